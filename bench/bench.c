@@ -1,0 +1,102 @@
+/* bench.c — see bench.h. */
+#include "bench.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util.h"
+
+void qts_bench_samples_init(struct qts_bench_samples *s, size_t cap_hint)
+{
+    s->cap = cap_hint ? cap_hint : 1024;
+    s->n = 0;
+    s->v = qts_xmalloc(s->cap * sizeof *s->v);
+}
+
+void qts_bench_samples_free(struct qts_bench_samples *s)
+{
+    free(s->v);
+    s->v = NULL;
+    s->n = s->cap = 0;
+}
+
+void qts_bench_add(struct qts_bench_samples *s, int64_t ns)
+{
+    if (s->n == s->cap) {
+        s->cap *= 2;
+        s->v = qts_xrealloc(s->v, s->cap * sizeof *s->v);
+    }
+    s->v[s->n++] = ns;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+int64_t qts_bench_percentile(const struct qts_bench_samples *s, double pct)
+{
+    if (s->n == 0)
+        return 0;
+    size_t idx = (size_t)((pct / 100.0) * (double)(s->n - 1) + 0.5);
+    if (idx >= s->n)
+        idx = s->n - 1;
+    return s->v[idx];
+}
+
+const char *qts_bench_machine(void)
+{
+    static char machine[160];
+    if (machine[0])
+        return machine;
+    char model[120] = "unknown cpu";
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (f) {
+        char line[256];
+        while (fgets(line, sizeof line, f)) {
+            if (strncmp(line, "model name", 10) == 0) {
+                char *c = strchr(line, ':');
+                if (c) {
+                    c += 2;
+                    c[strcspn(c, "\n")] = '\0';
+                    qts_strlcpy(model, c, sizeof model);
+                }
+                break;
+            }
+        }
+        fclose(f);
+    }
+    for (char *p = model; *p; p++)
+        if (*p == '"' || *p == '\\')
+            *p = ' ';
+    snprintf(machine, sizeof machine, "%s x%ld", model, sysconf(_SC_NPROCESSORS_ONLN));
+    return machine;
+}
+
+void qts_bench_report_latency(const char *bench, struct qts_bench_samples *s,
+                              const char *extra)
+{
+    qsort(s->v, s->n, sizeof *s->v, cmp_i64);
+    double sum = 0;
+    for (size_t i = 0; i < s->n; i++)
+        sum += (double)s->v[i];
+    printf("{\"bench\":\"%s\",\"unit\":\"ns\",\"p50\":%lld,\"p99\":%lld,\"p999\":%lld,"
+           "\"max\":%lld,\"mean\":%.1f,\"n\":%zu,\"machine\":\"%s\"%s%s}\n",
+           bench, (long long)qts_bench_percentile(s, 50), (long long)qts_bench_percentile(s, 99),
+           (long long)qts_bench_percentile(s, 99.9), (long long)(s->n ? s->v[s->n - 1] : 0),
+           s->n ? sum / (double)s->n : 0.0, s->n, qts_bench_machine(), extra ? "," : "",
+           extra ? extra : "");
+    fflush(stdout);
+}
+
+void qts_bench_report_value(const char *bench, const char *unit, double value, uint64_t n,
+                            const char *extra)
+{
+    printf("{\"bench\":\"%s\",\"unit\":\"%s\",\"value\":%.3f,\"n\":%llu,\"machine\":\"%s\"%s%s}\n",
+           bench, unit, value, (unsigned long long)n, qts_bench_machine(), extra ? "," : "",
+           extra ? extra : "");
+    fflush(stdout);
+}

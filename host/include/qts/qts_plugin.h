@@ -1,0 +1,304 @@
+/* qts_plugin.h — the plugin ABI: descriptor, host services, kind tables.
+ *
+ * A plugin is a shared object that exports exactly one symbol,
+ * `qts_plugin_entry`, returning a static descriptor. Everything the plugin
+ * may call in the host arrives as a table (struct qts_host_api) together with
+ * an opaque `owner` handle that the plugin passes back on every call, so the
+ * host knows which instance asked and can clean up after it (timers, HTTP
+ * requests, posts) when it is unloaded.
+ *
+ * Versioning: every struct here starts with `uint32_t struct_size`; fields
+ * are only appended. QTS_ABI_MAJOR changes when anything is removed or
+ * changed (all plugins must be rebuilt); QTS_ABI_MINOR when fields are
+ * appended (a plugin built against minor <= the host's loads). The build
+ * signature must match exactly (pointer size, time_t size, sanitizers).
+ *
+ * Threading: init/start/stop/destroy/export/import and every kind operation
+ * are called on the core loop thread. A plugin that owns threads declares
+ * QTS_CAP_THREADS and hands data back only through host->post().
+ *
+ * Ownership: pointers passed by the host to a plugin are borrowed for the
+ * duration of the call unless stated otherwise; the plugin copies what it
+ * keeps. A plugin frees only what it allocated.
+ *
+ * docs/plugins.md is the guide for plugin authors.
+ */
+#ifndef QTS_PLUGIN_H
+#define QTS_PLUGIN_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "qts_err.h"
+#include "qts_types.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define QTS_ABI_MAJOR 1
+#define QTS_ABI_MINOR 0
+
+/* Build signature: things that must agree between host and plugin for the
+ * structs to have the same layout and the same allocator behaviour. */
+#define QTS_SIG_STR2_(x) #x
+#define QTS_SIG_STR_(x) QTS_SIG_STR2_(x)
+#if defined(__SANITIZE_ADDRESS__)
+#define QTS_SIG_ASAN_ "asan"
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define QTS_SIG_ASAN_ "asan"
+#endif
+#endif
+#ifndef QTS_SIG_ASAN_
+#define QTS_SIG_ASAN_ "noasan"
+#endif
+#define QTS_BUILD_SIG                                                          \
+    "qts1;ptr" QTS_SIG_STR_(__SIZEOF_POINTER__) ";long" QTS_SIG_STR_(          \
+        __SIZEOF_LONG__) ";" QTS_SIG_ASAN_
+
+#if defined(__GNUC__)
+#define QTS_PLUGIN_EXPORT __attribute__((visibility("default")))
+#else
+#define QTS_PLUGIN_EXPORT
+#endif
+
+enum qts_plugin_kind {
+    QTS_KIND_FEED = 1,
+    QTS_KIND_BROKER = 2,
+    QTS_KIND_CACHE = 3,
+    QTS_KIND_STORE = 4,
+};
+
+#define QTS_CAP_STATE_XFER (UINT64_C(1) << 0) /* implements export/import_state */
+#define QTS_CAP_THREADS    (UINT64_C(1) << 1) /* owns threads, joins them in stop() */
+#define QTS_CAP_RAW_LOOP   (UINT64_C(1) << 2) /* opens its own uv handles */
+#define QTS_CAP_RESIDENT   (UINT64_C(1) << 3) /* never dlclose this library */
+
+enum qts_log_level {
+    QTS_LOG_TRACE = 0,
+    QTS_LOG_DEBUG = 1,
+    QTS_LOG_INFO = 2,
+    QTS_LOG_WARN = 3,
+    QTS_LOG_ERROR = 4,
+    QTS_LOG_FATAL = 5,
+};
+
+/* A byte string that may hold NULs. Borrowed unless stated. */
+struct qts_str {
+    const char *p;
+    size_t n;
+};
+
+/* A growable output buffer owned by the host (export_state writes into it). */
+struct qts_buf {
+    uint32_t struct_size;
+    int (*append)(struct qts_buf *buf, const void *p, size_t n);
+    void *host_private;
+};
+
+/* ------------------------------------------------------------- HTTP service */
+
+struct qts_http_header {
+    const char *name;  /* borrowed */
+    const char *value; /* borrowed */
+};
+
+struct qts_http_request {
+    uint32_t struct_size;
+    const char *method;                    /* "GET", "POST", ... borrowed */
+    const char *url;                       /* borrowed */
+    const struct qts_http_header *headers; /* borrowed, n_headers entries */
+    size_t n_headers;
+    struct qts_str body;                   /* copied by the host before return */
+    uint32_t timeout_ms;                   /* whole request; 0 = host default */
+    uint32_t connect_timeout_ms;           /* 0 = host default */
+};
+
+struct qts_http_response {
+    uint32_t struct_size;
+    int status;                            /* HTTP status, 0 if none arrived */
+    int code;                              /* 0, QTS_ETIMEDOUT, QTS_ENET, ... */
+    const char *error;                     /* text when code != 0 */
+    struct qts_str body;                   /* borrowed for the callback */
+    const struct qts_http_header *headers; /* borrowed for the callback */
+    size_t n_headers;
+    int64_t elapsed_ns;
+};
+
+/* Called on the core loop exactly once per accepted request (also when the
+ * request is cancelled: code QTS_ECANCELED). */
+typedef void (*qts_http_fn)(void *arg, const struct qts_http_response *resp);
+typedef void (*qts_timer_fn)(void *arg);
+typedef void (*qts_post_fn)(void *arg);
+
+/* ------------------------------------------------------------ host services */
+
+struct qts_host_api {
+    uint32_t struct_size;
+    uint16_t abi_major;
+    uint16_t abi_minor;
+
+    /* memory (owned by the caller, free with host->free) */
+    void *(*alloc)(void *owner, size_t n);
+    void (*free)(void *owner, void *p);
+
+    /* logging: key=value fields are written by the plugin in the message */
+    void (*log)(void *owner, int level, const char *fmt, ...) QTS_PRINTF(3, 4);
+
+    /* time: virtual (data) time in replay mode, wall time otherwise */
+    int64_t (*now_ns)(void *owner);
+
+    /* timers on the core loop; `repeat_ms` 0 = one shot. Cancelled on unload. */
+    int (*timer_start)(void *owner, uint64_t timeout_ms, uint64_t repeat_ms,
+                       qts_timer_fn cb, void *arg, uint64_t *timer_id);
+    int (*timer_stop)(void *owner, uint64_t timer_id);
+
+    /* thread-safe: run fn(arg) on the core loop. The only call a plugin
+     * thread may make. Returns QTS_ECLOSED once the instance is stopping. */
+    int (*post)(void *owner, qts_post_fn fn, void *arg);
+
+    /* configuration: the plugin's own subtree (`plugins.<slot>.config`).
+     * `path` is dotted ("rest.timeout_ms"). Returns QTS_ENOENT when absent
+     * (out untouched), QTS_ECONFIG on a wrong type (err says where). */
+    int (*cfg_str)(void *owner, const char *path, const char **out,
+                   struct qts_err *err); /* *out borrowed until destroy */
+    int (*cfg_int)(void *owner, const char *path, int64_t *out, struct qts_err *err);
+    int (*cfg_double)(void *owner, const char *path, double *out,
+                      struct qts_err *err);
+    int (*cfg_bool)(void *owner, const char *path, bool *out, struct qts_err *err);
+
+    /* secrets: from the environment or a 0600 file; never logged */
+    int (*secret_get)(void *owner, const char *name, char *buf, size_t cap,
+                      struct qts_err *err);
+
+    /* metrics: counters and gauges named "<plugin>.<name>" */
+    void (*metric_add)(void *owner, const char *name, int64_t delta);
+    void (*metric_set)(void *owner, const char *name, int64_t value);
+
+    /* instruments */
+    int (*instrument_define)(void *owner, const struct qts_instrument *inst,
+                             uint32_t *id_out); /* copied; existing symbol -> its id */
+    const struct qts_instrument *(*instrument_find)(void *owner,
+                                                    const char *symbol);
+    /* result borrowed, valid for the run */
+
+    /* events into the core (core loop thread only; copied by the host) */
+    int (*emit_trade)(void *owner, const struct qts_trade *ev);
+    int (*emit_quote)(void *owner, const struct qts_quote *ev);
+    int (*emit_book)(void *owner, const struct qts_book_update *ev);
+    int (*emit_bar)(void *owner, const struct qts_bar *ev);
+    int (*emit_exec_report)(void *owner, const struct qts_exec_report *rep);
+    int (*emit_position)(void *owner, const struct qts_broker_position *pos);
+    /* end of a reconciliation answer started with query_* (req_id given there) */
+    int (*emit_query_done)(void *owner, uint64_t req_id, int status);
+
+    /* asynchronous HTTP(S) through libcurl multi on the core loop */
+    int (*http_request)(void *owner, const struct qts_http_request *req,
+                        qts_http_fn cb, void *arg, uint64_t *req_id);
+    int (*http_cancel)(void *owner, uint64_t req_id);
+};
+
+/* ---------------------------------------------------------------- kind tables */
+
+/* feed: market data. Live feeds emit from their own I/O callbacks; replay
+ * feeds are pulled by the host with `poll` so replays run in lockstep. */
+struct qts_feed_ops {
+    uint32_t struct_size;
+    int (*subscribe)(void *self, const char *symbol);   /* optional */
+    int (*unsubscribe)(void *self, const char *symbol); /* optional */
+    /* optional: emit up to `max_events` events through host->emit_*.
+     * Returns the number emitted (>0), 0 if none is ready now, QTS_EEOF at
+     * the end of the data, or a negative error. */
+    int (*poll)(void *self, uint32_t max_events);
+    /* optional: fraction of the data consumed, 0..1, for progress display */
+    double (*progress)(void *self);
+};
+
+enum qts_broker_env {
+    QTS_BROKER_ENV_SIMULATED = 0, /* in-process simulation */
+    QTS_BROKER_ENV_PAPER = 1,     /* the venue's paper-trading server */
+    QTS_BROKER_ENV_REAL = 2,      /* real money */
+};
+
+/* broker: orders. All operations are asynchronous: 0 means "handed over",
+ * the outcome arrives as execution reports through host->emit_exec_report. */
+struct qts_broker_ops {
+    uint32_t struct_size;
+    int (*env)(void *self);                                      /* required */
+    int (*submit)(void *self, const struct qts_broker_order *o); /* required */
+    int (*cancel)(void *self, const char *client_order_id,
+                  const char *venue_order_id);                   /* required */
+    int (*modify)(void *self, const struct qts_broker_modify *m);/* optional */
+    /* optional reconciliation: answer with emit_exec_report(STATUS) per open
+     * order / emit_position per position, then emit_query_done(req_id). */
+    int (*query_open_orders)(void *self, uint64_t req_id);
+    int (*query_positions)(void *self, uint64_t req_id);
+    /* optional: market events for simulated venues (borrowed for the call) */
+    void (*on_market)(void *self, const struct qts_ev_hdr *ev);
+};
+
+/* cache: the hot-data tier. Writes are fire-and-forget and must never block;
+ * `ttl_ms` 0 = no expiry. Value and TTL are set atomically. */
+typedef void (*qts_cache_get_fn)(void *arg, int status, struct qts_str value);
+struct qts_cache_ops {
+    uint32_t struct_size;
+    int (*set)(void *self, struct qts_str key, struct qts_str value,
+               int64_t ttl_ms);                                  /* required */
+    int (*get)(void *self, struct qts_str key, qts_cache_get_fn cb,
+               void *arg);                                       /* required */
+    int (*del)(void *self, struct qts_str key);                  /* required */
+    /* optional: hash of fields, replaced whole, with TTL */
+    int (*hset)(void *self, struct qts_str key, const struct qts_str *fields,
+                const struct qts_str *values, size_t n, int64_t ttl_ms);
+    /* optional: sorted set replaced whole (score = price), with TTL */
+    int (*zset_replace)(void *self, struct qts_str key, const double *scores,
+                        const struct qts_str *members, size_t n, int64_t ttl_ms);
+};
+
+/* store: durable records. Called on the store writer thread (not the core
+ * loop): operations may block. Record layouts: qts_store.h. */
+struct qts_store_record;
+struct qts_store_ops {
+    uint32_t struct_size;
+    int (*migrate)(void *self, struct qts_err *err);             /* required */
+    int (*write_batch)(void *self, const struct qts_store_record *const *recs,
+                       size_t n, struct qts_err *err);           /* required */
+    int (*ping)(void *self, struct qts_err *err);                /* optional */
+};
+
+/* ---------------------------------------------------------------- descriptor */
+
+struct qts_plugin_desc {
+    uint32_t struct_size;
+    uint16_t abi_major;
+    uint16_t abi_minor;
+    const char *build_sig;  /* QTS_BUILD_SIG */
+    const char *name;       /* "broker_paper"; copied by the host */
+    const char *version;    /* "1.0.0"; copied by the host */
+    uint32_t kind;          /* enum qts_plugin_kind */
+    uint32_t reserved0;
+    uint64_t caps;          /* QTS_CAP_* */
+    /* init: allocate and read configuration; no I/O. `host` and `owner` stay
+     * valid until destroy returns. */
+    int (*init)(const struct qts_host_api *host, void *owner, void **self,
+                struct qts_err *err);
+    int (*start)(void *self, struct qts_err *err);
+    int (*stop)(void *self);      /* 0 = drained; QTS_EAGAIN = ask again */
+    void (*destroy)(void *self);  /* after stop, or after a failed init/start */
+    int (*export_state)(void *self, struct qts_buf *out);           /* optional */
+    int (*import_state)(void *self, const void *p, size_t n);       /* optional */
+    const void *ops;        /* struct qts_feed_ops / qts_broker_ops / ... */
+};
+
+typedef const struct qts_plugin_desc *(*qts_plugin_entry_fn)(uint16_t host_major,
+                                                            uint16_t host_minor);
+
+#define QTS_PLUGIN_ENTRY_SYMBOL "qts_plugin_entry"
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* QTS_PLUGIN_H */

@@ -1,0 +1,92 @@
+/* cli.c — command dispatch and the built-in `version` and `help`. */
+#include "cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "build_info.h"
+#include "qts/qts_plugin.h"
+
+/* New commands are added here and declared in cli.h. */
+const struct qts_command *const qts_commands[] = {
+    &qts_cmd_help,
+    &qts_cmd_version,
+    NULL,
+};
+
+static const struct qts_command *find_command(const char *name)
+{
+    for (size_t i = 0; qts_commands[i]; i++)
+        if (strcmp(qts_commands[i]->name, name) == 0)
+            return qts_commands[i];
+    return NULL;
+}
+
+static void print_overview(FILE *out)
+{
+    fprintf(out, "usage: qts <command> [options]\n\ncommands:\n");
+    for (size_t i = 0; qts_commands[i]; i++)
+        fprintf(out, "  %-10s %s\n", qts_commands[i]->name, qts_commands[i]->summary);
+    fprintf(out, "\n`qts help <command>` shows a command's options.\n"
+                 "exit codes: 0 success, 1 runtime failure, 2 usage or configuration error\n");
+}
+
+static int run_help(int argc, char **argv)
+{
+    if (argc < 2) {
+        print_overview(stdout);
+        return QTS_EXIT_OK;
+    }
+    const struct qts_command *c = find_command(argv[1]);
+    if (!c) {
+        fprintf(stderr, "qts: unknown command '%s'\n", argv[1]);
+        return QTS_EXIT_USAGE;
+    }
+    printf("%s", c->usage);
+    return QTS_EXIT_OK;
+}
+
+const struct qts_command qts_cmd_help = {
+    .name = "help",
+    .summary = "show commands, or one command's options",
+    .usage = "usage: qts help [command]\n",
+    .run = run_help,
+};
+
+static int run_version(int argc, char **argv)
+{
+    (void)argv;
+    if (argc > 1) {
+        fprintf(stderr, "usage: qts version\n");
+        return QTS_EXIT_USAGE;
+    }
+    printf("qts %s (plugin ABI %d.%d, build %s)\n", QTS_VERSION, QTS_ABI_MAJOR,
+           QTS_ABI_MINOR, QTS_BUILD_SIG);
+    return QTS_EXIT_OK;
+}
+
+const struct qts_command qts_cmd_version = {
+    .name = "version",
+    .summary = "print version and plugin ABI",
+    .usage = "usage: qts version\n\nPrints the host version, the plugin ABI version and the build signature.\n",
+    .run = run_version,
+};
+
+int qts_cli_main(int argc, char **argv)
+{
+    if (argc < 2) {
+        print_overview(stderr);
+        return QTS_EXIT_USAGE;
+    }
+    const char *name = argv[1];
+    if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0)
+        name = "help";
+    if (strcmp(name, "--version") == 0)
+        name = "version";
+    const struct qts_command *c = find_command(name);
+    if (!c) {
+        fprintf(stderr, "qts: unknown command '%s' (try `qts help`)\n", argv[1]);
+        return QTS_EXIT_USAGE;
+    }
+    return c->run(argc - 1, argv + 1);
+}

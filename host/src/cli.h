@@ -1,0 +1,31 @@
+/* cli.h — the `qts <command> [options]` front end.
+ *
+ * Exit codes (docs/cli.md): 0 success, 1 runtime failure, 2 usage or
+ * configuration error.
+ */
+#ifndef QTS_CLI_H
+#define QTS_CLI_H
+
+enum {
+    QTS_EXIT_OK = 0,
+    QTS_EXIT_FAILURE = 1,
+    QTS_EXIT_USAGE = 2,
+};
+
+struct qts_command {
+    const char *name;
+    const char *summary;               /* one line for `qts help` */
+    const char *usage;                 /* full text for `qts help <name>` */
+    int (*run)(int argc, char **argv); /* argv[0] is the command name */
+};
+
+/* The command table, NULL-terminated (cli.c). */
+extern const struct qts_command *const qts_commands[];
+
+int qts_cli_main(int argc, char **argv);
+
+/* Commands (one file each: cmd_<name>.c). */
+extern const struct qts_command qts_cmd_version;
+extern const struct qts_command qts_cmd_help;
+
+#endif

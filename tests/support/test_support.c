@@ -1,0 +1,80 @@
+/* test_support.c — see test_support.h. */
+#include "test_support.h"
+
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "build_info.h"
+#include "util.h"
+
+static const char *env_or(const char *name, const char *fallback)
+{
+    const char *v = getenv(name);
+    return v && *v ? v : fallback;
+}
+
+const char *qts_test_source_dir(void) { return env_or("QTS_SOURCE_DIR", QTS_SOURCE_DIR); }
+const char *qts_test_build_dir(void) { return env_or("QTS_BUILD_DIR", QTS_BUILD_DIR); }
+const char *qts_test_plugin_dir(void) { return env_or("QTS_PLUGIN_DIR", QTS_PLUGIN_DIR_BUILD); }
+const char *qts_test_shared_dir(void)
+{
+    return env_or("QTS_SHARED_DIR", QTS_SOURCE_DIR "/../shared");
+}
+
+static char *rotating_buf(void)
+{
+    static char bufs[8][1024];
+    static unsigned next;
+    return bufs[next++ % 8];
+}
+
+const char *qts_test_src_path(const char *rel)
+{
+    char *b = rotating_buf();
+    snprintf(b, 1024, "%s/%s", qts_test_source_dir(), rel);
+    return b;
+}
+
+const char *qts_test_data_path(const char *rel)
+{
+    char *b = rotating_buf();
+    snprintf(b, 1024, "%s/data/%s", qts_test_shared_dir(), rel);
+    struct stat st;
+    return stat(b, &st) == 0 ? b : NULL;
+}
+
+char *qts_test_tmpdir(void)
+{
+    char tmpl[] = "/tmp/qts-test-XXXXXX";
+    char *d = mkdtemp(tmpl);
+    QTS_ASSERT(d != NULL);
+    return qts_xstrdup(d);
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st; (void)flag; (void)ftw;
+    return remove(path);
+}
+
+void qts_test_rmtree(const char *dir)
+{
+    if (dir)
+        nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+int qts_test_write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    size_t n = strlen(text);
+    int rc = fwrite(text, 1, n, f) == n ? 0 : -1;
+    if (fclose(f) != 0)
+        rc = -1;
+    return rc;
+}

@@ -1,0 +1,33 @@
+/* test_support.h — helpers shared by the test binaries. Include after
+ * <cmocka.h>'s prerequisites (this header includes them). */
+#ifndef QTS_TEST_SUPPORT_H
+#define QTS_TEST_SUPPORT_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+/* Exit code ctest treats as "skipped". */
+#define QTS_TEST_SKIP 77
+
+/* Environment paths set by ctest (see tests/CMakeLists.txt); fall back to
+ * the compile-time build locations. Borrowed static strings. */
+const char *qts_test_source_dir(void);
+const char *qts_test_build_dir(void);
+const char *qts_test_plugin_dir(void);
+const char *qts_test_shared_dir(void);
+
+/* "<source>/<rel>" into a static rotating buffer (8 slots). */
+const char *qts_test_src_path(const char *rel);
+/* "<shared>/data/<rel>" if it exists, else NULL. */
+const char *qts_test_data_path(const char *rel);
+
+/* A fresh temporary directory (removed by qts_test_rmtree). Owned string. */
+char *qts_test_tmpdir(void);
+void qts_test_rmtree(const char *dir);
+/* Write `text` to `path`; returns 0 or -1. */
+int qts_test_write_file(const char *path, const char *text);
+
+#endif
