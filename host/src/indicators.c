@@ -61,6 +61,22 @@ static void ring_push(struct qts__ring *r, double x)
     }
 }
 
+/* Exact sum of the window, used once per n pushes to discard the rounding
+ * error the running sums picked up (amortized O(1)). */
+static double ring_sum(const struct qts__ring *r)
+{
+    double s = 0;
+    for (int32_t i = 0; i < r->count; i++)
+        s += r->v[i];
+    return s;
+}
+
+/* True right after a push completed a full cycle of the ring. */
+static bool ring_wrapped(const struct qts__ring *r)
+{
+    return r->head == 0 && r->count == r->cap;
+}
+
 /* ------------------------------------------------------ min/max windows */
 
 static void extreme_init(struct qts__extreme *e, int cap, bool is_min)
@@ -134,6 +150,8 @@ double qts_sma_push(struct qts_sma *s, double x)
         s->sum -= ring_oldest(&s->r);
     s->sum += x;
     ring_push(&s->r, x);
+    if (ring_wrapped(&s->r))
+        s->sum = ring_sum(&s->r);
     return ring_full(&s->r) ? s->sum / s->r.cap : NAN;
 }
 
@@ -387,6 +405,14 @@ double qts_boll_push(struct qts_boll *b, double x)
         b->mean += d / b->r.count;
         b->m2 += d * (x - b->mean);
     }
+    if (ring_wrapped(&b->r)) {
+        /* two-pass resync: a flat window must give exactly 0 */
+        double m = ring_sum(&b->r) / b->r.cap, ss = 0;
+        for (int32_t i = 0; i < b->r.cap; i++)
+            ss += (b->r.v[i] - m) * (b->r.v[i] - m);
+        b->mean = m;
+        b->m2 = ss;
+    }
     if (!ring_full(&b->r))
         return NAN;
     b->middle = b->mean;
@@ -395,7 +421,7 @@ double qts_boll_push(struct qts_boll *b, double x)
     b->lower = b->mean - b->k * b->stddev;
     b->bandwidth = b->middle != 0 ? (b->upper - b->lower) / b->middle * 100.0 : 0;
     double w = b->upper - b->lower;
-    b->percent_b = w > 0 ? (x - b->lower) / w : 0.5;
+    b->percent_b = w > 1e-12 * fabs(b->mean) ? (x - b->lower) / w : 0.5;
     return b->middle;
 }
 
@@ -563,11 +589,15 @@ double qts_cci_push(struct qts_cci *c, double high, double low, double close)
     ring_push(&c->r, tp);
     if (!ring_full(&c->r))
         return NAN;
+    if (ring_wrapped(&c->r))
+        c->sum = ring_sum(&c->r);
     double mean = c->sum / c->r.cap, md = 0;
     for (int32_t i = 0; i < c->r.cap; i++) /* O(n): see indicators.h */
         md += fabs(c->r.v[i] - mean);
     md /= c->r.cap;
-    c->value = md > 0 ? (tp - mean) / (0.015 * md) : 0;
+    /* A flat window has md 0 but the running mean may be off by an ulp:
+     * treat deviations at rounding level as flat. */
+    c->value = md > 1e-12 * fabs(mean) ? (tp - mean) / (0.015 * md) : 0;
     return c->value;
 }
 
