@@ -295,7 +295,9 @@ int qts_ind_kind_is_scalar(int kind);
 /* Exported from the executable for LuaJIT's ffi.C; they never raise and
  * never call back into Lua. Same contracts as the qts_ind_* functions
  * above. */
+#ifndef QTS_FFI_EXPORT
 #define QTS_FFI_EXPORT __attribute__((visibility("default")))
+#endif
 
 QTS_FFI_EXPORT int qts_ffi_ind_new(int kind, int n1, int n2, int n3, double k,
                                    struct qts_ind **out);
