@@ -79,13 +79,16 @@ static bool ring_wrapped(const struct qts__ring *r)
 
 /* ------------------------------------------------------ min/max windows */
 
-static void extreme_init(struct qts__extreme *e, int cap, bool is_min)
+static void extreme_init(struct qts__extreme *e, int win, bool is_min)
 {
-    e->val = qts_xcalloc((size_t)cap, sizeof(double));
-    e->pos = qts_xcalloc((size_t)cap, sizeof(int64_t));
-    e->cap = cap;
-    e->head = e->count = 0;
-    e->seq = 0;
+    uint32_t cap = 1;
+    while (cap < (uint32_t)win)
+        cap <<= 1;
+    e->val = qts_xcalloc(cap, sizeof(double));
+    e->pos = qts_xcalloc(cap, sizeof(int64_t));
+    e->mask = cap - 1;
+    e->win = win;
+    e->front = e->back = e->seq = 0;
     e->is_min = is_min;
 }
 
@@ -97,39 +100,31 @@ static void extreme_free(struct qts__extreme *e)
     e->pos = NULL;
 }
 
-/* Pushes x and returns the extreme of the last `cap` pushes. Entries that
+/* Pushes x and returns the extreme of the last `win` pushes. Entries that
  * can never become the extreme again are dropped from the back, so the
- * deque never holds more than `cap` entries. */
+ * deque never holds more than `win` entries. */
 static double extreme_push(struct qts__extreme *e, double x)
 {
     int64_t t = e->seq++;
-    while (e->count > 0) {
-        int32_t back = e->head + e->count - 1;
-        if (back >= e->cap)
-            back -= e->cap;
-        double b = e->val[back];
-        if (e->is_min ? b >= x : b <= x)
-            e->count--;
-        else
-            break;
+    const uint32_t m = e->mask;
+    if (e->is_min) {
+        while (e->back > e->front && e->val[(e->back - 1) & m] >= x)
+            e->back--;
+    } else {
+        while (e->back > e->front && e->val[(e->back - 1) & m] <= x)
+            e->back--;
     }
-    if (e->count > 0 && e->pos[e->head] <= t - e->cap) {
-        if (++e->head == e->cap)
-            e->head = 0;
-        e->count--;
-    }
-    int32_t i = e->head + e->count;
-    if (i >= e->cap)
-        i -= e->cap;
-    e->val[i] = x;
-    e->pos[i] = t;
-    e->count++;
-    return e->val[e->head];
+    if (e->back > e->front && e->pos[e->front & m] <= t - e->win)
+        e->front++;
+    e->val[e->back & m] = x;
+    e->pos[e->back & m] = t;
+    e->back++;
+    return e->val[e->front & m];
 }
 
 static bool extreme_full(const struct qts__extreme *e)
 {
-    return e->seq >= e->cap;
+    return e->seq >= e->win;
 }
 
 /* ------------------------------------------------------------------- SMA */

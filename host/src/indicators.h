@@ -36,13 +36,17 @@ struct qts__ring {
     int32_t cap, head, count; /* head = oldest element */
 };
 
-/* Sliding-window maximum (or minimum) over the last `cap` pushes: a
- * monotonic deque, O(1) amortized per push. Arrays owned. */
+/* Sliding-window maximum (or minimum) over the last `win` pushes: a
+ * monotonic deque, O(1) amortized per push. front/back are running
+ * counters, the arrays are indexed by counter & mask (power-of-two
+ * capacity >= win). Arrays owned. */
 struct qts__extreme {
     double *val;
     int64_t *pos;
-    int32_t cap, head, count;
-    int64_t seq;       /* number of pushes so far */
+    int64_t front, back; /* deque = [front, back) */
+    int64_t seq;         /* number of pushes so far */
+    int32_t win;
+    uint32_t mask;
     bool is_min;
 };
 
