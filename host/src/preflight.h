@@ -1,0 +1,42 @@
+/* preflight.h — checks of the files a configuration names, without running
+ * anything: plugin shared objects and strategy Lua files. Used by
+ * `qts check` and `qts run`.
+ *
+ * Extension seam for the plugin loader: qts_preflight_plugin_file() calls
+ * `qts_preflight_plugin_abi()` when some module of the host defines it (it
+ * is declared weak here, so nothing is called until the loader provides a
+ * strong definition). The loader's definition should dlopen the file and run
+ * its full ABI validation, then unload it.
+ */
+#ifndef QTS_PREFLIGHT_H
+#define QTS_PREFLIGHT_H
+
+#include "qts/qts_err.h"
+#include "qts/qts_plugin.h"
+
+/* Outcome of one file check. */
+enum qts_preflight_status {
+    QTS_PREFLIGHT_OK = 0,
+    QTS_PREFLIGHT_MISSING = 1, /* no such file: reported, tolerated by `run` for now */
+    QTS_PREFLIGHT_BAD = 2,     /* exists but unusable: wrong type, unreadable, unsafe, broken */
+};
+
+/* A plugin file: exists, is a readable regular file, is not writable by
+ * group or others (anyone who can write it can run code in the host), and,
+ * when the loader provides the hook, passes ABI validation. `path` is
+ * borrowed. Detail in `err` (may be NULL). */
+enum qts_preflight_status qts_preflight_plugin_file(const char *path, enum qts_plugin_kind kind,
+                                                    struct qts_err *err);
+
+/* A strategy file: exists, is a regular readable file, and compiles
+ * (luaL_loadfile in a fresh lua_State; nothing is run). A syntax error is
+ * reported as "file:line: message" in `err`. */
+enum qts_preflight_status qts_preflight_strategy_file(const char *path, struct qts_err *err);
+
+/* The plugin loader's hook (weak: NULL until defined). Returns 0 when the
+ * file is a loadable plugin of `kind`, else a negative QTS code with detail
+ * in `err`. Must leave nothing loaded. */
+int qts_preflight_plugin_abi(const char *path, enum qts_plugin_kind kind, struct qts_err *err)
+    __attribute__((weak));
+
+#endif /* QTS_PREFLIGHT_H */
