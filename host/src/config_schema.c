@@ -263,7 +263,22 @@ static char *resolve(const char *dir, const char *p)
         return qts_xstrdup(p);
     size_t n = strlen(dir) + strlen(p) + 2;
     char *out = qts_xmalloc(n);
-    snprintf(out, n, "%s/%s", dir, p);
+    snprintf(out, n, "%s", dir);
+    /* The config directory is a real path (no symlinks), so a leading "../"
+     * can be applied lexically: shorter paths in messages, same file. */
+    while (out[0] == '/' && strncmp(p, "../", 3) == 0) {
+        char *slash = strrchr(out, '/');
+        if (slash == out)
+            break;
+        *slash = '\0';
+        p += 3;
+    }
+    if (strcmp(p, "..") == 0 && out[0] == '/' && strrchr(out, '/') != out) {
+        *strrchr(out, '/') = '\0';
+        return out;
+    }
+    size_t used = strlen(out);
+    snprintf(out + used, n - used, "/%s", p);
     return out;
 }
 
@@ -510,10 +525,16 @@ static void apply(struct walk *w, const struct qts_key *k, const struct qts_cfg_
             idx++;
         }
         char list[192];
-        qts_strlcpy(list, k->choices, sizeof list);
-        for (char *p = list; *p; p++)
-            if (*p == '|')
-                *p = ',';
+        size_t m = 0;
+        for (const char *p = k->choices; *p && m + 3 < sizeof list; p++) {
+            if (*p == '|') {
+                list[m++] = ',';
+                list[m++] = ' ';
+            } else {
+                list[m++] = *p;
+            }
+        }
+        list[m] = '\0';
         if (best <= 2 && !n->from_env)
             err_at(w, n, real, "expected one of %s, got %s (did you mean '%s'?)", list,
                    got(n, buf, sizeof buf), best_name);
