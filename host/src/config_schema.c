@@ -261,6 +261,10 @@ static char *resolve(const char *dir, const char *p)
 {
     if (!p[0] || p[0] == '/' || !dir || !dir[0] || strcmp(dir, ".") == 0)
         return qts_xstrdup(p);
+    while (strncmp(p, "./", 2) == 0)
+        p += 2;
+    if (strcmp(p, ".") == 0)
+        return qts_xstrdup(dir);
     size_t n = strlen(dir) + strlen(p) + 2;
     char *out = qts_xmalloc(n);
     snprintf(out, n, "%s", dir);
