@@ -18,7 +18,7 @@
 static void doc_type(const struct qts_key *k, char *buf, size_t cap)
 {
     if (k->type == QTS_KEY_ENUM) {
-        char list[192];
+        char list[160];
         size_t m = 0;
         for (const char *p = k->choices; *p && m + 3 < sizeof list; p++) {
             if (*p == '|') {
