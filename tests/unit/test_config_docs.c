@@ -75,7 +75,8 @@ struct row {
     int line;
 };
 
-/* Rows of the key table: lines that start with "| `". */
+/* Rows of the key table(s): the lines starting with "| `" that follow a
+ * "| key | type | default | range | description |" header. */
 static size_t parse_doc(const char *path, struct row **out)
 {
     FILE *f = fopen(path, "r");
@@ -84,9 +85,16 @@ static size_t parse_doc(const char *path, struct row **out)
     struct row *rows = NULL;
     size_t n = 0;
     int lineno = 0;
+    bool in_table = false;
     while (fgets(line, sizeof line, f)) {
         lineno++;
-        if (strncmp(line, "| `", 3) != 0)
+        if (strncmp(line, "| key | type | default | range | description |", 46) == 0) {
+            in_table = true;
+            continue;
+        }
+        if (line[0] != '|')
+            in_table = false;
+        if (!in_table || strncmp(line, "| `", 3) != 0)
             continue;
         char *cells[4] = {0};
         char *p = line + 1;
@@ -111,6 +119,7 @@ static size_t parse_doc(const char *path, struct row **out)
         qts_strlcpy(r->def, cells[2], sizeof r->def);
     }
     fclose(f);
+    assert_true(n > 0); /* the table must be there at all */
     *out = rows;
     return n;
 }
