@@ -74,7 +74,12 @@ static void slot_line(FILE *out, const char *label, const struct qts_plugin_slot
     char buf[320];
     fprintf(out, "  %-16s %s -> %s\n", label, s->plugin, s->path);
     fprintf(out, "  %-16s %s\n", "",
-            status_text(st, &e, "ok (regular file, readable, not group/other-writable)", buf,
+            status_text(st, &e,
+                        qts_preflight_has_abi_check()
+                            ? "ok (safe permissions, plugin ABI valid)"
+                            : "ok (regular file, readable, not group/other-writable; "
+                              "ABI not checked: no plugin loader in this build)",
+                        buf,
                         sizeof buf));
 }
 

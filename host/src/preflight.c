@@ -8,6 +8,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Defined by plugin_loader.c when the loader is part of the build (weak
+ * reference: NULL otherwise). Same declaration as in plugin_loader.h. */
+int qts_plugin_check_file(const char *path, uint32_t expected_kind, struct qts_err *err)
+    __attribute__((weak));
+
+bool qts_preflight_has_abi_check(void) { return qts_plugin_check_file != NULL; }
+
 static enum qts_preflight_status check_regular(const char *path, struct qts_err *err,
                                                struct stat *st)
 {
@@ -39,8 +46,8 @@ enum qts_preflight_status qts_preflight_plugin_file(const char *path, enum qts_p
                     (st.st_mode & S_IWOTH) ? "others" : "group", (unsigned)(st.st_mode & 0777));
         return QTS_PREFLIGHT_BAD;
     }
-    if (qts_preflight_plugin_abi) {
-        int rc = qts_preflight_plugin_abi(path, kind, err);
+    if (qts_plugin_check_file) {
+        int rc = qts_plugin_check_file(path, (uint32_t)kind, err);
         if (rc != 0)
             return QTS_PREFLIGHT_BAD;
     }

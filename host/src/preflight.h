@@ -2,14 +2,18 @@
  * anything: plugin shared objects and strategy Lua files. Used by
  * `qts check` and `qts run`.
  *
- * Extension seam for the plugin loader: qts_preflight_plugin_file() calls
- * `qts_preflight_plugin_abi()` when some module of the host defines it (it
- * is declared weak here, so nothing is called until the loader provides a
- * strong definition). The loader's definition should dlopen the file and run
- * its full ABI validation, then unload it.
+ * Extension seam for the plugin loader: qts_preflight_plugin_file() also
+ * calls `int qts_plugin_check_file(const char *path, uint32_t expected_kind,
+ * struct qts_err *err)` (plugin_loader.h: the loader's checks without
+ * starting anything) when that function is linked into the host. preflight.c
+ * declares it weak, so while the loader is not part of the build the call is
+ * skipped, and once it is, the full ABI validation runs with no further
+ * change here.
  */
 #ifndef QTS_PREFLIGHT_H
 #define QTS_PREFLIGHT_H
+
+#include <stdbool.h>
 
 #include "qts/qts_err.h"
 #include "qts/qts_plugin.h"
@@ -33,10 +37,7 @@ enum qts_preflight_status qts_preflight_plugin_file(const char *path, enum qts_p
  * reported as "file:line: message" in `err`. */
 enum qts_preflight_status qts_preflight_strategy_file(const char *path, struct qts_err *err);
 
-/* The plugin loader's hook (weak: NULL until defined). Returns 0 when the
- * file is a loadable plugin of `kind`, else a negative QTS code with detail
- * in `err`. Must leave nothing loaded. */
-int qts_preflight_plugin_abi(const char *path, enum qts_plugin_kind kind, struct qts_err *err)
-    __attribute__((weak));
+/* True when the plugin loader's ABI check is linked in (see above). */
+bool qts_preflight_has_abi_check(void);
 
 #endif /* QTS_PREFLIGHT_H */
