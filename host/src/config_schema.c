@@ -677,6 +677,17 @@ static void resolve_slot(struct qts_settings *s, struct qts_plugin_slot *slot,
 static void check_relations(struct walk *w, const struct qts_cfg_node *root,
                             struct qts_settings *s)
 {
+    const struct qts_cfg_node *instruments = qts_cfg_get(root, "instruments");
+    for (size_t i = 0; i < s->n_instruments; i++)
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(s->instruments[i].symbol, s->instruments[j].symbol) == 0 &&
+                strcmp(s->instruments[i].venue, s->instruments[j].venue) == 0) {
+                char real[128];
+                snprintf(real, sizeof real, "instruments[%zu].symbol", i);
+                err_at(w, qts_cfg_get(qts_cfg_at(instruments, i), "symbol"), real,
+                       "instrument '%s' on venue '%s' already defined by instruments[%zu]",
+                       s->instruments[i].symbol, s->instruments[i].venue, j);
+            }
     const struct qts_cfg_node *feeds = qts_cfg_get(root, "feeds");
     for (size_t i = 0; i < s->n_feeds; i++)
         for (size_t j = 0; j < i; j++)
