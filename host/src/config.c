@@ -121,7 +121,8 @@ static int subst_scalar(struct loader *L, struct qts_cfg_node *n, const char *pa
                 after = close;
             }
         }
-        if (len == 0 || *after != '}') {
+        bool nested = def && memmem(def, def_len, "${", 2) != NULL;
+        if (len == 0 || *after != '}' || nested) {
             add(L, n, path, "malformed ${...}: expected ${NAME} or ${NAME:-default}");
             goto fail;
         }

@@ -297,6 +297,8 @@ static void test_env_substitution(void **state)
     assert_non_null(strstr(all, "t.yaml:5:18: broker.plugin: malformed ${...}"));
     assert_null(strstr(all, "hunter2"));
     free(all);
+    expect_first("host_id: \"${QTS_T_UNSET:-${QTS_T_HOST}}\"\n",
+                 "t.yaml:1:10: host_id: malformed ${...}: expected ${NAME} or ${NAME:-default}");
 }
 
 static void test_types_ranges_enums_all_reported(void **state)
