@@ -410,6 +410,13 @@ static int load_common(const char *name, const char *text, struct qts_config **o
                        struct qts_diags *diags)
 {
     *out = NULL;
+    struct qts_diags local;
+    if (!diags) { /* the caller only wants the verdict */
+        qts_diags_init(&local);
+        int rc = load_common(name, text, out, &local);
+        qts_diags_cleanup(&local);
+        return rc;
+    }
     struct qts_config *c = qts_xcalloc(1, sizeof *c);
     atomic_init(&c->refs, 1);
     c->path = qts_xstrdup(name);
