@@ -43,6 +43,7 @@ static int run_run(int argc, char **argv)
         qts_config_unref(c);
         return QTS_EXIT_USAGE;
     }
+    fflush(stdout); /* keep the summary before the warnings when both go to one file */
     if (f.missing)
         QTS_WARN("nothing to run: %d plugin or strategy file%s named by %s %s missing",
                  f.missing, f.missing == 1 ? "" : "s", path, f.missing == 1 ? "is" : "are");
