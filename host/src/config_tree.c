@@ -146,7 +146,7 @@ int qts__cfg_parse(const char *file, const char *text, size_t len, struct qts_cf
         }
         struct qts_cfg_node *made = NULL;
         bool push = false;
-        char child_path[128] = "";
+        char child_path[256] = "";
         switch (ev.type) {
         case YAML_STREAM_END_EVENT:
             done = true;
