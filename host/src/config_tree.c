@@ -321,6 +321,8 @@ static int type_error(const struct qts_cfg_node *n, const char *expected, struct
                       : n->type == QTS_CFG_SEQ ? "a sequence"
                       : n->type == QTS_CFG_NULL ? "an empty value"
                                                 : NULL;
+    if (!got && n->from_env)
+        got = "a value from the environment (not shown)"; /* often a secret */
     if (got)
         return qts_err_set(err, QTS_ECONFIG, "%s:%d:%d: expected %s, got %s",
                            n ? n->file : "?", n ? n->line : 0, n ? n->col : 0, expected, got);
@@ -348,7 +350,8 @@ int qts_cfg_int(const struct qts_cfg_node *n, int64_t *out, struct qts_err *err)
         v = strtoll(buf, &end, 10);
         if (errno == ERANGE)
             return qts_err_set(err, QTS_ECONFIG, "%s:%d:%d: integer out of range: '%s'",
-                               n->file, n->line, n->col, s);
+                               n->file, n->line, n->col,
+                               n->from_env ? "(from the environment, not shown)" : s);
         if (end == buf || *end != '\0')
             return type_error(n, "an integer", err);
     }

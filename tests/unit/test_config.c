@@ -279,6 +279,18 @@ static void test_env_substitution(void **state)
     assert_int_equal(s->strategy_workers, 3); /* typed after substitution */
     qts_config_unref(c);
 
+    /* a plugin reading its own config never sees a secret echoed either */
+    setenv("QTS_T_KEY", "not-a-number-secret", 1);
+    c = load_ok("broker:\n  plugin: p\n  config:\n    app_key: ${QTS_T_KEY}\n");
+    const struct qts_cfg_node *bc = qts_config_settings(c)->broker.config;
+    assert_string_equal(qts_cfg_str(qts_cfg_get(bc, "app_key")), "not-a-number-secret");
+    struct qts_err err;
+    int64_t port;
+    assert_int_equal(qts_cfg_int(qts_cfg_get(bc, "app_key"), &port, &err), QTS_ECONFIG);
+    assert_string_equal(err.msg, "t.yaml:4:14: expected an integer, got a value from the "
+                                 "environment (not shown)");
+    qts_config_unref(c);
+
     /* every unset variable is reported, at its scalar, value never shown */
     setenv("QTS_T_SECRET", "hunter2-secret", 1);
     size_t n = 0;
