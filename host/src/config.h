@@ -76,7 +76,7 @@ struct qts_settings; /* defined in config_schema.h */
 
 /* Load and validate. On success *out is owned by the caller (qts_config_unref)
  * and returns 0. On failure returns QTS_ECONFIG and fills `diags` with every
- * problem found (not just the first). */
+ * problem found (not just the first); `diags` may be NULL. */
 int qts_config_load(const char *path, struct qts_config **out, struct qts_diags *diags);
 /* Same, from a string (tests); `name` is used as the file name in messages. */
 int qts_config_load_string(const char *name, const char *yaml, struct qts_config **out,

@@ -71,6 +71,7 @@ struct build_frame {
     struct qts_cfg_node *node;
     char *pending_key; /* owned until attached */
     int key_line, key_col;
+    char path[128];    /* dotted path of `node`, for messages */
 };
 
 static int diag_at(struct qts_diags *diags, const char *file, int line, int col,
@@ -145,6 +146,7 @@ int qts__cfg_parse(const char *file, const char *text, size_t len, struct qts_cf
         }
         struct qts_cfg_node *made = NULL;
         bool push = false;
+        char child_path[256] = "";
         switch (ev.type) {
         case YAML_STREAM_END_EVENT:
             done = true;
@@ -202,19 +204,21 @@ int qts__cfg_parse(const char *file, const char *text, size_t len, struct qts_cf
             } else {
                 struct build_frame *top = &stack[depth - 1];
                 if (top->node->type == QTS_CFG_MAP) {
+                    snprintf(child_path, sizeof child_path, "%s%s%s", top->path,
+                             top->path[0] ? "." : "", top->pending_key);
                     /* duplicate keys are an error: the later one would
                      * silently win otherwise */
                     for (size_t i = 0; i < top->node->n; i++) {
                         if (strcmp(top->node->keys[i], top->pending_key) == 0) {
                             rc = diag_at(diags, file, top->key_line, top->key_col,
-                                         top->pending_key,
-                                         "duplicate key '%s' (first at line %d)",
+                                         child_path, "duplicate key '%s' (first at line %d)",
                                          top->pending_key, top->node->key_lines[i]);
                         }
                     }
                     node_append(top->node, top->pending_key, top->key_line, top->key_col, made);
                     top->pending_key = NULL;
                 } else {
+                    snprintf(child_path, sizeof child_path, "%s[%zu]", top->path, top->node->n);
                     node_append(top->node, NULL, 0, 0, made);
                 }
             }
@@ -226,6 +230,8 @@ int qts__cfg_parse(const char *file, const char *text, size_t len, struct qts_cf
                 } else {
                     stack[depth].node = made;
                     stack[depth].pending_key = NULL;
+                    qts_strlcpy(stack[depth].path, depth == 0 ? "" : child_path,
+                                sizeof stack[depth].path);
                     depth++;
                 }
             }
@@ -315,6 +321,8 @@ static int type_error(const struct qts_cfg_node *n, const char *expected, struct
                       : n->type == QTS_CFG_SEQ ? "a sequence"
                       : n->type == QTS_CFG_NULL ? "an empty value"
                                                 : NULL;
+    if (!got && n->from_env)
+        got = "a value from the environment (not shown)"; /* often a secret */
     if (got)
         return qts_err_set(err, QTS_ECONFIG, "%s:%d:%d: expected %s, got %s",
                            n ? n->file : "?", n ? n->line : 0, n ? n->col : 0, expected, got);
@@ -342,7 +350,8 @@ int qts_cfg_int(const struct qts_cfg_node *n, int64_t *out, struct qts_err *err)
         v = strtoll(buf, &end, 10);
         if (errno == ERANGE)
             return qts_err_set(err, QTS_ECONFIG, "%s:%d:%d: integer out of range: '%s'",
-                               n->file, n->line, n->col, s);
+                               n->file, n->line, n->col,
+                               n->from_env ? "(from the environment, not shown)" : s);
         if (end == buf || *end != '\0')
             return type_error(n, "an integer", err);
     }

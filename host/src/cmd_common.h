@@ -1,0 +1,32 @@
+/* cmd_common.h — what `qts check` and `qts run` share: the -c option,
+ * loading a configuration with its diagnostics printed, and the summary of
+ * everything it names. Internal to the CLI commands. */
+#ifndef QTS_CMD_COMMON_H
+#define QTS_CMD_COMMON_H
+
+#include <stdio.h>
+
+#include "config.h"
+
+#define QTS_DEFAULT_CONFIG "config/qts.yaml"
+
+/* Parse `[-c FILE | --config FILE | --config=FILE]`; *path is borrowed from
+ * argv (default QTS_DEFAULT_CONFIG). Returns 0, or QTS_EXIT_USAGE after
+ * printing `usage` to stderr. */
+int qts__cmd_parse_config_opt(int argc, char **argv, const char *usage, const char **path);
+
+/* Load `path`; on errors print every diagnostic to stderr and return NULL.
+ * The snapshot is owned by the caller. */
+struct qts_config *qts__cmd_load(const char *path);
+
+/* Problems found by the summary. */
+struct qts__cmd_findings {
+    int missing; /* plugin or strategy files that do not exist */
+    int bad;     /* files that exist but cannot be used */
+};
+
+/* Print the one-screen summary of `c` to `out`, checking every plugin and
+ * strategy file it names. */
+void qts__cmd_summary(FILE *out, const struct qts_config *c, struct qts__cmd_findings *f);
+
+#endif
