@@ -143,7 +143,7 @@ static void test_real_bar_files(void **state)
     assert_int_equal(c.bars, 30117);
     assert_int_equal(c.malformed, 0);
     c = read_all(qts_test_data_path("bars/ftx_btc-perp_20211231-20220201_1m.csv"),
-                 QTS_MD_FMT_CSV_BARS, "BTC-PERP", "BTC-PERP:2:8", 0);
+                 QTS_MD_FMT_CSV_BARS, "BTC-PERP", "BTC-PERP:8:8", 0);
     /* six volumes carry binary floating-point noise ("218102.59507500002"):
      * more decimals than configured, so they are reported and skipped */
     assert_int_equal(c.bars, 45031 - 6);
