@@ -195,9 +195,9 @@ int qts_book_apply(struct qts_book *b, const struct qts_book_update *u)
         b->last_update_id = u->last_update_id;
         b->n_applied++;
         /* replay what arrived before the snapshot; the rules drop the old */
-        size_t n = b->n_pend;
+        size_t n = b->n_pend, i;
         b->n_pend = 0;
-        for (size_t i = 0; i < n && !b->is_stale; i++) {
+        for (i = 0; i < n && !b->is_stale; i++) {
             const struct qts_book_pending *p = &b->pend[i];
             struct qts_book_update d;
             memset(&d, 0, sizeof d);
@@ -211,7 +211,18 @@ int qts_book_apply(struct qts_book *b, const struct qts_book_update *u)
             d.asks = b->pend_lv + p->off + p->n_bids;
             qts_book_apply(b, &d);
         }
-        b->n_pend = b->n_pend_lv = 0;
+        if (b->is_stale && i > 0) { /* keep the failing diff and the rest */
+            i--;
+            size_t off = b->pend[i].off;
+            memmove(b->pend, b->pend + i, (n - i) * sizeof *b->pend);
+            memmove(b->pend_lv, b->pend_lv + off, (b->n_pend_lv - off) * sizeof *b->pend_lv);
+            b->n_pend = n - i;
+            b->n_pend_lv -= off;
+            for (size_t k = 0; k < b->n_pend; k++)
+                b->pend[k].off -= off;
+        } else {
+            b->n_pend = b->n_pend_lv = 0;
+        }
         return QTS_BOOK_APPLIED;
     }
     uint64_t U = u->first_update_id, last = u->last_update_id;

@@ -19,8 +19,17 @@ struct cursor {
     char *path;            /* owned */
 };
 
+/* Depth sequence of one instrument, to report gaps as they pass by. */
+struct seqstate {
+    uint32_t instrument;
+    uint64_t last_u;
+};
+
 struct replay {
     struct feed_host fh;
+    struct seqstate *seq;  /* owned, n_seq */
+    size_t n_seq;
+    uint64_t n_gaps;
     struct qts_md_symtab syms;
     struct qts_md_source_opts opts;
     char symbol[QTS_SYMBOL_MAX];
@@ -70,6 +79,50 @@ static void advance(struct replay *r, struct cursor *c)
     }
 }
 
+static const char *symbol_of(struct replay *r, uint32_t id)
+{
+    for (size_t i = 0; i < r->syms.n; i++)
+        if (r->syms.v[i]->id == id)
+            return r->syms.v[i]->symbol;
+    return "?";
+}
+
+/* Venue rules (docs/market-data.md): spot U == previous u + 1, futures
+ * pu == previous u. A gap leaves any book built from this feed stale until
+ * the next snapshot; it is logged and counted here so the operator sees it. */
+static void check_sequence(struct replay *r, const struct qts_book_update *b)
+{
+    if (b->last_update_id == 0 || (b->h.flags & QTS_BOOK_SNAPSHOT))
+        return;
+    struct seqstate *s = NULL;
+    for (size_t i = 0; i < r->n_seq; i++)
+        if (r->seq[i].instrument == b->h.instrument)
+            s = &r->seq[i];
+    if (!s) {
+        r->seq = qts_xrealloc(r->seq, (r->n_seq + 1) * sizeof *r->seq);
+        s = &r->seq[r->n_seq++];
+        s->instrument = b->h.instrument;
+        s->last_u = 0;
+    }
+    if (s->last_u && b->last_update_id > s->last_u) {
+        bool fut = (b->h.flags & QTS_BOOK_HAS_PREV) != 0;
+        bool ok = fut ? b->prev_update_id == s->last_u : b->first_update_id == s->last_u + 1;
+        if (!ok) {
+            r->n_gaps++;
+            if (r->fh.host->metric_add)
+                r->fh.host->metric_add(r->fh.owner, "depth_gaps", 1);
+            r->fh.host->log(r->fh.owner, QTS_LOG_WARN,
+                            "depth sequence gap symbol=%s previous_u=%llu U=%llu pu=%llu: "
+                            "the book is stale until the next snapshot",
+                            symbol_of(r, b->h.instrument), (unsigned long long)s->last_u,
+                            (unsigned long long)b->first_update_id,
+                            (unsigned long long)b->prev_update_id);
+        }
+    }
+    if (b->last_update_id > s->last_u)
+        s->last_u = b->last_update_id;
+}
+
 static void destroy(void *self)
 {
     struct replay *r = self;
@@ -81,6 +134,7 @@ static void destroy(void *self)
         free(r->cur[i].path);
     }
     free(r->cur);
+    free(r->seq);
     qts_md_symtab_cleanup(&r->syms);
     free(r);
 }
@@ -233,14 +287,17 @@ static int poll_events(void *self, uint32_t max_events)
             if (!r->summary_done) {
                 r->summary_done = true;
                 r->fh.host->log(r->fh.owner, QTS_LOG_INFO,
-                                "replay done events=%llu malformed=%llu",
+                                "replay done events=%llu malformed=%llu depth_gaps=%llu",
                                 (unsigned long long)r->n_emitted,
-                                (unsigned long long)r->n_malformed);
+                                (unsigned long long)r->n_malformed,
+                                (unsigned long long)r->n_gaps);
             }
             return n ? (int)n : QTS_EEOF;
         }
         if (!feed_pace_due(&r->pace, best->ev.h.ts_recv_ns))
             break;
+        if (best->ev.h.type == QTS_EV_BOOK)
+            check_sequence(r, &best->ev.book);
         int rc = feed_emit(&r->fh, &best->ev);
         if (rc < 0)
             return rc;

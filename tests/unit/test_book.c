@@ -168,6 +168,29 @@ static void test_unsorted_snapshot_and_many_levels(void **state)
     qts_book_cleanup(&b);
 }
 
+static void test_gap_inside_buffered_diffs(void **state)
+{
+    (void)state;
+    struct qts_book b;
+    qts_book_init(&b);
+    struct qts_level l = {100, 1};
+    struct qts_book_update d1 = upd(0, 5, 12, 0, &l, 1, NULL, 0);
+    struct qts_book_update d2 = upd(0, 14, 15, 0, &l, 1, NULL, 0); /* 13 missing */
+    struct qts_book_update d3 = upd(0, 16, 17, 0, &l, 1, NULL, 0);
+    assert_int_equal(qts_book_apply(&b, &d1), QTS_BOOK_WAITING);
+    assert_int_equal(qts_book_apply(&b, &d2), QTS_BOOK_WAITING);
+    assert_int_equal(qts_book_apply(&b, &d3), QTS_BOOK_WAITING);
+    snapshot(&b, 10, 0);
+    assert_true(b.is_stale);
+    assert_int_equal(b.last_update_id, 12);
+    assert_int_equal(b.n_pend, 2);
+    snapshot(&b, 13, 0); /* the kept diffs bridge the new snapshot */
+    assert_false(b.is_stale);
+    assert_int_equal(b.last_update_id, 17);
+    assert_int_equal(b.n_resyncs, 1);
+    qts_book_cleanup(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -176,6 +199,7 @@ int main(void)
         cmocka_unit_test(test_spot_first_diff_must_bridge),
         cmocka_unit_test(test_futures_pu_rule),
         cmocka_unit_test(test_unsorted_snapshot_and_many_levels),
+        cmocka_unit_test(test_gap_inside_buffered_diffs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
