@@ -76,9 +76,6 @@ static int run_convert(int argc, char **argv)
         syms.def_px_exp = (uint8_t)px;
         syms.def_qty_exp = (uint8_t)qty;
     }
-    if (o.format == QTS_MD_FMT_BINANCE ||
-        (o.format == QTS_MD_FMT_AUTO && strstr(in, "binance")))
-        strcpy(syms.def_venue, "binance");
     if (symbols && qts_md_symtab_configure(&syms, symbols, &err) < 0) {
         fprintf(stderr, "qts convert: %s\n", err.msg);
         qts_md_symtab_cleanup(&syms);
@@ -90,8 +87,11 @@ static int run_convert(int argc, char **argv)
         qts_md_symtab_cleanup(&syms);
         return QTS_EXIT_FAILURE;
     }
-    if (src.format == QTS_MD_FMT_BINANCE)
+    if (src.format == QTS_MD_FMT_BINANCE) { /* not yet used: take the venue */
         strcpy(syms.def_venue, "binance");
+        for (size_t i = 0; i < syms.n; i++)
+            strcpy(syms.v[i]->venue, "binance");
+    }
     struct qts_md_binwriter w;
     if (qts_md_binwriter_open(&w, out, &err) < 0) {
         fprintf(stderr, "qts convert: %s\n", err.msg);

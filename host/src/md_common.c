@@ -156,6 +156,8 @@ struct qts_md_inst *qts_md_symtab_put(struct qts_md_symtab *t, const char *sym,
     size_t n = strlen(sym);
     struct qts_md_inst *e = find(t, sym, n);
     if (e) {
+        if (e->id == QTS_MD_NO_ID && venue && venue[0]) /* the data knows its venue */
+            qts_strlcpy(e->venue, venue, sizeof e->venue);
         if (e->px_exp != px_exp || e->qty_exp != qty_exp) {
             qts_err_set(err, QTS_ECONFIG,
                         "symbol %s: exponents %u/%u in the data, %u/%u configured", sym,

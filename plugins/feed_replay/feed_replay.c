@@ -30,6 +30,7 @@ struct replay {
     struct seqstate *seq;  /* owned, n_seq */
     size_t n_seq;
     uint64_t n_gaps;
+    bool venue_set;        /* `venue` configured: never guessed */
     struct qts_md_symtab syms;
     struct qts_md_source_opts opts;
     char symbol[QTS_SYMBOL_MAX];
@@ -172,9 +173,10 @@ static int init(const struct qts_host_api *host, void *owner, void **self, struc
         goto fail;
     }
     const char *venue = r->opts.format == QTS_MD_FMT_BINANCE ? "binance" : "replay";
-    if ((rc = host->cfg_str(owner, "venue", &s, err)) == 0)
+    if ((rc = host->cfg_str(owner, "venue", &s, err)) == 0) {
         venue = s;
-    else if (rc != QTS_ENOENT)
+        r->venue_set = true;
+    } else if (rc != QTS_ENOENT)
         goto fail;
     qts_strlcpy(r->syms.def_venue, venue, sizeof r->syms.def_venue);
     int64_t v;
@@ -259,6 +261,12 @@ static int start(void *self, struct qts_err *err)
         if (rc < 0)
             return rc;
         c->open = true;
+        if (c->src.format == QTS_MD_FMT_BINANCE && !r->venue_set) {
+            qts_strlcpy(r->syms.def_venue, "binance", sizeof r->syms.def_venue);
+            for (size_t k = 0; k < r->syms.n; k++)
+                if (r->syms.v[k]->id == QTS_MD_NO_ID)
+                    qts_strlcpy(r->syms.v[k]->venue, "binance", sizeof r->syms.v[k]->venue);
+        }
         r->fh.host->log(r->fh.owner, QTS_LOG_INFO, "replay file path=%s format=%s", c->path,
                         qts_md_format_name(c->src.format));
         advance(r, c);

@@ -282,8 +282,7 @@ static void test_replay_binance_capture(void **state)
     struct thost h;
     host_init(&h);
     set(&h, "files", files);
-    set(&h, "format", "binance");
-    set(&h, "symbols", "BTCUSDT:2:8");
+    set(&h, "symbols", "BTCUSDT:2:8"); /* format auto: recognised */
     struct loaded l;
     load(&l, "feed_replay");
     struct qts_err err;
@@ -419,6 +418,80 @@ static void test_synthetic_paced(void **state)
     qts_book_cleanup(&h.book);
 }
 
+static void test_convert_then_replay_binary(void **state)
+{
+    (void)state;
+    const char *in = qts_test_data_path("binance/spot_ethusdt_20240808.gz");
+    if (!in) {
+        printf("skipped: ../shared/data/binance absent\n");
+        return;
+    }
+    char *dir = qts_test_tmpdir();
+    char out[1024], cmd[4096];
+    snprintf(out, sizeof out, "%s/eth.qev", dir);
+    snprintf(cmd, sizeof cmd, "'%s/qts' convert '%s' '%s' --symbols ETHUSDT:2:8 2>/dev/null",
+             qts_test_build_dir(), in, out);
+    assert_int_equal(system(cmd), 0);
+    struct thost h;
+    host_init(&h);
+    set(&h, "files", out);
+    set(&h, "symbols", "ETHUSDT:2:8");
+    struct loaded l;
+    load(&l, "feed_replay");
+    struct qts_err err;
+    assert_int_equal(l.d->init(&api, &h, &l.self, &err), 0);
+    assert_int_equal(l.d->start(l.self, &err), 0);
+    assert_int_equal(drain(&l), 24077 + 3434 + 6106 + 1);
+    assert_int_equal(h.n_inst, 1);
+    assert_string_equal(h.inst[0].venue, "binance");
+    assert_int_equal(h.book_gaps, 0);
+    assert_int_equal(h.warns, 0);
+    unload(&l);
+    qts_book_cleanup(&h.book);
+
+    /* the file's exponents disagree with the configuration: refused, reported */
+    host_init(&h);
+    set(&h, "files", out);
+    set(&h, "symbols", "ETHUSDT:2:4");
+    load(&l, "feed_replay");
+    assert_int_equal(l.d->init(&api, &h, &l.self, &err), 0);
+    assert_int_equal(l.d->start(l.self, &err), 0);
+    assert_int_equal(l.ops->poll(l.self, 100), QTS_EEOF);
+    assert_int_equal(h.warns, 1);
+    assert_non_null(strstr(h.last_warn, "exponents"));
+    unload(&l);
+    qts_book_cleanup(&h.book);
+    qts_test_rmtree(dir);
+    free(dir);
+}
+
+static void test_replay_reports_depth_gap(void **state)
+{
+    (void)state;
+    char *dir = qts_test_tmpdir();
+    char p[1024];
+    snprintf(p, sizeof p, "%s/d.txt", dir);
+    assert_int_equal(qts_test_write_file(p,
+        "10 {\"stream\":\"xyz@depth@100ms\",\"data\":{\"E\":1,\"s\":\"XYZ\",\"U\":1,\"u\":2,\"b\":[[\"1.5\",\"2\"]],\"a\":[]}}\n"
+        "11 {\"stream\":\"xyz@depth@100ms\",\"data\":{\"E\":2,\"s\":\"XYZ\",\"U\":3,\"u\":4,\"b\":[],\"a\":[[\"1.6\",\"1\"]]}}\n"
+        "12 {\"stream\":\"xyz@depth@100ms\",\"data\":{\"E\":3,\"s\":\"XYZ\",\"U\":6,\"u\":7,\"b\":[],\"a\":[]}}\n"), 0);
+    struct thost h;
+    host_init(&h);
+    set(&h, "files", p);
+    struct loaded l;
+    load(&l, "feed_replay");
+    struct qts_err err;
+    assert_int_equal(l.d->init(&api, &h, &l.self, &err), 0);
+    assert_int_equal(l.d->start(l.self, &err), 0);
+    assert_int_equal(drain(&l), 3);
+    assert_int_equal(h.warns, 1);
+    assert_non_null(strstr(h.last_warn, "depth sequence gap symbol=XYZ previous_u=4 U=6"));
+    unload(&l);
+    qts_book_cleanup(&h.book);
+    qts_test_rmtree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -426,6 +499,8 @@ int main(void)
         cmocka_unit_test(test_replay_corrupt_file_is_reported),
         cmocka_unit_test(test_synthetic_plugin),
         cmocka_unit_test(test_synthetic_paced),
+        cmocka_unit_test(test_convert_then_replay_binary),
+        cmocka_unit_test(test_replay_reports_depth_gap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
