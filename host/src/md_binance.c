@@ -61,11 +61,13 @@ static bool str(struct scan *s, struct span *out)
 {
     if (s->p >= s->end || *s->p != '"')
         return fail(s, "expected a string");
-    const char *b = ++s->p;
-    const char *q = memchr(b, '"', (size_t)(s->end - b));
-    if (!q)
+    const char *b = ++s->p, *q = b, *end = s->end;
+    /* strings here are short: a plain loop beats memchr's call overhead */
+    while (q < end && *q != '"' && *q != '\\')
+        q++;
+    if (q == end)
         return fail(s, "unterminated string");
-    if (memchr(b, '\\', (size_t)(q - b)))
+    if (*q == '\\')
         return fail(s, "escape sequence in a string");
     out->p = b;
     out->n = (size_t)(q - b);
@@ -170,9 +172,15 @@ static bool level_array(struct scan *s, struct span *out)
     if (s->end - s->p >= 2 && s->p[1] == ']') {
         s->p += 2;
     } else {
-        const char *q = memmem(s->p, (size_t)(s->end - s->p), "]]", 2);
-        if (!q)
-            return fail(s, "unterminated level array");
+        const char *q = s->p;
+        for (;;) {
+            q = memchr(q, ']', (size_t)(s->end - q));
+            if (!q || q + 1 >= s->end)
+                return fail(s, "unterminated level array");
+            if (q[1] == ']')
+                break;
+            q++;
+        }
         s->p = q + 2;
     }
     out->p = b;
@@ -312,6 +320,50 @@ static int fixed_field(struct span sp, const char *name, unsigned exp, int64_t *
     return 0;
 }
 
+/* Parse the decimal that starts at p and ends at the next '"', in one pass
+ * (same rules as qts_md_parse_fixed). *stop = the closing quote, or NULL.
+ * Returns 0, QTS_EPARSE or QTS_ERANGE. */
+static inline int quoted_fixed(const char *p, const char *end, unsigned exp, int64_t *out,
+                               const char **stop)
+{
+    uint64_t v = 0;
+    unsigned sig = 0, frac = 0, digits = 0;
+    int rc = 0;
+    *stop = NULL;
+    for (; p < end && (unsigned)(*p - '0') < 10; p++, digits++) {
+        v = v * 10 + (uint64_t)(*p - '0');
+        sig += v != 0;
+    }
+    if (p < end && *p == '.') {
+        for (p++; p < end && (unsigned)(*p - '0') < 10; p++, digits++) {
+            if (frac < exp) {
+                v = v * 10 + (uint64_t)(*p - '0');
+                sig += v != 0;
+                frac++;
+            } else if (*p != '0') {
+                rc = QTS_ERANGE;
+            }
+        }
+    }
+    if (p >= end || *p != '"' || digits == 0) {
+        while (p < end && *p != '"')
+            p++;
+        *stop = p < end ? p : NULL;
+        return QTS_EPARSE;
+    }
+    *stop = p;
+    if (rc < 0 || sig > 18)
+        return QTS_ERANGE;
+    if (frac < exp) {
+        unsigned k = exp - frac;
+        if (v > (uint64_t)INT64_MAX / (uint64_t)qts_pow10_i64[k])
+            return QTS_ERANGE;
+        v *= (uint64_t)qts_pow10_i64[k];
+    }
+    *out = (int64_t)v;
+    return 0;
+}
+
 /* Strictly parse [["px","qty"],...] into l. */
 static int levels(struct span sp, const char *name, const struct qts_md_inst *in,
                   struct qts_md_levels *l, struct qts_err *err)
@@ -328,17 +380,16 @@ static int levels(struct span sp, const char *name, const struct qts_md_inst *in
         if (end - p < 7 || p[0] != '[' || p[1] != '"')
             goto bad;
         a = p + 2;
-        b = memchr(a, '"', (size_t)(end - a));
+        int64_t px = 0, qty = 0;
+        int rc = quoted_fixed(a, end, in->px_exp, &px, &b);
         if (!b || end - b < 4 || b[1] != ',' || b[2] != '"')
             goto bad;
         c = b + 3;
-        d = memchr(c, '"', (size_t)(end - c));
+        int rc2 = quoted_fixed(c, end, in->qty_exp, &qty, &d);
         if (!d || end - d < 2 || d[1] != ']')
             goto bad;
-        int64_t px, qty;
-        int rc = qts_md_parse_fixed(a, (size_t)(b - a), in->px_exp, &px);
         if (rc == 0)
-            rc = qts_md_parse_fixed(c, (size_t)(d - c), in->qty_exp, &qty);
+            rc = rc2;
         if (QTS_UNLIKELY(rc < 0 || px <= 0 || qty < 0))
             return qts_err_set(err, rc < 0 ? rc : QTS_ERANGE,
                                "%s: bad level [\"%.*s\",\"%.*s\"] for %s (px_exp %u, qty_exp %u)",
