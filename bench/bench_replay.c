@@ -7,7 +7,9 @@
  *   replay.peak_rss_{1M,10M}   : peak RSS (KiB) of a child process replaying
  *                                1M / 10M synthetic events from a binary file
  *                                into the book; flat memory = equal figures.
- * Usage: bench_replay [events-for-throughput] (default 4000000). */
+ * Usage: bench_replay [events-for-throughput (default 4000000)]
+ *                     [all|binary|binance|synthetic|memory] */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -225,11 +227,18 @@ int main(int argc, char **argv)
     const char *shared = getenv("QTS_SHARED_DIR");
     if (!shared)
         shared = QTS_BENCH_SHARED_DIR;
-    bench_binary(n);
-    bench_synth(n);
-    bench_binance(shared);
-    bench_memory(1000000, "replay.peak_rss_1M");
-    bench_memory(10000000, "replay.peak_rss_10M");
+    const char *only = argc > 2 ? argv[2] : "all";
+    bool all = strcmp(only, "all") == 0;
+    if (all || strcmp(only, "binary") == 0)
+        bench_binary(n);
+    if (all || strcmp(only, "synthetic") == 0)
+        bench_synth(n);
+    if (all || strcmp(only, "binance") == 0)
+        bench_binance(shared);
+    if (all || strcmp(only, "memory") == 0) {
+        bench_memory(1000000, "replay.peak_rss_1M");
+        bench_memory(10000000, "replay.peak_rss_10M");
+    }
     rmdir(tmpdir);
     return 0;
 }

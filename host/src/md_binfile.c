@@ -286,13 +286,20 @@ int qts_md_binreader_next(struct qts_md_binreader *r, struct qts_md_file *f,
             ev->book.first_update_id = (uint64_t)get64(p + 24);
             ev->book.last_update_id = (uint64_t)get64(p + 32);
             ev->book.prev_update_id = (uint64_t)get64(p + 40);
-            /* levels are 8-byte aligned in the buffer only by luck: copy */
-            load_levels(&r->bids, p + BOOK_FIXED, nb);
-            load_levels(&r->asks, p + BOOK_FIXED + 16u * nb, na);
             ev->book.n_bids = nb;
             ev->book.n_asks = na;
-            ev->book.bids = r->bids.v;
-            ev->book.asks = r->asks.v;
+            /* Record lengths are multiples of 8 and the file header is 16
+             * bytes, so levels are 8-byte aligned in the read buffer: lend
+             * them in place (valid until the next read). Copy otherwise. */
+            if (QTS_LIKELY(((uintptr_t)p & 7u) == 0)) {
+                ev->book.bids = (const struct qts_level *)(const void *)(p + BOOK_FIXED);
+                ev->book.asks = ev->book.bids + nb;
+            } else {
+                load_levels(&r->bids, p + BOOK_FIXED, nb);
+                load_levels(&r->asks, p + BOOK_FIXED + 16u * nb, na);
+                ev->book.bids = r->bids.v;
+                ev->book.asks = r->asks.v;
+            }
             return 1;
         }
         }
