@@ -202,7 +202,19 @@ int qts_md_binreader_next(struct qts_md_binreader *r, struct qts_md_file *f,
         case QTS_EV_QUOTE: want = QUOTE_LEN; break;
         case QTS_EV_BAR: want = BAR_LEN; break;
         case QTS_MD_BIN_INST: want = INST_LEN; break;
-        case QTS_EV_BOOK: want = len >= BOOK_FIXED ? len : BOOK_FIXED; break;
+        case QTS_EV_BOOK: /* length must agree with the level counts */
+            if ((size_t)avail < BOOK_FIXED) {
+                avail = qts_md_file_peek(f, BOOK_FIXED, &p, err);
+                if (avail < 0)
+                    return (int)avail;
+                if ((size_t)avail < BOOK_FIXED)
+                    return qts_err_set(err, QTS_EIO, "truncated record at byte %llu",
+                                       (unsigned long long)f->rec_off);
+            }
+            want = (uint32_t)QTS_MIN((uint64_t)BOOK_FIXED +
+                                     16ull * ((uint64_t)get32(p + 48) + get32(p + 52)),
+                                     (uint64_t)UINT32_MAX);
+            break;
         default:
             return qts_err_set(err, QTS_EIO, "unknown record type %u at byte %llu", type,
                                (unsigned long long)f->rec_off);
@@ -277,10 +289,6 @@ int qts_md_binreader_next(struct qts_md_binreader *r, struct qts_md_file *f,
             return 1;
         default: { /* book */
             uint32_t nb = get32(p + 48), na = get32(p + 52);
-            if ((uint64_t)BOOK_FIXED + 16ull * ((uint64_t)nb + na) != len)
-                return qts_err_set(err, QTS_EPARSE, "book record level counts disagree "
-                                   "with its length at byte %llu",
-                                   (unsigned long long)f->rec_off);
             h->struct_size = sizeof ev->book;
             h->flags = flags;
             ev->book.first_update_id = (uint64_t)get64(p + 24);

@@ -373,6 +373,92 @@ static void test_parse_time_forms(void **state)
     assert_int_equal(qts_md_parse_time("2012-02-01 00:00", 16, &t), QTS_EPARSE);
 }
 
+/* Mutated Binance lines and random binary files: whatever the bytes, the
+ * decoders return an event or an error, never crash (run under ASan too). */
+static void test_mutations_never_crash(void **state)
+{
+    (void)state;
+    const char *in = qts_test_data_path("binance/usdm_btcusdt_20240808.gz");
+    if (!in) {
+        printf("skipped: ../shared/data/binance absent\n");
+        return;
+    }
+    struct qts_md_file f;
+    assert_int_equal(qts_md_file_open(&f, in, NULL), 0);
+    struct qts_md_symtab syms;
+    qts_md_symtab_init(&syms);
+    qts_md_symtab_configure(&syms, "BTCUSDT:1:3", NULL);
+    struct qts_md_binance d;
+    qts_md_binance_init(&d, &syms);
+    uint64_t rng = 12345, ok = 0, bad = 0;
+    const char *line;
+    size_t n;
+    char *buf = malloc(1 << 20);
+    static const char alphabet[] = "{}[]\",:0123456789.-eE tfnu\\x";
+    for (int k = 0; k < 3000 && qts_md_file_line(&f, &line, &n, NULL) == 1; k++) {
+        for (int rep = 0; rep < 4; rep++) {
+            memcpy(buf, line, n);
+            size_t m = n;
+            for (int j = 0; j < 3; j++) {
+                rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+                size_t at = (size_t)(rng >> 33) % (m ? m : 1);
+                int what = (int)((rng >> 20) % 3);
+                if (what == 0 && m)
+                    buf[at] = alphabet[(rng >> 40) % (sizeof alphabet - 1)];
+                else if (what == 1 && m)
+                    m = at; /* truncate */
+                else if (m)
+                    memmove(buf + at, buf + at + 1, m - at - 1), m--;
+            }
+            union qts_md_event ev;
+            struct qts_err err;
+            int rc = qts_md_binance_decode(&d, buf, m, &ev, &err);
+            if (rc == 1) {
+                ok++;
+                if (ev.h.type == QTS_EV_BOOK)
+                    for (uint32_t i = 0; i < ev.book.n_bids; i++)
+                        assert_true(ev.book.bids[i].px > 0 && ev.book.bids[i].qty >= 0);
+            } else if (rc < 0) {
+                bad++;
+                assert_true(strlen(err.msg) > 0);
+            }
+        }
+    }
+    printf("mutated lines: decoded=%llu rejected=%llu\n", (unsigned long long)ok,
+           (unsigned long long)bad);
+    assert_true(bad > 1000);
+    qts_md_binance_cleanup(&d);
+    qts_md_file_close(&f);
+
+    /* binary: a valid file with random bytes overwritten */
+    const char *path = tmp("mut.qev");
+    struct qts_md_inst inst = {.symbol = "SYN", .px_exp = 2, .qty_exp = 0, .id = 0};
+    struct qts_md_synth s;
+    struct qts_md_synth_opts o = {.seed = 5, .max_events = 20000};
+    qts_md_synth_init(&s, &o, &inst);
+    struct qts_md_binwriter w;
+    assert_int_equal(qts_md_binwriter_open(&w, path, NULL), 0);
+    union qts_md_event ev;
+    while (qts_md_synth_next(&s, &ev) == 1)
+        assert_int_equal(qts_md_binwriter_write(&w, &inst, &ev, NULL), 0);
+    assert_int_equal(qts_md_binwriter_close(&w, NULL), 0);
+    qts_md_synth_cleanup(&s);
+    for (int round = 0; round < 20; round++) {
+        FILE *fp = fopen(path, "r+b");
+        assert_non_null(fp);
+        for (int j = 0; j < 5; j++) {
+            rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+            fseek(fp, (long)((rng >> 33) % 1000000), SEEK_SET);
+            fputc((int)(rng >> 24) & 0xff, fp);
+        }
+        fclose(fp);
+        struct counts c = read_all(path, QTS_MD_FMT_BINARY, NULL, NULL, 0);
+        assert_true(c.eio <= 1);
+    }
+    free(buf);
+    qts_md_symtab_cleanup(&syms);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -399,6 +485,7 @@ int main(void)
         cmocka_unit_test(test_binance_bad_lines),
         cmocka_unit_test(test_synthetic_deterministic_and_consistent),
         cmocka_unit_test(test_parse_time_forms),
+        cmocka_unit_test(test_mutations_never_crash),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
