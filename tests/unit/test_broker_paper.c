@@ -1,0 +1,733 @@
+/* test_broker_paper.c — the paper broker plugin (the real .so, loaded with
+ * dlopen) driven by a host-services table written here: market orders walk
+ * the book, queue position with trades and cancels ahead, partial fills,
+ * latency, fees, rejects, cancel, modify, determinism, state transfer. */
+#include "test_support.h"
+
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "qts/qts_plugin.h"
+
+/* ------------------------------------------------------------- test host */
+
+#define MAX_REPORTS 256
+#define MAX_CFG 16
+
+struct cfg_kv {
+    const char *key;
+    char type; /* 'i' 'd' 'b' */
+    int64_t i;
+    double d;
+};
+
+static struct {
+    int64_t now;
+    struct qts_exec_report rep[MAX_REPORTS];
+    size_t n_rep;
+    struct cfg_kv cfg[MAX_CFG];
+    size_t n_cfg;
+    qts_timer_fn timer_cb;
+    void *timer_arg;
+    int64_t timer_due;
+    uint64_t n_positions;
+    int64_t last_pos_qty;
+    uint64_t done_req;
+} H;
+
+static void *h_alloc(void *owner, size_t n) { (void)owner; return malloc(n); }
+static void h_free(void *owner, void *p) { (void)owner; free(p); }
+static void h_log(void *owner, int level, const char *fmt, ...)
+{
+    (void)owner; (void)level; (void)fmt;
+}
+static int64_t h_now(void *owner) { (void)owner; return H.now; }
+static int h_timer_start(void *owner, uint64_t timeout_ms, uint64_t repeat_ms, qts_timer_fn cb,
+                         void *arg, uint64_t *id)
+{
+    (void)owner; (void)repeat_ms;
+    H.timer_cb = cb;
+    H.timer_arg = arg;
+    H.timer_due = H.now + (int64_t)timeout_ms * 1000000;
+    *id = 1;
+    return 0;
+}
+static int h_timer_stop(void *owner, uint64_t id)
+{
+    (void)owner; (void)id;
+    H.timer_cb = NULL;
+    return 0;
+}
+
+static const struct cfg_kv *cfg_find(const char *key, char type)
+{
+    for (size_t i = 0; i < H.n_cfg; i++)
+        if (strcmp(H.cfg[i].key, key) == 0 && H.cfg[i].type == type)
+            return &H.cfg[i];
+    return NULL;
+}
+static int h_cfg_str(void *o, const char *p, const char **out, struct qts_err *e)
+{
+    (void)o; (void)p; (void)out; (void)e;
+    return QTS_ENOENT;
+}
+static int h_cfg_int(void *o, const char *p, int64_t *out, struct qts_err *e)
+{
+    (void)o; (void)e;
+    const struct cfg_kv *kv = cfg_find(p, 'i');
+    if (!kv)
+        return QTS_ENOENT;
+    *out = kv->i;
+    return 0;
+}
+static int h_cfg_double(void *o, const char *p, double *out, struct qts_err *e)
+{
+    (void)o; (void)e;
+    const struct cfg_kv *kv = cfg_find(p, 'd');
+    if (!kv)
+        return QTS_ENOENT;
+    *out = kv->d;
+    return 0;
+}
+static int h_cfg_bool(void *o, const char *p, bool *out, struct qts_err *e)
+{
+    (void)o; (void)e;
+    const struct cfg_kv *kv = cfg_find(p, 'b');
+    if (!kv)
+        return QTS_ENOENT;
+    *out = kv->i != 0;
+    return 0;
+}
+
+static const struct qts_instrument INSTS[] = {
+    {sizeof(struct qts_instrument), 1, "BTCUSDT", "synthetic", 2, 3, 0, 0, 1, 1, 1},
+    {sizeof(struct qts_instrument), 2, "ETHUSDT", "synthetic", 2, 3, 0, 0, 5, 10, 10},
+};
+static const struct qts_instrument *h_inst_find(void *o, const char *sym)
+{
+    (void)o;
+    for (size_t i = 0; i < 2; i++)
+        if (strcmp(INSTS[i].symbol, sym) == 0)
+            return &INSTS[i];
+    return NULL;
+}
+static int h_emit_exec(void *o, const struct qts_exec_report *r)
+{
+    (void)o;
+    assert_true(H.n_rep < MAX_REPORTS);
+    H.rep[H.n_rep++] = *r;
+    return 0;
+}
+static int h_emit_pos(void *o, const struct qts_broker_position *p)
+{
+    (void)o;
+    H.n_positions++;
+    H.last_pos_qty = p->qty;
+    return 0;
+}
+static int h_query_done(void *o, uint64_t req, int st)
+{
+    (void)o; (void)st;
+    H.done_req = req;
+    return 0;
+}
+
+static const struct qts_host_api HOST = {
+    .struct_size = sizeof(struct qts_host_api),
+    .abi_major = QTS_ABI_MAJOR,
+    .abi_minor = QTS_ABI_MINOR,
+    .alloc = h_alloc,
+    .free = h_free,
+    .log = h_log,
+    .now_ns = h_now,
+    .timer_start = h_timer_start,
+    .timer_stop = h_timer_stop,
+    .cfg_str = h_cfg_str,
+    .cfg_int = h_cfg_int,
+    .cfg_double = h_cfg_double,
+    .cfg_bool = h_cfg_bool,
+    .instrument_find = h_inst_find,
+    .emit_exec_report = h_emit_exec,
+    .emit_position = h_emit_pos,
+    .emit_query_done = h_query_done,
+};
+
+/* ------------------------------------------------------------ plugin load */
+
+static void *g_dl;
+static const struct qts_plugin_desc *g_desc;
+static const struct qts_broker_ops *g_ops;
+
+static int group_setup(void **state)
+{
+    (void)state;
+    char path[1024];
+    snprintf(path, sizeof path, "%s/broker_paper.so", qts_test_plugin_dir());
+    g_dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!g_dl) {
+        fprintf(stderr, "cannot load %s: %s\n", path, dlerror());
+        return -1;
+    }
+    qts_plugin_entry_fn entry = (qts_plugin_entry_fn)dlsym(g_dl, QTS_PLUGIN_ENTRY_SYMBOL);
+    if (!entry)
+        return -1;
+    g_desc = entry(QTS_ABI_MAJOR, QTS_ABI_MINOR);
+    if (!g_desc || strcmp(g_desc->build_sig, QTS_BUILD_SIG) != 0 ||
+        g_desc->kind != QTS_KIND_BROKER)
+        return -1;
+    g_ops = g_desc->ops;
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    if (g_dl && !getenv("QTS_NO_DLCLOSE"))
+        dlclose(g_dl);
+    return 0;
+}
+
+static void cfg_reset(void)
+{
+    memset(&H, 0, sizeof H);
+    H.now = 1000000000;
+}
+static void cfg_i(const char *k, int64_t v) { H.cfg[H.n_cfg++] = (struct cfg_kv){k, 'i', v, 0}; }
+static void cfg_d(const char *k, double v) { H.cfg[H.n_cfg++] = (struct cfg_kv){k, 'd', 0, v}; }
+static void cfg_b(const char *k, bool v) { H.cfg[H.n_cfg++] = (struct cfg_kv){k, 'b', v, 0}; }
+
+/* Default venue for the tests: 1 ms order latency, no feed latency,
+ * maker 1 bps, taker 5 bps. */
+static void *venue_open(void)
+{
+    void *self = NULL;
+    struct qts_err err = {0};
+    if (!cfg_find("order_latency_ns", 'i'))
+        cfg_i("order_latency_ns", 1000000);
+    if (!cfg_find("maker_fee_bps", 'd'))
+        cfg_d("maker_fee_bps", 1.0);
+    if (!cfg_find("taker_fee_bps", 'd'))
+        cfg_d("taker_fee_bps", 5.0);
+    assert_int_equal(g_desc->init(&HOST, (void *)&H, &self, &err), 0);
+    assert_int_equal(g_desc->start(self, &err), 0);
+    return self;
+}
+
+static void venue_close(void *self)
+{
+    assert_int_equal(g_desc->stop(self), 0);
+    g_desc->destroy(self);
+}
+
+/* BTCUSDT: px_exp 2, qty_exp 3. P(100.5) = 10050, Q(1.5) = 1500. */
+#define P(x) ((int64_t)((x) * 100 + 0.5))
+#define Q(x) ((int64_t)((x) * 1000 + 0.5))
+
+static void hdr(struct qts_ev_hdr *h, size_t size, int type, uint32_t inst, int64_t ts)
+{
+    memset(h, 0, size);
+    h->struct_size = (uint32_t)size;
+    h->type = (uint16_t)type;
+    h->px_exp = 2;
+    h->qty_exp = 3;
+    h->instrument = inst;
+    h->ts_exch_ns = ts;
+    h->ts_recv_ns = ts;
+}
+
+static void book(void *self, int64_t ts, bool snapshot, const struct qts_level *bids,
+                 uint32_t nb, const struct qts_level *asks, uint32_t na)
+{
+    struct qts_book_update b;
+    hdr(&b.h, sizeof b, QTS_EV_BOOK, 1, ts);
+    b.h.flags = snapshot ? QTS_BOOK_SNAPSHOT : 0;
+    b.bids = bids;
+    b.n_bids = nb;
+    b.asks = asks;
+    b.n_asks = na;
+    H.now = ts;
+    g_ops->on_market(self, &b.h);
+}
+
+static void trade(void *self, int64_t ts, int64_t px, int64_t qty, int aggressor)
+{
+    struct qts_trade t;
+    hdr(&t.h, sizeof t, QTS_EV_TRADE, 1, ts);
+    t.px = px;
+    t.qty = qty;
+    t.aggressor = (uint8_t)aggressor;
+    H.now = ts;
+    g_ops->on_market(self, &t.h);
+}
+
+static int submit(void *self, const char *id, const char *sym, int side, int type, int tif,
+                  int64_t px, int64_t qty)
+{
+    struct qts_broker_order o;
+    memset(&o, 0, sizeof o);
+    o.struct_size = sizeof o;
+    snprintf(o.symbol, sizeof o.symbol, "%s", sym);
+    snprintf(o.client_order_id, sizeof o.client_order_id, "%s", id);
+    o.side = (uint8_t)side;
+    o.type = (uint8_t)type;
+    o.tif = (uint8_t)tif;
+    o.px = px;
+    o.qty = qty;
+    o.ts_sent_ns = H.now;
+    return g_ops->submit(self, &o);
+}
+
+/* A standard book: bids 99.00 x 5, 98.50 x 3; asks 100.00 x 1, 100.50 x 2,
+ * 101.00 x 5. */
+static void std_book(void *self, int64_t ts)
+{
+    const struct qts_level bids[] = {{P(99.0), Q(5)}, {P(98.5), Q(3)}};
+    const struct qts_level asks[] = {{P(101.0), Q(5)}, {P(100.0), Q(1)}, {P(100.5), Q(2)}};
+    book(self, ts, true, bids, 2, asks, 3);
+}
+
+static size_t count(int exec_type)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < H.n_rep; i++)
+        n += H.rep[i].exec_type == exec_type;
+    return n;
+}
+
+static const struct qts_exec_report *nth(int exec_type, size_t k)
+{
+    for (size_t i = 0; i < H.n_rep; i++)
+        if (H.rep[i].exec_type == exec_type && k-- == 0)
+            return &H.rep[i];
+    return NULL;
+}
+
+/* fee in cash units for px*qty at bps, as the venue computes it */
+static int64_t fee(int64_t px, int64_t qty, double bps)
+{
+    int64_t notional = px * qty * 10; /* px_exp 2 + qty_exp 3 = 5 -> cash exp 6 */
+    double f = (double)notional * bps / 10000.0;
+    return (int64_t)(f + 0.5);
+}
+
+/* ------------------------------------------------------------------- cases */
+
+static void test_market_order_walks_book(void **state)
+{
+    (void)state;
+    cfg_reset();
+    void *v = venue_open();
+    std_book(v, H.now);
+    assert_int_equal(submit(v, "m1", "BTCUSDT", QTS_SIDE_BUY, QTS_ORD_MARKET, QTS_TIF_IOC, 0,
+                            Q(2.5)), 0);
+    trade(v, H.now + 2000000, P(99.0), Q(0.001), QTS_SIDE_SELL); /* moves the clock */
+    assert_int_equal(count(QTS_EXEC_ACK), 1);
+    assert_int_equal(count(QTS_EXEC_FILL), 2);
+    const struct qts_exec_report *f1 = nth(QTS_EXEC_FILL, 0), *f2 = nth(QTS_EXEC_FILL, 1);
+    assert_int_equal(f1->last_px, P(100.0));
+    assert_int_equal(f1->last_qty, Q(1));
+    assert_int_equal(f1->fill_id, 1);
+    assert_int_equal(f1->leaves_qty, Q(1.5));
+    assert_int_equal(f2->last_px, P(100.5));
+    assert_int_equal(f2->last_qty, Q(1.5));
+    assert_int_equal(f2->fill_id, 2);
+    assert_int_equal(f2->cum_qty, Q(2.5));
+    assert_int_equal(f2->leaves_qty, 0);
+    assert_false(f1->is_maker);
+    assert_string_equal(f1->client_order_id, "m1");
+    /* our impact stays in the venue's book: a second buy of 0.5 pays 100.50 */
+    H.n_rep = 0;
+    submit(v, "m2", "BTCUSDT", QTS_SIDE_BUY, QTS_ORD_MARKET, QTS_TIF_IOC, 0, Q(1));
+    trade(v, H.now + 2000000, P(99.0), Q(0.001), QTS_SIDE_SELL);
+    assert_int_equal(nth(QTS_EXEC_FILL, 0)->last_px, P(100.5));
+    assert_int_equal(nth(QTS_EXEC_FILL, 0)->last_qty, Q(0.5));
+    assert_int_equal(nth(QTS_EXEC_FILL, 1)->last_px, P(101.0));
+    venue_close(v);
+}
+
+static void test_latency(void **state)
+{
+    (void)state;
+    cfg_reset();
+    cfg_i("order_latency_ns", 5000000);
+    cfg_i("feed_latency_ns", 2000000);
+    void *v = venue_open();
+    std_book(v, H.now);
+    int64_t sent = H.now;
+    submit(v, "l1", "BTCUSDT", QTS_SIDE_BUY, QTS_ORD_MARKET, QTS_TIF_IOC, 0, Q(1));
+    /* arrives at sent + 2 ms + 5 ms: a market event 1 ns earlier sees nothing */
+    trade(v, sent + 7000000 - 1, P(99.0), Q(0.001), QTS_SIDE_SELL);
+    assert_int_equal(H.n_rep, 0);
+    /* the book moves before arrival: the order fills against the new book */
+    const struct qts_level asks[] = {{P(100.0), 0}, {P(100.25), Q(3)}};
+    book(v, sent + 7000000 - 1, false, NULL, 0, asks, 2);
+    assert_int_equal(H.n_rep, 0);
+    /* no market event: the venue's timer delivers the order on time */
+    assert_non_null(H.timer_cb);
+    assert_true(H.timer_due >= sent + 7000000);
+    H.now = H.timer_due;
+    H.timer_cb(H.timer_arg);
+    assert_int_equal(count(QTS_EXEC_ACK), 1);
+    assert_int_equal(nth(QTS_EXEC_ACK, 0)->ts_venue_ns, sent + 7000000);
+    assert_int_equal(nth(QTS_EXEC_FILL, 0)->last_px, P(100.25));
+    /* a cancel also travels: sent after a fill it cannot overtake it */
+    venue_close(v);
+}
+
+static void test_limit_queue_trades_and_cancels(void **state)
+{
+    (void)state;
+    cfg_reset();
+    void *v = venue_open();
+    std_book(v, H.now);
+    submit(v, "q1", "BTCUSDT", QTS_SIDE_BUY, QTS_ORD_LIMIT, QTS_TIF_GTC, P(99.0), Q(2));
+    int64_t t = H.now + 2000000;
+    trade(v, t, P(100.0), Q(0.1), QTS_SIDE_BUY); /* arrival; a buy-side trade elsewhere */
+    assert_int_equal(count(QTS_EXEC_ACK), 1);
+    assert_int_equal(count(QTS_EXEC_FILL), 0); /* 5 ahead of us at 99.00 */
+    /* sellers hit 99.00 for 3: queue ahead 5 -> 2, nothing for us */
+    trade(v, t + 1, P(99.0), Q(3), QTS_SIDE_SELL);
+    assert_int_equal(count(QTS_EXEC_FILL), 0);
+    /* the feed shows the level 5 -> 2: that is the trade, not a cancel */
+    const struct qts_level b1[] = {{P(99.0), Q(2)}};
+    book(v, t + 2, false, b1, 1, NULL, 0);
+    /* 2 -> 1: one cancel, pro rata: ahead 2 - 2 * 1/2 = 1 */
+    const struct qts_level b2[] = {{P(99.0), Q(1)}};
+    book(v, t + 3, false, b2, 1, NULL, 0);
+    /* more joins behind us: ahead unchanged */
+    const struct qts_level b3[] = {{P(99.0), Q(4)}};
+    book(v, t + 4, false, b3, 1, NULL, 0);
+    /* a trade of 2 at 99: 1 for the one ahead, 1 for us (partial) */
+    trade(v, t + 5, P(99.0), Q(2), QTS_SIDE_SELL);
+    assert_int_equal(count(QTS_EXEC_FILL), 1);
+    const struct qts_exec_report *f = nth(QTS_EXEC_FILL, 0);
+    assert_int_equal(f->last_qty, Q(1));
+    assert_int_equal(f->last_px, P(99.0));
+    assert_true(f->is_maker);
+    assert_int_equal(f->leaves_qty, Q(1));
+    assert_int_equal(f->fill_id, 1);
+    /* a trade through our price fills the rest at our price */
+    trade(v, t + 6, P(98.9), Q(5), QTS_SIDE_SELL);
+    assert_int_equal(count(QTS_EXEC_FILL), 2);
+    f = nth(QTS_EXEC_FILL, 1);
+    assert_int_equal(f->last_qty, Q(1));
+    assert_int_equal(f->last_px, P(99.0));
+    assert_int_equal(f->leaves_qty, 0);
+    assert_int_equal(f->cum_qty, Q(2));
+    assert_int_equal(f->fill_id, 2);
+    venue_close(v);
+}
+
+static void test_partial_fill_and_ioc_expiry(void **state)
+{
+    (void)state;
+    cfg_reset();
+    void *v = venue_open();
+    std_book(v, H.now);
+    /* limit IOC buy 5 at 100.50: takes 1 + 2, expires 2 */
+    submit(v, "p1", "BTCUSDT", QTS_SIDE_BUY, QTS_ORD_LIMIT, QTS_TIF_IOC, P(100.5), Q(5));
+    /* GTC buy 4 at 101.00 after that: takes 4 of the 5 at 101 */
+    submit(v, "p2", "BTCUSDT", QTS_SIDE_BUY, QTS_ORD_LIMIT, QTS_TIF_GTC, P(101.0), Q(6));
+    /* moves the clock; a buyer's trade does not touch our resting buys */
+    trade(v, H.now + 2000000, P(101.0), Q(0.001), QTS_SIDE_BUY);
+    assert_int_equal(count(QTS_EXEC_FILL), 3);
+    assert_int_equal(count(QTS_EXEC_EXPIRED), 1);
+    const struct qts_exec_report *e = nth(QTS_EXEC_EXPIRED, 0);
+    assert_string_equal(e->client_order_id, "p1");
+    assert_int_equal(e->cum_qty, Q(3));
+    const struct qts_exec_report *f = nth(QTS_EXEC_FILL, 2);
+    assert_string_equal(f->client_order_id, "p2");
+    assert_int_equal(f->last_qty, Q(5));
+    assert_int_equal(f->leaves_qty, Q(1)); /* rests at 101 for the last 1 */
+    /* FOK that cannot be filled whole expires with nothing filled */
+    H.n_rep = 0;
+    submit(v, "p3", "BTCUSDT", QTS_SIDE_BUY, QTS_ORD_LIMIT, QTS_TIF_FOK, P(105.0), Q(1));
+    trade(v, H.now + 2000000, P(101.0), Q(0.001), QTS_SIDE_BUY);
+    assert_int_equal(count(QTS_EXEC_FILL), 0);
+    assert_int_equal(count(QTS_EXEC_EXPIRED), 1);
+    venue_close(v);
+}
+
+static void test_fees_maker_taker(void **state)
+{
+    (void)state;
+    cfg_reset();
+    cfg_d("maker_fee_bps", -0.5); /* rebate */
+    cfg_d("taker_fee_bps", 7.5);
+    void *v = venue_open();
+    std_book(v, H.now);
+    submit(v, "t1", "BTCUSDT", QTS_SIDE_BUY, QTS_ORD_MARKET, QTS_TIF_IOC, 0, Q(1));
+    submit(v, "k1", "BTCUSDT", QTS_SIDE_SELL, QTS_ORD_LIMIT, QTS_TIF_GTC, P(100.5), Q(1));
+    trade(v, H.now + 2000000, P(100.5), Q(5), QTS_SIDE_BUY);
+    assert_int_equal(count(QTS_EXEC_FILL), 2);
+    const struct qts_exec_report *taker = nth(QTS_EXEC_FILL, 0), *maker = nth(QTS_EXEC_FILL, 1);
+    assert_false(taker->is_maker);
+    assert_int_equal(taker->fee, fee(P(100.0), Q(1), 7.5));
+    assert_int_equal(taker->fee, 75000); /* 100.00 * 7.5 bps = 0.075 */
+    assert_true(maker->is_maker);
+    assert_int_equal(maker->fee, -5025); /* 100.50 * -0.5 bps */
+    venue_close(v);
+}
+
+static void test_rejects(void **state)
+{
+    (void)state;
+    cfg_reset();
+    cfg_d("price_band_bps", 100); /* 1 % around the mid (99.50) */
+    cfg_d("initial_cash", 150.0);
+    void *v = venue_open();
+    std_book(v, H.now);
+    submit(v, "r1", "NOPE", QTS_SIDE_BUY, QTS_ORD_LIMIT, QTS_TIF_GTC, P(99), Q(1));
+    submit(v, "r2", "BTCUSDT", QTS_SIDE_BUY, QTS_ORD_LIMIT, QTS_TIF_GTC, P(90), Q(1));
+    submit(v, "r3", "BTCUSDT", QTS_SIDE_BUY, QTS_ORD_LIMIT, QTS_TIF_GTC, P(99), Q(2));
+    submit(v, "r4", "BTCUSDT", QTS_SIDE_SELL, QTS_ORD_LIMIT, QTS_TIF_GTC, P(100), Q(1));
+    submit(v, "r5", "BTCUSDT", QTS_SIDE_BUY, QTS_ORD_LIMIT, QTS_TIF_POST, P(100), Q(1));
+    submit(v, "r6", "ETHUSDT", QTS_SIDE_BUY, QTS_ORD_LIMIT, QTS_TIF_GTC, 7, 10); /* tick 5 */
+    submit(v, "r7", "BTCUSDT", QTS_SIDE_BUY, QTS_ORD_LIMIT, QTS_TIF_GTC, P(99), 0);
+    trade(v, H.now + 2000000, P(99.0), Q(0.001), QTS_SIDE_SELL);
+    assert_int_equal(count(QTS_EXEC_REJECT), 7);
+    assert_int_equal(count(QTS_EXEC_ACK), 0);
+    const char *why[] = {"unknown instrument", "price band", "insufficient cash",
+                         "insufficient position", "post-only", "tick", "quantity"};
+    for (size_t i = 0; i < 7; i++) {
+        const struct qts_exec_report *r = nth(QTS_EXEC_REJECT, i);
+        assert_non_null(r);
+        char text[sizeof r->text];
+        memcpy(text, r->text, sizeof text);
+        if (!strstr(text, why[i]))
+            fail_msg("reject %zu: '%s' lacks '%s'", i, text, why[i]);
+        assert_true(r->code < 0);
+    }
+    assert_int_equal(nth(QTS_EXEC_REJECT, 0)->code, QTS_ENOENT);
+    /* with shorting allowed the sell is accepted */
+    venue_close(v);
+    cfg_reset();
+    cfg_b("allow_short", true);
+    v = venue_open();
+    std_book(v, H.now);
+    submit(v, "s1", "BTCUSDT", QTS_SIDE_SELL, QTS_ORD_LIMIT, QTS_TIF_GTC, P(100), Q(1));
+    trade(v, H.now + 2000000, P(99.0), Q(0.001), QTS_SIDE_SELL);
+    assert_int_equal(count(QTS_EXEC_ACK), 1);
+    venue_close(v);
+}
+
+static void test_cancel(void **state)
+{
+    (void)state;
+    cfg_reset();
+    void *v = venue_open();
+    std_book(v, H.now);
+    submit(v, "c1", "BTCUSDT", QTS_SIDE_BUY, QTS_ORD_LIMIT, QTS_TIF_GTC, P(98.0), Q(1));
+    trade(v, H.now + 2000000, P(99.0), Q(0.001), QTS_SIDE_SELL);
+    assert_int_equal(g_ops->cancel(v, "c1", NULL), 0);
+    assert_int_equal(g_ops->cancel(v, "zz", NULL), 0);
+    /* before the cancel arrives a trade through 98 fills us */
+    trade(v, H.now + 500000, P(97.0), Q(0.4), QTS_SIDE_SELL);
+    assert_int_equal(count(QTS_EXEC_FILL), 1);
+    trade(v, H.now + 2000000, P(99.0), Q(0.001), QTS_SIDE_SELL);
+    assert_int_equal(count(QTS_EXEC_CANCELLED), 1);
+    const struct qts_exec_report *c = nth(QTS_EXEC_CANCELLED, 0);
+    assert_string_equal(c->client_order_id, "c1");
+    assert_int_equal(c->cum_qty, Q(0.4));
+    assert_int_equal(c->leaves_qty, 0);
+    assert_int_equal(count(QTS_EXEC_CANCEL_REJECT), 1);
+    assert_string_equal(nth(QTS_EXEC_CANCEL_REJECT, 0)->client_order_id, "zz");
+    /* cancelled: later trades do not fill it; a second cancel is rejected */
+    trade(v, H.now + 1, P(97.0), Q(5), QTS_SIDE_SELL);
+    assert_int_equal(count(QTS_EXEC_FILL), 1);
+    g_ops->cancel(v, "c1", NULL);
+    trade(v, H.now + 2000000, P(99.0), Q(0.001), QTS_SIDE_SELL);
+    assert_int_equal(count(QTS_EXEC_CANCEL_REJECT), 2);
+    venue_close(v);
+}
+
+static void modify(void *v, const char *id, int64_t px, int64_t qty)
+{
+    struct qts_broker_modify m;
+    memset(&m, 0, sizeof m);
+    m.struct_size = sizeof m;
+    snprintf(m.client_order_id, sizeof m.client_order_id, "%s", id);
+    m.new_px = px;
+    m.new_qty = qty;
+    assert_int_equal(g_ops->modify(v, &m), 0);
+}
+
+static void test_modify(void **state)
+{
+    (void)state;
+    cfg_reset();
+    void *v = venue_open();
+    std_book(v, H.now);
+    submit(v, "a", "BTCUSDT", QTS_SIDE_BUY, QTS_ORD_LIMIT, QTS_TIF_GTC, P(99.0), Q(3));
+    submit(v, "b", "BTCUSDT", QTS_SIDE_BUY, QTS_ORD_LIMIT, QTS_TIF_GTC, P(99.0), Q(1));
+    trade(v, H.now + 2000000, P(100.0), Q(0.001), QTS_SIDE_BUY);
+    /* a: smaller at the same price keeps its place */
+    modify(v, "a", P(99.0), Q(2));
+    trade(v, H.now + 2000000, P(100.0), Q(0.001), QTS_SIDE_BUY);
+    assert_int_equal(count(QTS_EXEC_REPLACED), 1);
+    assert_int_equal(nth(QTS_EXEC_REPLACED, 0)->leaves_qty, Q(2));
+    /* 5 ahead, then a (2), then b: a trade of 7 fills a only */
+    trade(v, H.now + 1, P(99.0), Q(7), QTS_SIDE_SELL);
+    assert_int_equal(count(QTS_EXEC_FILL), 1);
+    assert_string_equal(nth(QTS_EXEC_FILL, 0)->client_order_id, "a");
+    assert_int_equal(nth(QTS_EXEC_FILL, 0)->last_qty, Q(2));
+    /* b moves to 98.50 (back of that queue, 3 ahead) and grows to 2 */
+    modify(v, "b", P(98.5), Q(2));
+    trade(v, H.now + 2000000, P(100.0), Q(0.001), QTS_SIDE_BUY);
+    assert_int_equal(count(QTS_EXEC_REPLACED), 2);
+    trade(v, H.now + 1, P(98.5), Q(4), QTS_SIDE_SELL);
+    assert_int_equal(count(QTS_EXEC_FILL), 2);
+    assert_int_equal(nth(QTS_EXEC_FILL, 1)->last_qty, Q(1));
+    assert_int_equal(nth(QTS_EXEC_FILL, 1)->last_px, P(98.5));
+    /* modify below the filled quantity is refused; the order stays */
+    modify(v, "b", P(98.5), Q(1));
+    trade(v, H.now + 2000000, P(100.0), Q(0.001), QTS_SIDE_BUY);
+    assert_int_equal(count(QTS_EXEC_CANCEL_REJECT), 1);
+    /* a modify to a crossing price takes liquidity */
+    modify(v, "b", P(100.0), Q(2));
+    trade(v, H.now + 2000000, P(99.0), Q(0.001), QTS_SIDE_SELL);
+    assert_int_equal(count(QTS_EXEC_FILL), 3);
+    assert_int_equal(nth(QTS_EXEC_FILL, 2)->last_px, P(100.0));
+    assert_false(nth(QTS_EXEC_FILL, 2)->is_maker);
+    assert_int_equal(nth(QTS_EXEC_FILL, 2)->leaves_qty, 0);
+    venue_close(v);
+}
+
+/* A fixed script with jitter: returns a hash of every report. */
+static uint64_t run_script(int64_t seed)
+{
+    cfg_reset();
+    cfg_i("latency_jitter_ns", 3000000);
+    cfg_i("seed", seed);
+    void *v = venue_open();
+    std_book(v, H.now);
+    char id[16];
+    for (int i = 0; i < 20; i++) {
+        snprintf(id, sizeof id, "o%d", i);
+        int side = i % 2 ? QTS_SIDE_SELL : QTS_SIDE_BUY;
+        if (side == QTS_SIDE_SELL && i < 6)
+            side = QTS_SIDE_BUY;
+        submit(v, id, "BTCUSDT", side, i % 3 ? QTS_ORD_LIMIT : QTS_ORD_MARKET,
+               QTS_TIF_GTC, side == QTS_SIDE_BUY ? P(99.0) : P(100.5), Q(0.3));
+        trade(v, H.now + 700000, i % 2 ? P(99.0) : P(100.5), Q(1), i % 2 ? QTS_SIDE_SELL : QTS_SIDE_BUY);
+        const struct qts_level asks[] = {{P(100.0), Q(1 + i % 3)}};
+        book(v, H.now + 300000, false, NULL, 0, asks, 1);
+    }
+    trade(v, H.now + 10000000, P(99.0), Q(0.001), QTS_SIDE_SELL);
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < H.n_rep; i++) {
+        const struct qts_exec_report *r = &H.rep[i];
+        int64_t f[] = {r->exec_type, r->last_px, r->last_qty, r->cum_qty, r->leaves_qty,
+                       r->fee, (int64_t)r->fill_id, r->ts_venue_ns};
+        for (size_t k = 0; k < sizeof f / sizeof f[0]; k++)
+            h = (h ^ (uint64_t)f[k]) * 1099511628211ULL;
+        for (const char *c = r->client_order_id; *c; c++)
+            h = (h ^ (uint8_t)*c) * 1099511628211ULL;
+    }
+    assert_true(H.n_rep > 20);
+    venue_close(v);
+    return h;
+}
+
+static void test_deterministic_for_seed(void **state)
+{
+    (void)state;
+    uint64_t a = run_script(7), b = run_script(7), c = run_script(8);
+    assert_true(a == b);
+    assert_true(a != c); /* jitter changes arrival times */
+}
+
+struct membuf {
+    struct qts_buf b;
+    unsigned char *p;
+    size_t n;
+};
+
+static int mb_append(struct qts_buf *buf, const void *p, size_t n)
+{
+    struct membuf *m = (struct membuf *)buf;
+    m->p = realloc(m->p, m->n + n);
+    memcpy(m->p + m->n, p, n);
+    m->n += n;
+    return 0;
+}
+
+static void test_state_export_import(void **state)
+{
+    (void)state;
+    cfg_reset();
+    void *v = venue_open();
+    std_book(v, H.now);
+    submit(v, "x1", "BTCUSDT", QTS_SIDE_BUY, QTS_ORD_LIMIT, QTS_TIF_GTC, P(99.0), Q(2));
+    trade(v, H.now + 2000000, P(100.0), Q(0.001), QTS_SIDE_BUY);
+    trade(v, H.now + 1, P(99.0), Q(6), QTS_SIDE_SELL); /* 5 ahead, 1 for us */
+    assert_int_equal(count(QTS_EXEC_FILL), 1);
+    submit(v, "x2", "BTCUSDT", QTS_SIDE_SELL, QTS_ORD_LIMIT, QTS_TIF_GTC, P(101.0), Q(0.5));
+    /* x2 is still in flight when the broker is reloaded */
+    assert_true(g_desc->caps & QTS_CAP_STATE_XFER);
+    struct membuf mb = {{sizeof(struct qts_buf), mb_append, NULL}, NULL, 0};
+    assert_int_equal(g_desc->export_state(v, &mb.b), 0);
+    venue_close(v);
+
+    void *w = NULL;
+    struct qts_err err = {0};
+    assert_int_equal(g_desc->init(&HOST, (void *)&H, &w, &err), 0);
+    assert_int_equal(g_desc->import_state(w, mb.p, mb.n - 1), QTS_EPARSE);
+    g_desc->destroy(w);
+    assert_int_equal(g_desc->init(&HOST, (void *)&H, &w, &err), 0);
+    assert_int_equal(g_desc->import_state(w, mb.p, mb.n), 0);
+    assert_int_equal(g_desc->start(w, &err), 0);
+    free(mb.p);
+    H.n_rep = 0;
+    trade(w, H.now + 2000000, P(99.0), Q(1), QTS_SIDE_SELL); /* x2 arrives; x1 fills 1 */
+    assert_int_equal(count(QTS_EXEC_ACK), 1);
+    assert_string_equal(nth(QTS_EXEC_ACK, 0)->client_order_id, "x2");
+    assert_int_equal(count(QTS_EXEC_FILL), 1);
+    const struct qts_exec_report *f = nth(QTS_EXEC_FILL, 0);
+    assert_string_equal(f->client_order_id, "x1");
+    assert_int_equal(f->fill_id, 2); /* fill ids continue */
+    assert_int_equal(f->leaves_qty, 0);
+    /* the bought position came across: 2 held, 0.5 offered */
+    assert_int_equal(g_ops->query_positions(w, 42), 0);
+    assert_int_equal(H.last_pos_qty, Q(2));
+    assert_int_equal(H.done_req, 42);
+    H.n_rep = 0;
+    assert_int_equal(g_ops->query_open_orders(w, 43), 0);
+    assert_int_equal(count(QTS_EXEC_STATUS), 1);
+    assert_string_equal(nth(QTS_EXEC_STATUS, 0)->client_order_id, "x2");
+    venue_close(w);
+}
+
+static void test_idempotent_resubmit(void **state)
+{
+    (void)state;
+    cfg_reset();
+    void *v = venue_open();
+    std_book(v, H.now);
+    submit(v, "d1", "BTCUSDT", QTS_SIDE_BUY, QTS_ORD_LIMIT, QTS_TIF_GTC, P(98.0), Q(1));
+    submit(v, "d1", "BTCUSDT", QTS_SIDE_BUY, QTS_ORD_LIMIT, QTS_TIF_GTC, P(98.0), Q(1));
+    trade(v, H.now + 2000000, P(99.0), Q(0.001), QTS_SIDE_SELL);
+    assert_int_equal(count(QTS_EXEC_ACK), 1);
+    assert_int_equal(g_ops->env(v), QTS_BROKER_ENV_SIMULATED);
+    venue_close(v);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_market_order_walks_book),
+        cmocka_unit_test(test_latency),
+        cmocka_unit_test(test_limit_queue_trades_and_cancels),
+        cmocka_unit_test(test_partial_fill_and_ioc_expiry),
+        cmocka_unit_test(test_fees_maker_taker),
+        cmocka_unit_test(test_rejects),
+        cmocka_unit_test(test_cancel),
+        cmocka_unit_test(test_modify),
+        cmocka_unit_test(test_deterministic_for_seed),
+        cmocka_unit_test(test_state_export_import),
+        cmocka_unit_test(test_idempotent_resubmit),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
