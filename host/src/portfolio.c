@@ -33,6 +33,8 @@ struct qts_portfolio {
     size_t n_trades, cap_trades;
     struct qts_equity_point *curve;
     size_t n_curve, cap_curve;
+    struct qts_price_point *prices;
+    size_t n_prices, cap_prices;
 };
 
 /* Grow a dynamic array so one more element fits. */
@@ -84,6 +86,7 @@ void qts_portfolio_free(struct qts_portfolio *pf)
     free(pf->ledger);
     free(pf->trades);
     free(pf->curve);
+    free(pf->prices);
     free(pf);
 }
 
@@ -306,7 +309,6 @@ int qts_portfolio_apply_fill(struct qts_portfolio *pf, const struct qts_fill *f)
                                       f->strategy_id, f->h.instrument, f->h.px_exp,
                                       f->h.qty_exp);
     bucket_apply(pf, sp, d, n, f->fee, ts, 1);
-    ip = &pf->inst[pos_find(pf->inst, pf->n_inst, ALL_STRATEGIES, f->h.instrument, &found)];
 
     pf->cash += (d > 0 ? -n : n) - f->fee;
     pf->fees += f->fee;
@@ -339,8 +341,21 @@ int qts_portfolio_apply_fill(struct qts_portfolio *pf, const struct qts_fill *f)
 
 void qts_portfolio_sample(struct qts_portfolio *pf, int64_t ts_ns)
 {
-    if (pf->n_curve && pf->curve[pf->n_curve - 1].ts_ns == ts_ns)
+    if (pf->n_curve && pf->curve[pf->n_curve - 1].ts_ns == ts_ns) {
         pf->n_curve--;
+        while (pf->n_prices && pf->prices[pf->n_prices - 1].ts_ns == ts_ns)
+            pf->n_prices--;
+    }
+    for (size_t i = 0; i < pf->n_marks; i++) {
+        if (!pf->marks[i].px)
+            continue;
+        GROW(pf->prices, pf->n_prices, pf->cap_prices);
+        struct qts_price_point *pp = &pf->prices[pf->n_prices++];
+        pp->ts_ns = ts_ns;
+        pp->instrument = pf->marks[i].instrument;
+        pp->px_exp = pf->marks[i].px_exp;
+        pp->px = pf->marks[i].px;
+    }
     GROW(pf->curve, pf->n_curve, pf->cap_curve);
     struct qts_equity_point *e = &pf->curve[pf->n_curve++];
     e->ts_ns = ts_ns;
@@ -434,6 +449,13 @@ size_t qts_portfolio_equity_curve(const struct qts_portfolio *pf,
 {
     *out = pf->curve;
     return pf->n_curve;
+}
+
+size_t qts_portfolio_prices(const struct qts_portfolio *pf,
+                            const struct qts_price_point **out)
+{
+    *out = pf->prices;
+    return pf->n_prices;
 }
 
 size_t qts_portfolio_strategy_stats(const struct qts_portfolio *pf,

@@ -90,6 +90,14 @@ struct qts_equity_point {
     int64_t gross_exposure;  /* sum |market value|, cash units */
 };
 
+/* A mark price recorded with an equity sample (for price charts). */
+struct qts_price_point {
+    int64_t ts_ns;
+    uint32_t instrument;
+    uint8_t px_exp;
+    int64_t px;
+};
+
 /* Per-strategy attribution (computed on demand). */
 struct qts_strategy_stats {
     uint32_t strategy_id;
@@ -130,7 +138,8 @@ void qts_portfolio_mark(struct qts_portfolio *pf, uint32_t instrument, int64_t p
                         unsigned px_exp);
 
 /* Append an equity sample at ts_ns (the caller decides the cadence).
- * A sample with the same ts_ns as the last one replaces it. */
+ * A sample with the same ts_ns as the last one replaces it. Every marked
+ * instrument's price is recorded with it (qts_portfolio_prices). */
 void qts_portfolio_sample(struct qts_portfolio *pf, int64_t ts_ns);
 
 int64_t qts_portfolio_initial_cash(const struct qts_portfolio *pf);
@@ -167,6 +176,8 @@ size_t qts_portfolio_trades(const struct qts_portfolio *pf,
                             const struct qts_trade_rt **out);
 size_t qts_portfolio_equity_curve(const struct qts_portfolio *pf,
                                   const struct qts_equity_point **out);
+size_t qts_portfolio_prices(const struct qts_portfolio *pf,
+                            const struct qts_price_point **out);
 
 /* Per-strategy attribution, sorted by strategy id. `out` owned by the
  * caller (free()); returns the count. */
