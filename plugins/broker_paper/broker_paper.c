@@ -435,14 +435,19 @@ static void levels_before(struct pb *pb, struct pb_inst *in)
 /* After a book change: queue positions, then resting orders the new book
  * crosses (a contra order arriving at or through our price trades with us
  * first; we fill as maker at our price against the crossing quantity). */
-static void levels_after(struct pb *pb, struct pb_inst *in, int64_t ts)
+static void levels_after(struct pb *pb, struct pb_inst *in, int64_t ts, bool top_only)
 {
     for (uint32_t i = 0; i < pb->n_ord; i++) {
         struct pb_order *o = pb->ord[i];
         if (o->state != PB_RESTING || o->instrument != in->d.id)
             continue;
         bool buy = o->side == QTS_SIDE_BUY;
-        queue_on_level(o, o->lvl_before, side_qty(buy ? &in->bid : &in->ask, buy, o->px));
+        const struct pb_side *s = buy ? &in->bid : &in->ask;
+        /* A top-of-book view hides our level behind a better price: that
+         * says nothing about the queue, so leave it alone. */
+        if (top_only && s->n && (buy ? s->v[0].px > o->px : s->v[0].px < o->px))
+            continue;
+        queue_on_level(o, o->lvl_before, side_qty(s, buy, o->px));
     }
     for (uint32_t i = 0; i < pb->n_ord; i++) {
         struct pb_order *o = pb->ord[i];
@@ -472,7 +477,7 @@ static int resting_cmp(const struct pb_order *a, const struct pb_order *b)
  * displayed quantity ahead, then us. A trade through our price means the
  * queue at our price is gone: we fill up to the trade quantity. */
 static void on_trade_side(struct pb *pb, struct pb_inst *in, const struct qts_trade *t,
-                          uint8_t side)
+                          uint8_t side, int64_t ts)
 {
     int64_t avail = t->qty;
     for (;;) {
@@ -501,12 +506,12 @@ static void on_trade_side(struct pb *pb, struct pb_inst *in, const struct qts_tr
                 continue;
             int64_t f = min64(fillable, best->qty - best->cum);
             avail -= f;
-            do_fill(pb, best, in, best->px, f, true, t->h.ts_exch_ns);
+            do_fill(pb, best, in, best->px, f, true, ts);
         } else {
             best->ahead = 0;
             int64_t f = min64(avail, best->qty - best->cum);
             avail -= f;
-            do_fill(pb, best, in, best->px, f, true, t->h.ts_exch_ns);
+            do_fill(pb, best, in, best->px, f, true, ts);
         }
     }
     for (uint32_t i = 0; i < pb->n_ord; i++)
@@ -923,9 +928,9 @@ static void pb_on_market(void *self, const struct qts_ev_hdr *ev)
         for (uint32_t i = 0; i < pb->n_ord; i++)
             pb->ord[i]->lvl_before = 0;
         if (t->aggressor != QTS_SIDE_BUY)
-            on_trade_side(pb, in, t, QTS_SIDE_BUY);
+            on_trade_side(pb, in, t, QTS_SIDE_BUY, ts);
         if (t->aggressor != QTS_SIDE_SELL)
-            on_trade_side(pb, in, t, QTS_SIDE_SELL);
+            on_trade_side(pb, in, t, QTS_SIDE_SELL, ts);
         break;
     }
     case QTS_EV_QUOTE: {
@@ -936,7 +941,7 @@ static void pb_on_market(void *self, const struct qts_ev_hdr *ev)
         in->bid.n = in->ask.n = 0;
         side_set(pb, &in->bid, true, q->bid_px, q->bid_qty);
         side_set(pb, &in->ask, false, q->ask_px, q->ask_qty);
-        levels_after(pb, in, ts);
+        levels_after(pb, in, ts, true);
         break;
     }
     case QTS_EV_BOOK: {
@@ -949,7 +954,7 @@ static void pb_on_market(void *self, const struct qts_ev_hdr *ev)
             side_set(pb, &in->bid, true, b->bids[i].px, b->bids[i].qty);
         for (uint32_t i = 0; i < b->n_asks; i++)
             side_set(pb, &in->ask, false, b->asks[i].px, b->asks[i].qty);
-        levels_after(pb, in, ts);
+        levels_after(pb, in, ts, false);
         break;
     }
     default:

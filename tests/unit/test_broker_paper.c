@@ -700,6 +700,43 @@ static void test_state_export_import(void **state)
     venue_close(w);
 }
 
+static void quote(void *self, int64_t ts, int64_t bp, int64_t bq, int64_t ap, int64_t aq)
+{
+    struct qts_quote q;
+    hdr(&q.h, sizeof q, QTS_EV_QUOTE, 1, ts);
+    q.bid_px = bp;
+    q.bid_qty = bq;
+    q.ask_px = ap;
+    q.ask_qty = aq;
+    H.now = ts;
+    g_ops->on_market(self, &q.h);
+}
+
+static void test_quotes_top_of_book(void **state)
+{
+    (void)state;
+    cfg_reset();
+    void *v = venue_open();
+    quote(v, H.now, P(99.0), Q(5), P(100.0), Q(1));
+    submit(v, "q", "BTCUSDT", QTS_SIDE_BUY, QTS_ORD_LIMIT, QTS_TIF_GTC, P(99.0), Q(1));
+    quote(v, H.now + 2000000, P(99.0), Q(5), P(100.0), Q(1)); /* arrives: 5 ahead */
+    assert_int_equal(count(QTS_EXEC_ACK), 1);
+    /* a better bid hides our level: the queue is unknown, not empty */
+    quote(v, H.now + 1, P(99.5), Q(2), P(100.0), Q(1));
+    trade(v, H.now + 1, P(99.0), Q(4), QTS_SIDE_SELL);
+    assert_int_equal(count(QTS_EXEC_FILL), 0);
+    trade(v, H.now + 1, P(99.0), Q(2), QTS_SIDE_SELL);
+    assert_int_equal(count(QTS_EXEC_FILL), 1);
+    assert_int_equal(nth(QTS_EXEC_FILL, 0)->last_qty, Q(1));
+    /* a market order against quotes walks the one visible level only */
+    submit(v, "m", "BTCUSDT", QTS_SIDE_BUY, QTS_ORD_MARKET, QTS_TIF_IOC, 0, Q(3));
+    quote(v, H.now + 2000000, P(99.0), Q(5), P(100.0), Q(1));
+    assert_int_equal(count(QTS_EXEC_FILL), 2);
+    assert_int_equal(nth(QTS_EXEC_FILL, 1)->last_qty, Q(1));
+    assert_int_equal(count(QTS_EXEC_EXPIRED), 1);
+    venue_close(v);
+}
+
 static void test_idempotent_resubmit(void **state)
 {
     (void)state;
@@ -727,6 +764,7 @@ int main(void)
         cmocka_unit_test(test_modify),
         cmocka_unit_test(test_deterministic_for_seed),
         cmocka_unit_test(test_state_export_import),
+        cmocka_unit_test(test_quotes_top_of_book),
         cmocka_unit_test(test_idempotent_resubmit),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
