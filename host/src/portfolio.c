@@ -35,6 +35,7 @@ struct qts_portfolio {
     size_t n_curve, cap_curve;
     struct qts_price_point *prices;
     size_t n_prices, cap_prices;
+    int64_t grid_next;           /* next grid time of sample_every */
 };
 
 /* Grow a dynamic array so one more element fits. */
@@ -362,6 +363,23 @@ void qts_portfolio_sample(struct qts_portfolio *pf, int64_t ts_ns)
     e->equity = qts_portfolio_equity(pf);
     e->cash = pf->cash;
     e->gross_exposure = qts_portfolio_gross_exposure(pf);
+}
+
+int qts_portfolio_sample_every(struct qts_portfolio *pf, int64_t ts_ns, int64_t interval_ns)
+{
+    if (interval_ns <= 0)
+        interval_ns = 1;
+    if (pf->n_curve == 0) {
+        qts_portfolio_sample(pf, ts_ns);
+        pf->grid_next = ts_ns + interval_ns;
+        return 1;
+    }
+    if (ts_ns < pf->grid_next)
+        return 0;
+    qts_portfolio_sample(pf, ts_ns);
+    int64_t first = pf->curve[0].ts_ns;
+    pf->grid_next = first + ((ts_ns - first) / interval_ns + 1) * interval_ns;
+    return 1;
 }
 
 int64_t qts_portfolio_initial_cash(const struct qts_portfolio *pf) { return pf->initial_cash; }

@@ -142,6 +142,11 @@ void qts_portfolio_mark(struct qts_portfolio *pf, uint32_t instrument, int64_t p
  * instrument's price is recorded with it (qts_portfolio_prices). */
 void qts_portfolio_sample(struct qts_portfolio *pf, int64_t ts_ns);
 
+/* Sample on a fixed grid: when ts_ns has reached the next multiple of
+ * interval_ns since the first sample, append one sample stamped ts_ns.
+ * The first call always samples. Returns 1 when it sampled, else 0. */
+int qts_portfolio_sample_every(struct qts_portfolio *pf, int64_t ts_ns, int64_t interval_ns);
+
 int64_t qts_portfolio_initial_cash(const struct qts_portfolio *pf);
 int64_t qts_portfolio_cash(const struct qts_portfolio *pf);
 int64_t qts_portfolio_fees(const struct qts_portfolio *pf);

@@ -211,6 +211,21 @@ static void test_cash_notional_rounding(void **state)
     assert_int_equal(qts_cash_notional(7, 0, 3, 0), 21000000);
 }
 
+static void test_sample_every(void **state)
+{
+    (void)state;
+    struct qts_portfolio *pf = qts_portfolio_new(CASH(100));
+    int64_t ts[] = {5, 6, 14, 15, 16, 41, 44, 45};
+    int want[] = {1, 0, 0, 1, 0, 1, 0, 1}; /* grid 5, 15, 25, ... */
+    for (size_t i = 0; i < sizeof ts / sizeof ts[0]; i++)
+        assert_int_equal(qts_portfolio_sample_every(pf, ts[i], 10), want[i]);
+    const struct qts_equity_point *ec;
+    assert_int_equal(qts_portfolio_equity_curve(pf, &ec), 4);
+    assert_int_equal(ec[2].ts_ns, 41);
+    assert_int_equal(ec[3].equity, CASH(100));
+    qts_portfolio_free(pf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -218,6 +233,7 @@ int main(void)
         cmocka_unit_test(test_realized_shorts_and_flips),
         cmocka_unit_test(test_rejects_bad_fills),
         cmocka_unit_test(test_cash_notional_rounding),
+        cmocka_unit_test(test_sample_every),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
