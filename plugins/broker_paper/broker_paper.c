@@ -856,7 +856,13 @@ static int pb_submit(void *self, const struct qts_broker_order *bo)
 static int pb_cancel(void *self, const char *clordid, const char *venue_order_id)
 {
     struct pb *pb = self;
-    (void)venue_order_id;
+    if ((!clordid || !clordid[0]) && venue_order_id && venue_order_id[0]) {
+        /* cancel by venue id: resolve it to the client id we know */
+        for (uint32_t i = 0; i < pb->n_ord; i++)
+            if (pb->ord[i]->state != PB_DONE &&
+                strcmp(pb->ord[i]->venue_id, venue_order_id) == 0)
+                clordid = pb->ord[i]->clordid;
+    }
     if (!clordid || !clordid[0])
         return QTS_EINVAL;
     enqueue(pb, PB_ACT_CANCEL, clordid, 0, 0);
@@ -921,6 +927,8 @@ static void pb_on_market(void *self, const struct qts_ev_hdr *ev)
     int64_t ts = max64(ev_time(ev), pb->vnow);
     switch (ev->type) {
     case QTS_EV_TRADE: {
+        if (ev->struct_size < sizeof(struct qts_trade))
+            break;
         const struct qts_trade *t = (const struct qts_trade *)ev;
         in->d.last_trade_px = t->px;
         if (t->qty <= 0)
@@ -935,7 +943,7 @@ static void pb_on_market(void *self, const struct qts_ev_hdr *ev)
     }
     case QTS_EV_QUOTE: {
         const struct qts_quote *q = (const struct qts_quote *)ev;
-        if (in->d.has_l2)
+        if (ev->struct_size < sizeof(struct qts_quote) || in->d.has_l2)
             break; /* the L2 book is the better source */
         levels_before(pb, in);
         in->bid.n = in->ask.n = 0;
@@ -946,6 +954,9 @@ static void pb_on_market(void *self, const struct qts_ev_hdr *ev)
     }
     case QTS_EV_BOOK: {
         const struct qts_book_update *b = (const struct qts_book_update *)ev;
+        if (ev->struct_size < sizeof(struct qts_book_update) || (b->n_bids && !b->bids) ||
+            (b->n_asks && !b->asks))
+            break;
         levels_before(pb, in);
         if (ev->flags & QTS_BOOK_SNAPSHOT)
             in->bid.n = in->ask.n = 0;

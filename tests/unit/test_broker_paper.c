@@ -551,6 +551,18 @@ static void test_cancel(void **state)
     g_ops->cancel(v, "c1", NULL);
     trade(v, H.now + 2000000, P(99.0), Q(0.001), QTS_SIDE_SELL);
     assert_int_equal(count(QTS_EXEC_CANCEL_REJECT), 2);
+    /* cancel by venue order id */
+    submit(v, "c2", "BTCUSDT", QTS_SIDE_BUY, QTS_ORD_LIMIT, QTS_TIF_GTC, P(98.0), Q(1));
+    trade(v, H.now + 2000000, P(99.0), Q(0.001), QTS_SIDE_BUY);
+    const struct qts_exec_report *ack = nth(QTS_EXEC_ACK, 1);
+    assert_non_null(ack);
+    char venue_id[QTS_VENUE_ID_MAX];
+    memcpy(venue_id, ack->venue_order_id, sizeof venue_id);
+    assert_int_equal(g_ops->cancel(v, "", venue_id), 0);
+    assert_int_equal(g_ops->cancel(v, NULL, NULL), QTS_EINVAL);
+    trade(v, H.now + 2000000, P(99.0), Q(0.001), QTS_SIDE_BUY);
+    assert_int_equal(count(QTS_EXEC_CANCELLED), 2);
+    assert_string_equal(nth(QTS_EXEC_CANCELLED, 1)->client_order_id, "c2");
     venue_close(v);
 }
 
