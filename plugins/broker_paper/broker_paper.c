@@ -91,6 +91,7 @@ struct pb {
     uint64_t rng;
     uint64_t next_seq;
     int64_t vnow;           /* venue clock */
+    int64_t applied_ns;     /* time of the last market event applied to the book */
     int64_t last_due;       /* requests never overtake each other */
     int64_t cash, reserved_cash;
     struct pb_inst *inst;
@@ -746,17 +747,20 @@ static void advance(struct pb *pb, int64_t t)
         struct pb_action a = pb->act[0];
         memmove(&pb->act[0], &pb->act[1], (pb->n_act - 1) * sizeof *pb->act);
         pb->n_act--;
+        /* A request due before the last event already applied (host and
+         * exchange clocks disagree) meets the book as it is now. */
+        int64_t ts = max64(a.due_ns, pb->applied_ns);
         if (a.kind == PB_ACT_NEW) {
             for (uint32_t i = 0; i < pb->n_ord; i++)
                 if (pb->ord[i]->state == PB_PENDING &&
                     strcmp(pb->ord[i]->clordid, a.clordid) == 0) {
-                    act_new(pb, pb->ord[i], a.due_ns);
+                    act_new(pb, pb->ord[i], ts);
                     break;
                 }
         } else if (a.kind == PB_ACT_CANCEL) {
-            act_cancel(pb, &a, a.due_ns);
+            act_cancel(pb, &a, ts);
         } else {
-            act_modify(pb, &a, a.due_ns);
+            act_modify(pb, &a, ts);
         }
     }
 }
@@ -971,6 +975,7 @@ static void pb_on_market(void *self, const struct qts_ev_hdr *ev)
     default:
         break;
     }
+    pb->applied_ns = max64(pb->applied_ns, ev_time(ev));
     pb->depth--;
     gc_orders(pb);
     arm_timer(pb);
@@ -1126,7 +1131,7 @@ struct pb_state_hdr {
     uint32_t version;
     uint32_t inst_size, order_size, action_size;
     uint64_t rng, next_seq, n_reports;
-    int64_t vnow, last_due, cash, reserved_cash;
+    int64_t vnow, last_due, cash, reserved_cash, applied_ns;
     uint32_t n_inst, n_ord, n_act, reserved0;
 };
 
@@ -1144,6 +1149,7 @@ static int pb_export(void *self, struct qts_buf *out)
     h.next_seq = pb->next_seq;
     h.n_reports = pb->n_reports;
     h.vnow = pb->vnow;
+    h.applied_ns = pb->applied_ns;
     h.last_due = pb->last_due;
     h.cash = pb->cash;
     h.reserved_cash = pb->reserved_cash;
@@ -1226,6 +1232,7 @@ static int pb_import(void *self, const void *p, size_t n)
     pb->next_seq = h.next_seq;
     pb->n_reports = h.n_reports;
     pb->vnow = h.vnow;
+    pb->applied_ns = h.applied_ns;
     pb->last_due = h.last_due;
     pb->cash = h.cash;
     pb->reserved_cash = h.reserved_cash;
