@@ -214,6 +214,25 @@ static int64_t market_value(const struct qts_portfolio *pf, const struct qts_pos
     return qts_cash_notional(m->px, m->px_exp, p->qty, p->qty_exp);
 }
 
+int64_t qts_position_avg_px(const struct qts_position *p)
+{
+    if (!p || p->qty == 0)
+        return 0;
+    /* cost (10^-6) / qty (10^-qty_exp) = px at 10^-(6 - qty_exp): rescale */
+    int e = (int)p->px_exp + (int)p->qty_exp - QTS_CASH_EXP;
+    __int128 num = (__int128)p->cost_basis;
+    __int128 den = (__int128)p->qty;
+    if (e >= 0)
+        num *= qts_pow10_i64[e];
+    else
+        den *= qts_pow10_i64[-e];
+    if (den < 0) {
+        num = -num;
+        den = -den;
+    }
+    return div_round(num, den);
+}
+
 int64_t qts_portfolio_position_unrealized(const struct qts_portfolio *pf,
                                           const struct qts_position *p)
 {

@@ -164,6 +164,10 @@ const struct qts_position *qts_portfolio_position(const struct qts_portfolio *pf
 const struct qts_position *qts_portfolio_strategy_position(const struct qts_portfolio *pf,
                                                            uint32_t strategy_id,
                                                            uint32_t instrument);
+/* Average price of a position in its price units (cost basis / qty,
+ * rounded half away from zero); 0 when flat. */
+int64_t qts_position_avg_px(const struct qts_position *p);
+
 /* Unrealized PnL of a position at its instrument's last mark. */
 int64_t qts_portfolio_position_unrealized(const struct qts_portfolio *pf,
                                           const struct qts_position *p);

@@ -146,6 +146,20 @@ static void test_realized_shorts_and_flips(void **state)
     assert_int_equal(s1->realized, CASH(17)); /* 5 + 6 + 6 */
     assert_int_equal(s1->fees, CASH(0.50));
     assert_int_equal(s1->cost_basis, 0);
+    /* average prices: S1 after two buys 101.00; S2 long at 104.50 */
+    struct qts_portfolio *pf2 = qts_portfolio_new(CASH(10000));
+    for (size_t i = 0; i < 4; i++) {
+        struct qts_fill f = mkfill(&SCRIPT[i], (int64_t)(i + 1) * 1000, i + 1);
+        qts_portfolio_apply_fill(pf2, &f);
+        if (i == 1)
+            assert_int_equal(qts_position_avg_px(qts_portfolio_strategy_position(pf2, 1, 1)),
+                             10100);
+    }
+    assert_int_equal(qts_position_avg_px(qts_portfolio_strategy_position(pf2, 1, 1)), 10400);
+    assert_int_equal(qts_portfolio_strategy_position(pf2, 1, 1)->qty, -2000);
+    qts_portfolio_free(pf2);
+    assert_int_equal(qts_position_avg_px(qts_portfolio_strategy_position(pf, 2, 1)), 10450);
+    assert_int_equal(qts_position_avg_px(s1), 0);
     /* after the flip the short was carried at 104: check at fill 4 */
     const struct qts_ledger_entry *l;
     qts_portfolio_ledger(pf, &l);
