@@ -41,6 +41,7 @@ struct pb_inst_data {
     int64_t tick_size, lot_size, min_qty;
     int64_t last_trade_px;
     int64_t position;       /* signed, quantity units */
+    int64_t cost;           /* cost basis of the position, cash units, signed */
     int64_t reserved_sell;  /* open sell quantity (no-short check) */
 };
 
@@ -328,6 +329,44 @@ static void sell_reserve(struct pb_inst *in, const struct pb_order *o, int64_t d
         in->d.reserved_sell += delta;
 }
 
+/* Position and its cost basis (average-cost method, as the host portfolio):
+ * reducing removes a proportional part of the cost, a flip opens the rest
+ * at the fill's price. */
+static void position_add(struct pb_inst *in, int64_t d, int64_t n)
+{
+    int64_t q = in->d.position;
+    if (q != 0 && (q > 0) != (d > 0)) {
+        int64_t aq = q < 0 ? -q : q, ad = d < 0 ? -d : d;
+        int64_t close = min64(aq, ad);
+        in->d.cost -= close == aq ? in->d.cost : div_round((__int128)in->d.cost * close, aq);
+        in->d.position += d > 0 ? close : -close;
+        if (close == ad)
+            return;
+        n -= div_round((__int128)n * close, ad);
+        d += d > 0 ? -close : close;
+    }
+    in->d.position += d;
+    in->d.cost += d > 0 ? n : -n;
+}
+
+/* Average price in price units; 0 when flat. */
+static int64_t avg_px(const struct pb_inst *in)
+{
+    if (!in->d.position)
+        return 0;
+    int e = (int)in->d.px_exp + (int)in->d.qty_exp - QTS_CASH_EXP;
+    __int128 num = in->d.cost, den = in->d.position;
+    if (e >= 0)
+        num *= qts_pow10_i64[e];
+    else
+        den *= qts_pow10_i64[-e];
+    if (den < 0) {
+        num = -num;
+        den = -den;
+    }
+    return div_round(num, den);
+}
+
 /* Execute qty at px for order o; updates cash, position, reports. */
 static void do_fill(struct pb *pb, struct pb_order *o, struct pb_inst *in, int64_t px,
                     int64_t qty, bool is_maker, int64_t ts)
@@ -337,12 +376,11 @@ static void do_fill(struct pb *pb, struct pb_order *o, struct pb_inst *in, int64
     bool was_resting = o->state == PB_RESTING;
     o->cum += qty;
     o->next_fill_id++;
+    position_add(in, o->side == QTS_SIDE_BUY ? qty : -qty, n);
     if (o->side == QTS_SIDE_BUY) {
         pb->cash -= n + fee;
-        in->d.position += qty;
     } else {
         pb->cash += n - fee;
-        in->d.position -= qty;
         if (was_resting)
             sell_reserve(in, o, -qty);
     }
@@ -908,6 +946,7 @@ static int pb_query_positions(void *self, uint64_t req_id)
         p.px_exp = in->d.px_exp;
         p.qty_exp = in->d.qty_exp;
         p.qty = in->d.position;
+        p.avg_px = avg_px(in);
         pb->host->emit_position(pb->owner, &p);
     }
     if (pb->host->emit_query_done)

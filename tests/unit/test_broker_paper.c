@@ -40,6 +40,7 @@ static struct {
     int64_t timer_due;
     uint64_t n_positions;
     int64_t last_pos_qty;
+    int64_t last_pos_avg;
     uint64_t done_req;
 } H;
 
@@ -136,6 +137,7 @@ static int h_emit_pos(void *o, const struct qts_broker_position *p)
     (void)o;
     H.n_positions++;
     H.last_pos_qty = p->qty;
+    H.last_pos_avg = p->avg_px;
     return 0;
 }
 static int h_query_done(void *o, uint64_t req, int st)
@@ -715,6 +717,7 @@ static void test_state_export_import(void **state)
     /* the bought position came across: 2 held, 0.5 offered */
     assert_int_equal(g_ops->query_positions(w, 42), 0);
     assert_int_equal(H.last_pos_qty, Q(2));
+    assert_int_equal(H.last_pos_avg, P(99.0));
     assert_int_equal(H.done_req, 42);
     H.n_rep = 0;
     assert_int_equal(g_ops->query_open_orders(w, 43), 0);
@@ -1001,6 +1004,8 @@ static uint64_t replay_once(const char *path, int64_t *n_fills_out)
     g_ops->query_positions(v, 1);
     const struct qts_position *pos = qts_portfolio_position(R.pf, 3);
     assert_int_equal(H.last_pos_qty, pos ? pos->qty : 0);
+    if (pos && pos->qty)
+        assert_int_equal(H.last_pos_avg, qts_position_avg_px(pos));
     venue_close(v);
     g_sink = NULL;
     *n_fills_out = R.n_fills;
