@@ -159,16 +159,17 @@ static void apply_fill(struct qts_child *c, const struct qts_exec_report *rep,
         res->flags |= QTS_APPLY_IGNORED;
         return;
     }
-    /* cum_qty is authoritative when present: a fill it already covers (a
-     * reconciliation synthesized it) is not counted twice. */
-    if (rep->cum_qty > 0) {
-        int64_t missing = rep->cum_qty - c->cum_qty;
-        if (missing <= 0) {
+    /* A reconciliation booked fills it had no id for (synth_qty); the real
+     * report of such a fill absorbs that booking instead of counting twice.
+     * Otherwise increments are summed, whatever order they arrive in. */
+    if (c->synth_qty > 0) {
+        int64_t a = qty < c->synth_qty ? qty : c->synth_qty;
+        c->synth_qty -= a;
+        qty -= a;
+        if (qty == 0) {
             res->flags |= QTS_APPLY_COVERED;
             return;
         }
-        if (qty > missing)
-            qty = missing;
     }
     if (c->cum_qty + qty > c->qty) {
         res->flags |= QTS_APPLY_OVERFILL;
@@ -260,8 +261,10 @@ int qts_child_apply(struct qts_child *c, const struct qts_exec_report *rep,
                 res->flags |= QTS_APPLY_OVERFILL;
                 q = c->qty - c->cum_qty;
             }
-            if (q > 0)
+            if (q > 0) {
                 add_fill(c, q, rep->last_px, 0, res);
+                c->synth_qty += q;
+            }
         }
         if (c->state == PS || c->state == UK)
             set_state(c, c->cum_qty > 0 ? PF : AC, res);

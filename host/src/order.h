@@ -76,6 +76,7 @@ struct qts_child {
     int64_t px;                             /* current limit price (0 = market) */
     int64_t qty;                            /* current total quantity */
     int64_t cum_qty;                        /* applied fills */
+    int64_t synth_qty;                      /* booked by reconciliation, no fill id yet */
     qts_i128 notional;                      /* sum px * qty of applied fills */
     int64_t fee;
     uint64_t *fill_ids;                     /* owned, sorted: seen fill ids */
@@ -108,9 +109,9 @@ struct qts_apply_result {
 int qts_child_set_state(struct qts_child *c, int to);
 
 /* Apply one execution report (borrowed) to `c`. Fills are applied exactly
- * once: a repeated fill_id is ignored; when the venue reports cum_qty, a
- * fill already covered by it (e.g. after a reconciliation) is not counted
- * again. Returns 0 (see res->flags) or QTS_EINVAL. */
+ * once: a repeated fill_id is ignored, and a fill whose quantity a
+ * reconciliation already booked (STATUS with a higher cum_qty) absorbs that
+ * booking instead of being counted again. Fills may arrive in any order. Returns 0 (see res->flags) or QTS_EINVAL. */
 int qts_child_apply(struct qts_child *c, const struct qts_exec_report *rep,
                     struct qts_apply_result *res);
 
