@@ -30,6 +30,7 @@ void qts_exec_params_default(struct qts_exec_params *p)
     memset(p, 0, sizeof *p);
     qts_strlcpy(p->host_id, "qts", sizeof p->host_id);
     p->send_timeout_ms = 10000;
+    p->ack_timeout_ms = 3000;
     p->send_max_attempts = 3;
     p->send_backoff_ms = 100;
     p->monitor_timeout_ms = 60000;
@@ -413,7 +414,7 @@ static void send_child(struct qts_exec *x, struct qts_child *c)
     qts_hdr_record(&x->hist[QTS_STAGE_SEND], qts_mono_ns() - t0);
     if (rc == 0) {
         if (c->state == QTS_OS_PENDING_SEND)
-            start_timer(x, &c->timer_ack, x->params.send_timeout_ms * MS,
+            start_timer(x, &c->timer_ack, x->params.ack_timeout_ms * MS,
                         child_ack_timeout, c);
         return;
     }
@@ -458,7 +459,7 @@ static void child_ack_timeout(void *arg)
     /* A timeout is unknown, not failed: the order may be live. */
     qts_child_set_state(c, QTS_OS_UNKNOWN);
     safety(x, "FS042", false, "no ack clordid=%s after %lld ms attempt=%u",
-           c->client_order_id, (long long)x->params.send_timeout_ms, c->send_attempts);
+           c->client_order_id, (long long)x->params.ack_timeout_ms, c->send_attempts);
     if (c->send_attempts < x->params.send_max_attempts) {
         /* ask the broker what it has, then resend under the same id */
         if (!qts_oms_recon_active(x->oms))
@@ -630,7 +631,10 @@ static void escape_progress(struct qts_exec *x, struct qts_parent *p)
         return;
     }
     p->success = true;
-    finish(x, p, QTS_XS_ESCAPED, QTS_OE_ESCAPED, 92, NULL);
+    if (p->fail_after_escape)
+        finish(x, p, QTS_XS_FAILED, QTS_OE_FAILED, 90, NULL);
+    else
+        finish(x, p, QTS_XS_ESCAPED, QTS_OE_ESCAPED, 92, NULL);
 }
 
 static void enter_escape(struct qts_exec *x, struct qts_parent *p, const char *reason)
@@ -652,13 +656,15 @@ static void enter_escape(struct qts_exec *x, struct qts_parent *p, const char *r
     escape_progress(x, p);
 }
 
-static void enter_cancel(struct qts_exec *x, struct qts_parent *p, const char *reason)
+static void enter_cancel(struct qts_exec *x, struct qts_parent *p, const char *reason,
+                         uint8_t kind)
 {
     if (qts_exec_state_final(p->state) || p->state == QTS_XS_ESCAPING ||
         p->state == QTS_XS_CANCELLING)
         return;
     stop_parent_timers(x, p);
     p->state = QTS_XS_CANCELLING;
+    p->cancel_kind = kind;
     p->ts_stage_ns = now_ns(x);
     qts_strlcpy(p->reason, reason, sizeof p->reason);
     p->next_slice = p->n_slices;
@@ -744,7 +750,7 @@ static bool adjust_round(struct qts_exec *x, struct qts_parent *p)
 
 static void enter_adjust(struct qts_exec *x, struct qts_parent *p)
 {
-    if (p->state != QTS_XS_MONITORING)
+    if (p->state != QTS_XS_MONITORING && p->state != QTS_XS_ADJUSTING)
         return;
     if (!p->ts_adjust_start_ns)
         p->ts_adjust_start_ns = now_ns(x);
@@ -770,10 +776,11 @@ static void enter_adjust(struct qts_exec *x, struct qts_parent *p)
         enter_escape(x, p, "slippage cap reached");
         return;
     }
-    /* back to monitoring; the next round comes after the interval */
-    p->state = QTS_XS_MONITORING;
+    /* ADJUSTING until the broker confirms the new prices, then MONITORING;
+     * the next round comes after the interval either way */
     stop_timer(x, &p->timer_stage);
     start_timer(x, &p->timer_adjust, x->params.adjust_interval_ms * MS, adjust_tick, p);
+    evaluate(x, p);
 }
 
 static void adjust_tick(void *arg)
@@ -781,7 +788,7 @@ static void adjust_tick(void *arg)
     struct qts_parent *p = arg;
     struct qts_exec *x = p->owner;
     p->timer_adjust = 0;
-    if (p->state != QTS_XS_MONITORING)
+    if (p->state != QTS_XS_MONITORING && p->state != QTS_XS_ADJUSTING)
         return;
     enter_adjust(x, p);
 }
@@ -799,6 +806,7 @@ static void stage_timeout(void *arg)
          * live, keep any fills) and fail */
         safety(x, "FS090", true, "order=%llu no send acknowledged in %lld ms",
                (unsigned long long)p->order_id, (long long)x->params.send_timeout_ms);
+        p->fail_after_escape = true;
         enter_escape(x, p, "send timeout");
         break;
     case QTS_XS_MONITORING:
@@ -807,7 +815,7 @@ static void stage_timeout(void *arg)
             safety(x, "FS093", false, "order=%llu fill timeout filled=%lld/%lld",
                    (unsigned long long)p->order_id, (long long)p->filled_qty,
                    (long long)p->intent.qty);
-            enter_cancel(x, p, "fill timeout: partial");
+            enter_cancel(x, p, "fill timeout: partial", QTS_OE_COMPLETE);
         } else {
             safety(x, "GR064", false, "order=%llu unfilled at monitor timeout",
                    (unsigned long long)p->order_id);
@@ -854,7 +862,7 @@ static void evaluate(struct qts_exec *x, struct qts_parent *p)
             evaluate(x, p);
             return;
         }
-        if (!any_working(p, QTS_CHILD_SLICE) && p->send_failures > 0) {
+        if (!any_working(p, QTS_CHILD_SLICE)) {
             /* every send of the first batch failed (FS090) */
             p->next_slice = p->n_slices;
             safety(x, "FS090", true, "order=%llu every send failed",
@@ -865,6 +873,13 @@ static void evaluate(struct qts_exec *x, struct qts_parent *p)
     }
     case QTS_XS_MONITORING:
     case QTS_XS_ADJUSTING:
+        if (p->state == QTS_XS_ADJUSTING) {
+            bool pending = false;
+            for (size_t i = 0; i < p->n_children; i++)
+                pending |= p->children[i]->modify_pending || p->children[i]->replace_px;
+            if (!pending)
+                p->state = QTS_XS_MONITORING;
+        }
         if (p->filled_qty >= p->intent.qty) {
             cancel_all_children(x, p, QTS_CHILD_SLICE); /* nothing should be left */
             finish(x, p, QTS_XS_COMPLETE, QTS_OE_COMPLETE, 0, "filled");
@@ -891,7 +906,7 @@ static void evaluate(struct qts_exec *x, struct qts_parent *p)
     case QTS_XS_CANCELLING:
         if (!any_working(p, QTS_CHILD_SLICE)) {
             p->partial = p->filled_qty < p->intent.qty;
-            finish(x, p, QTS_XS_COMPLETE, QTS_OE_CANCELLED, 0, NULL);
+            finish(x, p, QTS_XS_COMPLETE, p->cancel_kind, 0, NULL);
         }
         return;
     case QTS_XS_ESCAPING:
@@ -933,6 +948,10 @@ static void on_child(void *ctx, struct qts_child *c, const struct qts_apply_resu
     if (r->flags & QTS_APPLY_OVERFILL)
         safety(x, "FS041", false, "clordid=%s venue reported more than ordered",
                c->client_order_id);
+    /* cancel-replace whose cancel was rejected: nothing to replace */
+    if (c->replace_px && c->state != QTS_OS_CANCEL_PENDING &&
+        !qts_order_state_final(c->state))
+        c->replace_px = 0;
     /* cancel-replace: the old child is gone, resend the rest at the new price */
     if (c->replace_px && qts_order_state_final(c->state)) {
         int64_t rest = c->qty - c->cum_qty;
@@ -1059,6 +1078,8 @@ int qts_exec_submit(struct qts_exec *x, const struct qts_order_intent *intent,
     }
     qts_hdr_record(&x->hist[QTS_STAGE_PRECHECK], qts_mono_ns() - t0);
     p->intent.order_id = p->order_id;
+    if (qts_exec_state_final(p->state))
+        return 0; /* a hook escaped it (e.g. an emergency during PreCheck) */
     if (rc != 0) {
         x->n_rejected++;
         char why[256];
@@ -1137,7 +1158,7 @@ int qts_exec_cancel(struct qts_exec *x, uint64_t order_id, const char *reason)
         return QTS_ENOENT;
     if (qts_exec_state_final(p->state))
         return QTS_ESTATE;
-    enter_cancel(x, p, reason ? reason : "cancelled by strategy");
+    enter_cancel(x, p, reason ? reason : "cancelled by strategy", QTS_OE_CANCELLED);
     return 0;
 }
 

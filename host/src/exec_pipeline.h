@@ -36,7 +36,8 @@
 struct qts_exec_params {
     char host_id[16];            /* client order id prefix: "<host_id>-<n>" */
     /* AsyncSend */
-    int64_t send_timeout_ms;     /* 10000: no ack by then -> UNKNOWN, resend */
+    int64_t send_timeout_ms;     /* 10000: SENDING stage, no child acked -> rollback, FAILED */
+    int64_t ack_timeout_ms;      /* 3000 per attempt: no ack -> UNKNOWN, resend same id */
     uint32_t send_max_attempts;  /* 3 attempts in total per child */
     int64_t send_backoff_ms;     /* 100 between attempts */
     /* PartialFillMonitor */

@@ -352,7 +352,8 @@ int qts_oms_apply_report(struct qts_oms *oms, const struct qts_exec_report *rep,
             recon_report(oms, QTS_RECON_FILL_GAP, c->instrument, c->client_order_id,
                          cum_before, rep->cum_qty);
     }
-    if ((res->flags & (QTS_APPLY_STATE | QTS_APPLY_FILL)) && oms->listener)
+    if ((res->flags & (QTS_APPLY_STATE | QTS_APPLY_FILL | QTS_APPLY_REPLACED)) &&
+        oms->listener)
         oms->listener(oms->listener_ctx, c, res);
     return 0;
 }

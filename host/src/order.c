@@ -238,6 +238,7 @@ int qts_child_apply(struct qts_child *c, const struct qts_exec_report *rep,
             res->flags |= QTS_APPLY_IGNORED;
             break;
         }
+        res->flags |= QTS_APPLY_REPLACED;
         if (rep->last_px > 0)
             c->px = rep->last_px;
         if (rep->leaves_qty >= 0)

@@ -95,6 +95,7 @@ enum qts_apply_flags {
     QTS_APPLY_COVERED = 1u << 3,   /* fill already counted (cum_qty says so) */
     QTS_APPLY_IGNORED = 1u << 4,   /* stale or out-of-order: no effect */
     QTS_APPLY_OVERFILL = 1u << 5,  /* venue reported more than ordered; capped */
+    QTS_APPLY_REPLACED = 1u << 6,  /* a modify took effect (price/qty changed) */
 };
 
 struct qts_apply_result {
@@ -154,6 +155,8 @@ struct qts_parent {
     void *owner;                        /* the pipeline driving it (borrowed) */
     int64_t ts_adjust_start_ns;
     uint32_t flatten_attempts;
+    bool fail_after_escape;             /* send-stage rollback: final FAILED */
+    uint8_t cancel_kind;                /* event kind when CANCELLING ends */
     /* OMS list of active (non-final) parents */
     struct qts_parent *active_prev, *active_next;
     bool in_active;
