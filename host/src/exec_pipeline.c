@@ -926,7 +926,7 @@ static void on_child(void *ctx, struct qts_child *c, const struct qts_apply_resu
         return;
     if ((r->flags & QTS_APPLY_STATE) && r->from == QTS_OS_PENDING_SEND)
         stop_timer(x, &c->timer_ack);
-    if ((r->flags & QTS_APPLY_STATE) && c->ts_first_send_ns && !c->ts_ack_ns &&
+    if ((r->flags & QTS_APPLY_STATE) && c->send_attempts > 0 && !c->ts_ack_ns &&
         r->to != QTS_OS_REJECTED) {
         c->ts_ack_ns = now_ns(x);
         qts_hdr_record(&x->hist[QTS_STAGE_ACK], c->ts_ack_ns - c->ts_first_send_ns);
@@ -1045,6 +1045,38 @@ int qts_exec_add_precheck(struct qts_exec *x, const struct qts_precheck_hook *h)
     return 0;
 }
 
+static int run_hooks(struct qts_exec *x, struct qts_order_intent *in,
+                     const struct qts_instrument *inst, const struct qts_mkt_ref *ref,
+                     struct qts_precheck_reject *rej, const char **hook)
+{
+    struct qts_precheck_order o = {.intent = in, .inst = inst, .ref = ref,
+                                   .params = &x->params, .now_ns = event_ns(x)};
+    memset(rej, 0, sizeof *rej);
+    int rc = 0;
+    for (size_t i = 0; i < x->n_hooks && rc == 0; i++) {
+        rc = x->hooks[i].fn(x->hooks[i].ctx, &o, rej);
+        *hook = x->hooks[i].name ? x->hooks[i].name : "";
+    }
+    return rc;
+}
+
+int qts_exec_precheck(struct qts_exec *x, struct qts_order_intent *intent,
+                      struct qts_precheck_reject *rej)
+{
+    struct qts_precheck_reject local;
+    if (!rej)
+        rej = &local;
+    if (!intent)
+        return QTS_EINVAL;
+    const struct qts_instrument *inst =
+        x->env.prov.instrument ? x->env.prov.instrument(x->env.prov.ctx, intent->instrument)
+                               : NULL;
+    struct qts_mkt_ref ref;
+    bool have_ref = market_ref(x, intent->instrument, &ref);
+    const char *hook = "";
+    return run_hooks(x, intent, inst, have_ref ? &ref : NULL, rej, &hook);
+}
+
 int qts_exec_submit(struct qts_exec *x, const struct qts_order_intent *intent,
                     uint64_t *order_id, struct qts_err *err)
 {
@@ -1065,17 +1097,9 @@ int qts_exec_submit(struct qts_exec *x, const struct qts_order_intent *intent,
     p->state = QTS_XS_PRECHECK;
     struct qts_mkt_ref ref;
     bool have_ref = market_ref(x, intent->instrument, &ref);
-    struct qts_precheck_order o = {.intent = &p->intent, .inst = inst,
-                                   .ref = have_ref ? &ref : NULL, .params = &x->params,
-                                   .now_ns = event_ns(x)};
     struct qts_precheck_reject rej;
-    memset(&rej, 0, sizeof rej);
-    int rc = 0;
     const char *hook = "";
-    for (size_t i = 0; i < x->n_hooks && rc == 0; i++) {
-        rc = x->hooks[i].fn(x->hooks[i].ctx, &o, &rej);
-        hook = x->hooks[i].name ? x->hooks[i].name : "";
-    }
+    int rc = run_hooks(x, &p->intent, inst, have_ref ? &ref : NULL, &rej, &hook);
     qts_hdr_record(&x->hist[QTS_STAGE_PRECHECK], qts_mono_ns() - t0);
     p->intent.order_id = p->order_id;
     if (qts_exec_state_final(p->state))
@@ -1129,9 +1153,13 @@ int qts_exec_submit(struct qts_exec *x, const struct qts_order_intent *intent,
                                .display_qty = p->intent.algo_display_qty,
                                .max_children = x->params.max_children,
                                .profile = profile, .n_profile = n_prof};
-    p->slices = qts_xcalloc(QTS_SPLIT_MAX, sizeof *p->slices);
+    struct qts_slice plan[QTS_SPLIT_MAX];
     int capped = 0;
-    int n = qts_split_plan(&sr, p->slices, QTS_SPLIT_MAX, &capped);
+    int n = qts_split_plan(&sr, plan, QTS_SPLIT_MAX, &capped);
+    if (n > 0) {
+        p->slices = qts_xmalloc((size_t)n * sizeof *p->slices);
+        memcpy(p->slices, plan, (size_t)n * sizeof *p->slices);
+    }
     qts_hdr_record(&x->hist[QTS_STAGE_SPLIT], qts_mono_ns() - t0);
     if (n <= 0) {
         x->n_rejected++;

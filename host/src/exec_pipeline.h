@@ -171,6 +171,12 @@ void qts_exec_set_port(struct qts_exec *x, const struct qts_broker_port *port);
  * first rejection stops the order. */
 int qts_exec_add_precheck(struct qts_exec *x, const struct qts_precheck_hook *h);
 
+/* Run the pre-trade hooks alone on `intent` (may be changed: qty shrunk,
+ * price rounded), as qts_exec_submit does, without creating an order.
+ * Returns 0 or QTS_ERISK with *rej filled (rej may be NULL). */
+int qts_exec_precheck(struct qts_exec *x, struct qts_order_intent *intent,
+                      struct qts_precheck_reject *rej);
+
 /* Entry point for a strategy's order (also the tick-to-order benchmark's):
  * runs PreCheck and OrderSplit synchronously and hands the first slices to
  * the broker. `*order_id` (may be NULL) gets the parent id, also on a
