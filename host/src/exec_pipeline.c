@@ -1190,6 +1190,17 @@ int qts_exec_cancel(struct qts_exec *x, uint64_t order_id, const char *reason)
     return 0;
 }
 
+int qts_exec_cancel_by(struct qts_exec *x, uint32_t strategy_id, uint64_t order_id,
+                       const char *reason)
+{
+    struct qts_parent *p = qts_oms_find(x->oms, order_id);
+    if (!p)
+        return QTS_ENOENT;
+    if (p->strategy_id != strategy_id)
+        return QTS_EPERM;
+    return qts_exec_cancel(x, order_id, reason);
+}
+
 int qts_exec_escape(struct qts_exec *x, uint64_t order_id, const char *reason)
 {
     struct qts_parent *p = qts_oms_find(x->oms, order_id);

@@ -187,6 +187,10 @@ int qts_exec_submit(struct qts_exec *x, const struct qts_order_intent *intent,
 /* Strategy cancel: cancel the working children, no flatten; final state
  * COMPLETE (partial) delivered as QTS_OE_CANCELLED. */
 int qts_exec_cancel(struct qts_exec *x, uint64_t order_id, const char *reason);
+/* The same for a strategy's ctx:cancel: only the owner may cancel its
+ * order (QTS_EPERM otherwise, QTS_ENOENT for an unknown id). */
+int qts_exec_cancel_by(struct qts_exec *x, uint32_t strategy_id, uint64_t order_id,
+                       const char *reason);
 /* EmergencyEscape of one order (from any non-final state). */
 int qts_exec_escape(struct qts_exec *x, uint64_t order_id, const char *reason);
 /* Every non-final order of a strategy: cancel (halted/removed strategy) or

@@ -650,6 +650,10 @@ static void test_cancel_strategy(void **state)
     assert_string_equal(fx_last_ev(f)->reason, "strategy halted");
     assert_int_equal(fx_count(f, 's'), 3);
     assert_int_equal(qts_exec_cancel_strategy(f->x, 1, NULL), 0);
+    /* a strategy can only cancel its own orders */
+    assert_int_equal(qts_exec_cancel_by(f->x, 1, b1, NULL), QTS_EPERM);
+    assert_int_equal(qts_exec_cancel_by(f->x, 1, 12345, NULL), QTS_ENOENT);
+    assert_int_equal(qts_exec_cancel_by(f->x, 2, a1, NULL), QTS_EPERM);
     /* an unanswered cancel does not end silently: it escalates to escape */
     qts_exec_cancel(f->x, b1, NULL);
     fx_advance_ms(f, 30000);
