@@ -25,6 +25,45 @@ struct qts_exec {
     uint64_t event_seq;
 };
 
+int qts_exec_params_validate(const struct qts_exec_params *p, struct qts_err *err)
+{
+#define NEED(cond, ...)                                                        \
+    do {                                                                       \
+        if (!(cond))                                                           \
+            return qts_err_set(err, QTS_ECONFIG, __VA_ARGS__);                 \
+    } while (0)
+    NEED(p->host_id[0] && strlen(p->host_id) < sizeof p->host_id && !strchr(p->host_id, '-'),
+         "exec.host_id: 1..15 characters, no '-'");
+    NEED(p->send_timeout_ms > 0, "exec.send_timeout_ms: must be > 0");
+    NEED(p->ack_timeout_ms > 0, "exec.ack_timeout_ms: must be > 0");
+    NEED(p->send_max_attempts >= 1 && p->send_max_attempts <= 10,
+         "exec.send_max_attempts: 1..10");
+    NEED(p->send_backoff_ms >= 0, "exec.send_backoff_ms: must be >= 0");
+    NEED(p->monitor_timeout_ms > 0, "exec.monitor_timeout_ms: must be > 0");
+    NEED(p->poll_interval_ms > 0, "exec.poll_interval_ms: must be > 0");
+    NEED(p->adjust_step_pct > 0 && p->adjust_step_pct < 0.1,
+         "exec.adjust_step_pct: a fraction in (0, 0.1)");
+    NEED(p->adjust_max_rounds <= 100, "exec.adjust_max_rounds: 0..100");
+    NEED(p->adjust_interval_ms > 0, "exec.adjust_interval_ms: must be > 0");
+    NEED(p->adjust_timeout_ms > 0, "exec.adjust_timeout_ms: must be > 0");
+    NEED(p->max_slippage_pct >= 0 && p->max_slippage_pct < 0.5,
+         "exec.max_slippage_pct: a fraction in [0, 0.5)");
+    NEED(p->escape_timeout_ms > 0, "exec.escape_timeout_ms: must be > 0");
+    NEED(p->flatten_max_attempts >= 1, "exec.flatten_max_attempts: >= 1");
+    NEED(p->max_children >= 1 && p->max_children <= QTS_SPLIT_MAX,
+         "exec.max_children: 1..%d", QTS_SPLIT_MAX);
+    NEED(p->twap_default_slices >= 1, "exec.twap_default_slices: >= 1");
+    NEED(p->algo_default_duration_ms >= 0, "exec.algo_default_duration_ms: >= 0");
+    NEED(!p->vwap_profile || (p->n_vwap_profile >= 1 && p->n_vwap_profile <= QTS_SPLIT_MAX),
+         "exec.vwap_profile: 1..%d buckets", QTS_SPLIT_MAX);
+    for (size_t i = 0; p->vwap_profile && i < p->n_vwap_profile; i++)
+        NEED(p->vwap_profile[i] >= 0, "exec.vwap_profile[%zu]: must be >= 0", i);
+    NEED(p->price_band_pct >= 0 && p->price_band_pct < 1, "exec.price_band_pct: [0, 1)");
+    NEED(p->max_ref_age_ms >= 0, "exec.max_ref_age_ms: >= 0");
+#undef NEED
+    return 0;
+}
+
 void qts_exec_params_default(struct qts_exec_params *p)
 {
     memset(p, 0, sizeof *p);
@@ -965,8 +1004,14 @@ static void on_child(void *ctx, struct qts_child *c, const struct qts_apply_resu
         }
     }
     if (qts_exec_state_final(p->state)) {
-        /* a late report on a finished order: its fill was delivered above;
-         * a late fill after an escape is flattened by a new escape pass */
+        /* A late fill on a finished order was delivered above (the
+         * portfolio and the risk loop see the position). After an escape it
+         * is a residual nobody flattens: say so. */
+        if ((r->flags & QTS_APPLY_FILL) && p->state == QTS_XS_ESCAPED && p->flatten &&
+            c->role == QTS_CHILD_SLICE)
+            safety(x, "FS092", false, "order=%llu late fill after escape residual=%lld",
+                   (unsigned long long)p->order_id,
+                   (long long)(p->filled_qty - p->flatten_filled));
         return;
     }
     evaluate(x, p);

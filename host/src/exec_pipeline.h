@@ -67,6 +67,9 @@ struct qts_exec_params {
 };
 
 void qts_exec_params_default(struct qts_exec_params *p);
+/* Range checks for values read from configuration: 0 or QTS_ECONFIG with
+ * "exec.<key>: what is allowed" in err. */
+int qts_exec_params_validate(const struct qts_exec_params *p, struct qts_err *err);
 
 /* --------------------------------------------------------------- seams */
 

@@ -811,6 +811,54 @@ static void test_reconcile_on_demand_and_summary(void **state)
     assert_int_equal(strlen(small), sizeof small - 1);
 }
 
+static void test_params(void **state)
+{
+    (void)state;
+    struct qts_exec_params p;
+    qts_exec_params_default(&p);
+    /* the spec's defaults, in one place */
+    assert_int_equal(p.max_children, 10);
+    assert_int_equal(p.adjust_max_rounds, 3);
+    assert_int_equal(p.adjust_interval_ms, 1000);
+    assert_true(p.adjust_step_pct == 0.001);
+    assert_true(p.max_slippage_pct == 0.005);
+    assert_int_equal(p.monitor_timeout_ms, 60000);
+    assert_int_equal(p.send_timeout_ms, 10000);
+    assert_int_equal(p.send_max_attempts, 3);
+    assert_int_equal(p.send_backoff_ms, 100);
+    assert_int_equal(p.escape_timeout_ms, 30000);
+    struct qts_err err;
+    assert_int_equal(qts_exec_params_validate(&p, &err), 0);
+    p.max_children = 0;
+    assert_int_equal(qts_exec_params_validate(&p, &err), QTS_ECONFIG);
+    assert_non_null(strstr(err.msg, "exec.max_children"));
+    qts_exec_params_default(&p);
+    p.max_slippage_pct = -0.1;
+    assert_int_equal(qts_exec_params_validate(&p, &err), QTS_ECONFIG);
+    qts_exec_params_default(&p);
+    qts_strlcpy(p.host_id, "a-b", sizeof p.host_id);
+    assert_int_equal(qts_exec_params_validate(&p, &err), QTS_ECONFIG);
+}
+
+static void test_late_fill_after_escape(void **state)
+{
+    struct fx *f = *state;
+    fx_start(f);
+    struct qts_order_intent in = fx_intent(1, 1, BUY, LMT, 60000, 10);
+    uint64_t id = fx_submit(f, &in);
+    fx_report(f, QTS_EXEC_ACK, "t1-1", 0, 0, 0, 0);
+    qts_exec_escape(f->x, id, "e");
+    fx_report(f, QTS_EXEC_CANCELLED, "t1-1", 0, 0, 0, 0);
+    assert_int_equal(fx_order(f, id)->state, QTS_XS_ESCAPED);
+    int n_safety = f->n_safety, n_fills = f->n_fills;
+    /* a fill that happened before the cancel but is reported after it */
+    fx_report(f, QTS_EXEC_FILL, "t1-1", 2, 60000, 1, 2);
+    assert_int_equal(f->n_fills, n_fills + 1); /* delivered: the position is real */
+    assert_int_equal(f->n_safety, n_safety + 1);
+    assert_string_equal(f->safety[n_safety], "FS092");
+    assert_int_equal(qts_oms_position(qts_exec_oms(f->x), 1), 2);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -839,6 +887,8 @@ int main(void)
         T(test_split_cap_gr060),
         T(test_polling_broker),
         T(test_reconcile_on_demand_and_summary),
+        T(test_late_fill_after_escape),
+        cmocka_unit_test(test_params),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
