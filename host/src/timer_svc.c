@@ -119,12 +119,14 @@ int qts_fake_timers_pending(const struct qts_timer_svc *t)
     return f->n;
 }
 
-/* ------------------------------------------------------------------ libuv */
+/* ------------------------------------------------------------------ libuv
+ * Armed timers live in a slot table; an id is (generation << 32 | slot), so
+ * stop is O(1) and a stale id (fired, stopped, slot reused) never matches.
+ * Each record owns its uv_timer_t and is freed in the close callback. */
 
 struct uv_timer_rec {
     uv_timer_t handle;        /* first: the close callback casts back */
-    struct uv_timers *owner;  /* NULL once detached (service freed) */
-    struct uv_timer_rec *prev, *next;
+    struct uv_timers *owner;
     uint64_t id;
     qts_timer_fn cb;
     void *arg;
@@ -133,19 +135,18 @@ struct uv_timer_rec {
 struct uv_timers {
     uv_loop_t *loop;
     const struct qts_clock *clock;
-    uint64_t next_id;
-    struct uv_timer_rec *head; /* armed timers */
+    uint32_t gen;
+    struct uv_timer_rec **slots; /* owned table; NULL = free slot */
+    uint32_t n_slots, cap_slots;
+    uint32_t *free_slots;        /* owned */
+    uint32_t n_free;
 };
 
-static void uvt_unlink(struct uv_timers *u, struct uv_timer_rec *r)
+static void uvt_release_slot(struct uv_timers *u, struct uv_timer_rec *r)
 {
-    if (r->prev)
-        r->prev->next = r->next;
-    else
-        u->head = r->next;
-    if (r->next)
-        r->next->prev = r->prev;
-    r->prev = r->next = NULL;
+    uint32_t slot = (uint32_t)(r->id & 0xffffffffu);
+    u->slots[slot] = NULL;
+    u->free_slots[u->n_free++] = slot;
 }
 
 static void uvt_closed(uv_handle_t *h)
@@ -156,10 +157,9 @@ static void uvt_closed(uv_handle_t *h)
 static void uvt_fire(uv_timer_t *h)
 {
     struct uv_timer_rec *r = (struct uv_timer_rec *)h;
-    struct uv_timers *u = r->owner;
     qts_timer_fn cb = r->cb;
     void *arg = r->arg;
-    uvt_unlink(u, r);
+    uvt_release_slot(r->owner, r);
     uv_close((uv_handle_t *)h, uvt_closed);
     cb(arg);
 }
@@ -177,22 +177,31 @@ static int uvt_start(void *self, int64_t delay_ns, qts_timer_fn cb, void *arg,
     if (!cb)
         return QTS_EINVAL;
     struct uv_timer_rec *r = qts_xcalloc(1, sizeof *r);
-    int rc = uv_timer_init(u->loop, &r->handle);
-    if (rc < 0) {
+    if (uv_timer_init(u->loop, &r->handle) < 0) {
         free(r);
         return QTS_ESYS;
     }
+    uint32_t slot;
+    if (u->n_free) {
+        slot = u->free_slots[--u->n_free];
+    } else {
+        if (u->n_slots == u->cap_slots) {
+            u->cap_slots = u->cap_slots ? u->cap_slots * 2 : 64;
+            u->slots = qts_xrealloc(u->slots, u->cap_slots * sizeof *u->slots);
+            u->free_slots = qts_xrealloc(u->free_slots, u->cap_slots * sizeof *u->free_slots);
+        }
+        slot = u->n_slots++;
+    }
+    if (++u->gen == 0)
+        u->gen = 1; /* ids are never 0 */
     r->owner = u;
-    r->id = ++u->next_id;
+    r->id = ((uint64_t)u->gen << 32) | slot;
     r->cb = cb;
     r->arg = arg;
+    u->slots[slot] = r;
     /* libuv has ms resolution: round up so a timer never fires early */
     uint64_t ms = delay_ns > 0 ? (uint64_t)((delay_ns + 999999) / 1000000) : 0;
     uv_timer_start(&r->handle, uvt_fire, ms, 0);
-    r->next = u->head;
-    if (u->head)
-        u->head->prev = r;
-    u->head = r;
     if (id_out)
         *id_out = r->id;
     return 0;
@@ -201,15 +210,14 @@ static int uvt_start(void *self, int64_t delay_ns, qts_timer_fn cb, void *arg,
 static int uvt_stop(void *self, uint64_t id)
 {
     struct uv_timers *u = self;
-    for (struct uv_timer_rec *r = u->head; r; r = r->next) {
-        if (r->id == id) {
-            uvt_unlink(u, r);
-            uv_timer_stop(&r->handle);
-            uv_close((uv_handle_t *)&r->handle, uvt_closed);
-            return 0;
-        }
-    }
-    return QTS_ENOENT;
+    uint32_t slot = (uint32_t)(id & 0xffffffffu);
+    if (slot >= u->n_slots || !u->slots[slot] || u->slots[slot]->id != id)
+        return QTS_ENOENT;
+    struct uv_timer_rec *r = u->slots[slot];
+    uvt_release_slot(u, r);
+    uv_timer_stop(&r->handle);
+    uv_close((uv_handle_t *)&r->handle, uvt_closed);
+    return 0;
 }
 
 static void uvt_free(void *self)
@@ -217,12 +225,15 @@ static void uvt_free(void *self)
     struct uv_timers *u = self;
     if (!u)
         return;
-    while (u->head) {
-        struct uv_timer_rec *r = u->head;
-        uvt_unlink(u, r);
+    for (uint32_t i = 0; i < u->n_slots; i++) {
+        struct uv_timer_rec *r = u->slots[i];
+        if (!r)
+            continue;
         uv_timer_stop(&r->handle);
         uv_close((uv_handle_t *)&r->handle, uvt_closed);
     }
+    free(u->slots);
+    free(u->free_slots);
     free(u);
 }
 

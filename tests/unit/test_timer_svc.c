@@ -24,8 +24,10 @@ struct arg {
 static void on_fire(void *p)
 {
     struct arg *a = p;
-    a->r->order[a->r->n] = a->tag;
-    a->r->at[a->r->n] = qts_timer_svc_now(a->r->t);
+    if (a->r->n < 16) {
+        a->r->order[a->r->n] = a->tag;
+        a->r->at[a->r->n] = qts_timer_svc_now(a->r->t);
+    }
     a->r->n++;
     if (a->rearm) {
         a->rearm = false;
@@ -87,6 +89,24 @@ static void test_uv_fires_and_stops(void **state)
     assert_int_equal(r.n, 2);
     assert_int_equal(r.order[0], 2);
     assert_int_equal(r.order[1], 1);
+    /* stale ids never match a reused slot */
+    uint64_t id4;
+    qts_timer_svc_start(&t, 1000000, on_fire, &a1, &id4);
+    assert_true(id4 != id1 && id4 != id2);
+    assert_int_equal(qts_timer_svc_stop(&t, id1), QTS_ENOENT);
+    assert_int_equal(qts_timer_svc_stop(&t, id3), QTS_ENOENT);
+    assert_int_equal(qts_timer_svc_stop(&t, id4), 0);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(r.n, 2);
+    /* many at once, stopped in any order */
+    uint64_t ids[200];
+    for (int i = 0; i < 200; i++)
+        qts_timer_svc_start(&t, 1000000, on_fire, &a1, &ids[i]);
+    for (int i = 0; i < 200; i += 2)
+        assert_int_equal(qts_timer_svc_stop(&t, ids[i]), 0);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(r.n, 102);
+    r.n = 2;
     /* a timer still armed at free is closed, never fired */
     qts_timer_svc_start(&t, 1000000000, on_fire, &a3, &id3);
     qts_timer_svc_free(&t);
