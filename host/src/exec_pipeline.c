@@ -546,11 +546,18 @@ static struct qts_child *new_slice_child(struct qts_exec *x, struct qts_parent *
     return c;
 }
 
+/* A broker that cannot push is asked periodically while anything of this
+ * order may still change at the venue. */
+static void arm_poll(struct qts_exec *x, struct qts_parent *p)
+{
+    if (x->env.port.cannot_push && x->params.poll_interval_ms > 0 && !p->timer_poll)
+        start_timer(x, &p->timer_poll, x->params.poll_interval_ms * MS, poll_tick, p);
+}
+
 static void arm_monitor(struct qts_exec *x, struct qts_parent *p)
 {
     start_timer(x, &p->timer_stage, x->params.monitor_timeout_ms * MS, stage_timeout, p);
-    if (x->env.port.cannot_push && x->params.poll_interval_ms > 0 && !p->timer_poll)
-        start_timer(x, &p->timer_poll, x->params.poll_interval_ms * MS, poll_tick, p);
+    arm_poll(x, p);
 }
 
 /* Send every slice whose time has come; arm the timer for the next one. */
@@ -692,6 +699,7 @@ static void enter_escape(struct qts_exec *x, struct qts_parent *p, const char *r
     safety(x, "FS092", false, "escape order=%llu reason=%s filled=%lld",
            (unsigned long long)p->order_id, reason, (long long)p->filled_qty);
     start_timer(x, &p->timer_stage, x->params.escape_timeout_ms * MS, stage_timeout, p);
+    arm_poll(x, p);
     escape_progress(x, p);
 }
 
@@ -710,6 +718,7 @@ static void enter_cancel(struct qts_exec *x, struct qts_parent *p, const char *r
     cancel_all_children(x, p, QTS_CHILD_SLICE);
     /* cancels that never get an answer end in an escape (no silent end) */
     start_timer(x, &p->timer_stage, x->params.escape_timeout_ms * MS, stage_timeout, p);
+    arm_poll(x, p);
     evaluate(x, p);
 }
 
@@ -871,8 +880,12 @@ static void stage_timeout(void *arg)
                (unsigned long long)p->order_id, (long long)net);
         p->success = false;
         char why[256];
-        snprintf(why, sizeof why, "escape timeout, residual %lld", (long long)net);
-        finish(x, p, QTS_XS_ESCAPED, QTS_OE_ESCAPED, 92, why);
+        snprintf(why, sizeof why, "%s; escape timeout, residual %lld", p->reason,
+                 (long long)net);
+        if (p->fail_after_escape) /* a send-stage rollback that never confirmed */
+            finish(x, p, QTS_XS_FAILED, QTS_OE_FAILED, 90, why);
+        else
+            finish(x, p, QTS_XS_ESCAPED, QTS_OE_ESCAPED, 92, why);
         break;
     }
     default:
@@ -1220,6 +1233,7 @@ int qts_exec_submit(struct qts_exec *x, const struct qts_order_intent *intent,
     p->state = QTS_XS_SENDING;
     p->ts_stage_ns = now_ns(x);
     start_timer(x, &p->timer_stage, x->params.send_timeout_ms * MS, stage_timeout, p);
+    arm_poll(x, p);
     send_due_slices(x, p);
     return 0;
 }

@@ -4,6 +4,8 @@
  * from every state, strategy cancels, duplicate and out-of-order reports. */
 #include "exec_fixture.h"
 
+#include <uv.h>
+
 #define BUY QTS_SIDE_BUY
 #define SELL QTS_SIDE_SELL
 #define LMT QTS_ORD_LIMIT
@@ -811,6 +813,48 @@ static void test_reconcile_on_demand_and_summary(void **state)
     assert_int_equal(strlen(small), sizeof small - 1);
 }
 
+/* The same pipeline on a real libuv loop: a broker that never answers, tiny
+ * timeouts; the order must end FAILED after its attempts, with every timer
+ * closed. Only outcomes are asserted, never durations. */
+static void test_on_uv_loop(void **state)
+{
+    struct fx *f = *state;
+    uv_loop_t loop;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    struct qts_timer_svc uvt;
+    assert_int_equal(qts_uv_timers_new(&loop, NULL, &uvt), 0);
+    f->params.ack_timeout_ms = 1;
+    f->params.send_backoff_ms = 1;
+    f->params.send_timeout_ms = 20;
+    f->params.escape_timeout_ms = 5;
+    f->ops.query_open_orders = NULL;
+    f->ops.query_positions = NULL;
+    struct qts_exec_env env = {
+        .port = f->port, .timers = &uvt,
+        .prov = {.instrument = fx_instrument, .market = fx_market, .ctx = f},
+        .sink = {.on_order = fx_on_order, .on_fill = fx_on_fill,
+                 .on_safety = fx_on_safety, .ctx = f},
+    };
+    struct qts_exec *x = qts_exec_new(&f->params, &env);
+    struct qts_order_intent in = fx_intent(1, 1, BUY, LMT, 60000, 10);
+    uint64_t id;
+    assert_int_equal(qts_exec_submit(x, &in, &id, NULL), 0);
+    while (!qts_exec_state_final(qts_exec_order(x, id)->state))
+        uv_run(&loop, UV_RUN_ONCE);
+    /* 3 attempts, then cancelled; the send stage rolled back; no answer to
+     * the cancel either, so the rollback timed out: FAILED, unconfirmed */
+    assert_int_equal(fx_count(f, 's'), 3);
+    assert_true(fx_has_safety(f, "FS090"));
+    const struct qts_parent *p = qts_exec_order(x, id);
+    assert_int_equal(p->state, QTS_XS_FAILED);
+    assert_false(p->success);
+    assert_non_null(strstr(p->reason, "send timeout; escape timeout"));
+    qts_exec_free(x);
+    qts_timer_svc_free(&uvt);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
+}
+
 static void test_params(void **state)
 {
     (void)state;
@@ -888,6 +932,7 @@ int main(void)
         T(test_polling_broker),
         T(test_reconcile_on_demand_and_summary),
         T(test_late_fill_after_escape),
+        T(test_on_uv_loop),
         cmocka_unit_test(test_params),
     };
 #undef T
