@@ -340,6 +340,8 @@ static int basic_checks(void *ctx, struct qts_precheck_order *o,
                       (long long)in->qty);
     if (!inst)
         return reject(rej, 91, "FS091", "unknown instrument %u", in->instrument);
+    if (!x->env.port.ops)
+        return reject(rej, QTS_ECLOSED, "G_EXE", "BROKER_DISCONNECTED: no broker");
     /* lot: round the quantity down, never up */
     if (inst->lot_size > 1)
         in->qty -= in->qty % inst->lot_size;

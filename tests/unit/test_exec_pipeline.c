@@ -117,8 +117,15 @@ static void test_precheck_basic(void **state)
     in = fx_intent(1, 1, BUY, MKT, 0, 5);
     assert_int_equal(qts_exec_submit(f->x, &in, &id, &err), 0);
     assert_int_equal(fx_order(f, id)->intent.qty, 2);
+    /* no broker plugged in (unloaded, not yet loaded): rejected */
+    qts_exec_set_port(f->x, NULL);
+    in = fx_intent(1, 1, BUY, LMT, 60000, 1);
+    assert_int_equal(qts_exec_submit(f->x, &in, &id, &err), QTS_ERISK);
+    assert_non_null(strstr(err.msg, "BROKER_DISCONNECTED"));
+    qts_exec_set_port(f->x, &f->port);
+    assert_int_equal(qts_exec_submit(f->x, &in, &id, &err), 0);
     /* the PreCheck histogram saw every order */
-    assert_int_equal(qts_exec_hist(f->x, QTS_STAGE_PRECHECK)->count, 12);
+    assert_int_equal(qts_exec_hist(f->x, QTS_STAGE_PRECHECK)->count, 14);
 }
 
 static void test_precheck_hooks(void **state)
