@@ -38,6 +38,8 @@ struct fx {
     int submit_rc[16];                 /* return codes for the next submits */
     int n_submit_rc, submit_i;
     uint64_t req_orders, req_positions;
+    bool sync_fill;                    /* answer ack + full fill inside submit */
+    uint64_t next_fill_id;
     /* providers */
     struct qts_instrument inst[3];
     struct qts_mkt_ref ref;
@@ -74,6 +76,22 @@ static inline int fb_submit(void *self, const struct qts_broker_order *o)
     qts_strlcpy(c->clordid, o->client_order_id, sizeof c->clordid);
     if (f->submit_i < f->n_submit_rc)
         return f->submit_rc[f->submit_i++];
+    if (f->sync_fill && f->x) {
+        /* a venue that answers from inside the call (re-entrancy) */
+        struct qts_exec_report r;
+        memset(&r, 0, sizeof r);
+        r.struct_size = sizeof r;
+        r.exec_type = QTS_EXEC_ACK;
+        qts_strlcpy(r.client_order_id, o->client_order_id, sizeof r.client_order_id);
+        r.leaves_qty = -1;
+        qts_exec_on_report(f->x, &r);
+        r.exec_type = QTS_EXEC_FILL;
+        r.last_qty = o->qty;
+        r.last_px = o->px ? o->px : f->ref.ask;
+        r.cum_qty = o->qty;
+        r.fill_id = ++f->next_fill_id;
+        qts_exec_on_report(f->x, &r);
+    }
     return 0;
 }
 

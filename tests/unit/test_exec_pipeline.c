@@ -862,6 +862,34 @@ static void test_on_uv_loop(void **state)
     assert_int_equal(uv_loop_close(&loop), 0);
 }
 
+static void test_synchronous_broker(void **state)
+{
+    struct fx *f = *state;
+    f->sync_fill = true;
+    fx_start(f);
+    struct qts_order_intent in = fx_intent(1, 1, SELL, LMT, 60000, 30);
+    uint64_t a = fx_submit(f, &in);
+    assert_int_equal(fx_order(f, a)->state, QTS_XS_COMPLETE);
+    in.algo = QTS_ALGO_ICEBERG;
+    in.algo_display_qty = 10;
+    uint64_t b = fx_submit(f, &in);
+    assert_int_equal(fx_order(f, b)->state, QTS_XS_COMPLETE);
+    assert_int_equal(fx_order(f, b)->n_children, 3);
+    assert_int_equal(fx_order(f, b)->filled_qty, 30);
+    in.algo = QTS_ALGO_TWAP;
+    in.algo_slices = 3;
+    in.algo_duration_ns = 3000 * FX_MS;
+    uint64_t c = fx_submit(f, &in);
+    fx_advance_ms(f, 3000);
+    assert_int_equal(fx_order(f, c)->state, QTS_XS_COMPLETE);
+    assert_int_equal(fx_count(f, 's'), 7);
+    assert_int_equal(qts_fake_timers_pending(&f->timers), 0);
+    int complete = 0;
+    for (int i = 0; i < f->n_ev; i++)
+        complete += f->ev[i].kind == QTS_OE_COMPLETE;
+    assert_int_equal(complete, 3);
+}
+
 static void test_params(void **state)
 {
     (void)state;
@@ -940,6 +968,7 @@ int main(void)
         T(test_reconcile_on_demand_and_summary),
         T(test_late_fill_after_escape),
         T(test_on_uv_loop),
+        T(test_synchronous_broker),
         cmocka_unit_test(test_params),
     };
 #undef T
