@@ -1087,6 +1087,11 @@ const struct qts_exec_params *qts_exec_params(const struct qts_exec *x)
     return &x->params;
 }
 
+bool qts_exec_has_working_orders(const struct qts_exec *x)
+{
+    return qts_oms_active_first(x->oms) != NULL || qts_oms_working_children(x->oms) > 0;
+}
+
 void qts_exec_set_port(struct qts_exec *x, const struct qts_broker_port *port)
 {
     if (port)

@@ -167,6 +167,10 @@ struct qts_exec *qts_exec_new(const struct qts_exec_params *params,
 void qts_exec_free(struct qts_exec *x);
 struct qts_oms *qts_exec_oms(struct qts_exec *x);
 const struct qts_exec_params *qts_exec_params(const struct qts_exec *x);
+/* Does anything still work at the broker (a non-final order, or a child
+ * the venue may still fill)? The plugin manager refuses to reload a broker
+ * without state transfer while this is true. */
+bool qts_exec_has_working_orders(const struct qts_exec *x);
 /* Replace the broker (plugin reload); working orders keep their ids. */
 void qts_exec_set_port(struct qts_exec *x, const struct qts_broker_port *port);
 

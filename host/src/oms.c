@@ -274,6 +274,14 @@ size_t qts_oms_count(const struct qts_oms *oms)
     return oms->n_parents;
 }
 
+size_t qts_oms_working_children(const struct qts_oms *oms)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < oms->n_children; i++)
+        n += qts_order_state_working(oms->children[i]->state);
+    return n;
+}
+
 static int64_t *pos_slot(struct qts_oms *oms, uint32_t inst)
 {
     if (inst >= oms->n_pos) {

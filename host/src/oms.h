@@ -67,6 +67,9 @@ struct qts_parent *qts_oms_active_next(const struct qts_parent *p);
 size_t qts_oms_active_ids(const struct qts_oms *oms, uint32_t strategy_id,
                           uint64_t *ids, size_t cap);
 size_t qts_oms_count(const struct qts_oms *oms);
+/* Child orders the venue may still work or fill (any parent, final or
+ * not); O(children). */
+size_t qts_oms_working_children(const struct qts_oms *oms);
 
 /* Apply a broker report (borrowed). Returns 0 when applied (also for
  * duplicates, reported in *res), QTS_ENOENT for an unknown client order id

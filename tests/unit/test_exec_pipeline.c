@@ -175,6 +175,7 @@ static void test_direct_fill_flow(void **state)
     fx_report(f, QTS_EXEC_ACK, "t1-1", 0, 0, 0, 0);
     assert_int_equal(p->state, QTS_XS_MONITORING);
     assert_int_equal(fx_last_ev(f)->kind, QTS_OE_ACCEPTED);
+    assert_true(qts_exec_has_working_orders(f->x));
     assert_int_equal(fx_last_ev(f)->strategy_id, 7);
     fx_report(f, QTS_EXEC_FILL, "t1-1", 4, 60000, 1, 4);
     fx_report(f, QTS_EXEC_FILL, "t1-1", 4, 60000, 1, 4); /* duplicate */
@@ -196,8 +197,9 @@ static void test_direct_fill_flow(void **state)
     /* late duplicate after completion: nothing new */
     fx_report(f, QTS_EXEC_FILL, "t1-1", 6, 59900, 2, 10);
     assert_int_equal(f->n_fills, 2);
-    /* no timer left behind */
+    /* no timer left behind, nothing working: the broker may be reloaded */
     assert_int_equal(qts_fake_timers_pending(&f->timers), 0);
+    assert_false(qts_exec_has_working_orders(f->x));
     assert_int_equal(qts_exec_hist(f->x, QTS_STAGE_ACK)->count, 1);
     assert_int_equal(qts_exec_hist(f->x, QTS_STAGE_ACK)->max, 2 * FX_MS);
     assert_int_equal(qts_exec_hist(f->x, QTS_STAGE_FILL)->count, 1);
