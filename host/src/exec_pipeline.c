@@ -916,8 +916,9 @@ static void evaluate(struct qts_exec *x, struct qts_parent *p)
             evaluate(x, p);
             return;
         }
-        if (!any_working(p, QTS_CHILD_SLICE)) {
-            /* every send of the first batch failed (FS090) */
+        if (!any_working(p, QTS_CHILD_SLICE) && !slices_pending(p)) {
+            /* every send failed and nothing is left to send (FS090); a
+             * TWAP/VWAP whose first slice failed waits for the next one */
             p->next_slice = p->n_slices;
             safety(x, "FS090", true, "order=%llu every send failed",
                    (unsigned long long)p->order_id);
@@ -998,6 +999,20 @@ static void on_child(void *ctx, struct qts_child *c, const struct qts_apply_resu
         }
         p->fee += r->fill_fee;
         emit_fill(x, c, r, false);
+    }
+    /* venue reject routing (spec §4.6): unknown symbol aborts the order
+     * (FS091), no money stops the remaining slices (GR061); any other
+     * reject skips just this slice */
+    if ((r->flags & QTS_APPLY_STATE) && r->to == QTS_OS_REJECTED &&
+        c->role == QTS_CHILD_SLICE && !qts_exec_state_final(p->state) &&
+        (r->code == QTS_ENOENT || r->code == QTS_ERISK)) {
+        bool symbol = r->code == QTS_ENOENT;
+        safety(x, symbol ? "FS091" : "GR061", symbol, "order=%llu venue reject: %s",
+               (unsigned long long)p->order_id, symbol ? "unknown symbol" : "insufficient balance");
+        p->next_slice = p->n_slices;
+        stop_timer(x, &p->timer_slice);
+        if (symbol)
+            cancel_all_children(x, p, QTS_CHILD_SLICE);
     }
     if (r->flags & QTS_APPLY_OVERFILL)
         safety(x, "FS041", false, "clordid=%s venue reported more than ordered",

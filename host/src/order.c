@@ -187,6 +187,7 @@ int qts_child_apply(struct qts_child *c, const struct qts_exec_report *rep,
     res->from = res->to = c->state;
     if (!rep)
         return QTS_EINVAL;
+    res->code = rep->code;
     if (rep->venue_order_id[0] && !c->venue_order_id[0])
         qts_strlcpy(c->venue_order_id, rep->venue_order_id, sizeof c->venue_order_id);
 

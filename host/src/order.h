@@ -103,6 +103,7 @@ struct qts_apply_result {
     uint8_t from, to;
     int64_t fill_qty, fill_px, fill_fee;
     uint64_t fill_id;
+    int32_t code;                  /* the report's code (rejects) */
 };
 
 /* Move a child to `to` if the table allows it; QTS_ESTATE otherwise.

@@ -892,6 +892,50 @@ static void test_synchronous_broker(void **state)
     assert_int_equal(complete, 3);
 }
 
+static void test_venue_reject_routing(void **state)
+{
+    struct fx *f = *state;
+    fx_start(f);
+    struct qts_order_intent in = fx_intent(1, 1, BUY, LMT, 60000, 30);
+    in.algo = QTS_ALGO_TWAP;
+    in.algo_slices = 3;
+    in.algo_duration_ns = 3000 * FX_MS;
+    /* insufficient balance on slice 2: slice 3 is never sent, fills kept */
+    uint64_t a = fx_submit(f, &in);
+    fx_report(f, QTS_EXEC_FILL, "t1-1", 10, 60000, 1, 10);
+    fx_advance_ms(f, 1000);
+    struct qts_exec_report r = {.struct_size = sizeof r, .exec_type = QTS_EXEC_REJECT,
+                                .code = QTS_ERISK, .leaves_qty = -1};
+    qts_strlcpy(r.client_order_id, "t1-2", sizeof r.client_order_id);
+    qts_exec_on_report(f->x, &r);
+    assert_true(fx_has_safety(f, "GR061"));
+    fx_advance_ms(f, 5000);
+    assert_int_equal(fx_count(f, 's'), 2);
+    assert_int_equal(fx_order(f, a)->state, QTS_XS_COMPLETE);
+    assert_true(fx_order(f, a)->partial);
+    /* unknown symbol at the venue: the whole order stops (FS091) */
+    uint64_t b = fx_submit(f, &in);
+    fx_advance_ms(f, 1000);
+    int s0 = fx_count(f, 's');
+    r.code = QTS_ENOENT;
+    qts_strlcpy(r.client_order_id, clordid_of_submit(f, s0 - 1), sizeof r.client_order_id);
+    qts_exec_on_report(f->x, &r);
+    assert_true(fx_has_safety(f, "FS091"));
+    fx_report(f, QTS_EXEC_CANCELLED, clordid_of_submit(f, s0 - 2), 0, 0, 0, 0);
+    fx_advance_ms(f, 5000);
+    assert_int_equal(fx_count(f, 's'), s0);
+    assert_int_equal(fx_order(f, b)->state, QTS_XS_FAILED);
+    /* any other reject skips just that slice */
+    uint64_t c = fx_submit(f, &in);
+    int s1 = fx_count(f, 's');
+    r.code = QTS_EREJECT;
+    qts_strlcpy(r.client_order_id, clordid_of_submit(f, s1 - 1), sizeof r.client_order_id);
+    qts_exec_on_report(f->x, &r);
+    fx_advance_ms(f, 1000);
+    assert_int_equal(fx_count(f, 's'), s1 + 1);
+    assert_int_equal(fx_order(f, c)->state, QTS_XS_SENDING);
+}
+
 static void test_params(void **state)
 {
     (void)state;
@@ -971,6 +1015,7 @@ int main(void)
         T(test_late_fill_after_escape),
         T(test_on_uv_loop),
         T(test_synchronous_broker),
+        T(test_venue_reject_routing),
         cmocka_unit_test(test_params),
     };
 #undef T
