@@ -386,6 +386,8 @@ static void do_fill(struct pb *pb, struct pb_order *o, struct pb_inst *in, int64
     }
     if (o->cum >= o->qty)
         o->state = PB_DONE;
+    if (pb->host->metric_add)
+        pb->host->metric_add(pb->owner, is_maker ? "fills_maker" : "fills_taker", 1);
     if (was_resting)
         reserve_update(pb, o, in);
     report_fill(pb, o, px, qty, fee, is_maker, ts);
@@ -570,6 +572,8 @@ static struct pb_order *order_find(struct pb *pb, const char *clordid)
 static void reject(struct pb *pb, struct pb_order *o, int64_t ts, int code, const char *why)
 {
     o->state = PB_DONE;
+    if (pb->host->metric_add)
+        pb->host->metric_add(pb->owner, "rejects", 1);
     report(pb, o, QTS_EXEC_REJECT, ts, code, why);
 }
 
@@ -1120,8 +1124,17 @@ static int pb_init(const struct qts_host_api *host, void *owner, void **self,
 
 static int pb_start(void *self, struct qts_err *err)
 {
-    (void)self;
+    struct pb *pb = self;
     (void)err;
+    if (pb->host->log)
+        pb->host->log(pb->owner, QTS_LOG_INFO,
+                      "broker_paper started order_latency_ns=%lld feed_latency_ns=%lld "
+                      "jitter_ns=%lld seed=%llu maker_fee_e8=%lld taker_fee_e8=%lld "
+                      "band_bps=%lld allow_short=%d check_cash=%d",
+                      (long long)pb->cfg.order_latency_ns, (long long)pb->cfg.feed_latency_ns,
+                      (long long)pb->cfg.jitter_ns, (unsigned long long)pb->cfg.seed,
+                      (long long)pb->cfg.maker_fee_e8, (long long)pb->cfg.taker_fee_e8,
+                      (long long)pb->cfg.band_bps, pb->cfg.allow_short, pb->cfg.check_cash);
     return 0;
 }
 
