@@ -100,6 +100,8 @@ struct pb {
     struct pb_order **ord;   /* each allocated: pointers survive a re-entrant submit */
     uint32_t n_ord, cap_ord;
     int depth;              /* nesting of venue processing; gc only at 0 */
+    struct pb_order **scratch; /* trade matching: eligible orders */
+    uint32_t cap_scratch;
     struct pb_action *act;  /* sorted by (due_ns, seq) */
     uint32_t n_act, cap_act;
     uint64_t timer_id;
@@ -517,46 +519,45 @@ static int resting_cmp(const struct pb_order *a, const struct pb_order *b)
  * see the trade quantity flow through the queue in priority order: first the
  * displayed quantity ahead, then us. A trade through our price means the
  * queue at our price is gone: we fill up to the trade quantity. */
+static int resting_qsort_cmp(const void *a, const void *b)
+{
+    return resting_cmp(*(struct pb_order *const *)a, *(struct pb_order *const *)b);
+}
+
 static void on_trade_side(struct pb *pb, struct pb_inst *in, const struct qts_trade *t,
                           uint8_t side, int64_t ts)
 {
-    int64_t avail = t->qty;
-    for (;;) {
-        struct pb_order *best = NULL;
-        for (uint32_t i = 0; i < pb->n_ord; i++) {
-            struct pb_order *o = pb->ord[i];
-            if (o->state != PB_RESTING || o->instrument != in->d.id || o->side != side ||
-                o->lvl_before == -1)
-                continue;
-            if (side == QTS_SIDE_BUY ? t->px > o->px : t->px < o->px)
-                continue;
-            if (!best || resting_cmp(o, best) < 0)
-                best = o;
-        }
-        if (!best)
-            break;
-        best->lvl_before = -1; /* visited */
-        if (avail <= 0)
-            continue; /* keep marking; nothing left to allocate */
-        if (t->px == best->px) {
-            int64_t used = min64(best->ahead, avail);
-            best->ahead -= used;
-            best->traded_unseen += used;
-            int64_t fillable = avail - used;
-            if (fillable <= 0)
-                continue;
-            int64_t f = min64(fillable, best->qty - best->cum);
-            avail -= f;
-            do_fill(pb, best, in, best->px, f, true, ts);
-        } else {
-            best->ahead = 0;
-            int64_t f = min64(avail, best->qty - best->cum);
-            avail -= f;
-            do_fill(pb, best, in, best->px, f, true, ts);
-        }
+    /* eligible orders in priority order (prio is unique: a total order) */
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < pb->n_ord; i++) {
+        struct pb_order *o = pb->ord[i];
+        if (o->state != PB_RESTING || o->instrument != in->d.id || o->side != side)
+            continue;
+        if (side == QTS_SIDE_BUY ? t->px > o->px : t->px < o->px)
+            continue;
+        pb->scratch = grow(pb, pb->scratch, n, &pb->cap_scratch, sizeof *pb->scratch);
+        pb->scratch[n++] = o;
     }
-    for (uint32_t i = 0; i < pb->n_ord; i++)
-        pb->ord[i]->lvl_before = 0;
+    if (n > 1)
+        qsort(pb->scratch, n, sizeof *pb->scratch, resting_qsort_cmp);
+    int64_t avail = t->qty;
+    for (uint32_t k = 0; k < n && avail > 0; k++) {
+        struct pb_order *o = pb->scratch[k];
+        int64_t f;
+        if (t->px == o->px) {
+            int64_t used = min64(o->ahead, avail);
+            o->ahead -= used;
+            o->traded_unseen += used;
+            f = min64(avail - used, o->qty - o->cum);
+        } else {
+            o->ahead = 0;
+            f = min64(avail, o->qty - o->cum);
+        }
+        if (f <= 0)
+            continue;
+        avail -= f;
+        do_fill(pb, o, in, o->px, f, true, ts);
+    }
 }
 
 /* ---------------------------------------------------------------- requests */
@@ -980,8 +981,6 @@ static void pb_on_market(void *self, const struct qts_ev_hdr *ev)
         in->d.last_trade_px = t->px;
         if (t->qty <= 0)
             break;
-        for (uint32_t i = 0; i < pb->n_ord; i++)
-            pb->ord[i]->lvl_before = 0;
         if (t->aggressor != QTS_SIDE_BUY)
             on_trade_side(pb, in, t, QTS_SIDE_BUY, ts);
         if (t->aggressor != QTS_SIDE_SELL)
@@ -1167,6 +1166,8 @@ static void pb_destroy(void *self)
         pb->host->free(pb->owner, pb->ord[i]);
     if (pb->ord)
         pb->host->free(pb->owner, pb->ord);
+    if (pb->scratch)
+        pb->host->free(pb->owner, pb->scratch);
     if (pb->act)
         pb->host->free(pb->owner, pb->act);
     pb->host->free(pb->owner, pb);
