@@ -1272,8 +1272,16 @@ static int pb_import(void *self, const void *p, size_t n)
             }
         }
     }
-    for (uint32_t i = 0; !rc && i < h.n_ord; i++)
-        rc = rd_take(&r, order_new(pb), sizeof(struct pb_order));
+    for (uint32_t i = 0; !rc && i < h.n_ord; i++) {
+        struct pb_order o;
+        if ((rc = rd_take(&r, &o, sizeof o)))
+            break;
+        if (o.state > PB_DONE || !memchr(o.clordid, 0, sizeof o.clordid)) {
+            rc = QTS_EPARSE;
+            break;
+        }
+        *order_new(pb) = o;
+    }
     for (uint32_t i = 0; !rc && i < h.n_act; i++) {
         pb->act = grow(pb, pb->act, pb->n_act, &pb->cap_act, sizeof *pb->act);
         if (!(rc = rd_take(&r, &pb->act[pb->n_act], sizeof *pb->act)))
