@@ -83,7 +83,11 @@ struct pb_cfg {
     int64_t band_bps;                   /* 0 = no price band */
     int64_t initial_cash;               /* cash units */
     bool allow_short, check_cash;
+    int cancel_rule;                    /* enum pb_cancel_rule */
 };
+
+/* Where cancels at our price sit in the queue (docs/paper-broker.md). */
+enum pb_cancel_rule { PB_CANCEL_PRO_RATA = 0, PB_CANCEL_FRONT = 1, PB_CANCEL_BACK = 2 };
 
 struct pb {
     const struct qts_host_api *host;
@@ -448,15 +452,21 @@ static void join_queue(struct pb *pb, struct pb_order *o, struct pb_inst *in)
  * taken from the queue ahead), the rest is cancels, spread pro rata over the
  * queue: ahead shrinks by ahead * cancelled / quantity before. An increase
  * joins behind us. Ahead never exceeds what is displayed. */
-static void queue_on_level(struct pb_order *o, int64_t before, int64_t after)
+static void queue_on_level(struct pb_order *o, int64_t before, int64_t after, int rule)
 {
     if (after < before) {
         int64_t d = before - after;
         int64_t t = min64(d, o->traded_unseen);
         o->traded_unseen -= t;
         int64_t c = d - t, base = before - t;
-        if (c > 0 && base > 0)
-            o->ahead -= (int64_t)(((__int128)o->ahead * c) / base);
+        if (c > 0 && base > 0) {
+            if (rule == PB_CANCEL_FRONT)        /* optimistic: all ahead of us */
+                o->ahead -= min64(o->ahead, c);
+            else if (rule == PB_CANCEL_BACK)    /* pessimistic: behind us first */
+                o->ahead -= max64(0, c - max64(0, base - o->ahead));
+            else
+                o->ahead -= (int64_t)(((__int128)o->ahead * c) / base);
+        }
     }
     if (o->ahead > after)
         o->ahead = after;
@@ -490,7 +500,7 @@ static void levels_after(struct pb *pb, struct pb_inst *in, int64_t ts, bool top
          * says nothing about the queue, so leave it alone. */
         if (top_only && s->n && (buy ? s->v[0].px > o->px : s->v[0].px < o->px))
             continue;
-        queue_on_level(o, o->lvl_before, side_qty(s, buy, o->px));
+        queue_on_level(o, o->lvl_before, side_qty(s, buy, o->px), pb->cfg.cancel_rule);
     }
     for (uint32_t i = 0; i < pb->n_ord; i++) {
         struct pb_order *o = pb->ord[i];
@@ -1102,6 +1112,24 @@ static int pb_init(const struct qts_host_api *host, void *owner, void **self,
         pb_destroy(pb);
         return rc;
     }
+    const char *rule = NULL;
+    rc = host->cfg_str ? host->cfg_str(owner, "queue_cancel_rule", &rule, err) : QTS_ENOENT;
+    if (rc && rc != QTS_ENOENT) {
+        pb_destroy(pb);
+        return rc;
+    }
+    if (rule && strcmp(rule, "pro_rata") == 0)
+        c->cancel_rule = PB_CANCEL_PRO_RATA;
+    else if (rule && strcmp(rule, "front") == 0)
+        c->cancel_rule = PB_CANCEL_FRONT;
+    else if (rule && strcmp(rule, "back") == 0)
+        c->cancel_rule = PB_CANCEL_BACK;
+    else if (rule) {
+        pb_destroy(pb);
+        return qts_err_set(err, QTS_ECONFIG,
+                           "broker_paper: queue_cancel_rule '%s': use pro_rata, front or back",
+                           rule);
+    }
     if (band_bps < 0 || cash < 0 || cash > 9e12 || maker_bps < -1000 || maker_bps > 1000 ||
         taker_bps < -1000 || taker_bps > 1000) {
         pb_destroy(pb);
@@ -1129,11 +1157,12 @@ static int pb_start(void *self, struct qts_err *err)
         pb->host->log(pb->owner, QTS_LOG_INFO,
                       "broker_paper started order_latency_ns=%lld feed_latency_ns=%lld "
                       "jitter_ns=%lld seed=%llu maker_fee_e8=%lld taker_fee_e8=%lld "
-                      "band_bps=%lld allow_short=%d check_cash=%d",
+                      "band_bps=%lld allow_short=%d check_cash=%d cancel_rule=%d",
                       (long long)pb->cfg.order_latency_ns, (long long)pb->cfg.feed_latency_ns,
                       (long long)pb->cfg.jitter_ns, (unsigned long long)pb->cfg.seed,
                       (long long)pb->cfg.maker_fee_e8, (long long)pb->cfg.taker_fee_e8,
-                      (long long)pb->cfg.band_bps, pb->cfg.allow_short, pb->cfg.check_cash);
+                      (long long)pb->cfg.band_bps, pb->cfg.allow_short, pb->cfg.check_cash,
+                      pb->cfg.cancel_rule);
     return 0;
 }
 

@@ -75,10 +75,14 @@ static const struct cfg_kv *cfg_find(const char *key, char type)
             return &H.cfg[i];
     return NULL;
 }
+static const char *g_cfg_rule; /* queue_cancel_rule, NULL = absent */
 static int h_cfg_str(void *o, const char *p, const char **out, struct qts_err *e)
 {
-    (void)o; (void)p; (void)out; (void)e;
-    return QTS_ENOENT;
+    (void)o; (void)e;
+    if (strcmp(p, "queue_cancel_rule") != 0 || !g_cfg_rule)
+        return QTS_ENOENT;
+    *out = g_cfg_rule;
+    return 0;
 }
 static int h_cfg_int(void *o, const char *p, int64_t *out, struct qts_err *e)
 {
@@ -431,6 +435,52 @@ static void test_limit_queue_trades_and_cancels(void **state)
     assert_int_equal(f->cum_qty, Q(2));
     assert_int_equal(f->fill_id, 2);
     venue_close(v);
+}
+
+/* ahead after: 10 displayed, we join, 4 more join behind, 6 cancel */
+static int64_t ahead_after_cancels(const char *rule)
+{
+    cfg_reset();
+    g_cfg_rule = rule;
+    void *v = venue_open();
+    const struct qts_level b0[] = {{P(99.0), Q(10)}};
+    const struct qts_level a0[] = {{P(100.0), Q(10)}};
+    book(v, H.now, true, b0, 1, a0, 1);
+    submit(v, "r", "BTCUSDT", QTS_SIDE_BUY, QTS_ORD_LIMIT, QTS_TIF_GTC, P(99.0), Q(1));
+    trade(v, H.now + 2000000, P(100.0), Q(0.001), QTS_SIDE_BUY);
+    const struct qts_level b1[] = {{P(99.0), Q(14)}};
+    book(v, H.now + 1, false, b1, 1, NULL, 0);
+    const struct qts_level b2[] = {{P(99.0), Q(8)}};
+    book(v, H.now + 1, false, b2, 1, NULL, 0);
+    /* probe: sell 1 at a time until we fill; returns the whole probes
+     * that went to the queue ahead (ahead in (n, n + 1]) */
+    int64_t probed = 0;
+    while (count(QTS_EXEC_FILL) == 0 && probed < Q(20)) {
+        trade(v, H.now + 1, P(99.0), Q(1), QTS_SIDE_SELL);
+        probed += Q(1);
+    }
+    venue_close(v);
+    g_cfg_rule = NULL;
+    return probed - Q(1);
+}
+
+static void test_queue_cancel_rules(void **state)
+{
+    (void)state;
+    /* pro rata: 10 - floor(10 * 6/14 in qty units) = 5.715: the 6th probe fills */
+    assert_int_equal(ahead_after_cancels(NULL), Q(5));
+    assert_int_equal(ahead_after_cancels("pro_rata"), Q(5));
+    /* front: 10 - 6 = 4 (the 5th probe fills) */
+    assert_int_equal(ahead_after_cancels("front"), Q(4));
+    /* back: the 4 that joined behind us cancel first, then 2 of those ahead */
+    assert_int_equal(ahead_after_cancels("back"), Q(8));
+    cfg_reset();
+    g_cfg_rule = "fifo";
+    void *v = NULL;
+    struct qts_err err = {0};
+    assert_int_equal(g_desc->init(&HOST, (void *)&H, &v, &err), QTS_ECONFIG);
+    assert_non_null(strstr(err.msg, "queue_cancel_rule"));
+    g_cfg_rule = NULL;
 }
 
 static void test_partial_fill_and_ioc_expiry(void **state)
@@ -1218,6 +1268,7 @@ int main(void)
         cmocka_unit_test(test_market_order_walks_book),
         cmocka_unit_test(test_latency),
         cmocka_unit_test(test_limit_queue_trades_and_cancels),
+        cmocka_unit_test(test_queue_cancel_rules),
         cmocka_unit_test(test_partial_fill_and_ioc_expiry),
         cmocka_unit_test(test_fees_maker_taker),
         cmocka_unit_test(test_rejects),
