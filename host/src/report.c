@@ -220,6 +220,7 @@ struct rd_fill { int64_t ts; uint32_t inst; int side; double px; };
 struct rd_strat {
     uint32_t id;
     int64_t realized, unrealized, fees, net, n_fills, n_trades, turnover;
+    int64_t wins;              /* from trades.csv */
 };
 struct rd_inst { uint32_t id; char symbol[QTS_SYMBOL_MAX]; };
 
@@ -235,7 +236,8 @@ struct run {
     size_t n_fills, cap_fills;
     int64_t fees;
     struct qts_perf_trade *trades;
-    size_t n_trades, cap_trades;
+    uint32_t *trade_strat;     /* strategy of each trade */
+    size_t n_trades, cap_trades, cap_trade_strat;
     struct rd_strat *strat;
     size_t n_strat, cap_strat;
     struct rd_inst *inst;      /* sorted by id */
@@ -248,6 +250,7 @@ static void run_free(struct run *r)
     free(r->px);
     free(r->fills);
     free(r->trades);
+    free(r->trade_strat);
     free(r->strat);
     free(r->inst);
 }
@@ -453,9 +456,12 @@ static int row_fill(struct run *r, struct csv *c, struct qts_err *err)
 static int row_trade(struct run *r, struct csv *c, struct qts_err *err)
 {
     struct qts_perf_trade t;
-    if (!p_cash(c->f[9], &t.pnl))
+    int64_t sid;
+    if (!p_cash(c->f[9], &t.pnl) || !p_i64(c->f[0], &sid) || sid < 0 || sid > UINT32_MAX)
         return csv_bad(c, err, "bad number");
+    GROW(r->trade_strat, r->n_trades, r->cap_trade_strat);
     GROW(r->trades, r->n_trades, r->cap_trades);
+    r->trade_strat[r->n_trades] = (uint32_t)sid;
     r->trades[r->n_trades++] = t;
     return 0;
 }
@@ -470,6 +476,7 @@ static int row_strat(struct run *r, struct csv *c, struct qts_err *err)
         !p_i64(c->f[6], &s.n_trades) || !p_cash(c->f[7], &s.turnover))
         return csv_bad(c, err, "bad number");
     s.id = (uint32_t)id;
+    s.wins = 0;
     GROW(r->strat, r->n_strat, r->cap_strat);
     r->strat[r->n_strat++] = s;
     return 0;
@@ -818,16 +825,20 @@ static int write_html(const char *dir, const struct run *r, const struct qts_per
     write_stats_table(f, r, p);
     fputs("<h2>Per strategy</h2>\n<table>\n<tr><th>strategy</th><th>realized</th>"
           "<th>unrealized</th><th>fees</th><th>net PnL</th><th>fills</th><th>trades</th>"
-          "<th>turnover</th></tr>\n", f);
+          "<th>turnover</th><th>win rate</th></tr>\n", f);
     for (size_t i = 0; i < r->n_strat; i++) {
         const struct rd_strat *s = &r->strat[i];
-        char a[48], b[48], c[48], d[48], e[48];
+        char a[48], b[48], c[48], d[48], e[48], wr[32];
+        if (s->n_trades > 0)
+            snprintf(wr, sizeof wr, "%.2f %%", 100.0 * (double)s->wins / (double)s->n_trades);
+        else
+            snprintf(wr, sizeof wr, "n/a");
         fprintf(f, "<tr><td>%" PRIu32 "</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td>"
-                   "<td>%" PRId64 "</td><td>%" PRId64 "</td><td>%s</td></tr>\n",
+                   "<td>%" PRId64 "</td><td>%" PRId64 "</td><td>%s</td><td>%s</td></tr>\n",
                 s->id, fx(a, sizeof a, s->realized, QTS_CASH_EXP),
                 fx(b, sizeof b, s->unrealized, QTS_CASH_EXP),
                 fx(c, sizeof c, s->fees, QTS_CASH_EXP), fx(d, sizeof d, s->net, QTS_CASH_EXP),
-                s->n_fills, s->n_trades, fx(e, sizeof e, s->turnover, QTS_CASH_EXP));
+                s->n_fills, s->n_trades, fx(e, sizeof e, s->turnover, QTS_CASH_EXP), wr);
     }
     fputs("</table>\n<p>Formulas: docs/performance.md. Data: the CSV files next to this "
           "page.</p>\n</body></html>\n", f);
@@ -900,8 +911,11 @@ static int write_summary(const char *dir, const struct run *r, const struct qts_
         json_cash(f, s->fees);
         fputs(", \"net_pnl\": ", f);
         json_cash(f, s->net);
-        fprintf(f, ", \"fills\": %" PRId64 ", \"trades\": %" PRId64 ", \"turnover\": ",
-                s->n_fills, s->n_trades);
+        fprintf(f, ", \"fills\": %" PRId64 ", \"trades\": %" PRId64 ", \"wins\": %" PRId64
+                   ", \"win_rate\": ",
+                s->n_fills, s->n_trades, s->wins);
+        json_num(f, s->n_trades > 0, s->n_trades > 0 ? (double)s->wins / (double)s->n_trades : 0);
+        fputs(", \"turnover\": ", f);
         json_cash(f, s->turnover);
         fputs("}", f);
     }
@@ -924,6 +938,10 @@ int qts_report_render(const char *dir, struct qts_err *err)
         (rc = read_csv(dir, "strategies.csv", 8, &r, row_strat, err)))
         goto out;
 
+    for (size_t i = 0; i < r.n_trades; i++)
+        for (size_t k = 0; k < r.n_strat; k++)
+            if (r.strat[k].id == r.trade_strat[i] && r.trades[i].pnl > 0)
+                r.strat[k].wins++;
     size_t n = r.n_eq;
     struct qts_perf p;
     memset(&p, 0, sizeof p);

@@ -83,7 +83,11 @@ struct pb_cfg {
     int64_t band_bps;                   /* 0 = no price band */
     int64_t initial_cash;               /* cash units */
     bool allow_short, check_cash;
+    int cancel_rule;                    /* enum pb_cancel_rule */
 };
+
+/* Where cancels at our price sit in the queue (docs/paper-broker.md). */
+enum pb_cancel_rule { PB_CANCEL_PRO_RATA = 0, PB_CANCEL_FRONT = 1, PB_CANCEL_BACK = 2 };
 
 struct pb {
     const struct qts_host_api *host;
@@ -100,6 +104,8 @@ struct pb {
     struct pb_order **ord;   /* each allocated: pointers survive a re-entrant submit */
     uint32_t n_ord, cap_ord;
     int depth;              /* nesting of venue processing; gc only at 0 */
+    struct pb_order **scratch; /* trade matching: eligible orders */
+    uint32_t cap_scratch;
     struct pb_action *act;  /* sorted by (due_ns, seq) */
     uint32_t n_act, cap_act;
     uint64_t timer_id;
@@ -386,6 +392,8 @@ static void do_fill(struct pb *pb, struct pb_order *o, struct pb_inst *in, int64
     }
     if (o->cum >= o->qty)
         o->state = PB_DONE;
+    if (pb->host->metric_add)
+        pb->host->metric_add(pb->owner, is_maker ? "fills_maker" : "fills_taker", 1);
     if (was_resting)
         reserve_update(pb, o, in);
     report_fill(pb, o, px, qty, fee, is_maker, ts);
@@ -444,15 +452,21 @@ static void join_queue(struct pb *pb, struct pb_order *o, struct pb_inst *in)
  * taken from the queue ahead), the rest is cancels, spread pro rata over the
  * queue: ahead shrinks by ahead * cancelled / quantity before. An increase
  * joins behind us. Ahead never exceeds what is displayed. */
-static void queue_on_level(struct pb_order *o, int64_t before, int64_t after)
+static void queue_on_level(struct pb_order *o, int64_t before, int64_t after, int rule)
 {
     if (after < before) {
         int64_t d = before - after;
         int64_t t = min64(d, o->traded_unseen);
         o->traded_unseen -= t;
         int64_t c = d - t, base = before - t;
-        if (c > 0 && base > 0)
-            o->ahead -= (int64_t)(((__int128)o->ahead * c) / base);
+        if (c > 0 && base > 0) {
+            if (rule == PB_CANCEL_FRONT)        /* optimistic: all ahead of us */
+                o->ahead -= min64(o->ahead, c);
+            else if (rule == PB_CANCEL_BACK)    /* pessimistic: behind us first */
+                o->ahead -= max64(0, c - max64(0, base - o->ahead));
+            else
+                o->ahead -= (int64_t)(((__int128)o->ahead * c) / base);
+        }
     }
     if (o->ahead > after)
         o->ahead = after;
@@ -486,7 +500,7 @@ static void levels_after(struct pb *pb, struct pb_inst *in, int64_t ts, bool top
          * says nothing about the queue, so leave it alone. */
         if (top_only && s->n && (buy ? s->v[0].px > o->px : s->v[0].px < o->px))
             continue;
-        queue_on_level(o, o->lvl_before, side_qty(s, buy, o->px));
+        queue_on_level(o, o->lvl_before, side_qty(s, buy, o->px), pb->cfg.cancel_rule);
     }
     for (uint32_t i = 0; i < pb->n_ord; i++) {
         struct pb_order *o = pb->ord[i];
@@ -515,46 +529,45 @@ static int resting_cmp(const struct pb_order *a, const struct pb_order *b)
  * see the trade quantity flow through the queue in priority order: first the
  * displayed quantity ahead, then us. A trade through our price means the
  * queue at our price is gone: we fill up to the trade quantity. */
+static int resting_qsort_cmp(const void *a, const void *b)
+{
+    return resting_cmp(*(struct pb_order *const *)a, *(struct pb_order *const *)b);
+}
+
 static void on_trade_side(struct pb *pb, struct pb_inst *in, const struct qts_trade *t,
                           uint8_t side, int64_t ts)
 {
-    int64_t avail = t->qty;
-    for (;;) {
-        struct pb_order *best = NULL;
-        for (uint32_t i = 0; i < pb->n_ord; i++) {
-            struct pb_order *o = pb->ord[i];
-            if (o->state != PB_RESTING || o->instrument != in->d.id || o->side != side ||
-                o->lvl_before == -1)
-                continue;
-            if (side == QTS_SIDE_BUY ? t->px > o->px : t->px < o->px)
-                continue;
-            if (!best || resting_cmp(o, best) < 0)
-                best = o;
-        }
-        if (!best)
-            break;
-        best->lvl_before = -1; /* visited */
-        if (avail <= 0)
-            continue; /* keep marking; nothing left to allocate */
-        if (t->px == best->px) {
-            int64_t used = min64(best->ahead, avail);
-            best->ahead -= used;
-            best->traded_unseen += used;
-            int64_t fillable = avail - used;
-            if (fillable <= 0)
-                continue;
-            int64_t f = min64(fillable, best->qty - best->cum);
-            avail -= f;
-            do_fill(pb, best, in, best->px, f, true, ts);
-        } else {
-            best->ahead = 0;
-            int64_t f = min64(avail, best->qty - best->cum);
-            avail -= f;
-            do_fill(pb, best, in, best->px, f, true, ts);
-        }
+    /* eligible orders in priority order (prio is unique: a total order) */
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < pb->n_ord; i++) {
+        struct pb_order *o = pb->ord[i];
+        if (o->state != PB_RESTING || o->instrument != in->d.id || o->side != side)
+            continue;
+        if (side == QTS_SIDE_BUY ? t->px > o->px : t->px < o->px)
+            continue;
+        pb->scratch = grow(pb, pb->scratch, n, &pb->cap_scratch, sizeof *pb->scratch);
+        pb->scratch[n++] = o;
     }
-    for (uint32_t i = 0; i < pb->n_ord; i++)
-        pb->ord[i]->lvl_before = 0;
+    if (n > 1)
+        qsort(pb->scratch, n, sizeof *pb->scratch, resting_qsort_cmp);
+    int64_t avail = t->qty;
+    for (uint32_t k = 0; k < n && avail > 0; k++) {
+        struct pb_order *o = pb->scratch[k];
+        int64_t f;
+        if (t->px == o->px) {
+            int64_t used = min64(o->ahead, avail);
+            o->ahead -= used;
+            o->traded_unseen += used;
+            f = min64(avail - used, o->qty - o->cum);
+        } else {
+            o->ahead = 0;
+            f = min64(avail, o->qty - o->cum);
+        }
+        if (f <= 0)
+            continue;
+        avail -= f;
+        do_fill(pb, o, in, o->px, f, true, ts);
+    }
 }
 
 /* ---------------------------------------------------------------- requests */
@@ -570,6 +583,8 @@ static struct pb_order *order_find(struct pb *pb, const char *clordid)
 static void reject(struct pb *pb, struct pb_order *o, int64_t ts, int code, const char *why)
 {
     o->state = PB_DONE;
+    if (pb->host->metric_add)
+        pb->host->metric_add(pb->owner, "rejects", 1);
     report(pb, o, QTS_EXEC_REJECT, ts, code, why);
 }
 
@@ -976,8 +991,6 @@ static void pb_on_market(void *self, const struct qts_ev_hdr *ev)
         in->d.last_trade_px = t->px;
         if (t->qty <= 0)
             break;
-        for (uint32_t i = 0; i < pb->n_ord; i++)
-            pb->ord[i]->lvl_before = 0;
         if (t->aggressor != QTS_SIDE_BUY)
             on_trade_side(pb, in, t, QTS_SIDE_BUY, ts);
         if (t->aggressor != QTS_SIDE_SELL)
@@ -1099,6 +1112,24 @@ static int pb_init(const struct qts_host_api *host, void *owner, void **self,
         pb_destroy(pb);
         return rc;
     }
+    const char *rule = NULL;
+    rc = host->cfg_str ? host->cfg_str(owner, "queue_cancel_rule", &rule, err) : QTS_ENOENT;
+    if (rc && rc != QTS_ENOENT) {
+        pb_destroy(pb);
+        return rc;
+    }
+    if (rule && strcmp(rule, "pro_rata") == 0)
+        c->cancel_rule = PB_CANCEL_PRO_RATA;
+    else if (rule && strcmp(rule, "front") == 0)
+        c->cancel_rule = PB_CANCEL_FRONT;
+    else if (rule && strcmp(rule, "back") == 0)
+        c->cancel_rule = PB_CANCEL_BACK;
+    else if (rule) {
+        pb_destroy(pb);
+        return qts_err_set(err, QTS_ECONFIG,
+                           "broker_paper: queue_cancel_rule '%s': use pro_rata, front or back",
+                           rule);
+    }
     if (band_bps < 0 || cash < 0 || cash > 9e12 || maker_bps < -1000 || maker_bps > 1000 ||
         taker_bps < -1000 || taker_bps > 1000) {
         pb_destroy(pb);
@@ -1120,8 +1151,18 @@ static int pb_init(const struct qts_host_api *host, void *owner, void **self,
 
 static int pb_start(void *self, struct qts_err *err)
 {
-    (void)self;
+    struct pb *pb = self;
     (void)err;
+    if (pb->host->log)
+        pb->host->log(pb->owner, QTS_LOG_INFO,
+                      "broker_paper started order_latency_ns=%lld feed_latency_ns=%lld "
+                      "jitter_ns=%lld seed=%llu maker_fee_e8=%lld taker_fee_e8=%lld "
+                      "band_bps=%lld allow_short=%d check_cash=%d cancel_rule=%d",
+                      (long long)pb->cfg.order_latency_ns, (long long)pb->cfg.feed_latency_ns,
+                      (long long)pb->cfg.jitter_ns, (unsigned long long)pb->cfg.seed,
+                      (long long)pb->cfg.maker_fee_e8, (long long)pb->cfg.taker_fee_e8,
+                      (long long)pb->cfg.band_bps, pb->cfg.allow_short, pb->cfg.check_cash,
+                      pb->cfg.cancel_rule);
     return 0;
 }
 
@@ -1154,6 +1195,8 @@ static void pb_destroy(void *self)
         pb->host->free(pb->owner, pb->ord[i]);
     if (pb->ord)
         pb->host->free(pb->owner, pb->ord);
+    if (pb->scratch)
+        pb->host->free(pb->owner, pb->scratch);
     if (pb->act)
         pb->host->free(pb->owner, pb->act);
     pb->host->free(pb->owner, pb);
@@ -1258,8 +1301,16 @@ static int pb_import(void *self, const void *p, size_t n)
             }
         }
     }
-    for (uint32_t i = 0; !rc && i < h.n_ord; i++)
-        rc = rd_take(&r, order_new(pb), sizeof(struct pb_order));
+    for (uint32_t i = 0; !rc && i < h.n_ord; i++) {
+        struct pb_order o;
+        if ((rc = rd_take(&r, &o, sizeof o)))
+            break;
+        if (o.state > PB_DONE || !memchr(o.clordid, 0, sizeof o.clordid)) {
+            rc = QTS_EPARSE;
+            break;
+        }
+        *order_new(pb) = o;
+    }
     for (uint32_t i = 0; !rc && i < h.n_act; i++) {
         pb->act = grow(pb, pb->act, pb->n_act, &pb->cap_act, sizeof *pb->act);
         if (!(rc = rd_take(&r, &pb->act[pb->n_act], sizeof *pb->act)))

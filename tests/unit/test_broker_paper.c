@@ -75,10 +75,14 @@ static const struct cfg_kv *cfg_find(const char *key, char type)
             return &H.cfg[i];
     return NULL;
 }
+static const char *g_cfg_rule; /* queue_cancel_rule, NULL = absent */
 static int h_cfg_str(void *o, const char *p, const char **out, struct qts_err *e)
 {
-    (void)o; (void)p; (void)out; (void)e;
-    return QTS_ENOENT;
+    (void)o; (void)e;
+    if (strcmp(p, "queue_cancel_rule") != 0 || !g_cfg_rule)
+        return QTS_ENOENT;
+    *out = g_cfg_rule;
+    return 0;
 }
 static int h_cfg_int(void *o, const char *p, int64_t *out, struct qts_err *e)
 {
@@ -431,6 +435,52 @@ static void test_limit_queue_trades_and_cancels(void **state)
     assert_int_equal(f->cum_qty, Q(2));
     assert_int_equal(f->fill_id, 2);
     venue_close(v);
+}
+
+/* ahead after: 10 displayed, we join, 4 more join behind, 6 cancel */
+static int64_t ahead_after_cancels(const char *rule)
+{
+    cfg_reset();
+    g_cfg_rule = rule;
+    void *v = venue_open();
+    const struct qts_level b0[] = {{P(99.0), Q(10)}};
+    const struct qts_level a0[] = {{P(100.0), Q(10)}};
+    book(v, H.now, true, b0, 1, a0, 1);
+    submit(v, "r", "BTCUSDT", QTS_SIDE_BUY, QTS_ORD_LIMIT, QTS_TIF_GTC, P(99.0), Q(1));
+    trade(v, H.now + 2000000, P(100.0), Q(0.001), QTS_SIDE_BUY);
+    const struct qts_level b1[] = {{P(99.0), Q(14)}};
+    book(v, H.now + 1, false, b1, 1, NULL, 0);
+    const struct qts_level b2[] = {{P(99.0), Q(8)}};
+    book(v, H.now + 1, false, b2, 1, NULL, 0);
+    /* probe: sell 1 at a time until we fill; returns the whole probes
+     * that went to the queue ahead (ahead in (n, n + 1]) */
+    int64_t probed = 0;
+    while (count(QTS_EXEC_FILL) == 0 && probed < Q(20)) {
+        trade(v, H.now + 1, P(99.0), Q(1), QTS_SIDE_SELL);
+        probed += Q(1);
+    }
+    venue_close(v);
+    g_cfg_rule = NULL;
+    return probed - Q(1);
+}
+
+static void test_queue_cancel_rules(void **state)
+{
+    (void)state;
+    /* pro rata: 10 - floor(10 * 6/14 in qty units) = 5.715: the 6th probe fills */
+    assert_int_equal(ahead_after_cancels(NULL), Q(5));
+    assert_int_equal(ahead_after_cancels("pro_rata"), Q(5));
+    /* front: 10 - 6 = 4 (the 5th probe fills) */
+    assert_int_equal(ahead_after_cancels("front"), Q(4));
+    /* back: the 4 that joined behind us cancel first, then 2 of those ahead */
+    assert_int_equal(ahead_after_cancels("back"), Q(8));
+    cfg_reset();
+    g_cfg_rule = "fifo";
+    void *v = NULL;
+    struct qts_err err = {0};
+    assert_int_equal(g_desc->init(&HOST, (void *)&H, &v, &err), QTS_ECONFIG);
+    assert_non_null(strstr(err.msg, "queue_cancel_rule"));
+    g_cfg_rule = NULL;
 }
 
 static void test_partial_fill_and_ioc_expiry(void **state)
@@ -1059,6 +1109,145 @@ static void test_replay_real_data(void **state)
     assert_true(a == b);
 }
 
+/* ------------------------------------------- random order flow: properties */
+
+#define RN 600
+static struct {
+    int64_t sent[RN], limit[RN], qty[RN], cum[RN], new_px[RN];
+    uint8_t side[RN], type[RN];
+    uint32_t fill_id[RN];
+    bool done[RN];
+    int64_t position, n_fills, n_maker;
+} F;
+
+static void flow_sink(const struct qts_exec_report *r)
+{
+    int no = atoi(r->client_order_id + 1);
+    assert_true(no >= 0 && no < RN);
+    assert_true(r->ts_venue_ns >= F.sent[no] + 1000000); /* never before arrival */
+    switch (r->exec_type) {
+    case QTS_EXEC_FILL: {
+        assert_false(F.done[no]);
+        assert_true(r->last_qty > 0);
+        assert_int_equal(r->fill_id, F.fill_id[no] + 1);
+        F.fill_id[no]++;
+        F.cum[no] += r->last_qty;
+        assert_int_equal(r->cum_qty, F.cum[no]);
+        assert_true(F.cum[no] <= F.qty[no]);
+        assert_int_equal(r->leaves_qty, F.qty[no] - F.cum[no]);
+        if (F.type[no] == QTS_ORD_LIMIT) /* never worse than the limit */
+            assert_true(F.side[no] == QTS_SIDE_BUY ? r->last_px <= F.limit[no]
+                                                   : r->last_px >= F.limit[no]);
+        if (r->is_maker) {
+            assert_int_equal(r->last_px, F.limit[no]);
+            F.n_maker++;
+        }
+        assert_int_equal(r->fee, fee(r->last_px, r->last_qty, r->is_maker ? 1.0 : 5.0));
+        F.position += F.side[no] == QTS_SIDE_BUY ? r->last_qty : -r->last_qty;
+        F.n_fills++;
+        if (r->leaves_qty == 0)
+            F.done[no] = true;
+        break;
+    }
+    case QTS_EXEC_REPLACED:
+        F.qty[no] = r->cum_qty + r->leaves_qty;
+        F.limit[no] = F.new_px[no];
+        break;
+    case QTS_EXEC_REJECT:
+    case QTS_EXEC_CANCELLED:
+    case QTS_EXEC_EXPIRED:
+        assert_false(F.done[no]);
+        F.done[no] = true;
+        break;
+    default:
+        break;
+    }
+}
+
+static uint64_t g_rnd;
+static uint64_t RND(void)
+{
+    g_rnd ^= g_rnd << 13;
+    g_rnd ^= g_rnd >> 7;
+    g_rnd ^= g_rnd << 17;
+    return g_rnd;
+}
+
+static void test_random_flow_properties(void **state)
+{
+    (void)state;
+    cfg_reset();
+    memset(&F, 0, sizeof F);
+    cfg_b("allow_short", true);
+    cfg_d("initial_cash", 5000.0);
+    void *v = venue_open();
+    g_sink = flow_sink;
+    g_rnd = 0x9E3779B97F4A7C15ULL;
+    std_book(v, H.now);
+    int next = 0;
+    for (int step = 0; step < 20000; step++) {
+        int64_t ts = H.now + (int64_t)(RND() % 400000);
+        int64_t mid = P(100.0) + (int64_t)(RND() % 41) - 20;
+        switch (RND() % 4) {
+        case 0: { /* a few L2 levels change */
+            struct qts_level lv[3];
+            for (int k = 0; k < 3; k++)
+                lv[k] = (struct qts_level){mid - 1 - (int64_t)(RND() % 10),
+                                           (int64_t)(RND() % 4) * Q(0.5)};
+            struct qts_level la[3];
+            for (int k = 0; k < 3; k++)
+                la[k] = (struct qts_level){mid + (int64_t)(RND() % 10),
+                                           (int64_t)(RND() % 4) * Q(0.5)};
+            book(v, ts, false, lv, 3, la, 3);
+            break;
+        }
+        case 1:
+            trade(v, ts, mid - 10 + (int64_t)(RND() % 20), Q(0.1) * (1 + (int64_t)(RND() % 20)),
+                  (int)(RND() % 3));
+            break;
+        default:
+            H.now = ts;
+            break;
+        }
+        if (next < RN && RND() % 25 == 0) {
+            char id[16];
+            int no = next++;
+            snprintf(id, sizeof id, "o%d", no);
+            F.sent[no] = H.now;
+            F.side[no] = RND() % 2 ? QTS_SIDE_BUY : QTS_SIDE_SELL;
+            F.type[no] = RND() % 4 ? QTS_ORD_LIMIT : QTS_ORD_MARKET;
+            F.qty[no] = Q(0.1) * (1 + (int64_t)(RND() % 30));
+            F.limit[no] = F.type[no] == QTS_ORD_LIMIT ? mid - 15 + (int64_t)(RND() % 30) : 0;
+            int tif = (int)(RND() % 5);
+            if (F.type[no] == QTS_ORD_MARKET && tif == QTS_TIF_POST)
+                tif = QTS_TIF_IOC;
+            assert_int_equal(submit(v, id, "BTCUSDT", F.side[no], F.type[no], tif,
+                                    F.limit[no], F.qty[no]), 0);
+        }
+        if (next && RND() % 40 == 0) { /* cancel or modify a random order */
+            int no = (int)(RND() % (uint64_t)next);
+            char id[16];
+            snprintf(id, sizeof id, "o%d", no);
+            if (RND() % 2) {
+                g_ops->cancel(v, id, NULL);
+            } else if (F.type[no] == QTS_ORD_LIMIT && !F.new_px[no]) {
+                F.new_px[no] = F.limit[no] + (int64_t)(RND() % 5) - 2;
+                int64_t nq = F.qty[no] + Q(0.1) * ((int64_t)(RND() % 5) - 2);
+                modify(v, id, F.new_px[no], nq > 0 ? nq : Q(0.1));
+            }
+        }
+    }
+    H.last_pos_qty = 0;
+    g_ops->query_positions(v, 9);
+    assert_int_equal(H.last_pos_qty, F.position);
+    fprintf(stderr, "random flow: %d orders, %lld fills (%lld maker)\n", next,
+            (long long)F.n_fills, (long long)F.n_maker);
+    assert_true(F.n_fills > 50);
+    assert_true(F.n_maker > 10);
+    g_sink = NULL;
+    venue_close(v);
+}
+
 static void test_idempotent_resubmit(void **state)
 {
     (void)state;
@@ -1079,6 +1268,7 @@ int main(void)
         cmocka_unit_test(test_market_order_walks_book),
         cmocka_unit_test(test_latency),
         cmocka_unit_test(test_limit_queue_trades_and_cancels),
+        cmocka_unit_test(test_queue_cancel_rules),
         cmocka_unit_test(test_partial_fill_and_ioc_expiry),
         cmocka_unit_test(test_fees_maker_taker),
         cmocka_unit_test(test_rejects),
@@ -1089,6 +1279,7 @@ int main(void)
         cmocka_unit_test(test_quotes_top_of_book),
         cmocka_unit_test(test_idempotent_resubmit),
         cmocka_unit_test(test_replay_real_data),
+        cmocka_unit_test(test_random_flow_properties),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

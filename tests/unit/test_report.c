@@ -66,7 +66,7 @@ static struct qts_portfolio *scripted(void)
         qts_portfolio_mark(pf, 7, px, 2);
         if (d == 3)
             fill(pf, ts, 1, QTS_SIDE_BUY, px, 20000, 200000);
-        if (d == 9)
+        if (d == 6)
             fill(pf, ts, 1, QTS_SIDE_SELL, px, 20000, 200000);
         if (d == 15)
             fill(pf, ts, 2, QTS_SIDE_SELL, px, 5000, 50000);
@@ -103,6 +103,10 @@ static void test_run_directory(void **state)
     assert_non_null(strstr(sum, "\"cagr\": "));
     assert_null(strstr(sum, "\"cagr\": null")); /* 39 days >= 30 */
     assert_non_null(strstr(sum, "\"strategy_id\": 2"));
+    /* strategy 1 sold higher than it bought; strategy 2 covered higher */
+    assert_non_null(strstr(sum, "\"trades\": 1, \"wins\": 1, \"win_rate\": 1,"));
+    assert_non_null(strstr(sum, "\"trades\": 1, \"wins\": 0, \"win_rate\": 0,"));
+    assert_non_null(strstr(sum, "\"win_rate\": 0.5,"));
     assert_non_null(strstr(sum, "\"fees\": 0.500000"));
     free(sum);
 
