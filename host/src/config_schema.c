@@ -125,6 +125,9 @@ const struct qts_key qts_config_keys[] = {
     {"strategies.list.*.params", QTS_KEY_MAP, .offset = T(params),
      .doc = "free-form; passed to on_init"},
 
+    {"account", QTS_KEY_SECTION, .doc = "the trading account"},
+    {"account.initial_cash", QTS_KEY_DECIMAL, "100000", .offset = S(account_initial_cash),
+     .doc = "cash at the start of a replay or paper run, in the quote currency"},
     {"replay", QTS_KEY_SECTION, .doc = "replay mode"},
     {"replay.speed", QTS_KEY_SPEED, "max", .offset = S(replay_speed),
      .doc = "max = as fast as possible, or a positive multiple of real time"},

@@ -77,6 +77,7 @@ struct qts_settings {
     size_t n_strategies;
     double replay_speed; /* 0 = as fast as possible ("max"), else multiple of real time */
     char *config_dir;    /* directory of the top-level file; relative paths start here */
+    char *account_initial_cash; /* decimal text */
     /* new fields: append here */
 };
 

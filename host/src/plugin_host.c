@@ -1,5 +1,6 @@
 /* plugin_host.c — instance records and the struct qts_host_api services. */
 #include "plugin_host.h"
+#include "timer_svc.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -25,6 +26,8 @@ struct inst_timer {
     qts_timer_fn cb;
     void *arg;
     bool is_repeat, is_closing;
+    uint64_t svc_id;      /* timer service id when env->timers is used */
+    uint64_t repeat_ms;
 };
 
 struct inst_http {
@@ -189,8 +192,33 @@ static void timer_close(struct inst_timer *t)
     t->prev->next = t->next;
     t->next->prev = t->prev;
     t->inst->n_timers--;
+    if (t->inst->env->timers) {
+        qts_timer_svc_stop(t->inst->env->timers, t->svc_id);
+        struct qts_plugin_inst *inst = t->inst;
+        free(t);
+        inst_unref(inst);
+        return;
+    }
     uv_timer_stop(&t->t);
     uv_close((uv_handle_t *)&t->t, on_timer_closed);
+}
+
+/* Timer-service variant (replay: virtual time). */
+static void on_svc_timer(void *arg)
+{
+    struct inst_timer *t = arg;
+    struct qts_plugin_inst *inst = t->inst;
+    t->svc_id = 0;
+    inst_ref(inst);
+    t->cb(t->arg);
+    if (!t->is_closing) {
+        if (t->is_repeat)
+            qts_timer_svc_start(inst->env->timers, (int64_t)t->repeat_ms * 1000000LL,
+                                on_svc_timer, t, &t->svc_id);
+        else
+            timer_close(t);
+    }
+    inst_unref(inst);
 }
 
 static void on_timer(uv_timer_t *h)
@@ -218,14 +246,24 @@ static int api_timer_start(void *owner, uint64_t timeout_ms, uint64_t repeat_ms,
     t->cb = cb;
     t->arg = arg;
     t->is_repeat = repeat_ms > 0;
-    uv_timer_init(inst->env->loop, &t->t);
-    t->t.data = t;
+    if (!inst->env->timers) {
+        uv_timer_init(inst->env->loop, &t->t);
+        t->t.data = t;
+    }
     t->next = &inst->timers;
     t->prev = inst->timers.prev;
     inst->timers.prev->next = t;
     inst->timers.prev = t;
     inst->n_timers++;
     inst_ref(inst);
+    if (inst->env->timers) {
+        t->repeat_ms = repeat_ms;
+        qts_timer_svc_start(inst->env->timers, (int64_t)timeout_ms * 1000000LL, on_svc_timer, t,
+                            &t->svc_id);
+        if (timer_id)
+            *timer_id = t->id;
+        return 0;
+    }
     uv_timer_start(&t->t, on_timer, timeout_ms, repeat_ms);
     if (timer_id)
         *timer_id = t->id;

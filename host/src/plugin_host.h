@@ -31,6 +31,7 @@
 struct qts_plugin_lib;
 struct qts_http_client;
 struct qts_metrics;
+struct qts_timer_svc;
 
 /* Who emitted an event (borrowed for the sink call). */
 struct qts_plugin_origin {
@@ -68,6 +69,9 @@ struct qts_plugin_env {
     const struct qts_event_sink *sink;/* NULL: every emit is dropped */
     const struct qts_clock *clock;    /* NULL: wall clock */
     const char *secrets_dir;          /* NULL: secrets from the environment only */
+    /* Replay: plugin timers run on this service (virtual time, fired by the
+     * engine as data time advances) instead of libuv timers. NULL = libuv. */
+    const struct qts_timer_svc *timers;
 };
 
 enum qts_plugin_inst_state {
