@@ -735,16 +735,17 @@ static int64_t step_px(int64_t px, double pct, int up)
     return (int64_t)(up ? px + d : px - d);
 }
 
-/* One reprice round. Returns false when no child could move any more
- * (slippage cap reached). */
-static bool adjust_round(struct qts_exec *x, struct qts_parent *p)
+/* One reprice round. Returns 1 when a child moved, 0 when none needed to
+ * (already at or through the touch), -1 when none could because of the
+ * slippage cap. */
+static int adjust_round(struct qts_exec *x, struct qts_parent *p)
 {
     int64_t t0 = qts_mono_ns();
     struct qts_mkt_ref ref;
     bool have_ref = market_ref(x, p->intent.instrument, &ref);
     bool buy = p->intent.side == QTS_SIDE_BUY;
     int64_t tick = p->inst.tick_size;
-    bool moved = false, capped = false;
+    bool moved = false, capped = false, blocked = false;
     for (size_t i = 0; i < p->n_children; i++) {
         struct qts_child *c = p->children[i];
         if (c->role != QTS_CHILD_SLICE || c->type != QTS_ORD_LIMIT ||
@@ -763,7 +764,7 @@ static bool adjust_round(struct qts_exec *x, struct qts_parent *p)
         }
         if (buy ? target <= c->px : target >= c->px) {
             if (buy ? p->limit_cap_px <= c->px : p->limit_cap_px >= c->px)
-                capped = true;
+                capped = blocked = true;
             continue; /* at the cap, or already at/through the touch */
         }
         if (x->env.port.ops && x->env.port.ops->modify) {
@@ -795,7 +796,7 @@ static bool adjust_round(struct qts_exec *x, struct qts_parent *p)
     if (capped)
         safety(x, "GR063", false, "order=%llu reprice at slippage cap %lld",
                (unsigned long long)p->order_id, (long long)p->limit_cap_px);
-    return moved;
+    return moved ? 1 : blocked ? -1 : 0;
 }
 
 static void enter_adjust(struct qts_exec *x, struct qts_parent *p)
@@ -819,8 +820,7 @@ static void enter_adjust(struct qts_exec *x, struct qts_parent *p)
     p->state = QTS_XS_ADJUSTING;
     p->ts_stage_ns = now_ns(x);
     p->adjust_rounds++;
-    bool moved = adjust_round(x, p);
-    if (!moved) {
+    if (adjust_round(x, p) < 0) {
         safety(x, "FS094", false, "order=%llu slippage cap %.3f%% reached",
                (unsigned long long)p->order_id, x->params.max_slippage_pct * 100.0);
         enter_escape(x, p, "slippage cap reached");

@@ -455,6 +455,28 @@ static void test_adjust_best_price_and_sell(void **state)
     assert_int_equal(f->calls[fx_call(f, 'm', 0)].new_px, 60200);
 }
 
+static void test_adjust_at_touch_waits(void **state)
+{
+    struct fx *f = *state;
+    fx_start(f);
+    /* a buy already at the ask: nothing to move, no escape; it waits for
+     * the next round (the rounds still count) */
+    struct qts_order_intent in = fx_intent(1, 1, BUY, LMT, 60100, 10);
+    uint64_t id = fx_submit(f, &in);
+    fx_report(f, QTS_EXEC_ACK, "t1-1", 0, 0, 0, 0);
+    fx_advance_ms(f, 60000);
+    const struct qts_parent *p = fx_order(f, id);
+    assert_int_equal(fx_count(f, 'm'), 0);
+    assert_false(fx_has_safety(f, "FS094"));
+    assert_int_equal(p->state, QTS_XS_MONITORING);
+    assert_int_equal(p->adjust_rounds, 1);
+    /* the market moves up: the next round follows it */
+    f->ref.ask = 60300;
+    fx_advance_ms(f, 1000);
+    assert_int_equal(fx_count(f, 'm'), 1);
+    assert_int_equal(f->calls[fx_call(f, 'm', 0)].new_px, 60200);
+}
+
 static void test_slippage_cap_escape(void **state)
 {
     struct fx *f = *state;
@@ -1000,6 +1022,7 @@ int main(void)
         T(test_monitor_timeout_partial),
         T(test_adjust_rounds_then_escape),
         T(test_adjust_best_price_and_sell),
+        T(test_adjust_at_touch_waits),
         T(test_slippage_cap_escape),
         T(test_cancel_replace_without_modify),
         T(test_escape_flattens_long_and_short),
