@@ -223,7 +223,7 @@ static void emit_order(struct qts_exec *x, const struct qts_parent *p, uint8_t k
 }
 
 static void emit_fill(struct qts_exec *x, const struct qts_child *c,
-                      const struct qts_apply_result *r, bool is_maker)
+                      const struct qts_apply_result *r)
 {
     if (!x->env.sink.on_fill)
         return;
@@ -235,12 +235,13 @@ static void emit_fill(struct qts_exec *x, const struct qts_child *c,
     f.h.px_exp = p->inst.px_exp;
     f.h.qty_exp = p->inst.qty_exp;
     f.h.instrument = c->instrument;
-    f.h.ts_exch_ns = f.h.ts_recv_ns = event_ns(x);
+    f.h.ts_recv_ns = event_ns(x);
+    f.h.ts_exch_ns = r->ts_venue_ns ? r->ts_venue_ns : f.h.ts_recv_ns;
     f.h.seq = ++x->event_seq;
     f.order_id = p->order_id;
     f.strategy_id = p->strategy_id;
     f.side = c->side;
-    f.is_maker = is_maker;
+    f.is_maker = r->is_maker;
     f.px = r->fill_px;
     f.qty = r->fill_qty;
     f.fee = r->fill_fee;
@@ -998,7 +999,7 @@ static void on_child(void *ctx, struct qts_child *c, const struct qts_apply_resu
             p->flatten_filled += r->fill_qty;
         }
         p->fee += r->fill_fee;
-        emit_fill(x, c, r, false);
+        emit_fill(x, c, r);
     }
     /* venue reject routing (spec §4.6): unknown symbol aborts the order
      * (FS091), no money stops the remaining slices (GR061); any other

@@ -184,7 +184,16 @@ static void test_direct_fill_flow(void **state)
     assert_int_equal(f->fills[0].order_id, id);
     assert_int_equal(f->fills[0].side, BUY);
     assert_int_equal(p->filled_qty, 4);
-    fx_report(f, QTS_EXEC_FILL, "t1-1", 6, 59900, 2, 10);
+    struct qts_exec_report f2 = {.struct_size = sizeof f2, .exec_type = QTS_EXEC_FILL,
+                                 .last_qty = 6, .last_px = 59900, .fill_id = 2,
+                                 .cum_qty = 10, .leaves_qty = 0, .is_maker = 1,
+                                 .fee = 25, .ts_venue_ns = 12345};
+    qts_strlcpy(f2.client_order_id, "t1-1", sizeof f2.client_order_id);
+    qts_exec_on_report(f->x, &f2);
+    assert_int_equal(f->fills[1].is_maker, 1);
+    assert_int_equal(f->fills[1].fee, 25);
+    assert_int_equal(f->fills[1].h.ts_exch_ns, 12345);
+    assert_int_equal(f->fills[1].px, 59900);
     assert_int_equal(p->state, QTS_XS_COMPLETE);
     assert_false(p->partial);
     const struct qts_order_event *ev = fx_last_ev(f);
