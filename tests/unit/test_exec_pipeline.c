@@ -967,6 +967,49 @@ static void test_venue_reject_routing(void **state)
     assert_int_equal(fx_order(f, c)->state, QTS_XS_SENDING);
 }
 
+/* One scripted session; everything it produces is recorded in `f`. */
+static void replay_session(struct fx *f)
+{
+    fx_start(f);
+    struct qts_order_intent in = fx_intent(3, 1, BUY, LMT, 60000, 40);
+    in.algo = QTS_ALGO_TWAP;
+    in.algo_slices = 4;
+    in.algo_duration_ns = 4000 * FX_MS;
+    fx_submit(f, &in);
+    for (int i = 0; i < 4; i++) {
+        char cl[QTS_CLORDID_MAX];
+        qts_strlcpy(cl, clordid_of_submit(f, i), sizeof cl);
+        fx_report(f, QTS_EXEC_ACK, cl, 0, 0, 0, 0);
+        fx_report(f, QTS_EXEC_FILL, cl, 5, 60000 - 100 * i, 1, 5);
+        fx_advance_ms(f, 1000);
+    }
+    struct qts_order_intent s2 = fx_intent(3, 1, SELL, LMT, 60100, 7);
+    uint64_t id = fx_submit(f, &s2);
+    fx_report(f, QTS_EXEC_FILL, clordid_of_submit(f, 4), 3, 60100, 1, 3);
+    qts_exec_escape(f->x, id, "replay");
+    fx_report(f, QTS_EXEC_CANCELLED, clordid_of_submit(f, 4), 0, 0, 0, 0);
+    fx_report(f, QTS_EXEC_FILL, clordid_of_submit(f, 5), 3, 60000, 1, 3);
+    fx_advance_ms(f, 70000);
+}
+
+static void test_replay_identical(void **state)
+{
+    (void)state;
+    struct fx *a = fx_new(), *b = fx_new();
+    replay_session(a);
+    replay_session(b);
+    assert_true(a->n_calls > 6);
+    assert_int_equal(a->n_calls, b->n_calls);
+    assert_memory_equal(a->calls, b->calls, (size_t)a->n_calls * sizeof a->calls[0]);
+    assert_int_equal(a->n_ev, b->n_ev);
+    assert_memory_equal(a->ev, b->ev, (size_t)a->n_ev * sizeof a->ev[0]);
+    assert_int_equal(a->n_fills, b->n_fills);
+    assert_memory_equal(a->fills, b->fills, (size_t)a->n_fills * sizeof a->fills[0]);
+    assert_string_equal(a->calls[0].clordid, "t1-1");
+    fx_free(a);
+    fx_free(b);
+}
+
 static void test_params(void **state)
 {
     (void)state;
@@ -1049,6 +1092,7 @@ int main(void)
         T(test_synchronous_broker),
         T(test_venue_reject_routing),
         cmocka_unit_test(test_params),
+        cmocka_unit_test(test_replay_identical),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
