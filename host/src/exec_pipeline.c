@@ -89,7 +89,7 @@ void qts_exec_params_default(struct qts_exec_params *p)
     p->vwap_profile = NULL;
     p->n_vwap_profile = 0;
     p->price_band_pct = 0.05;
-    p->max_ref_age_ms = 0;
+    p->max_ref_age_ms = 100;
     p->shrink_to_cash = true;
 }
 
@@ -364,7 +364,8 @@ static int basic_checks(void *ctx, struct qts_precheck_order *o,
         refpx = ref->last;
         if (ref->bid > 0 && ref->ask > 0)
             refpx = ref->bid + (ref->ask - ref->bid) / 2;
-        if (o->params->max_ref_age_ms > 0 &&
+        /* a reference without a time stamp (ts_ns 0) cannot be aged */
+        if (o->params->max_ref_age_ms > 0 && ref->ts_ns > 0 &&
             o->now_ns - ref->ts_ns > o->params->max_ref_age_ms * MS)
             return reject(rej, 10, "AN010", "reference price stale (%lld ms)",
                           (long long)((o->now_ns - ref->ts_ns) / MS));

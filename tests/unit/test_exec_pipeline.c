@@ -94,13 +94,14 @@ static void test_precheck_basic(void **state)
     assert_int_equal(qts_exec_submit(f->x, &in, &id, &err), QTS_ERISK);
     assert_non_null(strstr(err.msg, "GR065"));
     /* stale reference when a freshness limit is set */
-    struct qts_exec_params *pp = (struct qts_exec_params *)qts_exec_params(f->x);
-    pp->max_ref_age_ms = 100;
+    assert_int_equal(qts_exec_params(f->x)->max_ref_age_ms, 100); /* the default */
     f->ref.ts_ns = qts_clock_now(&f->clock) - 500 * FX_MS;
     in = fx_intent(1, 1, BUY, LMT, 60000, 1);
     assert_int_equal(qts_exec_submit(f->x, &in, &id, &err), QTS_ERISK);
     assert_non_null(strstr(err.msg, "AN010"));
-    pp->max_ref_age_ms = 0;
+    f->ref.ts_ns = qts_clock_now(&f->clock) - 50 * FX_MS; /* fresh enough */
+    assert_int_equal(qts_exec_submit(f->x, &in, &id, &err), 0);
+    f->ref.ts_ns = 0;
     /* cash: shrink a buy to what the cash pays for, reject when nothing fits */
     f->cash = 60000LL * 3 * 1000000; /* 3 shares at 60000, cash exp 6 */
     in = fx_intent(1, 1, BUY, LMT, 60000, 10);
@@ -125,7 +126,7 @@ static void test_precheck_basic(void **state)
     qts_exec_set_port(f->x, &f->port);
     assert_int_equal(qts_exec_submit(f->x, &in, &id, &err), 0);
     /* the PreCheck histogram saw every order */
-    assert_int_equal(qts_exec_hist(f->x, QTS_STAGE_PRECHECK)->count, 14);
+    assert_int_equal(qts_exec_hist(f->x, QTS_STAGE_PRECHECK)->count, 15);
 }
 
 static void test_precheck_hooks(void **state)
