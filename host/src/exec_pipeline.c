@@ -592,8 +592,9 @@ static void send_due_slices(struct qts_exec *x, struct qts_parent *p)
             p->state == QTS_XS_CANCELLING)
             return;
     }
-    /* the monitor window runs from the last slice sent */
-    if (sent_any && p->state == QTS_XS_MONITORING)
+    /* the monitor window runs from the last slice sent (once repricing
+     * has started, its own rounds and timeout drive the order) */
+    if (sent_any && p->state == QTS_XS_MONITORING && !p->ts_adjust_start_ns)
         arm_monitor(x, p);
 }
 
