@@ -89,7 +89,7 @@ void qts_exec_params_default(struct qts_exec_params *p)
     p->vwap_profile = NULL;
     p->n_vwap_profile = 0;
     p->price_band_pct = 0.05;
-    p->max_ref_age_ms = 0;
+    p->max_ref_age_ms = 100;
     p->shrink_to_cash = true;
 }
 
@@ -223,7 +223,7 @@ static void emit_order(struct qts_exec *x, const struct qts_parent *p, uint8_t k
 }
 
 static void emit_fill(struct qts_exec *x, const struct qts_child *c,
-                      const struct qts_apply_result *r, bool is_maker)
+                      const struct qts_apply_result *r)
 {
     if (!x->env.sink.on_fill)
         return;
@@ -235,12 +235,13 @@ static void emit_fill(struct qts_exec *x, const struct qts_child *c,
     f.h.px_exp = p->inst.px_exp;
     f.h.qty_exp = p->inst.qty_exp;
     f.h.instrument = c->instrument;
-    f.h.ts_exch_ns = f.h.ts_recv_ns = event_ns(x);
+    f.h.ts_recv_ns = event_ns(x);
+    f.h.ts_exch_ns = r->ts_venue_ns ? r->ts_venue_ns : f.h.ts_recv_ns;
     f.h.seq = ++x->event_seq;
     f.order_id = p->order_id;
     f.strategy_id = p->strategy_id;
     f.side = c->side;
-    f.is_maker = is_maker;
+    f.is_maker = r->is_maker;
     f.px = r->fill_px;
     f.qty = r->fill_qty;
     f.fee = r->fill_fee;
@@ -363,7 +364,8 @@ static int basic_checks(void *ctx, struct qts_precheck_order *o,
         refpx = ref->last;
         if (ref->bid > 0 && ref->ask > 0)
             refpx = ref->bid + (ref->ask - ref->bid) / 2;
-        if (o->params->max_ref_age_ms > 0 &&
+        /* a reference without a time stamp (ts_ns 0) cannot be aged */
+        if (o->params->max_ref_age_ms > 0 && ref->ts_ns > 0 &&
             o->now_ns - ref->ts_ns > o->params->max_ref_age_ms * MS)
             return reject(rej, 10, "AN010", "reference price stale (%lld ms)",
                           (long long)((o->now_ns - ref->ts_ns) / MS));
@@ -590,8 +592,9 @@ static void send_due_slices(struct qts_exec *x, struct qts_parent *p)
             p->state == QTS_XS_CANCELLING)
             return;
     }
-    /* the monitor window runs from the last slice sent */
-    if (sent_any && p->state == QTS_XS_MONITORING)
+    /* the monitor window runs from the last slice sent (once repricing
+     * has started, its own rounds and timeout drive the order) */
+    if (sent_any && p->state == QTS_XS_MONITORING && !p->ts_adjust_start_ns)
         arm_monitor(x, p);
 }
 
@@ -735,16 +738,17 @@ static int64_t step_px(int64_t px, double pct, int up)
     return (int64_t)(up ? px + d : px - d);
 }
 
-/* One reprice round. Returns false when no child could move any more
- * (slippage cap reached). */
-static bool adjust_round(struct qts_exec *x, struct qts_parent *p)
+/* One reprice round. Returns 1 when a child moved, 0 when none needed to
+ * (already at or through the touch), -1 when none could because of the
+ * slippage cap. */
+static int adjust_round(struct qts_exec *x, struct qts_parent *p)
 {
     int64_t t0 = qts_mono_ns();
     struct qts_mkt_ref ref;
     bool have_ref = market_ref(x, p->intent.instrument, &ref);
     bool buy = p->intent.side == QTS_SIDE_BUY;
     int64_t tick = p->inst.tick_size;
-    bool moved = false, capped = false;
+    bool moved = false, capped = false, blocked = false;
     for (size_t i = 0; i < p->n_children; i++) {
         struct qts_child *c = p->children[i];
         if (c->role != QTS_CHILD_SLICE || c->type != QTS_ORD_LIMIT ||
@@ -763,7 +767,7 @@ static bool adjust_round(struct qts_exec *x, struct qts_parent *p)
         }
         if (buy ? target <= c->px : target >= c->px) {
             if (buy ? p->limit_cap_px <= c->px : p->limit_cap_px >= c->px)
-                capped = true;
+                capped = blocked = true;
             continue; /* at the cap, or already at/through the touch */
         }
         if (x->env.port.ops && x->env.port.ops->modify) {
@@ -795,7 +799,7 @@ static bool adjust_round(struct qts_exec *x, struct qts_parent *p)
     if (capped)
         safety(x, "GR063", false, "order=%llu reprice at slippage cap %lld",
                (unsigned long long)p->order_id, (long long)p->limit_cap_px);
-    return moved;
+    return moved ? 1 : blocked ? -1 : 0;
 }
 
 static void enter_adjust(struct qts_exec *x, struct qts_parent *p)
@@ -819,8 +823,7 @@ static void enter_adjust(struct qts_exec *x, struct qts_parent *p)
     p->state = QTS_XS_ADJUSTING;
     p->ts_stage_ns = now_ns(x);
     p->adjust_rounds++;
-    bool moved = adjust_round(x, p);
-    if (!moved) {
+    if (adjust_round(x, p) < 0) {
         safety(x, "FS094", false, "order=%llu slippage cap %.3f%% reached",
                (unsigned long long)p->order_id, x->params.max_slippage_pct * 100.0);
         enter_escape(x, p, "slippage cap reached");
@@ -998,7 +1001,7 @@ static void on_child(void *ctx, struct qts_child *c, const struct qts_apply_resu
             p->flatten_filled += r->fill_qty;
         }
         p->fee += r->fill_fee;
-        emit_fill(x, c, r, false);
+        emit_fill(x, c, r);
     }
     /* venue reject routing (spec §4.6): unknown symbol aborts the order
      * (FS091), no money stops the remaining slices (GR061); any other

@@ -62,7 +62,7 @@ struct qts_exec_params {
     size_t n_vwap_profile;
     /* PreCheck (basic checks) */
     double price_band_pct;       /* 0.05: limit within 5 % of the reference */
-    int64_t max_ref_age_ms;      /* 0 = no freshness check */
+    int64_t max_ref_age_ms;      /* 100: reference price freshness; 0 = off */
     bool shrink_to_cash;         /* true: shrink a buy to the cash available */
 };
 
@@ -76,7 +76,7 @@ int qts_exec_params_validate(const struct qts_exec_params *p, struct qts_err *er
 /* Market reference for PreCheck and AdaptiveAdjust (0 = unknown side). */
 struct qts_mkt_ref {
     int64_t bid, ask, last;
-    int64_t ts_ns;               /* when it was observed (clock time) */
+    int64_t ts_ns;               /* when it was observed (clock time); 0 = unknown */
 };
 
 /* What the pre-trade hooks see. `intent` may be changed by a hook (qty

@@ -188,6 +188,8 @@ int qts_child_apply(struct qts_child *c, const struct qts_exec_report *rep,
     if (!rep)
         return QTS_EINVAL;
     res->code = rep->code;
+    res->is_maker = rep->is_maker;
+    res->ts_venue_ns = rep->ts_venue_ns;
     if (rep->venue_order_id[0] && !c->venue_order_id[0])
         qts_strlcpy(c->venue_order_id, rep->venue_order_id, sizeof c->venue_order_id);
 
@@ -250,7 +252,7 @@ int qts_child_apply(struct qts_child *c, const struct qts_exec_report *rep,
     case QTS_EXEC_STATUS: {
         /* Reconciliation: the venue works this order now. cum_qty beyond
          * ours is a fill we never saw: account it at last_px (the venue's
-         * average price), without a fill id; the real report, if it comes,
+         * average price; the limit when it gives none), without a fill id; the real report, if it comes,
          * is then COVERED. */
         c->recon_seen = true;
         if (qts_order_state_final(c->state)) {
@@ -264,7 +266,9 @@ int qts_child_apply(struct qts_child *c, const struct qts_exec_report *rep,
                 q = c->qty - c->cum_qty;
             }
             if (q > 0) {
-                add_fill(c, q, rep->last_px, 0, res);
+                /* a venue that gives no average price: the limit is the
+                 * best estimate we have */
+                add_fill(c, q, rep->last_px > 0 ? rep->last_px : c->px, 0, res);
                 c->synth_qty += q;
             }
         }

@@ -104,6 +104,8 @@ struct qts_apply_result {
     int64_t fill_qty, fill_px, fill_fee;
     uint64_t fill_id;
     int32_t code;                  /* the report's code (rejects) */
+    uint8_t is_maker;              /* of the fill */
+    int64_t ts_venue_ns;           /* the report's venue time (0 = unknown) */
 };
 
 /* Move a child to `to` if the table allows it; QTS_ESTATE otherwise.

@@ -232,7 +232,7 @@ static inline struct fx *fx_new(void)
     f->ref.bid = 60000;
     f->ref.ask = 60100;
     f->ref.last = 60000;
-    f->ref.ts_ns = qts_clock_now(&f->clock);
+    f->ref.ts_ns = 0; /* no time stamp: not aged (tests that age it set it) */
     f->have_ref = true;
     f->cash = -1;
     qts_exec_params_default(&f->params);

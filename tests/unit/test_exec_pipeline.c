@@ -94,13 +94,14 @@ static void test_precheck_basic(void **state)
     assert_int_equal(qts_exec_submit(f->x, &in, &id, &err), QTS_ERISK);
     assert_non_null(strstr(err.msg, "GR065"));
     /* stale reference when a freshness limit is set */
-    struct qts_exec_params *pp = (struct qts_exec_params *)qts_exec_params(f->x);
-    pp->max_ref_age_ms = 100;
+    assert_int_equal(qts_exec_params(f->x)->max_ref_age_ms, 100); /* the default */
     f->ref.ts_ns = qts_clock_now(&f->clock) - 500 * FX_MS;
     in = fx_intent(1, 1, BUY, LMT, 60000, 1);
     assert_int_equal(qts_exec_submit(f->x, &in, &id, &err), QTS_ERISK);
     assert_non_null(strstr(err.msg, "AN010"));
-    pp->max_ref_age_ms = 0;
+    f->ref.ts_ns = qts_clock_now(&f->clock) - 50 * FX_MS; /* fresh enough */
+    assert_int_equal(qts_exec_submit(f->x, &in, &id, &err), 0);
+    f->ref.ts_ns = 0;
     /* cash: shrink a buy to what the cash pays for, reject when nothing fits */
     f->cash = 60000LL * 3 * 1000000; /* 3 shares at 60000, cash exp 6 */
     in = fx_intent(1, 1, BUY, LMT, 60000, 10);
@@ -125,7 +126,7 @@ static void test_precheck_basic(void **state)
     qts_exec_set_port(f->x, &f->port);
     assert_int_equal(qts_exec_submit(f->x, &in, &id, &err), 0);
     /* the PreCheck histogram saw every order */
-    assert_int_equal(qts_exec_hist(f->x, QTS_STAGE_PRECHECK)->count, 14);
+    assert_int_equal(qts_exec_hist(f->x, QTS_STAGE_PRECHECK)->count, 15);
 }
 
 static void test_precheck_hooks(void **state)
@@ -184,7 +185,16 @@ static void test_direct_fill_flow(void **state)
     assert_int_equal(f->fills[0].order_id, id);
     assert_int_equal(f->fills[0].side, BUY);
     assert_int_equal(p->filled_qty, 4);
-    fx_report(f, QTS_EXEC_FILL, "t1-1", 6, 59900, 2, 10);
+    struct qts_exec_report f2 = {.struct_size = sizeof f2, .exec_type = QTS_EXEC_FILL,
+                                 .last_qty = 6, .last_px = 59900, .fill_id = 2,
+                                 .cum_qty = 10, .leaves_qty = 0, .is_maker = 1,
+                                 .fee = 25, .ts_venue_ns = 12345};
+    qts_strlcpy(f2.client_order_id, "t1-1", sizeof f2.client_order_id);
+    qts_exec_on_report(f->x, &f2);
+    assert_int_equal(f->fills[1].is_maker, 1);
+    assert_int_equal(f->fills[1].fee, 25);
+    assert_int_equal(f->fills[1].h.ts_exch_ns, 12345);
+    assert_int_equal(f->fills[1].px, 59900);
     assert_int_equal(p->state, QTS_XS_COMPLETE);
     assert_false(p->partial);
     const struct qts_order_event *ev = fx_last_ev(f);
@@ -452,6 +462,28 @@ static void test_adjust_best_price_and_sell(void **state)
     fx_submit(f, &in);
     fx_report(f, QTS_EXEC_ACK, "t1-1", 0, 0, 0, 0);
     fx_advance_ms(f, 60000);
+    assert_int_equal(f->calls[fx_call(f, 'm', 0)].new_px, 60200);
+}
+
+static void test_adjust_at_touch_waits(void **state)
+{
+    struct fx *f = *state;
+    fx_start(f);
+    /* a buy already at the ask: nothing to move, no escape; it waits for
+     * the next round (the rounds still count) */
+    struct qts_order_intent in = fx_intent(1, 1, BUY, LMT, 60100, 10);
+    uint64_t id = fx_submit(f, &in);
+    fx_report(f, QTS_EXEC_ACK, "t1-1", 0, 0, 0, 0);
+    fx_advance_ms(f, 60000);
+    const struct qts_parent *p = fx_order(f, id);
+    assert_int_equal(fx_count(f, 'm'), 0);
+    assert_false(fx_has_safety(f, "FS094"));
+    assert_int_equal(p->state, QTS_XS_MONITORING);
+    assert_int_equal(p->adjust_rounds, 1);
+    /* the market moves up: the next round follows it */
+    f->ref.ask = 60300;
+    fx_advance_ms(f, 1000);
+    assert_int_equal(fx_count(f, 'm'), 1);
     assert_int_equal(f->calls[fx_call(f, 'm', 0)].new_px, 60200);
 }
 
@@ -936,6 +968,49 @@ static void test_venue_reject_routing(void **state)
     assert_int_equal(fx_order(f, c)->state, QTS_XS_SENDING);
 }
 
+/* One scripted session; everything it produces is recorded in `f`. */
+static void replay_session(struct fx *f)
+{
+    fx_start(f);
+    struct qts_order_intent in = fx_intent(3, 1, BUY, LMT, 60000, 40);
+    in.algo = QTS_ALGO_TWAP;
+    in.algo_slices = 4;
+    in.algo_duration_ns = 4000 * FX_MS;
+    fx_submit(f, &in);
+    for (int i = 0; i < 4; i++) {
+        char cl[QTS_CLORDID_MAX];
+        qts_strlcpy(cl, clordid_of_submit(f, i), sizeof cl);
+        fx_report(f, QTS_EXEC_ACK, cl, 0, 0, 0, 0);
+        fx_report(f, QTS_EXEC_FILL, cl, 5, 60000 - 100 * i, 1, 5);
+        fx_advance_ms(f, 1000);
+    }
+    struct qts_order_intent s2 = fx_intent(3, 1, SELL, LMT, 60100, 7);
+    uint64_t id = fx_submit(f, &s2);
+    fx_report(f, QTS_EXEC_FILL, clordid_of_submit(f, 4), 3, 60100, 1, 3);
+    qts_exec_escape(f->x, id, "replay");
+    fx_report(f, QTS_EXEC_CANCELLED, clordid_of_submit(f, 4), 0, 0, 0, 0);
+    fx_report(f, QTS_EXEC_FILL, clordid_of_submit(f, 5), 3, 60000, 1, 3);
+    fx_advance_ms(f, 70000);
+}
+
+static void test_replay_identical(void **state)
+{
+    (void)state;
+    struct fx *a = fx_new(), *b = fx_new();
+    replay_session(a);
+    replay_session(b);
+    assert_true(a->n_calls > 6);
+    assert_int_equal(a->n_calls, b->n_calls);
+    assert_memory_equal(a->calls, b->calls, (size_t)a->n_calls * sizeof a->calls[0]);
+    assert_int_equal(a->n_ev, b->n_ev);
+    assert_memory_equal(a->ev, b->ev, (size_t)a->n_ev * sizeof a->ev[0]);
+    assert_int_equal(a->n_fills, b->n_fills);
+    assert_memory_equal(a->fills, b->fills, (size_t)a->n_fills * sizeof a->fills[0]);
+    assert_string_equal(a->calls[0].clordid, "t1-1");
+    fx_free(a);
+    fx_free(b);
+}
+
 static void test_params(void **state)
 {
     (void)state;
@@ -1000,6 +1075,7 @@ int main(void)
         T(test_monitor_timeout_partial),
         T(test_adjust_rounds_then_escape),
         T(test_adjust_best_price_and_sell),
+        T(test_adjust_at_touch_waits),
         T(test_slippage_cap_escape),
         T(test_cancel_replace_without_modify),
         T(test_escape_flattens_long_and_short),
@@ -1017,6 +1093,7 @@ int main(void)
         T(test_synchronous_broker),
         T(test_venue_reject_routing),
         cmocka_unit_test(test_params),
+        cmocka_unit_test(test_replay_identical),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

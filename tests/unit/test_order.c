@@ -272,10 +272,71 @@ static void test_overfill_status_replace(void **state)
     drop(c);
 }
 
+/* Every allowed edge driven by what triggers it: a venue report, or a local
+ * action of the pipeline (send, cancel request, ack timeout, resend). */
+struct edge_case {
+    int from;
+    int64_t cum;        /* filled before the event */
+    int exec_type;      /* 0 = local action */
+    int64_t qty;        /* fill quantity */
+    int code;           /* reject code */
+    int to;
+};
+
+static void test_every_transition_by_event(void **state)
+{
+    (void)state;
+    enum { L = 0, ACK = QTS_EXEC_ACK, REJ = QTS_EXEC_REJECT, FILL = QTS_EXEC_FILL,
+           CXL = QTS_EXEC_CANCELLED, CREJ = QTS_EXEC_CANCEL_REJECT, EXP = QTS_EXEC_EXPIRED };
+    static const struct edge_case cases[] = {
+        {N_, 0, L, 0, 0, PS}, {N_, 0, REJ, 0, QTS_EREJECT, RJ},
+        {PS, 0, ACK, 0, 0, AC}, {PS, 0, FILL, 4, 0, PF}, {PS, 0, FILL, 10, 0, FI},
+        {PS, 0, REJ, 0, QTS_EREJECT, RJ}, {PS, 0, L, 0, 0, UK}, {PS, 0, L, 0, 0, CP},
+        {PS, 0, CXL, 0, 0, CA}, {PS, 0, EXP, 0, 0, EX},
+        {AC, 0, FILL, 4, 0, PF}, {AC, 0, FILL, 10, 0, FI}, {AC, 0, L, 0, 0, CP},
+        {AC, 0, CXL, 0, 0, CA}, {AC, 0, EXP, 0, 0, EX}, {AC, 0, L, 0, 0, UK},
+        {PF, 4, FILL, 6, 0, FI}, {PF, 4, L, 0, 0, CP}, {PF, 4, CXL, 0, 0, CA},
+        {PF, 4, EXP, 0, 0, EX}, {PF, 4, L, 0, 0, UK},
+        {CP, 0, CREJ, 0, 0, AC}, {CP, 4, CREJ, 0, 0, PF}, {CP, 0, FILL, 10, 0, FI},
+        {CP, 0, CXL, 0, 0, CA}, {CP, 0, EXP, 0, 0, EX}, {CP, 0, L, 0, 0, UK},
+        {UK, 0, L, 0, 0, PS}, {UK, 0, ACK, 0, 0, AC}, {UK, 0, REJ, 0, QTS_EEXIST, AC},
+        {UK, 0, FILL, 4, 0, PF}, {UK, 0, FILL, 10, 0, FI}, {UK, 0, L, 0, 0, CP},
+        {UK, 0, CXL, 0, 0, CA}, {UK, 0, REJ, 0, QTS_EREJECT, RJ}, {UK, 0, EXP, 0, 0, EX},
+    };
+    bool seen[10][10];
+    memset(seen, 0, sizeof seen);
+    for (size_t i = 0; i < QTS_ARRAY_LEN(cases); i++) {
+        const struct edge_case *e = &cases[i];
+        struct qts_child *c = child(e->from, 10);
+        c->cum_qty = e->cum;
+        c->notional = (qts_i128)e->cum * 100;
+        if (e->exec_type == L) {
+            assert_int_equal(qts_child_set_state(c, e->to), 0);
+        } else {
+            struct qts_exec_report r = rep((uint8_t)e->exec_type, e->qty, 100, 1000 + i, 0);
+            r.code = e->code;
+            struct qts_apply_result res;
+            assert_int_equal(qts_child_apply(c, &r, &res), 0);
+            assert_true(res.flags & QTS_APPLY_STATE);
+            assert_int_equal(res.from, e->from);
+            assert_int_equal(res.to, e->to);
+        }
+        assert_int_equal(c->state, e->to);
+        seen[e->from][e->to] = true;
+        drop(c);
+    }
+    /* every allowed edge was driven at least once */
+    for (int from = 0; from < 10; from++)
+        for (int to = 0; to < 10; to++)
+            if (from != to && qts_order_transition_ok(from, to))
+                assert_true(seen[from][to]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_transition),
+        cmocka_unit_test(test_every_transition_by_event),
         cmocka_unit_test(test_ack_fill_duplicate),
         cmocka_unit_test(test_out_of_order),
         cmocka_unit_test(test_cancel_paths),
