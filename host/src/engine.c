@@ -264,7 +264,7 @@ static void commit_event(struct qts_engine *e, const struct qts_ev_hdr *h)
     case QTS_EV_TRADE: {
         const struct qts_trade *t = (const struct qts_trade *)h;
         m->last = t->px;
-        qts_portfolio_mark(e->portfolio, h->instrument, t->px, ts);
+        qts_portfolio_mark(e->portfolio, h->instrument, t->px, h->px_exp);
         e->stats.trades++;
         break;
     }
@@ -295,7 +295,7 @@ static void commit_event(struct qts_engine *e, const struct qts_ev_hdr *h)
     case QTS_EV_BAR: {
         const struct qts_bar *b = (const struct qts_bar *)h;
         m->last = b->close;
-        qts_portfolio_mark(e->portfolio, h->instrument, b->close, ts);
+        qts_portfolio_mark(e->portfolio, h->instrument, b->close, h->px_exp);
         e->stats.bars++;
         break;
     }
@@ -916,6 +916,11 @@ void qts_engine_get_stats(const struct qts_engine *e, struct qts_engine_stats *o
 }
 
 const char *qts_engine_run_dir(const struct qts_engine *e) { return e->run_dir; }
+
+const struct qts_portfolio *qts_engine_portfolio(const struct qts_engine *e)
+{
+    return e->portfolio;
+}
 
 size_t qts_engine_working_orders(const struct qts_engine *e)
 {

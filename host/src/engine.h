@@ -29,6 +29,7 @@
 
 struct qts_config;
 struct qts_engine;
+struct qts_portfolio;
 
 struct qts_engine_opts {
     const char *run_dir;   /* where the run's files go; NULL = <var_dir>/runs/<run_name> */
@@ -76,6 +77,9 @@ void qts_engine_get_stats(const struct qts_engine *e, struct qts_engine_stats *o
 const char *qts_engine_run_dir(const struct qts_engine *e);
 /* Working (non-final) orders right now. */
 size_t qts_engine_working_orders(const struct qts_engine *e);
+
+/* The account (borrowed; valid until qts_engine_free). */
+const struct qts_portfolio *qts_engine_portfolio(const struct qts_engine *e);
 
 void qts_engine_free(struct qts_engine *e);
 
