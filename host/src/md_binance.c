@@ -25,6 +25,8 @@ void qts_md_binance_cleanup(struct qts_md_binance *d)
 struct span {
     const char *p; /* NULL = absent */
     size_t n;
+    uint64_t v;    /* numbers: value parsed while scanning, when is_num */
+    bool is_num;
 };
 
 /* The fields we use. Strings are stored without quotes; arrays as the whole
@@ -193,12 +195,19 @@ static bool obj(struct scan *s, struct fields *f, bool top);
 static bool member(struct scan *s, struct fields *f, bool top)
 {
     struct span k;
-    if (!str(s, &k))
-        return false;
-    ws(s);
-    if (s->p >= s->end || *s->p != ':')
-        return fail(s, "expected ':'");
-    s->p++;
+    const char *q = s->p;
+    if (s->end - q >= 4 && q[0] == '"' && q[2] == '"' && q[3] == ':' && q[1] != '\\') {
+        k.p = q + 1; /* one-letter key, the common case */
+        k.n = 1;
+        s->p = q + 4;
+    } else {
+        if (!str(s, &k))
+            return false;
+        ws(s);
+        if (s->p >= s->end || *s->p != ':')
+            return fail(s, "expected ':'");
+        s->p++;
+    }
     ws(s);
     if (s->p >= s->end)
         return fail(s, "unexpected end of line");
@@ -264,7 +273,22 @@ static bool member(struct scan *s, struct fields *f, bool top)
     if (num) {
         if ((unsigned)(c - '0') >= 10)
             return fail(s, "expected an unsigned number");
-        return number(s, num);
+        /* unsigned integer parsed in the same pass */
+        const char *b = s->p, *e = s->end, *x = b;
+        uint64_t v = 0;
+        while (x < e && (unsigned)(*x - '0') < 10 && x - b < 19) {
+            v = v * 10 + (uint64_t)(*x - '0');
+            x++;
+        }
+        if (x < e && (*x == ',' || *x == '}' || *x == ' ')) {
+            num->p = b;
+            num->n = (size_t)(x - b);
+            num->v = v;
+            num->is_num = true;
+            s->p = x;
+            return true;
+        }
+        return number(s, num); /* not a plain integer: u64_field rejects it */
     }
     return value(s, 1);
 }
@@ -300,6 +324,10 @@ static int u64_field(struct span sp, const char *name, uint64_t *out, struct qts
 {
     if (!sp.p)
         return qts_err_set(err, QTS_EPARSE, "missing field %s", name);
+    if (sp.is_num) {
+        *out = sp.v;
+        return 0;
+    }
     if (qts_md_parse_u64(sp.p, sp.n, out) < 0)
         return qts_err_set(err, QTS_EPARSE, "bad integer in %s: '%.*s'", name,
                            (int)(sp.n > 40 ? 40 : sp.n), sp.p);
