@@ -190,7 +190,7 @@ int qts_md_synth_next(struct qts_md_synth *s, union qts_md_event *ev)
     if (r < s->o.trade_prob) {
         bool buy = unif(s) < pb; /* buyer lifts the ask */
         int64_t *q = buy ? s->ask_q : s->bid_q;
-        int64_t size = geom(s, 8) * s->o.lot;
+        int64_t size = geom(s, 14) * s->o.lot;
         int64_t take = size < q[0] ? size : q[0];
         if (live(q, d) <= 2 && take == q[0])
             take = q[0] > s->o.lot ? q[0] - s->o.lot : 0;
@@ -219,14 +219,17 @@ int qts_md_synth_next(struct qts_md_synth *s, union qts_md_event *ev)
             k = d - 1;
         while (q[k] == 0)
             k = (k + 1) % d;
-        int64_t cut = geom(s, 10) * s->o.lot;
+        /* some cancels pull the whole level (a quoter leaving) */
+        int64_t cut = unif(s) < 0.15 ? q[k] : geom(s, 10) * s->o.lot;
         q[k] = cut >= q[k] ? 0 : q[k] - cut;
         note(s, bid, bid ? s->bb - (int64_t)k : s->ba + (int64_t)k, q[k]);
         if (k == 0)
             settle(s, bid);
     } else {
         int64_t qty = geom(s, 12) * s->o.lot;
-        if (s->ba - s->bb > 1 && unif(s) < 0.35) {
+        int64_t spread = s->ba - s->bb;
+        /* a wider spread draws orders inside it more often */
+        if (spread > 1 && unif(s) < (spread >= 5 ? 0.9 : 0.2 * (double)(spread - 1))) {
             improve(s, bid, qty);
         } else {
             uint32_t k = (uint32_t)(geom(s, 3) - 1);

@@ -110,6 +110,19 @@ static void test_csv_trades_and_bad_rows(void **state)
     qts_md_symtab_cleanup(&syms);
 }
 
+static void test_csv_without_header_fails_once(void **state)
+{
+    (void)state;
+    const char *p = tmp("nohdr.csv");
+    assert_int_equal(qts_test_write_file(p, "2024-01-02,1,2,0.5,1.5,10\n"
+                                            "2024-01-03,1,2,0.5,1.5,10\n"), 0);
+    struct counts c = read_all(p, QTS_MD_FMT_CSV_BARS, "X", NULL, 0);
+    assert_int_equal(c.events, 0);
+    assert_int_equal(c.eio, 1);
+    assert_int_equal(c.malformed, 0);
+    assert_non_null(strstr(c.first_bad, "nohdr.csv after line 1: CSV header lacks a time column"));
+}
+
 static void test_csv_quotes(void **state)
 {
     (void)state;
@@ -479,6 +492,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_csv_trades_and_bad_rows),
         cmocka_unit_test(test_csv_quotes),
+        cmocka_unit_test(test_csv_without_header_fails_once),
         cmocka_unit_test(test_real_bar_files),
         cmocka_unit_test(test_binary_roundtrip),
         cmocka_unit_test(test_truncated_and_damaged_gzip),
