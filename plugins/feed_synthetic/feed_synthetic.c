@@ -14,6 +14,7 @@ struct gen {
     struct qts_md_synth s;
     union qts_md_event ev;
     bool has;
+    uint64_t n_out; /* events emitted from this generator */
 };
 
 struct synth {
@@ -24,6 +25,8 @@ struct synth {
     struct qts_md_synth_opts o;
     char *symbols;          /* owned */
     uint64_t max_events, n_emitted;
+    uint64_t *skip;         /* owned: per generator, from import_state */
+    size_t n_skip;
     struct feed_pace pace;
 };
 
@@ -35,6 +38,7 @@ static void destroy(void *self)
     for (size_t i = 0; i < y->n_g; i++)
         qts_md_synth_cleanup(&y->g[i].s);
     free(y->g);
+    free(y->skip);
     free(y->symbols);
     qts_md_symtab_cleanup(&y->syms);
     free(y);
@@ -152,6 +156,13 @@ static int start(void *self, struct qts_err *err)
             o.seed = y->o.seed + 0x9e37ULL * (y->n_g - 1);
             qts_md_synth_init(&g->s, &o, in);
             g->has = qts_md_synth_next(&g->s, &g->ev) == 1;
+            /* resume: the generator is deterministic, so replaying it to the
+             * imported position gives the same next event */
+            uint64_t k = y->n_g - 1 < y->n_skip ? y->skip[y->n_g - 1] : 0;
+            for (uint64_t j = 0; j < k && g->has; j++)
+                g->has = qts_md_synth_next(&g->s, &g->ev) == 1;
+            g->n_out = k;
+            y->n_emitted += k;
         }
         p = c ? c + 1 : NULL;
     }
@@ -188,10 +199,46 @@ static int poll_events(void *self, uint32_t max_events)
         if (rc < 0)
             return rc;
         y->n_emitted++;
+        best->n_out++;
         n++;
         best->has = qts_md_synth_next(&best->s, &best->ev) == 1;
     }
     return (int)n;
+}
+
+/* State for a hot reload: "feed_synthetic 1\n" then one count per
+ * generator ("<count>\n"), in `symbols` order. */
+static int export_state(void *self, struct qts_buf *out)
+{
+    struct synth *y = self;
+    static const char head[] = "feed_synthetic 1\n";
+    int rc = out->append(out, head, sizeof head - 1);
+    for (size_t i = 0; i < y->n_g && rc == 0; i++) {
+        char line[32];
+        int n = snprintf(line, sizeof line, "%llu\n", (unsigned long long)y->g[i].n_out);
+        rc = out->append(out, line, (size_t)n);
+    }
+    return rc;
+}
+
+static int import_state(void *self, const void *p, size_t n)
+{
+    struct synth *y = self;
+    const char *s = p, *end = s + n;
+    static const char head[] = "feed_synthetic 1\n";
+    if (n < sizeof head - 1 || memcmp(s, head, sizeof head - 1) != 0)
+        return QTS_EINVAL;
+    s += sizeof head - 1;
+    while (s < end) {
+        const char *nl = memchr(s, '\n', (size_t)(end - s));
+        uint64_t v;
+        if (!nl || qts_md_parse_u64(s, (size_t)(nl - s), &v) < 0)
+            return QTS_EINVAL;
+        y->skip = qts_xrealloc(y->skip, (y->n_skip + 1) * sizeof *y->skip);
+        y->skip[y->n_skip++] = v;
+        s = nl + 1;
+    }
+    return 0;
 }
 
 static double progress(void *self)
@@ -214,11 +261,13 @@ static const struct qts_plugin_desc desc = {
     .name = "feed_synthetic",
     .version = "1.0.0",
     .kind = QTS_KIND_FEED,
-    .caps = 0,
+    .caps = QTS_CAP_STATE_XFER,
     .init = init,
     .start = start,
     .stop = stop,
     .destroy = destroy,
+    .export_state = export_state,
+    .import_state = import_state,
     .ops = &ops,
 };
 
