@@ -90,6 +90,21 @@ static void head(struct qts_md_synth *s, union qts_md_event *ev, unsigned type, 
     ev->h.seq = 0;
 }
 
+/* After a diff: queue a quote if the top of book changed. */
+static void top_changed(struct qts_md_synth *s)
+{
+    if (!s->o.quotes)
+        return;
+    int64_t bb = s->bb * s->o.tick, ba = s->ba * s->o.tick;
+    if (bb != s->q_bb || ba != s->q_ba || s->bid_q[0] != s->q_bq || s->ask_q[0] != s->q_aq) {
+        s->q_bb = bb;
+        s->q_ba = ba;
+        s->q_bq = s->bid_q[0];
+        s->q_aq = s->ask_q[0];
+        s->quote_pending = true;
+    }
+}
+
 static void diff_event(struct qts_md_synth *s, union qts_md_event *ev)
 {
     head(s, ev, QTS_EV_BOOK, sizeof ev->book);
@@ -101,6 +116,7 @@ static void diff_event(struct qts_md_synth *s, union qts_md_event *ev)
     ev->book.n_asks = s->na;
     ev->book.bids = s->lv_b;
     ev->book.asks = s->lv_a;
+    top_changed(s);
 }
 
 static void note(struct qts_md_synth *s, bool bid, int64_t px_ticks, int64_t qty)
@@ -173,6 +189,17 @@ int qts_md_synth_next(struct qts_md_synth *s, union qts_md_event *ev)
         ev->book.n_bids = ev->book.n_asks = d;
         ev->book.bids = s->snap_b;
         ev->book.asks = s->snap_a;
+        top_changed(s);
+        return 1;
+    }
+    if (s->quote_pending) {
+        s->quote_pending = false;
+        head(s, ev, QTS_EV_QUOTE, sizeof ev->quote);
+        ev->quote.bid_px = s->q_bb;
+        ev->quote.bid_qty = s->q_bq;
+        ev->quote.ask_px = s->q_ba;
+        ev->quote.ask_qty = s->q_aq;
+        ev->quote.update_id = s->uid;
         return 1;
     }
     if (s->diff_pending) { /* the book side of the previous trade */

@@ -120,6 +120,11 @@ static int init(const struct qts_host_api *host, void *owner, void **self, struc
         (rc = get_fixed(y, "tick", (unsigned)px_exp, &y->o.tick, err)) < 0 ||
         (rc = get_fixed(y, "lot", (unsigned)qty_exp, &y->o.lot, err)) < 0)
         goto fail;
+    bool quotes = false;
+    rc = host->cfg_bool(owner, "quotes", &quotes, err);
+    if (rc < 0 && rc != QTS_ENOENT)
+        goto fail;
+    y->o.quotes = quotes;
     y->symbols = feed_cfg_list(&y->fh, "symbols", NULL);
     if (!y->symbols)
         y->symbols = qts_xstrdup("SYNTH");

@@ -399,6 +399,41 @@ static void test_synthetic_plugin(void **state)
     assert_true(a != c);
 }
 
+static void test_synthetic_quotes_option(void **state)
+{
+    (void)state;
+    struct thost h;
+    host_init(&h);
+    set(&h, "events", "10000");
+    set(&h, "quotes", "true");
+    set(&h, "px_exp", "4");
+    set(&h, "start_price", "1.2345");
+    struct loaded l;
+    load(&l, "feed_synthetic");
+    struct qts_err err;
+    assert_int_equal(l.d->init(&api, &h, &l.self, &err), 0);
+    assert_int_equal(l.d->start(l.self, &err), 0);
+    assert_int_equal(drain(&l), 10000);
+    assert_true(h.quotes > 1000);
+    assert_int_equal(h.inst[0].px_exp, 4);
+    assert_string_equal(h.inst[0].venue, "synthetic");
+    struct qts_level bid;
+    qts_book_best_bid(&h.book, &bid);
+    assert_true(bid.px > 11000 && bid.px < 14000); /* near 1.2345 */
+    unload(&l);
+    qts_book_cleanup(&h.book);
+
+    /* a bad value is refused at init with the key named */
+    host_init(&h);
+    set(&h, "start_price", "1.23456");
+    set(&h, "px_exp", "4");
+    load(&l, "feed_synthetic");
+    l.self = NULL;
+    assert_int_equal(l.d->init(&api, &h, &l.self, &err), QTS_ECONFIG);
+    assert_non_null(strstr(err.msg, "start_price"));
+    unload(&l);
+}
+
 static void test_synthetic_paced(void **state)
 {
     (void)state;
@@ -584,6 +619,7 @@ int main(void)
         cmocka_unit_test(test_replay_binance_capture),
         cmocka_unit_test(test_replay_corrupt_file_is_reported),
         cmocka_unit_test(test_synthetic_plugin),
+        cmocka_unit_test(test_synthetic_quotes_option),
         cmocka_unit_test(test_synthetic_paced),
         cmocka_unit_test(test_convert_then_replay_binary),
         cmocka_unit_test(test_replay_reports_depth_gap),

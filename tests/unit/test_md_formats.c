@@ -370,6 +370,38 @@ static void test_synthetic_deterministic_and_consistent(void **state)
     qts_md_synth_cleanup(&b);
 }
 
+/* With quotes on, every quote equals the book rebuilt from the diffs. */
+static void test_synthetic_quotes_match_book(void **state)
+{
+    (void)state;
+    struct qts_md_inst in = {.symbol = "SYN", .px_exp = 2, .qty_exp = 0, .id = 0};
+    struct qts_md_synth_opts o = {.seed = 9, .max_events = 50000, .quotes = true};
+    struct qts_md_synth s;
+    qts_md_synth_init(&s, &o, &in);
+    struct qts_book book;
+    qts_book_init(&book);
+    union qts_md_event ev;
+    uint64_t quotes = 0;
+    while (qts_md_synth_next(&s, &ev) == 1) {
+        if (ev.h.type == QTS_EV_BOOK) {
+            assert_int_equal(qts_book_apply(&book, &ev.book), QTS_BOOK_APPLIED);
+        } else if (ev.h.type == QTS_EV_QUOTE) {
+            struct qts_level b, a;
+            qts_book_best_bid(&book, &b);
+            qts_book_best_ask(&book, &a);
+            assert_int_equal(ev.quote.update_id, book.last_update_id);
+            assert_int_equal(ev.quote.bid_px, b.px);
+            assert_int_equal(ev.quote.bid_qty, b.qty);
+            assert_int_equal(ev.quote.ask_px, a.px);
+            assert_int_equal(ev.quote.ask_qty, a.qty);
+            quotes++;
+        }
+    }
+    assert_true(quotes > 5000);
+    qts_book_cleanup(&book);
+    qts_md_synth_cleanup(&s);
+}
+
 static void test_parse_time_forms(void **state)
 {
     (void)state;
@@ -499,6 +531,7 @@ int main(void)
         cmocka_unit_test(test_binance_bad_lines),
         cmocka_unit_test(test_synthetic_deterministic_and_consistent),
         cmocka_unit_test(test_parse_time_forms),
+        cmocka_unit_test(test_synthetic_quotes_match_book),
         cmocka_unit_test(test_mutations_never_crash),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
