@@ -20,7 +20,8 @@ struct gen {
 struct synth {
     struct feed_host fh;
     struct qts_md_symtab syms;
-    struct gen *g;          /* owned, n_g */
+    struct gen **g;         /* owned, n_g; each owned and never moved: events
+                             * point into their generator */
     size_t n_g;
     struct qts_md_synth_opts o;
     char *symbols;          /* owned */
@@ -35,8 +36,10 @@ static void destroy(void *self)
     struct synth *y = self;
     if (!y)
         return;
-    for (size_t i = 0; i < y->n_g; i++)
-        qts_md_synth_cleanup(&y->g[i].s);
+    for (size_t i = 0; i < y->n_g; i++) {
+        qts_md_synth_cleanup(&y->g[i]->s);
+        free(y->g[i]);
+    }
     free(y->g);
     free(y->skip);
     free(y->symbols);
@@ -155,8 +158,8 @@ static int start(void *self, struct qts_err *err)
                 break;
             }
             y->g = qts_xrealloc(y->g, (y->n_g + 1) * sizeof *y->g);
-            struct gen *g = &y->g[y->n_g++];
-            memset(g, 0, sizeof *g);
+            struct gen *g = qts_xcalloc(1, sizeof *g);
+            y->g[y->n_g++] = g;
             struct qts_md_synth_opts o = y->o;
             o.seed = y->o.seed + 0x9e37ULL * (y->n_g - 1);
             qts_md_synth_init(&g->s, &o, in);
@@ -194,8 +197,8 @@ static int poll_events(void *self, uint32_t max_events)
             return n ? (int)n : QTS_EEOF;
         struct gen *best = NULL;
         for (size_t i = 0; i < y->n_g; i++)
-            if (y->g[i].has && (!best || y->g[i].ev.h.ts_recv_ns < best->ev.h.ts_recv_ns))
-                best = &y->g[i];
+            if (y->g[i]->has && (!best || y->g[i]->ev.h.ts_recv_ns < best->ev.h.ts_recv_ns))
+                best = y->g[i];
         if (!best)
             return n ? (int)n : QTS_EEOF;
         if (!feed_pace_due(&y->pace, best->ev.h.ts_recv_ns))
@@ -220,7 +223,7 @@ static int export_state(void *self, struct qts_buf *out)
     int rc = out->append(out, head, sizeof head - 1);
     for (size_t i = 0; i < y->n_g && rc == 0; i++) {
         char line[32];
-        int n = snprintf(line, sizeof line, "%llu\n", (unsigned long long)y->g[i].n_out);
+        int n = snprintf(line, sizeof line, "%llu\n", (unsigned long long)y->g[i]->n_out);
         rc = out->append(out, line, (size_t)n);
     }
     return rc;
