@@ -79,6 +79,16 @@ static int b_dbl(void *o, const char *p, double *out, struct qts_err *e)
     return 0;
 }
 
+static int b_bool(void *o, const char *p, bool *out, struct qts_err *e)
+{
+    (void)e;
+    const char *v = kv(o, p);
+    if (!v)
+        return QTS_ENOENT;
+    *out = strcmp(v, "true") == 0;
+    return 0;
+}
+
 static int b_define(void *o, const struct qts_instrument *in, uint32_t *id)
 {
     struct bhost *h = o;
@@ -134,6 +144,7 @@ static const struct qts_host_api api = {
     .cfg_str = b_str,
     .cfg_int = b_int,
     .cfg_double = b_dbl,
+    .cfg_bool = b_bool,
     .instrument_define = b_define,
     .emit_trade = b_trade,
     .emit_quote = b_quote,
