@@ -970,8 +970,11 @@ int qts_lua_runtime_drain(struct qts_lua_runtime *rt)
                 notify_state(rt, s);
             continue;
         }
+        /* only what was queued when drain started: a strategy answering a
+         * rejection with a new order cannot keep this loop going */
+        size_t budget = qts_ring_count(&s->intents);
         struct qts_lua_msg *m;
-        while ((m = qts_ring_peek(&s->intents)) != NULL) {
+        while (budget-- > 0 && (m = qts_ring_peek(&s->intents)) != NULL) {
             if (rt->set.lockstep && m->evno >= rt->next_evno)
                 break; /* produced ahead of the step: released in event order */
             struct qts_lua_msg msg = *m;
