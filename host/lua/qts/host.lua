@@ -281,6 +281,13 @@ end
 
 function Ctx:now() return C.qts_ffi_now(S) end
 
+-- Static facts about a symbol: { name, id, px_exp, qty_exp, tick, lot }.
+function Ctx:instrument(symbol)
+  local ins = inst_by_sym(symbol)
+  if not ins then return nil, "unknown symbol " .. tostring(symbol) end
+  return ins
+end
+
 -- Filled in by the execution-feedback module; until then nothing is known.
 function Ctx:feedback(symbol) return nil, "no feedback available" end
 
