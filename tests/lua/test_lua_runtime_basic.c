@@ -3,6 +3,8 @@
  * the sink come back as on_order, positions/cash follow fills. */
 #include "lua_helpers.h"
 
+#include "config_tree.h"
+
 static void test_live_orders_reach_sink(void **state)
 {
     (void)state;
@@ -61,11 +63,35 @@ static void test_lockstep_and_sink_reject(void **state)
     free(r);
 }
 
+static void test_params_from_config(void **state)
+{
+    (void)state;
+    const char *yaml = "symbol: BTCUSDT\nfast: 5\nallow_short: true\n";
+    struct qts_cfg_node *root = NULL;
+    struct qts_diags d;
+    qts_diags_init(&d);
+    assert_int_equal(qts__cfg_parse("s.yaml", yaml, strlen(yaml), &root, &d), 0);
+    struct qts_lua_param p[8];
+    assert_int_equal(qts_lua_params_from_cfg(root, p, 8, NULL), 3);
+    assert_string_equal(p[0].key, "symbol");
+    assert_string_equal(p[0].value, "BTCUSDT");
+    assert_string_equal(p[1].value, "5");
+    qts__cfg_node_free(root);
+    const char *bad = "symbol: BTCUSDT\nlevels:\n  - 1\n";
+    assert_int_equal(qts__cfg_parse("s.yaml", bad, strlen(bad), &root, &d), 0);
+    struct qts_err err;
+    assert_int_equal(qts_lua_params_from_cfg(root, p, 8, &err), QTS_ECONFIG);
+    assert_non_null(strstr(err.msg, "s.yaml:3:"));
+    qts__cfg_node_free(root);
+    qts_diags_cleanup(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_live_orders_reach_sink),
         cmocka_unit_test(test_lockstep_and_sink_reject),
+        cmocka_unit_test(test_params_from_config),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
