@@ -26,6 +26,7 @@
 
 #include "build_info.h"
 #include "clock.h"
+#include "config.h"
 #include "log.h"
 #include "util.h"
 
@@ -970,8 +971,11 @@ int qts_lua_runtime_drain(struct qts_lua_runtime *rt)
                 notify_state(rt, s);
             continue;
         }
+        /* only what was queued when drain started: a strategy answering a
+         * rejection with a new order cannot keep this loop going */
+        size_t budget = qts_ring_count(&s->intents);
         struct qts_lua_msg *m;
-        while ((m = qts_ring_peek(&s->intents)) != NULL) {
+        while (budget-- > 0 && (m = qts_ring_peek(&s->intents)) != NULL) {
             if (rt->set.lockstep && m->evno >= rt->next_evno)
                 break; /* produced ahead of the step: released in event order */
             struct qts_lua_msg msg = *m;
@@ -1028,6 +1032,37 @@ int qts_lua_runtime_sync(struct qts_lua_runtime *rt, int64_t timeout_ns)
         }
     }
     return 0;
+}
+
+int qts_lua_params_from_cfg(const struct qts_cfg_node *params, struct qts_lua_param *out,
+                            size_t cap, struct qts_err *err)
+{
+    if (!params || qts_cfg_type(params) == QTS_CFG_NULL)
+        return 0;
+    const char *file;
+    int line, col;
+    qts_cfg_where(params, &file, &line, &col);
+    if (qts_cfg_type(params) != QTS_CFG_MAP)
+        return qts_err_set(err, QTS_ECONFIG, "%s:%d:%d: params must be a map", file, line, col);
+    size_t n = qts_cfg_len(params);
+    for (size_t i = 0; i < n; i++) {
+        const struct qts_cfg_node *v = qts_cfg_at(params, i);
+        const char *key = qts_cfg_key_at(params, i);
+        qts_cfg_where(v, &file, &line, &col);
+        if (i >= cap)
+            return qts_err_set(err, QTS_ECONFIG, "%s:%d:%d: params: more than %zu keys", file,
+                               line, col, cap);
+        if (qts_cfg_type(v) != QTS_CFG_SCALAR && qts_cfg_type(v) != QTS_CFG_NULL)
+            return qts_err_set(err, QTS_ECONFIG, "%s:%d:%d: params.%s: only scalar values", file,
+                               line, col, key);
+        const char *val = qts_cfg_str(v);
+        if (strlen(key) >= sizeof out[i].key || (val && strlen(val) >= sizeof out[i].value))
+            return qts_err_set(err, QTS_ECONFIG, "%s:%d:%d: params.%s: key or value too long",
+                               file, line, col, key);
+        qts_strlcpy(out[i].key, key, sizeof out[i].key);
+        qts_strlcpy(out[i].value, val ? val : "", sizeof out[i].value);
+    }
+    return (int)n;
 }
 
 int qts_lua_runtime_info(struct qts_lua_runtime *rt, uint32_t id, struct qts_lua_strategy_info *out)

@@ -42,6 +42,7 @@
 #include "qts/qts_types.h"
 
 struct qts_clock;
+struct qts_cfg_node;
 struct qts_lua_runtime;
 
 /* Where intents go: called on the core thread from drain()/tick(). `ctx`
@@ -135,6 +136,12 @@ int qts_lua_runtime_drain(struct qts_lua_runtime *rt);
 int qts_lua_runtime_tick(struct qts_lua_runtime *rt);
 /* Wait until workers have run every queued command and event. 0 or QTS_ETIMEDOUT. */
 int qts_lua_runtime_sync(struct qts_lua_runtime *rt, int64_t timeout_ns);
+
+/* Flatten a strategy's `params:` map (borrowed config subtree, scalars
+ * only) into key/value pairs for qts_lua_strategy_conf. Returns the count
+ * or QTS_ECONFIG with file:line:col in err (nested value, too many, too long). */
+int qts_lua_params_from_cfg(const struct qts_cfg_node *params, struct qts_lua_param *out,
+                            size_t cap, struct qts_err *err);
 
 int qts_lua_runtime_info(struct qts_lua_runtime *rt, uint32_t id, struct qts_lua_strategy_info *out);
 void qts_lua_runtime_metrics(struct qts_lua_runtime *rt, struct qts_lua_metrics *out);
