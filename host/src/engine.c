@@ -511,26 +511,6 @@ static int define_config_instruments(struct qts_engine *e, struct qts_err *err)
     return 0;
 }
 
-static void params_from_node(const struct qts_cfg_node *n, struct qts_lua_param *out,
-                             size_t cap, size_t *count, const char *strategy)
-{
-    *count = 0;
-    for (size_t i = 0; i < qts_cfg_len(n) && *count < cap; i++) {
-        const struct qts_cfg_node *v = qts_cfg_at(n, i);
-        const char *key = qts_cfg_key_at(n, i);
-        const char *text = qts_cfg_str(v);
-        if (!key)
-            continue;
-        if (!text) {
-            QTS_WARN("strategy %s: parameter '%s' is not a scalar; ignored", strategy, key);
-            continue;
-        }
-        qts_strlcpy(out[*count].key, key, sizeof out[*count].key);
-        qts_strlcpy(out[*count].value, text, sizeof out[*count].value);
-        (*count)++;
-    }
-}
-
 static int add_strategies(struct qts_engine *e, struct qts_err *err)
 {
     for (size_t i = 0; i < e->set->n_strategies; i++) {
@@ -538,13 +518,17 @@ static int add_strategies(struct qts_engine *e, struct qts_err *err)
         if (!sc->enabled)
             continue;
         struct qts_lua_param params[QTS_LUA_MAX_PARAMS];
-        size_t n_params = 0;
-        params_from_node(sc->params, params, QTS_LUA_MAX_PARAMS, &n_params, sc->name);
+        int n_params = 0;
+        if (sc->params) {
+            n_params = qts_lua_params_from_cfg(sc->params, params, QTS_LUA_MAX_PARAMS, err);
+            if (n_params < 0)
+                return n_params;
+        }
         struct qts_lua_strategy_conf conf = {
             .name = sc->name,
             .file = sc->path,
             .params = params,
-            .n_params = n_params,
+            .n_params = (size_t)n_params,
             .symbols = (const char *const *)sc->symbols,
             .n_symbols = sc->n_symbols,
             .worker = sc->worker,
@@ -844,9 +828,17 @@ static int run_replay(struct qts_engine *e, struct qts_err *err)
             progress(e, false);
         }
     }
-    /* orders still working at the end of the data: let the venue answer the
-     * requests already in flight, then report what is left */
-    qts_fake_timers_advance(&e->timers, 60LL * 1000000000LL);
+    /* End of the data: let the venue answer the requests in flight, then
+     * cancel what still works (a replay leaves no order behind) and let the
+     * cancels be answered. */
+    qts_fake_timers_advance(&e->timers, 1000000000LL);
+    qts_lua_runtime_drain(e->rt);
+    size_t left = 0;
+    for (size_t i = 0; i < e->set->n_strategies + 1; i++)
+        left += qts_exec_cancel_strategy(e->exec, (uint32_t)i, "end of data");
+    if (left)
+        QTS_INFO("end of data: %zu working orders cancelled", left);
+    qts_fake_timers_advance(&e->timers, 1000000000LL);
     qts_lua_runtime_drain(e->rt);
     e->stats.wall_ns = qts_mono_ns() - t0;
     progress(e, true);
