@@ -531,7 +531,8 @@ void store_case_rollups(const struct store_case_ctx *c)
     }
     sc_write(c, lv, 8);
     struct qts_err e;
-    assert_int_equal(c->port->ops->refresh_rollups(c->port->self, base + DAY_NS, &e), 0);
+    if (c->port->ops->refresh_rollups(c->port->self, base + DAY_NS, &e) != 0)
+        fail_msg("refresh_rollups: %s", e.msg);
     assert_true(sc_scalar_i64(c, "SELECT count(*) FROM ohlcv_1m WHERE symbol IN ('AAA','BBB')") >= 6);
     assert_int_equal(sc_scalar_i64(c, c->sql_ohlcv_1m_mismatch), 0);
     assert_int_equal(sc_scalar_i64(c, c->sql_ohlcv_1d_mismatch), 0);
@@ -569,7 +570,8 @@ void store_case_rollups(const struct store_case_ctx *c)
     extra[1].h.rec_id = id++;
     const struct qts_store_record *ev[2] = {&extra[0].h, &extra[1].h};
     sc_write(c, ev, 2);
-    assert_int_equal(c->port->ops->refresh_rollups(c->port->self, base + DAY_NS, &e), 0);
+    if (c->port->ops->refresh_rollups(c->port->self, base + DAY_NS, &e) != 0)
+        fail_msg("refresh_rollups: %s", e.msg);
     assert_int_equal(sc_scalar_i64(c, c->sql_spoiled_count), 1);
     assert_int_equal(sc_scalar_i64(c, c->sql_ohlcv_1m_mismatch), 1); /* just the spoiled one */
     assert_int_equal(sc_scalar_i64(c, c->sql_ohlcv_1d_mismatch), 0);
@@ -604,7 +606,8 @@ void store_case_retention(const struct store_case_ctx *c, int64_t now_ns)
     sc_write(c, v, 5);
     assert_int_equal(sc_scalar_i64(c, "SELECT count(*) FROM tick_data WHERE symbol = 'RET'"), 3);
     struct qts_err e;
-    assert_true(c->port->ops->maintain(c->port->self, now_ns, &e) >= 0);
+    if (c->port->ops->maintain(c->port->self, now_ns, &e) < 0)
+        fail_msg("maintain: %s", e.msg);
     assert_int_equal(sc_scalar_i64(c, "SELECT count(*) FROM tick_data WHERE symbol = 'RET'"), 2);
     assert_int_equal(sc_scalar_i64(c, "SELECT count(*) FROM execution_logs WHERE symbol = 'RET'"), 1);
     /* idempotent */

@@ -154,7 +154,7 @@ static void test_retention(void **state)
 {
     struct fx *f = *state;
     /* a controllable "now": 2027-03-01 00:00 UTC */
-    store_case_retention(&f->c, INT64_C(1803772800) * NS);
+    store_case_retention(&f->c, INT64_C(1803859200) * NS);
 }
 
 /* ------------------------------------------------------------------ writer */
