@@ -11,6 +11,8 @@
 const struct qts_command *const qts_commands[] = {
     &qts_cmd_help,
     &qts_cmd_version,
+    &qts_cmd_migrate, /* storage */
+    &qts_cmd_import,  /* storage */
     NULL,
 };
 

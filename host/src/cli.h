@@ -27,5 +27,8 @@ int qts_cli_main(int argc, char **argv);
 /* Commands (one file each: cmd_<name>.c). */
 extern const struct qts_command qts_cmd_version;
 extern const struct qts_command qts_cmd_help;
+/* storage (cmd_migrate.c, cmd_import.c) */
+extern const struct qts_command qts_cmd_migrate;
+extern const struct qts_command qts_cmd_import;
 
 #endif
