@@ -13,6 +13,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+
+#include "cli.h"
 #include "log.h"
 #include "store_cases.h"
 #include "store_port.h"
@@ -322,6 +325,55 @@ static void test_outage_during_replay(void **state)
                      N1 + N2 + N3);
 }
 
+/* ----------------------------------------------------------- import */
+
+static int import_quiet(const char *fixture)
+{
+    char store[1100];
+    snprintf(store, sizeof store, "postgres:%s", conninfo());
+    char *argv[] = {"import", "sheets", (char *)qts_test_src_path(fixture), "--store", store,
+                    "--host-id", "h1", NULL};
+    fflush(stdout);
+    fflush(stderr);
+    int o = dup(1), e = dup(2), nul = open("/dev/null", O_WRONLY);
+    dup2(nul, 1);
+    dup2(nul, 2);
+    close(nul);
+    int rc = qts_cmd_import.run(7, argv);
+    fflush(stdout);
+    fflush(stderr);
+    dup2(o, 1);
+    dup2(e, 2);
+    close(o);
+    close(e);
+    return rc;
+}
+
+static void check_imported(struct fx *f)
+{
+    assert_int_equal(sc_scalar_i64(&f->c, "SELECT count(*) FROM positions WHERE host_id = 'h1'"), 2);
+    assert_int_equal(sc_scalar_i64(&f->c, "SELECT count(*) FROM t_ledger"), 3);
+    assert_int_equal(sc_scalar_i64(&f->c, "SELECT count(*) FROM account_history"), 2);
+    assert_int_equal(sc_scalar_i64(&f->c, "SELECT count(*) FROM strategies"), 4);
+    assert_int_equal(sc_scalar_i64(&f->c, "SELECT count(*) FROM config"), 5);
+    assert_int_equal(sc_scalar_i64(&f->c, "SELECT amount FROM t_ledger WHERE order_id = 'ORD-002'"), 540000);
+    assert_int_equal(sc_scalar_i64(&f->c, "SELECT extract(epoch FROM timestamp)::bigint FROM t_ledger "
+                                          "WHERE order_id = 'ORD-001'"), INT64_C(1795132865));
+    assert_int_equal(sc_scalar_i64(&f->c, "SELECT count(*) FROM account_history WHERE date = '2026-11-21' "
+                                          "AND total_equity = 10003956"), 1);
+}
+
+static void test_import_sheets(void **state)
+{
+    struct fx *f = *state;
+    assert_int_equal(import_quiet("tests/fixtures/sheets/good"), 0);
+    check_imported(f);
+    assert_int_equal(import_quiet("tests/fixtures/sheets/good"), 0); /* idempotent */
+    check_imported(f);
+    assert_int_equal(import_quiet("tests/fixtures/sheets/bad"), QTS_EXIT_FAILURE);
+    check_imported(f); /* all or nothing: the bad folder's good rows are not there */
+}
+
 int main(void)
 {
     if (!conninfo() || !*conninfo()) {
@@ -336,6 +388,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_warm_start, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rollups, setup, teardown),
         cmocka_unit_test_setup_teardown(test_partitions_and_retention, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_import_sheets, setup, teardown),
         cmocka_unit_test_setup_teardown(test_outage_during_replay, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
