@@ -46,8 +46,8 @@ struct qts_store_port {
 };
 
 struct qts_store_writer_opts {
-    size_t queue_cap;          /* ring slots, rounded up to a power of two; 0 = 65536 */
-    size_t batch_max;          /* records per write_batch; 0 = 1000 */
+    size_t queue_cap;          /* ring slots, rounded up to a power of two; 0 = 16384 */
+    size_t batch_max;          /* records per write_batch; 0 = 5000 */
     const char *journal_path;  /* copied; required */
     int fsync_policy;          /* enum qts_journal_fsync; default BATCH */
     int64_t fsync_interval_ms; /* INTERVAL policy; 0 = 1000 */
