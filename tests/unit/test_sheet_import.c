@@ -177,12 +177,41 @@ static void test_quoted_fields_and_missing_folder(void **state)
     qts_sheet_import_free(&imp);
 }
 
+static void test_migrate_command(void **state)
+{
+    (void)state;
+    char store[600];
+    snprintf(store, sizeof store, "sqlite:%s/m/qts.db", g_dir);
+    char *argv[] = {"migrate", "--store", store, NULL};
+    fflush(stdout);
+    int o = dup(1), nul = open("/dev/null", O_WRONLY);
+    dup2(nul, 1);
+    close(nul);
+    int first = qts_cmd_migrate.run(3, argv);
+    int again = qts_cmd_migrate.run(3, argv);
+    char *bad[] = {"migrate", "--store", "oracle:x", NULL};
+    int usage = qts_cmd_migrate.run(3, bad);
+    fflush(stdout);
+    dup2(o, 1);
+    close(o);
+    assert_int_equal(first, QTS_EXIT_OK);
+    assert_int_equal(again, QTS_EXIT_OK);
+    assert_int_equal(usage, QTS_EXIT_USAGE);
+    char path[700];
+    snprintf(path, sizeof path, "%s/m/qts.db", g_dir);
+    sqlite3 *h;
+    assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
+    assert_int_equal(q_i64(h, "SELECT count(*) FROM schema_migrations"), 1);
+    sqlite3_close(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_good_and_rerun),
         cmocka_unit_test(test_bad_rows_reported_nothing_written),
         cmocka_unit_test(test_quoted_fields_and_missing_folder),
+        cmocka_unit_test(test_migrate_command),
     };
     qts_log_set_level(QTS_LOG_ERROR);
     g_dir = qts_test_tmpdir();
