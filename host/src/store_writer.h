@@ -77,7 +77,9 @@ int qts_store_writer_start(struct qts_store_writer *w, struct qts_err *err);
 /* Drain the ring and the overflow (writing or spilling), join, keep the
  * journal for the next start. Producer thread. */
 void qts_store_writer_stop(struct qts_store_writer *w);
-void qts_store_writer_free(struct qts_store_writer *w); /* stops first; NULL ok */
+/* Stops first; NULL ok. Records pushed to a writer that was never started
+ * are discarded with it. */
+void qts_store_writer_free(struct qts_store_writer *w);
 
 /* Producer thread only. `rec` is copied (rec->struct_size bytes); its
  * rec_id is assigned here and returned in *rec_id_out (may be NULL).
