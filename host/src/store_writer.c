@@ -347,6 +347,8 @@ static void replay(struct qts_store_writer *w)
             QTS_ERROR("spill journal confirm failed err=%s", e.msg);
         atomic_fetch_add(&w->st_replayed, n);
         atomic_store(&w->st_pending, qts_spill_journal_pending(w->journal));
+        if (atomic_load(&w->stop))
+            break; /* shutting down: the rest stays in the journal for the next start */
         /* keep the ring flowing: new records join the end of the journal */
         int ctl;
         size_t k;

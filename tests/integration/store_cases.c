@@ -503,6 +503,53 @@ void store_case_warm_start(const struct store_case_ctx *c,
     check_state(c, p);
 }
 
+/* ----------------------------------------------------------- two hosts */
+
+static int count_positions(void *arg, const struct qts_store_record *r)
+{
+    int *n = arg;
+    if (r->kind == QTS_REC_POSITION) {
+        const struct qts_store_position *p = (const void *)r;
+        n[0]++;
+        n[1] += (int)p->qty;
+    }
+    return 0;
+}
+
+void store_case_two_hosts(const struct store_case_ctx *c, const struct qts_store_port *other)
+{
+    struct qts_store_position p[2];
+    for (int i = 0; i < 2; i++) {
+        HEAD(&p[i], QTS_REC_POSITION, T0);
+        qts_strlcpy(p[i].symbol, "AAA", sizeof p[i].symbol);
+        p[i].px_exp = 2;
+        p[i].qty = i ? 7 : 3;
+        p[i].avg_px = 100;
+        p[i].exposure_value = QTS_STORE_NULL;
+        p[i].unrealized_pnl = QTS_STORE_NULL;
+        p[i].exposure_pct = NAN;
+        p[i].h.rec_id = 1; /* the same record id on both hosts */
+    }
+    struct qts_store_tick t[2];
+    sc_tick(&t[0], "AAA", T0, 100, 1);
+    sc_tick(&t[1], "AAA", T0, 100, 1);
+    t[0].h.rec_id = t[1].h.rec_id = 1;
+    const struct qts_store_record *a[2] = {&p[0].h, &t[0].h}, *b[2] = {&p[1].h, &t[1].h};
+    sc_write(c, a, 2);
+    struct qts_err e;
+    assert_int_equal(other->ops->write_batch(other->self, b, 2, &e), 0);
+    assert_int_equal(sc_scalar_i64(c, "SELECT count(*) FROM positions"), 2);
+    assert_int_equal(sc_scalar_i64(c, "SELECT count(*) FROM tick_data"), 2);
+    struct qts_store_load_opts o = {sizeof o, 2, 0, {0}, T0, 0};
+    int n1[2] = {0, 0}, n2[2] = {0, 0};
+    assert_int_equal(c->port->ops->load_state(c->port->self, &o, count_positions, n1, &e), 0);
+    assert_int_equal(other->ops->load_state(other->self, &o, count_positions, n2, &e), 0);
+    assert_int_equal(n1[0], 1);
+    assert_int_equal(n1[1], 3);
+    assert_int_equal(n2[0], 1);
+    assert_int_equal(n2[1], 7);
+}
+
 /* ----------------------------------------------------------- rollups */
 
 void store_case_rollups(const struct store_case_ctx *c)

@@ -44,6 +44,8 @@ void store_case_roundtrip(const struct store_case_ctx *c);
 /* Reopen (close + open the plugin): the backend passes a callback. */
 void store_case_warm_start(const struct store_case_ctx *c,
                            const struct qts_store_port *(*reopen)(void *arg), void *arg);
+/* Two hosts on one database: `other` is the same backend with host_id "h2". */
+void store_case_two_hosts(const struct store_case_ctx *c, const struct qts_store_port *other);
 void store_case_rollups(const struct store_case_ctx *c);
 void store_case_retention(const struct store_case_ctx *c, int64_t now_ns);
 

@@ -207,6 +207,17 @@ static void test_warm_start(void **state)
     store_case_warm_start(&f->c, reopen, f);
 }
 
+static void test_two_hosts(void **state)
+{
+    struct fx *f = *state;
+    const char *kv[] = {"conninfo", conninfo(), "host_id", "h2", NULL};
+    struct qts_store_plugin *p2;
+    struct qts_err e;
+    assert_int_equal(qts_store_plugin_open(qts_test_plugin_dir(), "store_postgres", kv, &p2, &e), 0);
+    store_case_two_hosts(&f->c, qts_store_plugin_port(p2));
+    qts_store_plugin_close(p2);
+}
+
 static void test_rollups(void **state)
 {
     struct fx *f = *state;
@@ -386,6 +397,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_timescaledb_required_but_absent, setup_plain, teardown),
         cmocka_unit_test_setup_teardown(test_roundtrip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_warm_start, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_two_hosts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rollups, setup, teardown),
         cmocka_unit_test_setup_teardown(test_partitions_and_retention, setup, teardown),
         cmocka_unit_test_setup_teardown(test_import_sheets, setup, teardown),
