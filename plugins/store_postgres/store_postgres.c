@@ -1402,9 +1402,12 @@ static int pg_maintain(void *self, int64_t now_ns, struct qts_err *err)
                     PQclear(r);
                     return rc;
                 }
-                for (size_t k = 0; k < s->n_known; k++)
+                for (size_t k = 0; k < s->n_known;) {
                     if (s->known[k].pt == pt && s->known[k].lo == lo)
                         s->known[k] = s->known[--s->n_known];
+                    else
+                        k++;
+                }
                 LOG(s, QTS_LOG_INFO, "store_postgres partition dropped name=%s", name);
                 dropped++;
             }

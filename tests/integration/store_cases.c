@@ -606,6 +606,22 @@ void store_case_rollups(const struct store_case_ctx *c)
     assert_int_equal(res->rows[0].bar.volume, vol);
     free(res);
 
+    /* the report query over the daily rollup */
+    res = qts_xcalloc(1, sizeof *res);
+    struct qts_store_query dq = {sizeof dq, QTS_Q_DAILY_METRICS, "", "", base - DAY_NS, base + 2 * DAY_NS,
+                                 0, 2, 0, {0}};
+    assert_int_equal(c->port->ops->query(c->port->self, &dq, on_row, res, &e), 0);
+    assert_true(res->nrows >= 1);
+    int64_t trades = 0, fees = 0;
+    for (int i = 0; i < res->nrows && i < 8; i++) {
+        assert_int_equal(res->rows[i].h.kind, QTS_REC_DAILY_METRIC);
+        trades += res->rows[i].daily_metric.trades;
+        fees += res->rows[i].daily_metric.fees;
+    }
+    assert_int_equal(trades, 8);
+    assert_int_equal(fees, 8 * 1500000);
+    free(res);
+
     /* incremental: spoil an old bucket, add ticks to a later one; only the
      * later bucket is recomputed */
     scalar(c, c->sql_spoil_bucket);
