@@ -45,7 +45,6 @@ struct qts_store_writer {
     atomic_int stop;
     atomic_uint_fast64_t st_written, st_spilled, st_replayed, st_dead, st_batches, st_pending;
     atomic_uint_fast64_t st_maint, st_maint_failed;
-    atomic_uint_fast64_t pushed_pub; /* pushed, published for the consumer */
     int64_t next_retry_ns;
     union qts_store_any *batch;        /* batch_max records, owned */
     const struct qts_store_record **ptrs;
@@ -84,7 +83,6 @@ void qts_store_writer_poll(struct qts_store_writer *w)
 static int push_raw(struct qts_store_writer *w, const struct qts_store_record *rec)
 {
     w->pushed++;
-    atomic_store_explicit(&w->pushed_pub, w->pushed, memory_order_relaxed);
     if (QTS_LIKELY(!w->ov_head) && ring_put(w, rec) == 0)
         return 0;
     qts_store_writer_poll(w);
@@ -121,7 +119,6 @@ int qts_store_writer_push(struct qts_store_writer *w, const struct qts_store_rec
             memcpy(slot, rec, rec->struct_size);
             ((struct qts_store_record *)(void *)slot)->rec_id = id;
             w->pushed++;
-            atomic_store_explicit(&w->pushed_pub, w->pushed, memory_order_relaxed);
             atomic_store_explicit(&w->head, head + 1, memory_order_release);
             /* take ownership of the next slot's first lines now, off the
              * next push's critical path */
