@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "bench.h"
 #include "clock.h"
@@ -201,10 +202,14 @@ static void bench_sqlite(const char *dir, int n)
     qts_bench_report_value("store.sqlite_reference_bulk_txn", "rows/s", ref, (uint64_t)n, NULL);
 }
 
+/* The benchmark's tables live in their own schema, dropped at the end. */
+static char g_schema[64];
+
 static int psql(const char *conninfo, const char *cmd)
 {
-    char *full = qts_xmalloc(strlen(conninfo) + strlen(cmd) + 64);
-    sprintf(full, "psql -q -X \"%s\" -c \"%s\" >/dev/null", conninfo, cmd);
+    char *full = qts_xmalloc(strlen(conninfo) + strlen(cmd) + 160);
+    sprintf(full, "psql -q -X \"%s\" -c \"SET search_path TO %s; SET client_min_messages = warning\" -c \"%s\" >/dev/null", conninfo,
+            g_schema, cmd);
     int rc = system(full);
     free(full);
     return rc;
@@ -220,7 +225,8 @@ static void bench_pg(const char *dir, int n)
     }
     struct qts_err e;
     struct qts_store_plugin *p;
-    const char *kv[] = {"conninfo", ci, "host_id", "bench", NULL};
+    snprintf(g_schema, sizeof g_schema, "qts_bench_%ld", (long)getpid());
+    const char *kv[] = {"conninfo", ci, "host_id", "bench", "schema", g_schema, NULL};
     if (qts_store_plugin_open(NULL, "store_postgres", kv, &p, &e)) {
         fprintf(stderr, "store_postgres: %s\n", e.msg);
         exit(1);
@@ -269,7 +275,9 @@ static void bench_pg(const char *dir, int n)
         double r = (double)n / ((double)(qts_mono_ns() - a) / 1e9);
         ref = r > ref ? r : ref;
     }
-    psql(ci, "TRUNCATE tick_data");
+    char drop[128];
+    snprintf(drop, sizeof drop, "DROP SCHEMA %s CASCADE", g_schema);
+    psql(ci, drop);
     if (rc != 0) {
         fprintf(stderr, "psql \\copy failed\n");
         exit(1);

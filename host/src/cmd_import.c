@@ -12,7 +12,8 @@
 #include "util.h"
 
 #define IMPORT_USAGE                                                                        \
-    "usage: qts import sheets DIR [--store SPEC] [--host-id ID] [--strategy-id ID]\n"       \
+    "usage: qts import sheets DIR [--store SPEC] [--host-id ID] [--schema NAME]\n"          \
+    "                             [--strategy-id ID]\n"                                    \
     "\n"                                                                                    \
     "Imports CSV exports of the original sheets found in DIR: Position.csv,\n"              \
     "T_Ledger.csv, History.csv (daily account equity), Strategy.csv (param_name,\n"         \
@@ -26,6 +27,7 @@
     "  --store SPEC       sqlite:PATH (default sqlite:var/qts.db), postgres:CONNINFO,\n"    \
     "                     or postgres ($QTS_PG_CONNINFO)\n"                                 \
     "  --host-id ID       host id written on rows (default qts)\n"                          \
+    "  --schema NAME      PostgreSQL: the schema holding the tables\n"                      \
     "  --strategy-id ID   strategy of Strategy.csv rows without a strategy_id column\n"    \
     "                     (default DEFAULT)\n"
 
@@ -35,12 +37,15 @@ static int run_import(int argc, char **argv)
         fprintf(stderr, "%s", IMPORT_USAGE);
         return QTS_EXIT_USAGE;
     }
-    const char *dir = argv[2], *spec = "sqlite:var/qts.db", *host_id = NULL, *strategy_id = NULL;
+    const char *dir = argv[2], *spec = "sqlite:var/qts.db", *host_id = NULL, *strategy_id = NULL,
+               *schema = NULL;
     for (int i = 3; i < argc; i++) {
         if (strcmp(argv[i], "--store") == 0 && i + 1 < argc)
             spec = argv[++i];
         else if (strcmp(argv[i], "--host-id") == 0 && i + 1 < argc)
             host_id = argv[++i];
+        else if (strcmp(argv[i], "--schema") == 0 && i + 1 < argc)
+            schema = argv[++i];
         else if (strcmp(argv[i], "--strategy-id") == 0 && i + 1 < argc)
             strategy_id = argv[++i];
         else {
@@ -63,10 +68,15 @@ static int run_import(int argc, char **argv)
         qts_sheet_import_free(&imp);
         return QTS_EXIT_FAILURE;
     }
-    const char *kv[4] = {NULL, NULL, NULL, NULL};
+    const char *kv[6] = {NULL, NULL, NULL, NULL, NULL, NULL};
+    size_t nkv = 0;
     if (host_id) {
-        kv[0] = "host_id";
-        kv[1] = host_id;
+        kv[nkv++] = "host_id";
+        kv[nkv++] = host_id;
+    }
+    if (schema) {
+        kv[nkv++] = "schema";
+        kv[nkv++] = schema;
     }
     struct qts_store_plugin *p;
     struct qts_err e;

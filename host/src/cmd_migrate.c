@@ -7,7 +7,8 @@
 #include "store_port.h"
 
 #define MIGRATE_USAGE                                                                   \
-    "usage: qts migrate [--store SPEC] [--host-id ID] [--timescaledb auto|off|require]\n" \
+    "usage: qts migrate [--store SPEC] [--host-id ID] [--schema NAME]\n"                  \
+    "                   [--timescaledb auto|off|require]\n"                              \
     "\n"                                                                                \
     "Applies the numbered, forward-only migrations of the store (sql/sqlite/ or\n"      \
     "sql/postgres/), each in its own transaction, and records them in\n"                \
@@ -17,16 +18,19 @@
     "\n"                                                                                \
     "  --store SPEC   sqlite:PATH (default sqlite:var/qts.db), postgres:CONNINFO, or\n" \
     "                 postgres (connection string from $QTS_PG_CONNINFO)\n"             \
-    "  --host-id ID   host id written on rows (default qts)\n"
+    "  --host-id ID   host id written on rows (default qts)\n"                          \
+    "  --schema NAME  PostgreSQL: keep every table in this schema (created if needed)\n"
 
 static int run_migrate(int argc, char **argv)
 {
-    const char *spec = "sqlite:var/qts.db", *host_id = NULL, *tsdb = NULL;
+    const char *spec = "sqlite:var/qts.db", *host_id = NULL, *tsdb = NULL, *schema = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--store") == 0 && i + 1 < argc)
             spec = argv[++i];
         else if (strcmp(argv[i], "--host-id") == 0 && i + 1 < argc)
             host_id = argv[++i];
+        else if (strcmp(argv[i], "--schema") == 0 && i + 1 < argc)
+            schema = argv[++i];
         else if (strcmp(argv[i], "--timescaledb") == 0 && i + 1 < argc)
             tsdb = argv[++i];
         else {
@@ -43,6 +47,10 @@ static int run_migrate(int argc, char **argv)
     if (tsdb) {
         kv[n++] = "timescaledb";
         kv[n++] = tsdb;
+    }
+    if (schema) {
+        kv[n++] = "schema";
+        kv[n++] = schema;
     }
     kv[n] = NULL;
     struct qts_store_plugin *p;

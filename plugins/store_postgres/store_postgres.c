@@ -12,7 +12,8 @@
  *
  * Runs on the store writer thread; every call may block.
  *
- * Config: conninfo (else $QTS_PG_CONNINFO), host_id ("qts"),
+ * Config: conninfo (else $QTS_PG_CONNINFO), host_id ("qts"), schema (a
+ * private schema, created by migrate; default: the server's search_path),
  * statement_timeout_ms (5000), connect_timeout_s (3), timescaledb
  * ("auto" | "off" | "require"), retention.tick_days 7,
  * retention.bar_1m_days 30, retention.exec_log_days 90,
@@ -139,6 +140,7 @@ struct pg {
     void *owner;
     char *conninfo; /* owned */
     char host_id[64];
+    char schema[64];  /* "" = the server's search_path */
     int64_t stmt_timeout_ms, connect_timeout_s, premake_days;
     int64_t keep_days[PT_COUNT], keep_bar_days;
     int tsdb_mode; /* 0 auto, 1 off, 2 require */
@@ -252,6 +254,11 @@ static int ensure_conn(struct pg *s, struct qts_err *err)
              "; SET client_min_messages = warning",
              s->stmt_timeout_ms);
     int rc = pg_exec(s, set, err);
+    if (rc == 0 && s->schema[0]) {
+        /* a private schema: every unqualified name resolves there first */
+        snprintf(set, sizeof set, "SET search_path TO %s, public", s->schema);
+        rc = pg_exec(s, set, err);
+    }
     if (rc == 0)
         read_backend(s);
     return rc;
@@ -360,6 +367,17 @@ static int pg_init(const struct qts_host_api *host, void *owner, void **self, st
     store_copy(s->host_id, sizeof s->host_id, "qts");
     if (host->cfg_str && host->cfg_str(owner, "host_id", &v, NULL) == 0 && v && *v)
         store_copy(s->host_id, sizeof s->host_id, v);
+    if (host->cfg_str && host->cfg_str(owner, "schema", &v, NULL) == 0 && v && *v) {
+        for (const char *q = v; *q; q++)
+            if (!((*q >= 'a' && *q <= 'z') || (*q >= '0' && *q <= '9') || *q == '_') ||
+                q - v >= (long)sizeof s->schema - 1) {
+                free(s->conninfo);
+                free(s);
+                return qts_err_set(err, QTS_ECONFIG, "schema: '%s' must be lower-case letters, digits "
+                                                     "and _ (at most 63)", v);
+            }
+        store_copy(s->schema, sizeof s->schema, v);
+    }
     if (host->cfg_str && host->cfg_str(owner, "timescaledb", &v, NULL) == 0 && v) {
         if (strcmp(v, "off") == 0)
             s->tsdb_mode = 1;
@@ -437,6 +455,12 @@ static int pg_migrate(void *self, struct qts_err *err)
     int rc = ensure_conn(s, err);
     if (rc)
         return rc;
+    if (s->schema[0]) {
+        char sql[128];
+        snprintf(sql, sizeof sql, "CREATE SCHEMA IF NOT EXISTS %s", s->schema);
+        if ((rc = pg_exec(s, sql, err)))
+            return rc;
+    }
     rc = pg_exec(s,
                  "CREATE TABLE IF NOT EXISTS schema_migrations (version int PRIMARY KEY, "
                  "name text NOT NULL, checksum text NOT NULL, backend text NOT NULL "

@@ -33,6 +33,10 @@ struct fx {
 
 static const char *conninfo(void) { return getenv("QTS_PG_CONNINFO"); }
 
+/* Every table of this run lives in its own schema, dropped at the end, so
+ * the test never touches anything else in the database it is pointed at. */
+static char g_schema[64];
+
 static int pq_scalar(void *arg, const char *sql, char *out, size_t cap)
 {
     PGconn **db = arg;
@@ -41,7 +45,10 @@ static int pq_scalar(void *arg, const char *sql, char *out, size_t cap)
         if (*db)
             PQfinish(*db);
         *db = PQconnectdb(conninfo());
-        PQclear(PQexec(*db, "SET TIME ZONE 'UTC'; SET client_min_messages = warning"));
+        char set[160];
+        snprintf(set, sizeof set, "SET TIME ZONE 'UTC'; SET client_min_messages = warning; "
+                                  "SET search_path TO %s, public", g_schema);
+        PQclear(PQexec(*db, set));
     }
     PGresult *r = PQexec(*db, sql);
     ExecStatusType st = PQresultStatus(r);
@@ -50,7 +57,10 @@ static int pq_scalar(void *arg, const char *sql, char *out, size_t cap)
         PQclear(r);
         PQfinish(*db);
         *db = PQconnectdb(conninfo());
-        PQclear(PQexec(*db, "SET TIME ZONE 'UTC'; SET client_min_messages = warning"));
+        char set[160];
+        snprintf(set, sizeof set, "SET TIME ZONE 'UTC'; SET client_min_messages = warning; "
+                                  "SET search_path TO %s, public", g_schema);
+        PQclear(PQexec(*db, set));
         r = PQexec(*db, sql);
         st = PQresultStatus(r);
     }
@@ -68,7 +78,8 @@ static int pq_scalar(void *arg, const char *sql, char *out, size_t cap)
 
 static void open_plugin(struct fx *f, const char *extra_key, const char *extra_val)
 {
-    const char *kv[] = {"conninfo", conninfo(), "host_id", "h1", extra_key, extra_val, NULL};
+    const char *kv[] = {"conninfo", conninfo(), "host_id", "h1", "schema", g_schema,
+                        extra_key, extra_val, NULL};
     struct qts_err e;
     if (qts_store_plugin_open(qts_test_plugin_dir(), "store_postgres", kv, &f->plugin, &e) != 0)
         fail_msg("open store_postgres: %s", e.msg);
@@ -84,7 +95,9 @@ static int setup_plain(void **state)
     f->c.tmpdir = f->dir;
     char buf[8];
     /* a fresh schema per test */
-    if (pq_scalar(&f->db, "DROP SCHEMA public CASCADE; CREATE SCHEMA public", buf, sizeof buf) != 0)
+    char sql[256];
+    snprintf(sql, sizeof sql, "DROP SCHEMA IF EXISTS %s CASCADE; CREATE SCHEMA %s", g_schema, g_schema);
+    if (pq_scalar(&f->db, sql, buf, sizeof buf) != 0)
         fail_msg("cannot reset the schema");
     open_plugin(f, NULL, NULL);
     f->c.sql_ohlcv_1m_mismatch =
@@ -210,7 +223,7 @@ static void test_warm_start(void **state)
 static void test_two_hosts(void **state)
 {
     struct fx *f = *state;
-    const char *kv[] = {"conninfo", conninfo(), "host_id", "h2", NULL};
+    const char *kv[] = {"conninfo", conninfo(), "host_id", "h2", "schema", g_schema, NULL};
     struct qts_store_plugin *p2;
     struct qts_err e;
     assert_int_equal(qts_store_plugin_open(qts_test_plugin_dir(), "store_postgres", kv, &p2, &e), 0);
@@ -343,14 +356,14 @@ static int import_quiet(const char *fixture)
     char store[1100];
     snprintf(store, sizeof store, "postgres:%s", conninfo());
     char *argv[] = {"import", "sheets", (char *)qts_test_src_path(fixture), "--store", store,
-                    "--host-id", "h1", NULL};
+                    "--host-id", "h1", "--schema", g_schema, NULL};
     fflush(stdout);
     fflush(stderr);
     int o = dup(1), e = dup(2), nul = open("/dev/null", O_WRONLY);
     dup2(nul, 1);
     dup2(nul, 2);
     close(nul);
-    int rc = qts_cmd_import.run(7, argv);
+    int rc = qts_cmd_import.run(9, argv);
     fflush(stdout);
     fflush(stderr);
     dup2(o, 1);
@@ -392,6 +405,7 @@ int main(void)
         return QTS_TEST_SKIP;
     }
     qts_log_set_level(QTS_LOG_ERROR);
+    snprintf(g_schema, sizeof g_schema, "qts_it_%ld", (long)getpid());
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_migrate, setup_plain, teardown),
         cmocka_unit_test_setup_teardown(test_timescaledb_required_but_absent, setup_plain, teardown),
@@ -403,5 +417,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_import_sheets, setup, teardown),
         cmocka_unit_test_setup_teardown(test_outage_during_replay, setup, teardown),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    PGconn *db = NULL;
+    char buf[8], sql[128];
+    snprintf(sql, sizeof sql, "DROP SCHEMA IF EXISTS %s CASCADE", g_schema);
+    pq_scalar(&db, sql, buf, sizeof buf);
+    PQfinish(db);
+    return rc;
 }
