@@ -86,6 +86,7 @@ static QTS_HELPER struct qts_lua_runtime *mk_rt(struct rec_sink *r, bool lockste
     set.lockstep = lockstep;
     set.clock = clock;
     set.stuck_ns = stuck_ns;
+    set.scan_interval_ns = -1; /* tests scan explicitly */
     set.max_instruments = 16;
     set.sink = (struct qts_lua_sink){sizeof set.sink, r, rec_submit, rec_cancel, rec_cancel_all,
                                      rec_state};

@@ -187,6 +187,50 @@ static void test_market_maker(void **state)
     finish(&w, id);
 }
 
+/* The example of docs/strategy-api.md works as documented. */
+static void test_doc_example(void **state)
+{
+    (void)state;
+    /* the fixture is the doc's code block, byte for byte */
+    char doc[65536], fix[8192];
+    char path[600];
+    snprintf(path, sizeof path, "%s/docs/strategy-api.md", qts_test_source_dir());
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    size_t n = fread(doc, 1, sizeof doc - 1, f);
+    fclose(f);
+    doc[n] = 0;
+    f = fopen(fixture("doc_breakout.lua"), "rb");
+    assert_non_null(f);
+    n = fread(fix, 1, sizeof fix - 1, f);
+    fclose(f);
+    fix[n] = 0;
+    const char *body = strstr(fix, "-- strategies/breakout.lua");
+    assert_non_null(body);
+    assert_non_null(strstr(doc, body));
+
+    struct world w;
+    struct qts_lua_param p[] = {{"n", "5"}, {"qty", "0.01"}};
+    uint32_t id = start(&w, "../tests/lua/strategies/doc_breakout.lua", p, 2);
+    double px[] = {100, 101, 100.5, 100.8, 100.2, 100.6, 100.4};
+    for (int i = 0; i < 7; i++)
+        trade(&w, px[i]);
+    assert_int_equal(w.r->n_intents, 0);
+    trade(&w, 102); /* above the last five: buy */
+    assert_int_equal(w.r->n_intents, 1);
+    assert_int_equal(w.r->intents[0].side, QTS_SIDE_BUY);
+    assert_int_equal(w.r->intents[0].qty, 10);
+    assert_int_equal(w.r->intents[0].type, QTS_ORD_MARKET);
+    fill(&w, id, &w.r->intents[0], 102);
+    trade(&w, 101);
+    assert_int_equal(w.r->n_intents, 1);
+    trade(&w, 99); /* below the last five: sell the position */
+    assert_int_equal(w.r->n_intents, 2);
+    assert_int_equal(w.r->intents[1].side, QTS_SIDE_SELL);
+    assert_int_equal(w.r->intents[1].qty, 10);
+    finish(&w, id);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -194,6 +238,7 @@ int main(void)
         cmocka_unit_test(test_rsi_scalp),
         cmocka_unit_test(test_rsi_scalp_stop_loss),
         cmocka_unit_test(test_market_maker),
+        cmocka_unit_test(test_doc_example),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
