@@ -872,6 +872,14 @@ int qts_engine_new(struct qts_config *cfg, const struct qts_engine_opts *opts,
     struct qts_exec_params xp;
     qts_exec_params_default(&xp);
     qts_strlcpy(xp.host_id, e->set->host_id, sizeof xp.host_id);
+    xp.max_ref_age_ms = e->set->exec_max_ref_age_ms;
+    xp.price_band_pct = e->set->exec_price_band_pct;
+    xp.max_children = (uint32_t)e->set->exec_max_children;
+    xp.adjust_step_pct = e->set->exec_adjust_step_pct;
+    xp.adjust_max_rounds = (uint32_t)e->set->exec_adjust_max_rounds;
+    xp.adjust_interval_ms = e->set->exec_adjust_interval_ms;
+    xp.max_slippage_pct = e->set->exec_max_slippage_pct;
+    xp.monitor_timeout_ms = e->set->exec_monitor_timeout_ms;
     struct qts_exec_env xe = {
         .timers = &e->timers,
         .clock = &e->clock,
