@@ -31,7 +31,7 @@
 #include "timer_svc.h"
 #include "util.h"
 
-#define REPLAY_POLL_BATCH 64
+#define REPLAY_POLL_BATCH 1024
 #define EQUITY_SAMPLE_NS 1000000000LL /* one equity point per second of data time */
 
 /* Latest market state per instrument, for PreCheck, AdaptiveAdjust and
@@ -58,7 +58,7 @@ struct batch_ev {
     size_t bid_off, ask_off; /* into levels */
 };
 
-#define BATCH_MAX 256
+#define BATCH_MAX 1024
 
 struct feed_slot {
     char *name;       /* owned: the slot name */
