@@ -13,6 +13,7 @@ const struct qts_command *const qts_commands[] = {
     &qts_cmd_version,
     &qts_cmd_run,
     &qts_cmd_check,
+    &qts_cmd_report,
     NULL,
 };
 

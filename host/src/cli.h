@@ -29,5 +29,6 @@ extern const struct qts_command qts_cmd_version;
 extern const struct qts_command qts_cmd_help;
 extern const struct qts_command qts_cmd_run;   /* cmd_run.c */
 extern const struct qts_command qts_cmd_check; /* cmd_check.c */
+extern const struct qts_command qts_cmd_report;
 
 #endif
