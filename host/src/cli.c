@@ -14,6 +14,7 @@ const struct qts_command *const qts_commands[] = {
     &qts_cmd_run,
     &qts_cmd_check,
     &qts_cmd_report,
+    &qts_cmd_convert,
     NULL,
 };
 

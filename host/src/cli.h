@@ -30,5 +30,6 @@ extern const struct qts_command qts_cmd_help;
 extern const struct qts_command qts_cmd_run;   /* cmd_run.c */
 extern const struct qts_command qts_cmd_check; /* cmd_check.c */
 extern const struct qts_command qts_cmd_report;
+extern const struct qts_command qts_cmd_convert;
 
 #endif
