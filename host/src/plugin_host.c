@@ -623,6 +623,8 @@ int qts_plugin_inst_init(struct qts_plugin_inst *inst, struct qts_err *err)
     /* the post handle exists from init on: a plugin may start threads in start */
     uv_async_init(inst->env->loop, &inst->async, on_async);
     inst->async.data = inst;
+    /* an idle post channel must not keep the loop running */
+    uv_unref((uv_handle_t *)&inst->async);
     inst->is_async_open = true;
     inst_ref(inst); /* the async handle */
     inst->is_post_open = true;
