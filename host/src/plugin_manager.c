@@ -416,6 +416,11 @@ static int do_reload(struct qts_plugin_manager *m, struct slot *s, const char *p
     enum qts_plugin_inst_state old_st = qts_plugin_inst_state(old);
     if (old_st != QTS_INST_READY && old_st != QTS_INST_RUNNING)
         return qts_err_set(err, QTS_ESTATE, "plugin slot %s is not running", s->name);
+    if (qts_plugin_inst_in_call(old) > 0)
+        return qts_err_set(err, QTS_EBUSY,
+                           "plugin slot %s: reload requested from inside the plugin's own "
+                           "call; retry from the loop",
+                           s->name);
     struct file_id id = { 0 };
     stat_id(path, &id);
     uint64_t gen = ++m->next_gen;

@@ -531,8 +531,13 @@ static void test_events_after_stop_are_dropped(void **state)
     add_and_start(r, "md", QTS_KIND_FEED, fx("fx_good_v1"));
     struct qts_plugin_inst *old = qts_plugin_manager_current(r->m, "md");
     struct qts_err err;
-    qts_plugin_inst_enter(old); /* an in-flight call keeps it from being destroyed */
+    /* no reload while plugin code is on the stack */
+    qts_plugin_inst_enter(old);
+    assert_int_equal(qts_plugin_manager_reload(r->m, "md", fx("fx_good_v2"), &err), QTS_EBUSY);
+    qts_plugin_inst_leave(old);
     assert_int_equal(qts_plugin_manager_reload(r->m, "md", fx("fx_good_v2"), &err), 0);
+    /* still referenced by its post handle until the loop closes it */
+    qts_plugin_inst_enter(old);
     assert_int_equal(qts_plugin_inst_state(old), QTS_INST_STOPPED);
     const struct qts_feed_ops *ops = qts_plugin_inst_desc(old)->ops;
     ops->poll(qts_plugin_inst_self(old), 3); /* a misbehaving late emit */
