@@ -253,9 +253,12 @@ static void on_fs_event(uv_fs_event_t *h, const char *filename, int events, int 
     if (status < 0 || !filename || m->is_closing)
         return;
     bool is_hit = false;
-    char buf[1024];
+    char buf[1024], dbuf[1024];
     for (size_t i = 0; i < m->n_slots; i++) {
         struct slot *s = m->slots[i];
+        qts_strlcpy(dbuf, s->path, sizeof dbuf);
+        if (strcmp(dirname(dbuf), m->watch_dir) != 0)
+            continue; /* the slot's file lives elsewhere */
         if (strcmp(base_of(s->path, buf, sizeof buf), filename) == 0) {
             s->is_pending = true;
             is_hit = true;
