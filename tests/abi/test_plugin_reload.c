@@ -206,7 +206,7 @@ static void test_stream_timer_feed_100_reloads(void **state)
     uv_timer_start(&rl.t, on_reload_tick, 3, 3);
     RUN_UNTIL(r, rl.done == rl.want);
     uint64_t at = r->max_seq;
-    RUN_UNTIL(r, r->max_seq > at + 50); /* the last build keeps streaming */
+    RUN_UNTIL(r, r->max_seq > at + 50 && r->n_events > 1000); /* still streaming */
     uv_close((uv_handle_t *)&rl.t, NULL);
     assert_int_equal(qts_plugin_manager_reloads(r->m), 100);
     assert_true(r->tag_count[1] > 0 && r->tag_count[2] > 0);
@@ -215,7 +215,6 @@ static void test_stream_timer_feed_100_reloads(void **state)
     assert_exactly_once(r);
     /* counts in = counts out: what the plugins emitted is what the sink saw */
     assert_int_equal((uint64_t)emitted, r->n_events);
-    assert_true(r->n_events > 1000);
     rig_free(r);
 }
 
