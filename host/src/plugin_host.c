@@ -324,6 +324,24 @@ static int api_http_cancel(void *owner, uint64_t req_id)
     return QTS_ENOENT;
 }
 
+/* ------------------------------------------------------------- raw loop */
+
+static void *api_uv_loop(void *owner)
+{
+    struct qts_plugin_inst *inst = owner;
+    return (inst->desc->caps & QTS_CAP_RAW_LOOP) ? inst->env->loop : NULL;
+}
+
+static void api_handle_ref(void *owner)
+{
+    inst_ref(owner);
+}
+
+static void api_handle_unref(void *owner)
+{
+    inst_unref(owner);
+}
+
 /* --------------------------------------------------------- simple services */
 
 static void *api_alloc(void *owner, size_t n)
@@ -594,6 +612,9 @@ static const struct qts_host_api g_api = {
     .emit_query_done = api_emit_query_done,
     .http_request = api_http_request,
     .http_cancel = api_http_cancel,
+    .uv_loop = api_uv_loop,
+    .handle_ref = api_handle_ref,
+    .handle_unref = api_handle_unref,
 };
 
 const struct qts_host_api *qts_plugin_host_api(void)

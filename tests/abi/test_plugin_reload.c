@@ -356,6 +356,26 @@ static void test_slow_drain_is_asked_again(void **state)
     rig_free(r);
 }
 
+static void test_raw_loop_plugin_drains_its_handles(void **state)
+{
+    (void)state;
+    struct rig *r = rig_new("per_tick: 3\n", false, false);
+    add_and_start(r, "md", QTS_KIND_FEED, fx("fx_good_v1"));
+    RUN_UNTIL(r, r->max_seq >= 10);
+    struct qts_err err;
+    for (int i = 0; i < 10; i++) {
+        const char *next = i % 2 == 0 ? "fx_raw_loop" : "fx_good_v2";
+        if (qts_plugin_manager_reload(r->m, "md", fx(next), &err) != 0)
+            fail_msg("reload %s: %s", next, err.msg);
+        uint64_t at = r->max_seq;
+        RUN_UNTIL(r, r->max_seq >= at + 6);
+    }
+    RUN_UNTIL(r, qts_plugin_manager_retired(r->m) == 0);
+    assert_true(r->tag_count[5] > 0);
+    assert_exactly_once(r);
+    rig_free(r);
+}
+
 static void test_no_xfer_feed_restarts_sequence(void **state)
 {
     (void)state;
@@ -560,6 +580,7 @@ int main(void)
         cmocka_unit_test(test_start_failure_rolls_back_with_state),
         cmocka_unit_test(test_invalid_builds_refused_on_reload),
         cmocka_unit_test(test_slow_drain_is_asked_again),
+        cmocka_unit_test(test_raw_loop_plugin_drains_its_handles),
         cmocka_unit_test(test_no_xfer_feed_restarts_sequence),
         cmocka_unit_test(test_broker_with_working_orders_not_reloaded),
         cmocka_unit_test(test_plugin_names_are_unique),

@@ -202,6 +202,16 @@ struct qts_host_api {
     int (*http_request)(void *owner, const struct qts_http_request *req,
                         qts_http_fn cb, void *arg, uint64_t *req_id);
     int (*http_cancel)(void *owner, uint64_t req_id);
+
+    /* QTS_CAP_RAW_LOOP only (NULL for other plugins): the core loop, a
+     * `uv_loop_t *`. Each uv handle the plugin opens on it holds a reference:
+     * handle_ref after uv_*_init, handle_unref as the last statement of the
+     * handle's close callback (the instance may be destroyed inside it).
+     * Close every handle in stop() and return QTS_EAGAIN until the close
+     * callbacks have run. */
+    void *(*uv_loop)(void *owner);
+    void (*handle_ref)(void *owner);
+    void (*handle_unref)(void *owner);
 };
 
 /* ---------------------------------------------------------------- kind tables */
