@@ -65,6 +65,7 @@ struct qts_plugin_inst {
     bool is_post_open;
     uv_async_t async;
     bool is_async_open;
+    pthread_t loop_thread; /* the thread that created the instance */
     qts_plugin_inst_fn on_destroyed;
     void *on_destroyed_arg;
 };
@@ -171,6 +172,10 @@ static int api_post(void *owner, qts_post_fn fn, void *arg)
     struct qts_plugin_inst *inst = owner;
     if (!fn)
         return QTS_EINVAL;
+    /* threads must be declared: the host relies on stop() joining them */
+    if (!(inst->desc->caps & QTS_CAP_THREADS) &&
+        !pthread_equal(pthread_self(), inst->loop_thread))
+        return QTS_EPERM;
     struct post_item *it = malloc(sizeof *it);
     if (!it)
         return QTS_ENOMEM;
@@ -642,6 +647,7 @@ struct qts_plugin_inst *qts_plugin_inst_new(const struct qts_plugin_env *env,
     inst->reqs.next = inst->reqs.prev = &inst->reqs;
     pthread_mutex_init(&inst->mu, NULL);
     inst->post_tail = &inst->post_head;
+    inst->loop_thread = pthread_self();
     inst->refs = 1; /* life: dropped when stop returns 0 or on abort */
     return inst;
 }
