@@ -170,6 +170,15 @@ static void stop_and_retire(struct qts_plugin_manager *m, struct qts_plugin_inst
     retire(m, inst);
 }
 
+/* Drop an instance whose init or start failed: stop() is not called
+ * (the lifecycle goes straight to destroy once it has drained). */
+static void abort_and_retire(struct qts_plugin_manager *m, struct qts_plugin_inst *inst)
+{
+    if (qts_plugin_inst_state(inst) < QTS_INST_STOPPED)
+        qts_plugin_inst_abort(inst);
+    retire(m, inst);
+}
+
 static struct qts_plugin_inst *new_inst(struct qts_plugin_manager *m, struct slot *s,
                                         struct qts_plugin_lib *lib, uint64_t gen)
 {
@@ -342,7 +351,7 @@ int qts_plugin_manager_add(struct qts_plugin_manager *m, const char *slot, uint3
     s->cur = new_inst(m, s, lib, gen);
     rc = qts_plugin_inst_init(s->cur, err);
     if (rc) {
-        stop_and_retire(m, s->cur); /* the retired entry owns lib now */
+        abort_and_retire(m, s->cur); /* the retired entry owns lib now */
         s->cur = NULL;
         lib = NULL;
         goto fail;
@@ -369,7 +378,7 @@ int qts_plugin_manager_start(struct qts_plugin_manager *m, struct qts_err *err)
             continue;
         int rc = qts_plugin_inst_start(s->cur, err);
         if (rc) {
-            stop_and_retire(m, s->cur);
+            abort_and_retire(m, s->cur);
             s->cur = NULL;
             return rc;
         }
@@ -400,7 +409,7 @@ static void revive_old(struct qts_plugin_manager *m, struct slot *s,
         rc = qts_plugin_inst_start(inst, &e2);
     if (rc) {
         QTS_ERROR("plugin rollback failed slot=%s: %s; slot is down", s->name, e2.msg);
-        stop_and_retire(m, inst);
+        abort_and_retire(m, inst);
         s->cur = NULL;
         return;
     }
@@ -452,7 +461,7 @@ static int do_reload(struct qts_plugin_manager *m, struct slot *s, const char *p
     struct qts_plugin_inst *inst = new_inst(m, s, lib, gen);
     rc = qts_plugin_inst_init(inst, err);
     if (rc) {
-        stop_and_retire(m, inst); /* lib goes with it */
+        abort_and_retire(m, inst); /* lib goes with it */
         return rc;
     }
 
@@ -475,7 +484,7 @@ static int do_reload(struct qts_plugin_manager *m, struct slot *s, const char *p
     if (!rc && was_running)
         rc = qts_plugin_inst_start(inst, err);
     if (rc) {
-        stop_and_retire(m, inst);
+        abort_and_retire(m, inst);
         revive_old(m, s, old_lib, was_running, state, state_n, has_state);
         free(state);
         old_lib->refs--; /* revive took its own reference */
