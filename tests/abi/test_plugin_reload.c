@@ -473,6 +473,16 @@ static void test_new_file_in_plugin_dir_triggers_reload(void **state)
     RUN_UNTIL(r, r->n_notified == 2);
     assert_int_equal(r->last_status, QTS_EABI);
     assert_string_equal(cur_version(r, "md"), "2.0.0");
+    /* so is a good build that anyone could have written */
+    char tmpf[700];
+    snprintf(tmpf, sizeof tmpf, "%s/.feed.so.tmp", r->plugin_dir);
+    copy_file(fx("fx_good_v1"), tmpf);
+    assert_int_equal(chmod(tmpf, 0666), 0);
+    assert_int_equal(rename(tmpf, path), 0);
+    RUN_UNTIL(r, r->n_notified == 3);
+    assert_int_equal(r->last_status, QTS_EPERM);
+    assert_non_null(strstr(r->last_why, "writable by others"));
+    assert_string_equal(cur_version(r, "md"), "2.0.0");
     uint64_t at = r->max_seq;
     RUN_UNTIL(r, r->max_seq >= at + 10);
     assert_exactly_once(r);
