@@ -6,6 +6,7 @@
  * every case closes the manager and runs the loop dry. */
 #include "test_support.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -551,6 +552,76 @@ static void test_secrets_and_metrics(void **state)
     rig_free(r);
 }
 
+struct post_try {
+    const struct qts_host_api *api;
+    void *owner;
+    int rc;
+    int *ran;
+};
+
+static void count_post(void *arg)
+{
+    (*(int *)arg)++;
+}
+
+static void *post_thread(void *arg)
+{
+    struct post_try *t = arg;
+    t->rc = t->api->post(t->owner, count_post, t->ran);
+    return NULL;
+}
+
+/* The services table called directly with an instance as owner. */
+static void test_host_api_rules(void **state)
+{
+    (void)state;
+    struct rig *r = rig_new("mode: poll\nnested:\n  n: 7\n", false, false);
+    add_and_start(r, "exec", QTS_KIND_BROKER, fx("fx_broker"));
+    add_and_start(r, "md", QTS_KIND_FEED, fx("fx_good_v1"));
+    const struct qts_host_api *api = qts_plugin_host_api();
+    assert_int_equal(api->struct_size, sizeof *api);
+    struct qts_plugin_inst *broker = qts_plugin_manager_current(r->m, "exec");
+    struct qts_plugin_inst *feed = qts_plugin_manager_current(r->m, "md");
+
+    /* configuration: own subtree, dotted paths, typed errors with position */
+    int64_t n = 0;
+    struct qts_err err;
+    assert_int_equal(api->cfg_int(feed, "nested.n", &n, &err), 0);
+    assert_int_equal(n, 7);
+    assert_int_equal(api->cfg_int(feed, "mode", &n, &err), QTS_ECONFIG);
+    assert_non_null(strstr(err.msg, "fixture.yaml:1"));
+    assert_int_equal(api->cfg_int(feed, "absent", &n, &err), QTS_ENOENT);
+    const char *str = NULL;
+    assert_int_equal(api->cfg_str(feed, "nested", &str, &err), QTS_ECONFIG);
+
+    /* post: threads only for plugins that declare them */
+    int ran = 0;
+    struct post_try t = { api, broker, 1, &ran };
+    pthread_t th;
+    pthread_create(&th, NULL, post_thread, &t);
+    pthread_join(th, NULL);
+    assert_int_equal(t.rc, QTS_EPERM);
+    t.owner = feed;
+    pthread_create(&th, NULL, post_thread, &t);
+    pthread_join(th, NULL);
+    assert_int_equal(t.rc, 0);
+    assert_int_equal(api->post(broker, count_post, &ran), 0); /* loop thread: fine */
+    RUN_UNTIL(r, ran == 2);
+
+    /* timers and HTTP belong to their owner */
+    uint64_t id;
+    assert_int_equal(api->timer_start(feed, 1000, 0, count_post, &ran, &id), 0);
+    assert_int_equal(qts_plugin_inst_timers(feed), 1);
+    assert_int_equal(api->timer_stop(broker, id), QTS_ENOENT);
+    assert_int_equal(api->http_cancel(feed, 12345), QTS_ENOENT);
+    struct qts_http_request req = { .struct_size = sizeof req, .url = "http://127.0.0.1:1/" };
+    assert_int_equal(api->http_request(feed, &req, NULL, NULL, NULL), QTS_EUNSUPPORTED);
+    assert_null(api->uv_loop(feed)); /* not QTS_CAP_RAW_LOOP */
+    /* the unfinished timer is cancelled when the instance is unloaded */
+    rig_free(r);
+    assert_int_equal(ran, 2);
+}
+
 static void test_events_after_stop_are_dropped(void **state)
 {
     (void)state;
@@ -594,6 +665,7 @@ int main(void)
         cmocka_unit_test(test_sighup_reloads_changed_plugins),
         cmocka_unit_test(test_post_from_plugin_thread),
         cmocka_unit_test(test_secrets_and_metrics),
+        cmocka_unit_test(test_host_api_rules),
         cmocka_unit_test(test_events_after_stop_are_dropped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
