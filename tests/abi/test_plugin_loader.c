@@ -180,8 +180,14 @@ static void test_world_writable_directory_refused(void **state)
     copy_file(fx("fx_good_v1"), p, 0644);
     assert_int_equal(chmod(d, 0777), 0);
     expect_fail(p, QTS_KIND_FEED, QTS_EPERM, "is writable by others");
+    /* a symlink from a safe directory does not hide the open one */
+    char link[800];
+    snprintf(link, sizeof link, "%s/link.so", g_tmp);
+    assert_int_equal(symlink(p, link), 0);
+    expect_fail(link, QTS_KIND_FEED, QTS_EPERM, "is writable by others");
     assert_int_equal(chmod(d, 0755), 0);
     assert_int_equal(qts_plugin_check_file(p, QTS_KIND_FEED, NULL), 0);
+    assert_int_equal(qts_plugin_check_file(link, QTS_KIND_FEED, NULL), 0);
 }
 
 static void test_dlclose_policy(void **state)
