@@ -151,13 +151,16 @@ struct qts_host_api {
     /* time: virtual (data) time in replay mode, wall time otherwise */
     int64_t (*now_ns)(void *owner);
 
-    /* timers on the core loop; `repeat_ms` 0 = one shot. Cancelled on unload. */
+    /* timers on the core loop; `repeat_ms` 0 = one shot. Cancelled on unload.
+     * From start() on (QTS_ESTATE during init: init does no I/O). */
     int (*timer_start)(void *owner, uint64_t timeout_ms, uint64_t repeat_ms,
                        qts_timer_fn cb, void *arg, uint64_t *timer_id);
     int (*timer_stop)(void *owner, uint64_t timer_id);
 
     /* thread-safe: run fn(arg) on the core loop. The only call a plugin
-     * thread may make. Returns QTS_ECLOSED once the instance is stopping. */
+     * thread may make. Accepted until stop() has returned 0 (a draining
+     * plugin's threads may still hand data back); QTS_ECLOSED after that.
+     * Every accepted post runs exactly once. */
     int (*post)(void *owner, qts_post_fn fn, void *arg);
 
     /* configuration: the plugin's own subtree (`plugins.<slot>.config`).
@@ -199,6 +202,16 @@ struct qts_host_api {
     int (*http_request)(void *owner, const struct qts_http_request *req,
                         qts_http_fn cb, void *arg, uint64_t *req_id);
     int (*http_cancel)(void *owner, uint64_t req_id);
+
+    /* QTS_CAP_RAW_LOOP only (NULL for other plugins): the core loop, a
+     * `uv_loop_t *`. Each uv handle the plugin opens on it holds a reference:
+     * handle_ref after uv_*_init, handle_unref as the last statement of the
+     * handle's close callback (the instance may be destroyed inside it).
+     * Close every handle in stop() and return QTS_EAGAIN until the close
+     * callbacks have run. */
+    void *(*uv_loop)(void *owner);
+    void (*handle_ref)(void *owner);
+    void (*handle_unref)(void *owner);
 };
 
 /* ---------------------------------------------------------------- kind tables */
