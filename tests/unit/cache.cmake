@@ -7,3 +7,5 @@ qts_add_test(unit test_risk_budget SOURCES unit/test_risk_budget.c ${QTS_CACHE_T
 foreach(t test_cache_memory test_cache_writer test_risk_budget)
   add_dependencies(${t} cache_memory)
 endforeach()
+qts_add_test(unit test_cache_redis_cfg SOURCES unit/test_cache_redis_cfg.c ${QTS_CACHE_TEST_HOST})
+add_dependencies(test_cache_redis_cfg cache_redis)
