@@ -11,6 +11,7 @@
 const struct qts_command *const qts_commands[] = {
     &qts_cmd_help,
     &qts_cmd_version,
+    &qts_cmd_status,
     NULL,
 };
 

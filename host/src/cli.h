@@ -27,5 +27,6 @@ int qts_cli_main(int argc, char **argv);
 /* Commands (one file each: cmd_<name>.c). */
 extern const struct qts_command qts_cmd_version;
 extern const struct qts_command qts_cmd_help;
+extern const struct qts_command qts_cmd_status; /* cmd_status.c */
 
 #endif
