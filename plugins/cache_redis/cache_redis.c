@@ -332,13 +332,41 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *priv)
     }
 }
 
+/* RESP array of bulk strings into buf; returns its length, or 0 if it does
+ * not fit (the caller then lets hiredis format it). */
+static size_t format_resp(char *buf, size_t cap, int argc, const char **argv,
+                          const size_t *argvlen)
+{
+    size_t o = 0;
+    int n = snprintf(buf, cap, "*%d\r\n", argc);
+    if (n < 0 || (size_t)n >= cap)
+        return 0;
+    o = (size_t)n;
+    for (int i = 0; i < argc; i++) {
+        n = snprintf(buf + o, cap - o, "$%zu\r\n", argvlen[i]);
+        if (n < 0 || (size_t)n >= cap - o || argvlen[i] + 2 > cap - o - (size_t)n)
+            return 0;
+        o += (size_t)n;
+        memcpy(buf + o, argv[i], argvlen[i]);
+        o += argvlen[i];
+        buf[o++] = '\r';
+        buf[o++] = '\n';
+    }
+    return o;
+}
+
 /* Send argv; on success one ring entry is added and returned. */
 static struct pending *send_argv(struct redis_cache *c, int argc, const char **argv,
                                  const size_t *argvlen, uint8_t kind)
 {
     if (!c->ac)
         return NULL;
-    if (redisAsyncCommandArgv(c->ac, on_reply, c, argc, argv, argvlen) != REDIS_OK)
+    /* formatting on the stack saves hiredis an allocation per command */
+    char buf[4096];
+    size_t n = format_resp(buf, sizeof buf, argc, argv, argvlen);
+    int rc = n ? redisAsyncFormattedCommand(c->ac, on_reply, c, buf, n)
+               : redisAsyncCommandArgv(c->ac, on_reply, c, argc, argv, argvlen);
+    if (rc != REDIS_OK)
         return NULL;
     struct pending *p = ring_push(c);
     p->kind = kind;

@@ -34,10 +34,20 @@ static void update(struct redis_uv *e)
         uv_poll_stop(&e->poll);
 }
 
-static void add_read(void *p) { struct redis_uv *e = p; e->events |= UV_READABLE; update(e); }
-static void del_read(void *p) { struct redis_uv *e = p; e->events &= ~UV_READABLE; update(e); }
-static void add_write(void *p) { struct redis_uv *e = p; e->events |= UV_WRITABLE; update(e); }
-static void del_write(void *p) { struct redis_uv *e = p; e->events &= ~UV_WRITABLE; update(e); }
+/* hiredis asks for "writable" on every command: only a change of the
+ * event set reaches libuv, so a pipeline of commands costs one re-arm. */
+static void set_events(struct redis_uv *e, int events)
+{
+    if (events == e->events)
+        return;
+    e->events = events;
+    update(e);
+}
+
+static void add_read(void *p) { struct redis_uv *e = p; set_events(e, e->events | UV_READABLE); }
+static void del_read(void *p) { struct redis_uv *e = p; set_events(e, e->events & ~UV_READABLE); }
+static void add_write(void *p) { struct redis_uv *e = p; set_events(e, e->events | UV_WRITABLE); }
+static void del_write(void *p) { struct redis_uv *e = p; set_events(e, e->events & ~UV_WRITABLE); }
 
 static void on_closed(uv_handle_t *h)
 {

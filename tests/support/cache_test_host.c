@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "test_support.h"
+#include "build_info.h"
 #include "util.h"
 
 struct qts_th_timer {
@@ -233,7 +233,10 @@ int qts_th_load(struct qts_th *th, struct qts_th_inst *in, const char *dir, cons
     memset(in, 0, sizeof *in);
     in->th = th;
     char path[1024];
-    snprintf(path, sizeof path, "%s/%s.so", dir ? dir : qts_test_plugin_dir(), name);
+    if (!dir)
+        dir = getenv("QTS_PLUGIN_DIR") && *getenv("QTS_PLUGIN_DIR") ? getenv("QTS_PLUGIN_DIR")
+                                                                    : QTS_PLUGIN_DIR_BUILD;
+    snprintf(path, sizeof path, "%s/%s.so", dir, name);
     in->dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!in->dl)
         return qts_err_set(err, QTS_ENOENT, "dlopen %s: %s", path, dlerror());

@@ -2,7 +2,8 @@
  * benchmark: a real uv_loop_t, timers on libuv, configuration from a
  * key=value list, a settable clock, log lines counted by level. It loads a
  * real plugin (cache_memory.so, cache_redis.so) with dlopen from
- * qts_test_plugin_dir() or an explicit directory. */
+ * $QTS_PLUGIN_DIR (set by ctest), the build's plugin directory, or an
+ * explicit directory. Used by the tests and bench_cache. */
 #ifndef QTS_CACHE_TEST_HOST_H
 #define QTS_CACHE_TEST_HOST_H
 
@@ -44,7 +45,7 @@ void qts_th_init(struct qts_th *th);
 void qts_th_cleanup(struct qts_th *th);
 
 /* Prepare an instance of plugin `name` ("cache_redis") from `dir` (NULL =
- * qts_test_plugin_dir()). Configuration is added with qts_th_cfg before
+ * $QTS_PLUGIN_DIR, else the build's plugin directory). Configuration is added with qts_th_cfg before
  * qts_th_start. Returns 0 or a negative code with err filled. */
 int qts_th_load(struct qts_th *th, struct qts_th_inst *in, const char *dir, const char *name,
                 struct qts_err *err);
