@@ -187,9 +187,10 @@ int qts_risk_budget_consume(struct qts_risk_budget *b, int64_t amount, struct qt
         }
     }
     b->st.refused++;
-    /* ask for enough to cover this and a chunk more; the next check may pass */
-    if (b->is_reachable || b->cfg.policy == QTS_BUDGET_REFUSE)
-        request_topup(b, QTS_MAX(b->cfg.chunk, after - b->leased));
+    /* ask for enough to cover this and a chunk more; the next check may
+     * pass. While unreachable this is also the probe that notices Redis is
+     * back (a refused call costs nothing). */
+    request_topup(b, QTS_MAX(b->cfg.chunk, after - b->leased));
     if (!b->is_reachable)
         return qts_err_set(err, QTS_ERISK, "cross-host budget unreachable: %s",
                            b->cfg.policy == QTS_BUDGET_REFUSE ? "refusing new risk"
@@ -218,4 +219,12 @@ void qts_risk_budget_stats(const struct qts_risk_budget *b, struct qts_risk_budg
     out->used = b->used;
     out->is_reachable = b->is_reachable;
     out->is_exhausted = b->is_exhausted;
+}
+
+void qts_risk_budget_set_target(struct qts_risk_budget *b, const struct qts_cache_ops *ops,
+                                void *self)
+{
+    /* the lease lives in the shared counter, not in the plugin: keep it */
+    b->ops = ops;
+    b->self = self;
 }

@@ -69,6 +69,11 @@ int qts_risk_budget_consume(struct qts_risk_budget *b, int64_t amount, struct qt
 /* Exposure closed or an order cancelled: `amount` goes back to the lease. */
 void qts_risk_budget_return(struct qts_risk_budget *b, int64_t amount);
 
+/* The cache plugin was reloaded: use the new instance (borrowed). Answers
+ * still due from the old one arrive (or are cancelled) as usual. */
+void qts_risk_budget_set_target(struct qts_risk_budget *b, const struct qts_cache_ops *ops,
+                                void *self);
+
 void qts_risk_budget_stats(const struct qts_risk_budget *b, struct qts_risk_budget_stats *out);
 
 #endif

@@ -359,7 +359,7 @@ static size_t format_resp(char *buf, size_t cap, int argc, const char **argv,
 static struct pending *send_argv(struct redis_cache *c, int argc, const char **argv,
                                  const size_t *argvlen, uint8_t kind)
 {
-    if (!c->ac)
+    if (!c->ac || c->count > c->ring_mask) /* ring full */
         return NULL;
     /* formatting on the stack saves hiredis an allocation per command */
     char buf[4096];
