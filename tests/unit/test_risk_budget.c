@@ -175,6 +175,14 @@ static void test_unreachable_local_share(void **state)
             granted++;
     assert_int_equal(granted, 8); /* 0.4 x 1000 = 400 = 8 x 50 */
     f->is_down = false;
+    /* back: the first check reserves what was used beyond the lease */
+    assert_int_equal(qts_risk_budget_consume(b, 50, NULL), QTS_ERISK);
+    struct qts_risk_budget_stats st;
+    qts_risk_budget_stats(b, &st);
+    assert_true(st.is_reachable);
+    assert_true(st.leased >= 450);
+    assert_int_equal(counter(f, "l"), st.leased);
+    assert_int_equal(qts_risk_budget_consume(b, 50, NULL), 0);
     qts_risk_budget_free(b);
 }
 
