@@ -215,6 +215,48 @@ static double redis_benchmark_set(int port, int n, int pipeline)
     return rps;
 }
 
+/* The same script text as cache_redis's hash write (SCRIPT LOAD gives the
+ * same sha for the same text). */
+static const char HSET_SCRIPT[] =
+    "redis.call('DEL', KEYS[1])\n"
+    "redis.call('HSET', KEYS[1], unpack(ARGV, 2))\n"
+    "if tonumber(ARGV[1]) > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end\n"
+    "return 1\n";
+
+static double redis_benchmark_evalsha(int port, int n, int pipeline)
+{
+    redisContext *c = redisConnect("127.0.0.1", port);
+    if (!c || c->err) {
+        if (c)
+            redisFree(c);
+        return 0;
+    }
+    redisReply *r = redisCommand(c, "SCRIPT LOAD %s", HSET_SCRIPT);
+    char sha[64] = "";
+    if (r && r->type == REDIS_REPLY_STRING)
+        snprintf(sha, sizeof sha, "%s", r->str);
+    freeReplyObject(r);
+    redisFree(c);
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "redis-benchmark -h 127.0.0.1 -p %d -n %d -P %d -c 1 -r 10000 "
+             "--csv EVALSHA %s 1 qts:bench:rb:__rand_int__ 1000 qty 12345 avg_price 100.12 "
+             "unrealized_pnl 0 exposure_value 0 exposure_pct 0 updated_at 1700000000000 "
+             "2>/dev/null", port, n, pipeline, sha);
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        return 0;
+    char line[1024];
+    double rps = 0;
+    while (fgets(line, sizeof line, p)) {
+        /* "<command>","<rps>",... : the second quoted field */
+        char *q = strstr(line, "\",\"");
+        if (q && strncmp(line, "\"test\"", 6) != 0)
+            rps = atof(q + 3);
+    }
+    pclose(p);
+    return rps;
+}
+
 static void bench_throughput(int port)
 {
     struct qts_th th;
@@ -273,39 +315,56 @@ static void bench_throughput(int port)
     snprintf(extra, sizeof extra, "\"note\":\"redis-benchmark -t set -P %d -c 1, best of %d\"", PIPE, ROUNDS);
     qts_bench_report_value("cache.redis_benchmark_set_reference", "ops/s", ref, N, extra);
 
-    /* the writer: hash writes with TTL (EVALSHA) for distinct positions */
-    struct qts_cache_writer_cfg cfg = {.max_keys = 20000, .max_pending = 4096, .refresh_ms = 100000};
+    /* the writer: hash writes with TTL (EVALSHA) for 10 000 positions
+     * updated faster than Redis can take them, for about a second */
+    struct qts_cache_writer_cfg cfg = {.max_keys = 20000, .max_pending = 4096,
+                                       .refresh_ms = 100000};
     struct qts_cache_writer *w;
     qts_cache_writer_new(&th.loop, in.ops, in.self, &cfg, &w, NULL);
     static char syms[10000][16];
     for (int i = 0; i < 10000; i++)
         snprintf(syms[i], sizeof syms[i], "S%05d", i);
-    enum { NW = 100000 };
-    is_up(&in, &pending, &ok0);
-    int64_t t0 = qts_mono_ns();
-    struct qts_cache_position pos = {.avg_px = 100, .qty_exp = 0};
-    for (int i = 0; i < NW;) {
-        for (int j = 0; j < 512 && i < NW; j++, i++) {
-            pos.qty = i + 1;
-            qts_cache_writer_position(w, syms[i % 10000], &pos);
-        }
-        uv_run(&th.loop, UV_RUN_NOWAIT);
-    }
-    for (;;) {
+    double wbest = 0, wref = 0;
+    uint64_t nw = 0;
+    for (int round = 0; round < 2; round++) {
+        is_up(&in, &pending, &ok0);
+        int64_t t0 = qts_mono_ns(), t1;
+        struct qts_cache_position pos = {.avg_px = 10012, .px_exp = 2, .qty_exp = 0,
+                                         .ts_ms = 1700000000000LL};
+        int64_t i = 0;
+        do {
+            for (int j = 0; j < 2048; j++, i++) {
+                pos.qty = i + 1;
+                qts_cache_writer_position(w, syms[i % 10000], &pos);
+            }
+            uv_run(&th.loop, UV_RUN_NOWAIT);
+            t1 = qts_mono_ns();
+        } while (t1 - t0 < 1000000000);
         is_up(&in, &pending, &ok);
-        struct qts_cache_writer_stats st;
-        qts_cache_writer_stats(w, &st);
-        if (st.dirty == 0 && pending == 0)
-            break;
-        uv_run(&th.loop, UV_RUN_ONCE);
+        double r = (double)(ok - ok0) / ((double)(t1 - t0) / 1e9);
+        if (r > wbest) {
+            wbest = r;
+            nw = ok - ok0;
+        }
+        for (;;) { /* drain before the reference runs */
+            is_up(&in, &pending, &ok);
+            struct qts_cache_writer_stats st;
+            qts_cache_writer_stats(w, &st);
+            if (st.dirty == 0 && pending == 0)
+                break;
+            uv_run(&th.loop, UV_RUN_ONCE);
+        }
+        r = redis_benchmark_evalsha(port, 100000, PIPE);
+        wref = r > wref ? r : wref;
     }
-    double secs = (double)(qts_mono_ns() - t0) / 1e9;
-    struct qts_cache_writer_stats st;
-    qts_cache_writer_stats(w, &st);
-    snprintf(extra, sizeof extra, "\"updates\":%d,\"coalesced\":%" PRIu64
-             ",\"note\":\"EVALSHA DEL+HSET+PEXPIRE, 6 fields\"", NW, st.coalesced);
-    qts_bench_report_value("cache.writer_hash_writes", "writes/s", (double)(ok - ok0) / secs,
-                           ok - ok0, extra);
+    snprintf(extra, sizeof extra, "\"ratio_to_reference\":%.3f,\"aim_ratio\":0.7,"
+             "\"note\":\"EVALSHA DEL+HSET+PEXPIRE, 6 fields, 10000 keys\"",
+             wref > 0 ? wbest / wref : 0);
+    qts_bench_report_value("cache.writer_throughput", "writes/s", wbest, nw, extra);
+    snprintf(extra, sizeof extra, "\"note\":\"redis-benchmark -P %d -c 1 EVALSHA of the same "
+             "script and fields, best of 2\"", PIPE);
+    qts_bench_report_value("cache.redis_benchmark_evalsha_reference", "ops/s", wref, 100000,
+                           extra);
     qts_cache_writer_free(w);
     uv_run(&th.loop, UV_RUN_NOWAIT);
     redisContext *c = redisConnect("127.0.0.1", port);

@@ -598,6 +598,9 @@ static void test_redis_killed_during_replay(void **state)
     struct qts_th th;
     qts_th_init(&th);
     th.quiet = true;
+    th.watch[0] = "half-open";
+    th.watch[1] = "redis back";
+    th.watch[2] = "circuit breaker open";
     struct inst x;
     const char *extra[] = {"connect_timeout_ms", "200", "reconnect_min_ms", "10",
                            "reconnect_max_ms", "40", "breaker_failures", "5",
@@ -653,7 +656,11 @@ static void test_redis_killed_during_replay(void **state)
     assert_true(qty > during);
     assert_true(cmd_int(c, "PTTL %s", k) > 0);
     redisFree(c);
-    assert_true(th.log_count[QTS_LOG_INFO] >= 1); /* "redis back" */
+    /* breaker transitions: closed -> open (once) -> half-open probes ->
+     * closed, each logged */
+    assert_int_equal(th.watch_hits[2], 1);
+    assert_true(th.watch_hits[0] >= 1);
+    assert_int_equal(th.watch_hits[1], 1);
 
     uv_timer_stop(&tick);
     uv_close((uv_handle_t *)&tick, NULL);

@@ -36,6 +36,9 @@ static void th_log(void *owner, int level, const char *fmt, ...)
     va_end(ap);
     if (level >= 0 && level < 6)
         th->log_count[level]++;
+    for (int i = 0; i < 4; i++)
+        if (th->watch[i] && strstr(th->last_log, th->watch[i]))
+            th->watch_hits[i]++;
     if (!th->quiet && level >= QTS_LOG_INFO)
         fprintf(stderr, "[plugin %d] %s\n", level, th->last_log);
 }

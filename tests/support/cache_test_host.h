@@ -22,6 +22,8 @@ struct qts_th {
     int log_count[6];         /* lines per level */
     char last_log[512];
     bool quiet;               /* do not print log lines */
+    const char *watch[4];     /* substrings counted in log lines (borrowed) */
+    int watch_hits[4];
 };
 
 /* One plugin instance: `owner` for the host calls. */
