@@ -264,8 +264,13 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *priv)
         else {
             c->st.writes_failed++;
             if (r && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0 &&
-                c->ac && c->state == ST_UP)
+                c->ac && c->state == ST_UP) {
+                /* SCRIPT FLUSH on the server: a new connection loads them
+                 * again. Not a failure of Redis: the breaker is not told. */
                 LOG(c, QTS_LOG_WARN, "redis lost its scripts (SCRIPT FLUSH?); reconnecting");
+                drop_connection(c); /* inside a callback: hiredis frees it after */
+                c->next_attempt_ns = mono_ns();
+            }
         }
         break;
     case CMD_GET: {
@@ -711,7 +716,7 @@ static void scan_reply(struct redis_cache *c, struct scan_op *s, redisReply *r)
     if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
         r->element[0]->type != REDIS_REPLY_STRING || r->element[1]->type != REDIS_REPLY_ARRAY) {
         if (!s->status)
-            s->status = r ? QTS_EIO : QTS_ENET;
+            s->status = r ? QTS_EIO : c->is_stopping ? QTS_ECANCELED : QTS_ENET;
         return;
     }
     redisReply *keys = r->element[1];
@@ -770,7 +775,7 @@ static void hgetall_reply(struct redis_cache *c, struct scan_op *s, redisReply *
             s->status = QTS_ENOMEM;
         }
     } else if (!r && s->status == 0) {
-        s->status = QTS_ENET;
+        s->status = c->is_stopping ? QTS_ECANCELED : QTS_ENET;
     }
     if (key)
         c->host->free(c->owner, key);

@@ -707,6 +707,36 @@ static void test_auth_password_and_acl_user(void **state)
     kill_redis(pid);
 }
 
+static bool writes_ok_2(void *arg) { return health(arg).writes_ok >= 2; }
+
+static void test_script_flush_recovers(void **state)
+{
+    (void)state;
+    struct qts_th th;
+    qts_th_init(&th);
+    th.quiet = true;
+    struct inst x;
+    start_redis_plugin(&th, &x, g_port, "flush", NULL);
+    wait_up(&th, &x);
+    redisContext *c = sync_connect(g_port);
+    freeReplyObject(redisCommand(c, "SCRIPT FLUSH"));
+    struct qts_str f[1] = {{"qty", 3}}, v[1] = {{"1", 1}};
+    assert_int_equal(x.in.ops->hset(x.in.self, (struct qts_str){"pos:F", 5}, f, v, 1, 5000), 0);
+    drain(&th, &x);
+    assert_int_equal(health(&x).writes_failed, 1); /* NOSCRIPT */
+    wait_up(&th, &x);                              /* reconnected, scripts loaded */
+    assert_int_equal(health(&x).breaker_opens, 0);
+    assert_int_equal(x.in.ops->hset(x.in.self, (struct qts_str){"pos:F", 5}, f, v, 1, 5000), 0);
+    assert_int_equal(x.in.ops->hset(x.in.self, (struct qts_str){"pos:F", 5}, f, v, 1, 5000), 0);
+    assert_true(wait_for(&th, writes_ok_2, &x, 3000));
+    char k[256];
+    key_of(&x, "pos:F", k, sizeof k);
+    assert_int_equal(cmd_int(c, "EXISTS %s", k), 1);
+    redisFree(c);
+    qts_th_unload(&x.in);
+    qts_th_cleanup(&th);
+}
+
 struct race {
     int64_t granted_sum;
     int answers, rejected, errors;
@@ -831,6 +861,7 @@ int main(void)
         cmocka_unit_test(test_warm_start),
         cmocka_unit_test(test_redis_killed_during_replay),
         cmocka_unit_test(test_auth_password_and_acl_user),
+        cmocka_unit_test(test_script_flush_recovers),
         cmocka_unit_test(test_budget_two_hosts_never_over_reserve),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
