@@ -280,7 +280,7 @@ static void bench_throughput(int port)
     uint64_t ok0, ok;
     for (int i = 0; i < 2000 && !is_up(&in, &pending, &ok0); i++)
         qts_th_run_ms(&th, 1);
-    enum { N = 200000, PIPE = 64, ROUNDS = 3 };
+    enum { N = 200000, PIPE = 64, ROUNDS = 5 };
     /* SET key value PX ttl through the plugin, as many in flight as the
      * plugin takes; best of ROUNDS, alternating with the reference since
      * the machine is shared */

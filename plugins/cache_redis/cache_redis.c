@@ -337,21 +337,40 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *priv)
     }
 }
 
+/* Decimal digits of v into dst (no NUL); returns the count. snprintf costs
+ * more than the rest of a command's formatting. */
+static size_t u64_str(char *dst, uint64_t v)
+{
+    char tmp[20];
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (size_t i = 0; i < n; i++)
+        dst[i] = tmp[n - 1 - i];
+    return n;
+}
+
 /* RESP array of bulk strings into buf; returns its length, or 0 if it does
  * not fit (the caller then lets hiredis format it). */
 static size_t format_resp(char *buf, size_t cap, int argc, const char **argv,
                           const size_t *argvlen)
 {
     size_t o = 0;
-    int n = snprintf(buf, cap, "*%d\r\n", argc);
-    if (n < 0 || (size_t)n >= cap)
+    if (cap < 32)
         return 0;
-    o = (size_t)n;
+    buf[o++] = '*';
+    o += u64_str(buf + o, (uint64_t)argc);
+    buf[o++] = '\r';
+    buf[o++] = '\n';
     for (int i = 0; i < argc; i++) {
-        n = snprintf(buf + o, cap - o, "$%zu\r\n", argvlen[i]);
-        if (n < 0 || (size_t)n >= cap - o || argvlen[i] + 2 > cap - o - (size_t)n)
+        if (cap - o < argvlen[i] + 28) /* "$" + 20 digits + 2 CRLF */
             return 0;
-        o += (size_t)n;
+        buf[o++] = '$';
+        o += u64_str(buf + o, argvlen[i]);
+        buf[o++] = '\r';
+        buf[o++] = '\n';
         memcpy(buf + o, argv[i], argvlen[i]);
         o += argvlen[i];
         buf[o++] = '\r';
@@ -526,9 +545,9 @@ static int op_set(void *self, struct qts_str key, struct qts_str value, int64_t 
     if (!writable(c))
         return unavailable(c);
     char ttl[24];
-    int tn = snprintf(ttl, sizeof ttl, "%" PRId64, ttl_ms);
+    size_t tn = u64_str(ttl, (uint64_t)ttl_ms);
     const char *argv[5] = {"SET", k, value.p ? value.p : "", "PX", ttl};
-    size_t len[5] = {3, kn, value.n, 2, (size_t)tn};
+    size_t len[5] = {3, kn, value.n, 2, tn};
     if (!send_argv(c, ttl_ms > 0 ? 5 : 3, argv, len, CMD_WRITE)) {
         c->st.writes_dropped++;
         return QTS_ENET;
