@@ -413,6 +413,8 @@ static void on_connect(const redisAsyncContext *ac, int status)
         return;
     }
     c->state = ST_SETUP;
+    if (!c->unix_path[0]) /* notice a dead peer on an idle connection */
+        redisEnableKeepAlive((redisContext *)&ac->c);
     c->setup_left = 0;
     c->setup_failed = false;
     if (c->password[0]) {
