@@ -149,6 +149,47 @@ static void free_hashes(struct hash *v, int n)
     free(v);
 }
 
+/* Budget counters shared by all hosts (strings under the shared prefix). */
+static void print_budgets(redisContext *c, const char *shared)
+{
+    char match[512];
+    size_t o = 0;
+    for (const char *p = shared; *p && o + 3 < sizeof match; p++) {
+        if (strchr("*?[]\\", *p))
+            match[o++] = '\\';
+        match[o++] = *p;
+    }
+    match[o++] = '*';
+    match[o] = '\0';
+    printf("\nshared budgets (%s)\n", shared);
+    char cursor[32] = "0";
+    int n = 0;
+    do {
+        const char *argv[6] = {"SCAN", cursor, "MATCH", match, "COUNT", "1000"};
+        redisReply *r = command(c, 6, argv);
+        if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+            if (r)
+                freeReplyObject(r);
+            return;
+        }
+        snprintf(cursor, sizeof cursor, "%s", r->element[0]->str);
+        for (size_t i = 0; i < r->element[1]->elements; i++) {
+            const char *key = r->element[1]->element[i]->str;
+            const char *gargv[2] = {"GET", key};
+            redisReply *v = command(c, 2, gargv);
+            if (v && v->type == REDIS_REPLY_STRING) {
+                printf("  %-30s %s\n", key + strlen(shared), v->str);
+                n++;
+            }
+            if (v)
+                freeReplyObject(v);
+        }
+        freeReplyObject(r);
+    } while (strcmp(cursor, "0") != 0);
+    if (n == 0)
+        printf("  (none)\n");
+}
+
 static int run_status(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -156,6 +197,7 @@ static int run_status(int argc, char **argv)
         {"redis", required_argument, NULL, 'r'},
         {"prefix", required_argument, NULL, 'p'},
         {"host-id", required_argument, NULL, 'i'},
+        {"shared-prefix", required_argument, NULL, 's'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -163,6 +205,7 @@ static int run_status(int argc, char **argv)
     const char *url = getenv("QTS_REDIS_URL");
     const char *prefix = NULL;
     const char *host_id = getenv("QTS_HOST_ID");
+    const char *shared = "qts:shared:";
     optind = 1;
     int ch;
     while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -171,6 +214,7 @@ static int run_status(int argc, char **argv)
         case 'r': url = optarg; break;
         case 'p': prefix = optarg; break;
         case 'i': host_id = optarg; break;
+        case 's': shared = optarg; break;
         case 'h': printf("%s", qts_cmd_status.usage); return QTS_EXIT_OK;
         default: fprintf(stderr, "%s", qts_cmd_status.usage); return QTS_EXIT_USAGE;
         }
@@ -271,6 +315,7 @@ static int run_status(int argc, char **argv)
         for (size_t i = 0; i + 1 < risk[0].r->elements; i += 2)
             printf("  %-18s %s\n", risk[0].r->element[i]->str, risk[0].r->element[i + 1]->str);
     }
+    print_budgets(c, shared);
     rc = QTS_EXIT_OK;
 done:
     if (pos)
@@ -287,9 +332,11 @@ const struct qts_command qts_cmd_status = {
     .name = "status",
     .summary = "live positions, orders and risk of a running host (--from-redis)",
     .usage = "usage: qts status --from-redis [--redis URL] [--prefix P | --host-id ID]\n"
+             "                  [--shared-prefix S]\n"
              "\n"
              "Reads the positions (pos:*), open orders (ord:*) and risk (risk:account) that a\n"
-             "running host writes to Redis, from another process or machine.\n"
+             "running host writes to Redis, from another process or machine, and the\n"
+             "budget counters all hosts share (under S, default qts:shared:).\n"
              "  --redis URL     redis://[user[:password]@]host[:port][/db]\n"
              "                  (default $QTS_REDIS_URL, else redis://127.0.0.1:6379)\n"
              "  --prefix P      the host's key prefix (default qts:<host id>:)\n"

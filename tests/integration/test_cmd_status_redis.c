@@ -41,6 +41,13 @@ static void wait_idle(struct qts_th *th, struct qts_th_inst *in)
     assert_true(idle(in));
 }
 
+static void on_budget(void *arg, int status, int64_t used)
+{
+    (void)arg;
+    assert_int_equal(status, 0);
+    assert_int_equal(used, 1234);
+}
+
 static void test_status_shows_positions_orders_risk(void **state)
 {
     (void)state;
@@ -55,6 +62,9 @@ static void test_status_shows_positions_orders_risk(void **state)
     qts_th_cfg(&in, "host", "127.0.0.1");
     qts_th_cfg(&in, "port", port);
     qts_th_cfg(&in, "prefix", prefix);
+    char shared[64];
+    snprintf(shared, sizeof shared, "qts:st%d-shared:", (int)getpid());
+    qts_th_cfg(&in, "shared_prefix", shared);
     assert_int_equal(qts_th_start(&in, &err), 0);
     wait_idle(&th, &in);
     struct qts_cache_writer_cfg cfg = {.ttl_pos_ms = 30000, .ttl_risk_ms = 30000};
@@ -71,11 +81,13 @@ static void test_status_shows_positions_orders_risk(void **state)
                                .safety_state = "NORMAL"};
     qts_cache_writer_risk(w, &r);
     qts_cache_writer_flush(w);
+    assert_int_equal(in.ops->budget(in.self, (struct qts_str){"acct1:exposure", 14}, 1234,
+                                    100000, 0, on_budget, NULL), 0);
     wait_idle(&th, &in);
 
     char args[256], out[8192];
-    snprintf(args, sizeof args, "status --from-redis --redis redis://127.0.0.1:%d --prefix %s",
-             g_port, prefix);
+    snprintf(args, sizeof args, "status --from-redis --redis redis://127.0.0.1:%d --prefix %s "
+             "--shared-prefix %s", g_port, prefix, shared);
     int rc = run_qts(args, out, sizeof out);
     if (rc != 0)
         fprintf(stderr, "%s", out);
@@ -87,6 +99,10 @@ static void test_status_shows_positions_orders_risk(void **state)
     assert_non_null(strstr(out, "PARTIALLY_FILLED"));
     assert_non_null(strstr(out, "trade_count"));
     assert_non_null(strstr(out, "NORMAL"));
+    assert_non_null(strstr(out, "shared budgets"));
+    char *b = strstr(out, "acct1:exposure");
+    assert_non_null(b);
+    assert_non_null(strstr(b, "1234"));
 
     /* another host id: nothing live there */
     snprintf(args, sizeof args, "status --from-redis --redis redis://127.0.0.1:%d --host-id "
