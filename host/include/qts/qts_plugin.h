@@ -39,7 +39,7 @@ extern "C" {
 #endif
 
 #define QTS_ABI_MAJOR 1
-#define QTS_ABI_MINOR 0
+#define QTS_ABI_MINOR 1
 
 /* Build signature: things that must agree between host and plugin for the
  * structs to have the same layout and the same allocator behaviour. */
@@ -256,6 +256,31 @@ struct qts_broker_ops {
 /* cache: the hot-data tier. Writes are fire-and-forget and must never block;
  * `ttl_ms` 0 = no expiry. Value and TTL are set atomically. */
 typedef void (*qts_cache_get_fn)(void *arg, int status, struct qts_str value);
+
+/* ---- appended in ABI 1.1: cache health, budget and warm-start scan ---- */
+enum qts_cache_state {
+    QTS_CACHE_UP = 0,         /* connected, commands flow */
+    QTS_CACHE_CONNECTING = 1, /* (re)connecting; writes are dropped and counted */
+    QTS_CACHE_OPEN = 2,       /* circuit breaker open: no calls until the probe */
+    QTS_CACHE_HALF_OPEN = 3,  /* one probe in flight */
+};
+struct qts_cache_health {
+    uint32_t struct_size;
+    int32_t state;            /* enum qts_cache_state */
+    uint32_t pending;         /* commands sent and not answered yet */
+    uint32_t consecutive_failures;
+    uint64_t writes_ok;
+    uint64_t writes_failed;   /* sent, then failed or timed out */
+    uint64_t writes_dropped;  /* not sent: down, breaker open or backlog full */
+    uint64_t failures;        /* connection failures and command timeouts */
+    uint64_t reconnects;      /* successful connections after the first */
+    uint64_t breaker_opens;
+};
+typedef void (*qts_cache_budget_fn)(void *arg, int status, int64_t used);
+typedef void (*qts_cache_entry_fn)(void *arg, int status, struct qts_str key,
+                                   const struct qts_str *fields,
+                                   const struct qts_str *values, size_t n, bool done);
+
 struct qts_cache_ops {
     uint32_t struct_size;
     int (*set)(void *self, struct qts_str key, struct qts_str value,
@@ -269,6 +294,27 @@ struct qts_cache_ops {
     /* optional: sorted set replaced whole (score = price), with TTL */
     int (*zset_replace)(void *self, struct qts_str key, const double *scores,
                         const struct qts_str *members, size_t n, int64_t ttl_ms);
+
+    /* ---- appended in ABI 1.1 (docs/cache.md) ---- */
+    /* optional: state of the connection and counters (copied into *out,
+     * whose struct_size the caller sets). */
+    int (*health)(void *self, struct qts_cache_health *out);
+    /* optional: atomic check-and-add on a budget counter shared by every
+     * host (the key lives under the shared prefix, not the host prefix).
+     * delta > 0 reserves: granted only if used + delta <= limit; delta < 0
+     * releases (the counter never goes below 0). The counter's TTL is set
+     * to ttl_ms (0 = none) in the same step. cb runs once, on the core loop,
+     * with status 0 (granted), QTS_EREJECT (over the limit) or a transport
+     * error, and the counter after the call. Never called when the function
+     * returns an error. */
+    int (*budget)(void *self, struct qts_str key, int64_t delta, int64_t limit,
+                  int64_t ttl_ms, qts_cache_budget_fn cb, void *arg);
+    /* optional: every hash whose key (without the host prefix) matches the
+     * glob `pattern`, for warm start. cb runs once per hash (done = false)
+     * and once at the end (done = true, n = 0) with the final status. All
+     * pointers are borrowed for the callback. */
+    int (*scan_hashes)(void *self, struct qts_str pattern, qts_cache_entry_fn cb,
+                       void *arg);
 };
 
 /* store: durable records. Called on the store writer thread (not the core
