@@ -50,6 +50,8 @@ struct qts_plugin_inst {
     const struct qts_plugin_desc *desc; /* host copy inside lib */
     const struct qts_cfg_node *cfg;
     char *slot;
+    char **joined;   /* owned: lists read as strings by cfg_str */
+    size_t n_joined;
     struct qts_plugin_origin origin;
     uint64_t gen;
     void *self;
@@ -435,6 +437,30 @@ static int api_cfg_str(void *owner, const char *path, const char **out, struct q
     if (!n)
         return qts_err_set(err, QTS_ENOENT, "%s: not set", path ? path : "(null)");
     const char *s = qts_cfg_str(n);
+    if (!s && qts_cfg_type(n) == QTS_CFG_SEQ) {
+        /* a YAML list of scalars reads as "a,b,c" (plugins document their
+         * list-valued keys as comma-separated strings) */
+        size_t len = 1;
+        bool scalars = true;
+        for (size_t i = 0; i < qts_cfg_len(n); i++) {
+            const char *item = qts_cfg_str(qts_cfg_at(n, i));
+            scalars = scalars && item;
+            len += item ? strlen(item) + 1 : 0;
+        }
+        if (scalars) {
+            char *buf = qts_xmalloc(len);
+            buf[0] = '\0';
+            for (size_t i = 0; i < qts_cfg_len(n); i++) {
+                if (i)
+                    strcat(buf, ",");
+                strcat(buf, qts_cfg_str(qts_cfg_at(n, i)));
+            }
+            inst->joined = qts_xrealloc(inst->joined, (inst->n_joined + 1) * sizeof *inst->joined);
+            inst->joined[inst->n_joined++] = buf;
+            *out = buf;
+            return 0;
+        }
+    }
     if (!s) {
         const char *file;
         int line, col;
@@ -703,6 +729,9 @@ void qts_plugin_inst_free(struct qts_plugin_inst *inst)
         return;
     QTS_ASSERT(inst->state == QTS_INST_NEW || inst->state == QTS_INST_DESTROYED);
     pthread_mutex_destroy(&inst->mu);
+    for (size_t i = 0; i < inst->n_joined; i++)
+        free(inst->joined[i]);
+    free(inst->joined);
     free(inst->slot);
     free(inst);
 }
