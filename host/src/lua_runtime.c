@@ -722,10 +722,14 @@ int qts_lua_runtime_scan(struct qts_lua_runtime *rt)
             actions++;
         } else if (present && (mt != rt->files[i].mtime_ns || sz != rt->files[i].size ||
                                ino != rt->files[i].ino)) {
-            if (st == QTS_LUA_ST_RUNNING)
+            if (st == QTS_LUA_ST_RUNNING) {
                 post_cmd(worker_of(rt, s), CMD_RELOAD, s);
-            else if (st != QTS_LUA_ST_HALTED)
-                post_cmd(worker_of(rt, s), CMD_OPEN, s); /* a fixed file after a failed load */
+            } else {
+                /* a fixed file after a failed load or a halt: start afresh */
+                if (st == QTS_LUA_ST_HALTED)
+                    post_cmd(worker_of(rt, s), CMD_CLOSE, s);
+                post_cmd(worker_of(rt, s), CMD_OPEN, s);
+            }
             actions++;
         }
         rt->files[i].present = present;

@@ -226,8 +226,14 @@ static int pcall_tb(struct qts_lua_strategy *s, int nargs, int nres)
 
 int qts_lua_strategy_open(struct qts_lua_strategy *s, const char *lua_dir, struct qts_err *err)
 {
+    int st0 = atomic_load(&s->state);
     s->mem_used = 0;
     s->mem_refused = false;
+    /* a restart (file fixed after a halt, file back after a delete) starts
+     * clean: no old timers, no old error history */
+    memset(s->timers, 0, sizeof s->timers);
+    s->err_n = s->err_head = 0;
+    s->lead = 0;
     lua_State *L = lua_newstate(strategy_alloc, s);
     if (!L)
         return qts_err_set(err, QTS_ENOMEM, "%s: cannot create lua_State", s->path);
@@ -271,7 +277,10 @@ int qts_lua_strategy_open(struct qts_lua_strategy *s, const char *lua_dir, struc
     if ((rc = pcall_tb(s, 1, 0)) != 0)
         goto fail;
     lua_pop(L, 1); /* host table */
-    atomic_store(&s->state, QTS_LUA_ST_RUNNING);
+    /* a compare-and-swap: a watchdog may have declared this load stuck
+     * (FAILED) meanwhile, and then the strategy must stay dead */
+    if (!atomic_compare_exchange_strong(&s->state, &st0, QTS_LUA_ST_RUNNING))
+        return qts_err_set(err, QTS_EHALTED, "%s: declared stuck during load", s->path);
     QTS_INFO("strategy started name=%s id=%u file=%s mem=%zu", s->name, s->id, s->path,
              s->mem_used);
     return 0;
@@ -284,7 +293,7 @@ fail:
     QTS_ERROR("strategy load failed name=%s file=%s: %s", s->name, s->path, s->last_error);
     lua_close(L);
     s->L = NULL;
-    atomic_store(&s->state, QTS_LUA_ST_LOAD_FAILED);
+    atomic_compare_exchange_strong(&s->state, &st0, QTS_LUA_ST_LOAD_FAILED);
     return QTS_ELUA;
 }
 

@@ -63,11 +63,34 @@ static void test_endless_loop_live(void **state)
     run(false);
 }
 
+/* Stuck while loading (on_init): same treatment, the worker goes on. */
+static void test_endless_on_init(void **state)
+{
+    (void)state;
+    struct rec_sink *r = calloc(1, sizeof *r);
+    struct qts_lua_runtime *rt = mk_rt(r, false, 1, NULL, INT64_C(200000000));
+    uint32_t stuck = add_strat(rt, "stuck_init", fixture("endless_init.lua"), 0, NULL, 0);
+    uint32_t mate = add_strat(rt, "echo", fixture("echo.lua"), 0, NULL, 0);
+    sync_ok(rt);
+    qts_lua_runtime_tick(rt);
+    assert_int_equal(strat_state(rt, stuck), QTS_LUA_ST_FAILED);
+    assert_int_equal(strat_state(rt, mate), QTS_LUA_ST_RUNNING);
+    struct qts_trade t = mk_trade(INST_BTC, 100, 1, 1);
+    assert_int_equal(qts_lua_runtime_post(rt, &t.h), 0);
+    sync_ok(rt);
+    qts_lua_runtime_drain(rt);
+    assert_int_equal(count_tag(r, mate, NULL), 1);
+    assert_true(rec_cancelled_all(r, stuck));
+    qts_lua_runtime_free(rt);
+    free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_endless_loop_lockstep),
         cmocka_unit_test(test_endless_loop_live),
+        cmocka_unit_test(test_endless_on_init),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -200,12 +200,56 @@ static void test_reload_live_no_event_lost(void **state)
     free(dir);
 }
 
+static const char *RAISES =
+    "local M = {}\n"
+    "function M.on_init(ctx) return {} end\n"
+    "function M.on_trade(ctx, st, t) error('boom') end\n"
+    "return M\n";
+
+/* A halted strategy restarts (on_init) when its file is fixed. */
+static void test_halted_restarts_on_fix(void **state)
+{
+    (void)state;
+    char *dir = qts_test_tmpdir();
+    char path[600];
+    snprintf(path, sizeof path, "%s/strat.lua", dir);
+    write_file(dir, path, RAISES);
+    struct rec_sink *r = calloc(1, sizeof *r);
+    struct qts_clock clk;
+    qts_clock_init(&clk, QTS_CLOCK_VIRTUAL);
+    struct qts_lua_runtime *rt = mk_rt(r, true, 1, &clk, 0);
+    struct qts_lua_strategy_conf c;
+    memset(&c, 0, sizeof c);
+    c.name = "strat";
+    c.file = path;
+    c.worker = 0;
+    c.error_limit = 1;
+    uint32_t id = 0;
+    assert_int_equal(qts_lua_runtime_add_strategy(rt, &c, &id, NULL), 0);
+    sync_ok(rt);
+    post_trades(rt, 0, 1);
+    assert_int_equal(strat_state(rt, id), QTS_LUA_ST_HALTED);
+    assert_true(rec_cancelled_all(r, id));
+    write_file(dir, path, V1);
+    assert_int_equal(qts_lua_runtime_scan(rt), 1);
+    sync_ok(rt);
+    assert_int_equal(strat_state(rt, id), QTS_LUA_ST_RUNNING);
+    post_trades(rt, 1, 2);
+    assert_int_equal(r->n_intents, 2);
+    assert_string_equal(r->intents[1].tag, "v1:2");
+    qts_lua_runtime_free(rt);
+    free(r);
+    qts_test_rmtree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reload_cycle),
         cmocka_unit_test(test_new_file_is_started),
         cmocka_unit_test(test_reload_live_no_event_lost),
+        cmocka_unit_test(test_halted_restarts_on_fix),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
