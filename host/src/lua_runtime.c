@@ -225,11 +225,14 @@ static bool run_cmd(struct worker *w, struct cmd c)
     }
     if (!busy_leave(w, tok))
         return false;
-    if (c.kind == CMD_CLOSE && atomic_load(&s->state) == QTS_LUA_ST_RUNNING) {
-        atomic_store(&s->state, QTS_LUA_ST_STOPPED);
-        atomic_store(&s->cancel_pending, 1);
-    } else if (c.kind == CMD_CLOSE) {
-        atomic_store(&s->cancel_pending, 1);
+    if (c.kind == CMD_CLOSE) {
+        /* only a running strategy still has orders to cancel: a halted one
+         * had them cancelled when it was halted */
+        int running = QTS_LUA_ST_RUNNING;
+        if (atomic_compare_exchange_strong(&s->state, &running, QTS_LUA_ST_STOPPED)) {
+            qts_strlcpy(s->status_reason, "stopped", sizeof s->status_reason);
+            atomic_store(&s->cancel_pending, 1);
+        }
     }
     w->op = OP_NONE;
     pthread_mutex_lock(&w->mu);
