@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <uv.h>
 
 #include "build_info.h"
 #include "clock.h"
@@ -110,6 +111,7 @@ struct qts_lua_runtime {
     struct { int64_t mtime_ns; off_t size; ino_t ino; bool present; } *files;
     uint64_t next_evno;
     int64_t next_scan_ns;
+    struct watch *watch;
     struct qts_lua_metrics m;
 };
 
@@ -743,6 +745,96 @@ int qts_lua_runtime_scan(struct qts_lua_runtime *rt)
     return actions;
 }
 
+/* ------------------------------------------------------------------ file watch */
+
+/* One block for all handles; freed by the last close callback, so the
+ * runtime may be gone by then. */
+struct watch {
+    struct qts_lua_runtime *rt; /* NULL once unwatched */
+    uv_timer_t debounce;
+    size_t n, open_handles;
+    uv_fs_event_t ev[];
+};
+
+static void watch_closed(uv_handle_t *h)
+{
+    struct watch *wa = h->data;
+    if (--wa->open_handles == 0)
+        free(wa);
+}
+
+static void watch_debounced(uv_timer_t *t)
+{
+    struct watch *wa = t->data;
+    if (wa->rt)
+        qts_lua_runtime_scan(wa->rt);
+}
+
+static void watch_event(uv_fs_event_t *h, const char *file, int events, int status)
+{
+    (void)file, (void)events, (void)status;
+    struct watch *wa = h->data;
+    uv_timer_start(&wa->debounce, watch_debounced, 30, 0);
+}
+
+int qts_lua_runtime_watch(struct qts_lua_runtime *rt, struct uv_loop_s *loop, struct qts_err *err)
+{
+    if (rt->watch)
+        return qts_err_set(err, QTS_EBUSY, "lua runtime: already watching");
+    char (*dirs)[PATH_MAX] = qts_xcalloc(rt->n_strats + 1, PATH_MAX);
+    size_t nd = 0;
+    for (size_t i = 0; i < rt->n_strats; i++) {
+        char d[PATH_MAX];
+        qts_strlcpy(d, rt->strats[i]->path, sizeof d);
+        char *slash = strrchr(d, '/');
+        if (slash)
+            *slash = '\0';
+        else
+            qts_strlcpy(d, ".", sizeof d);
+        size_t k = 0;
+        while (k < nd && strcmp(dirs[k], d) != 0)
+            k++;
+        if (k == nd)
+            memcpy(dirs[nd++], d, sizeof d);
+    }
+    struct watch *wa = qts_xcalloc(1, sizeof *wa + nd * sizeof wa->ev[0]);
+    wa->rt = rt;
+    uv_timer_init(loop, &wa->debounce);
+    wa->debounce.data = wa;
+    wa->open_handles = 1;
+    int rc = 0;
+    for (size_t i = 0; i < nd; i++) {
+        uv_fs_event_init(loop, &wa->ev[i]);
+        wa->ev[i].data = wa;
+        wa->open_handles++;
+        wa->n++;
+        rc = uv_fs_event_start(&wa->ev[i], watch_event, dirs[i], 0);
+        if (rc != 0) {
+            qts_err_set(err, QTS_EIO, "lua runtime: cannot watch %s: %s", dirs[i], uv_strerror(rc));
+            break;
+        }
+    }
+    free(dirs);
+    rt->watch = wa;
+    if (rc != 0) {
+        qts_lua_runtime_unwatch(rt);
+        return QTS_EIO;
+    }
+    return 0;
+}
+
+void qts_lua_runtime_unwatch(struct qts_lua_runtime *rt)
+{
+    struct watch *wa = rt->watch;
+    if (!wa)
+        return;
+    rt->watch = NULL;
+    wa->rt = NULL;
+    uv_close((uv_handle_t *)&wa->debounce, watch_closed);
+    for (size_t i = 0; i < wa->n; i++)
+        uv_close((uv_handle_t *)&wa->ev[i], watch_closed);
+}
+
 /* ------------------------------------------------------------------ watchdog */
 
 static void replace_thread(struct qts_lua_runtime *rt, struct worker *w, struct qts_lua_strategy *s,
@@ -1160,6 +1252,7 @@ void qts_lua_runtime_free(struct qts_lua_runtime *rt)
 {
     if (!rt)
         return;
+    qts_lua_runtime_unwatch(rt);
     /* stop every running strategy on its own worker, then the threads */
     for (size_t i = 0; i < rt->n_strats; i++) {
         struct qts_lua_strategy *s = rt->strats[i];

@@ -43,6 +43,7 @@
 
 struct qts_clock;
 struct qts_cfg_node;
+struct uv_loop_s;
 struct qts_lua_runtime;
 
 /* Where intents go: called on the core thread from drain()/tick(). `ctx`
@@ -125,6 +126,14 @@ int qts_lua_runtime_reload(struct qts_lua_runtime *rt, uint32_t id);
 /* Stat every strategy file: changed -> reload, deleted -> stop and cancel,
  * appeared -> start. Returns the number of actions. */
 int qts_lua_runtime_scan(struct qts_lua_runtime *rt);
+
+/* Reload as soon as a file changes: uv_fs_event on the folders of the
+ * strategies added so far, debounced (30 ms), then scan(). Runs on `loop`,
+ * which must be the core thread's loop (borrowed). unwatch() closes the
+ * handles (their memory goes when the loop runs the close callbacks); free()
+ * calls it if needed. tick()'s periodic scan works with or without this. */
+int qts_lua_runtime_watch(struct qts_lua_runtime *rt, struct uv_loop_s *loop, struct qts_err *err);
+void qts_lua_runtime_unwatch(struct qts_lua_runtime *rt);
 
 /* Any event (borrowed; copied before return). */
 int qts_lua_runtime_post(struct qts_lua_runtime *rt, const struct qts_ev_hdr *ev);
