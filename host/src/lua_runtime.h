@@ -82,7 +82,7 @@ struct qts_lua_strategy_conf {
     const char *const *symbols; size_t n_symbols;         /* copied; none = all */
     int worker;                  /* -1: least loaded */
     size_t mem_limit;            /* bytes; 0 = 64 MiB */
-    int64_t budget_ns;           /* per event; 0 = 1 ms */
+    int64_t budget_ns;           /* per callback (checked per dispatch); 0 = 1 ms */
     uint32_t error_limit;        /* errors ... 0 = 10 */
     int64_t error_window_ns;     /* ... within this window halt it; 0 = 60 s */
     double initial_cash;         /* for ctx:cash()/equity() */
