@@ -48,6 +48,21 @@ int qts_ring_push(struct qts_ring *r, const void *elem)
     return 0;
 }
 
+void *qts_ring_reserve(struct qts_ring *r)
+{
+    size_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+    size_t head = atomic_load_explicit(&r->head, memory_order_acquire);
+    if (tail - head >= r->cap)
+        return NULL;
+    return r->buf + (tail & (r->cap - 1)) * r->elem_size;
+}
+
+void qts_ring_commit(struct qts_ring *r)
+{
+    size_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+    atomic_store_explicit(&r->tail, tail + 1, memory_order_release);
+}
+
 void *qts_ring_peek(struct qts_ring *r)
 {
     size_t head = atomic_load_explicit(&r->head, memory_order_relaxed);

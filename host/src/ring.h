@@ -37,6 +37,10 @@ void qts_ring_cleanup(struct qts_ring *r);
 
 /* Producer side. `elem` is copied. 0 or QTS_EFULL. */
 int qts_ring_push(struct qts_ring *r, const void *elem);
+/* Producer side, in place: a borrowed pointer to the next free slot (NULL
+ * when full), published by qts_ring_commit(). Saves a copy for big elements. */
+void *qts_ring_reserve(struct qts_ring *r);
+void qts_ring_commit(struct qts_ring *r);
 /* Consumer side. Copies the oldest element into `out`; 0 or QTS_EAGAIN. */
 int qts_ring_pop(struct qts_ring *r, void *out);
 /* Consumer side: borrowed pointer to the oldest element (valid until
