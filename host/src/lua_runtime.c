@@ -967,15 +967,17 @@ static int wait_job(struct qts_lua_runtime *rt, struct worker *w, uint64_t seq)
     return 0;
 }
 
+/* only_worker >= 0: hand the job to that worker alone (an order or fill
+ * event concerns one strategy). */
 static void run_job(struct qts_lua_runtime *rt, const struct qts_ev_hdr *const *evs, size_t n,
-                    bool step)
+                    bool step, int only_worker)
 {
     uint64_t seqs[64];
     QTS_ASSERT(rt->n_workers <= 64);
     for (uint32_t i = 0; i < rt->n_workers; i++) {
         struct worker *w = rt->workers[i];
         seqs[i] = 0;
-        if (w->n_assigned == 0)
+        if (w->n_assigned == 0 || (only_worker >= 0 && (int)i != only_worker))
             continue;
         pthread_mutex_lock(&w->mu);
         sel_reserve(w, n);
@@ -1001,7 +1003,7 @@ int qts_lua_runtime_step(struct qts_lua_runtime *rt, const struct qts_ev_hdr *co
     if (n == 0)
         return 0;
     /* sel_reserve grows batch_max: keep the live evbuf consistent */
-    run_job(rt, evs, n, true);
+    run_job(rt, evs, n, true, -1);
     size_t c = n;
     for (size_t i = 0; i < rt->n_strats; i++) {
         struct qts_lua_strategy *s = rt->strats[i];
@@ -1029,8 +1031,11 @@ int qts_lua_runtime_post(struct qts_lua_runtime *rt, const struct qts_ev_hdr *ev
     bool p0 = ev->type == QTS_EV_ORDER || ev->type == QTS_EV_FILL || ev->type == QTS_EV_FEEDBACK;
     if (rt->set.lockstep) {
         if (p0) {
+            uint32_t sid = ev->type == QTS_EV_ORDER ? ((const struct qts_order_event *)ev)->strategy_id
+                           : ev->type == QTS_EV_FILL ? ((const struct qts_fill *)ev)->strategy_id : 0;
+            struct qts_lua_strategy *s = sid ? strat_by_id(rt, sid) : NULL;
             rt->m.p0_posted++;
-            run_job(rt, &ev, 1, false);
+            run_job(rt, &ev, 1, false, s ? s->worker_index : -1);
             return 0;
         }
         size_t used = 0;
