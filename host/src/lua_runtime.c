@@ -276,13 +276,22 @@ static bool run_deliver(struct worker *w)
         } else {
             s->evno_base = rt->next_evno ? rt->next_evno - 1 : 0;
         }
+        if (w->op_step) {
+            s->progress = w->op_n;
+            if (s->held && s->lead > 0) {
+                /* it stopped on an intent that is not released yet: it
+                 * waits until every strategy has caught up and the venue
+                 * has answered (see step()) */
+                s->progress = (size_t)QTS_MIN(s->lead, (uint64_t)w->op_n);
+                continue;
+            }
+        }
         for (size_t i = from; i < w->op_n; i++)
             if (qts_lua_strategy_wants(s, w->op_evs[i])) {
                 w->sel[k] = w->op_evs[i];
                 w->sel_idx[k] = w->op_step ? i : 0;
                 k++;
             }
-        s->progress = w->op_n;
         if (k == 0)
             continue;
         s->stop_on_intent = w->op_step;
@@ -290,8 +299,12 @@ static bool run_deliver(struct worker *w)
         qts_lua_strategy_dispatch(s, w->sel, w->sel_idx, k);
         if (!busy_leave(w, tok))
             return false;
-        if (w->op_step && s->batch_pos < s->batch_n && s->batch_pos > 0)
+        /* Stopped on an intent (possibly at its last event): the step is
+         * done for this strategy right after that event. */
+        if (w->op_step && s->intents_this_event && s->batch_pos > 0) {
             s->progress = s->batch_idx[s->batch_pos - 1] + 1;
+            s->held = true;
+        }
         s->stop_on_intent = false;
     }
     w->op = OP_NONE;
@@ -1016,6 +1029,8 @@ int qts_lua_runtime_step(struct qts_lua_runtime *rt, const struct qts_ev_hdr *co
         struct qts_lua_strategy *s = rt->strats[i];
         uint64_t done = s->progress > s->lead ? s->progress : s->lead;
         s->lead = done > c ? done - c : 0;
+        if (s->lead == 0)
+            s->held = false; /* its intents are released by this step */
         s->progress = 0;
     }
     rt->next_evno += c;

@@ -234,6 +234,7 @@ int qts_lua_strategy_open(struct qts_lua_strategy *s, const char *lua_dir, struc
     memset(s->timers, 0, sizeof s->timers);
     s->err_n = s->err_head = 0;
     s->lead = 0;
+    s->held = false;
     lua_State *L = lua_newstate(strategy_alloc, s);
     if (!L)
         return qts_err_set(err, QTS_ENOMEM, "%s: cannot create lua_State", s->path);

@@ -141,6 +141,7 @@ struct qts_lua_strategy {
     struct qts_ring intents;
     uint64_t order_seq;
     uint64_t lead;                     /* lockstep: events processed ahead */
+    bool held;                         /* lockstep: stopped on an unreleased intent */
     size_t progress;                   /* lockstep: step entries consumed */
 
     /* mirrors (worker thread only) */
