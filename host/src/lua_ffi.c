@@ -34,6 +34,14 @@ QTS_FFI int qts_ffi_instrument_at(struct qts_lua_strategy *s, uint32_t i,
                                   const struct qts_instrument **out);
 QTS_FFI double qts_ffi_now(struct qts_lua_strategy *s);
 
+/* Replay: the strategy's time is the time of the event it handles (the
+ * runtime clock is only advanced per step). */
+static int64_t now_ns(const struct qts_lua_strategy *s)
+{
+    int64_t c = qts_clock_now(s->clock);
+    return s->event_time && s->cur_ts_ns > c ? s->cur_ts_ns : c;
+}
+
 static const struct qts_instrument *inst_get(struct qts_lua_strategy *s, uint32_t id)
 {
     size_t n = atomic_load_explicit(&s->instruments->n, memory_order_acquire);
@@ -200,9 +208,12 @@ QTS_FFI int qts_ffi_set_timer(struct qts_lua_strategy *s, int64_t after_ns, int6
             continue;
         s->timers[i].used = true;
         s->timers[i].id = ++s->timer_seq;
-        s->timers[i].due_ns = qts_clock_now(s->clock) + (after_ns > 0 ? after_ns : 0);
+        /* at least 1 ns ahead: a timer re-armed at 0 s cannot spin */
+        s->timers[i].due_ns = now_ns(s) + (after_ns > 0 ? after_ns : 1);
         s->timers[i].every_ns = every_ns > 0 ? every_ns : 0;
         *id_out = s->timers[i].id;
+        if (s->event_time)
+            s->intents_this_event++; /* replay: the step must end here (see step()) */
         return 0;
     }
     return QTS_EFULL;
@@ -243,5 +254,5 @@ QTS_FFI int qts_ffi_instrument_at(struct qts_lua_strategy *s, uint32_t i,
 
 QTS_FFI double qts_ffi_now(struct qts_lua_strategy *s)
 {
-    return (double)qts_clock_now(s->clock) / 1e9;
+    return (double)now_ns(s) / 1e9;
 }

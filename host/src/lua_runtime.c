@@ -389,7 +389,8 @@ static void *worker_main(void *arg)
                 w->op_n = w->job_n;
                 w->op_step = w->job_step;
                 w->op_pos = 0;
-                if (!fire_timers(w))
+                /* replay timers fire only in step(), before the events */
+                if (w->op_step && !fire_timers(w))
                     return NULL;
                 w->op = OP_DELIVER;
                 if (!run_deliver(w))
@@ -664,6 +665,7 @@ int qts_lua_runtime_add_strategy(struct qts_lua_runtime *rt, const struct qts_lu
     if (c->error_window_ns)
         s->error_window_ns = c->error_window_ns;
     s->initial_cash = (int64_t)(c->initial_cash * 1e6);
+    s->event_time = rt->set.lockstep;
     /* worker: pinned, or the least loaded */
     uint32_t wi = 0;
     if (c->worker >= 0) {
@@ -1015,7 +1017,35 @@ int qts_lua_runtime_step(struct qts_lua_runtime *rt, const struct qts_ev_hdr *co
         return QTS_ESTATE;
     if (n == 0)
         return 0;
-    /* sel_reserve grows batch_max: keep the live evbuf consistent */
+    /* Timers run on data time. Due ones fire first, in a step of their own
+     * (consumed = 0): what they send reaches the venue before the events.
+     * Then the batch ends before the next due time, so a timer fires before
+     * the same event whatever the batch size. Workers are idle here. */
+    int64_t now = qts_clock_now(rt->clock), next_due = INT64_MAX;
+    bool due_now = false;
+    for (size_t i = 0; i < rt->n_strats; i++) {
+        struct qts_lua_strategy *s = rt->strats[i];
+        if (atomic_load(&s->state) != QTS_LUA_ST_RUNNING)
+            continue;
+        for (int t = 0; t < QTS_LUA_MAX_TIMERS; t++) {
+            if (!s->timers[t].used)
+                continue;
+            if (s->timers[t].due_ns <= now)
+                due_now = true;
+            else if (s->timers[t].due_ns < next_due)
+                next_due = s->timers[t].due_ns;
+        }
+    }
+    if (due_now) {
+        run_job(rt, evs, 0, true, -1);
+        return 0;
+    }
+    if (next_due != INT64_MAX) {
+        size_t cut = 1;
+        while (cut < n && evs[cut]->ts_exch_ns < next_due)
+            cut++;
+        n = cut;
+    }
     run_job(rt, evs, n, true, -1);
     size_t c = n;
     for (size_t i = 0; i < rt->n_strats; i++) {
@@ -1023,8 +1053,6 @@ int qts_lua_runtime_step(struct qts_lua_runtime *rt, const struct qts_ev_hdr *co
         if (atomic_load(&s->state) == QTS_LUA_ST_RUNNING && s->progress < c)
             c = s->progress;
     }
-    if (c == 0)
-        c = 1; /* cannot happen for running strategies; guards progress */
     for (size_t i = 0; i < rt->n_strats; i++) {
         struct qts_lua_strategy *s = rt->strats[i];
         uint64_t done = s->progress > s->lead ? s->progress : s->lead;

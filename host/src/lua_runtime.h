@@ -137,7 +137,10 @@ void qts_lua_runtime_unwatch(struct qts_lua_runtime *rt);
 
 /* Any event (borrowed; copied before return). */
 int qts_lua_runtime_post(struct qts_lua_runtime *rt, const struct qts_ev_hdr *ev);
-/* Lockstep only: evs borrowed. The next call must start at evs[*consumed]. */
+/* Lockstep only: evs borrowed. The next call must start at evs[*consumed]
+ * (drain() and answer the intents first). Advance the clock to evs[0]'s time
+ * before each call. *consumed may be 0: due timers fired first. A batch
+ * must end where the venue may act on orders already working. */
 int qts_lua_runtime_step(struct qts_lua_runtime *rt, const struct qts_ev_hdr *const *evs,
                          size_t n, size_t *consumed);
 /* Hand pending intents/cancels to the sink; cancel_all for strategies that

@@ -131,7 +131,8 @@ struct qts_lua_strategy {
     size_t *batch_idx;                 /* index of each entry in the step */
     size_t batch_cap, batch_n, batch_pos;
     bool stop_on_intent;
-    uint32_t intents_this_event;
+    uint32_t intents_this_event;       /* intents (and, in replay, timers set):
+                                        * a lockstep step stops after this event */
     uint64_t cur_evno;
     uint64_t evno_base;                /* lockstep: number of step entry 0 */
     int worker_index;
@@ -142,6 +143,7 @@ struct qts_lua_strategy {
     uint64_t order_seq;
     uint64_t lead;                     /* lockstep: events processed ahead */
     bool held;                         /* lockstep: stopped on an unreleased intent */
+    bool event_time;                   /* lockstep: ctx:now() follows event time */
     size_t progress;                   /* lockstep: step entries consumed */
 
     /* mirrors (worker thread only) */

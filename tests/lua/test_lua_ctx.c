@@ -9,10 +9,13 @@ static void step_at(struct world *w, struct qts_ev_hdr *ev, int64_t ts)
 {
     ev->ts_exch_ns = ev->ts_recv_ns = ts;
     qts_clock_advance_to(&w->clk, ts);
-    size_t used;
+    size_t used = 0;
     const struct qts_ev_hdr *p = ev;
-    assert_int_equal(qts_lua_runtime_step(w->rt, &p, 1, &used), 0);
-    qts_lua_runtime_drain(w->rt);
+    for (int i = 0; i < 3 && used == 0; i++) { /* 0 when timers fired first */
+        assert_int_equal(qts_lua_runtime_step(w->rt, &p, 1, &used), 0);
+        qts_lua_runtime_drain(w->rt);
+    }
+    assert_int_equal(used, 1);
 }
 
 static const char *last_tag(struct world *w) { return w->r->intents[w->r->n_intents - 1].tag; }
