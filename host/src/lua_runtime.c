@@ -1081,8 +1081,14 @@ int qts_lua_runtime_post(struct qts_lua_runtime *rt, const struct qts_ev_hdr *ev
             run_job(rt, &ev, 1, false, s ? s->worker_index : -1);
             return 0;
         }
+        /* market data through post() in replay: a one-event step; when
+         * due timers fired first, their intents go to the sink before the
+         * event (step() callers do this themselves) */
         size_t used = 0;
-        return qts_lua_runtime_step(rt, &ev, 1, &used);
+        int rc;
+        while ((rc = qts_lua_runtime_step(rt, &ev, 1, &used)) == 0 && used == 0)
+            qts_lua_runtime_drain(rt);
+        return rc;
     }
     struct qts_lua_event e;
     int rc = qts_lua_event_copy(&e, ev);

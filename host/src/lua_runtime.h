@@ -135,7 +135,9 @@ int qts_lua_runtime_scan(struct qts_lua_runtime *rt);
 int qts_lua_runtime_watch(struct qts_lua_runtime *rt, struct uv_loop_s *loop, struct qts_err *err);
 void qts_lua_runtime_unwatch(struct qts_lua_runtime *rt);
 
-/* Any event (borrowed; copied before return). */
+/* Any event (borrowed; copied before return). Replay: returns once the
+ * event is processed; market data posted here is a one-event step (it may
+ * drain timer intents to the sink first): prefer step() for batches. */
 int qts_lua_runtime_post(struct qts_lua_runtime *rt, const struct qts_ev_hdr *ev);
 /* Lockstep only: evs borrowed. The next call must start at evs[*consumed]
  * (drain() and answer the intents first). Advance the clock to evs[0]'s time
