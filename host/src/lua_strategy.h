@@ -173,15 +173,18 @@ struct qts_lua_strategy {
     char status_reason[QTS_LUA_ERR_MAX];
 };
 
-/* Create the strategy object and its intent ring. Strings are copied.
- * Does not touch Lua (qts_lua_strategy_open does, on the worker). */
+/* Create the strategy object and its intent ring. Strings are copied;
+ * `instruments` and `clock` are borrowed and must outlive the strategy.
+ * Does not touch Lua (qts_lua_strategy_open does, on the worker). Owned by
+ * the caller: qts_lua_strategy_free(). */
 struct qts_lua_strategy *qts_lua_strategy_new(uint32_t id, const char *name, const char *path,
                                               struct qts_lua_instruments *instruments,
                                               struct qts_clock *clock);
 void qts_lua_strategy_free(struct qts_lua_strategy *s);
 
-/* Create the lua_State, run the prelude, load the file, call on_init.
- * On failure the state is closed and `err` says file:line. */
+/* Create the lua_State, run the prelude from `lua_dir` (borrowed), load
+ * the file, call on_init. On failure the state is closed and `err` says
+ * file:line. */
 int qts_lua_strategy_open(struct qts_lua_strategy *s, const char *lua_dir, struct qts_err *err);
 /* Deliver `n` events (borrowed pointers; idx[i] = index in the caller's
  * step, may be NULL) through the dispatcher. Errors in callbacks are
