@@ -316,7 +316,17 @@ local function make_env()
     setfenv(f, env)
     return f
   end
+  env.collectgarbage = function(opt, arg)
+    opt = opt or "collect"
+    if opt ~= "count" and opt ~= "collect" and opt ~= "step" then
+      error("collectgarbage: only \"count\", \"collect\" and \"step\"", 2)
+    end
+    return collectgarbage(opt, arg)
+  end
   env.loadstring = function(s, name)
+    if type(s) == "string" and s:byte(1) == 27 then
+      return nil, "binary chunks are not accepted"
+    end
     local f, e = loadstring(s, name)
     if not f then return nil, e end
     return bind(f, name)
