@@ -449,6 +449,10 @@ static void *worker_main(void *arg)
 
 static void wake(struct worker *w)
 {
+    /* The push before this call and the load below must not be reordered
+     * (StoreLoad): paired with the worker's seq_cst store of `sleeping`
+     * before it re-checks its queues, one of the two sides sees the other. */
+    atomic_thread_fence(memory_order_seq_cst);
     if (atomic_load(&w->sleeping)) {
         pthread_mutex_lock(&w->mu);
         pthread_cond_signal(&w->cv);
