@@ -83,14 +83,12 @@ struct worker {
     size_t op_n;
     bool op_step;
     size_t op_pos;           /* next strategy index */
-    struct cmd op_cmd;
 
     /* watchdog token */
     atomic_uint_fast64_t busy;
     atomic_int_fast64_t busy_since;
     _Atomic(struct qts_lua_strategy *) busy_strat;
     uint64_t busy_seq;
-    bool running_thread;
     pthread_t thread;        /* the serving thread (detached) */
     size_t sel_cap;
     bool exited;             /* under mu: the serving thread left its loop */
@@ -195,7 +193,6 @@ static bool run_cmd(struct worker *w, struct cmd c)
     struct qts_lua_strategy *s = c.s;
     struct qts_err err;
     w->op = OP_CMD;
-    w->op_cmd = c;
     uint64_t tok = busy_enter(w, s);
     switch (c.kind) {
     case CMD_OPEN:
@@ -471,7 +468,6 @@ static int start_thread(struct worker *w)
     if (rc != 0)
         return QTS_ESYS;
     w->thread = t;
-    w->running_thread = true;
     return 0;
 }
 

@@ -344,12 +344,12 @@ int qts_lua_strategy_dispatch(struct qts_lua_strategy *s, const struct qts_ev_hd
                          "events=%zu count=%llu", s->name, s->id, (long long)dt,
                          (long long)s->budget_ns, done, (unsigned long long)over + 1);
         }
-        if (rc != 0) {
-            count_error(s, rc, s->last_error);
-            if (atomic_load(&s->state) != QTS_LUA_ST_RUNNING)
-                return QTS_EHALTED;
-            /* the loop resumes after the failing event */
-        }
+        if (rc != 0)
+            count_error(s, rc, s->last_error); /* the loop resumes after the failing event */
+        /* halted by that error, or failed by the watchdog meanwhile (then
+         * this thread is abandoned: stop at once) */
+        if (atomic_load(&s->state) != QTS_LUA_ST_RUNNING)
+            return QTS_EHALTED;
         if (s->stop_on_intent && s->intents_this_event)
             break;
     }
