@@ -45,6 +45,12 @@ static int64_t now_ns(const struct qts_lua_strategy *s)
 static const struct qts_instrument *inst_get(struct qts_lua_strategy *s, uint32_t id)
 {
     size_t n = atomic_load_explicit(&s->instruments->n, memory_order_acquire);
+    if (s->instruments->pos_of_id) {
+        if (id >= s->instruments->cap)
+            return NULL;
+        uint32_t p = s->instruments->pos_of_id[id];
+        return p && p <= n ? &s->instruments->v[p - 1] : NULL;
+    }
     for (size_t i = 0; i < n; i++)
         if (s->instruments->v[i].id == id)
             return &s->instruments->v[i];

@@ -572,6 +572,7 @@ int qts_lua_runtime_new(const struct qts_lua_settings *set, struct qts_lua_runti
     rt->clock = set->clock ? set->clock : &rt->own_clock;
     rt->inst.cap = rt->set.max_instruments;
     rt->inst.v = qts_xcalloc(rt->inst.cap, sizeof *rt->inst.v);
+    rt->inst.pos_of_id = qts_xcalloc(rt->inst.cap, sizeof *rt->inst.pos_of_id);
     atomic_init(&rt->inst.n, 0);
     rt->next_evno = 1;
     rt->n_workers = rt->set.n_workers;
@@ -597,6 +598,7 @@ int qts_lua_runtime_add_instrument(struct qts_lua_runtime *rt, const struct qts_
             return QTS_EEXIST;
     rt->inst.v[n] = *in;
     rt->inst.v[n].struct_size = sizeof *in;
+    rt->inst.pos_of_id[in->id] = (uint32_t)n + 1;
     atomic_store_explicit(&rt->inst.n, n + 1, memory_order_release);
     return 0;
 }
@@ -1361,9 +1363,9 @@ void qts_lua_runtime_free(struct qts_lua_runtime *rt)
     free(rt->files);
     free(rt->workers);
     if (!abandoned_any)
-        free(rt->inst.v);
+        free(rt->inst.v), free(rt->inst.pos_of_id);
     else
-        keep_forever(rt->inst.v);
+        keep_forever(rt->inst.v), keep_forever(rt->inst.pos_of_id);
     if (abandoned_any)
         keep_forever(rt);
     else

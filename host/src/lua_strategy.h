@@ -67,6 +67,8 @@ struct qts_lua_instruments {
     struct qts_instrument *v;  /* owned, capacity `cap` */
     size_t cap;
     atomic_size_t n;           /* published count */
+    uint32_t *pos_of_id;       /* owned, `cap` entries: id -> position + 1 (0 =
+                                * none); NULL = look up by scanning */
 };
 
 /* Message from a strategy to the core (intent ring element). */

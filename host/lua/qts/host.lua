@@ -160,14 +160,17 @@ local LEVEL = { trace = 0, debug = 1, info = 2, warn = 3, error = 4 }
 local Ctx = {}
 Ctx.__index = Ctx
 
-local function to_fixed(x, e) return math.floor(x * P10[e] + 0.5) end
+local floor = math.floor
+local SIDE = qts.SIDE
+local INTENT_SIZE = ffi.sizeof(intent)
+local function to_fixed(x, e) return floor(x * P10[e] + 0.5) end
 
 -- The one place where an order is built; `o` (may be nil) holds the
 -- optional fields. Scalars first so ctx:buy/sell allocate nothing.
 local function place(symbol, side_name, q, lim, o)
   local ins = inst_by_sym(symbol)
   if not ins then return nil, "unknown symbol " .. tostring(symbol) end
-  local side = qts.SIDE[side_name]
+  local side = SIDE[side_name]
   if not side then return nil, "side must be \"buy\" or \"sell\"" end
   q = tonumber(q)
   if not q or q <= 0 then return nil, "qty must be a positive number" end
@@ -179,7 +182,7 @@ local function place(symbol, side_name, q, lim, o)
   if not tif then return nil, "unknown tif " .. tostring(o.tif) end
   local algo = ALGO[(o and o.algo) or "direct"]
   if not algo then return nil, "unknown algo " .. tostring(o.algo) end
-  ffi.fill(intent, ffi.sizeof(intent))
+  ffi.fill(intent, INTENT_SIZE)
   intent.instrument = ins.id
   intent.side, intent.type, intent.tif, intent.algo = side, typ, tif, algo
   intent.qty = to_fixed(q, ins.qty_exp)
