@@ -11,6 +11,7 @@
 #include <uv.h>
 
 #include "book.h"
+#include "cache_writer.h"
 #include "clock.h"
 #include "config.h"
 #include "config_schema.h"
@@ -90,6 +91,7 @@ struct qts_engine {
 
     struct qts_portfolio *portfolio;
     struct qts_store_plugin *store;       /* NULL: no `store:` configured */
+    struct qts_cache_writer *cache;       /* NULL: no `cache:` configured */
     struct qts_store_writer *writer;
     struct qts_exec *exec;
     struct qts_lua_runtime *rt;
@@ -314,6 +316,61 @@ static int open_store(struct qts_engine *e, struct qts_err *err)
     return rc;
 }
 
+/* ------------------------------------------------------------ cache tier */
+
+static int64_t ts_ms_of(int64_t ns) { return ns / 1000000; }
+
+static void cache_price(struct qts_engine *e, uint32_t instrument, const struct mkt_state *m,
+                        uint8_t px_exp, uint8_t qty_exp)
+{
+    if (!e->cache)
+        return;
+    struct qts_cache_price p = {.bid = m->bid, .ask = m->ask, .last = m->last,
+                                .ts_ms = ts_ms_of(m->ts_ns), .px_exp = px_exp,
+                                .qty_exp = qty_exp};
+    qts_cache_writer_price(e->cache, symbol_of(e, instrument), &p);
+}
+
+static void cache_position(struct qts_engine *e, uint32_t instrument, int64_t ts)
+{
+    if (!e->cache)
+        return;
+    const struct qts_position *pos = qts_portfolio_position(e->portfolio, instrument);
+    if (!pos)
+        return;
+    struct qts_cache_position c = {
+        .qty = pos->qty,
+        .avg_px = qts_position_avg_px(pos),
+        .unrealized_pnl = qts_portfolio_position_unrealized(e->portfolio, pos),
+        .ts_ms = ts_ms_of(ts),
+        .px_exp = pos->px_exp,
+        .qty_exp = pos->qty_exp,
+    };
+    qts_cache_writer_position(e->cache, symbol_of(e, instrument), &c);
+}
+
+static void cache_order(struct qts_engine *e, const struct qts_order_event *ev)
+{
+    if (!e->cache)
+        return;
+    static const char *const names[] = {"", "ACCEPTED", "REJECTED", "CANCELLED", "FILLED",
+                                        "ESCAPED", "FAILED", "EXPIRED", "REPLACED"};
+    struct qts_cache_order o = {
+        .symbol = symbol_of(e, ev->h.instrument),
+        .status = ev->kind < QTS_ARRAY_LEN(names) ? names[ev->kind] : "UNKNOWN",
+        .side = ev->side,
+        .qty = ev->filled_qty + (ev->leaves_qty > 0 ? ev->leaves_qty : 0),
+        .filled_qty = ev->filled_qty,
+        .pending_qty = ev->leaves_qty > 0 ? ev->leaves_qty : 0,
+        .avg_fill_px = ev->avg_px,
+        .ts_ms = ts_ms_of(qts_clock_now(&e->clock)),
+        .px_exp = ev->h.px_exp,
+        .qty_exp = ev->h.qty_exp,
+        .is_terminal = ev->kind != QTS_OE_ACCEPTED && ev->kind != QTS_OE_REPLACED,
+    };
+    qts_cache_writer_order(e->cache, ev->order_id, &o);
+}
+
 /* --------------------------------------------------------- execution sink */
 
 static void exec_on_order(void *ctx, const struct qts_order_event *ev)
@@ -322,6 +379,7 @@ static void exec_on_order(void *ctx, const struct qts_order_event *ev)
     if (ev->kind == QTS_OE_REJECTED)
         e->stats.rejected++;
     store_order_event(e, ev);
+    cache_order(e, ev);
     qts_lua_runtime_post(e->rt, &ev->h);
 }
 
@@ -334,6 +392,7 @@ static void exec_on_fill(void *ctx, const struct qts_fill *f)
         QTS_ERROR("portfolio refused fill order=%" PRIu64 " rc=%s", f->order_id,
                   qts_err_name(rc));
     store_fill(e, f);
+    cache_position(e, f->h.instrument, f->h.ts_exch_ns);
     qts_lua_runtime_post(e->rt, &f->h);
 }
 
@@ -470,6 +529,7 @@ static void commit_event(struct qts_engine *e, const struct qts_ev_hdr *h)
         break;
     }
     m->ts_ns = ts;
+    cache_price(e, h->instrument, m, h->px_exp, h->qty_exp);
     e->stats.events++;
     if (!e->stats.first_ts_ns)
         e->stats.first_ts_ns = ts;
@@ -898,6 +958,15 @@ int qts_engine_new(struct qts_config *cfg, const struct qts_engine_opts *opts,
         e->has_broker = true;
     }
 
+    if (e->set->cache.plugin) {
+        /* cache plugins name their keys after the host id */
+        setenv("QTS_HOST_ID", e->set->host_id, 0);
+        rc = qts_plugin_manager_add(e->plugins, "cache", QTS_KIND_CACHE, e->set->cache.path,
+                                    e->set->cache.config, err);
+        if (rc != 0)
+            goto fail;
+    }
+
     /* execution, on the broker's operations */
     struct qts_exec_params xp;
     qts_exec_params_default(&xp);
@@ -938,6 +1007,13 @@ int qts_engine_new(struct qts_config *cfg, const struct qts_engine_opts *opts,
         struct qts_broker_port port = {.ops = qts_plugin_inst_desc(b)->ops,
                                        .self = qts_plugin_inst_self(b)};
         qts_exec_set_port(e->exec, &port);
+    }
+    if (e->set->cache.plugin) {
+        struct qts_plugin_inst *c = qts_plugin_manager_current(e->plugins, "cache");
+        rc = qts_cache_writer_new(&e->loop, qts_plugin_inst_desc(c)->ops,
+                                  qts_plugin_inst_self(c), NULL, &e->cache, err);
+        if (rc != 0)
+            goto fail;
     }
     rc = add_strategies(e, err);
     if (rc != 0)
@@ -1032,6 +1108,8 @@ static int run_replay(struct qts_engine *e, struct qts_err *err)
             uv_run(&e->loop, UV_RUN_NOWAIT); /* signals, plugin posts */
             if (e->writer)
                 qts_store_writer_poll(e->writer);
+            if (e->cache)
+                qts_cache_writer_flush(e->cache);
             qts_lua_runtime_tick(e->rt);
             e->stats.wall_ns = qts_mono_ns() - t0;
             progress(e, false);
@@ -1063,6 +1141,8 @@ static int run_live(struct qts_engine *e)
         uv_run(&e->loop, UV_RUN_ONCE);
         if (e->writer)
             qts_store_writer_poll(e->writer);
+        if (e->cache)
+            qts_cache_writer_flush(e->cache);
         qts_lua_runtime_drain(e->rt);
         qts_lua_runtime_tick(e->rt);
     }
@@ -1151,6 +1231,7 @@ void qts_engine_free(struct qts_engine *e)
         return;
     if (e->rt)
         qts_lua_runtime_free(e->rt); /* on_stop for every strategy */
+    qts_cache_writer_free(e->cache); /* before its plugin stops */
     if (e->plugins) {
         qts_plugin_manager_close(e->plugins);
         uv_run(&e->loop, UV_RUN_DEFAULT);
