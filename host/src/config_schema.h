@@ -78,6 +78,7 @@ struct qts_settings {
     double replay_speed; /* 0 = as fast as possible ("max"), else multiple of real time */
     char *config_dir;    /* directory of the top-level file; relative paths start here */
     char *account_initial_cash; /* decimal text */
+    const struct qts_cfg_node *feedback; /* free-form; validated by the feedback module */
     /* new fields: append here */
 };
 

@@ -2,6 +2,7 @@
 #include "engine.h"
 
 #include <errno.h>
+#include <math.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include "config.h"
 #include "config_schema.h"
 #include "exec_pipeline.h"
+#include "feedback.h"
 #include "http_client.h"
 #include "instruments.h"
 #include "log.h"
@@ -88,6 +90,7 @@ struct qts_engine {
     struct qts_portfolio *portfolio;
     struct qts_exec *exec;
     struct qts_lua_runtime *rt;
+    struct qts_feedback *fb; /* execution feedback (TCA, impact model); NULL = off */
 
     /* replay batch: events the strategies see before the venue does */
     struct batch_ev batch[BATCH_MAX];
@@ -156,6 +159,8 @@ static void exec_on_order(void *ctx, const struct qts_order_event *ev)
     struct qts_engine *e = ctx;
     if (ev->kind == QTS_OE_REJECTED)
         e->stats.rejected++;
+    if (e->fb) /* feedback: a final event closes the TCA row */
+        qts_tca_on_order(qts_feedback_tca(e->fb), ev, qts_clock_now(&e->clock));
     qts_lua_runtime_post(e->rt, &ev->h);
 }
 
@@ -167,6 +172,8 @@ static void exec_on_fill(void *ctx, const struct qts_fill *f)
     if (rc != 0)
         QTS_ERROR("portfolio refused fill order=%" PRIu64 " rc=%s", f->order_id,
                   qts_err_name(rc));
+    if (e->fb) /* feedback: fill price, latency, markouts */
+        qts_tca_on_fill(qts_feedback_tca(e->fb), f, qts_clock_now(&e->clock));
     qts_lua_runtime_post(e->rt, &f->h);
 }
 
@@ -197,6 +204,8 @@ static int rt_submit(void *ctx, const struct qts_order_intent *in)
     struct qts_err err;
     qts_err_clear(&err);
     int rc = qts_exec_submit(e->exec, in, &id, &err);
+    if (e->fb && rc == 0) /* feedback: decision mid, market context */
+        qts_tca_on_submit(qts_feedback_tca(e->fb), id, in, qts_clock_now(&e->clock));
     /* A PreCheck rejection has already reached the strategy as an order
      * event: do not make the runtime send a second one. */
     return rc == QTS_ERISK ? 0 : rc;
@@ -303,6 +312,8 @@ static void commit_event(struct qts_engine *e, const struct qts_ev_hdr *h)
         break;
     }
     m->ts_ns = ts;
+    if (e->fb) /* feedback: mid history, recent volume, volatility */
+        qts_tca_on_market(qts_feedback_tca(e->fb), h, m->bid, m->ask, ts);
     e->stats.events++;
     if (!e->stats.first_ts_ns)
         e->stats.first_ts_ns = ts;
@@ -460,6 +471,8 @@ static int sink_instrument_define(void *ctx, const struct qts_instrument *inst, 
     if (!existed) {
         const struct qts_instrument *p = qts_instruments_get(e->instruments, id);
         qts_portfolio_set_symbol(e->portfolio, id, p->symbol);
+        if (e->fb)
+            qts_tca_add_instrument(qts_feedback_tca(e->fb), p);
         if (e->rt)
             qts_lua_runtime_add_instrument(e->rt, p);
     }
@@ -595,6 +608,75 @@ static int make_dirs(const char *path)
     }
     if (mkdir(buf, 0755) != 0 && errno != EEXIST)
         return -errno;
+    return 0;
+}
+
+/* ----------------------------------------------------- execution feedback */
+
+static const struct qts_parent *fb_parent(void *ctx, uint64_t order_id)
+{
+    struct qts_engine *e = ctx;
+    return qts_exec_order(e->exec, order_id);
+}
+
+static double fb_depth5(void *ctx, uint32_t instrument, int side)
+{
+    struct qts_engine *e = ctx;
+    if (instrument >= e->n_mkt || !e->mkt[instrument].has_book)
+        return NAN;
+    const struct qts_instrument *in = qts_instruments_get(e->instruments, instrument);
+    struct qts_level lv[5];
+    size_t n = qts_book_depth(&e->mkt[instrument].book, side, lv, 5);
+    int64_t sum = 0;
+    for (size_t i = 0; i < n; i++)
+        sum += lv[i].qty;
+    return in ? qts_fixed_to_double(sum, in->qty_exp) : NAN;
+}
+
+/* A finished feedback row: strategies get on_feedback (a header-only
+ * QTS_EV_FEEDBACK event for the row's instrument). A store plugin can take
+ * the row here too. */
+static void fb_row(void *ctx, const struct qts_tca_row *row)
+{
+    struct qts_engine *e = ctx;
+    const struct qts_instrument *in = qts_instruments_get(e->instruments, row->instrument);
+    struct qts_ev_hdr h;
+    memset(&h, 0, sizeof h);
+    h.struct_size = sizeof h;
+    h.type = QTS_EV_FEEDBACK;
+    h.instrument = row->instrument;
+    h.px_exp = in ? in->px_exp : 0;
+    h.qty_exp = in ? in->qty_exp : 0;
+    h.ts_exch_ns = h.ts_recv_ns = row->ts_end_ns;
+    h.seq = ++e->seq;
+    qts_lua_runtime_post(e->rt, &h);
+}
+
+static int feedback_setup(struct qts_engine *e, struct qts_err *err)
+{
+    struct qts_tca_env env = {.timers = &e->timers,
+                              .parent = fb_parent,
+                              .depth5 = fb_depth5,
+                              .on_row = fb_row,
+                              .ctx = e};
+    int rc = qts_feedback_new(e->set->feedback, e->set->var_dir,
+                              e->set->mode == QTS_MODE_REPLAY, &env, &e->fb, err);
+    if (rc != 0 || !e->fb)
+        return rc;
+    struct qts_tca *t = qts_feedback_tca(e->fb);
+    for (uint32_t id = 0;; id++) {
+        const struct qts_instrument *in = qts_instruments_get(e->instruments, id);
+        if (!in)
+            break;
+        qts_tca_add_instrument(t, in);
+    }
+    if (qts_tca_params(t)->adjust_orders) {
+        struct qts_precheck_hook hook = {.name = "feedback", .fn = qts_tca_precheck, .ctx = t};
+        rc = qts_exec_add_precheck(e->exec, &hook);
+        if (rc != 0)
+            return qts_err_set(err, rc, "cannot install the feedback pre-trade hook");
+    }
+    qts_feedback_board_publish(t);
     return 0;
 }
 
@@ -738,6 +820,9 @@ int qts_engine_new(struct qts_config *cfg, const struct qts_engine_opts *opts,
         xe.port.self = qts_plugin_inst_self(b);
     }
     e->exec = qts_exec_new(&xp, &xe);
+    rc = feedback_setup(e, err);
+    if (rc != 0)
+        goto fail;
 
     rc = qts_plugin_manager_start(e->plugins, err);
     if (rc != 0)
@@ -879,6 +964,13 @@ int qts_engine_run(struct qts_engine *e, struct qts_err *err)
     qts_portfolio_sample(e->portfolio, end_ts);
     e->stats.equity = qts_portfolio_equity(e->portfolio);
 
+    if (e->fb) { /* feedback: tca.csv before the report renders it; model saved */
+        if (make_dirs(e->run_dir) != 0)
+            return qts_err_set(err, QTS_EIO, "cannot create %s", e->run_dir);
+        rc = qts_feedback_end(e->fb, e->run_dir, err);
+        if (rc != 0)
+            return rc;
+    }
     struct qts_report_meta meta;
     qts_report_meta_default(&meta);
     meta.title = e->set->host_id;
@@ -938,6 +1030,8 @@ void qts_engine_free(struct qts_engine *e)
 {
     if (!e)
         return;
+    qts_feedback_free(e->fb); /* first: it posts to the runtime, reads orders and timers */
+    e->fb = NULL;
     if (e->rt)
         qts_lua_runtime_free(e->rt); /* on_stop for every strategy */
     if (e->plugins) {
