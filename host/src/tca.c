@@ -579,7 +579,7 @@ static void pend_fire(void *arg)
     if (s->mid > 0) {
         if (q->what < QTS_TCA_MARKOUTS) {
             /* + = the price moved our way after the fill */
-            double m = -qts_tca_slippage_bps(r->row.side, q->px, s->mid);
+            double m = qts_tca_slippage_bps(r->row.side, q->px, s->mid);
             r->mk_sum[q->what] += m * q->qty;
             r->mk_w[q->what] += q->qty;
         } else if (isfinite(r->row.decision_px)) {
