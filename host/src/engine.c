@@ -633,9 +633,10 @@ static double fb_depth5(void *ctx, uint32_t instrument, int side)
     return in ? qts_fixed_to_double(sum, in->qty_exp) : NAN;
 }
 
-/* A finished feedback row: strategies get on_feedback (a header-only
- * QTS_EV_FEEDBACK event for the row's instrument). A store plugin can take
- * the row here too. */
+/* An order is final and its feedback row counted: strategies get
+ * on_feedback (a header-only QTS_EV_FEEDBACK event for the row's
+ * instrument). Complete rows (with markouts) would go to a store plugin
+ * through tca env.on_row, which is not wired yet. */
 static void fb_row(void *ctx, const struct qts_tca_row *row)
 {
     struct qts_engine *e = ctx;
@@ -657,7 +658,7 @@ static int feedback_setup(struct qts_engine *e, struct qts_err *err)
     struct qts_tca_env env = {.timers = &e->timers,
                               .parent = fb_parent,
                               .depth5 = fb_depth5,
-                              .on_row = fb_row,
+                              .on_final = fb_row,
                               .ctx = e};
     int rc = qts_feedback_new(e->set->feedback, e->set->var_dir,
                               e->set->mode == QTS_MODE_REPLAY, &env, &e->fb, err);

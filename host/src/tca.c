@@ -86,6 +86,7 @@ struct rec {
     double vn;
     uint32_t pending;
     bool final;
+    size_t row_idx;            /* in t->rows once final */
 };
 
 /* Board entry read by strategies (under board_mu). */
@@ -525,30 +526,24 @@ static void fill_from_parent(struct qts_tca *t, struct rec *r, const struct qts_
         w->arrival_px = w->decision_px;
 }
 
-static void rec_close(struct qts_tca *t, struct rec *r, size_t idx)
+/* The order is final: the row joins the summaries, teaches the model and
+ * reaches the strategies now; markouts are filled in later (rec_close). */
+static void rec_publish(struct qts_tca *t, struct rec *r)
 {
-    struct qts_tca_row *w = &r->row;
-    for (int k = 0; k < QTS_TCA_MARKOUTS; k++)
-        w->markout_bps[k] = r->mk_w[k] > 0 ? r->mk_sum[k] / r->mk_w[k] : NAN;
     if (t->n_rows == t->cap_rows) {
         t->cap_rows = t->cap_rows ? t->cap_rows * 2 : 64;
         t->rows = qts_xrealloc(t->rows, t->cap_rows * sizeof *t->rows);
     }
-    t->rows[t->n_rows++] = *w;
-    memmove(t->open + idx, t->open + idx + 1, (t->n_open - idx - 1) * sizeof *t->open);
-    t->n_open--;
-    free(r);
-    const struct qts_tca_row *row = &t->rows[t->n_rows - 1];
-    /* teach the model */
-    if (t->env.model && row->qty_filled > 0) {
-        if (row->aggressive && row->all_taker && row->recent_volume > 0 &&
-            isfinite(row->slip_arrival_bps) && isfinite(row->spread_bps)) {
-            struct qts_impact_sample smp = {.slip_bps = row->slip_arrival_bps,
-                                            .spread_bps = row->spread_bps,
-                                            .qty = row->qty_filled,
-                                            .volume = row->recent_volume};
-            qts_impact_add(t->env.model, row->symbol, &smp);
-        }
+    r->row_idx = t->n_rows;
+    t->rows[t->n_rows++] = r->row;
+    const struct qts_tca_row *row = &t->rows[r->row_idx];
+    if (t->env.model && row->qty_filled > 0 && row->aggressive && row->all_taker &&
+        row->recent_volume > 0 && isfinite(row->slip_arrival_bps) && isfinite(row->spread_bps)) {
+        struct qts_impact_sample smp = {.slip_bps = row->slip_arrival_bps,
+                                        .spread_bps = row->spread_bps,
+                                        .qty = row->qty_filled,
+                                        .volume = row->recent_volume};
+        qts_impact_add(t->env.model, row->symbol, &smp);
     }
     if (t->env.model && !row->aggressive && row->type == QTS_ORD_LIMIT &&
         isfinite(row->dist_ticks) && row->ts_sent_ns) {
@@ -557,8 +552,22 @@ static void rec_close(struct qts_tca *t, struct rec *r, size_t idx)
         qts_impact_add_passive(t->env.model, row->symbol, row->dist_ticks, ff, life);
     }
     board_refresh(t, row->instrument, true);
+    if (t->env.on_final)
+        t->env.on_final(t->env.ctx, &t->rows[r->row_idx]);
+}
+
+/* Every markout is in: complete the stored row, hand it to on_row. */
+static void rec_close(struct qts_tca *t, struct rec *r, size_t idx)
+{
+    struct qts_tca_row *w = &t->rows[r->row_idx];
+    for (int k = 0; k < QTS_TCA_MARKOUTS; k++)
+        w->markout_bps[k] = r->mk_w[k] > 0 ? r->mk_sum[k] / r->mk_w[k] : NAN;
+    w->realized_impact_bps = r->row.realized_impact_bps;
+    memmove(t->open + idx, t->open + idx + 1, (t->n_open - idx - 1) * sizeof *t->open);
+    t->n_open--;
+    free(r);
     if (t->env.on_row)
-        t->env.on_row(t->env.ctx, row);
+        t->env.on_row(t->env.ctx, w);
 }
 
 static void rec_release(struct qts_tca *t, struct rec *r)
@@ -638,6 +647,7 @@ void qts_tca_on_order(struct qts_tca *t, const struct qts_order_event *ev, int64
                      : qts_tca_quality_v1(w->slip_decision_bps, w->fill_ratio,
                                           w->avg_fill_latency_ms, t->p.w1_slip, t->p.w1_fill,
                                           t->p.w1_lat);
+    rec_publish(t, r);
     if (t->p.impact_horizon_ns > 0)
         pend_start(t, r, QTS_TCA_MARKOUTS, t->p.impact_horizon_ns, 0, 0);
     rec_release(t, r); /* the reference taken at submit */

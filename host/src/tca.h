@@ -9,10 +9,11 @@
  *   qts_tca_on_fill    each fill (markouts are scheduled on the timer service)
  *   qts_tca_on_order   order events; a final one closes the row
  *   qts_tca_finish     end of a run: rows still waiting for markouts are closed
- * A row is finished when its order is final and every markout (1 s, 10 s,
- * 60 s after each fill) and the realized-impact sample (5 s after the end)
- * was taken; then env.on_row is called (the seam for a store plugin and for
- * the strategies' on_feedback) and the impact model learns from it.
+ * When an order is final its row joins the rolling summaries, the impact
+ * model learns from it and env.on_final is called (the engine sends the
+ * strategies on_feedback). The row is complete when every markout (1 s,
+ * 10 s, 60 s after each fill) and the realized-impact sample (5 s after the
+ * end) was taken; then env.on_row is called (the seam for a store plugin).
  *
  * Missing values are NaN (never 0: zeros would pass for perfect execution).
  * Everything runs on the engine's core thread, except the published
@@ -97,7 +98,12 @@ struct qts_tca_env {
     const struct qts_parent *(*parent)(void *ctx, uint64_t order_id);
     /* top-5 depth (sum of quantities, instrument units) of one side; NaN if unknown */
     double (*depth5)(void *ctx, uint32_t instrument, int side);
-    /* a row is finished (borrowed for the call): store seam, on_feedback */
+    /* the order is final: the row (markouts still NaN) is in the summaries
+     * and the model; the engine tells the strategies (on_feedback).
+     * Borrowed for the call; may be NULL. */
+    void (*on_final)(void *ctx, const struct qts_tca_row *row);
+    /* the row is complete (markouts in): the seam for a store plugin.
+     * Borrowed for the call; may be NULL. */
     void (*on_row)(void *ctx, const struct qts_tca_row *row);
     void *ctx;
 };
@@ -122,7 +128,8 @@ void qts_tca_on_order(struct qts_tca *t, const struct qts_order_event *ev, int64
  * timers. Orders still working are left out (counted). */
 void qts_tca_finish(struct qts_tca *t);
 
-/* Finished rows, in the order they finished (borrowed). */
+/* Rows of final orders, in the order they became final (borrowed; the
+ * markouts of the newest may still be NaN). */
 const struct qts_tca_row *qts_tca_rows(const struct qts_tca *t, size_t *n);
 size_t qts_tca_open_orders(const struct qts_tca *t);
 
