@@ -17,6 +17,7 @@
 #include "config_schema.h"
 #include "exec_pipeline.h"
 #include "feedback.h"
+#include "impact_model.h"
 #include "http_client.h"
 #include "instruments.h"
 #include "log.h"
@@ -142,6 +143,16 @@ static int prov_market(void *ctx, uint32_t instrument, struct qts_mkt_ref *out)
     out->last = m->last;
     out->ts_ns = m->ts_ns;
     return 0;
+}
+
+/* AdaptiveAdjust's fill-probability estimate (execution feedback). */
+static double fb_fill_prob(void *ctx, uint32_t instrument, double dist_ticks, double horizon_s)
+{
+    struct qts_engine *e = ctx;
+    const struct qts_instrument *in = qts_instruments_get(e->instruments, instrument);
+    if (!e->fb || !in)
+        return NAN;
+    return qts_impact_fill_prob(qts_feedback_model(e->fb), in->symbol, dist_ticks, horizon_s);
 }
 
 static const struct qts_instrument *prov_instrument(void *ctx, uint32_t id)
@@ -1016,7 +1027,8 @@ int qts_engine_new(struct qts_config *cfg, const struct qts_engine_opts *opts,
         .prov = {.instrument = prov_instrument,
                  .market = prov_market,
                  .cash_available = prov_cash,
-                 .ctx = e},
+                 .ctx = e,
+                 .fill_prob = fb_fill_prob},
         .sink = {.on_order = exec_on_order,
                  .on_fill = exec_on_fill,
                  .on_safety = exec_on_safety,
