@@ -37,6 +37,7 @@ void qts_tca_params_default(struct qts_tca_params *p)
     p->max_impact_bps = 20.0;
     p->adjust_orders = false;
     p->board_interval_ns = 100000000LL;
+    p->max_rows = 10000;
 }
 
 /* ------------------------------------------------------------------ state */
@@ -695,7 +696,8 @@ void qts_tca_summary(const struct qts_tca *t, const struct qts_tca_filter *f, in
 {
     struct avg slip = {0}, imp = {0}, q = {0}, lat = {0}, fr = {0}, vol = {0}, sp = {0}, dp = {0};
     int32_t n = 0;
-    for (size_t i = t->n_rows; i-- > 0;) {
+    size_t stop = t->n_rows > t->p.max_rows ? t->n_rows - t->p.max_rows : 0;
+    for (size_t i = t->n_rows; i-- > stop;) {
         const struct qts_tca_row *r = &t->rows[i];
         if (r->ts_end_ns < now - t->p.lookback_ns)
             break; /* rows finish in time order */

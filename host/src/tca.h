@@ -49,6 +49,7 @@ struct qts_tca_params {
     double max_impact_bps;          /* 20: volume-aware sizing threshold */
     bool adjust_orders;             /* apply price/qty adjustments (hook) */
     int64_t board_interval_ns;      /* 100 ms: market fields of the board refresh */
+    size_t max_rows;                /* 10000: a summary looks at most this many recent rows */
 };
 
 void qts_tca_params_default(struct qts_tca_params *p);
