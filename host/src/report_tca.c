@@ -209,6 +209,28 @@ static const char *algo_name(int a)
     return a >= 0 && a < 4 ? n[a] : "other";
 }
 
+/* Distinct strategy ids, ascending. */
+static size_t strategies(const struct qts_report_tca *t, unsigned **out)
+{
+    unsigned *v = qts_xmalloc((t->n + 1) * sizeof *v);
+    size_t n = 0;
+    for (size_t i = 0; i < t->n; i++) {
+        size_t k = 0;
+        while (k < n && v[k] != t->v[i].strategy)
+            k++;
+        if (k == n)
+            v[n++] = t->v[i].strategy;
+    }
+    for (size_t i = 1; i < n; i++) /* insertion sort: few strategies */
+        for (size_t j = i; j > 0 && v[j - 1] > v[j]; j--) {
+            unsigned x = v[j];
+            v[j] = v[j - 1];
+            v[j - 1] = x;
+        }
+    *out = v;
+    return n;
+}
+
 /* Distinct keys in first-seen order. */
 static size_t symbols(const struct qts_report_tca *t, const char ***out)
 {
@@ -343,6 +365,19 @@ void qts_report_tca_json(FILE *f, const struct qts_report_tca *t)
         fputc('}', f);
     }
     free(syms);
+    fputs("],\n    \"by_strategy\": [", f);
+    unsigned *st;
+    size_t nst = strategies(t, &st);
+    for (size_t k = 0; k < nst; k++) {
+        struct agg g = {0};
+        for (size_t i = 0; i < t->n; i++)
+            if (t->v[i].strategy == st[k])
+                agg_add(&g, &t->v[i]);
+        fprintf(f, "%s{\"strategy_id\": %u, ", k ? ", " : "", st[k]);
+        json_agg(f, &g);
+        fputc('}', f);
+    }
+    free(st);
     struct pred_stats ps;
     pred_stats(t, &ps);
     fprintf(f, "],\n    \"prediction\": {\"n\": %zu, \"mean_predicted_bps\": ", ps.n);
@@ -451,6 +486,20 @@ void qts_report_tca_html(FILE *f, const struct qts_report_tca *t)
         html_agg_row(f, key, &g);
     }
     free(syms);
+    fputs("</table>\n<h3>Quality by strategy</h3>\n<table>\n", f);
+    fprintf(f, AGG_HEAD, "strategy");
+    unsigned *st;
+    size_t nst = strategies(t, &st);
+    for (size_t k = 0; k < nst; k++) {
+        struct agg g = {0};
+        for (size_t i = 0; i < t->n; i++)
+            if (t->v[i].strategy == st[k])
+                agg_add(&g, &t->v[i]);
+        char key[16];
+        snprintf(key, sizeof key, "%u", st[k]);
+        html_agg_row(f, key, &g);
+    }
+    free(st);
     struct pred_stats ps;
     pred_stats(t, &ps);
     fprintf(f, "</table>\n<h3>Predicted against realized slippage</h3>\n<p>Aggressive orders; "

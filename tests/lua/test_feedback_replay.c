@@ -210,6 +210,7 @@ static void test_convergence_persistence_and_reports(void **state)
     char *sum1 = slurp(p);
     assert_non_null(strstr(sum1, "\"tca\": {"));
     assert_non_null(strstr(sum1, "\"by_symbol\""));
+    assert_non_null(strstr(sum1, "\"by_strategy\": [{\"strategy_id\": 1, "));
     snprintf(p, sizeof p, "%s/report.html", run1);
     char *html1 = slurp(p);
     assert_non_null(strstr(html1, "Transaction costs"));
