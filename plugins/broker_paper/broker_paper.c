@@ -524,8 +524,9 @@ static int64_t impact_px(const struct pb_inst *in, const struct pb_order *o, int
     bool buy = o->side == QTS_SIDE_BUY;
     double px = (double)lpx * (buy ? 1 + bps / 1e4 : 1 - bps / 1e4);
     int64_t tick = in->d.tick_size > 1 ? in->d.tick_size : 1;
-    int64_t p = buy ? (int64_t)ceil(px / (double)tick) * tick
-                    : (int64_t)floor(px / (double)tick) * tick;
+    /* the epsilon keeps an exact multiple (up to float error) on its tick */
+    int64_t p = buy ? (int64_t)ceil(px / (double)tick - 1e-9) * tick
+                    : (int64_t)floor(px / (double)tick + 1e-9) * tick;
     if (o->type == QTS_ORD_LIMIT)
         p = buy ? min64(p, o->px) : max64(p, o->px);
     return p > 0 ? p : lpx;
