@@ -538,8 +538,11 @@ static void rec_publish(struct qts_tca *t, struct rec *r)
     r->row_idx = t->n_rows;
     t->rows[t->n_rows++] = r->row;
     const struct qts_tca_row *row = &t->rows[r->row_idx];
+    /* an impact sample: one child that took liquidity and filled completely
+     * (a partial market order ran out of book: its cost is not the law's) */
     if (t->env.model && row->qty_filled > 0 && row->aggressive && row->all_taker &&
-        row->recent_volume > 0 && isfinite(row->slip_arrival_bps) && isfinite(row->spread_bps)) {
+        row->fill_ratio >= 1 && row->n_children == 1 && row->recent_volume > 0 &&
+        isfinite(row->slip_arrival_bps) && isfinite(row->spread_bps)) {
         struct qts_impact_sample smp = {.slip_bps = row->slip_arrival_bps,
                                         .spread_bps = row->spread_bps,
                                         .qty = row->qty_filled,
