@@ -47,7 +47,7 @@ static void write_config(const char *name, const char *run_tag)
              "feeds:\n"
              "  - name: md\n"
              "    plugin: feed_synthetic\n"
-             "    config: {symbols: BTCUSDT, seed: 7, events: 30000, start_price: \"60000\","
+             "    config: {symbols: [BTCUSDT], seed: 7, events: 30000, start_price: \"60000\","
              " px_exp: 2, qty_exp: 5}\n"
              "broker:\n"
              "  plugin: broker_paper\n"
