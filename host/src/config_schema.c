@@ -148,6 +148,8 @@ const struct qts_key qts_config_keys[] = {
     {"replay", QTS_KEY_SECTION, .doc = "replay mode"},
     {"replay.speed", QTS_KEY_SPEED, "max", .offset = S(replay_speed),
      .doc = "max = as fast as possible, or a positive multiple of real time"},
+    {"feedback", QTS_KEY_MAP, .offset = S(feedback),
+     .doc = "execution feedback loop (docs/feedback.md); free-form, validated by the engine"},
 };
 const size_t qts_config_n_keys = QTS_ARRAY_LEN(qts_config_keys);
 

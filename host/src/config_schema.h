@@ -86,6 +86,7 @@ struct qts_settings {
     int64_t exec_adjust_interval_ms;
     double exec_max_slippage_pct;
     int64_t exec_monitor_timeout_ms;
+    const struct qts_cfg_node *feedback; /* free-form; validated by the feedback module */
     /* new fields: append here */
 };
 

@@ -2,6 +2,7 @@
 #include "engine.h"
 
 #include <errno.h>
+#include <math.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -16,6 +17,8 @@
 #include "config.h"
 #include "config_schema.h"
 #include "exec_pipeline.h"
+#include "feedback.h"
+#include "impact_model.h"
 #include "http_client.h"
 #include "instruments.h"
 #include "log.h"
@@ -95,6 +98,7 @@ struct qts_engine {
     struct qts_store_writer *writer;
     struct qts_exec *exec;
     struct qts_lua_runtime *rt;
+    struct qts_feedback *fb; /* execution feedback (TCA, impact model); NULL = off */
 
     /* replay batch: events the strategies see before the venue does */
     struct batch_ev batch[BATCH_MAX];
@@ -142,6 +146,16 @@ static int prov_market(void *ctx, uint32_t instrument, struct qts_mkt_ref *out)
     out->last = m->last;
     out->ts_ns = m->ts_ns;
     return 0;
+}
+
+/* AdaptiveAdjust's fill-probability estimate (execution feedback). */
+static double fb_fill_prob(void *ctx, uint32_t instrument, double dist_ticks, double horizon_s)
+{
+    struct qts_engine *e = ctx;
+    const struct qts_instrument *in = qts_instruments_get(e->instruments, instrument);
+    if (!e->fb || !in)
+        return NAN;
+    return qts_impact_fill_prob(qts_feedback_model(e->fb), in->symbol, dist_ticks, horizon_s);
 }
 
 static const struct qts_instrument *prov_instrument(void *ctx, uint32_t id)
@@ -380,6 +394,8 @@ static void exec_on_order(void *ctx, const struct qts_order_event *ev)
         e->stats.rejected++;
     store_order_event(e, ev);
     cache_order(e, ev);
+    if (e->fb) /* feedback: a final event closes the TCA row */
+        qts_tca_on_order(qts_feedback_tca(e->fb), ev, qts_clock_now(&e->clock));
     qts_lua_runtime_post(e->rt, &ev->h);
 }
 
@@ -393,6 +409,8 @@ static void exec_on_fill(void *ctx, const struct qts_fill *f)
                   qts_err_name(rc));
     store_fill(e, f);
     cache_position(e, f->h.instrument, f->h.ts_exch_ns);
+    if (e->fb) /* feedback: fill price, latency, markouts */
+        qts_tca_on_fill(qts_feedback_tca(e->fb), f, qts_clock_now(&e->clock));
     qts_lua_runtime_post(e->rt, &f->h);
 }
 
@@ -423,6 +441,8 @@ static int rt_submit(void *ctx, const struct qts_order_intent *in)
     struct qts_err err;
     qts_err_clear(&err);
     int rc = qts_exec_submit(e->exec, in, &id, &err);
+    if (e->fb && rc == 0) /* feedback: decision mid, market context */
+        qts_tca_on_submit(qts_feedback_tca(e->fb), id, in, qts_clock_now(&e->clock));
     /* A PreCheck rejection has already reached the strategy as an order
      * event: do not make the runtime send a second one. */
     return rc == QTS_ERISK ? 0 : rc;
@@ -530,6 +550,8 @@ static void commit_event(struct qts_engine *e, const struct qts_ev_hdr *h)
     }
     m->ts_ns = ts;
     cache_price(e, h->instrument, m, h->px_exp, h->qty_exp);
+    if (e->fb) /* feedback: mid history, recent volume, volatility */
+        qts_tca_on_market(qts_feedback_tca(e->fb), h, m->bid, m->ask, ts);
     e->stats.events++;
     if (!e->stats.first_ts_ns)
         e->stats.first_ts_ns = ts;
@@ -716,6 +738,8 @@ static int sink_instrument_define(void *ctx, const struct qts_instrument *inst, 
     if (!existed) {
         const struct qts_instrument *p = qts_instruments_get(e->instruments, id);
         qts_portfolio_set_symbol(e->portfolio, id, p->symbol);
+        if (e->fb)
+            qts_tca_add_instrument(qts_feedback_tca(e->fb), p);
         if (e->rt)
             qts_lua_runtime_add_instrument(e->rt, p);
     }
@@ -835,6 +859,123 @@ static int make_dirs(const char *path)
     }
     if (mkdir(buf, 0755) != 0 && errno != EEXIST)
         return -errno;
+    return 0;
+}
+
+/* ----------------------------------------------------- execution feedback */
+
+static const struct qts_parent *fb_parent(void *ctx, uint64_t order_id)
+{
+    struct qts_engine *e = ctx;
+    return qts_exec_order(e->exec, order_id);
+}
+
+static double fb_depth5(void *ctx, uint32_t instrument, int side)
+{
+    struct qts_engine *e = ctx;
+    if (instrument >= e->n_mkt || !e->mkt[instrument].has_book)
+        return NAN;
+    const struct qts_instrument *in = qts_instruments_get(e->instruments, instrument);
+    struct qts_level lv[5];
+    size_t n = qts_book_depth(&e->mkt[instrument].book, side, lv, 5);
+    int64_t sum = 0;
+    for (size_t i = 0; i < n; i++)
+        sum += lv[i].qty;
+    return in ? qts_fixed_to_double(sum, in->qty_exp) : NAN;
+}
+
+/* An order is final and its feedback row counted: strategies get
+ * on_feedback (a header-only QTS_EV_FEEDBACK event for the row's
+ * instrument). Complete rows (markouts in) go to the store: fb_store_row. */
+static void fb_row(void *ctx, const struct qts_tca_row *row)
+{
+    struct qts_engine *e = ctx;
+    const struct qts_instrument *in = qts_instruments_get(e->instruments, row->instrument);
+    struct qts_ev_hdr h;
+    memset(&h, 0, sizeof h);
+    h.struct_size = sizeof h;
+    h.type = QTS_EV_FEEDBACK;
+    h.instrument = row->instrument;
+    h.px_exp = in ? in->px_exp : 0;
+    h.qty_exp = in ? in->qty_exp : 0;
+    h.ts_exch_ns = h.ts_recv_ns = row->ts_end_ns;
+    h.seq = ++e->seq;
+    qts_lua_runtime_post(e->rt, &h);
+}
+
+static int64_t to_fixed(double v, unsigned exp)
+{
+    return isfinite(v) ? llround(v * (double)qts_pow10_i64[exp <= QTS_MAX_EXP ? exp : 0])
+                       : QTS_STORE_NULL;
+}
+
+/* A complete feedback row (markouts in) becomes a feedback_data record. */
+static void fb_store_row(void *ctx, const struct qts_tca_row *row)
+{
+    struct qts_engine *e = ctx;
+    if (!e->writer)
+        return;
+    const struct qts_instrument *in = qts_instruments_get(e->instruments, row->instrument);
+    unsigned pe = in ? in->px_exp : 0, qe = in ? in->qty_exp : 0;
+    struct qts_store_feedback r;
+    memset(&r, 0, sizeof r);
+    snprintf(r.order_id, sizeof r.order_id, "%llu", (unsigned long long)row->order_id);
+    qts_strlcpy(r.symbol, row->symbol, sizeof r.symbol);
+    char tag[64];
+    snprintf(tag, sizeof tag, "%u:%s", row->strategy_id, row->tag);
+    qts_strlcpy(r.tag, tag, sizeof r.tag);
+    qts_strlcpy(r.order_type, row->type == QTS_ORD_MARKET ? "MARKET" : "LIMIT",
+                sizeof r.order_type);
+    r.side = row->side;
+    r.px_exp = (uint8_t)pe;
+    r.qty_exp = (uint8_t)qe;
+    r.score_version = (uint8_t)row->score_version;
+    r.execution_start_ns = row->ts_sent_ns ? row->ts_sent_ns : row->ts_decision_ns;
+    r.decision_px = to_fixed(row->decision_px, pe);
+    r.avg_fill_px = row->qty_filled > 0 ? to_fixed(row->avg_fill_px, pe) : QTS_STORE_NULL;
+    r.original_qty = to_fixed(row->qty_asked, qe);
+    r.filled_qty = to_fixed(row->qty_filled, qe);
+    r.depth = to_fixed(row->depth, qe);
+    r.fill_ratio = row->fill_ratio;
+    r.slippage_bps = row->slip_decision_bps;
+    r.avg_fill_latency_ms = row->avg_fill_latency_ms;
+    r.first_fill_latency_ms = row->lat_first_ms;
+    r.complete_fill_latency_ms = row->lat_complete_ms;
+    r.volatility = row->volatility;
+    r.spread_bps = row->spread_bps;
+    r.post_spread_bps = NAN;
+    r.impact_bps = row->qty_filled > 0 ? row->pred_impact_bps : NAN;
+    r.realized_impact_bps = row->realized_impact_bps;
+    r.quality_score = row->quality;
+    store_push(e, &r.h, QTS_REC_FEEDBACK, sizeof r, row->ts_end_ns);
+}
+
+static int feedback_setup(struct qts_engine *e, struct qts_err *err)
+{
+    struct qts_tca_env env = {.timers = &e->timers,
+                              .parent = fb_parent,
+                              .depth5 = fb_depth5,
+                              .on_final = fb_row,
+                              .on_row = fb_store_row,
+                              .ctx = e};
+    int rc = qts_feedback_new(e->set->feedback, e->set->var_dir,
+                              e->set->mode == QTS_MODE_REPLAY, &env, &e->fb, err);
+    if (rc != 0 || !e->fb)
+        return rc;
+    struct qts_tca *t = qts_feedback_tca(e->fb);
+    for (uint32_t id = 0;; id++) {
+        const struct qts_instrument *in = qts_instruments_get(e->instruments, id);
+        if (!in)
+            break;
+        qts_tca_add_instrument(t, in);
+    }
+    if (qts_tca_params(t)->adjust_orders) {
+        struct qts_precheck_hook hook = {.name = "feedback", .fn = qts_tca_precheck, .ctx = t};
+        rc = qts_exec_add_precheck(e->exec, &hook);
+        if (rc != 0)
+            return qts_err_set(err, rc, "cannot install the feedback pre-trade hook");
+    }
+    qts_feedback_board_publish(t);
     return 0;
 }
 
@@ -985,7 +1126,8 @@ int qts_engine_new(struct qts_config *cfg, const struct qts_engine_opts *opts,
         .prov = {.instrument = prov_instrument,
                  .market = prov_market,
                  .cash_available = prov_cash,
-                 .ctx = e},
+                 .ctx = e,
+                 .fill_prob = fb_fill_prob},
         .sink = {.on_order = exec_on_order,
                  .on_fill = exec_on_fill,
                  .on_safety = exec_on_safety,
@@ -998,6 +1140,9 @@ int qts_engine_new(struct qts_config *cfg, const struct qts_engine_opts *opts,
         xe.port.self = qts_plugin_inst_self(b);
     }
     e->exec = qts_exec_new(&xp, &xe);
+    rc = feedback_setup(e, err);
+    if (rc != 0)
+        goto fail;
 
     rc = qts_plugin_manager_start(e->plugins, err);
     if (rc != 0)
@@ -1161,6 +1306,14 @@ int qts_engine_run(struct qts_engine *e, struct qts_err *err)
     int64_t end_ts = e->set->mode == QTS_MODE_REPLAY ? qts_clock_now(&e->clock) : qts_wall_ns();
     qts_portfolio_sample(e->portfolio, end_ts);
     e->stats.equity = qts_portfolio_equity(e->portfolio);
+    if (e->fb) { /* feedback: tca.csv before the report renders it; model saved;
+                  * last rows to the store before the writer stops */
+        if (make_dirs(e->run_dir) != 0)
+            return qts_err_set(err, QTS_EIO, "cannot create %s", e->run_dir);
+        rc = qts_feedback_end(e->fb, e->run_dir, err);
+        if (rc != 0)
+            return rc;
+    }
     store_positions(e, end_ts);
     if (e->writer) {
         qts_store_writer_stop(e->writer); /* everything written or journalled */
@@ -1229,6 +1382,8 @@ void qts_engine_free(struct qts_engine *e)
 {
     if (!e)
         return;
+    qts_feedback_free(e->fb); /* first: it posts to the runtime, reads orders and timers */
+    e->fb = NULL;
     if (e->rt)
         qts_lua_runtime_free(e->rt); /* on_stop for every strategy */
     qts_cache_writer_free(e->cache); /* before its plugin stops */

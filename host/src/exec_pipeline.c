@@ -46,6 +46,8 @@ int qts_exec_params_validate(const struct qts_exec_params *p, struct qts_err *er
     NEED(p->adjust_max_rounds <= 100, "exec.adjust_max_rounds: 0..100");
     NEED(p->adjust_interval_ms > 0, "exec.adjust_interval_ms: must be > 0");
     NEED(p->adjust_timeout_ms > 0, "exec.adjust_timeout_ms: must be > 0");
+    NEED(p->adjust_fill_prob >= 0 && p->adjust_fill_prob <= 1,
+         "exec.adjust_fill_prob: a probability in [0, 1]");
     NEED(p->max_slippage_pct >= 0 && p->max_slippage_pct < 0.5,
          "exec.max_slippage_pct: a fraction in [0, 0.5)");
     NEED(p->escape_timeout_ms > 0, "exec.escape_timeout_ms: must be > 0");
@@ -78,6 +80,7 @@ void qts_exec_params_default(struct qts_exec_params *p)
     p->adjust_max_rounds = 3;
     p->adjust_interval_ms = 1000;
     p->adjust_timeout_ms = 30000;
+    p->adjust_fill_prob = 0.5;
     p->max_slippage_pct = 0.005;
     p->escape_timeout_ms = 30000;
     p->escape_flatten = true;
@@ -738,6 +741,42 @@ static int64_t step_px(int64_t px, double pct, int up)
     return (int64_t)(up ? px + d : px - d);
 }
 
+/* Fill-probability guidance for one child (execution feedback): true =
+ * hold the child this round; otherwise *target may move further towards
+ * the touch, to the most passive distance whose estimated probability of
+ * filling within one adjust interval reaches params.adjust_fill_prob. */
+static bool fill_prob_target(struct qts_exec *x, const struct qts_parent *p,
+                             const struct qts_child *c, const struct qts_mkt_ref *ref,
+                             int64_t *target)
+{
+    double thr = x->params.adjust_fill_prob;
+    bool buy = p->intent.side == QTS_SIDE_BUY;
+    int64_t tick = p->inst.tick_size > 0 ? p->inst.tick_size : 1;
+    int64_t touch = ref ? (buy ? ref->bid : ref->ask) : 0;
+    if (!x->env.prov.fill_prob || !(thr > 0) || touch <= 0)
+        return false;
+    double h = (double)x->params.adjust_interval_ms / 1000.0;
+    double d = (double)(buy ? touch - c->px : c->px - touch) / (double)tick;
+    if (d >= 0) {
+        double pr = x->env.prov.fill_prob(x->env.prov.ctx, p->intent.instrument, d, h);
+        if (pr >= thr)
+            return true;
+    }
+    static const int dist[] = {10, 5, 3, 2, 1, 0}; /* most passive first */
+    for (size_t i = 0; i < sizeof dist / sizeof dist[0]; i++) {
+        if ((double)dist[i] >= d)
+            continue;
+        double pr = x->env.prov.fill_prob(x->env.prov.ctx, p->intent.instrument, dist[i], h);
+        if (pr >= thr) {
+            int64_t px = buy ? touch - dist[i] * tick : touch + dist[i] * tick;
+            if (buy ? px > *target : px < *target)
+                *target = px;
+            break;
+        }
+    }
+    return false;
+}
+
 /* One reprice round. Returns 1 when a child moved, 0 when none needed to
  * (already at or through the touch), -1 when none could because of the
  * slippage cap. */
@@ -757,6 +796,8 @@ static int adjust_round(struct qts_exec *x, struct qts_parent *p)
             continue;
         int64_t target = buy ? qts_px_ceil_tick(step_px(c->px, x->params.adjust_step_pct, 1), tick)
                              : qts_px_floor_tick(step_px(c->px, x->params.adjust_step_pct, 0), tick);
+        if (fill_prob_target(x, p, c, have_ref ? &ref : NULL, &target))
+            continue; /* likely to fill where it is: hold this round */
         if (have_ref && buy && ref.ask > 0 && target > ref.ask)
             target = ref.ask;
         if (have_ref && !buy && ref.bid > 0 && target < ref.bid)

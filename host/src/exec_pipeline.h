@@ -64,6 +64,11 @@ struct qts_exec_params {
     double price_band_pct;       /* 0.05: limit within 5 % of the reference */
     int64_t max_ref_age_ms;      /* 100: reference price freshness; 0 = off */
     bool shrink_to_cash;         /* true: shrink a buy to the cash available */
+    /* AdaptiveAdjust with a fill-probability provider: a child whose
+     * estimated fill probability within adjust_interval is at least this is
+     * left alone for the round; a repriced child goes at least to the most
+     * passive distance reaching it. 0 = off. Default 0.5. */
+    double adjust_fill_prob;
 };
 
 void qts_exec_params_default(struct qts_exec_params *p);
@@ -119,6 +124,10 @@ struct qts_exec_providers {
     /* cash available to the strategy, QTS_CASH_EXP units */
     int64_t (*cash_available)(void *ctx, uint32_t strategy_id);
     void *ctx;
+    /* Optional (execution feedback, docs/feedback.md): estimated probability
+     * that a resting order `dist_ticks` behind the touch fills within
+     * `horizon_s`; NaN or < 0 = no estimate. NULL = AdaptiveAdjust ignores it. */
+    double (*fill_prob)(void *ctx, uint32_t instrument, double dist_ticks, double horizon_s);
 };
 
 /* Output: order events and fills go to the strategy and the portfolio,

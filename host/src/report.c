@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "report_tca.h"
 #include "util.h"
 
 #define GROW(arr, n, cap)                                                      \
@@ -805,7 +806,7 @@ static void write_stats_table(FILE *f, const struct run *r, const struct qts_per
 }
 
 static int write_html(const char *dir, const struct run *r, const struct qts_perf *p,
-                      struct qts_err *err)
+                      const struct qts_report_tca *tca, struct qts_err *err)
 {
     struct wfile w;
     int rc = wopen(&w, dir, "report.html", err);
@@ -840,13 +841,16 @@ static int write_html(const char *dir, const struct run *r, const struct qts_per
                 fx(c, sizeof c, s->fees, QTS_CASH_EXP), fx(d, sizeof d, s->net, QTS_CASH_EXP),
                 s->n_fills, s->n_trades, fx(e, sizeof e, s->turnover, QTS_CASH_EXP), wr);
     }
-    fputs("</table>\n<p>Formulas: docs/performance.md. Data: the CSV files next to this "
+    fputs("</table>\n", f);
+    if (tca) /* execution feedback: TCA section (report_tca.h) */
+        qts_report_tca_html(f, tca);
+    fputs("<p>Formulas: docs/performance.md. Data: the CSV files next to this "
           "page.</p>\n</body></html>\n", f);
     return wclose(&w, err);
 }
 
 static int write_summary(const char *dir, const struct run *r, const struct qts_perf *p,
-                         struct qts_err *err)
+                         const struct qts_report_tca *tca, struct qts_err *err)
 {
     struct wfile w;
     int rc = wopen(&w, dir, "summary.json", err);
@@ -919,7 +923,10 @@ static int write_summary(const char *dir, const struct run *r, const struct qts_
         json_cash(f, s->turnover);
         fputs("}", f);
     }
-    fputs(r->n_strat ? "\n  ]\n}\n" : "]\n}\n", f);
+    fputs(r->n_strat ? "\n  ]" : "]", f);
+    if (tca) /* execution feedback: TCA section (report_tca.h) */
+        qts_report_tca_json(f, tca);
+    fputs("\n}\n", f);
     return wclose(&w, err);
 }
 
@@ -968,8 +975,11 @@ int qts_report_render(const char *dir, struct qts_err *err)
         p.fees = qts_fixed_to_double(r.fees, QTS_CASH_EXP);
         p.equity_start = p.equity_end = qts_fixed_to_double(r.initial_cash, QTS_CASH_EXP);
     }
-    if ((rc = write_summary(dir, &r, &p, err)) == 0)
-        rc = write_html(dir, &r, &p, err);
+    struct qts_report_tca *tca = NULL;
+    rc = qts_report_tca_load(dir, &tca, err);
+    if (rc == 0 && (rc = write_summary(dir, &r, &p, tca, err)) == 0)
+        rc = write_html(dir, &r, &p, tca, err);
+    qts_report_tca_free(tca);
 out:
     run_free(&r);
     return rc;

@@ -10,8 +10,11 @@
  * executed against the book as it stood. All arithmetic is integer, the only
  * randomness is a seeded generator, so a replay gives identical reports.
  */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,9 +48,27 @@ struct pb_inst_data {
     int64_t reserved_sell;  /* open sell quantity (no-short check) */
 };
 
+/* Trades of the recent window (impact model's volume V); not exported:
+ * after a state transfer the window starts empty. */
+struct pb_vol {
+    int64_t *ts, *qty; /* ring, cap entries */
+    uint32_t head, n, cap;
+    int64_t sum;
+};
+
 struct pb_inst {
     struct pb_inst_data d;
     struct pb_side bid, ask;
+    struct pb_vol vol;
+};
+
+/* Market impact of taking orders (docs/paper-broker.md, docs/feedback.md):
+ * impact_bps = k * (qty / V)^beta, V = traded volume of the window. */
+enum pb_impact_kind { PB_IMPACT_NONE = 0, PB_IMPACT_POWER = 1, PB_IMPACT_LEARNED = 2 };
+
+struct pb_learned {
+    char symbol[QTS_SYMBOL_MAX];
+    double n, k, beta;
 };
 
 struct pb_order {
@@ -84,6 +105,9 @@ struct pb_cfg {
     int64_t initial_cash;               /* cash units */
     bool allow_short, check_cash;
     int cancel_rule;                    /* enum pb_cancel_rule */
+    int impact;                         /* enum pb_impact_kind */
+    double impact_coef_bps, impact_exponent;
+    int64_t impact_window_ns;
 };
 
 /* Where cancels at our price sit in the queue (docs/paper-broker.md). */
@@ -111,6 +135,8 @@ struct pb {
     uint64_t timer_id;
     bool timer_armed, stopping;
     uint64_t n_reports;
+    struct pb_learned *learned; /* impact_model: learned; host-allocated */
+    uint32_t n_learned;
 };
 
 /* ------------------------------------------------------------ small helpers */
@@ -424,6 +450,88 @@ static int64_t takeable(const struct pb_inst *in, const struct pb_order *o, int6
     return got;
 }
 
+/* ------------------------------------------------------------------ impact */
+
+static void vol_add(struct pb *pb, struct pb_inst *in, int64_t ts, int64_t qty)
+{
+    struct pb_vol *v = &in->vol;
+    while (v->n && v->ts[v->head] <= ts - pb->cfg.impact_window_ns) {
+        v->sum -= v->qty[v->head];
+        v->head = (v->head + 1) % v->cap;
+        v->n--;
+    }
+    if (qty <= 0)
+        return;
+    if (v->n == v->cap) {
+        uint32_t nc = v->cap ? v->cap * 2 : 256;
+        int64_t *t = pb->host->alloc(pb->owner, nc * sizeof *t);
+        int64_t *q = pb->host->alloc(pb->owner, nc * sizeof *q);
+        if (!t || !q)
+            abort();
+        for (uint32_t i = 0; i < v->n; i++) {
+            t[i] = v->ts[(v->head + i) % v->cap];
+            q[i] = v->qty[(v->head + i) % v->cap];
+        }
+        if (v->ts) {
+            pb->host->free(pb->owner, v->ts);
+            pb->host->free(pb->owner, v->qty);
+        }
+        v->ts = t;
+        v->qty = q;
+        v->cap = nc;
+        v->head = 0;
+    }
+    uint32_t at = (v->head + v->n) % v->cap;
+    v->ts[at] = ts;
+    v->qty[at] = qty;
+    v->n++;
+    v->sum += qty;
+}
+
+/* Impact in bps of taking `qty` now; 0 without a model or volume. */
+static double impact_bps(const struct pb *pb, const struct pb_inst *in, int64_t qty)
+{
+    if (pb->cfg.impact == PB_IMPACT_NONE || qty <= 0 || in->vol.sum <= 0)
+        return 0;
+    double part = (double)qty / (double)in->vol.sum;
+    double k = pb->cfg.impact_coef_bps, beta = pb->cfg.impact_exponent;
+    if (pb->cfg.impact == PB_IMPACT_LEARNED) {
+        const struct pb_learned *l = NULL;
+        for (uint32_t i = 0; i < pb->n_learned; i++)
+            if (strcmp(pb->learned[i].symbol, in->d.symbol) == 0)
+                l = &pb->learned[i];
+        if (l && l->n >= 5 && l->k > 0) {
+            k = l->k;
+            beta = l->beta;
+        } else { /* the host model's defaults: k = 10 * spread_bps, beta = 0.5 */
+            if (!in->bid.n || !in->ask.n)
+                return 0;
+            double b = (double)in->bid.v[0].px, a = (double)in->ask.v[0].px;
+            k = 10.0 * (a - b) / ((a + b) / 2) * 1e4;
+            beta = 0.5;
+        }
+    }
+    return k > 0 ? k * pow(part, beta) : 0;
+}
+
+/* The level price moved against the taker by `bps`, rounded to the tick
+ * away from the taker's favour, never beyond a limit. */
+static int64_t impact_px(const struct pb_inst *in, const struct pb_order *o, int64_t lpx,
+                         double bps)
+{
+    if (bps <= 0)
+        return lpx;
+    bool buy = o->side == QTS_SIDE_BUY;
+    double px = (double)lpx * (buy ? 1 + bps / 1e4 : 1 - bps / 1e4);
+    int64_t tick = in->d.tick_size > 1 ? in->d.tick_size : 1;
+    /* the epsilon keeps an exact multiple (up to float error) on its tick */
+    int64_t p = buy ? (int64_t)ceil(px / (double)tick - 1e-9) * tick
+                    : (int64_t)floor(px / (double)tick + 1e-9) * tick;
+    if (o->type == QTS_ORD_LIMIT)
+        p = buy ? min64(p, o->px) : max64(p, o->px);
+    return p > 0 ? p : lpx;
+}
+
 /* Take liquidity: walk the opposite side best first, one fill per level.
  * Taken quantity is removed from our book view (our own impact) until the
  * feed next sets that level. */
@@ -431,11 +539,12 @@ static void take(struct pb *pb, struct pb_order *o, struct pb_inst *in, int64_t 
 {
     bool buy = o->side == QTS_SIDE_BUY;
     struct pb_side *s = buy ? &in->ask : &in->bid;
+    double bps = impact_bps(pb, in, o->qty); /* one displacement for the whole order */
     while (o->state != PB_DONE && o->cum < o->qty && s->n && crosses(o, s->v[0].px)) {
         int64_t lpx = s->v[0].px;
         int64_t t = min64(o->qty - o->cum, s->v[0].qty);
         side_set(pb, s, !buy, lpx, s->v[0].qty - t);
-        do_fill(pb, o, in, lpx, t, false, ts);
+        do_fill(pb, o, in, impact_px(in, o, lpx, bps), t, false, ts);
     }
 }
 
@@ -989,6 +1098,8 @@ static void pb_on_market(void *self, const struct qts_ev_hdr *ev)
             break;
         const struct qts_trade *t = (const struct qts_trade *)ev;
         in->d.last_trade_px = t->px;
+        if (pb->cfg.impact != PB_IMPACT_NONE)
+            vol_add(pb, in, ev_time(ev), t->qty);
         if (t->qty <= 0)
             break;
         if (t->aggressor != QTS_SIDE_BUY)
@@ -1076,6 +1187,78 @@ static int64_t llround_pos(double v) { return (int64_t)(v < 0 ? v - 0.5 : v + 0.
 
 static void pb_destroy(void *self);
 
+/* A learned model file (host impact_model.c format): "<symbol> n=.. k=..
+ * beta=.. ..." per line; other tokens are ignored. */
+static int load_learned(struct pb *pb, const char *path, struct qts_err *err)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return qts_err_set(err, QTS_ECONFIG, "broker_paper: impact_file %s: cannot open", path);
+    char line[4096];
+    uint32_t cap = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (line[0] == '#' || line[0] == '\n')
+            continue;
+        struct pb_learned l;
+        memset(&l, 0, sizeof l);
+        char *save = NULL, *tok = strtok_r(line, " \n", &save);
+        if (!tok)
+            continue;
+        snprintf(l.symbol, sizeof l.symbol, "%s", tok);
+        while ((tok = strtok_r(NULL, " \n", &save))) {
+            if (strncmp(tok, "n=", 2) == 0)
+                l.n = strtod(tok + 2, NULL);
+            else if (strncmp(tok, "k=", 2) == 0)
+                l.k = strtod(tok + 2, NULL);
+            else if (strncmp(tok, "beta=", 5) == 0)
+                l.beta = strtod(tok + 5, NULL);
+        }
+        pb->learned = grow(pb, pb->learned, pb->n_learned, &cap, sizeof *pb->learned);
+        pb->learned[pb->n_learned++] = l;
+    }
+    fclose(f);
+    return 0;
+}
+
+static int impact_config(struct pb *pb, struct qts_err *err)
+{
+    struct pb_cfg *c = &pb->cfg;
+    c->impact_exponent = 0.5;
+    c->impact_window_ns = 60000000000LL;
+    const char *model = NULL, *file = NULL;
+    int rc = pb->host->cfg_str ? pb->host->cfg_str(pb->owner, "impact_model", &model, err)
+                               : QTS_ENOENT;
+    if (rc && rc != QTS_ENOENT)
+        return rc;
+    if ((rc = cfg_dbl(pb, "impact_coef_bps", &c->impact_coef_bps, err)) ||
+        (rc = cfg_dbl(pb, "impact_exponent", &c->impact_exponent, err)) ||
+        (rc = cfg_i64(pb, "impact_window_ns", &c->impact_window_ns, 1, err)))
+        return rc;
+    if (!model || strcmp(model, "none") == 0)
+        c->impact = PB_IMPACT_NONE;
+    else if (strcmp(model, "power") == 0)
+        c->impact = PB_IMPACT_POWER;
+    else if (strcmp(model, "learned") == 0)
+        c->impact = PB_IMPACT_LEARNED;
+    else
+        return qts_err_set(err, QTS_ECONFIG,
+                           "broker_paper: impact_model '%s': use none, power or learned", model);
+    if (!(c->impact_coef_bps >= 0 && c->impact_coef_bps <= 10000) ||
+        !(c->impact_exponent > 0 && c->impact_exponent <= 3))
+        return qts_err_set(err, QTS_ECONFIG,
+                           "broker_paper: impact_coef_bps within [0, 10000], impact_exponent "
+                           "within (0, 3]");
+    if (c->impact == PB_IMPACT_LEARNED) {
+        rc = pb->host->cfg_str ? pb->host->cfg_str(pb->owner, "impact_file", &file, err)
+                               : QTS_ENOENT;
+        if (rc || !file)
+            return qts_err_set(err, QTS_ECONFIG,
+                               "broker_paper: impact_model learned needs impact_file");
+        return load_learned(pb, file, err);
+    }
+    return 0;
+}
+
 QTS_PLUGIN_EXPORT const struct qts_plugin_desc *qts_plugin_entry(uint16_t host_major,
                                                                 uint16_t host_minor);
 
@@ -1137,6 +1320,11 @@ static int pb_init(const struct qts_host_api *host, void *owner, void **self,
                            "broker_paper: fee bps within +-1000, price_band_bps >= 0, "
                            "0 <= initial_cash <= 9e12");
     }
+    rc = impact_config(pb, err);
+    if (rc != 0) {
+        pb_destroy(pb);
+        return rc;
+    }
     c->seed = (uint64_t)seed;
     c->maker_fee_e8 = llround_pos(maker_bps * 10000.0);
     c->taker_fee_e8 = llround_pos(taker_bps * 10000.0);
@@ -1184,6 +1372,10 @@ static void pb_destroy(void *self)
     if (pb->timer_armed && pb->host->timer_stop)
         pb->host->timer_stop(pb->owner, pb->timer_id);
     for (uint32_t i = 0; i < pb->n_inst; i++) {
+        if (pb->inst[i].vol.ts) {
+            pb->host->free(pb->owner, pb->inst[i].vol.ts);
+            pb->host->free(pb->owner, pb->inst[i].vol.qty);
+        }
         if (pb->inst[i].bid.v)
             pb->host->free(pb->owner, pb->inst[i].bid.v);
         if (pb->inst[i].ask.v)
@@ -1197,6 +1389,8 @@ static void pb_destroy(void *self)
         pb->host->free(pb->owner, pb->ord);
     if (pb->scratch)
         pb->host->free(pb->owner, pb->scratch);
+    if (pb->learned)
+        pb->host->free(pb->owner, pb->learned);
     if (pb->act)
         pb->host->free(pb->owner, pb->act);
     pb->host->free(pb->owner, pb);

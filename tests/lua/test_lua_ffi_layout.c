@@ -23,7 +23,7 @@ struct size { const char *type; size_t c_size; };
 static const struct size sizes[] = {
     S(qts_instrument), S(qts_ev_hdr), S(qts_trade), S(qts_quote), S(qts_level),
     S(qts_book_update), S(qts_bar), S(qts_order_intent), S(qts_order_event), S(qts_fill),
-    S(qts_timer_event),
+    S(qts_timer_event), S(qts_feedback_summary),
 };
 
 static const struct field fields[] = {
@@ -60,6 +60,15 @@ static const struct field fields[] = {
     R(qts_fill, is_maker), F(qts_fill, reserved0), F(qts_fill, px), R(qts_fill, qty),
     R(qts_fill, fee), F(qts_fill, fill_id), R(qts_fill, tag),
     F(qts_timer_event, h), F(qts_timer_event, timer_id),
+    F(qts_feedback_summary, struct_size), F(qts_feedback_summary, sample_count),
+    F(qts_feedback_summary, avg_slippage_bps), F(qts_feedback_summary, avg_market_impact_bps),
+    F(qts_feedback_summary, avg_quality_score), F(qts_feedback_summary, avg_fill_latency_ms),
+    F(qts_feedback_summary, avg_fill_ratio), F(qts_feedback_summary, volatility),
+    F(qts_feedback_summary, spread_bps), F(qts_feedback_summary, depth),
+    F(qts_feedback_summary, is_default), F(qts_feedback_summary, model_fitted),
+    F(qts_feedback_summary, expected_slippage_bps), F(qts_feedback_summary, expected_impact_bps),
+    F(qts_feedback_summary, fill_prob), F(qts_feedback_summary, model_k),
+    F(qts_feedback_summary, model_beta), F(qts_feedback_summary, recent_volume),
 };
 
 static lua_State *prelude_state(void)

@@ -76,9 +76,18 @@ static const struct cfg_kv *cfg_find(const char *key, char type)
     return NULL;
 }
 static const char *g_cfg_rule; /* queue_cancel_rule, NULL = absent */
+static const char *g_cfg_impact, *g_cfg_impact_file; /* impact_model, impact_file */
 static int h_cfg_str(void *o, const char *p, const char **out, struct qts_err *e)
 {
     (void)o; (void)e;
+    if (strcmp(p, "impact_model") == 0 && g_cfg_impact) {
+        *out = g_cfg_impact;
+        return 0;
+    }
+    if (strcmp(p, "impact_file") == 0 && g_cfg_impact_file) {
+        *out = g_cfg_impact_file;
+        return 0;
+    }
     if (strcmp(p, "queue_cancel_rule") != 0 || !g_cfg_rule)
         return QTS_ENOENT;
     *out = g_cfg_rule;
@@ -362,6 +371,68 @@ static void test_market_order_walks_book(void **state)
     assert_int_equal(nth(QTS_EXEC_FILL, 0)->last_qty, Q(0.5));
     assert_int_equal(nth(QTS_EXEC_FILL, 1)->last_px, P(101.0));
     venue_close(v);
+}
+
+/* Market impact (docs/paper-broker.md): impact_bps = k (qty/V)^beta moves
+ * every taking fill against the taker, rounded to the tick, capped by the
+ * limit; `learned` reads k and beta from the host's model file. */
+static void impact_case(const char *model, const char *file)
+{
+    cfg_reset();
+    g_cfg_impact = model;
+    g_cfg_impact_file = file;
+    cfg_d("impact_coef_bps", 20.0);
+    cfg_d("impact_exponent", 0.5);
+    void *v = venue_open();
+    std_book(v, H.now);
+    trade(v, H.now + 1000, P(99.0), Q(4), QTS_SIDE_SELL); /* V = 4 */
+    /* buy 1: impact 20 * sqrt(1/4) = 10 bps: 100.00 -> 100.10 */
+    assert_int_equal(submit(v, "i1", "BTCUSDT", QTS_SIDE_BUY, QTS_ORD_MARKET, QTS_TIF_IOC, 0,
+                            Q(1)), 0);
+    trade(v, H.now + 2000000, P(99.0), Q(0.001), QTS_SIDE_SELL);
+    assert_int_equal(count(QTS_EXEC_FILL), 1);
+    assert_int_equal(nth(QTS_EXEC_FILL, 0)->last_px, P(100.10));
+    assert_int_equal(nth(QTS_EXEC_FILL, 0)->last_qty, Q(1));
+    /* a crossing limit buy at 100.55 takes 100.50 x 1: the impact price
+     * (100.50 * 1.001 = 100.6005 -> 100.61) is capped at the limit */
+    assert_int_equal(submit(v, "i2", "BTCUSDT", QTS_SIDE_BUY, QTS_ORD_LIMIT, QTS_TIF_IOC,
+                            P(100.55), Q(1)), 0);
+    trade(v, H.now + 2000000, P(99.0), Q(0.001), QTS_SIDE_SELL);
+    assert_int_equal(count(QTS_EXEC_FILL), 2);
+    assert_int_equal(nth(QTS_EXEC_FILL, 1)->last_px, P(100.55));
+    /* a sell: 99.00 -> 99.00 * (1 - impact) rounded down */
+    assert_int_equal(submit(v, "i3", "BTCUSDT", QTS_SIDE_SELL, QTS_ORD_MARKET, QTS_TIF_IOC, 0,
+                            Q(1)), 0);
+    trade(v, H.now + 2000000, P(99.0), Q(0.001), QTS_SIDE_SELL);
+    assert_int_equal(count(QTS_EXEC_FILL), 3);
+    assert_true(nth(QTS_EXEC_FILL, 2)->last_px < P(99.0));
+    assert_true(nth(QTS_EXEC_FILL, 2)->last_px >= P(98.89));
+    venue_close(v);
+    g_cfg_impact = g_cfg_impact_file = NULL;
+}
+
+static void test_market_impact(void **state)
+{
+    (void)state;
+    impact_case("power", NULL);
+    char *dir = qts_test_tmpdir();
+    char path[1024];
+    snprintf(path, sizeof path, "%s/impact_model.txt", dir);
+    /* k 40, beta 1: 40 * (1/4) = 10 bps, the same prices */
+    assert_int_equal(qts_test_write_file(path, "# qts impact model v1\n"
+                                               "BTCUSDT n=12 k=40 beta=1 sx=0 sy=0 sxx=0 sxy=0 "
+                                               "syy=0 fp=0/0\n"),
+                     0);
+    impact_case("learned", path);
+    /* an unknown model is refused at init */
+    cfg_reset();
+    g_cfg_impact = "quadratic";
+    void *self = NULL;
+    struct qts_err err = {0};
+    assert_int_equal(g_desc->init(&HOST, (void *)&H, &self, &err), QTS_ECONFIG);
+    g_cfg_impact = NULL;
+    qts_test_rmtree(dir);
+    free(dir);
 }
 
 static void test_latency(void **state)
@@ -1278,6 +1349,7 @@ int main(void)
         cmocka_unit_test(test_state_export_import),
         cmocka_unit_test(test_quotes_top_of_book),
         cmocka_unit_test(test_idempotent_resubmit),
+        cmocka_unit_test(test_market_impact),
         cmocka_unit_test(test_replay_real_data),
         cmocka_unit_test(test_random_flow_properties),
     };

@@ -328,6 +328,31 @@ struct qts_broker_position {
     int64_t avg_px;
 };
 
+/* ---------------------------------------------------------------- feedback */
+
+/* What a strategy learns about its execution costs on one instrument
+ * (ctx:feedback, docs/feedback.md). Averages are over the rolling window;
+ * with no rows they are the spec's defaults and is_default = 1. */
+struct qts_feedback_summary {
+    uint32_t struct_size;
+    int32_t sample_count;          /* finished orders in the window */
+    double avg_slippage_bps;       /* against the decision mid; + = adverse */
+    double avg_market_impact_bps;  /* ex-ante impact of the filled quantity */
+    double avg_quality_score;      /* 0..1 */
+    double avg_fill_latency_ms;
+    double avg_fill_ratio;         /* 0..1 */
+    double volatility;             /* range ratio over the recent window */
+    double spread_bps;             /* now */
+    double depth;                  /* mean top-5 opposite depth at decision, instrument units */
+    int32_t is_default;            /* 1: no rows, the values are defaults */
+    int32_t model_fitted;          /* 1: the impact model has >= min_samples samples */
+    double expected_slippage_bps;  /* for the quantity asked, against the arrival mid */
+    double expected_impact_bps;    /* the impact part of it */
+    double fill_prob;              /* passive order at the distance/horizon asked */
+    double model_k, model_beta;    /* impact = k * (qty / volume)^beta */
+    double recent_volume;          /* traded in the recent window, instrument units */
+};
+
 #ifdef __cplusplus
 }
 #endif

@@ -156,6 +156,28 @@ int qts_ffi_instrument_count(struct qts_lua_strategy *s);
 int qts_ffi_instrument_at(struct qts_lua_strategy *s, uint32_t i,
                           const struct qts_instrument **out);
 double qts_ffi_now(struct qts_lua_strategy *s);
+
+struct qts_feedback_summary {
+    uint32_t struct_size;
+    int32_t sample_count;
+    double avg_slippage_bps;
+    double avg_market_impact_bps;
+    double avg_quality_score;
+    double avg_fill_latency_ms;
+    double avg_fill_ratio;
+    double volatility;
+    double spread_bps;
+    double depth;
+    int32_t is_default;
+    int32_t model_fitted;
+    double expected_slippage_bps;
+    double expected_impact_bps;
+    double fill_prob;
+    double model_k, model_beta;
+    double recent_volume;
+};
+int qts_ffi_feedback(struct qts_lua_strategy *s, uint32_t instrument, double qty,
+                     double dist_ticks, double horizon_s, struct qts_feedback_summary *out);
 ]]
 
 return true

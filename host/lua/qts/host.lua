@@ -287,8 +287,34 @@ function Ctx:instrument(symbol)
   return ins
 end
 
--- Filled in by the execution-feedback module; until then nothing is known.
-function Ctx:feedback(symbol) return nil, "no feedback available" end
+-- Execution feedback (docs/feedback.md). `what` may be an instrument id
+-- (ev:instrument() in on_feedback) or a symbol; opts: qty (expected
+-- slippage/impact for that quantity), distance (ticks from the touch) and
+-- horizon (seconds) for the fill probability of a passive order.
+local fbbuf = ffi.new("struct qts_feedback_summary")
+local function num(v) v = tonumber(v); if v ~= v then return nil end return v end
+function Ctx:feedback(what, opts)
+  local ins = type(what) == "number" and SYM_BY_ID[what] or inst_by_sym(what)
+  if not ins and type(what) == "number" then refresh_instruments(); ins = SYM_BY_ID[what] end
+  if not ins then return nil, "unknown symbol " .. tostring(what) end
+  opts = opts or {}
+  if C.qts_ffi_feedback(S, ins.id, tonumber(opts.qty) or 0, tonumber(opts.distance) or 0,
+                        tonumber(opts.horizon) or 10, fbbuf) ~= 0 then
+    return nil, "no feedback available"
+  end
+  local b = fbbuf
+  return {
+    symbol = ins.name, samples = b.sample_count, is_default = b.is_default ~= 0,
+    slippage_bps = b.avg_slippage_bps, impact_bps = b.avg_market_impact_bps,
+    quality = b.avg_quality_score, fill_latency_ms = b.avg_fill_latency_ms,
+    fill_ratio = b.avg_fill_ratio, volatility = b.volatility, spread_bps = b.spread_bps,
+    depth = b.depth, model_fitted = b.model_fitted ~= 0,
+    expected_slippage_bps = num(b.expected_slippage_bps),
+    expected_impact_bps = num(b.expected_impact_bps),
+    fill_prob = num(b.fill_prob), model_k = num(b.model_k), model_beta = num(b.model_beta),
+    recent_volume = b.recent_volume,
+  }
+end
 
 ------------------------------------------------------------------ sandbox
 local SAFE = { "assert", "error", "ipairs", "next", "pairs", "pcall", "select", "tonumber",

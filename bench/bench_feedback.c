@@ -1,0 +1,259 @@
+/* bench_feedback.c — execution feedback:
+ *  1. hot-path cost of recording execution events in the TCA: a fill
+ *     (price, latency, three markout timers on the fake timer service) and
+ *     a market event (mid history, recent-volume window);
+ *  2. prediction error of the learned slippage model on the real Binance
+ *     BTCUSDT spot capture (../shared/data/binance) replayed through the
+ *     whole host with the paper broker: median absolute error of predicted
+ *     against realized slippage (aggressive orders, against the arrival
+ *     mid), in bps and in ticks. Skipped with a JSON note when the data is
+ *     absent. */
+#include "bench.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "config.h"
+#include "engine.h"
+#include "impact_model.h"
+#include "log.h"
+#include "tca.h"
+#include "timer_svc.h"
+#include "util.h"
+
+#define SEC 1000000000LL
+
+static void bench_hot_path(void)
+{
+    struct qts_clock clk;
+    qts_clock_init(&clk, QTS_CLOCK_VIRTUAL);
+    int64_t t = INT64_C(1723161600) * SEC;
+    qts_clock_advance_to(&clk, t);
+    struct qts_timer_svc timers;
+    qts_fake_timers_new(&clk, &timers);
+    struct qts_impact_model *m = qts_impact_new(NULL);
+    struct qts_tca_env env = {.timers = &timers, .model = m};
+    struct qts_tca *tca = qts_tca_new(NULL, &env);
+    struct qts_instrument in;
+    memset(&in, 0, sizeof in);
+    in.struct_size = sizeof in;
+    qts_strlcpy(in.symbol, "BTCUSDT", sizeof in.symbol);
+    in.px_exp = 2;
+    in.qty_exp = 8;
+    in.tick_size = 1;
+    qts_tca_add_instrument(tca, &in);
+    struct qts_trade tr;
+    memset(&tr, 0, sizeof tr);
+    tr.h.struct_size = sizeof tr;
+    tr.h.type = QTS_EV_TRADE;
+    tr.h.px_exp = 2;
+    tr.h.qty_exp = 8;
+    struct qts_order_intent oi;
+    memset(&oi, 0, sizeof oi);
+    oi.side = QTS_SIDE_BUY;
+    oi.type = QTS_ORD_MARKET;
+    oi.qty = INT64_MAX / 4;
+    qts_tca_on_market(tca, &tr.h, 6000000, 6000001, t);
+    qts_tca_on_submit(tca, 1, &oi, t);
+    struct qts_fill f;
+    memset(&f, 0, sizeof f);
+    f.h.struct_size = sizeof f;
+    f.order_id = 1;
+    f.side = QTS_SIDE_BUY;
+    f.px = 6000001;
+    f.qty = 1000;
+    enum { N = 200000 };
+    struct qts_bench_samples sf, sm;
+    qts_bench_samples_init(&sf, N);
+    qts_bench_samples_init(&sm, N);
+    for (int i = 0; i < N; i++) {
+        t += 1000000; /* 1 ms of data per step */
+        qts_fake_timers_advance(&timers, 1000000); /* markouts fire here, not timed */
+        tr.h.ts_exch_ns = t;
+        tr.px = 6000000 + (i & 7);
+        tr.qty = 100000 + i % 13;
+        int64_t a = qts_mono_ns();
+        qts_tca_on_market(tca, &tr.h, 6000000 + (i & 7), 6000001 + (i & 7), t);
+        int64_t b = qts_mono_ns();
+        f.h.ts_exch_ns = t;
+        f.fill_id = (uint64_t)i;
+        qts_tca_on_fill(tca, &f, t);
+        int64_t c = qts_mono_ns();
+        qts_bench_add(&sm, b - a);
+        qts_bench_add(&sf, c - b);
+    }
+    qts_bench_report_latency("feedback_record_fill", &sf,
+                             "\"what\":\"qts_tca_on_fill incl. 3 markout timers\"");
+    qts_bench_report_latency("feedback_record_market", &sm,
+                             "\"what\":\"qts_tca_on_market, a trade\"");
+    qts_bench_samples_free(&sf);
+    qts_bench_samples_free(&sm);
+    qts_tca_free(tca);
+    qts_impact_free(m);
+    qts_timer_svc_free(&timers);
+}
+
+static const char strategy_lua[] =
+    "local M = {}\n"
+    "local SIZES = { 0.0005, 0.001, 0.002, 0.004, 0.008 }\n"
+    "function M.on_init(ctx, params) return { n = 0, k = 0 } end\n"
+    "function M.on_trade(ctx, st, t)\n"
+    "  st.n = st.n + 1\n"
+    "  if st.n % 40 ~= 0 then return end\n"
+    "  st.k = st.k + 1\n"
+    "  local q = SIZES[st.k % #SIZES + 1]\n"
+    "  local pos = ctx:position('BTCUSDT')\n"
+    "  ctx:order{ symbol = 'BTCUSDT', side = pos >= q and 'sell' or 'buy', qty = q, type = 'market' }\n"
+    "end\n"
+    "return M\n";
+
+static int write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    fputs(text, f);
+    return fclose(f);
+}
+
+static int cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, size_t n)
+{
+    if (!n)
+        return NAN;
+    qsort(v, n, sizeof *v, cmp_dbl);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static void bench_binance(const char *shared, const char *plugins)
+{
+    char a[1024], b[1024];
+    snprintf(a, sizeof a, "%s/data/binance/spot_btcusdt_20240808.gz", shared);
+    snprintf(b, sizeof b, "%s/data/binance/spot_btcusdt_20240809.gz", shared);
+    if (access(a, R_OK) != 0 || access(b, R_OK) != 0) {
+        printf("{\"bench\":\"feedback_prediction_binance\",\"skipped\":\"../shared/data/binance "
+               "absent\"}\n");
+        return;
+    }
+    char dir[] = "/tmp/qts-bench-feedback-XXXXXX";
+    if (!mkdtemp(dir))
+        return;
+    char path[1300], yaml[4096];
+    snprintf(path, sizeof path, "%s/trader.lua", dir);
+    write_file(path, strategy_lua);
+    snprintf(yaml, sizeof yaml,
+             "mode: replay\nhost_id: bench-feedback\nlog: {level: error}\n"
+             "paths: {var_dir: %s/var}\nplugins: {dir: %s}\n"
+             "instruments:\n  - {symbol: BTCUSDT, venue: binance, px_exp: 2, qty_exp: 8,"
+             " tick_size: \"0.01\", lot_size: \"0.00001\", min_qty: \"0.00001\"}\n"
+             "feeds:\n  - {name: md, plugin: feed_replay, config: {files: \"%s,%s\","
+             " symbols: \"BTCUSDT:2:8\"}}\n"
+             "broker: {plugin: broker_paper, config: {seed: 1}}\n"
+             "account: {initial_cash: \"1000000\"}\n"
+             "feedback: {save: false}\n"
+             "strategies: {dir: %s, list: [{name: trader, file: trader.lua, symbols: [BTCUSDT]}]}\n",
+             dir, plugins, a, b, dir);
+    snprintf(path, sizeof path, "%s/qts.yaml", dir);
+    write_file(path, yaml);
+    struct qts_config *cfg = NULL;
+    struct qts_diags d;
+    qts_diags_init(&d);
+    int rc = qts_config_load(path, &cfg, &d);
+    qts_diags_cleanup(&d);
+    char run[1100];
+    snprintf(run, sizeof run, "%s/run", dir);
+    struct qts_engine_opts opts = {.run_dir = run};
+    struct qts_engine *e = NULL;
+    struct qts_err err;
+    qts_err_clear(&err);
+    if (rc == 0)
+        rc = qts_engine_new(cfg, &opts, &e, &err);
+    if (rc == 0)
+        rc = qts_engine_run(e, &err);
+    if (rc != 0) {
+        printf("{\"bench\":\"feedback_prediction_binance\",\"error\":\"%s\"}\n", err.msg);
+        qts_engine_free(e);
+        qts_config_unref(cfg);
+        return;
+    }
+    qts_engine_free(e);
+    qts_config_unref(cfg);
+    /* tca.csv columns: 8 aggressive, 10 qty_filled, 12 arrival_px,
+     * 19 slip_arrival_bps, 36 pred_slip_bps, 38 pred_default, 42 tick */
+    snprintf(path, sizeof path, "%s/tca.csv", run);
+    FILE *f = fopen(path, "r");
+    char line[8192];
+    size_t cap = 1024, n = 0, n_all = 0;
+    double *eb = malloc(cap * sizeof *eb), *et = malloc(cap * sizeof *et);
+    double sum_real = 0, sum_pred = 0;
+    while (f && fgets(line, sizeof line, f)) {
+        if (line[0] == 'o')
+            continue;
+        char *fld[64];
+        int k = 0;
+        for (char *p = line; p && k < 64;) {
+            fld[k++] = p;
+            p = strchr(p, ',');
+            if (p)
+                *p++ = '\0';
+        }
+        if (k < 43 || atoi(fld[8]) != 1 || !(atof(fld[10]) > 0) || !*fld[19] || !*fld[36])
+            continue;
+        n_all++;
+        if (atoi(fld[38]) != 0)
+            continue; /* the first orders, predicted with the defaults */
+        double real = atof(fld[19]), pred = atof(fld[36]);
+        double err_bps = fabs(pred - real);
+        if (n == cap) {
+            cap *= 2;
+            eb = realloc(eb, cap * sizeof *eb);
+            et = realloc(et, cap * sizeof *et);
+        }
+        eb[n] = err_bps;
+        et[n] = err_bps * atof(fld[12]) / 1e4 / atof(fld[42]);
+        sum_real += real;
+        sum_pred += pred;
+        n++;
+    }
+    if (f)
+        fclose(f);
+    char extra[512];
+    snprintf(extra, sizeof extra,
+             "\"orders\":%zu,\"median_abs_err_bps\":%.6f,\"mean_realized_bps\":%.6f,"
+             "\"mean_predicted_bps\":%.6f,"
+             "\"data\":\"binance spot BTCUSDT 2024-08-08/09, paper broker\"",
+             n_all, median(eb, n), n ? sum_real / (double)n : NAN, n ? sum_pred / (double)n : NAN);
+    double mb = median(eb, n), mt = median(et, n);
+    qts_bench_report_value("feedback_pred_median_abs_err", "bps", mb, n, extra);
+    qts_bench_report_value("feedback_pred_median_abs_err", "ticks", mt, n, "\"aim\":0.5");
+    free(eb);
+    free(et);
+    char cmd[1300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", dir);
+}
+
+int main(void)
+{
+    qts_log_set_level(QTS_LOG_ERROR);
+    bench_hot_path();
+    const char *shared = getenv("QTS_SHARED_DIR");
+    if (!shared)
+        shared = QTS_BENCH_SHARED_DIR;
+    const char *plugins = getenv("QTS_PLUGIN_DIR");
+    if (!plugins)
+        plugins = QTS_BENCH_PLUGIN_DIR;
+    bench_binance(shared, plugins);
+    return 0;
+}

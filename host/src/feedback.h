@@ -1,0 +1,42 @@
+/* feedback.h — the execution-feedback loop as one unit for the engine:
+ * reads the `feedback:` configuration, owns the TCA (tca.h) and the learned
+ * impact model (impact_model.h), restores the model at start and saves it
+ * (and tca.csv) at the end of a run. docs/feedback.md.
+ *
+ * Configuration keys (all optional; `feedback:` itself may be absent):
+ *   enabled (true), score_version (1|2), weight_slippage / weight_fill /
+ *   weight_latency (v1 weights), lookback_s (86400), window_s (60),
+ *   min_samples (5), max_impact_bps (20), adjust_orders (false),
+ *   load (false in replay, true otherwise), save (true),
+ *   model_file (<var_dir>/feedback/impact_model.txt), forget (1.0).
+ *
+ * Ownership: everything created here is owned by struct qts_feedback;
+ * env pointers are borrowed and must outlive it. Core thread only.
+ */
+#ifndef QTS_FEEDBACK_H
+#define QTS_FEEDBACK_H
+
+#include <stdbool.h>
+
+#include "qts/qts_err.h"
+#include "tca.h"
+
+struct qts_cfg_node;
+struct qts_impact_model;
+struct qts_feedback;
+
+/* `cfg` (the `feedback:` map, may be NULL) and `var_dir` borrowed for the
+ * call; `env` copied (its model field is ignored: the model is ours).
+ * *out is NULL (and 0 returned) when feedback.enabled is false. Returns 0
+ * or QTS_ECONFIG with err naming the key. */
+int qts_feedback_new(const struct qts_cfg_node *cfg, const char *var_dir, bool replay,
+                     const struct qts_tca_env *env, struct qts_feedback **out,
+                     struct qts_err *err);
+struct qts_tca *qts_feedback_tca(struct qts_feedback *f);
+struct qts_impact_model *qts_feedback_model(struct qts_feedback *f);
+/* End of a run: close the rows, write <run_dir>/tca.csv, save the model
+ * (when save is on). Returns 0 or QTS_EIO. */
+int qts_feedback_end(struct qts_feedback *f, const char *run_dir, struct qts_err *err);
+void qts_feedback_free(struct qts_feedback *f);
+
+#endif /* QTS_FEEDBACK_H */
