@@ -1,0 +1,122 @@
+/* oms.h — the order store: parents, children, ids, ownership, positions
+ * from fills, and reconciliation with the broker.
+ *
+ * - Parent order ids are 1, 2, 3, ... per host; client order ids are
+ *   "<host_id>-<n>" with n counting children from 1. Both are deterministic,
+ *   so a replay produces the same ids byte for byte.
+ * - Lookups by order id and by client order id are O(1) (hash tables).
+ * - Every parent belongs to the strategy that placed it; the active list
+ *   (non-final parents) is what cancel-all-for-strategy walks.
+ * - Execution reports go through qts_oms_apply_report, which applies each
+ *   one to its child exactly once and tells the listener (the pipeline).
+ * - Reconciliation: see docs/execution.md "Reconciliation" for the rule.
+ * Single-threaded: everything runs on the core loop.
+ */
+#ifndef QTS_OMS_H
+#define QTS_OMS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "order.h"
+#include "qts/qts_plugin.h"
+
+struct qts_oms;
+
+/* The broker a pipeline and the OMS talk to: an ops table plus its
+ * instance. The plugin manager fills it from a loaded broker; tests plug a
+ * scripted fake. `ops` and `self` are borrowed. */
+struct qts_broker_port {
+    const struct qts_broker_ops *ops;
+    void *self;
+    bool cannot_push;   /* reports only on query: the monitor polls */
+};
+
+/* Called after a report changed a child (state or fill). Both pointers are
+ * borrowed for the call. */
+typedef void (*qts_oms_child_fn)(void *ctx, struct qts_child *c,
+                                 const struct qts_apply_result *res);
+
+/* `host_id` copied (at most 15 characters; the client id prefix). */
+struct qts_oms *qts_oms_new(const char *host_id);
+void qts_oms_free(struct qts_oms *oms);
+void qts_oms_set_listener(struct qts_oms *oms, qts_oms_child_fn fn, void *ctx);
+const char *qts_oms_host_id(const struct qts_oms *oms);
+
+/* New parent from `intent` (copied); assigns intent.order_id. Owned by the
+ * OMS; placed on the active list. */
+struct qts_parent *qts_oms_parent_new(struct qts_oms *oms,
+                                      const struct qts_order_intent *intent,
+                                      const struct qts_instrument *inst);
+/* New child of `p` in state NEW with the next client order id. */
+struct qts_child *qts_oms_child_new(struct qts_oms *oms, struct qts_parent *p,
+                                    uint8_t role, uint8_t side, uint8_t type,
+                                    int64_t px, int64_t qty);
+/* Borrowed results; NULL when unknown. */
+struct qts_parent *qts_oms_find(const struct qts_oms *oms, uint64_t order_id);
+struct qts_child *qts_oms_find_child(const struct qts_oms *oms, const char *clordid);
+/* Take a parent off the active list (it reached a final state). */
+void qts_oms_parent_finished(struct qts_oms *oms, struct qts_parent *p);
+/* First active parent and the next one (walk with care: do not finish a
+ * parent other than the current one while walking). */
+struct qts_parent *qts_oms_active_first(const struct qts_oms *oms);
+struct qts_parent *qts_oms_active_next(const struct qts_parent *p);
+/* Order ids (non-final parents) of `strategy_id` into ids[cap]; returns the
+ * total count (may exceed cap). */
+size_t qts_oms_active_ids(const struct qts_oms *oms, uint32_t strategy_id,
+                          uint64_t *ids, size_t cap);
+size_t qts_oms_count(const struct qts_oms *oms);
+/* Child orders the venue may still work or fill (any parent, final or
+ * not); O(children). */
+size_t qts_oms_working_children(const struct qts_oms *oms);
+
+/* Apply a broker report (borrowed). Returns 0 when applied (also for
+ * duplicates, reported in *res), QTS_ENOENT for an unknown client order id
+ * (a reconciliation difference while reconciling), QTS_EINVAL. `child_out`
+ * and `res` may be NULL. */
+int qts_oms_apply_report(struct qts_oms *oms, const struct qts_exec_report *rep,
+                         struct qts_child **child_out, struct qts_apply_result *res);
+
+/* Net position of an instrument from the fills the OMS applied (signed,
+ * quantity units), and the reconciled value when the broker disagreed. */
+int64_t qts_oms_position(const struct qts_oms *oms, uint32_t instrument);
+
+/* ------------------------------------------------------ reconciliation */
+
+enum qts_recon_kind {
+    QTS_RECON_FOREIGN_ORDER = 1, /* open at the broker, not ours: left alone */
+    QTS_RECON_STRAY_ORDER = 2,   /* open at the broker, our prefix, unknown: cancelled */
+    QTS_RECON_MISSING_ORDER = 3, /* working here, not open at the broker: expired */
+    QTS_RECON_FILL_GAP = 4,      /* broker cum_qty above ours: missing fill booked */
+    QTS_RECON_POSITION = 5,      /* position differs: broker value adopted */
+};
+
+struct qts_recon_diff {
+    uint8_t kind;               /* enum qts_recon_kind */
+    uint32_t instrument;
+    char client_order_id[QTS_CLORDID_MAX];
+    int64_t ours, theirs;       /* quantities compared */
+};
+
+/* Differences go here (borrowed for the call). */
+typedef void (*qts_recon_fn)(void *ctx, const struct qts_recon_diff *d);
+
+/* Start a reconciliation: asks the broker for open orders and positions
+ * (when it supports them). Answers come back through qts_oms_apply_report
+ * (STATUS reports), qts_oms_recon_position and qts_oms_recon_done. Returns
+ * QTS_EUNSUPPORTED when the broker can answer neither query, QTS_EBUSY when
+ * one is already running. `port` is borrowed for the duration. */
+int qts_oms_recon_begin(struct qts_oms *oms, const struct qts_broker_port *port,
+                        qts_recon_fn fn, void *ctx);
+bool qts_oms_recon_active(const struct qts_oms *oms);
+/* The request ids of the running reconciliation (0 = not asked). */
+uint64_t qts_oms_recon_orders_req(const struct qts_oms *oms);
+uint64_t qts_oms_recon_positions_req(const struct qts_oms *oms);
+int qts_oms_recon_position(struct qts_oms *oms, const struct qts_broker_position *pos);
+/* End of one answer. When both answers are in, the comparison runs, the
+ * differences are reported and resolved, and the listener hears about every
+ * child that changed. Returns 1 when the reconciliation finished. */
+int qts_oms_recon_done(struct qts_oms *oms, uint64_t req_id, int status);
+
+#endif /* QTS_OMS_H */
