@@ -48,8 +48,12 @@ int64_t qts_risk_notional(int64_t px, int64_t qty, unsigned px_exp, unsigned qty
     int e = QTS_CASH_EXP - (int)px_exp - (int)qty_exp;
     if (v < 0)
         v = -v;
-    if (e > 0)
-        v *= pow10_i64[e > 18 ? 18 : e];
+    if (e > 0) {
+        int64_t m = pow10_i64[e > 18 ? 18 : e];
+        if (v > INT64_MAX / m)
+            return INT64_MAX;
+        v *= m;
+    }
     else if (e < 0)
         v /= pow10_i64[-e > 18 ? 18 : -e];
     return v > INT64_MAX ? INT64_MAX : (int64_t)v;
