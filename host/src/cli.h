@@ -29,5 +29,10 @@ extern const struct qts_command qts_cmd_version;
 extern const struct qts_command qts_cmd_help;
 extern const struct qts_command qts_cmd_run;   /* cmd_run.c */
 extern const struct qts_command qts_cmd_check; /* cmd_check.c */
+/* Admin commands talking to a running host (admin.h). */
+extern const struct qts_command qts_cmd_status; /* cmd_status.c */
+extern const struct qts_command qts_cmd_kill;   /* cmd_kill.c */
+extern const struct qts_command qts_cmd_resume; /* cmd_resume.c */
+extern const struct qts_command qts_cmd_reload; /* cmd_reload.c */
 
 #endif

@@ -9,6 +9,7 @@
 #include <uv.h>
 
 #include "admin.h"
+#include "cli.h"
 #include "safety.h"
 
 struct host {
@@ -206,12 +207,113 @@ static void test_socket_kill_leaves_no_working_order(void **state)
     free(dir);
 }
 
+/* The CLI commands against a host loop running on another thread. */
+struct bg {
+    uv_loop_t loop;
+    uv_async_t stop;
+    struct qts_admin *admin;
+    int kills, resumes, reloads;
+    char what[32];
+};
+
+static int b_status(void *ctx, char *out, size_t cap)
+{
+    (void)ctx;
+    snprintf(out, cap, "{\"mode\":\"paper\",\"safety\":{\"state\":\"NORMAL\"}}");
+    return 0;
+}
+
+static int b_kill(void *ctx, const char *who, const char *reason, char *out, size_t cap)
+{
+    struct bg *b = ctx;
+    (void)who;
+    (void)reason;
+    b->kills++;
+    snprintf(out, cap, "{\"cancelled\":0}");
+    return 0;
+}
+
+static int b_resume(void *ctx, const char *who, const char *reason, char *out, size_t cap)
+{
+    struct bg *b = ctx;
+    (void)who;
+    (void)reason;
+    b->resumes++;
+    snprintf(out, cap, "not in LOCKDOWN");
+    return QTS_ESTATE;
+}
+
+static int b_reload(void *ctx, const char *what, char *out, size_t cap)
+{
+    struct bg *b = ctx;
+    b->reloads++;
+    qts_strlcpy(b->what, what, sizeof b->what);
+    snprintf(out, cap, "{}");
+    return 0;
+}
+
+static void bg_stop(uv_async_t *a)
+{
+    struct bg *b = a->data;
+    qts_admin_close(b->admin);
+    uv_close((uv_handle_t *)a, NULL);
+}
+
+static void *bg_run(void *arg)
+{
+    struct bg *b = arg;
+    uv_run(&b->loop, UV_RUN_DEFAULT);
+    return NULL;
+}
+
+static void test_cli_commands(void **state)
+{
+    (void)state;
+    char *dir = qts_test_tmpdir();
+    char path[256];
+    snprintf(path, sizeof path, "%s/qts.sock", dir);
+    struct bg *b = qts_xcalloc(1, sizeof *b);
+    uv_loop_init(&b->loop);
+    struct qts_admin_handlers hd = {.status = b_status, .kill = b_kill, .resume = b_resume,
+                                    .reload = b_reload, .ctx = b};
+    assert_int_equal(qts_admin_open(&b->loop, path, &hd, &b->admin, NULL), 0);
+    uv_async_init(&b->loop, &b->stop, bg_stop);
+    b->stop.data = b;
+    pthread_t t;
+    pthread_create(&t, NULL, bg_run, b);
+    char *a1[] = {"qts", "status", "-s", path, NULL};
+    assert_int_equal(qts_cli_main(4, a1), QTS_EXIT_OK);
+    char *a2[] = {"qts", "kill", "--socket", path, "--reason", "drill", NULL};
+    assert_int_equal(qts_cli_main(6, a2), QTS_EXIT_OK);
+    char *a3[] = {"qts", "resume", "-s", path, NULL};
+    assert_int_equal(qts_cli_main(4, a3), QTS_EXIT_USAGE); /* no --approve */
+    char *a4[] = {"qts", "resume", "-s", path, "--approve", "ok now", NULL};
+    assert_int_equal(qts_cli_main(6, a4), QTS_EXIT_FAILURE); /* the host refused */
+    char *a5[] = {"qts", "reload", "strategies", "-s", path, "--json", NULL};
+    assert_int_equal(qts_cli_main(6, a5), QTS_EXIT_OK);
+    char *a6[] = {"qts", "reload", "everything", "-s", path, NULL};
+    assert_int_equal(qts_cli_main(5, a6), QTS_EXIT_USAGE);
+    uv_async_send(&b->stop);
+    pthread_join(t, NULL);
+    assert_int_equal(uv_loop_close(&b->loop), 0);
+    assert_int_equal(b->kills, 1);
+    assert_int_equal(b->resumes, 1);
+    assert_int_equal(b->reloads, 1);
+    assert_string_equal(b->what, "strategies");
+    char *a7[] = {"qts", "status", "-s", path, NULL};
+    assert_int_equal(qts_cli_main(4, a7), QTS_EXIT_FAILURE); /* no host any more */
+    free(b);
+    qts_test_rmtree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_json_helpers),
         cmocka_unit_test(test_handle_line),
         cmocka_unit_test(test_socket_kill_leaves_no_working_order),
+        cmocka_unit_test(test_cli_commands),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
