@@ -2,6 +2,7 @@
 #include "event_queue.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,9 @@ struct slot {
 };
 
 struct ring {
+    pthread_mutex_t mu;         /* one lock per priority: a flood of P1 pushes
+                                 * never contends with the P0 path */
+    _Atomic uint64_t count;     /* depth, readable without the lock */
     struct qts_evq_item *items;
     uint64_t cap, head, tail;   /* seq numbers; item s at items[s % cap] */
     struct slot *index;         /* P1/P2: latest queued item per (type, key) */
@@ -27,10 +31,10 @@ struct ring {
 
 struct qts_evq {
     struct qts_evq_config cfg;
-    pthread_mutex_t mu;
     struct ring r[QTS_EVQ_NPRIO];
-    struct qts_evq_stats st;
-    bool p0_tripped;
+    struct qts_evq_stats st;    /* per-priority fields guarded by that ring's lock */
+    bool p0_tripped;            /* guarded by the P0 lock */
+    _Atomic uint64_t total;     /* events queued over all priorities */
 };
 
 void qts_evq_config_default(struct qts_evq_config *c)
@@ -56,9 +60,9 @@ struct qts_evq *qts_evq_new(const struct qts_evq_config *cfg)
         q->cfg = *cfg;
     else
         qts_evq_config_default(&q->cfg);
-    pthread_mutex_init(&q->mu, NULL);
     for (int p = 0; p < QTS_EVQ_NPRIO; p++) {
         struct ring *r = &q->r[p];
+        pthread_mutex_init(&r->mu, NULL);
         r->cap = q->cfg.cap[p] ? q->cfg.cap[p] : 16;
         r->items = qts_xcalloc(r->cap, sizeof *r->items);
         qts_hdr_init(&r->lat);
@@ -80,8 +84,8 @@ void qts_evq_free(struct qts_evq *q)
     for (int p = 0; p < QTS_EVQ_NPRIO; p++) {
         free(q->r[p].items);
         free(q->r[p].index);
+        pthread_mutex_destroy(&q->r[p].mu);
     }
-    pthread_mutex_destroy(&q->mu);
     free(q);
 }
 
@@ -172,10 +176,10 @@ int qts_evq_push(struct qts_evq *q, int prio, uint16_t type, uint32_t key, const
         return QTS_EINVAL;
     int64_t now = now_ns(q);
     int rc = 0;
-    bool trip = false;
+    bool trip = false, was_empty = false;
     uint32_t trip_depth = 0;
-    pthread_mutex_lock(&q->mu);
     struct ring *r = &q->r[prio];
+    pthread_mutex_lock(&r->mu);
     q->st.pushed[prio]++;
     uint64_t d = depth_of(r);
     if (prio == QTS_EVQ_P1 && (d >= q->cfg.conflate_depth || d == r->cap)) {
@@ -207,6 +211,7 @@ int qts_evq_push(struct qts_evq *q, int prio, uint16_t type, uint32_t key, const
         default: /* P1, P3: the oldest goes */
             r->head++;
             q->st.dropped[prio]++;
+            atomic_fetch_sub_explicit(&q->total, 1, memory_order_acq_rel);
             break;
         }
     }
@@ -229,64 +234,83 @@ int qts_evq_push(struct qts_evq *q, int prio, uint16_t type, uint32_t key, const
         trip_depth = (uint32_t)d;
     }
 out:
-    pthread_mutex_unlock(&q->mu);
+    atomic_store_explicit(&r->count, depth_of(r), memory_order_release);
+    pthread_mutex_unlock(&r->mu);
+    if (rc == 0)
+        was_empty = atomic_fetch_add_explicit(&q->total, 1, memory_order_acq_rel) == 0;
     if (trip && q->cfg.on_p0_trip)
         q->cfg.on_p0_trip(q->cfg.ctx, trip_depth);
-    if (rc >= 0 && q->cfg.wake)
+    /* wake the consumer when it may be idle (the queue was empty) and for
+     * every P0 event; a busy consumer drains until empty on its own */
+    if (rc >= 0 && q->cfg.wake && (was_empty || prio == QTS_EVQ_P0))
         q->cfg.wake(q->cfg.ctx);
     return rc;
 }
 
 bool qts_evq_pop(struct qts_evq *q, struct qts_evq_item *out)
 {
-    pthread_mutex_lock(&q->mu);
     for (int p = 0; p < QTS_EVQ_NPRIO; p++) {
         struct ring *r = &q->r[p];
-        if (r->tail == r->head)
+        if (atomic_load_explicit(&r->count, memory_order_acquire) == 0)
+            continue; /* skip empty queues without taking their lock */
+        pthread_mutex_lock(&r->mu);
+        if (r->tail == r->head) {
+            pthread_mutex_unlock(&r->mu);
             continue;
+        }
         struct qts_evq_item *it = &r->items[r->head % r->cap];
         size_t n = offsetof(struct qts_evq_item, data) + it->len;
         memcpy(out, it, n);
         r->head++;
+        atomic_store_explicit(&r->count, depth_of(r), memory_order_release);
         q->st.popped[p]++;
         qts_hdr_record(&r->lat, now_ns(q) - it->ts_enq_ns);
         if (p == QTS_EVQ_P0 && q->p0_tripped && depth_of(r) <= q->cfg.p0_trip_depth / 2)
             q->p0_tripped = false;
-        pthread_mutex_unlock(&q->mu);
+        pthread_mutex_unlock(&r->mu);
+        atomic_fetch_sub_explicit(&q->total, 1, memory_order_acq_rel);
         return true;
     }
-    pthread_mutex_unlock(&q->mu);
     return false;
 }
 
 size_t qts_evq_depth(const struct qts_evq *q, int prio)
 {
-    struct qts_evq *m = (struct qts_evq *)q; /* the mutex is not logical state */
-    pthread_mutex_lock(&m->mu);
-    size_t d = prio >= 0 && prio < QTS_EVQ_NPRIO ? (size_t)depth_of(&m->r[prio]) : 0;
-    pthread_mutex_unlock(&m->mu);
-    return d;
+    if (prio < 0 || prio >= QTS_EVQ_NPRIO)
+        return 0;
+    return (size_t)atomic_load_explicit(&q->r[prio].count, memory_order_acquire);
 }
 
 void qts_evq_stats(const struct qts_evq *q, struct qts_evq_stats *out)
 {
-    struct qts_evq *m = (struct qts_evq *)q;
-    pthread_mutex_lock(&m->mu);
-    *out = m->st;
-    for (int p = 0; p < QTS_EVQ_NPRIO; p++)
-        out->depth[p] = (uint32_t)depth_of(&m->r[p]);
-    pthread_mutex_unlock(&m->mu);
+    struct qts_evq *m = (struct qts_evq *)q; /* the locks are not logical state */
+    memset(out, 0, sizeof *out);
+    for (int p = 0; p < QTS_EVQ_NPRIO; p++) {
+        struct ring *r = &m->r[p];
+        pthread_mutex_lock(&r->mu);
+        out->pushed[p] = m->st.pushed[p];
+        out->popped[p] = m->st.popped[p];
+        out->conflated[p] = m->st.conflated[p];
+        out->dropped[p] = m->st.dropped[p];
+        out->refused[p] = m->st.refused[p];
+        out->max_depth[p] = m->st.max_depth[p];
+        out->depth[p] = (uint32_t)depth_of(r);
+        if (p == QTS_EVQ_P0)
+            out->p0_trips = m->st.p0_trips;
+        pthread_mutex_unlock(&r->mu);
+    }
 }
 
 void qts_evq_latency(const struct qts_evq *q, int prio, struct qts_hdr_hist *out)
 {
-    struct qts_evq *m = (struct qts_evq *)q;
-    pthread_mutex_lock(&m->mu);
-    if (prio >= 0 && prio < QTS_EVQ_NPRIO)
-        *out = m->r[prio].lat;
-    else
+    if (prio < 0 || prio >= QTS_EVQ_NPRIO) {
         qts_hdr_init(out);
-    pthread_mutex_unlock(&m->mu);
+        return;
+    }
+    struct ring *r = &((struct qts_evq *)q)->r[prio];
+    pthread_mutex_lock(&r->mu);
+    *out = r->lat;
+    pthread_mutex_unlock(&r->mu);
 }
 
 int qts_evq_json(const struct qts_evq *q, char *buf, size_t cap)
