@@ -96,8 +96,8 @@ static void bench_precheck(void)
     lim.global.max_position_symbol = 10000;
     lim.global.max_position_strategy = 10000;
     lim.global.max_daily_trades = 1000000;
-    lim.global.max_orders_per_sec = 2000000000u;
-    lim.global.max_orders_per_min = 2000000000u;
+    lim.global.max_orders_per_sec = 2000000000;
+    lim.global.max_orders_per_min = 2000000000;
     struct qts_safety *s = qts_safety_new(NULL);
     struct qts_risk_book book = {.position = b_pos, .strategy_position = b_spos, .equity = b_eq,
                                  .gross_exposure = b_gross, .net_exposure = b_net,

@@ -21,6 +21,7 @@
 
 #include "config.h"
 #include "qts/qts_types.h" /* enum qts_mode */
+#include "risk_limits.h"    /* struct qts_risk_limits */
 
 struct qts_instrument_cfg {
     char *symbol;
@@ -49,6 +50,7 @@ struct qts_strategy_cfg {
     char **symbols; /* owned list */
     size_t n_symbols;
     const struct qts_cfg_node *params; /* free-form; may be NULL */
+    const struct qts_cfg_node *risk;   /* risk limit overrides (risk_limits.h); may be NULL */
 };
 
 struct qts_settings {
@@ -78,6 +80,7 @@ struct qts_settings {
     double replay_speed; /* 0 = as fast as possible ("max"), else multiple of real time */
     char *config_dir;    /* directory of the top-level file; relative paths start here */
     /* new fields: append here */
+    struct qts_risk_limits risk; /* the `risk:` section (risk_limits.h) */
 };
 
 enum qts_key_type {

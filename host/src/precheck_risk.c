@@ -119,7 +119,7 @@ bool qts_precheck_risk_frozen(const struct qts_precheck_risk *r, uint32_t instru
 
 /* ------------------------------------------------------------ buckets */
 
-static void refill(struct bucket *b, uint32_t limit, int64_t window_ns, int64_t now)
+static void refill(struct bucket *b, int limit, int64_t window_ns, int64_t now)
 {
     int64_t cap = (int64_t)limit * window_ns;
     if (!b->init) {
@@ -141,19 +141,19 @@ static void refill(struct bucket *b, uint32_t limit, int64_t window_ns, int64_t 
 
 /* Take one token from both buckets, or none. 0 = ok, 1 = the per-second
  * bucket is empty, 2 = the per-minute one. A limit of 0 is off. */
-static int take2(struct bucket *s, uint32_t ls, struct bucket *m, uint32_t lm, int64_t now)
+static int take2(struct bucket *s, int ls, struct bucket *m, int lm, int64_t now)
 {
-    if (ls)
+    if (ls > 0)
         refill(s, ls, NS_PER_S, now);
-    if (lm)
+    if (lm > 0)
         refill(m, lm, 60 * NS_PER_S, now);
-    if (ls && s->level < NS_PER_S)
+    if (ls > 0 && s->level < NS_PER_S)
         return 1;
-    if (lm && m->level < 60 * NS_PER_S)
+    if (lm > 0 && m->level < 60 * NS_PER_S)
         return 2;
-    if (ls)
+    if (ls > 0)
         s->level -= NS_PER_S;
-    if (lm)
+    if (lm > 0)
         m->level -= 60 * NS_PER_S;
     return 0;
 }
@@ -333,18 +333,18 @@ int qts_precheck_risk_check(void *ctx, struct qts_precheck_order *o,
                           qts_pool_name(l->pool), (double)avail / cash_unit,
                           (double)notional / cash_unit);
     }
-    if (l->max_daily_trades && b->daily_trades &&
-        b->daily_trades(b->ctx, in->strategy_id) >= l->max_daily_trades)
-        return reject(r, rej, QTS_SC_GR062, "daily trade limit %u reached", l->max_daily_trades);
+    if (l->max_daily_trades > 0 && b->daily_trades &&
+        b->daily_trades(b->ctx, in->strategy_id) >= (uint32_t)l->max_daily_trades)
+        return reject(r, rej, QTS_SC_GR062, "daily trade limit %d reached", l->max_daily_trades);
 
 rates:;
     struct rates *rt = rates_for(r, in->strategy_id);
     int t = take2(&rt->ord_s, l->max_orders_per_sec, &rt->ord_m, l->max_orders_per_min, o->now_ns);
     if (t == 1)
-        return reject(r, rej, QTS_SC_GR113, "more than %u orders per second",
+        return reject(r, rej, QTS_SC_GR113, "more than %d orders per second",
                       l->max_orders_per_sec);
     if (t == 2)
-        return reject(r, rej, QTS_SC_GR114, "more than %u orders per minute",
+        return reject(r, rej, QTS_SC_GR114, "more than %d orders per minute",
                       l->max_orders_per_min);
     r->passed++;
     return 0;
@@ -357,11 +357,11 @@ int qts_precheck_risk_cancel(struct qts_precheck_risk *r, uint32_t strategy_id, 
     struct rates *rt = rates_for(r, strategy_id);
     int t = take2(&rt->can_s, l->max_cancels_per_sec, &rt->can_m, l->max_cancels_per_min, now_ns);
     if (t == 1) {
-        reject(r, rej, QTS_SC_GR115, "more than %u cancels per second", l->max_cancels_per_sec);
+        reject(r, rej, QTS_SC_GR115, "more than %d cancels per second", l->max_cancels_per_sec);
         return QTS_ERATELIMIT;
     }
     if (t == 2) {
-        reject(r, rej, QTS_SC_GR116, "more than %u cancels per minute", l->max_cancels_per_min);
+        reject(r, rej, QTS_SC_GR116, "more than %d cancels per minute", l->max_cancels_per_min);
         return QTS_ERATELIMIT;
     }
     return 0;

@@ -1,7 +1,14 @@
 /* risk_limits.c — defaults, validation and per-strategy overrides. */
 #include "risk_limits.h"
 
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "config.h"
 
 const char *qts_pool_name(int pool)
 {
@@ -45,11 +52,11 @@ void qts_risk_limits_default(struct qts_risk_limits *l)
     l->partial_exit_ratio = 0.5;
     l->mae_warn_ratio = 0.8;
     l->account_mae_pct = 0.05;
-    l->max_hold_s[QTS_POOL_SCALP] = 3600;
-    l->max_hold_s[QTS_POOL_SWING] = 604800;
-    l->max_hold_s[QTS_POOL_PORTFOLIO] = 0;
+    l->max_hold_ms[QTS_POOL_SCALP] = INT64_C(3600000);
+    l->max_hold_ms[QTS_POOL_SWING] = INT64_C(604800000);
+    l->max_hold_ms[QTS_POOL_PORTFOLIO] = 0;
     l->hold_warn_ratio = 0.8;
-    l->hold_extension_s = 1800;
+    l->hold_extension_ms = INT64_C(1800000);
     l->vol_warn = 0.03;
     l->vol_critical = 0.05;
     l->vol_kill = 0.08;
@@ -69,7 +76,11 @@ void qts_risk_limits_default(struct qts_risk_limits *l)
 
 int qts_risk_limits_validate(const struct qts_risk_limits *l, struct qts_err *err)
 {
-    NEED(l->pool < QTS_POOL_COUNT, "risk.pool: scalp, swing or portfolio");
+    NEED(l->pool >= 0 && l->pool < QTS_POOL_COUNT, "risk.pool: scalp, swing or portfolio");
+    NEED(l->max_orders_per_sec >= 0 && l->max_orders_per_min >= 0 &&
+             l->max_cancels_per_sec >= 0 && l->max_cancels_per_min >= 0 &&
+             l->max_daily_trades >= 0,
+         "risk.max_orders_* / max_cancels_* / max_daily_trades: >= 0");
     NEED(l->price_band_last_pct >= 0 && l->price_band_last_pct < 1,
          "risk.price_band_last_pct: [0, 1)");
     NEED(l->price_band_mid_pct >= 0 && l->price_band_mid_pct < 1,
@@ -102,9 +113,9 @@ int qts_risk_limits_validate(const struct qts_risk_limits *l, struct qts_err *er
     NEED(l->mae_warn_ratio > 0 && l->mae_warn_ratio <= 1, "risk.mae_warn_ratio: (0, 1]");
     NEED(l->account_mae_pct > 0 && l->account_mae_pct < 1, "risk.account_mae_pct: (0, 1)");
     for (int i = 0; i < QTS_POOL_COUNT; i++)
-        NEED(l->max_hold_s[i] >= 0, "risk.max_hold_s: >= 0 (0 = no limit)");
+        NEED(l->max_hold_ms[i] >= 0, "risk.max_hold_*: >= 0 (0 = no limit)");
     NEED(l->hold_warn_ratio > 0 && l->hold_warn_ratio <= 1, "risk.hold_warn_ratio: (0, 1]");
-    NEED(l->hold_extension_s >= 0, "risk.hold_extension_s: >= 0");
+    NEED(l->hold_extension_ms >= 0, "risk.hold_extension: >= 0");
     NEED(l->vol_warn > 0 && l->vol_warn <= l->vol_critical && l->vol_critical <= l->vol_kill,
          "risk.vol_*: 0 < vol_warn <= vol_critical <= vol_kill");
     NEED(l->vix_warn > 0 && l->vix_warn <= l->vix_critical && l->vix_critical <= l->vix_kill,
@@ -143,4 +154,142 @@ const struct qts_risk_limits *qts_risk_limits_for(const struct qts_risk_limit_se
         if (s->over_strategy[i] == strategy_id)
             return &s->over[i];
     return &s->global;
+}
+
+/* ------------------------------------------------ YAML overrides */
+
+enum kind { K_BOOL, K_POOL, K_DBL, K_INT, K_DUR };
+
+#define F(field) offsetof(struct qts_risk_limits, field)
+static const struct field {
+    const char *name;
+    uint8_t kind;
+    size_t off;
+} fields[] = {
+    {"trading_enabled", K_BOOL, F(trading_enabled)},
+    {"pool", K_POOL, F(pool)},
+    {"price_band_last_pct", K_DBL, F(price_band_last_pct)},
+    {"price_band_mid_pct", K_DBL, F(price_band_mid_pct)},
+    {"max_order_qty", K_DBL, F(max_order_qty)},
+    {"max_order_notional", K_DBL, F(max_order_notional)},
+    {"max_position_symbol", K_DBL, F(max_position_symbol)},
+    {"max_position_strategy", K_DBL, F(max_position_strategy)},
+    {"max_exposure_pct", K_DBL, F(max_exposure_pct)},
+    {"max_net_exposure_pct", K_DBL, F(max_net_exposure_pct)},
+    {"max_symbol_exposure_pct", K_DBL, F(max_symbol_exposure_pct)},
+    {"daily_loss_warn_pct", K_DBL, F(daily_loss_warn_pct)},
+    {"daily_loss_limit_pct", K_DBL, F(daily_loss_limit_pct)},
+    {"max_orders_per_sec", K_INT, F(max_orders_per_sec)},
+    {"max_orders_per_min", K_INT, F(max_orders_per_min)},
+    {"max_cancels_per_sec", K_INT, F(max_cancels_per_sec)},
+    {"max_cancels_per_min", K_INT, F(max_cancels_per_min)},
+    {"max_daily_trades", K_INT, F(max_daily_trades)},
+    {"loop_period_ms", K_DUR, F(loop_period_ms)},
+    {"trail_activation_pct", K_DBL, F(trail_activation_pct)},
+    {"trail_distance_pct", K_DBL, F(trail_distance_pct)},
+    {"trail_min_distance", K_DBL, F(trail_min_distance)},
+    {"mae_partial_pct", K_DBL, F(mae_partial_pct)},
+    {"mae_full_pct", K_DBL, F(mae_full_pct)},
+    {"partial_exit_ratio", K_DBL, F(partial_exit_ratio)},
+    {"mae_warn_ratio", K_DBL, F(mae_warn_ratio)},
+    {"account_mae_pct", K_DBL, F(account_mae_pct)},
+    {"max_hold_scalp_ms", K_DUR, F(max_hold_ms[QTS_POOL_SCALP])},
+    {"max_hold_swing_ms", K_DUR, F(max_hold_ms[QTS_POOL_SWING])},
+    {"max_hold_portfolio_ms", K_DUR, F(max_hold_ms[QTS_POOL_PORTFOLIO])},
+    {"hold_warn_ratio", K_DBL, F(hold_warn_ratio)},
+    {"hold_extension_ms", K_DUR, F(hold_extension_ms)},
+    {"vol_warn", K_DBL, F(vol_warn)},
+    {"vol_critical", K_DBL, F(vol_critical)},
+    {"vol_kill", K_DBL, F(vol_kill)},
+    {"vix_warn", K_DBL, F(vix_warn)},
+    {"vix_critical", K_DBL, F(vix_critical)},
+    {"vix_kill", K_DBL, F(vix_kill)},
+    {"stale_ms", K_DUR, F(stale_ms)},
+    {"stale_trip_ms", K_DUR, F(stale_trip_ms)},
+    {"jump_pct", K_DBL, F(jump_pct)},
+};
+#undef F
+
+const char *qts_risk_limit_key(size_t i)
+{
+    return i < sizeof fields / sizeof fields[0] ? fields[i].name : NULL;
+}
+
+static bool parse_dur(const char *s, int64_t *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (end == s || errno || v < 0)
+        return false;
+    long long mul = !*end || !strcmp(end, "ms") ? 1
+                    : !strcmp(end, "s")        ? 1000
+                    : !strcmp(end, "m")        ? 60000
+                    : !strcmp(end, "h")        ? 3600000
+                                               : 0;
+    if (!mul || v > LLONG_MAX / mul)
+        return false;
+    *out = (int64_t)(v * mul);
+    return true;
+}
+
+int qts_risk_limits_apply_map(struct qts_risk_limits *l, const struct qts_cfg_node *map,
+                              struct qts_err *err)
+{
+    if (!map || qts_cfg_type(map) == QTS_CFG_NULL)
+        return 0;
+    if (qts_cfg_type(map) != QTS_CFG_MAP)
+        return qts_err_set(err, QTS_ECONFIG, "risk: a mapping of limit keys");
+    for (size_t i = 0; i < qts_cfg_len(map); i++) {
+        const char *key = qts_cfg_key_at(map, i);
+        const char *v = qts_cfg_str(qts_cfg_at(map, i));
+        const struct field *f = NULL;
+        for (size_t j = 0; j < sizeof fields / sizeof fields[0] && !f; j++)
+            if (strcmp(fields[j].name, key) == 0)
+                f = &fields[j];
+        if (!f)
+            return qts_err_set(err, QTS_ECONFIG, "risk.%s: unknown limit", key);
+        if (!v)
+            return qts_err_set(err, QTS_ECONFIG, "risk.%s: a scalar value", key);
+        char *base = (char *)l, *end;
+        switch (f->kind) {
+        case K_BOOL:
+            if (strcmp(v, "true") && strcmp(v, "false"))
+                return qts_err_set(err, QTS_ECONFIG, "risk.%s: true or false", key);
+            *(bool *)(base + f->off) = strcmp(v, "true") == 0;
+            break;
+        case K_POOL: {
+            int p = qts_pool_parse(v);
+            if (p < 0)
+                return qts_err_set(err, QTS_ECONFIG, "risk.%s: scalp, swing or portfolio", key);
+            *(int *)(base + f->off) = p;
+            break;
+        }
+        case K_DBL: {
+            errno = 0;
+            double d = strtod(v, &end);
+            if (end == v || *end || errno || !isfinite(d))
+                return qts_err_set(err, QTS_ECONFIG, "risk.%s: a number", key);
+            *(double *)(base + f->off) = d;
+            break;
+        }
+        case K_INT: {
+            errno = 0;
+            long n = strtol(v, &end, 10);
+            if (end == v || *end || errno || n < 0 || n > INT_MAX)
+                return qts_err_set(err, QTS_ECONFIG, "risk.%s: an integer >= 0", key);
+            *(int *)(base + f->off) = (int)n;
+            break;
+        }
+        case K_DUR: {
+            int64_t ms;
+            if (!parse_dur(v, &ms))
+                return qts_err_set(err, QTS_ECONFIG,
+                                   "risk.%s: a duration (e.g. 100, 100ms, 2s, 5m, 1h)", key);
+            *(int64_t *)(base + f->off) = ms;
+            break;
+        }
+        }
+    }
+    return qts_risk_limits_validate(l, err);
 }

@@ -31,7 +31,7 @@ int qts_pool_parse(const char *s);
 struct qts_risk_limits {
     /* ---- pre-trade (PreCheck hooks) */
     bool trading_enabled;          /* true */
-    uint8_t pool;                  /* enum qts_pool: SCALP */
+    int pool;                      /* enum qts_pool: SCALP */
     double price_band_last_pct;    /* 0.05: limit price vs last trade */
     double price_band_mid_pct;     /* 0.05: limit price vs mid */
     double max_order_qty;          /* 0 = off (whole units) */
@@ -43,11 +43,11 @@ struct qts_risk_limits {
     double max_symbol_exposure_pct;/* 0.15: one symbol's exposure / equity (GR010) */
     double daily_loss_warn_pct;    /* 0.03: GR020 notice */
     double daily_loss_limit_pct;   /* 0.05: GR112, no risk-increasing orders */
-    uint32_t max_orders_per_sec;   /* 20 */
-    uint32_t max_orders_per_min;   /* 600 */
-    uint32_t max_cancels_per_sec;  /* 40 */
-    uint32_t max_cancels_per_min;  /* 1200 */
-    uint32_t max_daily_trades;     /* 0 = off (GR062) */
+    int max_orders_per_sec;        /* 20 */
+    int max_orders_per_min;        /* 600 */
+    int max_cancels_per_sec;       /* 40 */
+    int max_cancels_per_min;       /* 1200 */
+    int max_daily_trades;          /* 0 = off (GR062) */
     /* ---- micro risk loop */
     int64_t loop_period_ms;        /* 100, 10..1000 */
     double trail_activation_pct;   /* 0.01: activate at +1 % */
@@ -58,9 +58,9 @@ struct qts_risk_limits {
     double partial_exit_ratio;     /* 0.5 */
     double mae_warn_ratio;         /* 0.8: GR071 at 80 % of mae_full_pct */
     double account_mae_pct;        /* 0.05: unrealised loss / equity -> kill switch */
-    int64_t max_hold_s[QTS_POOL_COUNT]; /* scalp 3600, swing 604800, portfolio 0 = none */
+    int64_t max_hold_ms[QTS_POOL_COUNT]; /* scalp 1 h, swing 7 d, portfolio 0 = none */
     double hold_warn_ratio;        /* 0.8: GR072 */
-    int64_t hold_extension_s;      /* 1800 once while in profit */
+    int64_t hold_extension_ms;     /* 30 min once while in profit */
     double vol_warn;               /* 0.03 realised intraday volatility: GR073 */
     double vol_critical;           /* 0.05: cut 50 % of each position once */
     double vol_kill;               /* 0.08: flatten everything, LOCKDOWN */
@@ -96,5 +96,16 @@ int qts_risk_limit_set_override(struct qts_risk_limit_set *s, uint32_t strategy_
  * at most QTS_RISK_MAX_OVERRIDES entries. */
 const struct qts_risk_limits *qts_risk_limits_for(const struct qts_risk_limit_set *s,
                                                   uint32_t strategy_id);
+
+/* Apply a YAML mapping of limit keys (the keys of the `risk:` section,
+ * without the prefix; borrowed) onto `l`: a strategy's `risk:` override.
+ * Unknown keys, wrong types and values out of range give QTS_ECONFIG with
+ * "<key>: problem" in err (`l` may then be partly changed). */
+struct qts_cfg_node;
+int qts_risk_limits_apply_map(struct qts_risk_limits *l, const struct qts_cfg_node *map,
+                              struct qts_err *err);
+/* Name of the i-th key qts_risk_limits_apply_map accepts (the same names as
+ * the `risk.` rows of the configuration schema); NULL past the end. */
+const char *qts_risk_limit_key(size_t i);
 
 #endif /* QTS_RISK_LIMITS_H */

@@ -401,20 +401,20 @@ static void eval_position(struct qts_risk_loop *rl, struct shadow *s, int64_t no
                    -100.0 * mae, 100.0 * l->mae_full_pct);
     }
     /* 3 time in trade */
-    int pool = l->pool < QTS_POOL_COUNT ? l->pool : QTS_POOL_SCALP;
-    int64_t max_s = l->max_hold_s[pool];
-    if (max_s > 0) {
+    int pool = l->pool >= 0 && l->pool < QTS_POOL_COUNT ? l->pool : QTS_POOL_SCALP;
+    int64_t max_ms = l->max_hold_ms[pool];
+    if (max_ms > 0) {
         int64_t held = now - s->entry_ns;
-        int64_t lim = (max_s + (pnl_pct > 0 ? l->hold_extension_s : 0)) * NS_PER_S;
+        int64_t lim = (max_ms + (pnl_pct > 0 ? l->hold_extension_ms : 0)) * MS;
         if (held >= lim) {
             send_exit(rl, s, QTS_RR_TIME, aq);
             return;
         }
-        if ((double)held >= l->hold_warn_ratio * (double)max_s * (double)NS_PER_S &&
+        if ((double)held >= l->hold_warn_ratio * (double)max_ms * (double)MS &&
             !(s->latch & L_TIME_WARN)) {
             s->latch |= L_TIME_WARN;
             raise_code(rl, QTS_SC_GR072, "inst=%u held %llds of %llds", s->instrument,
-                       (long long)(held / NS_PER_S), (long long)max_s);
+                       (long long)(held / NS_PER_S), (long long)(max_ms / 1000));
         }
     }
     /* 4 trailing stop, mirrored for shorts; gap = max(d x extreme, min distance) */
