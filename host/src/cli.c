@@ -17,6 +17,10 @@ const struct qts_command *const qts_commands[] = {
     &qts_cmd_kill,
     &qts_cmd_resume,
     &qts_cmd_reload,
+    &qts_cmd_report,
+    &qts_cmd_convert,
+    &qts_cmd_migrate, /* storage */
+    &qts_cmd_import,  /* storage */
     NULL,
 };
 

@@ -34,5 +34,10 @@ extern const struct qts_command qts_cmd_status; /* cmd_status.c */
 extern const struct qts_command qts_cmd_kill;   /* cmd_kill.c */
 extern const struct qts_command qts_cmd_resume; /* cmd_resume.c */
 extern const struct qts_command qts_cmd_reload; /* cmd_reload.c */
+extern const struct qts_command qts_cmd_report;
+extern const struct qts_command qts_cmd_convert;
+/* storage (cmd_migrate.c, cmd_import.c) */
+extern const struct qts_command qts_cmd_migrate;
+extern const struct qts_command qts_cmd_import;
 
 #endif

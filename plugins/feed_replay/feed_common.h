@@ -1,0 +1,35 @@
+/* feed_common.h — helpers shared by the two feed plugins (compiled into
+ * each): forwarding decoded events to the host, defining instruments, and
+ * pacing at a multiple of real time. */
+#ifndef QTS_FEED_COMMON_H
+#define QTS_FEED_COMMON_H
+
+#include "md_common.h"
+#include "qts/qts_plugin.h"
+
+struct feed_host {
+    const struct qts_host_api *host; /* borrowed until destroy */
+    void *owner;
+    const char *plugin;              /* "feed_replay" */
+};
+
+/* qts_md_define_fn: defines the instrument in the host (arg: struct feed_host). */
+int feed_define(void *arg, struct qts_md_inst *inst, struct qts_err *err);
+/* Forward one event through host->emit_*. */
+int feed_emit(const struct feed_host *fh, const union qts_md_event *ev);
+
+/* Pacing: speed 0 = as fast as possible; else data time runs `speed` times
+ * faster than the monotonic clock. */
+struct feed_pace {
+    double speed;
+    bool started;
+    int64_t t0_data_ns, t0_wall_ns;
+};
+/* true if an event stamped ts_ns is due now. */
+bool feed_pace_due(struct feed_pace *p, int64_t ts_ns);
+
+/* Read "key" as a string, or "key.0", "key.1", ... joined with ','.
+ * Returns an owned string (free) or NULL if absent. */
+char *feed_cfg_list(const struct feed_host *fh, const char *key, struct qts_err *err);
+
+#endif

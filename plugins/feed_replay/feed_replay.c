@@ -1,0 +1,430 @@
+/* feed_replay.c — replays market-data files (Binance captures, CSV trades /
+ * quotes / bars, qts binary events) in lockstep with the host: the host pulls
+ * events with poll(). Several files are merged by receive time. Memory stays
+ * constant whatever the file length: each file is streamed through a fixed
+ * buffer. Malformed records are counted, logged with file and line (or byte
+ * offset) and skipped. Config keys: plugins/feed_replay/README.md. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "feed_common.h"
+#include "md_source.h"
+#include "qts/qts_plugin.h"
+#include "util.h"
+
+struct cursor {
+    struct qts_md_source src;
+    union qts_md_event ev; /* next event; levels borrowed from src */
+    bool has, open, done;
+    char *path;            /* owned */
+    uint64_t n_out;        /* events emitted from this file */
+    uint64_t skip;         /* events to pass over at start (imported state) */
+};
+
+/* Depth sequence of one instrument, to report gaps as they pass by. */
+struct seqstate {
+    uint32_t instrument;
+    uint64_t last_u;
+};
+
+struct replay {
+    struct feed_host fh;
+    struct seqstate *seq;  /* owned, n_seq */
+    size_t n_seq;
+    uint64_t n_gaps;
+    bool venue_set;        /* `venue` configured: never guessed */
+    bool quiet;            /* skipping to an imported position: no reports */
+    struct qts_md_symtab syms;
+    struct qts_md_source_opts opts;
+    char symbol[QTS_SYMBOL_MAX];
+    struct cursor *cur;    /* owned, n_cur */
+    size_t n_cur;
+    struct feed_pace pace;
+    int64_t max_log;
+    uint64_t n_emitted, n_malformed, n_logged;
+    bool summary_done;
+};
+
+static void report_bad(struct replay *r, const struct qts_err *bad)
+{
+    if (r->quiet)
+        return;
+    r->n_malformed++;
+    if (r->fh.host->metric_add)
+        r->fh.host->metric_add(r->fh.owner, "malformed", 1);
+    if ((int64_t)r->n_logged < r->max_log) {
+        r->n_logged++;
+        r->fh.host->log(r->fh.owner, QTS_LOG_WARN, "malformed record skipped: %s", bad->msg);
+        if ((int64_t)r->n_logged == r->max_log)
+            r->fh.host->log(r->fh.owner, QTS_LOG_WARN,
+                            "further malformed records are only counted (max_log=%lld)",
+                            (long long)r->max_log);
+    }
+}
+
+/* Load c->ev with the next good event of its file. */
+static void advance(struct replay *r, struct cursor *c)
+{
+    c->has = false;
+    while (!c->done) {
+        struct qts_err bad;
+        int rc = qts_md_source_next(&c->src, &c->ev, &bad);
+        if (rc == 1) {
+            c->has = true;
+            return;
+        }
+        if (rc == 0) {
+            c->done = true;
+            if (r->quiet)
+                return;
+            r->fh.host->log(r->fh.owner, QTS_LOG_INFO,
+                            "file done path=%s events=%llu malformed=%llu", c->path,
+                            (unsigned long long)c->src.n_events,
+                            (unsigned long long)c->src.n_malformed);
+            return;
+        }
+        report_bad(r, &bad);
+    }
+}
+
+static const char *symbol_of(struct replay *r, uint32_t id)
+{
+    for (size_t i = 0; i < r->syms.n; i++)
+        if (r->syms.v[i]->id == id)
+            return r->syms.v[i]->symbol;
+    return "?";
+}
+
+/* Venue rules (docs/market-data.md): spot U == previous u + 1, futures
+ * pu == previous u. A gap leaves any book built from this feed stale until
+ * the next snapshot; it is logged and counted here so the operator sees it. */
+static void check_sequence(struct replay *r, const struct qts_book_update *b)
+{
+    if (b->last_update_id == 0 || (b->h.flags & QTS_BOOK_SNAPSHOT))
+        return;
+    struct seqstate *s = NULL;
+    for (size_t i = 0; i < r->n_seq; i++)
+        if (r->seq[i].instrument == b->h.instrument)
+            s = &r->seq[i];
+    if (!s) {
+        r->seq = qts_xrealloc(r->seq, (r->n_seq + 1) * sizeof *r->seq);
+        s = &r->seq[r->n_seq++];
+        s->instrument = b->h.instrument;
+        s->last_u = 0;
+    }
+    if (s->last_u && b->last_update_id > s->last_u) {
+        bool fut = (b->h.flags & QTS_BOOK_HAS_PREV) != 0;
+        bool ok = fut ? b->prev_update_id == s->last_u : b->first_update_id == s->last_u + 1;
+        if (!ok) {
+            r->n_gaps++;
+            if (r->fh.host->metric_add)
+                r->fh.host->metric_add(r->fh.owner, "depth_gaps", 1);
+            r->fh.host->log(r->fh.owner, QTS_LOG_WARN,
+                            "depth sequence gap symbol=%s previous_u=%llu U=%llu pu=%llu: "
+                            "the book is stale until the next snapshot",
+                            symbol_of(r, b->h.instrument), (unsigned long long)s->last_u,
+                            (unsigned long long)b->first_update_id,
+                            (unsigned long long)b->prev_update_id);
+        }
+    }
+    if (b->last_update_id > s->last_u)
+        s->last_u = b->last_update_id;
+}
+
+static void destroy(void *self)
+{
+    struct replay *r = self;
+    if (!r)
+        return;
+    for (size_t i = 0; i < r->n_cur; i++) {
+        if (r->cur[i].open)
+            qts_md_source_close(&r->cur[i].src);
+        free(r->cur[i].path);
+    }
+    free(r->cur);
+    free(r->seq);
+    qts_md_symtab_cleanup(&r->syms);
+    free(r);
+}
+
+static int cfg_int_or(struct replay *r, const char *k, int64_t def, int64_t *out,
+                      struct qts_err *err)
+{
+    *out = def;
+    int rc = r->fh.host->cfg_int(r->fh.owner, k, out, err);
+    return rc == QTS_ENOENT ? 0 : rc;
+}
+
+static int init(const struct qts_host_api *host, void *owner, void **self, struct qts_err *err)
+{
+    struct replay *r = qts_xcalloc(1, sizeof *r);
+    r->fh.host = host;
+    r->fh.owner = owner;
+    r->fh.plugin = "feed_replay";
+    qts_md_symtab_init(&r->syms);
+    r->syms.define = feed_define;
+    r->syms.define_arg = &r->fh;
+    char *files = NULL;
+    int rc = 0;
+    const char *s = NULL;
+
+    r->opts.format = QTS_MD_FMT_AUTO;
+    if ((rc = host->cfg_str(owner, "format", &s, err)) == 0) {
+        r->opts.format = qts_md_format_parse(s);
+        if (r->opts.format < 0) {
+            rc = qts_err_set(err, QTS_ECONFIG, "format '%s': expected auto, binance, "
+                             "csv-trades, csv-quotes, csv-bars or binary", s);
+            goto fail;
+        }
+    } else if (rc != QTS_ENOENT) {
+        goto fail;
+    }
+    const char *venue = r->opts.format == QTS_MD_FMT_BINANCE ? "binance" : "replay";
+    if ((rc = host->cfg_str(owner, "venue", &s, err)) == 0) {
+        venue = s;
+        r->venue_set = true;
+    } else if (rc != QTS_ENOENT)
+        goto fail;
+    qts_strlcpy(r->syms.def_venue, venue, sizeof r->syms.def_venue);
+    int64_t v;
+    if ((rc = cfg_int_or(r, "default_px_exp", 8, &v, err)) < 0)
+        goto fail;
+    if (v < 0 || v > QTS_MAX_EXP) {
+        rc = qts_err_set(err, QTS_ECONFIG, "default_px_exp out of range");
+        goto fail;
+    }
+    r->syms.def_px_exp = (uint8_t)v;
+    if ((rc = cfg_int_or(r, "default_qty_exp", 8, &v, err)) < 0)
+        goto fail;
+    if (v < 0 || v > QTS_MAX_EXP) {
+        rc = qts_err_set(err, QTS_ECONFIG, "default_qty_exp out of range");
+        goto fail;
+    }
+    r->syms.def_qty_exp = (uint8_t)v;
+    char *syms = feed_cfg_list(&r->fh, "symbols", NULL);
+    if (syms) {
+        rc = qts_md_symtab_configure(&r->syms, syms, err);
+        free(syms);
+        if (rc < 0)
+            goto fail;
+    }
+    for (size_t i = 0; i < r->syms.n; i++) /* configured entries take the venue */
+        qts_strlcpy(r->syms.v[i]->venue, venue, sizeof r->syms.v[i]->venue);
+    if ((rc = host->cfg_str(owner, "symbol", &s, err)) == 0)
+        qts_strlcpy(r->symbol, s, sizeof r->symbol);
+    else if (rc != QTS_ENOENT)
+        goto fail;
+    r->opts.symbol = r->symbol[0] ? r->symbol : NULL;
+    if ((rc = cfg_int_or(r, "bar_period_s", 60, &v, err)) < 0)
+        goto fail;
+    if (v <= 0) {
+        rc = qts_err_set(err, QTS_ECONFIG, "bar_period_s must be positive");
+        goto fail;
+    }
+    r->opts.bar_period_ns = v * 1000000000LL;
+    if ((rc = cfg_int_or(r, "max_log", 20, &r->max_log, err)) < 0)
+        goto fail;
+    r->pace.speed = 0;
+    rc = host->cfg_double(owner, "speed", &r->pace.speed, err);
+    if (rc < 0 && rc != QTS_ENOENT)
+        goto fail;
+    if (r->pace.speed < 0) {
+        rc = qts_err_set(err, QTS_ECONFIG, "speed must be >= 0 (0 = as fast as possible)");
+        goto fail;
+    }
+    files = feed_cfg_list(&r->fh, "files", NULL);
+    if (!files || !files[0]) {
+        rc = qts_err_set(err, QTS_ECONFIG, "feed_replay: `files` is required");
+        goto fail;
+    }
+    for (char *p = files; p;) {
+        char *c = strchr(p, ',');
+        if (c)
+            *c = '\0';
+        while (*p == ' ')
+            p++;
+        if (*p) {
+            r->cur = qts_xrealloc(r->cur, (r->n_cur + 1) * sizeof *r->cur);
+            memset(&r->cur[r->n_cur], 0, sizeof *r->cur);
+            r->cur[r->n_cur++].path = qts_xstrdup(p);
+        }
+        p = c ? c + 1 : NULL;
+    }
+    free(files);
+    *self = r;
+    return 0;
+fail:
+    free(files);
+    destroy(r);
+    return rc < 0 ? rc : QTS_ECONFIG;
+}
+
+static int start(void *self, struct qts_err *err)
+{
+    struct replay *r = self;
+    for (size_t i = 0; i < r->n_cur; i++) {
+        struct cursor *c = &r->cur[i];
+        int rc = qts_md_source_open(&c->src, c->path, &r->opts, &r->syms, err);
+        if (rc < 0)
+            return rc;
+        c->open = true;
+        if (c->src.format == QTS_MD_FMT_BINANCE && !r->venue_set) {
+            qts_strlcpy(r->syms.def_venue, "binance", sizeof r->syms.def_venue);
+            for (size_t k = 0; k < r->syms.n; k++)
+                if (r->syms.v[k]->id == QTS_MD_NO_ID)
+                    qts_strlcpy(r->syms.v[k]->venue, "binance", sizeof r->syms.v[k]->venue);
+        }
+        r->fh.host->log(r->fh.owner, QTS_LOG_INFO, "replay file path=%s format=%s", c->path,
+                        qts_md_format_name(c->src.format));
+        advance(r, c);
+        if (c->skip) { /* resume where the previous instance stopped */
+            r->quiet = true;
+            for (uint64_t k = 0; k < c->skip && c->has; k++)
+                advance(r, c);
+            r->quiet = false;
+            c->n_out = c->skip;
+            r->fh.host->log(r->fh.owner, QTS_LOG_INFO, "replay resumed path=%s after=%llu",
+                            c->path, (unsigned long long)c->skip);
+        }
+    }
+    return 0;
+}
+
+/* State for a hot reload: how many events each file has delivered.
+ * Text: "feed_replay 1\n" then "<count> <path>\n" per file. */
+static int export_state(void *self, struct qts_buf *out)
+{
+    struct replay *r = self;
+    static const char head[] = "feed_replay 1\n";
+    int rc = out->append(out, head, sizeof head - 1);
+    for (size_t i = 0; i < r->n_cur && rc == 0; i++) {
+        char line[64];
+        int n = snprintf(line, sizeof line, "%llu ", (unsigned long long)r->cur[i].n_out);
+        rc = out->append(out, line, (size_t)n);
+        if (rc == 0)
+            rc = out->append(out, r->cur[i].path, strlen(r->cur[i].path));
+        if (rc == 0)
+            rc = out->append(out, "\n", 1);
+    }
+    return rc;
+}
+
+static int import_state(void *self, const void *p, size_t n)
+{
+    struct replay *r = self;
+    const char *s = p, *end = s + n;
+    static const char head[] = "feed_replay 1\n";
+    if (n < sizeof head - 1 || memcmp(s, head, sizeof head - 1) != 0)
+        return QTS_EINVAL;
+    s += sizeof head - 1;
+    while (s < end) {
+        const char *nl = memchr(s, '\n', (size_t)(end - s));
+        const char *sp = memchr(s, ' ', (size_t)(end - s));
+        if (!nl || !sp || sp > nl)
+            return QTS_EINVAL;
+        uint64_t count;
+        if (qts_md_parse_u64(s, (size_t)(sp - s), &count) < 0)
+            return QTS_EINVAL;
+        size_t plen = (size_t)(nl - sp - 1);
+        bool found = false;
+        for (size_t i = 0; i < r->n_cur; i++)
+            if (strlen(r->cur[i].path) == plen && memcmp(r->cur[i].path, sp + 1, plen) == 0) {
+                r->cur[i].skip = count;
+                found = true;
+            }
+        if (!found)
+            r->fh.host->log(r->fh.owner, QTS_LOG_WARN,
+                            "imported state names a file no longer configured: %.*s",
+                            (int)plen, sp + 1);
+        s = nl + 1;
+    }
+    return 0;
+}
+
+static int stop(void *self)
+{
+    (void)self;
+    return 0;
+}
+
+static int poll_events(void *self, uint32_t max_events)
+{
+    struct replay *r = self;
+    uint32_t n = 0;
+    while (n < max_events) {
+        struct cursor *best = NULL;
+        for (size_t i = 0; i < r->n_cur; i++) {
+            struct cursor *c = &r->cur[i];
+            if (c->has && (!best || c->ev.h.ts_recv_ns < best->ev.h.ts_recv_ns))
+                best = c;
+        }
+        if (!best) {
+            if (!r->summary_done) {
+                r->summary_done = true;
+                r->fh.host->log(r->fh.owner, QTS_LOG_INFO,
+                                "replay done events=%llu malformed=%llu depth_gaps=%llu",
+                                (unsigned long long)r->n_emitted,
+                                (unsigned long long)r->n_malformed,
+                                (unsigned long long)r->n_gaps);
+            }
+            return n ? (int)n : QTS_EEOF;
+        }
+        if (!feed_pace_due(&r->pace, best->ev.h.ts_recv_ns))
+            break;
+        if (best->ev.h.type == QTS_EV_BOOK)
+            check_sequence(r, &best->ev.book);
+        int rc = feed_emit(&r->fh, &best->ev);
+        if (rc < 0)
+            return rc;
+        best->n_out++;
+        r->n_emitted++;
+        n++;
+        advance(r, best);
+    }
+    return (int)n;
+}
+
+static double progress(void *self)
+{
+    struct replay *r = self;
+    if (!r->n_cur)
+        return 1.0;
+    double sum = 0;
+    for (size_t i = 0; i < r->n_cur; i++)
+        sum += r->cur[i].done ? 1.0 : r->cur[i].open ? qts_md_source_progress(&r->cur[i].src) : 0;
+    return sum / (double)r->n_cur;
+}
+
+static const struct qts_feed_ops ops = {
+    .struct_size = sizeof(struct qts_feed_ops),
+    .poll = poll_events,
+    .progress = progress,
+};
+
+static const struct qts_plugin_desc desc = {
+    .struct_size = sizeof(struct qts_plugin_desc),
+    .abi_major = QTS_ABI_MAJOR,
+    .abi_minor = QTS_ABI_MINOR,
+    .build_sig = QTS_BUILD_SIG,
+    .name = "feed_replay",
+    .version = "1.0.0",
+    .kind = QTS_KIND_FEED,
+    .caps = QTS_CAP_STATE_XFER,
+    .init = init,
+    .start = start,
+    .stop = stop,
+    .destroy = destroy,
+    .export_state = export_state,
+    .import_state = import_state,
+    .ops = &ops,
+};
+
+QTS_PLUGIN_EXPORT const struct qts_plugin_desc *qts_plugin_entry(uint16_t host_major,
+                                                                 uint16_t host_minor);
+QTS_PLUGIN_EXPORT const struct qts_plugin_desc *qts_plugin_entry(uint16_t host_major,
+                                                                 uint16_t host_minor)
+{
+    (void)host_major;
+    (void)host_minor;
+    return &desc;
+}

@@ -1,0 +1,192 @@
+/* test_report.c — run directory output: the files exist, summary.json
+ * carries the statistics, report.html is self-contained, and the same input
+ * gives byte-identical files (also through `qts report`). */
+#include "test_support.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "portfolio.h"
+#include "qts/qts_err.h"
+#include "report.h"
+#include "util.h"
+
+#define DAY 86400000000000LL
+
+static char *slurp(const char *dir, const char *name, size_t *len)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    size_t got = fread(buf, 1, (size_t)n, f);
+    fclose(f);
+    buf[got] = '\0';
+    if (len)
+        *len = got;
+    return buf;
+}
+
+static void fill(struct qts_portfolio *pf, int64_t ts, uint32_t strat, int side, int64_t px,
+                 int64_t qty, int64_t fee)
+{
+    struct qts_fill f;
+    memset(&f, 0, sizeof f);
+    f.h.struct_size = sizeof f;
+    f.h.instrument = 7;
+    f.h.px_exp = 2;
+    f.h.qty_exp = 3;
+    f.h.ts_exch_ns = ts;
+    f.order_id = (uint64_t)ts;
+    f.fill_id = 1;
+    f.strategy_id = strat;
+    f.side = (uint8_t)side;
+    f.px = px;
+    f.qty = qty;
+    f.fee = fee;
+    snprintf(f.tag, sizeof f.tag, "%s", strat == 1 ? "ema,x" : "mr<1>");
+    assert_int_equal(qts_portfolio_apply_fill(pf, &f), 0);
+}
+
+/* 40 days, one mark a day, a long and a short round trip. */
+static struct qts_portfolio *scripted(void)
+{
+    struct qts_portfolio *pf = qts_portfolio_new(10000000000LL); /* 10 000 */
+    qts_portfolio_set_symbol(pf, 7, "BTCUSDT");
+    for (int d = 0; d < 40; d++) {
+        int64_t ts = (int64_t)d * DAY + 1700000000000000000LL;
+        int64_t px = 10000 + (d % 7) * 150 - (d / 10) * 40;
+        qts_portfolio_mark(pf, 7, px, 2);
+        if (d == 3)
+            fill(pf, ts, 1, QTS_SIDE_BUY, px, 20000, 200000);
+        if (d == 6)
+            fill(pf, ts, 1, QTS_SIDE_SELL, px, 20000, 200000);
+        if (d == 15)
+            fill(pf, ts, 2, QTS_SIDE_SELL, px, 5000, 50000);
+        if (d == 30)
+            fill(pf, ts, 2, QTS_SIDE_BUY, px, 5000, 50000);
+        qts_portfolio_sample(pf, ts);
+    }
+    return pf;
+}
+
+static const char *FILES[] = {"run.csv", "equity.csv", "prices.csv", "fills.csv",
+                              "trades.csv", "strategies.csv", "summary.json", "report.html"};
+
+static void test_run_directory(void **state)
+{
+    (void)state;
+    char *tmp = qts_test_tmpdir();
+    char d1[1024], d2[1024];
+    snprintf(d1, sizeof d1, "%s/runs/a", tmp);
+    snprintf(d2, sizeof d2, "%s/runs/b", tmp);
+    struct qts_portfolio *pf = scripted();
+    struct qts_report_meta meta;
+    qts_report_meta_default(&meta);
+    meta.title = "scripted <run>";
+    struct qts_err err;
+    qts_err_clear(&err);
+    assert_int_equal(qts_report_write_run(d1, pf, &meta, &err), 0);
+    qts_portfolio_free(pf);
+
+    char *sum = slurp(d1, "summary.json", NULL);
+    assert_non_null(sum);
+    assert_non_null(strstr(sum, "\"title\": \"scripted <run>\""));
+    assert_non_null(strstr(sum, "\"fills\": 4, \"trades\": 2"));
+    assert_non_null(strstr(sum, "\"cagr\": "));
+    assert_null(strstr(sum, "\"cagr\": null")); /* 39 days >= 30 */
+    assert_non_null(strstr(sum, "\"strategy_id\": 2"));
+    /* strategy 1 sold higher than it bought; strategy 2 covered higher */
+    assert_non_null(strstr(sum, "\"trades\": 1, \"wins\": 1, \"win_rate\": 1,"));
+    assert_non_null(strstr(sum, "\"trades\": 1, \"wins\": 0, \"win_rate\": 0,"));
+    assert_non_null(strstr(sum, "\"win_rate\": 0.5,"));
+    assert_non_null(strstr(sum, "\"fees\": 0.500000"));
+    free(sum);
+
+    char *html = slurp(d1, "report.html", NULL);
+    assert_non_null(html);
+    assert_null(strstr(html, "http")); /* no external resource of any kind */
+    assert_null(strstr(html, "<script src"));
+    assert_null(strstr(html, "<link"));
+    assert_non_null(strstr(html, "scripted &lt;run&gt;"));
+    assert_non_null(strstr(html, "<svg"));
+    assert_non_null(strstr(html, "Drawdown"));
+    assert_non_null(strstr(html, "Fills on price: BTCUSDT"));
+    assert_non_null(strstr(html, "class=\"buy\""));
+    assert_non_null(strstr(html, "class=\"sell\""));
+    assert_non_null(strstr(html, "win rate"));
+    free(html);
+    char *fills = slurp(d1, "fills.csv", NULL);
+    assert_non_null(strstr(fills, ",ema_x,")); /* separators in tags are cleaned */
+    free(fills);
+
+    /* same input, same bytes */
+    pf = scripted();
+    assert_int_equal(qts_report_write_run(d2, pf, &meta, &err), 0);
+    qts_portfolio_free(pf);
+    char *before[QTS_ARRAY_LEN(FILES)];
+    size_t blen[QTS_ARRAY_LEN(FILES)];
+    for (size_t i = 0; i < QTS_ARRAY_LEN(FILES); i++) {
+        size_t l2;
+        before[i] = slurp(d1, FILES[i], &blen[i]);
+        char *b = slurp(d2, FILES[i], &l2);
+        assert_non_null(before[i]);
+        assert_non_null(b);
+        assert_int_equal(blen[i], l2);
+        assert_memory_equal(before[i], b, l2);
+        free(b);
+    }
+    /* `qts report DIR` regenerates identical files */
+    char *argv[] = {"report", d1, NULL};
+    assert_int_equal(qts_cmd_report.run(2, argv), QTS_EXIT_OK);
+    for (size_t i = 0; i < QTS_ARRAY_LEN(FILES); i++) {
+        size_t l;
+        char *b = slurp(d1, FILES[i], &l);
+        assert_int_equal(l, blen[i]);
+        assert_memory_equal(before[i], b, l);
+        free(b);
+        free(before[i]);
+    }
+    qts_test_rmtree(tmp);
+    free(tmp);
+}
+
+static void test_report_errors(void **state)
+{
+    (void)state;
+    char *tmp = qts_test_tmpdir();
+    struct qts_err err;
+    qts_err_clear(&err);
+    assert_int_equal(qts_report_render(tmp, &err), QTS_ENOENT);
+    char *argv[] = {"report", tmp, NULL};
+    assert_int_equal(qts_cmd_report.run(2, argv), QTS_EXIT_FAILURE);
+    assert_int_equal(qts_cmd_report.run(1, argv), QTS_EXIT_USAGE);
+
+    struct qts_portfolio *pf = qts_portfolio_new(1000000);
+    assert_int_equal(qts_report_write_run(tmp, pf, NULL, &err), 0); /* empty run */
+    qts_portfolio_free(pf);
+    char path[1024];
+    snprintf(path, sizeof path, "%s/equity.csv", tmp);
+    assert_int_equal(qts_test_write_file(path, "ts_ns,equity,cash,gross_exposure\n"
+                                               "1,100.0,100.0,0\n2,abc,1,0\n"), 0);
+    assert_int_equal(qts_report_render(tmp, &err), QTS_EPARSE);
+    assert_non_null(strstr(err.msg, "equity.csv:3"));
+    qts_test_rmtree(tmp);
+    free(tmp);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_run_directory),
+        cmocka_unit_test(test_report_errors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
