@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util.h"
 #include "config.h"
+#include "qts/qts_store.h"
 
 const char *qts_pool_name(int pool)
 {
@@ -292,4 +294,72 @@ int qts_risk_limits_apply_map(struct qts_risk_limits *l, const struct qts_cfg_no
         }
     }
     return qts_risk_limits_validate(l, err);
+}
+
+int qts_risk_limits_apply_value(struct qts_risk_limits *l, const char *key, double v,
+                                struct qts_err *err)
+{
+    const struct field *f = NULL;
+    for (size_t j = 0; j < sizeof fields / sizeof fields[0] && !f; j++)
+        if (strcmp(fields[j].name, key) == 0)
+            f = &fields[j];
+    if (!f)
+        return qts_err_set(err, QTS_ECONFIG, "risk.%s: unknown limit", key);
+    if (!isfinite(v))
+        return qts_err_set(err, QTS_ECONFIG, "risk.%s: a finite number", key);
+    char *base = (char *)l;
+    switch (f->kind) {
+    case K_BOOL:
+        *(bool *)(base + f->off) = v != 0;
+        break;
+    case K_POOL:
+        if (v != 0 && v != 1 && v != 2)
+            return qts_err_set(err, QTS_ECONFIG, "risk.%s: 0 scalp, 1 swing, 2 portfolio", key);
+        *(int *)(base + f->off) = (int)v;
+        break;
+    case K_DBL:
+        *(double *)(base + f->off) = v;
+        break;
+    case K_INT:
+        if (v < 0 || v > INT_MAX || v != floor(v))
+            return qts_err_set(err, QTS_ECONFIG, "risk.%s: an integer >= 0", key);
+        *(int *)(base + f->off) = (int)v;
+        break;
+    case K_DUR:
+        if (v < 0 || v > 1e15 || v != floor(v))
+            return qts_err_set(err, QTS_ECONFIG, "risk.%s: whole milliseconds >= 0", key);
+        *(int64_t *)(base + f->off) = (int64_t)v;
+        break;
+    }
+    return qts_risk_limits_validate(l, err);
+}
+
+int qts_risk_limit_set_apply_record(struct qts_risk_limit_set *s,
+                                    const struct qts_store_risk_config *rec,
+                                    int64_t (*strategy_id)(void *ctx, const char *name),
+                                    void *ctx, struct qts_err *err)
+{
+    double v = (double)rec->value;
+    for (uint8_t i = 0; i < rec->exp; i++)
+        v /= 10.0;
+    char key[sizeof rec->config_key];
+    qts_strlcpy(key, rec->config_key, sizeof key);
+    char *slash = strchr(key, '/');
+    if (!slash) { /* on a copy: a bad row leaves the limits as they were */
+        struct qts_risk_limits g = s->global;
+        int rc = qts_risk_limits_apply_value(&g, key, v, err);
+        if (rc == 0)
+            s->global = g;
+        return rc;
+    }
+    *slash = '\0';
+    int64_t id = strategy_id ? strategy_id(ctx, key) : -1;
+    if (id < 0 || id > UINT32_MAX)
+        return qts_err_set(err, QTS_ECONFIG, "risk_configs %s/%s: unknown strategy", key,
+                           slash + 1);
+    struct qts_risk_limits o = *qts_risk_limits_for(s, (uint32_t)id);
+    int rc = qts_risk_limits_apply_value(&o, slash + 1, v, err);
+    if (rc != 0)
+        return rc;
+    return qts_risk_limit_set_override(s, (uint32_t)id, &o);
 }

@@ -108,4 +108,21 @@ int qts_risk_limits_apply_map(struct qts_risk_limits *l, const struct qts_cfg_no
  * the `risk.` rows of the configuration schema); NULL past the end. */
 const char *qts_risk_limit_key(size_t i);
 
+/* One numeric value, as the `risk_configs` table stores it (key as in the
+ * `risk:` section without the prefix; booleans 0/1, pool 0/1/2, durations
+ * in milliseconds). Validates the result like qts_risk_limits_apply_map. */
+int qts_risk_limits_apply_value(struct qts_risk_limits *l, const char *key, double v,
+                                struct qts_err *err);
+
+/* A `risk_configs` row (borrowed) applied to a limit set: config_key
+ * "<key>" changes the global limits, "<strategy name>/<key>" the override of
+ * that strategy (created from the global limits when absent), its id from
+ * `strategy_id` (return < 0 for an unknown name). Rows are applied after the
+ * YAML configuration: the table wins. */
+struct qts_store_risk_config;
+int qts_risk_limit_set_apply_record(struct qts_risk_limit_set *s,
+                                    const struct qts_store_risk_config *rec,
+                                    int64_t (*strategy_id)(void *ctx, const char *name),
+                                    void *ctx, struct qts_err *err);
+
 #endif /* QTS_RISK_LIMITS_H */

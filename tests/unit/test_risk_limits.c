@@ -9,7 +9,9 @@
 
 #include "config.h"
 #include "config_schema.h"
+#include "qts/qts_store.h"
 #include "risk_limits.h"
+#include "util.h"
 
 static struct qts_config *load(const char *yaml)
 {
@@ -152,6 +154,51 @@ static void test_schema_and_override_keys_match(void **state)
     assert_int_equal(n_schema, n_over);
 }
 
+static int64_t sid(void *ctx, const char *name)
+{
+    (void)ctx;
+    return strcmp(name, "scalper") == 0 ? 7 : -1;
+}
+
+static struct qts_store_risk_config row(const char *key, int64_t value, uint8_t exp)
+{
+    struct qts_store_risk_config r;
+    memset(&r, 0, sizeof r);
+    r.h.struct_size = sizeof r;
+    r.h.kind = QTS_REC_RISK_CONFIG;
+    qts_strlcpy(r.config_key, key, sizeof r.config_key);
+    r.value = value;
+    r.exp = exp;
+    return r;
+}
+
+static void test_risk_configs_rows(void **state)
+{
+    (void)state;
+    struct qts_risk_limit_set set;
+    qts_risk_limit_set_init(&set);
+    struct qts_err err;
+    struct qts_store_risk_config r = row("max_exposure_pct", 8000, 4); /* 0.8 */
+    assert_int_equal(qts_risk_limit_set_apply_record(&set, &r, sid, NULL, &err), 0);
+    assert_true(set.global.max_exposure_pct == 0.8);
+    r = row("scalper/max_orders_per_sec", 3, 0);
+    assert_int_equal(qts_risk_limit_set_apply_record(&set, &r, sid, NULL, &err), 0);
+    r = row("scalper/max_hold_scalp_ms", 600000, 0);
+    assert_int_equal(qts_risk_limit_set_apply_record(&set, &r, sid, NULL, &err), 0);
+    const struct qts_risk_limits *o = qts_risk_limits_for(&set, 7);
+    assert_int_equal(o->max_orders_per_sec, 3);
+    assert_int_equal(o->max_hold_ms[QTS_POOL_SCALP], 600000);
+    assert_true(o->max_exposure_pct == 0.8); /* copied from the global limits */
+    assert_int_equal(qts_risk_limits_for(&set, 1)->max_orders_per_sec, 20);
+    r = row("nobody/max_order_qty", 1, 0);
+    assert_int_equal(qts_risk_limit_set_apply_record(&set, &r, sid, NULL, &err), QTS_ECONFIG);
+    r = row("loop_period_ms", 5, 0);
+    assert_int_equal(qts_risk_limit_set_apply_record(&set, &r, sid, NULL, &err), QTS_ECONFIG);
+    assert_int_equal(set.global.loop_period_ms, 100); /* unchanged */
+    r = row("bogus", 5, 0);
+    assert_int_equal(qts_risk_limit_set_apply_record(&set, &r, sid, NULL, &err), QTS_ECONFIG);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -159,6 +206,7 @@ int main(void)
         cmocka_unit_test(test_values_and_overrides),
         cmocka_unit_test(test_override_errors),
         cmocka_unit_test(test_schema_and_override_keys_match),
+        cmocka_unit_test(test_risk_configs_rows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
