@@ -22,6 +22,7 @@
 #include "config.h"
 #include "qts/qts_types.h" /* enum qts_mode */
 #include "risk_limits.h"    /* struct qts_risk_limits */
+#include "safety.h"         /* struct qts_safety_cfg */
 
 struct qts_instrument_cfg {
     char *symbol;
@@ -81,6 +82,7 @@ struct qts_settings {
     char *config_dir;    /* directory of the top-level file; relative paths start here */
     /* new fields: append here */
     struct qts_risk_limits risk; /* the `risk:` section (risk_limits.h) */
+    struct qts_safety_cfg safety; /* the `safety:` section (safety.h) */
 };
 
 enum qts_key_type {

@@ -334,6 +334,26 @@ size_t qts_safety_cancel_all(struct qts_exec *x, const char *reason)
     return done;
 }
 
+void qts_safety_cfg_default(struct qts_safety_cfg *c)
+{
+    c->cancel_on_stop = true;
+    c->kill_flatten = false;
+    c->watchdog_interval_ms = 50;
+    c->core_warn_ms = 200;
+    c->core_stall_ms = 1000;
+    c->risk_loop_stall_ms = 2000;
+    c->worker_stall_ms = 5000;
+}
+
+size_t qts_safety_stop_orders(struct qts_exec *x, const struct qts_safety_cfg *cfg)
+{
+    if (cfg->cancel_on_stop)
+        return qts_safety_cancel_all(x, "host stopping");
+    QTS_WARN("stopping with working orders left at the broker: %s",
+             qts_exec_has_working_orders(x) ? "yes" : "none");
+    return 0;
+}
+
 unsigned qts_safety_live_guard(const char *mode, int broker_env, const char *ack, char *why,
                                size_t cap)
 {

@@ -107,6 +107,20 @@ size_t qts_safety_events(const struct qts_safety *s, struct qts_safety_event *ou
  *  "last_approval":{..}|null} into buf; returns what snprintf would write. */
 int qts_safety_status_json(const struct qts_safety *s, char *buf, size_t cap);
 
+/* ------------------------------------------------------ configuration */
+
+/* The `safety:` section of the configuration (docs/config.md). */
+struct qts_safety_cfg {
+    bool cancel_on_stop;          /* true: SIGTERM cancels working orders; false: kept */
+    bool kill_flatten;            /* false: kill cancels; true: EmergencyEscape (flatten) */
+    int64_t watchdog_interval_ms; /* 50 */
+    int64_t core_warn_ms;         /* 200: AN040 */
+    int64_t core_stall_ms;        /* 1000: FS060 */
+    int64_t risk_loop_stall_ms;   /* 2000: FS100 */
+    int64_t worker_stall_ms;      /* 5000: GR091 */
+};
+void qts_safety_cfg_default(struct qts_safety_cfg *c);
+
 /* ---------------------------------------------------------- kill path */
 
 struct qts_exec;
@@ -118,9 +132,13 @@ struct qts_exec;
  * number of parent orders affected. Core loop thread only. */
 size_t qts_safety_kill_exec(struct qts_safety *s, struct qts_exec *x, bool flatten,
                             const char *who, const char *reason);
-/* Cancel (keep = false) every working parent order, as an orderly stop does;
- * does not touch the kill switch. Returns the number of orders cancelled. */
+/* Cancel every working parent order; does not touch the kill switch.
+ * Returns the number of orders cancelled. */
 size_t qts_safety_cancel_all(struct qts_exec *x, const char *reason);
+/* The order part of an orderly stop (SIGTERM): cancel every working order
+ * when cfg->cancel_on_stop, else leave them working at the broker (logged).
+ * Returns the number cancelled. */
+size_t qts_safety_stop_orders(struct qts_exec *x, const struct qts_safety_cfg *cfg);
 
 /* ------------------------------------------------------- live guard */
 

@@ -55,6 +55,11 @@ static void test_defaults_in_one_place(void **state)
     assert_memory_equal(got, &def, sizeof def);
     struct qts_err err;
     assert_int_equal(qts_risk_limits_validate(got, &err), 0);
+    /* the safety section too */
+    struct qts_safety_cfg sdef;
+    memset(&sdef, 0, sizeof sdef);
+    qts_safety_cfg_default(&sdef);
+    assert_memory_equal(&qts_config_settings(c)->safety, &sdef, sizeof sdef);
     qts_config_unref(c);
 }
 

@@ -227,6 +227,28 @@ static void test_kill_exec_cancels_everything(void **state)
     fx_free(f);
 }
 
+static void test_orderly_stop_cancel_or_keep(void **state)
+{
+    (void)state;
+    struct qts_safety_cfg cfg;
+    qts_safety_cfg_default(&cfg);
+    assert_true(cfg.cancel_on_stop);
+    struct fx *f = fx_new();
+    fx_start(f);
+    for (int i = 0; i < 3; i++) {
+        struct qts_order_intent in = fx_intent(1, 1, QTS_SIDE_BUY, QTS_ORD_LIMIT, 60000, 10);
+        fx_submit(f, &in);
+    }
+    cfg.cancel_on_stop = false;
+    assert_int_equal(qts_safety_stop_orders(f->x, &cfg), 0);
+    assert_int_equal(fx_count(f, 'c'), 0);
+    assert_true(qts_exec_has_working_orders(f->x));
+    cfg.cancel_on_stop = true;
+    assert_int_equal(qts_safety_stop_orders(f->x, &cfg), 3);
+    assert_int_equal(fx_count(f, 'c'), 3);
+    fx_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -237,6 +259,7 @@ int main(void)
         cmocka_unit_test(test_kill_switch_and_listener),
         cmocka_unit_test(test_live_guard),
         cmocka_unit_test(test_kill_exec_cancels_everything),
+        cmocka_unit_test(test_orderly_stop_cancel_or_keep),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
