@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "exec_pipeline.h"
 #include "log.h"
@@ -352,6 +353,34 @@ size_t qts_safety_stop_orders(struct qts_exec *x, const struct qts_safety_cfg *c
     QTS_WARN("stopping with working orders left at the broker: %s",
              qts_exec_has_working_orders(x) ? "yes" : "none");
     return 0;
+}
+
+int qts_safety_kill_file_poll(struct qts_safety *s, const char *path)
+{
+    if (!path || qts_safety_kill_on(s))
+        return 0;
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    char buf[32] = "";
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    char *p = buf;
+    while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+        p++;
+    size_t len = strlen(p);
+    while (len && (p[len - 1] == ' ' || p[len - 1] == '\t' || p[len - 1] == '\n' ||
+                   p[len - 1] == '\r'))
+        p[--len] = '\0';
+    bool on = !*p || !strcasecmp(p, "on") || !strcasecmp(p, "active") || !strcmp(p, "1") ||
+              !strcasecmp(p, "true");
+    if (!on)
+        return 0;
+    char why[300];
+    snprintf(why, sizeof why, "kill-switch file %.256s", path);
+    qts_safety_set_kill(s, true, "file", why);
+    return 1;
 }
 
 unsigned qts_safety_live_guard(const char *mode, int broker_env, const char *ack, char *why,

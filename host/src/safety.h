@@ -140,6 +140,16 @@ size_t qts_safety_cancel_all(struct qts_exec *x, const char *reason);
  * Returns the number cancelled. */
 size_t qts_safety_stop_orders(struct qts_exec *x, const struct qts_safety_cfg *cfg);
 
+/* Kill-switch file: an operator fallback that needs no socket. When `path`
+ * exists and holds nothing, or one of ON / ACTIVE / 1 / TRUE (any case,
+ * surrounding blanks ignored), the kill switch is turned on (who = "file").
+ * Other contents (OFF, 0, ...) do nothing. Removing the file does not turn
+ * the switch off: only an approved resume does. Returns 1 when this call
+ * turned the switch on, 0 otherwise. The engine polls it (e.g. every second)
+ * with <var_dir>/KILL. */
+int qts_safety_kill_file_poll(struct qts_safety *s, const char *path);
+#define QTS_KILL_FILE_NAME "KILL"
+
 /* ------------------------------------------------------- live guard */
 
 #define QTS_LIVE_ACK_ENV "QTS_LIVE_ACK"

@@ -249,6 +249,32 @@ static void test_orderly_stop_cancel_or_keep(void **state)
     fx_free(f);
 }
 
+static void test_kill_file(void **state)
+{
+    (void)state;
+    char *dir = qts_test_tmpdir();
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, QTS_KILL_FILE_NAME);
+    struct qts_safety *s = mk();
+    assert_int_equal(qts_safety_kill_file_poll(s, path), 0); /* absent */
+    qts_test_write_file(path, "off\n");
+    assert_int_equal(qts_safety_kill_file_poll(s, path), 0);
+    assert_false(qts_safety_kill_on(s));
+    qts_test_write_file(path, "  Active\n");
+    assert_int_equal(qts_safety_kill_file_poll(s, path), 1);
+    assert_true(qts_safety_kill_on(s));
+    assert_int_equal(qts_safety_kill_file_poll(s, path), 0); /* already on */
+    remove(path); /* removing the file does not release it */
+    assert_true(qts_safety_kill_on(s));
+    qts_safety_recover(s, true, "ops", "file handled", NULL);
+    assert_false(qts_safety_kill_on(s));
+    qts_test_write_file(path, "");
+    assert_int_equal(qts_safety_kill_file_poll(s, path), 1); /* empty file = on */
+    qts_safety_free(s);
+    qts_test_rmtree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -260,6 +286,7 @@ int main(void)
         cmocka_unit_test(test_live_guard),
         cmocka_unit_test(test_kill_exec_cancels_everything),
         cmocka_unit_test(test_orderly_stop_cancel_or_keep),
+        cmocka_unit_test(test_kill_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
