@@ -86,6 +86,9 @@ static const char *try_order(struct pt *t, uint32_t strat, uint8_t side, uint8_t
     memcpy(code, p, 5);
     code[5] = '\0';
     assert_int_equal(ev->code, atoi(code + 2));
+    /* and the strategy reads the code and the message in the event */
+    assert_non_null(strstr(ev->reason, code));
+    assert_true(strlen(ev->reason) > 6);
     return code;
 }
 
