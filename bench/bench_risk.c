@@ -266,30 +266,31 @@ static void fl_wake(void *ctx)
     uv_async_send(&((struct flood *)ctx)->wake);
 }
 
+static void handle(void *ctx, const struct qts_evq_item *it)
+{
+    struct flood *f = ctx;
+    if (it->prio == QTS_EVQ_P0) {
+        int64_t stamp;
+        memcpy(&stamp, it->data, sizeof stamp);
+        qts_bench_add(&f->fill_lat, qts_mono_ns() - stamp);
+        return;
+    }
+    int64_t px;
+    memcpy(&px, it->data, sizeof px);
+    qts_risk_loop_on_price(f->rl, it->key, px, qts_timer_svc_now(&f->timers));
+    /* what a strategy does with the tick: 2 us of work */
+    int64_t until = qts_mono_ns() + 2000;
+    while (qts_mono_ns() < until) {
+    }
+    f->handled++;
+}
+
 static void on_wake(uv_async_t *a)
 {
     struct flood *f = a->data;
-    struct qts_evq_item it;
     /* bounded batch, then back to the loop so timers run in between */
-    for (int n = 0; n < 256; n++) {
-        if (!qts_evq_pop(f->q, &it))
-            return;
-        if (it.prio == QTS_EVQ_P0) {
-            int64_t stamp;
-            memcpy(&stamp, it.data, sizeof stamp);
-            qts_bench_add(&f->fill_lat, qts_mono_ns() - stamp);
-        } else {
-            int64_t px;
-            memcpy(&px, it.data, sizeof px);
-            qts_risk_loop_on_price(f->rl, it.key, px, qts_timer_svc_now(&f->timers));
-            /* what a strategy does with the tick: 2 us of work */
-            int64_t until = qts_mono_ns() + 2000;
-            while (qts_mono_ns() < until) {
-            }
-            f->handled++;
-        }
-    }
-    uv_async_send(&f->wake);
+    if (qts_evq_drain(f->q, 256, handle, f) == 256)
+        uv_async_send(&f->wake);
 }
 
 /* Every millisecond: a fill (P0) and, when flooding, a burst of 5000

@@ -274,6 +274,18 @@ bool qts_evq_pop(struct qts_evq *q, struct qts_evq_item *out)
     return false;
 }
 
+size_t qts_evq_drain(struct qts_evq *q, size_t max,
+                     void (*fn)(void *ctx, const struct qts_evq_item *it), void *ctx)
+{
+    struct qts_evq_item it;
+    size_t n = 0;
+    while (n < max && qts_evq_pop(q, &it)) {
+        fn(ctx, &it);
+        n++;
+    }
+    return n;
+}
+
 size_t qts_evq_depth(const struct qts_evq *q, int prio)
 {
     if (prio < 0 || prio >= QTS_EVQ_NPRIO)

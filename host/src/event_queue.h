@@ -78,6 +78,13 @@ int qts_evq_push(struct qts_evq *q, int prio, uint16_t type, uint32_t key, const
                  size_t len);
 /* The next event by strict priority into *out; false when empty. */
 bool qts_evq_pop(struct qts_evq *q, struct qts_evq_item *out);
+/* Pop and handle up to `max` events in strict priority order (P0 is
+ * re-checked before every event), then return how many were handled. The
+ * consumer calls it from its wake-up (uv_async) and, when it returns `max`,
+ * wakes itself again, so timers of the loop run between batches. `fn` gets
+ * the item borrowed for the call. */
+size_t qts_evq_drain(struct qts_evq *q, size_t max,
+                     void (*fn)(void *ctx, const struct qts_evq_item *it), void *ctx);
 size_t qts_evq_depth(const struct qts_evq *q, int prio);
 void qts_evq_stats(const struct qts_evq *q, struct qts_evq_stats *out);
 /* Queueing latency of a priority (copied out under the lock). */

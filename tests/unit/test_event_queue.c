@@ -194,6 +194,36 @@ static void test_flood_fills_first(void **state)
     qts_evq_free(q);
 }
 
+static int seen_prio[8], n_seen;
+static void take(void *ctx, const struct qts_evq_item *it)
+{
+    struct qts_evq *q = ctx;
+    if (n_seen < 8)
+        seen_prio[n_seen] = it->prio;
+    n_seen++;
+    if (n_seen == 1) { /* a fill arrives while a quote is being handled */
+        int v = 1;
+        qts_evq_push(q, QTS_EVQ_P0, 6, 0, &v, sizeof v);
+    }
+}
+
+static void test_drain_batches_with_p0_first(void **state)
+{
+    (void)state;
+    struct qts_evq *q = mk(100, 100);
+    int v = 0;
+    for (uint32_t k = 0; k < 5; k++)
+        qts_evq_push(q, QTS_EVQ_P1, 2, k, &v, sizeof v);
+    n_seen = 0;
+    assert_int_equal(qts_evq_drain(q, 3, take, q), 3);
+    assert_int_equal(seen_prio[0], QTS_EVQ_P1);
+    assert_int_equal(seen_prio[1], QTS_EVQ_P0); /* next, ahead of the queued quotes */
+    assert_int_equal(seen_prio[2], QTS_EVQ_P1);
+    assert_int_equal(qts_evq_drain(q, 100, take, q), 3);
+    assert_int_equal(qts_evq_drain(q, 100, take, q), 0);
+    qts_evq_free(q);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -202,6 +232,7 @@ int main(void)
         cmocka_unit_test(test_p1_conflates_per_key_keeps_place),
         cmocka_unit_test(test_overflow_policies),
         cmocka_unit_test(test_flood_fills_first),
+        cmocka_unit_test(test_drain_batches_with_p0_first),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
