@@ -266,14 +266,14 @@ static void fl_wake(void *ctx)
     uv_async_send(&((struct flood *)ctx)->wake);
 }
 
-static void handle(void *ctx, const struct qts_evq_item *it)
+static int handle(void *ctx, const struct qts_evq_item *it)
 {
     struct flood *f = ctx;
     if (it->prio == QTS_EVQ_P0) {
         int64_t stamp;
         memcpy(&stamp, it->data, sizeof stamp);
         qts_bench_add(&f->fill_lat, qts_mono_ns() - stamp);
-        return;
+        return 0;
     }
     int64_t px;
     memcpy(&px, it->data, sizeof px);
@@ -283,6 +283,7 @@ static void handle(void *ctx, const struct qts_evq_item *it)
     while (qts_mono_ns() < until) {
     }
     f->handled++;
+    return 0;
 }
 
 static void on_wake(uv_async_t *a)

@@ -46,6 +46,7 @@ void qts_evq_config_default(struct qts_evq_config *c)
     c->cap[QTS_EVQ_P3] = 50000;
     c->p0_trip_depth = 100;
     c->conflate_depth = 64;
+    c->max_retries = 3;
 }
 
 static int64_t now_ns(const struct qts_evq *q)
@@ -65,6 +66,9 @@ struct qts_evq *qts_evq_new(const struct qts_evq_config *cfg)
         pthread_mutex_init(&r->mu, NULL);
         r->cap = q->cfg.cap[p] ? q->cfg.cap[p] : 16;
         r->items = qts_xcalloc(r->cap, sizeof *r->items);
+        /* sequence numbers start high so a retried event can go in front
+         * of the head (head - 1) without wrapping */
+        r->head = r->tail = UINT64_C(1) << 40;
         qts_hdr_init(&r->lat);
         if (p == QTS_EVQ_P1 || p == QTS_EVQ_P2) {
             uint64_t n = 64;
@@ -165,6 +169,7 @@ static void fill(struct qts_evq_item *it, int prio, uint16_t type, uint32_t key,
     it->type = type;
     it->key = key;
     it->len = (uint32_t)len;
+    it->retries = 0;
     if (len)
         memcpy(it->data, data, len);
 }
@@ -274,14 +279,50 @@ bool qts_evq_pop(struct qts_evq *q, struct qts_evq_item *out)
     return false;
 }
 
+/* Put a failed event back at the front of its queue (it keeps its place
+ * ahead of everything that came after it). */
+static void push_front(struct qts_evq *q, const struct qts_evq_item *it)
+{
+    struct ring *r = &q->r[it->prio];
+    pthread_mutex_lock(&r->mu);
+    if (depth_of(r) == r->cap) {
+        if (it->prio == QTS_EVQ_P0) {
+            grow(r);
+        } else { /* full of newer data: the retry loses */
+            q->st.dropped[it->prio]++;
+            pthread_mutex_unlock(&r->mu);
+            return;
+        }
+    }
+    r->head--;
+    size_t n = offsetof(struct qts_evq_item, data) + it->len;
+    memcpy(&r->items[r->head % r->cap], it, n);
+    q->st.retried[it->prio]++;
+    atomic_store_explicit(&r->count, depth_of(r), memory_order_release);
+    pthread_mutex_unlock(&r->mu);
+    atomic_fetch_add_explicit(&q->total, 1, memory_order_acq_rel);
+}
+
 size_t qts_evq_drain(struct qts_evq *q, size_t max,
-                     void (*fn)(void *ctx, const struct qts_evq_item *it), void *ctx)
+                     int (*fn)(void *ctx, const struct qts_evq_item *it), void *ctx)
 {
     struct qts_evq_item it;
     size_t n = 0;
     while (n < max && qts_evq_pop(q, &it)) {
-        fn(ctx, &it);
         n++;
+        if (fn(ctx, &it) >= 0)
+            continue;
+        it.retries++;
+        if (it.retries < q->cfg.max_retries) {
+            push_front(q, &it);
+            continue;
+        }
+        struct ring *r = &q->r[it.prio];
+        pthread_mutex_lock(&r->mu);
+        q->st.dead[it.prio]++;
+        pthread_mutex_unlock(&r->mu);
+        if (q->cfg.on_dead)
+            q->cfg.on_dead(q->cfg.ctx, &it);
     }
     return n;
 }
@@ -305,6 +346,8 @@ void qts_evq_stats(const struct qts_evq *q, struct qts_evq_stats *out)
         out->conflated[p] = m->st.conflated[p];
         out->dropped[p] = m->st.dropped[p];
         out->refused[p] = m->st.refused[p];
+        out->retried[p] = m->st.retried[p];
+        out->dead[p] = m->st.dead[p];
         out->max_depth[p] = m->st.max_depth[p];
         out->depth[p] = (uint32_t)depth_of(r);
         if (p == QTS_EVQ_P0)

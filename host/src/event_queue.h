@@ -43,6 +43,7 @@ struct qts_evq_item {
     uint16_t type;            /* the producer's event type */
     uint32_t key;             /* instrument / timer id: conflation key with type */
     int64_t ts_enq_ns;        /* set by push */
+    uint8_t retries;          /* handler failures so far (qts_evq_drain) */
     uint32_t len;             /* bytes used in data */
     unsigned char data[QTS_EVQ_DATA_MAX];
 };
@@ -54,6 +55,10 @@ struct qts_evq_config {
     const struct qts_clock *clock;/* borrowed; NULL = monotonic */
     void (*wake)(void *ctx);      /* after a push; may be NULL */
     void (*on_p0_trip)(void *ctx, uint32_t depth); /* called by the pushing thread */
+    uint8_t max_retries;          /* 3: a failing handler sees an event this often */
+    /* an event whose handler failed max_retries times (borrowed for the
+     * call); for P0 the owner raises FS098. May be NULL. */
+    void (*on_dead)(void *ctx, const struct qts_evq_item *it);
     void *ctx;                    /* borrowed */
 };
 
@@ -64,6 +69,7 @@ struct qts_evq_stats {
     uint64_t conflated[QTS_EVQ_NPRIO], dropped[QTS_EVQ_NPRIO], refused[QTS_EVQ_NPRIO];
     uint32_t depth[QTS_EVQ_NPRIO], max_depth[QTS_EVQ_NPRIO];
     uint32_t p0_trips;
+    uint64_t retried[QTS_EVQ_NPRIO], dead[QTS_EVQ_NPRIO];
 };
 
 struct qts_evq;
@@ -82,9 +88,11 @@ bool qts_evq_pop(struct qts_evq *q, struct qts_evq_item *out);
  * re-checked before every event), then return how many were handled. The
  * consumer calls it from its wake-up (uv_async) and, when it returns `max`,
  * wakes itself again, so timers of the loop run between batches. `fn` gets
- * the item borrowed for the call. */
+ * the item borrowed for the call and returns 0, or < 0 when it failed: the
+ * event goes back to the front of its queue (order kept) until it failed
+ * max_retries times, then to on_dead. */
 size_t qts_evq_drain(struct qts_evq *q, size_t max,
-                     void (*fn)(void *ctx, const struct qts_evq_item *it), void *ctx);
+                     int (*fn)(void *ctx, const struct qts_evq_item *it), void *ctx);
 size_t qts_evq_depth(const struct qts_evq *q, int prio);
 void qts_evq_stats(const struct qts_evq *q, struct qts_evq_stats *out);
 /* Queueing latency of a priority (copied out under the lock). */

@@ -195,7 +195,7 @@ static void test_flood_fills_first(void **state)
 }
 
 static int seen_prio[8], n_seen;
-static void take(void *ctx, const struct qts_evq_item *it)
+static int take(void *ctx, const struct qts_evq_item *it)
 {
     struct qts_evq *q = ctx;
     if (n_seen < 8)
@@ -205,6 +205,7 @@ static void take(void *ctx, const struct qts_evq_item *it)
         int v = 1;
         qts_evq_push(q, QTS_EVQ_P0, 6, 0, &v, sizeof v);
     }
+    return 0;
 }
 
 static void test_drain_batches_with_p0_first(void **state)
@@ -224,6 +225,57 @@ static void test_drain_batches_with_p0_first(void **state)
     qts_evq_free(q);
 }
 
+static int fails_left, handled_vals[16], n_handled, n_dead;
+static int flaky(void *ctx, const struct qts_evq_item *it)
+{
+    (void)ctx;
+    int v;
+    memcpy(&v, it->data, sizeof v);
+    if (v == 1 && fails_left > 0) {
+        fails_left--;
+        return QTS_EIO;
+    }
+    if (v == 2)
+        return QTS_EIO; /* always fails */
+    handled_vals[n_handled++] = v;
+    return 0;
+}
+static void dead(void *ctx, const struct qts_evq_item *it)
+{
+    (void)ctx;
+    assert_int_equal(it->prio, QTS_EVQ_P0);
+    assert_int_equal(it->retries, 3);
+    n_dead++;
+}
+
+static void test_failed_handler_retries_in_order_then_dead_letter(void **state)
+{
+    (void)state;
+    qts_clock_init(&clk, QTS_CLOCK_VIRTUAL);
+    struct qts_evq_config c;
+    qts_evq_config_default(&c);
+    c.clock = &clk;
+    c.on_dead = dead;
+    struct qts_evq *q = qts_evq_new(&c);
+    for (int v = 1; v <= 3; v++)
+        qts_evq_push(q, QTS_EVQ_P0, 6, 0, &v, sizeof v);
+    fails_left = 2;
+    n_handled = n_dead = 0;
+    while (qts_evq_drain(q, 100, flaky, NULL) > 0) {
+    }
+    /* 1 failed twice and was retried ahead of 2 and 3; 2 failed 3 times */
+    assert_int_equal(n_handled, 2);
+    assert_int_equal(handled_vals[0], 1);
+    assert_int_equal(handled_vals[1], 3);
+    assert_int_equal(n_dead, 1);
+    struct qts_evq_stats st;
+    qts_evq_stats(q, &st);
+    assert_int_equal(st.retried[0], 4);
+    assert_int_equal(st.dead[0], 1);
+    assert_int_equal(qts_evq_depth(q, QTS_EVQ_P0), 0);
+    qts_evq_free(q);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -233,6 +285,7 @@ int main(void)
         cmocka_unit_test(test_overflow_policies),
         cmocka_unit_test(test_flood_fills_first),
         cmocka_unit_test(test_drain_batches_with_p0_first),
+        cmocka_unit_test(test_failed_handler_retries_in_order_then_dead_letter),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
