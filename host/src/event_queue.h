@@ -97,7 +97,7 @@ size_t qts_evq_depth(const struct qts_evq *q, int prio);
 void qts_evq_stats(const struct qts_evq *q, struct qts_evq_stats *out);
 /* Queueing latency of a priority (copied out under the lock). */
 void qts_evq_latency(const struct qts_evq *q, int prio, struct qts_hdr_hist *out);
-/* {"P0":{"depth":..,"max_depth":..,"pushed":..,"dropped":..,"conflated":..,
+/* {"P0":{"depth":..,"max_depth":..,"pushed":..,"dropped":..,"conflated":..,"refused":..,
  *  "latency_ns":{hist}},...} */
 int qts_evq_json(const struct qts_evq *q, char *buf, size_t cap);
 
