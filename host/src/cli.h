@@ -29,15 +29,15 @@ extern const struct qts_command qts_cmd_version;
 extern const struct qts_command qts_cmd_help;
 extern const struct qts_command qts_cmd_run;   /* cmd_run.c */
 extern const struct qts_command qts_cmd_check; /* cmd_check.c */
-/* Admin commands talking to a running host (admin.h). */
-extern const struct qts_command qts_cmd_status; /* cmd_status.c */
-extern const struct qts_command qts_cmd_kill;   /* cmd_kill.c */
-extern const struct qts_command qts_cmd_resume; /* cmd_resume.c */
-extern const struct qts_command qts_cmd_reload; /* cmd_reload.c */
-extern const struct qts_command qts_cmd_report;
 extern const struct qts_command qts_cmd_convert;
+extern const struct qts_command qts_cmd_report;
 /* storage (cmd_migrate.c, cmd_import.c) */
 extern const struct qts_command qts_cmd_migrate;
 extern const struct qts_command qts_cmd_import;
+extern const struct qts_command qts_cmd_status; /* cmd_status.c */
+/* Admin commands talking to a running host over its socket (admin.h). */
+extern const struct qts_command qts_cmd_kill;   /* cmd_kill.c */
+extern const struct qts_command qts_cmd_resume; /* cmd_resume.c */
+extern const struct qts_command qts_cmd_reload; /* cmd_reload.c */
 
 #endif

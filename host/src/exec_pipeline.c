@@ -288,7 +288,7 @@ static void finish(struct qts_exec *x, struct qts_parent *p, int state, uint8_t 
     case QTS_XS_ESCAPED: x->n_escaped++; break;
     default: x->n_failed++; break;
     }
-    QTS_INFO("order final id=%llu state=%s filled=%lld/%lld reason=%s",
+    QTS_DEBUG("order final id=%llu state=%s filled=%lld/%lld reason=%s",
              (unsigned long long)p->order_id, qts_exec_state_name(state),
              (long long)p->filled_qty, (long long)p->intent.qty, p->reason);
     emit_order(x, p, kind);
@@ -403,7 +403,7 @@ static int basic_checks(void *ctx, struct qts_precheck_order *o,
                 }
                 if (fit <= 0 || fit < inst->min_qty)
                     return reject(rej, 61, "GR061", "insufficient cash");
-                QTS_INFO("precheck shrink qty=%lld->%lld reason=cash",
+                QTS_DEBUG("precheck shrink qty=%lld->%lld reason=cash",
                          (long long)in->qty, (long long)fit);
                 in->qty = fit;
             }
@@ -920,9 +920,20 @@ static void evaluate(struct qts_exec *x, struct qts_parent *p)
             return;
         }
         if (!any_working(p, QTS_CHILD_SLICE) && !slices_pending(p)) {
+            p->next_slice = p->n_slices;
+            /* The venue answered and said no (a post-only order that would
+             * take, a price outside its band): a business outcome for the
+             * strategy, not a failure of the send path. */
+            uint32_t rejected = 0;
+            for (size_t i = 0; i < p->n_children; i++)
+                rejected += p->children[i]->state == QTS_OS_REJECTED;
+            if (rejected > p->send_failures) { /* some reached the venue */
+                finish(x, p, QTS_XS_FAILED, QTS_OE_REJECTED, QTS_EREJECT,
+                       "rejected by the venue");
+                return;
+            }
             /* every send failed and nothing is left to send (FS090); a
              * TWAP/VWAP whose first slice failed waits for the next one */
-            p->next_slice = p->n_slices;
             safety(x, "FS090", true, "order=%llu every send failed",
                    (unsigned long long)p->order_id);
             finish(x, p, QTS_XS_FAILED, QTS_OE_FAILED, 90, "every send failed");
@@ -1342,6 +1353,8 @@ int qts_exec_on_report(struct qts_exec *x, const struct qts_exec_report *rep)
     int64_t t0 = qts_mono_ns();
     struct qts_apply_result r;
     int rc = qts_oms_apply_report(x->oms, rep, NULL, &r);
+    QTS_DEBUG("report clordid=%s type=%u rc=%d flags=%#x %u->%u code=%d", rep->client_order_id,
+              rep->exec_type, rc, r.flags, r.from, r.to, rep->code);
     if (rc == QTS_ENOENT) {
         x->n_unknown_reports++;
         QTS_WARN("report for unknown clordid=%s type=%u", rep->client_order_id,

@@ -169,7 +169,16 @@ struct qts_parent *qts_oms_parent_new(struct qts_oms *oms,
     p->intent = *intent;
     if (inst)
         p->inst = *inst;
-    p->order_id = oms->next_order_id++;
+    /* A strategy's order arrives with the id its strategy already holds
+     * (strategy id in the high 32 bits); the host's own orders (risk exits,
+     * flattening) take the next free id below 2^32. */
+    if (intent->order_id && !map_get(&oms->by_id, intent->order_id, NULL, NULL)) {
+        p->order_id = intent->order_id;
+    } else {
+        while (map_get(&oms->by_id, oms->next_order_id, NULL, NULL))
+            oms->next_order_id++;
+        p->order_id = oms->next_order_id++;
+    }
     p->intent.order_id = p->order_id;
     p->strategy_id = intent->strategy_id;
     p->state = QTS_XS_INIT;

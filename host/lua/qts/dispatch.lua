@@ -1,0 +1,54 @@
+-- qts/dispatch.lua: the per-batch dispatcher. The host calls the function
+-- returned by make() once per batch (one lua_pcall); it pulls events with
+-- qts_ffi_next_event() until the batch is empty and routes each to the
+-- strategy's callback as a borrowed, typed cdata pointer. After a callback
+-- raises, C calls it again: the cursor has already moved past the failing
+-- event, so the rest of the batch is delivered exactly once.
+local ffi = require("ffi")
+local C = ffi.C
+local cast = ffi.cast
+
+local trade_p = ffi.typeof("const struct qts_trade *")
+local quote_p = ffi.typeof("const struct qts_quote *")
+local book_p = ffi.typeof("const struct qts_book_update *")
+local bar_p = ffi.typeof("const struct qts_bar *")
+local order_p = ffi.typeof("const struct qts_order_event *")
+local fill_p = ffi.typeof("const struct qts_fill *")
+local timer_p = ffi.typeof("const struct qts_timer_event *")
+
+local M = {}
+
+-- `slot` is the host's table { S = strategy pointer, M = module, st = state,
+-- ctx = ctx }; read on every batch so a reload takes effect at the next one.
+function M.make(slot)
+  local S = slot.S
+  return function()
+    local mod, st, ctx = slot.M, slot.st, slot.ctx
+    local on_trade, on_quote, on_book, on_bar = mod.on_trade, mod.on_quote, mod.on_book, mod.on_bar
+    local on_order, on_fill, on_timer, on_feedback = mod.on_order, mod.on_fill, mod.on_timer, mod.on_feedback
+    while true do
+      local ev = C.qts_ffi_next_event(S)
+      if ev == nil then return end
+      local t = ev.type
+      if t == 2 then
+        if on_quote then on_quote(ctx, st, cast(quote_p, ev)) end
+      elseif t == 1 then
+        if on_trade then on_trade(ctx, st, cast(trade_p, ev)) end
+      elseif t == 3 then
+        if on_book then on_book(ctx, st, cast(book_p, ev)) end
+      elseif t == 4 then
+        if on_bar then on_bar(ctx, st, cast(bar_p, ev)) end
+      elseif t == 5 then
+        if on_order then on_order(ctx, st, cast(order_p, ev)) end
+      elseif t == 6 then
+        if on_fill then on_fill(ctx, st, cast(fill_p, ev)) end
+      elseif t == 7 then
+        if on_timer then local te = cast(timer_p, ev); on_timer(ctx, st, tonumber(te.timer_id)) end
+      elseif t == 8 then
+        if on_feedback then on_feedback(ctx, st, ev) end
+      end
+    end
+  end
+end
+
+return M

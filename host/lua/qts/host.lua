@@ -1,0 +1,417 @@
+-- qts/host.lua: the host side of a strategy's lua_State. Loaded once per
+-- state by lua_strategy.c: declares the FFI types (qts.ffi_cdefs), attaches
+-- the event accessors (ffi.metatype, permanent for the state), builds ctx,
+-- the sandbox environment, and the lifecycle entry points C calls:
+-- load, start, reload, stop. Strategies never see this module.
+local ffi = require("ffi")
+require("qts.ffi_cdefs")
+local C = ffi.C
+local qts = require("qts")
+local dispatch = require("qts.dispatch")
+
+local P10 = {}
+for i = 0, 18 do P10[i] = 10 ^ i end
+
+local SIDE_NAME = { [1] = "buy", [2] = "sell" }
+local OE_KIND = { "accepted", "rejected", "cancelled", "complete", "escaped", "failed",
+                  "expired", "replaced" }
+local EV_NAME = { "trade", "quote", "book", "bar", "order", "fill", "timer", "feedback" }
+
+local H = {}
+
+------------------------------------------------------------------ instruments
+local S -- struct qts_lua_strategy * of this state
+local SYM_BY_ID, ID_BY_SYM, INST_N = {}, {}, 0
+local instp = ffi.new("const struct qts_instrument *[1]")
+
+local function refresh_instruments()
+  local n = C.qts_ffi_instrument_count(S)
+  for i = INST_N, n - 1 do
+    if C.qts_ffi_instrument_at(S, i, instp) == 0 then
+      local ins = instp[0]
+      local name = ffi.string(ins.symbol)
+      SYM_BY_ID[ins.id] = { name = name, id = ins.id, px_exp = ins.px_exp, qty_exp = ins.qty_exp,
+                            tick = tonumber(ins.tick_size) / P10[ins.px_exp],
+                            lot = tonumber(ins.lot_size) / P10[ins.qty_exp] }
+      ID_BY_SYM[name] = SYM_BY_ID[ins.id]
+    end
+  end
+  INST_N = n
+end
+
+local function inst_by_sym(sym)
+  local i = ID_BY_SYM[sym]
+  if not i then refresh_instruments(); i = ID_BY_SYM[sym] end
+  return i
+end
+
+local function sym_of(id)
+  local i = SYM_BY_ID[id]
+  if not i then refresh_instruments(); i = SYM_BY_ID[id] end
+  return i and i.name or nil
+end
+
+------------------------------------------------------------------ event views
+local function hdr_methods(t)
+  t.symbol = function(e) return sym_of(e.h.instrument) end
+  t.instrument = function(e) return e.h.instrument end
+  t.time = function(e) return tonumber(e.h.ts_exch_ns) * 1e-9 end
+  t.time_ns = function(e) return e.h.ts_exch_ns end
+  t.seq = function(e) return tonumber(e.h.seq) end
+  t.kind_name = function(e) return EV_NAME[e.h.type] end
+  return t
+end
+
+local function px(e, v) return tonumber(v) / P10[e.h.px_exp] end
+local function qty(e, v) return tonumber(v) / P10[e.h.qty_exp] end
+
+ffi.metatype("struct qts_ev_hdr", { __index = {
+  symbol = function(h) return sym_of(h.instrument) end,
+  time = function(h) return tonumber(h.ts_exch_ns) * 1e-9 end,
+  kind_name = function(h) return EV_NAME[h.type] end,
+} })
+
+ffi.metatype("struct qts_trade", { __index = hdr_methods {
+  price = function(e) return px(e, e.px) end,
+  qty = function(e) return qty(e, e.qty_) end,
+  side = function(e) return SIDE_NAME[e.aggressor] end,
+} })
+
+ffi.metatype("struct qts_quote", { __index = hdr_methods {
+  bid = function(e) return px(e, e.bid_px) end,
+  ask = function(e) return px(e, e.ask_px) end,
+  bid_qty = function(e) return qty(e, e.bid_qty_) end,
+  ask_qty = function(e) return qty(e, e.ask_qty_) end,
+  mid = function(e) return (px(e, e.bid_px) + px(e, e.ask_px)) * 0.5 end,
+  spread = function(e) return px(e, e.ask_px) - px(e, e.bid_px) end,
+} })
+
+ffi.metatype("struct qts_book_update", { __index = hdr_methods {
+  n_bids = function(e) return e.n_bids_ end,
+  n_asks = function(e) return e.n_asks_ end,
+  -- i is 1-based; returns price, qty or nil past the last level
+  bid = function(e, i)
+    i = i or 1
+    if i < 1 or i > e.n_bids_ then return nil end
+    local l = e.bids[i - 1]
+    return px(e, l.px), qty(e, l.qty)
+  end,
+  ask = function(e, i)
+    i = i or 1
+    if i < 1 or i > e.n_asks_ then return nil end
+    local l = e.asks[i - 1]
+    return px(e, l.px), qty(e, l.qty)
+  end,
+  mid = function(e)
+    if e.n_bids_ == 0 or e.n_asks_ == 0 then return nil end
+    return (px(e, e.bids[0].px) + px(e, e.asks[0].px)) * 0.5
+  end,
+  is_snapshot = function(e) return bit.band(e.h.flags, 1) ~= 0 end,
+} })
+
+ffi.metatype("struct qts_bar", { __index = hdr_methods {
+  open = function(e) return px(e, e.open_) end,
+  high = function(e) return px(e, e.high_) end,
+  low = function(e) return px(e, e.low_) end,
+  close = function(e) return px(e, e.close_) end,
+  volume = function(e) return qty(e, e.volume_) end,
+  period = function(e) return tonumber(e.period_ns) * 1e-9 end,
+} })
+
+ffi.metatype("struct qts_order_event", { __index = hdr_methods {
+  id = function(e) return tonumber(e.order_id_) end,
+  order_id = function(e) return tonumber(e.order_id_) end,
+  kind = function(e) return OE_KIND[e.kind_] or "unknown" end,
+  reason = function(e) return ffi.string(e.reason_) end,
+  code = function(e) return e.code_ end,
+  side = function(e) return SIDE_NAME[e.side_] end,
+  filled_qty = function(e) return qty(e, e.filled_qty_) end,
+  leaves_qty = function(e) return qty(e, e.leaves_qty_) end,
+  avg_price = function(e) return px(e, e.avg_px) end,
+  tag = function(e) return ffi.string(e.tag_) end,
+} })
+
+ffi.metatype("struct qts_fill", { __index = hdr_methods {
+  order_id = function(e) return tonumber(e.order_id_) end,
+  price = function(e) return px(e, e.px) end,
+  qty = function(e) return qty(e, e.qty_) end,
+  signed_qty = function(e)
+    local q = qty(e, e.qty_)
+    return e.side_ == 2 and -q or q
+  end,
+  side = function(e) return SIDE_NAME[e.side_] end,
+  fee = function(e) return tonumber(e.fee_) / 1e6 end,
+  is_maker = function(e) return e.is_maker_ ~= 0 end,
+  tag = function(e) return ffi.string(e.tag_) end,
+} })
+
+------------------------------------------------------------------ ctx
+local errp = ffi.new("const char *[1]")
+local idp = ffi.new("uint64_t[1]")
+local i64p = ffi.new("int64_t[1]")
+local d2 = ffi.new("double[2]")
+local bookp = ffi.new("const struct qts_book_update *[1]")
+local intent = ffi.new("struct qts_order_intent")
+local ORD_TYPE = { market = 1, limit = 2 }
+local TIF = { gtc = 0, ioc = 1, fok = 2, day = 3, post = 4 }
+local ALGO = { direct = 0, twap = 1, vwap = 2, iceberg = 3 }
+local LEVEL = { trace = 0, debug = 1, info = 2, warn = 3, error = 4 }
+
+local Ctx = {}
+Ctx.__index = Ctx
+
+local function to_fixed(x, e) return math.floor(x * P10[e] + 0.5) end
+
+function Ctx:order(o)
+  if type(o) ~= "table" then return nil, "order expects a table" end
+  local ins = inst_by_sym(o.symbol)
+  if not ins then return nil, "unknown symbol " .. tostring(o.symbol) end
+  local side = qts.SIDE[o.side]
+  if not side then return nil, "side must be \"buy\" or \"sell\"" end
+  local q = tonumber(o.qty)
+  if not q or q <= 0 then return nil, "qty must be a positive number" end
+  local typ = ORD_TYPE[o.type or (o.limit and "limit" or "market")]
+  if not typ then return nil, "type must be \"market\" or \"limit\"" end
+  local lim = o.limit and tonumber(o.limit)
+  if typ == 2 and (not lim or lim <= 0) then return nil, "limit order needs a positive limit" end
+  local tif = TIF[o.tif or "gtc"]
+  if not tif then return nil, "unknown tif " .. tostring(o.tif) end
+  local algo = ALGO[o.algo or "direct"]
+  if not algo then return nil, "unknown algo " .. tostring(o.algo) end
+  ffi.fill(intent, ffi.sizeof(intent))
+  intent.struct_size = ffi.sizeof(intent)
+  intent.instrument = ins.id
+  intent.side, intent.type, intent.tif, intent.algo = side, typ, tif, algo
+  intent.qty = to_fixed(q, ins.qty_exp)
+  if intent.qty <= 0 then return nil, "qty rounds to zero" end
+  if typ == 2 then intent.px = to_fixed(lim, ins.px_exp) end
+  if algo ~= 0 then
+    if o.duration then intent.algo_duration_ns = math.floor(o.duration * 1e9) end
+    if o.slices then intent.algo_slices = o.slices end
+    if o.display_qty then intent.algo_display_qty = to_fixed(o.display_qty, ins.qty_exp) end
+    if algo == 3 and intent.algo_display_qty <= 0 then
+      return nil, "iceberg needs display_qty"
+    end
+  end
+  if o.tag then ffi.copy(intent.tag, tostring(o.tag):sub(1, 23)) end
+  local rc = C.qts_ffi_order(S, intent, idp, errp)
+  if rc ~= 0 then return nil, ffi.string(errp[0]) end
+  return tonumber(idp[0])
+end
+
+function Ctx:buy(symbol, q, limit, opts)
+  local o = opts or {}
+  o.symbol, o.side, o.qty, o.limit = symbol, "buy", q, limit
+  return self:order(o)
+end
+
+function Ctx:sell(symbol, q, limit, opts)
+  local o = opts or {}
+  o.symbol, o.side, o.qty, o.limit = symbol, "sell", q, limit
+  return self:order(o)
+end
+
+function Ctx:cancel(id)
+  if type(id) ~= "number" then return nil, "cancel expects an order id" end
+  local rc = C.qts_ffi_cancel(S, id, errp)
+  if rc ~= 0 then return nil, ffi.string(errp[0]) end
+  return true
+end
+
+function Ctx:position(symbol)
+  local ins = inst_by_sym(symbol)
+  if not ins then return nil, "unknown symbol " .. tostring(symbol) end
+  C.qts_ffi_position(S, ins.id, i64p)
+  return tonumber(i64p[0]) / P10[ins.qty_exp]
+end
+
+function Ctx:cash() C.qts_ffi_account(S, d2, d2 + 1); return d2[0] end
+function Ctx:equity() C.qts_ffi_account(S, d2, d2 + 1); return d2[1] end
+
+function Ctx:book(symbol, depth)
+  local ins = inst_by_sym(symbol)
+  if not ins then return nil, "unknown symbol " .. tostring(symbol) end
+  if C.qts_ffi_book(S, ins.id, bookp) ~= 0 then return nil, "no book yet" end
+  local b = bookp[0]
+  depth = depth or 5
+  local r = { bids = {}, asks = {} }
+  for i = 1, math.min(depth, b.n_bids_) do r.bids[i] = { b:bid(i) } end
+  for i = 1, math.min(depth, b.n_asks_) do r.asks[i] = { b:ask(i) } end
+  return r
+end
+
+local barbuf = ffi.new("struct qts_bar[256]")
+function Ctx:bars(symbol, timeframe, n)
+  local ins = inst_by_sym(symbol)
+  if not ins then return nil, "unknown symbol " .. tostring(symbol) end
+  local secs = qts.timeframe(timeframe)
+  if not secs then return nil, "bad timeframe " .. tostring(timeframe) end
+  n = math.min(n or 1, 256)
+  local got = C.qts_ffi_bars(S, ins.id, secs * 1e9, barbuf, n)
+  local r = {}
+  for i = 0, got - 1 do
+    local b = barbuf[i]
+    r[i + 1] = { time = b:time(), open = b:open(), high = b:high(), low = b:low(),
+                 close = b:close(), volume = b:volume() }
+  end
+  return r
+end
+
+function Ctx:set_timer(seconds, every)
+  if type(seconds) ~= "number" or seconds < 0 then return nil, "seconds must be >= 0" end
+  local rc = C.qts_ffi_set_timer(S, seconds * 1e9, every and seconds * 1e9 or 0, idp)
+  if rc ~= 0 then return nil, "too many timers" end
+  return tonumber(idp[0])
+end
+
+function Ctx:cancel_timer(id) return C.qts_ffi_cancel_timer(S, id) == 0 end
+
+function Ctx:param(name, default)
+  local v = self.params[name]
+  if v == nil then return default end
+  return v
+end
+
+function Ctx:log(level, fmt, ...)
+  local lv = LEVEL[level]
+  if not lv then lv, fmt = 2, level end
+  local ok, msg = pcall(string.format, tostring(fmt), ...)
+  C.qts_ffi_log(S, lv, ok and msg or tostring(fmt))
+end
+
+function Ctx:now() return C.qts_ffi_now(S) end
+
+-- Static facts about a symbol: { name, id, px_exp, qty_exp, tick, lot }.
+function Ctx:instrument(symbol)
+  local ins = inst_by_sym(symbol)
+  if not ins then return nil, "unknown symbol " .. tostring(symbol) end
+  return ins
+end
+
+-- Filled in by the execution-feedback module; until then nothing is known.
+function Ctx:feedback(symbol) return nil, "no feedback available" end
+
+------------------------------------------------------------------ sandbox
+local SAFE = { "assert", "error", "ipairs", "next", "pairs", "pcall", "select", "tonumber",
+               "tostring", "type", "unpack", "xpcall", "rawequal", "rawget", "rawset",
+               "setmetatable", "getmetatable", "_VERSION" }
+local SAFE_LIBS = { "string", "table", "math", "bit", "coroutine" }
+
+local function copy(t) local r = {} for k, v in pairs(t) do r[k] = v end return r end
+
+local strategy_dir
+local lib_cache = {}
+
+local function make_env()
+  local env = {}
+  for _, k in ipairs(SAFE) do env[k] = _G[k] end
+  for _, k in ipairs(SAFE_LIBS) do env[k] = copy(_G[k]) end
+  env.os = { time = os.time, clock = os.clock, date = os.date, difftime = os.difftime }
+  -- ffi without load/cdef/metatype/C: the prelude owns the type universe
+  env.ffi = { new = ffi.new, cast = ffi.cast, typeof = ffi.typeof, sizeof = ffi.sizeof,
+              offsetof = ffi.offsetof, istype = ffi.istype, string = ffi.string,
+              copy = ffi.copy, fill = ffi.fill, abi = ffi.abi, gc = ffi.gc }
+  env.print = function(...)
+    local t = {}
+    for i = 1, select("#", ...) do t[i] = tostring((select(i, ...))) end
+    C.qts_ffi_log(S, 2, table.concat(t, "\t"))
+  end
+  local function bind(f, chunkname)
+    setfenv(f, env)
+    return f
+  end
+  env.loadstring = function(s, name)
+    local f, e = loadstring(s, name)
+    if not f then return nil, e end
+    return bind(f, name)
+  end
+  env.load = env.loadstring
+  env.require = function(name)
+    if name == "qts" then return qts end
+    if name == "ffi" then return env.ffi end
+    if type(name) == "string" and name:match("^qts%.[%w_]+$") and name ~= "qts.host"
+       and name ~= "qts.ffi_cdefs" and name ~= "qts.dispatch" then
+      return require(name)
+    end
+    if type(name) ~= "string" or not name:match("^[%w_]+$") then
+      error("require: only qts modules and strategies/lib/<name>.lua", 2)
+    end
+    if lib_cache[name] ~= nil then return lib_cache[name] end
+    local f, e = loadfile(strategy_dir .. "/lib/" .. name .. ".lua")
+    if not f then error("require " .. name .. ": " .. e, 2) end
+    setfenv(f, env)
+    local r = f(name)
+    if r == nil then r = true end
+    lib_cache[name] = r
+    return r
+  end
+  env._G = env
+  return env
+end
+
+------------------------------------------------------------------ lifecycle
+local slot = {}
+local PARAMS = {}
+
+local function compile(path)
+  local f, e = loadfile(path)
+  if not f then return nil, e end
+  setfenv(f, make_env())
+  local ok, m = pcall(f)
+  if not ok then return nil, tostring(m) end
+  if type(m) ~= "table" then return nil, path .. ": strategy must return a module table" end
+  if type(m.on_init) ~= "function" then return nil, path .. ": module has no on_init function" end
+  if m.api ~= nil and m.api ~= 1 then return nil, path .. ": unsupported api " .. tostring(m.api) end
+  return m
+end
+
+-- C calls these (lua_strategy.c), each under lua_pcall with a traceback.
+function H.setup(sp, path, params, name, id)
+  S = ffi.cast("struct qts_lua_strategy *", sp)
+  slot.S = S
+  strategy_dir = path:match("^(.*)/[^/]*$") or "."
+  for k, v in pairs(params) do
+    if v == "true" then v = true elseif v == "false" then v = false
+    else v = tonumber(v) or v end
+    PARAMS[k] = v
+  end
+  slot.ctx = setmetatable({ params = PARAMS, name = name, id = id }, Ctx)
+  refresh_instruments()
+  return dispatch.make(slot)
+end
+
+function H.start(path)
+  local m, e = compile(path)
+  if not m then error(e, 0) end
+  local st = m.on_init(slot.ctx, PARAMS)
+  if type(st) ~= "table" then error(path .. ": on_init must return the state table", 0) end
+  slot.M, slot.st = m, st
+end
+
+-- Swap in a new version. Returns true or false, message; the old module and
+-- state stay untouched until the new on_reload/on_init succeeded.
+function H.reload(path)
+  local m, e = compile(path)
+  if not m then return false, e end
+  local snap
+  if slot.M.on_stop then
+    local ok, r = xpcall(function() return slot.M.on_stop(slot.ctx, slot.st) end, debug.traceback)
+    if not ok then return false, "old on_stop: " .. tostring(r) end
+    snap = r
+  end
+  local ok, st = xpcall(function()
+    if m.on_reload then return m.on_reload(slot.ctx, snap, PARAMS) end
+    return m.on_init(slot.ctx, PARAMS)
+  end, debug.traceback)
+  if not ok then return false, tostring(st) end
+  if type(st) ~= "table" then return false, path .. ": on_reload must return the state table" end
+  slot.M, slot.st = m, st
+  lib_cache = {}
+  return true
+end
+
+function H.stop()
+  if slot.M and slot.M.on_stop then return slot.M.on_stop(slot.ctx, slot.st) end
+end
+
+return H

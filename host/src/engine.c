@@ -1,0 +1,1159 @@
+/* engine.c — see engine.h. */
+#include "engine.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "book.h"
+#include "clock.h"
+#include "config.h"
+#include "config_schema.h"
+#include "exec_pipeline.h"
+#include "http_client.h"
+#include "instruments.h"
+#include "log.h"
+#include "lua_runtime.h"
+#include "metrics.h"
+#include "plugin_host.h"
+#include "plugin_loader.h"
+#include "plugin_manager.h"
+#include "portfolio.h"
+#include "report.h"
+#include "store_port.h"
+#include "store_writer.h"
+#include "qts/qts_store.h"
+#include "timer_svc.h"
+#include "util.h"
+
+#define REPLAY_POLL_BATCH 1024
+#define EQUITY_SAMPLE_NS 1000000000LL /* one equity point per second of data time */
+
+/* Latest market state per instrument, for PreCheck, AdaptiveAdjust and
+ * marking the portfolio. Indexed by instrument id. */
+struct mkt_state {
+    struct qts_book book;
+    bool has_book;
+    int64_t bid, ask, last;
+    int64_t ts_ns;
+};
+
+/* A market event waiting in the replay batch. Book levels live in the
+ * batch's level buffer (offsets, so the buffer may grow). */
+union ev_store {
+    struct qts_ev_hdr h;
+    struct qts_trade trade;
+    struct qts_quote quote;
+    struct qts_book_update book;
+    struct qts_bar bar;
+};
+
+struct batch_ev {
+    union ev_store ev;
+    size_t bid_off, ask_off; /* into levels */
+};
+
+#define BATCH_MAX 1024
+
+struct feed_slot {
+    char *name;       /* owned: the slot name */
+    bool at_eof;
+};
+
+struct qts_engine {
+    struct qts_config *cfg; /* referenced */
+    const struct qts_settings *set;
+    struct qts_engine_opts opts;
+    char *run_dir;          /* owned */
+
+    uv_loop_t loop;
+    bool loop_ready;
+    struct qts_clock clock;
+    struct qts_timer_svc timers;
+    struct qts_instruments *instruments;
+    struct qts_metrics *metrics;
+    struct qts_http_client *http;
+    struct qts_event_sink sink;
+    struct qts_plugin_env penv;
+    struct qts_plugin_manager *plugins;
+    struct feed_slot *feeds;
+    size_t n_feeds;
+    bool has_broker;
+
+    struct mkt_state *mkt; /* owned array, n_mkt entries */
+    size_t n_mkt;
+
+    struct qts_portfolio *portfolio;
+    struct qts_store_plugin *store;       /* NULL: no `store:` configured */
+    struct qts_store_writer *writer;
+    struct qts_exec *exec;
+    struct qts_lua_runtime *rt;
+
+    /* replay batch: events the strategies see before the venue does */
+    struct batch_ev batch[BATCH_MAX];
+    const struct qts_ev_hdr *batch_ptrs[BATCH_MAX];
+    size_t batch_n;
+    struct qts_level *levels; /* owned */
+    size_t n_levels, cap_levels;
+
+    uint64_t seq;
+    int64_t next_sample_ns;
+    bool killed;
+    volatile sig_atomic_t stop_requested;
+    uv_signal_t sig_int, sig_term;
+    bool signals_on;
+    struct qts_engine_stats stats;
+    int64_t last_progress_ns;
+};
+
+/* ------------------------------------------------------------ market state */
+
+static struct mkt_state *mkt_get(struct qts_engine *e, uint32_t id)
+{
+    if (id >= e->n_mkt) {
+        size_t n = e->n_mkt ? e->n_mkt : 8;
+        while (n <= id)
+            n *= 2;
+        e->mkt = qts_xrealloc(e->mkt, n * sizeof *e->mkt);
+        memset(e->mkt + e->n_mkt, 0, (n - e->n_mkt) * sizeof *e->mkt);
+        e->n_mkt = n;
+    }
+    return &e->mkt[id];
+}
+
+static int prov_market(void *ctx, uint32_t instrument, struct qts_mkt_ref *out)
+{
+    struct qts_engine *e = ctx;
+    if (instrument >= e->n_mkt)
+        return QTS_ENOENT;
+    const struct mkt_state *m = &e->mkt[instrument];
+    if (!m->bid && !m->ask && !m->last)
+        return QTS_ENOENT;
+    out->bid = m->bid;
+    out->ask = m->ask;
+    out->last = m->last;
+    out->ts_ns = m->ts_ns;
+    return 0;
+}
+
+static const struct qts_instrument *prov_instrument(void *ctx, uint32_t id)
+{
+    struct qts_engine *e = ctx;
+    return qts_instruments_get(e->instruments, id);
+}
+
+static int64_t prov_cash(void *ctx, uint32_t strategy_id)
+{
+    (void)strategy_id; /* one account: every strategy draws on the same cash */
+    struct qts_engine *e = ctx;
+    return qts_portfolio_cash(e->portfolio);
+}
+
+/* ------------------------------------------------------------ store records */
+
+static void store_push(struct qts_engine *e, struct qts_store_record *h, uint16_t kind,
+                       uint32_t size, int64_t ts)
+{
+    if (!e->writer)
+        return;
+    h->struct_size = size;
+    h->kind = kind;
+    h->ts_ns = ts;
+    qts_store_writer_push(e->writer, h, NULL);
+}
+
+static const char *symbol_of(struct qts_engine *e, uint32_t instrument)
+{
+    const struct qts_instrument *inst = qts_instruments_get(e->instruments, instrument);
+    return inst ? inst->symbol : "";
+}
+
+static void store_fill(struct qts_engine *e, const struct qts_fill *f)
+{
+    if (!e->writer)
+        return;
+    struct qts_store_fill r;
+    memset(&r, 0, sizeof r);
+    r.order_id = f->order_id;
+    r.fill_id = f->fill_id;
+    qts_strlcpy(r.symbol, symbol_of(e, f->h.instrument), sizeof r.symbol);
+    qts_strlcpy(r.tag, f->tag, sizeof r.tag);
+    r.side = f->side;
+    r.is_maker = f->is_maker;
+    r.px_exp = f->h.px_exp;
+    r.qty_exp = f->h.qty_exp;
+    r.px = f->px;
+    r.qty = f->qty;
+    r.fee = f->fee;
+    store_push(e, &r.h, QTS_REC_FILL, sizeof r, f->h.ts_exch_ns);
+
+    struct qts_store_ledger l;
+    memset(&l, 0, sizeof l);
+    qts_strlcpy(l.symbol, r.symbol, sizeof l.symbol);
+    snprintf(l.strategy_tag, sizeof l.strategy_tag, "%u:%s", f->strategy_id, f->tag);
+    snprintf(l.order_id, sizeof l.order_id, "%llu", (unsigned long long)f->order_id);
+    qts_strlcpy(l.broker, e->set->broker.plugin ? e->set->broker.plugin : "", sizeof l.broker);
+    l.side = f->side;
+    l.px_exp = f->h.px_exp;
+    l.qty_exp = f->h.qty_exp;
+    l.qty = f->qty;
+    l.px = f->px;
+    l.amount = qts_cash_notional(f->px, f->h.px_exp, f->qty, f->h.qty_exp);
+    l.fee = f->fee;
+    l.realized_pnl = QTS_STORE_NULL;
+    store_push(e, &l.h, QTS_REC_LEDGER, sizeof l, f->h.ts_exch_ns);
+}
+
+static void store_order_event(struct qts_engine *e, const struct qts_order_event *ev)
+{
+    if (!e->writer)
+        return;
+    struct qts_store_order_event r;
+    memset(&r, 0, sizeof r);
+    r.order_id = ev->order_id;
+    snprintf(r.client_order_id, sizeof r.client_order_id, "%llu",
+             (unsigned long long)ev->order_id);
+    r.event = ev->kind;
+    r.state = ev->state;
+    r.px_exp = ev->h.px_exp;
+    r.qty_exp = ev->h.qty_exp;
+    r.code = ev->code;
+    r.filled_qty = ev->filled_qty;
+    r.leaves_qty = ev->leaves_qty;
+    r.avg_px = ev->filled_qty ? ev->avg_px : QTS_STORE_NULL;
+    qts_strlcpy(r.reason, ev->reason, sizeof r.reason);
+    int64_t ts = ev->h.ts_exch_ns ? ev->h.ts_exch_ns : qts_clock_now(&e->clock);
+    store_push(e, &r.h, QTS_REC_ORDER_EVENT, sizeof r, ts);
+}
+
+/* Positions at the end of a run (upserts keyed by symbol). */
+static void store_positions(struct qts_engine *e, int64_t ts)
+{
+    if (!e->writer)
+        return;
+    const struct qts_position *v = NULL;
+    size_t n = qts_portfolio_positions(e->portfolio, &v);
+    for (size_t i = 0; i < n; i++) {
+        struct qts_store_position r;
+        memset(&r, 0, sizeof r);
+        qts_strlcpy(r.symbol, symbol_of(e, v[i].instrument), sizeof r.symbol);
+        r.px_exp = v[i].px_exp;
+        r.qty_exp = v[i].qty_exp;
+        r.qty = v[i].qty;
+        r.avg_px = qts_position_avg_px(&v[i]);
+        r.exposure_value = QTS_STORE_NULL;
+        r.unrealized_pnl = qts_portfolio_position_unrealized(e->portfolio, &v[i]);
+        r.exposure_pct = 0.0 / 0.0;
+        store_push(e, &r.h, QTS_REC_POSITION, sizeof r, ts);
+    }
+}
+
+static int open_store(struct qts_engine *e, struct qts_err *err)
+{
+    const struct qts_plugin_slot *slot = &e->set->store;
+    if (!slot->plugin)
+        return 0;
+    /* the slot's `config:` scalars become the plugin's key/value pairs */
+    const char *kv[2 * 40 + 5];
+    char db_path[1100];
+    size_t k = 0;
+    for (size_t i = 0; i < qts_cfg_len(slot->config) && k + 4 < QTS_ARRAY_LEN(kv); i++) {
+        const char *val = qts_cfg_str(qts_cfg_at(slot->config, i));
+        if (!val)
+            continue;
+        const char *key = qts_cfg_key_at(slot->config, i);
+        if (strcmp(key, "path") == 0 && val[0] != '/') {
+            /* a relative database file lives under paths.var_dir */
+            snprintf(db_path, sizeof db_path, "%s/%s", e->set->var_dir, val);
+            val = db_path;
+        }
+        kv[k++] = key;
+        kv[k++] = val;
+    }
+    if (!qts_cfg_get(slot->config, "path")) {
+        snprintf(db_path, sizeof db_path, "%s/qts.db", e->set->var_dir);
+        kv[k++] = "path";
+        kv[k++] = db_path;
+    }
+    if (!qts_cfg_get(slot->config, "host_id")) {
+        kv[k++] = "host_id";
+        kv[k++] = e->set->host_id;
+    }
+    kv[k] = NULL;
+    char dir[1024], name[256];
+    qts_strlcpy(dir, slot->path, sizeof dir);
+    char *slash = strrchr(dir, '/');
+    const char *base = slash ? slash + 1 : dir;
+    qts_strlcpy(name, base, sizeof name);
+    char *dot = strstr(name, ".so");
+    if (dot)
+        *dot = '\0';
+    if (slash)
+        *slash = '\0';
+    int rc = qts_store_plugin_open(slash ? dir : ".", name, kv, &e->store, err);
+    if (rc != 0)
+        return rc;
+    const struct qts_store_port *port = qts_store_plugin_port(e->store);
+    rc = port->ops->migrate(port->self, err); /* >= 0: migrations applied */
+    if (rc < 0)
+        return rc;
+    char journal[1100];
+    snprintf(journal, sizeof journal, "%s/store.journal", e->set->var_dir);
+    struct qts_store_writer_opts wo = {.journal_path = journal};
+    rc = qts_store_writer_new(port, &wo, &e->writer, err);
+    if (rc == 0)
+        rc = qts_store_writer_start(e->writer, err);
+    if (rc == 0)
+        QTS_INFO("store ready plugin=%s journal=%s", slot->plugin, journal);
+    return rc;
+}
+
+/* --------------------------------------------------------- execution sink */
+
+static void exec_on_order(void *ctx, const struct qts_order_event *ev)
+{
+    struct qts_engine *e = ctx;
+    if (ev->kind == QTS_OE_REJECTED)
+        e->stats.rejected++;
+    store_order_event(e, ev);
+    qts_lua_runtime_post(e->rt, &ev->h);
+}
+
+static void exec_on_fill(void *ctx, const struct qts_fill *f)
+{
+    struct qts_engine *e = ctx;
+    e->stats.fills++;
+    int rc = qts_portfolio_apply_fill(e->portfolio, f);
+    if (rc != 0)
+        QTS_ERROR("portfolio refused fill order=%" PRIu64 " rc=%s", f->order_id,
+                  qts_err_name(rc));
+    store_fill(e, f);
+    qts_lua_runtime_post(e->rt, &f->h);
+}
+
+static void exec_on_safety(void *ctx, const char *code, bool trip, const char *msg)
+{
+    (void)ctx;
+    if (trip)
+        QTS_ERROR("safety code=%s %s", code, msg);
+    else
+        QTS_WARN("safety notice code=%s %s", code, msg);
+}
+
+static void exec_on_recon(void *ctx, const struct qts_recon_diff *d)
+{
+    (void)ctx;
+    QTS_WARN("reconciliation difference kind=%d clordid=%s", (int)d->kind, d->client_order_id);
+}
+
+/* ------------------------------------------------------------ runtime sink */
+
+static int rt_submit(void *ctx, const struct qts_order_intent *in)
+{
+    struct qts_engine *e = ctx;
+    e->stats.intents++;
+    if (e->killed)
+        return QTS_EHALTED;
+    uint64_t id = 0;
+    struct qts_err err;
+    qts_err_clear(&err);
+    int rc = qts_exec_submit(e->exec, in, &id, &err);
+    /* A PreCheck rejection has already reached the strategy as an order
+     * event: do not make the runtime send a second one. */
+    return rc == QTS_ERISK ? 0 : rc;
+}
+
+static int rt_cancel(void *ctx, uint32_t strategy_id, uint64_t order_id)
+{
+    struct qts_engine *e = ctx;
+    return qts_exec_cancel_by(e->exec, strategy_id, order_id, "strategy cancel");
+}
+
+static int rt_cancel_all(void *ctx, uint32_t strategy_id)
+{
+    struct qts_engine *e = ctx;
+    return (int)qts_exec_cancel_strategy(e->exec, strategy_id, "strategy stopped");
+}
+
+static void rt_state(void *ctx, uint32_t strategy_id, int state, const char *reason)
+{
+    (void)ctx;
+    QTS_WARN("strategy id=%u state=%s reason=%s", strategy_id, qts_lua_state_name(state),
+             reason ? reason : "");
+}
+
+/* ---------------------------------------------------------- market events */
+
+/* Everything that happens before an event at `ts` is applied: the clock
+ * moves (replay) and timers due before it fire, in time order. */
+static void advance_time(struct qts_engine *e, int64_t ts)
+{
+    if (e->set->mode != QTS_MODE_REPLAY || ts <= 0)
+        return;
+    int64_t now = qts_clock_now(&e->clock);
+    if (now == 0) { /* first event: start the clock here, nothing is due yet */
+        qts_clock_advance_to(&e->clock, ts);
+        return;
+    }
+    if (ts > now)
+        qts_fake_timers_advance(&e->timers, ts - now);
+}
+
+static void sample_equity(struct qts_engine *e, int64_t ts)
+{
+    if (ts >= e->next_sample_ns) {
+        qts_portfolio_sample(e->portfolio, ts);
+        e->next_sample_ns = (ts / EQUITY_SAMPLE_NS + 1) * EQUITY_SAMPLE_NS;
+    }
+}
+
+static int64_t event_time(const struct qts_ev_hdr *h)
+{
+    if (h->type == QTS_EV_BAR) /* a bar is known at its close */
+        return h->ts_exch_ns + ((const struct qts_bar *)h)->period_ns;
+    return h->ts_exch_ns;
+}
+
+/* Apply one market event to the host's own state and the simulated venue:
+ * clock and timers, book, last price, portfolio marks, broker.on_market. */
+static void commit_event(struct qts_engine *e, const struct qts_ev_hdr *h)
+{
+    int64_t ts = event_time(h);
+    advance_time(e, ts);
+    struct mkt_state *m = mkt_get(e, h->instrument);
+    switch (h->type) {
+    case QTS_EV_TRADE: {
+        const struct qts_trade *t = (const struct qts_trade *)h;
+        m->last = t->px;
+        qts_portfolio_mark(e->portfolio, h->instrument, t->px, h->px_exp);
+        e->stats.trades++;
+        break;
+    }
+    case QTS_EV_QUOTE: {
+        const struct qts_quote *q = (const struct qts_quote *)h;
+        if (!m->has_book) { /* a book, when there is one, is the better source */
+            m->bid = q->bid_px;
+            m->ask = q->ask_px;
+        }
+        e->stats.quotes++;
+        break;
+    }
+    case QTS_EV_BOOK: {
+        if (!m->has_book) {
+            qts_book_init(&m->book);
+            m->has_book = true;
+        }
+        if (qts_book_apply(&m->book, (const struct qts_book_update *)h) < 0)
+            e->stats.book_errors++;
+        struct qts_level lv;
+        if (qts_book_best_bid(&m->book, &lv))
+            m->bid = lv.px;
+        if (qts_book_best_ask(&m->book, &lv))
+            m->ask = lv.px;
+        e->stats.books++;
+        break;
+    }
+    case QTS_EV_BAR: {
+        const struct qts_bar *b = (const struct qts_bar *)h;
+        m->last = b->close;
+        qts_portfolio_mark(e->portfolio, h->instrument, b->close, h->px_exp);
+        e->stats.bars++;
+        break;
+    }
+    default:
+        break;
+    }
+    m->ts_ns = ts;
+    e->stats.events++;
+    if (!e->stats.first_ts_ns)
+        e->stats.first_ts_ns = ts;
+    if (ts > e->stats.last_ts_ns)
+        e->stats.last_ts_ns = ts;
+    if (e->has_broker) {
+        struct qts_plugin_inst *b = qts_plugin_manager_current(e->plugins, "broker");
+        const struct qts_plugin_desc *d = b ? qts_plugin_inst_desc(b) : NULL;
+        const struct qts_broker_ops *ops = d ? d->ops : NULL;
+        if (ops && ops->on_market) {
+            qts_plugin_inst_enter(b);
+            ops->on_market(qts_plugin_inst_self(b), h);
+            qts_plugin_inst_leave(b);
+        }
+    }
+    sample_equity(e, ts);
+}
+
+/* Process the replay batch. Order per event: the strategies see it, the
+ * venue applies it (fills reach the strategies as P0 events), then the
+ * orders the strategies placed on it go out — so a resting order can fill
+ * on the event after it arrived, never on one before. While nothing is
+ * working at the venue no fill can happen, so the strategies take the batch
+ * in one go and stop at the first event on which one of them ordered
+ * (lua_runtime.h); otherwise events go one by one. The result is the same
+ * as one event at a time. */
+static void flush_batch(struct qts_engine *e)
+{
+    size_t off = 0;
+    while (off < e->batch_n) {
+        for (size_t i = off; i < e->batch_n; i++) {
+            struct batch_ev *b = &e->batch[i];
+            if (b->ev.h.type == QTS_EV_BOOK) {
+                b->ev.book.bids = e->levels + b->bid_off;
+                b->ev.book.asks = e->levels + b->ask_off;
+            }
+            e->batch_ptrs[i] = &b->ev.h;
+        }
+        size_t n = qts_exec_has_working_orders(e->exec) ? 1 : e->batch_n - off;
+        size_t k = 0;
+        int rc = qts_lua_runtime_step(e->rt, e->batch_ptrs + off, n, &k);
+        if (rc < 0 || k == 0)
+            k = n; /* the runtime logged why; the venue still sees the data */
+        for (size_t i = 0; i < k; i++)
+            commit_event(e, e->batch_ptrs[off + i]);
+        qts_lua_runtime_drain(e->rt);
+        off += k;
+    }
+    e->batch_n = 0;
+    e->n_levels = 0;
+}
+
+static size_t stash_levels(struct qts_engine *e, const struct qts_level *lv, uint32_t n)
+{
+    if (e->n_levels + n > e->cap_levels) {
+        while (e->n_levels + n > e->cap_levels)
+            e->cap_levels = e->cap_levels ? e->cap_levels * 2 : 4096;
+        e->levels = qts_xrealloc(e->levels, e->cap_levels * sizeof *e->levels);
+    }
+    size_t off = e->n_levels;
+    if (n)
+        memcpy(e->levels + off, lv, n * sizeof *lv);
+    e->n_levels += n;
+    return off;
+}
+
+/* Entry of every market event from a feed plugin (copied). */
+static int on_market_event(struct qts_engine *e, const struct qts_ev_hdr *h, size_t size)
+{
+    if (e->set->mode != QTS_MODE_REPLAY) {
+        union ev_store copy;
+        memcpy(&copy, h, size);
+        copy.h.seq = ++e->seq;
+        qts_lua_runtime_post(e->rt, &copy.h);
+        commit_event(e, &copy.h);
+        qts_lua_runtime_drain(e->rt);
+        return 0;
+    }
+    struct batch_ev *b = &e->batch[e->batch_n++];
+    memcpy(&b->ev, h, size);
+    b->ev.h.seq = ++e->seq;
+    if (h->type == QTS_EV_BOOK) {
+        const struct qts_book_update *u = (const struct qts_book_update *)h;
+        b->bid_off = stash_levels(e, u->bids, u->n_bids);
+        b->ask_off = stash_levels(e, u->asks, u->n_asks);
+    }
+    if (e->batch_n == BATCH_MAX || qts_exec_has_working_orders(e->exec))
+        flush_batch(e);
+    return 0;
+}
+
+static int sink_trade(void *ctx, const struct qts_plugin_origin *from, const struct qts_trade *ev)
+{
+    (void)from;
+    return on_market_event(ctx, &ev->h, sizeof *ev);
+}
+
+static int sink_quote(void *ctx, const struct qts_plugin_origin *from, const struct qts_quote *ev)
+{
+    (void)from;
+    return on_market_event(ctx, &ev->h, sizeof *ev);
+}
+
+static int sink_book(void *ctx, const struct qts_plugin_origin *from,
+                     const struct qts_book_update *ev)
+{
+    (void)from;
+    return on_market_event(ctx, &ev->h, sizeof *ev);
+}
+
+static int sink_bar(void *ctx, const struct qts_plugin_origin *from, const struct qts_bar *ev)
+{
+    (void)from;
+    return on_market_event(ctx, &ev->h, sizeof *ev);
+}
+
+static int sink_exec_report(void *ctx, const struct qts_plugin_origin *from,
+                            const struct qts_exec_report *rep)
+{
+    (void)from;
+    struct qts_engine *e = ctx;
+    e->stats.exec_reports++;
+    int rc = qts_exec_on_report(e->exec, rep);
+    qts_lua_runtime_drain(e->rt);
+    return rc;
+}
+
+static int sink_position(void *ctx, const struct qts_plugin_origin *from,
+                         const struct qts_broker_position *pos)
+{
+    (void)from;
+    struct qts_engine *e = ctx;
+    return qts_exec_on_position(e->exec, pos);
+}
+
+static int sink_query_done(void *ctx, const struct qts_plugin_origin *from, uint64_t req_id,
+                           int status)
+{
+    (void)from;
+    struct qts_engine *e = ctx;
+    return qts_exec_on_query_done(e->exec, req_id, status);
+}
+
+static int sink_instrument_define(void *ctx, const struct qts_instrument *inst, uint32_t *id_out)
+{
+    struct qts_engine *e = ctx;
+    struct qts_err err;
+    uint32_t id;
+    bool existed = qts_instruments_find(e->instruments, inst->symbol) != NULL;
+    int rc = qts_instruments_define(e->instruments, inst, &id, &err);
+    if (rc != 0) {
+        QTS_ERROR("instrument rejected: %s", err.msg);
+        return rc;
+    }
+    if (!existed) {
+        const struct qts_instrument *p = qts_instruments_get(e->instruments, id);
+        qts_portfolio_set_symbol(e->portfolio, id, p->symbol);
+        if (e->rt)
+            qts_lua_runtime_add_instrument(e->rt, p);
+    }
+    if (id_out)
+        *id_out = id;
+    return 0;
+}
+
+static const struct qts_instrument *sink_instrument_find(void *ctx, const char *symbol)
+{
+    struct qts_engine *e = ctx;
+    return qts_instruments_find(e->instruments, symbol);
+}
+
+/* ------------------------------------------------------------ construction */
+
+static int define_config_instruments(struct qts_engine *e, struct qts_err *err)
+{
+    for (size_t i = 0; i < e->set->n_instruments; i++) {
+        const struct qts_instrument_cfg *c = &e->set->instruments[i];
+        struct qts_instrument inst;
+        memset(&inst, 0, sizeof inst);
+        qts_strlcpy(inst.symbol, c->symbol, sizeof inst.symbol);
+        qts_strlcpy(inst.venue, c->venue ? c->venue : "", sizeof inst.venue);
+        inst.px_exp = (uint8_t)c->px_exp;
+        inst.qty_exp = (uint8_t)c->qty_exp;
+        inst.flags = QTS_INST_TRADABLE;
+        struct {
+            const char *text;
+            unsigned exp;
+            int64_t *out;
+            const char *what;
+        } dec[] = {{c->tick_size, inst.px_exp, &inst.tick_size, "tick_size"},
+                   {c->lot_size, inst.qty_exp, &inst.lot_size, "lot_size"},
+                   {c->min_qty, inst.qty_exp, &inst.min_qty, "min_qty"}};
+        for (size_t k = 0; k < QTS_ARRAY_LEN(dec); k++) {
+            if (!dec[k].text || !*dec[k].text)
+                continue;
+            if (qts_parse_fixed(dec[k].text, strlen(dec[k].text), dec[k].exp, dec[k].out) != 0)
+                return qts_err_set(err, QTS_ECONFIG,
+                                   "instrument %s: %s '%s' is not a decimal with at most "
+                                   "%u decimals",
+                                   c->symbol, dec[k].what, dec[k].text, dec[k].exp);
+        }
+        int rc = sink_instrument_define(e, &inst, NULL);
+        if (rc != 0)
+            return qts_err_set(err, rc, "instrument %s could not be defined", c->symbol);
+    }
+    return 0;
+}
+
+static int add_strategies(struct qts_engine *e, struct qts_err *err)
+{
+    for (size_t i = 0; i < e->set->n_strategies; i++) {
+        const struct qts_strategy_cfg *sc = &e->set->strategies[i];
+        if (!sc->enabled)
+            continue;
+        struct qts_lua_param params[QTS_LUA_MAX_PARAMS];
+        int n_params = 0;
+        if (sc->params) {
+            n_params = qts_lua_params_from_cfg(sc->params, params, QTS_LUA_MAX_PARAMS, err);
+            if (n_params < 0)
+                return n_params;
+        }
+        struct qts_lua_strategy_conf conf = {
+            .name = sc->name,
+            .file = sc->path,
+            .params = params,
+            .n_params = (size_t)n_params,
+            .symbols = (const char *const *)sc->symbols,
+            .n_symbols = sc->n_symbols,
+            .worker = sc->worker,
+            .mem_limit = (size_t)e->set->strategy_memory_limit_mb * 1024 * 1024,
+            .budget_ns = e->set->strategy_callback_budget_ms * 1000000LL,
+            .error_limit = (uint32_t)e->set->strategy_max_errors_per_minute,
+            .error_window_ns = 60LL * 1000000000LL,
+            .initial_cash = qts_fixed_to_double(qts_portfolio_initial_cash(e->portfolio),
+                                                QTS_CASH_EXP),
+        };
+        uint32_t id;
+        int rc = qts_lua_runtime_add_strategy(e->rt, &conf, &id, err);
+        if (rc != 0)
+            return rc;
+        QTS_INFO("strategy added name=%s id=%u file=%s", sc->name, id, sc->path);
+    }
+    return 0;
+}
+
+static int64_t initial_cash_units(const struct qts_settings *s)
+{
+    int64_t cash = 0;
+    const char *text = s->account_initial_cash ? s->account_initial_cash : "100000";
+    if (qts_parse_fixed(text, strlen(text), QTS_CASH_EXP, &cash) != 0)
+        cash = 100000LL * qts_pow10_i64[QTS_CASH_EXP];
+    return cash;
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+    struct qts_engine *e = h->data;
+    QTS_WARN("signal %d: stopping after the current event", signum);
+    e->stop_requested = 1;
+    uv_stop(&e->loop);
+}
+
+static int make_dirs(const char *path)
+{
+    char buf[1024];
+    qts_strlcpy(buf, path, sizeof buf);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p == '/') {
+            *p = '\0';
+            if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+                return -errno;
+            *p = '/';
+        }
+    }
+    if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+        return -errno;
+    return 0;
+}
+
+int qts_engine_new(struct qts_config *cfg, const struct qts_engine_opts *opts,
+                   struct qts_engine **out, struct qts_err *err)
+{
+    *out = NULL;
+    struct qts_engine *e = qts_xcalloc(1, sizeof *e);
+    e->cfg = qts_config_ref(cfg);
+    e->set = qts_config_settings(cfg);
+    if (opts)
+        e->opts = *opts;
+    int rc = 0;
+
+    char dir[1024];
+    if (e->opts.run_dir)
+        qts_strlcpy(dir, e->opts.run_dir, sizeof dir);
+    else
+        snprintf(dir, sizeof dir, "%s/runs/%s", e->set->var_dir,
+                 e->opts.run_name ? e->opts.run_name : "latest");
+    e->run_dir = qts_xstrdup(dir);
+
+    if (uv_loop_init(&e->loop) != 0) {
+        rc = qts_err_set(err, QTS_ESYS, "cannot create the event loop");
+        goto fail;
+    }
+    e->loop_ready = true;
+    bool replay = e->set->mode == QTS_MODE_REPLAY;
+    qts_clock_init(&e->clock, replay ? QTS_CLOCK_VIRTUAL : QTS_CLOCK_WALL);
+    rc = replay ? qts_fake_timers_new(&e->clock, &e->timers)
+                : qts_uv_timers_new(&e->loop, &e->clock, &e->timers);
+    if (rc != 0) {
+        qts_err_set(err, rc, "cannot create the timer service");
+        goto fail;
+    }
+
+    e->instruments = qts_instruments_new();
+    e->metrics = qts_metrics_new();
+    e->portfolio = qts_portfolio_new(initial_cash_units(e->set));
+    e->stats.initial_cash = qts_portfolio_initial_cash(e->portfolio);
+    e->next_sample_ns = INT64_MIN;
+
+    /* strategies */
+    struct qts_lua_settings ls = {
+        .n_workers = (uint32_t)(e->set->strategy_workers > 0 ? e->set->strategy_workers : 1),
+        .lockstep = replay,
+        .clock = &e->clock,
+        .sink = {.struct_size = sizeof(struct qts_lua_sink),
+                 .ctx = e,
+                 .submit_intent = rt_submit,
+                 .cancel = rt_cancel,
+                 .cancel_all = rt_cancel_all,
+                 .strategy_state = rt_state},
+    };
+    rc = qts_lua_runtime_new(&ls, &e->rt, err);
+    if (rc != 0)
+        goto fail;
+
+    rc = define_config_instruments(e, err);
+    if (rc != 0)
+        goto fail;
+
+    /* plugins */
+    if (!replay) {
+        rc = qts_http_global_init(err);
+        if (rc == 0)
+            rc = qts_http_client_new(&e->loop, &e->http, err);
+        if (rc != 0)
+            goto fail;
+    }
+    e->sink = (struct qts_event_sink){
+        .ctx = e,
+        .trade = sink_trade,
+        .quote = sink_quote,
+        .book = sink_book,
+        .bar = sink_bar,
+        .exec_report = sink_exec_report,
+        .position = sink_position,
+        .query_done = sink_query_done,
+        .instrument_define = sink_instrument_define,
+        .instrument_find = sink_instrument_find,
+    };
+    e->penv = (struct qts_plugin_env){
+        .loop = &e->loop,
+        .http = e->http,
+        .metrics = e->metrics,
+        .sink = &e->sink,
+        .clock = &e->clock,
+        .timers = &e->timers,
+    };
+    char gen_dir[1100];
+    snprintf(gen_dir, sizeof gen_dir, "%s/plugins.gen", e->set->var_dir);
+    if (make_dirs(gen_dir) != 0) {
+        rc = qts_err_set(err, QTS_EIO, "cannot create %s", gen_dir);
+        goto fail;
+    }
+    rc = open_store(e, err);
+    if (rc != 0)
+        goto fail;
+    struct qts_plugin_manager_opts mo = {
+        .env = &e->penv,
+        .gen_dir = gen_dir,
+        .watch_dir = e->set->plugins_watch ? e->set->plugins_dir : NULL,
+    };
+    rc = qts_plugin_manager_new(&mo, &e->plugins, err);
+    if (rc != 0)
+        goto fail;
+    e->feeds = qts_xcalloc(e->set->n_feeds ? e->set->n_feeds : 1, sizeof *e->feeds);
+    for (size_t i = 0; i < e->set->n_feeds; i++) {
+        const struct qts_plugin_slot *s = &e->set->feeds[i];
+        rc = qts_plugin_manager_add(e->plugins, s->name, QTS_KIND_FEED, s->path, s->config, err);
+        if (rc != 0)
+            goto fail;
+        e->feeds[e->n_feeds++].name = qts_xstrdup(s->name);
+    }
+    if (e->set->broker.plugin) {
+        rc = qts_plugin_manager_add(e->plugins, "broker", QTS_KIND_BROKER, e->set->broker.path,
+                                    e->set->broker.config, err);
+        if (rc != 0)
+            goto fail;
+        e->has_broker = true;
+    }
+
+    /* execution, on the broker's operations */
+    struct qts_exec_params xp;
+    qts_exec_params_default(&xp);
+    qts_strlcpy(xp.host_id, e->set->host_id, sizeof xp.host_id);
+    xp.max_ref_age_ms = e->set->exec_max_ref_age_ms;
+    xp.price_band_pct = e->set->exec_price_band_pct;
+    xp.max_children = (uint32_t)e->set->exec_max_children;
+    xp.adjust_step_pct = e->set->exec_adjust_step_pct;
+    xp.adjust_max_rounds = (uint32_t)e->set->exec_adjust_max_rounds;
+    xp.adjust_interval_ms = e->set->exec_adjust_interval_ms;
+    xp.max_slippage_pct = e->set->exec_max_slippage_pct;
+    xp.monitor_timeout_ms = e->set->exec_monitor_timeout_ms;
+    struct qts_exec_env xe = {
+        .timers = &e->timers,
+        .clock = &e->clock,
+        .prov = {.instrument = prov_instrument,
+                 .market = prov_market,
+                 .cash_available = prov_cash,
+                 .ctx = e},
+        .sink = {.on_order = exec_on_order,
+                 .on_fill = exec_on_fill,
+                 .on_safety = exec_on_safety,
+                 .on_recon = exec_on_recon,
+                 .ctx = e},
+    };
+    if (e->has_broker) {
+        struct qts_plugin_inst *b = qts_plugin_manager_current(e->plugins, "broker");
+        xe.port.ops = qts_plugin_inst_desc(b)->ops;
+        xe.port.self = qts_plugin_inst_self(b);
+    }
+    e->exec = qts_exec_new(&xp, &xe);
+
+    rc = qts_plugin_manager_start(e->plugins, err);
+    if (rc != 0)
+        goto fail;
+    if (e->has_broker) { /* start may have replaced self pointers: re-read */
+        struct qts_plugin_inst *b = qts_plugin_manager_current(e->plugins, "broker");
+        struct qts_broker_port port = {.ops = qts_plugin_inst_desc(b)->ops,
+                                       .self = qts_plugin_inst_self(b)};
+        qts_exec_set_port(e->exec, &port);
+    }
+    rc = add_strategies(e, err);
+    if (rc != 0)
+        goto fail;
+
+    uv_signal_init(&e->loop, &e->sig_int);
+    uv_signal_init(&e->loop, &e->sig_term);
+    e->sig_int.data = e->sig_term.data = e;
+    uv_signal_start(&e->sig_int, on_signal, SIGINT);
+    uv_signal_start(&e->sig_term, on_signal, SIGTERM);
+    uv_unref((uv_handle_t *)&e->sig_int);
+    uv_unref((uv_handle_t *)&e->sig_term);
+    e->signals_on = true;
+    *out = e;
+    return 0;
+fail:
+    qts_engine_free(e);
+    return rc ? rc : QTS_EINVAL;
+}
+
+/* ------------------------------------------------------------------ running */
+
+static void progress(struct qts_engine *e, bool final)
+{
+    if (!e->opts.progress)
+        return;
+    int64_t now = qts_mono_ns();
+    if (!final && now - e->last_progress_ns < (e->opts.progress_is_tty ? 200000000LL
+                                                                       : 5000000000LL))
+        return;
+    e->last_progress_ns = now;
+    double done = 0;
+    size_t n = 0;
+    for (size_t i = 0; i < e->n_feeds; i++) {
+        struct qts_plugin_inst *f = qts_plugin_manager_current(e->plugins, e->feeds[i].name);
+        const struct qts_feed_ops *ops = f ? qts_plugin_inst_desc(f)->ops : NULL;
+        if (ops && ops->progress) {
+            done += e->feeds[i].at_eof ? 1.0 : ops->progress(qts_plugin_inst_self(f));
+            n++;
+        }
+    }
+    double frac = n ? done / (double)n : 0;
+    double elapsed = (double)e->stats.wall_ns / 1e9;
+    double rate = elapsed > 0 ? (double)e->stats.events / elapsed : 0;
+    double eta = frac > 0.001 && frac < 1 ? elapsed * (1 - frac) / frac : 0;
+    fprintf(e->opts.progress, "%sreplay %5.1f%%  %" PRIu64 " events  %.2f M events/s  fills %" PRIu64
+            "  eta %.0fs%s",
+            e->opts.progress_is_tty ? "\r" : "", frac * 100, e->stats.events, rate / 1e6,
+            e->stats.fills, eta, e->opts.progress_is_tty ? (final ? "\n" : "") : "\n");
+    fflush(e->opts.progress);
+}
+
+static int run_replay(struct qts_engine *e, struct qts_err *err)
+{
+    int64_t t0 = qts_mono_ns();
+    size_t live = e->n_feeds;
+    for (size_t i = 0; i < e->n_feeds; i++) {
+        struct qts_plugin_inst *f = qts_plugin_manager_current(e->plugins, e->feeds[i].name);
+        const struct qts_feed_ops *ops = f ? qts_plugin_inst_desc(f)->ops : NULL;
+        if (!ops || !ops->poll)
+            return qts_err_set(err, QTS_EUNSUPPORTED,
+                               "feed %s cannot be replayed: its plugin has no poll operation",
+                               e->feeds[i].name);
+    }
+    uint64_t turns = 0;
+    while (live > 0 && !e->stop_requested) {
+        live = 0;
+        for (size_t i = 0; i < e->n_feeds; i++) {
+            if (e->feeds[i].at_eof)
+                continue;
+            struct qts_plugin_inst *f = qts_plugin_manager_current(e->plugins, e->feeds[i].name);
+            const struct qts_feed_ops *ops = qts_plugin_inst_desc(f)->ops;
+            qts_plugin_inst_enter(f);
+            int rc = ops->poll(qts_plugin_inst_self(f), REPLAY_POLL_BATCH);
+            qts_plugin_inst_leave(f);
+            if (rc == QTS_EEOF) {
+                e->feeds[i].at_eof = true;
+                QTS_INFO("feed %s: end of data", e->feeds[i].name);
+                continue;
+            }
+            if (rc < 0) {
+                QTS_ERROR("feed %s failed: %s", e->feeds[i].name, qts_strerror(rc));
+                e->feeds[i].at_eof = true;
+                continue;
+            }
+            live++;
+        }
+        flush_batch(e);
+        if (e->opts.max_events && e->stats.events >= e->opts.max_events)
+            break;
+        if ((++turns & 63) == 0) {
+            uv_run(&e->loop, UV_RUN_NOWAIT); /* signals, plugin posts */
+            if (e->writer)
+                qts_store_writer_poll(e->writer);
+            qts_lua_runtime_tick(e->rt);
+            e->stats.wall_ns = qts_mono_ns() - t0;
+            progress(e, false);
+        }
+    }
+    /* End of the data: let the venue answer the requests in flight, then
+     * cancel what still works (a replay leaves no order behind) and let the
+     * cancels be answered. */
+    qts_fake_timers_advance(&e->timers, 1000000000LL);
+    qts_lua_runtime_drain(e->rt);
+    size_t left = 0;
+    for (size_t i = 0; i < e->set->n_strategies + 1; i++)
+        left += qts_exec_cancel_strategy(e->exec, (uint32_t)i, "end of data");
+    if (left)
+        QTS_INFO("end of data: %zu working orders cancelled", left);
+    qts_fake_timers_advance(&e->timers, 1000000000LL);
+    qts_lua_runtime_drain(e->rt);
+    e->stats.wall_ns = qts_mono_ns() - t0;
+    progress(e, true);
+    return 0;
+}
+
+static int run_live(struct qts_engine *e)
+{
+    int64_t t0 = qts_mono_ns();
+    uv_ref((uv_handle_t *)&e->sig_int);
+    uv_ref((uv_handle_t *)&e->sig_term);
+    while (!e->stop_requested) {
+        uv_run(&e->loop, UV_RUN_ONCE);
+        if (e->writer)
+            qts_store_writer_poll(e->writer);
+        qts_lua_runtime_drain(e->rt);
+        qts_lua_runtime_tick(e->rt);
+    }
+    e->stats.wall_ns = qts_mono_ns() - t0;
+    return 0;
+}
+
+int qts_engine_run(struct qts_engine *e, struct qts_err *err)
+{
+    int rc = e->set->mode == QTS_MODE_REPLAY ? run_replay(e, err) : run_live(e);
+    if (rc != 0)
+        return rc;
+    /* strategies get on_stop; the portfolio gets its last marks */
+    qts_lua_runtime_sync(e->rt, 5000000000LL);
+    qts_lua_runtime_drain(e->rt);
+    int64_t end_ts = e->set->mode == QTS_MODE_REPLAY ? qts_clock_now(&e->clock) : qts_wall_ns();
+    qts_portfolio_sample(e->portfolio, end_ts);
+    e->stats.equity = qts_portfolio_equity(e->portfolio);
+    store_positions(e, end_ts);
+    if (e->writer) {
+        qts_store_writer_stop(e->writer); /* everything written or journalled */
+        struct qts_store_writer_stats ws;
+        qts_store_writer_get_stats(e->writer, &ws);
+        QTS_INFO("store records written=%" PRIu64 " spilled=%" PRIu64 " dead=%" PRIu64,
+                 ws.written + ws.replayed, ws.spilled, ws.dead);
+    }
+
+    struct qts_report_meta meta;
+    qts_report_meta_default(&meta);
+    meta.title = e->set->host_id;
+    rc = qts_report_write_run(e->run_dir, e->portfolio, &meta, err);
+    if (rc != 0)
+        return rc;
+    /* the execution summary (stage histograms) beside the report */
+    char path[1100];
+    snprintf(path, sizeof path, "%s/execution.json", e->run_dir);
+    FILE *f = fopen(path, "w");
+    if (f) {
+        int n = qts_exec_summary_json(e->exec, NULL, 0);
+        char *buf = qts_xmalloc((size_t)n + 1);
+        qts_exec_summary_json(e->exec, buf, (size_t)n + 1);
+        fprintf(f, "%s\n", buf);
+        free(buf);
+        fclose(f);
+    }
+    return 0;
+}
+
+void qts_engine_request_stop(struct qts_engine *e) { e->stop_requested = 1; }
+
+size_t qts_engine_kill(struct qts_engine *e, const char *reason)
+{
+    e->killed = true;
+    size_t n = qts_exec_escape_all(e->exec, reason ? reason : "kill switch");
+    QTS_WARN("kill switch: %zu orders cancelled, new orders refused", n);
+    return n;
+}
+
+void qts_engine_get_stats(const struct qts_engine *e, struct qts_engine_stats *out)
+{
+    *out = e->stats;
+}
+
+const char *qts_engine_run_dir(const struct qts_engine *e) { return e->run_dir; }
+
+const struct qts_portfolio *qts_engine_portfolio(const struct qts_engine *e)
+{
+    return e->portfolio;
+}
+
+size_t qts_engine_working_orders(const struct qts_engine *e)
+{
+    return qts_exec_has_working_orders(e->exec) ? 1 : 0;
+}
+
+static void close_walk(uv_handle_t *h, void *arg)
+{
+    (void)arg;
+    if (!uv_is_closing(h))
+        uv_close(h, NULL);
+}
+
+void qts_engine_free(struct qts_engine *e)
+{
+    if (!e)
+        return;
+    if (e->rt)
+        qts_lua_runtime_free(e->rt); /* on_stop for every strategy */
+    if (e->plugins) {
+        qts_plugin_manager_close(e->plugins);
+        uv_run(&e->loop, UV_RUN_DEFAULT);
+    }
+    if (e->exec)
+        qts_exec_free(e->exec);
+    qts_store_writer_free(e->writer);
+    qts_store_plugin_close(e->store);
+    if (e->plugins)
+        qts_plugin_manager_free(e->plugins);
+    if (e->http) {
+        qts_http_client_close(e->http);
+        uv_run(&e->loop, UV_RUN_DEFAULT);
+    }
+    if (e->timers.ops)
+        qts_timer_svc_free(&e->timers);
+    if (e->loop_ready) {
+        uv_walk(&e->loop, close_walk, NULL);
+        uv_run(&e->loop, UV_RUN_DEFAULT);
+        uv_loop_close(&e->loop);
+    }
+    for (size_t i = 0; i < e->n_mkt; i++)
+        if (e->mkt[i].has_book)
+            qts_book_cleanup(&e->mkt[i].book);
+    free(e->mkt);
+    free(e->levels);
+    for (size_t i = 0; i < e->n_feeds; i++)
+        free(e->feeds[i].name);
+    free(e->feeds);
+    qts_portfolio_free(e->portfolio);
+    qts_metrics_free(e->metrics);
+    qts_instruments_free(e->instruments);
+    free(e->run_dir);
+    qts_config_unref(e->cfg);
+    free(e);
+}
