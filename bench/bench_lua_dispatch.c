@@ -6,6 +6,7 @@
  *                                 order (C -> dispatcher -> on_trade ->
  *                                 ctx:order -> intent ring -> C), per event
  *  lua_dispatch.order_batched     same, 256 events per dispatch (ns/event)
+ *  lua_dispatch.buy_batched       same with ctx:buy(sym, qty, px): no table
  *  lua_dispatch.events_per_s_*    throughput per worker thread, batched
  *  lua_dispatch.lockstep_step     runtime step() incl. the worker hand-off
  */
@@ -228,6 +229,8 @@ int main(int argc, char **argv)
     bench_single(n / 4);
     bench_batched("bench_order.lua", "lua_dispatch.order_batched",
                   "lua_dispatch.events_per_s_order", n);
+    bench_batched("bench_buy.lua", "lua_dispatch.buy_batched",
+                  "lua_dispatch.events_per_s_buy", n);
     bench_batched("bench_count.lua", "lua_dispatch.count_batched",
                   "lua_dispatch.events_per_s_count", n * 4);
     bench_lockstep(n);

@@ -83,7 +83,7 @@ static int run_run(int argc, char **argv)
            " book updates, %" PRIu64 " bars) in %.2f s, %.2f M events/s\n",
            st.events, st.trades, st.quotes, st.books, st.bars, secs,
            secs > 0 ? (double)st.events / secs / 1e6 : 0.0);
-    printf("orders         %" PRIu64 " asked, %" PRIu64 " rejected by PreCheck, %" PRIu64
+    printf("orders         %" PRIu64 " asked, %" PRIu64 " rejected, %" PRIu64
            " fills\n", st.intents, st.rejected, st.fills);
     printf("equity         %s (started with %s)\n", eq, init);
     printf("report         %s/report.html\n", run_dir);

@@ -98,6 +98,7 @@ struct qts_engine {
     struct batch_ev batch[BATCH_MAX];
     const struct qts_ev_hdr *batch_ptrs[BATCH_MAX];
     size_t batch_n;
+    unsigned zero_steps;      /* consecutive steps that consumed nothing */
     struct qts_level *levels; /* owned */
     size_t n_levels, cap_levels;
 
@@ -510,6 +511,13 @@ static void flush_batch(struct qts_engine *e)
         size_t n = qts_exec_has_working_orders(e->exec) ? 1 : e->batch_n - off;
         size_t k = 0;
         int rc = qts_lua_runtime_step(e->rt, e->batch_ptrs + off, n, &k);
+        if (rc == 0 && k == 0 && e->zero_steps++ < 8) {
+            /* strategy timers due before the first event fired first: their
+             * orders go out, then the same events are stepped again */
+            qts_lua_runtime_drain(e->rt);
+            continue;
+        }
+        e->zero_steps = 0;
         if (rc < 0 || k == 0)
             k = n; /* the runtime logged why; the venue still sees the data */
         for (size_t i = 0; i < k; i++)
@@ -535,6 +543,25 @@ static size_t stash_levels(struct qts_engine *e, const struct qts_level *lv, uin
     return off;
 }
 
+/* Live and paper: market data reaches the workers conflated per symbol, so
+ * a worker must never depend on having seen every diff. It gets the top of
+ * the host's book as a snapshot instead (LIVE_BOOK_LEVELS per side). */
+#define LIVE_BOOK_LEVELS 20
+static void post_book_snapshot(struct qts_engine *e, const struct qts_book_update *u)
+{
+    struct mkt_state *m = mkt_get(e, u->h.instrument);
+    if (!m->has_book)
+        return;
+    struct qts_level bids[LIVE_BOOK_LEVELS], asks[LIVE_BOOK_LEVELS];
+    struct qts_book_update snap = *u;
+    snap.h.flags = QTS_BOOK_SNAPSHOT;
+    snap.n_bids = (uint32_t)qts_book_depth(&m->book, QTS_SIDE_BUY, bids, LIVE_BOOK_LEVELS);
+    snap.n_asks = (uint32_t)qts_book_depth(&m->book, QTS_SIDE_SELL, asks, LIVE_BOOK_LEVELS);
+    snap.bids = bids;
+    snap.asks = asks;
+    qts_lua_runtime_post(e->rt, &snap.h);
+}
+
 /* Entry of every market event from a feed plugin (copied). */
 static int on_market_event(struct qts_engine *e, const struct qts_ev_hdr *h, size_t size)
 {
@@ -542,8 +569,11 @@ static int on_market_event(struct qts_engine *e, const struct qts_ev_hdr *h, siz
         union ev_store copy;
         memcpy(&copy, h, size);
         copy.h.seq = ++e->seq;
-        qts_lua_runtime_post(e->rt, &copy.h);
         commit_event(e, &copy.h);
+        if (h->type == QTS_EV_BOOK)
+            post_book_snapshot(e, &copy.book);
+        else
+            qts_lua_runtime_post(e->rt, &copy.h);
         qts_lua_runtime_drain(e->rt);
         return 0;
     }

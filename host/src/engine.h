@@ -44,7 +44,7 @@ struct qts_engine_stats {
     uint64_t events;          /* market events processed */
     uint64_t trades, quotes, books, bars;
     uint64_t intents;         /* orders strategies asked for */
-    uint64_t rejected;        /* of which PreCheck rejected */
+    uint64_t rejected;        /* of which PreCheck or the venue rejected */
     uint64_t exec_reports;
     uint64_t fills;
     uint64_t book_errors;     /* updates the book could not apply (gaps) */

@@ -34,9 +34,23 @@ QTS_FFI int qts_ffi_instrument_at(struct qts_lua_strategy *s, uint32_t i,
                                   const struct qts_instrument **out);
 QTS_FFI double qts_ffi_now(struct qts_lua_strategy *s);
 
+/* Replay: the strategy's time is the time of the event it handles (the
+ * runtime clock is only advanced per step). */
+static int64_t now_ns(const struct qts_lua_strategy *s)
+{
+    int64_t c = qts_clock_now(s->clock);
+    return s->event_time && s->cur_ts_ns > c ? s->cur_ts_ns : c;
+}
+
 static const struct qts_instrument *inst_get(struct qts_lua_strategy *s, uint32_t id)
 {
     size_t n = atomic_load_explicit(&s->instruments->n, memory_order_acquire);
+    if (s->instruments->pos_of_id) {
+        if (id >= s->instruments->cap)
+            return NULL;
+        uint32_t p = s->instruments->pos_of_id[id];
+        return p && p <= n ? &s->instruments->v[p - 1] : NULL;
+    }
     for (size_t i = 0; i < n; i++)
         if (s->instruments->v[i].id == id)
             return &s->instruments->v[i];
@@ -99,24 +113,27 @@ QTS_FFI int qts_ffi_order(struct qts_lua_strategy *s, struct qts_order_intent *i
         *err = "bad tif or algo";
         return QTS_EINVAL;
     }
-    struct qts_lua_msg m;
-    memset(&m, 0, sizeof m);
-    m.kind = QTS_LUA_MSG_ORDER;
-    m.strategy_id = s->id;
-    m.evno = s->cur_evno;
-    m.intent = *in;
-    m.intent.struct_size = sizeof m.intent;
-    m.intent.strategy_id = s->id;
-    m.intent.tag[QTS_TAG_MAX - 1] = '\0';
+    /* built in place in the ring: no extra copy of the 200-byte message */
+    struct qts_lua_msg *m = qts_ring_reserve(&s->intents);
+    if (!m) {
+        atomic_fetch_add(&s->n_intents_full, 1);
+        *err = "intent queue full (core not draining)";
+        return QTS_EFULL;
+    }
+    m->kind = QTS_LUA_MSG_ORDER;
+    m->strategy_id = s->id;
+    m->evno = s->cur_evno;
+    m->intent = *in;
+    m->intent.struct_size = sizeof m->intent;
+    m->intent.strategy_id = s->id;
+    m->intent.tag[QTS_TAG_MAX - 1] = '\0';
     /* Deterministic and below 2^53: strategy id in the high bits. */
-    m.intent.order_id = ((uint64_t)s->id << 32) | (s->order_seq + 1);
-    m.intent.ts_decision_ns = s->cur_ts_ns;
-    m.order_id = m.intent.order_id;
-    int rc = push_msg(s, &m, err);
-    if (rc != 0)
-        return rc;
-    s->order_seq++;
-    *id_out = m.order_id;
+    m->intent.order_id = ((uint64_t)s->id << 32) | ++s->order_seq;
+    m->intent.ts_decision_ns = s->cur_ts_ns;
+    m->order_id = m->intent.order_id;
+    *id_out = m->order_id;
+    qts_ring_commit(&s->intents);
+    s->intents_this_event++;
     return 0;
 }
 
@@ -197,9 +214,12 @@ QTS_FFI int qts_ffi_set_timer(struct qts_lua_strategy *s, int64_t after_ns, int6
             continue;
         s->timers[i].used = true;
         s->timers[i].id = ++s->timer_seq;
-        s->timers[i].due_ns = qts_clock_now(s->clock) + (after_ns > 0 ? after_ns : 0);
+        /* at least 1 ns ahead: a timer re-armed at 0 s cannot spin */
+        s->timers[i].due_ns = now_ns(s) + (after_ns > 0 ? after_ns : 1);
         s->timers[i].every_ns = every_ns > 0 ? every_ns : 0;
         *id_out = s->timers[i].id;
+        if (s->event_time)
+            s->intents_this_event++; /* replay: the step must end here (see step()) */
         return 0;
     }
     return QTS_EFULL;
@@ -240,5 +260,5 @@ QTS_FFI int qts_ffi_instrument_at(struct qts_lua_strategy *s, uint32_t i,
 
 QTS_FFI double qts_ffi_now(struct qts_lua_strategy *s)
 {
-    return (double)qts_clock_now(s->clock) / 1e9;
+    return (double)now_ns(s) / 1e9;
 }

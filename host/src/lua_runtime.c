@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <uv.h>
 
 #include "build_info.h"
 #include "clock.h"
@@ -82,14 +83,12 @@ struct worker {
     size_t op_n;
     bool op_step;
     size_t op_pos;           /* next strategy index */
-    struct cmd op_cmd;
 
     /* watchdog token */
     atomic_uint_fast64_t busy;
     atomic_int_fast64_t busy_since;
     _Atomic(struct qts_lua_strategy *) busy_strat;
     uint64_t busy_seq;
-    bool running_thread;
     pthread_t thread;        /* the serving thread (detached) */
     size_t sel_cap;
     bool exited;             /* under mu: the serving thread left its loop */
@@ -110,6 +109,7 @@ struct qts_lua_runtime {
     struct { int64_t mtime_ns; off_t size; ino_t ino; bool present; } *files;
     uint64_t next_evno;
     int64_t next_scan_ns;
+    struct watch *watch;
     struct qts_lua_metrics m;
 };
 
@@ -193,7 +193,6 @@ static bool run_cmd(struct worker *w, struct cmd c)
     struct qts_lua_strategy *s = c.s;
     struct qts_err err;
     w->op = OP_CMD;
-    w->op_cmd = c;
     uint64_t tok = busy_enter(w, s);
     switch (c.kind) {
     case CMD_OPEN:
@@ -225,11 +224,14 @@ static bool run_cmd(struct worker *w, struct cmd c)
     }
     if (!busy_leave(w, tok))
         return false;
-    if (c.kind == CMD_CLOSE && atomic_load(&s->state) == QTS_LUA_ST_RUNNING) {
-        atomic_store(&s->state, QTS_LUA_ST_STOPPED);
-        atomic_store(&s->cancel_pending, 1);
-    } else if (c.kind == CMD_CLOSE) {
-        atomic_store(&s->cancel_pending, 1);
+    if (c.kind == CMD_CLOSE) {
+        /* only a running strategy still has orders to cancel: a halted one
+         * had them cancelled when it was halted */
+        int running = QTS_LUA_ST_RUNNING;
+        if (atomic_compare_exchange_strong(&s->state, &running, QTS_LUA_ST_STOPPED)) {
+            qts_strlcpy(s->status_reason, "stopped", sizeof s->status_reason);
+            atomic_store(&s->cancel_pending, 1);
+        }
     }
     w->op = OP_NONE;
     pthread_mutex_lock(&w->mu);
@@ -271,13 +273,22 @@ static bool run_deliver(struct worker *w)
         } else {
             s->evno_base = rt->next_evno ? rt->next_evno - 1 : 0;
         }
+        if (w->op_step) {
+            s->progress = w->op_n;
+            if (s->held && s->lead > 0) {
+                /* it stopped on an intent that is not released yet: it
+                 * waits until every strategy has caught up and the venue
+                 * has answered (see step()) */
+                s->progress = (size_t)QTS_MIN(s->lead, (uint64_t)w->op_n);
+                continue;
+            }
+        }
         for (size_t i = from; i < w->op_n; i++)
             if (qts_lua_strategy_wants(s, w->op_evs[i])) {
                 w->sel[k] = w->op_evs[i];
                 w->sel_idx[k] = w->op_step ? i : 0;
                 k++;
             }
-        s->progress = w->op_n;
         if (k == 0)
             continue;
         s->stop_on_intent = w->op_step;
@@ -285,8 +296,12 @@ static bool run_deliver(struct worker *w)
         qts_lua_strategy_dispatch(s, w->sel, w->sel_idx, k);
         if (!busy_leave(w, tok))
             return false;
-        if (w->op_step && s->batch_pos < s->batch_n && s->batch_pos > 0)
+        /* Stopped on an intent (possibly at its last event): the step is
+         * done for this strategy right after that event. */
+        if (w->op_step && s->intents_this_event && s->batch_pos > 0) {
             s->progress = s->batch_idx[s->batch_pos - 1] + 1;
+            s->held = true;
+        }
         s->stop_on_intent = false;
     }
     w->op = OP_NONE;
@@ -371,7 +386,8 @@ static void *worker_main(void *arg)
                 w->op_n = w->job_n;
                 w->op_step = w->job_step;
                 w->op_pos = 0;
-                if (!fire_timers(w))
+                /* replay timers fire only in step(), before the events */
+                if (w->op_step && !fire_timers(w))
                     return NULL;
                 w->op = OP_DELIVER;
                 if (!run_deliver(w))
@@ -430,6 +446,10 @@ static void *worker_main(void *arg)
 
 static void wake(struct worker *w)
 {
+    /* The push before this call and the load below must not be reordered
+     * (StoreLoad): paired with the worker's seq_cst store of `sleeping`
+     * before it re-checks its queues, one of the two sides sees the other. */
+    atomic_thread_fence(memory_order_seq_cst);
     if (atomic_load(&w->sleeping)) {
         pthread_mutex_lock(&w->mu);
         pthread_cond_signal(&w->cv);
@@ -448,7 +468,6 @@ static int start_thread(struct worker *w)
     if (rc != 0)
         return QTS_ESYS;
     w->thread = t;
-    w->running_thread = true;
     return 0;
 }
 
@@ -553,6 +572,7 @@ int qts_lua_runtime_new(const struct qts_lua_settings *set, struct qts_lua_runti
     rt->clock = set->clock ? set->clock : &rt->own_clock;
     rt->inst.cap = rt->set.max_instruments;
     rt->inst.v = qts_xcalloc(rt->inst.cap, sizeof *rt->inst.v);
+    rt->inst.pos_of_id = qts_xcalloc(rt->inst.cap, sizeof *rt->inst.pos_of_id);
     atomic_init(&rt->inst.n, 0);
     rt->next_evno = 1;
     rt->n_workers = rt->set.n_workers;
@@ -578,6 +598,7 @@ int qts_lua_runtime_add_instrument(struct qts_lua_runtime *rt, const struct qts_
             return QTS_EEXIST;
     rt->inst.v[n] = *in;
     rt->inst.v[n].struct_size = sizeof *in;
+    rt->inst.pos_of_id[in->id] = (uint32_t)n + 1;
     atomic_store_explicit(&rt->inst.n, n + 1, memory_order_release);
     return 0;
 }
@@ -646,6 +667,7 @@ int qts_lua_runtime_add_strategy(struct qts_lua_runtime *rt, const struct qts_lu
     if (c->error_window_ns)
         s->error_window_ns = c->error_window_ns;
     s->initial_cash = (int64_t)(c->initial_cash * 1e6);
+    s->event_time = rt->set.lockstep;
     /* worker: pinned, or the least loaded */
     uint32_t wi = 0;
     if (c->worker >= 0) {
@@ -722,10 +744,14 @@ int qts_lua_runtime_scan(struct qts_lua_runtime *rt)
             actions++;
         } else if (present && (mt != rt->files[i].mtime_ns || sz != rt->files[i].size ||
                                ino != rt->files[i].ino)) {
-            if (st == QTS_LUA_ST_RUNNING)
+            if (st == QTS_LUA_ST_RUNNING) {
                 post_cmd(worker_of(rt, s), CMD_RELOAD, s);
-            else if (st != QTS_LUA_ST_HALTED)
-                post_cmd(worker_of(rt, s), CMD_OPEN, s); /* a fixed file after a failed load */
+            } else {
+                /* a fixed file after a failed load or a halt: start afresh */
+                if (st == QTS_LUA_ST_HALTED)
+                    post_cmd(worker_of(rt, s), CMD_CLOSE, s);
+                post_cmd(worker_of(rt, s), CMD_OPEN, s);
+            }
             actions++;
         }
         rt->files[i].present = present;
@@ -734,6 +760,96 @@ int qts_lua_runtime_scan(struct qts_lua_runtime *rt)
         rt->files[i].ino = ino;
     }
     return actions;
+}
+
+/* ------------------------------------------------------------------ file watch */
+
+/* One block for all handles; freed by the last close callback, so the
+ * runtime may be gone by then. */
+struct watch {
+    struct qts_lua_runtime *rt; /* NULL once unwatched */
+    uv_timer_t debounce;
+    size_t n, open_handles;
+    uv_fs_event_t ev[];
+};
+
+static void watch_closed(uv_handle_t *h)
+{
+    struct watch *wa = h->data;
+    if (--wa->open_handles == 0)
+        free(wa);
+}
+
+static void watch_debounced(uv_timer_t *t)
+{
+    struct watch *wa = t->data;
+    if (wa->rt)
+        qts_lua_runtime_scan(wa->rt);
+}
+
+static void watch_event(uv_fs_event_t *h, const char *file, int events, int status)
+{
+    (void)file, (void)events, (void)status;
+    struct watch *wa = h->data;
+    uv_timer_start(&wa->debounce, watch_debounced, 30, 0);
+}
+
+int qts_lua_runtime_watch(struct qts_lua_runtime *rt, struct uv_loop_s *loop, struct qts_err *err)
+{
+    if (rt->watch)
+        return qts_err_set(err, QTS_EBUSY, "lua runtime: already watching");
+    char (*dirs)[PATH_MAX] = qts_xcalloc(rt->n_strats + 1, PATH_MAX);
+    size_t nd = 0;
+    for (size_t i = 0; i < rt->n_strats; i++) {
+        char d[PATH_MAX];
+        qts_strlcpy(d, rt->strats[i]->path, sizeof d);
+        char *slash = strrchr(d, '/');
+        if (slash)
+            *slash = '\0';
+        else
+            qts_strlcpy(d, ".", sizeof d);
+        size_t k = 0;
+        while (k < nd && strcmp(dirs[k], d) != 0)
+            k++;
+        if (k == nd)
+            memcpy(dirs[nd++], d, sizeof d);
+    }
+    struct watch *wa = qts_xcalloc(1, sizeof *wa + nd * sizeof wa->ev[0]);
+    wa->rt = rt;
+    uv_timer_init(loop, &wa->debounce);
+    wa->debounce.data = wa;
+    wa->open_handles = 1;
+    int rc = 0;
+    for (size_t i = 0; i < nd; i++) {
+        uv_fs_event_init(loop, &wa->ev[i]);
+        wa->ev[i].data = wa;
+        wa->open_handles++;
+        wa->n++;
+        rc = uv_fs_event_start(&wa->ev[i], watch_event, dirs[i], 0);
+        if (rc != 0) {
+            qts_err_set(err, QTS_EIO, "lua runtime: cannot watch %s: %s", dirs[i], uv_strerror(rc));
+            break;
+        }
+    }
+    free(dirs);
+    rt->watch = wa;
+    if (rc != 0) {
+        qts_lua_runtime_unwatch(rt);
+        return QTS_EIO;
+    }
+    return 0;
+}
+
+void qts_lua_runtime_unwatch(struct qts_lua_runtime *rt)
+{
+    struct watch *wa = rt->watch;
+    if (!wa)
+        return;
+    rt->watch = NULL;
+    wa->rt = NULL;
+    uv_close((uv_handle_t *)&wa->debounce, watch_closed);
+    for (size_t i = 0; i < wa->n; i++)
+        uv_close((uv_handle_t *)&wa->ev[i], watch_closed);
 }
 
 /* ------------------------------------------------------------------ watchdog */
@@ -868,15 +984,17 @@ static int wait_job(struct qts_lua_runtime *rt, struct worker *w, uint64_t seq)
     return 0;
 }
 
+/* only_worker >= 0: hand the job to that worker alone (an order or fill
+ * event concerns one strategy). */
 static void run_job(struct qts_lua_runtime *rt, const struct qts_ev_hdr *const *evs, size_t n,
-                    bool step)
+                    bool step, int only_worker)
 {
     uint64_t seqs[64];
     QTS_ASSERT(rt->n_workers <= 64);
     for (uint32_t i = 0; i < rt->n_workers; i++) {
         struct worker *w = rt->workers[i];
         seqs[i] = 0;
-        if (w->n_assigned == 0)
+        if (w->n_assigned == 0 || (only_worker >= 0 && (int)i != only_worker))
             continue;
         pthread_mutex_lock(&w->mu);
         sel_reserve(w, n);
@@ -901,20 +1019,48 @@ int qts_lua_runtime_step(struct qts_lua_runtime *rt, const struct qts_ev_hdr *co
         return QTS_ESTATE;
     if (n == 0)
         return 0;
-    /* sel_reserve grows batch_max: keep the live evbuf consistent */
-    run_job(rt, evs, n, true);
+    /* Timers run on data time. Due ones fire first, in a step of their own
+     * (consumed = 0): what they send reaches the venue before the events.
+     * Then the batch ends before the next due time, so a timer fires before
+     * the same event whatever the batch size. Workers are idle here. */
+    int64_t now = qts_clock_now(rt->clock), next_due = INT64_MAX;
+    bool due_now = false;
+    for (size_t i = 0; i < rt->n_strats; i++) {
+        struct qts_lua_strategy *s = rt->strats[i];
+        if (atomic_load(&s->state) != QTS_LUA_ST_RUNNING)
+            continue;
+        for (int t = 0; t < QTS_LUA_MAX_TIMERS; t++) {
+            if (!s->timers[t].used)
+                continue;
+            if (s->timers[t].due_ns <= now)
+                due_now = true;
+            else if (s->timers[t].due_ns < next_due)
+                next_due = s->timers[t].due_ns;
+        }
+    }
+    if (due_now) {
+        run_job(rt, evs, 0, true, -1);
+        return 0;
+    }
+    if (next_due != INT64_MAX) {
+        size_t cut = 1;
+        while (cut < n && evs[cut]->ts_exch_ns < next_due)
+            cut++;
+        n = cut;
+    }
+    run_job(rt, evs, n, true, -1);
     size_t c = n;
     for (size_t i = 0; i < rt->n_strats; i++) {
         struct qts_lua_strategy *s = rt->strats[i];
         if (atomic_load(&s->state) == QTS_LUA_ST_RUNNING && s->progress < c)
             c = s->progress;
     }
-    if (c == 0)
-        c = 1; /* cannot happen for running strategies; guards progress */
     for (size_t i = 0; i < rt->n_strats; i++) {
         struct qts_lua_strategy *s = rt->strats[i];
         uint64_t done = s->progress > s->lead ? s->progress : s->lead;
         s->lead = done > c ? done - c : 0;
+        if (s->lead == 0)
+            s->held = false; /* its intents are released by this step */
         s->progress = 0;
     }
     rt->next_evno += c;
@@ -930,12 +1076,21 @@ int qts_lua_runtime_post(struct qts_lua_runtime *rt, const struct qts_ev_hdr *ev
     bool p0 = ev->type == QTS_EV_ORDER || ev->type == QTS_EV_FILL || ev->type == QTS_EV_FEEDBACK;
     if (rt->set.lockstep) {
         if (p0) {
+            uint32_t sid = ev->type == QTS_EV_ORDER ? ((const struct qts_order_event *)ev)->strategy_id
+                           : ev->type == QTS_EV_FILL ? ((const struct qts_fill *)ev)->strategy_id : 0;
+            struct qts_lua_strategy *s = sid ? strat_by_id(rt, sid) : NULL;
             rt->m.p0_posted++;
-            run_job(rt, &ev, 1, false);
+            run_job(rt, &ev, 1, false, s ? s->worker_index : -1);
             return 0;
         }
+        /* market data through post() in replay: a one-event step; when
+         * due timers fired first, their intents go to the sink before the
+         * event (step() callers do this themselves) */
         size_t used = 0;
-        return qts_lua_runtime_step(rt, &ev, 1, &used);
+        int rc;
+        while ((rc = qts_lua_runtime_step(rt, &ev, 1, &used)) == 0 && used == 0)
+            qts_lua_runtime_drain(rt);
+        return rc;
     }
     struct qts_lua_event e;
     int rc = qts_lua_event_copy(&e, ev);
@@ -1153,6 +1308,7 @@ void qts_lua_runtime_free(struct qts_lua_runtime *rt)
 {
     if (!rt)
         return;
+    qts_lua_runtime_unwatch(rt);
     /* stop every running strategy on its own worker, then the threads */
     for (size_t i = 0; i < rt->n_strats; i++) {
         struct qts_lua_strategy *s = rt->strats[i];
@@ -1207,9 +1363,9 @@ void qts_lua_runtime_free(struct qts_lua_runtime *rt)
     free(rt->files);
     free(rt->workers);
     if (!abandoned_any)
-        free(rt->inst.v);
+        free(rt->inst.v), free(rt->inst.pos_of_id);
     else
-        keep_forever(rt->inst.v);
+        keep_forever(rt->inst.v), keep_forever(rt->inst.pos_of_id);
     if (abandoned_any)
         keep_forever(rt);
     else

@@ -43,6 +43,7 @@
 
 struct qts_clock;
 struct qts_cfg_node;
+struct uv_loop_s;
 struct qts_lua_runtime;
 
 /* Where intents go: called on the core thread from drain()/tick(). `ctx`
@@ -81,7 +82,7 @@ struct qts_lua_strategy_conf {
     const char *const *symbols; size_t n_symbols;         /* copied; none = all */
     int worker;                  /* -1: least loaded */
     size_t mem_limit;            /* bytes; 0 = 64 MiB */
-    int64_t budget_ns;           /* per event; 0 = 1 ms */
+    int64_t budget_ns;           /* per callback (checked per dispatch); 0 = 1 ms */
     uint32_t error_limit;        /* errors ... 0 = 10 */
     int64_t error_window_ns;     /* ... within this window halt it; 0 = 60 s */
     double initial_cash;         /* for ctx:cash()/equity() */
@@ -126,9 +127,22 @@ int qts_lua_runtime_reload(struct qts_lua_runtime *rt, uint32_t id);
  * appeared -> start. Returns the number of actions. */
 int qts_lua_runtime_scan(struct qts_lua_runtime *rt);
 
-/* Any event (borrowed; copied before return). */
+/* Reload as soon as a file changes: uv_fs_event on the folders of the
+ * strategies added so far, debounced (30 ms), then scan(). Runs on `loop`,
+ * which must be the core thread's loop (borrowed). unwatch() closes the
+ * handles (their memory goes when the loop runs the close callbacks); free()
+ * calls it if needed. tick()'s periodic scan works with or without this. */
+int qts_lua_runtime_watch(struct qts_lua_runtime *rt, struct uv_loop_s *loop, struct qts_err *err);
+void qts_lua_runtime_unwatch(struct qts_lua_runtime *rt);
+
+/* Any event (borrowed; copied before return). Replay: returns once the
+ * event is processed; market data posted here is a one-event step (it may
+ * drain timer intents to the sink first): prefer step() for batches. */
 int qts_lua_runtime_post(struct qts_lua_runtime *rt, const struct qts_ev_hdr *ev);
-/* Lockstep only: evs borrowed. The next call must start at evs[*consumed]. */
+/* Lockstep only: evs borrowed. The next call must start at evs[*consumed]
+ * (drain() and answer the intents first). Advance the clock to evs[0]'s time
+ * before each call. *consumed may be 0: due timers fired first. A batch
+ * must end where the venue may act on orders already working. */
 int qts_lua_runtime_step(struct qts_lua_runtime *rt, const struct qts_ev_hdr *const *evs,
                          size_t n, size_t *consumed);
 /* Hand pending intents/cancels to the sink; cancel_all for strategies that

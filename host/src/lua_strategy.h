@@ -67,6 +67,8 @@ struct qts_lua_instruments {
     struct qts_instrument *v;  /* owned, capacity `cap` */
     size_t cap;
     atomic_size_t n;           /* published count */
+    uint32_t *pos_of_id;       /* owned, `cap` entries: id -> position + 1 (0 =
+                                * none); NULL = look up by scanning */
 };
 
 /* Message from a strategy to the core (intent ring element). */
@@ -131,7 +133,8 @@ struct qts_lua_strategy {
     size_t *batch_idx;                 /* index of each entry in the step */
     size_t batch_cap, batch_n, batch_pos;
     bool stop_on_intent;
-    uint32_t intents_this_event;
+    uint32_t intents_this_event;       /* intents (and, in replay, timers set):
+                                        * a lockstep step stops after this event */
     uint64_t cur_evno;
     uint64_t evno_base;                /* lockstep: number of step entry 0 */
     int worker_index;
@@ -141,6 +144,8 @@ struct qts_lua_strategy {
     struct qts_ring intents;
     uint64_t order_seq;
     uint64_t lead;                     /* lockstep: events processed ahead */
+    bool held;                         /* lockstep: stopped on an unreleased intent */
+    bool event_time;                   /* lockstep: ctx:now() follows event time */
     size_t progress;                   /* lockstep: step entries consumed */
 
     /* mirrors (worker thread only) */
@@ -170,15 +175,18 @@ struct qts_lua_strategy {
     char status_reason[QTS_LUA_ERR_MAX];
 };
 
-/* Create the strategy object and its intent ring. Strings are copied.
- * Does not touch Lua (qts_lua_strategy_open does, on the worker). */
+/* Create the strategy object and its intent ring. Strings are copied;
+ * `instruments` and `clock` are borrowed and must outlive the strategy.
+ * Does not touch Lua (qts_lua_strategy_open does, on the worker). Owned by
+ * the caller: qts_lua_strategy_free(). */
 struct qts_lua_strategy *qts_lua_strategy_new(uint32_t id, const char *name, const char *path,
                                               struct qts_lua_instruments *instruments,
                                               struct qts_clock *clock);
 void qts_lua_strategy_free(struct qts_lua_strategy *s);
 
-/* Create the lua_State, run the prelude, load the file, call on_init.
- * On failure the state is closed and `err` says file:line. */
+/* Create the lua_State, run the prelude from `lua_dir` (borrowed), load
+ * the file, call on_init. On failure the state is closed and `err` says
+ * file:line. */
 int qts_lua_strategy_open(struct qts_lua_strategy *s, const char *lua_dir, struct qts_err *err);
 /* Deliver `n` events (borrowed pointers; idx[i] = index in the caller's
  * step, may be NULL) through the dispatcher. Errors in callbacks are

@@ -48,6 +48,21 @@ int qts_ring_push(struct qts_ring *r, const void *elem)
     return 0;
 }
 
+void *qts_ring_reserve(struct qts_ring *r)
+{
+    size_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+    size_t head = atomic_load_explicit(&r->head, memory_order_acquire);
+    if (tail - head >= r->cap)
+        return NULL;
+    return r->buf + (tail & (r->cap - 1)) * r->elem_size;
+}
+
+void qts_ring_commit(struct qts_ring *r)
+{
+    size_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+    atomic_store_explicit(&r->tail, tail + 1, memory_order_release);
+}
+
 void *qts_ring_peek(struct qts_ring *r)
 {
     size_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
@@ -121,10 +136,8 @@ int qts_mdslots_put(struct qts_mdslots *t, uint32_t key, const void *data, size_
         fix(s->data);
     atomic_store_explicit(&s->version, v + 2, memory_order_release);
     atomic_fetch_add_explicit(&t->published, 1, memory_order_relaxed);
-    if (atomic_exchange(&s->pending, 1)) {
-        atomic_fetch_add_explicit(&t->conflated, 1, memory_order_relaxed);
-        return 1;
-    }
+    if (atomic_exchange(&s->pending, 1))
+        return 1; /* the consumer counts what it skipped (see take) */
     /* Capacity > n_slots and each key is queued at most once: cannot fail. */
     QTS_ASSERT(qts_ring_push(&t->ready, &key) == 0);
     return 0;
@@ -150,6 +163,13 @@ int qts_mdslots_take(struct qts_mdslots *t, void *out, void (*fix)(void *copy))
         } while (1);
         if (v1 == s->read_version)
             continue; /* already delivered by an earlier take */
+        /* Each put adds 2 to the version: every put between the last value
+         * delivered and this one was replaced unread. Counting here (not in
+         * put) is exact even when a put lands between clearing `pending`
+         * and reading the slot. */
+        uint64_t skipped = (v1 - s->read_version) / 2 - 1;
+        if (skipped)
+            atomic_fetch_add_explicit(&t->conflated, skipped, memory_order_relaxed);
         s->read_version = v1;
         if (fix)
             fix(out);

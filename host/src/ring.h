@@ -8,8 +8,8 @@
  * "queue full" back from ctx:order).
  *
  * struct qts_mdslots: a conflating slot table for market data (P1). One slot
- * per key (instrument x kind) holds the latest event; a producer overwriting
- * a slot the consumer has not read yet counts one conflated event. The
+ * per key (instrument x kind) holds the latest event; every value replaced
+ * before the consumer read it is counted once (by the consumer). The
  * consumer learns which slots changed through an index ring that never
  * overflows (a key is queued at most once while pending).
  */
@@ -37,6 +37,10 @@ void qts_ring_cleanup(struct qts_ring *r);
 
 /* Producer side. `elem` is copied. 0 or QTS_EFULL. */
 int qts_ring_push(struct qts_ring *r, const void *elem);
+/* Producer side, in place: a borrowed pointer to the next free slot (NULL
+ * when full), published by qts_ring_commit(). Saves a copy for big elements. */
+void *qts_ring_reserve(struct qts_ring *r);
+void qts_ring_commit(struct qts_ring *r);
 /* Consumer side. Copies the oldest element into `out`; 0 or QTS_EAGAIN. */
 int qts_ring_pop(struct qts_ring *r, void *out);
 /* Consumer side: borrowed pointer to the oldest element (valid until
@@ -58,7 +62,7 @@ struct qts_mdslots {
     size_t n_slots, slot_size;
     struct qts_mdslot *slots;     /* owned */
     struct qts_ring ready;        /* uint32_t keys, capacity >= n_slots */
-    atomic_uint_fast64_t conflated;
+    atomic_uint_fast64_t conflated;   /* values replaced unread (consumer counts) */
     atomic_uint_fast64_t published;
 };
 
@@ -66,8 +70,8 @@ int qts_mdslots_init(struct qts_mdslots *t, size_t n_slots, size_t slot_size);
 void qts_mdslots_cleanup(struct qts_mdslots *t);
 /* Producer: store `len` bytes of `data` (copied) as the latest for `key`.
  * `fix` (may be NULL) is called on the slot copy before it is published, to
- * repoint interior pointers. Returns 1 if an unread value was replaced
- * (conflated), 0 otherwise, QTS_EINVAL for a bad key. */
+ * repoint interior pointers. Returns 1 if the key was still pending (an
+ * unread value was probably replaced), 0 otherwise, QTS_EINVAL for a bad key. */
 int qts_mdslots_put(struct qts_mdslots *t, uint32_t key, const void *data, size_t len,
                     void (*fix)(void *slot_copy));
 /* Consumer: copy the latest value of the next ready key into `out`

@@ -109,11 +109,44 @@ static void test_errors_outside_window_do_not_halt(void **state)
     free(r);
 }
 
+/* A callback over its time budget is reported (counted), not stopped. */
+static void test_budget_overrun_reported(void **state)
+{
+    (void)state;
+    struct rec_sink *r = calloc(1, sizeof *r);
+    struct qts_clock clk;
+    qts_clock_init(&clk, QTS_CLOCK_VIRTUAL);
+    struct qts_lua_runtime *rt = mk_rt(r, true, 1, &clk, 0);
+    struct qts_lua_strategy_conf c;
+    memset(&c, 0, sizeof c);
+    c.name = "slow";
+    c.file = fixture("slow.lua");
+    c.worker = 0;
+    c.budget_ns = 1000000; /* 1 ms; the slow callback burns 5 ms of CPU */
+    uint32_t id = 0;
+    assert_int_equal(qts_lua_runtime_add_strategy(rt, &c, &id, NULL), 0);
+    sync_ok(rt);
+    struct qts_trade t[3] = {mk_trade(INST_BTC, 100, 1, 1), mk_trade(INST_BTC, 600, 1, 2),
+                             mk_trade(INST_BTC, 100, 1, 3)};
+    const struct qts_ev_hdr *p[3] = {&t[0].h, &t[1].h, &t[2].h};
+    size_t used = 0;
+    assert_int_equal(qts_lua_runtime_step(rt, p, 3, &used), 0);
+    assert_int_equal(used, 3);
+    struct qts_lua_strategy_info info;
+    qts_lua_runtime_info(rt, id, &info);
+    assert_int_equal(info.state, QTS_LUA_ST_RUNNING);
+    assert_int_equal(info.events, 3);
+    assert_true(info.budget_over >= 1);
+    qts_lua_runtime_free(rt);
+    free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_errors_counted_then_halted),
         cmocka_unit_test(test_errors_outside_window_do_not_halt),
+        cmocka_unit_test(test_budget_overrun_reported),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

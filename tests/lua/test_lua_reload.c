@@ -7,6 +7,7 @@
 #include "lua_helpers.h"
 
 #include <unistd.h>
+#include <uv.h>
 
 static const char *V1 =
     "local M = {}\n"
@@ -200,12 +201,99 @@ static void test_reload_live_no_event_lost(void **state)
     free(dir);
 }
 
+static const char *RAISES =
+    "local M = {}\n"
+    "function M.on_init(ctx) return {} end\n"
+    "function M.on_trade(ctx, st, t) error('boom') end\n"
+    "return M\n";
+
+/* A halted strategy restarts (on_init) when its file is fixed. */
+static void test_halted_restarts_on_fix(void **state)
+{
+    (void)state;
+    char *dir = qts_test_tmpdir();
+    char path[600];
+    snprintf(path, sizeof path, "%s/strat.lua", dir);
+    write_file(dir, path, RAISES);
+    struct rec_sink *r = calloc(1, sizeof *r);
+    struct qts_clock clk;
+    qts_clock_init(&clk, QTS_CLOCK_VIRTUAL);
+    struct qts_lua_runtime *rt = mk_rt(r, true, 1, &clk, 0);
+    struct qts_lua_strategy_conf c;
+    memset(&c, 0, sizeof c);
+    c.name = "strat";
+    c.file = path;
+    c.worker = 0;
+    c.error_limit = 1;
+    uint32_t id = 0;
+    assert_int_equal(qts_lua_runtime_add_strategy(rt, &c, &id, NULL), 0);
+    sync_ok(rt);
+    post_trades(rt, 0, 1);
+    assert_int_equal(strat_state(rt, id), QTS_LUA_ST_HALTED);
+    assert_true(rec_cancelled_all(r, id));
+    write_file(dir, path, V1);
+    assert_int_equal(qts_lua_runtime_scan(rt), 1);
+    sync_ok(rt);
+    assert_int_equal(strat_state(rt, id), QTS_LUA_ST_RUNNING);
+    post_trades(rt, 1, 2);
+    assert_int_equal(r->n_intents, 2);
+    assert_string_equal(r->intents[1].tag, "v1:2");
+    qts_lua_runtime_free(rt);
+    free(r);
+    qts_test_rmtree(dir);
+    free(dir);
+}
+
+/* With a uv_fs_event watch, saving the file is enough. */
+static void test_watch_reloads_on_save(void **state)
+{
+    (void)state;
+    char *dir = qts_test_tmpdir();
+    char path[600];
+    snprintf(path, sizeof path, "%s/strat.lua", dir);
+    write_file(dir, path, V1);
+    struct rec_sink *r = calloc(1, sizeof *r);
+    struct qts_clock clk;
+    qts_clock_init(&clk, QTS_CLOCK_VIRTUAL);
+    struct qts_lua_runtime *rt = mk_rt(r, true, 1, &clk, 0);
+    uint32_t id = add_strat(rt, "strat", path, 0, NULL, 0);
+    sync_ok(rt);
+    uv_loop_t loop;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    assert_int_equal(qts_lua_runtime_watch(rt, &loop, NULL), 0);
+    post_trades(rt, 0, 1);
+    write_file(dir, path, V2);
+    struct qts_lua_strategy_info info;
+    /* run the loop until the debounced scan has queued the reload and a
+     * step has run it (bounded: 10 s) */
+    int64_t until = qts_mono_ns() + INT64_C(10000000000);
+    do {
+        uv_run(&loop, UV_RUN_NOWAIT);
+        post_trades(rt, 1, 1);
+        qts_lua_runtime_info(rt, id, &info);
+        if (info.reloads == 0) {
+            struct timespec ts = {0, 5000000};
+            nanosleep(&ts, NULL);
+        }
+    } while (info.reloads == 0 && qts_mono_ns() < until);
+    assert_int_equal(info.reloads, 1);
+    qts_lua_runtime_unwatch(rt);
+    uv_run(&loop, UV_RUN_DEFAULT); /* close callbacks */
+    assert_int_equal(uv_loop_close(&loop), 0);
+    qts_lua_runtime_free(rt);
+    free(r);
+    qts_test_rmtree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reload_cycle),
         cmocka_unit_test(test_new_file_is_started),
         cmocka_unit_test(test_reload_live_no_event_lost),
+        cmocka_unit_test(test_halted_restarts_on_fix),
+        cmocka_unit_test(test_watch_reloads_on_save),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -63,6 +63,35 @@ static void test_lockstep_and_sink_reject(void **state)
     free(r);
 }
 
+static void test_remove_strategy(void **state)
+{
+    (void)state;
+    struct rec_sink *r = calloc(1, sizeof *r);
+    struct qts_lua_runtime *rt = mk_rt(r, false, 1, NULL, 0);
+    uint32_t id = add_strat(rt, "echo", fixture("echo.lua"), -1, NULL, 0);
+    uint32_t keep = add_strat(rt, "echo2", fixture("echo.lua"), -1, NULL, 0);
+    sync_ok(rt);
+    struct qts_trade t = mk_trade(INST_BTC, 100, 1, 1);
+    assert_int_equal(qts_lua_runtime_post(rt, &t.h), 0);
+    sync_ok(rt);
+    qts_lua_runtime_drain(rt);
+    assert_int_equal(qts_lua_runtime_remove_strategy(rt, id), 0);
+    sync_ok(rt);
+    qts_lua_runtime_drain(rt);
+    assert_int_equal(strat_state(rt, id), QTS_LUA_ST_STOPPED);
+    assert_true(rec_cancelled_all(r, id));
+    assert_false(rec_cancelled_all(r, keep));
+    struct qts_trade t2 = mk_trade(INST_BTC, 101, 1, 2);
+    assert_int_equal(qts_lua_runtime_post(rt, &t2.h), 0);
+    sync_ok(rt);
+    qts_lua_runtime_drain(rt);
+    assert_int_equal(count_tag(r, id, NULL), 1);
+    assert_int_equal(count_tag(r, keep, NULL), 2);
+    assert_int_equal(qts_lua_runtime_remove_strategy(rt, 99), QTS_ENOENT);
+    qts_lua_runtime_free(rt);
+    free(r);
+}
+
 static void test_params_from_config(void **state)
 {
     (void)state;
@@ -92,6 +121,7 @@ int main(void)
         cmocka_unit_test(test_live_orders_reach_sink),
         cmocka_unit_test(test_lockstep_and_sink_reject),
         cmocka_unit_test(test_params_from_config),
+        cmocka_unit_test(test_remove_strategy),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -160,26 +160,29 @@ local LEVEL = { trace = 0, debug = 1, info = 2, warn = 3, error = 4 }
 local Ctx = {}
 Ctx.__index = Ctx
 
-local function to_fixed(x, e) return math.floor(x * P10[e] + 0.5) end
+local floor = math.floor
+local SIDE = qts.SIDE
+local INTENT_SIZE = ffi.sizeof(intent)
+local function to_fixed(x, e) return floor(x * P10[e] + 0.5) end
 
-function Ctx:order(o)
-  if type(o) ~= "table" then return nil, "order expects a table" end
-  local ins = inst_by_sym(o.symbol)
-  if not ins then return nil, "unknown symbol " .. tostring(o.symbol) end
-  local side = qts.SIDE[o.side]
+-- The one place where an order is built; `o` (may be nil) holds the
+-- optional fields. Scalars first so ctx:buy/sell allocate nothing.
+local function place(symbol, side_name, q, lim, o)
+  local ins = inst_by_sym(symbol)
+  if not ins then return nil, "unknown symbol " .. tostring(symbol) end
+  local side = SIDE[side_name]
   if not side then return nil, "side must be \"buy\" or \"sell\"" end
-  local q = tonumber(o.qty)
+  q = tonumber(q)
   if not q or q <= 0 then return nil, "qty must be a positive number" end
-  local typ = ORD_TYPE[o.type or (o.limit and "limit" or "market")]
+  local typ = ORD_TYPE[(o and o.type) or (lim and "limit" or "market")]
   if not typ then return nil, "type must be \"market\" or \"limit\"" end
-  local lim = o.limit and tonumber(o.limit)
+  lim = lim and tonumber(lim)
   if typ == 2 and (not lim or lim <= 0) then return nil, "limit order needs a positive limit" end
-  local tif = TIF[o.tif or "gtc"]
+  local tif = TIF[(o and o.tif) or "gtc"]
   if not tif then return nil, "unknown tif " .. tostring(o.tif) end
-  local algo = ALGO[o.algo or "direct"]
+  local algo = ALGO[(o and o.algo) or "direct"]
   if not algo then return nil, "unknown algo " .. tostring(o.algo) end
-  ffi.fill(intent, ffi.sizeof(intent))
-  intent.struct_size = ffi.sizeof(intent)
+  ffi.fill(intent, INTENT_SIZE)
   intent.instrument = ins.id
   intent.side, intent.type, intent.tif, intent.algo = side, typ, tif, algo
   intent.qty = to_fixed(q, ins.qty_exp)
@@ -193,23 +196,19 @@ function Ctx:order(o)
       return nil, "iceberg needs display_qty"
     end
   end
-  if o.tag then ffi.copy(intent.tag, tostring(o.tag):sub(1, 23)) end
+  if o and o.tag then ffi.copy(intent.tag, tostring(o.tag):sub(1, 23)) end
   local rc = C.qts_ffi_order(S, intent, idp, errp)
   if rc ~= 0 then return nil, ffi.string(errp[0]) end
   return tonumber(idp[0])
 end
 
-function Ctx:buy(symbol, q, limit, opts)
-  local o = opts or {}
-  o.symbol, o.side, o.qty, o.limit = symbol, "buy", q, limit
-  return self:order(o)
+function Ctx:order(o)
+  if type(o) ~= "table" then return nil, "order expects a table" end
+  return place(o.symbol, o.side, o.qty, o.limit, o)
 end
 
-function Ctx:sell(symbol, q, limit, opts)
-  local o = opts or {}
-  o.symbol, o.side, o.qty, o.limit = symbol, "sell", q, limit
-  return self:order(o)
-end
+function Ctx:buy(symbol, q, limit, opts) return place(symbol, "buy", q, limit, opts) end
+function Ctx:sell(symbol, q, limit, opts) return place(symbol, "sell", q, limit, opts) end
 
 function Ctx:cancel(id)
   if type(id) ~= "number" then return nil, "cancel expects an order id" end
@@ -320,7 +319,17 @@ local function make_env()
     setfenv(f, env)
     return f
   end
+  env.collectgarbage = function(opt, arg)
+    opt = opt or "collect"
+    if opt ~= "count" and opt ~= "collect" and opt ~= "step" then
+      error("collectgarbage: only \"count\", \"collect\" and \"step\"", 2)
+    end
+    return collectgarbage(opt, arg)
+  end
   env.loadstring = function(s, name)
+    if type(s) == "string" and s:byte(1) == 27 then
+      return nil, "binary chunks are not accepted"
+    end
     local f, e = loadstring(s, name)
     if not f then return nil, e end
     return bind(f, name)

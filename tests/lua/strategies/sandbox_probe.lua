@@ -22,6 +22,10 @@ local f = loadstring("return io, os.exit, package")
 local a, b, c = f()
 absent("io via loadstring", a); absent("os.exit via loadstring", b)
 absent("package via loadstring", c)
+-- no bytecode, no stopping the collector
+assert(loadstring(string.dump(function() end)) == nil)
+assert(not pcall(collectgarbage, "stop"))
+assert(type(collectgarbage("count")) == "number")
 -- require only reaches qts modules and strategies/lib
 assert(not pcall(require, "os"))
 assert(not pcall(require, "qts.host"))
