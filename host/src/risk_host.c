@@ -103,6 +103,30 @@ static void wd_raise(void *ctx, int code, const char *msg)
 
 /* --------------------------------------------------------------- new */
 
+/* settings->risk plus every strategy's `risk:` map, validated. */
+static int build_limits(const struct qts_risk_host_env *env, const struct qts_settings *s,
+                        struct qts_risk_limit_set *lim, struct qts_err *err)
+{
+    qts_risk_limit_set_init(lim);
+    lim->global = s->risk;
+    int rc = qts_risk_limits_validate(&lim->global, err);
+    for (size_t i = 0; rc == 0 && i < s->n_strategies; i++) {
+        if (!s->strategies[i].risk)
+            continue;
+        int64_t id = env->strategy_id ? env->strategy_id(env->ctx, s->strategies[i].name) : -1;
+        if (id < 0 || id > UINT32_MAX)
+            return qts_err_set(err, QTS_ECONFIG, "strategies: %s has risk overrides but no id",
+                               s->strategies[i].name);
+        struct qts_risk_limits o = lim->global;
+        rc = qts_risk_limits_apply_map(&o, s->strategies[i].risk, err);
+        if (rc == 0)
+            rc = qts_risk_limit_set_override(lim, (uint32_t)id, &o);
+        if (rc != 0)
+            QTS_ERROR("strategy %s: risk overrides rejected", s->strategies[i].name);
+    }
+    return rc;
+}
+
 int qts_risk_host_new(const struct qts_risk_host_env *env, struct qts_risk_host **out,
                       struct qts_err *err)
 {
@@ -116,25 +140,7 @@ int qts_risk_host_new(const struct qts_risk_host_env *env, struct qts_risk_host 
         return qts_err_set(err, QTS_EPERM, "refusing to start: %s", why);
 
     struct qts_risk_limit_set *lim = qts_xcalloc(1, sizeof *lim);
-    qts_risk_limit_set_init(lim);
-    lim->global = s->risk;
-    int rc = qts_risk_limits_validate(&lim->global, err);
-    for (size_t i = 0; rc == 0 && i < s->n_strategies; i++) {
-        if (!s->strategies[i].risk)
-            continue;
-        int64_t id = env->strategy_id ? env->strategy_id(env->ctx, s->strategies[i].name) : -1;
-        if (id < 0 || id > UINT32_MAX) {
-            rc = qts_err_set(err, QTS_ECONFIG, "strategies: %s has risk overrides but no id",
-                             s->strategies[i].name);
-            break;
-        }
-        struct qts_risk_limits o = lim->global;
-        rc = qts_risk_limits_apply_map(&o, s->strategies[i].risk, err);
-        if (rc == 0)
-            rc = qts_risk_limit_set_override(lim, (uint32_t)id, &o);
-        if (rc != 0)
-            QTS_ERROR("strategy %s: risk overrides rejected", s->strategies[i].name);
-    }
+    int rc = build_limits(env, s, lim, err);
     if (rc != 0) {
         free(lim);
         return rc;
@@ -235,6 +241,21 @@ void qts_risk_host_on_exec_safety(struct qts_risk_host *h, const char *code, boo
     }
     (void)trip; /* the table decides what a code does */
     qts_safety_raise(h->safety, c, msg);
+}
+
+int qts_risk_host_reload(struct qts_risk_host *h, const struct qts_settings *settings,
+                         struct qts_err *err)
+{
+    struct qts_risk_limit_set *lim = qts_xcalloc(1, sizeof *lim);
+    int rc = build_limits(&h->env, settings, lim, err);
+    if (rc == 0) {
+        qts_precheck_risk_set_limits(h->pre, lim);
+        qts_risk_loop_set_limits(h->rl, lim);
+        h->scfg = settings->safety;
+        QTS_INFO("risk limits reloaded overrides=%u", lim->n_over);
+    }
+    free(lim);
+    return rc;
 }
 
 int qts_risk_host_cancel_allowed(struct qts_risk_host *h, uint32_t strategy_id,

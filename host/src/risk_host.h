@@ -73,6 +73,12 @@ int qts_risk_host_cancel_allowed(struct qts_risk_host *h, uint32_t strategy_id,
 size_t qts_risk_host_kill(struct qts_risk_host *h, const char *who, const char *reason);
 /* SIGTERM: cancel or keep working orders per safety.cancel_on_stop. */
 size_t qts_risk_host_stop_orders(struct qts_risk_host *h);
+/* A reloaded configuration: rebuild the limits (global + overrides) from
+ * `settings` (read during the call) and hand them to the hook and the loop;
+ * the safety section is taken too. On an error (err says which strategy or
+ * key) the running limits stay. */
+int qts_risk_host_reload(struct qts_risk_host *h, const struct qts_settings *settings,
+                         struct qts_err *err);
 /* The core loop's heartbeat, for hosts without a libuv loop (replay drives
  * it from its own cadence). */
 void qts_risk_host_beat(struct qts_risk_host *h);

@@ -121,8 +121,21 @@ static void test_limits_overrides_and_codes(void **state)
     assert_non_null(strstr(js, "\"state\":\"FAIL\""));
     assert_non_null(strstr(js, "\"GR107\":2"));
     assert_non_null(strstr(js, "\"positions\":[]"));
-    /* orderly stop cancels the working order (safety.cancel_on_stop) */
-    assert_int_equal(qts_risk_host_stop_orders(h), 1);
+    /* a reload: new global limit; a broken one keeps the running limits */
+    qts_safety_recover(qts_risk_host_safety(h), false, NULL, NULL, NULL);
+    struct qts_config *c2 = load(dir, NULL);
+    struct qts_settings *s2 = (struct qts_settings *)qts_config_settings(c2);
+    s2->risk.max_order_qty = 3;
+    assert_int_equal(qts_risk_host_reload(h, s2, &err), 0);
+    in = fx_intent(1, 1, QTS_SIDE_BUY, QTS_ORD_LIMIT, 60000, 4);
+    assert_int_equal(qts_exec_submit(f->x, &in, &id, &err), QTS_ERISK);
+    s2->risk.loop_period_ms = 5; /* out of range */
+    assert_int_equal(qts_risk_host_reload(h, s2, &err), QTS_ECONFIG);
+    in.qty = 3;
+    assert_int_equal(qts_exec_submit(f->x, &in, &id, &err), 0);
+    qts_config_unref(c2);
+    /* orderly stop cancels the working orders (safety.cancel_on_stop) */
+    assert_int_equal(qts_risk_host_stop_orders(h), 2);
     qts_risk_host_free(h);
     fx_free(f);
     qts_config_unref(c);
