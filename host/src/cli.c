@@ -18,6 +18,9 @@ const struct qts_command *const qts_commands[] = {
     &qts_cmd_migrate, /* storage */
     &qts_cmd_import,  /* storage */
     &qts_cmd_status,
+    &qts_cmd_kill,    /* admin: cmd_kill.c, cmd_resume.c, cmd_reload.c */
+    &qts_cmd_resume,
+    &qts_cmd_reload,
     NULL,
 };
 

@@ -35,5 +35,9 @@ extern const struct qts_command qts_cmd_report;
 extern const struct qts_command qts_cmd_migrate;
 extern const struct qts_command qts_cmd_import;
 extern const struct qts_command qts_cmd_status; /* cmd_status.c */
+/* Admin commands talking to a running host over its socket (admin.h). */
+extern const struct qts_command qts_cmd_kill;   /* cmd_kill.c */
+extern const struct qts_command qts_cmd_resume; /* cmd_resume.c */
+extern const struct qts_command qts_cmd_reload; /* cmd_reload.c */
 
 #endif

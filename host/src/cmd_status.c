@@ -1,7 +1,13 @@
-/* cmd_status.c — `qts status --from-redis`: the live positions, open orders
- * and risk of a running host, read from another process through the Redis
- * tier (hiredis synchronous API). The keys are the ones cache_redis writes
- * (docs/cache.md); nothing here talks to the host itself. */
+/* cmd_status.c — `qts status`: the state of a running host.
+ *
+ * Two sources:
+ * - default: ask the host itself over its admin socket (admin.h): mode,
+ *   safety state, kill switch, positions, working orders, risk usage,
+ *   latencies;
+ * - --from-redis: the live positions, open orders and risk a running host
+ *   writes to the Redis tier, read from another process or machine through
+ *   the hiredis synchronous API. The keys are the ones cache_redis writes
+ *   (docs/cache.md); nothing in that mode talks to the host itself. */
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdbool.h>
@@ -13,6 +19,7 @@
 #include <hiredis/hiredis.h>
 
 #include "cli.h"
+#include "cmd_admin.h"
 #include "util.h"
 
 struct conn_opts {
@@ -190,7 +197,7 @@ static void print_budgets(redisContext *c, const char *shared)
         printf("  (none)\n");
 }
 
-static int run_status(int argc, char **argv)
+static int run_from_redis(int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"from-redis", no_argument, NULL, 'f'},
@@ -328,21 +335,50 @@ done:
     return rc;
 }
 
+static const char status_usage[] =
+    "usage: qts status [-c FILE | -s SOCKET] [--json]\n"
+    "       qts status --from-redis [--redis URL] [--prefix P | --host-id ID]\n"
+    "                  [--shared-prefix S]\n"
+    "\n"
+    "Without --from-redis: asks the running host over its admin socket for mode,\n"
+    "safety state, kill switch, positions, working orders, risk usage and latencies.\n"
+    "  -c, --config FILE   configuration whose paths.var_dir holds qts.sock\n"
+    "  -s, --socket PATH   the admin socket (default $QTS_ADMIN_SOCKET, else\n"
+    "                      <var_dir>/qts.sock)\n"
+    "      --json          print the answer as one JSON line\n"
+    "\n"
+    "With --from-redis: reads the positions (pos:*), open orders (ord:*) and risk\n"
+    "(risk:account) that a running host writes to Redis, from another process or\n"
+    "machine, and the budget counters all hosts share (under S, default qts:shared:).\n"
+    "  --redis URL     redis://[user[:password]@]host[:port][/db]\n"
+    "                  (default $QTS_REDIS_URL, else redis://127.0.0.1:6379)\n"
+    "  --prefix P      the host's key prefix (default qts:<host id>:)\n"
+    "  --host-id ID    host id for the default prefix (default $QTS_HOST_ID, else\n"
+    "                  the machine's host name)\n"
+    "Password: in the URL or $QTS_REDIS_PASSWORD (user: $QTS_REDIS_USER).\n"
+    "\n"
+    "exit codes: 0 shown, 1 no host answers / Redis unreachable or no live keys,\n"
+    "2 usage or configuration error\n";
+
+static int run_status(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--from-redis") == 0)
+            return run_from_redis(argc, argv);
+    /* admin-socket options beyond -c/-s/--json go here (one row each) */
+    const struct qts__opt opts[] = {
+        {0},
+    };
+    struct qts__admin_opts o;
+    int rc = qts__admin_parse(argc, argv, opts, false, status_usage, &o);
+    if (rc != 0)
+        return rc;
+    return qts__admin_run(&o, "{\"cmd\":\"status\"}");
+}
+
 const struct qts_command qts_cmd_status = {
     .name = "status",
-    .summary = "live positions, orders and risk of a running host (--from-redis)",
-    .usage = "usage: qts status --from-redis [--redis URL] [--prefix P | --host-id ID]\n"
-             "                  [--shared-prefix S]\n"
-             "\n"
-             "Reads the positions (pos:*), open orders (ord:*) and risk (risk:account) that a\n"
-             "running host writes to Redis, from another process or machine, and the\n"
-             "budget counters all hosts share (under S, default qts:shared:).\n"
-             "  --redis URL     redis://[user[:password]@]host[:port][/db]\n"
-             "                  (default $QTS_REDIS_URL, else redis://127.0.0.1:6379)\n"
-             "  --prefix P      the host's key prefix (default qts:<host id>:)\n"
-             "  --host-id ID    host id for the default prefix (default $QTS_HOST_ID, else\n"
-             "                  the machine's host name)\n"
-             "Password: in the URL or $QTS_REDIS_PASSWORD (user: $QTS_REDIS_USER).\n"
-             "Exit: 0 shown, 1 Redis unreachable or no live keys, 2 usage.\n",
+    .summary = "state of the running host (admin socket, or --from-redis)",
+    .usage = status_usage,
     .run = run_status,
 };

@@ -21,6 +21,8 @@
 
 #include "config.h"
 #include "qts/qts_types.h" /* enum qts_mode */
+#include "risk_limits.h"    /* struct qts_risk_limits */
+#include "safety.h"         /* struct qts_safety_cfg */
 
 struct qts_instrument_cfg {
     char *symbol;
@@ -49,6 +51,7 @@ struct qts_strategy_cfg {
     char **symbols; /* owned list */
     size_t n_symbols;
     const struct qts_cfg_node *params; /* free-form; may be NULL */
+    const struct qts_cfg_node *risk;   /* risk limit overrides (risk_limits.h); may be NULL */
 };
 
 struct qts_settings {
@@ -88,6 +91,8 @@ struct qts_settings {
     int64_t exec_monitor_timeout_ms;
     const struct qts_cfg_node *feedback; /* free-form; validated by the feedback module */
     /* new fields: append here */
+    struct qts_risk_limits risk; /* the `risk:` section (risk_limits.h) */
+    struct qts_safety_cfg safety; /* the `safety:` section (safety.h) */
 };
 
 enum qts_key_type {

@@ -109,7 +109,10 @@ static void test_status_shows_positions_orders_risk(void **state)
              "nobody-%d", g_port, (int)getpid());
     assert_int_equal(run_qts(args, out, sizeof out), 1);
     assert_non_null(strstr(out, "no live keys"));
-    assert_int_equal(run_qts("status", out, sizeof out), 2);
+    /* without --from-redis, status asks the host over its admin socket:
+     * nothing answers here */
+    assert_int_equal(run_qts("status -s /nonexistent/qts.sock", out, sizeof out), 1);
+    assert_int_equal(run_qts("status --bogus", out, sizeof out), 2);
 
     qts_cache_writer_free(w);
     qts_th_unload(&in);

@@ -1,0 +1,291 @@
+/* test_risk_host.c — the risk and safety modules wired as the engine wires
+ * them: live guard at start, limits and per-strategy overrides from the
+ * configuration, the pre-trade hook in the pipeline, the socket's kill
+ * leaving no working order, the KILL file, status, orderly stop. */
+#include "exec_fixture.h"
+
+#include <pthread.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "admin.h"
+#include "config.h"
+#include "config_schema.h"
+#include "risk_host.h"
+
+static struct qts_config *load(const char *dir, const char *extra)
+{
+    char yaml[2048];
+    snprintf(yaml, sizeof yaml,
+             "mode: paper\n"
+             "paths: {var_dir: %s}\n"
+             "risk: {max_order_qty: 100}\n"
+             "strategies:\n"
+             "  list:\n"
+             "    - {name: small, file: s.lua, risk: {max_order_qty: 5}}\n"
+             "%s",
+             dir, extra ? extra : "");
+    struct qts_diags d;
+    qts_diags_init(&d);
+    struct qts_config *c = NULL;
+    assert_int_equal(qts_config_load_string("t.yaml", yaml, &c, &d), 0);
+    qts_diags_cleanup(&d);
+    return c;
+}
+
+static int64_t sid(void *ctx, const char *name)
+{
+    (void)ctx;
+    return strcmp(name, "small") == 0 ? 2 : -1;
+}
+
+static size_t no_positions(void *ctx, struct qts_risk_pos_view *out, size_t cap)
+{
+    (void)ctx;
+    (void)out;
+    (void)cap;
+    return 0;
+}
+
+static int extra(void *ctx, char *out, size_t cap)
+{
+    (void)ctx;
+    return snprintf(out, cap, "\"positions\":[]");
+}
+
+static struct qts_risk_host_env env_for(struct fx *f, const struct qts_settings *s,
+                                        uv_loop_t *loop)
+{
+    struct qts_risk_host_env env = {.loop = loop, .timers = &f->timers, .exec = f->x,
+                                    .settings = s, .broker_env = QTS_BROKER_ENV_SIMULATED,
+                                    .positions = no_positions, .strategy_id = sid,
+                                    .status_extra = extra, .ctx = f};
+    return env;
+}
+
+static void test_live_guard_refuses(void **state)
+{
+    (void)state;
+    char *dir = qts_test_tmpdir();
+    struct qts_config *c = load(dir, NULL);
+    struct fx *f = fx_new();
+    fx_start(f);
+    struct qts_risk_host_env env = env_for(f, qts_config_settings(c), NULL);
+    env.broker_env = QTS_BROKER_ENV_REAL; /* a real broker under mode paper */
+    struct qts_risk_host *h = NULL;
+    struct qts_err err;
+    assert_int_equal(qts_risk_host_new(&env, &h, &err), QTS_EPERM);
+    assert_null(h);
+    assert_non_null(strstr(err.msg, "mode"));
+    fx_free(f);
+    qts_config_unref(c);
+    qts_test_rmtree(dir);
+    free(dir);
+}
+
+static void test_limits_overrides_and_codes(void **state)
+{
+    (void)state;
+    char *dir = qts_test_tmpdir();
+    struct qts_config *c = load(dir, NULL);
+    struct fx *f = fx_new();
+    fx_start(f);
+    struct qts_risk_host_env env = env_for(f, qts_config_settings(c), NULL);
+    struct qts_risk_host *h = NULL;
+    struct qts_err err;
+    assert_int_equal(qts_risk_host_new(&env, &h, &err), 0);
+    /* global limit 100, strategy 2 ("small") 5 */
+    uint64_t id;
+    struct qts_order_intent in = fx_intent(1, 1, QTS_SIDE_BUY, QTS_ORD_LIMIT, 60000, 100);
+    assert_int_equal(qts_exec_submit(f->x, &in, &id, &err), 0);
+    in.qty = 101;
+    assert_int_equal(qts_exec_submit(f->x, &in, &id, &err), QTS_ERISK);
+    assert_non_null(strstr(err.msg, "GR107"));
+    in = fx_intent(2, 1, QTS_SIDE_BUY, QTS_ORD_LIMIT, 60000, 6);
+    assert_int_equal(qts_exec_submit(f->x, &in, &id, &err), QTS_ERISK);
+    /* the pipeline's codes reach the state machine */
+    qts_risk_host_on_exec_safety(h, "FS092", false, "escape");
+    assert_int_equal(qts_safety_state(qts_risk_host_safety(h)), QTS_SAFETY_NORMAL);
+    qts_risk_host_on_exec_safety(h, "FS090", true, "all sends failed");
+    assert_int_equal(qts_safety_state(qts_risk_host_safety(h)), QTS_SAFETY_FAIL);
+    in = fx_intent(1, 1, QTS_SIDE_BUY, QTS_ORD_LIMIT, 60000, 1);
+    assert_int_equal(qts_exec_submit(f->x, &in, &id, &err), QTS_ERISK);
+    assert_non_null(strstr(err.msg, "GR102"));
+    struct qts_precheck_reject rej;
+    assert_int_equal(qts_risk_host_cancel_allowed(h, 1, &rej), 0);
+    char js[65536];
+    int n = qts_risk_host_status_json(h, js, sizeof js);
+    assert_true(n > 0 && (size_t)n < sizeof js);
+    assert_non_null(strstr(js, "\"mode\":\"paper\""));
+    assert_non_null(strstr(js, "\"state\":\"FAIL\""));
+    assert_non_null(strstr(js, "\"GR107\":2"));
+    assert_non_null(strstr(js, "\"positions\":[]"));
+    /* a reload: new global limit; a broken one keeps the running limits */
+    qts_safety_recover(qts_risk_host_safety(h), false, NULL, NULL, NULL);
+    struct qts_config *c2 = load(dir, NULL);
+    struct qts_settings *s2 = (struct qts_settings *)qts_config_settings(c2);
+    s2->risk.max_order_qty = 3;
+    assert_int_equal(qts_risk_host_reload(h, s2, &err), 0);
+    in = fx_intent(1, 1, QTS_SIDE_BUY, QTS_ORD_LIMIT, 60000, 4);
+    assert_int_equal(qts_exec_submit(f->x, &in, &id, &err), QTS_ERISK);
+    s2->risk.loop_period_ms = 5; /* out of range */
+    assert_int_equal(qts_risk_host_reload(h, s2, &err), QTS_ECONFIG);
+    in.qty = 3;
+    assert_int_equal(qts_exec_submit(f->x, &in, &id, &err), 0);
+    qts_config_unref(c2);
+    /* orderly stop cancels the working orders (safety.cancel_on_stop) */
+    assert_int_equal(qts_risk_host_stop_orders(h), 2);
+    qts_risk_host_free(h);
+    fx_free(f);
+    qts_config_unref(c);
+    qts_test_rmtree(dir);
+    free(dir);
+}
+
+static void test_bad_override_refused(void **state)
+{
+    (void)state;
+    char *dir = qts_test_tmpdir();
+    struct qts_config *c =
+        load(dir, "    - {name: other, file: o.lua, risk: {mae_partial_pct: 0.5}}\n");
+    struct fx *f = fx_new();
+    fx_start(f);
+    struct qts_risk_host_env env = env_for(f, qts_config_settings(c), NULL);
+    struct qts_risk_host *h = NULL;
+    struct qts_err err;
+    assert_int_equal(qts_risk_host_new(&env, &h, &err), QTS_ECONFIG);
+    assert_non_null(strstr(err.msg, "other")); /* no id for it */
+    fx_free(f);
+    qts_config_unref(c);
+    qts_test_rmtree(dir);
+    free(dir);
+}
+
+/* ---------------------------------------------- on a libuv loop */
+
+struct cl {
+    char path[512];
+    uv_async_t *done;
+    char reply[65536];
+    int rc;
+};
+
+static void *client(void *arg)
+{
+    struct cl *c = arg;
+    c->rc = qts_admin_call(c->path, "{\"cmd\":\"kill\",\"reason\":\"drill\",\"by\":\"t\"}",
+                           c->reply, sizeof c->reply, 5000, NULL);
+    uv_async_send(c->done);
+    return NULL;
+}
+
+static struct qts_risk_host *g_h;
+static void on_done(uv_async_t *a)
+{
+    qts_risk_host_free(g_h);
+    g_h = NULL;
+    uv_close((uv_handle_t *)a, NULL);
+}
+
+static void test_socket_kill_on_loop(void **state)
+{
+    (void)state;
+    char *dir = qts_test_tmpdir();
+    struct qts_config *c = load(dir, NULL);
+    struct fx *f = fx_new();
+    fx_start(f);
+    for (int i = 0; i < 20; i++) {
+        struct qts_order_intent in = fx_intent(1, 1, QTS_SIDE_SELL, QTS_ORD_LIMIT, 60100, 10);
+        fx_submit(f, &in);
+    }
+    for (int i = 0; i < f->n_calls; i++)
+        fx_report(f, QTS_EXEC_ACK, f->calls[i].clordid, 0, 0, 0, 0);
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct qts_risk_host_env env = env_for(f, qts_config_settings(c), &loop);
+    struct qts_err err;
+    assert_int_equal(qts_risk_host_new(&env, &g_h, &err), 0);
+    struct cl cl;
+    snprintf(cl.path, sizeof cl.path, "%s/qts.sock", dir);
+    struct stat st;
+    assert_int_equal(stat(cl.path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    uv_async_t done;
+    uv_async_init(&loop, &done, on_done);
+    cl.done = &done;
+    pthread_t t;
+    pthread_create(&t, NULL, client, &cl);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    pthread_join(t, NULL);
+    assert_int_equal(uv_loop_close(&loop), 0);
+    assert_int_equal(cl.rc, 0);
+    assert_non_null(strstr(cl.reply, "\"orders\":20"));
+    assert_int_equal(fx_count(f, 'c'), 20);
+    for (int i = 0; i < f->n_calls; i++)
+        if (f->calls[i].op == 'c')
+            fx_report(f, QTS_EXEC_CANCELLED, f->calls[i].clordid, 0, 0, 0, 0);
+    assert_int_equal(qts_oms_working_children(qts_exec_oms(f->x)), 0);
+    fx_free(f);
+    qts_config_unref(c);
+    qts_test_rmtree(dir);
+    free(dir);
+}
+
+/* the KILL file pulls the switch within a poll (1 s of loop time) */
+struct kf {
+    struct qts_risk_host *h;
+    uv_timer_t check;
+    int ticks;
+    bool seen;
+};
+
+static void on_check(uv_timer_t *t)
+{
+    struct kf *k = t->data;
+    if (qts_safety_kill_on(qts_risk_host_safety(k->h)) || ++k->ticks > 300) {
+        k->seen = qts_safety_kill_on(qts_risk_host_safety(k->h));
+        qts_risk_host_free(k->h);
+        uv_close((uv_handle_t *)t, NULL);
+    }
+}
+
+static void test_kill_file_on_loop(void **state)
+{
+    (void)state;
+    char *dir = qts_test_tmpdir();
+    struct qts_config *c = load(dir, NULL);
+    struct fx *f = fx_new();
+    fx_start(f);
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct qts_risk_host_env env = env_for(f, qts_config_settings(c), &loop);
+    struct kf k = {0};
+    struct qts_err err;
+    assert_int_equal(qts_risk_host_new(&env, &k.h, &err), 0);
+    char p[600];
+    snprintf(p, sizeof p, "%s/KILL", dir);
+    qts_test_write_file(p, "on\n");
+    uv_timer_init(&loop, &k.check);
+    k.check.data = &k;
+    uv_timer_start(&k.check, on_check, 10, 10);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
+    assert_true(k.seen);
+    fx_free(f);
+    qts_config_unref(c);
+    qts_test_rmtree(dir);
+    free(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_live_guard_refuses),
+        cmocka_unit_test(test_limits_overrides_and_codes),
+        cmocka_unit_test(test_bad_override_refused),
+        cmocka_unit_test(test_socket_kill_on_loop),
+        cmocka_unit_test(test_kill_file_on_loop),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
