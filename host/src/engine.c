@@ -29,6 +29,9 @@
 #include "plugin_manager.h"
 #include "portfolio.h"
 #include "report.h"
+#include "risk_host.h"
+#include "risk_portfolio.h"
+#include "safety.h"
 #include "store_port.h"
 #include "store_writer.h"
 #include "qts/qts_store.h"
@@ -97,6 +100,8 @@ struct qts_engine {
     struct qts_cache_writer *cache;       /* NULL: no `cache:` configured */
     struct qts_store_writer *writer;
     struct qts_exec *exec;
+    struct qts_risk_portfolio risk_pf;    /* positions and equity for risk */
+    struct qts_risk_host *risk;           /* pre-trade checks, risk loop, safety, admin */
     struct qts_lua_runtime *rt;
     struct qts_feedback *fb; /* execution feedback (TCA, impact model); NULL = off */
 
@@ -416,7 +421,9 @@ static void exec_on_fill(void *ctx, const struct qts_fill *f)
 
 static void exec_on_safety(void *ctx, const char *code, bool trip, const char *msg)
 {
-    (void)ctx;
+    struct qts_engine *e = ctx;
+    if (e->risk)
+        qts_risk_host_on_exec_safety(e->risk, code, trip, msg);
     if (trip)
         QTS_ERROR("safety code=%s %s", code, msg);
     else
@@ -451,6 +458,12 @@ static int rt_submit(void *ctx, const struct qts_order_intent *in)
 static int rt_cancel(void *ctx, uint32_t strategy_id, uint64_t order_id)
 {
     struct qts_engine *e = ctx;
+    struct qts_precheck_reject rej;
+    if (e->risk && qts_risk_host_cancel_allowed(e->risk, strategy_id, &rej) != 0) {
+        QTS_WARN("cancel refused strategy=%u order=%" PRIu64 " %s: %s", strategy_id, order_id,
+                 rej.code_str, rej.msg);
+        return QTS_ERATELIMIT;
+    }
     return qts_exec_cancel_by(e->exec, strategy_id, order_id, "strategy cancel");
 }
 
@@ -511,6 +524,8 @@ static void commit_event(struct qts_engine *e, const struct qts_ev_hdr *h)
         const struct qts_trade *t = (const struct qts_trade *)h;
         m->last = t->px;
         qts_portfolio_mark(e->portfolio, h->instrument, t->px, h->px_exp);
+        if (e->risk)
+            qts_risk_host_on_price(e->risk, h->instrument, t->px);
         e->stats.trades++;
         break;
     }
@@ -752,6 +767,71 @@ static const struct qts_instrument *sink_instrument_find(void *ctx, const char *
 {
     struct qts_engine *e = ctx;
     return qts_instruments_find(e->instruments, symbol);
+}
+
+/* ------------------------------------------------------------ risk host */
+
+static size_t risk_positions(void *ctx, struct qts_risk_pos_view *out, size_t cap)
+{
+    struct qts_engine *e = ctx;
+    return qts_risk_portfolio_positions(&e->risk_pf, out, cap);
+}
+
+static int64_t risk_equity(void *ctx)
+{
+    struct qts_engine *e = ctx;
+    return qts_risk_portfolio_equity(&e->risk_pf);
+}
+
+static int64_t risk_strategy_id(void *ctx, const char *name)
+{
+    struct qts_engine *e = ctx;
+    /* the runtime numbers enabled strategies from 1 in configuration order */
+    int64_t id = 0;
+    for (size_t i = 0; i < e->set->n_strategies; i++) {
+        if (!e->set->strategies[i].enabled)
+            continue;
+        id++;
+        if (strcmp(e->set->strategies[i].name, name) == 0)
+            return id;
+    }
+    return -1;
+}
+
+static int risk_status_extra(void *ctx, char *out, size_t cap)
+{
+    struct qts_engine *e = ctx;
+    char eq[64];
+    qts_format_fixed(eq, sizeof eq, qts_portfolio_equity(e->portfolio), QTS_CASH_EXP);
+    return snprintf(out, cap, "\"events\":%" PRIu64 ",\"fills\":%" PRIu64 ",\"equity\":%s",
+                    e->stats.events, e->stats.fills, eq);
+}
+
+static int open_risk(struct qts_engine *e, struct qts_err *err)
+{
+    qts_risk_portfolio_init(&e->risk_pf, e->portfolio);
+    int broker_env = -1;
+    if (e->has_broker) {
+        struct qts_plugin_inst *b = qts_plugin_manager_current(e->plugins, "broker");
+        const struct qts_broker_ops *ops = qts_plugin_inst_desc(b)->ops;
+        broker_env = ops->env(qts_plugin_inst_self(b));
+    }
+    struct qts_risk_host_env renv = {
+        .loop = &e->loop,
+        .timers = &e->timers,
+        .exec = e->exec,
+        .settings = e->set,
+        .broker_env = broker_env,
+        .live_ack = getenv(QTS_LIVE_ACK_ENV),
+        .positions = risk_positions,
+        .equity = risk_equity,
+        .instrument = prov_instrument,
+        .strategy_id = risk_strategy_id,
+        .status_extra = risk_status_extra,
+        .ctx = e,
+    };
+    qts_risk_portfolio_book(&e->risk_pf, &renv.book);
+    return qts_risk_host_new(&renv, &e->risk, err);
 }
 
 /* ------------------------------------------------------------ construction */
@@ -1153,6 +1233,9 @@ int qts_engine_new(struct qts_config *cfg, const struct qts_engine_opts *opts,
                                        .self = qts_plugin_inst_self(b)};
         qts_exec_set_port(e->exec, &port);
     }
+    rc = open_risk(e, err); /* also the live-trading guard: may refuse to start */
+    if (rc != 0)
+        goto fail;
     if (e->set->cache.plugin) {
         struct qts_plugin_inst *c = qts_plugin_manager_current(e->plugins, "cache");
         rc = qts_cache_writer_new(&e->loop, qts_plugin_inst_desc(c)->ops,
@@ -1255,6 +1338,8 @@ static int run_replay(struct qts_engine *e, struct qts_err *err)
                 qts_store_writer_poll(e->writer);
             if (e->cache)
                 qts_cache_writer_flush(e->cache);
+            if (e->risk)
+                qts_risk_host_beat(e->risk);
             qts_lua_runtime_tick(e->rt);
             e->stats.wall_ns = qts_mono_ns() - t0;
             progress(e, false);
@@ -1284,6 +1369,8 @@ static int run_live(struct qts_engine *e)
     uv_ref((uv_handle_t *)&e->sig_term);
     while (!e->stop_requested) {
         uv_run(&e->loop, UV_RUN_ONCE);
+        if (e->stop_requested && e->risk)
+            qts_risk_host_stop_orders(e->risk); /* safety.cancel_on_stop */
         if (e->writer)
             qts_store_writer_poll(e->writer);
         if (e->cache)
@@ -1349,7 +1436,8 @@ void qts_engine_request_stop(struct qts_engine *e) { e->stop_requested = 1; }
 size_t qts_engine_kill(struct qts_engine *e, const char *reason)
 {
     e->killed = true;
-    size_t n = qts_exec_escape_all(e->exec, reason ? reason : "kill switch");
+    size_t n = e->risk ? qts_risk_host_kill(e->risk, "engine", reason ? reason : "kill switch")
+                      : qts_exec_escape_all(e->exec, reason ? reason : "kill switch");
     QTS_WARN("kill switch: %zu orders cancelled, new orders refused", n);
     return n;
 }
@@ -1387,6 +1475,10 @@ void qts_engine_free(struct qts_engine *e)
     if (e->rt)
         qts_lua_runtime_free(e->rt); /* on_stop for every strategy */
     qts_cache_writer_free(e->cache); /* before its plugin stops */
+    if (e->risk) { /* closes the admin socket and its timers */
+        qts_risk_host_free(e->risk);
+        e->risk = NULL;
+    }
     if (e->plugins) {
         qts_plugin_manager_close(e->plugins);
         uv_run(&e->loop, UV_RUN_DEFAULT);
