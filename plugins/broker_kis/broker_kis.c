@@ -15,7 +15,9 @@
  *
  * docs/brokers/kis.md is the user guide; plugins/broker_kis/README.md
  * lists the configuration keys. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* explicit_bzero, strtok_r, clock_gettime */
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

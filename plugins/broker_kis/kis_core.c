@@ -1,5 +1,7 @@
 /* kis_core.c — KIS protocol details without I/O (see kis_core.h). */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* explicit_bzero, strtok_r, clock_gettime */
+#endif
 #include "kis_core.h"
 
 #include <ctype.h>

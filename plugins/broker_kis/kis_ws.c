@@ -1,5 +1,7 @@
 /* kis_ws.c — KIS WebSocket session on a libwebsockets thread (kis_ws.h). */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* explicit_bzero, strtok_r, clock_gettime */
+#endif
 #include "kis_ws.h"
 
 #include <pthread.h>
