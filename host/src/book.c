@@ -292,3 +292,50 @@ size_t qts_book_levels(const struct qts_book *b, int side)
 {
     return side == QTS_SIDE_BUY ? b->n_bid : b->n_ask;
 }
+
+void qts_book_set_init(struct qts_book_set *s)
+{
+    s->v = NULL;
+    s->n = 0;
+}
+
+void qts_book_set_cleanup(struct qts_book_set *s)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        if (s->v[i]) {
+            qts_book_cleanup(s->v[i]);
+            free(s->v[i]);
+        }
+    }
+    free(s->v);
+    s->v = NULL;
+    s->n = 0;
+}
+
+struct qts_book *qts_book_set_get(struct qts_book_set *s, uint32_t instrument)
+{
+    if (instrument >= s->n) {
+        size_t n = (size_t)instrument + 1;
+        n = n < 2 * s->n ? 2 * s->n : n;
+        s->v = qts_xrealloc(s->v, n * sizeof *s->v);
+        memset(s->v + s->n, 0, (n - s->n) * sizeof *s->v);
+        s->n = n;
+    }
+    if (!s->v[instrument]) {
+        s->v[instrument] = qts_xmalloc(sizeof *s->v[instrument]);
+        qts_book_init(s->v[instrument]);
+    }
+    return s->v[instrument];
+}
+
+const struct qts_book *qts_book_set_find(const struct qts_book_set *s, uint32_t instrument)
+{
+    return instrument < s->n ? s->v[instrument] : NULL;
+}
+
+int qts_book_set_apply(struct qts_book_set *s, const struct qts_book_update *u)
+{
+    if (!u)
+        return QTS_EINVAL;
+    return qts_book_apply(qts_book_set_get(s, u->h.instrument), u);
+}

@@ -82,4 +82,20 @@ size_t qts_book_depth(const struct qts_book *b, int side, struct qts_level *out,
 /* Number of levels on one side. */
 size_t qts_book_levels(const struct qts_book *b, int side);
 
+/* Books of all instruments, indexed by instrument id (dense ids). */
+struct qts_book_set {
+    struct qts_book **v; /* owned; NULL where no book yet */
+    size_t n;
+};
+
+void qts_book_set_init(struct qts_book_set *s);
+void qts_book_set_cleanup(struct qts_book_set *s);
+/* The book of `instrument`, created empty on first use (borrowed, valid until
+ * cleanup). */
+struct qts_book *qts_book_set_get(struct qts_book_set *s, uint32_t instrument);
+/* The book of `instrument` or NULL (borrowed). */
+const struct qts_book *qts_book_set_find(const struct qts_book_set *s, uint32_t instrument);
+/* qts_book_apply on the book of u->h.instrument. */
+int qts_book_set_apply(struct qts_book_set *s, const struct qts_book_update *u);
+
 #endif /* QTS_BOOK_H */

@@ -15,6 +15,8 @@ const struct qts_command *const qts_commands[] = {
     &qts_cmd_check,
     &qts_cmd_convert,
     &qts_cmd_report,
+    &qts_cmd_migrate, /* storage */
+    &qts_cmd_import,  /* storage */
     NULL,
 };
 

@@ -31,5 +31,8 @@ extern const struct qts_command qts_cmd_run;   /* cmd_run.c */
 extern const struct qts_command qts_cmd_check; /* cmd_check.c */
 extern const struct qts_command qts_cmd_convert;
 extern const struct qts_command qts_cmd_report;
+/* storage (cmd_migrate.c, cmd_import.c) */
+extern const struct qts_command qts_cmd_migrate;
+extern const struct qts_command qts_cmd_import;
 
 #endif

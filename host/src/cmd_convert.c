@@ -121,6 +121,11 @@ static int run_convert(int argc, char **argv)
         fprintf(stderr, "qts convert: %s: %s\n", out, err.msg);
         status = QTS_EXIT_FAILURE;
     }
+    if (src.failed) { /* the events before the damage are in OUT */
+        fprintf(stderr, "qts convert: %s is damaged: OUT holds the events before the damage\n",
+                in);
+        status = QTS_EXIT_FAILURE;
+    }
     fprintf(stderr, "qts convert: %s -> %s: format=%s events=%llu malformed=%llu\n", in, out,
             qts_md_format_name(src.format), (unsigned long long)n,
             (unsigned long long)src.n_malformed);

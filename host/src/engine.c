@@ -25,6 +25,9 @@
 #include "plugin_manager.h"
 #include "portfolio.h"
 #include "report.h"
+#include "store_port.h"
+#include "store_writer.h"
+#include "qts/qts_store.h"
 #include "timer_svc.h"
 #include "util.h"
 
@@ -86,6 +89,8 @@ struct qts_engine {
     size_t n_mkt;
 
     struct qts_portfolio *portfolio;
+    struct qts_store_plugin *store;       /* NULL: no `store:` configured */
+    struct qts_store_writer *writer;
     struct qts_exec *exec;
     struct qts_lua_runtime *rt;
 
@@ -149,6 +154,165 @@ static int64_t prov_cash(void *ctx, uint32_t strategy_id)
     return qts_portfolio_cash(e->portfolio);
 }
 
+/* ------------------------------------------------------------ store records */
+
+static void store_push(struct qts_engine *e, struct qts_store_record *h, uint16_t kind,
+                       uint32_t size, int64_t ts)
+{
+    if (!e->writer)
+        return;
+    h->struct_size = size;
+    h->kind = kind;
+    h->ts_ns = ts;
+    qts_store_writer_push(e->writer, h, NULL);
+}
+
+static const char *symbol_of(struct qts_engine *e, uint32_t instrument)
+{
+    const struct qts_instrument *inst = qts_instruments_get(e->instruments, instrument);
+    return inst ? inst->symbol : "";
+}
+
+static void store_fill(struct qts_engine *e, const struct qts_fill *f)
+{
+    if (!e->writer)
+        return;
+    struct qts_store_fill r;
+    memset(&r, 0, sizeof r);
+    r.order_id = f->order_id;
+    r.fill_id = f->fill_id;
+    qts_strlcpy(r.symbol, symbol_of(e, f->h.instrument), sizeof r.symbol);
+    qts_strlcpy(r.tag, f->tag, sizeof r.tag);
+    r.side = f->side;
+    r.is_maker = f->is_maker;
+    r.px_exp = f->h.px_exp;
+    r.qty_exp = f->h.qty_exp;
+    r.px = f->px;
+    r.qty = f->qty;
+    r.fee = f->fee;
+    store_push(e, &r.h, QTS_REC_FILL, sizeof r, f->h.ts_exch_ns);
+
+    struct qts_store_ledger l;
+    memset(&l, 0, sizeof l);
+    qts_strlcpy(l.symbol, r.symbol, sizeof l.symbol);
+    snprintf(l.strategy_tag, sizeof l.strategy_tag, "%u:%s", f->strategy_id, f->tag);
+    snprintf(l.order_id, sizeof l.order_id, "%llu", (unsigned long long)f->order_id);
+    qts_strlcpy(l.broker, e->set->broker.plugin ? e->set->broker.plugin : "", sizeof l.broker);
+    l.side = f->side;
+    l.px_exp = f->h.px_exp;
+    l.qty_exp = f->h.qty_exp;
+    l.qty = f->qty;
+    l.px = f->px;
+    l.amount = qts_cash_notional(f->px, f->h.px_exp, f->qty, f->h.qty_exp);
+    l.fee = f->fee;
+    l.realized_pnl = QTS_STORE_NULL;
+    store_push(e, &l.h, QTS_REC_LEDGER, sizeof l, f->h.ts_exch_ns);
+}
+
+static void store_order_event(struct qts_engine *e, const struct qts_order_event *ev)
+{
+    if (!e->writer)
+        return;
+    struct qts_store_order_event r;
+    memset(&r, 0, sizeof r);
+    r.order_id = ev->order_id;
+    snprintf(r.client_order_id, sizeof r.client_order_id, "%llu",
+             (unsigned long long)ev->order_id);
+    r.event = ev->kind;
+    r.state = ev->state;
+    r.px_exp = ev->h.px_exp;
+    r.qty_exp = ev->h.qty_exp;
+    r.code = ev->code;
+    r.filled_qty = ev->filled_qty;
+    r.leaves_qty = ev->leaves_qty;
+    r.avg_px = ev->filled_qty ? ev->avg_px : QTS_STORE_NULL;
+    qts_strlcpy(r.reason, ev->reason, sizeof r.reason);
+    int64_t ts = ev->h.ts_exch_ns ? ev->h.ts_exch_ns : qts_clock_now(&e->clock);
+    store_push(e, &r.h, QTS_REC_ORDER_EVENT, sizeof r, ts);
+}
+
+/* Positions at the end of a run (upserts keyed by symbol). */
+static void store_positions(struct qts_engine *e, int64_t ts)
+{
+    if (!e->writer)
+        return;
+    const struct qts_position *v = NULL;
+    size_t n = qts_portfolio_positions(e->portfolio, &v);
+    for (size_t i = 0; i < n; i++) {
+        struct qts_store_position r;
+        memset(&r, 0, sizeof r);
+        qts_strlcpy(r.symbol, symbol_of(e, v[i].instrument), sizeof r.symbol);
+        r.px_exp = v[i].px_exp;
+        r.qty_exp = v[i].qty_exp;
+        r.qty = v[i].qty;
+        r.avg_px = qts_position_avg_px(&v[i]);
+        r.exposure_value = QTS_STORE_NULL;
+        r.unrealized_pnl = qts_portfolio_position_unrealized(e->portfolio, &v[i]);
+        r.exposure_pct = 0.0 / 0.0;
+        store_push(e, &r.h, QTS_REC_POSITION, sizeof r, ts);
+    }
+}
+
+static int open_store(struct qts_engine *e, struct qts_err *err)
+{
+    const struct qts_plugin_slot *slot = &e->set->store;
+    if (!slot->plugin)
+        return 0;
+    /* the slot's `config:` scalars become the plugin's key/value pairs */
+    const char *kv[2 * 40 + 5];
+    char db_path[1100];
+    size_t k = 0;
+    for (size_t i = 0; i < qts_cfg_len(slot->config) && k + 4 < QTS_ARRAY_LEN(kv); i++) {
+        const char *val = qts_cfg_str(qts_cfg_at(slot->config, i));
+        if (!val)
+            continue;
+        const char *key = qts_cfg_key_at(slot->config, i);
+        if (strcmp(key, "path") == 0 && val[0] != '/') {
+            /* a relative database file lives under paths.var_dir */
+            snprintf(db_path, sizeof db_path, "%s/%s", e->set->var_dir, val);
+            val = db_path;
+        }
+        kv[k++] = key;
+        kv[k++] = val;
+    }
+    if (!qts_cfg_get(slot->config, "path")) {
+        snprintf(db_path, sizeof db_path, "%s/qts.db", e->set->var_dir);
+        kv[k++] = "path";
+        kv[k++] = db_path;
+    }
+    if (!qts_cfg_get(slot->config, "host_id")) {
+        kv[k++] = "host_id";
+        kv[k++] = e->set->host_id;
+    }
+    kv[k] = NULL;
+    char dir[1024], name[256];
+    qts_strlcpy(dir, slot->path, sizeof dir);
+    char *slash = strrchr(dir, '/');
+    const char *base = slash ? slash + 1 : dir;
+    qts_strlcpy(name, base, sizeof name);
+    char *dot = strstr(name, ".so");
+    if (dot)
+        *dot = '\0';
+    if (slash)
+        *slash = '\0';
+    int rc = qts_store_plugin_open(slash ? dir : ".", name, kv, &e->store, err);
+    if (rc != 0)
+        return rc;
+    const struct qts_store_port *port = qts_store_plugin_port(e->store);
+    rc = port->ops->migrate(port->self, err); /* >= 0: migrations applied */
+    if (rc < 0)
+        return rc;
+    char journal[1100];
+    snprintf(journal, sizeof journal, "%s/store.journal", e->set->var_dir);
+    struct qts_store_writer_opts wo = {.journal_path = journal};
+    rc = qts_store_writer_new(port, &wo, &e->writer, err);
+    if (rc == 0)
+        rc = qts_store_writer_start(e->writer, err);
+    if (rc == 0)
+        QTS_INFO("store ready plugin=%s journal=%s", slot->plugin, journal);
+    return rc;
+}
+
 /* --------------------------------------------------------- execution sink */
 
 static void exec_on_order(void *ctx, const struct qts_order_event *ev)
@@ -156,6 +320,7 @@ static void exec_on_order(void *ctx, const struct qts_order_event *ev)
     struct qts_engine *e = ctx;
     if (ev->kind == QTS_OE_REJECTED)
         e->stats.rejected++;
+    store_order_event(e, ev);
     qts_lua_runtime_post(e->rt, &ev->h);
 }
 
@@ -167,6 +332,7 @@ static void exec_on_fill(void *ctx, const struct qts_fill *f)
     if (rc != 0)
         QTS_ERROR("portfolio refused fill order=%" PRIu64 " rc=%s", f->order_id,
                   qts_err_name(rc));
+    store_fill(e, f);
     qts_lua_runtime_post(e->rt, &f->h);
 }
 
@@ -511,26 +677,6 @@ static int define_config_instruments(struct qts_engine *e, struct qts_err *err)
     return 0;
 }
 
-static void params_from_node(const struct qts_cfg_node *n, struct qts_lua_param *out,
-                             size_t cap, size_t *count, const char *strategy)
-{
-    *count = 0;
-    for (size_t i = 0; i < qts_cfg_len(n) && *count < cap; i++) {
-        const struct qts_cfg_node *v = qts_cfg_at(n, i);
-        const char *key = qts_cfg_key_at(n, i);
-        const char *text = qts_cfg_str(v);
-        if (!key)
-            continue;
-        if (!text) {
-            QTS_WARN("strategy %s: parameter '%s' is not a scalar; ignored", strategy, key);
-            continue;
-        }
-        qts_strlcpy(out[*count].key, key, sizeof out[*count].key);
-        qts_strlcpy(out[*count].value, text, sizeof out[*count].value);
-        (*count)++;
-    }
-}
-
 static int add_strategies(struct qts_engine *e, struct qts_err *err)
 {
     for (size_t i = 0; i < e->set->n_strategies; i++) {
@@ -538,13 +684,17 @@ static int add_strategies(struct qts_engine *e, struct qts_err *err)
         if (!sc->enabled)
             continue;
         struct qts_lua_param params[QTS_LUA_MAX_PARAMS];
-        size_t n_params = 0;
-        params_from_node(sc->params, params, QTS_LUA_MAX_PARAMS, &n_params, sc->name);
+        int n_params = 0;
+        if (sc->params) {
+            n_params = qts_lua_params_from_cfg(sc->params, params, QTS_LUA_MAX_PARAMS, err);
+            if (n_params < 0)
+                return n_params;
+        }
         struct qts_lua_strategy_conf conf = {
             .name = sc->name,
             .file = sc->path,
             .params = params,
-            .n_params = n_params,
+            .n_params = (size_t)n_params,
             .symbols = (const char *const *)sc->symbols,
             .n_symbols = sc->n_symbols,
             .worker = sc->worker,
@@ -691,6 +841,9 @@ int qts_engine_new(struct qts_config *cfg, const struct qts_engine_opts *opts,
         rc = qts_err_set(err, QTS_EIO, "cannot create %s", gen_dir);
         goto fail;
     }
+    rc = open_store(e, err);
+    if (rc != 0)
+        goto fail;
     struct qts_plugin_manager_opts mo = {
         .env = &e->penv,
         .gen_dir = gen_dir,
@@ -839,14 +992,24 @@ static int run_replay(struct qts_engine *e, struct qts_err *err)
             break;
         if ((++turns & 63) == 0) {
             uv_run(&e->loop, UV_RUN_NOWAIT); /* signals, plugin posts */
+            if (e->writer)
+                qts_store_writer_poll(e->writer);
             qts_lua_runtime_tick(e->rt);
             e->stats.wall_ns = qts_mono_ns() - t0;
             progress(e, false);
         }
     }
-    /* orders still working at the end of the data: let the venue answer the
-     * requests already in flight, then report what is left */
-    qts_fake_timers_advance(&e->timers, 60LL * 1000000000LL);
+    /* End of the data: let the venue answer the requests in flight, then
+     * cancel what still works (a replay leaves no order behind) and let the
+     * cancels be answered. */
+    qts_fake_timers_advance(&e->timers, 1000000000LL);
+    qts_lua_runtime_drain(e->rt);
+    size_t left = 0;
+    for (size_t i = 0; i < e->set->n_strategies + 1; i++)
+        left += qts_exec_cancel_strategy(e->exec, (uint32_t)i, "end of data");
+    if (left)
+        QTS_INFO("end of data: %zu working orders cancelled", left);
+    qts_fake_timers_advance(&e->timers, 1000000000LL);
     qts_lua_runtime_drain(e->rt);
     e->stats.wall_ns = qts_mono_ns() - t0;
     progress(e, true);
@@ -860,6 +1023,8 @@ static int run_live(struct qts_engine *e)
     uv_ref((uv_handle_t *)&e->sig_term);
     while (!e->stop_requested) {
         uv_run(&e->loop, UV_RUN_ONCE);
+        if (e->writer)
+            qts_store_writer_poll(e->writer);
         qts_lua_runtime_drain(e->rt);
         qts_lua_runtime_tick(e->rt);
     }
@@ -878,6 +1043,14 @@ int qts_engine_run(struct qts_engine *e, struct qts_err *err)
     int64_t end_ts = e->set->mode == QTS_MODE_REPLAY ? qts_clock_now(&e->clock) : qts_wall_ns();
     qts_portfolio_sample(e->portfolio, end_ts);
     e->stats.equity = qts_portfolio_equity(e->portfolio);
+    store_positions(e, end_ts);
+    if (e->writer) {
+        qts_store_writer_stop(e->writer); /* everything written or journalled */
+        struct qts_store_writer_stats ws;
+        qts_store_writer_get_stats(e->writer, &ws);
+        QTS_INFO("store records written=%" PRIu64 " spilled=%" PRIu64 " dead=%" PRIu64,
+                 ws.written + ws.replayed, ws.spilled, ws.dead);
+    }
 
     struct qts_report_meta meta;
     qts_report_meta_default(&meta);
@@ -946,6 +1119,8 @@ void qts_engine_free(struct qts_engine *e)
     }
     if (e->exec)
         qts_exec_free(e->exec);
+    qts_store_writer_free(e->writer);
+    qts_store_plugin_close(e->store);
     if (e->plugins)
         qts_plugin_manager_free(e->plugins);
     if (e->http) {

@@ -288,7 +288,7 @@ static void finish(struct qts_exec *x, struct qts_parent *p, int state, uint8_t 
     case QTS_XS_ESCAPED: x->n_escaped++; break;
     default: x->n_failed++; break;
     }
-    QTS_INFO("order final id=%llu state=%s filled=%lld/%lld reason=%s",
+    QTS_DEBUG("order final id=%llu state=%s filled=%lld/%lld reason=%s",
              (unsigned long long)p->order_id, qts_exec_state_name(state),
              (long long)p->filled_qty, (long long)p->intent.qty, p->reason);
     emit_order(x, p, kind);
@@ -403,7 +403,7 @@ static int basic_checks(void *ctx, struct qts_precheck_order *o,
                 }
                 if (fit <= 0 || fit < inst->min_qty)
                     return reject(rej, 61, "GR061", "insufficient cash");
-                QTS_INFO("precheck shrink qty=%lld->%lld reason=cash",
+                QTS_DEBUG("precheck shrink qty=%lld->%lld reason=cash",
                          (long long)in->qty, (long long)fit);
                 in->qty = fit;
             }

@@ -26,6 +26,7 @@
 
 #include "build_info.h"
 #include "clock.h"
+#include "config.h"
 #include "log.h"
 #include "util.h"
 
@@ -73,6 +74,7 @@ struct worker {
     size_t job_n;
     bool job_step;           /* step (stop on intent, leads) vs post */
     uint64_t job_seq, job_done;
+    atomic_uint_fast64_t job_seq_a, job_done_a; /* copies for spinning without mu */
 
     /* operation in progress, for a replacement thread to resume */
     int op;
@@ -107,6 +109,7 @@ struct qts_lua_runtime {
     size_t n_strats, cap_strats;
     struct { int64_t mtime_ns; off_t size; ino_t ino; bool present; } *files;
     uint64_t next_evno;
+    int64_t next_scan_ns;
     struct qts_lua_metrics m;
 };
 
@@ -124,6 +127,35 @@ static void keep_forever(void *p)
 }
 
 static int start_thread(struct worker *w);
+
+/* Lockstep hand-offs are frequent and short: both sides spin this long
+ * before sleeping on a condition variable (a futex wake-up costs ~10 us). */
+#define HANDOFF_SPIN_NS 50000
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __asm__ volatile("pause");
+#endif
+}
+
+/* Spin until *v != not (or >= at_least when at_least != 0); true if it happened. */
+static bool spin_until_changed(atomic_uint_fast64_t *v, uint64_t not_value, int64_t ns)
+{
+    int64_t until = qts_mono_ns() + ns;
+    for (unsigned i = 1;; i++) {
+        if (atomic_load_explicit(v, memory_order_acquire) != not_value)
+            return true;
+        /* a few hundred ns of pause, then yield: on a busy machine the
+         * other side may need this very core */
+        if (i < 256)
+            cpu_relax();
+        else
+            sched_yield();
+        if ((i & 15) == 0 && qts_mono_ns() > until)
+            return false;
+    }
+}
 
 /* ------------------------------------------------------------------ busy token */
 
@@ -319,6 +351,7 @@ static void *worker_main(void *arg)
         if (rt->set.lockstep) {
             pthread_mutex_lock(&w->mu);
             w->job_done = w->job_seq;
+            atomic_store(&w->job_done_a, w->job_done);
             pthread_cond_broadcast(&w->done_cv);
             pthread_mutex_unlock(&w->mu);
         }
@@ -345,6 +378,7 @@ static void *worker_main(void *arg)
                     return NULL;
                 pthread_mutex_lock(&w->mu);
                 w->job_done = w->job_seq;
+            atomic_store(&w->job_done_a, w->job_done);
                 pthread_cond_broadcast(&w->done_cv);
                 pthread_mutex_unlock(&w->mu);
                 continue;
@@ -365,6 +399,9 @@ static void *worker_main(void *arg)
             if (n)
                 continue;
         }
+        if (rt->set.lockstep && w->n_strats &&
+            spin_until_changed(&w->job_seq_a, atomic_load(&w->job_done_a), HANDOFF_SPIN_NS))
+            continue;
         /* Idle: sleep until woken (or 1 ms, for timers). */
         pthread_mutex_lock(&w->mu);
         atomic_store(&w->sleeping, 1);
@@ -429,6 +466,8 @@ static struct worker *worker_new(struct qts_lua_runtime *rt, int index)
     atomic_init(&w->busy, 0);
     atomic_init(&w->busy_since, 0);
     atomic_init(&w->busy_strat, NULL);
+    atomic_init(&w->job_seq_a, 0);
+    atomic_init(&w->job_done_a, 0);
     qts_ring_init(&w->p0, rt->set.p0_ring_cap, sizeof(struct qts_lua_event));
     qts_mdslots_init(&w->md, (size_t)rt->set.max_instruments * 4, sizeof(struct qts_lua_event));
     size_t bm = QTS_MAX((size_t)rt->set.batch_max, 1);
@@ -506,6 +545,8 @@ int qts_lua_runtime_new(const struct qts_lua_settings *set, struct qts_lua_runti
         rt->set.batch_max = 256;
     if (!rt->set.stuck_ns)
         rt->set.stuck_ns = INT64_C(2000000000);
+    if (!rt->set.scan_interval_ns)
+        rt->set.scan_interval_ns = INT64_C(500000000);
     qts_strlcpy(rt->lua_dir, set->lua_dir ? set->lua_dir : default_lua_dir(), sizeof rt->lua_dir);
     rt->set.lua_dir = rt->lua_dir;
     qts_clock_init(&rt->own_clock, QTS_CLOCK_MONOTONIC);
@@ -787,6 +828,13 @@ static void notify_state(struct qts_lua_runtime *rt, struct qts_lua_strategy *s)
 int qts_lua_runtime_tick(struct qts_lua_runtime *rt)
 {
     check_stuck(rt);
+    if (rt->set.scan_interval_ns > 0) {
+        int64_t now = qts_mono_ns();
+        if (now >= rt->next_scan_ns) {
+            rt->next_scan_ns = now + rt->set.scan_interval_ns;
+            qts_lua_runtime_scan(rt);
+        }
+    }
     for (uint32_t i = 0; i < rt->n_workers; i++)
         if (rt->workers[i]->bl_n) {
             flush_backlog(rt->workers[i]);
@@ -799,6 +847,7 @@ int qts_lua_runtime_tick(struct qts_lua_runtime *rt)
 
 static int wait_job(struct qts_lua_runtime *rt, struct worker *w, uint64_t seq)
 {
+    spin_until_changed(&w->job_done_a, seq - 1, HANDOFF_SPIN_NS);
     pthread_mutex_lock(&w->mu);
     while (w->job_done < seq) {
         struct timespec ts;
@@ -835,6 +884,7 @@ static void run_job(struct qts_lua_runtime *rt, const struct qts_ev_hdr *const *
         w->job_n = n;
         w->job_step = step;
         seqs[i] = ++w->job_seq;
+        atomic_store(&w->job_seq_a, w->job_seq);
         pthread_cond_signal(&w->cv);
         pthread_mutex_unlock(&w->mu);
     }
@@ -970,8 +1020,11 @@ int qts_lua_runtime_drain(struct qts_lua_runtime *rt)
                 notify_state(rt, s);
             continue;
         }
+        /* only what was queued when drain started: a strategy answering a
+         * rejection with a new order cannot keep this loop going */
+        size_t budget = qts_ring_count(&s->intents);
         struct qts_lua_msg *m;
-        while ((m = qts_ring_peek(&s->intents)) != NULL) {
+        while (budget-- > 0 && (m = qts_ring_peek(&s->intents)) != NULL) {
             if (rt->set.lockstep && m->evno >= rt->next_evno)
                 break; /* produced ahead of the step: released in event order */
             struct qts_lua_msg msg = *m;
@@ -1028,6 +1081,37 @@ int qts_lua_runtime_sync(struct qts_lua_runtime *rt, int64_t timeout_ns)
         }
     }
     return 0;
+}
+
+int qts_lua_params_from_cfg(const struct qts_cfg_node *params, struct qts_lua_param *out,
+                            size_t cap, struct qts_err *err)
+{
+    if (!params || qts_cfg_type(params) == QTS_CFG_NULL)
+        return 0;
+    const char *file;
+    int line, col;
+    qts_cfg_where(params, &file, &line, &col);
+    if (qts_cfg_type(params) != QTS_CFG_MAP)
+        return qts_err_set(err, QTS_ECONFIG, "%s:%d:%d: params must be a map", file, line, col);
+    size_t n = qts_cfg_len(params);
+    for (size_t i = 0; i < n; i++) {
+        const struct qts_cfg_node *v = qts_cfg_at(params, i);
+        const char *key = qts_cfg_key_at(params, i);
+        qts_cfg_where(v, &file, &line, &col);
+        if (i >= cap)
+            return qts_err_set(err, QTS_ECONFIG, "%s:%d:%d: params: more than %zu keys", file,
+                               line, col, cap);
+        if (qts_cfg_type(v) != QTS_CFG_SCALAR && qts_cfg_type(v) != QTS_CFG_NULL)
+            return qts_err_set(err, QTS_ECONFIG, "%s:%d:%d: params.%s: only scalar values", file,
+                               line, col, key);
+        const char *val = qts_cfg_str(v);
+        if (strlen(key) >= sizeof out[i].key || (val && strlen(val) >= sizeof out[i].value))
+            return qts_err_set(err, QTS_ECONFIG, "%s:%d:%d: params.%s: key or value too long",
+                               file, line, col, key);
+        qts_strlcpy(out[i].key, key, sizeof out[i].key);
+        qts_strlcpy(out[i].value, val ? val : "", sizeof out[i].value);
+    }
+    return (int)n;
 }
 
 int qts_lua_runtime_info(struct qts_lua_runtime *rt, uint32_t id, struct qts_lua_strategy_info *out)

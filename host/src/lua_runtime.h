@@ -42,6 +42,7 @@
 #include "qts/qts_types.h"
 
 struct qts_clock;
+struct qts_cfg_node;
 struct qts_lua_runtime;
 
 /* Where intents go: called on the core thread from drain()/tick(). `ctx`
@@ -67,6 +68,8 @@ struct qts_lua_settings {
     uint32_t p0_ring_cap;        /* per worker, default 4096 */
     uint32_t batch_max;          /* events per dispatch, default 256 */
     int64_t stuck_ns;            /* a callback running longer is "stuck"; default 2 s */
+    int64_t scan_interval_ns;    /* tick() rescans strategy files this often
+                                  * (monotonic); 0 = 500 ms, < 0 = only on scan() */
     struct qts_lua_sink sink;    /* copied */
 };
 
@@ -131,10 +134,17 @@ int qts_lua_runtime_step(struct qts_lua_runtime *rt, const struct qts_ev_hdr *co
 /* Hand pending intents/cancels to the sink; cancel_all for strategies that
  * were halted, failed or stopped. Returns the number of messages handed over. */
 int qts_lua_runtime_drain(struct qts_lua_runtime *rt);
-/* Watchdog (stuck callbacks), backlog flush, pending cancels. Cheap. */
+/* Watchdog (stuck callbacks), backlog flush, file scan every
+ * scan_interval_ns, then drain(). Cheap; call it every loop turn. */
 int qts_lua_runtime_tick(struct qts_lua_runtime *rt);
 /* Wait until workers have run every queued command and event. 0 or QTS_ETIMEDOUT. */
 int qts_lua_runtime_sync(struct qts_lua_runtime *rt, int64_t timeout_ns);
+
+/* Flatten a strategy's `params:` map (borrowed config subtree, scalars
+ * only) into key/value pairs for qts_lua_strategy_conf. Returns the count
+ * or QTS_ECONFIG with file:line:col in err (nested value, too many, too long). */
+int qts_lua_params_from_cfg(const struct qts_cfg_node *params, struct qts_lua_param *out,
+                            size_t cap, struct qts_err *err);
 
 int qts_lua_runtime_info(struct qts_lua_runtime *rt, uint32_t id, struct qts_lua_strategy_info *out);
 void qts_lua_runtime_metrics(struct qts_lua_runtime *rt, struct qts_lua_metrics *out);

@@ -25,6 +25,8 @@ void qts_md_binance_cleanup(struct qts_md_binance *d)
 struct span {
     const char *p; /* NULL = absent */
     size_t n;
+    uint64_t v;    /* numbers: value parsed while scanning, when is_num */
+    bool is_num;
 };
 
 /* The fields we use. Strings are stored without quotes; arrays as the whole
@@ -36,11 +38,16 @@ struct fields {
     struct span bids, asks;             /* snapshot arrays */
     int m;                              /* -1 absent, 0 false, 1 true */
     bool b_is_arr, a_is_arr;
+    bool b_done, a_done; /* level lists already parsed into the scratch */
 };
 
 struct scan {
     const char *p, *end;
     const char *why;
+    struct qts_md_binance *d;      /* level scratch */
+    const struct qts_md_inst *in;  /* known once "s" names the last symbol */
+    struct qts_err *err;
+    int lvl_rc;                    /* a level list failed: err says why */
 };
 
 static inline void ws(struct scan *s)
@@ -189,16 +196,47 @@ static bool level_array(struct scan *s, struct span *out)
 }
 
 static bool obj(struct scan *s, struct fields *f, bool top);
+static int levels_at(const char *start, const char *end, const char *name,
+                     const struct qts_md_inst *in, struct qts_md_levels *l,
+                     struct qts_err *err, const char **after);
+
+/* Level list of b/a: parsed in place when the instrument is already known
+ * (the symbol precedes the lists in every Binance message), else only
+ * delimited for a second pass. */
+static bool side_levels(struct scan *s, struct span *sp, bool *done, bool bid)
+{
+    if (!s->in)
+        return level_array(s, sp);
+    const char *after = NULL;
+    int rc = levels_at(s->p, s->end, bid ? "b" : "a", s->in, bid ? &s->d->bids : &s->d->asks,
+                       s->err, &after);
+    if (rc < 0) {
+        s->lvl_rc = rc;
+        return fail(s, "bad level list");
+    }
+    sp->p = s->p;
+    sp->n = (size_t)(after - s->p);
+    s->p = after;
+    *done = true;
+    return true;
+}
 
 static bool member(struct scan *s, struct fields *f, bool top)
 {
     struct span k;
-    if (!str(s, &k))
-        return false;
-    ws(s);
-    if (s->p >= s->end || *s->p != ':')
-        return fail(s, "expected ':'");
-    s->p++;
+    const char *q = s->p;
+    if (s->end - q >= 4 && q[0] == '"' && q[2] == '"' && q[3] == ':' && q[1] != '\\') {
+        k.p = q + 1; /* one-letter key, the common case */
+        k.n = 1;
+        s->p = q + 4;
+    } else {
+        if (!str(s, &k))
+            return false;
+        ws(s);
+        if (s->p >= s->end || *s->p != ':')
+            return fail(s, "expected ':'");
+        s->p++;
+    }
     ws(s);
     if (s->p >= s->end)
         return fail(s, "unexpected end of line");
@@ -207,7 +245,13 @@ static bool member(struct scan *s, struct fields *f, bool top)
     if (k.n == 1) {
         switch (k.p[0]) {
         case 'e': sv = &f->e; break;
-        case 's': sv = &f->s; break;
+        case 's':
+            if (!str(s, &f->s))
+                return false;
+            if (s->d->cur && strncmp(s->d->cur->symbol, f->s.p, f->s.n) == 0 &&
+                s->d->cur->symbol[f->s.n] == '\0')
+                s->in = s->d->cur;
+            return true;
         case 'X': sv = &f->X; break;
         case 'E': num = &f->E; break;
         case 'T': num = &f->T; break;
@@ -221,14 +265,14 @@ static bool member(struct scan *s, struct fields *f, bool top)
         case 'b':
             if (c == '[') {
                 f->b_is_arr = true;
-                return level_array(s, &f->b);
+                return side_levels(s, &f->b, &f->b_done, true);
             }
             sv = &f->b;
             break;
         case 'a':
             if (c == '[') {
                 f->a_is_arr = true;
-                return level_array(s, &f->a);
+                return side_levels(s, &f->a, &f->a_done, false);
             }
             sv = &f->a;
             break;
@@ -264,7 +308,22 @@ static bool member(struct scan *s, struct fields *f, bool top)
     if (num) {
         if ((unsigned)(c - '0') >= 10)
             return fail(s, "expected an unsigned number");
-        return number(s, num);
+        /* unsigned integer parsed in the same pass */
+        const char *b = s->p, *e = s->end, *x = b;
+        uint64_t v = 0;
+        while (x < e && (unsigned)(*x - '0') < 10 && x - b < 19) {
+            v = v * 10 + (uint64_t)(*x - '0');
+            x++;
+        }
+        if (x < e && (*x == ',' || *x == '}' || *x == ' ')) {
+            num->p = b;
+            num->n = (size_t)(x - b);
+            num->v = v;
+            num->is_num = true;
+            s->p = x;
+            return true;
+        }
+        return number(s, num); /* not a plain integer: u64_field rejects it */
     }
     return value(s, 1);
 }
@@ -300,6 +359,10 @@ static int u64_field(struct span sp, const char *name, uint64_t *out, struct qts
 {
     if (!sp.p)
         return qts_err_set(err, QTS_EPARSE, "missing field %s", name);
+    if (sp.is_num) {
+        *out = sp.v;
+        return 0;
+    }
     if (qts_md_parse_u64(sp.p, sp.n, out) < 0)
         return qts_err_set(err, QTS_EPARSE, "bad integer in %s: '%.*s'", name,
                            (int)(sp.n > 40 ? 40 : sp.n), sp.p);
@@ -365,16 +428,21 @@ static inline int quoted_fixed(const char *p, const char *end, unsigned exp, int
 }
 
 /* Strictly parse [["px","qty"],...] into l. */
-static int levels(struct span sp, const char *name, const struct qts_md_inst *in,
-                  struct qts_md_levels *l, struct qts_err *err)
+/* Strictly parse [["px","qty"],...] starting at `start` (bounded by `end`)
+ * into l; *after = the byte after the closing ']'. */
+static int levels_at(const char *start, const char *end, const char *name,
+                     const struct qts_md_inst *in, struct qts_md_levels *l,
+                     struct qts_err *err, const char **after)
 {
     l->n = 0;
-    const char *p = sp.p, *end = sp.p + sp.n;
+    const char *p = start;
     if (p >= end || *p != '[')
         return qts_err_set(err, QTS_EPARSE, "%s: expected '['", name);
     p++;
-    if (p < end && *p == ']')
-        return p + 1 == end ? 0 : qts_err_set(err, QTS_EPARSE, "%s: trailing bytes", name);
+    if (p < end && *p == ']') {
+        *after = p + 1;
+        return 0;
+    }
     for (;;) {
         const char *a, *b, *c, *d;
         if (end - p < 7 || p[0] != '[' || p[1] != '"')
@@ -402,13 +470,25 @@ static int levels(struct span sp, const char *name, const struct qts_md_inst *in
             p++;
             continue;
         }
-        if (p < end && *p == ']' && p + 1 == end)
+        if (p < end && *p == ']') {
+            *after = p + 1;
             return 0;
+        }
         goto bad;
     }
 bad:
     return qts_err_set(err, QTS_EPARSE, "%s: malformed level list near offset %ld", name,
-                       (long)(p - sp.p));
+                       (long)(p - start));
+}
+
+static int levels(struct span sp, const char *name, const struct qts_md_inst *in,
+                  struct qts_md_levels *l, struct qts_err *err)
+{
+    const char *after = NULL;
+    int rc = levels_at(sp.p, sp.p + sp.n, name, in, l, err, &after);
+    if (rc == 0 && after != sp.p + sp.n)
+        return qts_err_set(err, QTS_EPARSE, "%s: trailing bytes in the level list", name);
+    return rc;
 }
 
 static void hdr(union qts_md_event *ev, unsigned type, size_t size,
@@ -446,11 +526,15 @@ int qts_md_binance_decode(struct qts_md_binance *d, const char *line, size_t n,
     struct fields f;
     memset(&f, 0, sizeof f);
     f.m = -1;
-    struct scan s = {sp + 1, end, NULL};
+    struct qts_err lerr;
+    struct scan s = {sp + 1, end, NULL, d, NULL, err ? err : &lerr, 0};
     ws(&s);
-    if (!obj(&s, &f, true))
+    if (!obj(&s, &f, true)) {
+        if (s.lvl_rc)
+            return s.lvl_rc;
         return qts_err_set(err, QTS_EPARSE, "bad JSON at column %ld: %s",
                            (long)(s.p - line) + 1, s.why ? s.why : "?");
+    }
     ws(&s);
     if (s.p != end)
         return qts_err_set(err, QTS_EPARSE, "trailing bytes after the JSON at column %ld",
@@ -550,8 +634,8 @@ int qts_md_binance_decode(struct qts_md_binance *d, const char *line, size_t n,
         if (U > u || u == 0)
             return qts_err_set(err, QTS_ERANGE, "update ids U=%llu > u=%llu",
                                (unsigned long long)U, (unsigned long long)u);
-        int rc = levels(f.b, "b", in, &d->bids, err);
-        if (rc == 0)
+        int rc = f.b_done ? 0 : levels(f.b, "b", in, &d->bids, err);
+        if (rc == 0 && !f.a_done)
             rc = levels(f.a, "a", in, &d->asks, err);
         if (rc < 0)
             return rc;

@@ -378,7 +378,7 @@ static long fill(struct qts_md_file *f, struct qts_err *err)
     if (f->eof)
         return 0;
     if (f->read_err)
-        return qts_err_set(err, QTS_EIO, "%s: %s", f->path, f->err_msg);
+        return qts_err_set(err, QTS_EIO, "%s", f->err_msg);
     if (f->pos > 0) {
         memmove(f->buf, f->buf + f->pos, f->len - f->pos);
         f->buf_off += f->pos;
@@ -406,7 +406,7 @@ static long fill(struct qts_md_file *f, struct qts_err *err)
                 f->len += (size_t)r;
                 return r;
             }
-            return qts_err_set(err, QTS_EIO, "%s: %s", f->path, f->err_msg);
+            return qts_err_set(err, QTS_EIO, "%s", f->err_msg);
         }
         got = r;
     } else {
@@ -417,7 +417,7 @@ static long fill(struct qts_md_file *f, struct qts_err *err)
         if (r < 0) {
             f->read_err = QTS_EIO;
             snprintf(f->err_msg, sizeof f->err_msg, "read failed: %s", strerror(errno));
-            return qts_err_set(err, QTS_EIO, "%s: %s", f->path, f->err_msg);
+            return qts_err_set(err, QTS_EIO, "%s", f->err_msg);
         }
         got = (long)r;
     }
@@ -439,8 +439,7 @@ int qts_md_file_line(struct qts_md_file *f, const char **line, size_t *n, struct
             f->rec_off = f->buf_off + f->pos;
             f->pos += k + 1;
             if (skipping)
-                return qts_err_set(err, QTS_ERANGE, "%s:%llu: line longer than %u bytes",
-                                   f->path, (unsigned long long)f->line_no,
+                return qts_err_set(err, QTS_ERANGE, "line longer than %u bytes",
                                    QTS_MD_MAX_RECORD);
             if (k > 0 && start[k - 1] == '\r')
                 k--;

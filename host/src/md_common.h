@@ -115,7 +115,8 @@ int qts_md_file_open(struct qts_md_file *f, const char *path, struct qts_err *er
 void qts_md_file_close(struct qts_md_file *f);
 /* Next line without its '\n' (and '\r'). Returns 1 with *line borrowed until
  * the next call, 0 at the end, QTS_EIO when the file is damaged (err says
- * why; reading stops), QTS_ERANGE for a line over the cap (skipped). */
+ * why, without the path: callers add file and line; reading stops),
+ * QTS_ERANGE for a line over the cap (skipped). */
 int qts_md_file_line(struct qts_md_file *f, const char **line, size_t *n,
                      struct qts_err *err);
 /* Make `need` bytes available at *p (borrowed until the next call). Returns

@@ -118,8 +118,8 @@ static int header(struct qts_md_csv *c, const char **f, const size_t *fl, int k,
         miss = "open/high/low/close";
     else if (c->c_sym < 0 && c->symbol[0] == '\0')
         miss = "symbol (no column and no symbol configured)";
-    if (miss)
-        return qts_err_set(err, QTS_EPARSE, "CSV header lacks a %s column", miss);
+    if (miss) /* nothing in this file can be read */
+        return qts_err_set(err, QTS_ECONFIG, "CSV header lacks a %s column", miss);
     c->ncols = k;
     c->has_header = true;
     return 0;

@@ -32,7 +32,8 @@ struct qts_md_csv {
 /* `syms` borrowed; `symbol` copied (may be NULL). */
 int qts_md_csv_init(struct qts_md_csv *c, int kind, struct qts_md_symtab *syms,
                     const char *symbol, int64_t bar_period_ns, struct qts_err *err);
-/* Decode one line: 1 = event, 0 = header/empty line, < 0 = malformed. */
+/* Decode one line: 1 = event, 0 = header/empty line, < 0 = malformed;
+ * QTS_ECONFIG when the header is unusable (the file cannot be read). */
 int qts_md_csv_decode(struct qts_md_csv *c, const char *line, size_t n,
                       union qts_md_event *ev, struct qts_err *err);
 

@@ -124,7 +124,9 @@ int qts_md_source_next(struct qts_md_source *s, union qts_md_event *ev, struct q
                     s->n_ignored++;
                     continue;
                 }
-                if (rc == QTS_EIO) /* a decoder never fails the whole file */
+                if (rc == QTS_ECONFIG) /* CSV header unusable: the file is */
+                    rc = QTS_EIO;
+                else if (rc == QTS_EIO)
                     rc = QTS_EPARSE;
             } else if (rc == 0) {
                 return 0;

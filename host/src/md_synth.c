@@ -90,6 +90,21 @@ static void head(struct qts_md_synth *s, union qts_md_event *ev, unsigned type, 
     ev->h.seq = 0;
 }
 
+/* After a diff: queue a quote if the top of book changed. */
+static void top_changed(struct qts_md_synth *s)
+{
+    if (!s->o.quotes)
+        return;
+    int64_t bb = s->bb * s->o.tick, ba = s->ba * s->o.tick;
+    if (bb != s->q_bb || ba != s->q_ba || s->bid_q[0] != s->q_bq || s->ask_q[0] != s->q_aq) {
+        s->q_bb = bb;
+        s->q_ba = ba;
+        s->q_bq = s->bid_q[0];
+        s->q_aq = s->ask_q[0];
+        s->quote_pending = true;
+    }
+}
+
 static void diff_event(struct qts_md_synth *s, union qts_md_event *ev)
 {
     head(s, ev, QTS_EV_BOOK, sizeof ev->book);
@@ -101,6 +116,7 @@ static void diff_event(struct qts_md_synth *s, union qts_md_event *ev)
     ev->book.n_asks = s->na;
     ev->book.bids = s->lv_b;
     ev->book.asks = s->lv_a;
+    top_changed(s);
 }
 
 static void note(struct qts_md_synth *s, bool bid, int64_t px_ticks, int64_t qty)
@@ -173,6 +189,17 @@ int qts_md_synth_next(struct qts_md_synth *s, union qts_md_event *ev)
         ev->book.n_bids = ev->book.n_asks = d;
         ev->book.bids = s->snap_b;
         ev->book.asks = s->snap_a;
+        top_changed(s);
+        return 1;
+    }
+    if (s->quote_pending) {
+        s->quote_pending = false;
+        head(s, ev, QTS_EV_QUOTE, sizeof ev->quote);
+        ev->quote.bid_px = s->q_bb;
+        ev->quote.bid_qty = s->q_bq;
+        ev->quote.ask_px = s->q_ba;
+        ev->quote.ask_qty = s->q_aq;
+        ev->quote.update_id = s->uid;
         return 1;
     }
     if (s->diff_pending) { /* the book side of the previous trade */
@@ -190,7 +217,7 @@ int qts_md_synth_next(struct qts_md_synth *s, union qts_md_event *ev)
     if (r < s->o.trade_prob) {
         bool buy = unif(s) < pb; /* buyer lifts the ask */
         int64_t *q = buy ? s->ask_q : s->bid_q;
-        int64_t size = geom(s, 8) * s->o.lot;
+        int64_t size = geom(s, 14) * s->o.lot;
         int64_t take = size < q[0] ? size : q[0];
         if (live(q, d) <= 2 && take == q[0])
             take = q[0] > s->o.lot ? q[0] - s->o.lot : 0;
@@ -219,14 +246,17 @@ int qts_md_synth_next(struct qts_md_synth *s, union qts_md_event *ev)
             k = d - 1;
         while (q[k] == 0)
             k = (k + 1) % d;
-        int64_t cut = geom(s, 10) * s->o.lot;
+        /* some cancels pull the whole level (a quoter leaving) */
+        int64_t cut = unif(s) < 0.15 ? q[k] : geom(s, 10) * s->o.lot;
         q[k] = cut >= q[k] ? 0 : q[k] - cut;
         note(s, bid, bid ? s->bb - (int64_t)k : s->ba + (int64_t)k, q[k]);
         if (k == 0)
             settle(s, bid);
     } else {
         int64_t qty = geom(s, 12) * s->o.lot;
-        if (s->ba - s->bb > 1 && unif(s) < 0.35) {
+        int64_t spread = s->ba - s->bb;
+        /* a wider spread draws orders inside it more often */
+        if (spread > 1 && unif(s) < (spread >= 5 ? 0.9 : 0.2 * (double)(spread - 1))) {
             improve(s, bid, qty);
         } else {
             uint32_t k = (uint32_t)(geom(s, 3) - 1);

@@ -6,7 +6,9 @@
  * one-to-few-tick spread. Events are spaced by exponential inter-arrival
  * times. Same seed and options -> the same sequence, on any machine.
  * The first event is a snapshot; then sequenced diffs (U == u == previous
- * u + 1) and trades. docs/market-data.md describes the model.
+ * u + 1) and trades, and with `quotes` a top-of-book quote (update_id = the
+ * diff's u) after each diff that changes the top. docs/market-data.md
+ * describes the model.
  */
 #ifndef QTS_MD_SYNTH_H
 #define QTS_MD_SYNTH_H
@@ -27,6 +29,7 @@ struct qts_md_synth_opts {
     double cancel_prob;      /* share of cancels (default 0.42); rest: arrivals */
     double vol_ticks;        /* fair-value step, ticks per event (default 0.05) */
     uint64_t max_events;     /* 0 = endless */
+    bool quotes;             /* also emit a qts_quote whenever the top changes */
 };
 
 struct qts_md_synth {
@@ -41,6 +44,8 @@ struct qts_md_synth {
     int64_t now_ns;
     bool started;
     bool diff_pending;                       /* a trade's book diff is next */
+    bool quote_pending;                      /* a top-of-book quote is next */
+    int64_t q_bb, q_bq, q_ba, q_aq;          /* top last quoted */
     struct qts_level lv_b[2], lv_a[2];       /* diff scratch */
     uint32_t nb, na;
     struct qts_level *snap_b, *snap_a;       /* owned, depth each */

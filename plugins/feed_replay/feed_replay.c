@@ -17,6 +17,8 @@ struct cursor {
     union qts_md_event ev; /* next event; levels borrowed from src */
     bool has, open, done;
     char *path;            /* owned */
+    uint64_t n_out;        /* events emitted from this file */
+    uint64_t skip;         /* events to pass over at start (imported state) */
 };
 
 /* Depth sequence of one instrument, to report gaps as they pass by. */
@@ -31,6 +33,7 @@ struct replay {
     size_t n_seq;
     uint64_t n_gaps;
     bool venue_set;        /* `venue` configured: never guessed */
+    bool quiet;            /* skipping to an imported position: no reports */
     struct qts_md_symtab syms;
     struct qts_md_source_opts opts;
     char symbol[QTS_SYMBOL_MAX];
@@ -44,6 +47,8 @@ struct replay {
 
 static void report_bad(struct replay *r, const struct qts_err *bad)
 {
+    if (r->quiet)
+        return;
     r->n_malformed++;
     if (r->fh.host->metric_add)
         r->fh.host->metric_add(r->fh.owner, "malformed", 1);
@@ -70,6 +75,8 @@ static void advance(struct replay *r, struct cursor *c)
         }
         if (rc == 0) {
             c->done = true;
+            if (r->quiet)
+                return;
             r->fh.host->log(r->fh.owner, QTS_LOG_INFO,
                             "file done path=%s events=%llu malformed=%llu", c->path,
                             (unsigned long long)c->src.n_events,
@@ -270,6 +277,66 @@ static int start(void *self, struct qts_err *err)
         r->fh.host->log(r->fh.owner, QTS_LOG_INFO, "replay file path=%s format=%s", c->path,
                         qts_md_format_name(c->src.format));
         advance(r, c);
+        if (c->skip) { /* resume where the previous instance stopped */
+            r->quiet = true;
+            for (uint64_t k = 0; k < c->skip && c->has; k++)
+                advance(r, c);
+            r->quiet = false;
+            c->n_out = c->skip;
+            r->fh.host->log(r->fh.owner, QTS_LOG_INFO, "replay resumed path=%s after=%llu",
+                            c->path, (unsigned long long)c->skip);
+        }
+    }
+    return 0;
+}
+
+/* State for a hot reload: how many events each file has delivered.
+ * Text: "feed_replay 1\n" then "<count> <path>\n" per file. */
+static int export_state(void *self, struct qts_buf *out)
+{
+    struct replay *r = self;
+    static const char head[] = "feed_replay 1\n";
+    int rc = out->append(out, head, sizeof head - 1);
+    for (size_t i = 0; i < r->n_cur && rc == 0; i++) {
+        char line[64];
+        int n = snprintf(line, sizeof line, "%llu ", (unsigned long long)r->cur[i].n_out);
+        rc = out->append(out, line, (size_t)n);
+        if (rc == 0)
+            rc = out->append(out, r->cur[i].path, strlen(r->cur[i].path));
+        if (rc == 0)
+            rc = out->append(out, "\n", 1);
+    }
+    return rc;
+}
+
+static int import_state(void *self, const void *p, size_t n)
+{
+    struct replay *r = self;
+    const char *s = p, *end = s + n;
+    static const char head[] = "feed_replay 1\n";
+    if (n < sizeof head - 1 || memcmp(s, head, sizeof head - 1) != 0)
+        return QTS_EINVAL;
+    s += sizeof head - 1;
+    while (s < end) {
+        const char *nl = memchr(s, '\n', (size_t)(end - s));
+        const char *sp = memchr(s, ' ', (size_t)(end - s));
+        if (!nl || !sp || sp > nl)
+            return QTS_EINVAL;
+        uint64_t count;
+        if (qts_md_parse_u64(s, (size_t)(sp - s), &count) < 0)
+            return QTS_EINVAL;
+        size_t plen = (size_t)(nl - sp - 1);
+        bool found = false;
+        for (size_t i = 0; i < r->n_cur; i++)
+            if (strlen(r->cur[i].path) == plen && memcmp(r->cur[i].path, sp + 1, plen) == 0) {
+                r->cur[i].skip = count;
+                found = true;
+            }
+        if (!found)
+            r->fh.host->log(r->fh.owner, QTS_LOG_WARN,
+                            "imported state names a file no longer configured: %.*s",
+                            (int)plen, sp + 1);
+        s = nl + 1;
     }
     return 0;
 }
@@ -309,6 +376,7 @@ static int poll_events(void *self, uint32_t max_events)
         int rc = feed_emit(&r->fh, &best->ev);
         if (rc < 0)
             return rc;
+        best->n_out++;
         r->n_emitted++;
         n++;
         advance(r, best);
@@ -341,11 +409,13 @@ static const struct qts_plugin_desc desc = {
     .name = "feed_replay",
     .version = "1.0.0",
     .kind = QTS_KIND_FEED,
-    .caps = 0,
+    .caps = QTS_CAP_STATE_XFER,
     .init = init,
     .start = start,
     .stop = stop,
     .destroy = destroy,
+    .export_state = export_state,
+    .import_state = import_state,
     .ops = &ops,
 };
 

@@ -14,16 +14,20 @@ struct gen {
     struct qts_md_synth s;
     union qts_md_event ev;
     bool has;
+    uint64_t n_out; /* events emitted from this generator */
 };
 
 struct synth {
     struct feed_host fh;
     struct qts_md_symtab syms;
-    struct gen *g;          /* owned, n_g */
+    struct gen **g;         /* owned, n_g; each owned and never moved: events
+                             * point into their generator */
     size_t n_g;
     struct qts_md_synth_opts o;
     char *symbols;          /* owned */
     uint64_t max_events, n_emitted;
+    uint64_t *skip;         /* owned: per generator, from import_state */
+    size_t n_skip;
     struct feed_pace pace;
 };
 
@@ -32,9 +36,12 @@ static void destroy(void *self)
     struct synth *y = self;
     if (!y)
         return;
-    for (size_t i = 0; i < y->n_g; i++)
-        qts_md_synth_cleanup(&y->g[i].s);
+    for (size_t i = 0; i < y->n_g; i++) {
+        qts_md_synth_cleanup(&y->g[i]->s);
+        free(y->g[i]);
+    }
     free(y->g);
+    free(y->skip);
     free(y->symbols);
     qts_md_symtab_cleanup(&y->syms);
     free(y);
@@ -116,6 +123,11 @@ static int init(const struct qts_host_api *host, void *owner, void **self, struc
         (rc = get_fixed(y, "tick", (unsigned)px_exp, &y->o.tick, err)) < 0 ||
         (rc = get_fixed(y, "lot", (unsigned)qty_exp, &y->o.lot, err)) < 0)
         goto fail;
+    bool quotes = false;
+    rc = host->cfg_bool(owner, "quotes", &quotes, err);
+    if (rc < 0 && rc != QTS_ENOENT)
+        goto fail;
+    y->o.quotes = quotes;
     y->symbols = feed_cfg_list(&y->fh, "symbols", NULL);
     if (!y->symbols)
         y->symbols = qts_xstrdup("SYNTH");
@@ -146,12 +158,19 @@ static int start(void *self, struct qts_err *err)
                 break;
             }
             y->g = qts_xrealloc(y->g, (y->n_g + 1) * sizeof *y->g);
-            struct gen *g = &y->g[y->n_g++];
-            memset(g, 0, sizeof *g);
+            struct gen *g = qts_xcalloc(1, sizeof *g);
+            y->g[y->n_g++] = g;
             struct qts_md_synth_opts o = y->o;
             o.seed = y->o.seed + 0x9e37ULL * (y->n_g - 1);
             qts_md_synth_init(&g->s, &o, in);
             g->has = qts_md_synth_next(&g->s, &g->ev) == 1;
+            /* resume: the generator is deterministic, so replaying it to the
+             * imported position gives the same next event */
+            uint64_t k = y->n_g - 1 < y->n_skip ? y->skip[y->n_g - 1] : 0;
+            for (uint64_t j = 0; j < k && g->has; j++)
+                g->has = qts_md_synth_next(&g->s, &g->ev) == 1;
+            g->n_out = k;
+            y->n_emitted += k;
         }
         p = c ? c + 1 : NULL;
     }
@@ -178,8 +197,8 @@ static int poll_events(void *self, uint32_t max_events)
             return n ? (int)n : QTS_EEOF;
         struct gen *best = NULL;
         for (size_t i = 0; i < y->n_g; i++)
-            if (y->g[i].has && (!best || y->g[i].ev.h.ts_recv_ns < best->ev.h.ts_recv_ns))
-                best = &y->g[i];
+            if (y->g[i]->has && (!best || y->g[i]->ev.h.ts_recv_ns < best->ev.h.ts_recv_ns))
+                best = y->g[i];
         if (!best)
             return n ? (int)n : QTS_EEOF;
         if (!feed_pace_due(&y->pace, best->ev.h.ts_recv_ns))
@@ -188,10 +207,46 @@ static int poll_events(void *self, uint32_t max_events)
         if (rc < 0)
             return rc;
         y->n_emitted++;
+        best->n_out++;
         n++;
         best->has = qts_md_synth_next(&best->s, &best->ev) == 1;
     }
     return (int)n;
+}
+
+/* State for a hot reload: "feed_synthetic 1\n" then one count per
+ * generator ("<count>\n"), in `symbols` order. */
+static int export_state(void *self, struct qts_buf *out)
+{
+    struct synth *y = self;
+    static const char head[] = "feed_synthetic 1\n";
+    int rc = out->append(out, head, sizeof head - 1);
+    for (size_t i = 0; i < y->n_g && rc == 0; i++) {
+        char line[32];
+        int n = snprintf(line, sizeof line, "%llu\n", (unsigned long long)y->g[i]->n_out);
+        rc = out->append(out, line, (size_t)n);
+    }
+    return rc;
+}
+
+static int import_state(void *self, const void *p, size_t n)
+{
+    struct synth *y = self;
+    const char *s = p, *end = s + n;
+    static const char head[] = "feed_synthetic 1\n";
+    if (n < sizeof head - 1 || memcmp(s, head, sizeof head - 1) != 0)
+        return QTS_EINVAL;
+    s += sizeof head - 1;
+    while (s < end) {
+        const char *nl = memchr(s, '\n', (size_t)(end - s));
+        uint64_t v;
+        if (!nl || qts_md_parse_u64(s, (size_t)(nl - s), &v) < 0)
+            return QTS_EINVAL;
+        y->skip = qts_xrealloc(y->skip, (y->n_skip + 1) * sizeof *y->skip);
+        y->skip[y->n_skip++] = v;
+        s = nl + 1;
+    }
+    return 0;
 }
 
 static double progress(void *self)
@@ -214,11 +269,13 @@ static const struct qts_plugin_desc desc = {
     .name = "feed_synthetic",
     .version = "1.0.0",
     .kind = QTS_KIND_FEED,
-    .caps = 0,
+    .caps = QTS_CAP_STATE_XFER,
     .init = init,
     .start = start,
     .stop = stop,
     .destroy = destroy,
+    .export_state = export_state,
+    .import_state = import_state,
     .ops = &ops,
 };
 

@@ -399,6 +399,41 @@ static void test_synthetic_plugin(void **state)
     assert_true(a != c);
 }
 
+static void test_synthetic_quotes_option(void **state)
+{
+    (void)state;
+    struct thost h;
+    host_init(&h);
+    set(&h, "events", "10000");
+    set(&h, "quotes", "true");
+    set(&h, "px_exp", "4");
+    set(&h, "start_price", "1.2345");
+    struct loaded l;
+    load(&l, "feed_synthetic");
+    struct qts_err err;
+    assert_int_equal(l.d->init(&api, &h, &l.self, &err), 0);
+    assert_int_equal(l.d->start(l.self, &err), 0);
+    assert_int_equal(drain(&l), 10000);
+    assert_true(h.quotes > 1000);
+    assert_int_equal(h.inst[0].px_exp, 4);
+    assert_string_equal(h.inst[0].venue, "synthetic");
+    struct qts_level bid;
+    qts_book_best_bid(&h.book, &bid);
+    assert_true(bid.px > 11000 && bid.px < 14000); /* near 1.2345 */
+    unload(&l);
+    qts_book_cleanup(&h.book);
+
+    /* a bad value is refused at init with the key named */
+    host_init(&h);
+    set(&h, "start_price", "1.23456");
+    set(&h, "px_exp", "4");
+    load(&l, "feed_synthetic");
+    l.self = NULL;
+    assert_int_equal(l.d->init(&api, &h, &l.self, &err), QTS_ECONFIG);
+    assert_non_null(strstr(err.msg, "start_price"));
+    unload(&l);
+}
+
 static void test_synthetic_paced(void **state)
 {
     (void)state;
@@ -492,15 +527,103 @@ static void test_replay_reports_depth_gap(void **state)
     free(dir);
 }
 
+struct membuf {
+    struct qts_buf b;
+    char data[4096];
+    size_t n;
+};
+
+static int membuf_append(struct qts_buf *buf, const void *p, size_t n)
+{
+    struct membuf *m = (struct membuf *)buf;
+    if (m->n + n > sizeof m->data)
+        return QTS_EFULL;
+    memcpy(m->data + m->n, p, n);
+    m->n += n;
+    return 0;
+}
+
+/* Runs `name` with config (keys, vals) to the end, optionally handing over to
+ * a second instance through export/import after `polls` polls. Returns the
+ * hash of everything emitted; *n = events. */
+static uint64_t run_with_handover(const char *name, const char **keys, const char **vals,
+                                  int nkv, int polls, uint64_t *n)
+{
+    struct thost h;
+    host_init(&h);
+    for (int i = 0; i < nkv; i++)
+        set(&h, keys[i], vals[i]);
+    struct loaded a;
+    load(&a, name);
+    assert_true(a.d->caps & QTS_CAP_STATE_XFER);
+    struct qts_err err;
+    assert_int_equal(a.d->init(&api, &h, &a.self, &err), 0);
+    assert_int_equal(a.d->start(a.self, &err), 0);
+    *n = 0;
+    if (polls >= 0) {
+        for (int i = 0; i < polls; i++) {
+            int rc = a.ops->poll(a.self, 1000);
+            assert_true(rc > 0);
+            *n += (uint64_t)rc;
+        }
+        struct membuf m = {.b = {.struct_size = sizeof m.b, .append = membuf_append}};
+        assert_int_equal(a.d->stop(a.self), 0);
+        assert_int_equal(a.d->export_state(a.self, &m.b), 0);
+        a.d->destroy(a.self);
+        a.self = NULL;
+        unload(&a);
+        load(&a, name);
+        assert_int_equal(a.d->init(&api, &h, &a.self, &err), 0);
+        assert_int_equal(a.d->import_state(a.self, m.data, m.n), 0);
+        assert_int_equal(a.d->start(a.self, &err), 0);
+    }
+    *n += drain(&a);
+    unload(&a);
+    assert_int_equal(h.book_gaps, 0);
+    qts_book_cleanup(&h.book);
+    return h.hash;
+}
+
+static void test_state_handover(void **state)
+{
+    (void)state;
+    const char *sk[] = {"seed", "events", "symbols"};
+    const char *sv[] = {"11", "30000", "AAA,BBB,CCC"};
+    uint64_t n1, n2;
+    uint64_t whole = run_with_handover("feed_synthetic", sk, sv, 3, -1, &n1);
+    uint64_t split = run_with_handover("feed_synthetic", sk, sv, 3, 7, &n2);
+    assert_int_equal(n1, 30000);
+    assert_int_equal(n2, 30000);
+    assert_int_equal(whole, split);
+
+    const char *a = qts_test_data_path("binance/spot_ethusdt_20240808.gz");
+    const char *b = qts_test_data_path("binance/spot_ethusdt_20240809.gz");
+    if (!a || !b) {
+        printf("skipped: ../shared/data/binance absent\n");
+        return;
+    }
+    char files[2048];
+    snprintf(files, sizeof files, "%s,%s", a, b);
+    const char *rk[] = {"files", "symbols"};
+    const char *rv[] = {files, "ETHUSDT:2:8"};
+    whole = run_with_handover("feed_replay", rk, rv, 2, -1, &n1);
+    split = run_with_handover("feed_replay", rk, rv, 2, 12, &n2);
+    assert_int_equal(n1, 79744);
+    assert_int_equal(n2, 79744);
+    assert_int_equal(whole, split);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_replay_binance_capture),
         cmocka_unit_test(test_replay_corrupt_file_is_reported),
         cmocka_unit_test(test_synthetic_plugin),
+        cmocka_unit_test(test_synthetic_quotes_option),
         cmocka_unit_test(test_synthetic_paced),
         cmocka_unit_test(test_convert_then_replay_binary),
         cmocka_unit_test(test_replay_reports_depth_gap),
+        cmocka_unit_test(test_state_handover),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

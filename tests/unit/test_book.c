@@ -191,6 +191,25 @@ static void test_gap_inside_buffered_diffs(void **state)
     qts_book_cleanup(&b);
 }
 
+static void test_book_set(void **state)
+{
+    (void)state;
+    struct qts_book_set set;
+    qts_book_set_init(&set);
+    assert_null(qts_book_set_find(&set, 3));
+    struct qts_book_update s = upd(QTS_BOOK_SNAPSHOT, 0, 10, 0, SB, 3, SA, 3);
+    s.h.instrument = 3;
+    assert_int_equal(qts_book_set_apply(&set, &s), QTS_BOOK_APPLIED);
+    s.h.instrument = 40;
+    assert_int_equal(qts_book_set_apply(&set, &s), QTS_BOOK_APPLIED);
+    const struct qts_book *b = qts_book_set_find(&set, 3);
+    assert_non_null(b);
+    assert_int_equal(b->last_update_id, 10);
+    assert_null(qts_book_set_find(&set, 4));
+    assert_non_null(qts_book_set_find(&set, 40));
+    qts_book_set_cleanup(&set);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -200,6 +219,7 @@ int main(void)
         cmocka_unit_test(test_futures_pu_rule),
         cmocka_unit_test(test_unsorted_snapshot_and_many_levels),
         cmocka_unit_test(test_gap_inside_buffered_diffs),
+        cmocka_unit_test(test_book_set),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,7 @@
 /* test_md_binance.c — the Binance decoder and the book against real captures:
- * every bookTicker whose update id equals the book's last applied update id
- * must match the rebuilt best bid and ask, price and quantity. */
+ * every bookTicker whose update id equals an update id the book reached
+ * (snapshot or last id of an applied diff) must match the rebuilt best bid
+ * and ask at that point, price and quantity. */
 #include "test_support.h"
 
 #include <stdio.h>
@@ -12,33 +13,27 @@
 
 #include <zlib.h>
 
-struct pending {
-    struct qts_quote *v;
-    size_t head, n, cap;
+/* Top of book after an applied update, keyed by its update id. */
+struct state {
+    uint64_t u;
+    struct qts_level bid, ask;
 };
 
 struct check {
     uint64_t checked, equal, events, malformed, quotes, snapshots, gaps;
+    uint64_t unreached; /* ticker ids of diffs the book never stood at (pre-sync) */
 };
 
-static void compare(const struct qts_book *b, const struct qts_quote *q, struct check *c)
+static int cmp_state(const void *k, const void *e)
 {
-    struct qts_level bid, ask;
-    qts_book_best_bid(b, &bid);
-    qts_book_best_ask(b, &ask);
-    c->checked++;
-    if (bid.px == q->bid_px && bid.qty == q->bid_qty && ask.px == q->ask_px &&
-        ask.qty == q->ask_qty) {
-        c->equal++;
-    } else if (c->checked - c->equal <= 5) {
-        fprintf(stderr, "mismatch at u=%llu: book %lld/%lld x %lld/%lld, ticker %lld/%lld x %lld/%lld\n",
-                (unsigned long long)q->update_id, (long long)bid.px, (long long)bid.qty,
-                (long long)ask.px, (long long)ask.qty, (long long)q->bid_px,
-                (long long)q->bid_qty, (long long)q->ask_px, (long long)q->ask_qty);
-    }
+    uint64_t u = *(const uint64_t *)k, v = ((const struct state *)e)->u;
+    return (u > v) - (u < v);
 }
 
-/* Replays `files` (one capture, in order) and checks the book. */
+/* Replays `files` (one capture, in order). Every book state is recorded with
+ * its last update id, every bookTicker kept; afterwards each bookTicker whose
+ * update id names a recorded state is compared with it. So the check does not
+ * depend on whether the ticker arrived before or after the depth diff. */
 static void replay_capture(const char *const *files, size_t nfiles, const char *symbols,
                            struct check *c)
 {
@@ -47,9 +42,11 @@ static void replay_capture(const char *const *files, size_t nfiles, const char *
     assert_int_equal(qts_md_symtab_configure(&syms, symbols, NULL), 0);
     struct qts_book book;
     qts_book_init(&book);
-    struct pending pq = {0};
-    pq.cap = 1 << 16;
-    pq.v = calloc(pq.cap, sizeof *pq.v);
+    size_t n_st = 0, cap_st = 1 << 15, n_q = 0, cap_q = 1 << 17;
+    struct state *st = malloc(cap_st * sizeof *st);
+    struct qts_quote *qs = malloc(cap_q * sizeof *qs);
+    size_t n_all = 0, cap_all = 1 << 15;
+    struct state *all = malloc(cap_all * sizeof *all); /* every diff's u */
     for (size_t fi = 0; fi < nfiles; fi++) {
         const char *path = files[fi][0] == '/' ? files[fi] : qts_test_data_path(files[fi]);
         assert_non_null(path);
@@ -67,35 +64,55 @@ static void replay_capture(const char *const *files, size_t nfiles, const char *
             }
             c->events++;
             if (ev.h.type == QTS_EV_BOOK) {
-                if (ev.h.flags & QTS_BOOK_SNAPSHOT)
+                if (ev.h.flags & QTS_BOOK_SNAPSHOT) {
                     c->snapshots++;
+                } else {
+                    if (n_all == cap_all)
+                        all = realloc(all, (cap_all *= 2) * sizeof *all);
+                    all[n_all++].u = ev.book.last_update_id;
+                }
                 int r = qts_book_apply(&book, &ev.book);
                 if (r == QTS_BOOK_GAP)
                     c->gaps++;
                 if (r != QTS_BOOK_APPLIED)
                     continue;
-                while (pq.n && pq.v[pq.head].update_id <= book.last_update_id) {
-                    if (pq.v[pq.head].update_id == book.last_update_id)
-                        compare(&book, &pq.v[pq.head], c);
-                    pq.head = (pq.head + 1) % pq.cap;
-                    pq.n--;
-                }
+                if (n_st == cap_st)
+                    st = realloc(st, (cap_st *= 2) * sizeof *st);
+                assert_true(n_st == 0 || book.last_update_id > st[n_st - 1].u);
+                st[n_st].u = book.last_update_id;
+                qts_book_best_bid(&book, &st[n_st].bid);
+                qts_book_best_ask(&book, &st[n_st].ask);
+                n_st++;
             } else if (ev.h.type == QTS_EV_QUOTE) {
                 c->quotes++;
-                if (!book.has_snapshot || book.is_stale)
-                    continue;
-                if (ev.quote.update_id == book.last_update_id) {
-                    compare(&book, &ev.quote, c);
-                } else if (ev.quote.update_id > book.last_update_id) {
-                    assert_true(pq.n < pq.cap);
-                    pq.v[(pq.head + pq.n) % pq.cap] = ev.quote;
-                    pq.n++;
-                }
+                if (n_q == cap_q)
+                    qs = realloc(qs, (cap_q *= 2) * sizeof *qs);
+                qs[n_q++] = ev.quote;
             }
         }
         qts_md_source_close(&src);
     }
-    free(pq.v);
+    for (size_t i = 0; i < n_q; i++) {
+        const struct qts_quote *q = &qs[i];
+        const struct state *s = bsearch(&q->update_id, st, n_st, sizeof *st, cmp_state);
+        if (!s) {
+            c->unreached += bsearch(&q->update_id, all, n_all, sizeof *all, cmp_state) != NULL;
+            continue;
+        }
+        c->checked++;
+        if (s->bid.px == q->bid_px && s->bid.qty == q->bid_qty && s->ask.px == q->ask_px &&
+            s->ask.qty == q->ask_qty) {
+            c->equal++;
+        } else if (c->checked - c->equal <= 5) {
+            fprintf(stderr, "mismatch at u=%llu: book %lld/%lld x %lld/%lld, ticker %lld/%lld x %lld/%lld\n",
+                    (unsigned long long)q->update_id, (long long)s->bid.px, (long long)s->bid.qty,
+                    (long long)s->ask.px, (long long)s->ask.qty, (long long)q->bid_px,
+                    (long long)q->bid_qty, (long long)q->ask_px, (long long)q->ask_qty);
+        }
+    }
+    free(st);
+    free(qs);
+    free(all);
     qts_book_cleanup(&book);
     qts_md_symtab_cleanup(&syms);
 }
@@ -111,14 +128,16 @@ static void run(const char *const *files, size_t n, const char *symbols, const c
 {
     struct check c = {0};
     replay_capture(files, n, symbols, &c);
-    printf("%s: events=%llu quotes=%llu snapshots=%llu checked=%llu equal=%llu gaps=%llu malformed=%llu\n",
+    printf("%s: events=%llu quotes=%llu snapshots=%llu checked=%llu equal=%llu gaps=%llu "
+           "malformed=%llu unreached=%llu\n",
            name, (unsigned long long)c.events, (unsigned long long)c.quotes,
            (unsigned long long)c.snapshots, (unsigned long long)c.checked,
            (unsigned long long)c.equal, (unsigned long long)c.gaps,
-           (unsigned long long)c.malformed);
+           (unsigned long long)c.malformed, (unsigned long long)c.unreached);
     assert_int_equal(c.malformed, 0);
     assert_int_equal(c.gaps, 0);
     assert_int_equal(c.snapshots, 1);
+    assert_int_equal(c.unreached, 0); /* every ticker naming a diff's id was checked */
     assert_true(c.checked > 100);
     assert_int_equal(c.checked, c.equal);
     total_checked += c.checked;

@@ -110,6 +110,19 @@ static void test_csv_trades_and_bad_rows(void **state)
     qts_md_symtab_cleanup(&syms);
 }
 
+static void test_csv_without_header_fails_once(void **state)
+{
+    (void)state;
+    const char *p = tmp("nohdr.csv");
+    assert_int_equal(qts_test_write_file(p, "2024-01-02,1,2,0.5,1.5,10\n"
+                                            "2024-01-03,1,2,0.5,1.5,10\n"), 0);
+    struct counts c = read_all(p, QTS_MD_FMT_CSV_BARS, "X", NULL, 0);
+    assert_int_equal(c.events, 0);
+    assert_int_equal(c.eio, 1);
+    assert_int_equal(c.malformed, 0);
+    assert_non_null(strstr(c.first_bad, "nohdr.csv after line 1: CSV header lacks a time column"));
+}
+
 static void test_csv_quotes(void **state)
 {
     (void)state;
@@ -357,6 +370,38 @@ static void test_synthetic_deterministic_and_consistent(void **state)
     qts_md_synth_cleanup(&b);
 }
 
+/* With quotes on, every quote equals the book rebuilt from the diffs. */
+static void test_synthetic_quotes_match_book(void **state)
+{
+    (void)state;
+    struct qts_md_inst in = {.symbol = "SYN", .px_exp = 2, .qty_exp = 0, .id = 0};
+    struct qts_md_synth_opts o = {.seed = 9, .max_events = 50000, .quotes = true};
+    struct qts_md_synth s;
+    qts_md_synth_init(&s, &o, &in);
+    struct qts_book book;
+    qts_book_init(&book);
+    union qts_md_event ev;
+    uint64_t quotes = 0;
+    while (qts_md_synth_next(&s, &ev) == 1) {
+        if (ev.h.type == QTS_EV_BOOK) {
+            assert_int_equal(qts_book_apply(&book, &ev.book), QTS_BOOK_APPLIED);
+        } else if (ev.h.type == QTS_EV_QUOTE) {
+            struct qts_level b, a;
+            qts_book_best_bid(&book, &b);
+            qts_book_best_ask(&book, &a);
+            assert_int_equal(ev.quote.update_id, book.last_update_id);
+            assert_int_equal(ev.quote.bid_px, b.px);
+            assert_int_equal(ev.quote.bid_qty, b.qty);
+            assert_int_equal(ev.quote.ask_px, a.px);
+            assert_int_equal(ev.quote.ask_qty, a.qty);
+            quotes++;
+        }
+    }
+    assert_true(quotes > 5000);
+    qts_book_cleanup(&book);
+    qts_md_synth_cleanup(&s);
+}
+
 static void test_parse_time_forms(void **state)
 {
     (void)state;
@@ -479,12 +524,14 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_csv_trades_and_bad_rows),
         cmocka_unit_test(test_csv_quotes),
+        cmocka_unit_test(test_csv_without_header_fails_once),
         cmocka_unit_test(test_real_bar_files),
         cmocka_unit_test(test_binary_roundtrip),
         cmocka_unit_test(test_truncated_and_damaged_gzip),
         cmocka_unit_test(test_binance_bad_lines),
         cmocka_unit_test(test_synthetic_deterministic_and_consistent),
         cmocka_unit_test(test_parse_time_forms),
+        cmocka_unit_test(test_synthetic_quotes_match_book),
         cmocka_unit_test(test_mutations_never_crash),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

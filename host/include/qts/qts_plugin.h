@@ -261,12 +261,30 @@ struct qts_cache_ops {
 /* store: durable records. Called on the store writer thread (not the core
  * loop): operations may block. Record layouts: qts_store.h. */
 struct qts_store_record;
+struct qts_store_load_opts;
+struct qts_store_query;
 struct qts_store_ops {
     uint32_t struct_size;
     int (*migrate)(void *self, struct qts_err *err);             /* required */
     int (*write_batch)(void *self, const struct qts_store_record *const *recs,
                        size_t n, struct qts_err *err);           /* required */
     int (*ping)(void *self, struct qts_err *err);                /* optional */
+    /* --- appended: store operations of qts_store.h (all optional) --- */
+    /* Deliver the state a host needs at start (struct qts_store_load_opts
+     * says what, in which order); `cb` gets borrowed records. */
+    int (*load_state)(void *self, const struct qts_store_load_opts *opts,
+                      int (*cb)(void *arg, const struct qts_store_record *rec),
+                      void *arg, struct qts_err *err);
+    /* Report queries (struct qts_store_query); results as records. */
+    int (*query)(void *self, const struct qts_store_query *q,
+                 int (*cb)(void *arg, const struct qts_store_record *rec),
+                 void *arg, struct qts_err *err);
+    /* Partition maintenance and retention as of `now_ns`: create time-series
+     * partitions ahead, drop those wholly older than their retention. */
+    int (*maintain)(void *self, int64_t now_ns, struct qts_err *err);
+    /* Recompute the rollup buckets touched since the last refresh, up to
+     * `now_ns`. */
+    int (*refresh_rollups)(void *self, int64_t now_ns, struct qts_err *err);
 };
 
 /* ---------------------------------------------------------------- descriptor */

@@ -2,6 +2,11 @@
 -- host/include/qts/qts_types.h and host/src/lua_strategy.h. Loaded once per
 -- lua_State by the host prelude; tests/lua/test_lua_ffi_layout.c compares
 -- every ffi.sizeof/ffi.offsetof here with the C compiler's values.
+--
+-- Naming: fields keep their C names, except where an accessor method of the
+-- same name exists (cdata fields shadow metatype methods): there the raw
+-- field gets a trailing underscore (fill.qty_ is the int64, fill:qty() the
+-- number).
 local ffi = require("ffi")
 
 ffi.cdef[[
@@ -34,7 +39,7 @@ struct qts_ev_hdr {
 struct qts_trade {
     struct qts_ev_hdr h;
     int64_t px;
-    int64_t qty;
+    int64_t qty_;
     uint64_t trade_id;
     uint8_t aggressor;
     uint8_t reserved[7];
@@ -43,9 +48,9 @@ struct qts_trade {
 struct qts_quote {
     struct qts_ev_hdr h;
     int64_t bid_px;
-    int64_t bid_qty;
+    int64_t bid_qty_;
     int64_t ask_px;
-    int64_t ask_qty;
+    int64_t ask_qty_;
     uint64_t update_id;
 };
 
@@ -59,8 +64,8 @@ struct qts_book_update {
     uint64_t first_update_id;
     uint64_t last_update_id;
     uint64_t prev_update_id;
-    uint32_t n_bids;
-    uint32_t n_asks;
+    uint32_t n_bids_;
+    uint32_t n_asks_;
     const struct qts_level *bids;
     const struct qts_level *asks;
 };
@@ -68,11 +73,11 @@ struct qts_book_update {
 struct qts_bar {
     struct qts_ev_hdr h;
     int64_t period_ns;
-    int64_t open;
-    int64_t high;
-    int64_t low;
-    int64_t close;
-    int64_t volume;
+    int64_t open_;
+    int64_t high_;
+    int64_t low_;
+    int64_t close_;
+    int64_t volume_;
     int64_t n_trades;
 };
 
@@ -97,33 +102,33 @@ struct qts_order_intent {
 
 struct qts_order_event {
     struct qts_ev_hdr h;
-    uint64_t order_id;
+    uint64_t order_id_;
     uint32_t strategy_id;
-    uint8_t kind;
-    uint8_t side;
+    uint8_t kind_;
+    uint8_t side_;
     uint8_t state;
     uint8_t reserved0;
-    int32_t code;
+    int32_t code_;
     int32_t reserved1;
-    int64_t filled_qty;
-    int64_t leaves_qty;
+    int64_t filled_qty_;
+    int64_t leaves_qty_;
     int64_t avg_px;
-    char reason[96];
-    char tag[24];
+    char reason_[96];
+    char tag_[24];
 };
 
 struct qts_fill {
     struct qts_ev_hdr h;
-    uint64_t order_id;
+    uint64_t order_id_;
     uint32_t strategy_id;
-    uint8_t side;
-    uint8_t is_maker;
+    uint8_t side_;
+    uint8_t is_maker_;
     uint16_t reserved0;
     int64_t px;
-    int64_t qty;
-    int64_t fee;
+    int64_t qty_;
+    int64_t fee_;
     uint64_t fill_id;
-    char tag[24];
+    char tag_[24];
 };
 
 struct qts_timer_event {

@@ -73,75 +73,76 @@ ffi.metatype("struct qts_ev_hdr", { __index = {
 
 ffi.metatype("struct qts_trade", { __index = hdr_methods {
   price = function(e) return px(e, e.px) end,
-  qty = function(e) return qty(e, e.qty) end,
+  qty = function(e) return qty(e, e.qty_) end,
   side = function(e) return SIDE_NAME[e.aggressor] end,
 } })
 
 ffi.metatype("struct qts_quote", { __index = hdr_methods {
   bid = function(e) return px(e, e.bid_px) end,
   ask = function(e) return px(e, e.ask_px) end,
-  bid_qty = function(e) return qty(e, e.bid_qty) end,
-  ask_qty = function(e) return qty(e, e.ask_qty) end,
+  bid_qty = function(e) return qty(e, e.bid_qty_) end,
+  ask_qty = function(e) return qty(e, e.ask_qty_) end,
   mid = function(e) return (px(e, e.bid_px) + px(e, e.ask_px)) * 0.5 end,
   spread = function(e) return px(e, e.ask_px) - px(e, e.bid_px) end,
 } })
 
 ffi.metatype("struct qts_book_update", { __index = hdr_methods {
-  n_bids = function(e) return e.n_bids end,
-  n_asks = function(e) return e.n_asks end,
+  n_bids = function(e) return e.n_bids_ end,
+  n_asks = function(e) return e.n_asks_ end,
   -- i is 1-based; returns price, qty or nil past the last level
   bid = function(e, i)
     i = i or 1
-    if i < 1 or i > e.n_bids then return nil end
+    if i < 1 or i > e.n_bids_ then return nil end
     local l = e.bids[i - 1]
     return px(e, l.px), qty(e, l.qty)
   end,
   ask = function(e, i)
     i = i or 1
-    if i < 1 or i > e.n_asks then return nil end
+    if i < 1 or i > e.n_asks_ then return nil end
     local l = e.asks[i - 1]
     return px(e, l.px), qty(e, l.qty)
   end,
   mid = function(e)
-    if e.n_bids == 0 or e.n_asks == 0 then return nil end
+    if e.n_bids_ == 0 or e.n_asks_ == 0 then return nil end
     return (px(e, e.bids[0].px) + px(e, e.asks[0].px)) * 0.5
   end,
   is_snapshot = function(e) return bit.band(e.h.flags, 1) ~= 0 end,
 } })
 
 ffi.metatype("struct qts_bar", { __index = hdr_methods {
-  open = function(e) return px(e, e.open) end,
-  high = function(e) return px(e, e.high) end,
-  low = function(e) return px(e, e.low) end,
-  close = function(e) return px(e, e.close) end,
-  volume = function(e) return qty(e, e.volume) end,
+  open = function(e) return px(e, e.open_) end,
+  high = function(e) return px(e, e.high_) end,
+  low = function(e) return px(e, e.low_) end,
+  close = function(e) return px(e, e.close_) end,
+  volume = function(e) return qty(e, e.volume_) end,
   period = function(e) return tonumber(e.period_ns) * 1e-9 end,
 } })
 
 ffi.metatype("struct qts_order_event", { __index = hdr_methods {
-  id = function(e) return tonumber(e.order_id) end,
-  kind = function(e) return OE_KIND[e.kind] or "unknown" end,
-  reason = function(e) return ffi.string(e.reason) end,
-  code = function(e) return e.code end,
-  side = function(e) return SIDE_NAME[e.side] end,
-  filled_qty = function(e) return qty(e, e.filled_qty) end,
-  leaves_qty = function(e) return qty(e, e.leaves_qty) end,
+  id = function(e) return tonumber(e.order_id_) end,
+  order_id = function(e) return tonumber(e.order_id_) end,
+  kind = function(e) return OE_KIND[e.kind_] or "unknown" end,
+  reason = function(e) return ffi.string(e.reason_) end,
+  code = function(e) return e.code_ end,
+  side = function(e) return SIDE_NAME[e.side_] end,
+  filled_qty = function(e) return qty(e, e.filled_qty_) end,
+  leaves_qty = function(e) return qty(e, e.leaves_qty_) end,
   avg_price = function(e) return px(e, e.avg_px) end,
-  tag = function(e) return ffi.string(e.tag) end,
+  tag = function(e) return ffi.string(e.tag_) end,
 } })
 
 ffi.metatype("struct qts_fill", { __index = hdr_methods {
-  order_id = function(e) return tonumber(e.order_id) end,
+  order_id = function(e) return tonumber(e.order_id_) end,
   price = function(e) return px(e, e.px) end,
-  qty = function(e) return qty(e, e.qty) end,
+  qty = function(e) return qty(e, e.qty_) end,
   signed_qty = function(e)
-    local q = qty(e, e.qty)
-    return e.side == 2 and -q or q
+    local q = qty(e, e.qty_)
+    return e.side_ == 2 and -q or q
   end,
-  side = function(e) return SIDE_NAME[e.side] end,
-  fee = function(e) return tonumber(e.fee) / 1e6 end,
-  is_maker = function(e) return e.is_maker ~= 0 end,
-  tag = function(e) return ffi.string(e.tag) end,
+  side = function(e) return SIDE_NAME[e.side_] end,
+  fee = function(e) return tonumber(e.fee_) / 1e6 end,
+  is_maker = function(e) return e.is_maker_ ~= 0 end,
+  tag = function(e) return ffi.string(e.tag_) end,
 } })
 
 ------------------------------------------------------------------ ctx
@@ -234,8 +235,8 @@ function Ctx:book(symbol, depth)
   local b = bookp[0]
   depth = depth or 5
   local r = { bids = {}, asks = {} }
-  for i = 1, math.min(depth, b.n_bids) do r.bids[i] = { b:bid(i) } end
-  for i = 1, math.min(depth, b.n_asks) do r.asks[i] = { b:ask(i) } end
+  for i = 1, math.min(depth, b.n_bids_) do r.bids[i] = { b:bid(i) } end
+  for i = 1, math.min(depth, b.n_asks_) do r.asks[i] = { b:ask(i) } end
   return r
 end
 
@@ -279,6 +280,13 @@ function Ctx:log(level, fmt, ...)
 end
 
 function Ctx:now() return C.qts_ffi_now(S) end
+
+-- Static facts about a symbol: { name, id, px_exp, qty_exp, tick, lot }.
+function Ctx:instrument(symbol)
+  local ins = inst_by_sym(symbol)
+  if not ins then return nil, "unknown symbol " .. tostring(symbol) end
+  return ins
+end
 
 -- Filled in by the execution-feedback module; until then nothing is known.
 function Ctx:feedback(symbol) return nil, "no feedback available" end

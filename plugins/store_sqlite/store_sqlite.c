@@ -1,0 +1,1216 @@
+/* store_sqlite.c — the embedded store: one SQLite file (WAL), the logical
+ * schema of docs/storage.md, prepared statements inside one transaction per
+ * batch. Runs on the store writer thread; every call may block.
+ *
+ * Config (plugin subtree): path (default var/qts.db), host_id (default
+ * "qts"), busy_timeout_ms (5000), synchronous ("normal"|"full"),
+ * retention.tick_days 7, retention.bar_1m_days 30, retention.exec_log_days
+ * 90, retention.feedback_days 180, retention.decision_days 365.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "qts/qts_plugin.h"
+#include "qts/qts_store.h"
+#include "store_fmt.h"
+
+#include "sqlite_migrations.inc"
+
+enum {
+    ST_TICK, ST_BAR_1M, ST_BAR_1D, ST_ORDER, ST_ORDER_EVENT, ST_FILL, ST_EXEC_LOG,
+    ST_FEEDBACK, ST_DECISION, ST_POSITION, ST_PARAM, ST_RISK, ST_LEDGER, ST_ACCOUNT,
+    ST_CONFIG, ST_COUNT
+};
+
+static const char *const stmt_sql[ST_COUNT] = {
+    [ST_TICK] = "INSERT INTO tick_data (host_id, rec_id, time, symbol, kind, price, volume, bid, ask, source) "
+                "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10) ON CONFLICT DO NOTHING",
+    [ST_BAR_1M] = "INSERT INTO ohlcv_1m (bucket, symbol, open, high, low, close, volume, tick_count) "
+                  "VALUES (?1,?2,?3,?4,?5,?6,?7,?8) ON CONFLICT (symbol, bucket) DO UPDATE SET "
+                  "open=excluded.open, high=excluded.high, low=excluded.low, close=excluded.close, "
+                  "volume=excluded.volume, tick_count=excluded.tick_count",
+    [ST_BAR_1D] = "INSERT INTO ohlcv_1d (time, symbol, open, high, low, close, volume) "
+                  "VALUES (?1,?2,?3,?4,?5,?6,?7) ON CONFLICT (symbol, time) DO UPDATE SET "
+                  "open=excluded.open, high=excluded.high, low=excluded.low, close=excluded.close, "
+                  "volume=excluded.volume",
+    [ST_ORDER] = "INSERT INTO orders (host_id, order_id, rec_id, client_order_id, venue_order_id, symbol, "
+                 "strategy_tag, strategy_id, side, order_type, tif, state, price, qty, filled_qty, "
+                 "avg_fill_price, decision_price, decided_at, sent_at, done_at, updated_at) "
+                 "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21) "
+                 "ON CONFLICT (host_id, order_id) DO UPDATE SET rec_id=excluded.rec_id, "
+                 "client_order_id=excluded.client_order_id, venue_order_id=excluded.venue_order_id, "
+                 "symbol=excluded.symbol, strategy_tag=excluded.strategy_tag, strategy_id=excluded.strategy_id, "
+                 "side=excluded.side, order_type=excluded.order_type, tif=excluded.tif, state=excluded.state, "
+                 "price=excluded.price, qty=excluded.qty, filled_qty=excluded.filled_qty, "
+                 "avg_fill_price=excluded.avg_fill_price, decision_price=excluded.decision_price, "
+                 "decided_at=excluded.decided_at, sent_at=excluded.sent_at, done_at=excluded.done_at, "
+                 "updated_at=excluded.updated_at WHERE orders.rec_id <= excluded.rec_id",
+    [ST_ORDER_EVENT] = "INSERT INTO order_events (host_id, rec_id, time, order_id, client_order_id, event, state, "
+                       "code, filled_qty, leaves_qty, avg_price, reason) "
+                       "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12) ON CONFLICT DO NOTHING",
+    [ST_FILL] = "INSERT INTO fills (host_id, rec_id, time, order_id, fill_id, client_order_id, symbol, "
+                "strategy_tag, side, is_maker, price, qty, fee) "
+                "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13) ON CONFLICT DO NOTHING",
+    [ST_EXEC_LOG] = "INSERT INTO execution_logs (host_id, rec_id, time, order_id, symbol, stage, latency_ms, "
+                    "success, error_code) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9) ON CONFLICT DO NOTHING",
+    [ST_FEEDBACK] = "INSERT INTO feedback_data (host_id, rec_id, time, symbol, order_id, strategy_tag, "
+                    "strategy_type, side, order_type, execution_start, feedback_generated_at, decision_price, "
+                    "avg_fill_price, original_qty, total_filled_qty, fill_ratio, total_slippage_bps, "
+                    "avg_fill_latency_ms, first_fill_latency_ms, complete_fill_latency_ms, "
+                    "volatility_at_execution, spread_at_execution, post_spread_bps, depth_at_execution, "
+                    "market_impact_bps, realized_impact_bps, execution_quality_score, score_version) "
+                    "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,"
+                    "?23,?24,?25,?26,?27,?28) ON CONFLICT DO NOTHING",
+    [ST_DECISION] = "INSERT INTO decision_log (host_id, rec_id, time, cycle_id, symbol, action, strategy_tag, "
+                    "price, qty, signal_confidence, risk_score, operating_state, feedback_applied, "
+                    "feedback_slippage_bps, feedback_quality_score, capital_blocked, approved, reason, "
+                    "act_status) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19) "
+                    "ON CONFLICT DO NOTHING",
+    [ST_POSITION] = "INSERT INTO positions (host_id, symbol, strategy_type, rec_id, qty, avg_price, market, "
+                    "exposure_value, exposure_pct, unrealized_pnl, updated_at) "
+                    "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11) ON CONFLICT (host_id, symbol, strategy_type) "
+                    "DO UPDATE SET rec_id=excluded.rec_id, qty=excluded.qty, avg_price=excluded.avg_price, "
+                    "market=excluded.market, exposure_value=excluded.exposure_value, "
+                    "exposure_pct=excluded.exposure_pct, unrealized_pnl=excluded.unrealized_pnl, "
+                    "updated_at=excluded.updated_at WHERE positions.rec_id <= excluded.rec_id",
+    [ST_PARAM] = "INSERT INTO strategies (host_id, strategy_id, param_name, rec_id, value, value_type, "
+                 "description, updated_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8) "
+                 "ON CONFLICT (host_id, strategy_id, param_name) DO UPDATE SET rec_id=excluded.rec_id, "
+                 "value=excluded.value, value_type=excluded.value_type, description=excluded.description, "
+                 "updated_at=excluded.updated_at WHERE strategies.rec_id <= excluded.rec_id",
+    [ST_RISK] = "INSERT INTO risk_configs (host_id, config_key, rec_id, value, description, updated_at) "
+                "VALUES (?1,?2,?3,?4,?5,?6) ON CONFLICT (host_id, config_key) DO UPDATE SET "
+                "rec_id=excluded.rec_id, value=excluded.value, description=excluded.description, "
+                "updated_at=excluded.updated_at WHERE risk_configs.rec_id <= excluded.rec_id",
+    [ST_LEDGER] = "INSERT INTO t_ledger (host_id, rec_id, timestamp, symbol, side, qty, price, amount, fee, "
+                  "strategy_tag, order_id, broker, realized_pnl, src_hash) "
+                  "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14) ON CONFLICT DO NOTHING",
+    [ST_ACCOUNT] = "INSERT INTO account_history (host_id, date, rec_id, total_equity, daily_pnl, daily_return, "
+                   "cumulative_return, volatility_20d, high_watermark, drawdown, mdd, note) "
+                   "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12) ON CONFLICT (host_id, date) DO UPDATE SET "
+                   "rec_id=excluded.rec_id, total_equity=excluded.total_equity, daily_pnl=excluded.daily_pnl, "
+                   "daily_return=excluded.daily_return, cumulative_return=excluded.cumulative_return, "
+                   "volatility_20d=excluded.volatility_20d, high_watermark=excluded.high_watermark, "
+                   "drawdown=excluded.drawdown, mdd=excluded.mdd, note=excluded.note "
+                   "WHERE account_history.rec_id <= excluded.rec_id",
+    [ST_CONFIG] = "INSERT INTO config (host_id, scope, key, rec_id, category, subcategory, value, description, "
+                  "tag, updated_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10) "
+                  "ON CONFLICT (host_id, scope, key) DO UPDATE SET rec_id=excluded.rec_id, "
+                  "category=excluded.category, subcategory=excluded.subcategory, value=excluded.value, "
+                  "description=excluded.description, tag=excluded.tag, updated_at=excluded.updated_at "
+                  "WHERE config.rec_id <= excluded.rec_id",
+};
+
+struct ss {
+    const struct qts_host_api *host;
+    void *owner;
+    char path[512];
+    char host_id[64];
+    int64_t busy_timeout_ms;
+    int sync_full;
+    int64_t keep_tick_days, keep_bar_days, keep_exec_days, keep_fb_days, keep_dec_days;
+    sqlite3 *db;
+    sqlite3_stmt *st[ST_COUNT];
+    /* event-time ranges touched by the current batch (rollup dirty marks) */
+    int64_t tick_lo, tick_hi, led_lo, led_hi;
+};
+
+#define LOG(s, lvl, ...) (s)->host->log((s)->owner, (lvl), __VA_ARGS__)
+
+static int db_err(struct ss *s, struct qts_err *err, const char *what)
+{
+    int code = sqlite3_errcode(s->db);
+    int qc = (code == SQLITE_BUSY || code == SQLITE_LOCKED) ? QTS_EBUSY
+             : (code == SQLITE_IOERR || code == SQLITE_FULL || code == SQLITE_CANTOPEN) ? QTS_EIO
+                                                                                         : QTS_EDB;
+    return qts_err_set(err, qc, "sqlite %s: %s", what, sqlite3_errmsg(s->db));
+}
+
+static int exec_sql(struct ss *s, const char *sql, struct qts_err *err)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        int rc = qts_err_set(err, QTS_EDB, "sqlite: %s", msg ? msg : sqlite3_errmsg(s->db));
+        sqlite3_free(msg);
+        return rc;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------- lifecycle */
+
+static void cfg_days(struct ss *s, const char *key, int64_t *v)
+{
+    int64_t x;
+    if (s->host->cfg_int && s->host->cfg_int(s->owner, key, &x, NULL) == 0 && x > 0)
+        *v = x;
+}
+
+static int ss_init(const struct qts_host_api *host, void *owner, void **self,
+                   struct qts_err *err)
+{
+    struct ss *s = calloc(1, sizeof *s);
+    if (!s)
+        return qts_err_set(err, QTS_ENOMEM, "store_sqlite: out of memory");
+    s->host = host;
+    s->owner = owner;
+    const char *v = NULL;
+    store_copy(s->path, sizeof s->path, "var/qts.db");
+    if (host->cfg_str && host->cfg_str(owner, "path", &v, NULL) == 0 && v && *v)
+        store_copy(s->path, sizeof s->path, v);
+    store_copy(s->host_id, sizeof s->host_id, "qts");
+    if (host->cfg_str && host->cfg_str(owner, "host_id", &v, NULL) == 0 && v && *v)
+        store_copy(s->host_id, sizeof s->host_id, v);
+    if (host->cfg_str && host->cfg_str(owner, "synchronous", &v, NULL) == 0 && v)
+        s->sync_full = strcmp(v, "full") == 0;
+    s->busy_timeout_ms = 5000;
+    if (host->cfg_int)
+        host->cfg_int(owner, "busy_timeout_ms", &s->busy_timeout_ms, NULL);
+    s->keep_tick_days = 7;
+    s->keep_bar_days = 30;
+    s->keep_exec_days = 90;
+    s->keep_fb_days = 180;
+    s->keep_dec_days = 365;
+    cfg_days(s, "retention.tick_days", &s->keep_tick_days);
+    cfg_days(s, "retention.bar_1m_days", &s->keep_bar_days);
+    cfg_days(s, "retention.exec_log_days", &s->keep_exec_days);
+    cfg_days(s, "retention.feedback_days", &s->keep_fb_days);
+    cfg_days(s, "retention.decision_days", &s->keep_dec_days);
+    *self = s;
+    return 0;
+}
+
+static void finalize_stmts(struct ss *s)
+{
+    for (int i = 0; i < ST_COUNT; i++) {
+        sqlite3_finalize(s->st[i]);
+        s->st[i] = NULL;
+    }
+}
+
+static int prepare_stmts(struct ss *s, struct qts_err *err)
+{
+    for (int i = 0; i < ST_COUNT; i++) {
+        if (s->st[i])
+            continue;
+        if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i],
+                               NULL) != SQLITE_OK)
+            return db_err(s, err, "prepare");
+    }
+    return 0;
+}
+
+/* Create the parent folder of the database file (var/ by default). */
+static void make_parent_dir(const char *path)
+{
+    char tmp[512];
+    store_copy(tmp, sizeof tmp, path);
+    char *slash = strrchr(tmp, '/');
+    if (!slash || slash == tmp)
+        return;
+    *slash = '\0';
+    mkdir(tmp, 0755);
+}
+
+static int ss_start(void *self, struct qts_err *err)
+{
+    struct ss *s = self;
+    make_parent_dir(s->path);
+    if (sqlite3_open_v2(s->path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                                             SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+        int rc = qts_err_set(err, QTS_EIO, "sqlite open %s: %s", s->path,
+                             s->db ? sqlite3_errmsg(s->db) : "out of memory");
+        sqlite3_close(s->db);
+        s->db = NULL;
+        return rc;
+    }
+    sqlite3_busy_timeout(s->db, (int)s->busy_timeout_ms);
+    /* a larger page cache keeps the index pages a batch touches in memory */
+    int rc = exec_sql(s, "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536;", err);
+    if (rc == 0)
+        rc = exec_sql(s, s->sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL",
+                      err);
+    if (rc == 0)
+        LOG(s, QTS_LOG_INFO, "store_sqlite opened path=%s host_id=%s", s->path, s->host_id);
+    return rc;
+}
+
+static int ss_stop(void *self)
+{
+    struct ss *s = self;
+    finalize_stmts(s);
+    if (s->db) {
+        sqlite3_close(s->db);
+        s->db = NULL;
+    }
+    return 0;
+}
+
+static void ss_destroy(void *self)
+{
+    struct ss *s = self;
+    if (!s)
+        return;
+    ss_stop(s);
+    free(s);
+}
+
+/* ------------------------------------------------------------- migrate */
+
+static int ss_migrate(void *self, struct qts_err *err)
+{
+    struct ss *s = self;
+    int rc = exec_sql(s,
+                      "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+                      "name TEXT NOT NULL, checksum TEXT NOT NULL, backend TEXT NOT NULL, "
+                      "applied_at INTEGER NOT NULL)",
+                      err);
+    if (rc)
+        return rc;
+    sqlite3_stmt *q = NULL;
+    int current = 0;
+    if (sqlite3_prepare_v2(s->db, "SELECT coalesce(max(version), 0) FROM schema_migrations", -1,
+                           &q, NULL) != SQLITE_OK)
+        return db_err(s, err, "migrate");
+    if (sqlite3_step(q) == SQLITE_ROW)
+        current = sqlite3_column_int(q, 0);
+    sqlite3_finalize(q);
+    int newest = sqlite_migrations_count ? sqlite_migrations[sqlite_migrations_count - 1].version : 0;
+    if (current > newest)
+        return qts_err_set(err, QTS_ESTATE,
+                           "database schema version %d is newer than this build (%d): "
+                           "upgrade qts before using this database",
+                           current, newest);
+    int applied = 0;
+    for (size_t i = 0; i < sqlite_migrations_count; i++) {
+        const struct store_migration *m = &sqlite_migrations[i];
+        if (m->version <= current)
+            continue;
+        if ((rc = exec_sql(s, "BEGIN IMMEDIATE", err)))
+            return rc;
+        rc = exec_sql(s, m->sql, err);
+        if (rc == 0) {
+            char ins[512];
+            snprintf(ins, sizeof ins,
+                     "INSERT INTO schema_migrations VALUES (%d, '%s', '%016" PRIx64
+                     "', 'sqlite', CAST(strftime('%%s','now') AS INTEGER) * 1000000000)",
+                     m->version, m->name, store_fnv1a(m->sql));
+            rc = exec_sql(s, ins, err);
+        }
+        if (rc == 0)
+            rc = exec_sql(s, "COMMIT", err);
+        if (rc) {
+            exec_sql(s, "ROLLBACK", NULL);
+            if (err) {
+                char tmp[256];
+                snprintf(tmp, sizeof tmp, "%s", err->msg);
+                snprintf(err->msg, sizeof err->msg, "migration %04d_%s: %.200s", m->version, m->name,
+                         tmp);
+            }
+            return rc;
+        }
+        LOG(s, QTS_LOG_INFO, "store_sqlite migration applied version=%d name=%s", m->version,
+            m->name);
+        applied++;
+    }
+    finalize_stmts(s);
+    rc = prepare_stmts(s, err);
+    return rc ? rc : applied;
+}
+
+/* ------------------------------------------------------------- writes */
+
+/* Strings come from the record being written, which outlives the step:
+ * bound without a copy. */
+static void bind_text(sqlite3_stmt *st, int i, const char *v, int null_if_empty)
+{
+    if (null_if_empty && (!v || !*v))
+        sqlite3_bind_null(st, i);
+    else
+        sqlite3_bind_text(st, i, v ? v : "", -1, SQLITE_STATIC);
+}
+
+/* Decimals: SQLite keeps NUMERIC values as INTEGER or REAL (8-byte IEEE)
+ * either way, so an integral value is bound as an integer and a fraction
+ * as the correctly rounded double of v / 10^exp (the same value SQLite
+ * would parse from the decimal text, without formatting and parsing it). */
+static void bind_fixed(sqlite3_stmt *st, int i, int64_t v, unsigned exp)
+{
+    if (v == QTS_STORE_NULL) {
+        sqlite3_bind_null(st, i);
+        return;
+    }
+    if (exp > QTS_MAX_EXP)
+        exp = QTS_MAX_EXP;
+    int64_t p = qts_pow10_i64[exp];
+    if (v % p == 0) {
+        sqlite3_bind_int64(st, i, v / p);
+    } else if (v > -(INT64_C(1) << 53) && v < (INT64_C(1) << 53)) {
+        sqlite3_bind_double(st, i, (double)v / (double)p);
+    } else {
+        char buf[48];
+        store_fmt_fixed(buf, sizeof buf, v, exp);
+        sqlite3_bind_text(st, i, buf, -1, SQLITE_TRANSIENT);
+    }
+}
+
+static void bind_i64n(sqlite3_stmt *st, int i, int64_t v)
+{
+    if (v == QTS_STORE_NULL)
+        sqlite3_bind_null(st, i);
+    else
+        sqlite3_bind_int64(st, i, v);
+}
+
+static void bind_dbl(sqlite3_stmt *st, int i, double v)
+{
+    if (isnan(v))
+        sqlite3_bind_null(st, i);
+    else
+        sqlite3_bind_double(st, i, v);
+}
+
+static void mark(int64_t *lo, int64_t *hi, int64_t t)
+{
+    if (*lo == QTS_STORE_NULL || t < *lo)
+        *lo = t;
+    if (*hi == QTS_STORE_NULL || t > *hi)
+        *hi = t;
+}
+
+static int write_one(struct ss *s, const struct qts_store_record *r, struct qts_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    const char *hid = s->host_id;
+    int64_t rid = (int64_t)r->rec_id;
+    switch (r->kind) {
+    case QTS_REC_TICK: {
+        const struct qts_store_tick *t = (const void *)r;
+        st = s->st[ST_TICK];
+        bind_text(st, 1, hid, 0);
+        sqlite3_bind_int64(st, 2, rid);
+        sqlite3_bind_int64(st, 3, r->ts_ns);
+        bind_text(st, 4, t->symbol, 0);
+        sqlite3_bind_int(st, 5, t->tick_kind == QTS_TICK_QUOTE ? 2 : 1);
+        bind_fixed(st, 6, t->px, t->px_exp);
+        bind_fixed(st, 7, t->qty, t->qty_exp);
+        bind_fixed(st, 8, t->bid, t->px_exp);
+        bind_fixed(st, 9, t->ask, t->px_exp);
+        bind_text(st, 10, t->source, 1);
+        if (t->tick_kind != QTS_TICK_QUOTE)
+            mark(&s->tick_lo, &s->tick_hi, r->ts_ns);
+        break;
+    }
+    case QTS_REC_BAR: {
+        const struct qts_store_bar *b = (const void *)r;
+        int daily = b->period_ns == STORE_NS_PER_DAY;
+        if (!daily && b->period_ns != STORE_NS_PER_MIN)
+            return qts_err_set(err, QTS_EINVAL, "bar period %" PRId64 " ns not stored",
+                               b->period_ns);
+        st = s->st[daily ? ST_BAR_1D : ST_BAR_1M];
+        sqlite3_bind_int64(st, 1, r->ts_ns);
+        bind_text(st, 2, b->symbol, 0);
+        bind_fixed(st, 3, b->open, b->px_exp);
+        bind_fixed(st, 4, b->high, b->px_exp);
+        bind_fixed(st, 5, b->low, b->px_exp);
+        bind_fixed(st, 6, b->close, b->px_exp);
+        bind_fixed(st, 7, b->volume, b->qty_exp);
+        if (!daily)
+            sqlite3_bind_int64(st, 8, b->n_trades);
+        break;
+    }
+    case QTS_REC_ORDER: {
+        const struct qts_store_order *o = (const void *)r;
+        st = s->st[ST_ORDER];
+        bind_text(st, 1, hid, 0);
+        sqlite3_bind_int64(st, 2, (int64_t)o->order_id);
+        sqlite3_bind_int64(st, 3, rid);
+        bind_text(st, 4, o->client_order_id, 0);
+        bind_text(st, 5, o->venue_order_id, 1);
+        bind_text(st, 6, o->symbol, 0);
+        bind_text(st, 7, o->tag, 1);
+        sqlite3_bind_int64(st, 8, o->strategy_id);
+        bind_text(st, 9, store_side_str(o->side), 0);
+        sqlite3_bind_int(st, 10, o->type);
+        sqlite3_bind_int(st, 11, o->tif);
+        sqlite3_bind_int(st, 12, o->state);
+        bind_fixed(st, 13, o->px, o->px_exp);
+        bind_fixed(st, 14, o->qty, o->qty_exp);
+        bind_fixed(st, 15, o->filled_qty, o->qty_exp);
+        bind_fixed(st, 16, o->avg_fill_px, o->px_exp);
+        bind_fixed(st, 17, o->decision_px, o->px_exp);
+        sqlite3_bind_int64(st, 18, o->ts_decided_ns);
+        bind_i64n(st, 19, o->ts_sent_ns);
+        bind_i64n(st, 20, o->ts_done_ns);
+        sqlite3_bind_int64(st, 21, r->ts_ns);
+        break;
+    }
+    case QTS_REC_ORDER_EVENT: {
+        const struct qts_store_order_event *e = (const void *)r;
+        st = s->st[ST_ORDER_EVENT];
+        bind_text(st, 1, hid, 0);
+        sqlite3_bind_int64(st, 2, rid);
+        sqlite3_bind_int64(st, 3, r->ts_ns);
+        sqlite3_bind_int64(st, 4, (int64_t)e->order_id);
+        bind_text(st, 5, e->client_order_id, 0);
+        sqlite3_bind_int(st, 6, e->event);
+        sqlite3_bind_int(st, 7, e->state);
+        sqlite3_bind_int(st, 8, e->code);
+        bind_fixed(st, 9, e->filled_qty, e->qty_exp);
+        bind_fixed(st, 10, e->leaves_qty, e->qty_exp);
+        bind_fixed(st, 11, e->avg_px, e->px_exp);
+        bind_text(st, 12, e->reason, 1);
+        break;
+    }
+    case QTS_REC_FILL: {
+        const struct qts_store_fill *f = (const void *)r;
+        st = s->st[ST_FILL];
+        bind_text(st, 1, hid, 0);
+        sqlite3_bind_int64(st, 2, rid);
+        sqlite3_bind_int64(st, 3, r->ts_ns);
+        sqlite3_bind_int64(st, 4, (int64_t)f->order_id);
+        sqlite3_bind_int64(st, 5, (int64_t)f->fill_id);
+        bind_text(st, 6, f->client_order_id, 0);
+        bind_text(st, 7, f->symbol, 0);
+        bind_text(st, 8, f->tag, 1);
+        bind_text(st, 9, store_side_str(f->side), 0);
+        sqlite3_bind_int(st, 10, f->is_maker);
+        bind_fixed(st, 11, f->px, f->px_exp);
+        bind_fixed(st, 12, f->qty, f->qty_exp);
+        bind_fixed(st, 13, f->fee, QTS_CASH_EXP);
+        break;
+    }
+    case QTS_REC_EXEC_LOG: {
+        const struct qts_store_exec_log *x = (const void *)r;
+        st = s->st[ST_EXEC_LOG];
+        bind_text(st, 1, hid, 0);
+        sqlite3_bind_int64(st, 2, rid);
+        sqlite3_bind_int64(st, 3, r->ts_ns);
+        bind_text(st, 4, x->order_id, 0);
+        bind_text(st, 5, x->symbol, 0);
+        bind_text(st, 6, x->stage, 0);
+        bind_fixed(st, 7, x->latency_us, 3);
+        sqlite3_bind_int(st, 8, x->success ? 1 : 0);
+        bind_text(st, 9, x->error_code, 1);
+        break;
+    }
+    case QTS_REC_FEEDBACK: {
+        const struct qts_store_feedback *f = (const void *)r;
+        st = s->st[ST_FEEDBACK];
+        bind_text(st, 1, hid, 0);
+        sqlite3_bind_int64(st, 2, rid);
+        sqlite3_bind_int64(st, 3, r->ts_ns);
+        bind_text(st, 4, f->symbol, 0);
+        bind_text(st, 5, f->order_id, 0);
+        bind_text(st, 6, f->tag, 1);
+        bind_text(st, 7, f->strategy_type, 1);
+        bind_text(st, 8, store_side_str(f->side), 0);
+        bind_text(st, 9, f->order_type, 1);
+        sqlite3_bind_int64(st, 10, f->execution_start_ns);
+        sqlite3_bind_int64(st, 11, r->ts_ns);
+        bind_fixed(st, 12, f->decision_px, f->px_exp);
+        bind_fixed(st, 13, f->avg_fill_px, f->px_exp);
+        bind_fixed(st, 14, f->original_qty, f->qty_exp);
+        bind_fixed(st, 15, f->filled_qty, f->qty_exp);
+        sqlite3_bind_double(st, 16, f->fill_ratio);
+        bind_dbl(st, 17, f->slippage_bps);
+        bind_dbl(st, 18, f->avg_fill_latency_ms);
+        bind_dbl(st, 19, f->first_fill_latency_ms);
+        bind_dbl(st, 20, f->complete_fill_latency_ms);
+        bind_dbl(st, 21, f->volatility);
+        bind_dbl(st, 22, f->spread_bps);
+        bind_dbl(st, 23, f->post_spread_bps);
+        bind_i64n(st, 24, f->depth);
+        bind_dbl(st, 25, f->impact_bps);
+        bind_dbl(st, 26, f->realized_impact_bps);
+        bind_dbl(st, 27, f->quality_score);
+        sqlite3_bind_int(st, 28, f->score_version ? f->score_version : 1);
+        break;
+    }
+    case QTS_REC_DECISION: {
+        const struct qts_store_decision *d = (const void *)r;
+        st = s->st[ST_DECISION];
+        bind_text(st, 1, hid, 0);
+        sqlite3_bind_int64(st, 2, rid);
+        sqlite3_bind_int64(st, 3, r->ts_ns);
+        bind_text(st, 4, d->cycle_id, 0);
+        bind_text(st, 5, d->symbol, 0);
+        bind_text(st, 6, d->action, 0);
+        bind_text(st, 7, d->tag, 1);
+        bind_fixed(st, 8, d->px, d->px_exp);
+        bind_fixed(st, 9, d->qty, d->qty_exp);
+        bind_dbl(st, 10, d->confidence);
+        bind_dbl(st, 11, d->risk_score);
+        bind_text(st, 12, d->operating_state, 1);
+        sqlite3_bind_int(st, 13, d->feedback_applied ? 1 : 0);
+        bind_dbl(st, 14, d->fb_slippage_bps);
+        bind_dbl(st, 15, d->fb_quality_score);
+        sqlite3_bind_int(st, 16, d->capital_blocked ? 1 : 0);
+        sqlite3_bind_int(st, 17, d->approved ? 1 : 0);
+        bind_text(st, 18, d->reason, 1);
+        bind_text(st, 19, d->act_status, 1);
+        break;
+    }
+    case QTS_REC_POSITION: {
+        const struct qts_store_position *p = (const void *)r;
+        st = s->st[ST_POSITION];
+        bind_text(st, 1, hid, 0);
+        bind_text(st, 2, p->symbol, 0);
+        bind_text(st, 3, p->strategy_type[0] ? p->strategy_type : "NET", 0);
+        sqlite3_bind_int64(st, 4, rid);
+        bind_fixed(st, 5, p->qty, p->qty_exp);
+        bind_fixed(st, 6, p->avg_px, p->px_exp);
+        bind_text(st, 7, p->market, 1);
+        bind_fixed(st, 8, p->exposure_value, QTS_CASH_EXP);
+        bind_dbl(st, 9, p->exposure_pct);
+        bind_fixed(st, 10, p->unrealized_pnl, QTS_CASH_EXP);
+        sqlite3_bind_int64(st, 11, r->ts_ns);
+        break;
+    }
+    case QTS_REC_PARAM: {
+        const struct qts_store_param *p = (const void *)r;
+        st = s->st[ST_PARAM];
+        bind_text(st, 1, hid, 0);
+        bind_text(st, 2, p->strategy_id, 0);
+        bind_text(st, 3, p->param_name, 0);
+        sqlite3_bind_int64(st, 4, rid);
+        bind_text(st, 5, p->value, 0);
+        bind_text(st, 6, p->value_type[0] ? p->value_type : "string", 0);
+        bind_text(st, 7, p->description, 1);
+        sqlite3_bind_int64(st, 8, r->ts_ns);
+        break;
+    }
+    case QTS_REC_RISK_CONFIG: {
+        const struct qts_store_risk_config *c = (const void *)r;
+        st = s->st[ST_RISK];
+        bind_text(st, 1, hid, 0);
+        bind_text(st, 2, c->config_key, 0);
+        sqlite3_bind_int64(st, 3, rid);
+        bind_fixed(st, 4, c->value, c->exp);
+        bind_text(st, 5, c->description, 1);
+        sqlite3_bind_int64(st, 6, r->ts_ns);
+        break;
+    }
+    case QTS_REC_LEDGER: {
+        const struct qts_store_ledger *l = (const void *)r;
+        st = s->st[ST_LEDGER];
+        bind_text(st, 1, hid, 0);
+        sqlite3_bind_int64(st, 2, rid);
+        sqlite3_bind_int64(st, 3, r->ts_ns);
+        bind_text(st, 4, l->symbol, 0);
+        bind_text(st, 5, store_side_str(l->side), 0);
+        bind_fixed(st, 6, l->qty, l->qty_exp);
+        bind_fixed(st, 7, l->px, l->px_exp);
+        bind_fixed(st, 8, l->amount, QTS_CASH_EXP);
+        bind_fixed(st, 9, l->fee, QTS_CASH_EXP);
+        bind_text(st, 10, l->strategy_tag, 1);
+        bind_text(st, 11, l->order_id, 1);
+        bind_text(st, 12, l->broker, 1);
+        bind_fixed(st, 13, l->realized_pnl, QTS_CASH_EXP);
+        if (l->has_src_hash)
+            sqlite3_bind_blob(st, 14, l->src_hash, sizeof l->src_hash, SQLITE_TRANSIENT);
+        else
+            sqlite3_bind_null(st, 14);
+        mark(&s->led_lo, &s->led_hi, r->ts_ns);
+        break;
+    }
+    case QTS_REC_ACCOUNT: {
+        const struct qts_store_account *a = (const void *)r;
+        st = s->st[ST_ACCOUNT];
+        bind_text(st, 1, hid, 0);
+        bind_text(st, 2, a->date, 0);
+        sqlite3_bind_int64(st, 3, rid);
+        bind_fixed(st, 4, a->total_equity, QTS_CASH_EXP);
+        bind_fixed(st, 5, a->daily_pnl, QTS_CASH_EXP);
+        bind_dbl(st, 6, a->daily_return);
+        bind_dbl(st, 7, a->cumulative_return);
+        bind_dbl(st, 8, a->volatility_20d);
+        bind_fixed(st, 9, a->high_watermark, QTS_CASH_EXP);
+        bind_dbl(st, 10, a->drawdown);
+        bind_dbl(st, 11, a->mdd);
+        bind_text(st, 12, a->note, 1);
+        break;
+    }
+    case QTS_REC_CONFIG: {
+        const struct qts_store_config *c = (const void *)r;
+        st = s->st[ST_CONFIG];
+        bind_text(st, 1, hid, 0);
+        bind_text(st, 2, c->scope, 0);
+        bind_text(st, 3, c->key, 0);
+        sqlite3_bind_int64(st, 4, rid);
+        bind_text(st, 5, c->category, 0);
+        bind_text(st, 6, c->subcategory, 0);
+        bind_text(st, 7, c->value, 0);
+        bind_text(st, 8, c->description, 1);
+        bind_text(st, 9, c->tag, 1);
+        sqlite3_bind_int64(st, 10, r->ts_ns);
+        break;
+    }
+    default:
+        return qts_err_set(err, QTS_EINVAL, "store_sqlite: record kind %u not writable", r->kind);
+    }
+    int rc = sqlite3_step(st);
+    int out = 0;
+    if (rc != SQLITE_DONE)
+        out = db_err(s, err, "insert");
+    sqlite3_reset(st); /* every parameter is bound again by the next row */
+    return out;
+}
+
+static int mark_dirty(struct ss *s, const char *name, int64_t lo, int64_t hi,
+                      struct qts_err *err)
+{
+    if (lo == QTS_STORE_NULL)
+        return 0;
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "UPDATE qts_rollup_state SET dirty_lo = min(coalesce(dirty_lo, %" PRId64 "), %" PRId64
+             "), dirty_hi = max(coalesce(dirty_hi, %" PRId64 "), %" PRId64 ") WHERE name = '%s'",
+             lo, lo, hi, hi, name);
+    return exec_sql(s, sql, err);
+}
+
+static int ss_write_batch(void *self, const struct qts_store_record *const *recs, size_t n,
+                          struct qts_err *err)
+{
+    struct ss *s = self;
+    if (!s->db)
+        return qts_err_set(err, QTS_ECLOSED, "store_sqlite: not open");
+    int rc = prepare_stmts(s, err);
+    if (rc)
+        return rc;
+    if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return db_err(s, err, "begin");
+    s->tick_lo = s->tick_hi = s->led_lo = s->led_hi = QTS_STORE_NULL;
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = write_one(s, recs[i], err);
+    if (rc == 0)
+        rc = mark_dirty(s, "ohlcv", s->tick_lo, s->tick_hi, err);
+    if (rc == 0)
+        rc = mark_dirty(s, "ledger", s->led_lo, s->led_hi, err);
+    if (rc == 0 && sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        rc = db_err(s, err, "commit");
+    if (rc)
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+static int ss_ping(void *self, struct qts_err *err)
+{
+    struct ss *s = self;
+    if (!s->db)
+        return qts_err_set(err, QTS_ECLOSED, "store_sqlite: not open");
+    return exec_sql(s, "SELECT 1", err);
+}
+
+/* ------------------------------------------------------------- reads */
+
+static int64_t col_fixed(sqlite3_stmt *st, int i, unsigned exp)
+{
+    if (sqlite3_column_type(st, i) == SQLITE_NULL)
+        return QTS_STORE_NULL;
+    int64_t v = 0;
+    if (sqlite3_column_type(st, i) == SQLITE_INTEGER)
+        return sqlite3_column_int64(st, i) * qts_pow10_i64[exp];
+    if (store_parse_fixed((const char *)sqlite3_column_text(st, i), exp, &v) != 0)
+        return QTS_STORE_NULL;
+    return v;
+}
+
+static const char *col_str(sqlite3_stmt *st, int i)
+{
+    const char *t = (const char *)sqlite3_column_text(st, i);
+    return t ? t : "";
+}
+
+static double col_dbl(sqlite3_stmt *st, int i)
+{
+    return sqlite3_column_type(st, i) == SQLITE_NULL ? NAN : sqlite3_column_double(st, i);
+}
+
+static int run_query(struct ss *s, const char *sql, struct qts_err *err, sqlite3_stmt **out)
+{
+    if (sqlite3_prepare_v2(s->db, sql, -1, out, NULL) != SQLITE_OK)
+        return db_err(s, err, "query");
+    return 0;
+}
+
+static int feedback_aggs(struct ss *s, int64_t from, int64_t to, const char *symbol,
+                         const char *tag, int group, qts_store_record_fn cb, void *arg,
+                         struct qts_err *err)
+{
+    sqlite3_stmt *st;
+    const char *sql =
+        group ? "SELECT symbol, coalesce(strategy_tag, ''), count(*), avg(total_slippage_bps), "
+                "avg(market_impact_bps), avg(execution_quality_score), avg(avg_fill_latency_ms), "
+                "avg(fill_ratio) FROM feedback_data WHERE host_id = ?1 AND time >= ?2 AND time < ?3 "
+                "GROUP BY 1, 2 ORDER BY 1, 2"
+              : "SELECT ?4, ?5, count(*), avg(total_slippage_bps), avg(market_impact_bps), "
+                "avg(execution_quality_score), avg(avg_fill_latency_ms), avg(fill_ratio) "
+                "FROM feedback_data WHERE host_id = ?1 AND time >= ?2 AND time < ?3 "
+                "AND (?4 = '' OR symbol = ?4) AND (?5 = '' OR strategy_tag = ?5)";
+    int rc = run_query(s, sql, err, &st);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, s->host_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, from);
+    sqlite3_bind_int64(st, 3, to);
+    if (!group) {
+        sqlite3_bind_text(st, 4, symbol, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 5, tag, -1, SQLITE_STATIC);
+    }
+    while (rc == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct qts_store_feedback_agg a;
+        memset(&a, 0, sizeof a);
+        a.h.struct_size = sizeof a;
+        a.h.kind = QTS_REC_FEEDBACK_AGG;
+        a.h.ts_ns = from;
+        store_copy(a.symbol, sizeof a.symbol, col_str(st, 0));
+        store_copy(a.tag, sizeof a.tag, col_str(st, 1));
+        a.sample_count = sqlite3_column_int64(st, 2);
+        a.avg_slippage_bps = col_dbl(st, 3);
+        a.avg_impact_bps = col_dbl(st, 4);
+        a.avg_quality_score = col_dbl(st, 5);
+        a.avg_fill_latency_ms = col_dbl(st, 6);
+        a.avg_fill_ratio = col_dbl(st, 7);
+        rc = cb(arg, &a.h);
+    }
+    if (rc == SQLITE_DONE)
+        rc = 0;
+    else if (rc > 0)
+        rc = db_err(s, err, "query");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int ss_load_state(void *self, const struct qts_store_load_opts *o, qts_store_record_fn cb,
+                         void *arg, struct qts_err *err)
+{
+    struct ss *s = self;
+    unsigned pe = o->px_exp, qe = o->qty_exp;
+    sqlite3_stmt *st;
+    int rc;
+    /* positions */
+    if ((rc = run_query(s, "SELECT symbol, strategy_type, qty, avg_price, market, exposure_value, "
+                           "exposure_pct, unrealized_pnl, updated_at, rec_id FROM positions "
+                           "WHERE host_id = ?1 ORDER BY symbol, strategy_type", err, &st)))
+        return rc;
+    sqlite3_bind_text(st, 1, s->host_id, -1, SQLITE_STATIC);
+    while (rc == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct qts_store_position p;
+        memset(&p, 0, sizeof p);
+        p.h.struct_size = sizeof p;
+        p.h.kind = QTS_REC_POSITION;
+        store_copy(p.symbol, sizeof p.symbol, col_str(st, 0));
+        store_copy(p.strategy_type, sizeof p.strategy_type, col_str(st, 1));
+        p.px_exp = (uint8_t)pe;
+        p.qty_exp = (uint8_t)qe;
+        p.qty = col_fixed(st, 2, qe);
+        p.avg_px = col_fixed(st, 3, pe);
+        store_copy(p.market, sizeof p.market, col_str(st, 4));
+        p.exposure_value = col_fixed(st, 5, QTS_CASH_EXP);
+        p.exposure_pct = col_dbl(st, 6);
+        p.unrealized_pnl = col_fixed(st, 7, QTS_CASH_EXP);
+        p.h.ts_ns = sqlite3_column_int64(st, 8);
+        p.h.rec_id = (uint64_t)sqlite3_column_int64(st, 9);
+        rc = cb(arg, &p.h);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE && rc != 0)
+        return rc > 0 ? db_err(s, err, "load positions") : rc;
+    /* working orders */
+    if ((rc = run_query(s, "SELECT order_id, client_order_id, venue_order_id, symbol, strategy_tag, "
+                           "strategy_id, side, order_type, tif, state, price, qty, filled_qty, "
+                           "avg_fill_price, decision_price, decided_at, sent_at, done_at, updated_at, "
+                           "rec_id FROM orders WHERE host_id = ?1 AND state NOT IN (4, 6, 7, 8) "
+                           "ORDER BY order_id", err, &st)))
+        return rc;
+    sqlite3_bind_text(st, 1, s->host_id, -1, SQLITE_STATIC);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct qts_store_order r;
+        memset(&r, 0, sizeof r);
+        r.h.struct_size = sizeof r;
+        r.h.kind = QTS_REC_ORDER;
+        r.order_id = (uint64_t)sqlite3_column_int64(st, 0);
+        store_copy(r.client_order_id, sizeof r.client_order_id, col_str(st, 1));
+        store_copy(r.venue_order_id, sizeof r.venue_order_id, col_str(st, 2));
+        store_copy(r.symbol, sizeof r.symbol, col_str(st, 3));
+        store_copy(r.tag, sizeof r.tag, col_str(st, 4));
+        r.strategy_id = (uint32_t)sqlite3_column_int64(st, 5);
+        r.side = (uint8_t)store_side_parse(col_str(st, 6));
+        r.type = (uint8_t)sqlite3_column_int(st, 7);
+        r.tif = (uint8_t)sqlite3_column_int(st, 8);
+        r.state = (uint8_t)sqlite3_column_int(st, 9);
+        r.px_exp = (uint8_t)pe;
+        r.qty_exp = (uint8_t)qe;
+        r.px = col_fixed(st, 10, pe);
+        r.qty = col_fixed(st, 11, qe);
+        r.filled_qty = col_fixed(st, 12, qe);
+        r.avg_fill_px = col_fixed(st, 13, pe);
+        r.decision_px = col_fixed(st, 14, pe);
+        r.ts_decided_ns = sqlite3_column_int64(st, 15);
+        r.ts_sent_ns = sqlite3_column_type(st, 16) == SQLITE_NULL ? QTS_STORE_NULL
+                                                                  : sqlite3_column_int64(st, 16);
+        r.ts_done_ns = sqlite3_column_type(st, 17) == SQLITE_NULL ? QTS_STORE_NULL
+                                                                  : sqlite3_column_int64(st, 17);
+        r.h.ts_ns = sqlite3_column_int64(st, 18);
+        r.h.rec_id = (uint64_t)sqlite3_column_int64(st, 19);
+        if ((rc = cb(arg, &r.h)))
+            break;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE && rc != 0)
+        return rc > 0 ? db_err(s, err, "load orders") : rc;
+    /* parameters */
+    if ((rc = run_query(s, "SELECT strategy_id, param_name, value, value_type, description, "
+                           "updated_at, rec_id FROM strategies WHERE host_id = ?1 "
+                           "ORDER BY strategy_id, param_name", err, &st)))
+        return rc;
+    sqlite3_bind_text(st, 1, s->host_id, -1, SQLITE_STATIC);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct qts_store_param p;
+        memset(&p, 0, sizeof p);
+        p.h.struct_size = sizeof p;
+        p.h.kind = QTS_REC_PARAM;
+        store_copy(p.strategy_id, sizeof p.strategy_id, col_str(st, 0));
+        store_copy(p.param_name, sizeof p.param_name, col_str(st, 1));
+        store_copy(p.value, sizeof p.value, col_str(st, 2));
+        store_copy(p.value_type, sizeof p.value_type, col_str(st, 3));
+        store_copy(p.description, sizeof p.description, col_str(st, 4));
+        p.h.ts_ns = sqlite3_column_int64(st, 5);
+        p.h.rec_id = (uint64_t)sqlite3_column_int64(st, 6);
+        if ((rc = cb(arg, &p.h)))
+            break;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE && rc != 0)
+        return rc > 0 ? db_err(s, err, "load parameters") : rc;
+    /* risk configs (values with 8 decimals) */
+    if ((rc = run_query(s, "SELECT config_key, value, description, updated_at, rec_id "
+                           "FROM risk_configs WHERE host_id = ?1 ORDER BY config_key", err, &st)))
+        return rc;
+    sqlite3_bind_text(st, 1, s->host_id, -1, SQLITE_STATIC);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct qts_store_risk_config c;
+        memset(&c, 0, sizeof c);
+        c.h.struct_size = sizeof c;
+        c.h.kind = QTS_REC_RISK_CONFIG;
+        store_copy(c.config_key, sizeof c.config_key, col_str(st, 0));
+        c.exp = 8;
+        c.value = col_fixed(st, 1, 8);
+        store_copy(c.description, sizeof c.description, col_str(st, 2));
+        c.h.ts_ns = sqlite3_column_int64(st, 3);
+        c.h.rec_id = (uint64_t)sqlite3_column_int64(st, 4);
+        if ((rc = cb(arg, &c.h)))
+            break;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE && rc != 0)
+        return rc > 0 ? db_err(s, err, "load risk configs") : rc;
+    int64_t lb = o->feedback_lookback_ns > 0 ? o->feedback_lookback_ns : 24 * STORE_NS_PER_HOUR;
+    return feedback_aggs(s, o->now_ns - lb, o->now_ns, "", "", 1, cb, arg, err);
+}
+
+static int ss_query(void *self, const struct qts_store_query *q, qts_store_record_fn cb,
+                    void *arg, struct qts_err *err)
+{
+    struct ss *s = self;
+    unsigned pe = q->px_exp, qe = q->qty_exp;
+    const char *sql = NULL;
+    switch (q->kind) {
+    case QTS_Q_TICKS:
+        sql = "SELECT time, symbol, kind, price, volume, bid, ask, source, rec_id FROM tick_data "
+              "WHERE symbol = ?1 AND time >= ?2 AND time < ?3 ORDER BY time, rec_id LIMIT ?4";
+        break;
+    case QTS_Q_BARS_1M:
+        sql = "SELECT bucket, symbol, open, high, low, close, volume, tick_count FROM ohlcv_1m "
+              "WHERE symbol = ?1 AND bucket >= ?2 AND bucket < ?3 ORDER BY bucket LIMIT ?4";
+        break;
+    case QTS_Q_BARS_1D:
+        sql = "SELECT time, symbol, open, high, low, close, volume, 0 FROM ohlcv_1d "
+              "WHERE symbol = ?1 AND time >= ?2 AND time < ?3 ORDER BY time LIMIT ?4";
+        break;
+    case QTS_Q_LEDGER:
+        sql = "SELECT timestamp, symbol, side, qty, price, amount, fee, strategy_tag, order_id, "
+              "broker, realized_pnl, rec_id FROM t_ledger WHERE host_id = ?5 AND "
+              "(?1 = '' OR symbol = ?1) AND timestamp >= ?2 AND timestamp < ?3 "
+              "ORDER BY timestamp DESC, id DESC LIMIT ?4";
+        break;
+    case QTS_Q_DAILY_METRICS:
+        sql = "SELECT day, trades, buy_amount, sell_amount, fees, realized_pnl, symbols "
+              "FROM daily_metrics WHERE host_id = ?5 AND ?1 = ?1 AND day >= date(?2 / 1000000000 "
+              "+ 32400, 'unixepoch') AND day < date(?3 / 1000000000 + 32400, 'unixepoch') "
+              "ORDER BY day LIMIT ?4";
+        break;
+    case QTS_Q_FEEDBACK_SUMMARY:
+        return feedback_aggs(s, q->from_ns, q->to_ns, q->symbol, q->tag, 0, cb, arg, err);
+    default:
+        return qts_err_set(err, QTS_EUNSUPPORTED, "store_sqlite: query kind %u", q->kind);
+    }
+    sqlite3_stmt *st;
+    int rc = run_query(s, sql, err, &st);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, q->symbol, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, q->from_ns);
+    sqlite3_bind_int64(st, 3, q->to_ns);
+    sqlite3_bind_int64(st, 4, q->limit ? (int64_t)q->limit : -1);
+    if (sqlite3_bind_parameter_count(st) >= 5)
+        sqlite3_bind_text(st, 5, s->host_id, -1, SQLITE_STATIC);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        union qts_store_any u;
+        memset(&u, 0, sizeof u);
+        if (q->kind == QTS_Q_TICKS) {
+            struct qts_store_tick *t = &u.tick;
+            t->h.struct_size = sizeof *t;
+            t->h.kind = QTS_REC_TICK;
+            t->h.ts_ns = sqlite3_column_int64(st, 0);
+            store_copy(t->symbol, sizeof t->symbol, col_str(st, 1));
+            t->tick_kind = (uint8_t)sqlite3_column_int(st, 2);
+            t->px_exp = (uint8_t)pe;
+            t->qty_exp = (uint8_t)qe;
+            t->px = col_fixed(st, 3, pe);
+            t->qty = col_fixed(st, 4, qe);
+            t->bid = col_fixed(st, 5, pe);
+            t->ask = col_fixed(st, 6, pe);
+            store_copy(t->source, sizeof t->source, col_str(st, 7));
+            t->h.rec_id = (uint64_t)sqlite3_column_int64(st, 8);
+        } else if (q->kind == QTS_Q_BARS_1M || q->kind == QTS_Q_BARS_1D) {
+            struct qts_store_bar *b = &u.bar;
+            b->h.struct_size = sizeof *b;
+            b->h.kind = QTS_REC_BAR;
+            b->h.ts_ns = sqlite3_column_int64(st, 0);
+            store_copy(b->symbol, sizeof b->symbol, col_str(st, 1));
+            b->px_exp = (uint8_t)pe;
+            b->qty_exp = (uint8_t)qe;
+            b->period_ns = q->kind == QTS_Q_BARS_1M ? STORE_NS_PER_MIN : STORE_NS_PER_DAY;
+            b->open = col_fixed(st, 2, pe);
+            b->high = col_fixed(st, 3, pe);
+            b->low = col_fixed(st, 4, pe);
+            b->close = col_fixed(st, 5, pe);
+            b->volume = col_fixed(st, 6, qe);
+            b->n_trades = sqlite3_column_int64(st, 7);
+        } else if (q->kind == QTS_Q_LEDGER) {
+            struct qts_store_ledger *l = &u.ledger;
+            l->h.struct_size = sizeof *l;
+            l->h.kind = QTS_REC_LEDGER;
+            l->h.ts_ns = sqlite3_column_int64(st, 0);
+            store_copy(l->symbol, sizeof l->symbol, col_str(st, 1));
+            l->side = (uint8_t)store_side_parse(col_str(st, 2));
+            l->px_exp = (uint8_t)pe;
+            l->qty_exp = (uint8_t)qe;
+            l->qty = col_fixed(st, 3, qe);
+            l->px = col_fixed(st, 4, pe);
+            l->amount = col_fixed(st, 5, QTS_CASH_EXP);
+            l->fee = col_fixed(st, 6, QTS_CASH_EXP);
+            store_copy(l->strategy_tag, sizeof l->strategy_tag, col_str(st, 7));
+            store_copy(l->order_id, sizeof l->order_id, col_str(st, 8));
+            store_copy(l->broker, sizeof l->broker, col_str(st, 9));
+            l->realized_pnl = col_fixed(st, 10, QTS_CASH_EXP);
+            l->h.rec_id = (uint64_t)sqlite3_column_int64(st, 11);
+        } else {
+            struct qts_store_daily_metric *d = &u.daily_metric;
+            d->h.struct_size = sizeof *d;
+            d->h.kind = QTS_REC_DAILY_METRIC;
+            store_copy(d->day, sizeof d->day, col_str(st, 0));
+            int y = 0, m = 0, dd = 0;
+            sscanf(d->day, "%d-%d-%d", &y, &m, &dd);
+            d->h.ts_ns = store_days_from_civil(y, (unsigned)m, (unsigned)dd) * STORE_NS_PER_DAY;
+            d->trades = sqlite3_column_int64(st, 1);
+            d->buy_amount = col_fixed(st, 2, QTS_CASH_EXP);
+            d->sell_amount = col_fixed(st, 3, QTS_CASH_EXP);
+            d->fees = col_fixed(st, 4, QTS_CASH_EXP);
+            d->realized_pnl = col_fixed(st, 5, QTS_CASH_EXP);
+            d->symbols = sqlite3_column_int64(st, 6);
+        }
+        if ((rc = cb(arg, &u.h)))
+            break;
+    }
+    if (rc == SQLITE_DONE)
+        rc = 0;
+    else if (rc > 0)
+        rc = db_err(s, err, "query");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* ------------------------------------------------------------- maintenance */
+
+static int ss_maintain(void *self, int64_t now_ns, struct qts_err *err)
+{
+    struct ss *s = self;
+    struct {
+        const char *table, *col;
+        int64_t days;
+    } pol[] = {
+        {"tick_data", "time", s->keep_tick_days},
+        {"ohlcv_1m", "bucket", s->keep_bar_days},
+        {"execution_logs", "time", s->keep_exec_days},
+        {"feedback_data", "time", s->keep_fb_days},
+        {"decision_log", "time", s->keep_dec_days},
+    };
+    int total = 0;
+    for (size_t i = 0; i < sizeof pol / sizeof pol[0]; i++) {
+        char sql[256];
+        int64_t cut = store_day_start_ns(now_ns - pol[i].days * STORE_NS_PER_DAY);
+        snprintf(sql, sizeof sql, "DELETE FROM %s WHERE %s < %" PRId64, pol[i].table, pol[i].col,
+                 cut);
+        int rc = exec_sql(s, sql, err);
+        if (rc)
+            return rc;
+        total += sqlite3_changes(s->db);
+    }
+    return total;
+}
+
+static int take_dirty(struct ss *s, const char *name, int64_t *lo, int64_t *hi,
+                      struct qts_err *err)
+{
+    sqlite3_stmt *st;
+    int rc = run_query(s, "SELECT dirty_lo, dirty_hi FROM qts_rollup_state WHERE name = ?1", err,
+                       &st);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    *lo = *hi = QTS_STORE_NULL;
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+        *lo = sqlite3_column_int64(st, 0);
+        *hi = sqlite3_column_int64(st, 1);
+    }
+    sqlite3_finalize(st);
+    return 0;
+}
+
+static int ss_refresh_rollups(void *self, int64_t now_ns, struct qts_err *err)
+{
+    struct ss *s = self;
+    int64_t tlo, thi, llo, lhi;
+    int rc = exec_sql(s, "BEGIN IMMEDIATE", err);
+    if (rc)
+        return rc;
+    if ((rc = take_dirty(s, "ohlcv", &tlo, &thi, err)) ||
+        (rc = take_dirty(s, "ledger", &llo, &lhi, err)))
+        goto fail;
+    char sql[2048];
+    if (tlo != QTS_STORE_NULL) {
+        int64_t mlo = tlo - tlo % STORE_NS_PER_MIN, mhi = thi - thi % STORE_NS_PER_MIN + STORE_NS_PER_MIN;
+        snprintf(sql, sizeof sql,
+                 "INSERT INTO ohlcv_1m (bucket, symbol, open, high, low, close, volume, tick_count) "
+                 "SELECT b, symbol, o, max(price), min(price), c, sum(volume), count(*) FROM ("
+                 " SELECT symbol, time - time %% 60000000000 AS b, price, volume,"
+                 " first_value(price) OVER w AS o,"
+                 " last_value(price) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS c"
+                 " FROM tick_data WHERE kind = 1 AND time >= %" PRId64 " AND time < %" PRId64
+                 " WINDOW w AS (PARTITION BY symbol, time - time %% 60000000000 ORDER BY time, rec_id))"
+                 " WHERE 1 GROUP BY symbol, b ON CONFLICT (symbol, bucket) DO UPDATE SET open = excluded.open,"
+                 " high = excluded.high, low = excluded.low, close = excluded.close,"
+                 " volume = excluded.volume, tick_count = excluded.tick_count",
+                 mlo, mhi);
+        if ((rc = exec_sql(s, sql, err)))
+            goto fail;
+        int64_t dlo = store_day_start_ns(tlo), dhi = store_day_start_ns(thi) + STORE_NS_PER_DAY;
+        snprintf(sql, sizeof sql,
+                 "INSERT INTO ohlcv_1d (time, symbol, open, high, low, close, volume) "
+                 "SELECT b, symbol, o, max(price), min(price), c, sum(volume) FROM ("
+                 " SELECT symbol, (time + 32400000000000) - (time + 32400000000000) %% 86400000000000"
+                 " - 32400000000000 AS b, price, volume, first_value(price) OVER w AS o,"
+                 " last_value(price) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS c"
+                 " FROM tick_data WHERE kind = 1 AND time >= %" PRId64 " AND time < %" PRId64
+                 " WINDOW w AS (PARTITION BY symbol, (time + 32400000000000) / 86400000000000"
+                 " ORDER BY time, rec_id)) WHERE 1 GROUP BY symbol, b ON CONFLICT (symbol, time) DO UPDATE SET"
+                 " open = excluded.open, high = excluded.high, low = excluded.low,"
+                 " close = excluded.close, volume = excluded.volume",
+                 dlo, dhi);
+        if ((rc = exec_sql(s, sql, err)))
+            goto fail;
+    }
+    if (llo != QTS_STORE_NULL) {
+        int64_t hlo = llo - llo % STORE_NS_PER_HOUR, hhi = lhi - lhi % STORE_NS_PER_HOUR + STORE_NS_PER_HOUR;
+        int64_t dlo = store_day_start_ns(llo), dhi = store_day_start_ns(lhi) + STORE_NS_PER_DAY;
+#define DAY_EXPR "date(timestamp / 1000000000 + 32400, 'unixepoch')"
+#define SUMS "count(*), sum(CASE WHEN side = 'BUY' THEN amount ELSE 0 END), " \
+             "sum(CASE WHEN side = 'SELL' THEN amount ELSE 0 END), sum(fee), " \
+             "coalesce(sum(realized_pnl), 0)"
+        snprintf(sql, sizeof sql,
+                 "DELETE FROM hourly_pnl WHERE host_id = '%s' AND hour >= %" PRId64 " AND hour < %" PRId64 ";"
+                 "INSERT INTO hourly_pnl SELECT host_id, timestamp - timestamp %% 3600000000000, "
+                 "coalesce(strategy_tag, ''), " SUMS " FROM t_ledger WHERE host_id = '%s' AND "
+                 "timestamp >= %" PRId64 " AND timestamp < %" PRId64 " GROUP BY 1, 2, 3;"
+                 "DELETE FROM daily_metrics WHERE host_id = '%s' AND day >= date(%" PRId64
+                 " / 1000000000 + 32400, 'unixepoch') AND day < date(%" PRId64
+                 " / 1000000000 + 32400, 'unixepoch');"
+                 "INSERT INTO daily_metrics SELECT host_id, " DAY_EXPR ", " SUMS
+                 ", count(DISTINCT symbol) FROM t_ledger WHERE host_id = '%s' AND timestamp >= %" PRId64
+                 " AND timestamp < %" PRId64 " GROUP BY 1, 2;",
+                 s->host_id, hlo, hhi, s->host_id, hlo, hhi, s->host_id, dlo, dhi, s->host_id, dlo,
+                 dhi);
+        if ((rc = exec_sql(s, sql, err)))
+            goto fail;
+        snprintf(sql, sizeof sql,
+                 "DELETE FROM strategy_performance WHERE host_id = '%s' AND as_of >= date(%" PRId64
+                 " / 1000000000 + 32400, 'unixepoch') AND as_of < date(%" PRId64
+                 " / 1000000000 + 32400, 'unixepoch');"
+                 "INSERT INTO strategy_performance (host_id, as_of, strategy, trades, wins, win_rate, "
+                 "total_pnl, avg_pnl) SELECT host_id, " DAY_EXPR ", coalesce(strategy_tag, ''), count(*), "
+                 "sum(realized_pnl > 0), CASE WHEN count(realized_pnl) > 0 THEN "
+                 "CAST(sum(realized_pnl > 0) AS REAL) / count(realized_pnl) END, "
+                 "coalesce(sum(realized_pnl), 0), avg(realized_pnl) FROM t_ledger WHERE host_id = '%s' "
+                 "AND timestamp >= %" PRId64 " AND timestamp < %" PRId64 " GROUP BY 1, 2, 3;",
+                 s->host_id, dlo, dhi, s->host_id, dlo, dhi);
+        if ((rc = exec_sql(s, sql, err)))
+            goto fail;
+    }
+    snprintf(sql, sizeof sql,
+             "UPDATE qts_rollup_state SET dirty_lo = NULL, dirty_hi = NULL, refreshed_at = %" PRId64,
+             now_ns);
+    if ((rc = exec_sql(s, sql, err)) || (rc = exec_sql(s, "COMMIT", err)))
+        goto fail;
+    return 0;
+fail:
+    exec_sql(s, "ROLLBACK", NULL);
+    return rc;
+}
+
+/* ------------------------------------------------------------- descriptor */
+
+static const struct qts_store_ops ss_ops = {
+    .struct_size = sizeof(struct qts_store_ops),
+    .migrate = ss_migrate,
+    .write_batch = ss_write_batch,
+    .ping = ss_ping,
+    .load_state = ss_load_state,
+    .query = ss_query,
+    .maintain = ss_maintain,
+    .refresh_rollups = ss_refresh_rollups,
+};
+
+static const struct qts_plugin_desc ss_desc = {
+    .struct_size = sizeof(struct qts_plugin_desc),
+    .abi_major = QTS_ABI_MAJOR,
+    .abi_minor = QTS_ABI_MINOR,
+    .build_sig = QTS_BUILD_SIG,
+    .name = "store_sqlite",
+    .version = "1.0.0",
+    .kind = QTS_KIND_STORE,
+    .caps = 0,
+    .init = ss_init,
+    .start = ss_start,
+    .stop = ss_stop,
+    .destroy = ss_destroy,
+    .ops = &ss_ops,
+};
+
+QTS_PLUGIN_EXPORT const struct qts_plugin_desc *qts_plugin_entry(uint16_t host_major,
+                                                                uint16_t host_minor);
+const struct qts_plugin_desc *qts_plugin_entry(uint16_t host_major, uint16_t host_minor)
+{
+    (void)host_major;
+    (void)host_minor;
+    return &ss_desc;
+}

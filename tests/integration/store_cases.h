@@ -1,0 +1,52 @@
+/* store_cases.h — behaviour every store backend must show, run by
+ * tests/unit/test_store_sqlite.c (SQLite) and
+ * tests/integration/test_store_postgres.c (PostgreSQL) against the real
+ * plugins. The backend test supplies a way to run a one-value SQL query on
+ * its own connection and the backend-specific "direct GROUP BY" checks. */
+#ifndef QTS_TEST_STORE_CASES_H
+#define QTS_TEST_STORE_CASES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "qts/qts_store.h"
+#include "store_writer.h"
+
+struct store_case_ctx {
+    const struct qts_store_port *port; /* the plugin under test */
+    /* one-value query on a separate connection; "" for NULL; 0 or -1 */
+    int (*scalar)(void *db, const char *sql, char *out, size_t cap);
+    void *db;
+    const char *tmpdir;
+    /* rows of ohlcv_1m / ohlcv_1d / hourly_pnl / daily_metrics /
+     * strategy_performance that differ from a direct GROUP BY over
+     * tick_data / t_ledger (a count) */
+    const char *sql_ohlcv_1m_mismatch;
+    const char *sql_ohlcv_1d_mismatch;
+    const char *sql_ledger_rollup_mismatch;
+    /* SQL to spoil one ohlcv_1m row (symbol 'AAA', the earliest bucket) */
+    const char *sql_spoil_bucket;
+    const char *sql_spoiled_count; /* how many rows still carry the spoil */
+};
+
+/* Record builders (times in ns, px/qty with exponents 2/0). */
+void sc_tick(struct qts_store_tick *t, const char *sym, int64_t ts, int64_t px, int64_t qty);
+void sc_ledger(struct qts_store_ledger *l, const char *sym, int64_t ts, int side, int64_t qty,
+               int64_t px, const char *tag, int64_t pnl_cash);
+
+int64_t sc_scalar_i64(const struct store_case_ctx *c, const char *sql);
+/* Write records straight through write_batch (asserts success). */
+void sc_write(const struct store_case_ctx *c, const struct qts_store_record *const *recs,
+              size_t n);
+
+void store_case_migrate(const struct store_case_ctx *c);
+void store_case_roundtrip(const struct store_case_ctx *c);
+/* Reopen (close + open the plugin): the backend passes a callback. */
+void store_case_warm_start(const struct store_case_ctx *c,
+                           const struct qts_store_port *(*reopen)(void *arg), void *arg);
+/* Two hosts on one database: `other` is the same backend with host_id "h2". */
+void store_case_two_hosts(const struct store_case_ctx *c, const struct qts_store_port *other);
+void store_case_rollups(const struct store_case_ctx *c);
+void store_case_retention(const struct store_case_ctx *c, int64_t now_ns);
+
+#endif

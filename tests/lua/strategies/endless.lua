@@ -1,0 +1,12 @@
+-- Spins forever on the first trade above 200 (compiled loop: no hook can stop it).
+local M = {}
+function M.on_init(ctx) return { n = 0 } end
+function M.on_trade(ctx, st, t)
+  st.n = st.n + 1
+  if t:price() > 200 then
+    local x = 0
+    while true do x = x + 1 end
+  end
+  ctx:buy(t:symbol(), 0.001, t:price(), { tag = "e:" .. st.n })
+end
+return M

@@ -1,0 +1,45 @@
+/* test_lua_sandbox.c — a strategy cannot reach io, os.exit, package.loadlib,
+ * ffi.load, debug or the host prelude; trying fails with file:line. */
+#include "lua_helpers.h"
+
+static void test_nothing_dangerous_reachable(void **state)
+{
+    (void)state;
+    struct rec_sink *r = calloc(1, sizeof *r);
+    struct qts_lua_runtime *rt = mk_rt(r, false, 1, NULL, 0);
+    uint32_t id = add_strat(rt, "probe", fixture("sandbox_probe.lua"), -1, NULL, 0);
+    sync_ok(rt);
+    struct qts_lua_strategy_info info;
+    qts_lua_runtime_info(rt, id, &info);
+    if (info.state != QTS_LUA_ST_RUNNING)
+        fail_msg("sandbox probe failed: %s", info.last_error);
+    qts_lua_runtime_free(rt);
+    free(r);
+}
+
+static void test_io_use_fails_with_file_line(void **state)
+{
+    (void)state;
+    struct rec_sink *r = calloc(1, sizeof *r);
+    struct qts_lua_runtime *rt = mk_rt(r, false, 1, NULL, 0);
+    uint32_t id = add_strat(rt, "escape", fixture("sandbox_escape.lua"), -1, NULL, 0);
+    uint32_t ok = add_strat(rt, "echo", fixture("echo.lua"), -1, NULL, 0);
+    sync_ok(rt);
+    struct qts_lua_strategy_info info;
+    qts_lua_runtime_info(rt, id, &info);
+    assert_int_equal(info.state, QTS_LUA_ST_LOAD_FAILED);
+    assert_non_null(strstr(info.last_error, "sandbox_escape.lua:3:"));
+    assert_non_null(strstr(info.last_error, "io"));
+    assert_int_equal(strat_state(rt, ok), QTS_LUA_ST_RUNNING);
+    qts_lua_runtime_free(rt);
+    free(r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_nothing_dangerous_reachable),
+        cmocka_unit_test(test_io_use_fails_with_file_line),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
