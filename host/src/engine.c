@@ -892,6 +892,28 @@ int qts_engine_new(struct qts_config *cfg, const struct qts_engine_opts *opts,
     }
     e->exec = qts_exec_new(&xp, &xe);
 
+    /* live guard (before any plugin connects): real money needs mode live,
+     * a broker on its real environment and the operator's acknowledgement;
+     * a broker on its real environment is refused in every other mode */
+    if (e->has_broker) {
+        struct qts_plugin_inst *b = qts_plugin_manager_current(e->plugins, "broker");
+        const struct qts_broker_ops *bops = qts_plugin_inst_desc(b)->ops;
+        int benv = bops->env(qts_plugin_inst_self(b));
+        const char *ack = getenv("QTS_LIVE_ACK");
+        bool live = e->set->mode == QTS_MODE_LIVE;
+        if (benv == QTS_BROKER_ENV_REAL && !live)
+            rc = qts_err_set(err, QTS_EPERM, "live guard: broker %s trades real money; it needs "
+                             "mode: live", e->set->broker.plugin);
+        else if (live && benv != QTS_BROKER_ENV_REAL)
+            rc = qts_err_set(err, QTS_EPERM, "live guard: mode live needs a broker on its real "
+                             "environment (broker %s is not)", e->set->broker.plugin);
+        else if (live && (!ack || strcmp(ack, "I_UNDERSTAND_LIVE_TRADING") != 0))
+            rc = qts_err_set(err, QTS_EPERM, "live guard: mode live needs "
+                             "QTS_LIVE_ACK=I_UNDERSTAND_LIVE_TRADING in the environment");
+        if (rc != 0)
+            goto fail;
+    }
+
     rc = qts_plugin_manager_start(e->plugins, err);
     if (rc != 0)
         goto fail;

@@ -1355,6 +1355,18 @@ static const struct qts_instrument *md_inst(struct kis *k, const char *sym)
     return in;
 }
 
+/* KIS stamps market data to the second (KST HHMMSS). When the receive time
+ * falls inside that second (or just after it: transit), it is the better
+ * estimate of the exchange time; otherwise the second itself is kept. */
+static int64_t md_stamp(struct kis *k, const char *date, const char *hhmmss, int64_t recv)
+{
+    int64_t sec = kis_kst_to_utc_ns(date, hhmmss, recv);
+    if (!sec)
+        return recv;
+    (void)k;
+    return recv >= sec && recv - sec < 2 * NS_PER_S ? recv : sec;
+}
+
 static void on_trades(struct kis *k, char **f, size_t nf, int count)
 {
     size_t per = count > 1 ? nf / (size_t)count : nf;
@@ -1373,7 +1385,7 @@ static void on_trades(struct kis *k, char **f, size_t nf, int count)
         ev.h.qty_exp = in->qty_exp;
         ev.h.instrument = in->id;
         ev.h.ts_recv_ns = k->host->now_ns(k->owner);
-        ev.h.ts_exch_ns = kis_kst_to_utc_ns(t.date, t.hhmmss, ev.h.ts_recv_ns);
+        ev.h.ts_exch_ns = md_stamp(k, t.date, t.hhmmss, ev.h.ts_recv_ns);
         ev.px = t.px * pow10i(in->px_exp);
         ev.qty = t.qty * pow10i(in->qty_exp);
         ev.trade_id = ++k->n_frames;
@@ -1410,7 +1422,7 @@ static void on_book(struct kis *k, char **f, size_t nf, int count)
         u.h.qty_exp = in->qty_exp;
         u.h.instrument = in->id;
         u.h.ts_recv_ns = k->host->now_ns(k->owner);
-        u.h.ts_exch_ns = kis_kst_to_utc_ns(NULL, b.hhmmss, u.h.ts_recv_ns);
+        u.h.ts_exch_ns = md_stamp(k, NULL, b.hhmmss, u.h.ts_recv_ns);
         u.n_bids = nb;
         u.n_asks = na;
         u.bids = bids;
