@@ -1050,6 +1050,9 @@ static int run_live(struct qts_engine *e)
         qts_lua_runtime_drain(e->rt);
         qts_lua_runtime_tick(e->rt);
     }
+    /* the signal handles must not keep the shutdown's loop runs alive */
+    uv_unref((uv_handle_t *)&e->sig_int);
+    uv_unref((uv_handle_t *)&e->sig_term);
     e->stats.wall_ns = qts_mono_ns() - t0;
     return 0;
 }

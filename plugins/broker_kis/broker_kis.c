@@ -531,7 +531,9 @@ static void pump(struct kis *k)
         struct kreq *r = k->q_head;
         bool tr_call = r->kind != KR_TOKEN && r->kind != KR_APPROVAL;
         if (tr_call && !token_valid(k)) {
-            request_token(k);
+            request_token(k); /* puts the token request first, unless in flight */
+            if (k->q_head != r)
+                continue;
             return; /* the token reply pumps again */
         }
         int64_t wait = bucket_wait(k);
