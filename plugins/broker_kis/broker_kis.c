@@ -66,7 +66,7 @@ struct kord {
     char odno[16];           /* current order number (changes on modify) */
     char orig_odno[16];      /* first order number */
     char orgno[8];           /* KRX_FWDG_ORD_ORGNO */
-    char symbol[16];
+    char symbol[QTS_SYMBOL_MAX];
     char dvsn[4];
     uint32_t instrument;
     uint8_t side, px_exp, qty_exp;
