@@ -92,6 +92,7 @@ struct kis {
     char app_key[128], app_secret[512], cano[16], prdt[4], hts_id[64];
     char token_path[512];
     int64_t refresh_ahead_ns;
+    int64_t issue_interval_ns; /* KIS: one token issue a minute */
     double rate_per_s;
     uint32_t timeout_ms;
     bool hashkey, enforce_sessions, ws_on, notices_on;
@@ -605,7 +606,7 @@ static void request_token(struct kis *k)
     if (k->token_inflight || k->stopping)
         return;
     int64_t now = wall_ns();
-    int64_t next = k->last_issue_ns + 61 * NS_PER_S;
+    int64_t next = k->last_issue_ns + k->issue_interval_ns;
     if (k->last_issue_ns && now < next) {
         if (!k->token_timer)
             k->host->timer_start(k->owner, (uint64_t)((next - now) / NS_PER_MS) + 1, 0,
@@ -1614,7 +1615,7 @@ static int kis_init(const struct qts_host_api *host, void *owner, void **self,
     int rc = 0;
     char env[16] = "", prefix[32] = "kis", account[32] = "", sessions[512] = "09:00-15:30";
     char trades[1024] = "", books[1024] = "", round[16] = "passive";
-    int64_t ahead_s = 3600, timeout_ms = 5000, pages = 20, ws_min = 500, ws_max = 30000,
+    int64_t ahead_s = 3600, issue_s = 61, timeout_ms = 5000, pages = 20, ws_min = 500, ws_max = 30000,
             max_subs = 41;
     double rate = 0;
     k->enforce_sessions = true;
@@ -1646,6 +1647,7 @@ static int kis_init(const struct qts_host_api *host, void *owner, void **self,
         (rc = cfg_opt_str(k, "tick_round", round, sizeof round, err)) ||
         (rc = cfg_opt_str(k, "limit_ord_dvsn", k->dvsn_limit, sizeof k->dvsn_limit, err)) ||
         (rc = cfg_opt_int(k, "token_refresh_ahead_s", &ahead_s, 0, 20 * 3600, err)) ||
+        (rc = cfg_opt_int(k, "token_min_interval_s", &issue_s, 0, 3600, err)) ||
         (rc = cfg_opt_int(k, "timeout_ms", &timeout_ms, 100, 120000, err)) ||
         (rc = cfg_opt_int(k, "max_pages", &pages, 1, 1000, err)) ||
         (rc = cfg_opt_int(k, "ws_reconnect_min_ms", &ws_min, 10, 600000, err)) ||
@@ -1692,6 +1694,7 @@ static int kis_init(const struct qts_host_api *host, void *owner, void **self,
         k->n_sessions++;
     }
     k->refresh_ahead_ns = ahead_s * NS_PER_S;
+    k->issue_interval_ns = issue_s * NS_PER_S;
     k->timeout_ms = (uint32_t)timeout_ms;
     k->page_max = (uint32_t)pages;
     k->ws_min_ms = (uint32_t)ws_min;

@@ -53,6 +53,24 @@ static const char strategy_lua[] =
     "end\n"
     "return M\n";
 
+/* The restart: a buy whose reply is slow (the OMS reconciles meanwhile),
+ * then, after enough trades to span the WebSocket drop, the marker. */
+static const char restart_lua[] =
+    "local M = {}\n"
+    "function M.on_init(ctx, params) return { n = 0, phase = 0 } end\n"
+    "function M.on_trade(ctx, st, t)\n"
+    "  st.n = st.n + 1\n"
+    "  if st.phase == 0 then\n"
+    "    assert(ctx:buy('005930', 10, 71900))\n"
+    "    st.phase = 1\n"
+    "  elseif st.phase == 2 and st.n >= 40 then\n"
+    "    assert(ctx:buy('005930', 1, 71800))\n"
+    "    st.phase = 3\n"
+    "  end\n"
+    "end\n"
+    "function M.on_fill(ctx, st, f) if st.phase == 1 then st.phase = 2 end end\n"
+    "return M\n";
+
 static char *g_dir;
 static FILE *g_mock;
 static int g_rest, g_ws, g_pid;
@@ -67,7 +85,7 @@ static void start_mock(const char *extra)
 {
     char cmd[2048];
     snprintf(cmd, sizeof cmd,
-             "exec python3 %s --env vts --token-interval 60 --rate 20 --tick 0.1 --ping 0.3 "
+             "exec python3 %s --env vts --token-interval 1 --rate 20 --extra-daily 40 --tick 0.1 --ping 0.3 "
              "--state-dir %s %s",
              qts_test_src_path("tests/fixtures/kis_mock.py"), g_dir, extra);
     g_mock = popen(cmd, "r");
@@ -102,11 +120,11 @@ static long mock_stat(const char *key)
     return p ? strtol(p + strlen(pat), NULL, 10) : -1;
 }
 
-static void write_config(const char *name, const char *broker_extra)
+static void write_config(const char *name, const char *lua, const char *broker_extra)
 {
     char path[1100], strat[1100], yaml[4096];
     snprintf(strat, sizeof strat, "%s/kis_trader.lua", g_dir);
-    assert_int_equal(qts_test_write_file(strat, strategy_lua), 0);
+    assert_int_equal(qts_test_write_file(strat, lua), 0);
     snprintf(yaml, sizeof yaml,
              "mode: paper\n"
              "host_id: test-kis\n"
@@ -128,6 +146,7 @@ static void write_config(const char *name, const char *broker_extra)
              "    trades: \"005930\"\n"
              "    books: \"005930\"\n"
              "    ws_reconnect_min_ms: 50\n"
+             "    token_min_interval_s: 1\n"
              "%s"
              "account: {initial_cash: \"10000000\"}\n"
              "strategies:\n"
@@ -140,9 +159,21 @@ static void write_config(const char *name, const char *broker_extra)
     assert_int_equal(qts_test_write_file(path, yaml), 0);
 }
 
+/* POST a control request to the mock (its test hooks). */
+static void mock_post(const char *path, const char *json)
+{
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd,
+             "python3 -c \"import urllib.request as u; u.urlopen(u.Request("
+             "'http://127.0.0.1:%d%s', data=b'%s', method='POST')).read()\"",
+             g_rest, path, json);
+    assert_int_equal(system(cmd), 0);
+}
+
 struct watch {
     struct qts_engine *e;
     char marker[1100];
+    long drop_at_subscribes; /* drop the WebSocket once the mock counted this many */
     volatile int done;  /* 1 marker seen, 2 deadline passed */
     pthread_t thr;
 };
@@ -152,6 +183,10 @@ static void *watch_main(void *arg)
 {
     struct watch *w = arg;
     for (int i = 0; i < 1200; i++) {
+        if (w->drop_at_subscribes && mock_stat("subscribes") >= w->drop_at_subscribes) {
+            w->drop_at_subscribes = 0;
+            mock_post("/_mock/drop_ws", "{}");
+        }
         if (file_exists(w->marker)) {
             w->done = 1;
             qts_engine_request_stop(w->e);
@@ -203,7 +238,7 @@ static void test_order_fill_cancel_end_to_end(void **state)
 {
     (void)state;
     start_mock("--fill-qty 4 --duplicate-notice --marker-qty 1");
-    write_config("kis.yaml", "");
+    write_config("kis.yaml", strategy_lua, "");
     struct qts_config *cfg = NULL;
     struct qts_err err;
     int rc;
@@ -260,6 +295,38 @@ static void test_order_fill_cancel_end_to_end(void **state)
     struct stat sb;
     assert_int_equal(stat(tok, &sb), 0);
     assert_int_equal(sb.st_mode & 0777, 0600);
+
+    /* restart: the cached token is reused (no issue) until the mock says
+     * it expired (EGW00123, HTTP 500 with a JSON body); then exactly one
+     * new issue and the request goes through. The first order's reply is
+     * slow, so the OMS reconciles meanwhile: the paper server's open-order
+     * inquiry walks the daily list over several pages. The WebSocket is
+     * dropped once; the plugin reconnects and subscribes again. */
+    unlink(w.marker);
+    mock_post("/_mock/expire_token", "{}");
+    /* filled whole this time: no order is left working at shutdown */
+    mock_post("/_mock/set", "{\\\"delay_next_order\\\": 3.5, \\\"fill_qty\\\": 10}");
+    long subs_before = mock_stat("subscribes"), connects_before = mock_stat("ws_connects");
+    write_config("kis2.yaml", restart_lua, "");
+    e = new_engine("kis2.yaml", &cfg, &err, &rc);
+    assert_int_equal(rc, 0);
+    struct watch w2 = {.e = e, .drop_at_subscribes = subs_before + 3};
+    snprintf(w2.marker, sizeof w2.marker, "%s/marker", g_dir);
+    assert_int_equal(pthread_create(&w2.thr, NULL, watch_main, &w2), 0);
+    rc = qts_engine_run(e, &err);
+    pthread_join(w2.thr, NULL);
+    assert_int_equal(rc, 0);
+    assert_int_equal(w2.done, 1);
+    qts_engine_get_stats(e, &st);
+    assert_int_equal(st.fills, 1); /* the slow buy was acknowledged and filled */
+    assert_int_equal(qts_engine_working_orders(e), 0);
+    qts_engine_free(e);
+    qts_config_unref(cfg);
+    assert_int_equal(mock_stat("expired_replies"), 1);
+    assert_int_equal(mock_stat("token_issues"), 2);
+    assert_true(mock_stat("ws_connects") >= connects_before + 2);
+    assert_true(mock_stat("subscribes") >= subs_before + 6);
+    assert_true(mock_stat("pages") >= 4); /* 3 daily pages (40 rows / 15) + balance */
     stop_mock();
 }
 
