@@ -120,13 +120,22 @@ static long mock_stat(const char *key)
     return p ? strtol(p + strlen(pat), NULL, 10) : -1;
 }
 
+static void write_config_mode(const char *name, const char *mode, const char *env,
+                              const char *lua, const char *broker_extra);
+
 static void write_config(const char *name, const char *lua, const char *broker_extra)
+{
+    write_config_mode(name, "paper", "vts", lua, broker_extra);
+}
+
+static void write_config_mode(const char *name, const char *mode, const char *env,
+                              const char *lua, const char *broker_extra)
 {
     char path[1100], strat[1100], yaml[4096];
     snprintf(strat, sizeof strat, "%s/kis_trader.lua", g_dir);
     assert_int_equal(qts_test_write_file(strat, lua), 0);
     snprintf(yaml, sizeof yaml,
-             "mode: paper\n"
+             "mode: %s\n"
              "host_id: test-kis\n"
              "log: {level: %s}\n"
              "paths: {var_dir: %s/var}\n"
@@ -137,7 +146,7 @@ static void write_config(const char *name, const char *lua, const char *broker_e
              "broker:\n"
              "  plugin: broker_kis\n"
              "  config:\n"
-             "    env: vts\n"
+             "    env: %s\n"
              "    rest_url: \"http://127.0.0.1:%d\"\n"
              "    ws_url: \"ws://127.0.0.1:%d/tryitout\"\n"
              "    token_cache: \"%s/kis-token.json\"\n"
@@ -153,8 +162,8 @@ static void write_config(const char *name, const char *lua, const char *broker_e
              "  dir: %s\n"
              "  list:\n"
              "    - {name: kis_trader, file: kis_trader.lua, symbols: [\"005930\"]}\n",
-             getenv("KIS_TEST_DEBUG") ? "debug" : "warn", g_dir, qts_test_plugin_dir(), g_rest,
-             g_ws, g_dir, broker_extra, g_dir);
+             mode, getenv("KIS_TEST_DEBUG") ? "debug" : "warn", g_dir, qts_test_plugin_dir(), env,
+             g_rest, g_ws, g_dir, broker_extra, g_dir);
     snprintf(path, sizeof path, "%s/%s", g_dir, name);
     assert_int_equal(qts_test_write_file(path, yaml), 0);
 }
@@ -330,6 +339,39 @@ static void test_order_fill_cancel_end_to_end(void **state)
     stop_mock();
 }
 
+/* The live guard refuses mismatches before any plugin connects. */
+static void test_live_guard(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *mode, *env, *ack, *msg;
+    } cases[] = {
+        {"paper", "real", NULL, "trades real money"},
+        {"live", "vts", "I_UNDERSTAND_LIVE_TRADING", "needs a broker on its real"},
+        {"live", "real", NULL, "QTS_LIVE_ACK"},
+        {"live", "real", "yes", "QTS_LIVE_ACK"},
+    };
+    g_rest = 9;
+    g_ws = 9; /* nothing listens there: a connection attempt would fail */
+    for (size_t i = 0; i < QTS_ARRAY_LEN(cases); i++) {
+        if (cases[i].ack)
+            setenv("QTS_LIVE_ACK", cases[i].ack, 1);
+        else
+            unsetenv("QTS_LIVE_ACK");
+        write_config_mode("guard.yaml", cases[i].mode, cases[i].env, strategy_lua, "");
+        struct qts_config *cfg = NULL;
+        struct qts_err err;
+        int rc;
+        struct qts_engine *e = new_engine("guard.yaml", &cfg, &err, &rc);
+        assert_null(e);
+        assert_int_equal(rc, QTS_EPERM);
+        if (!strstr(err.msg, cases[i].msg))
+            fail_msg("case %zu: %s", i, err.msg);
+        qts_config_unref(cfg);
+    }
+    unsetenv("QTS_LIVE_ACK");
+}
+
 int main(void)
 {
     g_dir = qts_test_tmpdir();
@@ -342,6 +384,7 @@ int main(void)
         return 77;
     }
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_live_guard),
         cmocka_unit_test(test_order_fill_cancel_end_to_end),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
