@@ -71,6 +71,7 @@ struct kord {
     uint32_t instrument;
     uint8_t side, px_exp, qty_exp;
     bool acked, done, cancel_sent;
+    bool cancel_wanted;      /* cancel asked before the order number came back */
     int64_t px_krw, qty, cum;
     int64_t submit_ns;
     uint64_t fill_keys[FILL_KEYS];
@@ -778,6 +779,8 @@ static bool next_page(struct kis *k, struct kreq *r, json_t *body,
     return true;
 }
 
+static int rvsecncl(struct kis *k, struct kord *o, bool cancel, int64_t px, int64_t qty);
+
 static void order_ok(struct kis *k, struct kreq *r, json_t *body)
 {
     struct kord *o = ord_by_clordid(k, r->clordid);
@@ -799,6 +802,9 @@ static void order_ok(struct kis *k, struct kreq *r, json_t *body)
             o->acked = true;
             report(k, o, QTS_EXEC_ACK, 0, jstr(body, "msg1"));
         }
+        if (o->cancel_wanted && !o->done && !o->cancel_sent &&
+            rvsecncl(k, o, true, 0, 0) == 0)
+            o->cancel_sent = true;
         return;
     }
     if (r->kind == KR_MODIFY) {
@@ -1104,14 +1110,16 @@ static int rvsecncl(struct kis *k, struct kord *o, bool cancel, int64_t px, int6
     struct kreq *r = kreq_new(k, cancel ? KR_CANCEL : KR_MODIFY);
     if (!r)
         return QTS_ENOMEM;
+    /* the whole remaining quantity goes as QTY_ALL_ORD_YN=Y, ORD_QTY 0 */
+    bool all = cancel || qty >= o->qty - o->cum;
     char qs[24], ps[24];
-    snprintf(qs, sizeof qs, "%lld", (long long)(cancel ? 0 : qty));
+    snprintf(qs, sizeof qs, "%lld", (long long)(all ? 0 : qty));
     snprintf(ps, sizeof ps, "%lld", (long long)(cancel ? 0 : px));
     json_t *b = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "CANO", k->cano,
                           "ACNT_PRDT_CD", k->prdt, "KRX_FWDG_ORD_ORGNO", o->orgno, "ORGN_ODNO",
                           o->odno, "ORD_DVSN", o->dvsn, "RVSE_CNCL_DVSN_CD",
                           cancel ? "02" : "01", "ORD_QTY", qs, "ORD_UNPR", ps,
-                          "QTY_ALL_ORD_YN", cancel ? "Y" : "N", "EXCG_ID_DVSN_CD", "KRX");
+                          "QTY_ALL_ORD_YN", all ? "Y" : "N", "EXCG_ID_DVSN_CD", "KRX");
     r->body = b ? json_dumps(b, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     json_decref(b);
     r->op = KIS_OP_RVSECNCL;
@@ -1133,6 +1141,10 @@ static int kis_cancel(void *self, const char *clordid, const char *venue_order_i
         return 0;
     if (o->cancel_sent)
         return 0; /* one cancel in flight is enough */
+    if (!o->acked) {
+        o->cancel_wanted = true; /* sent as soon as the order number is known */
+        return 0;
+    }
     int rc = rvsecncl(k, o, true, 0, 0);
     if (rc == 0)
         o->cancel_sent = true;
