@@ -42,6 +42,7 @@
 
 enum kreq_kind {
     KR_TOKEN = 1, KR_APPROVAL, KR_ORDER, KR_CANCEL, KR_MODIFY, KR_OPEN, KR_POS, KR_VERIFY,
+    KR_CATCHUP, /* after a WebSocket reconnect: fills and cancels missed meanwhile */
 };
 
 struct kreq {
@@ -73,6 +74,7 @@ struct kord {
     bool acked, done, cancel_sent;
     bool cancel_wanted;      /* cancel asked before the order number came back */
     int64_t px_krw, qty, cum;
+    int64_t cum_amt;         /* KRW filled so far, for catch-up fill prices */
     int64_t submit_ns;
     uint64_t fill_keys[FILL_KEYS];
     uint32_t n_fill_keys;
@@ -853,6 +855,47 @@ static void verify_ok(struct kis *k, struct kreq *r, json_t *body)
     report(k, o, QTS_EXEC_REJECT, QTS_EUNKNOWN, "order reply lost and not in today's orders");
 }
 
+static void report_fill(struct kis *k, struct kord *o, int64_t px_krw, int64_t qty, uint64_t id,
+                        const char *hhmmss);
+
+/* Today's row of one order after a reconnect: book the fills and the
+ * cancel that the notice stream lost while it was down. */
+static void catchup_ok(struct kis *k, struct kreq *r, json_t *body)
+{
+    struct kord *o = ord_by_clordid(k, r->clordid);
+    if (!o || o->done)
+        return;
+    json_t *rows = json_object_get(body, "output1");
+    size_t i;
+    json_t *row;
+    json_array_foreach(rows, i, row) {
+        const char *odno = jstr(row, "odno");
+        if (!odno || ord_by_odno(k, odno) != o)
+            continue;
+        int64_t filled = jnum(row, "tot_ccld_qty"), amt = jnum(row, "tot_ccld_amt");
+        if (filled > o->cum && filled <= o->qty) {
+            int64_t q = filled - o->cum;
+            int64_t px = amt > o->cum_amt ? (amt - o->cum_amt + q / 2) / q : jnum(row, "avg_prvs");
+            char key[96];
+            snprintf(key, sizeof key, "catchup|%s|%lld", o->odno, (long long)filled);
+            o->cum = filled;
+            o->cum_amt = amt > o->cum_amt ? amt : o->cum_amt + q * px;
+            if (o->cum >= o->qty)
+                o->done = true;
+            KLOG(k, QTS_LOG_WARN, "broker_kis: fill found after a reconnect odno=%s qty=%lld",
+                 o->odno, (long long)q);
+            report_fill(k, o, px, q, fnv1a(key), jstr(row, "ord_tmd"));
+        }
+        const char *cncl = jstr(row, "cncl_yn");
+        if (!o->done && jnum(row, "rmn_qty") == 0 &&
+            ((cncl && strcmp(cncl, "Y") == 0) || jnum(row, "cncl_cfrm_qty") > 0)) {
+            o->done = true;
+            report(k, o, QTS_EXEC_CANCELLED, 0, "cancel found after a reconnect");
+        }
+        return;
+    }
+}
+
 static void handle_ok(struct kis *k, struct kreq *r, json_t *body,
                       const struct qts_http_response *resp)
 {
@@ -872,6 +915,9 @@ static void handle_ok(struct kis *k, struct kreq *r, json_t *body,
         break;
     case KR_VERIFY:
         verify_ok(k, r, body);
+        break;
+    case KR_CATCHUP:
+        catchup_ok(k, r, body);
         break;
     case KR_OPEN: {
         bool daily = r->op == KIS_OP_DAILY_CCLD;
@@ -1343,7 +1389,15 @@ static void on_notice(struct kis *k, char *plain)
             o->acked = true;
             report(k, o, QTS_EXEC_ACK, 0, NULL);
         }
+        if (o->cum + n.qty > o->qty) {
+            /* already booked by a catch-up inquiry: KIS does not replay
+             * notices, but a late one must not fill twice */
+            KLOG(k, QTS_LOG_INFO, "broker_kis: fill notice beyond the order quantity ignored odno=%s",
+                 n.odno);
+            return;
+        }
         o->cum += n.qty;
+        o->cum_amt += n.qty * n.px;
         if (o->cum >= o->qty)
             o->done = true;
         report_fill(k, o, n.px, n.qty, id, n.hhmmss);
@@ -1474,6 +1528,26 @@ static void on_system_frame(struct kis *k, const char *text)
     json_decref(o);
 }
 
+/* KIS does not replay notices: after a reconnect, every working order is
+ * looked up in today's inquiry (one request each, paced by the limiter). */
+static void start_catchup(struct kis *k)
+{
+    for (size_t i = 0; i < k->n_ord; i++) {
+        struct kord *o = k->ord[i];
+        if (o->done || !o->acked || !o->odno[0])
+            continue;
+        struct kreq *r = kreq_new(k, KR_CATCHUP);
+        if (!r)
+            return;
+        r->op = KIS_OP_DAILY_CCLD;
+        r->is_get = true;
+        snprintf(r->path, sizeof r->path, "%s", kis_op_path(r->op));
+        snprintf(r->clordid, sizeof r->clordid, "%s", o->clordid);
+        r->query = daily_query(k, "00", o->symbol);
+        enqueue(k, r);
+    }
+}
+
 static void ws_on_frame(void *arg, int event, const char *text)
 {
     struct kis *k = arg;
@@ -1484,6 +1558,8 @@ static void ws_on_frame(void *arg, int event, const char *text)
              k->ws_url, k->n_subs);
         for (size_t i = 0; i < k->n_subs; i++)
             ws_send_sub(k, &k->subs[i], true);
+        if (k->n_reconnects > 0 && k->notices_on)
+            start_catchup(k);
         return;
     }
     if (event == 2) {

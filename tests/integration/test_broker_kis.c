@@ -54,7 +54,8 @@ static const char strategy_lua[] =
     "return M\n";
 
 /* The restart: a buy whose reply is slow (the OMS reconciles meanwhile),
- * then, after enough trades to span the WebSocket drop, the marker. */
+ * filled 4 by a notice and 6 while the WebSocket is down; the marker once
+ * all 10 are booked. */
 static const char restart_lua[] =
     "local M = {}\n"
     "function M.on_init(ctx, params) return { n = 0, phase = 0 } end\n"
@@ -63,12 +64,15 @@ static const char restart_lua[] =
     "  if st.phase == 0 then\n"
     "    assert(ctx:buy('005930', 10, 71900))\n"
     "    st.phase = 1\n"
-    "  elseif st.phase == 2 and st.n >= 40 then\n"
+    "  elseif st.phase == 2 then\n"
     "    assert(ctx:buy('005930', 1, 71800))\n"
     "    st.phase = 3\n"
     "  end\n"
     "end\n"
-    "function M.on_fill(ctx, st, f) if st.phase == 1 then st.phase = 2 end end\n"
+    "function M.on_fill(ctx, st, f)\n"
+    "  -- 4 from a notice, the other 6 from the catch-up after the reconnect\n"
+    "  if st.phase == 1 and ctx:position('005930') >= 10 then st.phase = 2 end\n"
+    "end\n"
     "return M\n";
 
 static char *g_dir;
@@ -182,7 +186,7 @@ static void mock_post(const char *path, const char *json)
 struct watch {
     struct qts_engine *e;
     char marker[1100];
-    long drop_at_subscribes; /* drop the WebSocket once the mock counted this many */
+    long drop_at_fills; /* drop the WebSocket once the mock sent this many fill notices */
     volatile int done;  /* 1 marker seen, 2 deadline passed */
     pthread_t thr;
 };
@@ -192,9 +196,9 @@ static void *watch_main(void *arg)
 {
     struct watch *w = arg;
     for (int i = 0; i < 1200; i++) {
-        if (w->drop_at_subscribes && mock_stat("subscribes") >= w->drop_at_subscribes) {
-            w->drop_at_subscribes = 0;
-            mock_post("/_mock/drop_ws", "{}");
+        if (w->drop_at_fills && mock_stat("fills_sent") >= w->drop_at_fills) {
+            w->drop_at_fills = 0;
+            mock_post("/_mock/drop_ws", "{\\\"hold_s\\\": 0.3, \\\"fill_open\\\": true}");
         }
         if (file_exists(w->marker)) {
             w->done = 1;
@@ -310,16 +314,16 @@ static void test_order_fill_cancel_end_to_end(void **state)
      * new issue and the request goes through. The first order's reply is
      * slow, so the OMS reconciles meanwhile: the paper server's open-order
      * inquiry walks the daily list over several pages. The WebSocket is
-     * dropped once; the plugin reconnects and subscribes again. */
+     * dropped after the first fill and the rest fills while it is down; the
+     * plugin reconnects, subscribes again and finds the fill by inquiry. */
     unlink(w.marker);
     mock_post("/_mock/expire_token", "{}");
-    /* filled whole this time: no order is left working at shutdown */
-    mock_post("/_mock/set", "{\\\"delay_next_order\\\": 3.5, \\\"fill_qty\\\": 10}");
+    mock_post("/_mock/set", "{\\\"delay_next_order\\\": 3.5, \\\"fill_qty\\\": 4}");
     long subs_before = mock_stat("subscribes"), connects_before = mock_stat("ws_connects");
     write_config("kis2.yaml", restart_lua, "");
     e = new_engine("kis2.yaml", &cfg, &err, &rc);
     assert_int_equal(rc, 0);
-    struct watch w2 = {.e = e, .drop_at_subscribes = subs_before + 3};
+    struct watch w2 = {.e = e, .drop_at_fills = mock_stat("fills_sent") + 1};
     snprintf(w2.marker, sizeof w2.marker, "%s/marker", g_dir);
     assert_int_equal(pthread_create(&w2.thr, NULL, watch_main, &w2), 0);
     rc = qts_engine_run(e, &err);
@@ -327,11 +331,13 @@ static void test_order_fill_cancel_end_to_end(void **state)
     assert_int_equal(rc, 0);
     assert_int_equal(w2.done, 1);
     qts_engine_get_stats(e, &st);
-    assert_int_equal(st.fills, 1); /* the slow buy was acknowledged and filled */
+    /* the slow buy was acknowledged; 4 filled by notice, 6 by the catch-up */
+    assert_int_equal(st.fills, 2);
     assert_int_equal(qts_engine_working_orders(e), 0);
     qts_engine_free(e);
     qts_config_unref(cfg);
     assert_int_equal(mock_stat("expired_replies"), 1);
+    assert_int_equal(mock_stat("lost_fills"), 1);
     assert_int_equal(mock_stat("token_issues"), 2);
     assert_true(mock_stat("ws_connects") >= connects_before + 2);
     assert_true(mock_stat("subscribes") >= subs_before + 6);
