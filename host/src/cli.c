@@ -17,6 +17,7 @@ const struct qts_command *const qts_commands[] = {
     &qts_cmd_report,
     &qts_cmd_migrate, /* storage */
     &qts_cmd_import,  /* storage */
+    &qts_cmd_status,
     NULL,
 };
 

@@ -34,5 +34,6 @@ extern const struct qts_command qts_cmd_report;
 /* storage (cmd_migrate.c, cmd_import.c) */
 extern const struct qts_command qts_cmd_migrate;
 extern const struct qts_command qts_cmd_import;
+extern const struct qts_command qts_cmd_status; /* cmd_status.c */
 
 #endif

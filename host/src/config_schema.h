@@ -78,6 +78,14 @@ struct qts_settings {
     double replay_speed; /* 0 = as fast as possible ("max"), else multiple of real time */
     char *config_dir;    /* directory of the top-level file; relative paths start here */
     char *account_initial_cash; /* decimal text */
+    int64_t exec_max_ref_age_ms;
+    double exec_price_band_pct;
+    int exec_max_children;
+    double exec_adjust_step_pct;
+    int exec_adjust_max_rounds;
+    int64_t exec_adjust_interval_ms;
+    double exec_max_slippage_pct;
+    int64_t exec_monitor_timeout_ms;
     /* new fields: append here */
 };
 

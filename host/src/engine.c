@@ -31,7 +31,7 @@
 #include "timer_svc.h"
 #include "util.h"
 
-#define REPLAY_POLL_BATCH 64
+#define REPLAY_POLL_BATCH 1024
 #define EQUITY_SAMPLE_NS 1000000000LL /* one equity point per second of data time */
 
 /* Latest market state per instrument, for PreCheck, AdaptiveAdjust and
@@ -58,7 +58,7 @@ struct batch_ev {
     size_t bid_off, ask_off; /* into levels */
 };
 
-#define BATCH_MAX 256
+#define BATCH_MAX 1024
 
 struct feed_slot {
     char *name;       /* owned: the slot name */
@@ -872,6 +872,14 @@ int qts_engine_new(struct qts_config *cfg, const struct qts_engine_opts *opts,
     struct qts_exec_params xp;
     qts_exec_params_default(&xp);
     qts_strlcpy(xp.host_id, e->set->host_id, sizeof xp.host_id);
+    xp.max_ref_age_ms = e->set->exec_max_ref_age_ms;
+    xp.price_band_pct = e->set->exec_price_band_pct;
+    xp.max_children = (uint32_t)e->set->exec_max_children;
+    xp.adjust_step_pct = e->set->exec_adjust_step_pct;
+    xp.adjust_max_rounds = (uint32_t)e->set->exec_adjust_max_rounds;
+    xp.adjust_interval_ms = e->set->exec_adjust_interval_ms;
+    xp.max_slippage_pct = e->set->exec_max_slippage_pct;
+    xp.monitor_timeout_ms = e->set->exec_monitor_timeout_ms;
     struct qts_exec_env xe = {
         .timers = &e->timers,
         .clock = &e->clock,

@@ -920,9 +920,20 @@ static void evaluate(struct qts_exec *x, struct qts_parent *p)
             return;
         }
         if (!any_working(p, QTS_CHILD_SLICE) && !slices_pending(p)) {
+            p->next_slice = p->n_slices;
+            /* The venue answered and said no (a post-only order that would
+             * take, a price outside its band): a business outcome for the
+             * strategy, not a failure of the send path. */
+            uint32_t rejected = 0;
+            for (size_t i = 0; i < p->n_children; i++)
+                rejected += p->children[i]->state == QTS_OS_REJECTED;
+            if (rejected > p->send_failures) { /* some reached the venue */
+                finish(x, p, QTS_XS_FAILED, QTS_OE_REJECTED, QTS_EREJECT,
+                       "rejected by the venue");
+                return;
+            }
             /* every send failed and nothing is left to send (FS090); a
              * TWAP/VWAP whose first slice failed waits for the next one */
-            p->next_slice = p->n_slices;
             safety(x, "FS090", true, "order=%llu every send failed",
                    (unsigned long long)p->order_id);
             finish(x, p, QTS_XS_FAILED, QTS_OE_FAILED, 90, "every send failed");
@@ -1342,6 +1353,8 @@ int qts_exec_on_report(struct qts_exec *x, const struct qts_exec_report *rep)
     int64_t t0 = qts_mono_ns();
     struct qts_apply_result r;
     int rc = qts_oms_apply_report(x->oms, rep, NULL, &r);
+    QTS_DEBUG("report clordid=%s type=%u rc=%d flags=%#x %u->%u code=%d", rep->client_order_id,
+              rep->exec_type, rc, r.flags, r.from, r.to, rep->code);
     if (rc == QTS_ENOENT) {
         x->n_unknown_reports++;
         QTS_WARN("report for unknown clordid=%s type=%u", rep->client_order_id,

@@ -25,7 +25,7 @@ static const uint16_t transitions[10] = {
     [PS] = B(AC) | B(PF) | B(FI) | B(RJ) | B(UK) | B(CP) | B(CA) | B(EX),
     [AC] = B(PF) | B(FI) | B(CP) | B(CA) | B(EX) | B(UK),
     [PF] = B(FI) | B(CP) | B(CA) | B(EX) | B(UK),
-    [CP] = B(AC) | B(PF) | B(FI) | B(CA) | B(EX) | B(UK),
+    [CP] = B(AC) | B(PF) | B(FI) | B(CA) | B(RJ) | B(EX) | B(UK),
     [UK] = B(PS) | B(AC) | B(PF) | B(FI) | B(CP) | B(CA) | B(RJ) | B(EX),
     [FI] = 0, [CA] = 0, [RJ] = 0, [EX] = 0,
 };
@@ -208,7 +208,10 @@ int qts_child_apply(struct qts_child *c, const struct qts_exec_report *rep,
                 set_state(c, AC, res);
             else
                 res->flags |= QTS_APPLY_IGNORED;
-        } else if (c->state == PS || c->state == UK || c->state == N) {
+        } else if (c->state == PS || c->state == UK || c->state == N ||
+                   (c->state == CP && c->ts_ack_ns == 0 && c->cum_qty == 0)) {
+            /* also a cancel sent before the venue answered the order: the
+             * venue's answer to the order itself was "no" */
             set_state(c, RJ, res);
         } else {
             res->flags |= QTS_APPLY_IGNORED;

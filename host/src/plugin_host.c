@@ -50,11 +50,14 @@ struct qts_plugin_inst {
     const struct qts_plugin_desc *desc; /* host copy inside lib */
     const struct qts_cfg_node *cfg;
     char *slot;
+    char **joined;   /* owned: lists read as strings by cfg_str */
+    size_t n_joined;
     struct qts_plugin_origin origin;
     uint64_t gen;
     void *self;
     enum qts_plugin_inst_state state;
     int refs;
+    int in_call; /* host -> plugin calls on the stack (loop thread) */
     uint64_t dropped;
     uint64_t next_timer_id;
     struct inst_timer timers; /* sentinel */
@@ -67,6 +70,7 @@ struct qts_plugin_inst {
     bool is_post_open;
     uv_async_t async;
     bool is_async_open;
+    pthread_t loop_thread; /* the thread that created the instance */
     qts_plugin_inst_fn on_destroyed;
     void *on_destroyed_arg;
 };
@@ -98,14 +102,34 @@ static void inst_unref(struct qts_plugin_inst *inst)
         inst->on_destroyed(inst->on_destroyed_arg, inst);
 }
 
-void qts_plugin_inst_enter(struct qts_plugin_inst *inst)
+/* Every host -> plugin call is bracketed by call_begin/call_end: the
+ * reference keeps the instance alive, the depth tells the manager that
+ * plugin code is on the stack (no reload from inside a plugin callback). */
+static void call_begin(struct qts_plugin_inst *inst)
 {
     inst_ref(inst);
+    inst->in_call++;
+}
+
+static void call_end(struct qts_plugin_inst *inst)
+{
+    inst->in_call--;
+    inst_unref(inst);
+}
+
+void qts_plugin_inst_enter(struct qts_plugin_inst *inst)
+{
+    call_begin(inst);
 }
 
 void qts_plugin_inst_leave(struct qts_plugin_inst *inst)
 {
-    inst_unref(inst);
+    call_end(inst);
+}
+
+int qts_plugin_inst_in_call(const struct qts_plugin_inst *inst)
+{
+    return inst->in_call;
 }
 
 /* ------------------------------------------------------------------- post */
@@ -138,9 +162,9 @@ static void on_async(uv_async_t *h)
     pthread_mutex_unlock(&inst->mu);
     while (it) {
         struct post_item *next = it->next;
-        inst_ref(inst);
+        call_begin(inst);
         it->fn(it->arg);
-        inst_unref(inst);
+        call_end(inst);
         free(it);
         inst_unref(inst); /* the post's own reference */
         it = next;
@@ -153,6 +177,10 @@ static int api_post(void *owner, qts_post_fn fn, void *arg)
     struct qts_plugin_inst *inst = owner;
     if (!fn)
         return QTS_EINVAL;
+    /* threads must be declared: the host relies on stop() joining them */
+    if (!(inst->desc->caps & QTS_CAP_THREADS) &&
+        !pthread_equal(pthread_self(), inst->loop_thread))
+        return QTS_EPERM;
     struct post_item *it = malloc(sizeof *it);
     if (!it)
         return QTS_ENOMEM;
@@ -225,11 +253,11 @@ static void on_timer(uv_timer_t *h)
 {
     struct inst_timer *t = h->data;
     struct qts_plugin_inst *inst = t->inst;
-    inst_ref(inst);
+    call_begin(inst);
     t->cb(t->arg);
     if (!t->is_repeat)
         timer_close(t); /* one-shot: the handle is done */
-    inst_unref(inst);
+    call_end(inst);
 }
 
 static int api_timer_start(void *owner, uint64_t timeout_ms, uint64_t repeat_ms,
@@ -240,6 +268,8 @@ static int api_timer_start(void *owner, uint64_t timeout_ms, uint64_t repeat_ms,
         return QTS_EINVAL;
     if (inst->state >= QTS_INST_STOPPED)
         return QTS_ECLOSED;
+    if (inst->state < QTS_INST_RUNNING)
+        return QTS_ESTATE; /* init does no I/O: timers start in start() */
     struct inst_timer *t = qts_xcalloc(1, sizeof *t);
     t->inst = inst;
     t->id = ++inst->next_timer_id;
@@ -291,9 +321,9 @@ static void on_http_done(void *arg, const struct qts_http_response *resp)
     w->prev->next = w->next;
     w->next->prev = w->prev;
     inst->n_reqs--;
-    inst_ref(inst);
+    call_begin(inst);
     w->cb(w->arg, resp);
-    inst_unref(inst);
+    call_end(inst);
     free(w);
     inst_unref(inst); /* the request's reference */
 }
@@ -304,6 +334,8 @@ static int api_http_request(void *owner, const struct qts_http_request *req, qts
     struct qts_plugin_inst *inst = owner;
     if (inst->state >= QTS_INST_STOPPED)
         return QTS_ECLOSED;
+    if (inst->state < QTS_INST_RUNNING)
+        return QTS_ESTATE; /* init does no I/O */
     if (!inst->env->http)
         return QTS_EUNSUPPORTED;
     struct inst_http *w = qts_xcalloc(1, sizeof *w);
@@ -335,6 +367,24 @@ static int api_http_cancel(void *owner, uint64_t req_id)
         if (w->id == req_id)
             return qts_http_cancel(inst->env->http, req_id);
     return QTS_ENOENT;
+}
+
+/* ------------------------------------------------------------- raw loop */
+
+static void *api_uv_loop(void *owner)
+{
+    struct qts_plugin_inst *inst = owner;
+    return (inst->desc->caps & QTS_CAP_RAW_LOOP) ? inst->env->loop : NULL;
+}
+
+static void api_handle_ref(void *owner)
+{
+    inst_ref(owner);
+}
+
+static void api_handle_unref(void *owner)
+{
+    inst_unref(owner);
 }
 
 /* --------------------------------------------------------- simple services */
@@ -387,6 +437,30 @@ static int api_cfg_str(void *owner, const char *path, const char **out, struct q
     if (!n)
         return qts_err_set(err, QTS_ENOENT, "%s: not set", path ? path : "(null)");
     const char *s = qts_cfg_str(n);
+    if (!s && qts_cfg_type(n) == QTS_CFG_SEQ) {
+        /* a YAML list of scalars reads as "a,b,c" (plugins document their
+         * list-valued keys as comma-separated strings) */
+        size_t len = 1;
+        bool scalars = true;
+        for (size_t i = 0; i < qts_cfg_len(n); i++) {
+            const char *item = qts_cfg_str(qts_cfg_at(n, i));
+            scalars = scalars && item;
+            len += item ? strlen(item) + 1 : 0;
+        }
+        if (scalars) {
+            char *buf = qts_xmalloc(len);
+            buf[0] = '\0';
+            for (size_t i = 0; i < qts_cfg_len(n); i++) {
+                if (i)
+                    strcat(buf, ",");
+                strcat(buf, qts_cfg_str(qts_cfg_at(n, i)));
+            }
+            inst->joined = qts_xrealloc(inst->joined, (inst->n_joined + 1) * sizeof *inst->joined);
+            inst->joined[inst->n_joined++] = buf;
+            *out = buf;
+            return 0;
+        }
+    }
     if (!s) {
         const char *file;
         int line, col;
@@ -607,6 +681,9 @@ static const struct qts_host_api g_api = {
     .emit_query_done = api_emit_query_done,
     .http_request = api_http_request,
     .http_cancel = api_http_cancel,
+    .uv_loop = api_uv_loop,
+    .handle_ref = api_handle_ref,
+    .handle_unref = api_handle_unref,
 };
 
 const struct qts_host_api *qts_plugin_host_api(void)
@@ -634,6 +711,7 @@ struct qts_plugin_inst *qts_plugin_inst_new(const struct qts_plugin_env *env,
     inst->reqs.next = inst->reqs.prev = &inst->reqs;
     pthread_mutex_init(&inst->mu, NULL);
     inst->post_tail = &inst->post_head;
+    inst->loop_thread = pthread_self();
     inst->refs = 1; /* life: dropped when stop returns 0 or on abort */
     return inst;
 }
@@ -651,6 +729,9 @@ void qts_plugin_inst_free(struct qts_plugin_inst *inst)
         return;
     QTS_ASSERT(inst->state == QTS_INST_NEW || inst->state == QTS_INST_DESTROYED);
     pthread_mutex_destroy(&inst->mu);
+    for (size_t i = 0; i < inst->n_joined; i++)
+        free(inst->joined[i]);
+    free(inst->joined);
     free(inst->slot);
     free(inst);
 }
@@ -661,15 +742,17 @@ int qts_plugin_inst_init(struct qts_plugin_inst *inst, struct qts_err *err)
     /* the post handle exists from init on: a plugin may start threads in start */
     uv_async_init(inst->env->loop, &inst->async, on_async);
     inst->async.data = inst;
+    /* an idle post channel must not keep the loop running */
+    uv_unref((uv_handle_t *)&inst->async);
     inst->is_async_open = true;
     inst_ref(inst); /* the async handle */
     inst->is_post_open = true;
     inst->state = QTS_INST_READY;
     struct qts_err perr;
     qts_err_clear(&perr);
-    inst_ref(inst);
+    call_begin(inst);
     int rc = inst->desc->init(qts_plugin_host_api(), inst, &inst->self, &perr);
-    inst_unref(inst);
+    call_end(inst);
     if (rc) {
         return qts_err_set(err, rc < 0 ? rc : QTS_EINVAL, "plugin %s (%s): init failed: %s",
                            inst->lib->name, inst->lib->path,
@@ -684,9 +767,9 @@ int qts_plugin_inst_start(struct qts_plugin_inst *inst, struct qts_err *err)
     inst->state = QTS_INST_RUNNING;
     struct qts_err perr;
     qts_err_clear(&perr);
-    inst_ref(inst);
+    call_begin(inst);
     int rc = inst->desc->start(inst->self, &perr);
-    inst_unref(inst);
+    call_end(inst);
     if (rc)
         return qts_err_set(err, rc < 0 ? rc : QTS_EINVAL, "plugin %s (%s): start failed: %s",
                            inst->lib->name, inst->lib->path,
@@ -715,8 +798,9 @@ static void finalize(struct qts_plugin_inst *inst)
 int qts_plugin_inst_stop(struct qts_plugin_inst *inst)
 {
     QTS_ASSERT(inst->state == QTS_INST_RUNNING || inst->state == QTS_INST_STOPPING);
-    inst_ref(inst);
+    call_begin(inst);
     int rc = inst->desc->stop(inst->self);
+    inst->in_call--;
     if (rc == QTS_EAGAIN) {
         inst->state = QTS_INST_STOPPING;
         inst_unref(inst);
@@ -776,9 +860,9 @@ int qts_plugin_inst_export(struct qts_plugin_inst *inst, char **out, size_t *n,
                            inst->lib->name);
     struct buf_impl b = { .pub = { .struct_size = sizeof b.pub, .append = buf_append } };
     b.pub.host_private = &b;
-    inst_ref(inst);
+    call_begin(inst);
     int rc = inst->desc->export_state(inst->self, &b.pub);
-    inst_unref(inst);
+    call_end(inst);
     if (rc) {
         free(b.p);
         return qts_err_set(err, rc < 0 ? rc : QTS_EINVAL, "plugin %s gen=%llu: export_state: %s",
@@ -795,9 +879,9 @@ int qts_plugin_inst_import(struct qts_plugin_inst *inst, const void *p, size_t n
     if (!inst->desc->import_state)
         return qts_err_set(err, QTS_EUNSUPPORTED, "plugin %s: no import_state",
                            inst->lib->name);
-    inst_ref(inst);
+    call_begin(inst);
     int rc = inst->desc->import_state(inst->self, p ? p : "", n);
-    inst_unref(inst);
+    call_end(inst);
     if (rc)
         return qts_err_set(err, rc < 0 ? rc : QTS_EINVAL, "plugin %s gen=%llu: import_state: %s",
                            inst->lib->name, (unsigned long long)inst->gen, qts_strerror(rc));

@@ -121,6 +121,8 @@ int qts_plugin_inst_import(struct qts_plugin_inst *inst, const void *p, size_t n
  * operations), so a reload never destroys an instance mid-call. */
 void qts_plugin_inst_enter(struct qts_plugin_inst *inst);
 void qts_plugin_inst_leave(struct qts_plugin_inst *inst);
+/* Host -> plugin calls currently on the stack (> 0 inside a plugin callback). */
+int qts_plugin_inst_in_call(const struct qts_plugin_inst *inst);
 
 enum qts_plugin_inst_state qts_plugin_inst_state(const struct qts_plugin_inst *inst);
 void *qts_plugin_inst_self(const struct qts_plugin_inst *inst);

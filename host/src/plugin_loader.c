@@ -46,7 +46,8 @@ bool qts_plugin_no_dlclose(void)
 
 /* ------------------------------------------------------------- permissions */
 
-static int check_dir_perms(const char *path, struct qts_err *err)
+/* `shown` is the path as configured, for the message. */
+static int check_one_dir(const char *shown, const char *path, struct qts_err *err)
 {
     char *tmp = qts_xstrdup(path);
     char *dir = dirname(tmp);
@@ -54,15 +55,30 @@ static int check_dir_perms(const char *path, struct qts_err *err)
     int rc = 0;
     if (stat(dir, &st) != 0) {
         int e = errno;
-        rc = qts_err_set(err, QTS_ENOENT, "plugin %s: directory %s: %s", path, dir,
+        rc = qts_err_set(err, QTS_ENOENT, "plugin %s: directory %s: %s", shown, dir,
                          strerror(e));
     } else if (st.st_mode & S_IWOTH) {
         rc = qts_err_set(err, QTS_EPERM,
                          "plugin %s: permissions: directory %s is writable by others "
                          "(mode %04o); refusing to load",
-                         path, dir, (unsigned)(st.st_mode & 07777));
+                         shown, dir, (unsigned)(st.st_mode & 07777));
     }
     free(tmp);
+    return rc;
+}
+
+/* The directory the path names and, behind a symlink, the real one. */
+static int check_dir_perms(const char *path, struct qts_err *err)
+{
+    int rc = check_one_dir(path, path, err);
+    if (rc)
+        return rc;
+    char *real = realpath(path, NULL);
+    if (real) {
+        if (strcmp(real, path) != 0)
+            rc = check_one_dir(path, real, err);
+        free(real);
+    }
     return rc;
 }
 

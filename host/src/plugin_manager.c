@@ -170,6 +170,15 @@ static void stop_and_retire(struct qts_plugin_manager *m, struct qts_plugin_inst
     retire(m, inst);
 }
 
+/* Drop an instance whose init or start failed: stop() is not called
+ * (the lifecycle goes straight to destroy once it has drained). */
+static void abort_and_retire(struct qts_plugin_manager *m, struct qts_plugin_inst *inst)
+{
+    if (qts_plugin_inst_state(inst) < QTS_INST_STOPPED)
+        qts_plugin_inst_abort(inst);
+    retire(m, inst);
+}
+
 static struct qts_plugin_inst *new_inst(struct qts_plugin_manager *m, struct slot *s,
                                         struct qts_plugin_lib *lib, uint64_t gen)
 {
@@ -253,9 +262,12 @@ static void on_fs_event(uv_fs_event_t *h, const char *filename, int events, int 
     if (status < 0 || !filename || m->is_closing)
         return;
     bool is_hit = false;
-    char buf[1024];
+    char buf[1024], dbuf[1024];
     for (size_t i = 0; i < m->n_slots; i++) {
         struct slot *s = m->slots[i];
+        qts_strlcpy(dbuf, s->path, sizeof dbuf);
+        if (strcmp(dirname(dbuf), m->watch_dir) != 0)
+            continue; /* the slot's file lives elsewhere */
         if (strcmp(base_of(s->path, buf, sizeof buf), filename) == 0) {
             s->is_pending = true;
             is_hit = true;
@@ -339,7 +351,7 @@ int qts_plugin_manager_add(struct qts_plugin_manager *m, const char *slot, uint3
     s->cur = new_inst(m, s, lib, gen);
     rc = qts_plugin_inst_init(s->cur, err);
     if (rc) {
-        stop_and_retire(m, s->cur); /* the retired entry owns lib now */
+        abort_and_retire(m, s->cur); /* the retired entry owns lib now */
         s->cur = NULL;
         lib = NULL;
         goto fail;
@@ -366,7 +378,7 @@ int qts_plugin_manager_start(struct qts_plugin_manager *m, struct qts_err *err)
             continue;
         int rc = qts_plugin_inst_start(s->cur, err);
         if (rc) {
-            stop_and_retire(m, s->cur);
+            abort_and_retire(m, s->cur);
             s->cur = NULL;
             return rc;
         }
@@ -397,7 +409,7 @@ static void revive_old(struct qts_plugin_manager *m, struct slot *s,
         rc = qts_plugin_inst_start(inst, &e2);
     if (rc) {
         QTS_ERROR("plugin rollback failed slot=%s: %s; slot is down", s->name, e2.msg);
-        stop_and_retire(m, inst);
+        abort_and_retire(m, inst);
         s->cur = NULL;
         return;
     }
@@ -416,6 +428,11 @@ static int do_reload(struct qts_plugin_manager *m, struct slot *s, const char *p
     enum qts_plugin_inst_state old_st = qts_plugin_inst_state(old);
     if (old_st != QTS_INST_READY && old_st != QTS_INST_RUNNING)
         return qts_err_set(err, QTS_ESTATE, "plugin slot %s is not running", s->name);
+    if (qts_plugin_inst_in_call(old) > 0)
+        return qts_err_set(err, QTS_EBUSY,
+                           "plugin slot %s: reload requested from inside the plugin's own "
+                           "call; retry from the loop",
+                           s->name);
     struct file_id id = { 0 };
     stat_id(path, &id);
     uint64_t gen = ++m->next_gen;
@@ -444,7 +461,7 @@ static int do_reload(struct qts_plugin_manager *m, struct slot *s, const char *p
     struct qts_plugin_inst *inst = new_inst(m, s, lib, gen);
     rc = qts_plugin_inst_init(inst, err);
     if (rc) {
-        stop_and_retire(m, inst); /* lib goes with it */
+        abort_and_retire(m, inst); /* lib goes with it */
         return rc;
     }
 
@@ -467,7 +484,7 @@ static int do_reload(struct qts_plugin_manager *m, struct slot *s, const char *p
     if (!rc && was_running)
         rc = qts_plugin_inst_start(inst, err);
     if (rc) {
-        stop_and_retire(m, inst);
+        abort_and_retire(m, inst);
         revive_old(m, s, old_lib, was_running, state, state_n, has_state);
         free(state);
         old_lib->refs--; /* revive took its own reference */

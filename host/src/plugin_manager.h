@@ -91,7 +91,9 @@ uint64_t qts_plugin_manager_reloads(const struct qts_plugin_manager *m);
 
 /* Stop every slot and drain; closes the manager's uv handles once all
  * instances are destroyed. Run the loop afterwards until it returns, then
- * call qts_plugin_manager_free. */
+ * call qts_plugin_manager_free. Close the manager before the HTTP client
+ * (qts_http_client_close answers the plugins' pending requests, which the
+ * draining instances are waiting for). */
 void qts_plugin_manager_close(struct qts_plugin_manager *m);
 void qts_plugin_manager_free(struct qts_plugin_manager *m);
 

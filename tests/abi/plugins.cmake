@@ -27,6 +27,8 @@ qts_add_fixture_plugin(fx_bad_sig feed_fixture.c DEFS FX_BUILD_SIG="qts1-bogus-s
 qts_add_fixture_plugin(fx_init_fails feed_fixture.c DEFS FX_INIT_FAIL)
 qts_add_fixture_plugin(fx_start_fails feed_fixture.c DEFS FX_START_FAIL FX_VERSION="9.9.9")
 qts_add_fixture_plugin(fx_slow_drain feed_fixture.c DEFS FX_SLOW_DRAIN FX_VERSION="3.0.0" FX_TAG=4)
+qts_add_fixture_plugin(fx_raw_loop feed_fixture.c DEFS FX_RAW_LOOP FX_VERSION="5.0.0" FX_TAG=5)
+target_link_libraries(fx_raw_loop PRIVATE PkgConfig::LIBUV)
 qts_add_fixture_plugin(fx_broker broker_fixture.c)
 qts_add_fixture_plugin(fx_broker_missing_op broker_fixture.c DEFS FX_MISSING_SUBMIT)
 qts_add_fixture_plugin(fx_no_entry no_entry.c)

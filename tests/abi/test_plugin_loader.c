@@ -180,8 +180,31 @@ static void test_world_writable_directory_refused(void **state)
     copy_file(fx("fx_good_v1"), p, 0644);
     assert_int_equal(chmod(d, 0777), 0);
     expect_fail(p, QTS_KIND_FEED, QTS_EPERM, "is writable by others");
+    /* a symlink from a safe directory does not hide the open one */
+    char link[800];
+    snprintf(link, sizeof link, "%s/link.so", g_tmp);
+    assert_int_equal(symlink(p, link), 0);
+    expect_fail(link, QTS_KIND_FEED, QTS_EPERM, "is writable by others");
     assert_int_equal(chmod(d, 0755), 0);
     assert_int_equal(qts_plugin_check_file(p, QTS_KIND_FEED, NULL), 0);
+    assert_int_equal(qts_plugin_check_file(link, QTS_KIND_FEED, NULL), 0);
+}
+
+static void test_dlclose_policy(void **state)
+{
+    (void)state;
+    const char *old = getenv("QTS_NO_DLCLOSE");
+    char *saved = old ? qts_xstrdup(old) : NULL;
+    bool is_asan = strcmp(QTS_SIG_ASAN_, "asan") == 0;
+    setenv("QTS_NO_DLCLOSE", "1", 1);
+    assert_true(qts_plugin_no_dlclose());
+    setenv("QTS_NO_DLCLOSE", "0", 1);
+    assert_int_equal(qts_plugin_no_dlclose(), is_asan); /* sanitizers: never */
+    unsetenv("QTS_NO_DLCLOSE");
+    assert_int_equal(qts_plugin_no_dlclose(), is_asan);
+    if (saved)
+        setenv("QTS_NO_DLCLOSE", saved, 1);
+    free(saved);
 }
 
 static void test_kind_names(void **state)
@@ -208,6 +231,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_world_writable_file_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_world_writable_directory_refused, setup,
                                         teardown),
+        cmocka_unit_test(test_dlclose_policy),
         cmocka_unit_test(test_kind_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -35,6 +35,31 @@ static int on_trade(void *ctx, const struct qts_plugin_origin *from, const struc
     return 0;
 }
 
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *b = qts_xmalloc((size_t)n + 1);
+    assert_int_equal(fread(b, 1, (size_t)n, f), (size_t)n);
+    b[n] = '\0';
+    fclose(f);
+    return b;
+}
+
+/* The guide shows the example in full: it must be the file that is built. */
+static void test_guide_shows_the_built_example(void **state)
+{
+    (void)state;
+    char *doc = slurp(qts_test_src_path("docs/plugins.md"));
+    char *src = slurp(qts_test_src_path("docs/examples/plugin_hello/hello.c"));
+    assert_non_null(strstr(doc, src));
+    free(doc);
+    free(src);
+}
+
 static void test_hello_builds_against_installed_headers(void **state)
 {
     (void)state;
@@ -109,6 +134,7 @@ int main(void)
         return QTS_TEST_SKIP;
     }
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_guide_shows_the_built_example),
         cmocka_unit_test(test_hello_builds_against_installed_headers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -6,6 +6,7 @@
  * every case closes the manager and runs the loop dry. */
 #include "test_support.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -206,48 +207,48 @@ static void test_stream_timer_feed_100_reloads(void **state)
     uv_timer_start(&rl.t, on_reload_tick, 3, 3);
     RUN_UNTIL(r, rl.done == rl.want);
     uint64_t at = r->max_seq;
-    RUN_UNTIL(r, r->max_seq > at + 50); /* the last build keeps streaming */
+    RUN_UNTIL(r, r->max_seq > at + 50 && r->n_events > 1000); /* still streaming */
     uv_close((uv_handle_t *)&rl.t, NULL);
     assert_int_equal(qts_plugin_manager_reloads(r->m), 100);
     assert_true(r->tag_count[1] > 0 && r->tag_count[2] > 0);
     int64_t emitted = 0;
     assert_int_equal(qts_metrics_get(r->metrics, "fixture_feed.emitted", &emitted), 0);
-    assert_true(emitted > 0);
     assert_exactly_once(r);
+    /* counts in = counts out: what the plugins emitted is what the sink saw */
+    assert_int_equal((uint64_t)emitted, r->n_events);
     rig_free(r);
 }
 
-/* Lockstep: the host pulls the feed with poll() from an idle handle; the
- * replay position travels with the state hand-over. */
+/* Lockstep: the host pulls the feed with poll() from an idle handle and
+ * reloads between two polls every 8 events; the replay position travels
+ * with the state hand-over. */
 struct puller {
     struct rig *r;
     uv_idle_t idle;
-    uv_timer_t t;
     int done, want;
+    uint64_t at_reload;
 };
 
 static void on_idle(uv_idle_t *h)
 {
     struct puller *p = h->data;
-    struct qts_plugin_inst *inst = qts_plugin_manager_current(p->r->m, "md");
-    if (!inst || qts_plugin_inst_state(inst) != QTS_INST_RUNNING)
+    if (p->r->n_events >= p->at_reload + 8 && p->done < p->want) {
+        struct qts_err err;
+        const char *path = fx(p->done % 2 == 0 ? "fx_good_v2" : "fx_good_v1");
+        if (qts_plugin_manager_reload(p->r->m, "md", path, &err) != 0)
+            fail_msg("reload %d: %s", p->done, err.msg);
+        p->done++;
+        p->at_reload = p->r->n_events;
         return;
+    }
+    struct qts_plugin_inst *inst = qts_plugin_manager_current(p->r->m, "md");
+    assert_non_null(inst);
+    assert_int_equal(qts_plugin_inst_state(inst), QTS_INST_RUNNING);
     const struct qts_feed_ops *ops = qts_plugin_inst_desc(inst)->ops;
     qts_plugin_inst_enter(inst);
     int n = ops->poll(qts_plugin_inst_self(inst), 16);
     qts_plugin_inst_leave(inst);
     assert_true(n > 0);
-}
-
-static void on_poll_reload(uv_timer_t *t)
-{
-    struct puller *p = t->data;
-    struct qts_err err;
-    const char *path = fx(p->done % 2 == 0 ? "fx_good_v2" : "fx_good_v1");
-    if (qts_plugin_manager_reload(p->r->m, "md", path, &err) != 0)
-        fail_msg("reload %d: %s", p->done, err.msg);
-    if (++p->done == p->want)
-        uv_timer_stop(t);
 }
 
 static void test_stream_poll_feed_100_reloads(void **state)
@@ -259,13 +260,10 @@ static void test_stream_poll_feed_100_reloads(void **state)
     uv_idle_init(&r->loop, &p.idle);
     p.idle.data = &p;
     uv_idle_start(&p.idle, on_idle);
-    uv_timer_init(&r->loop, &p.t);
-    p.t.data = &p;
-    uv_timer_start(&p.t, on_poll_reload, 1, 1);
-    RUN_UNTIL(r, p.done == p.want);
+    RUN_UNTIL(r, p.done == p.want && r->n_events >= p.at_reload + 8);
     uv_close((uv_handle_t *)&p.idle, NULL);
-    uv_close((uv_handle_t *)&p.t, NULL);
-    assert_true(r->max_seq > 400);
+    assert_int_equal(qts_plugin_manager_reloads(r->m), 100);
+    assert_true(r->max_seq >= 808);
     assert_true(r->tag_count[1] > 0 && r->tag_count[2] > 0);
     assert_exactly_once(r);
     rig_free(r);
@@ -351,6 +349,26 @@ static void test_slow_drain_is_asked_again(void **state)
     uint64_t at = r->max_seq;
     RUN_UNTIL(r, r->max_seq >= at + 10);
     assert_true(r->tag_count[4] > 0 && r->tag_count[2] > 0);
+    assert_exactly_once(r);
+    rig_free(r);
+}
+
+static void test_raw_loop_plugin_drains_its_handles(void **state)
+{
+    (void)state;
+    struct rig *r = rig_new("per_tick: 3\n", false, false);
+    add_and_start(r, "md", QTS_KIND_FEED, fx("fx_good_v1"));
+    RUN_UNTIL(r, r->max_seq >= 10);
+    struct qts_err err;
+    for (int i = 0; i < 10; i++) {
+        const char *next = i % 2 == 0 ? "fx_raw_loop" : "fx_good_v2";
+        if (qts_plugin_manager_reload(r->m, "md", fx(next), &err) != 0)
+            fail_msg("reload %s: %s", next, err.msg);
+        uint64_t at = r->max_seq;
+        RUN_UNTIL(r, r->max_seq >= at + 6);
+    }
+    RUN_UNTIL(r, qts_plugin_manager_retired(r->m) == 0);
+    assert_true(r->tag_count[5] > 0);
     assert_exactly_once(r);
     rig_free(r);
 }
@@ -452,6 +470,16 @@ static void test_new_file_in_plugin_dir_triggers_reload(void **state)
     RUN_UNTIL(r, r->n_notified == 2);
     assert_int_equal(r->last_status, QTS_EABI);
     assert_string_equal(cur_version(r, "md"), "2.0.0");
+    /* so is a good build that anyone could have written */
+    char tmpf[700];
+    snprintf(tmpf, sizeof tmpf, "%s/.feed.so.tmp", r->plugin_dir);
+    copy_file(fx("fx_good_v1"), tmpf);
+    assert_int_equal(chmod(tmpf, 0666), 0);
+    assert_int_equal(rename(tmpf, path), 0);
+    RUN_UNTIL(r, r->n_notified == 3);
+    assert_int_equal(r->last_status, QTS_EPERM);
+    assert_non_null(strstr(r->last_why, "writable by others"));
+    assert_string_equal(cur_version(r, "md"), "2.0.0");
     uint64_t at = r->max_seq;
     RUN_UNTIL(r, r->max_seq >= at + 10);
     assert_exactly_once(r);
@@ -524,6 +552,76 @@ static void test_secrets_and_metrics(void **state)
     rig_free(r);
 }
 
+struct post_try {
+    const struct qts_host_api *api;
+    void *owner;
+    int rc;
+    int *ran;
+};
+
+static void count_post(void *arg)
+{
+    (*(int *)arg)++;
+}
+
+static void *post_thread(void *arg)
+{
+    struct post_try *t = arg;
+    t->rc = t->api->post(t->owner, count_post, t->ran);
+    return NULL;
+}
+
+/* The services table called directly with an instance as owner. */
+static void test_host_api_rules(void **state)
+{
+    (void)state;
+    struct rig *r = rig_new("mode: poll\nnested:\n  n: 7\n", false, false);
+    add_and_start(r, "exec", QTS_KIND_BROKER, fx("fx_broker"));
+    add_and_start(r, "md", QTS_KIND_FEED, fx("fx_good_v1"));
+    const struct qts_host_api *api = qts_plugin_host_api();
+    assert_int_equal(api->struct_size, sizeof *api);
+    struct qts_plugin_inst *broker = qts_plugin_manager_current(r->m, "exec");
+    struct qts_plugin_inst *feed = qts_plugin_manager_current(r->m, "md");
+
+    /* configuration: own subtree, dotted paths, typed errors with position */
+    int64_t n = 0;
+    struct qts_err err;
+    assert_int_equal(api->cfg_int(feed, "nested.n", &n, &err), 0);
+    assert_int_equal(n, 7);
+    assert_int_equal(api->cfg_int(feed, "mode", &n, &err), QTS_ECONFIG);
+    assert_non_null(strstr(err.msg, "fixture.yaml:1"));
+    assert_int_equal(api->cfg_int(feed, "absent", &n, &err), QTS_ENOENT);
+    const char *str = NULL;
+    assert_int_equal(api->cfg_str(feed, "nested", &str, &err), QTS_ECONFIG);
+
+    /* post: threads only for plugins that declare them */
+    int ran = 0;
+    struct post_try t = { api, broker, 1, &ran };
+    pthread_t th;
+    pthread_create(&th, NULL, post_thread, &t);
+    pthread_join(th, NULL);
+    assert_int_equal(t.rc, QTS_EPERM);
+    t.owner = feed;
+    pthread_create(&th, NULL, post_thread, &t);
+    pthread_join(th, NULL);
+    assert_int_equal(t.rc, 0);
+    assert_int_equal(api->post(broker, count_post, &ran), 0); /* loop thread: fine */
+    RUN_UNTIL(r, ran == 2);
+
+    /* timers and HTTP belong to their owner */
+    uint64_t id;
+    assert_int_equal(api->timer_start(feed, 1000, 0, count_post, &ran, &id), 0);
+    assert_int_equal(qts_plugin_inst_timers(feed), 1);
+    assert_int_equal(api->timer_stop(broker, id), QTS_ENOENT);
+    assert_int_equal(api->http_cancel(feed, 12345), QTS_ENOENT);
+    struct qts_http_request req = { .struct_size = sizeof req, .url = "http://127.0.0.1:1/" };
+    assert_int_equal(api->http_request(feed, &req, NULL, NULL, NULL), QTS_EUNSUPPORTED);
+    assert_null(api->uv_loop(feed)); /* not QTS_CAP_RAW_LOOP */
+    /* the unfinished timer is cancelled when the instance is unloaded */
+    rig_free(r);
+    assert_int_equal(ran, 2);
+}
+
 static void test_events_after_stop_are_dropped(void **state)
 {
     (void)state;
@@ -531,8 +629,13 @@ static void test_events_after_stop_are_dropped(void **state)
     add_and_start(r, "md", QTS_KIND_FEED, fx("fx_good_v1"));
     struct qts_plugin_inst *old = qts_plugin_manager_current(r->m, "md");
     struct qts_err err;
-    qts_plugin_inst_enter(old); /* an in-flight call keeps it from being destroyed */
+    /* no reload while plugin code is on the stack */
+    qts_plugin_inst_enter(old);
+    assert_int_equal(qts_plugin_manager_reload(r->m, "md", fx("fx_good_v2"), &err), QTS_EBUSY);
+    qts_plugin_inst_leave(old);
     assert_int_equal(qts_plugin_manager_reload(r->m, "md", fx("fx_good_v2"), &err), 0);
+    /* still referenced by its post handle until the loop closes it */
+    qts_plugin_inst_enter(old);
     assert_int_equal(qts_plugin_inst_state(old), QTS_INST_STOPPED);
     const struct qts_feed_ops *ops = qts_plugin_inst_desc(old)->ops;
     ops->poll(qts_plugin_inst_self(old), 3); /* a misbehaving late emit */
@@ -554,6 +657,7 @@ int main(void)
         cmocka_unit_test(test_start_failure_rolls_back_with_state),
         cmocka_unit_test(test_invalid_builds_refused_on_reload),
         cmocka_unit_test(test_slow_drain_is_asked_again),
+        cmocka_unit_test(test_raw_loop_plugin_drains_its_handles),
         cmocka_unit_test(test_no_xfer_feed_restarts_sequence),
         cmocka_unit_test(test_broker_with_working_orders_not_reloaded),
         cmocka_unit_test(test_plugin_names_are_unique),
@@ -561,6 +665,7 @@ int main(void)
         cmocka_unit_test(test_sighup_reloads_changed_plugins),
         cmocka_unit_test(test_post_from_plugin_thread),
         cmocka_unit_test(test_secrets_and_metrics),
+        cmocka_unit_test(test_host_api_rules),
         cmocka_unit_test(test_events_after_stop_are_dropped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -170,14 +170,23 @@ static void test_run(void **state)
 {
     (void)state;
     struct result r;
-    /* the default configuration runs (exits 0) even while its plugins are absent */
+    /* the default configuration runs end to end (a short demo: the event
+     * count comes from the environment) and says where its report is */
     assert_int_equal(chdir(qts_test_source_dir()), 0);
+    setenv("QTS_DEMO_EVENTS", "20000", 1);
     run_qts(&r, "run", "-c", "config/qts.yaml", NULL);
+    unsetenv("QTS_DEMO_EVENTS");
     if (r.code != 0)
         fprintf(stderr, "%s%s", r.out, r.err);
     assert_int_equal(r.code, 0);
-    assert_non_null(strstr(r.out, "would run      mode replay"));
-    assert_non_null(strstr(r.out, "trading engine is not part of this build yet"));
+    assert_non_null(strstr(r.out, "run            20000 events"));
+    assert_non_null(strstr(r.out, "/runs/latest/report.html"));
+
+    /* a plugin file that is missing stops run with a usage error */
+    const char *missing = tmp_file("missing.yaml", "broker: {plugin: no_such_plugin}\n");
+    run_qts(&r, "run", "-c", missing, NULL);
+    assert_int_equal(r.code, 2);
+    assert_non_null(strstr(r.err, "missing"));
 
     const char *bad = tmp_file("bad.yaml", "mode: replay\nmode: live\n");
     run_qts(&r, "run", "-c", bad, NULL);

@@ -39,7 +39,7 @@ extern "C" {
 #endif
 
 #define QTS_ABI_MAJOR 1
-#define QTS_ABI_MINOR 0
+#define QTS_ABI_MINOR 1
 
 /* Build signature: things that must agree between host and plugin for the
  * structs to have the same layout and the same allocator behaviour. */
@@ -151,13 +151,16 @@ struct qts_host_api {
     /* time: virtual (data) time in replay mode, wall time otherwise */
     int64_t (*now_ns)(void *owner);
 
-    /* timers on the core loop; `repeat_ms` 0 = one shot. Cancelled on unload. */
+    /* timers on the core loop; `repeat_ms` 0 = one shot. Cancelled on unload.
+     * From start() on (QTS_ESTATE during init: init does no I/O). */
     int (*timer_start)(void *owner, uint64_t timeout_ms, uint64_t repeat_ms,
                        qts_timer_fn cb, void *arg, uint64_t *timer_id);
     int (*timer_stop)(void *owner, uint64_t timer_id);
 
     /* thread-safe: run fn(arg) on the core loop. The only call a plugin
-     * thread may make. Returns QTS_ECLOSED once the instance is stopping. */
+     * thread may make. Accepted until stop() has returned 0 (a draining
+     * plugin's threads may still hand data back); QTS_ECLOSED after that.
+     * Every accepted post runs exactly once. */
     int (*post)(void *owner, qts_post_fn fn, void *arg);
 
     /* configuration: the plugin's own subtree (`plugins.<slot>.config`).
@@ -199,6 +202,16 @@ struct qts_host_api {
     int (*http_request)(void *owner, const struct qts_http_request *req,
                         qts_http_fn cb, void *arg, uint64_t *req_id);
     int (*http_cancel)(void *owner, uint64_t req_id);
+
+    /* QTS_CAP_RAW_LOOP only (NULL for other plugins): the core loop, a
+     * `uv_loop_t *`. Each uv handle the plugin opens on it holds a reference:
+     * handle_ref after uv_*_init, handle_unref as the last statement of the
+     * handle's close callback (the instance may be destroyed inside it).
+     * Close every handle in stop() and return QTS_EAGAIN until the close
+     * callbacks have run. */
+    void *(*uv_loop)(void *owner);
+    void (*handle_ref)(void *owner);
+    void (*handle_unref)(void *owner);
 };
 
 /* ---------------------------------------------------------------- kind tables */
@@ -243,6 +256,31 @@ struct qts_broker_ops {
 /* cache: the hot-data tier. Writes are fire-and-forget and must never block;
  * `ttl_ms` 0 = no expiry. Value and TTL are set atomically. */
 typedef void (*qts_cache_get_fn)(void *arg, int status, struct qts_str value);
+
+/* ---- appended in ABI 1.1: cache health, budget and warm-start scan ---- */
+enum qts_cache_state {
+    QTS_CACHE_UP = 0,         /* connected, commands flow */
+    QTS_CACHE_CONNECTING = 1, /* (re)connecting; writes are dropped and counted */
+    QTS_CACHE_OPEN = 2,       /* circuit breaker open: no calls until the probe */
+    QTS_CACHE_HALF_OPEN = 3,  /* one probe in flight */
+};
+struct qts_cache_health {
+    uint32_t struct_size;
+    int32_t state;            /* enum qts_cache_state */
+    uint32_t pending;         /* commands sent and not answered yet */
+    uint32_t consecutive_failures;
+    uint64_t writes_ok;
+    uint64_t writes_failed;   /* sent, then failed or timed out */
+    uint64_t writes_dropped;  /* not sent: down, breaker open or backlog full */
+    uint64_t failures;        /* connection failures and command timeouts */
+    uint64_t reconnects;      /* successful connections after the first */
+    uint64_t breaker_opens;
+};
+typedef void (*qts_cache_budget_fn)(void *arg, int status, int64_t used);
+typedef void (*qts_cache_entry_fn)(void *arg, int status, struct qts_str key,
+                                   const struct qts_str *fields,
+                                   const struct qts_str *values, size_t n, bool done);
+
 struct qts_cache_ops {
     uint32_t struct_size;
     int (*set)(void *self, struct qts_str key, struct qts_str value,
@@ -256,6 +294,27 @@ struct qts_cache_ops {
     /* optional: sorted set replaced whole (score = price), with TTL */
     int (*zset_replace)(void *self, struct qts_str key, const double *scores,
                         const struct qts_str *members, size_t n, int64_t ttl_ms);
+
+    /* ---- appended in ABI 1.1 (docs/cache.md) ---- */
+    /* optional: state of the connection and counters (copied into *out,
+     * whose struct_size the caller sets). */
+    int (*health)(void *self, struct qts_cache_health *out);
+    /* optional: atomic check-and-add on a budget counter shared by every
+     * host (the key lives under the shared prefix, not the host prefix).
+     * delta > 0 reserves: granted only if used + delta <= limit; delta < 0
+     * releases (the counter never goes below 0). The counter's TTL is set
+     * to ttl_ms (0 = none) in the same step. cb runs once, on the core loop,
+     * with status 0 (granted), QTS_EREJECT (over the limit) or a transport
+     * error, and the counter after the call. Never called when the function
+     * returns an error. */
+    int (*budget)(void *self, struct qts_str key, int64_t delta, int64_t limit,
+                  int64_t ttl_ms, qts_cache_budget_fn cb, void *arg);
+    /* optional: every hash whose key (without the host prefix) matches the
+     * glob `pattern`, for warm start. cb runs once per hash (done = false)
+     * and once at the end (done = true, n = 0) with the final status. All
+     * pointers are borrowed for the callback. */
+    int (*scan_hashes)(void *self, struct qts_str pattern, qts_cache_entry_fn cb,
+                       void *arg);
 };
 
 /* store: durable records. Called on the store writer thread (not the core
