@@ -43,6 +43,7 @@
 enum kreq_kind {
     KR_TOKEN = 1, KR_APPROVAL, KR_ORDER, KR_CANCEL, KR_MODIFY, KR_OPEN, KR_POS, KR_VERIFY,
     KR_CATCHUP, /* after a WebSocket reconnect: fills and cancels missed meanwhile */
+    KR_HASH,    /* /uapi/hashkey for the `parent` POST (optional) */
 };
 
 struct kreq {
@@ -60,6 +61,8 @@ struct kreq {
     uint64_t req_id;         /* reconciliation request */
     int pages;
     int auth_retries, rl_retries;
+    char hash[80];           /* hashkey header of this POST, when used */
+    struct kreq *parent;     /* KR_HASH: the POST waiting for its hash (owned) */
 };
 
 struct kord {
@@ -415,6 +418,7 @@ static void kreq_free(struct kreq *r)
 {
     if (!r)
         return;
+    kreq_free(r->parent);
     free(r->query);
     free(r->body);
     free(r);
@@ -488,7 +492,13 @@ static int send_req(struct kis *k, struct kreq *r)
     size_t nh = 0;
     char auth[2100];
     h[nh++] = (struct qts_http_header){"content-type", "application/json; charset=utf-8"};
-    bool tr_call = r->kind != KR_TOKEN && r->kind != KR_APPROVAL;
+    bool tr_call = r->kind != KR_TOKEN && r->kind != KR_APPROVAL && r->kind != KR_HASH;
+    if (r->kind == KR_HASH) {
+        h[nh++] = (struct qts_http_header){"appkey", k->app_key};
+        h[nh++] = (struct qts_http_header){"appsecret", k->app_secret};
+    }
+    if (tr_call && r->hash[0])
+        h[nh++] = (struct qts_http_header){"hashkey", r->hash};
     if (tr_call) {
         snprintf(auth, sizeof auth, "Bearer %s", k->token);
         h[nh++] = (struct qts_http_header){"authorization", auth};
@@ -533,7 +543,23 @@ static void pump(struct kis *k)
 {
     while (k->q_head && !k->stopping) {
         struct kreq *r = k->q_head;
-        bool tr_call = r->kind != KR_TOKEN && r->kind != KR_APPROVAL;
+        bool tr_call = r->kind != KR_TOKEN && r->kind != KR_APPROVAL && r->kind != KR_HASH;
+        if (k->hashkey && tr_call && !r->is_get && !r->hash[0] && r->body) {
+            /* optional hashkey: ask for it first; the POST waits inside */
+            struct kreq *h = kreq_new(k, KR_HASH);
+            if (h) {
+                k->q_head = r->next;
+                if (!k->q_head)
+                    k->q_tail = &k->q_head;
+                r->next = NULL;
+                h->parent = r;
+                h->body = xstrdup(r->body);
+                snprintf(h->path, sizeof h->path, "/uapi/hashkey");
+                snprintf(h->clordid, sizeof h->clordid, "%s", r->clordid);
+                enqueue_front(k, h);
+                continue;
+            }
+        }
         if (tr_call && !token_valid(k)) {
             request_token(k); /* puts the token request first, unless in flight */
             if (k->q_head != r)
@@ -573,6 +599,16 @@ static void on_http(void *arg, const struct qts_http_response *resp)
         snprintf(msg, sizeof msg, "HTTP %d, no JSON body%s%s", resp->status,
                  resp->error ? ": " : "", resp->error ? resp->error : "");
         handle_fail(k, r, code, "", msg);
+        return;
+    }
+    if (r->kind == KR_HASH && jstr(body, "HASH")) {
+        struct kreq *parent = r->parent;
+        r->parent = NULL;
+        snprintf(parent->hash, sizeof parent->hash, "%s", jstr(body, "HASH"));
+        json_decref(body);
+        kreq_free(r);
+        enqueue_front(k, parent);
+        pump(k);
         return;
     }
     const char *rt = jstr(body, "rt_cd");
@@ -902,6 +938,9 @@ static void handle_ok(struct kis *k, struct kreq *r, json_t *body,
     size_t i;
     json_t *row;
     switch (r->kind) {
+    case KR_HASH: /* a success without HASH (the good case returned earlier) */
+        handle_fail(k, r, QTS_EPARSE, "", "hashkey reply without HASH");
+        return;
     case KR_TOKEN:
         token_ok(k, body);
         break;
@@ -953,6 +992,14 @@ static void handle_fail(struct kis *k, struct kreq *r, int code, const char *msg
          * the minute (last_issue_ns is already set), then ask again */
         kreq_free(r);
         request_token(k);
+        return;
+    }
+    if (r->kind == KR_HASH && r->parent) {
+        struct kreq *parent = r->parent;
+        r->parent = NULL;
+        kreq_free(r);
+        parent->auth_retries = 1; /* the failure is the hashkey's, not the token's */
+        handle_fail(k, parent, code, msg_cd, msg);
         return;
     }
     if (code == QTS_EAUTH && r->auth_retries == 0) {
@@ -1743,6 +1790,7 @@ static int kis_init(const struct qts_host_api *host, void *owner, void **self,
         (rc = cfg_opt_int(k, "max_subscriptions", &max_subs, 1, MAX_SUBS, err)) ||
         (rc = cfg_opt_bool(k, "enforce_sessions", &k->enforce_sessions, err)) ||
         (rc = cfg_opt_bool(k, "websocket", &k->ws_on, err)) ||
+        (rc = cfg_opt_bool(k, "hashkey", &k->hashkey, err)) ||
         (rc = cfg_opt_bool(k, "notices", &k->notices_on, err)))
         goto fail;
     rc = host->cfg_double(owner, "rate_per_s", &rate, err);

@@ -251,7 +251,7 @@ static void test_order_fill_cancel_end_to_end(void **state)
 {
     (void)state;
     start_mock("--fill-qty 4 --duplicate-notice --marker-qty 1");
-    write_config("kis.yaml", strategy_lua, "");
+    write_config("kis.yaml", strategy_lua, "    hashkey: true\n");
     struct qts_config *cfg = NULL;
     struct qts_err err;
     int rc;
@@ -301,6 +301,9 @@ static void test_order_fill_cancel_end_to_end(void **state)
     assert_int_equal(mock_stat("cancels"), 1);
     assert_true(mock_stat("notices") >= 6);
     assert_true(mock_stat("approvals") >= 1);
+    /* hashkey on: each POST (buy, cancel, sell, marker) carried a valid one */
+    assert_int_equal(mock_stat("hashkeys"), 4);
+    assert_int_equal(mock_stat("hashed_posts"), 4);
 
     /* the token cache is owner-only */
     char tok[1100];
