@@ -325,6 +325,14 @@ static void test_order_fill_cancel_end_to_end(void **state)
      * mock's interval (shortened to 2.5 s) has passed since run 1's issue */
     mock_post("/_mock/set", "{\\\"delay_next_order\\\": 3.5, \\\"fill_qty\\\": 4, "
                             "\\\"token_interval\\\": 2.5}");
+    /* the reconciliation meets a rate-limit reply and a transient gateway
+     * error, both HTTP 500 with a JSON body: backed off and retried */
+    mock_post("/_mock/fail_next",
+              "{\\\"path\\\": \\\"/uapi/domestic-stock/v1/trading/inquire-daily-ccld\\\", "
+              "\\\"status\\\": 500, \\\"msg_cd\\\": \\\"EGW00201\\\"}");
+    mock_post("/_mock/fail_next",
+              "{\\\"path\\\": \\\"/uapi/domestic-stock/v1/trading/inquire-balance\\\", "
+              "\\\"status\\\": 500, \\\"msg_cd\\\": \\\"EGW00002\\\"}");
     long subs_before = mock_stat("subscribes"), connects_before = mock_stat("ws_connects");
     write_config("kis2.yaml", restart_lua, "");
     e = new_engine("kis2.yaml", &cfg, &err, &rc);
@@ -349,6 +357,7 @@ static void test_order_fill_cancel_end_to_end(void **state)
     assert_true(mock_stat("ws_connects") >= connects_before + 2);
     assert_true(mock_stat("subscribes") >= subs_before + 6);
     assert_true(mock_stat("pages") >= 4); /* 3 daily pages (40 rows / 15) + balance */
+    assert_int_equal(mock_stat("injected_failures"), 2);
     stop_mock();
 }
 
