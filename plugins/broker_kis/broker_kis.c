@@ -116,6 +116,7 @@ struct kis {
     bool token_inflight;
     uint64_t token_timer;
     char approval[128];
+    uint64_t approval_timer;
 
     /* limiter and queue */
     double bucket;
@@ -979,6 +980,15 @@ static void handle_ok(struct kis *k, struct kreq *r, json_t *body,
 }
 
 static void start_verify(struct kis *k, struct kord *o);
+static void request_approval(struct kis *k);
+
+static void on_approval_timer(void *arg)
+{
+    struct kis *k = arg;
+    k->approval_timer = 0;
+    if (!k->stopping)
+        request_approval(k);
+}
 
 static void handle_fail(struct kis *k, struct kreq *r, int code, const char *msg_cd,
                         const char *msg)
@@ -988,9 +998,38 @@ static void handle_fail(struct kis *k, struct kreq *r, int code, const char *msg
     k->host->metric_add(k->owner, "request_errors", 1);
     if (r->kind == KR_TOKEN) {
         k->token_inflight = false;
-        /* EGW00133 (issued less than a minute ago) and friends: wait out
-         * the minute (last_issue_ns is already set), then ask again */
         kreq_free(r);
+        if (code != QTS_ERATELIMIT && code != QTS_ENET && code != QTS_ETIMEDOUT) {
+            /* refused for good (key, secret, permission): what waits for a
+             * token fails now instead of hanging; the next request retries */
+            KLOG(k, QTS_LOG_ERROR, "broker_kis: access token refused msg_cd=%s: %s", msg_cd,
+                 msg);
+            struct kreq *q = k->q_head, *keep = NULL, **kt = &keep;
+            k->q_head = NULL;
+            k->q_tail = &k->q_head;
+            while (q) {
+                struct kreq *next = q->next;
+                q->next = NULL;
+                if (q->kind == KR_APPROVAL || q->kind == KR_TOKEN) {
+                    *kt = q;
+                    kt = &q->next;
+                } else {
+                    q->auth_retries = 1;
+                    handle_fail(k, q, QTS_EAUTH, msg_cd, msg);
+                }
+                q = next;
+            }
+            for (struct kreq *q2 = keep; q2;) { /* back in front, in order */
+                struct kreq *next = q2->next;
+                q2->next = NULL;
+                *k->q_tail = q2;
+                k->q_tail = &q2->next;
+                q2 = next;
+            }
+            return;
+        }
+        /* EGW00133 (issued less than a minute ago), network trouble: wait
+         * out the interval (last_issue_ns is already set), then ask again */
         request_token(k);
         return;
     }
@@ -1060,6 +1099,11 @@ static void handle_fail(struct kis *k, struct kreq *r, int code, const char *msg
             o->done = true;
             report(k, o, QTS_EXEC_REJECT, QTS_EUNKNOWN, text);
         }
+        break;
+    case KR_APPROVAL:
+        /* no WebSocket without it: ask again later */
+        if (!k->approval_timer)
+            k->host->timer_start(k->owner, 30000, 0, on_approval_timer, k, &k->approval_timer);
         break;
     default:
         break;
@@ -1915,6 +1959,9 @@ static int kis_stop(void *self)
     if (k->token_timer)
         k->host->timer_stop(k->owner, k->token_timer);
     k->token_timer = 0;
+    if (k->approval_timer)
+        k->host->timer_stop(k->owner, k->approval_timer);
+    k->approval_timer = 0;
     return 0;
 }
 
