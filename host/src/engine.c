@@ -1147,6 +1147,10 @@ void qts_engine_free(struct qts_engine *e)
     if (e->rt)
         qts_lua_runtime_free(e->rt); /* on_stop for every strategy */
     if (e->plugins) {
+        /* execution timers still armed (an order whose reply was in flight
+         * at the stop) must not reach the broker once it is unloaded */
+        if (e->exec)
+            qts_exec_set_port(e->exec, NULL);
         qts_plugin_manager_close(e->plugins);
         uv_run(&e->loop, UV_RUN_DEFAULT);
     }
