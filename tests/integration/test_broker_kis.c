@@ -358,6 +358,8 @@ static void test_order_fill_cancel_end_to_end(void **state)
     assert_true(mock_stat("subscribes") >= subs_before + 6);
     assert_true(mock_stat("pages") >= 4); /* 3 daily pages (40 rows / 15) + balance */
     assert_int_equal(mock_stat("injected_failures"), 2);
+    /* PINGPONG every 0.3 s during a run of several seconds: answered */
+    assert_true(mock_stat("pongs") >= 1);
     stop_mock();
 }
 
