@@ -1224,6 +1224,28 @@ int qts_engine_new(struct qts_config *cfg, const struct qts_engine_opts *opts,
     if (rc != 0)
         goto fail;
 
+    /* live guard (before any plugin connects): real money needs mode live,
+     * a broker on its real environment and the operator's acknowledgement;
+     * a broker on its real environment is refused in every other mode */
+    if (e->has_broker) {
+        struct qts_plugin_inst *b = qts_plugin_manager_current(e->plugins, "broker");
+        const struct qts_broker_ops *bops = qts_plugin_inst_desc(b)->ops;
+        int benv = bops->env(qts_plugin_inst_self(b));
+        const char *ack = getenv("QTS_LIVE_ACK");
+        bool live = e->set->mode == QTS_MODE_LIVE;
+        if (benv == QTS_BROKER_ENV_REAL && !live)
+            rc = qts_err_set(err, QTS_EPERM, "live guard: broker %s trades real money; it needs "
+                             "mode: live", e->set->broker.plugin);
+        else if (live && benv != QTS_BROKER_ENV_REAL)
+            rc = qts_err_set(err, QTS_EPERM, "live guard: mode live needs a broker on its real "
+                             "environment (broker %s is not)", e->set->broker.plugin);
+        else if (live && (!ack || strcmp(ack, "I_UNDERSTAND_LIVE_TRADING") != 0))
+            rc = qts_err_set(err, QTS_EPERM, "live guard: mode live needs "
+                             "QTS_LIVE_ACK=I_UNDERSTAND_LIVE_TRADING in the environment");
+        if (rc != 0)
+            goto fail;
+    }
+
     rc = qts_plugin_manager_start(e->plugins, err);
     if (rc != 0)
         goto fail;
@@ -1378,6 +1400,9 @@ static int run_live(struct qts_engine *e)
         qts_lua_runtime_drain(e->rt);
         qts_lua_runtime_tick(e->rt);
     }
+    /* the signal handles must not keep the shutdown's loop runs alive */
+    uv_unref((uv_handle_t *)&e->sig_int);
+    uv_unref((uv_handle_t *)&e->sig_term);
     e->stats.wall_ns = qts_mono_ns() - t0;
     return 0;
 }
@@ -1480,6 +1505,10 @@ void qts_engine_free(struct qts_engine *e)
         e->risk = NULL;
     }
     if (e->plugins) {
+        /* execution timers still armed (an order whose reply was in flight
+         * at the stop) must not reach the broker once it is unloaded */
+        if (e->exec)
+            qts_exec_set_port(e->exec, NULL);
         qts_plugin_manager_close(e->plugins);
         uv_run(&e->loop, UV_RUN_DEFAULT);
     }

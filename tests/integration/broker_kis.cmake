@@ -1,0 +1,5 @@
+# test_broker_kis runs the engine against tests/fixtures/kis_mock.py with the
+# real broker_kis.so: build the plugin first.
+qts_add_test(integration test_broker_kis SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_broker_kis.c
+  LIBS Threads::Threads TIMEOUT 120)
+add_dependencies(test_broker_kis broker_kis)

@@ -1,0 +1,419 @@
+/* test_broker_kis.c — broker_kis end to end against the local KIS mock
+ * (tests/fixtures/kis_mock.py: REST and WebSocket on loopback).
+ *
+ * A Lua strategy in `paper` mode sees trades from the KIS WebSocket, places
+ * a limit buy of 10 that the mock accepts and fills 4 of (an encrypted
+ * H0STCNI9 notice), cancels the rest (confirmation notice), sells the 4 at
+ * market (full fill notice) and finally places a one-share "marker" order
+ * that the mock refuses (APBK0952, buying power). The marker tells the test,
+ * through the mock, that the strategy has seen everything; the test then stops the engine and checks the ledger, the
+ * position, the token cache and what the mock counted. Bounded in time by
+ * a deadline, never by sleeps that assume speed. */
+#include "test_support.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "engine.h"
+#include "log.h"
+#include "portfolio.h"
+#include "util.h"
+
+static const char strategy_lua[] =
+    "local M = {}\n"
+    "function M.on_init(ctx, params) return { phase = 0 } end\n"
+    "function M.on_trade(ctx, st, t)\n"
+    "  -- orders go out right after a trade: the reference price is fresh\n"
+    "  if st.phase == 0 then\n"
+    "    st.buy = assert(ctx:buy('005930', 10, 71900))\n"
+    "    st.phase = 1\n"
+    "  elseif st.phase == 3 then\n"
+    "    assert(ctx:order{ symbol = '005930', side = 'sell', qty = 4, type = 'market' })\n"
+    "    st.phase = 4\n"
+    "  elseif st.phase == 5 then\n"
+    "    assert(ctx:buy('005930', 1, 71800))\n"
+    "    st.phase = 6\n"
+    "  end\n"
+    "end\n"
+    "function M.on_fill(ctx, st, f)\n"
+    "  if st.phase == 1 then st.phase = 2; assert(ctx:cancel(st.buy))\n"
+    "  elseif st.phase == 4 and ctx:position('005930') == 0 then st.phase = 5 end\n"
+    "end\n"
+    "function M.on_order(ctx, st, o)\n"
+    "  -- the partly filled buy ends cancelled or complete with 4 of 10\n"
+    "  if st.phase == 2 and (o:kind() == 'cancelled' or o:kind() == 'complete') then st.phase = 3 end\n"
+    "end\n"
+    "return M\n";
+
+/* The restart: a buy whose reply is slow (the OMS reconciles meanwhile),
+ * filled 4 by a notice and 6 while the WebSocket is down; the marker once
+ * all 10 are booked. */
+static const char restart_lua[] =
+    "local M = {}\n"
+    "function M.on_init(ctx, params) return { n = 0, phase = 0 } end\n"
+    "function M.on_trade(ctx, st, t)\n"
+    "  st.n = st.n + 1\n"
+    "  if st.phase == 0 then\n"
+    "    assert(ctx:buy('005930', 10, 71900))\n"
+    "    st.phase = 1\n"
+    "  elseif st.phase == 2 then\n"
+    "    assert(ctx:buy('005930', 1, 71800))\n"
+    "    st.phase = 3\n"
+    "  end\n"
+    "end\n"
+    "function M.on_fill(ctx, st, f)\n"
+    "  -- 4 from a notice, the other 6 from the catch-up after the reconnect\n"
+    "  if st.phase == 1 and ctx:position('005930') >= 10 then st.phase = 2 end\n"
+    "end\n"
+    "return M\n";
+
+static char *g_dir;
+static FILE *g_mock;
+static int g_rest, g_ws, g_pid;
+
+static bool file_exists(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0;
+}
+
+static void start_mock(const char *extra)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd,
+             "exec python3 %s --env vts --token-interval 1 --rate 20 --extra-daily 40 --tick 0.1 --ping 0.3 "
+             "--state-dir %s %s",
+             qts_test_src_path("tests/fixtures/kis_mock.py"), g_dir, extra);
+    g_mock = popen(cmd, "r");
+    assert_non_null(g_mock);
+    assert_int_equal(fscanf(g_mock, "%d %d %d", &g_rest, &g_ws, &g_pid), 3);
+}
+
+static void stop_mock(void)
+{
+    if (g_pid > 0)
+        kill(g_pid, SIGTERM);
+    if (g_mock)
+        pclose(g_mock);
+    g_mock = NULL;
+    g_pid = 0;
+}
+
+/* "key": value from the mock's stats.json */
+static long mock_stat(const char *key)
+{
+    char path[1100], pat[80];
+    snprintf(path, sizeof path, "%s/stats.json", g_dir);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    char buf[4096];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    snprintf(pat, sizeof pat, "\"%s\": ", key);
+    const char *p = strstr(buf, pat);
+    return p ? strtol(p + strlen(pat), NULL, 10) : -1;
+}
+
+static void write_config_mode(const char *name, const char *mode, const char *env,
+                              const char *lua, const char *broker_extra);
+
+static void write_config(const char *name, const char *lua, const char *broker_extra)
+{
+    write_config_mode(name, "paper", "vts", lua, broker_extra);
+}
+
+static void write_config_mode(const char *name, const char *mode, const char *env,
+                              const char *lua, const char *broker_extra)
+{
+    char path[1100], strat[1100], yaml[4096];
+    snprintf(strat, sizeof strat, "%s/kis_trader.lua", g_dir);
+    assert_int_equal(qts_test_write_file(strat, lua), 0);
+    snprintf(yaml, sizeof yaml,
+             "mode: %s\n"
+             "host_id: test-kis\n"
+             "log: {level: %s}\n"
+             "paths: {var_dir: %s/var}\n"
+             "plugins: {dir: %s}\n"
+             "instruments:\n"
+             "  - {symbol: \"005930\", venue: krx, px_exp: 0, qty_exp: 0, tick_size: \"1\","
+             " lot_size: \"1\", min_qty: \"1\"}\n"
+             "broker:\n"
+             "  plugin: broker_kis\n"
+             "  config:\n"
+             "    env: %s\n"
+             "    rest_url: \"http://127.0.0.1:%d\"\n"
+             "    ws_url: \"ws://127.0.0.1:%d/tryitout\"\n"
+             "    token_cache: \"%s/kis-token.json\"\n"
+             "    enforce_sessions: false\n"
+             "    rate_per_s: 10\n"
+             "    trades: \"005930\"\n"
+             "    books: \"005930\"\n"
+             "    ws_reconnect_min_ms: 50\n"
+             "    token_min_interval_s: 1\n"
+             "%s"
+             "account: {initial_cash: \"10000000\"}\n"
+             "strategies:\n"
+             "  dir: %s\n"
+             "  list:\n"
+             "    - {name: kis_trader, file: kis_trader.lua, symbols: [\"005930\"]}\n",
+             mode, getenv("KIS_TEST_DEBUG") ? "debug" : "warn", g_dir, qts_test_plugin_dir(), env,
+             g_rest, g_ws, g_dir, broker_extra, g_dir);
+    snprintf(path, sizeof path, "%s/%s", g_dir, name);
+    assert_int_equal(qts_test_write_file(path, yaml), 0);
+}
+
+/* POST a control request to the mock (its test hooks). */
+static void mock_post(const char *path, const char *json)
+{
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd,
+             "python3 -c \"import urllib.request as u; u.urlopen(u.Request("
+             "'http://127.0.0.1:%d%s', data=b'%s', method='POST')).read()\"",
+             g_rest, path, json);
+    assert_int_equal(system(cmd), 0);
+}
+
+struct watch {
+    struct qts_engine *e;
+    char marker[1100];
+    long drop_at_fills; /* drop the WebSocket once the mock sent this many fill notices */
+    volatile int done;  /* 1 marker seen, 2 deadline passed */
+    pthread_t thr;
+};
+
+/* Stops the engine when the marker appears or after 60 s. */
+static void *watch_main(void *arg)
+{
+    struct watch *w = arg;
+    for (int i = 0; i < 1200; i++) {
+        if (w->drop_at_fills && mock_stat("fills_sent") >= w->drop_at_fills) {
+            w->drop_at_fills = 0;
+            mock_post("/_mock/drop_ws", "{\\\"hold_s\\\": 0.3, \\\"fill_open\\\": true}");
+        }
+        if (file_exists(w->marker)) {
+            w->done = 1;
+            qts_engine_request_stop(w->e);
+            return NULL;
+        }
+        struct timespec ts = {0, 50 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    w->done = 2;
+    qts_engine_request_stop(w->e);
+    return NULL;
+}
+
+static struct qts_engine *new_engine(const char *cfg_name, struct qts_config **cfg_out,
+                                     struct qts_err *err, int *rc_out)
+{
+    char path[1100];
+    snprintf(path, sizeof path, "%s/%s", g_dir, cfg_name);
+    struct qts_config *cfg = NULL;
+    struct qts_diags d;
+    qts_diags_init(&d);
+    int rc = qts_config_load(path, &cfg, &d);
+    for (size_t i = 0; i < d.n; i++) {
+        char line[600];
+        qts_diag_format(&d.v[i], line, sizeof line);
+        fprintf(stderr, "%s\n", line);
+    }
+    qts_diags_cleanup(&d);
+    assert_int_equal(rc, 0);
+    char run_dir[1100];
+    snprintf(run_dir, sizeof run_dir, "%s/run", g_dir);
+    struct qts_engine_opts opts = {.run_dir = run_dir};
+    struct qts_engine *e = NULL;
+    qts_err_clear(err);
+    *rc_out = qts_engine_new(cfg, &opts, &e, err);
+    *cfg_out = cfg;
+    return e;
+}
+
+static void setenv_secrets(void)
+{
+    setenv("QTS_SECRET_KIS_APP_KEY", "PSmockappkey0000000000000000000000000", 1);
+    setenv("QTS_SECRET_KIS_APP_SECRET", "mocksecret", 1);
+    setenv("QTS_SECRET_KIS_ACCOUNT", "50000000-01", 1);
+    setenv("QTS_SECRET_KIS_HTS_ID", "mockuser", 1);
+}
+
+static void test_order_fill_cancel_end_to_end(void **state)
+{
+    (void)state;
+    start_mock("--fill-qty 4 --duplicate-notice --marker-qty 1");
+    write_config("kis.yaml", strategy_lua, "    hashkey: true\n");
+    struct qts_config *cfg = NULL;
+    struct qts_err err;
+    int rc;
+    struct qts_engine *e = new_engine("kis.yaml", &cfg, &err, &rc);
+    if (rc != 0)
+        fprintf(stderr, "engine: %s\n", err.msg);
+    assert_int_equal(rc, 0);
+
+    struct watch w = {.e = e};
+    snprintf(w.marker, sizeof w.marker, "%s/marker", g_dir);
+    assert_int_equal(pthread_create(&w.thr, NULL, watch_main, &w), 0);
+    rc = qts_engine_run(e, &err);
+    pthread_join(w.thr, NULL);
+    if (rc != 0)
+        fprintf(stderr, "run: %s\n", err.msg);
+    assert_int_equal(rc, 0);
+    assert_int_equal(w.done, 1); /* the strategy got through every step */
+
+    /* the ledger: buy 4 (partial fill of 10), sell 4 at market; the
+     * duplicated fill notice was applied once */
+    const struct qts_portfolio *pf = qts_engine_portfolio(e);
+    const struct qts_ledger_entry *led = NULL;
+    size_t n = qts_portfolio_ledger(pf, &led);
+    assert_int_equal(n, 2);
+    assert_int_equal(led[0].side, QTS_SIDE_BUY);
+    assert_int_equal(led[0].qty, 4);
+    assert_int_equal(led[0].pos_after, 4);
+    assert_int_equal(led[1].side, QTS_SIDE_SELL);
+    assert_int_equal(led[1].qty, 4);
+    assert_int_equal(led[1].pos_after, 0);
+    const struct qts_position *p = qts_portfolio_position(pf, 0);
+    assert_non_null(p);
+    assert_int_equal(p->qty, 0);
+    struct qts_engine_stats st;
+    qts_engine_get_stats(e, &st);
+    assert_true(st.trades > 0);  /* H0STCNT0 frames reached the engine */
+    assert_true(st.books > 0);   /* H0STASP0 too */
+    assert_int_equal(st.fills, 2);
+    qts_engine_free(e);
+    qts_config_unref(cfg);
+
+    /* what the mock saw: one token for the whole run, three orders, one
+     * cancel, notices over the WebSocket, pongs to its PINGPONG */
+    assert_int_equal(mock_stat("token_issues"), 1);
+    assert_int_equal(mock_stat("orders"), 2);  /* accepted: the buy and the sell */
+    assert_int_equal(mock_stat("rejects"), 1); /* the marker */
+    assert_int_equal(mock_stat("cancels"), 1);
+    assert_true(mock_stat("notices") >= 6);
+    assert_true(mock_stat("approvals") >= 1);
+    /* hashkey on: each POST (buy, cancel, sell, marker) carried a valid one */
+    assert_int_equal(mock_stat("hashkeys"), 4);
+    assert_int_equal(mock_stat("hashed_posts"), 4);
+
+    /* the token cache is owner-only */
+    char tok[1100];
+    snprintf(tok, sizeof tok, "%s/kis-token.json", g_dir);
+    struct stat sb;
+    assert_int_equal(stat(tok, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+
+    /* restart: the cached token is reused (no issue) until the mock says
+     * it expired (EGW00123, HTTP 500 with a JSON body); then exactly one
+     * new issue and the request goes through. The first order's reply is
+     * slow, so the OMS reconciles meanwhile: the paper server's open-order
+     * inquiry walks the daily list over several pages. The WebSocket is
+     * dropped after the first fill and the rest fills while it is down; the
+     * plugin reconnects, subscribes again and finds the fill by inquiry. */
+    unlink(w.marker);
+    mock_post("/_mock/expire_token", "{}");
+    /* one token a minute: the first refresh is refused (EGW00133, HTTP
+     * 403) as if issued a moment ago; the plugin waits out its interval */
+    mock_post("/_mock/set", "{\\\"delay_next_order\\\": 3.5, \\\"fill_qty\\\": 4, "
+                            "\\\"refuse_tokens\\\": 1}");
+    /* the reconciliation meets a rate-limit reply and a transient gateway
+     * error, both HTTP 500 with a JSON body: backed off and retried */
+    mock_post("/_mock/fail_next",
+              "{\\\"path\\\": \\\"/uapi/domestic-stock/v1/trading/inquire-daily-ccld\\\", "
+              "\\\"status\\\": 500, \\\"msg_cd\\\": \\\"EGW00201\\\"}");
+    mock_post("/_mock/fail_next",
+              "{\\\"path\\\": \\\"/uapi/domestic-stock/v1/trading/inquire-balance\\\", "
+              "\\\"status\\\": 500, \\\"msg_cd\\\": \\\"EGW00002\\\"}");
+    long subs_before = mock_stat("subscribes"), connects_before = mock_stat("ws_connects");
+    write_config("kis2.yaml", restart_lua, "");
+    e = new_engine("kis2.yaml", &cfg, &err, &rc);
+    assert_int_equal(rc, 0);
+    struct watch w2 = {.e = e, .drop_at_fills = mock_stat("fills_sent") + 1};
+    snprintf(w2.marker, sizeof w2.marker, "%s/marker", g_dir);
+    assert_int_equal(pthread_create(&w2.thr, NULL, watch_main, &w2), 0);
+    rc = qts_engine_run(e, &err);
+    pthread_join(w2.thr, NULL);
+    assert_int_equal(rc, 0);
+    assert_int_equal(w2.done, 1);
+    qts_engine_get_stats(e, &st);
+    /* the slow buy was acknowledged; 4 filled by notice, 6 by the catch-up */
+    assert_int_equal(st.fills, 2);
+    assert_int_equal(qts_engine_working_orders(e), 0);
+    qts_engine_free(e);
+    qts_config_unref(cfg);
+    assert_int_equal(mock_stat("expired_replies"), 1);
+    assert_int_equal(mock_stat("lost_fills"), 1);
+    assert_int_equal(mock_stat("token_issues"), 2);
+    assert_int_equal(mock_stat("token_refused"), 1);
+    assert_true(mock_stat("ws_connects") >= connects_before + 2);
+    assert_true(mock_stat("subscribes") >= subs_before + 6);
+    assert_true(mock_stat("pages") >= 4); /* 3 daily pages (40 rows / 15) + balance */
+    assert_int_equal(mock_stat("injected_failures"), 2);
+    /* PINGPONG every 0.3 s during a run of several seconds: answered */
+    assert_true(mock_stat("pongs") >= 1);
+    stop_mock();
+}
+
+/* The live guard refuses mismatches before any plugin connects. */
+static void test_live_guard(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *mode, *env, *ack, *msg;
+    } cases[] = {
+        {"paper", "real", NULL, "trades real money"},
+        {"live", "vts", "I_UNDERSTAND_LIVE_TRADING", "needs a broker on its real"},
+        {"live", "real", NULL, "QTS_LIVE_ACK"},
+        {"live", "real", "yes", "QTS_LIVE_ACK"},
+    };
+    g_rest = 9;
+    g_ws = 9; /* nothing listens there: a connection attempt would fail */
+    for (size_t i = 0; i < QTS_ARRAY_LEN(cases); i++) {
+        if (cases[i].ack)
+            setenv("QTS_LIVE_ACK", cases[i].ack, 1);
+        else
+            unsetenv("QTS_LIVE_ACK");
+        write_config_mode("guard.yaml", cases[i].mode, cases[i].env, strategy_lua, "");
+        struct qts_config *cfg = NULL;
+        struct qts_err err;
+        int rc;
+        struct qts_engine *e = new_engine("guard.yaml", &cfg, &err, &rc);
+        assert_null(e);
+        assert_int_equal(rc, QTS_EPERM);
+        if (!strstr(err.msg, cases[i].msg))
+            fail_msg("case %zu: %s", i, err.msg);
+        qts_config_unref(cfg);
+    }
+    unsetenv("QTS_LIVE_ACK");
+}
+
+int main(void)
+{
+    g_dir = qts_test_tmpdir();
+    qts_log_set_level(getenv("KIS_TEST_DEBUG") ? QTS_LOG_DEBUG : QTS_LOG_WARN);
+    setenv_secrets();
+    if (system("command -v openssl >/dev/null 2>&1 && command -v python3 >/dev/null 2>&1") != 0) {
+        fprintf(stderr, "skipped: python3 or openssl absent (the KIS mock needs both)\n");
+        qts_test_rmtree(g_dir);
+        free(g_dir);
+        return 77;
+    }
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_live_guard),
+        cmocka_unit_test(test_order_fill_cancel_end_to_end),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    stop_mock();
+    qts_test_rmtree(g_dir);
+    free(g_dir);
+    return rc;
+}
