@@ -564,6 +564,8 @@ static void commit_event(struct qts_engine *e, const struct qts_ev_hdr *h)
         break;
     }
     m->ts_ns = ts;
+    if (e->risk && h->type != QTS_EV_TRADE && m->bid > 0 && m->ask > 0)
+        qts_risk_host_on_price(e->risk, h->instrument, (m->bid + m->ask) / 2); /* a fresh mid */
     cache_price(e, h->instrument, m, h->px_exp, h->qty_exp);
     if (e->fb) /* feedback: mid history, recent volume, volatility */
         qts_tca_on_market(qts_feedback_tca(e->fb), h, m->bid, m->ask, ts);
@@ -1352,6 +1354,8 @@ static int run_replay(struct qts_engine *e, struct qts_err *err)
             live++;
         }
         flush_batch(e);
+        if (e->risk)
+            qts_risk_host_beat(e->risk); /* the watchdog's view of the core */
         if (e->opts.max_events && e->stats.events >= e->opts.max_events)
             break;
         if ((++turns & 63) == 0) {
@@ -1360,12 +1364,16 @@ static int run_replay(struct qts_engine *e, struct qts_err *err)
                 qts_store_writer_poll(e->writer);
             if (e->cache)
                 qts_cache_writer_flush(e->cache);
-            if (e->risk)
-                qts_risk_host_beat(e->risk);
             qts_lua_runtime_tick(e->rt);
             e->stats.wall_ns = qts_mono_ns() - t0;
             progress(e, false);
         }
+    }
+    /* The market is over: no more prices will come, so the risk loop stops
+     * here instead of reading the silence as a stale feed. */
+    if (e->risk) {
+        qts_risk_host_free(e->risk);
+        e->risk = NULL;
     }
     /* End of the data: let the venue answer the requests in flight, then
      * cancel what still works (a replay leaves no order behind) and let the

@@ -239,7 +239,14 @@ void qts_risk_host_on_exec_safety(struct qts_risk_host *h, const char *code, boo
         QTS_WARN("unknown safety code %s from execution: %s", code, msg);
         return;
     }
-    (void)trip; /* the table decides what a code does */
+    /* The pipeline raises some trip codes early as notices (FS042 on the
+     * first ack timeout, while it still retries under the same client
+     * order id): those do not move the state; when it gives up it raises
+     * them as trips and the table decides. */
+    if (!trip) {
+        QTS_DEBUG("safety notice from execution code=%s %s", code, msg);
+        return;
+    }
     qts_safety_raise(h->safety, c, msg);
 }
 
