@@ -831,6 +831,7 @@ static int open_risk(struct qts_engine *e, struct qts_err *err)
         .strategy_id = risk_strategy_id,
         .status_extra = risk_status_extra,
         .ctx = e,
+        .is_replay = e->set->mode == QTS_MODE_REPLAY,
     };
     qts_risk_portfolio_book(&e->risk_pf, &renv.book);
     return qts_risk_host_new(&renv, &e->risk, err);
@@ -1330,7 +1331,7 @@ static int run_replay(struct qts_engine *e, struct qts_err *err)
                                "feed %s cannot be replayed: its plugin has no poll operation",
                                e->feeds[i].name);
     }
-    uint64_t turns = 0;
+    int64_t next_service_ns = 0;
     while (live > 0 && !e->stop_requested) {
         live = 0;
         for (size_t i = 0; i < e->n_feeds; i++) {
@@ -1358,7 +1359,9 @@ static int run_replay(struct qts_engine *e, struct qts_err *err)
             qts_risk_host_beat(e->risk); /* the watchdog's view of the core */
         if (e->opts.max_events && e->stats.events >= e->opts.max_events)
             break;
-        if ((++turns & 63) == 0) {
+        int64_t now_mono = qts_mono_ns();
+        if (now_mono >= next_service_ns) { /* admin socket, signals, posts: every 10 ms */
+            next_service_ns = now_mono + 10000000;
             uv_run(&e->loop, UV_RUN_NOWAIT); /* signals, plugin posts */
             if (e->writer)
                 qts_store_writer_poll(e->writer);

@@ -195,7 +195,8 @@ int qts_risk_host_new(const struct qts_risk_host_env *env, struct qts_risk_host 
         uv_unref((uv_handle_t *)&h->uv->beat);
         uv_unref((uv_handle_t *)&h->uv->kill_poll);
         qts_watchdog_beat(h->core);
-        qts_watchdog_start(h->wd, h->scfg.watchdog_interval_ms);
+        if (!env->is_replay)
+            qts_watchdog_start(h->wd, h->scfg.watchdog_interval_ms);
     }
     QTS_INFO("risk host ready mode=%s loop_period_ms=%lld overrides=%u", h->mode,
              (long long)s->risk.loop_period_ms, qts_precheck_risk_limits(h->pre)->n_over);

@@ -51,6 +51,10 @@ struct qts_risk_host_env {
      * braces; NULL = none */
     int (*status_extra)(void *ctx, char *out, size_t cap);
     void *ctx;                          /* borrowed */
+    /* Replay: the watchdog thread is not started. A stall measured on the
+     * wall clock must not change the decisions of a deterministic replay;
+     * the admin socket and the kill file still work. */
+    bool is_replay;
 };
 
 struct qts_risk_host;

@@ -93,7 +93,10 @@ static void test_kill_during_run_leaves_no_working_order(void **state)
     sleep_ms(1500); /* let the strategies put orders to work */
 
     const char *kill_args[] = {"kill", "-s", sock, "--reason", "test", NULL};
-    assert_int_equal(run_qts(out, kill_args), 0);
+    int krc = run_qts(out, kill_args);
+    if (krc != 0)
+        fprintf(stderr, "qts kill exited %d: %s\nrun: %s\n", krc, slurp(out), slurp(run_out));
+    assert_int_equal(krc, 0);
 
     /* every cancel is handed over at once; the venue answers in data time */
     const char *status_args[] = {"status", "-s", sock, "--json", NULL};
