@@ -90,6 +90,10 @@ struct qts_settings {
     double exec_max_slippage_pct;
     int64_t exec_monitor_timeout_ms;
     const struct qts_cfg_node *feedback; /* free-form; validated by the feedback module */
+    char *budget_key;            /* shared exposure budget (risk_budget.h); "" = none */
+    char *budget_limit;          /* decimal text, currency */
+    int budget_policy;           /* 0 refuse, 1 local_share */
+    double budget_local_share;
     /* new fields: append here */
     struct qts_risk_limits risk; /* the `risk:` section (risk_limits.h) */
     struct qts_safety_cfg safety; /* the `safety:` section (safety.h) */

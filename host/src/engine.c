@@ -29,6 +29,7 @@
 #include "plugin_manager.h"
 #include "portfolio.h"
 #include "report.h"
+#include "risk_budget.h"
 #include "risk_host.h"
 #include "risk_portfolio.h"
 #include "safety.h"
@@ -98,6 +99,8 @@ struct qts_engine {
     struct qts_portfolio *portfolio;
     struct qts_store_plugin *store;       /* NULL: no `store:` configured */
     struct qts_cache_writer *cache;       /* NULL: no `cache:` configured */
+    struct qts_risk_budget *budget;       /* NULL: no risk.budget_key */
+    int64_t budget_held;                  /* exposure this host holds in the budget */
     struct qts_store_writer *writer;
     struct qts_exec *exec;
     struct qts_risk_portfolio risk_pf;    /* positions and equity for risk */
@@ -124,6 +127,8 @@ struct qts_engine {
 };
 
 /* ------------------------------------------------------------ market state */
+
+static void budget_settle(struct qts_engine *e);
 
 static struct mkt_state *mkt_get(struct qts_engine *e, uint32_t id)
 {
@@ -399,6 +404,8 @@ static void exec_on_order(void *ctx, const struct qts_order_event *ev)
         e->stats.rejected++;
     store_order_event(e, ev);
     cache_order(e, ev);
+    if (ev->kind != QTS_OE_ACCEPTED && ev->kind != QTS_OE_REPLACED)
+        budget_settle(e);
     if (e->fb) /* feedback: a final event closes the TCA row */
         qts_tca_on_order(qts_feedback_tca(e->fb), ev, qts_clock_now(&e->clock));
     qts_lua_runtime_post(e->rt, &ev->h);
@@ -414,6 +421,7 @@ static void exec_on_fill(void *ctx, const struct qts_fill *f)
                   qts_err_name(rc));
     store_fill(e, f);
     cache_position(e, f->h.instrument, f->h.ts_exch_ns);
+    budget_settle(e);
     if (e->fb) /* feedback: fill price, latency, markouts */
         qts_tca_on_fill(qts_feedback_tca(e->fb), f, qts_clock_now(&e->clock));
     qts_lua_runtime_post(e->rt, &f->h);
@@ -835,6 +843,89 @@ static int open_risk(struct qts_engine *e, struct qts_err *err)
     };
     qts_risk_portfolio_book(&e->risk_pf, &renv.book);
     return qts_risk_host_new(&renv, &e->risk, err);
+}
+
+/* ---------------------------------------------------- shared risk budget */
+
+/* Exposure this host needs in the shared budget: the gross exposure of its
+ * positions plus the notional still open in its working orders. */
+static int64_t budget_needed(struct qts_engine *e)
+{
+    int64_t need = qts_portfolio_gross_exposure(e->portfolio);
+    for (struct qts_parent *p = qts_oms_active_first(qts_exec_oms(e->exec)); p;
+         p = qts_oms_active_next(p)) {
+        int64_t open = p->intent.qty - p->filled_qty;
+        if (open <= 0)
+            continue;
+        int64_t px = p->intent.px;
+        if (px <= 0 && p->intent.instrument < e->n_mkt)
+            px = e->mkt[p->intent.instrument].last;
+        need += qts_cash_notional(px, p->inst.px_exp, open, p->inst.qty_exp);
+    }
+    return need;
+}
+
+/* Give back what is no longer needed (after fills and finished orders). */
+static void budget_settle(struct qts_engine *e)
+{
+    if (!e->budget)
+        return;
+    int64_t need = budget_needed(e);
+    if (e->budget_held > need) {
+        qts_risk_budget_return(e->budget, e->budget_held - need);
+        e->budget_held = need;
+    }
+}
+
+/* PreCheck hook: the order's notional must fit in the shared budget. */
+static int budget_precheck(void *ctx, struct qts_precheck_order *o,
+                           struct qts_precheck_reject *rej)
+{
+    struct qts_engine *e = ctx;
+    int64_t px = o->intent->px > 0 ? o->intent->px : (o->ref ? o->ref->last : 0);
+    if (px <= 0 && o->ref)
+        px = o->intent->side == QTS_SIDE_BUY ? o->ref->ask : o->ref->bid;
+    unsigned px_exp = o->inst ? o->inst->px_exp : 0, qty_exp = o->inst ? o->inst->qty_exp : 0;
+    int64_t need = budget_needed(e) + qts_cash_notional(px, px_exp, o->intent->qty, qty_exp);
+    if (need <= e->budget_held)
+        return 0;
+    struct qts_err err;
+    qts_err_clear(&err);
+    if (qts_risk_budget_consume(e->budget, need - e->budget_held, &err) != 0) {
+        rej->code = 119;
+        qts_strlcpy(rej->code_str, "GR119", sizeof rej->code_str);
+        snprintf(rej->msg, sizeof rej->msg, "shared exposure budget: %s", err.msg);
+        return QTS_ERISK;
+    }
+    e->budget_held = need;
+    return 0;
+}
+
+static int open_budget(struct qts_engine *e, struct qts_err *err)
+{
+    const char *key = e->set->budget_key;
+    if (!key || !*key)
+        return 0;
+    if (!e->set->cache.plugin)
+        return qts_err_set(err, QTS_ECONFIG,
+                           "risk.budget_key needs a cache plugin (cache: section)");
+    int64_t limit = 0;
+    const char *text = e->set->budget_limit ? e->set->budget_limit : "0";
+    if (qts_parse_fixed(text, strlen(text), QTS_CASH_EXP, &limit) != 0 || limit <= 0)
+        return qts_err_set(err, QTS_ECONFIG, "risk.budget_limit must be a positive amount");
+    struct qts_risk_budget_cfg bc = {
+        .key = key,
+        .limit = limit,
+        .policy = e->set->budget_policy == 1 ? QTS_BUDGET_LOCAL_SHARE : QTS_BUDGET_REFUSE,
+        .local_share = e->set->budget_local_share,
+    };
+    struct qts_plugin_inst *c = qts_plugin_manager_current(e->plugins, "cache");
+    int rc = qts_risk_budget_new(qts_plugin_inst_desc(c)->ops, qts_plugin_inst_self(c), &bc,
+                                 &e->budget, err);
+    if (rc != 0)
+        return rc;
+    struct qts_precheck_hook hook = {.name = "shared_budget", .fn = budget_precheck, .ctx = e};
+    return qts_exec_add_precheck(e->exec, &hook);
 }
 
 /* ------------------------------------------------------------ construction */
@@ -1268,6 +1359,9 @@ int qts_engine_new(struct qts_config *cfg, const struct qts_engine_opts *opts,
         if (rc != 0)
             goto fail;
     }
+    rc = open_budget(e, err);
+    if (rc != 0)
+        goto fail;
     rc = add_strategies(e, err);
     if (rc != 0)
         goto fail;
@@ -1510,6 +1604,7 @@ void qts_engine_free(struct qts_engine *e)
     e->fb = NULL;
     if (e->rt)
         qts_lua_runtime_free(e->rt); /* on_stop for every strategy */
+    qts_risk_budget_free(e->budget); /* gives its lease back; before the cache stops */
     qts_cache_writer_free(e->cache); /* before its plugin stops */
     if (e->risk) { /* closes the admin socket and its timers */
         qts_risk_host_free(e->risk);

@@ -29,6 +29,7 @@ static const char strategy_lua[] =
     "return M\n";
 
 static char *g_dir;
+static int64_t g_exposure_cap; /* cash units; 0 = no check */
 
 static void write_config(const char *name, const char *run_tag)
 {
@@ -130,6 +131,8 @@ static void run_once(const char *cfg_name, const char *run_dir, struct qts_engin
         assert_int_equal(p->qty, pos);
         mv = qts_cash_notional(qts_portfolio_last_px(pf, 0), p->px_exp, p->qty, p->qty_exp);
     }
+    if (g_exposure_cap) /* budget taken at order prices; the mark may drift a little */
+        assert_true(qts_portfolio_gross_exposure(pf) <= g_exposure_cap + g_exposure_cap / 20);
     /* equity = cash + position x price */
     assert_int_equal(qts_portfolio_equity(pf), qts_portfolio_cash(pf) + mv);
     qts_engine_free(e);
@@ -230,6 +233,31 @@ static void test_binance_capture_through_examples(void **state)
     free(b);
 }
 
+/* A shared exposure budget (risk.budget_key, through the cache tier): the
+ * host never holds more exposure than the budget; orders past it are
+ * rejected with GR119. */
+static void test_shared_budget_caps_exposure(void **state)
+{
+    (void)state;
+    write_config("budget.yaml", "b");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/budget.yaml", g_dir);
+    FILE *f = fopen(path, "a");
+    assert_non_null(f);
+    fputs("cache: {plugin: cache_memory}\n"
+          "risk: {budget_key: acct, budget_limit: \"1500\", pool: swing}\n", f);
+    fclose(f);
+    char run[1024];
+    snprintf(run, sizeof run, "%s/budget-run", g_dir);
+    struct qts_engine_stats st;
+    g_exposure_cap = 1500LL * 1000000;
+    run_once("budget.yaml", run, &st);
+    g_exposure_cap = 0;
+    assert_true(st.intents > 50);
+    assert_true(st.rejected > 0);
+    assert_true(st.fills > 0);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -251,6 +279,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_replay_is_deterministic_and_accounts),
         cmocka_unit_test(test_binance_capture_through_examples),
+        cmocka_unit_test(test_shared_budget_caps_exposure),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
