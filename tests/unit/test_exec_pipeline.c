@@ -866,7 +866,7 @@ static void test_on_uv_loop(void **state)
     assert_int_equal(qts_uv_timers_new(&loop, NULL, &uvt), 0);
     f->params.ack_timeout_ms = 1;
     f->params.send_backoff_ms = 1;
-    f->params.send_timeout_ms = 20;
+    f->params.send_timeout_ms = 500; /* room for 3 attempts on a loaded machine */
     f->params.escape_timeout_ms = 5;
     f->ops.query_open_orders = NULL;
     f->ops.query_positions = NULL;
