@@ -894,7 +894,7 @@ static int budget_precheck(void *ctx, struct qts_precheck_order *o,
     if (qts_risk_budget_consume(e->budget, need - e->budget_held, &err) != 0) {
         rej->code = 119;
         qts_strlcpy(rej->code_str, "GR119", sizeof rej->code_str);
-        snprintf(rej->msg, sizeof rej->msg, "shared exposure budget: %s", err.msg);
+        snprintf(rej->msg, sizeof rej->msg, "shared exposure budget: %.64s", err.msg);
         return QTS_ERISK;
     }
     e->budget_held = need;
