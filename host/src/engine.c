@@ -99,7 +99,7 @@ struct qts_engine {
     struct qts_portfolio *portfolio;
     struct qts_store_plugin *store;       /* NULL: no `store:` configured */
     struct qts_cache_writer *cache;       /* NULL: no `cache:` configured */
-    struct qts_risk_budget *budget;       /* NULL: no risk.budget_key */
+    struct qts_risk_budget *budget;       /* NULL: no shared_budget.key */
     int64_t budget_held;                  /* exposure this host holds in the budget */
     struct qts_store_writer *writer;
     struct qts_exec *exec;
@@ -908,11 +908,11 @@ static int open_budget(struct qts_engine *e, struct qts_err *err)
         return 0;
     if (!e->set->cache.plugin)
         return qts_err_set(err, QTS_ECONFIG,
-                           "risk.budget_key needs a cache plugin (cache: section)");
+                           "shared_budget.key needs a cache plugin (cache: section)");
     int64_t limit = 0;
     const char *text = e->set->budget_limit ? e->set->budget_limit : "0";
     if (qts_parse_fixed(text, strlen(text), QTS_CASH_EXP, &limit) != 0 || limit <= 0)
-        return qts_err_set(err, QTS_ECONFIG, "risk.budget_limit must be a positive amount");
+        return qts_err_set(err, QTS_ECONFIG, "shared_budget.limit must be a positive amount");
     struct qts_risk_budget_cfg bc = {
         .key = key,
         .limit = limit,

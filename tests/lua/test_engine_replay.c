@@ -233,7 +233,7 @@ static void test_binance_capture_through_examples(void **state)
     free(b);
 }
 
-/* A shared exposure budget (risk.budget_key, through the cache tier): the
+/* A shared exposure budget (shared_budget.key, through the cache tier): the
  * host never holds more exposure than the budget; orders past it are
  * rejected with GR119. */
 static void test_shared_budget_caps_exposure(void **state)
@@ -245,7 +245,8 @@ static void test_shared_budget_caps_exposure(void **state)
     FILE *f = fopen(path, "a");
     assert_non_null(f);
     fputs("cache: {plugin: cache_memory}\n"
-          "risk: {budget_key: acct, budget_limit: \"1500\", pool: swing}\n", f);
+          "risk: {pool: swing}\n"
+          "shared_budget: {key: acct, limit: \"1500\"}\n", f);
     fclose(f);
     char run[1024];
     snprintf(run, sizeof run, "%s/budget-run", g_dir);
