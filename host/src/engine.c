@@ -1492,12 +1492,7 @@ static int run_replay(struct qts_engine *e, struct qts_err *err)
 static int run_live(struct qts_engine *e)
 {
     int64_t t0 = qts_mono_ns();
-    /* what the broker already has (open orders, positions) before trading */
-    if (e->has_broker) {
-        int rc = qts_exec_reconcile(e->exec);
-        if (rc != 0 && rc != QTS_EUNSUPPORTED)
-            QTS_WARN("start reconciliation not started: %s", qts_strerror(rc));
-    }
+
     uv_ref((uv_handle_t *)&e->sig_int);
     uv_ref((uv_handle_t *)&e->sig_term);
     while (!e->stop_requested) {
