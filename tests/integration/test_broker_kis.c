@@ -144,6 +144,9 @@ static void write_config_mode(const char *name, const char *mode, const char *en
              "log: {level: %s}\n"
              "paths: {var_dir: %s/var}\n"
              "plugins: {dir: %s}\n"
+             /* the mock sends prices only now and then, and drops its
+              * WebSocket on purpose: no stale-price trips in this test */
+             "risk: {stale_ms: 600000, stale_trip_ms: 600000}\n"
              "instruments:\n"
              "  - {symbol: \"005930\", venue: krx, px_exp: 0, qty_exp: 0, tick_size: \"1\","
              " lot_size: \"1\", min_qty: \"1\"}\n"
