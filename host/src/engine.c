@@ -15,6 +15,7 @@
 #include "cache_writer.h"
 #include "clock.h"
 #include "config.h"
+#include "config_reload.h"
 #include "config_schema.h"
 #include "exec_pipeline.h"
 #include "feedback.h"
@@ -105,6 +106,8 @@ struct qts_engine {
     struct qts_exec *exec;
     struct qts_risk_portfolio risk_pf;    /* positions and equity for risk */
     struct qts_risk_host *risk;           /* pre-trade checks, risk loop, safety, admin */
+    struct qts_config_holder cfg_holder;  /* SIGHUP reloads land here */
+    bool has_holder;
     struct qts_lua_runtime *rt;
     struct qts_feedback *fb; /* execution feedback (TCA, impact model); NULL = off */
 
@@ -928,6 +931,23 @@ static int open_budget(struct qts_engine *e, struct qts_err *err)
     return qts_exec_add_precheck(e->exec, &hook);
 }
 
+/* SIGHUP with a good file: the risk limits and the safety section take the
+ * new values (a file with errors was already rejected and logged by the
+ * holder, and the running configuration stays). Plugins and strategies
+ * reload through their own triggers (docs/operations.md). */
+static void on_config_reload(void *ud, struct qts_config *next)
+{
+    struct qts_engine *e = ud;
+    struct qts_err err;
+    qts_err_clear(&err);
+    if (e->risk && qts_risk_host_reload(e->risk, qts_config_settings(next), &err) != 0) {
+        QTS_ERROR("configuration reloaded but the risk limits were kept: %s", err.msg);
+        return;
+    }
+    QTS_INFO("configuration reloaded file=%s (risk and safety limits applied)",
+             qts_config_path(next));
+}
+
 /* ------------------------------------------------------------ construction */
 
 static int define_config_instruments(struct qts_engine *e, struct qts_err *err)
@@ -1362,6 +1382,12 @@ int qts_engine_new(struct qts_config *cfg, const struct qts_engine_opts *opts,
     rc = open_budget(e, err);
     if (rc != 0)
         goto fail;
+    qts_config_holder_init(&e->cfg_holder, qts_config_ref(cfg));
+    e->has_holder = true;
+    e->cfg_holder.on_reload = on_config_reload;
+    e->cfg_holder.on_reload_ud = e;
+    if (qts_config_watch_sighup(&e->cfg_holder, &e->loop) == 0)
+        uv_unref((uv_handle_t *)&e->cfg_holder.sighup); /* never keeps a run alive */
     rc = add_strategies(e, err);
     if (rc != 0)
         goto fail;
@@ -1605,6 +1631,8 @@ void qts_engine_free(struct qts_engine *e)
     e->fb = NULL;
     if (e->rt)
         qts_lua_runtime_free(e->rt); /* on_stop for every strategy */
+    if (e->has_holder)
+        qts_config_unwatch_sighup(&e->cfg_holder);
     qts_risk_budget_free(e->budget); /* gives its lease back; before the cache stops */
     qts_cache_writer_free(e->cache); /* before its plugin stops */
     if (e->risk) { /* closes the admin socket and its timers */
@@ -1644,6 +1672,8 @@ void qts_engine_free(struct qts_engine *e)
     for (size_t i = 0; i < e->n_feeds; i++)
         free(e->feeds[i].name);
     free(e->feeds);
+    if (e->has_holder)
+        qts_config_holder_cleanup(&e->cfg_holder);
     qts_portfolio_free(e->portfolio);
     qts_metrics_free(e->metrics);
     qts_instruments_free(e->instruments);
