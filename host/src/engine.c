@@ -1217,6 +1217,10 @@ int qts_engine_new(struct qts_config *cfg, const struct qts_engine_opts *opts,
         .n_workers = (uint32_t)(e->set->strategy_workers > 0 ? e->set->strategy_workers : 1),
         .lockstep = replay,
         .clock = &e->clock,
+        /* A replay waits for its strategies anyway: give a slow machine (or a
+         * sanitizer build) room before a callback counts as stuck. Live and
+         * paper keep the runtime's 2 s. */
+        .stuck_ns = replay ? 30LL * 1000000000LL : 0,
         .sink = {.struct_size = sizeof(struct qts_lua_sink),
                  .ctx = e,
                  .submit_intent = rt_submit,
