@@ -1395,6 +1395,11 @@ int qts_engine_new(struct qts_config *cfg, const struct qts_engine_opts *opts,
     rc = add_strategies(e, err);
     if (rc != 0)
         goto fail;
+    if (e->set->strategies_watch) { /* strategies.watch: reload a strategy when its file is saved */
+        rc = qts_lua_runtime_watch(e->rt, &e->loop, err);
+        if (rc != 0)
+            goto fail;
+    }
 
     uv_signal_init(&e->loop, &e->sig_int);
     uv_signal_init(&e->loop, &e->sig_term);
@@ -1617,7 +1622,11 @@ const struct qts_portfolio *qts_engine_portfolio(const struct qts_engine *e)
 
 size_t qts_engine_working_orders(const struct qts_engine *e)
 {
-    return qts_exec_has_working_orders(e->exec) ? 1 : 0;
+    size_t n = 0;
+    for (struct qts_parent *p = qts_oms_active_first(qts_exec_oms(e->exec)); p;
+         p = qts_oms_active_next(p))
+        n++;
+    return n;
 }
 
 static void close_walk(uv_handle_t *h, void *arg)
