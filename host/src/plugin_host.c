@@ -639,6 +639,7 @@ EMIT(api_emit_book, book, struct qts_book_update)
 EMIT(api_emit_bar, bar, struct qts_bar)
 EMIT(api_emit_exec_report, exec_report, struct qts_exec_report)
 EMIT(api_emit_position, position, struct qts_broker_position)
+EMIT(api_emit_buying_power, buying_power, struct qts_buying_power)
 #undef EMIT
 
 static int api_emit_query_done(void *owner, uint64_t req_id, int status)
@@ -684,6 +685,7 @@ static const struct qts_host_api g_api = {
     .uv_loop = api_uv_loop,
     .handle_ref = api_handle_ref,
     .handle_unref = api_handle_unref,
+    .emit_buying_power = api_emit_buying_power,
 };
 
 const struct qts_host_api *qts_plugin_host_api(void)

@@ -59,6 +59,8 @@ struct qts_event_sink {
                       int status);
     int (*instrument_define)(void *ctx, const struct qts_instrument *inst, uint32_t *id_out);
     const struct qts_instrument *(*instrument_find)(void *ctx, const char *symbol);
+    int (*buying_power)(void *ctx, const struct qts_plugin_origin *from,
+                        const struct qts_buying_power *bp);
 };
 
 /* Shared services for every instance; all borrowed, must outlive them. */

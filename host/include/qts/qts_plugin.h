@@ -39,7 +39,7 @@ extern "C" {
 #endif
 
 #define QTS_ABI_MAJOR 1
-#define QTS_ABI_MINOR 1
+#define QTS_ABI_MINOR 2
 
 /* Build signature: things that must agree between host and plugin for the
  * structs to have the same layout and the same allocator behaviour. */
@@ -212,6 +212,10 @@ struct qts_host_api {
     void *(*uv_loop)(void *owner);
     void (*handle_ref)(void *owner);
     void (*handle_unref)(void *owner);
+
+    /* ---- appended in ABI 1.2 ---- */
+    /* answer to qts_broker_ops.query_buying_power (copied by the host) */
+    int (*emit_buying_power)(void *owner, const struct qts_buying_power *bp);
 };
 
 /* ---------------------------------------------------------------- kind tables */
@@ -251,6 +255,22 @@ struct qts_broker_ops {
     int (*query_positions)(void *self, uint64_t req_id);
     /* optional: market events for simulated venues (borrowed for the call) */
     void (*on_market)(void *self, const struct qts_ev_hdr *ev);
+
+    /* ---- appended in ABI 1.2 (check struct_size before use) ---- */
+    /* optional: the venue's current price and order book for `symbol`,
+     * answered with emit_trade (last price) and emit_book (flag
+     * QTS_BOOK_SNAPSHOT), then emit_query_done(req_id). Used to seed the
+     * book at start and after a market-data reconnect. */
+    int (*query_market)(void *self, const char *symbol, uint64_t req_id);
+    /* optional: cash and quantity the account can buy of `symbol` at `px`
+     * (0 = market), answered with emit_buying_power then emit_query_done. */
+    int (*query_buying_power)(void *self, const char *symbol, int64_t px,
+                              uint64_t req_id);
+    /* optional, brokers that also carry the venue's market data: add or
+     * drop a real-time subscription while running (QTS_EFULL when the
+     * venue's per-session limit is reached). */
+    int (*subscribe)(void *self, const char *symbol);
+    int (*unsubscribe)(void *self, const char *symbol);
 };
 
 /* cache: the hot-data tier. Writes are fire-and-forget and must never block;

@@ -353,6 +353,24 @@ struct qts_feedback_summary {
     double recent_volume;          /* traded in the recent window, instrument units */
 };
 
+/* ------------------------------------------------------------ account (ABI 1.2) */
+
+/* What the account can buy of one instrument, as the venue computes it
+ * (answer to qts_broker_ops.query_buying_power). Copied by the host. */
+struct qts_buying_power {
+    uint32_t struct_size;
+    uint32_t instrument;       /* 0 when the venue answered for a symbol the host does not know */
+    char symbol[QTS_SYMBOL_MAX];
+    uint8_t qty_exp;
+    uint8_t px_exp;
+    uint8_t cash_exp;          /* cash = cash_units * 10^-cash_exp (KRW: 0) */
+    uint8_t reserved[5];
+    uint64_t req_id;           /* the query's id */
+    int64_t px;                /* price the venue computed for; 0 = market price */
+    int64_t cash;              /* orderable cash, cash units */
+    int64_t max_qty;           /* buyable quantity at `px`, quantity units */
+};
+
 #ifdef __cplusplus
 }
 #endif
