@@ -94,6 +94,11 @@ struct qts_settings {
     char *budget_limit;          /* decimal text, currency */
     int budget_policy;           /* 0 refuse, 1 local_share */
     double budget_local_share;
+    int64_t startup_timeout_ms;  /* startup.*: the start-up sync of paper/live runs */
+    bool startup_require_reconcile;
+    bool startup_warm_from_cache;
+    bool startup_seed_market;
+    bool startup_adopt_positions;
     /* new fields: append here */
     struct qts_risk_limits risk; /* the `risk:` section (risk_limits.h) */
     struct qts_safety_cfg safety; /* the `safety:` section (safety.h) */

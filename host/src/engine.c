@@ -37,6 +37,7 @@
 #include "store_port.h"
 #include "store_writer.h"
 #include "qts/qts_store.h"
+#include "startup_sync.h"
 #include "timer_svc.h"
 #include "util.h"
 
@@ -110,6 +111,12 @@ struct qts_engine {
     bool has_holder;
     struct qts_lua_runtime *rt;
     struct qts_feedback *fb; /* execution feedback (TCA, impact model); NULL = off */
+    struct qts_startup_sync *sync; /* owned while the start-up sync runs, else NULL */
+    bool strategies_added;
+    /* the venue's buying power at start (paper/live): caps PreCheck's cash */
+    bool has_venue_cash;
+    int64_t venue_cash;        /* cash units (QTS_CASH_EXP) at the sync */
+    int64_t pf_cash_at_sync;   /* the portfolio's cash at the same moment */
 
     /* replay batch: events the strategies see before the venue does */
     struct batch_ev batch[BATCH_MAX];
@@ -181,7 +188,15 @@ static int64_t prov_cash(void *ctx, uint32_t strategy_id)
 {
     (void)strategy_id; /* one account: every strategy draws on the same cash */
     struct qts_engine *e = ctx;
-    return qts_portfolio_cash(e->portfolio);
+    int64_t cash = qts_portfolio_cash(e->portfolio);
+    if (e->has_venue_cash) {
+        /* the venue's figure at start, moved by what this host spent or
+         * received since: never promise more than the account holds */
+        int64_t venue = e->venue_cash + (cash - e->pf_cash_at_sync);
+        if (venue < cash)
+            cash = venue;
+    }
+    return cash;
 }
 
 /* ------------------------------------------------------------ store records */
@@ -444,7 +459,8 @@ static void exec_on_safety(void *ctx, const char *code, bool trip, const char *m
 static void exec_on_recon(void *ctx, const struct qts_recon_diff *d)
 {
     (void)ctx;
-    QTS_WARN("reconciliation difference kind=%d clordid=%s", (int)d->kind, d->client_order_id);
+    /* the OMS logged it (WARN) with the figures */
+    QTS_DEBUG("reconciliation difference kind=%d clordid=%s", (int)d->kind, d->client_order_id);
 }
 
 /* ------------------------------------------------------------ runtime sink */
@@ -731,6 +747,8 @@ static int sink_exec_report(void *ctx, const struct qts_plugin_origin *from,
     (void)from;
     struct qts_engine *e = ctx;
     e->stats.exec_reports++;
+    if (e->sync)
+        qts_startup_sync_on_status(e->sync, rep);
     int rc = qts_exec_on_report(e->exec, rep);
     qts_lua_runtime_drain(e->rt);
     return rc;
@@ -741,7 +759,22 @@ static int sink_position(void *ctx, const struct qts_plugin_origin *from,
 {
     (void)from;
     struct qts_engine *e = ctx;
+    if (e->sync)
+        qts_startup_sync_on_position(e->sync, pos);
     return qts_exec_on_position(e->exec, pos);
+}
+
+static int sink_buying_power(void *ctx, const struct qts_plugin_origin *from,
+                             const struct qts_buying_power *bp)
+{
+    (void)from;
+    struct qts_engine *e = ctx;
+    if (!e->sync) {
+        QTS_DEBUG("buying power answer after the start-up sync ignored req=%" PRIu64, bp->req_id);
+        return 0;
+    }
+    qts_startup_sync_on_buying_power(e->sync, bp);
+    return 0;
 }
 
 static int sink_query_done(void *ctx, const struct qts_plugin_origin *from, uint64_t req_id,
@@ -749,6 +782,10 @@ static int sink_query_done(void *ctx, const struct qts_plugin_origin *from, uint
 {
     (void)from;
     struct qts_engine *e = ctx;
+    if (e->sync)
+        qts_startup_sync_on_query_done(e->sync, req_id, status);
+    if (qts_startup_sync_owns(req_id))
+        return 0; /* a start-up query (late ones are dropped here) */
     return qts_exec_on_query_done(e->exec, req_id, status);
 }
 
@@ -1022,6 +1059,17 @@ static int add_strategies(struct qts_engine *e, struct qts_err *err)
     return 0;
 }
 
+static int start_strategies(struct qts_engine *e, struct qts_err *err)
+{
+    int rc = add_strategies(e, err);
+    if (rc != 0)
+        return rc;
+    e->strategies_added = true;
+    if (e->set->strategies_watch) /* strategies.watch: reload a strategy when its file is saved */
+        rc = qts_lua_runtime_watch(e->rt, &e->loop, err);
+    return rc;
+}
+
 static int64_t initial_cash_units(const struct qts_settings *s)
 {
     int64_t cash = 0;
@@ -1255,6 +1303,7 @@ int qts_engine_new(struct qts_config *cfg, const struct qts_engine_opts *opts,
         .query_done = sink_query_done,
         .instrument_define = sink_instrument_define,
         .instrument_find = sink_instrument_find,
+        .buying_power = sink_buying_power,
     };
     e->penv = (struct qts_plugin_env){
         .loop = &e->loop,
@@ -1392,11 +1441,8 @@ int qts_engine_new(struct qts_config *cfg, const struct qts_engine_opts *opts,
     e->cfg_holder.on_reload_ud = e;
     if (qts_config_watch_sighup(&e->cfg_holder, &e->loop) == 0)
         uv_unref((uv_handle_t *)&e->cfg_holder.sighup); /* never keeps a run alive */
-    rc = add_strategies(e, err);
-    if (rc != 0)
-        goto fail;
-    if (e->set->strategies_watch) { /* strategies.watch: reload a strategy when its file is saved */
-        rc = qts_lua_runtime_watch(e->rt, &e->loop, err);
+    if (replay) { /* paper and live start them after the start-up sync (run_live) */
+        rc = start_strategies(e, err);
         if (rc != 0)
             goto fail;
     }
@@ -1524,9 +1570,140 @@ static int run_replay(struct qts_engine *e, struct qts_err *err)
     return 0;
 }
 
-static int run_live(struct qts_engine *e)
+/* ------------------------------------------------------- start-up sync */
+
+/* Rescale a fixed-point value from exponent `from` to `to`. */
+static int64_t rescale(int64_t v, unsigned from, unsigned to)
+{
+    if (from == to)
+        return v;
+    if (from < to)
+        return v * qts_pow10_i64[QTS_MIN(to - from, QTS_MAX_EXP)];
+    return v / qts_pow10_i64[QTS_MIN(from - to, QTS_MAX_EXP)];
+}
+
+/* The broker's positions become the portfolio's opening positions, bought
+ * (or sold short) at the broker's average price against the cash: equity at
+ * start is unchanged and PnL runs from the average price. They are not
+ * venue executions, so nothing goes to the store's fills. */
+static void adopt_positions(struct qts_engine *e, const struct qts_startup_report *r)
+{
+    for (size_t i = 0; i < r->n_broker; i++) {
+        const struct qts_startup_position *bp = &r->broker[i];
+        const struct qts_instrument *inst =
+            bp->instrument ? qts_instruments_get(e->instruments, bp->instrument)
+                           : qts_instruments_find(e->instruments, bp->symbol);
+        if (!inst || bp->qty == 0)
+            continue;
+        const struct qts_position *have = qts_portfolio_position(e->portfolio, inst->id);
+        int64_t qty = rescale(bp->qty, bp->qty_exp, inst->qty_exp);
+        int64_t delta = qty - (have ? have->qty : 0);
+        int64_t px = rescale(bp->avg_px, bp->px_exp, inst->px_exp);
+        if (delta == 0)
+            continue;
+        if (px <= 0) {
+            QTS_WARN("startup: position of %s at the broker has no average price; not adopted",
+                     inst->symbol);
+            continue;
+        }
+        struct qts_fill f = {
+            .h = {.struct_size = sizeof f, .type = QTS_EV_FILL, .px_exp = inst->px_exp,
+                  .qty_exp = inst->qty_exp, .instrument = inst->id,
+                  .ts_exch_ns = qts_wall_ns(), .ts_recv_ns = qts_wall_ns()},
+            .strategy_id = 0,
+            .side = delta > 0 ? QTS_SIDE_BUY : QTS_SIDE_SELL,
+            .px = px,
+            .qty = delta > 0 ? delta : -delta,
+        };
+        qts_strlcpy(f.tag, "adopted", sizeof f.tag);
+        int rc = qts_portfolio_apply_fill(e->portfolio, &f);
+        if (rc != 0) {
+            QTS_ERROR("startup: position of %s not adopted: %s", inst->symbol, qts_err_name(rc));
+            continue;
+        }
+        cache_position(e, inst->id, f.h.ts_exch_ns);
+        QTS_INFO("startup: adopted the broker's position symbol=%s qty=%" PRId64
+                 " avg_px=%" PRId64, inst->symbol, qty, px);
+    }
+}
+
+static void write_startup_json(struct qts_engine *e)
+{
+    if (make_dirs(e->run_dir) != 0)
+        return;
+    char path[1100];
+    snprintf(path, sizeof path, "%s/startup.json", e->run_dir);
+    int n = qts_startup_sync_json(e->sync, NULL, 0);
+    char *buf = qts_xmalloc((size_t)n + 1);
+    qts_startup_sync_json(e->sync, buf, (size_t)n + 1);
+    FILE *f = fopen(path, "w");
+    if (f) {
+        fprintf(f, "%s\n", buf);
+        fclose(f);
+    } else {
+        QTS_WARN("cannot write %s", path);
+    }
+    free(buf);
+}
+
+/* Paper and live: learn what is true at the venue before any strategy
+ * starts (startup_sync.h), then start the strategies. */
+static int startup(struct qts_engine *e, struct qts_err *err)
+{
+    struct qts_startup_env env = {
+        .loop = &e->loop,
+        .exec = e->exec,
+        .timeout_ms = e->set->startup_timeout_ms,
+        .seed_market = e->set->startup_seed_market,
+        .require_reconcile = e->set->startup_require_reconcile,
+        .stop = &e->stop_requested,
+    };
+    const char **symbols = qts_xcalloc(e->set->n_instruments + 1, sizeof *symbols);
+    for (size_t i = 0; i < e->set->n_instruments; i++)
+        symbols[env.n_symbols++] = e->set->instruments[i].symbol;
+    env.symbols = symbols;
+    if (e->has_broker) {
+        struct qts_plugin_inst *b = qts_plugin_manager_current(e->plugins, "broker");
+        env.broker = qts_plugin_inst_desc(b)->ops;
+        env.broker_self = qts_plugin_inst_self(b);
+    }
+    if (e->set->cache.plugin && e->set->startup_warm_from_cache) {
+        struct qts_plugin_inst *c = qts_plugin_manager_current(e->plugins, "cache");
+        env.cache = qts_plugin_inst_desc(c)->ops;
+        env.cache_self = qts_plugin_inst_self(c);
+    }
+    e->sync = qts_startup_sync_new(&env);
+    int rc = qts_startup_sync_run(e->sync, err);
+    const struct qts_startup_report *r = qts_startup_sync_report(e->sync);
+    if (rc == 0 && r->recon_status == 0 && e->set->startup_adopt_positions)
+        adopt_positions(e, r);
+    if (rc == 0 && r->buying_power_status == 0) {
+        const struct qts_buying_power *bp = &r->buying_power;
+        e->venue_cash = rescale(bp->cash, bp->cash_exp, QTS_CASH_EXP);
+        e->pf_cash_at_sync = qts_portfolio_cash(e->portfolio);
+        e->has_venue_cash = true;
+        char cash[64];
+        qts_format_fixed(cash, sizeof cash, e->venue_cash, QTS_CASH_EXP);
+        QTS_INFO("startup: the account can spend %s; PreCheck's cash check is capped by it",
+                 cash);
+    }
+    write_startup_json(e);
+    qts_startup_sync_free(e->sync);
+    e->sync = NULL;
+    free(symbols);
+    if (rc != 0 || e->stop_requested)
+        return rc;
+    return start_strategies(e, err);
+}
+
+static int run_live(struct qts_engine *e, struct qts_err *err)
 {
     int64_t t0 = qts_mono_ns();
+    if (!e->strategies_added) {
+        int rc = startup(e, err);
+        if (rc != 0)
+            return rc;
+    }
 
     uv_ref((uv_handle_t *)&e->sig_int);
     uv_ref((uv_handle_t *)&e->sig_term);
@@ -1550,7 +1727,7 @@ static int run_live(struct qts_engine *e)
 
 int qts_engine_run(struct qts_engine *e, struct qts_err *err)
 {
-    int rc = e->set->mode == QTS_MODE_REPLAY ? run_replay(e, err) : run_live(e);
+    int rc = e->set->mode == QTS_MODE_REPLAY ? run_replay(e, err) : run_live(e, err);
     if (rc != 0)
         return rc;
     /* strategies get on_stop; the portfolio gets its last marks */
