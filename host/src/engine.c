@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "admin.h" /* qts_json_escape */
 #include "book.h"
 #include "cache_writer.h"
 #include "clock.h"
@@ -857,6 +858,105 @@ static int risk_status_extra(void *ctx, char *out, size_t cap)
                     e->stats.events, e->stats.fills, eq);
 }
 
+/* ------------------------------------------------------- plugin reloads */
+
+/* The execution pipeline, the cache writer and the shared budget call the
+ * broker and cache instances directly; after a reload (or a rollback to a
+ * revived old build) they must call the slot's current instance, never the
+ * retired one, which is destroyed once drained. */
+static void refresh_plugin_ports(struct qts_engine *e)
+{
+    if (e->has_broker && e->exec) {
+        struct qts_plugin_inst *b = qts_plugin_manager_current(e->plugins, "broker");
+        struct qts_broker_port port = {0};
+        if (b) {
+            port.ops = qts_plugin_inst_desc(b)->ops;
+            port.self = qts_plugin_inst_self(b);
+        }
+        qts_exec_set_port(e->exec, b ? &port : NULL);
+    }
+    if (e->set->cache.plugin && (e->cache || e->budget)) {
+        struct qts_plugin_inst *c = qts_plugin_manager_current(e->plugins, "cache");
+        const struct qts_cache_ops *ops = c ? qts_plugin_inst_desc(c)->ops : NULL;
+        void *self = c ? qts_plugin_inst_self(c) : NULL;
+        if (e->cache)
+            qts_cache_writer_set_target(e->cache, ops, self);
+        if (e->budget)
+            qts_risk_budget_set_target(e->budget, ops, self);
+    }
+}
+
+static void on_plugin_reload(void *ctx, const char *slot, int status, const char *why)
+{
+    struct qts_engine *e = ctx;
+    refresh_plugin_ports(e);
+    if (status != 0)
+        QTS_WARN("plugin slot %s not reloaded: %s", slot, why ? why : qts_strerror(status));
+}
+
+/* The reload rule for brokers without state hand-over (docs/plugins.md). */
+static bool plugin_has_working_orders(void *ctx, const char *slot)
+{
+    struct qts_engine *e = ctx;
+    return strcmp(slot, "broker") == 0 && e->exec && qts_exec_has_working_orders(e->exec);
+}
+
+/* admin `reload` (qts reload): config, plugins, strategies or all. */
+static int admin_reload(void *ctx, const char *what, char *out, size_t cap)
+{
+    struct qts_engine *e = ctx;
+    bool all = strcmp(what, "all") == 0;
+    char cfg_text[400] = "\"not asked\"";
+    int rc = 0;
+    if (all || strcmp(what, "config") == 0) {
+        struct qts_diags d;
+        qts_diags_init(&d);
+        if (e->has_holder && qts_config_reload(&e->cfg_holder, &d) == 0) {
+            snprintf(cfg_text, sizeof cfg_text, "\"reloaded\"");
+        } else {
+            char line[300] = "cannot reload";
+            if (d.n)
+                qts_diag_format(&d.v[0], line, sizeof line);
+            char esc[340];
+            qts_json_escape(esc, sizeof esc, line);
+            snprintf(cfg_text, sizeof cfg_text, "\"kept: %s\"", esc);
+            for (size_t i = 0; i < d.n; i++) {
+                qts_diag_format(&d.v[i], line, sizeof line);
+                QTS_ERROR("reload: %s", line);
+            }
+            rc = QTS_ECONFIG;
+        }
+        qts_diags_cleanup(&d);
+    }
+    int plugins_failed = 0;
+    if (all || strcmp(what, "plugins") == 0)
+        plugins_failed = qts_plugin_manager_reload_all(e->plugins, false);
+    size_t strategies = 0, strategies_failed = 0;
+    if ((all || strcmp(what, "strategies") == 0) && e->strategies_added) {
+        for (uint32_t id = 1; id <= (uint32_t)e->set->n_strategies; id++) {
+            int r = qts_lua_runtime_reload(e->rt, id);
+            if (r == QTS_ENOENT)
+                break; /* ids are dense from 1 */
+            strategies++;
+            strategies_failed += r != 0;
+        }
+    }
+    int n = snprintf(out, cap,
+                     "{\"config\":%s,\"plugins_failed\":%d,\"strategies\":%zu,"
+                     "\"strategies_failed\":%zu}",
+                     cfg_text, plugins_failed, strategies, strategies_failed);
+    if (rc == 0 && (plugins_failed || strategies_failed))
+        rc = QTS_EAGAIN;
+    if (rc != 0 && n > 0) {
+        /* the admin protocol puts a failure's text in "error": keep the
+         * figures readable there */
+        char copy[600];
+        qts_strlcpy(copy, out, sizeof copy);
+        snprintf(out, cap, "reload incomplete: %s", copy);
+    }
+    return rc;
+}
+
 static int open_risk(struct qts_engine *e, struct qts_err *err)
 {
     qts_risk_portfolio_init(&e->risk_pf, e->portfolio);
@@ -877,6 +977,7 @@ static int open_risk(struct qts_engine *e, struct qts_err *err)
         .equity = risk_equity,
         .instrument = prov_instrument,
         .strategy_id = risk_strategy_id,
+        .reload = admin_reload,
         .status_extra = risk_status_extra,
         .ctx = e,
         .is_replay = e->set->mode == QTS_MODE_REPLAY,
@@ -1326,6 +1427,10 @@ int qts_engine_new(struct qts_config *cfg, const struct qts_engine_opts *opts,
         .env = &e->penv,
         .gen_dir = gen_dir,
         .watch_dir = e->set->plugins_watch ? e->set->plugins_dir : NULL,
+        .has_working_orders = plugin_has_working_orders,
+        .orders_ctx = e,
+        .on_reload = on_plugin_reload,
+        .reload_ctx = e,
     };
     rc = qts_plugin_manager_new(&mo, &e->plugins, err);
     if (rc != 0)
