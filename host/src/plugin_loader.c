@@ -348,6 +348,30 @@ static void discard(struct qts_plugin_lib *lib)
     free(lib);
 }
 
+/* dlopen `so_path` (the per-generation copy or lib->path itself) and run
+ * checks 2-7; on success *out = lib with one reference, on failure lib is
+ * discarded. Messages name lib->path, the file as deployed. */
+static int finish_open(struct qts_plugin_lib *lib, const char *so_path, uint32_t expected_kind,
+                       struct qts_plugin_lib **out, struct qts_err *err)
+{
+    int rc;
+    lib->dl = dlopen(so_path, RTLD_NOW | RTLD_LOCAL);
+    if (!lib->dl) {
+        const char *e = dlerror();
+        rc = qts_err_set(err, QTS_EABI, "plugin %s: dlopen: %s", lib->path, e ? e : "failed");
+        goto fail;
+    }
+    rc = validate(lib->dl, lib->path, expected_kind, lib, err);
+    if (rc)
+        goto fail;
+    lib->refs = 1;
+    *out = lib;
+    return 0;
+fail:
+    discard(lib);
+    return rc;
+}
+
 int qts_plugin_lib_open(const char *path, const char *gen_dir, uint64_t gen,
                         uint32_t expected_kind, struct qts_plugin_lib **out,
                         struct qts_err *err)
@@ -372,23 +396,11 @@ int qts_plugin_lib_open(const char *path, const char *gen_dir, uint64_t gen,
     free(tmp);
     rc = copy_to(fd, path, lib->gen_path, err);
     close(fd);
-    if (rc)
-        goto fail;
-    lib->dl = dlopen(lib->gen_path, RTLD_NOW | RTLD_LOCAL);
-    if (!lib->dl) {
-        const char *e = dlerror();
-        rc = qts_err_set(err, QTS_EABI, "plugin %s: dlopen: %s", path, e ? e : "failed");
-        goto fail;
+    if (rc) {
+        discard(lib);
+        return rc;
     }
-    rc = validate(lib->dl, path, expected_kind, lib, err);
-    if (rc)
-        goto fail;
-    lib->refs = 1;
-    *out = lib;
-    return 0;
-fail:
-    discard(lib);
-    return rc;
+    return finish_open(lib, lib->gen_path, expected_kind, out, err);
 }
 
 int qts_plugin_lib_open_in_place(const char *path, uint32_t expected_kind,
@@ -401,22 +413,7 @@ int qts_plugin_lib_open_in_place(const char *path, uint32_t expected_kind,
     close(fd);
     struct qts_plugin_lib *lib = qts_xcalloc(1, sizeof *lib);
     lib->path = qts_xstrdup(path);
-    int rc;
-    lib->dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-    if (!lib->dl) {
-        const char *e = dlerror();
-        rc = qts_err_set(err, QTS_EABI, "plugin %s: dlopen: %s", path, e ? e : "failed");
-        goto fail;
-    }
-    rc = validate(lib->dl, path, expected_kind, lib, err);
-    if (rc)
-        goto fail;
-    lib->refs = 1;
-    *out = lib;
-    return 0;
-fail:
-    discard(lib);
-    return rc;
+    return finish_open(lib, path, expected_kind, out, err);
 }
 
 void qts_plugin_lib_close(struct qts_plugin_lib *lib)
