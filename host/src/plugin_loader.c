@@ -334,6 +334,44 @@ static void close_dl(void *dl, uint64_t caps)
         dlclose(dl);
 }
 
+/* Undo a failed open: nothing of the library stays loaded. */
+static void discard(struct qts_plugin_lib *lib)
+{
+    if (lib->dl)
+        close_dl(lib->dl, 0);
+    if (lib->gen_path)
+        unlink(lib->gen_path);
+    free(lib->gen_path);
+    free(lib->path);
+    free(lib->name);
+    free(lib->version);
+    free(lib);
+}
+
+/* dlopen `so_path` (the per-generation copy or lib->path itself) and run
+ * checks 2-7; on success *out = lib with one reference, on failure lib is
+ * discarded. Messages name lib->path, the file as deployed. */
+static int finish_open(struct qts_plugin_lib *lib, const char *so_path, uint32_t expected_kind,
+                       struct qts_plugin_lib **out, struct qts_err *err)
+{
+    int rc;
+    lib->dl = dlopen(so_path, RTLD_NOW | RTLD_LOCAL);
+    if (!lib->dl) {
+        const char *e = dlerror();
+        rc = qts_err_set(err, QTS_EABI, "plugin %s: dlopen: %s", lib->path, e ? e : "failed");
+        goto fail;
+    }
+    rc = validate(lib->dl, lib->path, expected_kind, lib, err);
+    if (rc)
+        goto fail;
+    lib->refs = 1;
+    *out = lib;
+    return 0;
+fail:
+    discard(lib);
+    return rc;
+}
+
 int qts_plugin_lib_open(const char *path, const char *gen_dir, uint64_t gen,
                         uint32_t expected_kind, struct qts_plugin_lib **out,
                         struct qts_err *err)
@@ -358,31 +396,24 @@ int qts_plugin_lib_open(const char *path, const char *gen_dir, uint64_t gen,
     free(tmp);
     rc = copy_to(fd, path, lib->gen_path, err);
     close(fd);
-    if (rc)
-        goto fail;
-    lib->dl = dlopen(lib->gen_path, RTLD_NOW | RTLD_LOCAL);
-    if (!lib->dl) {
-        const char *e = dlerror();
-        rc = qts_err_set(err, QTS_EABI, "plugin %s: dlopen: %s", path, e ? e : "failed");
-        goto fail;
+    if (rc) {
+        discard(lib);
+        return rc;
     }
-    rc = validate(lib->dl, path, expected_kind, lib, err);
-    if (rc)
-        goto fail;
-    lib->refs = 1;
-    *out = lib;
-    return 0;
-fail:
-    if (lib->dl)
-        close_dl(lib->dl, 0);
-    if (lib->gen_path)
-        unlink(lib->gen_path);
-    free(lib->gen_path);
-    free(lib->path);
-    free(lib->name);
-    free(lib->version);
-    free(lib);
-    return rc;
+    return finish_open(lib, lib->gen_path, expected_kind, out, err);
+}
+
+int qts_plugin_lib_open_in_place(const char *path, uint32_t expected_kind,
+                                 struct qts_plugin_lib **out, struct qts_err *err)
+{
+    *out = NULL;
+    int fd = open_checked(path, err);
+    if (fd < 0)
+        return fd;
+    close(fd);
+    struct qts_plugin_lib *lib = qts_xcalloc(1, sizeof *lib);
+    lib->path = qts_xstrdup(path);
+    return finish_open(lib, path, expected_kind, out, err);
 }
 
 void qts_plugin_lib_close(struct qts_plugin_lib *lib)
@@ -405,21 +436,8 @@ void qts_plugin_lib_close(struct qts_plugin_lib *lib)
 
 int qts_plugin_check_file(const char *path, uint32_t expected_kind, struct qts_err *err)
 {
-    int fd = open_checked(path, err);
-    if (fd < 0)
-        return fd;
-    close(fd);
-    void *dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-    if (!dl) {
-        const char *e = dlerror();
-        return qts_err_set(err, QTS_EABI, "plugin %s: dlopen: %s", path, e ? e : "failed");
-    }
-    struct qts_plugin_lib lib;
-    memset(&lib, 0, sizeof lib);
-    int rc = validate(dl, path, expected_kind, &lib, err);
-    uint64_t caps = rc == 0 ? lib.desc.caps : 0;
-    free(lib.name);
-    free(lib.version);
-    close_dl(dl, caps);
+    struct qts_plugin_lib *lib;
+    int rc = qts_plugin_lib_open_in_place(path, expected_kind, &lib, err);
+    qts_plugin_lib_close(lib); /* NULL after a failure */
     return rc;
 }

@@ -67,7 +67,16 @@ int qts_plugin_lib_open(const char *path, const char *gen_dir, uint64_t gen,
                         uint32_t expected_kind, struct qts_plugin_lib **out,
                         struct qts_err *err);
 
-/* Unmap (unless dlclose is disabled, see below), remove the copy, free. */
+/* Open `path` (borrowed) where it is, without a per-generation copy: for a
+ * library opened once per process (a store plugin for `qts migrate`) and
+ * for `qts check`. Same checks 1-7 and the same result as
+ * qts_plugin_lib_open (lib->gen_path is NULL); nothing but the entry
+ * function is called. */
+int qts_plugin_lib_open_in_place(const char *path, uint32_t expected_kind,
+                                 struct qts_plugin_lib **out, struct qts_err *err);
+
+/* Unmap (unless dlclose is disabled, see below), remove the copy, free;
+ * NULL is a no-op. */
 void qts_plugin_lib_close(struct qts_plugin_lib *lib);
 
 /* True when libraries must never be dlclosed: sanitizer builds, or the
@@ -75,9 +84,9 @@ void qts_plugin_lib_close(struct qts_plugin_lib *lib);
  * "0". A QTS_CAP_RESIDENT library is never closed either. */
 bool qts_plugin_no_dlclose(void);
 
-/* For `qts check`: run checks 1-7 on `path` without a per-generation copy
- * and without calling anything but the entry function; nothing is started.
- * `expected_kind` 0 = any. Returns 0 or the first failure (err filled). */
+/* For `qts check`: qts_plugin_lib_open_in_place then close; nothing is
+ * started. `expected_kind` 0 = any. Returns 0 or the first failure (err
+ * filled). */
 int qts_plugin_check_file(const char *path, uint32_t expected_kind, struct qts_err *err);
 
 #endif

@@ -1,7 +1,6 @@
 /* store_port.c — see store_port.h. */
 #include "store_port.h"
 
-#include <dlfcn.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -11,11 +10,12 @@
 #include "build_info.h"
 #include "clock.h"
 #include "log.h"
+#include "plugin_loader.h"
 #include "util.h"
 
 struct qts_store_plugin {
-    void *dl;
-    const struct qts_plugin_desc *desc;
+    struct qts_plugin_lib *lib;         /* owned */
+    const struct qts_plugin_desc *desc; /* borrowed from lib */
     void *self;
     int started;
     struct qts_store_port port;
@@ -118,37 +118,16 @@ int qts_store_plugin_open(const char *plugin_dir, const char *name, const char *
     }
     char path[1024];
     snprintf(path, sizeof path, "%s/%s.so", plugin_dir, name);
-    void *dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-    if (!dl)
-        return qts_err_set(err, QTS_ENOENT, "cannot load %s: %s", path, dlerror());
-    qts_plugin_entry_fn entry = (qts_plugin_entry_fn)(uintptr_t)dlsym(dl, QTS_PLUGIN_ENTRY_SYMBOL);
-    const struct qts_plugin_desc *d = entry ? entry(QTS_ABI_MAJOR, QTS_ABI_MINOR) : NULL;
-    int rc = 0;
-    if (!d)
-        rc = qts_err_set(err, QTS_EABI, "%s: no plugin descriptor", path);
-    else if (d->struct_size < offsetof(struct qts_plugin_desc, ops) + sizeof d->ops ||
-             d->abi_major != QTS_ABI_MAJOR || d->abi_minor > QTS_ABI_MINOR)
-        rc = qts_err_set(err, QTS_EABI, "%s: plugin ABI %u.%u, host %d.%d", path, d->abi_major,
-                         d->abi_minor, QTS_ABI_MAJOR, QTS_ABI_MINOR);
-    else if (!d->build_sig || strcmp(d->build_sig, QTS_BUILD_SIG) != 0)
-        rc = qts_err_set(err, QTS_EABI, "%s: build signature %s, host %s", path,
-                         d->build_sig ? d->build_sig : "(none)", QTS_BUILD_SIG);
-    else if (d->kind != QTS_KIND_STORE || !d->ops || !d->init)
-        rc = qts_err_set(err, QTS_EABI, "%s: not a store plugin", path);
-    else {
-        const struct qts_store_ops *ops = d->ops;
-        if (ops->struct_size < offsetof(struct qts_store_ops, ping) || !ops->migrate ||
-            !ops->write_batch)
-            rc = qts_err_set(err, QTS_EABI, "%s: store ops incomplete", path);
-    }
-    if (rc) {
-        if (!getenv("QTS_NO_DLCLOSE"))
-            dlclose(dl);
+    /* the loader's checks: permissions, entry symbol, sizes, ABI, build
+     * signature, kind, required operations */
+    struct qts_plugin_lib *lib;
+    int rc = qts_plugin_lib_open_in_place(path, QTS_KIND_STORE, &lib, err);
+    if (rc)
         return rc;
-    }
     struct qts_store_plugin *p = qts_xcalloc(1, sizeof *p);
-    p->dl = dl;
-    p->desc = d;
+    p->lib = lib;
+    p->desc = &lib->desc;
+    const struct qts_plugin_desc *d = p->desc;
     p->name = qts_xstrdup(name);
     size_t n = 0;
     for (; kv && kv[n] && kv[n + 1] && n < 2 * QTS_STORE_PORT_MAX_KV; n += 2) {
@@ -170,7 +149,7 @@ int qts_store_plugin_open(const char *plugin_dir, const char *name, const char *
         .secret_get = h_secret,
     };
     rc = d->init(&p->api, p, &p->self, err);
-    if (rc == 0 && d->start) {
+    if (rc == 0) { /* the loader checked that init, start, stop, destroy exist */
         rc = d->start(p->self, err);
         p->started = rc == 0;
     }
@@ -224,13 +203,11 @@ void qts_store_plugin_close(struct qts_store_plugin *p)
     if (!p)
         return;
     if (p->self) {
-        if (p->started && p->desc->stop)
+        if (p->started)
             p->desc->stop(p->self);
-        if (p->desc->destroy)
-            p->desc->destroy(p->self);
+        p->desc->destroy(p->self);
     }
-    if (!getenv("QTS_NO_DLCLOSE"))
-        dlclose(p->dl);
+    qts_plugin_lib_close(p->lib);
     for (size_t i = 0; p->kv[i]; i++)
         free(p->kv[i]);
     free(p->name);

@@ -1,9 +1,10 @@
 /* store_port.h — open a store plugin on its own, outside the plugin
  * manager: for `qts migrate`, `qts import` and the storage tests and
- * benchmarks. It dlopens <plugin_dir>/store_<backend>.so, checks the
- * descriptor (ABI major/minor, build signature, kind, required ops), and
- * gives the plugin a small host-services table whose configuration is a
- * flat list of key/value pairs (the plugin's `config:` subtree, dotted).
+ * benchmarks. It opens <plugin_dir>/store_<backend>.so in place through
+ * the plugin loader (qts_plugin_lib_open_in_place: the same permission and
+ * descriptor checks as every plugin, kind store), and gives the plugin a
+ * small host-services table whose configuration is a flat list of
+ * key/value pairs (the plugin's `config:` subtree, dotted).
  *
  * Store selection spec (the `--store` option):
  *   sqlite:PATH            store_sqlite with path=PATH

@@ -30,6 +30,7 @@
 #include "qts/qts_plugin.h"
 #include "qts/qts_store.h"
 #include "store_fmt.h"
+#include "store_rows.h"
 
 #include "pg_migrations.inc"
 
@@ -754,14 +755,6 @@ static int write_ticks(struct pg *s, struct qts_err *err)
     return pg_exec(s, "RELEASE SAVEPOINT ticks", err);
 }
 
-static void mark(int64_t *lo, int64_t *hi, int64_t t)
-{
-    if (*lo == QTS_STORE_NULL || t < *lo)
-        *lo = t;
-    if (*hi == QTS_STORE_NULL || t > *hi)
-        *hi = t;
-}
-
 static int write_one(struct pg *s, const struct qts_store_record *r, struct qts_err *err)
 {
     const char *hid = s->host_id;
@@ -969,7 +962,7 @@ static int write_one(struct pg *s, const struct qts_store_record *r, struct qts_
         } else {
             s->val[13] = NULL;
         }
-        mark(&s->led_lo, &s->led_hi, r->ts_ns);
+        store_range_add(&s->led_lo, &s->led_hi, r->ts_ns);
         return run_prepared(s, ST_LEDGER, 14, err);
     }
     case QTS_REC_ACCOUNT: {
@@ -1037,7 +1030,7 @@ static int pg_write_batch(void *self, const struct qts_store_record *const *recs
             const struct qts_store_tick *t = (const void *)recs[i];
             copy_tick(s, t);
             if (t->tick_kind != QTS_TICK_QUOTE)
-                mark(&s->tick_lo, &s->tick_hi, t->h.ts_ns);
+                store_range_add(&s->tick_lo, &s->tick_hi, t->h.ts_ns);
         }
     if ((rc = pg_exec(s, "BEGIN", err)))
         return rc;
@@ -1062,33 +1055,44 @@ static int pg_write_batch(void *self, const struct qts_store_record *const *recs
 
 /* ------------------------------------------------------------- reads */
 
-static int64_t v_fixed(PGresult *r, int row, int col, unsigned exp)
+/* store_rows.h reader over row->row of a PGresult (row->res); values come
+ * as text. */
+static int64_t v_fixed(const struct store_row *x, int col, unsigned exp)
 {
-    if (PQgetisnull(r, row, col))
+    if (PQgetisnull(x->res, x->row, col))
         return QTS_STORE_NULL;
     int64_t v;
-    return store_parse_fixed(PQgetvalue(r, row, col), exp, &v) == 0 ? v : QTS_STORE_NULL;
+    return store_parse_fixed(PQgetvalue(x->res, x->row, col), exp, &v) == 0 ? v : QTS_STORE_NULL;
 }
 
-static int64_t v_ts(PGresult *r, int row, int col)
+static int64_t v_ts(const struct store_row *x, int col)
 {
-    if (PQgetisnull(r, row, col))
+    if (PQgetisnull(x->res, x->row, col))
         return QTS_STORE_NULL;
     int64_t v;
-    return store_parse_ts(PQgetvalue(r, row, col), &v) == 0 ? v : QTS_STORE_NULL;
+    return store_parse_ts(PQgetvalue(x->res, x->row, col), &v) == 0 ? v : QTS_STORE_NULL;
 }
 
-static double v_dbl(PGresult *r, int row, int col)
+static double v_dbl(const struct store_row *x, int col)
 {
-    return PQgetisnull(r, row, col) ? NAN : strtod(PQgetvalue(r, row, col), NULL);
+    return PQgetisnull(x->res, x->row, col) ? NAN : strtod(PQgetvalue(x->res, x->row, col), NULL);
 }
 
-static int64_t v_i64(PGresult *r, int row, int col)
+static int64_t v_i64(const struct store_row *x, int col)
 {
-    return PQgetisnull(r, row, col) ? 0 : strtoll(PQgetvalue(r, row, col), NULL, 10);
+    return PQgetisnull(x->res, x->row, col) ? 0
+                                            : strtoll(PQgetvalue(x->res, x->row, col), NULL, 10);
 }
 
-static const char *v_str(PGresult *r, int row, int col) { return PQgetvalue(r, row, col); }
+/* PQgetvalue gives "" for NULL */
+static const char *v_str(const struct store_row *x, int col)
+{
+    return PQgetvalue(x->res, x->row, col);
+}
+
+static const struct store_row_reader pg_reader = {
+    .str = v_str, .i64 = v_i64, .dbl = v_dbl, .fixed = v_fixed, .ts = v_ts,
+};
 
 static PGresult *pg_select(struct pg *s, const char *sql, int n, struct qts_err *err)
 {
@@ -1126,18 +1130,8 @@ static int feedback_aggs(struct pg *s, int64_t from, int64_t to, const char *sym
     int rc = 0;
     for (int i = 0; i < PQntuples(r) && rc == 0; i++) {
         struct qts_store_feedback_agg a;
-        memset(&a, 0, sizeof a);
-        a.h.struct_size = sizeof a;
-        a.h.kind = QTS_REC_FEEDBACK_AGG;
-        a.h.ts_ns = from;
-        store_copy(a.symbol, sizeof a.symbol, v_str(r, i, 0));
-        store_copy(a.tag, sizeof a.tag, v_str(r, i, 1));
-        a.sample_count = v_i64(r, i, 2);
-        a.avg_slippage_bps = v_dbl(r, i, 3);
-        a.avg_impact_bps = v_dbl(r, i, 4);
-        a.avg_quality_score = v_dbl(r, i, 5);
-        a.avg_fill_latency_ms = v_dbl(r, i, 6);
-        a.avg_fill_ratio = v_dbl(r, i, 7);
+        struct store_row row = {.rd = &pg_reader, .res = r, .row = i};
+        store_row_feedback_agg(&row, from, &a);
         rc = cb(arg, &a.h);
     }
     PQclear(r);
@@ -1158,21 +1152,8 @@ static int pg_load_state(void *self, const struct qts_store_load_opts *o, qts_st
         return err ? err->code : QTS_EDB;
     for (int i = 0; i < PQntuples(r) && rc == 0; i++) {
         struct qts_store_position p;
-        memset(&p, 0, sizeof p);
-        p.h.struct_size = sizeof p;
-        p.h.kind = QTS_REC_POSITION;
-        store_copy(p.symbol, sizeof p.symbol, v_str(r, i, 0));
-        store_copy(p.strategy_type, sizeof p.strategy_type, v_str(r, i, 1));
-        p.px_exp = (uint8_t)pe;
-        p.qty_exp = (uint8_t)qe;
-        p.qty = v_fixed(r, i, 2, qe);
-        p.avg_px = v_fixed(r, i, 3, pe);
-        store_copy(p.market, sizeof p.market, v_str(r, i, 4));
-        p.exposure_value = v_fixed(r, i, 5, QTS_CASH_EXP);
-        p.exposure_pct = v_dbl(r, i, 6);
-        p.unrealized_pnl = v_fixed(r, i, 7, QTS_CASH_EXP);
-        p.h.ts_ns = v_ts(r, i, 8);
-        p.h.rec_id = (uint64_t)v_i64(r, i, 9);
+        struct store_row row = {.rd = &pg_reader, .res = r, .row = i};
+        store_row_position(&row, pe, qe, &p);
         rc = cb(arg, &p.h);
     }
     PQclear(r);
@@ -1187,31 +1168,8 @@ static int pg_load_state(void *self, const struct qts_store_load_opts *o, qts_st
         return err ? err->code : QTS_EDB;
     for (int i = 0; i < PQntuples(r) && rc == 0; i++) {
         struct qts_store_order x;
-        memset(&x, 0, sizeof x);
-        x.h.struct_size = sizeof x;
-        x.h.kind = QTS_REC_ORDER;
-        x.order_id = (uint64_t)v_i64(r, i, 0);
-        store_copy(x.client_order_id, sizeof x.client_order_id, v_str(r, i, 1));
-        store_copy(x.venue_order_id, sizeof x.venue_order_id, v_str(r, i, 2));
-        store_copy(x.symbol, sizeof x.symbol, v_str(r, i, 3));
-        store_copy(x.tag, sizeof x.tag, v_str(r, i, 4));
-        x.strategy_id = (uint32_t)v_i64(r, i, 5);
-        x.side = (uint8_t)store_side_parse(v_str(r, i, 6));
-        x.type = (uint8_t)v_i64(r, i, 7);
-        x.tif = (uint8_t)v_i64(r, i, 8);
-        x.state = (uint8_t)v_i64(r, i, 9);
-        x.px_exp = (uint8_t)pe;
-        x.qty_exp = (uint8_t)qe;
-        x.px = v_fixed(r, i, 10, pe);
-        x.qty = v_fixed(r, i, 11, qe);
-        x.filled_qty = v_fixed(r, i, 12, qe);
-        x.avg_fill_px = v_fixed(r, i, 13, pe);
-        x.decision_px = v_fixed(r, i, 14, pe);
-        x.ts_decided_ns = v_ts(r, i, 15);
-        x.ts_sent_ns = v_ts(r, i, 16);
-        x.ts_done_ns = v_ts(r, i, 17);
-        x.h.ts_ns = v_ts(r, i, 18);
-        x.h.rec_id = (uint64_t)v_i64(r, i, 19);
+        struct store_row row = {.rd = &pg_reader, .res = r, .row = i};
+        store_row_order(&row, pe, qe, &x);
         rc = cb(arg, &x.h);
     }
     PQclear(r);
@@ -1224,16 +1182,8 @@ static int pg_load_state(void *self, const struct qts_store_load_opts *o, qts_st
         return err ? err->code : QTS_EDB;
     for (int i = 0; i < PQntuples(r) && rc == 0; i++) {
         struct qts_store_param p;
-        memset(&p, 0, sizeof p);
-        p.h.struct_size = sizeof p;
-        p.h.kind = QTS_REC_PARAM;
-        store_copy(p.strategy_id, sizeof p.strategy_id, v_str(r, i, 0));
-        store_copy(p.param_name, sizeof p.param_name, v_str(r, i, 1));
-        store_copy(p.value, sizeof p.value, v_str(r, i, 2));
-        store_copy(p.value_type, sizeof p.value_type, v_str(r, i, 3));
-        store_copy(p.description, sizeof p.description, v_str(r, i, 4));
-        p.h.ts_ns = v_ts(r, i, 5);
-        p.h.rec_id = (uint64_t)v_i64(r, i, 6);
+        struct store_row row = {.rd = &pg_reader, .res = r, .row = i};
+        store_row_param(&row, &p);
         rc = cb(arg, &p.h);
     }
     PQclear(r);
@@ -1246,15 +1196,8 @@ static int pg_load_state(void *self, const struct qts_store_load_opts *o, qts_st
         return err ? err->code : QTS_EDB;
     for (int i = 0; i < PQntuples(r) && rc == 0; i++) {
         struct qts_store_risk_config c;
-        memset(&c, 0, sizeof c);
-        c.h.struct_size = sizeof c;
-        c.h.kind = QTS_REC_RISK_CONFIG;
-        store_copy(c.config_key, sizeof c.config_key, v_str(r, i, 0));
-        c.exp = 8;
-        c.value = v_fixed(r, i, 1, 8);
-        store_copy(c.description, sizeof c.description, v_str(r, i, 2));
-        c.h.ts_ns = v_ts(r, i, 3);
-        c.h.rec_id = (uint64_t)v_i64(r, i, 4);
+        struct store_row row = {.rd = &pg_reader, .res = r, .row = i};
+        store_row_risk_config(&row, &c);
         rc = cb(arg, &c.h);
     }
     PQclear(r);
@@ -1316,70 +1259,8 @@ static int pg_query(void *self, const struct qts_store_query *q, qts_store_recor
     int rc = 0;
     for (int i = 0; i < PQntuples(r) && rc == 0; i++) {
         union qts_store_any u;
-        memset(&u, 0, sizeof u);
-        if (q->kind == QTS_Q_TICKS) {
-            struct qts_store_tick *t = &u.tick;
-            t->h.struct_size = sizeof *t;
-            t->h.kind = QTS_REC_TICK;
-            t->h.ts_ns = v_ts(r, i, 0);
-            store_copy(t->symbol, sizeof t->symbol, v_str(r, i, 1));
-            t->tick_kind = (uint8_t)v_i64(r, i, 2);
-            t->px_exp = (uint8_t)pe;
-            t->qty_exp = (uint8_t)qe;
-            t->px = v_fixed(r, i, 3, pe);
-            t->qty = v_fixed(r, i, 4, qe);
-            t->bid = v_fixed(r, i, 5, pe);
-            t->ask = v_fixed(r, i, 6, pe);
-            store_copy(t->source, sizeof t->source, v_str(r, i, 7));
-            t->h.rec_id = (uint64_t)v_i64(r, i, 8);
-        } else if (q->kind == QTS_Q_BARS_1M || q->kind == QTS_Q_BARS_1D) {
-            struct qts_store_bar *b = &u.bar;
-            b->h.struct_size = sizeof *b;
-            b->h.kind = QTS_REC_BAR;
-            b->h.ts_ns = v_ts(r, i, 0);
-            store_copy(b->symbol, sizeof b->symbol, v_str(r, i, 1));
-            b->px_exp = (uint8_t)pe;
-            b->qty_exp = (uint8_t)qe;
-            b->period_ns = q->kind == QTS_Q_BARS_1M ? STORE_NS_PER_MIN : STORE_NS_PER_DAY;
-            b->open = v_fixed(r, i, 2, pe);
-            b->high = v_fixed(r, i, 3, pe);
-            b->low = v_fixed(r, i, 4, pe);
-            b->close = v_fixed(r, i, 5, pe);
-            b->volume = v_fixed(r, i, 6, qe);
-            b->n_trades = v_i64(r, i, 7);
-        } else if (q->kind == QTS_Q_LEDGER) {
-            struct qts_store_ledger *l = &u.ledger;
-            l->h.struct_size = sizeof *l;
-            l->h.kind = QTS_REC_LEDGER;
-            l->h.ts_ns = v_ts(r, i, 0);
-            store_copy(l->symbol, sizeof l->symbol, v_str(r, i, 1));
-            l->side = (uint8_t)store_side_parse(v_str(r, i, 2));
-            l->px_exp = (uint8_t)pe;
-            l->qty_exp = (uint8_t)qe;
-            l->qty = v_fixed(r, i, 3, qe);
-            l->px = v_fixed(r, i, 4, pe);
-            l->amount = v_fixed(r, i, 5, QTS_CASH_EXP);
-            l->fee = v_fixed(r, i, 6, QTS_CASH_EXP);
-            store_copy(l->strategy_tag, sizeof l->strategy_tag, v_str(r, i, 7));
-            store_copy(l->order_id, sizeof l->order_id, v_str(r, i, 8));
-            store_copy(l->broker, sizeof l->broker, v_str(r, i, 9));
-            l->realized_pnl = v_fixed(r, i, 10, QTS_CASH_EXP);
-            l->h.rec_id = (uint64_t)v_i64(r, i, 11);
-        } else {
-            struct qts_store_daily_metric *d = &u.daily_metric;
-            d->h.struct_size = sizeof *d;
-            d->h.kind = QTS_REC_DAILY_METRIC;
-            store_copy(d->day, sizeof d->day, v_str(r, i, 0));
-            int y = 0, m = 0, dd = 0;
-            sscanf(d->day, "%d-%d-%d", &y, &m, &dd);
-            d->h.ts_ns = store_days_from_civil(y, (unsigned)m, (unsigned)dd) * STORE_NS_PER_DAY;
-            d->trades = v_i64(r, i, 1);
-            d->buy_amount = v_fixed(r, i, 2, QTS_CASH_EXP);
-            d->sell_amount = v_fixed(r, i, 3, QTS_CASH_EXP);
-            d->fees = v_fixed(r, i, 4, QTS_CASH_EXP);
-            d->realized_pnl = v_fixed(r, i, 5, QTS_CASH_EXP);
-            d->symbols = v_i64(r, i, 6);
-        }
+        struct store_row row = {.rd = &pg_reader, .res = r, .row = i};
+        store_row_query(&row, q->kind, pe, qe, &u);
         rc = cb(arg, &u.h);
     }
     PQclear(r);
@@ -1474,12 +1355,12 @@ static int pg_refresh_rollups(void *self, int64_t now_ns, struct qts_err *err)
     }
     char tlo[48] = "", thi[48] = "", llo[48] = "", lhi[48] = "";
     for (int i = 0; i < PQntuples(r); i++) {
-        if (strcmp(v_str(r, i, 0), "ohlcv") == 0) {
-            store_copy(tlo, sizeof tlo, v_str(r, i, 1));
-            store_copy(thi, sizeof thi, v_str(r, i, 2));
-        } else if (strcmp(v_str(r, i, 0), "ledger") == 0) {
-            store_copy(llo, sizeof llo, v_str(r, i, 1));
-            store_copy(lhi, sizeof lhi, v_str(r, i, 2));
+        if (strcmp(PQgetvalue(r, i, 0), "ohlcv") == 0) {
+            store_copy(tlo, sizeof tlo, PQgetvalue(r, i, 1));
+            store_copy(thi, sizeof thi, PQgetvalue(r, i, 2));
+        } else if (strcmp(PQgetvalue(r, i, 0), "ledger") == 0) {
+            store_copy(llo, sizeof llo, PQgetvalue(r, i, 1));
+            store_copy(lhi, sizeof lhi, PQgetvalue(r, i, 2));
         }
     }
     PQclear(r);

@@ -19,6 +19,7 @@
 #include "qts/qts_plugin.h"
 #include "qts/qts_store.h"
 #include "store_fmt.h"
+#include "store_rows.h"
 
 #include "sqlite_migrations.inc"
 
@@ -376,14 +377,6 @@ static void bind_dbl(sqlite3_stmt *st, int i, double v)
         sqlite3_bind_double(st, i, v);
 }
 
-static void mark(int64_t *lo, int64_t *hi, int64_t t)
-{
-    if (*lo == QTS_STORE_NULL || t < *lo)
-        *lo = t;
-    if (*hi == QTS_STORE_NULL || t > *hi)
-        *hi = t;
-}
-
 static int write_one(struct ss *s, const struct qts_store_record *r, struct qts_err *err)
 {
     sqlite3_stmt *st = NULL;
@@ -404,7 +397,7 @@ static int write_one(struct ss *s, const struct qts_store_record *r, struct qts_
         bind_fixed(st, 9, t->ask, t->px_exp);
         bind_text(st, 10, t->source, 1);
         if (t->tick_kind != QTS_TICK_QUOTE)
-            mark(&s->tick_lo, &s->tick_hi, r->ts_ns);
+            store_range_add(&s->tick_lo, &s->tick_hi, r->ts_ns);
         break;
     }
     case QTS_REC_BAR: {
@@ -617,7 +610,7 @@ static int write_one(struct ss *s, const struct qts_store_record *r, struct qts_
             sqlite3_bind_blob(st, 14, l->src_hash, sizeof l->src_hash, SQLITE_TRANSIENT);
         else
             sqlite3_bind_null(st, 14);
-        mark(&s->led_lo, &s->led_hi, r->ts_ns);
+        store_range_add(&s->led_lo, &s->led_hi, r->ts_ns);
         break;
     }
     case QTS_REC_ACCOUNT: {
@@ -711,8 +704,10 @@ static int ss_ping(void *self, struct qts_err *err)
 
 /* ------------------------------------------------------------- reads */
 
-static int64_t col_fixed(sqlite3_stmt *st, int i, unsigned exp)
+/* store_rows.h reader over a stepped statement (row->res). */
+static int64_t col_fixed(const struct store_row *r, int i, unsigned exp)
 {
+    sqlite3_stmt *st = r->res;
     if (sqlite3_column_type(st, i) == SQLITE_NULL)
         return QTS_STORE_NULL;
     int64_t v = 0;
@@ -723,16 +718,34 @@ static int64_t col_fixed(sqlite3_stmt *st, int i, unsigned exp)
     return v;
 }
 
-static const char *col_str(sqlite3_stmt *st, int i)
+static const char *col_str(const struct store_row *r, int i)
 {
-    const char *t = (const char *)sqlite3_column_text(st, i);
+    const char *t = (const char *)sqlite3_column_text(r->res, i);
     return t ? t : "";
 }
 
-static double col_dbl(sqlite3_stmt *st, int i)
+static double col_dbl(const struct store_row *r, int i)
 {
+    sqlite3_stmt *st = r->res;
     return sqlite3_column_type(st, i) == SQLITE_NULL ? NAN : sqlite3_column_double(st, i);
 }
+
+static int64_t col_i64(const struct store_row *r, int i)
+{
+    return sqlite3_column_int64(r->res, i);
+}
+
+/* times are INTEGER nanoseconds */
+static int64_t col_ts(const struct store_row *r, int i)
+{
+    sqlite3_stmt *st = r->res;
+    return sqlite3_column_type(st, i) == SQLITE_NULL ? QTS_STORE_NULL
+                                                     : sqlite3_column_int64(st, i);
+}
+
+static const struct store_row_reader ss_reader = {
+    .str = col_str, .i64 = col_i64, .dbl = col_dbl, .fixed = col_fixed, .ts = col_ts,
+};
 
 static int run_query(struct ss *s, const char *sql, struct qts_err *err, sqlite3_stmt **out)
 {
@@ -767,18 +780,8 @@ static int feedback_aggs(struct ss *s, int64_t from, int64_t to, const char *sym
     }
     while (rc == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         struct qts_store_feedback_agg a;
-        memset(&a, 0, sizeof a);
-        a.h.struct_size = sizeof a;
-        a.h.kind = QTS_REC_FEEDBACK_AGG;
-        a.h.ts_ns = from;
-        store_copy(a.symbol, sizeof a.symbol, col_str(st, 0));
-        store_copy(a.tag, sizeof a.tag, col_str(st, 1));
-        a.sample_count = sqlite3_column_int64(st, 2);
-        a.avg_slippage_bps = col_dbl(st, 3);
-        a.avg_impact_bps = col_dbl(st, 4);
-        a.avg_quality_score = col_dbl(st, 5);
-        a.avg_fill_latency_ms = col_dbl(st, 6);
-        a.avg_fill_ratio = col_dbl(st, 7);
+        struct store_row row = {.rd = &ss_reader, .res = st};
+        store_row_feedback_agg(&row, from, &a);
         rc = cb(arg, &a.h);
     }
     if (rc == SQLITE_DONE)
@@ -804,21 +807,8 @@ static int ss_load_state(void *self, const struct qts_store_load_opts *o, qts_st
     sqlite3_bind_text(st, 1, s->host_id, -1, SQLITE_STATIC);
     while (rc == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         struct qts_store_position p;
-        memset(&p, 0, sizeof p);
-        p.h.struct_size = sizeof p;
-        p.h.kind = QTS_REC_POSITION;
-        store_copy(p.symbol, sizeof p.symbol, col_str(st, 0));
-        store_copy(p.strategy_type, sizeof p.strategy_type, col_str(st, 1));
-        p.px_exp = (uint8_t)pe;
-        p.qty_exp = (uint8_t)qe;
-        p.qty = col_fixed(st, 2, qe);
-        p.avg_px = col_fixed(st, 3, pe);
-        store_copy(p.market, sizeof p.market, col_str(st, 4));
-        p.exposure_value = col_fixed(st, 5, QTS_CASH_EXP);
-        p.exposure_pct = col_dbl(st, 6);
-        p.unrealized_pnl = col_fixed(st, 7, QTS_CASH_EXP);
-        p.h.ts_ns = sqlite3_column_int64(st, 8);
-        p.h.rec_id = (uint64_t)sqlite3_column_int64(st, 9);
+        struct store_row row = {.rd = &ss_reader, .res = st};
+        store_row_position(&row, pe, qe, &p);
         rc = cb(arg, &p.h);
     }
     sqlite3_finalize(st);
@@ -834,33 +824,8 @@ static int ss_load_state(void *self, const struct qts_store_load_opts *o, qts_st
     sqlite3_bind_text(st, 1, s->host_id, -1, SQLITE_STATIC);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         struct qts_store_order r;
-        memset(&r, 0, sizeof r);
-        r.h.struct_size = sizeof r;
-        r.h.kind = QTS_REC_ORDER;
-        r.order_id = (uint64_t)sqlite3_column_int64(st, 0);
-        store_copy(r.client_order_id, sizeof r.client_order_id, col_str(st, 1));
-        store_copy(r.venue_order_id, sizeof r.venue_order_id, col_str(st, 2));
-        store_copy(r.symbol, sizeof r.symbol, col_str(st, 3));
-        store_copy(r.tag, sizeof r.tag, col_str(st, 4));
-        r.strategy_id = (uint32_t)sqlite3_column_int64(st, 5);
-        r.side = (uint8_t)store_side_parse(col_str(st, 6));
-        r.type = (uint8_t)sqlite3_column_int(st, 7);
-        r.tif = (uint8_t)sqlite3_column_int(st, 8);
-        r.state = (uint8_t)sqlite3_column_int(st, 9);
-        r.px_exp = (uint8_t)pe;
-        r.qty_exp = (uint8_t)qe;
-        r.px = col_fixed(st, 10, pe);
-        r.qty = col_fixed(st, 11, qe);
-        r.filled_qty = col_fixed(st, 12, qe);
-        r.avg_fill_px = col_fixed(st, 13, pe);
-        r.decision_px = col_fixed(st, 14, pe);
-        r.ts_decided_ns = sqlite3_column_int64(st, 15);
-        r.ts_sent_ns = sqlite3_column_type(st, 16) == SQLITE_NULL ? QTS_STORE_NULL
-                                                                  : sqlite3_column_int64(st, 16);
-        r.ts_done_ns = sqlite3_column_type(st, 17) == SQLITE_NULL ? QTS_STORE_NULL
-                                                                  : sqlite3_column_int64(st, 17);
-        r.h.ts_ns = sqlite3_column_int64(st, 18);
-        r.h.rec_id = (uint64_t)sqlite3_column_int64(st, 19);
+        struct store_row row = {.rd = &ss_reader, .res = st};
+        store_row_order(&row, pe, qe, &r);
         if ((rc = cb(arg, &r.h)))
             break;
     }
@@ -875,16 +840,8 @@ static int ss_load_state(void *self, const struct qts_store_load_opts *o, qts_st
     sqlite3_bind_text(st, 1, s->host_id, -1, SQLITE_STATIC);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         struct qts_store_param p;
-        memset(&p, 0, sizeof p);
-        p.h.struct_size = sizeof p;
-        p.h.kind = QTS_REC_PARAM;
-        store_copy(p.strategy_id, sizeof p.strategy_id, col_str(st, 0));
-        store_copy(p.param_name, sizeof p.param_name, col_str(st, 1));
-        store_copy(p.value, sizeof p.value, col_str(st, 2));
-        store_copy(p.value_type, sizeof p.value_type, col_str(st, 3));
-        store_copy(p.description, sizeof p.description, col_str(st, 4));
-        p.h.ts_ns = sqlite3_column_int64(st, 5);
-        p.h.rec_id = (uint64_t)sqlite3_column_int64(st, 6);
+        struct store_row row = {.rd = &ss_reader, .res = st};
+        store_row_param(&row, &p);
         if ((rc = cb(arg, &p.h)))
             break;
     }
@@ -898,15 +855,8 @@ static int ss_load_state(void *self, const struct qts_store_load_opts *o, qts_st
     sqlite3_bind_text(st, 1, s->host_id, -1, SQLITE_STATIC);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         struct qts_store_risk_config c;
-        memset(&c, 0, sizeof c);
-        c.h.struct_size = sizeof c;
-        c.h.kind = QTS_REC_RISK_CONFIG;
-        store_copy(c.config_key, sizeof c.config_key, col_str(st, 0));
-        c.exp = 8;
-        c.value = col_fixed(st, 1, 8);
-        store_copy(c.description, sizeof c.description, col_str(st, 2));
-        c.h.ts_ns = sqlite3_column_int64(st, 3);
-        c.h.rec_id = (uint64_t)sqlite3_column_int64(st, 4);
+        struct store_row row = {.rd = &ss_reader, .res = st};
+        store_row_risk_config(&row, &c);
         if ((rc = cb(arg, &c.h)))
             break;
     }
@@ -965,70 +915,8 @@ static int ss_query(void *self, const struct qts_store_query *q, qts_store_recor
         sqlite3_bind_text(st, 5, s->host_id, -1, SQLITE_STATIC);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         union qts_store_any u;
-        memset(&u, 0, sizeof u);
-        if (q->kind == QTS_Q_TICKS) {
-            struct qts_store_tick *t = &u.tick;
-            t->h.struct_size = sizeof *t;
-            t->h.kind = QTS_REC_TICK;
-            t->h.ts_ns = sqlite3_column_int64(st, 0);
-            store_copy(t->symbol, sizeof t->symbol, col_str(st, 1));
-            t->tick_kind = (uint8_t)sqlite3_column_int(st, 2);
-            t->px_exp = (uint8_t)pe;
-            t->qty_exp = (uint8_t)qe;
-            t->px = col_fixed(st, 3, pe);
-            t->qty = col_fixed(st, 4, qe);
-            t->bid = col_fixed(st, 5, pe);
-            t->ask = col_fixed(st, 6, pe);
-            store_copy(t->source, sizeof t->source, col_str(st, 7));
-            t->h.rec_id = (uint64_t)sqlite3_column_int64(st, 8);
-        } else if (q->kind == QTS_Q_BARS_1M || q->kind == QTS_Q_BARS_1D) {
-            struct qts_store_bar *b = &u.bar;
-            b->h.struct_size = sizeof *b;
-            b->h.kind = QTS_REC_BAR;
-            b->h.ts_ns = sqlite3_column_int64(st, 0);
-            store_copy(b->symbol, sizeof b->symbol, col_str(st, 1));
-            b->px_exp = (uint8_t)pe;
-            b->qty_exp = (uint8_t)qe;
-            b->period_ns = q->kind == QTS_Q_BARS_1M ? STORE_NS_PER_MIN : STORE_NS_PER_DAY;
-            b->open = col_fixed(st, 2, pe);
-            b->high = col_fixed(st, 3, pe);
-            b->low = col_fixed(st, 4, pe);
-            b->close = col_fixed(st, 5, pe);
-            b->volume = col_fixed(st, 6, qe);
-            b->n_trades = sqlite3_column_int64(st, 7);
-        } else if (q->kind == QTS_Q_LEDGER) {
-            struct qts_store_ledger *l = &u.ledger;
-            l->h.struct_size = sizeof *l;
-            l->h.kind = QTS_REC_LEDGER;
-            l->h.ts_ns = sqlite3_column_int64(st, 0);
-            store_copy(l->symbol, sizeof l->symbol, col_str(st, 1));
-            l->side = (uint8_t)store_side_parse(col_str(st, 2));
-            l->px_exp = (uint8_t)pe;
-            l->qty_exp = (uint8_t)qe;
-            l->qty = col_fixed(st, 3, qe);
-            l->px = col_fixed(st, 4, pe);
-            l->amount = col_fixed(st, 5, QTS_CASH_EXP);
-            l->fee = col_fixed(st, 6, QTS_CASH_EXP);
-            store_copy(l->strategy_tag, sizeof l->strategy_tag, col_str(st, 7));
-            store_copy(l->order_id, sizeof l->order_id, col_str(st, 8));
-            store_copy(l->broker, sizeof l->broker, col_str(st, 9));
-            l->realized_pnl = col_fixed(st, 10, QTS_CASH_EXP);
-            l->h.rec_id = (uint64_t)sqlite3_column_int64(st, 11);
-        } else {
-            struct qts_store_daily_metric *d = &u.daily_metric;
-            d->h.struct_size = sizeof *d;
-            d->h.kind = QTS_REC_DAILY_METRIC;
-            store_copy(d->day, sizeof d->day, col_str(st, 0));
-            int y = 0, m = 0, dd = 0;
-            sscanf(d->day, "%d-%d-%d", &y, &m, &dd);
-            d->h.ts_ns = store_days_from_civil(y, (unsigned)m, (unsigned)dd) * STORE_NS_PER_DAY;
-            d->trades = sqlite3_column_int64(st, 1);
-            d->buy_amount = col_fixed(st, 2, QTS_CASH_EXP);
-            d->sell_amount = col_fixed(st, 3, QTS_CASH_EXP);
-            d->fees = col_fixed(st, 4, QTS_CASH_EXP);
-            d->realized_pnl = col_fixed(st, 5, QTS_CASH_EXP);
-            d->symbols = sqlite3_column_int64(st, 6);
-        }
+        struct store_row row = {.rd = &ss_reader, .res = st};
+        store_row_query(&row, q->kind, pe, qe, &u);
         if ((rc = cb(arg, &u.h)))
             break;
     }

@@ -2,7 +2,7 @@
  * plugin -> book -> a real Lua strategy -> execution pipeline -> paper
  * broker plugin -> portfolio -> run directory. Checks determinism (two runs
  * give byte-identical files) and the accounting invariants. */
-#include "test_support.h"
+#include "engine_test.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,50 +63,13 @@ static void write_config(const char *name, const char *run_tag)
     assert_int_equal(qts_test_write_file(path, yaml), 0);
 }
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = qts_xmalloc((size_t)n + 1);
-    size_t got = fread(buf, 1, (size_t)n, f);
-    buf[got] = '\0';
-    fclose(f);
-    return buf;
-}
-
 /* Runs the configuration into run_dir; checks invariants on the way out. */
 static void run_once(const char *cfg_name, const char *run_dir, struct qts_engine_stats *st)
 {
     char path[1024];
     snprintf(path, sizeof path, "%s/%s", g_dir, cfg_name);
-    struct qts_config *cfg = NULL;
-    struct qts_diags d;
-    qts_diags_init(&d);
-    int rc = qts_config_load(path, &cfg, &d);
-    for (size_t i = 0; i < d.n; i++) {
-        char line[600];
-        qts_diag_format(&d.v[i], line, sizeof line);
-        fprintf(stderr, "%s\n", line);
-    }
-    qts_diags_cleanup(&d);
-    assert_int_equal(rc, 0);
-    struct qts_engine_opts opts = {.run_dir = run_dir};
-    struct qts_engine *e = NULL;
-    struct qts_err err;
-    qts_err_clear(&err);
-    rc = qts_engine_new(cfg, &opts, &e, &err);
-    if (rc != 0)
-        fprintf(stderr, "engine: %s\n", err.msg);
-    assert_int_equal(rc, 0);
-    rc = qts_engine_run(e, &err);
-    if (rc != 0)
-        fprintf(stderr, "run: %s\n", err.msg);
-    assert_int_equal(rc, 0);
-    qts_engine_get_stats(e, st);
+    struct qts_config *cfg;
+    struct qts_engine *e = qts_test_engine_run(path, run_dir, st, &cfg);
 
     /* accounting invariants over the ledger */
     const struct qts_portfolio *pf = qts_engine_portfolio(e);
@@ -160,7 +123,7 @@ static void test_replay_is_deterministic_and_accounts(void **state)
         char pa[1100], pb[1100];
         snprintf(pa, sizeof pa, "%s/%s", run1, files[i]);
         snprintf(pb, sizeof pb, "%s/%s", run2, files[i]);
-        char *a = slurp(pa), *b = slurp(pb);
+        char *a = qts_test_read_file(pa), *b = qts_test_read_file(pb);
         assert_non_null(a);
         assert_non_null(b);
         if (strcmp(a, b) != 0)
@@ -225,7 +188,7 @@ static void test_binance_capture_through_examples(void **state)
     char pa[1100], pb[1100];
     snprintf(pa, sizeof pa, "%s/fills.csv", run1);
     snprintf(pb, sizeof pb, "%s/fills.csv", run2);
-    char *a = slurp(pa), *b = slurp(pb);
+    char *a = qts_test_read_file(pa), *b = qts_test_read_file(pb);
     assert_non_null(a);
     assert_non_null(b);
     assert_string_equal(a, b);

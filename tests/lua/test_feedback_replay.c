@@ -6,7 +6,7 @@
  * can then run on the learned law and the host re-learns the same law; the
  * run directory gets tca.csv and a TCA section in summary.json and
  * report.html, byte-identical across identical runs. */
-#include "test_support.h"
+#include "engine_test.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -84,47 +84,10 @@ static void run_once(const char *cfg_name, const char *run_dir, struct qts_engin
 {
     char path[1024];
     snprintf(path, sizeof path, "%s/%s", g_dir, cfg_name);
-    struct qts_config *cfg = NULL;
-    struct qts_diags d;
-    qts_diags_init(&d);
-    int rc = qts_config_load(path, &cfg, &d);
-    for (size_t i = 0; i < d.n; i++) {
-        char line[600];
-        qts_diag_format(&d.v[i], line, sizeof line);
-        fprintf(stderr, "%s\n", line);
-    }
-    qts_diags_cleanup(&d);
-    assert_int_equal(rc, 0);
-    struct qts_engine_opts opts = {.run_dir = run_dir};
-    struct qts_engine *e = NULL;
-    struct qts_err err;
-    qts_err_clear(&err);
-    rc = qts_engine_new(cfg, &opts, &e, &err);
-    if (rc != 0)
-        fprintf(stderr, "engine: %s\n", err.msg);
-    assert_int_equal(rc, 0);
-    rc = qts_engine_run(e, &err);
-    if (rc != 0)
-        fprintf(stderr, "run: %s\n", err.msg);
-    assert_int_equal(rc, 0);
-    qts_engine_get_stats(e, st);
+    struct qts_config *cfg;
+    struct qts_engine *e = qts_test_engine_run(path, run_dir, st, &cfg);
     qts_engine_free(e);
     qts_config_unref(cfg);
-}
-
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = qts_xmalloc((size_t)n + 1);
-    size_t got = fread(buf, 1, (size_t)n, f);
-    buf[got] = '\0';
-    fclose(f);
-    return buf;
 }
 
 static const struct qts_impact_fit *load_fit(struct qts_impact_model *m)
@@ -194,7 +157,7 @@ static void test_convergence_persistence_and_reports(void **state)
     /* tca.csv: one row per order; strategies saw on_feedback with a fitted model */
     char p[1200];
     snprintf(p, sizeof p, "%s/tca.csv", run1);
-    char *tca = slurp(p);
+    char *tca = qts_test_read_file(p);
     assert_non_null(tca);
     size_t rows = count_lines(tca) - 1;
     assert_true(rows + 2 >= s1.intents && rows <= s1.intents);
@@ -207,12 +170,12 @@ static void test_convergence_persistence_and_reports(void **state)
 
     /* the summary and the HTML report carry the TCA section */
     snprintf(p, sizeof p, "%s/summary.json", run1);
-    char *sum1 = slurp(p);
+    char *sum1 = qts_test_read_file(p);
     assert_non_null(strstr(sum1, "\"tca\": {"));
     assert_non_null(strstr(sum1, "\"by_symbol\""));
     assert_non_null(strstr(sum1, "\"by_strategy\": [{\"strategy_id\": 1, "));
     snprintf(p, sizeof p, "%s/report.html", run1);
-    char *html1 = slurp(p);
+    char *html1 = qts_test_read_file(p);
     assert_non_null(strstr(html1, "Transaction costs"));
 
     /* same input, model not restored in replay: byte-identical outputs */
@@ -222,7 +185,7 @@ static void test_convergence_persistence_and_reports(void **state)
         char a[1200], b[1200];
         snprintf(a, sizeof a, "%s/%s", run1, files[i]);
         snprintf(b, sizeof b, "%s/%s", run2, files[i]);
-        char *x = slurp(a), *y = slurp(b);
+        char *x = qts_test_read_file(a), *y = qts_test_read_file(b);
         assert_non_null(x);
         assert_non_null(y);
         if (strcmp(x, y) != 0)
@@ -238,7 +201,7 @@ static void test_convergence_persistence_and_reports(void **state)
     struct qts_engine_stats s3;
     run_once("b.yaml", run3, &s3);
     snprintf(p, sizeof p, "%s/tca.csv", run3);
-    char *tca3 = slurp(p);
+    char *tca3 = qts_test_read_file(p);
     csv_field(tca3, 1, 38, pdef, sizeof pdef);
     assert_string_equal(pdef, "0");
 

@@ -29,5 +29,8 @@ char *qts_test_tmpdir(void);
 void qts_test_rmtree(const char *dir);
 /* Write `text` to `path`; returns 0 or -1. */
 int qts_test_write_file(const char *path, const char *text);
+/* The whole file as a NUL-terminated string (owned: free), NULL if it
+ * cannot be opened. */
+char *qts_test_read_file(const char *path);
 
 #endif
