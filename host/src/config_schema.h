@@ -94,6 +94,9 @@ struct qts_settings {
     char *budget_limit;          /* decimal text, currency */
     int budget_policy;           /* 0 refuse, 1 local_share */
     double budget_local_share;
+    int exec_retain_orders;       /* retention of finished orders (oms.h) */
+    int64_t exec_retain_ms;
+    int exec_evict_tombstones;
     /* new fields: append here */
     struct qts_risk_limits risk; /* the `risk:` section (risk_limits.h) */
     struct qts_safety_cfg safety; /* the `safety:` section (safety.h) */
