@@ -705,7 +705,7 @@ size_t qts_oms_evict(struct qts_oms *oms, int64_t now_ns, size_t max)
      * without a tombstone window nothing is evicted (the old behaviour) */
     if (oms->recon || !oms->t_children.cap)
         return 0;
-    size_t done = 0, looks = 2 * max + 2;
+    size_t done = 0, looks = max < SIZE_MAX / 4 ? 2 * max + 2 : SIZE_MAX;
     while (done < max && looks-- > 0 && oms->fin_len > oms->retain_count) {
         struct qts_parent *p = oms->fin[oms->fin_head];
         if (now_ns - p->ts_final_ns < oms->retain_ns)
