@@ -234,10 +234,11 @@ struct qts_oms {
     char host_id[16];
     uint64_t next_order_id, next_child;
     struct map by_id, by_clordid;
-    struct qts_parent **parents; /* owned, all of them */
-    size_t n_parents, cap_parents;
-    struct qts_child **children; /* owned, all of them */
-    size_t n_children, cap_children;
+    /* owned, every one held, oldest first (intrusive lists: an eviction
+     * unlinks in O(1), nothing to compact) */
+    struct qts_parent *p_first, *p_last;
+    struct qts_child *c_first, *c_last;
+    size_t n_parents, n_children;
     struct qts_parent *active;   /* list head */
     qts_oms_child_fn listener;
     void *listener_ctx;
@@ -254,12 +255,9 @@ struct qts_oms {
     const struct qts_broker_port *recon_port;
     qts_recon_fn recon_fn;
     void *recon_ctx;
-    /* retention: finished parents in finish order (a ring of pointers),
-     * holes left in parents[]/children[] by evictions (compacted when they
-     * outnumber the live entries) */
+    /* retention: finished parents in finish order (a ring of pointers) */
     struct qts_parent **fin;
     size_t fin_cap, fin_head, fin_len;
-    size_t holes_parents, holes_children;
     size_t retain_count;
     int64_t retain_ns;
     uint64_t n_evicted, n_late_fills;
@@ -282,26 +280,22 @@ void qts_oms_free(struct qts_oms *oms)
 {
     if (!oms)
         return;
-    for (size_t i = 0; i < oms->n_children; i++) {
-        if (!oms->children[i])
-            continue;
-        qts_child_cleanup(oms->children[i]);
-        free(oms->children[i]);
+    for (struct qts_child *c = oms->c_first, *n; c; c = n) {
+        n = c->all_next;
+        qts_child_cleanup(c);
+        free(c);
     }
-    for (size_t i = 0; i < oms->n_parents; i++) {
-        if (!oms->parents[i])
-            continue;
-        free(oms->parents[i]->children);
-        free(oms->parents[i]->slices);
-        free(oms->parents[i]);
+    for (struct qts_parent *p = oms->p_first, *n; p; p = n) {
+        n = p->all_next;
+        free(p->children);
+        free(p->slices);
+        free(p);
     }
     free(oms->fin);
     tset_free(&oms->t_parents);
     tset_free(&oms->t_children);
     tset_free(&oms->t_fills);
     free(oms->tombs);
-    free(oms->children);
-    free(oms->parents);
     map_free(&oms->by_id);
     map_free(&oms->by_clordid);
     free(oms->pos);
@@ -341,12 +335,13 @@ struct qts_parent *qts_oms_parent_new(struct qts_oms *oms,
     p->intent.order_id = p->order_id;
     p->strategy_id = intent->strategy_id;
     p->state = QTS_XS_INIT;
-    if (oms->n_parents == oms->cap_parents) {
-        oms->cap_parents = oms->cap_parents ? oms->cap_parents * 2 : 64;
-        oms->parents = qts_xrealloc(oms->parents, oms->cap_parents * sizeof *oms->parents);
-    }
-    p->oms_idx = oms->n_parents;
-    oms->parents[oms->n_parents++] = p;
+    p->all_prev = oms->p_last;
+    if (oms->p_last)
+        oms->p_last->all_next = p;
+    else
+        oms->p_first = p;
+    oms->p_last = p;
+    oms->n_parents++;
     map_put(&oms->by_id, p->order_id, p);
     /* push on the active list */
     p->active_next = oms->active;
@@ -374,13 +369,13 @@ struct qts_child *qts_oms_child_new(struct qts_oms *oms, struct qts_parent *p,
     c->px = px;
     c->qty = qty;
     c->instrument = p->intent.instrument;
-    if (oms->n_children == oms->cap_children) {
-        oms->cap_children = oms->cap_children ? oms->cap_children * 2 : 64;
-        oms->children =
-            qts_xrealloc(oms->children, oms->cap_children * sizeof *oms->children);
-    }
-    c->oms_idx = oms->n_children;
-    oms->children[oms->n_children++] = c;
+    c->all_prev = oms->c_last;
+    if (oms->c_last)
+        oms->c_last->all_next = c;
+    else
+        oms->c_first = c;
+    oms->c_last = c;
+    oms->n_children++;
     map_put(&oms->by_clordid, fnv1a(c->client_order_id), c);
     if (p->n_children == p->cap_children) {
         p->cap_children = p->cap_children ? p->cap_children * 2 : 4;
@@ -462,12 +457,12 @@ size_t qts_oms_active_ids(const struct qts_oms *oms, uint32_t strategy_id,
 
 size_t qts_oms_count(const struct qts_oms *oms)
 {
-    return oms->n_parents - oms->holes_parents;
+    return oms->n_parents;
 }
 
 size_t qts_oms_child_count(const struct qts_oms *oms)
 {
-    return oms->n_children - oms->holes_children;
+    return oms->n_children;
 }
 
 size_t qts_oms_finished_count(const struct qts_oms *oms)
@@ -488,9 +483,8 @@ uint64_t qts_oms_late_fills(const struct qts_oms *oms)
 size_t qts_oms_working_children(const struct qts_oms *oms)
 {
     size_t n = 0;
-    for (size_t i = 0; i < oms->n_children; i++)
-        if (oms->children[i])
-            n += qts_order_state_working(oms->children[i]->state);
+    for (const struct qts_child *c = oms->c_first; c; c = c->all_next)
+        n += qts_order_state_working(c->state);
     return n;
 }
 
@@ -641,40 +635,6 @@ static bool evictable(const struct qts_oms *oms, const struct qts_parent *p)
     return true;
 }
 
-static void compact(struct qts_oms *oms)
-{
-    if (oms->holes_parents > 64 && oms->holes_parents * 2 > oms->n_parents) {
-        size_t k = 0;
-        for (size_t i = 0; i < oms->n_parents; i++)
-            if (oms->parents[i]) {
-                oms->parents[i]->oms_idx = k;
-                oms->parents[k++] = oms->parents[i];
-            }
-        oms->n_parents = k;
-        oms->holes_parents = 0;
-        if (oms->cap_parents > 256 && k * 4 < oms->cap_parents) {
-            oms->cap_parents /= 2;
-            oms->parents =
-                qts_xrealloc(oms->parents, oms->cap_parents * sizeof *oms->parents);
-        }
-    }
-    if (oms->holes_children > 64 && oms->holes_children * 2 > oms->n_children) {
-        size_t k = 0;
-        for (size_t i = 0; i < oms->n_children; i++)
-            if (oms->children[i]) {
-                oms->children[i]->oms_idx = k;
-                oms->children[k++] = oms->children[i];
-            }
-        oms->n_children = k;
-        oms->holes_children = 0;
-        if (oms->cap_children > 256 && k * 4 < oms->cap_children) {
-            oms->cap_children /= 2;
-            oms->children =
-                qts_xrealloc(oms->children, oms->cap_children * sizeof *oms->children);
-        }
-    }
-}
-
 static void evict(struct qts_oms *oms, struct qts_parent *p)
 {
     map_del(&oms->by_id, p->order_id, p);
@@ -686,13 +646,27 @@ static void evict(struct qts_oms *oms, struct qts_parent *p)
         struct qts_child *c = p->children[i];
         map_del(&oms->by_clordid, fnv1a(c->client_order_id), c);
         tomb_child(oms, c);
-        oms->children[c->oms_idx] = NULL;
-        oms->holes_children++;
+        if (c->all_prev)
+            c->all_prev->all_next = c->all_next;
+        else
+            oms->c_first = c->all_next;
+        if (c->all_next)
+            c->all_next->all_prev = c->all_prev;
+        else
+            oms->c_last = c->all_prev;
+        oms->n_children--;
         qts_child_cleanup(c);
         free(c);
     }
-    oms->parents[p->oms_idx] = NULL;
-    oms->holes_parents++;
+    if (p->all_prev)
+        p->all_prev->all_next = p->all_next;
+    else
+        oms->p_first = p->all_next;
+    if (p->all_next)
+        p->all_next->all_prev = p->all_prev;
+    else
+        oms->p_last = p->all_prev;
+    oms->n_parents--;
     free(p->children);
     free(p->slices);
     free(p);
@@ -719,8 +693,6 @@ size_t qts_oms_evict(struct qts_oms *oms, int64_t now_ns, size_t max)
         evict(oms, p);
         done++;
     }
-    if (done)
-        compact(oms);
     return done;
 }
 
@@ -891,9 +863,8 @@ int qts_oms_recon_begin(struct qts_oms *oms, const struct qts_broker_port *port,
     oms->req_orders = oms->req_positions = 0;
     oms->done_orders = oms->done_positions = true;
     oms->status_orders = oms->status_positions = QTS_EUNSUPPORTED;
-    for (size_t i = 0; i < oms->n_children; i++)
-        if (oms->children[i])
-            oms->children[i]->recon_seen = false;
+    for (struct qts_child *c = oms->c_first; c; c = c->all_next)
+        c->recon_seen = false;
     /* both requests are registered before either is sent: a broker may
      * answer synchronously from inside the query call */
     if (port->ops->query_open_orders) {
@@ -953,9 +924,10 @@ static void recon_finish(struct qts_oms *oms)
         /* Working here, not open at the broker: the venue no longer works
          * it. Sends still in flight (PENDING_SEND, UNKNOWN) are left to the
          * pipeline, which resends them under the same client order id. */
-        for (size_t i = 0; i < oms->n_children; i++) {
-            struct qts_child *c = oms->children[i];
-            if (!c || c->recon_seen || !(c->state == QTS_OS_ACCEPTED ||
+        /* children appended while walking (flatten orders) are visited
+         * too; nothing is evicted while a reconciliation runs */
+        for (struct qts_child *c = oms->c_first; c; c = c->all_next) {
+            if (c->recon_seen || !(c->state == QTS_OS_ACCEPTED ||
                                    c->state == QTS_OS_PARTIALLY_FILLED ||
                                    c->state == QTS_OS_CANCEL_PENDING))
                 continue;

@@ -87,7 +87,7 @@ struct qts_child {
     int64_t ts_first_send_ns, ts_ack_ns;
     uint64_t timer_ack, timer_retry;        /* timer ids (0 = none) */
     int64_t replace_px;                     /* cancel-replace: resend the rest here */
-    size_t oms_idx;                         /* OMS bookkeeping: slot in its array */
+    struct qts_child *all_prev, *all_next;  /* OMS list of every child held */
     uint64_t seq;                           /* n of "<host_id>-<n>" */
 };
 
@@ -168,9 +168,9 @@ struct qts_parent {
     /* OMS list of active (non-final) parents */
     struct qts_parent *active_prev, *active_next;
     bool in_active;
-    /* OMS retention (oms.h "Who may hold an order"): slot in the parent
-     * array, queued as finished, and holds that keep it from eviction */
-    size_t oms_idx;
+    /* OMS retention (oms.h "Who may hold an order"): list of every parent
+     * held, queued as finished, and pins that keep it from eviction */
+    struct qts_parent *all_prev, *all_next;
     bool in_finished;
     uint32_t pins;
 };
