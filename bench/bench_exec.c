@@ -11,11 +11,20 @@
  *   exec.escape       EmergencyEscape dispatch (cancels issued)
  *   exec.hdr_record   recording one latency sample
  *   exec.reference_clock_pair  two clock reads: the measuring floor
+ *   exec.long_evict / exec.long_keep_all  a long run (QTS_BENCH_EXEC_LONG
+ *                     orders, default 200000: submit + ack + fill, 1 ms of
+ *                     virtual time apart) with the default retention, and
+ *                     the reference in the same run with eviction off (every
+ *                     order kept, the old behaviour); each in a child process
+ *                     so its RSS growth (VmHWM) is its own. Latency is one
+ *                     submit plus its two reports.
  * Figures are nanoseconds of CPU time on the core thread; broker round
  * trips are not included. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "bench.h"
 #include "clock.h"
@@ -101,6 +110,88 @@ static struct qts_exec_report report(uint8_t type, const char *cl, int64_t qty,
     r.fill_id = fid;
     r.leaves_qty = -1;
     return r;
+}
+
+/* Peak resident set of this process, KiB (0 if unknown). */
+static long peak_rss_kib(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f)
+        return 0;
+    char line[256];
+    long kib = 0;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "VmHWM: %ld", &kib) == 1)
+            break;
+    fclose(f);
+    return kib;
+}
+
+/* One long run in a child process: `n` orders with the default retention,
+ * or with eviction off. */
+static void long_run(const char *name, long n, bool evict)
+{
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid < 0)
+        return;
+    if (pid > 0) {
+        int st;
+        waitpid(pid, &st, 0);
+        return;
+    }
+    long rss0 = peak_rss_kib();
+    struct qts_clock clock;
+    qts_clock_init(&clock, QTS_CLOCK_VIRTUAL);
+    struct qts_timer_svc timers;
+    qts_fake_timers_new(&clock, &timers);
+    struct nb b = {0};
+    struct qts_broker_ops ops = {.struct_size = sizeof ops, .env = nb_env,
+                                 .submit = nb_submit, .cancel = nb_cancel,
+                                 .modify = nb_modify};
+    struct qts_exec_env env = {.port = {.ops = &ops, .self = &b}, .timers = &timers,
+                               .clock = &clock,
+                               .prov = {.instrument = prov_inst, .market = prov_market,
+                                        .cash_available = prov_cash}};
+    struct qts_exec_params params;
+    qts_exec_params_default(&params);
+    if (!evict)
+        params.evict_tombstones = 0;
+    struct qts_exec *x = qts_exec_new(&params, &env);
+    struct qts_order_intent in;
+    memset(&in, 0, sizeof in);
+    in.struct_size = sizeof in;
+    in.strategy_id = 1;
+    in.instrument = 1;
+    in.side = QTS_SIDE_BUY;
+    in.type = QTS_ORD_LIMIT;
+    in.px = 60050;
+    in.qty = 10;
+    struct qts_bench_samples lat;
+    qts_bench_samples_init(&lat, (size_t)n);
+    int64_t w0 = qts_mono_ns();
+    for (long i = 0; i < n; i++) {
+        uint64_t id;
+        int64_t t0 = qts_mono_ns();
+        qts_exec_submit(x, &in, &id, NULL);
+        char cl[QTS_CLORDID_MAX];
+        memcpy(cl, b.last, sizeof cl);
+        struct qts_exec_report a = report(QTS_EXEC_ACK, cl, 0, 0);
+        qts_exec_on_report(x, &a);
+        struct qts_exec_report f = report(QTS_EXEC_FILL, cl, 10, 1);
+        qts_exec_on_report(x, &f);
+        qts_bench_add(&lat, qts_mono_ns() - t0);
+        qts_fake_timers_advance(&timers, MS);
+    }
+    double secs = (double)(qts_mono_ns() - w0) / 1e9;
+    char extra[256];
+    snprintf(extra, sizeof extra,
+             "\"orders\":%ld,\"held_at_end\":%zu,\"rss_growth_mib\":%.1f,\"wall_s\":%.2f",
+             n, qts_oms_count(qts_exec_oms(x)),
+             (double)(peak_rss_kib() - rss0) / 1024.0, secs);
+    qts_bench_report_latency(name, &lat, extra);
+    fflush(stdout);
+    _exit(0);
 }
 
 int main(void)
@@ -229,6 +320,12 @@ int main(void)
     static char summary[8192];
     qts_exec_summary_json(x, summary, sizeof summary);
     printf("{\"bench\":\"exec.summary\",\"summary\":%s}\n", summary);
+
+    /* long run: bounded store with eviction, the old behaviour as reference */
+    const char *ln = getenv("QTS_BENCH_EXEC_LONG");
+    long n_long = ln && atol(ln) > 0 ? atol(ln) : 200000;
+    long_run("exec.long_evict", n_long, true);
+    long_run("exec.long_keep_all", n_long, false);
 
     struct qts_bench_samples *all[] = {&pre, &tw, &vw, &sub, &rep, &adj, &esc, &hdr, &ref};
     for (size_t i = 0; i < QTS_ARRAY_LEN(all); i++)

@@ -94,6 +94,9 @@ struct qts_settings {
     char *budget_limit;          /* decimal text, currency */
     int budget_policy;           /* 0 refuse, 1 local_share */
     double budget_local_share;
+    int exec_retain_orders;       /* retention of finished orders (oms.h) */
+    int64_t exec_retain_ms;
+    int exec_evict_tombstones;
     int64_t startup_timeout_ms;  /* startup.*: the start-up sync of paper/live runs */
     bool startup_require_reconcile;
     bool startup_warm_from_cache;

@@ -1472,6 +1472,10 @@ int qts_engine_new(struct qts_config *cfg, const struct qts_engine_opts *opts,
     xp.adjust_interval_ms = e->set->exec_adjust_interval_ms;
     xp.max_slippage_pct = e->set->exec_max_slippage_pct;
     xp.monitor_timeout_ms = e->set->exec_monitor_timeout_ms;
+    /* retention of finished orders (oms.h) */
+    xp.retain_orders = (uint32_t)e->set->exec_retain_orders;
+    xp.retain_ms = e->set->exec_retain_ms;
+    xp.evict_tombstones = (uint32_t)e->set->exec_evict_tombstones;
     struct qts_exec_env xe = {
         .timers = &e->timers,
         .clock = &e->clock,

@@ -23,6 +23,7 @@ struct qts_exec {
     uint64_t n_submitted, n_rejected, n_complete, n_partial, n_escaped, n_failed,
         n_cancelled, n_retries, n_dup_reports, n_unknown_reports;
     uint64_t event_seq;
+    int depth; /* entry points on the stack: eviction only at depth 0 */
 };
 
 int qts_exec_params_validate(const struct qts_exec_params *p, struct qts_err *err)
@@ -62,6 +63,8 @@ int qts_exec_params_validate(const struct qts_exec_params *p, struct qts_err *er
         NEED(p->vwap_profile[i] >= 0, "exec.vwap_profile[%zu]: must be >= 0", i);
     NEED(p->price_band_pct >= 0 && p->price_band_pct < 1, "exec.price_band_pct: [0, 1)");
     NEED(p->max_ref_age_ms >= 0, "exec.max_ref_age_ms: >= 0");
+    NEED(p->retain_ms >= 0, "exec.retain_ms: >= 0");
+    NEED(p->evict_tombstones <= 10000000, "exec.evict_tombstones: 0..10000000");
 #undef NEED
     return 0;
 }
@@ -94,6 +97,9 @@ void qts_exec_params_default(struct qts_exec_params *p)
     p->price_band_pct = 0.05;
     p->max_ref_age_ms = 100;
     p->shrink_to_cash = true;
+    p->retain_orders = 10000;
+    p->retain_ms = 60000;
+    p->evict_tombstones = 65536;
 }
 
 const char *qts_exec_stage_name(int stage)
@@ -478,7 +484,7 @@ static void send_child(struct qts_exec *x, struct qts_child *c)
     evaluate(x, p);
 }
 
-static void child_retry(void *arg)
+static void child_retry_run(void *arg)
 {
     struct qts_child *c = arg;
     struct qts_exec *x = c->parent->owner;
@@ -494,7 +500,7 @@ static void child_retry(void *arg)
         send_child(x, c);
 }
 
-static void child_ack_timeout(void *arg)
+static void child_ack_timeout_run(void *arg)
 {
     struct qts_child *c = arg;
     struct qts_parent *p = c->parent;
@@ -601,7 +607,7 @@ static void send_due_slices(struct qts_exec *x, struct qts_parent *p)
         arm_monitor(x, p);
 }
 
-static void slice_due(void *arg)
+static void slice_due_run(void *arg)
 {
     struct qts_parent *p = arg;
     struct qts_exec *x = p->owner;
@@ -611,7 +617,7 @@ static void slice_due(void *arg)
         send_due_slices(x, p);
 }
 
-static void poll_tick(void *arg)
+static void poll_tick_run(void *arg)
 {
     struct qts_parent *p = arg;
     struct qts_exec *x = p->owner;
@@ -877,7 +883,7 @@ static void enter_adjust(struct qts_exec *x, struct qts_parent *p)
     evaluate(x, p);
 }
 
-static void adjust_tick(void *arg)
+static void adjust_tick_run(void *arg)
 {
     struct qts_parent *p = arg;
     struct qts_exec *x = p->owner;
@@ -889,7 +895,7 @@ static void adjust_tick(void *arg)
 
 /* ---------------------------------------------------------- stage timers */
 
-static void stage_timeout(void *arg)
+static void stage_timeout_run(void *arg)
 {
     struct qts_parent *p = arg;
     struct qts_exec *x = p->owner;
@@ -1102,6 +1108,56 @@ static void on_child(void *ctx, struct qts_child *c, const struct qts_apply_resu
     evaluate(x, p);
 }
 
+/* Timer callbacks count as entry points: nothing is evicted while one
+ * runs (it holds its parent or child). */
+static void child_retry(void *arg)
+{
+    struct qts_exec *x = ((struct qts_child *)arg)->parent->owner;
+    x->depth++;
+    child_retry_run(arg);
+    x->depth--;
+}
+
+static void child_ack_timeout(void *arg)
+{
+    struct qts_exec *x = ((struct qts_child *)arg)->parent->owner;
+    x->depth++;
+    child_ack_timeout_run(arg);
+    x->depth--;
+}
+
+static void slice_due(void *arg)
+{
+    struct qts_exec *x = ((struct qts_parent *)arg)->owner;
+    x->depth++;
+    slice_due_run(arg);
+    x->depth--;
+}
+
+static void poll_tick(void *arg)
+{
+    struct qts_exec *x = ((struct qts_parent *)arg)->owner;
+    x->depth++;
+    poll_tick_run(arg);
+    x->depth--;
+}
+
+static void adjust_tick(void *arg)
+{
+    struct qts_exec *x = ((struct qts_parent *)arg)->owner;
+    x->depth++;
+    adjust_tick_run(arg);
+    x->depth--;
+}
+
+static void stage_timeout(void *arg)
+{
+    struct qts_exec *x = ((struct qts_parent *)arg)->owner;
+    x->depth++;
+    stage_timeout_run(arg);
+    x->depth--;
+}
+
 /* ------------------------------------------------------------ public API */
 
 struct qts_exec *qts_exec_new(const struct qts_exec_params *params,
@@ -1123,6 +1179,8 @@ struct qts_exec *qts_exec_new(const struct qts_exec_params *params,
     x->env = *env;
     x->oms = qts_oms_new(x->params.host_id);
     qts_oms_set_listener(x->oms, on_child, x);
+    qts_oms_set_retention(x->oms, x->params.retain_orders, x->params.retain_ms * MS,
+                          x->params.evict_tombstones);
     for (int i = 0; i < QTS_STAGE_COUNT; i++)
         qts_hdr_init(&x->hist[i]);
     struct qts_precheck_hook basic = {.name = "basic", .fn = basic_checks, .ctx = x};
@@ -1143,6 +1201,9 @@ void qts_exec_free(struct qts_exec *x)
             stop_timer(x, &p->children[i]->timer_retry);
         }
     }
+    QTS_INFO("exec orders held=%zu evicted=%llu late_fills_after_eviction=%llu",
+             qts_oms_count(x->oms), (unsigned long long)qts_oms_evicted_total(x->oms),
+             (unsigned long long)qts_oms_late_fills(x->oms));
     qts_oms_free(x->oms);
     free(x);
 }
@@ -1212,8 +1273,30 @@ int qts_exec_precheck(struct qts_exec *x, struct qts_order_intent *intent,
     return run_hooks(x, intent, inst, have_ref ? &ref : NULL, rej, &hook);
 }
 
+/* Evict a couple of finished orders per new order or report: amortised
+ * O(1), and faster than orders arrive, so the store stays bounded. Only
+ * at the outermost entry point: no stage holds a pointer then. */
+static void evict_some(struct qts_exec *x)
+{
+    if (x->depth == 0)
+        qts_oms_evict(x->oms, now_ns(x), 2);
+}
+
+static int submit_run(struct qts_exec *x, const struct qts_order_intent *intent,
+                      uint64_t *order_id, struct qts_err *err);
+
 int qts_exec_submit(struct qts_exec *x, const struct qts_order_intent *intent,
                     uint64_t *order_id, struct qts_err *err)
+{
+    evict_some(x);
+    x->depth++;
+    int rc = submit_run(x, intent, order_id, err);
+    x->depth--;
+    return rc;
+}
+
+static int submit_run(struct qts_exec *x, const struct qts_order_intent *intent,
+                      uint64_t *order_id, struct qts_err *err)
 {
     if (!intent)
         return qts_err_set(err, QTS_EINVAL, "no intent");
@@ -1315,14 +1398,26 @@ int qts_exec_submit(struct qts_exec *x, const struct qts_order_intent *intent,
     return 0;
 }
 
+/* No parent held under this id: evicted (it was final) or never ours. */
+static int gone(const struct qts_exec *x, uint64_t order_id, const char *what)
+{
+    if (qts_oms_lookup(x->oms, order_id, NULL) == QTS_OMS_EVICTED) {
+        QTS_DEBUG("%s order=%llu: evicted (final)", what, (unsigned long long)order_id);
+        return QTS_ESTATE;
+    }
+    return QTS_ENOENT;
+}
+
 int qts_exec_cancel(struct qts_exec *x, uint64_t order_id, const char *reason)
 {
     struct qts_parent *p = qts_oms_find(x->oms, order_id);
     if (!p)
-        return QTS_ENOENT;
+        return gone(x, order_id, "cancel");
     if (qts_exec_state_final(p->state))
         return QTS_ESTATE;
+    x->depth++;
     enter_cancel(x, p, reason ? reason : "cancelled by strategy", QTS_OE_CANCELLED);
+    x->depth--;
     return 0;
 }
 
@@ -1331,7 +1426,7 @@ int qts_exec_cancel_by(struct qts_exec *x, uint32_t strategy_id, uint64_t order_
 {
     struct qts_parent *p = qts_oms_find(x->oms, order_id);
     if (!p)
-        return QTS_ENOENT;
+        return gone(x, order_id, "cancel");
     if (p->strategy_id != strategy_id)
         return QTS_EPERM;
     return qts_exec_cancel(x, order_id, reason);
@@ -1341,12 +1436,14 @@ int qts_exec_escape(struct qts_exec *x, uint64_t order_id, const char *reason)
 {
     struct qts_parent *p = qts_oms_find(x->oms, order_id);
     if (!p)
-        return QTS_ENOENT;
+        return gone(x, order_id, "escape");
     if (qts_exec_state_final(p->state))
         return QTS_ESTATE;
     if (p->state == QTS_XS_ESCAPING)
         return 0;
+    x->depth++;
     enter_escape(x, p, reason ? reason : "manual escape");
+    x->depth--;
     return 0;
 }
 
@@ -1389,11 +1486,57 @@ size_t qts_exec_escape_all(struct qts_exec *x, const char *reason)
     return for_each_active(x, true, 0, true, reason ? reason : "escape all");
 }
 
+/* A fill the venue made on a child that was already evicted: the money
+ * moved, so the strategy and the portfolio hear about it once. */
+static void emit_evicted_fill(struct qts_exec *x, const struct qts_exec_report *rep,
+                              const struct qts_apply_result *r)
+{
+    const struct qts_oms_evicted *e = qts_oms_find_evicted(x->oms, rep->client_order_id);
+    struct qts_oms_evicted gone_e;
+    if (!e) { /* its tombstone made room for the fill id: rebuild from the report */
+        memset(&gone_e, 0, sizeof gone_e);
+        gone_e.instrument = rep->instrument;
+        gone_e.side = rep->side;
+        gone_e.px_exp = rep->px_exp;
+        gone_e.qty_exp = rep->qty_exp;
+        e = &gone_e;
+    }
+    if (!x->env.sink.on_fill)
+        return;
+    struct qts_fill f;
+    memset(&f, 0, sizeof f);
+    f.h.struct_size = sizeof f;
+    f.h.type = QTS_EV_FILL;
+    f.h.px_exp = e->px_exp;
+    f.h.qty_exp = e->qty_exp;
+    f.h.instrument = e->instrument;
+    f.h.ts_recv_ns = event_ns(x);
+    f.h.ts_exch_ns = r->ts_venue_ns ? r->ts_venue_ns : f.h.ts_recv_ns;
+    f.h.seq = ++x->event_seq;
+    f.order_id = e->order_id;
+    f.strategy_id = e->strategy_id;
+    f.side = e->side;
+    f.is_maker = r->is_maker;
+    f.px = r->fill_px;
+    f.qty = r->fill_qty;
+    f.fee = r->fill_fee;
+    f.fill_id = r->fill_id;
+    qts_strlcpy(f.tag, e->tag, sizeof f.tag);
+    x->env.sink.on_fill(x->env.sink.ctx, &f);
+}
+
 int qts_exec_on_report(struct qts_exec *x, const struct qts_exec_report *rep)
 {
+    if (!rep)
+        return QTS_EINVAL;
+    evict_some(x);
     int64_t t0 = qts_mono_ns();
     struct qts_apply_result r;
+    x->depth++;
     int rc = qts_oms_apply_report(x->oms, rep, NULL, &r);
+    if (rc == 0 && (r.flags & QTS_APPLY_EVICTED) && (r.flags & QTS_APPLY_FILL))
+        emit_evicted_fill(x, rep, &r);
+    x->depth--;
     QTS_DEBUG("report clordid=%s type=%u rc=%d flags=%#x %u->%u code=%d", rep->client_order_id,
               rep->exec_type, rc, r.flags, r.from, r.to, rep->code);
     if (rc == QTS_ENOENT) {
@@ -1419,7 +1562,10 @@ static void on_recon_diff(void *ctx, const struct qts_recon_diff *d)
 
 int qts_exec_reconcile(struct qts_exec *x)
 {
-    return qts_oms_recon_begin(x->oms, &x->env.port, on_recon_diff, x);
+    x->depth++;
+    int rc = qts_oms_recon_begin(x->oms, &x->env.port, on_recon_diff, x);
+    x->depth--;
+    return rc;
 }
 
 int qts_exec_on_position(struct qts_exec *x, const struct qts_broker_position *pos)
@@ -1429,12 +1575,35 @@ int qts_exec_on_position(struct qts_exec *x, const struct qts_broker_position *p
 
 int qts_exec_on_query_done(struct qts_exec *x, uint64_t req_id, int status)
 {
-    return qts_oms_recon_done(x->oms, req_id, status);
+    x->depth++;
+    int rc = qts_oms_recon_done(x->oms, req_id, status);
+    x->depth--;
+    return rc;
 }
 
 const struct qts_parent *qts_exec_order(const struct qts_exec *x, uint64_t order_id)
 {
     return qts_oms_find(x->oms, order_id);
+}
+
+enum qts_oms_lookup qts_exec_order_lookup(const struct qts_exec *x, uint64_t order_id,
+                                          const struct qts_parent **out)
+{
+    struct qts_parent *p = NULL;
+    enum qts_oms_lookup k = qts_oms_lookup(x->oms, order_id, &p);
+    if (out)
+        *out = p;
+    return k;
+}
+
+int qts_exec_pin(struct qts_exec *x, uint64_t order_id)
+{
+    return qts_oms_pin(x->oms, order_id);
+}
+
+void qts_exec_unpin(struct qts_exec *x, uint64_t order_id)
+{
+    qts_oms_unpin(x->oms, order_id);
 }
 
 const struct qts_hdr_hist *qts_exec_hist(const struct qts_exec *x, int stage)

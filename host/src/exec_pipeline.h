@@ -69,6 +69,14 @@ struct qts_exec_params {
      * left alone for the round; a repriced child goes at least to the most
      * passive distance reaching it. 0 = off. Default 0.5. */
     double adjust_fill_prob;
+    /* Retention of finished orders (oms.h, docs/execution.md "Retention"):
+     * keep at least the last `retain_orders` finished parents and those
+     * finished less than `retain_ms` ago (pipeline clock: virtual in
+     * replays); evicted ids are remembered in a window of
+     * `evict_tombstones` children (0 = keep every order for the run). */
+    uint32_t retain_orders;      /* 10000 */
+    int64_t retain_ms;           /* 60000 */
+    uint32_t evict_tombstones;   /* 65536 */
 };
 
 void qts_exec_params_default(struct qts_exec_params *p);
@@ -201,7 +209,8 @@ int qts_exec_precheck(struct qts_exec *x, struct qts_order_intent *intent,
 int qts_exec_submit(struct qts_exec *x, const struct qts_order_intent *intent,
                     uint64_t *order_id, struct qts_err *err);
 /* Strategy cancel: cancel the working children, no flatten; final state
- * COMPLETE (partial) delivered as QTS_OE_CANCELLED. */
+ * COMPLETE (partial) delivered as QTS_OE_CANCELLED. An order that is final
+ * (also one already evicted) answers QTS_ESTATE, an unknown id QTS_ENOENT. */
 int qts_exec_cancel(struct qts_exec *x, uint64_t order_id, const char *reason);
 /* The same for a strategy's ctx:cancel: only the owner may cancel its
  * order (QTS_EPERM otherwise, QTS_ENOENT for an unknown id). */
@@ -223,8 +232,16 @@ int qts_exec_on_query_done(struct qts_exec *x, uint64_t req_id, int status);
 /* Reconcile with the broker now (start, reconnect, on demand). */
 int qts_exec_reconcile(struct qts_exec *x);
 
-/* Read-only views. */
+/* Read-only views. qts_exec_order: NULL when unknown or evicted; the
+ * pointer is valid for the current call only (keep the id, or pin). */
 const struct qts_parent *qts_exec_order(const struct qts_exec *x, uint64_t order_id);
+/* LIVE (*out set), EVICTED (final, freed) or UNKNOWN; `out` may be NULL. */
+enum qts_oms_lookup qts_exec_order_lookup(const struct qts_exec *x, uint64_t order_id,
+                                          const struct qts_parent **out);
+/* Keep an order from eviction while the caller keeps its id (counted);
+ * QTS_ENOENT when it is not held. */
+int qts_exec_pin(struct qts_exec *x, uint64_t order_id);
+void qts_exec_unpin(struct qts_exec *x, uint64_t order_id);
 const struct qts_hdr_hist *qts_exec_hist(const struct qts_exec *x, int stage);
 /* Counters and every histogram as one JSON object for the run summary;
  * returns the length snprintf would have written. */

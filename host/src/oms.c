@@ -11,7 +11,8 @@
 /* ------------------------------------------------------------ hash map
  * Open addressing with linear probing, keyed by a 64-bit hash; several
  * entries may share a key (string hashes can collide), so lookups take a
- * match function. Deletion is not needed: orders live for the run. */
+ * match function. Deletion (evicted orders) shifts the rest of the probe
+ * run back, so no tombstone slots build up and lookups stay short. */
 struct map {
     uint64_t *keys;
     void **vals;   /* NULL = empty slot */
@@ -68,6 +69,34 @@ static void *map_get(const struct map *m, uint64_t key, match_fn match, const vo
     return NULL;
 }
 
+/* Remove the entry holding `val` under `key`: backward-shift deletion. */
+static void map_del(struct map *m, uint64_t key, const void *val)
+{
+    if (!m->cap)
+        return;
+    size_t mask = m->cap - 1, i = mix(key) & mask;
+    while (m->vals[i] && m->vals[i] != val)
+        i = (i + 1) & mask;
+    if (!m->vals[i])
+        return;
+    for (size_t j = i;;) {
+        j = (j + 1) & mask;
+        if (!m->vals[j])
+            break;
+        size_t k = mix(m->keys[j]) & mask; /* home slot of the entry at j */
+        /* it may move into the hole at i unless its home lies in (i, j] */
+        bool stays = i <= j ? (k > i && k <= j) : (k > i || k <= j);
+        if (stays)
+            continue;
+        m->keys[i] = m->keys[j];
+        m->vals[i] = m->vals[j];
+        i = j;
+    }
+    m->vals[i] = NULL;
+    m->keys[i] = 0;
+    m->n--;
+}
+
 static void map_free(struct map *m)
 {
     free(m->keys);
@@ -91,16 +120,125 @@ static bool child_match(const void *val, const void *want)
     return strcmp(c->client_order_id, (const char *)want) == 0;
 }
 
+/* ------------------------------------------------------- tombstone sets
+ * A bounded FIFO of (k1, k2) keys with an index for O(1) membership: the
+ * ring holds the keys oldest first; the table (open addressing, linear
+ * probing, backward-shift deletion) holds ring index + 1. When the ring is
+ * full the oldest key is dropped. A key can also be killed in place (it
+ * stays in the ring as a dead slot until it reaches the head). */
+struct tset {
+    uint64_t *k1, *k2;
+    bool *live;
+    size_t cap, head, len;
+    uint32_t *tab;
+    size_t tmask;
+};
+
+#define TSET_NONE SIZE_MAX
+
+static size_t tset_hash(uint64_t a, uint64_t b)
+{
+    return mix(a ^ mix(b + UINT64_C(0x9e3779b97f4a7c15)));
+}
+
+static void tset_init(struct tset *t, size_t cap)
+{
+    memset(t, 0, sizeof *t);
+    if (!cap)
+        return;
+    size_t tc = 16;
+    while (tc < cap * 2)
+        tc *= 2;
+    t->cap = cap;
+    t->k1 = qts_xcalloc(cap, sizeof *t->k1);
+    t->k2 = qts_xcalloc(cap, sizeof *t->k2);
+    t->live = qts_xcalloc(cap, sizeof *t->live);
+    t->tab = qts_xcalloc(tc, sizeof *t->tab);
+    t->tmask = tc - 1;
+}
+
+static void tset_free(struct tset *t)
+{
+    free(t->k1);
+    free(t->k2);
+    free(t->live);
+    free(t->tab);
+    memset(t, 0, sizeof *t);
+}
+
+static size_t tset_find(const struct tset *t, uint64_t a, uint64_t b)
+{
+    if (!t->cap)
+        return TSET_NONE;
+    for (size_t i = tset_hash(a, b) & t->tmask; t->tab[i]; i = (i + 1) & t->tmask) {
+        size_t r = t->tab[i] - 1;
+        if (t->k1[r] == a && t->k2[r] == b)
+            return r;
+    }
+    return TSET_NONE;
+}
+
+/* Take ring slot r out of the index (backward shift) and mark it dead. */
+static void tset_kill(struct tset *t, size_t r)
+{
+    if (!t->live[r])
+        return;
+    t->live[r] = false;
+    size_t i = tset_hash(t->k1[r], t->k2[r]) & t->tmask;
+    while (t->tab[i] != r + 1)
+        i = (i + 1) & t->tmask;
+    for (size_t j = i;;) {
+        j = (j + 1) & t->tmask;
+        if (!t->tab[j])
+            break;
+        size_t o = t->tab[j] - 1;
+        size_t k = tset_hash(t->k1[o], t->k2[o]) & t->tmask;
+        bool stays = i <= j ? (k > i && k <= j) : (k > i || k <= j);
+        if (stays)
+            continue;
+        t->tab[i] = t->tab[j];
+        i = j;
+    }
+    t->tab[i] = 0;
+}
+
+/* Drop the oldest slot; returns its ring index (still readable until the
+ * next push). */
+static size_t tset_pop(struct tset *t)
+{
+    size_t r = t->head;
+    tset_kill(t, r);
+    t->head = (t->head + 1) % t->cap;
+    t->len--;
+    return r;
+}
+
+/* Append (the caller made room: len < cap); returns the ring index. */
+static size_t tset_push(struct tset *t, uint64_t a, uint64_t b)
+{
+    size_t r = (t->head + t->len) % t->cap;
+    t->len++;
+    t->k1[r] = a;
+    t->k2[r] = b;
+    t->live[r] = true;
+    size_t i = tset_hash(a, b) & t->tmask;
+    while (t->tab[i])
+        i = (i + 1) & t->tmask;
+    t->tab[i] = (uint32_t)(r + 1);
+    return r;
+}
+
 /* ------------------------------------------------------------------ oms */
 
 struct qts_oms {
     char host_id[16];
     uint64_t next_order_id, next_child;
     struct map by_id, by_clordid;
-    struct qts_parent **parents; /* owned, all of them */
-    size_t n_parents, cap_parents;
-    struct qts_child **children; /* owned, all of them */
-    size_t n_children, cap_children;
+    /* owned, every one held, oldest first (intrusive lists: an eviction
+     * unlinks in O(1), nothing to compact) */
+    struct qts_parent *p_first, *p_last;
+    struct qts_child *c_first, *c_last;
+    size_t n_parents, n_children;
     struct qts_parent *active;   /* list head */
     qts_oms_child_fn listener;
     void *listener_ctx;
@@ -117,6 +255,16 @@ struct qts_oms {
     const struct qts_broker_port *recon_port;
     qts_recon_fn recon_fn;
     void *recon_ctx;
+    /* retention: finished parents in finish order (a ring of pointers) */
+    struct qts_parent **fin;
+    size_t fin_cap, fin_head, fin_len;
+    size_t retain_count;
+    int64_t retain_ns;
+    uint64_t n_evicted, n_late_fills;
+    /* tombstones of evicted orders: parent ids, children by the n of
+     * "<host_id>-<n>" (with what a late fill needs), and (n, fill id) */
+    struct tset t_parents, t_children, t_fills;
+    struct qts_oms_evicted *tombs;  /* parallel to t_children's ring */
 };
 
 struct qts_oms *qts_oms_new(const char *host_id)
@@ -132,17 +280,22 @@ void qts_oms_free(struct qts_oms *oms)
 {
     if (!oms)
         return;
-    for (size_t i = 0; i < oms->n_children; i++) {
-        qts_child_cleanup(oms->children[i]);
-        free(oms->children[i]);
+    for (struct qts_child *c = oms->c_first, *n; c; c = n) {
+        n = c->all_next;
+        qts_child_cleanup(c);
+        free(c);
     }
-    for (size_t i = 0; i < oms->n_parents; i++) {
-        free(oms->parents[i]->children);
-        free(oms->parents[i]->slices);
-        free(oms->parents[i]);
+    for (struct qts_parent *p = oms->p_first, *n; p; p = n) {
+        n = p->all_next;
+        free(p->children);
+        free(p->slices);
+        free(p);
     }
-    free(oms->children);
-    free(oms->parents);
+    free(oms->fin);
+    tset_free(&oms->t_parents);
+    tset_free(&oms->t_children);
+    tset_free(&oms->t_fills);
+    free(oms->tombs);
     map_free(&oms->by_id);
     map_free(&oms->by_clordid);
     free(oms->pos);
@@ -182,11 +335,13 @@ struct qts_parent *qts_oms_parent_new(struct qts_oms *oms,
     p->intent.order_id = p->order_id;
     p->strategy_id = intent->strategy_id;
     p->state = QTS_XS_INIT;
-    if (oms->n_parents == oms->cap_parents) {
-        oms->cap_parents = oms->cap_parents ? oms->cap_parents * 2 : 64;
-        oms->parents = qts_xrealloc(oms->parents, oms->cap_parents * sizeof *oms->parents);
-    }
-    oms->parents[oms->n_parents++] = p;
+    p->all_prev = oms->p_last;
+    if (oms->p_last)
+        oms->p_last->all_next = p;
+    else
+        oms->p_first = p;
+    oms->p_last = p;
+    oms->n_parents++;
     map_put(&oms->by_id, p->order_id, p);
     /* push on the active list */
     p->active_next = oms->active;
@@ -203,8 +358,9 @@ struct qts_child *qts_oms_child_new(struct qts_oms *oms, struct qts_parent *p,
 {
     struct qts_child *c = qts_xcalloc(1, sizeof *c);
     c->parent = p;
+    c->seq = oms->next_child++;
     snprintf(c->client_order_id, sizeof c->client_order_id, "%s-%llu", oms->host_id,
-             (unsigned long long)oms->next_child++);
+             (unsigned long long)c->seq);
     c->state = QTS_OS_NEW;
     c->role = role;
     c->side = side;
@@ -213,12 +369,13 @@ struct qts_child *qts_oms_child_new(struct qts_oms *oms, struct qts_parent *p,
     c->px = px;
     c->qty = qty;
     c->instrument = p->intent.instrument;
-    if (oms->n_children == oms->cap_children) {
-        oms->cap_children = oms->cap_children ? oms->cap_children * 2 : 64;
-        oms->children =
-            qts_xrealloc(oms->children, oms->cap_children * sizeof *oms->children);
-    }
-    oms->children[oms->n_children++] = c;
+    c->all_prev = oms->c_last;
+    if (oms->c_last)
+        oms->c_last->all_next = c;
+    else
+        oms->c_first = c;
+    oms->c_last = c;
+    oms->n_children++;
     map_put(&oms->by_clordid, fnv1a(c->client_order_id), c);
     if (p->n_children == p->cap_children) {
         p->cap_children = p->cap_children ? p->cap_children * 2 : 4;
@@ -240,8 +397,28 @@ struct qts_child *qts_oms_find_child(const struct qts_oms *oms, const char *clor
     return map_get(&oms->by_clordid, fnv1a(clordid), child_match, clordid);
 }
 
+static void fin_push(struct qts_oms *oms, struct qts_parent *p)
+{
+    if (oms->fin_len == oms->fin_cap) {
+        size_t ncap = oms->fin_cap ? oms->fin_cap * 2 : 64;
+        struct qts_parent **n = qts_xmalloc(ncap * sizeof *n);
+        for (size_t i = 0; i < oms->fin_len; i++)
+            n[i] = oms->fin[(oms->fin_head + i) % oms->fin_cap];
+        free(oms->fin);
+        oms->fin = n;
+        oms->fin_cap = ncap;
+        oms->fin_head = 0;
+    }
+    oms->fin[(oms->fin_head + oms->fin_len) % oms->fin_cap] = p;
+    oms->fin_len++;
+}
+
 void qts_oms_parent_finished(struct qts_oms *oms, struct qts_parent *p)
 {
+    if (!p->in_finished) {
+        p->in_finished = true;
+        fin_push(oms, p);
+    }
     if (!p->in_active)
         return;
     if (p->active_prev)
@@ -283,12 +460,302 @@ size_t qts_oms_count(const struct qts_oms *oms)
     return oms->n_parents;
 }
 
+size_t qts_oms_child_count(const struct qts_oms *oms)
+{
+    return oms->n_children;
+}
+
+size_t qts_oms_finished_count(const struct qts_oms *oms)
+{
+    return oms->fin_len;
+}
+
+uint64_t qts_oms_evicted_total(const struct qts_oms *oms)
+{
+    return oms->n_evicted;
+}
+
+uint64_t qts_oms_late_fills(const struct qts_oms *oms)
+{
+    return oms->n_late_fills;
+}
+
 size_t qts_oms_working_children(const struct qts_oms *oms)
 {
     size_t n = 0;
-    for (size_t i = 0; i < oms->n_children; i++)
-        n += qts_order_state_working(oms->children[i]->state);
+    for (const struct qts_child *c = oms->c_first; c; c = c->all_next)
+        n += qts_order_state_working(c->state);
     return n;
+}
+
+/* ------------------------------------------------------------ retention */
+
+static int64_t *pos_slot(struct qts_oms *oms, uint32_t inst);
+
+void qts_oms_set_retention(struct qts_oms *oms, size_t retain_count, int64_t retain_ns,
+                           size_t tombstones)
+{
+    oms->retain_count = retain_count;
+    oms->retain_ns = retain_ns < 0 ? 0 : retain_ns;
+    if (tombstones == oms->t_children.cap)
+        return;
+    /* a new window starts empty: only before the first eviction matters */
+    tset_free(&oms->t_parents);
+    tset_free(&oms->t_children);
+    tset_free(&oms->t_fills);
+    free(oms->tombs);
+    oms->tombs = NULL;
+    if (tombstones > UINT32_MAX / 8)
+        tombstones = UINT32_MAX / 8;
+    tset_init(&oms->t_parents, tombstones);
+    tset_init(&oms->t_children, tombstones);
+    tset_init(&oms->t_fills, tombstones * QTS_OMS_TOMB_FILLS_PER_CHILD);
+    if (tombstones)
+        oms->tombs = qts_xcalloc(tombstones, sizeof *oms->tombs);
+}
+
+int qts_oms_pin(struct qts_oms *oms, uint64_t order_id)
+{
+    struct qts_parent *p = qts_oms_find(oms, order_id);
+    if (!p)
+        return QTS_ENOENT;
+    p->pins++;
+    return 0;
+}
+
+void qts_oms_unpin(struct qts_oms *oms, uint64_t order_id)
+{
+    struct qts_parent *p = qts_oms_find(oms, order_id);
+    if (p && p->pins)
+        p->pins--;
+}
+
+enum qts_oms_lookup qts_oms_lookup(const struct qts_oms *oms, uint64_t order_id,
+                                   struct qts_parent **out)
+{
+    struct qts_parent *p = qts_oms_find(oms, order_id);
+    if (out)
+        *out = p;
+    if (p)
+        return QTS_OMS_LIVE;
+    return tset_find(&oms->t_parents, order_id, 0) != TSET_NONE ? QTS_OMS_EVICTED
+                                                                 : QTS_OMS_UNKNOWN;
+}
+
+/* n of "<host_id>-<n>", or 0 when the id is not of that form. */
+static uint64_t clordid_seq(const struct qts_oms *oms, const char *clordid)
+{
+    size_t k = strlen(oms->host_id);
+    if (strncmp(clordid, oms->host_id, k) != 0 || clordid[k] != '-')
+        return 0;
+    const char *d = clordid + k + 1;
+    if (*d < '1' || *d > '9')
+        return 0;
+    uint64_t n = 0;
+    for (; *d; d++) {
+        if (*d < '0' || *d > '9' || n > (UINT64_MAX - 9) / 10)
+            return 0;
+        n = n * 10 + (uint64_t)(*d - '0');
+    }
+    return n;
+}
+
+static size_t tomb_find(const struct qts_oms *oms, const char *clordid)
+{
+    uint64_t n = clordid && oms->t_children.cap ? clordid_seq(oms, clordid) : 0;
+    return n ? tset_find(&oms->t_children, n, 0) : TSET_NONE;
+}
+
+const struct qts_oms_evicted *qts_oms_find_evicted(const struct qts_oms *oms,
+                                                   const char *clordid)
+{
+    size_t r = tomb_find(oms, clordid);
+    return r == TSET_NONE ? NULL : &oms->tombs[r];
+}
+
+/* Room for one more fill id. Dropping the oldest fill id also drops its
+ * child's tombstone if that is still there: a child keeps its tombstone
+ * only while every fill id it had is remembered, so a duplicate can never
+ * pass for a new fill. */
+static void fills_room(struct qts_oms *oms)
+{
+    struct tset *f = &oms->t_fills;
+    while (f->len >= f->cap) {
+        bool was_live = f->live[f->head];
+        size_t r = tset_pop(f);
+        if (!was_live)
+            continue;
+        size_t k = tset_find(&oms->t_children, f->k1[r], 0);
+        if (k != TSET_NONE)
+            tset_kill(&oms->t_children, k);
+    }
+}
+
+static void tomb_child(struct qts_oms *oms, const struct qts_child *c)
+{
+    struct tset *t = &oms->t_children;
+    for (size_t i = 0; i < c->n_fill_ids; i++) {
+        fills_room(oms);
+        tset_push(&oms->t_fills, c->seq, c->fill_ids[i]);
+    }
+    while (t->len >= t->cap)
+        tset_pop(t);
+    size_t r = tset_push(t, c->seq, 0);
+    const struct qts_parent *p = c->parent;
+    struct qts_oms_evicted *e = &oms->tombs[r];
+    memset(e, 0, sizeof *e);
+    e->order_id = p->order_id;
+    e->strategy_id = p->strategy_id;
+    e->instrument = c->instrument;
+    e->side = c->side;
+    e->role = c->role;
+    e->state = c->state;
+    e->px_exp = p->inst.px_exp;
+    e->qty_exp = p->inst.qty_exp;
+    e->qty = c->qty;
+    e->cum_qty = c->cum_qty;
+    e->synth_qty = c->synth_qty;
+    qts_strlcpy(e->tag, p->intent.tag, sizeof e->tag);
+}
+
+/* May `p` go? Final, off the active list, not pinned, no timer armed, and
+ * nothing the venue may still do to any of its children. */
+static bool evictable(const struct qts_oms *oms, const struct qts_parent *p)
+{
+    if (!qts_exec_state_final(p->state) || p->in_active || p->pins || p->timer_stage ||
+        p->timer_slice || p->timer_adjust || p->timer_poll)
+        return false;
+    for (size_t i = 0; i < p->n_children; i++) {
+        const struct qts_child *c = p->children[i];
+        if (!qts_order_state_final(c->state) || c->timer_ack || c->timer_retry ||
+            c->modify_pending || c->replace_px ||
+            c->n_fill_ids > oms->t_fills.cap / 2)
+            return false;
+    }
+    return true;
+}
+
+static void evict(struct qts_oms *oms, struct qts_parent *p)
+{
+    map_del(&oms->by_id, p->order_id, p);
+    struct tset *tp = &oms->t_parents;
+    while (tp->len >= tp->cap)
+        tset_pop(tp);
+    tset_push(tp, p->order_id, 0);
+    for (size_t i = 0; i < p->n_children; i++) {
+        struct qts_child *c = p->children[i];
+        map_del(&oms->by_clordid, fnv1a(c->client_order_id), c);
+        tomb_child(oms, c);
+        if (c->all_prev)
+            c->all_prev->all_next = c->all_next;
+        else
+            oms->c_first = c->all_next;
+        if (c->all_next)
+            c->all_next->all_prev = c->all_prev;
+        else
+            oms->c_last = c->all_prev;
+        oms->n_children--;
+        qts_child_cleanup(c);
+        free(c);
+    }
+    if (p->all_prev)
+        p->all_prev->all_next = p->all_next;
+    else
+        oms->p_first = p->all_next;
+    if (p->all_next)
+        p->all_next->all_prev = p->all_prev;
+    else
+        oms->p_last = p->all_prev;
+    oms->n_parents--;
+    free(p->children);
+    free(p->slices);
+    free(p);
+    oms->n_evicted++;
+}
+
+size_t qts_oms_evict(struct qts_oms *oms, int64_t now_ns, size_t max)
+{
+    /* reconciliation walks the children: never pull them from under it;
+     * without a tombstone window nothing is evicted (the old behaviour) */
+    if (oms->recon || !oms->t_children.cap)
+        return 0;
+    size_t done = 0, looks = max < SIZE_MAX / 4 ? 2 * max + 2 : SIZE_MAX;
+    while (done < max && looks-- > 0 && oms->fin_len > oms->retain_count) {
+        struct qts_parent *p = oms->fin[oms->fin_head];
+        if (now_ns - p->ts_final_ns < oms->retain_ns)
+            break;
+        oms->fin_head = (oms->fin_head + 1) % oms->fin_cap;
+        oms->fin_len--;
+        if (!evictable(oms, p)) {
+            fin_push(oms, p); /* still referenced: look again later */
+            continue;
+        }
+        evict(oms, p);
+        done++;
+    }
+    return done;
+}
+
+/* A report for an evicted child: a duplicate (or a late ack, cancel, ...)
+ * is ignored; a fill whose id was never seen is new (it happened at the
+ * venue) and is booked once, like a live child would. */
+static int apply_evicted(struct qts_oms *oms, size_t r, const struct qts_exec_report *rep,
+                         struct qts_apply_result *res)
+{
+    struct qts_oms_evicted *e = &oms->tombs[r];
+    uint64_t n = oms->t_children.k1[r];
+    res->flags = QTS_APPLY_EVICTED;
+    res->from = res->to = e->state;
+    res->code = rep->code;
+    if (rep->exec_type != QTS_EXEC_FILL) {
+        res->flags |= QTS_APPLY_IGNORED;
+        return 0;
+    }
+    res->fill_id = rep->fill_id;
+    if (tset_find(&oms->t_fills, n, rep->fill_id) != TSET_NONE) {
+        res->flags |= QTS_APPLY_DUP;
+        return 0;
+    }
+    struct qts_oms_evicted snap = *e;
+    fills_room(oms); /* may drop this very tombstone: `snap` keeps the data */
+    tset_push(&oms->t_fills, n, rep->fill_id);
+    if (oms->t_children.live[r] && oms->t_children.k1[r] == n)
+        e = &oms->tombs[r];
+    else
+        e = &snap;
+    int64_t qty = rep->last_qty;
+    if (qty <= 0) {
+        res->flags |= QTS_APPLY_IGNORED;
+        return 0;
+    }
+    if (e->synth_qty > 0) {
+        int64_t a = qty < e->synth_qty ? qty : e->synth_qty;
+        e->synth_qty -= a;
+        qty -= a;
+        if (qty == 0) {
+            res->flags |= QTS_APPLY_COVERED;
+            return 0;
+        }
+    }
+    if (e->cum_qty + qty > e->qty) {
+        res->flags |= QTS_APPLY_OVERFILL;
+        qty = e->qty - e->cum_qty;
+        if (qty <= 0)
+            return 0;
+    }
+    e->cum_qty += qty;
+    res->flags |= QTS_APPLY_FILL;
+    res->fill_qty = qty;
+    res->fill_px = rep->last_px;
+    res->fill_fee = rep->fee;
+    res->is_maker = rep->is_maker;
+    res->ts_venue_ns = rep->ts_venue_ns;
+    int64_t *slot = pos_slot(oms, e->instrument);
+    *slot += e->side == QTS_SIDE_BUY ? qty : -qty;
+    oms->n_late_fills++;
+    QTS_WARN("late fill for an evicted order clordid=%s order=%llu qty=%lld",
+             rep->client_order_id, (unsigned long long)e->order_id, (long long)qty);
+    return 0;
 }
 
 static int64_t *pos_slot(struct qts_oms *oms, uint32_t inst)
@@ -341,6 +808,9 @@ int qts_oms_apply_report(struct qts_oms *oms, const struct qts_exec_report *rep,
         return QTS_EINVAL;
     struct qts_child *c = qts_oms_find_child(oms, rep->client_order_id);
     if (!c) {
+        size_t r = tomb_find(oms, rep->client_order_id);
+        if (r != TSET_NONE)
+            return apply_evicted(oms, r, rep, res);
         if (rep->exec_type == QTS_EXEC_STATUS && oms->recon) {
             if (is_our_prefix(oms, rep->client_order_id)) {
                 recon_report(oms, QTS_RECON_STRAY_ORDER, rep->instrument,
@@ -393,8 +863,8 @@ int qts_oms_recon_begin(struct qts_oms *oms, const struct qts_broker_port *port,
     oms->req_orders = oms->req_positions = 0;
     oms->done_orders = oms->done_positions = true;
     oms->status_orders = oms->status_positions = QTS_EUNSUPPORTED;
-    for (size_t i = 0; i < oms->n_children; i++)
-        oms->children[i]->recon_seen = false;
+    for (struct qts_child *c = oms->c_first; c; c = c->all_next)
+        c->recon_seen = false;
     /* both requests are registered before either is sent: a broker may
      * answer synchronously from inside the query call */
     if (port->ops->query_open_orders) {
@@ -454,8 +924,9 @@ static void recon_finish(struct qts_oms *oms)
         /* Working here, not open at the broker: the venue no longer works
          * it. Sends still in flight (PENDING_SEND, UNKNOWN) are left to the
          * pipeline, which resends them under the same client order id. */
-        for (size_t i = 0; i < oms->n_children; i++) {
-            struct qts_child *c = oms->children[i];
+        /* children appended while walking (flatten orders) are visited
+         * too; nothing is evicted while a reconciliation runs */
+        for (struct qts_child *c = oms->c_first; c; c = c->all_next) {
             if (c->recon_seen || !(c->state == QTS_OS_ACCEPTED ||
                                    c->state == QTS_OS_PARTIALLY_FILLED ||
                                    c->state == QTS_OS_CANCEL_PENDING))

@@ -10,7 +10,51 @@
  * - Execution reports go through qts_oms_apply_report, which applies each
  *   one to its child exactly once and tells the listener (the pipeline).
  * - Reconciliation: see docs/execution.md "Reconciliation" for the rule.
+ * - Retention: finished parents are evicted (freed with their children)
+ *   once nothing refers to them any more; see below.
  * Single-threaded: everything runs on the core loop.
+ *
+ * Who may hold an order, and for how long
+ * ---------------------------------------
+ * Parents and children are owned by the OMS. A finished parent is evicted
+ * by qts_oms_evict (called by the pipeline at the top of qts_exec_submit
+ * and qts_exec_on_report, never from inside a callback) once it is final,
+ * off the active list, not pinned, has no timer armed, every child is final
+ * with no modify or cancel-replace pending, no reconciliation is running,
+ * and it is outside the retention window (more than `retain_count` newer
+ * finished parents AND finished at least `retain_ns` ago on the pipeline's
+ * timer clock, virtual in replays). So:
+ *
+ *   holder                                   keeps            for how long
+ *   OMS maps/arrays, active list, finished   pointers         until eviction
+ *   pipeline timers (stage, slice, adjust,   pointer as arg   while armed; an armed
+ *     poll, child ack/retry)                                  timer blocks eviction
+ *   pipeline stages, listener, sinks         pointers         the call only
+ *   feedback/TCA (engine's fb_parent)        order id; looks  the call only (at fill
+ *                                            the parent up    and final time)
+ *   risk loop (pending exit)                 order id         pinned (qts_oms_pin)
+ *                                                             until it is settled
+ *   safety / kill switch, engine             active list      the walk only (active
+ *                                                             parents are never evicted)
+ *   Lua (ctx:cancel), admin, reconciliation  order id / client looked up per use;
+ *                                            order id         evicted = final
+ *   store/cache writers, paper broker        copies of events no pointers
+ *                                            and client ids
+ *
+ * Anyone else keeping a pointer across calls must keep the order id
+ * instead and look it up again (qts_oms_lookup says LIVE / EVICTED /
+ * UNKNOWN), or pin the order for as long as it needs it.
+ *
+ * Tombstones: the last `tombstones` evicted parent ids and children
+ * (client order id number plus what a late fill needs) and up to
+ * QTS_OMS_TOMB_FILLS_PER_CHILD x `tombstones` of their fill ids are kept.
+ * A report for a tombstoned child is never "unknown": a repeated fill id
+ * is a duplicate (QTS_APPLY_DUP), any other report is ignored, and a fill
+ * with a new id (it happened at the venue after all) is booked once
+ * (QTS_APPLY_FILL, position updated). A child's tombstone lives only while
+ * all of its fill ids are remembered, so a duplicate can never count
+ * twice; beyond the window a report is unknown again (QTS_ENOENT), as for
+ * an order of a previous run.
  */
 #ifndef QTS_OMS_H
 #define QTS_OMS_H
@@ -23,6 +67,26 @@
 #include "qts/qts_plugin.h"
 
 struct qts_oms;
+
+/* Fill ids remembered per child tombstone, on average. */
+#define QTS_OMS_TOMB_FILLS_PER_CHILD 4
+
+/* What is kept of an evicted child (a tombstone). */
+struct qts_oms_evicted {
+    uint64_t order_id;
+    uint32_t strategy_id;
+    uint32_t instrument;
+    uint8_t side, role, state;      /* state when evicted (final) */
+    uint8_t px_exp, qty_exp;
+    int64_t qty, cum_qty, synth_qty;
+    char tag[QTS_TAG_MAX];
+};
+
+enum qts_oms_lookup {
+    QTS_OMS_UNKNOWN = 0,  /* never ours, or evicted beyond the tombstone window */
+    QTS_OMS_LIVE = 1,     /* held: the pointer is valid */
+    QTS_OMS_EVICTED = 2,  /* was ours, final, freed: no pointer */
+};
 
 /* The broker a pipeline and the OMS talk to: an ops table plus its
  * instance. The plugin manager fills it from a loaded broker; tests plug a
@@ -53,7 +117,8 @@ struct qts_parent *qts_oms_parent_new(struct qts_oms *oms,
 struct qts_child *qts_oms_child_new(struct qts_oms *oms, struct qts_parent *p,
                                     uint8_t role, uint8_t side, uint8_t type,
                                     int64_t px, int64_t qty);
-/* Borrowed results; NULL when unknown. */
+/* Borrowed results; NULL when unknown or evicted. Valid until the next
+ * qts_oms_evict. */
 struct qts_parent *qts_oms_find(const struct qts_oms *oms, uint64_t order_id);
 struct qts_child *qts_oms_find_child(const struct qts_oms *oms, const char *clordid);
 /* Take a parent off the active list (it reached a final state). */
@@ -71,8 +136,43 @@ size_t qts_oms_count(const struct qts_oms *oms);
  * not); O(children). */
 size_t qts_oms_working_children(const struct qts_oms *oms);
 
+/* Parents held now (live and finished, not evicted), children held now,
+ * finished parents held, parents evicted so far, late fills booked for
+ * evicted children. */
+size_t qts_oms_child_count(const struct qts_oms *oms);
+size_t qts_oms_finished_count(const struct qts_oms *oms);
+uint64_t qts_oms_evicted_total(const struct qts_oms *oms);
+uint64_t qts_oms_late_fills(const struct qts_oms *oms);
+
+/* ----------------------------------------------------------- retention */
+
+/* Keep at least the last `retain_count` finished parents and those
+ * finished less than `retain_ns` ago; `tombstones` sizes the window of
+ * evicted ids (0 = never evict: every order is kept for the run, the
+ * default of a new OMS). Call before the first eviction. */
+void qts_oms_set_retention(struct qts_oms *oms, size_t retain_count, int64_t retain_ns,
+                           size_t tombstones);
+/* Evict up to `max` finished parents that nothing refers to any more
+ * (see the table above); `now_ns` on the clock of p->ts_final_ns. O(1)
+ * amortised per eviction. Returns how many went. Must not be called while
+ * a caller up the stack holds a parent or child pointer. */
+size_t qts_oms_evict(struct qts_oms *oms, int64_t now_ns, size_t max);
+/* Keep an order from eviction (counted; QTS_ENOENT if not held). */
+int qts_oms_pin(struct qts_oms *oms, uint64_t order_id);
+void qts_oms_unpin(struct qts_oms *oms, uint64_t order_id);
+/* Look an order up: LIVE (*out = the parent), EVICTED or UNKNOWN
+ * (*out = NULL). `out` may be NULL. */
+enum qts_oms_lookup qts_oms_lookup(const struct qts_oms *oms, uint64_t order_id,
+                                   struct qts_parent **out);
+/* The tombstone of an evicted child (borrowed until the next OMS call),
+ * or NULL. */
+const struct qts_oms_evicted *qts_oms_find_evicted(const struct qts_oms *oms,
+                                                   const char *clordid);
+
 /* Apply a broker report (borrowed). Returns 0 when applied (also for
- * duplicates, reported in *res), QTS_ENOENT for an unknown client order id
+ * duplicates, reported in *res; for an evicted child *res has
+ * QTS_APPLY_EVICTED, *child_out stays NULL and the listener is not
+ * called), QTS_ENOENT for an unknown client order id
  * (a reconciliation difference while reconciling), QTS_EINVAL. `child_out`
  * and `res` may be NULL. */
 int qts_oms_apply_report(struct qts_oms *oms, const struct qts_exec_report *rep,

@@ -11,7 +11,9 @@
  * and the fields the pipeline stages need; the pipeline owns their meaning.
  *
  * Ownership: parents and children are allocated and freed by the OMS
- * (oms.h). Pointers to them stay valid until qts_oms_free.
+ * (oms.h). A pointer stays valid until the parent is evicted (final, every
+ * child final, no timer, no pin, retention passed) or qts_oms_free; oms.h
+ * says who may keep one and for how long.
  */
 #ifndef QTS_ORDER_H
 #define QTS_ORDER_H
@@ -85,6 +87,8 @@ struct qts_child {
     int64_t ts_first_send_ns, ts_ack_ns;
     uint64_t timer_ack, timer_retry;        /* timer ids (0 = none) */
     int64_t replace_px;                     /* cancel-replace: resend the rest here */
+    struct qts_child *all_prev, *all_next;  /* OMS list of every child held */
+    uint64_t seq;                           /* n of "<host_id>-<n>" */
 };
 
 /* What applying one execution report did to a child. */
@@ -96,6 +100,7 @@ enum qts_apply_flags {
     QTS_APPLY_IGNORED = 1u << 4,   /* stale or out-of-order: no effect */
     QTS_APPLY_OVERFILL = 1u << 5,  /* venue reported more than ordered; capped */
     QTS_APPLY_REPLACED = 1u << 6,  /* a modify took effect (price/qty changed) */
+    QTS_APPLY_EVICTED = 1u << 7,   /* for an evicted child (oms.h): no child pointer */
 };
 
 struct qts_apply_result {
@@ -163,6 +168,11 @@ struct qts_parent {
     /* OMS list of active (non-final) parents */
     struct qts_parent *active_prev, *active_next;
     bool in_active;
+    /* OMS retention (oms.h "Who may hold an order"): list of every parent
+     * held, queued as finished, and pins that keep it from eviction */
+    struct qts_parent *all_prev, *all_next;
+    bool in_finished;
+    uint32_t pins;
 };
 
 int64_t qts_parent_avg_px(const struct qts_parent *p);

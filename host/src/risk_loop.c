@@ -284,6 +284,7 @@ static void send_exit(struct qts_risk_loop *rl, struct shadow *s, int reason, in
         return;
     }
     s->pending_id = id;
+    qts_exec_pin(rl->env.exec, id); /* kept from eviction until settled */
     s->pending_reason = (uint8_t)reason;
     raise_code(rl, QTS_SC_FS102, "exit %s strategy=%u inst=%u %s %lld order=%llu",
                qts_risk_reason_name(reason), s->strategy, s->instrument,
@@ -317,6 +318,7 @@ static bool exit_pending(struct qts_risk_loop *rl, struct shadow *s)
             raise_code(rl, QTS_SC_FS040, "risk exit failed twice inst=%u", s->instrument);
         }
     }
+    qts_exec_unpin(rl->env.exec, s->pending_id);
     s->pending_id = 0;
     return false;
 }
@@ -336,8 +338,11 @@ static void kill_switch(struct qts_risk_loop *rl, const char *why)
     /* stop everything working (pending exits included), then flatten */
     if (rl->env.exec)
         qts_safety_cancel_all(rl->env.exec, "risk loop kill switch");
-    for (size_t i = 0; i < QTS_RISK_MAX_POSITIONS; i++)
+    for (size_t i = 0; i < QTS_RISK_MAX_POSITIONS; i++) {
+        if (rl->sh[i].pending_id && rl->env.exec)
+            qts_exec_unpin(rl->env.exec, rl->sh[i].pending_id);
         rl->sh[i].pending_id = 0;
+    }
     for (size_t i = 0; i < QTS_RISK_MAX_POSITIONS; i++) {
         struct shadow *s = &rl->sh[i];
         if (s->used && s->qty)
