@@ -48,6 +48,8 @@ struct qts_redis_tls {
 
     uv_getaddrinfo_t gai;
     bool is_resolving;
+    struct addrinfo *addrs;     /* owned; resolved addresses */
+    struct addrinfo *next_addr; /* the one to try after a refused connect */
     uv_connect_t conn;
     uv_tcp_t tcp;       /* to Redis */
     bool has_tcp, is_up_paused;
@@ -82,6 +84,7 @@ static void unref(struct qts_redis_tls *b)
         return;
     int *open_handles = b->open_handles;
     SSL_free(b->ssl);
+    uv_freeaddrinfo(b->addrs);
     free(b->early);
     free(b);
     (*open_handles)--;
@@ -464,11 +467,34 @@ static void on_up_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 
 /* ----------------------------------------------------------- connecting */
 
+static int start_connect(struct qts_redis_tls *b, const struct sockaddr *sa);
+
+/* The handle of a refused attempt is closed: the same memory carries the
+ * next address (a name often resolves to ::1 and 127.0.0.1). */
+static void on_tcp_retry(uv_handle_t *h)
+{
+    struct qts_redis_tls *b = h->data;
+    if (is_dead(b)) {
+        b->has_tcp = false;
+        unref(b); /* the handle's reference */
+        return;
+    }
+    uv_tcp_init(b->loop, &b->tcp);
+    b->tcp.data = b;
+    const struct sockaddr *sa = b->next_addr->ai_addr;
+    b->next_addr = b->next_addr->ai_next;
+    int r = start_connect(b, sa);
+    if (r < 0)
+        bridge_fail(b, "tcp connect host=%s:%d: %s", b->host, b->port, uv_strerror(r));
+}
+
 static void on_connected(uv_connect_t *req, int status)
 {
     struct qts_redis_tls *b = req->data;
     if (!is_dead(b)) {
-        if (status < 0) {
+        if (status < 0 && status != UV_ECANCELED && b->next_addr) {
+            uv_close((uv_handle_t *)&b->tcp, on_tcp_retry);
+        } else if (status < 0) {
             bridge_fail(b, "tcp connect host=%s:%d: %s", b->host, b->port, uv_strerror(status));
         } else {
             uv_tcp_nodelay(&b->tcp, 1);
@@ -486,6 +512,8 @@ static void on_connected(uv_connect_t *req, int status)
 
 static int start_connect(struct qts_redis_tls *b, const struct sockaddr *sa)
 {
+    while (b->next_addr && b->next_addr->ai_addr == sa) /* not this one again */
+        b->next_addr = b->next_addr->ai_next;
     b->stage = S_CONNECT;
     b->conn.data = b;
     int r = uv_tcp_connect(&b->conn, &b->tcp, sa, on_connected);
@@ -499,7 +527,10 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
     struct qts_redis_tls *b = req->data;
     b->is_resolving = false;
     if (!is_dead(b)) {
-        int r = status < 0 ? status : start_connect(b, res->ai_addr);
+        b->addrs = res; /* freed with the bridge */
+        res = NULL;
+        b->next_addr = b->addrs;
+        int r = status < 0 ? status : start_connect(b, b->addrs->ai_addr);
         if (r < 0)
             bridge_fail(b, "%s host=%s:%d: %s", status < 0 ? "resolve" : "tcp connect", b->host,
                         b->port, uv_strerror(r));

@@ -224,7 +224,16 @@ static void cmd_str(redisContext *c, char *out, size_t cap, const char *fmt, con
     freeReplyObject(r);
 }
 
-/* Load and start cache_redis against s's TLS port with the first CA. */
+static bool has_key(const char *const *extra, const char *key)
+{
+    for (int i = 0; extra && extra[i]; i += 2)
+        if (strcmp(extra[i], key) == 0)
+            return true;
+    return false;
+}
+
+/* Load and start cache_redis against s's TLS port with the first CA;
+ * `extra` adds or replaces keys. */
 static void start_plugin(struct qts_th *th, struct qts_th_inst *in, const struct server *s,
                          const char *const *extra)
 {
@@ -232,18 +241,13 @@ static void start_plugin(struct qts_th *th, struct qts_th_inst *in, const struct
     assert_int_equal(qts_th_load(th, in, NULL, "cache_redis", &err), 0);
     char url[64];
     snprintf(url, sizeof url, "rediss://127.0.0.1:%d", s->tls);
-    qts_th_cfg(in, "url", url);
-    qts_th_cfg(in, "tls_ca_file", g_path[CA]);
-    const char *prefix = "qts:tls:";
-    for (int i = 0; extra && extra[i]; i += 2) {
-        if (strcmp(extra[i], "prefix") == 0)
-            prefix = extra[i + 1];
-        else
-            qts_th_cfg(in, extra[i], extra[i + 1]);
-    }
-    qts_th_cfg(in, "prefix", prefix);
-    qts_th_cfg(in, "command_timeout_ms", "2000");
-    qts_th_cfg(in, "connect_timeout_ms", "2000");
+    const char *defaults[] = {"url", url, "tls_ca_file", g_path[CA], "prefix", "qts:tls:",
+                              "command_timeout_ms", "2000", "connect_timeout_ms", "2000", NULL};
+    for (int i = 0; defaults[i]; i += 2)
+        if (!has_key(extra, defaults[i]))
+            qts_th_cfg(in, defaults[i], defaults[i + 1]);
+    for (int i = 0; extra && extra[i]; i += 2)
+        qts_th_cfg(in, extra[i], extra[i + 1]);
     int rc = qts_th_start(in, &err);
     if (rc < 0)
         fprintf(stderr, "start: %s\n", err.msg);
@@ -329,9 +333,11 @@ static void test_tls_every_write_kind(void **state)
     qts_th_init(&th);
     th.quiet = !getenv("QTS_TEST_DEBUG");
     struct qts_th_inst a, b;
-    start_plugin(&th, &a, &s, NULL);                         /* name = the IP address */
-    const char *by_name[] = {"tls_server_name", "localhost", "prefix", "qts:tls2:", NULL};
-    start_plugin(&th, &b, &s, by_name);                      /* name = DNS name, SNI */
+    start_plugin(&th, &a, &s, NULL); /* checked name = the IP address */
+    char url[64];
+    snprintf(url, sizeof url, "rediss://localhost:%d", s.tls);
+    const char *by_name[] = {"url", url, "prefix", "qts:tls2:", NULL};
+    start_plugin(&th, &b, &s, by_name); /* resolved on the thread pool; name and SNI localhost */
     assert_true(wait_for(&th, is_up, &a, 5000));
     assert_true(wait_for(&th, is_up, &b, 5000));
 
@@ -341,8 +347,8 @@ static void test_tls_every_write_kind(void **state)
     double sc[2] = {1.5, 2.5};
     struct qts_str m[2] = {S("1.5:10"), S("2.5:20")};
     assert_int_equal(a.ops->zset_replace(a.self, S("z"), sc, m, 2, 60000), 0);
-    /* a value larger than a TLS record and the bridge's buffers */
-    size_t big_n = 300000;
+    /* a value larger than TLS records, the bridge's buffers and its high-water mark */
+    size_t big_n = 3000000; /* past the bridge's 1 MiB high-water mark: reading pauses */
     char *big = malloc(big_n);
     for (size_t i = 0; i < big_n; i++)
         big[i] = (char)('a' + i % 26);

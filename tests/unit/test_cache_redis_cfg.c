@@ -57,6 +57,8 @@ static void test_tls_config_errors(void **state)
                      QTS_ECONFIG);
     assert_non_null(strstr(err.msg, "go together"));
     assert_int_equal(load_with("url", "redis://127.0.0.1:1", "tls", "maybe", &err) < 0, 1);
+    /* stopped while the name is still being resolved on the thread pool */
+    assert_int_equal(load_with("url", "rediss://localhost:1", NULL, NULL, &err), 0);
 }
 
 /* A client key readable by others is refused at load, before any I/O. */
