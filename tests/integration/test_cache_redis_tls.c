@@ -15,6 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -90,15 +93,22 @@ static bool port_busy(int port)
     return busy;
 }
 
-static int free_port(int salt)
+/* A port nothing uses now: the kernel picks it for a bound socket, which
+ * is then closed (ports guessed in the ephemeral range collide with other
+ * processes' outgoing connections). */
+static int free_port(void)
 {
-    for (int i = 0; i < 50; i++) {
-        int p = 40000 + (int)((getpid() * 7 + salt * 977 + i * 131) % 20000);
-        if (!port_busy(p))
-            return p;
-    }
-    fail_msg("no free port");
-    return -1;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t sl = sizeof sa;
+    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
+    close(fd);
+    return ntohs(sa.sin_port);
 }
 
 struct server {
@@ -142,19 +152,21 @@ static bool spawn_server(struct server *s, int cert, int key, bool auth_clients,
         for (int i = 0; extra && extra[i]; i++)
             argv[n++] = extra[i];
         argv[n] = NULL;
-        if (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr))
+        char log[600];
+        snprintf(log, sizeof log, "%s/redis-%d.log", g_dir, s->tls);
+        if (!freopen(log, "w", stdout) || !freopen(log, "a", stderr))
             _exit(127);
         execv(bin, (char *const *)argv);
         _exit(127);
     }
     s->pid = pid;
     for (int i = 0; i < 200; i++) {
-        if (port_busy(s->plain) && port_busy(s->tls))
-            return true;
-        if (waitpid(pid, NULL, WNOHANG) == pid) {
+        if (waitpid(pid, NULL, WNOHANG) == pid) { /* e.g. a port taken meanwhile */
             s->pid = 0;
             return false;
         }
+        if (port_busy(s->plain) && port_busy(s->tls))
+            return true;
         struct timespec ts = {0, 20 * 1000000};
         nanosleep(&ts, NULL);
     }
@@ -164,15 +176,36 @@ static bool spawn_server(struct server *s, int cert, int key, bool auth_clients,
     return false;
 }
 
+/* The server's own words when it did not come up. */
+static void print_server_log(const struct server *s)
+{
+    run("tail -n 5 %s/redis-%d.log >&2", g_dir, s->tls);
+}
+
+/* New ports unless s has some (a restart): a few tries, since a port found
+ * free can be taken before the server binds it. */
+static bool start_server_once(struct server *s, int cert, int key, bool auth_clients,
+                              const char *const *extra)
+{
+    bool is_fresh = !s->plain;
+    for (int attempt = 0; attempt < (is_fresh ? 5 : 1); attempt++) {
+        if (is_fresh) {
+            s->plain = free_port();
+            do
+                s->tls = free_port();
+            while (s->tls == s->plain);
+        }
+        if (spawn_server(s, cert, key, auth_clients, extra))
+            return true;
+    }
+    print_server_log(s);
+    return false;
+}
+
 static void start_server(struct server *s, int cert, int key, bool auth_clients,
                          const char *const *extra)
 {
-    if (!s->plain) {
-        s->plain = free_port(1);
-        s->tls = free_port(2);
-        assert_int_not_equal(s->plain, s->tls);
-    }
-    assert_true(spawn_server(s, cert, key, auth_clients, extra));
+    assert_true(start_server_once(s, cert, key, auth_clients, extra));
 }
 
 static void kill_server(struct server *s)
@@ -577,9 +610,7 @@ int main(void)
         return QTS_TEST_SKIP;
     }
     struct server probe = {0};
-    probe.plain = free_port(3);
-    probe.tls = free_port(4);
-    if (!spawn_server(&probe, SRV_CRT, SRV_KEY, false, NULL)) {
+    if (!start_server_once(&probe, SRV_CRT, SRV_KEY, false, NULL)) {
         printf("skipped: %s does not start with --tls-port (built without TLS?)\n", bin);
         qts_test_rmtree(g_dir);
         free(g_dir);
