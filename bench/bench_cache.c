@@ -10,13 +10,25 @@
  *    connection) against redis-benchmark's pipelined SET on the same server
  *    (cache.redis_benchmark_set_reference), and their ratio; plus the
  *    writer's hash writes (EVALSHA, value + TTL atomic) per second.
- * Parts 2-3 need QTS_REDIS_PORT (scripts/with-services); without it they
+ * 4. cache.redis_tls_set_throughput: the same SET PX stream through
+ *    cache_redis over TLS (the in-process bridge, docs/adr/0003-redis-tls.md)
+ *    next to plain TCP to the same private redis-server in the same run
+ *    (cache.redis_plain_set_throughput_same_server) and their ratio.
+ * Parts 2-3 need QTS_REDIS_PORT (scripts/with-services); part 4 needs
+ * QTS_REDIS_SERVER with TLS and the openssl command. Without them they
  * print a JSON note instead.
  */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <hiredis/hiredis.h>
 
@@ -377,6 +389,179 @@ static void bench_throughput(int port)
     qts_th_cleanup(&th);
 }
 
+/* ------------------------------------------------------ 4. TLS vs plain */
+
+/* SET PX through `in` until n more are acknowledged; ops/s. */
+static double set_rate(struct qts_th *th, struct qts_th_inst *in, int n)
+{
+    uint32_t pending;
+    uint64_t ok0, ok;
+    char key[32];
+    int64_t t0 = qts_mono_ns();
+    int sent = 0;
+    is_up(in, &pending, &ok0);
+    for (;;) {
+        is_up(in, &pending, &ok);
+        if (ok - ok0 >= (uint64_t)n)
+            break;
+        while (sent < n && pending < 4096) {
+            int k = snprintf(key, sizeof key, "k%d", sent % 10000);
+            if (in->ops->set(in->self, (struct qts_str){key, (size_t)k},
+                             (struct qts_str){"xxx", 3}, 1000) < 0)
+                break;
+            sent++;
+            pending++;
+        }
+        uv_run(&th->loop, UV_RUN_ONCE);
+    }
+    return (double)n / ((double)(qts_mono_ns() - t0) / 1e9);
+}
+
+static bool start_rate_plugin(struct qts_th *th, struct qts_th_inst *in, const char *url,
+                              const char *ca)
+{
+    struct qts_err err;
+    if (qts_th_load(th, in, NULL, "cache_redis", &err) < 0)
+        return false;
+    qts_th_cfg(in, "url", url);
+    if (ca)
+        qts_th_cfg(in, "tls_ca_file", ca);
+    qts_th_cfg(in, "prefix", "qts:bench:");
+    qts_th_cfg(in, "command_timeout_ms", "2000");
+    if (qts_th_start(in, &err) < 0) {
+        fprintf(stderr, "bench_cache: %s\n", err.msg);
+        in->self = NULL;
+        qts_th_unload(in);
+        return false;
+    }
+    uint32_t pending;
+    uint64_t ok;
+    for (int i = 0; i < 3000 && !is_up(in, &pending, &ok); i++)
+        qts_th_run_ms(th, 1);
+    if (is_up(in, &pending, &ok))
+        return true;
+    qts_th_unload(in);
+    return false;
+}
+
+static bool tcp_listening(int port)
+{
+    struct timeval tv = {0, 100000};
+    redisContext *c = redisConnectWithTimeout("127.0.0.1", port, tv);
+    bool ok = c && !c->err;
+    if (c)
+        redisFree(c);
+    return ok;
+}
+
+/* A free port picked by the kernel (guessed ones collide with outgoing
+ * connections in the ephemeral range). */
+static int kernel_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t sl = sizeof sa;
+    int port = 0;
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
+        getsockname(fd, (struct sockaddr *)&sa, &sl) == 0)
+        port = ntohs(sa.sin_port);
+    if (fd >= 0)
+        close(fd);
+    return port;
+}
+
+static void bench_tls(void)
+{
+    const char *bin = getenv("QTS_REDIS_SERVER");
+    char dir[] = "/tmp/qts-bench-tls-XXXXXX";
+    if (!bin || !*bin || system("openssl version >/dev/null 2>&1") != 0 || !mkdtemp(dir)) {
+        printf("{\"bench\":\"cache.redis_tls\",\"note\":\"skipped: needs QTS_REDIS_SERVER "
+               "and the openssl command\"}\n");
+        return;
+    }
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd,
+             "cd %s && printf 'subjectAltName=IP:127.0.0.1\\n' > ext && "
+             "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+             "-keyout ca.key -out ca.crt -days 1 -subj /CN=bench-ca && "
+             "openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+             "-keyout srv.key -out srv.csr -subj /CN=127.0.0.1 && "
+             "openssl x509 -req -in srv.csr -CA ca.crt -CAkey ca.key -CAcreateserial "
+             "-out srv.crt -days 1 -extfile ext", dir);
+    char full[2200];
+    snprintf(full, sizeof full, "(%s) >/dev/null 2>&1", cmd);
+    int plain = kernel_port(), tls = kernel_port();
+    for (int i = 0; i < 10 && tls == plain; i++)
+        tls = kernel_port();
+    pid_t pid = -1;
+    if (system(full) == 0 && (pid = fork()) == 0) {
+        char ps[16], ts[16], crt[128], key[128], ca[128];
+        snprintf(ps, sizeof ps, "%d", plain);
+        snprintf(ts, sizeof ts, "%d", tls);
+        snprintf(crt, sizeof crt, "%s/srv.crt", dir);
+        snprintf(key, sizeof key, "%s/srv.key", dir);
+        snprintf(ca, sizeof ca, "%s/ca.crt", dir);
+        if (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr))
+            _exit(127);
+        execl(bin, bin, "--port", ps, "--tls-port", ts, "--bind", "127.0.0.1",
+              "--tls-cert-file", crt, "--tls-key-file", key, "--tls-ca-cert-file", ca,
+              "--tls-auth-clients", "no", "--save", "", "--appendonly", "no", (char *)NULL);
+        _exit(127);
+    }
+    bool up = false;
+    for (int i = 0; pid > 0 && i < 200 && !up; i++) {
+        up = tcp_listening(plain) && tcp_listening(tls);
+        struct timespec ts = {0, 20 * 1000000};
+        if (!up)
+            nanosleep(&ts, NULL);
+    }
+    struct qts_th th;
+    qts_th_init(&th);
+    th.quiet = true;
+    struct qts_th_inst a, b;
+    char url_a[64], url_b[64], ca[128];
+    snprintf(url_a, sizeof url_a, "redis://127.0.0.1:%d", plain);
+    snprintf(url_b, sizeof url_b, "rediss://127.0.0.1:%d", tls);
+    snprintf(ca, sizeof ca, "%s/ca.crt", dir);
+    bool ok_a = up && start_rate_plugin(&th, &a, url_a, NULL);
+    bool ok_b = ok_a && start_rate_plugin(&th, &b, url_b, ca);
+    if (ok_a && ok_b) {
+        enum { N = 100000, ROUNDS = 3 };
+        double best_plain = 0, best_tls = 0;
+        for (int round = 0; round < ROUNDS; round++) { /* alternating: shared machine */
+            double r = set_rate(&th, &a, N);
+            best_plain = r > best_plain ? r : best_plain;
+            r = set_rate(&th, &b, N);
+            best_tls = r > best_tls ? r : best_tls;
+        }
+        char extra[200];
+        snprintf(extra, sizeof extra, "\"ratio_to_plain\":%.3f,\"note\":\"SET PX over TLS "
+                 "(bridge + OpenSSL) vs plain TCP, same server, best of %d\"",
+                 best_plain > 0 ? best_tls / best_plain : 0, ROUNDS);
+        qts_bench_report_value("cache.redis_tls_set_throughput", "ops/s", best_tls, N, extra);
+        qts_bench_report_value("cache.redis_plain_set_throughput_same_server", "ops/s",
+                               best_plain, N, "\"note\":\"reference for the TLS figure\"");
+    } else {
+        printf("{\"bench\":\"cache.redis_tls\",\"note\":\"skipped: the TLS redis-server "
+               "did not start\"}\n");
+    }
+    if (ok_a)
+        qts_th_unload(&a);
+    if (ok_b)
+        qts_th_unload(&b);
+    qts_th_cleanup(&th);
+    if (pid > 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+    }
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "bench_cache: could not remove %s\n", dir);
+}
+
 int main(void)
 {
     for (int i = 0; i < NSYM; i++)
@@ -390,5 +575,6 @@ int main(void)
     else
         printf("{\"bench\":\"cache.redis\",\"note\":\"skipped: QTS_REDIS_PORT not set; run "
                "under scripts/with-services\"}\n");
+    bench_tls();
     return 0;
 }

@@ -17,7 +17,12 @@
  *   HSET/ZADD, PEXPIRE) loaded at connect and called with EVALSHA.
  * - Keys get the host prefix ("qts:<host_id>:" by default); budget keys the
  *   shared prefix ("qts:shared:").
- * - TLS needs hiredis >= 1.0 (hiredis_ssl): refused with a clear error.
+ * - TLS without a TLS-capable hiredis (0.14 has none): an in-process bridge
+ *   (redis_tls.c, docs/adr/0003-redis-tls.md) makes the TCP+TLS connection
+ *   on the same loop; hiredis then connects in plain text to the bridge's
+ *   private unix socket. The connect timeout covers resolve, TCP, handshake
+ *   and setup; a failure at any of them is a connection failure (back-off,
+ *   breaker).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -32,6 +37,7 @@
 #include <uv.h>
 
 #include "qts/qts_plugin.h"
+#include "redis_tls.h"
 #include "redis_uv.h"
 
 #define PREFIX_MAX 128
@@ -108,9 +114,14 @@ struct redis_cache {
     int64_t reconnect_min_ms, reconnect_max_ms;
     int64_t breaker_failures, breaker_open_ms;
     uint32_t max_pending;
+    bool tls, tls_verify;
+    char tls_ca_file[256], tls_ca_dir[256], tls_cert_file[256], tls_key_file[256];
+    char tls_server_name[256];
 
     /* connection */
     redisAsyncContext *ac;
+    SSL_CTX *tls_ctx;          /* owned; NULL without TLS */
+    struct qts_redis_tls *tls_conn; /* owned; the bridge of the current attempt */
     enum conn_state state;
     int open_handles;
     int setup_left;
@@ -155,6 +166,10 @@ static void drop_connection(struct redis_cache *c)
     c->state = ST_IDLE;
     if (ac)
         redisAsyncFree(ac); /* pending callbacks run with NULL replies */
+    if (c->tls_conn) { /* after hiredis: its commands fail as "not sent" */
+        qts_redis_tls_close(c->tls_conn);
+        c->tls_conn = NULL;
+    }
 }
 
 static void schedule_reconnect(struct redis_cache *c)
@@ -413,7 +428,7 @@ static void on_connect(const redisAsyncContext *ac, int status)
         return;
     }
     c->state = ST_SETUP;
-    if (!c->unix_path[0]) /* notice a dead peer on an idle connection */
+    if (!c->unix_path[0] && !c->tls) /* notice a dead peer on an idle connection */
         redisEnableKeepAlive((redisContext *)&ac->c);
     c->setup_left = 0;
     c->setup_failed = false;
@@ -454,6 +469,19 @@ static void on_disconnect(const redisAsyncContext *ac, int status)
         fail(c, "disconnect", status == REDIS_OK ? "closed" : ac->errstr);
 }
 
+static void connect_hiredis(struct redis_cache *c, const char *unix_path);
+
+static void on_tls_event(void *arg, enum qts_redis_tls_event ev, const char *text)
+{
+    struct redis_cache *c = arg;
+    if (ev == QTS_REDIS_TLS_READY) {
+        connect_hiredis(c, text);
+        return;
+    }
+    /* a handshake failure is a connection failure like any other */
+    fail(c, c->state == ST_UP ? "tls" : "connect", text);
+}
+
 static void connect_now(struct redis_cache *c)
 {
     c->next_attempt_ns = 0;
@@ -461,8 +489,26 @@ static void connect_now(struct redis_cache *c)
         c->breaker = QTS_CACHE_HALF_OPEN;
         LOG(c, QTS_LOG_INFO, "redis circuit breaker half-open: probing");
     }
-    redisAsyncContext *ac = c->unix_path[0] ? redisAsyncConnectUnix(c->unix_path)
-                                            : redisAsyncConnect(c->host_name, c->port);
+    if (c->tls) {
+        char msg[256];
+        c->state = ST_CONNECTING;
+        c->connect_started_ns = mono_ns();
+        if (qts_redis_tls_open(c->loop, c->tls_ctx, c->host_name, c->port, c->tls_server_name,
+                               c->tls_verify, on_tls_event, c, &c->open_handles, &c->tls_conn,
+                               msg, sizeof msg) < 0) {
+            c->state = ST_IDLE;
+            fail(c, "connect", msg);
+        }
+        return;
+    }
+    connect_hiredis(c, c->unix_path[0] ? c->unix_path : NULL);
+}
+
+/* hiredis to `unix_path` (our own socket or the bridge's), else TCP. */
+static void connect_hiredis(struct redis_cache *c, const char *unix_path)
+{
+    redisAsyncContext *ac = unix_path ? redisAsyncConnectUnix(unix_path)
+                                      : redisAsyncConnect(c->host_name, c->port);
     if (!ac) {
         fail(c, "connect", "out of memory");
         return;
@@ -481,8 +527,10 @@ static void connect_now(struct redis_cache *c)
     }
     ac->data = c;
     c->ac = ac;
-    c->state = ST_CONNECTING;
-    c->connect_started_ns = mono_ns();
+    if (!c->tls_conn) { /* through the bridge the clock started with the TCP connect */
+        c->state = ST_CONNECTING;
+        c->connect_started_ns = mono_ns();
+    }
     redisAsyncSetDisconnectCallback(ac, on_disconnect);
     redisAsyncSetConnectCallback(ac, on_connect);
 }
@@ -491,9 +539,16 @@ static void watchdog(void *arg)
 {
     struct redis_cache *c = arg;
     int64_t now = mono_ns();
-    if (c->ac && c->state != ST_UP && c->state != ST_IDLE &&
+    if ((c->ac || c->tls_conn) && c->state != ST_UP && c->state != ST_IDLE &&
         now - c->connect_started_ns > c->connect_timeout_ms * 1000000) {
-        fail(c, "connect timeout", c->state == ST_SETUP ? "setup unanswered" : "no answer");
+        char detail[64];
+        if (c->state == ST_SETUP)
+            snprintf(detail, sizeof detail, "setup unanswered");
+        else if (c->tls_conn && !c->ac)
+            snprintf(detail, sizeof detail, "no answer (%s)", qts_redis_tls_stage(c->tls_conn));
+        else
+            snprintf(detail, sizeof detail, "no answer");
+        fail(c, "connect timeout", detail);
         return;
     }
     if (c->ac && c->state == ST_UP && c->count > 0 &&
@@ -501,7 +556,7 @@ static void watchdog(void *arg)
         fail(c, "command timeout", "reply overdue");
         return;
     }
-    if (!c->ac && c->next_attempt_ns && now >= c->next_attempt_ns)
+    if (!c->ac && !c->tls_conn && c->next_attempt_ns && now >= c->next_attempt_ns)
         connect_now(c);
     c->host->metric_set(c->owner, "pending", (int64_t)c->count);
 }
@@ -872,16 +927,19 @@ static int cfg_int(struct redis_cache *c, const char *path, int64_t *dst, int64_
     return 1;
 }
 
-/* redis://[user[:password]@]host[:port][/db]; rediss:// is refused. */
+/* redis[s]://[user[:password]@]host[:port][/db]; rediss:// turns TLS on. */
 static int parse_url(struct redis_cache *c, const char *url, struct qts_err *err)
 {
-    if (strncmp(url, "rediss://", 9) == 0)
-        return qts_err_set(err, QTS_EUNSUPPORTED,
-                           "cache_redis: TLS (rediss://) needs hiredis >= 1.0 with "
-                           "hiredis_ssl; this build links hiredis 0.14, which has none");
-    if (strncmp(url, "redis://", 8) != 0)
-        return qts_err_set(err, QTS_ECONFIG, "cache_redis: url must start with redis://");
-    const char *p = url + 8;
+    const char *p;
+    if (strncmp(url, "rediss://", 9) == 0) {
+        c->tls = true;
+        p = url + 9;
+    } else if (strncmp(url, "redis://", 8) == 0) {
+        p = url + 8;
+    } else {
+        return qts_err_set(err, QTS_ECONFIG,
+                           "cache_redis: url must start with redis:// or rediss://");
+    }
     const char *at = strrchr(p, '@');
     if (at) {
         const char *colon = memchr(p, ':', (size_t)(at - p));
@@ -923,18 +981,56 @@ static int parse_url(struct redis_cache *c, const char *url, struct qts_err *err
     return 0;
 }
 
+static int cfg_flag(struct redis_cache *c, const char *path, bool *dst, struct qts_err *err)
+{
+    int rc = c->host->cfg_bool(c->owner, path, dst, err);
+    return rc == QTS_ENOENT ? 0 : rc;
+}
+
+/* After the URL: `tls: false` wins over rediss://, `tls: true` over redis://. */
+static int read_tls_config(struct redis_cache *c, struct qts_err *err)
+{
+    int rc;
+    c->tls_verify = true;
+    if ((rc = cfg_flag(c, "tls", &c->tls, err)) < 0 ||
+        (rc = cfg_flag(c, "tls_verify", &c->tls_verify, err)) < 0 ||
+        (rc = cfg_str(c, "tls_ca_file", c->tls_ca_file, sizeof c->tls_ca_file, err)) < 0 ||
+        (rc = cfg_str(c, "tls_ca_dir", c->tls_ca_dir, sizeof c->tls_ca_dir, err)) < 0 ||
+        (rc = cfg_str(c, "tls_cert_file", c->tls_cert_file, sizeof c->tls_cert_file, err)) < 0 ||
+        (rc = cfg_str(c, "tls_key_file", c->tls_key_file, sizeof c->tls_key_file, err)) < 0 ||
+        (rc = cfg_str(c, "tls_server_name", c->tls_server_name, sizeof c->tls_server_name,
+                      err)) < 0)
+        return rc;
+    bool has_tls_key = c->tls_ca_file[0] || c->tls_ca_dir[0] || c->tls_cert_file[0] ||
+                       c->tls_key_file[0] || c->tls_server_name[0];
+    if (!c->tls) {
+        /* a tls_* key without TLS is a configuration that thinks it is encrypted */
+        if (has_tls_key)
+            return qts_err_set(err, QTS_ECONFIG, "cache_redis: tls_* keys are set but TLS is "
+                               "off (set tls: true or use a rediss:// url)");
+        return 0;
+    }
+    if (c->unix_path[0])
+        return qts_err_set(err, QTS_ECONFIG, "cache_redis: tls and unix_socket exclude each "
+                           "other");
+    if (!c->tls_server_name[0])
+        snprintf(c->tls_server_name, sizeof c->tls_server_name, "%s", c->host_name);
+    struct qts_redis_tls_cfg tc = {
+        .verify = c->tls_verify,
+        .ca_file = c->tls_ca_file,
+        .ca_dir = c->tls_ca_dir,
+        .cert_file = c->tls_cert_file,
+        .key_file = c->tls_key_file,
+    };
+    char msg[400];
+    if (qts_redis_tls_ctx_new(&tc, &c->tls_ctx, msg, sizeof msg) < 0)
+        return qts_err_set(err, QTS_ECONFIG, "cache_redis: %s", msg);
+    return 0;
+}
+
 static int read_config(struct redis_cache *c, struct qts_err *err)
 {
     int rc;
-    bool tls = false;
-    rc = c->host->cfg_bool(c->owner, "tls", &tls, err);
-    if (rc < 0 && rc != QTS_ENOENT)
-        return rc;
-    if (tls)
-        return qts_err_set(err, QTS_EUNSUPPORTED,
-                           "cache_redis: tls: true needs hiredis >= 1.0 with hiredis_ssl; "
-                           "this build links hiredis 0.14, which has no TLS. Use a Redis on "
-                           "localhost or a unix socket (docs/cache.md)");
     char url[512] = "";
     if ((rc = cfg_str(c, "url", url, sizeof url, err)) < 0)
         return rc;
@@ -1003,6 +1099,8 @@ static int read_config(struct redis_cache *c, struct qts_err *err)
     if ((rc = cfg_int(c, "max_pending", &v, 16, 1 << 22, err)) < 0)
         return rc;
     c->max_pending = (uint32_t)v;
+    if ((rc = read_tls_config(c, err)) < 0)
+        return rc;
     qts_err_clear(err);
     return 0;
 }
@@ -1034,6 +1132,7 @@ static int redis_init(const struct qts_host_api *host, void *owner, void **self,
     c->st.struct_size = sizeof c->st;
     int rc = read_config(c, err);
     if (rc < 0) {
+        qts_redis_tls_ctx_free(c->tls_ctx);
         host->free(owner, c);
         return rc;
     }
@@ -1042,6 +1141,7 @@ static int redis_init(const struct qts_host_api *host, void *owner, void **self,
         cap <<= 1;
     c->ring = host->alloc(owner, cap * sizeof *c->ring);
     if (!c->ring) {
+        qts_redis_tls_ctx_free(c->tls_ctx);
         host->free(owner, c);
         return qts_err_set(err, QTS_ENOMEM, "cache_redis: out of memory");
     }
@@ -1065,6 +1165,9 @@ static int redis_start(void *self, struct qts_err *err)
     if (rc < 0)
         return qts_err_set(err, rc, "cache_redis: watchdog timer: %s", qts_strerror(rc));
     c->is_running = true;
+    if (c->tls && !c->tls_verify)
+        LOG(c, QTS_LOG_WARN, "redis tls_verify is off: the server's certificate and name are "
+            "not checked (host=%s)", c->host_name);
     /* the first connection is asynchronous: start never waits for Redis */
     connect_now(c);
     return 0;
@@ -1090,6 +1193,7 @@ static void redis_destroy(void *self)
         return;
     if (c->ac) /* destroy after a failed start */
         drop_connection(c);
+    qts_redis_tls_ctx_free(c->tls_ctx);
     c->host->free(c->owner, c->ring);
     c->host->free(c->owner, c);
 }

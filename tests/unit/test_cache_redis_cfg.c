@@ -1,12 +1,15 @@
 /* test_cache_redis_cfg.c — cache_redis configuration errors, no server
- * needed: TLS is refused clearly (hiredis 0.14 has no TLS), bad URLs, a
- * user without a password; and a start with nothing listening never blocks
- * and reports the cache as not up. */
+ * needed: TLS settings checked at load (tls_* keys without TLS, a client
+ * key readable by others, missing files), bad URLs, a user without a
+ * password; a start with nothing listening (plain or TLS) never blocks and
+ * reports the cache as not up; a TLS handshake that is never answered ends
+ * at the connect timeout. */
 #include "test_support.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cache_test_host.h"
 
@@ -31,14 +34,150 @@ static int load_with(const char *k1, const char *v1, const char *k2, const char 
     return rc;
 }
 
-static void test_tls_refused(void **state)
+static bool have_openssl_cli(void)
+{
+    return system("openssl version >/dev/null 2>&1") == 0;
+}
+
+static void test_tls_config_errors(void **state)
 {
     (void)state;
     struct qts_err err;
-    assert_int_equal(load_with("tls", "true", NULL, NULL, &err), QTS_EUNSUPPORTED);
-    assert_non_null(strstr(err.msg, "hiredis >= 1.0"));
-    assert_int_equal(load_with("url", "rediss://h:6380", NULL, NULL, &err), QTS_EUNSUPPORTED);
-    assert_non_null(strstr(err.msg, "TLS"));
+    /* tls_* keys without TLS: the operator believes the link is encrypted */
+    assert_int_equal(load_with("tls_ca_file", "/x/ca.pem", NULL, NULL, &err), QTS_ECONFIG);
+    assert_non_null(strstr(err.msg, "TLS is off"));
+    assert_int_equal(load_with("url", "redis://127.0.0.1:1", "tls_server_name", "r.example",
+                               &err), QTS_ECONFIG);
+    assert_int_equal(load_with("tls", "true", "unix_socket", "/tmp/r.sock", &err), QTS_ECONFIG);
+    assert_non_null(strstr(err.msg, "unix_socket"));
+    assert_int_equal(load_with("url", "rediss://127.0.0.1:1", "tls_ca_file",
+                               "/nonexistent/qts-ca.pem", &err), QTS_ECONFIG);
+    assert_non_null(strstr(err.msg, "/nonexistent/qts-ca.pem"));
+    assert_int_equal(load_with("tls", "true", "tls_cert_file", "/nonexistent/c.pem", &err),
+                     QTS_ECONFIG);
+    assert_non_null(strstr(err.msg, "go together"));
+    assert_int_equal(load_with("url", "redis://127.0.0.1:1", "tls", "maybe", &err) < 0, 1);
+    /* stopped while the name is still being resolved on the thread pool */
+    assert_int_equal(load_with("url", "rediss://localhost:1", NULL, NULL, &err), 0);
+}
+
+/* A client key readable by others is refused at load, before any I/O. */
+static void test_tls_key_mode(void **state)
+{
+    (void)state;
+    if (!have_openssl_cli()) {
+        printf("skipped: openssl command absent\n");
+        skip();
+    }
+    char *dir = qts_test_tmpdir();
+    char cmd[2048], crt[512], key[512];
+    snprintf(crt, sizeof crt, "%s/c.crt", dir);
+    snprintf(key, sizeof key, "%s/c.key", dir);
+    snprintf(cmd, sizeof cmd,
+             "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+             "-keyout %s -out %s -days 1 -subj /CN=qts-test >/dev/null 2>&1", key, crt);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(chmod(key, 0644), 0);
+    struct qts_th th;
+    struct qts_th_inst in;
+    qts_th_init(&th);
+    th.quiet = true;
+    struct qts_err err;
+    assert_int_equal(qts_th_load(&th, &in, NULL, "cache_redis", &err), 0);
+    qts_th_cfg(&in, "url", "rediss://127.0.0.1:1");
+    qts_th_cfg(&in, "tls_ca_file", crt);
+    qts_th_cfg(&in, "tls_cert_file", crt);
+    qts_th_cfg(&in, "tls_key_file", key);
+    assert_int_equal(qts_th_start(&in, &err), QTS_ECONFIG);
+    assert_non_null(strstr(err.msg, "0600"));
+    in.self = NULL;
+    qts_th_unload(&in);
+    /* 0600: loads, and with nothing listening fails like a plain connection */
+    assert_int_equal(chmod(key, 0600), 0);
+    assert_int_equal(qts_th_load(&th, &in, NULL, "cache_redis", &err), 0);
+    qts_th_cfg(&in, "url", "rediss://127.0.0.1:1");
+    qts_th_cfg(&in, "tls_ca_file", crt);
+    qts_th_cfg(&in, "tls_cert_file", crt);
+    qts_th_cfg(&in, "tls_key_file", key);
+    qts_th_cfg(&in, "reconnect_min_ms", "5");
+    qts_th_cfg(&in, "breaker_failures", "2");
+    assert_int_equal(qts_th_start(&in, &err), 0);
+    assert_int_equal(in.ops->set(in.self, (struct qts_str){"k", 1}, (struct qts_str){"v", 1},
+                                 100), QTS_ENET);
+    qts_th_run_ms(&th, 100);
+    struct qts_cache_health h = {.struct_size = sizeof h};
+    assert_int_equal(in.ops->health(in.self, &h), 0);
+    assert_int_equal(h.state, QTS_CACHE_OPEN);
+    assert_int_equal(h.breaker_opens, 1);
+    qts_th_unload(&in);
+    qts_th_cleanup(&th);
+    qts_test_rmtree(dir);
+    free(dir);
+}
+
+/* A server that accepts TCP but never answers the TLS handshake: the
+ * connect timeout covers the handshake, nothing blocks, the breaker opens. */
+static void on_silent_conn(uv_stream_t *server, int status)
+{
+    if (status < 0)
+        return;
+    uv_tcp_t *cl = malloc(sizeof *cl);
+    uv_tcp_init(server->loop, cl);
+    if (uv_accept(server, (uv_stream_t *)cl) != 0) {
+        uv_close((uv_handle_t *)cl, (uv_close_cb)free);
+        return;
+    }
+    cl->data = server->data;
+    /* kept open, never read: closed when the test walks the loop */
+}
+
+static void close_walk(uv_handle_t *h, void *arg)
+{
+    uv_tcp_t *server = arg;
+    if (h->type == UV_TCP && h != (uv_handle_t *)server && h->data == server &&
+        !uv_is_closing(h))
+        uv_close(h, (uv_close_cb)free);
+}
+
+static void test_tls_handshake_timeout(void **state)
+{
+    (void)state;
+    struct qts_th th;
+    struct qts_th_inst in;
+    qts_th_init(&th);
+    th.quiet = true;
+    th.watch[0] = "no answer (tls handshake)";
+    uv_tcp_t server;
+    uv_tcp_init(&th.loop, &server);
+    server.data = &server;
+    struct sockaddr_in sa;
+    uv_ip4_addr("127.0.0.1", 0, &sa);
+    assert_int_equal(uv_tcp_bind(&server, (const struct sockaddr *)&sa, 0), 0);
+    assert_int_equal(uv_listen((uv_stream_t *)&server, 8, on_silent_conn), 0);
+    struct sockaddr_in bound;
+    int bl = sizeof bound;
+    assert_int_equal(uv_tcp_getsockname(&server, (struct sockaddr *)&bound, &bl), 0);
+    char url[64];
+    snprintf(url, sizeof url, "rediss://127.0.0.1:%d", ntohs(bound.sin_port));
+    struct qts_err err;
+    assert_int_equal(qts_th_load(&th, &in, NULL, "cache_redis", &err), 0);
+    qts_th_cfg(&in, "url", url);
+    qts_th_cfg(&in, "connect_timeout_ms", "30");
+    qts_th_cfg(&in, "reconnect_min_ms", "5");
+    qts_th_cfg(&in, "breaker_failures", "2");
+    assert_int_equal(qts_th_start(&in, &err), 0);
+    assert_int_equal(in.ops->set(in.self, (struct qts_str){"k", 1}, (struct qts_str){"v", 1},
+                                 100), QTS_ENET);
+    qts_th_run_ms(&th, 300);
+    struct qts_cache_health h = {.struct_size = sizeof h};
+    assert_int_equal(in.ops->health(in.self, &h), 0);
+    assert_int_equal(h.state, QTS_CACHE_OPEN);
+    assert_int_equal(h.breaker_opens, 1);
+    assert_int_equal(th.watch_hits[0], 1); /* the first failure of the outage, logged once */
+    qts_th_unload(&in);
+    uv_walk(&th.loop, close_walk, &server);
+    uv_close((uv_handle_t *)&server, NULL);
+    qts_th_cleanup(&th);
 }
 
 static void test_bad_config(void **state)
@@ -85,7 +224,9 @@ int main(void)
 {
     unsetenv("QTS_REDIS_URL");
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_tls_refused),
+        cmocka_unit_test(test_tls_config_errors),
+        cmocka_unit_test(test_tls_key_mode),
+        cmocka_unit_test(test_tls_handshake_timeout),
         cmocka_unit_test(test_bad_config),
         cmocka_unit_test(test_nothing_listening_never_blocks),
     };
