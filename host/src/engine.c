@@ -131,6 +131,8 @@ struct qts_engine {
     int64_t next_sample_ns;
     bool killed;
     volatile sig_atomic_t stop_requested;
+    uv_async_t stop_wake;     /* wakes the loop for a stop asked from another thread */
+    bool stop_wake_on;
     uv_signal_t sig_int, sig_term;
     bool signals_on;
     struct qts_engine_stats stats;
@@ -1556,6 +1558,9 @@ int qts_engine_new(struct qts_config *cfg, const struct qts_engine_opts *opts,
             goto fail;
     }
 
+    uv_async_init(&e->loop, &e->stop_wake, NULL);
+    uv_unref((uv_handle_t *)&e->stop_wake); /* never keeps a run alive */
+    e->stop_wake_on = true;
     uv_signal_init(&e->loop, &e->sig_int);
     uv_signal_init(&e->loop, &e->sig_term);
     e->sig_int.data = e->sig_term.data = e;
@@ -1883,7 +1888,14 @@ int qts_engine_run(struct qts_engine *e, struct qts_err *err)
     return 0;
 }
 
-void qts_engine_request_stop(struct qts_engine *e) { e->stop_requested = 1; }
+void qts_engine_request_stop(struct qts_engine *e)
+{
+    e->stop_requested = 1;
+    /* a paper/live loop may be asleep in uv_run with nothing due for a
+     * long time: wake it so the stop takes effect now */
+    if (e->stop_wake_on)
+        uv_async_send(&e->stop_wake);
+}
 
 size_t qts_engine_kill(struct qts_engine *e, const char *reason)
 {
@@ -1944,7 +1956,12 @@ void qts_engine_free(struct qts_engine *e)
         if (e->exec)
             qts_exec_set_port(e->exec, NULL);
         qts_plugin_manager_close(e->plugins);
-        uv_run(&e->loop, UV_RUN_DEFAULT);
+        /* until every instance has drained and unloaded; not until the loop
+         * is empty: an execution timer armed for a finished order (a
+         * monitor, a retry) may be tens of seconds away */
+        uv_run(&e->loop, UV_RUN_NOWAIT);
+        while (qts_plugin_manager_retired(e->plugins) > 0)
+            uv_run(&e->loop, UV_RUN_ONCE);
     }
     if (e->exec)
         qts_exec_free(e->exec);

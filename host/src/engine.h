@@ -66,7 +66,8 @@ int qts_engine_new(struct qts_config *cfg, const struct qts_engine_opts *opts,
  * CSV files) and return 0, or an error. */
 int qts_engine_run(struct qts_engine *e, struct qts_err *err);
 
-/* Ask the run to end after the current event (async-signal-safe flag). */
+/* Ask the run to end after the current event. Async-signal-safe and
+ * callable from any thread: it sets a flag and wakes the loop. */
 void qts_engine_request_stop(struct qts_engine *e);
 
 /* Kill switch: cancel every working order and refuse new ones. Returns the

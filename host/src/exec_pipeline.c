@@ -1192,9 +1192,9 @@ void qts_exec_free(struct qts_exec *x)
 {
     if (!x)
         return;
-    /* drop every armed timer: their args point into the OMS */
-    for (struct qts_parent *p = qts_oms_active_first(x->oms); p;
-         p = qts_oms_active_next(p)) {
+    /* drop every armed timer, finished orders' too (a monitor or a retry
+     * may outlive the order's end): their args point into the OMS */
+    for (struct qts_parent *p = qts_oms_held_first(x->oms); p; p = p->all_next) {
         stop_parent_timers(x, p);
         for (size_t i = 0; i < p->n_children; i++) {
             stop_timer(x, &p->children[i]->timer_ack);

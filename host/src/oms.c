@@ -989,3 +989,8 @@ int qts_oms_recon_done(struct qts_oms *oms, uint64_t req_id, int status)
     recon_finish(oms);
     return 1;
 }
+
+struct qts_parent *qts_oms_held_first(const struct qts_oms *oms)
+{
+    return oms->p_first;
+}
