@@ -82,6 +82,7 @@ struct kord {
     uint8_t side, px_exp, qty_exp;
     bool acked, done, cancel_sent;
     bool cancel_wanted;      /* cancel asked before the order number came back */
+    bool prev_run;           /* read from the state file at start */
     int64_t px_krw, qty, cum;
     int64_t cum_amt;         /* KRW filled so far, for catch-up fill prices */
     int64_t submit_ns;
@@ -259,6 +260,8 @@ static int64_t pow10i(unsigned e)
 
 static struct kord *ord_by_clordid(struct kis *k, const char *id)
 {
+    if (!id || !id[0])
+        return NULL;
     for (size_t i = 0; i < k->n_ord; i++)
         if (strcmp(k->ord[i]->clordid, id) == 0)
             return k->ord[i];
@@ -365,7 +368,7 @@ static char *state_line(const struct kis *k, const struct kord *o)
 /* Appends the order's current record (orders with an order number only). */
 static void persist(struct kis *k, const struct kord *o)
 {
-    if (k->state_fd < 0 || !o->odno[0])
+    if (k->state_fd < 0 || !o->odno[0] || !o->clordid[0])
         return;
     char *line = state_line(k, o);
     if (!line)
@@ -436,6 +439,7 @@ static int state_apply(struct kis *k, const char *line, const char **why)
     o->done = json_is_true(json_object_get(j, "x"));
     o->submit_ns = (int64_t)json_integer_value(t);
     o->acked = true;
+    o->prev_run = true;
     rc = 0;
 out:
     json_decref(j);
@@ -452,7 +456,7 @@ static int state_compact(struct kis *k)
     int64_t now = wall_ns();
     for (size_t i = 0; ok && i < k->n_ord; i++) {
         const struct kord *o = k->ord[i];
-        if (!o->odno[0] || !kst_same_day(o->submit_ns, now))
+        if (!o->odno[0] || !o->clordid[0] || !kst_same_day(o->submit_ns, now))
             continue;
         char *line = state_line(k, o);
         size_t n = line ? strlen(line) : 0;
@@ -1620,7 +1624,8 @@ static int kis_submit(void *self, const struct qts_broker_order *bo)
         return QTS_EINVAL;
     if (k->stopping)
         return QTS_ECLOSED;
-    if (ord_by_clordid(k, bo->client_order_id))
+    struct kord *prev = ord_by_clordid(k, bo->client_order_id);
+    if (prev && !prev->prev_run)
         return 0; /* a retry of an order we already sent: idempotent */
     size_t sl = strlen(bo->symbol);
     if (sl < 6 || sl > 12) {
@@ -1652,6 +1657,15 @@ static int kis_submit(void *self, const struct qts_broker_order *bo)
                  bo->client_order_id);
             return QTS_EREJECT;
         }
+    }
+    if (prev) {
+        /* the id belonged to an order of an earlier run (client ids that
+         * restart with every run): the new order takes it, the old one is
+         * known by its order number only from now on */
+        KLOG(k, QTS_LOG_WARN,
+             "broker_kis: client order id %s reused; the earlier run's order odno=%s keeps "
+             "its order number only", bo->client_order_id, prev->odno);
+        prev->clordid[0] = '\0';
     }
     struct kord *o = ord_new(k);
     struct kreq *r = kreq_new(k, KR_ORDER);
