@@ -148,6 +148,7 @@ struct kis {
     /* WebSocket */
     struct kis_ws *ws;
     bool ws_up;               /* between the "opened" and "closed" events */
+    bool restored_working;    /* working orders came from the state file */
     struct ksub subs[MAX_SUBS];
     size_t n_subs;
     char aes_key[33], aes_iv[17];
@@ -511,7 +512,8 @@ static void state_open(struct kis *k)
             return;
         }
         if ((st.st_mode & 077) != 0) {
-            KLOG(k, QTS_LOG_WARN, "broker_kis: state file was readable by others; set to 0600 path=%s",
+            KLOG(k, QTS_LOG_WARN,
+                 "broker_kis: state file was readable by others; set to 0600 path=%s",
                  k->state_path);
             if (chmod(k->state_path, 0600) != 0)
                 return;
@@ -519,7 +521,7 @@ static void state_open(struct kis *k)
         FILE *f = fopen(k->state_path, "re");
         if (f) {
             char *line = NULL;
-            size_t cap = 0, lineno = 0, loaded = 0, bad = 0;
+            size_t cap = 0, lineno = 0, bad = 0;
             ssize_t n;
             while ((n = getline(&line, &cap, f)) >= 0) {
                 lineno++;
@@ -529,9 +531,7 @@ static void state_open(struct kis *k)
                     continue;
                 const char *why = "";
                 int rc = state_apply(k, line, &why);
-                if (rc == 0) {
-                    loaded++;
-                } else if (rc < 0) {
+                if (rc < 0) {
                     bad++;
                     KLOG(k, QTS_LOG_WARN,
                          "broker_kis: state file line %zu skipped (%s) path=%s", lineno, why,
@@ -546,9 +546,9 @@ static void state_open(struct kis *k)
             KLOG(k, QTS_LOG_INFO,
                  "broker_kis: order map restored path=%s orders=%zu working=%zu skipped_lines=%zu",
                  k->state_path, k->n_ord, open_n, bad);
-            (void)loaded;
             if (bad)
                 k->host->metric_add(k->owner, "state_bad_lines", (int64_t)bad);
+            k->restored_working = open_n > 0;
         }
         for (size_t i = 0; i < k->n_ord; i++) {
             struct kord *o = k->ord[i];
@@ -2251,8 +2251,11 @@ static void ws_on_frame(void *arg, int event, const char *text)
              k->ws_url, k->n_subs);
         for (size_t i = 0; i < k->n_subs; i++)
             ws_send_sub(k, &k->subs[i], true);
-        if (k->n_reconnects > 0 && k->notices_on)
+        /* notices missed while down (or while the host was not running,
+         * for orders read from the state file) are not replayed */
+        if ((k->n_reconnects > 0 || k->restored_working) && k->notices_on)
             start_catchup(k);
+        k->restored_working = false;
         return;
     }
     if (event == 2) {

@@ -244,6 +244,8 @@ struct rig {
     void *self;
 };
 
+static struct rig *g_live; /* the rig a failed case left running */
+
 static void on_tick(uv_timer_t *t) { (void)t; }
 
 static void rig_start(struct rig *r, const char *extra)
@@ -292,6 +294,7 @@ static void rig_start(struct rig *r, const char *extra)
     assert_non_null(r->inst);
     r->ops = qts_plugin_inst_desc(r->inst)->ops;
     r->self = qts_plugin_inst_self(r->inst);
+    g_live = r;
     assert_true(r->ops->struct_size >= offsetof(struct qts_broker_ops, unsubscribe) +
                                            sizeof r->ops->unsubscribe);
 }
@@ -311,6 +314,7 @@ static void mock_wait_no_session(void)
 
 static void rig_stop(struct rig *r)
 {
+    g_live = NULL;
     qts_plugin_manager_close(r->m);
     qts_http_client_close(r->http);
     uv_close((uv_handle_t *)&r->tick, NULL);
@@ -392,7 +396,7 @@ static void wait_ws_ready(struct rig *r)
 static void test_query_market(void **state)
 {
     (void)state;
-    struct rig r;
+    static struct rig r; /* static: the teardown stops it after a failure */
     rig_start(&r, NULL);
     /* the REST price differs from the WebSocket's, to tell them apart */
     mock_post("/_mock/set", "{\\\"prices\\\": {\\\"005930\\\": 70000}}");
@@ -453,7 +457,7 @@ static void test_query_market(void **state)
 static void test_query_buying_power(void **state)
 {
     (void)state;
-    struct rig r;
+    static struct rig r; /* static: the teardown stops it after a failure */
     rig_start(&r, NULL);
     mock_post("/_mock/set", "{\\\"prices\\\": {\\\"005930\\\": 70000}, \\\"cash\\\": 10000000}");
     g_nrec = 0;
@@ -510,7 +514,7 @@ static void wait_keys(struct rig *r, const char *a, const char *b, bool present)
 static void test_runtime_subscriptions(void **state)
 {
     (void)state;
-    struct rig r;
+    static struct rig r; /* static: the teardown stops it after a failure */
     rig_start(&r, NULL);
     wait_ws_ready(&r);
     long subs0 = mock_stat("subscribes"), unsubs0 = mock_stat("unsubscribes");
@@ -581,7 +585,7 @@ static void test_restart_keeps_order_map(void **state)
     char statef[1100];
     snprintf(statef, sizeof statef, "%s/state/kis-orders.jsonl", g_dir);
     unlink(statef);
-    struct rig r;
+    static struct rig r; /* static: the teardown stops it after a failure */
     rig_start(&r, NULL);
     wait_ws_ready(&r);
     g_nrec = 0;
@@ -612,10 +616,19 @@ static void test_restart_keeps_order_map(void **state)
     assert_non_null(f);
     fputs("{not json\n{\"v\":1,\"c\":\"x\"}\n\n", f);
     fclose(f);
+    /* 4 of the 10 fill while no instance runs: that notice is lost */
+    mock_post("/_mock/drop_ws", "{\\\"fill_open\\\": true, \\\"fill_qty\\\": 4}");
 
+    g_nrec = 0;
     rig_start(&r, NULL);
     wait_ws_ready(&r);
-    g_nrec = 0;
+    /* KIS does not replay notices: the order read back is looked up in
+     * today's orders and the fill made meanwhile is booked */
+    const struct qts_exec_report *fill = wait_exec(&r, QTS_EXEC_FILL, "persist-1");
+    assert_int_equal(fill->last_qty, 4);
+    assert_int_equal(fill->cum_qty, 4);
+    assert_int_equal(fill->leaves_qty, 6);
+    assert_string_equal(fill->venue_order_id, odno);
     /* reconciliation names the order by its client id */
     assert_int_equal(r.ops->query_open_orders(r.self, 31), 0);
     wait_done(&r, 31);
@@ -627,7 +640,8 @@ static void test_restart_keeps_order_map(void **state)
             st = &g_rec[i].rep;
     assert_non_null(st);
     assert_string_equal(st->client_order_id, "persist-1");
-    assert_int_equal(st->leaves_qty, 10);
+    assert_int_equal(st->cum_qty, 4);
+    assert_int_equal(st->leaves_qty, 6);
     long orders = mock_stat("orders");
     /* the cancel of the order placed before the restart */
     assert_int_equal(r.ops->cancel(r.self, "persist-1", ""), 0);
@@ -664,6 +678,14 @@ static void test_restart_keeps_order_map(void **state)
     assert_null(strstr(buf, want)); /* the old order lost its client id */
 }
 
+static int case_teardown(void **state)
+{
+    (void)state;
+    if (g_live)
+        rig_stop(g_live);
+    return 0;
+}
+
 static int group_setup(void **state)
 {
     (void)state;
@@ -696,10 +718,10 @@ int main(void)
         return 77;
     }
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_query_market),
-        cmocka_unit_test(test_query_buying_power),
-        cmocka_unit_test(test_runtime_subscriptions),
-        cmocka_unit_test(test_restart_keeps_order_map),
+        cmocka_unit_test_teardown(test_query_market, case_teardown),
+        cmocka_unit_test_teardown(test_query_buying_power, case_teardown),
+        cmocka_unit_test_teardown(test_runtime_subscriptions, case_teardown),
+        cmocka_unit_test_teardown(test_restart_keeps_order_map, case_teardown),
     };
     int rc = cmocka_run_group_tests(tests, group_setup, group_teardown);
     stop_mock();
