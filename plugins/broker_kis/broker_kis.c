@@ -13,6 +13,9 @@
  * rate-limit replies back the whole queue off; orders are never resent
  * blindly (a lost order reply is checked against inquire-daily-ccld).
  *
+ * The client order id -> order number map is kept in an append-only 0600
+ * file (`state_file`) so cancels and reconciliation work after a restart.
+ *
  * docs/brokers/kis.md is the user guide; plugins/broker_kis/README.md
  * lists the configuration keys. */
 #ifndef _GNU_SOURCE
@@ -318,7 +321,6 @@ static void ord_gc(struct kis *k)
     }
     k->n_ord = w;
 }
-
 
 /* -------------------------------------------------------------- state file
  *

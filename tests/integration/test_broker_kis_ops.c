@@ -16,6 +16,7 @@
  * Waits are bounded by deadlines, never timed assertions. */
 #include "test_support.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,8 @@
 #include "util.h"
 
 static char *g_dir;
+static const char *g_env = "vts";  /* the mock's and the plugin's environment */
+static char g_mock_dir[900];         /* where the mock writes stats.json */
 static FILE *g_mock;
 static int g_rest, g_ws, g_pid;
 
@@ -164,13 +167,16 @@ static const struct qts_event_sink g_sink = {
 
 /* ----------------------------------------------------------------- the mock */
 
-static void start_mock(void)
+static void start_mock(const char *env)
 {
+    g_env = env;
+    snprintf(g_mock_dir, sizeof g_mock_dir, "%s/mock-%s", g_dir, env);
+    assert_true(mkdir(g_mock_dir, 0700) == 0 || errno == EEXIST);
     char cmd[2048];
     snprintf(cmd, sizeof cmd,
-             "exec python3 %s --env vts --token-interval 1 --rate 20 --fill-qty 0 --tick 0.1 "
+             "exec python3 %s --env %s --token-interval 1 --rate 20 --fill-qty 0 --tick 0.1 "
              "--ping 0.3 --max-subs 5 --state-dir %s",
-             qts_test_src_path("tests/fixtures/kis_mock.py"), g_dir);
+             qts_test_src_path("tests/fixtures/kis_mock.py"), env, g_mock_dir);
     g_mock = popen(cmd, "r");
     assert_non_null(g_mock);
     assert_int_equal(fscanf(g_mock, "%d %d %d", &g_rest, &g_ws, &g_pid), 3);
@@ -190,7 +196,7 @@ static void stop_mock(void)
 static char *mock_stats(void)
 {
     char path[1100];
-    snprintf(path, sizeof path, "%s/stats.json", g_dir);
+    snprintf(path, sizeof path, "%s/stats.json", g_mock_dir);
     FILE *f = fopen(path, "r");
     char *buf = qts_xmalloc(65536);
     size_t n = f ? fread(buf, 1, 65535, f) : 0;
@@ -260,7 +266,7 @@ static void rig_start(struct rig *r, const char *extra)
         .loop = &r->loop, .http = r->http, .metrics = r->metrics, .sink = &g_sink};
     char yaml[2048], gen[1100];
     snprintf(yaml, sizeof yaml,
-             "env: vts\n"
+             "env: %s\n"
              "rest_url: \"http://127.0.0.1:%d\"\n"
              "ws_url: \"ws://127.0.0.1:%d/tryitout\"\n"
              "token_cache: \"%s/kis-token.json\"\n"
@@ -273,7 +279,7 @@ static void rig_start(struct rig *r, const char *extra)
              "ws_reconnect_min_ms: 50\n"
              "token_min_interval_s: 1\n"
              "%s",
-             g_rest, g_ws, g_dir, g_dir, extra ? extra : "");
+             g_env, g_rest, g_ws, g_dir, g_dir, extra ? extra : "");
     struct qts_diags d;
     qts_diags_init(&d);
     assert_int_equal(qts__cfg_parse("kis.yaml", yaml, strlen(yaml), &r->cfg, &d), 0);
@@ -678,6 +684,28 @@ static void test_restart_keeps_order_map(void **state)
     assert_null(strstr(buf, want)); /* the old order lost its client id */
 }
 
+/* The real server's TR ids (TTTC8908R; quotations unchanged) against a
+ * mock in real mode, which refuses paper ids. */
+static void test_real_server_ids(void **state)
+{
+    (void)state;
+    stop_mock();
+    start_mock("real");
+    static struct rig r; /* static: the teardown stops it after a failure */
+    rig_start(&r, NULL);
+    wait_ws_ready(&r); /* H0STCNI0 accepted: the real notice TR */
+    g_nrec = 0;
+    assert_int_equal(r.ops->query_buying_power(r.self, "005930", 71900, 41), 0);
+    assert_int_equal(r.ops->query_market(r.self, "005930", 42), 0);
+    wait_done(&r, 41);
+    wait_done(&r, 42);
+    assert_int_equal(find_done(41)->status, 0);
+    assert_int_equal(find_done(42)->status, 0);
+    assert_int_equal(mock_stat("psbl_order_calls"), 1);
+    assert_int_equal(mock_stat("http500"), 0); /* no TR id refused (EGW00213) */
+    rig_stop(&r);
+}
+
 static int case_teardown(void **state)
 {
     (void)state;
@@ -689,7 +717,7 @@ static int case_teardown(void **state)
 static int group_setup(void **state)
 {
     (void)state;
-    start_mock();
+    start_mock("vts");
     return 0;
 }
 
@@ -722,6 +750,7 @@ int main(void)
         cmocka_unit_test_teardown(test_query_buying_power, case_teardown),
         cmocka_unit_test_teardown(test_runtime_subscriptions, case_teardown),
         cmocka_unit_test_teardown(test_restart_keeps_order_map, case_teardown),
+        cmocka_unit_test_teardown(test_real_server_ids, case_teardown),
     };
     int rc = cmocka_run_group_tests(tests, group_setup, group_teardown);
     stop_mock();
