@@ -13,6 +13,9 @@
  * rate-limit replies back the whole queue off; orders are never resent
  * blindly (a lost order reply is checked against inquire-daily-ccld).
  *
+ * The client order id -> order number map is kept in an append-only 0600
+ * file (`state_file`) so cancels and reconciliation work after a restart.
+ *
  * docs/brokers/kis.md is the user guide; plugins/broker_kis/README.md
  * lists the configuration keys. */
 #ifndef _GNU_SOURCE
@@ -44,6 +47,9 @@ enum kreq_kind {
     KR_TOKEN = 1, KR_APPROVAL, KR_ORDER, KR_CANCEL, KR_MODIFY, KR_OPEN, KR_POS, KR_VERIFY,
     KR_CATCHUP, /* after a WebSocket reconnect: fills and cancels missed meanwhile */
     KR_HASH,    /* /uapi/hashkey for the `parent` POST (optional) */
+    KR_PRICE,   /* query_market, step 1: inquire-price -> emit_trade */
+    KR_ASKING,  /* query_market, step 2: inquire-asking-price-exp-ccn -> emit_book */
+    KR_PSBL,    /* query_buying_power: inquire-psbl-order -> emit_buying_power */
 };
 
 struct kreq {
@@ -58,6 +64,9 @@ struct kreq {
     char tr_cont[2];         /* "" or "N" */
     char fk[128], nk[128];   /* paging keys returned by the previous page */
     char clordid[QTS_CLORDID_MAX];
+    char symbol[16];         /* KR_PRICE, KR_ASKING, KR_PSBL */
+    int64_t px;              /* KR_PSBL: the price asked about, host units */
+    bool no_ctx;             /* not a paged TR: no CTX_AREA_* parameters */
     uint64_t req_id;         /* reconciliation request */
     int pages;
     int auth_retries, rl_retries;
@@ -76,6 +85,7 @@ struct kord {
     uint8_t side, px_exp, qty_exp;
     bool acked, done, cancel_sent;
     bool cancel_wanted;      /* cancel asked before the order number came back */
+    bool prev_run;           /* read from the state file at start */
     int64_t px_krw, qty, cum;
     int64_t cum_amt;         /* KRW filled so far, for catch-up fill prices */
     int64_t submit_ns;
@@ -108,6 +118,13 @@ struct kis {
     size_t n_sessions;
     uint32_t page_max;
     uint32_t ws_min_ms, ws_max_ms, max_subs;
+    char mkt_div[4];          /* FID_COND_MRKT_DIV_CODE of the quotations */
+    bool bp_margin;           /* buying power with margin (max_buy_*) */
+
+    /* order-number map on disk (state_file): append-only JSON lines */
+    char state_path[512];
+    int state_fd;             /* -1 when closed or disabled */
+    char acct_fp[17];         /* env + account fingerprint on each line */
 
     /* auth */
     char token[2048];
@@ -133,6 +150,8 @@ struct kis {
 
     /* WebSocket */
     struct kis_ws *ws;
+    bool ws_up;               /* between the "opened" and "closed" events */
+    bool restored_working;    /* working orders came from the state file */
     struct ksub subs[MAX_SUBS];
     size_t n_subs;
     char aes_key[33], aes_iv[17];
@@ -245,6 +264,8 @@ static int64_t pow10i(unsigned e)
 
 static struct kord *ord_by_clordid(struct kis *k, const char *id)
 {
+    if (!id || !id[0])
+        return NULL;
     for (size_t i = 0; i < k->n_ord; i++)
         if (strcmp(k->ord[i]->clordid, id) == 0)
             return k->ord[i];
@@ -301,6 +322,260 @@ static void ord_gc(struct kis *k)
     k->n_ord = w;
 }
 
+/* -------------------------------------------------------------- state file
+ *
+ * The client order id -> KIS order number map (with the branch number and
+ * order type a cancel or modify needs) survives a restart in `state_file`:
+ * one JSON object per line, appended whenever an order's venue state
+ * changes (accepted, modified, filled, finished), the last line of a client
+ * id winning. On start and stop the file is rewritten with today's orders
+ * only (KST; KIS cash orders are day orders). Owner-only (0600). A line that
+ * does not parse is skipped with a warning, never fatal. */
+
+static void state_fp(struct kis *k)
+{
+    unsigned char md[32];
+    unsigned int n = 0;
+    char in[64];
+    snprintf(in, sizeof in, "%s|%s|%s", k->vts ? "vts" : "real", k->cano, k->prdt);
+    EVP_Digest(in, strlen(in), md, &n, EVP_sha256(), NULL);
+    for (int i = 0; i < 8; i++)
+        snprintf(k->acct_fp + 2 * i, 3, "%02x", md[i]);
+}
+
+/* One line (with '\n'), owned by the caller; NULL on allocation failure. */
+static char *state_line(const struct kis *k, const struct kord *o)
+{
+    json_t *j = json_pack("{s:i,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:i,s:i,s:i,s:I,s:I,s:I,s:I,s:b,s:I}",
+                          "v", 1, "a", k->acct_fp, "c", o->clordid, "o", o->odno, "oo",
+                          o->orig_odno, "g", o->orgno, "s", o->symbol, "d", o->dvsn, "sd",
+                          (int)o->side, "pe", (int)o->px_exp, "qe", (int)o->qty_exp, "q",
+                          (json_int_t)o->qty, "p", (json_int_t)o->px_krw, "cum",
+                          (json_int_t)o->cum, "amt", (json_int_t)o->cum_amt, "x", o->done, "t",
+                          (json_int_t)o->submit_ns);
+    char *text = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(j);
+    if (!text)
+        return NULL;
+    size_t n = strlen(text);
+    char *line = realloc(text, n + 2);
+    if (!line) {
+        free(text);
+        return NULL;
+    }
+    line[n] = '\n';
+    line[n + 1] = '\0';
+    return line;
+}
+
+/* Appends the order's current record (orders with an order number only). */
+static void persist(struct kis *k, const struct kord *o)
+{
+    if (k->state_fd < 0 || !o->odno[0] || !o->clordid[0])
+        return;
+    char *line = state_line(k, o);
+    if (!line)
+        return;
+    size_t n = strlen(line);
+    /* O_APPEND: one write per line, so lines never interleave */
+    if (write(k->state_fd, line, n) != (ssize_t)n) {
+        KLOG(k, QTS_LOG_ERROR, "broker_kis: cannot append to the state file path=%s: %s",
+             k->state_path, strerror(errno));
+        k->host->metric_add(k->owner, "state_write_errors", 1);
+    }
+    free(line);
+}
+
+static bool kst_same_day(int64_t a_ns, int64_t b_ns)
+{
+    int64_t off = 9 * 3600 * NS_PER_S, day = 86400 * NS_PER_S;
+    return (a_ns + off) / day == (b_ns + off) / day;
+}
+
+/* Parses one line into a new or existing order; 0, 1 (other account, or an
+ * earlier day: dropped quietly) or QTS_EPARSE with `why`. */
+static int state_apply(struct kis *k, const char *line, const char **why)
+{
+    json_error_t je;
+    json_t *j = json_loads(line, 0, &je);
+    if (!j || !json_is_object(j)) {
+        json_decref(j);
+        *why = "not a JSON object";
+        return QTS_EPARSE;
+    }
+    int rc = QTS_EPARSE;
+    const char *a = jstr(j, "a"), *c = jstr(j, "c"), *od = jstr(j, "o"), *oo = jstr(j, "oo"),
+               *g = jstr(j, "g"), *sym = jstr(j, "s"), *d = jstr(j, "d");
+    json_t *sd = json_object_get(j, "sd"), *q = json_object_get(j, "q"),
+           *t = json_object_get(j, "t");
+    int64_t side = json_is_integer(sd) ? (int64_t)json_integer_value(sd) : 0;
+    int64_t qty = json_is_integer(q) ? (int64_t)json_integer_value(q) : 0;
+    if (!a || !c || !c[0] || strlen(c) >= QTS_CLORDID_MAX || !od || !od[0] || strlen(od) >= 16 ||
+        !sym || strlen(sym) >= QTS_SYMBOL_MAX || !g || strlen(g) >= 8 || !d || strlen(d) >= 4 ||
+        (side != QTS_SIDE_BUY && side != QTS_SIDE_SELL) || qty <= 0 || !json_is_integer(t)) {
+        *why = "missing or invalid fields";
+        goto out;
+    }
+    if (strcmp(a, k->acct_fp) != 0 ||
+        !kst_same_day((int64_t)json_integer_value(t), wall_ns())) {
+        rc = 1;
+        goto out;
+    }
+    struct kord *o = ord_by_clordid(k, c);
+    if (!o && !(o = ord_new(k))) {
+        *why = "out of memory";
+        goto out;
+    }
+    snprintf(o->clordid, sizeof o->clordid, "%s", c);
+    snprintf(o->odno, sizeof o->odno, "%s", od);
+    snprintf(o->orig_odno, sizeof o->orig_odno, "%s", oo && oo[0] && strlen(oo) < 16 ? oo : od);
+    snprintf(o->orgno, sizeof o->orgno, "%s", g);
+    snprintf(o->symbol, sizeof o->symbol, "%s", sym);
+    snprintf(o->dvsn, sizeof o->dvsn, "%s", d);
+    o->side = (uint8_t)side;
+    o->px_exp = (uint8_t)(jnum(j, "pe") <= QTS_MAX_EXP ? jnum(j, "pe") : 0);
+    o->qty_exp = (uint8_t)(jnum(j, "qe") <= QTS_MAX_EXP ? jnum(j, "qe") : 0);
+    o->qty = qty;
+    o->px_krw = jnum(j, "p");
+    o->cum = jnum(j, "cum");
+    o->cum_amt = jnum(j, "amt");
+    o->done = json_is_true(json_object_get(j, "x"));
+    o->submit_ns = (int64_t)json_integer_value(t);
+    o->acked = true;
+    o->prev_run = true;
+    rc = 0;
+out:
+    json_decref(j);
+    return rc;
+}
+
+/* Rewrites the file with today's orders (0600, temporary file + rename). */
+static int state_compact(struct kis *k)
+{
+    char tmp[600];
+    snprintf(tmp, sizeof tmp, "%s.tmp", k->state_path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    bool ok = fd >= 0 && fchmod(fd, 0600) == 0;
+    int64_t now = wall_ns();
+    for (size_t i = 0; ok && i < k->n_ord; i++) {
+        const struct kord *o = k->ord[i];
+        if (!o->odno[0] || !o->clordid[0] || !kst_same_day(o->submit_ns, now))
+            continue;
+        char *line = state_line(k, o);
+        size_t n = line ? strlen(line) : 0;
+        ok = line && write(fd, line, n) == (ssize_t)n;
+        free(line);
+    }
+    ok = ok && fsync(fd) == 0;
+    if (fd >= 0 && close(fd) != 0)
+        ok = false;
+    if (ok && rename(tmp, k->state_path) != 0)
+        ok = false;
+    if (!ok) {
+        KLOG(k, QTS_LOG_ERROR, "broker_kis: cannot rewrite the state file path=%s: %s",
+             k->state_path, strerror(errno));
+        unlink(tmp);
+        return QTS_EIO;
+    }
+    return 0;
+}
+
+/* Start: read the map back, compact, open for appending. Never fatal. */
+static void state_open(struct kis *k)
+{
+    if (!k->state_path[0])
+        return;
+    /* the parent directories (0700), as for ~/.local/state on a new box */
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s", k->state_path);
+    char *slash = strrchr(dir, '/');
+    if (slash && slash != dir) {
+        *slash = '\0';
+        for (char *p = dir + 1;; p++) {
+            if (*p != '/' && *p != '\0')
+                continue;
+            char c = *p;
+            *p = '\0';
+            if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+                KLOG(k, QTS_LOG_WARN, "broker_kis: cannot create %s: %s", dir, strerror(errno));
+                break;
+            }
+            *p = c;
+            if (!c)
+                break;
+        }
+    }
+    struct stat st;
+    if (stat(k->state_path, &st) == 0) {
+        if (st.st_uid != getuid()) {
+            KLOG(k, QTS_LOG_ERROR,
+                 "broker_kis: state file not owned by this user, order map not kept path=%s",
+                 k->state_path);
+            return;
+        }
+        if ((st.st_mode & 077) != 0) {
+            KLOG(k, QTS_LOG_WARN,
+                 "broker_kis: state file was readable by others; set to 0600 path=%s",
+                 k->state_path);
+            if (chmod(k->state_path, 0600) != 0)
+                return;
+        }
+        FILE *f = fopen(k->state_path, "re");
+        if (f) {
+            char *line = NULL;
+            size_t cap = 0, lineno = 0, bad = 0;
+            ssize_t n;
+            while ((n = getline(&line, &cap, f)) >= 0) {
+                lineno++;
+                while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+                    line[--n] = '\0';
+                if (n == 0)
+                    continue;
+                const char *why = "";
+                int rc = state_apply(k, line, &why);
+                if (rc < 0) {
+                    bad++;
+                    KLOG(k, QTS_LOG_WARN,
+                         "broker_kis: state file line %zu skipped (%s) path=%s", lineno, why,
+                         k->state_path);
+                }
+            }
+            free(line);
+            fclose(f);
+            size_t open_n = 0;
+            for (size_t i = 0; i < k->n_ord; i++)
+                open_n += !k->ord[i]->done;
+            KLOG(k, QTS_LOG_INFO,
+                 "broker_kis: order map restored path=%s orders=%zu working=%zu skipped_lines=%zu",
+                 k->state_path, k->n_ord, open_n, bad);
+            if (bad)
+                k->host->metric_add(k->owner, "state_bad_lines", (int64_t)bad);
+            k->restored_working = open_n > 0;
+        }
+        for (size_t i = 0; i < k->n_ord; i++) {
+            struct kord *o = k->ord[i];
+            const struct qts_instrument *in = k->host->instrument_find(k->owner, o->symbol);
+            if (in)
+                o->instrument = in->id;
+        }
+    }
+    if (state_compact(k) != 0)
+        return;
+    k->state_fd = open(k->state_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    if (k->state_fd < 0)
+        KLOG(k, QTS_LOG_ERROR, "broker_kis: cannot open the state file path=%s: %s",
+             k->state_path, strerror(errno));
+}
+
+static void state_close(struct kis *k)
+{
+    if (k->state_fd < 0)
+        return;
+    close(k->state_fd);
+    k->state_fd = -1;
+    state_compact(k);
+}
+
 static void report(struct kis *k, struct kord *o, int type, int code, const char *text)
 {
     struct qts_exec_report r;
@@ -320,6 +595,7 @@ static void report(struct kis *k, struct kord *o, int type, int code, const char
     r.code = code;
     if (text)
         snprintf(r.text, sizeof r.text, "%s", text);
+    persist(k, o); /* on disk before the OMS hears of it */
     k->host->emit_exec_report(k->owner, &r);
 }
 
@@ -475,7 +751,9 @@ static int send_req(struct kis *k, struct kreq *r)
     char url[4096];
     if (r->is_get) {
         int n = snprintf(url, sizeof url, "%s%s?%s", k->rest, r->path, r->query ? r->query : "");
-        if (r->tr_cont[0]) {
+        if (r->no_ctx) {
+            /* quotations and the buyable amount are not paged */
+        } else if (r->tr_cont[0]) {
             char *fk = curl_escape_min(r->fk), *nk = curl_escape_min(r->nk);
             n += snprintf(url + n, sizeof url - (size_t)n, "&CTX_AREA_FK100=%s&CTX_AREA_NK100=%s",
                           fk, nk);
@@ -851,6 +1129,7 @@ static void order_ok(struct kis *k, struct kreq *r, json_t *body)
             snprintf(o->odno, sizeof o->odno, "%s", odno);
         if (org)
             snprintf(o->orgno, sizeof o->orgno, "%s", org);
+        persist(k, o);
         if (!k->notices_on)
             report(k, o, QTS_EXEC_REPLACED, 0, "modify accepted");
         return;
@@ -933,6 +1212,164 @@ static void catchup_ok(struct kis *k, struct kreq *r, json_t *body)
     }
 }
 
+
+/* ------------------------------------------------ market and account queries */
+
+static int64_t price_to_krw(const struct qts_instrument *in, int64_t px)
+{
+    int64_t scale = pow10i(in ? in->px_exp : 0);
+    return (px + scale / 2) / scale;
+}
+
+static bool krx_symbol_ok(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n < 6 || n > 12)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'A' && s[i] <= 'Z')))
+            return false;
+    return true;
+}
+
+/* The asking-price reply's book: the spec puts it in output1, but the
+ * split between output1 and output2 is not confirmed, so the object that
+ * carries askp1 is used, whichever it is. */
+static json_t *asking_block(json_t *body)
+{
+    static const char *const keys[] = {"output1", "output2", "output"};
+    for (size_t i = 0; i < 3; i++) {
+        json_t *o = json_object_get(body, keys[i]);
+        if (json_is_object(o) && json_object_get(o, "askp1"))
+            return o;
+    }
+    return NULL;
+}
+
+/* inquire-price: the last price as a trade (quantity 0: a reference price,
+ * not a new print), then the order book. */
+static void price_ok(struct kis *k, struct kreq *r, json_t *body)
+{
+    const struct qts_instrument *in = k->host->instrument_find(k->owner, r->symbol);
+    if (!in) {
+        k->host->emit_query_done(k->owner, r->req_id, QTS_ENOENT);
+        return;
+    }
+    json_t *out = json_object_get(body, "output");
+    int64_t last = jnum(out, "stck_prpr");
+    if (last > 0) {
+        struct qts_trade ev;
+        memset(&ev, 0, sizeof ev);
+        ev.h.struct_size = sizeof ev;
+        ev.h.type = QTS_EV_TRADE;
+        ev.h.px_exp = in->px_exp;
+        ev.h.qty_exp = in->qty_exp;
+        ev.h.instrument = in->id;
+        ev.h.ts_recv_ns = k->host->now_ns(k->owner);
+        ev.h.ts_exch_ns = ev.h.ts_recv_ns; /* the reply carries no time */
+        ev.px = last * pow10i(in->px_exp);
+        ev.aggressor = QTS_SIDE_NONE;
+        k->host->emit_trade(k->owner, &ev);
+    }
+    struct kreq *n = kreq_new(k, KR_ASKING);
+    if (!n) {
+        k->host->emit_query_done(k->owner, r->req_id, QTS_ENOMEM);
+        return;
+    }
+    n->op = KIS_OP_ASKING;
+    n->is_get = true;
+    n->no_ctx = true;
+    n->req_id = r->req_id;
+    snprintf(n->symbol, sizeof n->symbol, "%s", r->symbol);
+    snprintf(n->path, sizeof n->path, "%s", kis_op_path(n->op));
+    n->query = r->query ? xstrdup(r->query) : NULL;
+    enqueue(k, n);
+}
+
+static int64_t md_stamp(struct kis *k, const char *date, const char *hhmmss, int64_t recv);
+
+static void asking_ok(struct kis *k, struct kreq *r, json_t *body)
+{
+    const struct qts_instrument *in = k->host->instrument_find(k->owner, r->symbol);
+    json_t *o = asking_block(body);
+    if (!in || !o) {
+        KLOG(k, QTS_LOG_WARN, "broker_kis: asking-price reply without a book symbol=%s",
+             r->symbol);
+        k->host->emit_query_done(k->owner, r->req_id, in ? QTS_EPARSE : QTS_ENOENT);
+        return;
+    }
+    struct qts_level bids[10], asks[10];
+    uint32_t nb = 0, na = 0;
+    int64_t ps = pow10i(in->px_exp), qs = pow10i(in->qty_exp);
+    for (int i = 1; i <= 10; i++) {
+        char kp[24], kq[24];
+        snprintf(kp, sizeof kp, "askp%d", i);
+        snprintf(kq, sizeof kq, "askp_rsqn%d", i);
+        int64_t px = jnum(o, kp), qty = jnum(o, kq);
+        if (px > 0)
+            asks[na++] = (struct qts_level){px * ps, qty * qs};
+        snprintf(kp, sizeof kp, "bidp%d", i);
+        snprintf(kq, sizeof kq, "bidp_rsqn%d", i);
+        px = jnum(o, kp);
+        qty = jnum(o, kq);
+        if (px > 0)
+            bids[nb++] = (struct qts_level){px * ps, qty * qs};
+    }
+    struct qts_book_update u;
+    memset(&u, 0, sizeof u);
+    u.h.struct_size = sizeof u;
+    u.h.type = QTS_EV_BOOK;
+    u.h.flags = QTS_BOOK_SNAPSHOT;
+    u.h.px_exp = in->px_exp;
+    u.h.qty_exp = in->qty_exp;
+    u.h.instrument = in->id;
+    u.h.ts_recv_ns = k->host->now_ns(k->owner);
+    u.h.ts_exch_ns = md_stamp(k, NULL, jstr(o, "aspr_acpt_hour"), u.h.ts_recv_ns);
+    u.n_bids = nb;
+    u.n_asks = na;
+    u.bids = bids;
+    u.asks = asks;
+    k->host->emit_book(k->owner, &u);
+    k->host->emit_query_done(k->owner, r->req_id, 0);
+}
+
+static bool host_has_buying_power(const struct qts_host_api *h)
+{
+    return h->struct_size >= offsetof(struct qts_host_api, emit_buying_power) +
+                                 sizeof h->emit_buying_power &&
+           h->emit_buying_power;
+}
+
+static void psbl_ok(struct kis *k, struct kreq *r, json_t *body)
+{
+    json_t *out = json_object_get(body, "output");
+    if (!json_is_object(out)) {
+        KLOG(k, QTS_LOG_WARN, "broker_kis: buyable-amount reply without output symbol=%s",
+             r->symbol);
+        k->host->emit_query_done(k->owner, r->req_id, QTS_EPARSE);
+        return;
+    }
+    const struct qts_instrument *in = k->host->instrument_find(k->owner, r->symbol);
+    struct qts_buying_power bp;
+    memset(&bp, 0, sizeof bp);
+    bp.struct_size = sizeof bp;
+    snprintf(bp.symbol, sizeof bp.symbol, "%s", r->symbol);
+    if (in) {
+        bp.instrument = in->id;
+        bp.px_exp = in->px_exp;
+        bp.qty_exp = in->qty_exp;
+    }
+    bp.cash_exp = 0; /* KRW has no minor unit */
+    bp.req_id = r->req_id;
+    bp.px = r->px;
+    bp.cash = jnum(out, "ord_psbl_cash");
+    /* nrcvb_*: without margin (a cash account); max_*: with the account's
+     * margin rate (buying_power_margin) */
+    bp.max_qty = jnum(out, k->bp_margin ? "max_buy_qty" : "nrcvb_buy_qty") * pow10i(bp.qty_exp);
+    k->host->emit_buying_power(k->owner, &bp);
+    k->host->emit_query_done(k->owner, r->req_id, 0);
+}
+
 static void handle_ok(struct kis *k, struct kreq *r, json_t *body,
                       const struct qts_http_response *resp)
 {
@@ -958,6 +1395,15 @@ static void handle_ok(struct kis *k, struct kreq *r, json_t *body,
         break;
     case KR_CATCHUP:
         catchup_ok(k, r, body);
+        break;
+    case KR_PRICE:
+        price_ok(k, r, body);
+        break;
+    case KR_ASKING:
+        asking_ok(k, r, body);
+        break;
+    case KR_PSBL:
+        psbl_ok(k, r, body);
         break;
     case KR_OPEN: {
         bool daily = r->op == KIS_OP_DAILY_CCLD;
@@ -993,8 +1439,10 @@ static void on_approval_timer(void *arg)
 static void handle_fail(struct kis *k, struct kreq *r, int code, const char *msg_cd,
                         const char *msg)
 {
-    KLOG(k, QTS_LOG_WARN, "broker_kis: request failed kind=%d code=%s msg_cd=%s msg=%s",
-         (int)r->kind, qts_err_name(code), msg_cd, msg);
+    KLOG(k, QTS_LOG_WARN,
+         "broker_kis: request failed kind=%d req_id=%llu clordid=%s code=%s msg_cd=%s msg=%s",
+         (int)r->kind, (unsigned long long)r->req_id, r->clordid, qts_err_name(code), msg_cd,
+         msg);
     k->host->metric_add(k->owner, "request_errors", 1);
     if (r->kind == KR_TOKEN) {
         k->token_inflight = false;
@@ -1092,6 +1540,10 @@ static void handle_fail(struct kis *k, struct kreq *r, int code, const char *msg
         break;
     case KR_OPEN:
     case KR_POS:
+    case KR_PRICE:
+    case KR_ASKING:
+    case KR_PSBL:
+        /* the KIS code and message are in the warning logged above */
         k->host->emit_query_done(k->owner, r->req_id, code);
         break;
     case KR_VERIFY:
@@ -1174,7 +1626,8 @@ static int kis_submit(void *self, const struct qts_broker_order *bo)
         return QTS_EINVAL;
     if (k->stopping)
         return QTS_ECLOSED;
-    if (ord_by_clordid(k, bo->client_order_id))
+    struct kord *prev = ord_by_clordid(k, bo->client_order_id);
+    if (prev && !prev->prev_run)
         return 0; /* a retry of an order we already sent: idempotent */
     size_t sl = strlen(bo->symbol);
     if (sl < 6 || sl > 12) {
@@ -1206,6 +1659,15 @@ static int kis_submit(void *self, const struct qts_broker_order *bo)
                  bo->client_order_id);
             return QTS_EREJECT;
         }
+    }
+    if (prev) {
+        /* the id belonged to an order of an earlier run (client ids that
+         * restart with every run): the new order takes it, the old one is
+         * known by its order number only from now on */
+        KLOG(k, QTS_LOG_WARN,
+             "broker_kis: client order id %s reused; the earlier run's order odno=%s keeps "
+             "its order number only", bo->client_order_id, prev->odno);
+        prev->clordid[0] = '\0';
     }
     struct kord *o = ord_new(k);
     struct kreq *r = kreq_new(k, KR_ORDER);
@@ -1353,6 +1815,142 @@ static int kis_query_positions(void *self, uint64_t req_id)
     return 0;
 }
 
+
+static int kis_query_market(void *self, const char *symbol, uint64_t req_id)
+{
+    struct kis *k = self;
+    if (k->stopping)
+        return QTS_ECLOSED;
+    if (!krx_symbol_ok(symbol))
+        return QTS_EINVAL;
+    if (!k->host->instrument_find(k->owner, symbol))
+        return QTS_ENOENT; /* the trade and book need an instrument id */
+    struct kreq *r = kreq_new(k, KR_PRICE);
+    if (!r)
+        return QTS_ENOMEM;
+    r->op = KIS_OP_PRICE;
+    r->is_get = true;
+    r->no_ctx = true;
+    r->req_id = req_id;
+    snprintf(r->symbol, sizeof r->symbol, "%s", symbol);
+    char q[128];
+    snprintf(q, sizeof q, "FID_COND_MRKT_DIV_CODE=%s&FID_INPUT_ISCD=%s", k->mkt_div, symbol);
+    r->query = xstrdup(q);
+    snprintf(r->path, sizeof r->path, "%s", kis_op_path(r->op));
+    enqueue(k, r);
+    return 0;
+}
+
+static int kis_query_buying_power(void *self, const char *symbol, int64_t px, uint64_t req_id)
+{
+    struct kis *k = self;
+    if (!host_has_buying_power(k->host))
+        return QTS_EUNSUPPORTED;
+    if (k->stopping)
+        return QTS_ECLOSED;
+    if (!krx_symbol_ok(symbol) || px < 0)
+        return QTS_EINVAL;
+    const struct qts_instrument *in = k->host->instrument_find(k->owner, symbol);
+    struct kreq *r = kreq_new(k, KR_PSBL);
+    if (!r)
+        return QTS_ENOMEM;
+    r->op = KIS_OP_PSBL_ORDER;
+    r->is_get = true;
+    r->no_ctx = true;
+    r->req_id = req_id;
+    r->px = px;
+    snprintf(r->symbol, sizeof r->symbol, "%s", symbol);
+    /* a price: limit (00) at that price; none: market (01), which KIS
+     * prices at the day's upper limit */
+    char ps[24] = "";
+    if (px > 0)
+        snprintf(ps, sizeof ps, "%lld", (long long)price_to_krw(in, px));
+    char q[256];
+    snprintf(q, sizeof q,
+             "CANO=%s&ACNT_PRDT_CD=%s&PDNO=%s&ORD_UNPR=%s&ORD_DVSN=%s"
+             "&CMA_EVLU_AMT_ICLD_YN=N&OVRS_ICLD_YN=N",
+             k->cano, k->prdt, symbol, ps, px > 0 ? "00" : "01");
+    r->query = xstrdup(q);
+    snprintf(r->path, sizeof r->path, "%s", kis_op_path(r->op));
+    enqueue(k, r);
+    return 0;
+}
+
+static struct ksub *sub_find(struct kis *k, const char *tr, const char *key)
+{
+    for (size_t i = 0; i < k->n_subs; i++)
+        if (strcmp(k->subs[i].tr_id, tr) == 0 && strcmp(k->subs[i].tr_key, key) == 0)
+            return &k->subs[i];
+    return NULL;
+}
+
+static void ws_send_sub(struct kis *k, const struct ksub *s, bool subscribe);
+
+/* Runtime subscription: trades (H0STCNT0) and book (H0STASP0) of `symbol`,
+ * kept in the list that every (re)connect subscribes again. */
+static int kis_subscribe(void *self, const char *symbol)
+{
+    struct kis *k = self;
+    if (!k->ws_on)
+        return QTS_EUNSUPPORTED;
+    if (k->stopping)
+        return QTS_ECLOSED;
+    if (!krx_symbol_ok(symbol))
+        return QTS_EINVAL;
+    static const char *const trs[2] = {"H0STCNT0", "H0STASP0"};
+    size_t need = 0;
+    for (int i = 0; i < 2; i++)
+        need += sub_find(k, trs[i], symbol) == NULL;
+    if (need == 0)
+        return 0;
+    if (k->n_subs + need > k->max_subs || k->n_subs + need > MAX_SUBS) {
+        KLOG(k, QTS_LOG_WARN,
+             "broker_kis: subscription limit reached symbol=%s subscriptions=%zu max=%u",
+             symbol, k->n_subs, k->max_subs);
+        return QTS_EFULL;
+    }
+    for (int i = 0; i < 2; i++) {
+        if (sub_find(k, trs[i], symbol))
+            continue;
+        struct ksub *s = &k->subs[k->n_subs++];
+        snprintf(s->tr_id, sizeof s->tr_id, "%s", trs[i]);
+        snprintf(s->tr_key, sizeof s->tr_key, "%s", symbol);
+        if (k->ws_up && k->approval[0])
+            ws_send_sub(k, s, true); /* otherwise the next "opened" event sends it */
+    }
+    KLOG(k, QTS_LOG_INFO, "broker_kis: subscribed symbol=%s subscriptions=%zu", symbol,
+         k->n_subs);
+    return 0;
+}
+
+static int kis_unsubscribe(void *self, const char *symbol)
+{
+    struct kis *k = self;
+    if (!k->ws_on)
+        return QTS_EUNSUPPORTED;
+    if (!symbol)
+        return QTS_EINVAL;
+    size_t removed = 0;
+    for (size_t i = 0; i < k->n_subs;) {
+        struct ksub *s = &k->subs[i];
+        bool md = strcmp(s->tr_id, "H0STCNT0") == 0 || strcmp(s->tr_id, "H0STASP0") == 0;
+        if (!md || strcmp(s->tr_key, symbol) != 0) {
+            i++;
+            continue;
+        }
+        if (k->ws_up && k->approval[0] && !k->stopping)
+            ws_send_sub(k, s, false);
+        memmove(s, s + 1, (k->n_subs - i - 1) * sizeof *s);
+        k->n_subs--;
+        removed++;
+    }
+    if (!removed)
+        return QTS_ENOENT;
+    KLOG(k, QTS_LOG_INFO, "broker_kis: unsubscribed symbol=%s subscriptions=%zu", symbol,
+         k->n_subs);
+    return 0;
+}
+
 static const struct qts_broker_ops kis_ops = {
     .struct_size = sizeof(struct qts_broker_ops),
     .env = kis_env,
@@ -1361,6 +1959,10 @@ static const struct qts_broker_ops kis_ops = {
     .modify = kis_modify,
     .query_open_orders = kis_query_open_orders,
     .query_positions = kis_query_positions,
+    .query_market = kis_query_market,
+    .query_buying_power = kis_query_buying_power,
+    .subscribe = kis_subscribe,
+    .unsubscribe = kis_unsubscribe,
 };
 
 /* --------------------------------------------------------------- WebSocket */
@@ -1438,6 +2040,7 @@ static void report_fill(struct kis *k, struct kord *o, int64_t px_krw, int64_t q
     int64_t now = k->host->now_ns(k->owner);
     int64_t t = kis_kst_to_utc_ns(NULL, hhmmss, now);
     r.ts_venue_ns = t ? t : now;
+    persist(k, o);
     k->host->emit_exec_report(k->owner, &r);
 }
 
@@ -1645,15 +2248,20 @@ static void ws_on_frame(void *arg, int event, const char *text)
     if (k->stopping)
         return;
     if (event == 1) {
+        k->ws_up = true;
         KLOG(k, QTS_LOG_INFO, "broker_kis: WebSocket connected url=%s subscriptions=%zu",
              k->ws_url, k->n_subs);
         for (size_t i = 0; i < k->n_subs; i++)
             ws_send_sub(k, &k->subs[i], true);
-        if (k->n_reconnects > 0 && k->notices_on)
+        /* notices missed while down (or while the host was not running,
+         * for orders read from the state file) are not replayed */
+        if ((k->n_reconnects > 0 || k->restored_working) && k->notices_on)
             start_catchup(k);
+        k->restored_working = false;
         return;
     }
     if (event == 2) {
+        k->ws_up = false;
         k->n_reconnects++;
         k->host->metric_add(k->owner, "ws_disconnects", 1);
         KLOG(k, QTS_LOG_WARN, "broker_kis: WebSocket closed; reconnecting");
@@ -1790,6 +2398,7 @@ static int kis_init(const struct qts_host_api *host, void *owner, void **self,
     k->host = host;
     k->owner = owner;
     k->q_tail = &k->q_head;
+    k->state_fd = -1;
     *self = k;
     int rc = 0;
     char env[16] = "", prefix[32] = "kis", account[32] = "", sessions[512] = "09:00-15:30";
@@ -1835,8 +2444,34 @@ static int kis_init(const struct qts_host_api *host, void *owner, void **self,
         (rc = cfg_opt_bool(k, "enforce_sessions", &k->enforce_sessions, err)) ||
         (rc = cfg_opt_bool(k, "websocket", &k->ws_on, err)) ||
         (rc = cfg_opt_bool(k, "hashkey", &k->hashkey, err)) ||
-        (rc = cfg_opt_bool(k, "notices", &k->notices_on, err)))
+        (rc = cfg_opt_bool(k, "notices", &k->notices_on, err)) ||
+        (rc = cfg_opt_bool(k, "buying_power_margin", &k->bp_margin, err)))
         goto fail;
+    snprintf(k->mkt_div, sizeof k->mkt_div, "J");
+    if ((rc = cfg_opt_str(k, "market_div_code", k->mkt_div, sizeof k->mkt_div, err)))
+        goto fail;
+    if (!k->mkt_div[0]) {
+        rc = qts_err_set(err, QTS_ECONFIG,
+                         "broker_kis: market_div_code must be a market code (J, NX, UN)");
+        goto fail;
+    }
+    /* state_file: absent = default path, "" = no order map on disk */
+    bool state_set = false;
+    {
+        const char *v = NULL;
+        rc = host->cfg_str(owner, "state_file", &v, err);
+        if (rc == 0) {
+            if (strlen(v) >= sizeof k->state_path) {
+                rc = qts_err_set(err, QTS_ECONFIG, "broker_kis: state_file is too long");
+                goto fail;
+            }
+            snprintf(k->state_path, sizeof k->state_path, "%s", v);
+            state_set = true;
+        } else if (rc != QTS_ENOENT) {
+            goto fail;
+        }
+        rc = 0;
+    }
     rc = host->cfg_double(owner, "rate_per_s", &rate, err);
     if (rc && rc != QTS_ENOENT)
         goto fail;
@@ -1920,6 +2555,16 @@ static int kis_init(const struct qts_host_api *host, void *owner, void **self,
             snprintf(k->token_path, sizeof k->token_path, "%s/.cache/qts-kis-token-%s.json",
                      home, env);
     }
+    if (!state_set) {
+        const char *base = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+        if (base && base[0])
+            snprintf(k->state_path, sizeof k->state_path, "%s/qts-kis-orders-%s.jsonl", base,
+                     env);
+        else if (home && home[0])
+            snprintf(k->state_path, sizeof k->state_path,
+                     "%s/.local/state/qts-kis-orders-%s.jsonl", home, env);
+    }
+    state_fp(k);
     if (!k->ws_on)
         k->notices_on = false;
     return 0;
@@ -1934,6 +2579,7 @@ static int kis_start(void *self, struct qts_err *err)
     struct kis *k = self;
     (void)err;
     token_load(k);
+    state_open(k);
     KLOG(k, QTS_LOG_INFO,
          "broker_kis: start env=%s rest=%s ws=%s rate_per_s=%.2f cached_token=%s",
          k->vts ? "vts" : "real", k->rest, k->ws_on ? k->ws_url : "off", k->rate_per_s,
@@ -1962,6 +2608,7 @@ static int kis_stop(void *self)
     if (k->approval_timer)
         k->host->timer_stop(k->owner, k->approval_timer);
     k->approval_timer = 0;
+    state_close(k);
     return 0;
 }
 
@@ -1972,6 +2619,7 @@ static void kis_destroy(void *self)
         return;
     if (k->ws)
         kis_ws_stop(k->ws);
+    state_close(k);
     while (k->q_head) {
         struct kreq *r = k->q_head;
         k->q_head = r->next;

@@ -157,6 +157,7 @@ static void write_config_mode(const char *name, const char *mode, const char *en
              "    rest_url: \"http://127.0.0.1:%d\"\n"
              "    ws_url: \"ws://127.0.0.1:%d/tryitout\"\n"
              "    token_cache: \"%s/kis-token.json\"\n"
+             "    state_file: \"%s/kis-orders.jsonl\"\n"
              "    enforce_sessions: false\n"
              "    rate_per_s: 10\n"
              "    trades: \"005930\"\n"
@@ -170,7 +171,7 @@ static void write_config_mode(const char *name, const char *mode, const char *en
              "  list:\n"
              "    - {name: kis_trader, file: kis_trader.lua, symbols: [\"005930\"]}\n",
              mode, getenv("KIS_TEST_DEBUG") ? "debug" : "warn", g_dir, qts_test_plugin_dir(), env,
-             g_rest, g_ws, g_dir, broker_extra, g_dir);
+             g_rest, g_ws, g_dir, g_dir, broker_extra, g_dir);
     snprintf(path, sizeof path, "%s/%s", g_dir, name);
     assert_int_equal(qts_test_write_file(path, yaml), 0);
 }
