@@ -1474,6 +1474,12 @@ int qts_engine_new(struct qts_config *cfg, const struct qts_engine_opts *opts,
     xp.adjust_interval_ms = e->set->exec_adjust_interval_ms;
     xp.max_slippage_pct = e->set->exec_max_slippage_pct;
     xp.monitor_timeout_ms = e->set->exec_monitor_timeout_ms;
+    /* paper/live: client order ids "<host_id>-<n>" start at the wall-clock
+     * second times 10^6, so a restarted host never reuses the ids of an
+     * earlier run (the venue and the reconciliation still know those).
+     * Replays keep 1, 2, ... for byte-identical output. */
+    if (!replay)
+        xp.first_clordid_seq = (uint64_t)(qts_wall_ns() / 1000000000LL) * 1000000u;
     /* retention of finished orders (oms.h) */
     xp.retain_orders = (uint32_t)e->set->exec_retain_orders;
     xp.retain_ms = e->set->exec_retain_ms;
@@ -1960,7 +1966,7 @@ void qts_engine_free(struct qts_engine *e)
          * is empty: an execution timer armed for a finished order (a
          * monitor, a retry) may be tens of seconds away */
         uv_run(&e->loop, UV_RUN_NOWAIT);
-        while (qts_plugin_manager_retired(e->plugins) > 0)
+        while (!qts_plugin_manager_closed(e->plugins))
             uv_run(&e->loop, UV_RUN_ONCE);
     }
     if (e->exec)

@@ -1179,6 +1179,8 @@ struct qts_exec *qts_exec_new(const struct qts_exec_params *params,
     x->env = *env;
     x->oms = qts_oms_new(x->params.host_id);
     qts_oms_set_listener(x->oms, on_child, x);
+    if (x->params.first_clordid_seq)
+        qts_oms_set_first_seq(x->oms, x->params.first_clordid_seq);
     qts_oms_set_retention(x->oms, x->params.retain_orders, x->params.retain_ms * MS,
                           x->params.evict_tombstones);
     for (int i = 0; i < QTS_STAGE_COUNT; i++)

@@ -77,6 +77,9 @@ struct qts_exec_params {
     uint32_t retain_orders;      /* 10000 */
     int64_t retain_ms;           /* 60000 */
     uint32_t evict_tombstones;   /* 65536 */
+    /* first n of "<host_id>-<n>"; 0 = 1. Paper and live runs start from a
+     * wall-clock figure so a restart never reuses an earlier run's ids. */
+    uint64_t first_clordid_seq;
 };
 
 void qts_exec_params_default(struct qts_exec_params *p);

@@ -994,3 +994,9 @@ struct qts_parent *qts_oms_held_first(const struct qts_oms *oms)
 {
     return oms->p_first;
 }
+
+void qts_oms_set_first_seq(struct qts_oms *oms, uint64_t n)
+{
+    if (n > oms->next_child)
+        oms->next_child = n;
+}

@@ -130,6 +130,8 @@ struct qts_parent *qts_oms_active_next(const struct qts_parent *p);
 /* Every parent the OMS still holds (active and finished, not yet evicted):
  * start with _held_first, continue with p->all_next. */
 struct qts_parent *qts_oms_held_first(const struct qts_oms *oms);
+/* Client order ids continue from "<host_id>-<n>" (before the first order). */
+void qts_oms_set_first_seq(struct qts_oms *oms, uint64_t n);
 /* Order ids (non-final parents) of `strategy_id` into ids[cap]; returns the
  * total count (may exceed cap). */
 size_t qts_oms_active_ids(const struct qts_oms *oms, uint32_t strategy_id,

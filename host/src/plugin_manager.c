@@ -605,6 +605,11 @@ void qts_plugin_manager_close(struct qts_plugin_manager *m)
     uv_timer_start(&m->reap_timer, on_reap, 0, 0);
 }
 
+bool qts_plugin_manager_closed(const struct qts_plugin_manager *m)
+{
+    return m->n_retired == 0 && m->open_handles == 0;
+}
+
 void qts_plugin_manager_free(struct qts_plugin_manager *m)
 {
     if (!m)

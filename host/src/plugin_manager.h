@@ -95,6 +95,9 @@ uint64_t qts_plugin_manager_reloads(const struct qts_plugin_manager *m);
  * (qts_http_client_close answers the plugins' pending requests, which the
  * draining instances are waiting for). */
 void qts_plugin_manager_close(struct qts_plugin_manager *m);
+/* After close: true once every instance has unloaded and the manager's own
+ * handles are closed (then _free may be called). */
+bool qts_plugin_manager_closed(const struct qts_plugin_manager *m);
 void qts_plugin_manager_free(struct qts_plugin_manager *m);
 
 #endif

@@ -228,6 +228,18 @@ static void test_sync_reconciles_adopts_seeds_and_caps_cash(void **state)
      * price came from the broker's snapshot (there is no feed) */
     assert_false(journal_has(" 100 i"));
     assert_true(journal_has(" 71 i"));
+    /* a paper run's client order ids never restart at 1: an earlier run's
+     * (like test-start-99-1 here) are still known to the venue */
+    {
+        char path[1100];
+        snprintf(path, sizeof path, "%s/journal.txt", g_dir);
+        char *j = read_all(path);
+        const char *sub = strstr(j, "submit test-start-");
+        assert_non_null(sub);
+        unsigned long long n = strtoull(sub + strlen("submit test-start-"), NULL, 10);
+        assert_true(n >= 1000000000000000ULL); /* wall-clock seconds * 10^6 */
+        free(j);
+    }
 
     /* the broker's 10 shares are the portfolio's opening position at their
      * average price, and equity is unchanged by adopting them */
