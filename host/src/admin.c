@@ -219,9 +219,20 @@ void qts_admin_handle_line(const struct qts_admin_handlers *h, const char *peer,
         }
         if (h->reload)
             rc = h->reload(h->ctx, what, res, rcap);
+    } else if (strcmp(cmd, "subscribe") == 0 || strcmp(cmd, "unsubscribe") == 0) {
+        char symbol[32] = ""; /* QTS_SYMBOL_MAX */
+        qts_json_get_str(line, "symbol", symbol, sizeof symbol);
+        if (!symbol[0]) {
+            free(res);
+            reply_err(out, cap, "subscribe needs \"symbol\"");
+            return;
+        }
+        if (h->subscribe)
+            rc = h->subscribe(h->ctx, symbol, cmd[0] == 's', res, rcap);
     } else {
         free(res);
-        reply_err(out, cap, "unknown command (status, kill, resume, reload)");
+        reply_err(out, cap,
+                  "unknown command (status, kill, resume, reload, subscribe, unsubscribe)");
         return;
     }
     if (rc == 0)

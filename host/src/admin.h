@@ -6,6 +6,7 @@
  *   {"cmd":"kill","reason":"...","by":"alice"}
  *   {"cmd":"resume","approve":true,"reason":"...","by":"alice"}
  *   {"cmd":"reload","what":"config"|"plugins"|"strategies"|"all"}
+ *   {"cmd":"subscribe","symbol":"005930"}   (and "unsubscribe")
  *
  * Replies: {"ok":true,"result":{...}} or {"ok":false,"error":"..."}.
  * The identity handed to kill/resume is "<by> (uid <n> <user>)", the uid
@@ -36,6 +37,8 @@ struct qts_admin_handlers {
     int (*kill)(void *ctx, const char *who, const char *reason, char *out, size_t cap);
     int (*resume)(void *ctx, const char *who, const char *reason, char *out, size_t cap);
     int (*reload)(void *ctx, const char *what, char *out, size_t cap);
+    /* real-time market data for `symbol` on (subscribe) or off */
+    int (*subscribe)(void *ctx, const char *symbol, bool on, char *out, size_t cap);
     void *ctx; /* borrowed */
 };
 

@@ -21,6 +21,8 @@ const struct qts_command *const qts_commands[] = {
     &qts_cmd_kill,    /* admin: cmd_kill.c, cmd_resume.c, cmd_reload.c */
     &qts_cmd_resume,
     &qts_cmd_reload,
+    &qts_cmd_subscribe, /* admin: cmd_subscribe.c */
+    &qts_cmd_unsubscribe,
     NULL,
 };
 

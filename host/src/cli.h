@@ -39,5 +39,7 @@ extern const struct qts_command qts_cmd_status; /* cmd_status.c */
 extern const struct qts_command qts_cmd_kill;   /* cmd_kill.c */
 extern const struct qts_command qts_cmd_resume; /* cmd_resume.c */
 extern const struct qts_command qts_cmd_reload; /* cmd_reload.c */
+extern const struct qts_command qts_cmd_subscribe;   /* cmd_subscribe.c */
+extern const struct qts_command qts_cmd_unsubscribe; /* cmd_subscribe.c */
 
 #endif

@@ -2,6 +2,7 @@
 #include "engine.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <math.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -959,6 +960,64 @@ static int admin_reload(void *ctx, const char *what, char *out, size_t cap)
     return rc;
 }
 
+/* admin `subscribe`/`unsubscribe` (qts subscribe): real-time data for a
+ * symbol from every feed and from a broker that carries market data. The
+ * symbol must be a configured instrument or one a plugin defined. */
+static int admin_subscribe(void *ctx, const char *symbol, bool on, char *out, size_t cap)
+{
+    struct qts_engine *e = ctx;
+    if (!qts_instruments_find(e->instruments, symbol)) {
+        snprintf(out, cap, "unknown instrument %s (add it under instruments:)", symbol);
+        return QTS_ENOENT;
+    }
+    size_t asked = 0, done = 0;
+    int first_err = 0;
+    for (size_t i = 0; i < e->n_feeds; i++) {
+        struct qts_plugin_inst *f = qts_plugin_manager_current(e->plugins, e->feeds[i].name);
+        const struct qts_feed_ops *ops = f ? qts_plugin_inst_desc(f)->ops : NULL;
+        int (*fn)(void *, const char *) = ops ? (on ? ops->subscribe : ops->unsubscribe) : NULL;
+        if (!fn)
+            continue;
+        asked++;
+        qts_plugin_inst_enter(f);
+        int rc = fn(qts_plugin_inst_self(f), symbol);
+        qts_plugin_inst_leave(f);
+        if (rc == 0)
+            done++;
+        else if (!first_err)
+            first_err = rc;
+    }
+    struct qts_plugin_inst *b = e->has_broker ? qts_plugin_manager_current(e->plugins, "broker")
+                                              : NULL;
+    const struct qts_broker_ops *bops = b ? qts_plugin_inst_desc(b)->ops : NULL;
+    size_t end = offsetof(struct qts_broker_ops, unsubscribe) + sizeof bops->unsubscribe;
+    if (bops && bops->struct_size >= end && (on ? bops->subscribe : bops->unsubscribe)) {
+        asked++;
+        qts_plugin_inst_enter(b);
+        int rc = (on ? bops->subscribe : bops->unsubscribe)(qts_plugin_inst_self(b), symbol);
+        qts_plugin_inst_leave(b);
+        if (rc == 0)
+            done++;
+        else if (!first_err)
+            first_err = rc;
+    }
+    if (asked == 0) {
+        snprintf(out, cap, "no feed or broker here takes subscriptions at run time");
+        return QTS_EUNSUPPORTED;
+    }
+    if (done == 0) {
+        snprintf(out, cap, "%s %s refused: %s%s", on ? "subscribe" : "unsubscribe", symbol,
+                 qts_strerror(first_err),
+                 first_err == QTS_EFULL ? " (the venue's subscription limit is reached)" : "");
+        return first_err;
+    }
+    QTS_INFO("%s symbol=%s plugins=%zu/%zu", on ? "subscribed" : "unsubscribed", symbol, done,
+             asked);
+    snprintf(out, cap, "{\"symbol\":\"%s\",\"subscribed\":%s,\"plugins\":%zu,\"asked\":%zu}",
+             symbol, on ? "true" : "false", done, asked);
+    return 0;
+}
+
 static int open_risk(struct qts_engine *e, struct qts_err *err)
 {
     qts_risk_portfolio_init(&e->risk_pf, e->portfolio);
@@ -980,6 +1039,7 @@ static int open_risk(struct qts_engine *e, struct qts_err *err)
         .instrument = prov_instrument,
         .strategy_id = risk_strategy_id,
         .reload = admin_reload,
+        .subscribe = admin_subscribe,
         .status_extra = risk_status_extra,
         .ctx = e,
         .is_replay = e->set->mode == QTS_MODE_REPLAY,

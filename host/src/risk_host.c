@@ -72,6 +72,16 @@ static int h_reload(void *ctx, const char *what, char *out, size_t cap)
     return h->env.reload(h->env.ctx, what, out, cap);
 }
 
+static int h_subscribe(void *ctx, const char *symbol, bool on, char *out, size_t cap)
+{
+    struct qts_risk_host *h = ctx;
+    if (!h->env.subscribe) {
+        snprintf(out, cap, "subscribe is not supported by this host");
+        return QTS_EUNSUPPORTED;
+    }
+    return h->env.subscribe(h->env.ctx, symbol, on, out, cap);
+}
+
 /* ----------------------------------------------------------- timers */
 
 static void uv_closed(uv_handle_t *hd)
@@ -177,7 +187,8 @@ int qts_risk_host_new(const struct qts_risk_host_env *env, struct qts_risk_host 
         snprintf(path, sizeof path, "%s/%s", s->var_dir ? s->var_dir : ".",
                  QTS_ADMIN_SOCKET_NAME);
         struct qts_admin_handlers ah = {.status = h_status, .kill = h_kill,
-                                        .resume = h_resume, .reload = h_reload, .ctx = h};
+                                        .resume = h_resume, .reload = h_reload,
+                                        .subscribe = h_subscribe, .ctx = h};
         rc = qts_admin_open(env->loop, path, &ah, &h->admin, err);
         if (rc != 0) {
             qts_risk_host_free(h);

@@ -47,6 +47,8 @@ struct qts_risk_host_env {
     int64_t (*strategy_id)(void *ctx, const char *name);
     /* admin `reload`; NULL = unsupported */
     int (*reload)(void *ctx, const char *what, char *out, size_t cap);
+    /* admin `subscribe`/`unsubscribe`; NULL = unsupported */
+    int (*subscribe)(void *ctx, const char *symbol, bool on, char *out, size_t cap);
     /* extra status members (e.g. "\"positions\":[..]"), written without
      * braces; NULL = none */
     int (*status_extra)(void *ctx, char *out, size_t cap);

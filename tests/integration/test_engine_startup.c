@@ -11,7 +11,8 @@
  * snapshot; PreCheck never spends more cash than the venue says the account
  * has; a venue that does not answer keeps the strategies from starting.
  * And a broker plugin reloaded mid-run (`qts reload plugins`) takes the
- * next orders: the pipeline never calls the retired instance.
+ * next orders: the pipeline never calls the retired instance; `qts
+ * subscribe` reaches it too.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -355,6 +356,8 @@ struct reloader {
     pthread_t thr;
     char reply[1024];
     int call_rc;
+    char sub_reply[512], bad_reply[512];
+    int sub_rc, bad_rc;
     volatile size_t before, after; /* submits seen at the reload, at the end */
 };
 
@@ -374,6 +377,10 @@ static void *reloader_main(void *arg)
     qts_err_clear(&err);
     r->call_rc = qts_admin_call(sock, "{\"cmd\":\"reload\",\"what\":\"plugins\"}", r->reply,
                                 sizeof r->reply, 10000, &err);
+    r->sub_rc = qts_admin_call(sock, "{\"cmd\":\"subscribe\",\"symbol\":\"005930\"}",
+                               r->sub_reply, sizeof r->sub_reply, 10000, &err);
+    r->bad_rc = qts_admin_call(sock, "{\"cmd\":\"subscribe\",\"symbol\":\"NOPE\"}",
+                               r->bad_reply, sizeof r->bad_reply, 10000, &err);
     r->before = journal_count("submit ");
     for (; i < 1200 && journal_count("submit ") < r->before + 3; i++) {
         struct timespec ts = {0, 20 * 1000000L};
@@ -404,6 +411,13 @@ static void test_broker_reloaded_mid_run_takes_the_next_orders(void **state)
     assert_non_null(strstr(r.reply, "\"ok\":true"));
     assert_non_null(strstr(r.reply, "\"plugins_failed\":0"));
     assert_true(r.after >= r.before + 3);
+    /* qts subscribe reaches the (new) broker instance; an unknown symbol
+     * is refused with the reason */
+    assert_int_equal(r.sub_rc, 0);
+    assert_non_null(strstr(r.sub_reply, "\"ok\":true"));
+    assert_true(journal_has("subscribe 005930 1 i"));
+    assert_int_equal(r.bad_rc, 0);
+    assert_non_null(strstr(r.bad_reply, "unknown instrument NOPE"));
     /* the orders after the reload went to the new instance */
     char first[64], last[64];
     submit_tags(first, last, sizeof first);

@@ -1,0 +1,63 @@
+/* cmd_subscribe.c — `qts subscribe SYMBOL` / `qts unsubscribe SYMBOL`:
+ * start or stop real-time market data for a symbol in the running host. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cmd_admin.h"
+
+static const char subscribe_usage[] =
+    "usage: qts subscribe SYMBOL [-c FILE | -s SOCKET] [--json]\n"
+    "       qts unsubscribe SYMBOL [-c FILE | -s SOCKET] [--json]\n"
+    "\n"
+    "Asks the running host to start (or stop) real-time market data for SYMBOL\n"
+    "from every feed and from a broker that carries market data. SYMBOL must be\n"
+    "a configured instrument. A venue with a per-session subscription limit\n"
+    "refuses past it.\n"
+    "\n"
+    "options:\n"
+    "  -c, --config FILE   configuration whose paths.var_dir holds qts.sock\n"
+    "  -s, --socket PATH   the admin socket\n"
+    "      --json          print the answer as one JSON line\n"
+    "\n"
+    "exit codes: 0 done, 1 no host or refused, 2 usage error\n";
+
+static int run_sub(int argc, char **argv, const char *cmd)
+{
+    struct qts__admin_opts o;
+    int rc = qts__admin_parse(argc, argv, NULL, true, subscribe_usage, &o);
+    if (rc != 0)
+        return rc;
+    if (!o.positional || !o.positional[0] || strlen(o.positional) >= 32 ||
+        strpbrk(o.positional, "\"\\")) {
+        fprintf(stderr, "qts %s: a SYMBOL is needed\n%s", cmd, subscribe_usage);
+        return QTS_EXIT_USAGE;
+    }
+    char req[128];
+    snprintf(req, sizeof req, "{\"cmd\":\"%s\",\"symbol\":\"%s\"}", cmd, o.positional);
+    return qts__admin_run(&o, req);
+}
+
+static int run_subscribe(int argc, char **argv)
+{
+    return run_sub(argc, argv, "subscribe");
+}
+
+static int run_unsubscribe(int argc, char **argv)
+{
+    return run_sub(argc, argv, "unsubscribe");
+}
+
+const struct qts_command qts_cmd_subscribe = {
+    .name = "subscribe",
+    .summary = "start real-time market data for a symbol in the running host",
+    .usage = subscribe_usage,
+    .run = run_subscribe,
+};
+
+const struct qts_command qts_cmd_unsubscribe = {
+    .name = "unsubscribe",
+    .summary = "stop real-time market data for a symbol in the running host",
+    .usage = subscribe_usage,
+    .run = run_unsubscribe,
+};
