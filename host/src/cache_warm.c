@@ -59,8 +59,7 @@ int qts_cache_warm_start(const struct qts_cache_ops *ops, void *self,
 {
     if (!ops || !entry || !done)
         return QTS_EINVAL;
-    if (ops->struct_size < offsetof(struct qts_cache_ops, scan_hashes) + sizeof(void *) ||
-        !ops->scan_hashes)
+    if (!QTS_HAS(ops, scan_hashes))
         return QTS_EUNSUPPORTED;
     struct warm *w = qts_xcalloc(1, sizeof *w);
     w->ops = ops;

@@ -990,8 +990,7 @@ static int admin_subscribe(void *ctx, const char *symbol, bool on, char *out, si
     struct qts_plugin_inst *b = e->has_broker ? qts_plugin_manager_current(e->plugins, "broker")
                                               : NULL;
     const struct qts_broker_ops *bops = b ? qts_plugin_inst_desc(b)->ops : NULL;
-    size_t end = offsetof(struct qts_broker_ops, unsubscribe) + sizeof bops->unsubscribe;
-    if (bops && bops->struct_size >= end && (on ? bops->subscribe : bops->unsubscribe)) {
+    if (on ? QTS_HAS(bops, subscribe) : QTS_HAS(bops, unsubscribe)) {
         asked++;
         qts_plugin_inst_enter(b);
         int rc = (on ? bops->subscribe : bops->unsubscribe)(qts_plugin_inst_self(b), symbol);

@@ -130,7 +130,7 @@ int qts_risk_budget_new(const struct qts_cache_ops *ops, void *self,
 {
     if (!ops || !cfg || !out || !cfg->key || !cfg->key[0])
         return qts_err_set(err, QTS_EINVAL, "risk budget: missing argument");
-    if (ops->struct_size < offsetof(struct qts_cache_ops, budget) + sizeof(void *) || !ops->budget)
+    if (!QTS_HAS(ops, budget))
         return qts_err_set(err, QTS_EUNSUPPORTED, "risk budget: cache plugin has no budget op");
     if (cfg->limit <= 0 || cfg->chunk < 0 || cfg->ttl_ms < 0)
         return qts_err_set(err, QTS_ECONFIG, "risk budget: limit must be > 0");

@@ -1335,9 +1335,7 @@ static void asking_ok(struct kis *k, struct kreq *r, json_t *body)
 
 static bool host_has_buying_power(const struct qts_host_api *h)
 {
-    return h->struct_size >= offsetof(struct qts_host_api, emit_buying_power) +
-                                 sizeof h->emit_buying_power &&
-           h->emit_buying_power;
+    return QTS_HAS(h, emit_buying_power);
 }
 
 static void psbl_ok(struct kis *k, struct kreq *r, json_t *body)

@@ -59,6 +59,16 @@ extern "C" {
     "qts1;ptr" QTS_SIG_STR_(__SIZEOF_POINTER__) ";long" QTS_SIG_STR_(          \
         __SIZEOF_LONG__) ";" QTS_SIG_ASAN_
 
+/* True when the table `tbl` (a pointer to any struct here that starts with
+ * struct_size, e.g. the host API or a kind table) is large enough to hold
+ * `member` and the member is set: the check before using a field appended
+ * in a later minor than the other side may have been built with. */
+#define QTS_HAS(tbl, member)                                                   \
+    ((tbl) != NULL &&                                                          \
+     (tbl)->struct_size >= offsetof(__typeof__(*(tbl)), member) +              \
+                               sizeof((tbl)->member) &&                        \
+     (tbl)->member != NULL)
+
 #if defined(__GNUC__)
 #define QTS_PLUGIN_EXPORT __attribute__((visibility("default")))
 #else
