@@ -79,10 +79,7 @@ struct qts_startup_sync *qts_startup_sync_new(const struct qts_startup_env *env)
 static void on_timer_closed(uv_handle_t *h)
 {
     struct qts_startup_sync *s = h->data;
-    free(s->seeds);
-    free(s->rep.warm);
-    free(s->rep.broker);
-    free(s);
+    s->timer_open = false;
 }
 
 void qts_startup_sync_free(struct qts_startup_sync *s)
@@ -91,13 +88,6 @@ void qts_startup_sync_free(struct qts_startup_sync *s)
         return;
     if (s->warm_ref)
         s->warm_ref->s = NULL; /* the scan's done callback frees it */
-    if (s->timer_open) {
-        /* the timer's memory lives in `s`: free it when the loop has
-         * closed the handle */
-        uv_close((uv_handle_t *)&s->timer, on_timer_closed);
-        uv_run(s->env.loop, UV_RUN_NOWAIT);
-        return;
-    }
     free(s->seeds);
     free(s->rep.warm);
     free(s->rep.broker);
@@ -279,15 +269,6 @@ static void on_tick(uv_timer_t *t)
         try_warm(s);
 }
 
-static bool has_op(const struct qts_broker_ops *ops, size_t end)
-{
-    return ops && ops->struct_size >= end;
-}
-
-#define BROKER_HAS(ops, member)                                                               \
-    (has_op((ops), offsetof(struct qts_broker_ops, member) + sizeof((ops)->member)) &&      \
-     (ops)->member)
-
 static void try_warm(struct qts_startup_sync *s)
 {
     s->warm_retry = false;
@@ -354,7 +335,7 @@ static void start_recon(struct qts_startup_sync *s)
 static void start_seeds(struct qts_startup_sync *s)
 {
     const struct qts_broker_ops *ops = s->env.broker;
-    if (!s->env.seed_market || !BROKER_HAS(ops, query_market) || s->env.n_symbols == 0)
+    if (!s->env.seed_market || !QTS_HAS(ops, query_market) || s->env.n_symbols == 0)
         return;
     s->seeds = qts_xcalloc(s->env.n_symbols, sizeof *s->seeds);
     for (size_t i = 0; i < s->env.n_symbols; i++) {
@@ -375,7 +356,7 @@ static void start_seeds(struct qts_startup_sync *s)
 static void start_buying_power(struct qts_startup_sync *s)
 {
     const struct qts_broker_ops *ops = s->env.broker;
-    if (!BROKER_HAS(ops, query_buying_power) || s->env.n_symbols == 0)
+    if (!QTS_HAS(ops, query_buying_power) || s->env.n_symbols == 0)
         return;
     s->bp_req = SYNC_REQ_TAG | ++s->next_req;
     s->bp_pending = true;
@@ -434,7 +415,10 @@ int qts_startup_sync_run(struct qts_startup_sync *s, struct qts_err *err)
     start_buying_power(s);
     while (!all_done(s) && !s->timer_fired && !(s->env.stop && *s->env.stop))
         uv_run(s->env.loop, UV_RUN_ONCE);
-    uv_timer_stop(&s->timer);
+    /* the timer lives in `s`: closed before run returns */
+    uv_close((uv_handle_t *)&s->timer, on_timer_closed);
+    while (s->timer_open)
+        uv_run(s->env.loop, UV_RUN_ONCE);
 
     struct qts_startup_report *r = &s->rep;
     r->elapsed_ns = qts_mono_ns() - t0;

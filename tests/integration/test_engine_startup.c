@@ -64,23 +64,24 @@ static const char ticker_lua[] =
 
 static char *g_dir;
 
+/* The whole file, "" when it does not exist yet (owned: free). */
 static char *read_all(const char *path)
 {
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return qts_xstrdup("");
-    char *buf = qts_xmalloc(65536);
-    size_t n = fread(buf, 1, 65535, f);
-    fclose(f);
-    buf[n] = '\0';
-    return buf;
+    char *text = qts_test_read_file(path);
+    return text ? text : qts_xstrdup("");
+}
+
+/* What reached the venue so far (owned: free). */
+static char *journal_text(void)
+{
+    char path[1100];
+    snprintf(path, sizeof path, "%s/journal.txt", g_dir);
+    return read_all(path);
 }
 
 static bool journal_has(const char *needle)
 {
-    char path[1100];
-    snprintf(path, sizeof path, "%s/journal.txt", g_dir);
-    char *j = read_all(path);
+    char *j = journal_text();
     bool has = strstr(j, needle) != NULL;
     free(j);
     return has;
@@ -232,9 +233,7 @@ static void test_sync_reconciles_adopts_seeds_and_caps_cash(void **state)
     /* a paper run's client order ids never restart at 1: an earlier run's
      * (like test-start-99-1 here) are still known to the venue */
     {
-        char path[1100];
-        snprintf(path, sizeof path, "%s/journal.txt", g_dir);
-        char *j = read_all(path);
+        char *j = journal_text();
         const char *sub = strstr(j, "submit test-start-");
         assert_non_null(sub);
         unsigned long long n = strtoull(sub + strlen("submit test-start-"), NULL, 10);
@@ -323,9 +322,7 @@ static void test_warm_state_compared_with_broker(void **state)
 
 static size_t journal_count(const char *needle)
 {
-    char path[1100];
-    snprintf(path, sizeof path, "%s/journal.txt", g_dir);
-    char *j = read_all(path);
+    char *j = journal_text();
     size_t n = 0;
     for (const char *p = strstr(j, needle); p; p = strstr(p + 1, needle))
         n++;
@@ -336,9 +333,7 @@ static size_t journal_count(const char *needle)
 /* The instance tag of the first and of the last "submit" line. */
 static void submit_tags(char *first, char *last, size_t cap)
 {
-    char path[1100];
-    snprintf(path, sizeof path, "%s/journal.txt", g_dir);
-    char *j = read_all(path);
+    char *j = journal_text();
     first[0] = last[0] = '\0';
     for (char *line = strtok(j, "\n"); line; line = strtok(NULL, "\n")) {
         const char *tag = strrchr(line, ' ');
