@@ -115,10 +115,10 @@ struct qts_engine {
     struct qts_feedback *fb; /* execution feedback (TCA, impact model); NULL = off */
     struct qts_startup_sync *sync; /* owned while the start-up sync runs, else NULL */
     bool strategies_added;
-    /* the venue's buying power at start (paper/live): caps PreCheck's cash */
-    bool has_venue_cash;
-    int64_t venue_cash;        /* cash units (QTS_CASH_EXP) at the sync */
-    int64_t pf_cash_at_sync;   /* the portfolio's cash at the same moment */
+    /* paper/live: the venue's buying power at the start-up sync minus the
+     * portfolio's cash then (cash units); when negative the account holds
+     * less than the portfolio thinks, and PreCheck's cash is lowered by it */
+    int64_t venue_cash_gap;
 
     /* replay batch: events the strategies see before the venue does */
     struct batch_ev batch[BATCH_MAX];
@@ -192,15 +192,10 @@ static int64_t prov_cash(void *ctx, uint32_t strategy_id)
 {
     (void)strategy_id; /* one account: every strategy draws on the same cash */
     struct qts_engine *e = ctx;
-    int64_t cash = qts_portfolio_cash(e->portfolio);
-    if (e->has_venue_cash) {
-        /* the venue's figure at start, moved by what this host spent or
-         * received since: never promise more than the account holds */
-        int64_t venue = e->venue_cash + (cash - e->pf_cash_at_sync);
-        if (venue < cash)
-            cash = venue;
-    }
-    return cash;
+    /* the venue's figure at start moved by what this host spent or received
+     * since: never promise more than the account holds */
+    int64_t gap = e->venue_cash_gap;
+    return qts_portfolio_cash(e->portfolio) + (gap < 0 ? gap : 0);
 }
 
 /* ------------------------------------------------------------ store records */
@@ -1592,12 +1587,7 @@ int qts_engine_new(struct qts_config *cfg, const struct qts_engine_opts *opts,
     rc = qts_plugin_manager_start(e->plugins, err);
     if (rc != 0)
         goto fail;
-    if (e->has_broker) { /* start may have replaced self pointers: re-read */
-        struct qts_plugin_inst *b = qts_plugin_manager_current(e->plugins, "broker");
-        struct qts_broker_port port = {.ops = qts_plugin_inst_desc(b)->ops,
-                                       .self = qts_plugin_inst_self(b)};
-        qts_exec_set_port(e->exec, &port);
-    }
+    refresh_plugin_ports(e); /* start may have replaced self pointers */
     rc = open_risk(e, err); /* also the live-trading guard: may refuse to start */
     if (rc != 0)
         goto fail;
@@ -1858,11 +1848,10 @@ static int startup(struct qts_engine *e, struct qts_err *err)
         adopt_positions(e, r);
     if (rc == 0 && r->buying_power_status == 0) {
         const struct qts_buying_power *bp = &r->buying_power;
-        e->venue_cash = rescale(bp->cash, bp->cash_exp, QTS_CASH_EXP);
-        e->pf_cash_at_sync = qts_portfolio_cash(e->portfolio);
-        e->has_venue_cash = true;
+        int64_t venue_cash = rescale(bp->cash, bp->cash_exp, QTS_CASH_EXP);
+        e->venue_cash_gap = venue_cash - qts_portfolio_cash(e->portfolio);
         char cash[64];
-        qts_format_fixed(cash, sizeof cash, e->venue_cash, QTS_CASH_EXP);
+        qts_format_fixed(cash, sizeof cash, venue_cash, QTS_CASH_EXP);
         QTS_INFO("startup: the account can spend %s; PreCheck's cash check is capped by it",
                  cash);
     }
