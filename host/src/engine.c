@@ -132,8 +132,8 @@ struct qts_engine {
     int64_t next_sample_ns;
     bool killed;
     volatile sig_atomic_t stop_requested;
-    uv_async_t stop_wake;     /* wakes the loop for a stop asked from another thread */
-    bool stop_wake_on;
+    uv_async_t stop_wake;     /* wakes the loop for a stop asked from another thread;
+                               * initialised with the signal handles (signals_on) */
     uv_signal_t sig_int, sig_term;
     bool signals_on;
     struct qts_engine_stats stats;
@@ -1615,7 +1615,6 @@ int qts_engine_new(struct qts_config *cfg, const struct qts_engine_opts *opts,
 
     uv_async_init(&e->loop, &e->stop_wake, NULL);
     uv_unref((uv_handle_t *)&e->stop_wake); /* never keeps a run alive */
-    e->stop_wake_on = true;
     uv_signal_init(&e->loop, &e->sig_int);
     uv_signal_init(&e->loop, &e->sig_term);
     e->sig_int.data = e->sig_term.data = e;
@@ -1796,23 +1795,34 @@ static void adopt_positions(struct qts_engine *e, const struct qts_startup_repor
     }
 }
 
-static void write_startup_json(struct qts_engine *e)
+/* Write one JSON object into the run directory as `name`: `json(obj, buf,
+ * cap)` returns the length snprintf would have written (measured first). */
+static void write_run_json(struct qts_engine *e, const char *name,
+                           int (*json)(const void *obj, char *buf, size_t cap), const void *obj)
 {
-    if (make_dirs(e->run_dir) != 0)
-        return;
     char path[1100];
-    snprintf(path, sizeof path, "%s/startup.json", e->run_dir);
-    int n = qts_startup_sync_json(e->sync, NULL, 0);
-    char *buf = qts_xmalloc((size_t)n + 1);
-    qts_startup_sync_json(e->sync, buf, (size_t)n + 1);
-    FILE *f = fopen(path, "w");
-    if (f) {
-        fprintf(f, "%s\n", buf);
-        fclose(f);
-    } else {
+    snprintf(path, sizeof path, "%s/%s", e->run_dir, name);
+    FILE *f = make_dirs(e->run_dir) == 0 ? fopen(path, "w") : NULL;
+    if (!f) {
         QTS_WARN("cannot write %s", path);
+        return;
     }
+    int n = json(obj, NULL, 0);
+    char *buf = qts_xmalloc((size_t)n + 1);
+    json(obj, buf, (size_t)n + 1);
+    fprintf(f, "%s\n", buf);
     free(buf);
+    fclose(f);
+}
+
+static int startup_json(const void *sync, char *buf, size_t cap)
+{
+    return qts_startup_sync_json(sync, buf, cap);
+}
+
+static int execution_json(const void *exec, char *buf, size_t cap)
+{
+    return qts_exec_summary_json(exec, buf, cap);
 }
 
 /* Paper and live: learn what is true at the venue before any strategy
@@ -1855,7 +1865,7 @@ static int startup(struct qts_engine *e, struct qts_err *err)
         QTS_INFO("startup: the account can spend %s; PreCheck's cash check is capped by it",
                  cash);
     }
-    write_startup_json(e);
+    write_run_json(e, "startup.json", startup_json, e->sync);
     qts_startup_sync_free(e->sync);
     e->sync = NULL;
     free(symbols);
@@ -1928,17 +1938,7 @@ int qts_engine_run(struct qts_engine *e, struct qts_err *err)
     if (rc != 0)
         return rc;
     /* the execution summary (stage histograms) beside the report */
-    char path[1100];
-    snprintf(path, sizeof path, "%s/execution.json", e->run_dir);
-    FILE *f = fopen(path, "w");
-    if (f) {
-        int n = qts_exec_summary_json(e->exec, NULL, 0);
-        char *buf = qts_xmalloc((size_t)n + 1);
-        qts_exec_summary_json(e->exec, buf, (size_t)n + 1);
-        fprintf(f, "%s\n", buf);
-        free(buf);
-        fclose(f);
-    }
+    write_run_json(e, "execution.json", execution_json, e->exec);
     return 0;
 }
 
@@ -1947,7 +1947,7 @@ void qts_engine_request_stop(struct qts_engine *e)
     e->stop_requested = 1;
     /* a paper/live loop may be asleep in uv_run with nothing due for a
      * long time: wake it so the stop takes effect now */
-    if (e->stop_wake_on)
+    if (e->signals_on)
         uv_async_send(&e->stop_wake);
 }
 
