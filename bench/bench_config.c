@@ -10,7 +10,7 @@
 #include "build_info.h"
 #include "clock.h"
 #include "config_reload.h"
-#include "config_tree.h"
+#include "config_node.h"
 
 static char *slurp(const char *path)
 {

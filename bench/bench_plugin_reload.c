@@ -16,7 +16,7 @@
 
 #include "bench.h"
 #include "clock.h"
-#include "config_tree.h"
+#include "config_node.h"
 #include "log.h"
 #include "plugin_host.h"
 #include "plugin_manager.h"

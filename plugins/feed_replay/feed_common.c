@@ -6,7 +6,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "util.h"
 
 int feed_define(void *arg, struct qts_md_inst *inst, struct qts_err *err)
 {
@@ -14,8 +13,8 @@ int feed_define(void *arg, struct qts_md_inst *inst, struct qts_err *err)
     struct qts_instrument in;
     memset(&in, 0, sizeof in);
     in.struct_size = sizeof in;
-    qts_strlcpy(in.symbol, inst->symbol, sizeof in.symbol);
-    qts_strlcpy(in.venue, inst->venue, sizeof in.venue);
+    feed_copy(in.symbol, inst->symbol, sizeof in.symbol);
+    feed_copy(in.venue, inst->venue, sizeof in.venue);
     in.px_exp = inst->px_exp;
     in.qty_exp = inst->qty_exp;
     in.flags = QTS_INST_TRADABLE;
@@ -75,7 +74,7 @@ char *feed_cfg_list(const struct feed_host *fh, const char *key, struct qts_err 
     const char *s = NULL;
     int rc = fh->host->cfg_str(fh->owner, key, &s, err);
     if (rc == 0 && s)
-        return qts_xstrdup(s);
+        return feed_strdup(s);
     char *out = NULL;
     size_t len = 0;
     for (int i = 0;; i++) {
@@ -85,7 +84,7 @@ char *feed_cfg_list(const struct feed_host *fh, const char *key, struct qts_err 
         if (fh->host->cfg_str(fh->owner, k, &v, NULL) != 0 || !v)
             break;
         size_t n = strlen(v);
-        out = qts_xrealloc(out, len + n + 2);
+        out = feed_realloc(out, len + n + 2);
         if (len)
             out[len++] = ',';
         memcpy(out + len, v, n + 1);

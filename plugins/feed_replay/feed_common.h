@@ -4,8 +4,40 @@
 #ifndef QTS_FEED_COMMON_H
 #define QTS_FEED_COMMON_H
 
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "md_common.h"
 #include "qts/qts_plugin.h"
+
+/* Memory that aborts on exhaustion, like the host's allocator. */
+static inline void *feed_realloc(void *p, size_t n)
+{
+    void *q = realloc(p, n ? n : 1);
+    if (!q)
+        abort();
+    return q;
+}
+static inline void *feed_calloc(size_t k, size_t n)
+{
+    void *q = calloc(k ? k : 1, n ? n : 1);
+    if (!q)
+        abort();
+    return q;
+}
+static inline char *feed_strdup(const char *s)
+{
+    char *q = strdup(s);
+    if (!q)
+        abort();
+    return q;
+}
+/* Copies src into dst[cap], cut to fit and always terminated. */
+static inline void feed_copy(char *dst, const char *src, size_t cap)
+{
+    snprintf(dst, cap, "%s", src);
+}
 
 struct feed_host {
     const struct qts_host_api *host; /* borrowed until destroy */

@@ -10,7 +10,6 @@
 #include "feed_common.h"
 #include "md_source.h"
 #include "qts/qts_plugin.h"
-#include "util.h"
 
 struct cursor {
     struct qts_md_source src;
@@ -107,7 +106,7 @@ static void check_sequence(struct replay *r, const struct qts_book_update *b)
         if (r->seq[i].instrument == b->h.instrument)
             s = &r->seq[i];
     if (!s) {
-        r->seq = qts_xrealloc(r->seq, (r->n_seq + 1) * sizeof *r->seq);
+        r->seq = feed_realloc(r->seq, (r->n_seq + 1) * sizeof *r->seq);
         s = &r->seq[r->n_seq++];
         s->instrument = b->h.instrument;
         s->last_u = 0;
@@ -157,7 +156,7 @@ static int cfg_int_or(struct replay *r, const char *k, int64_t def, int64_t *out
 
 static int init(const struct qts_host_api *host, void *owner, void **self, struct qts_err *err)
 {
-    struct replay *r = qts_xcalloc(1, sizeof *r);
+    struct replay *r = feed_calloc(1, sizeof *r);
     r->fh.host = host;
     r->fh.owner = owner;
     r->fh.plugin = "feed_replay";
@@ -185,7 +184,7 @@ static int init(const struct qts_host_api *host, void *owner, void **self, struc
         r->venue_set = true;
     } else if (rc != QTS_ENOENT)
         goto fail;
-    qts_strlcpy(r->syms.def_venue, venue, sizeof r->syms.def_venue);
+    feed_copy(r->syms.def_venue, venue, sizeof r->syms.def_venue);
     int64_t v;
     if ((rc = cfg_int_or(r, "default_px_exp", 8, &v, err)) < 0)
         goto fail;
@@ -209,9 +208,9 @@ static int init(const struct qts_host_api *host, void *owner, void **self, struc
             goto fail;
     }
     for (size_t i = 0; i < r->syms.n; i++) /* configured entries take the venue */
-        qts_strlcpy(r->syms.v[i]->venue, venue, sizeof r->syms.v[i]->venue);
+        feed_copy(r->syms.v[i]->venue, venue, sizeof r->syms.v[i]->venue);
     if ((rc = host->cfg_str(owner, "symbol", &s, err)) == 0)
-        qts_strlcpy(r->symbol, s, sizeof r->symbol);
+        feed_copy(r->symbol, s, sizeof r->symbol);
     else if (rc != QTS_ENOENT)
         goto fail;
     r->opts.symbol = r->symbol[0] ? r->symbol : NULL;
@@ -244,9 +243,9 @@ static int init(const struct qts_host_api *host, void *owner, void **self, struc
         while (*p == ' ')
             p++;
         if (*p) {
-            r->cur = qts_xrealloc(r->cur, (r->n_cur + 1) * sizeof *r->cur);
+            r->cur = feed_realloc(r->cur, (r->n_cur + 1) * sizeof *r->cur);
             memset(&r->cur[r->n_cur], 0, sizeof *r->cur);
-            r->cur[r->n_cur++].path = qts_xstrdup(p);
+            r->cur[r->n_cur++].path = feed_strdup(p);
         }
         p = c ? c + 1 : NULL;
     }
@@ -269,10 +268,10 @@ static int start(void *self, struct qts_err *err)
             return rc;
         c->open = true;
         if (c->src.format == QTS_MD_FMT_BINANCE && !r->venue_set) {
-            qts_strlcpy(r->syms.def_venue, "binance", sizeof r->syms.def_venue);
+            feed_copy(r->syms.def_venue, "binance", sizeof r->syms.def_venue);
             for (size_t k = 0; k < r->syms.n; k++)
                 if (r->syms.v[k]->id == QTS_MD_NO_ID)
-                    qts_strlcpy(r->syms.v[k]->venue, "binance", sizeof r->syms.v[k]->venue);
+                    feed_copy(r->syms.v[k]->venue, "binance", sizeof r->syms.v[k]->venue);
         }
         r->fh.host->log(r->fh.owner, QTS_LOG_INFO, "replay file path=%s format=%s", c->path,
                         qts_md_format_name(c->src.format));

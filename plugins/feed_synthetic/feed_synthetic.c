@@ -8,7 +8,6 @@
 #include "feed_common.h"
 #include "md_synth.h"
 #include "qts/qts_plugin.h"
-#include "util.h"
 
 struct gen {
     struct qts_md_synth s;
@@ -84,12 +83,12 @@ static int get_fixed(struct synth *y, const char *k, unsigned exp, int64_t *v,
 
 static int init(const struct qts_host_api *host, void *owner, void **self, struct qts_err *err)
 {
-    struct synth *y = qts_xcalloc(1, sizeof *y);
+    struct synth *y = feed_calloc(1, sizeof *y);
     y->fh.host = host;
     y->fh.owner = owner;
     y->fh.plugin = "feed_synthetic";
     qts_md_symtab_init(&y->syms);
-    qts_strlcpy(y->syms.def_venue, "synthetic", sizeof y->syms.def_venue);
+    feed_copy(y->syms.def_venue, "synthetic", sizeof y->syms.def_venue);
     y->syms.define = feed_define;
     y->syms.define_arg = &y->fh;
     int rc;
@@ -130,7 +129,7 @@ static int init(const struct qts_host_api *host, void *owner, void **self, struc
     y->o.quotes = quotes;
     y->symbols = feed_cfg_list(&y->fh, "symbols", NULL);
     if (!y->symbols)
-        y->symbols = qts_xstrdup("SYNTH");
+        y->symbols = feed_strdup("SYNTH");
     y->syms.def_px_exp = (uint8_t)px_exp;
     y->syms.def_qty_exp = (uint8_t)qty_exp;
     *self = y;
@@ -143,7 +142,7 @@ fail:
 static int start(void *self, struct qts_err *err)
 {
     struct synth *y = self;
-    char *list = qts_xstrdup(y->symbols);
+    char *list = feed_strdup(y->symbols);
     int rc = 0;
     for (char *p = list; p;) {
         char *c = strchr(p, ',');
@@ -157,8 +156,8 @@ static int start(void *self, struct qts_err *err)
                 rc = err ? err->code : QTS_EINVAL;
                 break;
             }
-            y->g = qts_xrealloc(y->g, (y->n_g + 1) * sizeof *y->g);
-            struct gen *g = qts_xcalloc(1, sizeof *g);
+            y->g = feed_realloc(y->g, (y->n_g + 1) * sizeof *y->g);
+            struct gen *g = feed_calloc(1, sizeof *g);
             y->g[y->n_g++] = g;
             struct qts_md_synth_opts o = y->o;
             o.seed = y->o.seed + 0x9e37ULL * (y->n_g - 1);
@@ -242,7 +241,7 @@ static int import_state(void *self, const void *p, size_t n)
         uint64_t v;
         if (!nl || qts_md_parse_u64(s, (size_t)(nl - s), &v) < 0)
             return QTS_EINVAL;
-        y->skip = qts_xrealloc(y->skip, (y->n_skip + 1) * sizeof *y->skip);
+        y->skip = feed_realloc(y->skip, (y->n_skip + 1) * sizeof *y->skip);
         y->skip[y->n_skip++] = v;
         s = nl + 1;
     }

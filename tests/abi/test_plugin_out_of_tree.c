@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config_tree.h"
+#include "config_node.h"
 #include "metrics.h"
 #include "plugin_loader.h"
 #include "plugin_manager.h"

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "clock.h"
-#include "config_tree.h"
+#include "config_node.h"
 #include "metrics.h"
 #include "plugin_loader.h"
 #include "plugin_manager.h"

@@ -26,7 +26,7 @@
 #include <unistd.h>
 
 #include "clock.h"
-#include "config_tree.h"
+#include "config_node.h"
 #include "http_client.h"
 #include "metrics.h"
 #include "plugin_host.h"

@@ -27,7 +27,7 @@
 #include <pthread.h>
 #include <time.h>
 
-#include "admin.h"
+#include "admin_socket.h"
 #include "config.h"
 #include "engine.h"
 #include "log.h"

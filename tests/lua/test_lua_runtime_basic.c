@@ -3,7 +3,7 @@
  * the sink come back as on_order, positions/cash follow fills. */
 #include "lua_helpers.h"
 
-#include "config_tree.h"
+#include "config_node.h"
 
 static void test_live_orders_reach_sink(void **state)
 {

@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 
 #include "config.h"
-#include "config_schema.h"
+#include "settings.h"
 #include "log.h"
 #include "util.h"
 

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config_schema.h"
+#include "settings.h"
 #include "util.h"
 
 static void doc_type(const struct qts_key *k, char *buf, size_t cap)

@@ -12,7 +12,7 @@
 #include <uv.h>
 
 #include "config_reload.h"
-#include "config_schema.h"
+#include "settings.h"
 #include "util.h"
 
 struct fixture {

@@ -4,7 +4,7 @@
 
 #include <string.h>
 
-#include "config_tree.h"
+#include "config_node.h"
 
 static struct qts_cfg_node *parse_ok(const char *text)
 {

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "config.h"
-#include "config_schema.h"
+#include "settings.h"
 #include "feedback.h"
 #include "tca.h"
 

@@ -9,9 +9,9 @@
 #include <unistd.h>
 #include <uv.h>
 
-#include "admin.h"
+#include "admin_socket.h"
 #include "config.h"
-#include "config_schema.h"
+#include "settings.h"
 #include "risk_host.h"
 
 static struct qts_config *load(const char *dir, const char *extra)
@@ -54,11 +54,15 @@ static int extra(void *ctx, char *out, size_t cap)
     return snprintf(out, cap, "\"positions\":[]");
 }
 
+/* read by qts_risk_host_new only: one view at a time is enough */
+static struct qts_risk_settings g_rset;
+
 static struct qts_risk_host_env env_for(struct fx *f, const struct qts_settings *s,
                                         uv_loop_t *loop)
 {
+    qts_settings_risk_view(s, &g_rset);
     struct qts_risk_host_env env = {.loop = loop, .timers = &f->timers, .exec = f->x,
-                                    .settings = s, .broker_env = QTS_BROKER_ENV_SIMULATED,
+                                    .settings = &g_rset, .broker_env = QTS_BROKER_ENV_SIMULATED,
                                     .positions = no_positions, .strategy_id = sid,
                                     .status_extra = extra, .ctx = f};
     return env;
@@ -126,11 +130,13 @@ static void test_limits_overrides_and_codes(void **state)
     struct qts_config *c2 = load(dir, NULL);
     struct qts_settings *s2 = (struct qts_settings *)qts_config_settings(c2);
     s2->risk.max_order_qty = 3;
-    assert_int_equal(qts_risk_host_reload(h, s2, &err), 0);
+    struct qts_risk_settings r2;
+    qts_settings_risk_view(s2, &r2);
+    assert_int_equal(qts_risk_host_reload(h, &r2, &err), 0);
     in = fx_intent(1, 1, QTS_SIDE_BUY, QTS_ORD_LIMIT, 60000, 4);
     assert_int_equal(qts_exec_submit(f->x, &in, &id, &err), QTS_ERISK);
     s2->risk.loop_period_ms = 5; /* out of range */
-    assert_int_equal(qts_risk_host_reload(h, s2, &err), QTS_ECONFIG);
+    assert_int_equal(qts_risk_host_reload(h, &r2, &err), QTS_ECONFIG);
     in.qty = 3;
     assert_int_equal(qts_exec_submit(f->x, &in, &id, &err), 0);
     qts_config_unref(c2);

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "config.h"
-#include "config_schema.h"
+#include "settings.h"
 #include "qts/qts_store.h"
 #include "risk_limits.h"
 #include "util.h"

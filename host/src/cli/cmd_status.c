@@ -1,0 +1,384 @@
+/* cmd_status.c — `qts status`: the state of a running host.
+ *
+ * Two sources:
+ * - default: ask the host itself over its admin socket (admin_socket.h): mode,
+ *   safety state, kill switch, positions, working orders, risk usage,
+ *   latencies;
+ * - --from-redis: the live positions, open orders and risk a running host
+ *   writes to the Redis tier, read from another process or machine through
+ *   the hiredis synchronous API. The keys are the ones cache_redis writes
+ *   (docs/cache.md); nothing in that mode talks to the host itself. */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <hiredis/hiredis.h>
+
+#include "cli.h"
+#include "cmd_admin.h"
+#include "util.h"
+
+struct conn_opts {
+    char host[256];
+    int port;
+    int db;
+    char user[128];
+    char password[256];
+};
+
+/* redis://[user[:password]@]host[:port][/db] */
+static int parse_url(const char *url, struct conn_opts *o)
+{
+    if (strncmp(url, "rediss://", 9) == 0) {
+        fprintf(stderr, "qts status: TLS (rediss://) needs hiredis >= 1.0; this build has "
+                        "hiredis 0.14\n");
+        return -1;
+    }
+    if (strncmp(url, "redis://", 8) != 0) {
+        fprintf(stderr, "qts status: --redis must be redis://host[:port][/db]\n");
+        return -1;
+    }
+    const char *p = url + 8;
+    const char *at = strrchr(p, '@');
+    if (at) {
+        const char *colon = memchr(p, ':', (size_t)(at - p));
+        size_t un = (size_t)((colon ? colon : at) - p);
+        snprintf(o->user, sizeof o->user, "%.*s", (int)un, p);
+        if (colon)
+            snprintf(o->password, sizeof o->password, "%.*s", (int)(at - colon - 1), colon + 1);
+        p = at + 1;
+    }
+    size_t hn = strcspn(p, ":/");
+    if (hn == 0 || hn >= sizeof o->host) {
+        fprintf(stderr, "qts status: no host in %s\n", url);
+        return -1;
+    }
+    snprintf(o->host, sizeof o->host, "%.*s", (int)hn, p);
+    p += hn;
+    if (*p == ':') {
+        o->port = atoi(p + 1);
+        p += 1 + strspn(p + 1, "0123456789");
+    }
+    if (*p == '/' && p[1])
+        o->db = atoi(p + 1);
+    if (o->port <= 0 || o->port > 65535) {
+        fprintf(stderr, "qts status: bad port in %s\n", url);
+        return -1;
+    }
+    return 0;
+}
+
+static redisReply *command(redisContext *c, int argc, const char **argv)
+{
+    redisReply *r = redisCommandArgv(c, argc, argv, NULL);
+    if (!r)
+        fprintf(stderr, "qts status: redis: %s\n", c->errstr);
+    return r;
+}
+
+struct hash {
+    char key[256];
+    redisReply *r; /* HGETALL reply, owned */
+};
+
+static const char *field(const struct hash *h, const char *name)
+{
+    for (size_t i = 0; i + 1 < h->r->elements; i += 2)
+        if (strcmp(h->r->element[i]->str, name) == 0)
+            return h->r->element[i + 1]->str;
+    return "-";
+}
+
+static int cmp_hash(const void *a, const void *b)
+{
+    return strcmp(((const struct hash *)a)->key, ((const struct hash *)b)->key);
+}
+
+/* Every hash under prefix+pattern, sorted by key. Returns count or -1. */
+static int load_hashes(redisContext *c, const char *prefix, const char *pattern,
+                       struct hash **out)
+{
+    char match[512];
+    size_t o = 0;
+    for (const char *p = prefix; *p && o + 2 < sizeof match; p++) {
+        if (strchr("*?[]\\", *p))
+            match[o++] = '\\';
+        match[o++] = *p;
+    }
+    snprintf(match + o, sizeof match - o, "%s", pattern);
+    struct hash *v = NULL;
+    size_t n = 0, cap = 0;
+    char cursor[32] = "0";
+    do {
+        const char *argv[6] = {"SCAN", cursor, "MATCH", match, "COUNT", "1000"};
+        redisReply *r = command(c, 6, argv);
+        if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+            if (r)
+                freeReplyObject(r);
+            for (size_t i = 0; i < n; i++)
+                freeReplyObject(v[i].r);
+            free(v);
+            return -1;
+        }
+        snprintf(cursor, sizeof cursor, "%s", r->element[0]->str);
+        redisReply *keys = r->element[1];
+        for (size_t i = 0; i < keys->elements; i++) {
+            const char *hargv[2] = {"HGETALL", keys->element[i]->str};
+            redisReply *h = command(c, 2, hargv);
+            if (!h || h->type != REDIS_REPLY_ARRAY || h->elements == 0) {
+                if (h)
+                    freeReplyObject(h);
+                continue; /* expired meanwhile, or not a hash */
+            }
+            if (n == cap) {
+                cap = cap ? cap * 2 : 16;
+                v = qts_xrealloc(v, cap * sizeof *v);
+            }
+            snprintf(v[n].key, sizeof v[n].key, "%s", keys->element[i]->str + strlen(prefix));
+            v[n++].r = h;
+        }
+        freeReplyObject(r);
+    } while (strcmp(cursor, "0") != 0);
+    if (n > 1)
+        qsort(v, n, sizeof *v, cmp_hash);
+    *out = v;
+    return (int)n;
+}
+
+static void free_hashes(struct hash *v, int n)
+{
+    for (int i = 0; i < n; i++)
+        freeReplyObject(v[i].r);
+    free(v);
+}
+
+/* Budget counters shared by all hosts (strings under the shared prefix). */
+static void print_budgets(redisContext *c, const char *shared)
+{
+    char match[512];
+    size_t o = 0;
+    for (const char *p = shared; *p && o + 3 < sizeof match; p++) {
+        if (strchr("*?[]\\", *p))
+            match[o++] = '\\';
+        match[o++] = *p;
+    }
+    match[o++] = '*';
+    match[o] = '\0';
+    printf("\nshared budgets (%s)\n", shared);
+    char cursor[32] = "0";
+    int n = 0;
+    do {
+        const char *argv[6] = {"SCAN", cursor, "MATCH", match, "COUNT", "1000"};
+        redisReply *r = command(c, 6, argv);
+        if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+            if (r)
+                freeReplyObject(r);
+            return;
+        }
+        snprintf(cursor, sizeof cursor, "%s", r->element[0]->str);
+        for (size_t i = 0; i < r->element[1]->elements; i++) {
+            const char *key = r->element[1]->element[i]->str;
+            const char *gargv[2] = {"GET", key};
+            redisReply *v = command(c, 2, gargv);
+            if (v && v->type == REDIS_REPLY_STRING) {
+                printf("  %-30s %s\n", key + strlen(shared), v->str);
+                n++;
+            }
+            if (v)
+                freeReplyObject(v);
+        }
+        freeReplyObject(r);
+    } while (strcmp(cursor, "0") != 0);
+    if (n == 0)
+        printf("  (none)\n");
+}
+
+static int run_from_redis(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"from-redis", no_argument, NULL, 'f'},
+        {"redis", required_argument, NULL, 'r'},
+        {"prefix", required_argument, NULL, 'p'},
+        {"host-id", required_argument, NULL, 'i'},
+        {"shared-prefix", required_argument, NULL, 's'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    bool from_redis = false;
+    const char *url = getenv("QTS_REDIS_URL");
+    const char *prefix = NULL;
+    const char *host_id = getenv("QTS_HOST_ID");
+    const char *shared = "qts:shared:";
+    optind = 1;
+    int ch;
+    while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (ch) {
+        case 'f': from_redis = true; break;
+        case 'r': url = optarg; break;
+        case 'p': prefix = optarg; break;
+        case 'i': host_id = optarg; break;
+        case 's': shared = optarg; break;
+        case 'h': printf("%s", qts_cmd_status.usage); return QTS_EXIT_OK;
+        default: fprintf(stderr, "%s", qts_cmd_status.usage); return QTS_EXIT_USAGE;
+        }
+    }
+    if (!from_redis || optind < argc) {
+        fprintf(stderr, "%s", qts_cmd_status.usage);
+        return QTS_EXIT_USAGE;
+    }
+    struct conn_opts co = {.host = "127.0.0.1", .port = 6379};
+    if (url && *url && parse_url(url, &co) < 0)
+        return QTS_EXIT_USAGE;
+    if (!co.password[0] && getenv("QTS_REDIS_PASSWORD"))
+        snprintf(co.password, sizeof co.password, "%s", getenv("QTS_REDIS_PASSWORD"));
+    if (!co.user[0] && getenv("QTS_REDIS_USER"))
+        snprintf(co.user, sizeof co.user, "%s", getenv("QTS_REDIS_USER"));
+    char pfx[256];
+    if (prefix) {
+        snprintf(pfx, sizeof pfx, "%s", prefix);
+    } else {
+        char hn[64] = "host";
+        if (host_id && *host_id)
+            snprintf(hn, sizeof hn, "%s", host_id);
+        else if (gethostname(hn, sizeof hn) != 0)
+            snprintf(hn, sizeof hn, "host");
+        hn[sizeof hn - 1] = '\0';
+        snprintf(pfx, sizeof pfx, "qts:%s:", hn);
+    }
+
+    struct timeval tv = {2, 0};
+    redisContext *c = redisConnectWithTimeout(co.host, co.port, tv);
+    if (!c || c->err) {
+        fprintf(stderr, "qts status: cannot reach redis at %s:%d: %s\n", co.host, co.port,
+                c ? c->errstr : "out of memory");
+        if (c)
+            redisFree(c);
+        return QTS_EXIT_FAILURE;
+    }
+    redisSetTimeout(c, tv);
+    int rc = QTS_EXIT_FAILURE;
+    struct hash *pos = NULL, *ord = NULL, *risk = NULL;
+    int npos = -1, nord = -1, nrisk = -1;
+    if (co.password[0]) {
+        const char *a[3] = {"AUTH", co.user[0] ? co.user : co.password, co.password};
+        redisReply *r = command(c, co.user[0] ? 3 : 2, a);
+        bool ok = r && r->type != REDIS_REPLY_ERROR;
+        if (r && !ok)
+            fprintf(stderr, "qts status: redis AUTH: %s\n", r->str);
+        if (r)
+            freeReplyObject(r);
+        if (!ok)
+            goto done;
+    }
+    if (co.db) {
+        char db[16];
+        snprintf(db, sizeof db, "%d", co.db);
+        const char *a[2] = {"SELECT", db};
+        redisReply *r = command(c, 2, a);
+        bool ok = r && r->type != REDIS_REPLY_ERROR;
+        if (r)
+            freeReplyObject(r);
+        if (!ok)
+            goto done;
+    }
+    npos = load_hashes(c, pfx, "pos:*", &pos);
+    nord = load_hashes(c, pfx, "ord:*", &ord);
+    nrisk = load_hashes(c, pfx, "risk:account", &risk);
+    if (npos < 0 || nord < 0 || nrisk < 0)
+        goto done;
+    printf("host prefix %s at %s:%d\n", pfx, co.host, co.port);
+    if (npos + nord + nrisk == 0) {
+        printf("no live keys under %s: the host is not running, not writing to this Redis, "
+               "or uses another prefix (--prefix / --host-id)\n", pfx);
+        rc = QTS_EXIT_FAILURE;
+        goto done;
+    }
+    printf("\npositions (%d)\n", npos);
+    if (npos)
+        printf("  %-14s %16s %16s %16s %16s %8s\n", "symbol", "qty", "avg_price",
+               "unrealized_pnl", "exposure", "exp_pct");
+    for (int i = 0; i < npos; i++)
+        printf("  %-14s %16s %16s %16s %16s %8s\n", pos[i].key + 4, field(&pos[i], "qty"),
+               field(&pos[i], "avg_price"), field(&pos[i], "unrealized_pnl"),
+               field(&pos[i], "exposure_value"), field(&pos[i], "exposure_pct"));
+    printf("\norders (%d)\n", nord);
+    if (nord)
+        printf("  %-12s %-14s %-5s %-17s %12s %12s %12s %14s %14s\n", "id", "symbol", "side",
+               "status", "qty", "filled", "pending", "avg_fill", "limit");
+    for (int i = 0; i < nord; i++)
+        printf("  %-12s %-14s %-5s %-17s %12s %12s %12s %14s %14s\n", ord[i].key + 4,
+               field(&ord[i], "symbol"), field(&ord[i], "side"), field(&ord[i], "status"),
+               field(&ord[i], "qty"), field(&ord[i], "filled_qty"),
+               field(&ord[i], "pending_qty"), field(&ord[i], "avg_fill_price"),
+               field(&ord[i], "limit_price"));
+    printf("\nrisk\n");
+    if (nrisk == 0) {
+        printf("  (no risk:account key: it is refreshed every 2.5 s while the host runs)\n");
+    } else {
+        for (size_t i = 0; i + 1 < risk[0].r->elements; i += 2)
+            printf("  %-18s %s\n", risk[0].r->element[i]->str, risk[0].r->element[i + 1]->str);
+    }
+    print_budgets(c, shared);
+    rc = QTS_EXIT_OK;
+done:
+    if (pos)
+        free_hashes(pos, npos);
+    if (ord)
+        free_hashes(ord, nord);
+    if (risk)
+        free_hashes(risk, nrisk);
+    redisFree(c);
+    return rc;
+}
+
+static const char status_usage[] =
+    "usage: qts status [-c FILE | -s SOCKET] [--json]\n"
+    "       qts status --from-redis [--redis URL] [--prefix P | --host-id ID]\n"
+    "                  [--shared-prefix S]\n"
+    "\n"
+    "Without --from-redis: asks the running host over its admin socket for mode,\n"
+    "safety state, kill switch, positions, working orders, risk usage and latencies.\n"
+    "  -c, --config FILE   configuration whose paths.var_dir holds qts.sock\n"
+    "  -s, --socket PATH   the admin socket (default $QTS_ADMIN_SOCKET, else\n"
+    "                      <var_dir>/qts.sock)\n"
+    "      --json          print the answer as one JSON line\n"
+    "\n"
+    "With --from-redis: reads the positions (pos:*), open orders (ord:*) and risk\n"
+    "(risk:account) that a running host writes to Redis, from another process or\n"
+    "machine, and the budget counters all hosts share (under S, default qts:shared:).\n"
+    "  --redis URL     redis://[user[:password]@]host[:port][/db]\n"
+    "                  (default $QTS_REDIS_URL, else redis://127.0.0.1:6379)\n"
+    "  --prefix P      the host's key prefix (default qts:<host id>:)\n"
+    "  --host-id ID    host id for the default prefix (default $QTS_HOST_ID, else\n"
+    "                  the machine's host name)\n"
+    "Password: in the URL or $QTS_REDIS_PASSWORD (user: $QTS_REDIS_USER).\n"
+    "\n"
+    "exit codes: 0 shown, 1 no host answers / Redis unreachable or no live keys,\n"
+    "2 usage or configuration error\n";
+
+static int run_status(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--from-redis") == 0)
+            return run_from_redis(argc, argv);
+    /* admin-socket options beyond -c/-s/--json go here (one row each) */
+    const struct qts__opt opts[] = {
+        {0},
+    };
+    struct qts__admin_opts o;
+    int rc = qts__admin_parse(argc, argv, opts, false, status_usage, &o);
+    if (rc != 0)
+        return rc;
+    return qts__admin_run(&o, "{\"cmd\":\"status\"}");
+}
+
+const struct qts_command qts_cmd_status = {
+    .name = "status",
+    .summary = "state of the running host (admin socket, or --from-redis)",
+    .usage = status_usage,
+    .run = run_status,
+};

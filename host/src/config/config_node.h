@@ -1,0 +1,36 @@
+/* config_node.h — internals of the YAML tree (config_tree.h has the public
+ * view). Used by the tree, the settings loader and their tests. */
+#ifndef QTS_CONFIG_NODE_H
+#define QTS_CONFIG_NODE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config_tree.h"
+
+struct qts_cfg_node {
+    enum qts_cfg_type type;
+    const char *file; /* borrowed: owned by the snapshot's file-name list */
+    int line, col;    /* 1-based position of the value */
+    char *scalar;     /* owned; scalars and nulls */
+    bool is_quoted;   /* scalar written in quotes: always a string */
+    size_t n, cap;
+    struct qts_cfg_node **items; /* owned children */
+    char **keys;                 /* owned; maps only */
+    int *key_lines, *key_cols;   /* maps only: where each key is */
+    bool from_env;   /* scalar text came (partly) from ${VAR}: never echo it */
+    bool env_failed; /* a ${VAR} could not be substituted (already reported) */
+};
+
+/* Parse YAML text into a tree. `file` is borrowed and must outlive the tree.
+ * On error returns QTS_ECONFIG with diagnostics added; *out is NULL.
+ * An empty document yields an empty map. Duplicate keys, tabs in
+ * indentation and aliases are errors. */
+int qts__cfg_parse(const char *file, const char *text, size_t len, struct qts_cfg_node **out,
+                   struct qts_diags *diags);
+void qts__cfg_node_free(struct qts_cfg_node *n);
+
+void qts_diags_add(struct qts_diags *d, const char *file, int line, int col, const char *path,
+                   const char *fmt, ...) QTS_PRINTF(6, 7);
+
+#endif

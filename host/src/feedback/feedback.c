@@ -1,0 +1,168 @@
+/* feedback.c — see feedback.h. */
+#include "feedback.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "config_tree.h"
+#include "impact_model.h"
+#include "log.h"
+#include "util.h"
+
+struct qts_feedback {
+    struct qts_tca *tca;
+    struct qts_impact_model *model;
+    char model_file[1024];
+    bool save;
+};
+
+static const char *const keys[] = {
+    "enabled",     "score_version", "weight_slippage", "weight_fill", "weight_latency",
+    "lookback_s",  "window_s",      "min_samples",     "max_impact_bps", "adjust_orders",
+    "load",        "save",          "model_file",      "forget",
+};
+
+static int get_dbl(const struct qts_cfg_node *c, const char *k, double *v, double lo, double hi,
+                   struct qts_err *err)
+{
+    const struct qts_cfg_node *n = c ? qts_cfg_get(c, k) : NULL;
+    if (!n)
+        return 0;
+    int rc = qts_cfg_double(n, v, err);
+    if (rc != 0)
+        return rc;
+    if (!(*v >= lo && *v <= hi))
+        return qts_err_set(err, QTS_ECONFIG, "feedback.%s: must lie in [%g, %g]", k, lo, hi);
+    return 0;
+}
+
+static int get_bool(const struct qts_cfg_node *c, const char *k, bool *v, struct qts_err *err)
+{
+    const struct qts_cfg_node *n = c ? qts_cfg_get(c, k) : NULL;
+    return n ? qts_cfg_bool(n, v, err) : 0;
+}
+
+static int make_parent_dirs(const char *path)
+{
+    char buf[1024];
+    qts_strlcpy(buf, path, sizeof buf);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p == '/') {
+            *p = '\0';
+            if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+                return QTS_EIO;
+            *p = '/';
+        }
+    }
+    return 0;
+}
+
+int qts_feedback_new(const struct qts_cfg_node *cfg, const char *var_dir, bool replay,
+                     const struct qts_tca_env *env, struct qts_feedback **out,
+                     struct qts_err *err)
+{
+    *out = NULL;
+    for (size_t i = 0; cfg && i < qts_cfg_len(cfg); i++) {
+        const char *k = qts_cfg_key_at(cfg, i);
+        bool ok = false;
+        for (size_t j = 0; j < QTS_ARRAY_LEN(keys) && !ok; j++)
+            ok = k && strcmp(k, keys[j]) == 0;
+        if (!ok)
+            return qts_err_set(err, QTS_ECONFIG, "feedback: unknown key '%s'", k ? k : "?");
+    }
+    bool enabled = true, load = !replay, save = true, adjust = false;
+    double score = 1, ws = 0.5, wf = 0.3, wl = 0.2, lookback = 86400, window = 60, mins = 5,
+           maximp = 20, forget = 1.0;
+    int rc;
+    if ((rc = get_bool(cfg, "enabled", &enabled, err)) ||
+        (rc = get_bool(cfg, "load", &load, err)) || (rc = get_bool(cfg, "save", &save, err)) ||
+        (rc = get_bool(cfg, "adjust_orders", &adjust, err)) ||
+        (rc = get_dbl(cfg, "score_version", &score, 1, 2, err)) ||
+        (rc = get_dbl(cfg, "weight_slippage", &ws, 0, 1, err)) ||
+        (rc = get_dbl(cfg, "weight_fill", &wf, 0, 1, err)) ||
+        (rc = get_dbl(cfg, "weight_latency", &wl, 0, 1, err)) ||
+        (rc = get_dbl(cfg, "lookback_s", &lookback, 1, 1e8, err)) ||
+        (rc = get_dbl(cfg, "window_s", &window, 0.001, 86400, err)) ||
+        (rc = get_dbl(cfg, "min_samples", &mins, 1, 1e6, err)) ||
+        (rc = get_dbl(cfg, "max_impact_bps", &maximp, 0.001, 1e5, err)) ||
+        (rc = get_dbl(cfg, "forget", &forget, 0.5, 1, err)))
+        return rc;
+    if (!enabled)
+        return 0;
+    if (score != 1 && score != 2)
+        return qts_err_set(err, QTS_ECONFIG, "feedback.score_version: 1 or 2");
+    struct qts_feedback *f = qts_xcalloc(1, sizeof *f);
+    const struct qts_cfg_node *mf = cfg ? qts_cfg_get(cfg, "model_file") : NULL;
+    if (mf && qts_cfg_str(mf))
+        qts_strlcpy(f->model_file, qts_cfg_str(mf), sizeof f->model_file);
+    else
+        snprintf(f->model_file, sizeof f->model_file, "%s/feedback/impact_model.txt",
+                 var_dir ? var_dir : "var");
+    f->save = save;
+
+    struct qts_impact_params ip;
+    qts_impact_params_default(&ip);
+    ip.min_samples = (uint32_t)mins;
+    ip.forget = forget;
+    f->model = qts_impact_new(&ip);
+    if (load) {
+        struct qts_err e2;
+        qts_err_clear(&e2);
+        int lr = qts_impact_load(f->model, f->model_file, &e2);
+        if (lr == 0)
+            QTS_INFO("feedback: impact model restored from %s (%zu symbols)", f->model_file,
+                     qts_impact_count(f->model));
+        else if (lr != QTS_ENOENT)
+            QTS_WARN("feedback: impact model not restored: %s", e2.msg);
+    }
+    struct qts_tca_params tp;
+    qts_tca_params_default(&tp);
+    tp.score_version = (int)score;
+    tp.w1_slip = ws;
+    tp.w1_fill = wf;
+    tp.w1_lat = wl;
+    tp.lookback_ns = (int64_t)(lookback * 1e9);
+    tp.window_ns = (int64_t)(window * 1e9);
+    tp.min_samples = (uint32_t)mins;
+    tp.max_impact_bps = maximp;
+    tp.adjust_orders = adjust;
+    struct qts_tca_env te = *env;
+    te.model = f->model;
+    f->tca = qts_tca_new(&tp, &te);
+    *out = f;
+    return 0;
+}
+
+struct qts_tca *qts_feedback_tca(struct qts_feedback *f) { return f ? f->tca : NULL; }
+struct qts_impact_model *qts_feedback_model(struct qts_feedback *f)
+{
+    return f ? f->model : NULL;
+}
+
+int qts_feedback_end(struct qts_feedback *f, const char *run_dir, struct qts_err *err)
+{
+    qts_tca_finish(f->tca);
+    char path[1100];
+    snprintf(path, sizeof path, "%s/tca.csv", run_dir);
+    int rc = qts_tca_write_csv(f->tca, path, err);
+    if (rc != 0)
+        return rc;
+    if (f->save) {
+        if (make_parent_dirs(f->model_file) != 0)
+            return qts_err_set(err, QTS_EIO, "cannot create the directory of %s", f->model_file);
+        rc = qts_impact_save(f->model, f->model_file, err);
+    }
+    return rc;
+}
+
+void qts_feedback_free(struct qts_feedback *f)
+{
+    if (!f)
+        return;
+    qts_tca_free(f->tca);
+    qts_impact_free(f->model);
+    free(f);
+}

@@ -1,0 +1,982 @@
+/* settings.c — the key table and the validation walk over the tree.
+ *
+ * The walk visits every key of the merged tree once: a key without a row is
+ * an unknown key (with a "did you mean" from the sibling rows), a key with a
+ * row is converted into its typed field. Afterwards every row that was not
+ * present gets its default, or an error when it is required. Free-form maps
+ * (a plugin's `config:`, a strategy's `params:`) are stored as nodes and not
+ * descended into: their owner validates them.
+ */
+#include "settings.h"
+#include "risk_host.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config_node.h"
+#include "util.h"
+
+#define S(field) offsetof(struct qts_settings, field)
+#define I(field) offsetof(struct qts_instrument_cfg, field)
+#define P(field) offsetof(struct qts_plugin_slot, field)
+#define T(field) offsetof(struct qts_strategy_cfg, field)
+#define RANGE(lo, hi) .has_range = true, .min = (lo), .max = (hi)
+
+/* Documentation order. Append new keys next to their section. */
+const struct qts_key qts_config_keys[] = {
+    {"mode", QTS_KEY_ENUM, "replay", .choices = "replay|paper|live", .offset = S(mode),
+     .doc = "replay: historical data and virtual clock; paper: simulated fills; live: real broker"},
+    {"host_id", QTS_KEY_STRING, "qts-1", .offset = S(host_id),
+     .doc = "name of this host; prefixes shared Redis keys and database rows"},
+
+    {"log", QTS_KEY_SECTION, .doc = "logging"},
+    {"log.level", QTS_KEY_ENUM, "info", .choices = "trace|debug|info|warn|error",
+     .offset = S(log_level), .doc = "lowest level written"},
+    {"log.file", QTS_KEY_PATH, "", .offset = S(log_file),
+     .doc = "also append log lines to this file; empty = standard error only"},
+
+    {"paths", QTS_KEY_SECTION, .doc = "where the host keeps its files"},
+    {"paths.var_dir", QTS_KEY_PATH, "var", .offset = S(var_dir),
+     .doc = "run-time data: databases, journals, kill-switch file"},
+
+    {"plugins", QTS_KEY_SECTION, .doc = "plugin loading"},
+    {"plugins.dir", QTS_KEY_PATH, "plugins", .offset = S(plugins_dir),
+     .doc = "where a plugin given by name is found (<dir>/<name>.so)"},
+    {"plugins.watch", QTS_KEY_BOOL, "false", .offset = S(plugins_watch),
+     .doc = "reload a plugin when its file is replaced"},
+    {"plugins.resident", QTS_KEY_BOOL, "false", .offset = S(plugins_resident),
+     .doc = "never unload plugin code (keeps old generations mapped)"},
+
+    {"instruments", QTS_KEY_LIST, .offset = S(instruments), .count_offset = S(n_instruments),
+     .elem_size = sizeof(struct qts_instrument_cfg), .doc = "tradable instruments"},
+    {"instruments.*.symbol", QTS_KEY_STRING, .required = true, .offset = I(symbol),
+     .doc = "symbol as the venue spells it"},
+    {"instruments.*.venue", QTS_KEY_STRING, "synthetic", .offset = I(venue),
+     .doc = "venue (exchange) name"},
+    {"instruments.*.px_exp", QTS_KEY_INT, "2", RANGE(0, 18), .offset = I(px_exp),
+     .doc = "price decimals of the fixed-point price"},
+    {"instruments.*.qty_exp", QTS_KEY_INT, "0", RANGE(0, 18), .offset = I(qty_exp),
+     .doc = "quantity decimals of the fixed-point quantity"},
+    {"instruments.*.tick_size", QTS_KEY_DECIMAL, .required = true, RANGE(0, INFINITY),
+     .offset = I(tick_size), .doc = "smallest price step (exact decimal)"},
+    {"instruments.*.lot_size", QTS_KEY_DECIMAL, "1", RANGE(0, INFINITY), .offset = I(lot_size),
+     .doc = "smallest quantity step (exact decimal)"},
+    {"instruments.*.min_qty", QTS_KEY_DECIMAL, "0", .offset = I(min_qty),
+     .doc = "smallest order quantity (exact decimal)"},
+
+    {"feeds", QTS_KEY_LIST, .offset = S(feeds), .count_offset = S(n_feeds),
+     .elem_size = sizeof(struct qts_plugin_slot), .doc = "market-data feed plugin slots"},
+    {"feeds.*.name", QTS_KEY_STRING, .required = true, .offset = P(name),
+     .doc = "slot name, unique among feeds"},
+    {"feeds.*.plugin", QTS_KEY_STRING, .required = true, .offset = P(plugin),
+     .doc = "plugin name (<plugins.dir>/<name>.so) or path to a .so"},
+    {"feeds.*.config", QTS_KEY_MAP, .offset = P(config),
+     .doc = "free-form; validated by the plugin"},
+
+    {"broker", QTS_KEY_SECTION, .doc = "the broker plugin slot"},
+    {"broker.plugin", QTS_KEY_STRING, .required = true, .offset = S(broker.plugin),
+     .doc = "plugin name or path"},
+    {"broker.config", QTS_KEY_MAP, .offset = S(broker.config),
+     .doc = "free-form; validated by the plugin"},
+
+    {"cache", QTS_KEY_SECTION, .doc = "the cache plugin slot (optional)"},
+    {"cache.plugin", QTS_KEY_STRING, .required = true, .offset = S(cache.plugin),
+     .doc = "plugin name or path"},
+    {"cache.config", QTS_KEY_MAP, .offset = S(cache.config),
+     .doc = "free-form; validated by the plugin"},
+
+    {"store", QTS_KEY_SECTION, .doc = "the store plugin slot (optional)"},
+    {"store.plugin", QTS_KEY_STRING, .required = true, .offset = S(store.plugin),
+     .doc = "plugin name or path"},
+    {"store.config", QTS_KEY_MAP, .offset = S(store.config),
+     .doc = "free-form; validated by the plugin"},
+
+    {"strategies", QTS_KEY_SECTION, .doc = "Lua strategies"},
+    {"strategies.dir", QTS_KEY_PATH, "strategies", .offset = S(strategies_dir),
+     .doc = "where strategy files are found"},
+    {"strategies.workers", QTS_KEY_INT, "1", RANGE(1, 64), .offset = S(strategy_workers),
+     .doc = "strategy worker threads"},
+    {"strategies.watch", QTS_KEY_BOOL, "false", .offset = S(strategies_watch),
+     .doc = "reload a strategy when its file is saved"},
+    {"strategies.memory_limit_mb", QTS_KEY_INT, "64", RANGE(1, 65536),
+     .offset = S(strategy_memory_limit_mb), .doc = "Lua heap limit per strategy"},
+    {"strategies.callback_budget_ms", QTS_KEY_DURATION_MS, "50", RANGE(1, 60000),
+     .offset = S(strategy_callback_budget_ms),
+     .doc = "a callback running longer is counted as an error"},
+    {"strategies.max_errors_per_minute", QTS_KEY_INT, "10", RANGE(1, 100000),
+     .offset = S(strategy_max_errors_per_minute),
+     .doc = "more errors than this in a minute halt the strategy"},
+    {"strategies.list", QTS_KEY_LIST, .offset = S(strategies), .count_offset = S(n_strategies),
+     .elem_size = sizeof(struct qts_strategy_cfg), .doc = "strategy instances"},
+    {"strategies.list.*.name", QTS_KEY_STRING, .required = true, .offset = T(name),
+     .doc = "instance name, unique"},
+    {"strategies.list.*.file", QTS_KEY_STRING, .required = true, .offset = T(file),
+     .doc = "Lua file, relative to strategies.dir"},
+    {"strategies.list.*.enabled", QTS_KEY_BOOL, "true", .offset = T(enabled),
+     .doc = "false = loaded by check, not run"},
+    {"strategies.list.*.worker", QTS_KEY_INT, "0", RANGE(0, 63), .offset = T(worker),
+     .doc = "worker thread index (below strategies.workers)"},
+    {"strategies.list.*.symbols", QTS_KEY_STRLIST, .offset = T(symbols),
+     .count_offset = T(n_symbols), .doc = "instruments the strategy receives"},
+    {"strategies.list.*.params", QTS_KEY_MAP, .offset = T(params),
+     .doc = "free-form; passed to on_init"},
+    {"strategies.list.*.risk", QTS_KEY_MAP, .offset = T(risk),
+     .doc = "risk limit overrides for this strategy: any risk.* key without the prefix"},
+
+    {"risk", QTS_KEY_SECTION, .doc = "pre-trade risk limits and the micro risk loop (docs/risk.md)"},
+    {"risk.trading_enabled", QTS_KEY_BOOL, "true", .offset = S(risk.trading_enabled),
+     .doc = "false = every new order is rejected (GR100)"},
+    {"risk.pool", QTS_KEY_ENUM, "scalp", .choices = "scalp|swing|portfolio", .offset = S(risk.pool),
+     .doc = "capital pool the orders draw from (GR061) and holding-time class"},
+    {"risk.price_band_last_pct", QTS_KEY_DOUBLE, "0.05", RANGE(0, 0.999), .offset = S(risk.price_band_last_pct),
+     .doc = "limit price at most this far from the last trade (GR105)"},
+    {"risk.price_band_mid_pct", QTS_KEY_DOUBLE, "0.05", RANGE(0, 0.999), .offset = S(risk.price_band_mid_pct),
+     .doc = "limit price at most this far from the mid (GR106)"},
+    {"risk.max_order_qty", QTS_KEY_DOUBLE, "0", RANGE(0, INFINITY), .offset = S(risk.max_order_qty),
+     .doc = "largest order in whole units; 0 = no limit (GR107)"},
+    {"risk.max_order_notional", QTS_KEY_DOUBLE, "0", RANGE(0, INFINITY), .offset = S(risk.max_order_notional),
+     .doc = "largest order value in currency; 0 = no limit (GR108)"},
+    {"risk.max_position_symbol", QTS_KEY_DOUBLE, "0", RANGE(0, INFINITY), .offset = S(risk.max_position_symbol),
+     .doc = "largest account position per symbol in whole units; 0 = no limit (GR109)"},
+    {"risk.max_position_strategy", QTS_KEY_DOUBLE, "0", RANGE(0, INFINITY), .offset = S(risk.max_position_strategy),
+     .doc = "largest position of one strategy per symbol; 0 = no limit (GR110)"},
+    {"risk.max_exposure_pct", QTS_KEY_DOUBLE, "0.95", RANGE(0.0001, 10), .offset = S(risk.max_exposure_pct),
+     .doc = "gross exposure / equity (GR001)"},
+    {"risk.max_net_exposure_pct", QTS_KEY_DOUBLE, "0.95", RANGE(0.0001, 10), .offset = S(risk.max_net_exposure_pct),
+     .doc = "abs(net exposure) / equity (GR111)"},
+    {"risk.max_symbol_exposure_pct", QTS_KEY_DOUBLE, "0.15", RANGE(0.0001, 10), .offset = S(risk.max_symbol_exposure_pct),
+     .doc = "one symbol's exposure / equity (GR010)"},
+    {"risk.daily_loss_warn_pct", QTS_KEY_DOUBLE, "0.03", RANGE(0, 0.999), .offset = S(risk.daily_loss_warn_pct),
+     .doc = "daily loss / equity that raises GR020"},
+    {"risk.daily_loss_limit_pct", QTS_KEY_DOUBLE, "0.05", RANGE(0.0001, 0.999), .offset = S(risk.daily_loss_limit_pct),
+     .doc = "daily loss / equity after which risk-increasing orders are rejected (GR112)"},
+    {"risk.max_orders_per_sec", QTS_KEY_INT, "20", RANGE(0, 1000000), .offset = S(risk.max_orders_per_sec),
+     .doc = "orders per second per strategy; 0 = no limit (GR113)"},
+    {"risk.max_orders_per_min", QTS_KEY_INT, "600", RANGE(0, 1000000), .offset = S(risk.max_orders_per_min),
+     .doc = "orders per minute per strategy; 0 = no limit (GR114)"},
+    {"risk.max_cancels_per_sec", QTS_KEY_INT, "40", RANGE(0, 1000000), .offset = S(risk.max_cancels_per_sec),
+     .doc = "cancels per second per strategy; 0 = no limit (GR115)"},
+    {"risk.max_cancels_per_min", QTS_KEY_INT, "1200", RANGE(0, 1000000), .offset = S(risk.max_cancels_per_min),
+     .doc = "cancels per minute per strategy; 0 = no limit (GR116)"},
+    {"risk.max_daily_trades", QTS_KEY_INT, "0", RANGE(0, 1000000), .offset = S(risk.max_daily_trades),
+     .doc = "trades per day per strategy; 0 = no limit (GR062)"},
+    {"risk.loop_period_ms", QTS_KEY_DURATION_MS, "100", RANGE(10, 1000), .offset = S(risk.loop_period_ms),
+     .doc = "micro risk loop period"},
+    {"risk.trail_activation_pct", QTS_KEY_DOUBLE, "0.01", RANGE(0.0001, 0.999), .offset = S(risk.trail_activation_pct),
+     .doc = "profit at which the trailing stop becomes active"},
+    {"risk.trail_distance_pct", QTS_KEY_DOUBLE, "0.005", RANGE(0.0001, 0.999), .offset = S(risk.trail_distance_pct),
+     .doc = "trailing stop distance from the best price since entry"},
+    {"risk.trail_min_distance", QTS_KEY_DOUBLE, "0", RANGE(0, INFINITY), .offset = S(risk.trail_min_distance),
+     .doc = "minimum trailing distance in currency (price units)"},
+    {"risk.mae_partial_pct", QTS_KEY_DOUBLE, "0.015", RANGE(0.0001, 0.999), .offset = S(risk.mae_partial_pct),
+     .doc = "adverse excursion that cuts partial_exit_ratio of the position, once"},
+    {"risk.mae_full_pct", QTS_KEY_DOUBLE, "0.02", RANGE(0.0001, 0.999), .offset = S(risk.mae_full_pct),
+     .doc = "adverse excursion that flattens the position"},
+    {"risk.partial_exit_ratio", QTS_KEY_DOUBLE, "0.5", RANGE(0.01, 0.99), .offset = S(risk.partial_exit_ratio),
+     .doc = "share of the position a partial exit sells or covers"},
+    {"risk.mae_warn_ratio", QTS_KEY_DOUBLE, "0.8", RANGE(0.01, 1), .offset = S(risk.mae_warn_ratio),
+     .doc = "GR071 at this share of mae_full_pct"},
+    {"risk.account_mae_pct", QTS_KEY_DOUBLE, "0.05", RANGE(0.0001, 0.999), .offset = S(risk.account_mae_pct),
+     .doc = "total unrealised loss / equity that pulls the kill switch"},
+    {"risk.max_hold_scalp_ms", QTS_KEY_DURATION_MS, "1h", RANGE(0, INFINITY), .offset = S(risk.max_hold_ms[QTS_POOL_SCALP]),
+     .doc = "longest holding time of a scalp position; 0 = none"},
+    {"risk.max_hold_swing_ms", QTS_KEY_DURATION_MS, "168h", RANGE(0, INFINITY), .offset = S(risk.max_hold_ms[QTS_POOL_SWING]),
+     .doc = "longest holding time of a swing position; 0 = none"},
+    {"risk.max_hold_portfolio_ms", QTS_KEY_DURATION_MS, "0", RANGE(0, INFINITY), .offset = S(risk.max_hold_ms[QTS_POOL_PORTFOLIO]),
+     .doc = "longest holding time of a portfolio position; 0 = none"},
+    {"risk.hold_warn_ratio", QTS_KEY_DOUBLE, "0.8", RANGE(0.01, 1), .offset = S(risk.hold_warn_ratio),
+     .doc = "GR072 at this share of the holding time"},
+    {"risk.hold_extension_ms", QTS_KEY_DURATION_MS, "30m", RANGE(0, INFINITY), .offset = S(risk.hold_extension_ms),
+     .doc = "extra holding time, once, while the position is in profit"},
+    {"risk.vol_warn", QTS_KEY_DOUBLE, "0.03", RANGE(0.0001, 10), .offset = S(risk.vol_warn),
+     .doc = "realised intraday volatility that raises GR073"},
+    {"risk.vol_critical", QTS_KEY_DOUBLE, "0.05", RANGE(0.0001, 10), .offset = S(risk.vol_critical),
+     .doc = "realised volatility that cuts every position by half, once"},
+    {"risk.vol_kill", QTS_KEY_DOUBLE, "0.08", RANGE(0.0001, 10), .offset = S(risk.vol_kill),
+     .doc = "realised volatility that flattens everything and locks down"},
+    {"risk.vix_warn", QTS_KEY_DOUBLE, "25", RANGE(0.01, 1000), .offset = S(risk.vix_warn),
+     .doc = "volatility index that raises GR073"},
+    {"risk.vix_critical", QTS_KEY_DOUBLE, "30", RANGE(0.01, 1000), .offset = S(risk.vix_critical),
+     .doc = "volatility index that cuts every position by half, once"},
+    {"risk.vix_kill", QTS_KEY_DOUBLE, "40", RANGE(0.01, 1000), .offset = S(risk.vix_kill),
+     .doc = "volatility index that flattens everything and locks down"},
+    {"risk.stale_ms", QTS_KEY_DURATION_MS, "500", RANGE(1, 3600000), .offset = S(risk.stale_ms),
+     .doc = "no tick for this long: entries frozen (GR117), AN010"},
+    {"risk.stale_trip_ms", QTS_KEY_DURATION_MS, "1000", RANGE(1, 3600000), .offset = S(risk.stale_trip_ms),
+     .doc = "no tick for this long with an open position: FS107"},
+    {"risk.jump_pct", QTS_KEY_DOUBLE, "0.05", RANGE(0.0001, 0.999), .offset = S(risk.jump_pct),
+     .doc = "tick-to-tick move that raises AN001"},
+    {"shared_budget", QTS_KEY_SECTION, .doc = "exposure budget shared by several hosts on one account (docs/cache.md)"},
+    {"shared_budget.key", QTS_KEY_STRING, "", .offset = S(budget_key),
+     .doc = "shared exposure budget: counter name in the cache tier (several hosts, one account); empty = none"},
+    {"shared_budget.limit", QTS_KEY_DECIMAL, "0", .offset = S(budget_limit),
+     .doc = "exposure in currency that all hosts sharing shared_budget.key may hold together (GR119)"},
+    {"shared_budget.policy", QTS_KEY_ENUM, "refuse", .choices = "refuse|local_share",
+     .offset = S(budget_policy),
+     .doc = "cache unreachable: refuse new risk beyond the lease held, or use a local share of the limit"},
+    {"shared_budget.local_share", QTS_KEY_DOUBLE, "0.5", RANGE(0, 1), .offset = S(budget_local_share),
+     .doc = "local_share policy: fraction of shared_budget.limit this host may use alone"},
+
+    {"safety", QTS_KEY_SECTION, .doc = "kill switch, orderly stop and watchdog (docs/safety.md)"},
+    {"safety.cancel_on_stop", QTS_KEY_BOOL, "true", .offset = S(safety.cancel_on_stop),
+     .doc = "SIGTERM cancels every working order (false: they stay working at the broker)"},
+    {"safety.kill_flatten", QTS_KEY_BOOL, "false", .offset = S(safety.kill_flatten),
+     .doc = "the kill switch also liquidates what working orders filled (EmergencyEscape)"},
+    {"safety.watchdog_interval_ms", QTS_KEY_DURATION_MS, "50", RANGE(1, 10000),
+     .offset = S(safety.watchdog_interval_ms), .doc = "how often the watchdog samples heartbeats"},
+    {"safety.core_warn_ms", QTS_KEY_DURATION_MS, "200", RANGE(1, 3600000),
+     .offset = S(safety.core_warn_ms), .doc = "core loop silent this long: AN040"},
+    {"safety.core_stall_ms", QTS_KEY_DURATION_MS, "1000", RANGE(1, 3600000),
+     .offset = S(safety.core_stall_ms), .doc = "core loop silent this long: FS060"},
+    {"safety.risk_loop_stall_ms", QTS_KEY_DURATION_MS, "2000", RANGE(1, 3600000),
+     .offset = S(safety.risk_loop_stall_ms), .doc = "micro risk loop silent this long: FS100"},
+    {"safety.worker_stall_ms", QTS_KEY_DURATION_MS, "5000", RANGE(1, 3600000),
+     .offset = S(safety.worker_stall_ms), .doc = "a strategy worker silent this long: GR091"},
+
+    {"account", QTS_KEY_SECTION, .doc = "the trading account"},
+    {"account.initial_cash", QTS_KEY_DECIMAL, "100000", .offset = S(account_initial_cash),
+     .doc = "cash at the start of a replay or paper run, in the quote currency"},
+    {"execution", QTS_KEY_SECTION, .doc = "the execution micro-pipeline (docs/execution.md)"},
+    {"execution.max_ref_age_ms", QTS_KEY_DURATION_MS, "2000", RANGE(0, 3600000), .offset = S(exec_max_ref_age_ms),
+     .doc = "PreCheck: a reference price older than this rejects the order (AN010); 0 = no check"},
+    {"execution.price_band_pct", QTS_KEY_DOUBLE, "0.05", RANGE(0, 1), .offset = S(exec_price_band_pct),
+     .doc = "PreCheck: a limit price further than this fraction from the reference is rejected"},
+    {"execution.max_children", QTS_KEY_INT, "10", RANGE(1, 1000), .offset = S(exec_max_children),
+     .doc = "OrderSplit: most child orders per parent (GR060)"},
+    {"execution.adjust_step_pct", QTS_KEY_DOUBLE, "0.001", RANGE(0, 0.1), .offset = S(exec_adjust_step_pct),
+     .doc = "AdaptiveAdjust: reprice step per round, fraction of the price"},
+    {"execution.adjust_max_rounds", QTS_KEY_INT, "3", RANGE(0, 20), .offset = S(exec_adjust_max_rounds),
+     .doc = "AdaptiveAdjust: reprice rounds before EmergencyEscape"},
+    {"execution.adjust_interval_ms", QTS_KEY_DURATION_MS, "1000", RANGE(1, 600000), .offset = S(exec_adjust_interval_ms),
+     .doc = "AdaptiveAdjust: time between reprice rounds"},
+    {"execution.max_slippage_pct", QTS_KEY_DOUBLE, "0.005", RANGE(0, 1), .offset = S(exec_max_slippage_pct),
+     .doc = "AdaptiveAdjust: total slippage cap from the arrival price"},
+    {"execution.monitor_timeout_ms", QTS_KEY_DURATION_MS, "60000", RANGE(1, 86400000), .offset = S(exec_monitor_timeout_ms),
+     .doc = "PartialFillMonitor: time after the last slice before adjusting"},
+    {"execution.retain_orders", QTS_KEY_INT, "10000", RANGE(0, 100000000), .offset = S(exec_retain_orders),
+     .doc = "retention: finished orders always kept in memory (the most recent ones)"},
+    {"execution.retain_ms", QTS_KEY_DURATION_MS, "60000", RANGE(0, 604800000), .offset = S(exec_retain_ms),
+     .doc = "retention: a finished order is kept at least this long (virtual time in replays)"},
+    {"execution.evict_tombstones", QTS_KEY_INT, "65536", RANGE(0, 10000000), .offset = S(exec_evict_tombstones),
+     .doc = "evicted child orders whose ids are remembered so late reports are recognised; 0 = never evict"},
+    {"startup", QTS_KEY_SECTION, .doc = "the start-up sync of a paper or live run, before strategies start (docs/operations.md)"},
+    {"startup.timeout_ms", QTS_KEY_DURATION_MS, "15000", RANGE(100, 600000), .offset = S(startup_timeout_ms),
+     .doc = "longest wait for the cache, the broker's reconciliation, market snapshots and buying power"},
+    {"startup.require_reconcile", QTS_KEY_BOOL, "true", .offset = S(startup_require_reconcile),
+     .doc = "refuse to start when the broker's reconciliation fails or times out (a broker without it is exempt)"},
+    {"startup.warm_from_cache", QTS_KEY_BOOL, "true", .offset = S(startup_warm_from_cache),
+     .doc = "read what the previous run left in the cache and compare it with the broker's answer"},
+    {"startup.seed_market", QTS_KEY_BOOL, "true", .offset = S(startup_seed_market),
+     .doc = "ask the broker for each instrument's current price and order book before strategies start"},
+    {"startup.adopt_positions", QTS_KEY_BOOL, "true", .offset = S(startup_adopt_positions),
+     .doc = "book the broker's positions into the portfolio at their average price"},
+    {"replay", QTS_KEY_SECTION, .doc = "replay mode"},
+    {"replay.speed", QTS_KEY_SPEED, "max", .offset = S(replay_speed),
+     .doc = "max = as fast as possible, or a positive multiple of real time"},
+    {"feedback", QTS_KEY_MAP, .offset = S(feedback),
+     .doc = "execution feedback loop (docs/feedback.md); free-form, validated by the engine"},
+};
+const size_t qts_config_n_keys = QTS_ARRAY_LEN(qts_config_keys);
+
+const char *qts_key_type_name(enum qts_key_type t)
+{
+    switch (t) {
+    case QTS_KEY_SECTION: return "section";
+    case QTS_KEY_STRING: return "string";
+    case QTS_KEY_PATH: return "path";
+    case QTS_KEY_INT: return "int";
+    case QTS_KEY_DOUBLE: return "double";
+    case QTS_KEY_BOOL: return "bool";
+    case QTS_KEY_ENUM: return "enum";
+    case QTS_KEY_DURATION_MS: return "duration_ms";
+    case QTS_KEY_DECIMAL: return "decimal";
+    case QTS_KEY_LIST: return "list";
+    case QTS_KEY_STRLIST: return "list of string";
+    case QTS_KEY_MAP: return "map";
+    case QTS_KEY_SPEED: return "speed";
+    }
+    return "?";
+}
+
+const char *qts_mode_name(int mode)
+{
+    static const char *const names[] = {"replay", "paper", "live"};
+    return mode >= 0 && mode < 3 ? names[mode] : "?";
+}
+
+static const struct qts_cfg_node *strategy_risk(const void *src, size_t i, const char **name)
+{
+    const struct qts_settings *s = src;
+    *name = s->strategies[i].name;
+    return s->strategies[i].risk;
+}
+
+void qts_settings_risk_view(const struct qts_settings *s, struct qts_risk_settings *out)
+{
+    *out = (struct qts_risk_settings){.mode = qts_mode_name(s->mode), .var_dir = s->var_dir,
+                                      .limits = &s->risk, .safety = &s->safety,
+                                      .n_strategies = s->n_strategies,
+                                      .strategy_risk = strategy_risk, .src = s};
+}
+
+size_t qts__edit_distance(const char *a, const char *b)
+{
+    size_t na = strlen(a), nb = strlen(b);
+    if (na > 64 || nb > 64)
+        return SIZE_MAX;
+    size_t prev[65], cur[65];
+    for (size_t j = 0; j <= nb; j++)
+        prev[j] = j;
+    for (size_t i = 1; i <= na; i++) {
+        cur[0] = i;
+        for (size_t j = 1; j <= nb; j++) {
+            size_t sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
+            size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
+            cur[j] = QTS_MIN(sub, QTS_MIN(del, ins));
+        }
+        memcpy(prev, cur, (nb + 1) * sizeof *prev);
+    }
+    return prev[nb];
+}
+
+/* ------------------------------------------------------------------- walk */
+
+struct walk {
+    struct qts_diags *diags;
+    const char *config_dir;
+    int errors;
+};
+
+static void QTS_PRINTF(4, 5) err_at(struct walk *w, const struct qts_cfg_node *n,
+                                    const char *path, const char *fmt, ...)
+{
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    qts_diags_add(w->diags, n ? n->file : "?", n ? n->line : 0, n ? n->col : 0, path, "%s",
+                  msg);
+    w->errors++;
+}
+
+/* "got 'abc'", without echoing values that came from the environment. */
+static const char *got(const struct qts_cfg_node *n, char *buf, size_t cap)
+{
+    if (!n)
+        return "nothing";
+    switch (n->type) {
+    case QTS_CFG_MAP: return "a mapping";
+    case QTS_CFG_SEQ: return "a list";
+    case QTS_CFG_NULL: return "an empty value";
+    case QTS_CFG_SCALAR: break;
+    }
+    if (n->from_env)
+        return "a value from the environment (not shown)";
+    snprintf(buf, cap, "'%.200s'", n->scalar);
+    return buf;
+}
+
+static void type_err(struct walk *w, const struct qts_cfg_node *n, const char *path,
+                     const char *expected)
+{
+    char buf[256];
+    err_at(w, n, path, "expected %s, got %s", expected, got(n, buf, sizeof buf));
+}
+
+static const char *parent_end(const char *path)
+{
+    const char *dot = strrchr(path, '.');
+    return dot ? dot : path;
+}
+
+/* Is row `k` a direct child of pattern `pat` ("" = top level)? */
+static bool is_child_of(const struct qts_key *k, const char *pat)
+{
+    size_t plen = (size_t)(parent_end(k->path) - k->path);
+    return plen == strlen(pat) && memcmp(k->path, pat, plen) == 0;
+}
+
+static const char *last_part(const char *path)
+{
+    const char *dot = strrchr(path, '.');
+    return dot ? dot + 1 : path;
+}
+
+static const struct qts_key *find_key(const char *pat)
+{
+    for (size_t i = 0; i < qts_config_n_keys; i++)
+        if (strcmp(qts_config_keys[i].path, pat) == 0)
+            return &qts_config_keys[i];
+    return NULL;
+}
+
+static void join_path(char *out, size_t cap, const char *a, const char *b)
+{
+    if (!a[0])
+        snprintf(out, cap, "%s", b);
+    else
+        snprintf(out, cap, "%s.%s", a, b);
+}
+
+static char *resolve(const char *dir, const char *p)
+{
+    if (!p[0] || p[0] == '/' || !dir || !dir[0] || strcmp(dir, ".") == 0)
+        return qts_xstrdup(p);
+    while (strncmp(p, "./", 2) == 0)
+        p += 2;
+    if (strcmp(p, ".") == 0)
+        return qts_xstrdup(dir);
+    size_t n = strlen(dir) + strlen(p) + 2;
+    char *out = qts_xmalloc(n);
+    snprintf(out, n, "%s", dir);
+    /* The config directory is a real path (no symlinks), so a leading "../"
+     * can be applied lexically: shorter paths in messages, same file. */
+    while (out[0] == '/' && strncmp(p, "../", 3) == 0) {
+        char *slash = strrchr(out, '/');
+        if (slash == out)
+            break;
+        *slash = '\0';
+        p += 3;
+    }
+    if (strcmp(p, "..") == 0 && out[0] == '/' && strrchr(out, '/') != out) {
+        *strrchr(out, '/') = '\0';
+        return out;
+    }
+    size_t used = strlen(out);
+    snprintf(out + used, n - used, "/%s", p);
+    return out;
+}
+
+static bool parse_i64(struct walk *w, const struct qts_cfg_node *n, const char *path,
+                      int64_t *out)
+{
+    struct qts_err e;
+    if (n->type != QTS_CFG_SCALAR || n->is_quoted || qts_cfg_int(n, out, &e) != 0) {
+        type_err(w, n, path, "an integer");
+        return false;
+    }
+    return true;
+}
+
+static bool check_range(struct walk *w, const struct qts_key *k, const struct qts_cfg_node *n,
+                        const char *path, double v, const char *what)
+{
+    if (!k->has_range || (v >= k->min && v <= k->max))
+        return true;
+    char buf[256];
+    if (isinf(k->max))
+        err_at(w, n, path, "expected %s >= %g, got %s", what, k->min, got(n, buf, sizeof buf));
+    else
+        err_at(w, n, path, "expected %s in %g..%g, got %s", what, k->min, k->max,
+               got(n, buf, sizeof buf));
+    return false;
+}
+
+static bool is_decimal(const char *s)
+{
+    if (*s == '-' || *s == '+')
+        s++;
+    size_t digits = 0;
+    while (isdigit((unsigned char)*s)) {
+        s++;
+        digits++;
+    }
+    if (*s == '.') {
+        s++;
+        size_t frac = 0;
+        while (isdigit((unsigned char)*s)) {
+            s++;
+            frac++;
+        }
+        if (frac == 0)
+            return false;
+    } else if (digits == 0) {
+        return false;
+    }
+    return digits > 0 && *s == '\0';
+}
+
+/* Suffixes for durations: ms (default), s, m, h. */
+static bool parse_duration_ms(const char *s, int64_t *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (end == s || errno)
+        return false;
+    long long mul = 1;
+    if (!*end || !strcmp(end, "ms"))
+        mul = 1;
+    else if (!strcmp(end, "s"))
+        mul = 1000;
+    else if (!strcmp(end, "m"))
+        mul = 60000;
+    else if (!strcmp(end, "h"))
+        mul = 3600000;
+    else
+        return false;
+    if (v > LLONG_MAX / mul || v < LLONG_MIN / mul)
+        return false;
+    *out = (int64_t)(v * mul);
+    return true;
+}
+
+static void walk_map(struct walk *w, const struct qts_cfg_node *map, const char *pat,
+                     const char *real, char *base);
+
+static void set_str(char *base, size_t off, char *v)
+{
+    char **slot = (char **)(base + off);
+    free(*slot);
+    *slot = v;
+}
+
+/* Convert `n` (present, or a synthetic default node) into the field of `k`. */
+static void apply(struct walk *w, const struct qts_key *k, const struct qts_cfg_node *n,
+                  const char *real, char *base)
+{
+    char buf[256];
+    if (n->env_failed)
+        return; /* already reported where the variable was named */
+    switch (k->type) {
+    case QTS_KEY_SECTION:
+        if (n->type != QTS_CFG_MAP && n->type != QTS_CFG_NULL) {
+            type_err(w, n, real, "a mapping");
+            return;
+        }
+        walk_map(w, n->type == QTS_CFG_MAP ? n : NULL, k->path, real, base);
+        return;
+    case QTS_KEY_LIST: {
+        if (n->type == QTS_CFG_NULL)
+            return;
+        if (n->type != QTS_CFG_SEQ) {
+            type_err(w, n, real, "a list");
+            return;
+        }
+        char *items = qts_xcalloc(n->n ? n->n : 1, k->elem_size);
+        *(char **)(base + k->offset) = items;
+        *(size_t *)(base + k->count_offset) = n->n;
+        char pat[128];
+        join_path(pat, sizeof pat, k->path, "*");
+        for (size_t i = 0; i < n->n; i++) {
+            char ireal[128];
+            snprintf(ireal, sizeof ireal, "%s[%zu]", real, i);
+            const struct qts_cfg_node *it = n->items[i];
+            if (it->type != QTS_CFG_MAP) {
+                type_err(w, it, ireal, "a mapping");
+                walk_map(w, NULL, pat, ireal, items + i * k->elem_size);
+                continue;
+            }
+            walk_map(w, it, pat, ireal, items + i * k->elem_size);
+        }
+        return;
+    }
+    case QTS_KEY_STRLIST: {
+        if (n->type == QTS_CFG_NULL)
+            return;
+        if (n->type != QTS_CFG_SEQ) {
+            type_err(w, n, real, "a list of strings");
+            return;
+        }
+        char **v = qts_xcalloc(n->n ? n->n : 1, sizeof *v);
+        *(char ***)(base + k->offset) = v;
+        size_t m = 0;
+        for (size_t i = 0; i < n->n; i++) {
+            const struct qts_cfg_node *it = n->items[i];
+            char ireal[128];
+            snprintf(ireal, sizeof ireal, "%s[%zu]", real, i);
+            if (it->type != QTS_CFG_SCALAR) {
+                type_err(w, it, ireal, "a string");
+                continue;
+            }
+            v[m++] = qts_xstrdup(it->scalar);
+        }
+        *(size_t *)(base + k->count_offset) = m;
+        return;
+    }
+    case QTS_KEY_MAP:
+        if (n->type == QTS_CFG_NULL)
+            return;
+        if (n->type != QTS_CFG_MAP) {
+            type_err(w, n, real, "a mapping");
+            return;
+        }
+        *(const struct qts_cfg_node **)(base + k->offset) = n;
+        return;
+    default:
+        break;
+    }
+
+    if (n->type != QTS_CFG_SCALAR) {
+        static const char *const expect[] = {
+            [QTS_KEY_STRING] = "a string", [QTS_KEY_PATH] = "a path",
+            [QTS_KEY_INT] = "an integer", [QTS_KEY_DOUBLE] = "a number",
+            [QTS_KEY_BOOL] = "true or false", [QTS_KEY_ENUM] = "a name",
+            [QTS_KEY_DURATION_MS] = "a duration", [QTS_KEY_DECIMAL] = "a decimal number",
+            [QTS_KEY_SPEED] = "'max' or a number"};
+        type_err(w, n, real, expect[k->type] ? expect[k->type] : "a value");
+        return;
+    }
+    const char *s = n->scalar;
+    switch (k->type) {
+    case QTS_KEY_STRING:
+        set_str(base, k->offset, qts_xstrdup(s));
+        return;
+    case QTS_KEY_PATH:
+        set_str(base, k->offset, resolve(w->config_dir, s));
+        return;
+    case QTS_KEY_INT: {
+        int64_t v;
+        if (!parse_i64(w, n, real, &v))
+            return;
+        if (!k->has_range && (v < INT_MIN || v > INT_MAX)) {
+            err_at(w, n, real, "expected a 32-bit integer, got %s", got(n, buf, sizeof buf));
+            return;
+        }
+        if (check_range(w, k, n, real, (double)v, "an integer"))
+            *(int *)(base + k->offset) = (int)v;
+        return;
+    }
+    case QTS_KEY_DURATION_MS: {
+        int64_t v;
+        if (n->is_quoted || !parse_duration_ms(s, &v)) {
+            type_err(w, n, real, "a duration in milliseconds (e.g. 50, 50ms, 2s)");
+            return;
+        }
+        if (check_range(w, k, n, real, (double)v, "a duration (ms)"))
+            *(int64_t *)(base + k->offset) = v;
+        return;
+    }
+    case QTS_KEY_DOUBLE: {
+        double v;
+        if (n->is_quoted || qts_cfg_double(n, &v, NULL) != 0) {
+            type_err(w, n, real, "a number");
+            return;
+        }
+        if (check_range(w, k, n, real, v, "a number"))
+            *(double *)(base + k->offset) = v;
+        return;
+    }
+    case QTS_KEY_BOOL: {
+        bool v;
+        if (qts_cfg_bool(n, &v, NULL) != 0) {
+            type_err(w, n, real, "true or false");
+            return;
+        }
+        *(bool *)(base + k->offset) = v;
+        return;
+    }
+    case QTS_KEY_ENUM: {
+        const char *c = k->choices;
+        int idx = 0;
+        size_t best = SIZE_MAX;
+        char best_name[64] = "";
+        while (*c) {
+            size_t len = strcspn(c, "|");
+            char name[64];
+            snprintf(name, sizeof name, "%.*s", (int)len, c);
+            if (strcmp(name, s) == 0) {
+                *(int *)(base + k->offset) = idx;
+                return;
+            }
+            size_t d = qts__edit_distance(name, s);
+            if (d < best) {
+                best = d;
+                qts_strlcpy(best_name, name, sizeof best_name);
+            }
+            c += len;
+            if (*c == '|')
+                c++;
+            idx++;
+        }
+        char list[192];
+        size_t m = 0;
+        for (const char *p = k->choices; *p && m + 3 < sizeof list; p++) {
+            if (*p == '|') {
+                list[m++] = ',';
+                list[m++] = ' ';
+            } else {
+                list[m++] = *p;
+            }
+        }
+        list[m] = '\0';
+        if (best <= 2 && !n->from_env)
+            err_at(w, n, real, "expected one of %s, got %s (did you mean '%s'?)", list,
+                   got(n, buf, sizeof buf), best_name);
+        else
+            err_at(w, n, real, "expected one of %s, got %s", list, got(n, buf, sizeof buf));
+        return;
+    }
+    case QTS_KEY_DECIMAL: {
+        if (!is_decimal(s)) {
+            type_err(w, n, real, "a decimal number such as \"0.01\"");
+            return;
+        }
+        double v = strtod(s, NULL);
+        /* decimals with a range must be strictly above its minimum (sizes > 0) */
+        if (k->has_range && !(v > k->min)) {
+            err_at(w, n, real, "expected a decimal number > %g, got %s", k->min,
+                   got(n, buf, sizeof buf));
+            return;
+        }
+        set_str(base, k->offset, qts_xstrdup(s));
+        return;
+    }
+    case QTS_KEY_SPEED: {
+        double v;
+        if (strcmp(s, "max") == 0) {
+            *(double *)(base + k->offset) = 0;
+            return;
+        }
+        if (n->is_quoted || qts_cfg_double(n, &v, NULL) != 0 || !(v > 0)) {
+            type_err(w, n, real, "'max' or a number > 0");
+            return;
+        }
+        *(double *)(base + k->offset) = v;
+        return;
+    }
+    default:
+        return;
+    }
+}
+
+static void unknown_key(struct walk *w, const struct qts_cfg_node *map, size_t i,
+                        const char *pat, const char *real)
+{
+    const char *key = map->keys[i];
+    char kreal[128];
+    join_path(kreal, sizeof kreal, real, key);
+    const char *best = NULL;
+    size_t best_d = SIZE_MAX;
+    for (size_t j = 0; j < qts_config_n_keys; j++) {
+        const struct qts_key *k = &qts_config_keys[j];
+        if (!is_child_of(k, pat))
+            continue;
+        size_t d = qts__edit_distance(key, last_part(k->path));
+        if (d < best_d) {
+            best_d = d;
+            best = last_part(k->path);
+        }
+    }
+    size_t len = strlen(key);
+    size_t limit = len <= 4 ? 1 : len <= 8 ? 2 : 3;
+    struct qts_cfg_node at = {.file = map->file, .line = map->key_lines[i],
+                              .col = map->key_cols[i]};
+    if (best && best_d <= limit)
+        err_at(w, &at, kreal, "unknown key '%s' (did you mean '%s'?)", key, best);
+    else
+        err_at(w, &at, kreal, "unknown key '%s'", key);
+}
+
+/* Walk the keys of `map` (NULL = section absent: defaults only). */
+static void walk_map(struct walk *w, const struct qts_cfg_node *map, const char *pat,
+                     const char *real, char *base)
+{
+    if (map) {
+        for (size_t i = 0; i < map->n; i++) {
+            char kpat[128], kreal[128];
+            join_path(kpat, sizeof kpat, pat, map->keys[i]);
+            join_path(kreal, sizeof kreal, real, map->keys[i]);
+            const struct qts_key *k = strchr(map->keys[i], '*') ? NULL : find_key(kpat);
+            if (!k) {
+                unknown_key(w, map, i, pat, real);
+                continue;
+            }
+            apply(w, k, map->items[i], kreal, base);
+        }
+    }
+    /* defaults and required keys */
+    for (size_t j = 0; j < qts_config_n_keys; j++) {
+        const struct qts_key *k = &qts_config_keys[j];
+        if (!is_child_of(k, pat))
+            continue;
+        const char *name = last_part(k->path);
+        if (map && qts_cfg_get(map, name) != NULL)
+            continue;
+        char kreal[128];
+        join_path(kreal, sizeof kreal, real, name);
+        if (k->required) {
+            if (map)
+                err_at(w, map, kreal, "missing required key '%s'", name);
+            continue;
+        }
+        if (k->type == QTS_KEY_SECTION) {
+            walk_map(w, NULL, k->path, kreal, base);
+        } else if (k->def) {
+            struct qts_cfg_node d = {.type = QTS_CFG_SCALAR, .file = "<default>",
+                                     .scalar = (char *)k->def, .is_quoted = k->def[0] == '\0'};
+            apply(w, k, &d, kreal, base);
+        }
+    }
+}
+
+/* ------------------------------------------------------------ after the walk */
+
+static bool looks_like_path(const char *p)
+{
+    size_t n = strlen(p);
+    return strchr(p, '/') != NULL || (n > 3 && strcmp(p + n - 3, ".so") == 0);
+}
+
+static void resolve_slot(struct qts_settings *s, struct qts_plugin_slot *slot,
+                         const char *name)
+{
+    if (name && !slot->name)
+        slot->name = qts_xstrdup(name);
+    if (!slot->plugin)
+        return;
+    if (looks_like_path(slot->plugin)) {
+        slot->path = resolve(s->config_dir, slot->plugin);
+    } else {
+        size_t n = strlen(s->plugins_dir) + strlen(slot->plugin) + 5;
+        slot->path = qts_xmalloc(n);
+        snprintf(slot->path, n, "%s/%s.so", s->plugins_dir, slot->plugin);
+    }
+}
+
+/* Cross-key rules that one row cannot express. */
+static void check_relations(struct walk *w, const struct qts_cfg_node *root,
+                            struct qts_settings *s)
+{
+    const struct qts_cfg_node *instruments = qts_cfg_get(root, "instruments");
+    for (size_t i = 0; i < s->n_instruments; i++)
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(s->instruments[i].symbol, s->instruments[j].symbol) == 0 &&
+                strcmp(s->instruments[i].venue, s->instruments[j].venue) == 0) {
+                char real[128];
+                snprintf(real, sizeof real, "instruments[%zu].symbol", i);
+                err_at(w, qts_cfg_get(qts_cfg_at(instruments, i), "symbol"), real,
+                       "instrument '%s' on venue '%s' already defined by instruments[%zu]",
+                       s->instruments[i].symbol, s->instruments[i].venue, j);
+            }
+    const struct qts_cfg_node *feeds = qts_cfg_get(root, "feeds");
+    for (size_t i = 0; i < s->n_feeds; i++)
+        for (size_t j = 0; j < i; j++)
+            if (s->feeds[i].name && s->feeds[j].name &&
+                strcmp(s->feeds[i].name, s->feeds[j].name) == 0) {
+                char real[128];
+                snprintf(real, sizeof real, "feeds[%zu].name", i);
+                err_at(w, qts_cfg_get(qts_cfg_at(feeds, i), "name"), real,
+                       "feed name '%s' already used by feeds[%zu]", s->feeds[i].name, j);
+            }
+    const struct qts_cfg_node *list = qts_cfg_get(root, "strategies.list");
+    for (size_t i = 0; i < s->n_strategies; i++) {
+        struct qts_strategy_cfg *t = &s->strategies[i];
+        const struct qts_cfg_node *item = qts_cfg_at(list, i);
+        char real[128];
+        for (size_t j = 0; j < i; j++)
+            if (t->name && s->strategies[j].name && strcmp(t->name, s->strategies[j].name) == 0) {
+                snprintf(real, sizeof real, "strategies.list[%zu].name", i);
+                err_at(w, qts_cfg_get(item, "name"), real,
+                       "strategy name '%s' already used by strategies.list[%zu]", t->name, j);
+            }
+        if (t->worker >= s->strategy_workers && qts_cfg_get(item, "worker")) {
+            snprintf(real, sizeof real, "strategies.list[%zu].worker", i);
+            err_at(w, qts_cfg_get(item, "worker"), real,
+                   "worker %d does not exist (strategies.workers is %d)", t->worker,
+                   s->strategy_workers);
+        }
+        for (size_t k = 0; k < t->n_symbols; k++) {
+            bool found = false;
+            for (size_t m = 0; m < s->n_instruments && !found; m++)
+                found = s->instruments[m].symbol &&
+                        strcmp(s->instruments[m].symbol, t->symbols[k]) == 0;
+            if (!found) {
+                snprintf(real, sizeof real, "strategies.list[%zu].symbols[%zu]", i, k);
+                err_at(w, qts_cfg_at(qts_cfg_get(item, "symbols"), k), real,
+                       "symbol '%s' is not in instruments", t->symbols[k]);
+            }
+        }
+    }
+}
+
+int qts__settings_build(const struct qts_cfg_node *root, const char *config_dir,
+                        struct qts_settings *s, struct qts_diags *diags)
+{
+    struct walk w = {.diags = diags, .config_dir = config_dir};
+    s->config_dir = qts_xstrdup(config_dir ? config_dir : ".");
+    if (root->type != QTS_CFG_MAP) {
+        type_err(&w, root, "", "a mapping of keys at the top level");
+        return QTS_ECONFIG;
+    }
+    walk_map(&w, root, "", "", (char *)s);
+    if (w.errors == 0)
+        check_relations(&w, root, s);
+    for (size_t i = 0; i < s->n_feeds; i++)
+        resolve_slot(s, &s->feeds[i], NULL);
+    resolve_slot(s, &s->broker, "broker");
+    resolve_slot(s, &s->cache, "cache");
+    resolve_slot(s, &s->store, "store");
+    for (size_t i = 0; i < s->n_strategies; i++) {
+        struct qts_strategy_cfg *t = &s->strategies[i];
+        if (t->file)
+            t->path = resolve(s->strategies_dir, t->file);
+    }
+    return w.errors ? QTS_ECONFIG : 0;
+}
+
+/* Free the owned fields of the rows at one level: pattern prefix `pat`
+ * ("" = qts_settings, "instruments.*." = one instrument item). */
+static void free_fields(const char *pat, char *base)
+{
+    size_t plen = strlen(pat);
+    for (size_t j = 0; j < qts_config_n_keys; j++) {
+        const struct qts_key *k = &qts_config_keys[j];
+        if (strncmp(k->path, pat, plen) != 0 || strchr(k->path + plen, '*'))
+            continue;
+        switch (k->type) {
+        case QTS_KEY_STRING:
+        case QTS_KEY_PATH:
+        case QTS_KEY_DECIMAL:
+            free(*(char **)(base + k->offset));
+            break;
+        case QTS_KEY_STRLIST: {
+            char **v = *(char ***)(base + k->offset);
+            size_t n = *(size_t *)(base + k->count_offset);
+            for (size_t i = 0; v && i < n; i++)
+                free(v[i]);
+            free(v);
+            break;
+        }
+        case QTS_KEY_LIST: {
+            char *items = *(char **)(base + k->offset);
+            size_t n = *(size_t *)(base + k->count_offset);
+            char ipat[128];
+            snprintf(ipat, sizeof ipat, "%s.*.", k->path);
+            for (size_t i = 0; items && i < n; i++)
+                free_fields(ipat, items + i * k->elem_size);
+            free(items);
+            break;
+        }
+        default:
+            break;
+        }
+    }
+}
+
+static void free_slot_extras(struct qts_plugin_slot *slot, bool own_name)
+{
+    free(slot->path);
+    if (own_name)
+        free(slot->name);
+}
+
+void qts__settings_cleanup(struct qts_settings *s)
+{
+    for (size_t i = 0; s->feeds && i < s->n_feeds; i++)
+        free_slot_extras(&s->feeds[i], false);
+    free_slot_extras(&s->broker, true);
+    free_slot_extras(&s->cache, true);
+    free_slot_extras(&s->store, true);
+    for (size_t i = 0; s->strategies && i < s->n_strategies; i++)
+        free(s->strategies[i].path);
+    free_fields("", (char *)s);
+    free(s->config_dir);
+    memset(s, 0, sizeof *s);
+}
