@@ -3,10 +3,14 @@
 -- qts_ffi_next_event() until the batch is empty and routes each to the
 -- strategy's callback as a borrowed, typed cdata pointer. After a callback
 -- raises, C calls it again: the cursor has already moved past the failing
--- event, so the rest of the batch is delivered exactly once.
+-- event, so the rest of the batch is delivered exactly once. Each callback
+-- is called from a local of its own name, so tracebacks say 'on_trade'.
 local ffi = require("ffi")
 local C = ffi.C
 local cast = ffi.cast
+local EV = require("qts.enums").EV
+local TRADE, QUOTE, BOOK, BAR = EV.trade, EV.quote, EV.book, EV.bar
+local ORDER, FILL, TIMER, FEEDBACK = EV.order, EV.fill, EV.timer, EV.feedback
 
 local trade_p = ffi.typeof("const struct qts_trade *")
 local quote_p = ffi.typeof("const struct qts_quote *")
@@ -30,21 +34,21 @@ function M.make(slot)
       local ev = C.qts_ffi_next_event(S)
       if ev == nil then return end
       local t = ev.type
-      if t == 2 then
+      if t == QUOTE then
         if on_quote then on_quote(ctx, st, cast(quote_p, ev)) end
-      elseif t == 1 then
+      elseif t == TRADE then
         if on_trade then on_trade(ctx, st, cast(trade_p, ev)) end
-      elseif t == 3 then
+      elseif t == BOOK then
         if on_book then on_book(ctx, st, cast(book_p, ev)) end
-      elseif t == 4 then
+      elseif t == BAR then
         if on_bar then on_bar(ctx, st, cast(bar_p, ev)) end
-      elseif t == 5 then
+      elseif t == ORDER then
         if on_order then on_order(ctx, st, cast(order_p, ev)) end
-      elseif t == 6 then
+      elseif t == FILL then
         if on_fill then on_fill(ctx, st, cast(fill_p, ev)) end
-      elseif t == 7 then
+      elseif t == TIMER then
         if on_timer then local te = cast(timer_p, ev); on_timer(ctx, st, tonumber(te.timer_id)) end
-      elseif t == 8 then
+      elseif t == FEEDBACK then
         if on_feedback then on_feedback(ctx, st, ev) end
       end
     end

@@ -8,14 +8,14 @@ require("qts.ffi_cdefs")
 local C = ffi.C
 local qts = require("qts")
 local dispatch = require("qts.dispatch")
+local E = require("qts.enums")
 
 local P10 = {}
 for i = 0, 18 do P10[i] = 10 ^ i end
 
-local SIDE_NAME = { [1] = "buy", [2] = "sell" }
-local OE_KIND = { "accepted", "rejected", "cancelled", "complete", "escaped", "failed",
-                  "expired", "replaced" }
-local EV_NAME = { "trade", "quote", "book", "bar", "order", "fill", "timer", "feedback" }
+local SIDE_NAME = E.names(E.SIDE)
+local OE_KIND = E.names(E.OE)
+local EV_NAME = E.names(E.EV)
 
 local H = {}
 
@@ -106,7 +106,7 @@ ffi.metatype("struct qts_book_update", { __index = hdr_methods {
     if e.n_bids_ == 0 or e.n_asks_ == 0 then return nil end
     return (px(e, e.bids[0].px) + px(e, e.asks[0].px)) * 0.5
   end,
-  is_snapshot = function(e) return bit.band(e.h.flags, 1) ~= 0 end,
+  is_snapshot = function(e) return bit.band(e.h.flags, E.BOOK_SNAPSHOT) ~= 0 end,
 } })
 
 ffi.metatype("struct qts_bar", { __index = hdr_methods {
@@ -137,10 +137,10 @@ ffi.metatype("struct qts_fill", { __index = hdr_methods {
   qty = function(e) return qty(e, e.qty_) end,
   signed_qty = function(e)
     local q = qty(e, e.qty_)
-    return e.side_ == 2 and -q or q
+    return e.side_ == E.SIDE.sell and -q or q
   end,
   side = function(e) return SIDE_NAME[e.side_] end,
-  fee = function(e) return tonumber(e.fee_) / 1e6 end,
+  fee = function(e) return tonumber(e.fee_) / P10[E.CASH_EXP] end,
   is_maker = function(e) return e.is_maker_ ~= 0 end,
   tag = function(e) return ffi.string(e.tag_) end,
 } })
@@ -152,16 +152,14 @@ local i64p = ffi.new("int64_t[1]")
 local d2 = ffi.new("double[2]")
 local bookp = ffi.new("const struct qts_book_update *[1]")
 local intent = ffi.new("struct qts_order_intent")
-local ORD_TYPE = { market = 1, limit = 2 }
-local TIF = { gtc = 0, ioc = 1, fok = 2, day = 3, post = 4 }
-local ALGO = { direct = 0, twap = 1, vwap = 2, iceberg = 3 }
-local LEVEL = { trace = 0, debug = 1, info = 2, warn = 3, error = 4 }
+local ORD_TYPE, TIF, ALGO, LEVEL = E.ORD, E.TIF, E.ALGO, E.LOG
+local LIMIT, DIRECT, ICEBERG = E.ORD.limit, E.ALGO.direct, E.ALGO.iceberg
 
 local Ctx = {}
 Ctx.__index = Ctx
 
 local floor = math.floor
-local SIDE = qts.SIDE
+local SIDE = E.SIDE
 local INTENT_SIZE = ffi.sizeof(intent)
 local function to_fixed(x, e) return floor(x * P10[e] + 0.5) end
 
@@ -177,7 +175,7 @@ local function place(symbol, side_name, q, lim, o)
   local typ = ORD_TYPE[(o and o.type) or (lim and "limit" or "market")]
   if not typ then return nil, "type must be \"market\" or \"limit\"" end
   lim = lim and tonumber(lim)
-  if typ == 2 and (not lim or lim <= 0) then return nil, "limit order needs a positive limit" end
+  if typ == LIMIT and (not lim or lim <= 0) then return nil, "limit order needs a positive limit" end
   local tif = TIF[(o and o.tif) or "gtc"]
   if not tif then return nil, "unknown tif " .. tostring(o.tif) end
   local algo = ALGO[(o and o.algo) or "direct"]
@@ -187,12 +185,12 @@ local function place(symbol, side_name, q, lim, o)
   intent.side, intent.type, intent.tif, intent.algo = side, typ, tif, algo
   intent.qty = to_fixed(q, ins.qty_exp)
   if intent.qty <= 0 then return nil, "qty rounds to zero" end
-  if typ == 2 then intent.px = to_fixed(lim, ins.px_exp) end
-  if algo ~= 0 then
+  if typ == LIMIT then intent.px = to_fixed(lim, ins.px_exp) end
+  if algo ~= DIRECT then
     if o.duration then intent.algo_duration_ns = math.floor(o.duration * 1e9) end
     if o.slices then intent.algo_slices = o.slices end
     if o.display_qty then intent.algo_display_qty = to_fixed(o.display_qty, ins.qty_exp) end
-    if algo == 3 and intent.algo_display_qty <= 0 then
+    if algo == ICEBERG and intent.algo_display_qty <= 0 then
       return nil, "iceberg needs display_qty"
     end
   end
@@ -273,7 +271,7 @@ end
 
 function Ctx:log(level, fmt, ...)
   local lv = LEVEL[level]
-  if not lv then lv, fmt = 2, level end
+  if not lv then lv, fmt = LEVEL.info, level end
   local ok, msg = pcall(string.format, tostring(fmt), ...)
   C.qts_ffi_log(S, lv, ok and msg or tostring(fmt))
 end
@@ -339,7 +337,7 @@ local function make_env()
   env.print = function(...)
     local t = {}
     for i = 1, select("#", ...) do t[i] = tostring((select(i, ...))) end
-    C.qts_ffi_log(S, 2, table.concat(t, "\t"))
+    C.qts_ffi_log(S, LEVEL.info, table.concat(t, "\t"))
   end
   local function bind(f, chunkname)
     setfenv(f, env)
@@ -365,7 +363,7 @@ local function make_env()
     if name == "qts" then return qts end
     if name == "ffi" then return env.ffi end
     if type(name) == "string" and name:match("^qts%.[%w_]+$") and name ~= "qts.host"
-       and name ~= "qts.ffi_cdefs" and name ~= "qts.dispatch" then
+       and name ~= "qts.ffi_cdefs" and name ~= "qts.dispatch" and name ~= "qts.enums" then
       return require(name)
     end
     if type(name) ~= "string" or not name:match("^[%w_]+$") then

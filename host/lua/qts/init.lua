@@ -3,7 +3,9 @@
 -- module is installed. No ffi.cdef here (see qts.ffi_cdefs).
 local qts = { api = 1 }
 
-qts.SIDE = { buy = 1, sell = 2 }
+-- a copy: the host's own table (qts.enums) stays out of strategies' reach
+local SIDE = require("qts.enums").SIDE
+qts.SIDE = { buy = SIDE.buy, sell = SIDE.sell }
 
 -- "1m" / "5s" / "1h" / "1d" / number of seconds -> seconds (number) or nil.
 function qts.timeframe(tf)
