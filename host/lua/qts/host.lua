@@ -149,7 +149,7 @@ ffi.metatype("struct qts_fill", { __index = hdr_methods {
 local errp = ffi.new("const char *[1]")
 local idp = ffi.new("uint64_t[1]")
 local i64p = ffi.new("int64_t[1]")
-local d2 = ffi.new("double[2]")
+local acct = ffi.new("int64_t[2]") -- cash, equity in cash units
 local bookp = ffi.new("const struct qts_book_update *[1]")
 local intent = ffi.new("struct qts_order_intent")
 local ORD_TYPE, TIF, ALGO, LEVEL = E.ORD, E.TIF, E.ALGO, E.LOG
@@ -222,8 +222,14 @@ function Ctx:position(symbol)
   return tonumber(i64p[0]) / P10[ins.qty_exp]
 end
 
-function Ctx:cash() C.qts_ffi_account(S, d2, d2 + 1); return d2[0] end
-function Ctx:equity() C.qts_ffi_account(S, d2, d2 + 1); return d2[1] end
+-- The account mirror is exact integers of 10^-CASH_EXP currency units (the
+-- portfolio's arithmetic); *_units() return them as int64 cdata, cash() and
+-- equity() as numbers, converted here and only here.
+local CASH_SCALE = P10[E.CASH_EXP]
+function Ctx:cash_units() C.qts_ffi_account(S, acct, acct + 1); return acct[0] end
+function Ctx:equity_units() C.qts_ffi_account(S, acct, acct + 1); return acct[1] end
+function Ctx:cash() C.qts_ffi_account(S, acct, acct + 1); return tonumber(acct[0]) / CASH_SCALE end
+function Ctx:equity() C.qts_ffi_account(S, acct, acct + 1); return tonumber(acct[1]) / CASH_SCALE end
 
 function Ctx:book(symbol, depth)
   local ins = inst_by_sym(symbol)

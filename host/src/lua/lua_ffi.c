@@ -10,6 +10,7 @@
 #include "clock.h"
 #include "log.h"
 #include "lua_strategy.h"
+#include "portfolio.h"
 #include "util.h"
 
 #define QTS_FFI __attribute__((visibility("default")))
@@ -20,7 +21,7 @@ QTS_FFI int qts_ffi_order(struct qts_lua_strategy *s, struct qts_order_intent *i
                           uint64_t *id_out, const char **err);
 QTS_FFI int qts_ffi_cancel(struct qts_lua_strategy *s, uint64_t order_id, const char **err);
 QTS_FFI int qts_ffi_position(struct qts_lua_strategy *s, uint32_t instrument, int64_t *qty_out);
-QTS_FFI int qts_ffi_account(struct qts_lua_strategy *s, double *cash_out, double *equity_out);
+QTS_FFI int qts_ffi_account(struct qts_lua_strategy *s, int64_t *cash_out, int64_t *equity_out);
 QTS_FFI int qts_ffi_book(struct qts_lua_strategy *s, uint32_t instrument,
                          const struct qts_book_update **out);
 QTS_FFI int qts_ffi_bars(struct qts_lua_strategy *s, uint32_t instrument, int64_t period_ns,
@@ -165,14 +166,17 @@ QTS_FFI int qts_ffi_position(struct qts_lua_strategy *s, uint32_t instrument, in
     return 0;
 }
 
-QTS_FFI int qts_ffi_account(struct qts_lua_strategy *s, double *cash_out, double *equity_out)
+/* Cash units (QTS_CASH_EXP), exact: the same integer arithmetic as the
+ * portfolio's (each position valued with qts_cash_notional at the last price
+ * the strategy saw); ctx:cash()/equity() turn them into numbers. */
+QTS_FFI int qts_ffi_account(struct qts_lua_strategy *s, int64_t *cash_out, int64_t *equity_out)
 {
-    double cash = (double)(s->initial_cash + s->cash) / 1e6;
-    double eq = cash;
+    int64_t cash = s->initial_cash + s->cash;
+    int64_t eq = cash;
     for (size_t i = 0; i < s->pos_cap; i++) {
         const struct qts_lua_pos *p = &s->pos[i];
         if (p->qty)
-            eq += qts_fixed_to_double(p->qty, p->qty_exp) * qts_fixed_to_double(p->last_px, p->px_exp);
+            eq += qts_cash_notional(p->last_px, p->px_exp, p->qty, p->qty_exp);
     }
     *cash_out = cash;
     *equity_out = eq;

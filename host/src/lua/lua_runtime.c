@@ -5,6 +5,7 @@
 #include "lua_runtime_internal.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,7 +120,9 @@ int qts_lua_runtime_add_strategy(struct qts_lua_runtime *rt, const struct qts_lu
         s->error_limit = c->error_limit;
     if (c->error_window_ns)
         s->error_window_ns = c->error_window_ns;
-    s->initial_cash = (int64_t)(c->initial_cash * 1e6);
+    /* rounded, not truncated: the engine hands over the portfolio's units
+     * divided by 10^6, and x * 1e6 may land just below the integer */
+    s->initial_cash = (int64_t)llround(c->initial_cash * (double)qts_pow10_i64[QTS_CASH_EXP]);
     s->event_time = rt->set.lockstep;
     /* worker: pinned, or the least loaded */
     uint32_t wi = 0;

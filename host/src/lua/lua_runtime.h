@@ -85,7 +85,7 @@ struct qts_lua_strategy_conf {
     int64_t budget_ns;           /* per callback (checked per dispatch); 0 = 1 ms */
     uint32_t error_limit;        /* errors ... 0 = 10 */
     int64_t error_window_ns;     /* ... within this window halt it; 0 = 60 s */
-    double initial_cash;         /* for ctx:cash()/equity() */
+    double initial_cash;         /* for ctx:cash()/equity(); kept as cash units (rounded) */
 };
 
 struct qts_lua_strategy_info {

@@ -10,6 +10,7 @@
 
 #include "clock.h"
 #include "log.h"
+#include "portfolio.h"
 #include "util.h"
 
 #define INTENT_RING_CAP 1024
@@ -543,12 +544,10 @@ void qts_lua_strategy_mirror(struct qts_lua_strategy *s, const struct qts_ev_hdr
         struct qts_lua_pos *p = pos_of(s, ev->instrument);
         p->qty += f->side == QTS_SIDE_SELL ? -f->qty : f->qty;
         p->last_px = f->px, p->px_exp = ev->px_exp, p->qty_exp = ev->qty_exp;
-        double notional = qts_fixed_to_double(f->px, ev->px_exp) *
-                          qts_fixed_to_double(f->qty, ev->qty_exp);
-        double cash = (double)s->cash / 1e6;
-        cash += f->side == QTS_SIDE_SELL ? notional : -notional;
-        cash -= qts_fixed_to_double(f->fee, QTS_CASH_EXP);
-        s->cash = (int64_t)(cash * 1e6 + (cash >= 0 ? 0.5 : -0.5));
+        /* what qts_portfolio_apply_fill books, to the unit: the notional
+         * rounded once to cash units, then the fee */
+        int64_t notional = qts_cash_notional(f->px, ev->px_exp, f->qty, ev->qty_exp);
+        s->cash += (f->side == QTS_SIDE_SELL ? notional : -notional) - f->fee;
         break;
     }
     default:
