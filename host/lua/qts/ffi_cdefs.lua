@@ -1,5 +1,5 @@
 -- qts/ffi_cdefs.lua: the C layouts shared with Lua, hand-written from
--- host/include/qts/qts_types.h and host/src/lua_strategy.h. Loaded once per
+-- host/include/qts/qts_types.h and host/src/lua/lua_strategy.h. Loaded once per
 -- lua_State by the host prelude; tests/lua/test_lua_ffi_layout.c compares
 -- every ffi.sizeof/ffi.offsetof here with the C compiler's values.
 --

@@ -3,10 +3,10 @@
  * A strategy object is used by exactly one thread at a time (its worker).
  * The core never calls into it; it only reads the atomic status fields and
  * drains the intent ring (single consumer). All Lua runs through the host
- * prelude in host/lua/qts/ (ffi_cdefs.lua, init.lua, dispatch.lua): C calls
- * one Lua function per batch with lua_pcall and a traceback handler; the
- * dispatcher pulls events with qts_ffi_next_event() and calls the module's
- * callbacks.
+ * prelude in host/lua/qts/ (host.lua, ffi_cdefs.lua, enums.lua, init.lua,
+ * dispatch.lua): C calls one Lua function per batch with lua_pcall and a
+ * traceback handler; the dispatcher pulls events with qts_ffi_next_event()
+ * and calls the module's callbacks.
  *
  * Memory: lua_newstate() with an allocator that refuses to grow past
  * `mem_limit` bytes; Lua then raises "not enough memory", which halts the
@@ -151,7 +151,8 @@ struct qts_lua_strategy {
     /* mirrors (worker thread only) */
     struct qts_lua_pos *pos;           /* indexed by instrument id, cap pos_cap */
     size_t pos_cap;
-    int64_t cash;
+    int64_t cash;                      /* QTS_CASH_EXP units: fills' cash flow,
+                                        * booked like the portfolio's */
     struct qts_lua_event *books;       /* latest book per instrument, lazily */
     size_t books_cap;
     struct qts_lua_bars *bars;
