@@ -76,6 +76,22 @@ static QTS_HELPER bool rec_cancelled_all(const struct rec_sink *r, uint32_t sid)
 #define INST_BTC 0
 #define INST_ETH 1
 
+/* An instrument with tick and lot of one unit. */
+static QTS_HELPER void add_inst(struct qts_lua_runtime *rt, uint32_t id, const char *symbol,
+                                uint8_t px_exp, uint8_t qty_exp)
+{
+    struct qts_instrument in;
+    memset(&in, 0, sizeof in);
+    in.struct_size = sizeof in;
+    in.id = id;
+    snprintf(in.symbol, sizeof in.symbol, "%s", symbol);
+    in.px_exp = px_exp;
+    in.qty_exp = qty_exp;
+    in.tick_size = 1;
+    in.lot_size = 1;
+    assert_int_equal(qts_lua_runtime_add_instrument(rt, &in), 0);
+}
+
 static QTS_HELPER struct qts_lua_runtime *mk_rt(struct rec_sink *r, bool lockstep, uint32_t workers,
                                      struct qts_clock *clock, int64_t stuck_ns)
 {
@@ -95,19 +111,8 @@ static QTS_HELPER struct qts_lua_runtime *mk_rt(struct rec_sink *r, bool lockste
     int rc = qts_lua_runtime_new(&set, &rt, &err);
     if (rc != 0)
         fail_msg("runtime_new: %s", err.msg);
-    struct qts_instrument in;
-    memset(&in, 0, sizeof in);
-    in.struct_size = sizeof in;
-    in.id = INST_BTC;
-    snprintf(in.symbol, sizeof in.symbol, "BTCUSDT");
-    in.px_exp = 2;
-    in.qty_exp = 3;
-    in.tick_size = 1;
-    in.lot_size = 1;
-    assert_int_equal(qts_lua_runtime_add_instrument(rt, &in), 0);
-    in.id = INST_ETH;
-    snprintf(in.symbol, sizeof in.symbol, "ETHUSDT");
-    assert_int_equal(qts_lua_runtime_add_instrument(rt, &in), 0);
+    add_inst(rt, INST_BTC, "BTCUSDT", 2, 3);
+    add_inst(rt, INST_ETH, "ETHUSDT", 2, 3);
     r->rt = rt;
     return rt;
 }

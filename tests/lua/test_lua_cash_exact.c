@@ -12,18 +12,34 @@
 
 #define INST_FINE 2 /* px_exp 4, qty_exp 5: px*qty has 9 decimals, cash 6 */
 
-static void add_fine_instrument(struct qts_lua_runtime *rt)
+/* A lockstep runtime with cash_probe.lua starting with `initial_units`. */
+struct cash_run {
+    struct rec_sink *r;
+    struct qts_clock clk;
+    struct qts_lua_runtime *rt;
+    uint32_t id;
+};
+
+static void cash_run_start(struct cash_run *w, int64_t initial_units)
 {
-    struct qts_instrument in;
-    memset(&in, 0, sizeof in);
-    in.struct_size = sizeof in;
-    in.id = INST_FINE;
-    snprintf(in.symbol, sizeof in.symbol, "FINEUSDT");
-    in.px_exp = 4;
-    in.qty_exp = 5;
-    in.tick_size = 1;
-    in.lot_size = 1;
-    assert_int_equal(qts_lua_runtime_add_instrument(rt, &in), 0);
+    w->r = calloc(1, sizeof *w->r);
+    qts_clock_init(&w->clk, QTS_CLOCK_VIRTUAL);
+    w->rt = mk_rt(w->r, true, 1, &w->clk, 0);
+    add_inst(w->rt, INST_FINE, "FINEUSDT", 4, 5);
+    /* a double, as the engine passes it: the portfolio's units / 10^6 */
+    struct qts_lua_strategy_conf c = {.name = "cash", .file = fixture("cash_probe.lua"),
+                                      .initial_cash = qts_fixed_to_double(initial_units,
+                                                                          QTS_CASH_EXP)};
+    struct qts_err err;
+    if (qts_lua_runtime_add_strategy(w->rt, &c, &w->id, &err) != 0)
+        fail_msg("add_strategy: %s", err.msg);
+    sync_ok(w->rt);
+}
+
+static void cash_run_end(struct cash_run *w)
+{
+    qts_lua_runtime_free(w->rt);
+    free(w->r);
 }
 
 static const char *tag_from_end(const struct rec_sink *r, size_t back)
@@ -35,15 +51,10 @@ static const char *tag_from_end(const struct rec_sink *r, size_t back)
 static void test_cash_and_equity_match_portfolio(void **state)
 {
     (void)state;
-    struct rec_sink *r = calloc(1, sizeof *r);
-    struct qts_clock clk;
-    qts_clock_init(&clk, QTS_CLOCK_VIRTUAL);
-    struct qts_lua_runtime *rt = mk_rt(r, true, 1, &clk, 0);
-    add_fine_instrument(rt);
-    uint32_t id = add_strat(rt, "cash", fixture("cash_probe.lua"), 0, NULL, 0);
-    sync_ok(rt);
-    /* add_strat configures 100000 of starting cash */
-    struct qts_portfolio *pf = qts_portfolio_new(INT64_C(100000) * 1000000);
+    const int64_t start_units = INT64_C(100000) * 1000000;
+    struct cash_run w;
+    cash_run_start(&w, start_units);
+    struct qts_portfolio *pf = qts_portfolio_new(start_units);
 
     uint64_t seed = 12345;
     for (int i = 0; i < 600; i++) {
@@ -55,8 +66,8 @@ static void test_cash_and_equity_match_portfolio(void **state)
         f.h.type = QTS_EV_FILL;
         f.h.ts_exch_ns = f.h.ts_recv_ns = INT64_C(1000) * (i + 1);
         f.h.seq = (uint64_t)i + 1;
-        f.strategy_id = id;
-        f.order_id = ((uint64_t)id << 32) | 1;
+        f.strategy_id = w.id;
+        f.order_id = ((uint64_t)w.id << 32) | 1;
         f.fill_id = (uint64_t)i + 1;
         f.side = (rnd & 1) ? QTS_SIDE_SELL : QTS_SIDE_BUY;
         if (i % 3 == 2) {
@@ -77,23 +88,22 @@ static void test_cash_and_equity_match_portfolio(void **state)
         /* odd fees in cash units, some rebates */
         f.fee = (int64_t)((rnd >> 24) % 1000003) - ((i % 7 == 0) ? 700001 : 0);
         assert_int_equal(qts_portfolio_apply_fill(pf, &f), 0);
-        assert_int_equal(qts_lua_runtime_post(rt, &f.h), 0);
-        qts_lua_runtime_drain(rt);
+        assert_int_equal(qts_lua_runtime_post(w.rt, &f.h), 0);
+        qts_lua_runtime_drain(w.rt);
 
         char want_c[32], want_e[32];
         snprintf(want_c, sizeof want_c, "c%" PRId64, qts_portfolio_cash(pf));
         snprintf(want_e, sizeof want_e, "e%" PRId64, qts_portfolio_equity(pf));
-        if (strcmp(tag_from_end(r, 3), want_c) != 0)
-            fail_msg("fill %d: strategy cash %s, portfolio %s", i, tag_from_end(r, 3), want_c);
-        if (strcmp(tag_from_end(r, 2), want_e) != 0)
-            fail_msg("fill %d: strategy equity %s, portfolio %s", i, tag_from_end(r, 2), want_e);
-        assert_string_equal(tag_from_end(r, 1), "nok");
+        if (strcmp(tag_from_end(w.r, 3), want_c) != 0)
+            fail_msg("fill %d: strategy cash %s, portfolio %s", i, tag_from_end(w.r, 3), want_c);
+        if (strcmp(tag_from_end(w.r, 2), want_e) != 0)
+            fail_msg("fill %d: strategy equity %s, portfolio %s", i, tag_from_end(w.r, 2), want_e);
+        assert_string_equal(tag_from_end(w.r, 1), "nok");
     }
     /* the run went past what a double holds to the unit */
     assert_true(qts_portfolio_cash(pf) > (INT64_C(1) << 53));
     qts_portfolio_free(pf);
-    qts_lua_runtime_free(rt);
-    free(r);
+    cash_run_end(&w);
 }
 
 /* Starting cash arrives as a double (the portfolio's units / 10^6, as the
@@ -103,27 +113,15 @@ static void test_starting_cash_kept_to_the_unit(void **state)
 {
     (void)state;
     const int64_t units = INT64_C(136787158423140);
-    struct rec_sink *r = calloc(1, sizeof *r);
-    struct qts_clock clk;
-    qts_clock_init(&clk, QTS_CLOCK_VIRTUAL);
-    struct qts_lua_runtime *rt = mk_rt(r, true, 1, &clk, 0);
-    struct qts_lua_strategy_conf c;
-    memset(&c, 0, sizeof c);
-    c.name = "cash";
-    c.file = fixture("cash_probe.lua");
-    c.initial_cash = qts_fixed_to_double(units, QTS_CASH_EXP);
-    uint32_t id = 0;
-    struct qts_err err;
-    assert_int_equal(qts_lua_runtime_add_strategy(rt, &c, &id, &err), 0);
-    sync_ok(rt);
-    struct qts_fill f = mk_fill(id, ((uint64_t)id << 32) | 1, INST_BTC, QTS_SIDE_BUY, 100, 2, 2000);
-    assert_int_equal(qts_lua_runtime_post(rt, &f.h), 0);
-    qts_lua_runtime_drain(rt);
+    struct cash_run w;
+    cash_run_start(&w, units);
+    struct qts_fill f = mk_fill(w.id, ((uint64_t)w.id << 32) | 1, INST_BTC, QTS_SIDE_BUY, 100, 2, 2000);
+    assert_int_equal(qts_lua_runtime_post(w.rt, &f.h), 0);
+    qts_lua_runtime_drain(w.rt);
     char want[32];
     snprintf(want, sizeof want, "c%" PRId64, units - 200000000); /* 2 at 100.00 */
-    assert_string_equal(tag_from_end(r, 3), want);
-    qts_lua_runtime_free(rt);
-    free(r);
+    assert_string_equal(tag_from_end(w.r, 3), want);
+    cash_run_end(&w);
 }
 
 int main(void)
