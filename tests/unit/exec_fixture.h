@@ -15,6 +15,7 @@
 #include "clock.h"
 #include "exec_pipeline.h"
 #include "oms.h"
+#include "safety_codes.h"
 #include "timer_svc.h"
 #include "util.h"
 
@@ -184,13 +185,13 @@ static inline void fx_on_fill(void *ctx, const struct qts_fill *fl)
         f->fills[f->n_fills++] = *fl;
 }
 
-static inline void fx_on_safety(void *ctx, const char *code, bool trip, const char *msg)
+/* Records the code's text ("FS092") so tests can name it. */
+static inline void fx_on_safety(void *ctx, int code, const char *msg)
 {
     struct fx *f = ctx;
-    (void)trip;
     (void)msg;
     if (f->n_safety < (int)QTS_ARRAY_LEN(f->safety))
-        qts_strlcpy(f->safety[f->n_safety++], code, sizeof f->safety[0]);
+        qts_strlcpy(f->safety[f->n_safety++], qts_safety_code_str(code), sizeof f->safety[0]);
 }
 
 static inline void fx_on_recon(void *ctx, const struct qts_recon_diff *d)

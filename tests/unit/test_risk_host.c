@@ -109,9 +109,9 @@ static void test_limits_overrides_and_codes(void **state)
     in = fx_intent(2, 1, QTS_SIDE_BUY, QTS_ORD_LIMIT, 60000, 6);
     assert_int_equal(qts_exec_submit(f->x, &in, &id, &err), QTS_ERISK);
     /* the pipeline's codes reach the state machine */
-    qts_risk_host_on_exec_safety(h, "FS092", false, "escape");
+    qts_risk_host_on_exec_safety(h, QTS_SC_FS092, "escape");
     assert_int_equal(qts_safety_state(qts_risk_host_safety(h)), QTS_SAFETY_NORMAL);
-    qts_risk_host_on_exec_safety(h, "FS090", true, "all sends failed");
+    qts_risk_host_on_exec_safety(h, QTS_SC_FS090, "all sends failed");
     assert_int_equal(qts_safety_state(qts_risk_host_safety(h)), QTS_SAFETY_FAIL);
     in = fx_intent(1, 1, QTS_SIDE_BUY, QTS_ORD_LIMIT, 60000, 1);
     assert_int_equal(qts_exec_submit(f->x, &in, &id, &err), QTS_ERISK);

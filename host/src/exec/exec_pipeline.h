@@ -146,8 +146,10 @@ struct qts_exec_providers {
 struct qts_exec_sink {
     void (*on_order)(void *ctx, const struct qts_order_event *ev);
     void (*on_fill)(void *ctx, const struct qts_fill *fill);
-    /* "FS092", trip = false for notices (spec §9 #28) */
-    void (*on_safety)(void *ctx, const char *code, bool trip, const char *msg);
+    /* `code`: enum qts_safety_code (safety_codes.h); what it does to the
+     * safety state is the code table's rule, nothing the pipeline decides.
+     * `msg` borrowed for the call. */
+    void (*on_safety)(void *ctx, int code, const char *msg);
     void (*on_recon)(void *ctx, const struct qts_recon_diff *d);
     void *ctx;
 };
