@@ -114,6 +114,9 @@ static int submit_run(struct qts_exec *x, const struct qts_order_intent *intent,
         x->env.prov.instrument ? x->env.prov.instrument(x->env.prov.ctx, intent->instrument)
                                : NULL;
     struct qts_parent *p = qts_oms_parent_new(x->oms, intent, inst);
+    if (!p)
+        return qts_err_set(err, QTS_EINVAL, "order id %llu not one the OMS gave strategy %u",
+                           (unsigned long long)intent->order_id, intent->strategy_id);
     p->owner = x;
     p->ts_submit_ns = qts__exec_now_ns(x);
     if (order_id)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "oms_ids.h"
 #include "util.h"
 
 /* ------------------------------------------------------------ hash map
@@ -318,20 +319,23 @@ struct qts_parent *qts_oms_parent_new(struct qts_oms *oms,
                                       const struct qts_order_intent *intent,
                                       const struct qts_instrument *inst)
 {
+    /* A strategy's order arrives with the id the OMS gave its strategy
+     * (oms_ids.h): kept, never replaced; the host's own orders (risk exits,
+     * flattening) take the next free id below 2^32. */
+    uint64_t id = intent->order_id;
+    if (id && (!qts_oms_strategy_id_valid(id, intent->strategy_id) ||
+               qts_oms_lookup(oms, id, NULL) != QTS_OMS_UNKNOWN))
+        return NULL;
+    if (!id) {
+        while (map_get(&oms->by_id, oms->next_order_id, NULL, NULL))
+            oms->next_order_id++;
+        id = oms->next_order_id++;
+    }
     struct qts_parent *p = qts_xcalloc(1, sizeof *p);
     p->intent = *intent;
     if (inst)
         p->inst = *inst;
-    /* A strategy's order arrives with the id its strategy already holds
-     * (strategy id in the high 32 bits); the host's own orders (risk exits,
-     * flattening) take the next free id below 2^32. */
-    if (intent->order_id && !map_get(&oms->by_id, intent->order_id, NULL, NULL)) {
-        p->order_id = intent->order_id;
-    } else {
-        while (map_get(&oms->by_id, oms->next_order_id, NULL, NULL))
-            oms->next_order_id++;
-        p->order_id = oms->next_order_id++;
-    }
+    p->order_id = id;
     p->intent.order_id = p->order_id;
     p->strategy_id = intent->strategy_id;
     p->state = QTS_XS_INIT;
