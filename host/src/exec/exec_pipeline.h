@@ -210,7 +210,9 @@ int qts_exec_precheck(struct qts_exec *x, struct qts_order_intent *intent,
  * runs PreCheck and OrderSplit synchronously and hands the first slices to
  * the broker. `*order_id` (may be NULL) gets the parent id, also on a
  * rejection. Returns 0, QTS_ERISK (PreCheck rejected; err says why and the
- * strategy also gets on_order REJECTED), QTS_EINVAL. */
+ * strategy also gets on_order REJECTED), QTS_EINVAL (no intent, or
+ * intent->order_id set to an id the OMS did not give that strategy or one
+ * already used: oms_ids.h). */
 int qts_exec_submit(struct qts_exec *x, const struct qts_order_intent *intent,
                     uint64_t *order_id, struct qts_err *err);
 /* Strategy cancel: cancel the working children, no flatten; final state
