@@ -92,15 +92,11 @@ static int adjust_round(struct qts_exec *x, struct qts_parent *p)
             continue; /* at the cap, or already at/through the touch */
         }
         if (x->env.port.ops && x->env.port.ops->modify) {
-            struct qts_broker_modify m;
-            memset(&m, 0, sizeof m);
-            m.struct_size = sizeof m;
-            m.instrument = c->instrument;
+            struct qts_broker_modify m = {.struct_size = sizeof m, .instrument = c->instrument,
+                                          .new_px = target, .new_qty = c->qty};
             qts_strlcpy(m.symbol, p->inst.symbol, sizeof m.symbol);
             qts_strlcpy(m.client_order_id, c->client_order_id, sizeof m.client_order_id);
             qts_strlcpy(m.venue_order_id, c->venue_order_id, sizeof m.venue_order_id);
-            m.new_px = target;
-            m.new_qty = c->qty;
             if (x->env.port.ops->modify(x->env.port.self, &m) == 0) {
                 c->modify_pending = true;
                 moved = true;

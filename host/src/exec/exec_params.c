@@ -52,35 +52,21 @@ int qts_exec_params_validate(const struct qts_exec_params *p, struct qts_err *er
 
 void qts_exec_params_default(struct qts_exec_params *p)
 {
+    /* grouped by stage, as in the struct */
     memset(p, 0, sizeof *p);
-    qts_strlcpy(p->host_id, "qts", sizeof p->host_id);
-    p->send_timeout_ms = 10000;
-    p->ack_timeout_ms = 3000;
-    p->send_max_attempts = 3;
-    p->send_backoff_ms = 100;
-    p->monitor_timeout_ms = 60000;
-    p->poll_interval_ms = 100;
-    p->adjust_step_pct = 0.001;
-    p->adjust_max_rounds = 3;
-    p->adjust_interval_ms = 1000;
-    p->adjust_timeout_ms = 30000;
-    p->adjust_fill_prob = 0.5;
-    p->max_slippage_pct = 0.005;
-    p->escape_timeout_ms = 30000;
-    p->escape_flatten = true;
-    p->flatten_max_attempts = 3;
-    p->max_children = 10;
-    p->twap_default_slices = 5;
-    p->algo_default_duration_ms = 30000;
-    p->vwap_bars = 10;
-    p->vwap_profile = NULL;
-    p->n_vwap_profile = 0;
-    p->price_band_pct = 0.05;
-    p->max_ref_age_ms = 100;
-    p->shrink_to_cash = true;
-    p->retain_orders = 10000;
-    p->retain_ms = 60000;
-    p->evict_tombstones = 65536;
+    *p = (struct qts_exec_params){
+        .host_id = "qts",
+        .send_timeout_ms = 10000, .ack_timeout_ms = 3000, .send_max_attempts = 3,
+        .send_backoff_ms = 100,
+        .monitor_timeout_ms = 60000, .poll_interval_ms = 100,
+        .adjust_step_pct = 0.001, .adjust_max_rounds = 3, .adjust_interval_ms = 1000,
+        .adjust_timeout_ms = 30000, .max_slippage_pct = 0.005, .adjust_fill_prob = 0.5,
+        .escape_timeout_ms = 30000, .escape_flatten = true, .flatten_max_attempts = 3,
+        .max_children = 10, .twap_default_slices = 5, .algo_default_duration_ms = 30000,
+        .vwap_bars = 10, .vwap_profile = NULL, .n_vwap_profile = 0,
+        .price_band_pct = 0.05, .max_ref_age_ms = 100, .shrink_to_cash = true,
+        .retain_orders = 10000, .retain_ms = 60000, .evict_tombstones = 65536,
+    };
 }
 
 const char *qts_exec_stage_name(int stage)

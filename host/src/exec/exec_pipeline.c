@@ -223,13 +223,22 @@ static int gone(const struct qts_exec *x, uint64_t order_id, const char *what)
     return QTS_ENOENT;
 }
 
-int qts_exec_cancel(struct qts_exec *x, uint64_t order_id, const char *reason)
+/* The parent under `order_id` when it is not final; else NULL with *rc
+ * QTS_ESTATE (final or evicted) or QTS_ENOENT (never ours). */
+static struct qts_parent *not_final(struct qts_exec *x, uint64_t order_id, const char *what,
+                                    int *rc)
 {
     struct qts_parent *p = qts_oms_find(x->oms, order_id);
+    *rc = !p ? gone(x, order_id, what) : qts_exec_state_final(p->state) ? QTS_ESTATE : 0;
+    return *rc ? NULL : p;
+}
+
+int qts_exec_cancel(struct qts_exec *x, uint64_t order_id, const char *reason)
+{
+    int rc;
+    struct qts_parent *p = not_final(x, order_id, "cancel", &rc);
     if (!p)
-        return gone(x, order_id, "cancel");
-    if (qts_exec_state_final(p->state))
-        return QTS_ESTATE;
+        return rc;
     x->depth++;
     qts__exec_enter_cancel(x, p, reason ? reason : "cancelled by strategy", QTS_OE_CANCELLED);
     x->depth--;
@@ -249,11 +258,10 @@ int qts_exec_cancel_by(struct qts_exec *x, uint32_t strategy_id, uint64_t order_
 
 int qts_exec_escape(struct qts_exec *x, uint64_t order_id, const char *reason)
 {
-    struct qts_parent *p = qts_oms_find(x->oms, order_id);
+    int rc;
+    struct qts_parent *p = not_final(x, order_id, "escape", &rc);
     if (!p)
-        return gone(x, order_id, "escape");
-    if (qts_exec_state_final(p->state))
-        return QTS_ESTATE;
+        return rc;
     if (p->state == QTS_XS_ESCAPING)
         return 0;
     x->depth++;
