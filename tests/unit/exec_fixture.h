@@ -15,6 +15,7 @@
 #include "clock.h"
 #include "exec_pipeline.h"
 #include "oms.h"
+#include "safety_codes.h"
 #include "timer_svc.h"
 #include "util.h"
 
@@ -54,6 +55,9 @@ struct fx {
     int n_fills;
     char safety[64][8];
     int n_safety;
+    /* optional: every code also goes here (e.g. to a risk host) */
+    void (*safety_to)(void *ctx, int code, const char *msg);
+    void *safety_to_ctx;               /* borrowed */
     struct qts_recon_diff diffs[32];
     int n_diffs;
     struct qts_exec_params params;
@@ -184,13 +188,14 @@ static inline void fx_on_fill(void *ctx, const struct qts_fill *fl)
         f->fills[f->n_fills++] = *fl;
 }
 
-static inline void fx_on_safety(void *ctx, const char *code, bool trip, const char *msg)
+/* Records the code's text ("FS092") so tests can name it. */
+static inline void fx_on_safety(void *ctx, int code, const char *msg)
 {
     struct fx *f = ctx;
-    (void)trip;
-    (void)msg;
     if (f->n_safety < (int)QTS_ARRAY_LEN(f->safety))
-        qts_strlcpy(f->safety[f->n_safety++], code, sizeof f->safety[0]);
+        qts_strlcpy(f->safety[f->n_safety++], qts_safety_code_str(code), sizeof f->safety[0]);
+    if (f->safety_to)
+        f->safety_to(f->safety_to_ctx, code, msg);
 }
 
 static inline void fx_on_recon(void *ctx, const struct qts_recon_diff *d)

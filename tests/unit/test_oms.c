@@ -3,6 +3,7 @@
 #include "exec_fixture.h"
 
 #include "oms.h"
+#include "oms_ids.h"
 
 static struct qts_order_intent intent(uint32_t strategy)
 {
@@ -68,6 +69,38 @@ static void test_many_orders(void **state)
         assert_int_equal(c->parent->order_id, (uint64_t)i);
         assert_ptr_equal(qts_oms_find(oms, (uint64_t)i), c->parent);
     }
+    qts_oms_free(oms);
+}
+
+/* A strategy's order carries the id the OMS gave its strategy: kept as it
+ * is; an id the OMS did not make, or one already used, is refused; the
+ * host's own orders count from 1 below 2^32. */
+static void test_strategy_ids(void **state)
+{
+    (void)state;
+    struct qts_oms *oms = qts_oms_new("h");
+    struct qts_oms_strategy_ids ids = {0};
+    uint64_t id1 = qts_oms_strategy_id_next(&ids, 7);
+    uint64_t id2 = qts_oms_strategy_id_next(&ids, 7);
+    assert_int_equal(id1, (UINT64_C(7) << 32) | 1);
+    assert_int_equal(id2, (UINT64_C(7) << 32) | 2);
+    assert_true(qts_oms_strategy_id_issued(&ids, 7, id2));
+    assert_false(qts_oms_strategy_id_issued(&ids, 7, id2 + 1));
+    assert_false(qts_oms_strategy_id_issued(&ids, 8, id1));
+    struct qts_order_intent in = intent(7);
+    in.order_id = id2;
+    struct qts_parent *p = qts_oms_parent_new(oms, &in, NULL);
+    assert_non_null(p);
+    assert_int_equal(p->order_id, id2);
+    assert_int_equal(p->intent.order_id, id2);
+    assert_null(qts_oms_parent_new(oms, &in, NULL)); /* used */
+    in.strategy_id = 8;
+    in.order_id = id1;
+    assert_null(qts_oms_parent_new(oms, &in, NULL)); /* another strategy's */
+    in.order_id = 5;
+    assert_null(qts_oms_parent_new(oms, &in, NULL)); /* not the OMS's */
+    in.order_id = 0;
+    assert_int_equal(qts_oms_parent_new(oms, &in, NULL)->order_id, 1);
     qts_oms_free(oms);
 }
 
@@ -220,6 +253,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ids_and_lookup),
         cmocka_unit_test(test_many_orders),
+        cmocka_unit_test(test_strategy_ids),
         cmocka_unit_test(test_ownership),
         cmocka_unit_test(test_apply_and_positions),
         cmocka_unit_test(test_reconcile),

@@ -109,9 +109,9 @@ static void test_limits_overrides_and_codes(void **state)
     in = fx_intent(2, 1, QTS_SIDE_BUY, QTS_ORD_LIMIT, 60000, 6);
     assert_int_equal(qts_exec_submit(f->x, &in, &id, &err), QTS_ERISK);
     /* the pipeline's codes reach the state machine */
-    qts_risk_host_on_exec_safety(h, "FS092", false, "escape");
+    qts_risk_host_on_exec_safety(h, QTS_SC_FS092, "escape");
     assert_int_equal(qts_safety_state(qts_risk_host_safety(h)), QTS_SAFETY_NORMAL);
-    qts_risk_host_on_exec_safety(h, "FS090", true, "all sends failed");
+    qts_risk_host_on_exec_safety(h, QTS_SC_FS090, "all sends failed");
     assert_int_equal(qts_safety_state(qts_risk_host_safety(h)), QTS_SAFETY_FAIL);
     in = fx_intent(1, 1, QTS_SIDE_BUY, QTS_ORD_LIMIT, 60000, 1);
     assert_int_equal(qts_exec_submit(f->x, &in, &id, &err), QTS_ERISK);
@@ -147,6 +147,93 @@ static void test_limits_overrides_and_codes(void **state)
     qts_config_unref(c);
     qts_test_rmtree(dir);
     free(dir);
+}
+
+/* An exec fixture whose safety codes reach a risk host, as the engine
+ * wires them. */
+struct rig {
+    char *dir;
+    struct qts_config *c;
+    struct fx *f;
+    struct qts_risk_host *h;
+    struct qts_safety *s;   /* borrowed from h */
+};
+
+static void to_risk_host(void *ctx, int code, const char *msg)
+{
+    qts_risk_host_on_exec_safety(ctx, code, msg);
+}
+
+static void rig_up(struct rig *r)
+{
+    r->dir = qts_test_tmpdir();
+    r->c = load(r->dir, NULL);
+    r->f = fx_new();
+    fx_start(r->f);
+    struct qts_risk_host_env env = env_for(r->f, qts_config_settings(r->c), NULL);
+    struct qts_err err;
+    assert_int_equal(qts_risk_host_new(&env, &r->h, &err), 0);
+    r->f->safety_to = to_risk_host;
+    r->f->safety_to_ctx = r->h;
+    r->s = qts_risk_host_safety(r->h);
+}
+
+static void rig_down(struct rig *r)
+{
+    qts_risk_host_free(r->h);
+    fx_free(r->f);
+    qts_config_unref(r->c);
+    qts_test_rmtree(r->dir);
+    free(r->dir);
+}
+
+/* A buy of 10 of instrument 1, acknowledged; returns its order id. */
+static uint64_t rig_buy_acked(struct rig *r)
+{
+    uint64_t id;
+    struct qts_err err;
+    struct qts_order_intent in = fx_intent(1, 1, QTS_SIDE_BUY, QTS_ORD_LIMIT, 60000, 10);
+    assert_int_equal(qts_exec_submit(r->f->x, &in, &id, &err), 0);
+    fx_report(r->f, QTS_EXEC_ACK, "t1-1", 0, 0, 0, 0);
+    return id;
+}
+
+/* A reconciliation that finds our position differs from the broker's raises
+ * FS070, and the state machine applies the table's rule for it (a trip:
+ * NORMAL -> FAIL), whatever the call site thinks of it. */
+static void test_recon_mismatch_moves_safety_state(void **state)
+{
+    (void)state;
+    struct rig r;
+    rig_up(&r);
+    uint64_t id = rig_buy_acked(&r);
+    fx_report(r.f, QTS_EXEC_FILL, "t1-1", 10, 60000, 1, 10);
+    assert_int_equal(qts_exec_order(r.f->x, id)->state, QTS_XS_COMPLETE);
+    assert_int_equal(qts_safety_state(r.s), QTS_SAFETY_NORMAL);
+    /* we hold 10; the broker says we hold nothing */
+    assert_int_equal(qts_exec_reconcile(r.f->x), 0);
+    struct qts_broker_position bp = {.struct_size = sizeof bp, .instrument = 1, .qty = 0};
+    qts_exec_on_position(r.f->x, &bp);
+    qts_exec_on_query_done(r.f->x, r.f->req_orders, 0);
+    qts_exec_on_query_done(r.f->x, r.f->req_positions, 0);
+    assert_true(fx_has_safety(r.f, "FS070"));
+    assert_int_equal(qts_safety_code_info(QTS_SC_FS070)->effect, QTS_SE_TRIP);
+    assert_int_equal(qts_safety_state(r.s), QTS_SAFETY_FAIL);
+    assert_false(qts_safety_trading_allowed(r.s));
+    rig_down(&r);
+}
+
+/* A venue reporting more than was ordered (FS041) trips as the table says. */
+static void test_overfill_trips(void **state)
+{
+    (void)state;
+    struct rig r;
+    rig_up(&r);
+    rig_buy_acked(&r);
+    fx_report(r.f, QTS_EXEC_FILL, "t1-1", 12, 60000, 1, 12);
+    assert_true(fx_has_safety(r.f, "FS041"));
+    assert_int_equal(qts_safety_state(r.s), QTS_SAFETY_FAIL);
+    rig_down(&r);
 }
 
 static void test_bad_override_refused(void **state)
@@ -289,6 +376,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_live_guard_refuses),
         cmocka_unit_test(test_limits_overrides_and_codes),
+        cmocka_unit_test(test_recon_mismatch_moves_safety_state),
+        cmocka_unit_test(test_overfill_trips),
         cmocka_unit_test(test_bad_override_refused),
         cmocka_unit_test(test_socket_kill_on_loop),
         cmocka_unit_test(test_kill_file_on_loop),

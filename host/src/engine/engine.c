@@ -444,15 +444,16 @@ static void exec_on_fill(void *ctx, const struct qts_fill *f)
     qts_lua_runtime_post(e->rt, &f->h);
 }
 
-static void exec_on_safety(void *ctx, const char *code, bool trip, const char *msg)
+static void exec_on_safety(void *ctx, int code, const char *msg)
 {
     struct qts_engine *e = ctx;
     if (e->risk)
-        qts_risk_host_on_exec_safety(e->risk, code, trip, msg);
-    if (trip)
-        QTS_ERROR("safety code=%s %s", code, msg);
+        qts_risk_host_on_exec_safety(e->risk, code, msg);
+    const struct qts_safety_code_info *ci = qts_safety_code_info(code);
+    if (ci && ci->effect == QTS_SE_TRIP)
+        QTS_ERROR("safety code=%s %s", ci->str, msg);
     else
-        QTS_WARN("safety notice code=%s %s", code, msg);
+        QTS_WARN("safety notice code=%s %s", qts_safety_code_str(code), msg);
 }
 
 static void exec_on_recon(void *ctx, const struct qts_recon_diff *d)

@@ -146,8 +146,10 @@ struct qts_exec_providers {
 struct qts_exec_sink {
     void (*on_order)(void *ctx, const struct qts_order_event *ev);
     void (*on_fill)(void *ctx, const struct qts_fill *fill);
-    /* "FS092", trip = false for notices (spec §9 #28) */
-    void (*on_safety)(void *ctx, const char *code, bool trip, const char *msg);
+    /* `code`: enum qts_safety_code (safety_codes.h); what it does to the
+     * safety state is the code table's rule, nothing the pipeline decides.
+     * `msg` borrowed for the call. */
+    void (*on_safety)(void *ctx, int code, const char *msg);
     void (*on_recon)(void *ctx, const struct qts_recon_diff *d);
     void *ctx;
 };
@@ -208,7 +210,9 @@ int qts_exec_precheck(struct qts_exec *x, struct qts_order_intent *intent,
  * runs PreCheck and OrderSplit synchronously and hands the first slices to
  * the broker. `*order_id` (may be NULL) gets the parent id, also on a
  * rejection. Returns 0, QTS_ERISK (PreCheck rejected; err says why and the
- * strategy also gets on_order REJECTED), QTS_EINVAL. */
+ * strategy also gets on_order REJECTED), QTS_EINVAL (no intent, or
+ * intent->order_id set to an id the OMS did not give that strategy or one
+ * already used: oms_ids.h). */
 int qts_exec_submit(struct qts_exec *x, const struct qts_order_intent *intent,
                     uint64_t *order_id, struct qts_err *err);
 /* Strategy cancel: cancel the working children, no flatten; final state

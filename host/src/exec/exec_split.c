@@ -58,6 +58,24 @@ static int plan_vwap(int64_t total_lots, int64_t lot, const double *w, size_t nw
     return k;
 }
 
+/* TWAP (and VWAP without a usable profile): equal slices over the
+ * duration, at most `maxc` of them (*capped set when cut) and no more than
+ * there are lots. */
+static int plan_twap(const struct qts_split_req *req, int64_t total_lots, int64_t lot,
+                     uint32_t maxc, struct qts_slice *out, int *capped)
+{
+    uint32_t n = req->slices ? req->slices : req->default_slices;
+    if (n == 0)
+        n = 1;
+    if (n > maxc) {
+        n = maxc;
+        *capped = 1;
+    }
+    if ((int64_t)n > total_lots)
+        n = (uint32_t)total_lots;
+    return plan_equal(total_lots, lot, n, req->duration_ns, out);
+}
+
 int qts_split_plan(const struct qts_split_req *req, struct qts_slice *out, size_t cap,
                    int *capped)
 {
@@ -80,18 +98,8 @@ int qts_split_plan(const struct qts_split_req *req, struct qts_slice *out, size_
     switch (req->algo) {
     case QTS_ALGO_DIRECT:
         return plan_equal(total_lots, lot, 1, 0, out);
-    case QTS_ALGO_TWAP: {
-        uint32_t n = req->slices ? req->slices : req->default_slices;
-        if (n == 0)
-            n = 1;
-        if (n > maxc) {
-            n = maxc;
-            *capped = 1;
-        }
-        if ((int64_t)n > total_lots)
-            n = (uint32_t)total_lots;
-        return plan_equal(total_lots, lot, n, req->duration_ns, out);
-    }
+    case QTS_ALGO_TWAP:
+        return plan_twap(req, total_lots, lot, maxc, out, capped);
     case QTS_ALGO_VWAP: {
         int k = 0;
         if (req->profile && req->n_profile > 0)
@@ -100,16 +108,7 @@ int qts_split_plan(const struct qts_split_req *req, struct qts_slice *out, size_
         if (k > 0)
             return k;
         /* no usable profile: equal weights */
-        uint32_t n = req->slices ? req->slices : req->default_slices;
-        if (n == 0)
-            n = 1;
-        if (n > maxc) {
-            n = maxc;
-            *capped = 1;
-        }
-        if ((int64_t)n > total_lots)
-            n = (uint32_t)total_lots;
-        return plan_equal(total_lots, lot, n, req->duration_ns, out);
+        return plan_twap(req, total_lots, lot, maxc, out, capped);
     }
     case QTS_ALGO_ICEBERG: {
         int64_t disp_lots = req->display_qty > 0 ? req->display_qty / lot : 0;

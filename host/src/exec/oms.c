@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "oms_ids.h"
 #include "util.h"
 
 /* ------------------------------------------------------------ hash map
@@ -314,33 +315,54 @@ const char *qts_oms_host_id(const struct qts_oms *oms)
     return oms->host_id;
 }
 
+/* Lists linked through all_prev / all_next (parents and children alike),
+ * oldest first, with ends `first` and `last`: append `node`, or take it off. */
+#define APPEND_ALL(first, last, node)                                          \
+    do {                                                                       \
+        (node)->all_prev = (last);                                             \
+        if (last)                                                              \
+            (last)->all_next = (node);                                         \
+        else                                                                   \
+            (first) = (node);                                                  \
+        (last) = (node);                                                       \
+    } while (0)
+#define UNLINK_ALL(first, last, node)                                          \
+    do {                                                                       \
+        if ((node)->all_prev)                                                  \
+            (node)->all_prev->all_next = (node)->all_next;                     \
+        else                                                                   \
+            (first) = (node)->all_next;                                        \
+        if ((node)->all_next)                                                  \
+            (node)->all_next->all_prev = (node)->all_prev;                     \
+        else                                                                   \
+            (last) = (node)->all_prev;                                         \
+    } while (0)
+
 struct qts_parent *qts_oms_parent_new(struct qts_oms *oms,
                                       const struct qts_order_intent *intent,
                                       const struct qts_instrument *inst)
 {
+    /* A strategy's order arrives with the id the OMS gave its strategy
+     * (oms_ids.h): kept, never replaced; the host's own orders (risk exits,
+     * flattening) take the next free id below 2^32. */
+    uint64_t id = intent->order_id;
+    if (id && (!qts_oms_strategy_id_valid(id, intent->strategy_id) ||
+               qts_oms_lookup(oms, id, NULL) != QTS_OMS_UNKNOWN))
+        return NULL;
+    if (!id) {
+        while (map_get(&oms->by_id, oms->next_order_id, NULL, NULL))
+            oms->next_order_id++;
+        id = oms->next_order_id++;
+    }
     struct qts_parent *p = qts_xcalloc(1, sizeof *p);
     p->intent = *intent;
     if (inst)
         p->inst = *inst;
-    /* A strategy's order arrives with the id its strategy already holds
-     * (strategy id in the high 32 bits); the host's own orders (risk exits,
-     * flattening) take the next free id below 2^32. */
-    if (intent->order_id && !map_get(&oms->by_id, intent->order_id, NULL, NULL)) {
-        p->order_id = intent->order_id;
-    } else {
-        while (map_get(&oms->by_id, oms->next_order_id, NULL, NULL))
-            oms->next_order_id++;
-        p->order_id = oms->next_order_id++;
-    }
+    p->order_id = id;
     p->intent.order_id = p->order_id;
     p->strategy_id = intent->strategy_id;
     p->state = QTS_XS_INIT;
-    p->all_prev = oms->p_last;
-    if (oms->p_last)
-        oms->p_last->all_next = p;
-    else
-        oms->p_first = p;
-    oms->p_last = p;
+    APPEND_ALL(oms->p_first, oms->p_last, p);
     oms->n_parents++;
     map_put(&oms->by_id, p->order_id, p);
     /* push on the active list */
@@ -369,12 +391,7 @@ struct qts_child *qts_oms_child_new(struct qts_oms *oms, struct qts_parent *p,
     c->px = px;
     c->qty = qty;
     c->instrument = p->intent.instrument;
-    c->all_prev = oms->c_last;
-    if (oms->c_last)
-        oms->c_last->all_next = c;
-    else
-        oms->c_first = c;
-    oms->c_last = c;
+    APPEND_ALL(oms->c_first, oms->c_last, c);
     oms->n_children++;
     map_put(&oms->by_clordid, fnv1a(c->client_order_id), c);
     if (p->n_children == p->cap_children) {
@@ -646,26 +663,12 @@ static void evict(struct qts_oms *oms, struct qts_parent *p)
         struct qts_child *c = p->children[i];
         map_del(&oms->by_clordid, fnv1a(c->client_order_id), c);
         tomb_child(oms, c);
-        if (c->all_prev)
-            c->all_prev->all_next = c->all_next;
-        else
-            oms->c_first = c->all_next;
-        if (c->all_next)
-            c->all_next->all_prev = c->all_prev;
-        else
-            oms->c_last = c->all_prev;
+        UNLINK_ALL(oms->c_first, oms->c_last, c);
         oms->n_children--;
         qts_child_cleanup(c);
         free(c);
     }
-    if (p->all_prev)
-        p->all_prev->all_next = p->all_next;
-    else
-        oms->p_first = p->all_next;
-    if (p->all_next)
-        p->all_next->all_prev = p->all_prev;
-    else
-        oms->p_last = p->all_prev;
+    UNLINK_ALL(oms->p_first, oms->p_last, p);
     oms->n_parents--;
     free(p->children);
     free(p->slices);

@@ -108,8 +108,11 @@ void qts_oms_free(struct qts_oms *oms);
 void qts_oms_set_listener(struct qts_oms *oms, qts_oms_child_fn fn, void *ctx);
 const char *qts_oms_host_id(const struct qts_oms *oms);
 
-/* New parent from `intent` (copied); assigns intent.order_id. Owned by the
- * OMS; placed on the active list. */
+/* New parent from `intent` (copied), owned by the OMS and placed on the
+ * active list. Its id: intent.order_id when the OMS gave it to the
+ * strategy (oms_ids.h), else the next free host id. NULL when intent
+ * carries an id the OMS did not make for that strategy, or one already used
+ * (held or evicted). */
 struct qts_parent *qts_oms_parent_new(struct qts_oms *oms,
                                       const struct qts_order_intent *intent,
                                       const struct qts_instrument *inst);

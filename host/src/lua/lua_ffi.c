@@ -128,8 +128,8 @@ QTS_FFI int qts_ffi_order(struct qts_lua_strategy *s, struct qts_order_intent *i
     m->intent.struct_size = sizeof m->intent;
     m->intent.strategy_id = s->id;
     m->intent.tag[QTS_TAG_MAX - 1] = '\0';
-    /* Deterministic and below 2^53: strategy id in the high bits. */
-    m->intent.order_id = ((uint64_t)s->id << 32) | ++s->order_seq;
+    /* the OMS's id for this order, handed back to the strategy now */
+    m->intent.order_id = qts_oms_strategy_id_next(&s->order_ids, s->id);
     m->intent.ts_decision_ns = s->cur_ts_ns;
     m->order_id = m->intent.order_id;
     *id_out = m->order_id;
@@ -146,8 +146,7 @@ QTS_FFI int qts_ffi_cancel(struct qts_lua_strategy *s, uint64_t order_id, const 
         *err = "strategy is halted";
         return QTS_EHALTED;
     }
-    if ((order_id >> 32) != s->id || (order_id & 0xffffffffu) == 0 ||
-        (order_id & 0xffffffffu) > s->order_seq) {
+    if (!qts_oms_strategy_id_issued(&s->order_ids, s->id, order_id)) {
         *err = "not an order of this strategy";
         return QTS_ENOENT;
     }

@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "oms_ids.h"
 #include "qts/qts_err.h"
 #include "qts/qts_types.h"
 #include "ring.h"
@@ -142,7 +143,7 @@ struct qts_lua_strategy {
 
     /* out: order intents and cancels to the core (SPSC, worker -> core) */
     struct qts_ring intents;
-    uint64_t order_seq;
+    struct qts_oms_strategy_ids order_ids; /* the OMS's ids for its orders */
     uint64_t lead;                     /* lockstep: events processed ahead */
     bool held;                         /* lockstep: stopped on an unreleased intent */
     bool event_time;                   /* lockstep: ctx:now() follows event time */

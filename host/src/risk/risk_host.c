@@ -244,23 +244,10 @@ void qts_risk_host_on_price(struct qts_risk_host *h, uint32_t instrument, int64_
     qts_risk_loop_on_price(h->rl, instrument, px, qts_timer_svc_now(h->env.timers));
 }
 
-void qts_risk_host_on_exec_safety(struct qts_risk_host *h, const char *code, bool trip,
-                                  const char *msg)
+void qts_risk_host_on_exec_safety(struct qts_risk_host *h, int code, const char *msg)
 {
-    int c = qts_safety_code_find(code);
-    if (c < 0) {
-        QTS_WARN("unknown safety code %s from execution: %s", code, msg);
-        return;
-    }
-    /* The pipeline raises some trip codes early as notices (FS042 on the
-     * first ack timeout, while it still retries under the same client
-     * order id): those do not move the state; when it gives up it raises
-     * them as trips and the table decides. */
-    if (!trip) {
-        QTS_DEBUG("safety notice from execution code=%s %s", code, msg);
-        return;
-    }
-    qts_safety_raise(h->safety, c, msg);
+    if (qts_safety_raise(h->safety, code, msg) < 0)
+        QTS_WARN("unknown safety code %d from execution: %s", code, msg);
 }
 
 int qts_risk_host_reload(struct qts_risk_host *h, const struct qts_risk_settings *settings,

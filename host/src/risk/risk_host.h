@@ -82,9 +82,10 @@ int qts_risk_host_new(const struct qts_risk_host_env *env, struct qts_risk_host 
 void qts_risk_host_free(struct qts_risk_host *h);
 
 void qts_risk_host_on_price(struct qts_risk_host *h, uint32_t instrument, int64_t px);
-/* The execution pipeline's sink on_safety: "FS092" etc. to the state machine. */
-void qts_risk_host_on_exec_safety(struct qts_risk_host *h, const char *code, bool trip,
-                                  const char *msg);
+/* The execution pipeline's sink on_safety: raise `code` (enum
+ * qts_safety_code) on the state machine, which applies the code table's
+ * rule (trip, warn, limit, notice). `msg` borrowed. */
+void qts_risk_host_on_exec_safety(struct qts_risk_host *h, int code, const char *msg);
 /* Before a strategy's cancel: 0, or QTS_ERATELIMIT with rej filled. */
 int qts_risk_host_cancel_allowed(struct qts_risk_host *h, uint32_t strategy_id,
                                  struct qts_precheck_reject *rej);

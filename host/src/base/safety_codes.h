@@ -2,6 +2,10 @@
  * guardrail limits (GR) and anomaly notices (AN), with what each means and
  * what the host does about it (spec-execution-risk §2.9, with the conflicts
  * of §9 #2, #3, #26, #28 resolved; docs/safety.md lists the table).
+ * It lives in base so that every subsystem, the execution pipeline below
+ * risk included, names a code by its enum; what a code does is decided
+ * here, by its effect, and applied by the state machine (risk/safety.h),
+ * never by the caller that raises it.
  *
  * Effect on the safety state machine (safety.h):
  * - TRIP:   a fail-safe; NORMAL/WARNING -> FAIL, FAIL x2 -> LOCKDOWN.
