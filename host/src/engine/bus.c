@@ -1,0 +1,89 @@
+/* bus.c — see bus.h. */
+#include "bus.h"
+
+#include <stdio.h>
+#include <string.h>
+
+void qts_bus_init(struct qts_bus *b) { memset(b, 0, sizeof *b); }
+
+static void add_call(struct qts_bus *b, enum qts_bus_kind k, struct qts_bus_call c)
+{
+    b->calls[k][b->n_calls[k]++] = c;
+}
+
+int qts_bus_add(struct qts_bus *b, const struct qts_bus_sub *sub)
+{
+    if (b->n_subs == QTS_BUS_MAX_SUBS)
+        return QTS_EFULL;
+    b->subs[b->n_subs++] = *sub;
+    struct qts_bus_call c = {.self = sub->self};
+    if (sub->on_market) {
+        c.fn.market = sub->on_market;
+        add_call(b, QTS_BUS_MARKET, c);
+    }
+    if (sub->on_order) {
+        c.fn.order = sub->on_order;
+        add_call(b, QTS_BUS_ORDER, c);
+    }
+    if (sub->on_fill) {
+        c.fn.fill = sub->on_fill;
+        add_call(b, QTS_BUS_FILL, c);
+    }
+    if (sub->on_safety) {
+        c.fn.safety = sub->on_safety;
+        add_call(b, QTS_BUS_SAFETY, c);
+    }
+    if (sub->on_run_end) {
+        c.fn.run_end = sub->on_run_end;
+        add_call(b, QTS_BUS_RUN_END, c);
+    }
+    return 0;
+}
+
+void qts_bus_market(const struct qts_bus *b, const struct qts_bus_market *m)
+{
+    const struct qts_bus_call *c = b->calls[QTS_BUS_MARKET];
+    for (size_t i = 0; i < b->n_calls[QTS_BUS_MARKET]; i++)
+        c[i].fn.market(c[i].self, m);
+}
+
+void qts_bus_order(const struct qts_bus *b, const struct qts_order_event *ev)
+{
+    const struct qts_bus_call *c = b->calls[QTS_BUS_ORDER];
+    for (size_t i = 0; i < b->n_calls[QTS_BUS_ORDER]; i++)
+        c[i].fn.order(c[i].self, ev);
+}
+
+void qts_bus_fill(const struct qts_bus *b, const struct qts_fill *f)
+{
+    const struct qts_bus_call *c = b->calls[QTS_BUS_FILL];
+    for (size_t i = 0; i < b->n_calls[QTS_BUS_FILL]; i++)
+        c[i].fn.fill(c[i].self, f);
+}
+
+void qts_bus_safety(const struct qts_bus *b, const struct qts_safety_change *sc)
+{
+    const struct qts_bus_call *c = b->calls[QTS_BUS_SAFETY];
+    for (size_t i = 0; i < b->n_calls[QTS_BUS_SAFETY]; i++)
+        c[i].fn.safety(c[i].self, sc);
+}
+
+int qts_bus_run_end(const struct qts_bus *b, const struct qts_run_end *end, struct qts_err *err)
+{
+    const struct qts_bus_call *c = b->calls[QTS_BUS_RUN_END];
+    for (size_t i = 0; i < b->n_calls[QTS_BUS_RUN_END]; i++) {
+        int rc = c[i].fn.run_end(c[i].self, end, err);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+void qts_bus_describe(const struct qts_bus *b, char *out, size_t cap)
+{
+    size_t o = 0;
+    if (cap)
+        out[0] = '\0';
+    for (size_t i = 0; i < b->n_subs && o < cap; i++)
+        o += (size_t)snprintf(out + o, cap - o, "%s%s", i ? "," : "", b->subs[i].name);
+}

@@ -1,0 +1,155 @@
+/* test_bus.c — the engine's bus: subscribers are called in the order they
+ * were added, for every event kind; NULL handlers are skipped; the end of a
+ * run stops at the first error; the list is bounded. */
+#include "test_support.h"
+
+#include <string.h>
+
+#include "bus.h"
+
+struct rec {
+    char log[256]; /* "<name>:<kind> " per call, in call order */
+};
+
+struct probe {
+    const char *name;
+    struct rec *rec;
+    int run_end_rc;
+};
+
+static void note(struct probe *p, const char *kind)
+{
+    size_t n = strlen(p->rec->log);
+    snprintf(p->rec->log + n, sizeof p->rec->log - n, "%s:%s ", p->name, kind);
+}
+
+static void on_market(void *self, const struct qts_bus_market *m)
+{
+    (void)m;
+    note(self, "m");
+}
+static void on_order(void *self, const struct qts_order_event *ev)
+{
+    (void)ev;
+    note(self, "o");
+}
+static void on_fill(void *self, const struct qts_fill *f)
+{
+    (void)f;
+    note(self, "f");
+}
+static void on_safety(void *self, const struct qts_safety_change *c)
+{
+    (void)c;
+    note(self, "s");
+}
+static int on_run_end(void *self, const struct qts_run_end *end, struct qts_err *err)
+{
+    (void)end;
+    struct probe *p = self;
+    note(p, "e");
+    return p->run_end_rc ? qts_err_set(err, p->run_end_rc, "%s failed", p->name) : 0;
+}
+
+static struct qts_bus_sub full(struct probe *p)
+{
+    return (struct qts_bus_sub){.name = p->name, .on_market = on_market, .on_order = on_order,
+                                .on_fill = on_fill, .on_safety = on_safety,
+                                .on_run_end = on_run_end, .self = p};
+}
+
+static void deliver_all(struct qts_bus *b)
+{
+    struct qts_trade t = {.h = {.struct_size = sizeof t, .type = QTS_EV_TRADE}};
+    struct qts_bus_market m = {.ev = &t.h};
+    struct qts_order_event oe = {.h = {.type = QTS_EV_ORDER}};
+    struct qts_fill f = {.h = {.type = QTS_EV_FILL}};
+    struct qts_safety_change c = {.code = "FS092", .trip = true, .msg = "x"};
+    struct qts_run_end end = {.run_dir = "/tmp", .ts_ns = 1};
+    struct qts_err err;
+    qts_err_clear(&err);
+    qts_bus_market(b, &m);
+    qts_bus_order(b, &oe);
+    qts_bus_fill(b, &f);
+    qts_bus_safety(b, &c);
+    assert_int_equal(qts_bus_run_end(b, &end, &err), 0);
+}
+
+static void test_order_of_delivery(void **state)
+{
+    (void)state;
+    struct rec rec = {{0}};
+    struct probe a = {"a", &rec, 0}, b = {"b", &rec, 0}, c = {"c", &rec, 0};
+    struct qts_bus bus;
+    qts_bus_init(&bus);
+    struct qts_bus_sub sa = full(&a), sb = full(&b), sc = full(&c);
+    assert_int_equal(qts_bus_add(&bus, &sa), 0);
+    assert_int_equal(qts_bus_add(&bus, &sb), 0);
+    assert_int_equal(qts_bus_add(&bus, &sc), 0);
+    deliver_all(&bus);
+    assert_string_equal(rec.log, "a:m b:m c:m a:o b:o c:o a:f b:f c:f a:s b:s c:s a:e b:e c:e ");
+    char names[64];
+    qts_bus_describe(&bus, names, sizeof names);
+    assert_string_equal(names, "a,b,c");
+}
+
+static void test_null_handlers_skipped(void **state)
+{
+    (void)state;
+    struct rec rec = {{0}};
+    struct probe a = {"a", &rec, 0}, b = {"b", &rec, 0}, c = {"c", &rec, 0};
+    struct qts_bus bus;
+    qts_bus_init(&bus);
+    struct qts_bus_sub sa = full(&a), sc = full(&c);
+    /* b only takes fills; every other handler is NULL */
+    struct qts_bus_sub sb = {.name = "b", .on_fill = on_fill, .self = &b};
+    /* a subscriber with no handler at all is allowed and never called */
+    struct qts_bus_sub none = {.name = "none"};
+    assert_int_equal(qts_bus_add(&bus, &sa), 0);
+    assert_int_equal(qts_bus_add(&bus, &none), 0);
+    assert_int_equal(qts_bus_add(&bus, &sb), 0);
+    assert_int_equal(qts_bus_add(&bus, &sc), 0);
+    deliver_all(&bus);
+    assert_string_equal(rec.log, "a:m c:m a:o c:o a:f b:f c:f a:s c:s a:e c:e ");
+}
+
+static void test_run_end_stops_at_first_error(void **state)
+{
+    (void)state;
+    struct rec rec = {{0}};
+    struct probe a = {"a", &rec, 0}, b = {"b", &rec, QTS_EIO}, c = {"c", &rec, 0};
+    struct qts_bus bus;
+    qts_bus_init(&bus);
+    struct qts_bus_sub sa = full(&a), sb = full(&b), sc = full(&c);
+    qts_bus_add(&bus, &sa);
+    qts_bus_add(&bus, &sb);
+    qts_bus_add(&bus, &sc);
+    struct qts_run_end end = {.run_dir = "/tmp"};
+    struct qts_err err;
+    qts_err_clear(&err);
+    assert_int_equal(qts_bus_run_end(&bus, &end, &err), QTS_EIO);
+    assert_string_equal(rec.log, "a:e b:e ");
+    assert_string_equal(err.msg, "b failed");
+}
+
+static void test_bounded(void **state)
+{
+    (void)state;
+    struct qts_bus bus;
+    qts_bus_init(&bus);
+    struct qts_bus_sub s = {.name = "x"};
+    for (int i = 0; i < QTS_BUS_MAX_SUBS; i++)
+        assert_int_equal(qts_bus_add(&bus, &s), 0);
+    assert_int_equal(qts_bus_add(&bus, &s), QTS_EFULL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_order_of_delivery),
+        cmocka_unit_test(test_null_handlers_skipped),
+        cmocka_unit_test(test_run_end_stops_at_first_error),
+        cmocka_unit_test(test_bounded),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
