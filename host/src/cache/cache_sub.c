@@ -9,12 +9,6 @@
 
 static int64_t ts_ms_of(int64_t ns) { return ns / 1000000; }
 
-static const char *symbol_of(const struct qts_cache_pub *pub, uint32_t instrument)
-{
-    const struct qts_instrument *inst = qts_instruments_get(pub->instruments, instrument);
-    return inst ? inst->symbol : "";
-}
-
 static void cache_on_market(void *self, const struct qts_bus_market *m)
 {
     struct qts_cache_pub *pub = self;
@@ -24,7 +18,8 @@ static void cache_on_market(void *self, const struct qts_bus_market *m)
     struct qts_cache_price p = {.bid = m->bid, .ask = m->ask, .last = m->last,
                                 .ts_ms = ts_ms_of(m->ts_ns), .px_exp = h->px_exp,
                                 .qty_exp = h->qty_exp};
-    qts_cache_writer_price(pub->writer, symbol_of(pub, h->instrument), &p);
+    qts_cache_writer_price(pub->writer, qts_instruments_symbol(pub->instruments, h->instrument),
+                           &p);
 }
 
 void qts_cache_pub_position(struct qts_cache_pub *pub, uint32_t instrument, int64_t ts_ns)
@@ -42,7 +37,8 @@ void qts_cache_pub_position(struct qts_cache_pub *pub, uint32_t instrument, int6
         .px_exp = pos->px_exp,
         .qty_exp = pos->qty_exp,
     };
-    qts_cache_writer_position(pub->writer, symbol_of(pub, instrument), &c);
+    qts_cache_writer_position(pub->writer, qts_instruments_symbol(pub->instruments, instrument),
+                              &c);
 }
 
 static void cache_on_fill(void *self, const struct qts_fill *f)
@@ -58,7 +54,7 @@ static void cache_on_order(void *self, const struct qts_order_event *ev)
     static const char *const names[] = {"", "ACCEPTED", "REJECTED", "CANCELLED", "FILLED",
                                         "ESCAPED", "FAILED", "EXPIRED", "REPLACED"};
     struct qts_cache_order o = {
-        .symbol = symbol_of(pub, ev->h.instrument),
+        .symbol = qts_instruments_symbol(pub->instruments, ev->h.instrument),
         .status = ev->kind < QTS_ARRAY_LEN(names) ? names[ev->kind] : "UNKNOWN",
         .side = ev->side,
         .qty = ev->filled_qty + (ev->leaves_qty > 0 ? ev->leaves_qty : 0),

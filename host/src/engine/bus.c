@@ -40,32 +40,32 @@ int qts_bus_add(struct qts_bus *b, const struct qts_bus_sub *sub)
     return 0;
 }
 
+/* Call `member` of every subscriber of `kind`, in order. */
+#define DELIVER(b, kind, member, arg)                                        \
+    do {                                                                     \
+        const struct qts_bus_call *c_ = (b)->calls[kind];                    \
+        for (size_t i_ = 0; i_ < (b)->n_calls[kind]; i_++)                   \
+            c_[i_].fn.member(c_[i_].self, arg);                              \
+    } while (0)
+
 void qts_bus_market(const struct qts_bus *b, const struct qts_bus_market *m)
 {
-    const struct qts_bus_call *c = b->calls[QTS_BUS_MARKET];
-    for (size_t i = 0; i < b->n_calls[QTS_BUS_MARKET]; i++)
-        c[i].fn.market(c[i].self, m);
+    DELIVER(b, QTS_BUS_MARKET, market, m);
 }
 
 void qts_bus_order(const struct qts_bus *b, const struct qts_order_event *ev)
 {
-    const struct qts_bus_call *c = b->calls[QTS_BUS_ORDER];
-    for (size_t i = 0; i < b->n_calls[QTS_BUS_ORDER]; i++)
-        c[i].fn.order(c[i].self, ev);
+    DELIVER(b, QTS_BUS_ORDER, order, ev);
 }
 
 void qts_bus_fill(const struct qts_bus *b, const struct qts_fill *f)
 {
-    const struct qts_bus_call *c = b->calls[QTS_BUS_FILL];
-    for (size_t i = 0; i < b->n_calls[QTS_BUS_FILL]; i++)
-        c[i].fn.fill(c[i].self, f);
+    DELIVER(b, QTS_BUS_FILL, fill, f);
 }
 
 void qts_bus_safety(const struct qts_bus *b, const struct qts_safety_change *sc)
 {
-    const struct qts_bus_call *c = b->calls[QTS_BUS_SAFETY];
-    for (size_t i = 0; i < b->n_calls[QTS_BUS_SAFETY]; i++)
-        c[i].fn.safety(c[i].self, sc);
+    DELIVER(b, QTS_BUS_SAFETY, safety, sc);
 }
 
 int qts_bus_run_end(const struct qts_bus *b, const struct qts_run_end *end, struct qts_err *err)

@@ -572,6 +572,7 @@ void qts_engine_free(struct qts_engine *e)
     e->fb_pub.fb = NULL;
     qts_feedback_free(e->fb); /* first: it posts to the runtime, reads orders and timers */
     e->fb = NULL;
+    e->lua_pub.rt = NULL; /* events of the shutdown below reach no strategy */
     if (e->rt)
         qts_lua_runtime_free(e->rt); /* on_stop for every strategy */
     if (e->has_holder)

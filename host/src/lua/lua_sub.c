@@ -10,13 +10,15 @@
 static void lua_on_order(void *self, const struct qts_order_event *ev)
 {
     struct qts_lua_pub *pub = self;
-    qts_lua_runtime_post(pub->rt, &ev->h);
+    if (pub->rt)
+        qts_lua_runtime_post(pub->rt, &ev->h);
 }
 
 static void lua_on_fill(void *self, const struct qts_fill *f)
 {
     struct qts_lua_pub *pub = self;
-    qts_lua_runtime_post(pub->rt, &f->h);
+    if (pub->rt)
+        qts_lua_runtime_post(pub->rt, &f->h);
 }
 
 void qts_lua_pub_feedback(struct qts_lua_pub *pub, const struct qts_tca_row *row)

@@ -19,7 +19,7 @@ struct qts_instruments;
 struct qts_tca_row;
 
 struct qts_lua_pub {
-    struct qts_lua_runtime *rt;                /* borrowed */
+    struct qts_lua_runtime *rt;                /* borrowed; NULL once it is freed */
     const struct qts_instruments *instruments; /* borrowed: an instrument's exponents */
     uint64_t *seq;                             /* borrowed: the engine's event sequence */
 };

@@ -24,12 +24,6 @@ static void store_push(struct qts_store_pub *pub, struct qts_store_record *h, ui
     qts_store_writer_push(pub->writer, h, NULL);
 }
 
-static const char *symbol_of(const struct qts_store_pub *pub, uint32_t instrument)
-{
-    const struct qts_instrument *inst = qts_instruments_get(pub->instruments, instrument);
-    return inst ? inst->symbol : "";
-}
-
 static void store_on_fill(void *self, const struct qts_fill *f)
 {
     struct qts_store_pub *pub = self;
@@ -39,7 +33,8 @@ static void store_on_fill(void *self, const struct qts_fill *f)
     memset(&r, 0, sizeof r);
     r.order_id = f->order_id;
     r.fill_id = f->fill_id;
-    qts_strlcpy(r.symbol, symbol_of(pub, f->h.instrument), sizeof r.symbol);
+    qts_strlcpy(r.symbol, qts_instruments_symbol(pub->instruments, f->h.instrument),
+                sizeof r.symbol);
     qts_strlcpy(r.tag, f->tag, sizeof r.tag);
     r.side = f->side;
     r.is_maker = f->is_maker;
@@ -103,7 +98,8 @@ static int store_on_run_end(void *self, const struct qts_run_end *end, struct qt
     for (size_t i = 0; i < n; i++) {
         struct qts_store_position r;
         memset(&r, 0, sizeof r);
-        qts_strlcpy(r.symbol, symbol_of(pub, v[i].instrument), sizeof r.symbol);
+        qts_strlcpy(r.symbol, qts_instruments_symbol(pub->instruments, v[i].instrument),
+                    sizeof r.symbol);
         r.px_exp = v[i].px_exp;
         r.qty_exp = v[i].qty_exp;
         r.qty = v[i].qty;
