@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "bus.h"
+#include "portfolio.h"
+#include "portfolio_sub.h"
 
 struct rec {
     char log[256]; /* "<name>:<kind> " per call, in call order */
@@ -23,26 +25,18 @@ static void note(struct probe *p, const char *kind)
     snprintf(p->rec->log + n, sizeof p->rec->log - n, "%s:%s ", p->name, kind);
 }
 
-static void on_market(void *self, const struct qts_bus_market *m)
-{
-    (void)m;
-    note(self, "m");
-}
-static void on_order(void *self, const struct qts_order_event *ev)
-{
-    (void)ev;
-    note(self, "o");
-}
-static void on_fill(void *self, const struct qts_fill *f)
-{
-    (void)f;
-    note(self, "f");
-}
-static void on_safety(void *self, const struct qts_safety_change *c)
-{
-    (void)c;
-    note(self, "s");
-}
+/* A handler that notes "<name>:<tag>" and ignores its event. */
+#define NOTING_HANDLER(fn, type, tag)                                        \
+    static void fn(void *self, const type *ev)                               \
+    {                                                                        \
+        (void)ev;                                                            \
+        note(self, tag);                                                     \
+    }
+NOTING_HANDLER(on_market, struct qts_bus_market, "m")
+NOTING_HANDLER(on_order, struct qts_order_event, "o")
+NOTING_HANDLER(on_fill, struct qts_fill, "f")
+NOTING_HANDLER(on_safety, struct qts_safety_change, "s")
+
 static int on_run_end(void *self, const struct qts_run_end *end, struct qts_err *err)
 {
     (void)end;
@@ -143,6 +137,39 @@ static void test_bounded(void **state)
     assert_int_equal(qts_bus_add(&bus, &s), QTS_EFULL);
 }
 
+/* The portfolio's subscriber: trades and bars mark, quotes do not; a fill
+ * changes the position. */
+static void test_portfolio_subscriber(void **state)
+{
+    (void)state;
+    struct qts_portfolio *pf = qts_portfolio_new(1000000);
+    struct qts_bus bus;
+    qts_bus_init(&bus);
+    struct qts_bus_sub sub = qts_portfolio_sub(pf);
+    assert_int_equal(qts_bus_add(&bus, &sub), 0);
+    struct qts_trade t = {.h = {.type = QTS_EV_TRADE, .instrument = 3, .px_exp = 2}, .px = 12345};
+    struct qts_bus_market m = {.ev = &t.h};
+    qts_bus_market(&bus, &m);
+    assert_int_equal(qts_portfolio_last_px(pf, 3), 12345);
+    struct qts_quote q = {.h = {.type = QTS_EV_QUOTE, .instrument = 3, .px_exp = 2},
+                          .bid_px = 1, .ask_px = 2};
+    m.ev = &q.h;
+    qts_bus_market(&bus, &m);
+    assert_int_equal(qts_portfolio_last_px(pf, 3), 12345);
+    struct qts_bar bar = {.h = {.type = QTS_EV_BAR, .instrument = 3, .px_exp = 2}, .close = 12400};
+    m.ev = &bar.h;
+    qts_bus_market(&bus, &m);
+    assert_int_equal(qts_portfolio_last_px(pf, 3), 12400);
+    struct qts_fill f = {.h = {.type = QTS_EV_FILL, .instrument = 3, .px_exp = 2, .qty_exp = 0},
+                         .order_id = 1, .strategy_id = 1, .side = QTS_SIDE_BUY, .px = 12400,
+                         .qty = 2};
+    qts_bus_fill(&bus, &f);
+    const struct qts_position *pos = qts_portfolio_position(pf, 3);
+    assert_non_null(pos);
+    assert_int_equal(pos->qty, 2);
+    qts_portfolio_free(pf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -150,6 +177,7 @@ int main(void)
         cmocka_unit_test(test_null_handlers_skipped),
         cmocka_unit_test(test_run_end_stops_at_first_error),
         cmocka_unit_test(test_bounded),
+        cmocka_unit_test(test_portfolio_subscriber),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,37 +6,24 @@
 
 void qts_bus_init(struct qts_bus *b) { memset(b, 0, sizeof *b); }
 
-static void add_call(struct qts_bus *b, enum qts_bus_kind k, struct qts_bus_call c)
-{
-    b->calls[k][b->n_calls[k]++] = c;
-}
-
 int qts_bus_add(struct qts_bus *b, const struct qts_bus_sub *sub)
 {
     if (b->n_subs == QTS_BUS_MAX_SUBS)
         return QTS_EFULL;
     b->subs[b->n_subs++] = *sub;
     struct qts_bus_call c = {.self = sub->self};
-    if (sub->on_market) {
-        c.fn.market = sub->on_market;
-        add_call(b, QTS_BUS_MARKET, c);
+    /* one entry per kind the subscriber handles, in the order added */
+#define ADD_CALL(kind, member, handler)                                      \
+    if (sub->handler) {                                                      \
+        c.fn.member = sub->handler;                                          \
+        b->calls[kind][b->n_calls[kind]++] = c;                              \
     }
-    if (sub->on_order) {
-        c.fn.order = sub->on_order;
-        add_call(b, QTS_BUS_ORDER, c);
-    }
-    if (sub->on_fill) {
-        c.fn.fill = sub->on_fill;
-        add_call(b, QTS_BUS_FILL, c);
-    }
-    if (sub->on_safety) {
-        c.fn.safety = sub->on_safety;
-        add_call(b, QTS_BUS_SAFETY, c);
-    }
-    if (sub->on_run_end) {
-        c.fn.run_end = sub->on_run_end;
-        add_call(b, QTS_BUS_RUN_END, c);
-    }
+    ADD_CALL(QTS_BUS_MARKET, market, on_market)
+    ADD_CALL(QTS_BUS_ORDER, order, on_order)
+    ADD_CALL(QTS_BUS_FILL, fill, on_fill)
+    ADD_CALL(QTS_BUS_SAFETY, safety, on_safety)
+    ADD_CALL(QTS_BUS_RUN_END, run_end, on_run_end)
+#undef ADD_CALL
     return 0;
 }
 

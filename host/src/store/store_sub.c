@@ -67,6 +67,7 @@ static void store_on_order(void *self, const struct qts_order_event *ev)
     struct qts_store_pub *pub = self;
     if (!pub->writer)
         return;
+    int64_t ts = ev->h.ts_exch_ns ? ev->h.ts_exch_ns : qts_clock_now(pub->clock);
     struct qts_store_order_event r;
     memset(&r, 0, sizeof r);
     r.order_id = ev->order_id;
@@ -81,7 +82,6 @@ static void store_on_order(void *self, const struct qts_order_event *ev)
     r.leaves_qty = ev->leaves_qty;
     r.avg_px = ev->filled_qty ? ev->avg_px : QTS_STORE_NULL;
     qts_strlcpy(r.reason, ev->reason, sizeof r.reason);
-    int64_t ts = ev->h.ts_exch_ns ? ev->h.ts_exch_ns : qts_clock_now(pub->clock);
     store_push(pub, &r.h, QTS_REC_ORDER_EVENT, sizeof r, ts);
 }
 
