@@ -52,6 +52,13 @@ static struct qts_bus_sub full(struct probe *p)
                                 .on_run_end = on_run_end, .self = p};
 }
 
+static void add_all(struct qts_bus *bus, const struct qts_bus_sub *subs, size_t n)
+{
+    qts_bus_init(bus);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(qts_bus_add(bus, &subs[i]), 0);
+}
+
 static void deliver_all(struct qts_bus *b)
 {
     struct qts_trade t = {.h = {.struct_size = sizeof t, .type = QTS_EV_TRADE}};
@@ -74,12 +81,9 @@ static void test_order_of_delivery(void **state)
     (void)state;
     struct rec rec = {{0}};
     struct probe a = {"a", &rec, 0}, b = {"b", &rec, 0}, c = {"c", &rec, 0};
+    struct qts_bus_sub subs[] = {full(&a), full(&b), full(&c)};
     struct qts_bus bus;
-    qts_bus_init(&bus);
-    struct qts_bus_sub sa = full(&a), sb = full(&b), sc = full(&c);
-    assert_int_equal(qts_bus_add(&bus, &sa), 0);
-    assert_int_equal(qts_bus_add(&bus, &sb), 0);
-    assert_int_equal(qts_bus_add(&bus, &sc), 0);
+    add_all(&bus, subs, 3);
     deliver_all(&bus);
     assert_string_equal(rec.log, "a:m b:m c:m a:o b:o c:o a:f b:f c:f a:s b:s c:s a:e b:e c:e ");
     char names[64];
@@ -92,17 +96,14 @@ static void test_null_handlers_skipped(void **state)
     (void)state;
     struct rec rec = {{0}};
     struct probe a = {"a", &rec, 0}, b = {"b", &rec, 0}, c = {"c", &rec, 0};
+    struct qts_bus_sub subs[] = {
+        full(&a),
+        {.name = "none"}, /* no handler at all: allowed, never called */
+        {.name = "b", .on_fill = on_fill, .self = &b}, /* fills only */
+        full(&c),
+    };
     struct qts_bus bus;
-    qts_bus_init(&bus);
-    struct qts_bus_sub sa = full(&a), sc = full(&c);
-    /* b only takes fills; every other handler is NULL */
-    struct qts_bus_sub sb = {.name = "b", .on_fill = on_fill, .self = &b};
-    /* a subscriber with no handler at all is allowed and never called */
-    struct qts_bus_sub none = {.name = "none"};
-    assert_int_equal(qts_bus_add(&bus, &sa), 0);
-    assert_int_equal(qts_bus_add(&bus, &none), 0);
-    assert_int_equal(qts_bus_add(&bus, &sb), 0);
-    assert_int_equal(qts_bus_add(&bus, &sc), 0);
+    add_all(&bus, subs, 4);
     deliver_all(&bus);
     assert_string_equal(rec.log, "a:m c:m a:o c:o a:f b:f c:f a:s c:s a:e c:e ");
 }
@@ -112,12 +113,9 @@ static void test_run_end_stops_at_first_error(void **state)
     (void)state;
     struct rec rec = {{0}};
     struct probe a = {"a", &rec, 0}, b = {"b", &rec, QTS_EIO}, c = {"c", &rec, 0};
+    struct qts_bus_sub subs[] = {full(&a), full(&b), full(&c)};
     struct qts_bus bus;
-    qts_bus_init(&bus);
-    struct qts_bus_sub sa = full(&a), sb = full(&b), sc = full(&c);
-    qts_bus_add(&bus, &sa);
-    qts_bus_add(&bus, &sb);
-    qts_bus_add(&bus, &sc);
+    add_all(&bus, subs, 3);
     struct qts_run_end end = {.run_dir = "/tmp"};
     struct qts_err err;
     qts_err_clear(&err);

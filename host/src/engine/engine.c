@@ -338,30 +338,19 @@ static int on_market_event(struct qts_engine *e, const struct qts_ev_hdr *h, siz
     return 0;
 }
 
-static int sink_trade(void *ctx, const struct qts_plugin_origin *from, const struct qts_trade *ev)
-{
-    (void)from;
-    return on_market_event(ctx, &ev->h, sizeof *ev);
-}
-
-static int sink_quote(void *ctx, const struct qts_plugin_origin *from, const struct qts_quote *ev)
-{
-    (void)from;
-    return on_market_event(ctx, &ev->h, sizeof *ev);
-}
-
-static int sink_book(void *ctx, const struct qts_plugin_origin *from,
-                     const struct qts_book_update *ev)
-{
-    (void)from;
-    return on_market_event(ctx, &ev->h, sizeof *ev);
-}
-
-static int sink_bar(void *ctx, const struct qts_plugin_origin *from, const struct qts_bar *ev)
-{
-    (void)from;
-    return on_market_event(ctx, &ev->h, sizeof *ev);
-}
+/* The event sink's market operations: one per event type, all to
+ * on_market_event (the event is copied there). */
+#define MARKET_SINK(fn, type)                                                \
+    static int fn(void *ctx, const struct qts_plugin_origin *from, const type *ev) \
+    {                                                                        \
+        (void)from;                                                          \
+        return on_market_event(ctx, &ev->h, sizeof *ev);                     \
+    }
+MARKET_SINK(sink_trade, struct qts_trade)
+MARKET_SINK(sink_quote, struct qts_quote)
+MARKET_SINK(sink_book, struct qts_book_update)
+MARKET_SINK(sink_bar, struct qts_bar)
+#undef MARKET_SINK
 
 static int sink_exec_report(void *ctx, const struct qts_plugin_origin *from,
                             const struct qts_exec_report *rep)

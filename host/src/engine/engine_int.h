@@ -122,7 +122,7 @@ struct qts_engine {
     struct qts_risk_budget *budget;       /* NULL: no shared_budget.key */
     struct qts_store_writer *writer;
     struct qts_exec *exec;
-    struct qts_risk_portfolio risk_pf;    /* positions and equity for risk */
+    struct qts_risk_portfolio risk_pf;    /* risk's view of the portfolio: reads it, no copy */
     struct qts_risk_host *risk;           /* pre-trade checks, risk loop, safety, admin */
     struct qts_config_holder cfg_holder;  /* SIGHUP reloads land here */
     bool has_holder;

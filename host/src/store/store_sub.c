@@ -78,10 +78,10 @@ static void store_on_order(void *self, const struct qts_order_event *ev)
     r.px_exp = ev->h.px_exp;
     r.qty_exp = ev->h.qty_exp;
     r.code = ev->code;
+    qts_strlcpy(r.reason, ev->reason, sizeof r.reason);
     r.filled_qty = ev->filled_qty;
     r.leaves_qty = ev->leaves_qty;
     r.avg_px = ev->filled_qty ? ev->avg_px : QTS_STORE_NULL;
-    qts_strlcpy(r.reason, ev->reason, sizeof r.reason);
     store_push(pub, &r.h, QTS_REC_ORDER_EVENT, sizeof r, ts);
 }
 
