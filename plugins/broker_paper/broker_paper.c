@@ -36,7 +36,11 @@ struct pb_side {
     uint32_t n, cap;
 };
 
-/* Plain data: exported byte for byte by export_state. */
+/* Plain data: exported byte for byte by export_state. `position` and
+ * `cost` are the simulated venue's own books, kept on purpose apart from
+ * the host's portfolio (the owner of the host's positions): they are what
+ * a real venue would hold, answer position queries, and let
+ * reconciliation find a difference. */
 struct pb_inst_data {
     uint32_t id;
     uint8_t px_exp, qty_exp, has_l2, has_def;

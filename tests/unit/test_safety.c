@@ -177,13 +177,17 @@ static void test_live_guard(void **state)
     assert_int_equal(m, QTS_LIVE_MISSING_ACK);
     m = qts_safety_live_guard("live", QTS_BROKER_ENV_PAPER, QTS_LIVE_ACK_VALUE, why, sizeof why);
     assert_int_equal(m, QTS_LIVE_MISSING_BROKER);
-    assert_non_null(strstr(why, "broker"));
+    assert_non_null(strstr(why, "needs a broker on its real environment"));
+    /* the engine asks before any plugin connects, -1 without a broker */
+    m = qts_safety_live_guard("live", -1, QTS_LIVE_ACK_VALUE, why, sizeof why);
+    assert_int_equal(m, QTS_LIVE_MISSING_BROKER);
+    assert_int_equal(qts_safety_live_guard("replay", -1, NULL, why, sizeof why), 0);
     m = qts_safety_live_guard("live", QTS_BROKER_ENV_SIMULATED, NULL, why, sizeof why);
     assert_int_equal(m, QTS_LIVE_MISSING_BROKER | QTS_LIVE_MISSING_ACK);
     /* a real broker under a non-live mode is refused too */
     m = qts_safety_live_guard("paper", QTS_BROKER_ENV_REAL, QTS_LIVE_ACK_VALUE, why, sizeof why);
     assert_int_equal(m, QTS_LIVE_MISSING_MODE);
-    assert_non_null(strstr(why, "mode"));
+    assert_non_null(strstr(why, "trades real money; it needs mode: live (mode is 'paper')"));
     m = qts_safety_live_guard(NULL, QTS_BROKER_ENV_REAL, NULL, why, sizeof why);
     assert_int_equal(m, QTS_LIVE_MISSING_MODE | QTS_LIVE_MISSING_ACK);
 }

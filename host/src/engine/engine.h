@@ -2,10 +2,14 @@
  * broker and the portfolio around one libuv loop.
  *
  * Data flow (ARCHITECTURE §2):
- *   feed plugin --emit--> engine: clock, book, last price, portfolio mark
+ *   feed plugin --emit--> engine: clock, book, last price
+ *        --> bus: portfolio mark, risk price, cache, TCA (bus.h)
  *        --> broker.on_market (simulated venues)
  *        --> Lua runtime (strategies) --intents--> exec pipeline --> broker
- *   broker --exec reports--> exec pipeline --> fills: portfolio + strategy
+ *   broker --exec reports--> exec pipeline --> order events and fills on the
+ *        bus: portfolio, store, cache, budget, TCA, strategies
+ * The bus's subscribers and their order: wire_bus in engine_wire.c and
+ * docs/architecture.md.
  *
  * Replay mode: the clock is the data's time; the engine pulls the feeds with
  * their poll operation and processes each event completely (timers due

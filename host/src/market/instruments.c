@@ -51,6 +51,12 @@ const struct qts_instrument *qts_instruments_get(const struct qts_instruments *r
     return &reg->chunks[id / CHUNK][id % CHUNK];
 }
 
+const char *qts_instruments_symbol(const struct qts_instruments *reg, uint32_t id)
+{
+    const struct qts_instrument *inst = qts_instruments_get(reg, id);
+    return inst ? inst->symbol : "";
+}
+
 size_t qts_instruments_count(const struct qts_instruments *reg) { return reg->n; }
 
 const struct qts_instrument *qts_instruments_find(const struct qts_instruments *reg,

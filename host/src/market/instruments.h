@@ -31,6 +31,8 @@ int qts_instruments_define(struct qts_instruments *reg, const struct qts_instrum
 const struct qts_instrument *qts_instruments_find(const struct qts_instruments *reg,
                                                   const char *symbol);
 const struct qts_instrument *qts_instruments_get(const struct qts_instruments *reg, uint32_t id);
+/* The symbol of instrument `id` (borrowed, like the entry), "" if absent. */
+const char *qts_instruments_symbol(const struct qts_instruments *reg, uint32_t id);
 size_t qts_instruments_count(const struct qts_instruments *reg);
 
 /* Round a price to the instrument's tick (toward the passive side for

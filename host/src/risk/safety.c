@@ -406,13 +406,13 @@ unsigned qts_safety_live_guard(const char *mode, int broker_env, const char *ack
         size_t o = 0;
         if (miss & QTS_LIVE_MISSING_MODE)
             o += (size_t)snprintf(why + o, cap - o,
-                                  "the broker reports a real-money environment but mode is "
-                                  "'%s', not 'live'; ",
+                                  "the broker trades real money; it needs mode: live (mode "
+                                  "is '%s'); ",
                                   mode ? mode : "(unset)");
         if ((miss & QTS_LIVE_MISSING_BROKER) && o < cap)
             o += (size_t)snprintf(why + o, cap - o,
-                                  "mode is 'live' but the broker does not report a real "
-                                  "environment; ");
+                                  "mode live needs a broker on its real environment (the "
+                                  "broker does not report one); ");
         if ((miss & QTS_LIVE_MISSING_ACK) && o < cap)
             o += (size_t)snprintf(why + o, cap - o, "%s=%s is not set; ", QTS_LIVE_ACK_ENV,
                                   QTS_LIVE_ACK_VALUE);

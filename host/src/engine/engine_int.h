@@ -1,0 +1,194 @@
+/* engine_int.h — the engine's state, shared by its files: engine.c (market
+ * events, the sinks, the execution pipeline, teardown), engine_wire.c
+ * (construction and the bus's subscriber order), engine_admin.c (risk host,
+ * reloads, admin commands, the shared budget), engine_run.c (the replay and
+ * live loops, the start-up sync, the end of a run). Not for other
+ * subsystems: they see the engine through engine.h only.
+ */
+#ifndef QTS_ENGINE_INT_H
+#define QTS_ENGINE_INT_H
+
+#include "engine.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <math.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "admin_socket.h" /* qts_json_escape */
+#include "book.h"
+#include "bus.h"
+#include "cache_sub.h"
+#include "cache_writer.h"
+#include "clock.h"
+#include "config.h"
+#include "config_reload.h"
+#include "settings.h"
+#include "exec_pipeline.h"
+#include "feedback.h"
+#include "feedback_sub.h"
+#include "impact_model.h"
+#include "http_client.h"
+#include "instruments.h"
+#include "log.h"
+#include "lua_runtime.h"
+#include "lua_sub.h"
+#include "metrics.h"
+#include "plugin_host.h"
+#include "plugin_loader.h"
+#include "plugin_manager.h"
+#include "portfolio.h"
+#include "portfolio_sub.h"
+#include "report_sub.h"
+#include "risk_budget.h"
+#include "risk_host.h"
+#include "risk_portfolio.h"
+#include "risk_sub.h"
+#include "safety.h"
+#include "store_port.h"
+#include "store_sub.h"
+#include "store_writer.h"
+#include "qts/qts_store.h"
+#include "startup_sync.h"
+#include "timer_svc.h"
+#include "util.h"
+
+#define REPLAY_POLL_BATCH 1024
+#define EQUITY_SAMPLE_NS 1000000000LL /* one equity point per second of data time */
+
+/* Latest market state per instrument, for PreCheck, AdaptiveAdjust and
+ * marking the portfolio. Indexed by instrument id. */
+struct mkt_state {
+    struct qts_book book;
+    bool has_book;
+    int64_t bid, ask, last;
+    int64_t ts_ns;
+};
+
+/* A market event waiting in the replay batch. Book levels live in the
+ * batch's level buffer (offsets, so the buffer may grow). */
+union ev_store {
+    struct qts_ev_hdr h;
+    struct qts_trade trade;
+    struct qts_quote quote;
+    struct qts_book_update book;
+    struct qts_bar bar;
+};
+
+struct batch_ev {
+    union ev_store ev;
+    size_t bid_off, ask_off; /* into levels */
+};
+
+#define BATCH_MAX 1024
+
+struct feed_slot {
+    char *name;       /* owned: the slot name */
+    bool at_eof;
+};
+
+struct qts_engine {
+    struct qts_config *cfg; /* referenced */
+    const struct qts_settings *set;
+    struct qts_engine_opts opts;
+    char *run_dir;          /* owned */
+
+    uv_loop_t loop;
+    bool loop_ready;
+    struct qts_clock clock;
+    struct qts_timer_svc timers;
+    struct qts_instruments *instruments;
+    struct qts_metrics *metrics;
+    struct qts_http_client *http;
+    struct qts_event_sink sink;
+    struct qts_plugin_env penv;
+    struct qts_plugin_manager *plugins;
+    struct feed_slot *feeds;
+    size_t n_feeds;
+    bool has_broker;
+
+    struct mkt_state *mkt; /* owned array, n_mkt entries */
+    size_t n_mkt;
+
+    struct qts_portfolio *portfolio;
+    struct qts_store_plugin *store;       /* NULL: no `store:` configured */
+    struct qts_cache_writer *cache;       /* NULL: no `cache:` configured */
+    struct qts_risk_budget *budget;       /* NULL: no shared_budget.key */
+    struct qts_store_writer *writer;
+    struct qts_exec *exec;
+    struct qts_risk_portfolio risk_pf;    /* risk's view of the portfolio: reads it, no copy */
+    struct qts_risk_host *risk;           /* pre-trade checks, risk loop, safety, admin */
+    struct qts_config_holder cfg_holder;  /* SIGHUP reloads land here */
+    bool has_holder;
+    struct qts_lua_runtime *rt;
+    struct qts_feedback *fb; /* execution feedback (TCA, impact model); NULL = off */
+    struct qts_startup_sync *sync; /* owned while the start-up sync runs, else NULL */
+    bool strategies_added;
+    /* paper/live: the venue's buying power at the start-up sync minus the
+     * portfolio's cash then (cash units); when negative the account holds
+     * less than the portfolio thinks, and PreCheck's cash is lowered by it */
+    int64_t venue_cash_gap;
+
+    /* replay batch: events the strategies see before the venue does */
+    struct batch_ev batch[BATCH_MAX];
+    const struct qts_ev_hdr *batch_ptrs[BATCH_MAX];
+    size_t batch_n;
+    unsigned zero_steps;      /* consecutive steps that consumed nothing */
+    struct qts_level *levels; /* owned */
+    size_t n_levels, cap_levels;
+
+    uint64_t seq;
+    int64_t next_sample_ns;
+    bool killed;
+    volatile sig_atomic_t stop_requested;
+    uv_async_t stop_wake;     /* wakes the loop for a stop asked from another thread;
+                               * initialised with the signal handles (signals_on) */
+    uv_signal_t sig_int, sig_term;
+    bool signals_on;
+    struct qts_engine_stats stats;
+    int64_t last_progress_ns;
+
+    /* The bus and its subscribers' state (wire_bus has the order). Each
+     * *_pub borrows the objects above; a NULL object makes it a no-op. */
+    struct qts_bus bus;
+    struct qts_risk_pub risk_pub;
+    struct qts_store_pub store_pub;
+    struct qts_cache_pub cache_pub;
+    struct qts_budget_pub budget_pub;
+    struct qts_feedback_pub fb_pub;
+    struct qts_lua_pub lua_pub;
+    struct qts_report_pub report_pub;
+};
+
+/* ------------------------------------------- shared by the engine's files */
+
+/* engine.c: market state, the sinks, the execution pipeline */
+int qts__engine_market(void *ctx, uint32_t instrument, struct qts_mkt_ref *out);
+const struct qts_instrument *qts__engine_instrument(void *ctx, uint32_t id);
+int qts__engine_define_instrument(void *ctx, const struct qts_instrument *inst, uint32_t *id_out);
+void qts__engine_flush_batch(struct qts_engine *e);
+void qts__engine_open_exec(struct qts_engine *e, bool replay);
+void qts__engine_lua_sink(struct qts_engine *e, struct qts_lua_sink *out);
+void qts__engine_event_sink(struct qts_engine *e);
+
+/* engine_admin.c: the risk host, reloads, the admin commands, the budget */
+/* What the broker reports (enum qts_broker_env), -1 without a broker. */
+int qts__engine_broker_env(struct qts_engine *e);
+int qts__engine_open_risk(struct qts_engine *e, struct qts_err *err);
+int qts__engine_open_budget(struct qts_engine *e, struct qts_err *err);
+void qts__engine_refresh_ports(struct qts_engine *e);
+void qts__engine_on_plugin_reload(void *ctx, const char *slot, int status, const char *why);
+bool qts__engine_has_working_orders(void *ctx, const char *slot);
+void qts__engine_on_config_reload(void *ud, struct qts_config *next);
+
+/* engine_wire.c: construction */
+int qts__engine_make_dirs(const char *path);
+int qts__engine_start_strategies(struct qts_engine *e, struct qts_err *err);
+
+#endif /* QTS_ENGINE_INT_H */

@@ -1,0 +1,301 @@
+/* engine_run.c — running: the replay and live loops, the start-up sync,
+ * the end of a run. */
+#include "engine_int.h"
+
+/* ------------------------------------------------------------------ running */
+
+static void progress(struct qts_engine *e, bool final)
+{
+    if (!e->opts.progress)
+        return;
+    int64_t now = qts_mono_ns();
+    if (!final && now - e->last_progress_ns < (e->opts.progress_is_tty ? 200000000LL
+                                                                       : 5000000000LL))
+        return;
+    e->last_progress_ns = now;
+    double done = 0;
+    size_t n = 0;
+    for (size_t i = 0; i < e->n_feeds; i++) {
+        struct qts_plugin_inst *f = qts_plugin_manager_current(e->plugins, e->feeds[i].name);
+        const struct qts_feed_ops *ops = f ? qts_plugin_inst_desc(f)->ops : NULL;
+        if (ops && ops->progress) {
+            done += e->feeds[i].at_eof ? 1.0 : ops->progress(qts_plugin_inst_self(f));
+            n++;
+        }
+    }
+    double frac = n ? done / (double)n : 0;
+    double elapsed = (double)e->stats.wall_ns / 1e9;
+    double rate = elapsed > 0 ? (double)e->stats.events / elapsed : 0;
+    double eta = frac > 0.001 && frac < 1 ? elapsed * (1 - frac) / frac : 0;
+    fprintf(e->opts.progress, "%sreplay %5.1f%%  %" PRIu64 " events  %.2f M events/s  fills %" PRIu64
+            "  eta %.0fs%s",
+            e->opts.progress_is_tty ? "\r" : "", frac * 100, e->stats.events, rate / 1e6,
+            e->stats.fills, eta, e->opts.progress_is_tty ? (final ? "\n" : "") : "\n");
+    fflush(e->opts.progress);
+}
+
+static int run_replay(struct qts_engine *e, struct qts_err *err)
+{
+    int64_t t0 = qts_mono_ns();
+    size_t live = e->n_feeds;
+    for (size_t i = 0; i < e->n_feeds; i++) {
+        struct qts_plugin_inst *f = qts_plugin_manager_current(e->plugins, e->feeds[i].name);
+        const struct qts_feed_ops *ops = f ? qts_plugin_inst_desc(f)->ops : NULL;
+        if (!ops || !ops->poll)
+            return qts_err_set(err, QTS_EUNSUPPORTED,
+                               "feed %s cannot be replayed: its plugin has no poll operation",
+                               e->feeds[i].name);
+    }
+    int64_t next_service_ns = 0;
+    while (live > 0 && !e->stop_requested) {
+        live = 0;
+        for (size_t i = 0; i < e->n_feeds; i++) {
+            if (e->feeds[i].at_eof)
+                continue;
+            struct qts_plugin_inst *f = qts_plugin_manager_current(e->plugins, e->feeds[i].name);
+            const struct qts_feed_ops *ops = qts_plugin_inst_desc(f)->ops;
+            qts_plugin_inst_enter(f);
+            int rc = ops->poll(qts_plugin_inst_self(f), REPLAY_POLL_BATCH);
+            qts_plugin_inst_leave(f);
+            if (rc == QTS_EEOF) {
+                e->feeds[i].at_eof = true;
+                QTS_INFO("feed %s: end of data", e->feeds[i].name);
+                continue;
+            }
+            if (rc < 0) {
+                QTS_ERROR("feed %s failed: %s", e->feeds[i].name, qts_strerror(rc));
+                e->feeds[i].at_eof = true;
+                continue;
+            }
+            live++;
+        }
+        qts__engine_flush_batch(e);
+        if (e->risk)
+            qts_risk_host_beat(e->risk); /* the watchdog's view of the core */
+        if (e->opts.max_events && e->stats.events >= e->opts.max_events)
+            break;
+        int64_t now_mono = qts_mono_ns();
+        if (now_mono >= next_service_ns) { /* admin socket, signals, posts: every 10 ms */
+            next_service_ns = now_mono + 10000000;
+            uv_run(&e->loop, UV_RUN_NOWAIT); /* signals, plugin posts */
+            if (e->writer)
+                qts_store_writer_poll(e->writer);
+            if (e->cache)
+                qts_cache_writer_flush(e->cache);
+            qts_lua_runtime_tick(e->rt);
+            e->stats.wall_ns = qts_mono_ns() - t0;
+            progress(e, false);
+        }
+    }
+    /* The market is over: no more prices will come, so the risk loop stops
+     * here instead of reading the silence as a stale feed. */
+    if (e->risk) {
+        e->risk_pub.host = NULL;
+        qts_risk_host_free(e->risk);
+        e->risk = NULL;
+    }
+    /* End of the data: let the venue answer the requests in flight, then
+     * cancel what still works (a replay leaves no order behind) and let the
+     * cancels be answered. */
+    qts_fake_timers_advance(&e->timers, 1000000000LL);
+    qts_lua_runtime_drain(e->rt);
+    size_t left = 0;
+    for (size_t i = 0; i < e->set->n_strategies + 1; i++)
+        left += qts_exec_cancel_strategy(e->exec, (uint32_t)i, "end of data");
+    if (left)
+        QTS_INFO("end of data: %zu working orders cancelled", left);
+    qts_fake_timers_advance(&e->timers, 1000000000LL);
+    qts_lua_runtime_drain(e->rt);
+    e->stats.wall_ns = qts_mono_ns() - t0;
+    progress(e, true);
+    return 0;
+}
+
+/* ------------------------------------------------------- start-up sync */
+
+/* Rescale a fixed-point value from exponent `from` to `to`. */
+static int64_t rescale(int64_t v, unsigned from, unsigned to)
+{
+    if (from == to)
+        return v;
+    if (from < to)
+        return v * qts_pow10_i64[QTS_MIN(to - from, QTS_MAX_EXP)];
+    return v / qts_pow10_i64[QTS_MIN(from - to, QTS_MAX_EXP)];
+}
+
+/* The broker's positions become the portfolio's opening positions, bought
+ * (or sold short) at the broker's average price against the cash: equity at
+ * start is unchanged and PnL runs from the average price. They are not
+ * venue executions, so nothing goes to the store's fills. */
+static void adopt_positions(struct qts_engine *e, const struct qts_startup_report *r)
+{
+    for (size_t i = 0; i < r->n_broker; i++) {
+        const struct qts_startup_position *bp = &r->broker[i];
+        const struct qts_instrument *inst =
+            bp->instrument ? qts_instruments_get(e->instruments, bp->instrument)
+                           : qts_instruments_find(e->instruments, bp->symbol);
+        if (!inst || bp->qty == 0)
+            continue;
+        const struct qts_position *have = qts_portfolio_position(e->portfolio, inst->id);
+        int64_t qty = rescale(bp->qty, bp->qty_exp, inst->qty_exp);
+        int64_t delta = qty - (have ? have->qty : 0);
+        int64_t px = rescale(bp->avg_px, bp->px_exp, inst->px_exp);
+        if (delta == 0)
+            continue;
+        if (px <= 0) {
+            QTS_WARN("startup: position of %s at the broker has no average price; not adopted",
+                     inst->symbol);
+            continue;
+        }
+        struct qts_fill f = {
+            .h = {.struct_size = sizeof f, .type = QTS_EV_FILL, .px_exp = inst->px_exp,
+                  .qty_exp = inst->qty_exp, .instrument = inst->id,
+                  .ts_exch_ns = qts_wall_ns(), .ts_recv_ns = qts_wall_ns()},
+            .strategy_id = 0,
+            .side = delta > 0 ? QTS_SIDE_BUY : QTS_SIDE_SELL,
+            .px = px,
+            .qty = delta > 0 ? delta : -delta,
+        };
+        qts_strlcpy(f.tag, "adopted", sizeof f.tag);
+        int rc = qts_portfolio_apply_fill(e->portfolio, &f);
+        if (rc != 0) {
+            QTS_ERROR("startup: position of %s not adopted: %s", inst->symbol, qts_err_name(rc));
+            continue;
+        }
+        qts_cache_pub_position(&e->cache_pub, inst->id, f.h.ts_exch_ns);
+        QTS_INFO("startup: adopted the broker's position symbol=%s qty=%" PRId64
+                 " avg_px=%" PRId64, inst->symbol, qty, px);
+    }
+}
+
+/* Write one JSON object into the run directory as `name`: `json(obj, buf,
+ * cap)` returns the length snprintf would have written (measured first). */
+static void write_run_json(struct qts_engine *e, const char *name,
+                           int (*json)(const void *obj, char *buf, size_t cap), const void *obj)
+{
+    char path[1100];
+    snprintf(path, sizeof path, "%s/%s", e->run_dir, name);
+    FILE *f = qts__engine_make_dirs(e->run_dir) == 0 ? fopen(path, "w") : NULL;
+    if (!f) {
+        QTS_WARN("cannot write %s", path);
+        return;
+    }
+    int n = json(obj, NULL, 0);
+    char *buf = qts_xmalloc((size_t)n + 1);
+    json(obj, buf, (size_t)n + 1);
+    fprintf(f, "%s\n", buf);
+    free(buf);
+    fclose(f);
+}
+
+static int startup_json(const void *sync, char *buf, size_t cap)
+{
+    return qts_startup_sync_json(sync, buf, cap);
+}
+
+static int execution_json(const void *exec, char *buf, size_t cap)
+{
+    return qts_exec_summary_json(exec, buf, cap);
+}
+
+/* Paper and live: learn what is true at the venue before any strategy
+ * starts (startup_sync.h), then start the strategies. */
+static int startup(struct qts_engine *e, struct qts_err *err)
+{
+    struct qts_startup_env env = {
+        .loop = &e->loop,
+        .exec = e->exec,
+        .timeout_ms = e->set->startup_timeout_ms,
+        .seed_market = e->set->startup_seed_market,
+        .require_reconcile = e->set->startup_require_reconcile,
+        .stop = &e->stop_requested,
+    };
+    const char **symbols = qts_xcalloc(e->set->n_instruments + 1, sizeof *symbols);
+    for (size_t i = 0; i < e->set->n_instruments; i++)
+        symbols[env.n_symbols++] = e->set->instruments[i].symbol;
+    env.symbols = symbols;
+    if (e->has_broker) {
+        struct qts_plugin_inst *b = qts_plugin_manager_current(e->plugins, "broker");
+        env.broker = qts_plugin_inst_desc(b)->ops;
+        env.broker_self = qts_plugin_inst_self(b);
+    }
+    if (e->set->cache.plugin && e->set->startup_warm_from_cache) {
+        struct qts_plugin_inst *c = qts_plugin_manager_current(e->plugins, "cache");
+        env.cache = qts_plugin_inst_desc(c)->ops;
+        env.cache_self = qts_plugin_inst_self(c);
+    }
+    e->sync = qts_startup_sync_new(&env);
+    int rc = qts_startup_sync_run(e->sync, err);
+    const struct qts_startup_report *r = qts_startup_sync_report(e->sync);
+    if (rc == 0 && r->recon_status == 0 && e->set->startup_adopt_positions)
+        adopt_positions(e, r);
+    if (rc == 0 && r->buying_power_status == 0) {
+        const struct qts_buying_power *bp = &r->buying_power;
+        int64_t venue_cash = rescale(bp->cash, bp->cash_exp, QTS_CASH_EXP);
+        e->venue_cash_gap = venue_cash - qts_portfolio_cash(e->portfolio);
+        char cash[64];
+        qts_format_fixed(cash, sizeof cash, venue_cash, QTS_CASH_EXP);
+        QTS_INFO("startup: the account can spend %s; PreCheck's cash check is capped by it",
+                 cash);
+    }
+    write_run_json(e, "startup.json", startup_json, e->sync);
+    qts_startup_sync_free(e->sync);
+    e->sync = NULL;
+    free(symbols);
+    if (rc != 0 || e->stop_requested)
+        return rc;
+    return qts__engine_start_strategies(e, err);
+}
+
+static int run_live(struct qts_engine *e, struct qts_err *err)
+{
+    int64_t t0 = qts_mono_ns();
+    if (!e->strategies_added) {
+        int rc = startup(e, err);
+        if (rc != 0)
+            return rc;
+    }
+
+    uv_ref((uv_handle_t *)&e->sig_int);
+    uv_ref((uv_handle_t *)&e->sig_term);
+    while (!e->stop_requested) {
+        uv_run(&e->loop, UV_RUN_ONCE);
+        if (e->stop_requested && e->risk)
+            qts_risk_host_stop_orders(e->risk); /* safety.cancel_on_stop */
+        if (e->writer)
+            qts_store_writer_poll(e->writer);
+        if (e->cache)
+            qts_cache_writer_flush(e->cache);
+        qts_lua_runtime_drain(e->rt);
+        qts_lua_runtime_tick(e->rt);
+    }
+    /* the signal handles must not keep the shutdown's loop runs alive */
+    uv_unref((uv_handle_t *)&e->sig_int);
+    uv_unref((uv_handle_t *)&e->sig_term);
+    e->stats.wall_ns = qts_mono_ns() - t0;
+    return 0;
+}
+
+int qts_engine_run(struct qts_engine *e, struct qts_err *err)
+{
+    int rc = e->set->mode == QTS_MODE_REPLAY ? run_replay(e, err) : run_live(e, err);
+    if (rc != 0)
+        return rc;
+    /* strategies get on_stop; the portfolio gets its last marks */
+    qts_lua_runtime_sync(e->rt, 5000000000LL);
+    qts_lua_runtime_drain(e->rt);
+    int64_t end_ts = e->set->mode == QTS_MODE_REPLAY ? qts_clock_now(&e->clock) : qts_wall_ns();
+    qts_portfolio_sample(e->portfolio, end_ts);
+    e->stats.equity = qts_portfolio_equity(e->portfolio);
+    /* feedback's tca.csv, the store's positions and stop, the report's
+     * files, in the bus's order */
+    if (qts__engine_make_dirs(e->run_dir) != 0)
+        return qts_err_set(err, QTS_EIO, "cannot create %s", e->run_dir);
+    struct qts_run_end end = {.run_dir = e->run_dir, .ts_ns = end_ts};
+    rc = qts_bus_run_end(&e->bus, &end, err);
+    if (rc != 0)
+        return rc;
+    /* the execution summary (stage histograms) beside the report */
+    write_run_json(e, "execution.json", execution_json, e->exec);
+    return 0;
+}

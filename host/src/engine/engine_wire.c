@@ -1,0 +1,478 @@
+/* engine_wire.c — construction: the store, instruments, strategies,
+ * feedback, the bus and its subscriber order, qts_engine_new. */
+#include "engine_int.h"
+
+/* ------------------------------------------------------------ store plugin */
+
+static int open_store(struct qts_engine *e, struct qts_err *err)
+{
+    const struct qts_plugin_slot *slot = &e->set->store;
+    if (!slot->plugin)
+        return 0;
+    /* the slot's `config:` scalars become the plugin's key/value pairs */
+    const char *kv[2 * 40 + 5];
+    char db_path[1100];
+    size_t k = 0;
+    for (size_t i = 0; i < qts_cfg_len(slot->config) && k + 4 < QTS_ARRAY_LEN(kv); i++) {
+        const char *val = qts_cfg_str(qts_cfg_at(slot->config, i));
+        if (!val)
+            continue;
+        const char *key = qts_cfg_key_at(slot->config, i);
+        if (strcmp(key, "path") == 0 && val[0] != '/') {
+            /* a relative database file lives under paths.var_dir */
+            snprintf(db_path, sizeof db_path, "%s/%s", e->set->var_dir, val);
+            val = db_path;
+        }
+        kv[k++] = key;
+        kv[k++] = val;
+    }
+    if (!qts_cfg_get(slot->config, "path")) {
+        snprintf(db_path, sizeof db_path, "%s/qts.db", e->set->var_dir);
+        kv[k++] = "path";
+        kv[k++] = db_path;
+    }
+    if (!qts_cfg_get(slot->config, "host_id")) {
+        kv[k++] = "host_id";
+        kv[k++] = e->set->host_id;
+    }
+    kv[k] = NULL;
+    char dir[1024], name[256];
+    qts_strlcpy(dir, slot->path, sizeof dir);
+    char *slash = strrchr(dir, '/');
+    const char *base = slash ? slash + 1 : dir;
+    qts_strlcpy(name, base, sizeof name);
+    char *dot = strstr(name, ".so");
+    if (dot)
+        *dot = '\0';
+    if (slash)
+        *slash = '\0';
+    int rc = qts_store_plugin_open(slash ? dir : ".", name, kv, &e->store, err);
+    if (rc != 0)
+        return rc;
+    const struct qts_store_port *port = qts_store_plugin_port(e->store);
+    rc = port->ops->migrate(port->self, err); /* >= 0: migrations applied */
+    if (rc < 0)
+        return rc;
+    char journal[1100];
+    snprintf(journal, sizeof journal, "%s/store.journal", e->set->var_dir);
+    struct qts_store_writer_opts wo = {.journal_path = journal};
+    rc = qts_store_writer_new(port, &wo, &e->writer, err);
+    if (rc == 0)
+        rc = qts_store_writer_start(e->writer, err);
+    if (rc == 0)
+        QTS_INFO("store ready plugin=%s journal=%s", slot->plugin, journal);
+    return rc;
+}
+
+/* ------------------------------------------------------------ construction */
+
+static int define_config_instruments(struct qts_engine *e, struct qts_err *err)
+{
+    for (size_t i = 0; i < e->set->n_instruments; i++) {
+        const struct qts_instrument_cfg *c = &e->set->instruments[i];
+        struct qts_instrument inst;
+        memset(&inst, 0, sizeof inst);
+        qts_strlcpy(inst.symbol, c->symbol, sizeof inst.symbol);
+        qts_strlcpy(inst.venue, c->venue ? c->venue : "", sizeof inst.venue);
+        inst.px_exp = (uint8_t)c->px_exp;
+        inst.qty_exp = (uint8_t)c->qty_exp;
+        inst.flags = QTS_INST_TRADABLE;
+        struct {
+            const char *text;
+            unsigned exp;
+            int64_t *out;
+            const char *what;
+        } dec[] = {{c->tick_size, inst.px_exp, &inst.tick_size, "tick_size"},
+                   {c->lot_size, inst.qty_exp, &inst.lot_size, "lot_size"},
+                   {c->min_qty, inst.qty_exp, &inst.min_qty, "min_qty"}};
+        for (size_t k = 0; k < QTS_ARRAY_LEN(dec); k++) {
+            if (!dec[k].text || !*dec[k].text)
+                continue;
+            if (qts_parse_fixed(dec[k].text, strlen(dec[k].text), dec[k].exp, dec[k].out) != 0)
+                return qts_err_set(err, QTS_ECONFIG,
+                                   "instrument %s: %s '%s' is not a decimal with at most "
+                                   "%u decimals",
+                                   c->symbol, dec[k].what, dec[k].text, dec[k].exp);
+        }
+        int rc = qts__engine_define_instrument(e, &inst, NULL);
+        if (rc != 0)
+            return qts_err_set(err, rc, "instrument %s could not be defined", c->symbol);
+    }
+    return 0;
+}
+
+static int add_strategies(struct qts_engine *e, struct qts_err *err)
+{
+    for (size_t i = 0; i < e->set->n_strategies; i++) {
+        const struct qts_strategy_cfg *sc = &e->set->strategies[i];
+        if (!sc->enabled)
+            continue;
+        struct qts_lua_param params[QTS_LUA_MAX_PARAMS];
+        int n_params = 0;
+        if (sc->params) {
+            n_params = qts_lua_params_from_cfg(sc->params, params, QTS_LUA_MAX_PARAMS, err);
+            if (n_params < 0)
+                return n_params;
+        }
+        struct qts_lua_strategy_conf conf = {
+            .name = sc->name,
+            .file = sc->path,
+            .params = params,
+            .n_params = (size_t)n_params,
+            .symbols = (const char *const *)sc->symbols,
+            .n_symbols = sc->n_symbols,
+            .worker = sc->worker,
+            .mem_limit = (size_t)e->set->strategy_memory_limit_mb * 1024 * 1024,
+            .budget_ns = e->set->strategy_callback_budget_ms * 1000000LL,
+            .error_limit = (uint32_t)e->set->strategy_max_errors_per_minute,
+            .error_window_ns = 60LL * 1000000000LL,
+            .initial_cash = qts_fixed_to_double(qts_portfolio_initial_cash(e->portfolio),
+                                                QTS_CASH_EXP),
+        };
+        uint32_t id;
+        int rc = qts_lua_runtime_add_strategy(e->rt, &conf, &id, err);
+        if (rc != 0)
+            return rc;
+        QTS_INFO("strategy added name=%s id=%u file=%s", sc->name, id, sc->path);
+    }
+    return 0;
+}
+
+int qts__engine_start_strategies(struct qts_engine *e, struct qts_err *err)
+{
+    int rc = add_strategies(e, err);
+    if (rc != 0)
+        return rc;
+    e->strategies_added = true;
+    if (e->set->strategies_watch) /* strategies.watch: reload a strategy when its file is saved */
+        rc = qts_lua_runtime_watch(e->rt, &e->loop, err);
+    return rc;
+}
+
+static int64_t initial_cash_units(const struct qts_settings *s)
+{
+    int64_t cash = 0;
+    const char *text = s->account_initial_cash ? s->account_initial_cash : "100000";
+    if (qts_parse_fixed(text, strlen(text), QTS_CASH_EXP, &cash) != 0)
+        cash = 100000LL * qts_pow10_i64[QTS_CASH_EXP];
+    return cash;
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+    struct qts_engine *e = h->data;
+    QTS_WARN("signal %d: stopping after the current event", signum);
+    e->stop_requested = 1;
+    uv_stop(&e->loop);
+}
+
+int qts__engine_make_dirs(const char *path)
+{
+    char buf[1024];
+    qts_strlcpy(buf, path, sizeof buf);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p == '/') {
+            *p = '\0';
+            if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+                return -errno;
+            *p = '/';
+        }
+    }
+    if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+        return -errno;
+    return 0;
+}
+
+/* ----------------------------------------------------- execution feedback */
+
+static const struct qts_parent *fb_parent(void *ctx, uint64_t order_id)
+{
+    struct qts_engine *e = ctx;
+    return qts_exec_order(e->exec, order_id);
+}
+
+static double fb_depth5(void *ctx, uint32_t instrument, int side)
+{
+    struct qts_engine *e = ctx;
+    if (instrument >= e->n_mkt || !e->mkt[instrument].has_book)
+        return NAN;
+    const struct qts_instrument *in = qts_instruments_get(e->instruments, instrument);
+    struct qts_level lv[5];
+    size_t n = qts_book_depth(&e->mkt[instrument].book, side, lv, 5);
+    int64_t sum = 0;
+    for (size_t i = 0; i < n; i++)
+        sum += lv[i].qty;
+    return in ? qts_fixed_to_double(sum, in->qty_exp) : NAN;
+}
+
+/* An order is final and its feedback row counted: strategies get
+ * on_feedback. */
+static void fb_row(void *ctx, const struct qts_tca_row *row)
+{
+    struct qts_engine *e = ctx;
+    qts_lua_pub_feedback(&e->lua_pub, row);
+}
+
+/* A complete feedback row (markouts in) goes to the store. */
+static void fb_store_row(void *ctx, const struct qts_tca_row *row)
+{
+    struct qts_engine *e = ctx;
+    qts_store_pub_tca_row(&e->store_pub, row);
+}
+
+static int feedback_setup(struct qts_engine *e, struct qts_err *err)
+{
+    struct qts_tca_env env = {.timers = &e->timers,
+                              .parent = fb_parent,
+                              .depth5 = fb_depth5,
+                              .on_final = fb_row,
+                              .on_row = fb_store_row,
+                              .ctx = e};
+    int rc = qts_feedback_new(e->set->feedback, e->set->var_dir,
+                              e->set->mode == QTS_MODE_REPLAY, &env, &e->fb, err);
+    if (rc != 0 || !e->fb)
+        return rc;
+    struct qts_tca *t = qts_feedback_tca(e->fb);
+    for (uint32_t id = 0;; id++) {
+        const struct qts_instrument *in = qts_instruments_get(e->instruments, id);
+        if (!in)
+            break;
+        qts_tca_add_instrument(t, in);
+    }
+    if (qts_tca_params(t)->adjust_orders) {
+        struct qts_precheck_hook hook = {.name = "feedback", .fn = qts_tca_precheck, .ctx = t};
+        rc = qts_exec_add_precheck(e->exec, &hook);
+        if (rc != 0)
+            return qts_err_set(err, rc, "cannot install the feedback pre-trade hook");
+    }
+    qts_feedback_board_publish(t);
+    return 0;
+}
+
+/* The bus's subscribers, in the order they are called for every event
+ * kind (docs/architecture.md, "The engine as a bus"). The order is part of
+ * the output: a fill reaches the portfolio before the store records it and
+ * the cache publishes the position; feedback's last rows reach the store
+ * before store_close stops the writer; the report comes last. Objects
+ * created later (store writer, cache writer, risk host, budget, feedback)
+ * are set in their *_pub when they exist. */
+static int wire_bus(struct qts_engine *e, struct qts_err *err)
+{
+    e->store_pub = (struct qts_store_pub){.instruments = e->instruments, .pf = e->portfolio,
+                                          .clock = &e->clock, .broker = e->set->broker.plugin};
+    e->cache_pub = (struct qts_cache_pub){.instruments = e->instruments, .pf = e->portfolio,
+                                          .clock = &e->clock};
+    e->budget_pub = (struct qts_budget_pub){.pf = e->portfolio, .market = qts__engine_market,
+                                            .market_ctx = e};
+    e->fb_pub = (struct qts_feedback_pub){.clock = &e->clock};
+    e->lua_pub = (struct qts_lua_pub){.rt = e->rt, .instruments = e->instruments, .seq = &e->seq};
+    e->report_pub = (struct qts_report_pub){.pf = e->portfolio, .title = e->set->host_id};
+    qts_bus_init(&e->bus);
+    const struct qts_bus_sub subs[] = {
+        qts_portfolio_sub(e->portfolio),       /* marks; fills change positions and cash */
+        qts_risk_sub(&e->risk_pub),            /* risk loop prices; safety codes */
+        qts_store_sub(&e->store_pub),          /* fills, ledger, order events */
+        qts_cache_sub(&e->cache_pub),          /* prices, positions, order status */
+        qts_budget_sub(&e->budget_pub),        /* shared budget given back */
+        qts_feedback_sub(&e->fb_pub),          /* TCA; tca.csv at the end */
+        qts_lua_sub(&e->lua_pub),              /* order events and fills to strategies */
+        qts_store_close_sub(&e->store_pub),    /* end: positions, writer stopped */
+        qts_report_sub(&e->report_pub),        /* end: summary.json, CSV, report.html */
+    };
+    for (size_t i = 0; i < QTS_ARRAY_LEN(subs); i++)
+        if (qts_bus_add(&e->bus, &subs[i]) != 0)
+            return qts_err_set(err, QTS_EFULL, "bus: more than %d subscribers",
+                               QTS_BUS_MAX_SUBS);
+    return 0;
+}
+
+int qts_engine_new(struct qts_config *cfg, const struct qts_engine_opts *opts,
+                   struct qts_engine **out, struct qts_err *err)
+{
+    *out = NULL;
+    struct qts_engine *e = qts_xcalloc(1, sizeof *e);
+    e->cfg = qts_config_ref(cfg);
+    e->set = qts_config_settings(cfg);
+    if (opts)
+        e->opts = *opts;
+    int rc = 0;
+
+    char dir[1024];
+    if (e->opts.run_dir)
+        qts_strlcpy(dir, e->opts.run_dir, sizeof dir);
+    else
+        snprintf(dir, sizeof dir, "%s/runs/%s", e->set->var_dir,
+                 e->opts.run_name ? e->opts.run_name : "latest");
+    e->run_dir = qts_xstrdup(dir);
+
+    if (uv_loop_init(&e->loop) != 0) {
+        rc = qts_err_set(err, QTS_ESYS, "cannot create the event loop");
+        goto fail;
+    }
+    e->loop_ready = true;
+    bool replay = e->set->mode == QTS_MODE_REPLAY;
+    qts_clock_init(&e->clock, replay ? QTS_CLOCK_VIRTUAL : QTS_CLOCK_WALL);
+    rc = replay ? qts_fake_timers_new(&e->clock, &e->timers)
+                : qts_uv_timers_new(&e->loop, &e->clock, &e->timers);
+    if (rc != 0) {
+        qts_err_set(err, rc, "cannot create the timer service");
+        goto fail;
+    }
+
+    e->instruments = qts_instruments_new();
+    e->metrics = qts_metrics_new();
+    e->portfolio = qts_portfolio_new(initial_cash_units(e->set));
+    e->stats.initial_cash = qts_portfolio_initial_cash(e->portfolio);
+    e->next_sample_ns = INT64_MIN;
+
+    /* strategies */
+    struct qts_lua_settings ls = {
+        .n_workers = (uint32_t)(e->set->strategy_workers > 0 ? e->set->strategy_workers : 1),
+        .lockstep = replay,
+        .clock = &e->clock,
+        /* A replay waits for its strategies anyway: give a slow machine (or a
+         * sanitizer build) room before a callback counts as stuck. Live and
+         * paper keep the runtime's 2 s. */
+        .stuck_ns = replay ? 30LL * 1000000000LL : 0,
+    };
+    qts__engine_lua_sink(e, &ls.sink);
+    rc = qts_lua_runtime_new(&ls, &e->rt, err);
+    if (rc != 0)
+        goto fail;
+    rc = wire_bus(e, err);
+    if (rc != 0)
+        goto fail;
+
+    rc = define_config_instruments(e, err);
+    if (rc != 0)
+        goto fail;
+
+    /* plugins */
+    if (!replay) {
+        rc = qts_http_global_init(err);
+        if (rc == 0)
+            rc = qts_http_client_new(&e->loop, &e->http, err);
+        if (rc != 0)
+            goto fail;
+    }
+    qts__engine_event_sink(e);
+    e->penv = (struct qts_plugin_env){
+        .loop = &e->loop,
+        .http = e->http,
+        .metrics = e->metrics,
+        .sink = &e->sink,
+        .clock = &e->clock,
+        .timers = &e->timers,
+    };
+    char gen_dir[1100];
+    snprintf(gen_dir, sizeof gen_dir, "%s/plugins.gen", e->set->var_dir);
+    if (qts__engine_make_dirs(gen_dir) != 0) {
+        rc = qts_err_set(err, QTS_EIO, "cannot create %s", gen_dir);
+        goto fail;
+    }
+    rc = open_store(e, err);
+    if (rc != 0)
+        goto fail;
+    e->store_pub.writer = e->writer; /* NULL without a store */
+    struct qts_plugin_manager_opts mo = {
+        .env = &e->penv,
+        .gen_dir = gen_dir,
+        .watch_dir = e->set->plugins_watch ? e->set->plugins_dir : NULL,
+        .has_working_orders = qts__engine_has_working_orders,
+        .orders_ctx = e,
+        .on_reload = qts__engine_on_plugin_reload,
+        .reload_ctx = e,
+    };
+    rc = qts_plugin_manager_new(&mo, &e->plugins, err);
+    if (rc != 0)
+        goto fail;
+    e->feeds = qts_xcalloc(e->set->n_feeds ? e->set->n_feeds : 1, sizeof *e->feeds);
+    for (size_t i = 0; i < e->set->n_feeds; i++) {
+        const struct qts_plugin_slot *s = &e->set->feeds[i];
+        rc = qts_plugin_manager_add(e->plugins, s->name, QTS_KIND_FEED, s->path, s->config, err);
+        if (rc != 0)
+            goto fail;
+        e->feeds[e->n_feeds++].name = qts_xstrdup(s->name);
+    }
+    if (e->set->broker.plugin) {
+        rc = qts_plugin_manager_add(e->plugins, "broker", QTS_KIND_BROKER, e->set->broker.path,
+                                    e->set->broker.config, err);
+        if (rc != 0)
+            goto fail;
+        e->has_broker = true;
+    }
+
+    if (e->set->cache.plugin) {
+        /* cache plugins name their keys after the host id */
+        setenv("QTS_HOST_ID", e->set->host_id, 0);
+        rc = qts_plugin_manager_add(e->plugins, "cache", QTS_KIND_CACHE, e->set->cache.path,
+                                    e->set->cache.config, err);
+        if (rc != 0)
+            goto fail;
+    }
+
+    qts__engine_open_exec(e, replay); /* execution, on the broker's operations */
+    rc = feedback_setup(e, err);
+    if (rc != 0)
+        goto fail;
+    e->fb_pub.fb = e->fb; /* NULL with feedback off */
+
+    /* live guard (before any plugin connects): real money needs mode live,
+     * a broker on its real environment and the operator's acknowledgement;
+     * a broker on its real environment is refused in every other mode.
+     * The rule is safety's (qts_safety_live_guard); the risk host asks it
+     * again when it starts. */
+    char why[512];
+    if (qts_safety_live_guard(qts_mode_name(e->set->mode), qts__engine_broker_env(e),
+                              getenv(QTS_LIVE_ACK_ENV), why, sizeof why) != 0) {
+        rc = qts_err_set(err, QTS_EPERM, "live guard (broker %s): %s",
+                         e->set->broker.plugin ? e->set->broker.plugin : "none", why);
+        goto fail;
+    }
+
+    rc = qts_plugin_manager_start(e->plugins, err);
+    if (rc != 0)
+        goto fail;
+    qts__engine_refresh_ports(e); /* start may have replaced self pointers */
+    rc = qts__engine_open_risk(e, err); /* also the live-trading guard: may refuse to start */
+    if (rc != 0)
+        goto fail;
+    if (e->set->cache.plugin) {
+        struct qts_plugin_inst *c = qts_plugin_manager_current(e->plugins, "cache");
+        rc = qts_cache_writer_new(&e->loop, qts_plugin_inst_desc(c)->ops,
+                                  qts_plugin_inst_self(c), NULL, &e->cache, err);
+        if (rc != 0)
+            goto fail;
+        e->cache_pub.writer = e->cache; /* the "cache" subscriber starts publishing */
+    }
+    rc = qts__engine_open_budget(e, err);
+    if (rc != 0)
+        goto fail;
+    qts_config_holder_init(&e->cfg_holder, qts_config_ref(cfg));
+    e->has_holder = true;
+    e->cfg_holder.on_reload = qts__engine_on_config_reload;
+    e->cfg_holder.on_reload_ud = e;
+    if (qts_config_watch_sighup(&e->cfg_holder, &e->loop) == 0)
+        uv_unref((uv_handle_t *)&e->cfg_holder.sighup); /* never keeps a run alive */
+    if (replay) { /* paper and live start them after the start-up sync (run_live) */
+        rc = qts__engine_start_strategies(e, err);
+        if (rc != 0)
+            goto fail;
+    }
+
+    uv_async_init(&e->loop, &e->stop_wake, NULL);
+    uv_unref((uv_handle_t *)&e->stop_wake); /* never keeps a run alive */
+    uv_signal_init(&e->loop, &e->sig_int);
+    uv_signal_init(&e->loop, &e->sig_term);
+    e->sig_int.data = e->sig_term.data = e;
+    uv_signal_start(&e->sig_int, on_signal, SIGINT);
+    uv_signal_start(&e->sig_term, on_signal, SIGTERM);
+    uv_unref((uv_handle_t *)&e->sig_int);
+    uv_unref((uv_handle_t *)&e->sig_term);
+    e->signals_on = true;
+    *out = e;
+    return 0;
+fail:
+    qts_engine_free(e);
+    return rc ? rc : QTS_EINVAL;
+}

@@ -1,0 +1,29 @@
+/* feedback_sub.h — execution feedback (TCA, the impact model) as a bus
+ * subscriber (bus_sub.h): market context per event, fills, order events
+ * (a final one closes the TCA row) and, at the end of the run, tca.csv and
+ * the saved model (qts_feedback_end).
+ *
+ * The engine owns the struct; `fb` NULL (feedback.enabled false) makes the
+ * calls no-ops. Single-threaded: the core loop.
+ */
+#ifndef QTS_FEEDBACK_SUB_H
+#define QTS_FEEDBACK_SUB_H
+
+#include <stdint.h>
+
+#include "bus_sub.h"
+
+struct qts_feedback;
+struct qts_clock;
+
+struct qts_feedback_pub {
+    struct qts_feedback *fb;       /* borrowed; NULL = feedback off */
+    const struct qts_clock *clock; /* borrowed: the time of fills and order events */
+};
+
+struct qts_bus_sub qts_feedback_sub(struct qts_feedback_pub *pub);
+/* A parent order was accepted by the pipeline: decision mid, market context. */
+void qts_feedback_pub_submit(struct qts_feedback_pub *pub, uint64_t order_id,
+                             const struct qts_order_intent *in);
+
+#endif /* QTS_FEEDBACK_SUB_H */
