@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "build_info.h"
+#include "config.h"
 #include "util.h"
 
 static const char *env_or(const char *name, const char *fallback)
@@ -92,4 +93,22 @@ char *qts_test_read_file(const char *path)
     buf[got] = '\0';
     fclose(f);
     return buf;
+}
+
+int qts_test_config_load(const char *path, const char *yaml, struct qts_config **out,
+                         size_t *n_diags)
+{
+    struct qts_diags d;
+    qts_diags_init(&d);
+    *out = NULL;
+    int rc = yaml ? qts_config_load_string(path, yaml, out, &d) : qts_config_load(path, out, &d);
+    for (size_t i = 0; i < d.n; i++) {
+        char line[800];
+        qts_diag_format(&d.v[i], line, sizeof line);
+        fprintf(stderr, "%s\n", line);
+    }
+    if (n_diags)
+        *n_diags = d.n;
+    qts_diags_cleanup(&d);
+    return rc;
 }

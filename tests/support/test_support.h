@@ -33,4 +33,13 @@ int qts_test_write_file(const char *path, const char *text);
  * cannot be opened. */
 char *qts_test_read_file(const char *path);
 
+struct qts_config;
+/* Load a configuration: the file `path` (borrowed) when `yaml` is NULL, else
+ * the text `yaml` (borrowed) under the name `path`. Every diagnostic goes to
+ * stderr, one line each; their count to *n_diags when not NULL. Returns the
+ * loader's code; *out is owned by the caller (qts_config_unref), NULL on
+ * failure. */
+int qts_test_config_load(const char *path, const char *yaml, struct qts_config **out,
+                         size_t *n_diags);
+
 #endif

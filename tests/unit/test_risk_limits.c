@@ -15,17 +15,8 @@
 
 static struct qts_config *load(const char *yaml)
 {
-    struct qts_diags d;
-    qts_diags_init(&d);
     struct qts_config *c = NULL;
-    int rc = qts_config_load_string("t.yaml", yaml, &c, &d);
-    for (size_t i = 0; i < d.n; i++) {
-        char line[800];
-        qts_diag_format(&d.v[i], line, sizeof line);
-        fprintf(stderr, "diag: %s\n", line);
-    }
-    qts_diags_cleanup(&d);
-    return rc == 0 ? c : NULL;
+    return qts_test_config_load("t.yaml", yaml, &c, NULL) == 0 ? c : NULL;
 }
 
 static void test_defaults_in_one_place(void **state)
