@@ -129,16 +129,24 @@ char *kis_daily_query(struct kis *k, const char *ccld_dvsn, const char *pdno)
     return kis_xstrdup(q);
 }
 
-void kis_start_verify(struct kis *k, struct kord *o)
+struct kreq *kis_daily_req(struct kis *k, enum kreq_kind kind, const struct kord *o)
 {
-    struct kreq *r = kis_kreq_new(k, KR_VERIFY);
+    struct kreq *r = kis_kreq_new(k, kind);
     if (!r)
-        return;
+        return NULL;
     r->op = KIS_OP_DAILY_CCLD;
     r->is_get = true;
     snprintf(r->path, sizeof r->path, "%s", kis_op_path(r->op));
     snprintf(r->clordid, sizeof r->clordid, "%s", o->clordid);
     r->query = kis_daily_query(k, "00", o->symbol);
+    return r;
+}
+
+void kis_start_verify(struct kis *k, struct kord *o)
+{
+    struct kreq *r = kis_daily_req(k, KR_VERIFY, o);
+    if (!r)
+        return;
     KLOG(k, QTS_LOG_WARN, "broker_kis: order reply lost clordid=%s: checking today's orders",
          o->clordid);
     kis_enqueue(k, r);

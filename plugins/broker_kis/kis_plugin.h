@@ -192,6 +192,9 @@ void kis_state_fp(struct kis *k);
 void kis_persist(struct kis *k, const struct kord *o);
 void kis_state_open(struct kis *k);
 void kis_state_close(struct kis *k);
+/* *r zeroed and filled from o (borrowed): ids, side, exponents, cum and
+ * leaves quantities; the caller adds the rest */
+void kis_report_init(struct qts_exec_report *r, const struct kord *o, int type);
 /* execution report for o to the host; text is copied */
 void kis_report(struct kis *k, struct kord *o, int type, int code, const char *text);
 void kis_token_save(struct kis *k);
@@ -228,6 +231,9 @@ void kis_verify_ok(struct kis *k, struct kreq *r, json_t *body);
 void kis_catchup_ok(struct kis *k, struct kreq *r, json_t *body);
 /* owned query text (free) of inquire-daily-ccld for today */
 char *kis_daily_query(struct kis *k, const char *ccld_dvsn, const char *pdno);
+/* inquire-daily-ccld of today for o's symbol, tagged with o's client id;
+ * owned by the caller until kis_enqueue; NULL when out of memory */
+struct kreq *kis_daily_req(struct kis *k, enum kreq_kind kind, const struct kord *o);
 void kis_start_verify(struct kis *k, struct kord *o);
 int kis_env(void *self);
 int kis_submit(void *self, const struct qts_broker_order *bo);
@@ -241,6 +247,11 @@ const char *kis_notice_tr(const struct kis *k);
 void kis_ws_subscribe_all(struct kis *k);
 void kis_report_fill(struct kis *k, struct kord *o, int64_t px_krw, int64_t qty, uint64_t id,
                      const char *hhmmss);
-int64_t kis_md_stamp(struct kis *k, const char *date, const char *hhmmss, int64_t recv);
+/* The header of a market-data event of `in` (borrowed) received now; the
+ * caller zeroed the event and sets the exchange time. */
+void kis_md_hdr(struct kis *k, struct qts_ev_hdr *h, size_t size, uint16_t type,
+                const struct qts_instrument *in);
+/* One order-book snapshot of `in` to the host (b borrowed, prices KRW). */
+void kis_emit_book(struct kis *k, const struct qts_instrument *in, const struct kis_book *b);
 
 #endif /* KIS_PLUGIN_H */

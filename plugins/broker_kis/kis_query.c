@@ -136,12 +136,7 @@ void kis_price_ok(struct kis *k, struct kreq *r, json_t *body)
     if (last > 0) {
         struct qts_trade ev;
         memset(&ev, 0, sizeof ev);
-        ev.h.struct_size = sizeof ev;
-        ev.h.type = QTS_EV_TRADE;
-        ev.h.px_exp = in->px_exp;
-        ev.h.qty_exp = in->qty_exp;
-        ev.h.instrument = in->id;
-        ev.h.ts_recv_ns = k->host->now_ns(k->owner);
+        kis_md_hdr(k, &ev.h, sizeof ev, QTS_EV_TRADE, in);
         ev.h.ts_exch_ns = ev.h.ts_recv_ns; /* the reply carries no time */
         ev.px = last * kis_pow10i(in->px_exp);
         ev.aggressor = QTS_SIDE_NONE;
@@ -172,38 +167,23 @@ void kis_asking_ok(struct kis *k, struct kreq *r, json_t *body)
         k->host->emit_query_done(k->owner, r->req_id, in ? QTS_EPARSE : QTS_ENOENT);
         return;
     }
-    struct qts_level bids[10], asks[10];
-    uint32_t nb = 0, na = 0;
-    int64_t ps = kis_pow10i(in->px_exp), qs = kis_pow10i(in->qty_exp);
-    for (int i = 1; i <= 10; i++) {
-        char kp[24], kq[24];
-        snprintf(kp, sizeof kp, "askp%d", i);
-        snprintf(kq, sizeof kq, "askp_rsqn%d", i);
-        int64_t px = kis_jnum(o, kp), qty = kis_jnum(o, kq);
-        if (px > 0)
-            asks[na++] = (struct qts_level){px * ps, qty * qs};
-        snprintf(kp, sizeof kp, "bidp%d", i);
-        snprintf(kq, sizeof kq, "bidp_rsqn%d", i);
-        px = kis_jnum(o, kp);
-        qty = kis_jnum(o, kq);
-        if (px > 0)
-            bids[nb++] = (struct qts_level){px * ps, qty * qs};
+    /* the REST book in the WebSocket frame's form (levels 1..10 in KRW) */
+    struct kis_book b;
+    memset(&b, 0, sizeof b);
+    for (int i = 0; i < 10; i++) {
+        char key[24];
+        snprintf(key, sizeof key, "askp%d", i + 1);
+        b.ask_px[i] = kis_jnum(o, key);
+        snprintf(key, sizeof key, "askp_rsqn%d", i + 1);
+        b.ask_qty[i] = kis_jnum(o, key);
+        snprintf(key, sizeof key, "bidp%d", i + 1);
+        b.bid_px[i] = kis_jnum(o, key);
+        snprintf(key, sizeof key, "bidp_rsqn%d", i + 1);
+        b.bid_qty[i] = kis_jnum(o, key);
     }
-    struct qts_book_update u;
-    memset(&u, 0, sizeof u);
-    u.h.struct_size = sizeof u;
-    u.h.type = QTS_EV_BOOK;
-    u.h.flags = QTS_BOOK_SNAPSHOT;
-    u.h.px_exp = in->px_exp;
-    u.h.qty_exp = in->qty_exp;
-    u.h.instrument = in->id;
-    u.h.ts_recv_ns = k->host->now_ns(k->owner);
-    u.h.ts_exch_ns = kis_md_stamp(k, NULL, kis_jstr(o, "aspr_acpt_hour"), u.h.ts_recv_ns);
-    u.n_bids = nb;
-    u.n_asks = na;
-    u.bids = bids;
-    u.asks = asks;
-    k->host->emit_book(k->owner, &u);
+    const char *hhmmss = kis_jstr(o, "aspr_acpt_hour");
+    snprintf(b.hhmmss, sizeof b.hhmmss, "%s", hhmmss ? hhmmss : "");
+    kis_emit_book(k, in, &b);
     k->host->emit_query_done(k->owner, r->req_id, 0);
 }
 

@@ -420,21 +420,26 @@ void kis_state_close(struct kis *k)
     state_compact(k);
 }
 
+void kis_report_init(struct qts_exec_report *r, const struct kord *o, int type)
+{
+    memset(r, 0, sizeof *r);
+    r->struct_size = sizeof *r;
+    r->exec_type = (uint8_t)type;
+    r->side = o->side;
+    r->instrument = o->instrument;
+    r->px_exp = o->px_exp;
+    r->qty_exp = o->qty_exp;
+    snprintf(r->client_order_id, sizeof r->client_order_id, "%s", o->clordid);
+    snprintf(r->venue_order_id, sizeof r->venue_order_id, "%s", o->odno);
+    int64_t scale = kis_pow10i(o->qty_exp);
+    r->cum_qty = o->cum * scale;
+    r->leaves_qty = o->done ? 0 : (o->qty - o->cum) * scale;
+}
+
 void kis_report(struct kis *k, struct kord *o, int type, int code, const char *text)
 {
     struct qts_exec_report r;
-    memset(&r, 0, sizeof r);
-    r.struct_size = sizeof r;
-    r.exec_type = (uint8_t)type;
-    r.side = o->side;
-    r.instrument = o->instrument;
-    r.px_exp = o->px_exp;
-    r.qty_exp = o->qty_exp;
-    snprintf(r.client_order_id, sizeof r.client_order_id, "%s", o->clordid);
-    snprintf(r.venue_order_id, sizeof r.venue_order_id, "%s", o->odno);
-    int64_t scale = kis_pow10i(o->qty_exp);
-    r.cum_qty = o->cum * scale;
-    r.leaves_qty = o->done ? 0 : (o->qty - o->cum) * scale;
+    kis_report_init(&r, o, type);
     r.ts_venue_ns = k->host->now_ns(k->owner);
     r.code = code;
     if (text)

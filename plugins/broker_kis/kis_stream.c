@@ -135,20 +135,9 @@ void kis_report_fill(struct kis *k, struct kord *o, int64_t px_krw, int64_t qty,
                      const char *hhmmss)
 {
     struct qts_exec_report r;
-    memset(&r, 0, sizeof r);
-    r.struct_size = sizeof r;
-    r.exec_type = QTS_EXEC_FILL;
-    r.side = o->side;
-    r.instrument = o->instrument;
-    r.px_exp = o->px_exp;
-    r.qty_exp = o->qty_exp;
-    snprintf(r.client_order_id, sizeof r.client_order_id, "%s", o->clordid);
-    snprintf(r.venue_order_id, sizeof r.venue_order_id, "%s", o->odno);
-    int64_t qs = kis_pow10i(o->qty_exp);
+    kis_report_init(&r, o, QTS_EXEC_FILL);
     r.last_px = px_krw * kis_pow10i(o->px_exp);
-    r.last_qty = qty * qs;
-    r.cum_qty = o->cum * qs;
-    r.leaves_qty = o->done ? 0 : (o->qty - o->cum) * qs;
+    r.last_qty = qty * kis_pow10i(o->qty_exp);
     r.fill_id = id;
     int64_t now = k->host->now_ns(k->owner);
     int64_t t = kis_kst_to_utc_ns(NULL, hhmmss, now);
@@ -234,13 +223,24 @@ static const struct qts_instrument *md_inst(struct kis *k, const char *sym)
 /* KIS stamps market data to the second (KST HHMMSS). When the receive time
  * falls inside that second (or just after it: transit), it is the better
  * estimate of the exchange time; otherwise the second itself is kept. */
-int64_t kis_md_stamp(struct kis *k, const char *date, const char *hhmmss, int64_t recv)
+static int64_t md_stamp(struct kis *k, const char *date, const char *hhmmss, int64_t recv)
 {
     int64_t sec = kis_kst_to_utc_ns(date, hhmmss, recv);
     if (!sec)
         return recv;
     (void)k;
     return recv >= sec && recv - sec < 2 * NS_PER_S ? recv : sec;
+}
+
+void kis_md_hdr(struct kis *k, struct qts_ev_hdr *h, size_t size, uint16_t type,
+                const struct qts_instrument *in)
+{
+    h->struct_size = (uint32_t)size;
+    h->type = type;
+    h->px_exp = in->px_exp;
+    h->qty_exp = in->qty_exp;
+    h->instrument = in->id;
+    h->ts_recv_ns = k->host->now_ns(k->owner);
 }
 
 static void on_trades(struct kis *k, char **f, size_t nf, int count)
@@ -255,19 +255,37 @@ static void on_trades(struct kis *k, char **f, size_t nf, int count)
             continue;
         struct qts_trade ev;
         memset(&ev, 0, sizeof ev);
-        ev.h.struct_size = sizeof ev;
-        ev.h.type = QTS_EV_TRADE;
-        ev.h.px_exp = in->px_exp;
-        ev.h.qty_exp = in->qty_exp;
-        ev.h.instrument = in->id;
-        ev.h.ts_recv_ns = k->host->now_ns(k->owner);
-        ev.h.ts_exch_ns = kis_md_stamp(k, t.date, t.hhmmss, ev.h.ts_recv_ns);
+        kis_md_hdr(k, &ev.h, sizeof ev, QTS_EV_TRADE, in);
+        ev.h.ts_exch_ns = md_stamp(k, t.date, t.hhmmss, ev.h.ts_recv_ns);
         ev.px = t.px * kis_pow10i(in->px_exp);
         ev.qty = t.qty * kis_pow10i(in->qty_exp);
         ev.trade_id = ++k->n_frames;
         ev.aggressor = t.aggressor;
         k->host->emit_trade(k->owner, &ev);
     }
+}
+
+void kis_emit_book(struct kis *k, const struct qts_instrument *in, const struct kis_book *b)
+{
+    struct qts_level bids[10], asks[10];
+    uint32_t nb = 0, na = 0;
+    int64_t ps = kis_pow10i(in->px_exp), qs = kis_pow10i(in->qty_exp);
+    for (int i = 0; i < 10; i++) {
+        if (b->bid_px[i] > 0)
+            bids[nb++] = (struct qts_level){b->bid_px[i] * ps, b->bid_qty[i] * qs};
+        if (b->ask_px[i] > 0)
+            asks[na++] = (struct qts_level){b->ask_px[i] * ps, b->ask_qty[i] * qs};
+    }
+    struct qts_book_update u;
+    memset(&u, 0, sizeof u);
+    kis_md_hdr(k, &u.h, sizeof u, QTS_EV_BOOK, in);
+    u.h.flags = QTS_BOOK_SNAPSHOT;
+    u.h.ts_exch_ns = md_stamp(k, NULL, b->hhmmss, u.h.ts_recv_ns);
+    u.n_bids = nb;
+    u.n_asks = na;
+    u.bids = bids;
+    u.asks = asks;
+    k->host->emit_book(k->owner, &u);
 }
 
 static void on_book(struct kis *k, char **f, size_t nf, int count)
@@ -278,32 +296,8 @@ static void on_book(struct kis *k, char **f, size_t nf, int count)
         if (kis_book_parse(f + (size_t)c * per, per, &b) != 0)
             continue;
         const struct qts_instrument *in = md_inst(k, b.symbol);
-        if (!in)
-            continue;
-        struct qts_level bids[10], asks[10];
-        uint32_t nb = 0, na = 0;
-        int64_t ps = kis_pow10i(in->px_exp), qs = kis_pow10i(in->qty_exp);
-        for (int i = 0; i < 10; i++) {
-            if (b.bid_px[i] > 0)
-                bids[nb++] = (struct qts_level){b.bid_px[i] * ps, b.bid_qty[i] * qs};
-            if (b.ask_px[i] > 0)
-                asks[na++] = (struct qts_level){b.ask_px[i] * ps, b.ask_qty[i] * qs};
-        }
-        struct qts_book_update u;
-        memset(&u, 0, sizeof u);
-        u.h.struct_size = sizeof u;
-        u.h.type = QTS_EV_BOOK;
-        u.h.flags = QTS_BOOK_SNAPSHOT;
-        u.h.px_exp = in->px_exp;
-        u.h.qty_exp = in->qty_exp;
-        u.h.instrument = in->id;
-        u.h.ts_recv_ns = k->host->now_ns(k->owner);
-        u.h.ts_exch_ns = kis_md_stamp(k, NULL, b.hhmmss, u.h.ts_recv_ns);
-        u.n_bids = nb;
-        u.n_asks = na;
-        u.bids = bids;
-        u.asks = asks;
-        k->host->emit_book(k->owner, &u);
+        if (in)
+            kis_emit_book(k, in, &b);
     }
 }
 
@@ -343,14 +337,9 @@ static void start_catchup(struct kis *k)
         struct kord *o = k->ord[i];
         if (o->done || !o->acked || !o->odno[0])
             continue;
-        struct kreq *r = kis_kreq_new(k, KR_CATCHUP);
+        struct kreq *r = kis_daily_req(k, KR_CATCHUP, o);
         if (!r)
             return;
-        r->op = KIS_OP_DAILY_CCLD;
-        r->is_get = true;
-        snprintf(r->path, sizeof r->path, "%s", kis_op_path(r->op));
-        snprintf(r->clordid, sizeof r->clordid, "%s", o->clordid);
-        r->query = kis_daily_query(k, "00", o->symbol);
         kis_enqueue(k, r);
     }
 }
