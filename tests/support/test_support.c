@@ -112,3 +112,12 @@ int qts_test_config_load(const char *path, const char *yaml, struct qts_config *
     qts_diags_cleanup(&d);
     return rc;
 }
+
+const char *qts_test_service_env(const char *name)
+{
+    const char *v = getenv(name);
+    if (v && *v)
+        return v;
+    printf("skipped: %s is not set (run under scripts/with-services)\n", name);
+    return NULL;
+}

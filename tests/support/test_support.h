@@ -33,6 +33,11 @@ int qts_test_write_file(const char *path, const char *text);
  * cannot be opened. */
 char *qts_test_read_file(const char *path);
 
+/* The value of the environment variable `name` (borrowed), or NULL when it
+ * is unset or empty, after printing the "skipped: ... (run under
+ * scripts/with-services)" line: for tests that need a service. */
+const char *qts_test_service_env(const char *name);
+
 struct qts_config;
 /* Load a configuration: the file `path` (borrowed) when `yaml` is NULL, else
  * the text `yaml` (borrowed) under the name `path`. Every diagnostic goes to
