@@ -10,6 +10,7 @@
  * position, the token cache and what the mock counted. Bounded in time by
  * a deadline, never by sleeps that assume speed. */
 #include "engine_test.h"
+#include "kis_mock_test.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -87,24 +88,17 @@ static bool file_exists(const char *p)
 
 static void start_mock(const char *extra)
 {
-    char cmd[2048];
-    snprintf(cmd, sizeof cmd,
-             "exec python3 %s --env vts --token-interval 1 --rate 20 --extra-daily 40 --tick 0.1 --ping 0.3 "
+    char args[1600];
+    snprintf(args, sizeof args,
+             "--env vts --token-interval 1 --rate 20 --extra-daily 40 --tick 0.1 --ping 0.3 "
              "--state-dir %s %s",
-             qts_test_src_path("tests/fixtures/kis_mock.py"), g_dir, extra);
-    g_mock = popen(cmd, "r");
-    assert_non_null(g_mock);
-    assert_int_equal(fscanf(g_mock, "%d %d %d", &g_rest, &g_ws, &g_pid), 3);
+             g_dir, extra);
+    g_mock = kis_mock_start(args, &g_rest, &g_ws, &g_pid);
 }
 
 static void stop_mock(void)
 {
-    if (g_pid > 0)
-        kill(g_pid, SIGTERM);
-    if (g_mock)
-        pclose(g_mock);
-    g_mock = NULL;
-    g_pid = 0;
+    kis_mock_stop(&g_mock, &g_pid);
 }
 
 /* "key": value from the mock's stats.json */

@@ -82,6 +82,11 @@ int qts_test_write_file(const char *path, const char *text)
 
 char *qts_test_read_file(const char *path)
 {
+    return qts_test_read_file_len(path, NULL);
+}
+
+char *qts_test_read_file_len(const char *path, size_t *len)
+{
     FILE *f = fopen(path, "rb");
     if (!f)
         return NULL;
@@ -92,6 +97,8 @@ char *qts_test_read_file(const char *path)
     size_t got = fread(buf, 1, (size_t)n, f);
     buf[got] = '\0';
     fclose(f);
+    if (len)
+        *len = got;
     return buf;
 }
 

@@ -32,6 +32,9 @@ int qts_test_write_file(const char *path, const char *text);
 /* The whole file as a NUL-terminated string (owned: free), NULL if it
  * cannot be opened. */
 char *qts_test_read_file(const char *path);
+/* The same, with the byte count (the file may hold NUL bytes) in *len
+ * unless len is NULL. */
+char *qts_test_read_file_len(const char *path, size_t *len);
 
 /* The value of the environment variable `name` (borrowed), or NULL when it
  * is unset or empty, after printing the "skipped: ... (run under
