@@ -120,12 +120,5 @@ static void test_budget_overrun_reported(void **state)
     lua_fx_close(&x);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_errors_counted_then_halted),
-        cmocka_unit_test(test_errors_outside_window_do_not_halt),
-        cmocka_unit_test(test_budget_overrun_reported),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+QTS_TEST_MAIN(test_errors_counted_then_halted, test_errors_outside_window_do_not_halt,
+              test_budget_overrun_reported)

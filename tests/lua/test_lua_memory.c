@@ -55,11 +55,4 @@ static void test_memory_limit_at_load(void **state)
     lua_fx_close(&x);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_memory_limit_halts),
-        cmocka_unit_test(test_memory_limit_at_load),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+QTS_TEST_MAIN(test_memory_limit_halts, test_memory_limit_at_load)

@@ -264,14 +264,5 @@ static void test_watch_reloads_on_save(void **state)
     reload_close(&x);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_reload_cycle),
-        cmocka_unit_test(test_new_file_is_started),
-        cmocka_unit_test(test_reload_live_no_event_lost),
-        cmocka_unit_test(test_halted_restarts_on_fix),
-        cmocka_unit_test(test_watch_reloads_on_save),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+QTS_TEST_MAIN(test_reload_cycle, test_new_file_is_started, test_reload_live_no_event_lost,
+              test_halted_restarts_on_fix, test_watch_reloads_on_save)

@@ -33,11 +33,4 @@ static void test_io_use_fails_with_file_line(void **state)
     lua_fx_close(&x);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_nothing_dangerous_reachable),
-        cmocka_unit_test(test_io_use_fails_with_file_line),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+QTS_TEST_MAIN(test_nothing_dangerous_reachable, test_io_use_fails_with_file_line)

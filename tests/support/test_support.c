@@ -128,3 +128,23 @@ const char *qts_test_service_env(const char *name)
     printf("skipped: %s is not set (run under scripts/with-services)\n", name);
     return NULL;
 }
+
+int qts_test_run(void (*const *fns)(void **), size_t n, const char *names)
+{
+    struct CMUnitTest *tests = qts_xcalloc(n, sizeof *tests);
+    char *copy = qts_xstrdup(names), *p = copy; /* the names point into it */
+    for (size_t i = 0; i < n; i++) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        tests[i].name = p;
+        tests[i].test_func = fns[i];
+        while (*p && *p != ',' && *p != ' ')
+            p++;
+        if (*p)
+            *p++ = '\0';
+    }
+    int rc = _cmocka_run_group_tests("tests", tests, n, NULL, NULL);
+    free(copy);
+    free(tests);
+    return rc;
+}

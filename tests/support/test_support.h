@@ -50,4 +50,17 @@ struct qts_config;
 int qts_test_config_load(const char *path, const char *yaml, struct qts_config **out,
                          size_t *n_diags);
 
+/* QTS_TEST_MAIN(test_a, test_b, ...) defines main(): the named cmocka
+ * tests, in order, without set-up or tear-down, as the group "tests". */
+#define QTS_TEST_MAIN(...)                                                              \
+    int main(void)                                                                      \
+    {                                                                                   \
+        static void (*const qts_test_fns_[])(void **) = {__VA_ARGS__};                 \
+        return qts_test_run(qts_test_fns_, sizeof qts_test_fns_ / sizeof qts_test_fns_[0], \
+                            #__VA_ARGS__);                                              \
+    }
+/* Runs n tests (fns borrowed) named by `names`, their names as written in
+ * the source separated by commas; returns cmocka's result. */
+int qts_test_run(void (*const *fns)(void **), size_t n, const char *names);
+
 #endif

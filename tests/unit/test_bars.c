@@ -246,12 +246,4 @@ static void test_binance_trades(void **state)
     free(v);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_periods),
-        cmocka_unit_test(test_minute_bars),
-        cmocka_unit_test(test_binance_trades),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+QTS_TEST_MAIN(test_periods, test_minute_bars, test_binance_trades)

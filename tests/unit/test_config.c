@@ -423,19 +423,7 @@ static void test_default_config_file_loads(void **state)
     qts_diags_cleanup(&d);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_defaults_applied),
-        cmocka_unit_test(test_typed_values_and_paths),
-        cmocka_unit_test(test_paths_relative_to_top_level_file),
-        cmocka_unit_test(test_include_errors),
-        cmocka_unit_test(test_env_substitution),
-        cmocka_unit_test(test_types_ranges_enums_all_reported),
-        cmocka_unit_test(test_did_you_mean),
-        cmocka_unit_test(test_snapshot_refcount),
-        cmocka_unit_test(test_missing_top_level_file),
-        cmocka_unit_test(test_default_config_file_loads),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+QTS_TEST_MAIN(test_defaults_applied, test_typed_values_and_paths,
+              test_paths_relative_to_top_level_file, test_include_errors, test_env_substitution,
+              test_types_ranges_enums_all_reported, test_did_you_mean, test_snapshot_refcount,
+              test_missing_top_level_file, test_default_config_file_loads)

@@ -276,16 +276,7 @@ static void test_failed_handler_retries_in_order_then_dead_letter(void **state)
     qts_evq_free(q);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_strict_priority),
-        cmocka_unit_test(test_p0_never_dropped_and_trips),
-        cmocka_unit_test(test_p1_conflates_per_key_keeps_place),
-        cmocka_unit_test(test_overflow_policies),
-        cmocka_unit_test(test_flood_fills_first),
-        cmocka_unit_test(test_drain_batches_with_p0_first),
-        cmocka_unit_test(test_failed_handler_retries_in_order_then_dead_letter),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+QTS_TEST_MAIN(test_strict_priority, test_p0_never_dropped_and_trips,
+              test_p1_conflates_per_key_keeps_place, test_overflow_policies, test_flood_fills_first,
+              test_drain_batches_with_p0_first,
+              test_failed_handler_retries_in_order_then_dead_letter)

@@ -67,10 +67,4 @@ static void test_feedback_section(void **state)
     assert_null(fb);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_feedback_section),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+QTS_TEST_MAIN(test_feedback_section)

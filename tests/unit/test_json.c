@@ -66,11 +66,4 @@ static void test_escape_truncates_whole_escapes(void **state)
     assert_string_equal(buf, "");
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_escape_rule),
-        cmocka_unit_test(test_escape_truncates_whole_escapes),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+QTS_TEST_MAIN(test_escape_rule, test_escape_truncates_whole_escapes)

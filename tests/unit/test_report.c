@@ -171,11 +171,4 @@ static void test_report_errors(void **state)
     free(tmp);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_run_directory),
-        cmocka_unit_test(test_report_errors),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+QTS_TEST_MAIN(test_run_directory, test_report_errors)

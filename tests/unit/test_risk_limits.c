@@ -195,14 +195,5 @@ static void test_risk_configs_rows(void **state)
     assert_int_equal(qts_risk_limit_set_apply_record(&set, &r, sid, NULL, &err), QTS_ECONFIG);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_defaults_in_one_place),
-        cmocka_unit_test(test_values_and_overrides),
-        cmocka_unit_test(test_override_errors),
-        cmocka_unit_test(test_schema_and_override_keys_match),
-        cmocka_unit_test(test_risk_configs_rows),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+QTS_TEST_MAIN(test_defaults_in_one_place, test_values_and_overrides, test_override_errors,
+              test_schema_and_override_keys_match, test_risk_configs_rows)

@@ -414,22 +414,9 @@ static void test_period_is_fixed_rate(void **state)
     rt_free(t);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_trailing_stop_long),
-        cmocka_unit_test(test_trailing_stop_short_min_distance),
-        cmocka_unit_test(test_mae_short_partial_once_then_full),
-        cmocka_unit_test(test_mae_is_sticky_and_new_episode_resets),
-        cmocka_unit_test(test_time_in_trade_with_extension),
-        cmocka_unit_test(test_time_in_trade_flat_pnl_exits_at_1h),
-        cmocka_unit_test(test_volatility_critical_cuts_once),
-        cmocka_unit_test(test_volatility_kill_flattens_and_locks_down),
-        cmocka_unit_test(test_account_mae_kill),
-        cmocka_unit_test(test_stale_price_freezes_then_trips),
-        cmocka_unit_test(test_price_jump_anomaly),
-        cmocka_unit_test(test_failed_exit_retries_then_escalates),
-        cmocka_unit_test(test_period_is_fixed_rate),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+QTS_TEST_MAIN(test_trailing_stop_long, test_trailing_stop_short_min_distance,
+              test_mae_short_partial_once_then_full, test_mae_is_sticky_and_new_episode_resets,
+              test_time_in_trade_with_extension, test_time_in_trade_flat_pnl_exits_at_1h,
+              test_volatility_critical_cuts_once, test_volatility_kill_flattens_and_locks_down,
+              test_account_mae_kill, test_stale_price_freezes_then_trips, test_price_jump_anomaly,
+              test_failed_exit_retries_then_escalates, test_period_is_fixed_rate)

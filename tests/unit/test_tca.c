@@ -375,13 +375,5 @@ static void test_pretrade_adjustments(void **state)
     fx_free(&f);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_formulas),
-        cmocka_unit_test(test_one_order_end_to_end),
-        cmocka_unit_test(test_unfilled_and_finish),
-        cmocka_unit_test(test_pretrade_adjustments),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+QTS_TEST_MAIN(test_formulas, test_one_order_end_to_end, test_unfilled_and_finish,
+              test_pretrade_adjustments)
