@@ -89,6 +89,16 @@ static void reload_close(struct reload_fx *x)
     free(x->dir);
 }
 
+/* Saves `text` as the strategy file, finds it changed in one scan, and
+ * checks the strategy's state `want` once the worker has caught up. */
+static void save_and_scan(struct reload_fx *x, const char *text, uint32_t id, int want)
+{
+    write_file(x->dir, x->path, text);
+    assert_int_equal(qts_lua_runtime_scan(x->f.rt), 1);
+    sync_ok(x->f.rt);
+    assert_int_equal(strat_state(x->f.rt, id), want);
+}
+
 static void test_reload_cycle(void **state)
 {
     (void)state;
@@ -154,10 +164,7 @@ static void test_new_file_is_started(void **state)
     assert_int_equal(strat_state(x.f.rt, id), QTS_LUA_ST_NEW);
     post_trades(x.f.rt, 0, 1);
     assert_int_equal(x.f.r->n_intents, 0);
-    write_file(x.dir, x.path, V1);
-    assert_int_equal(qts_lua_runtime_scan(x.f.rt), 1);
-    sync_ok(x.f.rt);
-    assert_int_equal(strat_state(x.f.rt, id), QTS_LUA_ST_RUNNING);
+    save_and_scan(&x, V1, id, QTS_LUA_ST_RUNNING);
     post_trades(x.f.rt, 1, 1);
     assert_int_equal(x.f.r->n_intents, 1);
     assert_string_equal(x.f.r->intents[0].tag, "v1:1");
@@ -221,10 +228,7 @@ static void test_halted_restarts_on_fix(void **state)
     post_trades(x.f.rt, 0, 1);
     assert_int_equal(strat_state(x.f.rt, id), QTS_LUA_ST_HALTED);
     assert_true(rec_cancelled_all(x.f.r, id));
-    write_file(x.dir, x.path, V1);
-    assert_int_equal(qts_lua_runtime_scan(x.f.rt), 1);
-    sync_ok(x.f.rt);
-    assert_int_equal(strat_state(x.f.rt, id), QTS_LUA_ST_RUNNING);
+    save_and_scan(&x, V1, id, QTS_LUA_ST_RUNNING);
     post_trades(x.f.rt, 1, 2);
     assert_int_equal(x.f.r->n_intents, 2);
     assert_string_equal(x.f.r->intents[1].tag, "v1:2");

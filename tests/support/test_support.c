@@ -10,6 +10,7 @@
 
 #include "build_info.h"
 #include "config.h"
+#include "qts/qts_types.h"
 #include "util.h"
 
 static const char *env_or(const char *name, const char *fallback)
@@ -147,4 +148,16 @@ int qts_test_run(void (*const *fns)(void **), size_t n, const char *names)
     free(copy);
     free(tests);
     return rc;
+}
+
+void qts_test_event(struct qts_ev_hdr *h, size_t size, uint16_t type, uint32_t inst,
+                    int64_t ts_exch_ns)
+{
+    memset(h, 0, size);
+    h->struct_size = (uint32_t)size;
+    h->type = type;
+    h->px_exp = 2;
+    h->qty_exp = 3;
+    h->instrument = inst;
+    h->ts_exch_ns = ts_exch_ns;
 }

@@ -41,6 +41,13 @@ char *qts_test_read_file_len(const char *path, size_t *len);
  * scripts/with-services)" line: for tests that need a service. */
 const char *qts_test_service_env(const char *name);
 
+struct qts_ev_hdr;
+/* Zeroes the whole event (`size` bytes from h, the header being its first
+ * member) and fills the header: its size and type, prices at exponent 2 and
+ * quantities at 3, instrument `inst`, exchange time `ts_exch_ns`. */
+void qts_test_event(struct qts_ev_hdr *h, size_t size, uint16_t type, uint32_t inst,
+                    int64_t ts_exch_ns);
+
 struct qts_config;
 /* Load a configuration: the file `path` (borrowed) when `yaml` is NULL, else
  * the text `yaml` (borrowed) under the name `path`. Every diagnostic goes to
