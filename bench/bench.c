@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "qts/qts_types.h"
 #include "util.h"
 
 void qts_bench_samples_init(struct qts_bench_samples *s, size_t cap_hint)
@@ -129,4 +130,17 @@ void qts_bench_child_rss(const char *bench, uint64_t (*fn)(void *arg), void *arg
         waitpid(pid, NULL, 0);
     if (r == sizeof v)
         qts_bench_report_value(bench, "KiB", (double)v[0], (uint64_t)v[1], extra);
+}
+
+void qts_bench_limit_buy(struct qts_order_intent *in, uint32_t strategy, uint32_t instrument,
+                         int64_t px, int64_t qty)
+{
+    memset(in, 0, sizeof *in);
+    in->struct_size = sizeof *in;
+    in->strategy_id = strategy;
+    in->instrument = instrument;
+    in->side = QTS_SIDE_BUY;
+    in->type = QTS_ORD_LIMIT;
+    in->px = px;
+    in->qty = qty;
 }

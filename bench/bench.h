@@ -40,6 +40,12 @@ void qts_bench_report_value(const char *bench, const char *unit, double value,
 void qts_bench_child_rss(const char *bench, uint64_t (*fn)(void *arg), void *arg,
                          const char *extra);
 
+struct qts_order_intent;
+/* *in zeroed, then a limit buy of `qty` at `px` on `instrument` for
+ * `strategy`: the order the execution and risk benchmarks send. */
+void qts_bench_limit_buy(struct qts_order_intent *in, uint32_t strategy, uint32_t instrument,
+                         int64_t px, int64_t qty);
+
 /* Percentile (0..100) of sorted samples. */
 int64_t qts_bench_percentile(const struct qts_bench_samples *s, double pct);
 

@@ -143,21 +143,6 @@ static struct qts_exec *rig_open(struct rig *g, bool evict)
     return qts_exec_new(&g->params, &g->env);
 }
 
-/* A limit buy of 10 at 60050 for strategy 1. */
-static struct qts_order_intent buy_intent(void)
-{
-    struct qts_order_intent in;
-    memset(&in, 0, sizeof in);
-    in.struct_size = sizeof in;
-    in.strategy_id = 1;
-    in.instrument = 1;
-    in.side = QTS_SIDE_BUY;
-    in.type = QTS_ORD_LIMIT;
-    in.px = 60050;
-    in.qty = 10;
-    return in;
-}
-
 /* Peak resident set of this process, KiB (0 if unknown). */
 static long peak_rss_kib(void)
 {
@@ -189,7 +174,8 @@ static void long_run(const char *name, long n, bool evict)
     long rss0 = peak_rss_kib();
     struct rig g;
     struct qts_exec *x = rig_open(&g, evict);
-    struct qts_order_intent in = buy_intent();
+    struct qts_order_intent in;
+    qts_bench_limit_buy(&in, 1, 1, 60050, 10);
     struct qts_bench_samples lat;
     qts_bench_samples_init(&lat, (size_t)n);
     int64_t w0 = qts_mono_ns();
@@ -224,7 +210,8 @@ int main(void)
     qts_log_set_level(QTS_LOG_ERROR);
     struct rig g;
     struct qts_exec *x = rig_open(&g, true);
-    struct qts_order_intent in = buy_intent();
+    struct qts_order_intent in;
+    qts_bench_limit_buy(&in, 1, 1, 60050, 10);
 
     struct qts_bench_samples pre, tw, vw, sub, rep, adj, esc, hdr, ref;
     qts_bench_samples_init(&pre, N);
