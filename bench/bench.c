@@ -4,8 +4,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include "qts/qts_types.h"
 #include "util.h"
 
 void qts_bench_samples_init(struct qts_bench_samples *s, size_t cap_hint)
@@ -99,4 +102,45 @@ void qts_bench_report_value(const char *bench, const char *unit, double value, u
            bench, unit, value, (unsigned long long)n, qts_bench_machine(), extra ? "," : "",
            extra ? extra : "");
     fflush(stdout);
+}
+
+void qts_bench_child_rss(const char *bench, uint64_t (*fn)(void *arg), void *arg,
+                         const char *extra)
+{
+    int fd[2];
+    if (pipe(fd) != 0)
+        return;
+    fflush(stdout); /* the child exits without flushing a copy */
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(fd[0]);
+        uint64_t n = fn(arg);
+        struct rusage ru;
+        getrusage(RUSAGE_SELF, &ru);
+        long v[2] = {ru.ru_maxrss, (long)n};
+        if (write(fd[1], v, sizeof v) != sizeof v)
+            _exit(1);
+        _exit(0);
+    }
+    close(fd[1]);
+    long v[2] = {0, 0};
+    ssize_t r = read(fd[0], v, sizeof v);
+    close(fd[0]);
+    if (pid > 0)
+        waitpid(pid, NULL, 0);
+    if (r == sizeof v)
+        qts_bench_report_value(bench, "KiB", (double)v[0], (uint64_t)v[1], extra);
+}
+
+void qts_bench_limit_buy(struct qts_order_intent *in, uint32_t strategy, uint32_t instrument,
+                         int64_t px, int64_t qty)
+{
+    memset(in, 0, sizeof *in);
+    in->struct_size = sizeof *in;
+    in->strategy_id = strategy;
+    in->instrument = instrument;
+    in->side = QTS_SIDE_BUY;
+    in->type = QTS_ORD_LIMIT;
+    in->px = px;
+    in->qty = qty;
 }

@@ -34,6 +34,18 @@ void qts_bench_report_latency(const char *bench, struct qts_bench_samples *s,
 void qts_bench_report_value(const char *bench, const char *unit, double value,
                             uint64_t n, const char *extra);
 
+/* Runs fn(arg) in a child process and prints its peak RSS (KiB) as the
+ * throughput-style result `bench`, with n = what fn returned; `extra` as for
+ * qts_bench_report_value. Nothing is printed when the child fails. */
+void qts_bench_child_rss(const char *bench, uint64_t (*fn)(void *arg), void *arg,
+                         const char *extra);
+
+struct qts_order_intent;
+/* *in zeroed, then a limit buy of `qty` at `px` on `instrument` for
+ * `strategy`: the order the execution and risk benchmarks send. */
+void qts_bench_limit_buy(struct qts_order_intent *in, uint32_t strategy, uint32_t instrument,
+                         int64_t px, int64_t qty);
+
 /* Percentile (0..100) of sorted samples. */
 int64_t qts_bench_percentile(const struct qts_bench_samples *s, double pct);
 

@@ -112,6 +112,37 @@ static struct qts_exec_report report(uint8_t type, const char *cl, int64_t qty,
     return r;
 }
 
+/* The pipeline on a fake clock with the accept-all broker; lives as long as
+ * the qts_exec made from it (the env holds pointers into it). */
+struct rig {
+    struct qts_clock clock;
+    struct qts_timer_svc timers;
+    struct nb b;
+    struct qts_broker_ops ops;
+    struct qts_exec_env env;
+    struct qts_exec_params params;
+};
+
+/* Owned qts_exec (qts_exec_free), default parameters; `evict` false keeps
+ * every finished order (the old behaviour). */
+static struct qts_exec *rig_open(struct rig *g, bool evict)
+{
+    memset(g, 0, sizeof *g);
+    qts_clock_init(&g->clock, QTS_CLOCK_VIRTUAL);
+    qts_fake_timers_new(&g->clock, &g->timers);
+    g->ops = (struct qts_broker_ops){.struct_size = sizeof g->ops, .env = nb_env,
+                                     .submit = nb_submit, .cancel = nb_cancel,
+                                     .modify = nb_modify};
+    g->env = (struct qts_exec_env){.port = {.ops = &g->ops, .self = &g->b},
+                                   .timers = &g->timers, .clock = &g->clock,
+                                   .prov = {.instrument = prov_inst, .market = prov_market,
+                                            .cash_available = prov_cash}};
+    qts_exec_params_default(&g->params);
+    if (!evict)
+        g->params.evict_tombstones = 0;
+    return qts_exec_new(&g->params, &g->env);
+}
+
 /* Peak resident set of this process, KiB (0 if unknown). */
 static long peak_rss_kib(void)
 {
@@ -141,32 +172,10 @@ static void long_run(const char *name, long n, bool evict)
         return;
     }
     long rss0 = peak_rss_kib();
-    struct qts_clock clock;
-    qts_clock_init(&clock, QTS_CLOCK_VIRTUAL);
-    struct qts_timer_svc timers;
-    qts_fake_timers_new(&clock, &timers);
-    struct nb b = {0};
-    struct qts_broker_ops ops = {.struct_size = sizeof ops, .env = nb_env,
-                                 .submit = nb_submit, .cancel = nb_cancel,
-                                 .modify = nb_modify};
-    struct qts_exec_env env = {.port = {.ops = &ops, .self = &b}, .timers = &timers,
-                               .clock = &clock,
-                               .prov = {.instrument = prov_inst, .market = prov_market,
-                                        .cash_available = prov_cash}};
-    struct qts_exec_params params;
-    qts_exec_params_default(&params);
-    if (!evict)
-        params.evict_tombstones = 0;
-    struct qts_exec *x = qts_exec_new(&params, &env);
+    struct rig g;
+    struct qts_exec *x = rig_open(&g, evict);
     struct qts_order_intent in;
-    memset(&in, 0, sizeof in);
-    in.struct_size = sizeof in;
-    in.strategy_id = 1;
-    in.instrument = 1;
-    in.side = QTS_SIDE_BUY;
-    in.type = QTS_ORD_LIMIT;
-    in.px = 60050;
-    in.qty = 10;
+    qts_bench_limit_buy(&in, 1, 1, 60050, 10);
     struct qts_bench_samples lat;
     qts_bench_samples_init(&lat, (size_t)n);
     int64_t w0 = qts_mono_ns();
@@ -175,13 +184,13 @@ static void long_run(const char *name, long n, bool evict)
         int64_t t0 = qts_mono_ns();
         qts_exec_submit(x, &in, &id, NULL);
         char cl[QTS_CLORDID_MAX];
-        memcpy(cl, b.last, sizeof cl);
+        memcpy(cl, g.b.last, sizeof cl);
         struct qts_exec_report a = report(QTS_EXEC_ACK, cl, 0, 0);
         qts_exec_on_report(x, &a);
         struct qts_exec_report f = report(QTS_EXEC_FILL, cl, 10, 1);
         qts_exec_on_report(x, &f);
         qts_bench_add(&lat, qts_mono_ns() - t0);
-        qts_fake_timers_advance(&timers, MS);
+        qts_fake_timers_advance(&g.timers, MS);
     }
     double secs = (double)(qts_mono_ns() - w0) / 1e9;
     char extra[256];
@@ -199,31 +208,10 @@ int main(void)
     if (!freopen("/dev/null", "w", stderr))
         return 1;
     qts_log_set_level(QTS_LOG_ERROR);
-    struct qts_clock clock;
-    qts_clock_init(&clock, QTS_CLOCK_VIRTUAL);
-    struct qts_timer_svc timers;
-    qts_fake_timers_new(&clock, &timers);
-    struct nb b = {0};
-    struct qts_broker_ops ops = {.struct_size = sizeof ops, .env = nb_env,
-                                 .submit = nb_submit, .cancel = nb_cancel,
-                                 .modify = nb_modify};
-    struct qts_exec_env env = {.port = {.ops = &ops, .self = &b}, .timers = &timers,
-                               .clock = &clock,
-                               .prov = {.instrument = prov_inst, .market = prov_market,
-                                        .cash_available = prov_cash}};
-    struct qts_exec_params params;
-    qts_exec_params_default(&params);
-    struct qts_exec *x = qts_exec_new(&params, &env);
-
+    struct rig g;
+    struct qts_exec *x = rig_open(&g, true);
     struct qts_order_intent in;
-    memset(&in, 0, sizeof in);
-    in.struct_size = sizeof in;
-    in.strategy_id = 1;
-    in.instrument = 1;
-    in.side = QTS_SIDE_BUY;
-    in.type = QTS_ORD_LIMIT;
-    in.px = 60050;
-    in.qty = 10;
+    qts_bench_limit_buy(&in, 1, 1, 60050, 10);
 
     struct qts_bench_samples pre, tw, vw, sub, rep, adj, esc, hdr, ref;
     qts_bench_samples_init(&pre, N);
@@ -270,7 +258,7 @@ int main(void)
         qts_exec_submit(x, &in, &id, NULL);
         qts_bench_add(&sub, qts_mono_ns() - t0);
         char cl[QTS_CLORDID_MAX];
-        memcpy(cl, b.last, sizeof cl);
+        memcpy(cl, g.b.last, sizeof cl);
         struct qts_exec_report a = report(QTS_EXEC_ACK, cl, 0, 0);
         qts_exec_on_report(x, &a);
         struct qts_exec_report f = report(QTS_EXEC_FILL, cl, 10, 1);
@@ -283,11 +271,11 @@ int main(void)
         uint64_t id;
         qts_exec_submit(x, &in, &id, NULL);
         char cl[QTS_CLORDID_MAX];
-        memcpy(cl, b.last, sizeof cl);
+        memcpy(cl, g.b.last, sizeof cl);
         struct qts_exec_report a = report(QTS_EXEC_ACK, cl, 0, 0);
         qts_exec_on_report(x, &a);
         int64_t t0 = qts_mono_ns();
-        qts_fake_timers_advance(&timers, params.monitor_timeout_ms * MS);
+        qts_fake_timers_advance(&g.timers, g.params.monitor_timeout_ms * MS);
         qts_bench_add(&adj, qts_mono_ns() - t0);
         t0 = qts_mono_ns();
         qts_exec_escape(x, id, "bench");
@@ -331,6 +319,6 @@ int main(void)
     for (size_t i = 0; i < QTS_ARRAY_LEN(all); i++)
         qts_bench_samples_free(all[i]);
     qts_exec_free(x);
-    qts_timer_svc_free(&timers);
+    qts_timer_svc_free(&g.timers);
     return 0;
 }

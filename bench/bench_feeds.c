@@ -186,31 +186,17 @@ static int64_t run_plugin(const char *name, struct bhost *h)
     return dt;
 }
 
+static uint64_t synth_events(void *events)
+{
+    struct bhost h = {.keys = {"events", "symbols"}, .vals = {events, "AAA,BBB"}, .n = 2};
+    run_plugin("feed_synthetic", &h);
+    return h.events;
+}
+
 static void synth_rss(const char *events, const char *name)
 {
-    int fd[2];
-    if (pipe(fd) != 0)
-        return;
-    pid_t pid = fork();
-    if (pid == 0) {
-        close(fd[0]);
-        struct bhost h = {.keys = {"events", "symbols"}, .vals = {events, "AAA,BBB"}, .n = 2};
-        run_plugin("feed_synthetic", &h);
-        struct rusage ru;
-        getrusage(RUSAGE_SELF, &ru);
-        long v[2] = {ru.ru_maxrss, (long)h.events};
-        if (write(fd[1], v, sizeof v) != sizeof v)
-            _exit(1);
-        _exit(0);
-    }
-    close(fd[1]);
-    long v[2] = {0, 0};
-    ssize_t r = read(fd[0], v, sizeof v);
-    close(fd[0]);
-    waitpid(pid, NULL, 0);
-    if (r == sizeof v)
-        qts_bench_report_value(name, "KiB", (double)v[0], (uint64_t)v[1],
-                               "\"what\":\"peak RSS, feed_synthetic.so -> emit -> book\"");
+    qts_bench_child_rss(name, synth_events, (void *)events,
+                        "\"what\":\"peak RSS, feed_synthetic.so -> emit -> book\"");
 }
 
 int main(int argc, char **argv)

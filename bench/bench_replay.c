@@ -184,35 +184,22 @@ static void bench_binance(const char *shared)
                            "\"includes\":\"gunzip+decode+book\"");
 }
 
+/* Write and replay *n synthetic events (in a child: bench_memory). */
+static uint64_t write_and_replay(void *n)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/mem.qev", tmpdir);
+    write_synthetic(path, *(uint64_t *)n);
+    uint64_t k = replay_file(path, QTS_MD_FMT_BINARY);
+    unlink(path);
+    return k;
+}
+
 /* Child process: write and replay n synthetic events; report its peak RSS. */
 static void bench_memory(uint64_t n, const char *name)
 {
-    int fd[2];
-    if (pipe(fd) != 0)
-        return;
-    pid_t pid = fork();
-    if (pid == 0) {
-        close(fd[0]);
-        char path[512];
-        snprintf(path, sizeof path, "%s/mem.qev", tmpdir);
-        write_synthetic(path, n);
-        uint64_t k = replay_file(path, QTS_MD_FMT_BINARY);
-        unlink(path);
-        struct rusage ru;
-        getrusage(RUSAGE_SELF, &ru);
-        long v[2] = {ru.ru_maxrss, (long)k};
-        if (write(fd[1], v, sizeof v) != sizeof v)
-            _exit(1);
-        _exit(0);
-    }
-    close(fd[1]);
-    long v[2] = {0, 0};
-    ssize_t r = read(fd[0], v, sizeof v);
-    close(fd[0]);
-    waitpid(pid, NULL, 0);
-    if (r == sizeof v)
-        qts_bench_report_value(name, "KiB", (double)v[0], (uint64_t)v[1],
-                               "\"what\":\"peak RSS, synthetic -> binary file -> decode + book\"");
+    qts_bench_child_rss(name, write_and_replay, &n,
+                        "\"what\":\"peak RSS, synthetic -> binary file -> decode + book\"");
 }
 
 int main(int argc, char **argv)

@@ -91,14 +91,7 @@ static void bench_precheck(void)
                                  .session_open = b_open, .daily_trades = b_trades};
     struct qts_precheck_risk *r = qts_precheck_risk_new(&lim, s, &book);
     struct qts_order_intent in;
-    memset(&in, 0, sizeof in);
-    in.struct_size = sizeof in;
-    in.strategy_id = 1;
-    in.instrument = 1;
-    in.side = QTS_SIDE_BUY;
-    in.type = QTS_ORD_LIMIT;
-    in.px = 60000;
-    in.qty = 10;
+    qts_bench_limit_buy(&in, 1, 1, 60000, 10);
     struct qts_mkt_ref ref = {.bid = 60000, .ask = 60100, .last = 60000};
     struct qts_exec_params params;
     qts_exec_params_default(&params);
@@ -182,14 +175,7 @@ static void bench_kill(void)
         struct qts_exec *x = qts_exec_new(&params, &env);
         struct qts_safety *s = qts_safety_new(NULL);
         struct qts_order_intent in;
-        memset(&in, 0, sizeof in);
-        in.struct_size = sizeof in;
-        in.strategy_id = 1 + (uint32_t)round % 4;
-        in.instrument = 1;
-        in.side = QTS_SIDE_BUY;
-        in.type = QTS_ORD_LIMIT;
-        in.px = 60000;
-        in.qty = 10;
+        qts_bench_limit_buy(&in, 1 + (uint32_t)round % 4, 1, 60000, 10);
         for (int i = 0; i < ORDERS; i++) {
             uint64_t id;
             qts_exec_submit(x, &in, &id, NULL);

@@ -163,13 +163,7 @@ int main(int argc, char **argv)
         }
         /* PreCheck alone on an equivalent intent (reference stage) */
         struct qts_order_intent in;
-        memset(&in, 0, sizeof in);
-        in.struct_size = sizeof in;
-        in.instrument = 0;
-        in.side = QTS_SIDE_BUY;
-        in.type = QTS_ORD_LIMIT;
-        in.px = g_px;
-        in.qty = 1;
+        qts_bench_limit_buy(&in, 0, 0, g_px, 1);
         int64_t p0 = qts_mono_ns();
         qts_exec_precheck(x, &in, NULL);
         qts_bench_add(&pre, qts_mono_ns() - p0);

@@ -648,25 +648,11 @@ static void test_events_after_stop_are_dropped(void **state)
     rig_free(r);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_stream_timer_feed_100_reloads),
-        cmocka_unit_test(test_stream_poll_feed_100_reloads),
-        cmocka_unit_test(test_init_failure_keeps_old_instance),
-        cmocka_unit_test(test_start_failure_rolls_back_with_state),
-        cmocka_unit_test(test_invalid_builds_refused_on_reload),
-        cmocka_unit_test(test_slow_drain_is_asked_again),
-        cmocka_unit_test(test_raw_loop_plugin_drains_its_handles),
-        cmocka_unit_test(test_no_xfer_feed_restarts_sequence),
-        cmocka_unit_test(test_broker_with_working_orders_not_reloaded),
-        cmocka_unit_test(test_plugin_names_are_unique),
-        cmocka_unit_test(test_new_file_in_plugin_dir_triggers_reload),
-        cmocka_unit_test(test_sighup_reloads_changed_plugins),
-        cmocka_unit_test(test_post_from_plugin_thread),
-        cmocka_unit_test(test_secrets_and_metrics),
-        cmocka_unit_test(test_host_api_rules),
-        cmocka_unit_test(test_events_after_stop_are_dropped),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+QTS_TEST_MAIN(test_stream_timer_feed_100_reloads, test_stream_poll_feed_100_reloads,
+              test_init_failure_keeps_old_instance, test_start_failure_rolls_back_with_state,
+              test_invalid_builds_refused_on_reload, test_slow_drain_is_asked_again,
+              test_raw_loop_plugin_drains_its_handles, test_no_xfer_feed_restarts_sequence,
+              test_broker_with_working_orders_not_reloaded, test_plugin_names_are_unique,
+              test_new_file_in_plugin_dir_triggers_reload, test_sighup_reloads_changed_plugins,
+              test_post_from_plugin_thread, test_secrets_and_metrics, test_host_api_rules,
+              test_events_after_stop_are_dropped)

@@ -9,7 +9,8 @@
  * through the mock, that the strategy has seen everything; the test then stops the engine and checks the ledger, the
  * position, the token cache and what the mock counted. Bounded in time by
  * a deadline, never by sleeps that assume speed. */
-#include "test_support.h"
+#include "engine_test.h"
+#include "kis_mock_test.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -87,24 +88,17 @@ static bool file_exists(const char *p)
 
 static void start_mock(const char *extra)
 {
-    char cmd[2048];
-    snprintf(cmd, sizeof cmd,
-             "exec python3 %s --env vts --token-interval 1 --rate 20 --extra-daily 40 --tick 0.1 --ping 0.3 "
+    char args[1600];
+    snprintf(args, sizeof args,
+             "--env vts --token-interval 1 --rate 20 --extra-daily 40 --tick 0.1 --ping 0.3 "
              "--state-dir %s %s",
-             qts_test_src_path("tests/fixtures/kis_mock.py"), g_dir, extra);
-    g_mock = popen(cmd, "r");
-    assert_non_null(g_mock);
-    assert_int_equal(fscanf(g_mock, "%d %d %d", &g_rest, &g_ws, &g_pid), 3);
+             g_dir, extra);
+    g_mock = kis_mock_start(args, &g_rest, &g_ws, &g_pid);
 }
 
 static void stop_mock(void)
 {
-    if (g_pid > 0)
-        kill(g_pid, SIGTERM);
-    if (g_mock)
-        pclose(g_mock);
-    g_mock = NULL;
-    g_pid = 0;
+    kis_mock_stop(&g_mock, &g_pid);
 }
 
 /* "key": value from the mock's stats.json */
@@ -220,26 +214,11 @@ static void *watch_main(void *arg)
 static struct qts_engine *new_engine(const char *cfg_name, struct qts_config **cfg_out,
                                      struct qts_err *err, int *rc_out)
 {
-    char path[1100];
+    char path[1100], run_dir[1100];
     snprintf(path, sizeof path, "%s/%s", g_dir, cfg_name);
-    struct qts_config *cfg = NULL;
-    struct qts_diags d;
-    qts_diags_init(&d);
-    int rc = qts_config_load(path, &cfg, &d);
-    for (size_t i = 0; i < d.n; i++) {
-        char line[600];
-        qts_diag_format(&d.v[i], line, sizeof line);
-        fprintf(stderr, "%s\n", line);
-    }
-    qts_diags_cleanup(&d);
-    assert_int_equal(rc, 0);
-    char run_dir[1100];
     snprintf(run_dir, sizeof run_dir, "%s/run", g_dir);
-    struct qts_engine_opts opts = {.run_dir = run_dir};
     struct qts_engine *e = NULL;
-    qts_err_clear(err);
-    *rc_out = qts_engine_new(cfg, &opts, &e, err);
-    *cfg_out = cfg;
+    *rc_out = qts_test_engine_new(path, run_dir, cfg_out, &e, err);
     return e;
 }
 
@@ -260,8 +239,6 @@ static void test_order_fill_cancel_end_to_end(void **state)
     struct qts_err err;
     int rc;
     struct qts_engine *e = new_engine("kis.yaml", &cfg, &err, &rc);
-    if (rc != 0)
-        fprintf(stderr, "engine: %s\n", err.msg);
     assert_int_equal(rc, 0);
 
     struct watch w = {.e = e};

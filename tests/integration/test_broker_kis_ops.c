@@ -15,6 +15,7 @@
  *   open-order reconciliation maps it back to its client id.
  * Waits are bounded by deadlines, never timed assertions. */
 #include "test_support.h"
+#include "kis_mock_test.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -172,24 +173,17 @@ static void start_mock(const char *env)
     g_env = env;
     snprintf(g_mock_dir, sizeof g_mock_dir, "%s/mock-%s", g_dir, env);
     assert_true(mkdir(g_mock_dir, 0700) == 0 || errno == EEXIST);
-    char cmd[2048];
-    snprintf(cmd, sizeof cmd,
-             "exec python3 %s --env %s --token-interval 1 --rate 20 --fill-qty 0 --tick 0.1 "
+    char args[1600];
+    snprintf(args, sizeof args,
+             "--env %s --token-interval 1 --rate 20 --fill-qty 0 --tick 0.1 "
              "--ping 0.3 --max-subs 5 --state-dir %s",
-             qts_test_src_path("tests/fixtures/kis_mock.py"), env, g_mock_dir);
-    g_mock = popen(cmd, "r");
-    assert_non_null(g_mock);
-    assert_int_equal(fscanf(g_mock, "%d %d %d", &g_rest, &g_ws, &g_pid), 3);
+             env, g_mock_dir);
+    g_mock = kis_mock_start(args, &g_rest, &g_ws, &g_pid);
 }
 
 static void stop_mock(void)
 {
-    if (g_pid > 0)
-        kill(g_pid, SIGTERM);
-    if (g_mock)
-        pclose(g_mock);
-    g_mock = NULL;
-    g_pid = 0;
+    kis_mock_stop(&g_mock, &g_pid);
 }
 
 /* stats.json as text (owned), "" when unreadable */

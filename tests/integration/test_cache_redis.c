@@ -22,6 +22,7 @@
 #include <hiredis/hiredis.h>
 
 #include "cache_test_host.h"
+#include "redis_test.h"
 #include "cache_warm.h"
 #include "cache_writer.h"
 #include "risk_budget.h"
@@ -30,33 +31,6 @@ static int g_port;
 static char g_tag[32]; /* makes every prefix of this run unique */
 
 /* ------------------------------------------------------------ helpers */
-
-static redisContext *sync_connect(int port)
-{
-    struct timeval tv = {2, 0};
-    redisContext *c = redisConnectWithTimeout("127.0.0.1", port, tv);
-    assert_non_null(c);
-    assert_int_equal(c->err, 0);
-    return c;
-}
-
-static long long cmd_int(redisContext *c, const char *fmt, const char *arg)
-{
-    redisReply *r = redisCommand(c, fmt, arg);
-    assert_non_null(r);
-    long long v = r->type == REDIS_REPLY_INTEGER ? r->integer : -999;
-    freeReplyObject(r);
-    return v;
-}
-
-static void cmd_str(redisContext *c, char *out, size_t cap, const char *fmt, const char *arg)
-{
-    redisReply *r = redisCommand(c, fmt, arg);
-    assert_non_null(r);
-    snprintf(out, cap, "%s", r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS
-                                 ? r->str : "(none)");
-    freeReplyObject(r);
-}
 
 /* "f=v;f=v;" of a hash, in Redis order */
 static void hgetall(redisContext *c, const char *key, char *out, size_t cap)
@@ -272,7 +246,7 @@ static void test_every_key_type_and_ttl(void **state)
     qts_cache_writer_book(w, "BTCUSDT", bids, 3, asks, 2, 2, 0, 3);
     drain(&th, &x);
 
-    redisContext *c = sync_connect(g_port);
+    redisContext *c = redis_connect(g_port, NULL);
     char k[256], out[1024];
     struct { const char *rel, *type; long long ttl; } want[] = {
         {"price:BTCUSDT", "hash", 100},   {"pos:BTCUSDT", "hash", 1000},
@@ -331,17 +305,17 @@ static void test_every_key_type_and_ttl(void **state)
                                    (struct qts_str){"v", 1}, 5000), 0);
     drain(&th, &x);
     key_of(&x, "short", k, sizeof k);
-    long long pttl = cmd_int(c, "PTTL %s", k);
+    long long pttl = redis_cmd_int(c, "PTTL %s", k);
     assert_true(pttl <= 30 && pttl >= -2 && pttl != -1);
     qts_th_run_ms(&th, 60);
-    assert_int_equal(cmd_int(c, "EXISTS %s", k), 0);
+    assert_int_equal(redis_cmd_int(c, "EXISTS %s", k), 0);
     key_of(&x, "long", k, sizeof k);
-    assert_int_equal(cmd_int(c, "EXISTS %s", k), 1);
+    assert_int_equal(redis_cmd_int(c, "EXISTS %s", k), 1);
     qts_th_run_ms(&th, 60);
     key_of(&x, "price:BTCUSDT", k, sizeof k);
-    assert_int_equal(cmd_int(c, "EXISTS %s", k), 0); /* 100 ms price gone after >120 ms */
+    assert_int_equal(redis_cmd_int(c, "EXISTS %s", k), 0); /* 100 ms price gone after >120 ms */
     key_of(&x, "pos:BTCUSDT", k, sizeof k);
-    assert_int_equal(cmd_int(c, "EXISTS %s", k), 1); /* 1 s position still there */
+    assert_int_equal(redis_cmd_int(c, "EXISTS %s", k), 1); /* 1 s position still there */
 
     /* get through the plugin */
     struct qts_cache_health h = health(&x);
@@ -407,13 +381,13 @@ static void test_value_and_ttl_atomic(void **state)
     assert_true(wt.checks > 0);
     assert_int_equal(wt.no_ttl, 0);
     /* and no key of this host is without a TTL */
-    redisContext *c = sync_connect(g_port);
+    redisContext *c = redis_connect(g_port, NULL);
     char pat[256];
     snprintf(pat, sizeof pat, "%s*", x.prefix);
     redisReply *r = redisCommand(c, "KEYS %s", pat);
     assert_true(r->elements >= 2);
     for (size_t i = 0; i < r->elements; i++)
-        assert_true(cmd_int(c, "PTTL %s", r->element[i]->str) != -1);
+        assert_true(redis_cmd_int(c, "PTTL %s", r->element[i]->str) != -1);
     freeReplyObject(r);
     redisFree(c);
     qts_th_unload(&x.in);
@@ -480,12 +454,12 @@ static void test_prefix_isolation(void **state)
     /* a delete by one host leaves the other's key */
     a.in.ops->del(a.in.self, (struct qts_str){"pos:X", 5});
     drain(&th, &a);
-    redisContext *c = sync_connect(g_port);
+    redisContext *c = redis_connect(g_port, NULL);
     char k[256];
     key_of(&b, "pos:X", k, sizeof k);
-    assert_int_equal(cmd_int(c, "EXISTS %s", k), 1);
+    assert_int_equal(redis_cmd_int(c, "EXISTS %s", k), 1);
     key_of(&a, "pos:X", k, sizeof k);
-    assert_int_equal(cmd_int(c, "EXISTS %s", k), 0);
+    assert_int_equal(redis_cmd_int(c, "EXISTS %s", k), 0);
     redisFree(c);
     qts_th_unload(&a.in);
     qts_th_unload(&b.in);
@@ -647,14 +621,14 @@ static void test_redis_killed_during_replay(void **state)
     assert_true(h.reconnects >= 1);
     /* writes resume: the position key reappears with the latest value */
     qts_th_run_ms(&th, 60);
-    redisContext *c = sync_connect(port);
+    redisContext *c = redis_connect(port, NULL);
     char k[256], out[512];
     key_of(&x, "pos:R", k, sizeof k);
-    assert_int_equal(cmd_int(c, "EXISTS %s", k), 1);
+    assert_int_equal(redis_cmd_int(c, "EXISTS %s", k), 1);
     hgetall(c, k, out, sizeof out);
     long long qty = atoll(strstr(out, "qty=") + 4);
     assert_true(qty > during);
-    assert_true(cmd_int(c, "PTTL %s", k) > 0);
+    assert_true(redis_cmd_int(c, "PTTL %s", k) > 0);
     redisFree(c);
     /* breaker transitions: closed -> open (once) -> half-open probes ->
      * closed, each logged */
@@ -718,7 +692,7 @@ static void test_script_flush_recovers(void **state)
     struct inst x;
     start_redis_plugin(&th, &x, g_port, "flush", NULL);
     wait_up(&th, &x);
-    redisContext *c = sync_connect(g_port);
+    redisContext *c = redis_connect(g_port, NULL);
     freeReplyObject(redisCommand(c, "SCRIPT FLUSH"));
     struct qts_str f[1] = {{"qty", 3}}, v[1] = {{"1", 1}};
     assert_int_equal(x.in.ops->hset(x.in.self, (struct qts_str){"pos:F", 5}, f, v, 1, 5000), 0);
@@ -731,7 +705,7 @@ static void test_script_flush_recovers(void **state)
     assert_true(wait_for(&th, writes_ok_2, &x, 3000));
     char k[256];
     key_of(&x, "pos:F", k, sizeof k);
-    assert_int_equal(cmd_int(c, "EXISTS %s", k), 1);
+    assert_int_equal(redis_cmd_int(c, "EXISTS %s", k), 1);
     redisFree(c);
     qts_th_unload(&x.in);
     qts_th_cleanup(&th);
@@ -798,10 +772,10 @@ static void test_budget_two_hosts_never_over_reserve(void **state)
     assert_true(r.rejected > 0);        /* the budget was really contended */
     assert_true(r.granted_sum <= limit);
     assert_true(r.granted_sum > limit - 100);
-    redisContext *c = sync_connect(g_port);
+    redisContext *c = redis_connect(g_port, NULL);
     char k[128], v[64];
     snprintf(k, sizeof k, "qts:%s-shared:acct:exp", g_tag);
-    cmd_str(c, v, sizeof v, "GET %s", k);
+    redis_cmd_str(c, v, sizeof v, "GET %s", k);
     assert_int_equal(atoll(v), r.granted_sum);
 
     /* leases on top: two hosts consuming and returning, never over */
@@ -831,7 +805,7 @@ static void test_budget_two_hosts_never_over_reserve(void **state)
     struct qts_risk_budget_stats sa, sb;
     qts_risk_budget_stats(ba, &sa);
     qts_risk_budget_stats(bb, &sb);
-    cmd_str(c, v, sizeof v, "GET %s", k);
+    redis_cmd_str(c, v, sizeof v, "GET %s", k);
     assert_true(atoll(v) >= sa.leased + sb.leased); /* lost releases only leave it higher */
     assert_true(atoll(v) <= cfg.limit);
     qts_risk_budget_free(ba);
@@ -846,11 +820,9 @@ static void test_budget_two_hosts_never_over_reserve(void **state)
 
 int main(void)
 {
-    const char *port = getenv("QTS_REDIS_PORT");
-    if (!port || !*port) {
-        printf("skipped: QTS_REDIS_PORT is not set (run under scripts/with-services)\n");
+    const char *port = qts_test_service_env("QTS_REDIS_PORT");
+    if (!port)
         return QTS_TEST_SKIP;
-    }
     g_port = atoi(port);
     snprintf(g_tag, sizeof g_tag, "t%d", (int)getpid());
     unsetenv("QTS_REDIS_URL");

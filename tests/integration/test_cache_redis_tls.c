@@ -26,6 +26,7 @@
 #include <hiredis/hiredis.h>
 
 #include "cache_test_host.h"
+#include "redis_test.h"
 
 static char *g_dir;           /* certificates */
 static char g_path[8][512];   /* ca, srv.crt, srv.key, ca2, srv2.crt, srv2.key, cli.crt, cli.key */
@@ -219,42 +220,7 @@ static void kill_server(struct server *s)
 
 static redisContext *plain_connect(const struct server *s, const char *password)
 {
-    struct timeval tv = {2, 0};
-    redisContext *c = redisConnectWithTimeout("127.0.0.1", s->plain, tv);
-    assert_non_null(c);
-    assert_int_equal(c->err, 0);
-    if (password) {
-        redisReply *r = redisCommand(c, "AUTH %s", password);
-        assert_non_null(r);
-        freeReplyObject(r);
-    }
-    return c;
-}
-
-static long long cmd_int(redisContext *c, const char *fmt, const char *arg)
-{
-    redisReply *r = redisCommand(c, fmt, arg);
-    assert_non_null(r);
-    long long v = r->type == REDIS_REPLY_INTEGER ? r->integer : -999;
-    freeReplyObject(r);
-    return v;
-}
-
-static void cmd_str(redisContext *c, char *out, size_t cap, const char *fmt, const char *arg)
-{
-    redisReply *r = redisCommand(c, fmt, arg);
-    assert_non_null(r);
-    if (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS) {
-        snprintf(out, cap, "%s", r->str);
-    } else if (r->type == REDIS_REPLY_ARRAY) {
-        size_t o = 0;
-        out[0] = '\0';
-        for (size_t i = 0; i < r->elements && o < cap; i++)
-            o += (size_t)snprintf(out + o, cap - o, "%s;", r->element[i]->str);
-    } else {
-        snprintf(out, cap, "(none)");
-    }
-    freeReplyObject(r);
+    return redis_connect(s->plain, password);
 }
 
 static bool has_key(const char *const *extra, const char *key)
@@ -402,17 +368,17 @@ static void test_tls_every_write_kind(void **state)
 
     redisContext *c = plain_connect(&s, NULL);
     char out[256];
-    cmd_str(c, out, sizeof out, "GET %s", "qts:tls:price");
+    redis_cmd_str(c, out, sizeof out, "GET %s", "qts:tls:price");
     assert_string_equal(out, "101.5");
-    long long pttl = cmd_int(c, "PTTL %s", "qts:tls:price");
+    long long pttl = redis_cmd_int(c, "PTTL %s", "qts:tls:price");
     assert_true(pttl > 0 && pttl <= 60000);
-    cmd_str(c, out, sizeof out, "HGETALL %s", "qts:tls:h");
+    redis_cmd_str(c, out, sizeof out, "HGETALL %s", "qts:tls:h");
     assert_string_equal(out, "bid;1;ask;2;");
-    assert_true(cmd_int(c, "PTTL %s", "qts:tls:h") > 0);
-    cmd_str(c, out, sizeof out, "ZREVRANGE %s 0 -1", "qts:tls:z");
+    assert_true(redis_cmd_int(c, "PTTL %s", "qts:tls:h") > 0);
+    redis_cmd_str(c, out, sizeof out, "ZREVRANGE %s 0 -1", "qts:tls:z");
     assert_string_equal(out, "2.5:20;1.5:10;");
-    assert_true(cmd_int(c, "PTTL %s", "qts:tls:z") > 0);
-    cmd_str(c, out, sizeof out, "GET %s", "qts:tls2:k");
+    assert_true(redis_cmd_int(c, "PTTL %s", "qts:tls:z") > 0);
+    redis_cmd_str(c, out, sizeof out, "GET %s", "qts:tls2:k");
     assert_string_equal(out, "v");
     redisFree(c);
 
@@ -500,7 +466,7 @@ static void test_mutual_tls(void **state)
     assert_int_equal(health(&b).writes_ok, 0);
     redisContext *c = plain_connect(&s, NULL);
     char out[64];
-    cmd_str(c, out, sizeof out, "GET %s", "qts:tls:mtls");
+    redis_cmd_str(c, out, sizeof out, "GET %s", "qts:tls:mtls");
     assert_string_equal(out, "yes");
     redisFree(c);
     qts_th_unload(&a);
@@ -538,9 +504,9 @@ static void test_auth_over_tls(void **state)
     assert_true(wait_for(&th, is_idle, &y, 5000));
     redisContext *c = plain_connect(&s, "s3cret");
     char out[64];
-    cmd_str(c, out, sizeof out, "GET %s", "qts:tls:a");
+    redis_cmd_str(c, out, sizeof out, "GET %s", "qts:tls:a");
     assert_string_equal(out, "1");
-    cmd_str(c, out, sizeof out, "GET %s", "qts:tlsacl:a");
+    redis_cmd_str(c, out, sizeof out, "GET %s", "qts:tlsacl:a");
     assert_string_equal(out, "2");
     redisFree(c);
     qts_th_unload(&x);
@@ -582,7 +548,7 @@ static void test_tls_server_killed_and_restarted(void **state)
     assert_true(wait_for(&th, is_idle, &a, 5000));
     redisContext *c = plain_connect(&s, NULL);
     char out[64];
-    cmd_str(c, out, sizeof out, "GET %s", "qts:tls:r");
+    redis_cmd_str(c, out, sizeof out, "GET %s", "qts:tls:r");
     assert_string_equal(out, "after");
     redisFree(c);
     qts_th_unload(&a);
@@ -592,11 +558,9 @@ static void test_tls_server_killed_and_restarted(void **state)
 
 int main(void)
 {
-    const char *bin = getenv("QTS_REDIS_SERVER");
-    if (!bin || !*bin) {
-        printf("skipped: QTS_REDIS_SERVER is not set (run under scripts/with-services)\n");
+    const char *bin = qts_test_service_env("QTS_REDIS_SERVER");
+    if (!bin)
         return QTS_TEST_SKIP;
-    }
     if (system("openssl version >/dev/null 2>&1") != 0) {
         printf("skipped: the openssl command is absent\n");
         return QTS_TEST_SKIP;

@@ -121,11 +121,9 @@ static void test_status_shows_positions_orders_risk(void **state)
 
 int main(void)
 {
-    const char *port = getenv("QTS_REDIS_PORT");
-    if (!port || !*port) {
-        printf("skipped: QTS_REDIS_PORT is not set (run under scripts/with-services)\n");
+    const char *port = qts_test_service_env("QTS_REDIS_PORT");
+    if (!port)
         return QTS_TEST_SKIP;
-    }
     g_port = atoi(port);
     unsetenv("QTS_REDIS_URL");
     const struct CMUnitTest tests[] = {

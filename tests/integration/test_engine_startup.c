@@ -32,7 +32,7 @@
 #include "engine.h"
 #include "log.h"
 #include "portfolio.h"
-#include "test_support.h"
+#include "engine_test.h"
 #include "util.h"
 
 /* Buys 100 shares at 70,000 KRW (7,000,000: more than the venue's
@@ -132,28 +132,12 @@ static void write_config(const char *cache_yaml, const char *venue_extra, const 
 
 static struct qts_engine *new_engine(struct qts_config **cfg_out)
 {
-    char path[1100];
+    char path[1100], run_dir[1100];
     snprintf(path, sizeof path, "%s/startup.yaml", g_dir);
-    struct qts_diags d;
-    qts_diags_init(&d);
-    int rc = qts_config_load(path, cfg_out, &d);
-    for (size_t i = 0; i < d.n; i++) {
-        char line[600];
-        qts_diag_format(&d.v[i], line, sizeof line);
-        fprintf(stderr, "%s\n", line);
-    }
-    qts_diags_cleanup(&d);
-    assert_int_equal(rc, 0);
-    char run_dir[1100];
     snprintf(run_dir, sizeof run_dir, "%s/run", g_dir);
-    struct qts_engine_opts opts = {.run_dir = run_dir};
     struct qts_engine *e = NULL;
     struct qts_err err;
-    qts_err_clear(&err);
-    rc = qts_engine_new(*cfg_out, &opts, &e, &err);
-    if (rc != 0)
-        fprintf(stderr, "engine: %s\n", err.msg);
-    assert_int_equal(rc, 0);
+    assert_int_equal(qts_test_engine_new(path, run_dir, cfg_out, &e, &err), 0);
     return e;
 }
 

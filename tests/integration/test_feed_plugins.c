@@ -613,17 +613,6 @@ static void test_state_handover(void **state)
     assert_int_equal(whole, split);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_replay_binance_capture),
-        cmocka_unit_test(test_replay_corrupt_file_is_reported),
-        cmocka_unit_test(test_synthetic_plugin),
-        cmocka_unit_test(test_synthetic_quotes_option),
-        cmocka_unit_test(test_synthetic_paced),
-        cmocka_unit_test(test_convert_then_replay_binary),
-        cmocka_unit_test(test_replay_reports_depth_gap),
-        cmocka_unit_test(test_state_handover),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+QTS_TEST_MAIN(test_replay_binance_capture, test_replay_corrupt_file_is_reported,
+              test_synthetic_plugin, test_synthetic_quotes_option, test_synthetic_paced,
+              test_convert_then_replay_binary, test_replay_reports_depth_gap, test_state_handover)

@@ -400,10 +400,8 @@ static void test_import_sheets(void **state)
 
 int main(void)
 {
-    if (!conninfo() || !*conninfo()) {
-        printf("skipped: QTS_PG_CONNINFO is not set (run under scripts/with-services)\n");
+    if (!qts_test_service_env("QTS_PG_CONNINFO"))
         return QTS_TEST_SKIP;
-    }
     qts_log_set_level(QTS_LOG_ERROR);
     snprintf(g_schema, sizeof g_schema, "qts_it_%ld", (long)getpid());
     const struct CMUnitTest tests[] = {

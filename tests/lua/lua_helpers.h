@@ -136,22 +136,58 @@ static QTS_HELPER uint32_t add_strat(struct qts_lua_runtime *rt, const char *nam
     return id;
 }
 
-static QTS_HELPER const char *fixture(const char *name)
+/* "<source>/<dir>/<name>" in a rotating static buffer (8 slots). */
+static QTS_HELPER const char *source_file(const char *dir, const char *name)
 {
     static char buf[8][512];
     static int k;
     k = (k + 1) % 8;
-    snprintf(buf[k], sizeof buf[k], "%s/tests/lua/strategies/%s", qts_test_source_dir(), name);
+    snprintf(buf[k], sizeof buf[k], "%s/%s/%s", qts_test_source_dir(), dir, name);
     return buf[k];
+}
+
+static QTS_HELPER const char *fixture(const char *name)
+{
+    return source_file("tests/lua/strategies", name);
 }
 
 static QTS_HELPER const char *example(const char *name)
 {
-    static char buf[8][512];
-    static int k;
-    k = (k + 1) % 8;
-    snprintf(buf[k], sizeof buf[k], "%s/strategies/%s", qts_test_source_dir(), name);
-    return buf[k];
+    return source_file("strategies", name);
+}
+
+/* A runtime with one worker recording into a fresh sink: lockstep on a
+ * virtual clock, or free-running without one. lua_fx_close frees both. */
+struct lua_fx {
+    struct rec_sink *r;          /* owned */
+    struct qts_clock clk;        /* the lockstep clock (unused otherwise) */
+    struct qts_lua_runtime *rt;  /* owned */
+};
+
+static QTS_HELPER void lua_fx_open(struct lua_fx *x, bool lockstep)
+{
+    x->r = calloc(1, sizeof *x->r);
+    qts_clock_init(&x->clk, QTS_CLOCK_VIRTUAL);
+    x->rt = mk_rt(x->r, lockstep, 1, lockstep ? &x->clk : NULL, 0);
+}
+
+static QTS_HELPER void lua_fx_close(struct lua_fx *x)
+{
+    qts_lua_runtime_free(x->rt);
+    free(x->r);
+}
+
+/* The configuration of one strategy (name and file borrowed) on `worker`;
+ * everything else zero. */
+static QTS_HELPER struct qts_lua_strategy_conf lua_conf(const char *name, const char *file,
+                                                        int worker)
+{
+    struct qts_lua_strategy_conf c;
+    memset(&c, 0, sizeof c);
+    c.name = name;
+    c.file = file;
+    c.worker = worker;
+    return c;
 }
 
 static QTS_HELPER int64_t fx(double v, int exp) { return (int64_t)llround(v * pow(10, exp)); }

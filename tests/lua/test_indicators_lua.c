@@ -210,11 +210,4 @@ static void test_layout_and_accessors(void **state)
     lua_close(L);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_lua_equals_c),
-        cmocka_unit_test(test_layout_and_accessors),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+QTS_TEST_MAIN(test_lua_equals_c, test_layout_and_accessors)

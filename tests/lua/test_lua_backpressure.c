@@ -70,10 +70,4 @@ static void test_fills_kept_quotes_conflated(void **state)
     free(r);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_fills_kept_quotes_conflated),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+QTS_TEST_MAIN(test_fills_kept_quotes_conflated)

@@ -80,10 +80,4 @@ static void test_ctx_services(void **state)
     free(w.r);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_ctx_services),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+QTS_TEST_MAIN(test_ctx_services)

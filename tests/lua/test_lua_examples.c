@@ -231,14 +231,5 @@ static void test_doc_example(void **state)
     finish(&w, id);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_ema_cross),
-        cmocka_unit_test(test_rsi_scalp),
-        cmocka_unit_test(test_rsi_scalp_stop_loss),
-        cmocka_unit_test(test_market_maker),
-        cmocka_unit_test(test_doc_example),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+QTS_TEST_MAIN(test_ema_cross, test_rsi_scalp, test_rsi_scalp_stop_loss, test_market_maker,
+              test_doc_example)

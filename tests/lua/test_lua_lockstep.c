@@ -97,10 +97,4 @@ static void test_deterministic_any_batch(void **state)
     free(odd);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_deterministic_any_batch),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+QTS_TEST_MAIN(test_deterministic_any_batch)

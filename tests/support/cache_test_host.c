@@ -336,3 +336,23 @@ bool qts_th_run_until(struct qts_th *th, const volatile bool *flag, int max_ms)
     uv_run(&th->loop, UV_RUN_NOWAIT);
     return *flag;
 }
+
+int qts_th_open(struct qts_th *th, struct qts_th_inst *in, const char *name,
+                const char *const *cfg)
+{
+    struct qts_err err;
+    int rc = qts_th_load(th, in, NULL, name, &err);
+    for (size_t i = 0; rc >= 0 && cfg && cfg[i]; i += 2)
+        qts_th_cfg(in, cfg[i], cfg[i + 1]);
+    if (rc >= 0)
+        rc = qts_th_start(in, &err);
+    if (rc < 0)
+        fprintf(stderr, "%s\n", err.msg);
+    return rc;
+}
+
+void qts_th_close(struct qts_th *th, struct qts_th_inst *in)
+{
+    qts_th_unload(in);
+    qts_th_cleanup(th);
+}

@@ -57,6 +57,14 @@ int qts_th_start(struct qts_th_inst *in, struct qts_err *err); /* init + start *
  * destroy, cancel leftover timers, dlclose (unless QTS_NO_DLCLOSE). */
 void qts_th_unload(struct qts_th_inst *in);
 
+/* qts_th_load of `name` from the default directory, the configuration
+ * pairs of `cfg` (borrowed {key, value, ..., NULL}, or NULL), qts_th_start.
+ * Returns 0 or a negative code, with the error printed to stderr. */
+int qts_th_open(struct qts_th *th, struct qts_th_inst *in, const char *name,
+                const char *const *cfg);
+/* qts_th_unload, then qts_th_cleanup. */
+void qts_th_close(struct qts_th *th, struct qts_th_inst *in);
+
 /* Run the loop for about `ms` wall milliseconds (a timer ends it). */
 void qts_th_run_ms(struct qts_th *th, int ms);
 /* Run until *flag is true or `max_ms` passed; returns *flag. */

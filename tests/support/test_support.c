@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include "build_info.h"
+#include "config.h"
+#include "qts/qts_types.h"
 #include "util.h"
 
 static const char *env_or(const char *name, const char *fallback)
@@ -81,6 +83,11 @@ int qts_test_write_file(const char *path, const char *text)
 
 char *qts_test_read_file(const char *path)
 {
+    return qts_test_read_file_len(path, NULL);
+}
+
+char *qts_test_read_file_len(const char *path, size_t *len)
+{
     FILE *f = fopen(path, "rb");
     if (!f)
         return NULL;
@@ -91,5 +98,66 @@ char *qts_test_read_file(const char *path)
     size_t got = fread(buf, 1, (size_t)n, f);
     buf[got] = '\0';
     fclose(f);
+    if (len)
+        *len = got;
     return buf;
+}
+
+int qts_test_config_load(const char *path, const char *yaml, struct qts_config **out,
+                         size_t *n_diags)
+{
+    struct qts_diags d;
+    qts_diags_init(&d);
+    *out = NULL;
+    int rc = yaml ? qts_config_load_string(path, yaml, out, &d) : qts_config_load(path, out, &d);
+    for (size_t i = 0; i < d.n; i++) {
+        char line[800];
+        qts_diag_format(&d.v[i], line, sizeof line);
+        fprintf(stderr, "%s\n", line);
+    }
+    if (n_diags)
+        *n_diags = d.n;
+    qts_diags_cleanup(&d);
+    return rc;
+}
+
+const char *qts_test_service_env(const char *name)
+{
+    const char *v = getenv(name);
+    if (v && *v)
+        return v;
+    printf("skipped: %s is not set (run under scripts/with-services)\n", name);
+    return NULL;
+}
+
+int qts_test_run(void (*const *fns)(void **), size_t n, const char *names)
+{
+    struct CMUnitTest *tests = qts_xcalloc(n, sizeof *tests);
+    char *copy = qts_xstrdup(names), *p = copy; /* the names point into it */
+    for (size_t i = 0; i < n; i++) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        tests[i].name = p;
+        tests[i].test_func = fns[i];
+        while (*p && *p != ',' && *p != ' ')
+            p++;
+        if (*p)
+            *p++ = '\0';
+    }
+    int rc = _cmocka_run_group_tests("tests", tests, n, NULL, NULL);
+    free(copy);
+    free(tests);
+    return rc;
+}
+
+void qts_test_event(struct qts_ev_hdr *h, size_t size, uint16_t type, uint32_t inst,
+                    int64_t ts_exch_ns)
+{
+    memset(h, 0, size);
+    h->struct_size = (uint32_t)size;
+    h->type = type;
+    h->px_exp = 2;
+    h->qty_exp = 3;
+    h->instrument = inst;
+    h->ts_exch_ns = ts_exch_ns;
 }

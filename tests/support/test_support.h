@@ -32,5 +32,42 @@ int qts_test_write_file(const char *path, const char *text);
 /* The whole file as a NUL-terminated string (owned: free), NULL if it
  * cannot be opened. */
 char *qts_test_read_file(const char *path);
+/* The same, with the byte count (the file may hold NUL bytes) in *len
+ * unless len is NULL. */
+char *qts_test_read_file_len(const char *path, size_t *len);
+
+/* The value of the environment variable `name` (borrowed), or NULL when it
+ * is unset or empty, after printing the "skipped: ... (run under
+ * scripts/with-services)" line: for tests that need a service. */
+const char *qts_test_service_env(const char *name);
+
+struct qts_ev_hdr;
+/* Zeroes the whole event (`size` bytes from h, the header being its first
+ * member) and fills the header: its size and type, prices at exponent 2 and
+ * quantities at 3, instrument `inst`, exchange time `ts_exch_ns`. */
+void qts_test_event(struct qts_ev_hdr *h, size_t size, uint16_t type, uint32_t inst,
+                    int64_t ts_exch_ns);
+
+struct qts_config;
+/* Load a configuration: the file `path` (borrowed) when `yaml` is NULL, else
+ * the text `yaml` (borrowed) under the name `path`. Every diagnostic goes to
+ * stderr, one line each; their count to *n_diags when not NULL. Returns the
+ * loader's code; *out is owned by the caller (qts_config_unref), NULL on
+ * failure. */
+int qts_test_config_load(const char *path, const char *yaml, struct qts_config **out,
+                         size_t *n_diags);
+
+/* QTS_TEST_MAIN(test_a, test_b, ...) defines main(): the named cmocka
+ * tests, in order, without set-up or tear-down, as the group "tests". */
+#define QTS_TEST_MAIN(...)                                                              \
+    int main(void)                                                                      \
+    {                                                                                   \
+        static void (*const qts_test_fns_[])(void **) = {__VA_ARGS__};                 \
+        return qts_test_run(qts_test_fns_, sizeof qts_test_fns_ / sizeof qts_test_fns_[0], \
+                            #__VA_ARGS__);                                              \
+    }
+/* Runs n tests (fns borrowed) named by `names`, their names as written in
+ * the source separated by commas; returns cmocka's result. */
+int qts_test_run(void (*const *fns)(void **), size_t n, const char *names);
 
 #endif

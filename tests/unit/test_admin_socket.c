@@ -307,13 +307,5 @@ static void test_cli_commands(void **state)
     free(dir);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_json_helpers),
-        cmocka_unit_test(test_handle_line),
-        cmocka_unit_test(test_socket_kill_leaves_no_working_order),
-        cmocka_unit_test(test_cli_commands),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+QTS_TEST_MAIN(test_json_helpers, test_handle_line, test_socket_kill_leaves_no_working_order,
+              test_cli_commands)

@@ -19,13 +19,7 @@
 static struct qts_trade trade(int64_t ts, int64_t px, int64_t qty)
 {
     struct qts_trade t;
-    memset(&t, 0, sizeof t);
-    t.h.struct_size = sizeof t;
-    t.h.type = QTS_EV_TRADE;
-    t.h.px_exp = 2;
-    t.h.qty_exp = 3;
-    t.h.instrument = 7;
-    t.h.ts_exch_ns = ts;
+    qts_test_event(&t.h, sizeof t, QTS_EV_TRADE, 7, ts);
     t.h.ts_recv_ns = ts + 1000;
     t.px = px;
     t.qty = qty;
@@ -246,12 +240,4 @@ static void test_binance_trades(void **state)
     free(v);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_periods),
-        cmocka_unit_test(test_minute_bars),
-        cmocka_unit_test(test_binance_trades),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+QTS_TEST_MAIN(test_periods, test_minute_bars, test_binance_trades)

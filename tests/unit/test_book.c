@@ -210,16 +210,6 @@ static void test_book_set(void **state)
     qts_book_set_cleanup(&set);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_levels_top_depth),
-        cmocka_unit_test(test_spot_sequence_gap_resync),
-        cmocka_unit_test(test_spot_first_diff_must_bridge),
-        cmocka_unit_test(test_futures_pu_rule),
-        cmocka_unit_test(test_unsorted_snapshot_and_many_levels),
-        cmocka_unit_test(test_gap_inside_buffered_diffs),
-        cmocka_unit_test(test_book_set),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+QTS_TEST_MAIN(test_levels_top_depth, test_spot_sequence_gap_resync,
+              test_spot_first_diff_must_bridge, test_futures_pu_rule,
+              test_unsorted_snapshot_and_many_levels, test_gap_inside_buffered_diffs, test_book_set)

@@ -18,16 +18,9 @@ static int setup(void **state)
     struct fx *f = calloc(1, sizeof *f);
     qts_th_init(&f->th);
     f->th.fake_now_ns = 1000000000000LL;
-    struct qts_err err;
-    if (qts_th_load(&f->th, &f->in, NULL, "cache_memory", &err) < 0) {
-        fprintf(stderr, "%s\n", err.msg);
+    static const char *const cfg[] = {"sweep_ms", "50", NULL};
+    if (qts_th_open(&f->th, &f->in, "cache_memory", cfg) < 0)
         return -1;
-    }
-    qts_th_cfg(&f->in, "sweep_ms", "50");
-    if (qts_th_start(&f->in, &err) < 0) {
-        fprintf(stderr, "%s\n", err.msg);
-        return -1;
-    }
     *state = f;
     return 0;
 }
@@ -35,8 +28,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fx *f = *state;
-    qts_th_unload(&f->in);
-    qts_th_cleanup(&f->th);
+    qts_th_close(&f->th, &f->in);
     free(f);
     return 0;
 }

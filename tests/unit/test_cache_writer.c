@@ -36,12 +36,9 @@ static int setup_cfg(void **state, const struct qts_cache_writer_cfg *cfg)
     g_fx = f;
     qts_th_init(&f->th);
     f->th.fake_now_ns = 1000000000000LL;
-    struct qts_err err;
-    if (qts_th_load(&f->th, &f->in, NULL, "cache_memory", &err) < 0 ||
-        qts_th_start(&f->in, &err) < 0) {
-        fprintf(stderr, "%s\n", err.msg);
+    if (qts_th_open(&f->th, &f->in, "cache_memory", NULL) < 0)
         return -1;
-    }
+    struct qts_err err;
     f->wrap = *f->in.ops;
     f->wrap.health = wrap_health;
     f->forced_state = QTS_CACHE_UP;
@@ -60,8 +57,7 @@ static int teardown(void **state)
     struct fx *f = *state;
     qts_cache_writer_free(f->w);
     uv_run(&f->th.loop, UV_RUN_NOWAIT);
-    qts_th_unload(&f->in);
-    qts_th_cleanup(&f->th);
+    qts_th_close(&f->th, &f->in);
     free(f);
     return 0;
 }

@@ -15,18 +15,10 @@
 
 static struct qts_config *load_ok(const char *yaml)
 {
-    struct qts_diags d;
-    qts_diags_init(&d);
     struct qts_config *c = NULL;
-    int rc = qts_config_load_string("t.yaml", yaml, &c, &d);
-    for (size_t i = 0; i < d.n; i++) {
-        char line[800];
-        qts_diag_format(&d.v[i], line, sizeof line);
-        fprintf(stderr, "unexpected: %s\n", line);
-    }
-    assert_int_equal(rc, 0);
-    assert_int_equal(d.n, 0);
-    qts_diags_cleanup(&d);
+    size_t n_diags = 0; /* any diagnostic is unexpected: printed, then failed */
+    assert_int_equal(qts_test_config_load("t.yaml", yaml, &c, &n_diags), 0);
+    assert_int_equal(n_diags, 0);
     return c;
 }
 
@@ -431,19 +423,7 @@ static void test_default_config_file_loads(void **state)
     qts_diags_cleanup(&d);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_defaults_applied),
-        cmocka_unit_test(test_typed_values_and_paths),
-        cmocka_unit_test(test_paths_relative_to_top_level_file),
-        cmocka_unit_test(test_include_errors),
-        cmocka_unit_test(test_env_substitution),
-        cmocka_unit_test(test_types_ranges_enums_all_reported),
-        cmocka_unit_test(test_did_you_mean),
-        cmocka_unit_test(test_snapshot_refcount),
-        cmocka_unit_test(test_missing_top_level_file),
-        cmocka_unit_test(test_default_config_file_loads),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+QTS_TEST_MAIN(test_defaults_applied, test_typed_values_and_paths,
+              test_paths_relative_to_top_level_file, test_include_errors, test_env_substitution,
+              test_types_ranges_enums_all_reported, test_did_you_mean, test_snapshot_refcount,
+              test_missing_top_level_file, test_default_config_file_loads)

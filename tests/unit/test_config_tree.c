@@ -84,12 +84,4 @@ static void test_empty_document_is_empty_map(void **state)
     qts__cfg_node_free(root);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_lookup_and_types),
-        cmocka_unit_test(test_syntax_errors),
-        cmocka_unit_test(test_empty_document_is_empty_map),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+QTS_TEST_MAIN(test_lookup_and_types, test_syntax_errors, test_empty_document_is_empty_map)

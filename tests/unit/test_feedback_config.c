@@ -13,16 +13,7 @@
 static struct qts_config *load(const char *yaml)
 {
     struct qts_config *cfg = NULL;
-    struct qts_diags d;
-    qts_diags_init(&d);
-    int rc = qts_config_load_string("t.yaml", yaml, &cfg, &d);
-    for (size_t i = 0; i < d.n; i++) {
-        char line[600];
-        qts_diag_format(&d.v[i], line, sizeof line);
-        fprintf(stderr, "%s\n", line);
-    }
-    qts_diags_cleanup(&d);
-    assert_int_equal(rc, 0);
+    assert_int_equal(qts_test_config_load("t.yaml", yaml, &cfg, NULL), 0);
     return cfg;
 }
 
@@ -76,10 +67,4 @@ static void test_feedback_section(void **state)
     assert_null(fb);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_feedback_section),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+QTS_TEST_MAIN(test_feedback_section)

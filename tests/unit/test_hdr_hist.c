@@ -91,13 +91,5 @@ static void test_merge_and_json(void **state)
     assert_int_equal(e.min, 0);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_small_values_exact),
-        cmocka_unit_test(test_bucket_bounds),
-        cmocka_unit_test(test_percentiles_within_error),
-        cmocka_unit_test(test_merge_and_json),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+QTS_TEST_MAIN(test_small_values_exact, test_bucket_bounds, test_percentiles_within_error,
+              test_merge_and_json)

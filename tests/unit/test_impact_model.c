@@ -189,14 +189,5 @@ static void test_save_load_roundtrip(void **state)
     free(dir);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_defaults_until_five_samples),
-        cmocka_unit_test(test_fit_recovers_known_law),
-        cmocka_unit_test(test_forgetting_tracks_a_change),
-        cmocka_unit_test(test_fill_probability),
-        cmocka_unit_test(test_save_load_roundtrip),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+QTS_TEST_MAIN(test_defaults_until_five_samples, test_fit_recovers_known_law,
+              test_forgetting_tracks_a_change, test_fill_probability, test_save_load_roundtrip)

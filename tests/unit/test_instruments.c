@@ -58,11 +58,4 @@ static void test_rounding(void **state)
     assert_int_equal(qts_instrument_round_qty(&i, 1250), 1200);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_define_and_find),
-        cmocka_unit_test(test_rounding),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+QTS_TEST_MAIN(test_define_and_find, test_rounding)

@@ -245,19 +245,6 @@ static void test_numbers(void **state)
     assert_int_equal(kis_atoi64("12a", &v), QTS_EPARSE);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_tr_ids_current_and_vts),
-        cmocka_unit_test(test_ord_dvsn),
-        cmocka_unit_test(test_tick_rounding),
-        cmocka_unit_test(test_sessions),
-        cmocka_unit_test(test_error_classes),
-        cmocka_unit_test(test_frame_and_trade_parsing),
-        cmocka_unit_test(test_book_parsing),
-        cmocka_unit_test(test_aes_known_vector),
-        cmocka_unit_test(test_notice_round_trip),
-        cmocka_unit_test(test_numbers),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+QTS_TEST_MAIN(test_tr_ids_current_and_vts, test_ord_dvsn, test_tick_rounding, test_sessions,
+              test_error_classes, test_frame_and_trade_parsing, test_book_parsing,
+              test_aes_known_vector, test_notice_round_trip, test_numbers)

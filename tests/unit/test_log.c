@@ -73,12 +73,4 @@ static void test_level_names(void **state)
     assert_string_equal(qts_log_level_name(QTS_LOG_WARN), "WARN");
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_levels_and_file),
-        cmocka_unit_test(test_async_flushes_on_stop),
-        cmocka_unit_test(test_level_names),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+QTS_TEST_MAIN(test_levels_and_file, test_async_flushes_on_stop, test_level_names)

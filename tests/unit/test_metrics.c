@@ -77,12 +77,4 @@ static void test_concurrent_adds(void **state)
     qts_metrics_free(m);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_counters_and_gauges),
-        cmocka_unit_test(test_many_names_grow_the_table),
-        cmocka_unit_test(test_concurrent_adds),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+QTS_TEST_MAIN(test_counters_and_gauges, test_many_names_grow_the_table, test_concurrent_adds)

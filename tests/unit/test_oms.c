@@ -248,16 +248,5 @@ static void test_reconcile_unsupported_and_failed(void **state)
     fx_free(f);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_ids_and_lookup),
-        cmocka_unit_test(test_many_orders),
-        cmocka_unit_test(test_strategy_ids),
-        cmocka_unit_test(test_ownership),
-        cmocka_unit_test(test_apply_and_positions),
-        cmocka_unit_test(test_reconcile),
-        cmocka_unit_test(test_reconcile_unsupported_and_failed),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+QTS_TEST_MAIN(test_ids_and_lookup, test_many_orders, test_strategy_ids, test_ownership,
+              test_apply_and_positions, test_reconcile, test_reconcile_unsupported_and_failed)

@@ -397,19 +397,8 @@ static void test_map_deletion(void **state)
     qts_oms_free(oms);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_long_run_stays_bounded),
-        cmocka_unit_test(test_keep_everything_when_off),
-        cmocka_unit_test(test_late_duplicate_ignored),
-        cmocka_unit_test(test_late_new_fill_after_eviction_booked_once),
-        cmocka_unit_test(test_referenced_orders_kept),
-        cmocka_unit_test(test_retention_by_time_and_count),
-        cmocka_unit_test(test_lookups_of_evicted_ids),
-        cmocka_unit_test(test_tombstone_window),
-        cmocka_unit_test(test_kill_switch_and_reconcile_after_eviction),
-        cmocka_unit_test(test_map_deletion),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+QTS_TEST_MAIN(test_long_run_stays_bounded, test_keep_everything_when_off,
+              test_late_duplicate_ignored, test_late_new_fill_after_eviction_booked_once,
+              test_referenced_orders_kept, test_retention_by_time_and_count,
+              test_lookups_of_evicted_ids, test_tombstone_window,
+              test_kill_switch_and_reconcile_after_eviction, test_map_deletion)

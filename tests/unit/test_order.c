@@ -332,16 +332,6 @@ static void test_every_transition_by_event(void **state)
                 assert_true(seen[from][to]);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_every_transition),
-        cmocka_unit_test(test_every_transition_by_event),
-        cmocka_unit_test(test_ack_fill_duplicate),
-        cmocka_unit_test(test_out_of_order),
-        cmocka_unit_test(test_cancel_paths),
-        cmocka_unit_test(test_reject_expire_duplicate_id),
-        cmocka_unit_test(test_overfill_status_replace),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+QTS_TEST_MAIN(test_every_transition, test_every_transition_by_event, test_ack_fill_duplicate,
+              test_out_of_order, test_cancel_paths, test_reject_expire_duplicate_id,
+              test_overfill_status_replace)

@@ -113,12 +113,5 @@ static void test_period_resampling(void **state)
     assert_false(p.has_sortino); /* no return below zero */
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_equity_statistics),
-        cmocka_unit_test(test_unrecovered_drawdown_and_edge_cases),
-        cmocka_unit_test(test_period_resampling),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+QTS_TEST_MAIN(test_equity_statistics, test_unrecovered_drawdown_and_edge_cases,
+              test_period_resampling)

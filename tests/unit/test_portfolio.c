@@ -240,14 +240,5 @@ static void test_sample_every(void **state)
     qts_portfolio_free(pf);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_invariants_every_fill),
-        cmocka_unit_test(test_realized_shorts_and_flips),
-        cmocka_unit_test(test_rejects_bad_fills),
-        cmocka_unit_test(test_cash_notional_rounding),
-        cmocka_unit_test(test_sample_every),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+QTS_TEST_MAIN(test_invariants_every_fill, test_realized_shorts_and_flips, test_rejects_bad_fills,
+              test_cash_notional_rounding, test_sample_every)

@@ -342,20 +342,7 @@ static void test_limits_validate(void **state)
     assert_int_equal(qts_pool_parse("x"), -1);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_passes_by_default),
-        cmocka_unit_test(test_switches_and_safety),
-        cmocka_unit_test(test_price_bands),
-        cmocka_unit_test(test_order_size_limits),
-        cmocka_unit_test(test_position_limits_and_reducing_orders),
-        cmocka_unit_test(test_exposure_capital_and_loss),
-        cmocka_unit_test(test_order_rate_limits),
-        cmocka_unit_test(test_cancel_rate_limits),
-        cmocka_unit_test(test_risk_exit_passes_kill_switch),
-        cmocka_unit_test(test_notional_fixed_point),
-        cmocka_unit_test(test_limits_validate),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+QTS_TEST_MAIN(test_passes_by_default, test_switches_and_safety, test_price_bands,
+              test_order_size_limits, test_position_limits_and_reducing_orders,
+              test_exposure_capital_and_loss, test_order_rate_limits, test_cancel_rate_limits,
+              test_risk_exit_passes_kill_switch, test_notional_fixed_point, test_limits_validate)

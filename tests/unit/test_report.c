@@ -15,23 +15,12 @@
 
 #define DAY 86400000000000LL
 
+/* <dir>/<name> (owned: free), NULL when unreadable; its length to *len. */
 static char *slurp(const char *dir, const char *name, size_t *len)
 {
-    char path[1024];
+    char path[2100];
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    size_t got = fread(buf, 1, (size_t)n, f);
-    fclose(f);
-    buf[got] = '\0';
-    if (len)
-        *len = got;
-    return buf;
+    return qts_test_read_file_len(path, len);
 }
 
 static void fill(struct qts_portfolio *pf, int64_t ts, uint32_t strat, int side, int64_t px,
@@ -182,11 +171,4 @@ static void test_report_errors(void **state)
     free(tmp);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_run_directory),
-        cmocka_unit_test(test_report_errors),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+QTS_TEST_MAIN(test_run_directory, test_report_errors)

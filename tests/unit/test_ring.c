@@ -104,12 +104,4 @@ static void test_mdslots_accounting(void **state)
     qts_mdslots_cleanup(&t);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_ring_fifo_and_full),
-        cmocka_unit_test(test_ring_two_threads),
-        cmocka_unit_test(test_mdslots_accounting),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+QTS_TEST_MAIN(test_ring_fifo_and_full, test_ring_two_threads, test_mdslots_accounting)

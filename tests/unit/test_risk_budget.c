@@ -33,12 +33,8 @@ static int setup(void **state)
     struct fx *f = calloc(1, sizeof *f);
     g_fx = f;
     qts_th_init(&f->th);
-    struct qts_err err;
-    if (qts_th_load(&f->th, &f->in, NULL, "cache_memory", &err) < 0 ||
-        qts_th_start(&f->in, &err) < 0) {
-        fprintf(stderr, "%s\n", err.msg);
+    if (qts_th_open(&f->th, &f->in, "cache_memory", NULL) < 0)
         return -1;
-    }
     f->wrap = *f->in.ops;
     f->wrap.budget = wrap_budget;
     *state = f;
@@ -48,8 +44,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fx *f = *state;
-    qts_th_unload(&f->in);
-    qts_th_cleanup(&f->th);
+    qts_th_close(&f->th, &f->in);
     free(f);
     return 0;
 }

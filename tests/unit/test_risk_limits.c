@@ -15,17 +15,8 @@
 
 static struct qts_config *load(const char *yaml)
 {
-    struct qts_diags d;
-    qts_diags_init(&d);
     struct qts_config *c = NULL;
-    int rc = qts_config_load_string("t.yaml", yaml, &c, &d);
-    for (size_t i = 0; i < d.n; i++) {
-        char line[800];
-        qts_diag_format(&d.v[i], line, sizeof line);
-        fprintf(stderr, "diag: %s\n", line);
-    }
-    qts_diags_cleanup(&d);
-    return rc == 0 ? c : NULL;
+    return qts_test_config_load("t.yaml", yaml, &c, NULL) == 0 ? c : NULL;
 }
 
 static void test_defaults_in_one_place(void **state)
@@ -204,14 +195,5 @@ static void test_risk_configs_rows(void **state)
     assert_int_equal(qts_risk_limit_set_apply_record(&set, &r, sid, NULL, &err), QTS_ECONFIG);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_defaults_in_one_place),
-        cmocka_unit_test(test_values_and_overrides),
-        cmocka_unit_test(test_override_errors),
-        cmocka_unit_test(test_schema_and_override_keys_match),
-        cmocka_unit_test(test_risk_configs_rows),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+QTS_TEST_MAIN(test_defaults_in_one_place, test_values_and_overrides, test_override_errors,
+              test_schema_and_override_keys_match, test_risk_configs_rows)

@@ -106,13 +106,30 @@ static const struct fb_call *last_submit(struct rt *t)
     return NULL;
 }
 
+/* A position of `qty` in instrument 1 bought (or sold) at 60000, the loop
+ * started. Owned: rt_free. */
+static struct rt *rt_holding(int64_t qty)
+{
+    struct rt *t = rt_new();
+    t->base[1] = qty;
+    t->avg[1] = 60000;
+    qts_risk_loop_start(t->rl);
+    return t;
+}
+
+/* `n_submits` orders so far, the last one `side` for `qty`, leaving `pos`. */
+static void expect_exit(struct rt *t, int n_submits, uint8_t side, int64_t qty, int64_t pos)
+{
+    assert_int_equal(fx_count(t->f, 's'), n_submits);
+    assert_int_equal(last_submit(t)->o.side, side);
+    assert_int_equal(last_submit(t)->o.qty, qty);
+    assert_int_equal(pos1(t), pos);
+}
+
 static void test_trailing_stop_long(void **state)
 {
     (void)state;
-    struct rt *t = rt_new();
-    t->base[1] = 100;
-    t->avg[1] = 60000;
-    qts_risk_loop_start(t->rl);
+    struct rt *t = rt_holding(100);
     step(t, 60000);
     step(t, 60300); /* +0.5 %: not active */
     assert_int_equal(qts_risk_loop_trail_stop(t->rl, 1, 1), 0);
@@ -124,10 +141,7 @@ static void test_trailing_stop_long(void **state)
     assert_int_equal(qts_risk_loop_trail_stop(t->rl, 1, 1), 60695);
     assert_int_equal(fx_count(t->f, 's'), 0);
     step(t, 60690); /* crossed: one full exit */
-    assert_int_equal(fx_count(t->f, 's'), 1);
-    assert_int_equal(last_submit(t)->o.side, QTS_SIDE_SELL);
-    assert_int_equal(last_submit(t)->o.qty, 100);
-    assert_int_equal(pos1(t), 0);
+    expect_exit(t, 1, QTS_SIDE_SELL, 100, 0);
     for (int i = 0; i < 10; i++)
         step(t, 60500);
     assert_int_equal(fx_count(t->f, 's'), 1); /* sent once */
@@ -156,34 +170,22 @@ static void test_trailing_stop_short_min_distance(void **state)
     step(t, 59400);
     assert_int_equal(fx_count(t->f, 's'), 0);
     step(t, 59500); /* crossed upward: buy to cover */
-    assert_int_equal(fx_count(t->f, 's'), 1);
-    assert_int_equal(last_submit(t)->o.side, QTS_SIDE_BUY);
-    assert_int_equal(last_submit(t)->o.qty, 100);
-    assert_int_equal(pos1(t), 0);
+    expect_exit(t, 1, QTS_SIDE_BUY, 100, 0);
     rt_free(t);
 }
 
 static void test_mae_short_partial_once_then_full(void **state)
 {
     (void)state;
-    struct rt *t = rt_new();
-    t->base[1] = -100;
-    t->avg[1] = 60000;
-    qts_risk_loop_start(t->rl);
+    struct rt *t = rt_holding(-100);
     step(t, 60000);
     step(t, 60900); /* 1.5 % adverse for a short: cut half, by a buy */
-    assert_int_equal(fx_count(t->f, 's'), 1);
-    assert_int_equal(last_submit(t)->o.side, QTS_SIDE_BUY);
-    assert_int_equal(last_submit(t)->o.qty, 50);
-    assert_int_equal(pos1(t), -50);
+    expect_exit(t, 1, QTS_SIDE_BUY, 50, -50);
     for (int i = 0; i < 20; i++)
         step(t, 60900); /* the condition holds: the tier does not fire again */
     assert_int_equal(fx_count(t->f, 's'), 1);
     step(t, 61200); /* 2 %: flatten */
-    assert_int_equal(fx_count(t->f, 's'), 2);
-    assert_int_equal(last_submit(t)->o.side, QTS_SIDE_BUY);
-    assert_int_equal(last_submit(t)->o.qty, 50);
-    assert_int_equal(pos1(t), 0);
+    expect_exit(t, 2, QTS_SIDE_BUY, 50, 0);
     step(t, 61200);
     assert_int_equal(fx_count(t->f, 's'), 2);
     rt_free(t);
@@ -192,10 +194,7 @@ static void test_mae_short_partial_once_then_full(void **state)
 static void test_mae_is_sticky_and_new_episode_resets(void **state)
 {
     (void)state;
-    struct rt *t = rt_new();
-    t->base[1] = 100;
-    t->avg[1] = 60000;
-    qts_risk_loop_start(t->rl);
+    struct rt *t = rt_holding(100);
     step(t, 60000);
     step(t, 59100); /* -1.5 %: half */
     assert_int_equal(pos1(t), 50);
@@ -214,10 +213,7 @@ static void test_mae_is_sticky_and_new_episode_resets(void **state)
 static void test_time_in_trade_with_extension(void **state)
 {
     (void)state;
-    struct rt *t = rt_new();
-    t->base[1] = 100;
-    t->avg[1] = 60000;
-    qts_risk_loop_start(t->rl);
+    struct rt *t = rt_holding(100);
     /* in profit (+0.3 %, below trailing activation): 1 h + 30 min */
     for (int i = 0; i < 36000; i++)
         step(t, 60180);
@@ -246,10 +242,7 @@ static void test_time_in_trade_with_extension(void **state)
 static void test_time_in_trade_flat_pnl_exits_at_1h(void **state)
 {
     (void)state;
-    struct rt *t = rt_new();
-    t->base[1] = 100;
-    t->avg[1] = 60000;
-    qts_risk_loop_start(t->rl);
+    struct rt *t = rt_holding(100);
     int i = 0;
     while (fx_count(t->f, 's') == 0 && i < 40000) {
         step(t, 59990);
@@ -264,10 +257,7 @@ static void test_time_in_trade_flat_pnl_exits_at_1h(void **state)
 static void test_volatility_critical_cuts_once(void **state)
 {
     (void)state;
-    struct rt *t = rt_new();
-    t->base[1] = 100;
-    t->avg[1] = 60000;
-    qts_risk_loop_start(t->rl);
+    struct rt *t = rt_holding(100);
     step(t, 60000);
     qts_risk_loop_set_market_vol(t->rl, 31, 0);
     step(t, 60000);
@@ -347,10 +337,7 @@ static void test_account_mae_kill(void **state)
 static void test_stale_price_freezes_then_trips(void **state)
 {
     (void)state;
-    struct rt *t = rt_new();
-    t->base[1] = 100;
-    t->avg[1] = 60000;
-    qts_risk_loop_start(t->rl);
+    struct rt *t = rt_holding(100);
     step(t, 60000);
     fx_advance_ms(t->f, 500); /* 600 ms without a tick */
     assert_true(qts_precheck_risk_frozen(t->pre, 1));
@@ -388,10 +375,7 @@ static void test_price_jump_anomaly(void **state)
 static void test_failed_exit_retries_then_escalates(void **state)
 {
     (void)state;
-    struct rt *t = rt_new();
-    t->base[1] = 100;
-    t->avg[1] = 60000;
-    qts_risk_loop_start(t->rl);
+    struct rt *t = rt_holding(100);
     step(t, 60000);
     /* the broker refuses the next submits (transport down) */
     t->f->sync_fill = false;
@@ -430,22 +414,9 @@ static void test_period_is_fixed_rate(void **state)
     rt_free(t);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_trailing_stop_long),
-        cmocka_unit_test(test_trailing_stop_short_min_distance),
-        cmocka_unit_test(test_mae_short_partial_once_then_full),
-        cmocka_unit_test(test_mae_is_sticky_and_new_episode_resets),
-        cmocka_unit_test(test_time_in_trade_with_extension),
-        cmocka_unit_test(test_time_in_trade_flat_pnl_exits_at_1h),
-        cmocka_unit_test(test_volatility_critical_cuts_once),
-        cmocka_unit_test(test_volatility_kill_flattens_and_locks_down),
-        cmocka_unit_test(test_account_mae_kill),
-        cmocka_unit_test(test_stale_price_freezes_then_trips),
-        cmocka_unit_test(test_price_jump_anomaly),
-        cmocka_unit_test(test_failed_exit_retries_then_escalates),
-        cmocka_unit_test(test_period_is_fixed_rate),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+QTS_TEST_MAIN(test_trailing_stop_long, test_trailing_stop_short_min_distance,
+              test_mae_short_partial_once_then_full, test_mae_is_sticky_and_new_episode_resets,
+              test_time_in_trade_with_extension, test_time_in_trade_flat_pnl_exits_at_1h,
+              test_volatility_critical_cuts_once, test_volatility_kill_flattens_and_locks_down,
+              test_account_mae_kill, test_stale_price_freezes_then_trips, test_price_jump_anomaly,
+              test_failed_exit_retries_then_escalates, test_period_is_fixed_rate)

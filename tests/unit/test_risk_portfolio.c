@@ -70,10 +70,4 @@ static void test_book_and_positions(void **state)
     qts_portfolio_free(pf);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_book_and_positions),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+QTS_TEST_MAIN(test_book_and_positions)

@@ -279,18 +279,6 @@ static void test_kill_file(void **state)
     free(dir);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_codes_table),
-        cmocka_unit_test(test_docs_list_every_code),
-        cmocka_unit_test(test_normal_warning_fail_lockdown),
-        cmocka_unit_test(test_lockdown_needs_approval),
-        cmocka_unit_test(test_kill_switch_and_listener),
-        cmocka_unit_test(test_live_guard),
-        cmocka_unit_test(test_kill_exec_cancels_everything),
-        cmocka_unit_test(test_orderly_stop_cancel_or_keep),
-        cmocka_unit_test(test_kill_file),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+QTS_TEST_MAIN(test_codes_table, test_docs_list_every_code, test_normal_warning_fail_lockdown,
+              test_lockdown_needs_approval, test_kill_switch_and_listener, test_live_guard,
+              test_kill_exec_cancels_everything, test_orderly_stop_cancel_or_keep, test_kill_file)

@@ -132,12 +132,7 @@ static void quote(struct fx *f, int64_t ts, int64_t bid, int64_t ask)
 {
     advance_to(f, ts);
     struct qts_quote q;
-    memset(&q, 0, sizeof q);
-    q.h.struct_size = sizeof q;
-    q.h.type = QTS_EV_QUOTE;
-    q.h.px_exp = 2;
-    q.h.qty_exp = 3;
-    q.h.ts_exch_ns = ts;
+    qts_test_event(&q.h, sizeof q, QTS_EV_QUOTE, 0, ts);
     q.bid_px = bid;
     q.ask_px = ask;
     qts_tca_on_market(f->tca, &q.h, bid, ask, ts);
@@ -147,12 +142,7 @@ static void trade(struct fx *f, int64_t ts, int64_t px, int64_t qty, int64_t bid
 {
     advance_to(f, ts);
     struct qts_trade t;
-    memset(&t, 0, sizeof t);
-    t.h.struct_size = sizeof t;
-    t.h.type = QTS_EV_TRADE;
-    t.h.px_exp = 2;
-    t.h.qty_exp = 3;
-    t.h.ts_exch_ns = ts;
+    qts_test_event(&t.h, sizeof t, QTS_EV_TRADE, 0, ts);
     t.px = px;
     t.qty = qty;
     qts_tca_on_market(f->tca, &t.h, bid, ask, ts);
@@ -375,13 +365,5 @@ static void test_pretrade_adjustments(void **state)
     fx_free(&f);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_formulas),
-        cmocka_unit_test(test_one_order_end_to_end),
-        cmocka_unit_test(test_unfilled_and_finish),
-        cmocka_unit_test(test_pretrade_adjustments),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+QTS_TEST_MAIN(test_formulas, test_one_order_end_to_end, test_unfilled_and_finish,
+              test_pretrade_adjustments)

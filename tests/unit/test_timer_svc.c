@@ -115,11 +115,4 @@ static void test_uv_fires_and_stops(void **state)
     assert_int_equal(uv_loop_close(&loop), 0);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_fake_order_and_clock),
-        cmocka_unit_test(test_uv_fires_and_stops),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+QTS_TEST_MAIN(test_fake_order_and_clock, test_uv_fires_and_stops)

@@ -69,13 +69,4 @@ static void test_error_table(void **state)
     assert_int_equal(qts_err_set(NULL, QTS_EIO, "x"), QTS_EIO);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse_fixed_exact),
-        cmocka_unit_test(test_parse_fixed_rejects),
-        cmocka_unit_test(test_format_fixed),
-        cmocka_unit_test(test_error_table),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+QTS_TEST_MAIN(test_parse_fixed_exact, test_parse_fixed_rejects, test_format_fixed, test_error_table)

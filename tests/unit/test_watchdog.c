@@ -82,11 +82,4 @@ static void test_thread_detects_stalled_loop(void **state)
     qts_safety_free(s);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_warn_then_stall_once_and_rearm),
-        cmocka_unit_test(test_thread_detects_stalled_loop),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+QTS_TEST_MAIN(test_warn_then_stall_once_and_rearm, test_thread_detects_stalled_loop)

@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "json.h" /* the request and reply lines */
 #include "qts/qts_err.h"
 
 struct uv_loop_s;
@@ -64,13 +65,5 @@ void qts_admin_handle_line(const struct qts_admin_handlers *h, const char *peer,
  * QTS_ETIMEDOUT, QTS_EIO. */
 int qts_admin_call(const char *path, const char *request, char *out, size_t cap,
                    int timeout_ms, struct qts_err *err);
-
-/* Small JSON helpers for one flat object (exposed for the CLI and tests):
- * the string value of "key" unescaped into out (false when absent or not a
- * string), and a boolean value. */
-bool qts_json_get_str(const char *json, const char *key, char *out, size_t cap);
-bool qts_json_get_bool(const char *json, const char *key, bool *out);
-/* Escape `s` as the inside of a JSON string into out (always terminated). */
-void qts_json_escape(char *out, size_t cap, const char *s);
 
 #endif /* QTS_ADMIN_SOCKET_H */

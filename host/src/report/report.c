@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "json.h"
 #include "report_tca.h"
 #include "util.h"
 
@@ -517,21 +518,6 @@ static void html_text(FILE *f, const char *s)
     }
 }
 
-static void json_str(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\')
-            fprintf(f, "\\%c", ch);
-        else if (ch < 0x20)
-            fprintf(f, "\\u%04x", ch);
-        else
-            fputc(ch, f);
-    }
-    fputc('"', f);
-}
-
 /* A double in JSON: fixed significant digits, null when absent/non-finite. */
 static void json_num(FILE *f, bool has, double v)
 {
@@ -858,7 +844,7 @@ static int write_summary(const char *dir, const struct run *r, const struct qts_
         return rc;
     FILE *f = w.f;
     fputs("{\n  \"title\": ", f);
-    json_str(f, r->title);
+    qts_json_write_str(f, r->title);
     fprintf(f, ",\n  \"start_ns\": %" PRId64 ",\n  \"end_ns\": %" PRId64, p->start_ns, p->end_ns);
     fputs(",\n  \"initial_cash\": ", f);
     json_cash(f, r->initial_cash);

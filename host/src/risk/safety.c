@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "exec_pipeline.h"
+#include "json.h"
 #include "log.h"
 #include "oms.h"
 #include "qts/qts_plugin.h"
@@ -266,32 +267,14 @@ size_t qts_safety_events(const struct qts_safety *s, struct qts_safety_event *ou
     return n;
 }
 
-/* JSON string body: escapes quotes, backslashes and control characters. */
-static void json_str(char *dst, size_t cap, const char *src)
-{
-    size_t o = 0;
-    for (const char *p = src; *p && o + 7 < cap; p++) {
-        unsigned char c = (unsigned char)*p;
-        if (c == '"' || c == '\\') {
-            dst[o++] = '\\';
-            dst[o++] = (char)c;
-        } else if (c < 0x20) {
-            o += (size_t)snprintf(dst + o, cap - o, "\\u%04x", c);
-        } else {
-            dst[o++] = (char)c;
-        }
-    }
-    dst[o] = '\0';
-}
-
 int qts_safety_status_json(const struct qts_safety *s, char *buf, size_t cap)
 {
     struct qts_safety_approval a;
     char appr[1024] = "null";
     if (qts_safety_last_approval(s, &a)) {
         char who[160], why[400];
-        json_str(who, sizeof who, a.who);
-        json_str(why, sizeof why, a.reason);
+        qts_json_escape(who, sizeof who, a.who);
+        qts_json_escape(why, sizeof why, a.reason);
         snprintf(appr, sizeof appr,
                  "{\"who\":\"%s\",\"reason\":\"%s\",\"ts_ns\":%lld,\"from\":\"%s\"}", who, why,
                  (long long)a.ts_ns, qts_safety_state_name(a.from));

@@ -1,0 +1,58 @@
+/* redis_test.h — synchronous hiredis helpers for the tests that look at a
+ * real redis-server behind the plugin's back. Header-only (static inline):
+ * only the binaries that link hiredis include it. */
+#ifndef QTS_REDIS_TEST_H
+#define QTS_REDIS_TEST_H
+
+#include "test_support.h"
+
+#include <hiredis/hiredis.h>
+#include <stdio.h>
+
+/* Connected to 127.0.0.1:port (AUTH with `password` unless NULL); asserts
+ * it works. Owned: redisFree. */
+static inline redisContext *redis_connect(int port, const char *password)
+{
+    struct timeval tv = {2, 0};
+    redisContext *c = redisConnectWithTimeout("127.0.0.1", port, tv);
+    assert_non_null(c);
+    assert_int_equal(c->err, 0);
+    if (password) {
+        redisReply *r = redisCommand(c, "AUTH %s", password);
+        assert_non_null(r);
+        freeReplyObject(r);
+    }
+    return c;
+}
+
+/* An integer reply of `fmt` with one string argument; -999 when not one. */
+static inline long long redis_cmd_int(redisContext *c, const char *fmt, const char *arg)
+{
+    redisReply *r = redisCommand(c, fmt, arg);
+    assert_non_null(r);
+    long long v = r->type == REDIS_REPLY_INTEGER ? r->integer : -999;
+    freeReplyObject(r);
+    return v;
+}
+
+/* The reply as text into out: a string or status as it is, an array as
+ * "a;b;", anything else "(none)". */
+static inline void redis_cmd_str(redisContext *c, char *out, size_t cap, const char *fmt,
+                                 const char *arg)
+{
+    redisReply *r = redisCommand(c, fmt, arg);
+    assert_non_null(r);
+    if (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS) {
+        snprintf(out, cap, "%s", r->str);
+    } else if (r->type == REDIS_REPLY_ARRAY) {
+        size_t o = 0;
+        out[0] = '\0';
+        for (size_t i = 0; i < r->elements && o < cap; i++)
+            o += (size_t)snprintf(out + o, cap - o, "%s;", r->element[i]->str);
+    } else {
+        snprintf(out, cap, "(none)");
+    }
+    freeReplyObject(r);
+}
+
+#endif
