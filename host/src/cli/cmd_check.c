@@ -24,7 +24,7 @@ static int run_check(int argc, char **argv)
     int rc = qts__cmd_parse_config_opt(argc, argv, check_usage, &path);
     if (rc != 0)
         return rc;
-    struct qts_config *c = qts__cmd_load(path);
+    struct qts_config *c = qts__cmd_load_checked(path);
     if (!c)
         return QTS_EXIT_USAGE;
     struct qts__cmd_findings f;

@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "config_keys.h" /* qts__edit_distance */
 #include "qts/qts_types.h" /* enum qts_mode */
 #include "risk_limits.h"    /* struct qts_risk_limits */
 #include "safety.h"         /* struct qts_safety_cfg */
@@ -153,8 +154,7 @@ int qts__settings_build(const struct qts_cfg_node *root, const char *config_dir,
 /* Free everything qts__settings_build allocated (not `s` itself). */
 void qts__settings_cleanup(struct qts_settings *s);
 
-/* Levenshtein distance, for "did you mean" (exposed for tests). */
-size_t qts__edit_distance(const char *a, const char *b);
+/* qts__edit_distance, for "did you mean": config_keys.h. */
 
 const char *qts_mode_name(int mode);
 
