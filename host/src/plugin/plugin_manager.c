@@ -381,6 +381,17 @@ fail:
     return rc;
 }
 
+void qts_plugin_manager_check_config(struct qts_plugin_manager *m, const char *slot,
+                                     const struct qts_cfg_node *cfg, struct qts_diags *d)
+{
+    struct slot *s = find_slot(m, slot);
+    if (!s || !s->cur)
+        return;
+    char path[160];
+    qts_plugin_lib_check_config(qts_plugin_inst_lib(s->cur), cfg,
+                                qts_plugin_cfg_path(s->kind, s->name, path, sizeof path), d);
+}
+
 int qts_plugin_manager_start(struct qts_plugin_manager *m, struct qts_err *err)
 {
     for (size_t i = 0; i < m->n_slots; i++) {

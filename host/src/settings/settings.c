@@ -3,9 +3,10 @@
  * The walk visits every key of the merged tree once: a key without a row is
  * an unknown key (with a "did you mean" from the sibling rows), a key with a
  * row is converted into its typed field. Afterwards every row that was not
- * present gets its default, or an error when it is required. Free-form maps
- * (a plugin's `config:`, a strategy's `params:`) are stored as nodes and not
- * descended into: their owner validates them.
+ * present gets its default, or an error when it is required. Maps read by
+ * their owner (a plugin's `config:`, a strategy's `params:`) are stored as
+ * nodes and not descended into: a plugin's is checked against its key
+ * table when the plugin is loaded (config_keys.h), a strategy reads its own.
  */
 #include "settings.h"
 #include "risk_host.h"
@@ -77,25 +78,25 @@ const struct qts_key qts_config_keys[] = {
     {"feeds.*.plugin", QTS_KEY_STRING, .required = true, .offset = P(plugin),
      .doc = "plugin name (<plugins.dir>/<name>.so) or path to a .so"},
     {"feeds.*.config", QTS_KEY_MAP, .offset = P(config),
-     .doc = "free-form; validated by the plugin"},
+     .doc = "the plugin's keys, checked against its key table (docs/plugins.md)"},
 
     {"broker", QTS_KEY_SECTION, .doc = "the broker plugin slot"},
     {"broker.plugin", QTS_KEY_STRING, .required = true, .offset = S(broker.plugin),
      .doc = "plugin name or path"},
     {"broker.config", QTS_KEY_MAP, .offset = S(broker.config),
-     .doc = "free-form; validated by the plugin"},
+     .doc = "the plugin's keys, checked against its key table (docs/plugins.md)"},
 
     {"cache", QTS_KEY_SECTION, .doc = "the cache plugin slot (optional)"},
     {"cache.plugin", QTS_KEY_STRING, .required = true, .offset = S(cache.plugin),
      .doc = "plugin name or path"},
     {"cache.config", QTS_KEY_MAP, .offset = S(cache.config),
-     .doc = "free-form; validated by the plugin"},
+     .doc = "the plugin's keys, checked against its key table (docs/plugins.md)"},
 
     {"store", QTS_KEY_SECTION, .doc = "the store plugin slot (optional)"},
     {"store.plugin", QTS_KEY_STRING, .required = true, .offset = S(store.plugin),
      .doc = "plugin name or path"},
     {"store.config", QTS_KEY_MAP, .offset = S(store.config),
-     .doc = "free-form; validated by the plugin"},
+     .doc = "the plugin's keys, checked against its key table (docs/plugins.md)"},
 
     {"strategies", QTS_KEY_SECTION, .doc = "Lua strategies"},
     {"strategies.dir", QTS_KEY_PATH, "strategies", .offset = S(strategies_dir),

@@ -40,7 +40,8 @@ struct qts_plugin_slot {
     char *name;   /* feeds: from the file; broker/cache/store: the section name */
     char *plugin; /* as written: a name or a path; NULL = slot not configured */
     char *path;   /* resolved absolute-or-relative file path (see docs/config.md) */
-    const struct qts_cfg_node *config; /* free-form, validated by the plugin; may be NULL */
+    const struct qts_cfg_node *config; /* checked against the plugin's key table when it
+                                        * is loaded (config_keys.h); may be NULL */
 };
 
 struct qts_strategy_cfg {
