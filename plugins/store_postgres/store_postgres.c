@@ -30,6 +30,7 @@
 #include "qts/qts_plugin.h"
 #include "qts/qts_store.h"
 #include "store_fmt.h"
+#include "store_keys.h"
 #include "store_rows.h"
 
 #include "pg_migrations.inc"
@@ -1455,17 +1456,12 @@ static const struct qts_store_ops pg_ops = {
  * starts from. */
 static const struct qts_cfg_key pg_keys[] = {
     QTS_CFG_STR("conninfo", NULL, "libpq connection string (default $QTS_PG_CONNINFO)"),
-    QTS_CFG_STR("host_id", "qts", "host id stamped on every row"),
     QTS_CFG_STR("schema", NULL, "a private schema for every table, created by migrate"),
     QTS_CFG_DURATION("statement_timeout_ms", "5000", "longest statement"),
     QTS_CFG_INT("connect_timeout_s", "3", "connection timeout, seconds"),
     QTS_CFG_STR("timescaledb", "auto", "auto, off or require"),
     QTS_CFG_INT("partition.premake_days", "7", "daily partitions created ahead"),
-    QTS_CFG_INT("retention.tick_days", "7", "days of ticks kept"),
-    QTS_CFG_INT("retention.bar_1m_days", "30", "days of 1-minute bars kept"),
-    QTS_CFG_INT("retention.exec_log_days", "90", "days of execution logs kept"),
-    QTS_CFG_INT("retention.feedback_days", "180", "days of execution feedback kept"),
-    QTS_CFG_INT("retention.decision_days", "365", "days of the decision log kept"),
+    STORE_KEYS_HOST_AND_RETENTION,
     QTS_CFG_END
 };
 

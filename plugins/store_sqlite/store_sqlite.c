@@ -19,6 +19,7 @@
 #include "qts/qts_plugin.h"
 #include "qts/qts_store.h"
 #include "store_fmt.h"
+#include "store_keys.h"
 #include "store_rows.h"
 
 #include "sqlite_migrations.inc"
@@ -1082,14 +1083,9 @@ static const struct qts_store_ops ss_ops = {
  * starts from. */
 static const struct qts_cfg_key ss_keys[] = {
     QTS_CFG_STR("path", "var/qts.db", "the database file"),
-    QTS_CFG_STR("host_id", "qts", "host id stamped on every row"),
     QTS_CFG_DURATION("busy_timeout_ms", "5000", "how long a write waits for a lock"),
     QTS_CFG_STR("synchronous", "normal", "normal or full (fsync every commit)"),
-    QTS_CFG_INT("retention.tick_days", "7", "days of ticks kept"),
-    QTS_CFG_INT("retention.bar_1m_days", "30", "days of 1-minute bars kept"),
-    QTS_CFG_INT("retention.exec_log_days", "90", "days of execution logs kept"),
-    QTS_CFG_INT("retention.feedback_days", "180", "days of execution feedback kept"),
-    QTS_CFG_INT("retention.decision_days", "365", "days of the decision log kept"),
+    STORE_KEYS_HOST_AND_RETENTION,
     QTS_CFG_END
 };
 

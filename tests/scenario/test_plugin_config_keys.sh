@@ -3,34 +3,9 @@
 # `qts check` and `qts run` on a file with a misspelt broker_paper key, or a
 # value of the wrong type, exit 2 and name the place and the likely key.
 set -u
-qts=${QTS_BUILD_DIR:?}/qts
-plugins=${QTS_PLUGIN_DIR:?}
-dir=$(mktemp -d)
+. "$(dirname "$0")/scenario_lib.sh"
 trap 'rm -rf "$dir"' EXIT
 failed=0
-
-# write_config <broker config line>: the line lands on line 17, column 5
-write_config() {
-    cat >"$dir/qts.yaml" <<YAML
-mode: replay
-paths:
-  var_dir: $dir/var
-plugins:
-  dir: $plugins
-instruments:
-  - symbol: SYNTH
-    tick_size: "0.01"
-feeds:
-  - name: demo
-    plugin: feed_synthetic
-    config:
-      events: 100
-broker:
-  plugin: broker_paper
-  config:
-    $1
-YAML
-}
 
 # expect_refused <command> <text the error must contain>
 expect_refused() {

@@ -3,43 +3,19 @@
 # key, as it refuses a misspelt host key: `qts reload config` says where and
 # what was meant, and the running configuration stays.
 set -u
-qts=${QTS_BUILD_DIR:?}/qts
-plugins=${QTS_PLUGIN_DIR:?}
-dir=$(mktemp -d)
+. "$(dirname "$0")/scenario_lib.sh"
 pid=
 cleanup() {
     [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
     rm -rf "$dir"
 }
 trap cleanup EXIT
-
-# write_config <broker config line>: the line lands on line 19, column 5
-write_config() {
-    cat >"$dir/qts.yaml.new" <<YAML
-mode: replay
-paths:
-  var_dir: $dir/var
-plugins:
-  dir: $plugins
-instruments:
-  - symbol: SYNTH
-    tick_size: "0.01"
-feeds:
-  - name: demo
-    plugin: feed_synthetic
-    config:
-      events: 0    # endless, at 20 events a second of real time
+# an endless feed at 20 events a second of real time
+feed="      events: 0
       rate: 20
-      speed: 1
-broker:
-  plugin: broker_paper
-  config:
-    $1
-YAML
-    mv "$dir/qts.yaml.new" "$dir/qts.yaml"
-}
+      speed: 1"
 
-write_config "taker_fee_bps: 5"
+write_config "taker_fee_bps: 5" "$feed"
 "$qts" run -c "$dir/qts.yaml" >"$dir/run.out" 2>"$dir/run.err" &
 pid=$!
 for _ in $(seq 100); do
@@ -50,7 +26,7 @@ if [ ! -S "$dir/var/qts.sock" ]; then
     echo "FAIL: the host did not start"; cat "$dir/run.err"; exit 1
 fi
 
-write_config "tacker_fee_bps: 5"
+write_config "tacker_fee_bps: 5" "$feed"
 out=$("$qts" reload config -c "$dir/qts.yaml" 2>&1)
 rc=$?
 want="qts.yaml:19:5: broker.config.tacker_fee_bps: unknown key 'tacker_fee_bps' (did you mean 'taker_fee_bps'?)"
@@ -59,7 +35,7 @@ if [ "$rc" -ne 1 ] || ! grep -qF -- "$want" <<<"$out"; then
 fi
 echo "ok: reload refused: $want"
 
-write_config "taker_fee_bps: 6"
+write_config "taker_fee_bps: 6" "$feed"
 if ! out=$("$qts" reload config -c "$dir/qts.yaml" 2>&1); then
     echo "FAIL: a good file was refused:"; echo "$out"; exit 1
 fi
