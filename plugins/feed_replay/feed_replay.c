@@ -421,5 +421,5 @@ static const struct qts_cfg_key replay_keys[] = {
 };
 
 QTS_PLUGIN_DEFINE("feed_replay", QTS_KIND_FEED, "1.0.0", &ops, replay_keys,
-                  QTS_CAP_STATE_XFER, .init = init, .start = start, .stop = stop, .destroy = destroy,
-                  .export_state = export_state, .import_state = import_state);
+                  QTS_CAP_STATE_XFER, .init = init, .start = start, .stop = stop,
+                  .destroy = destroy, .export_state = export_state, .import_state = import_state);

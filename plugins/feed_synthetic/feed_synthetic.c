@@ -283,5 +283,5 @@ static const struct qts_cfg_key synth_keys[] = {
 };
 
 QTS_PLUGIN_DEFINE("feed_synthetic", QTS_KIND_FEED, "1.0.0", &ops, synth_keys,
-                  QTS_CAP_STATE_XFER, .init = init, .start = start, .stop = stop, .destroy = destroy,
-                  .export_state = export_state, .import_state = import_state);
+                  QTS_CAP_STATE_XFER, .init = init, .start = start, .stop = stop,
+                  .destroy = destroy, .export_state = export_state, .import_state = import_state);

@@ -19,7 +19,9 @@
 #include "test_support.h"
 #include "util.h"
 
-#define BEGIN_MARK "<!-- config keys: generated from the plugin's key table (tests/abi/test_plugin_keys_doc.c) -->\n"
+#define BEGIN_MARK                                                                       \
+    "<!-- config keys: generated from the plugin's key table "                           \
+    "(tests/abi/test_plugin_keys_doc.c) -->\n"
 #define END_MARK "<!-- end of config keys -->\n"
 
 static const char *type_word(uint32_t type)

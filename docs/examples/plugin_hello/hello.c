@@ -97,7 +97,7 @@ static const struct qts_feed_ops hello_ops = {
 /* Every key of config: the host accepts for this plugin; a typo is an
  * error at the key's file:line:col before hello_init runs. */
 static const struct qts_cfg_key hello_keys[] = {
-    QTS_CFG_INT("price", "100", "price of every trade, in ticks"),
+    QTS_CFG_INT("price", "100", "price of every trade, fixed-point (the instrument's px_exp)"),
     QTS_CFG_END
 };
 
