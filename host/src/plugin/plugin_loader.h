@@ -12,7 +12,9 @@
  *   6. kind equals the configuration slot's kind;
  *   7. required operations present (descriptor and kind table, with the
  *      "offsetof + sizeof <= struct_size and non-NULL" rule);
- *   8. name unique: done by the plugin manager, which knows the other slots.
+ *   8. name unique: done by the plugin manager, which knows the other slots;
+ *   9. the slot's config: against the plugin's key table: done by the plugin
+ *      manager and by `qts check`/`qts run` (qts_plugin_lib_check_config).
  *
  * qts_plugin_lib_open() first copies the file to a per-generation name in a
  * private directory (<gen_dir>/<base>.<gen>) and dlopens that copy with
