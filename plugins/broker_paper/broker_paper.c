@@ -1263,9 +1263,6 @@ static int impact_config(struct pb *pb, struct qts_err *err)
     return 0;
 }
 
-QTS_PLUGIN_EXPORT const struct qts_plugin_desc *qts_plugin_entry(uint16_t host_major,
-                                                                uint16_t host_minor);
-
 static int pb_init(const struct qts_host_api *host, void *owner, void **self,
                    struct qts_err *err)
 {
@@ -1528,27 +1525,33 @@ static int pb_import(void *self, const void *p, size_t n)
     return 0;
 }
 
-static const struct qts_plugin_desc pb_desc = {
-    .struct_size = sizeof(struct qts_plugin_desc),
-    .abi_major = QTS_ABI_MAJOR,
-    .abi_minor = QTS_ABI_MINOR,
-    .build_sig = QTS_BUILD_SIG,
-    .name = "broker_paper",
-    .version = "1.0.0",
-    .kind = QTS_KIND_BROKER,
-    .caps = QTS_CAP_STATE_XFER,
-    .init = pb_init,
-    .start = pb_start,
-    .stop = pb_stop,
-    .destroy = pb_destroy,
-    .export_state = pb_export,
-    .import_state = pb_import,
-    .ops = &pb_ops,
+/* Every key of the plugin's config: (docs/paper-broker.md); the defaults
+ * are the ones pb_init and impact_config start from. */
+static const struct qts_cfg_key pb_keys[] = {
+    QTS_CFG_INT("order_latency_ns", "1000000",
+                "one-way time from the host sending a request to the venue acting on it"),
+    QTS_CFG_INT("feed_latency_ns", "0",
+                "time from the venue publishing market data to the strategy seeing it"),
+    QTS_CFG_INT("latency_jitter_ns", "0", "extra latency per request, uniform in [0, jitter]"),
+    QTS_CFG_INT("seed", "1", "seed of the latency and queue models' generator"),
+    QTS_CFG_DEC("maker_fee_bps", "10", "fee on passive fills, basis points; negative = rebate"),
+    QTS_CFG_DEC("taker_fee_bps", "10", "fee on aggressive fills, basis points"),
+    QTS_CFG_DEC("price_band_bps", "1000",
+                "reject limit prices further than this from the reference; 0 = off"),
+    QTS_CFG_DEC("initial_cash", "1000000", "cash of the simulated account"),
+    QTS_CFG_BOOL("allow_short", "false", "allow sells beyond the held position"),
+    QTS_CFG_BOOL("check_cash", "true", "reject buys the free cash cannot pay for"),
+    QTS_CFG_STR("queue_cancel_rule", "pro_rata",
+                "where cancels at our price sit in the queue: pro_rata, front or back"),
+    QTS_CFG_STR("impact_model", "none", "market impact of taking orders: none, power or learned"),
+    QTS_CFG_DEC("impact_coef_bps", "0", "power model: k of impact_bps = k * (qty / V)^beta"),
+    QTS_CFG_DEC("impact_exponent", "0.5", "power model: beta"),
+    QTS_CFG_INT("impact_window_ns", "60000000000",
+                "V = quantity traded at the venue within this window"),
+    QTS_CFG_STR("impact_file", NULL, "learned model: the model file the host wrote"),
+    QTS_CFG_END
 };
 
-QTS_PLUGIN_EXPORT const struct qts_plugin_desc *qts_plugin_entry(uint16_t host_major,
-                                                                uint16_t host_minor)
-{
-    (void)host_minor;
-    return host_major == QTS_ABI_MAJOR ? &pb_desc : NULL;
-}
+QTS_PLUGIN_DEFINE("broker_paper", QTS_KIND_BROKER, "1.0.0", &pb_ops, pb_keys,
+                  QTS_CAP_STATE_XFER, .init = pb_init, .start = pb_start, .stop = pb_stop,
+                  .destroy = pb_destroy, .export_state = pb_export, .import_state = pb_import);

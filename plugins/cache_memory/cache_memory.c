@@ -477,28 +477,11 @@ static const struct qts_cache_ops mem_ops = {
     .scan_hashes = op_scan_hashes,
 };
 
-static const struct qts_plugin_desc mem_desc = {
-    .struct_size = sizeof(struct qts_plugin_desc),
-    .abi_major = QTS_ABI_MAJOR,
-    .abi_minor = QTS_ABI_MINOR,
-    .build_sig = QTS_BUILD_SIG,
-    .name = "cache_memory",
-    .version = "1.0.0",
-    .kind = QTS_KIND_CACHE,
-    .caps = 0,
-    .init = mem_init,
-    .start = mem_start,
-    .stop = mem_stop,
-    .destroy = mem_destroy,
-    .ops = &mem_ops,
+static const struct qts_cfg_key mem_keys[] = {
+    QTS_CFG_DURATION("sweep_ms", "1000", "how often expired entries are freed"),
+    QTS_CFG_END
 };
 
-QTS_PLUGIN_EXPORT const struct qts_plugin_desc *qts_plugin_entry(uint16_t host_major,
-                                                                uint16_t host_minor);
-QTS_PLUGIN_EXPORT const struct qts_plugin_desc *qts_plugin_entry(uint16_t host_major,
-                                                                uint16_t host_minor)
-{
-    (void)host_major;
-    (void)host_minor;
-    return &mem_desc;
-}
+QTS_PLUGIN_DEFINE("cache_memory", QTS_KIND_CACHE, "1.0.0", &mem_ops, mem_keys,
+                  0, .init = mem_init, .start = mem_start, .stop = mem_stop,
+                  .destroy = mem_destroy);

@@ -1210,28 +1210,40 @@ static const struct qts_cache_ops redis_ops = {
     .scan_hashes = op_scan_hashes,
 };
 
-static const struct qts_plugin_desc redis_desc = {
-    .struct_size = sizeof(struct qts_plugin_desc),
-    .abi_major = QTS_ABI_MAJOR,
-    .abi_minor = QTS_ABI_MINOR,
-    .build_sig = QTS_BUILD_SIG,
-    .name = "cache_redis",
-    .version = "1.0.0",
-    .kind = QTS_KIND_CACHE,
-    .caps = QTS_CAP_RAW_LOOP,
-    .init = redis_init,
-    .start = redis_start,
-    .stop = redis_stop,
-    .destroy = redis_destroy,
-    .ops = &redis_ops,
+/* Every key of the plugin's config: (docs/cache.md); the defaults are the
+ * ones redis_init and read_config start from. */
+static const struct qts_cfg_key redis_keys[] = {
+    QTS_CFG_STR("url", NULL, "redis://[user[:password]@]host[:port][/db]; rediss:// turns TLS on "
+                "(default $QTS_REDIS_URL)"),
+    QTS_CFG_STR("host", "127.0.0.1", "server host; overrides the URL"),
+    QTS_CFG_INT("port", "6379", "server port; overrides the URL"),
+    QTS_CFG_INT("db", "0", "database number 0..15; overrides the URL"),
+    QTS_CFG_STR("unix_socket", NULL, "connect through a unix socket instead"),
+    QTS_CFG_STR("user", NULL, "ACL user (Redis 6+), needs a password (default $QTS_REDIS_USER)"),
+    QTS_CFG_STR("password", NULL, "password in the file (prefer password_secret)"),
+    QTS_CFG_STR("password_secret", "QTS_REDIS_PASSWORD",
+                "name of the secret holding the password (environment or 0600 file)"),
+    QTS_CFG_BOOL("tls", "false", "TLS to Redis (true for rediss://); an explicit value wins"),
+    QTS_CFG_BOOL("tls_verify", "true", "check the server's certificate chain and name"),
+    QTS_CFG_STR("tls_ca_file", NULL, "PEM file of the CAs that sign the server's certificate"),
+    QTS_CFG_STR("tls_ca_dir", NULL, "directory of hashed CA certificates"),
+    QTS_CFG_STR("tls_server_name", NULL, "name the server's certificate must carry (default host)"),
+    QTS_CFG_STR("tls_cert_file", NULL, "client certificate chain (PEM) for mutual TLS"),
+    QTS_CFG_STR("tls_key_file", NULL, "its private key: unencrypted PEM, mode 0600 or stricter"),
+    QTS_CFG_STR("host_id", NULL, "part of the default prefix (default $QTS_HOST_ID, else the "
+                "machine's host name)"),
+    QTS_CFG_STR("prefix", NULL, "this host's keys (default qts:<host_id>:)"),
+    QTS_CFG_STR("shared_prefix", "qts:shared:", "budget counters shared by all hosts"),
+    QTS_CFG_DURATION("connect_timeout_ms", "500", "connection timeout"),
+    QTS_CFG_DURATION("command_timeout_ms", "50", "oldest unanswered command"),
+    QTS_CFG_DURATION("reconnect_min_ms", "100", "first reconnect back-off"),
+    QTS_CFG_DURATION("reconnect_max_ms", "2000", "longest reconnect back-off"),
+    QTS_CFG_INT("breaker_failures", "5", "consecutive failures that open the breaker"),
+    QTS_CFG_DURATION("breaker_open_ms", "30000", "time before the half-open probe"),
+    QTS_CFG_INT("max_pending", "16384", "commands in flight before operations return QTS_EFULL"),
+    QTS_CFG_END
 };
 
-QTS_PLUGIN_EXPORT const struct qts_plugin_desc *qts_plugin_entry(uint16_t host_major,
-                                                                uint16_t host_minor);
-QTS_PLUGIN_EXPORT const struct qts_plugin_desc *qts_plugin_entry(uint16_t host_major,
-                                                                uint16_t host_minor)
-{
-    (void)host_major;
-    (void)host_minor;
-    return &redis_desc;
-}
+QTS_PLUGIN_DEFINE("cache_redis", QTS_KIND_CACHE, "1.0.0", &redis_ops, redis_keys,
+                  QTS_CAP_RAW_LOOP, .init = redis_init, .start = redis_start, .stop = redis_stop,
+                  .destroy = redis_destroy);

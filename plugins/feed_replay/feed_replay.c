@@ -400,30 +400,26 @@ static const struct qts_feed_ops ops = {
     .progress = progress,
 };
 
-static const struct qts_plugin_desc desc = {
-    .struct_size = sizeof(struct qts_plugin_desc),
-    .abi_major = QTS_ABI_MAJOR,
-    .abi_minor = QTS_ABI_MINOR,
-    .build_sig = QTS_BUILD_SIG,
-    .name = "feed_replay",
-    .version = "1.0.0",
-    .kind = QTS_KIND_FEED,
-    .caps = QTS_CAP_STATE_XFER,
-    .init = init,
-    .start = start,
-    .stop = stop,
-    .destroy = destroy,
-    .export_state = export_state,
-    .import_state = import_state,
-    .ops = &ops,
+/* Every key of the plugin's config:; the defaults are the ones init starts
+ * from. */
+static const struct qts_cfg_key replay_keys[] = {
+    QTS_CFG_LIST("files", NULL, "files to replay (required); several files are merged by "
+                 "receive time"),
+    QTS_CFG_STR("format", "auto", "auto (binary and Binance recognised), binance, csv-trades, "
+                "csv-quotes, csv-bars or binary"),
+    QTS_CFG_LIST("symbols", NULL, "per-symbol exponents, SYMBOL:px_exp:qty_exp entries"),
+    QTS_CFG_INT("default_px_exp", "8", "price decimals of symbols not in symbols"),
+    QTS_CFG_INT("default_qty_exp", "8", "quantity decimals of symbols not in symbols"),
+    QTS_CFG_STR("symbol", NULL, "symbol of CSV files without a symbol column"),
+    QTS_CFG_STR("venue", NULL, "venue of the instruments defined (default binance for Binance "
+                "captures, else replay; binary files carry their own)"),
+    QTS_CFG_INT("bar_period_s", "60", "bar length for csv-bars, seconds"),
+    QTS_CFG_DEC("speed", "0", "0 = as fast as the host pulls; k = k times real time"),
+    QTS_CFG_INT("max_log", "20", "malformed records logged one by one at WARN; later ones are "
+                "only counted"),
+    QTS_CFG_END
 };
 
-QTS_PLUGIN_EXPORT const struct qts_plugin_desc *qts_plugin_entry(uint16_t host_major,
-                                                                 uint16_t host_minor);
-QTS_PLUGIN_EXPORT const struct qts_plugin_desc *qts_plugin_entry(uint16_t host_major,
-                                                                 uint16_t host_minor)
-{
-    (void)host_major;
-    (void)host_minor;
-    return &desc;
-}
+QTS_PLUGIN_DEFINE("feed_replay", QTS_KIND_FEED, "1.0.0", &ops, replay_keys,
+                  QTS_CAP_STATE_XFER, .init = init, .start = start, .stop = stop,
+                  .destroy = destroy, .export_state = export_state, .import_state = import_state);

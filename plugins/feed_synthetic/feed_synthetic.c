@@ -260,30 +260,28 @@ static const struct qts_feed_ops ops = {
     .progress = progress,
 };
 
-static const struct qts_plugin_desc desc = {
-    .struct_size = sizeof(struct qts_plugin_desc),
-    .abi_major = QTS_ABI_MAJOR,
-    .abi_minor = QTS_ABI_MINOR,
-    .build_sig = QTS_BUILD_SIG,
-    .name = "feed_synthetic",
-    .version = "1.0.0",
-    .kind = QTS_KIND_FEED,
-    .caps = QTS_CAP_STATE_XFER,
-    .init = init,
-    .start = start,
-    .stop = stop,
-    .destroy = destroy,
-    .export_state = export_state,
-    .import_state = import_state,
-    .ops = &ops,
+/* Every key of the plugin's config:; the defaults are the ones init starts
+ * from. */
+static const struct qts_cfg_key synth_keys[] = {
+    QTS_CFG_LIST("symbols", "SYNTH", "instruments; each gets its own generator (seed + index)"),
+    QTS_CFG_INT("seed", "1", "random seed"),
+    QTS_CFG_INT("events", "0", "total events to emit, then end of data; 0 = endless"),
+    QTS_CFG_DEC("rate", "1000", "mean events per second of data time, per instrument"),
+    QTS_CFG_INT("px_exp", "2", "price decimals"),
+    QTS_CFG_INT("qty_exp", "0", "quantity decimals"),
+    QTS_CFG_STR("start_price", "100", "first mid price (a decimal)"),
+    QTS_CFG_STR("tick", NULL, "price tick (a decimal; default one unit of px_exp)"),
+    QTS_CFG_STR("lot", NULL, "quantity unit of order sizes (a decimal; default one unit of "
+                "qty_exp)"),
+    QTS_CFG_INT("depth", "20", "price levels kept per side (4..256)"),
+    QTS_CFG_DEC("vol_ticks", "0.05", "fair-value volatility, ticks per event"),
+    QTS_CFG_INT("start_time_ns", "1700000000000000000", "time stamp of the first event"),
+    QTS_CFG_DEC("speed", "0", "0 = as fast as the host pulls; k = k times real time"),
+    QTS_CFG_BOOL("quotes", "false", "also emit a top-of-book quote after each diff that changes "
+                 "the top"),
+    QTS_CFG_END
 };
 
-QTS_PLUGIN_EXPORT const struct qts_plugin_desc *qts_plugin_entry(uint16_t host_major,
-                                                                 uint16_t host_minor);
-QTS_PLUGIN_EXPORT const struct qts_plugin_desc *qts_plugin_entry(uint16_t host_major,
-                                                                 uint16_t host_minor)
-{
-    (void)host_major;
-    (void)host_minor;
-    return &desc;
-}
+QTS_PLUGIN_DEFINE("feed_synthetic", QTS_KIND_FEED, "1.0.0", &ops, synth_keys,
+                  QTS_CAP_STATE_XFER, .init = init, .start = start, .stop = stop,
+                  .destroy = destroy, .export_state = export_state, .import_state = import_state);

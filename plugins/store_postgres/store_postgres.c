@@ -30,6 +30,7 @@
 #include "qts/qts_plugin.h"
 #include "qts/qts_store.h"
 #include "store_fmt.h"
+#include "store_keys.h"
 #include "store_rows.h"
 
 #include "pg_migrations.inc"
@@ -1451,27 +1452,18 @@ static const struct qts_store_ops pg_ops = {
     .refresh_rollups = pg_refresh_rollups,
 };
 
-static const struct qts_plugin_desc pg_desc = {
-    .struct_size = sizeof(struct qts_plugin_desc),
-    .abi_major = QTS_ABI_MAJOR,
-    .abi_minor = QTS_ABI_MINOR,
-    .build_sig = QTS_BUILD_SIG,
-    .name = "store_postgres",
-    .version = "1.0.0",
-    .kind = QTS_KIND_STORE,
-    .caps = 0,
-    .init = pg_init,
-    .start = pg_start,
-    .stop = pg_stop,
-    .destroy = pg_destroy,
-    .ops = &pg_ops,
+/* Every key of the plugin's config:; the defaults are the ones pg_init
+ * starts from. */
+static const struct qts_cfg_key pg_keys[] = {
+    QTS_CFG_STR("conninfo", NULL, "libpq connection string (default $QTS_PG_CONNINFO)"),
+    QTS_CFG_STR("schema", NULL, "a private schema for every table, created by migrate"),
+    QTS_CFG_DURATION("statement_timeout_ms", "5000", "longest statement"),
+    QTS_CFG_INT("connect_timeout_s", "3", "connection timeout, seconds"),
+    QTS_CFG_STR("timescaledb", "auto", "auto, off or require"),
+    QTS_CFG_INT("partition.premake_days", "7", "daily partitions created ahead"),
+    STORE_KEYS_HOST_AND_RETENTION,
+    QTS_CFG_END
 };
 
-QTS_PLUGIN_EXPORT const struct qts_plugin_desc *qts_plugin_entry(uint16_t host_major,
-                                                                uint16_t host_minor);
-const struct qts_plugin_desc *qts_plugin_entry(uint16_t host_major, uint16_t host_minor)
-{
-    (void)host_major;
-    (void)host_minor;
-    return &pg_desc;
-}
+QTS_PLUGIN_DEFINE("store_postgres", QTS_KIND_STORE, "1.0.0", &pg_ops, pg_keys,
+                  0, .init = pg_init, .start = pg_start, .stop = pg_stop, .destroy = pg_destroy);

@@ -19,6 +19,7 @@
 #include "qts/qts_plugin.h"
 #include "qts/qts_store.h"
 #include "store_fmt.h"
+#include "store_keys.h"
 #include "store_rows.h"
 
 #include "sqlite_migrations.inc"
@@ -1078,27 +1079,15 @@ static const struct qts_store_ops ss_ops = {
     .refresh_rollups = ss_refresh_rollups,
 };
 
-static const struct qts_plugin_desc ss_desc = {
-    .struct_size = sizeof(struct qts_plugin_desc),
-    .abi_major = QTS_ABI_MAJOR,
-    .abi_minor = QTS_ABI_MINOR,
-    .build_sig = QTS_BUILD_SIG,
-    .name = "store_sqlite",
-    .version = "1.0.0",
-    .kind = QTS_KIND_STORE,
-    .caps = 0,
-    .init = ss_init,
-    .start = ss_start,
-    .stop = ss_stop,
-    .destroy = ss_destroy,
-    .ops = &ss_ops,
+/* Every key of the plugin's config:; the defaults are the ones ss_init
+ * starts from. */
+static const struct qts_cfg_key ss_keys[] = {
+    QTS_CFG_STR("path", "var/qts.db", "the database file"),
+    QTS_CFG_DURATION("busy_timeout_ms", "5000", "how long a write waits for a lock"),
+    QTS_CFG_STR("synchronous", "normal", "normal or full (fsync every commit)"),
+    STORE_KEYS_HOST_AND_RETENTION,
+    QTS_CFG_END
 };
 
-QTS_PLUGIN_EXPORT const struct qts_plugin_desc *qts_plugin_entry(uint16_t host_major,
-                                                                uint16_t host_minor);
-const struct qts_plugin_desc *qts_plugin_entry(uint16_t host_major, uint16_t host_minor)
-{
-    (void)host_major;
-    (void)host_minor;
-    return &ss_desc;
-}
+QTS_PLUGIN_DEFINE("store_sqlite", QTS_KIND_STORE, "1.0.0", &ss_ops, ss_keys,
+                  0, .init = ss_init, .start = ss_start, .stop = ss_stop, .destroy = ss_destroy);

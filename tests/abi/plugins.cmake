@@ -23,6 +23,7 @@ qts_add_fixture_plugin(fx_good_v2 feed_fixture.c DEFS FX_VERSION="2.0.0" FX_TAG=
 qts_add_fixture_plugin(fx_no_xfer feed_fixture.c DEFS FX_VERSION="1.1.0" FX_TAG=3 FX_NO_XFER)
 qts_add_fixture_plugin(fx_bad_major feed_fixture.c DEFS FX_ABI_MAJOR=99)
 qts_add_fixture_plugin(fx_newer_minor feed_fixture.c DEFS FX_ABI_MINOR=999)
+qts_add_fixture_plugin(fx_old_minor feed_fixture.c DEFS FX_OLD_MINOR)
 qts_add_fixture_plugin(fx_bad_sig feed_fixture.c DEFS FX_BUILD_SIG="qts1-bogus-sig")
 qts_add_fixture_plugin(fx_init_fails feed_fixture.c DEFS FX_INIT_FAIL)
 qts_add_fixture_plugin(fx_start_fails feed_fixture.c DEFS FX_START_FAIL FX_VERSION="9.9.9")
@@ -31,6 +32,7 @@ qts_add_fixture_plugin(fx_raw_loop feed_fixture.c DEFS FX_RAW_LOOP FX_VERSION="5
 target_link_libraries(fx_raw_loop PRIVATE PkgConfig::LIBUV)
 qts_add_fixture_plugin(fx_broker broker_fixture.c)
 qts_add_fixture_plugin(fx_broker_missing_op broker_fixture.c DEFS FX_MISSING_SUBMIT)
+qts_add_fixture_plugin(fx_broker_no_keys broker_fixture.c DEFS FX_NO_KEYS)
 qts_add_fixture_plugin(fx_no_entry no_entry.c)
 
 get_property(QTS_FIXTURE_TARGET_LIST GLOBAL PROPERTY QTS_FIXTURE_TARGETS)

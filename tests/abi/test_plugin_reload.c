@@ -571,13 +571,55 @@ static void *post_thread(void *arg)
     return NULL;
 }
 
+/* The slot's config: is checked against the plugin's key table before init:
+ * a misspelt key or a wrong type refuses the plugin, with the place. */
+static void test_config_checked_against_key_table(void **state)
+{
+    (void)state;
+    struct rig *r = rig_new("per_tick: 1\nper_tik: 2\ninterval_ms: soon\n", false, false);
+    struct qts_err err;
+    assert_int_equal(qts_plugin_manager_add(r->m, "md", QTS_KIND_FEED, fx("fx_good_v1"),
+                                            r->cfg, &err),
+                     QTS_ECONFIG);
+    assert_non_null(strstr(err.msg, "fixture.yaml:2:1: feeds[md].config.per_tik: unknown key "
+                                    "'per_tik' (did you mean 'per_tick'?)"));
+    assert_non_null(strstr(err.msg, "(and 1 more)"));
+    assert_null(qts_plugin_manager_current(r->m, "md"));
+    rig_free(r);
+
+    r = rig_new("per_tick: 1\ninterval_ms: soon\n", false, false);
+    assert_int_equal(qts_plugin_manager_add(r->m, "md", QTS_KIND_FEED, fx("fx_good_v1"),
+                                            r->cfg, &err),
+                     QTS_ECONFIG);
+    assert_non_null(strstr(err.msg, "fixture.yaml:2:14: feeds[md].config.interval_ms: expected "
+                                    "a duration in milliseconds (an integer), got 'soon'"));
+    rig_free(r);
+}
+
+/* A plugin built for ABI 1.2 has no key table: it still loads and its
+ * config: is not checked; a reload to a build with a table checks it. */
+static void test_old_minor_without_key_table_loads(void **state)
+{
+    (void)state;
+    struct rig *r = rig_new("per_tick: 1\nper_tik: 2\n", false, false);
+    add_and_start(r, "md", QTS_KIND_FEED, fx("fx_old_minor"));
+    struct qts_plugin_inst *old = qts_plugin_manager_current(r->m, "md");
+    assert_null(qts_plugin_inst_lib(old)->desc.config_keys);
+    struct qts_err err;
+    assert_int_equal(qts_plugin_manager_reload(r->m, "md", fx("fx_good_v2"), &err), QTS_ECONFIG);
+    assert_non_null(strstr(err.msg, "did you mean 'per_tick'?"));
+    assert_ptr_equal(qts_plugin_manager_current(r->m, "md"), old);
+    rig_free(r);
+}
+
 /* The services table called directly with an instance as owner. */
 static void test_host_api_rules(void **state)
 {
     (void)state;
+    /* plugins without a key table: their config: may hold anything */
     struct rig *r = rig_new("mode: poll\nnested:\n  n: 7\n", false, false);
-    add_and_start(r, "exec", QTS_KIND_BROKER, fx("fx_broker"));
-    add_and_start(r, "md", QTS_KIND_FEED, fx("fx_good_v1"));
+    add_and_start(r, "exec", QTS_KIND_BROKER, fx("fx_broker_no_keys"));
+    add_and_start(r, "md", QTS_KIND_FEED, fx("fx_old_minor"));
     const struct qts_host_api *api = qts_plugin_host_api();
     assert_int_equal(api->struct_size, sizeof *api);
     struct qts_plugin_inst *broker = qts_plugin_manager_current(r->m, "exec");
@@ -654,5 +696,6 @@ QTS_TEST_MAIN(test_stream_timer_feed_100_reloads, test_stream_poll_feed_100_relo
               test_raw_loop_plugin_drains_its_handles, test_no_xfer_feed_restarts_sequence,
               test_broker_with_working_orders_not_reloaded, test_plugin_names_are_unique,
               test_new_file_in_plugin_dir_triggers_reload, test_sighup_reloads_changed_plugins,
-              test_post_from_plugin_thread, test_secrets_and_metrics, test_host_api_rules,
-              test_events_after_stop_are_dropped)
+              test_post_from_plugin_thread, test_secrets_and_metrics,
+              test_config_checked_against_key_table, test_old_minor_without_key_table_loads,
+              test_host_api_rules, test_events_after_stop_are_dropped)

@@ -94,30 +94,14 @@ static const struct qts_feed_ops hello_ops = {
     .poll = hello_poll,
 };
 
-static const struct qts_plugin_desc hello_desc = {
-    .struct_size = sizeof(struct qts_plugin_desc),
-    .abi_major = QTS_ABI_MAJOR,
-    .abi_minor = QTS_ABI_MINOR,
-    .build_sig = QTS_BUILD_SIG,
-    .name = "feed_hello",
-    .version = "0.1.0",
-    .kind = QTS_KIND_FEED,
-    .caps = QTS_CAP_STATE_XFER,
-    .init = hello_init,
-    .start = hello_start,
-    .stop = hello_stop,
-    .destroy = hello_destroy,
-    .export_state = hello_export,
-    .import_state = hello_import,
-    .ops = &hello_ops,
+/* Every key of config: the host accepts for this plugin; a typo is an
+ * error at the key's file:line:col before hello_init runs. */
+static const struct qts_cfg_key hello_keys[] = {
+    QTS_CFG_INT("price", "100", "price of every trade, fixed-point (the instrument's px_exp)"),
+    QTS_CFG_END
 };
 
-QTS_PLUGIN_EXPORT const struct qts_plugin_desc *qts_plugin_entry(uint16_t host_major,
-                                                              uint16_t host_minor);
-QTS_PLUGIN_EXPORT const struct qts_plugin_desc *qts_plugin_entry(uint16_t host_major,
-                                                              uint16_t host_minor)
-{
-    (void)host_major;
-    (void)host_minor;
-    return &hello_desc;
-}
+QTS_PLUGIN_DEFINE("feed_hello", QTS_KIND_FEED, "0.1.0", &hello_ops, hello_keys,
+                  QTS_CAP_STATE_XFER, .init = hello_init, .start = hello_start, .stop = hello_stop,
+                  .destroy = hello_destroy, .export_state = hello_export,
+                  .import_state = hello_import);

@@ -39,7 +39,7 @@ extern "C" {
 #endif
 
 #define QTS_ABI_MAJOR 1
-#define QTS_ABI_MINOR 2
+#define QTS_ABI_MINOR 3
 
 /* Build signature: things that must agree between host and plugin for the
  * structs to have the same layout and the same allocator behaviour. */
@@ -376,6 +376,47 @@ struct qts_store_ops {
     int (*refresh_rollups)(void *self, int64_t now_ns, struct qts_err *err);
 };
 
+/* ------------------------------------------------------- configuration keys */
+
+/* A plugin declares every key of its `config:` subtree in a table (after
+ * nginx's command table); the host checks the user's subtree against it
+ * when it loads the plugin, with the same file:line:col diagnostics and
+ * "did you mean" as for its own keys, before init runs. The plugin still
+ * reads values with cfg_str/cfg_int/... and keeps its own defaults and range
+ * checks; `default_text` and `doc` are what the user is told (docs, README).
+ *
+ * `name` is dotted for nested maps ("retention.tick_days"). The table ends
+ * with QTS_CFG_END. Its layout is fixed for ABI major 1 (entries are an
+ * array: a new member would change the stride), so it is never appended to;
+ * `flags` is 0. */
+enum qts_cfg_key_type {
+    QTS_CFG_KEY_STR = 1,      /* any scalar, read with cfg_str */
+    QTS_CFG_KEY_INT = 2,      /* an integer, read with cfg_int */
+    QTS_CFG_KEY_DEC = 3,      /* a number (integer or decimal), read with cfg_double */
+    QTS_CFG_KEY_BOOL = 4,     /* true/false, read with cfg_bool */
+    QTS_CFG_KEY_DURATION = 5, /* integer milliseconds, read with cfg_int */
+    QTS_CFG_KEY_LIST = 6,     /* a comma-separated string or a list of scalars */
+};
+
+struct qts_cfg_key {
+    const char *name;         /* key under config:, dotted when nested */
+    uint32_t type;            /* enum qts_cfg_key_type; 0 ends the table */
+    uint32_t flags;           /* 0 */
+    const char *default_text; /* as the user would write it; NULL = none */
+    const char *doc;          /* one line for the user */
+};
+
+#define QTS_CFG_KEY_(name_, type_, def_, doc_)                                 \
+    { (name_), (type_), 0, (def_), (doc_) }
+#define QTS_CFG_STR(name, def, doc) QTS_CFG_KEY_(name, QTS_CFG_KEY_STR, def, doc)
+#define QTS_CFG_INT(name, def, doc) QTS_CFG_KEY_(name, QTS_CFG_KEY_INT, def, doc)
+#define QTS_CFG_DEC(name, def, doc) QTS_CFG_KEY_(name, QTS_CFG_KEY_DEC, def, doc)
+#define QTS_CFG_BOOL(name, def, doc) QTS_CFG_KEY_(name, QTS_CFG_KEY_BOOL, def, doc)
+#define QTS_CFG_DURATION(name, def, doc)                                       \
+    QTS_CFG_KEY_(name, QTS_CFG_KEY_DURATION, def, doc)
+#define QTS_CFG_LIST(name, def, doc) QTS_CFG_KEY_(name, QTS_CFG_KEY_LIST, def, doc)
+#define QTS_CFG_END { NULL, 0, 0, NULL, NULL }
+
 /* ---------------------------------------------------------------- descriptor */
 
 struct qts_plugin_desc {
@@ -398,12 +439,52 @@ struct qts_plugin_desc {
     int (*export_state)(void *self, struct qts_buf *out);           /* optional */
     int (*import_state)(void *self, const void *p, size_t n);       /* optional */
     const void *ops;        /* struct qts_feed_ops / qts_broker_ops / ... */
+
+    /* ---- appended in ABI 1.3 ---- */
+    /* the keys of the plugin's config: subtree, ending with QTS_CFG_END;
+     * NULL (or a plugin built before 1.3) = the subtree is not checked.
+     * Static data of the plugin: borrowed by the host while it is loaded. */
+    const struct qts_cfg_key *config_keys;
 };
 
 typedef const struct qts_plugin_desc *(*qts_plugin_entry_fn)(uint16_t host_major,
                                                             uint16_t host_minor);
 
 #define QTS_PLUGIN_ENTRY_SYMBOL "qts_plugin_entry"
+
+/* The whole descriptor and the exported entry in one place:
+ *
+ *   QTS_PLUGIN_DEFINE("broker_paper", QTS_KIND_BROKER, "1.0.0", &pb_ops, pb_keys,
+ *                     QTS_CAP_STATE_XFER, .init = pb_init, .start = pb_start,
+ *                     .stop = pb_stop, .destroy = pb_destroy,
+ *                     .export_state = pb_export, .import_state = pb_import);
+ *
+ * The trailing arguments are designated initializers of the lifecycle
+ * operations. The entry hands the descriptor to any host: the host checks
+ * the ABI numbers and says what does not match. QTS_PLUGIN_DEFINE_AS also
+ * takes the head (struct_size, ABI numbers, build signature); only the ABI
+ * tests need it, to build plugins that claim another ABI. */
+#define QTS_PLUGIN_DEFINE_AS(size_, major_, minor_, sig_, name_, kind_, version_, ops_,  \
+                             keys_, caps_, ...)                                      \
+    static const struct qts_plugin_desc qts_plugin_desc_ = {                         \
+        .struct_size = (size_), .abi_major = (major_), .abi_minor = (minor_),        \
+        .build_sig = (sig_), .name = (name_), .version = (version_),                 \
+        .kind = (kind_), .caps = (caps_), .ops = (ops_), .config_keys = (keys_),     \
+        __VA_ARGS__};                                                                \
+    QTS_PLUGIN_EXPORT const struct qts_plugin_desc *qts_plugin_entry(                \
+        uint16_t host_major, uint16_t host_minor);                                   \
+    QTS_PLUGIN_EXPORT const struct qts_plugin_desc *qts_plugin_entry(                \
+        uint16_t host_major, uint16_t host_minor)                                    \
+    {                                                                                \
+        (void)host_major;                                                            \
+        (void)host_minor;                                                            \
+        return &qts_plugin_desc_;                                                    \
+    }                                                                                \
+    struct qts_plugin_define_semicolon_
+#define QTS_PLUGIN_DEFINE(name_, kind_, version_, ops_, keys_, caps_, ...)              \
+    QTS_PLUGIN_DEFINE_AS(sizeof(struct qts_plugin_desc), QTS_ABI_MAJOR, QTS_ABI_MINOR,  \
+                         QTS_BUILD_SIG, name_, kind_, version_, ops_, keys_, caps_,      \
+                         __VA_ARGS__)
 
 #ifdef __cplusplus
 }

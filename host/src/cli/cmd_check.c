@@ -9,9 +9,10 @@ static const char check_usage[] =
     "usage: qts check [-c FILE]\n"
     "\n"
     "Validates the configuration FILE (default " QTS_DEFAULT_CONFIG ") and everything it\n"
-    "names, without trading: every key against the schema, every plugin file (exists,\n"
-    "readable regular file, not writable by group or others) and every strategy file\n"
-    "(compiles). Prints a summary.\n"
+    "names, without trading: every key against the schema (a plugin's config: against\n"
+    "the keys the plugin declares), every plugin file (exists, readable regular file,\n"
+    "not writable by group or others) and every strategy file (compiles). Prints a\n"
+    "summary.\n"
     "\n"
     "options:\n"
     "  -c, --config FILE   configuration file\n"
@@ -24,7 +25,7 @@ static int run_check(int argc, char **argv)
     int rc = qts__cmd_parse_config_opt(argc, argv, check_usage, &path);
     if (rc != 0)
         return rc;
-    struct qts_config *c = qts__cmd_load(path);
+    struct qts_config *c = qts__cmd_load_checked(path);
     if (!c)
         return QTS_EXIT_USAGE;
     struct qts__cmd_findings f;

@@ -6,6 +6,7 @@
 #include "cli.h"
 #include "settings.h"
 #include "log.h"
+#include "plugin_loader.h"
 #include "preflight.h"
 
 int qts__cmd_parse_config_opt(int argc, char **argv, const char *usage, const char **path)
@@ -25,19 +26,62 @@ int qts__cmd_parse_config_opt(int argc, char **argv, const char *usage, const ch
     return 0;
 }
 
+static void print_rejected(const char *path, const struct qts_diags *d)
+{
+    for (size_t i = 0; i < d->n; i++) {
+        char line[768];
+        qts_diag_format(&d->v[i], line, sizeof line);
+        fprintf(stderr, "%s\n", line);
+    }
+    fprintf(stderr, "qts: configuration %s rejected: %zu error%s\n", path, d->n,
+            d->n == 1 ? "" : "s");
+}
+
 struct qts_config *qts__cmd_load(const char *path)
 {
     struct qts_diags d;
     qts_diags_init(&d);
     struct qts_config *c = NULL;
     if (qts_config_load(path, &c, &d) != 0) {
-        for (size_t i = 0; i < d.n; i++) {
-            char line[768];
-            qts_diag_format(&d.v[i], line, sizeof line);
-            fprintf(stderr, "%s\n", line);
-        }
-        fprintf(stderr, "qts: configuration %s rejected: %zu error%s\n", path, d.n,
-                d.n == 1 ? "" : "s");
+        print_rejected(path, &d);
+        c = NULL;
+    }
+    qts_diags_cleanup(&d);
+    return c;
+}
+
+/* One slot's config: against its plugin's key table. A plugin file that
+ * does not open is left to the summary, which says why. */
+static void check_slot_keys(const struct qts_plugin_slot *s, uint32_t kind,
+                            struct qts_diags *d)
+{
+    struct qts_plugin_lib *lib = NULL;
+    struct qts_err e;
+    if (!s->plugin || qts_plugin_lib_open_in_place(s->path, kind, &lib, &e) != 0)
+        return;
+    char cfg_path[160];
+    qts_plugin_lib_check_config(lib, s->config,
+                                qts_plugin_cfg_path(kind, s->name, cfg_path, sizeof cfg_path),
+                                d);
+    qts_plugin_lib_close(lib);
+}
+
+struct qts_config *qts__cmd_load_checked(const char *path)
+{
+    struct qts_config *c = qts__cmd_load(path);
+    if (!c)
+        return NULL;
+    const struct qts_settings *s = qts_config_settings(c);
+    struct qts_diags d;
+    qts_diags_init(&d);
+    for (size_t i = 0; i < s->n_feeds; i++)
+        check_slot_keys(&s->feeds[i], QTS_KIND_FEED, &d);
+    check_slot_keys(&s->broker, QTS_KIND_BROKER, &d);
+    check_slot_keys(&s->cache, QTS_KIND_CACHE, &d);
+    check_slot_keys(&s->store, QTS_KIND_STORE, &d);
+    if (d.n) {
+        print_rejected(path, &d);
+        qts_config_unref(c);
         c = NULL;
     }
     qts_diags_cleanup(&d);

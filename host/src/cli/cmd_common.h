@@ -18,6 +18,9 @@ int qts__cmd_parse_config_opt(int argc, char **argv, const char *usage, const ch
 /* Load `path`; on errors print every diagnostic to stderr and return NULL.
  * The snapshot is owned by the caller. */
 struct qts_config *qts__cmd_load(const char *path);
+/* qts__cmd_load, then every plugin slot's config: checked against the
+ * plugin's key table; problems are printed and rejected the same way. */
+struct qts_config *qts__cmd_load_checked(const char *path);
 
 /* Problems found by the summary. */
 struct qts__cmd_findings {

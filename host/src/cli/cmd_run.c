@@ -32,7 +32,7 @@ static int run_run(int argc, char **argv)
     int rc = qts__cmd_parse_config_opt(argc, argv, run_usage, &path);
     if (rc != 0)
         return rc;
-    struct qts_config *c = qts__cmd_load(path);
+    struct qts_config *c = qts__cmd_load_checked(path);
     if (!c)
         return QTS_EXIT_USAGE;
     const struct qts_settings *s = qts_config_settings(c);

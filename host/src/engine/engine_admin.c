@@ -265,6 +265,20 @@ int qts__engine_open_budget(struct qts_engine *e, struct qts_err *err)
     return qts_exec_add_precheck(e->exec, &hook);
 }
 
+/* Before a reloaded file replaces the running one: each plugin slot's
+ * config: against the key table of the plugin loaded in it. */
+void qts__engine_check_plugin_configs(void *ud, const struct qts_config *next,
+                                      struct qts_diags *d)
+{
+    struct qts_engine *e = ud;
+    const struct qts_settings *s = qts_config_settings(next);
+    for (size_t i = 0; i < s->n_feeds; i++)
+        qts_plugin_manager_check_config(e->plugins, s->feeds[i].name, s->feeds[i].config, d);
+    qts_plugin_manager_check_config(e->plugins, "broker", s->broker.config, d);
+    qts_plugin_manager_check_config(e->plugins, "cache", s->cache.config, d);
+    qts_plugin_manager_check_config(e->plugins, "store", s->store.config, d);
+}
+
 /* SIGHUP with a good file: the risk limits and the safety section take the
  * new values (a file with errors was already rejected and logged by the
  * holder, and the running configuration stays). Plugins and strategies

@@ -186,6 +186,9 @@ void qts__engine_refresh_ports(struct qts_engine *e);
 void qts__engine_on_plugin_reload(void *ctx, const char *slot, int status, const char *why);
 bool qts__engine_has_working_orders(void *ctx, const char *slot);
 void qts__engine_on_config_reload(void *ud, struct qts_config *next);
+/* the config holder's check: plugin slots' config: against their key tables */
+void qts__engine_check_plugin_configs(void *ud, const struct qts_config *next,
+                                      struct qts_diags *d);
 
 /* engine_wire.c: construction */
 int qts__engine_make_dirs(const char *path);

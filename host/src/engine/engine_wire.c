@@ -452,6 +452,8 @@ int qts_engine_new(struct qts_config *cfg, const struct qts_engine_opts *opts,
     e->has_holder = true;
     e->cfg_holder.on_reload = qts__engine_on_config_reload;
     e->cfg_holder.on_reload_ud = e;
+    e->cfg_holder.check = qts__engine_check_plugin_configs;
+    e->cfg_holder.check_ud = e;
     if (qts_config_watch_sighup(&e->cfg_holder, &e->loop) == 0)
         uv_unref((uv_handle_t *)&e->cfg_holder.sighup); /* never keeps a run alive */
     if (replay) { /* paper and live start them after the start-up sync (run_live) */

@@ -1,6 +1,8 @@
 /* plugin_loader.c — file checks, per-generation copy, dlopen, validation. */
 #include "plugin_loader.h"
 
+#include "config_keys.h"
+
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -439,5 +441,39 @@ int qts_plugin_check_file(const char *path, uint32_t expected_kind, struct qts_e
     struct qts_plugin_lib *lib;
     int rc = qts_plugin_lib_open_in_place(path, expected_kind, &lib, err);
     qts_plugin_lib_close(lib); /* NULL after a failure */
+    return rc;
+}
+
+const char *qts_plugin_cfg_path(uint32_t kind, const char *slot, char *buf, size_t cap)
+{
+    if (kind == QTS_KIND_FEED)
+        snprintf(buf, cap, "feeds[%s].config", slot);
+    else
+        snprintf(buf, cap, "%s.config", slot);
+    return buf;
+}
+
+size_t qts_plugin_lib_check_config(const struct qts_plugin_lib *lib,
+                                   const struct qts_cfg_node *cfg, const char *cfg_path,
+                                   struct qts_diags *d)
+{
+    return qts_cfg_check_keys(cfg, lib->desc.config_keys, cfg_path, d);
+}
+
+int qts_plugin_lib_config_err(const struct qts_plugin_lib *lib, const struct qts_cfg_node *cfg,
+                              const char *cfg_path, struct qts_err *err)
+{
+    struct qts_diags d;
+    qts_diags_init(&d);
+    int rc = 0;
+    if (qts_plugin_lib_check_config(lib, cfg, cfg_path, &d) > 0) {
+        char line[768];
+        qts_diag_format(&d.v[0], line, sizeof line);
+        if (d.n > 1)
+            rc = qts_err_set(err, QTS_ECONFIG, "%s (and %zu more)", line, d.n - 1);
+        else
+            rc = qts_err_set(err, QTS_ECONFIG, "%s", line);
+    }
+    qts_diags_cleanup(&d);
     return rc;
 }

@@ -12,7 +12,9 @@
  *   6. kind equals the configuration slot's kind;
  *   7. required operations present (descriptor and kind table, with the
  *      "offsetof + sizeof <= struct_size and non-NULL" rule);
- *   8. name unique: done by the plugin manager, which knows the other slots.
+ *   8. name unique: done by the plugin manager, which knows the other slots;
+ *   9. the slot's config: against the plugin's key table: done by the plugin
+ *      manager and by `qts check`/`qts run` (qts_plugin_lib_check_config).
  *
  * qts_plugin_lib_open() first copies the file to a per-generation name in a
  * private directory (<gen_dir>/<base>.<gen>) and dlopens that copy with
@@ -22,7 +24,9 @@
  *
  * The descriptor and kind table are copied into host memory (fields the
  * plugin's older struct lacks are zero), and name/version copied out, so
- * the host never keeps a pointer into the plugin's data except code.
+ * the host keeps no pointer into the plugin's data except code and the
+ * configuration key table (desc.config_keys: static data, borrowed while
+ * the library is open; NULL for a plugin built before ABI 1.3).
  */
 #ifndef QTS_PLUGIN_LOADER_H
 #define QTS_PLUGIN_LOADER_H
@@ -32,6 +36,8 @@
 
 #include "qts/qts_err.h"
 #include "qts/qts_plugin.h"
+
+#include "config_tree.h"
 
 /* Kind-table size of ABI 1.0 for each kind; the largest, for the copy. */
 union qts_plugin_ops_any {
@@ -78,6 +84,22 @@ int qts_plugin_lib_open_in_place(const char *path, uint32_t expected_kind,
 /* Unmap (unless dlclose is disabled, see below), remove the copy, free;
  * NULL is a no-op. */
 void qts_plugin_lib_close(struct qts_plugin_lib *lib);
+
+/* Where a slot's config: subtree is, for messages: "broker.config",
+ * "feeds[md].config" (feeds are named by slot). Returns buf. */
+const char *qts_plugin_cfg_path(uint32_t kind, const char *slot, char *buf, size_t cap);
+
+/* Check the slot's config: subtree `cfg` (borrowed; NULL = none) against
+ * the plugin's key table (config_keys.h): one diagnostic per unknown key
+ * or wrong-typed value, none when the plugin declares no table. Returns
+ * the number added to `d`. */
+size_t qts_plugin_lib_check_config(const struct qts_plugin_lib *lib,
+                                   const struct qts_cfg_node *cfg, const char *cfg_path,
+                                   struct qts_diags *d);
+/* The same for callers that report one error: 0, or QTS_ECONFIG with the
+ * first problem ("file:line:col: path: message", and how many more) in err. */
+int qts_plugin_lib_config_err(const struct qts_plugin_lib *lib, const struct qts_cfg_node *cfg,
+                              const char *cfg_path, struct qts_err *err);
 
 /* True when libraries must never be dlclosed: sanitizer builds, or the
  * environment variable QTS_NO_DLCLOSE set to a non-empty value other than

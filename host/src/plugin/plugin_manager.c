@@ -326,6 +326,15 @@ static int check_name_unique(struct qts_plugin_manager *m, struct slot *self,
     return 0;
 }
 
+/* The slot's config: against the build's key table, before init reads it. */
+static int check_config(const struct slot *s, const struct qts_plugin_lib *lib,
+                        struct qts_err *err)
+{
+    char path[160];
+    qts_plugin_cfg_path(s->kind, s->name, path, sizeof path);
+    return qts_plugin_lib_config_err(lib, s->cfg, path, err);
+}
+
 int qts_plugin_manager_add(struct qts_plugin_manager *m, const char *slot, uint32_t kind,
                            const char *path, const struct qts_cfg_node *cfg,
                            struct qts_err *err)
@@ -346,6 +355,8 @@ int qts_plugin_manager_add(struct qts_plugin_manager *m, const char *slot, uint3
     s->cfg = cfg;
     s->loaded = id;
     rc = check_name_unique(m, s, lib, err);
+    if (rc == 0)
+        rc = check_config(s, lib, err);
     if (rc)
         goto fail;
     s->cur = new_inst(m, s, lib, gen);
@@ -368,6 +379,17 @@ fail:
     free(s->path);
     free(s);
     return rc;
+}
+
+void qts_plugin_manager_check_config(struct qts_plugin_manager *m, const char *slot,
+                                     const struct qts_cfg_node *cfg, struct qts_diags *d)
+{
+    struct slot *s = find_slot(m, slot);
+    if (!s || !s->cur)
+        return;
+    char path[160];
+    qts_plugin_lib_check_config(qts_plugin_inst_lib(s->cur), cfg,
+                                qts_plugin_cfg_path(s->kind, s->name, path, sizeof path), d);
 }
 
 int qts_plugin_manager_start(struct qts_plugin_manager *m, struct qts_err *err)
@@ -441,6 +463,8 @@ static int do_reload(struct qts_plugin_manager *m, struct slot *s, const char *p
     if (rc)
         return rc;
     rc = check_name_unique(m, s, lib, err);
+    if (rc == 0)
+        rc = check_config(s, lib, err); /* a new build may know other keys */
     if (rc) {
         qts_plugin_lib_close(lib);
         return rc;

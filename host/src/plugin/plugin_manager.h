@@ -68,6 +68,12 @@ int qts_plugin_manager_new(const struct qts_plugin_manager_opts *opts,
 int qts_plugin_manager_add(struct qts_plugin_manager *m, const char *slot, uint32_t kind,
                            const char *path, const struct qts_cfg_node *cfg,
                            struct qts_err *err);
+/* Check `cfg` (borrowed; a candidate config: for slot `slot`, e.g. from a
+ * reloaded file) against the key table of the plugin loaded in the slot;
+ * adds one diagnostic per problem to `d`. No-op for an unknown or empty
+ * slot. */
+void qts_plugin_manager_check_config(struct qts_plugin_manager *m, const char *slot,
+                                     const struct qts_cfg_node *cfg, struct qts_diags *d);
 /* Start every slot that is initialised but not started. */
 int qts_plugin_manager_start(struct qts_plugin_manager *m, struct qts_err *err);
 

@@ -45,6 +45,14 @@ int qts_config_reload(struct qts_config_holder *h, struct qts_diags *diags)
     }
     struct qts_config *next = NULL;
     int rc = qts_config_load(h->path, &next, d);
+    if (rc == 0 && h->check) {
+        size_t before = d->n;
+        h->check(h->check_ud, next, d);
+        if (d->n > before) {
+            qts_config_unref(next);
+            rc = QTS_ECONFIG;
+        }
+    }
     if (d == &local)
         qts_diags_cleanup(&local);
     if (rc != 0) {

@@ -3,9 +3,10 @@
  * The walk visits every key of the merged tree once: a key without a row is
  * an unknown key (with a "did you mean" from the sibling rows), a key with a
  * row is converted into its typed field. Afterwards every row that was not
- * present gets its default, or an error when it is required. Free-form maps
- * (a plugin's `config:`, a strategy's `params:`) are stored as nodes and not
- * descended into: their owner validates them.
+ * present gets its default, or an error when it is required. Maps read by
+ * their owner (a plugin's `config:`, a strategy's `params:`) are stored as
+ * nodes and not descended into: a plugin's is checked against its key
+ * table when the plugin is loaded (config_keys.h), a strategy reads its own.
  */
 #include "settings.h"
 #include "risk_host.h"
@@ -18,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config_keys.h"
 #include "config_node.h"
 #include "util.h"
 
@@ -76,25 +78,25 @@ const struct qts_key qts_config_keys[] = {
     {"feeds.*.plugin", QTS_KEY_STRING, .required = true, .offset = P(plugin),
      .doc = "plugin name (<plugins.dir>/<name>.so) or path to a .so"},
     {"feeds.*.config", QTS_KEY_MAP, .offset = P(config),
-     .doc = "free-form; validated by the plugin"},
+     .doc = "the plugin's keys, checked against its key table (docs/plugins.md)"},
 
     {"broker", QTS_KEY_SECTION, .doc = "the broker plugin slot"},
     {"broker.plugin", QTS_KEY_STRING, .required = true, .offset = S(broker.plugin),
      .doc = "plugin name or path"},
     {"broker.config", QTS_KEY_MAP, .offset = S(broker.config),
-     .doc = "free-form; validated by the plugin"},
+     .doc = "the plugin's keys, checked against its key table (docs/plugins.md)"},
 
     {"cache", QTS_KEY_SECTION, .doc = "the cache plugin slot (optional)"},
     {"cache.plugin", QTS_KEY_STRING, .required = true, .offset = S(cache.plugin),
      .doc = "plugin name or path"},
     {"cache.config", QTS_KEY_MAP, .offset = S(cache.config),
-     .doc = "free-form; validated by the plugin"},
+     .doc = "the plugin's keys, checked against its key table (docs/plugins.md)"},
 
     {"store", QTS_KEY_SECTION, .doc = "the store plugin slot (optional)"},
     {"store.plugin", QTS_KEY_STRING, .required = true, .offset = S(store.plugin),
      .doc = "plugin name or path"},
     {"store.config", QTS_KEY_MAP, .offset = S(store.config),
-     .doc = "free-form; validated by the plugin"},
+     .doc = "the plugin's keys, checked against its key table (docs/plugins.md)"},
 
     {"strategies", QTS_KEY_SECTION, .doc = "Lua strategies"},
     {"strategies.dir", QTS_KEY_PATH, "strategies", .offset = S(strategies_dir),
@@ -324,26 +326,6 @@ void qts_settings_risk_view(const struct qts_settings *s, struct qts_risk_settin
                                       .strategy_risk = strategy_risk, .src = s};
 }
 
-size_t qts__edit_distance(const char *a, const char *b)
-{
-    size_t na = strlen(a), nb = strlen(b);
-    if (na > 64 || nb > 64)
-        return SIZE_MAX;
-    size_t prev[65], cur[65];
-    for (size_t j = 0; j <= nb; j++)
-        prev[j] = j;
-    for (size_t i = 1; i <= na; i++) {
-        cur[0] = i;
-        for (size_t j = 1; j <= nb; j++) {
-            size_t sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
-            size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
-            cur[j] = QTS_MIN(sub, QTS_MIN(del, ins));
-        }
-        memcpy(prev, cur, (nb + 1) * sizeof *prev);
-    }
-    return prev[nb];
-}
-
 /* ------------------------------------------------------------------- walk */
 
 struct walk {
@@ -365,21 +347,9 @@ static void QTS_PRINTF(4, 5) err_at(struct walk *w, const struct qts_cfg_node *n
     w->errors++;
 }
 
-/* "got 'abc'", without echoing values that came from the environment. */
 static const char *got(const struct qts_cfg_node *n, char *buf, size_t cap)
 {
-    if (!n)
-        return "nothing";
-    switch (n->type) {
-    case QTS_CFG_MAP: return "a mapping";
-    case QTS_CFG_SEQ: return "a list";
-    case QTS_CFG_NULL: return "an empty value";
-    case QTS_CFG_SCALAR: break;
-    }
-    if (n->from_env)
-        return "a value from the environment (not shown)";
-    snprintf(buf, cap, "'%.200s'", n->scalar);
-    return buf;
+    return qts_cfg_got(n, buf, cap);
 }
 
 static void type_err(struct walk *w, const struct qts_cfg_node *n, const char *path,
@@ -502,31 +472,6 @@ static bool is_decimal(const char *s)
     return digits > 0 && *s == '\0';
 }
 
-/* Suffixes for durations: ms (default), s, m, h. */
-static bool parse_duration_ms(const char *s, int64_t *out)
-{
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (end == s || errno)
-        return false;
-    long long mul = 1;
-    if (!*end || !strcmp(end, "ms"))
-        mul = 1;
-    else if (!strcmp(end, "s"))
-        mul = 1000;
-    else if (!strcmp(end, "m"))
-        mul = 60000;
-    else if (!strcmp(end, "h"))
-        mul = 3600000;
-    else
-        return false;
-    if (v > LLONG_MAX / mul || v < LLONG_MIN / mul)
-        return false;
-    *out = (int64_t)(v * mul);
-    return true;
-}
-
 static void walk_map(struct walk *w, const struct qts_cfg_node *map, const char *pat,
                      const char *real, char *base);
 
@@ -645,7 +590,7 @@ static void apply(struct walk *w, const struct qts_key *k, const struct qts_cfg_
     }
     case QTS_KEY_DURATION_MS: {
         int64_t v;
-        if (n->is_quoted || !parse_duration_ms(s, &v)) {
+        if (n->is_quoted || !qts_cfg_parse_duration_ms(s, &v)) {
             type_err(w, n, real, "a duration in milliseconds (e.g. 50, 50ms, 2s)");
             return;
         }
@@ -752,26 +697,15 @@ static void unknown_key(struct walk *w, const struct qts_cfg_node *map, size_t i
     const char *key = map->keys[i];
     char kreal[128];
     join_path(kreal, sizeof kreal, real, key);
-    const char *best = NULL;
-    size_t best_d = SIZE_MAX;
+    struct qts_cfg_suggest sug;
+    qts_cfg_suggest_init(&sug, key);
     for (size_t j = 0; j < qts_config_n_keys; j++) {
         const struct qts_key *k = &qts_config_keys[j];
-        if (!is_child_of(k, pat))
-            continue;
-        size_t d = qts__edit_distance(key, last_part(k->path));
-        if (d < best_d) {
-            best_d = d;
-            best = last_part(k->path);
-        }
+        if (is_child_of(k, pat))
+            qts_cfg_suggest_offer(&sug, last_part(k->path));
     }
-    size_t len = strlen(key);
-    size_t limit = len <= 4 ? 1 : len <= 8 ? 2 : 3;
-    struct qts_cfg_node at = {.file = map->file, .line = map->key_lines[i],
-                              .col = map->key_cols[i]};
-    if (best && best_d <= limit)
-        err_at(w, &at, kreal, "unknown key '%s' (did you mean '%s'?)", key, best);
-    else
-        err_at(w, &at, kreal, "unknown key '%s'", key);
+    qts_cfg_diag_unknown_key(w->diags, map, i, kreal, qts_cfg_suggest_best(&sug));
+    w->errors++;
 }
 
 /* Walk the keys of `map` (NULL = section absent: defaults only). */

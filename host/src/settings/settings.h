@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "config_keys.h" /* qts__edit_distance */
 #include "qts/qts_types.h" /* enum qts_mode */
 #include "risk_limits.h"    /* struct qts_risk_limits */
 #include "safety.h"         /* struct qts_safety_cfg */
@@ -39,7 +40,8 @@ struct qts_plugin_slot {
     char *name;   /* feeds: from the file; broker/cache/store: the section name */
     char *plugin; /* as written: a name or a path; NULL = slot not configured */
     char *path;   /* resolved absolute-or-relative file path (see docs/config.md) */
-    const struct qts_cfg_node *config; /* free-form, validated by the plugin; may be NULL */
+    const struct qts_cfg_node *config; /* checked against the plugin's key table when it
+                                        * is loaded (config_keys.h); may be NULL */
 };
 
 struct qts_strategy_cfg {
@@ -153,8 +155,7 @@ int qts__settings_build(const struct qts_cfg_node *root, const char *config_dir,
 /* Free everything qts__settings_build allocated (not `s` itself). */
 void qts__settings_cleanup(struct qts_settings *s);
 
-/* Levenshtein distance, for "did you mean" (exposed for tests). */
-size_t qts__edit_distance(const char *a, const char *b);
+/* qts__edit_distance, for "did you mean": config_keys.h. */
 
 const char *qts_mode_name(int mode);
 
