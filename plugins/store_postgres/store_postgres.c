@@ -12,7 +12,8 @@
  *
  * Runs on the store writer thread; every call may block.
  *
- * Config: conninfo (else $QTS_PG_CONNINFO), host_id ("qts"), schema (a
+ * Config: conninfo (else the secret named by conninfo_secret, default
+ * "pg_conninfo", through the host's secrets lookup), host_id ("qts"), schema (a
  * private schema, created by migrate; default: the server's search_path),
  * statement_timeout_ms (5000), connect_timeout_s (3), timescaledb
  * ("auto" | "off" | "require"), retention.tick_days 7,
@@ -357,14 +358,29 @@ static int pg_init(const struct qts_host_api *host, void *owner, void **self, st
     s->host = host;
     s->owner = owner;
     const char *v = NULL;
-    if (!(host->cfg_str && host->cfg_str(owner, "conninfo", &v, NULL) == 0 && v && *v))
-        v = getenv("QTS_PG_CONNINFO");
-    if (!v || !*v) {
-        free(s);
-        return qts_err_set(err, QTS_ECONFIG,
-                           "store_postgres: no conninfo in the config and QTS_PG_CONNINFO unset");
+    char secret[1024];
+    if (!(host->cfg_str && host->cfg_str(owner, "conninfo", &v, NULL) == 0 && v && *v)) {
+        /* a connection string often carries a password: the host's
+         * secrets lookup (environment or a 0600 file), under a name the
+         * config may choose */
+        const char *name = "pg_conninfo";
+        if (host->cfg_str && host->cfg_str(owner, "conninfo_secret", &v, NULL) == 0 && v && *v)
+            name = v;
+        struct qts_err e2;
+        qts_err_clear(&e2);
+        v = host->secret_get && host->secret_get(owner, name, secret, sizeof secret, &e2) == 0
+                ? secret
+                : NULL;
+        if (!v || !*v) {
+            free(s);
+            return qts_err_set(err, QTS_ECONFIG,
+                               "store_postgres: no conninfo in the config and secret %s not "
+                               "set: %s",
+                               name, v ? "empty" : e2.msg);
+        }
     }
     s->conninfo = strdup(v);
+    memset(secret, 0, sizeof secret);
     store_copy(s->host_id, sizeof s->host_id, "qts");
     if (host->cfg_str && host->cfg_str(owner, "host_id", &v, NULL) == 0 && v && *v)
         store_copy(s->host_id, sizeof s->host_id, v);
