@@ -34,15 +34,6 @@ struct store_row {
 #define ROW_FIXED(r, c, e) ((r)->rd->fixed((r), (c), (e)))
 #define ROW_TS(r, c) ((r)->rd->ts((r), (c)))
 
-/* Extend the event-time range [*lo, *hi] (QTS_STORE_NULL = empty) by t. */
-static inline void store_range_add(int64_t *lo, int64_t *hi, int64_t t)
-{
-    if (*lo == QTS_STORE_NULL || t < *lo)
-        *lo = t;
-    if (*hi == QTS_STORE_NULL || t > *hi)
-        *hi = t;
-}
-
 /* symbol, strategy_type, qty, avg_price, market, exposure_value,
  * exposure_pct, unrealized_pnl, updated_at, rec_id */
 static inline void store_row_position(const struct store_row *r, unsigned pe, unsigned qe,
