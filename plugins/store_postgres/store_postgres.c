@@ -30,95 +30,19 @@
 
 #include "qts/qts_plugin.h"
 #include "qts/qts_store.h"
+#include "store_cols.h"
 #include "store_fmt.h"
 #include "store_rows.h"
 
 #include "pg_migrations.inc"
 
-enum {
-    ST_BAR_1M, ST_BAR_1D, ST_ORDER, ST_ORDER_EVENT, ST_FILL, ST_EXEC_LOG, ST_FEEDBACK,
-    ST_DECISION, ST_POSITION, ST_PARAM, ST_RISK, ST_LEDGER, ST_ACCOUNT, ST_CONFIG, ST_DIRTY,
-    ST_COUNT
-};
+/* Prepared statements: one INSERT per table (store_cols.h), then the
+ * rollups' dirty mark. */
+enum { ST_DIRTY = STORE_T_COUNT, ST_COUNT };
 
-static const char *const stmt_sql[ST_COUNT] = {
-    [ST_BAR_1M] = "INSERT INTO ohlcv_1m (bucket, symbol, open, high, low, close, volume, tick_count) "
-                  "VALUES ($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT (symbol, bucket) DO UPDATE SET "
-                  "open=EXCLUDED.open, high=EXCLUDED.high, low=EXCLUDED.low, close=EXCLUDED.close, "
-                  "volume=EXCLUDED.volume, tick_count=EXCLUDED.tick_count",
-    [ST_BAR_1D] = "INSERT INTO ohlcv_1d (time, symbol, open, high, low, close, volume) "
-                  "VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT (symbol, time) DO UPDATE SET "
-                  "open=EXCLUDED.open, high=EXCLUDED.high, low=EXCLUDED.low, close=EXCLUDED.close, "
-                  "volume=EXCLUDED.volume",
-    [ST_ORDER] = "INSERT INTO orders AS o (host_id, order_id, rec_id, client_order_id, venue_order_id, symbol, "
-                 "strategy_tag, strategy_id, side, order_type, tif, state, price, qty, filled_qty, "
-                 "avg_fill_price, decision_price, decided_at, sent_at, done_at, updated_at) "
-                 "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21) "
-                 "ON CONFLICT (host_id, order_id) DO UPDATE SET rec_id=EXCLUDED.rec_id, "
-                 "client_order_id=EXCLUDED.client_order_id, venue_order_id=EXCLUDED.venue_order_id, "
-                 "symbol=EXCLUDED.symbol, strategy_tag=EXCLUDED.strategy_tag, strategy_id=EXCLUDED.strategy_id, "
-                 "side=EXCLUDED.side, order_type=EXCLUDED.order_type, tif=EXCLUDED.tif, state=EXCLUDED.state, "
-                 "price=EXCLUDED.price, qty=EXCLUDED.qty, filled_qty=EXCLUDED.filled_qty, "
-                 "avg_fill_price=EXCLUDED.avg_fill_price, decision_price=EXCLUDED.decision_price, "
-                 "decided_at=EXCLUDED.decided_at, sent_at=EXCLUDED.sent_at, done_at=EXCLUDED.done_at, "
-                 "updated_at=EXCLUDED.updated_at WHERE o.rec_id <= EXCLUDED.rec_id",
-    [ST_ORDER_EVENT] = "INSERT INTO order_events (host_id, rec_id, time, order_id, client_order_id, event, "
-                       "state, code, filled_qty, leaves_qty, avg_price, reason) "
-                       "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12) ON CONFLICT DO NOTHING",
-    [ST_FILL] = "INSERT INTO fills (host_id, rec_id, time, order_id, fill_id, client_order_id, symbol, "
-                "strategy_tag, side, is_maker, price, qty, fee) "
-                "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13) ON CONFLICT DO NOTHING",
-    [ST_EXEC_LOG] = "INSERT INTO execution_logs (host_id, rec_id, time, order_id, symbol, stage, latency_ms, "
-                    "success, error_code) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) ON CONFLICT DO NOTHING",
-    [ST_FEEDBACK] = "INSERT INTO feedback_data (host_id, rec_id, time, symbol, order_id, strategy_tag, "
-                    "strategy_type, side, order_type, execution_start, feedback_generated_at, decision_price, "
-                    "avg_fill_price, original_qty, total_filled_qty, fill_ratio, total_slippage_bps, "
-                    "avg_fill_latency_ms, first_fill_latency_ms, complete_fill_latency_ms, "
-                    "volatility_at_execution, spread_at_execution, post_spread_bps, depth_at_execution, "
-                    "market_impact_bps, realized_impact_bps, execution_quality_score, score_version) "
-                    "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,"
-                    "$23,$24,$25,$26,$27,$28) ON CONFLICT DO NOTHING",
-    [ST_DECISION] = "INSERT INTO decision_log (host_id, rec_id, time, cycle_id, symbol, action, strategy_tag, "
-                    "price, qty, signal_confidence, risk_score, operating_state, feedback_applied, "
-                    "feedback_slippage_bps, feedback_quality_score, capital_blocked, approved, reason, "
-                    "act_status) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19) "
-                    "ON CONFLICT DO NOTHING",
-    [ST_POSITION] = "INSERT INTO positions AS p (host_id, symbol, strategy_type, rec_id, qty, avg_price, market, "
-                    "exposure_value, exposure_pct, unrealized_pnl, updated_at) "
-                    "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) ON CONFLICT (host_id, symbol, strategy_type) "
-                    "DO UPDATE SET rec_id=EXCLUDED.rec_id, qty=EXCLUDED.qty, avg_price=EXCLUDED.avg_price, "
-                    "market=EXCLUDED.market, exposure_value=EXCLUDED.exposure_value, "
-                    "exposure_pct=EXCLUDED.exposure_pct, unrealized_pnl=EXCLUDED.unrealized_pnl, "
-                    "updated_at=EXCLUDED.updated_at WHERE p.rec_id <= EXCLUDED.rec_id",
-    [ST_PARAM] = "INSERT INTO strategies AS s (host_id, strategy_id, param_name, rec_id, value, value_type, "
-                 "description, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8) "
-                 "ON CONFLICT (host_id, strategy_id, param_name) DO UPDATE SET rec_id=EXCLUDED.rec_id, "
-                 "value=EXCLUDED.value, value_type=EXCLUDED.value_type, description=EXCLUDED.description, "
-                 "updated_at=EXCLUDED.updated_at WHERE s.rec_id <= EXCLUDED.rec_id",
-    [ST_RISK] = "INSERT INTO risk_configs AS r (host_id, config_key, rec_id, value, description, updated_at) "
-                "VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT (host_id, config_key) DO UPDATE SET "
-                "rec_id=EXCLUDED.rec_id, value=EXCLUDED.value, description=EXCLUDED.description, "
-                "updated_at=EXCLUDED.updated_at WHERE r.rec_id <= EXCLUDED.rec_id",
-    [ST_LEDGER] = "INSERT INTO t_ledger (host_id, rec_id, timestamp, symbol, side, qty, price, amount, fee, "
-                  "strategy_tag, order_id, broker, realized_pnl, src_hash) "
-                  "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14) ON CONFLICT DO NOTHING",
-    [ST_ACCOUNT] = "INSERT INTO account_history AS a (host_id, date, rec_id, total_equity, daily_pnl, "
-                   "daily_return, cumulative_return, volatility_20d, high_watermark, drawdown, mdd, note) "
-                   "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12) ON CONFLICT (host_id, date) DO UPDATE SET "
-                   "rec_id=EXCLUDED.rec_id, total_equity=EXCLUDED.total_equity, daily_pnl=EXCLUDED.daily_pnl, "
-                   "daily_return=EXCLUDED.daily_return, cumulative_return=EXCLUDED.cumulative_return, "
-                   "volatility_20d=EXCLUDED.volatility_20d, high_watermark=EXCLUDED.high_watermark, "
-                   "drawdown=EXCLUDED.drawdown, mdd=EXCLUDED.mdd, note=EXCLUDED.note "
-                   "WHERE a.rec_id <= EXCLUDED.rec_id",
-    [ST_CONFIG] = "INSERT INTO config AS c (host_id, scope, key, rec_id, category, subcategory, value, "
-                  "description, tag, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) "
-                  "ON CONFLICT (host_id, scope, key) DO UPDATE SET rec_id=EXCLUDED.rec_id, "
-                  "category=EXCLUDED.category, subcategory=EXCLUDED.subcategory, value=EXCLUDED.value, "
-                  "description=EXCLUDED.description, tag=EXCLUDED.tag, updated_at=EXCLUDED.updated_at "
-                  "WHERE c.rec_id <= EXCLUDED.rec_id",
-    [ST_DIRTY] = "UPDATE qts_rollup_state SET dirty_lo = least(coalesce(dirty_lo, $2), $2), "
-                 "dirty_hi = greatest(coalesce(dirty_hi, $3), $3) WHERE name = $1",
-};
+static const char dirty_sql[] =
+    "UPDATE qts_rollup_state SET dirty_lo = least(coalesce(dirty_lo, $2), $2), "
+    "dirty_hi = greatest(coalesce(dirty_hi, $3), $3) WHERE name = $1";
 
 /* Partitioned time series. */
 enum { PT_TICK, PT_EXEC, PT_FEEDBACK, PT_DECISION, PT_COUNT };
@@ -153,7 +77,7 @@ struct pg {
     size_t n_known;
     char *copy;
     size_t copy_len, copy_cap;
-    int64_t tick_lo, tick_hi, led_lo, led_hi;
+    struct store_dirty dirty; /* what the current batch touched */
     /* parameter scratch */
     char pool[NPARAM][72];
     const char *val[NPARAM];
@@ -270,9 +194,14 @@ static int prepare(struct pg *s, int i, struct qts_err *err)
 {
     if (s->prepared[i])
         return 0;
-    char name[16];
+    char name[16], sql[4096];
     snprintf(name, sizeof name, "q%d", i);
-    PGresult *r = PQprepare(s->conn, name, stmt_sql[i], 0, NULL);
+    if (i == ST_DIRTY)
+        store_copy(sql, sizeof sql, dirty_sql);
+    else if (store_insert_sql(&store_tabs[i], '$', sql, sizeof sql) < 0)
+        return qts_err_set(err, QTS_ERANGE, "store_postgres: INSERT of %s too long",
+                           store_tabs[i].name);
+    PGresult *r = PQprepare(s->conn, name, sql, 0, NULL);
     int rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : pg_fail(s, r, err, "prepare");
     PQclear(r);
     if (rc == 0)
@@ -295,51 +224,55 @@ static int run_prepared(struct pg *s, int i, int nparams, struct qts_err *err)
 
 /* ------------------------------------------------------------- params */
 
+/* A value as PostgreSQL text (NULL for SQL NULL), in s->pool[i] when it
+ * needs room. */
+static const char *pg_text(struct pg *s, int i, const struct store_val *v)
+{
+    char *buf = s->pool[i];
+    size_t cap = sizeof s->pool[i];
+    if (v->is_null)
+        return NULL;
+    switch (v->type) {
+    case STORE_TEXT:
+    case STORE_TEXTN: return v->s;
+    case STORE_FIXED: store_fmt_fixed(buf, cap, v->i, v->exp); return buf;
+    case STORE_TS:
+    case STORE_TSN: store_fmt_ts(buf, cap, v->i); return buf;
+    case STORE_BOOL: return v->i ? "t" : "f";
+    case STORE_DBL:
+        if (isinf(v->d))
+            return NULL;
+        snprintf(buf, cap, "%.17g", v->d);
+        return buf;
+    case STORE_HASH: /* bytea hex */
+        buf[0] = '\\';
+        buf[1] = 'x';
+        for (int k = 0; k < 32; k++)
+            snprintf(buf + 2 + 2 * k, 3, "%02x", v->hash[k]);
+        return buf;
+    default: snprintf(buf, cap, "%" PRId64, v->i); return buf;
+    }
+}
+
+/* Parameters of the reads and the dirty mark. */
 static void p_str(struct pg *s, int i, const char *v) { s->val[i] = v ? v : ""; }
-static void p_strn(struct pg *s, int i, const char *v) { s->val[i] = v && *v ? v : NULL; }
 static void p_i64(struct pg *s, int i, int64_t v)
 {
-    snprintf(s->pool[i], sizeof s->pool[i], "%" PRId64, v);
-    s->val[i] = s->pool[i];
-}
-static void p_i64n(struct pg *s, int i, int64_t v)
-{
-    if (v == QTS_STORE_NULL)
-        s->val[i] = NULL;
-    else
-        p_i64(s, i, v);
-}
-static void p_fixed(struct pg *s, int i, int64_t v, unsigned exp)
-{
-    if (v == QTS_STORE_NULL) {
-        s->val[i] = NULL;
-        return;
-    }
-    store_fmt_fixed(s->pool[i], sizeof s->pool[i], v, exp);
-    s->val[i] = s->pool[i];
+    const struct store_val x = {.type = STORE_INT, .i = v};
+    s->val[i] = pg_text(s, i, &x);
 }
 static void p_ts(struct pg *s, int i, int64_t ns)
 {
-    store_fmt_ts(s->pool[i], sizeof s->pool[i], ns);
-    s->val[i] = s->pool[i];
+    const struct store_val x = {.type = STORE_TS, .i = ns};
+    s->val[i] = pg_text(s, i, &x);
 }
-static void p_tsn(struct pg *s, int i, int64_t ns)
+
+/* The statement's parameters from values v[0..n). */
+static void pg_params(struct pg *s, const struct store_val *v, int n)
 {
-    if (ns == QTS_STORE_NULL)
-        s->val[i] = NULL;
-    else
-        p_ts(s, i, ns);
+    for (int i = 0; i < n; i++)
+        s->val[i] = pg_text(s, i, &v[i]);
 }
-static void p_dbl(struct pg *s, int i, double v)
-{
-    if (isnan(v) || isinf(v)) {
-        s->val[i] = NULL;
-        return;
-    }
-    snprintf(s->pool[i], sizeof s->pool[i], "%.17g", v);
-    s->val[i] = s->pool[i];
-}
-static void p_bool(struct pg *s, int i, int v) { s->val[i] = v ? "t" : "f"; }
 
 /* ------------------------------------------------------------- lifecycle */
 
@@ -676,47 +609,30 @@ static void copy_text(struct pg *s, const char *v, int null_if_empty)
     }
 }
 
-static void copy_fixed(struct pg *s, int64_t v, unsigned exp)
+/* One row of the tick table in COPY text format. */
+static void copy_row(struct pg *s, const struct qts_store_record *r)
 {
-    if (v == QTS_STORE_NULL) {
-        copy_put(s, "\\N", 2);
-        return;
+    const struct store_tab *t = &store_tabs[STORE_T_TICK];
+    struct store_val v[STORE_COLS_MAX];
+    store_values(t, r, s->host_id, v);
+    for (int i = 0; i < t->n; i++) {
+        if (i)
+            copy_put(s, "\t", 1);
+        copy_text(s, pg_text(s, 0, &v[i]), 0);
     }
-    char buf[48];
-    int n = store_fmt_fixed(buf, sizeof buf, v, exp);
-    copy_put(s, buf, (size_t)n);
-}
-
-static void copy_tick(struct pg *s, const struct qts_store_tick *t)
-{
-    char buf[64];
-    copy_text(s, s->host_id, 0);
-    int n = snprintf(buf, sizeof buf, "\t%" PRIu64 "\t", t->h.rec_id);
-    copy_put(s, buf, (size_t)n);
-    n = store_fmt_ts(buf, sizeof buf, t->h.ts_ns);
-    copy_put(s, buf, (size_t)n);
-    copy_put(s, "\t", 1);
-    copy_text(s, t->symbol, 0);
-    copy_put(s, t->tick_kind == QTS_TICK_QUOTE ? "\t2\t" : "\t1\t", 3);
-    copy_fixed(s, t->px, t->px_exp);
-    copy_put(s, "\t", 1);
-    copy_fixed(s, t->qty, t->qty_exp);
-    copy_put(s, "\t", 1);
-    copy_fixed(s, t->bid, t->px_exp);
-    copy_put(s, "\t", 1);
-    copy_fixed(s, t->ask, t->px_exp);
-    copy_put(s, "\t", 1);
-    copy_text(s, t->source, 1);
     copy_put(s, "\n", 1);
 }
 
 static int copy_into(struct pg *s, const char *table, struct qts_err *err, const char **sqlstate_out,
                      char *state_buf)
 {
-    char sql[256];
-    snprintf(sql, sizeof sql,
-             "COPY %s (host_id, rec_id, time, symbol, kind, price, volume, bid, ask, source) FROM STDIN",
-             table);
+    char sql[512];
+    const struct store_tab *t = &store_tabs[STORE_T_TICK];
+    size_t n = (size_t)snprintf(sql, sizeof sql, "COPY %s (", table);
+    for (int i = 0; i < t->n && n < sizeof sql; i++)
+        n += (size_t)snprintf(sql + n, sizeof sql - n, "%s%s", i ? ", " : "", t->cols[i].name);
+    if (n < sizeof sql)
+        snprintf(sql + n, sizeof sql - n, ") FROM STDIN");
     PGresult *r = PQexec(s->conn, sql);
     if (PQresultStatus(r) != PGRES_COPY_IN) {
         int rc = pg_fail(s, r, err, "copy");
@@ -773,247 +689,13 @@ static int write_ticks(struct pg *s, struct qts_err *err)
 
 static int write_one(struct pg *s, const struct qts_store_record *r, struct qts_err *err)
 {
-    const char *hid = s->host_id;
-    switch (r->kind) {
-    case QTS_REC_BAR: {
-        const struct qts_store_bar *b = (const void *)r;
-        int daily = b->period_ns == STORE_NS_PER_DAY;
-        if (!daily && b->period_ns != STORE_NS_PER_MIN)
-            return qts_err_set(err, QTS_EINVAL, "bar period %" PRId64 " ns not stored", b->period_ns);
-        p_ts(s, 0, r->ts_ns);
-        p_str(s, 1, b->symbol);
-        p_fixed(s, 2, b->open, b->px_exp);
-        p_fixed(s, 3, b->high, b->px_exp);
-        p_fixed(s, 4, b->low, b->px_exp);
-        p_fixed(s, 5, b->close, b->px_exp);
-        p_fixed(s, 6, b->volume, b->qty_exp);
-        p_i64(s, 7, b->n_trades);
-        return run_prepared(s, daily ? ST_BAR_1D : ST_BAR_1M, daily ? 7 : 8, err);
-    }
-    case QTS_REC_ORDER: {
-        const struct qts_store_order *o = (const void *)r;
-        p_str(s, 0, hid);
-        p_i64(s, 1, (int64_t)o->order_id);
-        p_i64(s, 2, (int64_t)r->rec_id);
-        p_str(s, 3, o->client_order_id);
-        p_strn(s, 4, o->venue_order_id);
-        p_str(s, 5, o->symbol);
-        p_strn(s, 6, o->tag);
-        p_i64(s, 7, o->strategy_id);
-        p_str(s, 8, store_side_str(o->side));
-        p_i64(s, 9, o->type);
-        p_i64(s, 10, o->tif);
-        p_i64(s, 11, o->state);
-        p_fixed(s, 12, o->px, o->px_exp);
-        p_fixed(s, 13, o->qty, o->qty_exp);
-        p_fixed(s, 14, o->filled_qty, o->qty_exp);
-        p_fixed(s, 15, o->avg_fill_px, o->px_exp);
-        p_fixed(s, 16, o->decision_px, o->px_exp);
-        p_ts(s, 17, o->ts_decided_ns);
-        p_tsn(s, 18, o->ts_sent_ns);
-        p_tsn(s, 19, o->ts_done_ns);
-        p_ts(s, 20, r->ts_ns);
-        return run_prepared(s, ST_ORDER, 21, err);
-    }
-    case QTS_REC_ORDER_EVENT: {
-        const struct qts_store_order_event *e = (const void *)r;
-        p_str(s, 0, hid);
-        p_i64(s, 1, (int64_t)r->rec_id);
-        p_ts(s, 2, r->ts_ns);
-        p_i64(s, 3, (int64_t)e->order_id);
-        p_str(s, 4, e->client_order_id);
-        p_i64(s, 5, e->event);
-        p_i64(s, 6, e->state);
-        p_i64(s, 7, e->code);
-        p_fixed(s, 8, e->filled_qty, e->qty_exp);
-        p_fixed(s, 9, e->leaves_qty, e->qty_exp);
-        p_fixed(s, 10, e->avg_px, e->px_exp);
-        p_strn(s, 11, e->reason);
-        return run_prepared(s, ST_ORDER_EVENT, 12, err);
-    }
-    case QTS_REC_FILL: {
-        const struct qts_store_fill *f = (const void *)r;
-        p_str(s, 0, hid);
-        p_i64(s, 1, (int64_t)r->rec_id);
-        p_ts(s, 2, r->ts_ns);
-        p_i64(s, 3, (int64_t)f->order_id);
-        p_i64(s, 4, (int64_t)f->fill_id);
-        p_str(s, 5, f->client_order_id);
-        p_str(s, 6, f->symbol);
-        p_strn(s, 7, f->tag);
-        p_str(s, 8, store_side_str(f->side));
-        p_bool(s, 9, f->is_maker);
-        p_fixed(s, 10, f->px, f->px_exp);
-        p_fixed(s, 11, f->qty, f->qty_exp);
-        p_fixed(s, 12, f->fee, QTS_CASH_EXP);
-        return run_prepared(s, ST_FILL, 13, err);
-    }
-    case QTS_REC_EXEC_LOG: {
-        const struct qts_store_exec_log *x = (const void *)r;
-        p_str(s, 0, hid);
-        p_i64(s, 1, (int64_t)r->rec_id);
-        p_ts(s, 2, r->ts_ns);
-        p_str(s, 3, x->order_id);
-        p_str(s, 4, x->symbol);
-        p_str(s, 5, x->stage);
-        p_fixed(s, 6, x->latency_us, 3);
-        p_bool(s, 7, x->success);
-        p_strn(s, 8, x->error_code);
-        return run_prepared(s, ST_EXEC_LOG, 9, err);
-    }
-    case QTS_REC_FEEDBACK: {
-        const struct qts_store_feedback *f = (const void *)r;
-        p_str(s, 0, hid);
-        p_i64(s, 1, (int64_t)r->rec_id);
-        p_ts(s, 2, r->ts_ns);
-        p_str(s, 3, f->symbol);
-        p_str(s, 4, f->order_id);
-        p_strn(s, 5, f->tag);
-        p_strn(s, 6, f->strategy_type);
-        p_str(s, 7, store_side_str(f->side));
-        p_strn(s, 8, f->order_type);
-        p_ts(s, 9, f->execution_start_ns);
-        p_ts(s, 10, r->ts_ns);
-        p_fixed(s, 11, f->decision_px, f->px_exp);
-        p_fixed(s, 12, f->avg_fill_px, f->px_exp);
-        p_fixed(s, 13, f->original_qty, f->qty_exp);
-        p_fixed(s, 14, f->filled_qty, f->qty_exp);
-        p_dbl(s, 15, f->fill_ratio);
-        p_dbl(s, 16, f->slippage_bps);
-        p_dbl(s, 17, f->avg_fill_latency_ms);
-        p_dbl(s, 18, f->first_fill_latency_ms);
-        p_dbl(s, 19, f->complete_fill_latency_ms);
-        p_dbl(s, 20, f->volatility);
-        p_dbl(s, 21, f->spread_bps);
-        p_dbl(s, 22, f->post_spread_bps);
-        p_i64n(s, 23, f->depth);
-        p_dbl(s, 24, f->impact_bps);
-        p_dbl(s, 25, f->realized_impact_bps);
-        p_dbl(s, 26, f->quality_score);
-        p_i64(s, 27, f->score_version ? f->score_version : 1);
-        return run_prepared(s, ST_FEEDBACK, 28, err);
-    }
-    case QTS_REC_DECISION: {
-        const struct qts_store_decision *d = (const void *)r;
-        p_str(s, 0, hid);
-        p_i64(s, 1, (int64_t)r->rec_id);
-        p_ts(s, 2, r->ts_ns);
-        p_str(s, 3, d->cycle_id);
-        p_str(s, 4, d->symbol);
-        p_str(s, 5, d->action);
-        p_strn(s, 6, d->tag);
-        p_fixed(s, 7, d->px, d->px_exp);
-        p_fixed(s, 8, d->qty, d->qty_exp);
-        p_dbl(s, 9, d->confidence);
-        p_dbl(s, 10, d->risk_score);
-        p_strn(s, 11, d->operating_state);
-        p_bool(s, 12, d->feedback_applied);
-        p_dbl(s, 13, d->fb_slippage_bps);
-        p_dbl(s, 14, d->fb_quality_score);
-        p_bool(s, 15, d->capital_blocked);
-        p_bool(s, 16, d->approved);
-        p_strn(s, 17, d->reason);
-        p_strn(s, 18, d->act_status);
-        return run_prepared(s, ST_DECISION, 19, err);
-    }
-    case QTS_REC_POSITION: {
-        const struct qts_store_position *p = (const void *)r;
-        p_str(s, 0, hid);
-        p_str(s, 1, p->symbol);
-        p_str(s, 2, p->strategy_type[0] ? p->strategy_type : "NET");
-        p_i64(s, 3, (int64_t)r->rec_id);
-        p_fixed(s, 4, p->qty, p->qty_exp);
-        p_fixed(s, 5, p->avg_px, p->px_exp);
-        p_strn(s, 6, p->market);
-        p_fixed(s, 7, p->exposure_value, QTS_CASH_EXP);
-        p_dbl(s, 8, p->exposure_pct);
-        p_fixed(s, 9, p->unrealized_pnl, QTS_CASH_EXP);
-        p_ts(s, 10, r->ts_ns);
-        return run_prepared(s, ST_POSITION, 11, err);
-    }
-    case QTS_REC_PARAM: {
-        const struct qts_store_param *p = (const void *)r;
-        p_str(s, 0, hid);
-        p_str(s, 1, p->strategy_id);
-        p_str(s, 2, p->param_name);
-        p_i64(s, 3, (int64_t)r->rec_id);
-        p_str(s, 4, p->value);
-        p_str(s, 5, p->value_type[0] ? p->value_type : "string");
-        p_strn(s, 6, p->description);
-        p_ts(s, 7, r->ts_ns);
-        return run_prepared(s, ST_PARAM, 8, err);
-    }
-    case QTS_REC_RISK_CONFIG: {
-        const struct qts_store_risk_config *c = (const void *)r;
-        p_str(s, 0, hid);
-        p_str(s, 1, c->config_key);
-        p_i64(s, 2, (int64_t)r->rec_id);
-        p_fixed(s, 3, c->value, c->exp);
-        p_strn(s, 4, c->description);
-        p_ts(s, 5, r->ts_ns);
-        return run_prepared(s, ST_RISK, 6, err);
-    }
-    case QTS_REC_LEDGER: {
-        const struct qts_store_ledger *l = (const void *)r;
-        char hex[2 + 64 + 1];
-        p_str(s, 0, hid);
-        p_i64(s, 1, (int64_t)r->rec_id);
-        p_ts(s, 2, r->ts_ns);
-        p_str(s, 3, l->symbol);
-        p_str(s, 4, store_side_str(l->side));
-        p_fixed(s, 5, l->qty, l->qty_exp);
-        p_fixed(s, 6, l->px, l->px_exp);
-        p_fixed(s, 7, l->amount, QTS_CASH_EXP);
-        p_fixed(s, 8, l->fee, QTS_CASH_EXP);
-        p_strn(s, 9, l->strategy_tag);
-        p_strn(s, 10, l->order_id);
-        p_strn(s, 11, l->broker);
-        p_fixed(s, 12, l->realized_pnl, QTS_CASH_EXP);
-        if (l->has_src_hash) {
-            hex[0] = '\\';
-            hex[1] = 'x';
-            for (int i = 0; i < 32; i++)
-                snprintf(hex + 2 + 2 * i, 3, "%02x", l->src_hash[i]);
-            s->val[13] = hex;
-        } else {
-            s->val[13] = NULL;
-        }
-        store_range_add(&s->led_lo, &s->led_hi, r->ts_ns);
-        return run_prepared(s, ST_LEDGER, 14, err);
-    }
-    case QTS_REC_ACCOUNT: {
-        const struct qts_store_account *a = (const void *)r;
-        p_str(s, 0, hid);
-        p_str(s, 1, a->date);
-        p_i64(s, 2, (int64_t)r->rec_id);
-        p_fixed(s, 3, a->total_equity, QTS_CASH_EXP);
-        p_fixed(s, 4, a->daily_pnl, QTS_CASH_EXP);
-        p_dbl(s, 5, a->daily_return);
-        p_dbl(s, 6, a->cumulative_return);
-        p_dbl(s, 7, a->volatility_20d);
-        p_fixed(s, 8, a->high_watermark, QTS_CASH_EXP);
-        p_dbl(s, 9, a->drawdown);
-        p_dbl(s, 10, a->mdd);
-        p_strn(s, 11, a->note);
-        return run_prepared(s, ST_ACCOUNT, 12, err);
-    }
-    case QTS_REC_CONFIG: {
-        const struct qts_store_config *c = (const void *)r;
-        p_str(s, 0, hid);
-        p_str(s, 1, c->scope);
-        p_str(s, 2, c->key);
-        p_i64(s, 3, (int64_t)r->rec_id);
-        p_str(s, 4, c->category);
-        p_str(s, 5, c->subcategory);
-        p_str(s, 6, c->value);
-        p_strn(s, 7, c->description);
-        p_strn(s, 8, c->tag);
-        p_ts(s, 9, r->ts_ns);
-        return run_prepared(s, ST_CONFIG, 10, err);
-    }
-    default:
-        return qts_err_set(err, QTS_EINVAL, "store_postgres: record kind %u not writable", r->kind);
-    }
+    int t = store_tab_of(r, err);
+    if (t < 0)
+        return t;
+    struct store_val v[STORE_COLS_MAX];
+    store_values(&store_tabs[t], r, s->host_id, v);
+    pg_params(s, v, store_tabs[t].n);
+    return run_prepared(s, t, store_tabs[t].n, err);
 }
 
 static int mark_dirty(struct pg *s, const char *name, int64_t lo, int64_t hi, struct qts_err *err)
@@ -1040,14 +722,12 @@ static int pg_write_batch(void *self, const struct qts_store_record *const *recs
             return rc;
     }
     s->copy_len = 0;
-    s->tick_lo = s->tick_hi = s->led_lo = s->led_hi = QTS_STORE_NULL;
-    for (size_t i = 0; i < n; i++)
-        if (recs[i]->kind == QTS_REC_TICK) {
-            const struct qts_store_tick *t = (const void *)recs[i];
-            copy_tick(s, t);
-            if (t->tick_kind != QTS_TICK_QUOTE)
-                store_range_add(&s->tick_lo, &s->tick_hi, t->h.ts_ns);
-        }
+    store_dirty_clear(&s->dirty);
+    for (size_t i = 0; i < n; i++) {
+        store_dirty_add(&s->dirty, recs[i]);
+        if (recs[i]->kind == QTS_REC_TICK)
+            copy_row(s, recs[i]);
+    }
     if ((rc = pg_exec(s, "BEGIN", err)))
         return rc;
     if (s->copy_len)
@@ -1056,9 +736,9 @@ static int pg_write_batch(void *self, const struct qts_store_record *const *recs
         if (recs[i]->kind != QTS_REC_TICK)
             rc = write_one(s, recs[i], err);
     if (rc == 0)
-        rc = mark_dirty(s, "ohlcv", s->tick_lo, s->tick_hi, err);
+        rc = mark_dirty(s, "ohlcv", s->dirty.tick_lo, s->dirty.tick_hi, err);
     if (rc == 0)
-        rc = mark_dirty(s, "ledger", s->led_lo, s->led_hi, err);
+        rc = mark_dirty(s, "ledger", s->dirty.led_lo, s->dirty.led_hi, err);
     if (rc == 0)
         rc = pg_exec(s, "COMMIT", err);
     if (rc) {
