@@ -66,11 +66,13 @@ struct store_col {
 #define COL_HOST {"host_id", STORE_TEXT, SRC_HOST, 0, 0, 0, 0, NULL}
 #define COL_REC_ID(R) COL("rec_id", STORE_INT, R, h.rec_id)
 #define COL_TIME(nm, R) COL(nm, STORE_TS, R, h.ts_ns)
+/* the leading columns of every append (time series) table */
+#define COLS_APPEND(R) COL_HOST, COL_REC_ID(R), COL_TIME("time", R)
 
 #define T_(R) struct qts_store_##R
 
 static const struct store_col store_cols_tick[] = {
-    COL_HOST, COL_REC_ID(T_(tick)), COL_TIME("time", T_(tick)),
+    COLS_APPEND(T_(tick)),
     COL("symbol", STORE_TEXT, T_(tick), symbol),
     STORE_COL_("kind", STORE_INT, SRC_TICK_KIND, T_(tick), tick_kind, 0, NULL),
     COL_FIXED("price", T_(tick), px, px_exp), COL_FIXED("volume", T_(tick), qty, qty_exp),
@@ -100,17 +102,15 @@ static const struct store_col store_cols_order[] = {
     COL("strategy_id", STORE_INT, T_(order), strategy_id), COL_SIDE("side", T_(order), side),
     COL("order_type", STORE_INT, T_(order), type), COL("tif", STORE_INT, T_(order), tif),
     COL("state", STORE_INT, T_(order), state), COL_FIXED("price", T_(order), px, px_exp),
-    COL_FIXED("qty", T_(order), qty, qty_exp),
-    COL_FIXED("filled_qty", T_(order), filled_qty, qty_exp),
+    COL_FIXED("qty", T_(order), qty, qty_exp), COL_FIXED("filled_qty", T_(order), filled_qty, qty_exp),
     COL_FIXED("avg_fill_price", T_(order), avg_fill_px, px_exp),
     COL_FIXED("decision_price", T_(order), decision_px, px_exp),
-    COL("decided_at", STORE_TS, T_(order), ts_decided_ns),
-    COL("sent_at", STORE_TSN, T_(order), ts_sent_ns),
+    COL("decided_at", STORE_TS, T_(order), ts_decided_ns), COL("sent_at", STORE_TSN, T_(order), ts_sent_ns),
     COL("done_at", STORE_TSN, T_(order), ts_done_ns), COL_TIME("updated_at", T_(order)),
 };
 
 static const struct store_col store_cols_order_event[] = {
-    COL_HOST, COL_REC_ID(T_(order_event)), COL_TIME("time", T_(order_event)),
+    COLS_APPEND(T_(order_event)),
     COL("order_id", STORE_INT, T_(order_event), order_id),
     COL("client_order_id", STORE_TEXT, T_(order_event), client_order_id),
     COL("event", STORE_INT, T_(order_event), event), COL("state", STORE_INT, T_(order_event), state),
@@ -122,7 +122,7 @@ static const struct store_col store_cols_order_event[] = {
 };
 
 static const struct store_col store_cols_fill[] = {
-    COL_HOST, COL_REC_ID(T_(fill)), COL_TIME("time", T_(fill)),
+    COLS_APPEND(T_(fill)),
     COL("order_id", STORE_INT, T_(fill), order_id), COL("fill_id", STORE_INT, T_(fill), fill_id),
     COL("client_order_id", STORE_TEXT, T_(fill), client_order_id),
     COL("symbol", STORE_TEXT, T_(fill), symbol), COL("strategy_tag", STORE_TEXTN, T_(fill), tag),
@@ -132,7 +132,7 @@ static const struct store_col store_cols_fill[] = {
 };
 
 static const struct store_col store_cols_exec_log[] = {
-    COL_HOST, COL_REC_ID(T_(exec_log)), COL_TIME("time", T_(exec_log)),
+    COLS_APPEND(T_(exec_log)),
     COL("order_id", STORE_TEXT, T_(exec_log), order_id),
     COL("symbol", STORE_TEXT, T_(exec_log), symbol), COL("stage", STORE_TEXT, T_(exec_log), stage),
     STORE_COL_("latency_ms", STORE_FIXED, SRC_FIELD, T_(exec_log), latency_us, STORE_EXP(3), NULL),
@@ -141,9 +141,8 @@ static const struct store_col store_cols_exec_log[] = {
 };
 
 static const struct store_col store_cols_feedback[] = {
-    COL_HOST, COL_REC_ID(T_(feedback)), COL_TIME("time", T_(feedback)),
-    COL("symbol", STORE_TEXT, T_(feedback), symbol),
-    COL("order_id", STORE_TEXT, T_(feedback), order_id),
+    COLS_APPEND(T_(feedback)),
+    COL("symbol", STORE_TEXT, T_(feedback), symbol), COL("order_id", STORE_TEXT, T_(feedback), order_id),
     COL("strategy_tag", STORE_TEXTN, T_(feedback), tag),
     COL("strategy_type", STORE_TEXTN, T_(feedback), strategy_type),
     COL_SIDE("side", T_(feedback), side), COL("order_type", STORE_TEXTN, T_(feedback), order_type),
@@ -169,10 +168,9 @@ static const struct store_col store_cols_feedback[] = {
 };
 
 static const struct store_col store_cols_decision[] = {
-    COL_HOST, COL_REC_ID(T_(decision)), COL_TIME("time", T_(decision)),
+    COLS_APPEND(T_(decision)),
     COL("cycle_id", STORE_TEXT, T_(decision), cycle_id),
-    COL("symbol", STORE_TEXT, T_(decision), symbol),
-    COL("action", STORE_TEXT, T_(decision), action),
+    COL("symbol", STORE_TEXT, T_(decision), symbol), COL("action", STORE_TEXT, T_(decision), action),
     COL("strategy_tag", STORE_TEXTN, T_(decision), tag),
     COL_FIXED("price", T_(decision), px, px_exp), COL_FIXED("qty", T_(decision), qty, qty_exp),
     COL("signal_confidence", STORE_DBL, T_(decision), confidence),
@@ -391,6 +389,17 @@ static inline void store_values(const struct store_tab *t, const struct qts_stor
             }
         }
     }
+}
+
+/* The table record `r` goes to (STORE_T_*) and its values in v, or a
+ * negative QTS_E* with err filled. */
+static inline int store_record_values(const struct qts_store_record *r, const char *host_id,
+                                      struct store_val *v, struct qts_err *err)
+{
+    int t = store_tab_of(r, err);
+    if (t >= 0)
+        store_values(&store_tabs[t], r, host_id, v);
+    return t;
 }
 
 static inline int store_key_has(const char *key, const char *name)

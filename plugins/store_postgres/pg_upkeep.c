@@ -152,20 +152,14 @@ int pg_refresh_rollups(void *self, int64_t now_ns, struct qts_err *err)
     for (int i = 0; i < nsteps && rc == 0; i++) {
         int ledger = i >= first_ledger;
         const char *v[3] = {ledger ? llo : tlo, ledger ? lhi : thi, s->host_id};
-        r = PQexecParams(s->conn, steps[i], ledger ? 3 : 2, NULL, v, NULL, NULL, 0);
-        if (PQresultStatus(r) != PGRES_COMMAND_OK)
-            rc = pg_fail(s, r, err, "refresh");
-        PQclear(r);
+        rc = pg_exec_params(s, steps[i], ledger ? 3 : 2, v, "refresh", err);
     }
     if (rc == 0) {
         char now[48];
         store_fmt_ts(now, sizeof now, now_ns);
         const char *v[1] = {now};
-        r = PQexecParams(s->conn, "UPDATE qts_rollup_state SET dirty_lo = NULL, dirty_hi = NULL, "
-                                  "refreshed_at = $1", 1, NULL, v, NULL, NULL, 0);
-        if (PQresultStatus(r) != PGRES_COMMAND_OK)
-            rc = pg_fail(s, r, err, "refresh");
-        PQclear(r);
+        rc = pg_exec_params(s, "UPDATE qts_rollup_state SET dirty_lo = NULL, dirty_hi = NULL, "
+                               "refreshed_at = $1", 1, v, "refresh", err);
     }
     if (rc == 0)
         rc = pg_exec(s, "COMMIT", err);

@@ -183,11 +183,10 @@ static int write_ticks(struct pg *s, struct qts_err *err)
 
 static int write_one(struct pg *s, const struct qts_store_record *r, struct qts_err *err)
 {
-    int t = store_tab_of(r, err);
+    struct store_val v[STORE_COLS_MAX];
+    int t = store_record_values(r, s->host_id, v, err);
     if (t < 0)
         return t;
-    struct store_val v[STORE_COLS_MAX];
-    store_values(&store_tabs[t], r, s->host_id, v);
     pg_params(s, v, store_tabs[t].n);
     return pg_run_prepared(s, t, store_tabs[t].n, err);
 }

@@ -70,6 +70,15 @@ int pg_exec(struct pg *s, const char *sql, struct qts_err *err)
     return rc;
 }
 
+int pg_exec_params(struct pg *s, const char *sql, int n, const char *const *v,
+                   const char *what, struct qts_err *err)
+{
+    PGresult *r = PQexecParams(s->conn, sql, n, NULL, v, NULL, NULL, 0);
+    int rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : pg_fail(s, r, err, what);
+    PQclear(r);
+    return rc;
+}
+
 void pg_rollback(struct pg *s)
 {
     if (s->conn && PQstatus(s->conn) == CONNECTION_OK) {
@@ -441,11 +450,8 @@ static int pg_migrate(void *self, struct qts_err *err)
             snprintf(ver, sizeof ver, "%d", m->version);
             snprintf(sum, sizeof sum, "%016" PRIx64, store_fnv1a(m->sql));
             const char *v[4] = {ver, m->name, sum, s->is_tsdb ? "timescaledb" : "pg"};
-            r = PQexecParams(s->conn, "INSERT INTO schema_migrations (version, name, checksum, backend) "
-                                      "VALUES ($1, $2, $3, $4)", 4, NULL, v, NULL, NULL, 0);
-            if (PQresultStatus(r) != PGRES_COMMAND_OK)
-                rc = pg_fail(s, r, err, "migrate");
-            PQclear(r);
+            rc = pg_exec_params(s, "INSERT INTO schema_migrations (version, name, checksum, "
+                                   "backend) VALUES ($1, $2, $3, $4)", 4, v, "migrate", err);
         }
         if (rc == 0)
             rc = pg_exec(s, "COMMIT", err);
@@ -466,6 +472,162 @@ out:
     if (s->conn)
         PQclear(PQexec(s->conn, "DEALLOCATE ALL"));
     return rc ? rc : applied;
+}
+
+/* ------------------------------------------------------------- reads */
+
+/* store_rows.h reader over row->row of a PGresult (row->res); values come
+ * as text. */
+static int64_t v_fixed(const struct store_row *x, int col, unsigned exp)
+{
+    if (PQgetisnull(x->res, x->row, col))
+        return QTS_STORE_NULL;
+    int64_t v;
+    return store_parse_fixed(PQgetvalue(x->res, x->row, col), exp, &v) == 0 ? v : QTS_STORE_NULL;
+}
+
+static int64_t v_ts(const struct store_row *x, int col)
+{
+    if (PQgetisnull(x->res, x->row, col))
+        return QTS_STORE_NULL;
+    int64_t v;
+    return store_parse_ts(PQgetvalue(x->res, x->row, col), &v) == 0 ? v : QTS_STORE_NULL;
+}
+
+static double v_dbl(const struct store_row *x, int col)
+{
+    return PQgetisnull(x->res, x->row, col) ? NAN : strtod(PQgetvalue(x->res, x->row, col), NULL);
+}
+
+static int64_t v_i64(const struct store_row *x, int col)
+{
+    return PQgetisnull(x->res, x->row, col) ? 0
+                                            : strtoll(PQgetvalue(x->res, x->row, col), NULL, 10);
+}
+
+/* PQgetvalue gives "" for NULL */
+static const char *v_str(const struct store_row *x, int col)
+{
+    return PQgetvalue(x->res, x->row, col);
+}
+
+static const struct store_row_reader pg_reader = {
+    .str = v_str, .i64 = v_i64, .dbl = v_dbl, .fixed = v_fixed, .ts = v_ts,
+};
+
+static int feedback_aggs(struct pg *s, int64_t from, int64_t to, const char *symbol, const char *tag,
+                         int group, qts_store_record_fn cb, void *arg, struct qts_err *err)
+{
+    p_str(s, 0, s->host_id);
+    p_ts(s, 1, from);
+    p_ts(s, 2, to);
+    p_str(s, 3, symbol);
+    p_str(s, 4, tag);
+    const char *sql =
+        group ? "SELECT symbol, coalesce(strategy_tag, ''), count(*), avg(total_slippage_bps), "
+                "avg(market_impact_bps), avg(execution_quality_score), avg(avg_fill_latency_ms), "
+                "avg(fill_ratio) FROM feedback_data WHERE host_id = $1 AND time >= $2 AND time < $3 "
+                "AND $4::text IS NOT NULL AND $5::text IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2"
+              : "SELECT $4::text, $5::text, count(*), avg(total_slippage_bps), avg(market_impact_bps), "
+                "avg(execution_quality_score), avg(avg_fill_latency_ms), avg(fill_ratio) "
+                "FROM feedback_data WHERE host_id = $1 AND time >= $2 AND time < $3 "
+                "AND ($4 = '' OR symbol = $4) AND ($5 = '' OR strategy_tag = $5)";
+    PGresult *r = pg_select(s, sql, 5, err);
+    if (!r)
+        return err ? err->code : QTS_EDB;
+    int rc = 0;
+    for (int i = 0; i < PQntuples(r) && rc == 0; i++) {
+        struct qts_store_feedback_agg a;
+        struct store_row row = {.rd = &pg_reader, .res = r, .row = i};
+        store_row_feedback_agg(&row, from, &a);
+        rc = cb(arg, &a.h);
+    }
+    PQclear(r);
+    return rc;
+}
+
+static int pg_load_state(void *self, const struct qts_store_load_opts *o, qts_store_record_fn cb,
+                         void *arg, struct qts_err *err)
+{
+    struct pg *s = self;
+    unsigned pe = o->px_exp, qe = o->qty_exp;
+    int rc = 0;
+    for (int k = 0; k < STORE_LOAD_COUNT && rc == 0; k++) {
+        p_str(s, 0, s->host_id);
+        PGresult *r = pg_select(s, store_load_sql[k], 1, err);
+        if (!r)
+            return err ? err->code : QTS_EDB;
+        for (int i = 0; i < PQntuples(r) && rc == 0; i++) {
+            union qts_store_any u;
+            struct store_row row = {.rd = &pg_reader, .res = r, .row = i};
+            rc = cb(arg, store_row_load(&row, k, pe, qe, &u));
+        }
+        PQclear(r);
+    }
+    if (rc)
+        return rc;
+    int64_t lb = o->feedback_lookback_ns > 0 ? o->feedback_lookback_ns : 24 * STORE_NS_PER_HOUR;
+    return feedback_aggs(s, o->now_ns - lb, o->now_ns, "", "", 1, cb, arg, err);
+}
+
+static int pg_query(void *self, const struct qts_store_query *q, qts_store_record_fn cb, void *arg,
+                    struct qts_err *err)
+{
+    struct pg *s = self;
+    unsigned pe = q->px_exp, qe = q->qty_exp;
+    const char *sql;
+    switch (q->kind) {
+    case QTS_Q_TICKS:
+        sql = "SELECT time, symbol, kind, price, volume, bid, ask, source, rec_id FROM tick_data "
+              "WHERE symbol = $1 AND time >= $2 AND time < $3 AND $5::text IS NOT NULL "
+              "ORDER BY time, rec_id LIMIT $4";
+        break;
+    case QTS_Q_BARS_1M:
+        sql = "SELECT bucket, symbol, open, high, low, close, volume, tick_count FROM ohlcv_1m "
+              "WHERE symbol = $1 AND bucket >= $2 AND bucket < $3 AND $5::text IS NOT NULL "
+              "ORDER BY bucket LIMIT $4";
+        break;
+    case QTS_Q_BARS_1D:
+        sql = "SELECT time, symbol, open, high, low, close, volume, 0 FROM ohlcv_1d "
+              "WHERE symbol = $1 AND time >= $2 AND time < $3 AND $5::text IS NOT NULL "
+              "ORDER BY time LIMIT $4";
+        break;
+    case QTS_Q_LEDGER:
+        sql = "SELECT timestamp, symbol, side, qty, price, amount, fee, strategy_tag, order_id, broker, "
+              "realized_pnl, rec_id FROM t_ledger WHERE host_id = $5 AND ($1 = '' OR symbol = $1) "
+              "AND timestamp >= $2 AND timestamp < $3 ORDER BY timestamp DESC, id DESC LIMIT $4";
+        break;
+    case QTS_Q_DAILY_METRICS:
+        sql = "SELECT day, trades, buy_amount, sell_amount, fees, realized_pnl, symbols FROM daily_metrics "
+              "WHERE host_id = $5 AND $1::text IS NOT NULL AND day >= ($2::timestamptz AT TIME ZONE "
+              "'Asia/Seoul')::date AND day < ($3::timestamptz AT TIME ZONE 'Asia/Seoul')::date "
+              "ORDER BY day LIMIT $4";
+        break;
+    case QTS_Q_FEEDBACK_SUMMARY:
+        return feedback_aggs(s, q->from_ns, q->to_ns, q->symbol, q->tag, 0, cb, arg, err);
+    default:
+        return qts_err_set(err, QTS_EUNSUPPORTED, "store_postgres: query kind %u", q->kind);
+    }
+    p_str(s, 0, q->symbol);
+    p_ts(s, 1, q->from_ns);
+    p_ts(s, 2, q->to_ns);
+    if (q->limit)
+        p_i64(s, 3, q->limit);
+    else
+        s->val[3] = NULL; /* LIMIT NULL = no limit */
+    p_str(s, 4, s->host_id);
+    PGresult *r = pg_select(s, sql, 5, err);
+    if (!r)
+        return err ? err->code : QTS_EDB;
+    int rc = 0;
+    for (int i = 0; i < PQntuples(r) && rc == 0; i++) {
+        union qts_store_any u;
+        struct store_row row = {.rd = &pg_reader, .res = r, .row = i};
+        store_row_query(&row, q->kind, pe, qe, &u);
+        rc = cb(arg, &u.h);
+    }
+    PQclear(r);
+    return rc;
 }
 
 /* ------------------------------------------------------------- descriptor */

@@ -1,9 +1,9 @@
 /* store_postgres.h — what the files of the PostgreSQL store share (plugin
  * internal: every symbol here has hidden visibility). store_postgres.c:
- * connection, parameters, lifecycle, migrations, the descriptor;
- * pg_write.c: partitions and write_batch (COPY for ticks, the column
- * tables of store_cols.h for the rest); pg_read.c: load_state and query;
- * pg_upkeep.c: partition upkeep, retention and rollups. */
+ * connection, parameters, lifecycle, migrations, reads (load_state,
+ * query), the descriptor; pg_write.c: partitions and write_batch (COPY for
+ * ticks, the column tables of store_cols.h for the rest); pg_upkeep.c:
+ * partition upkeep, retention and rollups. */
 #ifndef QTS_STORE_POSTGRES_H
 #define QTS_STORE_POSTGRES_H
 
@@ -68,6 +68,9 @@ struct pg {
 /* store_postgres.c */
 int pg_fail(struct pg *s, PGresult *r, struct qts_err *err, const char *what);
 int pg_exec(struct pg *s, const char *sql, struct qts_err *err);
+/* A statement with text parameters v[0..n) that returns no rows. */
+int pg_exec_params(struct pg *s, const char *sql, int n, const char *const *v,
+                   const char *what, struct qts_err *err);
 void pg_rollback(struct pg *s);
 int pg_ensure_conn(struct pg *s, struct qts_err *err);
 /* Run `sql` with s->val[0..n); the rows (owned: PQclear) or NULL with err. */
@@ -88,12 +91,6 @@ void pg_part_name(char *buf, size_t cap, int pt, int64_t lo);
 int pg_ensure_partition(struct pg *s, int pt, int64_t t, struct qts_err *err);
 int pg_write_batch(void *self, const struct qts_store_record *const *recs, size_t n,
                    struct qts_err *err);
-
-/* pg_read.c */
-int pg_load_state(void *self, const struct qts_store_load_opts *o, qts_store_record_fn cb,
-                  void *arg, struct qts_err *err);
-int pg_query(void *self, const struct qts_store_query *q, qts_store_record_fn cb, void *arg,
-             struct qts_err *err);
 
 /* pg_upkeep.c */int pg_maintain(void *self, int64_t now_ns, struct qts_err *err);
 int pg_refresh_rollups(void *self, int64_t now_ns, struct qts_err *err);

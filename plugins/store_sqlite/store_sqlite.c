@@ -298,11 +298,10 @@ static void bind_val(sqlite3_stmt *st, int i, const struct store_val *v)
 
 static int write_one(struct ss *s, const struct qts_store_record *r, struct qts_err *err)
 {
-    int t = store_tab_of(r, err);
+    struct store_val v[STORE_COLS_MAX];
+    int t = store_record_values(r, s->host_id, v, err);
     if (t < 0)
         return t;
-    struct store_val v[STORE_COLS_MAX];
-    store_values(&store_tabs[t], r, s->host_id, v);
     sqlite3_stmt *st = s->st[t];
     for (int i = 0; i < store_tabs[t].n; i++)
         bind_val(st, i + 1, &v[i]);
@@ -458,70 +457,25 @@ static int ss_load_state(void *self, const struct qts_store_load_opts *o, qts_st
     unsigned pe = o->px_exp, qe = o->qty_exp;
     sqlite3_stmt *st;
     int rc;
-    /* positions */
-    if ((rc = run_query(s, "SELECT symbol, strategy_type, qty, avg_price, market, exposure_value, "
-                           "exposure_pct, unrealized_pnl, updated_at, rec_id FROM positions "
-                           "WHERE host_id = ?1 ORDER BY symbol, strategy_type", err, &st)))
-        return rc;
-    sqlite3_bind_text(st, 1, s->host_id, -1, SQLITE_STATIC);
-    while (rc == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct qts_store_position p;
-        struct store_row row = {.rd = &ss_reader, .res = st};
-        store_row_position(&row, pe, qe, &p);
-        rc = cb(arg, &p.h);
+    for (int k = 0; k < STORE_LOAD_COUNT; k++) {
+        if ((rc = run_query(s, store_load_sql[k], err, &st)))
+            return rc;
+        sqlite3_bind_text(st, 1, s->host_id, -1, SQLITE_STATIC);
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            union qts_store_any u;
+            struct store_row row = {.rd = &ss_reader, .res = st};
+            if ((rc = cb(arg, store_row_load(&row, k, pe, qe, &u))))
+                break;
+        }
+        sqlite3_finalize(st);
+        if (rc != SQLITE_DONE && rc != 0) {
+            if (rc < 0)
+                return rc;
+            char what[48];
+            snprintf(what, sizeof what, "load %s", store_load_what[k]);
+            return db_err(s, err, what);
+        }
     }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE && rc != 0)
-        return rc > 0 ? db_err(s, err, "load positions") : rc;
-    /* working orders */
-    if ((rc = run_query(s, "SELECT order_id, client_order_id, venue_order_id, symbol, strategy_tag, "
-                           "strategy_id, side, order_type, tif, state, price, qty, filled_qty, "
-                           "avg_fill_price, decision_price, decided_at, sent_at, done_at, updated_at, "
-                           "rec_id FROM orders WHERE host_id = ?1 AND state NOT IN (4, 6, 7, 8) "
-                           "ORDER BY order_id", err, &st)))
-        return rc;
-    sqlite3_bind_text(st, 1, s->host_id, -1, SQLITE_STATIC);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct qts_store_order r;
-        struct store_row row = {.rd = &ss_reader, .res = st};
-        store_row_order(&row, pe, qe, &r);
-        if ((rc = cb(arg, &r.h)))
-            break;
-    }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE && rc != 0)
-        return rc > 0 ? db_err(s, err, "load orders") : rc;
-    /* parameters */
-    if ((rc = run_query(s, "SELECT strategy_id, param_name, value, value_type, description, "
-                           "updated_at, rec_id FROM strategies WHERE host_id = ?1 "
-                           "ORDER BY strategy_id, param_name", err, &st)))
-        return rc;
-    sqlite3_bind_text(st, 1, s->host_id, -1, SQLITE_STATIC);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct qts_store_param p;
-        struct store_row row = {.rd = &ss_reader, .res = st};
-        store_row_param(&row, &p);
-        if ((rc = cb(arg, &p.h)))
-            break;
-    }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE && rc != 0)
-        return rc > 0 ? db_err(s, err, "load parameters") : rc;
-    /* risk configs (values with 8 decimals) */
-    if ((rc = run_query(s, "SELECT config_key, value, description, updated_at, rec_id "
-                           "FROM risk_configs WHERE host_id = ?1 ORDER BY config_key", err, &st)))
-        return rc;
-    sqlite3_bind_text(st, 1, s->host_id, -1, SQLITE_STATIC);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct qts_store_risk_config c;
-        struct store_row row = {.rd = &ss_reader, .res = st};
-        store_row_risk_config(&row, &c);
-        if ((rc = cb(arg, &c.h)))
-            break;
-    }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE && rc != 0)
-        return rc > 0 ? db_err(s, err, "load risk configs") : rc;
     int64_t lb = o->feedback_lookback_ns > 0 ? o->feedback_lookback_ns : 24 * STORE_NS_PER_HOUR;
     return feedback_aggs(s, o->now_ns - lb, o->now_ns, "", "", 1, cb, arg, err);
 }

@@ -167,10 +167,10 @@ static void test_standalone_gets_host_services(void **state)
 
 int main(void)
 {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_slot_gets_host_services, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_slot_never_reloaded, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_standalone_gets_host_services, setup, teardown),
-    };
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+    const struct CMUnitTest tests[] = {T(test_slot_gets_host_services),
+                                       T(test_slot_never_reloaded),
+                                       T(test_standalone_gets_host_services)};
+#undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
