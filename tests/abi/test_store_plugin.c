@@ -163,6 +163,10 @@ static void test_standalone_gets_host_services(void **state)
     assert_string_equal(secret, "s3cret"); /* $QTS_SECRET_FX_STORE_SECRET */
     assert_string_equal(cfg, "9");
     qts_store_plugin_close(p);
+    /* a file that is not there: an error, nothing left open */
+    p = NULL;
+    assert_int_not_equal(qts_store_plugin_open(QTS_FIXTURE_DIR, "no_such_store", kv, &p, &e), 0);
+    assert_null(p);
 }
 
 int main(void)

@@ -42,20 +42,17 @@ int qts_store_plugin_add(struct qts_plugin_manager *m, const char *path,
 {
     struct qts_store_plugin *p = qts_xcalloc(1, sizeof *p);
     p->cfg = build_cfg(cfg, kv);
+    /* from here on the manager may hold p->cfg (a failed instance is only
+     * retired): the caller closes p after the manager, success or not */
+    *out = p;
     int rc = qts_plugin_manager_add(m, STORE_SLOT, QTS_KIND_STORE, path, p->cfg, err);
     if (rc == 0)
         rc = qts_plugin_manager_start_slot(m, STORE_SLOT, err);
     struct qts_plugin_inst *inst = rc == 0 ? qts_plugin_manager_current(m, STORE_SLOT) : NULL;
-    if (!inst) {
-        /* a slot that failed is retired by the manager, which keeps no
-         * pointer into p->cfg: new instances are made only by a reload */
-        qts__cfg_node_free(p->cfg);
-        free(p);
+    if (!inst)
         return rc ? rc : qts_err_set(err, QTS_ESTATE, "store slot is down");
-    }
     p->port.ops = qts_plugin_inst_desc(inst)->ops;
     p->port.self = qts_plugin_inst_self(inst);
-    *out = p;
     return 0;
 }
 
@@ -89,14 +86,17 @@ int qts_store_plugin_open(const char *plugin_dir, const char *name, const char *
     own->env = (struct qts_plugin_env){.loop = &own->loop};
     struct qts_plugin_manager_opts mo = {.env = &own->env};
     int rc = qts_plugin_manager_new(&mo, &own->m, err);
-    struct qts_store_plugin *p = NULL;
-    if (rc == 0)
-        rc = qts_store_plugin_add(own->m, path, NULL, kv, &p, err);
     if (rc) {
         close_own(own);
         return rc;
     }
+    struct qts_store_plugin *p = NULL;
+    rc = qts_store_plugin_add(own->m, path, NULL, kv, &p, err);
     p->own = own;
+    if (rc) {
+        qts_store_plugin_close(p);
+        return rc;
+    }
     *out = p;
     return 0;
 }

@@ -42,9 +42,10 @@ struct qts_store_plugin; /* opaque */
 /* Add the slot "store" for the file `path` (copied) to `m`, init and start
  * it. `cfg` (the slot's `config:` subtree, may be NULL) is copied, and `kv`
  * (NULL-terminated key, value, ... pairs, dotted keys nest; may be NULL) is
- * set over it. On success *out is owned by the caller: close it after the
- * manager has stopped the slot (qts_plugin_manager_close), and stop the
- * store writer before that. */
+ * set over it. *out is owned by the caller, on failure too (the manager may
+ * still hold the slot's configuration): close it after the manager has
+ * stopped the slot (qts_plugin_manager_close), and stop the store writer
+ * before that. The port is valid only on success. */
 int qts_store_plugin_add(struct qts_plugin_manager *m, const char *path,
                          const struct qts_cfg_node *cfg, const char *const *kv,
                          struct qts_store_plugin **out, struct qts_err *err);
