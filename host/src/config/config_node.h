@@ -37,7 +37,8 @@ struct qts_cfg_node *qts__cfg_map_new(void);
 /* Set the scalar at dotted `path` ("retention.tick_days": nested maps are
  * made as needed), replacing what was there. `value` is copied; `like`
  * (may be NULL) lends its file:line:col, quoting and from_env, so errors
- * still point at the YAML the value came from. */
+ * still point at the YAML the value came from (the file name is borrowed:
+ * the tree `like` belongs to must outlive `map`). */
 void qts__cfg_map_put(struct qts_cfg_node *map, const char *path, const char *value,
                       const struct qts_cfg_node *like);
 /* Copy every scalar under `src` (a map, may be NULL) into `map`, keeping
