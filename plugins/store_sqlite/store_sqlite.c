@@ -405,6 +405,19 @@ static const struct store_row_reader ss_reader = {
     .str = col_str, .i64 = col_i64, .dbl = col_dbl, .fixed = col_fixed, .ts = col_ts,
 };
 
+/* After a row loop ended with `rc`: SQLITE_DONE is success, another SQLite
+ * code the statement's error, a negative code the callback's; `st` is
+ * finalized. */
+static int rows_done(struct ss *s, sqlite3_stmt *st, int rc, struct qts_err *err)
+{
+    if (rc == SQLITE_DONE)
+        rc = 0;
+    else if (rc > 0)
+        rc = db_err(s, err, "query");
+    sqlite3_finalize(st);
+    return rc;
+}
+
 static int run_query(struct ss *s, const char *sql, struct qts_err *err, sqlite3_stmt **out)
 {
     if (sqlite3_prepare_v2(s->db, sql, -1, out, NULL) != SQLITE_OK)
@@ -442,12 +455,7 @@ static int feedback_aggs(struct ss *s, int64_t from, int64_t to, const char *sym
         store_row_feedback_agg(&row, from, &a);
         rc = cb(arg, &a.h);
     }
-    if (rc == SQLITE_DONE)
-        rc = 0;
-    else if (rc > 0)
-        rc = db_err(s, err, "query");
-    sqlite3_finalize(st);
-    return rc;
+    return rows_done(s, st, rc, err);
 }
 
 static int ss_load_state(void *self, const struct qts_store_load_opts *o, qts_store_record_fn cb,
@@ -533,12 +541,7 @@ static int ss_query(void *self, const struct qts_store_query *q, qts_store_recor
         if ((rc = cb(arg, &u.h)))
             break;
     }
-    if (rc == SQLITE_DONE)
-        rc = 0;
-    else if (rc > 0)
-        rc = db_err(s, err, "query");
-    sqlite3_finalize(st);
-    return rc;
+    return rows_done(s, st, rc, err);
 }
 
 /* ------------------------------------------------------------- maintenance */
