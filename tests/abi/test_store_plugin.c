@@ -3,7 +3,8 @@
  * store (fixtures/store_fixture.c) reports what the services returned:
  * the run's clock (virtual here, as in a replay), timers (refused off the
  * loop thread, where the store writer calls), metrics, the secrets lookup
- * ($QTS_SECRET_<NAME>) and its configuration; a store slot is never
+ * ($QTS_SECRET_<NAME>) and its configuration, which the host builds from
+ * the slot's subtree and values it derives; a store slot is never
  * reloaded. */
 #include "test_support.h"
 
@@ -13,6 +14,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "config_node.h"
 #include "metrics.h"
 #include "plugin_manager.h"
 #include "store_plugin.h"
@@ -169,12 +171,52 @@ static void test_standalone_gets_host_services(void **state)
     assert_null(p);
 }
 
+static struct qts_cfg_node *parse_yaml(const char *text)
+{
+    struct qts_diags d;
+    qts_diags_init(&d);
+    struct qts_cfg_node *root = NULL;
+    assert_int_equal(qts__cfg_parse("t.yaml", text, strlen(text), &root, &d), 0);
+    qts_diags_cleanup(&d);
+    return root;
+}
+
+/* A map built in code: a slot's subtree copied with its places, dotted
+ * keys nesting, values set over it (a store slot's derived `path`). */
+static void test_built_map(void **state)
+{
+    (void)state;
+    struct qts_cfg_node *src = parse_yaml("path: qts.db\nretention:\n  tick_days: 3\n"
+                                        "retention.bar_1m_days: 9\nlist: [1, 2]\n");
+    struct qts_cfg_node *m = qts__cfg_map_new();
+    qts__cfg_map_put_all(m, src);
+    qts__cfg_map_put(m, "path", "/var/qts/qts.db", NULL);
+    qts__cfg_map_put(m, "host_id", "h1", NULL);
+    assert_string_equal(qts_cfg_str(qts_cfg_get(m, "path")), "/var/qts/qts.db");
+    assert_string_equal(qts_cfg_str(qts_cfg_get(m, "host_id")), "h1");
+    int64_t v = 0;
+    struct qts_err e;
+    assert_int_equal(qts_cfg_int(qts_cfg_get(m, "retention.tick_days"), &v, &e), 0);
+    assert_int_equal(v, 3);
+    assert_int_equal(qts_cfg_int(qts_cfg_get(m, "retention.bar_1m_days"), &v, &e), 0);
+    assert_int_equal(v, 9);
+    assert_null(qts_cfg_get(m, "list")); /* scalars only */
+    const char *file;
+    int line, col;
+    qts_cfg_where(qts_cfg_get(m, "retention.tick_days"), &file, &line, &col);
+    assert_string_equal(file, "t.yaml");
+    assert_int_equal(line, 3);
+    qts__cfg_node_free(m);
+    qts__cfg_node_free(src);
+}
+
 int main(void)
 {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
-    const struct CMUnitTest tests[] = {T(test_slot_gets_host_services),
-                                       T(test_slot_never_reloaded),
-                                       T(test_standalone_gets_host_services)};
-#undef T
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_built_map),
+        cmocka_unit_test_setup_teardown(test_slot_gets_host_services, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_slot_never_reloaded, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_standalone_gets_host_services, setup, teardown),
+    };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -84,42 +84,12 @@ static void test_empty_document_is_empty_map(void **state)
     qts__cfg_node_free(root);
 }
 
-/* A map built in code: a slot's subtree copied with its places, dotted
- * keys nesting, values set over it (a store slot's derived `path`). */
-static void test_built_map(void **state)
-{
-    (void)state;
-    struct qts_cfg_node *src = parse_ok("path: qts.db\nretention:\n  tick_days: 3\n"
-                                        "retention.bar_1m_days: 9\nlist: [1, 2]\n");
-    struct qts_cfg_node *m = qts__cfg_map_new();
-    qts__cfg_map_put_all(m, src);
-    qts__cfg_map_put(m, "path", "/var/qts/qts.db", NULL);
-    qts__cfg_map_put(m, "host_id", "h1", NULL);
-    assert_string_equal(qts_cfg_str(qts_cfg_get(m, "path")), "/var/qts/qts.db");
-    assert_string_equal(qts_cfg_str(qts_cfg_get(m, "host_id")), "h1");
-    int64_t v = 0;
-    struct qts_err e;
-    assert_int_equal(qts_cfg_int(qts_cfg_get(m, "retention.tick_days"), &v, &e), 0);
-    assert_int_equal(v, 3);
-    assert_int_equal(qts_cfg_int(qts_cfg_get(m, "retention.bar_1m_days"), &v, &e), 0);
-    assert_int_equal(v, 9);
-    assert_null(qts_cfg_get(m, "list")); /* scalars only */
-    const char *file;
-    int line, col;
-    qts_cfg_where(qts_cfg_get(m, "retention.tick_days"), &file, &line, &col);
-    assert_string_equal(file, "t.yaml");
-    assert_int_equal(line, 3);
-    qts__cfg_node_free(m);
-    qts__cfg_node_free(src);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lookup_and_types),
         cmocka_unit_test(test_syntax_errors),
         cmocka_unit_test(test_empty_document_is_empty_map),
-        cmocka_unit_test(test_built_map),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
