@@ -23,7 +23,7 @@
 #include "clock.h"
 #include "log.h"
 #include "qts/qts_store.h"
-#include "store_port.h"
+#include "store_plugin.h"
 #include "store_writer.h"
 #include "util.h"
 

@@ -34,15 +34,6 @@ struct store_row {
 #define ROW_FIXED(r, c, e) ((r)->rd->fixed((r), (c), (e)))
 #define ROW_TS(r, c) ((r)->rd->ts((r), (c)))
 
-/* Extend the event-time range [*lo, *hi] (QTS_STORE_NULL = empty) by t. */
-static inline void store_range_add(int64_t *lo, int64_t *hi, int64_t t)
-{
-    if (*lo == QTS_STORE_NULL || t < *lo)
-        *lo = t;
-    if (*hi == QTS_STORE_NULL || t > *hi)
-        *hi = t;
-}
-
 /* symbol, strategy_type, qty, avg_price, market, exposure_value,
  * exposure_pct, unrealized_pnl, updated_at, rec_id */
 static inline void store_row_position(const struct store_row *r, unsigned pe, unsigned qe,
@@ -128,6 +119,50 @@ static inline void store_row_risk_config(const struct store_row *r,
     store_copy(c->description, sizeof c->description, ROW_STR(r, 2));
     c->h.ts_ns = ROW_TS(r, 3);
     c->h.rec_id = (uint64_t)ROW_I64(r, 4);
+}
+
+/* What load_state delivers, in this order, each from one SELECT whose
+ * columns are those its decoder above names; the feedback aggregates
+ * (store_row_feedback_agg, the backend's own query) come last. */
+enum { STORE_LOAD_POSITIONS, STORE_LOAD_ORDERS, STORE_LOAD_PARAMS, STORE_LOAD_RISK,
+       STORE_LOAD_COUNT };
+
+static const char *const store_load_what[STORE_LOAD_COUNT] = {
+    "positions", "orders", "parameters", "risk configs"};
+
+/* The SELECT of each load step, host_id as $1: PostgreSQL's first
+ * parameter, and for SQLite a named parameter, whose index is 1 as the
+ * statement's first. */
+static const char *const store_load_sql[STORE_LOAD_COUNT] = {
+    [STORE_LOAD_POSITIONS] = "SELECT symbol, strategy_type, qty, avg_price, market, exposure_value, "
+                             "exposure_pct, unrealized_pnl, updated_at, rec_id FROM positions "
+                             "WHERE host_id = $1 ORDER BY symbol, strategy_type",
+    /* working orders */
+    [STORE_LOAD_ORDERS] = "SELECT order_id, client_order_id, venue_order_id, symbol, strategy_tag, "
+                          "strategy_id, side, order_type, tif, state, price, qty, filled_qty, "
+                          "avg_fill_price, decision_price, decided_at, sent_at, done_at, updated_at, "
+                          "rec_id FROM orders WHERE host_id = $1 AND state NOT IN (4, 6, 7, 8) "
+                          "ORDER BY order_id",
+    [STORE_LOAD_PARAMS] = "SELECT strategy_id, param_name, value, value_type, description, "
+                          "updated_at, rec_id FROM strategies WHERE host_id = $1 "
+                          "ORDER BY strategy_id, param_name",
+    /* values with 8 decimals */
+    [STORE_LOAD_RISK] = "SELECT config_key, value, description, updated_at, rec_id "
+                        "FROM risk_configs WHERE host_id = $1 ORDER BY config_key",
+};
+
+/* One row of load step `which` into *u; the record (inside u) is returned. */
+static inline const struct qts_store_record *store_row_load(const struct store_row *r, int which,
+                                                            unsigned pe, unsigned qe,
+                                                            union qts_store_any *u)
+{
+    switch (which) {
+    case STORE_LOAD_POSITIONS: store_row_position(r, pe, qe, &u->position); break;
+    case STORE_LOAD_ORDERS: store_row_order(r, pe, qe, &u->order); break;
+    case STORE_LOAD_PARAMS: store_row_param(r, &u->param); break;
+    default: store_row_risk_config(r, &u->risk_config); break;
+    }
+    return &u->h;
 }
 
 /* symbol, tag, count, avg(total_slippage_bps), avg(market_impact_bps),

@@ -12,7 +12,8 @@
  *
  * Runs on the store writer thread; every call may block.
  *
- * Config: conninfo (else $QTS_PG_CONNINFO), host_id ("qts"), schema (a
+ * Config: conninfo (else the secret named by conninfo_secret, default
+ * "pg_conninfo", through the host's secrets lookup), host_id ("qts"), schema (a
  * private schema, created by migrate; default: the server's search_path),
  * statement_timeout_ms (5000), connect_timeout_s (3), timescaledb
  * ("auto" | "off" | "require"), retention.tick_days 7,
@@ -20,146 +21,15 @@
  * retention.feedback_days 180, retention.decision_days 365,
  * partition.premake_days 7.
  */
-#include <inttypes.h>
-#include <libpq-fe.h>
-#include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include "qts/qts_plugin.h"
-#include "qts/qts_store.h"
-#include "store_fmt.h"
+#include "store_postgres.h"
 #include "store_keys.h"
-#include "store_rows.h"
 
 #include "pg_migrations.inc"
 
-enum {
-    ST_BAR_1M, ST_BAR_1D, ST_ORDER, ST_ORDER_EVENT, ST_FILL, ST_EXEC_LOG, ST_FEEDBACK,
-    ST_DECISION, ST_POSITION, ST_PARAM, ST_RISK, ST_LEDGER, ST_ACCOUNT, ST_CONFIG, ST_DIRTY,
-    ST_COUNT
-};
+static const char dirty_sql[] =
+    "UPDATE qts_rollup_state SET dirty_lo = least(coalesce(dirty_lo, $2), $2), "
+    "dirty_hi = greatest(coalesce(dirty_hi, $3), $3) WHERE name = $1";
 
-static const char *const stmt_sql[ST_COUNT] = {
-    [ST_BAR_1M] = "INSERT INTO ohlcv_1m (bucket, symbol, open, high, low, close, volume, tick_count) "
-                  "VALUES ($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT (symbol, bucket) DO UPDATE SET "
-                  "open=EXCLUDED.open, high=EXCLUDED.high, low=EXCLUDED.low, close=EXCLUDED.close, "
-                  "volume=EXCLUDED.volume, tick_count=EXCLUDED.tick_count",
-    [ST_BAR_1D] = "INSERT INTO ohlcv_1d (time, symbol, open, high, low, close, volume) "
-                  "VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT (symbol, time) DO UPDATE SET "
-                  "open=EXCLUDED.open, high=EXCLUDED.high, low=EXCLUDED.low, close=EXCLUDED.close, "
-                  "volume=EXCLUDED.volume",
-    [ST_ORDER] = "INSERT INTO orders AS o (host_id, order_id, rec_id, client_order_id, venue_order_id, symbol, "
-                 "strategy_tag, strategy_id, side, order_type, tif, state, price, qty, filled_qty, "
-                 "avg_fill_price, decision_price, decided_at, sent_at, done_at, updated_at) "
-                 "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21) "
-                 "ON CONFLICT (host_id, order_id) DO UPDATE SET rec_id=EXCLUDED.rec_id, "
-                 "client_order_id=EXCLUDED.client_order_id, venue_order_id=EXCLUDED.venue_order_id, "
-                 "symbol=EXCLUDED.symbol, strategy_tag=EXCLUDED.strategy_tag, strategy_id=EXCLUDED.strategy_id, "
-                 "side=EXCLUDED.side, order_type=EXCLUDED.order_type, tif=EXCLUDED.tif, state=EXCLUDED.state, "
-                 "price=EXCLUDED.price, qty=EXCLUDED.qty, filled_qty=EXCLUDED.filled_qty, "
-                 "avg_fill_price=EXCLUDED.avg_fill_price, decision_price=EXCLUDED.decision_price, "
-                 "decided_at=EXCLUDED.decided_at, sent_at=EXCLUDED.sent_at, done_at=EXCLUDED.done_at, "
-                 "updated_at=EXCLUDED.updated_at WHERE o.rec_id <= EXCLUDED.rec_id",
-    [ST_ORDER_EVENT] = "INSERT INTO order_events (host_id, rec_id, time, order_id, client_order_id, event, "
-                       "state, code, filled_qty, leaves_qty, avg_price, reason) "
-                       "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12) ON CONFLICT DO NOTHING",
-    [ST_FILL] = "INSERT INTO fills (host_id, rec_id, time, order_id, fill_id, client_order_id, symbol, "
-                "strategy_tag, side, is_maker, price, qty, fee) "
-                "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13) ON CONFLICT DO NOTHING",
-    [ST_EXEC_LOG] = "INSERT INTO execution_logs (host_id, rec_id, time, order_id, symbol, stage, latency_ms, "
-                    "success, error_code) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) ON CONFLICT DO NOTHING",
-    [ST_FEEDBACK] = "INSERT INTO feedback_data (host_id, rec_id, time, symbol, order_id, strategy_tag, "
-                    "strategy_type, side, order_type, execution_start, feedback_generated_at, decision_price, "
-                    "avg_fill_price, original_qty, total_filled_qty, fill_ratio, total_slippage_bps, "
-                    "avg_fill_latency_ms, first_fill_latency_ms, complete_fill_latency_ms, "
-                    "volatility_at_execution, spread_at_execution, post_spread_bps, depth_at_execution, "
-                    "market_impact_bps, realized_impact_bps, execution_quality_score, score_version) "
-                    "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,"
-                    "$23,$24,$25,$26,$27,$28) ON CONFLICT DO NOTHING",
-    [ST_DECISION] = "INSERT INTO decision_log (host_id, rec_id, time, cycle_id, symbol, action, strategy_tag, "
-                    "price, qty, signal_confidence, risk_score, operating_state, feedback_applied, "
-                    "feedback_slippage_bps, feedback_quality_score, capital_blocked, approved, reason, "
-                    "act_status) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19) "
-                    "ON CONFLICT DO NOTHING",
-    [ST_POSITION] = "INSERT INTO positions AS p (host_id, symbol, strategy_type, rec_id, qty, avg_price, market, "
-                    "exposure_value, exposure_pct, unrealized_pnl, updated_at) "
-                    "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) ON CONFLICT (host_id, symbol, strategy_type) "
-                    "DO UPDATE SET rec_id=EXCLUDED.rec_id, qty=EXCLUDED.qty, avg_price=EXCLUDED.avg_price, "
-                    "market=EXCLUDED.market, exposure_value=EXCLUDED.exposure_value, "
-                    "exposure_pct=EXCLUDED.exposure_pct, unrealized_pnl=EXCLUDED.unrealized_pnl, "
-                    "updated_at=EXCLUDED.updated_at WHERE p.rec_id <= EXCLUDED.rec_id",
-    [ST_PARAM] = "INSERT INTO strategies AS s (host_id, strategy_id, param_name, rec_id, value, value_type, "
-                 "description, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8) "
-                 "ON CONFLICT (host_id, strategy_id, param_name) DO UPDATE SET rec_id=EXCLUDED.rec_id, "
-                 "value=EXCLUDED.value, value_type=EXCLUDED.value_type, description=EXCLUDED.description, "
-                 "updated_at=EXCLUDED.updated_at WHERE s.rec_id <= EXCLUDED.rec_id",
-    [ST_RISK] = "INSERT INTO risk_configs AS r (host_id, config_key, rec_id, value, description, updated_at) "
-                "VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT (host_id, config_key) DO UPDATE SET "
-                "rec_id=EXCLUDED.rec_id, value=EXCLUDED.value, description=EXCLUDED.description, "
-                "updated_at=EXCLUDED.updated_at WHERE r.rec_id <= EXCLUDED.rec_id",
-    [ST_LEDGER] = "INSERT INTO t_ledger (host_id, rec_id, timestamp, symbol, side, qty, price, amount, fee, "
-                  "strategy_tag, order_id, broker, realized_pnl, src_hash) "
-                  "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14) ON CONFLICT DO NOTHING",
-    [ST_ACCOUNT] = "INSERT INTO account_history AS a (host_id, date, rec_id, total_equity, daily_pnl, "
-                   "daily_return, cumulative_return, volatility_20d, high_watermark, drawdown, mdd, note) "
-                   "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12) ON CONFLICT (host_id, date) DO UPDATE SET "
-                   "rec_id=EXCLUDED.rec_id, total_equity=EXCLUDED.total_equity, daily_pnl=EXCLUDED.daily_pnl, "
-                   "daily_return=EXCLUDED.daily_return, cumulative_return=EXCLUDED.cumulative_return, "
-                   "volatility_20d=EXCLUDED.volatility_20d, high_watermark=EXCLUDED.high_watermark, "
-                   "drawdown=EXCLUDED.drawdown, mdd=EXCLUDED.mdd, note=EXCLUDED.note "
-                   "WHERE a.rec_id <= EXCLUDED.rec_id",
-    [ST_CONFIG] = "INSERT INTO config AS c (host_id, scope, key, rec_id, category, subcategory, value, "
-                  "description, tag, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) "
-                  "ON CONFLICT (host_id, scope, key) DO UPDATE SET rec_id=EXCLUDED.rec_id, "
-                  "category=EXCLUDED.category, subcategory=EXCLUDED.subcategory, value=EXCLUDED.value, "
-                  "description=EXCLUDED.description, tag=EXCLUDED.tag, updated_at=EXCLUDED.updated_at "
-                  "WHERE c.rec_id <= EXCLUDED.rec_id",
-    [ST_DIRTY] = "UPDATE qts_rollup_state SET dirty_lo = least(coalesce(dirty_lo, $2), $2), "
-                 "dirty_hi = greatest(coalesce(dirty_hi, $3), $3) WHERE name = $1",
-};
-
-/* Partitioned time series. */
-enum { PT_TICK, PT_EXEC, PT_FEEDBACK, PT_DECISION, PT_COUNT };
-static const struct {
-    const char *parent;
-    int64_t step_days;
-} pt_def[PT_COUNT] = {
-    [PT_TICK] = {"tick_data", 1},
-    [PT_EXEC] = {"execution_logs", 1},
-    [PT_FEEDBACK] = {"feedback_data", 7},
-    [PT_DECISION] = {"decision_log", 30},
-};
-/* Partition origin: Monday 2000-01-03 00:00 UTC, so weekly steps start Mondays. */
-#define PT_ORIGIN_NS (INT64_C(946857600) * STORE_NS_PER_S)
-
-#define KNOWN_MAX 2048
-#define NPARAM 30
-
-struct pg {
-    const struct qts_host_api *host;
-    void *owner;
-    char *conninfo; /* owned */
-    char host_id[64];
-    char schema[64];  /* "" = the server's search_path */
-    int64_t stmt_timeout_ms, connect_timeout_s, premake_days;
-    int64_t keep_days[PT_COUNT], keep_bar_days;
-    int tsdb_mode; /* 0 auto, 1 off, 2 require */
-    PGconn *conn;
-    int prepared[ST_COUNT];
-    int is_tsdb;
-    struct { int pt; int64_t lo; } known[KNOWN_MAX];
-    size_t n_known;
-    char *copy;
-    size_t copy_len, copy_cap;
-    int64_t tick_lo, tick_hi, led_lo, led_hi;
-    /* parameter scratch */
-    char pool[NPARAM][72];
-    const char *val[NPARAM];
-};
-
-#define LOG(s, lvl, ...) (s)->host->log((s)->owner, (lvl), __VA_ARGS__)
 
 static void disconnect(struct pg *s)
 {
@@ -171,7 +41,7 @@ static void disconnect(struct pg *s)
 
 /* Translate a failed result (may be NULL) into a status; drops the
  * connection when it is gone. */
-static int pg_fail(struct pg *s, PGresult *r, struct qts_err *err, const char *what)
+int pg_fail(struct pg *s, PGresult *r, struct qts_err *err, const char *what)
 {
     const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
     int gone = !s->conn || PQstatus(s->conn) != CONNECTION_OK ||
@@ -190,7 +60,7 @@ static int pg_fail(struct pg *s, PGresult *r, struct qts_err *err, const char *w
     return code;
 }
 
-static int pg_exec(struct pg *s, const char *sql, struct qts_err *err)
+int pg_exec(struct pg *s, const char *sql, struct qts_err *err)
 {
     PGresult *r = PQexec(s->conn, sql);
     ExecStatusType st = PQresultStatus(r);
@@ -201,7 +71,16 @@ static int pg_exec(struct pg *s, const char *sql, struct qts_err *err)
     return rc;
 }
 
-static void rollback(struct pg *s)
+int pg_exec_params(struct pg *s, const char *sql, int n, const char *const *v,
+                   const char *what, struct qts_err *err)
+{
+    PGresult *r = PQexecParams(s->conn, sql, n, NULL, v, NULL, NULL, 0);
+    int rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : pg_fail(s, r, err, what);
+    PQclear(r);
+    return rc;
+}
+
+void pg_rollback(struct pg *s)
 {
     if (s->conn && PQstatus(s->conn) == CONNECTION_OK) {
         PGresult *r = PQexec(s->conn, "ROLLBACK");
@@ -230,7 +109,7 @@ static void notice_cb(void *arg, const char *msg)
     LOG(s, QTS_LOG_DEBUG, "store_postgres notice msg=%s", line);
 }
 
-static int ensure_conn(struct pg *s, struct qts_err *err)
+int pg_ensure_conn(struct pg *s, struct qts_err *err)
 {
     if (s->conn && PQstatus(s->conn) == CONNECTION_OK)
         return 0;
@@ -270,9 +149,14 @@ static int prepare(struct pg *s, int i, struct qts_err *err)
 {
     if (s->prepared[i])
         return 0;
-    char name[16];
+    char name[16], sql[4096];
     snprintf(name, sizeof name, "q%d", i);
-    PGresult *r = PQprepare(s->conn, name, stmt_sql[i], 0, NULL);
+    if (i == ST_DIRTY)
+        store_copy(sql, sizeof sql, dirty_sql);
+    else if (store_insert_sql(&store_tabs[i], '$', sql, sizeof sql) < 0)
+        return qts_err_set(err, QTS_ERANGE, "store_postgres: INSERT of %s too long",
+                           store_tabs[i].name);
+    PGresult *r = PQprepare(s->conn, name, sql, 0, NULL);
     int rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : pg_fail(s, r, err, "prepare");
     PQclear(r);
     if (rc == 0)
@@ -280,7 +164,7 @@ static int prepare(struct pg *s, int i, struct qts_err *err)
     return rc;
 }
 
-static int run_prepared(struct pg *s, int i, int nparams, struct qts_err *err)
+int pg_run_prepared(struct pg *s, int i, int nparams, struct qts_err *err)
 {
     int rc = prepare(s, i, err);
     if (rc)
@@ -293,53 +177,70 @@ static int run_prepared(struct pg *s, int i, int nparams, struct qts_err *err)
     return rc;
 }
 
+PGresult *pg_select(struct pg *s, const char *sql, int n, struct qts_err *err)
+{
+    if (pg_ensure_conn(s, err) != 0)
+        return NULL;
+    PGresult *r = PQexecParams(s->conn, sql, n, NULL, s->val, NULL, NULL, 0);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        pg_fail(s, r, err, "query");
+        PQclear(r);
+        return NULL;
+    }
+    return r;
+}
+
 /* ------------------------------------------------------------- params */
 
-static void p_str(struct pg *s, int i, const char *v) { s->val[i] = v ? v : ""; }
-static void p_strn(struct pg *s, int i, const char *v) { s->val[i] = v && *v ? v : NULL; }
-static void p_i64(struct pg *s, int i, int64_t v)
+/* A value as PostgreSQL text (NULL for SQL NULL), in s->pool[i] when it
+ * needs room. */
+const char *pg_text(struct pg *s, int i, const struct store_val *v)
 {
-    snprintf(s->pool[i], sizeof s->pool[i], "%" PRId64, v);
-    s->val[i] = s->pool[i];
-}
-static void p_i64n(struct pg *s, int i, int64_t v)
-{
-    if (v == QTS_STORE_NULL)
-        s->val[i] = NULL;
-    else
-        p_i64(s, i, v);
-}
-static void p_fixed(struct pg *s, int i, int64_t v, unsigned exp)
-{
-    if (v == QTS_STORE_NULL) {
-        s->val[i] = NULL;
-        return;
+    char *buf = s->pool[i];
+    size_t cap = sizeof s->pool[i];
+    if (v->is_null)
+        return NULL;
+    switch (v->type) {
+    case STORE_TEXT:
+    case STORE_TEXTN: return v->s;
+    case STORE_FIXED: store_fmt_fixed(buf, cap, v->i, v->exp); return buf;
+    case STORE_TS:
+    case STORE_TSN: store_fmt_ts(buf, cap, v->i); return buf;
+    case STORE_BOOL: return v->i ? "t" : "f";
+    case STORE_DBL:
+        if (isinf(v->d))
+            return NULL;
+        snprintf(buf, cap, "%.17g", v->d);
+        return buf;
+    case STORE_HASH: /* bytea hex */
+        buf[0] = '\\';
+        buf[1] = 'x';
+        for (int k = 0; k < 32; k++)
+            snprintf(buf + 2 + 2 * k, 3, "%02x", v->hash[k]);
+        return buf;
+    default: snprintf(buf, cap, "%" PRId64, v->i); return buf;
     }
-    store_fmt_fixed(s->pool[i], sizeof s->pool[i], v, exp);
-    s->val[i] = s->pool[i];
 }
-static void p_ts(struct pg *s, int i, int64_t ns)
+
+/* Parameters of the reads and the dirty mark. */
+void p_str(struct pg *s, int i, const char *v) { s->val[i] = v ? v : ""; }
+void p_i64(struct pg *s, int i, int64_t v)
 {
-    store_fmt_ts(s->pool[i], sizeof s->pool[i], ns);
-    s->val[i] = s->pool[i];
+    const struct store_val x = {.type = STORE_INT, .i = v};
+    s->val[i] = pg_text(s, i, &x);
 }
-static void p_tsn(struct pg *s, int i, int64_t ns)
+void p_ts(struct pg *s, int i, int64_t ns)
 {
-    if (ns == QTS_STORE_NULL)
-        s->val[i] = NULL;
-    else
-        p_ts(s, i, ns);
+    const struct store_val x = {.type = STORE_TS, .i = ns};
+    s->val[i] = pg_text(s, i, &x);
 }
-static void p_dbl(struct pg *s, int i, double v)
+
+/* The statement's parameters from values v[0..n). */
+void pg_params(struct pg *s, const struct store_val *v, int n)
 {
-    if (isnan(v) || isinf(v)) {
-        s->val[i] = NULL;
-        return;
-    }
-    snprintf(s->pool[i], sizeof s->pool[i], "%.17g", v);
-    s->val[i] = s->pool[i];
+    for (int i = 0; i < n; i++)
+        s->val[i] = pg_text(s, i, &v[i]);
 }
-static void p_bool(struct pg *s, int i, int v) { s->val[i] = v ? "t" : "f"; }
 
 /* ------------------------------------------------------------- lifecycle */
 
@@ -358,14 +259,29 @@ static int pg_init(const struct qts_host_api *host, void *owner, void **self, st
     s->host = host;
     s->owner = owner;
     const char *v = NULL;
-    if (!(host->cfg_str && host->cfg_str(owner, "conninfo", &v, NULL) == 0 && v && *v))
-        v = getenv("QTS_PG_CONNINFO");
-    if (!v || !*v) {
-        free(s);
-        return qts_err_set(err, QTS_ECONFIG,
-                           "store_postgres: no conninfo in the config and QTS_PG_CONNINFO unset");
+    char secret[1024];
+    if (!(host->cfg_str && host->cfg_str(owner, "conninfo", &v, NULL) == 0 && v && *v)) {
+        /* a connection string often carries a password: the host's
+         * secrets lookup (environment or a 0600 file), under a name the
+         * config may choose */
+        const char *name = "pg_conninfo";
+        if (host->cfg_str && host->cfg_str(owner, "conninfo_secret", &v, NULL) == 0 && v && *v)
+            name = v;
+        struct qts_err e2;
+        qts_err_clear(&e2);
+        v = host->secret_get && host->secret_get(owner, name, secret, sizeof secret, &e2) == 0
+                ? secret
+                : NULL;
+        if (!v || !*v) {
+            free(s);
+            return qts_err_set(err, QTS_ECONFIG,
+                               "store_postgres: no conninfo in the config and secret %s not "
+                               "set: %s",
+                               name, v ? "empty" : e2.msg);
+        }
     }
     s->conninfo = strdup(v);
+    memset(secret, 0, sizeof secret);
     store_copy(s->host_id, sizeof s->host_id, "qts");
     if (host->cfg_str && host->cfg_str(owner, "host_id", &v, NULL) == 0 && v && *v)
         store_copy(s->host_id, sizeof s->host_id, v);
@@ -418,7 +334,7 @@ static int pg_start(void *self, struct qts_err *err)
     (void)err;
     /* a database that is away at start is not fatal: the store writer
      * spills until it answers, and every call reconnects */
-    if (ensure_conn(s, &e) == 0)
+    if (pg_ensure_conn(s, &e) == 0)
         LOG(s, QTS_LOG_INFO, "store_postgres connected host_id=%s", s->host_id);
     else
         LOG(s, QTS_LOG_WARN, "store_postgres not connected yet err=%s", e.msg);
@@ -445,7 +361,7 @@ static void pg_destroy(void *self)
 static int pg_ping(void *self, struct qts_err *err)
 {
     struct pg *s = self;
-    int rc = ensure_conn(s, err);
+    int rc = pg_ensure_conn(s, err);
     return rc ? rc : pg_exec(s, "SELECT 1", err);
 }
 
@@ -454,7 +370,7 @@ static int pg_ping(void *self, struct qts_err *err)
 static int pg_migrate(void *self, struct qts_err *err)
 {
     struct pg *s = self;
-    int rc = ensure_conn(s, err);
+    int rc = pg_ensure_conn(s, err);
     if (rc)
         return rc;
     if (s->schema[0]) {
@@ -535,16 +451,13 @@ static int pg_migrate(void *self, struct qts_err *err)
             snprintf(ver, sizeof ver, "%d", m->version);
             snprintf(sum, sizeof sum, "%016" PRIx64, store_fnv1a(m->sql));
             const char *v[4] = {ver, m->name, sum, s->is_tsdb ? "timescaledb" : "pg"};
-            r = PQexecParams(s->conn, "INSERT INTO schema_migrations (version, name, checksum, backend) "
-                                      "VALUES ($1, $2, $3, $4)", 4, NULL, v, NULL, NULL, 0);
-            if (PQresultStatus(r) != PGRES_COMMAND_OK)
-                rc = pg_fail(s, r, err, "migrate");
-            PQclear(r);
+            rc = pg_exec_params(s, "INSERT INTO schema_migrations (version, name, checksum, "
+                                   "backend) VALUES ($1, $2, $3, $4)", 4, v, "migrate", err);
         }
         if (rc == 0)
             rc = pg_exec(s, "COMMIT", err);
         if (rc) {
-            rollback(s);
+            pg_rollback(s);
             char tmp[256];
             snprintf(tmp, sizeof tmp, "%s", err ? err->msg : "");
             qts_err_set(err, rc, "migration %04d_%s: %.200s", m->version, m->name, tmp);
@@ -560,498 +473,6 @@ out:
     if (s->conn)
         PQclear(PQexec(s->conn, "DEALLOCATE ALL"));
     return rc ? rc : applied;
-}
-
-/* ------------------------------------------------------------- partitions */
-
-static int64_t part_lo(int pt, int64_t t)
-{
-    int64_t step = pt_def[pt].step_days * STORE_NS_PER_DAY;
-    int64_t d = t - PT_ORIGIN_NS;
-    int64_t k = d / step - (d % step < 0);
-    return PT_ORIGIN_NS + k * step;
-}
-
-static void part_name(char *buf, size_t cap, int pt, int64_t lo)
-{
-    time_t t = (time_t)(lo / STORE_NS_PER_S);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    snprintf(buf, cap, "%s_p%04d%02d%02d", pt_def[pt].parent, tm.tm_year + 1900, tm.tm_mon + 1,
-             tm.tm_mday);
-}
-
-static int known(struct pg *s, int pt, int64_t lo)
-{
-    for (size_t i = s->n_known; i-- > 0;)
-        if (s->known[i].pt == pt && s->known[i].lo == lo)
-            return 1;
-    return 0;
-}
-
-static int ensure_partition(struct pg *s, int pt, int64_t t, struct qts_err *err)
-{
-    if (s->is_tsdb)
-        return 0;
-    int64_t lo = part_lo(pt, t);
-    if (known(s, pt, lo))
-        return 0;
-    char name[64], a[48], b[48], sql[320];
-    part_name(name, sizeof name, pt, lo);
-    store_fmt_ts(a, sizeof a, lo);
-    store_fmt_ts(b, sizeof b, lo + pt_def[pt].step_days * STORE_NS_PER_DAY);
-    snprintf(sql, sizeof sql,
-             "CREATE TABLE IF NOT EXISTS %s PARTITION OF %s FOR VALUES FROM ('%s') TO ('%s')", name,
-             pt_def[pt].parent, a, b);
-    int rc = pg_exec(s, sql, err);
-    if (rc)
-        return rc;
-    if (s->n_known == KNOWN_MAX)
-        s->n_known = 0; /* forget; re-checked with IF NOT EXISTS */
-    s->known[s->n_known].pt = pt;
-    s->known[s->n_known].lo = lo;
-    s->n_known++;
-    return 0;
-}
-
-static int rec_partition(const struct qts_store_record *r)
-{
-    switch (r->kind) {
-    case QTS_REC_TICK: return PT_TICK;
-    case QTS_REC_EXEC_LOG: return PT_EXEC;
-    case QTS_REC_FEEDBACK: return PT_FEEDBACK;
-    case QTS_REC_DECISION: return PT_DECISION;
-    default: return -1;
-    }
-}
-
-/* ------------------------------------------------------------- writes */
-
-static void copy_put(struct pg *s, const char *p, size_t n)
-{
-    if (s->copy_len + n > s->copy_cap) {
-        size_t cap = s->copy_cap ? s->copy_cap * 2 : 65536;
-        while (cap < s->copy_len + n)
-            cap *= 2;
-        char *np = realloc(s->copy, cap);
-        if (!np)
-            abort();
-        s->copy = np;
-        s->copy_cap = cap;
-    }
-    memcpy(s->copy + s->copy_len, p, n);
-    s->copy_len += n;
-}
-
-/* COPY text format: escape backslash, tab, newline, carriage return. */
-static void copy_text(struct pg *s, const char *v, int null_if_empty)
-{
-    if (!v || (null_if_empty && !*v)) {
-        copy_put(s, "\\N", 2);
-        return;
-    }
-    for (const char *p = v; *p; p++) {
-        char c = *p;
-        if (c == '\\' || c == '\t' || c == '\n' || c == '\r') {
-            char e[2] = {'\\', c == '\t' ? 't' : c == '\n' ? 'n' : c == '\r' ? 'r' : '\\'};
-            copy_put(s, e, 2);
-        } else {
-            copy_put(s, &c, 1);
-        }
-    }
-}
-
-static void copy_fixed(struct pg *s, int64_t v, unsigned exp)
-{
-    if (v == QTS_STORE_NULL) {
-        copy_put(s, "\\N", 2);
-        return;
-    }
-    char buf[48];
-    int n = store_fmt_fixed(buf, sizeof buf, v, exp);
-    copy_put(s, buf, (size_t)n);
-}
-
-static void copy_tick(struct pg *s, const struct qts_store_tick *t)
-{
-    char buf[64];
-    copy_text(s, s->host_id, 0);
-    int n = snprintf(buf, sizeof buf, "\t%" PRIu64 "\t", t->h.rec_id);
-    copy_put(s, buf, (size_t)n);
-    n = store_fmt_ts(buf, sizeof buf, t->h.ts_ns);
-    copy_put(s, buf, (size_t)n);
-    copy_put(s, "\t", 1);
-    copy_text(s, t->symbol, 0);
-    copy_put(s, t->tick_kind == QTS_TICK_QUOTE ? "\t2\t" : "\t1\t", 3);
-    copy_fixed(s, t->px, t->px_exp);
-    copy_put(s, "\t", 1);
-    copy_fixed(s, t->qty, t->qty_exp);
-    copy_put(s, "\t", 1);
-    copy_fixed(s, t->bid, t->px_exp);
-    copy_put(s, "\t", 1);
-    copy_fixed(s, t->ask, t->px_exp);
-    copy_put(s, "\t", 1);
-    copy_text(s, t->source, 1);
-    copy_put(s, "\n", 1);
-}
-
-static int copy_into(struct pg *s, const char *table, struct qts_err *err, const char **sqlstate_out,
-                     char *state_buf)
-{
-    char sql[256];
-    snprintf(sql, sizeof sql,
-             "COPY %s (host_id, rec_id, time, symbol, kind, price, volume, bid, ask, source) FROM STDIN",
-             table);
-    PGresult *r = PQexec(s->conn, sql);
-    if (PQresultStatus(r) != PGRES_COPY_IN) {
-        int rc = pg_fail(s, r, err, "copy");
-        PQclear(r);
-        return rc;
-    }
-    PQclear(r);
-    int ok = PQputCopyData(s->conn, s->copy, (int)s->copy_len) == 1 &&
-             PQputCopyEnd(s->conn, NULL) == 1;
-    int rc = 0;
-    *sqlstate_out = NULL;
-    while ((r = PQgetResult(s->conn)) != NULL) {
-        if (rc == 0 && PQresultStatus(r) != PGRES_COMMAND_OK) {
-            const char *st = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-            if (st) {
-                store_copy(state_buf, 8, st);
-                *sqlstate_out = state_buf;
-            }
-            rc = pg_fail(s, r, err, "copy");
-        }
-        PQclear(r);
-        if (!s->conn)
-            break;
-    }
-    if (rc == 0 && !ok)
-        rc = pg_fail(s, NULL, err, "copy");
-    return rc;
-}
-
-/* All ticks of a batch in one COPY. A replay of rows already stored hits
- * the unique key: then the rows go through a staging table and
- * INSERT ... ON CONFLICT DO NOTHING (exactly once). */
-static int write_ticks(struct pg *s, struct qts_err *err)
-{
-    int rc = pg_exec(s, "SAVEPOINT ticks", err);
-    if (rc)
-        return rc;
-    const char *state = NULL;
-    char sbuf[8];
-    rc = copy_into(s, "tick_data", err, &state, sbuf);
-    if (rc == QTS_EDB && state && strcmp(state, "23505") == 0) {
-        if ((rc = pg_exec(s, "ROLLBACK TO SAVEPOINT ticks", err)) ||
-            (rc = pg_exec(s, "CREATE TEMP TABLE IF NOT EXISTS qts_tick_stage "
-                             "(LIKE tick_data INCLUDING DEFAULTS) ON COMMIT DELETE ROWS", err)) ||
-            (rc = copy_into(s, "qts_tick_stage", err, &state, sbuf)) ||
-            (rc = pg_exec(s, "INSERT INTO tick_data SELECT * FROM qts_tick_stage "
-                             "ON CONFLICT DO NOTHING; TRUNCATE qts_tick_stage", err)))
-            return rc;
-    } else if (rc) {
-        return rc;
-    }
-    return pg_exec(s, "RELEASE SAVEPOINT ticks", err);
-}
-
-static int write_one(struct pg *s, const struct qts_store_record *r, struct qts_err *err)
-{
-    const char *hid = s->host_id;
-    switch (r->kind) {
-    case QTS_REC_BAR: {
-        const struct qts_store_bar *b = (const void *)r;
-        int daily = b->period_ns == STORE_NS_PER_DAY;
-        if (!daily && b->period_ns != STORE_NS_PER_MIN)
-            return qts_err_set(err, QTS_EINVAL, "bar period %" PRId64 " ns not stored", b->period_ns);
-        p_ts(s, 0, r->ts_ns);
-        p_str(s, 1, b->symbol);
-        p_fixed(s, 2, b->open, b->px_exp);
-        p_fixed(s, 3, b->high, b->px_exp);
-        p_fixed(s, 4, b->low, b->px_exp);
-        p_fixed(s, 5, b->close, b->px_exp);
-        p_fixed(s, 6, b->volume, b->qty_exp);
-        p_i64(s, 7, b->n_trades);
-        return run_prepared(s, daily ? ST_BAR_1D : ST_BAR_1M, daily ? 7 : 8, err);
-    }
-    case QTS_REC_ORDER: {
-        const struct qts_store_order *o = (const void *)r;
-        p_str(s, 0, hid);
-        p_i64(s, 1, (int64_t)o->order_id);
-        p_i64(s, 2, (int64_t)r->rec_id);
-        p_str(s, 3, o->client_order_id);
-        p_strn(s, 4, o->venue_order_id);
-        p_str(s, 5, o->symbol);
-        p_strn(s, 6, o->tag);
-        p_i64(s, 7, o->strategy_id);
-        p_str(s, 8, store_side_str(o->side));
-        p_i64(s, 9, o->type);
-        p_i64(s, 10, o->tif);
-        p_i64(s, 11, o->state);
-        p_fixed(s, 12, o->px, o->px_exp);
-        p_fixed(s, 13, o->qty, o->qty_exp);
-        p_fixed(s, 14, o->filled_qty, o->qty_exp);
-        p_fixed(s, 15, o->avg_fill_px, o->px_exp);
-        p_fixed(s, 16, o->decision_px, o->px_exp);
-        p_ts(s, 17, o->ts_decided_ns);
-        p_tsn(s, 18, o->ts_sent_ns);
-        p_tsn(s, 19, o->ts_done_ns);
-        p_ts(s, 20, r->ts_ns);
-        return run_prepared(s, ST_ORDER, 21, err);
-    }
-    case QTS_REC_ORDER_EVENT: {
-        const struct qts_store_order_event *e = (const void *)r;
-        p_str(s, 0, hid);
-        p_i64(s, 1, (int64_t)r->rec_id);
-        p_ts(s, 2, r->ts_ns);
-        p_i64(s, 3, (int64_t)e->order_id);
-        p_str(s, 4, e->client_order_id);
-        p_i64(s, 5, e->event);
-        p_i64(s, 6, e->state);
-        p_i64(s, 7, e->code);
-        p_fixed(s, 8, e->filled_qty, e->qty_exp);
-        p_fixed(s, 9, e->leaves_qty, e->qty_exp);
-        p_fixed(s, 10, e->avg_px, e->px_exp);
-        p_strn(s, 11, e->reason);
-        return run_prepared(s, ST_ORDER_EVENT, 12, err);
-    }
-    case QTS_REC_FILL: {
-        const struct qts_store_fill *f = (const void *)r;
-        p_str(s, 0, hid);
-        p_i64(s, 1, (int64_t)r->rec_id);
-        p_ts(s, 2, r->ts_ns);
-        p_i64(s, 3, (int64_t)f->order_id);
-        p_i64(s, 4, (int64_t)f->fill_id);
-        p_str(s, 5, f->client_order_id);
-        p_str(s, 6, f->symbol);
-        p_strn(s, 7, f->tag);
-        p_str(s, 8, store_side_str(f->side));
-        p_bool(s, 9, f->is_maker);
-        p_fixed(s, 10, f->px, f->px_exp);
-        p_fixed(s, 11, f->qty, f->qty_exp);
-        p_fixed(s, 12, f->fee, QTS_CASH_EXP);
-        return run_prepared(s, ST_FILL, 13, err);
-    }
-    case QTS_REC_EXEC_LOG: {
-        const struct qts_store_exec_log *x = (const void *)r;
-        p_str(s, 0, hid);
-        p_i64(s, 1, (int64_t)r->rec_id);
-        p_ts(s, 2, r->ts_ns);
-        p_str(s, 3, x->order_id);
-        p_str(s, 4, x->symbol);
-        p_str(s, 5, x->stage);
-        p_fixed(s, 6, x->latency_us, 3);
-        p_bool(s, 7, x->success);
-        p_strn(s, 8, x->error_code);
-        return run_prepared(s, ST_EXEC_LOG, 9, err);
-    }
-    case QTS_REC_FEEDBACK: {
-        const struct qts_store_feedback *f = (const void *)r;
-        p_str(s, 0, hid);
-        p_i64(s, 1, (int64_t)r->rec_id);
-        p_ts(s, 2, r->ts_ns);
-        p_str(s, 3, f->symbol);
-        p_str(s, 4, f->order_id);
-        p_strn(s, 5, f->tag);
-        p_strn(s, 6, f->strategy_type);
-        p_str(s, 7, store_side_str(f->side));
-        p_strn(s, 8, f->order_type);
-        p_ts(s, 9, f->execution_start_ns);
-        p_ts(s, 10, r->ts_ns);
-        p_fixed(s, 11, f->decision_px, f->px_exp);
-        p_fixed(s, 12, f->avg_fill_px, f->px_exp);
-        p_fixed(s, 13, f->original_qty, f->qty_exp);
-        p_fixed(s, 14, f->filled_qty, f->qty_exp);
-        p_dbl(s, 15, f->fill_ratio);
-        p_dbl(s, 16, f->slippage_bps);
-        p_dbl(s, 17, f->avg_fill_latency_ms);
-        p_dbl(s, 18, f->first_fill_latency_ms);
-        p_dbl(s, 19, f->complete_fill_latency_ms);
-        p_dbl(s, 20, f->volatility);
-        p_dbl(s, 21, f->spread_bps);
-        p_dbl(s, 22, f->post_spread_bps);
-        p_i64n(s, 23, f->depth);
-        p_dbl(s, 24, f->impact_bps);
-        p_dbl(s, 25, f->realized_impact_bps);
-        p_dbl(s, 26, f->quality_score);
-        p_i64(s, 27, f->score_version ? f->score_version : 1);
-        return run_prepared(s, ST_FEEDBACK, 28, err);
-    }
-    case QTS_REC_DECISION: {
-        const struct qts_store_decision *d = (const void *)r;
-        p_str(s, 0, hid);
-        p_i64(s, 1, (int64_t)r->rec_id);
-        p_ts(s, 2, r->ts_ns);
-        p_str(s, 3, d->cycle_id);
-        p_str(s, 4, d->symbol);
-        p_str(s, 5, d->action);
-        p_strn(s, 6, d->tag);
-        p_fixed(s, 7, d->px, d->px_exp);
-        p_fixed(s, 8, d->qty, d->qty_exp);
-        p_dbl(s, 9, d->confidence);
-        p_dbl(s, 10, d->risk_score);
-        p_strn(s, 11, d->operating_state);
-        p_bool(s, 12, d->feedback_applied);
-        p_dbl(s, 13, d->fb_slippage_bps);
-        p_dbl(s, 14, d->fb_quality_score);
-        p_bool(s, 15, d->capital_blocked);
-        p_bool(s, 16, d->approved);
-        p_strn(s, 17, d->reason);
-        p_strn(s, 18, d->act_status);
-        return run_prepared(s, ST_DECISION, 19, err);
-    }
-    case QTS_REC_POSITION: {
-        const struct qts_store_position *p = (const void *)r;
-        p_str(s, 0, hid);
-        p_str(s, 1, p->symbol);
-        p_str(s, 2, p->strategy_type[0] ? p->strategy_type : "NET");
-        p_i64(s, 3, (int64_t)r->rec_id);
-        p_fixed(s, 4, p->qty, p->qty_exp);
-        p_fixed(s, 5, p->avg_px, p->px_exp);
-        p_strn(s, 6, p->market);
-        p_fixed(s, 7, p->exposure_value, QTS_CASH_EXP);
-        p_dbl(s, 8, p->exposure_pct);
-        p_fixed(s, 9, p->unrealized_pnl, QTS_CASH_EXP);
-        p_ts(s, 10, r->ts_ns);
-        return run_prepared(s, ST_POSITION, 11, err);
-    }
-    case QTS_REC_PARAM: {
-        const struct qts_store_param *p = (const void *)r;
-        p_str(s, 0, hid);
-        p_str(s, 1, p->strategy_id);
-        p_str(s, 2, p->param_name);
-        p_i64(s, 3, (int64_t)r->rec_id);
-        p_str(s, 4, p->value);
-        p_str(s, 5, p->value_type[0] ? p->value_type : "string");
-        p_strn(s, 6, p->description);
-        p_ts(s, 7, r->ts_ns);
-        return run_prepared(s, ST_PARAM, 8, err);
-    }
-    case QTS_REC_RISK_CONFIG: {
-        const struct qts_store_risk_config *c = (const void *)r;
-        p_str(s, 0, hid);
-        p_str(s, 1, c->config_key);
-        p_i64(s, 2, (int64_t)r->rec_id);
-        p_fixed(s, 3, c->value, c->exp);
-        p_strn(s, 4, c->description);
-        p_ts(s, 5, r->ts_ns);
-        return run_prepared(s, ST_RISK, 6, err);
-    }
-    case QTS_REC_LEDGER: {
-        const struct qts_store_ledger *l = (const void *)r;
-        char hex[2 + 64 + 1];
-        p_str(s, 0, hid);
-        p_i64(s, 1, (int64_t)r->rec_id);
-        p_ts(s, 2, r->ts_ns);
-        p_str(s, 3, l->symbol);
-        p_str(s, 4, store_side_str(l->side));
-        p_fixed(s, 5, l->qty, l->qty_exp);
-        p_fixed(s, 6, l->px, l->px_exp);
-        p_fixed(s, 7, l->amount, QTS_CASH_EXP);
-        p_fixed(s, 8, l->fee, QTS_CASH_EXP);
-        p_strn(s, 9, l->strategy_tag);
-        p_strn(s, 10, l->order_id);
-        p_strn(s, 11, l->broker);
-        p_fixed(s, 12, l->realized_pnl, QTS_CASH_EXP);
-        if (l->has_src_hash) {
-            hex[0] = '\\';
-            hex[1] = 'x';
-            for (int i = 0; i < 32; i++)
-                snprintf(hex + 2 + 2 * i, 3, "%02x", l->src_hash[i]);
-            s->val[13] = hex;
-        } else {
-            s->val[13] = NULL;
-        }
-        store_range_add(&s->led_lo, &s->led_hi, r->ts_ns);
-        return run_prepared(s, ST_LEDGER, 14, err);
-    }
-    case QTS_REC_ACCOUNT: {
-        const struct qts_store_account *a = (const void *)r;
-        p_str(s, 0, hid);
-        p_str(s, 1, a->date);
-        p_i64(s, 2, (int64_t)r->rec_id);
-        p_fixed(s, 3, a->total_equity, QTS_CASH_EXP);
-        p_fixed(s, 4, a->daily_pnl, QTS_CASH_EXP);
-        p_dbl(s, 5, a->daily_return);
-        p_dbl(s, 6, a->cumulative_return);
-        p_dbl(s, 7, a->volatility_20d);
-        p_fixed(s, 8, a->high_watermark, QTS_CASH_EXP);
-        p_dbl(s, 9, a->drawdown);
-        p_dbl(s, 10, a->mdd);
-        p_strn(s, 11, a->note);
-        return run_prepared(s, ST_ACCOUNT, 12, err);
-    }
-    case QTS_REC_CONFIG: {
-        const struct qts_store_config *c = (const void *)r;
-        p_str(s, 0, hid);
-        p_str(s, 1, c->scope);
-        p_str(s, 2, c->key);
-        p_i64(s, 3, (int64_t)r->rec_id);
-        p_str(s, 4, c->category);
-        p_str(s, 5, c->subcategory);
-        p_str(s, 6, c->value);
-        p_strn(s, 7, c->description);
-        p_strn(s, 8, c->tag);
-        p_ts(s, 9, r->ts_ns);
-        return run_prepared(s, ST_CONFIG, 10, err);
-    }
-    default:
-        return qts_err_set(err, QTS_EINVAL, "store_postgres: record kind %u not writable", r->kind);
-    }
-}
-
-static int mark_dirty(struct pg *s, const char *name, int64_t lo, int64_t hi, struct qts_err *err)
-{
-    if (lo == QTS_STORE_NULL)
-        return 0;
-    p_str(s, 0, name);
-    p_ts(s, 1, lo);
-    p_ts(s, 2, hi);
-    return run_prepared(s, ST_DIRTY, 3, err);
-}
-
-static int pg_write_batch(void *self, const struct qts_store_record *const *recs, size_t n,
-                          struct qts_err *err)
-{
-    struct pg *s = self;
-    int rc = ensure_conn(s, err);
-    if (rc)
-        return rc;
-    /* partitions first, outside the transaction */
-    for (size_t i = 0; i < n; i++) {
-        int pt = rec_partition(recs[i]);
-        if (pt >= 0 && (rc = ensure_partition(s, pt, recs[i]->ts_ns, err)))
-            return rc;
-    }
-    s->copy_len = 0;
-    s->tick_lo = s->tick_hi = s->led_lo = s->led_hi = QTS_STORE_NULL;
-    for (size_t i = 0; i < n; i++)
-        if (recs[i]->kind == QTS_REC_TICK) {
-            const struct qts_store_tick *t = (const void *)recs[i];
-            copy_tick(s, t);
-            if (t->tick_kind != QTS_TICK_QUOTE)
-                store_range_add(&s->tick_lo, &s->tick_hi, t->h.ts_ns);
-        }
-    if ((rc = pg_exec(s, "BEGIN", err)))
-        return rc;
-    if (s->copy_len)
-        rc = write_ticks(s, err);
-    for (size_t i = 0; i < n && rc == 0; i++)
-        if (recs[i]->kind != QTS_REC_TICK)
-            rc = write_one(s, recs[i], err);
-    if (rc == 0)
-        rc = mark_dirty(s, "ohlcv", s->tick_lo, s->tick_hi, err);
-    if (rc == 0)
-        rc = mark_dirty(s, "ledger", s->led_lo, s->led_hi, err);
-    if (rc == 0)
-        rc = pg_exec(s, "COMMIT", err);
-    if (rc) {
-        rollback(s);
-        if (err && strstr(err->msg, "sqlstate=23514"))
-            s->n_known = 0; /* a partition went away: create again next time */
-    }
-    return rc;
 }
 
 /* ------------------------------------------------------------- reads */
@@ -1095,19 +516,6 @@ static const struct store_row_reader pg_reader = {
     .str = v_str, .i64 = v_i64, .dbl = v_dbl, .fixed = v_fixed, .ts = v_ts,
 };
 
-static PGresult *pg_select(struct pg *s, const char *sql, int n, struct qts_err *err)
-{
-    if (ensure_conn(s, err) != 0)
-        return NULL;
-    PGresult *r = PQexecParams(s->conn, sql, n, NULL, s->val, NULL, NULL, 0);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        pg_fail(s, r, err, "query");
-        PQclear(r);
-        return NULL;
-    }
-    return r;
-}
-
 static int feedback_aggs(struct pg *s, int64_t from, int64_t to, const char *symbol, const char *tag,
                          int group, qts_store_record_fn cb, void *arg, struct qts_err *err)
 {
@@ -1145,63 +553,18 @@ static int pg_load_state(void *self, const struct qts_store_load_opts *o, qts_st
     struct pg *s = self;
     unsigned pe = o->px_exp, qe = o->qty_exp;
     int rc = 0;
-    p_str(s, 0, s->host_id);
-    PGresult *r = pg_select(s, "SELECT symbol, strategy_type, qty, avg_price, market, exposure_value, "
-                            "exposure_pct, unrealized_pnl, updated_at, rec_id FROM positions "
-                            "WHERE host_id = $1 ORDER BY symbol, strategy_type", 1, err);
-    if (!r)
-        return err ? err->code : QTS_EDB;
-    for (int i = 0; i < PQntuples(r) && rc == 0; i++) {
-        struct qts_store_position p;
-        struct store_row row = {.rd = &pg_reader, .res = r, .row = i};
-        store_row_position(&row, pe, qe, &p);
-        rc = cb(arg, &p.h);
+    for (int k = 0; k < STORE_LOAD_COUNT && rc == 0; k++) {
+        p_str(s, 0, s->host_id);
+        PGresult *r = pg_select(s, store_load_sql[k], 1, err);
+        if (!r)
+            return err ? err->code : QTS_EDB;
+        for (int i = 0; i < PQntuples(r) && rc == 0; i++) {
+            union qts_store_any u;
+            struct store_row row = {.rd = &pg_reader, .res = r, .row = i};
+            rc = cb(arg, store_row_load(&row, k, pe, qe, &u));
+        }
+        PQclear(r);
     }
-    PQclear(r);
-    if (rc)
-        return rc;
-    p_str(s, 0, s->host_id);
-    r = pg_select(s, "SELECT order_id, client_order_id, venue_order_id, symbol, strategy_tag, strategy_id, "
-                  "side, order_type, tif, state, price, qty, filled_qty, avg_fill_price, decision_price, "
-                  "decided_at, sent_at, done_at, updated_at, rec_id FROM orders "
-                  "WHERE host_id = $1 AND state NOT IN (4, 6, 7, 8) ORDER BY order_id", 1, err);
-    if (!r)
-        return err ? err->code : QTS_EDB;
-    for (int i = 0; i < PQntuples(r) && rc == 0; i++) {
-        struct qts_store_order x;
-        struct store_row row = {.rd = &pg_reader, .res = r, .row = i};
-        store_row_order(&row, pe, qe, &x);
-        rc = cb(arg, &x.h);
-    }
-    PQclear(r);
-    if (rc)
-        return rc;
-    p_str(s, 0, s->host_id);
-    r = pg_select(s, "SELECT strategy_id, param_name, value, value_type, description, updated_at, rec_id "
-                  "FROM strategies WHERE host_id = $1 ORDER BY strategy_id, param_name", 1, err);
-    if (!r)
-        return err ? err->code : QTS_EDB;
-    for (int i = 0; i < PQntuples(r) && rc == 0; i++) {
-        struct qts_store_param p;
-        struct store_row row = {.rd = &pg_reader, .res = r, .row = i};
-        store_row_param(&row, &p);
-        rc = cb(arg, &p.h);
-    }
-    PQclear(r);
-    if (rc)
-        return rc;
-    p_str(s, 0, s->host_id);
-    r = pg_select(s, "SELECT config_key, value, description, updated_at, rec_id FROM risk_configs "
-                  "WHERE host_id = $1 ORDER BY config_key", 1, err);
-    if (!r)
-        return err ? err->code : QTS_EDB;
-    for (int i = 0; i < PQntuples(r) && rc == 0; i++) {
-        struct qts_store_risk_config c;
-        struct store_row row = {.rd = &pg_reader, .res = r, .row = i};
-        store_row_risk_config(&row, &c);
-        rc = cb(arg, &c.h);
-    }
-    PQclear(r);
     if (rc)
         return rc;
     int64_t lb = o->feedback_lookback_ns > 0 ? o->feedback_lookback_ns : 24 * STORE_NS_PER_HOUR;
@@ -1268,177 +631,6 @@ static int pg_query(void *self, const struct qts_store_query *q, qts_store_recor
     return rc;
 }
 
-/* ------------------------------------------------------------- maintenance */
-
-static int pg_maintain(void *self, int64_t now_ns, struct qts_err *err)
-{
-    struct pg *s = self;
-    int rc = ensure_conn(s, err);
-    if (rc)
-        return rc;
-    int dropped = 0;
-    if (!s->is_tsdb) {
-        for (int pt = 0; pt < PT_COUNT; pt++) {
-            int64_t step = pt_def[pt].step_days * STORE_NS_PER_DAY;
-            /* ahead: cover now .. now + premake days */
-            for (int64_t t = part_lo(pt, now_ns); t <= now_ns + s->premake_days * STORE_NS_PER_DAY;
-                 t += step)
-                if ((rc = ensure_partition(s, pt, t, err)))
-                    return rc;
-            /* behind: drop partitions wholly older than the retention */
-            p_str(s, 0, pt_def[pt].parent);
-            PGresult *r = pg_select(s, "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = "
-                                    "i.inhrelid WHERE i.inhparent = $1::regclass ORDER BY 1", 1, err);
-            if (!r)
-                return err ? err->code : QTS_EDB;
-            int64_t cut = now_ns - s->keep_days[pt] * STORE_NS_PER_DAY;
-            size_t plen = strlen(pt_def[pt].parent);
-            for (int i = 0; i < PQntuples(r); i++) {
-                const char *name = PQgetvalue(r, i, 0);
-                int y, m, d;
-                if (strncmp(name, pt_def[pt].parent, plen) != 0 ||
-                    sscanf(name + plen, "_p%4d%2d%2d", &y, &m, &d) != 3)
-                    continue;
-                int64_t lo = store_days_from_civil(y, (unsigned)m, (unsigned)d) * STORE_NS_PER_DAY;
-                if (lo + step > cut)
-                    continue;
-                char sql[128];
-                snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS %s", name);
-                if ((rc = pg_exec(s, sql, err))) {
-                    PQclear(r);
-                    return rc;
-                }
-                for (size_t k = 0; k < s->n_known;) {
-                    if (s->known[k].pt == pt && s->known[k].lo == lo)
-                        s->known[k] = s->known[--s->n_known];
-                    else
-                        k++;
-                }
-                LOG(s, QTS_LOG_INFO, "store_postgres partition dropped name=%s", name);
-                dropped++;
-            }
-            PQclear(r);
-        }
-    }
-    /* ohlcv_1m is a rollup table: delete in batches, never one long lock */
-    char cut[48], sql[256];
-    store_fmt_ts(cut, sizeof cut, store_day_start_ns(now_ns - s->keep_bar_days * STORE_NS_PER_DAY));
-    snprintf(sql, sizeof sql,
-             "DELETE FROM ohlcv_1m WHERE ctid IN (SELECT ctid FROM ohlcv_1m WHERE bucket < '%s' LIMIT 10000)",
-             cut);
-    for (;;) {
-        PGresult *r = PQexec(s->conn, sql);
-        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-            rc = pg_fail(s, r, err, "retention");
-            PQclear(r);
-            return rc;
-        }
-        int n = atoi(PQcmdTuples(r));
-        PQclear(r);
-        if (n < 10000)
-            break;
-    }
-    return dropped;
-}
-
-static int pg_refresh_rollups(void *self, int64_t now_ns, struct qts_err *err)
-{
-    struct pg *s = self;
-    int rc = ensure_conn(s, err);
-    if (rc || (rc = pg_exec(s, "BEGIN", err)))
-        return rc;
-    s->val[0] = NULL;
-    PGresult *r = pg_select(s, "SELECT name, dirty_lo, dirty_hi FROM qts_rollup_state "
-                            "WHERE dirty_lo IS NOT NULL ORDER BY name FOR UPDATE", 0, err);
-    if (!r) {
-        rollback(s);
-        return err ? err->code : QTS_EDB;
-    }
-    char tlo[48] = "", thi[48] = "", llo[48] = "", lhi[48] = "";
-    for (int i = 0; i < PQntuples(r); i++) {
-        if (strcmp(PQgetvalue(r, i, 0), "ohlcv") == 0) {
-            store_copy(tlo, sizeof tlo, PQgetvalue(r, i, 1));
-            store_copy(thi, sizeof thi, PQgetvalue(r, i, 2));
-        } else if (strcmp(PQgetvalue(r, i, 0), "ledger") == 0) {
-            store_copy(llo, sizeof llo, PQgetvalue(r, i, 1));
-            store_copy(lhi, sizeof lhi, PQgetvalue(r, i, 2));
-        }
-    }
-    PQclear(r);
-    const char *steps[8];
-    int nsteps = 0;
-    if (*tlo) {
-        steps[nsteps++] =
-            "INSERT INTO ohlcv_1m AS o (bucket, symbol, open, high, low, close, volume, tick_count) "
-            "SELECT date_trunc('minute', time), symbol, (array_agg(price ORDER BY time, rec_id))[1], "
-            "max(price), min(price), (array_agg(price ORDER BY time DESC, rec_id DESC))[1], sum(volume), "
-            "count(*) FROM tick_data WHERE kind = 1 AND time >= date_trunc('minute', $1::timestamptz) "
-            "AND time < date_trunc('minute', $2::timestamptz) + interval '1 minute' GROUP BY 1, 2 "
-            "ON CONFLICT (symbol, bucket) DO UPDATE SET open = EXCLUDED.open, high = EXCLUDED.high, "
-            "low = EXCLUDED.low, close = EXCLUDED.close, volume = EXCLUDED.volume, "
-            "tick_count = EXCLUDED.tick_count";
-        steps[nsteps++] =
-            "INSERT INTO ohlcv_1d AS o (time, symbol, open, high, low, close, volume) "
-            "SELECT date_trunc('day', time, 'Asia/Seoul'), symbol, (array_agg(price ORDER BY time, rec_id))[1], "
-            "max(price), min(price), (array_agg(price ORDER BY time DESC, rec_id DESC))[1], sum(volume) "
-            "FROM tick_data WHERE kind = 1 AND time >= date_trunc('day', $1::timestamptz, 'Asia/Seoul') "
-            "AND time < date_trunc('day', $2::timestamptz, 'Asia/Seoul') + interval '1 day' GROUP BY 1, 2 "
-            "ON CONFLICT (symbol, time) DO UPDATE SET open = EXCLUDED.open, high = EXCLUDED.high, "
-            "low = EXCLUDED.low, close = EXCLUDED.close, volume = EXCLUDED.volume";
-    }
-    int first_ledger = nsteps;
-    if (*llo) {
-#define PG_SUMS "count(*), coalesce(sum(amount) FILTER (WHERE side = 'BUY'), 0), " \
-                "coalesce(sum(amount) FILTER (WHERE side = 'SELL'), 0), sum(fee), coalesce(sum(realized_pnl), 0)"
-#define PG_DAY "(timestamp AT TIME ZONE 'Asia/Seoul')::date"
-#define PG_DLO "($1::timestamptz AT TIME ZONE 'Asia/Seoul')::date"
-#define PG_DHI "($2::timestamptz AT TIME ZONE 'Asia/Seoul')::date"
-        steps[nsteps++] =
-            "WITH d AS (DELETE FROM hourly_pnl WHERE host_id = $3 AND hour >= date_trunc('hour', $1::timestamptz) "
-            "AND hour <= date_trunc('hour', $2::timestamptz)) "
-            "INSERT INTO hourly_pnl SELECT host_id, date_trunc('hour', timestamp), coalesce(strategy_tag, ''), "
-            PG_SUMS " FROM t_ledger WHERE host_id = $3 AND timestamp >= date_trunc('hour', $1::timestamptz) "
-            "AND timestamp < date_trunc('hour', $2::timestamptz) + interval '1 hour' GROUP BY 1, 2, 3";
-        steps[nsteps++] =
-            "WITH d AS (DELETE FROM daily_metrics WHERE host_id = $3 AND day >= " PG_DLO " AND day <= " PG_DHI ") "
-            "INSERT INTO daily_metrics SELECT host_id, " PG_DAY ", " PG_SUMS ", count(DISTINCT symbol) "
-            "FROM t_ledger WHERE host_id = $3 AND " PG_DAY " >= " PG_DLO " AND " PG_DAY " <= " PG_DHI
-            " GROUP BY 1, 2";
-        steps[nsteps++] =
-            "WITH d AS (DELETE FROM strategy_performance WHERE host_id = $3 AND as_of >= " PG_DLO
-            " AND as_of <= " PG_DHI ") "
-            "INSERT INTO strategy_performance (host_id, as_of, strategy, trades, wins, win_rate, total_pnl, "
-            "avg_pnl) SELECT host_id, " PG_DAY ", coalesce(strategy_tag, ''), count(*), "
-            "count(*) FILTER (WHERE realized_pnl > 0), CASE WHEN count(realized_pnl) > 0 THEN "
-            "(count(*) FILTER (WHERE realized_pnl > 0))::float8 / count(realized_pnl) END, "
-            "coalesce(sum(realized_pnl), 0), avg(realized_pnl) FROM t_ledger WHERE host_id = $3 AND "
-            PG_DAY " >= " PG_DLO " AND " PG_DAY " <= " PG_DHI " GROUP BY 1, 2, 3";
-    }
-    for (int i = 0; i < nsteps && rc == 0; i++) {
-        int ledger = i >= first_ledger;
-        const char *v[3] = {ledger ? llo : tlo, ledger ? lhi : thi, s->host_id};
-        r = PQexecParams(s->conn, steps[i], ledger ? 3 : 2, NULL, v, NULL, NULL, 0);
-        if (PQresultStatus(r) != PGRES_COMMAND_OK)
-            rc = pg_fail(s, r, err, "refresh");
-        PQclear(r);
-    }
-    if (rc == 0) {
-        char now[48];
-        store_fmt_ts(now, sizeof now, now_ns);
-        const char *v[1] = {now};
-        r = PQexecParams(s->conn, "UPDATE qts_rollup_state SET dirty_lo = NULL, dirty_hi = NULL, "
-                                  "refreshed_at = $1", 1, NULL, v, NULL, NULL, 0);
-        if (PQresultStatus(r) != PGRES_COMMAND_OK)
-            rc = pg_fail(s, r, err, "refresh");
-        PQclear(r);
-    }
-    if (rc == 0)
-        rc = pg_exec(s, "COMMIT", err);
-    if (rc)
-        rollback(s);
-    return rc;
-}
-
 /* ------------------------------------------------------------- descriptor */
 
 static const struct qts_store_ops pg_ops = {
@@ -1455,7 +647,9 @@ static const struct qts_store_ops pg_ops = {
 /* Every key of the plugin's config:; the defaults are the ones pg_init
  * starts from. */
 static const struct qts_cfg_key pg_keys[] = {
-    QTS_CFG_STR("conninfo", NULL, "libpq connection string (default $QTS_PG_CONNINFO)"),
+    QTS_CFG_STR("conninfo", NULL, "libpq connection string; absent: the secret conninfo_secret"),
+    QTS_CFG_STR("conninfo_secret", "pg_conninfo",
+                "secret holding the connection string ($QTS_SECRET_PG_CONNINFO or a 0600 file)"),
     QTS_CFG_STR("schema", NULL, "a private schema for every table, created by migrate"),
     QTS_CFG_DURATION("statement_timeout_ms", "5000", "longest statement"),
     QTS_CFG_INT("connect_timeout_s", "3", "connection timeout, seconds"),

@@ -18,96 +18,12 @@
 
 #include "qts/qts_plugin.h"
 #include "qts/qts_store.h"
+#include "store_cols.h"
 #include "store_fmt.h"
 #include "store_keys.h"
 #include "store_rows.h"
 
 #include "sqlite_migrations.inc"
-
-enum {
-    ST_TICK, ST_BAR_1M, ST_BAR_1D, ST_ORDER, ST_ORDER_EVENT, ST_FILL, ST_EXEC_LOG,
-    ST_FEEDBACK, ST_DECISION, ST_POSITION, ST_PARAM, ST_RISK, ST_LEDGER, ST_ACCOUNT,
-    ST_CONFIG, ST_COUNT
-};
-
-static const char *const stmt_sql[ST_COUNT] = {
-    [ST_TICK] = "INSERT INTO tick_data (host_id, rec_id, time, symbol, kind, price, volume, bid, ask, source) "
-                "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10) ON CONFLICT DO NOTHING",
-    [ST_BAR_1M] = "INSERT INTO ohlcv_1m (bucket, symbol, open, high, low, close, volume, tick_count) "
-                  "VALUES (?1,?2,?3,?4,?5,?6,?7,?8) ON CONFLICT (symbol, bucket) DO UPDATE SET "
-                  "open=excluded.open, high=excluded.high, low=excluded.low, close=excluded.close, "
-                  "volume=excluded.volume, tick_count=excluded.tick_count",
-    [ST_BAR_1D] = "INSERT INTO ohlcv_1d (time, symbol, open, high, low, close, volume) "
-                  "VALUES (?1,?2,?3,?4,?5,?6,?7) ON CONFLICT (symbol, time) DO UPDATE SET "
-                  "open=excluded.open, high=excluded.high, low=excluded.low, close=excluded.close, "
-                  "volume=excluded.volume",
-    [ST_ORDER] = "INSERT INTO orders (host_id, order_id, rec_id, client_order_id, venue_order_id, symbol, "
-                 "strategy_tag, strategy_id, side, order_type, tif, state, price, qty, filled_qty, "
-                 "avg_fill_price, decision_price, decided_at, sent_at, done_at, updated_at) "
-                 "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21) "
-                 "ON CONFLICT (host_id, order_id) DO UPDATE SET rec_id=excluded.rec_id, "
-                 "client_order_id=excluded.client_order_id, venue_order_id=excluded.venue_order_id, "
-                 "symbol=excluded.symbol, strategy_tag=excluded.strategy_tag, strategy_id=excluded.strategy_id, "
-                 "side=excluded.side, order_type=excluded.order_type, tif=excluded.tif, state=excluded.state, "
-                 "price=excluded.price, qty=excluded.qty, filled_qty=excluded.filled_qty, "
-                 "avg_fill_price=excluded.avg_fill_price, decision_price=excluded.decision_price, "
-                 "decided_at=excluded.decided_at, sent_at=excluded.sent_at, done_at=excluded.done_at, "
-                 "updated_at=excluded.updated_at WHERE orders.rec_id <= excluded.rec_id",
-    [ST_ORDER_EVENT] = "INSERT INTO order_events (host_id, rec_id, time, order_id, client_order_id, event, state, "
-                       "code, filled_qty, leaves_qty, avg_price, reason) "
-                       "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12) ON CONFLICT DO NOTHING",
-    [ST_FILL] = "INSERT INTO fills (host_id, rec_id, time, order_id, fill_id, client_order_id, symbol, "
-                "strategy_tag, side, is_maker, price, qty, fee) "
-                "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13) ON CONFLICT DO NOTHING",
-    [ST_EXEC_LOG] = "INSERT INTO execution_logs (host_id, rec_id, time, order_id, symbol, stage, latency_ms, "
-                    "success, error_code) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9) ON CONFLICT DO NOTHING",
-    [ST_FEEDBACK] = "INSERT INTO feedback_data (host_id, rec_id, time, symbol, order_id, strategy_tag, "
-                    "strategy_type, side, order_type, execution_start, feedback_generated_at, decision_price, "
-                    "avg_fill_price, original_qty, total_filled_qty, fill_ratio, total_slippage_bps, "
-                    "avg_fill_latency_ms, first_fill_latency_ms, complete_fill_latency_ms, "
-                    "volatility_at_execution, spread_at_execution, post_spread_bps, depth_at_execution, "
-                    "market_impact_bps, realized_impact_bps, execution_quality_score, score_version) "
-                    "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,"
-                    "?23,?24,?25,?26,?27,?28) ON CONFLICT DO NOTHING",
-    [ST_DECISION] = "INSERT INTO decision_log (host_id, rec_id, time, cycle_id, symbol, action, strategy_tag, "
-                    "price, qty, signal_confidence, risk_score, operating_state, feedback_applied, "
-                    "feedback_slippage_bps, feedback_quality_score, capital_blocked, approved, reason, "
-                    "act_status) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19) "
-                    "ON CONFLICT DO NOTHING",
-    [ST_POSITION] = "INSERT INTO positions (host_id, symbol, strategy_type, rec_id, qty, avg_price, market, "
-                    "exposure_value, exposure_pct, unrealized_pnl, updated_at) "
-                    "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11) ON CONFLICT (host_id, symbol, strategy_type) "
-                    "DO UPDATE SET rec_id=excluded.rec_id, qty=excluded.qty, avg_price=excluded.avg_price, "
-                    "market=excluded.market, exposure_value=excluded.exposure_value, "
-                    "exposure_pct=excluded.exposure_pct, unrealized_pnl=excluded.unrealized_pnl, "
-                    "updated_at=excluded.updated_at WHERE positions.rec_id <= excluded.rec_id",
-    [ST_PARAM] = "INSERT INTO strategies (host_id, strategy_id, param_name, rec_id, value, value_type, "
-                 "description, updated_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8) "
-                 "ON CONFLICT (host_id, strategy_id, param_name) DO UPDATE SET rec_id=excluded.rec_id, "
-                 "value=excluded.value, value_type=excluded.value_type, description=excluded.description, "
-                 "updated_at=excluded.updated_at WHERE strategies.rec_id <= excluded.rec_id",
-    [ST_RISK] = "INSERT INTO risk_configs (host_id, config_key, rec_id, value, description, updated_at) "
-                "VALUES (?1,?2,?3,?4,?5,?6) ON CONFLICT (host_id, config_key) DO UPDATE SET "
-                "rec_id=excluded.rec_id, value=excluded.value, description=excluded.description, "
-                "updated_at=excluded.updated_at WHERE risk_configs.rec_id <= excluded.rec_id",
-    [ST_LEDGER] = "INSERT INTO t_ledger (host_id, rec_id, timestamp, symbol, side, qty, price, amount, fee, "
-                  "strategy_tag, order_id, broker, realized_pnl, src_hash) "
-                  "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14) ON CONFLICT DO NOTHING",
-    [ST_ACCOUNT] = "INSERT INTO account_history (host_id, date, rec_id, total_equity, daily_pnl, daily_return, "
-                   "cumulative_return, volatility_20d, high_watermark, drawdown, mdd, note) "
-                   "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12) ON CONFLICT (host_id, date) DO UPDATE SET "
-                   "rec_id=excluded.rec_id, total_equity=excluded.total_equity, daily_pnl=excluded.daily_pnl, "
-                   "daily_return=excluded.daily_return, cumulative_return=excluded.cumulative_return, "
-                   "volatility_20d=excluded.volatility_20d, high_watermark=excluded.high_watermark, "
-                   "drawdown=excluded.drawdown, mdd=excluded.mdd, note=excluded.note "
-                   "WHERE account_history.rec_id <= excluded.rec_id",
-    [ST_CONFIG] = "INSERT INTO config (host_id, scope, key, rec_id, category, subcategory, value, description, "
-                  "tag, updated_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10) "
-                  "ON CONFLICT (host_id, scope, key) DO UPDATE SET rec_id=excluded.rec_id, "
-                  "category=excluded.category, subcategory=excluded.subcategory, value=excluded.value, "
-                  "description=excluded.description, tag=excluded.tag, updated_at=excluded.updated_at "
-                  "WHERE config.rec_id <= excluded.rec_id",
-};
 
 struct ss {
     const struct qts_host_api *host;
@@ -118,9 +34,8 @@ struct ss {
     int sync_full;
     int64_t keep_tick_days, keep_bar_days, keep_exec_days, keep_fb_days, keep_dec_days;
     sqlite3 *db;
-    sqlite3_stmt *st[ST_COUNT];
-    /* event-time ranges touched by the current batch (rollup dirty marks) */
-    int64_t tick_lo, tick_hi, led_lo, led_hi;
+    sqlite3_stmt *st[STORE_T_COUNT]; /* one INSERT per table (store_cols.h) */
+    struct store_dirty dirty;        /* what the current batch touched */
 };
 
 #define LOG(s, lvl, ...) (s)->host->log((s)->owner, (lvl), __VA_ARGS__)
@@ -190,7 +105,7 @@ static int ss_init(const struct qts_host_api *host, void *owner, void **self,
 
 static void finalize_stmts(struct ss *s)
 {
-    for (int i = 0; i < ST_COUNT; i++) {
+    for (int i = 0; i < STORE_T_COUNT; i++) {
         sqlite3_finalize(s->st[i]);
         s->st[i] = NULL;
     }
@@ -198,11 +113,15 @@ static void finalize_stmts(struct ss *s)
 
 static int prepare_stmts(struct ss *s, struct qts_err *err)
 {
-    for (int i = 0; i < ST_COUNT; i++) {
+    char sql[4096];
+    for (int i = 0; i < STORE_T_COUNT; i++) {
         if (s->st[i])
             continue;
-        if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i],
-                               NULL) != SQLITE_OK)
+        if (store_insert_sql(&store_tabs[i], '?', sql, sizeof sql) < 0)
+            return qts_err_set(err, QTS_ERANGE, "store_sqlite: INSERT of %s too long",
+                               store_tabs[i].name);
+        if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL) !=
+            SQLITE_OK)
             return db_err(s, err, "prepare");
     }
     return 0;
@@ -362,293 +281,32 @@ static void bind_fixed(sqlite3_stmt *st, int i, int64_t v, unsigned exp)
     }
 }
 
-static void bind_i64n(sqlite3_stmt *st, int i, int64_t v)
+static void bind_val(sqlite3_stmt *st, int i, const struct store_val *v)
 {
-    if (v == QTS_STORE_NULL)
+    if (v->is_null) {
         sqlite3_bind_null(st, i);
-    else
-        sqlite3_bind_int64(st, i, v);
-}
-
-static void bind_dbl(sqlite3_stmt *st, int i, double v)
-{
-    if (isnan(v))
-        sqlite3_bind_null(st, i);
-    else
-        sqlite3_bind_double(st, i, v);
+        return;
+    }
+    switch (v->type) {
+    case STORE_TEXT:
+    case STORE_TEXTN: bind_text(st, i, v->s, 0); break;
+    case STORE_FIXED: bind_fixed(st, i, v->i, v->exp); break;
+    case STORE_DBL: sqlite3_bind_double(st, i, v->d); break;
+    case STORE_HASH: sqlite3_bind_blob(st, i, v->hash, 32, SQLITE_TRANSIENT); break;
+    default: sqlite3_bind_int64(st, i, v->i); break; /* INT, TS (ns), BOOL 0/1 */
+    }
 }
 
 static int write_one(struct ss *s, const struct qts_store_record *r, struct qts_err *err)
 {
-    sqlite3_stmt *st = NULL;
-    const char *hid = s->host_id;
-    int64_t rid = (int64_t)r->rec_id;
-    switch (r->kind) {
-    case QTS_REC_TICK: {
-        const struct qts_store_tick *t = (const void *)r;
-        st = s->st[ST_TICK];
-        bind_text(st, 1, hid, 0);
-        sqlite3_bind_int64(st, 2, rid);
-        sqlite3_bind_int64(st, 3, r->ts_ns);
-        bind_text(st, 4, t->symbol, 0);
-        sqlite3_bind_int(st, 5, t->tick_kind == QTS_TICK_QUOTE ? 2 : 1);
-        bind_fixed(st, 6, t->px, t->px_exp);
-        bind_fixed(st, 7, t->qty, t->qty_exp);
-        bind_fixed(st, 8, t->bid, t->px_exp);
-        bind_fixed(st, 9, t->ask, t->px_exp);
-        bind_text(st, 10, t->source, 1);
-        if (t->tick_kind != QTS_TICK_QUOTE)
-            store_range_add(&s->tick_lo, &s->tick_hi, r->ts_ns);
-        break;
-    }
-    case QTS_REC_BAR: {
-        const struct qts_store_bar *b = (const void *)r;
-        int daily = b->period_ns == STORE_NS_PER_DAY;
-        if (!daily && b->period_ns != STORE_NS_PER_MIN)
-            return qts_err_set(err, QTS_EINVAL, "bar period %" PRId64 " ns not stored",
-                               b->period_ns);
-        st = s->st[daily ? ST_BAR_1D : ST_BAR_1M];
-        sqlite3_bind_int64(st, 1, r->ts_ns);
-        bind_text(st, 2, b->symbol, 0);
-        bind_fixed(st, 3, b->open, b->px_exp);
-        bind_fixed(st, 4, b->high, b->px_exp);
-        bind_fixed(st, 5, b->low, b->px_exp);
-        bind_fixed(st, 6, b->close, b->px_exp);
-        bind_fixed(st, 7, b->volume, b->qty_exp);
-        if (!daily)
-            sqlite3_bind_int64(st, 8, b->n_trades);
-        break;
-    }
-    case QTS_REC_ORDER: {
-        const struct qts_store_order *o = (const void *)r;
-        st = s->st[ST_ORDER];
-        bind_text(st, 1, hid, 0);
-        sqlite3_bind_int64(st, 2, (int64_t)o->order_id);
-        sqlite3_bind_int64(st, 3, rid);
-        bind_text(st, 4, o->client_order_id, 0);
-        bind_text(st, 5, o->venue_order_id, 1);
-        bind_text(st, 6, o->symbol, 0);
-        bind_text(st, 7, o->tag, 1);
-        sqlite3_bind_int64(st, 8, o->strategy_id);
-        bind_text(st, 9, store_side_str(o->side), 0);
-        sqlite3_bind_int(st, 10, o->type);
-        sqlite3_bind_int(st, 11, o->tif);
-        sqlite3_bind_int(st, 12, o->state);
-        bind_fixed(st, 13, o->px, o->px_exp);
-        bind_fixed(st, 14, o->qty, o->qty_exp);
-        bind_fixed(st, 15, o->filled_qty, o->qty_exp);
-        bind_fixed(st, 16, o->avg_fill_px, o->px_exp);
-        bind_fixed(st, 17, o->decision_px, o->px_exp);
-        sqlite3_bind_int64(st, 18, o->ts_decided_ns);
-        bind_i64n(st, 19, o->ts_sent_ns);
-        bind_i64n(st, 20, o->ts_done_ns);
-        sqlite3_bind_int64(st, 21, r->ts_ns);
-        break;
-    }
-    case QTS_REC_ORDER_EVENT: {
-        const struct qts_store_order_event *e = (const void *)r;
-        st = s->st[ST_ORDER_EVENT];
-        bind_text(st, 1, hid, 0);
-        sqlite3_bind_int64(st, 2, rid);
-        sqlite3_bind_int64(st, 3, r->ts_ns);
-        sqlite3_bind_int64(st, 4, (int64_t)e->order_id);
-        bind_text(st, 5, e->client_order_id, 0);
-        sqlite3_bind_int(st, 6, e->event);
-        sqlite3_bind_int(st, 7, e->state);
-        sqlite3_bind_int(st, 8, e->code);
-        bind_fixed(st, 9, e->filled_qty, e->qty_exp);
-        bind_fixed(st, 10, e->leaves_qty, e->qty_exp);
-        bind_fixed(st, 11, e->avg_px, e->px_exp);
-        bind_text(st, 12, e->reason, 1);
-        break;
-    }
-    case QTS_REC_FILL: {
-        const struct qts_store_fill *f = (const void *)r;
-        st = s->st[ST_FILL];
-        bind_text(st, 1, hid, 0);
-        sqlite3_bind_int64(st, 2, rid);
-        sqlite3_bind_int64(st, 3, r->ts_ns);
-        sqlite3_bind_int64(st, 4, (int64_t)f->order_id);
-        sqlite3_bind_int64(st, 5, (int64_t)f->fill_id);
-        bind_text(st, 6, f->client_order_id, 0);
-        bind_text(st, 7, f->symbol, 0);
-        bind_text(st, 8, f->tag, 1);
-        bind_text(st, 9, store_side_str(f->side), 0);
-        sqlite3_bind_int(st, 10, f->is_maker);
-        bind_fixed(st, 11, f->px, f->px_exp);
-        bind_fixed(st, 12, f->qty, f->qty_exp);
-        bind_fixed(st, 13, f->fee, QTS_CASH_EXP);
-        break;
-    }
-    case QTS_REC_EXEC_LOG: {
-        const struct qts_store_exec_log *x = (const void *)r;
-        st = s->st[ST_EXEC_LOG];
-        bind_text(st, 1, hid, 0);
-        sqlite3_bind_int64(st, 2, rid);
-        sqlite3_bind_int64(st, 3, r->ts_ns);
-        bind_text(st, 4, x->order_id, 0);
-        bind_text(st, 5, x->symbol, 0);
-        bind_text(st, 6, x->stage, 0);
-        bind_fixed(st, 7, x->latency_us, 3);
-        sqlite3_bind_int(st, 8, x->success ? 1 : 0);
-        bind_text(st, 9, x->error_code, 1);
-        break;
-    }
-    case QTS_REC_FEEDBACK: {
-        const struct qts_store_feedback *f = (const void *)r;
-        st = s->st[ST_FEEDBACK];
-        bind_text(st, 1, hid, 0);
-        sqlite3_bind_int64(st, 2, rid);
-        sqlite3_bind_int64(st, 3, r->ts_ns);
-        bind_text(st, 4, f->symbol, 0);
-        bind_text(st, 5, f->order_id, 0);
-        bind_text(st, 6, f->tag, 1);
-        bind_text(st, 7, f->strategy_type, 1);
-        bind_text(st, 8, store_side_str(f->side), 0);
-        bind_text(st, 9, f->order_type, 1);
-        sqlite3_bind_int64(st, 10, f->execution_start_ns);
-        sqlite3_bind_int64(st, 11, r->ts_ns);
-        bind_fixed(st, 12, f->decision_px, f->px_exp);
-        bind_fixed(st, 13, f->avg_fill_px, f->px_exp);
-        bind_fixed(st, 14, f->original_qty, f->qty_exp);
-        bind_fixed(st, 15, f->filled_qty, f->qty_exp);
-        sqlite3_bind_double(st, 16, f->fill_ratio);
-        bind_dbl(st, 17, f->slippage_bps);
-        bind_dbl(st, 18, f->avg_fill_latency_ms);
-        bind_dbl(st, 19, f->first_fill_latency_ms);
-        bind_dbl(st, 20, f->complete_fill_latency_ms);
-        bind_dbl(st, 21, f->volatility);
-        bind_dbl(st, 22, f->spread_bps);
-        bind_dbl(st, 23, f->post_spread_bps);
-        bind_i64n(st, 24, f->depth);
-        bind_dbl(st, 25, f->impact_bps);
-        bind_dbl(st, 26, f->realized_impact_bps);
-        bind_dbl(st, 27, f->quality_score);
-        sqlite3_bind_int(st, 28, f->score_version ? f->score_version : 1);
-        break;
-    }
-    case QTS_REC_DECISION: {
-        const struct qts_store_decision *d = (const void *)r;
-        st = s->st[ST_DECISION];
-        bind_text(st, 1, hid, 0);
-        sqlite3_bind_int64(st, 2, rid);
-        sqlite3_bind_int64(st, 3, r->ts_ns);
-        bind_text(st, 4, d->cycle_id, 0);
-        bind_text(st, 5, d->symbol, 0);
-        bind_text(st, 6, d->action, 0);
-        bind_text(st, 7, d->tag, 1);
-        bind_fixed(st, 8, d->px, d->px_exp);
-        bind_fixed(st, 9, d->qty, d->qty_exp);
-        bind_dbl(st, 10, d->confidence);
-        bind_dbl(st, 11, d->risk_score);
-        bind_text(st, 12, d->operating_state, 1);
-        sqlite3_bind_int(st, 13, d->feedback_applied ? 1 : 0);
-        bind_dbl(st, 14, d->fb_slippage_bps);
-        bind_dbl(st, 15, d->fb_quality_score);
-        sqlite3_bind_int(st, 16, d->capital_blocked ? 1 : 0);
-        sqlite3_bind_int(st, 17, d->approved ? 1 : 0);
-        bind_text(st, 18, d->reason, 1);
-        bind_text(st, 19, d->act_status, 1);
-        break;
-    }
-    case QTS_REC_POSITION: {
-        const struct qts_store_position *p = (const void *)r;
-        st = s->st[ST_POSITION];
-        bind_text(st, 1, hid, 0);
-        bind_text(st, 2, p->symbol, 0);
-        bind_text(st, 3, p->strategy_type[0] ? p->strategy_type : "NET", 0);
-        sqlite3_bind_int64(st, 4, rid);
-        bind_fixed(st, 5, p->qty, p->qty_exp);
-        bind_fixed(st, 6, p->avg_px, p->px_exp);
-        bind_text(st, 7, p->market, 1);
-        bind_fixed(st, 8, p->exposure_value, QTS_CASH_EXP);
-        bind_dbl(st, 9, p->exposure_pct);
-        bind_fixed(st, 10, p->unrealized_pnl, QTS_CASH_EXP);
-        sqlite3_bind_int64(st, 11, r->ts_ns);
-        break;
-    }
-    case QTS_REC_PARAM: {
-        const struct qts_store_param *p = (const void *)r;
-        st = s->st[ST_PARAM];
-        bind_text(st, 1, hid, 0);
-        bind_text(st, 2, p->strategy_id, 0);
-        bind_text(st, 3, p->param_name, 0);
-        sqlite3_bind_int64(st, 4, rid);
-        bind_text(st, 5, p->value, 0);
-        bind_text(st, 6, p->value_type[0] ? p->value_type : "string", 0);
-        bind_text(st, 7, p->description, 1);
-        sqlite3_bind_int64(st, 8, r->ts_ns);
-        break;
-    }
-    case QTS_REC_RISK_CONFIG: {
-        const struct qts_store_risk_config *c = (const void *)r;
-        st = s->st[ST_RISK];
-        bind_text(st, 1, hid, 0);
-        bind_text(st, 2, c->config_key, 0);
-        sqlite3_bind_int64(st, 3, rid);
-        bind_fixed(st, 4, c->value, c->exp);
-        bind_text(st, 5, c->description, 1);
-        sqlite3_bind_int64(st, 6, r->ts_ns);
-        break;
-    }
-    case QTS_REC_LEDGER: {
-        const struct qts_store_ledger *l = (const void *)r;
-        st = s->st[ST_LEDGER];
-        bind_text(st, 1, hid, 0);
-        sqlite3_bind_int64(st, 2, rid);
-        sqlite3_bind_int64(st, 3, r->ts_ns);
-        bind_text(st, 4, l->symbol, 0);
-        bind_text(st, 5, store_side_str(l->side), 0);
-        bind_fixed(st, 6, l->qty, l->qty_exp);
-        bind_fixed(st, 7, l->px, l->px_exp);
-        bind_fixed(st, 8, l->amount, QTS_CASH_EXP);
-        bind_fixed(st, 9, l->fee, QTS_CASH_EXP);
-        bind_text(st, 10, l->strategy_tag, 1);
-        bind_text(st, 11, l->order_id, 1);
-        bind_text(st, 12, l->broker, 1);
-        bind_fixed(st, 13, l->realized_pnl, QTS_CASH_EXP);
-        if (l->has_src_hash)
-            sqlite3_bind_blob(st, 14, l->src_hash, sizeof l->src_hash, SQLITE_TRANSIENT);
-        else
-            sqlite3_bind_null(st, 14);
-        store_range_add(&s->led_lo, &s->led_hi, r->ts_ns);
-        break;
-    }
-    case QTS_REC_ACCOUNT: {
-        const struct qts_store_account *a = (const void *)r;
-        st = s->st[ST_ACCOUNT];
-        bind_text(st, 1, hid, 0);
-        bind_text(st, 2, a->date, 0);
-        sqlite3_bind_int64(st, 3, rid);
-        bind_fixed(st, 4, a->total_equity, QTS_CASH_EXP);
-        bind_fixed(st, 5, a->daily_pnl, QTS_CASH_EXP);
-        bind_dbl(st, 6, a->daily_return);
-        bind_dbl(st, 7, a->cumulative_return);
-        bind_dbl(st, 8, a->volatility_20d);
-        bind_fixed(st, 9, a->high_watermark, QTS_CASH_EXP);
-        bind_dbl(st, 10, a->drawdown);
-        bind_dbl(st, 11, a->mdd);
-        bind_text(st, 12, a->note, 1);
-        break;
-    }
-    case QTS_REC_CONFIG: {
-        const struct qts_store_config *c = (const void *)r;
-        st = s->st[ST_CONFIG];
-        bind_text(st, 1, hid, 0);
-        bind_text(st, 2, c->scope, 0);
-        bind_text(st, 3, c->key, 0);
-        sqlite3_bind_int64(st, 4, rid);
-        bind_text(st, 5, c->category, 0);
-        bind_text(st, 6, c->subcategory, 0);
-        bind_text(st, 7, c->value, 0);
-        bind_text(st, 8, c->description, 1);
-        bind_text(st, 9, c->tag, 1);
-        sqlite3_bind_int64(st, 10, r->ts_ns);
-        break;
-    }
-    default:
-        return qts_err_set(err, QTS_EINVAL, "store_sqlite: record kind %u not writable", r->kind);
-    }
+    struct store_val v[STORE_COLS_MAX];
+    int t = store_record_values(r, s->host_id, v, err);
+    if (t < 0)
+        return t;
+    sqlite3_stmt *st = s->st[t];
+    for (int i = 0; i < store_tabs[t].n; i++)
+        bind_val(st, i + 1, &v[i]);
+    store_dirty_add(&s->dirty, r);
     int rc = sqlite3_step(st);
     int out = 0;
     if (rc != SQLITE_DONE)
@@ -681,13 +339,13 @@ static int ss_write_batch(void *self, const struct qts_store_record *const *recs
         return rc;
     if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         return db_err(s, err, "begin");
-    s->tick_lo = s->tick_hi = s->led_lo = s->led_hi = QTS_STORE_NULL;
+    store_dirty_clear(&s->dirty);
     for (size_t i = 0; i < n && rc == 0; i++)
         rc = write_one(s, recs[i], err);
     if (rc == 0)
-        rc = mark_dirty(s, "ohlcv", s->tick_lo, s->tick_hi, err);
+        rc = mark_dirty(s, "ohlcv", s->dirty.tick_lo, s->dirty.tick_hi, err);
     if (rc == 0)
-        rc = mark_dirty(s, "ledger", s->led_lo, s->led_hi, err);
+        rc = mark_dirty(s, "ledger", s->dirty.led_lo, s->dirty.led_hi, err);
     if (rc == 0 && sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
         rc = db_err(s, err, "commit");
     if (rc)
@@ -748,6 +406,19 @@ static const struct store_row_reader ss_reader = {
     .str = col_str, .i64 = col_i64, .dbl = col_dbl, .fixed = col_fixed, .ts = col_ts,
 };
 
+/* After a row loop ended with `rc`: SQLITE_DONE is success, another SQLite
+ * code the statement's error, a negative code the callback's; `st` is
+ * finalized. */
+static int rows_done(struct ss *s, sqlite3_stmt *st, int rc, struct qts_err *err)
+{
+    if (rc == SQLITE_DONE)
+        rc = 0;
+    else if (rc > 0)
+        rc = db_err(s, err, "query");
+    sqlite3_finalize(st);
+    return rc;
+}
+
 static int run_query(struct ss *s, const char *sql, struct qts_err *err, sqlite3_stmt **out)
 {
     if (sqlite3_prepare_v2(s->db, sql, -1, out, NULL) != SQLITE_OK)
@@ -785,12 +456,7 @@ static int feedback_aggs(struct ss *s, int64_t from, int64_t to, const char *sym
         store_row_feedback_agg(&row, from, &a);
         rc = cb(arg, &a.h);
     }
-    if (rc == SQLITE_DONE)
-        rc = 0;
-    else if (rc > 0)
-        rc = db_err(s, err, "query");
-    sqlite3_finalize(st);
-    return rc;
+    return rows_done(s, st, rc, err);
 }
 
 static int ss_load_state(void *self, const struct qts_store_load_opts *o, qts_store_record_fn cb,
@@ -800,70 +466,25 @@ static int ss_load_state(void *self, const struct qts_store_load_opts *o, qts_st
     unsigned pe = o->px_exp, qe = o->qty_exp;
     sqlite3_stmt *st;
     int rc;
-    /* positions */
-    if ((rc = run_query(s, "SELECT symbol, strategy_type, qty, avg_price, market, exposure_value, "
-                           "exposure_pct, unrealized_pnl, updated_at, rec_id FROM positions "
-                           "WHERE host_id = ?1 ORDER BY symbol, strategy_type", err, &st)))
-        return rc;
-    sqlite3_bind_text(st, 1, s->host_id, -1, SQLITE_STATIC);
-    while (rc == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct qts_store_position p;
-        struct store_row row = {.rd = &ss_reader, .res = st};
-        store_row_position(&row, pe, qe, &p);
-        rc = cb(arg, &p.h);
+    for (int k = 0; k < STORE_LOAD_COUNT; k++) {
+        if ((rc = run_query(s, store_load_sql[k], err, &st)))
+            return rc;
+        sqlite3_bind_text(st, 1, s->host_id, -1, SQLITE_STATIC);
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            union qts_store_any u;
+            struct store_row row = {.rd = &ss_reader, .res = st};
+            if ((rc = cb(arg, store_row_load(&row, k, pe, qe, &u))))
+                break;
+        }
+        sqlite3_finalize(st);
+        if (rc != SQLITE_DONE && rc != 0) {
+            if (rc < 0)
+                return rc;
+            char what[48];
+            snprintf(what, sizeof what, "load %s", store_load_what[k]);
+            return db_err(s, err, what);
+        }
     }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE && rc != 0)
-        return rc > 0 ? db_err(s, err, "load positions") : rc;
-    /* working orders */
-    if ((rc = run_query(s, "SELECT order_id, client_order_id, venue_order_id, symbol, strategy_tag, "
-                           "strategy_id, side, order_type, tif, state, price, qty, filled_qty, "
-                           "avg_fill_price, decision_price, decided_at, sent_at, done_at, updated_at, "
-                           "rec_id FROM orders WHERE host_id = ?1 AND state NOT IN (4, 6, 7, 8) "
-                           "ORDER BY order_id", err, &st)))
-        return rc;
-    sqlite3_bind_text(st, 1, s->host_id, -1, SQLITE_STATIC);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct qts_store_order r;
-        struct store_row row = {.rd = &ss_reader, .res = st};
-        store_row_order(&row, pe, qe, &r);
-        if ((rc = cb(arg, &r.h)))
-            break;
-    }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE && rc != 0)
-        return rc > 0 ? db_err(s, err, "load orders") : rc;
-    /* parameters */
-    if ((rc = run_query(s, "SELECT strategy_id, param_name, value, value_type, description, "
-                           "updated_at, rec_id FROM strategies WHERE host_id = ?1 "
-                           "ORDER BY strategy_id, param_name", err, &st)))
-        return rc;
-    sqlite3_bind_text(st, 1, s->host_id, -1, SQLITE_STATIC);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct qts_store_param p;
-        struct store_row row = {.rd = &ss_reader, .res = st};
-        store_row_param(&row, &p);
-        if ((rc = cb(arg, &p.h)))
-            break;
-    }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE && rc != 0)
-        return rc > 0 ? db_err(s, err, "load parameters") : rc;
-    /* risk configs (values with 8 decimals) */
-    if ((rc = run_query(s, "SELECT config_key, value, description, updated_at, rec_id "
-                           "FROM risk_configs WHERE host_id = ?1 ORDER BY config_key", err, &st)))
-        return rc;
-    sqlite3_bind_text(st, 1, s->host_id, -1, SQLITE_STATIC);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct qts_store_risk_config c;
-        struct store_row row = {.rd = &ss_reader, .res = st};
-        store_row_risk_config(&row, &c);
-        if ((rc = cb(arg, &c.h)))
-            break;
-    }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE && rc != 0)
-        return rc > 0 ? db_err(s, err, "load risk configs") : rc;
     int64_t lb = o->feedback_lookback_ns > 0 ? o->feedback_lookback_ns : 24 * STORE_NS_PER_HOUR;
     return feedback_aggs(s, o->now_ns - lb, o->now_ns, "", "", 1, cb, arg, err);
 }
@@ -921,12 +542,7 @@ static int ss_query(void *self, const struct qts_store_query *q, qts_store_recor
         if ((rc = cb(arg, &u.h)))
             break;
     }
-    if (rc == SQLITE_DONE)
-        rc = 0;
-    else if (rc > 0)
-        rc = db_err(s, err, "query");
-    sqlite3_finalize(st);
-    return rc;
+    return rows_done(s, st, rc, err);
 }
 
 /* ------------------------------------------------------------- maintenance */

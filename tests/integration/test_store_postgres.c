@@ -18,7 +18,7 @@
 #include "cli.h"
 #include "log.h"
 #include "store_cases.h"
-#include "store_port.h"
+#include "store_plugin.h"
 #include "store_writer.h"
 #include "util.h"
 
@@ -398,6 +398,42 @@ static void test_import_sheets(void **state)
     check_imported(f); /* all or nothing: the bad folder's good rows are not there */
 }
 
+/* Without `conninfo` the plugin takes its connection string from the host's
+ * secrets lookup ($QTS_SECRET_<NAME> or a 0600 file), under the name
+ * `conninfo_secret` gives (default pg_conninfo), and never reads the
+ * process environment itself. */
+static void test_conninfo_from_secret(void **state)
+{
+    struct fx *f = *state;
+    char *saved = qts_xstrdup(conninfo());
+    unsetenv("QTS_PG_CONNINFO"); /* the plugin must not fall back on it */
+    setenv("QTS_SECRET_QTS_IT_PG", saved, 1);
+    const char *kv[] = {"conninfo_secret", "qts_it_pg", "host_id", "h1", "schema", g_schema, NULL};
+    struct qts_store_plugin *p = NULL;
+    struct qts_err e;
+    qts_err_clear(&e);
+    int rc = qts_store_plugin_open(qts_test_plugin_dir(), "store_postgres", kv, &p, &e);
+    unsetenv("QTS_SECRET_QTS_IT_PG");
+    const char *kv_default[] = {"host_id", "h1", NULL};
+    struct qts_store_plugin *p2 = NULL;
+    struct qts_err e2;
+    qts_err_clear(&e2);
+    unsetenv("QTS_SECRET_PG_CONNINFO");
+    int rc2 = qts_store_plugin_open(qts_test_plugin_dir(), "store_postgres", kv_default, &p2, &e2);
+    setenv("QTS_PG_CONNINFO", saved, 1);
+    free(saved);
+    if (rc != 0)
+        fail_msg("open with conninfo_secret: %s", e.msg);
+    const struct qts_store_port *port = qts_store_plugin_port(p);
+    assert_int_equal(port->ops->ping(port->self, &e), 0);
+    qts_store_plugin_close(p);
+    /* the default name, unset: the error names the secret the host looked up */
+    assert_int_equal(rc2, QTS_ECONFIG);
+    assert_null(p2);
+    assert_non_null(strstr(e2.msg, "QTS_SECRET_PG_CONNINFO"));
+    (void)f;
+}
+
 int main(void)
 {
     if (!qts_test_service_env("QTS_PG_CONNINFO"))
@@ -406,6 +442,7 @@ int main(void)
     snprintf(g_schema, sizeof g_schema, "qts_it_%ld", (long)getpid());
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_migrate, setup_plain, teardown),
+        cmocka_unit_test_setup_teardown(test_conninfo_from_secret, setup_plain, teardown),
         cmocka_unit_test_setup_teardown(test_timescaledb_required_but_absent, setup_plain, teardown),
         cmocka_unit_test_setup_teardown(test_roundtrip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_warm_start, setup, teardown),

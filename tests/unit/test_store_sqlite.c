@@ -13,7 +13,7 @@
 
 #include "../integration/store_cases.h"
 #include "log.h"
-#include "store_port.h"
+#include "store_plugin.h"
 #include "store_writer.h"
 #include "util.h"
 

@@ -28,7 +28,9 @@ int64_t qts_clock_now(const struct qts_clock *c)
     switch (c->kind) {
     case QTS_CLOCK_MONOTONIC: return qts_mono_ns();
     case QTS_CLOCK_WALL: return qts_wall_ns();
-    case QTS_CLOCK_VIRTUAL: return c->virtual_ns;
+    /* relaxed atomic: another thread (the store writer) may read the time
+     * the loop thread sets; it sees this value or an earlier one */
+    case QTS_CLOCK_VIRTUAL: return __atomic_load_n(&c->virtual_ns, __ATOMIC_RELAXED);
     }
     return 0;
 }
@@ -37,6 +39,6 @@ int qts_clock_advance_to(struct qts_clock *c, int64_t ns)
 {
     if (c->kind != QTS_CLOCK_VIRTUAL || ns <= c->virtual_ns)
         return 0;
-    c->virtual_ns = ns;
+    __atomic_store_n(&c->virtual_ns, ns, __ATOMIC_RELAXED);
     return 1;
 }

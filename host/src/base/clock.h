@@ -26,6 +26,7 @@ int64_t qts_mono_ns(void);
 int64_t qts_wall_ns(void);
 
 void qts_clock_init(struct qts_clock *c, enum qts_clock_kind kind);
+/* Any thread may read a clock; a virtual clock is advanced by one thread. */
 int64_t qts_clock_now(const struct qts_clock *c);
 /* Virtual clocks only: time never goes backwards (a smaller value is ignored
  * and 0 returned; 1 when the clock moved). */

@@ -8,7 +8,7 @@
 #include "clock.h"
 #include "log.h"
 #include "sheet_import.h"
-#include "store_port.h"
+#include "store_plugin.h"
 #include "util.h"
 
 #define IMPORT_USAGE                                                                        \
@@ -25,7 +25,7 @@
     "are upserts by key). The schema is migrated first if needed.\n"                       \
     "\n"                                                                                    \
     "  --store SPEC       sqlite:PATH (default sqlite:var/qts.db), postgres:CONNINFO,\n"    \
-    "                     or postgres ($QTS_PG_CONNINFO)\n"                                 \
+    "                     or postgres (secret pg_conninfo: $QTS_SECRET_PG_CONNINFO)\n"      \
     "  --host-id ID       host id written on rows (default qts)\n"                          \
     "  --schema NAME      PostgreSQL: the schema holding the tables\n"                      \
     "  --strategy-id ID   strategy of Strategy.csv rows without a strategy_id column\n"    \

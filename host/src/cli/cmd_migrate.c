@@ -4,7 +4,7 @@
 
 #include "cli.h"
 #include "log.h"
-#include "store_port.h"
+#include "store_plugin.h"
 
 #define MIGRATE_USAGE                                                                   \
     "usage: qts migrate [--store SPEC] [--host-id ID] [--schema NAME]\n"                  \
@@ -17,7 +17,8 @@
     "(auto: use it when available; off; require: fail without it).\n"                  \
     "\n"                                                                                \
     "  --store SPEC   sqlite:PATH (default sqlite:var/qts.db), postgres:CONNINFO, or\n" \
-    "                 postgres (connection string from $QTS_PG_CONNINFO)\n"             \
+    "                 postgres (connection string from the secret pg_conninfo:\n"       \
+    "                 $QTS_SECRET_PG_CONNINFO)\n"                                         \
     "  --host-id ID   host id written on rows (default qts)\n"                          \
     "  --schema NAME  PostgreSQL: keep every table in this schema (created if needed)\n"
 

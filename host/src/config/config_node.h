@@ -30,6 +30,21 @@ int qts__cfg_parse(const char *file, const char *text, size_t len, struct qts_cf
                    struct qts_diags *diags);
 void qts__cfg_node_free(struct qts_cfg_node *n);
 
+/* A map built in code rather than parsed: configuration the host derives
+ * for a plugin slot (a store's database path under var_dir). Owned:
+ * qts__cfg_node_free. */
+struct qts_cfg_node *qts__cfg_map_new(void);
+/* Set the scalar at dotted `path` ("retention.tick_days": nested maps are
+ * made as needed), replacing what was there. `value` is copied; `like`
+ * (may be NULL) lends its file:line:col, quoting and from_env, so errors
+ * still point at the YAML the value came from (the file name is borrowed:
+ * the tree `like` belongs to must outlive `map`). */
+void qts__cfg_map_put(struct qts_cfg_node *map, const char *path, const char *value,
+                      const struct qts_cfg_node *like);
+/* Copy every scalar under `src` (a map, may be NULL) into `map`, keeping
+ * their places and paths. */
+void qts__cfg_map_put_all(struct qts_cfg_node *map, const struct qts_cfg_node *src);
+
 void qts_diags_add(struct qts_diags *d, const char *file, int line, int col, const char *path,
                    const char *fmt, ...) QTS_PRINTF(6, 7);
 

@@ -253,6 +253,81 @@ int qts__cfg_parse(const char *file, const char *text, size_t len, struct qts_cf
     return 0;
 }
 
+/* ------------------------------------------------------------ built maps */
+
+static const yaml_mark_t built_mark; /* line 0, col 0: "no place" */
+
+struct qts_cfg_node *qts__cfg_map_new(void)
+{
+    return node_new(QTS_CFG_MAP, "(derived)", &built_mark);
+}
+
+static struct qts_cfg_node *map_slot(struct qts_cfg_node *map, const char *key, size_t len,
+                                     enum qts_cfg_type type)
+{
+    for (size_t i = 0; i < map->n; i++) {
+        if (strlen(map->keys[i]) != len || memcmp(map->keys[i], key, len) != 0)
+            continue;
+        if (map->items[i]->type != type) { /* replaced by a node of the other kind */
+            qts__cfg_node_free(map->items[i]);
+            map->items[i] = node_new(type, map->file, &built_mark);
+        }
+        return map->items[i];
+    }
+    struct qts_cfg_node *child = node_new(type, map->file, &built_mark);
+    char *copy = qts_xmalloc(len + 1);
+    memcpy(copy, key, len);
+    copy[len] = '\0';
+    node_append(map, copy, 0, 0, child);
+    return child;
+}
+
+void qts__cfg_map_put(struct qts_cfg_node *map, const char *path, const char *value,
+                      const struct qts_cfg_node *like)
+{
+    const char *p = path;
+    size_t k = strcspn(p, ".");
+    while (p[k] == '.') {
+        map = map_slot(map, p, k, QTS_CFG_MAP);
+        p += k + 1;
+        k = strcspn(p, ".");
+    }
+    struct qts_cfg_node *leaf = map_slot(map, p, k, QTS_CFG_SCALAR);
+    free(leaf->scalar);
+    leaf->scalar = qts_xstrdup(value ? value : "");
+    if (like) {
+        leaf->file = like->file;
+        leaf->line = like->line;
+        leaf->col = like->col;
+        leaf->is_quoted = like->is_quoted;
+        leaf->from_env = like->from_env;
+    }
+}
+
+static void put_all(struct qts_cfg_node *map, const struct qts_cfg_node *src, char *path,
+                    size_t len, size_t cap)
+{
+    for (size_t i = 0; i < qts_cfg_len(src); i++) {
+        const struct qts_cfg_node *c = src->items[i];
+        int n = snprintf(path + len, cap - len, "%s%s", len ? "." : "", src->keys[i]);
+        if (n < 0 || (size_t)n >= cap - len)
+            continue; /* a path this long names no plugin key */
+        if (c->type == QTS_CFG_SCALAR)
+            qts__cfg_map_put(map, path, c->scalar, c);
+        else if (c->type == QTS_CFG_MAP)
+            put_all(map, c, path, len + (size_t)n, cap);
+        path[len] = '\0';
+    }
+}
+
+void qts__cfg_map_put_all(struct qts_cfg_node *map, const struct qts_cfg_node *src)
+{
+    if (!src || src->type != QTS_CFG_MAP)
+        return;
+    char path[256] = "";
+    put_all(map, src, path, 0, sizeof path);
+}
+
 /* ------------------------------------------------------------------ queries */
 
 enum qts_cfg_type qts_cfg_type(const struct qts_cfg_node *n)

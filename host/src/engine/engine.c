@@ -580,6 +580,7 @@ void qts_engine_free(struct qts_engine *e)
          * at the stop) must not reach the broker once it is unloaded */
         if (e->exec)
             qts_exec_set_port(e->exec, NULL);
+        qts_store_writer_stop(e->writer); /* its thread calls the store slot */
         qts_plugin_manager_close(e->plugins);
         /* until every instance has drained and unloaded; not until the loop
          * is empty: an execution timer armed for a finished order (a

@@ -51,7 +51,7 @@
 #include "risk_portfolio.h"
 #include "risk_sub.h"
 #include "safety.h"
-#include "store_port.h"
+#include "store_plugin.h"
 #include "store_sub.h"
 #include "store_writer.h"
 #include "qts/qts_store.h"

@@ -9,25 +9,14 @@ static int open_store(struct qts_engine *e, struct qts_err *err)
     const struct qts_plugin_slot *slot = &e->set->store;
     if (!slot->plugin)
         return 0;
-    /* the slot's `config:` scalars become the plugin's key/value pairs */
-    const char *kv[2 * 40 + 5];
+    /* set over the slot's `config:`: the database file under
+     * paths.var_dir unless absolute, and the host's id by default */
+    const char *kv[5];
     char db_path[1100];
     size_t k = 0;
-    for (size_t i = 0; i < qts_cfg_len(slot->config) && k + 4 < QTS_ARRAY_LEN(kv); i++) {
-        const char *val = qts_cfg_str(qts_cfg_at(slot->config, i));
-        if (!val)
-            continue;
-        const char *key = qts_cfg_key_at(slot->config, i);
-        if (strcmp(key, "path") == 0 && val[0] != '/') {
-            /* a relative database file lives under paths.var_dir */
-            snprintf(db_path, sizeof db_path, "%s/%s", e->set->var_dir, val);
-            val = db_path;
-        }
-        kv[k++] = key;
-        kv[k++] = val;
-    }
-    if (!qts_cfg_get(slot->config, "path")) {
-        snprintf(db_path, sizeof db_path, "%s/qts.db", e->set->var_dir);
+    const char *path = qts_cfg_str(qts_cfg_get(slot->config, "path"));
+    if (!path || path[0] != '/') {
+        snprintf(db_path, sizeof db_path, "%s/%s", e->set->var_dir, path ? path : "qts.db");
         kv[k++] = "path";
         kv[k++] = db_path;
     }
@@ -36,17 +25,7 @@ static int open_store(struct qts_engine *e, struct qts_err *err)
         kv[k++] = e->set->host_id;
     }
     kv[k] = NULL;
-    char dir[1024], name[256];
-    qts_strlcpy(dir, slot->path, sizeof dir);
-    char *slash = strrchr(dir, '/');
-    const char *base = slash ? slash + 1 : dir;
-    qts_strlcpy(name, base, sizeof name);
-    char *dot = strstr(name, ".so");
-    if (dot)
-        *dot = '\0';
-    if (slash)
-        *slash = '\0';
-    int rc = qts_store_plugin_open(slash ? dir : ".", name, kv, &e->store, err);
+    int rc = qts_store_plugin_add(e->plugins, slot->path, slot->config, kv, &e->store, err);
     if (rc != 0)
         return rc;
     const struct qts_store_port *port = qts_store_plugin_port(e->store);
@@ -370,10 +349,6 @@ int qts_engine_new(struct qts_config *cfg, const struct qts_engine_opts *opts,
         rc = qts_err_set(err, QTS_EIO, "cannot create %s", gen_dir);
         goto fail;
     }
-    rc = open_store(e, err);
-    if (rc != 0)
-        goto fail;
-    e->store_pub.writer = e->writer; /* NULL without a store */
     struct qts_plugin_manager_opts mo = {
         .env = &e->penv,
         .gen_dir = gen_dir,
@@ -386,6 +361,10 @@ int qts_engine_new(struct qts_config *cfg, const struct qts_engine_opts *opts,
     rc = qts_plugin_manager_new(&mo, &e->plugins, err);
     if (rc != 0)
         goto fail;
+    rc = open_store(e, err); /* first slot: started now, the writer uses it from here on */
+    if (rc != 0)
+        goto fail;
+    e->store_pub.writer = e->writer; /* NULL without a store */
     e->feeds = qts_xcalloc(e->set->n_feeds ? e->set->n_feeds : 1, sizeof *e->feeds);
     for (size_t i = 0; i < e->set->n_feeds; i++) {
         const struct qts_plugin_slot *s = &e->set->feeds[i];

@@ -204,6 +204,13 @@ static int api_post(void *owner, qts_post_fn fn, void *arg)
 
 /* ----------------------------------------------------------------- timers */
 
+/* Services that touch the loop's handles answer only on the loop thread
+ * (a store plugin runs on the store writer thread). */
+static bool on_loop(const struct qts_plugin_inst *inst)
+{
+    return pthread_equal(pthread_self(), inst->loop_thread);
+}
+
 static void on_timer_closed(uv_handle_t *h)
 {
     struct inst_timer *t = h->data;
@@ -266,6 +273,8 @@ static int api_timer_start(void *owner, uint64_t timeout_ms, uint64_t repeat_ms,
     struct qts_plugin_inst *inst = owner;
     if (!cb)
         return QTS_EINVAL;
+    if (!on_loop(inst))
+        return QTS_EPERM; /* timers live on the loop: post() there first */
     if (inst->state >= QTS_INST_STOPPED)
         return QTS_ECLOSED;
     if (inst->state < QTS_INST_RUNNING)
@@ -303,6 +312,8 @@ static int api_timer_start(void *owner, uint64_t timeout_ms, uint64_t repeat_ms,
 static int api_timer_stop(void *owner, uint64_t timer_id)
 {
     struct qts_plugin_inst *inst = owner;
+    if (!on_loop(inst))
+        return QTS_EPERM;
     for (struct inst_timer *t = inst->timers.next; t != &inst->timers; t = t->next) {
         if (t->id == timer_id) {
             timer_close(t);
@@ -455,8 +466,11 @@ static int api_cfg_str(void *owner, const char *path, const char **out, struct q
                     strcat(buf, ",");
                 strcat(buf, qts_cfg_str(qts_cfg_at(n, i)));
             }
+            /* under the lock: a store plugin reads its config on its own thread */
+            pthread_mutex_lock(&inst->mu);
             inst->joined = qts_xrealloc(inst->joined, (inst->n_joined + 1) * sizeof *inst->joined);
             inst->joined[inst->n_joined++] = buf;
+            pthread_mutex_unlock(&inst->mu);
             *out = buf;
             return 0;
         }

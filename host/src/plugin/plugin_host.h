@@ -15,7 +15,14 @@
  * returned 0 they are dropped and counted (qts_plugin_inst_dropped and the
  * metric "plugins.dropped_events").
  *
- * Everything here runs on the loop thread, except the post service.
+ * Everything here runs on the loop thread, except these services, which
+ * any thread may call: post (QTS_CAP_THREADS), and for a store plugin,
+ * whose operations run on the store writer thread: log, now_ns (the run's
+ * clock: a virtual clock is read atomically), metric_add/metric_set (the
+ * registry locks), alloc/free, secret_get (environment and files only) and
+ * the cfg_* readers (the tree is read-only; list joins are locked).
+ * timer_start/timer_stop answer QTS_EPERM off the loop thread; http, emits,
+ * instrument_* and uv_loop are for the loop thread only.
  */
 #ifndef QTS_PLUGIN_HOST_H
 #define QTS_PLUGIN_HOST_H

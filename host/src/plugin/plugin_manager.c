@@ -187,17 +187,45 @@ static struct qts_plugin_inst *new_inst(struct qts_plugin_manager *m, struct slo
     return inst;
 }
 
+/* Without a gen_dir (a host that never reloads: `qts migrate`) the file
+ * is opened in place. */
+static int open_lib(struct qts_plugin_manager *m, const char *path, uint64_t gen, uint32_t kind,
+                    struct qts_plugin_lib **lib, struct qts_err *err)
+{
+    if (!m->gen_dir)
+        return qts_plugin_lib_open_in_place(path, kind, lib, err);
+    return qts_plugin_lib_open(path, m->gen_dir, gen, kind, lib, err);
+}
+
+/* A store slot is called from the store writer thread, outside the loop's
+ * call brackets, so it is never swapped under it: it changes at a restart.
+ * Without a gen_dir nothing can be reloaded (a file opened in place is the
+ * same handle again). */
+static int check_reloadable(const struct qts_plugin_manager *m, const struct slot *s,
+                            struct qts_err *err)
+{
+    if (s->kind == QTS_KIND_STORE)
+        return qts_err_set(err, QTS_EUNSUPPORTED,
+                           "plugin slot %s: a store plugin is not reloaded (the store writer "
+                           "thread calls it); restart the host",
+                           s->name);
+    if (!m->gen_dir)
+        return qts_err_set(err, QTS_EUNSUPPORTED, "plugin slot %s: this host does not reload",
+                           s->name);
+    return 0;
+}
+
 /* ------------------------------------------------------------------ public */
 
 int qts_plugin_manager_new(const struct qts_plugin_manager_opts *opts,
                            struct qts_plugin_manager **out, struct qts_err *err)
 {
     *out = NULL;
-    if (!opts || !opts->env || !opts->env->loop || !opts->gen_dir)
-        return qts_err_set(err, QTS_EINVAL, "plugin manager: env, loop and gen_dir required");
+    if (!opts || !opts->env || !opts->env->loop)
+        return qts_err_set(err, QTS_EINVAL, "plugin manager: env and loop required");
     struct qts_plugin_manager *m = qts_xcalloc(1, sizeof *m);
     m->o = *opts;
-    m->gen_dir = qts_xstrdup(opts->gen_dir);
+    m->gen_dir = opts->gen_dir ? qts_xstrdup(opts->gen_dir) : NULL;
     m->watch_dir = opts->watch_dir ? qts_xstrdup(opts->watch_dir) : NULL;
     m->o.gen_dir = m->gen_dir;
     m->o.watch_dir = m->watch_dir;
@@ -244,7 +272,7 @@ static void on_debounce(uv_timer_t *t)
             continue;
         }
         s->is_pending = false;
-        if (s->cur && same_id(&id, &s->loaded))
+        if ((s->cur && same_id(&id, &s->loaded)) || check_reloadable(m, s, NULL) != 0)
             continue;
         QTS_INFO("plugin file changed slot=%s path=%s; reloading", s->name, s->path);
         struct qts_err err;
@@ -345,7 +373,7 @@ int qts_plugin_manager_add(struct qts_plugin_manager *m, const char *slot, uint3
     stat_id(path, &id);
     struct qts_plugin_lib *lib;
     uint64_t gen = ++m->next_gen;
-    int rc = qts_plugin_lib_open(path, m->gen_dir, gen, kind, &lib, err);
+    int rc = open_lib(m, path, gen, kind, &lib, err);
     if (rc)
         return rc;
     struct slot *s = qts_xcalloc(1, sizeof *s);
@@ -392,20 +420,35 @@ void qts_plugin_manager_check_config(struct qts_plugin_manager *m, const char *s
                                 qts_plugin_cfg_path(s->kind, s->name, path, sizeof path), d);
 }
 
+static int start_slot(struct qts_plugin_manager *m, struct slot *s, struct qts_err *err)
+{
+    if (!s->cur || qts_plugin_inst_state(s->cur) != QTS_INST_READY)
+        return 0;
+    int rc = qts_plugin_inst_start(s->cur, err);
+    if (rc) {
+        abort_and_retire(m, s->cur);
+        s->cur = NULL;
+    }
+    return rc;
+}
+
 int qts_plugin_manager_start(struct qts_plugin_manager *m, struct qts_err *err)
 {
     for (size_t i = 0; i < m->n_slots; i++) {
-        struct slot *s = m->slots[i];
-        if (!s->cur || qts_plugin_inst_state(s->cur) != QTS_INST_READY)
-            continue;
-        int rc = qts_plugin_inst_start(s->cur, err);
-        if (rc) {
-            abort_and_retire(m, s->cur);
-            s->cur = NULL;
+        int rc = start_slot(m, m->slots[i], err);
+        if (rc)
             return rc;
-        }
     }
     return 0;
+}
+
+int qts_plugin_manager_start_slot(struct qts_plugin_manager *m, const char *slot,
+                                  struct qts_err *err)
+{
+    struct slot *s = find_slot(m, slot);
+    if (!s)
+        return qts_err_set(err, QTS_ENOENT, "plugin slot %s is not configured", slot);
+    return start_slot(m, s, err);
 }
 
 static void notify(struct qts_plugin_manager *m, const char *slot, int rc,
@@ -445,6 +488,9 @@ static int do_reload(struct qts_plugin_manager *m, struct slot *s, const char *p
 {
     if (!s->cur)
         return qts_err_set(err, QTS_ESTATE, "plugin slot %s is down; restart the host", s->name);
+    int rc = check_reloadable(m, s, err);
+    if (rc)
+        return rc;
     struct qts_plugin_inst *old = s->cur;
     struct qts_plugin_lib *old_lib = qts_plugin_inst_lib(old);
     enum qts_plugin_inst_state old_st = qts_plugin_inst_state(old);
@@ -459,7 +505,7 @@ static int do_reload(struct qts_plugin_manager *m, struct slot *s, const char *p
     stat_id(path, &id);
     uint64_t gen = ++m->next_gen;
     struct qts_plugin_lib *lib;
-    int rc = qts_plugin_lib_open(path, m->gen_dir, gen, s->kind, &lib, err);
+    rc = open_lib(m, path, gen, s->kind, &lib, err);
     if (rc)
         return rc;
     rc = check_name_unique(m, s, lib, err);
@@ -560,6 +606,8 @@ int qts_plugin_manager_reload_all(struct qts_plugin_manager *m, bool only_change
         struct file_id id;
         if (only_changed && s->cur && stat_id(s->path, &id) == 0 && same_id(&id, &s->loaded))
             continue;
+        if (check_reloadable(m, s, NULL) != 0)
+            continue; /* served until the restart; not a failed reload */
         struct qts_err err;
         if (qts_plugin_manager_reload(m, s->name, NULL, &err) != 0) {
             failed++;

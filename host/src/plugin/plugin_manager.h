@@ -47,7 +47,9 @@ typedef void (*qts_plugin_reload_fn)(void *ctx, const char *slot, int status,
 
 struct qts_plugin_manager_opts {
     const struct qts_plugin_env *env; /* borrowed; must outlive the manager */
-    const char *gen_dir;   /* private directory for per-generation copies (copied) */
+    /* private directory for per-generation copies (copied); NULL: files are
+     * opened in place and no slot is reloaded (a host run once, `qts migrate`) */
+    const char *gen_dir;
     const char *watch_dir; /* plugin directory to watch; NULL = no watch (copied) */
     uint32_t debounce_ms;      /* 0 = 250 */
     uint32_t drain_poll_ms;    /* 0 = 10: how often a draining stop() is retried */
@@ -76,14 +78,20 @@ void qts_plugin_manager_check_config(struct qts_plugin_manager *m, const char *s
                                      const struct qts_cfg_node *cfg, struct qts_diags *d);
 /* Start every slot that is initialised but not started. */
 int qts_plugin_manager_start(struct qts_plugin_manager *m, struct qts_err *err);
+/* Start one slot (no-op if already started): a slot others need running
+ * first (the store, which the writer thread uses from the start). */
+int qts_plugin_manager_start_slot(struct qts_plugin_manager *m, const char *slot,
+                                  struct qts_err *err);
 
 /* Reload one slot from `path` (NULL = its current file; a new path becomes
  * the slot's file on success). 0 or an error with the reason in err; on
- * error the previous build stays in service. */
+ * error the previous build stays in service. Store slots are never
+ * reloaded (QTS_EUNSUPPORTED): the store writer thread calls them outside
+ * the loop, so they change only at a restart. */
 int qts_plugin_manager_reload(struct qts_plugin_manager *m, const char *slot,
                               const char *path, struct qts_err *err);
 /* Reload every slot (only_changed: only slots whose file differs from the
- * loaded one). Returns the number of failed reloads. */
+ * loaded one), store slots aside. Returns the number of failed reloads. */
 int qts_plugin_manager_reload_all(struct qts_plugin_manager *m, bool only_changed);
 
 /* Current instance of a slot (borrowed; NULL if unknown or down). Bracket
