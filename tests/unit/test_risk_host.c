@@ -223,6 +223,33 @@ static void test_recon_mismatch_moves_safety_state(void **state)
     rig_down(&r);
 }
 
+/* A start-up reconciliation that adopts the broker's positions
+ * (startup.adopt_positions): the venue holding what we do not is the
+ * expected case, reported for adoption, and no FS070; a later plain
+ * reconciliation trips again. */
+static void test_recon_adopting_positions_does_not_trip(void **state)
+{
+    (void)state;
+    struct rig r;
+    rig_up(&r);
+    assert_int_equal(qts_exec_reconcile_adopting(r.f->x), 0);
+    struct qts_broker_position bp = {.struct_size = sizeof bp, .instrument = 1, .qty = 10};
+    qts_exec_on_position(r.f->x, &bp);
+    qts_exec_on_query_done(r.f->x, r.f->req_orders, 0);
+    qts_exec_on_query_done(r.f->x, r.f->req_positions, 0);
+    assert_false(fx_has_safety(r.f, "FS070"));
+    assert_int_equal(qts_safety_state(r.s), QTS_SAFETY_NORMAL);
+    /* the OMS took the 10 over; now the venue says 4 */
+    assert_int_equal(qts_exec_reconcile(r.f->x), 0);
+    bp.qty = 4;
+    qts_exec_on_position(r.f->x, &bp);
+    qts_exec_on_query_done(r.f->x, r.f->req_orders, 0);
+    qts_exec_on_query_done(r.f->x, r.f->req_positions, 0);
+    assert_true(fx_has_safety(r.f, "FS070"));
+    assert_int_equal(qts_safety_state(r.s), QTS_SAFETY_FAIL);
+    rig_down(&r);
+}
+
 /* A venue reporting more than was ordered (FS041) trips as the table says. */
 static void test_overfill_trips(void **state)
 {
@@ -377,6 +404,7 @@ int main(void)
         cmocka_unit_test(test_live_guard_refuses),
         cmocka_unit_test(test_limits_overrides_and_codes),
         cmocka_unit_test(test_recon_mismatch_moves_safety_state),
+        cmocka_unit_test(test_recon_adopting_positions_does_not_trip),
         cmocka_unit_test(test_overfill_trips),
         cmocka_unit_test(test_bad_override_refused),
         cmocka_unit_test(test_socket_kill_on_loop),

@@ -207,6 +207,7 @@ static int startup(struct qts_engine *e, struct qts_err *err)
         .exec = e->exec,
         .timeout_ms = e->set->startup_timeout_ms,
         .seed_market = e->set->startup_seed_market,
+        .adopt_positions = e->set->startup_adopt_positions,
         .require_reconcile = e->set->startup_require_reconcile,
         .stop = &e->stop_requested,
     };

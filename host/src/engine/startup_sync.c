@@ -311,7 +311,8 @@ static void start_recon(struct qts_startup_sync *s)
     /* answers may arrive from inside the query calls: the OMS registers its
      * request ids before sending, and so do we (read back right after) */
     s->recon_orders_done = s->recon_positions_done = false;
-    int rc = qts_exec_reconcile(s->env.exec);
+    int rc = s->env.adopt_positions ? qts_exec_reconcile_adopting(s->env.exec)
+                                    : qts_exec_reconcile(s->env.exec);
     if (rc != 0) {
         s->recon_pending = false;
         s->rep.recon_status = rc;

@@ -44,6 +44,7 @@ struct qts_startup_env {
     int64_t timeout_ms;                  /* whole sync */
     bool seed_market;                    /* startup.seed_market */
     bool require_reconcile;              /* startup.require_reconcile */
+    bool adopt_positions;                /* startup.adopt_positions: no FS070 for them */
     const volatile sig_atomic_t *stop;   /* borrowed: a stop request ends the wait */
 };
 

@@ -37,6 +37,7 @@ struct qts_exec {
         n_cancelled, n_retries, n_dup_reports, n_unknown_reports;
     uint64_t event_seq;
     int depth; /* entry points on the stack: eviction only at depth 0 */
+    bool recon_adopts_positions; /* qts_exec_reconcile_adopting: no FS070 */
 };
 
 /* ------------------------------------------------------ time, entry points */

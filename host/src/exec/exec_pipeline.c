@@ -337,19 +337,30 @@ int qts_exec_on_report(struct qts_exec *x, const struct qts_exec_report *rep)
 static void on_recon_diff(void *ctx, const struct qts_recon_diff *d)
 {
     struct qts_exec *x = ctx;
-    if (d->kind == QTS_RECON_POSITION)
+    if (d->kind == QTS_RECON_POSITION && !x->recon_adopts_positions)
         qts__exec_safety(x, QTS_SC_FS070, "position differs inst=%u ours=%lld broker=%lld",
                          d->instrument, (long long)d->ours, (long long)d->theirs);
     if (x->env.sink.on_recon)
         x->env.sink.on_recon(x->env.sink.ctx, d);
 }
 
-int qts_exec_reconcile(struct qts_exec *x)
+static int reconcile(struct qts_exec *x, bool adopting)
 {
+    x->recon_adopts_positions = adopting;
     x->depth++;
     int rc = qts_oms_recon_begin(x->oms, &x->env.port, on_recon_diff, x);
     x->depth--;
     return rc;
+}
+
+int qts_exec_reconcile(struct qts_exec *x)
+{
+    return reconcile(x, false);
+}
+
+int qts_exec_reconcile_adopting(struct qts_exec *x)
+{
+    return reconcile(x, true);
 }
 
 int qts_exec_on_position(struct qts_exec *x, const struct qts_broker_position *pos)

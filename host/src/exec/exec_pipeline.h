@@ -236,8 +236,15 @@ size_t qts_exec_escape_all(struct qts_exec *x, const char *reason);
 int qts_exec_on_report(struct qts_exec *x, const struct qts_exec_report *rep);
 int qts_exec_on_position(struct qts_exec *x, const struct qts_broker_position *pos);
 int qts_exec_on_query_done(struct qts_exec *x, uint64_t req_id, int status);
-/* Reconcile with the broker now (start, reconnect, on demand). */
+/* Reconcile with the broker now (start, reconnect, on demand). A position
+ * that differs raises FS070. */
 int qts_exec_reconcile(struct qts_exec *x);
+/* The start-up reconciliation of a host that adopts the broker's positions
+ * (startup.adopt_positions): a differing position is reported to the
+ * sink's on_recon, which adopts it, and raises no FS070 — a host starting
+ * flat against a venue holding a position is the expected case, not a
+ * mismatch. Until the next qts_exec_reconcile. */
+int qts_exec_reconcile_adopting(struct qts_exec *x);
 
 /* Read-only views. qts_exec_order: NULL when unknown or evicted; the
  * pointer is valid for the current call only (keep the id, or pin). */
