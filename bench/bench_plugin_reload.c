@@ -18,7 +18,7 @@
 #include "clock.h"
 #include "config_node.h"
 #include "log.h"
-#include "plugin_host.h"
+#include "plugin_instance.h"
 #include "plugin_manager.h"
 #include "util.h"
 

@@ -30,7 +30,7 @@
 #include "config_node.h"
 #include "http_client.h"
 #include "metrics.h"
-#include "plugin_host.h"
+#include "plugin_instance.h"
 #include "plugin_manager.h"
 #include "util.h"
 

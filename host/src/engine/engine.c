@@ -112,7 +112,7 @@ static int rt_cancel(void *ctx, uint32_t strategy_id, uint64_t order_id)
 {
     struct qts_engine *e = ctx;
     struct qts_precheck_reject rej;
-    if (e->risk && qts_risk_host_cancel_allowed(e->risk, strategy_id, &rej) != 0) {
+    if (e->risk && qts_risk_control_cancel_allowed(e->risk, strategy_id, &rej) != 0) {
         QTS_WARN("cancel refused strategy=%u order=%" PRIu64 " %s: %s", strategy_id, order_id,
                  rej.code_str, rej.msg);
         return QTS_ERATELIMIT;
@@ -520,7 +520,7 @@ void qts_engine_request_stop(struct qts_engine *e)
 size_t qts_engine_kill(struct qts_engine *e, const char *reason)
 {
     e->killed = true;
-    size_t n = e->risk ? qts_risk_host_kill(e->risk, "engine", reason ? reason : "kill switch")
+    size_t n = e->risk ? qts_risk_control_kill(e->risk, "engine", reason ? reason : "kill switch")
                       : qts_exec_escape_all(e->exec, reason ? reason : "kill switch");
     QTS_WARN("kill switch: %zu orders cancelled, new orders refused", n);
     return n;
@@ -572,7 +572,7 @@ void qts_engine_free(struct qts_engine *e)
     qts_cache_writer_free(e->cache); /* before its plugin stops */
     if (e->risk) { /* closes the admin socket and its timers */
         e->risk_pub.host = NULL;
-        qts_risk_host_free(e->risk);
+        qts_risk_control_free(e->risk);
         e->risk = NULL;
     }
     if (e->plugins) {

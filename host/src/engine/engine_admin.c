@@ -211,7 +211,7 @@ int qts__engine_open_risk(struct qts_engine *e, struct qts_err *err)
     qts_risk_portfolio_init(&e->risk_pf, e->portfolio);
     struct qts_risk_settings rset;
     qts_settings_risk_view(e->set, &rset);
-    struct qts_risk_host_env renv = {
+    struct qts_risk_control_env renv = {
         .loop = &e->loop,
         .timers = &e->timers,
         .exec = e->exec,
@@ -229,7 +229,7 @@ int qts__engine_open_risk(struct qts_engine *e, struct qts_err *err)
         .is_replay = e->set->mode == QTS_MODE_REPLAY,
     };
     qts_risk_portfolio_book(&e->risk_pf, &renv.book);
-    int rc = qts_risk_host_new(&renv, &e->risk, err);
+    int rc = qts_risk_control_new(&renv, &e->risk, err);
     e->risk_pub.host = e->risk; /* the "risk" subscriber starts */
     return rc;
 }
@@ -290,7 +290,7 @@ void qts__engine_on_config_reload(void *ud, struct qts_config *next)
     qts_err_clear(&err);
     struct qts_risk_settings rset;
     qts_settings_risk_view(qts_config_settings(next), &rset);
-    if (e->risk && qts_risk_host_reload(e->risk, &rset, &err) != 0) {
+    if (e->risk && qts_risk_control_reload(e->risk, &rset, &err) != 0) {
         QTS_ERROR("configuration reloaded but the risk limits were kept: %s", err.msg);
         return;
     }

@@ -40,14 +40,14 @@
 #include "lua_runtime.h"
 #include "lua_sub.h"
 #include "metrics.h"
-#include "plugin_host.h"
+#include "plugin_instance.h"
 #include "plugin_loader.h"
 #include "plugin_manager.h"
 #include "portfolio.h"
 #include "portfolio_sub.h"
 #include "report_sub.h"
 #include "risk_budget.h"
-#include "risk_host.h"
+#include "risk_control.h"
 #include "risk_portfolio.h"
 #include "risk_sub.h"
 #include "safety.h"
@@ -123,7 +123,7 @@ struct qts_engine {
     struct qts_store_writer *writer;
     struct qts_exec *exec;
     struct qts_risk_portfolio risk_pf;    /* risk's view of the portfolio: reads it, no copy */
-    struct qts_risk_host *risk;           /* pre-trade checks, risk loop, safety, admin */
+    struct qts_risk_control *risk;           /* pre-trade checks, risk loop, safety, admin */
     struct qts_config_holder cfg_holder;  /* SIGHUP reloads land here */
     bool has_holder;
     struct qts_lua_runtime *rt;

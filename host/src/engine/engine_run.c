@@ -71,7 +71,7 @@ static int run_replay(struct qts_engine *e, struct qts_err *err)
         }
         qts__engine_flush_batch(e);
         if (e->risk)
-            qts_risk_host_beat(e->risk); /* the watchdog's view of the core */
+            qts_risk_control_beat(e->risk); /* the watchdog's view of the core */
         if (e->opts.max_events && e->stats.events >= e->opts.max_events)
             break;
         int64_t now_mono = qts_mono_ns();
@@ -91,7 +91,7 @@ static int run_replay(struct qts_engine *e, struct qts_err *err)
      * here instead of reading the silence as a stale feed. */
     if (e->risk) {
         e->risk_pub.host = NULL;
-        qts_risk_host_free(e->risk);
+        qts_risk_control_free(e->risk);
         e->risk = NULL;
     }
     /* End of the data: let the venue answer the requests in flight, then
@@ -262,7 +262,7 @@ static int run_live(struct qts_engine *e, struct qts_err *err)
     while (!e->stop_requested) {
         uv_run(&e->loop, UV_RUN_ONCE);
         if (e->stop_requested && e->risk)
-            qts_risk_host_stop_orders(e->risk); /* safety.cancel_on_stop */
+            qts_risk_control_stop_orders(e->risk); /* safety.cancel_on_stop */
         if (e->writer)
             qts_store_writer_poll(e->writer);
         if (e->cache)

@@ -19,7 +19,7 @@
  *   5. if hand-over or start fails after the old one was stopped, the new
  *      one is dropped and a fresh instance of the old build is started with
  *      the exported state (rollback); the error is returned.
- * Retired instances drain by refcount (plugin_host.h); a library is
+ * Retired instances drain by refcount (plugin_instance.h); a library is
  * dlclosed once its last instance is destroyed, except in sanitizer builds,
  * with QTS_NO_DLCLOSE set, or for QTS_CAP_RESIDENT plugins.
  *
@@ -35,7 +35,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "plugin_host.h"
+#include "plugin_instance.h"
 #include "qts/qts_err.h"
 
 struct qts_plugin_manager; /* opaque */

@@ -29,7 +29,7 @@ void qts_risk_portfolio_init(struct qts_risk_portfolio *rp, struct qts_portfolio
 void qts_risk_portfolio_new_day(struct qts_risk_portfolio *rp);
 /* Fill `out` with callbacks on `rp` (which must outlive their use). */
 void qts_risk_portfolio_book(struct qts_risk_portfolio *rp, struct qts_risk_book *out);
-/* For struct qts_risk_loop_env / qts_risk_host_env (ctx = rp). */
+/* For struct qts_risk_loop_env / qts_risk_control_env (ctx = rp). */
 size_t qts_risk_portfolio_positions(void *rp, struct qts_risk_pos_view *out, size_t cap);
 int64_t qts_risk_portfolio_equity(void *rp);
 

@@ -8,7 +8,7 @@
 #include "oms.h"
 #include "portfolio.h"
 #include "risk_budget.h"
-#include "risk_host.h"
+#include "risk_control.h"
 #include "util.h"
 
 /* ------------------------------------------------------------ risk host */
@@ -20,16 +20,16 @@ static void risk_on_market(void *self, const struct qts_bus_market *m)
         return;
     const struct qts_ev_hdr *h = m->ev;
     if (h->type == QTS_EV_TRADE)
-        qts_risk_host_on_price(pub->host, h->instrument, ((const struct qts_trade *)h)->px);
+        qts_risk_control_on_price(pub->host, h->instrument, ((const struct qts_trade *)h)->px);
     else if (m->bid > 0 && m->ask > 0)
-        qts_risk_host_on_price(pub->host, h->instrument, (m->bid + m->ask) / 2); /* fresh mid */
+        qts_risk_control_on_price(pub->host, h->instrument, (m->bid + m->ask) / 2); /* fresh mid */
 }
 
 static void risk_on_safety(void *self, const struct qts_safety_change *c)
 {
     struct qts_risk_pub *pub = self;
     if (pub->host)
-        qts_risk_host_on_exec_safety(pub->host, c->code, c->msg);
+        qts_risk_control_on_exec_safety(pub->host, c->code, c->msg);
     const struct qts_safety_code_info *ci = qts_safety_code_info(c->code);
     if (ci && ci->effect == QTS_SE_TRIP)
         QTS_ERROR("safety code=%s %s", ci->str, c->msg);

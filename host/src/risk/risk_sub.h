@@ -19,13 +19,13 @@
 #include "bus_sub.h"
 #include "exec_pipeline.h"
 
-struct qts_risk_host;
+struct qts_risk_control;
 struct qts_risk_budget;
 struct qts_portfolio;
 struct qts_exec;
 
 struct qts_risk_pub {
-    struct qts_risk_host *host; /* borrowed; NULL = no risk host (yet, or any more) */
+    struct qts_risk_control *host; /* borrowed; NULL = no risk host (yet, or any more) */
 };
 
 struct qts_bus_sub qts_risk_sub(struct qts_risk_pub *pub);

@@ -9,7 +9,7 @@
  * table when the plugin is loaded (config_keys.h), a strategy reads its own.
  */
 #include "settings.h"
-#include "risk_host.h"
+#include "risk_control.h"
 
 #include <ctype.h>
 #include <errno.h>

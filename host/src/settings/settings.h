@@ -159,7 +159,7 @@ void qts__settings_cleanup(struct qts_settings *s);
 
 const char *qts_mode_name(int mode);
 
-/* The risk host's view of `s` (risk_host.h): borrowed pointers into `s`,
+/* The risk host's view of `s` (risk_control.h): borrowed pointers into `s`,
  * valid while `s` is. */
 struct qts_risk_settings;
 void qts_settings_risk_view(const struct qts_settings *s, struct qts_risk_settings *out);

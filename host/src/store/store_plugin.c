@@ -8,7 +8,7 @@
 
 #include "build_info.h"
 #include "config_node.h"
-#include "plugin_host.h"
+#include "plugin_instance.h"
 #include "util.h"
 
 #define STORE_SLOT "store"

@@ -3,7 +3,7 @@
  * storage commands call.
  *
  * A store plugin is loaded like every other plugin: a slot of kind store in
- * a plugin manager, with the one host-services table (plugin_host.h). In a
+ * a plugin manager, with the one host-services table (plugin_instance.h). In a
  * running host the slot is in the engine's manager, so the plugin gets the
  * run's clock (virtual in a replay), its timers and metrics and the secrets
  * lookup. `qts migrate`, `qts import`, the storage tests and benchmarks open
@@ -16,7 +16,7 @@
  * thread), outside the loop's call brackets. That is safe because a store
  * slot is never reloaded (plugin_manager.h) and the writer is stopped before
  * the manager stops the slot. The services a store plugin may call from
- * there are listed in plugin_host.h.
+ * there are listed in plugin_instance.h.
  *
  * Configuration: the slot's `config:` subtree (its scalars, with their
  * file:line:col) plus key/value pairs the host derives, set over it.

@@ -1,4 +1,4 @@
-/* risk_host.h — the risk and safety modules wired together, so the engine
+/* risk_control.h — the risk and safety modules wired together, so the engine
  * needs a handful of calls: new (after the execution pipeline exists),
  * on_price (every trade or mid), on_exec_safety (the pipeline's safety
  * sink), cancel_allowed (before a strategy's cancel), stop (SIGTERM) and
@@ -16,8 +16,8 @@
  *      second poll of <var_dir>/KILL, and the watchdog thread.
  * Everything runs on the core loop thread except the watchdog thread.
  */
-#ifndef QTS_RISK_HOST_H
-#define QTS_RISK_HOST_H
+#ifndef QTS_RISK_CONTROL_H
+#define QTS_RISK_CONTROL_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -46,7 +46,7 @@ struct qts_risk_settings {
     const void *src;                      /* borrowed: what strategy_risk reads */
 };
 
-struct qts_risk_host_env {
+struct qts_risk_control_env {
     struct uv_loop_s *loop;             /* NULL: no socket, heartbeat, kill file, watchdog */
     const struct qts_timer_svc *timers; /* the risk loop's tick (borrowed) */
     struct qts_exec *exec;              /* borrowed */
@@ -73,43 +73,43 @@ struct qts_risk_host_env {
     bool is_replay;
 };
 
-struct qts_risk_host;
+struct qts_risk_control;
 
-int qts_risk_host_new(const struct qts_risk_host_env *env, struct qts_risk_host **out,
+int qts_risk_control_new(const struct qts_risk_control_env *env, struct qts_risk_control **out,
                       struct qts_err *err);
 /* Closes the socket and timers (the loop must run once more to finish
  * closing them), stops the watchdog and the risk loop, frees. */
-void qts_risk_host_free(struct qts_risk_host *h);
+void qts_risk_control_free(struct qts_risk_control *h);
 
-void qts_risk_host_on_price(struct qts_risk_host *h, uint32_t instrument, int64_t px);
+void qts_risk_control_on_price(struct qts_risk_control *h, uint32_t instrument, int64_t px);
 /* The execution pipeline's sink on_safety: raise `code` (enum
  * qts_safety_code) on the state machine, which applies the code table's
  * rule (trip, warn, limit, notice). `msg` borrowed. */
-void qts_risk_host_on_exec_safety(struct qts_risk_host *h, int code, const char *msg);
+void qts_risk_control_on_exec_safety(struct qts_risk_control *h, int code, const char *msg);
 /* Before a strategy's cancel: 0, or QTS_ERATELIMIT with rej filled. */
-int qts_risk_host_cancel_allowed(struct qts_risk_host *h, uint32_t strategy_id,
+int qts_risk_control_cancel_allowed(struct qts_risk_control *h, uint32_t strategy_id,
                                  struct qts_precheck_reject *rej);
 /* Kill switch now (also what the socket's kill does). Returns the number of
  * orders cancelled or escaped (safety.kill_flatten). */
-size_t qts_risk_host_kill(struct qts_risk_host *h, const char *who, const char *reason);
+size_t qts_risk_control_kill(struct qts_risk_control *h, const char *who, const char *reason);
 /* SIGTERM: cancel or keep working orders per safety.cancel_on_stop. */
-size_t qts_risk_host_stop_orders(struct qts_risk_host *h);
+size_t qts_risk_control_stop_orders(struct qts_risk_control *h);
 /* A reloaded configuration: rebuild the limits (global + overrides) from
  * `settings` (read during the call) and hand them to the hook and the loop;
  * the safety section is taken too. On an error (err says which strategy or
  * key) the running limits stay. */
-int qts_risk_host_reload(struct qts_risk_host *h, const struct qts_risk_settings *settings,
+int qts_risk_control_reload(struct qts_risk_control *h, const struct qts_risk_settings *settings,
                          struct qts_err *err);
 /* The core loop's heartbeat, for hosts without a libuv loop (replay drives
  * it from its own cadence). */
-void qts_risk_host_beat(struct qts_risk_host *h);
+void qts_risk_control_beat(struct qts_risk_control *h);
 
-struct qts_safety *qts_risk_host_safety(struct qts_risk_host *h);
-struct qts_precheck_risk *qts_risk_host_precheck(struct qts_risk_host *h);
-struct qts_risk_loop *qts_risk_host_loop(struct qts_risk_host *h);
-struct qts_watchdog *qts_risk_host_watchdog(struct qts_risk_host *h);
+struct qts_safety *qts_risk_control_safety(struct qts_risk_control *h);
+struct qts_precheck_risk *qts_risk_control_precheck(struct qts_risk_control *h);
+struct qts_risk_loop *qts_risk_control_loop(struct qts_risk_control *h);
+struct qts_watchdog *qts_risk_control_watchdog(struct qts_risk_control *h);
 /* {"mode":..,"safety":{..},"risk":{..},"risk_loop":{..},"working_orders":n,
  *  "exec":{..}, extra members} */
-int qts_risk_host_status_json(struct qts_risk_host *h, char *buf, size_t cap);
+int qts_risk_control_status_json(struct qts_risk_control *h, char *buf, size_t cap);
 
-#endif /* QTS_RISK_HOST_H */
+#endif /* QTS_RISK_CONTROL_H */

@@ -1,4 +1,4 @@
-/* plugin_host.h — one plugin instance and the host services it gets
+/* plugin_instance.h — one plugin instance and the host services it gets
  * (struct qts_host_api).
  *
  * The `owner` handle a plugin passes back on every host call is the
@@ -24,8 +24,8 @@
  * timer_start/timer_stop answer QTS_EPERM off the loop thread; http, emits,
  * instrument_* and uv_loop are for the loop thread only.
  */
-#ifndef QTS_PLUGIN_HOST_H
-#define QTS_PLUGIN_HOST_H
+#ifndef QTS_PLUGIN_INSTANCE_H
+#define QTS_PLUGIN_INSTANCE_H
 
 #include <stdbool.h>
 #include <stdint.h>

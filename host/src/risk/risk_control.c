@@ -1,5 +1,5 @@
-/* risk_host.c — risk and safety wiring (risk_host.h). */
-#include "risk_host.h"
+/* risk_control.c — risk and safety wiring (risk_control.h). */
+#include "risk_control.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,12 +15,12 @@
 
 struct uvpart {
     uv_timer_t beat, kill_poll;
-    struct qts_risk_host *h; /* cleared on free */
+    struct qts_risk_control *h; /* cleared on free */
     int open;
 };
 
-struct qts_risk_host {
-    struct qts_risk_host_env env;
+struct qts_risk_control {
+    struct qts_risk_control_env env;
     struct qts_safety_cfg scfg;
     char mode[16];
     char kill_file[1024];
@@ -37,19 +37,19 @@ struct qts_risk_host {
 
 static int h_status(void *ctx, char *out, size_t cap)
 {
-    return qts_risk_host_status_json(ctx, out, cap) >= 0 ? 0 : QTS_EIO;
+    return qts_risk_control_status_json(ctx, out, cap) >= 0 ? 0 : QTS_EIO;
 }
 
 static int h_kill(void *ctx, const char *who, const char *reason, char *out, size_t cap)
 {
-    size_t n = qts_risk_host_kill(ctx, who, reason);
+    size_t n = qts_risk_control_kill(ctx, who, reason);
     snprintf(out, cap, "{\"orders\":%zu}", n);
     return 0;
 }
 
 static int h_resume(void *ctx, const char *who, const char *reason, char *out, size_t cap)
 {
-    struct qts_risk_host *h = ctx;
+    struct qts_risk_control *h = ctx;
     struct qts_err err;
     qts_err_clear(&err);
     int rc = qts_safety_recover(h->safety, true, who, reason, &err);
@@ -63,7 +63,7 @@ static int h_resume(void *ctx, const char *who, const char *reason, char *out, s
 
 static int h_reload(void *ctx, const char *what, char *out, size_t cap)
 {
-    struct qts_risk_host *h = ctx;
+    struct qts_risk_control *h = ctx;
     if (!h->env.reload) {
         snprintf(out, cap, "reload is not supported by this host");
         return QTS_EUNSUPPORTED;
@@ -73,7 +73,7 @@ static int h_reload(void *ctx, const char *what, char *out, size_t cap)
 
 static int h_subscribe(void *ctx, const char *symbol, bool on, char *out, size_t cap)
 {
-    struct qts_risk_host *h = ctx;
+    struct qts_risk_control *h = ctx;
     if (!h->env.subscribe) {
         snprintf(out, cap, "subscribe is not supported by this host");
         return QTS_EUNSUPPORTED;
@@ -100,9 +100,9 @@ static void on_beat(uv_timer_t *t)
 static void on_kill_poll(uv_timer_t *t)
 {
     struct uvpart *u = t->data;
-    struct qts_risk_host *h = u->h;
+    struct qts_risk_control *h = u->h;
     if (h && qts_safety_kill_file_poll(h->safety, h->kill_file))
-        qts_risk_host_kill(h, "file", "kill-switch file");
+        qts_risk_control_kill(h, "file", "kill-switch file");
 }
 
 static void wd_raise(void *ctx, int code, const char *msg)
@@ -113,7 +113,7 @@ static void wd_raise(void *ctx, int code, const char *msg)
 /* --------------------------------------------------------------- new */
 
 /* settings->risk plus every strategy's `risk:` map, validated. */
-static int build_limits(const struct qts_risk_host_env *env, const struct qts_risk_settings *s,
+static int build_limits(const struct qts_risk_control_env *env, const struct qts_risk_settings *s,
                         struct qts_risk_limit_set *lim, struct qts_err *err)
 {
     qts_risk_limit_set_init(lim);
@@ -138,7 +138,7 @@ static int build_limits(const struct qts_risk_host_env *env, const struct qts_ri
     return rc;
 }
 
-int qts_risk_host_new(const struct qts_risk_host_env *env, struct qts_risk_host **out,
+int qts_risk_control_new(const struct qts_risk_control_env *env, struct qts_risk_control **out,
                       struct qts_err *err)
 {
     *out = NULL;
@@ -157,7 +157,7 @@ int qts_risk_host_new(const struct qts_risk_host_env *env, struct qts_risk_host 
         return rc;
     }
 
-    struct qts_risk_host *h = qts_xcalloc(1, sizeof *h);
+    struct qts_risk_control *h = qts_xcalloc(1, sizeof *h);
     h->env = *env;
     h->env.settings = NULL; /* not kept */
     h->scfg = *s->safety;
@@ -177,7 +177,7 @@ int qts_risk_host_new(const struct qts_risk_host_env *env, struct qts_risk_host 
         rc = qts_risk_loop_start(h->rl);
     if (rc != 0) {
         qts_err_set(err, rc, "risk host: cannot install the pre-trade hook or start the loop");
-        qts_risk_host_free(h);
+        qts_risk_control_free(h);
         return rc;
     }
     h->wd = qts_watchdog_new(wd_raise, h->safety);
@@ -192,7 +192,7 @@ int qts_risk_host_new(const struct qts_risk_host_env *env, struct qts_risk_host 
                                         .subscribe = h_subscribe, .ctx = h};
         rc = qts_admin_open(env->loop, path, &ah, &h->admin, err);
         if (rc != 0) {
-            qts_risk_host_free(h);
+            qts_risk_control_free(h);
             return rc;
         }
         h->uv = qts_xcalloc(1, sizeof *h->uv);
@@ -216,7 +216,7 @@ int qts_risk_host_new(const struct qts_risk_host_env *env, struct qts_risk_host 
     return 0;
 }
 
-void qts_risk_host_free(struct qts_risk_host *h)
+void qts_risk_control_free(struct qts_risk_control *h)
 {
     if (!h)
         return;
@@ -239,18 +239,18 @@ void qts_risk_host_free(struct qts_risk_host *h)
 
 /* ------------------------------------------------------------- calls */
 
-void qts_risk_host_on_price(struct qts_risk_host *h, uint32_t instrument, int64_t px)
+void qts_risk_control_on_price(struct qts_risk_control *h, uint32_t instrument, int64_t px)
 {
     qts_risk_loop_on_price(h->rl, instrument, px, qts_timer_svc_now(h->env.timers));
 }
 
-void qts_risk_host_on_exec_safety(struct qts_risk_host *h, int code, const char *msg)
+void qts_risk_control_on_exec_safety(struct qts_risk_control *h, int code, const char *msg)
 {
     if (qts_safety_raise(h->safety, code, msg) < 0)
         QTS_WARN("unknown safety code %d from execution: %s", code, msg);
 }
 
-int qts_risk_host_reload(struct qts_risk_host *h, const struct qts_risk_settings *settings,
+int qts_risk_control_reload(struct qts_risk_control *h, const struct qts_risk_settings *settings,
                          struct qts_err *err)
 {
     struct qts_risk_limit_set *lim = qts_xcalloc(1, sizeof *lim);
@@ -265,33 +265,33 @@ int qts_risk_host_reload(struct qts_risk_host *h, const struct qts_risk_settings
     return rc;
 }
 
-int qts_risk_host_cancel_allowed(struct qts_risk_host *h, uint32_t strategy_id,
+int qts_risk_control_cancel_allowed(struct qts_risk_control *h, uint32_t strategy_id,
                                  struct qts_precheck_reject *rej)
 {
     return qts_precheck_risk_cancel(h->pre, strategy_id, qts_timer_svc_now(h->env.timers), rej);
 }
 
-size_t qts_risk_host_kill(struct qts_risk_host *h, const char *who, const char *reason)
+size_t qts_risk_control_kill(struct qts_risk_control *h, const char *who, const char *reason)
 {
     return qts_safety_kill_exec(h->safety, h->env.exec, h->scfg.kill_flatten, who, reason);
 }
 
-size_t qts_risk_host_stop_orders(struct qts_risk_host *h)
+size_t qts_risk_control_stop_orders(struct qts_risk_control *h)
 {
     return qts_safety_stop_orders(h->env.exec, &h->scfg);
 }
 
-void qts_risk_host_beat(struct qts_risk_host *h)
+void qts_risk_control_beat(struct qts_risk_control *h)
 {
     qts_watchdog_beat(h->core);
 }
 
-struct qts_safety *qts_risk_host_safety(struct qts_risk_host *h) { return h->safety; }
-struct qts_precheck_risk *qts_risk_host_precheck(struct qts_risk_host *h) { return h->pre; }
-struct qts_risk_loop *qts_risk_host_loop(struct qts_risk_host *h) { return h->rl; }
-struct qts_watchdog *qts_risk_host_watchdog(struct qts_risk_host *h) { return h->wd; }
+struct qts_safety *qts_risk_control_safety(struct qts_risk_control *h) { return h->safety; }
+struct qts_precheck_risk *qts_risk_control_precheck(struct qts_risk_control *h) { return h->pre; }
+struct qts_risk_loop *qts_risk_control_loop(struct qts_risk_control *h) { return h->rl; }
+struct qts_watchdog *qts_risk_control_watchdog(struct qts_risk_control *h) { return h->wd; }
 
-int qts_risk_host_status_json(struct qts_risk_host *h, char *buf, size_t cap)
+int qts_risk_control_status_json(struct qts_risk_control *h, char *buf, size_t cap)
 {
     enum { PART = 16384 };
     char *sj = qts_xmalloc(PART), *rj = qts_xmalloc(PART), *lj = qts_xmalloc(PART),

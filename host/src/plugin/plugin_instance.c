@@ -1,5 +1,5 @@
-/* plugin_host.c — instance records and the struct qts_host_api services. */
-#include "plugin_host.h"
+/* plugin_instance.c — instance records and the struct qts_host_api services. */
+#include "plugin_instance.h"
 #include "timer_svc.h"
 
 #include <ctype.h>

@@ -1,4 +1,4 @@
-/* test_risk_host.c — the risk and safety modules wired as the engine wires
+/* test_risk_control.c — the risk and safety modules wired as the engine wires
  * them: live guard at start, limits and per-strategy overrides from the
  * configuration, the pre-trade hook in the pipeline, the socket's kill
  * leaving no working order, the KILL file, status, orderly stop. */
@@ -12,7 +12,7 @@
 #include "admin_socket.h"
 #include "config.h"
 #include "settings.h"
-#include "risk_host.h"
+#include "risk_control.h"
 
 static struct qts_config *load(const char *dir, const char *extra)
 {
@@ -54,14 +54,14 @@ static int extra(void *ctx, char *out, size_t cap)
     return snprintf(out, cap, "\"positions\":[]");
 }
 
-/* read by qts_risk_host_new only: one view at a time is enough */
+/* read by qts_risk_control_new only: one view at a time is enough */
 static struct qts_risk_settings g_rset;
 
-static struct qts_risk_host_env env_for(struct fx *f, const struct qts_settings *s,
+static struct qts_risk_control_env env_for(struct fx *f, const struct qts_settings *s,
                                         uv_loop_t *loop)
 {
     qts_settings_risk_view(s, &g_rset);
-    struct qts_risk_host_env env = {.loop = loop, .timers = &f->timers, .exec = f->x,
+    struct qts_risk_control_env env = {.loop = loop, .timers = &f->timers, .exec = f->x,
                                     .settings = &g_rset, .broker_env = QTS_BROKER_ENV_SIMULATED,
                                     .positions = no_positions, .strategy_id = sid,
                                     .status_extra = extra, .ctx = f};
@@ -75,11 +75,11 @@ static void test_live_guard_refuses(void **state)
     struct qts_config *c = load(dir, NULL);
     struct fx *f = fx_new();
     fx_start(f);
-    struct qts_risk_host_env env = env_for(f, qts_config_settings(c), NULL);
+    struct qts_risk_control_env env = env_for(f, qts_config_settings(c), NULL);
     env.broker_env = QTS_BROKER_ENV_REAL; /* a real broker under mode paper */
-    struct qts_risk_host *h = NULL;
+    struct qts_risk_control *h = NULL;
     struct qts_err err;
-    assert_int_equal(qts_risk_host_new(&env, &h, &err), QTS_EPERM);
+    assert_int_equal(qts_risk_control_new(&env, &h, &err), QTS_EPERM);
     assert_null(h);
     assert_non_null(strstr(err.msg, "mode"));
     fx_free(f);
@@ -95,10 +95,10 @@ static void test_limits_overrides_and_codes(void **state)
     struct qts_config *c = load(dir, NULL);
     struct fx *f = fx_new();
     fx_start(f);
-    struct qts_risk_host_env env = env_for(f, qts_config_settings(c), NULL);
-    struct qts_risk_host *h = NULL;
+    struct qts_risk_control_env env = env_for(f, qts_config_settings(c), NULL);
+    struct qts_risk_control *h = NULL;
     struct qts_err err;
-    assert_int_equal(qts_risk_host_new(&env, &h, &err), 0);
+    assert_int_equal(qts_risk_control_new(&env, &h, &err), 0);
     /* global limit 100, strategy 2 ("small") 5 */
     uint64_t id;
     struct qts_order_intent in = fx_intent(1, 1, QTS_SIDE_BUY, QTS_ORD_LIMIT, 60000, 100);
@@ -109,40 +109,40 @@ static void test_limits_overrides_and_codes(void **state)
     in = fx_intent(2, 1, QTS_SIDE_BUY, QTS_ORD_LIMIT, 60000, 6);
     assert_int_equal(qts_exec_submit(f->x, &in, &id, &err), QTS_ERISK);
     /* the pipeline's codes reach the state machine */
-    qts_risk_host_on_exec_safety(h, QTS_SC_FS092, "escape");
-    assert_int_equal(qts_safety_state(qts_risk_host_safety(h)), QTS_SAFETY_NORMAL);
-    qts_risk_host_on_exec_safety(h, QTS_SC_FS090, "all sends failed");
-    assert_int_equal(qts_safety_state(qts_risk_host_safety(h)), QTS_SAFETY_FAIL);
+    qts_risk_control_on_exec_safety(h, QTS_SC_FS092, "escape");
+    assert_int_equal(qts_safety_state(qts_risk_control_safety(h)), QTS_SAFETY_NORMAL);
+    qts_risk_control_on_exec_safety(h, QTS_SC_FS090, "all sends failed");
+    assert_int_equal(qts_safety_state(qts_risk_control_safety(h)), QTS_SAFETY_FAIL);
     in = fx_intent(1, 1, QTS_SIDE_BUY, QTS_ORD_LIMIT, 60000, 1);
     assert_int_equal(qts_exec_submit(f->x, &in, &id, &err), QTS_ERISK);
     assert_non_null(strstr(err.msg, "GR102"));
     struct qts_precheck_reject rej;
-    assert_int_equal(qts_risk_host_cancel_allowed(h, 1, &rej), 0);
+    assert_int_equal(qts_risk_control_cancel_allowed(h, 1, &rej), 0);
     char js[65536];
-    int n = qts_risk_host_status_json(h, js, sizeof js);
+    int n = qts_risk_control_status_json(h, js, sizeof js);
     assert_true(n > 0 && (size_t)n < sizeof js);
     assert_non_null(strstr(js, "\"mode\":\"paper\""));
     assert_non_null(strstr(js, "\"state\":\"FAIL\""));
     assert_non_null(strstr(js, "\"GR107\":2"));
     assert_non_null(strstr(js, "\"positions\":[]"));
     /* a reload: new global limit; a broken one keeps the running limits */
-    qts_safety_recover(qts_risk_host_safety(h), false, NULL, NULL, NULL);
+    qts_safety_recover(qts_risk_control_safety(h), false, NULL, NULL, NULL);
     struct qts_config *c2 = load(dir, NULL);
     struct qts_settings *s2 = (struct qts_settings *)qts_config_settings(c2);
     s2->risk.max_order_qty = 3;
     struct qts_risk_settings r2;
     qts_settings_risk_view(s2, &r2);
-    assert_int_equal(qts_risk_host_reload(h, &r2, &err), 0);
+    assert_int_equal(qts_risk_control_reload(h, &r2, &err), 0);
     in = fx_intent(1, 1, QTS_SIDE_BUY, QTS_ORD_LIMIT, 60000, 4);
     assert_int_equal(qts_exec_submit(f->x, &in, &id, &err), QTS_ERISK);
     s2->risk.loop_period_ms = 5; /* out of range */
-    assert_int_equal(qts_risk_host_reload(h, &r2, &err), QTS_ECONFIG);
+    assert_int_equal(qts_risk_control_reload(h, &r2, &err), QTS_ECONFIG);
     in.qty = 3;
     assert_int_equal(qts_exec_submit(f->x, &in, &id, &err), 0);
     qts_config_unref(c2);
     /* orderly stop cancels the working orders (safety.cancel_on_stop) */
-    assert_int_equal(qts_risk_host_stop_orders(h), 2);
-    qts_risk_host_free(h);
+    assert_int_equal(qts_risk_control_stop_orders(h), 2);
+    qts_risk_control_free(h);
     fx_free(f);
     qts_config_unref(c);
     qts_test_rmtree(dir);
@@ -155,13 +155,13 @@ struct rig {
     char *dir;
     struct qts_config *c;
     struct fx *f;
-    struct qts_risk_host *h;
+    struct qts_risk_control *h;
     struct qts_safety *s;   /* borrowed from h */
 };
 
-static void to_risk_host(void *ctx, int code, const char *msg)
+static void to_risk_control(void *ctx, int code, const char *msg)
 {
-    qts_risk_host_on_exec_safety(ctx, code, msg);
+    qts_risk_control_on_exec_safety(ctx, code, msg);
 }
 
 static void rig_up(struct rig *r)
@@ -170,17 +170,17 @@ static void rig_up(struct rig *r)
     r->c = load(r->dir, NULL);
     r->f = fx_new();
     fx_start(r->f);
-    struct qts_risk_host_env env = env_for(r->f, qts_config_settings(r->c), NULL);
+    struct qts_risk_control_env env = env_for(r->f, qts_config_settings(r->c), NULL);
     struct qts_err err;
-    assert_int_equal(qts_risk_host_new(&env, &r->h, &err), 0);
-    r->f->safety_to = to_risk_host;
+    assert_int_equal(qts_risk_control_new(&env, &r->h, &err), 0);
+    r->f->safety_to = to_risk_control;
     r->f->safety_to_ctx = r->h;
-    r->s = qts_risk_host_safety(r->h);
+    r->s = qts_risk_control_safety(r->h);
 }
 
 static void rig_down(struct rig *r)
 {
-    qts_risk_host_free(r->h);
+    qts_risk_control_free(r->h);
     fx_free(r->f);
     qts_config_unref(r->c);
     qts_test_rmtree(r->dir);
@@ -271,10 +271,10 @@ static void test_bad_override_refused(void **state)
         load(dir, "    - {name: other, file: o.lua, risk: {mae_partial_pct: 0.5}}\n");
     struct fx *f = fx_new();
     fx_start(f);
-    struct qts_risk_host_env env = env_for(f, qts_config_settings(c), NULL);
-    struct qts_risk_host *h = NULL;
+    struct qts_risk_control_env env = env_for(f, qts_config_settings(c), NULL);
+    struct qts_risk_control *h = NULL;
     struct qts_err err;
-    assert_int_equal(qts_risk_host_new(&env, &h, &err), QTS_ECONFIG);
+    assert_int_equal(qts_risk_control_new(&env, &h, &err), QTS_ECONFIG);
     assert_non_null(strstr(err.msg, "other")); /* no id for it */
     fx_free(f);
     qts_config_unref(c);
@@ -300,10 +300,10 @@ static void *client(void *arg)
     return NULL;
 }
 
-static struct qts_risk_host *g_h;
+static struct qts_risk_control *g_h;
 static void on_done(uv_async_t *a)
 {
-    qts_risk_host_free(g_h);
+    qts_risk_control_free(g_h);
     g_h = NULL;
     uv_close((uv_handle_t *)a, NULL);
 }
@@ -323,9 +323,9 @@ static void test_socket_kill_on_loop(void **state)
         fx_report(f, QTS_EXEC_ACK, f->calls[i].clordid, 0, 0, 0, 0);
     uv_loop_t loop;
     uv_loop_init(&loop);
-    struct qts_risk_host_env env = env_for(f, qts_config_settings(c), &loop);
+    struct qts_risk_control_env env = env_for(f, qts_config_settings(c), &loop);
     struct qts_err err;
-    assert_int_equal(qts_risk_host_new(&env, &g_h, &err), 0);
+    assert_int_equal(qts_risk_control_new(&env, &g_h, &err), 0);
     struct cl cl;
     snprintf(cl.path, sizeof cl.path, "%s/qts.sock", dir);
     struct stat st;
@@ -354,7 +354,7 @@ static void test_socket_kill_on_loop(void **state)
 
 /* the KILL file pulls the switch within a poll (1 s of loop time) */
 struct kf {
-    struct qts_risk_host *h;
+    struct qts_risk_control *h;
     uv_timer_t check;
     int ticks;
     bool seen;
@@ -363,9 +363,9 @@ struct kf {
 static void on_check(uv_timer_t *t)
 {
     struct kf *k = t->data;
-    if (qts_safety_kill_on(qts_risk_host_safety(k->h)) || ++k->ticks > 300) {
-        k->seen = qts_safety_kill_on(qts_risk_host_safety(k->h));
-        qts_risk_host_free(k->h);
+    if (qts_safety_kill_on(qts_risk_control_safety(k->h)) || ++k->ticks > 300) {
+        k->seen = qts_safety_kill_on(qts_risk_control_safety(k->h));
+        qts_risk_control_free(k->h);
         uv_close((uv_handle_t *)t, NULL);
     }
 }
@@ -379,10 +379,10 @@ static void test_kill_file_on_loop(void **state)
     fx_start(f);
     uv_loop_t loop;
     uv_loop_init(&loop);
-    struct qts_risk_host_env env = env_for(f, qts_config_settings(c), &loop);
+    struct qts_risk_control_env env = env_for(f, qts_config_settings(c), &loop);
     struct kf k = {0};
     struct qts_err err;
-    assert_int_equal(qts_risk_host_new(&env, &k.h, &err), 0);
+    assert_int_equal(qts_risk_control_new(&env, &k.h, &err), 0);
     char p[600];
     snprintf(p, sizeof p, "%s/KILL", dir);
     qts_test_write_file(p, "on\n");
