@@ -295,6 +295,18 @@ static inline int submit(void *self, const char *id, const char *sym, int side, 
     return g_ops->submit(self, &o);
 }
 
+/* Modify order `id` to px x qty, as the OMS would. */
+static inline void modify(void *v, const char *id, int64_t px, int64_t qty)
+{
+    struct qts_broker_modify m;
+    memset(&m, 0, sizeof m);
+    m.struct_size = sizeof m;
+    snprintf(m.client_order_id, sizeof m.client_order_id, "%s", id);
+    m.new_px = px;
+    m.new_qty = qty;
+    assert_int_equal(g_ops->modify(v, &m), 0);
+}
+
 /* A standard book: bids 99.00 x 5, 98.50 x 3; asks 100.00 x 1, 100.50 x 2,
  * 101.00 x 5. */
 static inline void std_book(void *self, int64_t ts)

@@ -357,17 +357,6 @@ static void test_cancel(void **state)
     venue_close(v);
 }
 
-static void modify(void *v, const char *id, int64_t px, int64_t qty)
-{
-    struct qts_broker_modify m;
-    memset(&m, 0, sizeof m);
-    m.struct_size = sizeof m;
-    snprintf(m.client_order_id, sizeof m.client_order_id, "%s", id);
-    m.new_px = px;
-    m.new_qty = qty;
-    assert_int_equal(g_ops->modify(v, &m), 0);
-}
-
 static void test_modify(void **state)
 {
     (void)state;
