@@ -274,4 +274,19 @@ static QTS_HELPER size_t count_tag(const struct rec_sink *r, uint32_t sid, const
     return n;
 }
 
+/* Every recorded intent, one line each ("strategy order side qty tag"), to
+ * compare two runs. Owned: free. */
+static QTS_HELPER char *intent_log(const struct rec_sink *r)
+{
+    size_t cap = r->n_intents * 96 + 1, len = 0;
+    char *log = calloc(1, cap);
+    assert_non_null(log);
+    for (size_t i = 0; i < r->n_intents; i++)
+        len += (size_t)snprintf(log + len, cap - len, "%u %llx %d %lld %s\n",
+                                r->intents[i].strategy_id,
+                                (unsigned long long)r->intents[i].order_id, r->intents[i].side,
+                                (long long)r->intents[i].qty, r->intents[i].tag);
+    return log;
+}
+
 #endif

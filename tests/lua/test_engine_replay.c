@@ -66,6 +66,7 @@ static void write_config(const char *name, const char *run_tag)
 /* Runs the configuration into run_dir; checks invariants on the way out. */
 static void run_once(const char *cfg_name, const char *run_dir, struct qts_engine_stats *st)
 {
+    qts_log_set_level(QTS_LOG_WARN); /* before the configuration sets it */
     char path[1024];
     snprintf(path, sizeof path, "%s/%s", g_dir, cfg_name);
     struct qts_config *cfg;
@@ -222,28 +223,5 @@ static void test_shared_budget_caps_exposure(void **state)
     assert_true(st.fills > 0);
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    g_dir = qts_test_tmpdir();
-    qts_log_set_level(QTS_LOG_WARN);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    qts_test_rmtree(g_dir);
-    free(g_dir);
-    return 0;
-}
-
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_replay_is_deterministic_and_accounts),
-        cmocka_unit_test(test_binance_capture_through_examples),
-        cmocka_unit_test(test_shared_budget_caps_exposure),
-    };
-    return cmocka_run_group_tests(tests, setup, teardown);
-}
+QTS_TEST_MAIN_TMPDIR(g_dir, test_replay_is_deterministic_and_accounts,
+                     test_binance_capture_through_examples, test_shared_budget_caps_exposure)

@@ -233,25 +233,4 @@ static void test_convergence_persistence_and_reports(void **state)
     free(html1);
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    g_dir = qts_test_tmpdir();
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    qts_test_rmtree(g_dir);
-    free(g_dir);
-    return 0;
-}
-
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_convergence_persistence_and_reports),
-    };
-    return cmocka_run_group_tests(tests, setup, teardown);
-}
+QTS_TEST_MAIN_TMPDIR(g_dir, test_convergence_persistence_and_reports)

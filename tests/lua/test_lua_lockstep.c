@@ -62,13 +62,7 @@ static char *run(size_t batch, uint32_t workers)
         qts_lua_runtime_drain(rt);
         fill_new(&v);
     }
-    size_t cap = r->n_intents * 80 + 1, len = 0;
-    char *log = calloc(1, cap);
-    for (size_t i = 0; i < r->n_intents; i++)
-        len += (size_t)snprintf(log + len, cap - len, "%u %llx %d %lld %s\n",
-                                r->intents[i].strategy_id,
-                                (unsigned long long)r->intents[i].order_id, r->intents[i].side,
-                                (long long)r->intents[i].qty, r->intents[i].tag);
+    char *log = intent_log(r);
     assert_true(r->n_intents > 20);
     assert_true(count_tag(r, c, NULL) > 100); /* the timer strategy traded */
     qts_lua_runtime_free(rt);

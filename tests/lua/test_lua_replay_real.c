@@ -111,13 +111,7 @@ static char *replay(size_t batch)
             qts_lua_runtime_drain(rt);
         }
     }
-    size_t cap = r->n_intents * 96 + 1, len = 0;
-    char *log = calloc(1, cap);
-    for (size_t i = 0; i < r->n_intents; i++)
-        len += (size_t)snprintf(log + len, cap - len, "%u %llx %d %lld %s\n",
-                                r->intents[i].strategy_id,
-                                (unsigned long long)r->intents[i].order_id, r->intents[i].side,
-                                (long long)r->intents[i].qty, r->intents[i].tag);
+    char *log = intent_log(r);
     assert_true(count_tag(r, 1, NULL) >= 2);
     assert_true(count_tag(r, 2, NULL) >= 2);
     for (uint32_t id = 1; id <= 2; id++) {

@@ -150,6 +150,19 @@ int qts_test_run(void (*const *fns)(void **), size_t n, const char *names)
     return rc;
 }
 
+int qts_test_run_in_tmpdir(char **dir, void (*const *fns)(void **), size_t n,
+                           const char *names)
+{
+    *dir = qts_test_tmpdir();
+    if (!*dir)
+        return 1;
+    int rc = qts_test_run(fns, n, names);
+    qts_test_rmtree(*dir);
+    free(*dir);
+    *dir = NULL;
+    return rc;
+}
+
 void qts_test_event(struct qts_ev_hdr *h, size_t size, uint16_t type, uint32_t inst,
                     int64_t ts_exch_ns)
 {

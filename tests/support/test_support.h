@@ -70,4 +70,21 @@ int qts_test_config_load(const char *path, const char *yaml, struct qts_config *
  * the source separated by commas; returns cmocka's result. */
 int qts_test_run(void (*const *fns)(void **), size_t n, const char *names);
 
+/* QTS_TEST_MAIN_TMPDIR(dir, test_a, ...) defines main() as QTS_TEST_MAIN
+ * does, with the `char *` variable `dir` holding a fresh temporary
+ * directory while the tests run; it is removed (and dir set to NULL) after
+ * the last one. */
+#define QTS_TEST_MAIN_TMPDIR(dir, ...)                                                  \
+    int main(void)                                                                      \
+    {                                                                                   \
+        static void (*const qts_test_fns_[])(void **) = {__VA_ARGS__};                 \
+        return qts_test_run_in_tmpdir(&(dir), qts_test_fns_,                            \
+                                      sizeof qts_test_fns_ / sizeof qts_test_fns_[0],   \
+                                      #__VA_ARGS__);                                    \
+    }
+/* qts_test_run with *dir (owned while it runs) a fresh temporary directory;
+ * returns cmocka's result, or 1 when the directory cannot be made. */
+int qts_test_run_in_tmpdir(char **dir, void (*const *fns)(void **), size_t n,
+                           const char *names);
+
 #endif

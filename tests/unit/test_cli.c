@@ -201,27 +201,4 @@ static void test_run(void **state)
     assert_int_equal(r.code, 2);
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    tmp = qts_test_tmpdir();
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    qts_test_rmtree(tmp);
-    free(tmp);
-    return 0;
-}
-
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_version_and_help),
-        cmocka_unit_test(test_check_good_and_bad),
-        cmocka_unit_test(test_run),
-    };
-    return cmocka_run_group_tests(tests, setup, teardown);
-}
+QTS_TEST_MAIN_TMPDIR(tmp, test_version_and_help, test_check_good_and_bad, test_run)

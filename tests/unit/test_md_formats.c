@@ -504,35 +504,8 @@ static void test_mutations_never_crash(void **state)
     qts_md_symtab_cleanup(&syms);
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    tmpdir = qts_test_tmpdir();
-    return tmpdir ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    qts_test_rmtree(tmpdir);
-    free(tmpdir);
-    return 0;
-}
-
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_csv_trades_and_bad_rows),
-        cmocka_unit_test(test_csv_quotes),
-        cmocka_unit_test(test_csv_without_header_fails_once),
-        cmocka_unit_test(test_real_bar_files),
-        cmocka_unit_test(test_binary_roundtrip),
-        cmocka_unit_test(test_truncated_and_damaged_gzip),
-        cmocka_unit_test(test_binance_bad_lines),
-        cmocka_unit_test(test_synthetic_deterministic_and_consistent),
-        cmocka_unit_test(test_parse_time_forms),
-        cmocka_unit_test(test_synthetic_quotes_match_book),
-        cmocka_unit_test(test_mutations_never_crash),
-    };
-    return cmocka_run_group_tests(tests, setup, teardown);
-}
+QTS_TEST_MAIN_TMPDIR(tmpdir, test_csv_trades_and_bad_rows, test_csv_quotes,
+                     test_csv_without_header_fails_once, test_real_bar_files, test_binary_roundtrip,
+                     test_truncated_and_damaged_gzip, test_binance_bad_lines,
+                     test_synthetic_deterministic_and_consistent, test_parse_time_forms,
+                     test_synthetic_quotes_match_book, test_mutations_never_crash)
