@@ -61,6 +61,19 @@ static int op_set(void *self, struct qts_str key, struct qts_str value, int64_t 
     return 0;
 }
 
+/* A command whose reply goes to `cb` with `arg` (both borrowed until the
+ * reply, kept in its ring entry). */
+static int send_with_reply(struct redis_cache *c, int argc, const char **argv,
+                           const size_t *argvlen, uint8_t kind, void *cb, void *arg)
+{
+    struct pending *p = redis_send_argv(c, argc, argv, argvlen, kind);
+    if (!p)
+        return QTS_ENET;
+    p->cb = cb;
+    p->arg = arg;
+    return 0;
+}
+
 static int op_get(void *self, struct qts_str key, qts_cache_get_fn cb, void *arg)
 {
     struct redis_cache *c = self;
@@ -72,12 +85,7 @@ static int op_get(void *self, struct qts_str key, qts_cache_get_fn cb, void *arg
         return unavailable(c);
     const char *argv[2] = {"GET", k};
     size_t len[2] = {3, kn};
-    struct pending *p = redis_send_argv(c, 2, argv, len, CMD_GET);
-    if (!p)
-        return QTS_ENET;
-    p->cb = (void *)cb;
-    p->arg = arg;
-    return 0;
+    return send_with_reply(c, 2, argv, len, CMD_GET, (void *)cb, arg);
 }
 
 static int op_del(void *self, struct qts_str key)
@@ -203,12 +211,7 @@ static int op_budget(void *self, struct qts_str key, int64_t delta, int64_t limi
     int tn = snprintf(t, sizeof t, "%" PRId64, ttl_ms);
     const char *argv[7] = {"EVALSHA", c->sha[SCRIPT_BUDGET], "1", k, d, l, t};
     size_t len[7] = {7, 40, 1, kn, (size_t)dn, (size_t)ln, (size_t)tn};
-    struct pending *p = redis_send_argv(c, 7, argv, len, CMD_BUDGET);
-    if (!p)
-        return QTS_ENET;
-    p->cb = (void *)cb;
-    p->arg = arg;
-    return 0;
+    return send_with_reply(c, 7, argv, len, CMD_BUDGET, (void *)cb, arg);
 }
 
 /* ----------------------------------------------------------- warm start */
