@@ -1,0 +1,155 @@
+/* redis_cache.h — internal to cache_redis: the plugin's state (struct
+ * redis_cache), the ring of commands in flight (struct pending), a warm-start
+ * scan (struct scan_op), and the functions the plugin's files share. Not an
+ * ABI: only the files of plugins/cache_redis include it.
+ *
+ *   cache_redis.c   configuration, lifecycle, descriptor
+ *   redis_conn.c    connection, circuit breaker, watchdog, the ring of
+ *                   commands in flight and their replies
+ *   redis_cmds.c    the cache operations (set, get, del, hset, zset, budget,
+ *                   health) and the warm-start scan; the operations table
+ *   redis_tls.c     the TLS bridge (redis_tls.h)
+ *   redis_uv.c      hiredis on the libuv loop (redis_uv.h)
+ *
+ * Everything runs on the host's loop thread. Pointers to struct redis_cache
+ * passed between these files are borrowed: the host owns the instance
+ * (host->alloc in redis_init, freed by redis_destroy). The instance owns
+ * the ring, the hiredis context `ac` and the TLS bridge; a struct scan_op
+ * is owned by its own reference count (one per ring entry pointing at it). */
+#ifndef QTS_REDIS_CACHE_H
+#define QTS_REDIS_CACHE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+#include <uv.h>
+
+#include "qts/qts_plugin.h"
+#include "redis_tls.h"
+
+#define PREFIX_MAX 128
+#define KEY_MAX 512
+#define ARGS_MAX 600 /* 4 + 2 * 298 fields/members */
+
+enum { SCRIPT_HSET = 0, SCRIPT_ZSET = 1, SCRIPT_BUDGET = 2, N_SCRIPTS = 3 };
+
+enum cmd_kind { CMD_WRITE = 1, CMD_GET, CMD_BUDGET, CMD_SETUP, CMD_SCRIPT, CMD_SCAN, CMD_HGETALL };
+
+enum conn_state { ST_IDLE = 0, ST_CONNECTING, ST_SETUP, ST_UP };
+
+struct scan_op;
+
+struct pending {
+    int64_t sent_ns;
+    uint8_t kind;
+    uint8_t script;         /* CMD_SCRIPT: which sha */
+    void *cb;
+    void *arg;
+    struct scan_op *scan;
+};
+
+struct scan_op {
+    struct redis_cache *c;
+    qts_cache_entry_fn cb;
+    void *arg;
+    char match[KEY_MAX];
+    int refs;               /* ring entries pointing here */
+    bool is_done;           /* cursor back at 0 */
+    int status;             /* first failure */
+};
+
+struct redis_cache {
+    const struct qts_host_api *host;
+    void *owner;
+    uv_loop_t *loop;
+
+    /* configuration */
+    char host_name[256];
+    int port;
+    char unix_path[256];
+    int db;
+    char user[128];
+    char password[256];
+    char prefix[PREFIX_MAX];
+    size_t prefix_n;
+    char shared_prefix[PREFIX_MAX];
+    size_t shared_n;
+    int64_t connect_timeout_ms, command_timeout_ms;
+    int64_t reconnect_min_ms, reconnect_max_ms;
+    int64_t breaker_failures, breaker_open_ms;
+    uint32_t max_pending;
+    bool tls, tls_verify;
+    char tls_ca_file[256], tls_ca_dir[256], tls_cert_file[256], tls_key_file[256];
+    char tls_server_name[256];
+
+    /* connection */
+    redisAsyncContext *ac;
+    SSL_CTX *tls_ctx;          /* owned; NULL without TLS */
+    struct qts_redis_tls *tls_conn; /* owned; the bridge of the current attempt */
+    enum conn_state state;
+    int open_handles;
+    int setup_left;
+    bool setup_failed;
+    char sha[N_SCRIPTS][41];
+    int64_t connect_started_ns;
+    int64_t next_attempt_ns;   /* 0 = none scheduled */
+    int64_t backoff_ms;
+    bool ever_connected;
+
+    /* breaker */
+    int breaker;               /* QTS_CACHE_UP (closed), QTS_CACHE_OPEN, QTS_CACHE_HALF_OPEN */
+    int64_t opened_ns;
+    bool in_outage;            /* logged once per outage */
+
+    /* in-flight ring */
+    struct pending *ring;
+    uint32_t ring_mask, head, count;
+
+    uint64_t watchdog;
+    bool is_running, is_stopping;
+    struct qts_cache_health st;
+};
+
+
+static inline int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+#define LOG(c, lvl, ...) (c)->host->log((c)->owner, (lvl), __VA_ARGS__)
+
+/* ---- redis_conn.c */
+
+/* Drops the hiredis context and the bridge (pending callbacks run with NULL
+ * replies); safe inside a hiredis callback. */
+void redis_drop_connection(struct redis_cache *c);
+/* A connection-level failure: breaker, drop, next attempt. `what` and
+ * `detail` borrowed (logged). */
+void redis_fail(struct redis_cache *c, const char *what, const char *detail);
+void redis_connect_now(struct redis_cache *c);
+/* The watchdog timer's callback; `arg` is the struct redis_cache (borrowed). */
+void redis_watchdog(void *arg);
+/* Decimal digits of v into dst (no NUL); returns the count. */
+size_t redis_u64_str(char *dst, uint64_t v);
+/* Sends argv (borrowed, copied into hiredis's buffer); on success adds one
+ * ring entry and returns it (borrowed, valid until its reply), else NULL. */
+struct pending *redis_send_argv(struct redis_cache *c, int argc, const char **argv,
+                                const size_t *argvlen, uint8_t kind);
+
+/* ---- redis_cmds.c */
+
+/* The operations table of the descriptor. */
+extern const struct qts_cache_ops redis_ops;
+/* Drops one reference; the last one reports the end and frees `s`. */
+void redis_scan_unref(struct scan_op *s);
+/* Replies of a warm-start scan; `r` borrowed (NULL: not answered). */
+void redis_scan_reply(struct redis_cache *c, struct scan_op *s, redisReply *r);
+/* `key` owned: the copy made when the HGETALL was queued, freed here. */
+void redis_hgetall_reply(struct redis_cache *c, struct scan_op *s, redisReply *r, char *key);
+
+#endif
