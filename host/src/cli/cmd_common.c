@@ -88,6 +88,16 @@ struct qts_config *qts__cmd_load_checked(const char *path)
     return c;
 }
 
+int qts__cmd_load_args(int argc, char **argv, const char *usage, const char **path,
+                       struct qts_config **config)
+{
+    int rc = qts__cmd_parse_config_opt(argc, argv, usage, path);
+    if (rc != 0)
+        return rc;
+    *config = qts__cmd_load_checked(*path);
+    return *config ? 0 : QTS_EXIT_USAGE;
+}
+
 static void count(struct qts__cmd_findings *f, enum qts_preflight_status s)
 {
     if (s == QTS_PREFLIGHT_MISSING)

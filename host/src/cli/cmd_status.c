@@ -376,9 +376,6 @@ static int run_status(int argc, char **argv)
     return qts__admin_run(&o, "{\"cmd\":\"status\"}");
 }
 
-const struct qts_command qts_cmd_status = {
-    .name = "status",
-    .summary = "state of the running host (admin socket, or --from-redis)",
-    .usage = status_usage,
-    .run = run_status,
-};
+QTS_COMMAND(qts_cmd_status, "status",
+            "state of the running host (admin socket, or --from-redis)", status_usage,
+            run_status);

@@ -38,12 +38,7 @@ void qts__cfg_node_free(struct qts_cfg_node *n)
             free(n->keys[i]);
         qts__cfg_node_free(n->items[i]);
     }
-    free(n->keys);
-    free(n->key_lines);
-    free(n->key_cols);
-    free(n->items);
-    free(n->scalar);
-    free(n);
+    qts_free_all(n->keys, n->key_lines, n->key_cols, n->items, n->scalar, n);
 }
 
 static void node_append(struct qts_cfg_node *parent, char *key, int key_line, int key_col,
