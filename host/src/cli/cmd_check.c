@@ -20,9 +20,8 @@ static const char check_usage[] =
 
 static int run_check(int argc, char **argv)
 {
-    const char *path;
     struct qts_config *c;
-    int rc = qts__cmd_load_args(argc, argv, check_usage, &path, &c);
+    int rc = qts__cmd_load_args(argc, argv, check_usage, NULL, &c);
     if (rc != 0)
         return rc;
     struct qts__cmd_findings f;

@@ -91,10 +91,13 @@ struct qts_config *qts__cmd_load_checked(const char *path)
 int qts__cmd_load_args(int argc, char **argv, const char *usage, const char **path,
                        struct qts_config **config)
 {
-    int rc = qts__cmd_parse_config_opt(argc, argv, usage, path);
+    const char *config_path;
+    int rc = qts__cmd_parse_config_opt(argc, argv, usage, &config_path);
     if (rc != 0)
         return rc;
-    *config = qts__cmd_load_checked(*path);
+    if (path)
+        *path = config_path;
+    *config = qts__cmd_load_checked(config_path);
     return *config ? 0 : QTS_EXIT_USAGE;
 }
 

@@ -21,8 +21,8 @@
 int qts__cmd_parse_config_opt(int argc, char **argv, const char *usage, const char **path);
 
 /* qts__cmd_parse_config_opt, then qts__cmd_load_checked: on 0, *config is
- * owned by the caller and *path borrowed from argv; else the exit code, the
- * problems printed. */
+ * owned by the caller and *path (when path is not NULL) borrowed from argv;
+ * else the exit code, the problems printed. */
 int qts__cmd_load_args(int argc, char **argv, const char *usage, const char **path,
                        struct qts_config **config);
 

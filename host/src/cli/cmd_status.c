@@ -98,18 +98,33 @@ static int cmp_hash(const void *a, const void *b)
     return strcmp(((const struct hash *)a)->key, ((const struct hash *)b)->key);
 }
 
+static void free_hashes(struct hash *v, int n)
+{
+    for (int i = 0; i < n; i++)
+        freeReplyObject(v[i].r);
+    free(v);
+}
+
+/* The SCAN pattern: `prefix` taken literally (its glob characters escaped)
+ * while `keep` bytes of match stay free, then `pattern`. */
+static void scan_match(char *match, size_t cap, size_t keep, const char *prefix,
+                       const char *pattern)
+{
+    size_t o = 0;
+    for (const char *p = prefix; *p && o + keep < cap; p++) {
+        if (strchr("*?[]\\", *p))
+            match[o++] = '\\';
+        match[o++] = *p;
+    }
+    snprintf(match + o, cap - o, "%s", pattern);
+}
+
 /* Every hash under prefix+pattern, sorted by key. Returns count or -1. */
 static int load_hashes(redisContext *c, const char *prefix, const char *pattern,
                        struct hash **out)
 {
     char match[512];
-    size_t o = 0;
-    for (const char *p = prefix; *p && o + 2 < sizeof match; p++) {
-        if (strchr("*?[]\\", *p))
-            match[o++] = '\\';
-        match[o++] = *p;
-    }
-    snprintf(match + o, sizeof match - o, "%s", pattern);
+    scan_match(match, sizeof match, 2, prefix, pattern);
     struct hash *v = NULL;
     size_t n = 0, cap = 0;
     char cursor[32] = "0";
@@ -119,9 +134,7 @@ static int load_hashes(redisContext *c, const char *prefix, const char *pattern,
         if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
             if (r)
                 freeReplyObject(r);
-            for (size_t i = 0; i < n; i++)
-                freeReplyObject(v[i].r);
-            free(v);
+            free_hashes(v, (int)n);
             return -1;
         }
         snprintf(cursor, sizeof cursor, "%s", r->element[0]->str);
@@ -149,25 +162,11 @@ static int load_hashes(redisContext *c, const char *prefix, const char *pattern,
     return (int)n;
 }
 
-static void free_hashes(struct hash *v, int n)
-{
-    for (int i = 0; i < n; i++)
-        freeReplyObject(v[i].r);
-    free(v);
-}
-
 /* Budget counters shared by all hosts (strings under the shared prefix). */
 static void print_budgets(redisContext *c, const char *shared)
 {
     char match[512];
-    size_t o = 0;
-    for (const char *p = shared; *p && o + 3 < sizeof match; p++) {
-        if (strchr("*?[]\\", *p))
-            match[o++] = '\\';
-        match[o++] = *p;
-    }
-    match[o++] = '*';
-    match[o] = '\0';
+    scan_match(match, sizeof match, 3, shared, "*");
     printf("\nshared budgets (%s)\n", shared);
     char cursor[32] = "0";
     int n = 0;

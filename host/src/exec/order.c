@@ -128,6 +128,16 @@ static void set_state(struct qts_child *c, int to, struct qts_apply_result *res)
     res->to = (uint8_t)to;
 }
 
+/* A report that ends the order (cancelled, expired): a late one, after the
+ * order already ended, is ignored. */
+static void end_unless_final(struct qts_child *c, int to, struct qts_apply_result *res)
+{
+    if (qts_order_state_final(c->state))
+        res->flags |= QTS_APPLY_IGNORED;
+    else
+        set_state(c, to, res);
+}
+
 /* Account `qty` at `px` and move the state as a fill does. */
 static void add_fill(struct qts_child *c, int64_t qty, int64_t px, int64_t fee,
                      struct qts_apply_result *res)
@@ -221,10 +231,7 @@ int qts_child_apply(struct qts_child *c, const struct qts_exec_report *rep,
         apply_fill(c, rep, res);
         break;
     case QTS_EXEC_CANCELLED:
-        if (qts_order_state_final(c->state))
-            res->flags |= QTS_APPLY_IGNORED;
-        else
-            set_state(c, CA, res);
+        end_unless_final(c, CA, res);
         break;
     case QTS_EXEC_CANCEL_REJECT:
         if (c->state == CP)
@@ -233,10 +240,7 @@ int qts_child_apply(struct qts_child *c, const struct qts_exec_report *rep,
             res->flags |= QTS_APPLY_IGNORED;
         break;
     case QTS_EXEC_EXPIRED:
-        if (qts_order_state_final(c->state))
-            res->flags |= QTS_APPLY_IGNORED;
-        else
-            set_state(c, EX, res);
+        end_unless_final(c, EX, res);
         break;
     case QTS_EXEC_REPLACED:
         c->modify_pending = false;

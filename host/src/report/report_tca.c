@@ -131,27 +131,24 @@ struct agg {
     size_t n_slip, n_q, n_fr, n_lat;
 };
 
+/* A mean's sum and count take only finite values (NaN: not known). */
+static void add_finite(double *sum, size_t *n, double v)
+{
+    if (isfinite(v)) {
+        *sum += v;
+        (*n)++;
+    }
+}
+
 static void agg_add(struct agg *a, const struct trow *r)
 {
     a->n++;
     if (r->filled > 0)
         a->filled++;
-    if (isfinite(r->slip_dec)) {
-        a->slip += r->slip_dec;
-        a->n_slip++;
-    }
-    if (isfinite(r->quality)) {
-        a->q += r->quality;
-        a->n_q++;
-    }
-    if (isfinite(r->fill_ratio)) {
-        a->fr += r->fill_ratio;
-        a->n_fr++;
-    }
-    if (isfinite(r->lat)) {
-        a->lat += r->lat;
-        a->n_lat++;
-    }
+    add_finite(&a->slip, &a->n_slip, r->slip_dec);
+    add_finite(&a->q, &a->n_q, r->quality);
+    add_finite(&a->fr, &a->n_fr, r->fill_ratio);
+    add_finite(&a->lat, &a->n_lat, r->lat);
 }
 
 static double mean(double s, size_t n) { return n ? s / (double)n : NAN; }
