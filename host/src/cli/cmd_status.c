@@ -119,6 +119,21 @@ static void scan_match(char *match, size_t cap, size_t keep, const char *prefix,
     snprintf(match + o, cap - o, "%s", pattern);
 }
 
+/* One SCAN page: the reply (owned by the caller: freeReplyObject), its next
+ * cursor copied into `cursor`; NULL on a failed or malformed reply. */
+static redisReply *scan_page(redisContext *c, char *cursor, size_t cursor_cap, const char *match)
+{
+    const char *argv[6] = {"SCAN", cursor, "MATCH", match, "COUNT", "1000"};
+    redisReply *r = command(c, 6, argv);
+    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+        if (r)
+            freeReplyObject(r);
+        return NULL;
+    }
+    snprintf(cursor, cursor_cap, "%s", r->element[0]->str);
+    return r;
+}
+
 /* Every hash under prefix+pattern, sorted by key. Returns count or -1. */
 static int load_hashes(redisContext *c, const char *prefix, const char *pattern,
                        struct hash **out)
@@ -129,15 +144,11 @@ static int load_hashes(redisContext *c, const char *prefix, const char *pattern,
     size_t n = 0, cap = 0;
     char cursor[32] = "0";
     do {
-        const char *argv[6] = {"SCAN", cursor, "MATCH", match, "COUNT", "1000"};
-        redisReply *r = command(c, 6, argv);
-        if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
-            if (r)
-                freeReplyObject(r);
+        redisReply *r = scan_page(c, cursor, sizeof cursor, match);
+        if (!r) {
             free_hashes(v, (int)n);
             return -1;
         }
-        snprintf(cursor, sizeof cursor, "%s", r->element[0]->str);
         redisReply *keys = r->element[1];
         for (size_t i = 0; i < keys->elements; i++) {
             const char *hargv[2] = {"HGETALL", keys->element[i]->str};
@@ -171,14 +182,9 @@ static void print_budgets(redisContext *c, const char *shared)
     char cursor[32] = "0";
     int n = 0;
     do {
-        const char *argv[6] = {"SCAN", cursor, "MATCH", match, "COUNT", "1000"};
-        redisReply *r = command(c, 6, argv);
-        if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
-            if (r)
-                freeReplyObject(r);
+        redisReply *r = scan_page(c, cursor, sizeof cursor, match);
+        if (!r)
             return;
-        }
-        snprintf(cursor, sizeof cursor, "%s", r->element[0]->str);
         for (size_t i = 0; i < r->element[1]->elements; i++) {
             const char *key = r->element[1]->element[i]->str;
             const char *gargv[2] = {"GET", key};

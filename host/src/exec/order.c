@@ -128,6 +128,15 @@ static void set_state(struct qts_child *c, int to, struct qts_apply_result *res)
     res->to = (uint8_t)to;
 }
 
+/* An acknowledgement: a late one, after a fill or a cancel, is ignored. */
+static void ack_if_pending(struct qts_child *c, struct qts_apply_result *res)
+{
+    if (c->state == PS || c->state == UK)
+        set_state(c, AC, res);
+    else
+        res->flags |= QTS_APPLY_IGNORED;
+}
+
 /* A report that ends the order (cancelled, expired): a late one, after the
  * order already ended, is ignored. */
 static void end_unless_final(struct qts_child *c, int to, struct qts_apply_result *res)
@@ -205,19 +214,13 @@ int qts_child_apply(struct qts_child *c, const struct qts_exec_report *rep,
 
     switch (rep->exec_type) {
     case QTS_EXEC_ACK:
-        if (c->state == PS || c->state == UK)
-            set_state(c, AC, res);
-        else
-            res->flags |= QTS_APPLY_IGNORED; /* late ack after a fill or cancel */
+        ack_if_pending(c, res);
         break;
     case QTS_EXEC_REJECT:
         if (rep->code == QTS_EEXIST) {
             /* "duplicate client order id": the first send reached the venue,
              * so this is an acknowledgement of it, not a rejection. */
-            if (c->state == PS || c->state == UK)
-                set_state(c, AC, res);
-            else
-                res->flags |= QTS_APPLY_IGNORED;
+            ack_if_pending(c, res);
         } else if (c->state == PS || c->state == UK || c->state == N ||
                    (c->state == CP && c->ts_ack_ns == 0 && c->cum_qty == 0)) {
             /* also a cancel sent before the venue answered the order: the

@@ -151,6 +151,21 @@ static void agg_add(struct agg *a, const struct trow *r)
     add_finite(&a->lat, &a->n_lat, r->lat);
 }
 
+/* The aggregate of the rows of one group: algo (< 0: any), symbol (NULL:
+ * any) and strategy (< 0: any) select it. */
+static struct agg agg_where(const struct qts_report_tca *t, int algo, const char *symbol,
+                            long long strategy)
+{
+    struct agg g = {0};
+    for (size_t i = 0; i < t->n; i++) {
+        const struct trow *r = &t->v[i];
+        if ((algo < 0 || r->algo == algo) && (!symbol || strcmp(r->symbol, symbol) == 0) &&
+            (strategy < 0 || r->strategy == (unsigned)strategy))
+            agg_add(&g, r);
+    }
+    return g;
+}
+
 static double mean(double s, size_t n) { return n ? s / (double)n : NAN; }
 
 struct pred_stats {
@@ -338,10 +353,7 @@ void qts_report_tca_json(FILE *f, const struct qts_report_tca *t)
     fputs("},\n    \"by_algo\": [", f);
     bool first = true;
     for (int a = 0; a < 4; a++) {
-        struct agg g = {0};
-        for (size_t i = 0; i < t->n; i++)
-            if (t->v[i].algo == a)
-                agg_add(&g, &t->v[i]);
+        struct agg g = agg_where(t, a, NULL, -1);
         if (!g.n)
             continue;
         fprintf(f, "%s{\"algo\": \"%s\", ", first ? "" : ", ", algo_name(a));
@@ -353,10 +365,7 @@ void qts_report_tca_json(FILE *f, const struct qts_report_tca *t)
     const char **syms;
     size_t ns = symbols(t, &syms);
     for (size_t k = 0; k < ns; k++) {
-        struct agg g = {0};
-        for (size_t i = 0; i < t->n; i++)
-            if (strcmp(t->v[i].symbol, syms[k]) == 0)
-                agg_add(&g, &t->v[i]);
+        struct agg g = agg_where(t, -1, syms[k], -1);
         fprintf(f, "%s{\"symbol\": \"%s\", ", k ? ", " : "", syms[k]);
         json_agg(f, &g);
         fputc('}', f);
@@ -366,10 +375,7 @@ void qts_report_tca_json(FILE *f, const struct qts_report_tca *t)
     unsigned *st;
     size_t nst = strategies(t, &st);
     for (size_t k = 0; k < nst; k++) {
-        struct agg g = {0};
-        for (size_t i = 0; i < t->n; i++)
-            if (t->v[i].strategy == st[k])
-                agg_add(&g, &t->v[i]);
+        struct agg g = agg_where(t, -1, NULL, st[k]);
         fprintf(f, "%s{\"strategy_id\": %u, ", k ? ", " : "", st[k]);
         json_agg(f, &g);
         fputc('}', f);
@@ -458,10 +464,7 @@ void qts_report_tca_html(FILE *f, const struct qts_report_tca *t)
     fputs("</tr>\n</table>\n<h3>Quality by algorithm</h3>\n<table>\n", f);
     fprintf(f, AGG_HEAD, "algorithm");
     for (int a = 0; a < 4; a++) {
-        struct agg g = {0};
-        for (size_t i = 0; i < t->n; i++)
-            if (t->v[i].algo == a)
-                agg_add(&g, &t->v[i]);
+        struct agg g = agg_where(t, a, NULL, -1);
         if (g.n)
             html_agg_row(f, algo_name(a), &g);
     }
@@ -470,10 +473,7 @@ void qts_report_tca_html(FILE *f, const struct qts_report_tca *t)
     const char **syms;
     size_t ns = symbols(t, &syms);
     for (size_t k = 0; k < ns; k++) {
-        struct agg g = {0};
-        for (size_t i = 0; i < t->n; i++)
-            if (strcmp(t->v[i].symbol, syms[k]) == 0)
-                agg_add(&g, &t->v[i]);
+        struct agg g = agg_where(t, -1, syms[k], -1);
         char key[40];
         size_t j = 0;
         for (const char *c = syms[k]; *c && j + 1 < sizeof key; c++)
@@ -488,10 +488,7 @@ void qts_report_tca_html(FILE *f, const struct qts_report_tca *t)
     unsigned *st;
     size_t nst = strategies(t, &st);
     for (size_t k = 0; k < nst; k++) {
-        struct agg g = {0};
-        for (size_t i = 0; i < t->n; i++)
-            if (t->v[i].strategy == st[k])
-                agg_add(&g, &t->v[i]);
+        struct agg g = agg_where(t, -1, NULL, st[k]);
         char key[16];
         snprintf(key, sizeof key, "%u", st[k]);
         html_agg_row(f, key, &g);
