@@ -81,14 +81,8 @@ void qts_portfolio_free(struct qts_portfolio *pf)
 {
     if (!pf)
         return;
-    free(pf->inst);
-    free(pf->strat);
-    free(pf->marks);
-    free(pf->ledger);
-    free(pf->trades);
-    free(pf->curve);
-    free(pf->prices);
-    free(pf);
+    qts_free_all(pf->inst, pf->strat, pf->marks, pf->ledger, pf->trades, pf->curve, pf->prices,
+                 pf);
 }
 
 static int pos_cmp(uint32_t s1, uint32_t i1, uint32_t s2, uint32_t i2)

@@ -47,6 +47,12 @@ char *qts__xstrdup(const char *s, const char *file, int line)
     return p;
 }
 
+void qts_free_each(void *const *blocks, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(blocks[i]);
+}
+
 size_t qts_strlcpy(char *dst, const char *src, size_t cap)
 {
     size_t n = strlen(src);

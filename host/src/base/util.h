@@ -44,6 +44,14 @@ void *qts__xcalloc(size_t k, size_t n, const char *file, int line);
 void *qts__xrealloc(void *p, size_t n, const char *file, int line);
 char *qts__xstrdup(const char *s, const char *file, int line);
 
+/* Free each of the n owned blocks (NULL ones are skipped, as free() does):
+ * the teardown of a record's plain buffers as one list instead of a run of
+ * free() lines. qts_free_all(a, b, c) frees a, b and c, in that order. */
+void qts_free_each(void *const *blocks, size_t n);
+#define qts_free_all(...)                                                      \
+    qts_free_each((void *const[]){__VA_ARGS__},                               \
+                  sizeof((void *const[]){__VA_ARGS__}) / sizeof(void *))
+
 /* Copy `src` into `dst` of `cap` bytes, always NUL-terminated.
  * Returns the length of src (truncated if >= cap). */
 size_t qts_strlcpy(char *dst, const char *src, size_t cap);

@@ -58,12 +58,8 @@ static int run_help(int argc, char **argv)
     return QTS_EXIT_OK;
 }
 
-const struct qts_command qts_cmd_help = {
-    .name = "help",
-    .summary = "show commands, or one command's options",
-    .usage = "usage: qts help [command]\n",
-    .run = run_help,
-};
+QTS_COMMAND(qts_cmd_help, "help", "show commands, or one command's options",
+            "usage: qts help [command]\n", run_help);
 
 static int run_version(int argc, char **argv)
 {
@@ -77,12 +73,10 @@ static int run_version(int argc, char **argv)
     return QTS_EXIT_OK;
 }
 
-const struct qts_command qts_cmd_version = {
-    .name = "version",
-    .summary = "print version and plugin ABI",
-    .usage = "usage: qts version\n\nPrints the host version, the plugin ABI version and the build signature.\n",
-    .run = run_version,
-};
+QTS_COMMAND(qts_cmd_version, "version", "print version and plugin ABI",
+            "usage: qts version\n\n"
+            "Prints the host version, the plugin ABI version and the build signature.\n",
+            run_version);
 
 int qts_cli_main(int argc, char **argv)
 {

@@ -19,6 +19,12 @@ struct qts_command {
     int (*run)(int argc, char **argv); /* argv[0] is the command name */
 };
 
+/* Defines the command `var`: `qts name_` runs run_; summary_ is its line in
+ * `qts help`, usage_ its full text. */
+#define QTS_COMMAND(var, name_, summary_, usage_, run_)                         \
+    const struct qts_command var = {                                           \
+        .name = (name_), .summary = (summary_), .usage = (usage_), .run = (run_)}
+
 /* The command table, NULL-terminated (cli.c). */
 extern const struct qts_command *const qts_commands[];
 

@@ -154,3 +154,27 @@ int qts__admin_run(const struct qts__admin_opts *o, const char *request)
     free(out);
     return ok ? QTS_EXIT_OK : QTS_EXIT_FAILURE;
 }
+
+int qts__admin_run_signed(int argc, char **argv, const struct qts__signed_cmd *cmd)
+{
+    const char *reason = cmd->default_reason, *by = getenv("USER");
+    const struct qts__opt opts[] = {
+        {cmd->reason_opt, NULL, &reason, NULL},
+        {"--by", NULL, &by, NULL},
+        {0},
+    };
+    struct qts__admin_opts o;
+    int rc = qts__admin_parse(argc, argv, opts, false, cmd->usage, &o);
+    if (rc != 0)
+        return rc;
+    if (!cmd->default_reason && (!reason || !reason[0])) {
+        fprintf(stderr, "qts %s: %s REASON is required\n%s", cmd->name, cmd->reason_opt,
+                cmd->usage);
+        return QTS_EXIT_USAGE;
+    }
+    char r[600], b[140], req[1024];
+    qts_json_escape(r, sizeof r, reason);
+    qts_json_escape(b, sizeof b, by ? by : "");
+    snprintf(req, sizeof req, "{%s,\"reason\":\"%s\",\"by\":\"%s\"}", cmd->head, r, b);
+    return qts__admin_run(&o, req);
+}

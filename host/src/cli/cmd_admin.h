@@ -24,6 +24,14 @@ struct qts__admin_opts {
     const char *positional;
 };
 
+/* The shared options as a usage text: the `options:` section of a command
+ * that has no options of its own. */
+#define QTS__ADMIN_USAGE_OPTIONS                                                \
+    "options:\n"                                                                \
+    "  -c, --config FILE   configuration whose paths.var_dir holds qts.sock\n"  \
+    "  -s, --socket PATH   the admin socket\n"                                  \
+    "      --json          print the answer as one JSON line\n"
+
 /* Returns 0, or QTS_EXIT_USAGE after printing `usage`. At most one
  * positional argument is accepted when `positional_ok`. */
 int qts__admin_parse(int argc, char **argv, const struct qts__opt *extra, bool positional_ok,
@@ -31,5 +39,19 @@ int qts__admin_parse(int argc, char **argv, const struct qts__opt *extra, bool p
 /* Send `request` and print the answer; returns the exit code (0 ok, 1 the
  * host refused or is not reachable). */
 int qts__admin_run(const struct qts__admin_opts *o, const char *request);
+
+/* A request an operator signs with a reason and a name (`kill`, `resume`):
+ * all strings are static. */
+struct qts__signed_cmd {
+    const char *name;           /* the command, for messages */
+    const char *reason_opt;     /* the option carrying the reason ("--reason") */
+    const char *default_reason; /* NULL: the reason is required */
+    const char *head;           /* the request's leading members ("\"cmd\":\"kill\"") */
+    const char *usage;
+};
+
+/* Parse `reason_opt TEXT`, `--by NAME` (default $USER) and the shared
+ * options, then send {head,"reason":TEXT,"by":NAME}. Returns the exit code. */
+int qts__admin_run_signed(int argc, char **argv, const struct qts__signed_cmd *cmd);
 
 #endif

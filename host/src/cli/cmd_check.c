@@ -14,20 +14,16 @@ static const char check_usage[] =
     "not writable by group or others) and every strategy file (compiles). Prints a\n"
     "summary.\n"
     "\n"
-    "options:\n"
-    "  -c, --config FILE   configuration file\n"
+    QTS__CMD_CONFIG_USAGE_OPTIONS
     "\n"
     "exit codes: 0 all good, 2 configuration errors or missing/unusable files\n";
 
 static int run_check(int argc, char **argv)
 {
-    const char *path;
-    int rc = qts__cmd_parse_config_opt(argc, argv, check_usage, &path);
+    struct qts_config *c;
+    int rc = qts__cmd_load_args(argc, argv, check_usage, NULL, &c);
     if (rc != 0)
         return rc;
-    struct qts_config *c = qts__cmd_load_checked(path);
-    if (!c)
-        return QTS_EXIT_USAGE;
     struct qts__cmd_findings f;
     qts__cmd_summary(stdout, c, &f);
     qts_config_unref(c);
@@ -41,9 +37,5 @@ static int run_check(int argc, char **argv)
     return QTS_EXIT_OK;
 }
 
-const struct qts_command qts_cmd_check = {
-    .name = "check",
-    .summary = "validate a configuration and the files it names",
-    .usage = check_usage,
-    .run = run_check,
-};
+QTS_COMMAND(qts_cmd_check, "check",
+            "validate a configuration and the files it names", check_usage, run_check);

@@ -88,6 +88,19 @@ struct qts_config *qts__cmd_load_checked(const char *path)
     return c;
 }
 
+int qts__cmd_load_args(int argc, char **argv, const char *usage, const char **path,
+                       struct qts_config **config)
+{
+    const char *config_path;
+    int rc = qts__cmd_parse_config_opt(argc, argv, usage, &config_path);
+    if (rc != 0)
+        return rc;
+    if (path)
+        *path = config_path;
+    *config = qts__cmd_load_checked(config_path);
+    return *config ? 0 : QTS_EXIT_USAGE;
+}
+
 static void count(struct qts__cmd_findings *f, enum qts_preflight_status s)
 {
     if (s == QTS_PREFLIGHT_MISSING)

@@ -10,10 +10,21 @@
 
 #define QTS_DEFAULT_CONFIG "config/qts.yaml"
 
+/* The `options:` section of the usage of a command that takes only -c. */
+#define QTS__CMD_CONFIG_USAGE_OPTIONS                                           \
+    "options:\n"                                                                \
+    "  -c, --config FILE   configuration file\n"
+
 /* Parse `[-c FILE | --config FILE | --config=FILE]`; *path is borrowed from
  * argv (default QTS_DEFAULT_CONFIG). Returns 0, or QTS_EXIT_USAGE after
  * printing `usage` to stderr. */
 int qts__cmd_parse_config_opt(int argc, char **argv, const char *usage, const char **path);
+
+/* qts__cmd_parse_config_opt, then qts__cmd_load_checked: on 0, *config is
+ * owned by the caller and *path (when path is not NULL) borrowed from argv;
+ * else the exit code, the problems printed. */
+int qts__cmd_load_args(int argc, char **argv, const char *usage, const char **path,
+                       struct qts_config **config);
 
 /* Load `path`; on errors print every diagnostic to stderr and return NULL.
  * The snapshot is owned by the caller. */

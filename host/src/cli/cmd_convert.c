@@ -134,9 +134,5 @@ static int run_convert(int argc, char **argv)
     return status;
 }
 
-const struct qts_command qts_cmd_convert = {
-    .name = "convert",
-    .summary = "convert market data to the qts binary event format",
-    .usage = USAGE,
-    .run = run_convert,
-};
+QTS_COMMAND(qts_cmd_convert, "convert",
+            "convert market data to the qts binary event format", USAGE, run_convert);

@@ -7,8 +7,8 @@
 #include "cli.h"
 #include "clock.h"
 #include "log.h"
+#include "cmd_store.h"
 #include "sheet_import.h"
-#include "store_plugin.h"
 #include "util.h"
 
 #define IMPORT_USAGE                                                                        \
@@ -37,25 +37,14 @@ static int run_import(int argc, char **argv)
         fprintf(stderr, "%s", IMPORT_USAGE);
         return QTS_EXIT_USAGE;
     }
-    const char *dir = argv[2], *spec = "sqlite:var/qts.db", *host_id = NULL, *strategy_id = NULL,
-               *schema = NULL;
-    for (int i = 3; i < argc; i++) {
-        if (strcmp(argv[i], "--store") == 0 && i + 1 < argc)
-            spec = argv[++i];
-        else if (strcmp(argv[i], "--host-id") == 0 && i + 1 < argc)
-            host_id = argv[++i];
-        else if (strcmp(argv[i], "--schema") == 0 && i + 1 < argc)
-            schema = argv[++i];
-        else if (strcmp(argv[i], "--strategy-id") == 0 && i + 1 < argc)
-            strategy_id = argv[++i];
-        else {
-            fprintf(stderr, "%s", IMPORT_USAGE);
-            return QTS_EXIT_USAGE;
-        }
-    }
+    const char *dir = argv[2];
+    struct qts__store_args a; /* extra: --strategy-id */
+    int rc = qts__store_args_parse(argc, argv, 3, "--strategy-id", IMPORT_USAGE, &a);
+    if (rc != 0)
+        return rc;
     int64_t now = qts_wall_ns();
     struct qts_sheet_import imp;
-    int rc = qts_sheet_import_load(dir, strategy_id, now, &imp);
+    rc = qts_sheet_import_load(dir, a.extra, now, &imp);
     if (rc == QTS_ENOENT) {
         fprintf(stderr, "qts import: no sheet export (Position.csv, T_Ledger.csv, ...) in %s\n", dir);
         qts_sheet_import_free(&imp);
@@ -68,24 +57,12 @@ static int run_import(int argc, char **argv)
         qts_sheet_import_free(&imp);
         return QTS_EXIT_FAILURE;
     }
-    const char *kv[6] = {NULL, NULL, NULL, NULL, NULL, NULL};
-    size_t nkv = 0;
-    if (host_id) {
-        kv[nkv++] = "host_id";
-        kv[nkv++] = host_id;
-    }
-    if (schema) {
-        kv[nkv++] = "schema";
-        kv[nkv++] = schema;
-    }
     struct qts_store_plugin *p;
     struct qts_err e;
-    qts_err_clear(&e);
-    rc = qts_store_plugin_open_spec(spec, kv, &p, &e);
-    if (rc) {
-        fprintf(stderr, "qts import: %s\n", e.msg);
+    rc = qts__store_open("import", &a, NULL, &p, &e); /* strategy_id is not a store option */
+    if (rc != 0) {
         qts_sheet_import_free(&imp);
-        return rc == QTS_ECONFIG ? QTS_EXIT_USAGE : QTS_EXIT_FAILURE;
+        return rc;
     }
     const struct qts_store_port *port = qts_store_plugin_port(p);
     rc = port->ops->migrate(port->self, &e);
@@ -111,9 +88,5 @@ static int run_import(int argc, char **argv)
     return QTS_EXIT_OK;
 }
 
-const struct qts_command qts_cmd_import = {
-    .name = "import",
-    .summary = "import the original system's sheet exports (CSV)",
-    .usage = IMPORT_USAGE,
-    .run = run_import,
-};
+QTS_COMMAND(qts_cmd_import, "import",
+            "import the original system's sheet exports (CSV)", IMPORT_USAGE, run_import);

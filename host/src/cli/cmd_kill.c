@@ -1,8 +1,4 @@
 /* cmd_kill.c — `qts kill`: pull the kill switch of the running host. */
-#include <stdio.h>
-#include <stdlib.h>
-
-#include "admin_socket.h"
 #include "cli.h"
 #include "cmd_admin.h"
 
@@ -24,26 +20,10 @@ static const char kill_usage[] =
 
 static int run_kill(int argc, char **argv)
 {
-    const char *reason = "operator kill", *by = getenv("USER");
-    const struct qts__opt opts[] = {
-        {"--reason", NULL, &reason, NULL},
-        {"--by", NULL, &by, NULL},
-        {0},
-    };
-    struct qts__admin_opts o;
-    int rc = qts__admin_parse(argc, argv, opts, false, kill_usage, &o);
-    if (rc != 0)
-        return rc;
-    char r[600], b[140], req[1024];
-    qts_json_escape(r, sizeof r, reason);
-    qts_json_escape(b, sizeof b, by ? by : "");
-    snprintf(req, sizeof req, "{\"cmd\":\"kill\",\"reason\":\"%s\",\"by\":\"%s\"}", r, b);
-    return qts__admin_run(&o, req);
+    static const struct qts__signed_cmd kill = {"kill", "--reason", "operator kill",
+                                                "\"cmd\":\"kill\"", kill_usage};
+    return qts__admin_run_signed(argc, argv, &kill);
 }
 
-const struct qts_command qts_cmd_kill = {
-    .name = "kill",
-    .summary = "kill switch: cancel every working order, block new ones",
-    .usage = kill_usage,
-    .run = run_kill,
-};
+QTS_COMMAND(qts_cmd_kill, "kill",
+            "kill switch: cancel every working order, block new ones", kill_usage, run_kill);

@@ -1,10 +1,9 @@
 /* cmd_migrate.c — `qts migrate`: apply the store's numbered migrations. */
 #include <stdio.h>
-#include <string.h>
 
 #include "cli.h"
+#include "cmd_store.h"
 #include "log.h"
-#include "store_plugin.h"
 
 #define MIGRATE_USAGE                                                                   \
     "usage: qts migrate [--store SPEC] [--host-id ID] [--schema NAME]\n"                  \
@@ -24,44 +23,15 @@
 
 static int run_migrate(int argc, char **argv)
 {
-    const char *spec = "sqlite:var/qts.db", *host_id = NULL, *tsdb = NULL, *schema = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--store") == 0 && i + 1 < argc)
-            spec = argv[++i];
-        else if (strcmp(argv[i], "--host-id") == 0 && i + 1 < argc)
-            host_id = argv[++i];
-        else if (strcmp(argv[i], "--schema") == 0 && i + 1 < argc)
-            schema = argv[++i];
-        else if (strcmp(argv[i], "--timescaledb") == 0 && i + 1 < argc)
-            tsdb = argv[++i];
-        else {
-            fprintf(stderr, "%s", MIGRATE_USAGE);
-            return QTS_EXIT_USAGE;
-        }
-    }
-    const char *kv[8];
-    size_t n = 0;
-    if (host_id) {
-        kv[n++] = "host_id";
-        kv[n++] = host_id;
-    }
-    if (tsdb) {
-        kv[n++] = "timescaledb";
-        kv[n++] = tsdb;
-    }
-    if (schema) {
-        kv[n++] = "schema";
-        kv[n++] = schema;
-    }
-    kv[n] = NULL;
+    struct qts__store_args a; /* extra: --timescaledb */
+    int rc = qts__store_args_parse(argc, argv, 1, "--timescaledb", MIGRATE_USAGE, &a);
+    if (rc != 0)
+        return rc;
     struct qts_store_plugin *p;
     struct qts_err e;
-    qts_err_clear(&e);
-    int rc = qts_store_plugin_open_spec(spec, kv, &p, &e);
-    if (rc) {
-        fprintf(stderr, "qts migrate: %s\n", e.msg);
-        return rc == QTS_ECONFIG ? QTS_EXIT_USAGE : QTS_EXIT_FAILURE;
-    }
+    rc = qts__store_open("migrate", &a, "timescaledb", &p, &e);
+    if (rc != 0)
+        return rc;
     const struct qts_store_port *port = qts_store_plugin_port(p);
     rc = port->ops->migrate(port->self, &e);
     qts_store_plugin_close(p);
@@ -76,9 +46,5 @@ static int run_migrate(int argc, char **argv)
     return QTS_EXIT_OK;
 }
 
-const struct qts_command qts_cmd_migrate = {
-    .name = "migrate",
-    .summary = "create or upgrade the database schema",
-    .usage = MIGRATE_USAGE,
-    .run = run_migrate,
-};
+QTS_COMMAND(qts_cmd_migrate, "migrate",
+            "create or upgrade the database schema", MIGRATE_USAGE, run_migrate);

@@ -12,10 +12,7 @@ static const char reload_usage[] =
     "Asks the running host to reload its configuration, its plugins, its strategies,\n"
     "or all of them (default all).\n"
     "\n"
-    "options:\n"
-    "  -c, --config FILE   configuration whose paths.var_dir holds qts.sock\n"
-    "  -s, --socket PATH   the admin socket\n"
-    "      --json          print the answer as one JSON line\n"
+    QTS__ADMIN_USAGE_OPTIONS
     "\n"
     "exit codes: 0 reloaded, 1 no host or refused, 2 usage error\n";
 
@@ -36,9 +33,6 @@ static int run_reload(int argc, char **argv)
     return qts__admin_run(&o, req);
 }
 
-const struct qts_command qts_cmd_reload = {
-    .name = "reload",
-    .summary = "reload configuration, plugins or strategies of the running host",
-    .usage = reload_usage,
-    .run = run_reload,
-};
+QTS_COMMAND(qts_cmd_reload, "reload",
+            "reload configuration, plugins or strategies of the running host",
+            reload_usage, run_reload);

@@ -23,13 +23,10 @@ static int run_report(int argc, char **argv)
     return QTS_EXIT_OK;
 }
 
-const struct qts_command qts_cmd_report = {
-    .name = "report",
-    .summary = "write report.html and summary.json of a run directory",
-    .usage = "usage: qts report RUN_DIR\n\n"
-             "Reads run.csv, equity.csv, prices.csv, fills.csv, trades.csv and\n"
-             "strategies.csv from RUN_DIR and writes RUN_DIR/summary.json and\n"
-             "RUN_DIR/report.html (self-contained: no network needed to view it).\n"
-             "The same input always gives the same bytes. Formulas: docs/performance.md.\n",
-    .run = run_report,
-};
+QTS_COMMAND(qts_cmd_report, "report", "write report.html and summary.json of a run directory",
+            "usage: qts report RUN_DIR\n\n"
+            "Reads run.csv, equity.csv, prices.csv, fills.csv, trades.csv and\n"
+            "strategies.csv from RUN_DIR and writes RUN_DIR/summary.json and\n"
+            "RUN_DIR/report.html (self-contained: no network needed to view it).\n"
+            "The same input always gives the same bytes. Formulas: docs/performance.md.\n",
+            run_report);

@@ -1,9 +1,5 @@
 /* cmd_resume.c — `qts resume --approve REASON`: operator approval to leave
  * LOCKDOWN (or FAIL) and release the kill switch. */
-#include <stdio.h>
-#include <stdlib.h>
-
-#include "admin_socket.h"
 #include "cli.h"
 #include "cmd_admin.h"
 
@@ -24,31 +20,12 @@ static const char resume_usage[] =
 
 static int run_resume(int argc, char **argv)
 {
-    const char *reason = NULL, *by = getenv("USER");
-    const struct qts__opt opts[] = {
-        {"--approve", NULL, &reason, NULL},
-        {"--by", NULL, &by, NULL},
-        {0},
-    };
-    struct qts__admin_opts o;
-    int rc = qts__admin_parse(argc, argv, opts, false, resume_usage, &o);
-    if (rc != 0)
-        return rc;
-    if (!reason || !reason[0]) {
-        fprintf(stderr, "qts resume: --approve REASON is required\n%s", resume_usage);
-        return QTS_EXIT_USAGE;
-    }
-    char r[600], b[140], req[1024];
-    qts_json_escape(r, sizeof r, reason);
-    qts_json_escape(b, sizeof b, by ? by : "");
-    snprintf(req, sizeof req,
-             "{\"cmd\":\"resume\",\"approve\":true,\"reason\":\"%s\",\"by\":\"%s\"}", r, b);
-    return qts__admin_run(&o, req);
+    /* no default reason: an approval must say why */
+    static const struct qts__signed_cmd resume = {
+        "resume", "--approve", NULL, "\"cmd\":\"resume\",\"approve\":true", resume_usage};
+    return qts__admin_run_signed(argc, argv, &resume);
 }
 
-const struct qts_command qts_cmd_resume = {
-    .name = "resume",
-    .summary = "operator approval to leave LOCKDOWN and release the kill switch",
-    .usage = resume_usage,
-    .run = run_resume,
-};
+QTS_COMMAND(qts_cmd_resume, "resume",
+            "operator approval to leave LOCKDOWN and release the kill switch",
+            resume_usage, run_resume);

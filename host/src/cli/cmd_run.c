@@ -21,20 +21,17 @@ static const char run_usage[] =
     "paper and live mode until SIGINT or SIGTERM. The run's files (summary.json,\n"
     "report.html, fills.csv, equity.csv, ...) go to <paths.var_dir>/runs/latest.\n"
     "\n"
-    "options:\n"
-    "  -c, --config FILE   configuration file\n"
+    QTS__CMD_CONFIG_USAGE_OPTIONS
     "\n"
     "exit codes: 0 success, 1 runtime failure, 2 configuration errors or unusable files\n";
 
 static int run_run(int argc, char **argv)
 {
     const char *path;
-    int rc = qts__cmd_parse_config_opt(argc, argv, run_usage, &path);
+    struct qts_config *c;
+    int rc = qts__cmd_load_args(argc, argv, run_usage, &path, &c);
     if (rc != 0)
         return rc;
-    struct qts_config *c = qts__cmd_load_checked(path);
-    if (!c)
-        return QTS_EXIT_USAGE;
     const struct qts_settings *s = qts_config_settings(c);
     qts_log_set_level(s->log_level);
     if (s->log_file && *s->log_file)
@@ -91,9 +88,4 @@ static int run_run(int argc, char **argv)
     return QTS_EXIT_OK;
 }
 
-const struct qts_command qts_cmd_run = {
-    .name = "run",
-    .summary = "load a configuration and run it",
-    .usage = run_usage,
-    .run = run_run,
-};
+QTS_COMMAND(qts_cmd_run, "run", "load a configuration and run it", run_usage, run_run);

@@ -98,33 +98,57 @@ static int cmp_hash(const void *a, const void *b)
     return strcmp(((const struct hash *)a)->key, ((const struct hash *)b)->key);
 }
 
+static void free_hashes(struct hash *v, int n)
+{
+    for (int i = 0; i < n; i++)
+        freeReplyObject(v[i].r);
+    free(v);
+}
+
+/* The SCAN pattern: `prefix` taken literally (its glob characters escaped)
+ * while `keep` bytes of match stay free, then `pattern`. */
+static void scan_match(char *match, size_t cap, size_t keep, const char *prefix,
+                       const char *pattern)
+{
+    size_t o = 0;
+    for (const char *p = prefix; *p && o + keep < cap; p++) {
+        if (strchr("*?[]\\", *p))
+            match[o++] = '\\';
+        match[o++] = *p;
+    }
+    snprintf(match + o, cap - o, "%s", pattern);
+}
+
+/* One SCAN page: the reply (owned by the caller: freeReplyObject), its next
+ * cursor copied into `cursor`; NULL on a failed or malformed reply. */
+static redisReply *scan_page(redisContext *c, char *cursor, size_t cursor_cap, const char *match)
+{
+    const char *argv[6] = {"SCAN", cursor, "MATCH", match, "COUNT", "1000"};
+    redisReply *r = command(c, 6, argv);
+    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+        if (r)
+            freeReplyObject(r);
+        return NULL;
+    }
+    snprintf(cursor, cursor_cap, "%s", r->element[0]->str);
+    return r;
+}
+
 /* Every hash under prefix+pattern, sorted by key. Returns count or -1. */
 static int load_hashes(redisContext *c, const char *prefix, const char *pattern,
                        struct hash **out)
 {
     char match[512];
-    size_t o = 0;
-    for (const char *p = prefix; *p && o + 2 < sizeof match; p++) {
-        if (strchr("*?[]\\", *p))
-            match[o++] = '\\';
-        match[o++] = *p;
-    }
-    snprintf(match + o, sizeof match - o, "%s", pattern);
+    scan_match(match, sizeof match, 2, prefix, pattern);
     struct hash *v = NULL;
     size_t n = 0, cap = 0;
     char cursor[32] = "0";
     do {
-        const char *argv[6] = {"SCAN", cursor, "MATCH", match, "COUNT", "1000"};
-        redisReply *r = command(c, 6, argv);
-        if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
-            if (r)
-                freeReplyObject(r);
-            for (size_t i = 0; i < n; i++)
-                freeReplyObject(v[i].r);
-            free(v);
+        redisReply *r = scan_page(c, cursor, sizeof cursor, match);
+        if (!r) {
+            free_hashes(v, (int)n);
             return -1;
         }
-        snprintf(cursor, sizeof cursor, "%s", r->element[0]->str);
         redisReply *keys = r->element[1];
         for (size_t i = 0; i < keys->elements; i++) {
             const char *hargv[2] = {"HGETALL", keys->element[i]->str};
@@ -149,37 +173,18 @@ static int load_hashes(redisContext *c, const char *prefix, const char *pattern,
     return (int)n;
 }
 
-static void free_hashes(struct hash *v, int n)
-{
-    for (int i = 0; i < n; i++)
-        freeReplyObject(v[i].r);
-    free(v);
-}
-
 /* Budget counters shared by all hosts (strings under the shared prefix). */
 static void print_budgets(redisContext *c, const char *shared)
 {
     char match[512];
-    size_t o = 0;
-    for (const char *p = shared; *p && o + 3 < sizeof match; p++) {
-        if (strchr("*?[]\\", *p))
-            match[o++] = '\\';
-        match[o++] = *p;
-    }
-    match[o++] = '*';
-    match[o] = '\0';
+    scan_match(match, sizeof match, 3, shared, "*");
     printf("\nshared budgets (%s)\n", shared);
     char cursor[32] = "0";
     int n = 0;
     do {
-        const char *argv[6] = {"SCAN", cursor, "MATCH", match, "COUNT", "1000"};
-        redisReply *r = command(c, 6, argv);
-        if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
-            if (r)
-                freeReplyObject(r);
+        redisReply *r = scan_page(c, cursor, sizeof cursor, match);
+        if (!r)
             return;
-        }
-        snprintf(cursor, sizeof cursor, "%s", r->element[0]->str);
         for (size_t i = 0; i < r->element[1]->elements; i++) {
             const char *key = r->element[1]->element[i]->str;
             const char *gargv[2] = {"GET", key};
@@ -376,9 +381,6 @@ static int run_status(int argc, char **argv)
     return qts__admin_run(&o, "{\"cmd\":\"status\"}");
 }
 
-const struct qts_command qts_cmd_status = {
-    .name = "status",
-    .summary = "state of the running host (admin socket, or --from-redis)",
-    .usage = status_usage,
-    .run = run_status,
-};
+QTS_COMMAND(qts_cmd_status, "status",
+            "state of the running host (admin socket, or --from-redis)", status_usage,
+            run_status);

@@ -15,10 +15,7 @@ static const char subscribe_usage[] =
     "a configured instrument. A venue with a per-session subscription limit\n"
     "refuses past it.\n"
     "\n"
-    "options:\n"
-    "  -c, --config FILE   configuration whose paths.var_dir holds qts.sock\n"
-    "  -s, --socket PATH   the admin socket\n"
-    "      --json          print the answer as one JSON line\n"
+    QTS__ADMIN_USAGE_OPTIONS
     "\n"
     "exit codes: 0 done, 1 no host or refused, 2 usage error\n";
 
@@ -48,16 +45,10 @@ static int run_unsubscribe(int argc, char **argv)
     return run_sub(argc, argv, "unsubscribe");
 }
 
-const struct qts_command qts_cmd_subscribe = {
-    .name = "subscribe",
-    .summary = "start real-time market data for a symbol in the running host",
-    .usage = subscribe_usage,
-    .run = run_subscribe,
-};
+QTS_COMMAND(qts_cmd_subscribe, "subscribe",
+            "start real-time market data for a symbol in the running host",
+            subscribe_usage, run_subscribe);
 
-const struct qts_command qts_cmd_unsubscribe = {
-    .name = "unsubscribe",
-    .summary = "stop real-time market data for a symbol in the running host",
-    .usage = subscribe_usage,
-    .run = run_unsubscribe,
-};
+QTS_COMMAND(qts_cmd_unsubscribe, "unsubscribe",
+            "stop real-time market data for a symbol in the running host",
+            subscribe_usage, run_unsubscribe);

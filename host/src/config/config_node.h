@@ -3,6 +3,7 @@
 #ifndef QTS_CONFIG_NODE_H
 #define QTS_CONFIG_NODE_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -47,5 +48,8 @@ void qts__cfg_map_put_all(struct qts_cfg_node *map, const struct qts_cfg_node *s
 
 void qts_diags_add(struct qts_diags *d, const char *file, int line, int col, const char *path,
                    const char *fmt, ...) QTS_PRINTF(6, 7);
+/* The same with the arguments as a va_list (for wrappers that count). */
+void qts_diags_vadd(struct qts_diags *d, const char *file, int line, int col, const char *path,
+                    const char *fmt, va_list ap) QTS_PRINTF(6, 0);
 
 #endif

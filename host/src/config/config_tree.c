@@ -38,12 +38,7 @@ void qts__cfg_node_free(struct qts_cfg_node *n)
             free(n->keys[i]);
         qts__cfg_node_free(n->items[i]);
     }
-    free(n->keys);
-    free(n->key_lines);
-    free(n->key_cols);
-    free(n->items);
-    free(n->scalar);
-    free(n);
+    qts_free_all(n->keys, n->key_lines, n->key_cols, n->items, n->scalar, n);
 }
 
 static void node_append(struct qts_cfg_node *parent, char *key, int key_line, int key_col,
@@ -480,6 +475,15 @@ void qts_diags_cleanup(struct qts_diags *d)
 void qts_diags_add(struct qts_diags *d, const char *file, int line, int col, const char *path,
                    const char *fmt, ...)
 {
+    va_list ap;
+    va_start(ap, fmt);
+    qts_diags_vadd(d, file, line, col, path, fmt, ap);
+    va_end(ap);
+}
+
+void qts_diags_vadd(struct qts_diags *d, const char *file, int line, int col, const char *path,
+                    const char *fmt, va_list ap)
+{
     if (d->n == d->cap) {
         d->cap = d->cap ? d->cap * 2 : 8;
         d->v = qts_xrealloc(d->v, d->cap * sizeof *d->v);
@@ -489,10 +493,7 @@ void qts_diags_add(struct qts_diags *d, const char *file, int line, int col, con
     g->line = line;
     g->col = col;
     qts_strlcpy(g->path, path ? path : "", sizeof g->path);
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(g->msg, sizeof g->msg, fmt, ap);
-    va_end(ap);
 }
 
 int qts_diag_format(const struct qts_diag *d, char *buf, size_t cap)

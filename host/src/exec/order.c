@@ -128,6 +128,25 @@ static void set_state(struct qts_child *c, int to, struct qts_apply_result *res)
     res->to = (uint8_t)to;
 }
 
+/* An acknowledgement: a late one, after a fill or a cancel, is ignored. */
+static void ack_if_pending(struct qts_child *c, struct qts_apply_result *res)
+{
+    if (c->state == PS || c->state == UK)
+        set_state(c, AC, res);
+    else
+        res->flags |= QTS_APPLY_IGNORED;
+}
+
+/* A report that ends the order (cancelled, expired): a late one, after the
+ * order already ended, is ignored. */
+static void end_unless_final(struct qts_child *c, int to, struct qts_apply_result *res)
+{
+    if (qts_order_state_final(c->state))
+        res->flags |= QTS_APPLY_IGNORED;
+    else
+        set_state(c, to, res);
+}
+
 /* Account `qty` at `px` and move the state as a fill does. */
 static void add_fill(struct qts_child *c, int64_t qty, int64_t px, int64_t fee,
                      struct qts_apply_result *res)
@@ -195,19 +214,13 @@ int qts_child_apply(struct qts_child *c, const struct qts_exec_report *rep,
 
     switch (rep->exec_type) {
     case QTS_EXEC_ACK:
-        if (c->state == PS || c->state == UK)
-            set_state(c, AC, res);
-        else
-            res->flags |= QTS_APPLY_IGNORED; /* late ack after a fill or cancel */
+        ack_if_pending(c, res);
         break;
     case QTS_EXEC_REJECT:
         if (rep->code == QTS_EEXIST) {
             /* "duplicate client order id": the first send reached the venue,
              * so this is an acknowledgement of it, not a rejection. */
-            if (c->state == PS || c->state == UK)
-                set_state(c, AC, res);
-            else
-                res->flags |= QTS_APPLY_IGNORED;
+            ack_if_pending(c, res);
         } else if (c->state == PS || c->state == UK || c->state == N ||
                    (c->state == CP && c->ts_ack_ns == 0 && c->cum_qty == 0)) {
             /* also a cancel sent before the venue answered the order: the
@@ -221,10 +234,7 @@ int qts_child_apply(struct qts_child *c, const struct qts_exec_report *rep,
         apply_fill(c, rep, res);
         break;
     case QTS_EXEC_CANCELLED:
-        if (qts_order_state_final(c->state))
-            res->flags |= QTS_APPLY_IGNORED;
-        else
-            set_state(c, CA, res);
+        end_unless_final(c, CA, res);
         break;
     case QTS_EXEC_CANCEL_REJECT:
         if (c->state == CP)
@@ -233,10 +243,7 @@ int qts_child_apply(struct qts_child *c, const struct qts_exec_report *rep,
             res->flags |= QTS_APPLY_IGNORED;
         break;
     case QTS_EXEC_EXPIRED:
-        if (qts_order_state_final(c->state))
-            res->flags |= QTS_APPLY_IGNORED;
-        else
-            set_state(c, EX, res);
+        end_unless_final(c, EX, res);
         break;
     case QTS_EXEC_REPLACED:
         c->modify_pending = false;

@@ -107,16 +107,10 @@ void qts_lua_strategy_free(struct qts_lua_strategy *s)
     if (s->L)
         lua_close(s->L);
     qts_ring_cleanup(&s->intents);
-    free(s->symbols);
-    free(s->batch);
-    free(s->batch_idx);
-    free(s->pos);
-    free(s->books);
+    qts_free_all(s->symbols, s->batch, s->batch_idx, s->pos, s->books);
     for (size_t i = 0; i < s->n_bars; i++)
         free(s->bars[i].v);
-    free(s->bars);
-    free(s->err_ts);
-    free(s);
+    qts_free_all(s->bars, s->err_ts, s);
 }
 
 /* ------------------------------------------------------------------ memory */

@@ -426,13 +426,7 @@ void qts__lua_worker_free(struct qts_lua_worker *w)
 {
     qts_ring_cleanup(&w->p0);
     qts_mdslots_cleanup(&w->md);
-    free(w->backlog);
-    free(w->evbuf);
-    free(w->ptrs);
-    free(w->sel);
-    free(w->sel_idx);
-    free(w->strats);
-    free(w->cmds);
+    qts_free_all(w->backlog, w->evbuf, w->ptrs, w->sel, w->sel_idx, w->strats, w->cmds);
     pthread_mutex_destroy(&w->mu);
     pthread_cond_destroy(&w->cv);
     pthread_cond_destroy(&w->done_cv);

@@ -107,6 +107,18 @@ static bool lit(struct scan *s, const char *w, size_t n)
 
 static bool value(struct scan *s, int depth);
 
+/* A member's key and the ':' after it (spaces allowed before the ':'). */
+static bool key_colon(struct scan *s, struct span *k)
+{
+    if (!str(s, k))
+        return false;
+    ws(s);
+    if (s->p >= s->end || *s->p != ':')
+        return fail(s, "expected ':'");
+    s->p++;
+    return true;
+}
+
 /* Any array or object, validated and skipped. */
 static bool compound(struct scan *s, int depth)
 {
@@ -123,12 +135,8 @@ static bool compound(struct scan *s, int depth)
         ws(s);
         if (open == '{') {
             struct span k;
-            if (!str(s, &k))
+            if (!key_colon(s, &k))
                 return false;
-            ws(s);
-            if (s->p >= s->end || *s->p != ':')
-                return fail(s, "expected ':'");
-            s->p++;
             ws(s);
         }
         if (!value(s, depth + 1))
@@ -229,13 +237,8 @@ static bool member(struct scan *s, struct fields *f, bool top)
         k.p = q + 1; /* one-letter key, the common case */
         k.n = 1;
         s->p = q + 4;
-    } else {
-        if (!str(s, &k))
-            return false;
-        ws(s);
-        if (s->p >= s->end || *s->p != ':')
-            return fail(s, "expected ':'");
-        s->p++;
+    } else if (!key_colon(s, &k)) {
+        return false;
     }
     ws(s);
     if (s->p >= s->end)
@@ -263,19 +266,15 @@ static bool member(struct scan *s, struct fields *f, bool top)
         case 'p': sv = &f->p; break;
         case 'q': sv = &f->q; break;
         case 'b':
+        case 'a': { /* a side's levels (depth) or its best price (bookTicker) */
+            bool bid = k.p[0] == 'b';
             if (c == '[') {
-                f->b_is_arr = true;
-                return side_levels(s, &f->b, &f->b_done, true);
+                *(bid ? &f->b_is_arr : &f->a_is_arr) = true;
+                return side_levels(s, bid ? &f->b : &f->a, bid ? &f->b_done : &f->a_done, bid);
             }
-            sv = &f->b;
+            sv = bid ? &f->b : &f->a;
             break;
-        case 'a':
-            if (c == '[') {
-                f->a_is_arr = true;
-                return side_levels(s, &f->a, &f->a_done, false);
-            }
-            sv = &f->a;
-            break;
+        }
         case 'm':
             if (c == 't') {
                 f->m = 1;
@@ -417,12 +416,8 @@ static inline int quoted_fixed(const char *p, const char *end, unsigned exp, int
     *stop = p;
     if (rc < 0 || sig > 18)
         return QTS_ERANGE;
-    if (frac < exp) {
-        unsigned k = exp - frac;
-        if (v > (uint64_t)INT64_MAX / (uint64_t)qts_pow10_i64[k])
-            return QTS_ERANGE;
-        v *= (uint64_t)qts_pow10_i64[k];
-    }
+    if (qts_md_widen_decimals(&v, frac, exp) != 0)
+        return QTS_ERANGE;
     *out = (int64_t)v;
     return 0;
 }

@@ -213,12 +213,8 @@ int qts_md_parse_fixed(const char *s, size_t n, unsigned exp, int64_t *out)
     }
     if (QTS_UNLIKELY(digits == 0 || i != n))
         return QTS_EPARSE;
-    if (frac < exp) {
-        unsigned k = exp - frac;
-        if (v > (uint64_t)INT64_MAX / (uint64_t)qts_pow10_i64[k])
-            return QTS_ERANGE;
-        v *= (uint64_t)qts_pow10_i64[k];
-    }
+    if (qts_md_widen_decimals(&v, frac, exp) != 0)
+        return QTS_ERANGE;
     *out = neg ? -(int64_t)v : (int64_t)v;
     return 0;
 }

@@ -83,6 +83,18 @@ struct qts_md_inst *qts_md_symtab_put(struct qts_md_symtab *t, const char *sym,
  * qts_parse_fixed: extra decimals must be zeros -> QTS_ERANGE; anything but
  * [-+]digits[.digits] -> QTS_EPARSE). Fast path for the decoders. */
 int qts_md_parse_fixed(const char *s, size_t n, unsigned exp, int64_t *out);
+/* The decoders' last step: magnitude *v read with `frac` decimals (frac <=
+ * exp) widened to `exp` decimals. Returns 0, or QTS_ERANGE past INT64_MAX. */
+static inline int qts_md_widen_decimals(uint64_t *v, unsigned frac, unsigned exp)
+{
+    if (frac < exp) {
+        unsigned k = exp - frac;
+        if (*v > (uint64_t)INT64_MAX / (uint64_t)qts_pow10_i64[k])
+            return QTS_ERANGE;
+        *v *= (uint64_t)qts_pow10_i64[k];
+    }
+    return 0;
+}
 /* Unsigned decimal integer, whole string. */
 int qts_md_parse_u64(const char *s, size_t n, uint64_t *out);
 /* Timestamp: integer epoch (unit by magnitude: s, ms, us or ns) or

@@ -336,6 +336,12 @@ static void close_dl(void *dl, uint64_t caps)
         dlclose(dl);
 }
 
+/* The record's owned strings and the record itself. */
+static void lib_free(struct qts_plugin_lib *lib)
+{
+    qts_free_all(lib->gen_path, lib->path, lib->name, lib->version, lib);
+}
+
 /* Undo a failed open: nothing of the library stays loaded. */
 static void discard(struct qts_plugin_lib *lib)
 {
@@ -343,11 +349,7 @@ static void discard(struct qts_plugin_lib *lib)
         close_dl(lib->dl, 0);
     if (lib->gen_path)
         unlink(lib->gen_path);
-    free(lib->gen_path);
-    free(lib->path);
-    free(lib->name);
-    free(lib->version);
-    free(lib);
+    lib_free(lib);
 }
 
 /* dlopen `so_path` (the per-generation copy or lib->path itself) and run
@@ -429,11 +431,7 @@ void qts_plugin_lib_close(struct qts_plugin_lib *lib)
             unlink(lib->gen_path);
     }
     /* kept mappings keep their file too, so stacks into them stay symbolized */
-    free(lib->gen_path);
-    free(lib->path);
-    free(lib->name);
-    free(lib->version);
-    free(lib);
+    lib_free(lib);
 }
 
 int qts_plugin_check_file(const char *path, uint32_t expected_kind, struct qts_err *err)

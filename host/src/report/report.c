@@ -248,13 +248,7 @@ struct run {
 
 static void run_free(struct run *r)
 {
-    free(r->eq);
-    free(r->px);
-    free(r->fills);
-    free(r->trades);
-    free(r->trade_strat);
-    free(r->strat);
-    free(r->inst);
+    qts_free_all(r->eq, r->px, r->fills, r->trades, r->trade_strat, r->strat, r->inst);
 }
 
 static void inst_note(struct run *r, uint32_t id, const char *sym)

@@ -131,27 +131,39 @@ struct agg {
     size_t n_slip, n_q, n_fr, n_lat;
 };
 
+/* A mean's sum and count take only finite values (NaN: not known). */
+static void add_finite(double *sum, size_t *n, double v)
+{
+    if (isfinite(v)) {
+        *sum += v;
+        (*n)++;
+    }
+}
+
 static void agg_add(struct agg *a, const struct trow *r)
 {
     a->n++;
     if (r->filled > 0)
         a->filled++;
-    if (isfinite(r->slip_dec)) {
-        a->slip += r->slip_dec;
-        a->n_slip++;
+    add_finite(&a->slip, &a->n_slip, r->slip_dec);
+    add_finite(&a->q, &a->n_q, r->quality);
+    add_finite(&a->fr, &a->n_fr, r->fill_ratio);
+    add_finite(&a->lat, &a->n_lat, r->lat);
+}
+
+/* The aggregate of the rows of one group: algo (< 0: any), symbol (NULL:
+ * any) and strategy (< 0: any) select it. */
+static struct agg agg_where(const struct qts_report_tca *t, int algo, const char *symbol,
+                            long long strategy)
+{
+    struct agg g = {0};
+    for (size_t i = 0; i < t->n; i++) {
+        const struct trow *r = &t->v[i];
+        if ((algo < 0 || r->algo == algo) && (!symbol || strcmp(r->symbol, symbol) == 0) &&
+            (strategy < 0 || r->strategy == (unsigned)strategy))
+            agg_add(&g, r);
     }
-    if (isfinite(r->quality)) {
-        a->q += r->quality;
-        a->n_q++;
-    }
-    if (isfinite(r->fill_ratio)) {
-        a->fr += r->fill_ratio;
-        a->n_fr++;
-    }
-    if (isfinite(r->lat)) {
-        a->lat += r->lat;
-        a->n_lat++;
-    }
+    return g;
 }
 
 static double mean(double s, size_t n) { return n ? s / (double)n : NAN; }
@@ -341,10 +353,7 @@ void qts_report_tca_json(FILE *f, const struct qts_report_tca *t)
     fputs("},\n    \"by_algo\": [", f);
     bool first = true;
     for (int a = 0; a < 4; a++) {
-        struct agg g = {0};
-        for (size_t i = 0; i < t->n; i++)
-            if (t->v[i].algo == a)
-                agg_add(&g, &t->v[i]);
+        struct agg g = agg_where(t, a, NULL, -1);
         if (!g.n)
             continue;
         fprintf(f, "%s{\"algo\": \"%s\", ", first ? "" : ", ", algo_name(a));
@@ -356,10 +365,7 @@ void qts_report_tca_json(FILE *f, const struct qts_report_tca *t)
     const char **syms;
     size_t ns = symbols(t, &syms);
     for (size_t k = 0; k < ns; k++) {
-        struct agg g = {0};
-        for (size_t i = 0; i < t->n; i++)
-            if (strcmp(t->v[i].symbol, syms[k]) == 0)
-                agg_add(&g, &t->v[i]);
+        struct agg g = agg_where(t, -1, syms[k], -1);
         fprintf(f, "%s{\"symbol\": \"%s\", ", k ? ", " : "", syms[k]);
         json_agg(f, &g);
         fputc('}', f);
@@ -369,10 +375,7 @@ void qts_report_tca_json(FILE *f, const struct qts_report_tca *t)
     unsigned *st;
     size_t nst = strategies(t, &st);
     for (size_t k = 0; k < nst; k++) {
-        struct agg g = {0};
-        for (size_t i = 0; i < t->n; i++)
-            if (t->v[i].strategy == st[k])
-                agg_add(&g, &t->v[i]);
+        struct agg g = agg_where(t, -1, NULL, st[k]);
         fprintf(f, "%s{\"strategy_id\": %u, ", k ? ", " : "", st[k]);
         json_agg(f, &g);
         fputc('}', f);
@@ -461,10 +464,7 @@ void qts_report_tca_html(FILE *f, const struct qts_report_tca *t)
     fputs("</tr>\n</table>\n<h3>Quality by algorithm</h3>\n<table>\n", f);
     fprintf(f, AGG_HEAD, "algorithm");
     for (int a = 0; a < 4; a++) {
-        struct agg g = {0};
-        for (size_t i = 0; i < t->n; i++)
-            if (t->v[i].algo == a)
-                agg_add(&g, &t->v[i]);
+        struct agg g = agg_where(t, a, NULL, -1);
         if (g.n)
             html_agg_row(f, algo_name(a), &g);
     }
@@ -473,10 +473,7 @@ void qts_report_tca_html(FILE *f, const struct qts_report_tca *t)
     const char **syms;
     size_t ns = symbols(t, &syms);
     for (size_t k = 0; k < ns; k++) {
-        struct agg g = {0};
-        for (size_t i = 0; i < t->n; i++)
-            if (strcmp(t->v[i].symbol, syms[k]) == 0)
-                agg_add(&g, &t->v[i]);
+        struct agg g = agg_where(t, -1, syms[k], -1);
         char key[40];
         size_t j = 0;
         for (const char *c = syms[k]; *c && j + 1 < sizeof key; c++)
@@ -491,10 +488,7 @@ void qts_report_tca_html(FILE *f, const struct qts_report_tca *t)
     unsigned *st;
     size_t nst = strategies(t, &st);
     for (size_t k = 0; k < nst; k++) {
-        struct agg g = {0};
-        for (size_t i = 0; i < t->n; i++)
-            if (t->v[i].strategy == st[k])
-                agg_add(&g, &t->v[i]);
+        struct agg g = agg_where(t, -1, NULL, st[k]);
         char key[16];
         snprintf(key, sizeof key, "%u", st[k]);
         html_agg_row(f, key, &g);

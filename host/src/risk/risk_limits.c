@@ -217,6 +217,15 @@ const char *qts_risk_limit_key(size_t i)
     return i < sizeof fields / sizeof fields[0] ? fields[i].name : NULL;
 }
 
+/* The limit named `key`, or NULL. */
+static const struct field *find_field(const char *key)
+{
+    for (size_t j = 0; j < sizeof fields / sizeof fields[0]; j++)
+        if (strcmp(fields[j].name, key) == 0)
+            return &fields[j];
+    return NULL;
+}
+
 static bool parse_dur(const char *s, int64_t *out)
 {
     char *end;
@@ -245,10 +254,7 @@ int qts_risk_limits_apply_map(struct qts_risk_limits *l, const struct qts_cfg_no
     for (size_t i = 0; i < qts_cfg_len(map); i++) {
         const char *key = qts_cfg_key_at(map, i);
         const char *v = qts_cfg_str(qts_cfg_at(map, i));
-        const struct field *f = NULL;
-        for (size_t j = 0; j < sizeof fields / sizeof fields[0] && !f; j++)
-            if (strcmp(fields[j].name, key) == 0)
-                f = &fields[j];
+        const struct field *f = find_field(key);
         if (!f)
             return qts_err_set(err, QTS_ECONFIG, "risk.%s: unknown limit", key);
         if (!v)
@@ -299,10 +305,7 @@ int qts_risk_limits_apply_map(struct qts_risk_limits *l, const struct qts_cfg_no
 int qts_risk_limits_apply_value(struct qts_risk_limits *l, const char *key, double v,
                                 struct qts_err *err)
 {
-    const struct field *f = NULL;
-    for (size_t j = 0; j < sizeof fields / sizeof fields[0] && !f; j++)
-        if (strcmp(fields[j].name, key) == 0)
-            f = &fields[j];
+    const struct field *f = find_field(key);
     if (!f)
         return qts_err_set(err, QTS_ECONFIG, "risk.%s: unknown limit", key);
     if (!isfinite(v))

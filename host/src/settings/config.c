@@ -54,12 +54,10 @@ static const char *intern_file(struct qts_config *c, const char *name)
 static void QTS_PRINTF(4, 5) add(struct loader *L, const struct qts_cfg_node *n,
                                  const char *path, const char *fmt, ...)
 {
-    char msg[256];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    qts_diags_vadd(L->diags, n->file, n->line, n->col, path, fmt, ap);
     va_end(ap);
-    qts_diags_add(L->diags, n->file, n->line, n->col, path, "%s", msg);
     L->errors++;
 }
 

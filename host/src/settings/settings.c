@@ -337,13 +337,10 @@ struct walk {
 static void QTS_PRINTF(4, 5) err_at(struct walk *w, const struct qts_cfg_node *n,
                                     const char *path, const char *fmt, ...)
 {
-    char msg[256];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    qts_diags_vadd(w->diags, n ? n->file : "?", n ? n->line : 0, n ? n->col : 0, path, fmt, ap);
     va_end(ap);
-    qts_diags_add(w->diags, n ? n->file : "?", n ? n->line : 0, n ? n->col : 0, path, "%s",
-                  msg);
     w->errors++;
 }
 

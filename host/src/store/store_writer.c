@@ -477,11 +477,7 @@ void qts_store_writer_free(struct qts_store_writer *w)
     }
     qts_spill_journal_close(w->journal);
     qts_spill_journal_close(w->dead);
-    free(w->journal_path);
-    free(w->slots);
-    free(w->batch);
-    free(w->ptrs);
-    free(w);
+    qts_free_all(w->journal_path, w->slots, w->batch, w->ptrs, w);
 }
 
 void qts_store_writer_get_stats(struct qts_store_writer *w, struct qts_store_writer_stats *o)
