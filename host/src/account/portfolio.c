@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "qts/qts_err.h"
+#include "qts/qts_fixed.h"
 #include "util.h"
 
 #define ALL_STRATEGIES UINT32_MAX
@@ -47,26 +48,11 @@ struct qts_portfolio {
         }                                                                      \
     } while (0)
 
-/* num/den rounded half away from zero; den > 0. */
-static int64_t div_round(__int128 num, __int128 den)
-{
-    __int128 q = num / den, r = num % den;
-    if (r < 0)
-        r = -r;
-    if (2 * r >= den)
-        q += num < 0 ? -1 : 1;
-    return (int64_t)q;
-}
-
+/* The fixed-point arithmetic is qts_fixed.h's: the simulated venue
+ * (broker_paper) rounds the same way. */
 int64_t qts_cash_notional(int64_t px, unsigned px_exp, int64_t qty, unsigned qty_exp)
 {
-    int e = (int)px_exp + (int)qty_exp - QTS_CASH_EXP;
-    __int128 v = (__int128)px * qty;
-    if (e <= 0)
-        return (int64_t)(v * qts_pow10_i64[-e]);
-    if (e > QTS_MAX_EXP)
-        return div_round(v / qts_pow10_i64[e - QTS_MAX_EXP], qts_pow10_i64[QTS_MAX_EXP]);
-    return div_round(v, qts_pow10_i64[e]);
+    return qts_fixed_notional(px, px_exp, qty, qty_exp);
 }
 
 struct qts_portfolio *qts_portfolio_new(int64_t initial_cash)
@@ -210,21 +196,7 @@ static int64_t market_value(const struct qts_portfolio *pf, const struct qts_pos
 
 int64_t qts_position_avg_px(const struct qts_position *p)
 {
-    if (!p || p->qty == 0)
-        return 0;
-    /* cost (10^-6) / qty (10^-qty_exp) = px at 10^-(6 - qty_exp): rescale */
-    int e = (int)p->px_exp + (int)p->qty_exp - QTS_CASH_EXP;
-    __int128 num = (__int128)p->cost_basis;
-    __int128 den = (__int128)p->qty;
-    if (e >= 0)
-        num *= qts_pow10_i64[e];
-    else
-        den *= qts_pow10_i64[-e];
-    if (den < 0) {
-        num = -num;
-        den = -den;
-    }
-    return div_round(num, den);
+    return p ? qts_fixed_avg_px(p->cost_basis, p->qty, p->px_exp, p->qty_exp) : 0;
 }
 
 int64_t qts_portfolio_position_unrealized(const struct qts_portfolio *pf,
@@ -252,9 +224,9 @@ static int64_t bucket_apply(struct qts_portfolio *pf, struct qts_position *p, in
         int64_t aq = abs64(p->qty);
         int64_t close_q = QTS_MIN(ad, aq);
         int64_t portion = close_q == aq ? p->cost_basis
-                                        : div_round((__int128)p->cost_basis * close_q, aq);
-        int64_t fill_part = close_q == ad ? n : div_round((__int128)n * close_q, ad);
-        int64_t close_fee = close_q == ad ? fee : div_round((__int128)fee * close_q, ad);
+                                        : qts_fixed_div_round((__int128)p->cost_basis * close_q, aq);
+        int64_t fill_part = close_q == ad ? n : qts_fixed_div_round((__int128)n * close_q, ad);
+        int64_t close_fee = close_q == ad ? fee : qts_fixed_div_round((__int128)fee * close_q, ad);
         realized = sgn64(p->qty) * fill_part - portion;
         p->cost_basis -= portion;
         p->qty -= sgn64(p->qty) * close_q;
