@@ -112,6 +112,7 @@ enum qts_safety_effect {
     X(GR116, GR, 116, LIMIT, "cancel rate per minute exceeded", "reject the cancel")          \
     X(GR117, GR, 117, LIMIT, "entries frozen for the symbol (stale price)", "reject entry")   \
     X(GR118, GR, 118, LIMIT, "no reference price for a risk check", "reject the order")       \
+    X(GR119, GR, 119, LIMIT, "shared exposure budget exhausted", "reject the order")          \
     /* anomalies */                                                                           \
     X(AN001, AN, 1, WARN, "price spike or crash between ticks (> 5 %)", "WARNING")            \
     X(AN010, AN, 10, WARN, "symbol or price data missing or stale", "WARNING")                \

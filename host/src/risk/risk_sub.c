@@ -103,8 +103,9 @@ int qts_budget_precheck(void *ctx, struct qts_precheck_order *o, struct qts_prec
     struct qts_err err;
     qts_err_clear(&err);
     if (qts_risk_budget_consume(pub->budget, need - pub->held, &err) != 0) {
-        rej->code = 119;
-        qts_strlcpy(rej->code_str, "GR119", sizeof rej->code_str);
+        const struct qts_safety_code_info *ci = qts_safety_code_info(QTS_SC_GR119);
+        rej->code = ci->number;
+        qts_strlcpy(rej->code_str, ci->str, sizeof rej->code_str);
         snprintf(rej->msg, sizeof rej->msg, "shared exposure budget: %.64s", err.msg);
         return QTS_ERISK;
     }
