@@ -151,19 +151,28 @@ static void recon_finish(struct qts_oms *oms)
     oms->n_bpos = 0;
 }
 
+/* Records the end of one of the two queries, once: false if it ended before. */
+static bool recon_query_ended(bool *done, int *status_out, int status)
+{
+    if (*done)
+        return false;
+    *done = true;
+    *status_out = status;
+    return true;
+}
+
 int qts_oms_recon_done(struct qts_oms *oms, uint64_t req_id, int status)
 {
     if (!oms->recon || req_id == 0)
         return 0;
-    if (req_id == oms->req_orders && !oms->done_orders) {
-        oms->done_orders = true;
-        oms->status_orders = status;
-    } else if (req_id == oms->req_positions && !oms->done_positions) {
-        oms->done_positions = true;
-        oms->status_positions = status;
-    } else {
+    /* the two request ids differ (both from next_req) */
+    bool ended = req_id == oms->req_orders
+                     ? recon_query_ended(&oms->done_orders, &oms->status_orders, status)
+                     : req_id == oms->req_positions &&
+                           recon_query_ended(&oms->done_positions, &oms->status_positions,
+                                             status);
+    if (!ended)
         return 0;
-    }
     if (!oms->done_orders || !oms->done_positions)
         return 0;
     recon_finish(oms);
