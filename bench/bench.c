@@ -8,6 +8,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "lua_runtime.h"
+#include "qts/qts_plugin.h"
 #include "qts/qts_types.h"
 #include "util.h"
 
@@ -143,4 +145,104 @@ void qts_bench_limit_buy(struct qts_order_intent *in, uint32_t strategy, uint32_
     in->type = QTS_ORD_LIMIT;
     in->px = px;
     in->qty = qty;
+}
+
+const struct qts_instrument *qts_bench_instrument(void *ctx, uint32_t id)
+{
+    static const struct qts_instrument inst = {
+        .struct_size = sizeof inst, .id = 1, .symbol = "005930", .venue = "krx",
+        .flags = QTS_INST_TRADABLE, .tick_size = 100, .lot_size = 1, .min_qty = 1};
+    (void)ctx;
+    return id == 1 ? &inst : NULL;
+}
+
+void qts_bench_event_init(struct qts_ev_hdr *h, size_t size, uint16_t type, uint8_t px_exp,
+                          uint8_t qty_exp)
+{
+    memset(h, 0, size);
+    h->struct_size = (uint32_t)size;
+    h->type = type;
+    h->px_exp = px_exp;
+    h->qty_exp = qty_exp;
+}
+
+static int sink_submit(void *c, const struct qts_order_intent *in) { (void)c, (void)in; return 0; }
+static int sink_cancel(void *c, uint32_t s, uint64_t o) { (void)c, (void)s, (void)o; return 0; }
+static int sink_cancel_all(void *c, uint32_t s) { (void)c, (void)s; return 0; }
+
+struct qts_lua_runtime *qts_bench_lua_lockstep(struct qts_clock *clock,
+                                               uint32_t max_instruments,
+                                               const struct qts_instrument *inst)
+{
+    struct qts_lua_settings set;
+    memset(&set, 0, sizeof set);
+    set.lockstep = true;
+    set.clock = clock;
+    set.max_instruments = max_instruments;
+    set.sink = (struct qts_lua_sink){sizeof set.sink, NULL, sink_submit, sink_cancel,
+                                     sink_cancel_all, NULL};
+    struct qts_lua_runtime *rt;
+    if (qts_lua_runtime_new(&set, &rt, NULL) != 0)
+        abort();
+    qts_lua_runtime_add_instrument(rt, inst);
+    return rt;
+}
+
+int qts_bench_write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    fputs(text, f);
+    return fclose(f);
+}
+
+static int broker_env(void *self)
+{
+    (void)self;
+    return QTS_BROKER_ENV_SIMULATED;
+}
+
+static int broker_submit(void *self, const struct qts_broker_order *o)
+{
+    struct qts_bench_broker *b = self;
+    memcpy(b->last, o->client_order_id, sizeof b->last);
+    if (b->submits < sizeof b->ids / sizeof b->ids[0])
+        memcpy(b->ids[b->submits], o->client_order_id, sizeof b->ids[0]);
+    b->submits++;
+    return 0;
+}
+
+static int broker_cancel(void *self, const char *clordid, const char *venue_id)
+{
+    struct qts_bench_broker *b = self;
+    (void)clordid;
+    (void)venue_id;
+    b->cancels++;
+    return 0;
+}
+
+static int broker_modify(void *self, const struct qts_broker_modify *m)
+{
+    struct qts_bench_broker *b = self;
+    (void)m;
+    b->modifies++;
+    return 0;
+}
+
+void qts_bench_broker_ops(struct qts_broker_ops *ops, bool with_modify)
+{
+    memset(ops, 0, sizeof *ops);
+    ops->struct_size = sizeof *ops;
+    ops->env = broker_env;
+    ops->submit = broker_submit;
+    ops->cancel = broker_cancel;
+    if (with_modify)
+        ops->modify = broker_modify;
+}
+
+double qts_bench_uniform(uint64_t *seed)
+{
+    *seed = *seed * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (double)(*seed >> 33) / (double)(1u << 31);
 }

@@ -128,11 +128,7 @@ int main(void)
         asks[i] = (struct qts_level){6000000 + i, 100000 + i};
     }
     struct qts_book_update b;
-    memset(&b, 0, sizeof b);
-    b.h.struct_size = sizeof b;
-    b.h.type = QTS_EV_BOOK;
-    b.h.px_exp = 2;
-    b.h.qty_exp = 5;
+    qts_bench_event_init(&b.h, sizeof b, QTS_EV_BOOK, 2, 5);
     b.h.instrument = 1;
     b.h.flags = QTS_BOOK_SNAPSHOT;
     b.bids = bids;
@@ -199,11 +195,8 @@ int main(void)
     }
     struct qts_portfolio *pf = qts_portfolio_new(1000000000000LL);
     struct qts_fill f;
-    memset(&f, 0, sizeof f);
-    f.h.struct_size = sizeof f;
+    qts_bench_event_init(&f.h, sizeof f, 0, 2, 5);
     f.h.instrument = 1;
-    f.h.px_exp = 2;
-    f.h.qty_exp = 5;
     for (int i = 0; i < N; i++) {
         f.h.ts_exch_ns = i;
         f.strategy_id = (uint32_t)(i % 4);

@@ -16,15 +16,6 @@
 #include "engine.h"
 #include "log.h"
 
-static int write_file(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return -1;
-    fputs(text, f);
-    return fclose(f);
-}
-
 static double run(const char *dir, const char *name, long events, bool with_strategy)
 {
     char yaml[4096], path[1024];
@@ -47,7 +38,7 @@ static double run(const char *dir, const char *name, long events, bool with_stra
              with_strategy ? "    - {name: counter, file: counter.lua, symbols: [BTCUSDT]}\n"
                            : "    []\n");
     snprintf(path, sizeof path, "%s/%s.yaml", dir, name);
-    write_file(path, yaml);
+    qts_bench_write_file(path, yaml);
     struct qts_config *cfg = NULL;
     struct qts_diags d;
     qts_diags_init(&d);
@@ -97,11 +88,11 @@ int main(int argc, char **argv)
         return 1;
     char path[1024];
     snprintf(path, sizeof path, "%s/counter.lua", dir);
-    write_file(path, "local M = {}\n"
-                     "function M.on_init(ctx) return { n = 0 } end\n"
-                     "function M.on_trade(ctx, st, t) st.n = st.n + 1 end\n"
-                     "function M.on_book(ctx, st, b) st.n = st.n + 1 end\n"
-                     "return M\n");
+    qts_bench_write_file(path, "local M = {}\n"
+                               "function M.on_init(ctx) return { n = 0 } end\n"
+                               "function M.on_trade(ctx, st, t) st.n = st.n + 1 end\n"
+                               "function M.on_book(ctx, st, b) st.n = st.n + 1 end\n"
+                               "return M\n");
     char extra[128];
     double ref = run(dir, "reference", events, false);
     snprintf(extra, sizeof extra, "\"peak_rss_kib\":%ld", peak_rss_kib());

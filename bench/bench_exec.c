@@ -38,48 +38,6 @@
 #define N 20000
 #define MS INT64_C(1000000)
 
-struct nb {
-    uint64_t submits, cancels, modifies;
-    char last[QTS_CLORDID_MAX];
-};
-
-static int nb_env(void *self)
-{
-    (void)self;
-    return QTS_BROKER_ENV_SIMULATED;
-}
-static int nb_submit(void *self, const struct qts_broker_order *o)
-{
-    struct nb *b = self;
-    b->submits++;
-    memcpy(b->last, o->client_order_id, sizeof b->last);
-    return 0;
-}
-static int nb_cancel(void *self, const char *c, const char *v)
-{
-    struct nb *b = self;
-    (void)c;
-    (void)v;
-    b->cancels++;
-    return 0;
-}
-static int nb_modify(void *self, const struct qts_broker_modify *m)
-{
-    struct nb *b = self;
-    (void)m;
-    b->modifies++;
-    return 0;
-}
-
-static struct qts_instrument inst = {.struct_size = sizeof inst, .id = 1,
-                                     .symbol = "005930", .venue = "krx",
-                                     .tick_size = 100, .lot_size = 1, .min_qty = 1};
-
-static const struct qts_instrument *prov_inst(void *ctx, uint32_t id)
-{
-    (void)ctx;
-    return id == 1 ? &inst : NULL;
-}
 static int prov_market(void *ctx, uint32_t id, struct qts_mkt_ref *out)
 {
     (void)ctx;
@@ -117,7 +75,7 @@ static struct qts_exec_report report(uint8_t type, const char *cl, int64_t qty,
 struct rig {
     struct qts_clock clock;
     struct qts_timer_svc timers;
-    struct nb b;
+    struct qts_bench_broker b;
     struct qts_broker_ops ops;
     struct qts_exec_env env;
     struct qts_exec_params params;
@@ -130,12 +88,11 @@ static struct qts_exec *rig_open(struct rig *g, bool evict)
     memset(g, 0, sizeof *g);
     qts_clock_init(&g->clock, QTS_CLOCK_VIRTUAL);
     qts_fake_timers_new(&g->clock, &g->timers);
-    g->ops = (struct qts_broker_ops){.struct_size = sizeof g->ops, .env = nb_env,
-                                     .submit = nb_submit, .cancel = nb_cancel,
-                                     .modify = nb_modify};
+    qts_bench_broker_ops(&g->ops, true);
     g->env = (struct qts_exec_env){.port = {.ops = &g->ops, .self = &g->b},
                                    .timers = &g->timers, .clock = &g->clock,
-                                   .prov = {.instrument = prov_inst, .market = prov_market,
+                                   .prov = {.instrument = qts_bench_instrument,
+                                            .market = prov_market,
                                             .cash_available = prov_cash}};
     qts_exec_params_default(&g->params);
     if (!evict)

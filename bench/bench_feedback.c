@@ -48,11 +48,7 @@ static void bench_hot_path(void)
     in.tick_size = 1;
     qts_tca_add_instrument(tca, &in);
     struct qts_trade tr;
-    memset(&tr, 0, sizeof tr);
-    tr.h.struct_size = sizeof tr;
-    tr.h.type = QTS_EV_TRADE;
-    tr.h.px_exp = 2;
-    tr.h.qty_exp = 8;
+    qts_bench_event_init(&tr.h, sizeof tr, QTS_EV_TRADE, 2, 8);
     struct qts_order_intent oi;
     memset(&oi, 0, sizeof oi);
     oi.side = QTS_SIDE_BUY;
@@ -112,15 +108,6 @@ static const char strategy_lua[] =
     "end\n"
     "return M\n";
 
-static int write_file(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return -1;
-    fputs(text, f);
-    return fclose(f);
-}
-
 static int cmp_dbl(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -150,7 +137,7 @@ static void bench_binance(const char *shared, const char *plugins)
         return;
     char path[1300], yaml[4096];
     snprintf(path, sizeof path, "%s/trader.lua", dir);
-    write_file(path, strategy_lua);
+    qts_bench_write_file(path, strategy_lua);
     snprintf(yaml, sizeof yaml,
              "mode: replay\nhost_id: bench-feedback\nlog: {level: error}\n"
              "paths: {var_dir: %s/var}\nplugins: {dir: %s}\n"
@@ -164,7 +151,7 @@ static void bench_binance(const char *shared, const char *plugins)
              "strategies: {dir: %s, list: [{name: trader, file: trader.lua, symbols: [BTCUSDT]}]}\n",
              dir, plugins, a, b, dir);
     snprintf(path, sizeof path, "%s/qts.yaml", dir);
-    write_file(path, yaml);
+    qts_bench_write_file(path, yaml);
     struct qts_config *cfg = NULL;
     struct qts_diags d;
     qts_diags_init(&d);

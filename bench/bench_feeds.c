@@ -49,45 +49,32 @@ static QTS_PRINTF(3, 4) void b_log(void *o, int l, const char *f, ...)
     }
 }
 
-static int b_str(void *o, const char *p, const char **out, struct qts_err *e)
+/* The value of key `p` as the cfg_* service of `type` reads it: 's' the
+ * string, 'i' an integer, 'd' a number, 'b' a bool. */
+static int b_cfg(void *o, const char *p, char type, void *out)
 {
-    (void)e;
     const char *v = kv(o, p);
     if (!v)
         return QTS_ENOENT;
-    *out = v;
+    switch (type) {
+    case 's': *(const char **)out = v; break;
+    case 'i': *(int64_t *)out = strtoll(v, NULL, 10); break;
+    case 'd': *(double *)out = strtod(v, NULL); break;
+    default: *(bool *)out = strcmp(v, "true") == 0; break;
+    }
     return 0;
 }
 
-static int b_int(void *o, const char *p, int64_t *out, struct qts_err *e)
-{
-    (void)e;
-    const char *v = kv(o, p);
-    if (!v)
-        return QTS_ENOENT;
-    *out = strtoll(v, NULL, 10);
-    return 0;
-}
-
-static int b_dbl(void *o, const char *p, double *out, struct qts_err *e)
-{
-    (void)e;
-    const char *v = kv(o, p);
-    if (!v)
-        return QTS_ENOENT;
-    *out = strtod(v, NULL);
-    return 0;
-}
-
-static int b_bool(void *o, const char *p, bool *out, struct qts_err *e)
-{
-    (void)e;
-    const char *v = kv(o, p);
-    if (!v)
-        return QTS_ENOENT;
-    *out = strcmp(v, "true") == 0;
-    return 0;
-}
+#define B_CFG_SERVICE(name, out_type, type)                                              \
+    static int name(void *o, const char *p, out_type *out, struct qts_err *e)            \
+    {                                                                                    \
+        (void)e;                                                                         \
+        return b_cfg(o, p, type, out);                                                   \
+    }
+B_CFG_SERVICE(b_str, const char *, 's')
+B_CFG_SERVICE(b_int, int64_t, 'i')
+B_CFG_SERVICE(b_dbl, double, 'd')
+B_CFG_SERVICE(b_bool, bool, 'b')
 
 static int b_define(void *o, const struct qts_instrument *in, uint32_t *id)
 {
@@ -104,21 +91,17 @@ static int b_define(void *o, const struct qts_instrument *in, uint32_t *id)
     return 0;
 }
 
-static int b_trade(void *o, const struct qts_trade *t)
-{
-    struct bhost *h = o;
-    h->events++;
-    qts_bench_keep(t);
-    return 0;
-}
-
-static int b_quote(void *o, const struct qts_quote *q)
-{
-    struct bhost *h = o;
-    h->events++;
-    qts_bench_keep(q);
-    return 0;
-}
+/* An emitted event that is counted and kept from being optimised away. */
+#define B_COUNT_SERVICE(name, event_type)                                                \
+    static int name(void *o, const event_type *ev)                                       \
+    {                                                                                    \
+        ((struct bhost *)o)->events++;                                                   \
+        qts_bench_keep(ev);                                                              \
+        return 0;                                                                        \
+    }
+B_COUNT_SERVICE(b_trade, struct qts_trade)
+B_COUNT_SERVICE(b_quote, struct qts_quote)
+B_COUNT_SERVICE(b_bar, struct qts_bar)
 
 static int b_book(void *o, const struct qts_book_update *b)
 {
@@ -128,28 +111,16 @@ static int b_book(void *o, const struct qts_book_update *b)
     return 0;
 }
 
-static int b_bar(void *o, const struct qts_bar *b)
-{
-    struct bhost *h = o;
-    h->events++;
-    qts_bench_keep(b);
-    return 0;
-}
-
 static const struct qts_host_api api = {
     .struct_size = sizeof(struct qts_host_api),
     .abi_major = QTS_ABI_MAJOR,
     .abi_minor = QTS_ABI_MINOR,
     .log = b_log,
-    .cfg_str = b_str,
-    .cfg_int = b_int,
-    .cfg_double = b_dbl,
-    .cfg_bool = b_bool,
+    /* the config: services */
+    .cfg_str = b_str, .cfg_int = b_int, .cfg_double = b_dbl, .cfg_bool = b_bool,
+    /* the feed's output */
     .instrument_define = b_define,
-    .emit_trade = b_trade,
-    .emit_quote = b_quote,
-    .emit_book = b_book,
-    .emit_bar = b_bar,
+    .emit_trade = b_trade, .emit_quote = b_quote, .emit_book = b_book, .emit_bar = b_bar,
 };
 
 /* Runs plugin `name` with host h to the end; returns elapsed ns. */

@@ -56,8 +56,7 @@ static void make_inputs(void)
     uint64_t seed = 99;
     double px = 100;
     for (int i = 0; i < N_IN; i++) {
-        seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
-        double r = (double)(seed >> 33) / (double)(1u << 31);
+        double r = qts_bench_uniform(&seed);
         in_o[i] = px;
         px += r - 0.5;
         in_c[i] = px;

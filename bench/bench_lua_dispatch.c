@@ -36,11 +36,7 @@ static void make_events(void)
 {
     for (int i = 0; i < BATCH; i++) {
         struct qts_trade *t = &g_ev[i];
-        memset(t, 0, sizeof *t);
-        t->h.struct_size = sizeof *t;
-        t->h.type = QTS_EV_TRADE;
-        t->h.px_exp = 2;
-        t->h.qty_exp = 3;
+        qts_bench_event_init(&t->h, sizeof *t, QTS_EV_TRADE, 2, 3);
         t->px = 10000 + i;
         t->qty = 1000;
         g_ptr[i] = &t->h;
@@ -143,23 +139,9 @@ static void bench_batched(const char *file, const char *name, const char *rate_n
     qts_lua_strategy_free(s);
 }
 
-static int sink_submit(void *c, const struct qts_order_intent *in) { (void)c, (void)in; return 0; }
-static int sink_cancel(void *c, uint32_t s, uint64_t o) { (void)c, (void)s, (void)o; return 0; }
-static int sink_cancel_all(void *c, uint32_t s) { (void)c, (void)s; return 0; }
-
 static void bench_lockstep(size_t n)
 {
-    struct qts_lua_settings set;
-    memset(&set, 0, sizeof set);
-    set.lockstep = true;
-    set.clock = &g_clock;
-    set.max_instruments = 4;
-    set.sink = (struct qts_lua_sink){sizeof set.sink, NULL, sink_submit, sink_cancel,
-                                     sink_cancel_all, NULL};
-    struct qts_lua_runtime *rt;
-    if (qts_lua_runtime_new(&set, &rt, NULL) != 0)
-        abort();
-    qts_lua_runtime_add_instrument(rt, &g_inst.v[0]);
+    struct qts_lua_runtime *rt = qts_bench_lua_lockstep(&g_clock, 4, &g_inst.v[0]);
     struct qts_lua_strategy_conf c;
     memset(&c, 0, sizeof c);
     char path[1024];

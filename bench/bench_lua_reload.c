@@ -20,10 +20,6 @@
 #include "lua_runtime.h"
 #include "lua_strategy.h"
 
-static int sink_submit(void *c, const struct qts_order_intent *in) { (void)c, (void)in; return 0; }
-static int sink_cancel(void *c, uint32_t s, uint64_t o) { (void)c, (void)s, (void)o; return 0; }
-static int sink_cancel_all(void *c, uint32_t s) { (void)c, (void)s; return 0; }
-
 int main(int argc, char **argv)
 {
     int n = argc > 1 ? atoi(argv[1]) : 2000;
@@ -76,15 +72,7 @@ int main(int argc, char **argv)
     qts_bench_samples_free(&smp);
     qts_lua_strategy_free(s);
 
-    struct qts_lua_settings set;
-    memset(&set, 0, sizeof set);
-    set.lockstep = true;
-    set.sink = (struct qts_lua_sink){sizeof set.sink, NULL, sink_submit, sink_cancel,
-                                     sink_cancel_all, NULL};
-    struct qts_lua_runtime *rt;
-    if (qts_lua_runtime_new(&set, &rt, NULL) != 0)
-        abort();
-    qts_lua_runtime_add_instrument(rt, &inst.v[0]);
+    struct qts_lua_runtime *rt = qts_bench_lua_lockstep(NULL, 0, &inst.v[0]);
     struct qts_lua_strategy_conf c;
     memset(&c, 0, sizeof c);
     struct qts_lua_param p = {"symbol", "BTCUSDT"};

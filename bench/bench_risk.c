@@ -22,15 +22,6 @@
 
 #define MS INT64_C(1000000)
 
-static struct qts_instrument inst = {.struct_size = sizeof inst, .id = 1, .symbol = "005930",
-                                     .venue = "krx", .flags = QTS_INST_TRADABLE,
-                                     .tick_size = 100, .lot_size = 1, .min_qty = 1};
-
-static const struct qts_instrument *prov_inst(void *ctx, uint32_t id)
-{
-    (void)ctx;
-    return id == 1 ? &inst : NULL;
-}
 static int prov_market(void *ctx, uint32_t i, struct qts_mkt_ref *out)
 {
     (void)ctx;
@@ -49,29 +40,6 @@ static int64_t b_pnl(void *c) { (void)c; return 0; }
 static int64_t b_pool(void *c, int p) { (void)c; (void)p; return INT64_C(50000000) * 1000000; }
 static bool b_open(void *c, uint32_t i) { (void)c; (void)i; return true; }
 static uint32_t b_trades(void *c, uint32_t s) { (void)c; (void)s; return 1; }
-
-/* broker that only counts */
-struct nb {
-    uint64_t submits, cancels;
-    char ids[512][QTS_CLORDID_MAX];
-};
-static int nb_env(void *self) { (void)self; return QTS_BROKER_ENV_SIMULATED; }
-static int nb_submit(void *self, const struct qts_broker_order *o)
-{
-    struct nb *b = self;
-    if (b->submits < 512)
-        memcpy(b->ids[b->submits], o->client_order_id, QTS_CLORDID_MAX);
-    b->submits++;
-    return 0;
-}
-static int nb_cancel(void *self, const char *c, const char *v)
-{
-    struct nb *b = self;
-    (void)c;
-    (void)v;
-    b->cancels++;
-    return 0;
-}
 
 static void bench_precheck(void)
 {
@@ -95,7 +63,8 @@ static void bench_precheck(void)
     struct qts_mkt_ref ref = {.bid = 60000, .ask = 60100, .last = 60000};
     struct qts_exec_params params;
     qts_exec_params_default(&params);
-    struct qts_precheck_order o = {.intent = &in, .inst = &inst, .ref = &ref, .params = &params};
+    struct qts_precheck_order o = {.intent = &in, .inst = qts_bench_instrument(NULL, 1),
+                                   .ref = &ref, .params = &params};
     struct qts_precheck_reject rej;
     enum { N = 200000 };
     struct qts_bench_samples smp, refs;
@@ -106,10 +75,8 @@ static void bench_precheck(void)
         o.now_ns = (int64_t)i * 1000;
         in.qty = 10;
         int64_t t0 = qts_mono_ns();
-        int rc = qts_precheck_risk_check(r, &o, &rej);
-        int64_t t1 = qts_mono_ns();
-        bad += rc != 0;
-        qts_bench_add(&smp, t1 - t0);
+        bad += qts_precheck_risk_check(r, &o, &rej) != 0;
+        qts_bench_add(&smp, qts_mono_ns() - t0);
         int64_t a = qts_mono_ns();
         int64_t b = qts_mono_ns();
         qts_bench_add(&refs, b - a);
@@ -124,12 +91,13 @@ static void bench_precheck(void)
     qts_clock_init(&clock, QTS_CLOCK_VIRTUAL);
     struct qts_timer_svc timers;
     qts_fake_timers_new(&clock, &timers);
-    struct nb nbk = {0};
-    struct qts_broker_ops ops = {.struct_size = sizeof ops, .env = nb_env, .submit = nb_submit,
-                                 .cancel = nb_cancel};
+    struct qts_bench_broker nbk = {0};
+    struct qts_broker_ops ops;
+    qts_bench_broker_ops(&ops, false);
     struct qts_exec_env env = {.port = {.ops = &ops, .self = &nbk}, .timers = &timers,
                                .clock = &clock,
-                               .prov = {.instrument = prov_inst, .market = prov_market}};
+                               .prov = {.instrument = qts_bench_instrument,
+                                        .market = prov_market}};
     struct qts_exec *x = qts_exec_new(&params, &env);
     qts_precheck_risk_install(r, x);
     struct qts_bench_samples pipe;
@@ -138,10 +106,8 @@ static void bench_precheck(void)
         qts_clock_advance_to(&clock, (int64_t)(N + i) * 1000);
         in.qty = 10;
         int64_t t0 = qts_mono_ns();
-        int rc = qts_exec_precheck(x, &in, &rej);
-        int64_t t1 = qts_mono_ns();
-        bad += rc != 0;
-        qts_bench_add(&pipe, t1 - t0);
+        bad += qts_exec_precheck(x, &in, &rej) != 0;
+        qts_bench_add(&pipe, qts_mono_ns() - t0);
     }
     qts_bench_report_latency("risk.precheck_pipeline", &pipe, NULL);
     qts_exec_free(x);
@@ -164,12 +130,13 @@ static void bench_kill(void)
         qts_clock_init(&clock, QTS_CLOCK_VIRTUAL);
         struct qts_timer_svc timers;
         qts_fake_timers_new(&clock, &timers);
-        struct nb *b = qts_xcalloc(1, sizeof *b);
-        struct qts_broker_ops ops = {.struct_size = sizeof ops, .env = nb_env,
-                                     .submit = nb_submit, .cancel = nb_cancel};
+        struct qts_bench_broker *b = qts_xcalloc(1, sizeof *b);
+        struct qts_broker_ops ops;
+        qts_bench_broker_ops(&ops, false);
         struct qts_exec_env env = {.port = {.ops = &ops, .self = b}, .timers = &timers,
                                    .clock = &clock,
-                                   .prov = {.instrument = prov_inst, .market = prov_market}};
+                                   .prov = {.instrument = qts_bench_instrument,
+                                            .market = prov_market}};
         struct qts_exec_params params;
         qts_exec_params_default(&params);
         struct qts_exec *x = qts_exec_new(&params, &env);

@@ -109,11 +109,7 @@ int main(int argc, char **argv)
     }
 
     struct qts_trade ev;
-    memset(&ev, 0, sizeof ev);
-    ev.h.struct_size = sizeof ev;
-    ev.h.type = QTS_EV_TRADE;
-    ev.h.px_exp = 2;
-    ev.h.qty_exp = 3;
+    qts_bench_event_init(&ev.h, sizeof ev, QTS_EV_TRADE, 2, 3);
     ev.qty = 1000;
     const struct qts_ev_hdr *ptr = &ev.h;
 

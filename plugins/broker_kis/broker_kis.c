@@ -357,31 +357,72 @@ static const struct qts_broker_ops kis_ops = {
     .unsubscribe = kis_unsubscribe,
 };
 
-
-QTS_PLUGIN_EXPORT const struct qts_plugin_desc *qts_plugin_entry(uint16_t host_major,
-                                                                uint16_t host_minor);
-
-static const struct qts_plugin_desc kis_desc = {
-    .struct_size = sizeof(struct qts_plugin_desc),
-    .abi_major = QTS_ABI_MAJOR,
-    .abi_minor = QTS_ABI_MINOR,
-    .build_sig = QTS_BUILD_SIG,
-    .name = "broker_kis",
-    .version = "1.0.0",
-    .kind = QTS_KIND_BROKER,
-    /* the WebSocket runs on its own thread and only posts back; lws and
-     * OpenSSL keep process-wide state, so the library stays mapped */
-    .caps = QTS_CAP_THREADS | QTS_CAP_RESIDENT,
-    .init = kis_init,
-    .start = kis_start,
-    .stop = kis_stop,
-    .destroy = kis_destroy,
-    .ops = &kis_ops,
+/* Every key kis_init reads; the host refuses any other key of the slot's
+ * config: (and a value of the wrong type) before init runs. The defaults
+ * and ranges are kis_init's own. */
+static const struct qts_cfg_key kis_keys[] = {
+    QTS_CFG_STR("env", NULL,
+                "required: vts (paper server) or real"),
+    QTS_CFG_STR("rest_url", NULL,
+                "REST base URL (default the KIS host of the environment)"),
+    QTS_CFG_STR("ws_url", NULL,
+                "WebSocket URL, ws:// only as KIS serves it (default "
+                "ws://ops.koreainvestment.com:31000/tryitout for vts, port 21000 for real)"),
+    QTS_CFG_STR("secret_prefix", "kis",
+                "secrets are <prefix>_app_key, <prefix>_app_secret, <prefix>_account "
+                "(12345678-01), <prefix>_hts_id"),
+    QTS_CFG_STR("token_cache", NULL,
+                "access-token cache, written 0600, ignored unless owner-only (default "
+                "$XDG_CACHE_HOME/qts-kis-token-<env>.json or ~/.cache/...)"),
+    QTS_CFG_INT("token_refresh_ahead_s", "3600",
+                "refresh this long before the token expires, seconds, 0..72000"),
+    QTS_CFG_INT("token_min_interval_s", "61",
+                "least time between two token issues, seconds, 0..3600 (KIS: one a minute)"),
+    QTS_CFG_DEC("rate_per_s", NULL,
+                "client-side token bucket, burst 1, in (0, 1000] (default 20 real, 2 vts)"),
+    QTS_CFG_INT("timeout_ms", "5000",
+                "whole-request timeout, 100..120000"),
+    QTS_CFG_BOOL("hashkey", "false",
+                 "ask /uapi/hashkey for each POST and send the hashkey header (KIS: optional)"),
+    QTS_CFG_INT("max_pages", "20",
+                "cap on tr_cont continuation pages per inquiry, 1..1000"),
+    QTS_CFG_STR("limit_ord_dvsn", "00",
+                "ORD_DVSN of limit orders with DAY/GTC time in force (a priced code: 00, 02, "
+                "05..07, 11, 12, 22)"),
+    QTS_CFG_LIST("sessions", "09:00-15:30",
+                 "KST trading sessions, HH:MM-HH:MM items"),
+    QTS_CFG_BOOL("enforce_sessions", "true",
+                 "refuse orders outside sessions"),
+    QTS_CFG_STR("tick_round", "passive",
+                "off-grid limit prices: passive (buy down, sell up), nearest or reject"),
+    QTS_CFG_BOOL("websocket", "true",
+                 "open the WebSocket session at all"),
+    QTS_CFG_BOOL("notices", "true",
+                 "subscribe to execution notices (needs <prefix>_hts_id)"),
+    QTS_CFG_INT("max_subscriptions", "41",
+                "WebSocket subscriptions per app key (KIS allows 41), notices count too, 1..64"),
+    QTS_CFG_LIST("trades", NULL,
+                 "symbols of H0STCNT0 trade subscriptions"),
+    QTS_CFG_LIST("books", NULL,
+                 "symbols of H0STASP0 order book subscriptions"),
+    QTS_CFG_INT("ws_reconnect_min_ms", "500",
+                "first WebSocket reconnect back-off, 10..600000"),
+    QTS_CFG_INT("ws_reconnect_max_ms", "30000",
+                "longest (doubling) WebSocket reconnect back-off, 10..3600000"),
+    QTS_CFG_STR("state_file", NULL,
+                "client order id -> order number map (JSON lines, 0600, compacted on start "
+                "and stop); \"\" = off (default $XDG_STATE_HOME/qts-kis-orders-<env>.jsonl "
+                "or ~/.local/state/...)"),
+    QTS_CFG_STR("market_div_code", "J",
+                "FID_COND_MRKT_DIV_CODE of query_market (J KRX, NX NXT, UN combined)"),
+    QTS_CFG_BOOL("buying_power_margin", "false",
+                 "query_buying_power reports max_buy_qty (with margin) instead of "
+                 "nrcvb_buy_qty"),
+    QTS_CFG_END
 };
 
-QTS_PLUGIN_EXPORT const struct qts_plugin_desc *qts_plugin_entry(uint16_t host_major,
-                                                                uint16_t host_minor)
-{
-    (void)host_minor;
-    return host_major == QTS_ABI_MAJOR ? &kis_desc : NULL;
-}
+/* the WebSocket runs on its own thread and only posts back; lws and
+ * OpenSSL keep process-wide state, so the library stays mapped */
+QTS_PLUGIN_DEFINE("broker_kis", QTS_KIND_BROKER, "1.0.0", &kis_ops, kis_keys,
+                  QTS_CAP_THREADS | QTS_CAP_RESIDENT, .init = kis_init, .start = kis_start,
+                  .stop = kis_stop, .destroy = kis_destroy);

@@ -4,8 +4,8 @@ qts=${QTS_BUILD_DIR:?}/qts
 plugins=${QTS_PLUGIN_DIR:?}
 dir=$(mktemp -d)
 
-# write_config <broker config line> [feed config lines, default 100 events]:
-# writes $dir/qts.yaml
+# write_config <broker config line> [feed config lines, default 100 events]
+#              [broker plugin, default broker_paper]: writes $dir/qts.yaml
 # at once (a running host never reads half a file). The broker line is the
 # last line of the file, at column 5.
 write_config() {
@@ -24,7 +24,7 @@ feeds:
     config:
 ${2:-      events: 100}
 broker:
-  plugin: broker_paper
+  plugin: ${3:-broker_paper}
   config:
     $1
 YAML

@@ -1,5 +1,5 @@
 -- qts.indicators: technical indicators for strategies, computed in C
--- (host/src/indicators.c) through the qts_ffi_ind_* entry points. There is
+-- (host/src/market/) through the qts_ffi_ind_* entry points. There is
 -- no pure-Lua fallback: if the host does not export the entry points,
 -- requiring this module fails.
 --

@@ -1,5 +1,6 @@
 /* oms.c — see oms.h. */
 #include "oms.h"
+#include "oms_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,15 +11,7 @@
 #include "util.h"
 
 /* ------------------------------------------------------------ hash map
- * Open addressing with linear probing, keyed by a 64-bit hash; several
- * entries may share a key (string hashes can collide), so lookups take a
- * match function. Deletion (evicted orders) shifts the rest of the probe
- * run back, so no tombstone slots build up and lookups stay short. */
-struct map {
-    uint64_t *keys;
-    void **vals;   /* NULL = empty slot */
-    size_t cap, n; /* cap is a power of two */
-};
+ * (struct map: oms_internal.h) */
 
 typedef bool (*match_fn)(const void *val, const void *want);
 
@@ -122,18 +115,7 @@ static bool child_match(const void *val, const void *want)
 }
 
 /* ------------------------------------------------------- tombstone sets
- * A bounded FIFO of (k1, k2) keys with an index for O(1) membership: the
- * ring holds the keys oldest first; the table (open addressing, linear
- * probing, backward-shift deletion) holds ring index + 1. When the ring is
- * full the oldest key is dropped. A key can also be killed in place (it
- * stays in the ring as a dead slot until it reaches the head). */
-struct tset {
-    uint64_t *k1, *k2;
-    bool *live;
-    size_t cap, head, len;
-    uint32_t *tab;
-    size_t tmask;
-};
+ * (struct tset: oms_internal.h) */
 
 #define TSET_NONE SIZE_MAX
 
@@ -230,43 +212,6 @@ static size_t tset_push(struct tset *t, uint64_t a, uint64_t b)
 }
 
 /* ------------------------------------------------------------------ oms */
-
-struct qts_oms {
-    char host_id[16];
-    uint64_t next_order_id, next_child;
-    struct map by_id, by_clordid;
-    /* owned, every one held, oldest first (intrusive lists: an eviction
-     * unlinks in O(1), nothing to compact) */
-    struct qts_parent *p_first, *p_last;
-    struct qts_child *c_first, *c_last;
-    size_t n_parents, n_children;
-    struct qts_parent *active;   /* list head */
-    qts_oms_child_fn listener;
-    void *listener_ctx;
-    int64_t *pos;                /* by instrument id */
-    size_t n_pos;
-    /* reconciliation */
-    bool recon;
-    uint64_t next_req;
-    uint64_t req_orders, req_positions;
-    bool done_orders, done_positions;
-    int status_orders, status_positions;
-    struct qts_broker_position *bpos;
-    size_t n_bpos, cap_bpos;
-    const struct qts_broker_port *recon_port;
-    qts_recon_fn recon_fn;
-    void *recon_ctx;
-    /* retention: finished parents in finish order (a ring of pointers) */
-    struct qts_parent **fin;
-    size_t fin_cap, fin_head, fin_len;
-    size_t retain_count;
-    int64_t retain_ns;
-    uint64_t n_evicted, n_late_fills;
-    /* tombstones of evicted orders: parent ids, children by the n of
-     * "<host_id>-<n>" (with what a late fill needs), and (n, fill id) */
-    struct tset t_parents, t_children, t_fills;
-    struct qts_oms_evicted *tombs;  /* parallel to t_children's ring */
-};
 
 struct qts_oms *qts_oms_new(const char *host_id)
 {
@@ -506,8 +451,6 @@ size_t qts_oms_working_children(const struct qts_oms *oms)
 }
 
 /* ------------------------------------------------------------ retention */
-
-static int64_t *pos_slot(struct qts_oms *oms, uint32_t inst);
 
 void qts_oms_set_retention(struct qts_oms *oms, size_t retain_count, int64_t retain_ns,
                            size_t tombstones)
@@ -753,7 +696,7 @@ static int apply_evicted(struct qts_oms *oms, size_t r, const struct qts_exec_re
     res->fill_fee = rep->fee;
     res->is_maker = rep->is_maker;
     res->ts_venue_ns = rep->ts_venue_ns;
-    int64_t *slot = pos_slot(oms, e->instrument);
+    int64_t *slot = qts__oms_pos_slot(oms, e->instrument);
     *slot += e->side == QTS_SIDE_BUY ? qty : -qty;
     oms->n_late_fills++;
     QTS_WARN("late fill for an evicted order clordid=%s order=%llu qty=%lld",
@@ -761,7 +704,7 @@ static int apply_evicted(struct qts_oms *oms, size_t r, const struct qts_exec_re
     return 0;
 }
 
-static int64_t *pos_slot(struct qts_oms *oms, uint32_t inst)
+int64_t *qts__oms_pos_slot(struct qts_oms *oms, uint32_t inst)
 {
     if (inst >= oms->n_pos) {
         size_t n = oms->n_pos ? oms->n_pos : 16;
@@ -785,19 +728,6 @@ static bool is_our_prefix(const struct qts_oms *oms, const char *clordid)
     return strncmp(clordid, oms->host_id, n) == 0 && clordid[n] == '-';
 }
 
-static void recon_report(struct qts_oms *oms, uint8_t kind, uint32_t inst,
-                         const char *clordid, int64_t ours, int64_t theirs)
-{
-    struct qts_recon_diff d = {.kind = kind, .instrument = inst, .ours = ours,
-                               .theirs = theirs};
-    if (clordid)
-        qts_strlcpy(d.client_order_id, clordid, sizeof d.client_order_id);
-    QTS_WARN("reconcile difference kind=%d inst=%u clordid=%s ours=%lld theirs=%lld",
-             kind, inst, clordid ? clordid : "-", (long long)ours, (long long)theirs);
-    if (oms->recon_fn)
-        oms->recon_fn(oms->recon_ctx, &d);
-}
-
 int qts_oms_apply_report(struct qts_oms *oms, const struct qts_exec_report *rep,
                          struct qts_child **child_out, struct qts_apply_result *res)
 {
@@ -816,15 +746,15 @@ int qts_oms_apply_report(struct qts_oms *oms, const struct qts_exec_report *rep,
             return apply_evicted(oms, r, rep, res);
         if (rep->exec_type == QTS_EXEC_STATUS && oms->recon) {
             if (is_our_prefix(oms, rep->client_order_id)) {
-                recon_report(oms, QTS_RECON_STRAY_ORDER, rep->instrument,
-                             rep->client_order_id, 0, rep->leaves_qty);
+                qts__oms_recon_report(oms, QTS_RECON_STRAY_ORDER, rep->instrument,
+                                      rep->client_order_id, 0, rep->leaves_qty);
                 if (oms->recon_port && oms->recon_port->ops->cancel)
                     oms->recon_port->ops->cancel(oms->recon_port->self,
                                                  rep->client_order_id,
                                                  rep->venue_order_id);
             } else {
-                recon_report(oms, QTS_RECON_FOREIGN_ORDER, rep->instrument,
-                             rep->client_order_id, 0, rep->leaves_qty);
+                qts__oms_recon_report(oms, QTS_RECON_FOREIGN_ORDER, rep->instrument,
+                                      rep->client_order_id, 0, rep->leaves_qty);
             }
         }
         return QTS_ENOENT;
@@ -836,161 +766,16 @@ int qts_oms_apply_report(struct qts_oms *oms, const struct qts_exec_report *rep,
     if (child_out)
         *child_out = c;
     if (res->flags & QTS_APPLY_FILL) {
-        int64_t *slot = pos_slot(oms, c->instrument);
+        int64_t *slot = qts__oms_pos_slot(oms, c->instrument);
         *slot += c->side == QTS_SIDE_BUY ? res->fill_qty : -res->fill_qty;
         if (rep->exec_type == QTS_EXEC_STATUS)
-            recon_report(oms, QTS_RECON_FILL_GAP, c->instrument, c->client_order_id,
-                         cum_before, rep->cum_qty);
+            qts__oms_recon_report(oms, QTS_RECON_FILL_GAP, c->instrument,
+                                  c->client_order_id, cum_before, rep->cum_qty);
     }
     if ((res->flags & (QTS_APPLY_STATE | QTS_APPLY_FILL | QTS_APPLY_REPLACED)) &&
         oms->listener)
         oms->listener(oms->listener_ctx, c, res);
     return 0;
-}
-
-/* ------------------------------------------------------ reconciliation */
-
-int qts_oms_recon_begin(struct qts_oms *oms, const struct qts_broker_port *port,
-                        qts_recon_fn fn, void *ctx)
-{
-    if (oms->recon)
-        return QTS_EBUSY;
-    if (!port || !port->ops ||
-        (!port->ops->query_open_orders && !port->ops->query_positions))
-        return QTS_EUNSUPPORTED;
-    oms->recon = true;
-    oms->recon_port = port;
-    oms->recon_fn = fn;
-    oms->recon_ctx = ctx;
-    oms->n_bpos = 0;
-    oms->req_orders = oms->req_positions = 0;
-    oms->done_orders = oms->done_positions = true;
-    oms->status_orders = oms->status_positions = QTS_EUNSUPPORTED;
-    for (struct qts_child *c = oms->c_first; c; c = c->all_next)
-        c->recon_seen = false;
-    /* both requests are registered before either is sent: a broker may
-     * answer synchronously from inside the query call */
-    if (port->ops->query_open_orders) {
-        oms->req_orders = ++oms->next_req;
-        oms->done_orders = false;
-    }
-    if (port->ops->query_positions) {
-        oms->req_positions = ++oms->next_req;
-        oms->done_positions = false;
-    }
-    QTS_INFO("reconcile start orders_req=%llu positions_req=%llu",
-             (unsigned long long)oms->req_orders, (unsigned long long)oms->req_positions);
-    uint64_t ro = oms->req_orders, rp = oms->req_positions;
-    if (ro) {
-        int rc = port->ops->query_open_orders(port->self, ro);
-        if (rc < 0 && oms->recon && oms->req_orders == ro)
-            qts_oms_recon_done(oms, ro, rc);
-    }
-    if (rp && oms->recon && oms->req_positions == rp) {
-        int rc = port->ops->query_positions(port->self, rp);
-        if (rc < 0 && oms->recon && oms->req_positions == rp)
-            qts_oms_recon_done(oms, rp, rc);
-    }
-    return 0;
-}
-
-bool qts_oms_recon_active(const struct qts_oms *oms)
-{
-    return oms->recon;
-}
-
-uint64_t qts_oms_recon_orders_req(const struct qts_oms *oms)
-{
-    return oms->recon ? oms->req_orders : 0;
-}
-
-uint64_t qts_oms_recon_positions_req(const struct qts_oms *oms)
-{
-    return oms->recon ? oms->req_positions : 0;
-}
-
-int qts_oms_recon_position(struct qts_oms *oms, const struct qts_broker_position *pos)
-{
-    if (!oms->recon || !pos)
-        return QTS_ESTATE;
-    if (oms->n_bpos == oms->cap_bpos) {
-        oms->cap_bpos = oms->cap_bpos ? oms->cap_bpos * 2 : 16;
-        oms->bpos = qts_xrealloc(oms->bpos, oms->cap_bpos * sizeof *oms->bpos);
-    }
-    oms->bpos[oms->n_bpos++] = *pos;
-    return 0;
-}
-
-static void recon_finish(struct qts_oms *oms)
-{
-    if (oms->status_orders == 0) {
-        /* Working here, not open at the broker: the venue no longer works
-         * it. Sends still in flight (PENDING_SEND, UNKNOWN) are left to the
-         * pipeline, which resends them under the same client order id. */
-        /* children appended while walking (flatten orders) are visited
-         * too; nothing is evicted while a reconciliation runs */
-        for (struct qts_child *c = oms->c_first; c; c = c->all_next) {
-            if (c->recon_seen || !(c->state == QTS_OS_ACCEPTED ||
-                                   c->state == QTS_OS_PARTIALLY_FILLED ||
-                                   c->state == QTS_OS_CANCEL_PENDING))
-                continue;
-            recon_report(oms, QTS_RECON_MISSING_ORDER, c->instrument, c->client_order_id,
-                         qts_child_leaves(c), 0);
-            struct qts_exec_report rep = {.struct_size = sizeof rep,
-                                          .exec_type = QTS_EXEC_EXPIRED,
-                                          .instrument = c->instrument,
-                                          .leaves_qty = 0};
-            qts_strlcpy(rep.client_order_id, c->client_order_id, sizeof rep.client_order_id);
-            qts_strlcpy(rep.text, "reconcile: not open at the broker", sizeof rep.text);
-            qts_oms_apply_report(oms, &rep, NULL, NULL);
-        }
-    }
-    if (oms->status_positions == 0) {
-        /* The broker is authoritative for positions: report and adopt. */
-        for (size_t i = 0; i < oms->n_bpos; i++) {
-            const struct qts_broker_position *b = &oms->bpos[i];
-            int64_t *slot = pos_slot(oms, b->instrument);
-            if (*slot != b->qty) {
-                recon_report(oms, QTS_RECON_POSITION, b->instrument, NULL, *slot, b->qty);
-                *slot = b->qty;
-            }
-        }
-        for (uint32_t inst = 0; inst < oms->n_pos; inst++) {
-            if (oms->pos[inst] == 0)
-                continue;
-            bool listed = false;
-            for (size_t i = 0; i < oms->n_bpos && !listed; i++)
-                listed = oms->bpos[i].instrument == inst;
-            if (!listed) {
-                recon_report(oms, QTS_RECON_POSITION, inst, NULL, oms->pos[inst], 0);
-                oms->pos[inst] = 0;
-            }
-        }
-    }
-    QTS_INFO("reconcile done orders=%d positions=%d", oms->status_orders,
-             oms->status_positions);
-    oms->recon = false;
-    oms->recon_port = NULL;
-    oms->n_bpos = 0;
-}
-
-int qts_oms_recon_done(struct qts_oms *oms, uint64_t req_id, int status)
-{
-    if (!oms->recon || req_id == 0)
-        return 0;
-    if (req_id == oms->req_orders && !oms->done_orders) {
-        oms->done_orders = true;
-        oms->status_orders = status;
-    } else if (req_id == oms->req_positions && !oms->done_positions) {
-        oms->done_positions = true;
-        oms->status_positions = status;
-    } else {
-        return 0;
-    }
-    if (!oms->done_orders || !oms->done_positions)
-        return 0;
-    recon_finish(oms);
-    return 1;
 }
 
 struct qts_parent *qts_oms_held_first(const struct qts_oms *oms)
