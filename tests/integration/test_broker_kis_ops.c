@@ -173,61 +173,23 @@ static void start_mock(const char *env)
     g_env = env;
     snprintf(g_mock_dir, sizeof g_mock_dir, "%s/mock-%s", g_dir, env);
     assert_true(mkdir(g_mock_dir, 0700) == 0 || errno == EEXIST);
-    char args[1600];
-    snprintf(args, sizeof args,
-             "--env %s --token-interval 1 --rate 20 --fill-qty 0 --tick 0.1 "
-             "--ping 0.3 --max-subs 5 --state-dir %s",
-             env, g_mock_dir);
-    g_mock = kis_mock_start(args, &g_rest, &g_ws, &g_pid);
+    g_mock = kis_mock_start(env, g_mock_dir, "--fill-qty 0 --max-subs 5", &g_rest, &g_ws, &g_pid);
 }
 
-static void stop_mock(void)
-{
-    kis_mock_stop(&g_mock, &g_pid);
-}
+static void stop_mock(void) { kis_mock_stop(&g_mock, &g_pid); }
 
-/* stats.json as text (owned), "" when unreadable */
-static char *mock_stats(void)
-{
-    char path[1100];
-    snprintf(path, sizeof path, "%s/stats.json", g_mock_dir);
-    FILE *f = fopen(path, "r");
-    char *buf = qts_xmalloc(65536);
-    size_t n = f ? fread(buf, 1, 65535, f) : 0;
-    if (f)
-        fclose(f);
-    buf[n] = '\0';
-    return buf;
-}
-
-static long mock_stat(const char *key)
-{
-    char *buf = mock_stats(), pat[80];
-    snprintf(pat, sizeof pat, "\"%s\": ", key);
-    const char *p = strstr(buf, pat);
-    long v = p ? strtol(p + strlen(pat), NULL, 10) : -1;
-    free(buf);
-    return v;
-}
+static long mock_stat(const char *key) { return kis_mock_stat(g_mock_dir, key); }
 
 static bool mock_active(const char *tr_key)
 {
-    char *buf = mock_stats(), pat[80];
+    char *buf = kis_mock_stats(g_mock_dir), pat[80];
     snprintf(pat, sizeof pat, "\"%s\"", tr_key);
     bool yes = strstr(buf, pat) != NULL;
     free(buf);
     return yes;
 }
 
-static void mock_post(const char *path, const char *json)
-{
-    char cmd[1200];
-    snprintf(cmd, sizeof cmd,
-             "python3 -c \"import urllib.request as u; u.urlopen(u.Request("
-             "'http://127.0.0.1:%d%s', data=b'%s', method='POST')).read()\"",
-             g_rest, path, json);
-    assert_int_equal(system(cmd), 0);
-}
+static void mock_post(const char *path, const char *json) { kis_mock_post(g_rest, path, json); }
 
 /* ------------------------------------------------------------------- the rig */
 

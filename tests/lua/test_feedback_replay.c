@@ -49,18 +49,10 @@ static char *g_dir;
 
 static void write_config(const char *name, const char *broker_extra, const char *feedback)
 {
-    char path[1024], strat[1024], yaml[4096];
-    snprintf(strat, sizeof strat, "%s/fbtrader.lua", g_dir);
-    assert_int_equal(qts_test_write_file(strat, strategy_lua), 0);
-    snprintf(yaml, sizeof yaml,
-             "mode: replay\n"
-             "host_id: fbtest\n"
-             "log: {level: warn}\n"
-             "paths: {var_dir: %s/var}\n"
-             "plugins: {dir: %s}\n"
-             "instruments:\n"
-             "  - {symbol: BTCUSDT, venue: synthetic, px_exp: 2, qty_exp: 5, tick_size: \"0.01\","
-             " lot_size: \"0.00001\", min_qty: \"0.00001\"}\n"
+    qts_test_write_in(g_dir, "fbtrader.lua", strategy_lua);
+    char body[2048];
+    snprintf(body, sizeof body,
+             QTS_TEST_YAML_BTCUSDT_SYNTHETIC
              "feeds:\n"
              "  - name: md\n"
              "    plugin: feed_synthetic\n"
@@ -70,14 +62,15 @@ static void write_config(const char *name, const char *broker_extra, const char 
              "  plugin: broker_paper\n"
              "  config: {seed: 5, %s}\n"
              "account: {initial_cash: \"1000000\"}\n"
-             "feedback: {%s}\n"
-             "strategies:\n"
-             "  dir: %s\n"
-             "  list:\n"
-             "    - {name: fbtrader, file: fbtrader.lua, symbols: [BTCUSDT]}\n",
-             g_dir, qts_test_plugin_dir(), broker_extra, feedback, g_dir);
-    snprintf(path, sizeof path, "%s/%s", g_dir, name);
-    assert_int_equal(qts_test_write_file(path, yaml), 0);
+             "feedback: {%s}\n",
+             broker_extra, feedback);
+    const struct qts_test_engine_yaml y = {
+        .mode = "replay",
+        .host_id = "fbtest",
+        .body = body,
+        .strategies = "    - {name: fbtrader, file: fbtrader.lua, symbols: [BTCUSDT]}\n",
+    };
+    qts_test_write_engine_yaml(g_dir, name, &y);
 }
 
 static void run_once(const char *cfg_name, const char *run_dir, struct qts_engine_stats *st)

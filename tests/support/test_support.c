@@ -130,6 +130,12 @@ const char *qts_test_service_env(const char *name)
     return NULL;
 }
 
+int qts_test_service_port(const char *name)
+{
+    const char *v = qts_test_service_env(name);
+    return v ? atoi(v) : 0;
+}
+
 int qts_test_run(void (*const *fns)(void **), size_t n, const char *names)
 {
     struct CMUnitTest *tests = qts_xcalloc(n, sizeof *tests);

@@ -41,6 +41,10 @@ char *qts_test_read_file_len(const char *path, size_t *len);
  * scripts/with-services)" line: for tests that need a service. */
 const char *qts_test_service_env(const char *name);
 
+/* The port number in the environment variable `name`, or 0 after the
+ * "skipped" line of qts_test_service_env when it is unset or empty. */
+int qts_test_service_port(const char *name);
+
 struct qts_ev_hdr;
 /* Zeroes the whole event (`size` bytes from h, the header being its first
  * member) and fills the header: its size and type, prices at exponent 2 and
