@@ -187,14 +187,6 @@ static struct qts_engine *new_engine(const char *cfg_name, struct qts_config **c
     return e;
 }
 
-static void setenv_secrets(void)
-{
-    setenv("QTS_SECRET_KIS_APP_KEY", "PSmockappkey0000000000000000000000000", 1);
-    setenv("QTS_SECRET_KIS_APP_SECRET", "mocksecret", 1);
-    setenv("QTS_SECRET_KIS_ACCOUNT", "50000000-01", 1);
-    setenv("QTS_SECRET_KIS_HTS_ID", "mockuser", 1);
-}
-
 static void test_order_fill_cancel_end_to_end(void **state)
 {
     (void)state;
@@ -344,15 +336,10 @@ static void test_live_guard(void **state)
 
 int main(void)
 {
+    if (!kis_mock_usable())
+        return QTS_TEST_SKIP;
     g_dir = qts_test_tmpdir();
     qts_log_set_level(getenv("KIS_TEST_DEBUG") ? QTS_LOG_DEBUG : QTS_LOG_WARN);
-    setenv_secrets();
-    if (system("command -v openssl >/dev/null 2>&1 && command -v python3 >/dev/null 2>&1") != 0) {
-        fprintf(stderr, "skipped: python3 or openssl absent (the KIS mock needs both)\n");
-        qts_test_rmtree(g_dir);
-        free(g_dir);
-        return 77;
-    }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_live_guard),
         cmocka_unit_test(test_order_fill_cancel_end_to_end),

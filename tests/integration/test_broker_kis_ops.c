@@ -686,21 +686,9 @@ static int group_teardown(void **state)
 
 int main(void)
 {
+    if (!kis_mock_usable())
+        return QTS_TEST_SKIP;
     g_dir = qts_test_tmpdir();
-    setenv("QTS_SECRET_KIS_APP_KEY", "PSmockappkey0000000000000000000000000", 1);
-    setenv("QTS_SECRET_KIS_APP_SECRET", "mocksecret", 1);
-    setenv("QTS_SECRET_KIS_ACCOUNT", "50000000-01", 1);
-    setenv("QTS_SECRET_KIS_HTS_ID", "mockuser", 1);
-    unsetenv("http_proxy");
-    unsetenv("HTTP_PROXY");
-    unsetenv("all_proxy");
-    unsetenv("ALL_PROXY");
-    if (system("command -v openssl >/dev/null 2>&1 && command -v python3 >/dev/null 2>&1") != 0) {
-        fprintf(stderr, "skipped: python3 or openssl absent (the KIS mock needs both)\n");
-        qts_test_rmtree(g_dir);
-        free(g_dir);
-        return 77;
-    }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_query_market, case_teardown),
         cmocka_unit_test_teardown(test_query_buying_power, case_teardown),

@@ -112,18 +112,7 @@ static void test_replay_is_deterministic_and_accounts(void **state)
     assert_int_equal(s1.equity, s2.equity);
     static const char *const files[] = {"fills.csv", "equity.csv", "summary.json",
                                         "report.html", "trades.csv"};
-    for (size_t i = 0; i < QTS_ARRAY_LEN(files); i++) {
-        char pa[1100], pb[1100];
-        snprintf(pa, sizeof pa, "%s/%s", run1, files[i]);
-        snprintf(pb, sizeof pb, "%s/%s", run2, files[i]);
-        char *a = qts_test_read_file(pa), *b = qts_test_read_file(pb);
-        assert_non_null(a);
-        assert_non_null(b);
-        if (strcmp(a, b) != 0)
-            fail_msg("%s differs between two runs of the same input", files[i]);
-        free(a);
-        free(b);
-    }
+    qts_test_expect_same_files(run1, run2, files, QTS_ARRAY_LEN(files));
 }
 
 /* The real Binance capture (trades, bookTicker, depth) through ema_cross and

@@ -173,19 +173,8 @@ static void test_convergence_persistence_and_reports(void **state)
 
     /* same input, model not restored in replay: byte-identical outputs */
     run_once("a.yaml", run2, &s2);
-    const char *files[] = {"tca.csv", "summary.json", "report.html"};
-    for (size_t i = 0; i < QTS_ARRAY_LEN(files); i++) {
-        char a[1200], b[1200];
-        snprintf(a, sizeof a, "%s/%s", run1, files[i]);
-        snprintf(b, sizeof b, "%s/%s", run2, files[i]);
-        char *x = qts_test_read_file(a), *y = qts_test_read_file(b);
-        assert_non_null(x);
-        assert_non_null(y);
-        if (strcmp(x, y) != 0)
-            fail_msg("%s differs between identical runs", files[i]);
-        free(x);
-        free(y);
-    }
+    static const char *const files[] = {"tca.csv", "summary.json", "report.html"};
+    qts_test_expect_same_files(run1, run2, files, QTS_ARRAY_LEN(files));
 
     /* restored at start: the first order already uses the learned law */
     write_config("b.yaml", broker, "load: true, save: false");

@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 
 #include "build_info.h"
+#include "test_host_api.h"
 #include "util.h"
 
 struct qts_th_timer {
@@ -119,55 +120,13 @@ static const char *cfg_find(struct qts_th_inst *in, const char *path)
     return NULL;
 }
 
-static int th_cfg_str(void *owner, const char *path, const char **out, struct qts_err *err)
+/* the value text of `path` for the getters (borrowed), NULL when absent */
+static const char *th_cfg_text(void *owner, const char *path)
 {
-    const char *v = cfg_find(inst_of(owner), path);
-    if (!v)
-        return QTS_ENOENT;
-    *out = v;
-    (void)err;
-    return 0;
+    return cfg_find(inst_of(owner), path);
 }
 
-static int th_cfg_int(void *owner, const char *path, int64_t *out, struct qts_err *err)
-{
-    const char *v = cfg_find(inst_of(owner), path);
-    if (!v)
-        return QTS_ENOENT;
-    char *end;
-    long long x = strtoll(v, &end, 10);
-    if (*end)
-        return qts_err_set(err, QTS_ECONFIG, "%s: not an integer", path);
-    *out = x;
-    return 0;
-}
-
-static int th_cfg_double(void *owner, const char *path, double *out, struct qts_err *err)
-{
-    const char *v = cfg_find(inst_of(owner), path);
-    if (!v)
-        return QTS_ENOENT;
-    char *end;
-    double x = strtod(v, &end);
-    if (*end)
-        return qts_err_set(err, QTS_ECONFIG, "%s: not a number", path);
-    *out = x;
-    return 0;
-}
-
-static int th_cfg_bool(void *owner, const char *path, bool *out, struct qts_err *err)
-{
-    const char *v = cfg_find(inst_of(owner), path);
-    if (!v)
-        return QTS_ENOENT;
-    if (strcmp(v, "true") == 0)
-        *out = true;
-    else if (strcmp(v, "false") == 0)
-        *out = false;
-    else
-        return qts_err_set(err, QTS_ECONFIG, "%s: not a boolean", path);
-    return 0;
-}
+QTS_TEST_HOST_CFG_GETTERS(th, th_cfg_text)
 
 static int th_secret_get(void *owner, const char *name, char *buf, size_t cap,
                          struct qts_err *err)

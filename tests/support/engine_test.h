@@ -110,4 +110,24 @@ static inline void qts_test_write_engine_yaml(const char *dir, const char *name,
     free(yaml);
 }
 
+/* Asserts that each of the `n` files named in `files` (borrowed) reads the
+ * same, byte for byte, in the run directories `dir_a` and `dir_b`. */
+static inline void qts_test_expect_same_files(const char *dir_a, const char *dir_b,
+                                              const char *const *files, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char pa[1200], pb[1200];
+        snprintf(pa, sizeof pa, "%s/%s", dir_a, files[i]);
+        snprintf(pb, sizeof pb, "%s/%s", dir_b, files[i]);
+        size_t na = 0, nb = 0;
+        char *a = qts_test_read_file_len(pa, &na), *b = qts_test_read_file_len(pb, &nb);
+        assert_non_null(a);
+        assert_non_null(b);
+        if (na != nb || memcmp(a, b, na) != 0)
+            fail_msg("%s differs between two runs of the same input", files[i]);
+        free(a);
+        free(b);
+    }
+}
+
 #endif

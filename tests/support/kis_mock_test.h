@@ -6,9 +6,29 @@
 #include "test_support.h"
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Whether the mock can run here (python3 and openssl present; says
+ * "skipped" when not). When it can, sets the account secrets the mock
+ * accepts and clears the proxy variables (the mock is on loopback). */
+static inline bool kis_mock_usable(void)
+{
+    if (system("command -v openssl >/dev/null 2>&1 && command -v python3 >/dev/null 2>&1") != 0) {
+        fprintf(stderr, "skipped: python3 or openssl absent (the KIS mock needs both)\n");
+        return false;
+    }
+    setenv("QTS_SECRET_KIS_APP_KEY", "PSmockappkey0000000000000000000000000", 1);
+    setenv("QTS_SECRET_KIS_APP_SECRET", "mocksecret", 1);
+    setenv("QTS_SECRET_KIS_ACCOUNT", "50000000-01", 1);
+    setenv("QTS_SECRET_KIS_HTS_ID", "mockuser", 1);
+    static const char *const proxies[] = {"http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"};
+    for (size_t i = 0; i < sizeof proxies / sizeof proxies[0]; i++)
+        unsetenv(proxies[i]);
+    return true;
+}
 
 /* Starts the mock for environment `env` ("vts", "prod"), keeping its state
  * under `state_dir`, with fast tokens, rate limits, ticks and pings, and

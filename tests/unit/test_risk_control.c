@@ -92,8 +92,7 @@ static void rig_open(struct rig *r, const char *extra)
 
 static void rig_close(struct rig *r)
 {
-    if (r->h)
-        qts_risk_control_free(r->h);
+    qts_risk_control_free(r->h); /* NULL when the test made none or freed it */
     fx_free(r->f);
     qts_config_unref(r->c);
     qts_test_rmtree(r->dir);
