@@ -23,21 +23,6 @@ static const char *fx(const char *name)
     return b;
 }
 
-static void copy_file(const char *from, const char *to, mode_t mode)
-{
-    FILE *in = fopen(from, "rb");
-    assert_non_null(in);
-    FILE *out = fopen(to, "wb");
-    assert_non_null(out);
-    char buf[8192];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
-        assert_int_equal(fwrite(buf, 1, n, out), n);
-    fclose(in);
-    fclose(out);
-    assert_int_equal(chmod(to, mode), 0);
-}
-
 static int setup(void **state)
 {
     (void)state;
@@ -163,7 +148,7 @@ static void test_world_writable_file_refused(void **state)
     (void)state;
     char p[700];
     snprintf(p, sizeof p, "%s/ww.so", g_tmp);
-    copy_file(fx("fx_good_v1"), p, 0666);
+    qts_test_copy_file(fx("fx_good_v1"), p, 0666);
     expect_fail(p, QTS_KIND_FEED, QTS_EPERM, "file is writable by others");
     /* the same file with sane permissions loads */
     assert_int_equal(chmod(p, 0644), 0);
@@ -177,7 +162,7 @@ static void test_world_writable_directory_refused(void **state)
     snprintf(d, sizeof d, "%s/open", g_tmp);
     assert_int_equal(mkdir(d, 0755), 0);
     snprintf(p, sizeof p, "%s/good.so", d);
-    copy_file(fx("fx_good_v1"), p, 0644);
+    qts_test_copy_file(fx("fx_good_v1"), p, 0644);
     assert_int_equal(chmod(d, 0777), 0);
     expect_fail(p, QTS_KIND_FEED, QTS_EPERM, "is writable by others");
     /* a symlink from a safe directory does not hide the open one */

@@ -236,10 +236,7 @@ static void rig_start(struct rig *r, const char *extra)
              "token_min_interval_s: 1\n"
              "%s",
              g_env, g_rest, g_ws, g_dir, g_dir, extra ? extra : "");
-    struct qts_diags d;
-    qts_diags_init(&d);
-    assert_int_equal(qts__cfg_parse("kis.yaml", yaml, strlen(yaml), &r->cfg, &d), 0);
-    qts_diags_cleanup(&d);
+    r->cfg = qts_test_cfg_node("kis.yaml", yaml);
     snprintf(gen, sizeof gen, "%s/plugins.gen", g_dir);
     struct qts_plugin_manager_opts o = {.env = &r->env, .gen_dir = gen};
     assert_int_equal(qts_plugin_manager_new(&o, &r->m, NULL), 0);

@@ -10,6 +10,7 @@
 
 #include "build_info.h"
 #include "config.h"
+#include "config_node.h"
 #include "qts/qts_types.h"
 #include "util.h"
 
@@ -119,6 +120,37 @@ int qts_test_config_load(const char *path, const char *yaml, struct qts_config *
         *n_diags = d.n;
     qts_diags_cleanup(&d);
     return rc;
+}
+
+void qts_test_copy_file(const char *from, const char *to, unsigned mode)
+{
+    FILE *in = fopen(from, "rb");
+    assert_non_null(in);
+    FILE *out = fopen(to, "wb");
+    assert_non_null(out);
+    char buf[8192];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+        assert_int_equal(fwrite(buf, 1, n, out), n);
+    fclose(in);
+    assert_int_equal(fclose(out), 0);
+    assert_int_equal(chmod(to, (mode_t)mode), 0);
+}
+
+struct qts_cfg_node *qts_test_cfg_node(const char *name, const char *yaml)
+{
+    struct qts_diags d;
+    qts_diags_init(&d);
+    struct qts_cfg_node *root = NULL;
+    int rc = qts__cfg_parse(name, yaml, strlen(yaml), &root, &d);
+    for (size_t i = 0; rc != 0 && i < d.n; i++) {
+        char line[800];
+        qts_diag_format(&d.v[i], line, sizeof line);
+        fprintf(stderr, "%s\n", line);
+    }
+    qts_diags_cleanup(&d);
+    assert_int_equal(rc, 0);
+    return root;
 }
 
 const char *qts_test_service_env(const char *name)

@@ -29,6 +29,9 @@ char *qts_test_tmpdir(void);
 void qts_test_rmtree(const char *dir);
 /* Write `text` to `path`; returns 0 or -1. */
 int qts_test_write_file(const char *path, const char *text);
+/* Copy the file `from` to `to` (replaced), then give it the permission
+ * bits `mode`; asserts every step. */
+void qts_test_copy_file(const char *from, const char *to, unsigned mode);
 /* The whole file as a NUL-terminated string (owned: free), NULL if it
  * cannot be opened. */
 char *qts_test_read_file(const char *path);
@@ -51,6 +54,11 @@ struct qts_ev_hdr;
  * quantities at 3, instrument `inst`, exchange time `ts_exch_ns`. */
 void qts_test_event(struct qts_ev_hdr *h, size_t size, uint16_t type, uint32_t inst,
                     int64_t ts_exch_ns);
+
+struct qts_cfg_node;
+/* The YAML text `yaml` (borrowed) parsed under the name `name` into a
+ * configuration tree; asserts it parses. Owned: qts__cfg_node_free. */
+struct qts_cfg_node *qts_test_cfg_node(const char *name, const char *yaml);
 
 struct qts_config;
 /* Load a configuration: the file `path` (borrowed) when `yaml` is NULL, else
