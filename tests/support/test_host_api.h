@@ -30,29 +30,21 @@ static inline int qts_test_cfg_text_str(const char *v, const char **out)
     return 0;
 }
 
-static inline int qts_test_cfg_text_int(const char *v, const char *path, int64_t *out,
+/* An integer (into *i when i is not NULL) or else a number (into *d). */
+static inline int qts_test_cfg_text_num(const char *v, const char *path, int64_t *i, double *d,
                                         struct qts_err *err)
 {
     if (!v)
         return QTS_ENOENT;
     char *end;
-    long long x = strtoll(v, &end, 10);
+    long long as_int = i ? strtoll(v, &end, 10) : 0;
+    double as_double = i ? 0 : strtod(v, &end);
     if (*end)
-        return qts_err_set(err, QTS_ECONFIG, "%s: not an integer", path);
-    *out = x;
-    return 0;
-}
-
-static inline int qts_test_cfg_text_double(const char *v, const char *path, double *out,
-                                           struct qts_err *err)
-{
-    if (!v)
-        return QTS_ENOENT;
-    char *end;
-    double x = strtod(v, &end);
-    if (*end)
-        return qts_err_set(err, QTS_ECONFIG, "%s: not a number", path);
-    *out = x;
+        return qts_err_set(err, QTS_ECONFIG, "%s: not %s", path, i ? "an integer" : "a number");
+    if (i)
+        *i = as_int;
+    else
+        *d = as_double;
     return 0;
 }
 
@@ -82,12 +74,12 @@ static inline int qts_test_cfg_text_bool(const char *v, const char *path, bool *
     }                                                                                       \
     static int prefix##_cfg_int(void *o, const char *path, int64_t *out, struct qts_err *err) \
     {                                                                                       \
-        return qts_test_cfg_text_int(lookup(o, path), path, out, err);                      \
+        return qts_test_cfg_text_num(lookup(o, path), path, out, NULL, err);                      \
     }                                                                                       \
     static int prefix##_cfg_double(void *o, const char *path, double *out,                 \
                                    struct qts_err *err)                                     \
     {                                                                                       \
-        return qts_test_cfg_text_double(lookup(o, path), path, out, err);                   \
+        return qts_test_cfg_text_num(lookup(o, path), path, NULL, out, err);                   \
     }                                                                                       \
     static int prefix##_cfg_bool(void *o, const char *path, bool *out, struct qts_err *err) \
     {                                                                                       \
