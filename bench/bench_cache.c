@@ -444,16 +444,6 @@ static bool start_rate_plugin(struct qts_th *th, struct qts_th_inst *in, const c
     return false;
 }
 
-static bool tcp_listening(int port)
-{
-    struct timeval tv = {0, 100000};
-    redisContext *c = redisConnectWithTimeout("127.0.0.1", port, tv);
-    bool ok = c && !c->err;
-    if (c)
-        redisFree(c);
-    return ok;
-}
-
 static void bench_tls(void)
 {
     const char *bin = getenv("QTS_REDIS_SERVER");
@@ -494,7 +484,7 @@ static void bench_tls(void)
     }
     bool up = false;
     for (int i = 0; pid > 0 && i < 200 && !up; i++) {
-        up = tcp_listening(plain) && tcp_listening(tls);
+        up = qts_th_port_open(plain) && qts_th_port_open(tls);
         struct timespec ts = {0, 20 * 1000000};
         if (!up)
             nanosleep(&ts, NULL);

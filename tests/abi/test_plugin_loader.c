@@ -1,7 +1,7 @@
 /* test_plugin_loader.c — every loader check, in order, against real fixture
  * plugins (tests/abi/fixtures), through qts_plugin_lib_open and the
  * qts_plugin_check_file entry point used by `qts check`. */
-#include "test_support.h"
+#include "manager_test.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,14 +14,7 @@
 
 static char g_tmp[512];
 
-static const char *fx(const char *name)
-{
-    static char buf[4][1024];
-    static int k;
-    char *b = buf[k++ % 4];
-    snprintf(b, 1024, "%s/%s.so", QTS_FIXTURE_DIR, name);
-    return b;
-}
+static const char *fx(const char *name) { return qts_test_fixture_so(name); }
 
 static int setup(void **state)
 {

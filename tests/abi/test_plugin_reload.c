@@ -4,7 +4,7 @@
  * name uniqueness, the file-watch and SIGHUP triggers, post from a plugin
  * thread and the host services. Leak-free under ASan is part of the test:
  * every case closes the manager and runs the loop dry. */
-#include "test_support.h"
+#include "manager_test.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -41,14 +41,7 @@ struct rig {
     char last_why[256];
 };
 
-static const char *fx(const char *name)
-{
-    static char buf[4][1024];
-    static int k;
-    char *b = buf[k++ % 4];
-    snprintf(b, 1024, "%s/%s.so", QTS_FIXTURE_DIR, name);
-    return b;
-}
+static const char *fx(const char *name) { return qts_test_fixture_so(name); }
 
 static int on_trade(void *ctx, const struct qts_plugin_origin *from, const struct qts_trade *t)
 {

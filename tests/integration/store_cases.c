@@ -514,13 +514,15 @@ void sc_reopen(struct store_case_ctx *c, const char *extra_key, const char *extr
     c->port = qts_store_plugin_port(c->plugin);
 }
 
-void sc_close(struct store_case_ctx *c)
+int sc_teardown(void **state)
 {
+    struct store_case_ctx *c = *state;
     qts_store_plugin_close(c->plugin);
-    c->plugin = NULL;
     qts_test_rmtree(c->tmpdir);
     free(c->tmpdir);
-    c->tmpdir = NULL;
+    free(c); /* the fixture it begins */
+    *state = NULL;
+    return 0;
 }
 
 void store_test_roundtrip(void **state)

@@ -54,8 +54,11 @@ struct qts_store_plugin *sc_plugin_open(const char *name, const char *const *kv)
  * unless extra_key is NULL; c->port follows. */
 void sc_reopen(struct store_case_ctx *c, const char *extra_key, const char *extra_val);
 
-/* The end of a backend fixture: close c->plugin, remove and free c->tmpdir. */
-void sc_close(struct store_case_ctx *c);
+/* The end of a backend fixture (a cmocka teardown, once the backend closed
+ * its own connection): *state points to the fixture, allocated with
+ * malloc, whose first member is its store_case_ctx c; closes c->plugin,
+ * removes and frees c->tmpdir, frees the fixture. Returns 0. */
+int sc_teardown(void **state);
 
 void store_case_migrate(const struct store_case_ctx *c);
 void store_case_roundtrip(const struct store_case_ctx *c);

@@ -84,16 +84,6 @@ static char *port_str(int port)
     return s;
 }
 
-static bool port_busy(int port)
-{
-    struct timeval tv = {0, 100000};
-    redisContext *c = redisConnectWithTimeout("127.0.0.1", port, tv);
-    bool busy = c && !c->err;
-    if (c)
-        redisFree(c);
-    return busy;
-}
-
 static int free_port(void)
 {
     int port = qts_th_free_port();
@@ -130,7 +120,7 @@ static bool spawn_server(struct server *s, int cert, int key, bool auth_clients,
             s->pid = 0;
             return false;
         }
-        if (port_busy(s->plain) && port_busy(s->tls))
+        if (qts_th_port_open(s->plain) && qts_th_port_open(s->tls))
             return true;
         struct timespec ts = {0, 20 * 1000000};
         nanosleep(&ts, NULL);

@@ -149,9 +149,7 @@ static int teardown(void **state)
     struct fx *f = *state;
     if (f->db)
         PQfinish(f->db);
-    sc_close(&f->c);
-    free(f);
-    return 0;
+    return sc_teardown(state);
 }
 
 static void test_migrate(void **state)

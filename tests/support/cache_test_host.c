@@ -385,3 +385,18 @@ int qts_th_free_port(void)
     close(fd);
     return port;
 }
+
+bool qts_th_port_open(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        return false;
+    struct sockaddr_in sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    sa.sin_port = htons((uint16_t)port);
+    bool open = connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+    close(fd);
+    return open;
+}

@@ -82,6 +82,9 @@ bool qts_th_wait_for(struct qts_th *th, bool (*pred)(void *arg), void *arg, int 
  * collide with other processes' outgoing connections). 0 on failure. */
 int qts_th_free_port(void);
 
+/* Whether something accepts TCP connections on 127.0.0.1:port now. */
+bool qts_th_port_open(int port);
+
 /* Run the loop for about `ms` wall milliseconds (a timer ends it). */
 void qts_th_run_ms(struct qts_th *th, int ms);
 /* Run until *flag is true or `max_ms` passed; returns *flag. */

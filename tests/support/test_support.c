@@ -170,6 +170,12 @@ int qts_test_service_port(const char *name)
 
 int qts_test_run(void (*const *fns)(void **), size_t n, const char *names)
 {
+    return qts_test_run_fixture(fns, n, names, NULL, NULL);
+}
+
+int qts_test_run_fixture(void (*const *fns)(void **), size_t n, const char *names,
+                         int (*setup)(void **), int (*teardown)(void **))
+{
     struct CMUnitTest *tests = qts_xcalloc(n, sizeof *tests);
     char *copy = qts_xstrdup(names), *p = copy; /* the names point into it */
     for (size_t i = 0; i < n; i++) {
@@ -177,6 +183,8 @@ int qts_test_run(void (*const *fns)(void **), size_t n, const char *names)
             p++;
         tests[i].name = p;
         tests[i].test_func = fns[i];
+        tests[i].setup_func = setup;
+        tests[i].teardown_func = teardown;
         while (*p && *p != ',' && *p != ' ')
             p++;
         if (*p)

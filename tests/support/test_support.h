@@ -82,6 +82,22 @@ int qts_test_config_load(const char *path, const char *yaml, struct qts_config *
  * the source separated by commas; returns cmocka's result. */
 int qts_test_run(void (*const *fns)(void **), size_t n, const char *names);
 
+/* QTS_TEST_MAIN_FIXTURE(setup, teardown, test_a, ...) defines main() as
+ * QTS_TEST_MAIN does, each test between `setup` and `teardown` (cmocka's
+ * per-test fixture functions). */
+#define QTS_TEST_MAIN_FIXTURE(setup, teardown, ...)                                     \
+    int main(void)                                                                      \
+    {                                                                                   \
+        static void (*const qts_test_fns_[])(void **) = {__VA_ARGS__};                 \
+        return qts_test_run_fixture(qts_test_fns_,                                      \
+                                    sizeof qts_test_fns_ / sizeof qts_test_fns_[0],     \
+                                    #__VA_ARGS__, setup, teardown);                     \
+    }
+/* qts_test_run with `setup` and `teardown` (either may be NULL) around
+ * each test. */
+int qts_test_run_fixture(void (*const *fns)(void **), size_t n, const char *names,
+                         int (*setup)(void **), int (*teardown)(void **));
+
 /* QTS_TEST_MAIN_TMPDIR(dir, test_a, ...) defines main() as QTS_TEST_MAIN
  * does, with the `char *` variable `dir` holding a fresh temporary
  * directory while the tests run; it is removed (and dir set to NULL) after

@@ -208,15 +208,6 @@ static void test_sweep_timer_runs(void **state)
     assert_int_equal(s.n, 0);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_set_get_expire_ms, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_overwrite_resets_value_and_ttl, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_hash_replaced_whole_and_scanned, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_zset_and_empty_deletes, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_budget_reserve_release, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_sweep_timer_runs, setup, teardown),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+QTS_TEST_MAIN_FIXTURE(setup, teardown, test_set_get_expire_ms, test_overwrite_resets_value_and_ttl,
+                      test_hash_replaced_whole_and_scanned, test_zset_and_empty_deletes,
+                      test_budget_reserve_release, test_sweep_timer_runs)

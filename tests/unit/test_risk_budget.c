@@ -181,13 +181,5 @@ static void test_unreachable_local_share(void **state)
     qts_risk_budget_free(b);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_lease_consume_and_limit, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_two_hosts_never_exceed, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_unreachable_refuse, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_unreachable_local_share, setup, teardown),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+QTS_TEST_MAIN_FIXTURE(setup, teardown, test_lease_consume_and_limit, test_two_hosts_never_exceed,
+                      test_unreachable_refuse, test_unreachable_local_share)

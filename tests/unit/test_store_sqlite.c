@@ -51,6 +51,7 @@ static struct qts_store_plugin *open_host(const struct store_case_ctx *c, const 
 
 static int setup(void **state)
 {
+    qts_log_set_level(QTS_LOG_ERROR);
     struct fx *f = qts_xcalloc(1, sizeof *f);
     f->c.tmpdir = qts_test_tmpdir();
     snprintf(f->path, sizeof f->path, "%s/var/qts.db", f->c.tmpdir);
@@ -99,9 +100,7 @@ static int teardown(void **state)
 {
     struct fx *f = *state;
     sqlite3_close(f->db);
-    sc_close(&f->c);
-    free(f);
-    return 0;
+    return sc_teardown(state);
 }
 
 static void test_migrate(void **state)
@@ -292,19 +291,7 @@ static void test_writer_dead_letter(void **state)
     qts_spill_journal_close(dj);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_migrate, setup, teardown),
-        cmocka_unit_test_setup_teardown(store_test_roundtrip, setup, teardown),
-        cmocka_unit_test_setup_teardown(store_test_warm_start, setup, teardown),
-        cmocka_unit_test_setup_teardown(store_test_two_hosts, setup, teardown),
-        cmocka_unit_test_setup_teardown(store_test_rollups, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_retention, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_writer_spills_and_replays, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_writer_restart_replays_journal, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_writer_dead_letter, setup, teardown),
-    };
-    qts_log_set_level(QTS_LOG_ERROR);
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+QTS_TEST_MAIN_FIXTURE(setup, teardown, test_migrate, store_test_roundtrip, store_test_warm_start,
+                      store_test_two_hosts, store_test_rollups, test_retention,
+                      test_writer_spills_and_replays, test_writer_restart_replays_journal,
+                      test_writer_dead_letter)
