@@ -60,8 +60,12 @@ struct rec {
 static struct rec g_rec[MAX_REC];
 static size_t g_nrec;
 
-static struct rec *rec_add(int kind)
+/* A new record of `kind` for the sink callback that got ctx and from (both
+ * unused: there is one sink); NULL once the log is full. */
+static struct rec *rec_add(int kind, void *ctx, const struct qts_plugin_origin *from)
 {
+    (void)ctx;
+    (void)from;
     if (g_nrec == MAX_REC)
         return NULL; /* the WebSocket keeps sending: the first ones suffice */
     struct rec *r = &g_rec[g_nrec++];
@@ -72,9 +76,7 @@ static struct rec *rec_add(int kind)
 
 static int s_trade(void *ctx, const struct qts_plugin_origin *from, const struct qts_trade *ev)
 {
-    (void)ctx;
-    (void)from;
-    struct rec *r = rec_add(R_TRADE);
+    struct rec *r = rec_add(R_TRADE, ctx, from);
     if (r) {
         r->instrument = ev->h.instrument;
         r->px = ev->px;
@@ -86,9 +88,7 @@ static int s_trade(void *ctx, const struct qts_plugin_origin *from, const struct
 static int s_book(void *ctx, const struct qts_plugin_origin *from,
                   const struct qts_book_update *ev)
 {
-    (void)ctx;
-    (void)from;
-    struct rec *r = rec_add(R_BOOK);
+    struct rec *r = rec_add(R_BOOK, ctx, from);
     if (r) {
         r->instrument = ev->h.instrument;
         r->flags = ev->h.flags;
@@ -109,9 +109,7 @@ static int s_book(void *ctx, const struct qts_plugin_origin *from,
 static int s_exec(void *ctx, const struct qts_plugin_origin *from,
                   const struct qts_exec_report *rep)
 {
-    (void)ctx;
-    (void)from;
-    struct rec *r = rec_add(R_EXEC);
+    struct rec *r = rec_add(R_EXEC, ctx, from);
     if (r)
         r->rep = *rep;
     return 0;
@@ -119,9 +117,7 @@ static int s_exec(void *ctx, const struct qts_plugin_origin *from,
 
 static int s_done(void *ctx, const struct qts_plugin_origin *from, uint64_t req_id, int status)
 {
-    (void)ctx;
-    (void)from;
-    struct rec *r = rec_add(R_DONE);
+    struct rec *r = rec_add(R_DONE, ctx, from);
     if (r) {
         r->req_id = req_id;
         r->status = status;
@@ -131,9 +127,7 @@ static int s_done(void *ctx, const struct qts_plugin_origin *from, uint64_t req_
 
 static int s_bp(void *ctx, const struct qts_plugin_origin *from, const struct qts_buying_power *bp)
 {
-    (void)ctx;
-    (void)from;
-    struct rec *r = rec_add(R_BP);
+    struct rec *r = rec_add(R_BP, ctx, from);
     if (r) {
         r->bp = *bp;
         r->req_id = bp->req_id;

@@ -50,15 +50,6 @@ struct inst {
     char prefix[96];
 };
 
-static char *port_str(int port)
-{
-    static char b[4][16];
-    static int k;
-    char *s = b[k++ % 4];
-    snprintf(s, 16, "%d", port);
-    return s;
-}
-
 static void start_redis_plugin(struct qts_th *th, struct inst *x, int port, const char *host_id,
                                const char *const *extra)
 {
@@ -66,7 +57,7 @@ static void start_redis_plugin(struct qts_th *th, struct inst *x, int port, cons
     assert_int_equal(qts_th_load(th, &x->in, NULL, "cache_redis", &err), 0);
     snprintf(x->prefix, sizeof x->prefix, "qts:%s-%s:", g_tag, host_id);
     qts_th_cfg(&x->in, "host", "127.0.0.1");
-    qts_th_cfg(&x->in, "port", port_str(port));
+    qts_th_cfg(&x->in, "port", redis_port_str(port));
     qts_th_cfg(&x->in, "prefix", x->prefix);
     char shared[64];
     snprintf(shared, sizeof shared, "qts:%s-shared:", g_tag);
@@ -111,7 +102,7 @@ static pid_t spawn_redis(int port, const char *const *args)
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
-        const char *head[] = {"--port", port_str(port), "--bind", "127.0.0.1", NULL};
+        const char *head[] = {"--port", redis_port_str(port), "--bind", "127.0.0.1", NULL};
         redis_server_exec(bin, head, args, NULL);
     }
     for (int i = 0; i < 200; i++) {
@@ -262,8 +253,7 @@ static void test_every_key_type_and_ttl(void **state)
     assert_int_equal(h.writes_failed, 0);
     redisFree(c);
     qts_cache_writer_free(w);
-    qts_th_unload(&x.in);
-    qts_th_cleanup(&th);
+    qts_th_close(&th, &x.in);
 }
 
 /* A reader thread asks PTTL of keys being rewritten: never -1 (a key that
@@ -329,8 +319,7 @@ static void test_value_and_ttl_atomic(void **state)
         assert_true(redis_cmd_int(c, "PTTL %s", r->element[i]->str) != -1);
     freeReplyObject(r);
     redisFree(c);
-    qts_th_unload(&x.in);
-    qts_th_cleanup(&th);
+    qts_th_close(&th, &x.in);
 }
 
 struct scan {
@@ -432,7 +421,7 @@ static void test_warm_start(void **state)
     struct qts_th_inst *in = &y.in;
     struct qts_err err;
     assert_int_equal(qts_th_load(&th, in, NULL, "cache_redis", &err), 0);
-    qts_th_cfg(in, "port", port_str(g_port));
+    qts_th_cfg(in, "port", redis_port_str(g_port));
     qts_th_cfg(in, "host", "127.0.0.1");
     qts_th_cfg(in, "prefix", x.prefix);
     assert_int_equal(qts_th_start(in, &err), 0);
@@ -578,8 +567,7 @@ static void test_redis_killed_during_replay(void **state)
     uv_timer_stop(&tick);
     uv_close((uv_handle_t *)&tick, NULL);
     qts_cache_writer_free(rp.w);
-    qts_th_unload(&x.in);
-    qts_th_cleanup(&th);
+    qts_th_close(&th, &x.in);
     kill_redis(pid);
 }
 
@@ -646,8 +634,7 @@ static void test_script_flush_recovers(void **state)
     key_of(&x, "pos:F", k, sizeof k);
     assert_int_equal(redis_cmd_int(c, "EXISTS %s", k), 1);
     redisFree(c);
-    qts_th_unload(&x.in);
-    qts_th_cleanup(&th);
+    qts_th_close(&th, &x.in);
 }
 
 struct race {

@@ -75,15 +75,6 @@ static int make_certs(const char *d)
     return chmod(g_path[CLI_KEY], 0600);
 }
 
-static char *port_str(int port)
-{
-    static char b[8][16];
-    static int k;
-    char *s = b[k++ % 8];
-    snprintf(s, 16, "%d", port);
-    return s;
-}
-
 static int free_port(void)
 {
     int port = qts_th_free_port();
@@ -108,10 +99,14 @@ static bool spawn_server(struct server *s, int cert, int key, bool auth_clients,
     if (pid == 0) {
         char log[600];
         snprintf(log, sizeof log, "%s/redis-%d.log", g_dir, s->tls);
-        const char *args[] = {"--port", port_str(s->plain), "--tls-port", port_str(s->tls),
-                              "--bind", "127.0.0.1", "--tls-cert-file", g_path[cert],
-                              "--tls-key-file", g_path[key], "--tls-ca-cert-file", g_path[CA],
-                              "--tls-auth-clients", auth_clients ? "yes" : "no", NULL};
+        const char *args[] = {"--port", redis_port_str(s->plain),
+                              "--tls-port", redis_port_str(s->tls),
+                              "--bind", "127.0.0.1",
+                              "--tls-cert-file", g_path[cert],
+                              "--tls-key-file", g_path[key],
+                              "--tls-ca-cert-file", g_path[CA],
+                              "--tls-auth-clients", auth_clients ? "yes" : "no",
+                              NULL};
         redis_server_exec(bin, args, extra, log);
     }
     s->pid = pid;
@@ -186,8 +181,15 @@ static void open_host(struct qts_th *th, struct server *s, int cert, int key, bo
     th->quiet = !getenv("QTS_TEST_DEBUG");
 }
 
-static void close_host(struct qts_th *th, struct server *s)
+/* Unloads `a` and `b` (either may be NULL: already unloaded), then ends
+ * the host and the server. */
+static void close_host(struct qts_th *th, struct server *s, struct qts_th_inst *a,
+                       struct qts_th_inst *b)
 {
+    if (a)
+        qts_th_unload(a);
+    if (b)
+        qts_th_unload(b);
     qts_th_cleanup(th);
     kill_server(s);
 }
@@ -319,9 +321,7 @@ static void test_tls_every_write_kind(void **state)
     assert_string_equal(out, "v");
     redisFree(c);
 
-    qts_th_unload(&a);
-    qts_th_unload(&b);
-    close_host(&th, &s);
+    close_host(&th, &s, &a, &b);
 }
 
 static void test_tls_wrong_ca_or_name_refused(void **state)
@@ -373,8 +373,7 @@ static void test_tls_wrong_ca_or_name_refused(void **state)
     start_plugin(&th, &c, &s, noverify);
     assert_true(qts_th_wait_for(&th, is_up, &c, 5000));
     assert_int_equal(th.watch_hits[3], 1);
-    qts_th_unload(&c);
-    close_host(&th, &s);
+    close_host(&th, &s, &c, NULL);
 }
 
 static void test_mutual_tls(void **state)
@@ -396,9 +395,7 @@ static void test_mutual_tls(void **state)
     assert_true(qts_th_wait_for(&th, is_open, &b, 5000)); /* without a certificate: refused */
     assert_int_equal(health(&b).writes_ok, 0);
     expect_plain_get(&s, NULL, "qts:tls:mtls", "yes");
-    qts_th_unload(&a);
-    qts_th_unload(&b);
-    close_host(&th, &s);
+    close_host(&th, &s, &a, &b);
 }
 
 static void test_auth_over_tls(void **state)
@@ -429,9 +426,7 @@ static void test_auth_over_tls(void **state)
     expect_plain_get(&s, "s3cret", "qts:tls:a", "1");
     expect_plain_get(&s, "s3cret", "qts:tlsacl:a", "2");
     qts_th_unload(&x);
-    qts_th_unload(&y);
-    qts_th_unload(&z);
-    close_host(&th, &s);
+    close_host(&th, &s, &y, &z);
     unsetenv("QTS_TEST_REDIS_TLS_PW");
 }
 
@@ -463,8 +458,7 @@ static void test_tls_server_killed_and_restarted(void **state)
     assert_int_equal(a.ops->set(a.self, S("r"), S("after"), 60000), 0);
     assert_true(qts_th_wait_for(&th, is_idle, &a, 5000));
     expect_plain_get(&s, NULL, "qts:tls:r", "after");
-    qts_th_unload(&a);
-    close_host(&th, &s);
+    close_host(&th, &s, &a, NULL);
 }
 
 int main(void)

@@ -148,7 +148,8 @@ static void test_binance_capture_through_examples(void **state)
         .strategies = "    - {name: ema, file: ema_cross.lua, symbols: [BTCUSDT],"
                       " params: {symbol: BTCUSDT, fast: 10, slow: 40, qty: 0.01}}\n"
                       "    - {name: mm, file: market_maker.lua, symbols: [BTCUSDT],"
-                      " params: {symbol: BTCUSDT, qty: 0.001, half_spread: 2, max_position: 0.005}}\n",
+                      " params: {symbol: BTCUSDT, qty: 0.001, half_spread: 2,"
+                      " max_position: 0.005}}\n",
     };
     qts_test_write_engine_yaml(g_dir, "binance.yaml", &y);
     char run1[1024], run2[1024];

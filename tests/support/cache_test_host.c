@@ -400,3 +400,12 @@ bool qts_th_port_open(int port)
     close(fd);
     return open;
 }
+
+int qts_th_pair_teardown(void **state)
+{
+    struct qts_th_pair *p = *state;
+    qts_th_close(&p->th, &p->in);
+    free(p); /* the fixture it begins */
+    *state = NULL;
+    return 0;
+}

@@ -42,6 +42,16 @@ struct qts_th_inst {
     int64_t metric_last[4];
 };
 
+/* A host with one instance: what the cache tests' fixtures begin with. */
+struct qts_th_pair {
+    struct qts_th th;
+    struct qts_th_inst in;
+};
+
+/* A cmocka teardown for a fixture (allocated with malloc, *state) whose
+ * first member is a struct qts_th_pair: qts_th_close, then free. Returns 0. */
+int qts_th_pair_teardown(void **state);
+
 void qts_th_init(struct qts_th *th);
 /* Runs the loop until every handle is closed, then closes it. */
 void qts_th_cleanup(struct qts_th *th);

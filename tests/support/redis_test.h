@@ -10,6 +10,17 @@
 #include <stdio.h>
 #include <unistd.h>
 
+/* `port` as text, in a static rotating buffer (8 slots): for command lines
+ * and configuration values. */
+static inline const char *redis_port_str(int port)
+{
+    static char b[8][16];
+    static int k;
+    char *s = b[k++ % 8];
+    snprintf(s, sizeof b[0], "%d", port);
+    return s;
+}
+
 /* Connected to 127.0.0.1:port (AUTH with `password` unless NULL); asserts
  * it works. Owned: redisFree. */
 static inline redisContext *redis_connect(int port, const char *password)
