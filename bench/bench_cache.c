@@ -444,35 +444,6 @@ static bool start_rate_plugin(struct qts_th *th, struct qts_th_inst *in, const c
     return false;
 }
 
-static bool tcp_listening(int port)
-{
-    struct timeval tv = {0, 100000};
-    redisContext *c = redisConnectWithTimeout("127.0.0.1", port, tv);
-    bool ok = c && !c->err;
-    if (c)
-        redisFree(c);
-    return ok;
-}
-
-/* A free port picked by the kernel (guessed ones collide with outgoing
- * connections in the ephemeral range). */
-static int kernel_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t sl = sizeof sa;
-    int port = 0;
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
-        getsockname(fd, (struct sockaddr *)&sa, &sl) == 0)
-        port = ntohs(sa.sin_port);
-    if (fd >= 0)
-        close(fd);
-    return port;
-}
-
 static void bench_tls(void)
 {
     const char *bin = getenv("QTS_REDIS_SERVER");
@@ -493,9 +464,9 @@ static void bench_tls(void)
              "-out srv.crt -days 1 -extfile ext", dir);
     char full[2200];
     snprintf(full, sizeof full, "(%s) >/dev/null 2>&1", cmd);
-    int plain = kernel_port(), tls = kernel_port();
+    int plain = qts_th_free_port(), tls = qts_th_free_port();
     for (int i = 0; i < 10 && tls == plain; i++)
-        tls = kernel_port();
+        tls = qts_th_free_port();
     pid_t pid = -1;
     if (system(full) == 0 && (pid = fork()) == 0) {
         char ps[16], ts[16], crt[128], key[128], ca[128];
@@ -513,7 +484,7 @@ static void bench_tls(void)
     }
     bool up = false;
     for (int i = 0; pid > 0 && i < 200 && !up; i++) {
-        up = tcp_listening(plain) && tcp_listening(tls);
+        up = qts_th_port_open(plain) && qts_th_port_open(tls);
         struct timespec ts = {0, 20 * 1000000};
         if (!up)
             nanosleep(&ts, NULL);

@@ -3,7 +3,7 @@
  * success, echo of method/headers/body, timeout, connection refused, large
  * body, body limit, cancel, close with requests in flight, and a request
  * made by a real plugin through struct qts_host_api. */
-#include "test_support.h"
+#include "manager_test.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -296,11 +296,7 @@ static void test_plugin_request_through_host_api(void **state)
     char gen[600], yaml[256];
     snprintf(gen, sizeof gen, "%s/plugins.gen", tmp);
     snprintf(yaml, sizeof yaml, "http_url: http://127.0.0.1:%d/big?bytes=12345\n", g_port);
-    struct qts_cfg_node *cfg;
-    struct qts_diags d;
-    qts_diags_init(&d);
-    assert_int_equal(qts__cfg_parse("t.yaml", yaml, strlen(yaml), &cfg, &d), 0);
-    qts_diags_cleanup(&d);
+    struct qts_cfg_node *cfg = qts_test_cfg_node("t.yaml", yaml);
     struct qts_plugin_manager_opts o = { .env = &env, .gen_dir = gen };
     struct qts_plugin_manager *m;
     assert_int_equal(qts_plugin_manager_new(&o, &m, NULL), 0);
@@ -324,11 +320,7 @@ static void test_plugin_request_through_host_api(void **state)
     assert_int_equal(qts_plugin_manager_reload(m, "exec", NULL, &err), 0);
     qts_plugin_manager_close(m);
     qts_http_client_close(c);
-    assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
-    qts_plugin_manager_free(m);
-    assert_int_equal(uv_loop_close(&loop), 0);
-    qts_metrics_free(metrics);
-    qts__cfg_node_free(cfg);
+    qts_test_manager_end(m, &loop, metrics, cfg);
     qts_test_rmtree(tmp);
     free(tmp);
 }

@@ -1,7 +1,7 @@
 /* test_plugin_loader.c — every loader check, in order, against real fixture
  * plugins (tests/abi/fixtures), through qts_plugin_lib_open and the
  * qts_plugin_check_file entry point used by `qts check`. */
-#include "test_support.h"
+#include "manager_test.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,29 +14,7 @@
 
 static char g_tmp[512];
 
-static const char *fx(const char *name)
-{
-    static char buf[4][1024];
-    static int k;
-    char *b = buf[k++ % 4];
-    snprintf(b, 1024, "%s/%s.so", QTS_FIXTURE_DIR, name);
-    return b;
-}
-
-static void copy_file(const char *from, const char *to, mode_t mode)
-{
-    FILE *in = fopen(from, "rb");
-    assert_non_null(in);
-    FILE *out = fopen(to, "wb");
-    assert_non_null(out);
-    char buf[8192];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
-        assert_int_equal(fwrite(buf, 1, n, out), n);
-    fclose(in);
-    fclose(out);
-    assert_int_equal(chmod(to, mode), 0);
-}
+static const char *fx(const char *name) { return qts_test_fixture_so(name); }
 
 static int setup(void **state)
 {
@@ -163,7 +141,7 @@ static void test_world_writable_file_refused(void **state)
     (void)state;
     char p[700];
     snprintf(p, sizeof p, "%s/ww.so", g_tmp);
-    copy_file(fx("fx_good_v1"), p, 0666);
+    qts_test_copy_file(fx("fx_good_v1"), p, 0666);
     expect_fail(p, QTS_KIND_FEED, QTS_EPERM, "file is writable by others");
     /* the same file with sane permissions loads */
     assert_int_equal(chmod(p, 0644), 0);
@@ -177,7 +155,7 @@ static void test_world_writable_directory_refused(void **state)
     snprintf(d, sizeof d, "%s/open", g_tmp);
     assert_int_equal(mkdir(d, 0755), 0);
     snprintf(p, sizeof p, "%s/good.so", d);
-    copy_file(fx("fx_good_v1"), p, 0644);
+    qts_test_copy_file(fx("fx_good_v1"), p, 0644);
     assert_int_equal(chmod(d, 0777), 0);
     expect_fail(p, QTS_KIND_FEED, QTS_EPERM, "is writable by others");
     /* a symlink from a safe directory does not hide the open one */

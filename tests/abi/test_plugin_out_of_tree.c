@@ -3,7 +3,7 @@
  * would: installed headers + the qts-plugin pkg-config file, `cc -shared`,
  * nothing from the source tree. The result must pass every loader check and
  * run in the host. */
-#include "test_support.h"
+#include "manager_test.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,26 +35,14 @@ static int on_trade(void *ctx, const struct qts_plugin_origin *from, const struc
     return 0;
 }
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = qts_xmalloc((size_t)n + 1);
-    assert_int_equal(fread(b, 1, (size_t)n, f), (size_t)n);
-    b[n] = '\0';
-    fclose(f);
-    return b;
-}
-
 /* The guide shows the example in full: it must be the file that is built. */
 static void test_guide_shows_the_built_example(void **state)
 {
     (void)state;
-    char *doc = slurp(qts_test_src_path("docs/plugins.md"));
-    char *src = slurp(qts_test_src_path("docs/examples/plugin_hello/hello.c"));
+    char *doc = qts_test_read_file(qts_test_src_path("docs/plugins.md"));
+    char *src = qts_test_read_file(qts_test_src_path("docs/examples/plugin_hello/hello.c"));
+    assert_non_null(doc);
+    assert_non_null(src);
     assert_non_null(strstr(doc, src));
     free(doc);
     free(src);
@@ -96,12 +84,7 @@ static void test_hello_builds_against_installed_headers(void **state)
     struct qts_plugin_manager_opts o = { .env = &env, .gen_dir = gen };
     struct qts_plugin_manager *m;
     assert_int_equal(qts_plugin_manager_new(&o, &m, &err), 0);
-    const char *yaml = "price: 4200\n";
-    struct qts_cfg_node *cfg;
-    struct qts_diags d;
-    qts_diags_init(&d);
-    assert_int_equal(qts__cfg_parse("hello.yaml", yaml, strlen(yaml), &cfg, &d), 0);
-    qts_diags_cleanup(&d);
+    struct qts_cfg_node *cfg = qts_test_cfg_node("hello.yaml", "price: 4200\n");
     assert_int_equal(qts_plugin_manager_add(m, "md", QTS_KIND_FEED, so, cfg, &err), 0);
     assert_int_equal(qts_plugin_manager_start(m, &err), 0);
     for (int round = 0; round < 2; round++) {
@@ -118,11 +101,7 @@ static void test_hello_builds_against_installed_headers(void **state)
     assert_int_equal(qts_metrics_get(metrics, "feed_hello.trades", &n), 0);
     assert_int_equal(n, 2);
     qts_plugin_manager_close(m);
-    assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
-    qts_plugin_manager_free(m);
-    assert_int_equal(uv_loop_close(&loop), 0);
-    qts_metrics_free(metrics);
-    qts__cfg_node_free(cfg);
+    qts_test_manager_end(m, &loop, metrics, cfg);
     qts_test_rmtree(tmp);
     free(tmp);
 }

@@ -4,7 +4,7 @@
  * name uniqueness, the file-watch and SIGHUP triggers, post from a plugin
  * thread and the host services. Leak-free under ASan is part of the test:
  * every case closes the manager and runs the loop dry. */
-#include "test_support.h"
+#include "manager_test.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -41,14 +41,7 @@ struct rig {
     char last_why[256];
 };
 
-static const char *fx(const char *name)
-{
-    static char buf[4][1024];
-    static int k;
-    char *b = buf[k++ % 4];
-    snprintf(b, 1024, "%s/%s.so", QTS_FIXTURE_DIR, name);
-    return b;
-}
+static const char *fx(const char *name) { return qts_test_fixture_so(name); }
 
 static int on_trade(void *ctx, const struct qts_plugin_origin *from, const struct qts_trade *t)
 {
@@ -103,10 +96,7 @@ static struct rig *rig_new(const char *yaml, bool watch, bool sighup)
     r->env.loop = &r->loop;
     r->env.metrics = r->metrics;
     r->env.sink = &r->sink;
-    struct qts_diags d;
-    qts_diags_init(&d);
-    assert_int_equal(qts__cfg_parse("fixture.yaml", yaml, strlen(yaml), &r->cfg, &d), 0);
-    qts_diags_cleanup(&d);
+    r->cfg = qts_test_cfg_node("fixture.yaml", yaml);
     struct qts_plugin_manager_opts o = {
         .env = &r->env,
         .gen_dir = r->gen_dir,
@@ -425,28 +415,13 @@ static void test_plugin_names_are_unique(void **state)
 
 /* --------------------------------------------------------------- triggers */
 
-static void copy_file(const char *from, const char *to)
-{
-    FILE *in = fopen(from, "rb");
-    assert_non_null(in);
-    FILE *out = fopen(to, "wb");
-    assert_non_null(out);
-    char buf[8192];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
-        assert_int_equal(fwrite(buf, 1, n, out), n);
-    fclose(in);
-    fclose(out);
-    assert_int_equal(chmod(to, 0644), 0);
-}
-
 /* Deploy like an operator: write a temporary name, rename into place. */
 static void deploy(struct rig *r, const char *fixture, const char *name)
 {
     char tmp[700], dst[700];
     snprintf(tmp, sizeof tmp, "%s/.%s.tmp", r->plugin_dir, name);
     snprintf(dst, sizeof dst, "%s/%s", r->plugin_dir, name);
-    copy_file(fx(fixture), tmp);
+    qts_test_copy_file(fx(fixture), tmp, 0644);
     assert_int_equal(rename(tmp, dst), 0);
 }
 
@@ -473,7 +448,7 @@ static void test_new_file_in_plugin_dir_triggers_reload(void **state)
     /* so is a good build that anyone could have written */
     char tmpf[700];
     snprintf(tmpf, sizeof tmpf, "%s/.feed.so.tmp", r->plugin_dir);
-    copy_file(fx("fx_good_v1"), tmpf);
+    qts_test_copy_file(fx("fx_good_v1"), tmpf, 0644);
     assert_int_equal(chmod(tmpf, 0666), 0);
     assert_int_equal(rename(tmpf, path), 0);
     RUN_UNTIL(r, r->n_notified == 3);

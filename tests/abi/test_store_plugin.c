@@ -173,12 +173,7 @@ static void test_standalone_gets_host_services(void **state)
 
 static struct qts_cfg_node *parse_yaml(const char *text)
 {
-    struct qts_diags d;
-    qts_diags_init(&d);
-    struct qts_cfg_node *root = NULL;
-    assert_int_equal(qts__cfg_parse("t.yaml", text, strlen(text), &root, &d), 0);
-    qts_diags_cleanup(&d);
-    return root;
+    return qts_test_cfg_node("t.yaml", text);
 }
 
 /* A map built in code: a slot's subtree copied with its places, dotted

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "spill_journal.h"
+#include "store_plugin.h"
 #include "util.h"
 
 #define NS INT64_C(1000000000)
@@ -496,11 +497,50 @@ void store_case_roundtrip(const struct store_case_ctx *c)
     free(a);
 }
 
-void store_case_warm_start(const struct store_case_ctx *c,
-                           const struct qts_store_port *(*reopen)(void *arg), void *arg)
+struct qts_store_plugin *sc_plugin_open(const char *name, const char *const *kv)
 {
-    const struct qts_store_port *p = reopen(arg);
-    check_state(c, p);
+    struct qts_store_plugin *plugin = NULL;
+    struct qts_err e;
+    if (qts_store_plugin_open(qts_test_plugin_dir(), name, kv, &plugin, &e) != 0)
+        fail_msg("open %s: %s", name, e.msg);
+    return plugin;
+}
+
+void sc_reopen(struct store_case_ctx *c, const char *extra_key, const char *extra_val)
+{
+    if (c->plugin)
+        qts_store_plugin_close(c->plugin);
+    c->plugin = c->open_host(c, "h1", extra_key, extra_val);
+    c->port = qts_store_plugin_port(c->plugin);
+}
+
+int sc_teardown(void **state)
+{
+    struct store_case_ctx *c = *state;
+    qts_store_plugin_close(c->plugin);
+    qts_test_rmtree(c->tmpdir);
+    free(c->tmpdir);
+    free(c); /* the fixture it begins */
+    *state = NULL;
+    return 0;
+}
+
+void store_test_roundtrip(void **state)
+{
+    store_case_roundtrip(*state);
+}
+
+void store_test_warm_start(void **state)
+{
+    struct store_case_ctx *c = *state;
+    store_case_roundtrip(c);
+    sc_reopen(c, NULL, NULL);
+    check_state(c, c->port);
+}
+
+void store_test_rollups(void **state)
+{
+    store_case_rollups(*state);
 }
 
 /* ----------------------------------------------------------- two hosts */
@@ -516,8 +556,11 @@ static int count_positions(void *arg, const struct qts_store_record *r)
     return 0;
 }
 
-void store_case_two_hosts(const struct store_case_ctx *c, const struct qts_store_port *other)
+void store_test_two_hosts(void **state)
 {
+    const struct store_case_ctx *c = *state;
+    struct qts_store_plugin *other_host = c->open_host(c, "h2", NULL, NULL);
+    const struct qts_store_port *other = qts_store_plugin_port(other_host);
     struct qts_store_position p[2];
     for (int i = 0; i < 2; i++) {
         HEAD(&p[i], QTS_REC_POSITION, T0);
@@ -548,6 +591,7 @@ void store_case_two_hosts(const struct store_case_ctx *c, const struct qts_store
     assert_int_equal(n1[1], 3);
     assert_int_equal(n2[0], 1);
     assert_int_equal(n2[1], 7);
+    qts_store_plugin_close(other_host);
 }
 
 /* ----------------------------------------------------------- rollups */

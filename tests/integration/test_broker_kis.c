@@ -89,34 +89,14 @@ static bool file_exists(const char *p)
 static void start_mock(const char *extra)
 {
     char args[1600];
-    snprintf(args, sizeof args,
-             "--env vts --token-interval 1 --rate 20 --extra-daily 40 --tick 0.1 --ping 0.3 "
-             "--state-dir %s %s",
-             g_dir, extra);
-    g_mock = kis_mock_start(args, &g_rest, &g_ws, &g_pid);
+    snprintf(args, sizeof args, "--extra-daily 40 %s", extra);
+    g_mock = kis_mock_start("vts", g_dir, args, &g_rest, &g_ws, &g_pid);
 }
 
-static void stop_mock(void)
-{
-    kis_mock_stop(&g_mock, &g_pid);
-}
+static void stop_mock(void) { kis_mock_stop(&g_mock, &g_pid); }
 
 /* "key": value from the mock's stats.json */
-static long mock_stat(const char *key)
-{
-    char path[1100], pat[80];
-    snprintf(path, sizeof path, "%s/stats.json", g_dir);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    char buf[4096];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    snprintf(pat, sizeof pat, "\"%s\": ", key);
-    const char *p = strstr(buf, pat);
-    return p ? strtol(p + strlen(pat), NULL, 10) : -1;
-}
+static long mock_stat(const char *key) { return kis_mock_stat(g_dir, key); }
 
 static void write_config_mode(const char *name, const char *mode, const char *env,
                               const char *lua, const char *broker_extra);
@@ -129,21 +109,13 @@ static void write_config(const char *name, const char *lua, const char *broker_e
 static void write_config_mode(const char *name, const char *mode, const char *env,
                               const char *lua, const char *broker_extra)
 {
-    char path[1100], strat[1100], yaml[4096];
-    snprintf(strat, sizeof strat, "%s/kis_trader.lua", g_dir);
-    assert_int_equal(qts_test_write_file(strat, lua), 0);
-    snprintf(yaml, sizeof yaml,
-             "mode: %s\n"
-             "host_id: test-kis\n"
-             "log: {level: %s}\n"
-             "paths: {var_dir: %s/var}\n"
-             "plugins: {dir: %s}\n"
+    qts_test_write_in(g_dir, "kis_trader.lua", lua);
+    char body[4096];
+    snprintf(body, sizeof body,
              /* the mock sends prices only now and then, and drops its
               * WebSocket on purpose: no stale-price trips in this test */
              "risk: {stale_ms: 600000, stale_trip_ms: 600000}\n"
-             "instruments:\n"
-             "  - {symbol: \"005930\", venue: krx, px_exp: 0, qty_exp: 0, tick_size: \"1\","
-             " lot_size: \"1\", min_qty: \"1\"}\n"
+             QTS_TEST_YAML_KRX_005930
              "broker:\n"
              "  plugin: broker_kis\n"
              "  config:\n"
@@ -159,27 +131,20 @@ static void write_config_mode(const char *name, const char *mode, const char *en
              "    ws_reconnect_min_ms: 50\n"
              "    token_min_interval_s: 1\n"
              "%s"
-             "account: {initial_cash: \"10000000\"}\n"
-             "strategies:\n"
-             "  dir: %s\n"
-             "  list:\n"
-             "    - {name: kis_trader, file: kis_trader.lua, symbols: [\"005930\"]}\n",
-             mode, getenv("KIS_TEST_DEBUG") ? "debug" : "warn", g_dir, qts_test_plugin_dir(), env,
-             g_rest, g_ws, g_dir, g_dir, broker_extra, g_dir);
-    snprintf(path, sizeof path, "%s/%s", g_dir, name);
-    assert_int_equal(qts_test_write_file(path, yaml), 0);
+             "account: {initial_cash: \"10000000\"}\n",
+             env, g_rest, g_ws, g_dir, g_dir, broker_extra);
+    const struct qts_test_engine_yaml y = {
+        .mode = mode,
+        .host_id = "test-kis",
+        .log_level = getenv("KIS_TEST_DEBUG") ? "debug" : "warn",
+        .body = body,
+        .strategies = "    - {name: kis_trader, file: kis_trader.lua, symbols: [\"005930\"]}\n",
+    };
+    qts_test_write_engine_yaml(g_dir, name, &y);
 }
 
 /* POST a control request to the mock (its test hooks). */
-static void mock_post(const char *path, const char *json)
-{
-    char cmd[1200];
-    snprintf(cmd, sizeof cmd,
-             "python3 -c \"import urllib.request as u; u.urlopen(u.Request("
-             "'http://127.0.0.1:%d%s', data=b'%s', method='POST')).read()\"",
-             g_rest, path, json);
-    assert_int_equal(system(cmd), 0);
-}
+static void mock_post(const char *path, const char *json) { kis_mock_post(g_rest, path, json); }
 
 struct watch {
     struct qts_engine *e;
@@ -220,14 +185,6 @@ static struct qts_engine *new_engine(const char *cfg_name, struct qts_config **c
     struct qts_engine *e = NULL;
     *rc_out = qts_test_engine_new(path, run_dir, cfg_out, &e, err);
     return e;
-}
-
-static void setenv_secrets(void)
-{
-    setenv("QTS_SECRET_KIS_APP_KEY", "PSmockappkey0000000000000000000000000", 1);
-    setenv("QTS_SECRET_KIS_APP_SECRET", "mocksecret", 1);
-    setenv("QTS_SECRET_KIS_ACCOUNT", "50000000-01", 1);
-    setenv("QTS_SECRET_KIS_HTS_ID", "mockuser", 1);
 }
 
 static void test_order_fill_cancel_end_to_end(void **state)
@@ -379,15 +336,10 @@ static void test_live_guard(void **state)
 
 int main(void)
 {
+    if (!kis_mock_usable())
+        return QTS_TEST_SKIP;
     g_dir = qts_test_tmpdir();
     qts_log_set_level(getenv("KIS_TEST_DEBUG") ? QTS_LOG_DEBUG : QTS_LOG_WARN);
-    setenv_secrets();
-    if (system("command -v openssl >/dev/null 2>&1 && command -v python3 >/dev/null 2>&1") != 0) {
-        fprintf(stderr, "skipped: python3 or openssl absent (the KIS mock needs both)\n");
-        qts_test_rmtree(g_dir);
-        free(g_dir);
-        return 77;
-    }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_live_guard),
         cmocka_unit_test(test_order_fill_cancel_end_to_end),

@@ -60,8 +60,12 @@ struct rec {
 static struct rec g_rec[MAX_REC];
 static size_t g_nrec;
 
-static struct rec *rec_add(int kind)
+/* A new record of `kind` for the sink callback that got ctx and from (both
+ * unused: there is one sink); NULL once the log is full. */
+static struct rec *rec_add(int kind, void *ctx, const struct qts_plugin_origin *from)
 {
+    (void)ctx;
+    (void)from;
     if (g_nrec == MAX_REC)
         return NULL; /* the WebSocket keeps sending: the first ones suffice */
     struct rec *r = &g_rec[g_nrec++];
@@ -72,9 +76,7 @@ static struct rec *rec_add(int kind)
 
 static int s_trade(void *ctx, const struct qts_plugin_origin *from, const struct qts_trade *ev)
 {
-    (void)ctx;
-    (void)from;
-    struct rec *r = rec_add(R_TRADE);
+    struct rec *r = rec_add(R_TRADE, ctx, from);
     if (r) {
         r->instrument = ev->h.instrument;
         r->px = ev->px;
@@ -86,9 +88,7 @@ static int s_trade(void *ctx, const struct qts_plugin_origin *from, const struct
 static int s_book(void *ctx, const struct qts_plugin_origin *from,
                   const struct qts_book_update *ev)
 {
-    (void)ctx;
-    (void)from;
-    struct rec *r = rec_add(R_BOOK);
+    struct rec *r = rec_add(R_BOOK, ctx, from);
     if (r) {
         r->instrument = ev->h.instrument;
         r->flags = ev->h.flags;
@@ -109,9 +109,7 @@ static int s_book(void *ctx, const struct qts_plugin_origin *from,
 static int s_exec(void *ctx, const struct qts_plugin_origin *from,
                   const struct qts_exec_report *rep)
 {
-    (void)ctx;
-    (void)from;
-    struct rec *r = rec_add(R_EXEC);
+    struct rec *r = rec_add(R_EXEC, ctx, from);
     if (r)
         r->rep = *rep;
     return 0;
@@ -119,9 +117,7 @@ static int s_exec(void *ctx, const struct qts_plugin_origin *from,
 
 static int s_done(void *ctx, const struct qts_plugin_origin *from, uint64_t req_id, int status)
 {
-    (void)ctx;
-    (void)from;
-    struct rec *r = rec_add(R_DONE);
+    struct rec *r = rec_add(R_DONE, ctx, from);
     if (r) {
         r->req_id = req_id;
         r->status = status;
@@ -131,9 +127,7 @@ static int s_done(void *ctx, const struct qts_plugin_origin *from, uint64_t req_
 
 static int s_bp(void *ctx, const struct qts_plugin_origin *from, const struct qts_buying_power *bp)
 {
-    (void)ctx;
-    (void)from;
-    struct rec *r = rec_add(R_BP);
+    struct rec *r = rec_add(R_BP, ctx, from);
     if (r) {
         r->bp = *bp;
         r->req_id = bp->req_id;
@@ -173,61 +167,23 @@ static void start_mock(const char *env)
     g_env = env;
     snprintf(g_mock_dir, sizeof g_mock_dir, "%s/mock-%s", g_dir, env);
     assert_true(mkdir(g_mock_dir, 0700) == 0 || errno == EEXIST);
-    char args[1600];
-    snprintf(args, sizeof args,
-             "--env %s --token-interval 1 --rate 20 --fill-qty 0 --tick 0.1 "
-             "--ping 0.3 --max-subs 5 --state-dir %s",
-             env, g_mock_dir);
-    g_mock = kis_mock_start(args, &g_rest, &g_ws, &g_pid);
+    g_mock = kis_mock_start(env, g_mock_dir, "--fill-qty 0 --max-subs 5", &g_rest, &g_ws, &g_pid);
 }
 
-static void stop_mock(void)
-{
-    kis_mock_stop(&g_mock, &g_pid);
-}
+static void stop_mock(void) { kis_mock_stop(&g_mock, &g_pid); }
 
-/* stats.json as text (owned), "" when unreadable */
-static char *mock_stats(void)
-{
-    char path[1100];
-    snprintf(path, sizeof path, "%s/stats.json", g_mock_dir);
-    FILE *f = fopen(path, "r");
-    char *buf = qts_xmalloc(65536);
-    size_t n = f ? fread(buf, 1, 65535, f) : 0;
-    if (f)
-        fclose(f);
-    buf[n] = '\0';
-    return buf;
-}
-
-static long mock_stat(const char *key)
-{
-    char *buf = mock_stats(), pat[80];
-    snprintf(pat, sizeof pat, "\"%s\": ", key);
-    const char *p = strstr(buf, pat);
-    long v = p ? strtol(p + strlen(pat), NULL, 10) : -1;
-    free(buf);
-    return v;
-}
+static long mock_stat(const char *key) { return kis_mock_stat(g_mock_dir, key); }
 
 static bool mock_active(const char *tr_key)
 {
-    char *buf = mock_stats(), pat[80];
+    char *buf = kis_mock_stats(g_mock_dir), pat[80];
     snprintf(pat, sizeof pat, "\"%s\"", tr_key);
     bool yes = strstr(buf, pat) != NULL;
     free(buf);
     return yes;
 }
 
-static void mock_post(const char *path, const char *json)
-{
-    char cmd[1200];
-    snprintf(cmd, sizeof cmd,
-             "python3 -c \"import urllib.request as u; u.urlopen(u.Request("
-             "'http://127.0.0.1:%d%s', data=b'%s', method='POST')).read()\"",
-             g_rest, path, json);
-    assert_int_equal(system(cmd), 0);
-}
+static void mock_post(const char *path, const char *json) { kis_mock_post(g_rest, path, json); }
 
 /* ------------------------------------------------------------------- the rig */
 
@@ -274,10 +230,7 @@ static void rig_start(struct rig *r, const char *extra)
              "token_min_interval_s: 1\n"
              "%s",
              g_env, g_rest, g_ws, g_dir, g_dir, extra ? extra : "");
-    struct qts_diags d;
-    qts_diags_init(&d);
-    assert_int_equal(qts__cfg_parse("kis.yaml", yaml, strlen(yaml), &r->cfg, &d), 0);
-    qts_diags_cleanup(&d);
+    r->cfg = qts_test_cfg_node("kis.yaml", yaml);
     snprintf(gen, sizeof gen, "%s/plugins.gen", g_dir);
     struct qts_plugin_manager_opts o = {.env = &r->env, .gen_dir = gen};
     assert_int_equal(qts_plugin_manager_new(&o, &r->m, NULL), 0);
@@ -724,21 +677,9 @@ static int group_teardown(void **state)
 
 int main(void)
 {
+    if (!kis_mock_usable())
+        return QTS_TEST_SKIP;
     g_dir = qts_test_tmpdir();
-    setenv("QTS_SECRET_KIS_APP_KEY", "PSmockappkey0000000000000000000000000", 1);
-    setenv("QTS_SECRET_KIS_APP_SECRET", "mocksecret", 1);
-    setenv("QTS_SECRET_KIS_ACCOUNT", "50000000-01", 1);
-    setenv("QTS_SECRET_KIS_HTS_ID", "mockuser", 1);
-    unsetenv("http_proxy");
-    unsetenv("HTTP_PROXY");
-    unsetenv("all_proxy");
-    unsetenv("ALL_PROXY");
-    if (system("command -v openssl >/dev/null 2>&1 && command -v python3 >/dev/null 2>&1") != 0) {
-        fprintf(stderr, "skipped: python3 or openssl absent (the KIS mock needs both)\n");
-        qts_test_rmtree(g_dir);
-        free(g_dir);
-        return 77;
-    }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_query_market, case_teardown),
         cmocka_unit_test_teardown(test_query_buying_power, case_teardown),

@@ -50,15 +50,6 @@ struct inst {
     char prefix[96];
 };
 
-static char *port_str(int port)
-{
-    static char b[4][16];
-    static int k;
-    char *s = b[k++ % 4];
-    snprintf(s, 16, "%d", port);
-    return s;
-}
-
 static void start_redis_plugin(struct qts_th *th, struct inst *x, int port, const char *host_id,
                                const char *const *extra)
 {
@@ -66,64 +57,21 @@ static void start_redis_plugin(struct qts_th *th, struct inst *x, int port, cons
     assert_int_equal(qts_th_load(th, &x->in, NULL, "cache_redis", &err), 0);
     snprintf(x->prefix, sizeof x->prefix, "qts:%s-%s:", g_tag, host_id);
     qts_th_cfg(&x->in, "host", "127.0.0.1");
-    qts_th_cfg(&x->in, "port", port_str(port));
+    qts_th_cfg(&x->in, "port", redis_port_str(port));
     qts_th_cfg(&x->in, "prefix", x->prefix);
     char shared[64];
     snprintf(shared, sizeof shared, "qts:%s-shared:", g_tag);
     qts_th_cfg(&x->in, "shared_prefix", shared);
     qts_th_cfg(&x->in, "command_timeout_ms", "1000");
-    for (int i = 0; extra && extra[i]; i += 2)
-        qts_th_cfg(&x->in, extra[i], extra[i + 1]);
-    int rc = qts_th_start(&x->in, &err);
-    if (rc < 0)
-        fprintf(stderr, "start: %s\n", err.msg);
-    assert_int_equal(rc, 0);
+    assert_int_equal(qts_th_start_with(&x->in, extra, &err), 0);
 }
 
-static struct qts_cache_health health(struct inst *x)
+/* `x` is a struct inst *, or its first member (the predicates get either) */
+static struct qts_cache_health health(void *x)
 {
     struct qts_cache_health h;
-    memset(&h, 0, sizeof h);
-    h.struct_size = sizeof h;
-    assert_int_equal(x->in.ops->health(x->in.self, &h), 0);
+    assert_int_equal(qts_th_health(x, &h), 0);
     return h;
-}
-
-typedef bool (*pred_fn)(void *arg);
-
-struct waiter {
-    pred_fn pred;
-    void *arg;
-    bool ok;
-};
-
-static void check_pred(uv_timer_t *t)
-{
-    struct waiter *w = t->data;
-    if (w->pred(w->arg)) {
-        w->ok = true;
-        uv_stop(t->loop);
-    }
-}
-
-static void stop_loop(uv_timer_t *t) { uv_stop(t->loop); }
-
-static bool wait_for(struct qts_th *th, pred_fn pred, void *arg, int max_ms)
-{
-    struct waiter w = {pred, arg, pred(arg)};
-    if (w.ok)
-        return true;
-    uv_timer_t t, end;
-    uv_timer_init(&th->loop, &t);
-    uv_timer_init(&th->loop, &end);
-    t.data = &w;
-    uv_timer_start(&t, check_pred, 1, 1);
-    uv_timer_start(&end, stop_loop, (uint64_t)max_ms, 0);
-    uv_run(&th->loop, UV_RUN_DEFAULT);
-    uv_close((uv_handle_t *)&t, NULL);
-    uv_close((uv_handle_t *)&end, NULL);
-    uv_run(&th->loop, UV_RUN_NOWAIT);
-    return w.ok || pred(arg);
 }
 
 static bool is_up(void *arg) { return health(arg).state == QTS_CACHE_UP; }
@@ -131,13 +79,13 @@ static bool is_idle(void *arg) { return health(arg).pending == 0; }
 
 static void wait_up(struct qts_th *th, struct inst *x)
 {
-    assert_true(wait_for(th, is_up, x, 3000));
+    assert_true(qts_th_wait_for(th, is_up, x, 3000));
 }
 
 static void drain(struct qts_th *th, struct inst *x)
 {
     uv_run(&th->loop, UV_RUN_NOWAIT); /* writer flush */
-    assert_true(wait_for(th, is_idle, x, 3000));
+    assert_true(qts_th_wait_for(th, is_idle, x, 3000));
 }
 
 static void key_of(struct inst *x, const char *rel, char *out, size_t cap)
@@ -154,26 +102,8 @@ static pid_t spawn_redis(int port, const char *const *args)
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
-        const char *argv[32];
-        int n = 0;
-        argv[n++] = bin;
-        argv[n++] = "--port";
-        argv[n++] = port_str(port);
-        argv[n++] = "--bind";
-        argv[n++] = "127.0.0.1";
-        argv[n++] = "--save";
-        argv[n++] = "";
-        argv[n++] = "--appendonly";
-        argv[n++] = "no";
-        argv[n++] = "--loglevel";
-        argv[n++] = "warning";
-        for (int i = 0; args && args[i]; i++)
-            argv[n++] = args[i];
-        argv[n] = NULL;
-        if (!freopen("/dev/null", "w", stdout))
-            _exit(127);
-        execv(bin, (char *const *)argv);
-        _exit(127);
+        const char *head[] = {"--port", redis_port_str(port), "--bind", "127.0.0.1", NULL};
+        redis_server_exec(bin, head, args, NULL);
     }
     for (int i = 0; i < 200; i++) {
         struct timeval tv = {0, 200000};
@@ -323,8 +253,7 @@ static void test_every_key_type_and_ttl(void **state)
     assert_int_equal(h.writes_failed, 0);
     redisFree(c);
     qts_cache_writer_free(w);
-    qts_th_unload(&x.in);
-    qts_th_cleanup(&th);
+    qts_th_close(&th, &x.in);
 }
 
 /* A reader thread asks PTTL of keys being rewritten: never -1 (a key that
@@ -390,8 +319,7 @@ static void test_value_and_ttl_atomic(void **state)
         assert_true(redis_cmd_int(c, "PTTL %s", r->element[i]->str) != -1);
     freeReplyObject(r);
     redisFree(c);
-    qts_th_unload(&x.in);
-    qts_th_cleanup(&th);
+    qts_th_close(&th, &x.in);
 }
 
 struct scan {
@@ -444,8 +372,8 @@ static void test_prefix_isolation(void **state)
     struct scan sa = {0}, sb = {0};
     assert_int_equal(qts_cache_warm_start(a.in.ops, a.in.self, on_entry, on_done, &sa), 0);
     assert_int_equal(qts_cache_warm_start(b.in.ops, b.in.self, on_entry, on_done, &sb), 0);
-    assert_true(wait_for(&th, scan_done, &sa, 3000));
-    assert_true(wait_for(&th, scan_done, &sb, 3000));
+    assert_true(qts_th_wait_for(&th, scan_done, &sa, 3000));
+    assert_true(qts_th_wait_for(&th, scan_done, &sb, 3000));
     assert_int_equal(sa.n, 1);
     assert_int_equal(sb.n, 1);
     assert_string_equal(sa.keys[0], "pos:X");
@@ -493,7 +421,7 @@ static void test_warm_start(void **state)
     struct qts_th_inst *in = &y.in;
     struct qts_err err;
     assert_int_equal(qts_th_load(&th, in, NULL, "cache_redis", &err), 0);
-    qts_th_cfg(in, "port", port_str(g_port));
+    qts_th_cfg(in, "port", redis_port_str(g_port));
     qts_th_cfg(in, "host", "127.0.0.1");
     qts_th_cfg(in, "prefix", x.prefix);
     assert_int_equal(qts_th_start(in, &err), 0);
@@ -501,7 +429,7 @@ static void test_warm_start(void **state)
     wait_up(&th, &y);
     struct scan s = {0};
     assert_int_equal(qts_cache_warm_start(in->ops, in->self, on_entry, on_done, &s), 0);
-    assert_true(wait_for(&th, scan_done, &s, 3000));
+    assert_true(qts_th_wait_for(&th, scan_done, &s, 3000));
     assert_int_equal(s.status, 0);
     assert_int_equal(s.n, 4);
     bool saw_a = false, saw_b = false, saw_o = false, saw_r = false;
@@ -596,7 +524,7 @@ static void test_redis_killed_during_replay(void **state)
 
     kill_redis(pid); /* in the middle of the replay */
     struct closed_state cs = {&x, 1};
-    assert_true(wait_for(&th, opened, &cs, 5000));
+    assert_true(qts_th_wait_for(&th, opened, &cs, 5000));
     struct qts_cache_health h = health(&x);
     assert_int_equal(h.state, QTS_CACHE_OPEN);
     assert_true(h.failures >= 5);
@@ -615,7 +543,7 @@ static void test_redis_killed_during_replay(void **state)
     assert_true(h.state == QTS_CACHE_OPEN || h.state == QTS_CACHE_HALF_OPEN);
 
     pid = spawn_redis(port, NULL); /* back */
-    assert_true(wait_for(&th, is_up, &x, 3000));
+    assert_true(qts_th_wait_for(&th, is_up, &x, 3000));
     h = health(&x);
     assert_int_equal(h.consecutive_failures, 0);
     assert_true(h.reconnects >= 1);
@@ -639,8 +567,7 @@ static void test_redis_killed_during_replay(void **state)
     uv_timer_stop(&tick);
     uv_close((uv_handle_t *)&tick, NULL);
     qts_cache_writer_free(rp.w);
-    qts_th_unload(&x.in);
-    qts_th_cleanup(&th);
+    qts_th_close(&th, &x.in);
     kill_redis(pid);
 }
 
@@ -665,7 +592,7 @@ static void test_auth_password_and_acl_user(void **state)
     wait_up(&th, &x);
     wait_up(&th, &y);
     struct closed_state cs = {&z, 1};
-    assert_true(wait_for(&th, opened, &cs, 3000));
+    assert_true(qts_th_wait_for(&th, opened, &cs, 3000));
     assert_int_equal(x.in.ops->set(x.in.self, (struct qts_str){"k", 1}, (struct qts_str){"v", 1},
                                    1000), 0);
     assert_int_equal(y.in.ops->set(y.in.self, (struct qts_str){"k", 1}, (struct qts_str){"v", 1},
@@ -702,13 +629,12 @@ static void test_script_flush_recovers(void **state)
     assert_int_equal(health(&x).breaker_opens, 0);
     assert_int_equal(x.in.ops->hset(x.in.self, (struct qts_str){"pos:F", 5}, f, v, 1, 5000), 0);
     assert_int_equal(x.in.ops->hset(x.in.self, (struct qts_str){"pos:F", 5}, f, v, 1, 5000), 0);
-    assert_true(wait_for(&th, writes_ok_2, &x, 3000));
+    assert_true(qts_th_wait_for(&th, writes_ok_2, &x, 3000));
     char k[256];
     key_of(&x, "pos:F", k, sizeof k);
     assert_int_equal(redis_cmd_int(c, "EXISTS %s", k), 1);
     redisFree(c);
-    qts_th_unload(&x.in);
-    qts_th_cleanup(&th);
+    qts_th_close(&th, &x.in);
 }
 
 struct race {
@@ -767,7 +693,7 @@ static void test_budget_two_hosts_never_over_reserve(void **state)
                                            args[i].amount, limit, 0, on_reserve_amt, &args[i]),
                          0);
     }
-    assert_true(wait_for(&th, all_answered, &r, 5000));
+    assert_true(qts_th_wait_for(&th, all_answered, &r, 5000));
     assert_int_equal(r.errors, 0);
     assert_true(r.rejected > 0);        /* the budget was really contended */
     assert_true(r.granted_sum <= limit);
@@ -820,10 +746,9 @@ static void test_budget_two_hosts_never_over_reserve(void **state)
 
 int main(void)
 {
-    const char *port = qts_test_service_env("QTS_REDIS_PORT");
-    if (!port)
+    g_port = qts_test_service_port("QTS_REDIS_PORT");
+    if (!g_port)
         return QTS_TEST_SKIP;
-    g_port = atoi(port);
     snprintf(g_tag, sizeof g_tag, "t%d", (int)getpid());
     unsetenv("QTS_REDIS_URL");
     const struct CMUnitTest tests[] = {

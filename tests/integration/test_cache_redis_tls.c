@@ -75,41 +75,11 @@ static int make_certs(const char *d)
     return chmod(g_path[CLI_KEY], 0600);
 }
 
-static char *port_str(int port)
-{
-    static char b[8][16];
-    static int k;
-    char *s = b[k++ % 8];
-    snprintf(s, 16, "%d", port);
-    return s;
-}
-
-static bool port_busy(int port)
-{
-    struct timeval tv = {0, 100000};
-    redisContext *c = redisConnectWithTimeout("127.0.0.1", port, tv);
-    bool busy = c && !c->err;
-    if (c)
-        redisFree(c);
-    return busy;
-}
-
-/* A port nothing uses now: the kernel picks it for a bound socket, which
- * is then closed (ports guessed in the ephemeral range collide with other
- * processes' outgoing connections). */
 static int free_port(void)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    assert_true(fd >= 0);
-    struct sockaddr_in sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t sl = sizeof sa;
-    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
-    close(fd);
-    return ntohs(sa.sin_port);
+    int port = qts_th_free_port();
+    assert_true(port > 0);
+    return port;
 }
 
 struct server {
@@ -127,38 +97,17 @@ static bool spawn_server(struct server *s, int cert, int key, bool auth_clients,
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
-        const char *argv[40];
-        int n = 0;
-        argv[n++] = bin;
-        argv[n++] = "--port";
-        argv[n++] = port_str(s->plain);
-        argv[n++] = "--tls-port";
-        argv[n++] = port_str(s->tls);
-        argv[n++] = "--bind";
-        argv[n++] = "127.0.0.1";
-        argv[n++] = "--tls-cert-file";
-        argv[n++] = g_path[cert];
-        argv[n++] = "--tls-key-file";
-        argv[n++] = g_path[key];
-        argv[n++] = "--tls-ca-cert-file";
-        argv[n++] = g_path[CA];
-        argv[n++] = "--tls-auth-clients";
-        argv[n++] = auth_clients ? "yes" : "no";
-        argv[n++] = "--save";
-        argv[n++] = "";
-        argv[n++] = "--appendonly";
-        argv[n++] = "no";
-        argv[n++] = "--loglevel";
-        argv[n++] = "warning";
-        for (int i = 0; extra && extra[i]; i++)
-            argv[n++] = extra[i];
-        argv[n] = NULL;
         char log[600];
         snprintf(log, sizeof log, "%s/redis-%d.log", g_dir, s->tls);
-        if (!freopen(log, "w", stdout) || !freopen(log, "a", stderr))
-            _exit(127);
-        execv(bin, (char *const *)argv);
-        _exit(127);
+        const char *args[] = {"--port", redis_port_str(s->plain),
+                              "--tls-port", redis_port_str(s->tls),
+                              "--bind", "127.0.0.1",
+                              "--tls-cert-file", g_path[cert],
+                              "--tls-key-file", g_path[key],
+                              "--tls-ca-cert-file", g_path[CA],
+                              "--tls-auth-clients", auth_clients ? "yes" : "no",
+                              NULL};
+        redis_server_exec(bin, args, extra, log);
     }
     s->pid = pid;
     for (int i = 0; i < 200; i++) {
@@ -166,7 +115,7 @@ static bool spawn_server(struct server *s, int cert, int key, bool auth_clients,
             s->pid = 0;
             return false;
         }
-        if (port_busy(s->plain) && port_busy(s->tls))
+        if (qts_th_port_open(s->plain) && qts_th_port_open(s->tls))
             return true;
         struct timespec ts = {0, 20 * 1000000};
         nanosleep(&ts, NULL);
@@ -223,6 +172,39 @@ static redisContext *plain_connect(const struct server *s, const char *password)
     return redis_connect(s->plain, password);
 }
 
+/* s started as start_server does; th a host, quiet unless QTS_TEST_DEBUG */
+static void open_host(struct qts_th *th, struct server *s, int cert, int key, bool auth_clients,
+                      const char *const *extra)
+{
+    start_server(s, cert, key, auth_clients, extra);
+    qts_th_init(th);
+    th->quiet = !getenv("QTS_TEST_DEBUG");
+}
+
+/* Unloads `a` and `b` (either may be NULL: already unloaded), then ends
+ * the host and the server. */
+static void close_host(struct qts_th *th, struct server *s, struct qts_th_inst *a,
+                       struct qts_th_inst *b)
+{
+    if (a)
+        qts_th_unload(a);
+    if (b)
+        qts_th_unload(b);
+    qts_th_cleanup(th);
+    kill_server(s);
+}
+
+/* GET `key` over s's plain port (AUTH with `password` unless NULL) is `want` */
+static void expect_plain_get(const struct server *s, const char *password, const char *key,
+                             const char *want)
+{
+    redisContext *c = plain_connect(s, password);
+    char out[256];
+    redis_cmd_str(c, out, sizeof out, "GET %s", key);
+    assert_string_equal(out, want);
+    redisFree(c);
+}
+
 static bool has_key(const char *const *extra, const char *key)
 {
     for (int i = 0; extra && extra[i]; i += 2)
@@ -245,55 +227,14 @@ static void start_plugin(struct qts_th *th, struct qts_th_inst *in, const struct
     for (int i = 0; defaults[i]; i += 2)
         if (!has_key(extra, defaults[i]))
             qts_th_cfg(in, defaults[i], defaults[i + 1]);
-    for (int i = 0; extra && extra[i]; i += 2)
-        qts_th_cfg(in, extra[i], extra[i + 1]);
-    int rc = qts_th_start(in, &err);
-    if (rc < 0)
-        fprintf(stderr, "start: %s\n", err.msg);
-    assert_int_equal(rc, 0);
+    assert_int_equal(qts_th_start_with(in, extra, &err), 0);
 }
 
 static struct qts_cache_health health(struct qts_th_inst *in)
 {
     struct qts_cache_health h;
-    memset(&h, 0, sizeof h);
-    h.struct_size = sizeof h;
-    assert_int_equal(in->ops->health(in->self, &h), 0);
+    assert_int_equal(qts_th_health(in, &h), 0);
     return h;
-}
-
-typedef bool (*pred_fn)(void *arg);
-
-static void stop_loop(uv_timer_t *t) { uv_stop(t->loop); }
-
-struct waiter {
-    pred_fn pred;
-    void *arg;
-};
-
-static void check_pred(uv_timer_t *t)
-{
-    struct waiter *w = t->data;
-    if (w->pred(w->arg))
-        uv_stop(t->loop);
-}
-
-static bool wait_for(struct qts_th *th, pred_fn pred, void *arg, int max_ms)
-{
-    if (pred(arg))
-        return true;
-    struct waiter w = {pred, arg};
-    uv_timer_t t, end;
-    uv_timer_init(&th->loop, &t);
-    uv_timer_init(&th->loop, &end);
-    t.data = &w;
-    uv_timer_start(&t, check_pred, 1, 1);
-    uv_timer_start(&end, stop_loop, (uint64_t)max_ms, 0);
-    uv_run(&th->loop, UV_RUN_DEFAULT);
-    uv_close((uv_handle_t *)&t, NULL);
-    uv_close((uv_handle_t *)&end, NULL);
-    uv_run(&th->loop, UV_RUN_NOWAIT);
-    return pred(arg);
 }
 
 static bool is_up(void *arg) { return health(arg).state == QTS_CACHE_UP; }
@@ -327,18 +268,16 @@ static void test_tls_every_write_kind(void **state)
 {
     (void)state;
     struct server s = {0};
-    start_server(&s, SRV_CRT, SRV_KEY, false, NULL);
     struct qts_th th;
-    qts_th_init(&th);
-    th.quiet = !getenv("QTS_TEST_DEBUG");
+    open_host(&th, &s, SRV_CRT, SRV_KEY, false, NULL);
     struct qts_th_inst a, b;
     start_plugin(&th, &a, &s, NULL); /* checked name = the IP address */
     char url[64];
     snprintf(url, sizeof url, "rediss://localhost:%d", s.tls);
     const char *by_name[] = {"url", url, "prefix", "qts:tls2:", NULL};
     start_plugin(&th, &b, &s, by_name); /* resolved on the thread pool; name and SNI localhost */
-    assert_true(wait_for(&th, is_up, &a, 5000));
-    assert_true(wait_for(&th, is_up, &b, 5000));
+    assert_true(qts_th_wait_for(&th, is_up, &a, 5000));
+    assert_true(qts_th_wait_for(&th, is_up, &b, 5000));
 
     assert_int_equal(a.ops->set(a.self, S("price"), S("101.5"), 60000), 0);
     struct qts_str f[2] = {S("bid"), S("ask")}, v[2] = {S("1"), S("2")};
@@ -361,8 +300,8 @@ static void test_tls_every_write_kind(void **state)
     assert_memory_equal(g.v, big, big_n);
     free(g.v);
     free(big);
-    assert_true(wait_for(&th, is_idle, &a, 5000));
-    assert_true(wait_for(&th, is_idle, &b, 5000));
+    assert_true(qts_th_wait_for(&th, is_idle, &a, 5000));
+    assert_true(qts_th_wait_for(&th, is_idle, &b, 5000));
     assert_int_equal(health(&a).writes_ok, 4);
     assert_int_equal(health(&a).failures, 0);
 
@@ -382,20 +321,15 @@ static void test_tls_every_write_kind(void **state)
     assert_string_equal(out, "v");
     redisFree(c);
 
-    qts_th_unload(&a);
-    qts_th_unload(&b);
-    qts_th_cleanup(&th);
-    kill_server(&s);
+    close_host(&th, &s, &a, &b);
 }
 
 static void test_tls_wrong_ca_or_name_refused(void **state)
 {
     (void)state;
     struct server s = {0};
-    start_server(&s, SRV2_CRT, SRV2_KEY, false, NULL); /* signed by the second CA */
     struct qts_th th;
-    qts_th_init(&th);
-    th.quiet = !getenv("QTS_TEST_DEBUG");
+    open_host(&th, &s, SRV2_CRT, SRV2_KEY, false, NULL); /* signed by the second CA */
     th.watch[0] = "certificate verify failed";
     th.watch[1] = "hostname mismatch";
     th.watch[2] = "host=127.0.0.1:";
@@ -406,7 +340,7 @@ static void test_tls_wrong_ca_or_name_refused(void **state)
     /* writes never wait for the handshake: refused at once while not up */
     for (int i = 0; i < 100; i++)
         assert_int_equal(a.ops->set(a.self, S("k"), S("v"), 1000), QTS_ENET);
-    assert_true(wait_for(&th, is_open, &a, 5000));
+    assert_true(qts_th_wait_for(&th, is_open, &a, 5000));
     struct qts_cache_health h = health(&a);
     assert_int_equal(h.breaker_opens, 1);
     assert_true(h.failures >= 3);
@@ -426,7 +360,7 @@ static void test_tls_wrong_ca_or_name_refused(void **state)
     const char *other[] = {"tls_server_name", "redis.example", "breaker_failures", "1",
                            "breaker_open_ms", "60000", NULL};
     start_plugin(&th, &b, &s, other);
-    assert_true(wait_for(&th, is_open, &b, 5000));
+    assert_true(qts_th_wait_for(&th, is_open, &b, 5000));
     assert_int_equal(th.watch_hits[1], 1);
     qts_th_unload(&b);
 
@@ -437,42 +371,31 @@ static void test_tls_wrong_ca_or_name_refused(void **state)
     struct qts_th_inst c;
     const char *noverify[] = {"tls_verify", "false", NULL};
     start_plugin(&th, &c, &s, noverify);
-    assert_true(wait_for(&th, is_up, &c, 5000));
+    assert_true(qts_th_wait_for(&th, is_up, &c, 5000));
     assert_int_equal(th.watch_hits[3], 1);
-    qts_th_unload(&c);
-    qts_th_cleanup(&th);
-    kill_server(&s);
+    close_host(&th, &s, &c, NULL);
 }
 
 static void test_mutual_tls(void **state)
 {
     (void)state;
     struct server s = {0};
-    start_server(&s, SRV_CRT, SRV_KEY, true, NULL); /* client certificates required */
     struct qts_th th;
-    qts_th_init(&th);
-    th.quiet = !getenv("QTS_TEST_DEBUG");
+    open_host(&th, &s, SRV_CRT, SRV_KEY, true, NULL); /* client certificates required */
     struct qts_th_inst a, b;
     const char *cert[] = {"tls_cert_file", g_path[CLI_CRT], "tls_key_file", g_path[CLI_KEY],
                           NULL};
     start_plugin(&th, &a, &s, cert);
     const char *none[] = {"breaker_failures", "1", "breaker_open_ms", "60000", NULL};
     start_plugin(&th, &b, &s, none);
-    assert_true(wait_for(&th, is_up, &a, 5000));
+    assert_true(qts_th_wait_for(&th, is_up, &a, 5000));
     assert_int_equal(a.ops->set(a.self, S("mtls"), S("yes"), 60000), 0);
-    assert_true(wait_for(&th, is_idle, &a, 5000));
+    assert_true(qts_th_wait_for(&th, is_idle, &a, 5000));
     assert_int_equal(health(&a).writes_ok, 1);
-    assert_true(wait_for(&th, is_open, &b, 5000)); /* without a certificate: refused */
+    assert_true(qts_th_wait_for(&th, is_open, &b, 5000)); /* without a certificate: refused */
     assert_int_equal(health(&b).writes_ok, 0);
-    redisContext *c = plain_connect(&s, NULL);
-    char out[64];
-    redis_cmd_str(c, out, sizeof out, "GET %s", "qts:tls:mtls");
-    assert_string_equal(out, "yes");
-    redisFree(c);
-    qts_th_unload(&a);
-    qts_th_unload(&b);
-    qts_th_cleanup(&th);
-    kill_server(&s);
+    expect_plain_get(&s, NULL, "qts:tls:mtls", "yes");
+    close_host(&th, &s, &a, &b);
 }
 
 static void test_auth_over_tls(void **state)
@@ -481,10 +404,8 @@ static void test_auth_over_tls(void **state)
     struct server s = {0};
     const char *auth[] = {"--requirepass", "s3cret", "--user", "alice", "on", ">alicepw", "~*",
                           "&*", "+@all", NULL};
-    start_server(&s, SRV_CRT, SRV_KEY, false, auth);
     struct qts_th th;
-    qts_th_init(&th);
-    th.quiet = !getenv("QTS_TEST_DEBUG");
+    open_host(&th, &s, SRV_CRT, SRV_KEY, false, auth);
     struct qts_th_inst x, y, z;
     const char *pw[] = {"password", "s3cret", NULL};
     start_plugin(&th, &x, &s, pw);
@@ -495,25 +416,17 @@ static void test_auth_over_tls(void **state)
     const char *bad[] = {"password", "wrong", "breaker_failures", "1", "breaker_open_ms",
                          "60000", NULL};
     start_plugin(&th, &z, &s, bad);
-    assert_true(wait_for(&th, is_up, &x, 5000));
-    assert_true(wait_for(&th, is_up, &y, 5000));
-    assert_true(wait_for(&th, is_open, &z, 5000));
+    assert_true(qts_th_wait_for(&th, is_up, &x, 5000));
+    assert_true(qts_th_wait_for(&th, is_up, &y, 5000));
+    assert_true(qts_th_wait_for(&th, is_open, &z, 5000));
     assert_int_equal(x.ops->set(x.self, S("a"), S("1"), 60000), 0);
     assert_int_equal(y.ops->set(y.self, S("a"), S("2"), 60000), 0);
-    assert_true(wait_for(&th, is_idle, &x, 5000));
-    assert_true(wait_for(&th, is_idle, &y, 5000));
-    redisContext *c = plain_connect(&s, "s3cret");
-    char out[64];
-    redis_cmd_str(c, out, sizeof out, "GET %s", "qts:tls:a");
-    assert_string_equal(out, "1");
-    redis_cmd_str(c, out, sizeof out, "GET %s", "qts:tlsacl:a");
-    assert_string_equal(out, "2");
-    redisFree(c);
+    assert_true(qts_th_wait_for(&th, is_idle, &x, 5000));
+    assert_true(qts_th_wait_for(&th, is_idle, &y, 5000));
+    expect_plain_get(&s, "s3cret", "qts:tls:a", "1");
+    expect_plain_get(&s, "s3cret", "qts:tlsacl:a", "2");
     qts_th_unload(&x);
-    qts_th_unload(&y);
-    qts_th_unload(&z);
-    qts_th_cleanup(&th);
-    kill_server(&s);
+    close_host(&th, &s, &y, &z);
     unsetenv("QTS_TEST_REDIS_TLS_PW");
 }
 
@@ -521,39 +434,31 @@ static void test_tls_server_killed_and_restarted(void **state)
 {
     (void)state;
     struct server s = {0};
-    start_server(&s, SRV_CRT, SRV_KEY, false, NULL);
     struct qts_th th;
-    qts_th_init(&th);
-    th.quiet = !getenv("QTS_TEST_DEBUG");
+    open_host(&th, &s, SRV_CRT, SRV_KEY, false, NULL);
     th.watch[0] = "redis back";
     struct qts_th_inst a;
     const char *fast[] = {"reconnect_min_ms", "10", "reconnect_max_ms", "40",
                           "breaker_failures", "3", "breaker_open_ms", "200", NULL};
     start_plugin(&th, &a, &s, fast);
-    assert_true(wait_for(&th, is_up, &a, 5000));
+    assert_true(qts_th_wait_for(&th, is_up, &a, 5000));
     assert_int_equal(a.ops->set(a.self, S("r"), S("before"), 60000), 0);
-    assert_true(wait_for(&th, is_idle, &a, 5000));
+    assert_true(qts_th_wait_for(&th, is_idle, &a, 5000));
 
     kill_server(&s);
-    assert_true(wait_for(&th, has_failed, &a, 5000));
+    assert_true(qts_th_wait_for(&th, has_failed, &a, 5000));
     assert_int_equal(a.ops->set(a.self, S("r"), S("during"), 60000), QTS_ENET);
-    assert_true(wait_for(&th, is_open, &a, 5000));
+    assert_true(qts_th_wait_for(&th, is_open, &a, 5000));
     assert_int_equal(health(&a).breaker_opens, 1);
 
     start_server(&s, SRV_CRT, SRV_KEY, false, NULL); /* same ports */
-    assert_true(wait_for(&th, is_up, &a, 5000));
+    assert_true(qts_th_wait_for(&th, is_up, &a, 5000));
     assert_true(health(&a).reconnects >= 1);
     assert_int_equal(th.watch_hits[0], 1);
     assert_int_equal(a.ops->set(a.self, S("r"), S("after"), 60000), 0);
-    assert_true(wait_for(&th, is_idle, &a, 5000));
-    redisContext *c = plain_connect(&s, NULL);
-    char out[64];
-    redis_cmd_str(c, out, sizeof out, "GET %s", "qts:tls:r");
-    assert_string_equal(out, "after");
-    redisFree(c);
-    qts_th_unload(&a);
-    qts_th_cleanup(&th);
-    kill_server(&s);
+    assert_true(qts_th_wait_for(&th, is_idle, &a, 5000));
+    expect_plain_get(&s, NULL, "qts:tls:r", "after");
+    close_host(&th, &s, &a, NULL);
 }
 
 int main(void)

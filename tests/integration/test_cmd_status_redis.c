@@ -26,19 +26,15 @@ static int run_qts(const char *args, char *out, size_t cap)
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-static bool idle(void *arg)
+static bool idle(void *in)
 {
-    struct qts_th_inst *in = arg;
-    struct qts_cache_health h = {.struct_size = sizeof h};
-    in->ops->health(in->self, &h);
-    return h.state == QTS_CACHE_UP && h.pending == 0;
+    struct qts_cache_health h;
+    return qts_th_health(in, &h) == 0 && h.state == QTS_CACHE_UP && h.pending == 0;
 }
 
 static void wait_idle(struct qts_th *th, struct qts_th_inst *in)
 {
-    for (int i = 0; i < 3000 && !idle(in); i++)
-        qts_th_run_ms(th, 1);
-    assert_true(idle(in));
+    assert_true(qts_th_wait_for(th, idle, in, 3000));
 }
 
 static void on_budget(void *arg, int status, int64_t used)
@@ -55,17 +51,14 @@ static void test_status_shows_positions_orders_risk(void **state)
     qts_th_init(&th);
     struct qts_th_inst in;
     struct qts_err err;
-    char prefix[64], port[16];
+    char prefix[64], port[16], shared[64];
     snprintf(prefix, sizeof prefix, "qts:st%d:", (int)getpid());
     snprintf(port, sizeof port, "%d", g_port);
-    assert_int_equal(qts_th_load(&th, &in, NULL, "cache_redis", &err), 0);
-    qts_th_cfg(&in, "host", "127.0.0.1");
-    qts_th_cfg(&in, "port", port);
-    qts_th_cfg(&in, "prefix", prefix);
-    char shared[64];
     snprintf(shared, sizeof shared, "qts:st%d-shared:", (int)getpid());
-    qts_th_cfg(&in, "shared_prefix", shared);
-    assert_int_equal(qts_th_start(&in, &err), 0);
+    const char *cfg_pairs[] = {"host", "127.0.0.1", "port", port, "prefix", prefix,
+                               "shared_prefix", shared, NULL};
+    assert_int_equal(qts_th_load(&th, &in, NULL, "cache_redis", &err), 0);
+    assert_int_equal(qts_th_start_with(&in, cfg_pairs, &err), 0);
     wait_idle(&th, &in);
     struct qts_cache_writer_cfg cfg = {.ttl_pos_ms = 30000, .ttl_risk_ms = 30000};
     struct qts_cache_writer *w;
@@ -115,19 +108,15 @@ static void test_status_shows_positions_orders_risk(void **state)
     assert_int_equal(run_qts("status --bogus", out, sizeof out), 2);
 
     qts_cache_writer_free(w);
-    qts_th_unload(&in);
-    qts_th_cleanup(&th);
+    qts_th_close(&th, &in);
 }
 
 int main(void)
 {
-    const char *port = qts_test_service_env("QTS_REDIS_PORT");
-    if (!port)
+    g_port = qts_test_service_port("QTS_REDIS_PORT");
+    if (!g_port)
         return QTS_TEST_SKIP;
-    g_port = atoi(port);
-    unsetenv("QTS_REDIS_URL");
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_status_shows_positions_orders_risk),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    unsetenv("QTS_REDIS_URL"); /* the status command would read it */
+    static void (*const fns[])(void **) = {test_status_shows_positions_orders_risk};
+    return qts_test_run(fns, 1, "test_status_shows_positions_orders_risk");
 }

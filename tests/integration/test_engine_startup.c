@@ -90,19 +90,11 @@ static bool journal_has(const char *needle)
 static void write_config_lua(const char *lua, const char *cache_yaml, const char *venue_extra,
                              const char *startup)
 {
-    char strat[1100], path[1100], yaml[4096];
-    snprintf(strat, sizeof strat, "%s/starter.lua", g_dir);
-    assert_int_equal(qts_test_write_file(strat, lua), 0);
-    snprintf(yaml, sizeof yaml,
-             "mode: paper\n"
-             "host_id: test-start\n"
-             "log: {level: %s}\n"
-             "paths: {var_dir: %s/var}\n"
-             "plugins: {dir: %s}\n"
+    qts_test_write_in(g_dir, "starter.lua", lua);
+    char body[4096];
+    snprintf(body, sizeof body,
              "risk: {stale_ms: 600000, stale_trip_ms: 600000, max_symbol_exposure_pct: 5}\n"
-             "instruments:\n"
-             "  - {symbol: \"005930\", venue: krx, px_exp: 0, qty_exp: 0, tick_size: \"1\","
-             " lot_size: \"1\", min_qty: \"1\"}\n"
+             QTS_TEST_YAML_KRX_005930
              "broker:\n"
              "  plugin: %s/venue_fixture.so\n"
              "  config:\n"
@@ -114,15 +106,16 @@ static void write_config_lua(const char *lua, const char *cache_yaml, const char
              "%s"
              "%s"
              "%s"
-             "account: {initial_cash: \"10000000\"}\n"
-             "strategies:\n"
-             "  dir: %s\n"
-             "  list:\n"
-             "    - {name: starter, file: starter.lua, symbols: [\"005930\"]}\n",
-             getenv("STARTUP_TEST_DEBUG") ? "debug" : "warn", g_dir, qts_test_plugin_dir(),
-             QTS_VENUE_FIXTURE_DIR, g_dir, venue_extra, cache_yaml, startup, g_dir);
-    snprintf(path, sizeof path, "%s/startup.yaml", g_dir);
-    assert_int_equal(qts_test_write_file(path, yaml), 0);
+             "account: {initial_cash: \"10000000\"}\n",
+             QTS_VENUE_FIXTURE_DIR, g_dir, venue_extra, cache_yaml, startup);
+    const struct qts_test_engine_yaml y = {
+        .mode = "paper",
+        .host_id = "test-start",
+        .log_level = getenv("STARTUP_TEST_DEBUG") ? "debug" : "warn",
+        .body = body,
+        .strategies = "    - {name: starter, file: starter.lua, symbols: [\"005930\"]}\n",
+    };
+    qts_test_write_engine_yaml(g_dir, "startup.yaml", &y);
 }
 
 static void write_config(const char *cache_yaml, const char *venue_extra, const char *startup)

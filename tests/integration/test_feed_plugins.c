@@ -10,6 +10,7 @@
 
 #include "book.h"
 #include "qts/qts_plugin.h"
+#include "test_host_api.h"
 
 #define MAX_KV 16
 #define MAX_INST 8
@@ -54,51 +55,9 @@ static QTS_PRINTF(3, 4) void h_log(void *o, int level, const char *fmt, ...)
     }
 }
 
-static int h_cfg_str(void *o, const char *path, const char **out, struct qts_err *err)
-{
-    (void)err;
-    const char *v = find_kv(o, path);
-    if (!v)
-        return QTS_ENOENT;
-    *out = v;
-    return 0;
-}
+static const char *h_cfg_text(void *o, const char *path) { return find_kv(o, path); }
 
-static int h_cfg_int(void *o, const char *path, int64_t *out, struct qts_err *err)
-{
-    const char *v = find_kv(o, path);
-    if (!v)
-        return QTS_ENOENT;
-    char *e;
-    long long x = strtoll(v, &e, 10);
-    if (*e)
-        return qts_err_set(err, QTS_ECONFIG, "%s: not an integer", path);
-    *out = x;
-    return 0;
-}
-
-static int h_cfg_double(void *o, const char *path, double *out, struct qts_err *err)
-{
-    const char *v = find_kv(o, path);
-    if (!v)
-        return QTS_ENOENT;
-    char *e;
-    double x = strtod(v, &e);
-    if (*e)
-        return qts_err_set(err, QTS_ECONFIG, "%s: not a number", path);
-    *out = x;
-    return 0;
-}
-
-static int h_cfg_bool(void *o, const char *path, bool *out, struct qts_err *err)
-{
-    (void)err;
-    const char *v = find_kv(o, path);
-    if (!v)
-        return QTS_ENOENT;
-    *out = strcmp(v, "true") == 0;
-    return 0;
-}
+QTS_TEST_HOST_CFG_GETTERS(h, h_cfg_text)
 
 static void h_metric_add(void *o, const char *name, int64_t d)
 {
@@ -186,9 +145,7 @@ static int h_bar(void *o, const struct qts_bar *b)
 }
 
 static const struct qts_host_api api = {
-    .struct_size = sizeof(struct qts_host_api),
-    .abi_major = QTS_ABI_MAJOR,
-    .abi_minor = QTS_ABI_MINOR,
+    QTS_TEST_HOST_API_HEAD,
     .alloc = h_alloc,
     .free = h_free,
     .log = h_log,

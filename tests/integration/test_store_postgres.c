@@ -25,10 +25,8 @@
 #define NS INT64_C(1000000000)
 
 struct fx {
-    char *dir;
-    struct qts_store_plugin *plugin;
+    struct store_case_ctx c; /* first: the shared store_test_* cases take the fixture */
     PGconn *db;
-    struct store_case_ctx c;
 };
 
 static const char *conninfo(void) { return getenv("QTS_PG_CONNINFO"); }
@@ -37,30 +35,31 @@ static const char *conninfo(void) { return getenv("QTS_PG_CONNINFO"); }
  * the test never touches anything else in the database it is pointed at. */
 static char g_schema[64];
 
+/* (Re)connects *db (owned; finished first if set) in UTC with this run's
+ * schema first on the search path. */
+static void pq_reconnect(PGconn **db)
+{
+    if (*db)
+        PQfinish(*db);
+    *db = PQconnectdb(conninfo());
+    char set[160];
+    snprintf(set, sizeof set, "SET TIME ZONE 'UTC'; SET client_min_messages = warning; "
+                              "SET search_path TO %s, public", g_schema);
+    PQclear(PQexec(*db, set));
+}
+
 static int pq_scalar(void *arg, const char *sql, char *out, size_t cap)
 {
     PGconn **db = arg;
     out[0] = '\0';
-    if (!*db || PQstatus(*db) != CONNECTION_OK) {
-        if (*db)
-            PQfinish(*db);
-        *db = PQconnectdb(conninfo());
-        char set[160];
-        snprintf(set, sizeof set, "SET TIME ZONE 'UTC'; SET client_min_messages = warning; "
-                                  "SET search_path TO %s, public", g_schema);
-        PQclear(PQexec(*db, set));
-    }
+    if (!*db || PQstatus(*db) != CONNECTION_OK)
+        pq_reconnect(db);
     PGresult *r = PQexec(*db, sql);
     ExecStatusType st = PQresultStatus(r);
     if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK && PQstatus(*db) != CONNECTION_OK) {
         /* the server was restarted (outage test): reconnect once */
         PQclear(r);
-        PQfinish(*db);
-        *db = PQconnectdb(conninfo());
-        char set[160];
-        snprintf(set, sizeof set, "SET TIME ZONE 'UTC'; SET client_min_messages = warning; "
-                                  "SET search_path TO %s, public", g_schema);
-        PQclear(PQexec(*db, set));
+        pq_reconnect(db);
         r = PQexec(*db, sql);
         st = PQresultStatus(r);
     }
@@ -76,30 +75,29 @@ static int pq_scalar(void *arg, const char *sql, char *out, size_t cap)
     return rc;
 }
 
-static void open_plugin(struct fx *f, const char *extra_key, const char *extra_val)
+static struct qts_store_plugin *open_host(const struct store_case_ctx *c, const char *host_id,
+                                          const char *extra_key, const char *extra_val)
 {
-    const char *kv[] = {"conninfo", conninfo(), "host_id", "h1", "schema", g_schema,
+    (void)c;
+    const char *kv[] = {"conninfo", conninfo(), "host_id", host_id, "schema", g_schema,
                         extra_key, extra_val, NULL};
-    struct qts_err e;
-    if (qts_store_plugin_open(qts_test_plugin_dir(), "store_postgres", kv, &f->plugin, &e) != 0)
-        fail_msg("open store_postgres: %s", e.msg);
-    f->c.port = qts_store_plugin_port(f->plugin);
+    return sc_plugin_open("store_postgres", kv);
 }
 
 static int setup_plain(void **state)
 {
     struct fx *f = qts_xcalloc(1, sizeof *f);
-    f->dir = qts_test_tmpdir();
+    f->c.tmpdir = qts_test_tmpdir();
+    f->c.open_host = open_host;
     f->c.scalar = pq_scalar;
     f->c.db = &f->db;
-    f->c.tmpdir = f->dir;
     char buf[8];
     /* a fresh schema per test */
     char sql[256];
     snprintf(sql, sizeof sql, "DROP SCHEMA IF EXISTS %s CASCADE; CREATE SCHEMA %s", g_schema, g_schema);
     if (pq_scalar(&f->db, sql, buf, sizeof buf) != 0)
         fail_msg("cannot reset the schema");
-    open_plugin(f, NULL, NULL);
+    sc_reopen(&f->c, NULL, NULL);
     f->c.sql_ohlcv_1m_mismatch =
         "SELECT count(*) FROM (SELECT symbol, date_trunc('minute', time) AS b, max(price) AS h, "
         "min(price) AS l, sum(volume) AS v, count(*) AS n FROM tick_data WHERE kind = 1 GROUP BY 1, 2) g "
@@ -149,13 +147,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fx *f = *state;
-    qts_store_plugin_close(f->plugin);
     if (f->db)
         PQfinish(f->db);
-    qts_test_rmtree(f->dir);
-    free(f->dir);
-    free(f);
-    return 0;
+    return sc_teardown(state);
 }
 
 static void test_migrate(void **state)
@@ -166,7 +160,7 @@ static void test_migrate(void **state)
     store_case_migrate(&f->c);
     /* the TimescaleDB check ran and fell back to native partitions */
     assert_string_equal("pg", (pq_scalar(&f->db, "SELECT DISTINCT backend FROM schema_migrations",
-                                         f->dir, 8), f->dir));
+                                         f->c.tmpdir, 8), f->c.tmpdir));
     assert_int_equal(sc_scalar_i64(&f->c, "SELECT count(*) FROM pg_partitioned_table p JOIN pg_class c "
                                           "ON c.oid = p.partrelid WHERE c.relname IN ('tick_data', "
                                           "'execution_logs', 'feedback_data', 'decision_log')"), 4);
@@ -187,54 +181,14 @@ static void test_timescaledb_required_but_absent(void **state)
         print_message("skipped: timescaledb is installed on this server\n");
         return;
     }
-    qts_store_plugin_close(f->plugin);
-    open_plugin(f, "timescaledb", "require");
+    sc_reopen(&f->c, "timescaledb", "require");
     struct qts_err e;
     assert_int_equal(f->c.port->ops->migrate(f->c.port->self, &e), QTS_EUNSUPPORTED);
     assert_non_null(strstr(e.msg, "timescaledb"));
     assert_int_equal(sc_scalar_i64(&f->c, "SELECT count(*) FROM schema_migrations"), 0);
     /* auto: falls back and migrates */
-    qts_store_plugin_close(f->plugin);
-    open_plugin(f, "timescaledb", "auto");
+    sc_reopen(&f->c, "timescaledb", "auto");
     assert_int_equal(f->c.port->ops->migrate(f->c.port->self, &e), 2);
-}
-
-static void test_roundtrip(void **state)
-{
-    struct fx *f = *state;
-    store_case_roundtrip(&f->c);
-}
-
-static const struct qts_store_port *reopen(void *arg)
-{
-    struct fx *f = arg;
-    qts_store_plugin_close(f->plugin);
-    open_plugin(f, NULL, NULL);
-    return f->c.port;
-}
-
-static void test_warm_start(void **state)
-{
-    struct fx *f = *state;
-    store_case_roundtrip(&f->c);
-    store_case_warm_start(&f->c, reopen, f);
-}
-
-static void test_two_hosts(void **state)
-{
-    struct fx *f = *state;
-    const char *kv[] = {"conninfo", conninfo(), "host_id", "h2", "schema", g_schema, NULL};
-    struct qts_store_plugin *p2;
-    struct qts_err e;
-    assert_int_equal(qts_store_plugin_open(qts_test_plugin_dir(), "store_postgres", kv, &p2, &e), 0);
-    store_case_two_hosts(&f->c, qts_store_plugin_port(p2));
-    qts_store_plugin_close(p2);
-}
-
-static void test_rollups(void **state)
-{
-    struct fx *f = *state;
-    store_case_rollups(&f->c);
 }
 
 static void test_partitions_and_retention(void **state)
@@ -301,7 +255,7 @@ static void test_outage_during_replay(void **state)
         return;
     }
     char jpath[512];
-    snprintf(jpath, sizeof jpath, "%s/spill.journal", f->dir);
+    snprintf(jpath, sizeof jpath, "%s/spill.journal", f->c.tmpdir);
     struct qts_store_writer_opts o = {.journal_path = jpath, .batch_max = 500, .retry_ms = 50,
                                       .fsync_policy = QTS_JOURNAL_FSYNC_NEVER};
     struct qts_store_writer *w;
@@ -444,10 +398,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_migrate, setup_plain, teardown),
         cmocka_unit_test_setup_teardown(test_conninfo_from_secret, setup_plain, teardown),
         cmocka_unit_test_setup_teardown(test_timescaledb_required_but_absent, setup_plain, teardown),
-        cmocka_unit_test_setup_teardown(test_roundtrip, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_warm_start, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_two_hosts, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_rollups, setup, teardown),
+        cmocka_unit_test_setup_teardown(store_test_roundtrip, setup, teardown),
+        cmocka_unit_test_setup_teardown(store_test_warm_start, setup, teardown),
+        cmocka_unit_test_setup_teardown(store_test_two_hosts, setup, teardown),
+        cmocka_unit_test_setup_teardown(store_test_rollups, setup, teardown),
         cmocka_unit_test_setup_teardown(test_partitions_and_retention, setup, teardown),
         cmocka_unit_test_setup_teardown(test_import_sheets, setup, teardown),
         cmocka_unit_test_setup_teardown(test_outage_during_replay, setup, teardown),

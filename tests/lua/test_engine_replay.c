@@ -33,34 +33,26 @@ static int64_t g_exposure_cap; /* cash units; 0 = no check */
 
 static void write_config(const char *name, const char *run_tag)
 {
-    char path[1024], strat[1024], yaml[4096];
-    snprintf(strat, sizeof strat, "%s/trader.lua", g_dir);
-    assert_int_equal(qts_test_write_file(strat, strategy_lua), 0);
-    snprintf(yaml, sizeof yaml,
-             "mode: replay\n"
-             "host_id: test-%s\n"
-             "log: {level: warn}\n"
-             "paths: {var_dir: %s/var}\n"
-             "plugins: {dir: %s}\n"
-             "instruments:\n"
-             "  - {symbol: BTCUSDT, venue: synthetic, px_exp: 2, qty_exp: 5, tick_size: \"0.01\","
-             " lot_size: \"0.00001\", min_qty: \"0.00001\"}\n"
-             "feeds:\n"
-             "  - name: md\n"
-             "    plugin: feed_synthetic\n"
-             "    config: {symbols: [BTCUSDT], seed: 7, events: 30000, start_price: \"60000\","
-             " px_exp: 2, qty_exp: 5}\n"
-             "broker:\n"
-             "  plugin: broker_paper\n"
-             "  config: {seed: 3}\n"
-             "account: {initial_cash: \"1000000\"}\n"
-             "strategies:\n"
-             "  dir: %s\n"
-             "  list:\n"
-             "    - {name: trader, file: trader.lua, symbols: [BTCUSDT], params: {every: 20}}\n",
-             run_tag, g_dir, qts_test_plugin_dir(), g_dir);
-    snprintf(path, sizeof path, "%s/%s", g_dir, name);
-    assert_int_equal(qts_test_write_file(path, yaml), 0);
+    qts_test_write_in(g_dir, "trader.lua", strategy_lua);
+    char host_id[64];
+    snprintf(host_id, sizeof host_id, "test-%s", run_tag);
+    const struct qts_test_engine_yaml y = {
+        .mode = "replay",
+        .host_id = host_id,
+        .body = QTS_TEST_YAML_BTCUSDT_SYNTHETIC
+                "feeds:\n"
+                "  - name: md\n"
+                "    plugin: feed_synthetic\n"
+                "    config: {symbols: [BTCUSDT], seed: 7, events: 30000, start_price: \"60000\","
+                " px_exp: 2, qty_exp: 5}\n"
+                "broker:\n"
+                "  plugin: broker_paper\n"
+                "  config: {seed: 3}\n"
+                "account: {initial_cash: \"1000000\"}\n",
+        .strategies =
+            "    - {name: trader, file: trader.lua, symbols: [BTCUSDT], params: {every: 20}}\n",
+    };
+    qts_test_write_engine_yaml(g_dir, name, &y);
 }
 
 /* Runs the configuration into run_dir; checks invariants on the way out. */
@@ -120,18 +112,7 @@ static void test_replay_is_deterministic_and_accounts(void **state)
     assert_int_equal(s1.equity, s2.equity);
     static const char *const files[] = {"fills.csv", "equity.csv", "summary.json",
                                         "report.html", "trades.csv"};
-    for (size_t i = 0; i < QTS_ARRAY_LEN(files); i++) {
-        char pa[1100], pb[1100];
-        snprintf(pa, sizeof pa, "%s/%s", run1, files[i]);
-        snprintf(pb, sizeof pb, "%s/%s", run2, files[i]);
-        char *a = qts_test_read_file(pa), *b = qts_test_read_file(pb);
-        assert_non_null(a);
-        assert_non_null(b);
-        if (strcmp(a, b) != 0)
-            fail_msg("%s differs between two runs of the same input", files[i]);
-        free(a);
-        free(b);
-    }
+    qts_test_expect_same_files(run1, run2, files, QTS_ARRAY_LEN(files));
 }
 
 /* The real Binance capture (trades, bookTicker, depth) through ema_cross and
@@ -146,13 +127,8 @@ static void test_binance_capture_through_examples(void **state)
         fprintf(stderr, "skipped: ../shared/data/binance is absent\n");
         skip();
     }
-    char yaml[4096], path[1024];
-    snprintf(yaml, sizeof yaml,
-             "mode: replay\n"
-             "host_id: binance-test\n"
-             "log: {level: warn}\n"
-             "paths: {var_dir: %s/var}\n"
-             "plugins: {dir: %s}\n"
+    char body[2048], strategies_dir[1024];
+    snprintf(body, sizeof body,
              "instruments:\n"
              "  - {symbol: BTCUSDT, venue: binance, px_exp: 2, qty_exp: 8, tick_size: \"0.01\","
              " lot_size: \"0.00001\", min_qty: \"0.00001\"}\n"
@@ -161,17 +137,21 @@ static void test_binance_capture_through_examples(void **state)
              "    plugin: feed_replay\n"
              "    config: {files: \"%s,%s\", format: binance, symbols: \"BTCUSDT:2:8\"}\n"
              "broker: {plugin: broker_paper, config: {seed: 5}}\n"
-             "account: {initial_cash: \"1000000\"}\n"
-             "strategies:\n"
-             "  dir: %s/strategies\n"
-             "  list:\n"
-             "    - {name: ema, file: ema_cross.lua, symbols: [BTCUSDT],"
-             " params: {symbol: BTCUSDT, fast: 10, slow: 40, qty: 0.01}}\n"
-             "    - {name: mm, file: market_maker.lua, symbols: [BTCUSDT],"
-             " params: {symbol: BTCUSDT, qty: 0.001, half_spread: 2, max_position: 0.005}}\n",
-             g_dir, qts_test_plugin_dir(), f1, f2, qts_test_source_dir());
-    snprintf(path, sizeof path, "%s/binance.yaml", g_dir);
-    assert_int_equal(qts_test_write_file(path, yaml), 0);
+             "account: {initial_cash: \"1000000\"}\n",
+             f1, f2);
+    snprintf(strategies_dir, sizeof strategies_dir, "%s/strategies", qts_test_source_dir());
+    const struct qts_test_engine_yaml y = {
+        .mode = "replay",
+        .host_id = "binance-test",
+        .body = body,
+        .strategies_dir = strategies_dir,
+        .strategies = "    - {name: ema, file: ema_cross.lua, symbols: [BTCUSDT],"
+                      " params: {symbol: BTCUSDT, fast: 10, slow: 40, qty: 0.01}}\n"
+                      "    - {name: mm, file: market_maker.lua, symbols: [BTCUSDT],"
+                      " params: {symbol: BTCUSDT, qty: 0.001, half_spread: 2,"
+                      " max_position: 0.005}}\n",
+    };
+    qts_test_write_engine_yaml(g_dir, "binance.yaml", &y);
     char run1[1024], run2[1024];
     snprintf(run1, sizeof run1, "%s/bn1", g_dir);
     snprintf(run2, sizeof run2, "%s/bn2", g_dir);

@@ -49,18 +49,10 @@ static char *g_dir;
 
 static void write_config(const char *name, const char *broker_extra, const char *feedback)
 {
-    char path[1024], strat[1024], yaml[4096];
-    snprintf(strat, sizeof strat, "%s/fbtrader.lua", g_dir);
-    assert_int_equal(qts_test_write_file(strat, strategy_lua), 0);
-    snprintf(yaml, sizeof yaml,
-             "mode: replay\n"
-             "host_id: fbtest\n"
-             "log: {level: warn}\n"
-             "paths: {var_dir: %s/var}\n"
-             "plugins: {dir: %s}\n"
-             "instruments:\n"
-             "  - {symbol: BTCUSDT, venue: synthetic, px_exp: 2, qty_exp: 5, tick_size: \"0.01\","
-             " lot_size: \"0.00001\", min_qty: \"0.00001\"}\n"
+    qts_test_write_in(g_dir, "fbtrader.lua", strategy_lua);
+    char body[2048];
+    snprintf(body, sizeof body,
+             QTS_TEST_YAML_BTCUSDT_SYNTHETIC
              "feeds:\n"
              "  - name: md\n"
              "    plugin: feed_synthetic\n"
@@ -70,14 +62,15 @@ static void write_config(const char *name, const char *broker_extra, const char 
              "  plugin: broker_paper\n"
              "  config: {seed: 5, %s}\n"
              "account: {initial_cash: \"1000000\"}\n"
-             "feedback: {%s}\n"
-             "strategies:\n"
-             "  dir: %s\n"
-             "  list:\n"
-             "    - {name: fbtrader, file: fbtrader.lua, symbols: [BTCUSDT]}\n",
-             g_dir, qts_test_plugin_dir(), broker_extra, feedback, g_dir);
-    snprintf(path, sizeof path, "%s/%s", g_dir, name);
-    assert_int_equal(qts_test_write_file(path, yaml), 0);
+             "feedback: {%s}\n",
+             broker_extra, feedback);
+    const struct qts_test_engine_yaml y = {
+        .mode = "replay",
+        .host_id = "fbtest",
+        .body = body,
+        .strategies = "    - {name: fbtrader, file: fbtrader.lua, symbols: [BTCUSDT]}\n",
+    };
+    qts_test_write_engine_yaml(g_dir, name, &y);
 }
 
 static void run_once(const char *cfg_name, const char *run_dir, struct qts_engine_stats *st)
@@ -180,19 +173,8 @@ static void test_convergence_persistence_and_reports(void **state)
 
     /* same input, model not restored in replay: byte-identical outputs */
     run_once("a.yaml", run2, &s2);
-    const char *files[] = {"tca.csv", "summary.json", "report.html"};
-    for (size_t i = 0; i < QTS_ARRAY_LEN(files); i++) {
-        char a[1200], b[1200];
-        snprintf(a, sizeof a, "%s/%s", run1, files[i]);
-        snprintf(b, sizeof b, "%s/%s", run2, files[i]);
-        char *x = qts_test_read_file(a), *y = qts_test_read_file(b);
-        assert_non_null(x);
-        assert_non_null(y);
-        if (strcmp(x, y) != 0)
-            fail_msg("%s differs between identical runs", files[i]);
-        free(x);
-        free(y);
-    }
+    static const char *const files[] = {"tca.csv", "summary.json", "report.html"};
+    qts_test_expect_same_files(run1, run2, files, QTS_ARRAY_LEN(files));
 
     /* restored at start: the first order already uses the learned law */
     write_config("b.yaml", broker, "load: true, save: false");

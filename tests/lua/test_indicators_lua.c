@@ -1,11 +1,8 @@
 /* test_indicators_lua.c — the Lua module qts.indicators, loaded from the
  * source tree into a bare lua_State, reaches the C indicators through ffi.C
  * (this executable exports qts_ffi_*) and returns exactly the C values. */
-#include "test_support.h"
+#include "lua_state_test.h"
 
-#include <lauxlib.h>
-#include <lua.h>
-#include <lualib.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -33,14 +30,7 @@ static void make_series(void)
 
 static lua_State *new_state(void)
 {
-    lua_State *L = luaL_newstate();
-    assert_non_null(L);
-    luaL_openlibs(L);
-    char buf[2048];
-    snprintf(buf, sizeof buf, "package.path = '%s/host/lua/?.lua;%s/host/lua/?/init.lua'",
-             qts_test_source_dir(), qts_test_source_dir());
-    assert_int_equal(luaL_dostring(L, buf), 0);
-    return L;
+    return qts_test_lua_state(qts_test_src_path("host/lua"), NULL);
 }
 
 static void push_array(lua_State *L, const char *name, const double *v)

@@ -65,21 +65,40 @@ static void test_endless_loop_live(void **state)
     run(false);
 }
 
+/* One worker running the strategy `name` from the fixture `file`, which
+ * gets stuck (watchdog after `stuck_ns`), and an "echo" mate; their ids in
+ * *stuck and *mate. Owned: qts_lua_runtime_free. */
+static struct qts_lua_runtime *stuck_and_mate(struct rec_sink *r, int64_t stuck_ns,
+                                              const char *name, const char *file,
+                                              uint32_t *stuck, uint32_t *mate)
+{
+    struct qts_lua_runtime *rt = mk_rt(r, false, 1, NULL, stuck_ns);
+    *stuck = add_strat(rt, name, fixture(file), 0, NULL, 0);
+    *mate = add_strat(rt, "echo", fixture("echo.lua"), 0, NULL, 0);
+    sync_ok(rt);
+    return rt;
+}
+
+/* One trade at `px` posted, and the worker synced. */
+static void post_trade(struct qts_lua_runtime *rt, double px)
+{
+    struct qts_trade t = mk_trade(INST_BTC, px, 1, 1);
+    assert_int_equal(qts_lua_runtime_post(rt, &t.h), 0);
+    sync_ok(rt);
+}
+
 /* Stuck while loading (on_init): same treatment, the worker goes on. */
 static void test_endless_on_init(void **state)
 {
     (void)state;
     struct rec_sink *r = calloc(1, sizeof *r);
-    struct qts_lua_runtime *rt = mk_rt(r, false, 1, NULL, INT64_C(200000000));
-    uint32_t stuck = add_strat(rt, "stuck_init", fixture("endless_init.lua"), 0, NULL, 0);
-    uint32_t mate = add_strat(rt, "echo", fixture("echo.lua"), 0, NULL, 0);
-    sync_ok(rt);
+    uint32_t stuck, mate;
+    struct qts_lua_runtime *rt = stuck_and_mate(r, INT64_C(200000000), "stuck_init",
+                                                "endless_init.lua", &stuck, &mate);
     qts_lua_runtime_tick(rt);
     assert_int_equal(strat_state(rt, stuck), QTS_LUA_ST_FAILED);
     assert_int_equal(strat_state(rt, mate), QTS_LUA_ST_RUNNING);
-    struct qts_trade t = mk_trade(INST_BTC, 100, 1, 1);
-    assert_int_equal(qts_lua_runtime_post(rt, &t.h), 0);
-    sync_ok(rt);
+    post_trade(rt, 100);
     qts_lua_runtime_drain(rt);
     assert_int_equal(count_tag(r, mate, NULL), 1);
     assert_true(rec_cancelled_all(r, stuck));
@@ -93,13 +112,10 @@ static void test_late_return_is_harmless(void **state)
 {
     (void)state;
     struct rec_sink *r = calloc(1, sizeof *r);
-    struct qts_lua_runtime *rt = mk_rt(r, false, 1, NULL, INT64_C(150000000));
-    uint32_t slow = add_strat(rt, "late", fixture("late_return.lua"), 0, NULL, 0);
-    uint32_t mate = add_strat(rt, "echo", fixture("echo.lua"), 0, NULL, 0);
-    sync_ok(rt);
-    struct qts_trade t = mk_trade(INST_BTC, 300, 1, 1);
-    assert_int_equal(qts_lua_runtime_post(rt, &t.h), 0);
-    sync_ok(rt);
+    uint32_t slow, mate;
+    struct qts_lua_runtime *rt = stuck_and_mate(r, INT64_C(150000000), "late", "late_return.lua",
+                                                &slow, &mate);
+    post_trade(rt, 300);
     qts_lua_runtime_tick(rt);
     assert_int_equal(strat_state(rt, slow), QTS_LUA_ST_FAILED);
     assert_int_equal(count_tag(r, mate, NULL), 1);

@@ -4,12 +4,9 @@
  *  - each Lua table has exactly the members its C enum declares in the
  *    header, minus the ones listed as left out (a member added to or
  *    removed from the C enum, or renamed). */
-#include "test_support.h"
+#include "lua_state_test.h"
 
 #include <ctype.h>
-#include <lauxlib.h>
-#include <lua.h>
-#include <lualib.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,15 +68,7 @@ static const struct mirror mirrors[] = {
 
 static lua_State *enums_state(void)
 {
-    lua_State *L = luaL_newstate();
-    assert_non_null(L);
-    luaL_openlibs(L);
-    char code[512];
-    snprintf(code, sizeof code, "package.path = '%s/?.lua'\nE = require('qts.enums')\n",
-             QTS_LUA_DIR_BUILD);
-    if (luaL_dostring(L, code) != 0)
-        fail_msg("qts.enums: %s", lua_tostring(L, -1));
-    return L;
+    return qts_test_lua_state(QTS_LUA_DIR_BUILD, "E = require('qts.enums')\n");
 }
 
 /* E[table][key] (table NULL: E[key]) as a number; fails when absent. */

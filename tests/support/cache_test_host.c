@@ -8,8 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include "build_info.h"
+#include "test_host_api.h"
 #include "util.h"
 
 struct qts_th_timer {
@@ -115,55 +120,13 @@ static const char *cfg_find(struct qts_th_inst *in, const char *path)
     return NULL;
 }
 
-static int th_cfg_str(void *owner, const char *path, const char **out, struct qts_err *err)
+/* the value text of `path` for the getters (borrowed), NULL when absent */
+static const char *th_cfg_text(void *owner, const char *path)
 {
-    const char *v = cfg_find(inst_of(owner), path);
-    if (!v)
-        return QTS_ENOENT;
-    *out = v;
-    (void)err;
-    return 0;
+    return cfg_find(inst_of(owner), path);
 }
 
-static int th_cfg_int(void *owner, const char *path, int64_t *out, struct qts_err *err)
-{
-    const char *v = cfg_find(inst_of(owner), path);
-    if (!v)
-        return QTS_ENOENT;
-    char *end;
-    long long x = strtoll(v, &end, 10);
-    if (*end)
-        return qts_err_set(err, QTS_ECONFIG, "%s: not an integer", path);
-    *out = x;
-    return 0;
-}
-
-static int th_cfg_double(void *owner, const char *path, double *out, struct qts_err *err)
-{
-    const char *v = cfg_find(inst_of(owner), path);
-    if (!v)
-        return QTS_ENOENT;
-    char *end;
-    double x = strtod(v, &end);
-    if (*end)
-        return qts_err_set(err, QTS_ECONFIG, "%s: not a number", path);
-    *out = x;
-    return 0;
-}
-
-static int th_cfg_bool(void *owner, const char *path, bool *out, struct qts_err *err)
-{
-    const char *v = cfg_find(inst_of(owner), path);
-    if (!v)
-        return QTS_ENOENT;
-    if (strcmp(v, "true") == 0)
-        *out = true;
-    else if (strcmp(v, "false") == 0)
-        *out = false;
-    else
-        return qts_err_set(err, QTS_ECONFIG, "%s: not a boolean", path);
-    return 0;
-}
+QTS_TEST_HOST_CFG_GETTERS(th, th_cfg_text)
 
 static int th_secret_get(void *owner, const char *name, char *buf, size_t cap,
                          struct qts_err *err)
@@ -275,6 +238,23 @@ int qts_th_start(struct qts_th_inst *in, struct qts_err *err)
     return 0;
 }
 
+int qts_th_start_with(struct qts_th_inst *in, const char *const *extra, struct qts_err *err)
+{
+    for (size_t i = 0; extra && extra[i]; i += 2)
+        qts_th_cfg(in, extra[i], extra[i + 1]);
+    int rc = qts_th_start(in, err);
+    if (rc < 0)
+        fprintf(stderr, "start: %s\n", err->msg);
+    return rc;
+}
+
+int qts_th_health(struct qts_th_inst *in, struct qts_cache_health *h)
+{
+    memset(h, 0, sizeof *h);
+    h->struct_size = sizeof *h;
+    return in->ops->health(in->self, h);
+}
+
 void qts_th_unload(struct qts_th_inst *in)
 {
     if (in->self) {
@@ -319,6 +299,39 @@ static void check_flag(uv_timer_t *t)
         uv_stop(t->loop);
 }
 
+struct th_waiter {
+    bool (*pred)(void *arg);
+    void *arg;
+    bool seen; /* pred was true at a check: kept even if it turns false again */
+};
+
+static void check_pred(uv_timer_t *t)
+{
+    struct th_waiter *w = t->data;
+    if (w->pred(w->arg)) {
+        w->seen = true;
+        uv_stop(t->loop);
+    }
+}
+
+bool qts_th_wait_for(struct qts_th *th, bool (*pred)(void *arg), void *arg, int max_ms)
+{
+    if (pred(arg))
+        return true;
+    struct th_waiter w = {pred, arg, false};
+    uv_timer_t t, end;
+    uv_timer_init(&th->loop, &t);
+    uv_timer_init(&th->loop, &end);
+    t.data = &w;
+    uv_timer_start(&t, check_pred, 1, 1);
+    uv_timer_start(&end, stop_loop, (uint64_t)max_ms, 0);
+    uv_run(&th->loop, UV_RUN_DEFAULT);
+    uv_close((uv_handle_t *)&t, NULL);
+    uv_close((uv_handle_t *)&end, NULL);
+    uv_run(&th->loop, UV_RUN_NOWAIT);
+    return w.seen || pred(arg);
+}
+
 bool qts_th_run_until(struct qts_th *th, const volatile bool *flag, int max_ms)
 {
     uint64_t end = uv_now(&th->loop) + (uint64_t)max_ms;
@@ -342,17 +355,57 @@ int qts_th_open(struct qts_th *th, struct qts_th_inst *in, const char *name,
 {
     struct qts_err err;
     int rc = qts_th_load(th, in, NULL, name, &err);
-    for (size_t i = 0; rc >= 0 && cfg && cfg[i]; i += 2)
-        qts_th_cfg(in, cfg[i], cfg[i + 1]);
-    if (rc >= 0)
-        rc = qts_th_start(in, &err);
-    if (rc < 0)
+    if (rc < 0) {
         fprintf(stderr, "%s\n", err.msg);
-    return rc;
+        return rc;
+    }
+    return qts_th_start_with(in, cfg, &err);
 }
 
 void qts_th_close(struct qts_th *th, struct qts_th_inst *in)
 {
     qts_th_unload(in);
     qts_th_cleanup(th);
+}
+
+int qts_th_free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        return 0;
+    struct sockaddr_in sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t sl = sizeof sa;
+    int port = 0;
+    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
+        getsockname(fd, (struct sockaddr *)&sa, &sl) == 0)
+        port = ntohs(sa.sin_port);
+    close(fd);
+    return port;
+}
+
+bool qts_th_port_open(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        return false;
+    struct sockaddr_in sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    sa.sin_port = htons((uint16_t)port);
+    bool open = connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+    close(fd);
+    return open;
+}
+
+int qts_th_pair_teardown(void **state)
+{
+    struct qts_th_pair *p = *state;
+    qts_th_close(&p->th, &p->in);
+    free(p); /* the fixture it begins */
+    *state = NULL;
+    return 0;
 }

@@ -1,5 +1,6 @@
 /* engine_test.h — for tests that run the whole host end to end (replay
- * configurations): load a configuration and run the engine to the end.
+ * configurations): write a configuration with its common head, load it and
+ * run the engine to the end.
  * Header-only, so a test binary that does not include it links no engine. */
 #ifndef QTS_ENGINE_TEST_H
 #define QTS_ENGINE_TEST_H
@@ -7,6 +8,8 @@
 #include "test_support.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "config.h"
 #include "engine.h"
@@ -47,6 +50,84 @@ static inline struct qts_engine *qts_test_engine_run(const char *cfg_path, const
     assert_int_equal(rc, 0);
     qts_engine_get_stats(e, st);
     return e;
+}
+
+/* The one instrument of the synthetic-feed replays: BTCUSDT at exponents 2/5. */
+#define QTS_TEST_YAML_BTCUSDT_SYNTHETIC                                                     \
+    "instruments:\n"                                                                        \
+    "  - {symbol: BTCUSDT, venue: synthetic, px_exp: 2, qty_exp: 5, tick_size: \"0.01\","   \
+    " lot_size: \"0.00001\", min_qty: \"0.00001\"}\n"
+/* The one instrument of the KRX venue tests: 005930 in whole won and shares. */
+#define QTS_TEST_YAML_KRX_005930                                                            \
+    "instruments:\n"                                                                        \
+    "  - {symbol: \"005930\", venue: krx, px_exp: 0, qty_exp: 0, tick_size: \"1\","          \
+    " lot_size: \"1\", min_qty: \"1\"}\n"
+
+/* An engine test's configuration file; every string is borrowed. */
+struct qts_test_engine_yaml {
+    const char *mode;           /* "replay", "paper" */
+    const char *host_id;
+    const char *log_level;      /* NULL: warn */
+    const char *body;           /* YAML between the head and the strategies:
+                                 * risk, instruments, feeds, broker, account... */
+    const char *strategies_dir; /* NULL: the test's directory */
+    const char *strategies;     /* the items of strategies.list, "    - {...}\n" each */
+};
+
+/* Writes `text` (borrowed) to <dir>/<name>; asserts it was written. */
+static inline void qts_test_write_in(const char *dir, const char *name, const char *text)
+{
+    char path[1100];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    assert_int_equal(qts_test_write_file(path, text), 0);
+}
+
+/* Writes the configuration <dir>/<name>: mode, host id and log level, the
+ * var directory <dir>/var and the test plugin directory, y->body, then the
+ * strategies section. */
+static inline void qts_test_write_engine_yaml(const char *dir, const char *name,
+                                              const struct qts_test_engine_yaml *y)
+{
+    size_t cap = strlen(y->body) + strlen(y->strategies) + 4096;
+    char *yaml = malloc(cap);
+    assert_non_null(yaml);
+    int n = snprintf(yaml, cap,
+                     "mode: %s\n"
+                     "host_id: %s\n"
+                     "log: {level: %s}\n"
+                     "paths: {var_dir: %s/var}\n"
+                     "plugins: {dir: %s}\n"
+                     "%s"
+                     "strategies:\n"
+                     "  dir: %s\n"
+                     "  list:\n"
+                     "%s",
+                     y->mode, y->host_id, y->log_level ? y->log_level : "warn", dir,
+                     qts_test_plugin_dir(), y->body, y->strategies_dir ? y->strategies_dir : dir,
+                     y->strategies);
+    assert_true(n > 0 && (size_t)n < cap);
+    qts_test_write_in(dir, name, yaml);
+    free(yaml);
+}
+
+/* Asserts that each of the `n` files named in `files` (borrowed) reads the
+ * same, byte for byte, in the run directories `dir_a` and `dir_b`. */
+static inline void qts_test_expect_same_files(const char *dir_a, const char *dir_b,
+                                              const char *const *files, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char pa[1200], pb[1200];
+        snprintf(pa, sizeof pa, "%s/%s", dir_a, files[i]);
+        snprintf(pb, sizeof pb, "%s/%s", dir_b, files[i]);
+        size_t na = 0, nb = 0;
+        char *a = qts_test_read_file_len(pa, &na), *b = qts_test_read_file_len(pb, &nb);
+        assert_non_null(a);
+        assert_non_null(b);
+        if (na != nb || memcmp(a, b, na) != 0)
+            fail_msg("%s differs between two runs of the same input", files[i]);
+        free(a);
+        free(b);
+    }
 }
 
 #endif

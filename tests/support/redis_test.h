@@ -8,6 +8,18 @@
 
 #include <hiredis/hiredis.h>
 #include <stdio.h>
+#include <unistd.h>
+
+/* `port` as text, in a static rotating buffer (8 slots): for command lines
+ * and configuration values. */
+static inline const char *redis_port_str(int port)
+{
+    static char b[8][16];
+    static int k;
+    char *s = b[k++ % 8];
+    snprintf(s, sizeof b[0], "%d", port);
+    return s;
+}
 
 /* Connected to 127.0.0.1:port (AUTH with `password` unless NULL); asserts
  * it works. Owned: redisFree. */
@@ -53,6 +65,30 @@ static inline void redis_cmd_str(redisContext *c, char *out, size_t cap, const c
         snprintf(out, cap, "(none)");
     }
     freeReplyObject(r);
+}
+
+/* In a forked child: exec the redis-server `bin` with `args` (borrowed,
+ * NULL-ended), no persistence and only warnings logged, then `extra`
+ * (borrowed, NULL-ended, or NULL). Its output goes to the file `log`, or
+ * with `log` NULL stdout to /dev/null. Never returns (exit 127 on failure). */
+static inline void redis_server_exec(const char *bin, const char *const *args,
+                                     const char *const *extra, const char *log)
+{
+    static const char *const quiet[] = {"--save", "", "--appendonly", "no", "--loglevel",
+                                        "warning", NULL};
+    const char *const *parts[] = {args, quiet, extra};
+    const char *argv[48];
+    int n = 0;
+    argv[n++] = bin;
+    for (int p = 0; p < 3; p++)
+        for (int i = 0; parts[p] && parts[p][i] && n < 47; i++)
+            argv[n++] = parts[p][i];
+    argv[n] = NULL;
+    if (log ? !freopen(log, "w", stdout) || !freopen(log, "a", stderr)
+            : !freopen("/dev/null", "w", stdout))
+        _exit(127);
+    execv(bin, (char *const *)argv);
+    _exit(127);
 }
 
 #endif

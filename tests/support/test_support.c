@@ -10,6 +10,7 @@
 
 #include "build_info.h"
 #include "config.h"
+#include "config_node.h"
 #include "qts/qts_types.h"
 #include "util.h"
 
@@ -121,6 +122,37 @@ int qts_test_config_load(const char *path, const char *yaml, struct qts_config *
     return rc;
 }
 
+void qts_test_copy_file(const char *from, const char *to, unsigned mode)
+{
+    FILE *in = fopen(from, "rb");
+    assert_non_null(in);
+    FILE *out = fopen(to, "wb");
+    assert_non_null(out);
+    char buf[8192];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+        assert_int_equal(fwrite(buf, 1, n, out), n);
+    fclose(in);
+    assert_int_equal(fclose(out), 0);
+    assert_int_equal(chmod(to, (mode_t)mode), 0);
+}
+
+struct qts_cfg_node *qts_test_cfg_node(const char *name, const char *yaml)
+{
+    struct qts_diags d;
+    qts_diags_init(&d);
+    struct qts_cfg_node *root = NULL;
+    int rc = qts__cfg_parse(name, yaml, strlen(yaml), &root, &d);
+    for (size_t i = 0; rc != 0 && i < d.n; i++) {
+        char line[800];
+        qts_diag_format(&d.v[i], line, sizeof line);
+        fprintf(stderr, "%s\n", line);
+    }
+    qts_diags_cleanup(&d);
+    assert_int_equal(rc, 0);
+    return root;
+}
+
 const char *qts_test_service_env(const char *name)
 {
     const char *v = getenv(name);
@@ -130,7 +162,19 @@ const char *qts_test_service_env(const char *name)
     return NULL;
 }
 
+int qts_test_service_port(const char *name)
+{
+    const char *v = qts_test_service_env(name);
+    return v ? atoi(v) : 0;
+}
+
 int qts_test_run(void (*const *fns)(void **), size_t n, const char *names)
+{
+    return qts_test_run_fixture(fns, n, names, NULL, NULL);
+}
+
+int qts_test_run_fixture(void (*const *fns)(void **), size_t n, const char *names,
+                         int (*setup)(void **), int (*teardown)(void **))
 {
     struct CMUnitTest *tests = qts_xcalloc(n, sizeof *tests);
     char *copy = qts_xstrdup(names), *p = copy; /* the names point into it */
@@ -139,6 +183,8 @@ int qts_test_run(void (*const *fns)(void **), size_t n, const char *names)
             p++;
         tests[i].name = p;
         tests[i].test_func = fns[i];
+        tests[i].setup_func = setup;
+        tests[i].teardown_func = teardown;
         while (*p && *p != ',' && *p != ' ')
             p++;
         if (*p)

@@ -29,6 +29,9 @@ char *qts_test_tmpdir(void);
 void qts_test_rmtree(const char *dir);
 /* Write `text` to `path`; returns 0 or -1. */
 int qts_test_write_file(const char *path, const char *text);
+/* Copy the file `from` to `to` (replaced), then give it the permission
+ * bits `mode`; asserts every step. */
+void qts_test_copy_file(const char *from, const char *to, unsigned mode);
 /* The whole file as a NUL-terminated string (owned: free), NULL if it
  * cannot be opened. */
 char *qts_test_read_file(const char *path);
@@ -41,12 +44,21 @@ char *qts_test_read_file_len(const char *path, size_t *len);
  * scripts/with-services)" line: for tests that need a service. */
 const char *qts_test_service_env(const char *name);
 
+/* The port number in the environment variable `name`, or 0 after the
+ * "skipped" line of qts_test_service_env when it is unset or empty. */
+int qts_test_service_port(const char *name);
+
 struct qts_ev_hdr;
 /* Zeroes the whole event (`size` bytes from h, the header being its first
  * member) and fills the header: its size and type, prices at exponent 2 and
  * quantities at 3, instrument `inst`, exchange time `ts_exch_ns`. */
 void qts_test_event(struct qts_ev_hdr *h, size_t size, uint16_t type, uint32_t inst,
                     int64_t ts_exch_ns);
+
+struct qts_cfg_node;
+/* The YAML text `yaml` (borrowed) parsed under the name `name` into a
+ * configuration tree; asserts it parses. Owned: qts__cfg_node_free. */
+struct qts_cfg_node *qts_test_cfg_node(const char *name, const char *yaml);
 
 struct qts_config;
 /* Load a configuration: the file `path` (borrowed) when `yaml` is NULL, else
@@ -69,6 +81,22 @@ int qts_test_config_load(const char *path, const char *yaml, struct qts_config *
 /* Runs n tests (fns borrowed) named by `names`, their names as written in
  * the source separated by commas; returns cmocka's result. */
 int qts_test_run(void (*const *fns)(void **), size_t n, const char *names);
+
+/* QTS_TEST_MAIN_FIXTURE(setup, teardown, test_a, ...) defines main() as
+ * QTS_TEST_MAIN does, each test between `setup` and `teardown` (cmocka's
+ * per-test fixture functions). */
+#define QTS_TEST_MAIN_FIXTURE(setup, teardown, ...)                                     \
+    int main(void)                                                                      \
+    {                                                                                   \
+        static void (*const qts_test_fns_[])(void **) = {__VA_ARGS__};                 \
+        return qts_test_run_fixture(qts_test_fns_,                                      \
+                                    sizeof qts_test_fns_ / sizeof qts_test_fns_[0],     \
+                                    #__VA_ARGS__, setup, teardown);                     \
+    }
+/* qts_test_run with `setup` and `teardown` (either may be NULL) around
+ * each test. */
+int qts_test_run_fixture(void (*const *fns)(void **), size_t n, const char *names,
+                         int (*setup)(void **), int (*teardown)(void **));
 
 /* QTS_TEST_MAIN_TMPDIR(dir, test_a, ...) defines main() as QTS_TEST_MAIN
  * does, with the `char *` variable `dir` holding a fresh temporary

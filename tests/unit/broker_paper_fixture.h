@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "qts/qts_plugin.h"
+#include "test_host_api.h"
 #include "util.h"
 
 /* ------------------------------------------------------------- test host */
@@ -150,9 +151,7 @@ static inline int h_query_done(void *o, uint64_t req, int st)
 }
 
 static const struct qts_host_api HOST = {
-    .struct_size = sizeof(struct qts_host_api),
-    .abi_major = QTS_ABI_MAJOR,
-    .abi_minor = QTS_ABI_MINOR,
+    QTS_TEST_HOST_API_HEAD,
     .alloc = h_alloc,
     .free = h_free,
     .log = h_log,

@@ -9,27 +9,18 @@
 #include "cache_test_host.h"
 
 struct fx {
-    struct qts_th th;
-    struct qts_th_inst in;
+    struct qts_th_pair cache; /* first: qts_th_pair_teardown frees the fixture */
 };
 
 static int setup(void **state)
 {
     struct fx *f = calloc(1, sizeof *f);
-    qts_th_init(&f->th);
-    f->th.fake_now_ns = 1000000000000LL;
+    qts_th_init(&f->cache.th);
+    f->cache.th.fake_now_ns = 1000000000000LL;
     static const char *const cfg[] = {"sweep_ms", "50", NULL};
-    if (qts_th_open(&f->th, &f->in, "cache_memory", cfg) < 0)
+    if (qts_th_open(&f->cache.th, &f->cache.in, "cache_memory", cfg) < 0)
         return -1;
     *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fx *f = *state;
-    qts_th_close(&f->th, &f->in);
-    free(f);
     return 0;
 }
 
@@ -51,7 +42,7 @@ static void on_get(void *arg, int status, struct qts_str v)
 static struct got get(struct fx *f, struct qts_str key)
 {
     struct got g = {0};
-    assert_int_equal(f->in.ops->get(f->in.self, key, on_get, &g), 0);
+    assert_int_equal(f->cache.in.ops->get(f->cache.in.self, key, on_get, &g), 0);
     assert_int_equal(g.calls, 1);
     return g;
 }
@@ -59,33 +50,33 @@ static struct got get(struct fx *f, struct qts_str key)
 static void test_set_get_expire_ms(void **state)
 {
     struct fx *f = *state;
-    const struct qts_cache_ops *ops = f->in.ops;
-    assert_int_equal(ops->set(f->in.self, S("k"), S("v1"), 100), 0);
+    const struct qts_cache_ops *ops = f->cache.in.ops;
+    assert_int_equal(ops->set(f->cache.in.self, S("k"), S("v1"), 100), 0);
     struct got g = get(f, S("k"));
     assert_int_equal(g.status, 0);
     assert_string_equal(g.value, "v1");
-    f->th.fake_now_ns += 99 * 1000000LL; /* 99 ms: still there */
+    f->cache.th.fake_now_ns += 99 * 1000000LL; /* 99 ms: still there */
     assert_int_equal(get(f, S("k")).status, 0);
-    f->th.fake_now_ns += 1000000LL;      /* 100 ms: gone */
+    f->cache.th.fake_now_ns += 1000000LL;      /* 100 ms: gone */
     assert_int_equal(get(f, S("k")).status, QTS_ENOENT);
     /* ttl 0 = no expiry */
-    assert_int_equal(ops->set(f->in.self, S("p"), S("x"), 0), 0);
-    f->th.fake_now_ns += 3600 * 1000000000LL;
+    assert_int_equal(ops->set(f->cache.in.self, S("p"), S("x"), 0), 0);
+    f->cache.th.fake_now_ns += 3600 * 1000000000LL;
     assert_int_equal(get(f, S("p")).status, 0);
-    assert_int_equal(ops->del(f->in.self, S("p")), 0);
+    assert_int_equal(ops->del(f->cache.in.self, S("p")), 0);
     assert_int_equal(get(f, S("p")).status, QTS_ENOENT);
-    assert_int_equal(ops->set(f->in.self, S("bad"), S("x"), -1), QTS_EINVAL);
+    assert_int_equal(ops->set(f->cache.in.self, S("bad"), S("x"), -1), QTS_EINVAL);
 }
 
 static void test_overwrite_resets_value_and_ttl(void **state)
 {
     struct fx *f = *state;
-    const struct qts_cache_ops *ops = f->in.ops;
-    assert_int_equal(ops->set(f->in.self, S("k"), S("old"), 1000), 0);
-    f->th.fake_now_ns += 900 * 1000000LL;
-    assert_int_equal(ops->set(f->in.self, S("k"), S("new"), 50), 0);
+    const struct qts_cache_ops *ops = f->cache.in.ops;
+    assert_int_equal(ops->set(f->cache.in.self, S("k"), S("old"), 1000), 0);
+    f->cache.th.fake_now_ns += 900 * 1000000LL;
+    assert_int_equal(ops->set(f->cache.in.self, S("k"), S("new"), 50), 0);
     assert_string_equal(get(f, S("k")).value, "new");
-    f->th.fake_now_ns += 50 * 1000000LL;
+    f->cache.th.fake_now_ns += 50 * 1000000LL;
     assert_int_equal(get(f, S("k")).status, QTS_ENOENT);
 }
 
@@ -117,17 +108,17 @@ static void on_entry(void *arg, int status, struct qts_str key, const struct qts
 static void test_hash_replaced_whole_and_scanned(void **state)
 {
     struct fx *f = *state;
-    const struct qts_cache_ops *ops = f->in.ops;
+    const struct qts_cache_ops *ops = f->cache.in.ops;
     struct qts_str fa[3] = {S("qty"), S("avg_price"), S("stale")};
     struct qts_str va[3] = {S("1.5"), S("100"), S("x")};
-    assert_int_equal(ops->hset(f->in.self, S("pos:BTC"), fa, va, 3, 1000), 0);
+    assert_int_equal(ops->hset(f->cache.in.self, S("pos:BTC"), fa, va, 3, 1000), 0);
     /* a second write replaces the hash whole: "stale" disappears */
-    assert_int_equal(ops->hset(f->in.self, S("pos:BTC"), fa, va, 2, 1000), 0);
-    assert_int_equal(ops->hset(f->in.self, S("ord:7"), fa, va, 1, 60000), 0);
-    assert_int_equal(ops->set(f->in.self, S("pos:notahash"), S("x"), 1000), 0);
+    assert_int_equal(ops->hset(f->cache.in.self, S("pos:BTC"), fa, va, 2, 1000), 0);
+    assert_int_equal(ops->hset(f->cache.in.self, S("ord:7"), fa, va, 1, 60000), 0);
+    assert_int_equal(ops->set(f->cache.in.self, S("pos:notahash"), S("x"), 1000), 0);
 
     struct scan s = {0};
-    assert_int_equal(ops->scan_hashes(f->in.self, S("pos:*"), on_entry, &s), 0);
+    assert_int_equal(ops->scan_hashes(f->cache.in.self, S("pos:*"), on_entry, &s), 0);
     assert_int_equal(s.done, 1);
     assert_int_equal(s.status, 0);
     assert_int_equal(s.n, 1);
@@ -136,9 +127,9 @@ static void test_hash_replaced_whole_and_scanned(void **state)
     /* a get on a hash is a type error */
     assert_int_equal(get(f, S("pos:BTC")).status, QTS_EINVAL);
     /* expiry applies to hashes too */
-    f->th.fake_now_ns += 1000 * 1000000LL;
+    f->cache.th.fake_now_ns += 1000 * 1000000LL;
     memset(&s, 0, sizeof s);
-    ops->scan_hashes(f->in.self, S("*"), on_entry, &s);
+    ops->scan_hashes(f->cache.in.self, S("*"), on_entry, &s);
     assert_int_equal(s.n, 1);
     assert_string_equal(s.keys[0], "ord:7");
 }
@@ -146,16 +137,16 @@ static void test_hash_replaced_whole_and_scanned(void **state)
 static void test_zset_and_empty_deletes(void **state)
 {
     struct fx *f = *state;
-    const struct qts_cache_ops *ops = f->in.ops;
+    const struct qts_cache_ops *ops = f->cache.in.ops;
     double sc[2] = {101.5, 100.0};
     struct qts_str m[2] = {S("101.5:2"), S("100:1")};
-    assert_int_equal(ops->zset_replace(f->in.self, S("book:X:bid"), sc, m, 2, 50), 0);
+    assert_int_equal(ops->zset_replace(f->cache.in.self, S("book:X:bid"), sc, m, 2, 50), 0);
     struct qts_cache_health h = {.struct_size = sizeof h};
-    assert_int_equal(ops->health(f->in.self, &h), 0);
+    assert_int_equal(ops->health(f->cache.in.self, &h), 0);
     assert_int_equal(h.state, QTS_CACHE_UP);
     assert_true(h.writes_ok >= 1);
     /* an empty set or hash means "no key" */
-    assert_int_equal(ops->zset_replace(f->in.self, S("book:X:bid"), NULL, NULL, 0, 50), 0);
+    assert_int_equal(ops->zset_replace(f->cache.in.self, S("book:X:bid"), NULL, NULL, 0, 50), 0);
     assert_int_equal(get(f, S("book:X:bid")).status, QTS_ENOENT);
 }
 
@@ -175,18 +166,18 @@ static void on_budget(void *arg, int status, int64_t used)
 static void test_budget_reserve_release(void **state)
 {
     struct fx *f = *state;
-    const struct qts_cache_ops *ops = f->in.ops;
+    const struct qts_cache_ops *ops = f->cache.in.ops;
     struct bud b = {0};
-    assert_int_equal(ops->budget(f->in.self, S("acct"), 600, 1000, 0, on_budget, &b), 0);
+    assert_int_equal(ops->budget(f->cache.in.self, S("acct"), 600, 1000, 0, on_budget, &b), 0);
     assert_int_equal(b.status, 0);
     assert_int_equal(b.used, 600);
-    assert_int_equal(ops->budget(f->in.self, S("acct"), 500, 1000, 0, on_budget, &b), 0);
+    assert_int_equal(ops->budget(f->cache.in.self, S("acct"), 500, 1000, 0, on_budget, &b), 0);
     assert_int_equal(b.status, QTS_EREJECT);
     assert_int_equal(b.used, 600);
-    assert_int_equal(ops->budget(f->in.self, S("acct"), 400, 1000, 0, on_budget, &b), 0);
+    assert_int_equal(ops->budget(f->cache.in.self, S("acct"), 400, 1000, 0, on_budget, &b), 0);
     assert_int_equal(b.status, 0);
     assert_int_equal(b.used, 1000);
-    assert_int_equal(ops->budget(f->in.self, S("acct"), -2000, 1000, 0, on_budget, &b), 0);
+    assert_int_equal(ops->budget(f->cache.in.self, S("acct"), -2000, 1000, 0, on_budget, &b), 0);
     assert_int_equal(b.used, 0); /* never below zero */
     /* budget keys do not collide with the host's own keys */
     assert_int_equal(get(f, S("acct")).status, QTS_ENOENT);
@@ -195,28 +186,20 @@ static void test_budget_reserve_release(void **state)
 static void test_sweep_timer_runs(void **state)
 {
     struct fx *f = *state;
-    const struct qts_cache_ops *ops = f->in.ops;
+    const struct qts_cache_ops *ops = f->cache.in.ops;
     for (int i = 0; i < 200; i++) {
         char k[16];
         int n = snprintf(k, sizeof k, "k%d", i);
-        assert_int_equal(ops->set(f->in.self, (struct qts_str){k, (size_t)n}, S("v"), 10), 0);
+        assert_int_equal(ops->set(f->cache.in.self, (struct qts_str){k, (size_t)n}, S("v"), 10), 0);
     }
-    f->th.fake_now_ns += 20 * 1000000LL;
-    qts_th_run_ms(&f->th, 150); /* sweep_ms 50 */
+    f->cache.th.fake_now_ns += 20 * 1000000LL;
+    qts_th_run_ms(&f->cache.th, 150); /* sweep_ms 50 */
     struct scan s = {0};
-    ops->scan_hashes(f->in.self, S("*"), on_entry, &s);
+    ops->scan_hashes(f->cache.in.self, S("*"), on_entry, &s);
     assert_int_equal(s.n, 0);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_set_get_expire_ms, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_overwrite_resets_value_and_ttl, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_hash_replaced_whole_and_scanned, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_zset_and_empty_deletes, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_budget_reserve_release, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_sweep_timer_runs, setup, teardown),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+QTS_TEST_MAIN_FIXTURE(setup, qts_th_pair_teardown, test_set_get_expire_ms,
+                      test_overwrite_resets_value_and_ttl, test_hash_replaced_whole_and_scanned,
+                      test_zset_and_empty_deletes, test_budget_reserve_release,
+                      test_sweep_timer_runs)

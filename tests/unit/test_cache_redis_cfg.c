@@ -53,6 +53,24 @@ static void wait_breaker_open(struct qts_th *th, struct qts_th_inst *in,
     assert_int_equal(h->state, QTS_CACHE_OPEN);
 }
 
+/* Load cache_redis with the pairs of `cfg` (borrowed) plus a fast
+ * reconnect and a breaker that opens after two failures, and start it
+ * where nothing answers: a write is refused at once, then the breaker
+ * opens, once; *h is the health at that point. */
+static void start_until_breaker_open(struct qts_th *th, struct qts_th_inst *in,
+                                     const char *const *cfg, struct qts_cache_health *h)
+{
+    struct qts_err err;
+    assert_int_equal(qts_th_load(th, in, NULL, "cache_redis", &err), 0);
+    qts_th_cfg(in, "reconnect_min_ms", "5");
+    qts_th_cfg(in, "breaker_failures", "2");
+    assert_int_equal(qts_th_start_with(in, cfg, &err), 0);
+    assert_int_equal(in->ops->set(in->self, (struct qts_str){"k", 1}, (struct qts_str){"v", 1},
+                                  100), QTS_ENET);
+    wait_breaker_open(th, in, h);
+    assert_int_equal(h->breaker_opens, 1);
+}
+
 static void test_tls_config_errors(void **state)
 {
     (void)state;
@@ -97,30 +115,19 @@ static void test_tls_key_mode(void **state)
     qts_th_init(&th);
     th.quiet = true;
     struct qts_err err;
+    const char *tls_cfg[] = {"url", "rediss://127.0.0.1:1", "tls_ca_file", crt,
+                             "tls_cert_file", crt, "tls_key_file", key, NULL};
     assert_int_equal(qts_th_load(&th, &in, NULL, "cache_redis", &err), 0);
-    qts_th_cfg(&in, "url", "rediss://127.0.0.1:1");
-    qts_th_cfg(&in, "tls_ca_file", crt);
-    qts_th_cfg(&in, "tls_cert_file", crt);
-    qts_th_cfg(&in, "tls_key_file", key);
+    for (int i = 0; tls_cfg[i]; i += 2)
+        qts_th_cfg(&in, tls_cfg[i], tls_cfg[i + 1]);
     assert_int_equal(qts_th_start(&in, &err), QTS_ECONFIG);
     assert_non_null(strstr(err.msg, "0600"));
     in.self = NULL;
     qts_th_unload(&in);
     /* 0600: loads, and with nothing listening fails like a plain connection */
     assert_int_equal(chmod(key, 0600), 0);
-    assert_int_equal(qts_th_load(&th, &in, NULL, "cache_redis", &err), 0);
-    qts_th_cfg(&in, "url", "rediss://127.0.0.1:1");
-    qts_th_cfg(&in, "tls_ca_file", crt);
-    qts_th_cfg(&in, "tls_cert_file", crt);
-    qts_th_cfg(&in, "tls_key_file", key);
-    qts_th_cfg(&in, "reconnect_min_ms", "5");
-    qts_th_cfg(&in, "breaker_failures", "2");
-    assert_int_equal(qts_th_start(&in, &err), 0);
-    assert_int_equal(in.ops->set(in.self, (struct qts_str){"k", 1}, (struct qts_str){"v", 1},
-                                 100), QTS_ENET);
     struct qts_cache_health h = {.struct_size = sizeof h};
-    wait_breaker_open(&th, &in, &h);
-    assert_int_equal(h.breaker_opens, 1);
+    start_until_breaker_open(&th, &in, tls_cfg, &h);
     qts_th_unload(&in);
     qts_th_cleanup(&th);
     qts_test_rmtree(dir);
@@ -171,18 +178,9 @@ static void test_tls_handshake_timeout(void **state)
     assert_int_equal(uv_tcp_getsockname(&server, (struct sockaddr *)&bound, &bl), 0);
     char url[64];
     snprintf(url, sizeof url, "rediss://127.0.0.1:%d", ntohs(bound.sin_port));
-    struct qts_err err;
-    assert_int_equal(qts_th_load(&th, &in, NULL, "cache_redis", &err), 0);
-    qts_th_cfg(&in, "url", url);
-    qts_th_cfg(&in, "connect_timeout_ms", "30");
-    qts_th_cfg(&in, "reconnect_min_ms", "5");
-    qts_th_cfg(&in, "breaker_failures", "2");
-    assert_int_equal(qts_th_start(&in, &err), 0);
-    assert_int_equal(in.ops->set(in.self, (struct qts_str){"k", 1}, (struct qts_str){"v", 1},
-                                 100), QTS_ENET);
+    const char *cfg[] = {"url", url, "connect_timeout_ms", "30", NULL};
     struct qts_cache_health h = {.struct_size = sizeof h};
-    wait_breaker_open(&th, &in, &h);
-    assert_int_equal(h.breaker_opens, 1);
+    start_until_breaker_open(&th, &in, cfg, &h);
     assert_int_equal(th.watch_hits[0], 1); /* the first failure of the outage, logged once */
     qts_th_unload(&in);
     uv_walk(&th.loop, close_walk, &server);
@@ -210,18 +208,10 @@ static void test_nothing_listening_never_blocks(void **state)
     struct qts_th_inst in;
     qts_th_init(&th);
     th.quiet = true;
-    struct qts_err err;
-    assert_int_equal(qts_th_load(&th, &in, NULL, "cache_redis", &err), 0);
-    qts_th_cfg(&in, "url", "redis://127.0.0.1:1"); /* nothing listens on port 1 */
-    qts_th_cfg(&in, "reconnect_min_ms", "5");
-    qts_th_cfg(&in, "breaker_failures", "2");
-    assert_int_equal(qts_th_start(&in, &err), 0);
-    struct qts_str k = {"k", 1}, v = {"v", 1};
-    assert_int_equal(in.ops->set(in.self, k, v, 100), QTS_ENET);
+    const char *cfg[] = {"url", "redis://127.0.0.1:1", NULL}; /* nothing listens on port 1 */
     struct qts_cache_health h = {.struct_size = sizeof h};
-    wait_breaker_open(&th, &in, &h);
+    start_until_breaker_open(&th, &in, cfg, &h);
     assert_true(h.failures >= 2);
-    assert_int_equal(h.breaker_opens, 1);
     assert_int_equal(h.writes_dropped, 1);
     assert_int_equal(th.log_count[QTS_LOG_WARN], 1); /* logged once */
     qts_th_unload(&in);

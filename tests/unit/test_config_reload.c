@@ -160,13 +160,6 @@ static void test_reload_call_reports_errors(void **state)
     assert_int_equal(f->holder.reloads_failed, 2);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_sighup_broken_file_keeps_snapshot, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_sighup_good_file_swaps_and_readers_keep_old, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_reload_call_reports_errors, setup, teardown),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+QTS_TEST_MAIN_FIXTURE(setup, teardown, test_sighup_broken_file_keeps_snapshot,
+                      test_sighup_good_file_swaps_and_readers_keep_old,
+                      test_reload_call_reports_errors)

@@ -16,6 +16,16 @@ static int64_t sum(const struct qts_slice *s, int n)
     return t;
 }
 
+/* The plan of `r` has exactly the `k` slices of quantities `want`, in order. */
+static void expect_plan(const struct qts_split_req *r, const int64_t *want, int k)
+{
+    struct qts_slice s[QTS_SPLIT_MAX];
+    int n = qts_split_plan(r, s, QTS_SPLIT_MAX, NULL);
+    assert_int_equal(n, k);
+    for (int i = 0; i < k; i++)
+        assert_int_equal(s[i].qty, want[i]);
+}
+
 static void test_direct(void **state)
 {
     (void)state;
@@ -87,11 +97,7 @@ static void test_vwap_profile(void **state)
     r.profile = w3;
     r.n_profile = 3;
     r.qty = 100;
-    n = qts_split_plan(&r, s, QTS_SPLIT_MAX, NULL);
-    assert_int_equal(n, 3);
-    assert_int_equal(s[0].qty, 33);
-    assert_int_equal(s[1].qty, 33);
-    assert_int_equal(s[2].qty, 34);
+    expect_plan(&r, (const int64_t[]){33, 33, 34}, 3);
     /* 20 buckets, at most 10 children: neighbours merged, sum exact */
     double w20[20];
     for (int i = 0; i < 20; i++)
@@ -125,18 +131,14 @@ static void test_vwap_from_bars_and_fallback(void **state)
     struct qts_split_req r = {.algo = QTS_ALGO_VWAP, .qty = 90, .lot = 1,
                               .duration_ns = 3000, .max_children = 10, .profile = w,
                               .n_profile = nw};
-    int n = qts_split_plan(&r, s, QTS_SPLIT_MAX, NULL);
-    assert_int_equal(n, 3);
-    assert_int_equal(s[0].qty, 30);
-    assert_int_equal(s[1].qty, 10);
-    assert_int_equal(s[2].qty, 50);
+    expect_plan(&r, (const int64_t[]){30, 10, 50}, 3);
     /* bars without volume: no profile; the plan falls back to equal slices */
     memset(bars, 0, sizeof bars);
     assert_int_equal(qts_split_profile_from_bars(bars, 4, w, 8), 0);
     r.profile = NULL;
     r.n_profile = 0;
     r.default_slices = 3;
-    n = qts_split_plan(&r, s, QTS_SPLIT_MAX, NULL);
+    int n = qts_split_plan(&r, s, QTS_SPLIT_MAX, NULL);
     assert_int_equal(n, 3);
     assert_int_equal(s[0].qty, 30);
     assert_int_equal(s[2].offset_ns, 2000);

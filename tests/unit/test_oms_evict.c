@@ -43,23 +43,19 @@ static uint64_t filled_order(struct fx *f, uint64_t child_n, int64_t qty, uint64
     return id;
 }
 
-static uint64_t unknown_reports(struct fx *f)
+/* The counter `key` of the execution summary. */
+static uint64_t summary_count(struct fx *f, const char *key)
 {
-    char buf[4096];
+    char buf[4096], pat[64];
     qts_exec_summary_json(f->x, buf, sizeof buf);
-    const char *s = strstr(buf, "\"unknown_reports\":");
+    snprintf(pat, sizeof pat, "\"%s\":", key);
+    const char *s = strstr(buf, pat);
     assert_non_null(s);
-    return strtoull(s + strlen("\"unknown_reports\":"), NULL, 10);
+    return strtoull(s + strlen(pat), NULL, 10);
 }
 
-static uint64_t duplicate_reports(struct fx *f)
-{
-    char buf[4096];
-    qts_exec_summary_json(f->x, buf, sizeof buf);
-    const char *s = strstr(buf, "\"duplicate_reports\":");
-    assert_non_null(s);
-    return strtoull(s + strlen("\"duplicate_reports\":"), NULL, 10);
-}
+static uint64_t unknown_reports(struct fx *f) { return summary_count(f, "unknown_reports"); }
+static uint64_t duplicate_reports(struct fx *f) { return summary_count(f, "duplicate_reports"); }
 
 static void test_long_run_stays_bounded(void **state)
 {

@@ -110,6 +110,14 @@ static struct qts_exec_report rep(uint8_t type, int64_t qty, int64_t px, uint64_
     return r;
 }
 
+/* Apply `x` (borrowed) to c; the state c is in afterwards. */
+static int apply_state(struct qts_child *c, const struct qts_exec_report *x,
+                       struct qts_apply_result *r)
+{
+    qts_child_apply(c, x, r);
+    return c->state;
+}
+
 static void test_ack_fill_duplicate(void **state)
 {
     (void)state;
@@ -130,8 +138,7 @@ static void test_ack_fill_duplicate(void **state)
     assert_int_equal(r.flags, QTS_APPLY_DUP);
     assert_int_equal(c->cum_qty, 40);
     struct qts_exec_report f2 = rep(QTS_EXEC_FILL, 60, 103, 8, 0);
-    qts_child_apply(c, &f2, &r);
-    assert_int_equal(c->state, FI);
+    assert_int_equal(apply_state(c, &f2, &r), FI);
     assert_int_equal(c->cum_qty, 100);
     assert_int_equal(qts_child_avg_px(c), (40 * 101 + 60 * 103 + 50) / 100);
     assert_int_equal(qts_child_leaves(c), 0);
@@ -152,8 +159,7 @@ static void test_out_of_order(void **state)
     struct qts_apply_result r;
     /* fill before the ack: implicit acceptance */
     struct qts_exec_report f2 = rep(QTS_EXEC_FILL, 30, 100, 20, 50);
-    qts_child_apply(c, &f2, &r);
-    assert_int_equal(c->state, PF);
+    assert_int_equal(apply_state(c, &f2, &r), PF);
     assert_int_equal(c->cum_qty, 30);
     /* the earlier fill (cum 20) arrives after the later one (cum 50): it is
      * applied once; increments are summed in whatever order they come */
@@ -183,17 +189,14 @@ static void test_cancel_paths(void **state)
     qts_child_set_state(c, CP);
     /* a fill racing the cancel is applied; state stays CANCEL_PENDING */
     struct qts_exec_report f = rep(QTS_EXEC_FILL, 10, 100, 1, 10);
-    qts_child_apply(c, &f, &r);
-    assert_int_equal(c->state, CP);
+    assert_int_equal(apply_state(c, &f, &r), CP);
     assert_int_equal(c->cum_qty, 10);
     /* cancel rejected: back to partially filled */
     struct qts_exec_report cr = rep(QTS_EXEC_CANCEL_REJECT, 0, 0, 0, 0);
-    qts_child_apply(c, &cr, &r);
-    assert_int_equal(c->state, PF);
+    assert_int_equal(apply_state(c, &cr, &r), PF);
     qts_child_set_state(c, CP);
     struct qts_exec_report cx = rep(QTS_EXEC_CANCELLED, 0, 0, 0, 0);
-    qts_child_apply(c, &cx, &r);
-    assert_int_equal(c->state, CA);
+    assert_int_equal(apply_state(c, &cx, &r), CA);
     /* a late fill after the cancel confirmation is still counted once */
     struct qts_exec_report late = rep(QTS_EXEC_FILL, 5, 100, 2, 15);
     qts_child_apply(c, &late, &r);
@@ -204,8 +207,7 @@ static void test_cancel_paths(void **state)
     /* cancel rejected without fills: back to accepted */
     c = child(AC, 100);
     qts_child_set_state(c, CP);
-    qts_child_apply(c, &cr, &r);
-    assert_int_equal(c->state, AC);
+    assert_int_equal(apply_state(c, &cr, &r), AC);
     drop(c);
 }
 
@@ -216,22 +218,19 @@ static void test_reject_expire_duplicate_id(void **state)
     struct qts_child *c = child(PS, 100);
     struct qts_exec_report rj = rep(QTS_EXEC_REJECT, 0, 0, 0, 0);
     rj.code = QTS_EREJECT;
-    qts_child_apply(c, &rj, &r);
-    assert_int_equal(c->state, RJ);
+    assert_int_equal(apply_state(c, &rj, &r), RJ);
     drop(c);
     /* "duplicate client order id" on a resend means the first one is live */
     c = child(UK, 100);
     rj.code = QTS_EEXIST;
-    qts_child_apply(c, &rj, &r);
-    assert_int_equal(c->state, AC);
+    assert_int_equal(apply_state(c, &rj, &r), AC);
     /* a reject of an accepted order is stale */
     rj.code = QTS_EREJECT;
     qts_child_apply(c, &rj, &r);
     assert_true(r.flags & QTS_APPLY_IGNORED);
     assert_int_equal(c->state, AC);
     struct qts_exec_report ex = rep(QTS_EXEC_EXPIRED, 0, 0, 0, 0);
-    qts_child_apply(c, &ex, &r);
-    assert_int_equal(c->state, EX);
+    assert_int_equal(apply_state(c, &ex, &r), EX);
     drop(c);
 }
 

@@ -12,8 +12,7 @@
 #include "util.h"
 
 struct fx {
-    struct qts_th th;
-    struct qts_th_inst in;
+    struct qts_th_pair cache; /* first: qts_th_pair_teardown frees the fixture */
     struct qts_cache_ops wrap; /* budget op the test can cut off */
     bool is_down;
 };
@@ -25,27 +24,19 @@ static int wrap_budget(void *self, struct qts_str key, int64_t delta, int64_t li
 {
     if (g_fx->is_down)
         return QTS_ENET;
-    return g_fx->in.ops->budget(self, key, delta, limit, ttl_ms, cb, arg);
+    return g_fx->cache.in.ops->budget(self, key, delta, limit, ttl_ms, cb, arg);
 }
 
 static int setup(void **state)
 {
     struct fx *f = calloc(1, sizeof *f);
     g_fx = f;
-    qts_th_init(&f->th);
-    if (qts_th_open(&f->th, &f->in, "cache_memory", NULL) < 0)
+    qts_th_init(&f->cache.th);
+    if (qts_th_open(&f->cache.th, &f->cache.in, "cache_memory", NULL) < 0)
         return -1;
-    f->wrap = *f->in.ops;
+    f->wrap = *f->cache.in.ops;
     f->wrap.budget = wrap_budget;
     *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fx *f = *state;
-    qts_th_close(&f->th, &f->in);
-    free(f);
     return 0;
 }
 
@@ -64,7 +55,7 @@ static void on_budget(void *arg, int status, int64_t used)
 static int64_t counter(struct fx *f, const char *key)
 {
     struct bud b = {-1, -1};
-    f->in.ops->budget(f->in.self, (struct qts_str){key, strlen(key)}, 0, INT64_MAX, 0,
+    f->cache.in.ops->budget(f->cache.in.self, (struct qts_str){key, strlen(key)}, 0, INT64_MAX, 0,
                       on_budget, &b);
     return b.used;
 }
@@ -74,7 +65,7 @@ static void test_lease_consume_and_limit(void **state)
     struct fx *f = *state;
     struct qts_risk_budget_cfg cfg = {.key = "acct", .limit = 1000, .chunk = 100};
     struct qts_risk_budget *b;
-    assert_int_equal(qts_risk_budget_new(&f->wrap, f->in.self, &cfg, &b, NULL), 0);
+    assert_int_equal(qts_risk_budget_new(&f->wrap, f->cache.in.self, &cfg, &b, NULL), 0);
     struct qts_risk_budget_stats st;
     qts_risk_budget_stats(b, &st);
     assert_int_equal(st.leased, 100); /* the first chunk is taken at once */
@@ -106,8 +97,8 @@ static void test_two_hosts_never_exceed(void **state)
     struct fx *f = *state;
     struct qts_risk_budget_cfg cfg = {.key = "shared", .limit = 10000, .chunk = 700};
     struct qts_risk_budget *a, *b;
-    assert_int_equal(qts_risk_budget_new(&f->wrap, f->in.self, &cfg, &a, NULL), 0);
-    assert_int_equal(qts_risk_budget_new(&f->wrap, f->in.self, &cfg, &b, NULL), 0);
+    assert_int_equal(qts_risk_budget_new(&f->wrap, f->cache.in.self, &cfg, &a, NULL), 0);
+    assert_int_equal(qts_risk_budget_new(&f->wrap, f->cache.in.self, &cfg, &b, NULL), 0);
     srand(7);
     int64_t used_a = 0, used_b = 0;
     for (int i = 0; i < 5000; i++) {
@@ -138,7 +129,7 @@ static void test_unreachable_refuse(void **state)
     struct qts_risk_budget_cfg cfg = {.key = "r", .limit = 1000, .chunk = 100,
                                       .policy = QTS_BUDGET_REFUSE};
     struct qts_risk_budget *b;
-    assert_int_equal(qts_risk_budget_new(&f->wrap, f->in.self, &cfg, &b, NULL), 0);
+    assert_int_equal(qts_risk_budget_new(&f->wrap, f->cache.in.self, &cfg, &b, NULL), 0);
     f->is_down = true;
     struct qts_err err;
     /* what is already leased stays usable: it is reserved in the counter */
@@ -162,7 +153,7 @@ static void test_unreachable_local_share(void **state)
     struct qts_risk_budget_cfg cfg = {.key = "l", .limit = 1000, .chunk = 100,
                                       .policy = QTS_BUDGET_LOCAL_SHARE, .local_share = 0.4};
     struct qts_risk_budget *b;
-    assert_int_equal(qts_risk_budget_new(&f->wrap, f->in.self, &cfg, &b, NULL), 0);
+    assert_int_equal(qts_risk_budget_new(&f->wrap, f->cache.in.self, &cfg, &b, NULL), 0);
     f->is_down = true;
     int granted = 0;
     for (int i = 0; i < 20; i++)
@@ -181,13 +172,6 @@ static void test_unreachable_local_share(void **state)
     qts_risk_budget_free(b);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_lease_consume_and_limit, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_two_hosts_never_exceed, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_unreachable_refuse, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_unreachable_local_share, setup, teardown),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+QTS_TEST_MAIN_FIXTURE(setup, qts_th_pair_teardown, test_lease_consume_and_limit,
+                      test_two_hosts_never_exceed, test_unreachable_refuse,
+                      test_unreachable_local_share)

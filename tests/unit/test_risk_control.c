@@ -68,37 +68,80 @@ static struct qts_risk_control_env env_for(struct fx *f, const struct qts_settin
     return env;
 }
 
+/* A temporary var directory, its configuration and an exec fixture whose
+ * safety codes reach the risk host (when one is made), as the engine wires
+ * them. */
+struct rig {
+    char *dir;
+    struct qts_config *c;
+    struct fx *f;
+    struct qts_risk_control *h; /* NULL until made; freed by rig_close */
+    struct qts_safety *s;       /* borrowed from h */
+};
+
+/* The directory, the configuration (`extra` strategies appended, or NULL)
+ * and a started exec fixture; no risk host yet. */
+static void rig_open(struct rig *r, const char *extra)
+{
+    memset(r, 0, sizeof *r);
+    r->dir = qts_test_tmpdir();
+    r->c = load(r->dir, extra);
+    r->f = fx_new();
+    fx_start(r->f);
+}
+
+static void rig_close(struct rig *r)
+{
+    qts_risk_control_free(r->h); /* NULL when the test made none or freed it */
+    fx_free(r->f);
+    qts_config_unref(r->c);
+    qts_test_rmtree(r->dir);
+    free(r->dir);
+}
+
+static void to_risk_control(void *ctx, int code, const char *msg)
+{
+    qts_risk_control_on_exec_safety(ctx, code, msg);
+}
+
+/* rig_open, then the risk host on no loop, the exec's safety codes wired to it. */
+static void rig_up(struct rig *r)
+{
+    rig_open(r, NULL);
+    struct qts_risk_control_env env = env_for(r->f, qts_config_settings(r->c), NULL);
+    struct qts_err err;
+    assert_int_equal(qts_risk_control_new(&env, &r->h, &err), 0);
+    r->f->safety_to = to_risk_control;
+    r->f->safety_to_ctx = r->h;
+    r->s = qts_risk_control_safety(r->h);
+}
+
+static void rig_down(struct rig *r) { rig_close(r); }
+
 static void test_live_guard_refuses(void **state)
 {
     (void)state;
-    char *dir = qts_test_tmpdir();
-    struct qts_config *c = load(dir, NULL);
-    struct fx *f = fx_new();
-    fx_start(f);
-    struct qts_risk_control_env env = env_for(f, qts_config_settings(c), NULL);
+    struct rig r;
+    rig_open(&r, NULL);
+    struct qts_risk_control_env env = env_for(r.f, qts_config_settings(r.c), NULL);
     env.broker_env = QTS_BROKER_ENV_REAL; /* a real broker under mode paper */
-    struct qts_risk_control *h = NULL;
     struct qts_err err;
-    assert_int_equal(qts_risk_control_new(&env, &h, &err), QTS_EPERM);
-    assert_null(h);
+    assert_int_equal(qts_risk_control_new(&env, &r.h, &err), QTS_EPERM);
+    assert_null(r.h);
     assert_non_null(strstr(err.msg, "mode"));
-    fx_free(f);
-    qts_config_unref(c);
-    qts_test_rmtree(dir);
-    free(dir);
+    rig_close(&r);
 }
 
 static void test_limits_overrides_and_codes(void **state)
 {
     (void)state;
-    char *dir = qts_test_tmpdir();
-    struct qts_config *c = load(dir, NULL);
-    struct fx *f = fx_new();
-    fx_start(f);
-    struct qts_risk_control_env env = env_for(f, qts_config_settings(c), NULL);
-    struct qts_risk_control *h = NULL;
+    struct rig r;
+    rig_open(&r, NULL);
+    struct fx *f = r.f;
+    struct qts_risk_control_env env = env_for(f, qts_config_settings(r.c), NULL);
     struct qts_err err;
-    assert_int_equal(qts_risk_control_new(&env, &h, &err), 0);
+    assert_int_equal(qts_risk_control_new(&env, &r.h, &err), 0);
+    struct qts_risk_control *h = r.h;
     /* global limit 100, strategy 2 ("small") 5 */
     uint64_t id;
     struct qts_order_intent in = fx_intent(1, 1, QTS_SIDE_BUY, QTS_ORD_LIMIT, 60000, 100);
@@ -127,7 +170,7 @@ static void test_limits_overrides_and_codes(void **state)
     assert_non_null(strstr(js, "\"positions\":[]"));
     /* a reload: new global limit; a broken one keeps the running limits */
     qts_safety_recover(qts_risk_control_safety(h), false, NULL, NULL, NULL);
-    struct qts_config *c2 = load(dir, NULL);
+    struct qts_config *c2 = load(r.dir, NULL);
     struct qts_settings *s2 = (struct qts_settings *)qts_config_settings(c2);
     s2->risk.max_order_qty = 3;
     struct qts_risk_settings r2;
@@ -142,49 +185,7 @@ static void test_limits_overrides_and_codes(void **state)
     qts_config_unref(c2);
     /* orderly stop cancels the working orders (safety.cancel_on_stop) */
     assert_int_equal(qts_risk_control_stop_orders(h), 2);
-    qts_risk_control_free(h);
-    fx_free(f);
-    qts_config_unref(c);
-    qts_test_rmtree(dir);
-    free(dir);
-}
-
-/* An exec fixture whose safety codes reach a risk host, as the engine
- * wires them. */
-struct rig {
-    char *dir;
-    struct qts_config *c;
-    struct fx *f;
-    struct qts_risk_control *h;
-    struct qts_safety *s;   /* borrowed from h */
-};
-
-static void to_risk_control(void *ctx, int code, const char *msg)
-{
-    qts_risk_control_on_exec_safety(ctx, code, msg);
-}
-
-static void rig_up(struct rig *r)
-{
-    r->dir = qts_test_tmpdir();
-    r->c = load(r->dir, NULL);
-    r->f = fx_new();
-    fx_start(r->f);
-    struct qts_risk_control_env env = env_for(r->f, qts_config_settings(r->c), NULL);
-    struct qts_err err;
-    assert_int_equal(qts_risk_control_new(&env, &r->h, &err), 0);
-    r->f->safety_to = to_risk_control;
-    r->f->safety_to_ctx = r->h;
-    r->s = qts_risk_control_safety(r->h);
-}
-
-static void rig_down(struct rig *r)
-{
-    qts_risk_control_free(r->h);
-    fx_free(r->f);
-    qts_config_unref(r->c);
-    qts_test_rmtree(r->dir);
-    free(r->dir);
+    rig_close(&r);
 }
 
 /* A buy of 10 of instrument 1, acknowledged; returns its order id. */
@@ -196,6 +197,18 @@ static uint64_t rig_buy_acked(struct rig *r)
     assert_int_equal(qts_exec_submit(r->f->x, &in, &id, &err), 0);
     fx_report(r->f, QTS_EXEC_ACK, "t1-1", 0, 0, 0, 0);
     return id;
+}
+
+/* A reconciliation (adopting the broker's positions or not) in which the
+ * broker holds `qty` of instrument 1 and no open order. */
+static void rig_reconcile(struct rig *r, bool adopting, int64_t qty)
+{
+    assert_int_equal(adopting ? qts_exec_reconcile_adopting(r->f->x) : qts_exec_reconcile(r->f->x),
+                     0);
+    struct qts_broker_position bp = {.struct_size = sizeof bp, .instrument = 1, .qty = qty};
+    qts_exec_on_position(r->f->x, &bp);
+    qts_exec_on_query_done(r->f->x, r->f->req_orders, 0);
+    qts_exec_on_query_done(r->f->x, r->f->req_positions, 0);
 }
 
 /* A reconciliation that finds our position differs from the broker's raises
@@ -210,12 +223,7 @@ static void test_recon_mismatch_moves_safety_state(void **state)
     fx_report(r.f, QTS_EXEC_FILL, "t1-1", 10, 60000, 1, 10);
     assert_int_equal(qts_exec_order(r.f->x, id)->state, QTS_XS_COMPLETE);
     assert_int_equal(qts_safety_state(r.s), QTS_SAFETY_NORMAL);
-    /* we hold 10; the broker says we hold nothing */
-    assert_int_equal(qts_exec_reconcile(r.f->x), 0);
-    struct qts_broker_position bp = {.struct_size = sizeof bp, .instrument = 1, .qty = 0};
-    qts_exec_on_position(r.f->x, &bp);
-    qts_exec_on_query_done(r.f->x, r.f->req_orders, 0);
-    qts_exec_on_query_done(r.f->x, r.f->req_positions, 0);
+    rig_reconcile(&r, false, 0); /* we hold 10; the broker says we hold nothing */
     assert_true(fx_has_safety(r.f, "FS070"));
     assert_int_equal(qts_safety_code_info(QTS_SC_FS070)->effect, QTS_SE_TRIP);
     assert_int_equal(qts_safety_state(r.s), QTS_SAFETY_FAIL);
@@ -232,19 +240,10 @@ static void test_recon_adopting_positions_does_not_trip(void **state)
     (void)state;
     struct rig r;
     rig_up(&r);
-    assert_int_equal(qts_exec_reconcile_adopting(r.f->x), 0);
-    struct qts_broker_position bp = {.struct_size = sizeof bp, .instrument = 1, .qty = 10};
-    qts_exec_on_position(r.f->x, &bp);
-    qts_exec_on_query_done(r.f->x, r.f->req_orders, 0);
-    qts_exec_on_query_done(r.f->x, r.f->req_positions, 0);
+    rig_reconcile(&r, true, 10);
     assert_false(fx_has_safety(r.f, "FS070"));
     assert_int_equal(qts_safety_state(r.s), QTS_SAFETY_NORMAL);
-    /* the OMS took the 10 over; now the venue says 4 */
-    assert_int_equal(qts_exec_reconcile(r.f->x), 0);
-    bp.qty = 4;
-    qts_exec_on_position(r.f->x, &bp);
-    qts_exec_on_query_done(r.f->x, r.f->req_orders, 0);
-    qts_exec_on_query_done(r.f->x, r.f->req_positions, 0);
+    rig_reconcile(&r, false, 4); /* the OMS took the 10 over; now the venue says 4 */
     assert_true(fx_has_safety(r.f, "FS070"));
     assert_int_equal(qts_safety_state(r.s), QTS_SAFETY_FAIL);
     rig_down(&r);
@@ -266,20 +265,13 @@ static void test_overfill_trips(void **state)
 static void test_bad_override_refused(void **state)
 {
     (void)state;
-    char *dir = qts_test_tmpdir();
-    struct qts_config *c =
-        load(dir, "    - {name: other, file: o.lua, risk: {mae_partial_pct: 0.5}}\n");
-    struct fx *f = fx_new();
-    fx_start(f);
-    struct qts_risk_control_env env = env_for(f, qts_config_settings(c), NULL);
-    struct qts_risk_control *h = NULL;
+    struct rig r;
+    rig_open(&r, "    - {name: other, file: o.lua, risk: {mae_partial_pct: 0.5}}\n");
+    struct qts_risk_control_env env = env_for(r.f, qts_config_settings(r.c), NULL);
     struct qts_err err;
-    assert_int_equal(qts_risk_control_new(&env, &h, &err), QTS_ECONFIG);
+    assert_int_equal(qts_risk_control_new(&env, &r.h, &err), QTS_ECONFIG);
     assert_non_null(strstr(err.msg, "other")); /* no id for it */
-    fx_free(f);
-    qts_config_unref(c);
-    qts_test_rmtree(dir);
-    free(dir);
+    rig_close(&r);
 }
 
 /* ---------------------------------------------- on a libuv loop */
@@ -311,10 +303,9 @@ static void on_done(uv_async_t *a)
 static void test_socket_kill_on_loop(void **state)
 {
     (void)state;
-    char *dir = qts_test_tmpdir();
-    struct qts_config *c = load(dir, NULL);
-    struct fx *f = fx_new();
-    fx_start(f);
+    struct rig r; /* r.h stays NULL: on_done frees the host, on its loop */
+    rig_open(&r, NULL);
+    struct fx *f = r.f;
     for (int i = 0; i < 20; i++) {
         struct qts_order_intent in = fx_intent(1, 1, QTS_SIDE_SELL, QTS_ORD_LIMIT, 60100, 10);
         fx_submit(f, &in);
@@ -323,11 +314,11 @@ static void test_socket_kill_on_loop(void **state)
         fx_report(f, QTS_EXEC_ACK, f->calls[i].clordid, 0, 0, 0, 0);
     uv_loop_t loop;
     uv_loop_init(&loop);
-    struct qts_risk_control_env env = env_for(f, qts_config_settings(c), &loop);
+    struct qts_risk_control_env env = env_for(f, qts_config_settings(r.c), &loop);
     struct qts_err err;
     assert_int_equal(qts_risk_control_new(&env, &g_h, &err), 0);
     struct cl cl;
-    snprintf(cl.path, sizeof cl.path, "%s/qts.sock", dir);
+    snprintf(cl.path, sizeof cl.path, "%s/qts.sock", r.dir);
     struct stat st;
     assert_int_equal(stat(cl.path, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0600);
@@ -346,10 +337,7 @@ static void test_socket_kill_on_loop(void **state)
         if (f->calls[i].op == 'c')
             fx_report(f, QTS_EXEC_CANCELLED, f->calls[i].clordid, 0, 0, 0, 0);
     assert_int_equal(qts_oms_working_children(qts_exec_oms(f->x)), 0);
-    fx_free(f);
-    qts_config_unref(c);
-    qts_test_rmtree(dir);
-    free(dir);
+    rig_close(&r);
 }
 
 /* the KILL file pulls the switch within a poll (1 s of loop time) */
@@ -373,18 +361,16 @@ static void on_check(uv_timer_t *t)
 static void test_kill_file_on_loop(void **state)
 {
     (void)state;
-    char *dir = qts_test_tmpdir();
-    struct qts_config *c = load(dir, NULL);
-    struct fx *f = fx_new();
-    fx_start(f);
+    struct rig r; /* r.h stays NULL: on_check frees the host, on its loop */
+    rig_open(&r, NULL);
     uv_loop_t loop;
     uv_loop_init(&loop);
-    struct qts_risk_control_env env = env_for(f, qts_config_settings(c), &loop);
+    struct qts_risk_control_env env = env_for(r.f, qts_config_settings(r.c), &loop);
     struct kf k = {0};
     struct qts_err err;
     assert_int_equal(qts_risk_control_new(&env, &k.h, &err), 0);
     char p[600];
-    snprintf(p, sizeof p, "%s/KILL", dir);
+    snprintf(p, sizeof p, "%s/KILL", r.dir);
     qts_test_write_file(p, "on\n");
     uv_timer_init(&loop, &k.check);
     k.check.data = &k;
@@ -392,23 +378,10 @@ static void test_kill_file_on_loop(void **state)
     uv_run(&loop, UV_RUN_DEFAULT);
     assert_int_equal(uv_loop_close(&loop), 0);
     assert_true(k.seen);
-    fx_free(f);
-    qts_config_unref(c);
-    qts_test_rmtree(dir);
-    free(dir);
+    rig_close(&r);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_live_guard_refuses),
-        cmocka_unit_test(test_limits_overrides_and_codes),
-        cmocka_unit_test(test_recon_mismatch_moves_safety_state),
-        cmocka_unit_test(test_recon_adopting_positions_does_not_trip),
-        cmocka_unit_test(test_overfill_trips),
-        cmocka_unit_test(test_bad_override_refused),
-        cmocka_unit_test(test_socket_kill_on_loop),
-        cmocka_unit_test(test_kill_file_on_loop),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+QTS_TEST_MAIN(test_live_guard_refuses, test_limits_overrides_and_codes,
+              test_recon_mismatch_moves_safety_state, test_recon_adopting_positions_does_not_trip,
+              test_overfill_trips, test_bad_override_refused, test_socket_kill_on_loop,
+              test_kill_file_on_loop)

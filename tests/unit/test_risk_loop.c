@@ -106,13 +106,20 @@ static const struct fb_call *last_submit(struct rt *t)
     return NULL;
 }
 
+/* A position of `qty` in instrument `inst` bought (or sold, qty < 0) at
+ * 60000 before the test. */
+static void rt_hold(struct rt *t, uint32_t inst, int64_t qty)
+{
+    t->base[inst] = qty;
+    t->avg[inst] = 60000;
+}
+
 /* A position of `qty` in instrument 1 bought (or sold) at 60000, the loop
  * started. Owned: rt_free. */
 static struct rt *rt_holding(int64_t qty)
 {
     struct rt *t = rt_new();
-    t->base[1] = qty;
-    t->avg[1] = 60000;
+    rt_hold(t, 1, qty);
     qts_risk_loop_start(t->rl);
     return t;
 }
@@ -159,8 +166,7 @@ static void test_trailing_stop_short_min_distance(void **state)
     struct rt *t = rt_new();
     t->lim.global.trail_min_distance = 500; /* KRW: wider than 0.5 % here */
     qts_risk_loop_set_limits(t->rl, &t->lim);
-    t->base[1] = -100;
-    t->avg[1] = 60000;
+    rt_hold(t, 1, -100);
     qts_risk_loop_start(t->rl);
     step(t, 60000);
     step(t, 59400); /* short +1 %: active; stop above the low by max(0.5 %, 500) */
@@ -274,10 +280,8 @@ static void test_volatility_kill_flattens_and_locks_down(void **state)
 {
     (void)state;
     struct rt *t = rt_new();
-    t->base[1] = 100;
-    t->avg[1] = 60000;
-    t->base[2] = -50; /* a short on the second instrument (lot 10) */
-    t->avg[2] = 60000;
+    rt_hold(t, 1, 100);
+    rt_hold(t, 2, -50); /* a short on the second instrument (lot 10) */
     qts_risk_loop_start(t->rl);
     step(t, 60000);
     /* a strategy's working order that must be cancelled */
@@ -316,8 +320,7 @@ static void test_account_mae_kill(void **state)
 {
     (void)state;
     struct rt *t = rt_new();
-    t->base[1] = 1000;
-    t->avg[1] = 60000;
+    rt_hold(t, 1, 1000);
     t->equity = INT64_C(10000000) * 1000000; /* 10 M KRW */
     /* MAE rules off for this account-level test */
     t->lim.global.mae_partial_pct = 0.5;

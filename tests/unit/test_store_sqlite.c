@@ -21,11 +21,9 @@
 #define DAY_NS (86400 * NS)
 
 struct fx {
-    char *dir;
+    struct store_case_ctx c; /* first: the shared store_test_* cases take the fixture */
     char path[512];
-    struct qts_store_plugin *plugin;
     sqlite3 *db;
-    struct store_case_ctx c;
 };
 
 static int sq_scalar(void *db, const char *sql, char *out, size_t cap)
@@ -43,28 +41,28 @@ static int sq_scalar(void *db, const char *sql, char *out, size_t cap)
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }
 
-static void open_plugin(struct fx *f)
+static struct qts_store_plugin *open_host(const struct store_case_ctx *c, const char *host_id,
+                                          const char *extra_key, const char *extra_val)
 {
-    const char *kv[] = {"path", f->path, "host_id", "h1", NULL};
-    struct qts_err e;
-    if (qts_store_plugin_open(qts_test_plugin_dir(), "store_sqlite", kv, &f->plugin, &e) != 0)
-        fail_msg("open store_sqlite: %s", e.msg);
-    f->c.port = qts_store_plugin_port(f->plugin);
+    const struct fx *f = (const struct fx *)c; /* c is the fixture's first member */
+    const char *kv[] = {"path", f->path, "host_id", host_id, extra_key, extra_val, NULL};
+    return sc_plugin_open("store_sqlite", kv);
 }
 
 static int setup(void **state)
 {
+    qts_log_set_level(QTS_LOG_ERROR);
     struct fx *f = qts_xcalloc(1, sizeof *f);
-    f->dir = qts_test_tmpdir();
-    snprintf(f->path, sizeof f->path, "%s/var/qts.db", f->dir);
-    open_plugin(f);
+    f->c.tmpdir = qts_test_tmpdir();
+    snprintf(f->path, sizeof f->path, "%s/var/qts.db", f->c.tmpdir);
+    f->c.open_host = open_host;
+    sc_reopen(&f->c, NULL, NULL);
     struct qts_err e;
     assert_true(f->c.port->ops->migrate(f->c.port->self, &e) > 0);
     assert_int_equal(sqlite3_open(f->path, &f->db), SQLITE_OK);
     sqlite3_busy_timeout(f->db, 5000);
     f->c.scalar = sq_scalar;
     f->c.db = f->db;
-    f->c.tmpdir = f->dir;
     f->c.sql_ohlcv_1m_mismatch =
         "SELECT count(*) FROM (SELECT symbol, time - time % 60000000000 AS b, max(price) AS h, "
         "min(price) AS l, sum(volume) AS v, count(*) AS n FROM tick_data WHERE kind = 1 GROUP BY 1, 2) g "
@@ -102,11 +100,7 @@ static int teardown(void **state)
 {
     struct fx *f = *state;
     sqlite3_close(f->db);
-    qts_store_plugin_close(f->plugin);
-    qts_test_rmtree(f->dir);
-    free(f->dir);
-    free(f);
-    return 0;
+    return sc_teardown(state);
 }
 
 static void test_migrate(void **state)
@@ -121,44 +115,6 @@ static void test_migrate(void **state)
     struct qts_err e;
     assert_int_equal(f->c.port->ops->migrate(f->c.port->self, &e), QTS_ESTATE);
     assert_non_null(strstr(e.msg, "newer"));
-}
-
-static void test_roundtrip(void **state)
-{
-    struct fx *f = *state;
-    store_case_roundtrip(&f->c);
-}
-
-static const struct qts_store_port *reopen(void *arg)
-{
-    struct fx *f = arg;
-    qts_store_plugin_close(f->plugin);
-    open_plugin(f);
-    return f->c.port;
-}
-
-static void test_warm_start(void **state)
-{
-    struct fx *f = *state;
-    store_case_roundtrip(&f->c);
-    store_case_warm_start(&f->c, reopen, f);
-}
-
-static void test_two_hosts(void **state)
-{
-    struct fx *f = *state;
-    const char *kv[] = {"path", f->path, "host_id", "h2", NULL};
-    struct qts_store_plugin *p2;
-    struct qts_err e;
-    assert_int_equal(qts_store_plugin_open(qts_test_plugin_dir(), "store_sqlite", kv, &p2, &e), 0);
-    store_case_two_hosts(&f->c, qts_store_plugin_port(p2));
-    qts_store_plugin_close(p2);
-}
-
-static void test_rollups(void **state)
-{
-    struct fx *f = *state;
-    store_case_rollups(&f->c);
 }
 
 static void test_retention(void **state)
@@ -238,7 +194,7 @@ static void test_writer_spills_and_replays(void **state)
     struct fx *f = *state;
     const struct qts_store_port *port = flaky_wrap(f->c.port);
     char jpath[512];
-    snprintf(jpath, sizeof jpath, "%s/spill.journal", f->dir);
+    snprintf(jpath, sizeof jpath, "%s/spill.journal", f->c.tmpdir);
     struct qts_store_writer_opts o = {.journal_path = jpath, .queue_cap = 128, .batch_max = 50,
                                       .retry_ms = 5};
     struct qts_store_writer *w;
@@ -272,7 +228,7 @@ static void test_writer_restart_replays_journal(void **state)
     struct fx *f = *state;
     const struct qts_store_port *port = flaky_wrap(f->c.port);
     char jpath[512];
-    snprintf(jpath, sizeof jpath, "%s/spill.journal", f->dir);
+    snprintf(jpath, sizeof jpath, "%s/spill.journal", f->c.tmpdir);
     struct qts_store_writer_opts o = {.journal_path = jpath, .batch_max = 64, .retry_ms = 5};
     struct qts_store_writer *w;
     struct qts_err e;
@@ -300,7 +256,7 @@ static void test_writer_dead_letter(void **state)
 {
     struct fx *f = *state;
     char jpath[512];
-    snprintf(jpath, sizeof jpath, "%s/spill.journal", f->dir);
+    snprintf(jpath, sizeof jpath, "%s/spill.journal", f->c.tmpdir);
     struct qts_store_writer_opts o = {.journal_path = jpath};
     struct qts_store_writer *w;
     struct qts_err e;
@@ -335,19 +291,7 @@ static void test_writer_dead_letter(void **state)
     qts_spill_journal_close(dj);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_migrate, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_roundtrip, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_warm_start, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_two_hosts, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_rollups, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_retention, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_writer_spills_and_replays, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_writer_restart_replays_journal, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_writer_dead_letter, setup, teardown),
-    };
-    qts_log_set_level(QTS_LOG_ERROR);
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+QTS_TEST_MAIN_FIXTURE(setup, teardown, test_migrate, store_test_roundtrip, store_test_warm_start,
+                      store_test_two_hosts, store_test_rollups, test_retention,
+                      test_writer_spills_and_replays, test_writer_restart_replays_journal,
+                      test_writer_dead_letter)

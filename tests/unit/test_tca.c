@@ -128,24 +128,34 @@ static void advance_to(struct fx *f, int64_t ts)
     qts_fake_timers_advance(&f->timers, ts - qts_clock_now(&f->clock));
 }
 
-static void quote(struct fx *f, int64_t ts, int64_t bid, int64_t ask)
+/* A quote (a = bid, b = ask) or a trade (a = px, b = qty) at ts, seen by
+ * the TCA with the touch bid/ask. */
+static void market(struct fx *f, uint16_t type, int64_t ts, int64_t a, int64_t b, int64_t bid,
+                   int64_t ask)
 {
     advance_to(f, ts);
     struct qts_quote q;
-    qts_test_event(&q.h, sizeof q, QTS_EV_QUOTE, 0, ts);
-    q.bid_px = bid;
-    q.ask_px = ask;
-    qts_tca_on_market(f->tca, &q.h, bid, ask, ts);
+    struct qts_trade t;
+    struct qts_ev_hdr *h = type == QTS_EV_QUOTE ? &q.h : &t.h;
+    qts_test_event(h, type == QTS_EV_QUOTE ? sizeof q : sizeof t, type, 0, ts);
+    if (type == QTS_EV_QUOTE) {
+        q.bid_px = a;
+        q.ask_px = b;
+    } else {
+        t.px = a;
+        t.qty = b;
+    }
+    qts_tca_on_market(f->tca, h, bid, ask, ts);
+}
+
+static void quote(struct fx *f, int64_t ts, int64_t bid, int64_t ask)
+{
+    market(f, QTS_EV_QUOTE, ts, bid, ask, bid, ask);
 }
 
 static void trade(struct fx *f, int64_t ts, int64_t px, int64_t qty, int64_t bid, int64_t ask)
 {
-    advance_to(f, ts);
-    struct qts_trade t;
-    qts_test_event(&t.h, sizeof t, QTS_EV_TRADE, 0, ts);
-    t.px = px;
-    t.qty = qty;
-    qts_tca_on_market(f->tca, &t.h, bid, ask, ts);
+    market(f, QTS_EV_TRADE, ts, px, qty, bid, ask);
 }
 
 static void fill(struct fx *f, uint64_t id, int64_t ts, int64_t px, int64_t qty, int side)
