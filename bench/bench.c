@@ -81,8 +81,7 @@ const char *qts_bench_machine(void)
     return machine;
 }
 
-void qts_bench_report_latency(const char *bench, struct qts_bench_samples *s,
-                              const char *extra)
+void qts_bench_report_latency(const char *bench, struct qts_bench_samples *s, const char *extra)
 {
     qsort(s->v, s->n, sizeof *s->v, cmp_i64);
     double sum = 0;
@@ -106,8 +105,7 @@ void qts_bench_report_value(const char *bench, const char *unit, double value, u
     fflush(stdout);
 }
 
-void qts_bench_child_rss(const char *bench, uint64_t (*fn)(void *arg), void *arg,
-                         const char *extra)
+void qts_bench_child_rss(const char *bench, uint64_t (*fn)(void *arg), void *arg, const char *extra)
 {
     int fd[2];
     if (pipe(fd) != 0)
@@ -149,9 +147,14 @@ void qts_bench_limit_buy(struct qts_order_intent *in, uint32_t strategy, uint32_
 
 const struct qts_instrument *qts_bench_instrument(void *ctx, uint32_t id)
 {
-    static const struct qts_instrument inst = {
-        .struct_size = sizeof inst, .id = 1, .symbol = "005930", .venue = "krx",
-        .flags = QTS_INST_TRADABLE, .tick_size = 100, .lot_size = 1, .min_qty = 1};
+    static const struct qts_instrument inst = {.struct_size = sizeof inst,
+                                               .id = 1,
+                                               .symbol = "005930",
+                                               .venue = "krx",
+                                               .flags = QTS_INST_TRADABLE,
+                                               .tick_size = 100,
+                                               .lot_size = 1,
+                                               .min_qty = 1};
     (void)ctx;
     return id == 1 ? &inst : NULL;
 }
@@ -166,12 +169,23 @@ void qts_bench_event_init(struct qts_ev_hdr *h, size_t size, uint16_t type, uint
     h->qty_exp = qty_exp;
 }
 
-static int sink_submit(void *c, const struct qts_order_intent *in) { (void)c, (void)in; return 0; }
-static int sink_cancel(void *c, uint32_t s, uint64_t o) { (void)c, (void)s, (void)o; return 0; }
-static int sink_cancel_all(void *c, uint32_t s) { (void)c, (void)s; return 0; }
+static int sink_submit(void *c, const struct qts_order_intent *in)
+{
+    (void)c, (void)in;
+    return 0;
+}
+static int sink_cancel(void *c, uint32_t s, uint64_t o)
+{
+    (void)c, (void)s, (void)o;
+    return 0;
+}
+static int sink_cancel_all(void *c, uint32_t s)
+{
+    (void)c, (void)s;
+    return 0;
+}
 
-struct qts_lua_runtime *qts_bench_lua_lockstep(struct qts_clock *clock,
-                                               uint32_t max_instruments,
+struct qts_lua_runtime *qts_bench_lua_lockstep(struct qts_clock *clock, uint32_t max_instruments,
                                                const struct qts_instrument *inst)
 {
     struct qts_lua_settings set;

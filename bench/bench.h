@@ -20,7 +20,7 @@
 #include "qts/qts_types.h"
 
 struct qts_bench_samples {
-    int64_t *v;  /* owned */
+    int64_t *v; /* owned */
     size_t n, cap;
 };
 
@@ -31,11 +31,10 @@ void qts_bench_add(struct qts_bench_samples *s, int64_t ns);
 /* Sorts the samples and prints the latency JSON line. `extra` is either NULL
  * or a JSON fragment without braces appended to the object
  * (e.g. "\"aim_p99\":1000"). */
-void qts_bench_report_latency(const char *bench, struct qts_bench_samples *s,
-                              const char *extra);
+void qts_bench_report_latency(const char *bench, struct qts_bench_samples *s, const char *extra);
 /* Prints a throughput JSON line. */
-void qts_bench_report_value(const char *bench, const char *unit, double value,
-                            uint64_t n, const char *extra);
+void qts_bench_report_value(const char *bench, const char *unit, double value, uint64_t n,
+                            const char *extra);
 
 /* Runs fn(arg) in a child process and prints its peak RSS (KiB) as the
  * throughput-style result `bench`, with n = what fn returned; `extra` as for
@@ -58,8 +57,8 @@ const struct qts_instrument *qts_bench_instrument(void *ctx, uint32_t id);
  * risk benchmarks: the port's `self`. */
 struct qts_bench_broker {
     uint64_t submits, cancels, modifies;
-    char last[QTS_CLORDID_MAX];       /* client order id of the last submit */
-    char ids[512][QTS_CLORDID_MAX];   /* those of the first 512 submits */
+    char last[QTS_CLORDID_MAX];     /* client order id of the last submit */
+    char ids[512][QTS_CLORDID_MAX]; /* those of the first 512 submits */
 };
 struct qts_broker_ops;
 /* *ops zeroed, then the counting broker's env, submit and cancel, and its
@@ -79,8 +78,7 @@ struct qts_lua_runtime;
  * with instrument `inst` (copied) added. `clock` is borrowed (NULL =
  * monotonic); `max_instruments` 0 = the runtime's default. Aborts when the
  * runtime cannot start. Owned by the caller: qts_lua_runtime_free. */
-struct qts_lua_runtime *qts_bench_lua_lockstep(struct qts_clock *clock,
-                                               uint32_t max_instruments,
+struct qts_lua_runtime *qts_bench_lua_lockstep(struct qts_clock *clock, uint32_t max_instruments,
                                                const struct qts_instrument *inst);
 
 /* Writes `text` to `path` (created or truncated); 0 or -1/EOF. */
@@ -97,9 +95,6 @@ int64_t qts_bench_percentile(const struct qts_bench_samples *s, double pct);
 const char *qts_bench_machine(void);
 
 /* Prevent the compiler from optimising away a value. */
-static inline void qts_bench_keep(const void *p)
-{
-    __asm__ volatile("" : : "r"(p) : "memory");
-}
+static inline void qts_bench_keep(const void *p) { __asm__ volatile("" : : "r"(p) : "memory"); }
 
 #endif

@@ -81,16 +81,18 @@ static void bench_hot_path(void)
     struct qts_cache_writer_stats st;
     qts_cache_writer_stats(w, &st);
     char extra[160];
-    snprintf(extra, sizeof extra, "\"aim_p99\":200,\"coalesced\":%" PRIu64 ",\"writes\":%" PRIu64
-             ",\"note\":\"includes two clock reads\"", st.coalesced, st.writes);
+    snprintf(extra, sizeof extra,
+             "\"aim_p99\":200,\"coalesced\":%" PRIu64 ",\"writes\":%" PRIu64
+             ",\"note\":\"includes two clock reads\"",
+             st.coalesced, st.writes);
     qts_bench_report_latency("cache.writer_hot_path_price", &s, extra);
     qts_bench_report_latency("cache.writer_hot_path_position", &sp, "\"aim_p99\":200");
     qts_bench_samples_free(&s);
     qts_bench_samples_free(&sp);
 
     /* PreCheck's cross-host budget: a consume from the local lease */
-    struct qts_risk_budget_cfg bc = {.key = "bench", .limit = INT64_C(1) << 50,
-                                     .chunk = INT64_C(1) << 40};
+    struct qts_risk_budget_cfg bc = {
+        .key = "bench", .limit = INT64_C(1) << 50, .chunk = INT64_C(1) << 40};
     struct qts_risk_budget *b;
     qts_risk_budget_new(in.ops, in.self, &bc, &b, NULL);
     struct qts_bench_samples sb;
@@ -111,9 +113,15 @@ static void bench_hot_path(void)
 }
 
 /* In-process state as the core keeps it: dense arrays by instrument. */
-struct px_state { int64_t bid, ask, last, ts_ms; };
-struct pos_state { int64_t qty, avg_px; };
-struct risk_state { int64_t exposure_used, max_exposure, daily_pnl, daily_loss_limit; };
+struct px_state {
+    int64_t bid, ask, last, ts_ms;
+};
+struct pos_state {
+    int64_t qty, avg_px;
+};
+struct risk_state {
+    int64_t exposure_used, max_exposure, daily_pnl, daily_loss_limit;
+};
 
 static int precheck_local(const struct px_state *px, const struct pos_state *pos,
                           const struct risk_state *r, uint32_t inst, int64_t qty, int64_t now_ms)
@@ -171,8 +179,8 @@ static void bench_precheck(int port)
         return;
     }
     for (int i = 0; i < NSYM; i++) {
-        redisReply *x = redisCommand(c, "HSET qts:bench:price:%s bid 1 ask 2 last 1 timestamp %d",
-                                     g_sym[i], i);
+        redisReply *x =
+            redisCommand(c, "HSET qts:bench:price:%s bid 1 ask 2 last 1 timestamp %d", g_sym[i], i);
         freeReplyObject(x);
         x = redisCommand(c, "HSET qts:bench:pos:%s qty 1 avg_price 1", g_sym[i]);
         freeReplyObject(x);
@@ -213,8 +221,10 @@ static bool is_up(struct qts_th_inst *in, uint32_t *pending, uint64_t *ok)
 static double redis_benchmark_set(int port, int n, int pipeline)
 {
     char cmd[256];
-    snprintf(cmd, sizeof cmd, "redis-benchmark -h 127.0.0.1 -p %d -t set -n %d -P %d -c 1 "
-             "--csv 2>/dev/null", port, n, pipeline);
+    snprintf(cmd, sizeof cmd,
+             "redis-benchmark -h 127.0.0.1 -p %d -t set -n %d -P %d -c 1 "
+             "--csv 2>/dev/null",
+             port, n, pipeline);
     FILE *p = popen(cmd, "r");
     if (!p)
         return 0;
@@ -250,10 +260,12 @@ static double redis_benchmark_evalsha(int port, int n, int pipeline)
     freeReplyObject(r);
     redisFree(c);
     char cmd[512];
-    snprintf(cmd, sizeof cmd, "redis-benchmark -h 127.0.0.1 -p %d -n %d -P %d -c 1 -r 10000 "
+    snprintf(cmd, sizeof cmd,
+             "redis-benchmark -h 127.0.0.1 -p %d -n %d -P %d -c 1 -r 10000 "
              "--csv EVALSHA %s 1 qts:bench:rb:__rand_int__ 1000 qty 12345 avg_price 100.12 "
              "unrealized_pnl 0 exposure_value 0 exposure_pct 0 updated_at 1700000000000 "
-             "2>/dev/null", port, n, pipeline, sha);
+             "2>/dev/null",
+             port, n, pipeline, sha);
     FILE *p = popen(cmd, "r");
     if (!p)
         return 0;
@@ -322,15 +334,17 @@ static void bench_throughput(int port)
         ref = r > ref ? r : ref;
     }
     char extra[160];
-    snprintf(extra, sizeof extra, "\"ratio_to_reference\":%.3f,\"aim_ratio\":0.7", ref > 0 ? ours / ref : 0);
+    snprintf(extra, sizeof extra, "\"ratio_to_reference\":%.3f,\"aim_ratio\":0.7",
+             ref > 0 ? ours / ref : 0);
     qts_bench_report_value("cache.redis_set_throughput", "ops/s", ours, N, extra);
-    snprintf(extra, sizeof extra, "\"note\":\"redis-benchmark -t set -P %d -c 1, best of %d\"", PIPE, ROUNDS);
+    snprintf(extra, sizeof extra, "\"note\":\"redis-benchmark -t set -P %d -c 1, best of %d\"",
+             PIPE, ROUNDS);
     qts_bench_report_value("cache.redis_benchmark_set_reference", "ops/s", ref, N, extra);
 
     /* the writer: hash writes with TTL (EVALSHA) for 10 000 positions
      * updated faster than Redis can take them, for about a second */
-    struct qts_cache_writer_cfg cfg = {.max_keys = 20000, .max_pending = 4096,
-                                       .refresh_ms = 100000};
+    struct qts_cache_writer_cfg cfg = {
+        .max_keys = 20000, .max_pending = 4096, .refresh_ms = 100000};
     struct qts_cache_writer *w;
     qts_cache_writer_new(&th.loop, in.ops, in.self, &cfg, &w, NULL);
     static char syms[10000][16];
@@ -341,8 +355,8 @@ static void bench_throughput(int port)
     for (int round = 0; round < 2; round++) {
         is_up(&in, &pending, &ok0);
         int64_t t0 = qts_mono_ns(), t1;
-        struct qts_cache_position pos = {.avg_px = 10012, .px_exp = 2, .qty_exp = 0,
-                                         .ts_ms = 1700000000000LL};
+        struct qts_cache_position pos = {
+            .avg_px = 10012, .px_exp = 2, .qty_exp = 0, .ts_ms = 1700000000000LL};
         int64_t i = 0;
         do {
             for (int j = 0; j < 2048; j++, i++) {
@@ -369,14 +383,16 @@ static void bench_throughput(int port)
         r = redis_benchmark_evalsha(port, 100000, PIPE);
         wref = r > wref ? r : wref;
     }
-    snprintf(extra, sizeof extra, "\"ratio_to_reference\":%.3f,\"aim_ratio\":0.7,"
+    snprintf(extra, sizeof extra,
+             "\"ratio_to_reference\":%.3f,\"aim_ratio\":0.7,"
              "\"note\":\"EVALSHA DEL+HSET+PEXPIRE, 6 fields, 10000 keys\"",
              wref > 0 ? wbest / wref : 0);
     qts_bench_report_value("cache.writer_throughput", "writes/s", wbest, nw, extra);
-    snprintf(extra, sizeof extra, "\"note\":\"redis-benchmark -P %d -c 1 EVALSHA of the same "
-             "script and fields, best of 2\"", PIPE);
-    qts_bench_report_value("cache.redis_benchmark_evalsha_reference", "ops/s", wref, 100000,
-                           extra);
+    snprintf(extra, sizeof extra,
+             "\"note\":\"redis-benchmark -P %d -c 1 EVALSHA of the same "
+             "script and fields, best of 2\"",
+             PIPE);
+    qts_bench_report_value("cache.redis_benchmark_evalsha_reference", "ops/s", wref, 100000, extra);
     qts_cache_writer_free(w);
     uv_run(&th.loop, UV_RUN_NOWAIT);
     redisContext *c = redisConnect("127.0.0.1", port);
@@ -406,8 +422,8 @@ static double set_rate(struct qts_th *th, struct qts_th_inst *in, int n)
             break;
         while (sent < n && pending < 4096) {
             int k = snprintf(key, sizeof key, "k%d", sent % 10000);
-            if (in->ops->set(in->self, (struct qts_str){key, (size_t)k},
-                             (struct qts_str){"xxx", 3}, 1000) < 0)
+            if (in->ops->set(in->self, (struct qts_str){key, (size_t)k}, (struct qts_str){"xxx", 3},
+                             1000) < 0)
                 break;
             sent++;
             pending++;
@@ -461,7 +477,8 @@ static void bench_tls(void)
              "openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
              "-keyout srv.key -out srv.csr -subj /CN=127.0.0.1 && "
              "openssl x509 -req -in srv.csr -CA ca.crt -CAkey ca.key -CAcreateserial "
-             "-out srv.crt -days 1 -extfile ext", dir);
+             "-out srv.crt -days 1 -extfile ext",
+             dir);
     char full[2200];
     snprintf(full, sizeof full, "(%s) >/dev/null 2>&1", cmd);
     int plain = qts_th_free_port(), tls = qts_th_free_port();
@@ -477,9 +494,9 @@ static void bench_tls(void)
         snprintf(ca, sizeof ca, "%s/ca.crt", dir);
         if (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr))
             _exit(127);
-        execl(bin, bin, "--port", ps, "--tls-port", ts, "--bind", "127.0.0.1",
-              "--tls-cert-file", crt, "--tls-key-file", key, "--tls-ca-cert-file", ca,
-              "--tls-auth-clients", "no", "--save", "", "--appendonly", "no", (char *)NULL);
+        execl(bin, bin, "--port", ps, "--tls-port", ts, "--bind", "127.0.0.1", "--tls-cert-file",
+              crt, "--tls-key-file", key, "--tls-ca-cert-file", ca, "--tls-auth-clients", "no",
+              "--save", "", "--appendonly", "no", (char *)NULL);
         _exit(127);
     }
     bool up = false;
@@ -509,12 +526,13 @@ static void bench_tls(void)
             best_tls = r > best_tls ? r : best_tls;
         }
         char extra[200];
-        snprintf(extra, sizeof extra, "\"ratio_to_plain\":%.3f,\"note\":\"SET PX over TLS "
+        snprintf(extra, sizeof extra,
+                 "\"ratio_to_plain\":%.3f,\"note\":\"SET PX over TLS "
                  "(bridge + OpenSSL) vs plain TCP, same server, best of %d\"",
                  best_plain > 0 ? best_tls / best_plain : 0, ROUNDS);
         qts_bench_report_value("cache.redis_tls_set_throughput", "ops/s", best_tls, N, extra);
-        qts_bench_report_value("cache.redis_plain_set_throughput_same_server", "ops/s",
-                               best_plain, N, "\"note\":\"reference for the TLS figure\"");
+        qts_bench_report_value("cache.redis_plain_set_throughput_same_server", "ops/s", best_plain,
+                               N, "\"note\":\"reference for the TLS figure\"");
     } else {
         printf("{\"bench\":\"cache.redis_tls\",\"note\":\"skipped: the TLS redis-server "
                "did not start\"}\n");

@@ -96,8 +96,8 @@ int main(int argc, char **argv)
     char extra[128];
     double ref = run(dir, "reference", events, false);
     snprintf(extra, sizeof extra, "\"peak_rss_kib\":%ld", peak_rss_kib());
-    qts_bench_report_value("engine.replay_reference_no_strategy", "events/s", ref,
-                           (uint64_t)events, extra);
+    qts_bench_report_value("engine.replay_reference_no_strategy", "events/s", ref, (uint64_t)events,
+                           extra);
     double with = run(dir, "lua", events, true);
     snprintf(extra, sizeof extra, "\"peak_rss_kib\":%ld,\"aim\":10000000", peak_rss_kib());
     qts_bench_report_value("engine.replay_one_lua_strategy_paper_broker", "events/s", with,

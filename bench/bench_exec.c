@@ -55,8 +55,7 @@ static int64_t prov_cash(void *ctx, uint32_t s)
     return INT64_C(1000000000) * 1000000;
 }
 
-static struct qts_exec_report report(uint8_t type, const char *cl, int64_t qty,
-                                     uint64_t fid)
+static struct qts_exec_report report(uint8_t type, const char *cl, int64_t qty, uint64_t fid)
 {
     struct qts_exec_report r;
     memset(&r, 0, sizeof r);
@@ -90,7 +89,8 @@ static struct qts_exec *rig_open(struct rig *g, bool evict)
     qts_fake_timers_new(&g->clock, &g->timers);
     qts_bench_broker_ops(&g->ops, true);
     g->env = (struct qts_exec_env){.port = {.ops = &g->ops, .self = &g->b},
-                                   .timers = &g->timers, .clock = &g->clock,
+                                   .timers = &g->timers,
+                                   .clock = &g->clock,
                                    .prov = {.instrument = qts_bench_instrument,
                                             .market = prov_market,
                                             .cash_available = prov_cash}};
@@ -152,9 +152,8 @@ static void long_run(const char *name, long n, bool evict)
     double secs = (double)(qts_mono_ns() - w0) / 1e9;
     char extra[256];
     snprintf(extra, sizeof extra,
-             "\"orders\":%ld,\"held_at_end\":%zu,\"rss_growth_mib\":%.1f,\"wall_s\":%.2f",
-             n, qts_oms_count(qts_exec_oms(x)),
-             (double)(peak_rss_kib() - rss0) / 1024.0, secs);
+             "\"orders\":%ld,\"held_at_end\":%zu,\"rss_growth_mib\":%.1f,\"wall_s\":%.2f", n,
+             qts_oms_count(qts_exec_oms(x)), (double)(peak_rss_kib() - rss0) / 1024.0, secs);
     qts_bench_report_latency(name, &lat, extra);
     fflush(stdout);
     _exit(0);
@@ -193,8 +192,11 @@ int main(void)
     struct qts_slice sl[QTS_SPLIT_MAX];
     double prof[10] = {3, 2, 1, 1, 1, 1, 1, 1, 2, 3};
     for (int i = 0; i < N; i++) {
-        struct qts_split_req r = {.algo = QTS_ALGO_TWAP, .qty = 1000 + i, .lot = 1,
-                                  .duration_ns = 30000 * MS, .slices = 10,
+        struct qts_split_req r = {.algo = QTS_ALGO_TWAP,
+                                  .qty = 1000 + i,
+                                  .lot = 1,
+                                  .duration_ns = 30000 * MS,
+                                  .slices = 10,
                                   .max_children = 10};
         int64_t t0 = qts_mono_ns();
         int n = qts_split_plan(&r, sl, QTS_SPLIT_MAX, NULL);

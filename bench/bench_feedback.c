@@ -68,7 +68,7 @@ static void bench_hot_path(void)
     qts_bench_samples_init(&sf, N);
     qts_bench_samples_init(&sm, N);
     for (int i = 0; i < N; i++) {
-        t += 1000000; /* 1 ms of data per step */
+        t += 1000000;                              /* 1 ms of data per step */
         qts_fake_timers_advance(&timers, 1000000); /* markouts fire here, not timed */
         tr.h.ts_exch_ns = t;
         tr.px = 6000000 + (i & 7);
@@ -94,19 +94,19 @@ static void bench_hot_path(void)
     qts_timer_svc_free(&timers);
 }
 
-static const char strategy_lua[] =
-    "local M = {}\n"
-    "local SIZES = { 0.0005, 0.001, 0.002, 0.004, 0.008 }\n"
-    "function M.on_init(ctx, params) return { n = 0, k = 0 } end\n"
-    "function M.on_trade(ctx, st, t)\n"
-    "  st.n = st.n + 1\n"
-    "  if st.n % 40 ~= 0 then return end\n"
-    "  st.k = st.k + 1\n"
-    "  local q = SIZES[st.k % #SIZES + 1]\n"
-    "  local pos = ctx:position('BTCUSDT')\n"
-    "  ctx:order{ symbol = 'BTCUSDT', side = pos >= q and 'sell' or 'buy', qty = q, type = 'market' }\n"
-    "end\n"
-    "return M\n";
+static const char strategy_lua[] = "local M = {}\n"
+                                   "local SIZES = { 0.0005, 0.001, 0.002, 0.004, 0.008 }\n"
+                                   "function M.on_init(ctx, params) return { n = 0, k = 0 } end\n"
+                                   "function M.on_trade(ctx, st, t)\n"
+                                   "  st.n = st.n + 1\n"
+                                   "  if st.n % 40 ~= 0 then return end\n"
+                                   "  st.k = st.k + 1\n"
+                                   "  local q = SIZES[st.k % #SIZES + 1]\n"
+                                   "  local pos = ctx:position('BTCUSDT')\n"
+                                   "  ctx:order{ symbol = 'BTCUSDT', side = pos >= q and 'sell' or "
+                                   "'buy', qty = q, type = 'market' }\n"
+                                   "end\n"
+                                   "return M\n";
 
 static int cmp_dbl(const void *a, const void *b)
 {
@@ -138,18 +138,19 @@ static void bench_binance(const char *shared, const char *plugins)
     char path[1300], yaml[4096];
     snprintf(path, sizeof path, "%s/trader.lua", dir);
     qts_bench_write_file(path, strategy_lua);
-    snprintf(yaml, sizeof yaml,
-             "mode: replay\nhost_id: bench-feedback\nlog: {level: error}\n"
-             "paths: {var_dir: %s/var}\nplugins: {dir: %s}\n"
-             "instruments:\n  - {symbol: BTCUSDT, venue: binance, px_exp: 2, qty_exp: 8,"
-             " tick_size: \"0.01\", lot_size: \"0.00001\", min_qty: \"0.00001\"}\n"
-             "feeds:\n  - {name: md, plugin: feed_replay, config: {files: \"%s,%s\","
-             " symbols: \"BTCUSDT:2:8\"}}\n"
-             "broker: {plugin: broker_paper, config: {seed: 1}}\n"
-             "account: {initial_cash: \"1000000\"}\n"
-             "feedback: {save: false}\n"
-             "strategies: {dir: %s, list: [{name: trader, file: trader.lua, symbols: [BTCUSDT]}]}\n",
-             dir, plugins, a, b, dir);
+    snprintf(
+        yaml, sizeof yaml,
+        "mode: replay\nhost_id: bench-feedback\nlog: {level: error}\n"
+        "paths: {var_dir: %s/var}\nplugins: {dir: %s}\n"
+        "instruments:\n  - {symbol: BTCUSDT, venue: binance, px_exp: 2, qty_exp: 8,"
+        " tick_size: \"0.01\", lot_size: \"0.00001\", min_qty: \"0.00001\"}\n"
+        "feeds:\n  - {name: md, plugin: feed_replay, config: {files: \"%s,%s\","
+        " symbols: \"BTCUSDT:2:8\"}}\n"
+        "broker: {plugin: broker_paper, config: {seed: 1}}\n"
+        "account: {initial_cash: \"1000000\"}\n"
+        "feedback: {save: false}\n"
+        "strategies: {dir: %s, list: [{name: trader, file: trader.lua, symbols: [BTCUSDT]}]}\n",
+        dir, plugins, a, b, dir);
     snprintf(path, sizeof path, "%s/qts.yaml", dir);
     qts_bench_write_file(path, yaml);
     struct qts_config *cfg = NULL;

@@ -65,11 +65,11 @@ static int b_cfg(void *o, const char *p, char type, void *out)
     return 0;
 }
 
-#define B_CFG_SERVICE(name, out_type, type)                                              \
-    static int name(void *o, const char *p, out_type *out, struct qts_err *e)            \
-    {                                                                                    \
-        (void)e;                                                                         \
-        return b_cfg(o, p, type, out);                                                   \
+#define B_CFG_SERVICE(name, out_type, type)                                   \
+    static int name(void *o, const char *p, out_type *out, struct qts_err *e) \
+    {                                                                         \
+        (void)e;                                                              \
+        return b_cfg(o, p, type, out);                                        \
     }
 B_CFG_SERVICE(b_str, const char *, 's')
 B_CFG_SERVICE(b_int, int64_t, 'i')
@@ -92,12 +92,12 @@ static int b_define(void *o, const struct qts_instrument *in, uint32_t *id)
 }
 
 /* An emitted event that is counted and kept from being optimised away. */
-#define B_COUNT_SERVICE(name, event_type)                                                \
-    static int name(void *o, const event_type *ev)                                       \
-    {                                                                                    \
-        ((struct bhost *)o)->events++;                                                   \
-        qts_bench_keep(ev);                                                              \
-        return 0;                                                                        \
+#define B_COUNT_SERVICE(name, event_type)          \
+    static int name(void *o, const event_type *ev) \
+    {                                              \
+        ((struct bhost *)o)->events++;             \
+        qts_bench_keep(ev);                        \
+        return 0;                                  \
     }
 B_COUNT_SERVICE(b_trade, struct qts_trade)
 B_COUNT_SERVICE(b_quote, struct qts_quote)
@@ -111,17 +111,21 @@ static int b_book(void *o, const struct qts_book_update *b)
     return 0;
 }
 
-static const struct qts_host_api api = {
-    .struct_size = sizeof(struct qts_host_api),
-    .abi_major = QTS_ABI_MAJOR,
-    .abi_minor = QTS_ABI_MINOR,
-    .log = b_log,
-    /* the config: services */
-    .cfg_str = b_str, .cfg_int = b_int, .cfg_double = b_dbl, .cfg_bool = b_bool,
-    /* the feed's output */
-    .instrument_define = b_define,
-    .emit_trade = b_trade, .emit_quote = b_quote, .emit_book = b_book, .emit_bar = b_bar,
-};
+static const struct qts_host_api api = {.struct_size = sizeof(struct qts_host_api),
+                                        .abi_major = QTS_ABI_MAJOR,
+                                        .abi_minor = QTS_ABI_MINOR,
+                                        .log = b_log,
+                                        /* the config: services */
+                                        .cfg_str = b_str,
+                                        .cfg_int = b_int,
+                                        .cfg_double = b_dbl,
+                                        .cfg_bool = b_bool,
+                                        /* the feed's output */
+                                        .instrument_define = b_define,
+                                        .emit_trade = b_trade,
+                                        .emit_quote = b_quote,
+                                        .emit_book = b_book,
+                                        .emit_bar = b_bar};
 
 /* Runs plugin `name` with host h to the end; returns elapsed ns. */
 static int64_t run_plugin(const char *name, struct bhost *h)

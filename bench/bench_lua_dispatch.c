@@ -211,8 +211,7 @@ int main(int argc, char **argv)
     bench_single(n / 4);
     bench_batched("bench_order.lua", "lua_dispatch.order_batched",
                   "lua_dispatch.events_per_s_order", n);
-    bench_batched("bench_buy.lua", "lua_dispatch.buy_batched",
-                  "lua_dispatch.events_per_s_buy", n);
+    bench_batched("bench_buy.lua", "lua_dispatch.buy_batched", "lua_dispatch.events_per_s_buy", n);
     bench_batched("bench_count.lua", "lua_dispatch.count_batched",
                   "lua_dispatch.events_per_s_count", n * 4);
     bench_lockstep(n);

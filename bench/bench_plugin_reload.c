@@ -85,16 +85,16 @@ int main(int argc, char **argv)
     qts_log_set_level(QTS_LOG_WARN); /* a log line per reload would dominate */
     uv_loop_t loop;
     uv_loop_init(&loop);
-    struct ctx c = { .want = want, .expect_id = 1 };
+    struct ctx c = {.want = want, .expect_id = 1};
     qts_bench_samples_init(&c.pause, (size_t)want);
     qts_bench_samples_init(&c.gap, (size_t)want * 50);
-    struct qts_event_sink sink = { .ctx = &c, .trade = on_trade };
-    struct qts_plugin_env env = { .loop = &loop, .sink = &sink };
+    struct qts_event_sink sink = {.ctx = &c, .trade = on_trade};
+    struct qts_plugin_env env = {.loop = &loop, .sink = &sink};
     char tmpl[] = "/tmp/qts-bench-XXXXXX";
     char *tmp = mkdtemp(tmpl);
     char gen[256];
     snprintf(gen, sizeof gen, "%s/plugins.gen", tmp);
-    struct qts_plugin_manager_opts o = { .env = &env, .gen_dir = gen };
+    struct qts_plugin_manager_opts o = {.env = &env, .gen_dir = gen};
     struct qts_err err;
     QTS_ASSERT(qts_plugin_manager_new(&o, &c.m, &err) == 0);
     const char *yaml = "mode: poll\nper_tick: 1\n";
@@ -127,8 +127,8 @@ int main(int argc, char **argv)
         return 1;
     }
     char extra[160];
-    snprintf(extra, sizeof extra, "\"aim_p99\":50000000,\"reloads\":%d,\"events\":%llu",
-             c.reloads, (unsigned long long)c.n_events);
+    snprintf(extra, sizeof extra, "\"aim_p99\":50000000,\"reloads\":%d,\"events\":%llu", c.reloads,
+             (unsigned long long)c.n_events);
     qts_bench_report_latency("plugin.reload_pause", &c.pause, extra);
     qts_bench_report_latency("plugin.reference_event_gap", &c.gap, NULL);
     qts_bench_samples_free(&c.pause);

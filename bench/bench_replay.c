@@ -163,15 +163,16 @@ static void bench_binance(const char *shared)
         events = 0;
         int64_t t0 = qts_mono_ns();
         for (size_t i = 0; i < nl; i++)
-            events += qts_md_binance_decode(&d, text + offs[i], offs[i + 1] - offs[i] - 1,
-                                            &ev, NULL) == 1;
+            events += qts_md_binance_decode(&d, text + offs[i], offs[i + 1] - offs[i] - 1, &ev,
+                                            NULL) == 1;
         double rate = (double)events * 1e9 / (double)(qts_mono_ns() - t0);
         best = rate > best ? rate : best;
         qts_md_binance_cleanup(&d);
     }
     char extra[128];
-    snprintf(extra, sizeof extra, "\"bytes\":%zu,\"mb_per_s\":%.1f,\"file\":\"usdm_btcusdt_20240808\"",
-             len, best * (double)len / (double)events / 1e6);
+    snprintf(extra, sizeof extra,
+             "\"bytes\":%zu,\"mb_per_s\":%.1f,\"file\":\"usdm_btcusdt_20240808\"", len,
+             best * (double)len / (double)events / 1e6);
     qts_bench_report_value("replay.binance_json_decode", "events/s", best, events, extra);
     qts_md_symtab_cleanup(&syms);
     free(text);

@@ -31,15 +31,56 @@ static int prov_market(void *ctx, uint32_t i, struct qts_mkt_ref *out)
 }
 
 /* book */
-static int64_t b_pos(void *c, uint32_t i) { (void)c; return i == 1 ? 10 : 0; }
-static int64_t b_spos(void *c, uint32_t s, uint32_t i) { (void)c; (void)s; (void)i; return 10; }
-static int64_t b_eq(void *c) { (void)c; return INT64_C(100000000) * 1000000; }
-static int64_t b_gross(void *c) { (void)c; return INT64_C(10000000) * 1000000; }
-static int64_t b_net(void *c) { (void)c; return INT64_C(5000000) * 1000000; }
-static int64_t b_pnl(void *c) { (void)c; return 0; }
-static int64_t b_pool(void *c, int p) { (void)c; (void)p; return INT64_C(50000000) * 1000000; }
-static bool b_open(void *c, uint32_t i) { (void)c; (void)i; return true; }
-static uint32_t b_trades(void *c, uint32_t s) { (void)c; (void)s; return 1; }
+static int64_t b_pos(void *c, uint32_t i)
+{
+    (void)c;
+    return i == 1 ? 10 : 0;
+}
+static int64_t b_spos(void *c, uint32_t s, uint32_t i)
+{
+    (void)c;
+    (void)s;
+    (void)i;
+    return 10;
+}
+static int64_t b_eq(void *c)
+{
+    (void)c;
+    return INT64_C(100000000) * 1000000;
+}
+static int64_t b_gross(void *c)
+{
+    (void)c;
+    return INT64_C(10000000) * 1000000;
+}
+static int64_t b_net(void *c)
+{
+    (void)c;
+    return INT64_C(5000000) * 1000000;
+}
+static int64_t b_pnl(void *c)
+{
+    (void)c;
+    return 0;
+}
+static int64_t b_pool(void *c, int p)
+{
+    (void)c;
+    (void)p;
+    return INT64_C(50000000) * 1000000;
+}
+static bool b_open(void *c, uint32_t i)
+{
+    (void)c;
+    (void)i;
+    return true;
+}
+static uint32_t b_trades(void *c, uint32_t s)
+{
+    (void)c;
+    (void)s;
+    return 1;
+}
 
 static void bench_precheck(void)
 {
@@ -53,18 +94,23 @@ static void bench_precheck(void)
     lim.global.max_orders_per_sec = 2000000000;
     lim.global.max_orders_per_min = 2000000000;
     struct qts_safety *s = qts_safety_new(NULL);
-    struct qts_risk_book book = {.position = b_pos, .strategy_position = b_spos, .equity = b_eq,
-                                 .gross_exposure = b_gross, .net_exposure = b_net,
-                                 .daily_pnl = b_pnl, .pool_available = b_pool,
-                                 .session_open = b_open, .daily_trades = b_trades};
+    struct qts_risk_book book = {.position = b_pos,
+                                 .strategy_position = b_spos,
+                                 .equity = b_eq,
+                                 .gross_exposure = b_gross,
+                                 .net_exposure = b_net,
+                                 .daily_pnl = b_pnl,
+                                 .pool_available = b_pool,
+                                 .session_open = b_open,
+                                 .daily_trades = b_trades};
     struct qts_precheck_risk *r = qts_precheck_risk_new(&lim, s, &book);
     struct qts_order_intent in;
     qts_bench_limit_buy(&in, 1, 1, 60000, 10);
     struct qts_mkt_ref ref = {.bid = 60000, .ask = 60100, .last = 60000};
     struct qts_exec_params params;
     qts_exec_params_default(&params);
-    struct qts_precheck_order o = {.intent = &in, .inst = qts_bench_instrument(NULL, 1),
-                                   .ref = &ref, .params = &params};
+    struct qts_precheck_order o = {
+        .intent = &in, .inst = qts_bench_instrument(NULL, 1), .ref = &ref, .params = &params};
     struct qts_precheck_reject rej;
     enum { N = 200000 };
     struct qts_bench_samples smp, refs;
@@ -94,10 +140,10 @@ static void bench_precheck(void)
     struct qts_bench_broker nbk = {0};
     struct qts_broker_ops ops;
     qts_bench_broker_ops(&ops, false);
-    struct qts_exec_env env = {.port = {.ops = &ops, .self = &nbk}, .timers = &timers,
+    struct qts_exec_env env = {.port = {.ops = &ops, .self = &nbk},
+                               .timers = &timers,
                                .clock = &clock,
-                               .prov = {.instrument = qts_bench_instrument,
-                                        .market = prov_market}};
+                               .prov = {.instrument = qts_bench_instrument, .market = prov_market}};
     struct qts_exec *x = qts_exec_new(&params, &env);
     qts_precheck_risk_install(r, x);
     struct qts_bench_samples pipe;
@@ -133,10 +179,11 @@ static void bench_kill(void)
         struct qts_bench_broker *b = qts_xcalloc(1, sizeof *b);
         struct qts_broker_ops ops;
         qts_bench_broker_ops(&ops, false);
-        struct qts_exec_env env = {.port = {.ops = &ops, .self = b}, .timers = &timers,
-                                   .clock = &clock,
-                                   .prov = {.instrument = qts_bench_instrument,
-                                            .market = prov_market}};
+        struct qts_exec_env env = {
+            .port = {.ops = &ops, .self = b},
+            .timers = &timers,
+            .clock = &clock,
+            .prov = {.instrument = qts_bench_instrument, .market = prov_market}};
         struct qts_exec_params params;
         qts_exec_params_default(&params);
         struct qts_exec *x = qts_exec_new(&params, &env);

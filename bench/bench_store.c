@@ -50,17 +50,26 @@ static void mk_tick(struct qts_store_tick *t, int i)
 
 /* ------------------------------------------------------------ hand-off */
 
-static int sink_write(void *self, const struct qts_store_record *const *r, size_t n, struct qts_err *e)
+static int sink_write(void *self, const struct qts_store_record *const *r, size_t n,
+                      struct qts_err *e)
 {
-    (void)self; (void)r; (void)n; (void)e;
+    (void)self;
+    (void)r;
+    (void)n;
+    (void)e;
     return 0;
 }
-static int sink_migrate(void *self, struct qts_err *e) { (void)self; (void)e; return 0; }
+static int sink_migrate(void *self, struct qts_err *e)
+{
+    (void)self;
+    (void)e;
+    return 0;
+}
 
 static void bench_handoff(const char *dir, int n)
 {
-    static const struct qts_store_ops ops = {.struct_size = sizeof ops, .migrate = sink_migrate,
-                                             .write_batch = sink_write};
+    static const struct qts_store_ops ops = {
+        .struct_size = sizeof ops, .migrate = sink_migrate, .write_batch = sink_write};
     struct qts_store_port port = {&ops, NULL};
     char jpath[512];
     snprintf(jpath, sizeof jpath, "%s/handoff.journal", dir);
@@ -81,7 +90,8 @@ static void bench_handoff(const char *dir, int n)
         qts_store_writer_push(w, &t.h, NULL);
         qts_bench_add(&s, qts_mono_ns() - a);
         if ((i & 1023) == 1023)
-            qts_store_writer_flush(w, 10000); /* keep the ring from filling: measure the fast path */
+            qts_store_writer_flush(w,
+                                   10000); /* keep the ring from filling: measure the fast path */
     }
     qts_store_writer_flush(w, 10000);
     /* the timer itself, for reading the numbers */
@@ -106,7 +116,8 @@ static double ingest(const struct qts_store_port *port, const char *dir, int n)
     char jpath[512];
     snprintf(jpath, sizeof jpath, "%s/ingest.journal", dir);
     const char *bm = getenv("QTS_BENCH_BATCH");
-    struct qts_store_writer_opts o = {.journal_path = jpath, .queue_cap = 1 << 16,
+    struct qts_store_writer_opts o = {.journal_path = jpath,
+                                      .queue_cap = 1 << 16,
                                       .batch_max = bm && atoi(bm) > 0 ? (size_t)atoi(bm) : 5000};
     struct qts_store_writer *w;
     struct qts_err e;
@@ -126,8 +137,8 @@ static double ingest(const struct qts_store_port *port, const char *dir, int n)
     qts_store_writer_get_stats(w, &st);
     qts_store_writer_free(w);
     if (rc || st.written != (uint64_t)n) {
-        fprintf(stderr, "ingest incomplete: written=%llu spilled=%llu\n", (unsigned long long)st.written,
-                (unsigned long long)st.spilled);
+        fprintf(stderr, "ingest incomplete: written=%llu spilled=%llu\n",
+                (unsigned long long)st.written, (unsigned long long)st.spilled);
         exit(1);
     }
     return (double)n / ((double)el / 1e9);
@@ -166,33 +177,36 @@ static void bench_sqlite(const char *dir, int n)
     sqlite3 *db;
     sqlite3_open(refpath, &db);
     /* the same connection settings as store_sqlite */
-    sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536", NULL,
-                 NULL, NULL);
+    sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536",
+                 NULL, NULL, NULL);
     sqlite3_stmt *st;
-    sqlite3_prepare_v2(db, "INSERT INTO tick_data (host_id, rec_id, time, symbol, kind, price, volume, "
-                           "bid, ask, source) VALUES ('qts', ?1, ?2, ?3, 1, ?4, ?5, NULL, NULL, 'bench')",
-                       -1, &st, NULL);
+    sqlite3_prepare_v2(
+        db,
+        "INSERT INTO tick_data (host_id, rec_id, time, symbol, kind, price, volume, "
+        "bid, ask, source) VALUES ('qts', ?1, ?2, ?3, 1, ?4, ?5, NULL, NULL, 'bench')",
+        -1, &st, NULL);
     struct qts_store_tick t;
     double ref = 0;
     for (int rep = 0; rep < REPS; rep++) {
-    int64_t a = qts_mono_ns();
-    sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
-    for (int i = 0; i < n; i++) {
-        mk_tick(&t, i);
-        char px[32];
-        qts_format_fixed(px, sizeof px, t.px, 2);
-        sqlite3_bind_int64(st, 1, i + 1);
-        sqlite3_bind_int64(st, 2, t.h.ts_ns);
-        sqlite3_bind_text(st, 3, t.symbol, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 4, px, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 5, t.qty);
-        sqlite3_step(st);
-        sqlite3_reset(st);
-    }
-    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-    double r = (double)n / ((double)(qts_mono_ns() - a) / 1e9);
-    ref = r > ref ? r : ref;
-    sqlite3_exec(db, "DELETE FROM tick_data; PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+        int64_t a = qts_mono_ns();
+        sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+        for (int i = 0; i < n; i++) {
+            mk_tick(&t, i);
+            char px[32];
+            qts_format_fixed(px, sizeof px, t.px, 2);
+            sqlite3_bind_int64(st, 1, i + 1);
+            sqlite3_bind_int64(st, 2, t.h.ts_ns);
+            sqlite3_bind_text(st, 3, t.symbol, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 4, px, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(st, 5, t.qty);
+            sqlite3_step(st);
+            sqlite3_reset(st);
+        }
+        sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+        double r = (double)n / ((double)(qts_mono_ns() - a) / 1e9);
+        ref = r > ref ? r : ref;
+        sqlite3_exec(db, "DELETE FROM tick_data; PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL,
+                     NULL);
     }
     sqlite3_finalize(st);
     sqlite3_close(db);
@@ -208,8 +222,10 @@ static char g_schema[64];
 static int psql(const char *conninfo, const char *cmd)
 {
     char *full = qts_xmalloc(strlen(conninfo) + strlen(cmd) + 160);
-    sprintf(full, "psql -q -X \"%s\" -c \"SET search_path TO %s; SET client_min_messages = warning\" -c \"%s\" >/dev/null", conninfo,
-            g_schema, cmd);
+    sprintf(full,
+            "psql -q -X \"%s\" -c \"SET search_path TO %s; SET client_min_messages = warning\" -c "
+            "\"%s\" >/dev/null",
+            conninfo, g_schema, cmd);
     int rc = system(full);
     free(full);
     return rc;
@@ -220,7 +236,8 @@ static void bench_pg(const char *dir, int n)
     const char *ci = getenv("QTS_PG_CONNINFO");
     if (!ci || !*ci) {
         printf("{\"bench\":\"store.pg_ingest\",\"skipped\":\"QTS_PG_CONNINFO not set; run under "
-               "scripts/with-services\",\"machine\":\"%s\"}\n", qts_bench_machine());
+               "scripts/with-services\",\"machine\":\"%s\"}\n",
+               qts_bench_machine());
         return;
     }
     struct qts_err e;
@@ -258,14 +275,18 @@ static void bench_pg(const char *dir, int n)
         gmtime_r(&tt, &tm);
         char px[32];
         qts_format_fixed(px, sizeof px, t.px, 2);
-        fprintf(f, "bench\t%d\t%04d-%02d-%02d %02d:%02d:%02d.%06lld+00\t%s\t1\t%s\t%lld\t\\N\t\\N\tbench\n",
-                i + 1, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                (long long)us, t.symbol, px, (long long)t.qty);
+        fprintf(f,
+                "bench\t%d\t%04d-%02d-%02d "
+                "%02d:%02d:%02d.%06lld+00\t%s\t1\t%s\t%lld\t\\N\t\\N\tbench\n",
+                i + 1, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+                tm.tm_sec, (long long)us, t.symbol, px, (long long)t.qty);
     }
     fclose(f);
     char cmd[768];
-    snprintf(cmd, sizeof cmd, "\\copy tick_data (host_id, rec_id, time, symbol, kind, price, volume, bid, "
-                              "ask, source) FROM '%s'", file);
+    snprintf(cmd, sizeof cmd,
+             "\\copy tick_data (host_id, rec_id, time, symbol, kind, price, volume, bid, "
+             "ask, source) FROM '%s'",
+             file);
     double ref = 0;
     int rc = 0;
     for (int rep = 0; rep < REPS && rc == 0; rep++) {

@@ -27,7 +27,11 @@ static struct qts_clock g_clock;
 static int64_t g_t_submit;
 static uint64_t g_submits;
 
-static int fake_env(void *self) { (void)self; return QTS_BROKER_ENV_SIMULATED; }
+static int fake_env(void *self)
+{
+    (void)self;
+    return QTS_BROKER_ENV_SIMULATED;
+}
 static struct qts_broker_order g_last;
 static int fake_submit(void *self, const struct qts_broker_order *o)
 {
@@ -39,13 +43,15 @@ static int fake_submit(void *self, const struct qts_broker_order *o)
 }
 static int fake_cancel(void *self, const char *c, const char *v)
 {
-    (void)self; (void)c; (void)v;
+    (void)self;
+    (void)c;
+    (void)v;
     return 0;
 }
-static const struct qts_broker_ops fake_ops = {
-    .struct_size = sizeof(struct qts_broker_ops),
-    .env = fake_env, .submit = fake_submit, .cancel = fake_cancel,
-};
+static const struct qts_broker_ops fake_ops = {.struct_size = sizeof(struct qts_broker_ops),
+                                               .env = fake_env,
+                                               .submit = fake_submit,
+                                               .cancel = fake_cancel};
 
 static const struct qts_instrument *prov_instrument(void *ctx, uint32_t id)
 {
@@ -55,7 +61,8 @@ static const struct qts_instrument *prov_instrument(void *ctx, uint32_t id)
 static int64_t g_px = 6000000;
 static int prov_market(void *ctx, uint32_t id, struct qts_mkt_ref *out)
 {
-    (void)ctx; (void)id;
+    (void)ctx;
+    (void)id;
     out->bid = g_px - 1;
     out->ask = g_px + 1;
     out->last = g_px;
@@ -64,7 +71,8 @@ static int prov_market(void *ctx, uint32_t id, struct qts_mkt_ref *out)
 }
 static int64_t prov_cash(void *ctx, uint32_t s)
 {
-    (void)ctx; (void)s;
+    (void)ctx;
+    (void)s;
     return INT64_C(1000000000000000);
 }
 
@@ -93,8 +101,7 @@ int main(int argc, char **argv)
         .port = {.ops = &fake_ops, .self = NULL},
         .timers = &timers,
         .clock = &g_clock,
-        .prov = {.instrument = prov_instrument, .market = prov_market,
-                 .cash_available = prov_cash},
+        .prov = {.instrument = prov_instrument, .market = prov_market, .cash_available = prov_cash},
     };
     struct qts_exec *x = qts_exec_new(&xp, &env);
 

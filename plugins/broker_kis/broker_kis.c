@@ -22,8 +22,7 @@
 
 /* -------------------------------------------------------------- lifecycle */
 
-static int cfg_opt_str(struct kis *k, const char *key, char *out, size_t cap,
-                       struct qts_err *err)
+static int cfg_opt_str(struct kis *k, const char *key, char *out, size_t cap, struct qts_err *err)
 {
     const char *v = NULL;
     int rc = k->host->cfg_str(k->owner, key, &v, err);
@@ -73,7 +72,8 @@ static int add_sub(struct kis *k, const char *tr, const char *key, struct qts_er
     if (k->n_subs >= k->max_subs || k->n_subs >= MAX_SUBS)
         return qts_err_set(err, QTS_ECONFIG,
                            "broker_kis: more than %u WebSocket subscriptions (KIS allows 41 "
-                           "per app key)", k->max_subs);
+                           "per app key)",
+                           k->max_subs);
     struct ksub *s = &k->subs[k->n_subs++];
     snprintf(s->tr_id, sizeof s->tr_id, "%s", tr);
     snprintf(s->tr_key, sizeof s->tr_key, "%s", key);
@@ -95,8 +95,7 @@ static int add_sub_list(struct kis *k, const char *tr, const char *list, struct 
 
 static void kis_destroy(void *self);
 
-static int kis_init(const struct qts_host_api *host, void *owner, void **self,
-                    struct qts_err *err)
+static int kis_init(const struct qts_host_api *host, void *owner, void **self, struct qts_err *err)
 {
     if (!host || host->struct_size < offsetof(struct qts_host_api, http_cancel) ||
         !host->http_request || !host->post || !host->secret_get || !host->cfg_str)
@@ -112,8 +111,8 @@ static int kis_init(const struct qts_host_api *host, void *owner, void **self,
     int rc = 0;
     char env[16] = "", prefix[32] = "kis", account[32] = "", sessions[512] = "09:00-15:30";
     char trades[1024] = "", books[1024] = "", round[16] = "passive";
-    int64_t ahead_s = 3600, issue_s = 61, timeout_ms = 5000, pages = 20, ws_min = 500, ws_max = 30000,
-            max_subs = 41;
+    int64_t ahead_s = 3600, issue_s = 61, timeout_ms = 5000, pages = 20, ws_min = 500,
+            ws_max = 30000, max_subs = 41;
     double rate = 0;
     k->enforce_sessions = true;
     k->ws_on = true;
@@ -240,8 +239,8 @@ static int kis_init(const struct qts_host_api *host, void *owner, void **self,
         else if (*p != '-')
             nd = sizeof digits; /* not an account number */
     if (nd != 10) {
-        rc = qts_err_set(err, QTS_ECONFIG,
-                         "broker_kis: secret %s_account must be 10 digits (8-2)", prefix);
+        rc = qts_err_set(err, QTS_ECONFIG, "broker_kis: secret %s_account must be 10 digits (8-2)",
+                         prefix);
         goto fail;
     }
     memcpy(k->cano, digits, 8);
@@ -261,17 +260,16 @@ static int kis_init(const struct qts_host_api *host, void *owner, void **self,
         if (base && base[0])
             snprintf(k->token_path, sizeof k->token_path, "%s/qts-kis-token-%s.json", base, env);
         else if (home && home[0])
-            snprintf(k->token_path, sizeof k->token_path, "%s/.cache/qts-kis-token-%s.json",
-                     home, env);
+            snprintf(k->token_path, sizeof k->token_path, "%s/.cache/qts-kis-token-%s.json", home,
+                     env);
     }
     if (!state_set) {
         const char *base = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
         if (base && base[0])
-            snprintf(k->state_path, sizeof k->state_path, "%s/qts-kis-orders-%s.jsonl", base,
-                     env);
+            snprintf(k->state_path, sizeof k->state_path, "%s/qts-kis-orders-%s.jsonl", base, env);
         else if (home && home[0])
-            snprintf(k->state_path, sizeof k->state_path,
-                     "%s/.local/state/qts-kis-orders-%s.jsonl", home, env);
+            snprintf(k->state_path, sizeof k->state_path, "%s/.local/state/qts-kis-orders-%s.jsonl",
+                     home, env);
     }
     kis_state_fp(k);
     if (!k->ws_on)
@@ -289,8 +287,7 @@ static int kis_start(void *self, struct qts_err *err)
     (void)err;
     kis_token_load(k);
     kis_state_open(k);
-    KLOG(k, QTS_LOG_INFO,
-         "broker_kis: start env=%s rest=%s ws=%s rate_per_s=%.2f cached_token=%s",
+    KLOG(k, QTS_LOG_INFO, "broker_kis: start env=%s rest=%s ws=%s rate_per_s=%.2f cached_token=%s",
          k->vts ? "vts" : "real", k->rest, k->ws_on ? k->ws_url : "off", k->rate_per_s,
          kis_token_valid(k) ? "yes" : "no");
     k->started = true;
@@ -343,28 +340,24 @@ static void kis_destroy(void *self)
     free(k);
 }
 
-static const struct qts_broker_ops kis_ops = {
-    .struct_size = sizeof(struct qts_broker_ops),
-    .env = kis_env,
-    .submit = kis_submit,
-    .cancel = kis_cancel,
-    .modify = kis_modify,
-    .query_open_orders = kis_query_open_orders,
-    .query_positions = kis_query_positions,
-    .query_market = kis_query_market,
-    .query_buying_power = kis_query_buying_power,
-    .subscribe = kis_subscribe,
-    .unsubscribe = kis_unsubscribe,
-};
+static const struct qts_broker_ops kis_ops = {.struct_size = sizeof(struct qts_broker_ops),
+                                              .env = kis_env,
+                                              .submit = kis_submit,
+                                              .cancel = kis_cancel,
+                                              .modify = kis_modify,
+                                              .query_open_orders = kis_query_open_orders,
+                                              .query_positions = kis_query_positions,
+                                              .query_market = kis_query_market,
+                                              .query_buying_power = kis_query_buying_power,
+                                              .subscribe = kis_subscribe,
+                                              .unsubscribe = kis_unsubscribe};
 
 /* Every key kis_init reads; the host refuses any other key of the slot's
  * config: (and a value of the wrong type) before init runs. The defaults
  * and ranges are kis_init's own. */
 static const struct qts_cfg_key kis_keys[] = {
-    QTS_CFG_STR("env", NULL,
-                "required: vts (paper server) or real"),
-    QTS_CFG_STR("rest_url", NULL,
-                "REST base URL (default the KIS host of the environment)"),
+    QTS_CFG_STR("env", NULL, "required: vts (paper server) or real"),
+    QTS_CFG_STR("rest_url", NULL, "REST base URL (default the KIS host of the environment)"),
     QTS_CFG_STR("ws_url", NULL,
                 "WebSocket URL, ws:// only as KIS serves it (default "
                 "ws://ops.koreainvestment.com:31000/tryitout for vts, port 21000 for real)"),
@@ -380,33 +373,24 @@ static const struct qts_cfg_key kis_keys[] = {
                 "least time between two token issues, seconds, 0..3600 (KIS: one a minute)"),
     QTS_CFG_DEC("rate_per_s", NULL,
                 "client-side token bucket, burst 1, in (0, 1000] (default 20 real, 2 vts)"),
-    QTS_CFG_INT("timeout_ms", "5000",
-                "whole-request timeout, 100..120000"),
+    QTS_CFG_INT("timeout_ms", "5000", "whole-request timeout, 100..120000"),
     QTS_CFG_BOOL("hashkey", "false",
                  "ask /uapi/hashkey for each POST and send the hashkey header (KIS: optional)"),
-    QTS_CFG_INT("max_pages", "20",
-                "cap on tr_cont continuation pages per inquiry, 1..1000"),
+    QTS_CFG_INT("max_pages", "20", "cap on tr_cont continuation pages per inquiry, 1..1000"),
     QTS_CFG_STR("limit_ord_dvsn", "00",
                 "ORD_DVSN of limit orders with DAY/GTC time in force (a priced code: 00, 02, "
                 "05..07, 11, 12, 22)"),
-    QTS_CFG_LIST("sessions", "09:00-15:30",
-                 "KST trading sessions, HH:MM-HH:MM items"),
-    QTS_CFG_BOOL("enforce_sessions", "true",
-                 "refuse orders outside sessions"),
+    QTS_CFG_LIST("sessions", "09:00-15:30", "KST trading sessions, HH:MM-HH:MM items"),
+    QTS_CFG_BOOL("enforce_sessions", "true", "refuse orders outside sessions"),
     QTS_CFG_STR("tick_round", "passive",
                 "off-grid limit prices: passive (buy down, sell up), nearest or reject"),
-    QTS_CFG_BOOL("websocket", "true",
-                 "open the WebSocket session at all"),
-    QTS_CFG_BOOL("notices", "true",
-                 "subscribe to execution notices (needs <prefix>_hts_id)"),
+    QTS_CFG_BOOL("websocket", "true", "open the WebSocket session at all"),
+    QTS_CFG_BOOL("notices", "true", "subscribe to execution notices (needs <prefix>_hts_id)"),
     QTS_CFG_INT("max_subscriptions", "41",
                 "WebSocket subscriptions per app key (KIS allows 41), notices count too, 1..64"),
-    QTS_CFG_LIST("trades", NULL,
-                 "symbols of H0STCNT0 trade subscriptions"),
-    QTS_CFG_LIST("books", NULL,
-                 "symbols of H0STASP0 order book subscriptions"),
-    QTS_CFG_INT("ws_reconnect_min_ms", "500",
-                "first WebSocket reconnect back-off, 10..600000"),
+    QTS_CFG_LIST("trades", NULL, "symbols of H0STCNT0 trade subscriptions"),
+    QTS_CFG_LIST("books", NULL, "symbols of H0STASP0 order book subscriptions"),
+    QTS_CFG_INT("ws_reconnect_min_ms", "500", "first WebSocket reconnect back-off, 10..600000"),
     QTS_CFG_INT("ws_reconnect_max_ms", "30000",
                 "longest (doubling) WebSocket reconnect back-off, 10..3600000"),
     QTS_CFG_STR("state_file", NULL,
@@ -418,8 +402,7 @@ static const struct qts_cfg_key kis_keys[] = {
     QTS_CFG_BOOL("buying_power_margin", "false",
                  "query_buying_power reports max_buy_qty (with margin) instead of "
                  "nrcvb_buy_qty"),
-    QTS_CFG_END
-};
+    QTS_CFG_END};
 
 /* the WebSocket runs on its own thread and only posts back; lws and
  * OpenSSL keep process-wide state, so the library stays mapped */

@@ -22,13 +22,11 @@ static const struct op_row ops[KIS_OP_COUNT_] = {
     [KIS_OP_SELL] = {"/uapi/domestic-stock/v1/trading/order-cash", "TTTC0011U", true},
     [KIS_OP_BUY] = {"/uapi/domestic-stock/v1/trading/order-cash", "TTTC0012U", true},
     [KIS_OP_RVSECNCL] = {"/uapi/domestic-stock/v1/trading/order-rvsecncl", "TTTC0013U", true},
-    [KIS_OP_PSBL_RVSECNCL] = {"/uapi/domestic-stock/v1/trading/inquire-psbl-rvsecncl",
-                              "TTTC0084R", false},
-    [KIS_OP_DAILY_CCLD] = {"/uapi/domestic-stock/v1/trading/inquire-daily-ccld", "TTTC0081R",
-                           true},
+    [KIS_OP_PSBL_RVSECNCL] = {"/uapi/domestic-stock/v1/trading/inquire-psbl-rvsecncl", "TTTC0084R",
+                              false},
+    [KIS_OP_DAILY_CCLD] = {"/uapi/domestic-stock/v1/trading/inquire-daily-ccld", "TTTC0081R", true},
     [KIS_OP_BALANCE] = {"/uapi/domestic-stock/v1/trading/inquire-balance", "TTTC8434R", true},
-    [KIS_OP_PSBL_ORDER] = {"/uapi/domestic-stock/v1/trading/inquire-psbl-order", "TTTC8908R",
-                           true},
+    [KIS_OP_PSBL_ORDER] = {"/uapi/domestic-stock/v1/trading/inquire-psbl-order", "TTTC8908R", true},
     [KIS_OP_PRICE] = {"/uapi/domestic-stock/v1/quotations/inquire-price", "FHKST01010100", true},
     [KIS_OP_ASKING] = {"/uapi/domestic-stock/v1/quotations/inquire-asking-price-exp-ccn",
                        "FHKST01010200", true},
@@ -63,9 +61,8 @@ const char *kis_op_path(enum kis_op op)
     return (unsigned)op < KIS_OP_COUNT_ ? ops[op].path : NULL;
 }
 
-static const char *const dvsn_codes[] = {"00", "01", "02", "03", "04", "05", "06", "07",
-                                         "11", "12", "13", "14", "15", "16", "21", "22",
-                                         "23", "24"};
+static const char *const dvsn_codes[] = {"00", "01", "02", "03", "04", "05", "06", "07", "11",
+                                         "12", "13", "14", "15", "16", "21", "22", "23", "24"};
 
 bool kis_ord_dvsn_valid(const char *code)
 {
@@ -81,8 +78,8 @@ bool kis_ord_dvsn_priceless(const char *code)
 {
     /* market, best-for-me, best-priority, the closing-price sessions, market
      * and best IOC/FOK, mid-point: the exchange sets the price */
-    static const char *const p[] = {"01", "03", "04", "05", "06", "13", "14",
-                                    "15", "16", "21", "23", "24"};
+    static const char *const p[] = {"01", "03", "04", "05", "06", "13",
+                                    "14", "15", "16", "21", "23", "24"};
     for (size_t i = 0; code && i < sizeof p / sizeof p[0]; i++)
         if (strcmp(code, p[i]) == 0)
             return true;
@@ -176,13 +173,11 @@ int kis_classify(const char *code)
 {
     static const char *const auth[] = {"EGW00121", "EGW00123", "OPSQ1002"};
     static const char *const rate[] = {"EGW00201", "EGW00215", "EGW00133"};
-    static const char *const transient[] = {"EGW00001", "EGW00002", "EGW00202",
-                                            "EGW00203", "EGW00300", "OPSQ0001",
-                                            "OPSQ0010", "OPSQ0011"};
-    static const char *const config[] = {"EGW00003", "EGW00004", "EGW00102", "EGW00103",
-                                         "EGW00104", "EGW00105", "EGW00132", "EGW00205",
-                                         "EGW00206", "EGW00207", "EGW00208", "EGW00210",
-                                         "EGW00213", "OPSQ2000"};
+    static const char *const transient[] = {"EGW00001", "EGW00002", "EGW00202", "EGW00203",
+                                            "EGW00300", "OPSQ0001", "OPSQ0010", "OPSQ0011"};
+    static const char *const config[] = {"EGW00003", "EGW00004", "EGW00102", "EGW00103", "EGW00104",
+                                         "EGW00105", "EGW00132", "EGW00205", "EGW00206", "EGW00207",
+                                         "EGW00208", "EGW00210", "EGW00213", "OPSQ2000"};
     if (!code || !code[0])
         return QTS_EREJECT;
     for (size_t i = 0; i < sizeof auth / sizeof auth[0]; i++)
@@ -359,8 +354,9 @@ int kis_notice_parse(char *plain, struct kis_notice *out)
         return QTS_EPARSE;
     copy_field(out->odno, sizeof out->odno, f[2]);
     copy_field(out->oodno, sizeof out->oodno, f[3]);
-    out->side = strcmp(f[4], "01") == 0 ? QTS_SIDE_SELL
-                : strcmp(f[4], "02") == 0 ? QTS_SIDE_BUY : QTS_SIDE_NONE;
+    out->side = strcmp(f[4], "01") == 0   ? QTS_SIDE_SELL
+                : strcmp(f[4], "02") == 0 ? QTS_SIDE_BUY
+                                          : QTS_SIDE_NONE;
     out->rctf_cls = f[5][0] ? f[5][0] : '0';
     copy_field(out->symbol, sizeof out->symbol, f[8]);
     copy_field(out->hhmmss, sizeof out->hhmmss, f[11]);
@@ -391,8 +387,9 @@ int kis_trade_parse(char **f, size_t nf, struct kis_trade *out)
         copy_field(out->date, sizeof out->date, f[33]);
     if (kis_atoi64(f[2], &out->px) != 0 || kis_atoi64(f[12], &out->qty) != 0 || out->px <= 0)
         return QTS_EPARSE;
-    out->aggressor = f[21][0] == '1' ? QTS_SIDE_BUY
-                     : f[21][0] == '5' ? QTS_SIDE_SELL : QTS_SIDE_NONE;
+    out->aggressor = f[21][0] == '1'   ? QTS_SIDE_BUY
+                     : f[21][0] == '5' ? QTS_SIDE_SELL
+                                       : QTS_SIDE_NONE;
     return 0;
 }
 

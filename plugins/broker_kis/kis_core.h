@@ -92,17 +92,17 @@ int kis_aes_encrypt(const char *key, const char *iv, const char *plain, char *ou
 
 /* An execution notice (H0STCNI0 / H0STCNI9), 26 fields. */
 struct kis_notice {
-    char odno[16];      /* ODER_NO */
-    char oodno[16];     /* OODER_NO: original order for modify/cancel */
+    char odno[16];  /* ODER_NO */
+    char oodno[16]; /* OODER_NO: original order for modify/cancel */
     char symbol[16];
-    uint8_t side;       /* QTS_SIDE_* */
-    char rctf_cls;      /* '0' normal, '1' modify, '2' cancel */
-    bool refused;       /* RFUS_YN = 1 */
-    bool is_fill;       /* CNTG_YN = 2 */
-    char acpt_yn;       /* '1' received, '2' confirmed, '3' cancelled (IOC/FOK) */
-    int64_t qty;        /* fill: this fill's quantity; receipt: order quantity */
-    int64_t px;         /* fill price (KRW) */
-    int64_t ord_qty;    /* ODER_QTY */
+    uint8_t side;    /* QTS_SIDE_* */
+    char rctf_cls;   /* '0' normal, '1' modify, '2' cancel */
+    bool refused;    /* RFUS_YN = 1 */
+    bool is_fill;    /* CNTG_YN = 2 */
+    char acpt_yn;    /* '1' received, '2' confirmed, '3' cancelled (IOC/FOK) */
+    int64_t qty;     /* fill: this fill's quantity; receipt: order quantity */
+    int64_t px;      /* fill price (KRW) */
+    int64_t ord_qty; /* ODER_QTY */
     char hhmmss[8];
 };
 /* Parses the decrypted field list (at least 17 fields). 0 or QTS_EPARSE. */
@@ -116,9 +116,9 @@ int kis_atoi64(const char *s, int64_t *out);
 struct kis_trade {
     char symbol[16];
     char hhmmss[8];
-    char date[12];      /* BSOP_DATE, may be empty */
+    char date[12]; /* BSOP_DATE, may be empty */
     int64_t px, qty;
-    uint8_t aggressor;  /* QTS_SIDE_*, NONE when not given */
+    uint8_t aggressor; /* QTS_SIDE_*, NONE when not given */
 };
 int kis_trade_parse(char **f, size_t nf, struct kis_trade *out);
 struct kis_book {

@@ -26,8 +26,7 @@ void kis_order_ok(struct kis *k, struct kreq *r, json_t *body)
             o->acked = true;
             kis_report(k, o, QTS_EXEC_ACK, 0, kis_jstr(body, "msg1"));
         }
-        if (o->cancel_wanted && !o->done && !o->cancel_sent &&
-            rvsecncl(k, o, true, 0, 0) == 0)
+        if (o->cancel_wanted && !o->done && !o->cancel_sent && rvsecncl(k, o, true, 0, 0) == 0)
             o->cancel_sent = true;
         return;
     }
@@ -58,7 +57,8 @@ void kis_verify_ok(struct kis *k, struct kreq *r, json_t *body)
     json_t *rows = json_object_get(body, "output1");
     size_t i;
     json_t *row;
-    json_array_foreach(rows, i, row) {
+    json_array_foreach(rows, i, row)
+    {
         const char *odno = kis_jstr(row, "odno");
         const char *sb = kis_jstr(row, "sll_buy_dvsn_cd");
         uint8_t side = sb && strcmp(sb, "01") == 0 ? QTS_SIDE_SELL : QTS_SIDE_BUY;
@@ -88,14 +88,16 @@ void kis_catchup_ok(struct kis *k, struct kreq *r, json_t *body)
     json_t *rows = json_object_get(body, "output1");
     size_t i;
     json_t *row;
-    json_array_foreach(rows, i, row) {
+    json_array_foreach(rows, i, row)
+    {
         const char *odno = kis_jstr(row, "odno");
         if (!odno || kis_ord_by_odno(k, odno) != o)
             continue;
         int64_t filled = kis_jnum(row, "tot_ccld_qty"), amt = kis_jnum(row, "tot_ccld_amt");
         if (filled > o->cum && filled <= o->qty) {
             int64_t q = filled - o->cum;
-            int64_t px = amt > o->cum_amt ? (amt - o->cum_amt + q / 2) / q : kis_jnum(row, "avg_prvs");
+            int64_t px =
+                amt > o->cum_amt ? (amt - o->cum_amt + q / 2) / q : kis_jnum(row, "avg_prvs");
             char key[96];
             snprintf(key, sizeof key, "catchup|%s|%lld", o->odno, (long long)filled);
             o->cum = filled;
@@ -115,7 +117,6 @@ void kis_catchup_ok(struct kis *k, struct kreq *r, json_t *body)
         return;
     }
 }
-
 
 char *kis_daily_query(struct kis *k, const char *ccld_dvsn, const char *pdno)
 {
@@ -227,7 +228,8 @@ int kis_submit(void *self, const struct qts_broker_order *bo)
          * known by its order number only from now on */
         KLOG(k, QTS_LOG_WARN,
              "broker_kis: client order id %s reused; the earlier run's order odno=%s keeps "
-             "its order number only", bo->client_order_id, prev->odno);
+             "its order number only",
+             bo->client_order_id, prev->odno);
         prev->clordid[0] = '\0';
     }
     struct kord *o = kis_ord_new(k);
@@ -249,10 +251,10 @@ int kis_submit(void *self, const struct qts_broker_order *bo)
     char qs[24], ps[24];
     snprintf(qs, sizeof qs, "%lld", (long long)o->qty);
     snprintf(ps, sizeof ps, "%lld", (long long)px);
-    json_t *b = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "CANO", k->cano, "ACNT_PRDT_CD",
-                          k->prdt, "PDNO", o->symbol, "ORD_DVSN", dvsn, "ORD_QTY", qs,
-                          "ORD_UNPR", ps, "EXCG_ID_DVSN_CD", "KRX", "SLL_TYPE",
-                          bo->side == QTS_SIDE_SELL ? "01" : "");
+    json_t *b =
+        json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "CANO", k->cano, "ACNT_PRDT_CD", k->prdt,
+                  "PDNO", o->symbol, "ORD_DVSN", dvsn, "ORD_QTY", qs, "ORD_UNPR", ps,
+                  "EXCG_ID_DVSN_CD", "KRX", "SLL_TYPE", bo->side == QTS_SIDE_SELL ? "01" : "");
     r->body = b ? json_dumps(b, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     json_decref(b);
     r->op = bo->side == QTS_SIDE_SELL ? KIS_OP_SELL : KIS_OP_BUY;
@@ -275,11 +277,11 @@ static int rvsecncl(struct kis *k, struct kord *o, bool cancel, int64_t px, int6
     char qs[24], ps[24];
     snprintf(qs, sizeof qs, "%lld", (long long)(all ? 0 : qty));
     snprintf(ps, sizeof ps, "%lld", (long long)(cancel ? 0 : px));
-    json_t *b = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "CANO", k->cano,
-                          "ACNT_PRDT_CD", k->prdt, "KRX_FWDG_ORD_ORGNO", o->orgno, "ORGN_ODNO",
-                          o->odno, "ORD_DVSN", o->dvsn, "RVSE_CNCL_DVSN_CD",
-                          cancel ? "02" : "01", "ORD_QTY", qs, "ORD_UNPR", ps,
-                          "QTY_ALL_ORD_YN", all ? "Y" : "N", "EXCG_ID_DVSN_CD", "KRX");
+    json_t *b =
+        json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "CANO", k->cano, "ACNT_PRDT_CD",
+                  k->prdt, "KRX_FWDG_ORD_ORGNO", o->orgno, "ORGN_ODNO", o->odno, "ORD_DVSN",
+                  o->dvsn, "RVSE_CNCL_DVSN_CD", cancel ? "02" : "01", "ORD_QTY", qs, "ORD_UNPR", ps,
+                  "QTY_ALL_ORD_YN", all ? "Y" : "N", "EXCG_ID_DVSN_CD", "KRX");
     r->body = b ? json_dumps(b, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     json_decref(b);
     r->op = KIS_OP_RVSECNCL;
@@ -320,8 +322,8 @@ int kis_modify(void *self, const struct qts_broker_modify *m)
     if (!o || o->done)
         return QTS_ENOENT;
     int64_t scale = kis_pow10i(o->px_exp);
-    int64_t px = kis_round_price(m->new_px / scale,
-                                 o->side == QTS_SIDE_BUY ? KIS_ROUND_DOWN : KIS_ROUND_UP);
+    int64_t px =
+        kis_round_price(m->new_px / scale, o->side == QTS_SIDE_BUY ? KIS_ROUND_DOWN : KIS_ROUND_UP);
     int64_t qty = m->new_qty / kis_pow10i(o->qty_exp) - o->cum;
     if (qty <= 0 || qty > o->qty - o->cum)
         return QTS_EUNSUPPORTED; /* KIS modifies price or part of the rest, never up */

@@ -49,7 +49,14 @@
 #define FILL_KEYS 32
 
 enum kreq_kind {
-    KR_TOKEN = 1, KR_APPROVAL, KR_ORDER, KR_CANCEL, KR_MODIFY, KR_OPEN, KR_POS, KR_VERIFY,
+    KR_TOKEN = 1,
+    KR_APPROVAL,
+    KR_ORDER,
+    KR_CANCEL,
+    KR_MODIFY,
+    KR_OPEN,
+    KR_POS,
+    KR_VERIFY,
     KR_CATCHUP, /* after a WebSocket reconnect: fills and cancels missed meanwhile */
     KR_HASH,    /* /uapi/hashkey for the `parent` POST (optional) */
     KR_PRICE,   /* query_market, step 1: inquire-price -> emit_trade */
@@ -61,38 +68,38 @@ struct kreq {
     struct kreq *next;
     struct kis *k;
     enum kreq_kind kind;
-    enum kis_op op;          /* for TR calls */
+    enum kis_op op; /* for TR calls */
     bool is_get;
     char path[128];
-    char *query;             /* owned, GET parameters without ctx_area */
-    char *body;              /* owned JSON text (POST) */
-    char tr_cont[2];         /* "" or "N" */
-    char fk[128], nk[128];   /* paging keys returned by the previous page */
+    char *query;           /* owned, GET parameters without ctx_area */
+    char *body;            /* owned JSON text (POST) */
+    char tr_cont[2];       /* "" or "N" */
+    char fk[128], nk[128]; /* paging keys returned by the previous page */
     char clordid[QTS_CLORDID_MAX];
-    char symbol[16];         /* KR_PRICE, KR_ASKING, KR_PSBL */
-    int64_t px;              /* KR_PSBL: the price asked about, host units */
-    bool no_ctx;             /* not a paged TR: no CTX_AREA_* parameters */
-    uint64_t req_id;         /* reconciliation request */
+    char symbol[16]; /* KR_PRICE, KR_ASKING, KR_PSBL */
+    int64_t px;      /* KR_PSBL: the price asked about, host units */
+    bool no_ctx;     /* not a paged TR: no CTX_AREA_* parameters */
+    uint64_t req_id; /* reconciliation request */
     int pages;
     int auth_retries, rl_retries;
-    char hash[80];           /* hashkey header of this POST, when used */
-    struct kreq *parent;     /* KR_HASH: the POST waiting for its hash (owned) */
+    char hash[80];       /* hashkey header of this POST, when used */
+    struct kreq *parent; /* KR_HASH: the POST waiting for its hash (owned) */
 };
 
 struct kord {
     char clordid[QTS_CLORDID_MAX];
-    char odno[16];           /* current order number (changes on modify) */
-    char orig_odno[16];      /* first order number */
-    char orgno[8];           /* KRX_FWDG_ORD_ORGNO */
+    char odno[16];      /* current order number (changes on modify) */
+    char orig_odno[16]; /* first order number */
+    char orgno[8];      /* KRX_FWDG_ORD_ORGNO */
     char symbol[QTS_SYMBOL_MAX];
     char dvsn[4];
     uint32_t instrument;
     uint8_t side, px_exp, qty_exp;
     bool acked, done, cancel_sent;
-    bool cancel_wanted;      /* cancel asked before the order number came back */
-    bool prev_run;           /* read from the state file at start */
+    bool cancel_wanted; /* cancel asked before the order number came back */
+    bool prev_run;      /* read from the state file at start */
     int64_t px_krw, qty, cum;
-    int64_t cum_amt;         /* KRW filled so far, for catch-up fill prices */
+    int64_t cum_amt; /* KRW filled so far, for catch-up fill prices */
     int64_t submit_ns;
     uint64_t fill_keys[FILL_KEYS];
     uint32_t n_fill_keys;
@@ -123,18 +130,18 @@ struct kis {
     size_t n_sessions;
     uint32_t page_max;
     uint32_t ws_min_ms, ws_max_ms, max_subs;
-    char mkt_div[4];          /* FID_COND_MRKT_DIV_CODE of the quotations */
-    bool bp_margin;           /* buying power with margin (max_buy_*) */
+    char mkt_div[4]; /* FID_COND_MRKT_DIV_CODE of the quotations */
+    bool bp_margin;  /* buying power with margin (max_buy_*) */
 
     /* order-number map on disk (state_file): append-only JSON lines */
     char state_path[512];
-    int state_fd;             /* -1 when closed or disabled */
-    char acct_fp[17];         /* env + account fingerprint on each line */
+    int state_fd;     /* -1 when closed or disabled */
+    char acct_fp[17]; /* env + account fingerprint on each line */
 
     /* auth */
     char token[2048];
-    int64_t token_exp_ns;     /* wall time */
-    int64_t last_issue_ns;    /* last tokenP call (1 per minute) */
+    int64_t token_exp_ns;  /* wall time */
+    int64_t last_issue_ns; /* last tokenP call (1 per minute) */
     bool token_inflight;
     uint64_t token_timer;
     char approval[128];
@@ -143,7 +150,7 @@ struct kis {
     /* limiter and queue */
     double bucket;
     int64_t bucket_ns;
-    int64_t hold_until_ns;    /* back-off after a rate-limit reply */
+    int64_t hold_until_ns; /* back-off after a rate-limit reply */
     struct kreq *q_head, **q_tail;
     uint64_t pump_timer;
     bool pump_armed;
@@ -155,8 +162,8 @@ struct kis {
 
     /* WebSocket */
     struct kis_ws *ws;
-    bool ws_up;               /* between the "opened" and "closed" events */
-    bool restored_working;    /* working orders came from the state file */
+    bool ws_up;            /* between the "opened" and "closed" events */
+    bool restored_working; /* working orders came from the state file */
     struct ksub subs[MAX_SUBS];
     size_t n_subs;
     char aes_key[33], aes_iv[17];

@@ -162,8 +162,7 @@ void kis_asking_ok(struct kis *k, struct kreq *r, json_t *body)
     const struct qts_instrument *in = k->host->instrument_find(k->owner, r->symbol);
     json_t *o = asking_block(body);
     if (!in || !o) {
-        KLOG(k, QTS_LOG_WARN, "broker_kis: asking-price reply without a book symbol=%s",
-             r->symbol);
+        KLOG(k, QTS_LOG_WARN, "broker_kis: asking-price reply without a book symbol=%s", r->symbol);
         k->host->emit_query_done(k->owner, r->req_id, in ? QTS_EPARSE : QTS_ENOENT);
         return;
     }
@@ -217,7 +216,8 @@ void kis_psbl_ok(struct kis *k, struct kreq *r, json_t *body)
     bp.cash = kis_jnum(out, "ord_psbl_cash");
     /* nrcvb_*: without margin (a cash account); max_*: with the account's
      * margin rate (buying_power_margin) */
-    bp.max_qty = kis_jnum(out, k->bp_margin ? "max_buy_qty" : "nrcvb_buy_qty") * kis_pow10i(bp.qty_exp);
+    bp.max_qty =
+        kis_jnum(out, k->bp_margin ? "max_buy_qty" : "nrcvb_buy_qty") * kis_pow10i(bp.qty_exp);
     k->host->emit_buying_power(k->owner, &bp);
     k->host->emit_query_done(k->owner, r->req_id, 0);
 }
@@ -266,7 +266,6 @@ int kis_query_positions(void *self, uint64_t req_id)
     kis_enqueue(k, r);
     return 0;
 }
-
 
 int kis_query_market(void *self, const char *symbol, uint64_t req_id)
 {

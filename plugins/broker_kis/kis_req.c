@@ -253,8 +253,8 @@ static void request_token(struct kis *k)
         return;
     }
     struct kreq *r = kis_kreq_new(k, KR_TOKEN);
-    json_t *o = json_pack("{s:s,s:s,s:s}", "grant_type", "client_credentials", "appkey",
-                          k->app_key, "appsecret", k->app_secret);
+    json_t *o = json_pack("{s:s,s:s,s:s}", "grant_type", "client_credentials", "appkey", k->app_key,
+                          "appsecret", k->app_secret);
     r->body = o ? json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
     snprintf(r->path, sizeof r->path, "/oauth2/tokenP");
@@ -321,8 +321,8 @@ static void approval_ok(struct kis *k, json_t *body)
 void kis_request_approval(struct kis *k)
 {
     struct kreq *r = kis_kreq_new(k, KR_APPROVAL);
-    json_t *o = json_pack("{s:s,s:s,s:s}", "grant_type", "client_credentials", "appkey",
-                          k->app_key, "secretkey", k->app_secret);
+    json_t *o = json_pack("{s:s,s:s,s:s}", "grant_type", "client_credentials", "appkey", k->app_key,
+                          "secretkey", k->app_secret);
     r->body = o ? json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
     snprintf(r->path, sizeof r->path, "/oauth2/Approval");
@@ -340,32 +340,16 @@ static void handle_ok(struct kis *k, struct kreq *r, json_t *body,
     case KR_HASH: /* a success without HASH (the good case returned earlier) */
         handle_fail(k, r, QTS_EPARSE, "", "hashkey reply without HASH");
         return;
-    case KR_TOKEN:
-        token_ok(k, body);
-        break;
-    case KR_APPROVAL:
-        approval_ok(k, body);
-        break;
+    case KR_TOKEN: token_ok(k, body); break;
+    case KR_APPROVAL: approval_ok(k, body); break;
     case KR_ORDER:
     case KR_CANCEL:
-    case KR_MODIFY:
-        kis_order_ok(k, r, body);
-        break;
-    case KR_VERIFY:
-        kis_verify_ok(k, r, body);
-        break;
-    case KR_CATCHUP:
-        kis_catchup_ok(k, r, body);
-        break;
-    case KR_PRICE:
-        kis_price_ok(k, r, body);
-        break;
-    case KR_ASKING:
-        kis_asking_ok(k, r, body);
-        break;
-    case KR_PSBL:
-        kis_psbl_ok(k, r, body);
-        break;
+    case KR_MODIFY: kis_order_ok(k, r, body); break;
+    case KR_VERIFY: kis_verify_ok(k, r, body); break;
+    case KR_CATCHUP: kis_catchup_ok(k, r, body); break;
+    case KR_PRICE: kis_price_ok(k, r, body); break;
+    case KR_ASKING: kis_asking_ok(k, r, body); break;
+    case KR_PSBL: kis_psbl_ok(k, r, body); break;
     case KR_OPEN: {
         bool daily = r->op == KIS_OP_DAILY_CCLD;
         json_t *rows = json_object_get(body, daily ? "output1" : "output");
@@ -399,8 +383,7 @@ static void handle_fail(struct kis *k, struct kreq *r, int code, const char *msg
 {
     KLOG(k, QTS_LOG_WARN,
          "broker_kis: request failed kind=%d req_id=%llu clordid=%s code=%s msg_cd=%s msg=%s",
-         (int)r->kind, (unsigned long long)r->req_id, r->clordid, qts_err_name(code), msg_cd,
-         msg);
+         (int)r->kind, (unsigned long long)r->req_id, r->clordid, qts_err_name(code), msg_cd, msg);
     k->host->metric_add(k->owner, "request_errors", 1);
     if (r->kind == KR_TOKEN) {
         k->token_inflight = false;
@@ -408,8 +391,7 @@ static void handle_fail(struct kis *k, struct kreq *r, int code, const char *msg
         if (code != QTS_ERATELIMIT && code != QTS_ENET && code != QTS_ETIMEDOUT) {
             /* refused for good (key, secret, permission): what waits for a
              * token fails now instead of hanging; the next request retries */
-            KLOG(k, QTS_LOG_ERROR, "broker_kis: access token refused msg_cd=%s: %s", msg_cd,
-                 msg);
+            KLOG(k, QTS_LOG_ERROR, "broker_kis: access token refused msg_cd=%s: %s", msg_cd, msg);
             struct kreq *q = k->q_head, *keep = NULL, **kt = &keep;
             k->q_head = NULL;
             k->q_tail = &k->q_head;
@@ -515,8 +497,7 @@ static void handle_fail(struct kis *k, struct kreq *r, int code, const char *msg
         if (!k->approval_timer)
             k->host->timer_start(k->owner, 30000, 0, on_approval_timer, k, &k->approval_timer);
         break;
-    default:
-        break;
+    default: break;
     }
     kis_kreq_free(r);
     kis_pump(k);

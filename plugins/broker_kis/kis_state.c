@@ -19,7 +19,6 @@ int64_t kis_mono_ns(void)
     return (int64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec;
 }
 
-
 char *kis_xstrdup(const char *s)
 {
     size_t n = strlen(s) + 1;
@@ -99,10 +98,7 @@ void kis_kst_today(char out[16])
              (unsigned)(tm.tm_mon + 1) % 100u, (unsigned)tm.tm_mday % 100u);
 }
 
-int64_t kis_pow10i(unsigned e)
-{
-    return qts_pow10_i64[e <= QTS_MAX_EXP ? e : QTS_MAX_EXP];
-}
+int64_t kis_pow10i(unsigned e) { return qts_pow10_i64[e <= QTS_MAX_EXP ? e : QTS_MAX_EXP]; }
 
 /* -------------------------------------------------------------- orders map */
 
@@ -190,13 +186,12 @@ void kis_state_fp(struct kis *k)
 /* One line (with '\n'), owned by the caller; NULL on allocation failure. */
 static char *state_line(const struct kis *k, const struct kord *o)
 {
-    json_t *j = json_pack("{s:i,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:i,s:i,s:i,s:I,s:I,s:I,s:I,s:b,s:I}",
-                          "v", 1, "a", k->acct_fp, "c", o->clordid, "o", o->odno, "oo",
-                          o->orig_odno, "g", o->orgno, "s", o->symbol, "d", o->dvsn, "sd",
-                          (int)o->side, "pe", (int)o->px_exp, "qe", (int)o->qty_exp, "q",
-                          (json_int_t)o->qty, "p", (json_int_t)o->px_krw, "cum",
-                          (json_int_t)o->cum, "amt", (json_int_t)o->cum_amt, "x", o->done, "t",
-                          (json_int_t)o->submit_ns);
+    json_t *j = json_pack(
+        "{s:i,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:i,s:i,s:i,s:I,s:I,s:I,s:I,s:b,s:I}", "v", 1, "a",
+        k->acct_fp, "c", o->clordid, "o", o->odno, "oo", o->orig_odno, "g", o->orgno, "s",
+        o->symbol, "d", o->dvsn, "sd", (int)o->side, "pe", (int)o->px_exp, "qe", (int)o->qty_exp,
+        "q", (json_int_t)o->qty, "p", (json_int_t)o->px_krw, "cum", (json_int_t)o->cum, "amt",
+        (json_int_t)o->cum_amt, "x", o->done, "t", (json_int_t)o->submit_ns);
     char *text = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     json_decref(j);
     if (!text)
@@ -248,8 +243,9 @@ static int state_apply(struct kis *k, const char *line, const char **why)
         return QTS_EPARSE;
     }
     int rc = QTS_EPARSE;
-    const char *a = kis_jstr(j, "a"), *c = kis_jstr(j, "c"), *od = kis_jstr(j, "o"), *oo = kis_jstr(j, "oo"),
-               *g = kis_jstr(j, "g"), *sym = kis_jstr(j, "s"), *d = kis_jstr(j, "d");
+    const char *a = kis_jstr(j, "a"), *c = kis_jstr(j, "c"), *od = kis_jstr(j, "o"),
+               *oo = kis_jstr(j, "oo"), *g = kis_jstr(j, "g"), *sym = kis_jstr(j, "s"),
+               *d = kis_jstr(j, "d");
     json_t *sd = json_object_get(j, "sd"), *q = json_object_get(j, "q"),
            *t = json_object_get(j, "t");
     int64_t side = json_is_integer(sd) ? (int64_t)json_integer_value(sd) : 0;
@@ -379,9 +375,8 @@ void kis_state_open(struct kis *k)
                 int rc = state_apply(k, line, &why);
                 if (rc < 0) {
                     bad++;
-                    KLOG(k, QTS_LOG_WARN,
-                         "broker_kis: state file line %zu skipped (%s) path=%s", lineno, why,
-                         k->state_path);
+                    KLOG(k, QTS_LOG_WARN, "broker_kis: state file line %zu skipped (%s) path=%s",
+                         lineno, why, k->state_path);
                 }
             }
             free(line);
@@ -407,8 +402,8 @@ void kis_state_open(struct kis *k)
         return;
     k->state_fd = open(k->state_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
     if (k->state_fd < 0)
-        KLOG(k, QTS_LOG_ERROR, "broker_kis: cannot open the state file path=%s: %s",
-             k->state_path, strerror(errno));
+        KLOG(k, QTS_LOG_ERROR, "broker_kis: cannot open the state file path=%s: %s", k->state_path,
+             strerror(errno));
 }
 
 void kis_state_close(struct kis *k)
@@ -486,8 +481,8 @@ void kis_token_save(struct kis *k)
     if (ok && rename(tmp, k->token_path) != 0)
         ok = false;
     if (!ok) {
-        KLOG(k, QTS_LOG_WARN, "broker_kis: cannot write token cache path=%s: %s",
-             k->token_path, strerror(errno));
+        KLOG(k, QTS_LOG_WARN, "broker_kis: cannot write token cache path=%s: %s", k->token_path,
+             strerror(errno));
         unlink(tmp);
     }
     free(text);
@@ -511,11 +506,11 @@ void kis_token_load(struct kis *k)
         return;
     char fp[17];
     key_fingerprint(k, fp);
-    const char *env = kis_jstr(o, "env"), *key = kis_jstr(o, "key"), *tok = kis_jstr(o, "access_token");
+    const char *env = kis_jstr(o, "env"), *key = kis_jstr(o, "key"),
+               *tok = kis_jstr(o, "access_token");
     json_t *exp = json_object_get(o, "expires_ns"), *iss = json_object_get(o, "issued_ns");
-    if (env && key && tok && json_is_integer(exp) &&
-        strcmp(env, k->vts ? "vts" : "real") == 0 && strcmp(key, fp) == 0 &&
-        strlen(tok) < sizeof k->token) {
+    if (env && key && tok && json_is_integer(exp) && strcmp(env, k->vts ? "vts" : "real") == 0 &&
+        strcmp(key, fp) == 0 && strlen(tok) < sizeof k->token) {
         snprintf(k->token, sizeof k->token, "%s", tok);
         k->token_exp_ns = (int64_t)json_integer_value(exp);
         if (json_is_integer(iss))

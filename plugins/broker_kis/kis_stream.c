@@ -32,8 +32,8 @@ int kis_subscribe(void *self, const char *symbol)
         return 0;
     if (k->n_subs + need > k->max_subs || k->n_subs + need > MAX_SUBS) {
         KLOG(k, QTS_LOG_WARN,
-             "broker_kis: subscription limit reached symbol=%s subscriptions=%zu max=%u",
-             symbol, k->n_subs, k->max_subs);
+             "broker_kis: subscription limit reached symbol=%s subscriptions=%zu max=%u", symbol,
+             k->n_subs, k->max_subs);
         return QTS_EFULL;
     }
     for (int i = 0; i < 2; i++) {
@@ -45,8 +45,7 @@ int kis_subscribe(void *self, const char *symbol)
         if (k->ws_up && k->approval[0])
             ws_send_sub(k, s, true); /* otherwise the next "opened" event sends it */
     }
-    KLOG(k, QTS_LOG_INFO, "broker_kis: subscribed symbol=%s subscriptions=%zu", symbol,
-         k->n_subs);
+    KLOG(k, QTS_LOG_INFO, "broker_kis: subscribed symbol=%s subscriptions=%zu", symbol, k->n_subs);
     return 0;
 }
 
@@ -80,17 +79,14 @@ int kis_unsubscribe(void *self, const char *symbol)
 
 /* --------------------------------------------------------------- WebSocket */
 
-const char *kis_notice_tr(const struct kis *k)
-{
-    return k->vts ? "H0STCNI9" : "H0STCNI0";
-}
+const char *kis_notice_tr(const struct kis *k) { return k->vts ? "H0STCNI9" : "H0STCNI0"; }
 
 static void ws_send_sub(struct kis *k, const struct ksub *s, bool subscribe)
 {
-    json_t *o = json_pack("{s:{s:s,s:s,s:s,s:s},s:{s:{s:s,s:s}}}", "header", "approval_key",
-                          k->approval, "custtype", "P", "tr_type", subscribe ? "1" : "2",
-                          "content-type", "utf-8", "body", "input", "tr_id", s->tr_id,
-                          "tr_key", s->tr_key);
+    json_t *o =
+        json_pack("{s:{s:s,s:s,s:s,s:s},s:{s:{s:s,s:s}}}", "header", "approval_key", k->approval,
+                  "custtype", "P", "tr_type", subscribe ? "1" : "2", "content-type", "utf-8",
+                  "body", "input", "tr_id", s->tr_id, "tr_key", s->tr_key);
     char *text = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     json_decref(o);
     if (text && k->ws)
@@ -112,15 +108,13 @@ void kis_ws_subscribe_all(struct kis *k)
     if (k->stopping || !k->approval[0])
         return;
     if (!k->ws) {
-        struct kis_ws_opts o = {
-            .url = k->ws_url,
-            .reconnect_min_ms = k->ws_min_ms,
-            .reconnect_max_ms = k->ws_max_ms,
-            .on_frame = ws_on_frame,
-            .arg = k,
-            .post = ws_post,
-            .post_ctx = k,
-        };
+        struct kis_ws_opts o = {.url = k->ws_url,
+                                .reconnect_min_ms = k->ws_min_ms,
+                                .reconnect_max_ms = k->ws_max_ms,
+                                .on_frame = ws_on_frame,
+                                .arg = k,
+                                .post = ws_post,
+                                .post_ctx = k};
         int rc = kis_ws_start(&o, &k->ws);
         if (rc != 0)
             KLOG(k, QTS_LOG_ERROR, "broker_kis: cannot start the WebSocket session url=%s: %s",
@@ -188,8 +182,8 @@ static void on_notice(struct kis *k, char *plain)
         if (o->cum + n.qty > o->qty) {
             /* already booked by a catch-up inquiry: KIS does not replay
              * notices, but a late one must not fill twice */
-            KLOG(k, QTS_LOG_INFO, "broker_kis: fill notice beyond the order quantity ignored odno=%s",
-                 n.odno);
+            KLOG(k, QTS_LOG_INFO,
+                 "broker_kis: fill notice beyond the order quantity ignored odno=%s", n.odno);
             return;
         }
         o->cum += n.qty;
@@ -313,7 +307,8 @@ static void on_system_frame(struct kis *k, const char *text)
         json_decref(o);
         return; /* answered on the socket thread */
     }
-    const char *rt = kis_jstr(body, "rt_cd"), *cd = kis_jstr(body, "msg_cd"), *m = kis_jstr(body, "msg1");
+    const char *rt = kis_jstr(body, "rt_cd"), *cd = kis_jstr(body, "msg_cd"),
+               *m = kis_jstr(body, "msg1");
     if (rt && strcmp(rt, "0") != 0) {
         KLOG(k, QTS_LOG_WARN, "broker_kis: subscription error tr_id=%s msg_cd=%s msg=%s",
              tr ? tr : "?", cd ? cd : "", m ? m : "");
@@ -351,8 +346,8 @@ static void ws_on_frame(void *arg, int event, const char *text)
         return;
     if (event == 1) {
         k->ws_up = true;
-        KLOG(k, QTS_LOG_INFO, "broker_kis: WebSocket connected url=%s subscriptions=%zu",
-             k->ws_url, k->n_subs);
+        KLOG(k, QTS_LOG_INFO, "broker_kis: WebSocket connected url=%s subscriptions=%zu", k->ws_url,
+             k->n_subs);
         for (size_t i = 0; i < k->n_subs; i++)
             ws_send_sub(k, &k->subs[i], true);
         /* notices missed while down (or while the host was not running,

@@ -118,8 +118,7 @@ static void on_rx_complete(struct kis_ws *ws)
     post_up(ws, 0, t, n);
 }
 
-static int cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
-              size_t len)
+static int cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
     struct kis_ws *ws = lws_context_user(lws_get_context(wsi));
     (void)user;
@@ -177,16 +176,15 @@ static int cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, voi
             ws->wsi = NULL;
             ws->connecting = false;
             ws->next_connect_us = lws_now_usecs() + (lws_usec_t)ws->backoff_ms * 1000;
-            ws->backoff_ms = ws->backoff_ms * 2 > ws->o.reconnect_max_ms
-                                 ? ws->o.reconnect_max_ms : ws->backoff_ms * 2;
+            ws->backoff_ms = ws->backoff_ms * 2 > ws->o.reconnect_max_ms ? ws->o.reconnect_max_ms
+                                                                         : ws->backoff_ms * 2;
             if (was_open)
                 post_up(ws, 2, "", 0);
         }
         break;
     case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
         break; /* woken by kis_ws_send/drop/stop: the tick below runs */
-    default:
-        break;
+    default: break;
     }
     return 0;
 }

@@ -26,9 +26,9 @@ typedef void (*kis_ws_fn)(void *arg, int event, const char *text);
 typedef int (*kis_ws_post_fn)(void *post_ctx, void (*fn)(void *), void *item);
 
 struct kis_ws_opts {
-    const char *url;            /* ws://host:port/path (copied) */
-    uint32_t reconnect_min_ms;  /* first back-off */
-    uint32_t reconnect_max_ms;  /* cap of the doubling back-off */
+    const char *url;           /* ws://host:port/path (copied) */
+    uint32_t reconnect_min_ms; /* first back-off */
+    uint32_t reconnect_max_ms; /* cap of the doubling back-off */
     kis_ws_fn on_frame;
     void *arg;
     kis_ws_post_fn post;

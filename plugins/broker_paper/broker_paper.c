@@ -76,8 +76,7 @@ static int pb_cancel(void *self, const char *clordid, const char *venue_order_id
     if ((!clordid || !clordid[0]) && venue_order_id && venue_order_id[0]) {
         /* cancel by venue id: resolve it to the client id we know */
         for (uint32_t i = 0; i < pb->n_ord; i++)
-            if (pb->ord[i]->state != PB_DONE &&
-                strcmp(pb->ord[i]->venue_id, venue_order_id) == 0)
+            if (pb->ord[i]->state != PB_DONE && strcmp(pb->ord[i]->venue_id, venue_order_id) == 0)
                 clordid = pb->ord[i]->clordid;
     }
     if (!clordid || !clordid[0])
@@ -186,8 +185,7 @@ static void pb_on_market(void *self, const struct qts_ev_hdr *ev)
         pb_levels_after(pb, in, ts, false);
         break;
     }
-    default:
-        break;
+    default: break;
     }
     pb->applied_ns = max64(pb->applied_ns, ev_time(ev));
     pb->depth--;
@@ -195,21 +193,18 @@ static void pb_on_market(void *self, const struct qts_ev_hdr *ev)
     pb_arm_timer(pb);
 }
 
-static const struct qts_broker_ops pb_ops = {
-    .struct_size = sizeof(struct qts_broker_ops),
-    .env = pb_env,
-    .submit = pb_submit,
-    .cancel = pb_cancel,
-    .modify = pb_modify,
-    .query_open_orders = pb_query_open_orders,
-    .query_positions = pb_query_positions,
-    .on_market = pb_on_market,
-};
+static const struct qts_broker_ops pb_ops = {.struct_size = sizeof(struct qts_broker_ops),
+                                             .env = pb_env,
+                                             .submit = pb_submit,
+                                             .cancel = pb_cancel,
+                                             .modify = pb_modify,
+                                             .query_open_orders = pb_query_open_orders,
+                                             .query_positions = pb_query_positions,
+                                             .on_market = pb_on_market};
 
 /* ----------------------------------------------------------------- lifecycle */
 
-static int cfg_i64(struct pb *pb, const char *key, int64_t *out, int64_t min,
-                   struct qts_err *err)
+static int cfg_i64(struct pb *pb, const char *key, int64_t *out, int64_t min, struct qts_err *err)
 {
     int rc = pb->host->cfg_int(pb->owner, key, out, err);
     if (rc == QTS_ENOENT)
@@ -277,8 +272,8 @@ static int impact_config(struct pb *pb, struct qts_err *err)
     c->impact_exponent = 0.5;
     c->impact_window_ns = 60000000000LL;
     const char *model = NULL, *file = NULL;
-    int rc = pb->host->cfg_str ? pb->host->cfg_str(pb->owner, "impact_model", &model, err)
-                               : QTS_ENOENT;
+    int rc =
+        pb->host->cfg_str ? pb->host->cfg_str(pb->owner, "impact_model", &model, err) : QTS_ENOENT;
     if (rc && rc != QTS_ENOENT)
         return rc;
     if ((rc = cfg_dbl(pb, "impact_coef_bps", &c->impact_coef_bps, err)) ||
@@ -310,12 +305,11 @@ static int impact_config(struct pb *pb, struct qts_err *err)
     return 0;
 }
 
-static int pb_init(const struct qts_host_api *host, void *owner, void **self,
-                   struct qts_err *err)
+static int pb_init(const struct qts_host_api *host, void *owner, void **self, struct qts_err *err)
 {
-    if (!host || host->struct_size < offsetof(struct qts_host_api, http_request) ||
-        !host->alloc || !host->free || !host->now_ns || !host->emit_exec_report ||
-        !host->cfg_int || !host->cfg_double || !host->cfg_bool)
+    if (!host || host->struct_size < offsetof(struct qts_host_api, http_request) || !host->alloc ||
+        !host->free || !host->now_ns || !host->emit_exec_report || !host->cfg_int ||
+        !host->cfg_double || !host->cfg_bool)
         return qts_err_set(err, QTS_EABI, "broker_paper: host services missing");
     struct pb *pb = host->alloc(owner, sizeof *pb);
     if (!pb)
@@ -468,9 +462,8 @@ static const struct qts_cfg_key pb_keys[] = {
     QTS_CFG_INT("impact_window_ns", "60000000000",
                 "V = quantity traded at the venue within this window"),
     QTS_CFG_STR("impact_file", NULL, "learned model: the model file the host wrote"),
-    QTS_CFG_END
-};
+    QTS_CFG_END};
 
-QTS_PLUGIN_DEFINE("broker_paper", QTS_KIND_BROKER, "1.0.0", &pb_ops, pb_keys,
-                  QTS_CAP_STATE_XFER, .init = pb_init, .start = pb_start, .stop = pb_stop,
-                  .destroy = pb_destroy, .export_state = pb_export, .import_state = pb_import);
+QTS_PLUGIN_DEFINE("broker_paper", QTS_KIND_BROKER, "1.0.0", &pb_ops, pb_keys, QTS_CAP_STATE_XFER,
+                  .init = pb_init, .start = pb_start, .stop = pb_stop, .destroy = pb_destroy,
+                  .export_state = pb_export, .import_state = pb_import);

@@ -127,8 +127,8 @@ int64_t pb_ref_price(const struct pb_inst *in)
 
 /* ---------------------------------------------------------------- reports */
 
-void pb_report(struct pb *pb, const struct pb_order *o, int exec_type, int64_t ts,
-                   int code, const char *text)
+void pb_report(struct pb *pb, const struct pb_order *o, int exec_type, int64_t ts, int code,
+               const char *text)
 {
     struct qts_exec_report r;
     memset(&r, 0, sizeof r);
@@ -153,8 +153,8 @@ void pb_report(struct pb *pb, const struct pb_order *o, int exec_type, int64_t t
     pb->host->emit_exec_report(pb->owner, &r);
 }
 
-void pb_report_fill(struct pb *pb, struct pb_order *o, int64_t px, int64_t qty,
-                        int64_t fee, bool is_maker, int64_t ts)
+void pb_report_fill(struct pb *pb, struct pb_order *o, int64_t px, int64_t qty, int64_t fee,
+                    bool is_maker, int64_t ts)
 {
     struct qts_exec_report r;
     const struct pb_inst *in = pb_inst_by_id(pb, o->instrument);
@@ -213,8 +213,8 @@ void pb_position_add(struct pb_inst *in, int64_t d, int64_t n)
     if (q != 0 && (q > 0) != (d > 0)) {
         int64_t aq = q < 0 ? -q : q, ad = d < 0 ? -d : d;
         int64_t close = min64(aq, ad);
-        in->d.cost -= close == aq ? in->d.cost
-                                  : qts_fixed_div_round((__int128)in->d.cost * close, aq);
+        in->d.cost -=
+            close == aq ? in->d.cost : qts_fixed_div_round((__int128)in->d.cost * close, aq);
         in->d.position += d > 0 ? close : -close;
         if (close == ad)
             return;

@@ -59,9 +59,9 @@ struct pb_inst_data {
     char symbol[QTS_SYMBOL_MAX];
     int64_t tick_size, lot_size, min_qty;
     int64_t last_trade_px;
-    int64_t position;       /* signed, quantity units */
-    int64_t cost;           /* cost basis of the position, cash units, signed */
-    int64_t reserved_sell;  /* open sell quantity (no-short check) */
+    int64_t position;      /* signed, quantity units */
+    int64_t cost;          /* cost basis of the position, cash units, signed */
+    int64_t reserved_sell; /* open sell quantity (no-short check) */
 };
 
 /* Trades of the recent window (impact model's volume V); not exported:
@@ -88,18 +88,18 @@ struct pb_learned {
 };
 
 struct pb_order {
-    uint64_t seq;           /* arrival order, also venue order id */
-    uint64_t prio;          /* time priority at its price (changes on re-queue) */
+    uint64_t seq;  /* arrival order, also venue order id */
+    uint64_t prio; /* time priority at its price (changes on re-queue) */
     char clordid[QTS_CLORDID_MAX];
     char venue_id[QTS_VENUE_ID_MAX];
     char symbol[QTS_SYMBOL_MAX];
     uint32_t instrument;
     uint8_t side, type, tif, state;
-    int64_t px, qty, cum;   /* qty = total ordered, cum = filled */
-    int64_t ahead;          /* displayed quantity ahead of us at px */
-    int64_t traded_unseen;  /* trades at px not yet seen as a level decrease */
-    int64_t lvl_before;     /* scratch: level quantity before a book change */
-    int64_t reserved_cash;  /* cash held for an open buy */
+    int64_t px, qty, cum;  /* qty = total ordered, cum = filled */
+    int64_t ahead;         /* displayed quantity ahead of us at px */
+    int64_t traded_unseen; /* trades at px not yet seen as a level decrease */
+    int64_t lvl_before;    /* scratch: level quantity before a book change */
+    int64_t reserved_cash; /* cash held for an open buy */
     uint32_t next_fill_id;
     uint32_t reserved0;
 };
@@ -120,8 +120,8 @@ struct pb_cfg {
     int64_t band_bps;                   /* 0 = no price band */
     int64_t initial_cash;               /* cash units */
     bool allow_short, check_cash;
-    int cancel_rule;                    /* enum pb_cancel_rule */
-    int impact;                         /* enum pb_impact_kind */
+    int cancel_rule; /* enum pb_cancel_rule */
+    int impact;      /* enum pb_impact_kind */
     double impact_coef_bps, impact_exponent;
     int64_t impact_window_ns;
 };
@@ -135,18 +135,18 @@ struct pb {
     struct pb_cfg cfg;
     uint64_t rng;
     uint64_t next_seq;
-    int64_t vnow;           /* venue clock */
-    int64_t applied_ns;     /* time of the last market event applied to the book */
-    int64_t last_due;       /* requests never overtake each other */
+    int64_t vnow;       /* venue clock */
+    int64_t applied_ns; /* time of the last market event applied to the book */
+    int64_t last_due;   /* requests never overtake each other */
     int64_t cash, reserved_cash;
     struct pb_inst *inst;
     uint32_t n_inst, cap_inst;
-    struct pb_order **ord;   /* each allocated: pointers survive a re-entrant submit */
+    struct pb_order **ord; /* each allocated: pointers survive a re-entrant submit */
     uint32_t n_ord, cap_ord;
-    int depth;              /* nesting of venue processing; gc only at 0 */
+    int depth;                 /* nesting of venue processing; gc only at 0 */
     struct pb_order **scratch; /* trade matching: eligible orders */
     uint32_t cap_scratch;
-    struct pb_action *act;  /* sorted by (due_ns, seq) */
+    struct pb_action *act; /* sorted by (due_ns, seq) */
     uint32_t n_act, cap_act;
     uint64_t timer_id;
     bool timer_armed, stopping;
@@ -154,7 +154,6 @@ struct pb {
     struct pb_learned *learned; /* impact_model: learned; host-allocated */
     uint32_t n_learned;
 };
-
 
 static inline int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 static inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
@@ -197,8 +196,8 @@ void pb_join_queue(struct pb *pb, struct pb_order *o, struct pb_inst *in);
 void pb_levels_before(struct pb *pb, struct pb_inst *in);
 void pb_levels_after(struct pb *pb, struct pb_inst *in, int64_t ts, bool top_only);
 /* `t` borrowed: the host's event, valid for the call. */
-void pb_on_trade_side(struct pb *pb, struct pb_inst *in, const struct qts_trade *t,
-                      uint8_t side, int64_t ts);
+void pb_on_trade_side(struct pb *pb, struct pb_inst *in, const struct qts_trade *t, uint8_t side,
+                      int64_t ts);
 
 /* ---- paper_orders.c */
 
@@ -210,8 +209,7 @@ void pb_gc_orders(struct pb *pb);
 void pb_advance(struct pb *pb, int64_t t);
 void pb_arm_timer(struct pb *pb);
 /* `clordid` copied into the request. */
-void pb_enqueue(struct pb *pb, uint32_t kind, const char *clordid, int64_t new_px,
-                int64_t new_qty);
+void pb_enqueue(struct pb *pb, uint32_t kind, const char *clordid, int64_t new_px, int64_t new_qty);
 
 /* ---- paper_state.c */
 

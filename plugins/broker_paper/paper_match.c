@@ -10,8 +10,8 @@
 #include "paper_broker.h"
 
 /* Execute qty at px for order o; updates cash, position, reports. */
-static void do_fill(struct pb *pb, struct pb_order *o, struct pb_inst *in, int64_t px,
-                    int64_t qty, bool is_maker, int64_t ts)
+static void do_fill(struct pb *pb, struct pb_order *o, struct pb_inst *in, int64_t px, int64_t qty,
+                    bool is_maker, int64_t ts)
 {
     int64_t n = pb_notional(px, in->d.px_exp, qty, in->d.qty_exp);
     int64_t fee = pb_fee_of(n, is_maker ? pb->cfg.maker_fee_e8 : pb->cfg.taker_fee_e8);
@@ -45,8 +45,7 @@ bool pb_crosses(const struct pb_order *o, int64_t level_px)
 }
 
 /* Quantity and cost available to take for o (up to `want`). */
-int64_t pb_takeable(const struct pb_inst *in, const struct pb_order *o, int64_t want,
-                        int64_t *cost)
+int64_t pb_takeable(const struct pb_inst *in, const struct pb_order *o, int64_t want, int64_t *cost)
 {
     const struct pb_side *s = o->side == QTS_SIDE_BUY ? &in->ask : &in->bid;
     int64_t got = 0, c = 0;
@@ -179,9 +178,9 @@ static void queue_on_level(struct pb_order *o, int64_t before, int64_t after, in
         o->traded_unseen -= t;
         int64_t c = d - t, base = before - t;
         if (c > 0 && base > 0) {
-            if (rule == PB_CANCEL_FRONT)        /* optimistic: all ahead of us */
+            if (rule == PB_CANCEL_FRONT) /* optimistic: all ahead of us */
                 o->ahead -= min64(o->ahead, c);
-            else if (rule == PB_CANCEL_BACK)    /* pessimistic: behind us first */
+            else if (rule == PB_CANCEL_BACK) /* pessimistic: behind us first */
                 o->ahead -= max64(0, c - max64(0, base - o->ahead));
             else
                 o->ahead -= (int64_t)(((__int128)o->ahead * c) / base);
@@ -253,8 +252,8 @@ static int resting_qsort_cmp(const void *a, const void *b)
     return resting_cmp(*(struct pb_order *const *)a, *(struct pb_order *const *)b);
 }
 
-void pb_on_trade_side(struct pb *pb, struct pb_inst *in, const struct qts_trade *t,
-                          uint8_t side, int64_t ts)
+void pb_on_trade_side(struct pb *pb, struct pb_inst *in, const struct qts_trade *t, uint8_t side,
+                      int64_t ts)
 {
     /* eligible orders in priority order (prio is unique: a total order) */
     uint32_t n = 0;
@@ -288,4 +287,3 @@ void pb_on_trade_side(struct pb *pb, struct pb_inst *in, const struct qts_trade 
         do_fill(pb, o, in, o->px, f, true, ts);
     }
 }
-

@@ -28,8 +28,7 @@ static void reject(struct pb *pb, struct pb_order *o, int64_t ts, int code, cons
 }
 
 /* Checks at arrival; returns NULL when accepted. */
-static const char *check_new(struct pb *pb, struct pb_order *o, struct pb_inst *in,
-                             int *code)
+static const char *check_new(struct pb *pb, struct pb_order *o, struct pb_inst *in, int *code)
 {
     *code = QTS_EREJECT;
     if (!in || !in->d.has_def) {
@@ -92,7 +91,7 @@ static void rest_or_finish(struct pb *pb, struct pb_order *o, struct pb_inst *in
     if (o->type == QTS_ORD_MARKET || o->tif == QTS_TIF_IOC || o->tif == QTS_TIF_FOK) {
         o->state = PB_DONE;
         pb_report(pb, o, QTS_EXEC_EXPIRED, ts, 0,
-               o->cum ? "unfilled remainder expired" : "nothing to fill immediately");
+                  o->cum ? "unfilled remainder expired" : "nothing to fill immediately");
         return;
     }
     if (o->state != PB_RESTING) {
@@ -139,7 +138,7 @@ static void act_cancel(struct pb *pb, const struct pb_action *a, int64_t ts)
         snprintf(tmp.clordid, sizeof tmp.clordid, "%s", a->clordid);
         tmp.state = PB_DONE;
         pb_report(pb, &tmp, QTS_EXEC_CANCEL_REJECT, ts, QTS_ENOENT,
-               a->kind == PB_ACT_MODIFY ? "modify: order not open" : "order not open");
+                  a->kind == PB_ACT_MODIFY ? "modify: order not open" : "order not open");
         return;
     }
     struct pb_inst *in = pb_inst_by_id(pb, o->instrument);
@@ -287,8 +286,7 @@ static uint64_t splitmix64(uint64_t *s)
     return z ^ (z >> 31);
 }
 
-void pb_enqueue(struct pb *pb, uint32_t kind, const char *clordid, int64_t new_px,
-                    int64_t new_qty)
+void pb_enqueue(struct pb *pb, uint32_t kind, const char *clordid, int64_t new_px, int64_t new_qty)
 {
     int64_t lat = pb->cfg.feed_latency_ns + pb->cfg.order_latency_ns;
     if (pb->cfg.jitter_ns > 0)
@@ -306,4 +304,3 @@ void pb_enqueue(struct pb *pb, uint32_t kind, const char *clordid, int64_t new_p
     a->new_qty = new_qty;
     pb_arm_timer(pb);
 }
-

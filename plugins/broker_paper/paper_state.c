@@ -133,4 +133,3 @@ int pb_import(void *self, const void *p, size_t n)
     pb_arm_timer(pb);
     return 0;
 }
-

@@ -20,16 +20,16 @@
 enum entry_type { ENTRY_STR = 1, ENTRY_HASH = 2, ENTRY_ZSET = 3, ENTRY_COUNTER = 4 };
 
 struct entry {
-    struct entry *next;   /* bucket chain */
+    struct entry *next; /* bucket chain */
     uint64_t hash;
-    int64_t expire_ns;    /* 0 = never */
+    int64_t expire_ns; /* 0 = never */
     enum entry_type type;
     size_t key_n;
-    char *key;            /* points into this allocation */
-    size_t n;             /* fields / members; bytes for a string */
-    struct qts_str *a;    /* hash fields or zset members (into this allocation) */
-    struct qts_str *b;    /* hash values */
-    double *scores;       /* zset, ascending */
+    char *key;         /* points into this allocation */
+    size_t n;          /* fields / members; bytes for a string */
+    struct qts_str *a; /* hash fields or zset members (into this allocation) */
+    struct qts_str *b; /* hash values */
+    double *scores;    /* zset, ascending */
     int64_t counter;
     struct qts_str str;
 };
@@ -55,15 +55,9 @@ static uint64_t hash_bytes(const char *p, size_t n)
     return h;
 }
 
-static void *mem_alloc(struct mem_cache *c, size_t n)
-{
-    return c->host->alloc(c->owner, n);
-}
+static void *mem_alloc(struct mem_cache *c, size_t n) { return c->host->alloc(c->owner, n); }
 
-static void entry_free(struct mem_cache *c, struct entry *e)
-{
-    c->host->free(c->owner, e);
-}
+static void entry_free(struct mem_cache *c, struct entry *e) { c->host->free(c->owner, e); }
 
 static bool expired(struct mem_cache *c, const struct entry *e, int64_t now)
 {
@@ -320,8 +314,8 @@ static int op_health(void *self, struct qts_cache_health *out)
     return 0;
 }
 
-static int op_budget(void *self, struct qts_str key, int64_t delta, int64_t limit,
-                     int64_t ttl_ms, qts_cache_budget_fn cb, void *arg)
+static int op_budget(void *self, struct qts_str key, int64_t delta, int64_t limit, int64_t ttl_ms,
+                     qts_cache_budget_fn cb, void *arg)
 {
     struct mem_cache *c = self;
     if (!key.n || !cb || ttl_ms < 0 || limit < 0)
@@ -354,8 +348,7 @@ static int op_budget(void *self, struct qts_str key, int64_t delta, int64_t limi
     return 0;
 }
 
-static int op_scan_hashes(void *self, struct qts_str pattern, qts_cache_entry_fn cb,
-                          void *arg)
+static int op_scan_hashes(void *self, struct qts_str pattern, qts_cache_entry_fn cb, void *arg)
 {
     struct mem_cache *c = self;
     if (!cb || pattern.n >= 256)
@@ -366,8 +359,7 @@ static int op_scan_hashes(void *self, struct qts_str pattern, qts_cache_entry_fn
     int64_t now = c->host->now_ns(c->owner);
     for (size_t i = 0; i < c->n_buckets; i++)
         for (struct entry *e = c->buckets[i]; e; e = e->next)
-            if (e->type == ENTRY_HASH && !expired(c, e, now) &&
-                fnmatch(pat, e->key, 0) == 0)
+            if (e->type == ENTRY_HASH && !expired(c, e, now) && fnmatch(pat, e->key, 0) == 0)
                 cb(arg, 0, (struct qts_str){e->key, e->key_n}, e->a, e->b, e->n, false);
     cb(arg, 0, (struct qts_str){"", 0}, NULL, NULL, 0, true);
     return 0;
@@ -393,8 +385,7 @@ static void sweep(void *arg)
     c->host->metric_set(c->owner, "keys", (int64_t)c->n_entries);
 }
 
-static int mem_init(const struct qts_host_api *host, void *owner, void **self,
-                    struct qts_err *err)
+static int mem_init(const struct qts_host_api *host, void *owner, void **self, struct qts_err *err)
 {
     struct mem_cache *c = host->alloc(owner, sizeof *c);
     if (!c)
@@ -429,8 +420,8 @@ static int mem_init(const struct qts_host_api *host, void *owner, void **self,
 static int mem_start(void *self, struct qts_err *err)
 {
     struct mem_cache *c = self;
-    int rc = c->host->timer_start(c->owner, (uint64_t)c->sweep_ms, (uint64_t)c->sweep_ms,
-                                  sweep, c, &c->sweep_timer);
+    int rc = c->host->timer_start(c->owner, (uint64_t)c->sweep_ms, (uint64_t)c->sweep_ms, sweep, c,
+                                  &c->sweep_timer);
     if (rc < 0)
         return qts_err_set(err, rc, "cache_memory: sweep timer: %s", qts_strerror(rc));
     c->sweeping = true;
@@ -465,23 +456,18 @@ static void mem_destroy(void *self)
     c->host->free(c->owner, c);
 }
 
-static const struct qts_cache_ops mem_ops = {
-    .struct_size = sizeof(struct qts_cache_ops),
-    .set = op_set,
-    .get = op_get,
-    .del = op_del,
-    .hset = op_hset,
-    .zset_replace = op_zset_replace,
-    .health = op_health,
-    .budget = op_budget,
-    .scan_hashes = op_scan_hashes,
-};
+static const struct qts_cache_ops mem_ops = {.struct_size = sizeof(struct qts_cache_ops),
+                                             .set = op_set,
+                                             .get = op_get,
+                                             .del = op_del,
+                                             .hset = op_hset,
+                                             .zset_replace = op_zset_replace,
+                                             .health = op_health,
+                                             .budget = op_budget,
+                                             .scan_hashes = op_scan_hashes};
 
 static const struct qts_cfg_key mem_keys[] = {
-    QTS_CFG_DURATION("sweep_ms", "1000", "how often expired entries are freed"),
-    QTS_CFG_END
-};
+    QTS_CFG_DURATION("sweep_ms", "1000", "how often expired entries are freed"), QTS_CFG_END};
 
-QTS_PLUGIN_DEFINE("cache_memory", QTS_KIND_CACHE, "1.0.0", &mem_ops, mem_keys,
-                  0, .init = mem_init, .start = mem_start, .stop = mem_stop,
-                  .destroy = mem_destroy);
+QTS_PLUGIN_DEFINE("cache_memory", QTS_KIND_CACHE, "1.0.0", &mem_ops, mem_keys, 0, .init = mem_init,
+                  .start = mem_start, .stop = mem_stop, .destroy = mem_destroy);

@@ -52,8 +52,8 @@ static int cfg_str(struct redis_cache *c, const char *path, char *dst, size_t ca
     return 1;
 }
 
-static int cfg_int(struct redis_cache *c, const char *path, int64_t *dst, int64_t min,
-                   int64_t max, struct qts_err *err)
+static int cfg_int(struct redis_cache *c, const char *path, int64_t *dst, int64_t min, int64_t max,
+                   struct qts_err *err)
 {
     int64_t v;
     int rc = c->host->cfg_int(c->owner, path, &v, err);
@@ -62,8 +62,9 @@ static int cfg_int(struct redis_cache *c, const char *path, int64_t *dst, int64_
     if (rc < 0)
         return rc;
     if (v < min || v > max)
-        return qts_err_set(err, QTS_ECONFIG, "cache_redis: %s=%" PRId64 " out of [%" PRId64
-                           ", %" PRId64 "]", path, v, min, max);
+        return qts_err_set(err, QTS_ECONFIG,
+                           "cache_redis: %s=%" PRId64 " out of [%" PRId64 ", %" PRId64 "]", path, v,
+                           min, max);
     *dst = v;
     return 1;
 }
@@ -139,30 +140,30 @@ static int read_tls_config(struct redis_cache *c, struct qts_err *err)
         (rc = cfg_str(c, "tls_ca_dir", c->tls_ca_dir, sizeof c->tls_ca_dir, err)) < 0 ||
         (rc = cfg_str(c, "tls_cert_file", c->tls_cert_file, sizeof c->tls_cert_file, err)) < 0 ||
         (rc = cfg_str(c, "tls_key_file", c->tls_key_file, sizeof c->tls_key_file, err)) < 0 ||
-        (rc = cfg_str(c, "tls_server_name", c->tls_server_name, sizeof c->tls_server_name,
-                      err)) < 0)
+        (rc = cfg_str(c, "tls_server_name", c->tls_server_name, sizeof c->tls_server_name, err)) <
+            0)
         return rc;
     bool has_tls_key = c->tls_ca_file[0] || c->tls_ca_dir[0] || c->tls_cert_file[0] ||
                        c->tls_key_file[0] || c->tls_server_name[0];
     if (!c->tls) {
         /* a tls_* key without TLS is a configuration that thinks it is encrypted */
         if (has_tls_key)
-            return qts_err_set(err, QTS_ECONFIG, "cache_redis: tls_* keys are set but TLS is "
+            return qts_err_set(err, QTS_ECONFIG,
+                               "cache_redis: tls_* keys are set but TLS is "
                                "off (set tls: true or use a rediss:// url)");
         return 0;
     }
     if (c->unix_path[0])
-        return qts_err_set(err, QTS_ECONFIG, "cache_redis: tls and unix_socket exclude each "
+        return qts_err_set(err, QTS_ECONFIG,
+                           "cache_redis: tls and unix_socket exclude each "
                            "other");
     if (!c->tls_server_name[0])
         snprintf(c->tls_server_name, sizeof c->tls_server_name, "%s", c->host_name);
-    struct qts_redis_tls_cfg tc = {
-        .verify = c->tls_verify,
-        .ca_file = c->tls_ca_file,
-        .ca_dir = c->tls_ca_dir,
-        .cert_file = c->tls_cert_file,
-        .key_file = c->tls_key_file,
-    };
+    struct qts_redis_tls_cfg tc = {.verify = c->tls_verify,
+                                   .ca_file = c->tls_ca_file,
+                                   .ca_dir = c->tls_ca_dir,
+                                   .cert_file = c->tls_cert_file,
+                                   .key_file = c->tls_key_file};
     char msg[400];
     if (qts_redis_tls_ctx_new(&tc, &c->tls_ctx, msg, sizeof msg) < 0)
         return qts_err_set(err, QTS_ECONFIG, "cache_redis: %s", msg);
@@ -208,8 +209,7 @@ static int read_config(struct redis_cache *c, struct qts_err *err)
     if (!c->user[0] && getenv("QTS_REDIS_USER"))
         snprintf(c->user, sizeof c->user, "%s", getenv("QTS_REDIS_USER"));
     if (c->user[0] && !c->password[0])
-        return qts_err_set(err, QTS_ECONFIG, "cache_redis: user '%s' without a password",
-                           c->user);
+        return qts_err_set(err, QTS_ECONFIG, "cache_redis: user '%s' without a password", c->user);
 
     char host_id[64] = "";
     if ((rc = cfg_str(c, "host_id", host_id, sizeof host_id, err)) < 0)
@@ -307,8 +307,10 @@ static int redis_start(void *self, struct qts_err *err)
         return qts_err_set(err, rc, "cache_redis: watchdog timer: %s", qts_strerror(rc));
     c->is_running = true;
     if (c->tls && !c->tls_verify)
-        LOG(c, QTS_LOG_WARN, "redis tls_verify is off: the server's certificate and name are "
-            "not checked (host=%s)", c->host_name);
+        LOG(c, QTS_LOG_WARN,
+            "redis tls_verify is off: the server's certificate and name are "
+            "not checked (host=%s)",
+            c->host_name);
     /* the first connection is asynchronous: start never waits for Redis */
     redis_connect_now(c);
     return 0;
@@ -342,7 +344,8 @@ static void redis_destroy(void *self)
 /* Every key of the plugin's config: (docs/cache.md); the defaults are the
  * ones redis_init and read_config start from. */
 static const struct qts_cfg_key redis_keys[] = {
-    QTS_CFG_STR("url", NULL, "redis://[user[:password]@]host[:port][/db]; rediss:// turns TLS on "
+    QTS_CFG_STR("url", NULL,
+                "redis://[user[:password]@]host[:port][/db]; rediss:// turns TLS on "
                 "(default $QTS_REDIS_URL)"),
     QTS_CFG_STR("host", "127.0.0.1", "server host; overrides the URL"),
     QTS_CFG_INT("port", "6379", "server port; overrides the URL"),
@@ -359,7 +362,8 @@ static const struct qts_cfg_key redis_keys[] = {
     QTS_CFG_STR("tls_server_name", NULL, "name the server's certificate must carry (default host)"),
     QTS_CFG_STR("tls_cert_file", NULL, "client certificate chain (PEM) for mutual TLS"),
     QTS_CFG_STR("tls_key_file", NULL, "its private key: unencrypted PEM, mode 0600 or stricter"),
-    QTS_CFG_STR("host_id", NULL, "part of the default prefix (default $QTS_HOST_ID, else the "
+    QTS_CFG_STR("host_id", NULL,
+                "part of the default prefix (default $QTS_HOST_ID, else the "
                 "machine's host name)"),
     QTS_CFG_STR("prefix", NULL, "this host's keys (default qts:<host_id>:)"),
     QTS_CFG_STR("shared_prefix", "qts:shared:", "budget counters shared by all hosts"),
@@ -370,9 +374,8 @@ static const struct qts_cfg_key redis_keys[] = {
     QTS_CFG_INT("breaker_failures", "5", "consecutive failures that open the breaker"),
     QTS_CFG_DURATION("breaker_open_ms", "30000", "time before the half-open probe"),
     QTS_CFG_INT("max_pending", "16384", "commands in flight before operations return QTS_EFULL"),
-    QTS_CFG_END
-};
+    QTS_CFG_END};
 
-QTS_PLUGIN_DEFINE("cache_redis", QTS_KIND_CACHE, "1.0.0", &redis_ops, redis_keys,
-                  QTS_CAP_RAW_LOOP, .init = redis_init, .start = redis_start, .stop = redis_stop,
+QTS_PLUGIN_DEFINE("cache_redis", QTS_KIND_CACHE, "1.0.0", &redis_ops, redis_keys, QTS_CAP_RAW_LOOP,
+                  .init = redis_init, .start = redis_start, .stop = redis_stop,
                   .destroy = redis_destroy);

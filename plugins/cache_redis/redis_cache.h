@@ -45,7 +45,7 @@ struct scan_op;
 struct pending {
     int64_t sent_ns;
     uint8_t kind;
-    uint8_t script;         /* CMD_SCRIPT: which sha */
+    uint8_t script; /* CMD_SCRIPT: which sha */
     void *cb;
     void *arg;
     struct scan_op *scan;
@@ -56,9 +56,9 @@ struct scan_op {
     qts_cache_entry_fn cb;
     void *arg;
     char match[KEY_MAX];
-    int refs;               /* ring entries pointing here */
-    bool is_done;           /* cursor back at 0 */
-    int status;             /* first failure */
+    int refs;     /* ring entries pointing here */
+    bool is_done; /* cursor back at 0 */
+    int status;   /* first failure */
 };
 
 struct redis_cache {
@@ -87,7 +87,7 @@ struct redis_cache {
 
     /* connection */
     redisAsyncContext *ac;
-    SSL_CTX *tls_ctx;          /* owned; NULL without TLS */
+    SSL_CTX *tls_ctx;               /* owned; NULL without TLS */
     struct qts_redis_tls *tls_conn; /* owned; the bridge of the current attempt */
     enum conn_state state;
     int open_handles;
@@ -95,14 +95,14 @@ struct redis_cache {
     bool setup_failed;
     char sha[N_SCRIPTS][41];
     int64_t connect_started_ns;
-    int64_t next_attempt_ns;   /* 0 = none scheduled */
+    int64_t next_attempt_ns; /* 0 = none scheduled */
     int64_t backoff_ms;
     bool ever_connected;
 
     /* breaker */
-    int breaker;               /* QTS_CACHE_UP (closed), QTS_CACHE_OPEN, QTS_CACHE_HALF_OPEN */
+    int breaker; /* QTS_CACHE_UP (closed), QTS_CACHE_OPEN, QTS_CACHE_HALF_OPEN */
     int64_t opened_ns;
-    bool in_outage;            /* logged once per outage */
+    bool in_outage; /* logged once per outage */
 
     /* in-flight ring */
     struct pending *ring;
@@ -112,7 +112,6 @@ struct redis_cache {
     bool is_running, is_stopping;
     struct qts_cache_health st;
 };
-
 
 static inline int64_t mono_ns(void)
 {

@@ -108,9 +108,8 @@ static int op_del(void *self, struct qts_str key)
 
 /* EVALSHA <sha> 1 key ttl a0 b0 a1 b1 ... (pairs). `num` non-NULL: the
  * first element of each pair is a number (zset score). */
-static int eval_pairs(struct redis_cache *c, int script, struct qts_str key,
-                      const double *num, const struct qts_str *a, const struct qts_str *b,
-                      size_t n, int64_t ttl_ms)
+static int eval_pairs(struct redis_cache *c, int script, struct qts_str key, const double *num,
+                      const struct qts_str *a, const struct qts_str *b, size_t n, int64_t ttl_ms)
 {
     char k[KEY_MAX];
     size_t kn;
@@ -121,18 +120,25 @@ static int eval_pairs(struct redis_cache *c, int script, struct qts_str key,
     const char *argv[ARGS_MAX];
     size_t len[ARGS_MAX];
     char ttl[24];
-    char (*scores)[32] = NULL;
+    char(*scores)[32] = NULL;
     int argc = 0;
     if (n == 0) { /* an empty hash or set does not exist in Redis */
-        argv[argc] = "UNLINK"; len[argc++] = 6;
-        argv[argc] = k; len[argc++] = kn;
+        argv[argc] = "UNLINK";
+        len[argc++] = 6;
+        argv[argc] = k;
+        len[argc++] = kn;
     } else {
         int tn = snprintf(ttl, sizeof ttl, "%" PRId64, ttl_ms);
-        argv[argc] = "EVALSHA"; len[argc++] = 7;
-        argv[argc] = c->sha[script]; len[argc++] = 40;
-        argv[argc] = "1"; len[argc++] = 1;
-        argv[argc] = k; len[argc++] = kn;
-        argv[argc] = ttl; len[argc++] = (size_t)tn;
+        argv[argc] = "EVALSHA";
+        len[argc++] = 7;
+        argv[argc] = c->sha[script];
+        len[argc++] = 40;
+        argv[argc] = "1";
+        len[argc++] = 1;
+        argv[argc] = k;
+        len[argc++] = kn;
+        argv[argc] = ttl;
+        len[argc++] = (size_t)tn;
         if (num) {
             scores = c->host->alloc(c->owner, n * sizeof *scores);
             if (!scores)
@@ -141,11 +147,15 @@ static int eval_pairs(struct redis_cache *c, int script, struct qts_str key,
         for (size_t i = 0; i < n; i++) {
             if (num) {
                 int sn = snprintf(scores[i], sizeof scores[i], "%.17g", num[i]);
-                argv[argc] = scores[i]; len[argc++] = (size_t)sn;
-                argv[argc] = a[i].p ? a[i].p : ""; len[argc++] = a[i].n;
+                argv[argc] = scores[i];
+                len[argc++] = (size_t)sn;
+                argv[argc] = a[i].p ? a[i].p : "";
+                len[argc++] = a[i].n;
             } else {
-                argv[argc] = a[i].p ? a[i].p : ""; len[argc++] = a[i].n;
-                argv[argc] = b[i].p ? b[i].p : ""; len[argc++] = b[i].n;
+                argv[argc] = a[i].p ? a[i].p : "";
+                len[argc++] = a[i].n;
+                argv[argc] = b[i].p ? b[i].p : "";
+                len[argc++] = b[i].n;
             }
         }
     }
@@ -194,14 +204,13 @@ static int op_health(void *self, struct qts_cache_health *out)
     return 0;
 }
 
-static int op_budget(void *self, struct qts_str key, int64_t delta, int64_t limit,
-                     int64_t ttl_ms, qts_cache_budget_fn cb, void *arg)
+static int op_budget(void *self, struct qts_str key, int64_t delta, int64_t limit, int64_t ttl_ms,
+                     qts_cache_budget_fn cb, void *arg)
 {
     struct redis_cache *c = self;
     char k[KEY_MAX];
     size_t kn;
-    if (!cb || ttl_ms < 0 || limit < 0 ||
-        make_key(c->shared_prefix, c->shared_n, key, k, &kn) < 0)
+    if (!cb || ttl_ms < 0 || limit < 0 || make_key(c->shared_prefix, c->shared_n, key, k, &kn) < 0)
         return QTS_EINVAL;
     if (c->state != ST_UP || c->count >= c->max_pending)
         return unavailable(c);
@@ -346,15 +355,12 @@ static int op_scan_hashes(void *self, struct qts_str pattern, qts_cache_entry_fn
     return 0;
 }
 
-
-const struct qts_cache_ops redis_ops = {
-    .struct_size = sizeof(struct qts_cache_ops),
-    .set = op_set,
-    .get = op_get,
-    .del = op_del,
-    .hset = op_hset,
-    .zset_replace = op_zset_replace,
-    .health = op_health,
-    .budget = op_budget,
-    .scan_hashes = op_scan_hashes,
-};
+const struct qts_cache_ops redis_ops = {.struct_size = sizeof(struct qts_cache_ops),
+                                        .set = op_set,
+                                        .get = op_get,
+                                        .del = op_del,
+                                        .hset = op_hset,
+                                        .zset_replace = op_zset_replace,
+                                        .health = op_health,
+                                        .budget = op_budget,
+                                        .scan_hashes = op_scan_hashes};

@@ -35,7 +35,6 @@ static const char BUDGET_SCRIPT[] =
     "else redis.call('SET', KEYS[1], v) end\n"
     "return {1, used}\n";
 
-
 /* ---------------------------------------------------------------- breaker */
 
 void redis_drop_connection(struct redis_cache *c)
@@ -45,7 +44,7 @@ void redis_drop_connection(struct redis_cache *c)
     c->state = ST_IDLE;
     if (ac)
         redisAsyncFree(ac); /* pending callbacks run with NULL replies */
-    if (c->tls_conn) { /* after hiredis: its commands fail as "not sent" */
+    if (c->tls_conn) {      /* after hiredis: its commands fail as "not sent" */
         qts_redis_tls_close(c->tls_conn);
         c->tls_conn = NULL;
     }
@@ -61,8 +60,8 @@ static void schedule_reconnect(struct redis_cache *c)
         return;
     }
     c->next_attempt_ns = now + c->backoff_ms * 1000000;
-    c->backoff_ms = c->backoff_ms * 2 > c->reconnect_max_ms ? c->reconnect_max_ms
-                                                            : c->backoff_ms * 2;
+    c->backoff_ms =
+        c->backoff_ms * 2 > c->reconnect_max_ms ? c->reconnect_max_ms : c->backoff_ms * 2;
 }
 
 /* A connection-level failure: counts for the breaker, drops the connection
@@ -80,7 +79,8 @@ void redis_fail(struct redis_cache *c, const char *what, const char *detail)
             what, detail ? detail : "");
     }
     if (c->breaker == QTS_CACHE_HALF_OPEN ||
-        (c->breaker == QTS_CACHE_UP && c->st.consecutive_failures >= (uint64_t)c->breaker_failures)) {
+        (c->breaker == QTS_CACHE_UP &&
+         c->st.consecutive_failures >= (uint64_t)c->breaker_failures)) {
         if (c->breaker == QTS_CACHE_UP) {
             c->st.breaker_opens++;
             LOG(c, QTS_LOG_ERROR, "redis circuit breaker open failures=%u retry_in_ms=%" PRId64,
@@ -107,8 +107,8 @@ static void connected_ok(struct redis_cache *c)
     c->breaker = QTS_CACHE_UP;
     if (c->in_outage) {
         c->in_outage = false;
-        LOG(c, QTS_LOG_INFO, "redis back failures=%" PRIu64 " dropped=%" PRIu64,
-            c->st.failures, c->st.writes_dropped);
+        LOG(c, QTS_LOG_INFO, "redis back failures=%" PRIu64 " dropped=%" PRIu64, c->st.failures,
+            c->st.writes_dropped);
     } else {
         LOG(c, QTS_LOG_INFO, "redis connected prefix=%s", c->prefix);
     }
@@ -153,8 +153,8 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *priv)
             c->st.writes_ok++;
         else {
             c->st.writes_failed++;
-            if (r && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0 &&
-                c->ac && c->state == ST_UP) {
+            if (r && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0 && c->ac &&
+                c->state == ST_UP) {
                 /* SCRIPT FLUSH on the server: a new connection loads them
                  * again. Not a failure of Redis: the breaker is not told. */
                 LOG(c, QTS_LOG_WARN, "redis lost its scripts (SCRIPT FLUSH?); reconnecting");
@@ -222,8 +222,7 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *priv)
         redis_hgetall_reply(c, p.scan, r, p.arg);
         redis_scan_unref(p.scan);
         break;
-    default:
-        break;
+    default: break;
     }
 }
 
@@ -244,8 +243,7 @@ size_t redis_u64_str(char *dst, uint64_t v)
 
 /* RESP array of bulk strings into buf; returns its length, or 0 if it does
  * not fit (the caller then lets hiredis format it). */
-static size_t format_resp(char *buf, size_t cap, int argc, const char **argv,
-                          const size_t *argvlen)
+static size_t format_resp(char *buf, size_t cap, int argc, const char **argv, const size_t *argvlen)
 {
     size_t o = 0;
     if (cap < 32)
@@ -271,7 +269,7 @@ static size_t format_resp(char *buf, size_t cap, int argc, const char **argv,
 
 /* Send argv; on success one ring entry is added and returned. */
 struct pending *redis_send_argv(struct redis_cache *c, int argc, const char **argv,
-                                 const size_t *argvlen, uint8_t kind)
+                                const size_t *argvlen, uint8_t kind)
 {
     if (!c->ac || c->count > c->ring_mask) /* ring full */
         return NULL;
@@ -369,8 +367,8 @@ void redis_connect_now(struct redis_cache *c)
         c->state = ST_CONNECTING;
         c->connect_started_ns = mono_ns();
         if (qts_redis_tls_open(c->loop, c->tls_ctx, c->host_name, c->port, c->tls_server_name,
-                               c->tls_verify, on_tls_event, c, &c->open_handles, &c->tls_conn,
-                               msg, sizeof msg) < 0) {
+                               c->tls_verify, on_tls_event, c, &c->open_handles, &c->tls_conn, msg,
+                               sizeof msg) < 0) {
             c->state = ST_IDLE;
             redis_fail(c, "connect", msg);
         }
@@ -382,8 +380,8 @@ void redis_connect_now(struct redis_cache *c)
 /* hiredis to `unix_path` (our own socket or the bridge's), else TCP. */
 static void connect_hiredis(struct redis_cache *c, const char *unix_path)
 {
-    redisAsyncContext *ac = unix_path ? redisAsyncConnectUnix(unix_path)
-                                      : redisAsyncConnect(c->host_name, c->port);
+    redisAsyncContext *ac =
+        unix_path ? redisAsyncConnectUnix(unix_path) : redisAsyncConnect(c->host_name, c->port);
     if (!ac) {
         redis_fail(c, "connect", "out of memory");
         return;
@@ -435,4 +433,3 @@ void redis_watchdog(void *arg)
         redis_connect_now(c);
     c->host->metric_set(c->owner, "pending", (int64_t)c->count);
 }
-

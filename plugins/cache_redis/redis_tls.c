@@ -24,7 +24,7 @@
 #define BUF_N 65536
 #define HIGH_WATER (1u << 20) /* bytes queued on one side before the other stops reading */
 #define LOW_WATER (256u << 10)
-#define EARLY_MAX (1u << 20)  /* replies before hiredis connected: none expected */
+#define EARLY_MAX (1u << 20) /* replies before hiredis connected: none expected */
 
 enum stage { S_RESOLVE, S_CONNECT, S_HANDSHAKE, S_ACCEPT, S_UP };
 
@@ -32,8 +32,8 @@ struct qts_redis_tls {
     uv_loop_t *loop;
     int refs;
     int *open_handles;
-    bool is_closed;     /* owner closed it: no more callbacks */
-    bool is_failed;     /* FAILED reported (or about to be): no more I/O */
+    bool is_closed; /* owner closed it: no more callbacks */
+    bool is_failed; /* FAILED reported (or about to be): no more I/O */
     enum stage stage;
     qts_redis_tls_fn cb;
     void *arg;
@@ -42,26 +42,26 @@ struct qts_redis_tls {
     char name[256];
     bool verify;
 
-    SSL *ssl;           /* owns both BIOs */
-    BIO *rbio;          /* ciphertext from Redis, read by OpenSSL */
-    BIO *wbio;          /* ciphertext for Redis, written by OpenSSL */
+    SSL *ssl;  /* owns both BIOs */
+    BIO *rbio; /* ciphertext from Redis, read by OpenSSL */
+    BIO *wbio; /* ciphertext for Redis, written by OpenSSL */
 
     uv_getaddrinfo_t gai;
     bool is_resolving;
     struct addrinfo *addrs;     /* owned; resolved addresses */
     struct addrinfo *next_addr; /* the one to try after a refused connect */
     uv_connect_t conn;
-    uv_tcp_t tcp;       /* to Redis */
+    uv_tcp_t tcp; /* to Redis */
     bool has_tcp, is_up_paused;
     uv_pipe_t listener; /* the private endpoint, until hiredis connected */
     bool has_listener;
-    uv_pipe_t down;     /* hiredis's connection */
+    uv_pipe_t down; /* hiredis's connection */
     bool has_down, is_down_paused;
     char dir[128];
     char path[140];
     bool has_dir, has_path;
 
-    char *early;        /* plaintext from Redis before hiredis connected */
+    char *early; /* plaintext from Redis before hiredis connected */
     size_t early_n;
 
     char rbuf_up[BUF_N];
@@ -427,8 +427,7 @@ static void handshake_step(struct qts_redis_tls *b)
     } else {
         ssl_reason(why, sizeof why);
     }
-    bridge_fail(b, "tls handshake failed host=%s:%d name=%s: %s", b->host, b->port, b->name,
-                why);
+    bridge_fail(b, "tls handshake failed host=%s:%d name=%s: %s", b->host, b->port, b->name, why);
 }
 
 static void alloc_up(uv_handle_t *h, size_t hint, uv_buf_t *buf)
@@ -444,11 +443,11 @@ static void on_up_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     if (is_dead(b) || nread == 0)
         return;
     if (nread < 0) {
-        const char *why = nread == UV_EOF ? "connection closed by the server"
-                                          : uv_strerror((int)nread);
+        const char *why =
+            nread == UV_EOF ? "connection closed by the server" : uv_strerror((int)nread);
         if (b->stage == S_HANDSHAKE)
-            bridge_fail(b, "tls handshake failed host=%s:%d name=%s: %s", b->host, b->port,
-                        b->name, why);
+            bridge_fail(b, "tls handshake failed host=%s:%d name=%s: %s", b->host, b->port, b->name,
+                        why);
         else
             bridge_fail(b, "host=%s:%d: %s", b->host, b->port, why);
         return;
@@ -643,8 +642,8 @@ int qts_redis_tls_open(uv_loop_t *loop, SSL_CTX *ctx, const char *host, int port
 
 const char *qts_redis_tls_stage(const struct qts_redis_tls *b)
 {
-    static const char *const names[] = {"resolve", "tcp connect", "tls handshake",
-                                        "local accept", "up"};
+    static const char *const names[] = {"resolve", "tcp connect", "tls handshake", "local accept",
+                                        "up"};
     return names[b->stage];
 }
 
@@ -713,8 +712,7 @@ static int load_key(SSL_CTX *ctx, const char *path, char *msg, size_t cap)
     return 0;
 }
 
-int qts_redis_tls_ctx_new(const struct qts_redis_tls_cfg *cfg, SSL_CTX **out, char *msg,
-                          size_t cap)
+int qts_redis_tls_ctx_new(const struct qts_redis_tls_cfg *cfg, SSL_CTX **out, char *msg, size_t cap)
 {
     *out = NULL;
     ERR_clear_error();

@@ -18,11 +18,11 @@
 #include <uv.h>
 
 struct qts_redis_tls_cfg {
-    bool verify;             /* check the chain and the name (default on) */
-    const char *ca_file;     /* borrowed; NULL/"" = none */
-    const char *ca_dir;      /* borrowed; NULL/"" = none; both empty = system store */
-    const char *cert_file;   /* borrowed; client certificate chain (mutual TLS) */
-    const char *key_file;    /* borrowed; its key: mode 0600 or stricter */
+    bool verify;           /* check the chain and the name (default on) */
+    const char *ca_file;   /* borrowed; NULL/"" = none */
+    const char *ca_dir;    /* borrowed; NULL/"" = none; both empty = system store */
+    const char *cert_file; /* borrowed; client certificate chain (mutual TLS) */
+    const char *key_file;  /* borrowed; its key: mode 0600 or stricter */
 };
 
 /* A client SSL_CTX for `cfg` (*out owned: qts_redis_tls_ctx_free). Reads

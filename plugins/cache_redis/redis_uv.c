@@ -44,10 +44,26 @@ static void set_events(struct redis_uv *e, int events)
     update(e);
 }
 
-static void add_read(void *p) { struct redis_uv *e = p; set_events(e, e->events | UV_READABLE); }
-static void del_read(void *p) { struct redis_uv *e = p; set_events(e, e->events & ~UV_READABLE); }
-static void add_write(void *p) { struct redis_uv *e = p; set_events(e, e->events | UV_WRITABLE); }
-static void del_write(void *p) { struct redis_uv *e = p; set_events(e, e->events & ~UV_WRITABLE); }
+static void add_read(void *p)
+{
+    struct redis_uv *e = p;
+    set_events(e, e->events | UV_READABLE);
+}
+static void del_read(void *p)
+{
+    struct redis_uv *e = p;
+    set_events(e, e->events & ~UV_READABLE);
+}
+static void add_write(void *p)
+{
+    struct redis_uv *e = p;
+    set_events(e, e->events | UV_WRITABLE);
+}
+static void del_write(void *p)
+{
+    struct redis_uv *e = p;
+    set_events(e, e->events & ~UV_WRITABLE);
+}
 
 static void on_closed(uv_handle_t *h)
 {

@@ -6,7 +6,6 @@
 #include <string.h>
 #include <time.h>
 
-
 int feed_define(void *arg, struct qts_md_inst *inst, struct qts_err *err)
 {
     const struct feed_host *fh = arg;
@@ -27,9 +26,8 @@ int feed_define(void *arg, struct qts_md_inst *inst, struct qts_err *err)
         fh->host->instrument_find ? fh->host->instrument_find(fh->owner, inst->symbol) : NULL;
     if (known && (known->px_exp != inst->px_exp || known->qty_exp != inst->qty_exp))
         return qts_err_set(err, QTS_ECONFIG,
-                           "%s is defined with exponents %u/%u, the feed uses %u/%u",
-                           inst->symbol, known->px_exp, known->qty_exp, inst->px_exp,
-                           inst->qty_exp);
+                           "%s is defined with exponents %u/%u, the feed uses %u/%u", inst->symbol,
+                           known->px_exp, known->qty_exp, inst->px_exp, inst->qty_exp);
     inst->id = id;
     return 0;
 }

@@ -42,7 +42,7 @@ static inline void feed_copy(char *dst, const char *src, size_t cap)
 struct feed_host {
     const struct qts_host_api *host; /* borrowed until destroy */
     void *owner;
-    const char *plugin;              /* "feed_replay" */
+    const char *plugin; /* "feed_replay" */
 };
 
 /* qts_md_define_fn: defines the instrument in the host (arg: struct feed_host). */

@@ -15,9 +15,9 @@ struct cursor {
     struct qts_md_source src;
     union qts_md_event ev; /* next event; levels borrowed from src */
     bool has, open, done;
-    char *path;            /* owned */
-    uint64_t n_out;        /* events emitted from this file */
-    uint64_t skip;         /* events to pass over at start (imported state) */
+    char *path;     /* owned */
+    uint64_t n_out; /* events emitted from this file */
+    uint64_t skip;  /* events to pass over at start (imported state) */
 };
 
 /* Depth sequence of one instrument, to report gaps as they pass by. */
@@ -28,15 +28,15 @@ struct seqstate {
 
 struct replay {
     struct feed_host fh;
-    struct seqstate *seq;  /* owned, n_seq */
+    struct seqstate *seq; /* owned, n_seq */
     size_t n_seq;
     uint64_t n_gaps;
-    bool venue_set;        /* `venue` configured: never guessed */
-    bool quiet;            /* skipping to an imported position: no reports */
+    bool venue_set; /* `venue` configured: never guessed */
+    bool quiet;     /* skipping to an imported position: no reports */
     struct qts_md_symtab syms;
     struct qts_md_source_opts opts;
     char symbol[QTS_SYMBOL_MAX];
-    struct cursor *cur;    /* owned, n_cur */
+    struct cursor *cur; /* owned, n_cur */
     size_t n_cur;
     struct feed_pace pace;
     int64_t max_log;
@@ -76,10 +76,9 @@ static void advance(struct replay *r, struct cursor *c)
             c->done = true;
             if (r->quiet)
                 return;
-            r->fh.host->log(r->fh.owner, QTS_LOG_INFO,
-                            "file done path=%s events=%llu malformed=%llu", c->path,
-                            (unsigned long long)c->src.n_events,
-                            (unsigned long long)c->src.n_malformed);
+            r->fh.host->log(
+                r->fh.owner, QTS_LOG_INFO, "file done path=%s events=%llu malformed=%llu", c->path,
+                (unsigned long long)c->src.n_events, (unsigned long long)c->src.n_malformed);
             return;
         }
         report_bad(r, &bad);
@@ -171,8 +170,10 @@ static int init(const struct qts_host_api *host, void *owner, void **self, struc
     if ((rc = host->cfg_str(owner, "format", &s, err)) == 0) {
         r->opts.format = qts_md_format_parse(s);
         if (r->opts.format < 0) {
-            rc = qts_err_set(err, QTS_ECONFIG, "format '%s': expected auto, binance, "
-                             "csv-trades, csv-quotes, csv-bars or binary", s);
+            rc = qts_err_set(err, QTS_ECONFIG,
+                             "format '%s': expected auto, binance, "
+                             "csv-trades, csv-quotes, csv-bars or binary",
+                             s);
             goto fail;
         }
     } else if (rc != QTS_ENOENT) {
@@ -282,8 +283,8 @@ static int start(void *self, struct qts_err *err)
                 advance(r, c);
             r->quiet = false;
             c->n_out = c->skip;
-            r->fh.host->log(r->fh.owner, QTS_LOG_INFO, "replay resumed path=%s after=%llu",
-                            c->path, (unsigned long long)c->skip);
+            r->fh.host->log(r->fh.owner, QTS_LOG_INFO, "replay resumed path=%s after=%llu", c->path,
+                            (unsigned long long)c->skip);
         }
     }
     return 0;
@@ -333,8 +334,8 @@ static int import_state(void *self, const void *p, size_t n)
             }
         if (!found)
             r->fh.host->log(r->fh.owner, QTS_LOG_WARN,
-                            "imported state names a file no longer configured: %.*s",
-                            (int)plen, sp + 1);
+                            "imported state names a file no longer configured: %.*s", (int)plen,
+                            sp + 1);
         s = nl + 1;
     }
     return 0;
@@ -363,8 +364,7 @@ static int poll_events(void *self, uint32_t max_events)
                 r->fh.host->log(r->fh.owner, QTS_LOG_INFO,
                                 "replay done events=%llu malformed=%llu depth_gaps=%llu",
                                 (unsigned long long)r->n_emitted,
-                                (unsigned long long)r->n_malformed,
-                                (unsigned long long)r->n_gaps);
+                                (unsigned long long)r->n_malformed, (unsigned long long)r->n_gaps);
             }
             return n ? (int)n : QTS_EEOF;
         }
@@ -395,31 +395,31 @@ static double progress(void *self)
 }
 
 static const struct qts_feed_ops ops = {
-    .struct_size = sizeof(struct qts_feed_ops),
-    .poll = poll_events,
-    .progress = progress,
-};
+    .struct_size = sizeof(struct qts_feed_ops), .poll = poll_events, .progress = progress};
 
 /* Every key of the plugin's config:; the defaults are the ones init starts
  * from. */
 static const struct qts_cfg_key replay_keys[] = {
-    QTS_CFG_LIST("files", NULL, "files to replay (required); several files are merged by "
+    QTS_CFG_LIST("files", NULL,
+                 "files to replay (required); several files are merged by "
                  "receive time"),
-    QTS_CFG_STR("format", "auto", "auto (binary and Binance recognised), binance, csv-trades, "
+    QTS_CFG_STR("format", "auto",
+                "auto (binary and Binance recognised), binance, csv-trades, "
                 "csv-quotes, csv-bars or binary"),
     QTS_CFG_LIST("symbols", NULL, "per-symbol exponents, SYMBOL:px_exp:qty_exp entries"),
     QTS_CFG_INT("default_px_exp", "8", "price decimals of symbols not in symbols"),
     QTS_CFG_INT("default_qty_exp", "8", "quantity decimals of symbols not in symbols"),
     QTS_CFG_STR("symbol", NULL, "symbol of CSV files without a symbol column"),
-    QTS_CFG_STR("venue", NULL, "venue of the instruments defined (default binance for Binance "
+    QTS_CFG_STR("venue", NULL,
+                "venue of the instruments defined (default binance for Binance "
                 "captures, else replay; binary files carry their own)"),
     QTS_CFG_INT("bar_period_s", "60", "bar length for csv-bars, seconds"),
     QTS_CFG_DEC("speed", "0", "0 = as fast as the host pulls; k = k times real time"),
-    QTS_CFG_INT("max_log", "20", "malformed records logged one by one at WARN; later ones are "
+    QTS_CFG_INT("max_log", "20",
+                "malformed records logged one by one at WARN; later ones are "
                 "only counted"),
-    QTS_CFG_END
-};
+    QTS_CFG_END};
 
-QTS_PLUGIN_DEFINE("feed_replay", QTS_KIND_FEED, "1.0.0", &ops, replay_keys,
-                  QTS_CAP_STATE_XFER, .init = init, .start = start, .stop = stop,
-                  .destroy = destroy, .export_state = export_state, .import_state = import_state);
+QTS_PLUGIN_DEFINE("feed_replay", QTS_KIND_FEED, "1.0.0", &ops, replay_keys, QTS_CAP_STATE_XFER,
+                  .init = init, .start = start, .stop = stop, .destroy = destroy,
+                  .export_state = export_state, .import_state = import_state);

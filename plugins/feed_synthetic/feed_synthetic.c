@@ -19,13 +19,13 @@ struct gen {
 struct synth {
     struct feed_host fh;
     struct qts_md_symtab syms;
-    struct gen **g;         /* owned, n_g; each owned and never moved: events
+    struct gen **g; /* owned, n_g; each owned and never moved: events
                              * point into their generator */
     size_t n_g;
     struct qts_md_synth_opts o;
-    char *symbols;          /* owned */
+    char *symbols; /* owned */
     uint64_t max_events, n_emitted;
-    uint64_t *skip;         /* owned: per generator, from import_state */
+    uint64_t *skip; /* owned: per generator, from import_state */
     size_t n_skip;
     struct feed_pace pace;
 };
@@ -66,8 +66,7 @@ static int get_double(struct synth *y, const char *k, double *v, struct qts_err 
     return rc == QTS_ENOENT ? 0 : rc;
 }
 
-static int get_fixed(struct synth *y, const char *k, unsigned exp, int64_t *v,
-                     struct qts_err *err)
+static int get_fixed(struct synth *y, const char *k, unsigned exp, int64_t *v, struct qts_err *err)
 {
     const char *s = NULL;
     int rc = y->fh.host->cfg_str(y->fh.owner, k, &s, err);
@@ -76,8 +75,10 @@ static int get_fixed(struct synth *y, const char *k, unsigned exp, int64_t *v,
     if (rc < 0)
         return rc;
     if (qts_md_parse_fixed(s, strlen(s), exp, v) < 0 || *v <= 0)
-        return qts_err_set(err, QTS_ECONFIG, "%s '%s' is not a positive decimal with at "
-                           "most %u decimals", k, s, exp);
+        return qts_err_set(err, QTS_ECONFIG,
+                           "%s '%s' is not a positive decimal with at "
+                           "most %u decimals",
+                           k, s, exp);
     return 0;
 }
 
@@ -255,10 +256,7 @@ static double progress(void *self)
 }
 
 static const struct qts_feed_ops ops = {
-    .struct_size = sizeof(struct qts_feed_ops),
-    .poll = poll_events,
-    .progress = progress,
-};
+    .struct_size = sizeof(struct qts_feed_ops), .poll = poll_events, .progress = progress};
 
 /* Every key of the plugin's config:; the defaults are the ones init starts
  * from. */
@@ -271,17 +269,18 @@ static const struct qts_cfg_key synth_keys[] = {
     QTS_CFG_INT("qty_exp", "0", "quantity decimals"),
     QTS_CFG_STR("start_price", "100", "first mid price (a decimal)"),
     QTS_CFG_STR("tick", NULL, "price tick (a decimal; default one unit of px_exp)"),
-    QTS_CFG_STR("lot", NULL, "quantity unit of order sizes (a decimal; default one unit of "
+    QTS_CFG_STR("lot", NULL,
+                "quantity unit of order sizes (a decimal; default one unit of "
                 "qty_exp)"),
     QTS_CFG_INT("depth", "20", "price levels kept per side (4..256)"),
     QTS_CFG_DEC("vol_ticks", "0.05", "fair-value volatility, ticks per event"),
     QTS_CFG_INT("start_time_ns", "1700000000000000000", "time stamp of the first event"),
     QTS_CFG_DEC("speed", "0", "0 = as fast as the host pulls; k = k times real time"),
-    QTS_CFG_BOOL("quotes", "false", "also emit a top-of-book quote after each diff that changes "
+    QTS_CFG_BOOL("quotes", "false",
+                 "also emit a top-of-book quote after each diff that changes "
                  "the top"),
-    QTS_CFG_END
-};
+    QTS_CFG_END};
 
-QTS_PLUGIN_DEFINE("feed_synthetic", QTS_KIND_FEED, "1.0.0", &ops, synth_keys,
-                  QTS_CAP_STATE_XFER, .init = init, .start = start, .stop = stop,
-                  .destroy = destroy, .export_state = export_state, .import_state = import_state);
+QTS_PLUGIN_DEFINE("feed_synthetic", QTS_KIND_FEED, "1.0.0", &ops, synth_keys, QTS_CAP_STATE_XFER,
+                  .init = init, .start = start, .stop = stop, .destroy = destroy,
+                  .export_state = export_state, .import_state = import_state);

@@ -24,8 +24,16 @@
 #include "store_fmt.h"
 
 enum store_col_type {
-    STORE_TEXT, STORE_TEXTN, STORE_INT, STORE_INTN, STORE_FIXED, STORE_TS, STORE_TSN,
-    STORE_DBL, STORE_BOOL, STORE_HASH,
+    STORE_TEXT,
+    STORE_TEXTN,
+    STORE_INT,
+    STORE_INTN,
+    STORE_FIXED,
+    STORE_TS,
+    STORE_TSN,
+    STORE_DBL,
+    STORE_BOOL,
+    STORE_HASH,
 };
 
 /* Where a column's value comes from. */
@@ -52,18 +60,24 @@ struct store_col {
 #define STORE_EXP(n) ((int16_t)(-1 - (n)))
 
 #define STORE_FIELD_(R, f) (((const R *)0)->f)
-#define STORE_COL_S_(nm, ty, src, R, f, is_signed, aux, dflt)                             \
-    {nm, ty, src, (uint8_t)sizeof(STORE_FIELD_(R, f)), is_signed, (uint16_t)offsetof(R, f), \
-     (int16_t)(aux), dflt}
+#define STORE_COL_S_(nm, ty, src, R, f, is_signed, aux, dflt)                                  \
+    {                                                                                          \
+        nm, ty, src, (uint8_t)sizeof(STORE_FIELD_(R, f)), is_signed, (uint16_t)offsetof(R, f), \
+            (int16_t)(aux), dflt                                                               \
+    }
 #define STORE_COL_(nm, ty, src, R, f, aux, dflt) STORE_COL_S_(nm, ty, src, R, f, 0, aux, dflt)
 /* a field of record type R */
 #define COL(nm, ty, R, f) STORE_COL_(nm, ty, SRC_FIELD, R, f, 0, NULL)
 #define COL_OR(nm, ty, R, f, dflt) STORE_COL_(nm, ty, SRC_FIELD, R, f, 0, dflt)
 #define COL_FIXED(nm, R, f, e) STORE_COL_(nm, STORE_FIXED, SRC_FIELD, R, f, offsetof(R, e), NULL)
-#define COL_CASH(nm, R, f) STORE_COL_(nm, STORE_FIXED, SRC_FIELD, R, f, STORE_EXP(QTS_CASH_EXP), NULL)
+#define COL_CASH(nm, R, f) \
+    STORE_COL_(nm, STORE_FIXED, SRC_FIELD, R, f, STORE_EXP(QTS_CASH_EXP), NULL)
 #define COL_SIDE(nm, R, f) STORE_COL_(nm, STORE_TEXT, SRC_SIDE, R, f, 0, NULL)
 /* the header's fields and the host */
-#define COL_HOST {"host_id", STORE_TEXT, SRC_HOST, 0, 0, 0, 0, NULL}
+#define COL_HOST                                          \
+    {                                                     \
+        "host_id", STORE_TEXT, SRC_HOST, 0, 0, 0, 0, NULL \
+    }
 #define COL_REC_ID(R) COL("rec_id", STORE_INT, R, h.rec_id)
 #define COL_TIME(nm, R) COL(nm, STORE_TS, R, h.ts_ns)
 /* the leading columns of every append (time series) table */
@@ -75,45 +89,61 @@ static const struct store_col store_cols_tick[] = {
     COLS_APPEND(T_(tick)),
     COL("symbol", STORE_TEXT, T_(tick), symbol),
     STORE_COL_("kind", STORE_INT, SRC_TICK_KIND, T_(tick), tick_kind, 0, NULL),
-    COL_FIXED("price", T_(tick), px, px_exp), COL_FIXED("volume", T_(tick), qty, qty_exp),
-    COL_FIXED("bid", T_(tick), bid, px_exp), COL_FIXED("ask", T_(tick), ask, px_exp),
+    COL_FIXED("price", T_(tick), px, px_exp),
+    COL_FIXED("volume", T_(tick), qty, qty_exp),
+    COL_FIXED("bid", T_(tick), bid, px_exp),
+    COL_FIXED("ask", T_(tick), ask, px_exp),
     COL("source", STORE_TEXTN, T_(tick), source),
 };
 
-#define BAR_PRICES(R)                                                                     \
-    COL_FIXED("open", R, open, px_exp), COL_FIXED("high", R, high, px_exp),                \
-        COL_FIXED("low", R, low, px_exp), COL_FIXED("close", R, close, px_exp),            \
+#define BAR_PRICES(R)                                                           \
+    COL_FIXED("open", R, open, px_exp), COL_FIXED("high", R, high, px_exp),     \
+        COL_FIXED("low", R, low, px_exp), COL_FIXED("close", R, close, px_exp), \
         COL_FIXED("volume", R, volume, qty_exp)
 
 static const struct store_col store_cols_bar_1m[] = {
-    COL_TIME("bucket", T_(bar)), COL("symbol", STORE_TEXT, T_(bar), symbol), BAR_PRICES(T_(bar)),
+    COL_TIME("bucket", T_(bar)),
+    COL("symbol", STORE_TEXT, T_(bar), symbol),
+    BAR_PRICES(T_(bar)),
     COL("tick_count", STORE_INT, T_(bar), n_trades),
 };
 
 static const struct store_col store_cols_bar_1d[] = {
-    COL_TIME("time", T_(bar)), COL("symbol", STORE_TEXT, T_(bar), symbol), BAR_PRICES(T_(bar)),
+    COL_TIME("time", T_(bar)),
+    COL("symbol", STORE_TEXT, T_(bar), symbol),
+    BAR_PRICES(T_(bar)),
 };
 
 static const struct store_col store_cols_order[] = {
-    COL_HOST, COL("order_id", STORE_INT, T_(order), order_id), COL_REC_ID(T_(order)),
+    COL_HOST,
+    COL("order_id", STORE_INT, T_(order), order_id),
+    COL_REC_ID(T_(order)),
     COL("client_order_id", STORE_TEXT, T_(order), client_order_id),
     COL("venue_order_id", STORE_TEXTN, T_(order), venue_order_id),
-    COL("symbol", STORE_TEXT, T_(order), symbol), COL("strategy_tag", STORE_TEXTN, T_(order), tag),
-    COL("strategy_id", STORE_INT, T_(order), strategy_id), COL_SIDE("side", T_(order), side),
-    COL("order_type", STORE_INT, T_(order), type), COL("tif", STORE_INT, T_(order), tif),
-    COL("state", STORE_INT, T_(order), state), COL_FIXED("price", T_(order), px, px_exp),
-    COL_FIXED("qty", T_(order), qty, qty_exp), COL_FIXED("filled_qty", T_(order), filled_qty, qty_exp),
+    COL("symbol", STORE_TEXT, T_(order), symbol),
+    COL("strategy_tag", STORE_TEXTN, T_(order), tag),
+    COL("strategy_id", STORE_INT, T_(order), strategy_id),
+    COL_SIDE("side", T_(order), side),
+    COL("order_type", STORE_INT, T_(order), type),
+    COL("tif", STORE_INT, T_(order), tif),
+    COL("state", STORE_INT, T_(order), state),
+    COL_FIXED("price", T_(order), px, px_exp),
+    COL_FIXED("qty", T_(order), qty, qty_exp),
+    COL_FIXED("filled_qty", T_(order), filled_qty, qty_exp),
     COL_FIXED("avg_fill_price", T_(order), avg_fill_px, px_exp),
     COL_FIXED("decision_price", T_(order), decision_px, px_exp),
-    COL("decided_at", STORE_TS, T_(order), ts_decided_ns), COL("sent_at", STORE_TSN, T_(order), ts_sent_ns),
-    COL("done_at", STORE_TSN, T_(order), ts_done_ns), COL_TIME("updated_at", T_(order)),
+    COL("decided_at", STORE_TS, T_(order), ts_decided_ns),
+    COL("sent_at", STORE_TSN, T_(order), ts_sent_ns),
+    COL("done_at", STORE_TSN, T_(order), ts_done_ns),
+    COL_TIME("updated_at", T_(order)),
 };
 
 static const struct store_col store_cols_order_event[] = {
     COLS_APPEND(T_(order_event)),
     COL("order_id", STORE_INT, T_(order_event), order_id),
     COL("client_order_id", STORE_TEXT, T_(order_event), client_order_id),
-    COL("event", STORE_INT, T_(order_event), event), COL("state", STORE_INT, T_(order_event), state),
+    COL("event", STORE_INT, T_(order_event), event),
+    COL("state", STORE_INT, T_(order_event), state),
     STORE_COL_S_("code", STORE_INT, SRC_FIELD, T_(order_event), code, 1, 0, NULL), /* int32_t */
     COL_FIXED("filled_qty", T_(order_event), filled_qty, qty_exp),
     COL_FIXED("leaves_qty", T_(order_event), leaves_qty, qty_exp),
@@ -123,18 +153,23 @@ static const struct store_col store_cols_order_event[] = {
 
 static const struct store_col store_cols_fill[] = {
     COLS_APPEND(T_(fill)),
-    COL("order_id", STORE_INT, T_(fill), order_id), COL("fill_id", STORE_INT, T_(fill), fill_id),
+    COL("order_id", STORE_INT, T_(fill), order_id),
+    COL("fill_id", STORE_INT, T_(fill), fill_id),
     COL("client_order_id", STORE_TEXT, T_(fill), client_order_id),
-    COL("symbol", STORE_TEXT, T_(fill), symbol), COL("strategy_tag", STORE_TEXTN, T_(fill), tag),
-    COL_SIDE("side", T_(fill), side), COL("is_maker", STORE_BOOL, T_(fill), is_maker),
-    COL_FIXED("price", T_(fill), px, px_exp), COL_FIXED("qty", T_(fill), qty, qty_exp),
+    COL("symbol", STORE_TEXT, T_(fill), symbol),
+    COL("strategy_tag", STORE_TEXTN, T_(fill), tag),
+    COL_SIDE("side", T_(fill), side),
+    COL("is_maker", STORE_BOOL, T_(fill), is_maker),
+    COL_FIXED("price", T_(fill), px, px_exp),
+    COL_FIXED("qty", T_(fill), qty, qty_exp),
     COL_CASH("fee", T_(fill), fee),
 };
 
 static const struct store_col store_cols_exec_log[] = {
     COLS_APPEND(T_(exec_log)),
     COL("order_id", STORE_TEXT, T_(exec_log), order_id),
-    COL("symbol", STORE_TEXT, T_(exec_log), symbol), COL("stage", STORE_TEXT, T_(exec_log), stage),
+    COL("symbol", STORE_TEXT, T_(exec_log), symbol),
+    COL("stage", STORE_TEXT, T_(exec_log), stage),
     STORE_COL_("latency_ms", STORE_FIXED, SRC_FIELD, T_(exec_log), latency_us, STORE_EXP(3), NULL),
     COL("success", STORE_BOOL, T_(exec_log), success),
     COL("error_code", STORE_TEXTN, T_(exec_log), error_code),
@@ -142,10 +177,12 @@ static const struct store_col store_cols_exec_log[] = {
 
 static const struct store_col store_cols_feedback[] = {
     COLS_APPEND(T_(feedback)),
-    COL("symbol", STORE_TEXT, T_(feedback), symbol), COL("order_id", STORE_TEXT, T_(feedback), order_id),
+    COL("symbol", STORE_TEXT, T_(feedback), symbol),
+    COL("order_id", STORE_TEXT, T_(feedback), order_id),
     COL("strategy_tag", STORE_TEXTN, T_(feedback), tag),
     COL("strategy_type", STORE_TEXTN, T_(feedback), strategy_type),
-    COL_SIDE("side", T_(feedback), side), COL("order_type", STORE_TEXTN, T_(feedback), order_type),
+    COL_SIDE("side", T_(feedback), side),
+    COL("order_type", STORE_TEXTN, T_(feedback), order_type),
     COL("execution_start", STORE_TS, T_(feedback), execution_start_ns),
     COL_TIME("feedback_generated_at", T_(feedback)),
     COL_FIXED("decision_price", T_(feedback), decision_px, px_exp),
@@ -170,9 +207,11 @@ static const struct store_col store_cols_feedback[] = {
 static const struct store_col store_cols_decision[] = {
     COLS_APPEND(T_(decision)),
     COL("cycle_id", STORE_TEXT, T_(decision), cycle_id),
-    COL("symbol", STORE_TEXT, T_(decision), symbol), COL("action", STORE_TEXT, T_(decision), action),
+    COL("symbol", STORE_TEXT, T_(decision), symbol),
+    COL("action", STORE_TEXT, T_(decision), action),
     COL("strategy_tag", STORE_TEXTN, T_(decision), tag),
-    COL_FIXED("price", T_(decision), px, px_exp), COL_FIXED("qty", T_(decision), qty, qty_exp),
+    COL_FIXED("price", T_(decision), px, px_exp),
+    COL_FIXED("qty", T_(decision), qty, qty_exp),
     COL("signal_confidence", STORE_DBL, T_(decision), confidence),
     COL("risk_score", STORE_DBL, T_(decision), risk_score),
     COL("operating_state", STORE_TEXTN, T_(decision), operating_state),
@@ -186,36 +225,49 @@ static const struct store_col store_cols_decision[] = {
 };
 
 static const struct store_col store_cols_position[] = {
-    COL_HOST, COL("symbol", STORE_TEXT, T_(position), symbol),
+    COL_HOST,
+    COL("symbol", STORE_TEXT, T_(position), symbol),
     COL_OR("strategy_type", STORE_TEXT, T_(position), strategy_type, "NET"),
-    COL_REC_ID(T_(position)), COL_FIXED("qty", T_(position), qty, qty_exp),
+    COL_REC_ID(T_(position)),
+    COL_FIXED("qty", T_(position), qty, qty_exp),
     COL_FIXED("avg_price", T_(position), avg_px, px_exp),
     COL("market", STORE_TEXTN, T_(position), market),
     COL_CASH("exposure_value", T_(position), exposure_value),
     COL("exposure_pct", STORE_DBL, T_(position), exposure_pct),
-    COL_CASH("unrealized_pnl", T_(position), unrealized_pnl), COL_TIME("updated_at", T_(position)),
+    COL_CASH("unrealized_pnl", T_(position), unrealized_pnl),
+    COL_TIME("updated_at", T_(position)),
 };
 
 static const struct store_col store_cols_param[] = {
-    COL_HOST, COL("strategy_id", STORE_TEXT, T_(param), strategy_id),
-    COL("param_name", STORE_TEXT, T_(param), param_name), COL_REC_ID(T_(param)),
+    COL_HOST,
+    COL("strategy_id", STORE_TEXT, T_(param), strategy_id),
+    COL("param_name", STORE_TEXT, T_(param), param_name),
+    COL_REC_ID(T_(param)),
     COL("value", STORE_TEXT, T_(param), value),
     COL_OR("value_type", STORE_TEXT, T_(param), value_type, "string"),
-    COL("description", STORE_TEXTN, T_(param), description), COL_TIME("updated_at", T_(param)),
+    COL("description", STORE_TEXTN, T_(param), description),
+    COL_TIME("updated_at", T_(param)),
 };
 
 static const struct store_col store_cols_risk_config[] = {
-    COL_HOST, COL("config_key", STORE_TEXT, T_(risk_config), config_key),
-    COL_REC_ID(T_(risk_config)), COL_FIXED("value", T_(risk_config), value, exp),
+    COL_HOST,
+    COL("config_key", STORE_TEXT, T_(risk_config), config_key),
+    COL_REC_ID(T_(risk_config)),
+    COL_FIXED("value", T_(risk_config), value, exp),
     COL("description", STORE_TEXTN, T_(risk_config), description),
     COL_TIME("updated_at", T_(risk_config)),
 };
 
 static const struct store_col store_cols_ledger[] = {
-    COL_HOST, COL_REC_ID(T_(ledger)), COL_TIME("timestamp", T_(ledger)),
-    COL("symbol", STORE_TEXT, T_(ledger), symbol), COL_SIDE("side", T_(ledger), side),
-    COL_FIXED("qty", T_(ledger), qty, qty_exp), COL_FIXED("price", T_(ledger), px, px_exp),
-    COL_CASH("amount", T_(ledger), amount), COL_CASH("fee", T_(ledger), fee),
+    COL_HOST,
+    COL_REC_ID(T_(ledger)),
+    COL_TIME("timestamp", T_(ledger)),
+    COL("symbol", STORE_TEXT, T_(ledger), symbol),
+    COL_SIDE("side", T_(ledger), side),
+    COL_FIXED("qty", T_(ledger), qty, qty_exp),
+    COL_FIXED("price", T_(ledger), px, px_exp),
+    COL_CASH("amount", T_(ledger), amount),
+    COL_CASH("fee", T_(ledger), fee),
     COL("strategy_tag", STORE_TEXTN, T_(ledger), strategy_tag),
     COL("order_id", STORE_TEXTN, T_(ledger), order_id),
     COL("broker", STORE_TEXTN, T_(ledger), broker),
@@ -225,24 +277,31 @@ static const struct store_col store_cols_ledger[] = {
 };
 
 static const struct store_col store_cols_account[] = {
-    COL_HOST, COL("date", STORE_TEXT, T_(account), date), COL_REC_ID(T_(account)),
+    COL_HOST,
+    COL("date", STORE_TEXT, T_(account), date),
+    COL_REC_ID(T_(account)),
     COL_CASH("total_equity", T_(account), total_equity),
     COL_CASH("daily_pnl", T_(account), daily_pnl),
     COL("daily_return", STORE_DBL, T_(account), daily_return),
     COL("cumulative_return", STORE_DBL, T_(account), cumulative_return),
     COL("volatility_20d", STORE_DBL, T_(account), volatility_20d),
     COL_CASH("high_watermark", T_(account), high_watermark),
-    COL("drawdown", STORE_DBL, T_(account), drawdown), COL("mdd", STORE_DBL, T_(account), mdd),
+    COL("drawdown", STORE_DBL, T_(account), drawdown),
+    COL("mdd", STORE_DBL, T_(account), mdd),
     COL("note", STORE_TEXTN, T_(account), note),
 };
 
 static const struct store_col store_cols_config[] = {
-    COL_HOST, COL("scope", STORE_TEXT, T_(config), scope), COL("key", STORE_TEXT, T_(config), key),
-    COL_REC_ID(T_(config)), COL("category", STORE_TEXT, T_(config), category),
+    COL_HOST,
+    COL("scope", STORE_TEXT, T_(config), scope),
+    COL("key", STORE_TEXT, T_(config), key),
+    COL_REC_ID(T_(config)),
+    COL("category", STORE_TEXT, T_(config), category),
     COL("subcategory", STORE_TEXT, T_(config), subcategory),
     COL("value", STORE_TEXT, T_(config), value),
     COL("description", STORE_TEXTN, T_(config), description),
-    COL("tag", STORE_TEXTN, T_(config), tag), COL_TIME("updated_at", T_(config)),
+    COL("tag", STORE_TEXTN, T_(config), tag),
+    COL_TIME("updated_at", T_(config)),
 };
 
 #undef T_
@@ -261,13 +320,28 @@ struct store_tab {
 };
 
 enum {
-    STORE_T_TICK, STORE_T_BAR_1M, STORE_T_BAR_1D, STORE_T_ORDER, STORE_T_ORDER_EVENT,
-    STORE_T_FILL, STORE_T_EXEC_LOG, STORE_T_FEEDBACK, STORE_T_DECISION, STORE_T_POSITION,
-    STORE_T_PARAM, STORE_T_RISK, STORE_T_LEDGER, STORE_T_ACCOUNT, STORE_T_CONFIG,
+    STORE_T_TICK,
+    STORE_T_BAR_1M,
+    STORE_T_BAR_1D,
+    STORE_T_ORDER,
+    STORE_T_ORDER_EVENT,
+    STORE_T_FILL,
+    STORE_T_EXEC_LOG,
+    STORE_T_FEEDBACK,
+    STORE_T_DECISION,
+    STORE_T_POSITION,
+    STORE_T_PARAM,
+    STORE_T_RISK,
+    STORE_T_LEDGER,
+    STORE_T_ACCOUNT,
+    STORE_T_CONFIG,
     STORE_T_COUNT
 };
 
-#define STORE_TAB(nm, key, guard, cols) {nm, key, guard, cols, (int)(sizeof cols / sizeof cols[0])}
+#define STORE_TAB(nm, key, guard, cols)                           \
+    {                                                             \
+        nm, key, guard, cols, (int)(sizeof cols / sizeof cols[0]) \
+    }
 
 static const struct store_tab store_tabs[STORE_T_COUNT] = {
     [STORE_T_TICK] = STORE_TAB("tick_data", NULL, 0, store_cols_tick),
@@ -279,10 +353,10 @@ static const struct store_tab store_tabs[STORE_T_COUNT] = {
     [STORE_T_EXEC_LOG] = STORE_TAB("execution_logs", NULL, 0, store_cols_exec_log),
     [STORE_T_FEEDBACK] = STORE_TAB("feedback_data", NULL, 0, store_cols_feedback),
     [STORE_T_DECISION] = STORE_TAB("decision_log", NULL, 0, store_cols_decision),
-    [STORE_T_POSITION] = STORE_TAB("positions", "host_id, symbol, strategy_type", 1,
-                                   store_cols_position),
-    [STORE_T_PARAM] = STORE_TAB("strategies", "host_id, strategy_id, param_name", 1,
-                                store_cols_param),
+    [STORE_T_POSITION] =
+        STORE_TAB("positions", "host_id, symbol, strategy_type", 1, store_cols_position),
+    [STORE_T_PARAM] =
+        STORE_TAB("strategies", "host_id, strategy_id, param_name", 1, store_cols_param),
     [STORE_T_RISK] = STORE_TAB("risk_configs", "host_id, config_key", 1, store_cols_risk_config),
     [STORE_T_LEDGER] = STORE_TAB("t_ledger", NULL, 0, store_cols_ledger),
     [STORE_T_ACCOUNT] = STORE_TAB("account_history", "host_id, date", 1, store_cols_account),
@@ -317,8 +391,7 @@ static inline int store_tab_of(const struct qts_store_record *r, struct qts_err 
     case QTS_REC_LEDGER: return STORE_T_LEDGER;
     case QTS_REC_ACCOUNT: return STORE_T_ACCOUNT;
     case QTS_REC_CONFIG: return STORE_T_CONFIG;
-    default:
-        return qts_err_set(err, QTS_EINVAL, "record kind %u not writable", r->kind);
+    default: return qts_err_set(err, QTS_EINVAL, "record kind %u not writable", r->kind);
     }
 }
 
@@ -383,9 +456,11 @@ static inline void store_values(const struct store_tab *t, const struct qts_stor
                 if (c->type == STORE_BOOL)
                     x->i = x->i != 0;
                 if (c->type == STORE_FIXED)
-                    x->exp = c->aux < 0 ? (uint8_t)(-1 - c->aux) : *(const uint8_t *)(base + c->aux);
-                x->is_null = (c->type == STORE_INTN || c->type == STORE_TSN ||
-                              c->type == STORE_FIXED) && x->i == QTS_STORE_NULL;
+                    x->exp =
+                        c->aux < 0 ? (uint8_t)(-1 - c->aux) : *(const uint8_t *)(base + c->aux);
+                x->is_null =
+                    (c->type == STORE_INTN || c->type == STORE_TSN || c->type == STORE_FIXED) &&
+                    x->i == QTS_STORE_NULL;
             }
         }
     }
@@ -421,10 +496,10 @@ static inline int store_key_has(const char *key, const char *name)
 static inline int store_insert_sql(const struct store_tab *t, char mark, char *buf, size_t cap)
 {
     size_t n = 0;
-#define PUT(...)                                                                           \
-    do {                                                                                   \
-        int w_ = snprintf(buf + n, n < cap ? cap - n : 0, __VA_ARGS__);                    \
-        n += w_ > 0 ? (size_t)w_ : 0;                                                      \
+#define PUT(...)                                                        \
+    do {                                                                \
+        int w_ = snprintf(buf + n, n < cap ? cap - n : 0, __VA_ARGS__); \
+        n += w_ > 0 ? (size_t)w_ : 0;                                   \
     } while (0)
     PUT("INSERT INTO %s (", t->name);
     for (int k = 0; k < t->n; k++)

@@ -197,8 +197,8 @@ static inline int store_side_parse(const char *s)
 
 static inline int store_order_terminal(int state)
 {
-    return state == QTS_OS_FILLED || state == QTS_OS_CANCELLED ||
-           state == QTS_OS_REJECTED || state == QTS_OS_EXPIRED;
+    return state == QTS_OS_FILLED || state == QTS_OS_CANCELLED || state == QTS_OS_REJECTED ||
+           state == QTS_OS_EXPIRED;
 }
 
 /* Copy into a fixed array, always terminated. */

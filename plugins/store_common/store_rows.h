@@ -107,8 +107,7 @@ static inline void store_row_param(const struct store_row *r, struct qts_store_p
 }
 
 /* config_key, value (8 decimals), description, updated_at, rec_id */
-static inline void store_row_risk_config(const struct store_row *r,
-                                         struct qts_store_risk_config *c)
+static inline void store_row_risk_config(const struct store_row *r, struct qts_store_risk_config *c)
 {
     memset(c, 0, sizeof *c);
     c->h.struct_size = sizeof *c;
@@ -124,25 +123,32 @@ static inline void store_row_risk_config(const struct store_row *r,
 /* What load_state delivers, in this order, each from one SELECT whose
  * columns are those its decoder above names; the feedback aggregates
  * (store_row_feedback_agg, the backend's own query) come last. */
-enum { STORE_LOAD_POSITIONS, STORE_LOAD_ORDERS, STORE_LOAD_PARAMS, STORE_LOAD_RISK,
-       STORE_LOAD_COUNT };
+enum {
+    STORE_LOAD_POSITIONS,
+    STORE_LOAD_ORDERS,
+    STORE_LOAD_PARAMS,
+    STORE_LOAD_RISK,
+    STORE_LOAD_COUNT
+};
 
-static const char *const store_load_what[STORE_LOAD_COUNT] = {
-    "positions", "orders", "parameters", "risk configs"};
+static const char *const store_load_what[STORE_LOAD_COUNT] = {"positions", "orders", "parameters",
+                                                              "risk configs"};
 
 /* The SELECT of each load step, host_id as $1: PostgreSQL's first
  * parameter, and for SQLite a named parameter, whose index is 1 as the
  * statement's first. */
 static const char *const store_load_sql[STORE_LOAD_COUNT] = {
-    [STORE_LOAD_POSITIONS] = "SELECT symbol, strategy_type, qty, avg_price, market, exposure_value, "
-                             "exposure_pct, unrealized_pnl, updated_at, rec_id FROM positions "
-                             "WHERE host_id = $1 ORDER BY symbol, strategy_type",
+    [STORE_LOAD_POSITIONS] =
+        "SELECT symbol, strategy_type, qty, avg_price, market, exposure_value, "
+        "exposure_pct, unrealized_pnl, updated_at, rec_id FROM positions "
+        "WHERE host_id = $1 ORDER BY symbol, strategy_type",
     /* working orders */
-    [STORE_LOAD_ORDERS] = "SELECT order_id, client_order_id, venue_order_id, symbol, strategy_tag, "
-                          "strategy_id, side, order_type, tif, state, price, qty, filled_qty, "
-                          "avg_fill_price, decision_price, decided_at, sent_at, done_at, updated_at, "
-                          "rec_id FROM orders WHERE host_id = $1 AND state NOT IN (4, 6, 7, 8) "
-                          "ORDER BY order_id",
+    [STORE_LOAD_ORDERS] =
+        "SELECT order_id, client_order_id, venue_order_id, symbol, strategy_tag, "
+        "strategy_id, side, order_type, tif, state, price, qty, filled_qty, "
+        "avg_fill_price, decision_price, decided_at, sent_at, done_at, updated_at, "
+        "rec_id FROM orders WHERE host_id = $1 AND state NOT IN (4, 6, 7, 8) "
+        "ORDER BY order_id",
     [STORE_LOAD_PARAMS] = "SELECT strategy_id, param_name, value, value_type, description, "
                           "updated_at, rec_id FROM strategies WHERE host_id = $1 "
                           "ORDER BY strategy_id, param_name",

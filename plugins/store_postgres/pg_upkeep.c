@@ -16,14 +16,17 @@ int pg_maintain(void *self, int64_t now_ns, struct qts_err *err)
         for (int pt = 0; pt < PT_COUNT; pt++) {
             int64_t step = pt_def[pt].step_days * STORE_NS_PER_DAY;
             /* ahead: cover now .. now + premake days */
-            for (int64_t t = pg_part_lo(pt, now_ns); t <= now_ns + s->premake_days * STORE_NS_PER_DAY;
-                 t += step)
+            for (int64_t t = pg_part_lo(pt, now_ns);
+                 t <= now_ns + s->premake_days * STORE_NS_PER_DAY; t += step)
                 if ((rc = pg_ensure_partition(s, pt, t, err)))
                     return rc;
             /* behind: drop partitions wholly older than the retention */
             p_str(s, 0, pt_def[pt].parent);
-            PGresult *r = pg_select(s, "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = "
-                                    "i.inhrelid WHERE i.inhparent = $1::regclass ORDER BY 1", 1, err);
+            PGresult *r =
+                pg_select(s,
+                          "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = "
+                          "i.inhrelid WHERE i.inhparent = $1::regclass ORDER BY 1",
+                          1, err);
             if (!r)
                 return err ? err->code : QTS_EDB;
             int64_t cut = now_ns - s->keep_days[pt] * STORE_NS_PER_DAY;
@@ -59,7 +62,8 @@ int pg_maintain(void *self, int64_t now_ns, struct qts_err *err)
     char cut[48], sql[256];
     store_fmt_ts(cut, sizeof cut, store_day_start_ns(now_ns - s->keep_bar_days * STORE_NS_PER_DAY));
     snprintf(sql, sizeof sql,
-             "DELETE FROM ohlcv_1m WHERE ctid IN (SELECT ctid FROM ohlcv_1m WHERE bucket < '%s' LIMIT 10000)",
+             "DELETE FROM ohlcv_1m WHERE ctid IN (SELECT ctid FROM ohlcv_1m WHERE bucket < '%s' "
+             "LIMIT 10000)",
              cut);
     for (;;) {
         PGresult *r = PQexec(s->conn, sql);
@@ -83,8 +87,10 @@ int pg_refresh_rollups(void *self, int64_t now_ns, struct qts_err *err)
     if (rc || (rc = pg_exec(s, "BEGIN", err)))
         return rc;
     s->val[0] = NULL;
-    PGresult *r = pg_select(s, "SELECT name, dirty_lo, dirty_hi FROM qts_rollup_state "
-                            "WHERE dirty_lo IS NOT NULL ORDER BY name FOR UPDATE", 0, err);
+    PGresult *r = pg_select(s,
+                            "SELECT name, dirty_lo, dirty_hi FROM qts_rollup_state "
+                            "WHERE dirty_lo IS NOT NULL ORDER BY name FOR UPDATE",
+                            0, err);
     if (!r) {
         pg_rollback(s);
         return err ? err->code : QTS_EDB;
@@ -104,50 +110,67 @@ int pg_refresh_rollups(void *self, int64_t now_ns, struct qts_err *err)
     int nsteps = 0;
     if (*tlo) {
         steps[nsteps++] =
-            "INSERT INTO ohlcv_1m AS o (bucket, symbol, open, high, low, close, volume, tick_count) "
-            "SELECT date_trunc('minute', time), symbol, (array_agg(price ORDER BY time, rec_id))[1], "
-            "max(price), min(price), (array_agg(price ORDER BY time DESC, rec_id DESC))[1], sum(volume), "
-            "count(*) FROM tick_data WHERE kind = 1 AND time >= date_trunc('minute', $1::timestamptz) "
+            "INSERT INTO ohlcv_1m AS o (bucket, symbol, open, high, low, close, volume, "
+            "tick_count) "
+            "SELECT date_trunc('minute', time), symbol, (array_agg(price ORDER BY time, "
+            "rec_id))[1], "
+            "max(price), min(price), (array_agg(price ORDER BY time DESC, rec_id DESC))[1], "
+            "sum(volume), "
+            "count(*) FROM tick_data WHERE kind = 1 AND time >= date_trunc('minute', "
+            "$1::timestamptz) "
             "AND time < date_trunc('minute', $2::timestamptz) + interval '1 minute' GROUP BY 1, 2 "
-            "ON CONFLICT (symbol, bucket) DO UPDATE SET open = EXCLUDED.open, high = EXCLUDED.high, "
+            "ON CONFLICT (symbol, bucket) DO UPDATE SET open = EXCLUDED.open, high = "
+            "EXCLUDED.high, "
             "low = EXCLUDED.low, close = EXCLUDED.close, volume = EXCLUDED.volume, "
             "tick_count = EXCLUDED.tick_count";
         steps[nsteps++] =
             "INSERT INTO ohlcv_1d AS o (time, symbol, open, high, low, close, volume) "
-            "SELECT date_trunc('day', time, 'Asia/Seoul'), symbol, (array_agg(price ORDER BY time, rec_id))[1], "
-            "max(price), min(price), (array_agg(price ORDER BY time DESC, rec_id DESC))[1], sum(volume) "
-            "FROM tick_data WHERE kind = 1 AND time >= date_trunc('day', $1::timestamptz, 'Asia/Seoul') "
-            "AND time < date_trunc('day', $2::timestamptz, 'Asia/Seoul') + interval '1 day' GROUP BY 1, 2 "
+            "SELECT date_trunc('day', time, 'Asia/Seoul'), symbol, (array_agg(price ORDER BY time, "
+            "rec_id))[1], "
+            "max(price), min(price), (array_agg(price ORDER BY time DESC, rec_id DESC))[1], "
+            "sum(volume) "
+            "FROM tick_data WHERE kind = 1 AND time >= date_trunc('day', $1::timestamptz, "
+            "'Asia/Seoul') "
+            "AND time < date_trunc('day', $2::timestamptz, 'Asia/Seoul') + interval '1 day' GROUP "
+            "BY 1, 2 "
             "ON CONFLICT (symbol, time) DO UPDATE SET open = EXCLUDED.open, high = EXCLUDED.high, "
             "low = EXCLUDED.low, close = EXCLUDED.close, volume = EXCLUDED.volume";
     }
     int first_ledger = nsteps;
     if (*llo) {
-#define PG_SUMS "count(*), coalesce(sum(amount) FILTER (WHERE side = 'BUY'), 0), " \
-                "coalesce(sum(amount) FILTER (WHERE side = 'SELL'), 0), sum(fee), coalesce(sum(realized_pnl), 0)"
+#define PG_SUMS                                                         \
+    "count(*), coalesce(sum(amount) FILTER (WHERE side = 'BUY'), 0), "  \
+    "coalesce(sum(amount) FILTER (WHERE side = 'SELL'), 0), sum(fee), " \
+    "coalesce(sum(realized_pnl), 0)"
 #define PG_DAY "(timestamp AT TIME ZONE 'Asia/Seoul')::date"
 #define PG_DLO "($1::timestamptz AT TIME ZONE 'Asia/Seoul')::date"
 #define PG_DHI "($2::timestamptz AT TIME ZONE 'Asia/Seoul')::date"
+        steps[nsteps++] = "WITH d AS (DELETE FROM hourly_pnl WHERE host_id = $3 AND hour >= "
+                          "date_trunc('hour', $1::timestamptz) "
+                          "AND hour <= date_trunc('hour', $2::timestamptz)) "
+                          "INSERT INTO hourly_pnl SELECT host_id, date_trunc('hour', timestamp), "
+                          "coalesce(strategy_tag, ''), " PG_SUMS
+                          " FROM t_ledger WHERE host_id = $3 AND timestamp >= date_trunc('hour', "
+                          "$1::timestamptz) "
+                          "AND timestamp < date_trunc('hour', $2::timestamptz) + interval '1 hour' "
+                          "GROUP BY 1, 2, 3";
         steps[nsteps++] =
-            "WITH d AS (DELETE FROM hourly_pnl WHERE host_id = $3 AND hour >= date_trunc('hour', $1::timestamptz) "
-            "AND hour <= date_trunc('hour', $2::timestamptz)) "
-            "INSERT INTO hourly_pnl SELECT host_id, date_trunc('hour', timestamp), coalesce(strategy_tag, ''), "
-            PG_SUMS " FROM t_ledger WHERE host_id = $3 AND timestamp >= date_trunc('hour', $1::timestamptz) "
-            "AND timestamp < date_trunc('hour', $2::timestamptz) + interval '1 hour' GROUP BY 1, 2, 3";
-        steps[nsteps++] =
-            "WITH d AS (DELETE FROM daily_metrics WHERE host_id = $3 AND day >= " PG_DLO " AND day <= " PG_DHI ") "
-            "INSERT INTO daily_metrics SELECT host_id, " PG_DAY ", " PG_SUMS ", count(DISTINCT symbol) "
-            "FROM t_ledger WHERE host_id = $3 AND " PG_DAY " >= " PG_DLO " AND " PG_DAY " <= " PG_DHI
-            " GROUP BY 1, 2";
+            "WITH d AS (DELETE FROM daily_metrics WHERE host_id = $3 AND day >= " PG_DLO
+            " AND day <= " PG_DHI ") "
+            "INSERT INTO daily_metrics SELECT host_id, " PG_DAY ", " PG_SUMS
+            ", count(DISTINCT symbol) "
+            "FROM t_ledger WHERE host_id = $3 AND " PG_DAY " >= " PG_DLO " AND " PG_DAY
+            " <= " PG_DHI " GROUP BY 1, 2";
         steps[nsteps++] =
             "WITH d AS (DELETE FROM strategy_performance WHERE host_id = $3 AND as_of >= " PG_DLO
             " AND as_of <= " PG_DHI ") "
-            "INSERT INTO strategy_performance (host_id, as_of, strategy, trades, wins, win_rate, total_pnl, "
+            "INSERT INTO strategy_performance (host_id, as_of, strategy, trades, wins, win_rate, "
+            "total_pnl, "
             "avg_pnl) SELECT host_id, " PG_DAY ", coalesce(strategy_tag, ''), count(*), "
             "count(*) FILTER (WHERE realized_pnl > 0), CASE WHEN count(realized_pnl) > 0 THEN "
             "(count(*) FILTER (WHERE realized_pnl > 0))::float8 / count(realized_pnl) END, "
-            "coalesce(sum(realized_pnl), 0), avg(realized_pnl) FROM t_ledger WHERE host_id = $3 AND "
-            PG_DAY " >= " PG_DLO " AND " PG_DAY " <= " PG_DHI " GROUP BY 1, 2, 3";
+            "coalesce(sum(realized_pnl), 0), avg(realized_pnl) FROM t_ledger WHERE host_id = $3 "
+            "AND " PG_DAY " >= " PG_DLO " AND " PG_DAY " <= " PG_DHI " GROUP BY 1, 2, 3";
     }
     for (int i = 0; i < nsteps && rc == 0; i++) {
         int ledger = i >= first_ledger;
@@ -158,8 +181,10 @@ int pg_refresh_rollups(void *self, int64_t now_ns, struct qts_err *err)
         char now[48];
         store_fmt_ts(now, sizeof now, now_ns);
         const char *v[1] = {now};
-        rc = pg_exec_params(s, "UPDATE qts_rollup_state SET dirty_lo = NULL, dirty_hi = NULL, "
-                               "refreshed_at = $1", 1, v, "refresh", err);
+        rc = pg_exec_params(s,
+                            "UPDATE qts_rollup_state SET dirty_lo = NULL, dirty_hi = NULL, "
+                            "refreshed_at = $1",
+                            1, v, "refresh", err);
     }
     if (rc == 0)
         rc = pg_exec(s, "COMMIT", err);
@@ -167,4 +192,3 @@ int pg_refresh_rollups(void *self, int64_t now_ns, struct qts_err *err)
         pg_rollback(s);
     return rc;
 }
-

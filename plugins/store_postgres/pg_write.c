@@ -117,8 +117,8 @@ static void copy_row(struct pg *s, const struct qts_store_record *r)
     copy_put(s, "\n", 1);
 }
 
-static int copy_into(struct pg *s, const char *table, struct qts_err *err, const char **sqlstate_out,
-                     char *state_buf)
+static int copy_into(struct pg *s, const char *table, struct qts_err *err,
+                     const char **sqlstate_out, char *state_buf)
 {
     char sql[512];
     const struct store_tab *t = &store_tabs[STORE_T_TICK];
@@ -134,8 +134,8 @@ static int copy_into(struct pg *s, const char *table, struct qts_err *err, const
         return rc;
     }
     PQclear(r);
-    int ok = PQputCopyData(s->conn, s->copy, (int)s->copy_len) == 1 &&
-             PQputCopyEnd(s->conn, NULL) == 1;
+    int ok =
+        PQputCopyData(s->conn, s->copy, (int)s->copy_len) == 1 && PQputCopyEnd(s->conn, NULL) == 1;
     int rc = 0;
     *sqlstate_out = NULL;
     while ((r = PQgetResult(s->conn)) != NULL) {
@@ -169,11 +169,15 @@ static int write_ticks(struct pg *s, struct qts_err *err)
     rc = copy_into(s, "tick_data", err, &state, sbuf);
     if (rc == QTS_EDB && state && strcmp(state, "23505") == 0) {
         if ((rc = pg_exec(s, "ROLLBACK TO SAVEPOINT ticks", err)) ||
-            (rc = pg_exec(s, "CREATE TEMP TABLE IF NOT EXISTS qts_tick_stage "
-                             "(LIKE tick_data INCLUDING DEFAULTS) ON COMMIT DELETE ROWS", err)) ||
+            (rc = pg_exec(s,
+                          "CREATE TEMP TABLE IF NOT EXISTS qts_tick_stage "
+                          "(LIKE tick_data INCLUDING DEFAULTS) ON COMMIT DELETE ROWS",
+                          err)) ||
             (rc = copy_into(s, "qts_tick_stage", err, &state, sbuf)) ||
-            (rc = pg_exec(s, "INSERT INTO tick_data SELECT * FROM qts_tick_stage "
-                             "ON CONFLICT DO NOTHING; TRUNCATE qts_tick_stage", err)))
+            (rc = pg_exec(s,
+                          "INSERT INTO tick_data SELECT * FROM qts_tick_stage "
+                          "ON CONFLICT DO NOTHING; TRUNCATE qts_tick_stage",
+                          err)))
             return rc;
     } else if (rc) {
         return rc;
@@ -241,4 +245,3 @@ int pg_write_batch(void *self, const struct qts_store_record *const *recs, size_
     }
     return rc;
 }
-

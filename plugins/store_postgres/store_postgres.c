@@ -30,7 +30,6 @@ static const char dirty_sql[] =
     "UPDATE qts_rollup_state SET dirty_lo = least(coalesce(dirty_lo, $2), $2), "
     "dirty_hi = greatest(coalesce(dirty_hi, $3), $3) WHERE name = $1";
 
-
 static void disconnect(struct pg *s)
 {
     if (s->conn)
@@ -71,8 +70,8 @@ int pg_exec(struct pg *s, const char *sql, struct qts_err *err)
     return rc;
 }
 
-int pg_exec_params(struct pg *s, const char *sql, int n, const char *const *v,
-                   const char *what, struct qts_err *err)
+int pg_exec_params(struct pg *s, const char *sql, int n, const char *const *v, const char *what,
+                   struct qts_err *err)
 {
     PGresult *r = PQexecParams(s->conn, sql, n, NULL, v, NULL, NULL, 0);
     int rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : pg_fail(s, r, err, what);
@@ -291,8 +290,10 @@ static int pg_init(const struct qts_host_api *host, void *owner, void **self, st
                 q - v >= (long)sizeof s->schema - 1) {
                 free(s->conninfo);
                 free(s);
-                return qts_err_set(err, QTS_ECONFIG, "schema: '%s' must be lower-case letters, digits "
-                                                     "and _ (at most 63)", v);
+                return qts_err_set(err, QTS_ECONFIG,
+                                   "schema: '%s' must be lower-case letters, digits "
+                                   "and _ (at most 63)",
+                                   v);
             }
         store_copy(s->schema, sizeof s->schema, v);
     }
@@ -304,7 +305,8 @@ static int pg_init(const struct qts_host_api *host, void *owner, void **self, st
         else if (strcmp(v, "auto") != 0) {
             free(s->conninfo);
             free(s);
-            return qts_err_set(err, QTS_ECONFIG, "timescaledb: expected auto, off or require, got '%s'", v);
+            return qts_err_set(err, QTS_ECONFIG,
+                               "timescaledb: expected auto, off or require, got '%s'", v);
         }
     }
     s->stmt_timeout_ms = 5000;
@@ -379,20 +381,22 @@ static int pg_migrate(void *self, struct qts_err *err)
         if ((rc = pg_exec(s, sql, err)))
             return rc;
     }
-    rc = pg_exec(s,
-                 "CREATE TABLE IF NOT EXISTS schema_migrations (version int PRIMARY KEY, "
-                 "name text NOT NULL, checksum text NOT NULL, backend text NOT NULL "
-                 "CHECK (backend IN ('pg','timescaledb')), applied_at timestamptz NOT NULL DEFAULT now())",
-                 err);
+    rc = pg_exec(
+        s,
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version int PRIMARY KEY, "
+        "name text NOT NULL, checksum text NOT NULL, backend text NOT NULL "
+        "CHECK (backend IN ('pg','timescaledb')), applied_at timestamptz NOT NULL DEFAULT now())",
+        err);
     /* one migrating host at a time (several hosts may share the database) */
     if (rc == 0)
         rc = pg_exec(s, "SELECT pg_advisory_lock(7175001)", err);
     if (rc)
         return rc;
     int current = 0, applied = 0;
-    PGresult *r = PQexec(s->conn, "SELECT coalesce(max(version), 0), "
-                                  "(SELECT backend FROM schema_migrations ORDER BY version LIMIT 1) "
-                                  "FROM schema_migrations");
+    PGresult *r =
+        PQexec(s->conn, "SELECT coalesce(max(version), 0), "
+                        "(SELECT backend FROM schema_migrations ORDER BY version LIMIT 1) "
+                        "FROM schema_migrations");
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
         rc = pg_fail(s, r, err, "migrate");
         PQclear(r);
@@ -425,12 +429,13 @@ static int pg_migrate(void *self, struct qts_err *err)
             if (pg_exec(s, "CREATE EXTENSION IF NOT EXISTS timescaledb", &e2) == 0)
                 s->is_tsdb = 1;
             else
-                LOG(s, QTS_LOG_WARN, "timescaledb present but not loadable, using native partitions err=%s",
-                    e2.msg);
+                LOG(s, QTS_LOG_WARN,
+                    "timescaledb present but not loadable, using native partitions err=%s", e2.msg);
         }
         if (!s->is_tsdb && s->tsdb_mode == 2) {
-            rc = qts_err_set(err, QTS_EUNSUPPORTED,
-                             "timescaledb: require, but the extension is not available on this server");
+            rc = qts_err_set(
+                err, QTS_EUNSUPPORTED,
+                "timescaledb: require, but the extension is not available on this server");
             goto out;
         }
         LOG(s, QTS_LOG_INFO, "store_postgres backend=%s", s->is_tsdb ? "timescaledb" : "pg");
@@ -451,8 +456,10 @@ static int pg_migrate(void *self, struct qts_err *err)
             snprintf(ver, sizeof ver, "%d", m->version);
             snprintf(sum, sizeof sum, "%016" PRIx64, store_fnv1a(m->sql));
             const char *v[4] = {ver, m->name, sum, s->is_tsdb ? "timescaledb" : "pg"};
-            rc = pg_exec_params(s, "INSERT INTO schema_migrations (version, name, checksum, "
-                                   "backend) VALUES ($1, $2, $3, $4)", 4, v, "migrate", err);
+            rc = pg_exec_params(s,
+                                "INSERT INTO schema_migrations (version, name, checksum, "
+                                "backend) VALUES ($1, $2, $3, $4)",
+                                4, v, "migrate", err);
         }
         if (rc == 0)
             rc = pg_exec(s, "COMMIT", err);
@@ -463,7 +470,8 @@ static int pg_migrate(void *self, struct qts_err *err)
             qts_err_set(err, rc, "migration %04d_%s: %.200s", m->version, m->name, tmp);
             goto out;
         }
-        LOG(s, QTS_LOG_INFO, "store_postgres migration applied version=%d name=%s", m->version, m->name);
+        LOG(s, QTS_LOG_INFO, "store_postgres migration applied version=%d name=%s", m->version,
+            m->name);
         applied++;
     }
 out:
@@ -513,11 +521,11 @@ static const char *v_str(const struct store_row *x, int col)
 }
 
 static const struct store_row_reader pg_reader = {
-    .str = v_str, .i64 = v_i64, .dbl = v_dbl, .fixed = v_fixed, .ts = v_ts,
-};
+    .str = v_str, .i64 = v_i64, .dbl = v_dbl, .fixed = v_fixed, .ts = v_ts};
 
-static int feedback_aggs(struct pg *s, int64_t from, int64_t to, const char *symbol, const char *tag,
-                         int group, qts_store_record_fn cb, void *arg, struct qts_err *err)
+static int feedback_aggs(struct pg *s, int64_t from, int64_t to, const char *symbol,
+                         const char *tag, int group, qts_store_record_fn cb, void *arg,
+                         struct qts_err *err)
 {
     p_str(s, 0, s->host_id);
     p_ts(s, 1, from);
@@ -525,14 +533,16 @@ static int feedback_aggs(struct pg *s, int64_t from, int64_t to, const char *sym
     p_str(s, 3, symbol);
     p_str(s, 4, tag);
     const char *sql =
-        group ? "SELECT symbol, coalesce(strategy_tag, ''), count(*), avg(total_slippage_bps), "
-                "avg(market_impact_bps), avg(execution_quality_score), avg(avg_fill_latency_ms), "
-                "avg(fill_ratio) FROM feedback_data WHERE host_id = $1 AND time >= $2 AND time < $3 "
-                "AND $4::text IS NOT NULL AND $5::text IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2"
-              : "SELECT $4::text, $5::text, count(*), avg(total_slippage_bps), avg(market_impact_bps), "
-                "avg(execution_quality_score), avg(avg_fill_latency_ms), avg(fill_ratio) "
-                "FROM feedback_data WHERE host_id = $1 AND time >= $2 AND time < $3 "
-                "AND ($4 = '' OR symbol = $4) AND ($5 = '' OR strategy_tag = $5)";
+        group
+            ? "SELECT symbol, coalesce(strategy_tag, ''), count(*), avg(total_slippage_bps), "
+              "avg(market_impact_bps), avg(execution_quality_score), avg(avg_fill_latency_ms), "
+              "avg(fill_ratio) FROM feedback_data WHERE host_id = $1 AND time >= $2 AND time < $3 "
+              "AND $4::text IS NOT NULL AND $5::text IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2"
+            : "SELECT $4::text, $5::text, count(*), avg(total_slippage_bps), "
+              "avg(market_impact_bps), "
+              "avg(execution_quality_score), avg(avg_fill_latency_ms), avg(fill_ratio) "
+              "FROM feedback_data WHERE host_id = $1 AND time >= $2 AND time < $3 "
+              "AND ($4 = '' OR symbol = $4) AND ($5 = '' OR strategy_tag = $5)";
     PGresult *r = pg_select(s, sql, 5, err);
     if (!r)
         return err ? err->code : QTS_EDB;
@@ -594,20 +604,22 @@ static int pg_query(void *self, const struct qts_store_query *q, qts_store_recor
               "ORDER BY time LIMIT $4";
         break;
     case QTS_Q_LEDGER:
-        sql = "SELECT timestamp, symbol, side, qty, price, amount, fee, strategy_tag, order_id, broker, "
+        sql = "SELECT timestamp, symbol, side, qty, price, amount, fee, strategy_tag, order_id, "
+              "broker, "
               "realized_pnl, rec_id FROM t_ledger WHERE host_id = $5 AND ($1 = '' OR symbol = $1) "
               "AND timestamp >= $2 AND timestamp < $3 ORDER BY timestamp DESC, id DESC LIMIT $4";
         break;
     case QTS_Q_DAILY_METRICS:
-        sql = "SELECT day, trades, buy_amount, sell_amount, fees, realized_pnl, symbols FROM daily_metrics "
-              "WHERE host_id = $5 AND $1::text IS NOT NULL AND day >= ($2::timestamptz AT TIME ZONE "
-              "'Asia/Seoul')::date AND day < ($3::timestamptz AT TIME ZONE 'Asia/Seoul')::date "
-              "ORDER BY day LIMIT $4";
+        sql =
+            "SELECT day, trades, buy_amount, sell_amount, fees, realized_pnl, symbols FROM "
+            "daily_metrics "
+            "WHERE host_id = $5 AND $1::text IS NOT NULL AND day >= ($2::timestamptz AT TIME ZONE "
+            "'Asia/Seoul')::date AND day < ($3::timestamptz AT TIME ZONE 'Asia/Seoul')::date "
+            "ORDER BY day LIMIT $4";
         break;
     case QTS_Q_FEEDBACK_SUMMARY:
         return feedback_aggs(s, q->from_ns, q->to_ns, q->symbol, q->tag, 0, cb, arg, err);
-    default:
-        return qts_err_set(err, QTS_EUNSUPPORTED, "store_postgres: query kind %u", q->kind);
+    default: return qts_err_set(err, QTS_EUNSUPPORTED, "store_postgres: query kind %u", q->kind);
     }
     p_str(s, 0, q->symbol);
     p_ts(s, 1, q->from_ns);
@@ -633,16 +645,14 @@ static int pg_query(void *self, const struct qts_store_query *q, qts_store_recor
 
 /* ------------------------------------------------------------- descriptor */
 
-static const struct qts_store_ops pg_ops = {
-    .struct_size = sizeof(struct qts_store_ops),
-    .migrate = pg_migrate,
-    .write_batch = pg_write_batch,
-    .ping = pg_ping,
-    .load_state = pg_load_state,
-    .query = pg_query,
-    .maintain = pg_maintain,
-    .refresh_rollups = pg_refresh_rollups,
-};
+static const struct qts_store_ops pg_ops = {.struct_size = sizeof(struct qts_store_ops),
+                                            .migrate = pg_migrate,
+                                            .write_batch = pg_write_batch,
+                                            .ping = pg_ping,
+                                            .load_state = pg_load_state,
+                                            .query = pg_query,
+                                            .maintain = pg_maintain,
+                                            .refresh_rollups = pg_refresh_rollups};
 
 /* Every key of the plugin's config:; the defaults are the ones pg_init
  * starts from. */
@@ -656,8 +666,7 @@ static const struct qts_cfg_key pg_keys[] = {
     QTS_CFG_STR("timescaledb", "auto", "auto, off or require"),
     QTS_CFG_INT("partition.premake_days", "7", "daily partitions created ahead"),
     STORE_KEYS_HOST_AND_RETENTION,
-    QTS_CFG_END
-};
+    QTS_CFG_END};
 
-QTS_PLUGIN_DEFINE("store_postgres", QTS_KIND_STORE, "1.0.0", &pg_ops, pg_keys,
-                  0, .init = pg_init, .start = pg_start, .stop = pg_stop, .destroy = pg_destroy);
+QTS_PLUGIN_DEFINE("store_postgres", QTS_KIND_STORE, "1.0.0", &pg_ops, pg_keys, 0, .init = pg_init,
+                  .start = pg_start, .stop = pg_stop, .destroy = pg_destroy);

@@ -46,14 +46,17 @@ struct pg {
     void *owner;
     char *conninfo; /* owned */
     char host_id[64];
-    char schema[64];  /* "" = the server's search_path */
+    char schema[64]; /* "" = the server's search_path */
     int64_t stmt_timeout_ms, connect_timeout_s, premake_days;
     int64_t keep_days[PT_COUNT], keep_bar_days;
     int tsdb_mode; /* 0 auto, 1 off, 2 require */
     PGconn *conn;
     int prepared[ST_COUNT];
     int is_tsdb;
-    struct { int pt; int64_t lo; } known[KNOWN_MAX];
+    struct {
+        int pt;
+        int64_t lo;
+    } known[KNOWN_MAX];
     size_t n_known;
     char *copy;
     size_t copy_len, copy_cap;
@@ -69,8 +72,8 @@ struct pg {
 int pg_fail(struct pg *s, PGresult *r, struct qts_err *err, const char *what);
 int pg_exec(struct pg *s, const char *sql, struct qts_err *err);
 /* A statement with text parameters v[0..n) that returns no rows. */
-int pg_exec_params(struct pg *s, const char *sql, int n, const char *const *v,
-                   const char *what, struct qts_err *err);
+int pg_exec_params(struct pg *s, const char *sql, int n, const char *const *v, const char *what,
+                   struct qts_err *err);
 void pg_rollback(struct pg *s);
 int pg_ensure_conn(struct pg *s, struct qts_err *err);
 /* Run `sql` with s->val[0..n); the rows (owned: PQclear) or NULL with err. */
@@ -92,7 +95,7 @@ int pg_ensure_partition(struct pg *s, int pt, int64_t t, struct qts_err *err);
 int pg_write_batch(void *self, const struct qts_store_record *const *recs, size_t n,
                    struct qts_err *err);
 
-/* pg_upkeep.c */int pg_maintain(void *self, int64_t now_ns, struct qts_err *err);
+/* pg_upkeep.c */ int pg_maintain(void *self, int64_t now_ns, struct qts_err *err);
 int pg_refresh_rollups(void *self, int64_t now_ns, struct qts_err *err);
 
 #endif

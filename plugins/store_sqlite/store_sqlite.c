@@ -43,9 +43,9 @@ struct ss {
 static int db_err(struct ss *s, struct qts_err *err, const char *what)
 {
     int code = sqlite3_errcode(s->db);
-    int qc = (code == SQLITE_BUSY || code == SQLITE_LOCKED) ? QTS_EBUSY
+    int qc = (code == SQLITE_BUSY || code == SQLITE_LOCKED)                             ? QTS_EBUSY
              : (code == SQLITE_IOERR || code == SQLITE_FULL || code == SQLITE_CANTOPEN) ? QTS_EIO
-                                                                                         : QTS_EDB;
+                                                                                        : QTS_EDB;
     return qts_err_set(err, qc, "sqlite %s: %s", what, sqlite3_errmsg(s->db));
 }
 
@@ -69,8 +69,7 @@ static void cfg_days(struct ss *s, const char *key, int64_t *v)
         *v = x;
 }
 
-static int ss_init(const struct qts_host_api *host, void *owner, void **self,
-                   struct qts_err *err)
+static int ss_init(const struct qts_host_api *host, void *owner, void **self, struct qts_err *err)
 {
     struct ss *s = calloc(1, sizeof *s);
     if (!s)
@@ -143,8 +142,9 @@ static int ss_start(void *self, struct qts_err *err)
 {
     struct ss *s = self;
     make_parent_dir(s->path);
-    if (sqlite3_open_v2(s->path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                                             SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+    if (sqlite3_open_v2(s->path, &s->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                        NULL) != SQLITE_OK) {
         int rc = qts_err_set(err, QTS_EIO, "sqlite open %s: %s", s->path,
                              s->db ? sqlite3_errmsg(s->db) : "out of memory");
         sqlite3_close(s->db);
@@ -153,7 +153,8 @@ static int ss_start(void *self, struct qts_err *err)
     }
     sqlite3_busy_timeout(s->db, (int)s->busy_timeout_ms);
     /* a larger page cache keeps the index pages a batch touches in memory */
-    int rc = exec_sql(s, "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536;", err);
+    int rc = exec_sql(
+        s, "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536;", err);
     if (rc == 0)
         rc = exec_sql(s, s->sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL",
                       err);
@@ -196,13 +197,14 @@ static int ss_migrate(void *self, struct qts_err *err)
         return rc;
     sqlite3_stmt *q = NULL;
     int current = 0;
-    if (sqlite3_prepare_v2(s->db, "SELECT coalesce(max(version), 0) FROM schema_migrations", -1,
-                           &q, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(s->db, "SELECT coalesce(max(version), 0) FROM schema_migrations", -1, &q,
+                           NULL) != SQLITE_OK)
         return db_err(s, err, "migrate");
     if (sqlite3_step(q) == SQLITE_ROW)
         current = sqlite3_column_int(q, 0);
     sqlite3_finalize(q);
-    int newest = sqlite_migrations_count ? sqlite_migrations[sqlite_migrations_count - 1].version : 0;
+    int newest =
+        sqlite_migrations_count ? sqlite_migrations[sqlite_migrations_count - 1].version : 0;
     if (current > newest)
         return qts_err_set(err, QTS_ESTATE,
                            "database schema version %d is newer than this build (%d): "
@@ -231,8 +233,8 @@ static int ss_migrate(void *self, struct qts_err *err)
             if (err) {
                 char tmp[256];
                 snprintf(tmp, sizeof tmp, "%s", err->msg);
-                snprintf(err->msg, sizeof err->msg, "migration %04d_%s: %.200s", m->version, m->name,
-                         tmp);
+                snprintf(err->msg, sizeof err->msg, "migration %04d_%s: %.200s", m->version,
+                         m->name, tmp);
             }
             return rc;
         }
@@ -315,8 +317,7 @@ static int write_one(struct ss *s, const struct qts_store_record *r, struct qts_
     return out;
 }
 
-static int mark_dirty(struct ss *s, const char *name, int64_t lo, int64_t hi,
-                      struct qts_err *err)
+static int mark_dirty(struct ss *s, const char *name, int64_t lo, int64_t hi, struct qts_err *err)
 {
     if (lo == QTS_STORE_NULL)
         return 0;
@@ -389,22 +390,17 @@ static double col_dbl(const struct store_row *r, int i)
     return sqlite3_column_type(st, i) == SQLITE_NULL ? NAN : sqlite3_column_double(st, i);
 }
 
-static int64_t col_i64(const struct store_row *r, int i)
-{
-    return sqlite3_column_int64(r->res, i);
-}
+static int64_t col_i64(const struct store_row *r, int i) { return sqlite3_column_int64(r->res, i); }
 
 /* times are INTEGER nanoseconds */
 static int64_t col_ts(const struct store_row *r, int i)
 {
     sqlite3_stmt *st = r->res;
-    return sqlite3_column_type(st, i) == SQLITE_NULL ? QTS_STORE_NULL
-                                                     : sqlite3_column_int64(st, i);
+    return sqlite3_column_type(st, i) == SQLITE_NULL ? QTS_STORE_NULL : sqlite3_column_int64(st, i);
 }
 
 static const struct store_row_reader ss_reader = {
-    .str = col_str, .i64 = col_i64, .dbl = col_dbl, .fixed = col_fixed, .ts = col_ts,
-};
+    .str = col_str, .i64 = col_i64, .dbl = col_dbl, .fixed = col_fixed, .ts = col_ts};
 
 /* After a row loop ended with `rc`: SQLITE_DONE is success, another SQLite
  * code the statement's error, a negative code the callback's; `st` is
@@ -432,14 +428,15 @@ static int feedback_aggs(struct ss *s, int64_t from, int64_t to, const char *sym
 {
     sqlite3_stmt *st;
     const char *sql =
-        group ? "SELECT symbol, coalesce(strategy_tag, ''), count(*), avg(total_slippage_bps), "
-                "avg(market_impact_bps), avg(execution_quality_score), avg(avg_fill_latency_ms), "
-                "avg(fill_ratio) FROM feedback_data WHERE host_id = ?1 AND time >= ?2 AND time < ?3 "
-                "GROUP BY 1, 2 ORDER BY 1, 2"
-              : "SELECT ?4, ?5, count(*), avg(total_slippage_bps), avg(market_impact_bps), "
-                "avg(execution_quality_score), avg(avg_fill_latency_ms), avg(fill_ratio) "
-                "FROM feedback_data WHERE host_id = ?1 AND time >= ?2 AND time < ?3 "
-                "AND (?4 = '' OR symbol = ?4) AND (?5 = '' OR strategy_tag = ?5)";
+        group
+            ? "SELECT symbol, coalesce(strategy_tag, ''), count(*), avg(total_slippage_bps), "
+              "avg(market_impact_bps), avg(execution_quality_score), avg(avg_fill_latency_ms), "
+              "avg(fill_ratio) FROM feedback_data WHERE host_id = ?1 AND time >= ?2 AND time < ?3 "
+              "GROUP BY 1, 2 ORDER BY 1, 2"
+            : "SELECT ?4, ?5, count(*), avg(total_slippage_bps), avg(market_impact_bps), "
+              "avg(execution_quality_score), avg(avg_fill_latency_ms), avg(fill_ratio) "
+              "FROM feedback_data WHERE host_id = ?1 AND time >= ?2 AND time < ?3 "
+              "AND (?4 = '' OR symbol = ?4) AND (?5 = '' OR strategy_tag = ?5)";
     int rc = run_query(s, sql, err, &st);
     if (rc)
         return rc;
@@ -489,8 +486,8 @@ static int ss_load_state(void *self, const struct qts_store_load_opts *o, qts_st
     return feedback_aggs(s, o->now_ns - lb, o->now_ns, "", "", 1, cb, arg, err);
 }
 
-static int ss_query(void *self, const struct qts_store_query *q, qts_store_record_fn cb,
-                    void *arg, struct qts_err *err)
+static int ss_query(void *self, const struct qts_store_query *q, qts_store_record_fn cb, void *arg,
+                    struct qts_err *err)
 {
     struct ss *s = self;
     unsigned pe = q->px_exp, qe = q->qty_exp;
@@ -522,8 +519,7 @@ static int ss_query(void *self, const struct qts_store_query *q, qts_store_recor
         break;
     case QTS_Q_FEEDBACK_SUMMARY:
         return feedback_aggs(s, q->from_ns, q->to_ns, q->symbol, q->tag, 0, cb, arg, err);
-    default:
-        return qts_err_set(err, QTS_EUNSUPPORTED, "store_sqlite: query kind %u", q->kind);
+    default: return qts_err_set(err, QTS_EUNSUPPORTED, "store_sqlite: query kind %u", q->kind);
     }
     sqlite3_stmt *st;
     int rc = run_query(s, sql, err, &st);
@@ -554,10 +550,8 @@ static int ss_maintain(void *self, int64_t now_ns, struct qts_err *err)
         const char *table, *col;
         int64_t days;
     } pol[] = {
-        {"tick_data", "time", s->keep_tick_days},
-        {"ohlcv_1m", "bucket", s->keep_bar_days},
-        {"execution_logs", "time", s->keep_exec_days},
-        {"feedback_data", "time", s->keep_fb_days},
+        {"tick_data", "time", s->keep_tick_days},      {"ohlcv_1m", "bucket", s->keep_bar_days},
+        {"execution_logs", "time", s->keep_exec_days}, {"feedback_data", "time", s->keep_fb_days},
         {"decision_log", "time", s->keep_dec_days},
     };
     int total = 0;
@@ -574,12 +568,11 @@ static int ss_maintain(void *self, int64_t now_ns, struct qts_err *err)
     return total;
 }
 
-static int take_dirty(struct ss *s, const char *name, int64_t *lo, int64_t *hi,
-                      struct qts_err *err)
+static int take_dirty(struct ss *s, const char *name, int64_t *lo, int64_t *hi, struct qts_err *err)
 {
     sqlite3_stmt *st;
-    int rc = run_query(s, "SELECT dirty_lo, dirty_hi FROM qts_rollup_state WHERE name = ?1", err,
-                       &st);
+    int rc =
+        run_query(s, "SELECT dirty_lo, dirty_hi FROM qts_rollup_state WHERE name = ?1", err, &st);
     if (rc)
         return rc;
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
@@ -604,76 +597,89 @@ static int ss_refresh_rollups(void *self, int64_t now_ns, struct qts_err *err)
         goto fail;
     char sql[2048];
     if (tlo != QTS_STORE_NULL) {
-        int64_t mlo = tlo - tlo % STORE_NS_PER_MIN, mhi = thi - thi % STORE_NS_PER_MIN + STORE_NS_PER_MIN;
-        snprintf(sql, sizeof sql,
-                 "INSERT INTO ohlcv_1m (bucket, symbol, open, high, low, close, volume, tick_count) "
-                 "SELECT b, symbol, o, max(price), min(price), c, sum(volume), count(*) FROM ("
-                 " SELECT symbol, time - time %% 60000000000 AS b, price, volume,"
-                 " first_value(price) OVER w AS o,"
-                 " last_value(price) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS c"
-                 " FROM tick_data WHERE kind = 1 AND time >= %" PRId64 " AND time < %" PRId64
-                 " WINDOW w AS (PARTITION BY symbol, time - time %% 60000000000 ORDER BY time, rec_id))"
-                 " WHERE 1 GROUP BY symbol, b ON CONFLICT (symbol, bucket) DO UPDATE SET open = excluded.open,"
-                 " high = excluded.high, low = excluded.low, close = excluded.close,"
-                 " volume = excluded.volume, tick_count = excluded.tick_count",
-                 mlo, mhi);
+        int64_t mlo = tlo - tlo % STORE_NS_PER_MIN,
+                mhi = thi - thi % STORE_NS_PER_MIN + STORE_NS_PER_MIN;
+        snprintf(
+            sql, sizeof sql,
+            "INSERT INTO ohlcv_1m (bucket, symbol, open, high, low, close, volume, tick_count) "
+            "SELECT b, symbol, o, max(price), min(price), c, sum(volume), count(*) FROM ("
+            " SELECT symbol, time - time %% 60000000000 AS b, price, volume,"
+            " first_value(price) OVER w AS o,"
+            " last_value(price) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) "
+            "AS c"
+            " FROM tick_data WHERE kind = 1 AND time >= %" PRId64 " AND time < %" PRId64
+            " WINDOW w AS (PARTITION BY symbol, time - time %% 60000000000 ORDER BY time, rec_id))"
+            " WHERE 1 GROUP BY symbol, b ON CONFLICT (symbol, bucket) DO UPDATE SET open = "
+            "excluded.open,"
+            " high = excluded.high, low = excluded.low, close = excluded.close,"
+            " volume = excluded.volume, tick_count = excluded.tick_count",
+            mlo, mhi);
         if ((rc = exec_sql(s, sql, err)))
             goto fail;
         int64_t dlo = store_day_start_ns(tlo), dhi = store_day_start_ns(thi) + STORE_NS_PER_DAY;
-        snprintf(sql, sizeof sql,
-                 "INSERT INTO ohlcv_1d (time, symbol, open, high, low, close, volume) "
-                 "SELECT b, symbol, o, max(price), min(price), c, sum(volume) FROM ("
-                 " SELECT symbol, (time + 32400000000000) - (time + 32400000000000) %% 86400000000000"
-                 " - 32400000000000 AS b, price, volume, first_value(price) OVER w AS o,"
-                 " last_value(price) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS c"
-                 " FROM tick_data WHERE kind = 1 AND time >= %" PRId64 " AND time < %" PRId64
-                 " WINDOW w AS (PARTITION BY symbol, (time + 32400000000000) / 86400000000000"
-                 " ORDER BY time, rec_id)) WHERE 1 GROUP BY symbol, b ON CONFLICT (symbol, time) DO UPDATE SET"
-                 " open = excluded.open, high = excluded.high, low = excluded.low,"
-                 " close = excluded.close, volume = excluded.volume",
-                 dlo, dhi);
+        snprintf(
+            sql, sizeof sql,
+            "INSERT INTO ohlcv_1d (time, symbol, open, high, low, close, volume) "
+            "SELECT b, symbol, o, max(price), min(price), c, sum(volume) FROM ("
+            " SELECT symbol, (time + 32400000000000) - (time + 32400000000000) %% 86400000000000"
+            " - 32400000000000 AS b, price, volume, first_value(price) OVER w AS o,"
+            " last_value(price) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) "
+            "AS c"
+            " FROM tick_data WHERE kind = 1 AND time >= %" PRId64 " AND time < %" PRId64
+            " WINDOW w AS (PARTITION BY symbol, (time + 32400000000000) / 86400000000000"
+            " ORDER BY time, rec_id)) WHERE 1 GROUP BY symbol, b ON CONFLICT (symbol, time) DO "
+            "UPDATE SET"
+            " open = excluded.open, high = excluded.high, low = excluded.low,"
+            " close = excluded.close, volume = excluded.volume",
+            dlo, dhi);
         if ((rc = exec_sql(s, sql, err)))
             goto fail;
     }
     if (llo != QTS_STORE_NULL) {
-        int64_t hlo = llo - llo % STORE_NS_PER_HOUR, hhi = lhi - lhi % STORE_NS_PER_HOUR + STORE_NS_PER_HOUR;
+        int64_t hlo = llo - llo % STORE_NS_PER_HOUR,
+                hhi = lhi - lhi % STORE_NS_PER_HOUR + STORE_NS_PER_HOUR;
         int64_t dlo = store_day_start_ns(llo), dhi = store_day_start_ns(lhi) + STORE_NS_PER_DAY;
 #define DAY_EXPR "date(timestamp / 1000000000 + 32400, 'unixepoch')"
-#define SUMS "count(*), sum(CASE WHEN side = 'BUY' THEN amount ELSE 0 END), " \
-             "sum(CASE WHEN side = 'SELL' THEN amount ELSE 0 END), sum(fee), " \
-             "coalesce(sum(realized_pnl), 0)"
-        snprintf(sql, sizeof sql,
-                 "DELETE FROM hourly_pnl WHERE host_id = '%s' AND hour >= %" PRId64 " AND hour < %" PRId64 ";"
-                 "INSERT INTO hourly_pnl SELECT host_id, timestamp - timestamp %% 3600000000000, "
-                 "coalesce(strategy_tag, ''), " SUMS " FROM t_ledger WHERE host_id = '%s' AND "
-                 "timestamp >= %" PRId64 " AND timestamp < %" PRId64 " GROUP BY 1, 2, 3;"
-                 "DELETE FROM daily_metrics WHERE host_id = '%s' AND day >= date(%" PRId64
-                 " / 1000000000 + 32400, 'unixepoch') AND day < date(%" PRId64
-                 " / 1000000000 + 32400, 'unixepoch');"
-                 "INSERT INTO daily_metrics SELECT host_id, " DAY_EXPR ", " SUMS
-                 ", count(DISTINCT symbol) FROM t_ledger WHERE host_id = '%s' AND timestamp >= %" PRId64
-                 " AND timestamp < %" PRId64 " GROUP BY 1, 2;",
-                 s->host_id, hlo, hhi, s->host_id, hlo, hhi, s->host_id, dlo, dhi, s->host_id, dlo,
-                 dhi);
+#define SUMS                                                          \
+    "count(*), sum(CASE WHEN side = 'BUY' THEN amount ELSE 0 END), "  \
+    "sum(CASE WHEN side = 'SELL' THEN amount ELSE 0 END), sum(fee), " \
+    "coalesce(sum(realized_pnl), 0)"
+        snprintf(
+            sql, sizeof sql,
+            "DELETE FROM hourly_pnl WHERE host_id = '%s' AND hour >= %" PRId64
+            " AND hour < %" PRId64 ";"
+            "INSERT INTO hourly_pnl SELECT host_id, timestamp - timestamp %% 3600000000000, "
+            "coalesce(strategy_tag, ''), " SUMS " FROM t_ledger WHERE host_id = '%s' AND "
+            "timestamp >= %" PRId64 " AND timestamp < %" PRId64 " GROUP BY 1, 2, 3;"
+            "DELETE FROM daily_metrics WHERE host_id = '%s' AND day >= date(%" PRId64
+            " / 1000000000 + 32400, 'unixepoch') AND day < date(%" PRId64
+            " / 1000000000 + 32400, 'unixepoch');"
+            "INSERT INTO daily_metrics SELECT host_id, " DAY_EXPR ", " SUMS
+            ", count(DISTINCT symbol) FROM t_ledger WHERE host_id = '%s' AND timestamp >= %" PRId64
+            " AND timestamp < %" PRId64 " GROUP BY 1, 2;",
+            s->host_id, hlo, hhi, s->host_id, hlo, hhi, s->host_id, dlo, dhi, s->host_id, dlo, dhi);
         if ((rc = exec_sql(s, sql, err)))
             goto fail;
-        snprintf(sql, sizeof sql,
-                 "DELETE FROM strategy_performance WHERE host_id = '%s' AND as_of >= date(%" PRId64
-                 " / 1000000000 + 32400, 'unixepoch') AND as_of < date(%" PRId64
-                 " / 1000000000 + 32400, 'unixepoch');"
-                 "INSERT INTO strategy_performance (host_id, as_of, strategy, trades, wins, win_rate, "
-                 "total_pnl, avg_pnl) SELECT host_id, " DAY_EXPR ", coalesce(strategy_tag, ''), count(*), "
-                 "sum(realized_pnl > 0), CASE WHEN count(realized_pnl) > 0 THEN "
-                 "CAST(sum(realized_pnl > 0) AS REAL) / count(realized_pnl) END, "
-                 "coalesce(sum(realized_pnl), 0), avg(realized_pnl) FROM t_ledger WHERE host_id = '%s' "
-                 "AND timestamp >= %" PRId64 " AND timestamp < %" PRId64 " GROUP BY 1, 2, 3;",
-                 s->host_id, dlo, dhi, s->host_id, dlo, dhi);
+        snprintf(
+            sql, sizeof sql,
+            "DELETE FROM strategy_performance WHERE host_id = '%s' AND as_of >= date(%" PRId64
+            " / 1000000000 + 32400, 'unixepoch') AND as_of < date(%" PRId64
+            " / 1000000000 + 32400, 'unixepoch');"
+            "INSERT INTO strategy_performance (host_id, as_of, strategy, trades, wins, win_rate, "
+            "total_pnl, avg_pnl) SELECT host_id, " DAY_EXPR
+            ", coalesce(strategy_tag, ''), count(*), "
+            "sum(realized_pnl > 0), CASE WHEN count(realized_pnl) > 0 THEN "
+            "CAST(sum(realized_pnl > 0) AS REAL) / count(realized_pnl) END, "
+            "coalesce(sum(realized_pnl), 0), avg(realized_pnl) FROM t_ledger WHERE host_id = '%s' "
+            "AND timestamp >= %" PRId64 " AND timestamp < %" PRId64 " GROUP BY 1, 2, 3;",
+            s->host_id, dlo, dhi, s->host_id, dlo, dhi);
         if ((rc = exec_sql(s, sql, err)))
             goto fail;
     }
-    snprintf(sql, sizeof sql,
-             "UPDATE qts_rollup_state SET dirty_lo = NULL, dirty_hi = NULL, refreshed_at = %" PRId64,
-             now_ns);
+    snprintf(
+        sql, sizeof sql,
+        "UPDATE qts_rollup_state SET dirty_lo = NULL, dirty_hi = NULL, refreshed_at = %" PRId64,
+        now_ns);
     if ((rc = exec_sql(s, sql, err)) || (rc = exec_sql(s, "COMMIT", err)))
         goto fail;
     return 0;
@@ -684,16 +690,14 @@ fail:
 
 /* ------------------------------------------------------------- descriptor */
 
-static const struct qts_store_ops ss_ops = {
-    .struct_size = sizeof(struct qts_store_ops),
-    .migrate = ss_migrate,
-    .write_batch = ss_write_batch,
-    .ping = ss_ping,
-    .load_state = ss_load_state,
-    .query = ss_query,
-    .maintain = ss_maintain,
-    .refresh_rollups = ss_refresh_rollups,
-};
+static const struct qts_store_ops ss_ops = {.struct_size = sizeof(struct qts_store_ops),
+                                            .migrate = ss_migrate,
+                                            .write_batch = ss_write_batch,
+                                            .ping = ss_ping,
+                                            .load_state = ss_load_state,
+                                            .query = ss_query,
+                                            .maintain = ss_maintain,
+                                            .refresh_rollups = ss_refresh_rollups};
 
 /* Every key of the plugin's config:; the defaults are the ones ss_init
  * starts from. */
@@ -701,9 +705,7 @@ static const struct qts_cfg_key ss_keys[] = {
     QTS_CFG_STR("path", "var/qts.db", "the database file"),
     QTS_CFG_DURATION("busy_timeout_ms", "5000", "how long a write waits for a lock"),
     QTS_CFG_STR("synchronous", "normal", "normal or full (fsync every commit)"),
-    STORE_KEYS_HOST_AND_RETENTION,
-    QTS_CFG_END
-};
+    STORE_KEYS_HOST_AND_RETENTION, QTS_CFG_END};
 
-QTS_PLUGIN_DEFINE("store_sqlite", QTS_KIND_STORE, "1.0.0", &ss_ops, ss_keys,
-                  0, .init = ss_init, .start = ss_start, .stop = ss_stop, .destroy = ss_destroy);
+QTS_PLUGIN_DEFINE("store_sqlite", QTS_KIND_STORE, "1.0.0", &ss_ops, ss_keys, 0, .init = ss_init,
+                  .start = ss_start, .stop = ss_stop, .destroy = ss_destroy);

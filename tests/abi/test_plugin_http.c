@@ -120,8 +120,7 @@ static void get(struct rig *r, const char *path, uint32_t timeout_ms, struct res
     char url[256];
     snprintf(url, sizeof url, "http://127.0.0.1:%d%s", g_port, path);
     struct qts_http_request req = {
-        .struct_size = sizeof req, .method = "GET", .url = url, .timeout_ms = timeout_ms,
-    };
+        .struct_size = sizeof req, .method = "GET", .url = url, .timeout_ms = timeout_ms};
     struct qts_err err;
     assert_int_equal(qts_http_request(r->c, &req, on_resp, res, NULL, &err), 0);
 }
@@ -131,7 +130,7 @@ static void test_ok(void **state)
     (void)state;
     struct rig r;
     rig_init(&r);
-    struct result res = { 0 };
+    struct result res = {0};
     get(&r, "/ok", 5000, &res);
     assert_int_equal(res.calls, 0); /* never inside the call */
     run_until_calls(&r, &res, 1);
@@ -154,15 +153,19 @@ static void test_echo_method_headers_body(void **state)
     (void)state;
     struct rig r;
     rig_init(&r);
-    struct result res = { 0 };
+    struct result res = {0};
     char url[256];
     snprintf(url, sizeof url, "http://127.0.0.1:%d/echo", g_port);
-    const struct qts_http_header hdrs[] = { { "X-Custom", "abc" },
-                                            { "Content-Type", "application/json" } };
+    const struct qts_http_header hdrs[] = {{"X-Custom", "abc"},
+                                           {"Content-Type", "application/json"}};
     static const char body[] = "{\"a\":1,\"nul\":\"\0x\"}";
     struct qts_http_request req = {
-        .struct_size = sizeof req, .method = "PUT", .url = url, .headers = hdrs,
-        .n_headers = 2, .body = { body, sizeof body - 1 },
+        .struct_size = sizeof req,
+        .method = "PUT",
+        .url = url,
+        .headers = hdrs,
+        .n_headers = 2,
+        .body = {body, sizeof body - 1},
     };
     assert_int_equal(qts_http_request(r.c, &req, on_resp, &res, NULL, NULL), 0);
     run_until_calls(&r, &res, 1);
@@ -184,7 +187,7 @@ static void test_timeout(void **state)
     (void)state;
     struct rig r;
     rig_init(&r);
-    struct result res = { 0 };
+    struct result res = {0};
     get(&r, "/slow?ms=3000", 150, &res);
     run_until_calls(&r, &res, 1);
     assert_int_equal(res.code, QTS_ETIMEDOUT);
@@ -198,17 +201,17 @@ static void test_connection_refused(void **state)
     (void)state;
     /* a port that was just free: bind, read it back, close */
     int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
     socklen_t len = sizeof a;
     assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
     close(fd);
     struct rig r;
     rig_init(&r);
-    struct result res = { 0 };
+    struct result res = {0};
     char url[128];
     snprintf(url, sizeof url, "http://127.0.0.1:%d/ok", ntohs(a.sin_port));
-    struct qts_http_request req = { .struct_size = sizeof req, .url = url };
+    struct qts_http_request req = {.struct_size = sizeof req, .url = url};
     assert_int_equal(qts_http_request(r.c, &req, on_resp, &res, NULL, NULL), 0);
     run_until_calls(&r, &res, 1);
     assert_int_equal(res.code, QTS_ENET);
@@ -222,7 +225,7 @@ static void test_large_body_and_limit(void **state)
     (void)state;
     struct rig r;
     rig_init(&r);
-    struct result res = { 0 };
+    struct result res = {0};
     get(&r, "/big?bytes=8000000", 20000, &res);
     run_until_calls(&r, &res, 1);
     assert_int_equal(res.code, 0);
@@ -242,10 +245,10 @@ static void test_cancel_and_close(void **state)
     (void)state;
     struct rig r;
     rig_init(&r);
-    struct result a = { 0 }, b = { 0 };
+    struct result a = {0}, b = {0};
     char url[128];
     snprintf(url, sizeof url, "http://127.0.0.1:%d/slow?ms=2000", g_port);
-    struct qts_http_request req = { .struct_size = sizeof req, .url = url };
+    struct qts_http_request req = {.struct_size = sizeof req, .url = url};
     uint64_t id;
     assert_int_equal(qts_http_request(r.c, &req, on_resp, &a, &id, NULL), 0);
     assert_int_equal(qts_http_request(r.c, &req, on_resp, &b, NULL, NULL), 0);
@@ -271,8 +274,8 @@ static void test_invalid_requests_get_no_callback(void **state)
     (void)state;
     struct rig r;
     rig_init(&r);
-    struct result res = { 0 };
-    struct qts_http_request req = { .struct_size = 4, .url = "http://127.0.0.1/" };
+    struct result res = {0};
+    struct qts_http_request req = {.struct_size = 4, .url = "http://127.0.0.1/"};
     struct qts_err err;
     assert_int_equal(qts_http_request(r.c, &req, on_resp, &res, NULL, &err), QTS_EINVAL);
     req.struct_size = sizeof req;
@@ -291,13 +294,13 @@ static void test_plugin_request_through_host_api(void **state)
     struct qts_http_client *c;
     assert_int_equal(qts_http_client_new(&loop, &c, NULL), 0);
     struct qts_metrics *metrics = qts_metrics_new();
-    struct qts_plugin_env env = { .loop = &loop, .http = c, .metrics = metrics };
+    struct qts_plugin_env env = {.loop = &loop, .http = c, .metrics = metrics};
     char *tmp = qts_test_tmpdir();
     char gen[600], yaml[256];
     snprintf(gen, sizeof gen, "%s/plugins.gen", tmp);
     snprintf(yaml, sizeof yaml, "http_url: http://127.0.0.1:%d/big?bytes=12345\n", g_port);
     struct qts_cfg_node *cfg = qts_test_cfg_node("t.yaml", yaml);
-    struct qts_plugin_manager_opts o = { .env = &env, .gen_dir = gen };
+    struct qts_plugin_manager_opts o = {.env = &env, .gen_dir = gen};
     struct qts_plugin_manager *m;
     assert_int_equal(qts_plugin_manager_new(&o, &m, NULL), 0);
     char path[600];

@@ -19,8 +19,8 @@
 #include "test_support.h"
 #include "util.h"
 
-#define BEGIN_MARK                                                                       \
-    "<!-- config keys: generated from the plugin's key table "                           \
+#define BEGIN_MARK                                             \
+    "<!-- config keys: generated from the plugin's key table " \
     "(tests/abi/test_plugin_keys_doc.c) -->\n"
 #define END_MARK "<!-- end of config keys -->\n"
 
@@ -42,8 +42,10 @@ static char *render(const struct qts_cfg_key *keys)
 {
     size_t cap = 16384, n = 0;
     char *out = qts_xmalloc(cap);
-    n += (size_t)snprintf(out + n, cap - n, "%s| key | type | default | meaning |\n"
-                                            "|---|---|---|---|\n", BEGIN_MARK);
+    n += (size_t)snprintf(out + n, cap - n,
+                          "%s| key | type | default | meaning |\n"
+                          "|---|---|---|---|\n",
+                          BEGIN_MARK);
     for (const struct qts_cfg_key *k = keys; k->name; k++) {
         char def[160] = "-";
         if (k->default_text)
@@ -87,8 +89,8 @@ static void check_plugin(const char *name)
             fclose(f);
             print_message("wrote the key table of %s\n", path);
         } else {
-            fail_msg("%s does not list %s's keys as its table declares them; expected:\n%s",
-                     readme, name, want);
+            fail_msg("%s does not list %s's keys as its table declares them; expected:\n%s", readme,
+                     name, want);
         }
     }
     free(text);
@@ -98,8 +100,8 @@ static void check_plugin(const char *name)
 static void test_readmes_list_the_declared_keys(void **state)
 {
     (void)state;
-    static const char *const plugins[] = {"broker_paper", "broker_kis",     "cache_memory",
-                                          "cache_redis",  "feed_replay",    "feed_synthetic",
+    static const char *const plugins[] = {"broker_paper", "broker_kis",    "cache_memory",
+                                          "cache_redis",  "feed_replay",   "feed_synthetic",
                                           "store_sqlite", "store_postgres"};
     for (size_t i = 0; i < QTS_ARRAY_LEN(plugins); i++)
         check_plugin(plugins[i]);

@@ -66,10 +66,10 @@ static void test_good_plugin_loads_under_generation_name(void **state)
     struct qts_err err;
     assert_int_equal(qts_plugin_check_file(fx("fx_good_v1"), QTS_KIND_FEED, &err), 0);
     struct qts_plugin_lib *a, *b;
-    assert_int_equal(qts_plugin_lib_open(fx("fx_good_v1"), gen_dir(), 1, QTS_KIND_FEED, &a,
-                                         &err), 0);
-    assert_int_equal(qts_plugin_lib_open(fx("fx_good_v1"), gen_dir(), 2, QTS_KIND_FEED, &b,
-                                         &err), 0);
+    assert_int_equal(qts_plugin_lib_open(fx("fx_good_v1"), gen_dir(), 1, QTS_KIND_FEED, &a, &err),
+                     0);
+    assert_int_equal(qts_plugin_lib_open(fx("fx_good_v1"), gen_dir(), 2, QTS_KIND_FEED, &b, &err),
+                     0);
     assert_string_equal(a->name, "fixture_feed");
     assert_string_equal(a->version, "1.0.0");
     assert_int_equal(a->desc.kind, QTS_KIND_FEED);
@@ -207,8 +207,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_kind_must_match_slot, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_world_writable_file_refused, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_world_writable_directory_refused, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_world_writable_directory_refused, setup, teardown),
         cmocka_unit_test(test_dlclose_policy),
         cmocka_unit_test(test_kind_names),
     };

@@ -76,12 +76,12 @@ static void test_hello_builds_against_installed_headers(void **state)
     uv_loop_t loop;
     assert_int_equal(uv_loop_init(&loop), 0);
     int64_t px = 0;
-    struct qts_event_sink sink = { .ctx = &px, .trade = on_trade };
+    struct qts_event_sink sink = {.ctx = &px, .trade = on_trade};
     struct qts_metrics *metrics = qts_metrics_new();
-    struct qts_plugin_env env = { .loop = &loop, .sink = &sink, .metrics = metrics };
+    struct qts_plugin_env env = {.loop = &loop, .sink = &sink, .metrics = metrics};
     char gen[700];
     snprintf(gen, sizeof gen, "%s/plugins.gen", tmp);
-    struct qts_plugin_manager_opts o = { .env = &env, .gen_dir = gen };
+    struct qts_plugin_manager_opts o = {.env = &env, .gen_dir = gen};
     struct qts_plugin_manager *m;
     assert_int_equal(qts_plugin_manager_new(&o, &m, &err), 0);
     struct qts_cfg_node *cfg = qts_test_cfg_node("hello.yaml", "price: 4200\n");

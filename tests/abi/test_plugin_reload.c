@@ -33,7 +33,7 @@ struct rig {
     struct qts_plugin_env env;
     struct qts_plugin_manager *m;
     struct qts_cfg_node *cfg;
-    uint8_t *seen;        /* count per trade_id */
+    uint8_t *seen; /* count per trade_id */
     uint64_t n_events, n_dupes, max_seq;
     uint64_t tag_count[8];
     bool has_orders;
@@ -74,10 +74,7 @@ static void on_reload(void *ctx, const char *slot, int status, const char *why)
     qts_strlcpy(r->last_why, why ? why : "", sizeof r->last_why);
 }
 
-static void on_guard(uv_timer_t *t)
-{
-    (void)t;
-}
+static void on_guard(uv_timer_t *t) { (void)t; }
 
 static struct rig *rig_new(const char *yaml, bool watch, bool sighup)
 {
@@ -97,18 +94,16 @@ static struct rig *rig_new(const char *yaml, bool watch, bool sighup)
     r->env.metrics = r->metrics;
     r->env.sink = &r->sink;
     r->cfg = qts_test_cfg_node("fixture.yaml", yaml);
-    struct qts_plugin_manager_opts o = {
-        .env = &r->env,
-        .gen_dir = r->gen_dir,
-        .watch_dir = watch ? r->plugin_dir : NULL,
-        .debounce_ms = 30,
-        .drain_poll_ms = 2,
-        .handle_sighup = sighup,
-        .has_working_orders = has_orders,
-        .orders_ctx = r,
-        .on_reload = on_reload,
-        .reload_ctx = r,
-    };
+    struct qts_plugin_manager_opts o = {.env = &r->env,
+                                        .gen_dir = r->gen_dir,
+                                        .watch_dir = watch ? r->plugin_dir : NULL,
+                                        .debounce_ms = 30,
+                                        .drain_poll_ms = 2,
+                                        .handle_sighup = sighup,
+                                        .has_working_orders = has_orders,
+                                        .orders_ctx = r,
+                                        .on_reload = on_reload,
+                                        .reload_ctx = r};
     struct qts_err err;
     assert_int_equal(qts_plugin_manager_new(&o, &r->m, &err), 0);
     return r;
@@ -131,14 +126,14 @@ static void rig_free(struct rig *r)
 }
 
 /* Run the loop until `pred` holds (a safety deadline, not a timing check). */
-#define RUN_UNTIL(r, cond)                                                     \
-    do {                                                                       \
-        int64_t deadline_ = qts_mono_ns() + INT64_C(30000000000);              \
-        while (!(cond)) {                                                      \
-            if (qts_mono_ns() > deadline_)                                     \
-                fail_msg("timed out waiting for %s", #cond);                   \
-            uv_run(&(r)->loop, UV_RUN_ONCE);                                   \
-        }                                                                      \
+#define RUN_UNTIL(r, cond)                                        \
+    do {                                                          \
+        int64_t deadline_ = qts_mono_ns() + INT64_C(30000000000); \
+        while (!(cond)) {                                         \
+            if (qts_mono_ns() > deadline_)                        \
+                fail_msg("timed out waiting for %s", #cond);      \
+            uv_run(&(r)->loop, UV_RUN_ONCE);                      \
+        }                                                         \
     } while (0)
 
 /* Every number 1..max_seq seen exactly once. */
@@ -191,7 +186,7 @@ static void test_stream_timer_feed_100_reloads(void **state)
     (void)state;
     struct rig *r = rig_new("per_tick: 5\ninterval_ms: 1\n", false, false);
     add_and_start(r, "md", QTS_KIND_FEED, fx("fx_good_v1"));
-    struct reloader rl = { .r = r, .want = 100 };
+    struct reloader rl = {.r = r, .want = 100};
     uv_timer_init(&r->loop, &rl.t);
     rl.t.data = &rl;
     uv_timer_start(&rl.t, on_reload_tick, 3, 3);
@@ -246,7 +241,7 @@ static void test_stream_poll_feed_100_reloads(void **state)
     (void)state;
     struct rig *r = rig_new("mode: poll\nper_tick: 4\n", false, false);
     add_and_start(r, "md", QTS_KIND_FEED, fx("fx_good_v1"));
-    struct puller p = { .r = r, .want = 100 };
+    struct puller p = {.r = r, .want = 100};
     uv_idle_init(&r->loop, &p.idle);
     p.idle.data = &p;
     uv_idle_start(&p.idle, on_idle);
@@ -269,8 +264,7 @@ static void test_init_failure_keeps_old_instance(void **state)
     struct qts_plugin_inst *before = qts_plugin_manager_current(r->m, "md");
     RUN_UNTIL(r, r->max_seq >= 10);
     struct qts_err err;
-    assert_int_equal(qts_plugin_manager_reload(r->m, "md", fx("fx_init_fails"), &err),
-                     QTS_ECONFIG);
+    assert_int_equal(qts_plugin_manager_reload(r->m, "md", fx("fx_init_fails"), &err), QTS_ECONFIG);
     assert_non_null(strstr(err.msg, "init fails on purpose"));
     assert_ptr_equal(qts_plugin_manager_current(r->m, "md"), before);
     assert_int_equal(r->last_status, QTS_ECONFIG);
@@ -288,8 +282,7 @@ static void test_start_failure_rolls_back_with_state(void **state)
     add_and_start(r, "md", QTS_KIND_FEED, fx("fx_good_v1"));
     RUN_UNTIL(r, r->max_seq >= 10);
     struct qts_err err;
-    assert_int_equal(qts_plugin_manager_reload(r->m, "md", fx("fx_start_fails"), &err),
-                     QTS_ENET);
+    assert_int_equal(qts_plugin_manager_reload(r->m, "md", fx("fx_start_fails"), &err), QTS_ENET);
     assert_non_null(strstr(err.msg, "start fails on purpose"));
     /* the previous build is back in service, continuing the sequence */
     assert_string_equal(cur_version(r, "md"), "1.0.0");
@@ -310,8 +303,7 @@ static void test_invalid_builds_refused_on_reload(void **state)
     struct qts_err err;
     assert_int_equal(qts_plugin_manager_reload(r->m, "md", fx("fx_bad_major"), &err), QTS_EABI);
     assert_non_null(strstr(err.msg, "abi_major"));
-    assert_int_equal(qts_plugin_manager_reload(r->m, "md", fx("fx_newer_minor"), &err),
-                     QTS_EABI);
+    assert_int_equal(qts_plugin_manager_reload(r->m, "md", fx("fx_newer_minor"), &err), QTS_EABI);
     assert_int_equal(qts_plugin_manager_reload(r->m, "md", fx("fx_bad_sig"), &err), QTS_EABI);
     assert_non_null(strstr(err.msg, "build_sig"));
     assert_int_equal(qts_plugin_manager_reload(r->m, "md", fx("fx_broker"), &err), QTS_EABI);
@@ -403,13 +395,13 @@ static void test_plugin_names_are_unique(void **state)
     struct rig *r = rig_new("per_tick: 1\n", false, false);
     add_and_start(r, "md", QTS_KIND_FEED, fx("fx_good_v1"));
     struct qts_err err;
-    assert_int_equal(qts_plugin_manager_add(r->m, "md2", QTS_KIND_FEED, fx("fx_good_v2"),
-                                            r->cfg, &err),
-                     QTS_EEXIST);
+    assert_int_equal(
+        qts_plugin_manager_add(r->m, "md2", QTS_KIND_FEED, fx("fx_good_v2"), r->cfg, &err),
+        QTS_EEXIST);
     assert_non_null(strstr(err.msg, "already loaded in slot md"));
-    assert_int_equal(qts_plugin_manager_add(r->m, "md", QTS_KIND_FEED, fx("fx_good_v2"),
-                                            r->cfg, &err),
-                     QTS_EEXIST);
+    assert_int_equal(
+        qts_plugin_manager_add(r->m, "md", QTS_KIND_FEED, fx("fx_good_v2"), r->cfg, &err),
+        QTS_EEXIST);
     rig_free(r);
 }
 
@@ -534,10 +526,7 @@ struct post_try {
     int *ran;
 };
 
-static void count_post(void *arg)
-{
-    (*(int *)arg)++;
-}
+static void count_post(void *arg) { (*(int *)arg)++; }
 
 static void *post_thread(void *arg)
 {
@@ -553,9 +542,9 @@ static void test_config_checked_against_key_table(void **state)
     (void)state;
     struct rig *r = rig_new("per_tick: 1\nper_tik: 2\ninterval_ms: soon\n", false, false);
     struct qts_err err;
-    assert_int_equal(qts_plugin_manager_add(r->m, "md", QTS_KIND_FEED, fx("fx_good_v1"),
-                                            r->cfg, &err),
-                     QTS_ECONFIG);
+    assert_int_equal(
+        qts_plugin_manager_add(r->m, "md", QTS_KIND_FEED, fx("fx_good_v1"), r->cfg, &err),
+        QTS_ECONFIG);
     assert_non_null(strstr(err.msg, "fixture.yaml:2:1: feeds[md].config.per_tik: unknown key "
                                     "'per_tik' (did you mean 'per_tick'?)"));
     assert_non_null(strstr(err.msg, "(and 1 more)"));
@@ -563,9 +552,9 @@ static void test_config_checked_against_key_table(void **state)
     rig_free(r);
 
     r = rig_new("per_tick: 1\ninterval_ms: soon\n", false, false);
-    assert_int_equal(qts_plugin_manager_add(r->m, "md", QTS_KIND_FEED, fx("fx_good_v1"),
-                                            r->cfg, &err),
-                     QTS_ECONFIG);
+    assert_int_equal(
+        qts_plugin_manager_add(r->m, "md", QTS_KIND_FEED, fx("fx_good_v1"), r->cfg, &err),
+        QTS_ECONFIG);
     assert_non_null(strstr(err.msg, "fixture.yaml:2:14: feeds[md].config.interval_ms: expected "
                                     "a duration in milliseconds (an integer), got 'soon'"));
     rig_free(r);
@@ -613,7 +602,7 @@ static void test_host_api_rules(void **state)
 
     /* post: threads only for plugins that declare them */
     int ran = 0;
-    struct post_try t = { api, broker, 1, &ran };
+    struct post_try t = {api, broker, 1, &ran};
     pthread_t th;
     pthread_create(&th, NULL, post_thread, &t);
     pthread_join(th, NULL);
@@ -631,7 +620,7 @@ static void test_host_api_rules(void **state)
     assert_int_equal(qts_plugin_inst_timers(feed), 1);
     assert_int_equal(api->timer_stop(broker, id), QTS_ENOENT);
     assert_int_equal(api->http_cancel(feed, 12345), QTS_ENOENT);
-    struct qts_http_request req = { .struct_size = sizeof req, .url = "http://127.0.0.1:1/" };
+    struct qts_http_request req = {.struct_size = sizeof req, .url = "http://127.0.0.1:1/"};
     assert_int_equal(api->http_request(feed, &req, NULL, NULL, NULL), QTS_EUNSUPPORTED);
     assert_null(api->uv_loop(feed)); /* not QTS_CAP_RAW_LOOP */
     /* the unfinished timer is cancelled when the instance is unloaded */

@@ -49,8 +49,7 @@ static int setup(void **state)
     qts_clock_init(&r->clock, QTS_CLOCK_VIRTUAL);
     qts_clock_advance_to(&r->clock, T0_NS);
     r->metrics = qts_metrics_new();
-    r->env = (struct qts_plugin_env){.loop = &r->loop, .metrics = r->metrics,
-                                     .clock = &r->clock};
+    r->env = (struct qts_plugin_env){.loop = &r->loop, .metrics = r->metrics, .clock = &r->clock};
     struct qts_plugin_manager_opts mo = {.env = &r->env, .gen_dir = r->gen_dir};
     struct qts_err e;
     assert_int_equal(qts_plugin_manager_new(&mo, &r->m, &e), 0);
@@ -124,8 +123,8 @@ static void test_slot_gets_host_services(void **state)
     pthread_t t;
     assert_int_equal(pthread_create(&t, NULL, ping_thread, &o), 0);
     pthread_join(t, NULL);
-    snprintf(want, sizeof want, "now=%lld timer=%d secret=s3cret cfg=3",
-             (long long)(T0_NS + 5), QTS_EPERM);
+    snprintf(want, sizeof want, "now=%lld timer=%d secret=s3cret cfg=3", (long long)(T0_NS + 5),
+             QTS_EPERM);
     assert_string_equal(o.msg, want);
     assert_int_equal(qts_metrics_get(r->metrics, "fx_store.pings", &pings), 0);
     assert_int_equal(pings, 2);
@@ -158,8 +157,8 @@ static void test_standalone_gets_host_services(void **state)
     long long now = 0;
     int timer_rc = -1;
     char secret[64] = "", cfg[16] = "";
-    assert_int_equal(sscanf(msg, "now=%lld timer=%d secret=%63s cfg=%15s", &now, &timer_rc,
-                            secret, cfg), 4);
+    assert_int_equal(
+        sscanf(msg, "now=%lld timer=%d secret=%63s cfg=%15s", &now, &timer_rc, secret, cfg), 4);
     assert_true(now >= before);
     assert_int_equal(timer_rc, 0);
     assert_string_equal(secret, "s3cret"); /* $QTS_SECRET_FX_STORE_SECRET */
@@ -182,7 +181,7 @@ static void test_built_map(void **state)
 {
     (void)state;
     struct qts_cfg_node *src = parse_yaml("path: qts.db\nretention:\n  tick_days: 3\n"
-                                        "retention.bar_1m_days: 9\nlist: [1, 2]\n");
+                                          "retention.bar_1m_days: 9\nlist: [1, 2]\n");
     struct qts_cfg_node *m = qts__cfg_map_new();
     qts__cfg_map_put_all(m, src);
     qts__cfg_map_put(m, "path", "/var/qts/qts.db", NULL);

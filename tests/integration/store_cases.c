@@ -298,11 +298,26 @@ static void build_all(struct all_records *a)
 static size_t all_list(struct all_records *a, struct qts_store_record **v)
 {
     size_t n = 0;
-    v[n++] = &a->trade.h;  v[n++] = &a->quote.h;  v[n++] = &a->bar1m.h; v[n++] = &a->bar1d.h;
-    v[n++] = &a->ord1.h;   v[n++] = &a->ord2.h;   v[n++] = &a->ord1b.h; v[n++] = &a->oev.h;
-    v[n++] = &a->fill.h;   v[n++] = &a->xlog.h;   v[n++] = &a->fb.h;    v[n++] = &a->dec.h;
-    v[n++] = &a->posa.h;   v[n++] = &a->posb.h;   v[n++] = &a->pfast.h; v[n++] = &a->pslow.h;
-    v[n++] = &a->pfast2.h; v[n++] = &a->risk.h;   v[n++] = &a->led.h;   v[n++] = &a->acct.h;
+    v[n++] = &a->trade.h;
+    v[n++] = &a->quote.h;
+    v[n++] = &a->bar1m.h;
+    v[n++] = &a->bar1d.h;
+    v[n++] = &a->ord1.h;
+    v[n++] = &a->ord2.h;
+    v[n++] = &a->ord1b.h;
+    v[n++] = &a->oev.h;
+    v[n++] = &a->fill.h;
+    v[n++] = &a->xlog.h;
+    v[n++] = &a->fb.h;
+    v[n++] = &a->dec.h;
+    v[n++] = &a->posa.h;
+    v[n++] = &a->posb.h;
+    v[n++] = &a->pfast.h;
+    v[n++] = &a->pslow.h;
+    v[n++] = &a->pfast2.h;
+    v[n++] = &a->risk.h;
+    v[n++] = &a->led.h;
+    v[n++] = &a->acct.h;
     v[n++] = &a->cfg.h;
     return n;
 }
@@ -322,11 +337,29 @@ static int on_state(void *arg, const struct qts_store_record *r)
 {
     struct loaded *l = arg;
     switch (r->kind) {
-    case QTS_REC_POSITION: if (l->positions < 4) memcpy(&l->pos[l->positions], r, sizeof l->pos[0]); l->positions++; break;
-    case QTS_REC_ORDER: if (l->orders < 4) memcpy(&l->ord[l->orders], r, sizeof l->ord[0]); l->orders++; break;
-    case QTS_REC_PARAM: if (l->params < 4) memcpy(&l->par[l->params], r, sizeof l->par[0]); l->params++; break;
-    case QTS_REC_RISK_CONFIG: memcpy(&l->risk, r, sizeof l->risk); l->risks++; break;
-    case QTS_REC_FEEDBACK_AGG: memcpy(&l->agg, r, sizeof l->agg); l->aggs++; break;
+    case QTS_REC_POSITION:
+        if (l->positions < 4)
+            memcpy(&l->pos[l->positions], r, sizeof l->pos[0]);
+        l->positions++;
+        break;
+    case QTS_REC_ORDER:
+        if (l->orders < 4)
+            memcpy(&l->ord[l->orders], r, sizeof l->ord[0]);
+        l->orders++;
+        break;
+    case QTS_REC_PARAM:
+        if (l->params < 4)
+            memcpy(&l->par[l->params], r, sizeof l->par[0]);
+        l->params++;
+        break;
+    case QTS_REC_RISK_CONFIG:
+        memcpy(&l->risk, r, sizeof l->risk);
+        l->risks++;
+        break;
+    case QTS_REC_FEEDBACK_AGG:
+        memcpy(&l->agg, r, sizeof l->agg);
+        l->aggs++;
+        break;
     default: fail_msg("unexpected record kind %u in load_state", r->kind);
     }
     return 0;
@@ -474,7 +507,8 @@ void store_case_roundtrip(const struct store_case_ctx *c)
     assert_int_equal(scalar_fixed(c, "SELECT signal_confidence FROM decision_log", 2), 80);
     assert_int_equal(scalar_fixed(c, "SELECT total_equity FROM account_history", 0), 1000000);
     assert_string_equal(scalar(c, "SELECT cumulative_return FROM account_history"), "");
-    assert_string_equal(scalar(c, "SELECT value FROM config WHERE key = 'ENGINE_LOOP_INTERVAL_SCALP'"), "1");
+    assert_string_equal(
+        scalar(c, "SELECT value FROM config WHERE key = 'ENGINE_LOOP_INTERVAL_SCALP'"), "1");
     assert_int_equal(scalar_fixed(c, "SELECT value FROM risk_configs", 4), 2500);
 
     /* exactly once: the same records again (a replay) change nothing, and a
@@ -525,10 +559,7 @@ int sc_teardown(void **state)
     return 0;
 }
 
-void store_test_roundtrip(void **state)
-{
-    store_case_roundtrip(*state);
-}
+void store_test_roundtrip(void **state) { store_case_roundtrip(*state); }
 
 void store_test_warm_start(void **state)
 {
@@ -538,10 +569,7 @@ void store_test_warm_start(void **state)
     check_state(c, c->port);
 }
 
-void store_test_rollups(void **state)
-{
-    store_case_rollups(*state);
-}
+void store_test_rollups(void **state) { store_case_rollups(*state); }
 
 /* ----------------------------------------------------------- two hosts */
 
@@ -624,7 +652,8 @@ void store_case_rollups(const struct store_case_ctx *c)
     struct qts_err e;
     if (c->port->ops->refresh_rollups(c->port->self, base + DAY_NS, &e) != 0)
         fail_msg("refresh_rollups: %s", e.msg);
-    assert_true(sc_scalar_i64(c, "SELECT count(*) FROM ohlcv_1m WHERE symbol IN ('AAA','BBB')") >= 6);
+    assert_true(sc_scalar_i64(c, "SELECT count(*) FROM ohlcv_1m WHERE symbol IN ('AAA','BBB')") >=
+                6);
     assert_int_equal(sc_scalar_i64(c, c->sql_ohlcv_1m_mismatch), 0);
     assert_int_equal(sc_scalar_i64(c, c->sql_ohlcv_1d_mismatch), 0);
     assert_int_equal(sc_scalar_i64(c, c->sql_ledger_rollup_mismatch), 0);
@@ -634,7 +663,8 @@ void store_case_rollups(const struct store_case_ctx *c)
 
     /* open/close follow tick time, not arrival order */
     struct loaded *res = qts_xcalloc(1, sizeof *res);
-    struct qts_store_query q = {sizeof q, QTS_Q_BARS_1M, "AAA", "", base, base + MIN_NS, 0, 2, 0, {0}};
+    struct qts_store_query q = {sizeof q, QTS_Q_BARS_1M, "AAA", "", base, base + MIN_NS, 0, 2, 0,
+                                {0}};
     assert_int_equal(c->port->ops->query(c->port->self, &q, on_row, res, &e), 0);
     assert_int_equal(res->nrows, 1);
     int64_t first_t = INT64_MAX, last_t = INT64_MIN, open = 0, close = 0, vol = 0;
@@ -642,8 +672,14 @@ void store_case_rollups(const struct store_case_ctx *c)
         if (strcmp(t[i].symbol, "AAA") || t[i].h.ts_ns >= base + MIN_NS)
             continue;
         vol += t[i].qty;
-        if (t[i].h.ts_ns < first_t) { first_t = t[i].h.ts_ns; open = t[i].px; }
-        if (t[i].h.ts_ns > last_t) { last_t = t[i].h.ts_ns; close = t[i].px; }
+        if (t[i].h.ts_ns < first_t) {
+            first_t = t[i].h.ts_ns;
+            open = t[i].px;
+        }
+        if (t[i].h.ts_ns > last_t) {
+            last_t = t[i].h.ts_ns;
+            close = t[i].px;
+        }
     }
     assert_int_equal(res->rows[0].bar.open, open);
     assert_int_equal(res->rows[0].bar.close, close);
@@ -652,8 +688,8 @@ void store_case_rollups(const struct store_case_ctx *c)
 
     /* the report query over the daily rollup */
     res = qts_xcalloc(1, sizeof *res);
-    struct qts_store_query dq = {sizeof dq, QTS_Q_DAILY_METRICS, "", "", base - DAY_NS, base + 2 * DAY_NS,
-                                 0, 2, 0, {0}};
+    struct qts_store_query dq = {
+        sizeof dq, QTS_Q_DAILY_METRICS, "", "", base - DAY_NS, base + 2 * DAY_NS, 0, 2, 0, {0}};
     assert_int_equal(c->port->ops->query(c->port->self, &dq, on_row, res, &e), 0);
     assert_true(res->nrows >= 1);
     int64_t trades = 0, fees = 0;
@@ -695,7 +731,7 @@ void store_case_retention(const struct store_case_ctx *c, int64_t now_ns)
     struct qts_store_exec_log x[2];
     sc_tick(&t[0], "RET", now_ns - 10 * DAY_NS, 100, 1); /* past 7 days: dropped */
     sc_tick(&t[1], "RET", now_ns - DAY_NS, 100, 1);
-    sc_tick(&t[2], "RET", now_ns + 2 * DAY_NS, 100, 1);  /* ahead: partition exists */
+    sc_tick(&t[2], "RET", now_ns + 2 * DAY_NS, 100, 1); /* ahead: partition exists */
     memset(x, 0, sizeof x);
     for (int i = 0; i < 2; i++) {
         x[i].h.struct_size = sizeof x[i];
@@ -716,7 +752,8 @@ void store_case_retention(const struct store_case_ctx *c, int64_t now_ns)
     if (c->port->ops->maintain(c->port->self, now_ns, &e) < 0)
         fail_msg("maintain: %s", e.msg);
     assert_int_equal(sc_scalar_i64(c, "SELECT count(*) FROM tick_data WHERE symbol = 'RET'"), 2);
-    assert_int_equal(sc_scalar_i64(c, "SELECT count(*) FROM execution_logs WHERE symbol = 'RET'"), 1);
+    assert_int_equal(sc_scalar_i64(c, "SELECT count(*) FROM execution_logs WHERE symbol = 'RET'"),
+                     1);
     /* idempotent */
     assert_true(c->port->ops->maintain(c->port->self, now_ns, &e) >= 0);
     assert_int_equal(sc_scalar_i64(c, "SELECT count(*) FROM tick_data WHERE symbol = 'RET'"), 2);

@@ -24,7 +24,7 @@ struct store_case_ctx {
     /* one-value query on a separate connection; "" for NULL; 0 or -1 */
     int (*scalar)(void *db, const char *sql, char *out, size_t cap);
     void *db;
-    char *tmpdir;                      /* owned: removed and freed by sc_close */
+    char *tmpdir; /* owned: removed and freed by sc_close */
     /* rows of ohlcv_1m / ohlcv_1d / hourly_pnl / daily_metrics /
      * strategy_performance that differ from a direct GROUP BY over
      * tick_data / t_ledger (a count) */
@@ -43,8 +43,7 @@ void sc_ledger(struct qts_store_ledger *l, const char *sym, int64_t ts, int side
 
 int64_t sc_scalar_i64(const struct store_case_ctx *c, const char *sql);
 /* Write records straight through write_batch (asserts success). */
-void sc_write(const struct store_case_ctx *c, const struct qts_store_record *const *recs,
-              size_t n);
+void sc_write(const struct store_case_ctx *c, const struct qts_store_record *const *recs, size_t n);
 
 /* qts_store_plugin_open of `name` from the test plugin directory with the
  * pairs `kv` (borrowed, NULL-ended); fails the test with the plugin's

@@ -50,7 +50,8 @@ static const char strategy_lua[] =
     "end\n"
     "function M.on_order(ctx, st, o)\n"
     "  -- the partly filled buy ends cancelled or complete with 4 of 10\n"
-    "  if st.phase == 2 and (o:kind() == 'cancelled' or o:kind() == 'complete') then st.phase = 3 end\n"
+    "  if st.phase == 2 and (o:kind() == 'cancelled' or o:kind() == 'complete') then st.phase = 3 "
+    "end\n"
     "end\n"
     "return M\n";
 
@@ -98,24 +99,23 @@ static void stop_mock(void) { kis_mock_stop(&g_mock, &g_pid); }
 /* "key": value from the mock's stats.json */
 static long mock_stat(const char *key) { return kis_mock_stat(g_dir, key); }
 
-static void write_config_mode(const char *name, const char *mode, const char *env,
-                              const char *lua, const char *broker_extra);
+static void write_config_mode(const char *name, const char *mode, const char *env, const char *lua,
+                              const char *broker_extra);
 
 static void write_config(const char *name, const char *lua, const char *broker_extra)
 {
     write_config_mode(name, "paper", "vts", lua, broker_extra);
 }
 
-static void write_config_mode(const char *name, const char *mode, const char *env,
-                              const char *lua, const char *broker_extra)
+static void write_config_mode(const char *name, const char *mode, const char *env, const char *lua,
+                              const char *broker_extra)
 {
     qts_test_write_in(g_dir, "kis_trader.lua", lua);
     char body[4096];
     snprintf(body, sizeof body,
              /* the mock sends prices only now and then, and drops its
               * WebSocket on purpose: no stale-price trips in this test */
-             "risk: {stale_ms: 600000, stale_trip_ms: 600000}\n"
-             QTS_TEST_YAML_KRX_005930
+             "risk: {stale_ms: 600000, stale_trip_ms: 600000}\n" QTS_TEST_YAML_KRX_005930
              "broker:\n"
              "  plugin: broker_kis\n"
              "  config:\n"
@@ -225,8 +225,8 @@ static void test_order_fill_cancel_end_to_end(void **state)
     assert_int_equal(p->qty, 0);
     struct qts_engine_stats st;
     qts_engine_get_stats(e, &st);
-    assert_true(st.trades > 0);  /* H0STCNT0 frames reached the engine */
-    assert_true(st.books > 0);   /* H0STASP0 too */
+    assert_true(st.trades > 0); /* H0STCNT0 frames reached the engine */
+    assert_true(st.books > 0);  /* H0STASP0 too */
     assert_int_equal(st.fills, 2);
     qts_engine_free(e);
     qts_config_unref(cfg);

@@ -35,8 +35,8 @@
 #include "util.h"
 
 static char *g_dir;
-static const char *g_env = "vts";  /* the mock's and the plugin's environment */
-static char g_mock_dir[900];         /* where the mock writes stats.json */
+static const char *g_env = "vts"; /* the mock's and the plugin's environment */
+static char g_mock_dir[900];      /* where the mock writes stats.json */
 static FILE *g_mock;
 static int g_rest, g_ws, g_pid;
 
@@ -47,11 +47,11 @@ enum rec_kind { R_TRADE = 1, R_BOOK, R_EXEC, R_DONE, R_BP };
 struct rec {
     int kind;
     uint32_t instrument;
-    int64_t px, qty;          /* trade; book: best ask px, its qty */
-    int64_t bid_px, bid_qty;  /* book: best bid */
+    int64_t px, qty;         /* trade; book: best ask px, its qty */
+    int64_t bid_px, bid_qty; /* book: best bid */
     uint32_t n_bids, n_asks, flags;
-    uint64_t req_id;          /* done, buying power */
-    int status;               /* done */
+    uint64_t req_id; /* done, buying power */
+    int status;      /* done */
     struct qts_exec_report rep;
     struct qts_buying_power bp;
 };
@@ -85,8 +85,7 @@ static int s_trade(void *ctx, const struct qts_plugin_origin *from, const struct
     return 0;
 }
 
-static int s_book(void *ctx, const struct qts_plugin_origin *from,
-                  const struct qts_book_update *ev)
+static int s_book(void *ctx, const struct qts_plugin_origin *from, const struct qts_book_update *ev)
 {
     struct rec *r = rec_add(R_BOOK, ctx, from);
     if (r) {
@@ -136,10 +135,18 @@ static int s_bp(void *ctx, const struct qts_plugin_origin *from, const struct qt
 }
 
 static struct qts_instrument g_inst[2] = {
-    {.struct_size = sizeof(struct qts_instrument), .id = 1, .symbol = "005930", .venue = "krx",
-     .lot_size = 1, .min_qty = 1},
-    {.struct_size = sizeof(struct qts_instrument), .id = 2, .symbol = "000660", .venue = "krx",
-     .lot_size = 1, .min_qty = 1},
+    {.struct_size = sizeof(struct qts_instrument),
+     .id = 1,
+     .symbol = "005930",
+     .venue = "krx",
+     .lot_size = 1,
+     .min_qty = 1},
+    {.struct_size = sizeof(struct qts_instrument),
+     .id = 2,
+     .symbol = "000660",
+     .venue = "krx",
+     .lot_size = 1,
+     .min_qty = 1},
 };
 
 static const struct qts_instrument *s_find(void *ctx, const char *symbol)
@@ -151,14 +158,12 @@ static const struct qts_instrument *s_find(void *ctx, const char *symbol)
     return NULL;
 }
 
-static const struct qts_event_sink g_sink = {
-    .trade = s_trade,
-    .book = s_book,
-    .exec_report = s_exec,
-    .query_done = s_done,
-    .instrument_find = s_find,
-    .buying_power = s_bp,
-};
+static const struct qts_event_sink g_sink = {.trade = s_trade,
+                                             .book = s_book,
+                                             .exec_report = s_exec,
+                                             .query_done = s_done,
+                                             .instrument_find = s_find,
+                                             .buying_power = s_bp};
 
 /* ----------------------------------------------------------------- the mock */
 
@@ -248,8 +253,8 @@ static void rig_start(struct rig *r, const char *extra)
     r->ops = qts_plugin_inst_desc(r->inst)->ops;
     r->self = qts_plugin_inst_self(r->inst);
     g_live = r;
-    assert_true(r->ops->struct_size >= offsetof(struct qts_broker_ops, unsubscribe) +
-                                           sizeof r->ops->unsubscribe);
+    assert_true(r->ops->struct_size >=
+                offsetof(struct qts_broker_ops, unsubscribe) + sizeof r->ops->unsubscribe);
 }
 
 static void mock_wait_no_session(void)
@@ -280,8 +285,7 @@ static void rig_stop(struct rig *r)
 }
 
 /* Runs the loop until cond(arg) holds; fails after 30 s. */
-static void run_until(struct rig *r, bool (*cond)(const void *), const void *arg,
-                      const char *what)
+static void run_until(struct rig *r, bool (*cond)(const void *), const void *arg, const char *what)
 {
     int64_t deadline = qts_mono_ns() + INT64_C(30000000000);
     while (!cond(arg)) {
@@ -299,10 +303,7 @@ static const struct rec *find_done(uint64_t req_id)
     return NULL;
 }
 
-static bool done_seen(const void *arg)
-{
-    return find_done(*(const uint64_t *)arg) != NULL;
-}
+static bool done_seen(const void *arg) { return find_done(*(const uint64_t *)arg) != NULL; }
 
 static void wait_done(struct rig *r, uint64_t req_id)
 {
@@ -395,10 +396,9 @@ static void test_query_market(void **state)
         assert_false(g_rec[i].kind == R_TRADE && g_rec[i].px == 65000);
 
     /* a rate-limit reply (HTTP 500, EGW00201) on the book: backed off, retried */
-    mock_post("/_mock/fail_next",
-              "{\\\"path\\\": \\\"/uapi/domestic-stock/v1/quotations/"
-              "inquire-asking-price-exp-ccn\\\", \\\"status\\\": 500, "
-              "\\\"msg_cd\\\": \\\"EGW00201\\\"}");
+    mock_post("/_mock/fail_next", "{\\\"path\\\": \\\"/uapi/domestic-stock/v1/quotations/"
+                                  "inquire-asking-price-exp-ccn\\\", \\\"status\\\": 500, "
+                                  "\\\"msg_cd\\\": \\\"EGW00201\\\"}");
     long failures = mock_stat("injected_failures");
     assert_int_equal(r.ops->query_market(r.self, "005930", 13), 0);
     wait_done(&r, 13);

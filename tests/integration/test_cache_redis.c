@@ -156,14 +156,23 @@ static void test_every_key_type_and_ttl(void **state)
     struct qts_cache_writer *w;
     assert_int_equal(qts_cache_writer_new(&th.loop, x.in.ops, x.in.self, NULL, &w, NULL), 0);
 
-    struct qts_cache_price p = {.bid = 6000001, .ask = 6000002, .last = 6000001,
-                                .volume = 12345, .ts_ms = 1700000000123LL, .px_exp = 2,
+    struct qts_cache_price p = {.bid = 6000001,
+                                .ask = 6000002,
+                                .last = 6000001,
+                                .volume = 12345,
+                                .ts_ms = 1700000000123LL,
+                                .px_exp = 2,
                                 .qty_exp = 3};
     qts_cache_writer_price(w, "BTCUSDT", &p);
     struct qts_cache_position pos = {.qty = 3, .avg_px = 100, .ts_ms = 1, .px_exp = 0};
     qts_cache_writer_position(w, "BTCUSDT", &pos);
-    struct qts_cache_order o = {.symbol = "BTCUSDT", .status = "NEW", .side = QTS_SIDE_SELL,
-                                .qty = 2, .pending_qty = 2, .limit_px = 6000005, .px_exp = 2};
+    struct qts_cache_order o = {.symbol = "BTCUSDT",
+                                .status = "NEW",
+                                .side = QTS_SIDE_SELL,
+                                .qty = 2,
+                                .pending_qty = 2,
+                                .limit_px = 6000005,
+                                .px_exp = 2};
     qts_cache_writer_order(w, 4242, &o);
     struct qts_cache_risk r = {.exposure_used = 1000000, .trade_count = 3, .ts_ms = 2};
     qts_cache_writer_risk(w, &r);
@@ -178,7 +187,10 @@ static void test_every_key_type_and_ttl(void **state)
 
     redisContext *c = redis_connect(g_port, NULL);
     char k[256], out[1024];
-    struct { const char *rel, *type; long long ttl; } want[] = {
+    struct {
+        const char *rel, *type;
+        long long ttl;
+    } want[] = {
         {"price:BTCUSDT", "hash", 100},   {"pos:BTCUSDT", "hash", 1000},
         {"ord:4242", "hash", 60000},      {"risk:account", "hash", 5000},
         {"strat:scalp1", "hash", 60000},  {"book:BTCUSDT:bid", "zset", 50},
@@ -201,8 +213,7 @@ static void test_every_key_type_and_ttl(void **state)
             if (strcmp(t->str, want[i].type) != 0)
                 fail_msg("%s: type %s, want %s", want[i].rel, t->str, want[i].type);
             if (!(ttl->integer > 0 && ttl->integer <= want[i].ttl))
-                fail_msg("%s: pttl %lld, want (0, %lld]", want[i].rel, ttl->integer,
-                         want[i].ttl);
+                fail_msg("%s: pttl %lld, want (0, %lld]", want[i].rel, ttl->integer, want[i].ttl);
         }
         freeReplyObject(t);
         freeReplyObject(ttl);
@@ -219,8 +230,8 @@ static void test_every_key_type_and_ttl(void **state)
      * read it back without racing its 50 ms */
     double sc[3] = {60000.01, 60000.00, 59999.90};
     struct qts_str m[3] = {{"60000.01:5", 10}, {"60000:7", 7}, {"59999.9:1", 9}};
-    assert_int_equal(x.in.ops->zset_replace(x.in.self, (struct qts_str){"book:T:bid", 10}, sc, m,
-                                            3, 5000), 0);
+    assert_int_equal(
+        x.in.ops->zset_replace(x.in.self, (struct qts_str){"book:T:bid", 10}, sc, m, 3, 5000), 0);
     drain(&th, &x);
     key_of(&x, "book:T:bid", k, sizeof k);
     redisReply *z = redisCommand(c, "ZREVRANGE %s 0 0 WITHSCORES", k);
@@ -229,10 +240,10 @@ static void test_every_key_type_and_ttl(void **state)
     freeReplyObject(z);
 
     /* millisecond expiry: a 30 ms string is gone after 60 ms, a 5 s one is not */
-    assert_int_equal(x.in.ops->set(x.in.self, (struct qts_str){"short", 5},
-                                   (struct qts_str){"v", 1}, 30), 0);
-    assert_int_equal(x.in.ops->set(x.in.self, (struct qts_str){"long", 4},
-                                   (struct qts_str){"v", 1}, 5000), 0);
+    assert_int_equal(
+        x.in.ops->set(x.in.self, (struct qts_str){"short", 5}, (struct qts_str){"v", 1}, 30), 0);
+    assert_int_equal(
+        x.in.ops->set(x.in.self, (struct qts_str){"long", 4}, (struct qts_str){"v", 1}, 5000), 0);
     drain(&th, &x);
     key_of(&x, "short", k, sizeof k);
     long long pttl = redis_cmd_int(c, "PTTL %s", k);
@@ -330,8 +341,8 @@ struct scan {
     int status;
 };
 
-static void on_entry(void *arg, const char *key, const struct qts_str *fl,
-                     const struct qts_str *vl, size_t n)
+static void on_entry(void *arg, const char *key, const struct qts_str *fl, const struct qts_str *vl,
+                     size_t n)
 {
     struct scan *s = arg;
     if (s->n >= 8)
@@ -504,9 +515,17 @@ static void test_redis_killed_during_replay(void **state)
     th.watch[1] = "redis back";
     th.watch[2] = "circuit breaker open";
     struct inst x;
-    const char *extra[] = {"connect_timeout_ms", "200", "reconnect_min_ms", "10",
-                           "reconnect_max_ms", "40", "breaker_failures", "5",
-                           "breaker_open_ms", "300", NULL};
+    const char *extra[] = {"connect_timeout_ms",
+                           "200",
+                           "reconnect_min_ms",
+                           "10",
+                           "reconnect_max_ms",
+                           "40",
+                           "breaker_failures",
+                           "5",
+                           "breaker_open_ms",
+                           "300",
+                           NULL};
     start_redis_plugin(&th, &x, port, "replay", extra);
     wait_up(&th, &x);
     struct qts_cache_writer_cfg cfg = {.ttl_pos_ms = 1000, .refresh_ms = 20};
@@ -575,8 +594,8 @@ static void test_auth_password_and_acl_user(void **state)
 {
     (void)state;
     int port = free_port();
-    const char *args[] = {"--requirepass", "s3cret", "--user", "alice", "on", ">alicepw", "~*",
-                          "&*", "+@all", NULL};
+    const char *args[] = {"--requirepass", "s3cret", "--user", "alice", "on",
+                          ">alicepw",      "~*",     "&*",     "+@all", NULL};
     pid_t pid = spawn_redis(port, args);
     struct qts_th th;
     qts_th_init(&th);
@@ -593,10 +612,10 @@ static void test_auth_password_and_acl_user(void **state)
     wait_up(&th, &y);
     struct closed_state cs = {&z, 1};
     assert_true(qts_th_wait_for(&th, opened, &cs, 3000));
-    assert_int_equal(x.in.ops->set(x.in.self, (struct qts_str){"k", 1}, (struct qts_str){"v", 1},
-                                   1000), 0);
-    assert_int_equal(y.in.ops->set(y.in.self, (struct qts_str){"k", 1}, (struct qts_str){"v", 1},
-                                   1000), 0);
+    assert_int_equal(
+        x.in.ops->set(x.in.self, (struct qts_str){"k", 1}, (struct qts_str){"v", 1}, 1000), 0);
+    assert_int_equal(
+        y.in.ops->set(y.in.self, (struct qts_str){"k", 1}, (struct qts_str){"v", 1}, 1000), 0);
     drain(&th, &x);
     drain(&th, &y);
     assert_int_equal(health(&x).writes_ok, 1);
@@ -695,7 +714,7 @@ static void test_budget_two_hosts_never_over_reserve(void **state)
     }
     assert_true(qts_th_wait_for(&th, all_answered, &r, 5000));
     assert_int_equal(r.errors, 0);
-    assert_true(r.rejected > 0);        /* the budget was really contended */
+    assert_true(r.rejected > 0); /* the budget was really contended */
     assert_true(r.granted_sum <= limit);
     assert_true(r.granted_sum > limit - 100);
     redisContext *c = redis_connect(g_port, NULL);

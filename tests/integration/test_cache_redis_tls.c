@@ -28,8 +28,8 @@
 #include "cache_test_host.h"
 #include "redis_test.h"
 
-static char *g_dir;           /* certificates */
-static char g_path[8][512];   /* ca, srv.crt, srv.key, ca2, srv2.crt, srv2.key, cli.crt, cli.key */
+static char *g_dir;         /* certificates */
+static char g_path[8][512]; /* ca, srv.crt, srv.key, ca2, srv2.crt, srv2.key, cli.crt, cli.key */
 enum { CA, SRV_CRT, SRV_KEY, CA2, SRV2_CRT, SRV2_KEY, CLI_CRT, CLI_KEY };
 
 /* ------------------------------------------------------------ helpers */
@@ -50,18 +50,20 @@ static int run(const char *fmt, ...)
  * 127.0.0.1); a client certificate from the first. EC keys: fast. */
 static int make_certs(const char *d)
 {
-    static const char *const names[] = {"ca.crt", "srv.crt", "srv.key", "ca2.crt",
+    static const char *const names[] = {"ca.crt",   "srv.crt",  "srv.key", "ca2.crt",
                                         "srv2.crt", "srv2.key", "cli.crt", "cli.key"};
     for (int i = 0; i < 8; i++)
         snprintf(g_path[i], sizeof g_path[i], "%s/%s", d, names[i]);
     const char *key = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
     if (run("cd %s && printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > srv.ext && "
-            "printf 'extendedKeyUsage=clientAuth\\n' > cli.ext", d) != 0)
+            "printf 'extendedKeyUsage=clientAuth\\n' > cli.ext",
+            d) != 0)
         return -1;
     for (int k = 1; k <= 2; k++) {
         const char *sfx = k == 1 ? "" : "2";
         if (run("cd %s && openssl req -x509 %s -keyout ca%s.key -out ca%s.crt -days 2 "
-                "-subj '/CN=qts test CA %d' >/dev/null 2>&1", d, key, sfx, sfx, k) != 0 ||
+                "-subj '/CN=qts test CA %d' >/dev/null 2>&1",
+                d, key, sfx, sfx, k) != 0 ||
             run("cd %s && openssl req %s -keyout srv%s.key -out srv%s.csr -subj /CN=localhost "
                 ">/dev/null 2>&1 && openssl x509 -req -in srv%s.csr -CA ca%s.crt -CAkey ca%s.key "
                 "-CAcreateserial -out srv%s.crt -days 2 -extfile srv.ext >/dev/null 2>&1",
@@ -70,7 +72,8 @@ static int make_certs(const char *d)
     }
     if (run("cd %s && openssl req %s -keyout cli.key -out cli.csr -subj /CN=qts-client "
             ">/dev/null 2>&1 && openssl x509 -req -in cli.csr -CA ca.crt -CAkey ca.key "
-            "-CAcreateserial -out cli.crt -days 2 -extfile cli.ext >/dev/null 2>&1", d, key) != 0)
+            "-CAcreateserial -out cli.crt -days 2 -extfile cli.ext >/dev/null 2>&1",
+            d, key) != 0)
         return -1;
     return chmod(g_path[CLI_KEY], 0600);
 }
@@ -99,13 +102,20 @@ static bool spawn_server(struct server *s, int cert, int key, bool auth_clients,
     if (pid == 0) {
         char log[600];
         snprintf(log, sizeof log, "%s/redis-%d.log", g_dir, s->tls);
-        const char *args[] = {"--port", redis_port_str(s->plain),
-                              "--tls-port", redis_port_str(s->tls),
-                              "--bind", "127.0.0.1",
-                              "--tls-cert-file", g_path[cert],
-                              "--tls-key-file", g_path[key],
-                              "--tls-ca-cert-file", g_path[CA],
-                              "--tls-auth-clients", auth_clients ? "yes" : "no",
+        const char *args[] = {"--port",
+                              redis_port_str(s->plain),
+                              "--tls-port",
+                              redis_port_str(s->tls),
+                              "--bind",
+                              "127.0.0.1",
+                              "--tls-cert-file",
+                              g_path[cert],
+                              "--tls-key-file",
+                              g_path[key],
+                              "--tls-ca-cert-file",
+                              g_path[CA],
+                              "--tls-auth-clients",
+                              auth_clients ? "yes" : "no",
                               NULL};
         redis_server_exec(bin, args, extra, log);
     }
@@ -222,8 +232,17 @@ static void start_plugin(struct qts_th *th, struct qts_th_inst *in, const struct
     assert_int_equal(qts_th_load(th, in, NULL, "cache_redis", &err), 0);
     char url[64];
     snprintf(url, sizeof url, "rediss://127.0.0.1:%d", s->tls);
-    const char *defaults[] = {"url", url, "tls_ca_file", g_path[CA], "prefix", "qts:tls:",
-                              "command_timeout_ms", "2000", "connect_timeout_ms", "2000", NULL};
+    const char *defaults[] = {"url",
+                              url,
+                              "tls_ca_file",
+                              g_path[CA],
+                              "prefix",
+                              "qts:tls:",
+                              "command_timeout_ms",
+                              "2000",
+                              "connect_timeout_ms",
+                              "2000",
+                              NULL};
     for (int i = 0; defaults[i]; i += 2)
         if (!has_key(extra, defaults[i]))
             qts_th_cfg(in, defaults[i], defaults[i + 1]);
@@ -242,7 +261,9 @@ static bool is_open(void *arg) { return health(arg).state == QTS_CACHE_OPEN; }
 static bool is_idle(void *arg) { return health(arg).pending == 0; }
 static bool has_failed(void *arg) { return health(arg).failures > 0; }
 
-static struct qts_str S(const char *s) { return (struct qts_str){s, strlen(s)}; }
+static struct qts_str S(const char *s) {
+    return (struct qts_str){s, strlen(s)};
+}
 
 struct got {
     bool done;
@@ -334,8 +355,15 @@ static void test_tls_wrong_ca_or_name_refused(void **state)
     th.watch[1] = "hostname mismatch";
     th.watch[2] = "host=127.0.0.1:";
     struct qts_th_inst a;
-    const char *fast[] = {"reconnect_min_ms", "5", "reconnect_max_ms", "10", "breaker_failures",
-                          "3", "breaker_open_ms", "60000", NULL};
+    const char *fast[] = {"reconnect_min_ms",
+                          "5",
+                          "reconnect_max_ms",
+                          "10",
+                          "breaker_failures",
+                          "3",
+                          "breaker_open_ms",
+                          "60000",
+                          NULL};
     start_plugin(&th, &a, &s, fast);
     /* writes never wait for the handshake: refused at once while not up */
     for (int i = 0; i < 100; i++)
@@ -346,10 +374,10 @@ static void test_tls_wrong_ca_or_name_refused(void **state)
     assert_true(h.failures >= 3);
     assert_int_equal(h.writes_ok, 0);
     assert_int_equal(h.writes_dropped, 100);
-    assert_int_equal(th.watch_hits[0], 1);                  /* logged once, with the cause */
-    assert_true(th.watch_hits[2] >= 1);                     /* and the host */
+    assert_int_equal(th.watch_hits[0], 1); /* logged once, with the cause */
+    assert_true(th.watch_hits[2] >= 1);    /* and the host */
     assert_int_equal(th.log_count[QTS_LOG_WARN], 1);
-    assert_int_equal(th.log_count[QTS_LOG_ERROR], 1);        /* breaker open */
+    assert_int_equal(th.log_count[QTS_LOG_ERROR], 1); /* breaker open */
     assert_int_equal(a.ops->set(a.self, S("k"), S("v"), 1000), QTS_ENET);
     qts_th_unload(&a);
 
@@ -357,8 +385,13 @@ static void test_tls_wrong_ca_or_name_refused(void **state)
     kill_server(&s);
     start_server(&s, SRV_CRT, SRV_KEY, false, NULL);
     struct qts_th_inst b;
-    const char *other[] = {"tls_server_name", "redis.example", "breaker_failures", "1",
-                           "breaker_open_ms", "60000", NULL};
+    const char *other[] = {"tls_server_name",
+                           "redis.example",
+                           "breaker_failures",
+                           "1",
+                           "breaker_open_ms",
+                           "60000",
+                           NULL};
     start_plugin(&th, &b, &s, other);
     assert_true(qts_th_wait_for(&th, is_open, &b, 5000));
     assert_int_equal(th.watch_hits[1], 1);
@@ -383,8 +416,7 @@ static void test_mutual_tls(void **state)
     struct qts_th th;
     open_host(&th, &s, SRV_CRT, SRV_KEY, true, NULL); /* client certificates required */
     struct qts_th_inst a, b;
-    const char *cert[] = {"tls_cert_file", g_path[CLI_CRT], "tls_key_file", g_path[CLI_KEY],
-                          NULL};
+    const char *cert[] = {"tls_cert_file", g_path[CLI_CRT], "tls_key_file", g_path[CLI_KEY], NULL};
     start_plugin(&th, &a, &s, cert);
     const char *none[] = {"breaker_failures", "1", "breaker_open_ms", "60000", NULL};
     start_plugin(&th, &b, &s, none);
@@ -402,19 +434,19 @@ static void test_auth_over_tls(void **state)
 {
     (void)state;
     struct server s = {0};
-    const char *auth[] = {"--requirepass", "s3cret", "--user", "alice", "on", ">alicepw", "~*",
-                          "&*", "+@all", NULL};
+    const char *auth[] = {"--requirepass", "s3cret", "--user", "alice", "on",
+                          ">alicepw",      "~*",     "&*",     "+@all", NULL};
     struct qts_th th;
     open_host(&th, &s, SRV_CRT, SRV_KEY, false, auth);
     struct qts_th_inst x, y, z;
     const char *pw[] = {"password", "s3cret", NULL};
     start_plugin(&th, &x, &s, pw);
     setenv("QTS_TEST_REDIS_TLS_PW", "alicepw", 1);
-    const char *acl[] = {"user", "alice", "password_secret", "QTS_TEST_REDIS_TLS_PW", "prefix",
-                         "qts:tlsacl:", NULL};
+    const char *acl[] = {
+        "user", "alice", "password_secret", "QTS_TEST_REDIS_TLS_PW", "prefix", "qts:tlsacl:", NULL};
     start_plugin(&th, &y, &s, acl);
     const char *bad[] = {"password", "wrong", "breaker_failures", "1", "breaker_open_ms",
-                         "60000", NULL};
+                         "60000",    NULL};
     start_plugin(&th, &z, &s, bad);
     assert_true(qts_th_wait_for(&th, is_up, &x, 5000));
     assert_true(qts_th_wait_for(&th, is_up, &y, 5000));
@@ -438,8 +470,15 @@ static void test_tls_server_killed_and_restarted(void **state)
     open_host(&th, &s, SRV_CRT, SRV_KEY, false, NULL);
     th.watch[0] = "redis back";
     struct qts_th_inst a;
-    const char *fast[] = {"reconnect_min_ms", "10", "reconnect_max_ms", "40",
-                          "breaker_failures", "3", "breaker_open_ms", "200", NULL};
+    const char *fast[] = {"reconnect_min_ms",
+                          "10",
+                          "reconnect_max_ms",
+                          "40",
+                          "breaker_failures",
+                          "3",
+                          "breaker_open_ms",
+                          "200",
+                          NULL};
     start_plugin(&th, &a, &s, fast);
     assert_true(qts_th_wait_for(&th, is_up, &a, 5000));
     assert_int_equal(a.ops->set(a.self, S("r"), S("before"), 60000), 0);

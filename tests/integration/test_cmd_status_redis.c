@@ -55,32 +55,40 @@ static void test_status_shows_positions_orders_risk(void **state)
     snprintf(prefix, sizeof prefix, "qts:st%d:", (int)getpid());
     snprintf(port, sizeof port, "%d", g_port);
     snprintf(shared, sizeof shared, "qts:st%d-shared:", (int)getpid());
-    const char *cfg_pairs[] = {"host", "127.0.0.1", "port", port, "prefix", prefix,
-                               "shared_prefix", shared, NULL};
+    const char *cfg_pairs[] = {"host", "127.0.0.1",     "port", port, "prefix",
+                               prefix, "shared_prefix", shared, NULL};
     assert_int_equal(qts_th_load(&th, &in, NULL, "cache_redis", &err), 0);
     assert_int_equal(qts_th_start_with(&in, cfg_pairs, &err), 0);
     wait_idle(&th, &in);
     struct qts_cache_writer_cfg cfg = {.ttl_pos_ms = 30000, .ttl_risk_ms = 30000};
     struct qts_cache_writer *w;
     assert_int_equal(qts_cache_writer_new(&th.loop, in.ops, in.self, &cfg, &w, NULL), 0);
-    struct qts_cache_position p = {.qty = 250, .avg_px = 6000012, .unrealized_pnl = 1500000,
-                                   .px_exp = 2, .qty_exp = 2};
+    struct qts_cache_position p = {
+        .qty = 250, .avg_px = 6000012, .unrealized_pnl = 1500000, .px_exp = 2, .qty_exp = 2};
     qts_cache_writer_position(w, "BTCUSDT", &p);
-    struct qts_cache_order o = {.symbol = "BTCUSDT", .status = "PARTIALLY_FILLED",
-                                .side = QTS_SIDE_BUY, .qty = 3, .filled_qty = 1,
-                                .pending_qty = 2, .limit_px = 6000000, .px_exp = 2};
+    struct qts_cache_order o = {.symbol = "BTCUSDT",
+                                .status = "PARTIALLY_FILLED",
+                                .side = QTS_SIDE_BUY,
+                                .qty = 3,
+                                .filled_qty = 1,
+                                .pending_qty = 2,
+                                .limit_px = 6000000,
+                                .px_exp = 2};
     qts_cache_writer_order(w, 77, &o);
-    struct qts_cache_risk r = {.exposure_used = 150000000, .trade_count = 12,
-                               .safety_state = "NORMAL"};
+    struct qts_cache_risk r = {
+        .exposure_used = 150000000, .trade_count = 12, .safety_state = "NORMAL"};
     qts_cache_writer_risk(w, &r);
     qts_cache_writer_flush(w);
-    assert_int_equal(in.ops->budget(in.self, (struct qts_str){"acct1:exposure", 14}, 1234,
-                                    100000, 0, on_budget, NULL), 0);
+    assert_int_equal(in.ops->budget(in.self, (struct qts_str){"acct1:exposure", 14}, 1234, 100000,
+                                    0, on_budget, NULL),
+                     0);
     wait_idle(&th, &in);
 
     char args[256], out[8192];
-    snprintf(args, sizeof args, "status --from-redis --redis redis://127.0.0.1:%d --prefix %s "
-             "--shared-prefix %s", g_port, prefix, shared);
+    snprintf(args, sizeof args,
+             "status --from-redis --redis redis://127.0.0.1:%d --prefix %s "
+             "--shared-prefix %s",
+             g_port, prefix, shared);
     int rc = run_qts(args, out, sizeof out);
     if (rc != 0)
         fprintf(stderr, "%s", out);
@@ -98,8 +106,10 @@ static void test_status_shows_positions_orders_risk(void **state)
     assert_non_null(strstr(b, "1234"));
 
     /* another host id: nothing live there */
-    snprintf(args, sizeof args, "status --from-redis --redis redis://127.0.0.1:%d --host-id "
-             "nobody-%d", g_port, (int)getpid());
+    snprintf(args, sizeof args,
+             "status --from-redis --redis redis://127.0.0.1:%d --host-id "
+             "nobody-%d",
+             g_port, (int)getpid());
     assert_int_equal(run_qts(args, out, sizeof out), 1);
     assert_non_null(strstr(out, "no live keys"));
     /* without --from-redis, status asks the host over its admin socket:

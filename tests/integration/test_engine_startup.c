@@ -39,16 +39,15 @@
  * 5,000,000 of buying power, less than the configured 10,000,000) once
  * started, from a timer: there is no feed, the only reference price is the
  * broker's snapshot. */
-static const char strategy_lua[] =
-    "local M = {}\n"
-    "function M.on_init(ctx, params)\n"
-    "  ctx:set_timer(0.05)\n"
-    "  return {}\n"
-    "end\n"
-    "function M.on_timer(ctx, st, id)\n"
-    "  assert(ctx:buy('005930', 100, 70000))\n"
-    "end\n"
-    "return M\n";
+static const char strategy_lua[] = "local M = {}\n"
+                                   "function M.on_init(ctx, params)\n"
+                                   "  ctx:set_timer(0.05)\n"
+                                   "  return {}\n"
+                                   "end\n"
+                                   "function M.on_timer(ctx, st, id)\n"
+                                   "  assert(ctx:buy('005930', 100, 70000))\n"
+                                   "end\n"
+                                   "return M\n";
 
 /* One share every 0.1 s, up to 40. */
 static const char ticker_lua[] =
@@ -93,9 +92,8 @@ static void write_config_lua(const char *lua, const char *cache_yaml, const char
     qts_test_write_in(g_dir, "starter.lua", lua);
     char body[4096];
     snprintf(body, sizeof body,
-             "risk: {stale_ms: 600000, stale_trip_ms: 600000, max_symbol_exposure_pct: 5}\n"
-             QTS_TEST_YAML_KRX_005930
-             "broker:\n"
+             "risk: {stale_ms: 600000, stale_trip_ms: 600000, max_symbol_exposure_pct: "
+             "5}\n" QTS_TEST_YAML_KRX_005930 "broker:\n"
              "  plugin: %s/venue_fixture.so\n"
              "  config:\n"
              "    positions: \"005930:10:69000\"\n"
@@ -349,10 +347,10 @@ static void *reloader_main(void *arg)
     qts_err_clear(&err);
     r->call_rc = qts_admin_call(sock, "{\"cmd\":\"reload\",\"what\":\"plugins\"}", r->reply,
                                 sizeof r->reply, 10000, &err);
-    r->sub_rc = qts_admin_call(sock, "{\"cmd\":\"subscribe\",\"symbol\":\"005930\"}",
-                               r->sub_reply, sizeof r->sub_reply, 10000, &err);
-    r->bad_rc = qts_admin_call(sock, "{\"cmd\":\"subscribe\",\"symbol\":\"NOPE\"}",
-                               r->bad_reply, sizeof r->bad_reply, 10000, &err);
+    r->sub_rc = qts_admin_call(sock, "{\"cmd\":\"subscribe\",\"symbol\":\"005930\"}", r->sub_reply,
+                               sizeof r->sub_reply, 10000, &err);
+    r->bad_rc = qts_admin_call(sock, "{\"cmd\":\"subscribe\",\"symbol\":\"NOPE\"}", r->bad_reply,
+                               sizeof r->bad_reply, 10000, &err);
     r->before = journal_count("submit ");
     for (; i < 1200 && journal_count("submit ") < r->before + 3; i++) {
         struct timespec ts = {0, 20 * 1000000L};
@@ -408,8 +406,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_silent_venue_keeps_strategies_stopped, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_warm_state_compared_with_broker, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_broker_reloaded_mid_run_takes_the_next_orders,
-                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_broker_reloaded_mid_run_takes_the_next_orders, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -24,7 +24,7 @@ struct thost {
     uint64_t trades, quotes, books, bars, warns, malformed_metric;
     char last_warn[512];
     uint64_t hash;
-    struct qts_book book;  /* of instrument 0 */
+    struct qts_book book; /* of instrument 0 */
     uint64_t book_gaps;
     int64_t last_ts;
     bool out_of_order;
@@ -38,8 +38,16 @@ static const char *find_kv(struct thost *h, const char *k)
     return NULL;
 }
 
-static void *h_alloc(void *o, size_t n) { (void)o; return malloc(n); }
-static void h_free(void *o, void *p) { (void)o; free(p); }
+static void *h_alloc(void *o, size_t n)
+{
+    (void)o;
+    return malloc(n);
+}
+static void h_free(void *o, void *p)
+{
+    (void)o;
+    free(p);
+}
 
 static QTS_PRINTF(3, 4) void h_log(void *o, int level, const char *fmt, ...)
 {
@@ -144,23 +152,21 @@ static int h_bar(void *o, const struct qts_bar *b)
     return 0;
 }
 
-static const struct qts_host_api api = {
-    QTS_TEST_HOST_API_HEAD,
-    .alloc = h_alloc,
-    .free = h_free,
-    .log = h_log,
-    .cfg_str = h_cfg_str,
-    .cfg_int = h_cfg_int,
-    .cfg_double = h_cfg_double,
-    .cfg_bool = h_cfg_bool,
-    .metric_add = h_metric_add,
-    .instrument_define = h_define,
-    .instrument_find = h_find,
-    .emit_trade = h_trade,
-    .emit_quote = h_quote,
-    .emit_book = h_book,
-    .emit_bar = h_bar,
-};
+static const struct qts_host_api api = {QTS_TEST_HOST_API_HEAD,
+                                        .alloc = h_alloc,
+                                        .free = h_free,
+                                        .log = h_log,
+                                        .cfg_str = h_cfg_str,
+                                        .cfg_int = h_cfg_int,
+                                        .cfg_double = h_cfg_double,
+                                        .cfg_bool = h_cfg_bool,
+                                        .metric_add = h_metric_add,
+                                        .instrument_define = h_define,
+                                        .instrument_find = h_find,
+                                        .emit_trade = h_trade,
+                                        .emit_quote = h_quote,
+                                        .emit_book = h_book,
+                                        .emit_bar = h_bar};
 
 struct loaded {
     void *dl;
@@ -267,14 +273,15 @@ static void test_replay_corrupt_file_is_reported(void **state)
     char p[1024], bars[1024], files[2100];
     snprintf(p, sizeof p, "%s/q.csv", dir);
     snprintf(bars, sizeof bars, "%s/b.csv", dir);
-    assert_int_equal(qts_test_write_file(p,
-        "time,bid_px,bid_qty,ask_px,ask_qty\n"
-        "2024-01-02 09:00:00,1.1,5,1.2,6\n"
-        "2024-01-02 09:00:01,1.1,x,1.2,6\n"
-        "2024-01-02 08:00:00,1.1,5,1.2,6\n"
-        "2024-01-02 09:00:02,1.1,5,1.2,6\n"), 0);
+    assert_int_equal(qts_test_write_file(p, "time,bid_px,bid_qty,ask_px,ask_qty\n"
+                                            "2024-01-02 09:00:00,1.1,5,1.2,6\n"
+                                            "2024-01-02 09:00:01,1.1,x,1.2,6\n"
+                                            "2024-01-02 08:00:00,1.1,5,1.2,6\n"
+                                            "2024-01-02 09:00:02,1.1,5,1.2,6\n"),
+                     0);
     assert_int_equal(qts_test_write_file(bars, "time,open,high,low,close\n"
-        "2024-01-02 09:00:00,1.0,1.5,0.5,1.2\n"), 0);
+                                               "2024-01-02 09:00:00,1.0,1.5,0.5,1.2\n"),
+                     0);
     snprintf(files, sizeof files, "%s", p);
     struct thost h;
     host_init(&h);
@@ -463,10 +470,17 @@ static void test_replay_reports_depth_gap(void **state)
     char *dir = qts_test_tmpdir();
     char p[1024];
     snprintf(p, sizeof p, "%s/d.txt", dir);
-    assert_int_equal(qts_test_write_file(p,
-        "10 {\"stream\":\"xyz@depth@100ms\",\"data\":{\"E\":1,\"s\":\"XYZ\",\"U\":1,\"u\":2,\"b\":[[\"1.5\",\"2\"]],\"a\":[]}}\n"
-        "11 {\"stream\":\"xyz@depth@100ms\",\"data\":{\"E\":2,\"s\":\"XYZ\",\"U\":3,\"u\":4,\"b\":[],\"a\":[[\"1.6\",\"1\"]]}}\n"
-        "12 {\"stream\":\"xyz@depth@100ms\",\"data\":{\"E\":3,\"s\":\"XYZ\",\"U\":6,\"u\":7,\"b\":[],\"a\":[]}}\n"), 0);
+    assert_int_equal(
+        qts_test_write_file(p, "10 "
+                               "{\"stream\":\"xyz@depth@100ms\",\"data\":{\"E\":1,\"s\":\"XYZ\","
+                               "\"U\":1,\"u\":2,\"b\":[[\"1.5\",\"2\"]],\"a\":[]}}\n"
+                               "11 "
+                               "{\"stream\":\"xyz@depth@100ms\",\"data\":{\"E\":2,\"s\":\"XYZ\","
+                               "\"U\":3,\"u\":4,\"b\":[],\"a\":[[\"1.6\",\"1\"]]}}\n"
+                               "12 "
+                               "{\"stream\":\"xyz@depth@100ms\",\"data\":{\"E\":3,\"s\":\"XYZ\","
+                               "\"U\":6,\"u\":7,\"b\":[],\"a\":[]}}\n"),
+        0);
     struct thost h;
     host_init(&h);
     set(&h, "files", p);
@@ -503,8 +517,8 @@ static int membuf_append(struct qts_buf *buf, const void *p, size_t n)
 /* Runs `name` with config (keys, vals) to the end, optionally handing over to
  * a second instance through export/import after `polls` polls. Returns the
  * hash of everything emitted; *n = events. */
-static uint64_t run_with_handover(const char *name, const char **keys, const char **vals,
-                                  int nkv, int polls, uint64_t *n)
+static uint64_t run_with_handover(const char *name, const char **keys, const char **vals, int nkv,
+                                  int polls, uint64_t *n)
 {
     struct thost h;
     host_init(&h);

@@ -43,8 +43,10 @@ static void pq_reconnect(PGconn **db)
         PQfinish(*db);
     *db = PQconnectdb(conninfo());
     char set[160];
-    snprintf(set, sizeof set, "SET TIME ZONE 'UTC'; SET client_min_messages = warning; "
-                              "SET search_path TO %s, public", g_schema);
+    snprintf(set, sizeof set,
+             "SET TIME ZONE 'UTC'; SET client_min_messages = warning; "
+             "SET search_path TO %s, public",
+             g_schema);
     PQclear(PQexec(*db, set));
 }
 
@@ -79,8 +81,8 @@ static struct qts_store_plugin *open_host(const struct store_case_ctx *c, const 
                                           const char *extra_key, const char *extra_val)
 {
     (void)c;
-    const char *kv[] = {"conninfo", conninfo(), "host_id", host_id, "schema", g_schema,
-                        extra_key, extra_val, NULL};
+    const char *kv[] = {"conninfo", conninfo(), "host_id", host_id, "schema",
+                        g_schema,   extra_key,  extra_val, NULL};
     return sc_plugin_open("store_postgres", kv);
 }
 
@@ -94,39 +96,56 @@ static int setup_plain(void **state)
     char buf[8];
     /* a fresh schema per test */
     char sql[256];
-    snprintf(sql, sizeof sql, "DROP SCHEMA IF EXISTS %s CASCADE; CREATE SCHEMA %s", g_schema, g_schema);
+    snprintf(sql, sizeof sql, "DROP SCHEMA IF EXISTS %s CASCADE; CREATE SCHEMA %s", g_schema,
+             g_schema);
     if (pq_scalar(&f->db, sql, buf, sizeof buf) != 0)
         fail_msg("cannot reset the schema");
     sc_reopen(&f->c, NULL, NULL);
     f->c.sql_ohlcv_1m_mismatch =
         "SELECT count(*) FROM (SELECT symbol, date_trunc('minute', time) AS b, max(price) AS h, "
-        "min(price) AS l, sum(volume) AS v, count(*) AS n FROM tick_data WHERE kind = 1 GROUP BY 1, 2) g "
-        "LEFT JOIN ohlcv_1m o ON o.symbol = g.symbol AND o.bucket = g.b WHERE o.high IS DISTINCT FROM g.h "
-        "OR o.low IS DISTINCT FROM g.l OR o.volume IS DISTINCT FROM g.v OR o.tick_count IS DISTINCT FROM g.n";
-    f->c.sql_ohlcv_1d_mismatch =
-        "SELECT count(*) FROM (SELECT symbol, date_trunc('day', time, 'Asia/Seoul') AS b, max(price) AS h, "
-        "min(price) AS l, sum(volume) AS v, (array_agg(price ORDER BY time, rec_id))[1] AS o1 FROM tick_data "
-        "WHERE kind = 1 GROUP BY 1, 2) g LEFT JOIN ohlcv_1d o ON o.symbol = g.symbol AND o.time = g.b "
-        "WHERE o.high IS DISTINCT FROM g.h OR o.low IS DISTINCT FROM g.l OR o.volume IS DISTINCT FROM g.v "
-        "OR o.open IS DISTINCT FROM g.o1";
+        "min(price) AS l, sum(volume) AS v, count(*) AS n FROM tick_data WHERE kind = 1 GROUP BY "
+        "1, 2) g "
+        "LEFT JOIN ohlcv_1m o ON o.symbol = g.symbol AND o.bucket = g.b WHERE o.high IS DISTINCT "
+        "FROM g.h "
+        "OR o.low IS DISTINCT FROM g.l OR o.volume IS DISTINCT FROM g.v OR o.tick_count IS "
+        "DISTINCT FROM g.n";
+    f->c.sql_ohlcv_1d_mismatch = "SELECT count(*) FROM (SELECT symbol, date_trunc('day', time, "
+                                 "'Asia/Seoul') AS b, max(price) AS h, "
+                                 "min(price) AS l, sum(volume) AS v, (array_agg(price ORDER BY "
+                                 "time, rec_id))[1] AS o1 FROM tick_data "
+                                 "WHERE kind = 1 GROUP BY 1, 2) g LEFT JOIN ohlcv_1d o ON o.symbol "
+                                 "= g.symbol AND o.time = g.b "
+                                 "WHERE o.high IS DISTINCT FROM g.h OR o.low IS DISTINCT FROM g.l "
+                                 "OR o.volume IS DISTINCT FROM g.v "
+                                 "OR o.open IS DISTINCT FROM g.o1";
     f->c.sql_ledger_rollup_mismatch =
         "SELECT (SELECT count(*) FROM (SELECT host_id, date_trunc('hour', timestamp) AS h, "
-        "coalesce(strategy_tag, '') AS t, count(*) AS n, sum(CASE WHEN side = 'BUY' THEN amount ELSE 0 END) AS b, "
+        "coalesce(strategy_tag, '') AS t, count(*) AS n, sum(CASE WHEN side = 'BUY' THEN amount "
+        "ELSE 0 END) AS b, "
         "sum(CASE WHEN side = 'SELL' THEN amount ELSE 0 END) AS s, sum(fee) AS f, "
-        "coalesce(sum(realized_pnl), 0) AS p FROM t_ledger GROUP BY 1, 2, 3) g LEFT JOIN hourly_pnl o "
-        "ON o.host_id = g.host_id AND o.hour = g.h AND o.strategy_tag = g.t WHERE o.trades IS DISTINCT FROM g.n "
-        "OR o.buy_amount IS DISTINCT FROM g.b OR o.sell_amount IS DISTINCT FROM g.s OR o.fees IS DISTINCT FROM g.f "
+        "coalesce(sum(realized_pnl), 0) AS p FROM t_ledger GROUP BY 1, 2, 3) g LEFT JOIN "
+        "hourly_pnl o "
+        "ON o.host_id = g.host_id AND o.hour = g.h AND o.strategy_tag = g.t WHERE o.trades IS "
+        "DISTINCT FROM g.n "
+        "OR o.buy_amount IS DISTINCT FROM g.b OR o.sell_amount IS DISTINCT FROM g.s OR o.fees IS "
+        "DISTINCT FROM g.f "
         "OR o.realized_pnl IS DISTINCT FROM g.p)"
-        " + (SELECT count(*) FROM (SELECT host_id, (timestamp AT TIME ZONE 'Asia/Seoul')::date AS d, "
+        " + (SELECT count(*) FROM (SELECT host_id, (timestamp AT TIME ZONE 'Asia/Seoul')::date AS "
+        "d, "
         "count(*) AS n, sum(fee) AS f, count(DISTINCT symbol) AS k FROM t_ledger GROUP BY 1, 2) g "
-        "LEFT JOIN daily_metrics o ON o.host_id = g.host_id AND o.day = g.d WHERE o.trades IS DISTINCT FROM g.n "
+        "LEFT JOIN daily_metrics o ON o.host_id = g.host_id AND o.day = g.d WHERE o.trades IS "
+        "DISTINCT FROM g.n "
         "OR o.fees IS DISTINCT FROM g.f OR o.symbols IS DISTINCT FROM g.k)"
-        " + (SELECT count(*) FROM (SELECT host_id, (timestamp AT TIME ZONE 'Asia/Seoul')::date AS d, "
-        "coalesce(strategy_tag, '') AS t, count(*) AS n, coalesce(sum(realized_pnl), 0) AS p FROM t_ledger "
-        "GROUP BY 1, 2, 3) g LEFT JOIN strategy_performance o ON o.host_id = g.host_id AND o.as_of = g.d "
-        "AND o.strategy = g.t WHERE o.trades IS DISTINCT FROM g.n OR o.total_pnl IS DISTINCT FROM g.p)";
-    f->c.sql_spoil_bucket =
-        "UPDATE ohlcv_1m SET high = high + 1000 WHERE symbol = 'AAA' AND bucket = to_timestamp(1795482000)";
+        " + (SELECT count(*) FROM (SELECT host_id, (timestamp AT TIME ZONE 'Asia/Seoul')::date AS "
+        "d, "
+        "coalesce(strategy_tag, '') AS t, count(*) AS n, coalesce(sum(realized_pnl), 0) AS p FROM "
+        "t_ledger "
+        "GROUP BY 1, 2, 3) g LEFT JOIN strategy_performance o ON o.host_id = g.host_id AND o.as_of "
+        "= g.d "
+        "AND o.strategy = g.t WHERE o.trades IS DISTINCT FROM g.n OR o.total_pnl IS DISTINCT FROM "
+        "g.p)";
+    f->c.sql_spoil_bucket = "UPDATE ohlcv_1m SET high = high + 1000 WHERE symbol = 'AAA' AND "
+                            "bucket = to_timestamp(1795482000)";
     f->c.sql_spoiled_count =
         "SELECT count(*) FROM ohlcv_1m WHERE symbol = 'AAA' AND bucket = to_timestamp(1795482000) "
         "AND high > 1000";
@@ -159,15 +178,20 @@ static void test_migrate(void **state)
     assert_int_equal(f->c.port->ops->migrate(f->c.port->self, &e), 2); /* from empty */
     store_case_migrate(&f->c);
     /* the TimescaleDB check ran and fell back to native partitions */
-    assert_string_equal("pg", (pq_scalar(&f->db, "SELECT DISTINCT backend FROM schema_migrations",
-                                         f->c.tmpdir, 8), f->c.tmpdir));
-    assert_int_equal(sc_scalar_i64(&f->c, "SELECT count(*) FROM pg_partitioned_table p JOIN pg_class c "
-                                          "ON c.oid = p.partrelid WHERE c.relname IN ('tick_data', "
-                                          "'execution_logs', 'feedback_data', 'decision_log')"), 4);
+    assert_string_equal(
+        "pg", (pq_scalar(&f->db, "SELECT DISTINCT backend FROM schema_migrations", f->c.tmpdir, 8),
+               f->c.tmpdir));
+    assert_int_equal(sc_scalar_i64(&f->c,
+                                   "SELECT count(*) FROM pg_partitioned_table p JOIN pg_class c "
+                                   "ON c.oid = p.partrelid WHERE c.relname IN ('tick_data', "
+                                   "'execution_logs', 'feedback_data', 'decision_log')"),
+                     4);
     /* a database from a newer qts is refused */
     char buf[8];
-    pq_scalar(&f->db, "INSERT INTO schema_migrations (version, name, checksum, backend) "
-                      "VALUES (9999, 'future', 'x', 'pg')", buf, sizeof buf);
+    pq_scalar(&f->db,
+              "INSERT INTO schema_migrations (version, name, checksum, backend) "
+              "VALUES (9999, 'future', 'x', 'pg')",
+              buf, sizeof buf);
     assert_int_equal(f->c.port->ops->migrate(f->c.port->self, &e), QTS_ESTATE);
     assert_non_null(strstr(e.msg, "newer"));
 }
@@ -176,7 +200,7 @@ static void test_timescaledb_required_but_absent(void **state)
 {
     struct fx *f = *state;
     int available = (int)sc_scalar_i64(&f->c, "SELECT count(*) FROM pg_available_extensions "
-                                               "WHERE name = 'timescaledb'");
+                                              "WHERE name = 'timescaledb'");
     if (available) {
         print_message("skipped: timescaledb is installed on this server\n");
         return;
@@ -197,19 +221,25 @@ static void test_partitions_and_retention(void **state)
     const int64_t now = INT64_C(1803859200) * NS; /* 2027-03-01 00:00 UTC */
     store_case_retention(&f->c, now);
     /* created ahead: a week of daily tick partitions, weekly feedback ones */
-    assert_int_equal(sc_scalar_i64(&f->c, "SELECT count(*) FROM (VALUES ('tick_data_p20270301'), "
-                                          "('tick_data_p20270305'), ('tick_data_p20270308'), "
-                                          "('execution_logs_p20270308')) v(n) WHERE to_regclass(n) IS NULL"), 0);
+    assert_int_equal(
+        sc_scalar_i64(&f->c, "SELECT count(*) FROM (VALUES ('tick_data_p20270301'), "
+                             "('tick_data_p20270305'), ('tick_data_p20270308'), "
+                             "('execution_logs_p20270308')) v(n) WHERE to_regclass(n) IS NULL"),
+        0);
     assert_int_equal(sc_scalar_i64(&f->c, "SELECT count(*) FROM pg_inherits WHERE inhparent = "
-                                          "'feedback_data'::regclass"), 2);
+                                          "'feedback_data'::regclass"),
+                     2);
     /* dropped behind: the partition of the 10-day-old tick is gone */
-    assert_int_equal(sc_scalar_i64(&f->c, "SELECT count(*) FROM pg_inherits i JOIN pg_class c ON "
-                                          "c.oid = i.inhrelid WHERE i.inhparent = 'tick_data'::regclass "
-                                          "AND c.relname < 'tick_data_p20270222'"), 0);
+    assert_int_equal(sc_scalar_i64(&f->c,
+                                   "SELECT count(*) FROM pg_inherits i JOIN pg_class c ON "
+                                   "c.oid = i.inhrelid WHERE i.inhparent = 'tick_data'::regclass "
+                                   "AND c.relname < 'tick_data_p20270222'"),
+                     0);
     assert_true(sc_scalar_i64(&f->c, "SELECT count(*) FROM pg_class WHERE relname = "
                                      "'tick_data_p20270219'") == 0);
     assert_int_equal(sc_scalar_i64(&f->c, "SELECT count(*) FROM pg_class WHERE relname = "
-                                          "'tick_data_p20270228'"), 1);
+                                          "'tick_data_p20270228'"),
+                     1);
 }
 
 /* ----------------------------------------------------------- outage */
@@ -223,10 +253,12 @@ static int pg_ctl(const char *action)
     char cmd[2048];
     const char *as = geteuid() == 0 ? "runuser -u postgres -- " : "";
     if (strcmp(action, "stop") == 0)
-        snprintf(cmd, sizeof cmd, "%s%s/pg_ctl -D %s -m fast -w stop >/dev/null 2>&1", as, bin, data);
+        snprintf(cmd, sizeof cmd, "%s%s/pg_ctl -D %s -m fast -w stop >/dev/null 2>&1", as, bin,
+                 data);
     else
         snprintf(cmd, sizeof cmd,
-                 "%s%s/pg_ctl -D %s -l %s/pg.log -w -t 60 -o \"-p %s -k %s -c listen_addresses=127.0.0.1 "
+                 "%s%s/pg_ctl -D %s -l %s/pg.log -w -t 60 -o \"-p %s -k %s -c "
+                 "listen_addresses=127.0.0.1 "
                  "-c fsync=off -c max_connections=100\" start >/dev/null 2>&1",
                  as, bin, data, sock, port, sock);
     return system(cmd);
@@ -256,7 +288,9 @@ static void test_outage_during_replay(void **state)
     }
     char jpath[512];
     snprintf(jpath, sizeof jpath, "%s/spill.journal", f->c.tmpdir);
-    struct qts_store_writer_opts o = {.journal_path = jpath, .batch_max = 500, .retry_ms = 50,
+    struct qts_store_writer_opts o = {.journal_path = jpath,
+                                      .batch_max = 500,
+                                      .retry_ms = 50,
                                       .fsync_policy = QTS_JOURNAL_FSYNC_NEVER};
     struct qts_store_writer *w;
     struct qts_err e;
@@ -291,16 +325,18 @@ static void test_outage_during_replay(void **state)
     qts_store_writer_get_stats(w, &st);
     assert_int_equal(st.dead, 0);
     assert_int_equal(st.journal_pending, 0);
-    print_message("outage: replay interrupted mid-way=%d spilled=%llu replayed=%llu written=%llu\n", mid,
-                  (unsigned long long)st.spilled, (unsigned long long)st.replayed,
+    print_message("outage: replay interrupted mid-way=%d spilled=%llu replayed=%llu written=%llu\n",
+                  mid, (unsigned long long)st.spilled, (unsigned long long)st.replayed,
                   (unsigned long long)st.written);
     qts_store_writer_free(w);
     assert_int_equal(sc_scalar_i64(&f->c, "SELECT count(*) FROM tick_data WHERE symbol = 'OUT'"),
                      N1 + N2 + N3);
-    assert_int_equal(sc_scalar_i64(&f->c, "SELECT count(DISTINCT volume) FROM tick_data WHERE symbol = 'OUT'"),
-                     N1 + N2 + N3);
-    assert_int_equal(sc_scalar_i64(&f->c, "SELECT count(DISTINCT rec_id) FROM tick_data WHERE symbol = 'OUT'"),
-                     N1 + N2 + N3);
+    assert_int_equal(
+        sc_scalar_i64(&f->c, "SELECT count(DISTINCT volume) FROM tick_data WHERE symbol = 'OUT'"),
+        N1 + N2 + N3);
+    assert_int_equal(
+        sc_scalar_i64(&f->c, "SELECT count(DISTINCT rec_id) FROM tick_data WHERE symbol = 'OUT'"),
+        N1 + N2 + N3);
 }
 
 /* ----------------------------------------------------------- import */
@@ -309,8 +345,10 @@ static int import_quiet(const char *fixture)
 {
     char store[1100];
     snprintf(store, sizeof store, "postgres:%s", conninfo());
-    char *argv[] = {"import", "sheets", (char *)qts_test_src_path(fixture), "--store", store,
-                    "--host-id", "h1", "--schema", g_schema, NULL};
+    char *argv[] = {"import",  "sheets",   (char *)qts_test_src_path(fixture),
+                    "--store", store,      "--host-id",
+                    "h1",      "--schema", g_schema,
+                    NULL};
     fflush(stdout);
     fflush(stderr);
     int o = dup(1), e = dup(2), nul = open("/dev/null", O_WRONLY);
@@ -329,16 +367,22 @@ static int import_quiet(const char *fixture)
 
 static void check_imported(struct fx *f)
 {
-    assert_int_equal(sc_scalar_i64(&f->c, "SELECT count(*) FROM positions WHERE host_id = 'h1'"), 2);
+    assert_int_equal(sc_scalar_i64(&f->c, "SELECT count(*) FROM positions WHERE host_id = 'h1'"),
+                     2);
     assert_int_equal(sc_scalar_i64(&f->c, "SELECT count(*) FROM t_ledger"), 3);
     assert_int_equal(sc_scalar_i64(&f->c, "SELECT count(*) FROM account_history"), 2);
     assert_int_equal(sc_scalar_i64(&f->c, "SELECT count(*) FROM strategies"), 4);
     assert_int_equal(sc_scalar_i64(&f->c, "SELECT count(*) FROM config"), 5);
-    assert_int_equal(sc_scalar_i64(&f->c, "SELECT amount FROM t_ledger WHERE order_id = 'ORD-002'"), 540000);
-    assert_int_equal(sc_scalar_i64(&f->c, "SELECT extract(epoch FROM timestamp)::bigint FROM t_ledger "
-                                          "WHERE order_id = 'ORD-001'"), INT64_C(1795132865));
-    assert_int_equal(sc_scalar_i64(&f->c, "SELECT count(*) FROM account_history WHERE date = '2026-11-21' "
-                                          "AND total_equity = 10003956"), 1);
+    assert_int_equal(sc_scalar_i64(&f->c, "SELECT amount FROM t_ledger WHERE order_id = 'ORD-002'"),
+                     540000);
+    assert_int_equal(sc_scalar_i64(&f->c,
+                                   "SELECT extract(epoch FROM timestamp)::bigint FROM t_ledger "
+                                   "WHERE order_id = 'ORD-001'"),
+                     INT64_C(1795132865));
+    assert_int_equal(sc_scalar_i64(&f->c,
+                                   "SELECT count(*) FROM account_history WHERE date = '2026-11-21' "
+                                   "AND total_equity = 10003956"),
+                     1);
 }
 
 static void test_import_sheets(void **state)
@@ -397,7 +441,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_migrate, setup_plain, teardown),
         cmocka_unit_test_setup_teardown(test_conninfo_from_secret, setup_plain, teardown),
-        cmocka_unit_test_setup_teardown(test_timescaledb_required_but_absent, setup_plain, teardown),
+        cmocka_unit_test_setup_teardown(test_timescaledb_required_but_absent, setup_plain,
+                                        teardown),
         cmocka_unit_test_setup_teardown(store_test_roundtrip, setup, teardown),
         cmocka_unit_test_setup_teardown(store_test_warm_start, setup, teardown),
         cmocka_unit_test_setup_teardown(store_test_two_hosts, setup, teardown),

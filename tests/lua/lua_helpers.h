@@ -26,8 +26,8 @@ struct rec_sink {
     uint32_t cancel_all[64];
     size_t n_cancel_all;
     int states[64];
-    int reject_code;              /* != 0: submit_intent returns it */
-    struct qts_lua_runtime *rt;   /* for fills posted back */
+    int reject_code;            /* != 0: submit_intent returns it */
+    struct qts_lua_runtime *rt; /* for fills posted back */
 };
 
 static QTS_HELPER int rec_submit(void *ctx, const struct qts_order_intent *in)
@@ -93,7 +93,7 @@ static QTS_HELPER void add_inst(struct qts_lua_runtime *rt, uint32_t id, const c
 }
 
 static QTS_HELPER struct qts_lua_runtime *mk_rt(struct rec_sink *r, bool lockstep, uint32_t workers,
-                                     struct qts_clock *clock, int64_t stuck_ns)
+                                                struct qts_clock *clock, int64_t stuck_ns)
 {
     memset(r, 0, sizeof *r);
     struct qts_lua_settings set;
@@ -104,8 +104,8 @@ static QTS_HELPER struct qts_lua_runtime *mk_rt(struct rec_sink *r, bool lockste
     set.stuck_ns = stuck_ns;
     set.scan_interval_ns = -1; /* tests scan explicitly */
     set.max_instruments = 16;
-    set.sink = (struct qts_lua_sink){sizeof set.sink, r, rec_submit, rec_cancel, rec_cancel_all,
-                                     rec_state};
+    set.sink = (struct qts_lua_sink){sizeof set.sink, r,        rec_submit, rec_cancel,
+                                     rec_cancel_all,  rec_state};
     struct qts_lua_runtime *rt = NULL;
     struct qts_err err;
     int rc = qts_lua_runtime_new(&set, &rt, &err);
@@ -118,7 +118,8 @@ static QTS_HELPER struct qts_lua_runtime *mk_rt(struct rec_sink *r, bool lockste
 }
 
 static QTS_HELPER uint32_t add_strat(struct qts_lua_runtime *rt, const char *name, const char *file,
-                          int worker, const struct qts_lua_param *params, size_t n_params)
+                                     int worker, const struct qts_lua_param *params,
+                                     size_t n_params)
 {
     struct qts_lua_strategy_conf c;
     memset(&c, 0, sizeof c);
@@ -151,17 +152,14 @@ static QTS_HELPER const char *fixture(const char *name)
     return source_file("tests/lua/strategies", name);
 }
 
-static QTS_HELPER const char *example(const char *name)
-{
-    return source_file("strategies", name);
-}
+static QTS_HELPER const char *example(const char *name) { return source_file("strategies", name); }
 
 /* A runtime with one worker recording into a fresh sink: lockstep on a
  * virtual clock, or free-running without one. lua_fx_close frees both. */
 struct lua_fx {
-    struct rec_sink *r;          /* owned */
-    struct qts_clock clk;        /* the lockstep clock (unused otherwise) */
-    struct qts_lua_runtime *rt;  /* owned */
+    struct rec_sink *r;         /* owned */
+    struct qts_clock clk;       /* the lockstep clock (unused otherwise) */
+    struct qts_lua_runtime *rt; /* owned */
 };
 
 static QTS_HELPER void lua_fx_open(struct lua_fx *x, bool lockstep)
@@ -192,7 +190,8 @@ static QTS_HELPER struct qts_lua_strategy_conf lua_conf(const char *name, const 
 
 static QTS_HELPER int64_t fx(double v, int exp) { return (int64_t)llround(v * pow(10, exp)); }
 
-static QTS_HELPER void hdr(struct qts_ev_hdr *h, uint16_t type, uint32_t size, uint32_t inst, int64_t ts)
+static QTS_HELPER void hdr(struct qts_ev_hdr *h, uint16_t type, uint32_t size, uint32_t inst,
+                           int64_t ts)
 {
     static uint64_t seq;
     h->struct_size = size;
@@ -227,8 +226,8 @@ static QTS_HELPER struct qts_quote mk_quote(uint32_t inst, double bid, double as
     return q;
 }
 
-static QTS_HELPER struct qts_fill mk_fill(uint32_t sid, uint64_t oid, uint32_t inst, int side, double px,
-                               double qty, int64_t ts)
+static QTS_HELPER struct qts_fill mk_fill(uint32_t sid, uint64_t oid, uint32_t inst, int side,
+                                          double px, double qty, int64_t ts)
 {
     struct qts_fill f;
     memset(&f, 0, sizeof f);
@@ -241,8 +240,8 @@ static QTS_HELPER struct qts_fill mk_fill(uint32_t sid, uint64_t oid, uint32_t i
     return f;
 }
 
-static QTS_HELPER struct qts_order_event mk_order_ev(uint32_t sid, uint64_t oid, uint32_t inst, int kind,
-                                          int64_t ts)
+static QTS_HELPER struct qts_order_event mk_order_ev(uint32_t sid, uint64_t oid, uint32_t inst,
+                                                     int kind, int64_t ts)
 {
     struct qts_order_event o;
     memset(&o, 0, sizeof o);
@@ -282,10 +281,10 @@ static QTS_HELPER char *intent_log(const struct rec_sink *r)
     char *log = calloc(1, cap);
     assert_non_null(log);
     for (size_t i = 0; i < r->n_intents; i++)
-        len += (size_t)snprintf(log + len, cap - len, "%u %llx %d %lld %s\n",
-                                r->intents[i].strategy_id,
-                                (unsigned long long)r->intents[i].order_id, r->intents[i].side,
-                                (long long)r->intents[i].qty, r->intents[i].tag);
+        len +=
+            (size_t)snprintf(log + len, cap - len, "%u %llx %d %lld %s\n",
+                             r->intents[i].strategy_id, (unsigned long long)r->intents[i].order_id,
+                             r->intents[i].side, (long long)r->intents[i].qty, r->intents[i].tag);
     return log;
 }
 

@@ -90,7 +90,7 @@ static void test_kill_during_run_leaves_no_working_order(void **state)
     }
     assert_int_equal(stat(sock, &st), 0);
     assert_int_equal(st.st_mode & 0077, 0); /* owner-only socket */
-    sleep_ms(1500); /* let the strategies put orders to work */
+    sleep_ms(1500);                         /* let the strategies put orders to work */
 
     const char *kill_args[] = {"kill", "-s", sock, "--reason", "test", NULL};
     int krc = run_qts(out, kill_args);

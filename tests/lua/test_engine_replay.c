@@ -16,13 +16,15 @@
 
 static const char strategy_lua[] =
     "local M = {}\n"
-    "function M.on_init(ctx, params) return { n = 0, every = tonumber(ctx:param('every')) or 300 } end\n"
+    "function M.on_init(ctx, params) return { n = 0, every = tonumber(ctx:param('every')) or 300 } "
+    "end\n"
     "function M.on_trade(ctx, st, t)\n"
     "  st.n = st.n + 1\n"
     "  if st.n % st.every ~= 0 then return end\n"
     "  local pos = ctx:position('BTCUSDT')\n"
     "  if (st.n / st.every) % 3 == 0 then\n"
-    "    ctx:order{ symbol = 'BTCUSDT', side = pos > 0 and 'sell' or 'buy', qty = 0.02, type = 'market' }\n"
+    "    ctx:order{ symbol = 'BTCUSDT', side = pos > 0 and 'sell' or 'buy', qty = 0.02, type = "
+    "'market' }\n"
     "  elseif pos <= 0.05 then ctx:buy('BTCUSDT', 0.01, t:price() * 1.0005)\n"
     "  else ctx:sell('BTCUSDT', 0.01, t:price() * 0.9995) end\n"
     "end\n"
@@ -40,15 +42,15 @@ static void write_config(const char *name, const char *run_tag)
         .mode = "replay",
         .host_id = host_id,
         .body = QTS_TEST_YAML_BTCUSDT_SYNTHETIC
-                "feeds:\n"
-                "  - name: md\n"
-                "    plugin: feed_synthetic\n"
-                "    config: {symbols: [BTCUSDT], seed: 7, events: 30000, start_price: \"60000\","
-                " px_exp: 2, qty_exp: 5}\n"
-                "broker:\n"
-                "  plugin: broker_paper\n"
-                "  config: {seed: 3}\n"
-                "account: {initial_cash: \"1000000\"}\n",
+        "feeds:\n"
+        "  - name: md\n"
+        "    plugin: feed_synthetic\n"
+        "    config: {symbols: [BTCUSDT], seed: 7, events: 30000, start_price: \"60000\","
+        " px_exp: 2, qty_exp: 5}\n"
+        "broker:\n"
+        "  plugin: broker_paper\n"
+        "  config: {seed: 3}\n"
+        "account: {initial_cash: \"1000000\"}\n",
         .strategies =
             "    - {name: trader, file: trader.lua, symbols: [BTCUSDT], params: {every: 20}}\n",
     };
@@ -110,8 +112,8 @@ static void test_replay_is_deterministic_and_accounts(void **state)
     assert_true(s1.fills > 20);
     assert_int_equal(s1.fills, s2.fills);
     assert_int_equal(s1.equity, s2.equity);
-    static const char *const files[] = {"fills.csv", "equity.csv", "summary.json",
-                                        "report.html", "trades.csv"};
+    static const char *const files[] = {"fills.csv", "equity.csv", "summary.json", "report.html",
+                                        "trades.csv"};
     qts_test_expect_same_files(run1, run2, files, QTS_ARRAY_LEN(files));
 }
 
@@ -190,7 +192,8 @@ static void test_shared_budget_caps_exposure(void **state)
     assert_non_null(f);
     fputs("cache: {plugin: cache_memory}\n"
           "risk: {pool: swing}\n"
-          "shared_budget: {key: acct, limit: \"1500\"}\n", f);
+          "shared_budget: {key: acct, limit: \"1500\"}\n",
+          f);
     fclose(f);
     char run[1024];
     snprintf(run, sizeof run, "%s/budget-run", g_dir);

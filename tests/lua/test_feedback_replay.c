@@ -28,7 +28,8 @@ static const char strategy_lua[] =
     "function M.on_init(ctx, params) return { n = 0, k = 0, fb = 0, tag = 'fb0_0' } end\n"
     "function M.on_feedback(ctx, st, ev)\n"
     "  st.fb = st.fb + 1\n"
-    "  local f = assert(ctx:feedback(ev.instrument, { qty = 0.0004, distance = 0, horizon = 10 }))\n"
+    "  local f = assert(ctx:feedback(ev.instrument, { qty = 0.0004, distance = 0, horizon = 10 "
+    "}))\n"
     "  assert(f.symbol == 'BTCUSDT' and f.samples >= 1 and not f.is_default)\n"
     "  assert(f.expected_slippage_bps >= f.expected_impact_bps)\n"
     "  assert(f.fill_prob >= 0 and f.fill_prob <= 1)\n"
@@ -138,8 +139,8 @@ static void test_convergence_persistence_and_reports(void **state)
     /* the fitted law converges to the configured one */
     struct qts_impact_model *m = qts_impact_new(NULL);
     const struct qts_impact_fit *f = load_fit(m);
-    fprintf(stderr, "fit: n=%.0f k=%.4f beta=%.4f resid_sd=%.4f (truth k=%g beta=%g)\n", f->n,
-            f->k, f->beta, f->resid_sd, TRUE_K, TRUE_BETA);
+    fprintf(stderr, "fit: n=%.0f k=%.4f beta=%.4f resid_sd=%.4f (truth k=%g beta=%g)\n", f->n, f->k,
+            f->beta, f->resid_sd, TRUE_K, TRUE_BETA);
     assert_true(f->fitted);
     assert_true(f->n >= 100);
     assert_true(fabs(f->k / TRUE_K - 1) < 0.05);   /* k within 5 % */
@@ -189,8 +190,8 @@ static void test_convergence_persistence_and_reports(void **state)
 
     /* the paper broker on the learned law: the host learns it back */
     char learned[1400];
-    snprintf(learned, sizeof learned, "impact_model: learned, impact_file: %s/var/feedback/impact_model.txt",
-             g_dir);
+    snprintf(learned, sizeof learned,
+             "impact_model: learned, impact_file: %s/var/feedback/impact_model.txt", g_dir);
     char model_copy[1200];
     snprintf(model_copy, sizeof model_copy, "model_file: %s/var/feedback/relearned.txt", g_dir);
     write_config("c.yaml", learned, model_copy);

@@ -86,15 +86,15 @@ struct c_spec {
 };
 
 static const struct c_spec c_specs[] = {
-    {QTS_IND_SMA, 5, 0, 0, 0, 'x'},       {QTS_IND_EMA, 5, 0, 0, 0, 'x'},
-    {QTS_IND_WMA, 5, 0, 0, 0, 'x'},       {QTS_IND_RSI, 14, 0, 0, 0, 'x'},
+    {QTS_IND_SMA, 5, 0, 0, 0, 'x'},         {QTS_IND_EMA, 5, 0, 0, 0, 'x'},
+    {QTS_IND_WMA, 5, 0, 0, 0, 'x'},         {QTS_IND_RSI, 14, 0, 0, 0, 'x'},
     {QTS_IND_RSI_SIMPLE, 14, 0, 0, 0, 'x'}, {QTS_IND_MACD, 12, 26, 9, 0, 'x'},
-    {QTS_IND_ATR, 14, 0, 0, 0, 'h'},      {QTS_IND_ATR_SIMPLE, 14, 0, 0, 0, 'h'},
-    {QTS_IND_BOLL, 20, 0, 0, 2, 'x'},     {QTS_IND_VWAP, 10, 0, 0, 0, 'p'},
-    {QTS_IND_OBV, 0, 0, 0, 0, 'p'},       {QTS_IND_ADX, 14, 0, 0, 0, 'h'},
-    {QTS_IND_CCI, 20, 0, 0, 0, 'h'},      {QTS_IND_STOCH, 14, 3, 3, 0, 'h'},
-    {QTS_IND_WILLR, 14, 0, 0, 0, 'h'},    {QTS_IND_ROC, 12, 0, 0, 0, 'x'},
-    {QTS_IND_KAMA, 10, 2, 30, 0, 'x'},    {QTS_IND_MFI, 14, 0, 0, 0, 'm'},
+    {QTS_IND_ATR, 14, 0, 0, 0, 'h'},        {QTS_IND_ATR_SIMPLE, 14, 0, 0, 0, 'h'},
+    {QTS_IND_BOLL, 20, 0, 0, 2, 'x'},       {QTS_IND_VWAP, 10, 0, 0, 0, 'p'},
+    {QTS_IND_OBV, 0, 0, 0, 0, 'p'},         {QTS_IND_ADX, 14, 0, 0, 0, 'h'},
+    {QTS_IND_CCI, 20, 0, 0, 0, 'h'},        {QTS_IND_STOCH, 14, 3, 3, 0, 'h'},
+    {QTS_IND_WILLR, 14, 0, 0, 0, 'h'},      {QTS_IND_ROC, 12, 0, 0, 0, 'x'},
+    {QTS_IND_KAMA, 10, 2, 30, 0, 'x'},      {QTS_IND_MFI, 14, 0, 0, 0, 'm'},
     {QTS_IND_SMA, 7, 0, 0, 0, 'b'},
 };
 
@@ -137,8 +137,7 @@ static void test_lua_equals_c(void **state)
                 double got = lua_tonumber(L, -1), want = v->out[j];
                 lua_pop(L, 1);
                 if (!(got == want || (isnan(got) && isnan(want))))
-                    fail_msg("kind %d bar %d out %d: lua %.17g c %.17g", cs->kind, i, j,
-                             got, want);
+                    fail_msg("kind %d bar %d out %d: lua %.17g c %.17g", cs->kind, i, j, got, want);
             }
             lua_pop(L, 1);
         }

@@ -15,8 +15,8 @@ static void test_fills_kept_quotes_conflated(void **state)
     set.n_workers = 1;
     set.max_instruments = 16;
     set.p0_ring_cap = 8; /* tiny: the backlog must take over */
-    set.sink = (struct qts_lua_sink){sizeof set.sink, r, rec_submit, rec_cancel, rec_cancel_all,
-                                     rec_state};
+    set.sink = (struct qts_lua_sink){sizeof set.sink, r,        rec_submit, rec_cancel,
+                                     rec_cancel_all,  rec_state};
     struct qts_lua_runtime *rt = NULL;
     assert_int_equal(qts_lua_runtime_new(&set, &rt, NULL), 0);
     struct qts_instrument in;
@@ -35,8 +35,8 @@ static void test_fills_kept_quotes_conflated(void **state)
     for (int i = 0; i < N; i++) {
         struct qts_quote q = mk_quote(INST_BTC, 100, 101 + i * 0.01, i + 2);
         assert_int_equal(qts_lua_runtime_post(rt, &q.h), 0);
-        struct qts_fill f = mk_fill(id, ((uint64_t)id << 32) | 1, INST_BTC, QTS_SIDE_BUY, 100, 1,
-                                    i + 2);
+        struct qts_fill f =
+            mk_fill(id, ((uint64_t)id << 32) | 1, INST_BTC, QTS_SIDE_BUY, 100, 1, i + 2);
         f.h.qty_exp = 0;
         f.qty = 1;
         assert_int_equal(qts_lua_runtime_post(rt, &f.h), 0);
@@ -46,8 +46,8 @@ static void test_fills_kept_quotes_conflated(void **state)
      * a quote still waiting in its conflation slot (docs/lua-runtime.md), and
      * the strategy counts the quotes it saw when the order event arrives. */
     sync_ok(rt);
-    struct qts_order_event oe = mk_order_ev(id, ((uint64_t)id << 32) | 1, INST_BTC,
-                                            QTS_OE_ACCEPTED, N + 5);
+    struct qts_order_event oe =
+        mk_order_ev(id, ((uint64_t)id << 32) | 1, INST_BTC, QTS_OE_ACCEPTED, N + 5);
     assert_int_equal(qts_lua_runtime_post(rt, &oe.h), 0);
     sync_ok(rt);
     qts_lua_runtime_drain(rt);

@@ -27,9 +27,10 @@ static void cash_run_start(struct cash_run *w, int64_t initial_units)
     w->rt = mk_rt(w->r, true, 1, &w->clk, 0);
     add_inst(w->rt, INST_FINE, "FINEUSDT", 4, 5);
     /* a double, as the engine passes it: the portfolio's units / 10^6 */
-    struct qts_lua_strategy_conf c = {.name = "cash", .file = fixture("cash_probe.lua"),
-                                      .initial_cash = qts_fixed_to_double(initial_units,
-                                                                          QTS_CASH_EXP)};
+    struct qts_lua_strategy_conf c = {.name = "cash",
+                                      .file = fixture("cash_probe.lua"),
+                                      .initial_cash =
+                                          qts_fixed_to_double(initial_units, QTS_CASH_EXP)};
     struct qts_err err;
     if (qts_lua_runtime_add_strategy(w->rt, &c, &w->id, &err) != 0)
         fail_msg("add_strategy: %s", err.msg);
@@ -76,7 +77,7 @@ static void test_cash_and_equity_match_portfolio(void **state)
             f.h.instrument = INST_BTC;
             f.h.px_exp = 2, f.h.qty_exp = 3;
             f.side = QTS_SIDE_SELL;
-            f.px = 6000000 + (int64_t)(rnd % 1000003);        /* ~60000.00 */
+            f.px = 6000000 + (int64_t)(rnd % 1000003);           /* ~60000.00 */
             f.qty = 10000000 + (int64_t)((rnd >> 20) % 9999991); /* ~10000-20000 */
         } else {
             /* fine: a notional with 9 decimals; every other one an exact half unit */
@@ -115,7 +116,8 @@ static void test_starting_cash_kept_to_the_unit(void **state)
     const int64_t units = INT64_C(136787158423140);
     struct cash_run w;
     cash_run_start(&w, units);
-    struct qts_fill f = mk_fill(w.id, ((uint64_t)w.id << 32) | 1, INST_BTC, QTS_SIDE_BUY, 100, 2, 2000);
+    struct qts_fill f =
+        mk_fill(w.id, ((uint64_t)w.id << 32) | 1, INST_BTC, QTS_SIDE_BUY, 100, 2, 2000);
     assert_int_equal(qts_lua_runtime_post(w.rt, &f.h), 0);
     qts_lua_runtime_drain(w.rt);
     char want[32];

@@ -3,7 +3,11 @@
  * bars history, parameters with defaults. */
 #include "lua_helpers.h"
 
-struct world { struct rec_sink *r; struct qts_clock clk; struct qts_lua_runtime *rt; };
+struct world {
+    struct rec_sink *r;
+    struct qts_clock clk;
+    struct qts_lua_runtime *rt;
+};
 
 static void step_at(struct world *w, struct qts_ev_hdr *ev, int64_t ts)
 {
@@ -51,8 +55,10 @@ static void test_ctx_services(void **state)
     assert_int_equal(w.r->n_intents, n + 1); /* only the trade: timer cancelled */
 
     /* book: snapshot, then a diff (delete best bid, add a better ask) */
-    struct qts_level lv[4] = {{fx(99.5, 2), fx(1, 3)}, {fx(99.4, 2), fx(2, 3)},
-                              {fx(100.5, 2), fx(1, 3)}, {fx(100.6, 2), fx(3, 3)}};
+    struct qts_level lv[4] = {{fx(99.5, 2), fx(1, 3)},
+                              {fx(99.4, 2), fx(2, 3)},
+                              {fx(100.5, 2), fx(1, 3)},
+                              {fx(100.6, 2), fx(3, 3)}};
     struct qts_book_update b;
     memset(&b, 0, sizeof b);
     hdr(&b.h, QTS_EV_BOOK, sizeof b, INST_BTC, 0);

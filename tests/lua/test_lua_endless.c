@@ -69,8 +69,8 @@ static void test_endless_loop_live(void **state)
  * gets stuck (watchdog after `stuck_ns`), and an "echo" mate; their ids in
  * *stuck and *mate. Owned: qts_lua_runtime_free. */
 static struct qts_lua_runtime *stuck_and_mate(struct rec_sink *r, int64_t stuck_ns,
-                                              const char *name, const char *file,
-                                              uint32_t *stuck, uint32_t *mate)
+                                              const char *name, const char *file, uint32_t *stuck,
+                                              uint32_t *mate)
 {
     struct qts_lua_runtime *rt = mk_rt(r, false, 1, NULL, stuck_ns);
     *stuck = add_strat(rt, name, fixture(file), 0, NULL, 0);
@@ -93,8 +93,8 @@ static void test_endless_on_init(void **state)
     (void)state;
     struct rec_sink *r = calloc(1, sizeof *r);
     uint32_t stuck, mate;
-    struct qts_lua_runtime *rt = stuck_and_mate(r, INT64_C(200000000), "stuck_init",
-                                                "endless_init.lua", &stuck, &mate);
+    struct qts_lua_runtime *rt =
+        stuck_and_mate(r, INT64_C(200000000), "stuck_init", "endless_init.lua", &stuck, &mate);
     qts_lua_runtime_tick(rt);
     assert_int_equal(strat_state(rt, stuck), QTS_LUA_ST_FAILED);
     assert_int_equal(strat_state(rt, mate), QTS_LUA_ST_RUNNING);
@@ -113,8 +113,8 @@ static void test_late_return_is_harmless(void **state)
     (void)state;
     struct rec_sink *r = calloc(1, sizeof *r);
     uint32_t slow, mate;
-    struct qts_lua_runtime *rt = stuck_and_mate(r, INT64_C(150000000), "late", "late_return.lua",
-                                                &slow, &mate);
+    struct qts_lua_runtime *rt =
+        stuck_and_mate(r, INT64_C(150000000), "late", "late_return.lua", &slow, &mate);
     post_trade(rt, 300);
     qts_lua_runtime_tick(rt);
     assert_int_equal(strat_state(rt, slow), QTS_LUA_ST_FAILED);

@@ -15,31 +15,61 @@
 #include "qts/qts_plugin.h"
 #include "qts/qts_types.h"
 
-struct entry { const char *table; const char *key; long c_value; };
+struct entry {
+    const char *table;
+    const char *key;
+    long c_value;
+};
 
-#define V(T, K, C) {T, K, (long)(C)}
+#define V(T, K, C)      \
+    {                   \
+        T, K, (long)(C) \
+    }
 
 static const struct entry entries[] = {
-    V("EV", "trade", QTS_EV_TRADE), V("EV", "quote", QTS_EV_QUOTE), V("EV", "book", QTS_EV_BOOK),
-    V("EV", "bar", QTS_EV_BAR), V("EV", "order", QTS_EV_ORDER), V("EV", "fill", QTS_EV_FILL),
-    V("EV", "timer", QTS_EV_TIMER), V("EV", "feedback", QTS_EV_FEEDBACK),
-    V("SIDE", "buy", QTS_SIDE_BUY), V("SIDE", "sell", QTS_SIDE_SELL),
-    V("ORD", "market", QTS_ORD_MARKET), V("ORD", "limit", QTS_ORD_LIMIT),
-    V("TIF", "gtc", QTS_TIF_GTC), V("TIF", "ioc", QTS_TIF_IOC), V("TIF", "fok", QTS_TIF_FOK),
-    V("TIF", "day", QTS_TIF_DAY), V("TIF", "post", QTS_TIF_POST),
-    V("ALGO", "direct", QTS_ALGO_DIRECT), V("ALGO", "twap", QTS_ALGO_TWAP),
-    V("ALGO", "vwap", QTS_ALGO_VWAP), V("ALGO", "iceberg", QTS_ALGO_ICEBERG),
-    V("OE", "accepted", QTS_OE_ACCEPTED), V("OE", "rejected", QTS_OE_REJECTED),
-    V("OE", "cancelled", QTS_OE_CANCELLED), V("OE", "complete", QTS_OE_COMPLETE),
-    V("OE", "escaped", QTS_OE_ESCAPED), V("OE", "failed", QTS_OE_FAILED),
-    V("OE", "expired", QTS_OE_EXPIRED), V("OE", "replaced", QTS_OE_REPLACED),
-    V("OS", "new", QTS_OS_NEW), V("OS", "pending_send", QTS_OS_PENDING_SEND),
-    V("OS", "accepted", QTS_OS_ACCEPTED), V("OS", "partially_filled", QTS_OS_PARTIALLY_FILLED),
-    V("OS", "filled", QTS_OS_FILLED), V("OS", "cancel_pending", QTS_OS_CANCEL_PENDING),
-    V("OS", "cancelled", QTS_OS_CANCELLED), V("OS", "rejected", QTS_OS_REJECTED),
-    V("OS", "expired", QTS_OS_EXPIRED), V("OS", "unknown", QTS_OS_UNKNOWN),
-    V("LOG", "trace", QTS_LOG_TRACE), V("LOG", "debug", QTS_LOG_DEBUG),
-    V("LOG", "info", QTS_LOG_INFO), V("LOG", "warn", QTS_LOG_WARN),
+    V("EV", "trade", QTS_EV_TRADE),
+    V("EV", "quote", QTS_EV_QUOTE),
+    V("EV", "book", QTS_EV_BOOK),
+    V("EV", "bar", QTS_EV_BAR),
+    V("EV", "order", QTS_EV_ORDER),
+    V("EV", "fill", QTS_EV_FILL),
+    V("EV", "timer", QTS_EV_TIMER),
+    V("EV", "feedback", QTS_EV_FEEDBACK),
+    V("SIDE", "buy", QTS_SIDE_BUY),
+    V("SIDE", "sell", QTS_SIDE_SELL),
+    V("ORD", "market", QTS_ORD_MARKET),
+    V("ORD", "limit", QTS_ORD_LIMIT),
+    V("TIF", "gtc", QTS_TIF_GTC),
+    V("TIF", "ioc", QTS_TIF_IOC),
+    V("TIF", "fok", QTS_TIF_FOK),
+    V("TIF", "day", QTS_TIF_DAY),
+    V("TIF", "post", QTS_TIF_POST),
+    V("ALGO", "direct", QTS_ALGO_DIRECT),
+    V("ALGO", "twap", QTS_ALGO_TWAP),
+    V("ALGO", "vwap", QTS_ALGO_VWAP),
+    V("ALGO", "iceberg", QTS_ALGO_ICEBERG),
+    V("OE", "accepted", QTS_OE_ACCEPTED),
+    V("OE", "rejected", QTS_OE_REJECTED),
+    V("OE", "cancelled", QTS_OE_CANCELLED),
+    V("OE", "complete", QTS_OE_COMPLETE),
+    V("OE", "escaped", QTS_OE_ESCAPED),
+    V("OE", "failed", QTS_OE_FAILED),
+    V("OE", "expired", QTS_OE_EXPIRED),
+    V("OE", "replaced", QTS_OE_REPLACED),
+    V("OS", "new", QTS_OS_NEW),
+    V("OS", "pending_send", QTS_OS_PENDING_SEND),
+    V("OS", "accepted", QTS_OS_ACCEPTED),
+    V("OS", "partially_filled", QTS_OS_PARTIALLY_FILLED),
+    V("OS", "filled", QTS_OS_FILLED),
+    V("OS", "cancel_pending", QTS_OS_CANCEL_PENDING),
+    V("OS", "cancelled", QTS_OS_CANCELLED),
+    V("OS", "rejected", QTS_OS_REJECTED),
+    V("OS", "expired", QTS_OS_EXPIRED),
+    V("OS", "unknown", QTS_OS_UNKNOWN),
+    V("LOG", "trace", QTS_LOG_TRACE),
+    V("LOG", "debug", QTS_LOG_DEBUG),
+    V("LOG", "info", QTS_LOG_INFO),
+    V("LOG", "warn", QTS_LOG_WARN),
     V("LOG", "error", QTS_LOG_ERROR),
 };
 

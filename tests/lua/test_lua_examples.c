@@ -53,8 +53,8 @@ static void trade(struct world *w, double px)
 static void fill(struct world *w, uint32_t sid, const struct qts_order_intent *in, double px)
 {
     w->ts += 1000000;
-    struct qts_fill f = mk_fill(sid, in->order_id, in->instrument, in->side, px,
-                                (double)in->qty / 1000.0, w->ts);
+    struct qts_fill f =
+        mk_fill(sid, in->order_id, in->instrument, in->side, px, (double)in->qty / 1000.0, w->ts);
     assert_int_equal(qts_lua_runtime_post(w->rt, &f.h), 0);
     qts_lua_runtime_drain(w->rt);
 }
@@ -105,8 +105,11 @@ static void test_rsi_scalp(void **state)
 {
     (void)state;
     struct world w;
-    struct qts_lua_param p[] = {{"symbol", "BTCUSDT"}, {"n", "5"}, {"qty", "1"},
-                                {"take_profit", "0.01"}, {"stop_loss", "0.005"}};
+    struct qts_lua_param p[] = {{"symbol", "BTCUSDT"},
+                                {"n", "5"},
+                                {"qty", "1"},
+                                {"take_profit", "0.01"},
+                                {"stop_loss", "0.005"}};
     uint32_t id = start(&w, "rsi_scalp.lua", p, 5);
     for (int i = 0; i < 12; i++)
         trade(&w, 110 - i); /* steady fall: RSI near 0 -> one entry */
@@ -148,8 +151,11 @@ static void test_market_maker(void **state)
 {
     (void)state;
     struct world w;
-    struct qts_lua_param p[] = {{"symbol", "BTCUSDT"}, {"qty", "1"}, {"half_spread", "2"},
-                                {"skew", "1"}, {"max_position", "2"}};
+    struct qts_lua_param p[] = {{"symbol", "BTCUSDT"},
+                                {"qty", "1"},
+                                {"half_spread", "2"},
+                                {"skew", "1"},
+                                {"max_position", "2"}};
     uint32_t id = start(&w, "market_maker.lua", p, 5);
     struct rec_sink *r = w.r;
     book(&w, 100.00, 100.10); /* mid 100.05 -> 100.03 / 100.07 */

@@ -9,8 +9,13 @@
 
 #define NEV 3000
 
-struct venue { struct qts_lua_runtime *rt; struct rec_sink *r; size_t done; int64_t ts;
-               double last_px[2]; };
+struct venue {
+    struct qts_lua_runtime *rt;
+    struct rec_sink *r;
+    size_t done;
+    int64_t ts;
+    double last_px[2];
+};
 
 /* A tiny venue: market orders fill at the last trade price right away. */
 static void fill_new(struct venue *v)

@@ -31,13 +31,12 @@ static const char *V2 =
     "-- version two\n"
     "return M\n";
 
-static const char *SYNTAX =
-    "local M = {}\n"
-    "function M.on_init(ctx) return {} end\n"
-    "function M.on_trade(ctx, st, t)\n"
-    "  if t:price() > 0 then\n"       /* missing end */
-    "end\n"
-    "return M\n";
+static const char *SYNTAX = "local M = {}\n"
+                            "function M.on_init(ctx) return {} end\n"
+                            "function M.on_trade(ctx, st, t)\n"
+                            "  if t:price() > 0 then\n" /* missing end */
+                            "end\n"
+                            "return M\n";
 
 static const char *BAD_RELOAD =
     "local M = {}\n"
@@ -68,8 +67,8 @@ static void write_file(const char *dir, const char *path, const char *text)
 /* A strategy file in a fresh directory and a runtime to load it in. */
 struct reload_fx {
     struct lua_fx f;
-    char *dir;       /* owned, removed by reload_close */
-    char path[600];  /* <dir>/<name> */
+    char *dir;      /* owned, removed by reload_close */
+    char path[600]; /* <dir>/<name> */
 };
 
 /* `text` (borrowed) is written to the file first unless NULL. */
@@ -208,11 +207,10 @@ static void test_reload_live_no_event_lost(void **state)
     reload_close(&x);
 }
 
-static const char *RAISES =
-    "local M = {}\n"
-    "function M.on_init(ctx) return {} end\n"
-    "function M.on_trade(ctx, st, t) error('boom') end\n"
-    "return M\n";
+static const char *RAISES = "local M = {}\n"
+                            "function M.on_init(ctx) return {} end\n"
+                            "function M.on_trade(ctx, st, t) error('boom') end\n"
+                            "return M\n";
 
 /* A halted strategy restarts (on_init) when its file is fixed. */
 static void test_halted_restarts_on_fix(void **state)

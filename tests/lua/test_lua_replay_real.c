@@ -61,8 +61,8 @@ static char *replay(size_t batch)
     set.clock = &clk;
     set.scan_interval_ns = -1;
     set.max_instruments = 4;
-    set.sink = (struct qts_lua_sink){sizeof set.sink, r, rec_submit, rec_cancel, rec_cancel_all,
-                                     rec_state};
+    set.sink = (struct qts_lua_sink){sizeof set.sink, r,        rec_submit, rec_cancel,
+                                     rec_cancel_all,  rec_state};
     struct qts_lua_runtime *rt;
     assert_int_equal(qts_lua_runtime_new(&set, &rt, NULL), 0);
     struct qts_instrument in;
@@ -73,10 +73,16 @@ static char *replay(size_t batch)
     in.tick_size = 1;
     in.lot_size = 1;
     assert_int_equal(qts_lua_runtime_add_instrument(rt, &in), 0);
-    struct qts_lua_param pe[] = {{"symbol", "BTCUSDT"}, {"fast", "20"}, {"slow", "100"},
-                                 {"qty", "0.01"}, {"allow_short", "true"}};
-    struct qts_lua_param pr[] = {{"symbol", "BTCUSDT"}, {"n", "50"}, {"qty", "0.01"},
-                                 {"take_profit", "0.0005"}, {"stop_loss", "0.0005"}};
+    struct qts_lua_param pe[] = {{"symbol", "BTCUSDT"},
+                                 {"fast", "20"},
+                                 {"slow", "100"},
+                                 {"qty", "0.01"},
+                                 {"allow_short", "true"}};
+    struct qts_lua_param pr[] = {{"symbol", "BTCUSDT"},
+                                 {"n", "50"},
+                                 {"qty", "0.01"},
+                                 {"take_profit", "0.0005"},
+                                 {"stop_loss", "0.0005"}};
     add_strat(rt, "ema", example("ema_cross.lua"), 0, pe, 5);
     add_strat(rt, "rsi", example("rsi_scalp.lua"), 1, pr, 5);
     sync_ok(rt);

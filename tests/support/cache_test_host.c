@@ -29,8 +29,16 @@ struct qts_th_timer {
 
 static struct qts_th_inst *inst_of(void *owner) { return owner; }
 
-static void *th_alloc(void *owner, size_t n) { (void)owner; return malloc(n ? n : 1); }
-static void th_free(void *owner, void *p) { (void)owner; free(p); }
+static void *th_alloc(void *owner, size_t n)
+{
+    (void)owner;
+    return malloc(n ? n : 1);
+}
+static void th_free(void *owner, void *p)
+{
+    (void)owner;
+    free(p);
+}
 
 static void th_log(void *owner, int level, const char *fmt, ...)
 {
@@ -128,8 +136,7 @@ static const char *th_cfg_text(void *owner, const char *path)
 
 QTS_TEST_HOST_CFG_GETTERS(th, th_cfg_text)
 
-static int th_secret_get(void *owner, const char *name, char *buf, size_t cap,
-                         struct qts_err *err)
+static int th_secret_get(void *owner, const char *name, char *buf, size_t cap, struct qts_err *err)
 {
     (void)owner;
     const char *v = getenv(name);
@@ -143,12 +150,16 @@ static int th_secret_get(void *owner, const char *name, char *buf, size_t cap,
 
 static void th_metric_add(void *owner, const char *name, int64_t delta)
 {
-    (void)owner; (void)name; (void)delta;
+    (void)owner;
+    (void)name;
+    (void)delta;
 }
 
 static void th_metric_set(void *owner, const char *name, int64_t value)
 {
-    (void)owner; (void)name; (void)value;
+    (void)owner;
+    (void)name;
+    (void)value;
 }
 
 static void *th_uv_loop(void *owner) { return &inst_of(owner)->th->loop; }
@@ -350,8 +361,7 @@ bool qts_th_run_until(struct qts_th *th, const volatile bool *flag, int max_ms)
     return *flag;
 }
 
-int qts_th_open(struct qts_th *th, struct qts_th_inst *in, const char *name,
-                const char *const *cfg)
+int qts_th_open(struct qts_th *th, struct qts_th_inst *in, const char *name, const char *const *cfg)
 {
     struct qts_err err;
     int rc = qts_th_load(th, in, NULL, name, &err);

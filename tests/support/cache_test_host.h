@@ -18,11 +18,11 @@ struct qts_th_timer;
 struct qts_th {
     uv_loop_t loop;
     struct qts_host_api api;
-    int64_t fake_now_ns;      /* != 0: now_ns returns this (virtual clock) */
-    int log_count[6];         /* lines per level */
+    int64_t fake_now_ns; /* != 0: now_ns returns this (virtual clock) */
+    int log_count[6];    /* lines per level */
     char last_log[512];
-    bool quiet;               /* do not print log lines */
-    const char *watch[4];     /* substrings counted in log lines (borrowed) */
+    bool quiet;           /* do not print log lines */
+    const char *watch[4]; /* substrings counted in log lines (borrowed) */
     int watch_hits[4];
 };
 
@@ -34,8 +34,8 @@ struct qts_th_inst {
     const struct qts_cache_ops *ops;
     void *self;
     bool started;
-    char *cfg_keys[32];       /* owned */
-    char *cfg_vals[32];       /* owned */
+    char *cfg_keys[32]; /* owned */
+    char *cfg_vals[32]; /* owned */
     int n_cfg;
     struct qts_th_timer *timers;
     uint64_t next_timer_id;
@@ -62,7 +62,7 @@ void qts_th_cleanup(struct qts_th *th);
 int qts_th_load(struct qts_th *th, struct qts_th_inst *in, const char *dir, const char *name,
                 struct qts_err *err);
 void qts_th_cfg(struct qts_th_inst *in, const char *key, const char *value); /* copied */
-int qts_th_start(struct qts_th_inst *in, struct qts_err *err); /* init + start */
+int qts_th_start(struct qts_th_inst *in, struct qts_err *err);               /* init + start */
 /* qts_th_cfg of each pair of `extra` (borrowed {key, value, ..., NULL}, or
  * NULL), then qts_th_start; a failure is also printed to stderr. */
 int qts_th_start_with(struct qts_th_inst *in, const char *const *extra, struct qts_err *err);

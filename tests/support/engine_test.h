@@ -53,19 +53,19 @@ static inline struct qts_engine *qts_test_engine_run(const char *cfg_path, const
 }
 
 /* The one instrument of the synthetic-feed replays: BTCUSDT at exponents 2/5. */
-#define QTS_TEST_YAML_BTCUSDT_SYNTHETIC                                                     \
-    "instruments:\n"                                                                        \
-    "  - {symbol: BTCUSDT, venue: synthetic, px_exp: 2, qty_exp: 5, tick_size: \"0.01\","   \
+#define QTS_TEST_YAML_BTCUSDT_SYNTHETIC                                                   \
+    "instruments:\n"                                                                      \
+    "  - {symbol: BTCUSDT, venue: synthetic, px_exp: 2, qty_exp: 5, tick_size: \"0.01\"," \
     " lot_size: \"0.00001\", min_qty: \"0.00001\"}\n"
 /* The one instrument of the KRX venue tests: 005930 in whole won and shares. */
-#define QTS_TEST_YAML_KRX_005930                                                            \
-    "instruments:\n"                                                                        \
-    "  - {symbol: \"005930\", venue: krx, px_exp: 0, qty_exp: 0, tick_size: \"1\","          \
+#define QTS_TEST_YAML_KRX_005930                                                    \
+    "instruments:\n"                                                                \
+    "  - {symbol: \"005930\", venue: krx, px_exp: 0, qty_exp: 0, tick_size: \"1\"," \
     " lot_size: \"1\", min_qty: \"1\"}\n"
 
 /* An engine test's configuration file; every string is borrowed. */
 struct qts_test_engine_yaml {
-    const char *mode;           /* "replay", "paper" */
+    const char *mode; /* "replay", "paper" */
     const char *host_id;
     const char *log_level;      /* NULL: warn */
     const char *body;           /* YAML between the head and the strategies:

@@ -74,7 +74,7 @@ static inline void redis_cmd_str(redisContext *c, char *out, size_t cap, const c
 static inline void redis_server_exec(const char *bin, const char *const *args,
                                      const char *const *extra, const char *log)
 {
-    static const char *const quiet[] = {"--save", "", "--appendonly", "no", "--loglevel",
+    static const char *const quiet[] = {"--save",  "",  "--appendonly", "no", "--loglevel",
                                         "warning", NULL};
     const char *const *parts[] = {args, quiet, extra};
     const char *argv[48];

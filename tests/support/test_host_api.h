@@ -15,8 +15,8 @@
 
 /* The first members of every test host's table, for a designated
  * initializer: `static const struct qts_host_api api = {QTS_TEST_HOST_API_HEAD, ...};` */
-#define QTS_TEST_HOST_API_HEAD                                                              \
-    .struct_size = sizeof(struct qts_host_api), .abi_major = QTS_ABI_MAJOR,                 \
+#define QTS_TEST_HOST_API_HEAD                                              \
+    .struct_size = sizeof(struct qts_host_api), .abi_major = QTS_ABI_MAJOR, \
     .abi_minor = QTS_ABI_MINOR
 
 /* The getters' answers for the value text `v` of key `path` (both
@@ -65,25 +65,23 @@ static inline int qts_test_cfg_text_bool(const char *v, const char *path, bool *
 /* Defines prefix##_cfg_str, _cfg_int, _cfg_double and _cfg_bool, the
  * table's getters, over `lookup`: a function (void *owner, const char *key)
  * returning the key's value text (borrowed) or NULL. */
-#define QTS_TEST_HOST_CFG_GETTERS(prefix, lookup)                                           \
-    static int prefix##_cfg_str(void *o, const char *path, const char **out,               \
-                                struct qts_err *err)                                        \
-    {                                                                                       \
-        (void)err;                                                                          \
-        return qts_test_cfg_text_str(lookup(o, path), out);                                 \
-    }                                                                                       \
-    static int prefix##_cfg_int(void *o, const char *path, int64_t *out, struct qts_err *err) \
-    {                                                                                       \
+#define QTS_TEST_HOST_CFG_GETTERS(prefix, lookup)                                                 \
+    static int prefix##_cfg_str(void *o, const char *path, const char **out, struct qts_err *err) \
+    {                                                                                             \
+        (void)err;                                                                                \
+        return qts_test_cfg_text_str(lookup(o, path), out);                                       \
+    }                                                                                             \
+    static int prefix##_cfg_int(void *o, const char *path, int64_t *out, struct qts_err *err)     \
+    {                                                                                             \
         return qts_test_cfg_text_num(lookup(o, path), path, out, NULL, err);                      \
-    }                                                                                       \
-    static int prefix##_cfg_double(void *o, const char *path, double *out,                 \
-                                   struct qts_err *err)                                     \
-    {                                                                                       \
-        return qts_test_cfg_text_num(lookup(o, path), path, NULL, out, err);                   \
-    }                                                                                       \
-    static int prefix##_cfg_bool(void *o, const char *path, bool *out, struct qts_err *err) \
-    {                                                                                       \
-        return qts_test_cfg_text_bool(lookup(o, path), path, out, err);                     \
+    }                                                                                             \
+    static int prefix##_cfg_double(void *o, const char *path, double *out, struct qts_err *err)   \
+    {                                                                                             \
+        return qts_test_cfg_text_num(lookup(o, path), path, NULL, out, err);                      \
+    }                                                                                             \
+    static int prefix##_cfg_bool(void *o, const char *path, bool *out, struct qts_err *err)       \
+    {                                                                                             \
+        return qts_test_cfg_text_bool(lookup(o, path), path, out, err);                           \
     }
 
 #endif

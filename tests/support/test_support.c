@@ -60,7 +60,9 @@ char *qts_test_tmpdir(void)
 
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
-    (void)st; (void)flag; (void)ftw;
+    (void)st;
+    (void)flag;
+    (void)ftw;
     return remove(path);
 }
 
@@ -82,10 +84,7 @@ int qts_test_write_file(const char *path, const char *text)
     return rc;
 }
 
-char *qts_test_read_file(const char *path)
-{
-    return qts_test_read_file_len(path, NULL);
-}
+char *qts_test_read_file(const char *path) { return qts_test_read_file_len(path, NULL); }
 
 char *qts_test_read_file_len(const char *path, size_t *len)
 {
@@ -196,8 +195,7 @@ int qts_test_run_fixture(void (*const *fns)(void **), size_t n, const char *name
     return rc;
 }
 
-int qts_test_run_in_tmpdir(char **dir, void (*const *fns)(void **), size_t n,
-                           const char *names)
+int qts_test_run_in_tmpdir(char **dir, void (*const *fns)(void **), size_t n, const char *names)
 {
     *dir = qts_test_tmpdir();
     if (!*dir)

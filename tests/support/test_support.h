@@ -71,12 +71,12 @@ int qts_test_config_load(const char *path, const char *yaml, struct qts_config *
 
 /* QTS_TEST_MAIN(test_a, test_b, ...) defines main(): the named cmocka
  * tests, in order, without set-up or tear-down, as the group "tests". */
-#define QTS_TEST_MAIN(...)                                                              \
-    int main(void)                                                                      \
-    {                                                                                   \
-        static void (*const qts_test_fns_[])(void **) = {__VA_ARGS__};                 \
+#define QTS_TEST_MAIN(...)                                                                 \
+    int main(void)                                                                         \
+    {                                                                                      \
+        static void (*const qts_test_fns_[])(void **) = {__VA_ARGS__};                     \
         return qts_test_run(qts_test_fns_, sizeof qts_test_fns_ / sizeof qts_test_fns_[0], \
-                            #__VA_ARGS__);                                              \
+                            #__VA_ARGS__);                                                 \
     }
 /* Runs n tests (fns borrowed) named by `names`, their names as written in
  * the source separated by commas; returns cmocka's result. */
@@ -85,13 +85,12 @@ int qts_test_run(void (*const *fns)(void **), size_t n, const char *names);
 /* QTS_TEST_MAIN_FIXTURE(setup, teardown, test_a, ...) defines main() as
  * QTS_TEST_MAIN does, each test between `setup` and `teardown` (cmocka's
  * per-test fixture functions). */
-#define QTS_TEST_MAIN_FIXTURE(setup, teardown, ...)                                     \
-    int main(void)                                                                      \
-    {                                                                                   \
-        static void (*const qts_test_fns_[])(void **) = {__VA_ARGS__};                 \
-        return qts_test_run_fixture(qts_test_fns_,                                      \
-                                    sizeof qts_test_fns_ / sizeof qts_test_fns_[0],     \
-                                    #__VA_ARGS__, setup, teardown);                     \
+#define QTS_TEST_MAIN_FIXTURE(setup, teardown, ...)                                                \
+    int main(void)                                                                                 \
+    {                                                                                              \
+        static void (*const qts_test_fns_[])(void **) = {__VA_ARGS__};                             \
+        return qts_test_run_fixture(qts_test_fns_, sizeof qts_test_fns_ / sizeof qts_test_fns_[0], \
+                                    #__VA_ARGS__, setup, teardown);                                \
     }
 /* qts_test_run with `setup` and `teardown` (either may be NULL) around
  * each test. */
@@ -102,17 +101,15 @@ int qts_test_run_fixture(void (*const *fns)(void **), size_t n, const char *name
  * does, with the `char *` variable `dir` holding a fresh temporary
  * directory while the tests run; it is removed (and dir set to NULL) after
  * the last one. */
-#define QTS_TEST_MAIN_TMPDIR(dir, ...)                                                  \
-    int main(void)                                                                      \
-    {                                                                                   \
-        static void (*const qts_test_fns_[])(void **) = {__VA_ARGS__};                 \
-        return qts_test_run_in_tmpdir(&(dir), qts_test_fns_,                            \
-                                      sizeof qts_test_fns_ / sizeof qts_test_fns_[0],   \
-                                      #__VA_ARGS__);                                    \
+#define QTS_TEST_MAIN_TMPDIR(dir, ...)                                                            \
+    int main(void)                                                                                \
+    {                                                                                             \
+        static void (*const qts_test_fns_[])(void **) = {__VA_ARGS__};                            \
+        return qts_test_run_in_tmpdir(                                                            \
+            &(dir), qts_test_fns_, sizeof qts_test_fns_ / sizeof qts_test_fns_[0], #__VA_ARGS__); \
     }
 /* qts_test_run with *dir (owned while it runs) a fresh temporary directory;
  * returns cmocka's result, or 1 when the directory cannot be made. */
-int qts_test_run_in_tmpdir(char **dir, void (*const *fns)(void **), size_t n,
-                           const char *names);
+int qts_test_run_in_tmpdir(char **dir, void (*const *fns)(void **), size_t n, const char *names);
 
 #endif

@@ -46,17 +46,32 @@ static struct {
     uint64_t done_req;
 } H;
 
-static inline void *h_alloc(void *owner, size_t n) { (void)owner; return malloc(n); }
-static inline void h_free(void *owner, void *p) { (void)owner; free(p); }
+static inline void *h_alloc(void *owner, size_t n)
+{
+    (void)owner;
+    return malloc(n);
+}
+static inline void h_free(void *owner, void *p)
+{
+    (void)owner;
+    free(p);
+}
 static inline void h_log(void *owner, int level, const char *fmt, ...)
 {
-    (void)owner; (void)level; (void)fmt;
+    (void)owner;
+    (void)level;
+    (void)fmt;
 }
-static inline int64_t h_now(void *owner) { (void)owner; return H.now; }
+static inline int64_t h_now(void *owner)
+{
+    (void)owner;
+    return H.now;
+}
 static inline int h_timer_start(void *owner, uint64_t timeout_ms, uint64_t repeat_ms,
                                 qts_timer_fn cb, void *arg, uint64_t *id)
 {
-    (void)owner; (void)repeat_ms;
+    (void)owner;
+    (void)repeat_ms;
     H.timer_cb = cb;
     H.timer_arg = arg;
     H.timer_due = H.now + (int64_t)timeout_ms * 1000000;
@@ -65,7 +80,8 @@ static inline int h_timer_start(void *owner, uint64_t timeout_ms, uint64_t repea
 }
 static inline int h_timer_stop(void *owner, uint64_t id)
 {
-    (void)owner; (void)id;
+    (void)owner;
+    (void)id;
     H.timer_cb = NULL;
     return 0;
 }
@@ -77,11 +93,12 @@ static inline const struct cfg_kv *cfg_find(const char *key, char type)
             return &H.cfg[i];
     return NULL;
 }
-static const char *g_cfg_rule; /* queue_cancel_rule, NULL = absent */
+static const char *g_cfg_rule;                       /* queue_cancel_rule, NULL = absent */
 static const char *g_cfg_impact, *g_cfg_impact_file; /* impact_model, impact_file */
 static inline int h_cfg_str(void *o, const char *p, const char **out, struct qts_err *e)
 {
-    (void)o; (void)e;
+    (void)o;
+    (void)e;
     if (strcmp(p, "impact_model") == 0 && g_cfg_impact) {
         *out = g_cfg_impact;
         return 0;
@@ -100,7 +117,8 @@ static inline int h_cfg_str(void *o, const char *p, const char **out, struct qts
 #define H_CFG_GETTER(name, ctype, tag, expr)                                      \
     static inline int name(void *o, const char *p, ctype *out, struct qts_err *e) \
     {                                                                             \
-        (void)o; (void)e;                                                         \
+        (void)o;                                                                  \
+        (void)e;                                                                  \
         const struct cfg_kv *kv = cfg_find(p, tag);                               \
         if (!kv)                                                                  \
             return QTS_ENOENT;                                                    \
@@ -145,28 +163,27 @@ static inline int h_emit_pos(void *o, const struct qts_broker_position *p)
 }
 static inline int h_query_done(void *o, uint64_t req, int st)
 {
-    (void)o; (void)st;
+    (void)o;
+    (void)st;
     H.done_req = req;
     return 0;
 }
 
-static const struct qts_host_api HOST = {
-    QTS_TEST_HOST_API_HEAD,
-    .alloc = h_alloc,
-    .free = h_free,
-    .log = h_log,
-    .now_ns = h_now,
-    .timer_start = h_timer_start,
-    .timer_stop = h_timer_stop,
-    .cfg_str = h_cfg_str,
-    .cfg_int = h_cfg_int,
-    .cfg_double = h_cfg_double,
-    .cfg_bool = h_cfg_bool,
-    .instrument_find = h_inst_find,
-    .emit_exec_report = h_emit_exec,
-    .emit_position = h_emit_pos,
-    .emit_query_done = h_query_done,
-};
+static const struct qts_host_api HOST = {QTS_TEST_HOST_API_HEAD,
+                                         .alloc = h_alloc,
+                                         .free = h_free,
+                                         .log = h_log,
+                                         .now_ns = h_now,
+                                         .timer_start = h_timer_start,
+                                         .timer_stop = h_timer_stop,
+                                         .cfg_str = h_cfg_str,
+                                         .cfg_int = h_cfg_int,
+                                         .cfg_double = h_cfg_double,
+                                         .cfg_bool = h_cfg_bool,
+                                         .instrument_find = h_inst_find,
+                                         .emit_exec_report = h_emit_exec,
+                                         .emit_position = h_emit_pos,
+                                         .emit_query_done = h_query_done};
 
 /* ------------------------------------------------------------ plugin load */
 
@@ -188,8 +205,7 @@ static inline int group_setup(void **state)
     if (!entry)
         return -1;
     g_desc = entry(QTS_ABI_MAJOR, QTS_ABI_MINOR);
-    if (!g_desc || strcmp(g_desc->build_sig, QTS_BUILD_SIG) != 0 ||
-        g_desc->kind != QTS_KIND_BROKER)
+    if (!g_desc || strcmp(g_desc->build_sig, QTS_BUILD_SIG) != 0 || g_desc->kind != QTS_KIND_BROKER)
         return -1;
     g_ops = g_desc->ops;
     return 0;
@@ -237,8 +253,8 @@ static inline void venue_close(void *self)
 }
 
 /* BTCUSDT: px_exp 2, qty_exp 3. P(100.5) = 10050, Q(1.5) = 1500. */
-#define P(x) ((int64_t)((x) * 100 + 0.5))
-#define Q(x) ((int64_t)((x) * 1000 + 0.5))
+#define P(x) ((int64_t)((x)*100 + 0.5))
+#define Q(x) ((int64_t)((x)*1000 + 0.5))
 
 static inline void hdr(struct qts_ev_hdr *h, size_t size, int type, uint32_t inst, int64_t ts)
 {
@@ -277,8 +293,8 @@ static inline void trade(void *self, int64_t ts, int64_t px, int64_t qty, int ag
     g_ops->on_market(self, &t.h);
 }
 
-static inline int submit(void *self, const char *id, const char *sym, int side, int type,
-                         int tif, int64_t px, int64_t qty)
+static inline int submit(void *self, const char *id, const char *sym, int side, int type, int tif,
+                         int64_t px, int64_t qty)
 {
     struct qts_broker_order o;
     memset(&o, 0, sizeof o);

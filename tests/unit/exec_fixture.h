@@ -22,10 +22,10 @@
 #define FX_MS INT64_C(1000000)
 
 struct fb_call {
-    char op;                           /* 's' submit, 'c' cancel, 'm' modify, 'q' query */
-    struct qts_broker_order o;         /* submit */
-    char clordid[QTS_CLORDID_MAX];     /* every op */
-    int64_t new_px, new_qty;           /* modify */
+    char op;                       /* 's' submit, 'c' cancel, 'm' modify, 'q' query */
+    struct qts_broker_order o;     /* submit */
+    char clordid[QTS_CLORDID_MAX]; /* every op */
+    int64_t new_px, new_qty;       /* modify */
 };
 
 struct fx {
@@ -36,16 +36,16 @@ struct fx {
     /* fake broker script */
     struct fb_call calls[512];
     int n_calls;
-    int submit_rc[16];                 /* return codes for the next submits */
+    int submit_rc[16]; /* return codes for the next submits */
     int n_submit_rc, submit_i;
     uint64_t req_orders, req_positions;
-    bool sync_fill;                    /* answer ack + full fill inside submit */
+    bool sync_fill; /* answer ack + full fill inside submit */
     uint64_t next_fill_id;
     /* providers */
     struct qts_instrument inst[3];
     struct qts_mkt_ref ref;
     bool have_ref;
-    int64_t cash;                      /* < 0 = no cash provider answer limit */
+    int64_t cash; /* < 0 = no cash provider answer limit */
     struct qts_bar bars[16];
     size_t n_bars;
     /* sink */
@@ -57,7 +57,7 @@ struct fx {
     int n_safety;
     /* optional: every code also goes here (e.g. to a risk host) */
     void (*safety_to)(void *ctx, int code, const char *msg);
-    void *safety_to_ctx;               /* borrowed */
+    void *safety_to_ctx; /* borrowed */
     struct qts_recon_diff diffs[32];
     int n_diffs;
     struct qts_exec_params params;
@@ -224,14 +224,26 @@ static inline struct fx *fx_new(void)
     f->ops.query_positions = fb_query_positions;
     f->port.ops = &f->ops;
     f->port.self = f;
-    struct qts_instrument a = {.struct_size = sizeof a, .id = 1, .symbol = "005930",
-                               .venue = "krx", .px_exp = 0, .qty_exp = 0,
-                               .flags = QTS_INST_TRADABLE, .tick_size = 100,
-                               .lot_size = 1, .min_qty = 1};
-    struct qts_instrument b = {.struct_size = sizeof b, .id = 2, .symbol = "BTCUSDT",
-                               .venue = "synthetic", .px_exp = 2, .qty_exp = 3,
-                               .flags = QTS_INST_TRADABLE, .tick_size = 1,
-                               .lot_size = 10, .min_qty = 10};
+    struct qts_instrument a = {.struct_size = sizeof a,
+                               .id = 1,
+                               .symbol = "005930",
+                               .venue = "krx",
+                               .px_exp = 0,
+                               .qty_exp = 0,
+                               .flags = QTS_INST_TRADABLE,
+                               .tick_size = 100,
+                               .lot_size = 1,
+                               .min_qty = 1};
+    struct qts_instrument b = {.struct_size = sizeof b,
+                               .id = 2,
+                               .symbol = "BTCUSDT",
+                               .venue = "synthetic",
+                               .px_exp = 2,
+                               .qty_exp = 3,
+                               .flags = QTS_INST_TRADABLE,
+                               .tick_size = 1,
+                               .lot_size = 10,
+                               .min_qty = 10};
     f->inst[0] = a;
     f->inst[1] = b;
     f->ref.bid = 60000;
@@ -251,10 +263,16 @@ static inline void fx_start(struct fx *f)
         .port = f->port,
         .timers = &f->timers,
         .clock = &f->clock,
-        .prov = {.instrument = fx_instrument, .market = fx_market,
-                 .recent_bars = fx_bars, .cash_available = fx_cash, .ctx = f},
-        .sink = {.on_order = fx_on_order, .on_fill = fx_on_fill,
-                 .on_safety = fx_on_safety, .on_recon = fx_on_recon, .ctx = f},
+        .prov = {.instrument = fx_instrument,
+                 .market = fx_market,
+                 .recent_bars = fx_bars,
+                 .cash_available = fx_cash,
+                 .ctx = f},
+        .sink = {.on_order = fx_on_order,
+                 .on_fill = fx_on_fill,
+                 .on_safety = fx_on_safety,
+                 .on_recon = fx_on_recon,
+                 .ctx = f},
     };
     f->x = qts_exec_new(&f->params, &env);
     assert_non_null(f->x);
@@ -269,9 +287,8 @@ static inline void fx_free(struct fx *f)
     free(f);
 }
 
-static inline struct qts_order_intent fx_intent(uint32_t strategy, uint32_t inst,
-                                                uint8_t side, uint8_t type, int64_t px,
-                                                int64_t qty)
+static inline struct qts_order_intent fx_intent(uint32_t strategy, uint32_t inst, uint8_t side,
+                                                uint8_t type, int64_t px, int64_t qty)
 {
     struct qts_order_intent in;
     memset(&in, 0, sizeof in);

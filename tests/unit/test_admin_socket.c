@@ -78,16 +78,15 @@ static void test_handle_line(void **state)
     h.f = fx_new();
     fx_start(h.f);
     h.s = qts_safety_new(NULL);
-    struct qts_admin_handlers hd = {.status = h_status, .kill = h_kill, .resume = h_resume,
-                                    .ctx = &h};
+    struct qts_admin_handlers hd = {
+        .status = h_status, .kill = h_kill, .resume = h_resume, .ctx = &h};
     char out[4096];
     qts_admin_handle_line(&hd, "uid 7 bob", "{\"cmd\":\"status\"}", out, sizeof out);
     assert_non_null(strstr(out, "{\"ok\":true,\"result\":{\"safety\":{\"state\":\"NORMAL\""));
     qts_admin_handle_line(&hd, "uid 7 bob", "{\"cmd\":\"resume\",\"reason\":\"x\"}", out,
                           sizeof out);
     assert_non_null(strstr(out, "\"ok\":false"));
-    qts_admin_handle_line(&hd, "uid 7 bob", "{\"cmd\":\"reload\",\"what\":\"x\"}", out,
-                          sizeof out);
+    qts_admin_handle_line(&hd, "uid 7 bob", "{\"cmd\":\"reload\",\"what\":\"x\"}", out, sizeof out);
     assert_non_null(strstr(out, "reload what"));
     qts_admin_handle_line(&hd, "uid 7 bob", "{\"cmd\":\"reload\"}", out, sizeof out);
     assert_non_null(strstr(out, "operation not supported"));
@@ -95,8 +94,7 @@ static void test_handle_line(void **state)
     assert_non_null(strstr(out, "unknown command"));
     qts_admin_handle_line(&hd, "uid 7 bob", "garbage", out, sizeof out);
     assert_non_null(strstr(out, "malformed"));
-    qts_admin_handle_line(&hd, "uid 7 bob", "{\"cmd\":\"kill\",\"by\":\"alice\"}", out,
-                          sizeof out);
+    qts_admin_handle_line(&hd, "uid 7 bob", "{\"cmd\":\"kill\",\"by\":\"alice\"}", out, sizeof out);
     assert_string_equal(h.last_who, "alice (uid 7 bob)");
     assert_true(qts_safety_kill_on(h.s));
     qts_safety_free(h.s);
@@ -122,8 +120,8 @@ static void *client_run(void *arg)
         "{\"cmd\":\"resume\",\"approve\":true,\"reason\":\"drill over\",\"by\":\"carol\"}",
     };
     for (int i = 0; i < 4; i++)
-        c->rcs[i] = qts_admin_call(c->path, req[i], c->replies[i], sizeof c->replies[i], 5000,
-                                   NULL);
+        c->rcs[i] =
+            qts_admin_call(c->path, req[i], c->replies[i], sizeof c->replies[i], 5000, NULL);
     uv_async_send(c->done);
     return NULL;
 }
@@ -155,8 +153,8 @@ static void test_socket_kill_leaves_no_working_order(void **state)
 
     uv_loop_t loop;
     uv_loop_init(&loop);
-    struct qts_admin_handlers hd = {.status = h_status, .kill = h_kill, .resume = h_resume,
-                                    .ctx = &h};
+    struct qts_admin_handlers hd = {
+        .status = h_status, .kill = h_kill, .resume = h_resume, .ctx = &h};
     struct qts_err err;
     assert_int_equal(qts_admin_open(&loop, path, &hd, &g_admin, &err), 0);
     struct stat st;
@@ -274,8 +272,8 @@ static void test_cli_commands(void **state)
     snprintf(path, sizeof path, "%s/qts.sock", dir);
     struct bg *b = qts_xcalloc(1, sizeof *b);
     uv_loop_init(&b->loop);
-    struct qts_admin_handlers hd = {.status = b_status, .kill = b_kill, .resume = b_resume,
-                                    .reload = b_reload, .ctx = b};
+    struct qts_admin_handlers hd = {
+        .status = b_status, .kill = b_kill, .resume = b_resume, .reload = b_reload, .ctx = b};
     assert_int_equal(qts_admin_open(&b->loop, path, &hd, &b->admin, NULL), 0);
     uv_async_init(&b->loop, &b->stop, bg_stop);
     b->stop.data = b;

@@ -59,7 +59,7 @@ static void test_minute_bars(void **state)
     assert_int_equal(qts_bar_builder_push(&b, &t, &out), 0);
     t = trade(T0 + MIN - 1, 10010, 4); /* last nanosecond of the minute */
     assert_int_equal(qts_bar_builder_push(&b, &t, &out), 0);
-    t = trade(T0 + MIN, 10020, 3);     /* next minute: closes the first bar */
+    t = trade(T0 + MIN, 10020, 3); /* next minute: closes the first bar */
     assert_int_equal(qts_bar_builder_push(&b, &t, &out), 1);
     assert_int_equal(out.h.struct_size, sizeof(struct qts_bar));
     assert_int_equal(out.h.type, QTS_EV_BAR);

@@ -8,8 +8,8 @@
 #include "qts/qts_err.h"
 
 static struct qts_book_update upd(uint32_t flags, uint64_t U, uint64_t u, uint64_t pu,
-                                  const struct qts_level *b, uint32_t nb,
-                                  const struct qts_level *a, uint32_t na)
+                                  const struct qts_level *b, uint32_t nb, const struct qts_level *a,
+                                  uint32_t na)
 {
     struct qts_book_update x;
     memset(&x, 0, sizeof x);

@@ -14,8 +14,8 @@ static void test_market_order_walks_book(void **state)
     cfg_reset();
     void *v = venue_open();
     std_book(v, H.now);
-    assert_int_equal(submit(v, "m1", "BTCUSDT", QTS_SIDE_BUY, QTS_ORD_MARKET, QTS_TIF_IOC, 0,
-                            Q(2.5)), 0);
+    assert_int_equal(
+        submit(v, "m1", "BTCUSDT", QTS_SIDE_BUY, QTS_ORD_MARKET, QTS_TIF_IOC, 0, Q(2.5)), 0);
     trade(v, H.now + 2000000, P(99.0), Q(0.001), QTS_SIDE_SELL); /* moves the clock */
     assert_int_equal(count(QTS_EXEC_ACK), 1);
     assert_int_equal(count(QTS_EXEC_FILL), 2);
@@ -55,22 +55,22 @@ static void impact_case(const char *model, const char *file)
     std_book(v, H.now);
     trade(v, H.now + 1000, P(99.0), Q(4), QTS_SIDE_SELL); /* V = 4 */
     /* buy 1: impact 20 * sqrt(1/4) = 10 bps: 100.00 -> 100.10 */
-    assert_int_equal(submit(v, "i1", "BTCUSDT", QTS_SIDE_BUY, QTS_ORD_MARKET, QTS_TIF_IOC, 0,
-                            Q(1)), 0);
+    assert_int_equal(submit(v, "i1", "BTCUSDT", QTS_SIDE_BUY, QTS_ORD_MARKET, QTS_TIF_IOC, 0, Q(1)),
+                     0);
     trade(v, H.now + 2000000, P(99.0), Q(0.001), QTS_SIDE_SELL);
     assert_int_equal(count(QTS_EXEC_FILL), 1);
     assert_int_equal(nth(QTS_EXEC_FILL, 0)->last_px, P(100.10));
     assert_int_equal(nth(QTS_EXEC_FILL, 0)->last_qty, Q(1));
     /* a crossing limit buy at 100.55 takes 100.50 x 1: the impact price
      * (100.50 * 1.001 = 100.6005 -> 100.61) is capped at the limit */
-    assert_int_equal(submit(v, "i2", "BTCUSDT", QTS_SIDE_BUY, QTS_ORD_LIMIT, QTS_TIF_IOC,
-                            P(100.55), Q(1)), 0);
+    assert_int_equal(
+        submit(v, "i2", "BTCUSDT", QTS_SIDE_BUY, QTS_ORD_LIMIT, QTS_TIF_IOC, P(100.55), Q(1)), 0);
     trade(v, H.now + 2000000, P(99.0), Q(0.001), QTS_SIDE_SELL);
     assert_int_equal(count(QTS_EXEC_FILL), 2);
     assert_int_equal(nth(QTS_EXEC_FILL, 1)->last_px, P(100.55));
     /* a sell: 99.00 -> 99.00 * (1 - impact) rounded down */
-    assert_int_equal(submit(v, "i3", "BTCUSDT", QTS_SIDE_SELL, QTS_ORD_MARKET, QTS_TIF_IOC, 0,
-                            Q(1)), 0);
+    assert_int_equal(
+        submit(v, "i3", "BTCUSDT", QTS_SIDE_SELL, QTS_ORD_MARKET, QTS_TIF_IOC, 0, Q(1)), 0);
     trade(v, H.now + 2000000, P(99.0), Q(0.001), QTS_SIDE_SELL);
     assert_int_equal(count(QTS_EXEC_FILL), 3);
     assert_true(nth(QTS_EXEC_FILL, 2)->last_px < P(99.0));
@@ -291,8 +291,9 @@ static void test_rejects(void **state)
     trade(v, H.now + 2000000, P(99.0), Q(0.001), QTS_SIDE_SELL);
     assert_int_equal(count(QTS_EXEC_REJECT), 7);
     assert_int_equal(count(QTS_EXEC_ACK), 0);
-    const char *why[] = {"unknown instrument", "price band", "insufficient cash",
-                         "insufficient position", "post-only", "tick", "quantity"};
+    const char *why[] = {
+        "unknown instrument", "price band", "insufficient cash", "insufficient position",
+        "post-only",          "tick",       "quantity"};
     for (size_t i = 0; i < 7; i++) {
         const struct qts_exec_report *r = nth(QTS_EXEC_REJECT, i);
         assert_non_null(r);
@@ -446,9 +447,10 @@ static uint64_t run_script(int64_t seed, int reload_at)
         int side = i % 2 ? QTS_SIDE_SELL : QTS_SIDE_BUY;
         if (side == QTS_SIDE_SELL && i < 6)
             side = QTS_SIDE_BUY;
-        submit(v, id, "BTCUSDT", side, i % 3 ? QTS_ORD_LIMIT : QTS_ORD_MARKET,
-               QTS_TIF_GTC, side == QTS_SIDE_BUY ? P(99.0) : P(100.5), Q(0.3));
-        trade(v, H.now + 700000, i % 2 ? P(99.0) : P(100.5), Q(1), i % 2 ? QTS_SIDE_SELL : QTS_SIDE_BUY);
+        submit(v, id, "BTCUSDT", side, i % 3 ? QTS_ORD_LIMIT : QTS_ORD_MARKET, QTS_TIF_GTC,
+               side == QTS_SIDE_BUY ? P(99.0) : P(100.5), Q(0.3));
+        trade(v, H.now + 700000, i % 2 ? P(99.0) : P(100.5), Q(1),
+              i % 2 ? QTS_SIDE_SELL : QTS_SIDE_BUY);
         const struct qts_level asks[] = {{P(100.0), Q(1 + i % 3)}};
         book(v, H.now + 300000, false, NULL, 0, asks, 1);
     }
@@ -456,8 +458,8 @@ static uint64_t run_script(int64_t seed, int reload_at)
     uint64_t h = 1469598103934665603ULL;
     for (size_t i = 0; i < H.n_rep; i++) {
         const struct qts_exec_report *r = &H.rep[i];
-        int64_t f[] = {r->exec_type, r->last_px, r->last_qty, r->cum_qty, r->leaves_qty,
-                       r->fee, (int64_t)r->fill_id, r->ts_venue_ns};
+        int64_t f[] = {r->exec_type,  r->last_px, r->last_qty,         r->cum_qty,
+                       r->leaves_qty, r->fee,     (int64_t)r->fill_id, r->ts_venue_ns};
         for (size_t k = 0; k < sizeof f / sizeof f[0]; k++)
             h = (h ^ (uint64_t)f[k]) * 1099511628211ULL;
         for (const char *c = r->client_order_id; *c; c++)
@@ -563,7 +565,6 @@ static void test_quotes_top_of_book(void **state)
     assert_int_equal(count(QTS_EXEC_EXPIRED), 1);
     venue_close(v);
 }
-
 
 static void test_idempotent_resubmit(void **state)
 {

@@ -16,7 +16,7 @@ struct replay {
     int64_t n_fills, n_maker, n_taker, n_reports, n_rejects;
     int64_t last_ts;
     char open_buy[QTS_CLORDID_MAX], open_sell[QTS_CLORDID_MAX];
-    int64_t cum[4096];          /* per order number: filled quantity */
+    int64_t cum[4096]; /* per order number: filled quantity */
     uint32_t last_fill_id[4096];
     int64_t qty[4096];
 };
@@ -27,8 +27,8 @@ static int order_no(const char *clordid) { return atoi(clordid + 1); }
 static void replay_sink(const struct qts_exec_report *r)
 {
     R.n_reports++;
-    int64_t f[] = {r->exec_type, r->last_px, r->last_qty, r->cum_qty, r->leaves_qty, r->fee,
-                   (int64_t)r->fill_id, r->ts_venue_ns, r->is_maker};
+    int64_t f[] = {r->exec_type, r->last_px,          r->last_qty,    r->cum_qty, r->leaves_qty,
+                   r->fee,       (int64_t)r->fill_id, r->ts_venue_ns, r->is_maker};
     for (size_t k = 0; k < sizeof f / sizeof f[0]; k++)
         R.hash = (R.hash ^ (uint64_t)f[k]) * 1099511628211ULL;
     int no = order_no(r->client_order_id);
@@ -69,7 +69,8 @@ static void replay_sink(const struct qts_exec_report *r)
                                  qts_portfolio_unrealized(R.pf) - qts_portfolio_fees(R.pf));
     }
     bool done = r->exec_type == QTS_EXEC_REJECT || r->exec_type == QTS_EXEC_CANCELLED ||
-                r->exec_type == QTS_EXEC_EXPIRED || (r->exec_type == QTS_EXEC_FILL && r->leaves_qty == 0);
+                r->exec_type == QTS_EXEC_EXPIRED ||
+                (r->exec_type == QTS_EXEC_FILL && r->leaves_qty == 0);
     if (done && strcmp(r->client_order_id, R.open_buy) == 0)
         R.open_buy[0] = '\0';
     if (done && strcmp(r->client_order_id, R.open_sell) == 0)
@@ -254,9 +255,11 @@ static uint64_t replay_once(const char *path, int64_t *n_fills_out)
     venue_close(v);
     g_sink = NULL;
     *n_fills_out = R.n_fills;
-    fprintf(stderr, "replay: %d orders, %lld reports, %lld fills (%lld maker, %lld taker), "
-                    "equity %lld\n", next_no - 1, (long long)R.n_reports, (long long)R.n_fills,
-            (long long)R.n_maker, (long long)R.n_taker, (long long)qts_portfolio_equity(R.pf));
+    fprintf(stderr,
+            "replay: %d orders, %lld reports, %lld fills (%lld maker, %lld taker), "
+            "equity %lld\n",
+            next_no - 1, (long long)R.n_reports, (long long)R.n_fills, (long long)R.n_maker,
+            (long long)R.n_taker, (long long)qts_portfolio_equity(R.pf));
     assert_true(R.n_maker > 0);
     assert_true(R.n_taker > 0);
     assert_int_equal(R.n_rejects, 0);
@@ -331,8 +334,7 @@ static void flow_sink(const struct qts_exec_report *r)
         assert_false(F.done[no]);
         F.done[no] = true;
         break;
-    default:
-        break;
+    default: break;
     }
 }
 
@@ -368,8 +370,8 @@ static void test_random_flow_properties(void **state)
                                            (int64_t)(RND() % 4) * Q(0.5)};
             struct qts_level la[3];
             for (int k = 0; k < 3; k++)
-                la[k] = (struct qts_level){mid + (int64_t)(RND() % 10),
-                                           (int64_t)(RND() % 4) * Q(0.5)};
+                la[k] =
+                    (struct qts_level){mid + (int64_t)(RND() % 10), (int64_t)(RND() % 4) * Q(0.5)};
             book(v, ts, false, lv, 3, la, 3);
             break;
         }
@@ -377,9 +379,7 @@ static void test_random_flow_properties(void **state)
             trade(v, ts, mid - 10 + (int64_t)(RND() % 20), Q(0.1) * (1 + (int64_t)(RND() % 20)),
                   (int)(RND() % 3));
             break;
-        default:
-            H.now = ts;
-            break;
+        default: H.now = ts; break;
         }
         if (next < RN && RND() % 25 == 0) {
             char id[16];
@@ -393,8 +393,8 @@ static void test_random_flow_properties(void **state)
             int tif = (int)(RND() % 5);
             if (F.type[no] == QTS_ORD_MARKET && tif == QTS_TIF_POST)
                 tif = QTS_TIF_IOC;
-            assert_int_equal(submit(v, id, "BTCUSDT", F.side[no], F.type[no], tif,
-                                    F.limit[no], F.qty[no]), 0);
+            assert_int_equal(
+                submit(v, id, "BTCUSDT", F.side[no], F.type[no], tif, F.limit[no], F.qty[no]), 0);
         }
         if (next && RND() % 40 == 0) { /* cancel or modify a random order */
             int no = (int)(RND() % (uint64_t)next);
@@ -412,8 +412,8 @@ static void test_random_flow_properties(void **state)
     H.last_pos_qty = 0;
     g_ops->query_positions(v, 9);
     assert_int_equal(H.last_pos_qty, F.position);
-    fprintf(stderr, "random flow: %d orders, %lld fills (%lld maker)\n", next,
-            (long long)F.n_fills, (long long)F.n_maker);
+    fprintf(stderr, "random flow: %d orders, %lld fills (%lld maker)\n", next, (long long)F.n_fills,
+            (long long)F.n_maker);
     assert_true(F.n_fills > 50);
     assert_true(F.n_maker > 10);
     g_sink = NULL;

@@ -27,11 +27,11 @@ static void note(struct probe *p, const char *kind)
 }
 
 /* A handler that notes "<name>:<tag>" and ignores its event. */
-#define NOTING_HANDLER(fn, type, tag)                                        \
-    static void fn(void *self, const type *ev)                               \
-    {                                                                        \
-        (void)ev;                                                            \
-        note(self, tag);                                                     \
+#define NOTING_HANDLER(fn, type, tag)          \
+    static void fn(void *self, const type *ev) \
+    {                                          \
+        (void)ev;                              \
+        note(self, tag);                       \
     }
 NOTING_HANDLER(on_market, struct qts_bus_market, "m")
 NOTING_HANDLER(on_order, struct qts_order_event, "o")
@@ -48,9 +48,13 @@ static int on_run_end(void *self, const struct qts_run_end *end, struct qts_err 
 
 static struct qts_bus_sub full(struct probe *p)
 {
-    return (struct qts_bus_sub){.name = p->name, .on_market = on_market, .on_order = on_order,
-                                .on_fill = on_fill, .on_safety = on_safety,
-                                .on_run_end = on_run_end, .self = p};
+    return (struct qts_bus_sub){.name = p->name,
+                                .on_market = on_market,
+                                .on_order = on_order,
+                                .on_fill = on_fill,
+                                .on_safety = on_safety,
+                                .on_run_end = on_run_end,
+                                .self = p};
 }
 
 static void add_all(struct qts_bus *bus, const struct qts_bus_sub *subs, size_t n)
@@ -150,8 +154,8 @@ static void test_portfolio_subscriber(void **state)
     struct qts_bus_market m = {.ev = &t.h};
     qts_bus_market(&bus, &m);
     assert_int_equal(qts_portfolio_last_px(pf, 3), 12345);
-    struct qts_quote q = {.h = {.type = QTS_EV_QUOTE, .instrument = 3, .px_exp = 2},
-                          .bid_px = 1, .ask_px = 2};
+    struct qts_quote q = {
+        .h = {.type = QTS_EV_QUOTE, .instrument = 3, .px_exp = 2}, .bid_px = 1, .ask_px = 2};
     m.ev = &q.h;
     qts_bus_market(&bus, &m);
     assert_int_equal(qts_portfolio_last_px(pf, 3), 12345);
@@ -160,7 +164,10 @@ static void test_portfolio_subscriber(void **state)
     qts_bus_market(&bus, &m);
     assert_int_equal(qts_portfolio_last_px(pf, 3), 12400);
     struct qts_fill f = {.h = {.type = QTS_EV_FILL, .instrument = 3, .px_exp = 2, .qty_exp = 0},
-                         .order_id = 1, .strategy_id = 1, .side = QTS_SIDE_BUY, .px = 12400,
+                         .order_id = 1,
+                         .strategy_id = 1,
+                         .side = QTS_SIDE_BUY,
+                         .px = 12400,
                          .qty = 2};
     qts_bus_fill(&bus, &f);
     const struct qts_position *pos = qts_portfolio_position(pf, 3);

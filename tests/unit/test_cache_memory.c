@@ -57,7 +57,7 @@ static void test_set_get_expire_ms(void **state)
     assert_string_equal(g.value, "v1");
     f->cache.th.fake_now_ns += 99 * 1000000LL; /* 99 ms: still there */
     assert_int_equal(get(f, S("k")).status, 0);
-    f->cache.th.fake_now_ns += 1000000LL;      /* 100 ms: gone */
+    f->cache.th.fake_now_ns += 1000000LL; /* 100 ms: gone */
     assert_int_equal(get(f, S("k")).status, QTS_ENOENT);
     /* ttl 0 = no expiry */
     assert_int_equal(ops->set(f->cache.in.self, S("p"), S("x"), 0), 0);

@@ -34,15 +34,11 @@ static int load_with(const char *k1, const char *v1, const char *k2, const char 
     return rc;
 }
 
-static bool have_openssl_cli(void)
-{
-    return system("openssl version >/dev/null 2>&1") == 0;
-}
+static bool have_openssl_cli(void) { return system("openssl version >/dev/null 2>&1") == 0; }
 
 /* Run the loop until the breaker is open (two failed connections), up to
  * 10 s: a loaded machine may need more than the few tens of ms it takes. */
-static void wait_breaker_open(struct qts_th *th, struct qts_th_inst *in,
-                              struct qts_cache_health *h)
+static void wait_breaker_open(struct qts_th *th, struct qts_th_inst *in, struct qts_cache_health *h)
 {
     for (int i = 0; i < 200; i++) {
         qts_th_run_ms(th, 50);
@@ -65,8 +61,8 @@ static void start_until_breaker_open(struct qts_th *th, struct qts_th_inst *in,
     qts_th_cfg(in, "reconnect_min_ms", "5");
     qts_th_cfg(in, "breaker_failures", "2");
     assert_int_equal(qts_th_start_with(in, cfg, &err), 0);
-    assert_int_equal(in->ops->set(in->self, (struct qts_str){"k", 1}, (struct qts_str){"v", 1},
-                                  100), QTS_ENET);
+    assert_int_equal(
+        in->ops->set(in->self, (struct qts_str){"k", 1}, (struct qts_str){"v", 1}, 100), QTS_ENET);
     wait_breaker_open(th, in, h);
     assert_int_equal(h->breaker_opens, 1);
 }
@@ -78,12 +74,13 @@ static void test_tls_config_errors(void **state)
     /* tls_* keys without TLS: the operator believes the link is encrypted */
     assert_int_equal(load_with("tls_ca_file", "/x/ca.pem", NULL, NULL, &err), QTS_ECONFIG);
     assert_non_null(strstr(err.msg, "TLS is off"));
-    assert_int_equal(load_with("url", "redis://127.0.0.1:1", "tls_server_name", "r.example",
-                               &err), QTS_ECONFIG);
+    assert_int_equal(load_with("url", "redis://127.0.0.1:1", "tls_server_name", "r.example", &err),
+                     QTS_ECONFIG);
     assert_int_equal(load_with("tls", "true", "unix_socket", "/tmp/r.sock", &err), QTS_ECONFIG);
     assert_non_null(strstr(err.msg, "unix_socket"));
-    assert_int_equal(load_with("url", "rediss://127.0.0.1:1", "tls_ca_file",
-                               "/nonexistent/qts-ca.pem", &err), QTS_ECONFIG);
+    assert_int_equal(
+        load_with("url", "rediss://127.0.0.1:1", "tls_ca_file", "/nonexistent/qts-ca.pem", &err),
+        QTS_ECONFIG);
     assert_non_null(strstr(err.msg, "/nonexistent/qts-ca.pem"));
     assert_int_equal(load_with("tls", "true", "tls_cert_file", "/nonexistent/c.pem", &err),
                      QTS_ECONFIG);
@@ -107,7 +104,8 @@ static void test_tls_key_mode(void **state)
     snprintf(key, sizeof key, "%s/c.key", dir);
     snprintf(cmd, sizeof cmd,
              "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
-             "-keyout %s -out %s -days 1 -subj /CN=qts-test >/dev/null 2>&1", key, crt);
+             "-keyout %s -out %s -days 1 -subj /CN=qts-test >/dev/null 2>&1",
+             key, crt);
     assert_int_equal(system(cmd), 0);
     assert_int_equal(chmod(key, 0644), 0);
     struct qts_th th;
@@ -115,8 +113,8 @@ static void test_tls_key_mode(void **state)
     qts_th_init(&th);
     th.quiet = true;
     struct qts_err err;
-    const char *tls_cfg[] = {"url", "rediss://127.0.0.1:1", "tls_ca_file", crt,
-                             "tls_cert_file", crt, "tls_key_file", key, NULL};
+    const char *tls_cfg[] = {"url", "rediss://127.0.0.1:1", "tls_ca_file", crt, "tls_cert_file",
+                             crt,   "tls_key_file",         key,           NULL};
     assert_int_equal(qts_th_load(&th, &in, NULL, "cache_redis", &err), 0);
     for (int i = 0; tls_cfg[i]; i += 2)
         qts_th_cfg(&in, tls_cfg[i], tls_cfg[i + 1]);
@@ -153,8 +151,7 @@ static void on_silent_conn(uv_stream_t *server, int status)
 static void close_walk(uv_handle_t *h, void *arg)
 {
     uv_tcp_t *server = arg;
-    if (h->type == UV_TCP && h != (uv_handle_t *)server && h->data == server &&
-        !uv_is_closing(h))
+    if (h->type == UV_TCP && h != (uv_handle_t *)server && h->data == server && !uv_is_closing(h))
         uv_close(h, (uv_close_cb)free);
 }
 
@@ -194,8 +191,8 @@ static void test_bad_config(void **state)
     struct qts_err err;
     assert_int_equal(load_with("url", "http://x", NULL, NULL, &err), QTS_ECONFIG);
     assert_int_equal(load_with("url", "redis://h:99999", NULL, NULL, &err), QTS_ECONFIG);
-    assert_int_equal(load_with("user", "alice", "password_secret", "QTS_TEST_NO_SUCH_SECRET",
-                               &err), QTS_ECONFIG);
+    assert_int_equal(load_with("user", "alice", "password_secret", "QTS_TEST_NO_SUCH_SECRET", &err),
+                     QTS_ECONFIG);
     assert_non_null(strstr(err.msg, "without a password"));
     assert_int_equal(load_with("prefix", "x:", "shared_prefix", "x:", &err), QTS_ECONFIG);
     assert_int_equal(load_with("breaker_failures", "0", NULL, NULL, &err), QTS_ECONFIG);

@@ -125,9 +125,14 @@ static void test_price_coalesced_to_latest(void **state)
 static void test_position_write_and_delete_at_zero(void **state)
 {
     struct fx *f = *state;
-    struct qts_cache_position p = {.qty = -250, .avg_px = 12345, .unrealized_pnl = -1500000,
-                                   .exposure_value = 30000000, .exposure_pct = 3.5,
-                                   .ts_ms = 42, .px_exp = 2, .qty_exp = 2};
+    struct qts_cache_position p = {.qty = -250,
+                                   .avg_px = 12345,
+                                   .unrealized_pnl = -1500000,
+                                   .exposure_value = 30000000,
+                                   .exposure_pct = 3.5,
+                                   .ts_ms = 42,
+                                   .px_exp = 2,
+                                   .qty_exp = 2};
     assert_int_equal(qts_cache_writer_position(f->w, "ETHUSDT", &p), 0);
     qts_cache_writer_flush(f->w);
     struct scan s = scan(f, "pos:*");
@@ -144,10 +149,17 @@ static void test_position_write_and_delete_at_zero(void **state)
 static void test_order_terminal_frees_slot(void **state)
 {
     struct fx *f = *state;
-    struct qts_cache_order o = {.symbol = "BTCUSDT", .status = "PARTIALLY_FILLED",
-                                .side = QTS_SIDE_BUY, .qty = 10, .filled_qty = 4,
-                                .pending_qty = 6, .avg_fill_px = 10050, .limit_px = 10100,
-                                .ts_ms = 7, .px_exp = 2, .qty_exp = 0};
+    struct qts_cache_order o = {.symbol = "BTCUSDT",
+                                .status = "PARTIALLY_FILLED",
+                                .side = QTS_SIDE_BUY,
+                                .qty = 10,
+                                .filled_qty = 4,
+                                .pending_qty = 6,
+                                .avg_fill_px = 10050,
+                                .limit_px = 10100,
+                                .ts_ms = 7,
+                                .px_exp = 2,
+                                .qty_exp = 0};
     assert_int_equal(qts_cache_writer_order(f->w, 99, &o), 0);
     qts_cache_writer_flush(f->w);
     struct qts_cache_writer_stats st;
@@ -175,15 +187,19 @@ static void test_order_terminal_frees_slot(void **state)
 static void test_risk_strategy_book(void **state)
 {
     struct fx *f = *state;
-    struct qts_cache_risk r = {.exposure_used = 5000000000LL, .daily_pnl = -12000000,
-                               .remaining_limit = 95000000000LL, .daily_loss_limit = 2000000000,
-                               .trade_count = 17, .max_exposure_pct = 25,
-                               .safety_state = "NORMAL", .ts_ms = 9};
+    struct qts_cache_risk r = {.exposure_used = 5000000000LL,
+                               .daily_pnl = -12000000,
+                               .remaining_limit = 95000000000LL,
+                               .daily_loss_limit = 2000000000,
+                               .trade_count = 17,
+                               .max_exposure_pct = 25,
+                               .safety_state = "NORMAL",
+                               .ts_ms = 9};
     assert_int_equal(qts_cache_writer_risk(f->w, &r), 0);
     const char *names[2] = {"rsi_oversold", "position_size"};
     double vals[2] = {30, 0.02};
-    struct qts_cache_strategy st = {.is_active = true, .n = 2, .names = names,
-                                    .values = vals, .ts_ms = 5};
+    struct qts_cache_strategy st = {
+        .is_active = true, .n = 2, .names = names, .values = vals, .ts_ms = 5};
     assert_int_equal(qts_cache_writer_strategy(f->w, "scalp1", &st), 0);
     struct qts_level bids[2] = {{10000, 5}, {9999, 7}};
     struct qts_level asks[1] = {{10001, 3}};

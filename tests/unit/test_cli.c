@@ -138,8 +138,9 @@ static void test_check_good_and_bad(void **state)
     assert_non_null(strstr(r.out, want));
 
     /* missing plugin and strategy files: reported, exit 2 */
-    const char *missing = tmp_file("missing.yaml", "broker: {plugin: no_such_broker}\n"
-                                                   "strategies: {list: [{name: s, file: x.lua}]}\n");
+    const char *missing =
+        tmp_file("missing.yaml", "broker: {plugin: no_such_broker}\n"
+                                 "strategies: {list: [{name: s, file: x.lua}]}\n");
     run_qts(&r, "check", "-c", missing, NULL);
     assert_int_equal(r.code, 2);
     assert_non_null(strstr(r.out, "no_such_broker.so\n                   MISSING: No such file"));

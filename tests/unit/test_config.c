@@ -217,8 +217,8 @@ static void test_include_errors(void **state)
     char line[800];
     qts_diag_format(&d.v[0], line, sizeof line);
     snprintf(want, sizeof want,
-             "%s/b.yaml:3:5: include[0]: include cycle: '%s/a.yaml' is already being loaded",
-             dir, dir);
+             "%s/b.yaml:3:5: include[0]: include cycle: '%s/a.yaml' is already being loaded", dir,
+             dir);
     assert_string_equal(line, want);
     qts_diags_cleanup(&d);
 
@@ -243,8 +243,8 @@ static void test_include_errors(void **state)
     assert_string_equal(line, want);
     qts_diag_format(&d.v[2], line, sizeof line);
     snprintf(want, sizeof want,
-             "%s:2:31: include[2]: cannot open included file '%s/42': No such file or directory",
-             a, dir);
+             "%s:2:31: include[2]: cannot open included file '%s/42': No such file or directory", a,
+             dir);
     assert_string_equal(line, want);
     qts_diags_cleanup(&d);
     qts_test_rmtree(dir);

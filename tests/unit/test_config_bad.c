@@ -48,8 +48,7 @@ static size_t list_cases(char ***out)
 static char *read_expect(const char *yaml_name)
 {
     char path[512];
-    snprintf(path, sizeof path, "config_bad/%.*s.expect", (int)(strlen(yaml_name) - 5),
-             yaml_name);
+    snprintf(path, sizeof path, "config_bad/%.*s.expect", (int)(strlen(yaml_name) - 5), yaml_name);
     FILE *f = fopen(path, "r");
     if (!f)
         return NULL;
@@ -115,8 +114,7 @@ static void test_every_bad_config(void **state)
             failures++;
         }
         if (all && strstr(all, SECRET)) {
-            fprintf(stderr, "%s: a value from the environment appears in a message\n",
-                    names[i]);
+            fprintf(stderr, "%s: a value from the environment appears in a message\n", names[i]);
             failures++;
         }
         free(got);

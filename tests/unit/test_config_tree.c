@@ -70,9 +70,11 @@ static void test_lookup_and_types(void **state)
 static void test_syntax_errors(void **state)
 {
     (void)state;
-    expect_error("a: 1\n\tb: 2\n", "t.yaml:2:1: tab character in indentation (YAML allows spaces only)");
+    expect_error("a: 1\n\tb: 2\n",
+                 "t.yaml:2:1: tab character in indentation (YAML allows spaces only)");
     expect_error("a: 1\nb: 2\na: 3\n", "t.yaml:3:1: a: duplicate key 'a' (first at line 1)");
-    expect_error("a: &x 1\nb: *x\n", "t.yaml:2:4: YAML aliases are not supported; write the value out");
+    expect_error("a: &x 1\nb: *x\n",
+                 "t.yaml:2:4: YAML aliases are not supported; write the value out");
 }
 
 static void test_empty_document_is_empty_map(void **state)

@@ -66,8 +66,10 @@ static void test_escape_flatten_rejected(void **state)
     for (int i = 0; i < 3; i++) {
         int s = fx_call(f, 's', 2 + i);
         assert_true(s >= 0);
-        struct qts_exec_report r = {.struct_size = sizeof r, .exec_type = QTS_EXEC_REJECT,
-                                    .code = QTS_EREJECT, .leaves_qty = -1};
+        struct qts_exec_report r = {.struct_size = sizeof r,
+                                    .exec_type = QTS_EXEC_REJECT,
+                                    .code = QTS_EREJECT,
+                                    .leaves_qty = -1};
         qts_strlcpy(r.client_order_id, f->calls[s].clordid, sizeof r.client_order_id);
         qts_exec_on_report(f->x, &r);
     }
@@ -247,7 +249,7 @@ static void test_iceberg_refill(void **state)
     fx_report(f, QTS_EXEC_FILL, "t1-1", 4, 60000, 1, 4);
     assert_int_equal(fx_count(f, 's'), 1); /* only shown part fills */
     fx_report(f, QTS_EXEC_FILL, "t1-1", 6, 60000, 2, 10);
-    assert_int_equal(fx_count(f, 's'), 2);  /* refilled */
+    assert_int_equal(fx_count(f, 's'), 2); /* refilled */
     assert_int_equal(f->calls[fx_call(f, 's', 1)].o.qty, 10);
     fx_report(f, QTS_EXEC_FILL, "t1-2", 10, 60000, 1, 10);
     assert_int_equal(f->calls[fx_call(f, 's', 2)].o.qty, 5);
@@ -282,8 +284,11 @@ static void test_polling_broker(void **state)
     fx_advance_ms(f, 100);
     assert_int_equal(fx_count(f, 'q'), q0 + 1);
     /* the poll answer carries the fill */
-    struct qts_exec_report st = {.struct_size = sizeof st, .exec_type = QTS_EXEC_STATUS,
-                                 .instrument = 1, .cum_qty = 10, .last_px = 60000,
+    struct qts_exec_report st = {.struct_size = sizeof st,
+                                 .exec_type = QTS_EXEC_STATUS,
+                                 .instrument = 1,
+                                 .cum_qty = 10,
+                                 .last_px = 60000,
                                  .leaves_qty = 0};
     qts_strlcpy(st.client_order_id, "t1-1", sizeof st.client_order_id);
     qts_exec_on_report(f->x, &st);
@@ -342,10 +347,13 @@ static void test_on_uv_loop(void **state)
     f->ops.query_open_orders = NULL;
     f->ops.query_positions = NULL;
     struct qts_exec_env env = {
-        .port = f->port, .timers = &uvt,
+        .port = f->port,
+        .timers = &uvt,
         .prov = {.instrument = fx_instrument, .market = fx_market, .ctx = f},
-        .sink = {.on_order = fx_on_order, .on_fill = fx_on_fill,
-                 .on_safety = fx_on_safety, .ctx = f},
+        .sink = {.on_order = fx_on_order,
+                 .on_fill = fx_on_fill,
+                 .on_safety = fx_on_safety,
+                 .ctx = f},
     };
     struct qts_exec *x = qts_exec_new(&f->params, &env);
     struct qts_order_intent in = fx_intent(1, 1, BUY, LMT, 60000, 10);
@@ -407,8 +415,8 @@ static void test_venue_reject_routing(void **state)
     uint64_t a = fx_submit(f, &in);
     fx_report(f, QTS_EXEC_FILL, "t1-1", 10, 60000, 1, 10);
     fx_advance_ms(f, 1000);
-    struct qts_exec_report r = {.struct_size = sizeof r, .exec_type = QTS_EXEC_REJECT,
-                                .code = QTS_ERISK, .leaves_qty = -1};
+    struct qts_exec_report r = {
+        .struct_size = sizeof r, .exec_type = QTS_EXEC_REJECT, .code = QTS_ERISK, .leaves_qty = -1};
     qts_strlcpy(r.client_order_id, "t1-2", sizeof r.client_order_id);
     qts_exec_on_report(f->x, &r);
     assert_true(fx_has_safety(f, "GR061"));

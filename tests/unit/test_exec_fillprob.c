@@ -25,10 +25,17 @@ static void start_with_prob(struct fx *f)
         .port = f->port,
         .timers = &f->timers,
         .clock = &f->clock,
-        .prov = {.instrument = fx_instrument, .market = fx_market, .recent_bars = fx_bars,
-                 .cash_available = fx_cash, .ctx = f, .fill_prob = prob},
-        .sink = {.on_order = fx_on_order, .on_fill = fx_on_fill, .on_safety = fx_on_safety,
-                 .on_recon = fx_on_recon, .ctx = f},
+        .prov = {.instrument = fx_instrument,
+                 .market = fx_market,
+                 .recent_bars = fx_bars,
+                 .cash_available = fx_cash,
+                 .ctx = f,
+                 .fill_prob = prob},
+        .sink = {.on_order = fx_on_order,
+                 .on_fill = fx_on_fill,
+                 .on_safety = fx_on_safety,
+                 .on_recon = fx_on_recon,
+                 .ctx = f},
     };
     f->x = qts_exec_new(&f->params, &env);
     assert_non_null(f->x);

@@ -10,13 +10,21 @@
 #include "log.h"
 #include "qts/qts_plugin.h"
 
-static struct fx *g_fx;      /* the pipeline and its clock, per test */
+static struct fx *g_fx; /* the pipeline and its clock, per test */
 static void *g_dl;
 static const struct qts_plugin_desc *g_desc;
 static void *g_self;
 
-static void *h_alloc(void *o, size_t n) { (void)o; return malloc(n); }
-static void h_free(void *o, void *p) { (void)o; free(p); }
+static void *h_alloc(void *o, size_t n)
+{
+    (void)o;
+    return malloc(n);
+}
+static void h_free(void *o, void *p)
+{
+    (void)o;
+    free(p);
+}
 static void h_log(void *o, int level, const char *fmt, ...)
 {
     (void)o;
@@ -25,7 +33,11 @@ static void h_log(void *o, int level, const char *fmt, ...)
     qts_logv(level, fmt, ap);
     va_end(ap);
 }
-static int64_t h_now(void *o) { (void)o; return qts_clock_now(&g_fx->clock); }
+static int64_t h_now(void *o)
+{
+    (void)o;
+    return qts_clock_now(&g_fx->clock);
+}
 static int h_timer_start(void *o, uint64_t timeout_ms, uint64_t repeat_ms, qts_timer_fn cb,
                          void *arg, uint64_t *id)
 {
@@ -34,15 +46,43 @@ static int h_timer_start(void *o, uint64_t timeout_ms, uint64_t repeat_ms, qts_t
         return QTS_EUNSUPPORTED;
     return qts_timer_svc_start(&g_fx->timers, (int64_t)timeout_ms * FX_MS, cb, arg, id);
 }
-static int h_timer_stop(void *o, uint64_t id) { (void)o; return qts_timer_svc_stop(&g_fx->timers, id); }
+static int h_timer_stop(void *o, uint64_t id)
+{
+    (void)o;
+    return qts_timer_svc_stop(&g_fx->timers, id);
+}
 static int h_cfg_str(void *o, const char *p, const char **out, struct qts_err *e)
-{ (void)o; (void)p; (void)out; (void)e; return QTS_ENOENT; }
+{
+    (void)o;
+    (void)p;
+    (void)out;
+    (void)e;
+    return QTS_ENOENT;
+}
 static int h_cfg_int(void *o, const char *p, int64_t *out, struct qts_err *e)
-{ (void)o; (void)p; (void)out; (void)e; return QTS_ENOENT; }
+{
+    (void)o;
+    (void)p;
+    (void)out;
+    (void)e;
+    return QTS_ENOENT;
+}
 static int h_cfg_double(void *o, const char *p, double *out, struct qts_err *e)
-{ (void)o; (void)p; (void)out; (void)e; return QTS_ENOENT; }
+{
+    (void)o;
+    (void)p;
+    (void)out;
+    (void)e;
+    return QTS_ENOENT;
+}
 static int h_cfg_bool(void *o, const char *p, bool *out, struct qts_err *e)
-{ (void)o; (void)p; (void)out; (void)e; return QTS_ENOENT; }
+{
+    (void)o;
+    (void)p;
+    (void)out;
+    (void)e;
+    return QTS_ENOENT;
+}
 static const struct qts_instrument *h_inst_find(void *o, const char *sym)
 {
     (void)o;
@@ -70,17 +110,23 @@ static int h_query_done(void *o, uint64_t req, int st)
     return 0;
 }
 
-static const struct qts_host_api HOST = {
-    .struct_size = sizeof(struct qts_host_api),
-    .abi_major = QTS_ABI_MAJOR,
-    .abi_minor = QTS_ABI_MINOR,
-    .alloc = h_alloc, .free = h_free, .log = h_log, .now_ns = h_now,
-    .timer_start = h_timer_start, .timer_stop = h_timer_stop,
-    .cfg_str = h_cfg_str, .cfg_int = h_cfg_int, .cfg_double = h_cfg_double,
-    .cfg_bool = h_cfg_bool, .instrument_find = h_inst_find,
-    .emit_exec_report = h_emit_exec, .emit_position = h_emit_pos,
-    .emit_query_done = h_query_done,
-};
+static const struct qts_host_api HOST = {.struct_size = sizeof(struct qts_host_api),
+                                         .abi_major = QTS_ABI_MAJOR,
+                                         .abi_minor = QTS_ABI_MINOR,
+                                         .alloc = h_alloc,
+                                         .free = h_free,
+                                         .log = h_log,
+                                         .now_ns = h_now,
+                                         .timer_start = h_timer_start,
+                                         .timer_stop = h_timer_stop,
+                                         .cfg_str = h_cfg_str,
+                                         .cfg_int = h_cfg_int,
+                                         .cfg_double = h_cfg_double,
+                                         .cfg_bool = h_cfg_bool,
+                                         .instrument_find = h_inst_find,
+                                         .emit_exec_report = h_emit_exec,
+                                         .emit_position = h_emit_pos,
+                                         .emit_query_done = h_query_done};
 
 static int setup(void **state)
 {

@@ -160,10 +160,16 @@ static void test_direct_fill_flow(void **state)
     assert_int_equal(f->fills[0].order_id, id);
     assert_int_equal(f->fills[0].side, BUY);
     assert_int_equal(p->filled_qty, 4);
-    struct qts_exec_report f2 = {.struct_size = sizeof f2, .exec_type = QTS_EXEC_FILL,
-                                 .last_qty = 6, .last_px = 59900, .fill_id = 2,
-                                 .cum_qty = 10, .leaves_qty = 0, .is_maker = 1,
-                                 .fee = 25, .ts_venue_ns = 12345};
+    struct qts_exec_report f2 = {.struct_size = sizeof f2,
+                                 .exec_type = QTS_EXEC_FILL,
+                                 .last_qty = 6,
+                                 .last_px = 59900,
+                                 .fill_id = 2,
+                                 .cum_qty = 10,
+                                 .leaves_qty = 0,
+                                 .is_maker = 1,
+                                 .fee = 25,
+                                 .ts_venue_ns = 12345};
     qts_strlcpy(f2.client_order_id, "t1-1", sizeof f2.client_order_id);
     qts_exec_on_report(f->x, &f2);
     assert_int_equal(f->fills[1].is_maker, 1);
@@ -260,8 +266,10 @@ static void test_send_all_fail(void **state)
     assert_int_equal(fx_order(f, id)->state, QTS_XS_FAILED);
     /* a venue reject report: no retry either */
     id = fx_submit(f, &in);
-    struct qts_exec_report r = {.struct_size = sizeof r, .exec_type = QTS_EXEC_REJECT,
-                                .code = QTS_EREJECT, .leaves_qty = -1};
+    struct qts_exec_report r = {.struct_size = sizeof r,
+                                .exec_type = QTS_EXEC_REJECT,
+                                .code = QTS_EREJECT,
+                                .leaves_qty = -1};
     qts_strlcpy(r.client_order_id, clordid_of_submit(f, 4), sizeof r.client_order_id);
     qts_exec_on_report(f->x, &r);
     fx_advance_ms(f, 1000);
@@ -293,8 +301,10 @@ static void test_ack_timeout_unknown_then_resend(void **state)
     assert_string_equal(clordid_of_submit(f, 1), "t1-1");
     assert_int_equal(c->state, QTS_OS_PENDING_SEND);
     /* the venue answers the resend with "duplicate id": the first one lives */
-    struct qts_exec_report r = {.struct_size = sizeof r, .exec_type = QTS_EXEC_REJECT,
-                                .code = QTS_EEXIST, .leaves_qty = -1};
+    struct qts_exec_report r = {.struct_size = sizeof r,
+                                .exec_type = QTS_EXEC_REJECT,
+                                .code = QTS_EEXIST,
+                                .leaves_qty = -1};
     qts_strlcpy(r.client_order_id, "t1-1", sizeof r.client_order_id);
     qts_exec_on_report(f->x, &r);
     assert_int_equal(c->state, QTS_OS_ACCEPTED);
@@ -309,8 +319,11 @@ static void test_ack_timeout_answered_by_status(void **state)
     uint64_t id = fx_submit(f, &in);
     fx_advance_ms(f, 3000);
     /* the broker has it, partly filled: no resend, fill booked once */
-    struct qts_exec_report st = {.struct_size = sizeof st, .exec_type = QTS_EXEC_STATUS,
-                                 .instrument = 1, .cum_qty = 3, .last_px = 60000,
+    struct qts_exec_report st = {.struct_size = sizeof st,
+                                 .exec_type = QTS_EXEC_STATUS,
+                                 .instrument = 1,
+                                 .cum_qty = 3,
+                                 .last_px = 60000,
                                  .leaves_qty = 7};
     qts_strlcpy(st.client_order_id, "t1-1", sizeof st.client_order_id);
     qts_exec_on_report(f->x, &st);
@@ -394,8 +407,10 @@ static void test_adjust_rounds_then_escape(void **state)
     assert_true(m >= 0);
     assert_string_equal(f->calls[m].clordid, "t1-1");
     assert_int_equal(f->calls[m].new_px, 60100);
-    struct qts_exec_report rp = {.struct_size = sizeof rp, .exec_type = QTS_EXEC_REPLACED,
-                                 .last_px = 60100, .leaves_qty = 10};
+    struct qts_exec_report rp = {.struct_size = sizeof rp,
+                                 .exec_type = QTS_EXEC_REPLACED,
+                                 .last_px = 60100,
+                                 .leaves_qty = 10};
     qts_strlcpy(rp.client_order_id, "t1-1", sizeof rp.client_order_id);
     qts_exec_on_report(f->x, &rp);
     assert_int_equal(p->state, QTS_XS_MONITORING);

@@ -30,8 +30,7 @@ static void test_direct(void **state)
 {
     (void)state;
     struct qts_slice s[QTS_SPLIT_MAX];
-    struct qts_split_req r = {.algo = QTS_ALGO_DIRECT, .qty = 70, .lot = 10,
-                              .max_children = 10};
+    struct qts_split_req r = {.algo = QTS_ALGO_DIRECT, .qty = 70, .lot = 10, .max_children = 10};
     assert_int_equal(qts_split_plan(&r, s, QTS_SPLIT_MAX, NULL), 1);
     assert_int_equal(s[0].qty, 70);
     assert_int_equal(s[0].offset_ns, 0);
@@ -43,8 +42,12 @@ static void test_twap_schedule(void **state)
 {
     (void)state;
     struct qts_slice s[QTS_SPLIT_MAX];
-    struct qts_split_req r = {.algo = QTS_ALGO_TWAP, .qty = 1030, .lot = 10,
-                              .duration_ns = 50000, .slices = 5, .max_children = 10};
+    struct qts_split_req r = {.algo = QTS_ALGO_TWAP,
+                              .qty = 1030,
+                              .lot = 10,
+                              .duration_ns = 50000,
+                              .slices = 5,
+                              .max_children = 10};
     int capped = -1;
     int n = qts_split_plan(&r, s, QTS_SPLIT_MAX, &capped);
     assert_int_equal(n, 5);
@@ -82,8 +85,12 @@ static void test_vwap_profile(void **state)
     /* the spec's worked example: 1000 shares over 9 buckets */
     double w[] = {0.15, 0.12, 0.10, 0.08, 0.08, 0.10, 0.12, 0.15, 0.10};
     struct qts_slice s[QTS_SPLIT_MAX];
-    struct qts_split_req r = {.algo = QTS_ALGO_VWAP, .qty = 1000, .lot = 1,
-                              .duration_ns = 9000, .max_children = 10, .profile = w,
+    struct qts_split_req r = {.algo = QTS_ALGO_VWAP,
+                              .qty = 1000,
+                              .lot = 1,
+                              .duration_ns = 9000,
+                              .max_children = 10,
+                              .profile = w,
                               .n_profile = 9};
     int n = qts_split_plan(&r, s, QTS_SPLIT_MAX, NULL);
     assert_int_equal(n, 9);
@@ -128,8 +135,12 @@ static void test_vwap_from_bars_and_fallback(void **state)
     assert_int_equal(nw, 3);
     assert_true(w[0] == 300 && w[1] == 100 && w[2] == 500);
     struct qts_slice s[QTS_SPLIT_MAX];
-    struct qts_split_req r = {.algo = QTS_ALGO_VWAP, .qty = 90, .lot = 1,
-                              .duration_ns = 3000, .max_children = 10, .profile = w,
+    struct qts_split_req r = {.algo = QTS_ALGO_VWAP,
+                              .qty = 90,
+                              .lot = 1,
+                              .duration_ns = 3000,
+                              .max_children = 10,
+                              .profile = w,
                               .n_profile = nw};
     expect_plan(&r, (const int64_t[]){30, 10, 50}, 3);
     /* bars without volume: no profile; the plan falls back to equal slices */
@@ -148,8 +159,8 @@ static void test_iceberg(void **state)
 {
     (void)state;
     struct qts_slice s[QTS_SPLIT_MAX];
-    struct qts_split_req r = {.algo = QTS_ALGO_ICEBERG, .qty = 250, .lot = 10,
-                              .display_qty = 100, .max_children = 10};
+    struct qts_split_req r = {
+        .algo = QTS_ALGO_ICEBERG, .qty = 250, .lot = 10, .display_qty = 100, .max_children = 10};
     int n = qts_split_plan(&r, s, QTS_SPLIT_MAX, NULL);
     assert_int_equal(n, 3);
     assert_int_equal(s[0].qty, 100);
@@ -169,10 +180,8 @@ static void test_iceberg(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_direct),
-        cmocka_unit_test(test_twap_schedule),
-        cmocka_unit_test(test_vwap_profile),
-        cmocka_unit_test(test_vwap_from_bars_and_fallback),
+        cmocka_unit_test(test_direct),       cmocka_unit_test(test_twap_schedule),
+        cmocka_unit_test(test_vwap_profile), cmocka_unit_test(test_vwap_from_bars_and_fallback),
         cmocka_unit_test(test_iceberg),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

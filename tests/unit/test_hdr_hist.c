@@ -26,8 +26,9 @@ static void test_bucket_bounds(void **state)
 {
     (void)state;
     /* every value lies inside its bucket, and buckets are at most 1/64 wide */
-    int64_t vals[] = {0, 1, 127, 128, 129, 255, 256, 1000, 12345, 1000000,
-                      987654321, INT64_C(1) << 40, INT64_MAX};
+    int64_t vals[] = {0,        1,    127,   128,     129,       255,
+                      256,      1000, 12345, 1000000, 987654321, INT64_C(1) << 40,
+                      INT64_MAX};
     for (size_t i = 0; i < QTS_ARRAY_LEN(vals); i++) {
         size_t idx = qts_hdr_index(vals[i]);
         assert_true(idx < QTS_HDR_BUCKETS);

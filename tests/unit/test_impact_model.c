@@ -22,14 +22,14 @@ static void test_defaults_until_five_samples(void **state)
     assert_true(def);
     assert_true(fabs(imp - 5.0 * sqrt(0.001) * 10) < 1e-12);
     assert_true(fabs(imp - 1.58) < 0.005);
-    assert_true(fabs(qts_impact_predict_slippage(m, "X", 5.0, 1000, 1000000, NULL) -
-                     (2.5 + imp)) < 1e-12);
+    assert_true(fabs(qts_impact_predict_slippage(m, "X", 5.0, 1000, 1000000, NULL) - (2.5 + imp)) <
+                1e-12);
     assert_true(qts_impact_predict_impact(m, "X", 5.0, 0, 1000000, NULL) == 0);
     assert_true(qts_impact_predict_impact(m, "X", 5.0, 10, 0, NULL) == 0);
     /* four samples: still the defaults */
     for (int i = 0; i < 4; i++) {
-        struct qts_impact_sample s = {.slip_bps = 1 + 3.0, .spread_bps = 2, .qty = 1 + i,
-                                      .volume = 100};
+        struct qts_impact_sample s = {
+            .slip_bps = 1 + 3.0, .spread_bps = 2, .qty = 1 + i, .volume = 100};
         assert_int_equal(qts_impact_add(m, "X", &s), 0);
     }
     qts_impact_predict_impact(m, "X", 5.0, 10, 100, &def);
@@ -63,8 +63,8 @@ static void test_fit_recovers_known_law(void **state)
         double part = exp(-6 + 5 * (noise(&seed) + 1) / 2); /* 0.25 % .. 37 % */
         double spread = 1 + (noise(&seed) + 1);
         double imp = k * pow(part, beta) * exp(0.1 * noise(&seed)); /* +-10 % noise */
-        struct qts_impact_sample s = {.slip_bps = spread / 2 + imp, .spread_bps = spread,
-                                      .qty = part * 1000, .volume = 1000};
+        struct qts_impact_sample s = {
+            .slip_bps = spread / 2 + imp, .spread_bps = spread, .qty = part * 1000, .volume = 1000};
         assert_int_equal(qts_impact_add(m, "BTC", &s), 0);
     }
     const struct qts_impact_fit *f = qts_impact_get(m, "BTC");
@@ -91,14 +91,14 @@ static void test_forgetting_tracks_a_change(void **state)
     struct qts_impact_model *m = qts_impact_new(&p);
     for (int i = 0; i < 200; i++) {
         double part = 0.01 * (1 + i % 10);
-        struct qts_impact_sample s = {.slip_bps = 10 * sqrt(part), .spread_bps = 0,
-                                      .qty = part, .volume = 1};
+        struct qts_impact_sample s = {
+            .slip_bps = 10 * sqrt(part), .spread_bps = 0, .qty = part, .volume = 1};
         qts_impact_add(m, "X", &s);
     }
     for (int i = 0; i < 200; i++) { /* the law doubles */
         double part = 0.01 * (1 + i % 10);
-        struct qts_impact_sample s = {.slip_bps = 20 * sqrt(part), .spread_bps = 0,
-                                      .qty = part, .volume = 1};
+        struct qts_impact_sample s = {
+            .slip_bps = 20 * sqrt(part), .spread_bps = 0, .qty = part, .volume = 1};
         qts_impact_add(m, "X", &s);
     }
     const struct qts_impact_fit *f = qts_impact_get(m, "X");
@@ -150,8 +150,8 @@ static void test_save_load_roundtrip(void **state)
     struct qts_impact_model *m = qts_impact_new(NULL);
     for (int i = 0; i < 20; i++) {
         double part = 0.001 * (i + 1);
-        struct qts_impact_sample s = {.slip_bps = 1 + 7 * pow(part, 0.7), .spread_bps = 2,
-                                      .qty = part * 50, .volume = 50};
+        struct qts_impact_sample s = {
+            .slip_bps = 1 + 7 * pow(part, 0.7), .spread_bps = 2, .qty = part * 50, .volume = 50};
         qts_impact_add(m, "BTCUSDT", &s);
         qts_impact_add_passive(m, "BTCUSDT", i % 4, i % 3 ? 2.5 : -1, 30);
     }
@@ -163,7 +163,8 @@ static void test_save_load_roundtrip(void **state)
     struct qts_impact_model *b = qts_impact_new(NULL);
     assert_int_equal(qts_impact_load(b, path, &err), 0);
     assert_int_equal(qts_impact_count(b), 2);
-    const struct qts_impact_fit *x = qts_impact_get(m, "BTCUSDT"), *y = qts_impact_get(b, "BTCUSDT");
+    const struct qts_impact_fit *x = qts_impact_get(m, "BTCUSDT"),
+                                *y = qts_impact_get(b, "BTCUSDT");
     assert_non_null(y);
     assert_true(y->fitted);
     assert_true(x->k == y->k && x->beta == y->beta && x->n == y->n);

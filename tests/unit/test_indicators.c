@@ -18,11 +18,11 @@
 #define EPS 1e-9
 
 /* |a - b| <= eps, with both values in the failure message. */
-#define assert_near(a, b, eps)                                                  \
-    do {                                                                        \
-        double a_ = (a), b_ = (b);                                              \
-        if (!(fabs(a_ - b_) <= (eps)))                                          \
-            fail_msg("%s = %.12g, expected %.12g", #a, a_, b_);                \
+#define assert_near(a, b, eps)                                  \
+    do {                                                        \
+        double a_ = (a), b_ = (b);                              \
+        if (!(fabs(a_ - b_) <= (eps)))                          \
+            fail_msg("%s = %.12g, expected %.12g", #a, a_, b_); \
     } while (0)
 
 /* ------------------------------------------------------------ CSV reading */
@@ -134,12 +134,12 @@ struct out_col {
 };
 
 struct data_case {
-    const char *file;  /* under data/indicators/ */
+    const char *file; /* under data/indicators/ */
     int kind, n1, n2, n3;
     double k;
-    double tol;        /* besides the print precision */
-    int first_row;     /* 1-based; earlier rows are placeholders */
-    bool cum_volume;   /* the published volumes are rounded: add their
+    double tol;      /* besides the print precision */
+    int first_row;   /* 1-based; earlier rows are placeholders */
+    bool cum_volume; /* the published volumes are rounded: add their
                         * accumulated print precision (OBV) */
     struct out_col outs[5];
 };
@@ -148,41 +148,162 @@ static const struct data_case cases[] = {
     /* Lean */
     {"lean/spy_with_indicators.txt", QTS_IND_SMA, 14, 0, 0, 0, 1e-3, 1, false, {{"SMA14", 0}}},
     {"lean/spy_with_indicators.txt", QTS_IND_EMA, 14, 0, 0, 0, 1e-3, 1, false, {{"EMA14", 0}}},
-    {"lean/spy_with_indicators.txt", QTS_IND_MACD, 12, 26, 9, 0, 1e-3, 1, false, {{"MACD 12 26", 0}}},
-    {"lean/spy_with_indicators.txt", QTS_IND_RSI_SIMPLE, 14, 0, 0, 0, 1e-3, 1, false, {{"RSI 14", 0}}},
-    {"lean/spy_with_indicators.txt", QTS_IND_RSI, 14, 0, 0, 0, 1e-3, 1, false, {{"RSI 14 Wilder", 0}}},
+    {"lean/spy_with_indicators.txt",
+     QTS_IND_MACD,
+     12,
+     26,
+     9,
+     0,
+     1e-3,
+     1,
+     false,
+     {{"MACD 12 26", 0}}},
+    {"lean/spy_with_indicators.txt",
+     QTS_IND_RSI_SIMPLE,
+     14,
+     0,
+     0,
+     0,
+     1e-3,
+     1,
+     false,
+     {{"RSI 14", 0}}},
+    {"lean/spy_with_indicators.txt",
+     QTS_IND_RSI,
+     14,
+     0,
+     0,
+     0,
+     1e-3,
+     1,
+     false,
+     {{"RSI 14 Wilder", 0}}},
     {"lean/spy_ema.csv", QTS_IND_EMA, 14, 0, 0, 0, 1e-3, 1, false, {{"EMA14", 0}}},
-    {"lean/spy_with_macd.txt", QTS_IND_MACD, 12, 26, 9, 0, 1e-3, 1, false,
+    {"lean/spy_with_macd.txt",
+     QTS_IND_MACD,
+     12,
+     26,
+     9,
+     0,
+     1e-3,
+     1,
+     false,
      {{"MACD", 0}, {"Signal", 1}, {"Histogram", 2}}},
-    {"lean/spy_atr.txt", QTS_IND_ATR_SIMPLE, 14, 0, 0, 0, 1e-3, 1, false, {{"Average True Range 14", 0}}},
-    {"lean/spy_atr_wilder.txt", QTS_IND_ATR, 14, 0, 0, 0, 1e-3, 1, false, {{"Average True Range 14", 0}}},
-    {"lean/spy_bollinger_bands.txt", QTS_IND_BOLL, 20, 0, 0, 2.0, 1e-3, 1, false,
-     {{"Moving Average 20", 0}, {"Bollinger Bands\xc2\xae 20 2 Top", 1},
-      {"Bollinger Bands\xc2\xae 20 2 Bottom", 2}, {"BandWidth", 3}, {"%B", 4}}},
+    {"lean/spy_atr.txt",
+     QTS_IND_ATR_SIMPLE,
+     14,
+     0,
+     0,
+     0,
+     1e-3,
+     1,
+     false,
+     {{"Average True Range 14", 0}}},
+    {"lean/spy_atr_wilder.txt",
+     QTS_IND_ATR,
+     14,
+     0,
+     0,
+     0,
+     1e-3,
+     1,
+     false,
+     {{"Average True Range 14", 0}}},
+    {"lean/spy_bollinger_bands.txt",
+     QTS_IND_BOLL,
+     20,
+     0,
+     0,
+     2.0,
+     1e-3,
+     1,
+     false,
+     {{"Moving Average 20", 0},
+      {"Bollinger Bands\xc2\xae 20 2 Top", 1},
+      {"Bollinger Bands\xc2\xae 20 2 Bottom", 2},
+      {"BandWidth", 3},
+      {"%B", 4}}},
     {"lean/spy_with_vwap.txt", QTS_IND_VWAP, 50, 0, 0, 0, 1e-3, 1, false, {{"Moving VWAP 50", 0}}},
     {"lean/spy_with_obv.txt", QTS_IND_OBV, 0, 0, 0, 0, 1e-3, 1, true, {{"OBV", 0}}},
-    {"lean/spy_with_adx.txt", QTS_IND_ADX, 14, 0, 0, 0, 1e-3, 1, false,
+    {"lean/spy_with_adx.txt",
+     QTS_IND_ADX,
+     14,
+     0,
+     0,
+     0,
+     1e-3,
+     1,
+     false,
      {{"ADX 14", 0}, {"+DI14", 1}, {"-DI14", 2}}},
     /* Lean's own CCI test uses 1e-2 for this file. */
-    {"lean/spy_with_cci.txt", QTS_IND_CCI, 14, 0, 0, 0, 1e-2, 1, false,
+    {"lean/spy_with_cci.txt",
+     QTS_IND_CCI,
+     14,
+     0,
+     0,
+     0,
+     1e-2,
+     1,
+     false,
      {{"Commodity Channel Index (CCI) 14", 0}}},
-    {"lean/spy_with_stoch12k3.txt", QTS_IND_STOCH, 12, 3, 5, 0, 1e-3, 1, false,
+    {"lean/spy_with_stoch12k3.txt",
+     QTS_IND_STOCH,
+     12,
+     3,
+     5,
+     0,
+     1e-3,
+     1,
+     false,
      {{"Stochastics 12 %K 3", 0}, {"%D 5", 1}}},
     /* StockCharts */
-    {"stockcharts/cs-adx.csv", QTS_IND_ADX, 14, 0, 0, 0, 1e-3, 1, false,
+    {"stockcharts/cs-adx.csv",
+     QTS_IND_ADX,
+     14,
+     0,
+     0,
+     0,
+     1e-3,
+     1,
+     false,
      {{"ADX", 0}, {"+DI14", 1}, {"-DI14", 2}}},
     /* rows before 14 hold 0 as a placeholder */
     {"stockcharts/cs-atr.csv", QTS_IND_ATR, 14, 0, 0, 0, 1e-3, 14, false, {{"ATR", 0}}},
-    {"stockcharts/cs-bbands.csv", QTS_IND_BOLL, 20, 0, 0, 2.0, 1e-3, 1, false,
-     {{"MiddleBand", 0}, {"HighBand", 1}, {"LowBand", 2}, {"WidthBand", 3},
-      {"PercentageBand", 4}}},
+    {"stockcharts/cs-bbands.csv",
+     QTS_IND_BOLL,
+     20,
+     0,
+     0,
+     2.0,
+     1e-3,
+     1,
+     false,
+     {{"MiddleBand", 0}, {"HighBand", 1}, {"LowBand", 2}, {"WidthBand", 3}, {"PercentageBand", 4}}},
     {"stockcharts/cs-cci.csv", QTS_IND_CCI, 20, 0, 0, 0, 1e-3, 1, false, {{"CCI", 0}}},
     {"stockcharts/cs-kama.csv", QTS_IND_KAMA, 10, 2, 30, 0, 1e-3, 1, false, {{"KAMA", 0}}},
     {"stockcharts/cs-mfi.csv", QTS_IND_MFI, 14, 0, 0, 0, 1e-3, 1, false, {{"MFI", 0}}},
     {"stockcharts/cs-obv.csv", QTS_IND_OBV, 0, 0, 0, 0, 1e-3, 1, false, {{"OBV", 0}}},
-    {"stockcharts/cs-percentr.csv", QTS_IND_WILLR, 14, 0, 0, 0, 1e-3, 1, false, {{"Williams_%R", 0}}},
+    {"stockcharts/cs-percentr.csv",
+     QTS_IND_WILLR,
+     14,
+     0,
+     0,
+     0,
+     1e-3,
+     1,
+     false,
+     {{"Williams_%R", 0}}},
     {"stockcharts/cs-roc.csv", QTS_IND_ROC, 12, 0, 0, 0, 1e-3, 1, false, {{"ROC", 0}}},
-    {"stockcharts/cs-soo.csv", QTS_IND_STOCH, 14, 1, 3, 0, 1e-3, 1, false, {{"SO", 0}, {"SO_SIG", 1}}},
+    {"stockcharts/cs-soo.csv",
+     QTS_IND_STOCH,
+     14,
+     1,
+     3,
+     0,
+     1e-3,
+     1,
+     false,
+     {{"SO", 0}, {"SO_SIG", 1}}},
     /* the file starts mid-series: WMA(9) is computable from row 9 */
     {"stockcharts/cs-wma.csv", QTS_IND_WMA, 9, 0, 0, 0, 1e-3, 9, false, {{"WMA", 0}}},
 };
@@ -235,8 +356,7 @@ static int run_case(const struct data_case *dc)
             compared++;
         }
     }
-    printf("  %-32s kind %2d: %4d values, max |diff| %.3g\n", dc->file, dc->kind,
-           compared, worst);
+    printf("  %-32s kind %2d: %4d values, max |diff| %.3g\n", dc->file, dc->kind, compared, worst);
     qts_ind_free(ind);
     table_free(t);
     return compared;
@@ -358,7 +478,7 @@ static void test_atr_and_flat_ranges(void **state)
     (void)state;
     struct qts_atr a;
     assert_int_equal(qts_atr_init(&a, 2, false), 0);
-    assert_true(isnan(qts_atr_push(&a, 10, 8, 9)));       /* TR 2 (h-l) */
+    assert_true(isnan(qts_atr_push(&a, 10, 8, 9)));        /* TR 2 (h-l) */
     assert_near(qts_atr_push(&a, 12, 11, 11.5), 2.5, EPS); /* TR 3 (h-pc) */
     assert_near(qts_atr_push(&a, 11, 10, 10), 2.25, EPS);  /* TR 1.5 (pc-l) */
     qts_atr_cleanup(&a);
@@ -519,8 +639,7 @@ static void test_generic_handle(void **state)
     assert_null(ind);
     assert_int_equal(qts_ind_new(QTS_IND_KIND_MAX_, 3, 0, 0, 0, &ind), QTS_EINVAL);
     assert_int_equal(qts_ind_new(QTS_IND_SMA, 0, 0, 0, 0, &ind), QTS_EINVAL);
-    assert_int_equal(qts_ind_new(QTS_IND_SMA, QTS_IND_MAX_PERIOD + 1, 0, 0, 0, &ind),
-                     QTS_EINVAL);
+    assert_int_equal(qts_ind_new(QTS_IND_SMA, QTS_IND_MAX_PERIOD + 1, 0, 0, 0, &ind), QTS_EINVAL);
     assert_int_equal(qts_ind_new(QTS_IND_MACD, 26, 12, 9, 0, &ind), QTS_EINVAL);
     assert_int_equal(qts_ind_new(QTS_IND_BOLL, 20, 0, 0, -1, &ind), QTS_EINVAL);
     assert_int_equal(qts_ind_new(QTS_IND_STOCH, 14, 0, 3, 0, &ind), QTS_EINVAL);

@@ -50,8 +50,8 @@ static void test_rounding(void **state)
 {
     (void)state;
     struct qts_instrument i = make("X", 2, 3);
-    i.tick_size = 5;   /* 0.05 */
-    i.lot_size = 100;  /* 0.100 */
+    i.tick_size = 5;  /* 0.05 */
+    i.lot_size = 100; /* 0.100 */
     assert_int_equal(qts_instrument_round_px(&i, 10003, QTS_SIDE_BUY), 10000);
     assert_int_equal(qts_instrument_round_px(&i, 10003, QTS_SIDE_SELL), 10005);
     assert_int_equal(qts_instrument_round_px(&i, 10005, QTS_SIDE_SELL), 10005);

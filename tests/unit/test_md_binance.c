@@ -104,10 +104,12 @@ static void replay_capture(const char *const *files, size_t nfiles, const char *
             s->ask.qty == q->ask_qty) {
             c->equal++;
         } else if (c->checked - c->equal <= 5) {
-            fprintf(stderr, "mismatch at u=%llu: book %lld/%lld x %lld/%lld, ticker %lld/%lld x %lld/%lld\n",
-                    (unsigned long long)q->update_id, (long long)s->bid.px, (long long)s->bid.qty,
-                    (long long)s->ask.px, (long long)s->ask.qty, (long long)q->bid_px,
-                    (long long)q->bid_qty, (long long)q->ask_px, (long long)q->ask_qty);
+            fprintf(
+                stderr,
+                "mismatch at u=%llu: book %lld/%lld x %lld/%lld, ticker %lld/%lld x %lld/%lld\n",
+                (unsigned long long)q->update_id, (long long)s->bid.px, (long long)s->bid.qty,
+                (long long)s->ask.px, (long long)s->ask.qty, (long long)q->bid_px,
+                (long long)q->bid_qty, (long long)q->ask_px, (long long)q->ask_qty);
         }
     }
     free(st);
@@ -132,8 +134,8 @@ static void run(const char *const *files, size_t n, const char *symbols, const c
            "malformed=%llu unreached=%llu\n",
            name, (unsigned long long)c.events, (unsigned long long)c.quotes,
            (unsigned long long)c.snapshots, (unsigned long long)c.checked,
-           (unsigned long long)c.equal, (unsigned long long)c.gaps,
-           (unsigned long long)c.malformed, (unsigned long long)c.unreached);
+           (unsigned long long)c.equal, (unsigned long long)c.gaps, (unsigned long long)c.malformed,
+           (unsigned long long)c.unreached);
     assert_int_equal(c.malformed, 0);
     assert_int_equal(c.gaps, 0);
     assert_int_equal(c.snapshots, 1);
@@ -175,7 +177,8 @@ static void test_gap_marks_book_stale(void **state)
     char out[1024];
     snprintf(out, sizeof out, "%s/gap.gz", dir);
     struct qts_md_file f;
-    assert_int_equal(qts_md_file_open(&f, qts_test_data_path("binance/spot_ethusdt_20240808.gz"), NULL), 0);
+    assert_int_equal(
+        qts_md_file_open(&f, qts_test_data_path("binance/spot_ethusdt_20240808.gz"), NULL), 0);
     gzFile gz = gzopen(out, "wb1");
     assert_non_null(gz);
     const char *line;
@@ -198,8 +201,8 @@ static void test_gap_marks_book_stale(void **state)
     struct check c = {0};
     replay_capture(files, 1, "ETHUSDT:2:8", &c);
     printf("gap copy: checked=%llu equal=%llu gaps=%llu malformed=%llu\n",
-           (unsigned long long)c.checked, (unsigned long long)c.equal,
-           (unsigned long long)c.gaps, (unsigned long long)c.malformed);
+           (unsigned long long)c.checked, (unsigned long long)c.equal, (unsigned long long)c.gaps,
+           (unsigned long long)c.malformed);
     assert_int_equal(c.gaps, 1);
     assert_int_equal(c.malformed, 1); /* the damaged line, reported and skipped */
     assert_true(c.checked > 100);
@@ -223,10 +226,8 @@ int main(void)
         return QTS_TEST_SKIP;
     }
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_spot_btcusdt),
-        cmocka_unit_test(test_spot_ethusdt),
-        cmocka_unit_test(test_usdm_btcusdt),
-        cmocka_unit_test(test_total_checks),
+        cmocka_unit_test(test_spot_btcusdt),         cmocka_unit_test(test_spot_ethusdt),
+        cmocka_unit_test(test_usdm_btcusdt),         cmocka_unit_test(test_total_checks),
         cmocka_unit_test(test_gap_marks_book_stale),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -19,8 +19,8 @@ struct counts {
     char last_bad[256];
 };
 
-static struct counts read_all(const char *path, int format, const char *symbol,
-                              const char *symbols, int64_t period_ns)
+static struct counts read_all(const char *path, int format, const char *symbol, const char *symbols,
+                              int64_t period_ns)
 {
     struct counts c;
     memset(&c, 0, sizeof c);
@@ -29,8 +29,7 @@ static struct counts read_all(const char *path, int format, const char *symbol,
     if (symbols)
         assert_int_equal(qts_md_symtab_configure(&syms, symbols, NULL), 0);
     struct qts_md_source src;
-    struct qts_md_source_opts o = {.format = format, .symbol = symbol,
-                                   .bar_period_ns = period_ns};
+    struct qts_md_source_opts o = {.format = format, .symbol = symbol, .bar_period_ns = period_ns};
     struct qts_err err;
     int rc = qts_md_source_open(&src, path, &o, &syms, &err);
     if (rc < 0)
@@ -75,16 +74,16 @@ static void test_csv_trades_and_bad_rows(void **state)
 {
     (void)state;
     const char *p = tmp("trades.csv");
-    assert_int_equal(qts_test_write_file(p,
-        "time,symbol,price,qty,side,trade_id\n"
-        "2024-01-02T09:00:00.000000001Z,AAA,10.25,3,buy,1\n"
-        "2024-01-02 09:00:01,AAA,10.30,1,S,2\n"
-        "2024-01-02 09:00:02,AAA,10.3x,1,S,3\n"        /* bad number */
-        "2024-01-02 09:00:03,AAA,10.301,1,S,4\n"       /* too precise */
-        "2024-01-02 09:00:00,AAA,10.30,1,S,5\n"        /* goes backwards */
-        "2024-01-02 09:00:04,AAA,10.30,1\n"            /* missing columns */
-        "1704186005000,BBB,7,2,,6\n"                   /* epoch ms, other symbol */
-        "2024-01-02 09:00:06,AAA,-1,1,S,7\n"),         /* not positive */
+    assert_int_equal(
+        qts_test_write_file(p, "time,symbol,price,qty,side,trade_id\n"
+                               "2024-01-02T09:00:00.000000001Z,AAA,10.25,3,buy,1\n"
+                               "2024-01-02 09:00:01,AAA,10.30,1,S,2\n"
+                               "2024-01-02 09:00:02,AAA,10.3x,1,S,3\n"  /* bad number */
+                               "2024-01-02 09:00:03,AAA,10.301,1,S,4\n" /* too precise */
+                               "2024-01-02 09:00:00,AAA,10.30,1,S,5\n"  /* goes backwards */
+                               "2024-01-02 09:00:04,AAA,10.30,1\n"      /* missing columns */
+                               "1704186005000,BBB,7,2,,6\n"             /* epoch ms, other symbol */
+                               "2024-01-02 09:00:06,AAA,-1,1,S,7\n"),   /* not positive */
         0);
     struct counts c = read_all(p, QTS_MD_FMT_CSV_TRADES, NULL, "AAA:2:0,BBB:0:0", 0);
     assert_int_equal(c.events, 3);
@@ -115,7 +114,8 @@ static void test_csv_without_header_fails_once(void **state)
     (void)state;
     const char *p = tmp("nohdr.csv");
     assert_int_equal(qts_test_write_file(p, "2024-01-02,1,2,0.5,1.5,10\n"
-                                            "2024-01-03,1,2,0.5,1.5,10\n"), 0);
+                                            "2024-01-03,1,2,0.5,1.5,10\n"),
+                     0);
     struct counts c = read_all(p, QTS_MD_FMT_CSV_BARS, "X", NULL, 0);
     assert_int_equal(c.events, 0);
     assert_int_equal(c.eio, 1);
@@ -127,10 +127,10 @@ static void test_csv_quotes(void **state)
 {
     (void)state;
     const char *p = tmp("quotes.csv");
-    assert_int_equal(qts_test_write_file(p,
-        "ts,bid_px,bid_qty,ask_px,ask_qty\n"
-        "1700000000000000000,1.2345,100,1.2347,200\n"
-        "1700000000100000000,1.2346,50,1.2347,150\n"), 0);
+    assert_int_equal(qts_test_write_file(p, "ts,bid_px,bid_qty,ask_px,ask_qty\n"
+                                            "1700000000000000000,1.2345,100,1.2347,200\n"
+                                            "1700000000100000000,1.2346,50,1.2347,150\n"),
+                     0);
     struct counts c = read_all(p, QTS_MD_FMT_CSV_QUOTES, "EURUSD", "EURUSD:4:0", 0);
     assert_int_equal(c.quotes, 2);
     assert_int_equal(c.malformed, 0);
@@ -196,8 +196,10 @@ static void test_binary_roundtrip(void **state)
     qts_md_symtab_init(&syms2);
     struct qts_md_source b;
     o.format = QTS_MD_FMT_AUTO;
-    assert_int_equal(qts_md_source_open(&a, in, &(struct qts_md_source_opts){.format = QTS_MD_FMT_BINANCE},
-                                        &syms, NULL), 0);
+    assert_int_equal(qts_md_source_open(&a, in,
+                                        &(struct qts_md_source_opts){.format = QTS_MD_FMT_BINANCE},
+                                        &syms, NULL),
+                     0);
     assert_int_equal(qts_md_source_open(&b, out, &o, &syms2, NULL), 0);
     assert_int_equal(b.format, QTS_MD_FMT_BINARY);
     uint64_t m = 0;
@@ -224,9 +226,11 @@ static void test_binary_roundtrip(void **state)
             assert_int_equal(ev.book.n_bids, ev2.book.n_bids);
             assert_int_equal(ev.book.n_asks, ev2.book.n_asks);
             if (ev.book.n_bids)
-                assert_memory_equal(ev.book.bids, ev2.book.bids, ev.book.n_bids * sizeof(struct qts_level));
+                assert_memory_equal(ev.book.bids, ev2.book.bids,
+                                    ev.book.n_bids * sizeof(struct qts_level));
             if (ev.book.n_asks)
-                assert_memory_equal(ev.book.asks, ev2.book.asks, ev.book.n_asks * sizeof(struct qts_level));
+                assert_memory_equal(ev.book.asks, ev2.book.asks,
+                                    ev.book.n_asks * sizeof(struct qts_level));
         }
         m++;
     }
@@ -296,17 +300,36 @@ static void test_binance_bad_lines(void **state)
 {
     (void)state;
     const char *p = tmp("bad.txt");
-    assert_int_equal(qts_test_write_file(p,
-        "1000 {\"stream\":\"btcusdt@trade\",\"data\":{\"e\":\"trade\",\"E\":1723161255343,\"s\":\"BTCUSDT\",\"t\":1,\"p\":\"61837.63000000\",\"q\":\"0.02000000\",\"T\":1723161255342,\"m\":true,\"M\":true}}\n"
-        "1001 {\"stream\":\"btcusdt@trade\",\"data\":{\"e\":\"trade\",\"E\":1,\"s\":\"BTCUSDT\",\"t\":2,\"p\":\"61837.6x\",\"q\":\"0.02\",\"T\":1,\"m\":true}}\n"
-        "1002 {\"stream\":\"btcusdt@trade\",\"data\":{\"e\":\"trade\",\"E\":1,\"s\":\"BTCUSDT\",\"t\":3,\"p\":\"61837.631\",\"q\":\"0.02\",\"T\":1,\"m\":true}}\n"
-        "1003 {\"stream\":\"btcusdt@bookTicker\",\"data\":{\"u\":5,\"s\":\"BTCUSDT\",\"b\":\"1.00\",\"B\":\"1\",\"a\":\"2.00\"\n"
-        "999 {\"stream\":\"btcusdt@bookTicker\",\"data\":{\"u\":5,\"s\":\"BTCUSDT\",\"b\":\"1.00\",\"B\":\"1\",\"a\":\"2.00\",\"A\":\"3\"}}\n"
-        "1004 {\"stream\":\"btcusdt@depth@100ms\",\"data\":{\"e\":\"depthUpdate\",\"E\":1,\"s\":\"BTCUSDT\",\"U\":7,\"u\":9,\"b\":[[\"1.00\",\"2\"],[\"1.01\"]],\"a\":[]}}\n"
-        "garbage\n"
-        "1005 {\"stream\":\"btcusdt@depth@100ms\",\"data\":{\"e\":\"depthUpdate\",\"E\":1,\"s\":\"BTCUSDT\",\"U\":7,\"u\":9,\"b\":[[\"1.00\",\"2\"]],\"a\":[]}}\n"
-        "1006 {\"stream\":\"btcusdt@kline_1m\",\"data\":{\"s\":\"BTCUSDT\",\"k\":{\"t\":1}}}\n"
-        "1007 {\"stream\":\"btcusdt@bookTicker\",\"data\":{\"u\":5,\"s\":\"BTCUSDT\",\"b\":\"1.00\",\"B\":\"1\",\"a\":\"2.00\",\"A\":\"3\"}}\n"),
+    assert_int_equal(
+        qts_test_write_file(
+            p,
+            "1000 "
+            "{\"stream\":\"btcusdt@trade\",\"data\":{\"e\":\"trade\",\"E\":1723161255343,\"s\":"
+            "\"BTCUSDT\",\"t\":1,\"p\":\"61837.63000000\",\"q\":\"0.02000000\",\"T\":1723161255342,"
+            "\"m\":true,\"M\":true}}\n"
+            "1001 "
+            "{\"stream\":\"btcusdt@trade\",\"data\":{\"e\":\"trade\",\"E\":1,\"s\":\"BTCUSDT\","
+            "\"t\":2,\"p\":\"61837.6x\",\"q\":\"0.02\",\"T\":1,\"m\":true}}\n"
+            "1002 "
+            "{\"stream\":\"btcusdt@trade\",\"data\":{\"e\":\"trade\",\"E\":1,\"s\":\"BTCUSDT\","
+            "\"t\":3,\"p\":\"61837.631\",\"q\":\"0.02\",\"T\":1,\"m\":true}}\n"
+            "1003 "
+            "{\"stream\":\"btcusdt@bookTicker\",\"data\":{\"u\":5,\"s\":\"BTCUSDT\",\"b\":\"1.00\","
+            "\"B\":\"1\",\"a\":\"2.00\"\n"
+            "999 "
+            "{\"stream\":\"btcusdt@bookTicker\",\"data\":{\"u\":5,\"s\":\"BTCUSDT\",\"b\":\"1.00\","
+            "\"B\":\"1\",\"a\":\"2.00\",\"A\":\"3\"}}\n"
+            "1004 "
+            "{\"stream\":\"btcusdt@depth@100ms\",\"data\":{\"e\":\"depthUpdate\",\"E\":1,\"s\":"
+            "\"BTCUSDT\",\"U\":7,\"u\":9,\"b\":[[\"1.00\",\"2\"],[\"1.01\"]],\"a\":[]}}\n"
+            "garbage\n"
+            "1005 "
+            "{\"stream\":\"btcusdt@depth@100ms\",\"data\":{\"e\":\"depthUpdate\",\"E\":1,\"s\":"
+            "\"BTCUSDT\",\"U\":7,\"u\":9,\"b\":[[\"1.00\",\"2\"]],\"a\":[]}}\n"
+            "1006 {\"stream\":\"btcusdt@kline_1m\",\"data\":{\"s\":\"BTCUSDT\",\"k\":{\"t\":1}}}\n"
+            "1007 "
+            "{\"stream\":\"btcusdt@bookTicker\",\"data\":{\"u\":5,\"s\":\"BTCUSDT\",\"b\":\"1.00\","
+            "\"B\":\"1\",\"a\":\"2.00\",\"A\":\"3\"}}\n"),
         0);
     struct counts c = read_all(p, QTS_MD_FMT_BINANCE, NULL, "BTCUSDT:2:8", 0);
     assert_int_equal(c.events, 3);

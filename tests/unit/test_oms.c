@@ -35,10 +35,10 @@ static void test_ids_and_lookup(void **state)
         assert_int_equal(p1->order_id, 1);
         assert_int_equal(p2->order_id, 2);
         assert_int_equal(p2->intent.order_id, 2);
-        struct qts_child *c1 = qts_oms_child_new(oms, p1, QTS_CHILD_SLICE, QTS_SIDE_BUY,
-                                                 QTS_ORD_LIMIT, 60000, 5);
-        struct qts_child *c2 = qts_oms_child_new(oms, p2, QTS_CHILD_SLICE, QTS_SIDE_BUY,
-                                                 QTS_ORD_LIMIT, 60000, 5);
+        struct qts_child *c1 =
+            qts_oms_child_new(oms, p1, QTS_CHILD_SLICE, QTS_SIDE_BUY, QTS_ORD_LIMIT, 60000, 5);
+        struct qts_child *c2 =
+            qts_oms_child_new(oms, p2, QTS_CHILD_SLICE, QTS_SIDE_BUY, QTS_ORD_LIMIT, 60000, 5);
         assert_string_equal(c1->client_order_id, "h7-1");
         assert_string_equal(c2->client_order_id, "h7-2");
         assert_ptr_equal(qts_oms_find(oms, 2), p2);
@@ -132,11 +132,14 @@ static void test_apply_and_positions(void **state)
     qts_oms_set_listener(oms, on_child, &l);
     struct qts_order_intent in = intent(1);
     struct qts_parent *p = qts_oms_parent_new(oms, &in, NULL);
-    struct qts_child *c = qts_oms_child_new(oms, p, QTS_CHILD_SLICE, QTS_SIDE_SELL,
-                                            QTS_ORD_LIMIT, 60000, 10);
+    struct qts_child *c =
+        qts_oms_child_new(oms, p, QTS_CHILD_SLICE, QTS_SIDE_SELL, QTS_ORD_LIMIT, 60000, 10);
     qts_child_set_state(c, QTS_OS_PENDING_SEND);
-    struct qts_exec_report r = {.struct_size = sizeof r, .exec_type = QTS_EXEC_FILL,
-                                .last_qty = 4, .last_px = 60000, .fill_id = 1,
+    struct qts_exec_report r = {.struct_size = sizeof r,
+                                .exec_type = QTS_EXEC_FILL,
+                                .last_qty = 4,
+                                .last_px = 60000,
+                                .fill_id = 1,
                                 .leaves_qty = -1};
     qts_strlcpy(r.client_order_id, "h-1", sizeof r.client_order_id);
     struct qts_apply_result res;
@@ -175,8 +178,11 @@ static void test_reconcile(void **state)
     assert_true(qts_oms_recon_active(oms));
     assert_int_equal(qts_oms_recon_orders_req(oms), f->req_orders);
     assert_int_equal(qts_oms_recon_positions_req(oms), f->req_positions);
-    struct qts_exec_report st = {.struct_size = sizeof st, .exec_type = QTS_EXEC_STATUS,
-                                 .instrument = 1, .cum_qty = 4, .last_px = 60000,
+    struct qts_exec_report st = {.struct_size = sizeof st,
+                                 .exec_type = QTS_EXEC_STATUS,
+                                 .instrument = 1,
+                                 .cum_qty = 4,
+                                 .last_px = 60000,
                                  .leaves_qty = 6};
     qts_strlcpy(st.client_order_id, "h-1", sizeof st.client_order_id);
     qts_oms_apply_report(oms, &st, NULL, NULL);

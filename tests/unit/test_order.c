@@ -10,25 +10,56 @@
 #include "qts/qts_err.h"
 #include "util.h"
 
-enum { N_ = QTS_OS_NEW, PS = QTS_OS_PENDING_SEND, AC = QTS_OS_ACCEPTED,
-       PF = QTS_OS_PARTIALLY_FILLED, FI = QTS_OS_FILLED, CP = QTS_OS_CANCEL_PENDING,
-       CA = QTS_OS_CANCELLED, RJ = QTS_OS_REJECTED, EX = QTS_OS_EXPIRED,
-       UK = QTS_OS_UNKNOWN };
+enum {
+    N_ = QTS_OS_NEW,
+    PS = QTS_OS_PENDING_SEND,
+    AC = QTS_OS_ACCEPTED,
+    PF = QTS_OS_PARTIALLY_FILLED,
+    FI = QTS_OS_FILLED,
+    CP = QTS_OS_CANCEL_PENDING,
+    CA = QTS_OS_CANCELLED,
+    RJ = QTS_OS_REJECTED,
+    EX = QTS_OS_EXPIRED,
+    UK = QTS_OS_UNKNOWN
+};
 
 /* The documented table (docs/execution.md), written out independently. */
 static const char *const allowed[] = {
-    "new>pending_send", "new>rejected",
-    "pending_send>accepted", "pending_send>partially_filled", "pending_send>filled",
-    "pending_send>rejected", "pending_send>unknown", "pending_send>cancel_pending",
-    "pending_send>cancelled", "pending_send>expired",
-    "accepted>partially_filled", "accepted>filled", "accepted>cancel_pending",
-    "accepted>cancelled", "accepted>expired", "accepted>unknown",
-    "partially_filled>filled", "partially_filled>cancel_pending",
-    "partially_filled>cancelled", "partially_filled>expired", "partially_filled>unknown",
-    "cancel_pending>accepted", "cancel_pending>partially_filled", "cancel_pending>filled",
-    "cancel_pending>cancelled", "cancel_pending>rejected", "cancel_pending>expired", "cancel_pending>unknown",
-    "unknown>pending_send", "unknown>accepted", "unknown>partially_filled",
-    "unknown>filled", "unknown>cancel_pending", "unknown>cancelled", "unknown>rejected",
+    "new>pending_send",
+    "new>rejected",
+    "pending_send>accepted",
+    "pending_send>partially_filled",
+    "pending_send>filled",
+    "pending_send>rejected",
+    "pending_send>unknown",
+    "pending_send>cancel_pending",
+    "pending_send>cancelled",
+    "pending_send>expired",
+    "accepted>partially_filled",
+    "accepted>filled",
+    "accepted>cancel_pending",
+    "accepted>cancelled",
+    "accepted>expired",
+    "accepted>unknown",
+    "partially_filled>filled",
+    "partially_filled>cancel_pending",
+    "partially_filled>cancelled",
+    "partially_filled>expired",
+    "partially_filled>unknown",
+    "cancel_pending>accepted",
+    "cancel_pending>partially_filled",
+    "cancel_pending>filled",
+    "cancel_pending>cancelled",
+    "cancel_pending>rejected",
+    "cancel_pending>expired",
+    "cancel_pending>unknown",
+    "unknown>pending_send",
+    "unknown>accepted",
+    "unknown>partially_filled",
+    "unknown>filled",
+    "unknown>cancel_pending",
+    "unknown>cancelled",
+    "unknown>rejected",
     "unknown>expired",
 };
 
@@ -93,8 +124,7 @@ static void drop(struct qts_child *c)
     free(c);
 }
 
-static struct qts_exec_report rep(uint8_t type, int64_t qty, int64_t px, uint64_t fid,
-                                  int64_t cum)
+static struct qts_exec_report rep(uint8_t type, int64_t qty, int64_t px, uint64_t fid, int64_t cum)
 {
     struct qts_exec_report r;
     memset(&r, 0, sizeof r);
@@ -275,32 +305,63 @@ static void test_overfill_status_replace(void **state)
  * action of the pipeline (send, cancel request, ack timeout, resend). */
 struct edge_case {
     int from;
-    int64_t cum;        /* filled before the event */
-    int exec_type;      /* 0 = local action */
-    int64_t qty;        /* fill quantity */
-    int code;           /* reject code */
+    int64_t cum;   /* filled before the event */
+    int exec_type; /* 0 = local action */
+    int64_t qty;   /* fill quantity */
+    int code;      /* reject code */
     int to;
 };
 
 static void test_every_transition_by_event(void **state)
 {
     (void)state;
-    enum { L = 0, ACK = QTS_EXEC_ACK, REJ = QTS_EXEC_REJECT, FILL = QTS_EXEC_FILL,
-           CXL = QTS_EXEC_CANCELLED, CREJ = QTS_EXEC_CANCEL_REJECT, EXP = QTS_EXEC_EXPIRED };
+    enum {
+        L = 0,
+        ACK = QTS_EXEC_ACK,
+        REJ = QTS_EXEC_REJECT,
+        FILL = QTS_EXEC_FILL,
+        CXL = QTS_EXEC_CANCELLED,
+        CREJ = QTS_EXEC_CANCEL_REJECT,
+        EXP = QTS_EXEC_EXPIRED
+    };
     static const struct edge_case cases[] = {
-        {N_, 0, L, 0, 0, PS}, {N_, 0, REJ, 0, QTS_EREJECT, RJ},
-        {PS, 0, ACK, 0, 0, AC}, {PS, 0, FILL, 4, 0, PF}, {PS, 0, FILL, 10, 0, FI},
-        {PS, 0, REJ, 0, QTS_EREJECT, RJ}, {PS, 0, L, 0, 0, UK}, {PS, 0, L, 0, 0, CP},
-        {PS, 0, CXL, 0, 0, CA}, {PS, 0, EXP, 0, 0, EX},
-        {AC, 0, FILL, 4, 0, PF}, {AC, 0, FILL, 10, 0, FI}, {AC, 0, L, 0, 0, CP},
-        {AC, 0, CXL, 0, 0, CA}, {AC, 0, EXP, 0, 0, EX}, {AC, 0, L, 0, 0, UK},
-        {PF, 4, FILL, 6, 0, FI}, {PF, 4, L, 0, 0, CP}, {PF, 4, CXL, 0, 0, CA},
-        {PF, 4, EXP, 0, 0, EX}, {PF, 4, L, 0, 0, UK},
-        {CP, 0, CREJ, 0, 0, AC}, {CP, 4, CREJ, 0, 0, PF}, {CP, 0, FILL, 10, 0, FI},
-        {CP, 0, CXL, 0, 0, CA}, {CP, 0, REJ, 0, QTS_EREJECT, RJ}, {CP, 0, EXP, 0, 0, EX}, {CP, 0, L, 0, 0, UK},
-        {UK, 0, L, 0, 0, PS}, {UK, 0, ACK, 0, 0, AC}, {UK, 0, REJ, 0, QTS_EEXIST, AC},
-        {UK, 0, FILL, 4, 0, PF}, {UK, 0, FILL, 10, 0, FI}, {UK, 0, L, 0, 0, CP},
-        {UK, 0, CXL, 0, 0, CA}, {UK, 0, REJ, 0, QTS_EREJECT, RJ}, {UK, 0, EXP, 0, 0, EX},
+        {N_, 0, L, 0, 0, PS},
+        {N_, 0, REJ, 0, QTS_EREJECT, RJ},
+        {PS, 0, ACK, 0, 0, AC},
+        {PS, 0, FILL, 4, 0, PF},
+        {PS, 0, FILL, 10, 0, FI},
+        {PS, 0, REJ, 0, QTS_EREJECT, RJ},
+        {PS, 0, L, 0, 0, UK},
+        {PS, 0, L, 0, 0, CP},
+        {PS, 0, CXL, 0, 0, CA},
+        {PS, 0, EXP, 0, 0, EX},
+        {AC, 0, FILL, 4, 0, PF},
+        {AC, 0, FILL, 10, 0, FI},
+        {AC, 0, L, 0, 0, CP},
+        {AC, 0, CXL, 0, 0, CA},
+        {AC, 0, EXP, 0, 0, EX},
+        {AC, 0, L, 0, 0, UK},
+        {PF, 4, FILL, 6, 0, FI},
+        {PF, 4, L, 0, 0, CP},
+        {PF, 4, CXL, 0, 0, CA},
+        {PF, 4, EXP, 0, 0, EX},
+        {PF, 4, L, 0, 0, UK},
+        {CP, 0, CREJ, 0, 0, AC},
+        {CP, 4, CREJ, 0, 0, PF},
+        {CP, 0, FILL, 10, 0, FI},
+        {CP, 0, CXL, 0, 0, CA},
+        {CP, 0, REJ, 0, QTS_EREJECT, RJ},
+        {CP, 0, EXP, 0, 0, EX},
+        {CP, 0, L, 0, 0, UK},
+        {UK, 0, L, 0, 0, PS},
+        {UK, 0, ACK, 0, 0, AC},
+        {UK, 0, REJ, 0, QTS_EEXIST, AC},
+        {UK, 0, FILL, 4, 0, PF},
+        {UK, 0, FILL, 10, 0, FI},
+        {UK, 0, L, 0, 0, CP},
+        {UK, 0, CXL, 0, 0, CA},
+        {UK, 0, REJ, 0, QTS_EREJECT, RJ},
+        {UK, 0, EXP, 0, 0, EX},
     };
     bool seen[10][10];
     memset(seen, 0, sizeof seen);

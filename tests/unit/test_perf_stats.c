@@ -107,8 +107,8 @@ static void test_period_resampling(void **state)
     assert_int_equal(p.n_returns, 3); /* 100 -> 103 -> 106 -> 109 */
     double r1 = 103.0 / 100 - 1, r2 = 106.0 / 103 - 1, r3 = 109.0 / 106 - 1;
     double mean = (r1 + r2 + r3) / 3;
-    double sd = sqrt(((r1 - mean) * (r1 - mean) + (r2 - mean) * (r2 - mean) +
-                      (r3 - mean) * (r3 - mean)) / 2);
+    double sd = sqrt(
+        ((r1 - mean) * (r1 - mean) + (r2 - mean) * (r2 - mean) + (r3 - mean) * (r3 - mean)) / 2);
     assert_float_equal(p.sharpe, mean / sd * sqrt(365.25 * 24), 1e-6);
     assert_false(p.has_sortino); /* no return below zero */
 }

@@ -12,7 +12,7 @@
 #include "qts/qts_err.h"
 
 /* instrument 1: px_exp 2, qty_exp 3; instrument 2: px_exp 5, qty_exp 8 */
-#define CASH(x) ((int64_t)((x) * 1000000.0 + ((x) < 0 ? -0.5 : 0.5)))
+#define CASH(x) ((int64_t)((x)*1000000.0 + ((x) < 0 ? -0.5 : 0.5)))
 
 struct step {
     uint32_t strategy, instrument;
@@ -42,19 +42,18 @@ static struct qts_fill mkfill(const struct step *s, int64_t ts, uint64_t id)
 }
 
 static const struct step SCRIPT[] = {
-    {1, 1, QTS_SIDE_BUY, 10000, 2000, CASH(0.10)},  /* S1 long 2 @100 */
-    {1, 1, QTS_SIDE_BUY, 10300, 1000, CASH(0.05)},  /* S1 long 3, avg 101 */
-    {1, 1, QTS_SIDE_SELL, 10600, 1000, CASH(0.05)}, /* S1 sells 1: +5 */
-    {1, 1, QTS_SIDE_SELL, 10400, 4000, CASH(0.20)}, /* flip: +6, short 2 @104 */
-    {2, 1, QTS_SIDE_BUY, 10450, 1000, 0},           /* S2 long 1; account -1 */
-    {1, 1, QTS_SIDE_BUY, 10100, 2000, CASH(0.10)},  /* S1 covers: +6 */
+    {1, 1, QTS_SIDE_BUY, 10000, 2000, CASH(0.10)},               /* S1 long 2 @100 */
+    {1, 1, QTS_SIDE_BUY, 10300, 1000, CASH(0.05)},               /* S1 long 3, avg 101 */
+    {1, 1, QTS_SIDE_SELL, 10600, 1000, CASH(0.05)},              /* S1 sells 1: +5 */
+    {1, 1, QTS_SIDE_SELL, 10400, 4000, CASH(0.20)},              /* flip: +6, short 2 @104 */
+    {2, 1, QTS_SIDE_BUY, 10450, 1000, 0},                        /* S2 long 1; account -1 */
+    {1, 1, QTS_SIDE_BUY, 10100, 2000, CASH(0.10)},               /* S1 covers: +6 */
     {2, 2, QTS_SIDE_SELL, 3000012345, 12345678, CASH(0.000003)}, /* S2 short 0.12345678 */
-    {2, 1, QTS_SIDE_SELL, 9900, 1000, CASH(-0.01)}, /* S2 flat at a loss, rebate */
+    {2, 1, QTS_SIDE_SELL, 9900, 1000, CASH(-0.01)},              /* S2 flat at a loss, rebate */
     {2, 2, QTS_SIDE_BUY, 2999900000, 12345678, CASH(0.000003)},
 };
 
-static void check_invariants(const struct qts_portfolio *pf, const struct step *done,
-                             size_t n)
+static void check_invariants(const struct qts_portfolio *pf, const struct step *done, size_t n)
 {
     int64_t cash = CASH(10000), fees = 0;
     int64_t pos[3] = {0, 0, 0};
@@ -88,8 +87,8 @@ static void check_invariants(const struct qts_portfolio *pf, const struct step *
     /* cash + positions x price = equity = initial + realized + unrealized - fees */
     int64_t mv = 0;
     for (uint32_t inst = 1; inst <= 2; inst++)
-        mv += qts_cash_notional(qts_portfolio_last_px(pf, inst), inst == 1 ? 2 : 5,
-                                pos[inst], inst == 1 ? 3 : 8);
+        mv += qts_cash_notional(qts_portfolio_last_px(pf, inst), inst == 1 ? 2 : 5, pos[inst],
+                                inst == 1 ? 3 : 8);
     int64_t eq = qts_portfolio_equity(pf);
     assert_int_equal(eq, cash + mv);
     assert_int_equal(eq, qts_portfolio_initial_cash(pf) + qts_portfolio_realized(pf) +

@@ -6,7 +6,7 @@
 #include "precheck_risk.h"
 #include "safety.h"
 
-#define CASH(v) ((int64_t)(v) * 1000000) /* currency -> QTS_CASH_EXP units */
+#define CASH(v) ((int64_t)(v)*1000000) /* currency -> QTS_CASH_EXP units */
 
 struct pt {
     struct fx *f;
@@ -20,14 +20,30 @@ struct pt {
 };
 
 static int64_t b_pos(void *c, uint32_t i) { return ((struct pt *)c)->pos[i]; }
-static int64_t b_spos(void *c, uint32_t s, uint32_t i) { (void)s; return ((struct pt *)c)->spos[i]; }
+static int64_t b_spos(void *c, uint32_t s, uint32_t i)
+{
+    (void)s;
+    return ((struct pt *)c)->spos[i];
+}
 static int64_t b_eq(void *c) { return ((struct pt *)c)->equity; }
 static int64_t b_gross(void *c) { return ((struct pt *)c)->gross; }
 static int64_t b_net(void *c) { return ((struct pt *)c)->net; }
 static int64_t b_pnl(void *c) { return ((struct pt *)c)->pnl; }
-static int64_t b_pool(void *c, int p) { (void)p; return ((struct pt *)c)->pool; }
-static bool b_open(void *c, uint32_t i) { (void)i; return !((struct pt *)c)->closed; }
-static uint32_t b_trades(void *c, uint32_t s) { (void)s; return ((struct pt *)c)->trades; }
+static int64_t b_pool(void *c, int p)
+{
+    (void)p;
+    return ((struct pt *)c)->pool;
+}
+static bool b_open(void *c, uint32_t i)
+{
+    (void)i;
+    return !((struct pt *)c)->closed;
+}
+static uint32_t b_trades(void *c, uint32_t s)
+{
+    (void)s;
+    return ((struct pt *)c)->trades;
+}
 
 static struct pt *pt_new(void)
 {
@@ -38,10 +54,16 @@ static struct pt *pt_new(void)
     t->equity = CASH(100000000); /* 100 M */
     t->pool = CASH(50000000);
     qts_risk_limit_set_init(&t->lim);
-    struct qts_risk_book b = {.position = b_pos, .strategy_position = b_spos, .equity = b_eq,
-                              .gross_exposure = b_gross, .net_exposure = b_net,
-                              .daily_pnl = b_pnl, .pool_available = b_pool,
-                              .session_open = b_open, .daily_trades = b_trades, .ctx = t};
+    struct qts_risk_book b = {.position = b_pos,
+                              .strategy_position = b_spos,
+                              .equity = b_eq,
+                              .gross_exposure = b_gross,
+                              .net_exposure = b_net,
+                              .daily_pnl = b_pnl,
+                              .pool_available = b_pool,
+                              .session_open = b_open,
+                              .daily_trades = b_trades,
+                              .ctx = t};
     t->r = qts_precheck_risk_new(&t->lim, t->s, &b);
     assert_int_equal(qts_precheck_risk_install(t->r, t->f->x), 0);
     return t;
@@ -55,15 +77,12 @@ static void pt_free(struct pt *t)
     free(t);
 }
 
-static void pt_limits(struct pt *t)
-{
-    qts_precheck_risk_set_limits(t->r, &t->lim);
-}
+static void pt_limits(struct pt *t) { qts_precheck_risk_set_limits(t->r, &t->lim); }
 
 /* Submit; returns "" when accepted, else the rejection code text, checking
  * that the strategy got an on_order REJECTED with that code number. */
-static const char *try_order(struct pt *t, uint32_t strat, uint8_t side, uint8_t type,
-                             int64_t px, int64_t qty, const char *tag)
+static const char *try_order(struct pt *t, uint32_t strat, uint8_t side, uint8_t type, int64_t px,
+                             int64_t qty, const char *tag)
 {
     static char code[8];
     struct qts_order_intent in = fx_intent(strat, 1, side, type, px, qty);
@@ -262,7 +281,7 @@ static void test_order_rate_limits(void **state)
     assert_string_equal(BUY(60000, 1), "");
     assert_string_equal(BUY(60000, 1), "");
     assert_string_equal(BUY(60000, 1), "GR114"); /* 12 in the minute */
-    fx_advance_ms(t->f, 30000); /* half a minute refills 6 */
+    fx_advance_ms(t->f, 30000);                  /* half a minute refills 6 */
     for (int i = 0; i < 5; i++)
         assert_string_equal(BUY(60000, 1), "");
     assert_true(qts_precheck_risk_rejections(t->r, QTS_SC_GR113) >= 1);

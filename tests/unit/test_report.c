@@ -66,7 +66,7 @@ static struct qts_portfolio *scripted(void)
     return pf;
 }
 
-static const char *FILES[] = {"run.csv", "equity.csv", "prices.csv", "fills.csv",
+static const char *FILES[] = {"run.csv",    "equity.csv",     "prices.csv",   "fills.csv",
                               "trades.csv", "strategies.csv", "summary.json", "report.html"};
 
 static void test_run_directory(void **state)
@@ -164,7 +164,8 @@ static void test_report_errors(void **state)
     char path[1024];
     snprintf(path, sizeof path, "%s/equity.csv", tmp);
     assert_int_equal(qts_test_write_file(path, "ts_ns,equity,cash,gross_exposure\n"
-                                               "1,100.0,100.0,0\n2,abc,1,0\n"), 0);
+                                               "1,100.0,100.0,0\n2,abc,1,0\n"),
+                     0);
     assert_int_equal(qts_report_render(tmp, &err), QTS_EPARSE);
     assert_non_null(strstr(err.msg, "equity.csv:3"));
     qts_test_rmtree(tmp);

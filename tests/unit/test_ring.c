@@ -56,7 +56,9 @@ static void test_ring_two_threads(void **state)
     qts_ring_cleanup(&r);
 }
 
-struct md_ctx { struct qts_mdslots *t; };
+struct md_ctx {
+    struct qts_mdslots *t;
+};
 
 static void *md_producer(void *arg)
 {

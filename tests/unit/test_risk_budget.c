@@ -12,15 +12,15 @@
 #include "util.h"
 
 struct fx {
-    struct qts_th_pair cache; /* first: qts_th_pair_teardown frees the fixture */
+    struct qts_th_pair cache;  /* first: qts_th_pair_teardown frees the fixture */
     struct qts_cache_ops wrap; /* budget op the test can cut off */
     bool is_down;
 };
 
 static struct fx *g_fx;
 
-static int wrap_budget(void *self, struct qts_str key, int64_t delta, int64_t limit,
-                       int64_t ttl_ms, qts_cache_budget_fn cb, void *arg)
+static int wrap_budget(void *self, struct qts_str key, int64_t delta, int64_t limit, int64_t ttl_ms,
+                       qts_cache_budget_fn cb, void *arg)
 {
     if (g_fx->is_down)
         return QTS_ENET;
@@ -56,7 +56,7 @@ static int64_t counter(struct fx *f, const char *key)
 {
     struct bud b = {-1, -1};
     f->cache.in.ops->budget(f->cache.in.self, (struct qts_str){key, strlen(key)}, 0, INT64_MAX, 0,
-                      on_budget, &b);
+                            on_budget, &b);
     return b.used;
 }
 
@@ -126,8 +126,8 @@ static void test_two_hosts_never_exceed(void **state)
 static void test_unreachable_refuse(void **state)
 {
     struct fx *f = *state;
-    struct qts_risk_budget_cfg cfg = {.key = "r", .limit = 1000, .chunk = 100,
-                                      .policy = QTS_BUDGET_REFUSE};
+    struct qts_risk_budget_cfg cfg = {
+        .key = "r", .limit = 1000, .chunk = 100, .policy = QTS_BUDGET_REFUSE};
     struct qts_risk_budget *b;
     assert_int_equal(qts_risk_budget_new(&f->wrap, f->cache.in.self, &cfg, &b, NULL), 0);
     f->is_down = true;
@@ -150,8 +150,11 @@ static void test_unreachable_refuse(void **state)
 static void test_unreachable_local_share(void **state)
 {
     struct fx *f = *state;
-    struct qts_risk_budget_cfg cfg = {.key = "l", .limit = 1000, .chunk = 100,
-                                      .policy = QTS_BUDGET_LOCAL_SHARE, .local_share = 0.4};
+    struct qts_risk_budget_cfg cfg = {.key = "l",
+                                      .limit = 1000,
+                                      .chunk = 100,
+                                      .policy = QTS_BUDGET_LOCAL_SHARE,
+                                      .local_share = 0.4};
     struct qts_risk_budget *b;
     assert_int_equal(qts_risk_budget_new(&f->wrap, f->cache.in.self, &cfg, &b, NULL), 0);
     f->is_down = true;

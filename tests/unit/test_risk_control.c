@@ -58,13 +58,18 @@ static int extra(void *ctx, char *out, size_t cap)
 static struct qts_risk_settings g_rset;
 
 static struct qts_risk_control_env env_for(struct fx *f, const struct qts_settings *s,
-                                        uv_loop_t *loop)
+                                           uv_loop_t *loop)
 {
     qts_settings_risk_view(s, &g_rset);
-    struct qts_risk_control_env env = {.loop = loop, .timers = &f->timers, .exec = f->x,
-                                    .settings = &g_rset, .broker_env = QTS_BROKER_ENV_SIMULATED,
-                                    .positions = no_positions, .strategy_id = sid,
-                                    .status_extra = extra, .ctx = f};
+    struct qts_risk_control_env env = {.loop = loop,
+                                       .timers = &f->timers,
+                                       .exec = f->x,
+                                       .settings = &g_rset,
+                                       .broker_env = QTS_BROKER_ENV_SIMULATED,
+                                       .positions = no_positions,
+                                       .strategy_id = sid,
+                                       .status_extra = extra,
+                                       .ctx = f};
     return env;
 }
 

@@ -121,8 +121,7 @@ static void test_override_errors(void **state)
         struct qts_risk_limits o;
         qts_risk_limits_default(&o);
         struct qts_err err;
-        assert_int_equal(qts_risk_limits_apply_map(&o, s->strategies[i].risk, &err),
-                         QTS_ECONFIG);
+        assert_int_equal(qts_risk_limits_apply_map(&o, s->strategies[i].risk, &err), QTS_ECONFIG);
         if (!strstr(err.msg, want[i]))
             fail_msg("%zu: '%s' does not contain '%s'", i, err.msg, want[i]);
     }

@@ -13,7 +13,7 @@ struct rt {
     struct qts_precheck_risk *pre;
     struct qts_risk_loop *rl;
     struct qts_risk_limit_set lim;
-    int64_t base[4];       /* positions before the test (inst 1..3) */
+    int64_t base[4]; /* positions before the test (inst 1..3) */
     int64_t avg[4];
     int64_t equity;
 };
@@ -25,16 +25,13 @@ static size_t rt_positions(void *ctx, struct qts_risk_pos_view *out, size_t cap)
     for (uint32_t i = 1; i < 4 && n < cap; i++) {
         int64_t q = t->base[i] + qts_oms_position(qts_exec_oms(t->f->x), i);
         if (q)
-            out[n++] = (struct qts_risk_pos_view){.strategy_id = 1, .instrument = i,
-                                                  .qty = q, .avg_px = t->avg[i]};
+            out[n++] = (struct qts_risk_pos_view){
+                .strategy_id = 1, .instrument = i, .qty = q, .avg_px = t->avg[i]};
     }
     return n;
 }
 
-static int64_t rt_equity(void *ctx)
-{
-    return ((struct rt *)ctx)->equity;
-}
+static int64_t rt_equity(void *ctx) { return ((struct rt *)ctx)->equity; }
 
 static int64_t book_pos(void *ctx, uint32_t inst)
 {
@@ -62,9 +59,14 @@ static struct rt *rt_new(void)
     t->pre = qts_precheck_risk_new(&t->lim, t->s, &book);
     qts_precheck_risk_install(t->pre, t->f->x);
     t->equity = INT64_C(1000000000) * 1000000; /* 1e9 KRW */
-    struct qts_risk_loop_env env = {.timers = &t->f->timers, .exec = t->f->x, .safety = t->s,
-                                    .pre = t->pre, .positions = rt_positions,
-                                    .equity = rt_equity, .instrument = rt_inst, .ctx = t};
+    struct qts_risk_loop_env env = {.timers = &t->f->timers,
+                                    .exec = t->f->x,
+                                    .safety = t->s,
+                                    .pre = t->pre,
+                                    .positions = rt_positions,
+                                    .equity = rt_equity,
+                                    .instrument = rt_inst,
+                                    .ctx = t};
     t->rl = qts_risk_loop_new(&t->lim, &env);
     return t;
 }
@@ -78,10 +80,7 @@ static void rt_free(struct rt *t)
     free(t);
 }
 
-static int64_t now(struct rt *t)
-{
-    return qts_clock_now(&t->f->clock);
-}
+static int64_t now(struct rt *t) { return qts_clock_now(&t->f->clock); }
 
 /* price tick on instrument 1, then one loop period */
 static void step(struct rt *t, int64_t px)
@@ -93,10 +92,7 @@ static void step(struct rt *t, int64_t px)
     fx_advance_ms(t->f, 100);
 }
 
-static int64_t pos1(struct rt *t)
-{
-    return book_pos(t, 1);
-}
+static int64_t pos1(struct rt *t) { return book_pos(t, 1); }
 
 static const struct fb_call *last_submit(struct rt *t)
 {

@@ -8,10 +8,10 @@
 #include "portfolio.h"
 #include "risk_portfolio.h"
 
-#define CASH(v) ((int64_t)(v) * 1000000)
+#define CASH(v) ((int64_t)(v)*1000000)
 
-static struct qts_fill fill(uint32_t strategy, uint32_t inst, uint8_t side, int64_t px,
-                            int64_t qty, uint64_t id)
+static struct qts_fill fill(uint32_t strategy, uint32_t inst, uint8_t side, int64_t px, int64_t qty,
+                            uint64_t id)
 {
     struct qts_fill f;
     memset(&f, 0, sizeof f);

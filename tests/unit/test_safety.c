@@ -163,13 +163,13 @@ static void test_live_guard(void **state)
     (void)state;
     char why[512];
     /* paper with a simulated broker: fine, no ack needed */
-    assert_int_equal(qts_safety_live_guard("paper", QTS_BROKER_ENV_SIMULATED, NULL, why,
-                                           sizeof why), 0);
-    assert_int_equal(qts_safety_live_guard("paper", QTS_BROKER_ENV_PAPER, NULL, why,
-                                           sizeof why), 0);
+    assert_int_equal(
+        qts_safety_live_guard("paper", QTS_BROKER_ENV_SIMULATED, NULL, why, sizeof why), 0);
+    assert_int_equal(qts_safety_live_guard("paper", QTS_BROKER_ENV_PAPER, NULL, why, sizeof why),
+                     0);
     /* live needs all three */
-    assert_int_equal(qts_safety_live_guard("live", QTS_BROKER_ENV_REAL, QTS_LIVE_ACK_VALUE,
-                                           why, sizeof why), 0);
+    assert_int_equal(
+        qts_safety_live_guard("live", QTS_BROKER_ENV_REAL, QTS_LIVE_ACK_VALUE, why, sizeof why), 0);
     unsigned m = qts_safety_live_guard("live", QTS_BROKER_ENV_REAL, NULL, why, sizeof why);
     assert_int_equal(m, QTS_LIVE_MISSING_ACK);
     assert_non_null(strstr(why, "QTS_LIVE_ACK=I_UNDERSTAND_LIVE_TRADING"));
@@ -204,9 +204,9 @@ static void test_kill_exec_cancels_everything(void **state)
     /* a minimal hook standing in for precheck_risk: the kill switch */
     uint64_t ids[40];
     for (int i = 0; i < 40; i++) {
-        struct qts_order_intent in = fx_intent(1 + (uint32_t)(i % 3), 1,
-                                               i % 2 ? QTS_SIDE_BUY : QTS_SIDE_SELL,
-                                               QTS_ORD_LIMIT, 60000, 10);
+        struct qts_order_intent in =
+            fx_intent(1 + (uint32_t)(i % 3), 1, i % 2 ? QTS_SIDE_BUY : QTS_SIDE_SELL, QTS_ORD_LIMIT,
+                      60000, 10);
         ids[i] = fx_submit(f, &in);
     }
     /* ack them all: working at the venue */

@@ -85,36 +85,47 @@ static const char *q_str(sqlite3 *db, const char *sql)
 static void check_good(sqlite3 *db)
 {
     assert_int_equal(q_i64(db, "SELECT count(*) FROM positions WHERE host_id = 'h1'"), 2);
-    assert_string_equal(q_str(db, "SELECT strategy_type FROM positions WHERE symbol = '005930'"), "SCALP");
-    assert_string_equal(q_str(db, "SELECT strategy_type FROM positions WHERE symbol = '000660'"), "NET");
+    assert_string_equal(q_str(db, "SELECT strategy_type FROM positions WHERE symbol = '005930'"),
+                        "SCALP");
+    assert_string_equal(q_str(db, "SELECT strategy_type FROM positions WHERE symbol = '000660'"),
+                        "NET");
     assert_true(q_dbl(db, "SELECT avg_price FROM positions WHERE symbol = '005930'") == 71500.0);
-    assert_true(q_dbl(db, "SELECT exposure_value FROM positions WHERE symbol = '005930'") == 720000.0);
+    assert_true(q_dbl(db, "SELECT exposure_value FROM positions WHERE symbol = '005930'") ==
+                720000.0);
     assert_true(fabs(q_dbl(db, "SELECT exposure_pct FROM positions WHERE symbol = '005930'") -
                      720000.0 / 10003956.0) < 1e-12);
     assert_int_equal(q_i64(db, "SELECT count(*) FROM t_ledger"), 3);
     /* amount computed when the sheet leaves it empty; side normalised */
     assert_true(q_dbl(db, "SELECT amount FROM t_ledger WHERE order_id = 'ORD-002'") == 540000.0);
     assert_string_equal(q_str(db, "SELECT side FROM t_ledger WHERE order_id = 'ORD-002'"), "BUY");
-    assert_true(q_dbl(db, "SELECT realized_pnl FROM t_ledger WHERE order_id = 'ORD-003'") == 3956.0);
+    assert_true(q_dbl(db, "SELECT realized_pnl FROM t_ledger WHERE order_id = 'ORD-003'") ==
+                3956.0);
     /* no offset in the sheet = Korea time: 09:01:05 KST is 00:01:05 UTC */
     assert_int_equal(q_i64(db, "SELECT timestamp FROM t_ledger WHERE order_id = 'ORD-001'"),
                      INT64_C(1795132865) * 1000000000);
     assert_int_equal(q_i64(db, "SELECT count(*) FROM t_ledger WHERE src_hash IS NULL"), 0);
     /* History is daily account equity, not bars */
     assert_int_equal(q_i64(db, "SELECT count(*) FROM account_history"), 2);
-    assert_true(q_dbl(db, "SELECT total_equity FROM account_history WHERE date = '2026-11-20'") == 10000000.0);
-    assert_true(fabs(q_dbl(db, "SELECT daily_return FROM account_history WHERE date = '2026-11-21'") -
-                     0.0004) < 1e-12);
+    assert_true(q_dbl(db, "SELECT total_equity FROM account_history WHERE date = '2026-11-20'") ==
+                10000000.0);
+    assert_true(
+        fabs(q_dbl(db, "SELECT daily_return FROM account_history WHERE date = '2026-11-21'") -
+             0.0004) < 1e-12);
     assert_int_equal(q_i64(db, "SELECT count(*) FROM ohlcv_1d"), 0);
     assert_int_equal(q_i64(db, "SELECT count(*) FROM strategies WHERE strategy_id = 'DEFAULT'"), 4);
-    assert_string_equal(q_str(db, "SELECT value_type FROM strategies WHERE param_name = 'ema_fast'"), "int");
-    assert_string_equal(q_str(db, "SELECT value_type FROM strategies WHERE param_name = 'stop_pct'"), "float");
-    assert_string_equal(q_str(db, "SELECT value_type FROM strategies WHERE param_name = 'active'"), "bool");
+    assert_string_equal(
+        q_str(db, "SELECT value_type FROM strategies WHERE param_name = 'ema_fast'"), "int");
+    assert_string_equal(
+        q_str(db, "SELECT value_type FROM strategies WHERE param_name = 'stop_pct'"), "float");
+    assert_string_equal(q_str(db, "SELECT value_type FROM strategies WHERE param_name = 'active'"),
+                        "bool");
     assert_int_equal(q_i64(db, "SELECT count(*) FROM config"), 5);
     assert_string_equal(q_str(db, "SELECT value FROM config WHERE scope = 'SCALP' AND "
-                                  "key = 'ENGINE_LOOP_INTERVAL_SCALP'"), "1");
+                                  "key = 'ENGINE_LOOP_INTERVAL_SCALP'"),
+                        "1");
     assert_string_equal(q_str(db, "SELECT value FROM config WHERE scope = 'LOCAL' AND "
-                                  "key = 'BROKER_TIMEOUT_SEC'"), "3");
+                                  "key = 'BROKER_TIMEOUT_SEC'"),
+                        "3");
 }
 
 static void test_good_and_rerun(void **state)
@@ -138,7 +149,8 @@ static void test_bad_rows_reported_nothing_written(void **state)
     char db[600], err[4096];
     snprintf(db, sizeof db, "%s/bad.db", g_dir);
     assert_int_equal(run_cmd("tests/fixtures/sheets/bad", db, err, sizeof err), QTS_EXIT_FAILURE);
-    assert_non_null(strstr(err, "T_Ledger.csv:3: timestamp: '2026-13-40 09:00' is not a timestamp"));
+    assert_non_null(
+        strstr(err, "T_Ledger.csv:3: timestamp: '2026-13-40 09:00' is not a timestamp"));
     assert_non_null(strstr(err, "T_Ledger.csv:4: side: 'HOLD' is not BUY or SELL"));
     assert_non_null(strstr(err, "T_Ledger.csv:5: symbol: required value missing"));
     assert_non_null(strstr(err, "T_Ledger.csv:5: qty: 'abc' is not a number"));
@@ -150,7 +162,8 @@ static void test_bad_rows_reported_nothing_written(void **state)
 
     /* the good rows of the bad folder were not written either */
     struct qts_sheet_import imp;
-    assert_int_equal(qts_sheet_import_load(qts_test_src_path("tests/fixtures/sheets/bad"), NULL, 0, &imp), 0);
+    assert_int_equal(
+        qts_sheet_import_load(qts_test_src_path("tests/fixtures/sheets/bad"), NULL, 0, &imp), 0);
     assert_int_equal(imp.n_errors, 6);
     qts_sheet_import_free(&imp);
 }

@@ -133,7 +133,7 @@ static void test_resume_after_confirmed_prefix(void **state)
     assert_int_equal(buf[0].h.rec_id, 10);
     assert_int_equal(qts_spill_journal_confirm(j, 13, &e), 0);
     assert_int_equal(qts_spill_journal_pending(j), 6);
-    append_n(j, 20, 2); /* appended while replaying */
+    append_n(j, 20, 2);         /* appended while replaying */
     qts_spill_journal_close(j); /* crash or stop before the rest */
     assert_int_equal(qts_spill_journal_open(p, QTS_JOURNAL_FSYNC_BATCH, 0, &j, &e), 0);
     assert_int_equal(qts_spill_journal_pending(j), 8);

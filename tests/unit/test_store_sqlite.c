@@ -65,33 +65,45 @@ static int setup(void **state)
     f->c.db = f->db;
     f->c.sql_ohlcv_1m_mismatch =
         "SELECT count(*) FROM (SELECT symbol, time - time % 60000000000 AS b, max(price) AS h, "
-        "min(price) AS l, sum(volume) AS v, count(*) AS n FROM tick_data WHERE kind = 1 GROUP BY 1, 2) g "
+        "min(price) AS l, sum(volume) AS v, count(*) AS n FROM tick_data WHERE kind = 1 GROUP BY "
+        "1, 2) g "
         "LEFT JOIN ohlcv_1m o ON o.symbol = g.symbol AND o.bucket = g.b "
-        "WHERE o.high IS NOT g.h OR o.low IS NOT g.l OR o.volume IS NOT g.v OR o.tick_count IS NOT g.n";
+        "WHERE o.high IS NOT g.h OR o.low IS NOT g.l OR o.volume IS NOT g.v OR o.tick_count IS NOT "
+        "g.n";
     f->c.sql_ohlcv_1d_mismatch =
         "SELECT count(*) FROM (SELECT symbol, (time + 32400000000000) - (time + 32400000000000) % "
         "86400000000000 - 32400000000000 AS b, max(price) AS h, min(price) AS l, sum(volume) AS v "
-        "FROM tick_data WHERE kind = 1 GROUP BY 1, 2) g LEFT JOIN ohlcv_1d o ON o.symbol = g.symbol "
+        "FROM tick_data WHERE kind = 1 GROUP BY 1, 2) g LEFT JOIN ohlcv_1d o ON o.symbol = "
+        "g.symbol "
         "AND o.time = g.b WHERE o.high IS NOT g.h OR o.low IS NOT g.l OR o.volume IS NOT g.v";
     f->c.sql_ledger_rollup_mismatch =
         "SELECT (SELECT count(*) FROM (SELECT host_id, timestamp - timestamp % 3600000000000 AS h, "
-        "coalesce(strategy_tag, '') AS t, count(*) AS n, sum(CASE WHEN side = 'BUY' THEN amount ELSE 0 END) AS b, "
+        "coalesce(strategy_tag, '') AS t, count(*) AS n, sum(CASE WHEN side = 'BUY' THEN amount "
+        "ELSE 0 END) AS b, "
         "sum(CASE WHEN side = 'SELL' THEN amount ELSE 0 END) AS s, sum(fee) AS f, "
-        "coalesce(sum(realized_pnl), 0) AS p FROM t_ledger GROUP BY 1, 2, 3) g LEFT JOIN hourly_pnl o "
-        "ON o.host_id = g.host_id AND o.hour = g.h AND o.strategy_tag = g.t WHERE o.trades IS NOT g.n "
-        "OR o.buy_amount IS NOT g.b OR o.sell_amount IS NOT g.s OR o.fees IS NOT g.f OR o.realized_pnl IS NOT g.p)"
-        " + (SELECT count(*) FROM (SELECT host_id, date(timestamp / 1000000000 + 32400, 'unixepoch') AS d, "
+        "coalesce(sum(realized_pnl), 0) AS p FROM t_ledger GROUP BY 1, 2, 3) g LEFT JOIN "
+        "hourly_pnl o "
+        "ON o.host_id = g.host_id AND o.hour = g.h AND o.strategy_tag = g.t WHERE o.trades IS NOT "
+        "g.n "
+        "OR o.buy_amount IS NOT g.b OR o.sell_amount IS NOT g.s OR o.fees IS NOT g.f OR "
+        "o.realized_pnl IS NOT g.p)"
+        " + (SELECT count(*) FROM (SELECT host_id, date(timestamp / 1000000000 + 32400, "
+        "'unixepoch') AS d, "
         "count(*) AS n, sum(fee) AS f, count(DISTINCT symbol) AS k FROM t_ledger GROUP BY 1, 2) g "
-        "LEFT JOIN daily_metrics o ON o.host_id = g.host_id AND o.day = g.d WHERE o.trades IS NOT g.n "
+        "LEFT JOIN daily_metrics o ON o.host_id = g.host_id AND o.day = g.d WHERE o.trades IS NOT "
+        "g.n "
         "OR o.fees IS NOT g.f OR o.symbols IS NOT g.k)"
-        " + (SELECT count(*) FROM (SELECT host_id, date(timestamp / 1000000000 + 32400, 'unixepoch') AS d, "
-        "coalesce(strategy_tag, '') AS t, count(*) AS n, coalesce(sum(realized_pnl), 0) AS p FROM t_ledger "
-        "GROUP BY 1, 2, 3) g LEFT JOIN strategy_performance o ON o.host_id = g.host_id AND o.as_of = g.d "
+        " + (SELECT count(*) FROM (SELECT host_id, date(timestamp / 1000000000 + 32400, "
+        "'unixepoch') AS d, "
+        "coalesce(strategy_tag, '') AS t, count(*) AS n, coalesce(sum(realized_pnl), 0) AS p FROM "
+        "t_ledger "
+        "GROUP BY 1, 2, 3) g LEFT JOIN strategy_performance o ON o.host_id = g.host_id AND o.as_of "
+        "= g.d "
         "AND o.strategy = g.t WHERE o.trades IS NOT g.n OR o.total_pnl IS NOT g.p)";
-    f->c.sql_spoil_bucket =
-        "UPDATE ohlcv_1m SET high = high + 1000 WHERE symbol = 'AAA' AND bucket = 1795482000000000000";
-    f->c.sql_spoiled_count =
-        "SELECT count(*) FROM ohlcv_1m WHERE symbol = 'AAA' AND bucket = 1795482000000000000 AND high > 1000";
+    f->c.sql_spoil_bucket = "UPDATE ohlcv_1m SET high = high + 1000 WHERE symbol = 'AAA' AND "
+                            "bucket = 1795482000000000000";
+    f->c.sql_spoiled_count = "SELECT count(*) FROM ohlcv_1m WHERE symbol = 'AAA' AND bucket = "
+                             "1795482000000000000 AND high > 1000";
     *state = f;
     return 0;
 }
@@ -107,11 +119,15 @@ static void test_migrate(void **state)
 {
     struct fx *f = *state;
     store_case_migrate(&f->c); /* already migrated by setup: re-run is a no-op */
-    assert_string_equal("sqlite", (sq_scalar(f->db, "SELECT backend FROM schema_migrations", f->path,
-                                             sizeof f->path), f->path));
+    assert_string_equal("sqlite", (sq_scalar(f->db, "SELECT backend FROM schema_migrations",
+                                             f->path, sizeof f->path),
+                                   f->path));
     /* a database from a newer qts is refused */
-    assert_int_equal(sqlite3_exec(f->db, "INSERT INTO schema_migrations VALUES (9999, 'future', 'x', "
-                                         "'sqlite', 0)", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(f->db,
+                                  "INSERT INTO schema_migrations VALUES (9999, 'future', 'x', "
+                                  "'sqlite', 0)",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
     struct qts_err e;
     assert_int_equal(f->c.port->ops->migrate(f->c.port->self, &e), QTS_ESTATE);
     assert_non_null(strstr(e.msg, "newer"));
@@ -184,9 +200,11 @@ static void assert_ticks_exactly_once(struct fx *f, int n)
     snprintf(sql, sizeof sql, "SELECT count(DISTINCT volume) FROM tick_data WHERE symbol = 'WRT'");
     assert_int_equal(sc_scalar_i64(&f->c, sql), n);
     /* written in hand-off order: insertion order (rowid) follows rec_id */
-    assert_int_equal(sc_scalar_i64(&f->c, "SELECT count(*) FROM tick_data a JOIN tick_data b ON "
-                                          "a.rowid < b.rowid WHERE a.symbol = 'WRT' AND b.symbol = 'WRT' "
-                                          "AND a.rec_id > b.rec_id"), 0);
+    assert_int_equal(sc_scalar_i64(&f->c,
+                                   "SELECT count(*) FROM tick_data a JOIN tick_data b ON "
+                                   "a.rowid < b.rowid WHERE a.symbol = 'WRT' AND b.symbol = 'WRT' "
+                                   "AND a.rec_id > b.rec_id"),
+                     0);
 }
 
 static void test_writer_spills_and_replays(void **state)
@@ -195,8 +213,8 @@ static void test_writer_spills_and_replays(void **state)
     const struct qts_store_port *port = flaky_wrap(f->c.port);
     char jpath[512];
     snprintf(jpath, sizeof jpath, "%s/spill.journal", f->c.tmpdir);
-    struct qts_store_writer_opts o = {.journal_path = jpath, .queue_cap = 128, .batch_max = 50,
-                                      .retry_ms = 5};
+    struct qts_store_writer_opts o = {
+        .journal_path = jpath, .queue_cap = 128, .batch_max = 50, .retry_ms = 5};
     struct qts_store_writer *w;
     struct qts_err e;
     assert_int_equal(qts_store_writer_new(port, &o, &w, &e), 0);
@@ -210,7 +228,8 @@ static void test_writer_spills_and_replays(void **state)
     qts_store_writer_get_stats(w, &st);
     assert_int_equal(st.db_up, 0);
     assert_int_equal(st.spilled, 1000);
-    assert_int_equal(sc_scalar_i64(&f->c, "SELECT count(*) FROM tick_data WHERE symbol = 'WRT'"), 100);
+    assert_int_equal(sc_scalar_i64(&f->c, "SELECT count(*) FROM tick_data WHERE symbol = 'WRT'"),
+                     100);
     atomic_store(&g_flaky.down, 0);
     push_ticks(w, 1100, 50); /* arrives while replaying: goes after the journal */
     assert_int_equal(qts_store_writer_drain(w, 20000), 0);
@@ -237,7 +256,8 @@ static void test_writer_restart_replays_journal(void **state)
     assert_int_equal(qts_store_writer_start(w, &e), 0);
     push_ticks(w, 0, 300);
     qts_store_writer_free(w); /* host stops while the database is away */
-    assert_int_equal(sc_scalar_i64(&f->c, "SELECT count(*) FROM tick_data WHERE symbol = 'WRT'"), 0);
+    assert_int_equal(sc_scalar_i64(&f->c, "SELECT count(*) FROM tick_data WHERE symbol = 'WRT'"),
+                     0);
 
     /* next start: the database is back, the journal is replayed first */
     atomic_store(&g_flaky.down, 0);

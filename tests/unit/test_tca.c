@@ -32,10 +32,12 @@ static void test_formulas(void **state)
     assert_true(near(qts_tca_slippage_bps(QTS_SIDE_SELL, 75000, 75050), -6.6667, 1e-4));
     assert_true(qts_tca_slippage_bps(QTS_SIDE_BUY, 0, 75050) == 0);
     /* spec §7.4 v1 vectors: (slip, partial = 1 - fill_ratio, latency) */
-    struct { double s, partial, lat, want; } v[] = {
-        {0, 0, 0, 1.0},    {100, 1.0, 2000, 0.0}, {25, 0, 0, 0.75},  {50, 0, 0, 0.50},
-        {0, 1.0, 0, 0.70}, {0, 0, 1000, 0.80},    {-10, 0, 0, 0.90}, {8, 0.05, 45, 0.896},
-        {8.5, 0, 45.2, 0.906},
+    struct {
+        double s, partial, lat, want;
+    } v[] = {
+        {0, 0, 0, 1.0},    {100, 1.0, 2000, 0.0}, {25, 0, 0, 0.75},
+        {50, 0, 0, 0.50},  {0, 1.0, 0, 0.70},     {0, 0, 1000, 0.80},
+        {-10, 0, 0, 0.90}, {8, 0.05, 45, 0.896},  {8.5, 0, 45.2, 0.906},
     };
     for (size_t i = 0; i < QTS_ARRAY_LEN(v); i++) {
         double q = qts_tca_quality_v1(v[i].s, 1 - v[i].partial, v[i].lat, 0.5, 0.3, 0.2);
@@ -106,8 +108,12 @@ static void fx_init(struct fx *f, const struct qts_tca_params *p)
     qts_clock_advance_to(&f->clock, T0);
     assert_int_equal(qts_fake_timers_new(&f->clock, &f->timers), 0);
     f->model = qts_impact_new(NULL);
-    struct qts_tca_env env = {.timers = &f->timers, .model = f->model, .parent = fx_parent,
-                              .depth5 = fx_depth, .on_row = fx_row, .ctx = f};
+    struct qts_tca_env env = {.timers = &f->timers,
+                              .model = f->model,
+                              .parent = fx_parent,
+                              .depth5 = fx_depth,
+                              .on_row = fx_row,
+                              .ctx = f};
     f->tca = qts_tca_new(p, &env);
     struct qts_instrument in = inst0();
     qts_tca_add_instrument(f->tca, &in);
@@ -210,17 +216,17 @@ static void test_one_order_end_to_end(void **state)
     (void)state;
     struct fx f;
     fx_init(&f, NULL);
-    quote(&f, T0, 7499000, 7501000);                      /* mid 75 000.00 */
-    trade(&f, T0 + 100 * MS, 7499000, 500, 7499000, 7501000); /* 0.5 */
+    quote(&f, T0, 7499000, 7501000);                           /* mid 75 000.00 */
+    trade(&f, T0 + 100 * MS, 7499000, 500, 7499000, 7501000);  /* 0.5 */
     trade(&f, T0 + 200 * MS, 7501000, 1500, 7499000, 7501000); /* 1.5 */
     int64_t t1 = T0 + 300 * MS;
     submit(&f, 11, QTS_SIDE_BUY, QTS_ORD_MARKET, 0, 1000, t1); /* buy 1.000 */
-    quote(&f, t1 + 2 * MS, 7500000, 7502000);             /* mid moves after the send */
+    quote(&f, t1 + 2 * MS, 7500000, 7502000);                  /* mid moves after the send */
     fill(&f, 11, t1 + 5 * MS, 7505000, 400, QTS_SIDE_BUY);
     fill(&f, 11, t1 + 8 * MS, 7505000, 600, QTS_SIDE_BUY);
     final(&f, 11, t1 + 8 * MS, QTS_OE_COMPLETE);
-    assert_int_equal(f.rows_seen, 0); /* markouts still to come */
-    quote(&f, t1 + 500 * MS, 7509000, 7511000);           /* mid 75 100 */
+    assert_int_equal(f.rows_seen, 0);           /* markouts still to come */
+    quote(&f, t1 + 500 * MS, 7509000, 7511000); /* mid 75 100 */
     advance_to(&f, t1 + 30 * SEC);
     assert_int_equal(f.rows_seen, 0);
     advance_to(&f, t1 + 61 * SEC);

@@ -44,8 +44,7 @@ static void test_fake_order_and_clock(void **state)
     struct qts_timer_svc t;
     assert_int_equal(qts_fake_timers_new(&c, &t), 0);
     struct rec r = {.t = &t};
-    struct arg a1 = {&r, 1, false}, a2 = {&r, 2, true}, a3 = {&r, 3, false},
-               a4 = {&r, 4, false};
+    struct arg a1 = {&r, 1, false}, a2 = {&r, 2, true}, a3 = {&r, 3, false}, a4 = {&r, 4, false};
     uint64_t id1, id2, id3, id4;
     qts_timer_svc_start(&t, 30, on_fire, &a1, &id1);
     qts_timer_svc_start(&t, 10, on_fire, &a2, &id2);

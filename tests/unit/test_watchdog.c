@@ -57,10 +57,7 @@ static void test_warn_then_stall_once_and_rearm(void **state)
     qts_watchdog_free(wd);
 }
 
-static void raise_safety(void *ctx, int code, const char *msg)
-{
-    qts_safety_raise(ctx, code, msg);
-}
+static void raise_safety(void *ctx, int code, const char *msg) { qts_safety_raise(ctx, code, msg); }
 
 static void test_thread_detects_stalled_loop(void **state)
 {

@@ -89,19 +89,16 @@ static int hello_poll(void *self, uint32_t max_events)
     return 1;
 }
 
-static const struct qts_feed_ops hello_ops = {
-    .struct_size = sizeof(struct qts_feed_ops),
-    .poll = hello_poll,
-};
+static const struct qts_feed_ops hello_ops = {.struct_size = sizeof(struct qts_feed_ops),
+                                              .poll = hello_poll};
 
 /* Every key of config: the host accepts for this plugin; a typo is an
  * error at the key's file:line:col before hello_init runs. */
 static const struct qts_cfg_key hello_keys[] = {
     QTS_CFG_INT("price", "100", "price of every trade, fixed-point (the instrument's px_exp)"),
-    QTS_CFG_END
-};
+    QTS_CFG_END};
 
-QTS_PLUGIN_DEFINE("feed_hello", QTS_KIND_FEED, "0.1.0", &hello_ops, hello_keys,
-                  QTS_CAP_STATE_XFER, .init = hello_init, .start = hello_start, .stop = hello_stop,
+QTS_PLUGIN_DEFINE("feed_hello", QTS_KIND_FEED, "0.1.0", &hello_ops, hello_keys, QTS_CAP_STATE_XFER,
+                  .init = hello_init, .start = hello_start, .stop = hello_stop,
                   .destroy = hello_destroy, .export_state = hello_export,
                   .import_state = hello_import);

@@ -28,23 +28,20 @@ static inline int64_t qts_fixed_div_round(__int128 num, __int128 den)
 }
 
 /* px * qty in cash units (QTS_CASH_EXP). */
-static inline int64_t qts_fixed_notional(int64_t px, unsigned px_exp, int64_t qty,
-                                         unsigned qty_exp)
+static inline int64_t qts_fixed_notional(int64_t px, unsigned px_exp, int64_t qty, unsigned qty_exp)
 {
     int e = (int)px_exp + (int)qty_exp - QTS_CASH_EXP;
     __int128 v = (__int128)px * qty;
     if (e <= 0)
         return (int64_t)(v * qts_pow10_i64[-e]);
     if (e > QTS_MAX_EXP)
-        return qts_fixed_div_round(v / qts_pow10_i64[e - QTS_MAX_EXP],
-                                   qts_pow10_i64[QTS_MAX_EXP]);
+        return qts_fixed_div_round(v / qts_pow10_i64[e - QTS_MAX_EXP], qts_pow10_i64[QTS_MAX_EXP]);
     return qts_fixed_div_round(v, qts_pow10_i64[e]);
 }
 
 /* Average price (price units, px_exp) of a position of `qty` (qty_exp) that
  * cost `cost` cash units; 0 when flat. */
-static inline int64_t qts_fixed_avg_px(int64_t cost, int64_t qty, unsigned px_exp,
-                                       unsigned qty_exp)
+static inline int64_t qts_fixed_avg_px(int64_t cost, int64_t qty, unsigned px_exp, unsigned qty_exp)
 {
     if (qty == 0)
         return 0;

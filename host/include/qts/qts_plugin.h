@@ -55,18 +55,17 @@ extern "C" {
 #ifndef QTS_SIG_ASAN_
 #define QTS_SIG_ASAN_ "noasan"
 #endif
-#define QTS_BUILD_SIG                                                          \
-    "qts1;ptr" QTS_SIG_STR_(__SIZEOF_POINTER__) ";long" QTS_SIG_STR_(          \
+#define QTS_BUILD_SIG                                                 \
+    "qts1;ptr" QTS_SIG_STR_(__SIZEOF_POINTER__) ";long" QTS_SIG_STR_( \
         __SIZEOF_LONG__) ";" QTS_SIG_ASAN_
 
 /* True when the table `tbl` (a pointer to any struct here that starts with
  * struct_size, e.g. the host API or a kind table) is large enough to hold
  * `member` and the member is set: the check before using a field appended
  * in a later minor than the other side may have been built with. */
-#define QTS_HAS(tbl, member)                                                   \
-    ((tbl) != NULL &&                                                          \
-     (tbl)->struct_size >= offsetof(__typeof__(*(tbl)), member) +              \
-                               sizeof((tbl)->member) &&                        \
+#define QTS_HAS(tbl, member)                                                               \
+    ((tbl) != NULL &&                                                                      \
+     (tbl)->struct_size >= offsetof(__typeof__(*(tbl)), member) + sizeof((tbl)->member) && \
      (tbl)->member != NULL)
 
 #if defined(__GNUC__)
@@ -83,9 +82,9 @@ enum qts_plugin_kind {
 };
 
 #define QTS_CAP_STATE_XFER (UINT64_C(1) << 0) /* implements export/import_state */
-#define QTS_CAP_THREADS    (UINT64_C(1) << 1) /* owns threads, joins them in stop() */
-#define QTS_CAP_RAW_LOOP   (UINT64_C(1) << 2) /* opens its own uv handles */
-#define QTS_CAP_RESIDENT   (UINT64_C(1) << 3) /* never dlclose this library */
+#define QTS_CAP_THREADS (UINT64_C(1) << 1)    /* owns threads, joins them in stop() */
+#define QTS_CAP_RAW_LOOP (UINT64_C(1) << 2)   /* opens its own uv handles */
+#define QTS_CAP_RESIDENT (UINT64_C(1) << 3)   /* never dlclose this library */
 
 enum qts_log_level {
     QTS_LOG_TRACE = 0,
@@ -122,9 +121,9 @@ struct qts_http_request {
     const char *url;                       /* borrowed */
     const struct qts_http_header *headers; /* borrowed, n_headers entries */
     size_t n_headers;
-    struct qts_str body;                   /* copied by the host before return */
-    uint32_t timeout_ms;                   /* whole request; 0 = host default */
-    uint32_t connect_timeout_ms;           /* 0 = host default */
+    struct qts_str body;         /* copied by the host before return */
+    uint32_t timeout_ms;         /* whole request; 0 = host default */
+    uint32_t connect_timeout_ms; /* 0 = host default */
 };
 
 struct qts_http_response {
@@ -163,8 +162,8 @@ struct qts_host_api {
 
     /* timers on the core loop; `repeat_ms` 0 = one shot. Cancelled on unload.
      * From start() on (QTS_ESTATE during init: init does no I/O). */
-    int (*timer_start)(void *owner, uint64_t timeout_ms, uint64_t repeat_ms,
-                       qts_timer_fn cb, void *arg, uint64_t *timer_id);
+    int (*timer_start)(void *owner, uint64_t timeout_ms, uint64_t repeat_ms, qts_timer_fn cb,
+                       void *arg, uint64_t *timer_id);
     int (*timer_stop)(void *owner, uint64_t timer_id);
 
     /* thread-safe: run fn(arg) on the core loop. The only call a plugin
@@ -179,13 +178,11 @@ struct qts_host_api {
     int (*cfg_str)(void *owner, const char *path, const char **out,
                    struct qts_err *err); /* *out borrowed until destroy */
     int (*cfg_int)(void *owner, const char *path, int64_t *out, struct qts_err *err);
-    int (*cfg_double)(void *owner, const char *path, double *out,
-                      struct qts_err *err);
+    int (*cfg_double)(void *owner, const char *path, double *out, struct qts_err *err);
     int (*cfg_bool)(void *owner, const char *path, bool *out, struct qts_err *err);
 
     /* secrets: from the environment or a 0600 file; never logged */
-    int (*secret_get)(void *owner, const char *name, char *buf, size_t cap,
-                      struct qts_err *err);
+    int (*secret_get)(void *owner, const char *name, char *buf, size_t cap, struct qts_err *err);
 
     /* metrics: counters and gauges named "<plugin>.<name>" */
     void (*metric_add)(void *owner, const char *name, int64_t delta);
@@ -194,8 +191,7 @@ struct qts_host_api {
     /* instruments */
     int (*instrument_define)(void *owner, const struct qts_instrument *inst,
                              uint32_t *id_out); /* copied; existing symbol -> its id */
-    const struct qts_instrument *(*instrument_find)(void *owner,
-                                                    const char *symbol);
+    const struct qts_instrument *(*instrument_find)(void *owner, const char *symbol);
     /* result borrowed, valid for the run */
 
     /* events into the core (core loop thread only; copied by the host) */
@@ -209,8 +205,8 @@ struct qts_host_api {
     int (*emit_query_done)(void *owner, uint64_t req_id, int status);
 
     /* asynchronous HTTP(S) through libcurl multi on the core loop */
-    int (*http_request)(void *owner, const struct qts_http_request *req,
-                        qts_http_fn cb, void *arg, uint64_t *req_id);
+    int (*http_request)(void *owner, const struct qts_http_request *req, qts_http_fn cb, void *arg,
+                        uint64_t *req_id);
     int (*http_cancel)(void *owner, uint64_t req_id);
 
     /* QTS_CAP_RAW_LOOP only (NULL for other plugins): the core loop, a
@@ -257,8 +253,8 @@ struct qts_broker_ops {
     int (*env)(void *self);                                      /* required */
     int (*submit)(void *self, const struct qts_broker_order *o); /* required */
     int (*cancel)(void *self, const char *client_order_id,
-                  const char *venue_order_id);                   /* required */
-    int (*modify)(void *self, const struct qts_broker_modify *m);/* optional */
+                  const char *venue_order_id);                    /* required */
+    int (*modify)(void *self, const struct qts_broker_modify *m); /* optional */
     /* optional reconciliation: answer with emit_exec_report(STATUS) per open
      * order / emit_position per position, then emit_query_done(req_id). */
     int (*query_open_orders)(void *self, uint64_t req_id);
@@ -274,8 +270,7 @@ struct qts_broker_ops {
     int (*query_market)(void *self, const char *symbol, uint64_t req_id);
     /* optional: cash and quantity the account can buy of `symbol` at `px`
      * (0 = market), answered with emit_buying_power then emit_query_done. */
-    int (*query_buying_power)(void *self, const char *symbol, int64_t px,
-                              uint64_t req_id);
+    int (*query_buying_power)(void *self, const char *symbol, int64_t px, uint64_t req_id);
     /* optional, brokers that also carry the venue's market data: add or
      * drop a real-time subscription while running (QTS_EFULL when the
      * venue's per-session limit is reached). */
@@ -296,28 +291,26 @@ enum qts_cache_state {
 };
 struct qts_cache_health {
     uint32_t struct_size;
-    int32_t state;            /* enum qts_cache_state */
-    uint32_t pending;         /* commands sent and not answered yet */
+    int32_t state;    /* enum qts_cache_state */
+    uint32_t pending; /* commands sent and not answered yet */
     uint32_t consecutive_failures;
     uint64_t writes_ok;
-    uint64_t writes_failed;   /* sent, then failed or timed out */
-    uint64_t writes_dropped;  /* not sent: down, breaker open or backlog full */
-    uint64_t failures;        /* connection failures and command timeouts */
-    uint64_t reconnects;      /* successful connections after the first */
+    uint64_t writes_failed;  /* sent, then failed or timed out */
+    uint64_t writes_dropped; /* not sent: down, breaker open or backlog full */
+    uint64_t failures;       /* connection failures and command timeouts */
+    uint64_t reconnects;     /* successful connections after the first */
     uint64_t breaker_opens;
 };
 typedef void (*qts_cache_budget_fn)(void *arg, int status, int64_t used);
 typedef void (*qts_cache_entry_fn)(void *arg, int status, struct qts_str key,
-                                   const struct qts_str *fields,
-                                   const struct qts_str *values, size_t n, bool done);
+                                   const struct qts_str *fields, const struct qts_str *values,
+                                   size_t n, bool done);
 
 struct qts_cache_ops {
     uint32_t struct_size;
-    int (*set)(void *self, struct qts_str key, struct qts_str value,
-               int64_t ttl_ms);                                  /* required */
-    int (*get)(void *self, struct qts_str key, qts_cache_get_fn cb,
-               void *arg);                                       /* required */
-    int (*del)(void *self, struct qts_str key);                  /* required */
+    int (*set)(void *self, struct qts_str key, struct qts_str value, int64_t ttl_ms); /* required */
+    int (*get)(void *self, struct qts_str key, qts_cache_get_fn cb, void *arg);       /* required */
+    int (*del)(void *self, struct qts_str key);                                       /* required */
     /* optional: hash of fields, replaced whole, with TTL */
     int (*hset)(void *self, struct qts_str key, const struct qts_str *fields,
                 const struct qts_str *values, size_t n, int64_t ttl_ms);
@@ -337,14 +330,13 @@ struct qts_cache_ops {
      * with status 0 (granted), QTS_EREJECT (over the limit) or a transport
      * error, and the counter after the call. Never called when the function
      * returns an error. */
-    int (*budget)(void *self, struct qts_str key, int64_t delta, int64_t limit,
-                  int64_t ttl_ms, qts_cache_budget_fn cb, void *arg);
+    int (*budget)(void *self, struct qts_str key, int64_t delta, int64_t limit, int64_t ttl_ms,
+                  qts_cache_budget_fn cb, void *arg);
     /* optional: every hash whose key (without the host prefix) matches the
      * glob `pattern`, for warm start. cb runs once per hash (done = false)
      * and once at the end (done = true, n = 0) with the final status. All
      * pointers are borrowed for the callback. */
-    int (*scan_hashes)(void *self, struct qts_str pattern, qts_cache_entry_fn cb,
-                       void *arg);
+    int (*scan_hashes)(void *self, struct qts_str pattern, qts_cache_entry_fn cb, void *arg);
 };
 
 /* store: durable records. Called on the store writer thread (not the core
@@ -354,20 +346,20 @@ struct qts_store_load_opts;
 struct qts_store_query;
 struct qts_store_ops {
     uint32_t struct_size;
-    int (*migrate)(void *self, struct qts_err *err);             /* required */
-    int (*write_batch)(void *self, const struct qts_store_record *const *recs,
-                       size_t n, struct qts_err *err);           /* required */
-    int (*ping)(void *self, struct qts_err *err);                /* optional */
+    int (*migrate)(void *self, struct qts_err *err); /* required */
+    int (*write_batch)(void *self, const struct qts_store_record *const *recs, size_t n,
+                       struct qts_err *err);      /* required */
+    int (*ping)(void *self, struct qts_err *err); /* optional */
     /* --- appended: store operations of qts_store.h (all optional) --- */
     /* Deliver the state a host needs at start (struct qts_store_load_opts
      * says what, in which order); `cb` gets borrowed records. */
     int (*load_state)(void *self, const struct qts_store_load_opts *opts,
-                      int (*cb)(void *arg, const struct qts_store_record *rec),
-                      void *arg, struct qts_err *err);
+                      int (*cb)(void *arg, const struct qts_store_record *rec), void *arg,
+                      struct qts_err *err);
     /* Report queries (struct qts_store_query); results as records. */
     int (*query)(void *self, const struct qts_store_query *q,
-                 int (*cb)(void *arg, const struct qts_store_record *rec),
-                 void *arg, struct qts_err *err);
+                 int (*cb)(void *arg, const struct qts_store_record *rec), void *arg,
+                 struct qts_err *err);
     /* Partition maintenance and retention as of `now_ns`: create time-series
      * partitions ahead, drop those wholly older than their retention. */
     int (*maintain)(void *self, int64_t now_ns, struct qts_err *err);
@@ -406,16 +398,20 @@ struct qts_cfg_key {
     const char *doc;          /* one line for the user */
 };
 
-#define QTS_CFG_KEY_(name_, type_, def_, doc_)                                 \
-    { (name_), (type_), 0, (def_), (doc_) }
+#define QTS_CFG_KEY_(name_, type_, def_, doc_) \
+    {                                          \
+        (name_), (type_), 0, (def_), (doc_)    \
+    }
 #define QTS_CFG_STR(name, def, doc) QTS_CFG_KEY_(name, QTS_CFG_KEY_STR, def, doc)
 #define QTS_CFG_INT(name, def, doc) QTS_CFG_KEY_(name, QTS_CFG_KEY_INT, def, doc)
 #define QTS_CFG_DEC(name, def, doc) QTS_CFG_KEY_(name, QTS_CFG_KEY_DEC, def, doc)
 #define QTS_CFG_BOOL(name, def, doc) QTS_CFG_KEY_(name, QTS_CFG_KEY_BOOL, def, doc)
-#define QTS_CFG_DURATION(name, def, doc)                                       \
-    QTS_CFG_KEY_(name, QTS_CFG_KEY_DURATION, def, doc)
+#define QTS_CFG_DURATION(name, def, doc) QTS_CFG_KEY_(name, QTS_CFG_KEY_DURATION, def, doc)
 #define QTS_CFG_LIST(name, def, doc) QTS_CFG_KEY_(name, QTS_CFG_KEY_LIST, def, doc)
-#define QTS_CFG_END { NULL, 0, 0, NULL, NULL }
+#define QTS_CFG_END            \
+    {                          \
+        NULL, 0, 0, NULL, NULL \
+    }
 
 /* ---------------------------------------------------------------- descriptor */
 
@@ -423,22 +419,21 @@ struct qts_plugin_desc {
     uint32_t struct_size;
     uint16_t abi_major;
     uint16_t abi_minor;
-    const char *build_sig;  /* QTS_BUILD_SIG */
-    const char *name;       /* "broker_paper"; copied by the host */
-    const char *version;    /* "1.0.0"; copied by the host */
-    uint32_t kind;          /* enum qts_plugin_kind */
+    const char *build_sig; /* QTS_BUILD_SIG */
+    const char *name;      /* "broker_paper"; copied by the host */
+    const char *version;   /* "1.0.0"; copied by the host */
+    uint32_t kind;         /* enum qts_plugin_kind */
     uint32_t reserved0;
-    uint64_t caps;          /* QTS_CAP_* */
+    uint64_t caps; /* QTS_CAP_* */
     /* init: allocate and read configuration; no I/O. `host` and `owner` stay
      * valid until destroy returns. */
-    int (*init)(const struct qts_host_api *host, void *owner, void **self,
-                struct qts_err *err);
+    int (*init)(const struct qts_host_api *host, void *owner, void **self, struct qts_err *err);
     int (*start)(void *self, struct qts_err *err);
-    int (*stop)(void *self);      /* 0 = drained; QTS_EAGAIN = ask again */
-    void (*destroy)(void *self);  /* after stop, or after a failed init/start */
-    int (*export_state)(void *self, struct qts_buf *out);           /* optional */
-    int (*import_state)(void *self, const void *p, size_t n);       /* optional */
-    const void *ops;        /* struct qts_feed_ops / qts_broker_ops / ... */
+    int (*stop)(void *self);     /* 0 = drained; QTS_EAGAIN = ask again */
+    void (*destroy)(void *self); /* after stop, or after a failed init/start */
+    int (*export_state)(void *self, struct qts_buf *out);     /* optional */
+    int (*import_state)(void *self, const void *p, size_t n); /* optional */
+    const void *ops; /* struct qts_feed_ops / qts_broker_ops / ... */
 
     /* ---- appended in ABI 1.3 ---- */
     /* the keys of the plugin's config: subtree, ending with QTS_CFG_END;
@@ -448,7 +443,7 @@ struct qts_plugin_desc {
 };
 
 typedef const struct qts_plugin_desc *(*qts_plugin_entry_fn)(uint16_t host_major,
-                                                            uint16_t host_minor);
+                                                             uint16_t host_minor);
 
 #define QTS_PLUGIN_ENTRY_SYMBOL "qts_plugin_entry"
 
@@ -464,27 +459,32 @@ typedef const struct qts_plugin_desc *(*qts_plugin_entry_fn)(uint16_t host_major
  * the ABI numbers and says what does not match. QTS_PLUGIN_DEFINE_AS also
  * takes the head (struct_size, ABI numbers, build signature); only the ABI
  * tests need it, to build plugins that claim another ABI. */
-#define QTS_PLUGIN_DEFINE_AS(size_, major_, minor_, sig_, name_, kind_, version_, ops_,  \
-                             keys_, caps_, ...)                                      \
-    static const struct qts_plugin_desc qts_plugin_desc_ = {                         \
-        .struct_size = (size_), .abi_major = (major_), .abi_minor = (minor_),        \
-        .build_sig = (sig_), .name = (name_), .version = (version_),                 \
-        .kind = (kind_), .caps = (caps_), .ops = (ops_), .config_keys = (keys_),     \
-        __VA_ARGS__};                                                                \
-    QTS_PLUGIN_EXPORT const struct qts_plugin_desc *qts_plugin_entry(                \
-        uint16_t host_major, uint16_t host_minor);                                   \
-    QTS_PLUGIN_EXPORT const struct qts_plugin_desc *qts_plugin_entry(                \
-        uint16_t host_major, uint16_t host_minor)                                    \
-    {                                                                                \
-        (void)host_major;                                                            \
-        (void)host_minor;                                                            \
-        return &qts_plugin_desc_;                                                    \
-    }                                                                                \
+#define QTS_PLUGIN_DEFINE_AS(size_, major_, minor_, sig_, name_, kind_, version_, ops_, keys_, \
+                             caps_, ...)                                                       \
+    static const struct qts_plugin_desc qts_plugin_desc_ = {.struct_size = (size_),            \
+                                                            .abi_major = (major_),             \
+                                                            .abi_minor = (minor_),             \
+                                                            .build_sig = (sig_),               \
+                                                            .name = (name_),                   \
+                                                            .version = (version_),             \
+                                                            .kind = (kind_),                   \
+                                                            .caps = (caps_),                   \
+                                                            .ops = (ops_),                     \
+                                                            .config_keys = (keys_),            \
+                                                            __VA_ARGS__};                      \
+    QTS_PLUGIN_EXPORT const struct qts_plugin_desc *qts_plugin_entry(uint16_t host_major,      \
+                                                                     uint16_t host_minor);     \
+    QTS_PLUGIN_EXPORT const struct qts_plugin_desc *qts_plugin_entry(uint16_t host_major,      \
+                                                                     uint16_t host_minor)      \
+    {                                                                                          \
+        (void)host_major;                                                                      \
+        (void)host_minor;                                                                      \
+        return &qts_plugin_desc_;                                                              \
+    }                                                                                          \
     struct qts_plugin_define_semicolon_
-#define QTS_PLUGIN_DEFINE(name_, kind_, version_, ops_, keys_, caps_, ...)              \
-    QTS_PLUGIN_DEFINE_AS(sizeof(struct qts_plugin_desc), QTS_ABI_MAJOR, QTS_ABI_MINOR,  \
-                         QTS_BUILD_SIG, name_, kind_, version_, ops_, keys_, caps_,      \
-                         __VA_ARGS__)
+#define QTS_PLUGIN_DEFINE(name_, kind_, version_, ops_, keys_, caps_, ...)             \
+    QTS_PLUGIN_DEFINE_AS(sizeof(struct qts_plugin_desc), QTS_ABI_MAJOR, QTS_ABI_MINOR, \
+                         QTS_BUILD_SIG, name_, kind_, version_, ops_, keys_, caps_, __VA_ARGS__)
 
 #ifdef __cplusplus
 }

@@ -45,15 +45,15 @@ enum qts_store_kind {
     QTS_REC_FEEDBACK = 7,    /* feedback_data */
     QTS_REC_DECISION = 8,    /* decision_log */
     /* upserts (regular tables) */
-    QTS_REC_POSITION = 9,    /* positions, key (symbol, strategy_type) */
-    QTS_REC_PARAM = 10,      /* strategies, key (strategy_id, param_name) */
-    QTS_REC_RISK_CONFIG = 11,/* risk_configs, key config_key */
-    QTS_REC_LEDGER = 12,     /* t_ledger (append; import dedups by src_hash) */
-    QTS_REC_ACCOUNT = 13,    /* account_history, key date */
-    QTS_REC_CONFIG = 14,     /* config, key (scope, key) */
+    QTS_REC_POSITION = 9,     /* positions, key (symbol, strategy_type) */
+    QTS_REC_PARAM = 10,       /* strategies, key (strategy_id, param_name) */
+    QTS_REC_RISK_CONFIG = 11, /* risk_configs, key config_key */
+    QTS_REC_LEDGER = 12,      /* t_ledger (append; import dedups by src_hash) */
+    QTS_REC_ACCOUNT = 13,     /* account_history, key date */
+    QTS_REC_CONFIG = 14,      /* config, key (scope, key) */
     /* read side only (load_state / query results) */
-    QTS_REC_FEEDBACK_AGG = 15,  /* rolling feedback summary per symbol and tag */
-    QTS_REC_DAILY_METRIC = 16,  /* daily_metrics rollup row */
+    QTS_REC_FEEDBACK_AGG = 15, /* rolling feedback summary per symbol and tag */
+    QTS_REC_DAILY_METRIC = 16, /* daily_metrics rollup row */
     QTS_REC_KIND_COUNT = 17,
 };
 
@@ -71,15 +71,15 @@ enum qts_tick_kind { QTS_TICK_TRADE = 1, QTS_TICK_QUOTE = 2 };
 struct qts_store_tick {
     struct qts_store_record h;
     char symbol[QTS_SYMBOL_MAX];
-    char source[16];      /* feed name; "" = NULL */
-    uint8_t tick_kind;    /* enum qts_tick_kind */
+    char source[16];   /* feed name; "" = NULL */
+    uint8_t tick_kind; /* enum qts_tick_kind */
     uint8_t px_exp;
     uint8_t qty_exp;
     uint8_t reserved[5];
-    int64_t px;           /* trade price; for a quote the mid */
-    int64_t qty;          /* print quantity (0 for a quote) */
-    int64_t bid;          /* QTS_STORE_NULL if unknown */
-    int64_t ask;          /* QTS_STORE_NULL if unknown */
+    int64_t px;  /* trade price; for a quote the mid */
+    int64_t qty; /* print quantity (0 for a quote) */
+    int64_t bid; /* QTS_STORE_NULL if unknown */
+    int64_t ask; /* QTS_STORE_NULL if unknown */
 };
 
 struct qts_store_bar {
@@ -88,7 +88,7 @@ struct qts_store_bar {
     uint8_t px_exp;
     uint8_t qty_exp;
     uint8_t reserved[6];
-    int64_t period_ns;    /* 60e9 -> ohlcv_1m, 86400e9 -> ohlcv_1d */
+    int64_t period_ns; /* 60e9 -> ohlcv_1m, 86400e9 -> ohlcv_1d */
     int64_t open, high, low, close;
     int64_t volume;
     int64_t n_trades;
@@ -97,43 +97,43 @@ struct qts_store_bar {
 /* Latest state of a parent order (upsert by order_id). h.ts_ns = update time. */
 struct qts_store_order {
     struct qts_store_record h;
-    uint64_t order_id;                  /* host order id */
+    uint64_t order_id; /* host order id */
     char client_order_id[QTS_CLORDID_MAX];
     char venue_order_id[QTS_VENUE_ID_MAX];
     char symbol[QTS_SYMBOL_MAX];
-    char tag[QTS_TAG_MAX];              /* strategy tag */
+    char tag[QTS_TAG_MAX]; /* strategy tag */
     uint32_t strategy_id;
-    uint8_t side, type, tif, state;     /* enum qts_side/ord_type/tif/order_state */
+    uint8_t side, type, tif, state; /* enum qts_side/ord_type/tif/order_state */
     uint8_t px_exp, qty_exp;
     uint8_t reserved[6];
-    int64_t px;                         /* limit price; 0 for market */
+    int64_t px; /* limit price; 0 for market */
     int64_t qty;
     int64_t filled_qty;
-    int64_t avg_fill_px;                /* QTS_STORE_NULL before the first fill */
-    int64_t decision_px;                /* QTS_STORE_NULL if unknown */
+    int64_t avg_fill_px; /* QTS_STORE_NULL before the first fill */
+    int64_t decision_px; /* QTS_STORE_NULL if unknown */
     int64_t ts_decided_ns;
-    int64_t ts_sent_ns;                 /* QTS_STORE_NULL if not sent */
-    int64_t ts_done_ns;                 /* QTS_STORE_NULL while working */
+    int64_t ts_sent_ns; /* QTS_STORE_NULL if not sent */
+    int64_t ts_done_ns; /* QTS_STORE_NULL while working */
 };
 
 struct qts_store_order_event {
     struct qts_store_record h;
     uint64_t order_id;
     char client_order_id[QTS_CLORDID_MAX];
-    uint8_t event;        /* enum qts_order_event_kind */
-    uint8_t state;        /* enum qts_order_state */
+    uint8_t event; /* enum qts_order_event_kind */
+    uint8_t state; /* enum qts_order_state */
     uint8_t px_exp, qty_exp;
     int32_t code;
     int64_t filled_qty;
     int64_t leaves_qty;
-    int64_t avg_px;       /* QTS_STORE_NULL if none */
+    int64_t avg_px; /* QTS_STORE_NULL if none */
     char reason[96];
 };
 
 struct qts_store_fill {
     struct qts_store_record h;
     uint64_t order_id;
-    uint64_t fill_id;     /* venue execution id */
+    uint64_t fill_id; /* venue execution id */
     char client_order_id[QTS_CLORDID_MAX];
     char symbol[QTS_SYMBOL_MAX];
     char tag[QTS_TAG_MAX];
@@ -141,16 +141,16 @@ struct qts_store_fill {
     uint32_t reserved;
     int64_t px;
     int64_t qty;
-    int64_t fee;          /* cash units */
+    int64_t fee; /* cash units */
 };
 
 struct qts_store_exec_log {
     struct qts_store_record h;
     char order_id[QTS_CLORDID_MAX];
     char symbol[QTS_SYMBOL_MAX];
-    char stage[16];       /* PRECHECK, SPLITTING, SENDING, MONITORING, ADJUSTING, ESCAPING, FILL */
-    char error_code[16];  /* "" = NULL */
-    int64_t latency_us;   /* QTS_STORE_NULL if unknown */
+    char stage[16];      /* PRECHECK, SPLITTING, SENDING, MONITORING, ADJUSTING, ESCAPING, FILL */
+    char error_code[16]; /* "" = NULL */
+    int64_t latency_us;  /* QTS_STORE_NULL if unknown */
     uint8_t success;
     uint8_t reserved[7];
 };
@@ -166,12 +166,12 @@ struct qts_store_feedback {
     uint32_t reserved;
     int64_t execution_start_ns;
     int64_t decision_px;
-    int64_t avg_fill_px;       /* QTS_STORE_NULL if no fill */
+    int64_t avg_fill_px; /* QTS_STORE_NULL if no fill */
     int64_t original_qty;
     int64_t filled_qty;
-    int64_t depth;             /* QTS_STORE_NULL if unknown */
-    double fill_ratio;         /* 0..1 */
-    double slippage_bps;       /* NaN = NULL, for every double below */
+    int64_t depth;       /* QTS_STORE_NULL if unknown */
+    double fill_ratio;   /* 0..1 */
+    double slippage_bps; /* NaN = NULL, for every double below */
     double avg_fill_latency_ms;
     double first_fill_latency_ms;
     double complete_fill_latency_ms;
@@ -194,30 +194,30 @@ struct qts_store_decision {
     char reason[96];
     uint8_t px_exp, qty_exp, feedback_applied, capital_blocked, approved;
     uint8_t reserved[3];
-    int64_t px;                /* QTS_STORE_NULL if none */
-    int64_t qty;               /* QTS_STORE_NULL if none */
+    int64_t px;                                                       /* QTS_STORE_NULL if none */
+    int64_t qty;                                                      /* QTS_STORE_NULL if none */
     double confidence, risk_score, fb_slippage_bps, fb_quality_score; /* NaN = NULL */
 };
 
 struct qts_store_position {
     struct qts_store_record h;
     char symbol[QTS_SYMBOL_MAX];
-    char strategy_type[12];    /* NET, SCALP, SWING, PORTFOLIO; "" = NET */
+    char strategy_type[12]; /* NET, SCALP, SWING, PORTFOLIO; "" = NET */
     char market[12];
     uint8_t px_exp, qty_exp;
     uint8_t reserved[6];
     int64_t qty;
     int64_t avg_px;
-    int64_t exposure_value;    /* cash; QTS_STORE_NULL if unknown */
-    int64_t unrealized_pnl;    /* cash; QTS_STORE_NULL if unknown */
-    double exposure_pct;       /* NaN = NULL */
+    int64_t exposure_value; /* cash; QTS_STORE_NULL if unknown */
+    int64_t unrealized_pnl; /* cash; QTS_STORE_NULL if unknown */
+    double exposure_pct;    /* NaN = NULL */
 };
 
 struct qts_store_param {
     struct qts_store_record h;
     char strategy_id[52];
     char param_name[100];
-    char value_type[8];        /* string, int, float, bool, json */
+    char value_type[8]; /* string, int, float, bool, json */
     char value[256];
     char description[128];
 };
@@ -226,7 +226,7 @@ struct qts_store_risk_config {
     struct qts_store_record h;
     char config_key[100];
     char description[128];
-    int64_t value;             /* fixed-point, `exp` decimals */
+    int64_t value; /* fixed-point, `exp` decimals */
     uint8_t exp;
     uint8_t reserved[7];
 };
@@ -241,28 +241,28 @@ struct qts_store_ledger {
     uint32_t reserved;
     int64_t qty;
     int64_t px;
-    int64_t amount;            /* cash */
-    int64_t fee;               /* cash */
-    int64_t realized_pnl;      /* cash; QTS_STORE_NULL if unknown */
-    uint8_t src_hash[32];      /* import: hash of the source row (has_src_hash) */
+    int64_t amount;       /* cash */
+    int64_t fee;          /* cash */
+    int64_t realized_pnl; /* cash; QTS_STORE_NULL if unknown */
+    uint8_t src_hash[32]; /* import: hash of the source row (has_src_hash) */
 };
 
 struct qts_store_account {
     struct qts_store_record h; /* h.ts_ns = midnight UTC of `date` */
     char date[11];             /* YYYY-MM-DD */
     char note[117];
-    int64_t total_equity;      /* cash */
-    int64_t daily_pnl;         /* cash; QTS_STORE_NULL if unknown */
-    int64_t high_watermark;    /* cash; QTS_STORE_NULL if unknown */
+    int64_t total_equity;   /* cash */
+    int64_t daily_pnl;      /* cash; QTS_STORE_NULL if unknown */
+    int64_t high_watermark; /* cash; QTS_STORE_NULL if unknown */
     double daily_return, cumulative_return, volatility_20d, drawdown, mdd; /* NaN = NULL */
 };
 
 struct qts_store_config {
     struct qts_store_record h;
-    char scope[8];             /* GLOBAL, SCALP, SWING, LOCAL */
+    char scope[8]; /* GLOBAL, SCALP, SWING, LOCAL */
     char category[52];
     char subcategory[52];
-    char key[100];             /* upper-case */
+    char key[100]; /* upper-case */
     char value[256];
     char description[128];
     char tag[52];
@@ -274,8 +274,7 @@ struct qts_store_feedback_agg {
     char symbol[QTS_SYMBOL_MAX];
     char tag[QTS_TAG_MAX];
     int64_t sample_count;
-    double avg_slippage_bps, avg_impact_bps, avg_quality_score, avg_fill_latency_ms,
-        avg_fill_ratio;
+    double avg_slippage_bps, avg_impact_bps, avg_quality_score, avg_fill_latency_ms, avg_fill_ratio;
 };
 
 /* Read side: one daily_metrics row (QTS_Q_DAILY_METRICS). */
@@ -324,13 +323,13 @@ enum qts_store_query_kind {
 
 struct qts_store_query {
     uint32_t struct_size;
-    uint32_t kind;              /* enum qts_store_query_kind */
-    char symbol[QTS_SYMBOL_MAX];/* "" = all (where allowed) */
-    char tag[QTS_TAG_MAX];      /* "" = all */
+    uint32_t kind;               /* enum qts_store_query_kind */
+    char symbol[QTS_SYMBOL_MAX]; /* "" = all (where allowed) */
+    char tag[QTS_TAG_MAX];       /* "" = all */
     int64_t from_ns;
     int64_t to_ns;
-    uint32_t limit;             /* 0 = no limit */
-    uint8_t px_exp;             /* exponents the results are converted to */
+    uint32_t limit; /* 0 = no limit */
+    uint8_t px_exp; /* exponents the results are converted to */
     uint8_t qty_exp;
     uint8_t reserved[2];
 };

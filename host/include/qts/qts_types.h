@@ -22,19 +22,21 @@
 extern "C" {
 #endif
 
-#define QTS_CASH_EXP 6          /* cash amounts: micro-units of the quote currency */
-#define QTS_SYMBOL_MAX 32       /* including the NUL */
-#define QTS_CLORDID_MAX 40      /* client order id, including the NUL */
-#define QTS_VENUE_ID_MAX 48     /* venue order id, including the NUL */
-#define QTS_TAG_MAX 24          /* strategy tag on an order, including the NUL */
+#define QTS_CASH_EXP 6      /* cash amounts: micro-units of the quote currency */
+#define QTS_SYMBOL_MAX 32   /* including the NUL */
+#define QTS_CLORDID_MAX 40  /* client order id, including the NUL */
+#define QTS_VENUE_ID_MAX 48 /* venue order id, including the NUL */
+#define QTS_TAG_MAX 24      /* strategy tag on an order, including the NUL */
 #define QTS_MAX_EXP 18
 
 /* Powers of ten for fixed-point conversion, index = exponent (0..18). */
+/* clang-format off */
 static const int64_t qts_pow10_i64[QTS_MAX_EXP + 1] = {
     1LL, 10LL, 100LL, 1000LL, 10000LL, 100000LL, 1000000LL, 10000000LL,
     100000000LL, 1000000000LL, 10000000000LL, 100000000000LL, 1000000000000LL,
     10000000000000LL, 100000000000000LL, 1000000000000000LL,
     10000000000000000LL, 100000000000000000LL, 1000000000000000000LL};
+/* clang-format on */
 
 static inline double qts_fixed_to_double(int64_t v, unsigned exp)
 {
@@ -53,11 +55,11 @@ enum qts_ord_type {
 };
 
 enum qts_tif {
-    QTS_TIF_GTC = 0,     /* good till cancelled */
-    QTS_TIF_IOC = 1,     /* immediate or cancel */
-    QTS_TIF_FOK = 2,     /* fill or kill */
-    QTS_TIF_DAY = 3,     /* expires at session end */
-    QTS_TIF_POST = 4,    /* post only (rejected if it would take) */
+    QTS_TIF_GTC = 0,  /* good till cancelled */
+    QTS_TIF_IOC = 1,  /* immediate or cancel */
+    QTS_TIF_FOK = 2,  /* fill or kill */
+    QTS_TIF_DAY = 3,  /* expires at session end */
+    QTS_TIF_POST = 4, /* post only (rejected if it would take) */
 };
 
 enum qts_algo {
@@ -100,10 +102,10 @@ struct qts_instrument {
     uint8_t px_exp;              /* price decimals */
     uint8_t qty_exp;             /* quantity decimals */
     uint16_t reserved0;
-    uint32_t flags;              /* QTS_INST_* */
-    int64_t tick_size;           /* in price units (fixed-point); 0 = any */
-    int64_t lot_size;            /* in quantity units; 0 = any */
-    int64_t min_qty;             /* in quantity units */
+    uint32_t flags;    /* QTS_INST_* */
+    int64_t tick_size; /* in price units (fixed-point); 0 = any */
+    int64_t lot_size;  /* in quantity units; 0 = any */
+    int64_t min_qty;   /* in quantity units */
 };
 
 /* ------------------------------------------------------------- market events */
@@ -111,26 +113,26 @@ struct qts_instrument {
 enum qts_event_type {
     QTS_EV_NONE = 0,
     QTS_EV_TRADE = 1,
-    QTS_EV_QUOTE = 2,       /* top of book */
-    QTS_EV_BOOK = 3,        /* L2 snapshot or diff (struct qts_book_update) */
+    QTS_EV_QUOTE = 2, /* top of book */
+    QTS_EV_BOOK = 3,  /* L2 snapshot or diff (struct qts_book_update) */
     QTS_EV_BAR = 4,
-    QTS_EV_ORDER = 5,       /* order update to a strategy (struct qts_order_event) */
-    QTS_EV_FILL = 6,        /* fill to a strategy (struct qts_fill) */
+    QTS_EV_ORDER = 5, /* order update to a strategy (struct qts_order_event) */
+    QTS_EV_FILL = 6,  /* fill to a strategy (struct qts_fill) */
     QTS_EV_TIMER = 7,
     QTS_EV_FEEDBACK = 8,
 };
 
 /* Common head of every event. 40 bytes. */
 struct qts_ev_hdr {
-    uint32_t struct_size;  /* size of the whole event struct */
-    uint16_t type;         /* enum qts_event_type */
-    uint8_t px_exp;        /* price exponent of `instrument` */
-    uint8_t qty_exp;       /* quantity exponent of `instrument` */
-    uint32_t instrument;   /* instrument id (struct qts_instrument.id) */
-    uint32_t flags;        /* per-type flags */
-    int64_t ts_exch_ns;    /* exchange time (UTC ns since epoch) */
-    int64_t ts_recv_ns;    /* local receive time */
-    uint64_t seq;          /* host sequence number, assigned on entry */
+    uint32_t struct_size; /* size of the whole event struct */
+    uint16_t type;        /* enum qts_event_type */
+    uint8_t px_exp;       /* price exponent of `instrument` */
+    uint8_t qty_exp;      /* quantity exponent of `instrument` */
+    uint32_t instrument;  /* instrument id (struct qts_instrument.id) */
+    uint32_t flags;       /* per-type flags */
+    int64_t ts_exch_ns;   /* exchange time (UTC ns since epoch) */
+    int64_t ts_recv_ns;   /* local receive time */
+    uint64_t seq;         /* host sequence number, assigned on entry */
 };
 
 struct qts_trade {
@@ -138,7 +140,7 @@ struct qts_trade {
     int64_t px;
     int64_t qty;
     uint64_t trade_id;
-    uint8_t aggressor;     /* enum qts_side of the taker; NONE if unknown */
+    uint8_t aggressor; /* enum qts_side of the taker; NONE if unknown */
     uint8_t reserved[7];
 };
 
@@ -148,12 +150,12 @@ struct qts_quote {
     int64_t bid_qty;
     int64_t ask_px;
     int64_t ask_qty;
-    uint64_t update_id;    /* venue book update id, 0 if none */
+    uint64_t update_id; /* venue book update id, 0 if none */
 };
 
 struct qts_level {
     int64_t px;
-    int64_t qty;           /* 0 in a diff = delete the level */
+    int64_t qty; /* 0 in a diff = delete the level */
 };
 
 #define QTS_BOOK_SNAPSHOT (1u << 0) /* replaces the whole book */
@@ -162,10 +164,10 @@ struct qts_level {
 /* An L2 snapshot or diff. `bids` and `asks` are borrowed: valid only during
  * the call that delivers the update. */
 struct qts_book_update {
-    struct qts_ev_hdr h;          /* h.flags: QTS_BOOK_* */
-    uint64_t first_update_id;     /* Binance U */
-    uint64_t last_update_id;      /* Binance u (or lastUpdateId of a snapshot) */
-    uint64_t prev_update_id;      /* Binance pu, when QTS_BOOK_HAS_PREV */
+    struct qts_ev_hdr h;      /* h.flags: QTS_BOOK_* */
+    uint64_t first_update_id; /* Binance U */
+    uint64_t last_update_id;  /* Binance u (or lastUpdateId of a snapshot) */
+    uint64_t prev_update_id;  /* Binance pu, when QTS_BOOK_HAS_PREV */
     uint32_t n_bids;
     uint32_t n_asks;
     const struct qts_level *bids; /* borrowed, best first not required */
@@ -173,14 +175,14 @@ struct qts_book_update {
 };
 
 struct qts_bar {
-    struct qts_ev_hdr h;   /* h.ts_exch_ns = bar open time */
-    int64_t period_ns;     /* bar length: 60e9 for one minute */
+    struct qts_ev_hdr h; /* h.ts_exch_ns = bar open time */
+    int64_t period_ns;   /* bar length: 60e9 for one minute */
     int64_t open;
     int64_t high;
     int64_t low;
     int64_t close;
-    int64_t volume;        /* quantity units */
-    int64_t n_trades;      /* 0 if unknown */
+    int64_t volume;   /* quantity units */
+    int64_t n_trades; /* 0 if unknown */
 };
 
 /* ---------------------------------------------------------------- orders */
@@ -190,18 +192,18 @@ struct qts_order_intent {
     uint32_t struct_size;
     uint32_t strategy_id;
     uint32_t instrument;
-    uint8_t side;          /* enum qts_side */
-    uint8_t type;          /* enum qts_ord_type */
-    uint8_t tif;           /* enum qts_tif */
-    uint8_t algo;          /* enum qts_algo */
-    int64_t px;            /* limit price (fixed); 0 for market */
-    int64_t qty;           /* quantity (fixed) */
-    int64_t algo_duration_ns;  /* TWAP/VWAP horizon */
-    int64_t algo_display_qty;  /* iceberg display quantity */
-    uint32_t algo_slices;      /* TWAP/VWAP slice count (0 = default) */
+    uint8_t side;             /* enum qts_side */
+    uint8_t type;             /* enum qts_ord_type */
+    uint8_t tif;              /* enum qts_tif */
+    uint8_t algo;             /* enum qts_algo */
+    int64_t px;               /* limit price (fixed); 0 for market */
+    int64_t qty;              /* quantity (fixed) */
+    int64_t algo_duration_ns; /* TWAP/VWAP horizon */
+    int64_t algo_display_qty; /* iceberg display quantity */
+    uint32_t algo_slices;     /* TWAP/VWAP slice count (0 = default) */
     uint32_t reserved0;
-    uint64_t order_id;     /* assigned by the host on acceptance */
-    int64_t ts_decision_ns;/* when the strategy decided (event time) */
+    uint64_t order_id;      /* assigned by the host on acceptance */
+    int64_t ts_decision_ns; /* when the strategy decided (event time) */
     char tag[QTS_TAG_MAX];
 };
 
@@ -210,8 +212,8 @@ enum qts_order_event_kind {
     QTS_OE_ACCEPTED = 1,
     QTS_OE_REJECTED = 2,
     QTS_OE_CANCELLED = 3,
-    QTS_OE_COMPLETE = 4,   /* parent fully filled */
-    QTS_OE_ESCAPED = 5,    /* EmergencyEscape finished it */
+    QTS_OE_COMPLETE = 4, /* parent fully filled */
+    QTS_OE_ESCAPED = 5,  /* EmergencyEscape finished it */
     QTS_OE_FAILED = 6,
     QTS_OE_EXPIRED = 7,
     QTS_OE_REPLACED = 8,
@@ -221,11 +223,11 @@ struct qts_order_event {
     struct qts_ev_hdr h;
     uint64_t order_id;
     uint32_t strategy_id;
-    uint8_t kind;          /* enum qts_order_event_kind */
+    uint8_t kind; /* enum qts_order_event_kind */
     uint8_t side;
-    uint8_t state;         /* enum qts_order_state */
+    uint8_t state; /* enum qts_order_state */
     uint8_t reserved0;
-    int32_t code;          /* QTS_E* or a safety/risk code number (GRnnn -> nnn) */
+    int32_t code; /* QTS_E* or a safety/risk code number (GRnnn -> nnn) */
     int32_t reserved1;
     int64_t filled_qty;
     int64_t leaves_qty;
@@ -237,15 +239,15 @@ struct qts_order_event {
 /* A fill, as seen by the portfolio and delivered to a strategy's on_fill. */
 struct qts_fill {
     struct qts_ev_hdr h;
-    uint64_t order_id;     /* parent order id */
+    uint64_t order_id; /* parent order id */
     uint32_t strategy_id;
-    uint8_t side;          /* enum qts_side */
+    uint8_t side; /* enum qts_side */
     uint8_t is_maker;
     uint16_t reserved0;
     int64_t px;
-    int64_t qty;           /* always positive */
-    int64_t fee;           /* cash units (QTS_CASH_EXP); negative = rebate */
-    uint64_t fill_id;      /* unique per venue execution */
+    int64_t qty;      /* always positive */
+    int64_t fee;      /* cash units (QTS_CASH_EXP); negative = rebate */
+    uint64_t fill_id; /* unique per venue execution */
     char tag[QTS_TAG_MAX];
 };
 
@@ -257,9 +259,9 @@ struct qts_broker_order {
     uint32_t instrument;
     char symbol[QTS_SYMBOL_MAX];
     char client_order_id[QTS_CLORDID_MAX]; /* idempotency key: a retry reuses it */
-    uint8_t side;          /* enum qts_side */
-    uint8_t type;          /* enum qts_ord_type */
-    uint8_t tif;           /* enum qts_tif */
+    uint8_t side;                          /* enum qts_side */
+    uint8_t type;                          /* enum qts_ord_type */
+    uint8_t tif;                           /* enum qts_tif */
     uint8_t px_exp;
     uint8_t qty_exp;
     uint8_t reserved[3];
@@ -273,21 +275,21 @@ struct qts_broker_modify {
     uint32_t struct_size;
     uint32_t instrument;
     char symbol[QTS_SYMBOL_MAX];
-    char client_order_id[QTS_CLORDID_MAX];     /* the order to modify */
+    char client_order_id[QTS_CLORDID_MAX]; /* the order to modify */
     char venue_order_id[QTS_VENUE_ID_MAX];
     int64_t new_px;
-    int64_t new_qty;       /* total quantity after the modify */
+    int64_t new_qty; /* total quantity after the modify */
 };
 
 enum qts_exec_type {
-    QTS_EXEC_ACK = 1,          /* accepted by the venue */
+    QTS_EXEC_ACK = 1, /* accepted by the venue */
     QTS_EXEC_REJECT = 2,
-    QTS_EXEC_FILL = 3,         /* partial or full; see leaves_qty */
+    QTS_EXEC_FILL = 3, /* partial or full; see leaves_qty */
     QTS_EXEC_CANCELLED = 4,
     QTS_EXEC_CANCEL_REJECT = 5,
     QTS_EXEC_EXPIRED = 6,
     QTS_EXEC_REPLACED = 7,
-    QTS_EXEC_STATUS = 8,       /* reconciliation: current state of an open order */
+    QTS_EXEC_STATUS = 8, /* reconciliation: current state of an open order */
 };
 
 /* Execution report from a broker plugin to the host. Borrowed for the call;
@@ -295,7 +297,7 @@ enum qts_exec_type {
  * order: the OMS applies each fill once by (client_order_id, fill_id). */
 struct qts_exec_report {
     uint32_t struct_size;
-    uint8_t exec_type;         /* enum qts_exec_type */
+    uint8_t exec_type; /* enum qts_exec_type */
     uint8_t side;
     uint8_t is_maker;
     uint8_t px_exp;
@@ -304,16 +306,16 @@ struct qts_exec_report {
     uint8_t reserved[3];
     char client_order_id[QTS_CLORDID_MAX];
     char venue_order_id[QTS_VENUE_ID_MAX];
-    int64_t last_px;           /* fill price (FILL) */
-    int64_t last_qty;          /* fill quantity (FILL) */
-    int64_t cum_qty;           /* total filled so far, if the venue reports it */
-    int64_t leaves_qty;        /* open quantity left; -1 if unknown */
-    int64_t fee;               /* cash units for this fill */
-    uint64_t fill_id;          /* venue execution id; unique per order */
+    int64_t last_px;    /* fill price (FILL) */
+    int64_t last_qty;   /* fill quantity (FILL) */
+    int64_t cum_qty;    /* total filled so far, if the venue reports it */
+    int64_t leaves_qty; /* open quantity left; -1 if unknown */
+    int64_t fee;        /* cash units for this fill */
+    uint64_t fill_id;   /* venue execution id; unique per order */
     int64_t ts_venue_ns;
-    int32_t code;              /* QTS_E* for rejects, 0 otherwise */
-    int32_t venue_code;        /* the venue's own numeric code if any */
-    char text[128];            /* venue message, kept for the operator */
+    int32_t code;       /* QTS_E* for rejects, 0 otherwise */
+    int32_t venue_code; /* the venue's own numeric code if any */
+    char text[128];     /* venue message, kept for the operator */
 };
 
 /* Position as reported by a broker (reconciliation). Borrowed for the call. */
@@ -324,7 +326,7 @@ struct qts_broker_position {
     uint8_t qty_exp;
     uint8_t px_exp;
     uint8_t reserved[6];
-    int64_t qty;               /* signed: negative = short */
+    int64_t qty; /* signed: negative = short */
     int64_t avg_px;
 };
 
@@ -335,22 +337,22 @@ struct qts_broker_position {
  * with no rows they are the spec's defaults and is_default = 1. */
 struct qts_feedback_summary {
     uint32_t struct_size;
-    int32_t sample_count;          /* finished orders in the window */
-    double avg_slippage_bps;       /* against the decision mid; + = adverse */
-    double avg_market_impact_bps;  /* ex-ante impact of the filled quantity */
-    double avg_quality_score;      /* 0..1 */
+    int32_t sample_count;         /* finished orders in the window */
+    double avg_slippage_bps;      /* against the decision mid; + = adverse */
+    double avg_market_impact_bps; /* ex-ante impact of the filled quantity */
+    double avg_quality_score;     /* 0..1 */
     double avg_fill_latency_ms;
-    double avg_fill_ratio;         /* 0..1 */
-    double volatility;             /* range ratio over the recent window */
-    double spread_bps;             /* now */
-    double depth;                  /* mean top-5 opposite depth at decision, instrument units */
-    int32_t is_default;            /* 1: no rows, the values are defaults */
-    int32_t model_fitted;          /* 1: the impact model has >= min_samples samples */
-    double expected_slippage_bps;  /* for the quantity asked, against the arrival mid */
-    double expected_impact_bps;    /* the impact part of it */
-    double fill_prob;              /* passive order at the distance/horizon asked */
-    double model_k, model_beta;    /* impact = k * (qty / volume)^beta */
-    double recent_volume;          /* traded in the recent window, instrument units */
+    double avg_fill_ratio;        /* 0..1 */
+    double volatility;            /* range ratio over the recent window */
+    double spread_bps;            /* now */
+    double depth;                 /* mean top-5 opposite depth at decision, instrument units */
+    int32_t is_default;           /* 1: no rows, the values are defaults */
+    int32_t model_fitted;         /* 1: the impact model has >= min_samples samples */
+    double expected_slippage_bps; /* for the quantity asked, against the arrival mid */
+    double expected_impact_bps;   /* the impact part of it */
+    double fill_prob;             /* passive order at the distance/horizon asked */
+    double model_k, model_beta;   /* impact = k * (qty / volume)^beta */
+    double recent_volume;         /* traded in the recent window, instrument units */
 };
 
 /* ------------------------------------------------------------ account (ABI 1.2) */
@@ -359,16 +361,16 @@ struct qts_feedback_summary {
  * (answer to qts_broker_ops.query_buying_power). Copied by the host. */
 struct qts_buying_power {
     uint32_t struct_size;
-    uint32_t instrument;       /* 0 when the venue answered for a symbol the host does not know */
+    uint32_t instrument; /* 0 when the venue answered for a symbol the host does not know */
     char symbol[QTS_SYMBOL_MAX];
     uint8_t qty_exp;
     uint8_t px_exp;
-    uint8_t cash_exp;          /* cash = cash_units * 10^-cash_exp (KRW: 0) */
+    uint8_t cash_exp; /* cash = cash_units * 10^-cash_exp (KRW: 0) */
     uint8_t reserved[5];
-    uint64_t req_id;           /* the query's id */
-    int64_t px;                /* price the venue computed for; 0 = market price */
-    int64_t cash;              /* orderable cash, cash units */
-    int64_t max_qty;           /* buyable quantity at `px`, quantity units */
+    uint64_t req_id; /* the query's id */
+    int64_t px;      /* price the venue computed for; 0 = market price */
+    int64_t cash;    /* orderable cash, cash units */
+    int64_t max_qty; /* buyable quantity at `px`, quantity units */
 };
 
 #ifdef __cplusplus

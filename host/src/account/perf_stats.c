@@ -54,8 +54,8 @@ static void drawdown(const int64_t *ts, const int64_t *eq, size_t n, struct qts_
         o->max_dd_duration_ns = ts[n - 1] - uw_start;
 }
 
-static void ratios(const struct qts_perf_params *pp, const int64_t *ts, const int64_t *eq,
-                   size_t n, struct qts_perf *o)
+static void ratios(const struct qts_perf_params *pp, const int64_t *ts, const int64_t *eq, size_t n,
+                   struct qts_perf *o)
 {
     if (pp->period_ns <= 0)
         return;
@@ -111,10 +111,9 @@ static void ratios(const struct qts_perf_params *pp, const int64_t *ts, const in
 }
 
 int qts_perf_compute(const struct qts_perf_params *params, const int64_t *ts_ns,
-                     const int64_t *equity, const int64_t *gross_exposure,
-                     size_t n_points, const struct qts_perf_trade *trades,
-                     size_t n_trades, size_t n_fills, int64_t fees,
-                     struct qts_perf *o)
+                     const int64_t *equity, const int64_t *gross_exposure, size_t n_points,
+                     const struct qts_perf_trade *trades, size_t n_trades, size_t n_fills,
+                     int64_t fees, struct qts_perf *o)
 {
     struct qts_perf_params def;
     if (!params) {
@@ -138,8 +137,8 @@ int qts_perf_compute(const struct qts_perf_params *params, const int64_t *ts_ns,
     if (equity[0] > 0 && equity[n_points - 1] > 0 && days > 0 &&
         days >= (double)params->cagr_min_days) {
         o->has_cagr = true;
-        o->cagr = pow((double)equity[n_points - 1] / (double)equity[0],
-                      QTS_DAYS_PER_YEAR / days) - 1.0;
+        o->cagr =
+            pow((double)equity[n_points - 1] / (double)equity[0], QTS_DAYS_PER_YEAR / days) - 1.0;
     }
     drawdown(ts_ns, equity, n_points, o);
     ratios(params, ts_ns, equity, n_points, o);

@@ -22,11 +22,11 @@ struct qts_portfolio {
     int64_t initial_cash;
     int64_t cash;
     int64_t fees;
-    struct qts_position *inst;   /* per instrument, sorted by instrument */
+    struct qts_position *inst; /* per instrument, sorted by instrument */
     size_t n_inst, cap_inst;
-    struct qts_position *strat;  /* per (strategy, instrument), sorted */
+    struct qts_position *strat; /* per (strategy, instrument), sorted */
     size_t n_strat, cap_strat;
-    struct mark *marks;          /* sorted by instrument */
+    struct mark *marks; /* sorted by instrument */
     size_t n_marks, cap_marks;
     struct qts_ledger_entry *ledger;
     size_t n_ledger, cap_ledger;
@@ -36,16 +36,16 @@ struct qts_portfolio {
     size_t n_curve, cap_curve;
     struct qts_price_point *prices;
     size_t n_prices, cap_prices;
-    int64_t grid_next;           /* next grid time of sample_every */
+    int64_t grid_next; /* next grid time of sample_every */
 };
 
 /* Grow a dynamic array so one more element fits. */
-#define GROW(arr, n, cap)                                                      \
-    do {                                                                       \
-        if ((n) == (cap)) {                                                    \
-            (cap) = (cap) ? (cap) * 2 : 16;                                    \
-            (arr) = qts_xrealloc((arr), (cap) * sizeof(*(arr)));               \
-        }                                                                      \
+#define GROW(arr, n, cap)                                        \
+    do {                                                         \
+        if ((n) == (cap)) {                                      \
+            (cap) = (cap) ? (cap)*2 : 16;                        \
+            (arr) = qts_xrealloc((arr), (cap) * sizeof(*(arr))); \
+        }                                                        \
     } while (0)
 
 /* The fixed-point arithmetic is qts_fixed.h's: the simulated venue
@@ -67,8 +67,7 @@ void qts_portfolio_free(struct qts_portfolio *pf)
 {
     if (!pf)
         return;
-    qts_free_all(pf->inst, pf->strat, pf->marks, pf->ledger, pf->trades, pf->curve, pf->prices,
-                 pf);
+    qts_free_all(pf->inst, pf->strat, pf->marks, pf->ledger, pf->trades, pf->curve, pf->prices, pf);
 }
 
 static int pos_cmp(uint32_t s1, uint32_t i1, uint32_t s2, uint32_t i2)
@@ -102,8 +101,8 @@ static size_t pos_find(const struct qts_position *v, size_t n, uint32_t strategy
 }
 
 static struct qts_position *pos_get(struct qts_position **v, size_t *n, size_t *cap,
-                                    uint32_t strategy, uint32_t instrument,
-                                    uint8_t px_exp, uint8_t qty_exp)
+                                    uint32_t strategy, uint32_t instrument, uint8_t px_exp,
+                                    uint8_t qty_exp)
 {
     int found;
     size_t i = pos_find(*v, *n, strategy, instrument, &found);
@@ -121,8 +120,7 @@ static struct qts_position *pos_get(struct qts_position **v, size_t *n, size_t *
     return p;
 }
 
-static struct mark *mark_find(const struct qts_portfolio *pf, uint32_t instrument,
-                              size_t *at)
+static struct mark *mark_find(const struct qts_portfolio *pf, uint32_t instrument, size_t *at)
 {
     size_t lo = 0, hi = pf->n_marks;
     while (lo < hi) {
@@ -154,11 +152,9 @@ static struct mark *mark_get(struct qts_portfolio *pf, uint32_t instrument)
     return m;
 }
 
-void qts_portfolio_set_symbol(struct qts_portfolio *pf, uint32_t instrument,
-                              const char *symbol)
+void qts_portfolio_set_symbol(struct qts_portfolio *pf, uint32_t instrument, const char *symbol)
 {
-    qts_strlcpy(mark_get(pf, instrument)->symbol, symbol ? symbol : "",
-                QTS_SYMBOL_MAX);
+    qts_strlcpy(mark_get(pf, instrument)->symbol, symbol ? symbol : "", QTS_SYMBOL_MAX);
 }
 
 const char *qts_portfolio_symbol(const struct qts_portfolio *pf, uint32_t instrument)
@@ -167,8 +163,7 @@ const char *qts_portfolio_symbol(const struct qts_portfolio *pf, uint32_t instru
     return m ? m->symbol : "";
 }
 
-void qts_portfolio_mark(struct qts_portfolio *pf, uint32_t instrument, int64_t px,
-                        unsigned px_exp)
+void qts_portfolio_mark(struct qts_portfolio *pf, uint32_t instrument, int64_t px, unsigned px_exp)
 {
     struct mark *m = mark_get(pf, instrument);
     m->px = px;
@@ -208,8 +203,8 @@ int64_t qts_portfolio_position_unrealized(const struct qts_portfolio *pf,
 /* Apply a signed quantity `d` with notional `n` (>0) and fee to one bucket.
  * Returns the realized PnL of the fill for that bucket; closed round trips
  * are appended to pf->trades when `track_trips`. */
-static int64_t bucket_apply(struct qts_portfolio *pf, struct qts_position *p, int64_t d,
-                            int64_t n, int64_t fee, int64_t ts, int track_trips)
+static int64_t bucket_apply(struct qts_portfolio *pf, struct qts_position *p, int64_t d, int64_t n,
+                            int64_t fee, int64_t ts, int track_trips)
 {
     int64_t realized = 0, ad = abs64(d);
     int64_t open_fee = fee;
@@ -223,8 +218,9 @@ static int64_t bucket_apply(struct qts_portfolio *pf, struct qts_position *p, in
     if (p->qty != 0 && sgn64(p->qty) != sgn64(d)) {
         int64_t aq = abs64(p->qty);
         int64_t close_q = QTS_MIN(ad, aq);
-        int64_t portion = close_q == aq ? p->cost_basis
-                                        : qts_fixed_div_round((__int128)p->cost_basis * close_q, aq);
+        int64_t portion = close_q == aq
+                              ? p->cost_basis
+                              : qts_fixed_div_round((__int128)p->cost_basis * close_q, aq);
         int64_t fill_part = close_q == ad ? n : qts_fixed_div_round((__int128)n * close_q, ad);
         int64_t close_fee = close_q == ad ? fee : qts_fixed_div_round((__int128)fee * close_q, ad);
         realized = sgn64(p->qty) * fill_part - portion;
@@ -275,8 +271,7 @@ out:
 
 int qts_portfolio_apply_fill(struct qts_portfolio *pf, const struct qts_fill *f)
 {
-    if (!f || f->qty <= 0 || f->px <= 0 ||
-        (f->side != QTS_SIDE_BUY && f->side != QTS_SIDE_SELL) ||
+    if (!f || f->qty <= 0 || f->px <= 0 || (f->side != QTS_SIDE_BUY && f->side != QTS_SIDE_SELL) ||
         f->h.px_exp > QTS_MAX_EXP || f->h.qty_exp > QTS_MAX_EXP)
         return QTS_EINVAL;
     int found;
@@ -287,13 +282,11 @@ int qts_portfolio_apply_fill(struct qts_portfolio *pf, const struct qts_fill *f)
     int64_t ts = f->h.ts_exch_ns;
     int64_t n = qts_cash_notional(f->px, f->h.px_exp, f->qty, f->h.qty_exp);
     int64_t d = f->side == QTS_SIDE_BUY ? f->qty : -f->qty;
-    struct qts_position *ip = pos_get(&pf->inst, &pf->n_inst, &pf->cap_inst,
-                                      ALL_STRATEGIES, f->h.instrument, f->h.px_exp,
-                                      f->h.qty_exp);
+    struct qts_position *ip = pos_get(&pf->inst, &pf->n_inst, &pf->cap_inst, ALL_STRATEGIES,
+                                      f->h.instrument, f->h.px_exp, f->h.qty_exp);
     int64_t realized = bucket_apply(pf, ip, d, n, f->fee, ts, 0);
-    struct qts_position *sp = pos_get(&pf->strat, &pf->n_strat, &pf->cap_strat,
-                                      f->strategy_id, f->h.instrument, f->h.px_exp,
-                                      f->h.qty_exp);
+    struct qts_position *sp = pos_get(&pf->strat, &pf->n_strat, &pf->cap_strat, f->strategy_id,
+                                      f->h.instrument, f->h.px_exp, f->h.qty_exp);
     bucket_apply(pf, sp, d, n, f->fee, ts, 1);
 
     pf->cash += (d > 0 ? -n : n) - f->fee;
@@ -420,8 +413,7 @@ const struct qts_position *qts_portfolio_strategy_position(const struct qts_port
     return found ? &pf->strat[i] : NULL;
 }
 
-size_t qts_portfolio_positions(const struct qts_portfolio *pf,
-                               const struct qts_position **out)
+size_t qts_portfolio_positions(const struct qts_portfolio *pf, const struct qts_position **out)
 {
     *out = pf->inst;
     return pf->n_inst;
@@ -434,8 +426,7 @@ size_t qts_portfolio_strategy_positions(const struct qts_portfolio *pf,
     return pf->n_strat;
 }
 
-size_t qts_portfolio_ledger(const struct qts_portfolio *pf,
-                            const struct qts_ledger_entry **out)
+size_t qts_portfolio_ledger(const struct qts_portfolio *pf, const struct qts_ledger_entry **out)
 {
     *out = pf->ledger;
     return pf->n_ledger;
@@ -454,15 +445,13 @@ size_t qts_portfolio_equity_curve(const struct qts_portfolio *pf,
     return pf->n_curve;
 }
 
-size_t qts_portfolio_prices(const struct qts_portfolio *pf,
-                            const struct qts_price_point **out)
+size_t qts_portfolio_prices(const struct qts_portfolio *pf, const struct qts_price_point **out)
 {
     *out = pf->prices;
     return pf->n_prices;
 }
 
-size_t qts_portfolio_strategy_stats(const struct qts_portfolio *pf,
-                                    struct qts_strategy_stats **out)
+size_t qts_portfolio_strategy_stats(const struct qts_portfolio *pf, struct qts_strategy_stats **out)
 {
     struct qts_strategy_stats *v = NULL;
     size_t n = 0, cap = 0;

@@ -31,7 +31,7 @@ struct qts_ledger_entry {
     uint64_t fill_id;
     uint32_t strategy_id;
     uint32_t instrument;
-    uint8_t side;            /* enum qts_side */
+    uint8_t side; /* enum qts_side */
     uint8_t is_maker;
     uint8_t px_exp;
     uint8_t qty_exp;
@@ -48,14 +48,14 @@ struct qts_ledger_entry {
 
 /* A position bucket: per instrument, or per (strategy, instrument). */
 struct qts_position {
-    uint32_t strategy_id;    /* UINT32_MAX for the per-instrument total */
+    uint32_t strategy_id; /* UINT32_MAX for the per-instrument total */
     uint32_t instrument;
     uint8_t px_exp;
     uint8_t qty_exp;
-    int64_t qty;             /* signed */
-    int64_t cost_basis;      /* cash units, signed like qty (short: negative) */
-    int64_t realized;        /* cash units, gross of fees */
-    int64_t fees;            /* cash units */
+    int64_t qty;        /* signed */
+    int64_t cost_basis; /* cash units, signed like qty (short: negative) */
+    int64_t realized;   /* cash units, gross of fees */
+    int64_t fees;       /* cash units */
     int64_t n_fills;
     int64_t bought_qty;
     int64_t sold_qty;
@@ -63,8 +63,8 @@ struct qts_position {
     int64_t trip_open_ts_ns;
     int64_t trip_realized;
     int64_t trip_fees;
-    int64_t trip_max_qty;    /* largest |qty| during the trip */
-    int8_t trip_dir;         /* +1 long, -1 short, 0 flat */
+    int64_t trip_max_qty; /* largest |qty| during the trip */
+    int8_t trip_dir;      /* +1 long, -1 short, 0 flat */
 };
 
 /* A closed round trip: from flat to flat (a flip closes one and opens the
@@ -72,22 +72,22 @@ struct qts_position {
 struct qts_trade_rt {
     uint32_t strategy_id;
     uint32_t instrument;
-    int8_t dir;              /* +1 long, -1 short */
+    int8_t dir; /* +1 long, -1 short */
     uint8_t qty_exp;
     int64_t open_ts_ns;
     int64_t close_ts_ns;
-    int64_t max_qty;         /* largest absolute position held */
-    int64_t realized;        /* gross, cash units */
-    int64_t fees;            /* cash units, flip fills split by quantity */
-    int64_t pnl;             /* realized - fees */
+    int64_t max_qty;  /* largest absolute position held */
+    int64_t realized; /* gross, cash units */
+    int64_t fees;     /* cash units, flip fills split by quantity */
+    int64_t pnl;      /* realized - fees */
 };
 
 /* One sample of the equity curve. */
 struct qts_equity_point {
     int64_t ts_ns;
-    int64_t equity;          /* cash units */
+    int64_t equity; /* cash units */
     int64_t cash;
-    int64_t gross_exposure;  /* sum |market value|, cash units */
+    int64_t gross_exposure; /* sum |market value|, cash units */
 };
 
 /* A mark price recorded with an equity sample (for price charts). */
@@ -104,10 +104,10 @@ struct qts_strategy_stats {
     int64_t realized;
     int64_t unrealized;
     int64_t fees;
-    int64_t net_pnl;         /* realized + unrealized - fees */
+    int64_t net_pnl; /* realized + unrealized - fees */
     int64_t n_fills;
-    int64_t n_trades;        /* closed round trips */
-    int64_t turnover;        /* sum of notionals */
+    int64_t n_trades; /* closed round trips */
+    int64_t turnover; /* sum of notionals */
 };
 
 struct qts_portfolio;
@@ -120,8 +120,7 @@ void qts_portfolio_free(struct qts_portfolio *pf);
 int64_t qts_cash_notional(int64_t px, unsigned px_exp, int64_t qty, unsigned qty_exp);
 
 /* Optional display name for an instrument (copied); used by reports. */
-void qts_portfolio_set_symbol(struct qts_portfolio *pf, uint32_t instrument,
-                              const char *symbol);
+void qts_portfolio_set_symbol(struct qts_portfolio *pf, uint32_t instrument, const char *symbol);
 /* Symbol of an instrument, "" when unknown. Borrowed, valid until the next
  * call that changes the portfolio. */
 const char *qts_portfolio_symbol(const struct qts_portfolio *pf, uint32_t instrument);
@@ -134,8 +133,7 @@ int qts_portfolio_apply_fill(struct qts_portfolio *pf, const struct qts_fill *f)
 
 /* Mark an instrument at `px` (its last price) for unrealized PnL. Marks of
  * instruments without a position are remembered for when one opens. */
-void qts_portfolio_mark(struct qts_portfolio *pf, uint32_t instrument, int64_t px,
-                        unsigned px_exp);
+void qts_portfolio_mark(struct qts_portfolio *pf, uint32_t instrument, int64_t px, unsigned px_exp);
 
 /* Append an equity sample at ts_ns (the caller decides the cadence).
  * A sample with the same ts_ns as the last one replaces it. Every marked
@@ -173,20 +171,16 @@ int64_t qts_portfolio_position_unrealized(const struct qts_portfolio *pf,
                                           const struct qts_position *p);
 
 /* Instrument positions, strategy positions (sorted by strategy, instrument). */
-size_t qts_portfolio_positions(const struct qts_portfolio *pf,
-                               const struct qts_position **out);
+size_t qts_portfolio_positions(const struct qts_portfolio *pf, const struct qts_position **out);
 size_t qts_portfolio_strategy_positions(const struct qts_portfolio *pf,
                                         const struct qts_position **out);
 
 /* Arrays owned by the portfolio, valid until the next mutating call. */
-size_t qts_portfolio_ledger(const struct qts_portfolio *pf,
-                            const struct qts_ledger_entry **out);
-size_t qts_portfolio_trades(const struct qts_portfolio *pf,
-                            const struct qts_trade_rt **out);
+size_t qts_portfolio_ledger(const struct qts_portfolio *pf, const struct qts_ledger_entry **out);
+size_t qts_portfolio_trades(const struct qts_portfolio *pf, const struct qts_trade_rt **out);
 size_t qts_portfolio_equity_curve(const struct qts_portfolio *pf,
                                   const struct qts_equity_point **out);
-size_t qts_portfolio_prices(const struct qts_portfolio *pf,
-                            const struct qts_price_point **out);
+size_t qts_portfolio_prices(const struct qts_portfolio *pf, const struct qts_price_point **out);
 
 /* Per-strategy attribution, sorted by strategy id. `out` owned by the
  * caller (free()); returns the count. */

@@ -19,12 +19,11 @@ static void pf_on_fill(void *self, const struct qts_fill *f)
 {
     int rc = qts_portfolio_apply_fill(self, f);
     if (rc != 0)
-        QTS_ERROR("portfolio refused fill order=%" PRIu64 " rc=%s", f->order_id,
-                  qts_err_name(rc));
+        QTS_ERROR("portfolio refused fill order=%" PRIu64 " rc=%s", f->order_id, qts_err_name(rc));
 }
 
 struct qts_bus_sub qts_portfolio_sub(struct qts_portfolio *pf)
 {
-    return (struct qts_bus_sub){.name = "portfolio", .on_market = pf_on_market,
-                                .on_fill = pf_on_fill, .self = pf};
+    return (struct qts_bus_sub){
+        .name = "portfolio", .on_market = pf_on_market, .on_fill = pf_on_fill, .self = pf};
 }

@@ -28,8 +28,8 @@ static void reply_err(char *out, size_t cap, const char *msg)
     snprintf(out, cap, "{\"ok\":false,\"error\":\"%s\"}", e);
 }
 
-void qts_admin_handle_line(const struct qts_admin_handlers *h, const char *peer,
-                           const char *line, char *out, size_t cap)
+void qts_admin_handle_line(const struct qts_admin_handlers *h, const char *peer, const char *line,
+                           char *out, size_t cap)
 {
     char cmd[32], reason[256] = "", by[64] = "", what[32] = "all";
     if (!qts_json_get_str(line, "cmd", cmd, sizeof cmd)) {
@@ -99,7 +99,7 @@ void qts_admin_handle_line(const struct qts_admin_handlers *h, const char *peer,
 /* ------------------------------------------------------------ server */
 
 struct conn {
-    uv_pipe_t pipe;            /* first: handle casts back */
+    uv_pipe_t pipe; /* first: handle casts back */
     struct qts_admin *a;
     struct conn *next;
     char peer[96];
@@ -108,7 +108,7 @@ struct conn {
 };
 
 struct qts_admin {
-    uv_pipe_t server;          /* first */
+    uv_pipe_t server; /* first */
     struct qts_admin_handlers h;
     char path[108];
     struct conn *conns;
@@ -263,9 +263,8 @@ static bool socket_alive(const char *path)
     return alive;
 }
 
-int qts_admin_open(struct uv_loop_s *loop, const char *path,
-                   const struct qts_admin_handlers *h, struct qts_admin **out,
-                   struct qts_err *err)
+int qts_admin_open(struct uv_loop_s *loop, const char *path, const struct qts_admin_handlers *h,
+                   struct qts_admin **out, struct qts_err *err)
 {
     *out = NULL;
     struct sockaddr_un sa;
@@ -316,8 +315,8 @@ void qts_admin_close(struct qts_admin *a)
 
 /* ------------------------------------------------------------ client */
 
-int qts_admin_call(const char *path, const char *request, char *out, size_t cap,
-                   int timeout_ms, struct qts_err *err)
+int qts_admin_call(const char *path, const char *request, char *out, size_t cap, int timeout_ms,
+                   struct qts_err *err)
 {
     struct sockaddr_un sa;
     if (!path || strlen(path) >= sizeof sa.sun_path)

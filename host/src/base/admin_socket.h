@@ -47,23 +47,22 @@ struct qts_admin;
 
 /* Listen on `path` (copied). A stale socket file left by a dead host is
  * removed; a live one answers and makes this fail with QTS_EBUSY. */
-int qts_admin_open(struct uv_loop_s *loop, const char *path,
-                   const struct qts_admin_handlers *h, struct qts_admin **out,
-                   struct qts_err *err);
+int qts_admin_open(struct uv_loop_s *loop, const char *path, const struct qts_admin_handlers *h,
+                   struct qts_admin **out, struct qts_err *err);
 /* Close the server and every connection and unlink the socket; the loop
  * must run once more to finish closing (the memory is freed then). */
 void qts_admin_close(struct qts_admin *a);
 
 /* Handle one request line (borrowed) as the server does, writing the reply
  * line (without the newline) into out; exposed for tests. */
-void qts_admin_handle_line(const struct qts_admin_handlers *h, const char *peer,
-                           const char *line, char *out, size_t cap);
+void qts_admin_handle_line(const struct qts_admin_handlers *h, const char *peer, const char *line,
+                           char *out, size_t cap);
 
 /* Client side (the CLI): connect to `path`, send `request` (one line,
  * without newline), read the one-line reply into out. Blocking, with a
  * timeout. Returns 0, QTS_ENOENT (no socket: host not running), QTS_EPERM,
  * QTS_ETIMEDOUT, QTS_EIO. */
-int qts_admin_call(const char *path, const char *request, char *out, size_t cap,
-                   int timeout_ms, struct qts_err *err);
+int qts_admin_call(const char *path, const char *request, char *out, size_t cap, int timeout_ms,
+                   struct qts_err *err);
 
 #endif /* QTS_ADMIN_SOCKET_H */

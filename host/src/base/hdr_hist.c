@@ -4,20 +4,11 @@
 #include <stdio.h>
 #include <string.h>
 
-void qts_hdr_init(struct qts_hdr_hist *h)
-{
-    memset(h, 0, sizeof *h);
-}
+void qts_hdr_init(struct qts_hdr_hist *h) { memset(h, 0, sizeof *h); }
 
-void qts_hdr_reset(struct qts_hdr_hist *h)
-{
-    qts_hdr_init(h);
-}
+void qts_hdr_reset(struct qts_hdr_hist *h) { qts_hdr_init(h); }
 
-static unsigned msb64(uint64_t v)
-{
-    return 63u - (unsigned)__builtin_clzll(v);
-}
+static unsigned msb64(uint64_t v) { return 63u - (unsigned)__builtin_clzll(v); }
 
 size_t qts_hdr_index(int64_t v)
 {
@@ -117,9 +108,7 @@ int qts_hdr_json(const struct qts_hdr_hist *h, char *buf, size_t cap)
                     "{\"n\":%llu,\"min\":%lld,\"p50\":%lld,\"p90\":%lld,"
                     "\"p99\":%lld,\"p999\":%lld,\"max\":%lld,\"mean\":%.1f}",
                     (unsigned long long)h->count, (long long)(h->count ? h->min : 0),
-                    (long long)qts_hdr_percentile(h, 50),
-                    (long long)qts_hdr_percentile(h, 90),
-                    (long long)qts_hdr_percentile(h, 99),
-                    (long long)qts_hdr_percentile(h, 99.9),
+                    (long long)qts_hdr_percentile(h, 50), (long long)qts_hdr_percentile(h, 90),
+                    (long long)qts_hdr_percentile(h, 99), (long long)qts_hdr_percentile(h, 99.9),
                     (long long)(h->count ? h->max : 0), qts_hdr_mean(h));
 }

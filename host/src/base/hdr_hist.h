@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define QTS_HDR_SUB_BITS 7                        /* 128 exact values */
+#define QTS_HDR_SUB_BITS 7 /* 128 exact values */
 #define QTS_HDR_SUB_COUNT (1 << QTS_HDR_SUB_BITS)
 #define QTS_HDR_HALF (QTS_HDR_SUB_COUNT / 2)
 /* 128 exact buckets, then 64 per power of two from 2^7 up to 2^63. */
@@ -22,7 +22,7 @@
 struct qts_hdr_hist {
     uint64_t count;
     int64_t min, max;
-    double sum;                          /* for the mean; not exact */
+    double sum; /* for the mean; not exact */
     uint64_t buckets[QTS_HDR_BUCKETS];
 };
 

@@ -37,15 +37,10 @@ static struct {
     uint32_t head, tail;   /* head: next to write out; tail: next free */
     atomic_uint_fast64_t dropped;
     uint64_t dropped_reported;
-    FILE *file;            /* optional copy, owned */
-} g_log = {
-    .level = QTS_LOG_INFO,
-    .mu = PTHREAD_MUTEX_INITIALIZER,
-    .cv = PTHREAD_COND_INITIALIZER,
-};
+    FILE *file; /* optional copy, owned */
+} g_log = {.level = QTS_LOG_INFO, .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 
-static const char *const level_names[] = {"TRACE", "DEBUG", "INFO", "WARN",
-                                          "ERROR", "FATAL"};
+static const char *const level_names[] = {"TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"};
 
 void qts_log_set_level(int level)
 {
@@ -182,9 +177,9 @@ static size_t format_line(char *buf, size_t cap, int level, const char *fmt, va_
     clock_gettime(CLOCK_REALTIME, &ts);
     struct tm tm;
     gmtime_r(&ts.tv_sec, &tm);
-    int n = snprintf(buf, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ %-5s ",
-                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                     tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000, qts_log_level_name(level));
+    int n = snprintf(buf, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ %-5s ", tm.tm_year + 1900,
+                     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000,
+                     qts_log_level_name(level));
     if (n < 0)
         n = 0;
     int m = vsnprintf(buf + n, cap - (size_t)n, fmt, ap);

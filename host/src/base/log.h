@@ -38,8 +38,16 @@ void qts_logv(int level, const char *fmt, va_list ap);
 
 #define qts_log_enabled(level) ((level) >= qts_log_get_level())
 
-#define QTS_TRACE(...) do { if (qts_log_enabled(QTS_LOG_TRACE)) qts_log(QTS_LOG_TRACE, __VA_ARGS__); } while (0)
-#define QTS_DEBUG(...) do { if (qts_log_enabled(QTS_LOG_DEBUG)) qts_log(QTS_LOG_DEBUG, __VA_ARGS__); } while (0)
+#define QTS_TRACE(...)                           \
+    do {                                         \
+        if (qts_log_enabled(QTS_LOG_TRACE))      \
+            qts_log(QTS_LOG_TRACE, __VA_ARGS__); \
+    } while (0)
+#define QTS_DEBUG(...)                           \
+    do {                                         \
+        if (qts_log_enabled(QTS_LOG_DEBUG))      \
+            qts_log(QTS_LOG_DEBUG, __VA_ARGS__); \
+    } while (0)
 #define QTS_INFO(...) qts_log(QTS_LOG_INFO, __VA_ARGS__)
 #define QTS_WARN(...) qts_log(QTS_LOG_WARN, __VA_ARGS__)
 #define QTS_ERROR(...) qts_log(QTS_LOG_ERROR, __VA_ARGS__)

@@ -120,8 +120,7 @@ int qts_metrics_get(struct qts_metrics *m, const char *name, int64_t *out)
 }
 
 void qts_metrics_foreach(struct qts_metrics *m,
-                         void (*fn)(void *arg, const char *name, int64_t value),
-                         void *arg)
+                         void (*fn)(void *arg, const char *name, int64_t value), void *arg)
 {
     pthread_mutex_lock(&m->mu);
     for (size_t i = 0; i < m->n_buckets; i++)

@@ -27,7 +27,6 @@ int qts_metrics_get(struct qts_metrics *m, const char *name, int64_t *out);
 /* Visit every metric (names borrowed for the call), in no fixed order.
  * The registry is locked during the walk: `fn` must not call back into it. */
 void qts_metrics_foreach(struct qts_metrics *m,
-                         void (*fn)(void *arg, const char *name, int64_t value),
-                         void *arg);
+                         void (*fn)(void *arg, const char *name, int64_t value), void *arg);
 
 #endif

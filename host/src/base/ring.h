@@ -28,7 +28,7 @@ struct qts_ring {
     _Alignas(QTS_CACHELINE) atomic_size_t tail; /* next to write (producer) */
     _Alignas(QTS_CACHELINE) size_t cap;         /* power of two */
     size_t elem_size;
-    unsigned char *buf;                        /* owned, cap * elem_size */
+    unsigned char *buf; /* owned, cap * elem_size */
 };
 
 /* cap is rounded up to a power of two (minimum 2). */
@@ -60,9 +60,9 @@ struct qts_mdslot {
 
 struct qts_mdslots {
     size_t n_slots, slot_size;
-    struct qts_mdslot *slots;     /* owned */
-    struct qts_ring ready;        /* uint32_t keys, capacity >= n_slots */
-    atomic_uint_fast64_t conflated;   /* values replaced unread (consumer counts) */
+    struct qts_mdslot *slots;       /* owned */
+    struct qts_ring ready;          /* uint32_t keys, capacity >= n_slots */
+    atomic_uint_fast64_t conflated; /* values replaced unread (consumer counts) */
     atomic_uint_fast64_t published;
 };
 

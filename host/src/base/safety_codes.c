@@ -4,7 +4,7 @@
 #include <string.h>
 
 static const struct qts_safety_code_info codes[QTS_SC_COUNT] = {
-#define QTS_SC_ROW_(id, fam, num, eff, meaning, action)                                     \
+#define QTS_SC_ROW_(id, fam, num, eff, meaning, action) \
     [QTS_SC_##id] = {#id, QTS_SF_##fam, QTS_SE_##eff, (num), (meaning), (action)},
     QTS_SAFETY_CODES(QTS_SC_ROW_)
 #undef QTS_SC_ROW_

@@ -29,8 +29,7 @@ static int64_t fake_now(void *self)
     return qts_clock_now(f->clock);
 }
 
-static int fake_start(void *self, int64_t delay_ns, qts_timer_fn cb, void *arg,
-                      uint64_t *id_out)
+static int fake_start(void *self, int64_t delay_ns, qts_timer_fn cb, void *arg, uint64_t *id_out)
 {
     struct fake_timers *f = self;
     if (!cb)
@@ -125,7 +124,7 @@ int qts_fake_timers_pending(const struct qts_timer_svc *t)
  * Each record owns its uv_timer_t and is freed in the close callback. */
 
 struct uv_timer_rec {
-    uv_timer_t handle;        /* first: the close callback casts back */
+    uv_timer_t handle; /* first: the close callback casts back */
     struct uv_timers *owner;
     uint64_t id;
     qts_timer_fn cb;
@@ -138,7 +137,7 @@ struct uv_timers {
     uint32_t gen;
     struct uv_timer_rec **slots; /* owned table; NULL = free slot */
     uint32_t n_slots, cap_slots;
-    uint32_t *free_slots;        /* owned */
+    uint32_t *free_slots; /* owned */
     uint32_t n_free;
 };
 
@@ -149,10 +148,7 @@ static void uvt_release_slot(struct uv_timers *u, struct uv_timer_rec *r)
     u->free_slots[u->n_free++] = slot;
 }
 
-static void uvt_closed(uv_handle_t *h)
-{
-    free(h); /* struct uv_timer_rec starts with the handle */
-}
+static void uvt_closed(uv_handle_t *h) { free(h); /* struct uv_timer_rec starts with the handle */ }
 
 static void uvt_fire(uv_timer_t *h)
 {
@@ -170,8 +166,7 @@ static int64_t uvt_now(void *self)
     return u->clock ? qts_clock_now(u->clock) : qts_mono_ns();
 }
 
-static int uvt_start(void *self, int64_t delay_ns, qts_timer_fn cb, void *arg,
-                     uint64_t *id_out)
+static int uvt_start(void *self, int64_t delay_ns, qts_timer_fn cb, void *arg, uint64_t *id_out)
 {
     struct uv_timers *u = self;
     if (!cb)

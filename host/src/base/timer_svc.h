@@ -23,8 +23,7 @@ struct uv_loop_s;
 struct qts_timer_svc_ops {
     /* Arm a one-shot timer `delay_ns` from now (clamped to >= 0). `arg` is
      * borrowed and must stay valid until the timer fires or is stopped. */
-    int (*start)(void *self, int64_t delay_ns, qts_timer_fn cb, void *arg,
-                 uint64_t *id_out);
+    int (*start)(void *self, int64_t delay_ns, qts_timer_fn cb, void *arg, uint64_t *id_out);
     int (*stop)(void *self, uint64_t id);
     /* The time the timers are measured against. */
     int64_t (*now_ns)(void *self);

@@ -115,6 +115,5 @@ int qts_format_fixed(char *buf, size_t cap, int64_t v, unsigned exp)
         return snprintf(buf, cap, "%" PRId64, v);
     uint64_t a = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
     uint64_t p = (uint64_t)qts_pow10_i64[exp];
-    return snprintf(buf, cap, "%s%" PRIu64 ".%0*" PRIu64, v < 0 ? "-" : "", a / p,
-                    (int)exp, a % p);
+    return snprintf(buf, cap, "%s%" PRIu64 ".%0*" PRIu64, v < 0 ? "-" : "", a / p, (int)exp, a % p);
 }

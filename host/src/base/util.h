@@ -27,10 +27,10 @@
 QTS_NORETURN void qts__panic(const char *file, int line, const char *what);
 
 /* Invariants: on in every build type. */
-#define QTS_ASSERT(cond)                                                       \
-    do {                                                                       \
-        if (QTS_UNLIKELY(!(cond)))                                             \
-            qts__panic(__FILE__, __LINE__, "assertion failed: " #cond);       \
+#define QTS_ASSERT(cond)                                                \
+    do {                                                                \
+        if (QTS_UNLIKELY(!(cond)))                                      \
+            qts__panic(__FILE__, __LINE__, "assertion failed: " #cond); \
     } while (0)
 
 /* Allocation that cannot fail: aborts with the caller's file and line.
@@ -48,8 +48,8 @@ char *qts__xstrdup(const char *s, const char *file, int line);
  * the teardown of a record's plain buffers as one list instead of a run of
  * free() lines. qts_free_all(a, b, c) frees a, b and c, in that order. */
 void qts_free_each(void *const *blocks, size_t n);
-#define qts_free_all(...)                                                      \
-    qts_free_each((void *const[]){__VA_ARGS__},                               \
+#define qts_free_all(...)                       \
+    qts_free_each((void *const[]){__VA_ARGS__}, \
                   sizeof((void *const[]){__VA_ARGS__}) / sizeof(void *))
 
 /* Copy `src` into `dst` of `cap` bytes, always NUL-terminated.

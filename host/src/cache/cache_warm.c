@@ -14,7 +14,7 @@ struct warm {
     qts_cache_warm_entry_fn entry;
     qts_cache_warm_done_fn done;
     void *arg;
-    size_t next;   /* next pattern */
+    size_t next; /* next pattern */
     size_t n;
     int status;
 };
@@ -54,8 +54,8 @@ static int scan_next(struct warm *w)
     return w->ops->scan_hashes(w->self, (struct qts_str){p, strlen(p)}, on_entry, w);
 }
 
-int qts_cache_warm_start(const struct qts_cache_ops *ops, void *self,
-                         qts_cache_warm_entry_fn entry, qts_cache_warm_done_fn done, void *arg)
+int qts_cache_warm_start(const struct qts_cache_ops *ops, void *self, qts_cache_warm_entry_fn entry,
+                         qts_cache_warm_done_fn done, void *arg)
 {
     if (!ops || !entry || !done)
         return QTS_EINVAL;
@@ -70,8 +70,8 @@ int qts_cache_warm_start(const struct qts_cache_ops *ops, void *self,
     /* the first scan is started here so its error is returned directly;
      * a plugin answering synchronously (cache_memory) may finish inside */
     w->next = 1;
-    int rc = ops->scan_hashes(self, (struct qts_str){PATTERNS[0], strlen(PATTERNS[0])}, on_entry,
-                              w);
+    int rc =
+        ops->scan_hashes(self, (struct qts_str){PATTERNS[0], strlen(PATTERNS[0])}, on_entry, w);
     if (rc < 0) {
         free(w);
         return rc;

@@ -23,8 +23,8 @@ typedef void (*qts_cache_warm_done_fn)(void *arg, int status, size_t n);
  * ops->scan_hashes. `ops`/`self` borrowed until done runs. Returns
  * QTS_EUNSUPPORTED when the plugin has no scan_hashes, QTS_ENET when the
  * cache is down (done is then not called). */
-int qts_cache_warm_start(const struct qts_cache_ops *ops, void *self,
-                         qts_cache_warm_entry_fn entry, qts_cache_warm_done_fn done, void *arg);
+int qts_cache_warm_start(const struct qts_cache_ops *ops, void *self, qts_cache_warm_entry_fn entry,
+                         qts_cache_warm_done_fn done, void *arg);
 
 /* Field helpers for readers of cache hashes. Return 0, QTS_ENOENT (no such
  * field) or QTS_EPARSE. */

@@ -18,13 +18,13 @@ enum slot_kind { K_FREE = 0, K_PRICE, K_POS, K_ORD, K_RISK, K_STRAT, K_BOOK };
 
 struct slot {
     uint64_t hash;
-    uint64_t num;        /* order id */
-    uint32_t ipos;       /* position in the index */
+    uint64_t num;  /* order id */
+    uint32_t ipos; /* position in the index */
     uint8_t kind;
     bool is_dirty;
-    bool is_terminal;    /* order: remove the slot once written */
-    bool is_deleted;     /* position at zero: key deleted, not refreshed */
-    int64_t sent_ms;     /* loop time of the last successful hand-over; 0 = never */
+    bool is_terminal; /* order: remove the slot once written */
+    bool is_deleted;  /* position at zero: key deleted, not refreshed */
+    int64_t sent_ms;  /* loop time of the last successful hand-over; 0 = never */
     char id[QTS_CACHE_ID_MAX];
     union {
         struct qts_cache_price price;
@@ -62,7 +62,7 @@ struct qts_cache_writer {
     struct qts_cache_writer_cfg cfg;
     struct slot *slots;
     uint32_t n_slots;
-    uint32_t *index;      /* slot + 1; 0 = empty */
+    uint32_t *index; /* slot + 1; 0 = empty */
     uint32_t index_mask;
     uint32_t *free_stack;
     uint32_t n_free;
@@ -71,7 +71,7 @@ struct qts_cache_writer {
     uv_check_t check;
     uv_timer_t refresh_timer;
     int open_handles;
-    bool is_failing;      /* inside a streak of refused writes (logged once) */
+    bool is_failing; /* inside a streak of refused writes (logged once) */
     struct qts_cache_writer_stats st;
 };
 
@@ -90,8 +90,8 @@ static uint64_t hash_id(uint8_t kind, const char *id, size_t n, uint64_t num)
     return h ^ (h >> 29);
 }
 
-static struct slot *find_or_add(struct qts_cache_writer *w, uint8_t kind, const char *id,
-                                size_t n, uint64_t num)
+static struct slot *find_or_add(struct qts_cache_writer *w, uint8_t kind, const char *id, size_t n,
+                                uint64_t num)
 {
     uint64_t h = hash_id(kind, id, n, num);
     uint32_t i = (uint32_t)h & w->index_mask;
@@ -259,9 +259,8 @@ int qts_cache_writer_strategy(struct qts_cache_writer *w, const char *strategy_i
 }
 
 int qts_cache_writer_book(struct qts_cache_writer *w, const char *symbol,
-                          const struct qts_level *bids, size_t n_bids,
-                          const struct qts_level *asks, size_t n_asks, uint8_t px_exp,
-                          uint8_t qty_exp, int64_t ts_ms)
+                          const struct qts_level *bids, size_t n_bids, const struct qts_level *asks,
+                          size_t n_asks, uint8_t px_exp, uint8_t qty_exp, int64_t ts_ms)
 {
     size_t n;
     if (id_len(symbol, &n) < 0 || (n_bids && !bids) || (n_asks && !asks))
@@ -356,8 +355,7 @@ static const char *side_name(int side)
 }
 
 static int write_book_side(struct qts_cache_writer *w, const char *key, size_t kn,
-                           const struct qts_level *lv, size_t n, unsigned px_exp,
-                           unsigned qty_exp)
+                           const struct qts_level *lv, size_t n, unsigned px_exp, unsigned qty_exp)
 {
     double scores[QTS_CACHE_BOOK_MAX];
     struct qts_str members[QTS_CACHE_BOOK_MAX];
@@ -455,8 +453,8 @@ static int send_slot(struct qts_cache_writer *w, struct slot *s, int *n_ops)
         if (!ops->zset_replace)
             return QTS_EUNSUPPORTED;
         kn = snprintf(key, sizeof key, "book:%s:bid", s->id);
-        int rc = write_book_side(w, key, (size_t)kn, s->u.book.bids, s->u.book.nb,
-                                 s->u.book.px_exp, s->u.book.qty_exp);
+        int rc = write_book_side(w, key, (size_t)kn, s->u.book.bids, s->u.book.nb, s->u.book.px_exp,
+                                 s->u.book.qty_exp);
         (*n_ops)++;
         kn = snprintf(key, sizeof key, "book:%s:ask", s->id);
         int rc2 = write_book_side(w, key, (size_t)kn, s->u.book.asks, s->u.book.na,
@@ -464,8 +462,7 @@ static int send_slot(struct qts_cache_writer *w, struct slot *s, int *n_ops)
         (*n_ops)++;
         return rc < 0 ? rc : rc2;
     }
-    default:
-        return 0;
+    default: return 0;
     }
     if (!ops->hset)
         return QTS_EUNSUPPORTED;
@@ -512,7 +509,8 @@ int qts_cache_writer_flush(struct qts_cache_writer *w)
             if (!w->is_failing) {
                 w->is_failing = true;
                 QTS_WARN("cache write refused code=%s; further failures are counted, "
-                         "not logged", qts_err_name(rc));
+                         "not logged",
+                         qts_err_name(rc));
             }
         } else {
             s->sent_ms = now ? now : 1;
@@ -558,10 +556,7 @@ void qts_cache_writer_refresh(struct qts_cache_writer *w)
     }
 }
 
-static void on_check(uv_check_t *h)
-{
-    qts_cache_writer_flush(h->data);
-}
+static void on_check(uv_check_t *h) { qts_cache_writer_flush(h->data); }
 
 static void on_refresh(uv_timer_t *t)
 {
@@ -573,8 +568,8 @@ static void on_refresh(uv_timer_t *t)
 /* -------------------------------------------------------------- lifecycle */
 
 int qts_cache_writer_new(uv_loop_t *loop, const struct qts_cache_ops *ops, void *self,
-                         const struct qts_cache_writer_cfg *cfg,
-                         struct qts_cache_writer **out, struct qts_err *err)
+                         const struct qts_cache_writer_cfg *cfg, struct qts_cache_writer **out,
+                         struct qts_err *err)
 {
     if (!loop || !out)
         return qts_err_set(err, QTS_EINVAL, "cache writer: no loop");
@@ -582,21 +577,31 @@ int qts_cache_writer_new(uv_loop_t *loop, const struct qts_cache_ops *ops, void 
     memset(&c, 0, sizeof c);
     if (cfg)
         c = *cfg;
-    if (!c.max_keys) c.max_keys = 4096;
-    if (!c.max_pending) c.max_pending = 4096;
-    if (!c.refresh_ms) c.refresh_ms = 100;
-    if (!c.book_depth) c.book_depth = 10;
+    if (!c.max_keys)
+        c.max_keys = 4096;
+    if (!c.max_pending)
+        c.max_pending = 4096;
+    if (!c.refresh_ms)
+        c.refresh_ms = 100;
+    if (!c.book_depth)
+        c.book_depth = 10;
     if (c.book_depth > QTS_CACHE_BOOK_MAX)
         return qts_err_set(err, QTS_ECONFIG, "cache writer: book_depth %u > %d", c.book_depth,
                            QTS_CACHE_BOOK_MAX);
     if (c.max_keys > (1u << 24))
         return qts_err_set(err, QTS_ECONFIG, "cache writer: max_keys %u too large", c.max_keys);
-    if (!c.ttl_price_ms) c.ttl_price_ms = 100;
-    if (!c.ttl_pos_ms) c.ttl_pos_ms = 1000;
-    if (!c.ttl_ord_ms) c.ttl_ord_ms = 60000;
-    if (!c.ttl_risk_ms) c.ttl_risk_ms = 5000;
-    if (!c.ttl_strat_ms) c.ttl_strat_ms = 60000;
-    if (!c.ttl_book_ms) c.ttl_book_ms = 50;
+    if (!c.ttl_price_ms)
+        c.ttl_price_ms = 100;
+    if (!c.ttl_pos_ms)
+        c.ttl_pos_ms = 1000;
+    if (!c.ttl_ord_ms)
+        c.ttl_ord_ms = 60000;
+    if (!c.ttl_risk_ms)
+        c.ttl_risk_ms = 5000;
+    if (!c.ttl_strat_ms)
+        c.ttl_strat_ms = 60000;
+    if (!c.ttl_book_ms)
+        c.ttl_book_ms = 50;
     if (c.ttl_price_ms < 0 || c.ttl_pos_ms < 0 || c.ttl_ord_ms < 0 || c.ttl_risk_ms < 0 ||
         c.ttl_strat_ms < 0 || c.ttl_book_ms < 0)
         return qts_err_set(err, QTS_ECONFIG, "cache writer: negative TTL");

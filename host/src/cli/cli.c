@@ -9,21 +9,15 @@
 
 /* New commands are added here and declared in cli.h. */
 const struct qts_command *const qts_commands[] = {
-    &qts_cmd_help,
-    &qts_cmd_version,
-    &qts_cmd_run,
-    &qts_cmd_check,
-    &qts_cmd_convert,
-    &qts_cmd_report,
-    &qts_cmd_migrate, /* storage */
-    &qts_cmd_import,  /* storage */
-    &qts_cmd_status,
-    &qts_cmd_kill,    /* admin: cmd_kill.c, cmd_resume.c, cmd_reload.c */
-    &qts_cmd_resume,
-    &qts_cmd_reload,
+    &qts_cmd_help,        &qts_cmd_version,
+    &qts_cmd_run,         &qts_cmd_check,
+    &qts_cmd_convert,     &qts_cmd_report,
+    &qts_cmd_migrate,                    /* storage */
+    &qts_cmd_import,                     /* storage */
+    &qts_cmd_status,      &qts_cmd_kill, /* admin: cmd_kill.c, cmd_resume.c, cmd_reload.c */
+    &qts_cmd_resume,      &qts_cmd_reload,
     &qts_cmd_subscribe, /* admin: cmd_subscribe.c */
-    &qts_cmd_unsubscribe,
-    NULL,
+    &qts_cmd_unsubscribe, NULL,
 };
 
 static const struct qts_command *find_command(const char *name)
@@ -68,8 +62,8 @@ static int run_version(int argc, char **argv)
         fprintf(stderr, "usage: qts version\n");
         return QTS_EXIT_USAGE;
     }
-    printf("qts %s (plugin ABI %d.%d, build %s)\n", QTS_VERSION, QTS_ABI_MAJOR,
-           QTS_ABI_MINOR, QTS_BUILD_SIG);
+    printf("qts %s (plugin ABI %d.%d, build %s)\n", QTS_VERSION, QTS_ABI_MAJOR, QTS_ABI_MINOR,
+           QTS_BUILD_SIG);
     return QTS_EXIT_OK;
 }
 

@@ -21,8 +21,8 @@ struct qts_command {
 
 /* Defines the command `var`: `qts name_` runs run_; summary_ is its line in
  * `qts help`, usage_ its full text. */
-#define QTS_COMMAND(var, name_, summary_, usage_, run_)                         \
-    const struct qts_command var = {                                           \
+#define QTS_COMMAND(var, name_, summary_, usage_, run_) \
+    const struct qts_command var = {                    \
         .name = (name_), .summary = (summary_), .usage = (usage_), .run = (run_)}
 
 /* The command table, NULL-terminated (cli.c). */
@@ -42,9 +42,9 @@ extern const struct qts_command qts_cmd_migrate;
 extern const struct qts_command qts_cmd_import;
 extern const struct qts_command qts_cmd_status; /* cmd_status.c */
 /* Admin commands talking to a running host over its socket (admin_socket.h). */
-extern const struct qts_command qts_cmd_kill;   /* cmd_kill.c */
-extern const struct qts_command qts_cmd_resume; /* cmd_resume.c */
-extern const struct qts_command qts_cmd_reload; /* cmd_reload.c */
+extern const struct qts_command qts_cmd_kill;        /* cmd_kill.c */
+extern const struct qts_command qts_cmd_resume;      /* cmd_resume.c */
+extern const struct qts_command qts_cmd_reload;      /* cmd_reload.c */
 extern const struct qts_command qts_cmd_subscribe;   /* cmd_subscribe.c */
 extern const struct qts_command qts_cmd_unsubscribe; /* cmd_subscribe.c */
 

@@ -97,7 +97,10 @@ static void pretty(FILE *f, const char *j)
             continue;
         }
         switch (c) {
-        case '"': in_str = true; fputc(c, f); break;
+        case '"':
+            in_str = true;
+            fputc(c, f);
+            break;
         case '{':
         case '[':
             fputc(c, f);

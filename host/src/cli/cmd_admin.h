@@ -13,23 +13,23 @@
 struct qts__opt {
     const char *lng;
     const char *shrt;
-    const char **str;  /* set for options with a value */
-    bool *flag;        /* set for flags */
+    const char **str; /* set for options with a value */
+    bool *flag;       /* set for flags */
 };
 
 struct qts__admin_opts {
-    const char *config;   /* -c FILE (default config/qts.yaml) */
-    const char *socket;   /* -s PATH (default $QTS_ADMIN_SOCKET, else <var_dir>/qts.sock) */
-    bool json;            /* --json: print the raw answer line */
+    const char *config; /* -c FILE (default config/qts.yaml) */
+    const char *socket; /* -s PATH (default $QTS_ADMIN_SOCKET, else <var_dir>/qts.sock) */
+    bool json;          /* --json: print the raw answer line */
     const char *positional;
 };
 
 /* The shared options as a usage text: the `options:` section of a command
  * that has no options of its own. */
-#define QTS__ADMIN_USAGE_OPTIONS                                                \
-    "options:\n"                                                                \
-    "  -c, --config FILE   configuration whose paths.var_dir holds qts.sock\n"  \
-    "  -s, --socket PATH   the admin socket\n"                                  \
+#define QTS__ADMIN_USAGE_OPTIONS                                               \
+    "options:\n"                                                               \
+    "  -c, --config FILE   configuration whose paths.var_dir holds qts.sock\n" \
+    "  -s, --socket PATH   the admin socket\n"                                 \
     "      --json          print the answer as one JSON line\n"
 
 /* Returns 0, or QTS_EXIT_USAGE after printing `usage`. At most one

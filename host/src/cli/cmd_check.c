@@ -13,9 +13,7 @@ static const char check_usage[] =
     "the keys the plugin declares), every plugin file (exists, readable regular file,\n"
     "not writable by group or others) and every strategy file (compiles). Prints a\n"
     "summary.\n"
-    "\n"
-    QTS__CMD_CONFIG_USAGE_OPTIONS
-    "\n"
+    "\n" QTS__CMD_CONFIG_USAGE_OPTIONS "\n"
     "exit codes: 0 all good, 2 configuration errors or missing/unusable files\n";
 
 static int run_check(int argc, char **argv)
@@ -37,5 +35,5 @@ static int run_check(int argc, char **argv)
     return QTS_EXIT_OK;
 }
 
-QTS_COMMAND(qts_cmd_check, "check",
-            "validate a configuration and the files it names", check_usage, run_check);
+QTS_COMMAND(qts_cmd_check, "check", "validate a configuration and the files it names", check_usage,
+            run_check);

@@ -52,8 +52,7 @@ struct qts_config *qts__cmd_load(const char *path)
 
 /* One slot's config: against its plugin's key table. A plugin file that
  * does not open is left to the summary, which says why. */
-static void check_slot_keys(const struct qts_plugin_slot *s, uint32_t kind,
-                            struct qts_diags *d)
+static void check_slot_keys(const struct qts_plugin_slot *s, uint32_t kind, struct qts_diags *d)
 {
     struct qts_plugin_lib *lib = NULL;
     struct qts_err e;
@@ -61,8 +60,7 @@ static void check_slot_keys(const struct qts_plugin_slot *s, uint32_t kind,
         return;
     char cfg_path[160];
     qts_plugin_lib_check_config(lib, s->config,
-                                qts_plugin_cfg_path(kind, s->name, cfg_path, sizeof cfg_path),
-                                d);
+                                qts_plugin_cfg_path(kind, s->name, cfg_path, sizeof cfg_path), d);
     qts_plugin_lib_close(lib);
 }
 
@@ -109,8 +107,8 @@ static void count(struct qts__cmd_findings *f, enum qts_preflight_status s)
         f->bad++;
 }
 
-static const char *status_text(enum qts_preflight_status s, const struct qts_err *e,
-                               const char *ok, char *buf, size_t cap)
+static const char *status_text(enum qts_preflight_status s, const struct qts_err *e, const char *ok,
+                               char *buf, size_t cap)
 {
     if (s == QTS_PREFLIGHT_OK)
         return ok;
@@ -136,8 +134,7 @@ static void slot_line(FILE *out, const char *label, const struct qts_plugin_slot
                             ? "ok (safe permissions, plugin ABI valid)"
                             : "ok (regular file, readable, not group/other-writable; "
                               "ABI not checked: no plugin loader in this build)",
-                        buf,
-                        sizeof buf));
+                        buf, sizeof buf));
 }
 
 void qts__cmd_summary(FILE *out, const struct qts_config *c, struct qts__cmd_findings *f)

@@ -11,8 +11,8 @@
 #define QTS_DEFAULT_CONFIG "config/qts.yaml"
 
 /* The `options:` section of the usage of a command that takes only -c. */
-#define QTS__CMD_CONFIG_USAGE_OPTIONS                                           \
-    "options:\n"                                                                \
+#define QTS__CMD_CONFIG_USAGE_OPTIONS \
+    "options:\n"                      \
     "  -c, --config FILE   configuration file\n"
 
 /* Parse `[-c FILE | --config FILE | --config=FILE]`; *path is borrowed from

@@ -122,8 +122,7 @@ static int run_convert(int argc, char **argv)
         status = QTS_EXIT_FAILURE;
     }
     if (src.failed) { /* the events before the damage are in OUT */
-        fprintf(stderr, "qts convert: %s is damaged: OUT holds the events before the damage\n",
-                in);
+        fprintf(stderr, "qts convert: %s is damaged: OUT holds the events before the damage\n", in);
         status = QTS_EXIT_FAILURE;
     }
     fprintf(stderr, "qts convert: %s -> %s: format=%s events=%llu malformed=%llu\n", in, out,
@@ -134,5 +133,5 @@ static int run_convert(int argc, char **argv)
     return status;
 }
 
-QTS_COMMAND(qts_cmd_convert, "convert",
-            "convert market data to the qts binary event format", USAGE, run_convert);
+QTS_COMMAND(qts_cmd_convert, "convert", "convert market data to the qts binary event format", USAGE,
+            run_convert);

@@ -11,24 +11,24 @@
 #include "sheet_import.h"
 #include "util.h"
 
-#define IMPORT_USAGE                                                                        \
-    "usage: qts import sheets DIR [--store SPEC] [--host-id ID] [--schema NAME]\n"          \
-    "                             [--strategy-id ID]\n"                                    \
-    "\n"                                                                                    \
-    "Imports CSV exports of the original sheets found in DIR: Position.csv,\n"              \
-    "T_Ledger.csv, History.csv (daily account equity), Strategy.csv (param_name,\n"         \
-    "value, description), Config_Local.csv, Config_Scalp.csv, Config_Swing.csv.\n"        \
-    "Columns are matched by header name. Every row is checked first; if any row is\n"       \
-    "bad, each problem is printed as file:line: column: why and nothing is written.\n"      \
-    "Otherwise everything is written in one transaction. Re-running the same files\n"       \
-    "changes nothing (ledger rows are keyed by a hash of the row; the other tables\n"       \
-    "are upserts by key). The schema is migrated first if needed.\n"                       \
-    "\n"                                                                                    \
-    "  --store SPEC       sqlite:PATH (default sqlite:var/qts.db), postgres:CONNINFO,\n"    \
-    "                     or postgres (secret pg_conninfo: $QTS_SECRET_PG_CONNINFO)\n"      \
-    "  --host-id ID       host id written on rows (default qts)\n"                          \
-    "  --schema NAME      PostgreSQL: the schema holding the tables\n"                      \
-    "  --strategy-id ID   strategy of Strategy.csv rows without a strategy_id column\n"    \
+#define IMPORT_USAGE                                                                     \
+    "usage: qts import sheets DIR [--store SPEC] [--host-id ID] [--schema NAME]\n"       \
+    "                             [--strategy-id ID]\n"                                  \
+    "\n"                                                                                 \
+    "Imports CSV exports of the original sheets found in DIR: Position.csv,\n"           \
+    "T_Ledger.csv, History.csv (daily account equity), Strategy.csv (param_name,\n"      \
+    "value, description), Config_Local.csv, Config_Scalp.csv, Config_Swing.csv.\n"       \
+    "Columns are matched by header name. Every row is checked first; if any row is\n"    \
+    "bad, each problem is printed as file:line: column: why and nothing is written.\n"   \
+    "Otherwise everything is written in one transaction. Re-running the same files\n"    \
+    "changes nothing (ledger rows are keyed by a hash of the row; the other tables\n"    \
+    "are upserts by key). The schema is migrated first if needed.\n"                     \
+    "\n"                                                                                 \
+    "  --store SPEC       sqlite:PATH (default sqlite:var/qts.db), postgres:CONNINFO,\n" \
+    "                     or postgres (secret pg_conninfo: $QTS_SECRET_PG_CONNINFO)\n"   \
+    "  --host-id ID       host id written on rows (default qts)\n"                       \
+    "  --schema NAME      PostgreSQL: the schema holding the tables\n"                   \
+    "  --strategy-id ID   strategy of Strategy.csv rows without a strategy_id column\n"  \
     "                     (default DEFAULT)\n"
 
 static int run_import(int argc, char **argv)
@@ -46,7 +46,8 @@ static int run_import(int argc, char **argv)
     struct qts_sheet_import imp;
     rc = qts_sheet_import_load(dir, a.extra, now, &imp);
     if (rc == QTS_ENOENT) {
-        fprintf(stderr, "qts import: no sheet export (Position.csv, T_Ledger.csv, ...) in %s\n", dir);
+        fprintf(stderr, "qts import: no sheet export (Position.csv, T_Ledger.csv, ...) in %s\n",
+                dir);
         qts_sheet_import_free(&imp);
         return QTS_EXIT_USAGE;
     }
@@ -88,5 +89,5 @@ static int run_import(int argc, char **argv)
     return QTS_EXIT_OK;
 }
 
-QTS_COMMAND(qts_cmd_import, "import",
-            "import the original system's sheet exports (CSV)", IMPORT_USAGE, run_import);
+QTS_COMMAND(qts_cmd_import, "import", "import the original system's sheet exports (CSV)",
+            IMPORT_USAGE, run_import);

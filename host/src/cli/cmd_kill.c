@@ -25,5 +25,5 @@ static int run_kill(int argc, char **argv)
     return qts__admin_run_signed(argc, argv, &kill);
 }
 
-QTS_COMMAND(qts_cmd_kill, "kill",
-            "kill switch: cancel every working order, block new ones", kill_usage, run_kill);
+QTS_COMMAND(qts_cmd_kill, "kill", "kill switch: cancel every working order, block new ones",
+            kill_usage, run_kill);

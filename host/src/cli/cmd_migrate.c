@@ -6,18 +6,18 @@
 #include "log.h"
 
 #define MIGRATE_USAGE                                                                   \
-    "usage: qts migrate [--store SPEC] [--host-id ID] [--schema NAME]\n"                  \
-    "                   [--timescaledb auto|off|require]\n"                              \
+    "usage: qts migrate [--store SPEC] [--host-id ID] [--schema NAME]\n"                \
+    "                   [--timescaledb auto|off|require]\n"                             \
     "\n"                                                                                \
     "Applies the numbered, forward-only migrations of the store (sql/sqlite/ or\n"      \
     "sql/postgres/), each in its own transaction, and records them in\n"                \
     "schema_migrations. Re-running is a no-op. A database written by a newer qts is\n"  \
     "refused. On PostgreSQL the first migrate checks for the timescaledb extension\n"   \
-    "(auto: use it when available; off; require: fail without it).\n"                  \
+    "(auto: use it when available; off; require: fail without it).\n"                   \
     "\n"                                                                                \
     "  --store SPEC   sqlite:PATH (default sqlite:var/qts.db), postgres:CONNINFO, or\n" \
     "                 postgres (connection string from the secret pg_conninfo:\n"       \
-    "                 $QTS_SECRET_PG_CONNINFO)\n"                                         \
+    "                 $QTS_SECRET_PG_CONNINFO)\n"                                       \
     "  --host-id ID   host id written on rows (default qts)\n"                          \
     "  --schema NAME  PostgreSQL: keep every table in this schema (created if needed)\n"
 
@@ -46,5 +46,5 @@ static int run_migrate(int argc, char **argv)
     return QTS_EXIT_OK;
 }
 
-QTS_COMMAND(qts_cmd_migrate, "migrate",
-            "create or upgrade the database schema", MIGRATE_USAGE, run_migrate);
+QTS_COMMAND(qts_cmd_migrate, "migrate", "create or upgrade the database schema", MIGRATE_USAGE,
+            run_migrate);

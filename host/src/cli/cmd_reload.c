@@ -11,9 +11,7 @@ static const char reload_usage[] =
     "\n"
     "Asks the running host to reload its configuration, its plugins, its strategies,\n"
     "or all of them (default all).\n"
-    "\n"
-    QTS__ADMIN_USAGE_OPTIONS
-    "\n"
+    "\n" QTS__ADMIN_USAGE_OPTIONS "\n"
     "exit codes: 0 reloaded, 1 no host or refused, 2 usage error\n";
 
 static int run_reload(int argc, char **argv)
@@ -34,5 +32,5 @@ static int run_reload(int argc, char **argv)
 }
 
 QTS_COMMAND(qts_cmd_reload, "reload",
-            "reload configuration, plugins or strategies of the running host",
-            reload_usage, run_reload);
+            "reload configuration, plugins or strategies of the running host", reload_usage,
+            run_reload);

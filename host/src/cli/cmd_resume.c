@@ -27,5 +27,5 @@ static int run_resume(int argc, char **argv)
 }
 
 QTS_COMMAND(qts_cmd_resume, "resume",
-            "operator approval to leave LOCKDOWN and release the kill switch",
-            resume_usage, run_resume);
+            "operator approval to leave LOCKDOWN and release the kill switch", resume_usage,
+            run_resume);

@@ -20,9 +20,7 @@ static const char run_usage[] =
     "names like `qts check`, then runs it: in replay mode until the data ends, in\n"
     "paper and live mode until SIGINT or SIGTERM. The run's files (summary.json,\n"
     "report.html, fills.csv, equity.csv, ...) go to <paths.var_dir>/runs/latest.\n"
-    "\n"
-    QTS__CMD_CONFIG_USAGE_OPTIONS
-    "\n"
+    "\n" QTS__CMD_CONFIG_USAGE_OPTIONS "\n"
     "exit codes: 0 success, 1 runtime failure, 2 configuration errors or unusable files\n";
 
 static int run_run(int argc, char **argv)
@@ -46,10 +44,8 @@ static int run_run(int argc, char **argv)
     }
     fflush(stdout);
     qts_log_start();
-    struct qts_engine_opts opts = {
-        .progress = stderr,
-        .progress_is_tty = isatty(STDERR_FILENO) != 0,
-    };
+    struct qts_engine_opts opts = {.progress = stderr,
+                                   .progress_is_tty = isatty(STDERR_FILENO) != 0};
     struct qts_engine *e = NULL;
     struct qts_err err;
     qts_err_clear(&err);
@@ -80,8 +76,8 @@ static int run_run(int argc, char **argv)
            " book updates, %" PRIu64 " bars) in %.2f s, %.2f M events/s\n",
            st.events, st.trades, st.quotes, st.books, st.bars, secs,
            secs > 0 ? (double)st.events / secs / 1e6 : 0.0);
-    printf("orders         %" PRIu64 " asked, %" PRIu64 " rejected, %" PRIu64
-           " fills\n", st.intents, st.rejected, st.fills);
+    printf("orders         %" PRIu64 " asked, %" PRIu64 " rejected, %" PRIu64 " fills\n",
+           st.intents, st.rejected, st.fills);
     printf("equity         %s (started with %s)\n", eq, init);
     printf("report         %s/report.html\n", run_dir);
     printf("summary        %s/summary.json\n", run_dir);

@@ -135,8 +135,7 @@ static redisReply *scan_page(redisContext *c, char *cursor, size_t cursor_cap, c
 }
 
 /* Every hash under prefix+pattern, sorted by key. Returns count or -1. */
-static int load_hashes(redisContext *c, const char *prefix, const char *pattern,
-                       struct hash **out)
+static int load_hashes(redisContext *c, const char *prefix, const char *pattern, struct hash **out)
 {
     char match[512];
     scan_match(match, sizeof match, 2, prefix, pattern);
@@ -298,14 +297,15 @@ static int run_from_redis(int argc, char **argv)
     printf("host prefix %s at %s:%d\n", pfx, co.host, co.port);
     if (npos + nord + nrisk == 0) {
         printf("no live keys under %s: the host is not running, not writing to this Redis, "
-               "or uses another prefix (--prefix / --host-id)\n", pfx);
+               "or uses another prefix (--prefix / --host-id)\n",
+               pfx);
         rc = QTS_EXIT_FAILURE;
         goto done;
     }
     printf("\npositions (%d)\n", npos);
     if (npos)
-        printf("  %-14s %16s %16s %16s %16s %8s\n", "symbol", "qty", "avg_price",
-               "unrealized_pnl", "exposure", "exp_pct");
+        printf("  %-14s %16s %16s %16s %16s %8s\n", "symbol", "qty", "avg_price", "unrealized_pnl",
+               "exposure", "exp_pct");
     for (int i = 0; i < npos; i++)
         printf("  %-14s %16s %16s %16s %16s %8s\n", pos[i].key + 4, field(&pos[i], "qty"),
                field(&pos[i], "avg_price"), field(&pos[i], "unrealized_pnl"),
@@ -317,9 +317,8 @@ static int run_from_redis(int argc, char **argv)
     for (int i = 0; i < nord; i++)
         printf("  %-12s %-14s %-5s %-17s %12s %12s %12s %14s %14s\n", ord[i].key + 4,
                field(&ord[i], "symbol"), field(&ord[i], "side"), field(&ord[i], "status"),
-               field(&ord[i], "qty"), field(&ord[i], "filled_qty"),
-               field(&ord[i], "pending_qty"), field(&ord[i], "avg_fill_price"),
-               field(&ord[i], "limit_price"));
+               field(&ord[i], "qty"), field(&ord[i], "filled_qty"), field(&ord[i], "pending_qty"),
+               field(&ord[i], "avg_fill_price"), field(&ord[i], "limit_price"));
     printf("\nrisk\n");
     if (nrisk == 0) {
         printf("  (no risk:account key: it is refreshed every 2.5 s while the host runs)\n");
@@ -381,6 +380,5 @@ static int run_status(int argc, char **argv)
     return qts__admin_run(&o, "{\"cmd\":\"status\"}");
 }
 
-QTS_COMMAND(qts_cmd_status, "status",
-            "state of the running host (admin socket, or --from-redis)", status_usage,
-            run_status);
+QTS_COMMAND(qts_cmd_status, "status", "state of the running host (admin socket, or --from-redis)",
+            status_usage, run_status);

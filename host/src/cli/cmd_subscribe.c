@@ -14,9 +14,7 @@ static const char subscribe_usage[] =
     "from every feed and from a broker that carries market data. SYMBOL must be\n"
     "a configured instrument. A venue with a per-session subscription limit\n"
     "refuses past it.\n"
-    "\n"
-    QTS__ADMIN_USAGE_OPTIONS
-    "\n"
+    "\n" QTS__ADMIN_USAGE_OPTIONS "\n"
     "exit codes: 0 done, 1 no host or refused, 2 usage error\n";
 
 static int run_sub(int argc, char **argv, const char *cmd)
@@ -35,20 +33,14 @@ static int run_sub(int argc, char **argv, const char *cmd)
     return qts__admin_run(&o, req);
 }
 
-static int run_subscribe(int argc, char **argv)
-{
-    return run_sub(argc, argv, "subscribe");
-}
+static int run_subscribe(int argc, char **argv) { return run_sub(argc, argv, "subscribe"); }
 
-static int run_unsubscribe(int argc, char **argv)
-{
-    return run_sub(argc, argv, "unsubscribe");
-}
+static int run_unsubscribe(int argc, char **argv) { return run_sub(argc, argv, "unsubscribe"); }
 
 QTS_COMMAND(qts_cmd_subscribe, "subscribe",
-            "start real-time market data for a symbol in the running host",
-            subscribe_usage, run_subscribe);
+            "start real-time market data for a symbol in the running host", subscribe_usage,
+            run_subscribe);
 
 QTS_COMMAND(qts_cmd_unsubscribe, "unsubscribe",
-            "stop real-time market data for a symbol in the running host",
-            subscribe_usage, run_unsubscribe);
+            "stop real-time market data for a symbol in the running host", subscribe_usage,
+            run_unsubscribe);

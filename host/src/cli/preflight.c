@@ -42,7 +42,8 @@ enum qts_preflight_status qts_preflight_plugin_file(const char *path, enum qts_p
     if (s != QTS_PREFLIGHT_OK)
         return s;
     if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-        qts_err_set(err, QTS_EPERM, "writable by %s (mode %03o): refusing to load code others can change",
+        qts_err_set(err, QTS_EPERM,
+                    "writable by %s (mode %03o): refusing to load code others can change",
                     (st.st_mode & S_IWOTH) ? "others" : "group", (unsigned)(st.st_mode & 0777));
         return QTS_PREFLIGHT_BAD;
     }

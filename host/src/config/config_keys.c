@@ -58,8 +58,8 @@ void qts_cfg_diag_unknown_key(struct qts_diags *d, const struct qts_cfg_node *ma
         qts_diags_add(d, map->file, map->key_lines[i], map->key_cols[i], path,
                       "unknown key '%s' (did you mean '%s'?)", map->keys[i], suggestion);
     else
-        qts_diags_add(d, map->file, map->key_lines[i], map->key_cols[i], path,
-                      "unknown key '%s'", map->keys[i]);
+        qts_diags_add(d, map->file, map->key_lines[i], map->key_cols[i], path, "unknown key '%s'",
+                      map->keys[i]);
 }
 
 const char *qts_cfg_got(const struct qts_cfg_node *n, char *buf, size_t cap)
@@ -119,12 +119,9 @@ static const char *mismatch(uint32_t type, const struct qts_cfg_node *n)
     switch (type) {
     case QTS_CFG_KEY_STR:
         return n->type == QTS_CFG_SCALAR || n->type == QTS_CFG_NULL ? NULL : "a string";
-    case QTS_CFG_KEY_INT:
-        return qts_cfg_int(n, &i, NULL) == 0 ? NULL : "an integer";
-    case QTS_CFG_KEY_DEC:
-        return qts_cfg_double(n, &x, NULL) == 0 ? NULL : "a number";
-    case QTS_CFG_KEY_BOOL:
-        return qts_cfg_bool(n, &b, NULL) == 0 ? NULL : "true or false";
+    case QTS_CFG_KEY_INT: return qts_cfg_int(n, &i, NULL) == 0 ? NULL : "an integer";
+    case QTS_CFG_KEY_DEC: return qts_cfg_double(n, &x, NULL) == 0 ? NULL : "a number";
+    case QTS_CFG_KEY_BOOL: return qts_cfg_bool(n, &b, NULL) == 0 ? NULL : "true or false";
     case QTS_CFG_KEY_DURATION:
         return qts_cfg_int(n, &i, NULL) == 0 ? NULL : "a duration in milliseconds (an integer)";
     case QTS_CFG_KEY_LIST:
@@ -137,8 +134,7 @@ static const char *mismatch(uint32_t type, const struct qts_cfg_node *n)
         return n->type == QTS_CFG_SCALAR || n->type == QTS_CFG_NULL
                    ? NULL
                    : "a comma-separated string or a list of strings";
-    default:
-        return NULL; /* a type this host does not know: a newer plugin's own business */
+    default: return NULL; /* a type this host does not know: a newer plugin's own business */
     }
 }
 
@@ -171,8 +167,9 @@ static size_t check_map(const struct qts_cfg_node *map, const struct qts_cfg_key
         if (n->env_failed)
             continue; /* already reported where the variable was named */
         char buf[256];
-        const char *want = row ? mismatch(row->type, n)
-                               : is_section && n->type != QTS_CFG_MAP ? "a mapping" : NULL;
+        const char *want = row                                    ? mismatch(row->type, n)
+                           : is_section && n->type != QTS_CFG_MAP ? "a mapping"
+                                                                  : NULL;
         if (want) {
             qts_diags_add(d, n->file, n->line, n->col, kpath, "expected %s, got %s", want,
                           qts_cfg_got(n, buf, sizeof buf));
@@ -187,8 +184,8 @@ static size_t check_map(const struct qts_cfg_node *map, const struct qts_cfg_key
             for (const struct qts_cfg_key *k = keys; k->name && n_parts < 64; k++) {
                 const char *rest = below(k->name, prefix);
                 if (rest)
-                    snprintf(parts[n_parts++], sizeof parts[0], "%.*s",
-                             (int)strcspn(rest, "."), rest);
+                    snprintf(parts[n_parts++], sizeof parts[0], "%.*s", (int)strcspn(rest, "."),
+                             rest);
             }
             for (size_t j = 0; j < n_parts; j++)
                 qts_cfg_suggest_offer(&s, parts[j]);

@@ -19,8 +19,8 @@ struct qts_cfg_node {
     struct qts_cfg_node **items; /* owned children */
     char **keys;                 /* owned; maps only */
     int *key_lines, *key_cols;   /* maps only: where each key is */
-    bool from_env;   /* scalar text came (partly) from ${VAR}: never echo it */
-    bool env_failed; /* a ${VAR} could not be substituted (already reported) */
+    bool from_env;               /* scalar text came (partly) from ${VAR}: never echo it */
+    bool env_failed;             /* a ${VAR} could not be substituted (already reported) */
 };
 
 /* Parse YAML text into a tree. `file` is borrowed and must outlive the tree.

@@ -66,14 +66,14 @@ struct build_frame {
     struct qts_cfg_node *node;
     char *pending_key; /* owned until attached */
     int key_line, key_col;
-    char path[128];    /* dotted path of `node`, for messages */
+    char path[128]; /* dotted path of `node`, for messages */
 };
 
-static int diag_at(struct qts_diags *diags, const char *file, int line, int col,
-                   const char *path, const char *fmt, ...) QTS_PRINTF(6, 7);
+static int diag_at(struct qts_diags *diags, const char *file, int line, int col, const char *path,
+                   const char *fmt, ...) QTS_PRINTF(6, 7);
 
-static int diag_at(struct qts_diags *diags, const char *file, int line, int col,
-                   const char *path, const char *fmt, ...)
+static int diag_at(struct qts_diags *diags, const char *file, int line, int col, const char *path,
+                   const char *fmt, ...)
 {
     if (!diags)
         return QTS_ECONFIG;
@@ -135,22 +135,20 @@ int qts__cfg_parse(const char *file, const char *text, size_t len, struct qts_cf
             int line = (int)parser.problem_mark.line + 1;
             int col = (int)parser.problem_mark.column + 1;
             rc = diag_at(diags, file, line, col, "", "YAML syntax error: %s%s%s",
-                         parser.problem ? parser.problem : "unknown",
-                         parser.context ? " " : "", parser.context ? parser.context : "");
+                         parser.problem ? parser.problem : "unknown", parser.context ? " " : "",
+                         parser.context ? parser.context : "");
             break;
         }
         struct qts_cfg_node *made = NULL;
         bool push = false;
         char child_path[256] = "";
         switch (ev.type) {
-        case YAML_STREAM_END_EVENT:
-            done = true;
-            break;
+        case YAML_STREAM_END_EVENT: done = true; break;
         case YAML_DOCUMENT_START_EVENT:
             if (root) {
-                rc = diag_at(diags, file, (int)ev.start_mark.line + 1,
-                             (int)ev.start_mark.column + 1, "",
-                             "more than one YAML document in the file");
+                rc =
+                    diag_at(diags, file, (int)ev.start_mark.line + 1, (int)ev.start_mark.column + 1,
+                            "", "more than one YAML document in the file");
                 done = true;
             }
             break;
@@ -190,8 +188,7 @@ int qts__cfg_parse(const char *file, const char *text, size_t len, struct qts_cf
             QTS_ASSERT(depth > 0);
             depth--;
             break;
-        default:
-            break;
+        default: break;
         }
         if (made) {
             if (depth == 0) {
@@ -205,9 +202,9 @@ int qts__cfg_parse(const char *file, const char *text, size_t len, struct qts_cf
                      * silently win otherwise */
                     for (size_t i = 0; i < top->node->n; i++) {
                         if (strcmp(top->node->keys[i], top->pending_key) == 0) {
-                            rc = diag_at(diags, file, top->key_line, top->key_col,
-                                         child_path, "duplicate key '%s' (first at line %d)",
-                                         top->pending_key, top->node->key_lines[i]);
+                            rc = diag_at(diags, file, top->key_line, top->key_col, child_path,
+                                         "duplicate key '%s' (first at line %d)", top->pending_key,
+                                         top->node->key_lines[i]);
                         }
                     }
                     node_append(top->node, top->pending_key, top->key_line, top->key_col, made);
@@ -325,10 +322,7 @@ void qts__cfg_map_put_all(struct qts_cfg_node *map, const struct qts_cfg_node *s
 
 /* ------------------------------------------------------------------ queries */
 
-enum qts_cfg_type qts_cfg_type(const struct qts_cfg_node *n)
-{
-    return n ? n->type : QTS_CFG_NULL;
-}
+enum qts_cfg_type qts_cfg_type(const struct qts_cfg_node *n) { return n ? n->type : QTS_CFG_NULL; }
 
 static const struct qts_cfg_node *map_child(const struct qts_cfg_node *n, const char *key,
                                             size_t key_len)
@@ -386,16 +380,16 @@ void qts_cfg_where(const struct qts_cfg_node *n, const char **file, int *line, i
 
 static int type_error(const struct qts_cfg_node *n, const char *expected, struct qts_err *err)
 {
-    const char *got = !n ? "nothing"
-                      : n->type == QTS_CFG_MAP ? "a mapping"
-                      : n->type == QTS_CFG_SEQ ? "a sequence"
+    const char *got = !n                        ? "nothing"
+                      : n->type == QTS_CFG_MAP  ? "a mapping"
+                      : n->type == QTS_CFG_SEQ  ? "a sequence"
                       : n->type == QTS_CFG_NULL ? "an empty value"
                                                 : NULL;
     if (!got && n->from_env)
         got = "a value from the environment (not shown)"; /* often a secret */
     if (got)
-        return qts_err_set(err, QTS_ECONFIG, "%s:%d:%d: expected %s, got %s",
-                           n ? n->file : "?", n ? n->line : 0, n ? n->col : 0, expected, got);
+        return qts_err_set(err, QTS_ECONFIG, "%s:%d:%d: expected %s, got %s", n ? n->file : "?",
+                           n ? n->line : 0, n ? n->col : 0, expected, got);
     return qts_err_set(err, QTS_ECONFIG, "%s:%d:%d: expected %s, got '%s'", n->file, n->line,
                        n->col, expected, n->scalar);
 }
@@ -419,8 +413,8 @@ int qts_cfg_int(const struct qts_cfg_node *n, int64_t *out, struct qts_err *err)
         errno = 0;
         v = strtoll(buf, &end, 10);
         if (errno == ERANGE)
-            return qts_err_set(err, QTS_ECONFIG, "%s:%d:%d: integer out of range: '%s'",
-                               n->file, n->line, n->col,
+            return qts_err_set(err, QTS_ECONFIG, "%s:%d:%d: integer out of range: '%s'", n->file,
+                               n->line, n->col,
                                n->from_env ? "(from the environment, not shown)" : s);
         if (end == buf || *end != '\0')
             return type_error(n, "an integer", err);

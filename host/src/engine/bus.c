@@ -13,10 +13,10 @@ int qts_bus_add(struct qts_bus *b, const struct qts_bus_sub *sub)
     b->subs[b->n_subs++] = *sub;
     struct qts_bus_call c = {.self = sub->self};
     /* one entry per kind the subscriber handles, in the order added */
-#define ADD_CALL(kind, member, handler)                                      \
-    if (sub->handler) {                                                      \
-        c.fn.member = sub->handler;                                          \
-        b->calls[kind][b->n_calls[kind]++] = c;                              \
+#define ADD_CALL(kind, member, handler)         \
+    if (sub->handler) {                         \
+        c.fn.member = sub->handler;             \
+        b->calls[kind][b->n_calls[kind]++] = c; \
     }
     ADD_CALL(QTS_BUS_MARKET, market, on_market)
     ADD_CALL(QTS_BUS_ORDER, order, on_order)
@@ -28,11 +28,11 @@ int qts_bus_add(struct qts_bus *b, const struct qts_bus_sub *sub)
 }
 
 /* Call `member` of every subscriber of `kind`, in order. */
-#define DELIVER(b, kind, member, arg)                                        \
-    do {                                                                     \
-        const struct qts_bus_call *c_ = (b)->calls[kind];                    \
-        for (size_t i_ = 0; i_ < (b)->n_calls[kind]; i_++)                   \
-            c_[i_].fn.member(c_[i_].self, arg);                              \
+#define DELIVER(b, kind, member, arg)                      \
+    do {                                                   \
+        const struct qts_bus_call *c_ = (b)->calls[kind];  \
+        for (size_t i_ = 0; i_ < (b)->n_calls[kind]; i_++) \
+            c_[i_].fn.member(c_[i_].self, arg);            \
     } while (0)
 
 void qts_bus_market(const struct qts_bus *b, const struct qts_bus_market *m)

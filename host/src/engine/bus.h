@@ -28,8 +28,14 @@ struct qts_bus_call {
     void *self; /* borrowed */
 };
 
-enum qts_bus_kind { QTS_BUS_MARKET, QTS_BUS_ORDER, QTS_BUS_FILL, QTS_BUS_SAFETY,
-                    QTS_BUS_RUN_END, QTS_BUS_NKINDS };
+enum qts_bus_kind {
+    QTS_BUS_MARKET,
+    QTS_BUS_ORDER,
+    QTS_BUS_FILL,
+    QTS_BUS_SAFETY,
+    QTS_BUS_RUN_END,
+    QTS_BUS_NKINDS
+};
 
 struct qts_bus {
     struct qts_bus_sub subs[QTS_BUS_MAX_SUBS]; /* copies, in call order */

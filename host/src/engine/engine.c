@@ -210,13 +210,12 @@ static void commit_event(struct qts_engine *e, const struct qts_ev_hdr *h)
         e->stats.bars++;
         break;
     }
-    default:
-        break;
+    default: break;
     }
     m->ts_ns = ts;
     /* portfolio marks, risk prices, cache prices, TCA (docs/architecture.md) */
-    struct qts_bus_market bm = {.ev = h, .bid = m->bid, .ask = m->ask, .last = m->last,
-                                .ts_ns = ts};
+    struct qts_bus_market bm = {
+        .ev = h, .bid = m->bid, .ask = m->ask, .last = m->last, .ts_ns = ts};
     qts_bus_market(&e->bus, &bm);
     e->stats.events++;
     if (!e->stats.first_ts_ns)
@@ -340,11 +339,11 @@ static int on_market_event(struct qts_engine *e, const struct qts_ev_hdr *h, siz
 
 /* The event sink's market operations: one per event type, all to
  * on_market_event (the event is copied there). */
-#define MARKET_SINK(fn, type)                                                \
+#define MARKET_SINK(fn, type)                                                      \
     static int fn(void *ctx, const struct qts_plugin_origin *from, const type *ev) \
-    {                                                                        \
-        (void)from;                                                          \
-        return on_market_event(ctx, &ev->h, sizeof *ev);                     \
+    {                                                                              \
+        (void)from;                                                                \
+        return on_market_event(ctx, &ev->h, sizeof *ev);                           \
     }
 MARKET_SINK(sink_trade, struct qts_trade)
 MARKET_SINK(sink_quote, struct qts_quote)
@@ -430,7 +429,6 @@ static const struct qts_instrument *sink_instrument_find(void *ctx, const char *
     return qts_instruments_find(e->instruments, symbol);
 }
 
-
 /* The execution pipeline on the broker's operations, with the engine as
  * its providers (market, instruments, cash) and its sink (the bus). */
 void qts__engine_open_exec(struct qts_engine *e, bool replay)
@@ -493,19 +491,17 @@ void qts__engine_lua_sink(struct qts_engine *e, struct qts_lua_sink *out)
 /* What plugins emit into: market data, execution reports, instruments. */
 void qts__engine_event_sink(struct qts_engine *e)
 {
-    e->sink = (struct qts_event_sink){
-        .ctx = e,
-        .trade = sink_trade,
-        .quote = sink_quote,
-        .book = sink_book,
-        .bar = sink_bar,
-        .exec_report = sink_exec_report,
-        .position = sink_position,
-        .query_done = sink_query_done,
-        .instrument_define = qts__engine_define_instrument,
-        .instrument_find = sink_instrument_find,
-        .buying_power = sink_buying_power,
-    };
+    e->sink = (struct qts_event_sink){.ctx = e,
+                                      .trade = sink_trade,
+                                      .quote = sink_quote,
+                                      .book = sink_book,
+                                      .bar = sink_bar,
+                                      .exec_report = sink_exec_report,
+                                      .position = sink_position,
+                                      .query_done = sink_query_done,
+                                      .instrument_define = qts__engine_define_instrument,
+                                      .instrument_find = sink_instrument_find,
+                                      .buying_power = sink_buying_power};
 }
 
 void qts_engine_request_stop(struct qts_engine *e)
@@ -521,7 +517,7 @@ size_t qts_engine_kill(struct qts_engine *e, const char *reason)
 {
     e->killed = true;
     size_t n = e->risk ? qts_risk_control_kill(e->risk, "engine", reason ? reason : "kill switch")
-                      : qts_exec_escape_all(e->exec, reason ? reason : "kill switch");
+                       : qts_exec_escape_all(e->exec, reason ? reason : "kill switch");
     QTS_WARN("kill switch: %zu orders cancelled, new orders refused", n);
     return n;
 }
@@ -570,7 +566,7 @@ void qts_engine_free(struct qts_engine *e)
     qts_risk_budget_free(e->budget); /* gives its lease back; before the cache stops */
     e->cache_pub.writer = NULL;
     qts_cache_writer_free(e->cache); /* before its plugin stops */
-    if (e->risk) { /* closes the admin socket and its timers */
+    if (e->risk) {                   /* closes the admin socket and its timers */
         e->risk_pub.host = NULL;
         qts_risk_control_free(e->risk);
         e->risk = NULL;

@@ -36,25 +36,25 @@ struct qts_engine;
 struct qts_portfolio;
 
 struct qts_engine_opts {
-    const char *run_dir;   /* where the run's files go; NULL = <var_dir>/runs/<run_name> */
-    const char *run_name;  /* NULL = "latest" */
-    FILE *progress;        /* progress output; NULL = none */
-    bool progress_is_tty;  /* redraw one line instead of logging lines */
-    uint64_t max_events;   /* stop a replay after this many events; 0 = all */
+    const char *run_dir;  /* where the run's files go; NULL = <var_dir>/runs/<run_name> */
+    const char *run_name; /* NULL = "latest" */
+    FILE *progress;       /* progress output; NULL = none */
+    bool progress_is_tty; /* redraw one line instead of logging lines */
+    uint64_t max_events;  /* stop a replay after this many events; 0 = all */
 };
 
 /* What a run did (for the CLI and tests). */
 struct qts_engine_stats {
-    uint64_t events;          /* market events processed */
+    uint64_t events; /* market events processed */
     uint64_t trades, quotes, books, bars;
-    uint64_t intents;         /* orders strategies asked for */
-    uint64_t rejected;        /* of which PreCheck or the venue rejected */
+    uint64_t intents;  /* orders strategies asked for */
+    uint64_t rejected; /* of which PreCheck or the venue rejected */
     uint64_t exec_reports;
     uint64_t fills;
-    uint64_t book_errors;     /* updates the book could not apply (gaps) */
+    uint64_t book_errors; /* updates the book could not apply (gaps) */
     int64_t first_ts_ns, last_ts_ns;
-    int64_t wall_ns;          /* how long the run took */
-    int64_t equity;           /* final equity, cash units */
+    int64_t wall_ns; /* how long the run took */
+    int64_t equity;  /* final equity, cash units */
     int64_t initial_cash;
 };
 

@@ -166,8 +166,8 @@ static int admin_subscribe(void *ctx, const char *symbol, bool on, char *out, si
         else if (!first_err)
             first_err = rc;
     }
-    struct qts_plugin_inst *b = e->has_broker ? qts_plugin_manager_current(e->plugins, "broker")
-                                              : NULL;
+    struct qts_plugin_inst *b =
+        e->has_broker ? qts_plugin_manager_current(e->plugins, "broker") : NULL;
     const struct qts_broker_ops *bops = b ? qts_plugin_inst_desc(b)->ops : NULL;
     if (on ? QTS_HAS(bops, subscribe) : QTS_HAS(bops, unsubscribe)) {
         asked++;
@@ -211,23 +211,21 @@ int qts__engine_open_risk(struct qts_engine *e, struct qts_err *err)
     qts_risk_portfolio_init(&e->risk_pf, e->portfolio);
     struct qts_risk_settings rset;
     qts_settings_risk_view(e->set, &rset);
-    struct qts_risk_control_env renv = {
-        .loop = &e->loop,
-        .timers = &e->timers,
-        .exec = e->exec,
-        .settings = &rset,
-        .broker_env = qts__engine_broker_env(e),
-        .live_ack = getenv(QTS_LIVE_ACK_ENV),
-        .positions = risk_positions,
-        .equity = risk_equity,
-        .instrument = qts__engine_instrument,
-        .strategy_id = risk_strategy_id,
-        .reload = admin_reload,
-        .subscribe = admin_subscribe,
-        .status_extra = risk_status_extra,
-        .ctx = e,
-        .is_replay = e->set->mode == QTS_MODE_REPLAY,
-    };
+    struct qts_risk_control_env renv = {.loop = &e->loop,
+                                        .timers = &e->timers,
+                                        .exec = e->exec,
+                                        .settings = &rset,
+                                        .broker_env = qts__engine_broker_env(e),
+                                        .live_ack = getenv(QTS_LIVE_ACK_ENV),
+                                        .positions = risk_positions,
+                                        .equity = risk_equity,
+                                        .instrument = qts__engine_instrument,
+                                        .strategy_id = risk_strategy_id,
+                                        .reload = admin_reload,
+                                        .subscribe = admin_subscribe,
+                                        .status_extra = risk_status_extra,
+                                        .ctx = e,
+                                        .is_replay = e->set->mode == QTS_MODE_REPLAY};
     qts_risk_portfolio_book(&e->risk_pf, &renv.book);
     int rc = qts_risk_control_new(&renv, &e->risk, err);
     e->risk_pub.host = e->risk; /* the "risk" subscriber starts */
@@ -248,27 +246,25 @@ int qts__engine_open_budget(struct qts_engine *e, struct qts_err *err)
     const char *text = e->set->budget_limit ? e->set->budget_limit : "0";
     if (qts_parse_fixed(text, strlen(text), QTS_CASH_EXP, &limit) != 0 || limit <= 0)
         return qts_err_set(err, QTS_ECONFIG, "shared_budget.limit must be a positive amount");
-    struct qts_risk_budget_cfg bc = {
-        .key = key,
-        .limit = limit,
-        .policy = e->set->budget_policy == 1 ? QTS_BUDGET_LOCAL_SHARE : QTS_BUDGET_REFUSE,
-        .local_share = e->set->budget_local_share,
-    };
+    struct qts_risk_budget_cfg bc = {.key = key,
+                                     .limit = limit,
+                                     .policy = e->set->budget_policy == 1 ? QTS_BUDGET_LOCAL_SHARE
+                                                                          : QTS_BUDGET_REFUSE,
+                                     .local_share = e->set->budget_local_share};
     struct qts_plugin_inst *c = qts_plugin_manager_current(e->plugins, "cache");
     int rc = qts_risk_budget_new(qts_plugin_inst_desc(c)->ops, qts_plugin_inst_self(c), &bc,
                                  &e->budget, err);
     if (rc != 0)
         return rc;
     e->budget_pub.budget = e->budget; /* the "budget" subscriber starts settling */
-    struct qts_precheck_hook hook = {.name = "shared_budget", .fn = qts_budget_precheck,
-                                     .ctx = &e->budget_pub};
+    struct qts_precheck_hook hook = {
+        .name = "shared_budget", .fn = qts_budget_precheck, .ctx = &e->budget_pub};
     return qts_exec_add_precheck(e->exec, &hook);
 }
 
 /* Before a reloaded file replaces the running one: each plugin slot's
  * config: against the key table of the plugin loaded in it. */
-void qts__engine_check_plugin_configs(void *ud, const struct qts_config *next,
-                                      struct qts_diags *d)
+void qts__engine_check_plugin_configs(void *ud, const struct qts_config *next, struct qts_diags *d)
 {
     struct qts_engine *e = ud;
     const struct qts_settings *s = qts_config_settings(next);

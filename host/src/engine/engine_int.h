@@ -89,7 +89,7 @@ struct batch_ev {
 #define BATCH_MAX 1024
 
 struct feed_slot {
-    char *name;       /* owned: the slot name */
+    char *name; /* owned: the slot name */
     bool at_eof;
 };
 
@@ -97,7 +97,7 @@ struct qts_engine {
     struct qts_config *cfg; /* referenced */
     const struct qts_settings *set;
     struct qts_engine_opts opts;
-    char *run_dir;          /* owned */
+    char *run_dir; /* owned */
 
     uv_loop_t loop;
     bool loop_ready;
@@ -117,17 +117,17 @@ struct qts_engine {
     size_t n_mkt;
 
     struct qts_portfolio *portfolio;
-    struct qts_store_plugin *store;       /* NULL: no `store:` configured */
-    struct qts_cache_writer *cache;       /* NULL: no `cache:` configured */
-    struct qts_risk_budget *budget;       /* NULL: no shared_budget.key */
+    struct qts_store_plugin *store; /* NULL: no `store:` configured */
+    struct qts_cache_writer *cache; /* NULL: no `cache:` configured */
+    struct qts_risk_budget *budget; /* NULL: no shared_budget.key */
     struct qts_store_writer *writer;
     struct qts_exec *exec;
-    struct qts_risk_portfolio risk_pf;    /* risk's view of the portfolio: reads it, no copy */
-    struct qts_risk_control *risk;           /* pre-trade checks, risk loop, safety, admin */
-    struct qts_config_holder cfg_holder;  /* SIGHUP reloads land here */
+    struct qts_risk_portfolio risk_pf;   /* risk's view of the portfolio: reads it, no copy */
+    struct qts_risk_control *risk;       /* pre-trade checks, risk loop, safety, admin */
+    struct qts_config_holder cfg_holder; /* SIGHUP reloads land here */
     bool has_holder;
     struct qts_lua_runtime *rt;
-    struct qts_feedback *fb; /* execution feedback (TCA, impact model); NULL = off */
+    struct qts_feedback *fb;       /* execution feedback (TCA, impact model); NULL = off */
     struct qts_startup_sync *sync; /* owned while the start-up sync runs, else NULL */
     bool strategies_added;
     /* paper/live: the venue's buying power at the start-up sync minus the
@@ -147,7 +147,7 @@ struct qts_engine {
     int64_t next_sample_ns;
     bool killed;
     volatile sig_atomic_t stop_requested;
-    uv_async_t stop_wake;     /* wakes the loop for a stop asked from another thread;
+    uv_async_t stop_wake; /* wakes the loop for a stop asked from another thread;
                                * initialised with the signal handles (signals_on) */
     uv_signal_t sig_int, sig_term;
     bool signals_on;
@@ -187,8 +187,7 @@ void qts__engine_on_plugin_reload(void *ctx, const char *slot, int status, const
 bool qts__engine_has_working_orders(void *ctx, const char *slot);
 void qts__engine_on_config_reload(void *ud, struct qts_config *next);
 /* the config holder's check: plugin slots' config: against their key tables */
-void qts__engine_check_plugin_configs(void *ud, const struct qts_config *next,
-                                      struct qts_diags *d);
+void qts__engine_check_plugin_configs(void *ud, const struct qts_config *next, struct qts_diags *d);
 
 /* engine_wire.c: construction */
 int qts__engine_make_dirs(const char *path);

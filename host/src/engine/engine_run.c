@@ -9,8 +9,8 @@ static void progress(struct qts_engine *e, bool final)
     if (!e->opts.progress)
         return;
     int64_t now = qts_mono_ns();
-    if (!final && now - e->last_progress_ns < (e->opts.progress_is_tty ? 200000000LL
-                                                                       : 5000000000LL))
+    if (!final &&
+        now - e->last_progress_ns < (e->opts.progress_is_tty ? 200000000LL : 5000000000LL))
         return;
     e->last_progress_ns = now;
     double done = 0;
@@ -27,8 +27,8 @@ static void progress(struct qts_engine *e, bool final)
     double elapsed = (double)e->stats.wall_ns / 1e9;
     double rate = elapsed > 0 ? (double)e->stats.events / elapsed : 0;
     double eta = frac > 0.001 && frac < 1 ? elapsed * (1 - frac) / frac : 0;
-    fprintf(e->opts.progress, "%sreplay %5.1f%%  %" PRIu64 " events  %.2f M events/s  fills %" PRIu64
-            "  eta %.0fs%s",
+    fprintf(e->opts.progress,
+            "%sreplay %5.1f%%  %" PRIu64 " events  %.2f M events/s  fills %" PRIu64 "  eta %.0fs%s",
             e->opts.progress_is_tty ? "\r" : "", frac * 100, e->stats.events, rate / 1e6,
             e->stats.fills, eta, e->opts.progress_is_tty ? (final ? "\n" : "") : "\n");
     fflush(e->opts.progress);
@@ -148,9 +148,13 @@ static void adopt_positions(struct qts_engine *e, const struct qts_startup_repor
             continue;
         }
         struct qts_fill f = {
-            .h = {.struct_size = sizeof f, .type = QTS_EV_FILL, .px_exp = inst->px_exp,
-                  .qty_exp = inst->qty_exp, .instrument = inst->id,
-                  .ts_exch_ns = qts_wall_ns(), .ts_recv_ns = qts_wall_ns()},
+            .h = {.struct_size = sizeof f,
+                  .type = QTS_EV_FILL,
+                  .px_exp = inst->px_exp,
+                  .qty_exp = inst->qty_exp,
+                  .instrument = inst->id,
+                  .ts_exch_ns = qts_wall_ns(),
+                  .ts_recv_ns = qts_wall_ns()},
             .strategy_id = 0,
             .side = delta > 0 ? QTS_SIDE_BUY : QTS_SIDE_SELL,
             .px = px,
@@ -163,8 +167,8 @@ static void adopt_positions(struct qts_engine *e, const struct qts_startup_repor
             continue;
         }
         qts_cache_pub_position(&e->cache_pub, inst->id, f.h.ts_exch_ns);
-        QTS_INFO("startup: adopted the broker's position symbol=%s qty=%" PRId64
-                 " avg_px=%" PRId64, inst->symbol, qty, px);
+        QTS_INFO("startup: adopted the broker's position symbol=%s qty=%" PRId64 " avg_px=%" PRId64,
+                 inst->symbol, qty, px);
     }
 }
 
@@ -202,15 +206,13 @@ static int execution_json(const void *exec, char *buf, size_t cap)
  * starts (startup_sync.h), then start the strategies. */
 static int startup(struct qts_engine *e, struct qts_err *err)
 {
-    struct qts_startup_env env = {
-        .loop = &e->loop,
-        .exec = e->exec,
-        .timeout_ms = e->set->startup_timeout_ms,
-        .seed_market = e->set->startup_seed_market,
-        .adopt_positions = e->set->startup_adopt_positions,
-        .require_reconcile = e->set->startup_require_reconcile,
-        .stop = &e->stop_requested,
-    };
+    struct qts_startup_env env = {.loop = &e->loop,
+                                  .exec = e->exec,
+                                  .timeout_ms = e->set->startup_timeout_ms,
+                                  .seed_market = e->set->startup_seed_market,
+                                  .adopt_positions = e->set->startup_adopt_positions,
+                                  .require_reconcile = e->set->startup_require_reconcile,
+                                  .stop = &e->stop_requested};
     const char **symbols = qts_xcalloc(e->set->n_instruments + 1, sizeof *symbols);
     for (size_t i = 0; i < e->set->n_instruments; i++)
         symbols[env.n_symbols++] = e->set->instruments[i].symbol;
@@ -236,8 +238,7 @@ static int startup(struct qts_engine *e, struct qts_err *err)
         e->venue_cash_gap = venue_cash - qts_portfolio_cash(e->portfolio);
         char cash[64];
         qts_format_fixed(cash, sizeof cash, venue_cash, QTS_CASH_EXP);
-        QTS_INFO("startup: the account can spend %s; PreCheck's cash check is capped by it",
-                 cash);
+        QTS_INFO("startup: the account can spend %s; PreCheck's cash check is capped by it", cash);
     }
     write_run_json(e, "startup.json", startup_json, e->sync);
     qts_startup_sync_free(e->sync);

@@ -105,9 +105,8 @@ static int add_strategies(struct qts_engine *e, struct qts_err *err)
             .budget_ns = e->set->strategy_callback_budget_ms * 1000000LL,
             .error_limit = (uint32_t)e->set->strategy_max_errors_per_minute,
             .error_window_ns = 60LL * 1000000000LL,
-            .initial_cash = qts_fixed_to_double(qts_portfolio_initial_cash(e->portfolio),
-                                                QTS_CASH_EXP),
-        };
+            .initial_cash =
+                qts_fixed_to_double(qts_portfolio_initial_cash(e->portfolio), QTS_CASH_EXP)};
         uint32_t id;
         int rc = qts_lua_runtime_add_strategy(e->rt, &conf, &id, err);
         if (rc != 0)
@@ -207,8 +206,8 @@ static int feedback_setup(struct qts_engine *e, struct qts_err *err)
                               .on_final = fb_row,
                               .on_row = fb_store_row,
                               .ctx = e};
-    int rc = qts_feedback_new(e->set->feedback, e->set->var_dir,
-                              e->set->mode == QTS_MODE_REPLAY, &env, &e->fb, err);
+    int rc = qts_feedback_new(e->set->feedback, e->set->var_dir, e->set->mode == QTS_MODE_REPLAY,
+                              &env, &e->fb, err);
     if (rc != 0 || !e->fb)
         return rc;
     struct qts_tca *t = qts_feedback_tca(e->fb);
@@ -237,31 +236,32 @@ static int feedback_setup(struct qts_engine *e, struct qts_err *err)
  * are set in their *_pub when they exist. */
 static int wire_bus(struct qts_engine *e, struct qts_err *err)
 {
-    e->store_pub = (struct qts_store_pub){.instruments = e->instruments, .pf = e->portfolio,
-                                          .clock = &e->clock, .broker = e->set->broker.plugin};
-    e->cache_pub = (struct qts_cache_pub){.instruments = e->instruments, .pf = e->portfolio,
-                                          .clock = &e->clock};
-    e->budget_pub = (struct qts_budget_pub){.pf = e->portfolio, .market = qts__engine_market,
-                                            .market_ctx = e};
+    e->store_pub = (struct qts_store_pub){.instruments = e->instruments,
+                                          .pf = e->portfolio,
+                                          .clock = &e->clock,
+                                          .broker = e->set->broker.plugin};
+    e->cache_pub = (struct qts_cache_pub){
+        .instruments = e->instruments, .pf = e->portfolio, .clock = &e->clock};
+    e->budget_pub =
+        (struct qts_budget_pub){.pf = e->portfolio, .market = qts__engine_market, .market_ctx = e};
     e->fb_pub = (struct qts_feedback_pub){.clock = &e->clock};
     e->lua_pub = (struct qts_lua_pub){.rt = e->rt, .instruments = e->instruments, .seq = &e->seq};
     e->report_pub = (struct qts_report_pub){.pf = e->portfolio, .title = e->set->host_id};
     qts_bus_init(&e->bus);
     const struct qts_bus_sub subs[] = {
-        qts_portfolio_sub(e->portfolio),       /* marks; fills change positions and cash */
-        qts_risk_sub(&e->risk_pub),            /* risk loop prices; safety codes */
-        qts_store_sub(&e->store_pub),          /* fills, ledger, order events */
-        qts_cache_sub(&e->cache_pub),          /* prices, positions, order status */
-        qts_budget_sub(&e->budget_pub),        /* shared budget given back */
-        qts_feedback_sub(&e->fb_pub),          /* TCA; tca.csv at the end */
-        qts_lua_sub(&e->lua_pub),              /* order events and fills to strategies */
-        qts_store_close_sub(&e->store_pub),    /* end: positions, writer stopped */
-        qts_report_sub(&e->report_pub),        /* end: summary.json, CSV, report.html */
+        qts_portfolio_sub(e->portfolio),    /* marks; fills change positions and cash */
+        qts_risk_sub(&e->risk_pub),         /* risk loop prices; safety codes */
+        qts_store_sub(&e->store_pub),       /* fills, ledger, order events */
+        qts_cache_sub(&e->cache_pub),       /* prices, positions, order status */
+        qts_budget_sub(&e->budget_pub),     /* shared budget given back */
+        qts_feedback_sub(&e->fb_pub),       /* TCA; tca.csv at the end */
+        qts_lua_sub(&e->lua_pub),           /* order events and fills to strategies */
+        qts_store_close_sub(&e->store_pub), /* end: positions, writer stopped */
+        qts_report_sub(&e->report_pub),     /* end: summary.json, CSV, report.html */
     };
     for (size_t i = 0; i < QTS_ARRAY_LEN(subs); i++)
         if (qts_bus_add(&e->bus, &subs[i]) != 0)
-            return qts_err_set(err, QTS_EFULL, "bus: more than %d subscribers",
-                               QTS_BUS_MAX_SUBS);
+            return qts_err_set(err, QTS_EFULL, "bus: more than %d subscribers", QTS_BUS_MAX_SUBS);
     return 0;
 }
 
@@ -312,8 +312,7 @@ int qts_engine_new(struct qts_config *cfg, const struct qts_engine_opts *opts,
         /* A replay waits for its strategies anyway: give a slow machine (or a
          * sanitizer build) room before a callback counts as stuck. Live and
          * paper keep the runtime's 2 s. */
-        .stuck_ns = replay ? 30LL * 1000000000LL : 0,
-    };
+        .stuck_ns = replay ? 30LL * 1000000000LL : 0};
     qts__engine_lua_sink(e, &ls.sink);
     rc = qts_lua_runtime_new(&ls, &e->rt, err);
     if (rc != 0)
@@ -335,29 +334,26 @@ int qts_engine_new(struct qts_config *cfg, const struct qts_engine_opts *opts,
             goto fail;
     }
     qts__engine_event_sink(e);
-    e->penv = (struct qts_plugin_env){
-        .loop = &e->loop,
-        .http = e->http,
-        .metrics = e->metrics,
-        .sink = &e->sink,
-        .clock = &e->clock,
-        .timers = &e->timers,
-    };
+    e->penv = (struct qts_plugin_env){.loop = &e->loop,
+                                      .http = e->http,
+                                      .metrics = e->metrics,
+                                      .sink = &e->sink,
+                                      .clock = &e->clock,
+                                      .timers = &e->timers};
     char gen_dir[1100];
     snprintf(gen_dir, sizeof gen_dir, "%s/plugins.gen", e->set->var_dir);
     if (qts__engine_make_dirs(gen_dir) != 0) {
         rc = qts_err_set(err, QTS_EIO, "cannot create %s", gen_dir);
         goto fail;
     }
-    struct qts_plugin_manager_opts mo = {
-        .env = &e->penv,
-        .gen_dir = gen_dir,
-        .watch_dir = e->set->plugins_watch ? e->set->plugins_dir : NULL,
-        .has_working_orders = qts__engine_has_working_orders,
-        .orders_ctx = e,
-        .on_reload = qts__engine_on_plugin_reload,
-        .reload_ctx = e,
-    };
+    struct qts_plugin_manager_opts mo = {.env = &e->penv,
+                                         .gen_dir = gen_dir,
+                                         .watch_dir =
+                                             e->set->plugins_watch ? e->set->plugins_dir : NULL,
+                                         .has_working_orders = qts__engine_has_working_orders,
+                                         .orders_ctx = e,
+                                         .on_reload = qts__engine_on_plugin_reload,
+                                         .reload_ctx = e};
     rc = qts_plugin_manager_new(&mo, &e->plugins, err);
     if (rc != 0)
         goto fail;
@@ -412,14 +408,14 @@ int qts_engine_new(struct qts_config *cfg, const struct qts_engine_opts *opts,
     rc = qts_plugin_manager_start(e->plugins, err);
     if (rc != 0)
         goto fail;
-    qts__engine_refresh_ports(e); /* start may have replaced self pointers */
+    qts__engine_refresh_ports(e);       /* start may have replaced self pointers */
     rc = qts__engine_open_risk(e, err); /* also the live-trading guard: may refuse to start */
     if (rc != 0)
         goto fail;
     if (e->set->cache.plugin) {
         struct qts_plugin_inst *c = qts_plugin_manager_current(e->plugins, "cache");
-        rc = qts_cache_writer_new(&e->loop, qts_plugin_inst_desc(c)->ops,
-                                  qts_plugin_inst_self(c), NULL, &e->cache, err);
+        rc = qts_cache_writer_new(&e->loop, qts_plugin_inst_desc(c)->ops, qts_plugin_inst_self(c),
+                                  NULL, &e->cache, err);
         if (rc != 0)
             goto fail;
         e->cache_pub.writer = e->cache; /* the "cache" subscriber starts publishing */

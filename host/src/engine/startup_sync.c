@@ -42,7 +42,10 @@ struct qts_startup_sync {
     bool recon_orders_done, recon_positions_done;
     /* answers that arrived from inside qts_exec_reconcile, before the
      * request ids could be read back */
-    struct { uint64_t req_id; int status; } early[4];
+    struct {
+        uint64_t req_id;
+        int status;
+    } early[4];
     size_t n_early;
     struct seed_req *seeds; /* owned, env.n_symbols entries */
     size_t n_seeds_pending;
@@ -53,18 +56,15 @@ struct qts_startup_sync {
     /* The scan's callbacks reach the sync through this, so a scan still in
      * flight when the sync is freed finds NULL (and frees the holder). */
     struct warm_ref *warm_ref;
-    bool warm_retry;        /* the cache was not connected yet: try again on a tick */
-    int64_t deadline_ns;    /* monotonic */
+    bool warm_retry;     /* the cache was not connected yet: try again on a tick */
+    int64_t deadline_ns; /* monotonic */
 
-    uv_timer_t timer;       /* ticks every 20 ms while the sync runs */
+    uv_timer_t timer; /* ticks every 20 ms while the sync runs */
     bool timer_open;
-    bool timer_fired;       /* the deadline passed */
+    bool timer_fired; /* the deadline passed */
 };
 
-bool qts_startup_sync_owns(uint64_t req_id)
-{
-    return (req_id & SYNC_REQ_MASK) == SYNC_REQ_TAG;
-}
+bool qts_startup_sync_owns(uint64_t req_id) { return (req_id & SYNC_REQ_MASK) == SYNC_REQ_TAG; }
 
 struct qts_startup_sync *qts_startup_sync_new(const struct qts_startup_env *env)
 {
@@ -149,18 +149,17 @@ static void warm_done(void *arg, int status, size_t n)
     s->warm_pending = false;
     s->rep.warm_status = status;
     QTS_INFO("startup: warm state from the cache status=%s hashes=%zu positions=%zu "
-             "open_orders=%zu", qts_strerror(status), n, s->rep.n_warm, s->rep.warm_open_orders);
+             "open_orders=%zu",
+             qts_strerror(status), n, s->rep.n_warm, s->rep.warm_open_orders);
 }
 
 /* ----------------------------------------------------------- broker side */
 
-void qts_startup_sync_on_position(struct qts_startup_sync *s,
-                                  const struct qts_broker_position *pos)
+void qts_startup_sync_on_position(struct qts_startup_sync *s, const struct qts_broker_position *pos)
 {
     if (!s || !pos || !s->recon_pending)
         return;
-    struct qts_startup_position *p = push_pos(&s->rep.broker, &s->rep.n_broker,
-                                              &s->cap_broker);
+    struct qts_startup_position *p = push_pos(&s->rep.broker, &s->rep.n_broker, &s->cap_broker);
     qts_strlcpy(p->symbol, pos->symbol, sizeof p->symbol);
     p->instrument = pos->instrument;
     p->qty_exp = pos->qty_exp;
@@ -177,8 +176,7 @@ void qts_startup_sync_on_status(struct qts_startup_sync *s, const struct qts_exe
         s->rep.broker_open_orders++;
 }
 
-void qts_startup_sync_on_buying_power(struct qts_startup_sync *s,
-                                      const struct qts_buying_power *bp)
+void qts_startup_sync_on_buying_power(struct qts_startup_sync *s, const struct qts_buying_power *bp)
 {
     if (!s || !bp || !s->bp_pending || bp->req_id != s->bp_req)
         return;
@@ -242,8 +240,7 @@ void qts_startup_sync_on_query_done(struct qts_startup_sync *s, uint64_t req_id,
         s->n_seeds_pending--;
         if (status < 0) {
             s->rep.n_seed_failed++;
-            QTS_WARN("startup: market snapshot of %s failed: %s", r->symbol,
-                     qts_strerror(status));
+            QTS_WARN("startup: market snapshot of %s failed: %s", r->symbol, qts_strerror(status));
         } else {
             s->rep.n_seeded++;
         }
@@ -381,7 +378,8 @@ static void compare(struct qts_startup_sync *s)
         if (fabs(theirs - r->warm[i].qty_f) > 1e-9 * fmax(1.0, fabs(theirs))) {
             r->n_differences++;
             QTS_WARN("startup: position of %s in the cache %.10g, at the broker %.10g "
-                     "(the broker's is used)", r->warm[i].symbol, r->warm[i].qty_f, theirs);
+                     "(the broker's is used)",
+                     r->warm[i].symbol, r->warm[i].qty_f, theirs);
         }
     }
     for (size_t j = 0; j < r->n_broker; j++) {
@@ -391,7 +389,8 @@ static void compare(struct qts_startup_sync *s)
         if (!listed && r->broker[j].qty != 0) {
             r->n_differences++;
             QTS_WARN("startup: position of %s at the broker %.10g, not in the cache "
-                     "(the broker's is used)", r->broker[j].symbol, r->broker[j].qty_f);
+                     "(the broker's is used)",
+                     r->broker[j].symbol, r->broker[j].qty_f);
         }
     }
     if (r->warm_open_orders != r->broker_open_orders) {
@@ -436,18 +435,19 @@ int qts_startup_sync_run(struct qts_startup_sync *s, struct qts_err *err)
         if (s->bp_pending)
             r->buying_power_status = QTS_ETIMEDOUT;
         QTS_WARN("startup: sync incomplete after %" PRId64 " ms (warm=%s recon=%s "
-                 "seeds_pending=%zu buying_power=%s)", r->elapsed_ns / 1000000,
-                 s->warm_pending ? "pending" : "done", s->recon_pending ? "pending" : "done",
-                 s->n_seeds_pending, s->bp_pending ? "pending" : "done");
+                 "seeds_pending=%zu buying_power=%s)",
+                 r->elapsed_ns / 1000000, s->warm_pending ? "pending" : "done",
+                 s->recon_pending ? "pending" : "done", s->n_seeds_pending,
+                 s->bp_pending ? "pending" : "done");
         /* answers after this point are ignored by the sync */
         s->warm_pending = s->recon_pending = s->bp_pending = false;
         s->n_seeds_pending = 0;
     }
     compare(s);
     QTS_INFO("startup: sync done in %" PRId64 " ms recon=%s seeded=%zu/%zu buying_power=%s "
-             "differences=%zu", r->elapsed_ns / 1000000, qts_strerror(r->recon_status),
-             r->n_seeded, s->env.n_symbols, qts_strerror(r->buying_power_status),
-             r->n_differences);
+             "differences=%zu",
+             r->elapsed_ns / 1000000, qts_strerror(r->recon_status), r->n_seeded, s->env.n_symbols,
+             qts_strerror(r->buying_power_status), r->n_differences);
     if (s->env.require_reconcile && r->recon_status != 0 && r->recon_status != QTS_EUNSUPPORTED)
         return qts_err_set(err, r->recon_status < 0 ? r->recon_status : QTS_EUNKNOWN,
                            "startup: reconciliation with the broker did not complete (%s); "
@@ -479,15 +479,15 @@ int qts_startup_sync_json(const struct qts_startup_sync *s, char *buf, size_t ca
         buf = dummy;
         cap = sizeof dummy;
     }
-    int len = snprintf(buf, cap,
-                       "{\"elapsed_ms\":%" PRId64 ",\"timed_out\":%s,\"warm_status\":\"%s\","
-                       "\"recon_status\":\"%s\",\"seeded\":%zu,\"seed_failed\":%zu,"
-                       "\"warm_open_orders\":%zu,\"broker_open_orders\":%zu,\"differences\":%zu,"
-                       "\"warm_positions\":",
-                       r->elapsed_ns / 1000000, r->timed_out ? "true" : "false",
-                       qts_err_name(r->warm_status), qts_err_name(r->recon_status), r->n_seeded,
-                       r->n_seed_failed, r->warm_open_orders, r->broker_open_orders,
-                       r->n_differences);
+    int len =
+        snprintf(buf, cap,
+                 "{\"elapsed_ms\":%" PRId64 ",\"timed_out\":%s,\"warm_status\":\"%s\","
+                 "\"recon_status\":\"%s\",\"seeded\":%zu,\"seed_failed\":%zu,"
+                 "\"warm_open_orders\":%zu,\"broker_open_orders\":%zu,\"differences\":%zu,"
+                 "\"warm_positions\":",
+                 r->elapsed_ns / 1000000, r->timed_out ? "true" : "false",
+                 qts_err_name(r->warm_status), qts_err_name(r->recon_status), r->n_seeded,
+                 r->n_seed_failed, r->warm_open_orders, r->broker_open_orders, r->n_differences);
     size_t at = (size_t)len < cap ? (size_t)len : cap;
     len += pos_json(buf + at, cap - at, r->warm, r->n_warm);
     at = (size_t)len < cap ? (size_t)len : cap;

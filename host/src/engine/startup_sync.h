@@ -37,26 +37,26 @@ struct qts_startup_env {
     struct qts_exec *exec;               /* borrowed: runs the reconciliation */
     const struct qts_broker_ops *broker; /* borrowed; NULL = no broker */
     void *broker_self;
-    const struct qts_cache_ops *cache;   /* borrowed; NULL = no cache (or warm start off) */
+    const struct qts_cache_ops *cache; /* borrowed; NULL = no cache (or warm start off) */
     void *cache_self;
-    const char *const *symbols;          /* borrowed: instruments to seed and price */
+    const char *const *symbols; /* borrowed: instruments to seed and price */
     size_t n_symbols;
-    int64_t timeout_ms;                  /* whole sync */
-    bool seed_market;                    /* startup.seed_market */
-    bool require_reconcile;              /* startup.require_reconcile */
-    bool adopt_positions;                /* startup.adopt_positions: no FS070 for them */
-    const volatile sig_atomic_t *stop;   /* borrowed: a stop request ends the wait */
+    int64_t timeout_ms;                /* whole sync */
+    bool seed_market;                  /* startup.seed_market */
+    bool require_reconcile;            /* startup.require_reconcile */
+    bool adopt_positions;              /* startup.adopt_positions: no FS070 for them */
+    const volatile sig_atomic_t *stop; /* borrowed: a stop request ends the wait */
 };
 
 /* One position as seen by one side (warm cache or broker). */
 struct qts_startup_position {
     char symbol[QTS_SYMBOL_MAX];
-    uint32_t instrument;     /* 0 for warm rows (the cache keys by symbol) */
+    uint32_t instrument; /* 0 for warm rows (the cache keys by symbol) */
     uint8_t qty_exp, px_exp;
-    int64_t qty;             /* signed */
+    int64_t qty; /* signed */
     int64_t avg_px;
-    bool has_exp;            /* broker rows: exponents known */
-    double qty_f;            /* warm rows: the decimal as written in the cache */
+    bool has_exp; /* broker rows: exponents known */
+    double qty_f; /* warm rows: the decimal as written in the cache */
 };
 
 struct qts_startup_report {
@@ -65,14 +65,14 @@ struct qts_startup_report {
     int buying_power_status; /* 0 when `buying_power` holds an answer */
     size_t n_seeded;         /* instruments whose market snapshot arrived */
     size_t n_seed_failed;
-    size_t warm_open_orders;   /* ord:* hashes with a working status */
-    size_t broker_open_orders; /* STATUS reports during the reconciliation */
-    struct qts_startup_position *warm;   /* owned by the sync object */
+    size_t warm_open_orders;           /* ord:* hashes with a working status */
+    size_t broker_open_orders;         /* STATUS reports during the reconciliation */
+    struct qts_startup_position *warm; /* owned by the sync object */
     size_t n_warm;
     struct qts_startup_position *broker; /* owned by the sync object */
     size_t n_broker;
     struct qts_buying_power buying_power;
-    size_t n_differences;    /* warm vs broker */
+    size_t n_differences; /* warm vs broker */
     bool timed_out;
     int64_t elapsed_ns;
 };

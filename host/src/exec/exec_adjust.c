@@ -92,8 +92,10 @@ static int adjust_round(struct qts_exec *x, struct qts_parent *p)
             continue; /* at the cap, or already at/through the touch */
         }
         if (x->env.port.ops && x->env.port.ops->modify) {
-            struct qts_broker_modify m = {.struct_size = sizeof m, .instrument = c->instrument,
-                                          .new_px = target, .new_qty = c->qty};
+            struct qts_broker_modify m = {.struct_size = sizeof m,
+                                          .instrument = c->instrument,
+                                          .new_px = target,
+                                          .new_qty = c->qty};
             qts_strlcpy(m.symbol, p->inst.symbol, sizeof m.symbol);
             qts_strlcpy(m.client_order_id, c->client_order_id, sizeof m.client_order_id);
             qts_strlcpy(m.venue_order_id, c->venue_order_id, sizeof m.venue_order_id);
@@ -106,8 +108,7 @@ static int adjust_round(struct qts_exec *x, struct qts_parent *p)
              * cancel is confirmed, so the two can never both fill */
             c->replace_px = target;
             if (x->env.port.ops)
-                x->env.port.ops->cancel(x->env.port.self, c->client_order_id,
-                                        c->venue_order_id);
+                x->env.port.ops->cancel(x->env.port.self, c->client_order_id, c->venue_order_id);
             qts_child_set_state(c, QTS_OS_CANCEL_PENDING);
             moved = true;
         }

@@ -24,7 +24,6 @@ void qts__exec_safety(struct qts_exec *x, int code, const char *fmt, ...)
         x->env.sink.on_safety(x->env.sink.ctx, code, msg);
 }
 
-
 bool qts__exec_market_ref(struct qts_exec *x, uint32_t inst, struct qts_mkt_ref *ref)
 {
     memset(ref, 0, sizeof *ref);
@@ -41,8 +40,8 @@ void qts__exec_stop_timer(struct qts_exec *x, uint64_t *id)
     }
 }
 
-void qts__exec_start_timer(struct qts_exec *x, uint64_t *id, int64_t delay_ns,
-                           qts_timer_fn cb, void *arg)
+void qts__exec_start_timer(struct qts_exec *x, uint64_t *id, int64_t delay_ns, qts_timer_fn cb,
+                           void *arg)
 {
     qts__exec_stop_timer(x, id);
     if (qts_timer_svc_start(x->env.timers, delay_ns, cb, arg, id) < 0)
@@ -53,23 +52,16 @@ void qts__exec_start_timer(struct qts_exec *x, uint64_t *id, int64_t delay_ns,
 static uint8_t parent_order_state(const struct qts_parent *p)
 {
     switch (p->state) {
-    case QTS_XS_COMPLETE:
-        return p->partial ? QTS_OS_CANCELLED : QTS_OS_FILLED;
-    case QTS_XS_ESCAPED:
-        return QTS_OS_CANCELLED;
-    case QTS_XS_FAILED:
-        return QTS_OS_REJECTED;
+    case QTS_XS_COMPLETE: return p->partial ? QTS_OS_CANCELLED : QTS_OS_FILLED;
+    case QTS_XS_ESCAPED: return QTS_OS_CANCELLED;
+    case QTS_XS_FAILED: return QTS_OS_REJECTED;
     case QTS_XS_INIT:
     case QTS_XS_PRECHECK:
-    case QTS_XS_SPLITTING:
-        return QTS_OS_NEW;
-    case QTS_XS_SENDING:
-        return QTS_OS_PENDING_SEND;
+    case QTS_XS_SPLITTING: return QTS_OS_NEW;
+    case QTS_XS_SENDING: return QTS_OS_PENDING_SEND;
     case QTS_XS_CANCELLING:
-    case QTS_XS_ESCAPING:
-        return QTS_OS_CANCEL_PENDING;
-    default:
-        return p->filled_qty > 0 ? QTS_OS_PARTIALLY_FILLED : QTS_OS_ACCEPTED;
+    case QTS_XS_ESCAPING: return QTS_OS_CANCEL_PENDING;
+    default: return p->filled_qty > 0 ? QTS_OS_PARTIALLY_FILLED : QTS_OS_ACCEPTED;
     }
 }
 
@@ -209,7 +201,7 @@ void qts__exec_finish(struct qts_exec *x, struct qts_parent *p, int state, uint8
     default: x->n_failed++; break;
     }
     QTS_DEBUG("order final id=%llu state=%s filled=%lld/%lld reason=%s",
-             (unsigned long long)p->order_id, qts_exec_state_name(state),
-             (long long)p->filled_qty, (long long)p->intent.qty, p->reason);
+              (unsigned long long)p->order_id, qts_exec_state_name(state), (long long)p->filled_qty,
+              (long long)p->intent.qty, p->reason);
     qts__exec_emit_order(x, p, kind);
 }

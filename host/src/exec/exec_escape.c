@@ -15,9 +15,8 @@ static uint8_t opposite(uint8_t side)
 static void send_flatten(struct qts_exec *x, struct qts_parent *p, int64_t qty)
 {
     /* side-correct: a filled buy is sold, a filled (short) sell is bought */
-    struct qts_child *c = qts_oms_child_new(x->oms, p, QTS_CHILD_FLATTEN,
-                                            opposite(p->intent.side), QTS_ORD_MARKET, 0,
-                                            qty);
+    struct qts_child *c = qts_oms_child_new(x->oms, p, QTS_CHILD_FLATTEN, opposite(p->intent.side),
+                                            QTS_ORD_MARKET, 0, qty);
     c->tif = QTS_TIF_IOC;
     p->flatten_attempts++;
     qts__exec_send_child(x, c);
@@ -41,8 +40,7 @@ void qts__exec_escape_progress(struct qts_exec *x, struct qts_parent *p)
         qts__exec_safety(x, QTS_SC_GR074, "order=%llu flatten failed residual=%lld",
                          (unsigned long long)p->order_id, (long long)net);
         char why[256];
-        snprintf(why, sizeof why, "%s; flatten failed, residual %lld", p->reason,
-                 (long long)net);
+        snprintf(why, sizeof why, "%s; flatten failed, residual %lld", p->reason, (long long)net);
         qts__exec_finish(x, p, QTS_XS_ESCAPED, QTS_OE_ESCAPED, 92, why);
         return;
     }

@@ -29,14 +29,14 @@
 struct qts_exec {
     struct qts_exec_params params;
     struct qts_exec_env env;
-    struct qts_oms *oms;                 /* owned */
+    struct qts_oms *oms; /* owned */
     struct qts_precheck_hook hooks[QTS_EXEC_MAX_HOOKS];
     size_t n_hooks;
     struct qts_hdr_hist hist[QTS_STAGE_COUNT];
-    uint64_t n_submitted, n_rejected, n_complete, n_partial, n_escaped, n_failed,
-        n_cancelled, n_retries, n_dup_reports, n_unknown_reports;
+    uint64_t n_submitted, n_rejected, n_complete, n_partial, n_escaped, n_failed, n_cancelled,
+        n_retries, n_dup_reports, n_unknown_reports;
     uint64_t event_seq;
-    int depth; /* entry points on the stack: eviction only at depth 0 */
+    int depth;                   /* entry points on the stack: eviction only at depth 0 */
     bool recon_adopts_positions; /* qts_exec_reconcile_adopting: no FS070 */
 };
 
@@ -70,8 +70,8 @@ void qts__exec_safety(struct qts_exec *x, int code, const char *fmt, ...) QTS_PR
 bool qts__exec_market_ref(struct qts_exec *x, uint32_t inst, struct qts_mkt_ref *ref);
 void qts__exec_stop_timer(struct qts_exec *x, uint64_t *id);
 /* (Re)arm the timer whose id is *id; `arg` is borrowed by the timer. */
-void qts__exec_start_timer(struct qts_exec *x, uint64_t *id, int64_t delay_ns,
-                           qts_timer_fn cb, void *arg);
+void qts__exec_start_timer(struct qts_exec *x, uint64_t *id, int64_t delay_ns, qts_timer_fn cb,
+                           void *arg);
 /* The parent's stage, slice, adjust and poll timers. */
 void qts__exec_stop_parent_timers(struct qts_exec *x, struct qts_parent *p);
 /* Those and every child's ack and retry timers. */

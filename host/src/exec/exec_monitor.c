@@ -34,9 +34,7 @@ static void stage_timeout_run(void *arg)
             qts__exec_enter_adjust(x, p);
         }
         break;
-    case QTS_XS_CANCELLING:
-        qts__exec_enter_escape(x, p, "cancel not confirmed");
-        break;
+    case QTS_XS_CANCELLING: qts__exec_enter_escape(x, p, "cancel not confirmed"); break;
     case QTS_XS_ESCAPING: {
         /* never end silently (spec §9 #8): report and finish unsuccessful */
         int64_t net = p->filled_qty - p->flatten_filled;
@@ -44,16 +42,14 @@ static void stage_timeout_run(void *arg)
                          (unsigned long long)p->order_id, (long long)net);
         p->success = false;
         char why[256];
-        snprintf(why, sizeof why, "%s; escape timeout, residual %lld", p->reason,
-                 (long long)net);
+        snprintf(why, sizeof why, "%s; escape timeout, residual %lld", p->reason, (long long)net);
         if (p->fail_after_escape) /* a send-stage rollback that never confirmed */
             qts__exec_finish(x, p, QTS_XS_FAILED, QTS_OE_FAILED, 90, why);
         else
             qts__exec_finish(x, p, QTS_XS_ESCAPED, QTS_OE_ESCAPED, 92, why);
         break;
     }
-    default:
-        break;
+    default: break;
     }
 }
 
@@ -74,8 +70,8 @@ void qts__exec_evaluate(struct qts_exec *x, struct qts_parent *p)
         bool acked = false;
         for (size_t i = 0; i < p->n_children; i++) {
             int s = p->children[i]->state;
-            acked |= s == QTS_OS_ACCEPTED || s == QTS_OS_PARTIALLY_FILLED ||
-                     s == QTS_OS_FILLED || p->children[i]->cum_qty > 0;
+            acked |= s == QTS_OS_ACCEPTED || s == QTS_OS_PARTIALLY_FILLED || s == QTS_OS_FILLED ||
+                     p->children[i]->cum_qty > 0;
         }
         if (acked) {
             p->state = QTS_XS_MONITORING;
@@ -144,11 +140,8 @@ void qts__exec_evaluate(struct qts_exec *x, struct qts_parent *p)
             qts__exec_finish(x, p, QTS_XS_COMPLETE, p->cancel_kind, 0, NULL);
         }
         return;
-    case QTS_XS_ESCAPING:
-        qts__exec_escape_progress(x, p);
-        return;
-    default:
-        return;
+    case QTS_XS_ESCAPING: qts__exec_escape_progress(x, p); return;
+    default: return;
     }
 }
 
@@ -183,9 +176,8 @@ void qts__exec_on_child(void *ctx, struct qts_child *c, const struct qts_apply_r
     /* venue reject routing (spec §4.6): unknown symbol aborts the order
      * (FS091), no money stops the remaining slices (GR061); any other
      * reject skips just this slice */
-    if ((r->flags & QTS_APPLY_STATE) && r->to == QTS_OS_REJECTED &&
-        c->role == QTS_CHILD_SLICE && !qts_exec_state_final(p->state) &&
-        (r->code == QTS_ENOENT || r->code == QTS_ERISK)) {
+    if ((r->flags & QTS_APPLY_STATE) && r->to == QTS_OS_REJECTED && c->role == QTS_CHILD_SLICE &&
+        !qts_exec_state_final(p->state) && (r->code == QTS_ENOENT || r->code == QTS_ERISK)) {
         bool symbol = r->code == QTS_ENOENT;
         qts__exec_safety(x, symbol ? QTS_SC_FS091 : QTS_SC_GR061, "order=%llu venue reject: %s",
                          (unsigned long long)p->order_id,
@@ -199,8 +191,7 @@ void qts__exec_on_child(void *ctx, struct qts_child *c, const struct qts_apply_r
         qts__exec_safety(x, QTS_SC_FS041, "clordid=%s venue reported more than ordered",
                          c->client_order_id);
     /* cancel-replace whose cancel was rejected: nothing to replace */
-    if (c->replace_px && c->state != QTS_OS_CANCEL_PENDING &&
-        !qts_order_state_final(c->state))
+    if (c->replace_px && c->state != QTS_OS_CANCEL_PENDING && !qts_order_state_final(c->state))
         c->replace_px = 0;
     /* cancel-replace: the old child is gone, resend the rest at the new price */
     if (c->replace_px && qts_order_state_final(c->state)) {
@@ -208,8 +199,8 @@ void qts__exec_on_child(void *ctx, struct qts_child *c, const struct qts_apply_r
         int64_t px = c->replace_px;
         c->replace_px = 0;
         if (rest > 0 && (p->state == QTS_XS_MONITORING || p->state == QTS_XS_ADJUSTING)) {
-            struct qts_child *n = qts_oms_child_new(x->oms, p, QTS_CHILD_SLICE, c->side,
-                                                    QTS_ORD_LIMIT, px, rest);
+            struct qts_child *n =
+                qts_oms_child_new(x->oms, p, QTS_CHILD_SLICE, c->side, QTS_ORD_LIMIT, px, rest);
             n->slice = c->slice;
             qts__exec_send_child(x, n);
         }

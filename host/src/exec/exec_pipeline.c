@@ -13,8 +13,7 @@
 #include "log.h"
 #include "util.h"
 
-struct qts_exec *qts_exec_new(const struct qts_exec_params *params,
-                              const struct qts_exec_env *env)
+struct qts_exec *qts_exec_new(const struct qts_exec_params *params, const struct qts_exec_env *env)
 {
     if (!env || !env->timers || !env->timers->ops)
         return NULL;
@@ -38,8 +37,7 @@ struct qts_exec *qts_exec_new(const struct qts_exec_params *params,
                           x->params.evict_tombstones);
     for (int i = 0; i < QTS_STAGE_COUNT; i++)
         qts_hdr_init(&x->hist[i]);
-    struct qts_precheck_hook basic = {.name = "basic", .fn = qts__exec_basic_checks,
-                                      .ctx = x};
+    struct qts_precheck_hook basic = {.name = "basic", .fn = qts__exec_basic_checks, .ctx = x};
     qts_exec_add_precheck(x, &basic);
     return x;
 }
@@ -60,15 +58,9 @@ void qts_exec_free(struct qts_exec *x)
     free(x);
 }
 
-struct qts_oms *qts_exec_oms(struct qts_exec *x)
-{
-    return x->oms;
-}
+struct qts_oms *qts_exec_oms(struct qts_exec *x) { return x->oms; }
 
-const struct qts_exec_params *qts_exec_params(const struct qts_exec *x)
-{
-    return &x->params;
-}
+const struct qts_exec_params *qts_exec_params(const struct qts_exec *x) { return &x->params; }
 
 bool qts_exec_has_working_orders(const struct qts_exec *x)
 {
@@ -92,11 +84,11 @@ static void evict_some(struct qts_exec *x)
         qts_oms_evict(x->oms, qts__exec_now_ns(x), 2);
 }
 
-static int submit_run(struct qts_exec *x, const struct qts_order_intent *intent,
-                      uint64_t *order_id, struct qts_err *err);
+static int submit_run(struct qts_exec *x, const struct qts_order_intent *intent, uint64_t *order_id,
+                      struct qts_err *err);
 
-int qts_exec_submit(struct qts_exec *x, const struct qts_order_intent *intent,
-                    uint64_t *order_id, struct qts_err *err)
+int qts_exec_submit(struct qts_exec *x, const struct qts_order_intent *intent, uint64_t *order_id,
+                    struct qts_err *err)
 {
     evict_some(x);
     x->depth++;
@@ -105,14 +97,13 @@ int qts_exec_submit(struct qts_exec *x, const struct qts_order_intent *intent,
     return rc;
 }
 
-static int submit_run(struct qts_exec *x, const struct qts_order_intent *intent,
-                      uint64_t *order_id, struct qts_err *err)
+static int submit_run(struct qts_exec *x, const struct qts_order_intent *intent, uint64_t *order_id,
+                      struct qts_err *err)
 {
     if (!intent)
         return qts_err_set(err, QTS_EINVAL, "no intent");
     const struct qts_instrument *inst =
-        x->env.prov.instrument ? x->env.prov.instrument(x->env.prov.ctx, intent->instrument)
-                               : NULL;
+        x->env.prov.instrument ? x->env.prov.instrument(x->env.prov.ctx, intent->instrument) : NULL;
     struct qts_parent *p = qts_oms_parent_new(x->oms, intent, inst);
     if (!p)
         return qts_err_set(err, QTS_EINVAL, "order id %llu not one the OMS gave strategy %u",
@@ -138,8 +129,7 @@ static int submit_run(struct qts_exec *x, const struct qts_order_intent *intent,
     if (rc != 0) {
         x->n_rejected++;
         char why[256];
-        snprintf(why, sizeof why, "%s: %s", rej.code_str[0] ? rej.code_str : hook,
-                 rej.msg);
+        snprintf(why, sizeof why, "%s: %s", rej.code_str[0] ? rej.code_str : hook, rej.msg);
         if (rej.code == 91)
             qts__exec_safety(x, QTS_SC_FS091, "order=%llu %s", (unsigned long long)p->order_id,
                              rej.msg);
@@ -179,13 +169,16 @@ static int submit_run(struct qts_exec *x, const struct qts_order_intent *intent,
     int64_t dur = p->intent.algo_duration_ns;
     if (dur <= 0 && (p->intent.algo == QTS_ALGO_TWAP || p->intent.algo == QTS_ALGO_VWAP))
         dur = x->params.algo_default_duration_ms * MS;
-    struct qts_split_req sr = {.algo = p->intent.algo, .qty = p->intent.qty,
-                               .lot = p->inst.lot_size, .duration_ns = dur,
+    struct qts_split_req sr = {.algo = p->intent.algo,
+                               .qty = p->intent.qty,
+                               .lot = p->inst.lot_size,
+                               .duration_ns = dur,
                                .slices = p->intent.algo_slices,
                                .default_slices = x->params.twap_default_slices,
                                .display_qty = p->intent.algo_display_qty,
                                .max_children = x->params.max_children,
-                               .profile = profile, .n_profile = n_prof};
+                               .profile = profile,
+                               .n_profile = n_prof};
     struct qts_slice plan[QTS_SPLIT_MAX];
     int capped = 0;
     int n = qts_split_plan(&sr, plan, QTS_SPLIT_MAX, &capped);
@@ -270,14 +263,13 @@ int qts_exec_escape(struct qts_exec *x, uint64_t order_id, const char *reason)
     return 0;
 }
 
-static size_t for_each_active(struct qts_exec *x, bool all, uint32_t strategy_id,
-                              bool escape, const char *reason)
+static size_t for_each_active(struct qts_exec *x, bool all, uint32_t strategy_id, bool escape,
+                              const char *reason)
 {
     /* collect ids first: cancelling may finish parents (list changes) */
     size_t n = 0, cap = 64;
     uint64_t *ids = qts_xmalloc(cap * sizeof *ids);
-    for (struct qts_parent *p = qts_oms_active_first(x->oms); p;
-         p = qts_oms_active_next(p)) {
+    for (struct qts_parent *p = qts_oms_active_first(x->oms); p; p = qts_oms_active_next(p)) {
         if (!all && p->strategy_id != strategy_id)
             continue;
         if (n == cap) {
@@ -288,8 +280,7 @@ static size_t for_each_active(struct qts_exec *x, bool all, uint32_t strategy_id
     }
     size_t done = 0;
     for (size_t i = 0; i < n; i++) {
-        int rc = escape ? qts_exec_escape(x, ids[i], reason)
-                        : qts_exec_cancel(x, ids[i], reason);
+        int rc = escape ? qts_exec_escape(x, ids[i], reason) : qts_exec_cancel(x, ids[i], reason);
         if (rc == 0)
             done++;
     }
@@ -297,11 +288,9 @@ static size_t for_each_active(struct qts_exec *x, bool all, uint32_t strategy_id
     return done;
 }
 
-size_t qts_exec_cancel_strategy(struct qts_exec *x, uint32_t strategy_id,
-                                const char *reason)
+size_t qts_exec_cancel_strategy(struct qts_exec *x, uint32_t strategy_id, const char *reason)
 {
-    return for_each_active(x, false, strategy_id, false,
-                           reason ? reason : "strategy halted");
+    return for_each_active(x, false, strategy_id, false, reason ? reason : "strategy halted");
 }
 
 size_t qts_exec_escape_all(struct qts_exec *x, const char *reason)
@@ -325,8 +314,7 @@ int qts_exec_on_report(struct qts_exec *x, const struct qts_exec_report *rep)
               rep->exec_type, rc, r.flags, r.from, r.to, rep->code);
     if (rc == QTS_ENOENT) {
         x->n_unknown_reports++;
-        QTS_WARN("report for unknown clordid=%s type=%u", rep->client_order_id,
-                 rep->exec_type);
+        QTS_WARN("report for unknown clordid=%s type=%u", rep->client_order_id, rep->exec_type);
     } else if (rc == 0 && (r.flags & (QTS_APPLY_DUP | QTS_APPLY_COVERED))) {
         x->n_dup_reports++;
     }
@@ -353,15 +341,9 @@ static int reconcile(struct qts_exec *x, bool adopting)
     return rc;
 }
 
-int qts_exec_reconcile(struct qts_exec *x)
-{
-    return reconcile(x, false);
-}
+int qts_exec_reconcile(struct qts_exec *x) { return reconcile(x, false); }
 
-int qts_exec_reconcile_adopting(struct qts_exec *x)
-{
-    return reconcile(x, true);
-}
+int qts_exec_reconcile_adopting(struct qts_exec *x) { return reconcile(x, true); }
 
 int qts_exec_on_position(struct qts_exec *x, const struct qts_broker_position *pos)
 {
@@ -391,15 +373,9 @@ enum qts_oms_lookup qts_exec_order_lookup(const struct qts_exec *x, uint64_t ord
     return k;
 }
 
-int qts_exec_pin(struct qts_exec *x, uint64_t order_id)
-{
-    return qts_oms_pin(x->oms, order_id);
-}
+int qts_exec_pin(struct qts_exec *x, uint64_t order_id) { return qts_oms_pin(x->oms, order_id); }
 
-void qts_exec_unpin(struct qts_exec *x, uint64_t order_id)
-{
-    qts_oms_unpin(x->oms, order_id);
-}
+void qts_exec_unpin(struct qts_exec *x, uint64_t order_id) { qts_oms_unpin(x->oms, order_id); }
 
 const struct qts_hdr_hist *qts_exec_hist(const struct qts_exec *x, int stage)
 {
@@ -412,14 +388,13 @@ int qts_exec_summary_json(const struct qts_exec *x, char *buf, size_t cap)
 {
     size_t off = 0;
     int total = 0;
-#define PUT(...)                                                               \
-    do {                                                                       \
-        int k_ = snprintf(buf + (off < cap ? off : cap), off < cap ? cap - off : 0, \
-                          __VA_ARGS__);                                        \
-        if (k_ > 0) {                                                          \
-            off += (size_t)k_;                                                 \
-            total += k_;                                                       \
-        }                                                                      \
+#define PUT(...)                                                                                  \
+    do {                                                                                          \
+        int k_ = snprintf(buf + (off < cap ? off : cap), off < cap ? cap - off : 0, __VA_ARGS__); \
+        if (k_ > 0) {                                                                             \
+            off += (size_t)k_;                                                                    \
+            total += k_;                                                                          \
+        }                                                                                         \
     } while (0)
     PUT("{\"orders\":{\"submitted\":%llu,\"rejected\":%llu,\"complete\":%llu,"
         "\"partial\":%llu,\"cancelled\":%llu,\"escaped\":%llu,\"failed\":%llu,"

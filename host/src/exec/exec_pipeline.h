@@ -34,36 +34,36 @@
  * defaults live (spec-execution-risk §4); the configuration module maps
  * YAML keys of the same names onto this struct. */
 struct qts_exec_params {
-    char host_id[16];            /* client order id prefix: "<host_id>-<n>" */
+    char host_id[16]; /* client order id prefix: "<host_id>-<n>" */
     /* AsyncSend */
-    int64_t send_timeout_ms;     /* 10000: SENDING stage, no child acked -> rollback, FAILED */
-    int64_t ack_timeout_ms;      /* 3000 per attempt: no ack -> UNKNOWN, resend same id */
-    uint32_t send_max_attempts;  /* 3 attempts in total per child */
-    int64_t send_backoff_ms;     /* 100 between attempts */
+    int64_t send_timeout_ms;    /* 10000: SENDING stage, no child acked -> rollback, FAILED */
+    int64_t ack_timeout_ms;     /* 3000 per attempt: no ack -> UNKNOWN, resend same id */
+    uint32_t send_max_attempts; /* 3 attempts in total per child */
+    int64_t send_backoff_ms;    /* 100 between attempts */
     /* PartialFillMonitor */
-    int64_t monitor_timeout_ms;  /* 60000 after the last slice was sent */
-    int64_t poll_interval_ms;    /* 100, only for brokers that cannot push */
+    int64_t monitor_timeout_ms; /* 60000 after the last slice was sent */
+    int64_t poll_interval_ms;   /* 100, only for brokers that cannot push */
     /* AdaptiveAdjust */
-    double adjust_step_pct;      /* 0.001 = 0.1 % per round */
-    uint32_t adjust_max_rounds;  /* 3 */
-    int64_t adjust_interval_ms;  /* 1000 between rounds */
-    int64_t adjust_timeout_ms;   /* 30000 for the whole ADJUSTING phase */
-    double max_slippage_pct;     /* 0.005 = 0.5 % from the arrival price */
+    double adjust_step_pct;     /* 0.001 = 0.1 % per round */
+    uint32_t adjust_max_rounds; /* 3 */
+    int64_t adjust_interval_ms; /* 1000 between rounds */
+    int64_t adjust_timeout_ms;  /* 30000 for the whole ADJUSTING phase */
+    double max_slippage_pct;    /* 0.005 = 0.5 % from the arrival price */
     /* EmergencyEscape */
-    int64_t escape_timeout_ms;   /* 30000 */
-    bool escape_flatten;         /* true: liquidate what was filled */
+    int64_t escape_timeout_ms;     /* 30000 */
+    bool escape_flatten;           /* true: liquidate what was filled */
     uint32_t flatten_max_attempts; /* 3 flatten orders at most */
     /* OrderSplit */
-    uint32_t max_children;       /* 10 (GR060) */
-    uint32_t twap_default_slices;/* 5 */
+    uint32_t max_children;            /* 10 (GR060) */
+    uint32_t twap_default_slices;     /* 5 */
     int64_t algo_default_duration_ms; /* 30000 when the intent gives none */
-    uint32_t vwap_bars;          /* 10 recent bars make the default profile */
-    const double *vwap_profile;  /* borrowed weights; NULL = from bars */
+    uint32_t vwap_bars;               /* 10 recent bars make the default profile */
+    const double *vwap_profile;       /* borrowed weights; NULL = from bars */
     size_t n_vwap_profile;
     /* PreCheck (basic checks) */
-    double price_band_pct;       /* 0.05: limit within 5 % of the reference */
-    int64_t max_ref_age_ms;      /* 100: reference price freshness; 0 = off */
-    bool shrink_to_cash;         /* true: shrink a buy to the cash available */
+    double price_band_pct;  /* 0.05: limit within 5 % of the reference */
+    int64_t max_ref_age_ms; /* 100: reference price freshness; 0 = off */
+    bool shrink_to_cash;    /* true: shrink a buy to the cash available */
     /* AdaptiveAdjust with a fill-probability provider: a child whose
      * estimated fill probability within adjust_interval is at least this is
      * left alone for the round; a repriced child goes at least to the most
@@ -74,9 +74,9 @@ struct qts_exec_params {
      * finished less than `retain_ms` ago (pipeline clock: virtual in
      * replays); evicted ids are remembered in a window of
      * `evict_tombstones` children (0 = keep every order for the run). */
-    uint32_t retain_orders;      /* 10000 */
-    int64_t retain_ms;           /* 60000 */
-    uint32_t evict_tombstones;   /* 65536 */
+    uint32_t retain_orders;    /* 10000 */
+    int64_t retain_ms;         /* 60000 */
+    uint32_t evict_tombstones; /* 65536 */
     /* first n of "<host_id>-<n>"; 0 = 1. Paper and live runs start from a
      * wall-clock figure so a restart never reuses an earlier run's ids. */
     uint64_t first_clordid_seq;
@@ -92,7 +92,7 @@ int qts_exec_params_validate(const struct qts_exec_params *p, struct qts_err *er
 /* Market reference for PreCheck and AdaptiveAdjust (0 = unknown side). */
 struct qts_mkt_ref {
     int64_t bid, ask, last;
-    int64_t ts_ns;               /* when it was observed (clock time); 0 = unknown */
+    int64_t ts_ns; /* when it was observed (clock time); 0 = unknown */
 };
 
 /* What the pre-trade hooks see. `intent` may be changed by a hook (qty
@@ -100,7 +100,7 @@ struct qts_mkt_ref {
 struct qts_precheck_order {
     struct qts_order_intent *intent;
     const struct qts_instrument *inst;
-    const struct qts_mkt_ref *ref;      /* NULL when no reference is known */
+    const struct qts_mkt_ref *ref; /* NULL when no reference is known */
     const struct qts_exec_params *params;
     int64_t now_ns;
 };
@@ -119,9 +119,9 @@ typedef int (*qts_precheck_fn)(void *ctx, struct qts_precheck_order *o,
                                struct qts_precheck_reject *rej);
 
 struct qts_precheck_hook {
-    const char *name;   /* borrowed static string */
+    const char *name; /* borrowed static string */
     qts_precheck_fn fn;
-    void *ctx;          /* borrowed */
+    void *ctx; /* borrowed */
 };
 
 /* Where the pipeline reads state it does not own. Any callback may be NULL
@@ -172,20 +172,19 @@ struct qts_exec;
 enum qts_exec_stage {
     QTS_STAGE_PRECHECK = 0,
     QTS_STAGE_SPLIT = 1,
-    QTS_STAGE_SEND = 2,      /* one child handed to the broker */
-    QTS_STAGE_REPORT = 3,    /* one execution report applied and acted on */
-    QTS_STAGE_ADJUST = 4,    /* one reprice round */
-    QTS_STAGE_ESCAPE = 5,    /* escape dispatch: cancels issued */
-    QTS_STAGE_ACK = 6,       /* send -> venue ack */
-    QTS_STAGE_FILL = 7,      /* submit -> parent final (COMPLETE only) */
+    QTS_STAGE_SEND = 2,   /* one child handed to the broker */
+    QTS_STAGE_REPORT = 3, /* one execution report applied and acted on */
+    QTS_STAGE_ADJUST = 4, /* one reprice round */
+    QTS_STAGE_ESCAPE = 5, /* escape dispatch: cancels issued */
+    QTS_STAGE_ACK = 6,    /* send -> venue ack */
+    QTS_STAGE_FILL = 7,   /* submit -> parent final (COMPLETE only) */
     QTS_STAGE_COUNT = 8,
 };
 const char *qts_exec_stage_name(int stage);
 
 /* `params` and `env` are copied. The basic pre-trade checks are installed
  * first; more hooks can be appended with qts_exec_add_precheck. */
-struct qts_exec *qts_exec_new(const struct qts_exec_params *params,
-                              const struct qts_exec_env *env);
+struct qts_exec *qts_exec_new(const struct qts_exec_params *params, const struct qts_exec_env *env);
 void qts_exec_free(struct qts_exec *x);
 struct qts_oms *qts_exec_oms(struct qts_exec *x);
 const struct qts_exec_params *qts_exec_params(const struct qts_exec *x);
@@ -213,8 +212,8 @@ int qts_exec_precheck(struct qts_exec *x, struct qts_order_intent *intent,
  * strategy also gets on_order REJECTED), QTS_EINVAL (no intent, or
  * intent->order_id set to an id the OMS did not give that strategy or one
  * already used: oms_ids.h). */
-int qts_exec_submit(struct qts_exec *x, const struct qts_order_intent *intent,
-                    uint64_t *order_id, struct qts_err *err);
+int qts_exec_submit(struct qts_exec *x, const struct qts_order_intent *intent, uint64_t *order_id,
+                    struct qts_err *err);
 /* Strategy cancel: cancel the working children, no flatten; final state
  * COMPLETE (partial) delivered as QTS_OE_CANCELLED. An order that is final
  * (also one already evicted) answers QTS_ESTATE, an unknown id QTS_ENOENT. */
@@ -227,8 +226,7 @@ int qts_exec_cancel_by(struct qts_exec *x, uint32_t strategy_id, uint64_t order_
 int qts_exec_escape(struct qts_exec *x, uint64_t order_id, const char *reason);
 /* Every non-final order of a strategy: cancel (halted/removed strategy) or
  * escape. Returns how many orders were affected. */
-size_t qts_exec_cancel_strategy(struct qts_exec *x, uint32_t strategy_id,
-                                const char *reason);
+size_t qts_exec_cancel_strategy(struct qts_exec *x, uint32_t strategy_id, const char *reason);
 size_t qts_exec_escape_all(struct qts_exec *x, const char *reason);
 
 /* Broker answers (from host->emit_exec_report / emit_position /

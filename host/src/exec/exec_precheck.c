@@ -22,8 +22,7 @@ static int vreject(struct qts_precheck_reject *rej, int32_t code, const char *co
 }
 
 /* A rejection under a code of the table (enum qts_safety_code). */
-static int reject(struct qts_precheck_reject *rej, int code, const char *fmt, ...)
-    QTS_PRINTF(3, 4);
+static int reject(struct qts_precheck_reject *rej, int code, const char *fmt, ...) QTS_PRINTF(3, 4);
 static int reject(struct qts_precheck_reject *rej, int code, const char *fmt, ...)
 {
     const struct qts_safety_code_info *ci = qts_safety_code_info(code);
@@ -60,8 +59,7 @@ static qts_i128 cash_cost(int64_t px, int64_t qty, unsigned px_exp, unsigned qty
     return v;
 }
 
-int qts__exec_basic_checks(void *ctx, struct qts_precheck_order *o,
-                           struct qts_precheck_reject *rej)
+int qts__exec_basic_checks(void *ctx, struct qts_precheck_order *o, struct qts_precheck_reject *rej)
 {
     struct qts_exec *x = ctx;
     struct qts_order_intent *in = o->intent;
@@ -73,8 +71,7 @@ int qts__exec_basic_checks(void *ctx, struct qts_precheck_order *o,
     if (in->algo > QTS_ALGO_ICEBERG)
         return reject_exe(rej, QTS_EINVAL, "invalid algo %u", in->algo);
     if (in->qty <= 0)
-        return reject_exe(rej, QTS_EINVAL, "G_EXE_QTY_NONPOSITIVE qty=%lld",
-                          (long long)in->qty);
+        return reject_exe(rej, QTS_EINVAL, "G_EXE_QTY_NONPOSITIVE qty=%lld", (long long)in->qty);
     if (!inst)
         return reject(rej, QTS_SC_FS091, "unknown instrument %u", in->instrument);
     if (!x->env.port.ops)
@@ -110,9 +107,8 @@ int qts__exec_basic_checks(void *ctx, struct qts_precheck_order *o,
     if (in->type == QTS_ORD_LIMIT && refpx > 0 && o->params->price_band_pct > 0) {
         double dev = fabs((double)(in->px - refpx)) / (double)refpx;
         if (dev > o->params->price_band_pct)
-            return reject(rej, QTS_SC_GR065,
-                          "limit %.2f%% away from reference (band %.2f%%)", dev * 100.0,
-                          o->params->price_band_pct * 100.0);
+            return reject(rej, QTS_SC_GR065, "limit %.2f%% away from reference (band %.2f%%)",
+                          dev * 100.0, o->params->price_band_pct * 100.0);
     }
     /* cash for buys */
     if (in->side == QTS_SIDE_BUY && x->env.prov.cash_available) {
@@ -139,8 +135,8 @@ int qts__exec_basic_checks(void *ctx, struct qts_precheck_order *o,
                 }
                 if (fit <= 0 || fit < inst->min_qty)
                     return reject(rej, QTS_SC_GR061, "insufficient cash");
-                QTS_DEBUG("precheck shrink qty=%lld->%lld reason=cash",
-                         (long long)in->qty, (long long)fit);
+                QTS_DEBUG("precheck shrink qty=%lld->%lld reason=cash", (long long)in->qty,
+                          (long long)fit);
                 in->qty = fit;
             }
         }
@@ -162,8 +158,11 @@ int qts__exec_run_hooks(struct qts_exec *x, struct qts_order_intent *in,
                         const struct qts_instrument *inst, const struct qts_mkt_ref *ref,
                         struct qts_precheck_reject *rej, const char **hook)
 {
-    struct qts_precheck_order o = {.intent = in, .inst = inst, .ref = ref,
-                                   .params = &x->params, .now_ns = qts__exec_event_ns(x)};
+    struct qts_precheck_order o = {.intent = in,
+                                   .inst = inst,
+                                   .ref = ref,
+                                   .params = &x->params,
+                                   .now_ns = qts__exec_event_ns(x)};
     memset(rej, 0, sizeof *rej);
     int rc = 0;
     for (size_t i = 0; i < x->n_hooks && rc == 0; i++) {
@@ -182,8 +181,7 @@ int qts_exec_precheck(struct qts_exec *x, struct qts_order_intent *intent,
     if (!intent)
         return QTS_EINVAL;
     const struct qts_instrument *inst =
-        x->env.prov.instrument ? x->env.prov.instrument(x->env.prov.ctx, intent->instrument)
-                               : NULL;
+        x->env.prov.instrument ? x->env.prov.instrument(x->env.prov.ctx, intent->instrument) : NULL;
     struct qts_mkt_ref ref;
     bool have_ref = qts__exec_market_ref(x, intent->instrument, &ref);
     const char *hook = "";

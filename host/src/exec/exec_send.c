@@ -16,8 +16,8 @@ static void poll_tick(void *arg);
 
 static bool transport_error(int rc)
 {
-    return rc == QTS_ENET || rc == QTS_ETIMEDOUT || rc == QTS_EAGAIN ||
-           rc == QTS_ERATELIMIT || rc == QTS_EBUSY || rc == QTS_ECLOSED;
+    return rc == QTS_ENET || rc == QTS_ETIMEDOUT || rc == QTS_EAGAIN || rc == QTS_ERATELIMIT ||
+           rc == QTS_EBUSY || rc == QTS_ECLOSED;
 }
 
 /* Hand a child to the broker (first attempt or a retry with the same
@@ -57,8 +57,8 @@ void qts__exec_send_child(struct qts_exec *x, struct qts_child *c)
                                   child_ack_timeout, c);
         return;
     }
-    QTS_WARN("send failed clordid=%s attempt=%u rc=%s", c->client_order_id,
-             c->send_attempts, qts_err_name(rc));
+    QTS_WARN("send failed clordid=%s attempt=%u rc=%s", c->client_order_id, c->send_attempts,
+             qts_err_name(rc));
     if (transport_error(rc) && c->send_attempts < x->params.send_max_attempts) {
         /* nothing was handed over: retry with the same client order id */
         qts__exec_start_timer(x, &c->timer_retry, x->params.send_backoff_ms * MS, child_retry, c);
@@ -105,8 +105,8 @@ static void child_ack_timeout_run(void *arg)
      * and the send retried under the same id; an order whose sends all end
      * this way fails with FS090. */
     qts_child_set_state(c, QTS_OS_UNKNOWN);
-    QTS_WARN("no ack clordid=%s after %lld ms attempt=%u: outcome unknown",
-             c->client_order_id, (long long)x->params.ack_timeout_ms, c->send_attempts);
+    QTS_WARN("no ack clordid=%s after %lld ms attempt=%u: outcome unknown", c->client_order_id,
+             (long long)x->params.ack_timeout_ms, c->send_attempts);
     if (c->send_attempts < x->params.send_max_attempts) {
         /* ask the broker what it has, then resend under the same id */
         if (!qts_oms_recon_active(x->oms))
@@ -115,8 +115,7 @@ static void child_ack_timeout_run(void *arg)
     } else {
         /* give up on it, but make sure it cannot fill unnoticed later */
         if (x->env.port.ops)
-            x->env.port.ops->cancel(x->env.port.self, c->client_order_id,
-                                    c->venue_order_id);
+            x->env.port.ops->cancel(x->env.port.self, c->client_order_id, c->venue_order_id);
         qts_child_set_state(c, QTS_OS_CANCEL_PENDING);
         p->send_failures++;
         qts__exec_evaluate(x, p);
@@ -142,11 +141,11 @@ static void cancel_child(struct qts_exec *x, struct qts_child *c)
     qts_child_set_state(c, QTS_OS_CANCEL_PENDING);
 }
 
-static struct qts_child *new_slice_child(struct qts_exec *x, struct qts_parent *p,
-                                         int64_t qty, int64_t px)
+static struct qts_child *new_slice_child(struct qts_exec *x, struct qts_parent *p, int64_t qty,
+                                         int64_t px)
 {
-    struct qts_child *c = qts_oms_child_new(x->oms, p, QTS_CHILD_SLICE, p->intent.side,
-                                            p->intent.type, px, qty);
+    struct qts_child *c =
+        qts_oms_child_new(x->oms, p, QTS_CHILD_SLICE, p->intent.side, p->intent.type, px, qty);
     c->slice = (uint16_t)(p->next_slice + 1);
     return c;
 }
@@ -203,8 +202,7 @@ static void slice_due_run(void *arg)
     struct qts_parent *p = arg;
     struct qts_exec *x = p->owner;
     p->timer_slice = 0;
-    if (p->state == QTS_XS_SENDING || p->state == QTS_XS_MONITORING ||
-        p->state == QTS_XS_ADJUSTING)
+    if (p->state == QTS_XS_SENDING || p->state == QTS_XS_MONITORING || p->state == QTS_XS_ADJUSTING)
         qts__exec_send_due_slices(x, p);
 }
 
@@ -233,8 +231,7 @@ static void poll_tick(void *arg)
 bool qts__exec_any_working(const struct qts_parent *p, int role)
 {
     for (size_t i = 0; i < p->n_children; i++)
-        if (p->children[i]->role == role &&
-            !qts_order_state_final(p->children[i]->state))
+        if (p->children[i]->role == role && !qts_order_state_final(p->children[i]->state))
             return true;
     return false;
 }

@@ -20,8 +20,7 @@ static int plan_equal(int64_t total_lots, int64_t lot, uint32_t n, int64_t durat
 }
 
 static int plan_vwap(int64_t total_lots, int64_t lot, const double *w, size_t nw,
-                     uint32_t max_children, int64_t duration_ns, struct qts_slice *out,
-                     int *capped)
+                     uint32_t max_children, int64_t duration_ns, struct qts_slice *out, int *capped)
 {
     /* Merge neighbouring buckets when the profile has more buckets than we
      * may have children, so the shape is kept at a coarser resolution. */
@@ -76,8 +75,7 @@ static int plan_twap(const struct qts_split_req *req, int64_t total_lots, int64_
     return plan_equal(total_lots, lot, n, req->duration_ns, out);
 }
 
-int qts_split_plan(const struct qts_split_req *req, struct qts_slice *out, size_t cap,
-                   int *capped)
+int qts_split_plan(const struct qts_split_req *req, struct qts_slice *out, size_t cap, int *capped)
 {
     int dummy = 0;
     if (!capped)
@@ -96,15 +94,13 @@ int qts_split_plan(const struct qts_split_req *req, struct qts_slice *out, size_
         maxc = QTS_SPLIT_MAX;
 
     switch (req->algo) {
-    case QTS_ALGO_DIRECT:
-        return plan_equal(total_lots, lot, 1, 0, out);
-    case QTS_ALGO_TWAP:
-        return plan_twap(req, total_lots, lot, maxc, out, capped);
+    case QTS_ALGO_DIRECT: return plan_equal(total_lots, lot, 1, 0, out);
+    case QTS_ALGO_TWAP: return plan_twap(req, total_lots, lot, maxc, out, capped);
     case QTS_ALGO_VWAP: {
         int k = 0;
         if (req->profile && req->n_profile > 0)
-            k = plan_vwap(total_lots, lot, req->profile, req->n_profile, maxc,
-                          req->duration_ns, out, capped);
+            k = plan_vwap(total_lots, lot, req->profile, req->n_profile, maxc, req->duration_ns,
+                          out, capped);
         if (k > 0)
             return k;
         /* no usable profile: equal weights */
@@ -131,13 +127,12 @@ int qts_split_plan(const struct qts_split_req *req, struct qts_slice *out, size_
         }
         return (int)n;
     }
-    default:
-        return QTS_EINVAL;
+    default: return QTS_EINVAL;
     }
 }
 
-size_t qts_split_profile_from_bars(const struct qts_bar *bars, size_t n_bars,
-                                   double *out, size_t cap)
+size_t qts_split_profile_from_bars(const struct qts_bar *bars, size_t n_bars, double *out,
+                                   size_t cap)
 {
     size_t n = n_bars < cap ? n_bars : cap;
     /* use the most recent `n` bars, oldest first */

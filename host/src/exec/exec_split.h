@@ -24,37 +24,36 @@
 
 #include "qts/qts_types.h"
 
-#define QTS_SPLIT_MAX 64   /* hard upper bound of any configuration */
+#define QTS_SPLIT_MAX 64 /* hard upper bound of any configuration */
 
 struct qts_slice {
-    int64_t qty;        /* quantity units, a multiple of the lot size */
-    int64_t offset_ns;  /* due time relative to the start of the parent */
-    uint8_t sent;       /* pipeline bookkeeping */
+    int64_t qty;       /* quantity units, a multiple of the lot size */
+    int64_t offset_ns; /* due time relative to the start of the parent */
+    uint8_t sent;      /* pipeline bookkeeping */
 };
 
 struct qts_split_req {
-    uint8_t algo;                /* enum qts_algo */
-    int64_t qty;                 /* total, already lot-rounded */
-    int64_t lot;                 /* lot size (0 or 1 = any quantity unit) */
-    int64_t duration_ns;         /* TWAP/VWAP horizon (0 = everything now) */
-    uint32_t slices;             /* TWAP slice count (0 = default_slices) */
+    uint8_t algo;        /* enum qts_algo */
+    int64_t qty;         /* total, already lot-rounded */
+    int64_t lot;         /* lot size (0 or 1 = any quantity unit) */
+    int64_t duration_ns; /* TWAP/VWAP horizon (0 = everything now) */
+    uint32_t slices;     /* TWAP slice count (0 = default_slices) */
     uint32_t default_slices;
-    int64_t display_qty;         /* ICEBERG chunk (0 = qty / max_children) */
-    uint32_t max_children;       /* cap on the number of slices (>= 1) */
-    const double *profile;       /* VWAP weights, borrowed; NULL = none */
+    int64_t display_qty;   /* ICEBERG chunk (0 = qty / max_children) */
+    uint32_t max_children; /* cap on the number of slices (>= 1) */
+    const double *profile; /* VWAP weights, borrowed; NULL = none */
     size_t n_profile;
 };
 
 /* Fill `out` (capacity `cap`, borrowed) with the schedule; returns the
  * number of slices (>= 1) or QTS_EINVAL. `*capped` (may be NULL) is set to
  * 1 when the max_children cap changed the request (GR060). */
-int qts_split_plan(const struct qts_split_req *req, struct qts_slice *out, size_t cap,
-                   int *capped);
+int qts_split_plan(const struct qts_split_req *req, struct qts_slice *out, size_t cap, int *capped);
 
 /* VWAP weights from bar volumes (borrowed, oldest first): the weight of
  * bucket i is the volume of bar i. Writes at most `cap` weights; returns the
  * count written (0 when there is no volume). */
-size_t qts_split_profile_from_bars(const struct qts_bar *bars, size_t n_bars,
-                                   double *out, size_t cap);
+size_t qts_split_profile_from_bars(const struct qts_bar *bars, size_t n_bars, double *out,
+                                   size_t cap);
 
 #endif /* QTS_EXEC_SPLIT_H */

@@ -255,36 +255,32 @@ void qts_oms_set_listener(struct qts_oms *oms, qts_oms_child_fn fn, void *ctx)
     oms->listener_ctx = ctx;
 }
 
-const char *qts_oms_host_id(const struct qts_oms *oms)
-{
-    return oms->host_id;
-}
+const char *qts_oms_host_id(const struct qts_oms *oms) { return oms->host_id; }
 
 /* Lists linked through all_prev / all_next (parents and children alike),
  * oldest first, with ends `first` and `last`: append `node`, or take it off. */
-#define APPEND_ALL(first, last, node)                                          \
-    do {                                                                       \
-        (node)->all_prev = (last);                                             \
-        if (last)                                                              \
-            (last)->all_next = (node);                                         \
-        else                                                                   \
-            (first) = (node);                                                  \
-        (last) = (node);                                                       \
+#define APPEND_ALL(first, last, node)  \
+    do {                               \
+        (node)->all_prev = (last);     \
+        if (last)                      \
+            (last)->all_next = (node); \
+        else                           \
+            (first) = (node);          \
+        (last) = (node);               \
     } while (0)
-#define UNLINK_ALL(first, last, node)                                          \
-    do {                                                                       \
-        if ((node)->all_prev)                                                  \
-            (node)->all_prev->all_next = (node)->all_next;                     \
-        else                                                                   \
-            (first) = (node)->all_next;                                        \
-        if ((node)->all_next)                                                  \
-            (node)->all_next->all_prev = (node)->all_prev;                     \
-        else                                                                   \
-            (last) = (node)->all_prev;                                         \
+#define UNLINK_ALL(first, last, node)                      \
+    do {                                                   \
+        if ((node)->all_prev)                              \
+            (node)->all_prev->all_next = (node)->all_next; \
+        else                                               \
+            (first) = (node)->all_next;                    \
+        if ((node)->all_next)                              \
+            (node)->all_next->all_prev = (node)->all_prev; \
+        else                                               \
+            (last) = (node)->all_prev;                     \
     } while (0)
 
-struct qts_parent *qts_oms_parent_new(struct qts_oms *oms,
-                                      const struct qts_order_intent *intent,
+struct qts_parent *qts_oms_parent_new(struct qts_oms *oms, const struct qts_order_intent *intent,
                                       const struct qts_instrument *inst)
 {
     /* A strategy's order arrives with the id the OMS gave its strategy
@@ -319,9 +315,8 @@ struct qts_parent *qts_oms_parent_new(struct qts_oms *oms,
     return p;
 }
 
-struct qts_child *qts_oms_child_new(struct qts_oms *oms, struct qts_parent *p,
-                                    uint8_t role, uint8_t side, uint8_t type,
-                                    int64_t px, int64_t qty)
+struct qts_child *qts_oms_child_new(struct qts_oms *oms, struct qts_parent *p, uint8_t role,
+                                    uint8_t side, uint8_t type, int64_t px, int64_t qty)
 {
     struct qts_child *c = qts_xcalloc(1, sizeof *c);
     c->parent = p;
@@ -393,18 +388,12 @@ void qts_oms_parent_finished(struct qts_oms *oms, struct qts_parent *p)
     p->in_active = false;
 }
 
-struct qts_parent *qts_oms_active_first(const struct qts_oms *oms)
-{
-    return oms->active;
-}
+struct qts_parent *qts_oms_active_first(const struct qts_oms *oms) { return oms->active; }
 
-struct qts_parent *qts_oms_active_next(const struct qts_parent *p)
-{
-    return p->active_next;
-}
+struct qts_parent *qts_oms_active_next(const struct qts_parent *p) { return p->active_next; }
 
-size_t qts_oms_active_ids(const struct qts_oms *oms, uint32_t strategy_id,
-                          uint64_t *ids, size_t cap)
+size_t qts_oms_active_ids(const struct qts_oms *oms, uint32_t strategy_id, uint64_t *ids,
+                          size_t cap)
 {
     size_t n = 0;
     for (const struct qts_parent *p = oms->active; p; p = p->active_next) {
@@ -417,30 +406,15 @@ size_t qts_oms_active_ids(const struct qts_oms *oms, uint32_t strategy_id,
     return n;
 }
 
-size_t qts_oms_count(const struct qts_oms *oms)
-{
-    return oms->n_parents;
-}
+size_t qts_oms_count(const struct qts_oms *oms) { return oms->n_parents; }
 
-size_t qts_oms_child_count(const struct qts_oms *oms)
-{
-    return oms->n_children;
-}
+size_t qts_oms_child_count(const struct qts_oms *oms) { return oms->n_children; }
 
-size_t qts_oms_finished_count(const struct qts_oms *oms)
-{
-    return oms->fin_len;
-}
+size_t qts_oms_finished_count(const struct qts_oms *oms) { return oms->fin_len; }
 
-uint64_t qts_oms_evicted_total(const struct qts_oms *oms)
-{
-    return oms->n_evicted;
-}
+uint64_t qts_oms_evicted_total(const struct qts_oms *oms) { return oms->n_evicted; }
 
-uint64_t qts_oms_late_fills(const struct qts_oms *oms)
-{
-    return oms->n_late_fills;
-}
+uint64_t qts_oms_late_fills(const struct qts_oms *oms) { return oms->n_late_fills; }
 
 size_t qts_oms_working_children(const struct qts_oms *oms)
 {
@@ -498,8 +472,7 @@ enum qts_oms_lookup qts_oms_lookup(const struct qts_oms *oms, uint64_t order_id,
         *out = p;
     if (p)
         return QTS_OMS_LIVE;
-    return tset_find(&oms->t_parents, order_id, 0) != TSET_NONE ? QTS_OMS_EVICTED
-                                                                 : QTS_OMS_UNKNOWN;
+    return tset_find(&oms->t_parents, order_id, 0) != TSET_NONE ? QTS_OMS_EVICTED : QTS_OMS_UNKNOWN;
 }
 
 /* n of "<host_id>-<n>", or 0 when the id is not of that form. */
@@ -526,8 +499,7 @@ static size_t tomb_find(const struct qts_oms *oms, const char *clordid)
     return n ? tset_find(&oms->t_children, n, 0) : TSET_NONE;
 }
 
-const struct qts_oms_evicted *qts_oms_find_evicted(const struct qts_oms *oms,
-                                                   const char *clordid)
+const struct qts_oms_evicted *qts_oms_find_evicted(const struct qts_oms *oms, const char *clordid)
 {
     size_t r = tomb_find(oms, clordid);
     return r == TSET_NONE ? NULL : &oms->tombs[r];
@@ -588,8 +560,7 @@ static bool evictable(const struct qts_oms *oms, const struct qts_parent *p)
     for (size_t i = 0; i < p->n_children; i++) {
         const struct qts_child *c = p->children[i];
         if (!qts_order_state_final(c->state) || c->timer_ack || c->timer_retry ||
-            c->modify_pending || c->replace_px ||
-            c->n_fill_ids > oms->t_fills.cap / 2)
+            c->modify_pending || c->replace_px || c->n_fill_ids > oms->t_fills.cap / 2)
             return false;
     }
     return true;
@@ -699,8 +670,8 @@ static int apply_evicted(struct qts_oms *oms, size_t r, const struct qts_exec_re
     int64_t *slot = qts__oms_pos_slot(oms, e->instrument);
     *slot += e->side == QTS_SIDE_BUY ? qty : -qty;
     oms->n_late_fills++;
-    QTS_WARN("late fill for an evicted order clordid=%s order=%llu qty=%lld",
-             rep->client_order_id, (unsigned long long)e->order_id, (long long)qty);
+    QTS_WARN("late fill for an evicted order clordid=%s order=%llu qty=%lld", rep->client_order_id,
+             (unsigned long long)e->order_id, (long long)qty);
     return 0;
 }
 
@@ -749,8 +720,7 @@ int qts_oms_apply_report(struct qts_oms *oms, const struct qts_exec_report *rep,
                 qts__oms_recon_report(oms, QTS_RECON_STRAY_ORDER, rep->instrument,
                                       rep->client_order_id, 0, rep->leaves_qty);
                 if (oms->recon_port && oms->recon_port->ops->cancel)
-                    oms->recon_port->ops->cancel(oms->recon_port->self,
-                                                 rep->client_order_id,
+                    oms->recon_port->ops->cancel(oms->recon_port->self, rep->client_order_id,
                                                  rep->venue_order_id);
             } else {
                 qts__oms_recon_report(oms, QTS_RECON_FOREIGN_ORDER, rep->instrument,
@@ -769,19 +739,15 @@ int qts_oms_apply_report(struct qts_oms *oms, const struct qts_exec_report *rep,
         int64_t *slot = qts__oms_pos_slot(oms, c->instrument);
         *slot += c->side == QTS_SIDE_BUY ? res->fill_qty : -res->fill_qty;
         if (rep->exec_type == QTS_EXEC_STATUS)
-            qts__oms_recon_report(oms, QTS_RECON_FILL_GAP, c->instrument,
-                                  c->client_order_id, cum_before, rep->cum_qty);
+            qts__oms_recon_report(oms, QTS_RECON_FILL_GAP, c->instrument, c->client_order_id,
+                                  cum_before, rep->cum_qty);
     }
-    if ((res->flags & (QTS_APPLY_STATE | QTS_APPLY_FILL | QTS_APPLY_REPLACED)) &&
-        oms->listener)
+    if ((res->flags & (QTS_APPLY_STATE | QTS_APPLY_FILL | QTS_APPLY_REPLACED)) && oms->listener)
         oms->listener(oms->listener_ctx, c, res);
     return 0;
 }
 
-struct qts_parent *qts_oms_held_first(const struct qts_oms *oms)
-{
-    return oms->p_first;
-}
+struct qts_parent *qts_oms_held_first(const struct qts_oms *oms) { return oms->p_first; }
 
 void qts_oms_set_first_seq(struct qts_oms *oms, uint64_t n)
 {

@@ -76,16 +76,16 @@ struct qts_oms_evicted {
     uint64_t order_id;
     uint32_t strategy_id;
     uint32_t instrument;
-    uint8_t side, role, state;      /* state when evicted (final) */
+    uint8_t side, role, state; /* state when evicted (final) */
     uint8_t px_exp, qty_exp;
     int64_t qty, cum_qty, synth_qty;
     char tag[QTS_TAG_MAX];
 };
 
 enum qts_oms_lookup {
-    QTS_OMS_UNKNOWN = 0,  /* never ours, or evicted beyond the tombstone window */
-    QTS_OMS_LIVE = 1,     /* held: the pointer is valid */
-    QTS_OMS_EVICTED = 2,  /* was ours, final, freed: no pointer */
+    QTS_OMS_UNKNOWN = 0, /* never ours, or evicted beyond the tombstone window */
+    QTS_OMS_LIVE = 1,    /* held: the pointer is valid */
+    QTS_OMS_EVICTED = 2, /* was ours, final, freed: no pointer */
 };
 
 /* The broker a pipeline and the OMS talk to: an ops table plus its
@@ -94,7 +94,7 @@ enum qts_oms_lookup {
 struct qts_broker_port {
     const struct qts_broker_ops *ops;
     void *self;
-    bool cannot_push;   /* reports only on query: the monitor polls */
+    bool cannot_push; /* reports only on query: the monitor polls */
 };
 
 /* Called after a report changed a child (state or fill). Both pointers are
@@ -113,13 +113,11 @@ const char *qts_oms_host_id(const struct qts_oms *oms);
  * strategy (oms_ids.h), else the next free host id. NULL when intent
  * carries an id the OMS did not make for that strategy, or one already used
  * (held or evicted). */
-struct qts_parent *qts_oms_parent_new(struct qts_oms *oms,
-                                      const struct qts_order_intent *intent,
+struct qts_parent *qts_oms_parent_new(struct qts_oms *oms, const struct qts_order_intent *intent,
                                       const struct qts_instrument *inst);
 /* New child of `p` in state NEW with the next client order id. */
-struct qts_child *qts_oms_child_new(struct qts_oms *oms, struct qts_parent *p,
-                                    uint8_t role, uint8_t side, uint8_t type,
-                                    int64_t px, int64_t qty);
+struct qts_child *qts_oms_child_new(struct qts_oms *oms, struct qts_parent *p, uint8_t role,
+                                    uint8_t side, uint8_t type, int64_t px, int64_t qty);
 /* Borrowed results; NULL when unknown or evicted. Valid until the next
  * qts_oms_evict. */
 struct qts_parent *qts_oms_find(const struct qts_oms *oms, uint64_t order_id);
@@ -137,8 +135,8 @@ struct qts_parent *qts_oms_held_first(const struct qts_oms *oms);
 void qts_oms_set_first_seq(struct qts_oms *oms, uint64_t n);
 /* Order ids (non-final parents) of `strategy_id` into ids[cap]; returns the
  * total count (may exceed cap). */
-size_t qts_oms_active_ids(const struct qts_oms *oms, uint32_t strategy_id,
-                          uint64_t *ids, size_t cap);
+size_t qts_oms_active_ids(const struct qts_oms *oms, uint32_t strategy_id, uint64_t *ids,
+                          size_t cap);
 size_t qts_oms_count(const struct qts_oms *oms);
 /* Child orders the venue may still work or fill (any parent, final or
  * not); O(children). */
@@ -174,8 +172,7 @@ enum qts_oms_lookup qts_oms_lookup(const struct qts_oms *oms, uint64_t order_id,
                                    struct qts_parent **out);
 /* The tombstone of an evicted child (borrowed until the next OMS call),
  * or NULL. */
-const struct qts_oms_evicted *qts_oms_find_evicted(const struct qts_oms *oms,
-                                                   const char *clordid);
+const struct qts_oms_evicted *qts_oms_find_evicted(const struct qts_oms *oms, const char *clordid);
 
 /* Apply a broker report (borrowed). Returns 0 when applied (also for
  * duplicates, reported in *res; for an evicted child *res has
@@ -201,10 +198,10 @@ enum qts_recon_kind {
 };
 
 struct qts_recon_diff {
-    uint8_t kind;               /* enum qts_recon_kind */
+    uint8_t kind; /* enum qts_recon_kind */
     uint32_t instrument;
     char client_order_id[QTS_CLORDID_MAX];
-    int64_t ours, theirs;       /* quantities compared */
+    int64_t ours, theirs; /* quantities compared */
 };
 
 /* Differences go here (borrowed for the call). */
@@ -215,8 +212,8 @@ typedef void (*qts_recon_fn)(void *ctx, const struct qts_recon_diff *d);
  * (STATUS reports), qts_oms_recon_position and qts_oms_recon_done. Returns
  * QTS_EUNSUPPORTED when the broker can answer neither query, QTS_EBUSY when
  * one is already running. `port` is borrowed for the duration. */
-int qts_oms_recon_begin(struct qts_oms *oms, const struct qts_broker_port *port,
-                        qts_recon_fn fn, void *ctx);
+int qts_oms_recon_begin(struct qts_oms *oms, const struct qts_broker_port *port, qts_recon_fn fn,
+                        void *ctx);
 bool qts_oms_recon_active(const struct qts_oms *oms);
 /* The request ids of the running reconciliation (0 = not asked). */
 uint64_t qts_oms_recon_orders_req(const struct qts_oms *oms);

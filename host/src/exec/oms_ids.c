@@ -16,6 +16,5 @@ bool qts_oms_strategy_id_valid(uint64_t order_id, uint32_t strategy_id)
 bool qts_oms_strategy_id_issued(const struct qts_oms_strategy_ids *ids, uint32_t strategy_id,
                                 uint64_t order_id)
 {
-    return qts_oms_strategy_id_valid(order_id, strategy_id) &&
-           (order_id & LOW_BITS) <= ids->issued;
+    return qts_oms_strategy_id_valid(order_id, strategy_id) && (order_id & LOW_BITS) <= ids->issued;
 }

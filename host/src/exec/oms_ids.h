@@ -19,7 +19,7 @@
 /* One strategy's ids; zero-initialised before its first order. Used by
  * the strategy's thread only. */
 struct qts_oms_strategy_ids {
-    uint64_t issued;   /* how many were handed out */
+    uint64_t issued; /* how many were handed out */
 };
 
 /* The id of the strategy's next order. */

@@ -46,10 +46,10 @@ struct qts_oms {
     struct qts_parent *p_first, *p_last;
     struct qts_child *c_first, *c_last;
     size_t n_parents, n_children;
-    struct qts_parent *active;   /* list head */
+    struct qts_parent *active; /* list head */
     qts_oms_child_fn listener;
     void *listener_ctx;
-    int64_t *pos;                /* by instrument id */
+    int64_t *pos; /* by instrument id */
     size_t n_pos;
     /* reconciliation */
     bool recon;
@@ -71,7 +71,7 @@ struct qts_oms {
     /* tombstones of evicted orders: parent ids, children by the n of
      * "<host_id>-<n>" (with what a late fill needs), and (n, fill id) */
     struct tset t_parents, t_children, t_fills;
-    struct qts_oms_evicted *tombs;  /* parallel to t_children's ring */
+    struct qts_oms_evicted *tombs; /* parallel to t_children's ring */
 };
 
 /* the position slot of `inst`, grown (zeroed) on first use; borrowed, valid
@@ -80,7 +80,7 @@ int64_t *qts__oms_pos_slot(struct qts_oms *oms, uint32_t inst);
 
 /* logs one reconciliation difference and hands it to the recon listener;
  * `clordid` (borrowed, may be NULL) is copied */
-void qts__oms_recon_report(struct qts_oms *oms, uint8_t kind, uint32_t inst,
-                           const char *clordid, int64_t ours, int64_t theirs);
+void qts__oms_recon_report(struct qts_oms *oms, uint8_t kind, uint32_t inst, const char *clordid,
+                           int64_t ours, int64_t theirs);
 
 #endif

@@ -12,26 +12,24 @@
 #include "log.h"
 #include "util.h"
 
-void qts__oms_recon_report(struct qts_oms *oms, uint8_t kind, uint32_t inst,
-                           const char *clordid, int64_t ours, int64_t theirs)
+void qts__oms_recon_report(struct qts_oms *oms, uint8_t kind, uint32_t inst, const char *clordid,
+                           int64_t ours, int64_t theirs)
 {
-    struct qts_recon_diff d = {.kind = kind, .instrument = inst, .ours = ours,
-                               .theirs = theirs};
+    struct qts_recon_diff d = {.kind = kind, .instrument = inst, .ours = ours, .theirs = theirs};
     if (clordid)
         qts_strlcpy(d.client_order_id, clordid, sizeof d.client_order_id);
-    QTS_WARN("reconcile difference kind=%d inst=%u clordid=%s ours=%lld theirs=%lld",
-             kind, inst, clordid ? clordid : "-", (long long)ours, (long long)theirs);
+    QTS_WARN("reconcile difference kind=%d inst=%u clordid=%s ours=%lld theirs=%lld", kind, inst,
+             clordid ? clordid : "-", (long long)ours, (long long)theirs);
     if (oms->recon_fn)
         oms->recon_fn(oms->recon_ctx, &d);
 }
 
-int qts_oms_recon_begin(struct qts_oms *oms, const struct qts_broker_port *port,
-                        qts_recon_fn fn, void *ctx)
+int qts_oms_recon_begin(struct qts_oms *oms, const struct qts_broker_port *port, qts_recon_fn fn,
+                        void *ctx)
 {
     if (oms->recon)
         return QTS_EBUSY;
-    if (!port || !port->ops ||
-        (!port->ops->query_open_orders && !port->ops->query_positions))
+    if (!port || !port->ops || (!port->ops->query_open_orders && !port->ops->query_positions))
         return QTS_EUNSUPPORTED;
     oms->recon = true;
     oms->recon_port = port;
@@ -69,10 +67,7 @@ int qts_oms_recon_begin(struct qts_oms *oms, const struct qts_broker_port *port,
     return 0;
 }
 
-bool qts_oms_recon_active(const struct qts_oms *oms)
-{
-    return oms->recon;
-}
+bool qts_oms_recon_active(const struct qts_oms *oms) { return oms->recon; }
 
 uint64_t qts_oms_recon_orders_req(const struct qts_oms *oms)
 {
@@ -105,12 +100,12 @@ static void recon_finish(struct qts_oms *oms)
         /* children appended while walking (flatten orders) are visited
          * too; nothing is evicted while a reconciliation runs */
         for (struct qts_child *c = oms->c_first; c; c = c->all_next) {
-            if (c->recon_seen || !(c->state == QTS_OS_ACCEPTED ||
-                                   c->state == QTS_OS_PARTIALLY_FILLED ||
-                                   c->state == QTS_OS_CANCEL_PENDING))
+            if (c->recon_seen ||
+                !(c->state == QTS_OS_ACCEPTED || c->state == QTS_OS_PARTIALLY_FILLED ||
+                  c->state == QTS_OS_CANCEL_PENDING))
                 continue;
-            qts__oms_recon_report(oms, QTS_RECON_MISSING_ORDER, c->instrument,
-                                  c->client_order_id, qts_child_leaves(c), 0);
+            qts__oms_recon_report(oms, QTS_RECON_MISSING_ORDER, c->instrument, c->client_order_id,
+                                  qts_child_leaves(c), 0);
             struct qts_exec_report rep = {.struct_size = sizeof rep,
                                           .exec_type = QTS_EXEC_EXPIRED,
                                           .instrument = c->instrument,
@@ -126,8 +121,7 @@ static void recon_finish(struct qts_oms *oms)
             const struct qts_broker_position *b = &oms->bpos[i];
             int64_t *slot = qts__oms_pos_slot(oms, b->instrument);
             if (*slot != b->qty) {
-                qts__oms_recon_report(oms, QTS_RECON_POSITION, b->instrument, NULL, *slot,
-                                      b->qty);
+                qts__oms_recon_report(oms, QTS_RECON_POSITION, b->instrument, NULL, *slot, b->qty);
                 *slot = b->qty;
             }
         }
@@ -138,14 +132,12 @@ static void recon_finish(struct qts_oms *oms)
             for (size_t i = 0; i < oms->n_bpos && !listed; i++)
                 listed = oms->bpos[i].instrument == inst;
             if (!listed) {
-                qts__oms_recon_report(oms, QTS_RECON_POSITION, inst, NULL, oms->pos[inst],
-                                      0);
+                qts__oms_recon_report(oms, QTS_RECON_POSITION, inst, NULL, oms->pos[inst], 0);
                 oms->pos[inst] = 0;
             }
         }
     }
-    QTS_INFO("reconcile done orders=%d positions=%d", oms->status_orders,
-             oms->status_positions);
+    QTS_INFO("reconcile done orders=%d positions=%d", oms->status_orders, oms->status_positions);
     oms->recon = false;
     oms->recon_port = NULL;
     oms->n_bpos = 0;
@@ -169,8 +161,7 @@ int qts_oms_recon_done(struct qts_oms *oms, uint64_t req_id, int status)
     bool ended = req_id == oms->req_orders
                      ? recon_query_ended(&oms->done_orders, &oms->status_orders, status)
                      : req_id == oms->req_positions &&
-                           recon_query_ended(&oms->done_positions, &oms->status_positions,
-                                             status);
+                           recon_query_ended(&oms->done_positions, &oms->status_positions, status);
     if (!ended)
         return 0;
     if (!oms->done_orders || !oms->done_positions)

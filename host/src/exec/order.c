@@ -27,7 +27,10 @@ static const uint16_t transitions[10] = {
     [PF] = B(FI) | B(CP) | B(CA) | B(EX) | B(UK),
     [CP] = B(AC) | B(PF) | B(FI) | B(CA) | B(RJ) | B(EX) | B(UK),
     [UK] = B(PS) | B(AC) | B(PF) | B(FI) | B(CP) | B(CA) | B(RJ) | B(EX),
-    [FI] = 0, [CA] = 0, [RJ] = 0, [EX] = 0,
+    [FI] = 0,
+    [CA] = 0,
+    [RJ] = 0,
+    [EX] = 0,
 };
 #undef B
 
@@ -38,29 +41,23 @@ bool qts_order_transition_ok(int from, int to)
     return (transitions[from] >> to) & 1u;
 }
 
-bool qts_order_state_final(int s)
-{
-    return s == FI || s == CA || s == RJ || s == EX;
-}
+bool qts_order_state_final(int s) { return s == FI || s == CA || s == RJ || s == EX; }
 
-bool qts_order_state_working(int s)
-{
-    return s == PS || s == AC || s == PF || s == CP || s == UK;
-}
+bool qts_order_state_working(int s) { return s == PS || s == AC || s == PF || s == CP || s == UK; }
 
 const char *qts_order_state_name(int s)
 {
-    static const char *const names[] = {"new", "pending_send", "accepted",
-        "partially_filled", "filled", "cancel_pending", "cancelled", "rejected",
-        "expired", "unknown"};
+    static const char *const names[] = {
+        "new",       "pending_send", "accepted", "partially_filled", "filled", "cancel_pending",
+        "cancelled", "rejected",     "expired",  "unknown"};
     return (s >= 0 && s < 10) ? names[s] : "?";
 }
 
 const char *qts_exec_state_name(int s)
 {
-    static const char *const names[] = {"INIT", "PRECHECK", "SPLITTING", "SENDING",
-        "MONITORING", "ADJUSTING", "ESCAPING", "CANCELLING", "COMPLETE", "ESCAPED",
-        "FAILED"};
+    static const char *const names[] = {"INIT",       "PRECHECK",  "SPLITTING", "SENDING",
+                                        "MONITORING", "ADJUSTING", "ESCAPING",  "CANCELLING",
+                                        "COMPLETE",   "ESCAPED",   "FAILED"};
     return (s >= 0 && s < QTS_XS_COUNT) ? names[s] : "?";
 }
 
@@ -112,8 +109,7 @@ static bool fill_id_insert(struct qts_child *c, uint64_t id)
         c->cap_fill_ids = c->cap_fill_ids ? c->cap_fill_ids * 2 : 4;
         c->fill_ids = qts_xrealloc(c->fill_ids, c->cap_fill_ids * sizeof *c->fill_ids);
     }
-    memmove(&c->fill_ids[lo + 1], &c->fill_ids[lo],
-            (c->n_fill_ids - lo) * sizeof *c->fill_ids);
+    memmove(&c->fill_ids[lo + 1], &c->fill_ids[lo], (c->n_fill_ids - lo) * sizeof *c->fill_ids);
     c->fill_ids[lo] = id;
     c->n_fill_ids++;
     return true;
@@ -213,9 +209,7 @@ int qts_child_apply(struct qts_child *c, const struct qts_exec_report *rep,
         qts_strlcpy(c->venue_order_id, rep->venue_order_id, sizeof c->venue_order_id);
 
     switch (rep->exec_type) {
-    case QTS_EXEC_ACK:
-        ack_if_pending(c, res);
-        break;
+    case QTS_EXEC_ACK: ack_if_pending(c, res); break;
     case QTS_EXEC_REJECT:
         if (rep->code == QTS_EEXIST) {
             /* "duplicate client order id": the first send reached the venue,
@@ -230,21 +224,15 @@ int qts_child_apply(struct qts_child *c, const struct qts_exec_report *rep,
             res->flags |= QTS_APPLY_IGNORED;
         }
         break;
-    case QTS_EXEC_FILL:
-        apply_fill(c, rep, res);
-        break;
-    case QTS_EXEC_CANCELLED:
-        end_unless_final(c, CA, res);
-        break;
+    case QTS_EXEC_FILL: apply_fill(c, rep, res); break;
+    case QTS_EXEC_CANCELLED: end_unless_final(c, CA, res); break;
     case QTS_EXEC_CANCEL_REJECT:
         if (c->state == CP)
             set_state(c, c->cum_qty > 0 ? PF : AC, res);
         else
             res->flags |= QTS_APPLY_IGNORED;
         break;
-    case QTS_EXEC_EXPIRED:
-        end_unless_final(c, EX, res);
-        break;
+    case QTS_EXEC_EXPIRED: end_unless_final(c, EX, res); break;
     case QTS_EXEC_REPLACED:
         c->modify_pending = false;
         if (qts_order_state_final(c->state)) {
@@ -286,8 +274,7 @@ int qts_child_apply(struct qts_child *c, const struct qts_exec_report *rep,
             set_state(c, c->cum_qty > 0 ? PF : AC, res);
         break;
     }
-    default:
-        return QTS_EINVAL;
+    default: return QTS_EINVAL;
     }
     return 0;
 }

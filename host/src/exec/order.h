@@ -35,18 +35,15 @@ enum qts_exec_state {
     QTS_XS_MONITORING = 4,
     QTS_XS_ADJUSTING = 5,
     QTS_XS_ESCAPING = 6,
-    QTS_XS_CANCELLING = 7,  /* strategy cancel / strategy halted: no flatten */
-    QTS_XS_COMPLETE = 8,    /* final */
-    QTS_XS_ESCAPED = 9,     /* final */
-    QTS_XS_FAILED = 10,     /* final */
+    QTS_XS_CANCELLING = 7, /* strategy cancel / strategy halted: no flatten */
+    QTS_XS_COMPLETE = 8,   /* final */
+    QTS_XS_ESCAPED = 9,    /* final */
+    QTS_XS_FAILED = 10,    /* final */
 };
 #define QTS_XS_COUNT 11
 
 const char *qts_exec_state_name(int s);
-static inline bool qts_exec_state_final(int s)
-{
-    return s >= QTS_XS_COMPLETE;
-}
+static inline bool qts_exec_state_final(int s) { return s >= QTS_XS_COMPLETE; }
 
 const char *qts_order_state_name(int s);
 /* Final child states: FILLED, CANCELLED, REJECTED, EXPIRED. */
@@ -58,49 +55,49 @@ bool qts_order_state_working(int s);
 bool qts_order_transition_ok(int from, int to);
 
 enum qts_child_role {
-    QTS_CHILD_SLICE = 0,    /* part of the parent's quantity */
-    QTS_CHILD_FLATTEN = 1,  /* EmergencyEscape liquidation of what was filled */
+    QTS_CHILD_SLICE = 0,   /* part of the parent's quantity */
+    QTS_CHILD_FLATTEN = 1, /* EmergencyEscape liquidation of what was filled */
 };
 
 struct qts_parent;
 
 struct qts_child {
-    struct qts_parent *parent;              /* borrowed back-pointer */
+    struct qts_parent *parent; /* borrowed back-pointer */
     char client_order_id[QTS_CLORDID_MAX];
     char venue_order_id[QTS_VENUE_ID_MAX];
-    uint8_t state;                          /* enum qts_order_state */
-    uint8_t role;                           /* enum qts_child_role */
+    uint8_t state; /* enum qts_order_state */
+    uint8_t role;  /* enum qts_child_role */
     uint8_t side, type, tif;
     bool modify_pending;
-    bool recon_seen;                        /* reconciliation bookkeeping */
-    uint16_t slice;                         /* 1-based slice number */
+    bool recon_seen; /* reconciliation bookkeeping */
+    uint16_t slice;  /* 1-based slice number */
     uint32_t instrument;
-    int64_t px;                             /* current limit price (0 = market) */
-    int64_t qty;                            /* current total quantity */
-    int64_t cum_qty;                        /* applied fills */
-    int64_t synth_qty;                      /* booked by reconciliation, no fill id yet */
-    qts_i128 notional;                      /* sum px * qty of applied fills */
+    int64_t px;        /* current limit price (0 = market) */
+    int64_t qty;       /* current total quantity */
+    int64_t cum_qty;   /* applied fills */
+    int64_t synth_qty; /* booked by reconciliation, no fill id yet */
+    qts_i128 notional; /* sum px * qty of applied fills */
     int64_t fee;
-    uint64_t *fill_ids;                     /* owned, sorted: seen fill ids */
+    uint64_t *fill_ids; /* owned, sorted: seen fill ids */
     size_t n_fill_ids, cap_fill_ids;
     uint32_t send_attempts;
     int64_t ts_first_send_ns, ts_ack_ns;
-    uint64_t timer_ack, timer_retry;        /* timer ids (0 = none) */
-    int64_t replace_px;                     /* cancel-replace: resend the rest here */
-    struct qts_child *all_prev, *all_next;  /* OMS list of every child held */
-    uint64_t seq;                           /* n of "<host_id>-<n>" */
+    uint64_t timer_ack, timer_retry;       /* timer ids (0 = none) */
+    int64_t replace_px;                    /* cancel-replace: resend the rest here */
+    struct qts_child *all_prev, *all_next; /* OMS list of every child held */
+    uint64_t seq;                          /* n of "<host_id>-<n>" */
 };
 
 /* What applying one execution report did to a child. */
 enum qts_apply_flags {
-    QTS_APPLY_STATE = 1u << 0,     /* state changed (from -> to) */
-    QTS_APPLY_FILL = 1u << 1,      /* fill_qty > 0 applied */
-    QTS_APPLY_DUP = 1u << 2,       /* duplicate fill id: nothing applied */
-    QTS_APPLY_COVERED = 1u << 3,   /* fill already counted (cum_qty says so) */
-    QTS_APPLY_IGNORED = 1u << 4,   /* stale or out-of-order: no effect */
-    QTS_APPLY_OVERFILL = 1u << 5,  /* venue reported more than ordered; capped */
-    QTS_APPLY_REPLACED = 1u << 6,  /* a modify took effect (price/qty changed) */
-    QTS_APPLY_EVICTED = 1u << 7,   /* for an evicted child (oms.h): no child pointer */
+    QTS_APPLY_STATE = 1u << 0,    /* state changed (from -> to) */
+    QTS_APPLY_FILL = 1u << 1,     /* fill_qty > 0 applied */
+    QTS_APPLY_DUP = 1u << 2,      /* duplicate fill id: nothing applied */
+    QTS_APPLY_COVERED = 1u << 3,  /* fill already counted (cum_qty says so) */
+    QTS_APPLY_IGNORED = 1u << 4,  /* stale or out-of-order: no effect */
+    QTS_APPLY_OVERFILL = 1u << 5, /* venue reported more than ordered; capped */
+    QTS_APPLY_REPLACED = 1u << 6, /* a modify took effect (price/qty changed) */
+    QTS_APPLY_EVICTED = 1u << 7,  /* for an evicted child (oms.h): no child pointer */
 };
 
 struct qts_apply_result {
@@ -108,9 +105,9 @@ struct qts_apply_result {
     uint8_t from, to;
     int64_t fill_qty, fill_px, fill_fee;
     uint64_t fill_id;
-    int32_t code;                  /* the report's code (rejects) */
-    uint8_t is_maker;              /* of the fill */
-    int64_t ts_venue_ns;           /* the report's venue time (0 = unknown) */
+    int32_t code;        /* the report's code (rejects) */
+    uint8_t is_maker;    /* of the fill */
+    int64_t ts_venue_ns; /* the report's venue time (0 = unknown) */
 };
 
 /* Move a child to `to` if the table allows it; QTS_ESTATE otherwise.
@@ -133,14 +130,14 @@ struct qts_slice; /* exec_split.h */
 struct qts_parent {
     uint64_t order_id;
     uint32_t strategy_id;
-    uint8_t state;                      /* enum qts_exec_state */
-    bool partial;                       /* COMPLETE with less than asked */
-    bool success;                       /* for ESCAPED: flatten confirmed */
-    bool flatten;                       /* ESCAPING liquidates what was filled */
-    struct qts_order_intent intent;     /* copied; after PreCheck adjustments */
-    struct qts_instrument inst;         /* copied at submit */
-    int64_t ref_px;                     /* arrival price: slippage reference */
-    int64_t limit_cap_px;               /* worst price AdaptiveAdjust may use */
+    uint8_t state;                  /* enum qts_exec_state */
+    bool partial;                   /* COMPLETE with less than asked */
+    bool success;                   /* for ESCAPED: flatten confirmed */
+    bool flatten;                   /* ESCAPING liquidates what was filled */
+    struct qts_order_intent intent; /* copied; after PreCheck adjustments */
+    struct qts_instrument inst;     /* copied at submit */
+    int64_t ref_px;                 /* arrival price: slippage reference */
+    int64_t limit_cap_px;           /* worst price AdaptiveAdjust may use */
     /* children (owned by the OMS; this array is owned by the parent) */
     struct qts_child **children;
     size_t n_children, cap_children;
@@ -151,20 +148,20 @@ struct qts_parent {
     int64_t filled_qty;
     qts_i128 notional;
     int64_t fee;
-    int64_t flatten_filled;             /* filled by FLATTEN children */
-    int64_t iceberg_left;               /* iceberg: qty not yet shown */
+    int64_t flatten_filled; /* filled by FLATTEN children */
+    int64_t iceberg_left;   /* iceberg: qty not yet shown */
     /* pipeline bookkeeping */
     uint32_t adjust_rounds;
     uint32_t send_failures;
     int64_t ts_submit_ns, ts_stage_ns, ts_final_ns;
     uint64_t timer_stage, timer_slice, timer_adjust, timer_poll;
-    int32_t code;                       /* final/reject code (QTS_E* or GR/FS number) */
+    int32_t code; /* final/reject code (QTS_E* or GR/FS number) */
     char reason[96];
-    void *owner;                        /* the pipeline driving it (borrowed) */
+    void *owner; /* the pipeline driving it (borrowed) */
     int64_t ts_adjust_start_ns;
     uint32_t flatten_attempts;
-    bool fail_after_escape;             /* send-stage rollback: final FAILED */
-    uint8_t cancel_kind;                /* event kind when CANCELLING ends */
+    bool fail_after_escape; /* send-stage rollback: final FAILED */
+    uint8_t cancel_kind;    /* event kind when CANCELLING ends */
     /* OMS list of active (non-final) parents */
     struct qts_parent *active_prev, *active_next;
     bool in_active;

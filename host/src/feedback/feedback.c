@@ -20,9 +20,9 @@ struct qts_feedback {
 };
 
 static const char *const keys[] = {
-    "enabled",     "score_version", "weight_slippage", "weight_fill", "weight_latency",
-    "lookback_s",  "window_s",      "min_samples",     "max_impact_bps", "adjust_orders",
-    "load",        "save",          "model_file",      "forget",
+    "enabled",    "score_version", "weight_slippage", "weight_fill",    "weight_latency",
+    "lookback_s", "window_s",      "min_samples",     "max_impact_bps", "adjust_orders",
+    "load",       "save",          "model_file",      "forget",
 };
 
 static int get_dbl(const struct qts_cfg_node *c, const char *k, double *v, double lo, double hi,
@@ -61,8 +61,7 @@ static int make_parent_dirs(const char *path)
 }
 
 int qts_feedback_new(const struct qts_cfg_node *cfg, const char *var_dir, bool replay,
-                     const struct qts_tca_env *env, struct qts_feedback **out,
-                     struct qts_err *err)
+                     const struct qts_tca_env *env, struct qts_feedback **out, struct qts_err *err)
 {
     *out = NULL;
     for (size_t i = 0; cfg && i < qts_cfg_len(cfg); i++) {
@@ -137,10 +136,7 @@ int qts_feedback_new(const struct qts_cfg_node *cfg, const char *var_dir, bool r
 }
 
 struct qts_tca *qts_feedback_tca(struct qts_feedback *f) { return f ? f->tca : NULL; }
-struct qts_impact_model *qts_feedback_model(struct qts_feedback *f)
-{
-    return f ? f->model : NULL;
-}
+struct qts_impact_model *qts_feedback_model(struct qts_feedback *f) { return f ? f->model : NULL; }
 
 int qts_feedback_end(struct qts_feedback *f, const char *run_dir, struct qts_err *err)
 {

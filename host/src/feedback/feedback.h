@@ -30,8 +30,7 @@ struct qts_feedback;
  * *out is NULL (and 0 returned) when feedback.enabled is false. Returns 0
  * or QTS_ECONFIG with err naming the key. */
 int qts_feedback_new(const struct qts_cfg_node *cfg, const char *var_dir, bool replay,
-                     const struct qts_tca_env *env, struct qts_feedback **out,
-                     struct qts_err *err);
+                     const struct qts_tca_env *env, struct qts_feedback **out, struct qts_err *err);
 struct qts_tca *qts_feedback_tca(struct qts_feedback *f);
 struct qts_impact_model *qts_feedback_model(struct qts_feedback *f);
 /* End of a run: close the rows, write <run_dir>/tca.csv, save the model

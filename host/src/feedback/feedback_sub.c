@@ -42,7 +42,10 @@ void qts_feedback_pub_submit(struct qts_feedback_pub *pub, uint64_t order_id,
 
 struct qts_bus_sub qts_feedback_sub(struct qts_feedback_pub *pub)
 {
-    return (struct qts_bus_sub){.name = "feedback", .on_market = fb_on_market,
-                                .on_order = fb_on_order, .on_fill = fb_on_fill,
-                                .on_run_end = fb_on_run_end, .self = pub};
+    return (struct qts_bus_sub){.name = "feedback",
+                                .on_market = fb_on_market,
+                                .on_order = fb_on_order,
+                                .on_fill = fb_on_fill,
+                                .on_run_end = fb_on_run_end,
+                                .self = pub};
 }

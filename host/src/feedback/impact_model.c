@@ -90,8 +90,7 @@ static void refit(const struct qts_impact_params *p, struct qts_impact_fit *f)
 int qts_impact_add(struct qts_impact_model *m, const char *symbol,
                    const struct qts_impact_sample *s)
 {
-    if (!(s->qty > 0) || !(s->volume > 0) || !isfinite(s->slip_bps) ||
-        !isfinite(s->spread_bps))
+    if (!(s->qty > 0) || !(s->volume > 0) || !isfinite(s->slip_bps) || !isfinite(s->spread_bps))
         return QTS_EINVAL;
     double imp = s->slip_bps - s->spread_bps / 2;
     if (!(imp > m->p.floor_bps))
@@ -118,8 +117,7 @@ int qts_impact_add(struct qts_impact_model *m, const char *symbol,
 }
 
 double qts_impact_predict_impact(const struct qts_impact_model *m, const char *symbol,
-                                 double spread_bps, double qty, double volume,
-                                 bool *is_default)
+                                 double spread_bps, double qty, double volume, bool *is_default)
 {
     const struct qts_impact_fit *f = symbol ? find(m, symbol) : NULL;
     bool def = !f || !f->fitted;
@@ -134,8 +132,7 @@ double qts_impact_predict_impact(const struct qts_impact_model *m, const char *s
 }
 
 double qts_impact_predict_slippage(const struct qts_impact_model *m, const char *symbol,
-                                   double spread_bps, double qty, double volume,
-                                   bool *is_default)
+                                   double spread_bps, double qty, double volume, bool *is_default)
 {
     double half = spread_bps > 0 ? spread_bps / 2 : 0;
     return half + qts_impact_predict_impact(m, symbol, spread_bps, qty, volume, is_default);
@@ -182,8 +179,7 @@ void qts_impact_add_passive(struct qts_impact_model *m, const char *symbol, doub
     }
 }
 
-static double fp_at(const struct qts_impact_model *m, const struct qts_impact_fit *f, int b,
-                    int h)
+static double fp_at(const struct qts_impact_model *m, const struct qts_impact_fit *f, int b, int h)
 {
     double w = m->p.fp_prior_weight, p0 = fp_prior(b, h);
     if (!f)
@@ -219,8 +215,8 @@ double qts_fp_interp(const double p[QTS_FP_HORIZONS], double horizon_s)
     return p[QTS_FP_HORIZONS - 1];
 }
 
-double qts_impact_fill_prob(const struct qts_impact_model *m, const char *symbol,
-                            double dist_ticks, double horizon_s)
+double qts_impact_fill_prob(const struct qts_impact_model *m, const char *symbol, double dist_ticks,
+                            double horizon_s)
 {
     double p[QTS_FP_HORIZONS];
     qts_impact_fill_prob_row(m, symbol, dist_ticks, p);
@@ -253,7 +249,8 @@ int qts_impact_save(const struct qts_impact_model *m, const char *path, struct q
     fprintf(f, "%s\n", FILE_MAGIC);
     for (size_t i = 0; i < m->n; i++) {
         const struct qts_impact_fit *x = &m->v[i];
-        fprintf(f, "%s n=%.17g k=%.17g beta=%.17g sx=%.17g sy=%.17g sxx=%.17g sxy=%.17g syy=%.17g fp=",
+        fprintf(f,
+                "%s n=%.17g k=%.17g beta=%.17g sx=%.17g sy=%.17g sxx=%.17g sxy=%.17g syy=%.17g fp=",
                 x->symbol, x->n, x->fitted ? x->k : 0.0, x->fitted ? x->beta : 0.0, x->sx, x->sy,
                 x->sxx, x->sxy, x->syy);
         for (int b = 0; b < QTS_FP_BUCKETS; b++)
@@ -304,8 +301,8 @@ int qts_impact_load(struct qts_impact_model *m, const char *path, struct qts_err
 {
     FILE *f = fopen(path, "r");
     if (!f)
-        return qts_err_set(err, errno == ENOENT ? QTS_ENOENT : QTS_EIO, "cannot open %s: %s",
-                           path, strerror(errno));
+        return qts_err_set(err, errno == ENOENT ? QTS_ENOENT : QTS_EIO, "cannot open %s: %s", path,
+                           strerror(errno));
     char line[4096];
     int lineno = 0, rc = 0;
     struct qts_impact_fit *v = NULL;
@@ -322,16 +319,28 @@ int qts_impact_load(struct qts_impact_model *m, const char *path, struct qts_err
         double k = 0, beta = 0;
         unsigned seen = 0;
         while ((tok = strtok_r(NULL, " ", &save))) {
-            if (kv_double(tok, "n", &x.n)) seen |= 1;
-            else if (kv_double(tok, "k", &k)) seen |= 2;
-            else if (kv_double(tok, "beta", &beta)) seen |= 4;
-            else if (kv_double(tok, "sx", &x.sx)) seen |= 8;
-            else if (kv_double(tok, "sy", &x.sy)) seen |= 16;
-            else if (kv_double(tok, "sxx", &x.sxx)) seen |= 32;
-            else if (kv_double(tok, "sxy", &x.sxy)) seen |= 64;
-            else if (kv_double(tok, "syy", &x.syy)) seen |= 128;
-            else if (strncmp(tok, "fp=", 3) == 0 && parse_fp(tok + 3, &x)) seen |= 256;
-            else { seen = 0; break; }
+            if (kv_double(tok, "n", &x.n))
+                seen |= 1;
+            else if (kv_double(tok, "k", &k))
+                seen |= 2;
+            else if (kv_double(tok, "beta", &beta))
+                seen |= 4;
+            else if (kv_double(tok, "sx", &x.sx))
+                seen |= 8;
+            else if (kv_double(tok, "sy", &x.sy))
+                seen |= 16;
+            else if (kv_double(tok, "sxx", &x.sxx))
+                seen |= 32;
+            else if (kv_double(tok, "sxy", &x.sxy))
+                seen |= 64;
+            else if (kv_double(tok, "syy", &x.syy))
+                seen |= 128;
+            else if (strncmp(tok, "fp=", 3) == 0 && parse_fp(tok + 3, &x))
+                seen |= 256;
+            else {
+                seen = 0;
+                break;
+            }
         }
         if (seen != 511 || !(x.n >= 0)) {
             rc = qts_err_set(err, QTS_EPARSE, "%s:%d: malformed impact model line", path, lineno);

@@ -56,11 +56,11 @@ struct qts_impact_sample {
 /* Fitted state of one symbol (read-only view). */
 struct qts_impact_fit {
     char symbol[QTS_SYMBOL_MAX];
-    double n;                      /* (weighted) sample count */
-    double sx, sy, sxx, sxy, syy;  /* sums of x = ln(q/V), y = ln(impact) */
-    double k, beta;                /* current parameters (valid when fitted) */
-    bool fitted;                   /* n >= min_samples */
-    double resid_sd;               /* residual standard deviation of y */
+    double n;                     /* (weighted) sample count */
+    double sx, sy, sxx, sxy, syy; /* sums of x = ln(q/V), y = ln(impact) */
+    double k, beta;               /* current parameters (valid when fitted) */
+    bool fitted;                  /* n >= min_samples */
+    double resid_sd;              /* residual standard deviation of y */
     /* fill probability: orders observed per bucket/horizon, and filled */
     double fp_n[QTS_FP_BUCKETS][QTS_FP_HORIZONS];
     double fp_k[QTS_FP_BUCKETS][QTS_FP_HORIZONS];
@@ -68,7 +68,8 @@ struct qts_impact_fit {
 
 struct qts_impact_model;
 
-struct qts_impact_model *qts_impact_new(const struct qts_impact_params *p); /* p copied; NULL = defaults */
+struct qts_impact_model *
+qts_impact_new(const struct qts_impact_params *p); /* p copied; NULL = defaults */
 void qts_impact_free(struct qts_impact_model *m);
 
 /* Add one sample for `symbol` (copied) and refit. Samples with qty <= 0 or
@@ -79,12 +80,10 @@ int qts_impact_add(struct qts_impact_model *m, const char *symbol,
 /* Impact part k * (q/V)^beta in bps (defaults below min_samples); 0 when
  * q <= 0 or V <= 0. `*is_default` (may be NULL) says whether defaults were used. */
 double qts_impact_predict_impact(const struct qts_impact_model *m, const char *symbol,
-                                 double spread_bps, double qty, double volume,
-                                 bool *is_default);
+                                 double spread_bps, double qty, double volume, bool *is_default);
 /* Expected slippage against the arrival mid: spread/2 + impact. */
 double qts_impact_predict_slippage(const struct qts_impact_model *m, const char *symbol,
-                                   double spread_bps, double qty, double volume,
-                                   bool *is_default);
+                                   double spread_bps, double qty, double volume, bool *is_default);
 
 /* Fill-probability bookkeeping for one passive order at `dist_ticks` from
  * the touch (>= 0): `first_fill_s` = seconds from send to first fill (< 0 =
@@ -93,8 +92,8 @@ void qts_impact_add_passive(struct qts_impact_model *m, const char *symbol, doub
                             double first_fill_s, double life_s);
 /* Probability that a passive order at `dist_ticks` fills within
  * `horizon_s` (interpolated between the 1/10/60 s horizons, log-time). */
-double qts_impact_fill_prob(const struct qts_impact_model *m, const char *symbol,
-                            double dist_ticks, double horizon_s);
+double qts_impact_fill_prob(const struct qts_impact_model *m, const char *symbol, double dist_ticks,
+                            double horizon_s);
 
 /* The shrunk probabilities per horizon for one distance (monotone in the
  * horizon), and the interpolation qts_impact_fill_prob applies to them. */

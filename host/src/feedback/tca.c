@@ -60,10 +60,10 @@ struct inst_st {
     double bid, ask, mid;       /* price units; 0 = unknown */
     struct trade_pt *tr;        /* ring of trades within window_ns */
     size_t tr_head, tr_n, tr_cap;
-    double tr_vol;              /* sum of qty in the ring */
+    double tr_vol; /* sum of qty in the ring */
     struct mid_pt hist[MID_HIST];
-    size_t h_n, h_next;         /* ring of mid changes */
-    int64_t board_ts;           /* last board refresh of the market fields */
+    size_t h_n, h_next; /* ring of mid changes */
+    int64_t board_ts;   /* last board refresh of the market fields */
 };
 
 struct rec;
@@ -72,7 +72,7 @@ struct rec;
 struct pend {
     struct qts_tca *t;
     struct rec *r;
-    int what;     /* 0..2 markout horizon, 3 = realized impact */
+    int what; /* 0..2 markout horizon, 3 = realized impact */
     double px, qty;
     uint64_t timer;
     struct pend *prev, *next;
@@ -80,14 +80,14 @@ struct pend {
 
 struct rec {
     struct qts_tca_row row;
-    double notional;           /* sum px * qty over fills, price units */
-    double lat_sum;            /* sum of fill latencies, ns */
+    double notional; /* sum px * qty over fills, price units */
+    double lat_sum;  /* sum of fill latencies, ns */
     double mk_sum[QTS_TCA_MARKOUTS], mk_w[QTS_TCA_MARKOUTS];
     double vmin, vmax, vsum;
     double vn;
     uint32_t pending;
     bool final;
-    size_t row_idx;            /* in t->rows once final */
+    size_t row_idx; /* in t->rows once final */
 };
 
 /* Board entry read by strategies (under board_mu). */
@@ -125,8 +125,7 @@ static const struct qts_feedback_summary summary_defaults = {
     .avg_quality_score = 0.75,
     .avg_fill_latency_ms = 50.0,
     .avg_fill_ratio = 0.95,
-    .is_default = 1,
-};
+    .is_default = 1};
 
 struct qts_tca *qts_tca_new(const struct qts_tca_params *p, const struct qts_tca_env *env)
 {
@@ -396,9 +395,9 @@ void qts_tca_on_submit(struct qts_tca *t, uint64_t order_id, const struct qts_or
     w->spread_bps = spread_bps_of(s);
     w->half_spread_bps = w->spread_bps / 2;
     bool buy = in->side == QTS_SIDE_BUY;
-    w->depth = t->env.depth5 ? t->env.depth5(t->env.ctx, in->instrument,
-                                             buy ? QTS_SIDE_SELL : QTS_SIDE_BUY)
-                             : NAN;
+    w->depth = t->env.depth5
+                   ? t->env.depth5(t->env.ctx, in->instrument, buy ? QTS_SIDE_SELL : QTS_SIDE_BUY)
+                   : NAN;
     w->recent_volume = recent_volume(t, s, now);
     w->participation = w->recent_volume > 0 ? w->qty_asked / w->recent_volume : NAN;
     w->aggressive = in->type == QTS_ORD_MARKET;
@@ -438,7 +437,7 @@ void qts_tca_on_submit(struct qts_tca *t, uint64_t order_id, const struct qts_or
         struct qts_order_event ev;
         memset(&ev, 0, sizeof ev);
         ev.order_id = order_id;
-        ev.kind = p->state == QTS_XS_ESCAPED ? QTS_OE_ESCAPED
+        ev.kind = p->state == QTS_XS_ESCAPED  ? QTS_OE_ESCAPED
                   : p->state == QTS_XS_FAILED ? QTS_OE_FAILED
                                               : QTS_OE_COMPLETE;
         qts_tca_on_order(t, &ev, now);
@@ -596,8 +595,8 @@ static void pend_fire(void *arg)
             r->mk_sum[q->what] += m * q->qty;
             r->mk_w[q->what] += q->qty;
         } else if (isfinite(r->row.decision_px)) {
-            r->row.realized_impact_bps = qts_tca_slippage_bps(r->row.side, r->row.decision_px,
-                                                              s->mid);
+            r->row.realized_impact_bps =
+                qts_tca_slippage_bps(r->row.side, r->row.decision_px, s->mid);
         }
     }
     pend_unlink(t, q);
@@ -642,15 +641,15 @@ void qts_tca_on_order(struct qts_tca *t, const struct qts_order_event *ev, int64
     w->volatility = r->vn >= 2 && r->vsum > 0 ? (r->vmax - r->vmin) / (r->vsum / r->vn) : NAN;
     /* ex-ante impact of what was filled (spec §7.5; the model's law) */
     if (t->env.model && w->qty_filled > 0)
-        w->pred_impact_bps = qts_impact_predict_impact(
-            t->env.model, w->symbol, isfinite(w->spread_bps) ? w->spread_bps : 0, w->qty_filled,
-            w->recent_volume, NULL);
-    w->quality = t->p.score_version == 2
-                     ? qts_tca_quality_v2(w->slip_decision_bps, w->fill_ratio,
-                                          w->avg_fill_latency_ms, w->pred_impact_bps, &t->p)
-                     : qts_tca_quality_v1(w->slip_decision_bps, w->fill_ratio,
-                                          w->avg_fill_latency_ms, t->p.w1_slip, t->p.w1_fill,
-                                          t->p.w1_lat);
+        w->pred_impact_bps = qts_impact_predict_impact(t->env.model, w->symbol,
+                                                       isfinite(w->spread_bps) ? w->spread_bps : 0,
+                                                       w->qty_filled, w->recent_volume, NULL);
+    w->quality =
+        t->p.score_version == 2
+            ? qts_tca_quality_v2(w->slip_decision_bps, w->fill_ratio, w->avg_fill_latency_ms,
+                                 w->pred_impact_bps, &t->p)
+            : qts_tca_quality_v1(w->slip_decision_bps, w->fill_ratio, w->avg_fill_latency_ms,
+                                 t->p.w1_slip, t->p.w1_fill, t->p.w1_lat);
     rec_publish(t, r);
     if (t->p.impact_horizon_ns > 0)
         pend_start(t, r, QTS_TCA_MARKOUTS, t->p.impact_horizon_ns, 0, 0);
@@ -879,8 +878,8 @@ static void cnum(FILE *f, double v, int prec)
 
 static const char *kind_name(int k)
 {
-    static const char *const n[] = {"",         "accepted", "rejected", "cancelled", "complete",
-                                    "escaped",  "failed",   "expired",  "replaced"};
+    static const char *const n[] = {"",        "accepted", "rejected", "cancelled", "complete",
+                                    "escaped", "failed",   "expired",  "replaced"};
     return k >= 0 && k < 9 ? n[k] : "?";
 }
 

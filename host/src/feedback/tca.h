@@ -38,18 +38,18 @@ struct qts_parent;
 #define QTS_TCA_MARKOUTS 3
 
 struct qts_tca_params {
-    int score_version;              /* 1 (default) or 2 */
-    double w1_slip, w1_fill, w1_lat; /* v1 weights 0.5 / 0.3 / 0.2 */
+    int score_version;                          /* 1 (default) or 2 */
+    double w1_slip, w1_fill, w1_lat;            /* v1 weights 0.5 / 0.3 / 0.2 */
     double w2_slip, w2_lat, w2_fill, w2_impact; /* v2 weights 0.40 / 0.25 / 0.20 / 0.15 */
-    int64_t markout_ns[QTS_TCA_MARKOUTS]; /* 1 s, 10 s, 60 s */
-    int64_t impact_horizon_ns;      /* 5 s: realized impact after the end */
-    int64_t window_ns;              /* 60 s: recent volume and volatility window */
-    int64_t lookback_ns;            /* 24 h: rolling summaries */
-    uint32_t min_samples;           /* 5: adjustments need this many rows */
-    double max_impact_bps;          /* 20: volume-aware sizing threshold */
-    bool adjust_orders;             /* apply price/qty adjustments (hook) */
-    int64_t board_interval_ns;      /* 100 ms: market fields of the board refresh */
-    size_t max_rows;                /* 10000: a summary looks at most this many recent rows */
+    int64_t markout_ns[QTS_TCA_MARKOUTS];       /* 1 s, 10 s, 60 s */
+    int64_t impact_horizon_ns;                  /* 5 s: realized impact after the end */
+    int64_t window_ns;                          /* 60 s: recent volume and volatility window */
+    int64_t lookback_ns;                        /* 24 h: rolling summaries */
+    uint32_t min_samples;                       /* 5: adjustments need this many rows */
+    double max_impact_bps;                      /* 20: volume-aware sizing threshold */
+    bool adjust_orders;                         /* apply price/qty adjustments (hook) */
+    int64_t board_interval_ns;                  /* 100 ms: market fields of the board refresh */
+    size_t max_rows; /* 10000: a summary looks at most this many recent rows */
 };
 
 void qts_tca_params_default(struct qts_tca_params *p);
@@ -63,11 +63,11 @@ struct qts_tca_row {
     char symbol[QTS_SYMBOL_MAX];
     char tag[QTS_TAG_MAX];
     uint8_t side, type, algo;
-    uint8_t final_kind;            /* enum qts_order_event_kind */
-    bool aggressive;               /* market, or a limit crossing the touch at decision */
-    bool all_taker;                /* every fill took liquidity */
+    uint8_t final_kind; /* enum qts_order_event_kind */
+    bool aggressive;    /* market, or a limit crossing the touch at decision */
+    bool all_taker;     /* every fill took liquidity */
     int score_version;
-    double tick;                   /* price units; 0 = unknown */
+    double tick; /* price units; 0 = unknown */
     double qty_asked, qty_filled;
     double decision_px, arrival_px, avg_fill_px, limit_px;
     int64_t ts_decision_ns, ts_sent_ns, ts_first_fill_ns, ts_last_fill_ns, ts_end_ns;
@@ -77,11 +77,11 @@ struct qts_tca_row {
     uint32_t n_children, n_reprices, n_fills;
     double markout_bps[QTS_TCA_MARKOUTS]; /* positive = price moved our way */
     double spread_bps, half_spread_bps, volatility, depth, recent_volume, participation;
-    double dist_ticks;             /* passive limits: distance from the touch at decision */
-    double pred_slip_bps;          /* model's expected slippage vs arrival at decision */
-    double pred_impact_bps;        /* model's impact part (ex-ante market impact) */
-    bool pred_default;             /* prediction used the defaults */
-    double realized_impact_bps;    /* mid move decision -> end + 5 s, signed */
+    double dist_ticks;          /* passive limits: distance from the touch at decision */
+    double pred_slip_bps;       /* model's expected slippage vs arrival at decision */
+    double pred_impact_bps;     /* model's impact part (ex-ante market impact) */
+    bool pred_default;          /* prediction used the defaults */
+    double realized_impact_bps; /* mid move decision -> end + 5 s, signed */
     double quality;
 };
 
@@ -93,8 +93,8 @@ struct qts_tca_filter {
 };
 
 struct qts_tca_env {
-    const struct qts_timer_svc *timers;   /* borrowed; markouts */
-    struct qts_impact_model *model;       /* borrowed; learns from rows; may be NULL */
+    const struct qts_timer_svc *timers; /* borrowed; markouts */
+    struct qts_impact_model *model;     /* borrowed; learns from rows; may be NULL */
     /* parent order view (children, reprices); may return NULL */
     const struct qts_parent *(*parent)(void *ctx, uint64_t order_id);
     /* top-5 depth (sum of quantities, instrument units) of one side; NaN if unknown */

@@ -17,8 +17,8 @@
 
 /* Prototypes here (not in a header): only Lua calls these. */
 QTS_FFI const struct qts_ev_hdr *qts_ffi_next_event(struct qts_lua_strategy *s);
-QTS_FFI int qts_ffi_order(struct qts_lua_strategy *s, struct qts_order_intent *in,
-                          uint64_t *id_out, const char **err);
+QTS_FFI int qts_ffi_order(struct qts_lua_strategy *s, struct qts_order_intent *in, uint64_t *id_out,
+                          const char **err);
 QTS_FFI int qts_ffi_cancel(struct qts_lua_strategy *s, uint64_t order_id, const char **err);
 QTS_FFI int qts_ffi_position(struct qts_lua_strategy *s, uint32_t instrument, int64_t *qty_out);
 QTS_FFI int qts_ffi_account(struct qts_lua_strategy *s, int64_t *cash_out, int64_t *equity_out);
@@ -85,8 +85,8 @@ static int push_msg(struct qts_lua_strategy *s, const struct qts_lua_msg *m, con
     return 0;
 }
 
-QTS_FFI int qts_ffi_order(struct qts_lua_strategy *s, struct qts_order_intent *in,
-                          uint64_t *id_out, const char **err)
+QTS_FFI int qts_ffi_order(struct qts_lua_strategy *s, struct qts_order_intent *in, uint64_t *id_out,
+                          const char **err)
 {
     static const char *none = "";
     *err = none;
@@ -261,7 +261,4 @@ QTS_FFI int qts_ffi_instrument_at(struct qts_lua_strategy *s, uint32_t i,
     return 0;
 }
 
-QTS_FFI double qts_ffi_now(struct qts_lua_strategy *s)
-{
-    return (double)now_ns(s) / 1e9;
-}
+QTS_FFI double qts_ffi_now(struct qts_lua_strategy *s) { return (double)now_ns(s) / 1e9; }

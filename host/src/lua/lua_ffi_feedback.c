@@ -10,12 +10,10 @@
 #define QTS_FFI __attribute__((visibility("default")))
 
 QTS_FFI int qts_ffi_feedback(struct qts_lua_strategy *s, uint32_t instrument, double qty,
-                             double dist_ticks, double horizon_s,
-                             struct qts_feedback_summary *out);
+                             double dist_ticks, double horizon_s, struct qts_feedback_summary *out);
 
 QTS_FFI int qts_ffi_feedback(struct qts_lua_strategy *s, uint32_t instrument, double qty,
-                             double dist_ticks, double horizon_s,
-                             struct qts_feedback_summary *out)
+                             double dist_ticks, double horizon_s, struct qts_feedback_summary *out)
 {
     (void)s; /* the board is per process; every strategy sees the same costs */
     memset(out, 0, sizeof *out);

@@ -123,7 +123,7 @@ int qts_lua_runtime_watch(struct qts_lua_runtime *rt, struct uv_loop_s *loop, st
 {
     if (rt->watch)
         return qts_err_set(err, QTS_EBUSY, "lua runtime: already watching");
-    char (*dirs)[PATH_MAX] = qts_xcalloc(rt->n_strats + 1, PATH_MAX);
+    char(*dirs)[PATH_MAX] = qts_xcalloc(rt->n_strats + 1, PATH_MAX);
     size_t nd = 0;
     for (size_t i = 0; i < rt->n_strats; i++) {
         char d[PATH_MAX];

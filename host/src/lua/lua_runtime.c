@@ -30,7 +30,8 @@ int qts_lua_runtime_new(const struct qts_lua_settings *set, struct qts_lua_runti
 {
     *out = NULL;
     if (!set || !set->sink.submit_intent || !set->sink.cancel || !set->sink.cancel_all)
-        return qts_err_set(err, QTS_EINVAL, "lua runtime: sink needs submit_intent, cancel, cancel_all");
+        return qts_err_set(err, QTS_EINVAL,
+                           "lua runtime: sink needs submit_intent, cancel, cancel_all");
     struct qts_lua_runtime *rt = qts_xcalloc(1, sizeof *rt);
     rt->set = *set;
     if (!rt->set.n_workers)
@@ -143,7 +144,7 @@ int qts_lua_runtime_add_strategy(struct qts_lua_runtime *rt, const struct qts_lu
     rt->strats[rt->n_strats] = s;
     memset(&rt->files[rt->n_strats], 0, sizeof rt->files[0]);
     qts__lua_file_stat(s->path, &rt->files[rt->n_strats].mtime_ns, &rt->files[rt->n_strats].size,
-              &rt->files[rt->n_strats].ino, &rt->files[rt->n_strats].present);
+                       &rt->files[rt->n_strats].ino, &rt->files[rt->n_strats].present);
     rt->n_strats++;
     if (rt->files[id - 1].present)
         qts__lua_worker_post_cmd(rt->workers[wi], CMD_OPEN, s);
@@ -255,8 +256,8 @@ static void run_job(struct qts_lua_runtime *rt, const struct qts_ev_hdr *const *
             wait_job(rt, rt->workers[i], seqs[i]);
 }
 
-int qts_lua_runtime_step(struct qts_lua_runtime *rt, const struct qts_ev_hdr *const *evs,
-                         size_t n, size_t *consumed)
+int qts_lua_runtime_step(struct qts_lua_runtime *rt, const struct qts_ev_hdr *const *evs, size_t n,
+                         size_t *consumed)
 {
     *consumed = 0;
     if (!rt->set.lockstep)
@@ -320,8 +321,10 @@ int qts_lua_runtime_post(struct qts_lua_runtime *rt, const struct qts_ev_hdr *ev
     bool p0 = ev->type == QTS_EV_ORDER || ev->type == QTS_EV_FILL || ev->type == QTS_EV_FEEDBACK;
     if (rt->set.lockstep) {
         if (p0) {
-            uint32_t sid = ev->type == QTS_EV_ORDER ? ((const struct qts_order_event *)ev)->strategy_id
-                           : ev->type == QTS_EV_FILL ? ((const struct qts_fill *)ev)->strategy_id : 0;
+            uint32_t sid = ev->type == QTS_EV_ORDER
+                               ? ((const struct qts_order_event *)ev)->strategy_id
+                           : ev->type == QTS_EV_FILL ? ((const struct qts_fill *)ev)->strategy_id
+                                                     : 0;
             struct qts_lua_strategy *s = sid ? qts__lua_strat_by_id(rt, sid) : NULL;
             rt->m.p0_posted++;
             run_job(rt, &ev, 1, false, s ? s->worker_index : -1);
@@ -341,8 +344,9 @@ int qts_lua_runtime_post(struct qts_lua_runtime *rt, const struct qts_ev_hdr *ev
     if (rc != 0)
         return rc;
     if (p0) {
-        uint32_t sid = ev->type == QTS_EV_ORDER ? ((const struct qts_order_event *)ev)->strategy_id
-                       : ev->type == QTS_EV_FILL ? ((const struct qts_fill *)ev)->strategy_id : 0;
+        uint32_t sid = ev->type == QTS_EV_ORDER  ? ((const struct qts_order_event *)ev)->strategy_id
+                       : ev->type == QTS_EV_FILL ? ((const struct qts_fill *)ev)->strategy_id
+                                                 : 0;
         struct qts_lua_strategy *s = sid ? qts__lua_strat_by_id(rt, sid) : NULL;
         rt->m.p0_posted++;
         for (uint32_t i = 0; i < rt->n_workers; i++) {
@@ -490,15 +494,15 @@ int qts_lua_params_from_cfg(const struct qts_cfg_node *params, struct qts_lua_pa
         const char *key = qts_cfg_key_at(params, i);
         qts_cfg_where(v, &file, &line, &col);
         if (i >= cap)
-            return qts_err_set(err, QTS_ECONFIG, "%s:%d:%d: params: more than %zu keys", file,
-                               line, col, cap);
+            return qts_err_set(err, QTS_ECONFIG, "%s:%d:%d: params: more than %zu keys", file, line,
+                               col, cap);
         if (qts_cfg_type(v) != QTS_CFG_SCALAR && qts_cfg_type(v) != QTS_CFG_NULL)
             return qts_err_set(err, QTS_ECONFIG, "%s:%d:%d: params.%s: only scalar values", file,
                                line, col, key);
         const char *val = qts_cfg_str(v);
         if (strlen(key) >= sizeof out[i].key || (val && strlen(val) >= sizeof out[i].value))
-            return qts_err_set(err, QTS_ECONFIG, "%s:%d:%d: params.%s: key or value too long",
-                               file, line, col, key);
+            return qts_err_set(err, QTS_ECONFIG, "%s:%d:%d: params.%s: key or value too long", file,
+                               line, col, key);
         qts_strlcpy(out[i].key, key, sizeof out[i].key);
         qts_strlcpy(out[i].value, val ? val : "", sizeof out[i].value);
     }
@@ -607,4 +611,3 @@ void qts_lua_runtime_free(struct qts_lua_runtime *rt)
     else
         free(rt);
 }
-

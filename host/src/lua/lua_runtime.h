@@ -51,7 +51,7 @@ struct qts_lua_runtime;
  * runtime deliver a REJECTED order event with that code to the strategy. */
 struct qts_lua_sink {
     uint32_t struct_size;
-    void *ctx;                                                     /* borrowed */
+    void *ctx;                                                          /* borrowed */
     int (*submit_intent)(void *ctx, const struct qts_order_intent *in); /* in: borrowed */
     int (*cancel)(void *ctx, uint32_t strategy_id, uint64_t order_id);
     /* Cancel every working order of a strategy (halted, failed, deleted). */
@@ -61,36 +61,38 @@ struct qts_lua_sink {
 };
 
 struct qts_lua_settings {
-    uint32_t n_workers;          /* default 1 */
-    bool lockstep;               /* replay: step() and post() return when processed */
-    const char *lua_dir;         /* host prelude; NULL = build tree, then install dir */
-    struct qts_clock *clock;     /* borrowed; NULL = monotonic. Replay: virtual. */
-    uint32_t max_instruments;    /* instrument ids must be < this; default 1024 */
-    uint32_t p0_ring_cap;        /* per worker, default 4096 */
-    uint32_t batch_max;          /* events per dispatch, default 256 */
-    int64_t stuck_ns;            /* a callback running longer is "stuck"; default 2 s */
-    int64_t scan_interval_ns;    /* tick() rescans strategy files this often
+    uint32_t n_workers;       /* default 1 */
+    bool lockstep;            /* replay: step() and post() return when processed */
+    const char *lua_dir;      /* host prelude; NULL = build tree, then install dir */
+    struct qts_clock *clock;  /* borrowed; NULL = monotonic. Replay: virtual. */
+    uint32_t max_instruments; /* instrument ids must be < this; default 1024 */
+    uint32_t p0_ring_cap;     /* per worker, default 4096 */
+    uint32_t batch_max;       /* events per dispatch, default 256 */
+    int64_t stuck_ns;         /* a callback running longer is "stuck"; default 2 s */
+    int64_t scan_interval_ns; /* tick() rescans strategy files this often
                                   * (monotonic); 0 = 500 ms, < 0 = only on scan() */
-    struct qts_lua_sink sink;    /* copied */
+    struct qts_lua_sink sink; /* copied */
 };
 
 /* One strategy entry (what the YAML `strategies:` list maps onto). */
 struct qts_lua_strategy_conf {
-    const char *name;            /* copied */
-    const char *file;            /* copied; may not exist yet (started when it appears) */
-    const struct qts_lua_param *params; size_t n_params;   /* copied */
-    const char *const *symbols; size_t n_symbols;         /* copied; none = all */
-    int worker;                  /* -1: least loaded */
-    size_t mem_limit;            /* bytes; 0 = 64 MiB */
-    int64_t budget_ns;           /* per callback (checked per dispatch); 0 = 1 ms */
-    uint32_t error_limit;        /* errors ... 0 = 10 */
-    int64_t error_window_ns;     /* ... within this window halt it; 0 = 60 s */
-    double initial_cash;         /* for ctx:cash()/equity(); kept as cash units (rounded) */
+    const char *name; /* copied */
+    const char *file; /* copied; may not exist yet (started when it appears) */
+    const struct qts_lua_param *params;
+    size_t n_params; /* copied */
+    const char *const *symbols;
+    size_t n_symbols;        /* copied; none = all */
+    int worker;              /* -1: least loaded */
+    size_t mem_limit;        /* bytes; 0 = 64 MiB */
+    int64_t budget_ns;       /* per callback (checked per dispatch); 0 = 1 ms */
+    uint32_t error_limit;    /* errors ... 0 = 10 */
+    int64_t error_window_ns; /* ... within this window halt it; 0 = 60 s */
+    double initial_cash;     /* for ctx:cash()/equity(); kept as cash units (rounded) */
 };
 
 struct qts_lua_strategy_info {
     uint32_t id;
-    int state;                   /* enum qts_lua_state */
+    int state; /* enum qts_lua_state */
     int worker;
     uint64_t events, callbacks, errors, budget_over, reloads, reload_failures;
     uint64_t intents_full;
@@ -100,8 +102,8 @@ struct qts_lua_strategy_info {
 };
 
 struct qts_lua_metrics {
-    uint64_t md_posted, md_conflated;   /* market data in, values replaced unread */
-    uint64_t p0_posted, p0_backlogged;  /* P0 events, of which waited in the backlog */
+    uint64_t md_posted, md_conflated;  /* market data in, values replaced unread */
+    uint64_t p0_posted, p0_backlogged; /* P0 events, of which waited in the backlog */
     size_t p0_backlog_max;
     uint64_t intents, cancels, rejected_by_sink;
     uint64_t halted, failed, workers_replaced;
@@ -143,8 +145,8 @@ int qts_lua_runtime_post(struct qts_lua_runtime *rt, const struct qts_ev_hdr *ev
  * (drain() and answer the intents first). Advance the clock to evs[0]'s time
  * before each call. *consumed may be 0: due timers fired first. A batch
  * must end where the venue may act on orders already working. */
-int qts_lua_runtime_step(struct qts_lua_runtime *rt, const struct qts_ev_hdr *const *evs,
-                         size_t n, size_t *consumed);
+int qts_lua_runtime_step(struct qts_lua_runtime *rt, const struct qts_ev_hdr *const *evs, size_t n,
+                         size_t *consumed);
 /* Hand pending intents/cancels to the sink; cancel_all for strategies that
  * were halted, failed or stopped. Returns the number of messages handed over. */
 int qts_lua_runtime_drain(struct qts_lua_runtime *rt);
@@ -160,7 +162,8 @@ int qts_lua_runtime_sync(struct qts_lua_runtime *rt, int64_t timeout_ns);
 int qts_lua_params_from_cfg(const struct qts_cfg_node *params, struct qts_lua_param *out,
                             size_t cap, struct qts_err *err);
 
-int qts_lua_runtime_info(struct qts_lua_runtime *rt, uint32_t id, struct qts_lua_strategy_info *out);
+int qts_lua_runtime_info(struct qts_lua_runtime *rt, uint32_t id,
+                         struct qts_lua_strategy_info *out);
 void qts_lua_runtime_metrics(struct qts_lua_runtime *rt, struct qts_lua_metrics *out);
 
 #endif /* QTS_LUA_RUNTIME_H */

@@ -34,15 +34,15 @@ struct qts_lua_worker {
     struct qts_lua_runtime *rt;
     int index;
     pthread_mutex_t mu;
-    pthread_cond_t cv;       /* wakes the worker */
-    pthread_cond_t done_cv;  /* worker -> core: job or command finished */
+    pthread_cond_t cv;      /* wakes the worker */
+    pthread_cond_t done_cv; /* worker -> core: job or command finished */
     atomic_int sleeping;
-    bool stop;               /* under mu */
+    bool stop; /* under mu */
 
     /* strategies pinned here (worker thread only, except at free) */
     struct qts_lua_strategy **strats;
     size_t n_strats, cap_strats;
-    size_t n_assigned;       /* core side count */
+    size_t n_assigned; /* core side count */
 
     /* commands (under mu) */
     struct cmd *cmds;
@@ -50,7 +50,7 @@ struct qts_lua_worker {
     uint64_t cmd_posted, cmd_done; /* under mu */
 
     /* live inputs */
-    struct qts_ring p0;      /* struct qts_lua_event */
+    struct qts_ring p0; /* struct qts_lua_event */
     struct qts_mdslots md;
     struct qts_lua_event *backlog; /* core side, FIFO */
     size_t bl_head, bl_n, bl_cap;
@@ -64,7 +64,7 @@ struct qts_lua_worker {
     /* lockstep job (under mu for seq numbers) */
     const struct qts_ev_hdr *const *job_evs;
     size_t job_n;
-    bool job_step;           /* step (stop on intent, leads) vs post */
+    bool job_step; /* step (stop on intent, leads) vs post */
     uint64_t job_seq, job_done;
     atomic_uint_fast64_t job_seq_a, job_done_a; /* copies for spinning without mu */
 
@@ -73,17 +73,17 @@ struct qts_lua_worker {
     const struct qts_ev_hdr *const *op_evs;
     size_t op_n;
     bool op_step;
-    size_t op_pos;           /* next strategy index */
+    size_t op_pos; /* next strategy index */
 
     /* watchdog token */
     atomic_uint_fast64_t busy;
     atomic_int_fast64_t busy_since;
     _Atomic(struct qts_lua_strategy *) busy_strat;
     uint64_t busy_seq;
-    pthread_t thread;        /* the serving thread (detached) */
+    pthread_t thread; /* the serving thread (detached) */
     size_t sel_cap;
-    bool exited;             /* under mu: the serving thread left its loop */
-    bool abandoned_thread;   /* a thread of this worker was abandoned */
+    bool exited;           /* under mu: the serving thread left its loop */
+    bool abandoned_thread; /* a thread of this worker was abandoned */
     bool leak;
 };
 
@@ -99,13 +99,17 @@ struct qts_lua_runtime {
     uint32_t n_workers;
     struct qts_lua_strategy **strats; /* all, core side; index = id - 1 */
     size_t n_strats, cap_strats;
-    struct { int64_t mtime_ns; off_t size; ino_t ino; bool present; } *files;
+    struct {
+        int64_t mtime_ns;
+        off_t size;
+        ino_t ino;
+        bool present;
+    } * files;
     uint64_t next_evno;
     int64_t next_scan_ns;
     struct qts_lua_watch *watch;
     struct qts_lua_metrics m;
 };
-
 
 /* Lockstep hand-offs are frequent and short: both sides spin this long
  * before sleeping on a condition variable (a futex wake-up costs ~10 us). */

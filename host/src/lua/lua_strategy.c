@@ -191,8 +191,8 @@ static void count_error(struct qts_lua_strategy *s, int rc, const char *msg)
         int64_t oldest = s->err_ts[s->err_head]; /* ring full: head is the oldest */
         if (now - oldest <= s->error_window_ns) {
             char why[160];
-            snprintf(why, sizeof why, "error rate: %u errors within %.3f s",
-                     s->error_limit, (double)s->error_window_ns / 1e9);
+            snprintf(why, sizeof why, "error rate: %u errors within %.3f s", s->error_limit,
+                     (double)s->error_window_ns / 1e9);
             qts_lua_strategy_halt(s, QTS_LUA_ST_HALTED, why);
         }
     }
@@ -336,8 +336,9 @@ int qts_lua_strategy_dispatch(struct qts_lua_strategy *s, const struct qts_ev_hd
             uint64_t over = atomic_fetch_add(&s->n_budget_over, 1);
             if ((over & (over + 1)) == 0) /* 1st, 2nd, 4th, 8th... */
                 QTS_WARN("strategy over budget name=%s id=%u took_ns=%lld budget_ns=%lld "
-                         "events=%zu count=%llu", s->name, s->id, (long long)dt,
-                         (long long)s->budget_ns, done, (unsigned long long)over + 1);
+                         "events=%zu count=%llu",
+                         s->name, s->id, (long long)dt, (long long)s->budget_ns, done,
+                         (unsigned long long)over + 1);
         }
         if (rc != 0)
             count_error(s, rc, s->last_error); /* the loop resumes after the failing event */
@@ -366,8 +367,8 @@ int qts_lua_strategy_timers(struct qts_lua_strategy *s, int64_t now_ns)
         te->h.ts_exch_ns = te->h.ts_recv_ns = now_ns;
         te->timer_id = s->timers[i].id;
         if (s->timers[i].every_ns > 0)
-            s->timers[i].due_ns += s->timers[i].every_ns * (1 + (now_ns - s->timers[i].due_ns) /
-                                                            s->timers[i].every_ns);
+            s->timers[i].due_ns += s->timers[i].every_ns *
+                                   (1 + (now_ns - s->timers[i].due_ns) / s->timers[i].every_ns);
         else
             s->timers[i].used = false;
         const struct qts_ev_hdr *p = &te->h;
@@ -400,8 +401,8 @@ int qts_lua_strategy_reload(struct qts_lua_strategy *s, struct qts_err *err)
         qts_strlcpy(s->last_error, m ? m : "reload failed", sizeof s->last_error);
         lua_pop(L, 2);
         atomic_fetch_add(&s->n_reload_fail, 1);
-        QTS_ERROR("strategy reload failed, old version keeps running name=%s file=%s: %s",
-                  s->name, s->path, s->last_error);
+        QTS_ERROR("strategy reload failed, old version keeps running name=%s file=%s: %s", s->name,
+                  s->path, s->last_error);
         return qts_err_set(err, QTS_ELUA, "%s", s->last_error);
     }
     lua_pop(L, 2);
@@ -527,12 +528,8 @@ void qts_lua_strategy_mirror(struct qts_lua_strategy *s, const struct qts_ev_hdr
         p->px_exp = ev->px_exp, p->qty_exp = ev->qty_exp;
         break;
     }
-    case QTS_EV_BOOK:
-        mirror_book(s, (const struct qts_book_update *)ev);
-        break;
-    case QTS_EV_BAR:
-        mirror_bar(s, (const struct qts_bar *)ev);
-        break;
+    case QTS_EV_BOOK: mirror_book(s, (const struct qts_book_update *)ev); break;
+    case QTS_EV_BAR: mirror_bar(s, (const struct qts_bar *)ev); break;
     case QTS_EV_FILL: {
         const struct qts_fill *f = (const struct qts_fill *)ev;
         struct qts_lua_pos *p = pos_of(s, ev->instrument);
@@ -544,22 +541,17 @@ void qts_lua_strategy_mirror(struct qts_lua_strategy *s, const struct qts_ev_hdr
         s->cash += (f->side == QTS_SIDE_SELL ? notional : -notional) - f->fee;
         break;
     }
-    default:
-        break;
+    default: break;
     }
 }
 
 bool qts_lua_strategy_wants(const struct qts_lua_strategy *s, const struct qts_ev_hdr *ev)
 {
     switch (ev->type) {
-    case QTS_EV_ORDER:
-        return ((const struct qts_order_event *)ev)->strategy_id == s->id;
-    case QTS_EV_FILL:
-        return ((const struct qts_fill *)ev)->strategy_id == s->id;
-    case QTS_EV_TIMER:
-        return false;
-    default:
-        break;
+    case QTS_EV_ORDER: return ((const struct qts_order_event *)ev)->strategy_id == s->id;
+    case QTS_EV_FILL: return ((const struct qts_fill *)ev)->strategy_id == s->id;
+    case QTS_EV_TIMER: return false;
+    default: break;
     }
     if (!s->symbols)
         return true;

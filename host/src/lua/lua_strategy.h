@@ -29,15 +29,15 @@
 struct lua_State;
 struct qts_clock;
 
-#define QTS_LUA_BOOK_DEPTH 20   /* levels per side kept for a book event / mirror */
+#define QTS_LUA_BOOK_DEPTH 20 /* levels per side kept for a book event / mirror */
 #define QTS_LUA_MAX_TIMERS 16
-#define QTS_LUA_BAR_KEEP 256    /* bars kept per (instrument, period) for ctx:bars */
+#define QTS_LUA_BAR_KEEP 256 /* bars kept per (instrument, period) for ctx:bars */
 #define QTS_LUA_MAX_PARAMS 64
 #define QTS_LUA_ERR_MAX 512
 
 /* Timer event delivered to on_timer (shared with Lua: layout-tested). */
 struct qts_timer_event {
-    struct qts_ev_hdr h;   /* h.type = QTS_EV_TIMER */
+    struct qts_ev_hdr h; /* h.type = QTS_EV_TIMER */
     uint64_t timer_id;
 };
 
@@ -65,10 +65,10 @@ void qts_lua_event_fix(void *storage);
 
 /* Instruments known to the runtime: append-only, readable without locks. */
 struct qts_lua_instruments {
-    struct qts_instrument *v;  /* owned, capacity `cap` */
+    struct qts_instrument *v; /* owned, capacity `cap` */
     size_t cap;
-    atomic_size_t n;           /* published count */
-    uint32_t *pos_of_id;       /* owned, `cap` entries: id -> position + 1 (0 =
+    atomic_size_t n;     /* published count */
+    uint32_t *pos_of_id; /* owned, `cap` entries: id -> position + 1 (0 =
                                 * none); NULL = look up by scanning */
 };
 
@@ -77,31 +77,38 @@ enum qts_lua_msg_kind { QTS_LUA_MSG_ORDER = 1, QTS_LUA_MSG_CANCEL = 2 };
 struct qts_lua_msg {
     uint32_t kind;
     uint32_t strategy_id;
-    uint64_t order_id;         /* CANCEL: the order; ORDER: intent.order_id */
-    uint64_t evno;             /* lockstep event number that produced it */
+    uint64_t order_id; /* CANCEL: the order; ORDER: intent.order_id */
+    uint64_t evno;     /* lockstep event number that produced it */
     struct qts_order_intent intent;
 };
 
 enum qts_lua_state {
     QTS_LUA_ST_NEW = 0,
     QTS_LUA_ST_RUNNING = 1,
-    QTS_LUA_ST_HALTED = 2,     /* error rate or memory limit; orders cancelled */
-    QTS_LUA_ST_FAILED = 3,     /* stuck past its deadline; thread abandoned */
-    QTS_LUA_ST_STOPPED = 4,    /* removed (file deleted, runtime stopped) */
+    QTS_LUA_ST_HALTED = 2,  /* error rate or memory limit; orders cancelled */
+    QTS_LUA_ST_FAILED = 3,  /* stuck past its deadline; thread abandoned */
+    QTS_LUA_ST_STOPPED = 4, /* removed (file deleted, runtime stopped) */
     QTS_LUA_ST_LOAD_FAILED = 5,
 };
 const char *qts_lua_state_name(int state);
 
-struct qts_lua_param { char key[64]; char value[192]; };
+struct qts_lua_param {
+    char key[64];
+    char value[192];
+};
 
 /* Per-strategy view of positions, cash, books and bars, kept on the worker
  * from the events the strategy receives (never read across threads). */
-struct qts_lua_pos { int64_t qty; int64_t last_px; uint8_t px_exp, qty_exp; };
+struct qts_lua_pos {
+    int64_t qty;
+    int64_t last_px;
+    uint8_t px_exp, qty_exp;
+};
 struct qts_lua_bars {
     uint32_t instrument;
     int64_t period_ns;
-    size_t n, head;            /* ring of QTS_LUA_BAR_KEEP */
-    struct qts_bar *v;         /* owned */
+    size_t n, head;    /* ring of QTS_LUA_BAR_KEEP */
+    struct qts_bar *v; /* owned */
 };
 
 struct qts_lua_strategy {
@@ -113,10 +120,10 @@ struct qts_lua_strategy {
     int64_t budget_ns;
     uint32_t error_limit;
     int64_t error_window_ns;
-    int64_t initial_cash;      /* QTS_CASH_EXP units */
+    int64_t initial_cash; /* QTS_CASH_EXP units */
     struct qts_lua_param params[QTS_LUA_MAX_PARAMS];
     size_t n_params;
-    uint32_t *symbols;         /* owned instrument ids; NULL = every instrument */
+    uint32_t *symbols; /* owned instrument ids; NULL = every instrument */
     size_t n_symbols;
 
     /* shared, borrowed from the runtime */
@@ -130,50 +137,54 @@ struct qts_lua_strategy {
     int ref_dispatch, ref_traceback, ref_host;
 
     /* current batch (worker thread only) */
-    const struct qts_ev_hdr **batch;   /* borrowed pointers, cap batch_cap */
-    size_t *batch_idx;                 /* index of each entry in the step */
+    const struct qts_ev_hdr **batch; /* borrowed pointers, cap batch_cap */
+    size_t *batch_idx;               /* index of each entry in the step */
     size_t batch_cap, batch_n, batch_pos;
     bool stop_on_intent;
-    uint32_t intents_this_event;       /* intents (and, in replay, timers set):
+    uint32_t intents_this_event; /* intents (and, in replay, timers set):
                                         * a lockstep step stops after this event */
     uint64_t cur_evno;
-    uint64_t evno_base;                /* lockstep: number of step entry 0 */
+    uint64_t evno_base; /* lockstep: number of step entry 0 */
     int worker_index;
-    int64_t cur_ts_ns;                 /* time of the event being handled */
+    int64_t cur_ts_ns; /* time of the event being handled */
 
     /* out: order intents and cancels to the core (SPSC, worker -> core) */
     struct qts_ring intents;
     struct qts_oms_strategy_ids order_ids; /* the OMS's ids for its orders */
-    uint64_t lead;                     /* lockstep: events processed ahead */
-    bool held;                         /* lockstep: stopped on an unreleased intent */
-    bool event_time;                   /* lockstep: ctx:now() follows event time */
-    size_t progress;                   /* lockstep: step entries consumed */
+    uint64_t lead;                         /* lockstep: events processed ahead */
+    bool held;                             /* lockstep: stopped on an unreleased intent */
+    bool event_time;                       /* lockstep: ctx:now() follows event time */
+    size_t progress;                       /* lockstep: step entries consumed */
 
     /* mirrors (worker thread only) */
-    struct qts_lua_pos *pos;           /* indexed by instrument id, cap pos_cap */
+    struct qts_lua_pos *pos; /* indexed by instrument id, cap pos_cap */
     size_t pos_cap;
-    int64_t cash;                      /* QTS_CASH_EXP units: fills' cash flow,
+    int64_t cash;                /* QTS_CASH_EXP units: fills' cash flow,
                                         * booked like the portfolio's */
-    struct qts_lua_event *books;       /* latest book per instrument, lazily */
+    struct qts_lua_event *books; /* latest book per instrument, lazily */
     size_t books_cap;
     struct qts_lua_bars *bars;
     size_t n_bars;
-    struct { uint64_t id; int64_t due_ns, every_ns; bool used; } timers[QTS_LUA_MAX_TIMERS];
+    struct {
+        uint64_t id;
+        int64_t due_ns, every_ns;
+        bool used;
+    } timers[QTS_LUA_MAX_TIMERS];
     uint64_t timer_seq;
     struct qts_lua_event timer_ev;
 
     /* error accounting (worker thread writes, anyone reads) */
-    int64_t *err_ts;                   /* ring of error_limit timestamps */
+    int64_t *err_ts; /* ring of error_limit timestamps */
     size_t err_head, err_n;
 
     /* status visible to the core */
-    atomic_int state;                  /* enum qts_lua_state */
-    atomic_int cancel_pending;         /* core must call sink->cancel_all */
-    atomic_int reload_pending;         /* 1 reload, 2 stop (file deleted) */
+    atomic_int state;          /* enum qts_lua_state */
+    atomic_int cancel_pending; /* core must call sink->cancel_all */
+    atomic_int reload_pending; /* 1 reload, 2 stop (file deleted) */
     atomic_uint_fast64_t n_callbacks, n_errors, n_budget_over, n_events;
     atomic_uint_fast64_t n_reloads, n_reload_fail;
     atomic_uint_fast64_t n_intents_full;
-    char last_error[QTS_LUA_ERR_MAX];  /* written by the worker, read after sync */
+    char last_error[QTS_LUA_ERR_MAX]; /* written by the worker, read after sync */
     char status_reason[QTS_LUA_ERR_MAX];
 };
 

@@ -38,6 +38,6 @@ void qts_lua_pub_feedback(struct qts_lua_pub *pub, const struct qts_tca_row *row
 
 struct qts_bus_sub qts_lua_sub(struct qts_lua_pub *pub)
 {
-    return (struct qts_bus_sub){.name = "lua", .on_order = lua_on_order,
-                                .on_fill = lua_on_fill, .self = pub};
+    return (struct qts_bus_sub){
+        .name = "lua", .on_order = lua_on_order, .on_fill = lua_on_fill, .self = pub};
 }

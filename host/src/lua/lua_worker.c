@@ -140,8 +140,7 @@ static bool run_cmd(struct qts_lua_worker *w, struct cmd c)
             QTS_DEBUG("reload pause name=%s ns=%lld", s->name, (long long)(qts_mono_ns() - t0));
         break;
     }
-    default:
-        break;
+    default: break;
     }
     if (!busy_leave(w, tok))
         return false;
@@ -315,7 +314,7 @@ static void *worker_main(void *arg)
                     return NULL;
                 pthread_mutex_lock(&w->mu);
                 w->job_done = w->job_seq;
-            atomic_store(&w->job_done_a, w->job_done);
+                atomic_store(&w->job_done_a, w->job_done);
                 pthread_cond_broadcast(&w->done_cv);
                 pthread_mutex_unlock(&w->mu);
                 continue;
@@ -337,7 +336,8 @@ static void *worker_main(void *arg)
                 continue;
         }
         if (rt->set.lockstep && w->n_strats &&
-            qts__lua_spin_until_changed(&w->job_seq_a, atomic_load(&w->job_done_a), QTS_LUA_HANDOFF_SPIN_NS))
+            qts__lua_spin_until_changed(&w->job_seq_a, atomic_load(&w->job_done_a),
+                                        QTS_LUA_HANDOFF_SPIN_NS))
             continue;
         /* Idle: sleep until woken (or 1 ms, for timers). */
         pthread_mutex_lock(&w->mu);
@@ -448,8 +448,8 @@ void qts__lua_worker_post_cmd(struct qts_lua_worker *w, int kind, struct qts_lua
 
 /* ------------------------------------------------------------------ watchdog */
 
-static void replace_thread(struct qts_lua_runtime *rt, struct qts_lua_worker *w, struct qts_lua_strategy *s,
-                           int64_t ran_ns)
+static void replace_thread(struct qts_lua_runtime *rt, struct qts_lua_worker *w,
+                           struct qts_lua_strategy *s, int64_t ran_ns)
 {
     char why[200];
     snprintf(why, sizeof why, "stuck in a callback for %.3f s (deadline %.3f s): thread abandoned",
@@ -470,8 +470,8 @@ static void replace_thread(struct qts_lua_runtime *rt, struct qts_lua_worker *w,
     if (qts__lua_worker_start(w) != 0)
         QTS_ERROR("lua runtime: cannot start replacement thread for worker %d", w->index);
     else
-        QTS_WARN("lua runtime: worker %d continues on a new thread without strategy %s",
-                 w->index, s->name);
+        QTS_WARN("lua runtime: worker %d continues on a new thread without strategy %s", w->index,
+                 s->name);
 }
 
 void qts__lua_check_stuck(struct qts_lua_runtime *rt)

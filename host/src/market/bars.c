@@ -32,14 +32,13 @@ static void emit(struct qts_bar_builder *b, struct qts_bar *out)
     b->n_bars++;
 }
 
-int qts_bar_builder_push(struct qts_bar_builder *b, const struct qts_trade *t,
-                         struct qts_bar *out)
+int qts_bar_builder_push(struct qts_bar_builder *b, const struct qts_trade *t, struct qts_bar *out)
 {
     if (t->qty < 0)
         return QTS_EINVAL;
     int64_t open = qts_bar_open_ns(t->h.ts_exch_ns, b->period_ns);
-    if (b->has_bar && (t->h.instrument != b->cur.h.instrument ||
-                       t->h.px_exp != b->cur.h.px_exp || t->h.qty_exp != b->cur.h.qty_exp))
+    if (b->has_bar && (t->h.instrument != b->cur.h.instrument || t->h.px_exp != b->cur.h.px_exp ||
+                       t->h.qty_exp != b->cur.h.qty_exp))
         return QTS_EINVAL;
     if (b->has_emitted && open <= b->last_open_ns) {
         b->n_late++;

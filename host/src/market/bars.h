@@ -27,11 +27,11 @@
 
 struct qts_bar_builder {
     int64_t period_ns;
-    bool has_bar;        /* `cur` holds an open bar */
+    bool has_bar; /* `cur` holds an open bar */
     bool has_emitted;
-    int64_t last_open_ns;/* open time of the last emitted bar */
-    uint64_t n_late;     /* trades dropped because their bar was emitted */
-    uint64_t n_bars;     /* bars emitted so far */
+    int64_t last_open_ns; /* open time of the last emitted bar */
+    uint64_t n_late;      /* trades dropped because their bar was emitted */
+    uint64_t n_bars;      /* bars emitted so far */
     struct qts_bar cur;
 };
 
@@ -43,8 +43,7 @@ int qts_bar_builder_init(struct qts_bar_builder *b, int64_t period_ns);
  * *out (the bar before the trade's period), 0 if not, QTS_EINVAL if the
  * trade's instrument or exponents differ from the open bar's, or its
  * quantity is negative. */
-int qts_bar_builder_push(struct qts_bar_builder *b, const struct qts_trade *t,
-                         struct qts_bar *out);
+int qts_bar_builder_push(struct qts_bar_builder *b, const struct qts_trade *t, struct qts_bar *out);
 
 /* Emits the open bar if its period has ended at `now_ns` (a timer, so a
  * quiet market still closes its bars). Returns 1 if *out was written. */

@@ -7,10 +7,7 @@
 #include "qts/qts_err.h"
 #include "util.h"
 
-void qts_book_init(struct qts_book *b)
-{
-    memset(b, 0, sizeof *b);
-}
+void qts_book_init(struct qts_book *b) { memset(b, 0, sizeof *b); }
 
 void qts_book_cleanup(struct qts_book *b)
 {
@@ -105,8 +102,8 @@ static uint32_t find_pos(const struct qts_level *v, uint32_t n, int64_t px, bool
     return lo;
 }
 
-static void set_level(struct qts_level **v, uint32_t *n, uint32_t *cap, bool asc,
-                      int64_t px, int64_t qty)
+static void set_level(struct qts_level **v, uint32_t *n, uint32_t *cap, bool asc, int64_t px,
+                      int64_t qty)
 {
     uint32_t i = find_pos(*v, *n, px, asc);
     if (i < *n && (*v)[i].px == px) {
@@ -141,10 +138,7 @@ static int cmp_asc(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static int cmp_desc(const void *a, const void *b)
-{
-    return cmp_asc(b, a);
-}
+static int cmp_desc(const void *a, const void *b) { return cmp_asc(b, a); }
 
 static void load_side(struct qts_level **v, uint32_t *n, uint32_t *cap, bool asc,
                       const struct qts_level *src, uint32_t k)

@@ -25,10 +25,10 @@
 
 /* Outcome of qts_book_apply (all >= 0; negative = invalid argument). */
 enum qts_book_result {
-    QTS_BOOK_APPLIED = 0,  /* the book changed (or a snapshot replaced it) */
-    QTS_BOOK_OLD = 1,      /* diff older than the book: dropped, no harm */
-    QTS_BOOK_WAITING = 2,  /* no snapshot yet, or stale: diff buffered */
-    QTS_BOOK_GAP = 3,      /* sequence gap: the book is now stale */
+    QTS_BOOK_APPLIED = 0, /* the book changed (or a snapshot replaced it) */
+    QTS_BOOK_OLD = 1,     /* diff older than the book: dropped, no harm */
+    QTS_BOOK_WAITING = 2, /* no snapshot yet, or stale: diff buffered */
+    QTS_BOOK_GAP = 3,     /* sequence gap: the book is now stale */
 };
 
 #define QTS_BOOK_MAX_PENDING 1024
@@ -46,8 +46,8 @@ struct qts_book {
     uint64_t last_update_id; /* u of the last applied diff or snapshot */
     bool has_snapshot;
     bool is_stale;
-    bool need_first;         /* next diff is the first after a snapshot */
-    uint64_t n_resyncs;      /* snapshots applied after a gap */
+    bool need_first;    /* next diff is the first after a snapshot */
+    uint64_t n_resyncs; /* snapshots applied after a gap */
     uint64_t n_gaps;
     uint64_t n_dropped_old;
     uint64_t n_applied;
@@ -77,8 +77,7 @@ bool qts_book_best_ask(const struct qts_book *b, struct qts_level *out);
 
 /* Copy up to `n` levels of one side, best first, into `out` (caller's
  * storage); returns the number copied. */
-size_t qts_book_depth(const struct qts_book *b, int side, struct qts_level *out,
-                      size_t n);
+size_t qts_book_depth(const struct qts_book *b, int side, struct qts_level *out, size_t n);
 /* Number of levels on one side. */
 size_t qts_book_levels(const struct qts_book *b, int side);
 

@@ -15,10 +15,7 @@
 #include "qts/qts_err.h"
 #include "util.h"
 
-static bool period_ok(int n)
-{
-    return n >= 1 && n <= QTS_IND_MAX_PERIOD;
-}
+static bool period_ok(int n) { return n >= 1 && n <= QTS_IND_MAX_PERIOD; }
 
 /* ------------------------------------------------------------------ ring */
 
@@ -37,15 +34,9 @@ static void ring_free(struct qts__ring *r)
     r->cap = r->count = r->head = 0;
 }
 
-static bool ring_full(const struct qts__ring *r)
-{
-    return r->count == r->cap;
-}
+static bool ring_full(const struct qts__ring *r) { return r->count == r->cap; }
 
-static double ring_oldest(const struct qts__ring *r)
-{
-    return r->v[r->head];
-}
+static double ring_oldest(const struct qts__ring *r) { return r->v[r->head]; }
 
 /* Appends x; when full, overwrites the oldest (which the caller read first). */
 static void ring_push(struct qts__ring *r, double x)
@@ -74,10 +65,7 @@ static double ring_sum(const struct qts__ring *r)
 }
 
 /* True right after a push completed a full cycle of the ring. */
-static bool ring_wrapped(const struct qts__ring *r)
-{
-    return r->head == 0 && r->count == r->cap;
-}
+static bool ring_wrapped(const struct qts__ring *r) { return r->head == 0 && r->count == r->cap; }
 
 /* ------------------------------------------------------ min/max windows */
 
@@ -124,10 +112,7 @@ static double extreme_push(struct qts__extreme *e, double x)
     return e->val[e->front & m];
 }
 
-static bool extreme_full(const struct qts__extreme *e)
-{
-    return e->seq >= e->win;
-}
+static bool extreme_full(const struct qts__extreme *e) { return e->seq >= e->win; }
 
 /* ------------------------------------------------------------------- SMA */
 
@@ -152,15 +137,9 @@ double qts_sma_push(struct qts_sma *s, double x)
     return ring_full(&s->r) ? s->sum / s->r.cap : NAN;
 }
 
-bool qts_sma_is_ready(const struct qts_sma *s)
-{
-    return s->r.cap > 0 && ring_full(&s->r);
-}
+bool qts_sma_is_ready(const struct qts_sma *s) { return s->r.cap > 0 && ring_full(&s->r); }
 
-void qts_sma_cleanup(struct qts_sma *s)
-{
-    ring_free(&s->r);
-}
+void qts_sma_cleanup(struct qts_sma *s) { ring_free(&s->r); }
 
 /* ------------------------------------------------------------------- EMA */
 
@@ -176,10 +155,7 @@ int qts_ema_init_alpha(struct qts_ema *e, int n, double alpha)
     return 0;
 }
 
-int qts_ema_init(struct qts_ema *e, int n)
-{
-    return qts_ema_init_alpha(e, n, 2.0 / (n + 1.0));
-}
+int qts_ema_init(struct qts_ema *e, int n) { return qts_ema_init_alpha(e, n, 2.0 / (n + 1.0)); }
 
 double qts_ema_push(struct qts_ema *e, double x)
 {
@@ -193,10 +169,7 @@ double qts_ema_push(struct qts_ema *e, double x)
     return e->value;
 }
 
-bool qts_ema_is_ready(const struct qts_ema *e)
-{
-    return e->n > 0 && e->count == e->n;
-}
+bool qts_ema_is_ready(const struct qts_ema *e) { return e->n > 0 && e->count == e->n; }
 
 /* ------------------------------------------------------------------- WMA */
 
@@ -226,15 +199,9 @@ double qts_wma_push(struct qts_wma *w, double x)
     return ring_full(&w->r) ? w->wsum / w->denom : NAN;
 }
 
-bool qts_wma_is_ready(const struct qts_wma *w)
-{
-    return w->r.cap > 0 && ring_full(&w->r);
-}
+bool qts_wma_is_ready(const struct qts_wma *w) { return w->r.cap > 0 && ring_full(&w->r); }
 
-void qts_wma_cleanup(struct qts_wma *w)
-{
-    ring_free(&w->r);
-}
+void qts_wma_cleanup(struct qts_wma *w) { ring_free(&w->r); }
 
 /* ------------------------------------------------------------------- RSI */
 
@@ -286,10 +253,7 @@ double qts_rsi_push(struct qts_rsi *r, double x)
     return r->value;
 }
 
-bool qts_rsi_is_ready(const struct qts_rsi *r)
-{
-    return !isnan(r->value);
-}
+bool qts_rsi_is_ready(const struct qts_rsi *r) { return !isnan(r->value); }
 
 void qts_rsi_cleanup(struct qts_rsi *r)
 {
@@ -322,10 +286,7 @@ double qts_macd_push(struct qts_macd *m, double x)
     return m->macd;
 }
 
-bool qts_macd_is_ready(const struct qts_macd *m)
-{
-    return qts_ema_is_ready(&m->slow);
-}
+bool qts_macd_is_ready(const struct qts_macd *m) { return qts_ema_is_ready(&m->slow); }
 
 /* ------------------------------------------------------------------- ATR */
 
@@ -367,10 +328,7 @@ bool qts_atr_is_ready(const struct qts_atr *a)
     return a->is_wilder ? qts_ema_is_ready(&a->ema) : qts_sma_is_ready(&a->sma);
 }
 
-void qts_atr_cleanup(struct qts_atr *a)
-{
-    ring_free(&a->sma.r);
-}
+void qts_atr_cleanup(struct qts_atr *a) { ring_free(&a->sma.r); }
 
 /* ------------------------------------------------------------- Bollinger */
 
@@ -422,15 +380,9 @@ double qts_boll_push(struct qts_boll *b, double x)
     return b->middle;
 }
 
-bool qts_boll_is_ready(const struct qts_boll *b)
-{
-    return b->r.cap > 0 && ring_full(&b->r);
-}
+bool qts_boll_is_ready(const struct qts_boll *b) { return b->r.cap > 0 && ring_full(&b->r); }
 
-void qts_boll_cleanup(struct qts_boll *b)
-{
-    ring_free(&b->r);
-}
+void qts_boll_cleanup(struct qts_boll *b) { ring_free(&b->r); }
 
 /* ------------------------------------------------------------------ VWAP */
 
@@ -463,10 +415,7 @@ double qts_vwap_push(struct qts_vwap *w, double price, double volume)
     return w->sv > 0 ? w->spv / w->sv : price;
 }
 
-bool qts_vwap_is_ready(const struct qts_vwap *w)
-{
-    return w->v.cap > 0 && ring_full(&w->v);
-}
+bool qts_vwap_is_ready(const struct qts_vwap *w) { return w->v.cap > 0 && ring_full(&w->v); }
 
 void qts_vwap_cleanup(struct qts_vwap *w)
 {
@@ -496,10 +445,7 @@ double qts_obv_push(struct qts_obv *o, double close, double volume)
     return o->value;
 }
 
-bool qts_obv_is_ready(const struct qts_obv *o)
-{
-    return o->has_prev;
-}
+bool qts_obv_is_ready(const struct qts_obv *o) { return o->has_prev; }
 
 /* ------------------------------------------------------------------- ADX */
 
@@ -559,10 +505,7 @@ double qts_adx_push(struct qts_adx *a, double high, double low, double close)
     return a->adx;
 }
 
-bool qts_adx_is_ready(const struct qts_adx *a)
-{
-    return !isnan(a->adx);
-}
+bool qts_adx_is_ready(const struct qts_adx *a) { return !isnan(a->adx); }
 
 /* ------------------------------------------------------------------- CCI */
 
@@ -598,15 +541,9 @@ double qts_cci_push(struct qts_cci *c, double high, double low, double close)
     return c->value;
 }
 
-bool qts_cci_is_ready(const struct qts_cci *c)
-{
-    return c->r.cap > 0 && ring_full(&c->r);
-}
+bool qts_cci_is_ready(const struct qts_cci *c) { return c->r.cap > 0 && ring_full(&c->r); }
 
-void qts_cci_cleanup(struct qts_cci *c)
-{
-    ring_free(&c->r);
-}
+void qts_cci_cleanup(struct qts_cci *c) { ring_free(&c->r); }
 
 /* ------------------------------------------------------------ Stochastic */
 
@@ -644,10 +581,7 @@ double qts_stoch_push(struct qts_stoch *s, double high, double low, double close
     return s->k;
 }
 
-bool qts_stoch_is_ready(const struct qts_stoch *s)
-{
-    return !isnan(s->k);
-}
+bool qts_stoch_is_ready(const struct qts_stoch *s) { return !isnan(s->k); }
 
 void qts_stoch_cleanup(struct qts_stoch *s)
 {
@@ -680,10 +614,7 @@ double qts_willr_push(struct qts_willr *w, double high, double low, double close
     return w->value;
 }
 
-bool qts_willr_is_ready(const struct qts_willr *w)
-{
-    return !isnan(w->value);
-}
+bool qts_willr_is_ready(const struct qts_willr *w) { return !isnan(w->value); }
 
 void qts_willr_cleanup(struct qts_willr *w)
 {
@@ -713,15 +644,9 @@ double qts_roc_push(struct qts_roc *r, double x)
     return r->value;
 }
 
-bool qts_roc_is_ready(const struct qts_roc *r)
-{
-    return !isnan(r->value);
-}
+bool qts_roc_is_ready(const struct qts_roc *r) { return !isnan(r->value); }
 
-void qts_roc_cleanup(struct qts_roc *r)
-{
-    ring_free(&r->r);
-}
+void qts_roc_cleanup(struct qts_roc *r) { ring_free(&r->r); }
 
 /* ------------------------------------------------------------------ KAMA */
 
@@ -769,10 +694,7 @@ double qts_kama_push(struct qts_kama *k, double x)
     return k->value;
 }
 
-bool qts_kama_is_ready(const struct qts_kama *k)
-{
-    return k->is_ready;
-}
+bool qts_kama_is_ready(const struct qts_kama *k) { return k->is_ready; }
 
 void qts_kama_cleanup(struct qts_kama *k)
 {
@@ -795,8 +717,7 @@ int qts_mfi_init(struct qts_mfi *m, int n)
     return 0;
 }
 
-double qts_mfi_push(struct qts_mfi *m, double high, double low, double close,
-                    double volume)
+double qts_mfi_push(struct qts_mfi *m, double high, double low, double close, double volume)
 {
     double tp = (high + low + close) / 3.0;
     if (!m->has_prev) {
@@ -824,10 +745,7 @@ double qts_mfi_push(struct qts_mfi *m, double high, double low, double close,
     return m->value;
 }
 
-bool qts_mfi_is_ready(const struct qts_mfi *m)
-{
-    return !isnan(m->value);
-}
+bool qts_mfi_is_ready(const struct qts_mfi *m) { return !isnan(m->value); }
 
 void qts_mfi_cleanup(struct qts_mfi *m)
 {

@@ -235,8 +235,7 @@ struct qts_mfi {
     double prev_tp, spos, sneg, value;
 };
 int qts_mfi_init(struct qts_mfi *m, int n);
-double qts_mfi_push(struct qts_mfi *m, double high, double low, double close,
-                    double volume);
+double qts_mfi_push(struct qts_mfi *m, double high, double low, double close, double volume);
 bool qts_mfi_is_ready(const struct qts_mfi *m);
 void qts_mfi_cleanup(struct qts_mfi *m);
 
@@ -270,10 +269,10 @@ enum qts_ind_kind {
  * mirrors this layout; tests/lua/test_indicators_lua.c checks it).
  * out[i] is NaN until defined; out[0] is the main output. */
 struct qts_ind_view {
-    uint32_t struct_size;  /* sizeof(struct qts_ind_view) */
-    int32_t kind;          /* enum qts_ind_kind */
-    int32_t is_ready;      /* 1 once out[0] is defined */
-    int32_t n_out;         /* outputs this kind fills */
+    uint32_t struct_size; /* sizeof(struct qts_ind_view) */
+    int32_t kind;         /* enum qts_ind_kind */
+    int32_t is_ready;     /* 1 once out[0] is defined */
+    int32_t n_out;        /* outputs this kind fills */
     double out[QTS_IND_MAX_OUT];
 };
 
@@ -285,8 +284,8 @@ int qts_ind_new(int kind, int n1, int n2, int n3, double k, struct qts_ind **out
 void qts_ind_free(struct qts_ind *ind);
 /* One input. Single-value kinds read `close`; VWAP reads (o+h+l+c)/4 and
  * volume; OBV close and volume. Returns 1 if ready, 0 while warming up. */
-int qts_ind_push_bar(struct qts_ind *ind, double open, double high, double low,
-                     double close, double volume);
+int qts_ind_push_bar(struct qts_ind *ind, double open, double high, double low, double close,
+                     double volume);
 /* Single-value kinds only (SMA, EMA, WMA, RSI, MACD, Bollinger, ROC, KAMA);
  * QTS_EINVAL for the others. Returns 1 if ready, 0 while warming up. */
 int qts_ind_push(struct qts_ind *ind, double x);
@@ -307,9 +306,8 @@ QTS_FFI_EXPORT int qts_ffi_ind_new(int kind, int n1, int n2, int n3, double k,
                                    struct qts_ind **out);
 QTS_FFI_EXPORT void qts_ffi_ind_free(struct qts_ind *ind);
 QTS_FFI_EXPORT int qts_ffi_ind_push(struct qts_ind *ind, double x);
-QTS_FFI_EXPORT int qts_ffi_ind_push_bar(struct qts_ind *ind, double open,
-                                        double high, double low, double close,
-                                        double volume);
+QTS_FFI_EXPORT int qts_ffi_ind_push_bar(struct qts_ind *ind, double open, double high, double low,
+                                        double close, double volume);
 /* Layout of struct qts_ind_view for the Lua-side check: which = 0 sizeof,
  * 1 offsetof is_ready, 2 offsetof out. */
 QTS_FFI_EXPORT int qts_ffi_ind_layout(int which);

@@ -36,12 +36,16 @@ struct qts_ind {
 int qts_ind_kind_is_scalar(int kind)
 {
     switch (kind) {
-    case QTS_IND_SMA: case QTS_IND_EMA: case QTS_IND_WMA: case QTS_IND_RSI:
-    case QTS_IND_RSI_SIMPLE: case QTS_IND_MACD: case QTS_IND_BOLL:
-    case QTS_IND_ROC: case QTS_IND_KAMA:
-        return 1;
-    default:
-        return 0;
+    case QTS_IND_SMA:
+    case QTS_IND_EMA:
+    case QTS_IND_WMA:
+    case QTS_IND_RSI:
+    case QTS_IND_RSI_SIMPLE:
+    case QTS_IND_MACD:
+    case QTS_IND_BOLL:
+    case QTS_IND_ROC:
+    case QTS_IND_KAMA: return 1;
+    default: return 0;
     }
 }
 
@@ -58,15 +62,27 @@ int qts_ind_new(int kind, int n1, int n2, int n3, double k, struct qts_ind **out
     case QTS_IND_WMA: rc = qts_wma_init(&ind->u.wma, n1); break;
     case QTS_IND_RSI: rc = qts_rsi_init(&ind->u.rsi, n1, true); break;
     case QTS_IND_RSI_SIMPLE: rc = qts_rsi_init(&ind->u.rsi, n1, false); break;
-    case QTS_IND_MACD: rc = qts_macd_init(&ind->u.macd, n1, n2, n3); n_out = 3; break;
+    case QTS_IND_MACD:
+        rc = qts_macd_init(&ind->u.macd, n1, n2, n3);
+        n_out = 3;
+        break;
     case QTS_IND_ATR: rc = qts_atr_init(&ind->u.atr, n1, true); break;
     case QTS_IND_ATR_SIMPLE: rc = qts_atr_init(&ind->u.atr, n1, false); break;
-    case QTS_IND_BOLL: rc = qts_boll_init(&ind->u.boll, n1, k); n_out = 5; break;
+    case QTS_IND_BOLL:
+        rc = qts_boll_init(&ind->u.boll, n1, k);
+        n_out = 5;
+        break;
     case QTS_IND_VWAP: rc = qts_vwap_init(&ind->u.vwap, n1); break;
     case QTS_IND_OBV: qts_obv_init(&ind->u.obv); break;
-    case QTS_IND_ADX: rc = qts_adx_init(&ind->u.adx, n1); n_out = 3; break;
+    case QTS_IND_ADX:
+        rc = qts_adx_init(&ind->u.adx, n1);
+        n_out = 3;
+        break;
     case QTS_IND_CCI: rc = qts_cci_init(&ind->u.cci, n1); break;
-    case QTS_IND_STOCH: rc = qts_stoch_init(&ind->u.stoch, n1, n2, n3); n_out = 2; break;
+    case QTS_IND_STOCH:
+        rc = qts_stoch_init(&ind->u.stoch, n1, n2, n3);
+        n_out = 2;
+        break;
     case QTS_IND_WILLR: rc = qts_willr_init(&ind->u.willr, n1); break;
     case QTS_IND_ROC: rc = qts_roc_init(&ind->u.roc, n1); break;
     case QTS_IND_KAMA: rc = qts_kama_init(&ind->u.kama, n1, n2, n3); break;
@@ -94,8 +110,10 @@ void qts_ind_free(struct qts_ind *ind)
     switch (ind->v.kind) {
     case QTS_IND_SMA: qts_sma_cleanup(&ind->u.sma); break;
     case QTS_IND_WMA: qts_wma_cleanup(&ind->u.wma); break;
-    case QTS_IND_RSI: case QTS_IND_RSI_SIMPLE: qts_rsi_cleanup(&ind->u.rsi); break;
-    case QTS_IND_ATR: case QTS_IND_ATR_SIMPLE: qts_atr_cleanup(&ind->u.atr); break;
+    case QTS_IND_RSI:
+    case QTS_IND_RSI_SIMPLE: qts_rsi_cleanup(&ind->u.rsi); break;
+    case QTS_IND_ATR:
+    case QTS_IND_ATR_SIMPLE: qts_atr_cleanup(&ind->u.atr); break;
     case QTS_IND_BOLL: qts_boll_cleanup(&ind->u.boll); break;
     case QTS_IND_VWAP: qts_vwap_cleanup(&ind->u.vwap); break;
     case QTS_IND_CCI: qts_cci_cleanup(&ind->u.cci); break;
@@ -116,7 +134,8 @@ static int scalar_push(struct qts_ind *ind, double x)
     case QTS_IND_SMA: o[0] = qts_sma_push(&ind->u.sma, x); break;
     case QTS_IND_EMA: o[0] = qts_ema_push(&ind->u.ema, x); break;
     case QTS_IND_WMA: o[0] = qts_wma_push(&ind->u.wma, x); break;
-    case QTS_IND_RSI: case QTS_IND_RSI_SIMPLE: o[0] = qts_rsi_push(&ind->u.rsi, x); break;
+    case QTS_IND_RSI:
+    case QTS_IND_RSI_SIMPLE: o[0] = qts_rsi_push(&ind->u.rsi, x); break;
     case QTS_IND_MACD: {
         struct qts_macd *m = &ind->u.macd;
         o[0] = qts_macd_push(m, x);
@@ -148,16 +167,15 @@ int qts_ind_push(struct qts_ind *ind, double x)
     return scalar_push(ind, x);
 }
 
-int qts_ind_push_bar(struct qts_ind *ind, double open, double high, double low,
-                     double close, double volume)
+int qts_ind_push_bar(struct qts_ind *ind, double open, double high, double low, double close,
+                     double volume)
 {
     if (!ind)
         return QTS_EINVAL;
     double *o = ind->v.out;
     switch (ind->v.kind) {
-    case QTS_IND_ATR: case QTS_IND_ATR_SIMPLE:
-        o[0] = qts_atr_push(&ind->u.atr, high, low, close);
-        break;
+    case QTS_IND_ATR:
+    case QTS_IND_ATR_SIMPLE: o[0] = qts_atr_push(&ind->u.atr, high, low, close); break;
     case QTS_IND_VWAP:
         o[0] = qts_vwap_push(&ind->u.vwap, (open + high + low + close) / 4.0, volume);
         break;
@@ -178,17 +196,13 @@ int qts_ind_push_bar(struct qts_ind *ind, double open, double high, double low,
     }
     case QTS_IND_WILLR: o[0] = qts_willr_push(&ind->u.willr, high, low, close); break;
     case QTS_IND_MFI: o[0] = qts_mfi_push(&ind->u.mfi, high, low, close, volume); break;
-    default:
-        return scalar_push(ind, close);
+    default: return scalar_push(ind, close);
     }
     ind->v.is_ready = !isnan(o[0]);
     return ind->v.is_ready;
 }
 
-const struct qts_ind_view *qts_ind_view(const struct qts_ind *ind)
-{
-    return &ind->v;
-}
+const struct qts_ind_view *qts_ind_view(const struct qts_ind *ind) { return &ind->v; }
 
 /* ------------------------------------------------------------------- FFI */
 
@@ -199,18 +213,12 @@ int qts_ffi_ind_new(int kind, int n1, int n2, int n3, double k, struct qts_ind *
     return qts_ind_new(kind, n1, n2, n3, k, out);
 }
 
-void qts_ffi_ind_free(struct qts_ind *ind)
-{
-    qts_ind_free(ind);
-}
+void qts_ffi_ind_free(struct qts_ind *ind) { qts_ind_free(ind); }
 
-int qts_ffi_ind_push(struct qts_ind *ind, double x)
-{
-    return qts_ind_push(ind, x);
-}
+int qts_ffi_ind_push(struct qts_ind *ind, double x) { return qts_ind_push(ind, x); }
 
-int qts_ffi_ind_push_bar(struct qts_ind *ind, double open, double high, double low,
-                         double close, double volume)
+int qts_ffi_ind_push_bar(struct qts_ind *ind, double open, double high, double low, double close,
+                         double volume)
 {
     return qts_ind_push_bar(ind, open, high, low, close, volume);
 }

@@ -25,7 +25,7 @@ void qts_md_binance_cleanup(struct qts_md_binance *d)
 struct span {
     const char *p; /* NULL = absent */
     size_t n;
-    uint64_t v;    /* numbers: value parsed while scanning, when is_num */
+    uint64_t v; /* numbers: value parsed while scanning, when is_num */
     bool is_num;
 };
 
@@ -44,10 +44,10 @@ struct fields {
 struct scan {
     const char *p, *end;
     const char *why;
-    struct qts_md_binance *d;      /* level scratch */
-    const struct qts_md_inst *in;  /* known once "s" names the last symbol */
+    struct qts_md_binance *d;     /* level scratch */
+    const struct qts_md_inst *in; /* known once "s" names the last symbol */
     struct qts_err *err;
-    int lvl_rc;                    /* a level list failed: err says why */
+    int lvl_rc; /* a level list failed: err says why */
 };
 
 static inline void ws(struct scan *s)
@@ -87,8 +87,8 @@ static bool number(struct scan *s, struct span *out)
     const char *b = s->p;
     if (s->p < s->end && *s->p == '-')
         s->p++;
-    while (s->p < s->end && ((unsigned)(*s->p - '0') < 10 || *s->p == '.' ||
-                             *s->p == 'e' || *s->p == 'E' || *s->p == '+' || *s->p == '-'))
+    while (s->p < s->end && ((unsigned)(*s->p - '0') < 10 || *s->p == '.' || *s->p == 'e' ||
+                             *s->p == 'E' || *s->p == '+' || *s->p == '-'))
         s->p++;
     if (s->p == b)
         return fail(s, "expected a value");
@@ -164,14 +164,10 @@ static bool value(struct scan *s, int depth)
         return str(s, &x);
     }
     case '[':
-    case '{':
-        return compound(s, depth);
-    case 't':
-        return lit(s, "true", 4);
-    case 'f':
-        return lit(s, "false", 5);
-    case 'n':
-        return lit(s, "null", 4);
+    case '{': return compound(s, depth);
+    case 't': return lit(s, "true", 4);
+    case 'f': return lit(s, "false", 5);
+    case 'n': return lit(s, "null", 4);
     default: {
         struct span x;
         return number(s, &x);
@@ -205,8 +201,8 @@ static bool level_array(struct scan *s, struct span *out)
 
 static bool obj(struct scan *s, struct fields *f, bool top);
 static int levels_at(const char *start, const char *end, const char *name,
-                     const struct qts_md_inst *in, struct qts_md_levels *l,
-                     struct qts_err *err, const char **after);
+                     const struct qts_md_inst *in, struct qts_md_levels *l, struct qts_err *err,
+                     const char **after);
 
 /* Level list of b/a: parsed in place when the instrument is already known
  * (the symbol precedes the lists in every Binance message), else only
@@ -375,8 +371,7 @@ static int fixed_field(struct span sp, const char *name, unsigned exp, int64_t *
         return qts_err_set(err, QTS_EPARSE, "missing field %s", name);
     int rc = qts_md_parse_fixed(sp.p, sp.n, exp, out);
     if (QTS_UNLIKELY(rc < 0))
-        return qts_err_set(err, rc, "%s '%.*s': %s", name, (int)(sp.n > 40 ? 40 : sp.n),
-                           sp.p,
+        return qts_err_set(err, rc, "%s '%.*s': %s", name, (int)(sp.n > 40 ? 40 : sp.n), sp.p,
                            rc == QTS_ERANGE ? "more decimals than configured or too large"
                                             : "not a decimal number");
     return 0;
@@ -426,8 +421,8 @@ static inline int quoted_fixed(const char *p, const char *end, unsigned exp, int
 /* Strictly parse [["px","qty"],...] starting at `start` (bounded by `end`)
  * into l; *after = the byte after the closing ']'. */
 static int levels_at(const char *start, const char *end, const char *name,
-                     const struct qts_md_inst *in, struct qts_md_levels *l,
-                     struct qts_err *err, const char **after)
+                     const struct qts_md_inst *in, struct qts_md_levels *l, struct qts_err *err,
+                     const char **after)
 {
     l->n = 0;
     const char *p = start;
@@ -486,8 +481,8 @@ static int levels(struct span sp, const char *name, const struct qts_md_inst *in
     return rc;
 }
 
-static void hdr(union qts_md_event *ev, unsigned type, size_t size,
-                const struct qts_md_inst *in, int64_t exch, int64_t recv)
+static void hdr(union qts_md_event *ev, unsigned type, size_t size, const struct qts_md_inst *in,
+                int64_t exch, int64_t recv)
 {
     ev->h.struct_size = (uint32_t)size;
     ev->h.type = (uint16_t)type;
@@ -527,8 +522,8 @@ int qts_md_binance_decode(struct qts_md_binance *d, const char *line, size_t n,
     if (!obj(&s, &f, true)) {
         if (s.lvl_rc)
             return s.lvl_rc;
-        return qts_err_set(err, QTS_EPARSE, "bad JSON at column %ld: %s",
-                           (long)(s.p - line) + 1, s.why ? s.why : "?");
+        return qts_err_set(err, QTS_EPARSE, "bad JSON at column %ld: %s", (long)(s.p - line) + 1,
+                           s.why ? s.why : "?");
     }
     ws(&s);
     if (s.p != end)
@@ -627,8 +622,8 @@ int qts_md_binance_decode(struct qts_md_binance *d, const char *line, size_t n,
             (f.pu.p && u64_field(f.pu, "pu", &pu, err) < 0))
             return QTS_EPARSE;
         if (U > u || u == 0)
-            return qts_err_set(err, QTS_ERANGE, "update ids U=%llu > u=%llu",
-                               (unsigned long long)U, (unsigned long long)u);
+            return qts_err_set(err, QTS_ERANGE, "update ids U=%llu > u=%llu", (unsigned long long)U,
+                               (unsigned long long)u);
         int rc = f.b_done ? 0 : levels(f.b, "b", in, &d->bids, err);
         if (rc == 0 && !f.a_done)
             rc = levels(f.a, "a", in, &d->asks, err);

@@ -10,9 +10,9 @@
 #include "md_common.h"
 
 struct qts_md_binance {
-    struct qts_md_symtab *syms;  /* borrowed */
-    struct qts_md_inst *cur;     /* last symbol seen: a snapshot belongs to it */
-    int64_t exch_minus_recv_ns;  /* last observed E - receive time */
+    struct qts_md_symtab *syms; /* borrowed */
+    struct qts_md_inst *cur;    /* last symbol seen: a snapshot belongs to it */
+    int64_t exch_minus_recv_ns; /* last observed E - receive time */
     bool has_offset;
     struct qts_md_levels bids, asks; /* owned scratch for book events */
 };

@@ -16,8 +16,18 @@
 
 static inline void put64(uint8_t *p, int64_t v) { memcpy(p, &v, 8); }
 static inline void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
-static inline int64_t get64(const uint8_t *p) { int64_t v; memcpy(&v, p, 8); return v; }
-static inline uint32_t get32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+static inline int64_t get64(const uint8_t *p)
+{
+    int64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+static inline uint32_t get32(const uint8_t *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
 
 int qts_md_binwriter_open(struct qts_md_binwriter *w, const char *path, struct qts_err *err)
 {
@@ -110,8 +120,7 @@ int qts_md_binwriter_write(struct qts_md_binwriter *w, const struct qts_md_inst 
         put32(r + 52, b->n_asks);
         break;
     }
-    default:
-        return qts_err_set(err, QTS_EINVAL, "event type %u has no binary form", ev->h.type);
+    default: return qts_err_set(err, QTS_EINVAL, "event type %u has no binary form", ev->h.type);
     }
     rec_head(r, ev->h.type, ev->h.type == QTS_EV_BOOK ? ev->h.flags & 0xff : 0, fi, len);
     put64(r + 8, ev->h.ts_exch_ns);
@@ -166,8 +175,8 @@ static void load_levels(struct qts_md_levels *l, const uint8_t *p, uint32_t n)
     l->n = n;
 }
 
-int qts_md_binreader_next(struct qts_md_binreader *r, struct qts_md_file *f,
-                          union qts_md_event *ev, struct qts_err *err)
+int qts_md_binreader_next(struct qts_md_binreader *r, struct qts_md_file *f, union qts_md_event *ev,
+                          struct qts_err *err)
 {
     const uint8_t *p;
     long avail;
@@ -212,7 +221,7 @@ int qts_md_binreader_next(struct qts_md_binreader *r, struct qts_md_file *f,
                                        (unsigned long long)f->rec_off);
             }
             want = (uint32_t)QTS_MIN((uint64_t)BOOK_FIXED +
-                                     16ull * ((uint64_t)get32(p + 48) + get32(p + 52)),
+                                         16ull * ((uint64_t)get32(p + 48) + get32(p + 52)),
                                      (uint64_t)UINT32_MAX);
             break;
         default:

@@ -20,9 +20,9 @@
 #define QTS_MD_BIN_HDR 16u
 
 struct qts_md_binwriter {
-    FILE *fp;                 /* owned */
-    char *iobuf;              /* owned */
-    uint32_t *map;            /* symtab index -> file index + 1 (0 = not written) */
+    FILE *fp;      /* owned */
+    char *iobuf;   /* owned */
+    uint32_t *map; /* symtab index -> file index + 1 (0 = not written) */
     size_t map_n;
     uint32_t n_inst;
     uint64_t n_events;
@@ -38,11 +38,11 @@ int qts_md_binwriter_write(struct qts_md_binwriter *w, const struct qts_md_inst 
 int qts_md_binwriter_close(struct qts_md_binwriter *w, struct qts_err *err);
 
 struct qts_md_binreader {
-    struct qts_md_symtab *syms;     /* borrowed */
-    struct qts_md_inst **insts;     /* file index -> symtab entry (borrowed entries) */
+    struct qts_md_symtab *syms; /* borrowed */
+    struct qts_md_inst **insts; /* file index -> symtab entry (borrowed entries) */
     uint32_t n_insts, cap_insts;
     bool header_ok;
-    struct qts_md_levels bids, asks;/* owned scratch */
+    struct qts_md_levels bids, asks; /* owned scratch */
 };
 
 void qts_md_binreader_init(struct qts_md_binreader *r, struct qts_md_symtab *syms);
@@ -50,7 +50,7 @@ void qts_md_binreader_cleanup(struct qts_md_binreader *r);
 /* Read the next record from f. 1 = event, 0 = end of file, QTS_EPARSE /
  * QTS_ERANGE = malformed record (skipped when its length is sane; a bad
  * length or header ends the file with QTS_EIO), QTS_EIO = damaged file. */
-int qts_md_binreader_next(struct qts_md_binreader *r, struct qts_md_file *f,
-                          union qts_md_event *ev, struct qts_err *err);
+int qts_md_binreader_next(struct qts_md_binreader *r, struct qts_md_file *f, union qts_md_event *ev,
+                          struct qts_err *err);
 
 #endif /* QTS_MD_BINFILE_H */

@@ -60,8 +60,7 @@ static struct qts_md_inst *find(struct qts_md_symtab *t, const char *sym, size_t
 }
 
 static struct qts_md_inst *add(struct qts_md_symtab *t, const char *sym, size_t n,
-                               const char *venue, unsigned px, unsigned qty,
-                               struct qts_err *err)
+                               const char *venue, unsigned px, unsigned qty, struct qts_err *err)
 {
     if (n == 0 || n >= QTS_SYMBOL_MAX) {
         qts_err_set(err, QTS_EINVAL, "symbol length %zu out of range", n);
@@ -103,13 +102,12 @@ int qts_md_symtab_configure(struct qts_md_symtab *t, const char *spec, struct qt
         char *c1 = strchr(s, ':');
         char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
         if (!c1 || !c2)
-            return qts_err_set(err, QTS_ECONFIG,
-                               "symbols: '%s' is not SYMBOL:px_exp:qty_exp", s);
+            return qts_err_set(err, QTS_ECONFIG, "symbols: '%s' is not SYMBOL:px_exp:qty_exp", s);
         *c1 = '\0';
         char *e1, *e2;
         long px = strtol(c1 + 1, &e1, 10), qty = strtol(c2 + 1, &e2, 10);
-        if (e1 != c2 || (*e2 != '\0' && *e2 != ' ') || px < 0 || qty < 0 ||
-            px > QTS_MAX_EXP || qty > QTS_MAX_EXP)
+        if (e1 != c2 || (*e2 != '\0' && *e2 != ' ') || px < 0 || qty < 0 || px > QTS_MAX_EXP ||
+            qty > QTS_MAX_EXP)
             return qts_err_set(err, QTS_ECONFIG, "symbols: bad exponents for '%s'", s);
         struct qts_md_inst *e = find(t, s, strlen(s));
         if (e) {
@@ -149,9 +147,8 @@ struct qts_md_inst *qts_md_symtab_get(struct qts_md_symtab *t, const char *sym, 
     return e;
 }
 
-struct qts_md_inst *qts_md_symtab_put(struct qts_md_symtab *t, const char *sym,
-                                      const char *venue, unsigned px_exp,
-                                      unsigned qty_exp, struct qts_err *err)
+struct qts_md_inst *qts_md_symtab_put(struct qts_md_symtab *t, const char *sym, const char *venue,
+                                      unsigned px_exp, unsigned qty_exp, struct qts_err *err)
 {
     size_t n = strlen(sym);
     struct qts_md_inst *e = find(t, sym, n);
@@ -160,8 +157,8 @@ struct qts_md_inst *qts_md_symtab_put(struct qts_md_symtab *t, const char *sym,
             qts_strlcpy(e->venue, venue, sizeof e->venue);
         if (e->px_exp != px_exp || e->qty_exp != qty_exp) {
             qts_err_set(err, QTS_ECONFIG,
-                        "symbol %s: exponents %u/%u in the data, %u/%u configured", sym,
-                        px_exp, qty_exp, e->px_exp, e->qty_exp);
+                        "symbol %s: exponents %u/%u in the data, %u/%u configured", sym, px_exp,
+                        qty_exp, e->px_exp, e->qty_exp);
             return NULL;
         }
     } else {
@@ -276,8 +273,8 @@ int qts_md_parse_time(const char *s, size_t n, int64_t *ns_out)
         return 0;
     }
     int y1, y2, mo, d, h = 0, mi = 0, se = 0;
-    if (num2(s, &y1) || num2(s + 2, &y2) || s[4] != '-' || num2(s + 5, &mo) ||
-        s[7] != '-' || num2(s + 8, &d))
+    if (num2(s, &y1) || num2(s + 2, &y2) || s[4] != '-' || num2(s + 5, &mo) || s[7] != '-' ||
+        num2(s + 8, &d))
         return QTS_EPARSE;
     int y = y1 * 100 + y2;
     if (mo < 1 || mo > 12 || d < 1 || d > 31)
@@ -285,9 +282,9 @@ int qts_md_parse_time(const char *s, size_t n, int64_t *ns_out)
     size_t i = 10;
     int64_t frac_ns = 0, tz_s = 0;
     if (i < n) {
-        if ((s[i] != ' ' && s[i] != 'T') || n < i + 9 || num2(s + i + 1, &h) ||
-            s[i + 3] != ':' || num2(s + i + 4, &mi) || s[i + 6] != ':' ||
-            num2(s + i + 7, &se) || h > 23 || mi > 59 || se > 60)
+        if ((s[i] != ' ' && s[i] != 'T') || n < i + 9 || num2(s + i + 1, &h) || s[i + 3] != ':' ||
+            num2(s + i + 4, &mi) || s[i + 6] != ':' || num2(s + i + 7, &se) || h > 23 || mi > 59 ||
+            se > 60)
             return QTS_EPARSE;
         i += 9;
         if (i < n && s[i] == '.') {
@@ -305,8 +302,7 @@ int qts_md_parse_time(const char *s, size_t n, int64_t *ns_out)
             i++;
         } else if (i < n && (s[i] == '+' || s[i] == '-')) {
             int th, tm;
-            if (n < i + 6 || num2(s + i + 1, &th) || s[i + 3] != ':' ||
-                num2(s + i + 4, &tm))
+            if (n < i + 6 || num2(s + i + 1, &th) || s[i + 3] != ':' || num2(s + i + 4, &tm))
                 return QTS_EPARSE;
             tz_s = (s[i] == '-' ? -1 : 1) * (int64_t)(th * 3600 + tm * 60);
             i += 6;
@@ -331,8 +327,7 @@ int qts_md_file_open(struct qts_md_file *f, const char *path, struct qts_err *er
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         int e = errno;
-        return qts_err_set(err, e == ENOENT ? QTS_ENOENT : QTS_EIO, "%s: %s", path,
-                           strerror(e));
+        return qts_err_set(err, e == ENOENT ? QTS_ENOENT : QTS_EIO, "%s: %s", path, strerror(e));
     }
     struct stat st;
     if (fstat(fd, &st) == 0)
@@ -435,8 +430,7 @@ int qts_md_file_line(struct qts_md_file *f, const char **line, size_t *n, struct
             f->rec_off = f->buf_off + f->pos;
             f->pos += k + 1;
             if (skipping)
-                return qts_err_set(err, QTS_ERANGE, "line longer than %u bytes",
-                                   QTS_MD_MAX_RECORD);
+                return qts_err_set(err, QTS_ERANGE, "line longer than %u bytes", QTS_MD_MAX_RECORD);
             if (k > 0 && start[k - 1] == '\r')
                 k--;
             start[k] = '\0';
@@ -474,8 +468,7 @@ int qts_md_file_line(struct qts_md_file *f, const char **line, size_t *n, struct
     }
 }
 
-long qts_md_file_peek(struct qts_md_file *f, size_t need, const uint8_t **p,
-                      struct qts_err *err)
+long qts_md_file_peek(struct qts_md_file *f, size_t need, const uint8_t **p, struct qts_err *err)
 {
     while (f->len - f->pos < need) {
         if (need > f->cap && f->pos == 0) {
@@ -496,10 +489,7 @@ long qts_md_file_peek(struct qts_md_file *f, size_t need, const uint8_t **p,
     return (long)(f->len - f->pos);
 }
 
-void qts_md_file_consume(struct qts_md_file *f, size_t n)
-{
-    f->pos += n;
-}
+void qts_md_file_consume(struct qts_md_file *f, size_t n) { f->pos += n; }
 
 double qts_md_file_progress(const struct qts_md_file *f)
 {

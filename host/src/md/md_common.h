@@ -42,40 +42,37 @@ struct qts_md_inst {
     char symbol[QTS_SYMBOL_MAX];
     char venue[16];
     uint8_t px_exp, qty_exp;
-    uint32_t id;        /* instrument id from the define callback */
-    uint32_t index;     /* position in the table, dense from 0 */
+    uint32_t id;    /* instrument id from the define callback */
+    uint32_t index; /* position in the table, dense from 0 */
 };
 
 /* Called once per symbol the first time it is used; sets inst->id. */
-typedef int (*qts_md_define_fn)(void *arg, struct qts_md_inst *inst,
-                                struct qts_err *err);
+typedef int (*qts_md_define_fn)(void *arg, struct qts_md_inst *inst, struct qts_err *err);
 
 struct qts_md_symtab {
     struct qts_md_inst **v; /* owned, each entry owned */
     size_t n, cap;
     uint8_t def_px_exp, def_qty_exp; /* for symbols not configured */
     char def_venue[16];
-    qts_md_define_fn define;         /* may be NULL: ids are the index */
+    qts_md_define_fn define; /* may be NULL: ids are the index */
     void *define_arg;
-    struct qts_md_inst *last;        /* lookup cache */
+    struct qts_md_inst *last; /* lookup cache */
 };
 
 /* Defaults: exponents 8/8, venue "unknown". */
 void qts_md_symtab_init(struct qts_md_symtab *t);
 void qts_md_symtab_cleanup(struct qts_md_symtab *t);
 /* Configure symbols from "SYM:px_exp:qty_exp[,SYM:px:qty...]" (copied). */
-int qts_md_symtab_configure(struct qts_md_symtab *t, const char *spec,
-                            struct qts_err *err);
+int qts_md_symtab_configure(struct qts_md_symtab *t, const char *spec, struct qts_err *err);
 /* Entry for a symbol (n bytes; case kept), created with the defaults when not
  * configured. The returned pointer is borrowed, valid until cleanup. The
  * define callback runs on first use. NULL with err on failure. */
-struct qts_md_inst *qts_md_symtab_get(struct qts_md_symtab *t, const char *sym,
-                                      size_t n, struct qts_err *err);
+struct qts_md_inst *qts_md_symtab_get(struct qts_md_symtab *t, const char *sym, size_t n,
+                                      struct qts_err *err);
 /* Add or replace an entry with exact exponents (binary files carry them).
  * QTS_ECONFIG if the symbol was configured with other exponents. */
-struct qts_md_inst *qts_md_symtab_put(struct qts_md_symtab *t, const char *sym,
-                                      const char *venue, unsigned px_exp,
-                                      unsigned qty_exp, struct qts_err *err);
+struct qts_md_inst *qts_md_symtab_put(struct qts_md_symtab *t, const char *sym, const char *venue,
+                                      unsigned px_exp, unsigned qty_exp, struct qts_err *err);
 
 /* ---------------------------------------------------------------- numbers */
 
@@ -110,15 +107,15 @@ int qts_md_parse_time(const char *s, size_t n, int64_t *ns_out);
 
 struct qts_md_file {
     int fd;
-    void *gz;            /* gzFile when compressed, else NULL */
-    char *buf;           /* owned */
+    void *gz;  /* gzFile when compressed, else NULL */
+    char *buf; /* owned */
     size_t cap, len, pos;
-    uint64_t buf_off;    /* uncompressed offset of buf[0] */
-    uint64_t line_no;    /* number of the line last returned (1-based) */
-    uint64_t rec_off;    /* uncompressed offset of the record last returned */
-    uint64_t size;       /* file size on disk, for progress */
+    uint64_t buf_off; /* uncompressed offset of buf[0] */
+    uint64_t line_no; /* number of the line last returned (1-based) */
+    uint64_t rec_off; /* uncompressed offset of the record last returned */
+    uint64_t size;    /* file size on disk, for progress */
     bool eof;
-    int read_err;        /* QTS_EIO once a read failed or gzip is truncated */
+    int read_err; /* QTS_EIO once a read failed or gzip is truncated */
     char err_msg[128];
     char path[512];
 };
@@ -129,12 +126,10 @@ void qts_md_file_close(struct qts_md_file *f);
  * the next call, 0 at the end, QTS_EIO when the file is damaged (err says
  * why, without the path: callers add file and line; reading stops),
  * QTS_ERANGE for a line over the cap (skipped). */
-int qts_md_file_line(struct qts_md_file *f, const char **line, size_t *n,
-                     struct qts_err *err);
+int qts_md_file_line(struct qts_md_file *f, const char **line, size_t *n, struct qts_err *err);
 /* Make `need` bytes available at *p (borrowed until the next call). Returns
  * the number available (< need only at the end or on error), or QTS_EIO. */
-long qts_md_file_peek(struct qts_md_file *f, size_t need, const uint8_t **p,
-                      struct qts_err *err);
+long qts_md_file_peek(struct qts_md_file *f, size_t need, const uint8_t **p, struct qts_err *err);
 void qts_md_file_consume(struct qts_md_file *f, size_t n);
 /* Fraction of the file on disk consumed, 0..1. */
 double qts_md_file_progress(const struct qts_md_file *f);

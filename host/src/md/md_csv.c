@@ -10,8 +10,8 @@
 
 #include "util.h"
 
-int qts_md_csv_init(struct qts_md_csv *c, int kind, struct qts_md_symtab *syms,
-                    const char *symbol, int64_t bar_period_ns, struct qts_err *err)
+int qts_md_csv_init(struct qts_md_csv *c, int kind, struct qts_md_symtab *syms, const char *symbol,
+                    int64_t bar_period_ns, struct qts_err *err)
 {
     memset(c, 0, sizeof *c);
     if (kind < QTS_MD_CSV_TRADES || kind > QTS_MD_CSV_BARS)
@@ -32,7 +32,7 @@ static bool is(const char *s, size_t n, const char *const *names)
     return false;
 }
 
-static const char *const N_TS[] = {"time", "timestamp", "timestamp_utc", "date", "ts",
+static const char *const N_TS[] = {"time",     "timestamp", "timestamp_utc", "date", "ts",
                                    "datetime", NULL};
 static const char *const N_SYM[] = {"symbol", "instrument", "sym", NULL};
 static const char *const N_PX[] = {"price", "px", NULL};
@@ -88,22 +88,36 @@ static int header(struct qts_md_csv *c, const char **f, const size_t *fl, int k,
         else if (is(s, n, N_SYM))
             c->c_sym = i;
         else if (c->kind == QTS_MD_CSV_TRADES) {
-            if (is(s, n, N_PX)) c->c_a = i;
-            else if (is(s, n, N_QTY)) c->c_b = i;
-            else if (is(s, n, N_SIDE)) c->c_c = i;
-            else if (is(s, n, N_ID)) c->c_d = i;
+            if (is(s, n, N_PX))
+                c->c_a = i;
+            else if (is(s, n, N_QTY))
+                c->c_b = i;
+            else if (is(s, n, N_SIDE))
+                c->c_c = i;
+            else if (is(s, n, N_ID))
+                c->c_d = i;
         } else if (c->kind == QTS_MD_CSV_QUOTES) {
-            if (is(s, n, N_BPX)) c->c_a = i;
-            else if (is(s, n, N_BQ)) c->c_b = i;
-            else if (is(s, n, N_APX)) c->c_c = i;
-            else if (is(s, n, N_AQ)) c->c_d = i;
+            if (is(s, n, N_BPX))
+                c->c_a = i;
+            else if (is(s, n, N_BQ))
+                c->c_b = i;
+            else if (is(s, n, N_APX))
+                c->c_c = i;
+            else if (is(s, n, N_AQ))
+                c->c_d = i;
         } else {
-            if (is(s, n, N_O)) c->c_a = i;
-            else if (is(s, n, N_H)) c->c_b = i;
-            else if (is(s, n, N_L)) c->c_c = i;
-            else if (is(s, n, N_C)) c->c_d = i;
-            else if (is(s, n, N_V)) c->c_e = i;
-            else if (is(s, n, N_N)) c->c_f = i;
+            if (is(s, n, N_O))
+                c->c_a = i;
+            else if (is(s, n, N_H))
+                c->c_b = i;
+            else if (is(s, n, N_L))
+                c->c_c = i;
+            else if (is(s, n, N_C))
+                c->c_d = i;
+            else if (is(s, n, N_V))
+                c->c_e = i;
+            else if (is(s, n, N_N))
+                c->c_f = i;
         }
     }
     const char *miss = NULL;
@@ -113,8 +127,7 @@ static int header(struct qts_md_csv *c, const char **f, const size_t *fl, int k,
         miss = "price/qty";
     else if (c->kind == QTS_MD_CSV_QUOTES && (c->c_a < 0 || c->c_c < 0))
         miss = "bid_px/ask_px";
-    else if (c->kind == QTS_MD_CSV_BARS &&
-             (c->c_a < 0 || c->c_b < 0 || c->c_c < 0 || c->c_d < 0))
+    else if (c->kind == QTS_MD_CSV_BARS && (c->c_a < 0 || c->c_b < 0 || c->c_c < 0 || c->c_d < 0))
         miss = "open/high/low/close";
     else if (c->c_sym < 0 && c->symbol[0] == '\0')
         miss = "symbol (no column and no symbol configured)";
@@ -141,8 +154,8 @@ static int fx(const char **f, const size_t *fl, int col, unsigned exp, int64_t *
     return 0;
 }
 
-int qts_md_csv_decode(struct qts_md_csv *c, const char *line, size_t n,
-                      union qts_md_event *ev, struct qts_err *err)
+int qts_md_csv_decode(struct qts_md_csv *c, const char *line, size_t n, union qts_md_event *ev,
+                      struct qts_err *err)
 {
     if (n == 0 || (n == 1 && line[0] == '\r'))
         return 0;

@@ -20,21 +20,21 @@ enum qts_md_csv_kind {
 #define QTS_MD_CSV_MAXCOL 32
 
 struct qts_md_csv {
-    int kind;                     /* enum qts_md_csv_kind */
-    struct qts_md_symtab *syms;   /* borrowed */
-    char symbol[QTS_SYMBOL_MAX];  /* default symbol ("" = must have a column) */
-    int64_t bar_period_ns;        /* bars: period (default 60 s) */
+    int kind;                    /* enum qts_md_csv_kind */
+    struct qts_md_symtab *syms;  /* borrowed */
+    char symbol[QTS_SYMBOL_MAX]; /* default symbol ("" = must have a column) */
+    int64_t bar_period_ns;       /* bars: period (default 60 s) */
     bool has_header;
     int c_ts, c_sym, c_a, c_b, c_c, c_d, c_e, c_f, c_g; /* column indexes, -1 absent */
     int ncols;
 };
 
 /* `syms` borrowed; `symbol` copied (may be NULL). */
-int qts_md_csv_init(struct qts_md_csv *c, int kind, struct qts_md_symtab *syms,
-                    const char *symbol, int64_t bar_period_ns, struct qts_err *err);
+int qts_md_csv_init(struct qts_md_csv *c, int kind, struct qts_md_symtab *syms, const char *symbol,
+                    int64_t bar_period_ns, struct qts_err *err);
 /* Decode one line: 1 = event, 0 = header/empty line, < 0 = malformed;
  * QTS_ECONFIG when the header is unusable (the file cannot be read). */
-int qts_md_csv_decode(struct qts_md_csv *c, const char *line, size_t n,
-                      union qts_md_event *ev, struct qts_err *err);
+int qts_md_csv_decode(struct qts_md_csv *c, const char *line, size_t n, union qts_md_event *ev,
+                      struct qts_err *err);
 
 #endif /* QTS_MD_CSV_H */

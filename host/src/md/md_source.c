@@ -34,8 +34,7 @@ static int detect(struct qts_md_source *s, struct qts_err *err)
         i++;
     if (i > 0 && i + 1 < n && p[i] == ' ' && p[i + 1] == '{')
         return QTS_MD_FMT_BINANCE;
-    return qts_err_set(err, QTS_EINVAL,
-                       "%s: cannot tell the format (CSV needs an explicit format)",
+    return qts_err_set(err, QTS_EINVAL, "%s: cannot tell the format (CSV needs an explicit format)",
                        s->file.path);
 }
 
@@ -57,18 +56,13 @@ int qts_md_source_open(struct qts_md_source *s, const char *path,
     }
     s->format = fmt;
     switch (fmt) {
-    case QTS_MD_FMT_BINANCE:
-        qts_md_binance_init(&s->bn, syms);
-        break;
-    case QTS_MD_FMT_BINARY:
-        qts_md_binreader_init(&s->bin, syms);
-        break;
+    case QTS_MD_FMT_BINANCE: qts_md_binance_init(&s->bn, syms); break;
+    case QTS_MD_FMT_BINARY: qts_md_binreader_init(&s->bin, syms); break;
     case QTS_MD_FMT_CSV_TRADES:
     case QTS_MD_FMT_CSV_QUOTES:
     case QTS_MD_FMT_CSV_BARS:
         rc = qts_md_csv_init(&s->csv, fmt - QTS_MD_FMT_CSV_TRADES + QTS_MD_CSV_TRADES, syms,
-                             opts ? opts->symbol : NULL, opts ? opts->bar_period_ns : 0,
-                             err);
+                             opts ? opts->symbol : NULL, opts ? opts->bar_period_ns : 0, err);
         if (rc < 0) {
             qts_md_file_close(&s->file);
             return rc;
@@ -91,14 +85,13 @@ void qts_md_source_close(struct qts_md_source *s)
     qts_md_file_close(&s->file);
 }
 
-static int where(struct qts_md_source *s, int rc, const struct qts_err *why,
-                 struct qts_err *bad)
+static int where(struct qts_md_source *s, int rc, const struct qts_err *why, struct qts_err *bad)
 {
     if (s->format == QTS_MD_FMT_BINARY)
         return qts_err_set(bad, rc, "%s@byte %llu: %s", s->file.path,
                            (unsigned long long)s->file.rec_off, why->msg);
-    return qts_err_set(bad, rc, "%s:%llu: %s", s->file.path,
-                       (unsigned long long)s->file.line_no, why->msg);
+    return qts_err_set(bad, rc, "%s:%llu: %s", s->file.path, (unsigned long long)s->file.line_no,
+                       why->msg);
 }
 
 int qts_md_source_next(struct qts_md_source *s, union qts_md_event *ev, struct qts_err *bad)
@@ -149,7 +142,8 @@ int qts_md_source_next(struct qts_md_source *s, union qts_md_event *ev, struct q
         if (QTS_UNLIKELY(ev->h.ts_recv_ns < s->last_recv_ns)) {
             s->n_malformed++;
             why.msg[0] = '\0';
-            qts_err_set(&why, QTS_ERANGE, "time goes backwards (%lld ns before the previous record)",
+            qts_err_set(&why, QTS_ERANGE,
+                        "time goes backwards (%lld ns before the previous record)",
                         (long long)(s->last_recv_ns - ev->h.ts_recv_ns));
             return where(s, QTS_ERANGE, &why, bad);
         }

@@ -210,7 +210,7 @@ int qts_md_synth_next(struct qts_md_synth *s, union qts_md_event *ev)
     s->now_ns += 1 + (int64_t)(-log(unif(s)) * 1e9 / s->o.rate_per_s);
     s->fair += (unif(s) - 0.5) * 2.0 * s->o.vol_ticks * 1.7320508;
     double mid = 0.5 * (double)(s->bb + s->ba);
-    double lean = s->fair - mid; /* > 0: buyers are keener */
+    double lean = s->fair - mid;                                    /* > 0: buyers are keener */
     double pb = 0.5 + (lean > 2 ? 2 : lean < -2 ? -2 : lean) * 0.2; /* prob. of bid side */
     s->nb = s->na = 0;
     double r = unif(s);

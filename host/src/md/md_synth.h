@@ -18,37 +18,37 @@
 #define QTS_MD_SYNTH_MAX_DEPTH 256
 
 struct qts_md_synth_opts {
-    uint64_t seed;           /* 0 is allowed */
-    int64_t start_ns;        /* time of the first event */
-    double rate_per_s;       /* mean events per second of data time (default 1000) */
-    int64_t start_px;        /* fixed-point, instrument's px_exp (default 100.00) */
-    int64_t tick;            /* price tick, fixed-point (default 1) */
-    int64_t lot;             /* quantity unit, fixed-point (default 1) */
-    uint32_t depth;          /* levels per side kept (default 20, max 256) */
-    double trade_prob;       /* share of steps that are market orders (default 0.08) */
-    double cancel_prob;      /* share of cancels (default 0.42); rest: arrivals */
-    double vol_ticks;        /* fair-value step, ticks per event (default 0.05) */
-    uint64_t max_events;     /* 0 = endless */
-    bool quotes;             /* also emit a qts_quote whenever the top changes */
+    uint64_t seed;       /* 0 is allowed */
+    int64_t start_ns;    /* time of the first event */
+    double rate_per_s;   /* mean events per second of data time (default 1000) */
+    int64_t start_px;    /* fixed-point, instrument's px_exp (default 100.00) */
+    int64_t tick;        /* price tick, fixed-point (default 1) */
+    int64_t lot;         /* quantity unit, fixed-point (default 1) */
+    uint32_t depth;      /* levels per side kept (default 20, max 256) */
+    double trade_prob;   /* share of steps that are market orders (default 0.08) */
+    double cancel_prob;  /* share of cancels (default 0.42); rest: arrivals */
+    double vol_ticks;    /* fair-value step, ticks per event (default 0.05) */
+    uint64_t max_events; /* 0 = endless */
+    bool quotes;         /* also emit a qts_quote whenever the top changes */
 };
 
 struct qts_md_synth {
     struct qts_md_synth_opts o;
-    const struct qts_md_inst *inst;          /* borrowed */
+    const struct qts_md_inst *inst; /* borrowed */
     uint64_t rng;
-    int64_t bid_q[QTS_MD_SYNTH_MAX_DEPTH];   /* index i: price best_bid - i ticks */
-    int64_t ask_q[QTS_MD_SYNTH_MAX_DEPTH];   /* index i: price best_ask + i ticks */
-    int64_t bb, ba;                          /* best prices in ticks */
-    double fair;                             /* fair value in ticks */
+    int64_t bid_q[QTS_MD_SYNTH_MAX_DEPTH]; /* index i: price best_bid - i ticks */
+    int64_t ask_q[QTS_MD_SYNTH_MAX_DEPTH]; /* index i: price best_ask + i ticks */
+    int64_t bb, ba;                        /* best prices in ticks */
+    double fair;                           /* fair value in ticks */
     uint64_t uid, trade_id, n_events;
     int64_t now_ns;
     bool started;
-    bool diff_pending;                       /* a trade's book diff is next */
-    bool quote_pending;                      /* a top-of-book quote is next */
-    int64_t q_bb, q_bq, q_ba, q_aq;          /* top last quoted */
-    struct qts_level lv_b[2], lv_a[2];       /* diff scratch */
+    bool diff_pending;                 /* a trade's book diff is next */
+    bool quote_pending;                /* a top-of-book quote is next */
+    int64_t q_bb, q_bq, q_ba, q_aq;    /* top last quoted */
+    struct qts_level lv_b[2], lv_a[2]; /* diff scratch */
     uint32_t nb, na;
-    struct qts_level *snap_b, *snap_a;       /* owned, depth each */
+    struct qts_level *snap_b, *snap_a; /* owned, depth each */
 };
 
 /* `inst` borrowed (exponents and id), must outlive the generator. */

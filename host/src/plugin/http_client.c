@@ -34,15 +34,15 @@ struct http_req {
     uint64_t id;
     CURL *easy;
     struct curl_slist *req_headers;
-    char *body;        /* owned copy of the request body */
+    char *body; /* owned copy of the request body */
     qts_http_fn cb;
     void *arg;
-    char *resp;        /* response body */
+    char *resp; /* response body */
     size_t resp_n, resp_cap;
     struct hdr *hdrs;
     size_t n_hdrs, cap_hdrs;
     int64_t t0_ns;
-    int code;          /* set when finished/cancelled */
+    int code; /* set when finished/cancelled */
     char errbuf[CURL_ERROR_SIZE];
     bool too_big;
 };
@@ -50,14 +50,14 @@ struct http_req {
 struct qts_http_client {
     uv_loop_t *loop;
     CURLM *multi;
-    uv_timer_t timer;  /* curl's timeout */
-    uv_timer_t flush;  /* runs callbacks of cancelled requests */
+    uv_timer_t timer;        /* curl's timeout */
+    uv_timer_t flush;        /* runs callbacks of cancelled requests */
     struct http_req pending; /* sentinel of the pending ring */
     struct http_req *done;   /* cancelled, waiting for the flush */
     size_t n_pending;
     uint64_t next_id;
     size_t max_body;
-    struct sock_ctx socks;   /* sentinel of the socket ring */
+    struct sock_ctx socks; /* sentinel of the socket ring */
     int open_handles;
     bool closing;
 };
@@ -65,10 +65,7 @@ struct qts_http_client {
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 static CURLcode g_init_rc;
 
-static void global_init_once(void)
-{
-    g_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
+static void global_init_once(void) { g_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT); }
 
 int qts_http_global_init(struct qts_err *err)
 {
@@ -119,7 +116,7 @@ static void req_finish(struct http_req *r, int status)
         .status = status,
         .code = r->code,
         .error = r->code ? (r->errbuf[0] ? r->errbuf : qts_strerror(r->code)) : NULL,
-        .body = { r->resp ? r->resp : "", r->resp_n },
+        .body = {r->resp ? r->resp : "", r->resp_n},
         .headers = hv,
         .n_headers = r->n_hdrs,
         .elapsed_ns = qts_mono_ns() - r->t0_ns,
@@ -204,13 +201,10 @@ static int map_curl_code(CURLcode rc)
     case CURLE_RECV_ERROR:
     case CURLE_GOT_NOTHING:
     case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_PARTIAL_FILE:
-        return QTS_ENET;
-    case CURLE_PEER_FAILED_VERIFICATION:
-        return QTS_EAUTH;
+    case CURLE_PARTIAL_FILE: return QTS_ENET;
+    case CURLE_PEER_FAILED_VERIFICATION: return QTS_EAUTH;
     case CURLE_URL_MALFORMAT:
-    case CURLE_UNSUPPORTED_PROTOCOL:
-        return QTS_EINVAL;
+    case CURLE_UNSUPPORTED_PROTOCOL: return QTS_EINVAL;
     default: return QTS_EIO;
     }
 }
@@ -233,8 +227,7 @@ static void check_done(struct qts_http_client *c)
         r->code = map_curl_code(rc);
         if (r->too_big) {
             r->code = QTS_ERANGE;
-            snprintf(r->errbuf, sizeof r->errbuf, "response body over %zu bytes",
-                     c->max_body);
+            snprintf(r->errbuf, sizeof r->errbuf, "response body over %zu bytes", c->max_body);
         } else if (rc != CURLE_OK && !r->errbuf[0]) {
             qts_strlcpy(r->errbuf, curl_easy_strerror(rc), sizeof r->errbuf);
         }
@@ -391,8 +384,8 @@ size_t qts_http_pending(const struct qts_http_client *c)
     return n;
 }
 
-int qts_http_request(struct qts_http_client *c, const struct qts_http_request *req,
-                     qts_http_fn cb, void *arg, uint64_t *req_id, struct qts_err *err)
+int qts_http_request(struct qts_http_client *c, const struct qts_http_request *req, qts_http_fn cb,
+                     void *arg, uint64_t *req_id, struct qts_err *err)
 {
     if (c->closing)
         return qts_err_set(err, QTS_ECLOSED, "http client is closing");
@@ -429,12 +422,10 @@ int qts_http_request(struct qts_http_client *c, const struct qts_http_request *r
     curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
     for (size_t i = 0; i < req->n_headers; i++) {
         char line[1024];
-        int n = snprintf(line, sizeof line, "%s: %s", req->headers[i].name,
-                         req->headers[i].value);
+        int n = snprintf(line, sizeof line, "%s: %s", req->headers[i].name, req->headers[i].value);
         if (n < 0 || (size_t)n >= sizeof line) {
             req_free(r);
-            return qts_err_set(err, QTS_EINVAL, "http header %s too long",
-                               req->headers[i].name);
+            return qts_err_set(err, QTS_EINVAL, "http header %s too long", req->headers[i].name);
         }
         r->req_headers = curl_slist_append(r->req_headers, line);
     }
@@ -498,10 +489,7 @@ int qts_http_cancel(struct qts_http_client *c, uint64_t req_id)
     return QTS_ENOENT;
 }
 
-static void on_client_handle_closed(uv_handle_t *h)
-{
-    client_handle_gone(h->data);
-}
+static void on_client_handle_closed(uv_handle_t *h) { client_handle_gone(h->data); }
 
 void qts_http_client_close(struct qts_http_client *c)
 {

@@ -44,8 +44,8 @@ void qts_http_client_set_max_body(struct qts_http_client *c, size_t max_bytes);
 /* Start a request. Everything in `req` is copied before return. `cb` is
  * called once (see above) with a response borrowed for the callback.
  * *req_id (may be NULL) identifies it for qts_http_cancel. */
-int qts_http_request(struct qts_http_client *c, const struct qts_http_request *req,
-                     qts_http_fn cb, void *arg, uint64_t *req_id, struct qts_err *err);
+int qts_http_request(struct qts_http_client *c, const struct qts_http_request *req, qts_http_fn cb,
+                     void *arg, uint64_t *req_id, struct qts_err *err);
 
 /* Cancel a pending request: its callback runs later with QTS_ECANCELED.
  * QTS_ENOENT if it is unknown or already completed. */

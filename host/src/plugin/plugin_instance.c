@@ -26,7 +26,7 @@ struct inst_timer {
     qts_timer_fn cb;
     void *arg;
     bool is_repeat, is_closing;
-    uint64_t svc_id;      /* timer service id when env->timers is used */
+    uint64_t svc_id; /* timer service id when env->timers is used */
     uint64_t repeat_ms;
 };
 
@@ -50,7 +50,7 @@ struct qts_plugin_inst {
     const struct qts_plugin_desc *desc; /* host copy inside lib */
     const struct qts_cfg_node *cfg;
     char *slot;
-    char **joined;   /* owned: lists read as strings by cfg_str */
+    char **joined; /* owned: lists read as strings by cfg_str */
     size_t n_joined;
     struct qts_plugin_origin origin;
     uint64_t gen;
@@ -62,7 +62,7 @@ struct qts_plugin_inst {
     uint64_t next_timer_id;
     struct inst_timer timers; /* sentinel */
     size_t n_timers;
-    struct inst_http reqs;    /* sentinel */
+    struct inst_http reqs; /* sentinel */
     size_t n_reqs;
     /* post: the only state touched from other threads, under `mu` */
     pthread_mutex_t mu;
@@ -117,27 +117,15 @@ static void call_end(struct qts_plugin_inst *inst)
     inst_unref(inst);
 }
 
-void qts_plugin_inst_enter(struct qts_plugin_inst *inst)
-{
-    call_begin(inst);
-}
+void qts_plugin_inst_enter(struct qts_plugin_inst *inst) { call_begin(inst); }
 
-void qts_plugin_inst_leave(struct qts_plugin_inst *inst)
-{
-    call_end(inst);
-}
+void qts_plugin_inst_leave(struct qts_plugin_inst *inst) { call_end(inst); }
 
-int qts_plugin_inst_in_call(const struct qts_plugin_inst *inst)
-{
-    return inst->in_call;
-}
+int qts_plugin_inst_in_call(const struct qts_plugin_inst *inst) { return inst->in_call; }
 
 /* ------------------------------------------------------------------- post */
 
-static void on_async_closed(uv_handle_t *h)
-{
-    inst_unref(h->data);
-}
+static void on_async_closed(uv_handle_t *h) { inst_unref(h->data); }
 
 static void maybe_close_async(struct qts_plugin_inst *inst)
 {
@@ -178,8 +166,7 @@ static int api_post(void *owner, qts_post_fn fn, void *arg)
     if (!fn)
         return QTS_EINVAL;
     /* threads must be declared: the host relies on stop() joining them */
-    if (!(inst->desc->caps & QTS_CAP_THREADS) &&
-        !pthread_equal(pthread_self(), inst->loop_thread))
+    if (!(inst->desc->caps & QTS_CAP_THREADS) && !pthread_equal(pthread_self(), inst->loop_thread))
         return QTS_EPERM;
     struct post_item *it = malloc(sizeof *it);
     if (!it)
@@ -248,8 +235,8 @@ static void on_svc_timer(void *arg)
     t->cb(t->arg);
     if (!t->is_closing) {
         if (t->is_repeat)
-            qts_timer_svc_start(inst->env->timers, (int64_t)t->repeat_ms * 1000000LL,
-                                on_svc_timer, t, &t->svc_id);
+            qts_timer_svc_start(inst->env->timers, (int64_t)t->repeat_ms * 1000000LL, on_svc_timer,
+                                t, &t->svc_id);
         else
             timer_close(t);
     }
@@ -267,8 +254,8 @@ static void on_timer(uv_timer_t *h)
     call_end(inst);
 }
 
-static int api_timer_start(void *owner, uint64_t timeout_ms, uint64_t repeat_ms,
-                           qts_timer_fn cb, void *arg, uint64_t *timer_id)
+static int api_timer_start(void *owner, uint64_t timeout_ms, uint64_t repeat_ms, qts_timer_fn cb,
+                           void *arg, uint64_t *timer_id)
 {
     struct qts_plugin_inst *inst = owner;
     if (!cb)
@@ -388,15 +375,9 @@ static void *api_uv_loop(void *owner)
     return (inst->desc->caps & QTS_CAP_RAW_LOOP) ? inst->env->loop : NULL;
 }
 
-static void api_handle_ref(void *owner)
-{
-    inst_ref(owner);
-}
+static void api_handle_ref(void *owner) { inst_ref(owner); }
 
-static void api_handle_unref(void *owner)
-{
-    inst_unref(owner);
-}
+static void api_handle_unref(void *owner) { inst_unref(owner); }
 
 /* --------------------------------------------------------- simple services */
 
@@ -479,8 +460,8 @@ static int api_cfg_str(void *owner, const char *path, const char **out, struct q
         const char *file;
         int line, col;
         qts_cfg_where(n, &file, &line, &col);
-        return qts_err_set(err, QTS_ECONFIG, "%s:%d:%d: %s: expected a string", file, line,
-                           col, path);
+        return qts_err_set(err, QTS_ECONFIG, "%s:%d:%d: %s: expected a string", file, line, col,
+                           path);
     }
     *out = s;
     return 0;
@@ -523,8 +504,7 @@ static bool secret_name_ok(const char *name)
 /* Secrets: QTS_SECRET_<NAME> in the environment (upper case, '-' and '.'
  * become '_'), else <secrets_dir>/<name>, which must be a regular file
  * readable by its owner only. One trailing newline is stripped. */
-static int api_secret_get(void *owner, const char *name, char *buf, size_t cap,
-                          struct qts_err *err)
+static int api_secret_get(void *owner, const char *name, char *buf, size_t cap, struct qts_err *err)
 {
     struct qts_plugin_inst *inst = owner;
     if (!secret_name_ok(name))
@@ -559,8 +539,8 @@ static int api_secret_get(void *owner, const char *name, char *buf, size_t cap,
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (st.st_mode & 077)) {
         close(fd);
         return qts_err_set(err, QTS_EPERM,
-                           "secret %s: %s must be a regular file with mode 0600 or stricter",
-                           name, path);
+                           "secret %s: %s must be a regular file with mode 0600 or stricter", name,
+                           path);
     }
     ssize_t n = read(fd, buf, cap);
     int e = errno;
@@ -600,8 +580,7 @@ static void api_metric_set(void *owner, const char *name, int64_t value)
     qts_metrics_set(inst->env->metrics, full, value);
 }
 
-static int api_instrument_define(void *owner, const struct qts_instrument *in,
-                                 uint32_t *id_out)
+static int api_instrument_define(void *owner, const struct qts_instrument *in, uint32_t *id_out)
 {
     struct qts_plugin_inst *inst = owner;
     const struct qts_event_sink *s = inst->env->sink;
@@ -634,18 +613,18 @@ static bool may_emit(struct qts_plugin_inst *inst)
     return inst->state == QTS_INST_RUNNING || inst->state == QTS_INST_STOPPING;
 }
 
-#define EMIT(fn_name, member, type)                                            \
-    static int fn_name(void *owner, const type *ev)                           \
-    {                                                                          \
-        struct qts_plugin_inst *inst = owner;                                  \
-        const struct qts_event_sink *s = inst->env->sink;                     \
-        if (!ev)                                                               \
-            return QTS_EINVAL;                                                 \
-        if (!may_emit(inst))                                                   \
-            return dropped(inst, QTS_ECLOSED);                                 \
-        if (!s || !s->member)                                                  \
-            return dropped(inst, QTS_EUNSUPPORTED);                            \
-        return s->member(s->ctx, &inst->origin, ev);                           \
+#define EMIT(fn_name, member, type)                       \
+    static int fn_name(void *owner, const type *ev)       \
+    {                                                     \
+        struct qts_plugin_inst *inst = owner;             \
+        const struct qts_event_sink *s = inst->env->sink; \
+        if (!ev)                                          \
+            return QTS_EINVAL;                            \
+        if (!may_emit(inst))                              \
+            return dropped(inst, QTS_ECLOSED);            \
+        if (!s || !s->member)                             \
+            return dropped(inst, QTS_EUNSUPPORTED);       \
+        return s->member(s->ctx, &inst->origin, ev);      \
     }
 EMIT(api_emit_trade, trade, struct qts_trade)
 EMIT(api_emit_quote, quote, struct qts_quote)
@@ -667,45 +646,40 @@ static int api_emit_query_done(void *owner, uint64_t req_id, int status)
     return s->query_done(s->ctx, &inst->origin, req_id, status);
 }
 
-static const struct qts_host_api g_api = {
-    .struct_size = sizeof(struct qts_host_api),
-    .abi_major = QTS_ABI_MAJOR,
-    .abi_minor = QTS_ABI_MINOR,
-    .alloc = api_alloc,
-    .free = api_free,
-    .log = api_log,
-    .now_ns = api_now_ns,
-    .timer_start = api_timer_start,
-    .timer_stop = api_timer_stop,
-    .post = api_post,
-    .cfg_str = api_cfg_str,
-    .cfg_int = api_cfg_int,
-    .cfg_double = api_cfg_double,
-    .cfg_bool = api_cfg_bool,
-    .secret_get = api_secret_get,
-    .metric_add = api_metric_add,
-    .metric_set = api_metric_set,
-    .instrument_define = api_instrument_define,
-    .instrument_find = api_instrument_find,
-    .emit_trade = api_emit_trade,
-    .emit_quote = api_emit_quote,
-    .emit_book = api_emit_book,
-    .emit_bar = api_emit_bar,
-    .emit_exec_report = api_emit_exec_report,
-    .emit_position = api_emit_position,
-    .emit_query_done = api_emit_query_done,
-    .http_request = api_http_request,
-    .http_cancel = api_http_cancel,
-    .uv_loop = api_uv_loop,
-    .handle_ref = api_handle_ref,
-    .handle_unref = api_handle_unref,
-    .emit_buying_power = api_emit_buying_power,
-};
+static const struct qts_host_api g_api = {.struct_size = sizeof(struct qts_host_api),
+                                          .abi_major = QTS_ABI_MAJOR,
+                                          .abi_minor = QTS_ABI_MINOR,
+                                          .alloc = api_alloc,
+                                          .free = api_free,
+                                          .log = api_log,
+                                          .now_ns = api_now_ns,
+                                          .timer_start = api_timer_start,
+                                          .timer_stop = api_timer_stop,
+                                          .post = api_post,
+                                          .cfg_str = api_cfg_str,
+                                          .cfg_int = api_cfg_int,
+                                          .cfg_double = api_cfg_double,
+                                          .cfg_bool = api_cfg_bool,
+                                          .secret_get = api_secret_get,
+                                          .metric_add = api_metric_add,
+                                          .metric_set = api_metric_set,
+                                          .instrument_define = api_instrument_define,
+                                          .instrument_find = api_instrument_find,
+                                          .emit_trade = api_emit_trade,
+                                          .emit_quote = api_emit_quote,
+                                          .emit_book = api_emit_book,
+                                          .emit_bar = api_emit_bar,
+                                          .emit_exec_report = api_emit_exec_report,
+                                          .emit_position = api_emit_position,
+                                          .emit_query_done = api_emit_query_done,
+                                          .http_request = api_http_request,
+                                          .http_cancel = api_http_cancel,
+                                          .uv_loop = api_uv_loop,
+                                          .handle_ref = api_handle_ref,
+                                          .handle_unref = api_handle_unref,
+                                          .emit_buying_power = api_emit_buying_power};
 
-const struct qts_host_api *qts_plugin_host_api(void)
-{
-    return &g_api;
-}
+const struct qts_host_api *qts_plugin_host_api(void) { return &g_api; }
 
 /* -------------------------------------------------------------- lifecycle */
 
@@ -732,8 +706,7 @@ struct qts_plugin_inst *qts_plugin_inst_new(const struct qts_plugin_env *env,
     return inst;
 }
 
-void qts_plugin_inst_on_destroyed(struct qts_plugin_inst *inst, qts_plugin_inst_fn cb,
-                                  void *arg)
+void qts_plugin_inst_on_destroyed(struct qts_plugin_inst *inst, qts_plugin_inst_fn cb, void *arg)
 {
     inst->on_destroyed = cb;
     inst->on_destroyed_arg = arg;
@@ -866,15 +839,13 @@ static int buf_append(struct qts_buf *b, const void *p, size_t n)
     return 0;
 }
 
-int qts_plugin_inst_export(struct qts_plugin_inst *inst, char **out, size_t *n,
-                           struct qts_err *err)
+int qts_plugin_inst_export(struct qts_plugin_inst *inst, char **out, size_t *n, struct qts_err *err)
 {
     *out = NULL;
     *n = 0;
     if (!inst->desc->export_state)
-        return qts_err_set(err, QTS_EUNSUPPORTED, "plugin %s: no export_state",
-                           inst->lib->name);
-    struct buf_impl b = { .pub = { .struct_size = sizeof b.pub, .append = buf_append } };
+        return qts_err_set(err, QTS_EUNSUPPORTED, "plugin %s: no export_state", inst->lib->name);
+    struct buf_impl b = {.pub = {.struct_size = sizeof b.pub, .append = buf_append}};
     b.pub.host_private = &b;
     call_begin(inst);
     int rc = inst->desc->export_state(inst->self, &b.pub);
@@ -893,8 +864,7 @@ int qts_plugin_inst_import(struct qts_plugin_inst *inst, const void *p, size_t n
                            struct qts_err *err)
 {
     if (!inst->desc->import_state)
-        return qts_err_set(err, QTS_EUNSUPPORTED, "plugin %s: no import_state",
-                           inst->lib->name);
+        return qts_err_set(err, QTS_EUNSUPPORTED, "plugin %s: no import_state", inst->lib->name);
     call_begin(inst);
     int rc = inst->desc->import_state(inst->self, p ? p : "", n);
     call_end(inst);
@@ -911,10 +881,7 @@ enum qts_plugin_inst_state qts_plugin_inst_state(const struct qts_plugin_inst *i
     return inst->state;
 }
 void *qts_plugin_inst_self(const struct qts_plugin_inst *inst) { return inst->self; }
-struct qts_plugin_lib *qts_plugin_inst_lib(const struct qts_plugin_inst *inst)
-{
-    return inst->lib;
-}
+struct qts_plugin_lib *qts_plugin_inst_lib(const struct qts_plugin_inst *inst) { return inst->lib; }
 const struct qts_plugin_desc *qts_plugin_inst_desc(const struct qts_plugin_inst *inst)
 {
     return inst->desc;

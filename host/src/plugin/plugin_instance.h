@@ -55,15 +55,13 @@ struct qts_event_sink {
     void *ctx;
     int (*trade)(void *ctx, const struct qts_plugin_origin *from, const struct qts_trade *ev);
     int (*quote)(void *ctx, const struct qts_plugin_origin *from, const struct qts_quote *ev);
-    int (*book)(void *ctx, const struct qts_plugin_origin *from,
-                const struct qts_book_update *ev);
+    int (*book)(void *ctx, const struct qts_plugin_origin *from, const struct qts_book_update *ev);
     int (*bar)(void *ctx, const struct qts_plugin_origin *from, const struct qts_bar *ev);
     int (*exec_report)(void *ctx, const struct qts_plugin_origin *from,
                        const struct qts_exec_report *rep);
     int (*position)(void *ctx, const struct qts_plugin_origin *from,
                     const struct qts_broker_position *pos);
-    int (*query_done)(void *ctx, const struct qts_plugin_origin *from, uint64_t req_id,
-                      int status);
+    int (*query_done)(void *ctx, const struct qts_plugin_origin *from, uint64_t req_id, int status);
     int (*instrument_define)(void *ctx, const struct qts_instrument *inst, uint32_t *id_out);
     const struct qts_instrument *(*instrument_find)(void *ctx, const char *symbol);
     int (*buying_power)(void *ctx, const struct qts_plugin_origin *from,
@@ -73,11 +71,11 @@ struct qts_event_sink {
 /* Shared services for every instance; all borrowed, must outlive them. */
 struct qts_plugin_env {
     uv_loop_t *loop;
-    struct qts_http_client *http;     /* NULL: http_request -> QTS_EUNSUPPORTED */
-    struct qts_metrics *metrics;      /* NULL: metrics are discarded */
-    const struct qts_event_sink *sink;/* NULL: every emit is dropped */
-    const struct qts_clock *clock;    /* NULL: wall clock */
-    const char *secrets_dir;          /* NULL: secrets from the environment only */
+    struct qts_http_client *http;      /* NULL: http_request -> QTS_EUNSUPPORTED */
+    struct qts_metrics *metrics;       /* NULL: metrics are discarded */
+    const struct qts_event_sink *sink; /* NULL: every emit is dropped */
+    const struct qts_clock *clock;     /* NULL: wall clock */
+    const char *secrets_dir;           /* NULL: secrets from the environment only */
     /* Replay: plugin timers run on this service (virtual time, fired by the
      * engine as data time advances) instead of libuv timers. NULL = libuv. */
     const struct qts_timer_svc *timers;
@@ -105,8 +103,7 @@ struct qts_plugin_inst *qts_plugin_inst_new(const struct qts_plugin_env *env,
                                             uint64_t gen, const struct qts_cfg_node *cfg);
 /* Called once the instance has been destroyed (refs reached zero). May run
  * inside a libuv callback: defer heavy work (dlclose) to a later turn. */
-void qts_plugin_inst_on_destroyed(struct qts_plugin_inst *inst, qts_plugin_inst_fn cb,
-                                  void *arg);
+void qts_plugin_inst_on_destroyed(struct qts_plugin_inst *inst, qts_plugin_inst_fn cb, void *arg);
 /* Free the record. Only in state NEW or DESTROYED. */
 void qts_plugin_inst_free(struct qts_plugin_inst *inst);
 

@@ -57,8 +57,7 @@ static int check_one_dir(const char *shown, const char *path, struct qts_err *er
     int rc = 0;
     if (stat(dir, &st) != 0) {
         int e = errno;
-        rc = qts_err_set(err, QTS_ENOENT, "plugin %s: directory %s: %s", shown, dir,
-                         strerror(e));
+        rc = qts_err_set(err, QTS_ENOENT, "plugin %s: directory %s: %s", shown, dir, strerror(e));
     } else if (st.st_mode & S_IWOTH) {
         rc = qts_err_set(err, QTS_EPERM,
                          "plugin %s: permissions: directory %s is writable by others "
@@ -105,8 +104,8 @@ static int open_checked(const char *path, struct qts_err *err)
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         int e = errno;
-        return qts_err_set(err, e == ENOENT ? QTS_ENOENT : QTS_EIO, "plugin %s: open: %s",
-                           path, strerror(e));
+        return qts_err_set(err, e == ENOENT ? QTS_ENOENT : QTS_EIO, "plugin %s: open: %s", path,
+                           strerror(e));
     }
     struct stat st;
     if (fstat(fd, &st) != 0) {
@@ -126,17 +125,15 @@ static int ensure_private_dir(const char *dir, struct qts_err *err)
 {
     if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
         int e = errno;
-        return qts_err_set(err, QTS_EIO, "plugin generation directory %s: %s", dir,
-                           strerror(e));
+        return qts_err_set(err, QTS_EIO, "plugin generation directory %s: %s", dir, strerror(e));
     }
     struct stat st;
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
-        return qts_err_set(err, QTS_EIO, "plugin generation directory %s: not a directory",
-                           dir);
+        return qts_err_set(err, QTS_EIO, "plugin generation directory %s: not a directory", dir);
     if (st.st_mode & (S_IWOTH | S_IWGRP))
         return qts_err_set(err, QTS_EPERM,
-                           "plugin generation directory %s is writable by others (mode %04o)",
-                           dir, (unsigned)(st.st_mode & 07777));
+                           "plugin generation directory %s is writable by others (mode %04o)", dir,
+                           (unsigned)(st.st_mode & 07777));
     return 0;
 }
 
@@ -168,8 +165,7 @@ static int copy_to(int src_fd, const char *src, const char *dst, struct qts_err 
                 continue;
             if (w < 0) {
                 int e = errno;
-                rc = qts_err_set(err, QTS_EIO, "plugin %s: write %s: %s", src, dst,
-                                 strerror(e));
+                rc = qts_err_set(err, QTS_EIO, "plugin %s: write %s: %s", src, dst, strerror(e));
                 break;
             }
             off += w;
@@ -188,15 +184,14 @@ static int copy_to(int src_fd, const char *src, const char *dst, struct qts_err 
 
 /* ---------------------------------------------------------------- validate */
 
-#define HAS_FIELD(ptr, size, type, field)                                       \
+#define HAS_FIELD(ptr, size, type, field) \
     (offsetof(type, field) + sizeof(((type *)0)->field) <= (size) && (ptr)->field != NULL)
 
 static int require(bool ok, const char *path, const char *field, struct qts_err *err)
 {
     if (ok)
         return 0;
-    return qts_err_set(err, QTS_EABI, "plugin %s: required operation %s is missing", path,
-                       field);
+    return qts_err_set(err, QTS_EABI, "plugin %s: required operation %s is missing", path, field);
 }
 
 static size_t kind_ops_size(uint32_t kind)
@@ -211,8 +206,8 @@ static size_t kind_ops_size(uint32_t kind)
 }
 
 /* Checks 2-7 on an open handle; fills lib->desc/ops/name/version. */
-static int validate(void *dl, const char *path, uint32_t expected_kind,
-                    struct qts_plugin_lib *lib, struct qts_err *err)
+static int validate(void *dl, const char *path, uint32_t expected_kind, struct qts_plugin_lib *lib,
+                    struct qts_err *err)
 {
     dlerror();
     void *sym = dlsym(dl, QTS_PLUGIN_ENTRY_SYMBOL);
@@ -225,8 +220,8 @@ static int validate(void *dl, const char *path, uint32_t expected_kind,
     memcpy(&entry, &sym, sizeof entry); /* object -> function pointer */
     const struct qts_plugin_desc *d = entry(QTS_ABI_MAJOR, QTS_ABI_MINOR);
     if (!d)
-        return qts_err_set(err, QTS_EABI, "plugin %s: entry symbol %s returned no descriptor",
-                           path, QTS_PLUGIN_ENTRY_SYMBOL);
+        return qts_err_set(err, QTS_EABI, "plugin %s: entry symbol %s returned no descriptor", path,
+                           QTS_PLUGIN_ENTRY_SYMBOL);
     if (d->struct_size < QTS_DESC_SIZE_1_0 || d->struct_size > (1u << 16))
         return qts_err_set(err, QTS_EABI,
                            "plugin %s: struct_size: descriptor is %u bytes, ABI %d.0 needs "
@@ -256,10 +251,9 @@ static int validate(void *dl, const char *path, uint32_t expected_kind,
     if (kind_ops_size(c->kind) == 0)
         return qts_err_set(err, QTS_EABI, "plugin %s: kind: unknown kind %u", path, c->kind);
     if (expected_kind && c->kind != expected_kind)
-        return qts_err_set(err, QTS_EABI,
-                           "plugin %s: kind: plugin %s is a %s plugin, the slot wants a %s",
-                           path, c->name, qts_plugin_kind_name(c->kind),
-                           qts_plugin_kind_name(expected_kind));
+        return qts_err_set(
+            err, QTS_EABI, "plugin %s: kind: plugin %s is a %s plugin, the slot wants a %s", path,
+            c->name, qts_plugin_kind_name(c->kind), qts_plugin_kind_name(expected_kind));
     int rc;
     if ((rc = require(c->init != NULL, path, "init", err)) ||
         (rc = require(c->start != NULL, path, "start", err)) ||
@@ -267,58 +261,52 @@ static int validate(void *dl, const char *path, uint32_t expected_kind,
         (rc = require(c->destroy != NULL, path, "destroy", err)))
         return rc;
     if ((c->caps & QTS_CAP_STATE_XFER) &&
-        ((rc = require(c->export_state != NULL, path, "export_state (QTS_CAP_STATE_XFER)",
-                       err)) ||
-         (rc = require(c->import_state != NULL, path, "import_state (QTS_CAP_STATE_XFER)",
-                       err))))
+        ((rc = require(c->export_state != NULL, path, "export_state (QTS_CAP_STATE_XFER)", err)) ||
+         (rc = require(c->import_state != NULL, path, "import_state (QTS_CAP_STATE_XFER)", err))))
         return rc;
 
     memset(&lib->ops, 0, sizeof lib->ops);
     const uint32_t *ops = c->ops;
     if (!ops && c->kind != QTS_KIND_FEED)
-        return qts_err_set(err, QTS_EABI, "plugin %s: ops: %s plugin without a kind table",
-                           path, qts_plugin_kind_name(c->kind));
+        return qts_err_set(err, QTS_EABI, "plugin %s: ops: %s plugin without a kind table", path,
+                           qts_plugin_kind_name(c->kind));
     if (ops) {
         if (*ops < sizeof(uint32_t) || *ops > (1u << 16))
-            return qts_err_set(err, QTS_EABI, "plugin %s: ops.struct_size: %u is not valid",
-                               path, *ops);
+            return qts_err_set(err, QTS_EABI, "plugin %s: ops.struct_size: %u is not valid", path,
+                               *ops);
         memcpy(&lib->ops, ops, QTS_MIN((size_t)*ops, kind_ops_size(c->kind)));
     }
     uint32_t osz = ops ? *ops : 0;
     switch (c->kind) {
     case QTS_KIND_BROKER: {
         const struct qts_broker_ops *b = &lib->ops.broker;
-        if ((rc = require(HAS_FIELD(b, osz, struct qts_broker_ops, env), path, "broker.env",
+        if ((rc =
+                 require(HAS_FIELD(b, osz, struct qts_broker_ops, env), path, "broker.env", err)) ||
+            (rc = require(HAS_FIELD(b, osz, struct qts_broker_ops, submit), path, "broker.submit",
                           err)) ||
-            (rc = require(HAS_FIELD(b, osz, struct qts_broker_ops, submit), path,
-                          "broker.submit", err)) ||
-            (rc = require(HAS_FIELD(b, osz, struct qts_broker_ops, cancel), path,
-                          "broker.cancel", err)))
+            (rc = require(HAS_FIELD(b, osz, struct qts_broker_ops, cancel), path, "broker.cancel",
+                          err)))
             return rc;
         break;
     }
     case QTS_KIND_CACHE: {
         const struct qts_cache_ops *k = &lib->ops.cache;
-        if ((rc = require(HAS_FIELD(k, osz, struct qts_cache_ops, set), path, "cache.set",
-                          err)) ||
-            (rc = require(HAS_FIELD(k, osz, struct qts_cache_ops, get), path, "cache.get",
-                          err)) ||
-            (rc = require(HAS_FIELD(k, osz, struct qts_cache_ops, del), path, "cache.del",
-                          err)))
+        if ((rc = require(HAS_FIELD(k, osz, struct qts_cache_ops, set), path, "cache.set", err)) ||
+            (rc = require(HAS_FIELD(k, osz, struct qts_cache_ops, get), path, "cache.get", err)) ||
+            (rc = require(HAS_FIELD(k, osz, struct qts_cache_ops, del), path, "cache.del", err)))
             return rc;
         break;
     }
     case QTS_KIND_STORE: {
         const struct qts_store_ops *s = &lib->ops.store;
-        if ((rc = require(HAS_FIELD(s, osz, struct qts_store_ops, migrate), path,
-                          "store.migrate", err)) ||
+        if ((rc = require(HAS_FIELD(s, osz, struct qts_store_ops, migrate), path, "store.migrate",
+                          err)) ||
             (rc = require(HAS_FIELD(s, osz, struct qts_store_ops, write_batch), path,
                           "store.write_batch", err)))
             return rc;
         break;
     }
-    default: /* feed: every operation optional */
-        break;
+    default: /* feed: every operation optional */ break;
     }
     lib->desc.ops = &lib->ops;
     lib->name = qts_xstrdup(c->name);
@@ -376,9 +364,8 @@ fail:
     return rc;
 }
 
-int qts_plugin_lib_open(const char *path, const char *gen_dir, uint64_t gen,
-                        uint32_t expected_kind, struct qts_plugin_lib **out,
-                        struct qts_err *err)
+int qts_plugin_lib_open(const char *path, const char *gen_dir, uint64_t gen, uint32_t expected_kind,
+                        struct qts_plugin_lib **out, struct qts_err *err)
 {
     *out = NULL;
     int fd = open_checked(path, err);
@@ -451,9 +438,8 @@ const char *qts_plugin_cfg_path(uint32_t kind, const char *slot, char *buf, size
     return buf;
 }
 
-size_t qts_plugin_lib_check_config(const struct qts_plugin_lib *lib,
-                                   const struct qts_cfg_node *cfg, const char *cfg_path,
-                                   struct qts_diags *d)
+size_t qts_plugin_lib_check_config(const struct qts_plugin_lib *lib, const struct qts_cfg_node *cfg,
+                                   const char *cfg_path, struct qts_diags *d)
 {
     return qts_cfg_check_keys(cfg, lib->desc.config_keys, cfg_path, d);
 }

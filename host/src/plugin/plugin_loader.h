@@ -49,15 +49,15 @@ union qts_plugin_ops_any {
 };
 
 struct qts_plugin_lib {
-    char *path;      /* owned: the file that was deployed */
-    char *gen_path;  /* owned: the per-generation copy (NULL: opened in place) */
-    void *dl;        /* dlopen handle */
-    struct qts_plugin_desc desc;   /* copied; desc.ops points at `ops` */
-    union qts_plugin_ops_any ops;  /* copied kind table */
-    char *name;      /* owned copy */
-    char *version;   /* owned copy */
+    char *path;                   /* owned: the file that was deployed */
+    char *gen_path;               /* owned: the per-generation copy (NULL: opened in place) */
+    void *dl;                     /* dlopen handle */
+    struct qts_plugin_desc desc;  /* copied; desc.ops points at `ops` */
+    union qts_plugin_ops_any ops; /* copied kind table */
+    char *name;                   /* owned copy */
+    char *version;                /* owned copy */
     uint64_t gen;
-    int refs;        /* instances using this library */
+    int refs; /* instances using this library */
 };
 
 /* "feed", "broker", "cache", "store" or "?" (static). */
@@ -69,9 +69,8 @@ uint32_t qts_plugin_kind_parse(const char *name);
  * (created 0700 if missing). `expected_kind` 0 = any. On success *out is
  * owned (qts_plugin_lib_close) with refs = 1. On failure nothing stays
  * loaded, the copy is removed, and err names the field and the file. */
-int qts_plugin_lib_open(const char *path, const char *gen_dir, uint64_t gen,
-                        uint32_t expected_kind, struct qts_plugin_lib **out,
-                        struct qts_err *err);
+int qts_plugin_lib_open(const char *path, const char *gen_dir, uint64_t gen, uint32_t expected_kind,
+                        struct qts_plugin_lib **out, struct qts_err *err);
 
 /* Open `path` (borrowed) where it is, without a per-generation copy: for a
  * library opened once per process (a store plugin for `qts migrate`) and
@@ -93,9 +92,8 @@ const char *qts_plugin_cfg_path(uint32_t kind, const char *slot, char *buf, size
  * the plugin's key table (config_keys.h): one diagnostic per unknown key
  * or wrong-typed value, none when the plugin declares no table. Returns
  * the number added to `d`. */
-size_t qts_plugin_lib_check_config(const struct qts_plugin_lib *lib,
-                                   const struct qts_cfg_node *cfg, const char *cfg_path,
-                                   struct qts_diags *d);
+size_t qts_plugin_lib_check_config(const struct qts_plugin_lib *lib, const struct qts_cfg_node *cfg,
+                                   const char *cfg_path, struct qts_diags *d);
 /* The same for callers that report one error: 0, or QTS_ECONFIG with the
  * first problem ("file:line:col: path: message", and how many more) in err. */
 int qts_plugin_lib_config_err(const struct qts_plugin_lib *lib, const struct qts_cfg_node *cfg,

@@ -75,8 +75,7 @@ static int stat_id(const char *path, struct file_id *id)
 
 static bool same_id(const struct file_id *a, const struct file_id *b)
 {
-    return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
-           a->mtime_ns == b->mtime_ns;
+    return a->dev == b->dev && a->ino == b->ino && a->size == b->size && a->mtime_ns == b->mtime_ns;
 }
 
 /* ----------------------------------------------------------- drain / reap */
@@ -99,8 +98,7 @@ static void on_reap(uv_timer_t *t)
         free(r);
         m->n_retired--;
         if (--lib->refs == 0) {
-            QTS_DEBUG("plugin unloaded name=%s gen=%llu", lib->name,
-                      (unsigned long long)lib->gen);
+            QTS_DEBUG("plugin unloaded name=%s gen=%llu", lib->name, (unsigned long long)lib->gen);
             qts_plugin_lib_close(lib);
         }
     }
@@ -127,14 +125,12 @@ static void on_drain(uv_timer_t *t)
             continue;
         if (qts_plugin_inst_stop(r->inst) == QTS_EAGAIN) {
             is_busy = true;
-            if (!r->is_warned &&
-                now - r->since_ns > (int64_t)m->o.drain_timeout_ms * 1000000) {
+            if (!r->is_warned && now - r->since_ns > (int64_t)m->o.drain_timeout_ms * 1000000) {
                 r->is_warned = true;
                 QTS_WARN("plugin still draining slot=%s gen=%llu after %u ms; keeping it "
                          "loaded",
                          qts_plugin_inst_slot(r->inst),
-                         (unsigned long long)qts_plugin_inst_gen(r->inst),
-                         m->o.drain_timeout_ms);
+                         (unsigned long long)qts_plugin_inst_gen(r->inst), m->o.drain_timeout_ms);
             }
         }
     }
@@ -348,15 +344,14 @@ static int check_name_unique(struct qts_plugin_manager *m, struct slot *self,
             continue;
         if (strcmp(qts_plugin_inst_lib(s->cur)->name, lib->name) == 0)
             return qts_err_set(err, QTS_EEXIST,
-                               "plugin %s: name: \"%s\" is already loaded in slot %s",
-                               lib->path, lib->name, s->name);
+                               "plugin %s: name: \"%s\" is already loaded in slot %s", lib->path,
+                               lib->name, s->name);
     }
     return 0;
 }
 
 /* The slot's config: against the build's key table, before init reads it. */
-static int check_config(const struct slot *s, const struct qts_plugin_lib *lib,
-                        struct qts_err *err)
+static int check_config(const struct slot *s, const struct qts_plugin_lib *lib, struct qts_err *err)
 {
     char path[160];
     qts_plugin_cfg_path(s->kind, s->name, path, sizeof path);
@@ -364,12 +359,11 @@ static int check_config(const struct slot *s, const struct qts_plugin_lib *lib,
 }
 
 int qts_plugin_manager_add(struct qts_plugin_manager *m, const char *slot, uint32_t kind,
-                           const char *path, const struct qts_cfg_node *cfg,
-                           struct qts_err *err)
+                           const char *path, const struct qts_cfg_node *cfg, struct qts_err *err)
 {
     if (find_slot(m, slot))
         return qts_err_set(err, QTS_EEXIST, "plugin slot %s is already configured", slot);
-    struct file_id id = { 0 };
+    struct file_id id = {0};
     stat_id(path, &id);
     struct qts_plugin_lib *lib;
     uint64_t gen = ++m->next_gen;
@@ -397,8 +391,8 @@ int qts_plugin_manager_add(struct qts_plugin_manager *m, const char *slot, uint3
     }
     m->slots = qts_xrealloc(m->slots, (m->n_slots + 1) * sizeof *m->slots);
     m->slots[m->n_slots++] = s;
-    QTS_INFO("plugin loaded slot=%s name=%s version=%s kind=%s gen=%llu", slot,
-             lib->name, lib->version, qts_plugin_kind_name(kind), (unsigned long long)gen);
+    QTS_INFO("plugin loaded slot=%s name=%s version=%s kind=%s gen=%llu", slot, lib->name,
+             lib->version, qts_plugin_kind_name(kind), (unsigned long long)gen);
     return start_triggers(m, err);
 fail:
     if (lib)
@@ -460,9 +454,8 @@ static void notify(struct qts_plugin_manager *m, const char *slot, int rc,
 
 /* Old `old_lib` was stopped; the new build failed after that. Start a fresh
  * instance of the old build with the exported state (if any). */
-static void revive_old(struct qts_plugin_manager *m, struct slot *s,
-                       struct qts_plugin_lib *old_lib, bool was_running, const char *state,
-                       size_t state_n, bool has_state)
+static void revive_old(struct qts_plugin_manager *m, struct slot *s, struct qts_plugin_lib *old_lib,
+                       bool was_running, const char *state, size_t state_n, bool has_state)
 {
     struct qts_err e2;
     old_lib->refs++;
@@ -501,7 +494,7 @@ static int do_reload(struct qts_plugin_manager *m, struct slot *s, const char *p
                            "plugin slot %s: reload requested from inside the plugin's own "
                            "call; retry from the loop",
                            s->name);
-    struct file_id id = { 0 };
+    struct file_id id = {0};
     stat_id(path, &id);
     uint64_t gen = ++m->next_gen;
     struct qts_plugin_lib *lib;
@@ -515,8 +508,8 @@ static int do_reload(struct qts_plugin_manager *m, struct slot *s, const char *p
         qts_plugin_lib_close(lib);
         return rc;
     }
-    bool is_xfer = (old_lib->desc.caps & QTS_CAP_STATE_XFER) &&
-                   (lib->desc.caps & QTS_CAP_STATE_XFER);
+    bool is_xfer =
+        (old_lib->desc.caps & QTS_CAP_STATE_XFER) && (lib->desc.caps & QTS_CAP_STATE_XFER);
     if (s->kind == QTS_KIND_BROKER && !is_xfer && m->o.has_working_orders &&
         m->o.has_working_orders(m->o.orders_ctx, s->name)) {
         qts_plugin_lib_close(lib);
@@ -537,7 +530,7 @@ static int do_reload(struct qts_plugin_manager *m, struct slot *s, const char *p
 
     /* the swap: one loop turn, between two events */
     bool was_running = old_st == QTS_INST_RUNNING;
-    old_lib->refs++; /* keep the old build mapped for a possible rollback */
+    old_lib->refs++;            /* keep the old build mapped for a possible rollback */
     qts_plugin_inst_enter(old); /* not destroyed before its state is exported */
     stop_and_retire(m, old);
     s->cur = NULL;
@@ -570,14 +563,14 @@ static int do_reload(struct qts_plugin_manager *m, struct slot *s, const char *p
         s->path = qts_xstrdup(path);
     }
     m->n_reloads++;
-    QTS_INFO("plugin reloaded slot=%s name=%s version=%s gen=%llu old_gen=%llu state=%s",
-             s->name, lib->name, lib->version, (unsigned long long)gen,
+    QTS_INFO("plugin reloaded slot=%s name=%s version=%s gen=%llu old_gen=%llu state=%s", s->name,
+             lib->name, lib->version, (unsigned long long)gen,
              (unsigned long long)qts_plugin_inst_gen(old), is_xfer ? "handed-over" : "none");
     return 0;
 }
 
-int qts_plugin_manager_reload(struct qts_plugin_manager *m, const char *slot,
-                              const char *path, struct qts_err *err)
+int qts_plugin_manager_reload(struct qts_plugin_manager *m, const char *slot, const char *path,
+                              struct qts_err *err)
 {
     struct qts_err local;
     if (!err)
@@ -618,22 +611,15 @@ int qts_plugin_manager_reload_all(struct qts_plugin_manager *m, bool only_change
     return failed;
 }
 
-struct qts_plugin_inst *qts_plugin_manager_current(struct qts_plugin_manager *m,
-                                                   const char *slot)
+struct qts_plugin_inst *qts_plugin_manager_current(struct qts_plugin_manager *m, const char *slot)
 {
     struct slot *s = find_slot(m, slot);
     return s ? s->cur : NULL;
 }
 
-size_t qts_plugin_manager_retired(const struct qts_plugin_manager *m)
-{
-    return m->n_retired;
-}
+size_t qts_plugin_manager_retired(const struct qts_plugin_manager *m) { return m->n_retired; }
 
-uint64_t qts_plugin_manager_reloads(const struct qts_plugin_manager *m)
-{
-    return m->n_reloads;
-}
+uint64_t qts_plugin_manager_reloads(const struct qts_plugin_manager *m) { return m->n_reloads; }
 
 /* ---------------------------------------------------------------- shutdown */
 

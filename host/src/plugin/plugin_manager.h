@@ -42,15 +42,14 @@ struct qts_plugin_manager; /* opaque */
 
 /* Result of every reload attempt (ok or not), for admin output and tests.
  * `why` is borrowed for the call (NULL on success). */
-typedef void (*qts_plugin_reload_fn)(void *ctx, const char *slot, int status,
-                                     const char *why);
+typedef void (*qts_plugin_reload_fn)(void *ctx, const char *slot, int status, const char *why);
 
 struct qts_plugin_manager_opts {
     const struct qts_plugin_env *env; /* borrowed; must outlive the manager */
     /* private directory for per-generation copies (copied); NULL: files are
      * opened in place and no slot is reloaded (a host run once, `qts migrate`) */
     const char *gen_dir;
-    const char *watch_dir; /* plugin directory to watch; NULL = no watch (copied) */
+    const char *watch_dir;     /* plugin directory to watch; NULL = no watch (copied) */
     uint32_t debounce_ms;      /* 0 = 250 */
     uint32_t drain_poll_ms;    /* 0 = 10: how often a draining stop() is retried */
     uint32_t drain_timeout_ms; /* 0 = 30000: warn (never force) after this */
@@ -68,8 +67,7 @@ int qts_plugin_manager_new(const struct qts_plugin_manager_opts *opts,
 /* Load `path` into a new slot and init it (not started). `slot` and `path`
  * are copied; `cfg` is borrowed and must outlive the slot. */
 int qts_plugin_manager_add(struct qts_plugin_manager *m, const char *slot, uint32_t kind,
-                           const char *path, const struct qts_cfg_node *cfg,
-                           struct qts_err *err);
+                           const char *path, const struct qts_cfg_node *cfg, struct qts_err *err);
 /* Check `cfg` (borrowed; a candidate config: for slot `slot`, e.g. from a
  * reloaded file) against the key table of the plugin loaded in the slot;
  * adds one diagnostic per problem to `d`. No-op for an unknown or empty
@@ -88,16 +86,15 @@ int qts_plugin_manager_start_slot(struct qts_plugin_manager *m, const char *slot
  * error the previous build stays in service. Store slots are never
  * reloaded (QTS_EUNSUPPORTED): the store writer thread calls them outside
  * the loop, so they change only at a restart. */
-int qts_plugin_manager_reload(struct qts_plugin_manager *m, const char *slot,
-                              const char *path, struct qts_err *err);
+int qts_plugin_manager_reload(struct qts_plugin_manager *m, const char *slot, const char *path,
+                              struct qts_err *err);
 /* Reload every slot (only_changed: only slots whose file differs from the
  * loaded one), store slots aside. Returns the number of failed reloads. */
 int qts_plugin_manager_reload_all(struct qts_plugin_manager *m, bool only_changed);
 
 /* Current instance of a slot (borrowed; NULL if unknown or down). Bracket
  * calls into its operations with qts_plugin_inst_enter/leave. */
-struct qts_plugin_inst *qts_plugin_manager_current(struct qts_plugin_manager *m,
-                                                   const char *slot);
+struct qts_plugin_inst *qts_plugin_manager_current(struct qts_plugin_manager *m, const char *slot);
 
 /* Retired instances not yet unloaded; successful reloads so far. */
 size_t qts_plugin_manager_retired(const struct qts_plugin_manager *m);

@@ -16,12 +16,12 @@
 #include "report_tca.h"
 #include "util.h"
 
-#define GROW(arr, n, cap)                                                      \
-    do {                                                                       \
-        if ((n) == (cap)) {                                                    \
-            (cap) = (cap) ? (cap) * 2 : 64;                                    \
-            (arr) = qts_xrealloc((arr), (cap) * sizeof(*(arr)));               \
-        }                                                                      \
+#define GROW(arr, n, cap)                                        \
+    do {                                                         \
+        if ((n) == (cap)) {                                      \
+            (cap) = (cap) ? (cap)*2 : 64;                        \
+            (arr) = qts_xrealloc((arr), (cap) * sizeof(*(arr))); \
+        }                                                        \
     } while (0)
 
 void qts_report_meta_default(struct qts_report_meta *m)
@@ -43,7 +43,7 @@ static int mkdir_p(const char *dir, struct qts_err *err)
     char buf[1024];
     if (qts_strlcpy(buf, dir, sizeof buf) >= sizeof buf)
         return qts_err_set(err, QTS_EINVAL, "run directory path too long");
-    for (char *p = buf + 1; ; p++) {
+    for (char *p = buf + 1;; p++) {
         if (*p == '/' || *p == '\0') {
             char c = *p;
             *p = '\0';
@@ -116,8 +116,9 @@ int qts_report_write_run(const char *dir, const struct qts_portfolio *pf,
         return rc;
     char title[128];
     csv_clean(title, sizeof title, meta->title && meta->title[0] ? meta->title : "qts run");
-    fprintf(w.f, "key,value\ntitle,%s\ninitial_cash,%s\nperiod_ns,%" PRId64
-                 "\nperiods_per_year,%.6f\nrisk_free_annual,%.6f\ncagr_min_days,%" PRId64 "\n",
+    fprintf(w.f,
+            "key,value\ntitle,%s\ninitial_cash,%s\nperiod_ns,%" PRId64
+            "\nperiods_per_year,%.6f\nrisk_free_annual,%.6f\ncagr_min_days,%" PRId64 "\n",
             title, fx(a, sizeof a, qts_portfolio_initial_cash(pf), QTS_CASH_EXP),
             meta->perf.period_ns, meta->perf.periods_per_year, meta->perf.risk_free_annual,
             meta->perf.cagr_min_days);
@@ -163,10 +164,10 @@ int qts_report_write_run(const char *dir, const struct qts_portfolio *pf,
         fprintf(w.f,
                 "%" PRId64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu32 ",%s,%" PRIu32
                 ",%s,%s,%s,%s,%d,%s,%s,%s,%s,%s,%s\n",
-                l[i].ts_ns, l[i].order_id, l[i].fill_id, l[i].strategy_id, t1,
-                l[i].instrument, s1, l[i].side == QTS_SIDE_BUY ? "buy" : "sell",
-                fx(a, sizeof a, l[i].px, l[i].px_exp), fx(b, sizeof b, l[i].qty, l[i].qty_exp),
-                l[i].is_maker, fx(c, sizeof c, l[i].notional, QTS_CASH_EXP),
+                l[i].ts_ns, l[i].order_id, l[i].fill_id, l[i].strategy_id, t1, l[i].instrument, s1,
+                l[i].side == QTS_SIDE_BUY ? "buy" : "sell", fx(a, sizeof a, l[i].px, l[i].px_exp),
+                fx(b, sizeof b, l[i].qty, l[i].qty_exp), l[i].is_maker,
+                fx(c, sizeof c, l[i].notional, QTS_CASH_EXP),
                 fx(d, sizeof d, l[i].fee, QTS_CASH_EXP),
                 fx(e, sizeof e, l[i].realized, QTS_CASH_EXP),
                 fx(f1, sizeof f1, l[i].cash_after, QTS_CASH_EXP),
@@ -188,8 +189,7 @@ int qts_report_write_run(const char *dir, const struct qts_portfolio *pf,
                 t[i].strategy_id, t[i].instrument, s1, t[i].dir > 0 ? "long" : "short",
                 t[i].open_ts_ns, t[i].close_ts_ns, fx(a, sizeof a, t[i].max_qty, t[i].qty_exp),
                 fx(b, sizeof b, t[i].realized, QTS_CASH_EXP),
-                fx(c, sizeof c, t[i].fees, QTS_CASH_EXP),
-                fx(d, sizeof d, t[i].pnl, QTS_CASH_EXP));
+                fx(c, sizeof c, t[i].fees, QTS_CASH_EXP), fx(d, sizeof d, t[i].pnl, QTS_CASH_EXP));
     }
     if ((rc = wclose(&w, err)))
         return rc;
@@ -216,15 +216,29 @@ int qts_report_write_run(const char *dir, const struct qts_portfolio *pf,
 
 /* ------------------------------------------------------------- file input */
 
-struct rd_equity { int64_t ts, equity, cash, gross; };
-struct rd_price { int64_t ts; uint32_t inst; double px; };
-struct rd_fill { int64_t ts; uint32_t inst; int side; double px; };
+struct rd_equity {
+    int64_t ts, equity, cash, gross;
+};
+struct rd_price {
+    int64_t ts;
+    uint32_t inst;
+    double px;
+};
+struct rd_fill {
+    int64_t ts;
+    uint32_t inst;
+    int side;
+    double px;
+};
 struct rd_strat {
     uint32_t id;
     int64_t realized, unrealized, fees, net, n_fills, n_trades, turnover;
-    int64_t wins;              /* from trades.csv */
+    int64_t wins; /* from trades.csv */
 };
-struct rd_inst { uint32_t id; char symbol[QTS_SYMBOL_MAX]; };
+struct rd_inst {
+    uint32_t id;
+    char symbol[QTS_SYMBOL_MAX];
+};
 
 struct run {
     char title[128];
@@ -238,11 +252,11 @@ struct run {
     size_t n_fills, cap_fills;
     int64_t fees;
     struct qts_perf_trade *trades;
-    uint32_t *trade_strat;     /* strategy of each trade */
+    uint32_t *trade_strat; /* strategy of each trade */
     size_t n_trades, cap_trades, cap_trade_strat;
     struct rd_strat *strat;
     size_t n_strat, cap_strat;
-    struct rd_inst *inst;      /* sorted by id */
+    struct rd_inst *inst; /* sorted by id */
     size_t n_inst, cap_inst;
 };
 
@@ -423,8 +437,8 @@ static int row_price(struct run *r, struct csv *c, struct qts_err *err)
 {
     struct rd_price p;
     int64_t inst;
-    if (!p_i64(c->f[0], &p.ts) || !p_i64(c->f[1], &inst) || !p_dbl(c->f[3], &p.px) ||
-        inst < 0 || inst > UINT32_MAX)
+    if (!p_i64(c->f[0], &p.ts) || !p_i64(c->f[1], &inst) || !p_dbl(c->f[3], &p.px) || inst < 0 ||
+        inst > UINT32_MAX)
         return csv_bad(c, err, "bad number");
     p.inst = (uint32_t)inst;
     inst_note(r, p.inst, c->f[2]);
@@ -467,9 +481,9 @@ static int row_strat(struct run *r, struct csv *c, struct qts_err *err)
     struct rd_strat s;
     int64_t id;
     if (!p_i64(c->f[0], &id) || id < 0 || id > UINT32_MAX || !p_cash(c->f[1], &s.realized) ||
-        !p_cash(c->f[2], &s.unrealized) || !p_cash(c->f[3], &s.fees) ||
-        !p_cash(c->f[4], &s.net) || !p_i64(c->f[5], &s.n_fills) ||
-        !p_i64(c->f[6], &s.n_trades) || !p_cash(c->f[7], &s.turnover))
+        !p_cash(c->f[2], &s.unrealized) || !p_cash(c->f[3], &s.fees) || !p_cash(c->f[4], &s.net) ||
+        !p_i64(c->f[5], &s.n_fills) || !p_i64(c->f[6], &s.n_trades) ||
+        !p_cash(c->f[7], &s.turnover))
         return csv_bad(c, err, "bad number");
     s.id = (uint32_t)id;
     s.wins = 0;
@@ -569,8 +583,10 @@ static void chart_begin(struct chart *c, FILE *f, const char *label, int64_t x0,
     c->y1 = y1;
     fprintf(f, "<figure><figcaption>");
     html_text(f, label);
-    fprintf(f, "</figcaption>\n<svg viewBox=\"0 0 %d %d\" "
-               "width=\"%d\" height=\"%d\">\n", CW, CH, CW, CH);
+    fprintf(f,
+            "</figcaption>\n<svg viewBox=\"0 0 %d %d\" "
+            "width=\"%d\" height=\"%d\">\n",
+            CW, CH, CW, CH);
     fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" class=\"frame\"/>\n", ML, MT,
             CW - ML - MR, CH - MT - MB);
     for (int i = 0; i <= 4; i++) {
@@ -578,15 +594,17 @@ static void chart_begin(struct chart *c, FILE *f, const char *label, int64_t x0,
         double y = cy(c, v);
         char lab[64];
         snprintf(lab, sizeof lab, yfmt, v);
-        fprintf(f, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" class=\"grid\"/>"
-                   "<text x=\"%d\" y=\"%.1f\" class=\"yl\">%s</text>\n",
+        fprintf(f,
+                "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" class=\"grid\"/>"
+                "<text x=\"%d\" y=\"%.1f\" class=\"yl\">%s</text>\n",
                 ML, y, CW - MR, y, ML - 4, y + 4, lab);
     }
     char t0[48], t1[48];
     fmt_time(t0, sizeof t0, x0);
     fmt_time(t1, sizeof t1, x1);
-    fprintf(f, "<text x=\"%d\" y=\"%d\" class=\"xl\">%s</text>"
-               "<text x=\"%d\" y=\"%d\" class=\"xr\">%s</text>\n",
+    fprintf(f,
+            "<text x=\"%d\" y=\"%d\" class=\"xl\">%s</text>"
+            "<text x=\"%d\" y=\"%d\" class=\"xr\">%s</text>\n",
             ML, CH - 8, t0, CW - MR, CH - 8, t1);
 }
 
@@ -734,8 +752,7 @@ static void row(FILE *f, const char *k, const char *v)
     fputs("</td></tr>\n", f);
 }
 
-static void rowf(FILE *f, const char *k, bool has, const char *fmt, double v,
-                 const char *absent)
+static void rowf(FILE *f, const char *k, bool has, const char *fmt, double v, const char *absent)
 {
     char b[64];
     if (has && isfinite(v))
@@ -806,7 +823,8 @@ static int write_html(const char *dir, const struct run *r, const struct qts_per
     write_stats_table(f, r, p);
     fputs("<h2>Per strategy</h2>\n<table>\n<tr><th>strategy</th><th>realized</th>"
           "<th>unrealized</th><th>fees</th><th>net PnL</th><th>fills</th><th>trades</th>"
-          "<th>turnover</th><th>win rate</th></tr>\n", f);
+          "<th>turnover</th><th>win rate</th></tr>\n",
+          f);
     for (size_t i = 0; i < r->n_strat; i++) {
         const struct rd_strat *s = &r->strat[i];
         char a[48], b[48], c[48], d[48], e[48], wr[32];
@@ -814,8 +832,9 @@ static int write_html(const char *dir, const struct run *r, const struct qts_per
             snprintf(wr, sizeof wr, "%.2f %%", 100.0 * (double)s->wins / (double)s->n_trades);
         else
             snprintf(wr, sizeof wr, "n/a");
-        fprintf(f, "<tr><td>%" PRIu32 "</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td>"
-                   "<td>%" PRId64 "</td><td>%" PRId64 "</td><td>%s</td><td>%s</td></tr>\n",
+        fprintf(f,
+                "<tr><td>%" PRIu32 "</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td>"
+                "<td>%" PRId64 "</td><td>%" PRId64 "</td><td>%s</td><td>%s</td></tr>\n",
                 s->id, fx(a, sizeof a, s->realized, QTS_CASH_EXP),
                 fx(b, sizeof b, s->unrealized, QTS_CASH_EXP),
                 fx(c, sizeof c, s->fees, QTS_CASH_EXP), fx(d, sizeof d, s->net, QTS_CASH_EXP),
@@ -825,7 +844,8 @@ static int write_html(const char *dir, const struct run *r, const struct qts_per
     if (tca) /* execution feedback: TCA section (report_tca.h) */
         qts_report_tca_html(f, tca);
     fputs("<p>Formulas: docs/performance.md. Data: the CSV files next to this "
-          "page.</p>\n</body></html>\n", f);
+          "page.</p>\n</body></html>\n",
+          f);
     return wclose(&w, err);
 }
 
@@ -875,14 +895,16 @@ static int write_summary(const char *dir, const struct run *r, const struct qts_
     }
     fprintf(f, "    \"profit_factor_infinite\": %s,\n",
             p->profit_factor_infinite ? "true" : "false");
-    fprintf(f, "    \"max_drawdown_peak_ns\": %" PRId64 ",\n    \"max_drawdown_trough_ns\": %" PRId64
-               ",\n    \"max_drawdown_duration_ns\": %" PRId64 ",\n",
+    fprintf(f,
+            "    \"max_drawdown_peak_ns\": %" PRId64 ",\n    \"max_drawdown_trough_ns\": %" PRId64
+            ",\n    \"max_drawdown_duration_ns\": %" PRId64 ",\n",
             p->max_dd_peak_ns, p->max_dd_trough_ns, p->max_dd_duration_ns);
     fprintf(f, "    \"n_returns\": %zu,\n    \"max_consecutive_losses\": %zu,\n    \"fees\": ",
             p->n_returns, p->max_consec_losses);
     json_cash(f, r->fees);
-    fprintf(f, "\n  },\n  \"counts\": {\"fills\": %zu, \"trades\": %zu, \"wins\": %zu, "
-               "\"losses\": %zu, \"equity_samples\": %zu, \"strategies\": %zu},\n",
+    fprintf(f,
+            "\n  },\n  \"counts\": {\"fills\": %zu, \"trades\": %zu, \"wins\": %zu, "
+            "\"losses\": %zu, \"equity_samples\": %zu, \"strategies\": %zu},\n",
             p->n_fills, p->n_trades, p->n_wins, p->n_losses, r->n_eq, r->n_strat);
     fputs("  \"strategies\": [", f);
     for (size_t i = 0; i < r->n_strat; i++) {
@@ -895,8 +917,9 @@ static int write_summary(const char *dir, const struct run *r, const struct qts_
         json_cash(f, s->fees);
         fputs(", \"net_pnl\": ", f);
         json_cash(f, s->net);
-        fprintf(f, ", \"fills\": %" PRId64 ", \"trades\": %" PRId64 ", \"wins\": %" PRId64
-                   ", \"win_rate\": ",
+        fprintf(f,
+                ", \"fills\": %" PRId64 ", \"trades\": %" PRId64 ", \"wins\": %" PRId64
+                ", \"win_rate\": ",
                 s->n_fills, s->n_trades, s->wins);
         json_num(f, s->n_trades > 0, s->n_trades > 0 ? (double)s->wins / (double)s->n_trades : 0);
         fputs(", \"turnover\": ", f);

@@ -19,8 +19,8 @@
 #include "qts/qts_err.h"
 
 struct qts_report_meta {
-    const char *title;              /* borrowed; "" or NULL = "qts run" */
-    struct qts_perf_params perf;    /* statistics parameters */
+    const char *title;           /* borrowed; "" or NULL = "qts run" */
+    struct qts_perf_params perf; /* statistics parameters */
 };
 
 void qts_report_meta_default(struct qts_report_meta *m);

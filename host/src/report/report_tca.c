@@ -11,9 +11,21 @@
 
 /* tca.csv columns used here (tca.c writes them in this order) */
 enum {
-    C_SYMBOL = 2, C_STRATEGY = 1, C_ALGO = 6, C_AGGR = 8, C_FILLED = 10, C_ARRIVAL = 12,
-    C_SLIP_DEC = 18, C_SLIP_ARR = 19, C_LAT = 22, C_FILL_RATIO = 23, C_MK1 = 27,
-    C_PRED = 36, C_QUALITY = 40, C_TICK = 42, C_MIN_FIELDS = 43,
+    C_SYMBOL = 2,
+    C_STRATEGY = 1,
+    C_ALGO = 6,
+    C_AGGR = 8,
+    C_FILLED = 10,
+    C_ARRIVAL = 12,
+    C_SLIP_DEC = 18,
+    C_SLIP_ARR = 19,
+    C_LAT = 22,
+    C_FILL_RATIO = 23,
+    C_MK1 = 27,
+    C_PRED = 36,
+    C_QUALITY = 40,
+    C_TICK = 42,
+    C_MIN_FIELDS = 43,
 };
 
 struct trow {
@@ -260,7 +272,7 @@ static size_t symbols(const struct qts_report_tca *t, const char ***out)
 }
 
 #define HIST_BINS 12
-static const double hist_edges[HIST_BINS + 1] = {-INFINITY, -20, -10, -5, -2, -1, 0,
+static const double hist_edges[HIST_BINS + 1] = {-INFINITY, -20, -10, -5, -2, -1,      0,
                                                  1,         2,   5,   10, 20, INFINITY};
 
 struct dist {
@@ -425,8 +437,9 @@ void qts_report_tca_html(FILE *f, const struct qts_report_tca *t)
 {
     struct dist d;
     slip_dist(t, &d);
-    fprintf(f, "<h2>Transaction costs</h2>\n<p>%zu orders; slippage against the decision mid, "
-               "positive = adverse (docs/feedback.md).</p>\n",
+    fprintf(f,
+            "<h2>Transaction costs</h2>\n<p>%zu orders; slippage against the decision mid, "
+            "positive = adverse (docs/feedback.md).</p>\n",
             t->n);
     /* slippage distribution: a bar chart of the histogram */
     size_t mx = 1;
@@ -440,9 +453,10 @@ void qts_report_tca_html(FILE *f, const struct qts_report_tca *t)
           f);
     for (int b = 0; b < HIST_BINS; b++) {
         double h = 160.0 * (double)d.hist[b] / (double)mx;
-        fprintf(f, "<rect x=\"%d\" y=\"%.1f\" width=\"64\" height=\"%.1f\" fill=\"#4a7\"/>"
-                   "<text x=\"%d\" y=\"195\" font-size=\"11\">%s</text>"
-                   "<text x=\"%d\" y=\"%.1f\" font-size=\"10\">%zu</text>\n",
+        fprintf(f,
+                "<rect x=\"%d\" y=\"%.1f\" width=\"64\" height=\"%.1f\" fill=\"#4a7\"/>"
+                "<text x=\"%d\" y=\"195\" font-size=\"11\">%s</text>"
+                "<text x=\"%d\" y=\"%.1f\" font-size=\"10\">%zu</text>\n",
                 20 + b * 78, 175 - h, h, 26 + b * 78, lab[b], 26 + b * 78, 172 - h, d.hist[b]);
     }
     fputs("</svg></figure>\n<table>\n<tr><th>slippage (bps)</th><th>mean</th><th>p10</th>"
@@ -496,11 +510,12 @@ void qts_report_tca_html(FILE *f, const struct qts_report_tca *t)
     free(st);
     struct pred_stats ps;
     pred_stats(t, &ps);
-    fprintf(f, "</table>\n<h3>Predicted against realized slippage</h3>\n<p>Aggressive orders; "
-               "prediction made at the decision, realized against the arrival mid.</p>\n"
-               "<table>\n<tr><th>orders</th><th>mean predicted (bps)</th><th>mean realized "
-               "(bps)</th><th>mean abs error (bps)</th><th>median abs error (bps)</th>"
-               "<th>median abs error (ticks)</th></tr>\n<tr><td>%zu</td>",
+    fprintf(f,
+            "</table>\n<h3>Predicted against realized slippage</h3>\n<p>Aggressive orders; "
+            "prediction made at the decision, realized against the arrival mid.</p>\n"
+            "<table>\n<tr><th>orders</th><th>mean predicted (bps)</th><th>mean realized "
+            "(bps)</th><th>mean abs error (bps)</th><th>median abs error (bps)</th>"
+            "<th>median abs error (ticks)</th></tr>\n<tr><td>%zu</td>",
             ps.n);
     cell(f, ps.n ? ps.mean_pred : NAN, "%.4f");
     cell(f, ps.n ? ps.mean_real : NAN, "%.4f");

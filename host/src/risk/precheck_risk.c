@@ -13,13 +13,13 @@
 #define RATE_SLOTS 256 /* strategies with their own buckets; more share the last */
 
 struct bucket {
-    int64_t level;     /* tokens x window_ns */
+    int64_t level; /* tokens x window_ns */
     int64_t last_ns;
     bool init;
 };
 
 struct rates {
-    uint32_t key;      /* strategy id + 1; 0 = free */
+    uint32_t key; /* strategy id + 1; 0 = free */
     struct bucket ord_s, ord_m, can_s, can_m;
 };
 
@@ -28,19 +28,32 @@ struct qts_precheck_risk {
     struct qts_safety *safety;
     struct qts_risk_book book;
     struct rates rates[RATE_SLOTS];
-    uint8_t *frozen;           /* indexed by instrument id */
+    uint8_t *frozen; /* indexed by instrument id */
     size_t n_frozen;
     uint64_t checked, passed;
     uint64_t rejected[QTS_SC_COUNT];
     bool loss_warned;
 };
 
-static const int64_t pow10_i64[19] = {
-    1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000,
-    INT64_C(10000000000), INT64_C(100000000000), INT64_C(1000000000000),
-    INT64_C(10000000000000), INT64_C(100000000000000), INT64_C(1000000000000000),
-    INT64_C(10000000000000000), INT64_C(100000000000000000),
-    INT64_C(1000000000000000000)};
+static const int64_t pow10_i64[19] = {1,
+                                      10,
+                                      100,
+                                      1000,
+                                      10000,
+                                      100000,
+                                      1000000,
+                                      10000000,
+                                      100000000,
+                                      1000000000,
+                                      INT64_C(10000000000),
+                                      INT64_C(100000000000),
+                                      INT64_C(1000000000000),
+                                      INT64_C(10000000000000),
+                                      INT64_C(100000000000000),
+                                      INT64_C(1000000000000000),
+                                      INT64_C(10000000000000000),
+                                      INT64_C(100000000000000000),
+                                      INT64_C(1000000000000000000)};
 
 int64_t qts_risk_notional(int64_t px, int64_t qty, unsigned px_exp, unsigned qty_exp)
 {
@@ -53,8 +66,7 @@ int64_t qts_risk_notional(int64_t px, int64_t qty, unsigned px_exp, unsigned qty
         if (v > INT64_MAX / m)
             return INT64_MAX;
         v *= m;
-    }
-    else if (e < 0)
+    } else if (e < 0)
         v /= pow10_i64[-e > 18 ? 18 : -e];
     return v > INT64_MAX ? INT64_MAX : (int64_t)v;
 }
@@ -195,10 +207,7 @@ static int reject(struct qts_precheck_risk *r, struct qts_precheck_reject *rej, 
     return QTS_ERISK;
 }
 
-static inline int64_t abs64(int64_t v)
-{
-    return v < 0 ? -v : v;
-}
+static inline int64_t abs64(int64_t v) { return v < 0 ? -v : v; }
 
 /* whole units -> instrument fixed point */
 static inline double units(double whole, unsigned exp)
@@ -279,9 +288,8 @@ int qts_precheck_risk_check(void *ctx, struct qts_precheck_order *o,
 
     if (l->max_position_symbol > 0 &&
         (double)abs64(pos_after) > units(l->max_position_symbol, inst->qty_exp))
-        return reject(r, rej, QTS_SC_GR109, "position on %s would be %g (max %g)",
-                      inst->symbol, (double)pos_after / (double)pow10_i64[inst->qty_exp],
-                      l->max_position_symbol);
+        return reject(r, rej, QTS_SC_GR109, "position on %s would be %g (max %g)", inst->symbol,
+                      (double)pos_after / (double)pow10_i64[inst->qty_exp], l->max_position_symbol);
     if (l->max_position_strategy > 0 && b->strategy_position) {
         int64_t sp = b->strategy_position(b->ctx, in->strategy_id, in->instrument) + sq;
         if ((double)abs64(sp) > units(l->max_position_strategy, inst->qty_exp))
@@ -302,8 +310,8 @@ int qts_precheck_risk_check(void *ctx, struct qts_precheck_order *o,
                               100.0 * g / (double)eq, 100.0 * l->max_exposure_pct);
         }
         if (b->net_exposure) {
-            double n = (double)b->net_exposure(b->ctx) +
-                       (sq > 0 ? (double)notional : -(double)notional);
+            double n =
+                (double)b->net_exposure(b->ctx) + (sq > 0 ? (double)notional : -(double)notional);
             if (fabs(n) > l->max_net_exposure_pct * (double)eq)
                 return reject(r, rej, QTS_SC_GR111, "net exposure %.1f%% of equity (max %.1f%%)",
                               100.0 * n / (double)eq, 100.0 * l->max_net_exposure_pct);
@@ -375,11 +383,11 @@ uint64_t qts_precheck_risk_rejections(const struct qts_precheck_risk *r, int cod
 int qts_precheck_risk_usage_json(const struct qts_precheck_risk *r, char *buf, size_t cap)
 {
     size_t o = 0;
-#define PUT(...)                                                                            \
-    do {                                                                                    \
-        int n_ = snprintf(buf + (o < cap ? o : cap), o < cap ? cap - o : 0, __VA_ARGS__);  \
-        if (n_ > 0)                                                                         \
-            o += (size_t)n_;                                                                \
+#define PUT(...)                                                                          \
+    do {                                                                                  \
+        int n_ = snprintf(buf + (o < cap ? o : cap), o < cap ? cap - o : 0, __VA_ARGS__); \
+        if (n_ > 0)                                                                       \
+            o += (size_t)n_;                                                              \
     } while (0)
     PUT("{\"checked\":%llu,\"passed\":%llu,\"rejected\":{", (unsigned long long)r->checked,
         (unsigned long long)r->passed);

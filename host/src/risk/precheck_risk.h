@@ -39,13 +39,13 @@
  * short < 0), money in QTS_CASH_EXP units. Any callback may be NULL: the
  * checks that need it are skipped. */
 struct qts_risk_book {
-    int64_t (*position)(void *ctx, uint32_t instrument);                 /* account */
+    int64_t (*position)(void *ctx, uint32_t instrument); /* account */
     int64_t (*strategy_position)(void *ctx, uint32_t strategy_id, uint32_t instrument);
     int64_t (*equity)(void *ctx);
-    int64_t (*gross_exposure)(void *ctx);                               /* sum |pos| x px */
-    int64_t (*net_exposure)(void *ctx);                                 /* signed */
-    int64_t (*daily_pnl)(void *ctx);                     /* since the session started */
-    int64_t (*pool_available)(void *ctx, int pool);      /* enum qts_pool */
+    int64_t (*gross_exposure)(void *ctx);           /* sum |pos| x px */
+    int64_t (*net_exposure)(void *ctx);             /* signed */
+    int64_t (*daily_pnl)(void *ctx);                /* since the session started */
+    int64_t (*pool_available)(void *ctx, int pool); /* enum qts_pool */
     bool (*session_open)(void *ctx, uint32_t instrument);
     uint32_t (*daily_trades)(void *ctx, uint32_t strategy_id);
     void *ctx; /* borrowed */
@@ -72,8 +72,8 @@ int qts_precheck_risk_check(void *ctx, struct qts_precheck_order *o,
 
 /* May `strategy_id` cancel now? Consumes a token and returns 0, or
  * QTS_ERATELIMIT with GR115/GR116 in rej (may be NULL). */
-int qts_precheck_risk_cancel(struct qts_precheck_risk *r, uint32_t strategy_id,
-                             int64_t now_ns, struct qts_precheck_reject *rej);
+int qts_precheck_risk_cancel(struct qts_precheck_risk *r, uint32_t strategy_id, int64_t now_ns,
+                             struct qts_precheck_reject *rej);
 
 /* Block (or allow again) new entries on an instrument: the risk loop
  * freezes a symbol whose price is stale. Exits still pass. */

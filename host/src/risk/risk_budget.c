@@ -14,8 +14,8 @@ struct qts_risk_budget {
     char key[256];
     struct qts_risk_budget_cfg cfg;
     int64_t leased, used;
-    int64_t topup_amount;  /* in flight, 0 = none */
-    int in_flight;         /* budget calls whose callback is pending */
+    int64_t topup_amount; /* in flight, 0 = none */
+    int in_flight;        /* budget calls whose callback is pending */
     bool is_reachable, is_exhausted, is_closed, logged_unreachable;
     struct qts_risk_budget_stats st;
 };
@@ -26,10 +26,7 @@ static void maybe_free(struct qts_risk_budget *b)
         free(b);
 }
 
-static bool transport_error(int status)
-{
-    return status != 0 && status != QTS_EREJECT;
-}
+static bool transport_error(int status) { return status != 0 && status != QTS_EREJECT; }
 
 static void set_reachable(struct qts_risk_budget *b, bool ok)
 {
@@ -61,8 +58,8 @@ static void on_topup(void *arg, int status, int64_t used_total)
     b->in_flight--;
     if (b->is_closed) {
         if (status == 0) /* granted after close: give it straight back */
-            b->ops->budget(b->self, (struct qts_str){b->key, strlen(b->key)}, -asked,
-                           b->cfg.limit, b->cfg.ttl_ms, ignore_answer, NULL);
+            b->ops->budget(b->self, (struct qts_str){b->key, strlen(b->key)}, -asked, b->cfg.limit,
+                           b->cfg.ttl_ms, ignore_answer, NULL);
         maybe_free(b);
         return;
     }
@@ -90,8 +87,8 @@ static void request_topup(struct qts_risk_budget *b, int64_t amount)
         return;
     b->topup_amount = amount;
     b->in_flight++;
-    int rc = b->ops->budget(b->self, (struct qts_str){b->key, strlen(b->key)}, amount,
-                            b->cfg.limit, b->cfg.ttl_ms, on_topup, b);
+    int rc = b->ops->budget(b->self, (struct qts_str){b->key, strlen(b->key)}, amount, b->cfg.limit,
+                            b->cfg.ttl_ms, on_topup, b);
     if (rc < 0) { /* not sent: the callback will not run */
         b->in_flight--;
         b->topup_amount = 0;
@@ -195,8 +192,9 @@ int qts_risk_budget_consume(struct qts_risk_budget *b, int64_t amount, struct qt
         return qts_err_set(err, QTS_ERISK, "cross-host budget unreachable: %s",
                            b->cfg.policy == QTS_BUDGET_REFUSE ? "refusing new risk"
                                                               : "local share used up");
-    return qts_err_set(err, QTS_ERISK, "cross-host budget: %" PRId64 " + %" PRId64
-                       " over the lease %" PRId64 " (limit %" PRId64 ")",
+    return qts_err_set(err, QTS_ERISK,
+                       "cross-host budget: %" PRId64 " + %" PRId64 " over the lease %" PRId64
+                       " (limit %" PRId64 ")",
                        b->used, amount, b->leased, b->cfg.limit);
 }
 

@@ -35,19 +35,19 @@ enum qts_budget_policy {
 };
 
 struct qts_risk_budget_cfg {
-    const char *key;       /* shared counter name (copied), e.g. "acct1:exposure" */
-    int64_t limit;         /* for all hosts together, > 0 */
-    int64_t chunk;         /* lease granularity; 0 = limit / 10 */
-    int64_t ttl_ms;        /* counter TTL; 0 = none */
+    const char *key; /* shared counter name (copied), e.g. "acct1:exposure" */
+    int64_t limit;   /* for all hosts together, > 0 */
+    int64_t chunk;   /* lease granularity; 0 = limit / 10 */
+    int64_t ttl_ms;  /* counter TTL; 0 = none */
     enum qts_budget_policy policy;
-    double local_share;    /* LOCAL_SHARE: fraction of limit, 0..1 */
+    double local_share; /* LOCAL_SHARE: fraction of limit, 0..1 */
 };
 
 struct qts_risk_budget_stats {
-    int64_t leased;        /* reserved in the shared counter by this host */
-    int64_t used;          /* consumed locally */
-    bool is_reachable;     /* the last shared operation got an answer */
-    bool is_exhausted;     /* the shared counter refused the last top-up */
+    int64_t leased;    /* reserved in the shared counter by this host */
+    int64_t used;      /* consumed locally */
+    bool is_reachable; /* the last shared operation got an answer */
+    bool is_exhausted; /* the shared counter refused the last top-up */
     uint64_t granted, refused, topups, topup_failures, releases;
 };
 

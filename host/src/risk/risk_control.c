@@ -139,7 +139,7 @@ static int build_limits(const struct qts_risk_control_env *env, const struct qts
 }
 
 int qts_risk_control_new(const struct qts_risk_control_env *env, struct qts_risk_control **out,
-                      struct qts_err *err)
+                         struct qts_err *err)
 {
     *out = NULL;
     const struct qts_risk_settings *s = env->settings;
@@ -167,10 +167,14 @@ int qts_risk_control_new(const struct qts_risk_control_env *env, struct qts_risk
     h->safety = qts_safety_new(NULL);
     h->pre = qts_precheck_risk_new(lim, h->safety, &env->book);
     rc = qts_precheck_risk_install(h->pre, env->exec);
-    struct qts_risk_loop_env renv = {.timers = env->timers, .exec = env->exec,
-                                     .safety = h->safety, .pre = h->pre,
-                                     .positions = env->positions, .equity = env->equity,
-                                     .instrument = env->instrument, .ctx = env->ctx};
+    struct qts_risk_loop_env renv = {.timers = env->timers,
+                                     .exec = env->exec,
+                                     .safety = h->safety,
+                                     .pre = h->pre,
+                                     .positions = env->positions,
+                                     .equity = env->equity,
+                                     .instrument = env->instrument,
+                                     .ctx = env->ctx};
     h->rl = qts_risk_loop_new(lim, &renv);
     free(lim);
     if (rc == 0)
@@ -185,11 +189,13 @@ int qts_risk_control_new(const struct qts_risk_control_env *env, struct qts_risk
                                h->scfg.core_stall_ms, QTS_SC_FS060);
     if (env->loop) {
         char path[1024];
-        snprintf(path, sizeof path, "%s/%s", s->var_dir ? s->var_dir : ".",
-                 QTS_ADMIN_SOCKET_NAME);
-        struct qts_admin_handlers ah = {.status = h_status, .kill = h_kill,
-                                        .resume = h_resume, .reload = h_reload,
-                                        .subscribe = h_subscribe, .ctx = h};
+        snprintf(path, sizeof path, "%s/%s", s->var_dir ? s->var_dir : ".", QTS_ADMIN_SOCKET_NAME);
+        struct qts_admin_handlers ah = {.status = h_status,
+                                        .kill = h_kill,
+                                        .resume = h_resume,
+                                        .reload = h_reload,
+                                        .subscribe = h_subscribe,
+                                        .ctx = h};
         rc = qts_admin_open(env->loop, path, &ah, &h->admin, err);
         if (rc != 0) {
             qts_risk_control_free(h);
@@ -251,7 +257,7 @@ void qts_risk_control_on_exec_safety(struct qts_risk_control *h, int code, const
 }
 
 int qts_risk_control_reload(struct qts_risk_control *h, const struct qts_risk_settings *settings,
-                         struct qts_err *err)
+                            struct qts_err *err)
 {
     struct qts_risk_limit_set *lim = qts_xcalloc(1, sizeof *lim);
     int rc = build_limits(&h->env, settings, lim, err);
@@ -266,7 +272,7 @@ int qts_risk_control_reload(struct qts_risk_control *h, const struct qts_risk_se
 }
 
 int qts_risk_control_cancel_allowed(struct qts_risk_control *h, uint32_t strategy_id,
-                                 struct qts_precheck_reject *rej)
+                                    struct qts_precheck_reject *rej)
 {
     return qts_precheck_risk_cancel(h->pre, strategy_id, qts_timer_svc_now(h->env.timers), rej);
 }
@@ -281,10 +287,7 @@ size_t qts_risk_control_stop_orders(struct qts_risk_control *h)
     return qts_safety_stop_orders(h->env.exec, &h->scfg);
 }
 
-void qts_risk_control_beat(struct qts_risk_control *h)
-{
-    qts_watchdog_beat(h->core);
-}
+void qts_risk_control_beat(struct qts_risk_control *h) { qts_watchdog_beat(h->core); }
 
 struct qts_safety *qts_risk_control_safety(struct qts_risk_control *h) { return h->safety; }
 struct qts_precheck_risk *qts_risk_control_precheck(struct qts_risk_control *h) { return h->pre; }
@@ -305,11 +308,11 @@ int qts_risk_control_status_json(struct qts_risk_control *h, char *buf, size_t c
     ej[0] = '\0';
     if (h->env.status_extra && h->env.status_extra(h->env.ctx, ej + 1, PART - 1) > 0)
         ej[0] = ',';
-    int n = snprintf(buf, cap,
-                     "{\"mode\":\"%s\",\"safety\":%s,\"risk\":%s,\"risk_loop\":%s,"
-                     "\"working_orders\":%zu,\"exec\":%s%s}",
-                     h->mode, sj, rj, lj, qts_oms_working_children(qts_exec_oms(h->env.exec)),
-                     xj, ej);
+    int n =
+        snprintf(buf, cap,
+                 "{\"mode\":\"%s\",\"safety\":%s,\"risk\":%s,\"risk_loop\":%s,"
+                 "\"working_orders\":%zu,\"exec\":%s%s}",
+                 h->mode, sj, rj, lj, qts_oms_working_children(qts_exec_oms(h->env.exec)), xj, ej);
     free(sj);
     free(rj);
     free(lj);

@@ -43,17 +43,17 @@ struct qts_risk_settings {
     size_t n_strategies;
     /* strategy i's `risk:` overrides (NULL = none) and its name */
     const struct qts_cfg_node *(*strategy_risk)(const void *src, size_t i, const char **name);
-    const void *src;                      /* borrowed: what strategy_risk reads */
+    const void *src; /* borrowed: what strategy_risk reads */
 };
 
 struct qts_risk_control_env {
-    struct uv_loop_s *loop;             /* NULL: no socket, heartbeat, kill file, watchdog */
-    const struct qts_timer_svc *timers; /* the risk loop's tick (borrowed) */
-    struct qts_exec *exec;              /* borrowed */
+    struct uv_loop_s *loop;                   /* NULL: no socket, heartbeat, kill file, watchdog */
+    const struct qts_timer_svc *timers;       /* the risk loop's tick (borrowed) */
+    struct qts_exec *exec;                    /* borrowed */
     const struct qts_risk_settings *settings; /* borrowed; read during new only */
-    int broker_env;                     /* enum qts_broker_env; -1 = no broker */
-    const char *live_ack;               /* getenv(QTS_LIVE_ACK_ENV), may be NULL */
-    struct qts_risk_book book;          /* copied; see precheck_risk.h */
+    int broker_env;                           /* enum qts_broker_env; -1 = no broker */
+    const char *live_ack;                     /* getenv(QTS_LIVE_ACK_ENV), may be NULL */
+    struct qts_risk_book book;                /* copied; see precheck_risk.h */
     size_t (*positions)(void *ctx, struct qts_risk_pos_view *out, size_t cap);
     int64_t (*equity)(void *ctx);
     const struct qts_instrument *(*instrument)(void *ctx, uint32_t id);
@@ -66,7 +66,7 @@ struct qts_risk_control_env {
     /* extra status members (e.g. "\"positions\":[..]"), written without
      * braces; NULL = none */
     int (*status_extra)(void *ctx, char *out, size_t cap);
-    void *ctx;                          /* borrowed */
+    void *ctx; /* borrowed */
     /* Replay: the watchdog thread is not started. A stall measured on the
      * wall clock must not change the decisions of a deterministic replay;
      * the admin socket and the kill file still work. */
@@ -76,7 +76,7 @@ struct qts_risk_control_env {
 struct qts_risk_control;
 
 int qts_risk_control_new(const struct qts_risk_control_env *env, struct qts_risk_control **out,
-                      struct qts_err *err);
+                         struct qts_err *err);
 /* Closes the socket and timers (the loop must run once more to finish
  * closing them), stops the watchdog and the risk loop, frees. */
 void qts_risk_control_free(struct qts_risk_control *h);
@@ -88,7 +88,7 @@ void qts_risk_control_on_price(struct qts_risk_control *h, uint32_t instrument, 
 void qts_risk_control_on_exec_safety(struct qts_risk_control *h, int code, const char *msg);
 /* Before a strategy's cancel: 0, or QTS_ERATELIMIT with rej filled. */
 int qts_risk_control_cancel_allowed(struct qts_risk_control *h, uint32_t strategy_id,
-                                 struct qts_precheck_reject *rej);
+                                    struct qts_precheck_reject *rej);
 /* Kill switch now (also what the socket's kill does). Returns the number of
  * orders cancelled or escaped (safety.kill_flatten). */
 size_t qts_risk_control_kill(struct qts_risk_control *h, const char *who, const char *reason);
@@ -99,7 +99,7 @@ size_t qts_risk_control_stop_orders(struct qts_risk_control *h);
  * the safety section is taken too. On an error (err says which strategy or
  * key) the running limits stay. */
 int qts_risk_control_reload(struct qts_risk_control *h, const struct qts_risk_settings *settings,
-                         struct qts_err *err);
+                            struct qts_err *err);
 /* The core loop's heartbeat, for hosts without a libuv loop (replay drives
  * it from its own cadence). */
 void qts_risk_control_beat(struct qts_risk_control *h);

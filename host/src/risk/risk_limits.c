@@ -70,18 +70,17 @@ void qts_risk_limits_default(struct qts_risk_limits *l)
     l->jump_pct = 0.05;
 }
 
-#define NEED(cond, msg)                                                                     \
-    do {                                                                                    \
-        if (!(cond))                                                                        \
-            return qts_err_set(err, QTS_ECONFIG, "%s", msg);                                \
+#define NEED(cond, msg)                                      \
+    do {                                                     \
+        if (!(cond))                                         \
+            return qts_err_set(err, QTS_ECONFIG, "%s", msg); \
     } while (0)
 
 int qts_risk_limits_validate(const struct qts_risk_limits *l, struct qts_err *err)
 {
     NEED(l->pool >= 0 && l->pool < QTS_POOL_COUNT, "risk.pool: scalp, swing or portfolio");
-    NEED(l->max_orders_per_sec >= 0 && l->max_orders_per_min >= 0 &&
-             l->max_cancels_per_sec >= 0 && l->max_cancels_per_min >= 0 &&
-             l->max_daily_trades >= 0,
+    NEED(l->max_orders_per_sec >= 0 && l->max_orders_per_min >= 0 && l->max_cancels_per_sec >= 0 &&
+             l->max_cancels_per_min >= 0 && l->max_daily_trades >= 0,
          "risk.max_orders_* / max_cancels_* / max_daily_trades: >= 0");
     NEED(l->price_band_last_pct >= 0 && l->price_band_last_pct < 1,
          "risk.price_band_last_pct: [0, 1)");
@@ -100,18 +99,15 @@ int qts_risk_limits_validate(const struct qts_risk_limits *l, struct qts_err *er
          "risk.daily_loss_warn_pct: [0, 1)");
     NEED(l->daily_loss_limit_pct > 0 && l->daily_loss_limit_pct < 1,
          "risk.daily_loss_limit_pct: (0, 1)");
-    NEED(l->loop_period_ms >= 10 && l->loop_period_ms <= 1000,
-         "risk.loop_period_ms: 10..1000");
+    NEED(l->loop_period_ms >= 10 && l->loop_period_ms <= 1000, "risk.loop_period_ms: 10..1000");
     NEED(l->trail_activation_pct > 0 && l->trail_activation_pct < 1,
          "risk.trail_activation_pct: (0, 1)");
-    NEED(l->trail_distance_pct > 0 && l->trail_distance_pct < 1,
-         "risk.trail_distance_pct: (0, 1)");
+    NEED(l->trail_distance_pct > 0 && l->trail_distance_pct < 1, "risk.trail_distance_pct: (0, 1)");
     NEED(l->trail_min_distance >= 0, "risk.trail_min_distance: >= 0");
     NEED(l->mae_partial_pct > 0 && l->mae_partial_pct <= l->mae_full_pct,
          "risk.mae_partial_pct: (0, mae_full_pct]");
     NEED(l->mae_full_pct > 0 && l->mae_full_pct < 1, "risk.mae_full_pct: (0, 1)");
-    NEED(l->partial_exit_ratio > 0 && l->partial_exit_ratio < 1,
-         "risk.partial_exit_ratio: (0, 1)");
+    NEED(l->partial_exit_ratio > 0 && l->partial_exit_ratio < 1, "risk.partial_exit_ratio: (0, 1)");
     NEED(l->mae_warn_ratio > 0 && l->mae_warn_ratio <= 1, "risk.mae_warn_ratio: (0, 1]");
     NEED(l->account_mae_pct > 0 && l->account_mae_pct < 1, "risk.account_mae_pct: (0, 1)");
     for (int i = 0; i < QTS_POOL_COUNT; i++)
@@ -234,10 +230,10 @@ static bool parse_dur(const char *s, int64_t *out)
     if (end == s || errno || v < 0)
         return false;
     long long mul = !*end || !strcmp(end, "ms") ? 1
-                    : !strcmp(end, "s")        ? 1000
-                    : !strcmp(end, "m")        ? 60000
-                    : !strcmp(end, "h")        ? 3600000
-                                               : 0;
+                    : !strcmp(end, "s")         ? 1000
+                    : !strcmp(end, "m")         ? 60000
+                    : !strcmp(end, "h")         ? 3600000
+                                                : 0;
     if (!mul || v > LLONG_MAX / mul)
         return false;
     *out = (int64_t)(v * mul);
@@ -312,17 +308,13 @@ int qts_risk_limits_apply_value(struct qts_risk_limits *l, const char *key, doub
         return qts_err_set(err, QTS_ECONFIG, "risk.%s: a finite number", key);
     char *base = (char *)l;
     switch (f->kind) {
-    case K_BOOL:
-        *(bool *)(base + f->off) = v != 0;
-        break;
+    case K_BOOL: *(bool *)(base + f->off) = v != 0; break;
     case K_POOL:
         if (v != 0 && v != 1 && v != 2)
             return qts_err_set(err, QTS_ECONFIG, "risk.%s: 0 scalp, 1 swing, 2 portfolio", key);
         *(int *)(base + f->off) = (int)v;
         break;
-    case K_DBL:
-        *(double *)(base + f->off) = v;
-        break;
+    case K_DBL: *(double *)(base + f->off) = v; break;
     case K_INT:
         if (v < 0 || v > INT_MAX || v != floor(v))
             return qts_err_set(err, QTS_ECONFIG, "risk.%s: an integer >= 0", key);
@@ -339,8 +331,8 @@ int qts_risk_limits_apply_value(struct qts_risk_limits *l, const char *key, doub
 
 int qts_risk_limit_set_apply_record(struct qts_risk_limit_set *s,
                                     const struct qts_store_risk_config *rec,
-                                    int64_t (*strategy_id)(void *ctx, const char *name),
-                                    void *ctx, struct qts_err *err)
+                                    int64_t (*strategy_id)(void *ctx, const char *name), void *ctx,
+                                    struct qts_err *err)
 {
     double v = (double)rec->value;
     for (uint8_t i = 0; i < rec->exp; i++)

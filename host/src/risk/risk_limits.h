@@ -30,46 +30,46 @@ int qts_pool_parse(const char *s);
 
 struct qts_risk_limits {
     /* ---- pre-trade (PreCheck hooks) */
-    bool trading_enabled;          /* true */
-    int pool;                      /* enum qts_pool: SCALP */
-    double price_band_last_pct;    /* 0.05: limit price vs last trade */
-    double price_band_mid_pct;     /* 0.05: limit price vs mid */
-    double max_order_qty;          /* 0 = off (whole units) */
-    double max_order_notional;     /* 0 = off (currency) */
-    double max_position_symbol;    /* 0 = off: account position per symbol (whole units) */
-    double max_position_strategy;  /* 0 = off: one strategy's position per symbol */
-    double max_exposure_pct;       /* 0.95: gross exposure / equity (GR001) */
-    double max_net_exposure_pct;   /* 0.95: |net exposure| / equity (GR111) */
-    double max_symbol_exposure_pct;/* 0.15: one symbol's exposure / equity (GR010) */
-    double daily_loss_warn_pct;    /* 0.03: GR020 notice */
-    double daily_loss_limit_pct;   /* 0.05: GR112, no risk-increasing orders */
-    int max_orders_per_sec;        /* 20 */
-    int max_orders_per_min;        /* 600 */
-    int max_cancels_per_sec;       /* 40 */
-    int max_cancels_per_min;       /* 1200 */
-    int max_daily_trades;          /* 0 = off (GR062) */
+    bool trading_enabled;           /* true */
+    int pool;                       /* enum qts_pool: SCALP */
+    double price_band_last_pct;     /* 0.05: limit price vs last trade */
+    double price_band_mid_pct;      /* 0.05: limit price vs mid */
+    double max_order_qty;           /* 0 = off (whole units) */
+    double max_order_notional;      /* 0 = off (currency) */
+    double max_position_symbol;     /* 0 = off: account position per symbol (whole units) */
+    double max_position_strategy;   /* 0 = off: one strategy's position per symbol */
+    double max_exposure_pct;        /* 0.95: gross exposure / equity (GR001) */
+    double max_net_exposure_pct;    /* 0.95: |net exposure| / equity (GR111) */
+    double max_symbol_exposure_pct; /* 0.15: one symbol's exposure / equity (GR010) */
+    double daily_loss_warn_pct;     /* 0.03: GR020 notice */
+    double daily_loss_limit_pct;    /* 0.05: GR112, no risk-increasing orders */
+    int max_orders_per_sec;         /* 20 */
+    int max_orders_per_min;         /* 600 */
+    int max_cancels_per_sec;        /* 40 */
+    int max_cancels_per_min;        /* 1200 */
+    int max_daily_trades;           /* 0 = off (GR062) */
     /* ---- micro risk loop */
-    int64_t loop_period_ms;        /* 100, 10..1000 */
-    double trail_activation_pct;   /* 0.01: activate at +1 % */
-    double trail_distance_pct;     /* 0.005: 0.5 % below the high */
-    double trail_min_distance;     /* 0: minimum gap in currency (KRW example: 500) */
-    double mae_partial_pct;        /* 0.015: cut partial_exit_ratio */
-    double mae_full_pct;           /* 0.02: flatten */
-    double partial_exit_ratio;     /* 0.5 */
-    double mae_warn_ratio;         /* 0.8: GR071 at 80 % of mae_full_pct */
-    double account_mae_pct;        /* 0.05: unrealised loss / equity -> kill switch */
+    int64_t loop_period_ms;              /* 100, 10..1000 */
+    double trail_activation_pct;         /* 0.01: activate at +1 % */
+    double trail_distance_pct;           /* 0.005: 0.5 % below the high */
+    double trail_min_distance;           /* 0: minimum gap in currency (KRW example: 500) */
+    double mae_partial_pct;              /* 0.015: cut partial_exit_ratio */
+    double mae_full_pct;                 /* 0.02: flatten */
+    double partial_exit_ratio;           /* 0.5 */
+    double mae_warn_ratio;               /* 0.8: GR071 at 80 % of mae_full_pct */
+    double account_mae_pct;              /* 0.05: unrealised loss / equity -> kill switch */
     int64_t max_hold_ms[QTS_POOL_COUNT]; /* scalp 1 h, swing 7 d, portfolio 0 = none */
-    double hold_warn_ratio;        /* 0.8: GR072 */
-    int64_t hold_extension_ms;     /* 30 min once while in profit */
-    double vol_warn;               /* 0.03 realised intraday volatility: GR073 */
-    double vol_critical;           /* 0.05: cut 50 % of each position once */
-    double vol_kill;               /* 0.08: flatten everything, LOCKDOWN */
-    double vix_warn;               /* 25 */
-    double vix_critical;           /* 30 */
-    double vix_kill;               /* 40 */
-    int64_t stale_ms;              /* 500: entries frozen, AN010 */
-    int64_t stale_trip_ms;         /* 1000 with an open position: FS107 */
-    double jump_pct;               /* 0.05 between consecutive ticks: AN001 */
+    double hold_warn_ratio;              /* 0.8: GR072 */
+    int64_t hold_extension_ms;           /* 30 min once while in profit */
+    double vol_warn;                     /* 0.03 realised intraday volatility: GR073 */
+    double vol_critical;                 /* 0.05: cut 50 % of each position once */
+    double vol_kill;                     /* 0.08: flatten everything, LOCKDOWN */
+    double vix_warn;                     /* 25 */
+    double vix_critical;                 /* 30 */
+    double vix_kill;                     /* 40 */
+    int64_t stale_ms;                    /* 500: entries frozen, AN010 */
+    int64_t stale_trip_ms;               /* 1000 with an open position: FS107 */
+    double jump_pct;                     /* 0.05 between consecutive ticks: AN001 */
 };
 
 void qts_risk_limits_default(struct qts_risk_limits *l);
@@ -122,7 +122,7 @@ int qts_risk_limits_apply_value(struct qts_risk_limits *l, const char *key, doub
 struct qts_store_risk_config;
 int qts_risk_limit_set_apply_record(struct qts_risk_limit_set *s,
                                     const struct qts_store_risk_config *rec,
-                                    int64_t (*strategy_id)(void *ctx, const char *name),
-                                    void *ctx, struct qts_err *err);
+                                    int64_t (*strategy_id)(void *ctx, const char *name), void *ctx,
+                                    struct qts_err *err);
 
 #endif /* QTS_RISK_LIMITS_H */

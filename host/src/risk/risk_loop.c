@@ -27,19 +27,19 @@ struct shadow {
     int64_t qty, avg_px;
     uint64_t episode;
     int64_t entry_ns;
-    int64_t high, low;             /* since entry */
+    int64_t high, low; /* since entry */
     bool trail_on;
     int64_t trail_stop;
     unsigned latch;
-    uint64_t pending_id;           /* working exit order (0 = none) */
+    uint64_t pending_id; /* working exit order (0 = none) */
     uint8_t pending_reason;
     uint32_t exit_failures;
 };
 
 struct inst_px {
     int64_t px, ts_ns;
-    double rv2;                    /* sum of squared log returns this session */
-    int64_t jump_ns;               /* last AN001 raised */
+    double rv2;      /* sum of squared log returns this session */
+    int64_t jump_ns; /* last AN001 raised */
     bool seen, stale, tripped;
 };
 
@@ -62,10 +62,9 @@ struct qts_risk_loop {
 
 const char *qts_risk_reason_name(int r)
 {
-    static const char *const n[QTS_RR_COUNT] = {"none", "kill_switch", "volatility",
-                                                "volatility_critical", "mae",
-                                                "mae_partial", "time_in_trade",
-                                                "trailing_stop"};
+    static const char *const n[QTS_RR_COUNT] = {
+        "none", "kill_switch", "volatility",    "volatility_critical",
+        "mae",  "mae_partial", "time_in_trade", "trailing_stop"};
     return r >= 0 && r < QTS_RR_COUNT ? n[r] : "?";
 }
 
@@ -97,13 +96,9 @@ void qts_risk_loop_set_limits(struct qts_risk_loop *rl, const struct qts_risk_li
     rl->limits = *limits;
 }
 
-static int64_t now_ns(const struct qts_risk_loop *rl)
-{
-    return qts_timer_svc_now(rl->env.timers);
-}
+static int64_t now_ns(const struct qts_risk_loop *rl) { return qts_timer_svc_now(rl->env.timers); }
 
-static void raise_code(struct qts_risk_loop *rl, int code, const char *fmt, ...)
-    QTS_PRINTF(3, 4);
+static void raise_code(struct qts_risk_loop *rl, int code, const char *fmt, ...) QTS_PRINTF(3, 4);
 static void raise_code(struct qts_risk_loop *rl, int code, const char *fmt, ...)
 {
     if (!rl->env.safety)
@@ -206,9 +201,8 @@ static void sync(struct qts_risk_loop *rl, int64_t now)
 {
     for (size_t i = 0; i < QTS_RISK_MAX_POSITIONS; i++)
         rl->sh[i].seen = false;
-    size_t n = rl->env.positions ? rl->env.positions(rl->env.ctx, rl->view,
-                                                     QTS_RISK_MAX_POSITIONS)
-                                 : 0;
+    size_t n =
+        rl->env.positions ? rl->env.positions(rl->env.ctx, rl->view, QTS_RISK_MAX_POSITIONS) : 0;
     for (size_t i = 0; i < n; i++) {
         const struct qts_risk_pos_view *v = &rl->view[i];
         if (v->qty == 0)
@@ -220,7 +214,7 @@ static void sync(struct qts_risk_loop *rl, int64_t now)
             break;
         }
         bool flipped = s->qty == 0 || (s->qty > 0) != (v->qty > 0);
-        s->qty = v->qty;       /* the portfolio wins */
+        s->qty = v->qty; /* the portfolio wins */
         s->avg_px = v->avg_px;
         s->seen = true;
         if (flipped) {
@@ -288,8 +282,7 @@ static void send_exit(struct qts_risk_loop *rl, struct shadow *s, int reason, in
     s->pending_reason = (uint8_t)reason;
     raise_code(rl, QTS_SC_FS102, "exit %s strategy=%u inst=%u %s %lld order=%llu",
                qts_risk_reason_name(reason), s->strategy, s->instrument,
-               in.side == QTS_SIDE_SELL ? "sell" : "buy", (long long)qty,
-               (unsigned long long)id);
+               in.side == QTS_SIDE_SELL ? "sell" : "buy", (long long)qty, (unsigned long long)id);
 }
 
 /* An exit still working? Clears it when final; a final without the full
@@ -301,8 +294,7 @@ static bool exit_pending(struct qts_risk_loop *rl, struct shadow *s)
     const struct qts_parent *p = qts_exec_order(rl->env.exec, s->pending_id);
     if (p && !qts_exec_state_final(p->state))
         return true;
-    bool ok = p && p->state == QTS_XS_COMPLETE && !p->partial &&
-              p->filled_qty >= p->intent.qty;
+    bool ok = p && p->state == QTS_XS_COMPLETE && !p->partial && p->filled_qty >= p->intent.qty;
     if (!ok) {
         rl->st.exit_failures++;
         s->exit_failures++;
@@ -388,8 +380,7 @@ static void eval_position(struct qts_risk_loop *rl, struct shadow *s, int64_t no
             return;
     }
     /* 2 MAE: sticky, from the worst price since entry */
-    double mae = avg > 0 ? (lng ? ((double)s->low - avg) / avg : (avg - (double)s->high) / avg)
-                         : 0;
+    double mae = avg > 0 ? (lng ? ((double)s->low - avg) / avg : (avg - (double)s->high) / avg) : 0;
     if (-mae >= l->mae_full_pct) {
         send_exit(rl, s, QTS_RR_MAE_FULL, aq);
         return;
@@ -423,8 +414,7 @@ static void eval_position(struct qts_risk_loop *rl, struct shadow *s, int64_t no
         }
     }
     /* 4 trailing stop, mirrored for shorts; gap = max(d x extreme, min distance) */
-    double mind = l->trail_min_distance *
-                  (inst ? pow(10.0, inst->px_exp) : 1.0);
+    double mind = l->trail_min_distance * (inst ? pow(10.0, inst->px_exp) : 1.0);
     if (!s->trail_on && pnl_pct >= l->trail_activation_pct)
         s->trail_on = true;
     if (s->trail_on) {
@@ -619,10 +609,7 @@ const struct qts_hdr_hist *qts_risk_loop_jitter(const struct qts_risk_loop *rl)
     return &rl->jitter;
 }
 
-const struct qts_hdr_hist *qts_risk_loop_cost(const struct qts_risk_loop *rl)
-{
-    return &rl->cost;
-}
+const struct qts_hdr_hist *qts_risk_loop_cost(const struct qts_risk_loop *rl) { return &rl->cost; }
 
 int64_t qts_risk_loop_trail_stop(const struct qts_risk_loop *rl, uint32_t strategy_id,
                                  uint32_t instrument)
@@ -641,20 +628,18 @@ int qts_risk_loop_status_json(const struct qts_risk_loop *rl, char *buf, size_t 
     qts_hdr_json(&rl->jitter, jit, sizeof jit);
     qts_hdr_json(&rl->cost, cost, sizeof cost);
     const struct qts_risk_loop_stats *s = &rl->st;
-    return snprintf(buf, cap,
-                    "{\"period_ms\":%lld,\"cycles\":%llu,\"positions\":%u,\"frozen\":%u,"
-                    "\"kills\":%llu,\"exit_failures\":%llu,\"exits\":{\"kill_switch\":%llu,"
-                    "\"volatility\":%llu,\"volatility_critical\":%llu,\"mae\":%llu,"
-                    "\"mae_partial\":%llu,\"time_in_trade\":%llu,\"trailing_stop\":%llu},"
-                    "\"jitter_ns\":%s,\"cycle_ns\":%s}",
-                    (long long)rl->limits.global.loop_period_ms, (unsigned long long)s->cycles,
-                    s->positions, s->frozen, (unsigned long long)s->kills,
-                    (unsigned long long)s->exit_failures,
-                    (unsigned long long)s->exits[QTS_RR_KILL],
-                    (unsigned long long)s->exits[QTS_RR_VOL_FULL],
-                    (unsigned long long)s->exits[QTS_RR_VOL_PARTIAL],
-                    (unsigned long long)s->exits[QTS_RR_MAE_FULL],
-                    (unsigned long long)s->exits[QTS_RR_MAE_PARTIAL],
-                    (unsigned long long)s->exits[QTS_RR_TIME],
-                    (unsigned long long)s->exits[QTS_RR_TRAIL], jit, cost);
+    return snprintf(
+        buf, cap,
+        "{\"period_ms\":%lld,\"cycles\":%llu,\"positions\":%u,\"frozen\":%u,"
+        "\"kills\":%llu,\"exit_failures\":%llu,\"exits\":{\"kill_switch\":%llu,"
+        "\"volatility\":%llu,\"volatility_critical\":%llu,\"mae\":%llu,"
+        "\"mae_partial\":%llu,\"time_in_trade\":%llu,\"trailing_stop\":%llu},"
+        "\"jitter_ns\":%s,\"cycle_ns\":%s}",
+        (long long)rl->limits.global.loop_period_ms, (unsigned long long)s->cycles, s->positions,
+        s->frozen, (unsigned long long)s->kills, (unsigned long long)s->exit_failures,
+        (unsigned long long)s->exits[QTS_RR_KILL], (unsigned long long)s->exits[QTS_RR_VOL_FULL],
+        (unsigned long long)s->exits[QTS_RR_VOL_PARTIAL],
+        (unsigned long long)s->exits[QTS_RR_MAE_FULL],
+        (unsigned long long)s->exits[QTS_RR_MAE_PARTIAL], (unsigned long long)s->exits[QTS_RR_TIME],
+        (unsigned long long)s->exits[QTS_RR_TRAIL], jit, cost);
 }

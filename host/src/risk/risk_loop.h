@@ -50,26 +50,26 @@
 struct qts_risk_pos_view {
     uint32_t strategy_id;
     uint32_t instrument;
-    int64_t qty;              /* signed, instrument quantity units */
-    int64_t avg_px;           /* instrument price units */
+    int64_t qty;    /* signed, instrument quantity units */
+    int64_t avg_px; /* instrument price units */
 };
 
 struct qts_risk_loop_env {
-    const struct qts_timer_svc *timers;   /* tick source and time (borrowed) */
-    struct qts_exec *exec;                /* exits go here (borrowed) */
-    struct qts_safety *safety;            /* codes go here (borrowed, may be NULL) */
-    struct qts_precheck_risk *pre;        /* stale symbols frozen here (may be NULL) */
+    const struct qts_timer_svc *timers; /* tick source and time (borrowed) */
+    struct qts_exec *exec;              /* exits go here (borrowed) */
+    struct qts_safety *safety;          /* codes go here (borrowed, may be NULL) */
+    struct qts_precheck_risk *pre;      /* stale symbols frozen here (may be NULL) */
     /* Open positions, one row per (strategy, instrument) with qty != 0;
      * returns the row count (at most cap). */
     size_t (*positions)(void *ctx, struct qts_risk_pos_view *out, size_t cap);
-    int64_t (*equity)(void *ctx);         /* QTS_CASH_EXP units; NULL = no account rules */
+    int64_t (*equity)(void *ctx); /* QTS_CASH_EXP units; NULL = no account rules */
     const struct qts_instrument *(*instrument)(void *ctx, uint32_t id); /* borrowed */
-    void *ctx;                            /* borrowed */
+    void *ctx;                                                          /* borrowed */
 };
 
 enum qts_risk_reason {
     QTS_RR_NONE = 0,
-    QTS_RR_KILL = 1,          /* kill switch (volatility or account MAE) */
+    QTS_RR_KILL = 1, /* kill switch (volatility or account MAE) */
     QTS_RR_VOL_FULL = 2,
     QTS_RR_VOL_PARTIAL = 3,
     QTS_RR_MAE_FULL = 4,
@@ -82,11 +82,11 @@ const char *qts_risk_reason_name(int r);
 
 struct qts_risk_loop_stats {
     uint64_t cycles;
-    uint64_t exits[QTS_RR_COUNT];   /* exit orders sent, by reason */
+    uint64_t exits[QTS_RR_COUNT]; /* exit orders sent, by reason */
     uint64_t exit_failures;
     uint64_t kills;
-    uint32_t positions;             /* shadows with qty != 0 */
-    uint32_t frozen;                /* instruments with a stale price */
+    uint32_t positions; /* shadows with qty != 0 */
+    uint32_t frozen;    /* instruments with a stale price */
 };
 
 struct qts_risk_loop;

@@ -24,8 +24,7 @@ static int64_t position(void *ctx, uint32_t instrument)
 static int64_t strategy_position(void *ctx, uint32_t strategy_id, uint32_t instrument)
 {
     const struct qts_risk_portfolio *rp = ctx;
-    const struct qts_position *p = qts_portfolio_strategy_position(rp->pf, strategy_id,
-                                                                    instrument);
+    const struct qts_position *p = qts_portfolio_strategy_position(rp->pf, strategy_id, instrument);
     return p ? p->qty : 0;
 }
 

@@ -19,8 +19,8 @@
 struct qts_portfolio;
 
 struct qts_risk_portfolio {
-    struct qts_portfolio *pf;   /* borrowed */
-    int64_t day_start_equity;   /* cash units */
+    struct qts_portfolio *pf; /* borrowed */
+    int64_t day_start_equity; /* cash units */
 };
 
 /* `pf` borrowed; the day starts now (its current equity). */

@@ -39,8 +39,8 @@ static void risk_on_safety(void *self, const struct qts_safety_change *c)
 
 struct qts_bus_sub qts_risk_sub(struct qts_risk_pub *pub)
 {
-    return (struct qts_bus_sub){.name = "risk", .on_market = risk_on_market,
-                                .on_safety = risk_on_safety, .self = pub};
+    return (struct qts_bus_sub){
+        .name = "risk", .on_market = risk_on_market, .on_safety = risk_on_safety, .self = pub};
 }
 
 /* ---------------------------------------------------- shared risk budget */
@@ -115,6 +115,6 @@ int qts_budget_precheck(void *ctx, struct qts_precheck_order *o, struct qts_prec
 
 struct qts_bus_sub qts_budget_sub(struct qts_budget_pub *pub)
 {
-    return (struct qts_bus_sub){.name = "budget", .on_order = budget_on_order,
-                                .on_fill = budget_on_fill, .self = pub};
+    return (struct qts_bus_sub){
+        .name = "budget", .on_order = budget_on_order, .on_fill = budget_on_fill, .self = pub};
 }

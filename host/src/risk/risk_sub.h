@@ -31,13 +31,13 @@ struct qts_risk_pub {
 struct qts_bus_sub qts_risk_sub(struct qts_risk_pub *pub);
 
 struct qts_budget_pub {
-    struct qts_risk_budget *budget;  /* borrowed; NULL = no shared_budget.key */
-    const struct qts_portfolio *pf;  /* borrowed: positions' gross exposure */
-    struct qts_exec *exec;           /* borrowed: working orders' open notional */
+    struct qts_risk_budget *budget; /* borrowed; NULL = no shared_budget.key */
+    const struct qts_portfolio *pf; /* borrowed: positions' gross exposure */
+    struct qts_exec *exec;          /* borrowed: working orders' open notional */
     /* the host's latest prices (the exec pipeline's market provider) */
     int (*market)(void *ctx, uint32_t instrument, struct qts_mkt_ref *out);
     void *market_ctx;
-    int64_t held;                    /* exposure this host holds in the budget */
+    int64_t held; /* exposure this host holds in the budget */
 };
 
 struct qts_bus_sub qts_budget_sub(struct qts_budget_pub *pub);

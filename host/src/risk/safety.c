@@ -26,7 +26,7 @@ struct qts_safety {
     pthread_mutex_t mu;
     struct qts_safety_listener listener;
     struct qts_safety_event ring[EVENT_RING];
-    size_t n_events;               /* total ever; ring index = n % EVENT_RING */
+    size_t n_events; /* total ever; ring index = n % EVENT_RING */
     bool have_approval;
     struct qts_safety_approval approval;
 };
@@ -127,8 +127,8 @@ static void notify(struct qts_safety *s, const struct qts_safety_listener *l,
         QTS_WARN("safety %s code=%s state=%s->%s msg=%s", ev->what, cs,
                  qts_safety_state_name(ev->from), qts_safety_state_name(ev->to), ev->msg);
     else
-        QTS_INFO("safety %s code=%s state=%s msg=%s", ev->what, cs,
-                 qts_safety_state_name(ev->to), ev->msg);
+        QTS_INFO("safety %s code=%s state=%s msg=%s", ev->what, cs, qts_safety_state_name(ev->to),
+                 ev->msg);
     (void)s;
     if (l->on_event)
         l->on_event(l->ctx, ev);
@@ -159,8 +159,7 @@ int qts_safety_raise(struct qts_safety *s, int code, const char *msg)
         if (from == QTS_SAFETY_NORMAL)
             to = QTS_SAFETY_WARNING;
         break;
-    default:
-        break; /* LIMIT and NOTICE never move the state */
+    default: break; /* LIMIT and NOTICE never move the state */
     }
     atomic_store_explicit(&s->state, to, memory_order_release);
     struct qts_safety_event ev;
@@ -188,8 +187,8 @@ int qts_safety_clear_warning(struct qts_safety *s)
     return QTS_SAFETY_NORMAL;
 }
 
-int qts_safety_recover(struct qts_safety *s, bool approved, const char *who,
-                       const char *reason, struct qts_err *err)
+int qts_safety_recover(struct qts_safety *s, bool approved, const char *who, const char *reason,
+                       struct qts_err *err)
 {
     pthread_mutex_lock(&s->mu);
     int from = atomic_load(&s->state);
@@ -279,18 +278,17 @@ int qts_safety_status_json(const struct qts_safety *s, char *buf, size_t cap)
                  "{\"who\":\"%s\",\"reason\":\"%s\",\"ts_ns\":%lld,\"from\":\"%s\"}", who, why,
                  (long long)a.ts_ns, qts_safety_state_name(a.from));
     }
-    return snprintf(buf, cap,
-                    "{\"state\":\"%s\",\"kill\":%s,\"trading_enabled\":%s,"
-                    "\"trading_allowed\":%s,\"consecutive_fails\":%d,\"last_approval\":%s}",
-                    qts_safety_state_name(qts_safety_state(s)),
-                    qts_safety_kill_on(s) ? "true" : "false",
-                    qts_safety_trading_enabled(s) ? "true" : "false",
-                    qts_safety_trading_allowed(s) ? "true" : "false",
-                    qts_safety_consecutive_fails(s), appr);
+    return snprintf(
+        buf, cap,
+        "{\"state\":\"%s\",\"kill\":%s,\"trading_enabled\":%s,"
+        "\"trading_allowed\":%s,\"consecutive_fails\":%d,\"last_approval\":%s}",
+        qts_safety_state_name(qts_safety_state(s)), qts_safety_kill_on(s) ? "true" : "false",
+        qts_safety_trading_enabled(s) ? "true" : "false",
+        qts_safety_trading_allowed(s) ? "true" : "false", qts_safety_consecutive_fails(s), appr);
 }
 
-size_t qts_safety_kill_exec(struct qts_safety *s, struct qts_exec *x, bool flatten,
-                            const char *who, const char *reason)
+size_t qts_safety_kill_exec(struct qts_safety *s, struct qts_exec *x, bool flatten, const char *who,
+                            const char *reason)
 {
     /* switch first: nothing new gets past PreCheck while we cancel */
     qts_safety_set_kill(s, true, who, reason);
@@ -353,8 +351,8 @@ int qts_safety_kill_file_poll(struct qts_safety *s, const char *path)
     while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
         p++;
     size_t len = strlen(p);
-    while (len && (p[len - 1] == ' ' || p[len - 1] == '\t' || p[len - 1] == '\n' ||
-                   p[len - 1] == '\r'))
+    while (len &&
+           (p[len - 1] == ' ' || p[len - 1] == '\t' || p[len - 1] == '\n' || p[len - 1] == '\r'))
         p[--len] = '\0';
     bool on = !*p || !strcasecmp(p, "on") || !strcasecmp(p, "active") || !strcmp(p, "1") ||
               !strcasecmp(p, "true");

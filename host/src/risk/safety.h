@@ -43,17 +43,17 @@ const char *qts_safety_state_name(int state);
 
 /* One entry of the safety log (also what the listener gets). */
 struct qts_safety_event {
-    int64_t ts_ns;            /* clock time */
-    int code;                 /* enum qts_safety_code, -1 for operator actions */
-    uint8_t from, to;         /* state before and after */
-    char what[16];            /* "raise", "kill", "unkill", "recover", "clear" */
+    int64_t ts_ns;    /* clock time */
+    int code;         /* enum qts_safety_code, -1 for operator actions */
+    uint8_t from, to; /* state before and after */
+    char what[16];    /* "raise", "kill", "unkill", "recover", "clear" */
     char msg[160];
 };
 
 /* An operator's approval to leave LOCKDOWN (or FAIL). */
 struct qts_safety_approval {
-    int64_t ts_ns;            /* wall time of the approval */
-    uint8_t from;             /* state that was left */
+    int64_t ts_ns; /* wall time of the approval */
+    uint8_t from;  /* state that was left */
     char who[64];
     char reason[160];
 };
@@ -61,7 +61,7 @@ struct qts_safety_approval {
 struct qts_safety_listener {
     /* every event: state changes, raised codes, kill switch changes */
     void (*on_event)(void *ctx, const struct qts_safety_event *ev);
-    void *ctx;                /* borrowed */
+    void *ctx; /* borrowed */
 };
 
 struct qts_safety;
@@ -91,8 +91,8 @@ int qts_safety_clear_warning(struct qts_safety *s);
  * true and a non-empty `who` and `reason` (copied), else QTS_EPERM and the
  * state is unchanged. The approval is recorded either way it succeeds.
  * Also turns the kill switch off when `approved`. Returns the new state. */
-int qts_safety_recover(struct qts_safety *s, bool approved, const char *who,
-                       const char *reason, struct qts_err *err);
+int qts_safety_recover(struct qts_safety *s, bool approved, const char *who, const char *reason,
+                       struct qts_err *err);
 /* Last recorded approval; false when there was none. */
 bool qts_safety_last_approval(const struct qts_safety *s, struct qts_safety_approval *out);
 
@@ -130,8 +130,8 @@ struct qts_exec;
  * (flatten = true: cancel and liquidate what they filled). Every cancel is
  * handed to the broker before this returns. `x` is borrowed. Returns the
  * number of parent orders affected. Core loop thread only. */
-size_t qts_safety_kill_exec(struct qts_safety *s, struct qts_exec *x, bool flatten,
-                            const char *who, const char *reason);
+size_t qts_safety_kill_exec(struct qts_safety *s, struct qts_exec *x, bool flatten, const char *who,
+                            const char *reason);
 /* Cancel every working parent order; does not touch the kill switch.
  * Returns the number of orders cancelled. */
 size_t qts_safety_cancel_all(struct qts_exec *x, const char *reason);

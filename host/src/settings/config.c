@@ -26,9 +26,9 @@
 
 struct qts_config {
     atomic_int refs;
-    char *path;       /* as given */
+    char *path; /* as given */
     struct qts_cfg_node *root;
-    char **files;     /* owned file names; nodes borrow them */
+    char **files; /* owned file names; nodes borrow them */
     size_t n_files, cap_files;
     struct qts_settings settings;
 };
@@ -51,8 +51,8 @@ static const char *intern_file(struct qts_config *c, const char *name)
     return c->files[c->n_files++];
 }
 
-static void QTS_PRINTF(4, 5) add(struct loader *L, const struct qts_cfg_node *n,
-                                 const char *path, const char *fmt, ...)
+static void QTS_PRINTF(4, 5)
+    add(struct loader *L, const struct qts_cfg_node *n, const char *path, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -253,10 +253,10 @@ static void merge_into(struct loader *L, struct qts_cfg_node *into, struct qts_c
         while (j < into->n && strcmp(into->keys[j], from->keys[i]) != 0)
             j++;
         if (j < into->n) {
-            struct qts_cfg_node at = {.file = from->file, .line = from->key_lines[i],
-                                      .col = from->key_cols[i]};
-            add(L, &at, from->keys[i], "key '%s' is already defined at %s:%d:%d",
-                from->keys[i], into->items[j]->file, into->key_lines[j], into->key_cols[j]);
+            struct qts_cfg_node at = {
+                .file = from->file, .line = from->key_lines[i], .col = from->key_cols[i]};
+            add(L, &at, from->keys[i], "key '%s' is already defined at %s:%d:%d", from->keys[i],
+                into->items[j]->file, into->key_lines[j], into->key_cols[j]);
             free(from->keys[i]);
             qts__cfg_node_free(from->items[i]);
             continue;
@@ -458,10 +458,7 @@ void qts_config_unref(struct qts_config *c)
         config_free(c);
 }
 
-const struct qts_settings *qts_config_settings(const struct qts_config *c)
-{
-    return &c->settings;
-}
+const struct qts_settings *qts_config_settings(const struct qts_config *c) { return &c->settings; }
 
 const struct qts_cfg_node *qts_config_root(const struct qts_config *c) { return c->root; }
 

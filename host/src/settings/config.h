@@ -25,7 +25,7 @@
 
 /* ------------------------------------------------------------------- snapshot */
 
-struct qts_config; /* opaque, refcounted, immutable */
+struct qts_config;   /* opaque, refcounted, immutable */
 struct qts_settings; /* defined in settings.h */
 
 /* Load and validate. On success *out is owned by the caller (qts_config_unref)

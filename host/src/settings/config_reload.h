@@ -27,20 +27,19 @@ typedef void (*qts_config_reload_fn)(void *ud, struct qts_config *next);
  * current one, to add what only the caller can see (a plugin slot's config:
  * against the key table of the plugin loaded in it); any diagnostic added
  * rejects the snapshot like a load error. `next` is borrowed. */
-typedef void (*qts_config_check_fn)(void *ud, const struct qts_config *next,
-                                    struct qts_diags *d);
+typedef void (*qts_config_check_fn)(void *ud, const struct qts_config *next, struct qts_diags *d);
 
 struct qts_config_holder {
-    pthread_mutex_t mu;        /* guards `cur` for the pointer load + ref only */
-    struct qts_config *cur;    /* owned reference */
-    char *path;                /* owned copy of the file reloads read */
-    uint64_t reloads_ok;       /* counters (loop thread / under mu) */
+    pthread_mutex_t mu;     /* guards `cur` for the pointer load + ref only */
+    struct qts_config *cur; /* owned reference */
+    char *path;             /* owned copy of the file reloads read */
+    uint64_t reloads_ok;    /* counters (loop thread / under mu) */
     uint64_t reloads_failed;
     qts_config_reload_fn on_reload;
     void *on_reload_ud;
     qts_config_check_fn check; /* optional */
     void *check_ud;
-    uv_signal_t sighup;        /* valid while has_signal */
+    uv_signal_t sighup; /* valid while has_signal */
     int has_signal;
 };
 

@@ -130,70 +130,92 @@ const struct qts_key qts_config_keys[] = {
     {"strategies.list.*.risk", QTS_KEY_MAP, .offset = T(risk),
      .doc = "risk limit overrides for this strategy: any risk.* key without the prefix"},
 
-    {"risk", QTS_KEY_SECTION, .doc = "pre-trade risk limits and the micro risk loop (docs/risk.md)"},
+    {"risk", QTS_KEY_SECTION,
+     .doc = "pre-trade risk limits and the micro risk loop (docs/risk.md)"},
     {"risk.trading_enabled", QTS_KEY_BOOL, "true", .offset = S(risk.trading_enabled),
      .doc = "false = every new order is rejected (GR100)"},
     {"risk.pool", QTS_KEY_ENUM, "scalp", .choices = "scalp|swing|portfolio", .offset = S(risk.pool),
      .doc = "capital pool the orders draw from (GR061) and holding-time class"},
-    {"risk.price_band_last_pct", QTS_KEY_DOUBLE, "0.05", RANGE(0, 0.999), .offset = S(risk.price_band_last_pct),
+    {"risk.price_band_last_pct", QTS_KEY_DOUBLE, "0.05", RANGE(0, 0.999),
+     .offset = S(risk.price_band_last_pct),
      .doc = "limit price at most this far from the last trade (GR105)"},
-    {"risk.price_band_mid_pct", QTS_KEY_DOUBLE, "0.05", RANGE(0, 0.999), .offset = S(risk.price_band_mid_pct),
+    {"risk.price_band_mid_pct", QTS_KEY_DOUBLE, "0.05", RANGE(0, 0.999),
+     .offset = S(risk.price_band_mid_pct),
      .doc = "limit price at most this far from the mid (GR106)"},
     {"risk.max_order_qty", QTS_KEY_DOUBLE, "0", RANGE(0, INFINITY), .offset = S(risk.max_order_qty),
      .doc = "largest order in whole units; 0 = no limit (GR107)"},
-    {"risk.max_order_notional", QTS_KEY_DOUBLE, "0", RANGE(0, INFINITY), .offset = S(risk.max_order_notional),
+    {"risk.max_order_notional", QTS_KEY_DOUBLE, "0", RANGE(0, INFINITY),
+     .offset = S(risk.max_order_notional),
      .doc = "largest order value in currency; 0 = no limit (GR108)"},
-    {"risk.max_position_symbol", QTS_KEY_DOUBLE, "0", RANGE(0, INFINITY), .offset = S(risk.max_position_symbol),
+    {"risk.max_position_symbol", QTS_KEY_DOUBLE, "0", RANGE(0, INFINITY),
+     .offset = S(risk.max_position_symbol),
      .doc = "largest account position per symbol in whole units; 0 = no limit (GR109)"},
-    {"risk.max_position_strategy", QTS_KEY_DOUBLE, "0", RANGE(0, INFINITY), .offset = S(risk.max_position_strategy),
+    {"risk.max_position_strategy", QTS_KEY_DOUBLE, "0", RANGE(0, INFINITY),
+     .offset = S(risk.max_position_strategy),
      .doc = "largest position of one strategy per symbol; 0 = no limit (GR110)"},
-    {"risk.max_exposure_pct", QTS_KEY_DOUBLE, "0.95", RANGE(0.0001, 10), .offset = S(risk.max_exposure_pct),
-     .doc = "gross exposure / equity (GR001)"},
-    {"risk.max_net_exposure_pct", QTS_KEY_DOUBLE, "0.95", RANGE(0.0001, 10), .offset = S(risk.max_net_exposure_pct),
-     .doc = "abs(net exposure) / equity (GR111)"},
-    {"risk.max_symbol_exposure_pct", QTS_KEY_DOUBLE, "0.15", RANGE(0.0001, 10), .offset = S(risk.max_symbol_exposure_pct),
-     .doc = "one symbol's exposure / equity (GR010)"},
-    {"risk.daily_loss_warn_pct", QTS_KEY_DOUBLE, "0.03", RANGE(0, 0.999), .offset = S(risk.daily_loss_warn_pct),
-     .doc = "daily loss / equity that raises GR020"},
-    {"risk.daily_loss_limit_pct", QTS_KEY_DOUBLE, "0.05", RANGE(0.0001, 0.999), .offset = S(risk.daily_loss_limit_pct),
+    {"risk.max_exposure_pct", QTS_KEY_DOUBLE, "0.95", RANGE(0.0001, 10),
+     .offset = S(risk.max_exposure_pct), .doc = "gross exposure / equity (GR001)"},
+    {"risk.max_net_exposure_pct", QTS_KEY_DOUBLE, "0.95", RANGE(0.0001, 10),
+     .offset = S(risk.max_net_exposure_pct), .doc = "abs(net exposure) / equity (GR111)"},
+    {"risk.max_symbol_exposure_pct", QTS_KEY_DOUBLE, "0.15", RANGE(0.0001, 10),
+     .offset = S(risk.max_symbol_exposure_pct), .doc = "one symbol's exposure / equity (GR010)"},
+    {"risk.daily_loss_warn_pct", QTS_KEY_DOUBLE, "0.03", RANGE(0, 0.999),
+     .offset = S(risk.daily_loss_warn_pct), .doc = "daily loss / equity that raises GR020"},
+    {"risk.daily_loss_limit_pct", QTS_KEY_DOUBLE, "0.05", RANGE(0.0001, 0.999),
+     .offset = S(risk.daily_loss_limit_pct),
      .doc = "daily loss / equity after which risk-increasing orders are rejected (GR112)"},
-    {"risk.max_orders_per_sec", QTS_KEY_INT, "20", RANGE(0, 1000000), .offset = S(risk.max_orders_per_sec),
+    {"risk.max_orders_per_sec", QTS_KEY_INT, "20", RANGE(0, 1000000),
+     .offset = S(risk.max_orders_per_sec),
      .doc = "orders per second per strategy; 0 = no limit (GR113)"},
-    {"risk.max_orders_per_min", QTS_KEY_INT, "600", RANGE(0, 1000000), .offset = S(risk.max_orders_per_min),
+    {"risk.max_orders_per_min", QTS_KEY_INT, "600", RANGE(0, 1000000),
+     .offset = S(risk.max_orders_per_min),
      .doc = "orders per minute per strategy; 0 = no limit (GR114)"},
-    {"risk.max_cancels_per_sec", QTS_KEY_INT, "40", RANGE(0, 1000000), .offset = S(risk.max_cancels_per_sec),
+    {"risk.max_cancels_per_sec", QTS_KEY_INT, "40", RANGE(0, 1000000),
+     .offset = S(risk.max_cancels_per_sec),
      .doc = "cancels per second per strategy; 0 = no limit (GR115)"},
-    {"risk.max_cancels_per_min", QTS_KEY_INT, "1200", RANGE(0, 1000000), .offset = S(risk.max_cancels_per_min),
+    {"risk.max_cancels_per_min", QTS_KEY_INT, "1200", RANGE(0, 1000000),
+     .offset = S(risk.max_cancels_per_min),
      .doc = "cancels per minute per strategy; 0 = no limit (GR116)"},
-    {"risk.max_daily_trades", QTS_KEY_INT, "0", RANGE(0, 1000000), .offset = S(risk.max_daily_trades),
+    {"risk.max_daily_trades", QTS_KEY_INT, "0", RANGE(0, 1000000),
+     .offset = S(risk.max_daily_trades),
      .doc = "trades per day per strategy; 0 = no limit (GR062)"},
-    {"risk.loop_period_ms", QTS_KEY_DURATION_MS, "100", RANGE(10, 1000), .offset = S(risk.loop_period_ms),
-     .doc = "micro risk loop period"},
-    {"risk.trail_activation_pct", QTS_KEY_DOUBLE, "0.01", RANGE(0.0001, 0.999), .offset = S(risk.trail_activation_pct),
+    {"risk.loop_period_ms", QTS_KEY_DURATION_MS, "100", RANGE(10, 1000),
+     .offset = S(risk.loop_period_ms), .doc = "micro risk loop period"},
+    {"risk.trail_activation_pct", QTS_KEY_DOUBLE, "0.01", RANGE(0.0001, 0.999),
+     .offset = S(risk.trail_activation_pct),
      .doc = "profit at which the trailing stop becomes active"},
-    {"risk.trail_distance_pct", QTS_KEY_DOUBLE, "0.005", RANGE(0.0001, 0.999), .offset = S(risk.trail_distance_pct),
+    {"risk.trail_distance_pct", QTS_KEY_DOUBLE, "0.005", RANGE(0.0001, 0.999),
+     .offset = S(risk.trail_distance_pct),
      .doc = "trailing stop distance from the best price since entry"},
-    {"risk.trail_min_distance", QTS_KEY_DOUBLE, "0", RANGE(0, INFINITY), .offset = S(risk.trail_min_distance),
+    {"risk.trail_min_distance", QTS_KEY_DOUBLE, "0", RANGE(0, INFINITY),
+     .offset = S(risk.trail_min_distance),
      .doc = "minimum trailing distance in currency (price units)"},
-    {"risk.mae_partial_pct", QTS_KEY_DOUBLE, "0.015", RANGE(0.0001, 0.999), .offset = S(risk.mae_partial_pct),
+    {"risk.mae_partial_pct", QTS_KEY_DOUBLE, "0.015", RANGE(0.0001, 0.999),
+     .offset = S(risk.mae_partial_pct),
      .doc = "adverse excursion that cuts partial_exit_ratio of the position, once"},
-    {"risk.mae_full_pct", QTS_KEY_DOUBLE, "0.02", RANGE(0.0001, 0.999), .offset = S(risk.mae_full_pct),
-     .doc = "adverse excursion that flattens the position"},
-    {"risk.partial_exit_ratio", QTS_KEY_DOUBLE, "0.5", RANGE(0.01, 0.99), .offset = S(risk.partial_exit_ratio),
+    {"risk.mae_full_pct", QTS_KEY_DOUBLE, "0.02", RANGE(0.0001, 0.999),
+     .offset = S(risk.mae_full_pct), .doc = "adverse excursion that flattens the position"},
+    {"risk.partial_exit_ratio", QTS_KEY_DOUBLE, "0.5", RANGE(0.01, 0.99),
+     .offset = S(risk.partial_exit_ratio),
      .doc = "share of the position a partial exit sells or covers"},
     {"risk.mae_warn_ratio", QTS_KEY_DOUBLE, "0.8", RANGE(0.01, 1), .offset = S(risk.mae_warn_ratio),
      .doc = "GR071 at this share of mae_full_pct"},
-    {"risk.account_mae_pct", QTS_KEY_DOUBLE, "0.05", RANGE(0.0001, 0.999), .offset = S(risk.account_mae_pct),
+    {"risk.account_mae_pct", QTS_KEY_DOUBLE, "0.05", RANGE(0.0001, 0.999),
+     .offset = S(risk.account_mae_pct),
      .doc = "total unrealised loss / equity that pulls the kill switch"},
-    {"risk.max_hold_scalp_ms", QTS_KEY_DURATION_MS, "1h", RANGE(0, INFINITY), .offset = S(risk.max_hold_ms[QTS_POOL_SCALP]),
+    {"risk.max_hold_scalp_ms", QTS_KEY_DURATION_MS, "1h", RANGE(0, INFINITY),
+     .offset = S(risk.max_hold_ms[QTS_POOL_SCALP]),
      .doc = "longest holding time of a scalp position; 0 = none"},
-    {"risk.max_hold_swing_ms", QTS_KEY_DURATION_MS, "168h", RANGE(0, INFINITY), .offset = S(risk.max_hold_ms[QTS_POOL_SWING]),
+    {"risk.max_hold_swing_ms", QTS_KEY_DURATION_MS, "168h", RANGE(0, INFINITY),
+     .offset = S(risk.max_hold_ms[QTS_POOL_SWING]),
      .doc = "longest holding time of a swing position; 0 = none"},
-    {"risk.max_hold_portfolio_ms", QTS_KEY_DURATION_MS, "0", RANGE(0, INFINITY), .offset = S(risk.max_hold_ms[QTS_POOL_PORTFOLIO]),
+    {"risk.max_hold_portfolio_ms", QTS_KEY_DURATION_MS, "0", RANGE(0, INFINITY),
+     .offset = S(risk.max_hold_ms[QTS_POOL_PORTFOLIO]),
      .doc = "longest holding time of a portfolio position; 0 = none"},
-    {"risk.hold_warn_ratio", QTS_KEY_DOUBLE, "0.8", RANGE(0.01, 1), .offset = S(risk.hold_warn_ratio),
-     .doc = "GR072 at this share of the holding time"},
-    {"risk.hold_extension_ms", QTS_KEY_DURATION_MS, "30m", RANGE(0, INFINITY), .offset = S(risk.hold_extension_ms),
+    {"risk.hold_warn_ratio", QTS_KEY_DOUBLE, "0.8", RANGE(0.01, 1),
+     .offset = S(risk.hold_warn_ratio), .doc = "GR072 at this share of the holding time"},
+    {"risk.hold_extension_ms", QTS_KEY_DURATION_MS, "30m", RANGE(0, INFINITY),
+     .offset = S(risk.hold_extension_ms),
      .doc = "extra holding time, once, while the position is in profit"},
     {"risk.vol_warn", QTS_KEY_DOUBLE, "0.03", RANGE(0.0001, 10), .offset = S(risk.vol_warn),
      .doc = "realised intraday volatility that raises GR073"},
@@ -209,19 +231,24 @@ const struct qts_key qts_config_keys[] = {
      .doc = "volatility index that flattens everything and locks down"},
     {"risk.stale_ms", QTS_KEY_DURATION_MS, "500", RANGE(1, 3600000), .offset = S(risk.stale_ms),
      .doc = "no tick for this long: entries frozen (GR117), AN010"},
-    {"risk.stale_trip_ms", QTS_KEY_DURATION_MS, "1000", RANGE(1, 3600000), .offset = S(risk.stale_trip_ms),
-     .doc = "no tick for this long with an open position: FS107"},
+    {"risk.stale_trip_ms", QTS_KEY_DURATION_MS, "1000", RANGE(1, 3600000),
+     .offset = S(risk.stale_trip_ms), .doc = "no tick for this long with an open position: FS107"},
     {"risk.jump_pct", QTS_KEY_DOUBLE, "0.05", RANGE(0.0001, 0.999), .offset = S(risk.jump_pct),
      .doc = "tick-to-tick move that raises AN001"},
-    {"shared_budget", QTS_KEY_SECTION, .doc = "exposure budget shared by several hosts on one account (docs/cache.md)"},
+    {"shared_budget", QTS_KEY_SECTION,
+     .doc = "exposure budget shared by several hosts on one account (docs/cache.md)"},
     {"shared_budget.key", QTS_KEY_STRING, "", .offset = S(budget_key),
-     .doc = "shared exposure budget: counter name in the cache tier (several hosts, one account); empty = none"},
+     .doc = "shared exposure budget: counter name in the cache tier (several hosts, one account); "
+            "empty = none"},
     {"shared_budget.limit", QTS_KEY_DECIMAL, "0", .offset = S(budget_limit),
-     .doc = "exposure in currency that all hosts sharing shared_budget.key may hold together (GR119)"},
+     .doc =
+         "exposure in currency that all hosts sharing shared_budget.key may hold together (GR119)"},
     {"shared_budget.policy", QTS_KEY_ENUM, "refuse", .choices = "refuse|local_share",
      .offset = S(budget_policy),
-     .doc = "cache unreachable: refuse new risk beyond the lease held, or use a local share of the limit"},
-    {"shared_budget.local_share", QTS_KEY_DOUBLE, "0.5", RANGE(0, 1), .offset = S(budget_local_share),
+     .doc = "cache unreachable: refuse new risk beyond the lease held, or use a local share of the "
+            "limit"},
+    {"shared_budget.local_share", QTS_KEY_DOUBLE, "0.5", RANGE(0, 1),
+     .offset = S(budget_local_share),
      .doc = "local_share policy: fraction of shared_budget.limit this host may use alone"},
 
     {"safety", QTS_KEY_SECTION, .doc = "kill switch, orderly stop and watchdog (docs/safety.md)"},
@@ -244,37 +271,53 @@ const struct qts_key qts_config_keys[] = {
     {"account.initial_cash", QTS_KEY_DECIMAL, "100000", .offset = S(account_initial_cash),
      .doc = "cash at the start of a replay or paper run, in the quote currency"},
     {"execution", QTS_KEY_SECTION, .doc = "the execution micro-pipeline (docs/execution.md)"},
-    {"execution.max_ref_age_ms", QTS_KEY_DURATION_MS, "2000", RANGE(0, 3600000), .offset = S(exec_max_ref_age_ms),
+    {"execution.max_ref_age_ms", QTS_KEY_DURATION_MS, "2000", RANGE(0, 3600000),
+     .offset = S(exec_max_ref_age_ms),
      .doc = "PreCheck: a reference price older than this rejects the order (AN010); 0 = no check"},
-    {"execution.price_band_pct", QTS_KEY_DOUBLE, "0.05", RANGE(0, 1), .offset = S(exec_price_band_pct),
+    {"execution.price_band_pct", QTS_KEY_DOUBLE, "0.05", RANGE(0, 1),
+     .offset = S(exec_price_band_pct),
      .doc = "PreCheck: a limit price further than this fraction from the reference is rejected"},
     {"execution.max_children", QTS_KEY_INT, "10", RANGE(1, 1000), .offset = S(exec_max_children),
      .doc = "OrderSplit: most child orders per parent (GR060)"},
-    {"execution.adjust_step_pct", QTS_KEY_DOUBLE, "0.001", RANGE(0, 0.1), .offset = S(exec_adjust_step_pct),
+    {"execution.adjust_step_pct", QTS_KEY_DOUBLE, "0.001", RANGE(0, 0.1),
+     .offset = S(exec_adjust_step_pct),
      .doc = "AdaptiveAdjust: reprice step per round, fraction of the price"},
-    {"execution.adjust_max_rounds", QTS_KEY_INT, "3", RANGE(0, 20), .offset = S(exec_adjust_max_rounds),
+    {"execution.adjust_max_rounds", QTS_KEY_INT, "3", RANGE(0, 20),
+     .offset = S(exec_adjust_max_rounds),
      .doc = "AdaptiveAdjust: reprice rounds before EmergencyEscape"},
-    {"execution.adjust_interval_ms", QTS_KEY_DURATION_MS, "1000", RANGE(1, 600000), .offset = S(exec_adjust_interval_ms),
-     .doc = "AdaptiveAdjust: time between reprice rounds"},
-    {"execution.max_slippage_pct", QTS_KEY_DOUBLE, "0.005", RANGE(0, 1), .offset = S(exec_max_slippage_pct),
+    {"execution.adjust_interval_ms", QTS_KEY_DURATION_MS, "1000", RANGE(1, 600000),
+     .offset = S(exec_adjust_interval_ms), .doc = "AdaptiveAdjust: time between reprice rounds"},
+    {"execution.max_slippage_pct", QTS_KEY_DOUBLE, "0.005", RANGE(0, 1),
+     .offset = S(exec_max_slippage_pct),
      .doc = "AdaptiveAdjust: total slippage cap from the arrival price"},
-    {"execution.monitor_timeout_ms", QTS_KEY_DURATION_MS, "60000", RANGE(1, 86400000), .offset = S(exec_monitor_timeout_ms),
+    {"execution.monitor_timeout_ms", QTS_KEY_DURATION_MS, "60000", RANGE(1, 86400000),
+     .offset = S(exec_monitor_timeout_ms),
      .doc = "PartialFillMonitor: time after the last slice before adjusting"},
-    {"execution.retain_orders", QTS_KEY_INT, "10000", RANGE(0, 100000000), .offset = S(exec_retain_orders),
+    {"execution.retain_orders", QTS_KEY_INT, "10000", RANGE(0, 100000000),
+     .offset = S(exec_retain_orders),
      .doc = "retention: finished orders always kept in memory (the most recent ones)"},
-    {"execution.retain_ms", QTS_KEY_DURATION_MS, "60000", RANGE(0, 604800000), .offset = S(exec_retain_ms),
+    {"execution.retain_ms", QTS_KEY_DURATION_MS, "60000", RANGE(0, 604800000),
+     .offset = S(exec_retain_ms),
      .doc = "retention: a finished order is kept at least this long (virtual time in replays)"},
-    {"execution.evict_tombstones", QTS_KEY_INT, "65536", RANGE(0, 10000000), .offset = S(exec_evict_tombstones),
-     .doc = "evicted child orders whose ids are remembered so late reports are recognised; 0 = never evict"},
-    {"startup", QTS_KEY_SECTION, .doc = "the start-up sync of a paper or live run, before strategies start (docs/operations.md)"},
-    {"startup.timeout_ms", QTS_KEY_DURATION_MS, "15000", RANGE(100, 600000), .offset = S(startup_timeout_ms),
-     .doc = "longest wait for the cache, the broker's reconciliation, market snapshots and buying power"},
+    {"execution.evict_tombstones", QTS_KEY_INT, "65536", RANGE(0, 10000000),
+     .offset = S(exec_evict_tombstones),
+     .doc = "evicted child orders whose ids are remembered so late reports are recognised; 0 = "
+            "never evict"},
+    {"startup", QTS_KEY_SECTION,
+     .doc =
+         "the start-up sync of a paper or live run, before strategies start (docs/operations.md)"},
+    {"startup.timeout_ms", QTS_KEY_DURATION_MS, "15000", RANGE(100, 600000),
+     .offset = S(startup_timeout_ms),
+     .doc = "longest wait for the cache, the broker's reconciliation, market snapshots and buying "
+            "power"},
     {"startup.require_reconcile", QTS_KEY_BOOL, "true", .offset = S(startup_require_reconcile),
-     .doc = "refuse to start when the broker's reconciliation fails or times out (a broker without it is exempt)"},
+     .doc = "refuse to start when the broker's reconciliation fails or times out (a broker without "
+            "it is exempt)"},
     {"startup.warm_from_cache", QTS_KEY_BOOL, "true", .offset = S(startup_warm_from_cache),
      .doc = "read what the previous run left in the cache and compare it with the broker's answer"},
     {"startup.seed_market", QTS_KEY_BOOL, "true", .offset = S(startup_seed_market),
-     .doc = "ask the broker for each instrument's current price and order book before strategies start"},
+     .doc = "ask the broker for each instrument's current price and order book before strategies "
+            "start"},
     {"startup.adopt_positions", QTS_KEY_BOOL, "true", .offset = S(startup_adopt_positions),
      .doc = "book the broker's positions into the portfolio at their average price"},
     {"replay", QTS_KEY_SECTION, .doc = "replay mode"},
@@ -320,10 +363,13 @@ static const struct qts_cfg_node *strategy_risk(const void *src, size_t i, const
 
 void qts_settings_risk_view(const struct qts_settings *s, struct qts_risk_settings *out)
 {
-    *out = (struct qts_risk_settings){.mode = qts_mode_name(s->mode), .var_dir = s->var_dir,
-                                      .limits = &s->risk, .safety = &s->safety,
+    *out = (struct qts_risk_settings){.mode = qts_mode_name(s->mode),
+                                      .var_dir = s->var_dir,
+                                      .limits = &s->risk,
+                                      .safety = &s->safety,
                                       .n_strategies = s->n_strategies,
-                                      .strategy_risk = strategy_risk, .src = s};
+                                      .strategy_risk = strategy_risk,
+                                      .src = s};
 }
 
 /* ------------------------------------------------------------------- walk */
@@ -334,8 +380,8 @@ struct walk {
     int errors;
 };
 
-static void QTS_PRINTF(4, 5) err_at(struct walk *w, const struct qts_cfg_node *n,
-                                    const char *path, const char *fmt, ...)
+static void QTS_PRINTF(4, 5)
+    err_at(struct walk *w, const struct qts_cfg_node *n, const char *path, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -420,8 +466,7 @@ static char *resolve(const char *dir, const char *p)
     return out;
 }
 
-static bool parse_i64(struct walk *w, const struct qts_cfg_node *n, const char *path,
-                      int64_t *out)
+static bool parse_i64(struct walk *w, const struct qts_cfg_node *n, const char *path, int64_t *out)
 {
     struct qts_err e;
     if (n->type != QTS_CFG_SCALAR || n->is_quoted || qts_cfg_int(n, out, &e) != 0) {
@@ -551,15 +596,14 @@ static void apply(struct walk *w, const struct qts_key *k, const struct qts_cfg_
         }
         *(const struct qts_cfg_node **)(base + k->offset) = n;
         return;
-    default:
-        break;
+    default: break;
     }
 
     if (n->type != QTS_CFG_SCALAR) {
         static const char *const expect[] = {
-            [QTS_KEY_STRING] = "a string", [QTS_KEY_PATH] = "a path",
-            [QTS_KEY_INT] = "an integer", [QTS_KEY_DOUBLE] = "a number",
-            [QTS_KEY_BOOL] = "true or false", [QTS_KEY_ENUM] = "a name",
+            [QTS_KEY_STRING] = "a string",        [QTS_KEY_PATH] = "a path",
+            [QTS_KEY_INT] = "an integer",         [QTS_KEY_DOUBLE] = "a number",
+            [QTS_KEY_BOOL] = "true or false",     [QTS_KEY_ENUM] = "a name",
             [QTS_KEY_DURATION_MS] = "a duration", [QTS_KEY_DECIMAL] = "a decimal number",
             [QTS_KEY_SPEED] = "'max' or a number"};
         type_err(w, n, real, expect[k->type] ? expect[k->type] : "a value");
@@ -567,12 +611,8 @@ static void apply(struct walk *w, const struct qts_key *k, const struct qts_cfg_
     }
     const char *s = n->scalar;
     switch (k->type) {
-    case QTS_KEY_STRING:
-        set_str(base, k->offset, qts_xstrdup(s));
-        return;
-    case QTS_KEY_PATH:
-        set_str(base, k->offset, resolve(w->config_dir, s));
-        return;
+    case QTS_KEY_STRING: set_str(base, k->offset, qts_xstrdup(s)); return;
+    case QTS_KEY_PATH: set_str(base, k->offset, resolve(w->config_dir, s)); return;
     case QTS_KEY_INT: {
         int64_t v;
         if (!parse_i64(w, n, real, &v))
@@ -683,13 +723,12 @@ static void apply(struct walk *w, const struct qts_key *k, const struct qts_cfg_
         *(double *)(base + k->offset) = v;
         return;
     }
-    default:
-        return;
+    default: return;
     }
 }
 
-static void unknown_key(struct walk *w, const struct qts_cfg_node *map, size_t i,
-                        const char *pat, const char *real)
+static void unknown_key(struct walk *w, const struct qts_cfg_node *map, size_t i, const char *pat,
+                        const char *real)
 {
     const char *key = map->keys[i];
     char kreal[128];
@@ -740,8 +779,10 @@ static void walk_map(struct walk *w, const struct qts_cfg_node *map, const char 
         if (k->type == QTS_KEY_SECTION) {
             walk_map(w, NULL, k->path, kreal, base);
         } else if (k->def) {
-            struct qts_cfg_node d = {.type = QTS_CFG_SCALAR, .file = "<default>",
-                                     .scalar = (char *)k->def, .is_quoted = k->def[0] == '\0'};
+            struct qts_cfg_node d = {.type = QTS_CFG_SCALAR,
+                                     .file = "<default>",
+                                     .scalar = (char *)k->def,
+                                     .is_quoted = k->def[0] == '\0'};
             apply(w, k, &d, kreal, base);
         }
     }
@@ -755,8 +796,7 @@ static bool looks_like_path(const char *p)
     return strchr(p, '/') != NULL || (n > 3 && strcmp(p + n - 3, ".so") == 0);
 }
 
-static void resolve_slot(struct qts_settings *s, struct qts_plugin_slot *slot,
-                         const char *name)
+static void resolve_slot(struct qts_settings *s, struct qts_plugin_slot *slot, const char *name)
 {
     if (name && !slot->name)
         slot->name = qts_xstrdup(name);
@@ -772,8 +812,7 @@ static void resolve_slot(struct qts_settings *s, struct qts_plugin_slot *slot,
 }
 
 /* Cross-key rules that one row cannot express. */
-static void check_relations(struct walk *w, const struct qts_cfg_node *root,
-                            struct qts_settings *s)
+static void check_relations(struct walk *w, const struct qts_cfg_node *root, struct qts_settings *s)
 {
     const struct qts_cfg_node *instruments = qts_cfg_get(root, "instruments");
     for (size_t i = 0; i < s->n_instruments; i++)
@@ -864,9 +903,7 @@ static void free_fields(const char *pat, char *base)
         switch (k->type) {
         case QTS_KEY_STRING:
         case QTS_KEY_PATH:
-        case QTS_KEY_DECIMAL:
-            free(*(char **)(base + k->offset));
-            break;
+        case QTS_KEY_DECIMAL: free(*(char **)(base + k->offset)); break;
         case QTS_KEY_STRLIST: {
             char **v = *(char ***)(base + k->offset);
             size_t n = *(size_t *)(base + k->count_offset);
@@ -885,8 +922,7 @@ static void free_fields(const char *pat, char *base)
             free(items);
             break;
         }
-        default:
-            break;
+        default: break;
         }
     }
 }

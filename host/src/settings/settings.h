@@ -20,16 +20,16 @@
 #include <stdint.h>
 
 #include "config.h"
-#include "config_keys.h" /* qts__edit_distance */
+#include "config_keys.h"   /* qts__edit_distance */
 #include "qts/qts_types.h" /* enum qts_mode */
-#include "risk_limits.h"    /* struct qts_risk_limits */
-#include "safety.h"         /* struct qts_safety_cfg */
+#include "risk_limits.h"   /* struct qts_risk_limits */
+#include "safety.h"        /* struct qts_safety_cfg */
 
 struct qts_instrument_cfg {
     char *symbol;
     char *venue;
-    int px_exp;    /* price decimals: price_ticks = price * 10^px_exp */
-    int qty_exp;   /* quantity decimals */
+    int px_exp;      /* price decimals: price_ticks = price * 10^px_exp */
+    int qty_exp;     /* quantity decimals */
     char *tick_size; /* decimal strings, exact */
     char *lot_size;
     char *min_qty;
@@ -46,8 +46,8 @@ struct qts_plugin_slot {
 
 struct qts_strategy_cfg {
     char *name;
-    char *file;    /* as written */
-    char *path;    /* resolved against strategies.dir */
+    char *file; /* as written */
+    char *path; /* resolved against strategies.dir */
     bool enabled;
     int worker;
     char **symbols; /* owned list */
@@ -80,8 +80,8 @@ struct qts_settings {
     int strategy_max_errors_per_minute;
     struct qts_strategy_cfg *strategies;
     size_t n_strategies;
-    double replay_speed; /* 0 = as fast as possible ("max"), else multiple of real time */
-    char *config_dir;    /* directory of the top-level file; relative paths start here */
+    double replay_speed;        /* 0 = as fast as possible ("max"), else multiple of real time */
+    char *config_dir;           /* directory of the top-level file; relative paths start here */
     char *account_initial_cash; /* decimal text */
     int64_t exec_max_ref_age_ms;
     double exec_price_band_pct;
@@ -92,28 +92,28 @@ struct qts_settings {
     double exec_max_slippage_pct;
     int64_t exec_monitor_timeout_ms;
     const struct qts_cfg_node *feedback; /* free-form; validated by the feedback module */
-    char *budget_key;            /* shared exposure budget (risk_budget.h); "" = none */
-    char *budget_limit;          /* decimal text, currency */
-    int budget_policy;           /* 0 refuse, 1 local_share */
+    char *budget_key;                    /* shared exposure budget (risk_budget.h); "" = none */
+    char *budget_limit;                  /* decimal text, currency */
+    int budget_policy;                   /* 0 refuse, 1 local_share */
     double budget_local_share;
-    int exec_retain_orders;       /* retention of finished orders (oms.h) */
+    int exec_retain_orders; /* retention of finished orders (oms.h) */
     int64_t exec_retain_ms;
     int exec_evict_tombstones;
-    int64_t startup_timeout_ms;  /* startup.*: the start-up sync of paper/live runs */
+    int64_t startup_timeout_ms; /* startup.*: the start-up sync of paper/live runs */
     bool startup_require_reconcile;
     bool startup_warm_from_cache;
     bool startup_seed_market;
     bool startup_adopt_positions;
     /* new fields: append here */
-    struct qts_risk_limits risk; /* the `risk:` section (risk_limits.h) */
+    struct qts_risk_limits risk;  /* the `risk:` section (risk_limits.h) */
     struct qts_safety_cfg safety; /* the `safety:` section (safety.h) */
 };
 
 enum qts_key_type {
     QTS_KEY_SECTION = 0, /* a mapping of further keys */
     QTS_KEY_STRING,
-    QTS_KEY_PATH,        /* a string resolved against the config directory */
-    QTS_KEY_INT,         /* stored as int */
+    QTS_KEY_PATH, /* a string resolved against the config directory */
+    QTS_KEY_INT,  /* stored as int */
     QTS_KEY_DOUBLE,
     QTS_KEY_BOOL,
     QTS_KEY_ENUM,        /* stored as int: index into `choices` */
@@ -126,9 +126,9 @@ enum qts_key_type {
 };
 
 struct qts_key {
-    const char *path;    /* dotted; `*` = every item of a list */
+    const char *path; /* dotted; `*` = every item of a list */
     enum qts_key_type type;
-    const char *def;     /* default as YAML text; NULL = no default */
+    const char *def; /* default as YAML text; NULL = no default */
     bool has_range;
     double min, max;     /* inclusive, when has_range */
     const char *choices; /* enums: "replay|paper|live" */

@@ -21,9 +21,9 @@
 /* ------------------------------------------------------------- CSV */
 
 struct csv_row {
-    char **f;   /* fields, owned */
+    char **f; /* fields, owned */
     size_t n, cap;
-    int line;   /* line where the row starts */
+    int line; /* line where the row starts */
 };
 
 struct csv {
@@ -234,7 +234,8 @@ static int get_fixed(struct ctx *c, const struct csv_row *r, int col, const char
 }
 
 /* A ratio: "0.015" or "1.5%". NaN when blank. */
-static int get_double(struct ctx *c, const struct csv_row *r, int col, const char *name, double *out)
+static int get_double(struct ctx *c, const struct csv_row *r, int col, const char *name,
+                      double *out)
 {
     char raw[128], num[128];
     field(r, col, raw, sizeof raw);
@@ -304,9 +305,11 @@ static int parse_when(const char *s, int64_t *ns, char date_out[11])
     if (*p)
         return -1;
     static const int mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (d > mdays[mo - 1] || (mo == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)))
+    if (d > mdays[mo - 1] ||
+        (mo == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)))
         return -1;
-    int64_t secs = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + sec - off;
+    int64_t secs =
+        days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + sec - off;
     *ns = secs * INT64_C(1000000000);
     if (date_out)
         snprintf(date_out, 11, "%04d-%02d-%02d", y, mo, d);
@@ -388,9 +391,10 @@ static void import_position(struct ctx *c, const struct csv *t)
     const struct csv_row *h = &t->rows[0];
     if (!need_cols(c, h, req))
         return;
-    int cs = col_of(h, "symbol"), cq = col_of(h, "qty"), ca = col_of(h, "avg_price_current_currency"),
-        cm = col_of(h, "market"), cv = col_of(h, "market_value_krw"),
-        cu = col_of(h, "unrealized_pnl_krw"), ct = col_of(h, "strategy");
+    int cs = col_of(h, "symbol"), cq = col_of(h, "qty"),
+        ca = col_of(h, "avg_price_current_currency"), cm = col_of(h, "market"),
+        cv = col_of(h, "market_value_krw"), cu = col_of(h, "unrealized_pnl_krw"),
+        ct = col_of(h, "strategy");
     for (size_t i = 1; i < t->n; i++) {
         const struct csv_row *r = &t->rows[i];
         c->line = r->line;
@@ -413,7 +417,8 @@ static void import_position(struct ctx *c, const struct csv *t)
         upper(st);
         if (!*st)
             strcpy(st, "NET");
-        if (strcmp(st, "NET") && strcmp(st, "SCALP") && strcmp(st, "SWING") && strcmp(st, "PORTFOLIO"))
+        if (strcmp(st, "NET") && strcmp(st, "SCALP") && strcmp(st, "SWING") &&
+            strcmp(st, "PORTFOLIO"))
             bad(c, "strategy", "'%s' is not NET, SCALP, SWING or PORTFOLIO", st);
         qts_strlcpy(p.strategy_type, st, sizeof p.strategy_type);
         if (c->row_bad)
@@ -479,13 +484,15 @@ static void import_ledger(struct ctx *c, const struct csv *t)
             continue;
         if (has_amount == 0) {
             /* amount missing: qty * price, in cash units (exact for these exponents) */
-            double amt = qts_fixed_to_double(l.qty, IMP_QTY_EXP) * qts_fixed_to_double(l.px, IMP_PX_EXP);
+            double amt =
+                qts_fixed_to_double(l.qty, IMP_QTY_EXP) * qts_fixed_to_double(l.px, IMP_PX_EXP);
             l.amount = llround(amt * 1e6);
         }
         char norm[512];
-        int n = snprintf(norm, sizeof norm, "%lld|%s|%u|%lld|%lld|%lld|%lld|%s|%s|%s|%lld", (long long)ts,
-                         l.symbol, l.side, (long long)l.qty, (long long)l.px, (long long)l.amount,
-                         (long long)l.fee, l.strategy_tag, l.order_id, l.broker, (long long)l.realized_pnl);
+        int n = snprintf(norm, sizeof norm, "%lld|%s|%u|%lld|%lld|%lld|%lld|%s|%s|%s|%lld",
+                         (long long)ts, l.symbol, l.side, (long long)l.qty, (long long)l.px,
+                         (long long)l.amount, (long long)l.fee, l.strategy_tag, l.order_id,
+                         l.broker, (long long)l.realized_pnl);
         qts_sha256(norm, (size_t)n, l.src_hash);
         l.has_src_hash = 1;
         union qts_store_any *rec = new_rec(c->imp, QTS_REC_LEDGER, sizeof l, ts);
@@ -519,8 +526,9 @@ static void import_strategy(struct ctx *c, const struct csv *t, const char *defa
     if (col_of(h, "param_name") < 0 && col_of(h, "win_rate") >= 0) {
         /* the performance view of the "Strategy" sheet: an output, not data */
         c->line = h->line;
-        bad(c, "header", "this is the performance view of the Strategy sheet (strategy, trades, "
-                         "win_rate, ...); it is regenerated from the ledger, not imported (RC003)");
+        bad(c, "header",
+            "this is the performance view of the Strategy sheet (strategy, trades, "
+            "win_rate, ...); it is regenerated from the ledger, not imported (RC003)");
         return;
     }
     static const char *const req[] = {"param_name", "value", NULL};
@@ -618,8 +626,9 @@ int qts_sheet_import_load(const char *dir, const char *strategy_id, int64_t now_
 {
     memset(out, 0, sizeof *out);
     /* History first: positions' exposure_pct needs the latest equity */
-    static const char *const files[] = {"History.csv", "Position.csv", "T_Ledger.csv", "Strategy.csv",
-                                        "Config_Local.csv", "Config_Scalp.csv", "Config_Swing.csv"};
+    static const char *const files[] = {"History.csv",     "Position.csv",     "T_Ledger.csv",
+                                        "Strategy.csv",    "Config_Local.csv", "Config_Scalp.csv",
+                                        "Config_Swing.csv"};
     struct ctx c = {.imp = out, .now_ns = now_ns};
     int found = 0;
     for (size_t k = 0; k < QTS_ARRAY_LEN(files); k++) {

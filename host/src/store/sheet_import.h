@@ -31,9 +31,9 @@ struct qts_sheet_file_count {
 };
 
 struct qts_sheet_import {
-    union qts_store_any *recs;   /* owned; rec_id 0 (assigned by the writer side) */
+    union qts_store_any *recs; /* owned; rec_id 0 (assigned by the writer side) */
     size_t n, cap;
-    char **errors;               /* owned strings, "file:line: column: why" */
+    char **errors; /* owned strings, "file:line: column: why" */
     size_t n_errors, cap_errors;
     struct qts_sheet_file_count files[8];
     size_t n_files;

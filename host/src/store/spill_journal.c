@@ -31,14 +31,14 @@ struct qts_spill_journal {
     int policy;
     int64_t interval_ns;
     int64_t last_sync_ns;
-    int dirty;              /* appended since the last sync */
-    uint64_t size;          /* bytes */
-    uint64_t read_off;      /* next record to read */
-    uint64_t confirm_off;   /* first unconfirmed record */
-    uint64_t read_seq;      /* seq of the last record read */
-    uint64_t acked;         /* highest confirmed seq */
-    uint64_t last_seq;      /* highest seq in the file */
-    uint64_t pending;       /* unconfirmed records */
+    int dirty;            /* appended since the last sync */
+    uint64_t size;        /* bytes */
+    uint64_t read_off;    /* next record to read */
+    uint64_t confirm_off; /* first unconfirmed record */
+    uint64_t read_seq;    /* seq of the last record read */
+    uint64_t acked;       /* highest confirmed seq */
+    uint64_t last_seq;    /* highest seq in the file */
+    uint64_t pending;     /* unconfirmed records */
 };
 
 static uint32_t rec_crc(uint64_t seq, const void *p, size_t n)
@@ -183,8 +183,7 @@ int qts_spill_journal_open(const char *path, int fsync_policy, int64_t fsync_int
         }
     }
     if (j->pending)
-        QTS_INFO("spill journal opened path=%s pending=%llu", path,
-                 (unsigned long long)j->pending);
+        QTS_INFO("spill journal opened path=%s pending=%llu", path, (unsigned long long)j->pending);
     *out = j;
     return 0;
 }

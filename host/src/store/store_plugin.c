@@ -119,11 +119,11 @@ int qts_store_plugin_open_spec(const char *spec, const char *const *extra_kv,
         name = "store_postgres";
     } else {
         return qts_err_set(err, QTS_ECONFIG,
-                           "store '%s': expected sqlite:PATH, postgres:CONNINFO or postgres",
-                           spec);
+                           "store '%s': expected sqlite:PATH, postgres:CONNINFO or postgres", spec);
     }
-    for (size_t i = 0; extra_kv && extra_kv[i] && extra_kv[i + 1] &&
-                       n + 2 < 2 * QTS_STORE_PLUGIN_MAX_KV; i += 2) {
+    for (size_t i = 0;
+         extra_kv && extra_kv[i] && extra_kv[i + 1] && n + 2 < 2 * QTS_STORE_PLUGIN_MAX_KV;
+         i += 2) {
         kv[n++] = extra_kv[i];
         kv[n++] = extra_kv[i + 1];
     }

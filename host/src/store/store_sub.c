@@ -71,8 +71,7 @@ static void store_on_order(void *self, const struct qts_order_event *ev)
     struct qts_store_order_event r;
     memset(&r, 0, sizeof r);
     r.order_id = ev->order_id;
-    snprintf(r.client_order_id, sizeof r.client_order_id, "%llu",
-             (unsigned long long)ev->order_id);
+    snprintf(r.client_order_id, sizeof r.client_order_id, "%llu", (unsigned long long)ev->order_id);
     r.event = ev->kind;
     r.state = ev->state;
     r.px_exp = ev->h.px_exp;
@@ -164,12 +163,11 @@ void qts_store_pub_tca_row(struct qts_store_pub *pub, const struct qts_tca_row *
 
 struct qts_bus_sub qts_store_sub(struct qts_store_pub *pub)
 {
-    return (struct qts_bus_sub){.name = "store", .on_order = store_on_order,
-                                .on_fill = store_on_fill, .self = pub};
+    return (struct qts_bus_sub){
+        .name = "store", .on_order = store_on_order, .on_fill = store_on_fill, .self = pub};
 }
 
 struct qts_bus_sub qts_store_close_sub(struct qts_store_pub *pub)
 {
-    return (struct qts_bus_sub){.name = "store_close", .on_run_end = store_on_run_end,
-                                .self = pub};
+    return (struct qts_bus_sub){.name = "store_close", .on_run_end = store_on_run_end, .self = pub};
 }

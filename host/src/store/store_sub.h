@@ -23,7 +23,7 @@ struct qts_clock;
 struct qts_tca_row;
 
 struct qts_store_pub {
-    struct qts_store_writer *writer;          /* borrowed; NULL = no store */
+    struct qts_store_writer *writer;           /* borrowed; NULL = no store */
     const struct qts_instruments *instruments; /* borrowed: symbols */
     const struct qts_portfolio *pf;            /* borrowed: positions at the end */
     const struct qts_clock *clock;             /* borrowed: time of undated order events */

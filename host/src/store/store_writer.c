@@ -26,7 +26,7 @@ struct qts_store_writer {
     struct qts_store_port port;
     size_t cap, mask, batch_max;
     int64_t retry_ns;
-    char *journal_path;  /* owned */
+    char *journal_path; /* owned */
     struct qts_spill_journal *journal;
     struct qts_spill_journal *dead; /* opened on first use */
     unsigned char *slots;           /* cap * SLOT_SIZE, owned */
@@ -40,13 +40,13 @@ struct qts_store_writer {
 
     /* consumer side */
     _Alignas(64) atomic_size_t tail;
-    atomic_uint_fast64_t done;      /* records written, spilled or dead */
-    atomic_int spilling;            /* journal in use */
+    atomic_uint_fast64_t done; /* records written, spilled or dead */
+    atomic_int spilling;       /* journal in use */
     atomic_int stop;
     atomic_uint_fast64_t st_written, st_spilled, st_replayed, st_dead, st_batches, st_pending;
     atomic_uint_fast64_t st_maint, st_maint_failed;
     int64_t next_retry_ns;
-    union qts_store_any *batch;        /* batch_max records, owned */
+    union qts_store_any *batch; /* batch_max records, owned */
     const struct qts_store_record **ptrs;
     pthread_t thread;
     int started;
@@ -105,8 +105,9 @@ static int push_raw(struct qts_store_writer *w, const struct qts_store_record *r
 int qts_store_writer_push(struct qts_store_writer *w, const struct qts_store_record *rec,
                           uint64_t *rec_id_out)
 {
-    if (QTS_UNLIKELY(rec->struct_size < sizeof *rec || rec->struct_size > sizeof(union qts_store_any) ||
-                     rec->kind == 0 || rec->kind >= QTS_REC_FEEDBACK_AGG))
+    if (QTS_UNLIKELY(rec->struct_size < sizeof *rec ||
+                     rec->struct_size > sizeof(union qts_store_any) || rec->kind == 0 ||
+                     rec->kind >= QTS_REC_FEEDBACK_AGG))
         return QTS_EINVAL;
     uint64_t id = w->next_id++;
     if (rec_id_out)
@@ -114,7 +115,8 @@ int qts_store_writer_push(struct qts_store_writer *w, const struct qts_store_rec
     if (QTS_LIKELY(!w->ov_head)) {
         size_t head = atomic_load_explicit(&w->head, memory_order_relaxed);
         if (head - w->tail_cache < w->cap ||
-            head - (w->tail_cache = atomic_load_explicit(&w->tail, memory_order_acquire)) < w->cap) {
+            head - (w->tail_cache = atomic_load_explicit(&w->tail, memory_order_acquire)) <
+                w->cap) {
             unsigned char *slot = w->slots + (head & w->mask) * SLOT_SIZE;
             memcpy(slot, rec, rec->struct_size);
             ((struct qts_store_record *)(void *)slot)->rec_id = id;
@@ -214,8 +216,7 @@ static int db_alive(struct qts_store_writer *w)
 
 /* Write `n` records. Returns 0 when every record is in the database or the
  * dead-letter journal, or <0 when the database is away (nothing written). */
-static int write_records(struct qts_store_writer *w, const struct qts_store_record **recs,
-                         size_t n)
+static int write_records(struct qts_store_writer *w, const struct qts_store_record **recs, size_t n)
 {
     struct qts_err e;
     qts_err_clear(&e);
@@ -273,8 +274,8 @@ static void run_ctl(struct qts_store_writer *w, const struct qts_store_record *r
     atomic_fetch_add(&w->st_maint, 1);
     if (rc < 0) {
         atomic_fetch_add(&w->st_maint_failed, 1);
-        QTS_WARN("store %s failed err=%s", r->kind == CTL_MAINTAIN ? "maintenance" : "rollup refresh",
-                 e.msg);
+        QTS_WARN("store %s failed err=%s",
+                 r->kind == CTL_MAINTAIN ? "maintenance" : "rollup refresh", e.msg);
     }
 }
 
@@ -287,8 +288,7 @@ static size_t pop_batch(struct qts_store_writer *w, size_t max, int *ctl_hit)
     size_t n = 0;
     *ctl_hit = 0;
     while (tail != head && n < max) {
-        const struct qts_store_record *r =
-            (const void *)(w->slots + (tail & w->mask) * SLOT_SIZE);
+        const struct qts_store_record *r = (const void *)(w->slots + (tail & w->mask) * SLOT_SIZE);
         if (r->kind >= CTL_MAINTAIN) {
             if (n > 0)
                 break; /* handle the data first */
@@ -374,9 +374,8 @@ static void *writer_main(void *arg)
         if (n == 0) {
             if (ctl)
                 continue;
-            if (atomic_load(&w->stop) &&
-                atomic_load_explicit(&w->head, memory_order_acquire) ==
-                    atomic_load_explicit(&w->tail, memory_order_relaxed))
+            if (atomic_load(&w->stop) && atomic_load_explicit(&w->head, memory_order_acquire) ==
+                                             atomic_load_explicit(&w->tail, memory_order_relaxed))
                 break;
             if (atomic_load(&w->spilling))
                 qts_spill_journal_sync(w->journal);
@@ -417,8 +416,8 @@ int qts_store_writer_new(const struct qts_store_port *port, const struct qts_sto
     w->retry_ns = (o->retry_ms ? o->retry_ms : 1000) * 1000000;
     w->journal_path = qts_xstrdup(o->journal_path);
     int rc = qts_spill_journal_open(o->journal_path, o->fsync_policy,
-                                    o->fsync_interval_ms ? o->fsync_interval_ms : 1000,
-                                    &w->journal, err);
+                                    o->fsync_interval_ms ? o->fsync_interval_ms : 1000, &w->journal,
+                                    err);
     if (rc) {
         free(w->journal_path);
         free(w);

@@ -64,7 +64,7 @@ struct qts_store_writer_stats {
     uint64_t batches;    /* write_batch calls that succeeded */
     uint64_t journal_pending;
     uint64_t maint_runs, maint_failed;
-    int db_up;           /* 1 = writing directly, 0 = spilling */
+    int db_up; /* 1 = writing directly, 0 = spilling */
 };
 
 struct qts_store_writer;
