@@ -12,20 +12,11 @@
 #include "clock.h"
 #include "portfolio.h"
 #include "qts/qts_plugin.h"
+#include "test_host_api.h"
 
 static int64_t g_now;
 static uint64_t g_reports;
 
-static void *h_alloc(void *o, size_t n)
-{
-    (void)o;
-    return malloc(n);
-}
-static void h_free(void *o, void *p)
-{
-    (void)o;
-    free(p);
-}
 static void h_log(void *o, int l, const char *f, ...)
 {
     (void)o;
@@ -37,34 +28,19 @@ static int64_t h_now(void *o)
     (void)o;
     return g_now;
 }
-static int h_cfg_int(void *o, const char *p, int64_t *out, struct qts_err *e)
+/* one order's latency 1 us, shorting allowed, no cash check */
+static const char *h_cfg_value(void *o, const char *key)
 {
     (void)o;
-    (void)e;
-    if (strcmp(p, "order_latency_ns") == 0) {
-        *out = 1000;
-        return 0;
-    }
-    return QTS_ENOENT;
+    if (strcmp(key, "order_latency_ns") == 0)
+        return "1000";
+    if (strcmp(key, "allow_short") == 0)
+        return "true";
+    if (strcmp(key, "check_cash") == 0)
+        return "false";
+    return NULL;
 }
-static int h_cfg_double(void *o, const char *p, double *out, struct qts_err *e)
-{
-    (void)o;
-    (void)p;
-    (void)out;
-    (void)e;
-    return QTS_ENOENT;
-}
-static int h_cfg_bool(void *o, const char *p, bool *out, struct qts_err *e)
-{
-    (void)o;
-    (void)e;
-    if (strcmp(p, "allow_short") == 0 || strcmp(p, "check_cash") == 0) {
-        *out = strcmp(p, "allow_short") == 0;
-        return 0;
-    }
-    return QTS_ENOENT;
-}
+QTS_TEST_HOST_CFG_GETTERS(h, h_cfg_value)
 static const struct qts_instrument INST = {
     sizeof(struct qts_instrument), 1, "BTCUSDT", "synthetic", 2, 5, 0, 0, 1, 1, 1};
 static const struct qts_instrument *h_find(void *o, const char *s)
@@ -80,13 +56,12 @@ static int h_emit(void *o, const struct qts_exec_report *r)
     return 0;
 }
 
-static const struct qts_host_api HOST = {.struct_size = sizeof(struct qts_host_api),
-                                         .abi_major = QTS_ABI_MAJOR,
-                                         .abi_minor = QTS_ABI_MINOR,
-                                         .alloc = h_alloc,
-                                         .free = h_free,
+static const struct qts_host_api HOST = {QTS_TEST_HOST_API_HEAD,
+                                         .alloc = qts_test_host_alloc,
+                                         .free = qts_test_host_free,
                                          .log = h_log,
                                          .now_ns = h_now,
+                                         .cfg_str = h_cfg_str,
                                          .cfg_int = h_cfg_int,
                                          .cfg_double = h_cfg_double,
                                          .cfg_bool = h_cfg_bool,

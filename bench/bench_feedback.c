@@ -23,6 +23,7 @@
 #include "impact_model.h"
 #include "log.h"
 #include "tca.h"
+#include "test_lua_strategy.h"
 #include "timer_svc.h"
 #include "util.h"
 
@@ -94,19 +95,14 @@ static void bench_hot_path(void)
     qts_timer_svc_free(&timers);
 }
 
-static const char strategy_lua[] = "local M = {}\n"
-                                   "local SIZES = { 0.0005, 0.001, 0.002, 0.004, 0.008 }\n"
-                                   "function M.on_init(ctx, params) return { n = 0, k = 0 } end\n"
-                                   "function M.on_trade(ctx, st, t)\n"
-                                   "  st.n = st.n + 1\n"
-                                   "  if st.n % 40 ~= 0 then return end\n"
-                                   "  st.k = st.k + 1\n"
-                                   "  local q = SIZES[st.k % #SIZES + 1]\n"
-                                   "  local pos = ctx:position('BTCUSDT')\n"
-                                   "  ctx:order{ symbol = 'BTCUSDT', side = pos >= q and 'sell' or "
-                                   "'buy', qty = q, type = 'market' }\n"
-                                   "end\n"
-                                   "return M\n";
+static const char strategy_lua[] =
+    "local M = {}\n"
+    "local SIZES = { 0.0005, 0.001, 0.002, 0.004, 0.008 }\n"
+    "function M.on_init(ctx, params) return { n = 0, k = 0 } end\n" QTS_TEST_LUA_ON_TRADE_EVERY_40TH
+    "  ctx:order{ symbol = 'BTCUSDT', side = pos >= q and 'sell' or "
+    "'buy', qty = q, type = 'market' }\n"
+    "end\n"
+    "return M\n";
 
 static int cmp_dbl(const void *a, const void *b)
 {

@@ -19,6 +19,7 @@
 #include "md_binfile.h"
 #include "md_synth.h"
 #include "qts/qts_plugin.h"
+#include "test_host_api.h"
 
 struct bhost {
     const char *keys[8], *vals[8];
@@ -29,8 +30,10 @@ struct bhost {
     uint64_t events;
 };
 
-static const char *kv(struct bhost *h, const char *k)
+/* The value text of key k (borrowed from the host o), NULL when unset. */
+static const char *kv(void *o, const char *k)
 {
+    struct bhost *h = o;
     for (int i = 0; i < h->n; i++)
         if (strcmp(h->keys[i], k) == 0)
             return h->vals[i];
@@ -49,32 +52,7 @@ static QTS_PRINTF(3, 4) void b_log(void *o, int l, const char *f, ...)
     }
 }
 
-/* The value of key `p` as the cfg_* service of `type` reads it: 's' the
- * string, 'i' an integer, 'd' a number, 'b' a bool. */
-static int b_cfg(void *o, const char *p, char type, void *out)
-{
-    const char *v = kv(o, p);
-    if (!v)
-        return QTS_ENOENT;
-    switch (type) {
-    case 's': *(const char **)out = v; break;
-    case 'i': *(int64_t *)out = strtoll(v, NULL, 10); break;
-    case 'd': *(double *)out = strtod(v, NULL); break;
-    default: *(bool *)out = strcmp(v, "true") == 0; break;
-    }
-    return 0;
-}
-
-#define B_CFG_SERVICE(name, out_type, type)                                   \
-    static int name(void *o, const char *p, out_type *out, struct qts_err *e) \
-    {                                                                         \
-        (void)e;                                                              \
-        return b_cfg(o, p, type, out);                                        \
-    }
-B_CFG_SERVICE(b_str, const char *, 's')
-B_CFG_SERVICE(b_int, int64_t, 'i')
-B_CFG_SERVICE(b_dbl, double, 'd')
-B_CFG_SERVICE(b_bool, bool, 'b')
+QTS_TEST_HOST_CFG_GETTERS(b, kv)
 
 static int b_define(void *o, const struct qts_instrument *in, uint32_t *id)
 {
@@ -111,21 +89,13 @@ static int b_book(void *o, const struct qts_book_update *b)
     return 0;
 }
 
-static const struct qts_host_api api = {.struct_size = sizeof(struct qts_host_api),
-                                        .abi_major = QTS_ABI_MAJOR,
-                                        .abi_minor = QTS_ABI_MINOR,
-                                        .log = b_log,
-                                        /* the config: services */
-                                        .cfg_str = b_str,
-                                        .cfg_int = b_int,
-                                        .cfg_double = b_dbl,
-                                        .cfg_bool = b_bool,
-                                        /* the feed's output */
-                                        .instrument_define = b_define,
-                                        .emit_trade = b_trade,
-                                        .emit_quote = b_quote,
-                                        .emit_book = b_book,
-                                        .emit_bar = b_bar};
+static const struct qts_host_api api = {
+    QTS_TEST_HOST_API_HEAD, .log = b_log,
+    /* the config: services */
+    .cfg_str = b_cfg_str, .cfg_int = b_cfg_int, .cfg_double = b_cfg_double, .cfg_bool = b_cfg_bool,
+    /* the feed's output */
+    .instrument_define = b_define, .emit_trade = b_trade, .emit_quote = b_quote,
+    .emit_book = b_book, .emit_bar = b_bar};
 
 /* Runs plugin `name` with host h to the end; returns elapsed ns. */
 static int64_t run_plugin(const char *name, struct bhost *h)

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "precheck_risk.h"
 #include "safety.h"
+#include "test_risk_book.h"
 #include "timer_svc.h"
 #include "util.h"
 
@@ -94,15 +95,7 @@ static void bench_precheck(void)
     lim.global.max_orders_per_sec = 2000000000;
     lim.global.max_orders_per_min = 2000000000;
     struct qts_safety *s = qts_safety_new(NULL);
-    struct qts_risk_book book = {.position = b_pos,
-                                 .strategy_position = b_spos,
-                                 .equity = b_eq,
-                                 .gross_exposure = b_gross,
-                                 .net_exposure = b_net,
-                                 .daily_pnl = b_pnl,
-                                 .pool_available = b_pool,
-                                 .session_open = b_open,
-                                 .daily_trades = b_trades};
+    struct qts_risk_book book = QTS_TEST_RISK_BOOK(b, NULL);
     struct qts_precheck_risk *r = qts_precheck_risk_new(&lim, s, &book);
     struct qts_order_intent in;
     qts_bench_limit_buy(&in, 1, 1, 60000, 10);

@@ -194,22 +194,10 @@ static void test_kind_names(void **state)
     assert_string_equal(qts_plugin_kind_name(QTS_KIND_CACHE), "cache");
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_good_plugin_loads_under_generation_name, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_wrong_abi_major, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_newer_minor, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_wrong_build_signature, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_missing_required_operation, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_missing_entry_symbol, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_kind_must_match_slot, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_missing_file, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_world_writable_file_refused, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_world_writable_directory_refused, setup, teardown),
-        cmocka_unit_test(test_dlclose_policy),
-        cmocka_unit_test(test_kind_names),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+/* The last two need no directory; they get one all the same. */
+QTS_TEST_MAIN_FIXTURE(setup, teardown, test_good_plugin_loads_under_generation_name,
+                      test_wrong_abi_major, test_newer_minor, test_wrong_build_signature,
+                      test_missing_required_operation, test_missing_entry_symbol,
+                      test_kind_must_match_slot, test_missing_file,
+                      test_world_writable_file_refused, test_world_writable_directory_refused,
+                      test_dlclose_policy, test_kind_names)

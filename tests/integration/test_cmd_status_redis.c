@@ -93,14 +93,8 @@ static void test_status_shows_positions_orders_risk(void **state)
     if (rc != 0)
         fprintf(stderr, "%s", out);
     assert_int_equal(rc, 0);
-    assert_non_null(strstr(out, "positions (1)"));
-    assert_non_null(strstr(out, "BTCUSDT"));
-    assert_non_null(strstr(out, "60000.12"));
-    assert_non_null(strstr(out, "orders (1)"));
-    assert_non_null(strstr(out, "PARTIALLY_FILLED"));
-    assert_non_null(strstr(out, "trade_count"));
-    assert_non_null(strstr(out, "NORMAL"));
-    assert_non_null(strstr(out, "shared budgets"));
+    QTS_ASSERT_HAS(out, "positions (1)", "BTCUSDT", "60000.12", "orders (1)", "PARTIALLY_FILLED",
+                   "trade_count", "NORMAL", "shared budgets");
     char *b = strstr(out, "acct1:exposure");
     assert_non_null(b);
     assert_non_null(strstr(b, "1234"));

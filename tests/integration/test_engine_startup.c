@@ -225,11 +225,8 @@ static void test_sync_reconciles_adopts_seeds_and_caps_cash(void **state)
     assert_int_equal(qts_position_avg_px(p), 69000);
 
     char *js = startup_json();
-    assert_non_null(strstr(js, "\"recon_status\":\"QTS_OK\""));
-    assert_non_null(strstr(js, "\"seeded\":1"));
-    assert_non_null(strstr(js, "\"broker_open_orders\":2"));
-    assert_non_null(strstr(js, "\"broker_positions\":[{\"symbol\":\"005930\",\"qty\":10}]"));
-    assert_non_null(strstr(js, "\"cash\":5000000"));
+    QTS_ASSERT_HAS(js, "\"recon_status\":\"QTS_OK\"", "\"seeded\":1", "\"broker_open_orders\":2",
+                   "\"broker_positions\":[{\"symbol\":\"005930\",\"qty\":10}]", "\"cash\":5000000");
     free(js);
     qts_engine_free(e);
     qts_config_unref(cfg);
@@ -281,10 +278,9 @@ static void test_warm_state_compared_with_broker(void **state)
     struct qts_engine *e = new_engine(&cfg);
     run_until_order(e);
     char *js = startup_json();
-    assert_non_null(strstr(js, "\"warm_status\":\"QTS_OK\""));
-    assert_non_null(strstr(js, "\"warm_positions\":[{\"symbol\":\"005930\",\"qty\":8}]"));
-    assert_non_null(strstr(js, "\"warm_open_orders\":1"));
-    assert_non_null(strstr(js, "\"differences\":2"));
+    QTS_ASSERT_HAS(js, "\"warm_status\":\"QTS_OK\"",
+                   "\"warm_positions\":[{\"symbol\":\"005930\",\"qty\":8}]",
+                   "\"warm_open_orders\":1", "\"differences\":2");
     free(js);
     const struct qts_position *p = qts_portfolio_position(qts_engine_portfolio(e), 0);
     assert_non_null(p);

@@ -38,17 +38,6 @@ static const char *find_kv(struct thost *h, const char *k)
     return NULL;
 }
 
-static void *h_alloc(void *o, size_t n)
-{
-    (void)o;
-    return malloc(n);
-}
-static void h_free(void *o, void *p)
-{
-    (void)o;
-    free(p);
-}
-
 static QTS_PRINTF(3, 4) void h_log(void *o, int level, const char *fmt, ...)
 {
     struct thost *h = o;
@@ -152,20 +141,13 @@ static int h_bar(void *o, const struct qts_bar *b)
     return 0;
 }
 
-static const struct qts_host_api api = {QTS_TEST_HOST_API_HEAD,
-                                        .alloc = h_alloc,
-                                        .free = h_free,
-                                        .log = h_log,
-                                        .cfg_str = h_cfg_str,
-                                        .cfg_int = h_cfg_int,
-                                        .cfg_double = h_cfg_double,
-                                        .cfg_bool = h_cfg_bool,
-                                        .metric_add = h_metric_add,
-                                        .instrument_define = h_define,
-                                        .instrument_find = h_find,
-                                        .emit_trade = h_trade,
-                                        .emit_quote = h_quote,
-                                        .emit_book = h_book,
+static const struct qts_host_api api = {QTS_TEST_HOST_API_HEAD,     .alloc = qts_test_host_alloc,
+                                        .free = qts_test_host_free, .log = h_log,
+                                        .cfg_str = h_cfg_str,       .cfg_int = h_cfg_int,
+                                        .cfg_double = h_cfg_double, .cfg_bool = h_cfg_bool,
+                                        .metric_add = h_metric_add, .instrument_define = h_define,
+                                        .instrument_find = h_find,  .emit_trade = h_trade,
+                                        .emit_quote = h_quote,      .emit_book = h_book,
                                         .emit_bar = h_bar};
 
 struct loaded {

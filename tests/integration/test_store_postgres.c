@@ -438,20 +438,12 @@ int main(void)
         return QTS_TEST_SKIP;
     qts_log_set_level(QTS_LOG_ERROR);
     snprintf(g_schema, sizeof g_schema, "qts_it_%ld", (long)getpid());
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_migrate, setup_plain, teardown),
-        cmocka_unit_test_setup_teardown(test_conninfo_from_secret, setup_plain, teardown),
-        cmocka_unit_test_setup_teardown(test_timescaledb_required_but_absent, setup_plain,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(store_test_roundtrip, setup, teardown),
-        cmocka_unit_test_setup_teardown(store_test_warm_start, setup, teardown),
-        cmocka_unit_test_setup_teardown(store_test_two_hosts, setup, teardown),
-        cmocka_unit_test_setup_teardown(store_test_rollups, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_partitions_and_retention, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_import_sheets, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_outage_during_replay, setup, teardown),
-    };
-    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    int rc = QTS_TEST_RUN_FIXTURE(setup_plain, teardown, test_migrate, test_conninfo_from_secret,
+                                  test_timescaledb_required_but_absent);
+    rc += QTS_TEST_RUN_FIXTURE(setup, teardown, store_test_roundtrip, store_test_warm_start,
+                               store_test_two_hosts, store_test_rollups,
+                               test_partitions_and_retention, test_import_sheets,
+                               test_outage_during_replay);
     PGconn *db = NULL;
     char buf[8], sql[128];
     snprintf(sql, sizeof sql, "DROP SCHEMA IF EXISTS %s CASCADE", g_schema);

@@ -16,6 +16,7 @@
 #include "config.h"
 #include "engine.h"
 #include "impact_model.h"
+#include "test_lua_strategy.h"
 #include "util.h"
 
 /* Truth configured in the paper broker. */
@@ -34,13 +35,7 @@ static const char strategy_lua[] =
     "  assert(f.expected_slippage_bps >= f.expected_impact_bps)\n"
     "  assert(f.fill_prob >= 0 and f.fill_prob <= 1)\n"
     "  st.tag = string.format('fb%d_%d', math.min(f.samples, 999), f.model_fitted and 1 or 0)\n"
-    "end\n"
-    "function M.on_trade(ctx, st, t)\n"
-    "  st.n = st.n + 1\n"
-    "  if st.n % 40 ~= 0 then return end\n"
-    "  st.k = st.k + 1\n"
-    "  local q = SIZES[st.k % #SIZES + 1]\n"
-    "  local pos = ctx:position('BTCUSDT')\n"
+    "end\n" QTS_TEST_LUA_ON_TRADE_EVERY_40TH
     "  ctx:order{ symbol = 'BTCUSDT', side = pos >= q and 'sell' or 'buy', qty = q,\n"
     "             type = 'market', tag = st.tag }\n"
     "end\n"

@@ -207,6 +207,14 @@ int qts_test_run_in_tmpdir(char **dir, void (*const *fns)(void **), size_t n, co
     return rc;
 }
 
+void qts_test_assert_text(const char *text, bool present, const char *const *needles, size_t n)
+{
+    assert_non_null(text);
+    for (size_t i = 0; i < n; i++)
+        if ((strstr(text, needles[i]) != NULL) != present)
+            fail_msg("%s \"%s\" in:\n%s", present ? "no" : "unexpected", needles[i], text);
+}
+
 void qts_test_event(struct qts_ev_hdr *h, size_t size, uint16_t type, uint32_t inst,
                     int64_t ts_exch_ns)
 {

@@ -5,6 +5,7 @@
 
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
@@ -49,6 +50,19 @@ const char *qts_test_service_env(const char *name);
 int qts_test_service_port(const char *name);
 
 struct qts_ev_hdr;
+/* Asserts that each of the n needles occurs in text (all borrowed; text
+ * not NULL), or with `present` false that none does; the first that breaks
+ * the rule is named in the failure. */
+void qts_test_assert_text(const char *text, bool present, const char *const *needles, size_t n);
+#define QTS_TEXT_NEEDLES_(...)          \
+    (const char *const[]){__VA_ARGS__}, \
+        sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)
+/* QTS_ASSERT_HAS(text, "a", "b", ...): every string occurs in text. */
+#define QTS_ASSERT_HAS(text, ...) qts_test_assert_text(text, true, QTS_TEXT_NEEDLES_(__VA_ARGS__))
+/* QTS_ASSERT_LACKS(text, "a", "b", ...): no string occurs in text. */
+#define QTS_ASSERT_LACKS(text, ...) \
+    qts_test_assert_text(text, false, QTS_TEXT_NEEDLES_(__VA_ARGS__))
+
 /* Zeroes the whole event (`size` bytes from h, the header being its first
  * member) and fills the header: its size and type, prices at exponent 2 and
  * quantities at 3, instrument `inst`, exchange time `ts_exch_ns`. */
@@ -82,16 +96,19 @@ int qts_test_config_load(const char *path, const char *yaml, struct qts_config *
  * the source separated by commas; returns cmocka's result. */
 int qts_test_run(void (*const *fns)(void **), size_t n, const char *names);
 
+/* QTS_TEST_RUN_FIXTURE(setup, teardown, test_a, ...) runs the named tests
+ * as QTS_TEST_MAIN does, each between `setup` and `teardown` (cmocka's
+ * per-test fixture functions), and gives cmocka's result: for a main() that
+ * runs groups with different fixtures or has work after the tests. */
+#define QTS_TEST_RUN_FIXTURE(setup, teardown, ...)                         \
+    qts_test_run_fixture((void (*const[])(void **)){__VA_ARGS__},          \
+                         sizeof((void (*const[])(void **)){__VA_ARGS__}) / \
+                             sizeof(void (*)(void **)),                    \
+                         #__VA_ARGS__, setup, teardown)
 /* QTS_TEST_MAIN_FIXTURE(setup, teardown, test_a, ...) defines main() as
- * QTS_TEST_MAIN does, each test between `setup` and `teardown` (cmocka's
- * per-test fixture functions). */
-#define QTS_TEST_MAIN_FIXTURE(setup, teardown, ...)                                                \
-    int main(void)                                                                                 \
-    {                                                                                              \
-        static void (*const qts_test_fns_[])(void **) = {__VA_ARGS__};                             \
-        return qts_test_run_fixture(qts_test_fns_, sizeof qts_test_fns_ / sizeof qts_test_fns_[0], \
-                                    #__VA_ARGS__, setup, teardown);                                \
-    }
+ * QTS_TEST_MAIN does, each test between `setup` and `teardown`. */
+#define QTS_TEST_MAIN_FIXTURE(setup, teardown, ...) \
+    int main(void) { return QTS_TEST_RUN_FIXTURE(setup, teardown, __VA_ARGS__); }
 /* qts_test_run with `setup` and `teardown` (either may be NULL) around
  * each test. */
 int qts_test_run_fixture(void (*const *fns)(void **), size_t n, const char *names,

@@ -46,16 +46,6 @@ static struct {
     uint64_t done_req;
 } H;
 
-static inline void *h_alloc(void *owner, size_t n)
-{
-    (void)owner;
-    return malloc(n);
-}
-static inline void h_free(void *owner, void *p)
-{
-    (void)owner;
-    free(p);
-}
 static inline void h_log(void *owner, int level, const char *fmt, ...)
 {
     (void)owner;
@@ -169,21 +159,7 @@ static inline int h_query_done(void *o, uint64_t req, int st)
     return 0;
 }
 
-static const struct qts_host_api HOST = {QTS_TEST_HOST_API_HEAD,
-                                         .alloc = h_alloc,
-                                         .free = h_free,
-                                         .log = h_log,
-                                         .now_ns = h_now,
-                                         .timer_start = h_timer_start,
-                                         .timer_stop = h_timer_stop,
-                                         .cfg_str = h_cfg_str,
-                                         .cfg_int = h_cfg_int,
-                                         .cfg_double = h_cfg_double,
-                                         .cfg_bool = h_cfg_bool,
-                                         .instrument_find = h_inst_find,
-                                         .emit_exec_report = h_emit_exec,
-                                         .emit_position = h_emit_pos,
-                                         .emit_query_done = h_query_done};
+static const struct qts_host_api HOST = QTS_TEST_BROKER_HOST_API(h);
 
 /* ------------------------------------------------------------ plugin load */
 

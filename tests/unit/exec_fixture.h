@@ -257,7 +257,11 @@ static inline struct fx *fx_new(void)
     return f;
 }
 
-static inline void fx_start(struct fx *f)
+/* Starts the pipeline over the fixture's providers and sinks; prob (may be
+ * NULL: the pipeline's own estimate) answers its fill-probability queries. */
+static inline void fx_start_with_prob(struct fx *f,
+                                      double (*prob)(void *ctx, uint32_t instrument,
+                                                     double dist_ticks, double horizon_s))
 {
     struct qts_exec_env env = {
         .port = f->port,
@@ -267,7 +271,8 @@ static inline void fx_start(struct fx *f)
                  .market = fx_market,
                  .recent_bars = fx_bars,
                  .cash_available = fx_cash,
-                 .ctx = f},
+                 .ctx = f,
+                 .fill_prob = prob},
         .sink = {.on_order = fx_on_order,
                  .on_fill = fx_on_fill,
                  .on_safety = fx_on_safety,
@@ -277,6 +282,8 @@ static inline void fx_start(struct fx *f)
     f->x = qts_exec_new(&f->params, &env);
     assert_non_null(f->x);
 }
+
+static inline void fx_start(struct fx *f) { fx_start_with_prob(f, NULL); }
 
 static inline void fx_free(struct fx *f)
 {

@@ -291,14 +291,10 @@ static void test_many_orders_recycle_slots(void **state)
 
 int main(void)
 {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_price_coalesced_to_latest, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_position_write_and_delete_at_zero, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_order_terminal_frees_slot, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_risk_strategy_book, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_held_back_while_down_then_sent, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_refresh_and_full, setup_short, teardown),
-        cmocka_unit_test_setup_teardown(test_many_orders_recycle_slots, setup_short, teardown),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    int failed =
+        QTS_TEST_RUN_FIXTURE(setup, teardown, test_price_coalesced_to_latest,
+                             test_position_write_and_delete_at_zero, test_order_terminal_frees_slot,
+                             test_risk_strategy_book, test_held_back_while_down_then_sent);
+    return failed + QTS_TEST_RUN_FIXTURE(setup_short, teardown, test_refresh_and_full,
+                                         test_many_orders_recycle_slots);
 }

@@ -19,28 +19,6 @@ static double prob(void *ctx, uint32_t instrument, double dist_ticks, double hor
     return dist_ticks <= 2 ? g_near : g_far;
 }
 
-static void start_with_prob(struct fx *f)
-{
-    struct qts_exec_env env = {
-        .port = f->port,
-        .timers = &f->timers,
-        .clock = &f->clock,
-        .prov = {.instrument = fx_instrument,
-                 .market = fx_market,
-                 .recent_bars = fx_bars,
-                 .cash_available = fx_cash,
-                 .ctx = f,
-                 .fill_prob = prob},
-        .sink = {.on_order = fx_on_order,
-                 .on_fill = fx_on_fill,
-                 .on_safety = fx_on_safety,
-                 .on_recon = fx_on_recon,
-                 .ctx = f},
-    };
-    f->x = qts_exec_new(&f->params, &env);
-    assert_non_null(f->x);
-}
-
 static int setup(void **state)
 {
     *state = fx_new();
@@ -58,7 +36,7 @@ static void test_likely_fill_is_held(void **state)
 {
     struct fx *f = *state;
     g_near = g_far = 0.9;
-    start_with_prob(f);
+    fx_start_with_prob(f, prob);
     /* buy 1 tick (100) below the bid 60000 */
     struct qts_order_intent in = fx_intent(1, 1, QTS_SIDE_BUY, QTS_ORD_LIMIT, 59900, 10);
     uint64_t id = fx_submit(f, &in);
@@ -77,7 +55,7 @@ static void test_reprice_to_probable_distance(void **state)
     g_near = 0.6;
     g_far = 0.1;
     f->params.max_slippage_pct = 0.05;
-    start_with_prob(f);
+    fx_start_with_prob(f, prob);
     /* 5 ticks below the bid: the 0.1 % step would give 59600 (4 ticks);
      * the estimate reaches 0.5 only within 2 ticks: 59800 */
     struct qts_order_intent in = fx_intent(1, 1, QTS_SIDE_BUY, QTS_ORD_LIMIT, 59500, 10);
@@ -93,7 +71,7 @@ static void test_sell_side_and_no_estimate(void **state)
     struct fx *f = *state;
     g_near = NAN; /* no estimate: the plain step */
     g_far = NAN;
-    start_with_prob(f);
+    fx_start_with_prob(f, prob);
     /* sell 60300 with the ask 60100: step -0.1 % = 60239.7 -> 60200 */
     struct qts_order_intent in = fx_intent(1, 1, QTS_SIDE_SELL, QTS_ORD_LIMIT, 60300, 10);
     fx_submit(f, &in);

@@ -9,22 +9,13 @@
 
 #include "log.h"
 #include "qts/qts_plugin.h"
+#include "test_host_api.h"
 
 static struct fx *g_fx; /* the pipeline and its clock, per test */
 static void *g_dl;
 static const struct qts_plugin_desc *g_desc;
 static void *g_self;
 
-static void *h_alloc(void *o, size_t n)
-{
-    (void)o;
-    return malloc(n);
-}
-static void h_free(void *o, void *p)
-{
-    (void)o;
-    free(p);
-}
 static void h_log(void *o, int level, const char *fmt, ...)
 {
     (void)o;
@@ -51,38 +42,8 @@ static int h_timer_stop(void *o, uint64_t id)
     (void)o;
     return qts_timer_svc_stop(&g_fx->timers, id);
 }
-static int h_cfg_str(void *o, const char *p, const char **out, struct qts_err *e)
-{
-    (void)o;
-    (void)p;
-    (void)out;
-    (void)e;
-    return QTS_ENOENT;
-}
-static int h_cfg_int(void *o, const char *p, int64_t *out, struct qts_err *e)
-{
-    (void)o;
-    (void)p;
-    (void)out;
-    (void)e;
-    return QTS_ENOENT;
-}
-static int h_cfg_double(void *o, const char *p, double *out, struct qts_err *e)
-{
-    (void)o;
-    (void)p;
-    (void)out;
-    (void)e;
-    return QTS_ENOENT;
-}
-static int h_cfg_bool(void *o, const char *p, bool *out, struct qts_err *e)
-{
-    (void)o;
-    (void)p;
-    (void)out;
-    (void)e;
-    return QTS_ENOENT;
-}
+/* no configuration: the plugin runs on its defaults */
+QTS_TEST_HOST_CFG_GETTERS(h, qts_test_cfg_no_key)
 static const struct qts_instrument *h_inst_find(void *o, const char *sym)
 {
     (void)o;
@@ -110,23 +71,7 @@ static int h_query_done(void *o, uint64_t req, int st)
     return 0;
 }
 
-static const struct qts_host_api HOST = {.struct_size = sizeof(struct qts_host_api),
-                                         .abi_major = QTS_ABI_MAJOR,
-                                         .abi_minor = QTS_ABI_MINOR,
-                                         .alloc = h_alloc,
-                                         .free = h_free,
-                                         .log = h_log,
-                                         .now_ns = h_now,
-                                         .timer_start = h_timer_start,
-                                         .timer_stop = h_timer_stop,
-                                         .cfg_str = h_cfg_str,
-                                         .cfg_int = h_cfg_int,
-                                         .cfg_double = h_cfg_double,
-                                         .cfg_bool = h_cfg_bool,
-                                         .instrument_find = h_inst_find,
-                                         .emit_exec_report = h_emit_exec,
-                                         .emit_position = h_emit_pos,
-                                         .emit_query_done = h_query_done};
+static const struct qts_host_api HOST = QTS_TEST_BROKER_HOST_API(h);
 
 static int setup(void **state)
 {

@@ -5,6 +5,7 @@
 
 #include "precheck_risk.h"
 #include "safety.h"
+#include "test_risk_book.h"
 
 #define CASH(v) ((int64_t)(v)*1000000) /* currency -> QTS_CASH_EXP units */
 
@@ -54,17 +55,8 @@ static struct pt *pt_new(void)
     t->equity = CASH(100000000); /* 100 M */
     t->pool = CASH(50000000);
     qts_risk_limit_set_init(&t->lim);
-    struct qts_risk_book b = {.position = b_pos,
-                              .strategy_position = b_spos,
-                              .equity = b_eq,
-                              .gross_exposure = b_gross,
-                              .net_exposure = b_net,
-                              .daily_pnl = b_pnl,
-                              .pool_available = b_pool,
-                              .session_open = b_open,
-                              .daily_trades = b_trades,
-                              .ctx = t};
-    t->r = qts_precheck_risk_new(&t->lim, t->s, &b);
+    struct qts_risk_book book = QTS_TEST_RISK_BOOK(b, t);
+    t->r = qts_precheck_risk_new(&t->lim, t->s, &book);
     assert_int_equal(qts_precheck_risk_install(t->r, t->f->x), 0);
     return t;
 }

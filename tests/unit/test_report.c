@@ -87,30 +87,21 @@ static void test_run_directory(void **state)
 
     char *sum = slurp(d1, "summary.json", NULL);
     assert_non_null(sum);
-    assert_non_null(strstr(sum, "\"title\": \"scripted <run>\""));
-    assert_non_null(strstr(sum, "\"fills\": 4, \"trades\": 2"));
-    assert_non_null(strstr(sum, "\"cagr\": "));
+    QTS_ASSERT_HAS(sum, "\"title\": \"scripted <run>\"", "\"fills\": 4, \"trades\": 2",
+                   "\"cagr\": ");
     assert_null(strstr(sum, "\"cagr\": null")); /* 39 days >= 30 */
     assert_non_null(strstr(sum, "\"strategy_id\": 2"));
     /* strategy 1 sold higher than it bought; strategy 2 covered higher */
-    assert_non_null(strstr(sum, "\"trades\": 1, \"wins\": 1, \"win_rate\": 1,"));
-    assert_non_null(strstr(sum, "\"trades\": 1, \"wins\": 0, \"win_rate\": 0,"));
-    assert_non_null(strstr(sum, "\"win_rate\": 0.5,"));
-    assert_non_null(strstr(sum, "\"fees\": 0.500000"));
+    QTS_ASSERT_HAS(sum, "\"trades\": 1, \"wins\": 1, \"win_rate\": 1,",
+                   "\"trades\": 1, \"wins\": 0, \"win_rate\": 0,", "\"win_rate\": 0.5,",
+                   "\"fees\": 0.500000");
     free(sum);
 
     char *html = slurp(d1, "report.html", NULL);
     assert_non_null(html);
-    assert_null(strstr(html, "http")); /* no external resource of any kind */
-    assert_null(strstr(html, "<script src"));
-    assert_null(strstr(html, "<link"));
-    assert_non_null(strstr(html, "scripted &lt;run&gt;"));
-    assert_non_null(strstr(html, "<svg"));
-    assert_non_null(strstr(html, "Drawdown"));
-    assert_non_null(strstr(html, "Fills on price: BTCUSDT"));
-    assert_non_null(strstr(html, "class=\"buy\""));
-    assert_non_null(strstr(html, "class=\"sell\""));
-    assert_non_null(strstr(html, "win rate"));
+    QTS_ASSERT_LACKS(html, "http", "<script src", "<link"); /* no external resource of any kind */
+    QTS_ASSERT_HAS(html, "scripted &lt;run&gt;", "<svg", "Drawdown", "Fills on price: BTCUSDT",
+                   "class=\"buy\"", "class=\"sell\"", "win rate");
     free(html);
     char *fills = slurp(d1, "fills.csv", NULL);
     assert_non_null(strstr(fills, ",ema_x,")); /* separators in tags are cleaned */

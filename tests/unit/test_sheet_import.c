@@ -149,14 +149,12 @@ static void test_bad_rows_reported_nothing_written(void **state)
     char db[600], err[4096];
     snprintf(db, sizeof db, "%s/bad.db", g_dir);
     assert_int_equal(run_cmd("tests/fixtures/sheets/bad", db, err, sizeof err), QTS_EXIT_FAILURE);
-    assert_non_null(
-        strstr(err, "T_Ledger.csv:3: timestamp: '2026-13-40 09:00' is not a timestamp"));
-    assert_non_null(strstr(err, "T_Ledger.csv:4: side: 'HOLD' is not BUY or SELL"));
-    assert_non_null(strstr(err, "T_Ledger.csv:5: symbol: required value missing"));
-    assert_non_null(strstr(err, "T_Ledger.csv:5: qty: 'abc' is not a number"));
-    assert_non_null(strstr(err, "Position.csv:2: qty: negative quantity"));
-    assert_non_null(strstr(err, "Position.csv:3: strategy: 'DAYTRADE'"));
-    assert_non_null(strstr(err, "6 bad row(s); nothing imported"));
+    QTS_ASSERT_HAS(err, "T_Ledger.csv:3: timestamp: '2026-13-40 09:00' is not a timestamp",
+                   "T_Ledger.csv:4: side: 'HOLD' is not BUY or SELL",
+                   "T_Ledger.csv:5: symbol: required value missing",
+                   "T_Ledger.csv:5: qty: 'abc' is not a number",
+                   "Position.csv:2: qty: negative quantity", "Position.csv:3: strategy: 'DAYTRADE'",
+                   "6 bad row(s); nothing imported");
     struct stat st;
     assert_int_not_equal(stat(db, &st), 0); /* the store was never opened */
 
