@@ -112,18 +112,13 @@ const char *kis_ord_dvsn(uint8_t type, uint8_t tif, const char *override)
 
 int64_t kis_tick_size(int64_t px)
 {
-    if (px < 2000)
-        return 1;
-    if (px < 5000)
-        return 5;
-    if (px < 20000)
-        return 10;
-    if (px < 50000)
-        return 50;
-    if (px < 200000)
-        return 100;
-    if (px < 500000)
-        return 500;
+    /* KRX price bands: the tick below each upper bound */
+    static const struct {
+        int64_t below, tick;
+    } bands[] = {{2000, 1}, {5000, 5}, {20000, 10}, {50000, 50}, {200000, 100}, {500000, 500}};
+    for (size_t i = 0; i < sizeof bands / sizeof bands[0]; i++)
+        if (px < bands[i].below)
+            return bands[i].tick;
     return 1000;
 }
 
