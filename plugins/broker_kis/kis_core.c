@@ -112,18 +112,13 @@ const char *kis_ord_dvsn(uint8_t type, uint8_t tif, const char *override)
 
 int64_t kis_tick_size(int64_t px)
 {
-    if (px < 2000)
-        return 1;
-    if (px < 5000)
-        return 5;
-    if (px < 20000)
-        return 10;
-    if (px < 50000)
-        return 50;
-    if (px < 200000)
-        return 100;
-    if (px < 500000)
-        return 500;
+    /* KRX price bands: the tick below each upper bound */
+    static const struct {
+        int64_t below, tick;
+    } bands[] = {{2000, 1}, {5000, 5}, {20000, 10}, {50000, 50}, {200000, 100}, {500000, 500}};
+    for (size_t i = 0; i < sizeof bands / sizeof bands[0]; i++)
+        if (px < bands[i].below)
+            return bands[i].tick;
     return 1000;
 }
 
@@ -178,20 +173,20 @@ int kis_classify(const char *code)
     static const char *const config[] = {"EGW00003", "EGW00004", "EGW00102", "EGW00103", "EGW00104",
                                          "EGW00105", "EGW00132", "EGW00205", "EGW00206", "EGW00207",
                                          "EGW00208", "EGW00210", "EGW00213", "OPSQ2000"};
+    static const struct {
+        const char *const *codes;
+        size_t n;
+        int err;
+    } groups[] = {{auth, sizeof auth / sizeof auth[0], QTS_EAUTH},
+                  {rate, sizeof rate / sizeof rate[0], QTS_ERATELIMIT},
+                  {transient, sizeof transient / sizeof transient[0], QTS_ENET},
+                  {config, sizeof config / sizeof config[0], QTS_ECONFIG}};
     if (!code || !code[0])
         return QTS_EREJECT;
-    for (size_t i = 0; i < sizeof auth / sizeof auth[0]; i++)
-        if (strcmp(code, auth[i]) == 0)
-            return QTS_EAUTH;
-    for (size_t i = 0; i < sizeof rate / sizeof rate[0]; i++)
-        if (strcmp(code, rate[i]) == 0)
-            return QTS_ERATELIMIT;
-    for (size_t i = 0; i < sizeof transient / sizeof transient[0]; i++)
-        if (strcmp(code, transient[i]) == 0)
-            return QTS_ENET;
-    for (size_t i = 0; i < sizeof config / sizeof config[0]; i++)
-        if (strcmp(code, config[i]) == 0)
-            return QTS_ECONFIG;
+    for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++)
+        for (size_t i = 0; i < groups[g].n; i++)
+            if (strcmp(code, groups[g].codes[i]) == 0)
+                return groups[g].err;
     return QTS_EREJECT;
 }
 
@@ -376,13 +371,23 @@ int kis_notice_parse(char *plain, struct kis_notice *out)
     return 0;
 }
 
+/* The symbol and time (fields 0 and 1) a market data record starts with, into
+ * the caller's arrays; false when the record has fewer than min fields. */
+static bool tick_head(char **f, size_t nf, size_t min, char *symbol, size_t symbol_cap,
+                      char *hhmmss, size_t hhmmss_cap)
+{
+    if (nf < min)
+        return false;
+    copy_field(symbol, symbol_cap, f[0]);
+    copy_field(hhmmss, hhmmss_cap, f[1]);
+    return true;
+}
+
 int kis_trade_parse(char **f, size_t nf, struct kis_trade *out)
 {
     memset(out, 0, sizeof *out);
-    if (nf < 22)
+    if (!tick_head(f, nf, 22, out->symbol, sizeof out->symbol, out->hhmmss, sizeof out->hhmmss))
         return QTS_EPARSE;
-    copy_field(out->symbol, sizeof out->symbol, f[0]);
-    copy_field(out->hhmmss, sizeof out->hhmmss, f[1]);
     if (nf > 33)
         copy_field(out->date, sizeof out->date, f[33]);
     if (kis_atoi64(f[2], &out->px) != 0 || kis_atoi64(f[12], &out->qty) != 0 || out->px <= 0)
@@ -396,26 +401,13 @@ int kis_trade_parse(char **f, size_t nf, struct kis_trade *out)
 int kis_book_parse(char **f, size_t nf, struct kis_book *out)
 {
     memset(out, 0, sizeof *out);
-    if (nf < 43)
+    if (!tick_head(f, nf, 43, out->symbol, sizeof out->symbol, out->hhmmss, sizeof out->hhmmss))
         return QTS_EPARSE;
-    copy_field(out->symbol, sizeof out->symbol, f[0]);
-    copy_field(out->hhmmss, sizeof out->hhmmss, f[1]);
     for (int i = 0; i < 10; i++)
         if (kis_atoi64(f[3 + i], &out->ask_px[i]) || kis_atoi64(f[13 + i], &out->bid_px[i]) ||
             kis_atoi64(f[23 + i], &out->ask_qty[i]) || kis_atoi64(f[33 + i], &out->bid_qty[i]))
             return QTS_EPARSE;
     return 0;
-}
-
-/* days since 1970-01-01 of a civil date (proleptic Gregorian) */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
 }
 
 int64_t kis_kst_to_utc_ns(const char *ymd, const char *hms, int64_t now_ns)
@@ -426,7 +418,7 @@ int64_t kis_kst_to_utc_ns(const char *ymd, const char *hms, int64_t now_ns)
     int64_t day;
     int y, mo, d;
     if (ymd && strlen(ymd) == 8 && sscanf(ymd, "%4d%2d%2d", &y, &mo, &d) == 3)
-        day = days_from_civil(y, (unsigned)mo, (unsigned)d);
+        day = qts_days_from_civil(y, (unsigned)mo, (unsigned)d);
     else
         day = (now_ns / 1000000000LL + 9 * 3600) / 86400;
     int64_t kst = day * 86400 + h * 3600 + mi * 60 + s;

@@ -48,34 +48,61 @@ void kis_order_ok(struct kis *k, struct kreq *r, json_t *body)
     }
 }
 
-/* A lost order reply: find the order in today's list before deciding. */
-void kis_verify_ok(struct kis *k, struct kreq *r, json_t *body)
+typedef bool (*kis_row_match_fn)(struct kis *k, const struct kord *o, json_t *row,
+                                 const char *odno);
+
+/* The first row of today's orders in body (output1) with an order number that
+ * match accepts for o; NULL when none. Borrowed from body. */
+static json_t *order_row(struct kis *k, const struct kord *o, json_t *body, kis_row_match_fn match)
 {
-    struct kord *o = kis_ord_by_clordid(k, r->clordid);
-    if (!o || o->acked)
-        return;
     json_t *rows = json_object_get(body, "output1");
     size_t i;
     json_t *row;
     json_array_foreach(rows, i, row)
     {
         const char *odno = kis_jstr(row, "odno");
-        const char *sb = kis_jstr(row, "sll_buy_dvsn_cd");
-        uint8_t side = sb && strcmp(sb, "01") == 0 ? QTS_SIDE_SELL : QTS_SIDE_BUY;
-        if (!odno || kis_ord_by_odno(k, odno) || side != o->side ||
-            kis_jnum(row, "ord_qty") != o->qty ||
-            (o->px_krw && kis_jnum(row, "ord_unpr") != o->px_krw))
-            continue;
-        snprintf(o->odno, sizeof o->odno, "%s", odno);
-        snprintf(o->orig_odno, sizeof o->orig_odno, "%s", odno);
-        const char *org = kis_jstr(row, "ord_gno_brno");
-        snprintf(o->orgno, sizeof o->orgno, "%s", org ? org : "");
-        o->acked = true;
-        kis_report(k, o, QTS_EXEC_ACK, 0, "order found by inquiry after a lost reply");
+        if (odno && match(k, o, row, odno))
+            return row;
+    }
+    return NULL;
+}
+
+/* a row no order of ours owns yet, with o's side, quantity and price */
+static bool lost_order_row(struct kis *k, const struct kord *o, json_t *row, const char *odno)
+{
+    const char *sb = kis_jstr(row, "sll_buy_dvsn_cd");
+    uint8_t side = sb && strcmp(sb, "01") == 0 ? QTS_SIDE_SELL : QTS_SIDE_BUY;
+    return !kis_ord_by_odno(k, odno) && side == o->side && kis_jnum(row, "ord_qty") == o->qty &&
+           (!o->px_krw || kis_jnum(row, "ord_unpr") == o->px_krw);
+}
+
+/* the row of o itself */
+static bool own_order_row(struct kis *k, const struct kord *o, json_t *row, const char *odno)
+{
+    (void)row;
+    return kis_ord_by_odno(k, odno) == o;
+}
+
+/* A lost order reply: find the order in today's list before deciding. */
+void kis_verify_ok(struct kis *k, struct kreq *r, json_t *body)
+{
+    struct kord *o = kis_ord_by_clordid(k, r->clordid);
+    if (!o || o->acked)
+        return;
+    json_t *row = order_row(k, o, body, lost_order_row);
+    if (!row) {
+        o->done = true;
+        kis_report(k, o, QTS_EXEC_REJECT, QTS_EUNKNOWN,
+                   "order reply lost and not in today's orders");
         return;
     }
-    o->done = true;
-    kis_report(k, o, QTS_EXEC_REJECT, QTS_EUNKNOWN, "order reply lost and not in today's orders");
+    const char *odno = kis_jstr(row, "odno");
+    snprintf(o->odno, sizeof o->odno, "%s", odno);
+    snprintf(o->orig_odno, sizeof o->orig_odno, "%s", odno);
+    const char *org = kis_jstr(row, "ord_gno_brno");
+    snprintf(o->orgno, sizeof o->orgno, "%s", org ? org : "");
+    o->acked = true;
+    kis_report(k, o, QTS_EXEC_ACK, 0, "order found by inquiry after a lost reply");
 }
 
 /* Today's row of one order after a reconnect: book the fills and the
@@ -85,36 +112,28 @@ void kis_catchup_ok(struct kis *k, struct kreq *r, json_t *body)
     struct kord *o = kis_ord_by_clordid(k, r->clordid);
     if (!o || o->done)
         return;
-    json_t *rows = json_object_get(body, "output1");
-    size_t i;
-    json_t *row;
-    json_array_foreach(rows, i, row)
-    {
-        const char *odno = kis_jstr(row, "odno");
-        if (!odno || kis_ord_by_odno(k, odno) != o)
-            continue;
-        int64_t filled = kis_jnum(row, "tot_ccld_qty"), amt = kis_jnum(row, "tot_ccld_amt");
-        if (filled > o->cum && filled <= o->qty) {
-            int64_t q = filled - o->cum;
-            int64_t px =
-                amt > o->cum_amt ? (amt - o->cum_amt + q / 2) / q : kis_jnum(row, "avg_prvs");
-            char key[96];
-            snprintf(key, sizeof key, "catchup|%s|%lld", o->odno, (long long)filled);
-            o->cum = filled;
-            o->cum_amt = amt > o->cum_amt ? amt : o->cum_amt + q * px;
-            if (o->cum >= o->qty)
-                o->done = true;
-            KLOG(k, QTS_LOG_WARN, "broker_kis: fill found after a reconnect odno=%s qty=%lld",
-                 o->odno, (long long)q);
-            kis_report_fill(k, o, px, q, kis_fnv1a(key), kis_jstr(row, "ord_tmd"));
-        }
-        const char *cncl = kis_jstr(row, "cncl_yn");
-        if (!o->done && kis_jnum(row, "rmn_qty") == 0 &&
-            ((cncl && strcmp(cncl, "Y") == 0) || kis_jnum(row, "cncl_cfrm_qty") > 0)) {
-            o->done = true;
-            kis_report(k, o, QTS_EXEC_CANCELLED, 0, "cancel found after a reconnect");
-        }
+    json_t *row = order_row(k, o, body, own_order_row);
+    if (!row)
         return;
+    int64_t filled = kis_jnum(row, "tot_ccld_qty"), amt = kis_jnum(row, "tot_ccld_amt");
+    if (filled > o->cum && filled <= o->qty) {
+        int64_t q = filled - o->cum;
+        int64_t px = amt > o->cum_amt ? (amt - o->cum_amt + q / 2) / q : kis_jnum(row, "avg_prvs");
+        char key[96];
+        snprintf(key, sizeof key, "catchup|%s|%lld", o->odno, (long long)filled);
+        o->cum = filled;
+        o->cum_amt = amt > o->cum_amt ? amt : o->cum_amt + q * px;
+        if (o->cum >= o->qty)
+            o->done = true;
+        KLOG(k, QTS_LOG_WARN, "broker_kis: fill found after a reconnect odno=%s qty=%lld", o->odno,
+             (long long)q);
+        kis_report_fill(k, o, px, q, kis_fnv1a(key), kis_jstr(row, "ord_tmd"));
+    }
+    const char *cncl = kis_jstr(row, "cncl_yn");
+    if (!o->done && kis_jnum(row, "rmn_qty") == 0 &&
+        ((cncl && strcmp(cncl, "Y") == 0) || kis_jnum(row, "cncl_cfrm_qty") > 0)) {
+        o->done = true;
+        kis_report(k, o, QTS_EXEC_CANCELLED, 0, "cancel found after a reconnect");
     }
 }
 

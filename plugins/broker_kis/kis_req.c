@@ -239,6 +239,20 @@ static void on_token_timer(void *arg)
     kis_pump(k);
 }
 
+/* A new request (owned by the caller until queued) posting the app key and
+ * secret, the secret under the name secret_key, to path. */
+static struct kreq *credentials_req(struct kis *k, enum kreq_kind kind, const char *secret_key,
+                                    const char *path)
+{
+    struct kreq *r = kis_kreq_new(k, kind);
+    json_t *o = json_pack("{s:s,s:s,s:s}", "grant_type", "client_credentials", "appkey", k->app_key,
+                          secret_key, k->app_secret);
+    r->body = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    snprintf(r->path, sizeof r->path, "%s", path);
+    return r;
+}
+
 /* Issues a token unless one is in flight; KIS allows one a minute. */
 static void request_token(struct kis *k)
 {
@@ -252,12 +266,7 @@ static void request_token(struct kis *k)
                                  on_token_timer, k, &k->token_timer);
         return;
     }
-    struct kreq *r = kis_kreq_new(k, KR_TOKEN);
-    json_t *o = json_pack("{s:s,s:s,s:s}", "grant_type", "client_credentials", "appkey", k->app_key,
-                          "appsecret", k->app_secret);
-    r->body = o ? json_dumps(o, JSON_COMPACT) : NULL;
-    json_decref(o);
-    snprintf(r->path, sizeof r->path, "/oauth2/tokenP");
+    struct kreq *r = credentials_req(k, KR_TOKEN, "appsecret", "/oauth2/tokenP");
     k->token_inflight = true;
     k->last_issue_ns = now;
     k->host->metric_add(k->owner, "token_issues", 1);
@@ -320,12 +329,7 @@ static void approval_ok(struct kis *k, json_t *body)
 
 void kis_request_approval(struct kis *k)
 {
-    struct kreq *r = kis_kreq_new(k, KR_APPROVAL);
-    json_t *o = json_pack("{s:s,s:s,s:s}", "grant_type", "client_credentials", "appkey", k->app_key,
-                          "secretkey", k->app_secret);
-    r->body = o ? json_dumps(o, JSON_COMPACT) : NULL;
-    json_decref(o);
-    snprintf(r->path, sizeof r->path, "/oauth2/Approval");
+    struct kreq *r = credentials_req(k, KR_APPROVAL, "secretkey", "/oauth2/Approval");
     kis_enqueue(k, r);
 }
 

@@ -308,9 +308,7 @@ static int op_health(void *self, struct qts_cache_health *out)
         return QTS_EINVAL;
     struct qts_cache_health h = c->stats;
     h.state = QTS_CACHE_UP;
-    size_t n = out->struct_size < sizeof h ? out->struct_size : sizeof h;
-    h.struct_size = out->struct_size;
-    memcpy(out, &h, n);
+    qts_cache_health_put(out, h);
     return 0;
 }
 

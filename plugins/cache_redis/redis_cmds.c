@@ -198,9 +198,7 @@ static int op_health(void *self, struct qts_cache_health *out)
     else
         h.state = c->state == ST_UP ? QTS_CACHE_UP : QTS_CACHE_CONNECTING;
     h.pending = c->count;
-    size_t n = out->struct_size < sizeof h ? out->struct_size : sizeof h;
-    h.struct_size = out->struct_size;
-    memcpy(out, &h, n);
+    qts_cache_health_put(out, h);
     return 0;
 }
 

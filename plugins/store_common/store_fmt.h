@@ -115,17 +115,6 @@ static inline int store_fmt_ts(char *buf, size_t cap, int64_t ns)
                     (long long)(rem / 1000));
 }
 
-/* Days from 1970-01-01 for a proleptic Gregorian date (Howard Hinnant). */
-static inline int64_t store_days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    const int64_t era = (y >= 0 ? y : y - 399) / 400;
-    const unsigned yoe = (unsigned)(y - era * 400);
-    const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
 /* Parse "YYYY-MM-DD[ T]HH:MM:SS[.ffffff][+HH[:MM]|Z]" (the PostgreSQL text
  * output with DateStyle ISO) into UTC ns. A missing offset means UTC. */
 static inline int store_parse_ts(const char *s, int64_t *out)
@@ -169,7 +158,7 @@ static inline int store_parse_ts(const char *s, int64_t *out)
     }
     if (*p)
         return -1;
-    int64_t days = store_days_from_civil(y, (unsigned)mo, (unsigned)d);
+    int64_t days = qts_days_from_civil(y, (unsigned)mo, (unsigned)d);
     int64_t secs = days * 86400 + h * 3600 + mi * 60 + sec - off_s;
     *out = secs * STORE_NS_PER_S + frac_ns;
     return 0;

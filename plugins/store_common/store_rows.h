@@ -259,7 +259,7 @@ static inline void store_row_query(const struct store_row *r, unsigned kind, uns
         store_copy(d->day, sizeof d->day, ROW_STR(r, 0));
         int y = 0, m = 0, dd = 0;
         sscanf(d->day, "%d-%d-%d", &y, &m, &dd);
-        d->h.ts_ns = store_days_from_civil(y, (unsigned)m, (unsigned)dd) * STORE_NS_PER_DAY;
+        d->h.ts_ns = qts_days_from_civil(y, (unsigned)m, (unsigned)dd) * STORE_NS_PER_DAY;
         d->trades = ROW_I64(r, 1);
         d->buy_amount = ROW_FIXED(r, 2, QTS_CASH_EXP);
         d->sell_amount = ROW_FIXED(r, 3, QTS_CASH_EXP);

@@ -37,7 +37,7 @@ int pg_maintain(void *self, int64_t now_ns, struct qts_err *err)
                 if (strncmp(name, pt_def[pt].parent, plen) != 0 ||
                     sscanf(name + plen, "_p%4d%2d%2d", &y, &m, &d) != 3)
                     continue;
-                int64_t lo = store_days_from_civil(y, (unsigned)m, (unsigned)d) * STORE_NS_PER_DAY;
+                int64_t lo = qts_days_from_civil(y, (unsigned)m, (unsigned)d) * STORE_NS_PER_DAY;
                 if (lo + step > cut)
                     continue;
                 char sql[128];

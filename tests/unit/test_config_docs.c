@@ -19,16 +19,7 @@ static void doc_type(const struct qts_key *k, char *buf, size_t cap)
 {
     if (k->type == QTS_KEY_ENUM) {
         char list[160];
-        size_t m = 0;
-        for (const char *p = k->choices; *p && m + 3 < sizeof list; p++) {
-            if (*p == '|') {
-                list[m++] = ',';
-                list[m++] = ' ';
-            } else {
-                list[m++] = *p;
-            }
-        }
-        list[m] = '\0';
+        qts_key_choices_list(k, list, sizeof list);
         snprintf(buf, cap, "enum (%s)", list);
     } else {
         snprintf(buf, cap, "%s", qts_key_type_name(k->type));

@@ -30,6 +30,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "qts_err.h"
 #include "qts_types.h"
@@ -301,6 +302,14 @@ struct qts_cache_health {
     uint64_t reconnects;     /* successful connections after the first */
     uint64_t breaker_opens;
 };
+/* Copies h into the caller's out, no more than the out->struct_size bytes the
+ * caller's version knows, and keeps that size: for a cache's health op. */
+static inline void qts_cache_health_put(struct qts_cache_health *out, struct qts_cache_health h)
+{
+    size_t n = out->struct_size < sizeof h ? out->struct_size : sizeof h;
+    h.struct_size = out->struct_size;
+    memcpy(out, &h, n);
+}
 typedef void (*qts_cache_budget_fn)(void *arg, int status, int64_t used);
 typedef void (*qts_cache_entry_fn)(void *arg, int status, struct qts_str key,
                                    const struct qts_str *fields, const struct qts_str *values,

@@ -43,6 +43,17 @@ static inline double qts_fixed_to_double(int64_t v, unsigned exp)
     return (double)v / (double)qts_pow10_i64[exp <= QTS_MAX_EXP ? exp : QTS_MAX_EXP];
 }
 
+/* Days from 1970-01-01 of a proleptic Gregorian date (Howard Hinnant). */
+static inline int64_t qts_days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    y -= m <= 2;
+    const int64_t era = (y >= 0 ? y : y - 399) / 400;
+    const unsigned yoe = (unsigned)(y - era * 400);
+    const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
 enum qts_side {
     QTS_SIDE_NONE = 0,
     QTS_SIDE_BUY = 1,

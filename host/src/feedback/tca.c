@@ -177,16 +177,23 @@ void qts_tca_free(struct qts_tca *t)
     free(t);
 }
 
+/* The array arr (owned; *n elements of elem bytes) grown, by doubling from
+ * 8, until index id fits; the new elements are zeroed. */
+static void *grow_zeroed(void *arr, size_t *n, size_t elem, uint32_t id)
+{
+    size_t cap = *n ? *n : 8;
+    while (cap <= id)
+        cap *= 2;
+    arr = qts_xrealloc(arr, cap * elem);
+    memset((char *)arr + *n * elem, 0, (cap - *n) * elem);
+    *n = cap;
+    return arr;
+}
+
 static struct inst_st *ist(struct qts_tca *t, uint32_t id)
 {
-    if (id >= t->n_inst) {
-        size_t n = t->n_inst ? t->n_inst : 8;
-        while (n <= id)
-            n *= 2;
-        t->inst = qts_xrealloc(t->inst, n * sizeof *t->inst);
-        memset(t->inst + t->n_inst, 0, (n - t->n_inst) * sizeof *t->inst);
-        t->n_inst = n;
-    }
+    if (id >= t->n_inst)
+        t->inst = grow_zeroed(t->inst, &t->n_inst, sizeof *t->inst, id);
     return &t->inst[id];
 }
 
@@ -771,14 +778,8 @@ static void board_refresh(struct qts_tca *t, uint32_t id, bool summary)
         qts_strlcpy(e.symbol, s->inst.symbol, sizeof e.symbol);
     }
     pthread_mutex_lock(&board_mu);
-    if (id >= t->n_board) {
-        size_t n = t->n_board ? t->n_board : 8;
-        while (n <= id)
-            n *= 2;
-        t->board = qts_xrealloc(t->board, n * sizeof *t->board);
-        memset(t->board + t->n_board, 0, (n - t->n_board) * sizeof *t->board);
-        t->n_board = n;
-    }
+    if (id >= t->n_board)
+        t->board = grow_zeroed(t->board, &t->n_board, sizeof *t->board, id);
     struct board_ent *b = &t->board[id];
     if (full)
         *b = e;

@@ -348,6 +348,20 @@ const char *qts_key_type_name(enum qts_key_type t)
     return "?";
 }
 
+void qts_key_choices_list(const struct qts_key *k, char *buf, size_t cap)
+{
+    size_t m = 0;
+    for (const char *p = k->choices; *p && m + 3 < cap; p++) {
+        if (*p == '|') {
+            buf[m++] = ',';
+            buf[m++] = ' ';
+        } else {
+            buf[m++] = *p;
+        }
+    }
+    buf[m] = '\0';
+}
+
 const char *qts_mode_name(int mode)
 {
     static const char *const names[] = {"replay", "paper", "live"};
@@ -678,16 +692,7 @@ static void apply(struct walk *w, const struct qts_key *k, const struct qts_cfg_
             idx++;
         }
         char list[192];
-        size_t m = 0;
-        for (const char *p = k->choices; *p && m + 3 < sizeof list; p++) {
-            if (*p == '|') {
-                list[m++] = ',';
-                list[m++] = ' ';
-            } else {
-                list[m++] = *p;
-            }
-        }
-        list[m] = '\0';
+        qts_key_choices_list(k, list, sizeof list);
         if (best <= 2 && !n->from_env)
             err_at(w, n, real, "expected one of %s, got %s (did you mean '%s'?)", list,
                    got(n, buf, sizeof buf), best_name);

@@ -146,6 +146,10 @@ extern const size_t qts_config_n_keys;
 /* "string", "int", "enum", ... as written in docs/config.md. */
 const char *qts_key_type_name(enum qts_key_type t);
 
+/* The choices of the enum key k ("a|b|c") as "a, b, c" into buf (cap bytes,
+ * cap >= 1), cut short where it would not fit. */
+void qts_key_choices_list(const struct qts_key *k, char *buf, size_t cap);
+
 /* Validate the merged tree `root` against the table, fill `s` (zeroed by the
  * caller), apply defaults, resolve paths against `config_dir` (borrowed).
  * Every problem is added to `diags`; returns 0 or QTS_ECONFIG. Free-form

@@ -258,16 +258,6 @@ static int get_double(struct ctx *c, const struct csv_row *r, int col, const cha
     return 1;
 }
 
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    const int64_t era = (y >= 0 ? y : y - 399) / 400;
-    const unsigned yoe = (unsigned)(y - era * 400);
-    const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
 /* "YYYY-MM-DD[ HH:MM[:SS]]" (or '/' separators, 'T', an optional offset
  * "+09:00" or "Z"); no offset = Korea time. Returns 0 or -1. */
 static int parse_when(const char *s, int64_t *ns, char date_out[11])
@@ -309,7 +299,7 @@ static int parse_when(const char *s, int64_t *ns, char date_out[11])
         (mo == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)))
         return -1;
     int64_t secs =
-        days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + sec - off;
+        qts_days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + sec - off;
     *ns = secs * INT64_C(1000000000);
     if (date_out)
         snprintf(date_out, 11, "%04d-%02d-%02d", y, mo, d);
