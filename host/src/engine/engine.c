@@ -190,16 +190,14 @@ static void commit_event(struct qts_engine *e, const struct qts_ev_hdr *h)
         break;
     }
     case QTS_EV_BOOK: {
-        if (!m->has_book) {
-            qts_book_init(&m->book);
-            m->has_book = true;
-        }
-        if (qts_book_apply(&m->book, (const struct qts_book_update *)h) < 0)
+        struct qts_book *book = qts_book_set_get(&e->books, h->instrument);
+        m->has_book = true;
+        if (qts_book_apply(book, (const struct qts_book_update *)h) < 0)
             e->stats.book_errors++;
         struct qts_level lv;
-        if (qts_book_best_bid(&m->book, &lv))
+        if (qts_book_best_bid(book, &lv))
             m->bid = lv.px;
-        if (qts_book_best_ask(&m->book, &lv))
+        if (qts_book_best_ask(book, &lv))
             m->ask = lv.px;
         e->stats.books++;
         break;
@@ -296,14 +294,14 @@ static size_t stash_levels(struct qts_engine *e, const struct qts_level *lv, uin
 #define LIVE_BOOK_LEVELS 20
 static void post_book_snapshot(struct qts_engine *e, const struct qts_book_update *u)
 {
-    struct mkt_state *m = mkt_get(e, u->h.instrument);
-    if (!m->has_book)
+    const struct qts_book *book = qts_book_set_find(&e->books, u->h.instrument);
+    if (!book)
         return;
     struct qts_level bids[LIVE_BOOK_LEVELS], asks[LIVE_BOOK_LEVELS];
     struct qts_book_update snap = *u;
     snap.h.flags = QTS_BOOK_SNAPSHOT;
-    snap.n_bids = (uint32_t)qts_book_depth(&m->book, QTS_SIDE_BUY, bids, LIVE_BOOK_LEVELS);
-    snap.n_asks = (uint32_t)qts_book_depth(&m->book, QTS_SIDE_SELL, asks, LIVE_BOOK_LEVELS);
+    snap.n_bids = (uint32_t)qts_book_depth(book, QTS_SIDE_BUY, bids, LIVE_BOOK_LEVELS);
+    snap.n_asks = (uint32_t)qts_book_depth(book, QTS_SIDE_SELL, asks, LIVE_BOOK_LEVELS);
     snap.bids = bids;
     snap.asks = asks;
     qts_lua_runtime_post(e->rt, &snap.h);
@@ -603,9 +601,7 @@ void qts_engine_free(struct qts_engine *e)
         uv_run(&e->loop, UV_RUN_DEFAULT);
         uv_loop_close(&e->loop);
     }
-    for (size_t i = 0; i < e->n_mkt; i++)
-        if (e->mkt[i].has_book)
-            qts_book_cleanup(&e->mkt[i].book);
+    qts_book_set_cleanup(&e->books);
     free(e->mkt);
     free(e->levels);
     for (size_t i = 0; i < e->n_feeds; i++)

@@ -64,8 +64,9 @@
 
 /* Latest market state per instrument, for PreCheck, AdaptiveAdjust and
  * marking the portfolio. Indexed by instrument id. */
+/* The host's latest prices of one instrument; its L2 book, when the feed
+ * sends one, is in e->books (market/book.h). */
 struct mkt_state {
-    struct qts_book book;
     bool has_book;
     int64_t bid, ask, last;
     int64_t ts_ns;
@@ -115,6 +116,7 @@ struct qts_engine {
 
     struct mkt_state *mkt; /* owned array, n_mkt entries */
     size_t n_mkt;
+    struct qts_book_set books; /* the host's L2 books, by instrument id */
 
     struct qts_portfolio *portfolio;
     struct qts_store_plugin *store; /* NULL: no `store:` configured */

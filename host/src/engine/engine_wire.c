@@ -172,11 +172,12 @@ static const struct qts_parent *fb_parent(void *ctx, uint64_t order_id)
 static double fb_depth5(void *ctx, uint32_t instrument, int side)
 {
     struct qts_engine *e = ctx;
-    if (instrument >= e->n_mkt || !e->mkt[instrument].has_book)
+    const struct qts_book *book = qts_book_set_find(&e->books, instrument);
+    if (!book)
         return NAN;
     const struct qts_instrument *in = qts_instruments_get(e->instruments, instrument);
     struct qts_level lv[5];
-    size_t n = qts_book_depth(&e->mkt[instrument].book, side, lv, 5);
+    size_t n = qts_book_depth(book, side, lv, 5);
     int64_t sum = 0;
     for (size_t i = 0; i < n; i++)
         sum += lv[i].qty;
@@ -262,6 +263,9 @@ static int wire_bus(struct qts_engine *e, struct qts_err *err)
     for (size_t i = 0; i < QTS_ARRAY_LEN(subs); i++)
         if (qts_bus_add(&e->bus, &subs[i]) != 0)
             return qts_err_set(err, QTS_EFULL, "bus: more than %d subscribers", QTS_BUS_MAX_SUBS);
+    char order[256];
+    qts_bus_describe(&e->bus, order, sizeof order);
+    QTS_DEBUG("bus subscribers in order: %s", order);
     return 0;
 }
 
@@ -270,6 +274,7 @@ int qts_engine_new(struct qts_config *cfg, const struct qts_engine_opts *opts,
 {
     *out = NULL;
     struct qts_engine *e = qts_xcalloc(1, sizeof *e);
+    qts_book_set_init(&e->books);
     e->cfg = qts_config_ref(cfg);
     e->set = qts_config_settings(cfg);
     if (opts)
