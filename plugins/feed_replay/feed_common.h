@@ -51,7 +51,9 @@ int feed_define(void *arg, struct qts_md_inst *inst, struct qts_err *err);
 int feed_emit(const struct feed_host *fh, const union qts_md_event *ev);
 
 /* Pacing: speed 0 = as fast as possible; else data time runs `speed` times
- * faster than the monotonic clock. */
+ * faster than the monotonic clock. Its row in each feed's key table: */
+#define FEED_KEY_SPEED \
+    QTS_CFG_DEC("speed", "0", "0 = as fast as the host pulls; k = k times real time")
 struct feed_pace {
     double speed;
     bool started;

@@ -414,7 +414,7 @@ static const struct qts_cfg_key replay_keys[] = {
                 "venue of the instruments defined (default binance for Binance "
                 "captures, else replay; binary files carry their own)"),
     QTS_CFG_INT("bar_period_s", "60", "bar length for csv-bars, seconds"),
-    QTS_CFG_DEC("speed", "0", "0 = as fast as the host pulls; k = k times real time"),
+    FEED_KEY_SPEED,
     QTS_CFG_INT("max_log", "20",
                 "malformed records logged one by one at WARN; later ones are "
                 "only counted"),

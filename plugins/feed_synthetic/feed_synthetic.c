@@ -275,7 +275,7 @@ static const struct qts_cfg_key synth_keys[] = {
     QTS_CFG_INT("depth", "20", "price levels kept per side (4..256)"),
     QTS_CFG_DEC("vol_ticks", "0.05", "fair-value volatility, ticks per event"),
     QTS_CFG_INT("start_time_ns", "1700000000000000000", "time stamp of the first event"),
-    QTS_CFG_DEC("speed", "0", "0 = as fast as the host pulls; k = k times real time"),
+    FEED_KEY_SPEED,
     QTS_CFG_BOOL("quotes", "false",
                  "also emit a top-of-book quote after each diff that changes "
                  "the top"),
