@@ -38,7 +38,7 @@ qts_add_fixture_plugin(fx_store store_fixture.c)
 
 get_property(QTS_FIXTURE_TARGET_LIST GLOBAL PROPERTY QTS_FIXTURE_TARGETS)
 
-foreach(t test_plugin_loader test_plugin_reload test_plugin_http test_plugin_out_of_tree
+foreach(t test_plugin_loader test_plugin_var_dir test_plugin_reload test_plugin_http test_plugin_out_of_tree
     test_store_plugin)
   qts_add_test(abi ${t} SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/abi/${t}.c TIMEOUT 120)
   target_compile_definitions(${t} PRIVATE QTS_FIXTURE_DIR="${QTS_FIXTURE_DIR}")

@@ -6,6 +6,9 @@
 local ffi = require("ffi")
 require("qts.ffi_cdefs")
 local C = ffi.C
+-- Captured here, before any strategy environment exists: the prelude's own
+-- FFI. Strategies get no ffi at all (docs/security.md).
+local cast, typeof, ffi_string = ffi.cast, ffi.typeof, ffi.string
 local qts = require("qts")
 local dispatch = require("qts.dispatch")
 local E = require("qts.enums")
@@ -62,6 +65,28 @@ local function hdr_methods(t)
   return t
 end
 
+-- Strategy views (docs/security.md): what a callback receives is a const
+-- reference to one of these prefixes of the host's structs. They hold no
+-- array or pointer field, so every field a strategy can name is in bounds
+-- and read-only; the methods below reach the rest (levels, tag, reason)
+-- through the prelude's own casts to the full types.
+ffi.cdef[[
+struct qts_sv_trade { struct qts_ev_hdr h; int64_t px; int64_t qty_; uint64_t trade_id;
+                      uint8_t aggressor; };
+struct qts_sv_book { struct qts_ev_hdr h; uint64_t first_update_id; uint64_t last_update_id;
+                     uint64_t prev_update_id; uint32_t n_bids_; uint32_t n_asks_; };
+struct qts_sv_order { struct qts_ev_hdr h; uint64_t order_id_; uint32_t strategy_id;
+                      uint8_t kind_; uint8_t side_; uint8_t state; uint8_t reserved0;
+                      int32_t code_; int32_t reserved1; int64_t filled_qty_;
+                      int64_t leaves_qty_; int64_t avg_px; };
+struct qts_sv_fill { struct qts_ev_hdr h; uint64_t order_id_; uint32_t strategy_id;
+                     uint8_t side_; uint8_t is_maker_; uint16_t reserved0; int64_t px;
+                     int64_t qty_; int64_t fee_; uint64_t fill_id; };
+]]
+local BOOK_P = typeof("const struct qts_book_update *")
+local ORDER_P = typeof("const struct qts_order_event *")
+local FILL_P = typeof("const struct qts_fill *")
+
 local function px(e, v) return tonumber(v) / P10[e.h.px_exp] end
 local function qty(e, v) return tonumber(v) / P10[e.h.qty_exp] end
 
@@ -71,7 +96,7 @@ ffi.metatype("struct qts_ev_hdr", { __index = {
   kind_name = function(h) return EV_NAME[h.type] end,
 } })
 
-ffi.metatype("struct qts_trade", { __index = hdr_methods {
+ffi.metatype("struct qts_sv_trade", { __index = hdr_methods {
   price = function(e) return px(e, e.px) end,
   qty = function(e) return qty(e, e.qty_) end,
   side = function(e) return SIDE_NAME[e.aggressor] end,
@@ -86,28 +111,31 @@ ffi.metatype("struct qts_quote", { __index = hdr_methods {
   spread = function(e) return px(e, e.ask_px) - px(e, e.bid_px) end,
 } })
 
-ffi.metatype("struct qts_book_update", { __index = hdr_methods {
+local BOOK_METHODS = hdr_methods {
   n_bids = function(e) return e.n_bids_ end,
   n_asks = function(e) return e.n_asks_ end,
   -- i is 1-based; returns price, qty or nil past the last level
   bid = function(e, i)
     i = i or 1
     if i < 1 or i > e.n_bids_ then return nil end
-    local l = e.bids[i - 1]
+    local l = cast(BOOK_P, e).bids[i - 1]
     return px(e, l.px), qty(e, l.qty)
   end,
   ask = function(e, i)
     i = i or 1
     if i < 1 or i > e.n_asks_ then return nil end
-    local l = e.asks[i - 1]
+    local l = cast(BOOK_P, e).asks[i - 1]
     return px(e, l.px), qty(e, l.qty)
   end,
   mid = function(e)
     if e.n_bids_ == 0 or e.n_asks_ == 0 then return nil end
-    return (px(e, e.bids[0].px) + px(e, e.asks[0].px)) * 0.5
+    local b = cast(BOOK_P, e)
+    return (px(e, b.bids[0].px) + px(e, b.asks[0].px)) * 0.5
   end,
   is_snapshot = function(e) return bit.band(e.h.flags, E.BOOK_SNAPSHOT) ~= 0 end,
-} })
+}
+ffi.metatype("struct qts_book_update", { __index = BOOK_METHODS })
+ffi.metatype("struct qts_sv_book", { __index = BOOK_METHODS })
 
 ffi.metatype("struct qts_bar", { __index = hdr_methods {
   open = function(e) return px(e, e.open_) end,
@@ -118,20 +146,20 @@ ffi.metatype("struct qts_bar", { __index = hdr_methods {
   period = function(e) return tonumber(e.period_ns) * 1e-9 end,
 } })
 
-ffi.metatype("struct qts_order_event", { __index = hdr_methods {
+ffi.metatype("struct qts_sv_order", { __index = hdr_methods {
   id = function(e) return tonumber(e.order_id_) end,
   order_id = function(e) return tonumber(e.order_id_) end,
   kind = function(e) return OE_KIND[e.kind_] or "unknown" end,
-  reason = function(e) return ffi.string(e.reason_) end,
+  reason = function(e) return ffi_string(cast(ORDER_P, e).reason_) end,
   code = function(e) return e.code_ end,
   side = function(e) return SIDE_NAME[e.side_] end,
   filled_qty = function(e) return qty(e, e.filled_qty_) end,
   leaves_qty = function(e) return qty(e, e.leaves_qty_) end,
   avg_price = function(e) return px(e, e.avg_px) end,
-  tag = function(e) return ffi.string(e.tag_) end,
+  tag = function(e) return ffi_string(cast(ORDER_P, e).tag_) end,
 } })
 
-ffi.metatype("struct qts_fill", { __index = hdr_methods {
+ffi.metatype("struct qts_sv_fill", { __index = hdr_methods {
   order_id = function(e) return tonumber(e.order_id_) end,
   price = function(e) return px(e, e.px) end,
   qty = function(e) return qty(e, e.qty_) end,
@@ -142,7 +170,7 @@ ffi.metatype("struct qts_fill", { __index = hdr_methods {
   side = function(e) return SIDE_NAME[e.side_] end,
   fee = function(e) return tonumber(e.fee_) / P10[E.CASH_EXP] end,
   is_maker = function(e) return e.is_maker_ ~= 0 end,
-  tag = function(e) return ffi.string(e.tag_) end,
+  tag = function(e) return ffi_string(cast(FILL_P, e).tag_) end,
 } })
 
 ------------------------------------------------------------------ ctx
@@ -326,48 +354,76 @@ local SAFE = { "assert", "error", "ipairs", "next", "pairs", "pcall", "select", 
                "setmetatable", "getmetatable", "_VERSION" }
 local SAFE_LIBS = { "string", "table", "math", "bit", "coroutine" }
 
+-- No bytecode anywhere in this state: string.dump is gone from the real
+-- string table too, which strings reach as their metatable's __index
+-- (getmetatable("").__index), and that metatable is locked.
+string.dump = nil
+getmetatable("").__metatable = false
+-- ctx's metatable (the methods) can neither be read nor replaced.
+Ctx.__metatable = false
+
 local function copy(t) local r = {} for k, v in pairs(t) do r[k] = v end return r end
 
 local strategy_dir
 local lib_cache = {}
+local NO_FFI = "ffi is not available to strategies (raw memory access); "
+               .. "use Lua tables, see docs/security.md"
+
+-- Source text only: mode "t" refuses a bytecode chunk whatever its first
+-- bytes, and a reader function is drained to one string first.
+local function load_text(chunk, name)
+  if type(chunk) == "function" then
+    local parts = {}
+    while true do
+      local piece = chunk()
+      if piece == nil or piece == "" then break end
+      if type(piece) ~= "string" then return nil, "load: reader must return strings" end
+      parts[#parts + 1] = piece
+    end
+    chunk = table.concat(parts)
+  end
+  if type(chunk) ~= "string" then return nil, "load: source text expected" end
+  if chunk:byte(1) == 27 then return nil, "binary chunks are not accepted" end
+  return load(chunk, name, "t")
+end
 
 local function make_env()
   local env = {}
   for _, k in ipairs(SAFE) do env[k] = _G[k] end
   for _, k in ipairs(SAFE_LIBS) do env[k] = copy(_G[k]) end
   env.os = { time = os.time, clock = os.clock, date = os.date, difftime = os.difftime }
-  -- ffi without load/cdef/metatype/C: the prelude owns the type universe
-  env.ffi = { new = ffi.new, cast = ffi.cast, typeof = ffi.typeof, sizeof = ffi.sizeof,
-              offsetof = ffi.offsetof, istype = ffi.istype, string = ffi.string,
-              copy = ffi.copy, fill = ffi.fill, abi = ffi.abi, gc = ffi.gc }
+  -- a global `ffi` that says why instead of "attempt to index a nil value"
+  env.ffi = setmetatable({}, {
+    __index = function(_, k) error("ffi." .. tostring(k) .. ": " .. NO_FFI, 2) end,
+    __newindex = function() error(NO_FFI, 2) end, __metatable = false })
   env.print = function(...)
     local t = {}
     for i = 1, select("#", ...) do t[i] = tostring((select(i, ...))) end
     C.qts_ffi_log(S, LEVEL.info, table.concat(t, "\t"))
-  end
-  local function bind(f, chunkname)
-    setfenv(f, env)
-    return f
   end
   env.collectgarbage = function(opt, arg)
     opt = opt or "collect"
     if opt ~= "count" and opt ~= "collect" and opt ~= "step" then
       error("collectgarbage: only \"count\", \"collect\" and \"step\"", 2)
     end
+    if opt == "step" and arg ~= nil and type(arg) ~= "number" then
+      error("collectgarbage: step size must be a number", 2)
+    end
     return collectgarbage(opt, arg)
   end
-  env.loadstring = function(s, name)
-    if type(s) == "string" and s:byte(1) == 27 then
-      return nil, "binary chunks are not accepted"
-    end
-    local f, e = loadstring(s, name)
+  env.loadstring = function(chunk, name)
+    local f, e = load_text(chunk, name)
     if not f then return nil, e end
-    return bind(f, name)
+    setfenv(f, env)
+    return f
   end
-  env.load = env.loadstring
+  env.load = function(chunk, name, mode)
+    if mode ~= nil and mode ~= "t" then return nil, "load: only mode \"t\" (source text)" end
+    return env.loadstring(chunk, name)
+  end
   env.require = function(name)
     if name == "qts" then return qts end
-    if name == "ffi" then return env.ffi end
+    if name == "ffi" then error("require ffi: " .. NO_FFI, 2) end
     if type(name) == "string" and name:match("^qts%.[%w_]+$") and name ~= "qts.host"
        and name ~= "qts.ffi_cdefs" and name ~= "qts.dispatch" and name ~= "qts.enums" then
       return require(name)
@@ -376,7 +432,7 @@ local function make_env()
       error("require: only qts modules and strategies/lib/<name>.lua", 2)
     end
     if lib_cache[name] ~= nil then return lib_cache[name] end
-    local f, e = loadfile(strategy_dir .. "/lib/" .. name .. ".lua")
+    local f, e = loadfile(strategy_dir .. "/lib/" .. name .. ".lua", "t")
     if not f then error("require " .. name .. ": " .. e, 2) end
     setfenv(f, env)
     local r = f(name)
@@ -393,7 +449,7 @@ local slot = {}
 local PARAMS = {}
 
 local function compile(path)
-  local f, e = loadfile(path)
+  local f, e = loadfile(path, "t") -- source only: a bytecode file is refused
   if not f then return nil, e end
   setfenv(f, make_env())
   local ok, m = pcall(f)

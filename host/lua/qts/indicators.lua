@@ -37,8 +37,8 @@ int qts_ffi_ind_layout(int which);
 ]]
 end
 
-local push1, push_bar, free = C.qts_ffi_ind_push, C.qts_ffi_ind_push_bar, C.qts_ffi_ind_free
 local floor, type, error, setmetatable = math.floor, type, error, setmetatable
+local push1, push_bar, free = C.qts_ffi_ind_push, C.qts_ffi_ind_push_bar, C.qts_ffi_ind_free
 
 local M = {}
 
@@ -50,16 +50,25 @@ local K = {
 }
 M.kinds = K
 
--- Methods shared by every kind. `self.h` is the owned handle.
+-- Each object's owned C handle, kept out of the object itself: a strategy
+-- holding the object must not reach the raw view (its out[] array indexes
+-- without bounds). Weak keys: the handle dies with its object.
+local HANDLE = setmetatable({}, { __mode = "k" })
+local N_OUT = 5 -- the length of struct qts_ind_view.out
+
+-- Methods shared by every kind.
 local base = {}
-function base:value() return self.h.out[0] end
-function base:ready() return self.h.is_ready ~= 0 end
--- Output i (0 = main), NaN until defined.
-function base:out(i) return self.h.out[i] end
+function base:value() return HANDLE[self].out[0] end
+function base:ready() return HANDLE[self].is_ready ~= 0 end
+-- Output i (0 = main), NaN until defined; nil past the view's outputs.
+function base:out(i)
+  if type(i) ~= "number" or i < 0 or i >= N_OUT or i ~= floor(i) then return nil end
+  return HANDLE[self].out[i]
+end
 -- Any kind accepts a whole bar: single-value kinds use the close, VWAP
 -- (open+high+low+close)/4 and the volume.
 function base:push_bar(o, h, l, c, v)
-  local p = self.h
+  local p = HANDLE[self]
   push_bar(p, o, h, l, c, v or 0)
   return p.out[0]
 end
@@ -68,28 +77,28 @@ local function class(push, extra)
   local methods = { push = push }
   for k, f in pairs(base) do methods[k] = f end
   for k, i in pairs(extra or {}) do
-    methods[k] = function(self) return self.h.out[i] end
+    methods[k] = function(self) return HANDLE[self].out[i] end
   end
-  return { __index = methods }
+  return { __index = methods, __metatable = false }
 end
 
 local function push_x(self, x)
-  local p = self.h
+  local p = HANDLE[self]
   push1(p, x)
   return p.out[0]
 end
 local function push_pv(self, px, vol)
-  local p = self.h
+  local p = HANDLE[self]
   push_bar(p, px, px, px, px, vol)
   return p.out[0]
 end
 local function push_hlc(self, h, l, c)
-  local p = self.h
+  local p = HANDLE[self]
   push_bar(p, c, h, l, c, 0)
   return p.out[0]
 end
 local function push_hlcv(self, h, l, c, v)
-  local p = self.h
+  local p = HANDLE[self]
   push_bar(p, c, h, l, c, v)
   return p.out[0]
 end
@@ -124,7 +133,9 @@ local function new(name, n1, n2, n3, k)
   end
   local h = ffi.gc(outp[0], free)
   outp[0] = nil
-  return setmetatable({ h = h }, MT[name] or MT_X)
+  local obj = setmetatable({}, MT[name] or MT_X)
+  HANDLE[obj] = h
+  return obj
 end
 
 local function period_ctor(name, default)

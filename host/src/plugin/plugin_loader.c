@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "plugin_fs.h"
 #include "util.h"
 
 /* ABI 1.0 sizes: the smallest structs a 1.x plugin may hand us. */
@@ -121,30 +123,18 @@ static int open_checked(const char *path, struct qts_err *err)
     return fd;
 }
 
-static int ensure_private_dir(const char *dir, struct qts_err *err)
+/* Copy the open file `src_fd` into a new file `name` of the directory
+ * `dir_fd` (created O_EXCL | O_NOFOLLOW: never through a link, never into a
+ * file someone else prepared). Returns the copy's fd, open for reading, or
+ * a negative QTS_E* code. */
+static int copy_to(int src_fd, const char *src, int dir_fd, const char *name, const char *dst_shown,
+                   struct qts_err *err)
 {
-    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-        int e = errno;
-        return qts_err_set(err, QTS_EIO, "plugin generation directory %s: %s", dir, strerror(e));
-    }
-    struct stat st;
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
-        return qts_err_set(err, QTS_EIO, "plugin generation directory %s: not a directory", dir);
-    if (st.st_mode & (S_IWOTH | S_IWGRP))
-        return qts_err_set(err, QTS_EPERM,
-                           "plugin generation directory %s is writable by others (mode %04o)", dir,
-                           (unsigned)(st.st_mode & 07777));
-    return 0;
-}
-
-/* Copy the open file `src_fd` to `dst`. */
-static int copy_to(int src_fd, const char *src, const char *dst, struct qts_err *err)
-{
-    unlink(dst); /* a stale copy from an earlier run */
-    int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0700);
+    unlinkat(dir_fd, name, 0); /* a stale copy from an earlier run */
+    int out = openat(dir_fd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0700);
     if (out < 0) {
         int e = errno;
-        return qts_err_set(err, QTS_EIO, "plugin %s: copy to %s: %s", src, dst, strerror(e));
+        return qts_err_set(err, QTS_EIO, "plugin %s: copy to %s: %s", src, dst_shown, strerror(e));
     }
     char buf[65536];
     int rc = 0;
@@ -165,7 +155,8 @@ static int copy_to(int src_fd, const char *src, const char *dst, struct qts_err 
                 continue;
             if (w < 0) {
                 int e = errno;
-                rc = qts_err_set(err, QTS_EIO, "plugin %s: write %s: %s", src, dst, strerror(e));
+                rc = qts_err_set(err, QTS_EIO, "plugin %s: write %s: %s", src, dst_shown,
+                                 strerror(e));
                 break;
             }
             off += w;
@@ -173,13 +164,12 @@ static int copy_to(int src_fd, const char *src, const char *dst, struct qts_err 
         if (rc)
             break;
     }
-    if (close(out) != 0 && !rc) {
-        int e = errno;
-        rc = qts_err_set(err, QTS_EIO, "plugin %s: close %s: %s", src, dst, strerror(e));
+    if (rc) {
+        close(out);
+        unlinkat(dir_fd, name, 0);
+        return rc;
     }
-    if (rc)
-        unlink(dst);
-    return rc;
+    return out;
 }
 
 /* ---------------------------------------------------------------- validate */
@@ -330,24 +320,40 @@ static void lib_free(struct qts_plugin_lib *lib)
     qts_free_all(lib->gen_path, lib->path, lib->name, lib->version, lib);
 }
 
+/* The fd dlopen mapped stays open while the code may stay loaded: glibc
+ * matches an already-loaded object by the name it was opened under, so
+ * "/proc/self/fd/N" must not name a second file while the first is in. */
+static void close_fd_if_unloaded(struct qts_plugin_lib *lib, bool unloaded)
+{
+    if (unloaded && lib->fd >= 0)
+        close(lib->fd);
+    lib->fd = -1;
+}
+
 /* Undo a failed open: nothing of the library stays loaded. */
 static void discard(struct qts_plugin_lib *lib)
 {
+    bool unloaded = !lib->dl || !qts_plugin_no_dlclose();
     if (lib->dl)
         close_dl(lib->dl, 0);
+    close_fd_if_unloaded(lib, unloaded);
     if (lib->gen_path)
         unlink(lib->gen_path);
     lib_free(lib);
 }
 
-/* dlopen `so_path` (the per-generation copy or lib->path itself) and run
- * checks 2-7; on success *out = lib with one reference, on failure lib is
- * discarded. Messages name lib->path, the file as deployed. */
-static int finish_open(struct qts_plugin_lib *lib, const char *so_path, uint32_t expected_kind,
+/* dlopen the verified open file lib->fd (the per-generation copy or
+ * lib->path itself) through /proc/self/fd/N, so no path can be swapped
+ * between the checks and the load, and run checks 2-7; on success *out =
+ * lib with one reference, on failure lib is discarded. Messages name
+ * lib->path, the file as deployed. */
+static int finish_open(struct qts_plugin_lib *lib, uint32_t expected_kind,
                        struct qts_plugin_lib **out, struct qts_err *err)
 {
     int rc;
-    lib->dl = dlopen(so_path, RTLD_NOW | RTLD_LOCAL);
+    char by_fd[64];
+    snprintf(by_fd, sizeof by_fd, "/proc/self/fd/%d", lib->fd);
+    lib->dl = dlopen(by_fd, RTLD_NOW | RTLD_LOCAL);
     if (!lib->dl) {
         const char *e = dlerror();
         rc = qts_err_set(err, QTS_EABI, "plugin %s: dlopen: %s", lib->path, e ? e : "failed");
@@ -371,27 +377,33 @@ int qts_plugin_lib_open(const char *path, const char *gen_dir, uint64_t gen, uin
     int fd = open_checked(path, err);
     if (fd < 0)
         return fd;
-    int rc = ensure_private_dir(gen_dir, err);
-    if (rc) {
+    int dir_fd = qts_plugin_gen_dir_open(gen_dir, err);
+    if (dir_fd < 0) {
         close(fd);
-        return rc;
+        return dir_fd;
     }
     struct qts_plugin_lib *lib = qts_xcalloc(1, sizeof *lib);
+    lib->fd = -1;
     lib->path = qts_xstrdup(path);
     lib->gen = gen;
     char *tmp = qts_xstrdup(path);
-    const char *base = basename(tmp);
-    size_t n = strlen(gen_dir) + strlen(base) + 32;
-    lib->gen_path = qts_xmalloc(n);
-    snprintf(lib->gen_path, n, "%s/%s.%llu", gen_dir, base, (unsigned long long)gen);
+    char name[NAME_MAX + 1];
+    snprintf(name, sizeof name, "%.200s.%llu", basename(tmp), (unsigned long long)gen);
     free(tmp);
-    rc = copy_to(fd, path, lib->gen_path, err);
+    size_t n = strlen(gen_dir) + strlen(name) + 2;
+    lib->gen_path = qts_xmalloc(n);
+    snprintf(lib->gen_path, n, "%s/%s", gen_dir, name);
+    int copy = copy_to(fd, path, dir_fd, name, lib->gen_path, err);
     close(fd);
-    if (rc) {
+    close(dir_fd);
+    if (copy < 0) {
+        free(lib->gen_path); /* copy_to removed what it made */
+        lib->gen_path = NULL;
         discard(lib);
-        return rc;
+        return copy;
     }
-    return finish_open(lib, lib->gen_path, expected_kind, out, err);
+    lib->fd = copy;
+    return finish_open(lib, expected_kind, out, err);
 }
 
 int qts_plugin_lib_open_in_place(const char *path, uint32_t expected_kind,
@@ -401,10 +413,10 @@ int qts_plugin_lib_open_in_place(const char *path, uint32_t expected_kind,
     int fd = open_checked(path, err);
     if (fd < 0)
         return fd;
-    close(fd);
     struct qts_plugin_lib *lib = qts_xcalloc(1, sizeof *lib);
     lib->path = qts_xstrdup(path);
-    return finish_open(lib, path, expected_kind, out, err);
+    lib->fd = fd; /* the checked file itself is what gets mapped */
+    return finish_open(lib, expected_kind, out, err);
 }
 
 void qts_plugin_lib_close(struct qts_plugin_lib *lib)
@@ -417,6 +429,7 @@ void qts_plugin_lib_close(struct qts_plugin_lib *lib)
         if (lib->gen_path)
             unlink(lib->gen_path);
     }
+    close_fd_if_unloaded(lib, !keep);
     /* kept mappings keep their file too, so stacks into them stay symbolized */
     lib_free(lib);
 }

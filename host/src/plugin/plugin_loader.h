@@ -18,7 +18,12 @@
  *
  * qts_plugin_lib_open() first copies the file to a per-generation name in a
  * private directory (<gen_dir>/<base>.<gen>) and dlopens that copy with
- * RTLD_NOW | RTLD_LOCAL. A copy, not a hard link: glibc recognises an
+ * RTLD_NOW | RTLD_LOCAL. Every step goes by file descriptor: the source is
+ * opened once and copied from that fd; gen_dir and each directory above it
+ * are checked for owner and mode and opened without following symlinks
+ * (plugin_fs.h); the copy is created O_EXCL | O_NOFOLLOW in that directory
+ * fd; dlopen maps "/proc/self/fd/N" of the copy's own fd. No path is looked
+ * up again between a check and the load. A copy, not a hard link: glibc recognises an
  * already-loaded object by device and inode, so a hard link to a loaded
  * build would hand back the old handle.
  *
@@ -49,9 +54,10 @@ union qts_plugin_ops_any {
 };
 
 struct qts_plugin_lib {
-    char *path;                   /* owned: the file that was deployed */
-    char *gen_path;               /* owned: the per-generation copy (NULL: opened in place) */
-    void *dl;                     /* dlopen handle */
+    char *path;     /* owned: the file that was deployed */
+    char *gen_path; /* owned: the per-generation copy (NULL: opened in place) */
+    void *dl;       /* dlopen handle */
+    int fd;         /* the verified file dlopen mapped (as /proc/self/fd/N); open while loaded */
     struct qts_plugin_desc desc;  /* copied; desc.ops points at `ops` */
     union qts_plugin_ops_any ops; /* copied kind table */
     char *name;                   /* owned copy */

@@ -13,6 +13,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -21,6 +22,7 @@
 
 #include "config_keys.h"
 #include "config_node.h"
+#include "qts/qts_fixed.h"
 #include "util.h"
 
 #define S(field) offsetof(struct qts_settings, field)
@@ -240,7 +242,7 @@ const struct qts_key qts_config_keys[] = {
     {"shared_budget.key", QTS_KEY_STRING, "", .offset = S(budget_key),
      .doc = "shared exposure budget: counter name in the cache tier (several hosts, one account); "
             "empty = none"},
-    {"shared_budget.limit", QTS_KEY_DECIMAL, "0", .offset = S(budget_limit),
+    {"shared_budget.limit", QTS_KEY_DECIMAL, "0", .cash = true, .offset = S(budget_limit),
      .doc =
          "exposure in currency that all hosts sharing shared_budget.key may hold together (GR119)"},
     {"shared_budget.policy", QTS_KEY_ENUM, "refuse", .choices = "refuse|local_share",
@@ -268,7 +270,8 @@ const struct qts_key qts_config_keys[] = {
      .offset = S(safety.worker_stall_ms), .doc = "a strategy worker silent this long: GR091"},
 
     {"account", QTS_KEY_SECTION, .doc = "the trading account"},
-    {"account.initial_cash", QTS_KEY_DECIMAL, "100000", .offset = S(account_initial_cash),
+    {"account.initial_cash", QTS_KEY_DECIMAL, "100000", .cash = true,
+     .offset = S(account_initial_cash),
      .doc = "cash at the start of a replay or paper run, in the quote currency"},
     {"execution", QTS_KEY_SECTION, .doc = "the execution micro-pipeline (docs/execution.md)"},
     {"execution.max_ref_age_ms", QTS_KEY_DURATION_MS, "2000", RANGE(0, 3600000),
@@ -482,9 +485,14 @@ static char *resolve(const char *dir, const char *p)
 
 static bool parse_i64(struct walk *w, const struct qts_cfg_node *n, const char *path, int64_t *out)
 {
-    struct qts_err e;
+    struct qts_err e = {0};
     if (n->type != QTS_CFG_SCALAR || n->is_quoted || qts_cfg_int(n, out, &e) != 0) {
-        type_err(w, n, path, "an integer");
+        char buf[256];
+        if (strstr(e.msg, "out of range")) /* digits, but past 64 bits: say so */
+            err_at(w, n, path, "expected an integer, got %s (out of the 64-bit range)",
+                   got(n, buf, sizeof buf));
+        else
+            type_err(w, n, path, "an integer");
         return false;
     }
     return true;
@@ -549,6 +557,9 @@ static void apply(struct walk *w, const struct qts_key *k, const struct qts_cfg_
     case QTS_KEY_SECTION:
         if (n->type != QTS_CFG_MAP && n->type != QTS_CFG_NULL) {
             type_err(w, n, real, "a mapping");
+            /* the section's defaults still apply: what runs after the walk
+             * (plugin paths, checks) may rely on every defaulted field */
+            walk_map(w, NULL, k->path, real, base);
             return;
         }
         walk_map(w, n->type == QTS_CFG_MAP ? n : NULL, k->path, real, base);
@@ -705,6 +716,20 @@ static void apply(struct walk *w, const struct qts_key *k, const struct qts_cfg_
             type_err(w, n, real, "a decimal number such as \"0.01\"");
             return;
         }
+        if (s[0] == '-') { /* no amount or size of the host is negative */
+            err_at(w, n, real, "expected a decimal number >= 0, got %s", got(n, buf, sizeof buf));
+            return;
+        }
+        int64_t units;
+        if (k->cash && qts_parse_fixed(s, strlen(s), QTS_CASH_EXP, &units) != 0) {
+            /* never replaced by a default: the user's amount or an error */
+            err_at(w, n, real,
+                   "expected an amount of at most %" PRId64 ".%0*" PRId64
+                   " with at most %d decimals, got %s",
+                   INT64_MAX / qts_pow10_i64[QTS_CASH_EXP], QTS_CASH_EXP,
+                   INT64_MAX % qts_pow10_i64[QTS_CASH_EXP], QTS_CASH_EXP, got(n, buf, sizeof buf));
+            return;
+        }
         double v = strtod(s, NULL);
         /* decimals with a range must be strictly above its minimum (sizes > 0) */
         if (k->has_range && !(v > k->min)) {
@@ -807,7 +832,7 @@ static void resolve_slot(struct qts_settings *s, struct qts_plugin_slot *slot, c
         slot->name = qts_xstrdup(name);
     if (!slot->plugin)
         return;
-    if (looks_like_path(slot->plugin)) {
+    if (looks_like_path(slot->plugin) || !s->plugins_dir) {
         slot->path = resolve(s->config_dir, slot->plugin);
     } else {
         size_t n = strlen(s->plugins_dir) + strlen(slot->plugin) + 5;
@@ -830,6 +855,31 @@ static void check_relations(struct walk *w, const struct qts_cfg_node *root, str
                        "instrument '%s' on venue '%s' already defined by instruments[%zu]",
                        s->instruments[i].symbol, s->instruments[i].venue, j);
             }
+    /* each size must be exact in its instrument's fixed point (and fit it) */
+    for (size_t i = 0; i < s->n_instruments; i++) {
+        const struct qts_instrument_cfg *c = &s->instruments[i];
+        const struct {
+            const char *key, *text;
+            int exp;
+            const char *exp_key;
+        } dec[] = {{"tick_size", c->tick_size, c->px_exp, "px_exp"},
+                   {"lot_size", c->lot_size, c->qty_exp, "qty_exp"},
+                   {"min_qty", c->min_qty, c->qty_exp, "qty_exp"}};
+        for (size_t k = 0; k < QTS_ARRAY_LEN(dec); k++) {
+            int64_t units;
+            if (!dec[k].text || !dec[k].text[0] ||
+                qts_parse_fixed(dec[k].text, strlen(dec[k].text), (unsigned)dec[k].exp, &units) ==
+                    0)
+                continue;
+            char real[128], buf[256];
+            snprintf(real, sizeof real, "instruments[%zu].%s", i, dec[k].key);
+            const struct qts_cfg_node *at = qts_cfg_get(qts_cfg_at(instruments, i), dec[k].key);
+            err_at(w, at, real,
+                   "expected a decimal with at most %d decimals (%s) that fits a 64-bit "
+                   "fixed-point value, got %s",
+                   dec[k].exp, dec[k].exp_key, got(at, buf, sizeof buf));
+        }
+    }
     const struct qts_cfg_node *feeds = qts_cfg_get(root, "feeds");
     for (size_t i = 0; i < s->n_feeds; i++)
         for (size_t j = 0; j < i; j++)

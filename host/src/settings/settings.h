@@ -133,6 +133,7 @@ struct qts_key {
     double min, max;     /* inclusive, when has_range */
     const char *choices; /* enums: "replay|paper|live" */
     bool required;
+    bool cash;           /* decimals: an amount in cash units (QTS_CASH_EXP), must fit int64 */
     size_t offset;       /* field in qts_settings (or in the list item) */
     size_t count_offset; /* lists: the size_t count field */
     size_t elem_size;    /* QTS_KEY_LIST: sizeof the item struct */
