@@ -17,21 +17,23 @@
 
 #define NOBODY 65534
 
+/* The test's scratch directory; each test gets a fresh one. */
 static char g_tmp[512];
 
-static int setup(void **state)
+static int fresh_scratch(void **state)
 {
     (void)state;
-    char *d = qts_test_tmpdir();
-    qts_strlcpy(g_tmp, d, sizeof g_tmp);
-    free(d);
+    char *made = qts_test_tmpdir();
+    snprintf(g_tmp, sizeof g_tmp, "%s", made);
+    free(made);
     return 0;
 }
 
-static int teardown(void **state)
+static int remove_scratch(void **state)
 {
     (void)state;
     qts_test_rmtree(g_tmp);
+    g_tmp[0] = '\0';
     return 0;
 }
 
@@ -109,28 +111,38 @@ static void test_plugins_gen_owned_by_another_user_refused(void **state)
     expect_refused(var, "plugins.gen is owned by uid 65534");
 }
 
-static void test_group_writable_var_dir_refused(void **state)
-{
-    (void)state;
-    const char *var = mkdir_mode("var", 0770);
-    expect_refused(var, "is writable by group or others (mode 0770)");
-}
+/* Directory layouts whose modes make the copy swappable: each directory in
+ * `dirs` (made in this order under a case folder) gets its mode; `var` is
+ * var_dir. */
+static const struct {
+    const char *dirs[2];
+    mode_t modes[2];
+    const char *var, *want;
+} unsafe_modes[] = {
+    {{"var"}, {0770}, "var", "var is writable by group or others (mode 0770)"},
+    /* an ancestor, not sticky: its other writers could rename var away */
+    {{"shared", "shared/var"},
+     {0775, 0755},
+     "shared/var",
+     "shared is writable by group or others (mode 0775)"},
+    /* sticky is no excuse for var_dir itself: others could create plugins.gen */
+    {{"var"}, {01777}, "var", "var is writable by group or others (mode 1777)"},
+};
 
-static void test_group_writable_ancestor_refused(void **state)
+static void test_unsafe_modes_refused(void **state)
 {
     (void)state;
-    const char *top = mkdir_mode("shared", 0775);
-    mkdir_mode("shared/var", 0755);
-    char var[800];
-    snprintf(var, sizeof var, "%s/var", top);
-    expect_refused(var, "shared is writable by group or others (mode 0775)");
-}
-
-static void test_sticky_world_writable_var_dir_refused(void **state)
-{
-    (void)state;
-    const char *var = mkdir_mode("var", 01777);
-    expect_refused(var, "is writable by group or others (mode 1777)");
+    for (size_t i = 0; i < QTS_ARRAY_LEN(unsafe_modes); i++) {
+        char rel[64], var[800];
+        snprintf(rel, sizeof rel, "case%zu", i);
+        mkdir_mode(rel, 0700);
+        for (size_t d = 0; d < 2 && unsafe_modes[i].dirs[d]; d++) {
+            snprintf(rel, sizeof rel, "case%zu/%s", i, unsafe_modes[i].dirs[d]);
+            mkdir_mode(rel, unsafe_modes[i].modes[d]);
+        }
+        snprintf(var, sizeof var, "%s/case%zu/%s", g_tmp, i, unsafe_modes[i].var);
+        expect_refused(var, unsafe_modes[i].want);
+    }
 }
 
 static void test_sticky_ancestor_accepted(void **state)
@@ -197,10 +209,8 @@ static void test_generations_by_fd_load_their_own_code(void **state)
     qts_plugin_lib_close(b);
 }
 
-QTS_TEST_MAIN_FIXTURE(setup, teardown, test_var_dir_owned_by_another_user_refused,
-                      test_plugins_gen_owned_by_another_user_refused,
-                      test_group_writable_var_dir_refused, test_group_writable_ancestor_refused,
-                      test_sticky_world_writable_var_dir_refused, test_sticky_ancestor_accepted,
-                      test_symlinked_plugins_gen_refused,
+QTS_TEST_MAIN_FIXTURE(fresh_scratch, remove_scratch, test_var_dir_owned_by_another_user_refused,
+                      test_plugins_gen_owned_by_another_user_refused, test_unsafe_modes_refused,
+                      test_sticky_ancestor_accepted, test_symlinked_plugins_gen_refused,
                       test_planted_copy_name_is_replaced_not_followed,
                       test_generations_by_fd_load_their_own_code)

@@ -129,35 +129,28 @@ static void expect_load_failed(const char *file, const char *want)
     lua_fx_close(&x);
 }
 
-static void test_bytecode_strategy_file_refused(void **state)
+/* A bytecode strategy file, and a source strategy that requires a bytecode
+ * strategies/lib module: both fail to load, before anything runs. */
+static void test_bytecode_files_refused(void **state)
 {
     (void)state;
-    char *dir = qts_test_tmpdir();
-    char path[512];
-    snprintf(path, sizeof path, "%s/compiled.lua", dir);
-    write_file(path, bytecode, sizeof bytecode - 1);
-    expect_load_failed(path, "attempt to load chunk with wrong mode");
-    qts_test_rmtree(dir);
-    free(dir);
+    char *scratch = qts_test_tmpdir();
+    char compiled[512], lib[512], evil[512], uses[512];
+    snprintf(compiled, sizeof compiled, "%s/compiled.lua", scratch);
+    snprintf(lib, sizeof lib, "%s/lib", scratch);
+    snprintf(evil, sizeof evil, "%s/lib/evil.lua", scratch);
+    snprintf(uses, sizeof uses, "%s/uses_lib.lua", scratch);
+    static const char uses_text[] = "local evil = require(\"evil\")\n"
+                                    "return { on_init = function() return {} end }\n";
+    write_file(compiled, bytecode, sizeof bytecode - 1);
+    assert_int_equal(mkdir(lib, 0700), 0);
+    write_file(evil, bytecode, sizeof bytecode - 1);
+    write_file(uses, uses_text, sizeof uses_text - 1);
+
+    expect_load_failed(compiled, "attempt to load chunk with wrong mode");
+    expect_load_failed(uses, "require evil: attempt to load chunk with wrong mode");
+    qts_test_rmtree(scratch);
+    free(scratch);
 }
 
-static void test_bytecode_library_refused(void **state)
-{
-    (void)state;
-    char *dir = qts_test_tmpdir();
-    char path[512];
-    snprintf(path, sizeof path, "%s/lib", dir);
-    assert_int_equal(mkdir(path, 0700), 0);
-    snprintf(path, sizeof path, "%s/lib/evil.lua", dir);
-    write_file(path, bytecode, sizeof bytecode - 1);
-    static const char uses[] = "local evil = require(\"evil\")\n"
-                               "return { on_init = function() return {} end }\n";
-    snprintf(path, sizeof path, "%s/uses_lib.lua", dir);
-    write_file(path, uses, sizeof uses - 1);
-    expect_load_failed(path, "require evil: ");
-    qts_test_rmtree(dir);
-    free(dir);
-}
-
-QTS_TEST_MAIN(test_every_escape_is_a_clean_error, test_bytecode_strategy_file_refused,
-              test_bytecode_library_refused)
+QTS_TEST_MAIN(test_every_escape_is_a_clean_error, test_bytecode_files_refused)

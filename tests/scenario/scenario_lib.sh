@@ -30,3 +30,44 @@ broker:
 YAML
     mv "$dir/qts.yaml.new" "$dir/qts.yaml"
 }
+
+failed=0
+
+# expect_refused <command> <text> [<more text>]: `qts <command> -c
+# $dir/qts.yaml` exits 2 (139 would be a crash) and its standard error
+# holds each text; otherwise a FAIL line and failed=1.
+expect_refused() {
+    local cmd=$1
+    shift
+    "$qts" "$cmd" -c "$dir/qts.yaml" >"$dir/out" 2>"$dir/err"
+    local rc=$? want
+    if [ "$rc" -ne 2 ]; then
+        echo "FAIL: qts $cmd exited $rc, expected 2"; cat "$dir/err"; failed=1; return
+    fi
+    for want in "$@"; do
+        if ! grep -qF -- "$want" "$dir/err"; then
+            echo "FAIL: qts $cmd: no '$want' in:"; cat "$dir/err"; failed=1; return
+        fi
+    done
+    echo "ok: qts $cmd: $1"
+}
+
+# start_host: `qts run` on $dir/qts.yaml in the background (pid in
+# $host_pid, output in $dir/run.out and run.err) until its admin socket
+# is up; exits the test when it does not come up. The EXIT trap set here
+# stops it and removes $dir.
+host_pid=
+start_host() {
+    "$qts" run -c "$dir/qts.yaml" >"$dir/run.out" 2>"$dir/run.err" &
+    host_pid=$!
+    trap stop_host EXIT
+    for _ in $(seq 100); do
+        [ -S "$dir/var/qts.sock" ] && return 0
+        sleep 0.1
+    done
+    echo "FAIL: the host did not start"; cat "$dir/run.err"; exit 1
+}
+stop_host() {
+    [ -n "$host_pid" ] && kill -TERM "$host_pid" 2>/dev/null && wait "$host_pid" 2>/dev/null
+    rm -rf "$dir"
+}

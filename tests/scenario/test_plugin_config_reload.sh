@@ -4,27 +4,13 @@
 # what was meant, and the running configuration stays.
 set -u
 . "$(dirname "$0")/scenario_lib.sh"
-pid=
-cleanup() {
-    [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-    rm -rf "$dir"
-}
-trap cleanup EXIT
 # an endless feed at 20 events a second of real time
 feed="      events: 0
       rate: 20
       speed: 1"
 
 write_config "taker_fee_bps: 5" "$feed"
-"$qts" run -c "$dir/qts.yaml" >"$dir/run.out" 2>"$dir/run.err" &
-pid=$!
-for _ in $(seq 100); do
-    [ -S "$dir/var/qts.sock" ] && break
-    sleep 0.1
-done
-if [ ! -S "$dir/var/qts.sock" ]; then
-    echo "FAIL: the host did not start"; cat "$dir/run.err"; exit 1
-fi
+start_host
 
 write_config "tacker_fee_bps: 5" "$feed"
 out=$("$qts" reload config -c "$dir/qts.yaml" 2>&1)

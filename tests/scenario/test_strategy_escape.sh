@@ -7,7 +7,7 @@
 set -u
 . "$(dirname "$0")/scenario_lib.sh"
 trap 'rm -rf "$dir"' EXIT
-failed=0
+
 mkdir -p "$dir/strategies"
 cat >"$dir/strategies/poke.lua" <<'LUA'
 local M = {}

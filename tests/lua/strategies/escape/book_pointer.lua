@@ -1,8 +1,3 @@
--- Escape attempt (docs/security.md): follow the book level pointer
--- Must end in a clean Lua error with this file's name; the host survives.
-local M = {}
-function M.on_init(ctx) return {} end
-function M.on_book(ctx, st, ev)
-  local l = ev.bids[-100000]
-end
-return M
+-- follow the book level pointer: a clean error naming this file (docs/security.md)
+return { on_init = function() return {} end,
+  on_book = function(ctx, st, ev) local l = ev.bids[-100000] end }

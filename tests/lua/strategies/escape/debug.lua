@@ -1,8 +1,3 @@
--- Escape attempt (docs/security.md): read the prelude upvalues with debug
--- Must end in a clean Lua error with this file's name; the host survives.
-local M = {}
-function M.on_init(ctx) return {} end
-function M.on_trade(ctx, st, ev)
-  local name, S = debug.getupvalue(ctx.buy, 1)
-end
-return M
+-- read the prelude upvalues with debug: a clean error naming this file (docs/security.md)
+return { on_init = function() return {} end,
+  on_trade = function(ctx, st, ev) local name, S = debug.getupvalue(ctx.buy, 1) end }

@@ -1,10 +1,3 @@
--- Escape attempt (docs/security.md): loadstring a bytecode chunk
--- Must end in a clean Lua error with this file's name; the host survives.
-local M = {}
-function M.on_init(ctx) return {} end
-function M.on_trade(ctx, st, ev)
-  local f, e = loadstring("\27LJ\2\0\0\0\0")
-  if f then f() end
-  error(e, 0)
-end
-return M
+-- loadstring a bytecode chunk: a clean error naming this file (docs/security.md)
+return { on_init = function() return {} end,
+  on_trade = function(ctx, st, ev) local f, e = loadstring("\27LJ\2\0\0\0\0"); if f then f() end; error(e, 0) end }

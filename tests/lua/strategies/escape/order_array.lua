@@ -1,8 +1,3 @@
--- Escape attempt (docs/security.md): read past the reason array of an order event
--- Must end in a clean Lua error with this file's name; the host survives.
-local M = {}
-function M.on_init(ctx) return {} end
-function M.on_order(ctx, st, ev)
-  local c = ev.reason_[100000]
-end
-return M
+-- read past the reason array of an order event: a clean error naming this file (docs/security.md)
+return { on_init = function() return {} end,
+  on_order = function(ctx, st, ev) local c = ev.reason_[100000] end }

@@ -1,8 +1,3 @@
--- Escape attempt (docs/security.md): make bytecode with string.dump
--- Must end in a clean Lua error with this file's name; the host survives.
-local M = {}
-function M.on_init(ctx) return {} end
-function M.on_trade(ctx, st, ev)
-  local b = string.dump(function() end)
-end
-return M
+-- make bytecode with string.dump: a clean error naming this file (docs/security.md)
+return { on_init = function() return {} end,
+  on_trade = function(ctx, st, ev) local b = string.dump(function() end) end }
