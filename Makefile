@@ -35,8 +35,10 @@ test: build build-asan
 test-fast: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -L 'unit|lua|abi'
 
+# Benchmarks need PostgreSQL and Redis (the store and cache figures): the
+# same private servers as the tests.
 bench: build
-	bash scripts/run-bench $(BUILD)
+	bash scripts/with-services bash scripts/run-bench $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN)
