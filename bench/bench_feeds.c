@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "bench.h"
-#include "bench_feed_host.h"
+#include "feed_alone.h"
 #include "md_binfile.h"
 #include "md_synth.h"
 

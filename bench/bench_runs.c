@@ -3,7 +3,7 @@
  * its files), on the default configuration and on the benchmark
  * configurations in bench/configs/. Each figure is printed beside the limit
  * measured in the same run: the same data through its feed plugin into L2
- * books alone (bench_feed_host.h), so a slower machine moves both.
+ * books alone (feed_alone.h), so a slower machine moves both.
  *
  *   runs.default_1M, runs.default_10M  config/qts.yaml (three Lua strategies,
  *        paper broker, SQLite store, memory cache): events/s of the whole
@@ -28,7 +28,7 @@
 #include <unistd.h>
 
 #include "bench.h"
-#include "bench_feed_host.h"
+#include "feed_alone.h"
 #include "build_info.h"
 #include "clock.h"
 

@@ -1,9 +1,9 @@
-/* bench_feed_host.h — a feed plugin run alone, loaded with dlopen as the
+/* feed_alone.h — a feed plugin run alone, loaded with dlopen as the
  * host loads it: start, poll to the end, every book update applied to an L2
  * book. It is the limit a replay of the same data can reach, printed beside
  * the host's figure by the benchmarks of what users run. */
-#ifndef QTS_BENCH_FEED_HOST_H
-#define QTS_BENCH_FEED_HOST_H
+#ifndef QTS_BENCH_FEED_ALONE_H
+#define QTS_BENCH_FEED_ALONE_H
 
 #include <stdint.h>
 

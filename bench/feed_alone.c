@@ -1,5 +1,5 @@
-/* bench_feed_host.c — see bench_feed_host.h. */
-#include "bench_feed_host.h"
+/* feed_alone.c — see feed_alone.h. */
+#include "feed_alone.h"
 
 #include <dlfcn.h>
 #include <stdarg.h>
