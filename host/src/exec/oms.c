@@ -331,6 +331,7 @@ struct qts_child *qts_oms_child_new(struct qts_oms *oms, struct qts_parent *p, u
     c->px = px;
     c->qty = qty;
     c->instrument = p->intent.instrument;
+    c->working_count = &oms->n_working; /* NEW is not working: nothing to count yet */
     APPEND_ALL(oms->c_first, oms->c_last, c);
     oms->n_children++;
     map_put(&oms->by_clordid, fnv1a(c->client_order_id), c);
@@ -416,13 +417,7 @@ uint64_t qts_oms_evicted_total(const struct qts_oms *oms) { return oms->n_evicte
 
 uint64_t qts_oms_late_fills(const struct qts_oms *oms) { return oms->n_late_fills; }
 
-size_t qts_oms_working_children(const struct qts_oms *oms)
-{
-    size_t n = 0;
-    for (const struct qts_child *c = oms->c_first; c; c = c->all_next)
-        n += qts_order_state_working(c->state);
-    return n;
-}
+size_t qts_oms_working_children(const struct qts_oms *oms) { return oms->n_working; }
 
 /* ------------------------------------------------------------ retention */
 

@@ -46,6 +46,9 @@ struct qts_oms {
     struct qts_parent *p_first, *p_last;
     struct qts_child *c_first, *c_last;
     size_t n_parents, n_children;
+    /* children in a working state (qts_order_state_working), kept by the
+     * children's own state changes (order.c move_state) */
+    size_t n_working;
     struct qts_parent *active; /* list head */
     qts_oms_child_fn listener;
     void *listener_ctx;

@@ -86,6 +86,9 @@ struct qts_child {
     int64_t replace_px;                    /* cancel-replace: resend the rest here */
     struct qts_child *all_prev, *all_next; /* OMS list of every child held */
     uint64_t seq;                          /* n of "<host_id>-<n>" */
+    /* borrowed: the OMS's count of working children, kept by every state
+     * change (NULL for a child outside an OMS); set by qts_oms_child_new */
+    size_t *working_count;
 };
 
 /* What applying one execution report did to a child. */
