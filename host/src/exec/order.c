@@ -218,6 +218,7 @@ int qts_child_apply(struct qts_child *c, const struct qts_exec_report *rep,
     if (!rep)
         return QTS_EINVAL;
     res->code = rep->code;
+    res->text = rep->text;
     res->is_maker = rep->is_maker;
     res->ts_venue_ns = rep->ts_venue_ns;
     if (rep->venue_order_id[0] && !c->venue_order_id[0])
