@@ -83,11 +83,13 @@ static void step_child(struct qts_oms *oms, struct qts_child *c)
     }
 }
 
-static void run_lifecycles(bool evicting, int steps)
+/* `retain` finished parents kept (0 = never evict) */
+static void run_lifecycles(size_t retain, int steps)
 {
     struct qts_oms *oms = qts_oms_new("w");
+    bool evicting = retain > 0;
     if (evicting)
-        qts_oms_set_retention(oms, 8, 0, 4096);
+        qts_oms_set_retention(oms, retain, 0, 4096);
     struct qts_parent *live[64] = {0};
     int64_t now = 0;
     for (int s = 0; s < steps; s++) {
@@ -103,7 +105,7 @@ static void run_lifecycles(bool evicting, int steps)
             size_t n = 1 + rnd(4);
             for (size_t i = 0; i < n; i++)
                 qts_oms_child_new(oms, p, QTS_CHILD_SLICE, QTS_SIDE_BUY, QTS_ORD_LIMIT, 60000, 10);
-        } else if (rnd(8) == 0) { /* another child (a replace, a flatten) */
+        } else if (rnd(40) == 0) { /* another child (a replace, a flatten) */
             qts_oms_child_new(oms, p, (uint8_t)rnd(2), QTS_SIDE_SELL, QTS_ORD_LIMIT, 60000, 10);
         } else {
             step_child(oms, p->children[rnd(p->n_children)]);
@@ -133,13 +135,15 @@ static void run_lifecycles(bool evicting, int steps)
 static void test_working_count_equals_walk(void **state)
 {
     (void)state;
-    run_lifecycles(false, 20000);
+    run_lifecycles(0, 20000);
 }
 
 static void test_working_count_with_eviction(void **state)
 {
     (void)state;
-    run_lifecycles(true, 60000);
+    run_lifecycles(8, 60000);
+    /* more kept: the maps grow while evictions delete from them */
+    run_lifecycles(150, 150000);
 }
 
 QTS_TEST_MAIN(test_working_count_equals_walk, test_working_count_with_eviction)
