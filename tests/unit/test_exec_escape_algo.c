@@ -436,15 +436,85 @@ static void test_venue_reject_routing(void **state)
     fx_advance_ms(f, 5000);
     assert_int_equal(fx_count(f, 's'), s0);
     assert_int_equal(fx_order(f, b)->state, QTS_XS_FAILED);
-    /* any other reject skips just that slice */
+    /* a transient refusal (rate limit) skips just that slice */
     uint64_t c = fx_submit(f, &in);
     int s1 = fx_count(f, 's');
-    r.code = QTS_EREJECT;
+    r.code = QTS_ERATELIMIT;
     qts_strlcpy(r.client_order_id, clordid_of_submit(f, s1 - 1), sizeof r.client_order_id);
     qts_exec_on_report(f->x, &r);
     fx_advance_ms(f, 1000);
     assert_int_equal(fx_count(f, 's'), s1 + 1);
     assert_int_equal(fx_order(f, c)->state, QTS_XS_SENDING);
+}
+
+/* Issue #20: an algo order whose slices the venue refuses ends REJECTED
+ * with the venue's reason at once: no further slice, no send timeout, no
+ * FS090 (which would trip the safety state). */
+static void test_algo_venue_reject(void **state)
+{
+    struct fx *f = *state;
+    fx_start(f);
+    static const uint8_t algos[] = {QTS_ALGO_TWAP, QTS_ALGO_VWAP, QTS_ALGO_ICEBERG};
+    for (size_t k = 0; k < sizeof algos; k++) {
+        struct qts_order_intent in = fx_intent(1, 1, BUY, LMT, 60000, 30);
+        in.algo = algos[k];
+        in.algo_slices = 3;
+        in.algo_duration_ns = 3000 * FX_MS;
+        in.algo_display_qty = 10;
+        int s0 = fx_count(f, 's');
+        uint64_t id = fx_submit(f, &in);
+        assert_int_equal(fx_count(f, 's'), s0 + 1); /* the first slice only */
+        struct qts_exec_report r = {.struct_size = sizeof r,
+                                    .exec_type = QTS_EXEC_REJECT,
+                                    .code = QTS_EREJECT,
+                                    .leaves_qty = -1};
+        qts_strlcpy(r.text, "price outside the price band", sizeof r.text);
+        qts_strlcpy(r.client_order_id, clordid_of_submit(f, s0), sizeof r.client_order_id);
+        assert_int_equal(qts_exec_on_report(f->x, &r), 0);
+        const struct qts_parent *p = fx_order(f, id);
+        assert_int_equal(p->state, QTS_XS_FAILED);
+        const struct qts_order_event *ev = fx_last_ev(f);
+        assert_int_equal(ev->order_id, id);
+        assert_int_equal(ev->kind, QTS_OE_REJECTED);
+        assert_int_equal(ev->code, QTS_EREJECT);
+        assert_string_equal(ev->reason, "rejected by the venue: price outside the price band");
+        fx_advance_ms(f, 20000); /* past send_timeout_ms and every slice's time */
+        assert_int_equal(fx_count(f, 's'), s0 + 1);
+        assert_int_equal(fx_order(f, id)->state, QTS_XS_FAILED);
+    }
+    assert_false(fx_has_safety(f, "FS090"));
+    assert_int_equal(qts_fake_timers_pending(&f->timers), 0);
+
+    /* refused after a fill: the working slice is cancelled, the fill kept,
+     * the parent COMPLETE partial with the venue's reason */
+    struct qts_order_intent in = fx_intent(1, 1, BUY, LMT, 60000, 30);
+    in.algo = QTS_ALGO_TWAP;
+    in.algo_slices = 3;
+    in.algo_duration_ns = 3000 * FX_MS;
+    int s0 = fx_count(f, 's');
+    uint64_t id = fx_submit(f, &in);
+    fx_report(f, QTS_EXEC_ACK, clordid_of_submit(f, s0), 0, 0, 0, 0);
+    fx_report(f, QTS_EXEC_FILL, clordid_of_submit(f, s0), 4, 60000, 1, 4);
+    fx_advance_ms(f, 1000);
+    assert_int_equal(fx_count(f, 's'), s0 + 2);
+    struct qts_exec_report r = {.struct_size = sizeof r,
+                                .exec_type = QTS_EXEC_REJECT,
+                                .code = QTS_EREJECT,
+                                .leaves_qty = -1};
+    qts_strlcpy(r.text, "quantity above the maximum", sizeof r.text);
+    qts_strlcpy(r.client_order_id, clordid_of_submit(f, s0 + 1), sizeof r.client_order_id);
+    qts_exec_on_report(f->x, &r);
+    assert_int_equal(fx_count(f, 'c'), 1); /* the first slice's rest */
+    fx_report(f, QTS_EXEC_CANCELLED, clordid_of_submit(f, s0), 0, 0, 0, 0);
+    const struct qts_parent *p = fx_order(f, id);
+    assert_int_equal(p->state, QTS_XS_COMPLETE);
+    assert_true(p->partial);
+    assert_int_equal(p->filled_qty, 4);
+    assert_string_equal(p->reason,
+                        "rejected by the venue: quantity above the maximum: partial fill");
+    fx_advance_ms(f, 20000);
+    assert_int_equal(fx_count(f, 's'), s0 + 2);
+    assert_false(fx_has_safety(f, "FS090"));
 }
 
 /* One scripted session; everything it produces is recorded in `f`. */
@@ -555,6 +625,7 @@ int main(void)
         FX_TEST(test_on_uv_loop),
         FX_TEST(test_synchronous_broker),
         FX_TEST(test_venue_reject_routing),
+        FX_TEST(test_algo_venue_reject),
         cmocka_unit_test(test_params),
         cmocka_unit_test(test_replay_identical),
     };

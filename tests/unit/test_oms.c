@@ -245,7 +245,10 @@ static void test_reconcile_unsupported_and_failed(void **state)
     struct qts_order_intent in = intent(1);
     struct qts_parent *p = qts_oms_parent_new(oms, &in, NULL);
     struct qts_child *c = qts_oms_child_new(oms, p, 0, QTS_SIDE_BUY, QTS_ORD_LIMIT, 1, 1);
-    c->state = QTS_OS_ACCEPTED;
+    /* through the transition table: the working count follows */
+    assert_int_equal(qts_child_set_state(c, QTS_OS_PENDING_SEND), 0);
+    assert_int_equal(qts_child_set_state(c, QTS_OS_ACCEPTED), 0);
+    assert_int_equal(qts_oms_working_children(oms), 1);
     assert_int_equal(qts_oms_recon_begin(oms, &f->port, NULL, NULL), 0);
     assert_int_equal(qts_oms_recon_positions_req(oms), 0);
     assert_int_equal(qts_oms_recon_done(oms, f->req_orders, QTS_ENET), 1);

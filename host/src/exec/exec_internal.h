@@ -99,6 +99,10 @@ int qts__exec_run_hooks(struct qts_exec *x, struct qts_order_intent *in,
 
 /* ------------------------------------------------------------- exec_send.c */
 
+/* A code that says "not now" rather than "no": the network, a timeout, a
+ * rate limit, a busy or closed connection. A send failing so is retried;
+ * a venue reject so is no verdict on the order's terms. */
+bool qts__exec_transient_error(int code);
 /* Hand a child to the broker (first attempt or a retry, same client id). */
 void qts__exec_send_child(struct qts_exec *x, struct qts_child *c);
 /* Cancel every child of `role` (enum qts_child_role) still working. */

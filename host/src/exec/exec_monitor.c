@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 
+#include "log.h"
 #include "util.h"
 
 static void stage_timeout_run(void *arg)
@@ -90,8 +91,11 @@ void qts__exec_evaluate(struct qts_exec *x, struct qts_parent *p)
             for (size_t i = 0; i < p->n_children; i++)
                 rejected += p->children[i]->state == QTS_OS_REJECTED;
             if (rejected > p->send_failures) { /* some reached the venue */
-                qts__exec_finish(x, p, QTS_XS_FAILED, QTS_OE_REJECTED, QTS_EREJECT,
-                                 "rejected by the venue");
+                if (p->venue_rejected)         /* reason and code: the venue's (venue_reject) */
+                    qts__exec_finish(x, p, QTS_XS_FAILED, QTS_OE_REJECTED, p->code, NULL);
+                else
+                    qts__exec_finish(x, p, QTS_XS_FAILED, QTS_OE_REJECTED, QTS_EREJECT,
+                                     "rejected by the venue");
                 return;
             }
             /* every send failed and nothing is left to send (FS090); a
@@ -126,8 +130,12 @@ void qts__exec_evaluate(struct qts_exec *x, struct qts_parent *p)
             /* nothing can fill any more (venue rejects, cancels, expiries) */
             if (p->filled_qty > 0) {
                 p->partial = true;
-                qts__exec_finish(x, p, QTS_XS_COMPLETE, QTS_OE_COMPLETE, 0,
-                                 "children ended: partial fill");
+                char why[sizeof p->reason + 16]; /* the reason is cut to fit */
+                snprintf(why, sizeof why, "%s: partial fill",
+                         p->venue_rejected ? p->reason : "children ended");
+                qts__exec_finish(x, p, QTS_XS_COMPLETE, QTS_OE_COMPLETE, 0, why);
+            } else if (p->venue_rejected) {
+                qts__exec_finish(x, p, QTS_XS_FAILED, QTS_OE_REJECTED, p->code, NULL);
             } else {
                 qts__exec_finish(x, p, QTS_XS_FAILED, QTS_OE_FAILED, QTS_EREJECT,
                                  "every child rejected or cancelled by the venue");
@@ -143,6 +151,40 @@ void qts__exec_evaluate(struct qts_exec *x, struct qts_parent *p)
     case QTS_XS_ESCAPING: qts__exec_escape_progress(x, p); return;
     default: return;
     }
+}
+
+/* The venue refused a slice (docs/execution.md "Venue rejects"). A
+ * transient refusal (rate limit, busy, ...) skips just that slice. Any
+ * other says the order's terms are unacceptable there (size, price band,
+ * post-only, money, symbol), and the next slices carry the same terms: the
+ * parent is rejected with the venue's reason — no slice is sent any more,
+ * the slices still working are cancelled, and the parent ends REJECTED (or
+ * COMPLETE partial, fills kept) once they are done. A rejection is a
+ * business outcome, not a failure of the send path: no FS090. An unknown
+ * symbol still raises FS091 and no money GR061 (spec §4.6). */
+static void venue_reject(struct qts_exec *x, struct qts_parent *p, const struct qts_apply_result *r)
+{
+    bool running =
+        p->state == QTS_XS_SENDING || p->state == QTS_XS_MONITORING || p->state == QTS_XS_ADJUSTING;
+    if (!running || qts__exec_transient_error(r->code))
+        return; /* a wind-down (cancel, escape) or a final order: nothing to decide */
+    if (r->code == QTS_ENOENT || r->code == QTS_ERISK) {
+        bool symbol = r->code == QTS_ENOENT;
+        qts__exec_safety(x, symbol ? QTS_SC_FS091 : QTS_SC_GR061, "order=%llu venue reject: %s",
+                         (unsigned long long)p->order_id,
+                         symbol ? "unknown symbol" : "insufficient balance");
+    }
+    if (!p->venue_rejected) { /* the first refusal is the reason */
+        p->venue_rejected = true;
+        p->code = r->code ? r->code : QTS_EREJECT;
+        snprintf(p->reason, sizeof p->reason, "rejected by the venue: %s",
+                 r->text && r->text[0] ? r->text : qts_strerror(p->code));
+        QTS_INFO("order rejected by the venue id=%llu algo=%u reason=%s",
+                 (unsigned long long)p->order_id, (unsigned)p->intent.algo, p->reason);
+    }
+    p->next_slice = p->n_slices;
+    qts__exec_stop_timer(x, &p->timer_slice);
+    qts__exec_cancel_children(x, p, QTS_CHILD_SLICE);
 }
 
 /* A child changed (state or fill). */
@@ -173,20 +215,8 @@ void qts__exec_on_child(void *ctx, struct qts_child *c, const struct qts_apply_r
         p->fee += r->fill_fee;
         qts__exec_emit_fill(x, c, r);
     }
-    /* venue reject routing (spec §4.6): unknown symbol aborts the order
-     * (FS091), no money stops the remaining slices (GR061); any other
-     * reject skips just this slice */
-    if ((r->flags & QTS_APPLY_STATE) && r->to == QTS_OS_REJECTED && c->role == QTS_CHILD_SLICE &&
-        !qts_exec_state_final(p->state) && (r->code == QTS_ENOENT || r->code == QTS_ERISK)) {
-        bool symbol = r->code == QTS_ENOENT;
-        qts__exec_safety(x, symbol ? QTS_SC_FS091 : QTS_SC_GR061, "order=%llu venue reject: %s",
-                         (unsigned long long)p->order_id,
-                         symbol ? "unknown symbol" : "insufficient balance");
-        p->next_slice = p->n_slices;
-        qts__exec_stop_timer(x, &p->timer_slice);
-        if (symbol)
-            qts__exec_cancel_children(x, p, QTS_CHILD_SLICE);
-    }
+    if ((r->flags & QTS_APPLY_STATE) && r->to == QTS_OS_REJECTED && c->role == QTS_CHILD_SLICE)
+        venue_reject(x, p, r);
     if (r->flags & QTS_APPLY_OVERFILL)
         qts__exec_safety(x, QTS_SC_FS041, "clordid=%s venue reported more than ordered",
                          c->client_order_id);

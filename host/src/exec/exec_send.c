@@ -14,7 +14,7 @@ static void child_retry(void *arg);
 static void slice_due(void *arg);
 static void poll_tick(void *arg);
 
-static bool transport_error(int rc)
+bool qts__exec_transient_error(int rc)
 {
     return rc == QTS_ENET || rc == QTS_ETIMEDOUT || rc == QTS_EAGAIN || rc == QTS_ERATELIMIT ||
            rc == QTS_EBUSY || rc == QTS_ECLOSED;
@@ -59,7 +59,7 @@ void qts__exec_send_child(struct qts_exec *x, struct qts_child *c)
     }
     QTS_WARN("send failed clordid=%s attempt=%u rc=%s", c->client_order_id, c->send_attempts,
              qts_err_name(rc));
-    if (transport_error(rc) && c->send_attempts < x->params.send_max_attempts) {
+    if (qts__exec_transient_error(rc) && c->send_attempts < x->params.send_max_attempts) {
         /* nothing was handed over: retry with the same client order id */
         qts__exec_start_timer(x, &c->timer_retry, x->params.send_backoff_ms * MS, child_retry, c);
         return;

@@ -23,78 +23,142 @@ static size_t mix(uint64_t k)
     return (size_t)k;
 }
 
-static void map_put_raw(struct map *m, uint64_t key, void *val)
+static void tab_put_raw(struct map_tab *t, uint64_t key, void *val)
 {
-    size_t mask = m->cap - 1, i = mix(key) & mask;
-    while (m->vals[i])
+    size_t mask = t->cap - 1, i = mix(key) & mask;
+    while (t->vals[i])
         i = (i + 1) & mask;
-    m->keys[i] = key;
-    m->vals[i] = val;
-    m->n++;
+    t->keys[i] = key;
+    t->vals[i] = val;
+    t->n++;
 }
 
-static void map_put(struct map *m, uint64_t key, void *val)
+static void *tab_get(const struct map_tab *t, uint64_t key, match_fn match, const void *want)
 {
-    if ((m->n + 1) * 4 > m->cap * 3) {
-        struct map old = *m;
-        m->cap = old.cap ? old.cap * 2 : 64;
-        m->keys = qts_xcalloc(m->cap, sizeof *m->keys);
-        m->vals = qts_xcalloc(m->cap, sizeof *m->vals);
-        m->n = 0;
-        for (size_t i = 0; i < old.cap; i++)
-            if (old.vals[i])
-                map_put_raw(m, old.keys[i], old.vals[i]);
-        free(old.keys);
-        free(old.vals);
-    }
-    map_put_raw(m, key, val);
-}
-
-static void *map_get(const struct map *m, uint64_t key, match_fn match, const void *want)
-{
-    if (!m->cap)
+    if (!t->cap)
         return NULL;
-    size_t mask = m->cap - 1, i = mix(key) & mask;
-    while (m->vals[i]) {
-        if (m->keys[i] == key && (!match || match(m->vals[i], want)))
-            return m->vals[i];
+    size_t mask = t->cap - 1, i = mix(key) & mask;
+    while (t->vals[i]) {
+        if (t->keys[i] == key && (!match || match(t->vals[i], want)))
+            return t->vals[i];
         i = (i + 1) & mask;
     }
     return NULL;
 }
 
-/* Remove the entry holding `val` under `key`: backward-shift deletion. */
-static void map_del(struct map *m, uint64_t key, const void *val)
+/* Remove the entry holding `val` under `key`: backward-shift deletion.
+ * False when it is not in this table. */
+static bool tab_del(struct map_tab *t, uint64_t key, const void *val)
 {
-    if (!m->cap)
-        return;
-    size_t mask = m->cap - 1, i = mix(key) & mask;
-    while (m->vals[i] && m->vals[i] != val)
+    if (!t->cap)
+        return false;
+    size_t mask = t->cap - 1, i = mix(key) & mask;
+    while (t->vals[i] && t->vals[i] != val)
         i = (i + 1) & mask;
-    if (!m->vals[i])
-        return;
+    if (!t->vals[i])
+        return false;
     for (size_t j = i;;) {
         j = (j + 1) & mask;
-        if (!m->vals[j])
+        if (!t->vals[j])
             break;
-        size_t k = mix(m->keys[j]) & mask; /* home slot of the entry at j */
+        size_t k = mix(t->keys[j]) & mask; /* home slot of the entry at j */
         /* it may move into the hole at i unless its home lies in (i, j] */
         bool stays = i <= j ? (k > i && k <= j) : (k > i || k <= j);
         if (stays)
             continue;
-        m->keys[i] = m->keys[j];
-        m->vals[i] = m->vals[j];
+        t->keys[i] = t->keys[j];
+        t->vals[i] = t->vals[j];
         i = j;
     }
-    m->vals[i] = NULL;
-    m->keys[i] = 0;
-    m->n--;
+    t->vals[i] = NULL;
+    t->keys[i] = 0;
+    t->n--;
+    return true;
+}
+
+static void tab_free(struct map_tab *t)
+{
+    free(t->keys);
+    free(t->vals);
+    memset(t, 0, sizeof *t);
+}
+
+/* Slots of `old` visited per insert or delete while it drains: the move
+ * ends long before `cur` (twice as big, starting 3/8 full at most) fills. */
+#define MAP_MOVE_SLOTS 16
+
+/* Move whole clusters of `old` into `cur` until about `budget` slots were
+ * visited (a cluster is never split); free `old` once it is empty. */
+static void map_step(struct map *m, size_t budget)
+{
+    struct map_tab *o = &m->old;
+    if (!o->cap)
+        return;
+    size_t mask = o->cap - 1;
+    while (m->old_left > 0 && (budget > 0 || o->vals[m->old_pos])) {
+        size_t i = m->old_pos;
+        if (o->vals[i]) {
+            tab_put_raw(&m->cur, o->keys[i], o->vals[i]);
+            o->vals[i] = NULL;
+            o->keys[i] = 0;
+            o->n--;
+        }
+        m->old_pos = (i + 1) & mask;
+        m->old_left--;
+        if (budget)
+            budget--;
+    }
+    if (m->old_left == 0 || o->n == 0)
+        tab_free(o);
+}
+
+static void map_grow(struct map *m)
+{
+    if (m->old.cap) /* only if inserts outran the move: finish it first */
+        map_step(m, SIZE_MAX);
+    struct map_tab full = m->cur;
+    m->cur.cap = full.cap ? full.cap * 2 : 64;
+    m->cur.keys = qts_xcalloc(m->cur.cap, sizeof *m->cur.keys);
+    m->cur.vals = qts_xcalloc(m->cur.cap, sizeof *m->cur.vals);
+    m->cur.n = 0;
+    if (!full.n) {
+        tab_free(&full);
+        return;
+    }
+    /* start right after an empty slot (at most 3/4 are full) */
+    size_t mask = full.cap - 1, e = 0;
+    while (full.vals[e])
+        e++;
+    m->old = full;
+    m->old_pos = (e + 1) & mask;
+    m->old_left = full.cap - 1;
+}
+
+static void map_put(struct map *m, uint64_t key, void *val)
+{
+    map_step(m, MAP_MOVE_SLOTS);
+    if ((m->cur.n + 1) * 4 > m->cur.cap * 3)
+        map_grow(m);
+    tab_put_raw(&m->cur, key, val);
+}
+
+static void *map_get(const struct map *m, uint64_t key, match_fn match, const void *want)
+{
+    void *v = tab_get(&m->cur, key, match, want);
+    return v ? v : tab_get(&m->old, key, match, want);
+}
+
+static void map_del(struct map *m, uint64_t key, const void *val)
+{
+    map_step(m, MAP_MOVE_SLOTS);
+    if (!tab_del(&m->cur, key, val))
+        tab_del(&m->old, key, val);
 }
 
 static void map_free(struct map *m)
 {
-    free(m->keys);
-    free(m->vals);
+    tab_free(&m->cur);
+    tab_free(&m->old);
     memset(m, 0, sizeof *m);
 }
 
@@ -331,6 +395,7 @@ struct qts_child *qts_oms_child_new(struct qts_oms *oms, struct qts_parent *p, u
     c->px = px;
     c->qty = qty;
     c->instrument = p->intent.instrument;
+    c->working_count = &oms->n_working; /* NEW is not working: nothing to count yet */
     APPEND_ALL(oms->c_first, oms->c_last, c);
     oms->n_children++;
     map_put(&oms->by_clordid, fnv1a(c->client_order_id), c);
@@ -416,13 +481,7 @@ uint64_t qts_oms_evicted_total(const struct qts_oms *oms) { return oms->n_evicte
 
 uint64_t qts_oms_late_fills(const struct qts_oms *oms) { return oms->n_late_fills; }
 
-size_t qts_oms_working_children(const struct qts_oms *oms)
-{
-    size_t n = 0;
-    for (const struct qts_child *c = oms->c_first; c; c = c->all_next)
-        n += qts_order_state_working(c->state);
-    return n;
-}
+size_t qts_oms_working_children(const struct qts_oms *oms) { return oms->n_working; }
 
 /* ------------------------------------------------------------ retention */
 

@@ -139,7 +139,8 @@ size_t qts_oms_active_ids(const struct qts_oms *oms, uint32_t strategy_id, uint6
                           size_t cap);
 size_t qts_oms_count(const struct qts_oms *oms);
 /* Child orders the venue may still work or fill (any parent, final or
- * not); O(children). */
+ * not): in flight or at the venue. O(1): a count every child state change
+ * keeps (order.c), never a walk. */
 size_t qts_oms_working_children(const struct qts_oms *oms);
 
 /* Parents held now (live and finished, not evicted), children held now,

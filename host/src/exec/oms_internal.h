@@ -16,11 +16,26 @@
  * Open addressing with linear probing, keyed by a 64-bit hash; several
  * entries may share a key (string hashes can collide), so lookups take a
  * match function. Deletion (evicted orders) shifts the rest of the probe
- * run back, so no tombstone slots build up and lookups stay short. */
-struct map {
+ * run back, so no tombstone slots build up and lookups stay short.
+ *
+ * Growth is incremental: when `cur` is 3/4 full a table twice its size
+ * becomes `cur` and the full one becomes `old`; every insert and delete
+ * then moves a few whole probe runs (clusters) of `old` into `cur`, so no
+ * single call rehashes the map. Lookups look in both while `old` is
+ * draining. Moving whole clusters, starting after an empty slot, keeps
+ * every probe run in `old` unbroken: an entry's home slot lies in its own
+ * cluster, so a run never passes through a slot already emptied. */
+struct map_tab {
     uint64_t *keys;
     void **vals;   /* NULL = empty slot */
-    size_t cap, n; /* cap is a power of two */
+    size_t cap, n; /* cap is a power of two (0 = no table) */
+};
+
+struct map {
+    struct map_tab cur; /* inserts go here */
+    struct map_tab old; /* draining into cur (cap 0 = none) */
+    size_t old_pos;     /* next slot of old to visit (the one before is empty) */
+    size_t old_left;    /* slots of old not visited yet */
 };
 
 /* ------------------------------------------------------- tombstone sets
@@ -46,6 +61,9 @@ struct qts_oms {
     struct qts_parent *p_first, *p_last;
     struct qts_child *c_first, *c_last;
     size_t n_parents, n_children;
+    /* children in a working state (qts_order_state_working), kept by the
+     * children's own state changes (order.c move_state) */
+    size_t n_working;
     struct qts_parent *active; /* list head */
     qts_oms_child_fn listener;
     void *listener_ctx;

@@ -61,13 +61,28 @@ const char *qts_exec_state_name(int s)
     return (s >= 0 && s < QTS_XS_COUNT) ? names[s] : "?";
 }
 
+/* The one place a child's state changes: the OMS's count of working
+ * children (c->working_count) follows every move in and out of the
+ * working states, so asking it is O(1) (oms.h). */
+static void move_state(struct qts_child *c, int to)
+{
+    bool was = qts_order_state_working(c->state), now = qts_order_state_working(to);
+    c->state = (uint8_t)to;
+    if (c->working_count && was != now) {
+        if (now)
+            (*c->working_count)++;
+        else
+            (*c->working_count)--;
+    }
+}
+
 int qts_child_set_state(struct qts_child *c, int to)
 {
     if (c->state == to)
         return 0;
     if (!qts_order_transition_ok(c->state, to))
         return QTS_ESTATE;
-    c->state = (uint8_t)to;
+    move_state(c, to);
     return 0;
 }
 
@@ -119,7 +134,7 @@ static void set_state(struct qts_child *c, int to, struct qts_apply_result *res)
 {
     if (c->state == to || !qts_order_transition_ok(c->state, to))
         return;
-    c->state = (uint8_t)to;
+    move_state(c, to);
     res->flags |= QTS_APPLY_STATE;
     res->to = (uint8_t)to;
 }
@@ -203,6 +218,7 @@ int qts_child_apply(struct qts_child *c, const struct qts_exec_report *rep,
     if (!rep)
         return QTS_EINVAL;
     res->code = rep->code;
+    res->text = rep->text;
     res->is_maker = rep->is_maker;
     res->ts_venue_ns = rep->ts_venue_ns;
     if (rep->venue_order_id[0] && !c->venue_order_id[0])

@@ -86,6 +86,9 @@ struct qts_child {
     int64_t replace_px;                    /* cancel-replace: resend the rest here */
     struct qts_child *all_prev, *all_next; /* OMS list of every child held */
     uint64_t seq;                          /* n of "<host_id>-<n>" */
+    /* borrowed: the OMS's count of working children, kept by every state
+     * change (NULL for a child outside an OMS); set by qts_oms_child_new */
+    size_t *working_count;
 };
 
 /* What applying one execution report did to a child. */
@@ -106,6 +109,7 @@ struct qts_apply_result {
     int64_t fill_qty, fill_px, fill_fee;
     uint64_t fill_id;
     int32_t code;        /* the report's code (rejects) */
+    const char *text;    /* the report's venue message; borrowed for the call, NULL if none */
     uint8_t is_maker;    /* of the fill */
     int64_t ts_venue_ns; /* the report's venue time (0 = unknown) */
 };
@@ -161,6 +165,7 @@ struct qts_parent {
     int64_t ts_adjust_start_ns;
     uint32_t flatten_attempts;
     bool fail_after_escape; /* send-stage rollback: final FAILED */
+    bool venue_rejected;    /* a slice was refused by the venue: reason holds why */
     uint8_t cancel_kind;    /* event kind when CANCELLING ends */
     /* OMS list of active (non-final) parents */
     struct qts_parent *active_prev, *active_next;
