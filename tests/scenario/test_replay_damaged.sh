@@ -13,15 +13,9 @@ failed=0
 write_replay() {
     cat >"$dir/qts.yaml" <<YAML
 mode: replay
-paths:
-  var_dir: $dir/var
-plugins:
-  dir: $plugins
-instruments:
-  - symbol: SYNTH
-    px_exp: 2
-    qty_exp: 4
-    tick_size: "0.01"
+paths: {var_dir: $dir/var}
+plugins: {dir: $plugins}
+instruments: [{symbol: SYNTH, px_exp: 2, qty_exp: 4, tick_size: "0.01"}]
 feeds:
   - name: md
     plugin: feed_replay

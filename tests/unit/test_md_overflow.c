@@ -49,6 +49,19 @@ static uint64_t drain(const char *path, int format, const char *symbols, uint64_
     return n;
 }
 
+/* `path` reads as `events` good records and one malformed record whose
+ * message contains each of `where` and `why`. */
+static void expect_one_bad(const char *path, int format, const char *symbols, uint64_t events,
+                           const char *where, const char *why)
+{
+    uint64_t bad;
+    char last[256];
+    assert_int_equal(drain(path, format, symbols, &bad, last), events);
+    assert_int_equal(bad, 1);
+    assert_non_null(strstr(last, where));
+    assert_non_null(strstr(last, why));
+}
+
 static void test_parse_time_out_of_range(void **state)
 {
     (void)state;
@@ -92,51 +105,33 @@ static void test_binary_time_backwards_extreme(void **state)
         assert_int_equal(qts_md_binwriter_write(&w, &in, &ev, NULL), 0);
     }
     assert_int_equal(qts_md_binwriter_close(&w, NULL), 0);
-    uint64_t bad;
-    char last[256];
-    assert_int_equal(drain(p, QTS_MD_FMT_BINARY, NULL, &bad, last), 2);
-    assert_int_equal(bad, 1);
-    assert_non_null(strstr(last, "18446744073709551615 ns before"));
+    expect_one_bad(p, QTS_MD_FMT_BINARY, NULL, 2, "back.qev@byte",
+                   "18446744073709551615 ns before");
 }
 
 /* A Binance line with an absurd E sets the receive-to-exchange offset; a
  * later bookTicker (no time of its own) would overflow with it. */
-static void test_binance_estimated_time_overflow(void **state)
+static const char binance_offset[] =
+    "0 {\"stream\":\"btcusdt@trade\",\"data\":{\"e\":\"trade\",\"E\":9223372036854,\"s\":"
+    "\"BTCUSDT\",\"t\":1,\"p\":\"1.00\",\"q\":\"1\",\"m\":true}}\n"
+    "9223372036854775000 {\"stream\":\"btcusdt@bookTicker\",\"data\":{\"u\":5,\"s\":"
+    "\"BTCUSDT\",\"b\":\"1.00\",\"B\":\"1\",\"a\":\"2.00\",\"A\":\"3\"}}\n";
+
+/* A bar opening at the last representable nanosecond closes beyond it. */
+static const char bars_at_the_end[] = "time,open,high,low,close,volume\n"
+                                      "2024-01-01,1,2,1,2,10\n"
+                                      "9223372036854775807,1,2,1,2,10\n";
+
+static void test_text_times_overflow(void **state)
 {
     (void)state;
     const char *p = tmp_path("offset.txt");
-    assert_int_equal(
-        qts_test_write_file(
-            p,
-            "0 {\"stream\":\"btcusdt@trade\",\"data\":{\"e\":\"trade\",\"E\":9223372036854,\"s\":"
-            "\"BTCUSDT\",\"t\":1,\"p\":\"1.00\",\"q\":\"1\",\"m\":true}}\n"
-            "9223372036854775000 {\"stream\":\"btcusdt@bookTicker\",\"data\":{\"u\":5,\"s\":"
-            "\"BTCUSDT\",\"b\":\"1.00\",\"B\":\"1\",\"a\":\"2.00\",\"A\":\"3\"}}\n"),
-        0);
-    uint64_t bad;
-    char last[256];
-    assert_int_equal(drain(p, QTS_MD_FMT_BINANCE, "BTCUSDT:2:8", &bad, last), 1);
-    assert_int_equal(bad, 1);
-    assert_non_null(strstr(last, "offset.txt:2:"));
-    assert_non_null(strstr(last, "out of range"));
-}
-
-/* A bar opening at the last representable nanosecond closes beyond it. */
-static void test_csv_bar_close_overflow(void **state)
-{
-    (void)state;
-    const char *p = tmp_path("bars.csv");
-    assert_int_equal(qts_test_write_file(p, "time,open,high,low,close,volume\n"
-                                            "2024-01-01,1,2,1,2,10\n"
-                                            "9223372036854775807,1,2,1,2,10\n"),
-                     0);
-    uint64_t bad;
-    char last[256];
-    assert_int_equal(drain(p, QTS_MD_FMT_CSV_BARS, "X:2:0", &bad, last), 1);
-    assert_int_equal(bad, 1);
-    assert_non_null(strstr(last, "bars.csv:3:"));
-    assert_non_null(strstr(last, "out of range"));
+    assert_int_equal(qts_test_write_file(p, binance_offset), 0);
+    expect_one_bad(p, QTS_MD_FMT_BINANCE, "BTCUSDT:2:8", 1, "offset.txt:2:", "out of range");
+    p = tmp_path("bars.csv");
+    assert_int_equal(qts_test_write_file(p, bars_at_the_end), 0);
+    expect_one_bad(p, QTS_MD_FMT_CSV_BARS, "X:2:0", 1, "bars.csv:3:", "out of range");
 }
 
 QTS_TEST_MAIN_TMPDIR(tmpdir, test_parse_time_out_of_range, test_binary_time_backwards_extreme,
-                     test_binance_estimated_time_overflow, test_csv_bar_close_overflow)
+                     test_text_times_overflow)
