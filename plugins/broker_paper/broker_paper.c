@@ -178,10 +178,8 @@ static void pb_on_market(void *self, const struct qts_ev_hdr *ev)
         if (ev->flags & QTS_BOOK_SNAPSHOT)
             in->bid.n = in->ask.n = 0;
         in->d.has_l2 = 1;
-        for (uint32_t i = 0; i < b->n_bids; i++)
-            pb_side_set(pb, &in->bid, true, b->bids[i].px, b->bids[i].qty);
-        for (uint32_t i = 0; i < b->n_asks; i++)
-            pb_side_set(pb, &in->ask, false, b->asks[i].px, b->asks[i].qty);
+        pb_side_apply(pb, &in->bid, true, b->bids, b->n_bids);
+        pb_side_apply(pb, &in->ask, false, b->asks, b->n_asks);
         pb_levels_after(pb, in, ts, false);
         break;
     }
@@ -418,6 +416,8 @@ static void pb_destroy(void *self)
             pb->host->free(pb->owner, pb->inst[i].vol.ts);
             pb->host->free(pb->owner, pb->inst[i].vol.qty);
         }
+        if (pb->inst[i].resting)
+            pb->host->free(pb->owner, pb->inst[i].resting);
         if (pb->inst[i].bid.v)
             pb->host->free(pb->owner, pb->inst[i].bid.v);
         if (pb->inst[i].ask.v)

@@ -43,9 +43,14 @@ int64_t pb_fee_of(int64_t notional_cash, int64_t rate_e8)
 
 struct pb_inst *pb_inst_by_id(struct pb *pb, uint32_t id)
 {
+    /* market events and reports mostly name the instrument of the last call */
+    if (pb->last_inst < pb->n_inst && pb->inst[pb->last_inst].d.id == id)
+        return &pb->inst[pb->last_inst];
     for (uint32_t i = 0; i < pb->n_inst; i++)
-        if (pb->inst[i].d.id == id)
+        if (pb->inst[i].d.id == id) {
+            pb->last_inst = i;
             return &pb->inst[i];
+        }
     return NULL;
 }
 
@@ -63,23 +68,32 @@ struct pb_inst *pb_inst_get(struct pb *pb, uint32_t id, uint8_t px_exp, uint8_t 
     return in;
 }
 
-/* Index of px in a side, or the insertion point with *found = false. */
+static inline bool px_better(bool is_bid, int64_t a, int64_t b) { return is_bid ? a > b : a < b; }
+
+/* Index of px in a side (worst first, best last), or the insertion point
+ * with *found = false. The touch is checked first: most changes are there. */
 static uint32_t side_find(const struct pb_side *s, bool is_bid, int64_t px, bool *found)
 {
-    uint32_t lo = 0, hi = s->n;
+    *found = false;
+    if (s->n == 0 || px_better(is_bid, px, s->v[s->n - 1].px))
+        return s->n;
+    if (s->v[s->n - 1].px == px) {
+        *found = true;
+        return s->n - 1;
+    }
+    uint32_t lo = 0, hi = s->n - 1; /* px is worse than the best */
     while (lo < hi) {
-        uint32_t mid = (lo + hi) / 2;
+        uint32_t mid = lo + (hi - lo) / 2;
         int64_t m = s->v[mid].px;
         if (m == px) {
             *found = true;
             return mid;
         }
-        if (is_bid ? m > px : m < px)
+        if (px_better(is_bid, px, m))
             lo = mid + 1;
         else
             hi = mid;
     }
-    *found = false;
     return lo;
 }
 
@@ -90,6 +104,7 @@ int64_t pb_side_qty(const struct pb_side *s, bool is_bid, int64_t px)
     return found ? s->v[i].qty : 0;
 }
 
+/* Only the levels better than px move (towards the end of the array). */
 void pb_side_set(struct pb *pb, struct pb_side *s, bool is_bid, int64_t px, int64_t qty)
 {
     bool found;
@@ -112,17 +127,73 @@ void pb_side_set(struct pb *pb, struct pb_side *s, bool is_bid, int64_t px, int6
     s->n++;
 }
 
+void pb_side_apply(struct pb *pb, struct pb_side *s, bool is_bid, const struct qts_level *lv,
+                   uint32_t n)
+{
+    /* An empty side fed strictly best-first positive levels (a venue
+     * snapshot) is the reversed list: write it directly instead of n
+     * insertions at the worst end, each moving the whole side. */
+    bool bulk = s->n == 0 && n > 0;
+    for (uint32_t k = 0; bulk && k < n; k++)
+        bulk = lv[k].qty > 0 && (k == 0 || px_better(is_bid, lv[k - 1].px, lv[k].px));
+    if (!bulk) {
+        for (uint32_t k = 0; k < n; k++)
+            pb_side_set(pb, s, is_bid, lv[k].px, lv[k].qty);
+        return;
+    }
+    while (s->cap < n)
+        s->v = pb_grow(pb, s->v, s->cap, &s->cap, sizeof *s->v);
+    for (uint32_t k = 0; k < n; k++) {
+        s->v[n - 1 - k].px = lv[k].px;
+        s->v[n - 1 - k].qty = lv[k].qty;
+    }
+    s->n = n;
+}
+
 int64_t pb_ref_price(const struct pb_inst *in)
 {
     if (in->bid.n && in->ask.n)
-        return (in->bid.v[0].px + in->ask.v[0].px) / 2;
+        return (pb_side_level(&in->bid, 0)->px + pb_side_level(&in->ask, 0)->px) / 2;
     if (in->d.last_trade_px)
         return in->d.last_trade_px;
     if (in->bid.n)
-        return in->bid.v[0].px;
+        return pb_side_level(&in->bid, 0)->px;
     if (in->ask.n)
-        return in->ask.v[0].px;
+        return pb_side_level(&in->ask, 0)->px;
     return 0;
+}
+
+/* --------------------------------------------------------- resting index */
+
+void pb_order_set_state(struct pb *pb, struct pb_order *o, uint8_t state)
+{
+    if (o->state == state)
+        return;
+    struct pb_inst *in = pb_inst_by_id(pb, o->instrument);
+    if (o->state == PB_RESTING && in) {
+        uint32_t i = 0;
+        while (i < in->n_resting && in->resting[i] != o)
+            i++;
+        if (i < in->n_resting) {
+            memmove(&in->resting[i], &in->resting[i + 1],
+                    (in->n_resting - i - 1) * sizeof *in->resting);
+            in->n_resting--;
+        }
+    }
+    if (state == PB_RESTING && in) {
+        /* seq order = the order of pb->ord: fills keep their sequence */
+        in->resting =
+            pb_grow(pb, in->resting, in->n_resting, &in->cap_resting, sizeof *in->resting);
+        uint32_t i = in->n_resting;
+        while (i > 0 && in->resting[i - 1]->seq > o->seq)
+            i--;
+        memmove(&in->resting[i + 1], &in->resting[i], (in->n_resting - i) * sizeof *in->resting);
+        in->resting[i] = o;
+        in->n_resting++;
+    }
+    if (state == PB_DONE)
+        pb->gc_due = true;
+    o->state = state;
 }
 
 /* ---------------------------------------------------------------- reports */

@@ -43,10 +43,20 @@ struct pb_level {
     int64_t qty;
 };
 
+/* Levels run from the worst price (index 0) to the best (index n - 1):
+ * bids ascending, asks descending. Most changes happen at the touch, so
+ * they move only the levels between the change and the best price, never
+ * the whole side (docs/paper-broker.md). Read them through pb_side_level. */
 struct pb_side {
-    struct pb_level *v; /* bids: best (highest) first; asks: lowest first */
+    struct pb_level *v;
     uint32_t n, cap;
 };
+
+/* The k-th best level (0 = the best), k < s->n; borrowed from the side. */
+static inline const struct pb_level *pb_side_level(const struct pb_side *s, uint32_t k)
+{
+    return &s->v[s->n - 1 - k];
+}
 
 /* Plain data: exported byte for byte by export_state. `position` and
  * `cost` are the simulated venue's own books, kept on purpose apart from
@@ -76,6 +86,12 @@ struct pb_inst {
     struct pb_inst_data d;
     struct pb_side bid, ask;
     struct pb_vol vol;
+    /* The instrument's resting orders in arrival (seq) order, so a market
+     * event visits only them, not every order of the venue. Borrowed
+     * pointers into pb->ord, kept by pb_order_set_state; the array is
+     * owned (host->alloc). */
+    struct pb_order **resting;
+    uint32_t n_resting, cap_resting;
 };
 
 /* Market impact of taking orders (docs/paper-broker.md, docs/feedback.md):
@@ -141,9 +157,11 @@ struct pb {
     int64_t cash, reserved_cash;
     struct pb_inst *inst;
     uint32_t n_inst, cap_inst;
+    uint32_t last_inst;    /* index of the last instrument looked up (a hint) */
     struct pb_order **ord; /* each allocated: pointers survive a re-entrant submit */
     uint32_t n_ord, cap_ord;
     int depth;                 /* nesting of venue processing; gc only at 0 */
+    bool gc_due;               /* an order is done since the last gc */
     struct pb_order **scratch; /* trade matching: eligible orders */
     uint32_t cap_scratch;
     struct pb_action *act; /* sorted by (due_ns, seq) */
@@ -173,6 +191,14 @@ struct pb_inst *pb_inst_get(struct pb *pb, uint32_t id, uint8_t px_exp, uint8_t 
 int64_t pb_side_qty(const struct pb_side *s, bool is_bid, int64_t px);
 /* Sets the level at px (qty <= 0 removes it). */
 void pb_side_set(struct pb *pb, struct pb_side *s, bool is_bid, int64_t px, int64_t qty);
+/* Applies n levels in order, as n pb_side_set calls would; `lv` borrowed.
+ * A snapshot's levels (an emptied side, levels best first) are written in
+ * one pass. */
+void pb_side_apply(struct pb *pb, struct pb_side *s, bool is_bid, const struct qts_level *lv,
+                   uint32_t n);
+/* Moves o to `state`, keeping its instrument's resting index and the gc
+ * flag up to date: every change of an order's state goes through here. */
+void pb_order_set_state(struct pb *pb, struct pb_order *o, uint8_t state);
 int64_t pb_ref_price(const struct pb_inst *in);
 /* Reports go to host->emit_exec_report, which copies them; `text` borrowed. */
 void pb_report(struct pb *pb, const struct pb_order *o, int exec_type, int64_t ts, int code,

@@ -27,7 +27,7 @@ static void do_fill(struct pb *pb, struct pb_order *o, struct pb_inst *in, int64
             pb_sell_reserve(in, o, -qty);
     }
     if (o->cum >= o->qty)
-        o->state = PB_DONE;
+        pb_order_set_state(pb, o, PB_DONE);
     if (pb->host->metric_add)
         pb->host->metric_add(pb->owner, is_maker ? "fills_maker" : "fills_taker", 1);
     if (was_resting)
@@ -49,10 +49,11 @@ int64_t pb_takeable(const struct pb_inst *in, const struct pb_order *o, int64_t 
 {
     const struct pb_side *s = o->side == QTS_SIDE_BUY ? &in->ask : &in->bid;
     int64_t got = 0, c = 0;
-    for (uint32_t i = 0; i < s->n && got < want && pb_crosses(o, s->v[i].px); i++) {
-        int64_t t = min64(want - got, s->v[i].qty);
+    for (uint32_t i = 0; i < s->n && got < want && pb_crosses(o, pb_side_level(s, i)->px); i++) {
+        const struct pb_level *l = pb_side_level(s, i);
+        int64_t t = min64(want - got, l->qty);
         got += t;
-        c += pb_notional(s->v[i].px, in->d.px_exp, t, in->d.qty_exp);
+        c += pb_notional(l->px, in->d.px_exp, t, in->d.qty_exp);
     }
     if (cost)
         *cost = c;
@@ -115,7 +116,8 @@ static double impact_bps(const struct pb *pb, const struct pb_inst *in, int64_t 
         } else { /* the host model's defaults: k = 10 * spread_bps, beta = 0.5 */
             if (!in->bid.n || !in->ask.n)
                 return 0;
-            double b = (double)in->bid.v[0].px, a = (double)in->ask.v[0].px;
+            double b = (double)pb_side_level(&in->bid, 0)->px;
+            double a = (double)pb_side_level(&in->ask, 0)->px;
             k = 10.0 * (a - b) / ((a + b) / 2) * 1e4;
             beta = 0.5;
         }
@@ -149,10 +151,12 @@ void pb_take(struct pb *pb, struct pb_order *o, struct pb_inst *in, int64_t ts)
     bool buy = o->side == QTS_SIDE_BUY;
     struct pb_side *s = buy ? &in->ask : &in->bid;
     double bps = impact_bps(pb, in, o->qty); /* one displacement for the whole order */
-    while (o->state != PB_DONE && o->cum < o->qty && s->n && pb_crosses(o, s->v[0].px)) {
-        int64_t lpx = s->v[0].px;
-        int64_t t = min64(o->qty - o->cum, s->v[0].qty);
-        pb_side_set(pb, s, !buy, lpx, s->v[0].qty - t);
+    while (o->state != PB_DONE && o->cum < o->qty && s->n &&
+           pb_crosses(o, pb_side_level(s, 0)->px)) {
+        struct pb_level best = *pb_side_level(s, 0);
+        int64_t lpx = best.px;
+        int64_t t = min64(o->qty - o->cum, best.qty);
+        pb_side_set(pb, s, !buy, lpx, best.qty - t);
         do_fill(pb, o, in, impact_px(in, o, lpx, bps), t, false, ts);
     }
 }
@@ -194,12 +198,11 @@ static void queue_on_level(struct pb_order *o, int64_t before, int64_t after, in
 
 void pb_levels_before(struct pb *pb, struct pb_inst *in)
 {
-    for (uint32_t i = 0; i < pb->n_ord; i++) {
-        struct pb_order *o = pb->ord[i];
-        if (o->state == PB_RESTING && o->instrument == in->d.id) {
-            bool buy = o->side == QTS_SIDE_BUY;
-            o->lvl_before = pb_side_qty(buy ? &in->bid : &in->ask, buy, o->px);
-        }
+    (void)pb;
+    for (uint32_t i = 0; i < in->n_resting; i++) {
+        struct pb_order *o = in->resting[i];
+        bool buy = o->side == QTS_SIDE_BUY;
+        o->lvl_before = pb_side_qty(buy ? &in->bid : &in->ask, buy, o->px);
     }
 }
 
@@ -208,30 +211,32 @@ void pb_levels_before(struct pb *pb, struct pb_inst *in)
  * first; we fill as maker at our price against the crossing quantity). */
 void pb_levels_after(struct pb *pb, struct pb_inst *in, int64_t ts, bool top_only)
 {
-    for (uint32_t i = 0; i < pb->n_ord; i++) {
-        struct pb_order *o = pb->ord[i];
-        if (o->state != PB_RESTING || o->instrument != in->d.id)
-            continue;
+    for (uint32_t i = 0; i < in->n_resting; i++) {
+        struct pb_order *o = in->resting[i];
         bool buy = o->side == QTS_SIDE_BUY;
         const struct pb_side *s = buy ? &in->bid : &in->ask;
         /* A top-of-book view hides our level behind a better price: that
          * says nothing about the queue, so leave it alone. */
-        if (top_only && s->n && (buy ? s->v[0].px > o->px : s->v[0].px < o->px))
+        int64_t best = s->n ? pb_side_level(s, 0)->px : 0;
+        if (top_only && s->n && (buy ? best > o->px : best < o->px))
             continue;
         queue_on_level(o, o->lvl_before, pb_side_qty(s, buy, o->px), pb->cfg.cancel_rule);
     }
-    for (uint32_t i = 0; i < pb->n_ord; i++) {
-        struct pb_order *o = pb->ord[i];
-        if (o->state != PB_RESTING || o->instrument != in->d.id)
-            continue;
+    /* A fill may finish the order being visited (it leaves the index);
+     * nothing else joins or leaves it here: requests wait in the queue. */
+    for (uint32_t i = 0; i < in->n_resting;) {
+        struct pb_order *o = in->resting[i];
         bool buy = o->side == QTS_SIDE_BUY;
         struct pb_side *s = buy ? &in->ask : &in->bid;
-        while (o->state == PB_RESTING && s->n && pb_crosses(o, s->v[0].px)) {
-            int64_t t = min64(o->qty - o->cum, s->v[0].qty);
-            pb_side_set(pb, s, !buy, s->v[0].px, s->v[0].qty - t);
+        while (o->state == PB_RESTING && s->n && pb_crosses(o, pb_side_level(s, 0)->px)) {
+            struct pb_level lv = *pb_side_level(s, 0);
+            int64_t t = min64(o->qty - o->cum, lv.qty);
+            pb_side_set(pb, s, !buy, lv.px, lv.qty - t);
             o->ahead = 0;
             do_fill(pb, o, in, o->px, t, true, ts);
         }
+        if (i < in->n_resting && in->resting[i] == o)
+            i++;
     }
 }
 
@@ -257,9 +262,9 @@ void pb_on_trade_side(struct pb *pb, struct pb_inst *in, const struct qts_trade 
 {
     /* eligible orders in priority order (prio is unique: a total order) */
     uint32_t n = 0;
-    for (uint32_t i = 0; i < pb->n_ord; i++) {
-        struct pb_order *o = pb->ord[i];
-        if (o->state != PB_RESTING || o->instrument != in->d.id || o->side != side)
+    for (uint32_t i = 0; i < in->n_resting; i++) {
+        struct pb_order *o = in->resting[i];
+        if (o->side != side)
             continue;
         if (side == QTS_SIDE_BUY ? t->px > o->px : t->px < o->px)
             continue;

@@ -21,7 +21,7 @@ struct pb_order *pb_order_find(struct pb *pb, const char *clordid)
 
 static void reject(struct pb *pb, struct pb_order *o, int64_t ts, int code, const char *why)
 {
-    o->state = PB_DONE;
+    pb_order_set_state(pb, o, PB_DONE);
     if (pb->host->metric_add)
         pb->host->metric_add(pb->owner, "rejects", 1);
     pb_report(pb, o, QTS_EXEC_REJECT, ts, code, why);
@@ -89,13 +89,13 @@ static void rest_or_finish(struct pb *pb, struct pb_order *o, struct pb_inst *in
     if (o->state == PB_DONE)
         return;
     if (o->type == QTS_ORD_MARKET || o->tif == QTS_TIF_IOC || o->tif == QTS_TIF_FOK) {
-        o->state = PB_DONE;
+        pb_order_set_state(pb, o, PB_DONE);
         pb_report(pb, o, QTS_EXEC_EXPIRED, ts, 0,
                   o->cum ? "unfilled remainder expired" : "nothing to fill immediately");
         return;
     }
     if (o->state != PB_RESTING) {
-        o->state = PB_RESTING;
+        pb_order_set_state(pb, o, PB_RESTING);
         pb_sell_reserve(in, o, o->qty - o->cum);
         pb_join_queue(pb, o, in);
     }
@@ -113,7 +113,7 @@ static void act_new(struct pb *pb, struct pb_order *o, int64_t ts)
     }
     if (o->tif == QTS_TIF_POST && in->d.has_def) {
         const struct pb_side *s = o->side == QTS_SIDE_BUY ? &in->ask : &in->bid;
-        if (s->n && pb_crosses(o, s->v[0].px)) {
+        if (s->n && pb_crosses(o, pb_side_level(s, 0)->px)) {
             reject(pb, o, ts, QTS_EREJECT, "post-only order would take liquidity");
             return;
         }
@@ -143,7 +143,7 @@ static void act_cancel(struct pb *pb, const struct pb_action *a, int64_t ts)
     }
     struct pb_inst *in = pb_inst_by_id(pb, o->instrument);
     pb_sell_reserve(in, o, -(o->qty - o->cum));
-    o->state = PB_DONE;
+    pb_order_set_state(pb, o, PB_DONE);
     pb_reserve_update(pb, o, in);
     pb_report(pb, o, QTS_EXEC_CANCELLED, ts, 0, NULL);
 }
@@ -188,12 +188,12 @@ static void act_modify(struct pb *pb, const struct pb_action *a, int64_t ts)
     pb_report(pb, o, QTS_EXEC_REPLACED, ts, 0, NULL);
     /* a new price may cross the book: the rest of it takes liquidity */
     const struct pb_side *s = o->side == QTS_SIDE_BUY ? &in->ask : &in->bid;
-    if (s->n && pb_crosses(o, s->v[0].px)) {
+    if (s->n && pb_crosses(o, pb_side_level(s, 0)->px)) {
         pb_sell_reserve(in, o, -(o->qty - o->cum));
-        o->state = PB_PENDING; /* taker for this part */
+        pb_order_set_state(pb, o, PB_PENDING); /* taker for this part */
         pb_take(pb, o, in, ts);
         if (o->state != PB_DONE) {
-            o->state = PB_RESTING;
+            pb_order_set_state(pb, o, PB_RESTING);
             pb_sell_reserve(in, o, o->qty - o->cum);
         }
         pb_reserve_update(pb, o, in);
@@ -202,8 +202,9 @@ static void act_modify(struct pb *pb, const struct pb_action *a, int64_t ts)
 
 void pb_gc_orders(struct pb *pb)
 {
-    if (pb->depth)
-        return;
+    if (pb->depth || !pb->gc_due)
+        return; /* nothing to free: no walk over the orders per event */
+    pb->gc_due = false;
     uint32_t w = 0;
     for (uint32_t i = 0; i < pb->n_ord; i++) {
         if (pb->ord[i]->state != PB_DONE)

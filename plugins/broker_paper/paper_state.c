@@ -103,6 +103,8 @@ int pb_import(void *self, const void *p, size_t n)
                 if (!(rc = rd_take(&r, &l, sizeof l)))
                     pb_side_set(pb, side, s == 0, l.px, l.qty);
             }
+            /* levels are a set: read in any order, so states written with
+             * the best level first (earlier builds) import the same */
         }
     }
     for (uint32_t i = 0; !rc && i < h.n_ord; i++) {
@@ -113,7 +115,10 @@ int pb_import(void *self, const void *p, size_t n)
             rc = QTS_EPARSE;
             break;
         }
-        *pb_order_new(pb) = o;
+        struct pb_order *no = pb_order_new(pb);
+        *no = o;
+        no->state = PB_PENDING;
+        pb_order_set_state(pb, no, o.state); /* indexes it when resting */
     }
     for (uint32_t i = 0; !rc && i < h.n_act; i++) {
         pb->act = pb_grow(pb, pb->act, pb->n_act, &pb->cap_act, sizeof *pb->act);

@@ -6,6 +6,7 @@
  * offset) and skipped. Config keys: plugins/feed_replay/README.md. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "feed_common.h"
 #include "md_source.h"
@@ -40,9 +41,20 @@ struct replay {
     size_t n_cur;
     struct feed_pace pace;
     int64_t max_log;
+    double max_bad_share; /* of a file's records; beyond it the replay fails */
     uint64_t n_emitted, n_malformed, n_logged;
+    uint64_t n_unlogged;     /* counted since the last rate-limited line */
+    int64_t next_summary_ns; /* monotonic time of the next rate-limited line */
+    int failed;              /* QTS_EPARSE once a file was mostly unreadable */
     bool summary_done;
 };
+
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
 
 static void report_bad(struct replay *r, const struct qts_err *bad)
 {
@@ -56,9 +68,43 @@ static void report_bad(struct replay *r, const struct qts_err *bad)
         r->fh.host->log(r->fh.owner, QTS_LOG_WARN, "malformed record skipped: %s", bad->msg);
         if ((int64_t)r->n_logged == r->max_log)
             r->fh.host->log(r->fh.owner, QTS_LOG_WARN,
-                            "further malformed records are only counted (max_log=%lld)",
+                            "further malformed records are logged at most once a second "
+                            "(max_log=%lld)",
                             (long long)r->max_log);
+        return;
     }
+    /* beyond max_log: one line a second with the count and the latest */
+    r->n_unlogged++;
+    int64_t now = mono_ns();
+    if (now >= r->next_summary_ns) {
+        r->next_summary_ns = now + 1000000000LL;
+        r->fh.host->log(r->fh.owner, QTS_LOG_WARN,
+                        "%llu more malformed records skipped (%llu in all), latest: %s",
+                        (unsigned long long)r->n_unlogged, (unsigned long long)r->n_malformed,
+                        bad->msg);
+        r->n_unlogged = 0;
+    }
+}
+
+/* End of a file: its malformed records against max_bad_share. A file
+ * mostly unreadable (wrong format, wrong exponents, garbage) must not pass
+ * for a replay of the market: it fails the run. */
+static void file_verdict(struct replay *r, struct cursor *c)
+{
+    uint64_t bad = c->src.n_malformed, all = c->src.n_events + c->src.n_malformed;
+    double share = all ? (double)bad / (double)all : 0;
+    if (bad && share > r->max_bad_share) {
+        r->fh.host->log(r->fh.owner, QTS_LOG_ERROR,
+                        "file %s: %llu of %llu records unreadable (%.4g%%, max_bad_share "
+                        "%.4g%%): the replay stops",
+                        c->path, (unsigned long long)bad, (unsigned long long)all, share * 100,
+                        r->max_bad_share * 100);
+        r->failed = QTS_EPARSE;
+        return;
+    }
+    r->fh.host->log(r->fh.owner, bad ? QTS_LOG_WARN : QTS_LOG_INFO,
+                    "file done path=%s events=%llu malformed=%llu (%.4g%% of records)", c->path,
+                    (unsigned long long)c->src.n_events, (unsigned long long)bad, share * 100);
 }
 
 /* Load c->ev with the next good event of its file. */
@@ -74,11 +120,8 @@ static void advance(struct replay *r, struct cursor *c)
         }
         if (rc == 0) {
             c->done = true;
-            if (r->quiet)
-                return;
-            r->fh.host->log(
-                r->fh.owner, QTS_LOG_INFO, "file done path=%s events=%llu malformed=%llu", c->path,
-                (unsigned long long)c->src.n_events, (unsigned long long)c->src.n_malformed);
+            if (!r->quiet)
+                file_verdict(r, c);
             return;
         }
         report_bad(r, &bad);
@@ -224,6 +267,14 @@ static int init(const struct qts_host_api *host, void *owner, void **self, struc
     r->opts.bar_period_ns = v * 1000000000LL;
     if ((rc = cfg_int_or(r, "max_log", 20, &r->max_log, err)) < 0)
         goto fail;
+    r->max_bad_share = 0.001;
+    rc = host->cfg_double(owner, "max_bad_share", &r->max_bad_share, err);
+    if (rc < 0 && rc != QTS_ENOENT)
+        goto fail;
+    if (!(r->max_bad_share >= 0 && r->max_bad_share <= 1)) {
+        rc = qts_err_set(err, QTS_ECONFIG, "max_bad_share must be within [0, 1]");
+        goto fail;
+    }
     r->pace.speed = 0;
     rc = host->cfg_double(owner, "speed", &r->pace.speed, err);
     if (rc < 0 && rc != QTS_ENOENT)
@@ -352,6 +403,8 @@ static int poll_events(void *self, uint32_t max_events)
     struct replay *r = self;
     uint32_t n = 0;
     while (n < max_events) {
+        if (r->failed) /* file_verdict said why */
+            return n ? (int)n : r->failed;
         struct cursor *best = NULL;
         for (size_t i = 0; i < r->n_cur; i++) {
             struct cursor *c = &r->cur[i];
@@ -417,7 +470,10 @@ static const struct qts_cfg_key replay_keys[] = {
     FEED_KEY_SPEED,
     QTS_CFG_INT("max_log", "20",
                 "malformed records logged one by one at WARN; later ones are "
-                "only counted"),
+                "counted and summed up at most once a second"),
+    QTS_CFG_DEC("max_bad_share", "0.001",
+                "largest share of a file's records that may be malformed; beyond "
+                "it the replay stops and the run fails"),
     QTS_CFG_END};
 
 QTS_PLUGIN_DEFINE("feed_replay", QTS_KIND_FEED, "1.0.0", &ops, replay_keys, QTS_CAP_STATE_XFER,

@@ -23,6 +23,7 @@ struct thost {
     int n_inst;
     uint64_t trades, quotes, books, bars, warns, malformed_metric;
     char last_warn[512];
+    char all_warns[4096]; /* every WARN and ERROR line, newline-separated */
     uint64_t hash;
     struct qts_book book; /* of instrument 0 */
     uint64_t book_gaps;
@@ -49,6 +50,8 @@ static QTS_PRINTF(3, 4) void h_log(void *o, int level, const char *fmt, ...)
     if (level >= QTS_LOG_WARN) {
         h->warns++;
         snprintf(h->last_warn, sizeof h->last_warn, "%s", buf);
+        size_t used = strlen(h->all_warns);
+        snprintf(h->all_warns + used, sizeof h->all_warns - used, "%s\n", buf);
     }
 }
 
@@ -271,6 +274,7 @@ static void test_replay_corrupt_file_is_reported(void **state)
     set(&h, "format", "csv-quotes");
     set(&h, "symbol", "EURUSD");
     set(&h, "symbols", "EURUSD:1:0");
+    set(&h, "max_bad_share", "0.5"); /* 2 of 4: within it */
     struct loaded l;
     load(&l, "feed_replay");
     struct qts_err err;
@@ -279,8 +283,27 @@ static void test_replay_corrupt_file_is_reported(void **state)
     assert_int_equal(drain(&l), 2);
     assert_int_equal(h.quotes, 2);
     assert_int_equal(h.malformed_metric, 2);
-    assert_int_equal(h.warns, 2);
-    assert_non_null(strstr(h.last_warn, "q.csv:4: time goes backwards"));
+    assert_int_equal(h.warns, 3); /* the two records, the file's total */
+    assert_non_null(strstr(h.all_warns, "q.csv:4: time goes backwards"));
+    assert_non_null(strstr(h.last_warn, "events=2 malformed=2 (50% of records)"));
+    unload(&l);
+
+    /* the same file with the default max_bad_share (0.1%): the replay fails */
+    qts_book_cleanup(&h.book);
+    host_init(&h);
+    set(&h, "files", files);
+    set(&h, "format", "csv-quotes");
+    set(&h, "symbol", "EURUSD");
+    set(&h, "symbols", "EURUSD:1:0");
+    load(&l, "feed_replay");
+    assert_int_equal(l.d->init(&api, &h, &l.self, &err), 0);
+    assert_int_equal(l.d->start(l.self, &err), 0);
+    int rc = 0;
+    while ((rc = l.ops->poll(l.self, 4096)) > 0)
+        ;
+    assert_int_equal(rc, QTS_EPARSE);
+    assert_non_null(
+        strstr(h.last_warn, "q.csv: 2 of 4 records unreadable (50%, max_bad_share 0.1%)"));
     unload(&l);
 
     /* a missing file fails start with a clear error, nothing crashes */
@@ -437,9 +460,11 @@ static void test_convert_then_replay_binary(void **state)
     load(&l, "feed_replay");
     assert_int_equal(l.d->init(&api, &h, &l.self, &err), 0);
     assert_int_equal(l.d->start(l.self, &err), 0);
-    assert_int_equal(l.ops->poll(l.self, 100), QTS_EEOF);
-    assert_int_equal(h.warns, 1);
-    assert_non_null(strstr(h.last_warn, "exponents"));
+    /* the file's only record is the refusal: nothing of it is readable */
+    assert_int_equal(l.ops->poll(l.self, 100), QTS_EPARSE);
+    assert_int_equal(h.warns, 2);
+    assert_non_null(strstr(h.all_warns, "exponents"));
+    assert_non_null(strstr(h.last_warn, "1 of 1 records unreadable"));
     unload(&l);
     qts_book_cleanup(&h.book);
     qts_test_rmtree(dir);

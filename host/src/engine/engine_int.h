@@ -92,6 +92,7 @@ struct batch_ev {
 struct feed_slot {
     char *name; /* owned: the slot name */
     bool at_eof;
+    int failed; /* the error its poll returned (0 = none): fails the run at its end */
 };
 
 struct qts_engine {

@@ -65,6 +65,7 @@ static int run_replay(struct qts_engine *e, struct qts_err *err)
             if (rc < 0) {
                 QTS_ERROR("feed %s failed: %s", e->feeds[i].name, qts_strerror(rc));
                 e->feeds[i].at_eof = true;
+                e->feeds[i].failed = rc;
                 continue;
             }
             live++;
@@ -299,5 +300,12 @@ int qts_engine_run(struct qts_engine *e, struct qts_err *err)
         return rc;
     /* the execution summary (stage histograms) beside the report */
     write_run_json(e, "execution.json", execution_json, e->exec);
+    /* A feed that failed (its log says why) leaves a run on part of the
+     * data: its files are written above, but the run does not succeed. */
+    for (size_t i = 0; i < e->n_feeds; i++)
+        if (e->feeds[i].failed)
+            return qts_err_set(err, e->feeds[i].failed,
+                               "feed %s failed (%s): the run covers only part of its data",
+                               e->feeds[i].name, qts_strerror(e->feeds[i].failed));
     return 0;
 }

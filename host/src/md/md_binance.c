@@ -547,8 +547,10 @@ int qts_md_binance_decode(struct qts_md_binance *d, const char *line, size_t n,
         exch = (int64_t)T * 1000000;
     else if (E)
         exch = (int64_t)E * 1000000;
-    else /* spot bookTicker and spot snapshots carry no time: estimate */
-        exch = recv + (d->has_offset ? d->exch_minus_recv_ns : 0);
+    else if (__builtin_add_overflow(recv, d->has_offset ? d->exch_minus_recv_ns : 0, &exch))
+        /* spot bookTicker and snapshots carry no time: estimated from the
+         * offset of an earlier line, which damaged input can make absurd */
+        return qts_err_set(err, QTS_ERANGE, "estimated exchange time out of range");
 
     if (f.lid.p) { /* REST depth snapshot */
         if (!d->cur)

@@ -261,13 +261,12 @@ int qts_md_parse_time(const char *s, size_t n, int64_t *ns_out)
         int rc = qts_md_parse_u64(s, n, &v);
         if (rc < 0)
             return rc;
-        if (v < 100000000000ULL)
-            v *= 1000000000ULL; /* seconds */
-        else if (v < 100000000000000ULL)
-            v *= 1000000ULL; /* milliseconds */
-        else if (v < 100000000000000000ULL)
-            v *= 1000ULL; /* microseconds */
-        if (v > (uint64_t)INT64_MAX)
+        uint64_t unit = v < 100000000000ULL         ? 1000000000ULL /* seconds */
+                        : v < 100000000000000ULL    ? 1000000ULL    /* milliseconds */
+                        : v < 100000000000000000ULL ? 1000ULL       /* microseconds */
+                                                    : 1ULL;
+        /* checked: 99999999999 s is beyond int64 ns (and beyond uint64) */
+        if (__builtin_mul_overflow(v, unit, &v) || v > (uint64_t)INT64_MAX)
             return QTS_ERANGE;
         *ns_out = (int64_t)v;
         return 0;
@@ -310,8 +309,12 @@ int qts_md_parse_time(const char *s, size_t n, int64_t *ns_out)
         if (i != n)
             return QTS_EPARSE;
     }
+    /* years 0000..9999 fit in seconds; in nanoseconds only 1677..2262 do */
     int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - tz_s;
-    *ns_out = secs * 1000000000LL + frac_ns;
+    int64_t ns;
+    if (__builtin_mul_overflow(secs, 1000000000LL, &ns) || __builtin_add_overflow(ns, frac_ns, &ns))
+        return QTS_ERANGE;
+    *ns_out = ns;
     return 0;
 }
 

@@ -243,6 +243,7 @@ int qts_md_csv_decode(struct qts_md_csv *c, const char *line, size_t n, union qt
         b->close < b->low || b->volume < 0)
         return qts_err_set(err, QTS_ERANGE, "inconsistent bar (high/low/open/close)");
     /* bars are stamped at their close: that is when they are known */
-    b->h.ts_recv_ns = ts + b->period_ns;
+    if (__builtin_add_overflow(ts, b->period_ns, &b->h.ts_recv_ns))
+        return qts_err_set(err, QTS_ERANGE, "bar close time out of range");
     return 1;
 }

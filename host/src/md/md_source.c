@@ -142,9 +142,12 @@ int qts_md_source_next(struct qts_md_source *s, union qts_md_event *ev, struct q
         if (QTS_UNLIKELY(ev->h.ts_recv_ns < s->last_recv_ns)) {
             s->n_malformed++;
             why.msg[0] = '\0';
+            /* the gap of two arbitrary int64 times (damaged input) may
+             * exceed int64: take it in uint64, where it always fits */
+            uint64_t back = (uint64_t)s->last_recv_ns - (uint64_t)ev->h.ts_recv_ns;
             qts_err_set(&why, QTS_ERANGE,
-                        "time goes backwards (%lld ns before the previous record)",
-                        (long long)(s->last_recv_ns - ev->h.ts_recv_ns));
+                        "time goes backwards (%llu ns before the previous record)",
+                        (unsigned long long)back);
             return where(s, QTS_ERANGE, &why, bad);
         }
         s->last_recv_ns = ev->h.ts_recv_ns;
