@@ -99,6 +99,23 @@ static void test_sessions(void **state)
     assert_true(kis_session_open(s, 2, t0 + 7 * 3600 * 1000000000LL));              /* 16:00 */
 }
 
+/* A KST date or time field that is not exactly its digits (a signed "-1"
+ * minute, a "-6" month from a garbled frame) is malformed: the time is 0
+ * and a bad date falls back to the date of now_ns, instead of a month
+ * that wrapped to 4 billion and overflowed the result (found by fuzzing). */
+static void test_kst_time_malformed(void **state)
+{
+    (void)state;
+    int64_t now = 1767571200LL * 1000000000LL; /* 2026-01-05 09:00 KST */
+    assert_int_equal(kis_kst_to_utc_ns("20260105", "-1-1-1", now), 0);
+    assert_int_equal(kis_kst_to_utc_ns("20260105", " 90000", now), 0);
+    assert_int_equal(kis_kst_to_utc_ns("20260105", "250000", now), 0);
+    int64_t today = kis_kst_to_utc_ns(NULL, "093354", now);
+    assert_int_equal(today, now + (33 * 60 + 54) * 1000000000LL);
+    assert_int_equal(kis_kst_to_utc_ns("2023-612", "093354", now), today);
+    assert_int_equal(kis_kst_to_utc_ns("20231399", "093354", now), today);
+}
+
 static void test_error_classes(void **state)
 {
     (void)state;
