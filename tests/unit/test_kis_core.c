@@ -263,5 +263,5 @@ static void test_numbers(void **state)
 }
 
 QTS_TEST_MAIN(test_tr_ids_current_and_vts, test_ord_dvsn, test_tick_rounding, test_sessions,
-              test_error_classes, test_frame_and_trade_parsing, test_book_parsing,
-              test_aes_known_vector, test_notice_round_trip, test_numbers)
+              test_kst_time_malformed, test_error_classes, test_frame_and_trade_parsing,
+              test_book_parsing, test_aes_known_vector, test_notice_round_trip, test_numbers)
