@@ -430,8 +430,8 @@ int64_t kis_kst_to_utc_ns(const char *ymd, const char *hms, int64_t now_ns)
         return 0;
     int64_t day;
     int y, mo, d;
-    if (ymd && digits_only(ymd, 8) && sscanf(ymd, "%4d%2d%2d", &y, &mo, &d) == 3 && mo >= 1 &&
-        mo <= 12 && d >= 1 && d <= 31)
+    if (ymd && digits_only(ymd, 8) && sscanf(ymd, "%4d%2d%2d", &y, &mo, &d) == 3 && y >= 1900 &&
+        y <= 2200 && mo >= 1 && mo <= 12 && d >= 1 && d <= 31)
         day = qts_days_from_civil(y, (unsigned)mo, (unsigned)d);
     else
         day = (now_ns / 1000000000LL + 9 * 3600) / 86400;

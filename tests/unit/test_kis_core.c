@@ -114,6 +114,8 @@ static void test_kst_time_malformed(void **state)
     assert_int_equal(today, now + (33 * 60 + 54) * 1000000000LL);
     assert_int_equal(kis_kst_to_utc_ns("2023-612", "093354", now), today);
     assert_int_equal(kis_kst_to_utc_ns("20231399", "093354", now), today);
+    /* past 2262 the ns count overflows: a date that far is malformed */
+    assert_int_equal(kis_kst_to_utc_ns("26230101", "093354", now), today);
 }
 
 static void test_error_classes(void **state)
