@@ -2,10 +2,14 @@
 JOBS ?= $(shell nproc)
 BUILD ?= build
 BUILD_ASAN ?= build-asan
+BUILD_FUZZ ?= build-fuzz
+# `make fuzz`: seconds per harness; `make test` runs each for FUZZ_TEST_SECONDS
+FUZZ_SECONDS ?= 300
+FUZZ_TEST_SECONDS ?= 30
 CONFIG ?= config/qts.yaml
 CMAKE_FLAGS ?=
 
-.PHONY: all setup build build-asan run test test-fast bench clean
+.PHONY: all setup build build-asan build-fuzz run test test-fast fuzz bench clean
 
 all: build
 
@@ -24,13 +28,28 @@ $(BUILD_ASAN)/CMakeCache.txt:
 build-asan: setup $(BUILD_ASAN)/CMakeCache.txt
 	cmake --build $(BUILD_ASAN) -j $(JOBS)
 
+# The libFuzzer harnesses of tests/fuzz: clang, every host library with
+# fuzzer coverage and ASan/UBSan.
+$(BUILD_FUZZ)/CMakeCache.txt:
+	cmake -S . -B $(BUILD_FUZZ) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DQTS_FUZZ=ON \
+	  -DCMAKE_C_COMPILER=clang-14 -DBUILD_TESTING=OFF $(CMAKE_FLAGS)
+
+build-fuzz: setup $(BUILD_FUZZ)/CMakeCache.txt
+	cmake --build $(BUILD_FUZZ) -j $(JOBS) --target fuzz_all
+
+# Each harness for FUZZ_SECONDS (default 300); `make fuzz FUZZ=config` for one.
+fuzz: build-fuzz
+	bash scripts/run-fuzz $(BUILD_FUZZ) $(FUZZ_SECONDS) $(FUZZ)
+
 run: build
 	./$(BUILD)/qts run -c $(CONFIG)
 
 # Every test in the normal build, then the unit, lua and abi tests again
-# under AddressSanitizer + UndefinedBehaviorSanitizer.
-test: build build-asan
-	bash scripts/with-services bash scripts/run-tests $(BUILD) $(BUILD_ASAN)
+# under AddressSanitizer + UndefinedBehaviorSanitizer (ASAN_LABELS in
+# scripts/run-tests), then each fuzz harness for FUZZ_TEST_SECONDS.
+test: build build-asan build-fuzz
+	FUZZ_TEST_SECONDS=$(FUZZ_TEST_SECONDS) bash scripts/with-services \
+	  bash scripts/run-tests $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)
 
 test-fast: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -L 'unit|lua|abi'
@@ -41,4 +60,4 @@ bench: build
 	bash scripts/with-services bash scripts/run-bench $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN)
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)

@@ -410,14 +410,28 @@ int kis_book_parse(char **f, size_t nf, struct kis_book *out)
     return 0;
 }
 
+/* True when s is exactly n decimal digits: sscanf's %d alone also takes a
+ * sign or blanks, and a "-1" month or a far year overflowed the result. */
+static bool digits_only(const char *s, size_t n)
+{
+    if (strlen(s) != n)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+    return true;
+}
+
 int64_t kis_kst_to_utc_ns(const char *ymd, const char *hms, int64_t now_ns)
 {
     int h, mi, s;
-    if (!hms || strlen(hms) != 6 || sscanf(hms, "%2d%2d%2d", &h, &mi, &s) != 3)
+    if (!hms || !digits_only(hms, 6) || sscanf(hms, "%2d%2d%2d", &h, &mi, &s) != 3 || h > 23 ||
+        mi > 59 || s > 60)
         return 0;
     int64_t day;
     int y, mo, d;
-    if (ymd && strlen(ymd) == 8 && sscanf(ymd, "%4d%2d%2d", &y, &mo, &d) == 3)
+    if (ymd && digits_only(ymd, 8) && sscanf(ymd, "%4d%2d%2d", &y, &mo, &d) == 3 && y >= 1900 &&
+        y <= 2200 && mo >= 1 && mo <= 12 && d >= 1 && d <= 31)
         day = qts_days_from_civil(y, (unsigned)mo, (unsigned)d);
     else
         day = (now_ns / 1000000000LL + 9 * 3600) / 86400;

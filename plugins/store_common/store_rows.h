@@ -153,8 +153,10 @@ static const char *const store_load_sql[STORE_LOAD_COUNT] = {
                           "updated_at, rec_id FROM strategies WHERE host_id = $1 "
                           "ORDER BY strategy_id, param_name",
     /* values with 8 decimals */
-    [STORE_LOAD_RISK] = "SELECT config_key, value, description, updated_at, rec_id "
-                        "FROM risk_configs WHERE host_id = $1 ORDER BY config_key",
+    /* parenthesized: clang's -Wstring-concatenation takes two literals in
+     * an array initializer for a missing comma */
+    [STORE_LOAD_RISK] = ("SELECT config_key, value, description, updated_at, rec_id "
+                         "FROM risk_configs WHERE host_id = $1 ORDER BY config_key"),
 };
 
 /* One row of load step `which` into *u; the record (inside u) is returned. */

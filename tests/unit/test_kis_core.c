@@ -99,6 +99,25 @@ static void test_sessions(void **state)
     assert_true(kis_session_open(s, 2, t0 + 7 * 3600 * 1000000000LL));              /* 16:00 */
 }
 
+/* A KST date or time field that is not exactly its digits (a signed "-1"
+ * minute, a "-6" month from a garbled frame) is malformed: the time is 0
+ * and a bad date falls back to the date of now_ns, instead of a month
+ * that wrapped to 4 billion and overflowed the result (found by fuzzing). */
+static void test_kst_time_malformed(void **state)
+{
+    (void)state;
+    int64_t now = 1767571200LL * 1000000000LL; /* 2026-01-05 09:00 KST */
+    assert_int_equal(kis_kst_to_utc_ns("20260105", "-1-1-1", now), 0);
+    assert_int_equal(kis_kst_to_utc_ns("20260105", " 90000", now), 0);
+    assert_int_equal(kis_kst_to_utc_ns("20260105", "250000", now), 0);
+    int64_t today = kis_kst_to_utc_ns(NULL, "093354", now);
+    assert_int_equal(today, now + (33 * 60 + 54) * 1000000000LL);
+    assert_int_equal(kis_kst_to_utc_ns("2023-612", "093354", now), today);
+    assert_int_equal(kis_kst_to_utc_ns("20231399", "093354", now), today);
+    /* past 2262 the ns count overflows: a date that far is malformed */
+    assert_int_equal(kis_kst_to_utc_ns("26230101", "093354", now), today);
+}
+
 static void test_error_classes(void **state)
 {
     (void)state;
@@ -246,5 +265,5 @@ static void test_numbers(void **state)
 }
 
 QTS_TEST_MAIN(test_tr_ids_current_and_vts, test_ord_dvsn, test_tick_rounding, test_sessions,
-              test_error_classes, test_frame_and_trade_parsing, test_book_parsing,
-              test_aes_known_vector, test_notice_round_trip, test_numbers)
+              test_kst_time_malformed, test_error_classes, test_frame_and_trade_parsing,
+              test_book_parsing, test_aes_known_vector, test_notice_round_trip, test_numbers)

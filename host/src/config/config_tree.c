@@ -190,6 +190,17 @@ int qts__cfg_parse(const char *file, const char *text, size_t len, struct qts_cf
             break;
         default: break;
         }
+        /* A list or map where a key belongs (YAML's "? " complex key):
+         * configuration keys are names, and the map has none to file it
+         * under. */
+        if (made && depth > 0 && stack[depth - 1].node->type == QTS_CFG_MAP &&
+            stack[depth - 1].pending_key == NULL) {
+            rc = diag_at(diags, file, made->line, made->col, stack[depth - 1].path,
+                         "a key must be a name, not a list or map");
+            qts__cfg_node_free(made);
+            made = NULL;
+            done = true;
+        }
         if (made) {
             if (depth == 0) {
                 root = made;

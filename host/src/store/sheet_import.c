@@ -258,6 +258,11 @@ static int get_double(struct ctx *c, const struct csv_row *r, int col, const cha
     return 1;
 }
 
+/* Years a time in int64 nanoseconds since 1970 can hold (1677..2262),
+ * with a margin; a year past them overflowed the conversion. */
+#define QTS_SHEET_YEAR_MIN 1900
+#define QTS_SHEET_YEAR_MAX 2200
+
 /* "YYYY-MM-DD[ HH:MM[:SS]]" (or '/' separators, 'T', an optional offset
  * "+09:00" or "Z"); no offset = Korea time. Returns 0 or -1. */
 static int parse_when(const char *s, int64_t *ns, char date_out[11])
@@ -265,7 +270,8 @@ static int parse_when(const char *s, int64_t *ns, char date_out[11])
     int y, mo, d, h = 0, mi = 0, sec = 0, n = 0;
     char sep1, sep2;
     if (sscanf(s, "%4d%c%2d%c%2d%n", &y, &sep1, &mo, &sep2, &d, &n) != 5 || sep1 != sep2 ||
-        (sep1 != '-' && sep1 != '/') || mo < 1 || mo > 12 || d < 1 || d > 31)
+        (sep1 != '-' && sep1 != '/') || mo < 1 || mo > 12 || d < 1 || d > 31 ||
+        y < QTS_SHEET_YEAR_MIN || y > QTS_SHEET_YEAR_MAX)
         return -1;
     const char *p = s + n;
     if (*p == ' ' || *p == 'T') {
@@ -278,7 +284,7 @@ static int parse_when(const char *s, int64_t *ns, char date_out[11])
                 return -1;
             p += 1 + m2;
         }
-        if (h > 23 || mi > 59 || sec > 60)
+        if (h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 60)
             return -1;
     }
     int64_t off = KST_OFFSET_S;
