@@ -60,18 +60,24 @@ struct qts_lua_sink {
     void (*strategy_state)(void *ctx, uint32_t strategy_id, int state, const char *reason);
 };
 
+/* Lockstep: a callback running this many Lua VM instructions (about a
+ * second of the LuaJIT interpreter) fails its strategy. */
+#define QTS_LUA_MAX_INSTRUCTIONS_DEFAULT UINT64_C(1000000000)
+
 struct qts_lua_settings {
-    uint32_t n_workers;       /* default 1 */
-    bool lockstep;            /* replay: step() and post() return when processed */
-    const char *lua_dir;      /* host prelude; NULL = build tree, then install dir */
-    struct qts_clock *clock;  /* borrowed; NULL = monotonic. Replay: virtual. */
-    uint32_t max_instruments; /* instrument ids must be < this; default 1024 */
-    uint32_t p0_ring_cap;     /* per worker, default 4096 */
-    uint32_t batch_max;       /* events per dispatch, default 256 */
-    int64_t stuck_ns;         /* a callback running longer is "stuck"; default 2 s */
-    int64_t scan_interval_ns; /* tick() rescans strategy files this often
+    uint32_t n_workers;        /* default 1; live/paper only (lockstep has none) */
+    bool lockstep;             /* replay: Lua runs inside step() and post() */
+    const char *lua_dir;       /* host prelude; NULL = build tree, then install dir */
+    struct qts_clock *clock;   /* borrowed; NULL = monotonic. Replay: virtual. */
+    uint32_t max_instruments;  /* instrument ids must be < this; default 1024 */
+    uint32_t p0_ring_cap;      /* per worker, default 4096 */
+    uint32_t batch_max;        /* events per dispatch, default 256 */
+    int64_t stuck_ns;          /* a callback running longer is "stuck"; default 2 s */
+    int64_t scan_interval_ns;  /* tick() rescans strategy files this often
                                   * (monotonic); 0 = 500 ms, < 0 = only on scan() */
-    struct qts_lua_sink sink; /* copied */
+    uint64_t max_instructions; /* lockstep: Lua VM instructions one callback may
+                                  * run before its strategy fails; 0 = default */
+    struct qts_lua_sink sink;  /* copied */
 };
 
 /* One strategy entry (what the YAML `strategies:` list maps onto). */
