@@ -7,8 +7,17 @@
  * on wall time), so a callback is limited in Lua VM instructions instead:
  * the count hook runs every QTS_LUA_HOOK_PERIOD instructions, adds them to
  * the current callback's count, and at max_instructions fails the strategy
- * and raises. LuaJIT calls no hook inside JIT-compiled code, so the JIT
- * compiler is off for these states: the limit then holds for every loop.
+ * and raises.
+ *
+ * LuaJIT calls no hook inside JIT-compiled code, so the strategy's own code
+ * must never be compiled: every function made from strategy source (the
+ * file, its lib/ modules, loadstring) goes through the global loadfile,
+ * loadstring or load, which install() wraps to mark the result and its
+ * nested functions JIT-off (jit.off(f, true)). The host prelude (dispatcher,
+ * event accessors, ctx) stays compiled: it has no unbounded loop, and a
+ * trace that would call into strategy code stops there. So every loop of
+ * the strategy runs interpreted and is counted; the count covers the
+ * strategy's code, not the host's.
  *
  * A "callback" is one event's share of a dispatch (the count restarts when
  * qts_ffi_next_event hands over the next event, seen as a change of
@@ -20,6 +29,7 @@
 #include <luajit.h>
 #include <stdio.h>
 
+#include "log.h"
 #include "lua_strategy.h"
 #include "util.h"
 
@@ -63,11 +73,28 @@ static void budget_hook(lua_State *L, lua_Debug *ar)
     lua_error(L);
 }
 
+/* Run before the prelude: the loaders the host compiles strategy source
+ * with hand back JIT-off functions. */
+static const char k_wrap_loaders[] =
+    "local off, lf, ls, ld = jit.off, loadfile, loadstring, load\n"
+    "local function mark(f, e) if f then off(f, true) end return f, e end\n"
+    "loadfile = function(...) return mark(lf(...)) end\n"
+    "loadstring = function(...) return mark(ls(...)) end\n"
+    "load = function(...) return mark(ld(...)) end\n";
+
 void qts_lua_budget_install(struct qts_lua_strategy *s)
 {
+    lua_State *L = s->L;
     s->instr_tripped = false;
-    luaJIT_setmode(s->L, 0, LUAJIT_MODE_ENGINE | LUAJIT_MODE_OFF);
-    lua_sethook(s->L, budget_hook, LUA_MASKCOUNT, QTS_LUA_HOOK_PERIOD);
+    if (luaL_loadbuffer(L, k_wrap_loaders, sizeof k_wrap_loaders - 1, "=qts.budget") != 0 ||
+        lua_pcall(L, 0, 0, 0) != 0) {
+        /* cannot happen with the stock libraries; stay safe: no JIT at all */
+        QTS_WARN("strategy %s: loader wrap failed (%s): JIT compiler off", s->name,
+                 lua_tostring(L, -1));
+        lua_pop(L, 1);
+        luaJIT_setmode(L, 0, LUAJIT_MODE_ENGINE | LUAJIT_MODE_OFF);
+    }
+    lua_sethook(L, budget_hook, LUA_MASKCOUNT, QTS_LUA_HOOK_PERIOD);
 }
 
 void qts_lua_budget_arm(struct qts_lua_strategy *s)

@@ -196,6 +196,8 @@ static void notify_state(struct qts_lua_runtime *rt, struct qts_lua_strategy *s)
     int st = atomic_load(&s->state);
     if (st == QTS_LUA_ST_HALTED)
         rt->m.halted++;
+    else if (st == QTS_LUA_ST_FAILED && rt->inline_run)
+        rt->m.failed++; /* its instruction limit (threads: counted by the watchdog) */
     rt->set.sink.cancel_all(rt->set.sink.ctx, s->id);
     if (rt->set.sink.strategy_state)
         rt->set.sink.strategy_state(rt->set.sink.ctx, s->id, st, s->status_reason);

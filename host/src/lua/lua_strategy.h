@@ -229,10 +229,10 @@ bool qts_lua_strategy_wants(const struct qts_lua_strategy *s, const struct qts_e
 void qts_lua_strategy_halt(struct qts_lua_strategy *s, int state, const char *reason);
 
 /* Instruction limit (lua_budget.c), for strategies with max_instructions:
- * install turns the JIT compiler off for s->L (compiled code never calls
- * hooks) and sets the count hook; arm starts a new callback's count (each
- * entry into Lua); disarm removes the hook (before lua_close, whose
- * finalizers must run even after a trip). */
+ * install makes every function compiled from strategy source JIT-off (the
+ * count hook never runs in compiled code) and sets the count hook; arm
+ * starts a new callback's count (each entry into Lua); disarm removes the
+ * hook (before lua_close, whose finalizers must run even after a trip). */
 void qts_lua_budget_install(struct qts_lua_strategy *s);
 void qts_lua_budget_arm(struct qts_lua_strategy *s);
 void qts_lua_budget_disarm(struct qts_lua_strategy *s);
