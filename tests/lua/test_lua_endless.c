@@ -149,26 +149,45 @@ static void step_trades(struct qts_lua_runtime *rt, double px, size_t n)
     }
 }
 
+/* A replay runtime (limit 10^6 instructions) running `file` as "stuck" and
+ * echo.lua as its mate; replay_close frees it. */
+struct replay_fx {
+    struct rec_sink *r;         /* owned */
+    struct qts_clock clk;       /* the runtime's clock */
+    struct qts_lua_runtime *rt; /* owned */
+    uint32_t stuck, mate;
+};
+
+static void replay_open(struct replay_fx *x, const char *file)
+{
+    x->r = calloc(1, sizeof *x->r);
+    qts_clock_init(&x->clk, QTS_CLOCK_VIRTUAL);
+    x->rt = mk_rt_limit(x->r, true, 1, &x->clk, 0, 1000000);
+    x->stuck = add_strat(x->rt, "stuck", fixture(file), 0, NULL, 0);
+    x->mate = add_strat(x->rt, "echo", fixture("echo.lua"), 0, NULL, 0);
+}
+
+static void replay_close(struct replay_fx *x)
+{
+    qts_lua_runtime_free(x->rt);
+    free(x->r);
+}
+
 /* Replay: an endless loop inside pcall, itself in an endless loop, still
  * ends: once the limit tripped, every instruction raises. */
 static void test_endless_in_pcall_replay(void **state)
 {
     (void)state;
-    struct rec_sink *r = calloc(1, sizeof *r);
-    struct qts_clock clk;
-    qts_clock_init(&clk, QTS_CLOCK_VIRTUAL);
-    struct qts_lua_runtime *rt = mk_rt_limit(r, true, 1, &clk, 0, 1000000);
-    uint32_t stuck = add_strat(rt, "pcall", fixture("endless_pcall.lua"), 0, NULL, 0);
-    uint32_t mate = add_strat(rt, "echo", fixture("echo.lua"), 0, NULL, 0);
-    step_trades(rt, 100, 1);
-    step_trades(rt, 250, 1);
-    step_trades(rt, 100, 2);
-    assert_int_equal(strat_state(rt, stuck), QTS_LUA_ST_FAILED);
-    assert_int_equal(count_tag(r, stuck, NULL), 1);
-    assert_int_equal(count_tag(r, mate, NULL), 4);
-    assert_true(rec_cancelled_all(r, stuck));
-    qts_lua_runtime_free(rt);
-    free(r);
+    struct replay_fx x;
+    replay_open(&x, "endless_pcall.lua");
+    step_trades(x.rt, 100, 1);
+    step_trades(x.rt, 250, 1);
+    step_trades(x.rt, 100, 2);
+    assert_int_equal(strat_state(x.rt, x.stuck), QTS_LUA_ST_FAILED);
+    assert_int_equal(count_tag(x.r, x.stuck, NULL), 1);
+    assert_int_equal(count_tag(x.r, x.mate, NULL), 4);
+    assert_true(rec_cancelled_all(x.r, x.stuck));
+    replay_close(&x);
 }
 
 /* Replay: on_init never returns; the load fails the strategy and the
@@ -176,32 +195,28 @@ static void test_endless_in_pcall_replay(void **state)
 static void test_endless_on_init_replay(void **state)
 {
     (void)state;
-    struct rec_sink *r = calloc(1, sizeof *r);
-    struct qts_clock clk;
-    qts_clock_init(&clk, QTS_CLOCK_VIRTUAL);
-    struct qts_lua_runtime *rt = mk_rt_limit(r, true, 1, &clk, 0, 1000000);
-    uint32_t stuck = add_strat(rt, "stuck_init", fixture("endless_init.lua"), 0, NULL, 0);
-    uint32_t mate = add_strat(rt, "echo", fixture("echo.lua"), 0, NULL, 0);
-    assert_int_equal(strat_state(rt, stuck), QTS_LUA_ST_FAILED);
-    step_trades(rt, 100, 3);
-    assert_int_equal(count_tag(r, mate, NULL), 3);
+    struct replay_fx x;
+    replay_open(&x, "endless_init.lua");
+    assert_int_equal(strat_state(x.rt, x.stuck), QTS_LUA_ST_FAILED);
+    step_trades(x.rt, 100, 3);
+    assert_int_equal(count_tag(x.r, x.mate, NULL), 3);
     struct qts_lua_strategy_info info;
-    qts_lua_runtime_info(rt, stuck, &info);
+    qts_lua_runtime_info(x.rt, x.stuck, &info);
     assert_non_null(strstr(info.reason, "instruction limit"));
-    qts_lua_runtime_free(rt);
-    free(r);
+    replay_close(&x);
 }
 
-/* Replay: the limit is per callback (per event), not per step: a step of
- * 20 events each costing about half the limit goes through. */
+/* Replay: the limit is per callback (per event), not per dispatch: steps
+ * of 10 events, each under the limit but together over it, go through. */
 static void test_limit_is_per_event(void **state)
 {
     (void)state;
     struct rec_sink *r = calloc(1, sizeof *r);
     struct qts_clock clk;
     qts_clock_init(&clk, QTS_CLOCK_VIRTUAL);
-    struct qts_lua_runtime *rt = mk_rt_limit(r, true, 1, &clk, 0, 4000000);
-    struct qts_lua_param p = {"iters", "200000"}; /* ~2 M instructions per trade */
+    struct qts_lua_runtime *rt = mk_rt_limit(r, true, 1, &clk, 0, 2000000);
+    /* ~0.6 M instructions per trade, 10 trades (6 M) per dispatch */
+    struct qts_lua_param p = {"iters", "200000"};
     uint32_t busy = add_strat(rt, "busy", fixture("busy_loop.lua"), 0, &p, 1);
     step_trades(rt, 100, 20);
     assert_int_equal(strat_state(rt, busy), QTS_LUA_ST_RUNNING);
