@@ -8,7 +8,7 @@
  *  lua_dispatch.order_batched     same, 256 events per dispatch (ns/event)
  *  lua_dispatch.buy_batched       same with ctx:buy(sym, qty, px): no table
  *  lua_dispatch.events_per_s_*    throughput per worker thread, batched
- *  lua_dispatch.lockstep_step     runtime step() incl. the worker hand-off
+ *  lua_dispatch.lockstep_step     runtime step(), run inline (replay)
  */
 #include <lauxlib.h>
 #include <lua.h>
@@ -151,7 +151,7 @@ static void bench_lockstep(size_t n)
     c.worker = 0;
     qts_lua_runtime_add_strategy(rt, &c, NULL, NULL);
     qts_lua_runtime_sync(rt, INT64_C(10000000000));
-    /* a big replay batch: the hand-off to the worker is paid once per step */
+    /* a big replay batch: one step() call for many events */
     enum { BIG = 8192 };
     static struct qts_trade evs[BIG];
     static const struct qts_ev_hdr *ptrs[BIG];
@@ -177,7 +177,7 @@ static void bench_lockstep(size_t n)
         done += BIG;
     }
     qts_bench_report_latency("lua_dispatch.lockstep_step", &smp,
-                             "\"per\":\"event, step() of 8192 events incl. worker hand-off\"");
+                             "\"per\":\"event, step() of 8192 events (inline)\"");
     qts_bench_report_value("lua_dispatch.events_per_s_lockstep", "events/s",
                            (double)done / ((double)total / 1e9), done, NULL);
     /* one event per step: the price of a strategy that trades every event */
@@ -189,7 +189,7 @@ static void bench_lockstep(size_t n)
         qts_bench_add(&smp, qts_mono_ns() - t0);
     }
     qts_bench_report_latency("lua_dispatch.lockstep_step_single", &smp,
-                             "\"per\":\"event, step() of 1 event (thread hand-off each)\"");
+                             "\"per\":\"event, step() of 1 event (inline)\"");
     qts_bench_samples_free(&smp);
     qts_lua_runtime_free(rt);
 }

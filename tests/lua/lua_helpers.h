@@ -92,8 +92,10 @@ static QTS_HELPER void add_inst(struct qts_lua_runtime *rt, uint32_t id, const c
     assert_int_equal(qts_lua_runtime_add_instrument(rt, &in), 0);
 }
 
-static QTS_HELPER struct qts_lua_runtime *mk_rt(struct rec_sink *r, bool lockstep, uint32_t workers,
-                                                struct qts_clock *clock, int64_t stuck_ns)
+/* mk_rt with a lockstep instruction limit per callback (0 = default). */
+static QTS_HELPER struct qts_lua_runtime *mk_rt_limit(struct rec_sink *r, bool lockstep,
+                                                      uint32_t workers, struct qts_clock *clock,
+                                                      int64_t stuck_ns, uint64_t max_instructions)
 {
     memset(r, 0, sizeof *r);
     struct qts_lua_settings set;
@@ -102,6 +104,7 @@ static QTS_HELPER struct qts_lua_runtime *mk_rt(struct rec_sink *r, bool lockste
     set.lockstep = lockstep;
     set.clock = clock;
     set.stuck_ns = stuck_ns;
+    set.max_instructions = max_instructions;
     set.scan_interval_ns = -1; /* tests scan explicitly */
     set.max_instruments = 16;
     set.sink = (struct qts_lua_sink){sizeof set.sink, r,        rec_submit, rec_cancel,
@@ -115,6 +118,12 @@ static QTS_HELPER struct qts_lua_runtime *mk_rt(struct rec_sink *r, bool lockste
     add_inst(rt, INST_ETH, "ETHUSDT", 2, 3);
     r->rt = rt;
     return rt;
+}
+
+static QTS_HELPER struct qts_lua_runtime *mk_rt(struct rec_sink *r, bool lockstep, uint32_t workers,
+                                                struct qts_clock *clock, int64_t stuck_ns)
+{
+    return mk_rt_limit(r, lockstep, workers, clock, stuck_ns, 0);
 }
 
 static QTS_HELPER uint32_t add_strat(struct qts_lua_runtime *rt, const char *name, const char *file,

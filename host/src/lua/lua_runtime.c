@@ -54,12 +54,17 @@ int qts_lua_runtime_new(const struct qts_lua_settings *set, struct qts_lua_runti
     rt->inst.v = qts_xcalloc(rt->inst.cap, sizeof *rt->inst.v);
     rt->inst.pos_of_id = qts_xcalloc(rt->inst.cap, sizeof *rt->inst.pos_of_id);
     atomic_init(&rt->inst.n, 0);
+    if (!rt->set.max_instructions)
+        rt->set.max_instructions = QTS_LUA_MAX_INSTRUCTIONS_DEFAULT;
     rt->next_evno = 1;
-    rt->n_workers = rt->set.n_workers;
+    /* Replay runs every strategy on the core thread (docs/adr/0006): one
+     * worker struct, no thread, whatever n_workers says. */
+    rt->inline_run = rt->set.lockstep;
+    rt->n_workers = rt->inline_run ? 1 : rt->set.n_workers;
     rt->workers = qts_xcalloc(rt->n_workers, sizeof *rt->workers);
     for (uint32_t i = 0; i < rt->n_workers; i++) {
         rt->workers[i] = qts__lua_worker_new(rt, (int)i);
-        if (qts__lua_worker_start(rt->workers[i]) != 0) {
+        if (!rt->inline_run && qts__lua_worker_start(rt->workers[i]) != 0) {
             qts_lua_runtime_free(rt);
             return qts_err_set(err, QTS_ESYS, "lua runtime: cannot start worker thread");
         }
@@ -125,6 +130,9 @@ int qts_lua_runtime_add_strategy(struct qts_lua_runtime *rt, const struct qts_lu
      * divided by 10^6, and x * 1e6 may land just below the integer */
     s->initial_cash = (int64_t)llround(c->initial_cash * (double)qts_pow10_i64[QTS_CASH_EXP]);
     s->event_time = rt->set.lockstep;
+    /* inline, nothing can take the core back from a runaway callback but
+     * the strategy's own instruction count (lua_budget.c) */
+    s->max_instructions = rt->inline_run ? rt->set.max_instructions : 0;
     /* worker: pinned, or the least loaded */
     uint32_t wi = 0;
     if (c->worker >= 0) {
@@ -188,6 +196,8 @@ static void notify_state(struct qts_lua_runtime *rt, struct qts_lua_strategy *s)
     int st = atomic_load(&s->state);
     if (st == QTS_LUA_ST_HALTED)
         rt->m.halted++;
+    else if (st == QTS_LUA_ST_FAILED && rt->inline_run)
+        rt->m.failed++; /* its instruction limit (threads: counted by the watchdog) */
     rt->set.sink.cancel_all(rt->set.sink.ctx, s->id);
     if (rt->set.sink.strategy_state)
         rt->set.sink.strategy_state(rt->set.sink.ctx, s->id, st, s->status_reason);
@@ -213,47 +223,23 @@ int qts_lua_runtime_tick(struct qts_lua_runtime *rt)
 
 /* ------------------------------------------------------------------ events */
 
-static int wait_job(struct qts_lua_runtime *rt, struct qts_lua_worker *w, uint64_t seq)
+/* Replay: the strategies take the events on this (the core) thread, in
+ * the core's order: no hand-off, nothing to wait for. step: due timers
+ * fire first, then the step rules of lua_runtime.h apply. */
+static void run_inline(struct qts_lua_runtime *rt, const struct qts_ev_hdr *const *evs, size_t n,
+                       bool step)
 {
-    qts__lua_spin_until_changed(&w->job_done_a, seq - 1, QTS_LUA_HANDOFF_SPIN_NS);
-    pthread_mutex_lock(&w->mu);
-    while (w->job_done < seq) {
-        int rc = qts__lua_cond_wait_ns(&w->done_cv, &w->mu, 5000000);
-        if (rc == ETIMEDOUT) {
-            pthread_mutex_unlock(&w->mu);
-            qts__lua_check_stuck(rt);
-            pthread_mutex_lock(&w->mu);
-        }
-    }
-    pthread_mutex_unlock(&w->mu);
-    return 0;
-}
-
-/* only_worker >= 0: hand the job to that worker alone (an order or fill
- * event concerns one strategy). */
-static void run_job(struct qts_lua_runtime *rt, const struct qts_ev_hdr *const *evs, size_t n,
-                    bool step, int only_worker)
-{
-    uint64_t seqs[64];
-    QTS_ASSERT(rt->n_workers <= 64);
-    for (uint32_t i = 0; i < rt->n_workers; i++) {
-        struct qts_lua_worker *w = rt->workers[i];
-        seqs[i] = 0;
-        if (w->n_assigned == 0 || (only_worker >= 0 && (int)i != only_worker))
-            continue;
-        pthread_mutex_lock(&w->mu);
-        qts__lua_worker_reserve(w, n);
-        w->job_evs = evs;
-        w->job_n = n;
-        w->job_step = step;
-        seqs[i] = ++w->job_seq;
-        atomic_store(&w->job_seq_a, w->job_seq);
-        pthread_cond_signal(&w->cv);
-        pthread_mutex_unlock(&w->mu);
-    }
-    for (uint32_t i = 0; i < rt->n_workers; i++)
-        if (seqs[i])
-            wait_job(rt, rt->workers[i], seqs[i]);
+    struct qts_lua_worker *w = rt->workers[0];
+    qts__lua_worker_reserve(w, n);
+    if (step)
+        qts__lua_fire_timers(w);
+    w->op_evs = evs;
+    w->op_n = n;
+    w->op_step = step;
+    w->op_pos = 0;
+    w->op = OP_DELIVER;
+    qts__lua_deliver(w);
+    w->op_evs = NULL; /* borrowed for this call only */
 }
 
 int qts_lua_runtime_step(struct qts_lua_runtime *rt, const struct qts_ev_hdr *const *evs, size_t n,
@@ -267,7 +253,7 @@ int qts_lua_runtime_step(struct qts_lua_runtime *rt, const struct qts_ev_hdr *co
     /* Timers run on data time. Due ones fire first, in a step of their own
      * (consumed = 0): what they send reaches the venue before the events.
      * Then the batch ends before the next due time, so a timer fires before
-     * the same event whatever the batch size. Workers are idle here. */
+     * the same event whatever the batch size. */
     int64_t now = qts_clock_now(rt->clock), next_due = INT64_MAX;
     bool due_now = false;
     for (size_t i = 0; i < rt->n_strats; i++) {
@@ -284,7 +270,7 @@ int qts_lua_runtime_step(struct qts_lua_runtime *rt, const struct qts_ev_hdr *co
         }
     }
     if (due_now) {
-        run_job(rt, evs, 0, true, -1);
+        run_inline(rt, evs, 0, true);
         return 0;
     }
     if (next_due != INT64_MAX) {
@@ -293,7 +279,7 @@ int qts_lua_runtime_step(struct qts_lua_runtime *rt, const struct qts_ev_hdr *co
             cut++;
         n = cut;
     }
-    run_job(rt, evs, n, true, -1);
+    run_inline(rt, evs, n, true);
     size_t c = n;
     for (size_t i = 0; i < rt->n_strats; i++) {
         struct qts_lua_strategy *s = rt->strats[i];
@@ -321,13 +307,9 @@ int qts_lua_runtime_post(struct qts_lua_runtime *rt, const struct qts_ev_hdr *ev
     bool p0 = ev->type == QTS_EV_ORDER || ev->type == QTS_EV_FILL || ev->type == QTS_EV_FEEDBACK;
     if (rt->set.lockstep) {
         if (p0) {
-            uint32_t sid = ev->type == QTS_EV_ORDER
-                               ? ((const struct qts_order_event *)ev)->strategy_id
-                           : ev->type == QTS_EV_FILL ? ((const struct qts_fill *)ev)->strategy_id
-                                                     : 0;
-            struct qts_lua_strategy *s = sid ? qts__lua_strat_by_id(rt, sid) : NULL;
+            /* the strategy it concerns takes it now (qts_lua_strategy_wants) */
             rt->m.p0_posted++;
-            run_job(rt, &ev, 1, false, s ? s->worker_index : -1);
+            run_inline(rt, &ev, 1, false);
             return 0;
         }
         /* market data through post() in replay: a one-event step; when
@@ -453,14 +435,15 @@ int qts_lua_runtime_drain(struct qts_lua_runtime *rt)
 
 int qts_lua_runtime_sync(struct qts_lua_runtime *rt, int64_t timeout_ns)
 {
+    if (rt->inline_run)
+        return 0; /* everything ran before the call that asked for it returned */
     int64_t deadline = qts_mono_ns() + timeout_ns;
     for (uint32_t i = 0; i < rt->n_workers; i++) {
         struct qts_lua_worker *w = rt->workers[i];
         for (;;) {
             pthread_mutex_lock(&w->mu);
-            bool idle = w->cmd_done == w->cmd_posted && w->job_done == w->job_seq &&
-                        (rt->set.lockstep || (!qts__lua_worker_has_input(w) && w->bl_n == 0)) &&
-                        atomic_load(&w->busy) == 0 && atomic_load(&w->sleeping);
+            bool idle = w->cmd_done == w->cmd_posted && !qts__lua_worker_has_input(w) &&
+                        w->bl_n == 0 && atomic_load(&w->busy) == 0 && atomic_load(&w->sleeping);
             if (!idle)
                 qts__lua_cond_wait_ns(&w->done_cv, &w->mu, 2000000);
             pthread_mutex_unlock(&w->mu);
@@ -560,6 +543,10 @@ void qts_lua_runtime_free(struct qts_lua_runtime *rt)
     bool abandoned_any = false;
     for (uint32_t i = 0; i < rt->n_workers; i++) {
         struct qts_lua_worker *w = rt->workers[i];
+        if (rt->inline_run) {
+            w->exited = true; /* there is no thread */
+            continue;
+        }
         pthread_mutex_lock(&w->mu);
         w->stop = true;
         pthread_cond_signal(&w->cv);
@@ -595,7 +582,7 @@ void qts_lua_runtime_free(struct qts_lua_runtime *rt)
     (void)abandoned_any;
     for (size_t i = 0; i < rt->n_strats; i++) {
         struct qts_lua_strategy *s = rt->strats[i];
-        if (atomic_load(&s->state) == QTS_LUA_ST_FAILED)
+        if (atomic_load(&s->state) == QTS_LUA_ST_FAILED && !rt->inline_run)
             continue; /* kept forever (see replace_thread) */
         qts_lua_strategy_free(s);
     }

@@ -1,10 +1,13 @@
 /* lua_runtime.h — strategy workers, event hand-off, isolation, hot reload.
  *
- * The runtime owns the strategies (one lua_State each, see lua_strategy.h)
- * and one or more worker threads; each strategy is pinned to one worker.
- * The core never runs Lua: it posts events, drains order intents and ticks
- * the runtime, all from its own thread (these calls are not thread-safe
- * among themselves: one core thread).
+ * The runtime owns the strategies (one lua_State each, see lua_strategy.h).
+ * Live and paper: one or more worker threads, each strategy pinned to one;
+ * the core never runs Lua, it posts events, drains order intents and ticks
+ * the runtime. Replay (settings.lockstep): no worker thread at all; the
+ * strategies run on the calling (core) thread inside step() and post(), in
+ * the core's order (docs/adr/0006-replay-strategies-inline.md). Either way
+ * all calls come from one core thread (they are not thread-safe among
+ * themselves).
  *
  * Wiring (the engine does exactly this):
  *     rt = qts_lua_runtime_new(&settings, &err);          // sink = OMS entry points
@@ -16,19 +19,22 @@
  *            qts_lua_runtime_tick(rt)                      // watchdog, halts, reload scan
  *     qts_lua_runtime_free(rt);
  *
- * Back-pressure (ARCHITECTURE §2): order and fill events go through a
- * bounded ring per worker; when it is full they wait in a core-side backlog
- * and are never dropped. Market data goes through a conflating slot per
- * (instrument, kind): a worker that falls behind sees the latest value, and
- * every replaced value is counted (metrics.md_conflated).
+ * Back-pressure (live/paper, ARCHITECTURE §2): order and fill events go
+ * through a bounded ring per worker; when it is full they wait in a
+ * core-side backlog and are never dropped. Market data goes through a
+ * conflating slot per (instrument, kind): a worker that falls behind sees
+ * the latest value, and every replaced value is counted
+ * (metrics.md_conflated).
  *
- * Lockstep (replay): qts_lua_runtime_step() hands a batch of events to the
- * workers and returns when every interested strategy has processed them.
- * A strategy stops at the first event after which it emitted an intent; the
- * step reports how many events are fully done (`consumed`), and intents
- * are released to the sink in event order, so the core can simulate fills
- * before the next event: the result equals one-event-at-a-time processing,
- * at batch speed when strategies do not trade.
+ * Lockstep (replay): qts_lua_runtime_step() runs a batch of events through
+ * every interested strategy and returns. A strategy stops at the first
+ * event after which it emitted an intent; the step reports how many events
+ * are fully done (`consumed`), and intents are released to the sink in
+ * event order, so the core can simulate fills before the next event: the
+ * result equals one-event-at-a-time processing. Nothing can take the core
+ * back from a runaway callback, so each callback is limited in Lua VM
+ * instructions (settings.max_instructions; lua_budget.c): past it the
+ * strategy fails, no clock involved.
  */
 #ifndef QTS_LUA_RUNTIME_H
 #define QTS_LUA_RUNTIME_H
@@ -60,18 +66,24 @@ struct qts_lua_sink {
     void (*strategy_state)(void *ctx, uint32_t strategy_id, int state, const char *reason);
 };
 
+/* Lockstep: a callback running this many Lua VM instructions (about a
+ * second of the LuaJIT interpreter) fails its strategy. */
+#define QTS_LUA_MAX_INSTRUCTIONS_DEFAULT UINT64_C(1000000000)
+
 struct qts_lua_settings {
-    uint32_t n_workers;       /* default 1 */
-    bool lockstep;            /* replay: step() and post() return when processed */
-    const char *lua_dir;      /* host prelude; NULL = build tree, then install dir */
-    struct qts_clock *clock;  /* borrowed; NULL = monotonic. Replay: virtual. */
-    uint32_t max_instruments; /* instrument ids must be < this; default 1024 */
-    uint32_t p0_ring_cap;     /* per worker, default 4096 */
-    uint32_t batch_max;       /* events per dispatch, default 256 */
-    int64_t stuck_ns;         /* a callback running longer is "stuck"; default 2 s */
-    int64_t scan_interval_ns; /* tick() rescans strategy files this often
+    uint32_t n_workers;        /* default 1; live/paper only (lockstep has none) */
+    bool lockstep;             /* replay: Lua runs inside step() and post() */
+    const char *lua_dir;       /* host prelude; NULL = build tree, then install dir */
+    struct qts_clock *clock;   /* borrowed; NULL = monotonic. Replay: virtual. */
+    uint32_t max_instruments;  /* instrument ids must be < this; default 1024 */
+    uint32_t p0_ring_cap;      /* per worker, default 4096 */
+    uint32_t batch_max;        /* events per dispatch, default 256 */
+    int64_t stuck_ns;          /* a callback running longer is "stuck"; default 2 s */
+    int64_t scan_interval_ns;  /* tick() rescans strategy files this often
                                   * (monotonic); 0 = 500 ms, < 0 = only on scan() */
-    struct qts_lua_sink sink; /* copied */
+    uint64_t max_instructions; /* lockstep: Lua VM instructions one callback may
+                                  * run before its strategy fails; 0 = default */
+    struct qts_lua_sink sink;  /* copied */
 };
 
 /* One strategy entry (what the YAML `strategies:` list maps onto). */

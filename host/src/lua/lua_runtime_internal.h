@@ -1,12 +1,14 @@
 /* lua_runtime_internal.h — what the files of the Lua runtime share (not
  * for use outside host/src/lua/):
- *   lua_worker.c   worker threads, commands, batches, busy token, watchdog
+ *   lua_worker.c   worker threads, commands, batches, busy token, watchdog;
+ *                  the delivery a replay runs inline
  *   lua_runtime.c  lifecycle, instruments, strategies, post/step, drain,
  *                  back-pressure backlog, tick, sync, info
  *   lua_reload.c   strategy file scan, reload commands, uv file watch
  * The core thread owns struct qts_lua_runtime; each struct qts_lua_worker is
  * shared between the core and the one thread serving it (fields say which
- * side writes them, "under mu" when both do). */
+ * side writes them, "under mu" when both do). In a replay (inline_run) there
+ * is one worker struct and no thread: the core thread does everything. */
 #ifndef QTS_LUA_RUNTIME_INTERNAL_H
 #define QTS_LUA_RUNTIME_INTERNAL_H
 
@@ -49,7 +51,7 @@ struct qts_lua_worker {
     size_t n_cmds, cap_cmds;
     uint64_t cmd_posted, cmd_done; /* under mu */
 
-    /* live inputs */
+    /* live inputs (not allocated inline) */
     struct qts_ring p0; /* struct qts_lua_event */
     struct qts_mdslots md;
     struct qts_lua_event *backlog; /* core side, FIFO */
@@ -61,18 +63,12 @@ struct qts_lua_worker {
     const struct qts_ev_hdr **sel;
     size_t *sel_idx;
 
-    /* lockstep job (under mu for seq numbers) */
-    const struct qts_ev_hdr *const *job_evs;
-    size_t job_n;
-    bool job_step; /* step (stop on intent, leads) vs post */
-    uint64_t job_seq, job_done;
-    atomic_uint_fast64_t job_seq_a, job_done_a; /* copies for spinning without mu */
-
-    /* operation in progress, for a replacement thread to resume */
+    /* delivery in progress: a replacement thread resumes it; inline, the
+     * core sets it up for each step or P0 event */
     int op;
-    const struct qts_ev_hdr *const *op_evs;
+    const struct qts_ev_hdr *const *op_evs; /* borrowed */
     size_t op_n;
-    bool op_step;
+    bool op_step;  /* a replay step: stop on intent, leads (lua_runtime.h) */
     size_t op_pos; /* next strategy index */
 
     /* watchdog token */
@@ -97,6 +93,7 @@ struct qts_lua_runtime {
     struct qts_lua_instruments inst;
     struct qts_lua_worker **workers;
     uint32_t n_workers;
+    bool inline_run; /* replay: one worker struct, no thread; Lua runs on the core */
     struct qts_lua_strategy **strats; /* all, core side; index = id - 1 */
     size_t n_strats, cap_strats;
     struct {
@@ -110,10 +107,6 @@ struct qts_lua_runtime {
     struct qts_lua_watch *watch;
     struct qts_lua_metrics m;
 };
-
-/* Lockstep hand-offs are frequent and short: both sides spin this long
- * before sleeping on a condition variable (a futex wake-up costs ~10 us). */
-#define QTS_LUA_HANDOFF_SPIN_NS 50000
 
 static inline struct qts_lua_strategy *qts__lua_strat_by_id(struct qts_lua_runtime *rt, uint32_t id)
 {
@@ -133,8 +126,6 @@ static inline struct qts_lua_worker *qts__lua_worker_of(struct qts_lua_runtime *
 /* Keep `p` (owned, handed over) reachable forever: memory an abandoned
  * thread may still touch is never freed. */
 void qts__lua_keep_forever(void *p);
-/* Spin until *v != not_value; true if it happened within ns. */
-bool qts__lua_spin_until_changed(atomic_uint_fast64_t *v, uint64_t not_value, int64_t ns);
 /* pthread_cond_timedwait for at most ns (< 1 s) from now; its result. */
 int qts__lua_cond_wait_ns(pthread_cond_t *cv, pthread_mutex_t *mu, long ns);
 /* Owned by the runtime: qts__lua_worker_free (unless a thread was abandoned). */
@@ -144,10 +135,18 @@ void qts__lua_worker_free(struct qts_lua_worker *w);
 int qts__lua_worker_start(struct qts_lua_worker *w);
 /* Wake the worker if it sleeps (after pushing input). */
 void qts__lua_worker_wake(struct qts_lua_worker *w);
-/* Queue a command for s (borrowed; the runtime owns it) on w. */
+/* Queue a command for s (borrowed; the runtime owns it) on w; inline it
+ * runs before this returns. */
 void qts__lua_worker_post_cmd(struct qts_lua_worker *w, int kind, struct qts_lua_strategy *s);
-/* Room for a lockstep job of n events; only while the worker waits. */
+/* Room for an inline step of n events. */
 void qts__lua_worker_reserve(struct qts_lua_worker *w, size_t n);
+/* Deliver w->op_evs[0..op_n) to w's running strategies from op_pos on
+ * (op_step: the replay step rules of lua_runtime.h). False when the calling
+ * thread was abandoned meanwhile (never inline). */
+bool qts__lua_deliver(struct qts_lua_worker *w);
+/* on_timer for w's strategies with timers due by the runtime clock; false
+ * as for qts__lua_deliver. */
+bool qts__lua_fire_timers(struct qts_lua_worker *w);
 /* Live input waiting in the P0 ring or the market-data slots. */
 bool qts__lua_worker_has_input(struct qts_lua_worker *w);
 /* Watchdog: abandon threads stuck in a callback longer than stuck_ns. */

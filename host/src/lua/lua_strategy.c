@@ -104,6 +104,7 @@ void qts_lua_strategy_free(struct qts_lua_strategy *s)
 {
     if (!s)
         return;
+    qts_lua_budget_disarm(s);
     if (s->L)
         lua_close(s->L);
     qts_ring_cleanup(&s->intents);
@@ -207,6 +208,7 @@ static int pcall_tb(struct qts_lua_strategy *s, int nargs, int nres)
     int base = lua_gettop(L) - nargs;
     lua_rawgeti(L, LUA_REGISTRYINDEX, s->ref_traceback);
     lua_insert(L, base);
+    qts_lua_budget_arm(s);
     int rc = lua_pcall(L, nargs, nres, base);
     lua_remove(L, base);
     if (rc != 0) {
@@ -236,6 +238,8 @@ int qts_lua_strategy_open(struct qts_lua_strategy *s, const char *lua_dir, struc
     s->L = L;
     int rc;
     luaL_openlibs(L);
+    if (s->max_instructions)
+        qts_lua_budget_install(s);
     lua_pushcfunction(L, traceback_handler);
     s->ref_traceback = luaL_ref(L, LUA_REGISTRYINDEX);
 
@@ -287,6 +291,7 @@ fail:
     qts_err_set(err, QTS_ELUA, "%s", s->last_error);
     qts_strlcpy(s->status_reason, s->last_error, sizeof s->status_reason);
     QTS_ERROR("strategy load failed name=%s file=%s: %s", s->name, s->path, s->last_error);
+    qts_lua_budget_disarm(s);
     lua_close(L);
     s->L = NULL;
     atomic_compare_exchange_strong(&s->state, &st0, QTS_LUA_ST_LOAD_FAILED);
@@ -422,6 +427,7 @@ void qts_lua_strategy_close(struct qts_lua_strategy *s)
         if (pcall_tb(s, 0, 0) != 0)
             QTS_WARN("strategy on_stop failed name=%s: %s", s->name, s->last_error);
     }
+    qts_lua_budget_disarm(s);
     lua_close(s->L);
     s->L = NULL;
 }

@@ -118,6 +118,8 @@ struct qts_lua_strategy {
     char path[PATH_MAX];
     size_t mem_limit;
     int64_t budget_ns;
+    uint64_t max_instructions; /* replay: per callback, count hook (lua_budget.c);
+                                * 0 = none (live: the watchdog's clock) */
     uint32_t error_limit;
     int64_t error_window_ns;
     int64_t initial_cash; /* QTS_CASH_EXP units */
@@ -173,6 +175,11 @@ struct qts_lua_strategy {
     uint64_t timer_seq;
     struct qts_lua_event timer_ev;
 
+    /* instruction limit (lua_budget.c; the thread running the strategy) */
+    uint64_t instr_used; /* counted for the current callback, in hook periods */
+    uint64_t instr_mark; /* n_events when the count started */
+    bool instr_tripped;  /* over the limit: every instruction now raises */
+
     /* error accounting (worker thread writes, anyone reads) */
     int64_t *err_ts; /* ring of error_limit timestamps */
     size_t err_head, err_n;
@@ -220,5 +227,14 @@ void qts_lua_strategy_mirror(struct qts_lua_strategy *s, const struct qts_ev_hdr
 bool qts_lua_strategy_wants(const struct qts_lua_strategy *s, const struct qts_ev_hdr *ev);
 /* Halt: state HALTED, cancel_pending set, reason recorded. */
 void qts_lua_strategy_halt(struct qts_lua_strategy *s, int state, const char *reason);
+
+/* Instruction limit (lua_budget.c), for strategies with max_instructions:
+ * install makes every function compiled from strategy source JIT-off (the
+ * count hook never runs in compiled code) and sets the count hook; arm
+ * starts a new callback's count (each entry into Lua); disarm removes the
+ * hook (before lua_close, whose finalizers must run even after a trip). */
+void qts_lua_budget_install(struct qts_lua_strategy *s);
+void qts_lua_budget_arm(struct qts_lua_strategy *s);
+void qts_lua_budget_disarm(struct qts_lua_strategy *s);
 
 #endif /* QTS_LUA_STRATEGY_H */

@@ -1,8 +1,13 @@
 /* lua_worker.c — the worker side of the Lua runtime (lua_runtime.h):
  * worker threads, their commands and batches, the busy token and the
- * watchdog that replaces a stuck thread.
+ * watchdog that replaces a stuck thread; and the same delivery run inline.
  *
- * Threads. Each worker is a struct worker served by one thread at a time.
+ * Inline (replay). The runtime has one worker struct and no thread: the
+ * core calls qts__lua_deliver()/qts__lua_fire_timers() itself and commands
+ * run when they are posted. No busy token, no watchdog: a runaway callback
+ * is stopped by the strategy's instruction limit (lua_budget.c).
+ *
+ * Threads (paper, live). Each worker is a struct worker served by one thread at a time.
  * Every entry into Lua is bracketed by a "busy" token (a per-worker
  * sequence number, with the start time and the strategy). The core's
  * watchdog (tick(), and step()/sync() while they wait) abandons a worker
@@ -40,31 +45,6 @@ void qts__lua_keep_forever(void *p)
     pthread_mutex_unlock(&g_abandoned_mu);
 }
 
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __asm__ volatile("pause");
-#endif
-}
-
-/* See lua_runtime_internal.h. */
-bool qts__lua_spin_until_changed(atomic_uint_fast64_t *v, uint64_t not_value, int64_t ns)
-{
-    int64_t until = qts_mono_ns() + ns;
-    for (unsigned i = 1;; i++) {
-        if (atomic_load_explicit(v, memory_order_acquire) != not_value)
-            return true;
-        /* a few hundred ns of pause, then yield: on a busy machine the
-         * other side may need this very core */
-        if (i < 256)
-            cpu_relax();
-        else
-            sched_yield();
-        if ((i & 15) == 0 && qts_mono_ns() > until)
-            return false;
-    }
-}
-
 int qts__lua_cond_wait_ns(pthread_cond_t *cv, pthread_mutex_t *mu, long ns)
 {
     /* condition variables wait on CLOCK_REALTIME (their default attribute) */
@@ -82,6 +62,8 @@ int qts__lua_cond_wait_ns(pthread_cond_t *cv, pthread_mutex_t *mu, long ns)
 
 static uint64_t busy_enter(struct qts_lua_worker *w, struct qts_lua_strategy *s)
 {
+    if (w->rt->inline_run)
+        return 0; /* no other thread to watch this one */
     uint64_t tok = ++w->busy_seq;
     atomic_store(&w->busy_strat, s);
     atomic_store(&w->busy_since, qts_mono_ns());
@@ -92,6 +74,8 @@ static uint64_t busy_enter(struct qts_lua_worker *w, struct qts_lua_strategy *s)
 /* false: this thread was abandoned and must exit without touching anything */
 static bool busy_leave(struct qts_lua_worker *w, uint64_t tok)
 {
+    if (w->rt->inline_run)
+        return true;
     uint_fast64_t expect = tok;
     return atomic_compare_exchange_strong(&w->busy, &expect, 0);
 }
@@ -178,8 +162,8 @@ static bool run_cmds(struct qts_lua_worker *w)
     }
 }
 
-/* Deliver op_evs[0..op_n) to every strategy from op_pos on. */
-static bool run_deliver(struct qts_lua_worker *w)
+/* See lua_runtime_internal.h. */
+bool qts__lua_deliver(struct qts_lua_worker *w)
 {
     struct qts_lua_runtime *rt = w->rt;
     for (; w->op_pos < w->n_strats; w->op_pos++) {
@@ -228,7 +212,8 @@ static bool run_deliver(struct qts_lua_worker *w)
     return true;
 }
 
-static bool fire_timers(struct qts_lua_worker *w)
+/* See lua_runtime_internal.h. */
+bool qts__lua_fire_timers(struct qts_lua_worker *w)
 {
     int64_t now = qts_clock_now(w->rt->clock);
     for (size_t i = 0; i < w->n_strats; i++) {
@@ -272,7 +257,6 @@ bool qts__lua_worker_has_input(struct qts_lua_worker *w)
 static void *worker_main(void *arg)
 {
     struct qts_lua_worker *w = arg;
-    struct qts_lua_runtime *rt = w->rt;
     /* A replacement thread first finishes what the abandoned one left. */
     if (w->op == OP_CMD) {
         w->op = OP_NONE;
@@ -281,69 +265,35 @@ static void *worker_main(void *arg)
         pthread_cond_broadcast(&w->done_cv);
         pthread_mutex_unlock(&w->mu);
     } else if (w->op == OP_DELIVER) {
-        if (!run_deliver(w))
+        if (!qts__lua_deliver(w))
             return NULL;
-        if (rt->set.lockstep) {
-            pthread_mutex_lock(&w->mu);
-            w->job_done = w->job_seq;
-            atomic_store(&w->job_done_a, w->job_done);
-            pthread_cond_broadcast(&w->done_cv);
-            pthread_mutex_unlock(&w->mu);
-        }
     }
     for (;;) {
         if (!run_cmds(w))
             return NULL;
         pthread_mutex_lock(&w->mu);
         bool stop = w->stop && w->n_cmds == 0;
-        bool job = w->job_seq != w->job_done;
         pthread_mutex_unlock(&w->mu);
         if (stop)
             break;
-        if (rt->set.lockstep) {
-            if (job) {
-                w->op_evs = w->job_evs;
-                w->op_n = w->job_n;
-                w->op_step = w->job_step;
-                w->op_pos = 0;
-                /* replay timers fire only in step(), before the events */
-                if (w->op_step && !fire_timers(w))
-                    return NULL;
-                w->op = OP_DELIVER;
-                if (!run_deliver(w))
-                    return NULL;
-                pthread_mutex_lock(&w->mu);
-                w->job_done = w->job_seq;
-                atomic_store(&w->job_done_a, w->job_done);
-                pthread_cond_broadcast(&w->done_cv);
-                pthread_mutex_unlock(&w->mu);
-                continue;
-            }
-        } else {
-            size_t n = collect_live(w);
-            if (n) {
-                w->op_evs = w->ptrs;
-                w->op_n = n;
-                w->op_step = false;
-                w->op_pos = 0;
-                w->op = OP_DELIVER;
-                if (!run_deliver(w))
-                    return NULL;
-            }
-            if (!fire_timers(w))
+        size_t n = collect_live(w);
+        if (n) {
+            w->op_evs = w->ptrs;
+            w->op_n = n;
+            w->op_step = false;
+            w->op_pos = 0;
+            w->op = OP_DELIVER;
+            if (!qts__lua_deliver(w))
                 return NULL;
-            if (n)
-                continue;
         }
-        if (rt->set.lockstep && w->n_strats &&
-            qts__lua_spin_until_changed(&w->job_seq_a, atomic_load(&w->job_done_a),
-                                        QTS_LUA_HANDOFF_SPIN_NS))
+        if (!qts__lua_fire_timers(w))
+            return NULL;
+        if (n)
             continue;
         /* Idle: sleep until woken (or 1 ms, for timers). */
         pthread_mutex_lock(&w->mu);
         atomic_store(&w->sleeping, 1);
-        bool work = w->n_cmds > 0 || w->stop || w->job_seq != w->job_done ||
-                    (!rt->set.lockstep && qts__lua_worker_has_input(w));
+        bool work = w->n_cmds > 0 || w->stop || qts__lua_worker_has_input(w);
         if (!work) {
             pthread_cond_broadcast(&w->done_cv); /* sync() waits for idleness */
             qts__lua_cond_wait_ns(&w->cv, &w->mu, 1000000);
@@ -399,10 +349,11 @@ struct qts_lua_worker *qts__lua_worker_new(struct qts_lua_runtime *rt, int index
     atomic_init(&w->busy, 0);
     atomic_init(&w->busy_since, 0);
     atomic_init(&w->busy_strat, NULL);
-    atomic_init(&w->job_seq_a, 0);
-    atomic_init(&w->job_done_a, 0);
-    qts_ring_init(&w->p0, rt->set.p0_ring_cap, sizeof(struct qts_lua_event));
-    qts_mdslots_init(&w->md, (size_t)rt->set.max_instruments * 4, sizeof(struct qts_lua_event));
+    /* inline, events are handed over by pointer: no rings */
+    if (!rt->inline_run) {
+        qts_ring_init(&w->p0, rt->set.p0_ring_cap, sizeof(struct qts_lua_event));
+        qts_mdslots_init(&w->md, (size_t)rt->set.max_instruments * 4, sizeof(struct qts_lua_event));
+    }
     size_t bm = QTS_MAX((size_t)rt->set.batch_max, 1);
     w->evbuf = qts_xcalloc(bm, sizeof *w->evbuf);
     w->ptrs = qts_xcalloc(bm, sizeof *w->ptrs);
@@ -414,7 +365,7 @@ struct qts_lua_worker *qts__lua_worker_new(struct qts_lua_runtime *rt, int index
 
 void qts__lua_worker_reserve(struct qts_lua_worker *w, size_t n)
 {
-    /* lockstep jobs may exceed batch_max; only called while the worker waits */
+    /* inline steps may exceed batch_max */
     if (n <= w->sel_cap)
         return;
     w->sel_cap = n;
@@ -435,6 +386,12 @@ void qts__lua_worker_free(struct qts_lua_worker *w)
 
 void qts__lua_worker_post_cmd(struct qts_lua_worker *w, int kind, struct qts_lua_strategy *s)
 {
+    if (w->rt->inline_run) {
+        /* no thread: the command runs now, between two steps */
+        w->cmd_posted++;
+        run_cmd(w, (struct cmd){kind, s});
+        return;
+    }
     pthread_mutex_lock(&w->mu);
     if (w->n_cmds == w->cap_cmds) {
         w->cap_cmds = w->cap_cmds ? w->cap_cmds * 2 : 8;

@@ -1,4 +1,6 @@
--- Spins forever on the first trade above 200 (compiled loop: no hook can stop it).
+-- Spins forever on the first trade above 200 (live: a compiled loop no hook
+-- reaches, the watchdog abandons the thread; replay: interpreted, the
+-- instruction limit ends it).
 local M = {}
 function M.on_init(ctx) return { n = 0 } end
 function M.on_trade(ctx, st, t)
