@@ -44,10 +44,14 @@ static void fill(struct qts_portfolio *pf, int64_t ts, uint32_t strat, int side,
     assert_int_equal(qts_portfolio_apply_fill(pf, &f), 0);
 }
 
-/* 40 days, one mark a day, a long and a short round trip. */
-static struct qts_portfolio *scripted(void)
+static struct qts_run_files g_files; /* the streamed files of the run under test */
+
+/* 40 days, one mark a day, a long and a short round trip; rows stream into
+ * dir as they happen. */
+static struct qts_portfolio *scripted(const char *dir)
 {
     struct qts_portfolio *pf = qts_portfolio_new(10000000000LL); /* 10 000 */
+    qts_run_files_attach(&g_files, dir, pf);
     qts_portfolio_set_symbol(pf, 7, "BTCUSDT");
     for (int d = 0; d < 40; d++) {
         int64_t ts = (int64_t)d * DAY + 1700000000000000000LL;
@@ -76,13 +80,13 @@ static void test_run_directory(void **state)
     char d1[1024], d2[1024];
     snprintf(d1, sizeof d1, "%s/runs/a", tmp);
     snprintf(d2, sizeof d2, "%s/runs/b", tmp);
-    struct qts_portfolio *pf = scripted();
+    struct qts_portfolio *pf = scripted(d1);
     struct qts_report_meta meta;
     qts_report_meta_default(&meta);
     meta.title = "scripted <run>";
     struct qts_err err;
     qts_err_clear(&err);
-    assert_int_equal(qts_report_write_run(d1, pf, &meta, &err), 0);
+    assert_int_equal(qts_run_files_finish(&g_files, &meta, &err), 0);
     qts_portfolio_free(pf);
 
     char *sum = slurp(d1, "summary.json", NULL);
@@ -108,8 +112,8 @@ static void test_run_directory(void **state)
     free(fills);
 
     /* same input, same bytes */
-    pf = scripted();
-    assert_int_equal(qts_report_write_run(d2, pf, &meta, &err), 0);
+    pf = scripted(d2);
+    assert_int_equal(qts_run_files_finish(&g_files, &meta, &err), 0);
     qts_portfolio_free(pf);
     char *before[QTS_ARRAY_LEN(FILES)];
     size_t blen[QTS_ARRAY_LEN(FILES)];
@@ -150,7 +154,8 @@ static void test_report_errors(void **state)
     assert_int_equal(qts_cmd_report.run(1, argv), QTS_EXIT_USAGE);
 
     struct qts_portfolio *pf = qts_portfolio_new(1000000);
-    assert_int_equal(qts_report_write_run(tmp, pf, NULL, &err), 0); /* empty run */
+    qts_run_files_attach(&g_files, tmp, pf);
+    assert_int_equal(qts_run_files_finish(&g_files, NULL, &err), 0); /* empty run */
     qts_portfolio_free(pf);
     char path[1024];
     snprintf(path, sizeof path, "%s/equity.csv", tmp);
