@@ -69,6 +69,7 @@ struct run {
     int64_t initial_cash;
     struct qts_perf_params pp;
     struct qts_perf_acc acc;
+    int pass; /* 1: counts and ranges, 2: deviations and charts */
     /* equity.csv */
     size_t n_eq;
     int64_t x0, x1, last_ts;
@@ -240,123 +241,75 @@ static int row_run(struct run *r, struct csv *c, struct qts_err *err)
     return ok ? 0 : csv_bad(c, err, "bad value");
 }
 
-/* equity.csv, first pass: statistics' first pass, ranges. */
-static int row_equity1(struct run *r, struct csv *c, struct qts_err *err)
+/* equity.csv. Pass 1: statistics' first pass, the chart ranges. Pass 2:
+ * deviations, exposure, the equity and drawdown charts. */
+static int row_equity(struct run *r, struct csv *c, struct qts_err *err)
 {
     int64_t ts, equity, cash, gross;
     if (!p_i64(c->f[0], &ts) || !p_cash(c->f[1], &equity) || !p_cash(c->f[2], &cash) ||
         !p_cash(c->f[3], &gross))
         return csv_bad(c, err, "bad number");
-    if (r->n_eq && ts < r->last_ts)
+    if (r->pass == 1 && r->n_eq && ts < r->last_ts)
         return csv_bad(c, err, "time goes backwards");
     qts_perf_acc_point(&r->acc, ts, equity, gross);
+    double y = qts_fixed_to_double(equity, QTS_CASH_EXP);
+    r->peak = fmax(r->peak, y);
+    double dd = r->peak > 0 ? -(1.0 - y / r->peak) * 100.0 : 0;
+    if (r->pass == 2) {
+        qts_polyline_add(&r->l_eq, ts, y);
+        qts_polyline_add(&r->l_dd, ts, dd);
+        return 0;
+    }
     if (!r->n_eq)
         r->x0 = ts;
     r->x1 = r->last_ts = ts;
     r->n_eq++;
-    double y = qts_fixed_to_double(equity, QTS_CASH_EXP);
     r->lo = fmin(r->lo, y);
     r->hi = fmax(r->hi, y);
-    r->peak = fmax(r->peak, y);
-    double dd = r->peak > 0 ? -(1.0 - y / r->peak) * 100.0 : 0;
     r->ddmin = fmin(r->ddmin, dd);
     return 0;
 }
 
-/* equity.csv, second pass: deviations, exposure, the two charts. */
-static int row_equity2(struct run *r, struct csv *c, struct qts_err *err)
+/* prices.csv. Pass 1: instruments, counts and ranges. Pass 2: the charts. */
+static int row_price(struct run *r, struct csv *c, struct qts_err *err)
 {
-    int64_t ts, equity, cash, gross;
-    if (!p_i64(c->f[0], &ts) || !p_cash(c->f[1], &equity) || !p_cash(c->f[2], &cash) ||
-        !p_cash(c->f[3], &gross))
-        return csv_bad(c, err, "bad number");
-    qts_perf_acc_point(&r->acc, ts, equity, gross);
-    double y = qts_fixed_to_double(equity, QTS_CASH_EXP);
-    r->peak = fmax(r->peak, y);
-    double dd = r->peak > 0 ? -(1.0 - y / r->peak) * 100.0 : 0;
-    qts_polyline_add(&r->l_eq, ts, y);
-    qts_polyline_add(&r->l_dd, ts, dd);
-    return 0;
-}
-
-static int parse_price(struct csv *c, int64_t *ts, uint32_t *inst, double *px, struct qts_err *err)
-{
-    int64_t id;
-    if (!p_i64(c->f[0], ts) || !p_i64(c->f[1], &id) || !p_dbl(c->f[3], px) || id < 0 ||
+    int64_t ts, id;
+    double px;
+    if (!p_i64(c->f[0], &ts) || !p_i64(c->f[1], &id) || !p_dbl(c->f[3], &px) || id < 0 ||
         id > UINT32_MAX)
         return csv_bad(c, err, "bad number");
-    *inst = (uint32_t)id;
-    return 0;
-}
-
-static int row_price1(struct run *r, struct csv *c, struct qts_err *err)
-{
-    int64_t ts;
-    uint32_t id;
-    double px;
-    int rc = parse_price(c, &ts, &id, &px, err);
-    if (rc)
-        return rc;
-    struct rd_inst *in = inst_note(r, id, c->f[2]);
+    if (r->pass == 2) {
+        struct rd_inst *in = inst_find(r, (uint32_t)id);
+        if (in && in->charted)
+            qts_polyline_add(&in->line, ts, px);
+        return 0;
+    }
+    struct rd_inst *in = inst_note(r, (uint32_t)id, c->f[2]);
     in->n_px++;
     in->lo = fmin(in->lo, px);
     in->hi = fmax(in->hi, px);
     return 0;
 }
 
-static int row_price2(struct run *r, struct csv *c, struct qts_err *err)
+/* fills.csv. Pass 1: count, fees, price ranges. Pass 2: markers (at most
+ * MAX_MARKERS per chart, evenly strided). */
+static int row_fill(struct run *r, struct csv *c, struct qts_err *err)
 {
-    int64_t ts;
-    uint32_t id;
+    int64_t ts, id, fee;
     double px;
-    int rc = parse_price(c, &ts, &id, &px, err);
-    if (rc)
-        return rc;
-    struct rd_inst *in = inst_find(r, id);
-    if (in && in->charted)
-        qts_polyline_add(&in->line, ts, px);
-    return 0;
-}
-
-static int parse_fill(struct csv *c, int64_t *ts, uint32_t *inst, double *px, int64_t *fee,
-                      struct qts_err *err)
-{
-    int64_t id;
-    if (!p_i64(c->f[0], ts) || !p_i64(c->f[5], &id) || !p_dbl(c->f[8], px) ||
-        !p_cash(c->f[12], fee) || id < 0 || id > UINT32_MAX)
+    if (!p_i64(c->f[0], &ts) || !p_i64(c->f[5], &id) || !p_dbl(c->f[8], &px) ||
+        !p_cash(c->f[12], &fee) || id < 0 || id > UINT32_MAX)
         return csv_bad(c, err, "bad number");
-    *inst = (uint32_t)id;
-    return 0;
-}
-
-static int row_fill1(struct run *r, struct csv *c, struct qts_err *err)
-{
-    int64_t ts, fee;
-    uint32_t id;
-    double px;
-    int rc = parse_fill(c, &ts, &id, &px, &fee, err);
-    if (rc)
-        return rc;
-    r->fees += fee;
-    r->n_fills++;
-    struct rd_inst *in = inst_note(r, id, c->f[6]);
-    in->n_fills++;
-    in->lo = fmin(in->lo, px);
-    in->hi = fmax(in->hi, px);
-    return 0;
-}
-
-/* fills.csv, second pass: markers (at most MAX_MARKERS per chart, evenly
- * strided). */
-static int row_fill2(struct run *r, struct csv *c, struct qts_err *err)
-{
-    int64_t ts, fee;
-    uint32_t id;
-    double px;
-    int rc = parse_fill(c, &ts, &id, &px, &fee, err);
-    if (rc)
-        return rc;
-    struct rd_inst *in = inst_find(r, id);
+    if (r->pass == 1) {
+        r->fees += fee;
+        r->n_fills++;
+        struct rd_inst *in = inst_note(r, (uint32_t)id, c->f[6]);
+        in->n_fills++;
+        in->lo = fmin(in->lo, px);
+        in->hi = fmax(in->hi, px);
+        return 0;
+    }
+    struct rd_inst *in = inst_find(r, (uint32_t)id);
     if (!in || !in->charted || in->seen++ % in->stride)
         return 0;
     double x = qts_chart_x(&in->chart, ts), y = qts_chart_y(&in->chart, px);
@@ -678,17 +631,19 @@ int qts_report_render(const char *dir, struct qts_err *err)
     if ((rc = read_csv(dir, "run.csv", 2, &r, row_run, err)))
         goto out;
     qts_perf_acc_init(&r.acc, &r.pp);
-    if ((rc = read_csv(dir, "equity.csv", 4, &r, row_equity1, err)) ||
-        (rc = read_csv(dir, "prices.csv", 4, &r, row_price1, err)) ||
-        (rc = read_csv(dir, "fills.csv", 17, &r, row_fill1, err)) ||
+    r.pass = 1;
+    if ((rc = read_csv(dir, "equity.csv", 4, &r, row_equity, err)) ||
+        (rc = read_csv(dir, "prices.csv", 4, &r, row_price, err)) ||
+        (rc = read_csv(dir, "fills.csv", 17, &r, row_fill, err)) ||
         (rc = read_csv(dir, "strategies.csv", 8, &r, row_strat, err)) ||
         (rc = read_csv(dir, "trades.csv", 10, &r, row_trade, err)))
         goto out;
     charts_begin(&r);
     qts_perf_acc_second_pass(&r.acc);
-    if ((rc = read_csv(dir, "equity.csv", 4, &r, row_equity2, err)) ||
-        (rc = read_csv(dir, "prices.csv", 4, &r, row_price2, err)) ||
-        (rc = read_csv(dir, "fills.csv", 17, &r, row_fill2, err)))
+    r.pass = 2;
+    if ((rc = read_csv(dir, "equity.csv", 4, &r, row_equity, err)) ||
+        (rc = read_csv(dir, "prices.csv", 4, &r, row_price, err)) ||
+        (rc = read_csv(dir, "fills.csv", 17, &r, row_fill, err)))
         goto out;
     charts_end(&r);
 
