@@ -168,4 +168,47 @@ static void test_report_errors(void **state)
     free(tmp);
 }
 
-QTS_TEST_MAIN(test_run_directory, test_report_errors)
+/* A long run: 20 000 samples, one of them a spike. The equity chart keeps
+ * at most 4 points per pixel column (864 columns) and still draws the
+ * spike: the chart's top is the spike's equity, and a point reaches it. */
+static void test_long_series_bounded_chart(void **state)
+{
+    (void)state;
+    char *tmp = qts_test_tmpdir();
+    struct qts_portfolio *pf = qts_portfolio_new(10000000000LL);
+    qts_run_files_attach(&g_files, tmp, pf);
+    qts_portfolio_set_symbol(pf, 7, "BTCUSDT");
+    fill(pf, 1700000000000000000LL, 1, QTS_SIDE_BUY, 10000, 10000, 0); /* 0.01 x 100.00 */
+    for (int i = 0; i < 20000; i++) {
+        int64_t px = 10000 + (i % 50) - (i == 12345 ? -50000 : 0); /* spike: 600.00 */
+        qts_portfolio_mark(pf, 7, px, 2);
+        qts_portfolio_sample(pf, 1700000000000000000LL + (int64_t)i * 1000000000LL);
+    }
+    struct qts_err err;
+    qts_err_clear(&err);
+    assert_int_equal(qts_run_files_finish(&g_files, NULL, &err), 0);
+    qts_portfolio_free(pf);
+    char *sum = slurp(tmp, "summary.json", NULL);
+    assert_non_null(strstr(sum, "\"equity_samples\": 20000"));
+    free(sum);
+    char *html = slurp(tmp, "report.html", NULL);
+    const char *eq = strstr(html, "<polyline class=\"eq\" points=\"");
+    assert_non_null(eq);
+    const char *end = strchr(eq + 30, '"');
+    size_t pts = 0;
+    bool top = false;
+    for (const char *p = eq + 30; p < end; p++) {
+        if (*p != ',')
+            continue;
+        pts++;
+        if (strncmp(p, ",12.0 ", 6) == 0) /* the frame's top edge: y = MT */
+            top = true;
+    }
+    assert_true(pts >= 864 && pts <= 4 * 864);
+    assert_true(top);
+    free(html);
+    qts_test_rmtree(tmp);
+    free(tmp);
+}
+
+QTS_TEST_MAIN(test_run_directory, test_report_errors, test_long_series_bounded_chart)
