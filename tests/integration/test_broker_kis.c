@@ -211,8 +211,10 @@ static void test_order_fill_cancel_end_to_end(void **state)
     /* the ledger: buy 4 (partial fill of 10), sell 4 at market; the
      * duplicated fill notice was applied once */
     const struct qts_portfolio *pf = qts_engine_portfolio(e);
-    const struct qts_ledger_entry *led = NULL;
-    size_t n = qts_portfolio_ledger(pf, &led);
+    struct qts_test_fill_row *led = NULL;
+    char run_dir[1100];
+    snprintf(run_dir, sizeof run_dir, "%s/run", g_dir);
+    size_t n = qts_test_read_fills(run_dir, 0, &led);
     assert_int_equal(n, 2);
     assert_int_equal(led[0].side, QTS_SIDE_BUY);
     assert_int_equal(led[0].qty, 4);
@@ -220,6 +222,7 @@ static void test_order_fill_cancel_end_to_end(void **state)
     assert_int_equal(led[1].side, QTS_SIDE_SELL);
     assert_int_equal(led[1].qty, 4);
     assert_int_equal(led[1].pos_after, 0);
+    free(led);
     const struct qts_position *p = qts_portfolio_position(pf, 0);
     assert_non_null(p);
     assert_int_equal(p->qty, 0);

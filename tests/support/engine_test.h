@@ -13,6 +13,8 @@
 
 #include "config.h"
 #include "engine.h"
+#include "qts/qts_types.h"
+#include "util.h"
 
 /* Load `cfg_path` (borrowed; diagnostics go to stderr; asserts it loads)
  * and create an engine writing into `run_dir` (borrowed). Returns
@@ -50,6 +52,56 @@ static inline struct qts_engine *qts_test_engine_run(const char *cfg_path, const
     assert_int_equal(rc, 0);
     qts_engine_get_stats(e, st);
     return e;
+}
+
+/* One row of a run's fills.csv (the ledger, which the portfolio streams
+ * there instead of keeping it), amounts in their fixed-point units. */
+struct qts_test_fill_row {
+    int side; /* QTS_SIDE_BUY / QTS_SIDE_SELL */
+    int64_t qty, notional, fee, cash_after, pos_after;
+};
+
+/* Reads <run_dir>/fills.csv; quantities at qty_exp, money at QTS_CASH_EXP.
+ * Returns the row count; *out owned (free()). Asserts the file parses. */
+static inline size_t qts_test_read_fills(const char *run_dir, unsigned qty_exp,
+                                         struct qts_test_fill_row **out)
+{
+    char path[1200];
+    snprintf(path, sizeof path, "%s/fills.csv", run_dir);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char line[1024];
+    size_t n = 0, cap = 0;
+    struct qts_test_fill_row *v = NULL;
+    assert_non_null(fgets(line, sizeof line, f)); /* header */
+    while (fgets(line, sizeof line, f)) {
+        char *fld[20];
+        int nf = 0;
+        line[strcspn(line, "\n")] = '\0';
+        for (char *p = line; p && nf < 20; nf++) {
+            fld[nf] = p;
+            p = strchr(p, ',');
+            if (p)
+                *p++ = '\0';
+        }
+        assert_int_equal(nf, 17);
+        if (n == cap) {
+            cap = cap ? cap * 2 : 64;
+            v = realloc(v, cap * sizeof *v);
+            assert_non_null(v);
+        }
+        struct qts_test_fill_row *r = &v[n++];
+        r->side = strcmp(fld[7], "buy") == 0 ? QTS_SIDE_BUY : QTS_SIDE_SELL;
+        assert_int_equal(qts_parse_fixed(fld[9], strlen(fld[9]), qty_exp, &r->qty), 0);
+        assert_int_equal(qts_parse_fixed(fld[11], strlen(fld[11]), QTS_CASH_EXP, &r->notional), 0);
+        assert_int_equal(qts_parse_fixed(fld[12], strlen(fld[12]), QTS_CASH_EXP, &r->fee), 0);
+        assert_int_equal(qts_parse_fixed(fld[14], strlen(fld[14]), QTS_CASH_EXP, &r->cash_after),
+                         0);
+        assert_int_equal(qts_parse_fixed(fld[15], strlen(fld[15]), qty_exp, &r->pos_after), 0);
+    }
+    fclose(f);
+    *out = v;
+    return n;
 }
 
 /* The one instrument of the synthetic-feed replays: BTCUSDT at exponents 2/5. */

@@ -14,6 +14,53 @@
 /* instrument 1: px_exp 2, qty_exp 3; instrument 2: px_exp 5, qty_exp 8 */
 #define CASH(x) ((int64_t)((x)*1000000.0 + ((x) < 0 ? -0.5 : 0.5)))
 
+/* What the portfolio hands its listener (it keeps no rows itself). */
+#define REC_MAX 64
+static struct rec {
+    struct qts_ledger_entry l[REC_MAX];
+    size_t nl;
+    struct qts_trade_rt t[REC_MAX];
+    size_t nt;
+    struct qts_equity_point e[REC_MAX];
+    size_t ne;
+    struct qts_price_point px[REC_MAX];
+    size_t npx;
+} g_rec;
+
+static void rec_ledger(void *ctx, const struct qts_ledger_entry *e)
+{
+    struct rec *r = ctx;
+    assert_true(r->nl < REC_MAX);
+    r->l[r->nl++] = *e;
+}
+
+static void rec_trade(void *ctx, const struct qts_trade_rt *t)
+{
+    struct rec *r = ctx;
+    assert_true(r->nt < REC_MAX);
+    r->t[r->nt++] = *t;
+}
+
+static void rec_sample(void *ctx, const struct qts_equity_point *e,
+                       const struct qts_price_point *px, size_t n_px)
+{
+    struct rec *r = ctx;
+    assert_true(r->ne < REC_MAX && r->npx + n_px <= REC_MAX);
+    r->e[r->ne++] = *e;
+    memcpy(&r->px[r->npx], px, n_px * sizeof *px);
+    r->npx += n_px;
+}
+
+static struct qts_portfolio *new_recorded(int64_t cash)
+{
+    struct qts_portfolio *pf = qts_portfolio_new(cash);
+    memset(&g_rec, 0, sizeof g_rec);
+    struct qts_portfolio_listener l = {
+        .on_ledger = rec_ledger, .on_trade = rec_trade, .on_sample = rec_sample, .ctx = &g_rec};
+    qts_portfolio_set_listener(pf, &l);
+    return pf;
+}
+
 struct step {
     uint32_t strategy, instrument;
     int side;
@@ -94,8 +141,9 @@ static void check_invariants(const struct qts_portfolio *pf, const struct step *
     assert_int_equal(eq, qts_portfolio_initial_cash(pf) + qts_portfolio_realized(pf) +
                              qts_portfolio_unrealized(pf) - qts_portfolio_fees(pf));
     /* the ledger: one row per fill, running cash and position */
-    const struct qts_ledger_entry *l;
-    assert_int_equal(qts_portfolio_ledger(pf, &l), n);
+    const struct qts_ledger_entry *l = g_rec.l;
+    assert_int_equal(g_rec.nl, n);
+    assert_int_equal(qts_portfolio_n_fills(pf), n);
     assert_int_equal(l[n - 1].cash_after, cash);
     assert_int_equal(l[n - 1].pos_after, pos[done[n - 1].instrument]);
     int64_t lf = 0;
@@ -114,7 +162,7 @@ static void check_invariants(const struct qts_portfolio *pf, const struct step *
 static void test_invariants_every_fill(void **state)
 {
     (void)state;
-    struct qts_portfolio *pf = qts_portfolio_new(CASH(10000));
+    struct qts_portfolio *pf = new_recorded(CASH(10000));
     size_t n = sizeof SCRIPT / sizeof SCRIPT[0];
     for (size_t i = 0; i < n; i++) {
         struct qts_fill f = mkfill(&SCRIPT[i], (int64_t)(i + 1) * 1000, i + 1);
@@ -125,8 +173,12 @@ static void test_invariants_every_fill(void **state)
         check_invariants(pf, SCRIPT, i + 1);
         qts_portfolio_sample(pf, (int64_t)(i + 1) * 1000);
     }
-    const struct qts_equity_point *ec;
-    assert_int_equal(qts_portfolio_equity_curve(pf, &ec), n);
+    /* the newest sample is held back until it is final */
+    assert_int_equal(g_rec.ne, n - 1);
+    qts_portfolio_flush_sample(pf);
+    const struct qts_equity_point *ec = g_rec.e;
+    assert_int_equal(g_rec.ne, n);
+    assert_int_equal(qts_portfolio_n_samples(pf), n);
     assert_int_equal(ec[n - 1].equity, qts_portfolio_equity(pf));
     qts_portfolio_free(pf);
 }
@@ -134,7 +186,7 @@ static void test_invariants_every_fill(void **state)
 static void test_realized_shorts_and_flips(void **state)
 {
     (void)state;
-    struct qts_portfolio *pf = qts_portfolio_new(CASH(10000));
+    struct qts_portfolio *pf = new_recorded(CASH(10000));
     for (size_t i = 0; i < 6; i++) {
         struct qts_fill f = mkfill(&SCRIPT[i], (int64_t)(i + 1) * 1000, i + 1);
         assert_int_equal(qts_portfolio_apply_fill(pf, &f), 0);
@@ -160,15 +212,15 @@ static void test_realized_shorts_and_flips(void **state)
     assert_int_equal(qts_position_avg_px(qts_portfolio_strategy_position(pf, 2, 1)), 10450);
     assert_int_equal(qts_position_avg_px(s1), 0);
     /* after the flip the short was carried at 104: check at fill 4 */
-    const struct qts_ledger_entry *l;
-    qts_portfolio_ledger(pf, &l);
+    const struct qts_ledger_entry *l = g_rec.l;
     assert_int_equal(l[2].realized, CASH(5));
     assert_int_equal(l[3].realized, CASH(6));
     assert_int_equal(l[3].strat_pos_after, -2000);
     assert_int_equal(l[4].pos_after, -1000); /* account: S1 -2, S2 +1 */
     /* two closed round trips for S1: long then short; the flip fee is split */
-    const struct qts_trade_rt *t;
-    assert_int_equal(qts_portfolio_trades(pf, &t), 2);
+    const struct qts_trade_rt *t = g_rec.t;
+    assert_int_equal(g_rec.nt, 2);
+    assert_int_equal(qts_portfolio_n_trades(pf), 2);
     assert_int_equal(t[0].dir, 1);
     assert_int_equal(t[0].realized, CASH(11));
     assert_int_equal(t[0].fees, CASH(0.30));
@@ -188,6 +240,11 @@ static void test_realized_shorts_and_flips(void **state)
     assert_int_equal(ss[0].net_pnl, CASH(16.5));
     assert_int_equal(ss[0].n_trades, 2);
     assert_int_equal(ss[0].n_fills, 5);
+    int64_t turnover1 = 0; /* turnover: S1's notionals, as in the ledger */
+    for (size_t i = 0; i < g_rec.nl; i++)
+        if (g_rec.l[i].strategy_id == 1)
+            turnover1 += g_rec.l[i].notional;
+    assert_int_equal(ss[0].turnover, turnover1);
     assert_int_equal(ss[1].net_pnl, CASH(-3.5));
     free(ss);
     qts_portfolio_free(pf);
@@ -196,7 +253,7 @@ static void test_realized_shorts_and_flips(void **state)
 static void test_rejects_bad_fills(void **state)
 {
     (void)state;
-    struct qts_portfolio *pf = qts_portfolio_new(0);
+    struct qts_portfolio *pf = new_recorded(0);
     struct step s = {1, 1, QTS_SIDE_BUY, 100, 0, 0};
     struct qts_fill f = mkfill(&s, 1, 1);
     assert_int_equal(qts_portfolio_apply_fill(pf, &f), QTS_EINVAL);
@@ -207,8 +264,8 @@ static void test_rejects_bad_fills(void **state)
     assert_int_equal(qts_portfolio_apply_fill(pf, &f), 0);
     f.h.px_exp = 4; /* disagrees with the instrument's first fill */
     assert_int_equal(qts_portfolio_apply_fill(pf, &f), QTS_EINVAL);
-    const struct qts_ledger_entry *l;
-    assert_int_equal(qts_portfolio_ledger(pf, &l), 1);
+    assert_int_equal(g_rec.nl, 1);
+    assert_int_equal(qts_portfolio_n_fills(pf), 1);
     qts_portfolio_free(pf);
 }
 
@@ -227,17 +284,50 @@ static void test_cash_notional_rounding(void **state)
 static void test_sample_every(void **state)
 {
     (void)state;
-    struct qts_portfolio *pf = qts_portfolio_new(CASH(100));
+    struct qts_portfolio *pf = new_recorded(CASH(100));
     int64_t ts[] = {5, 6, 14, 15, 16, 41, 44, 45};
     int want[] = {1, 0, 0, 1, 0, 1, 0, 1}; /* grid 5, 15, 25, ... */
     for (size_t i = 0; i < sizeof ts / sizeof ts[0]; i++)
         assert_int_equal(qts_portfolio_sample_every(pf, ts[i], 10), want[i]);
-    const struct qts_equity_point *ec;
-    assert_int_equal(qts_portfolio_equity_curve(pf, &ec), 4);
+    qts_portfolio_flush_sample(pf);
+    const struct qts_equity_point *ec = g_rec.e;
+    assert_int_equal(g_rec.ne, 4);
     assert_int_equal(ec[2].ts_ns, 41);
     assert_int_equal(ec[3].equity, CASH(100));
     qts_portfolio_free(pf);
 }
 
+/* A sample at the newest sample's timestamp replaces it: the listener sees
+ * one row per timestamp, with the prices of the final one. */
+static void test_sample_same_ts_replaces(void **state)
+{
+    (void)state;
+    struct qts_portfolio *pf = new_recorded(CASH(100));
+    qts_portfolio_mark(pf, 1, 100, 2);
+    qts_portfolio_sample(pf, 10);
+    qts_portfolio_mark(pf, 1, 105, 2);
+    qts_portfolio_sample(pf, 10); /* replaces */
+    assert_int_equal(g_rec.ne, 0);
+    qts_portfolio_sample(pf, 20);
+    assert_int_equal(g_rec.ne, 1);
+    assert_int_equal(g_rec.npx, 1);
+    assert_int_equal(g_rec.px[0].px, 105);
+    assert_int_equal(g_rec.px[0].ts_ns, 10);
+    qts_portfolio_flush_sample(pf);
+    qts_portfolio_flush_sample(pf); /* once only */
+    assert_int_equal(g_rec.ne, 2);
+    assert_int_equal(qts_portfolio_n_samples(pf), 2);
+    struct qts_equity_point last;
+    assert_true(qts_portfolio_last_sample(pf, &last));
+    assert_int_equal(last.ts_ns, 20);
+    /* no listener: rows are counted, nothing is kept */
+    qts_portfolio_set_listener(pf, NULL);
+    qts_portfolio_sample(pf, 30);
+    qts_portfolio_sample(pf, 40);
+    assert_int_equal(g_rec.ne, 2);
+    assert_int_equal(qts_portfolio_n_samples(pf), 4);
+    qts_portfolio_free(pf);
+}
+
 QTS_TEST_MAIN(test_invariants_every_fill, test_realized_shorts_and_flips, test_rejects_bad_fills,
-              test_cash_notional_rounding, test_sample_every)
+              test_cash_notional_rounding, test_sample_every, test_sample_same_ts_replaces)

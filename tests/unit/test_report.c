@@ -44,10 +44,14 @@ static void fill(struct qts_portfolio *pf, int64_t ts, uint32_t strat, int side,
     assert_int_equal(qts_portfolio_apply_fill(pf, &f), 0);
 }
 
-/* 40 days, one mark a day, a long and a short round trip. */
-static struct qts_portfolio *scripted(void)
+static struct qts_run_files g_files; /* the streamed files of the run under test */
+
+/* 40 days, one mark a day, a long and a short round trip; rows stream into
+ * dir as they happen. */
+static struct qts_portfolio *scripted(const char *dir)
 {
     struct qts_portfolio *pf = qts_portfolio_new(10000000000LL); /* 10 000 */
+    qts_run_files_attach(&g_files, dir, pf);
     qts_portfolio_set_symbol(pf, 7, "BTCUSDT");
     for (int d = 0; d < 40; d++) {
         int64_t ts = (int64_t)d * DAY + 1700000000000000000LL;
@@ -76,13 +80,13 @@ static void test_run_directory(void **state)
     char d1[1024], d2[1024];
     snprintf(d1, sizeof d1, "%s/runs/a", tmp);
     snprintf(d2, sizeof d2, "%s/runs/b", tmp);
-    struct qts_portfolio *pf = scripted();
+    struct qts_portfolio *pf = scripted(d1);
     struct qts_report_meta meta;
     qts_report_meta_default(&meta);
     meta.title = "scripted <run>";
     struct qts_err err;
     qts_err_clear(&err);
-    assert_int_equal(qts_report_write_run(d1, pf, &meta, &err), 0);
+    assert_int_equal(qts_run_files_finish(&g_files, &meta, &err), 0);
     qts_portfolio_free(pf);
 
     char *sum = slurp(d1, "summary.json", NULL);
@@ -108,8 +112,8 @@ static void test_run_directory(void **state)
     free(fills);
 
     /* same input, same bytes */
-    pf = scripted();
-    assert_int_equal(qts_report_write_run(d2, pf, &meta, &err), 0);
+    pf = scripted(d2);
+    assert_int_equal(qts_run_files_finish(&g_files, &meta, &err), 0);
     qts_portfolio_free(pf);
     char *before[QTS_ARRAY_LEN(FILES)];
     size_t blen[QTS_ARRAY_LEN(FILES)];
@@ -150,7 +154,8 @@ static void test_report_errors(void **state)
     assert_int_equal(qts_cmd_report.run(1, argv), QTS_EXIT_USAGE);
 
     struct qts_portfolio *pf = qts_portfolio_new(1000000);
-    assert_int_equal(qts_report_write_run(tmp, pf, NULL, &err), 0); /* empty run */
+    qts_run_files_attach(&g_files, tmp, pf);
+    assert_int_equal(qts_run_files_finish(&g_files, NULL, &err), 0); /* empty run */
     qts_portfolio_free(pf);
     char path[1024];
     snprintf(path, sizeof path, "%s/equity.csv", tmp);
@@ -163,4 +168,47 @@ static void test_report_errors(void **state)
     free(tmp);
 }
 
-QTS_TEST_MAIN(test_run_directory, test_report_errors)
+/* A long run: 20 000 samples, one of them a spike. The equity chart keeps
+ * at most 4 points per pixel column (864 columns) and still draws the
+ * spike: the chart's top is the spike's equity, and a point reaches it. */
+static void test_long_series_bounded_chart(void **state)
+{
+    (void)state;
+    char *tmp = qts_test_tmpdir();
+    struct qts_portfolio *pf = qts_portfolio_new(10000000000LL);
+    qts_run_files_attach(&g_files, tmp, pf);
+    qts_portfolio_set_symbol(pf, 7, "BTCUSDT");
+    fill(pf, 1700000000000000000LL, 1, QTS_SIDE_BUY, 10000, 10000, 0); /* 0.01 x 100.00 */
+    for (int i = 0; i < 20000; i++) {
+        int64_t px = 10000 + (i % 50) - (i == 12345 ? -50000 : 0); /* spike: 600.00 */
+        qts_portfolio_mark(pf, 7, px, 2);
+        qts_portfolio_sample(pf, 1700000000000000000LL + (int64_t)i * 1000000000LL);
+    }
+    struct qts_err err;
+    qts_err_clear(&err);
+    assert_int_equal(qts_run_files_finish(&g_files, NULL, &err), 0);
+    qts_portfolio_free(pf);
+    char *sum = slurp(tmp, "summary.json", NULL);
+    assert_non_null(strstr(sum, "\"equity_samples\": 20000"));
+    free(sum);
+    char *html = slurp(tmp, "report.html", NULL);
+    const char *eq = strstr(html, "<polyline class=\"eq\" points=\"");
+    assert_non_null(eq);
+    const char *end = strchr(eq + 30, '"');
+    size_t pts = 0;
+    bool top = false;
+    for (const char *p = eq + 30; p < end; p++) {
+        if (*p != ',')
+            continue;
+        pts++;
+        if (strncmp(p, ",12.0 ", 6) == 0) /* the frame's top edge: y = MT */
+            top = true;
+    }
+    assert_true(pts >= 864 && pts <= 4 * 864);
+    assert_true(top);
+    free(html);
+    qts_test_rmtree(tmp);
+    free(tmp);
+}
+
+QTS_TEST_MAIN(test_run_directory, test_report_errors, test_long_series_bounded_chart)

@@ -17,97 +17,236 @@ void qts_perf_params_default(struct qts_perf_params *p)
 
 static double cash_d(int64_t v) { return qts_fixed_to_double(v, QTS_CASH_EXP); }
 
-/* Last sample at or before t (samples sorted; t >= ts[0]). */
-static size_t sample_at(const int64_t *ts, size_t n, size_t from, int64_t t)
+void qts_perf_acc_init(struct qts_perf_acc *a, const struct qts_perf_params *params)
 {
-    size_t i = from;
-    while (i + 1 < n && ts[i + 1] <= t)
-        i++;
-    return i;
+    memset(a, 0, sizeof *a);
+    if (params)
+        a->pp = *params;
+    else
+        qts_perf_params_default(&a->pp);
+    a->pass = 1;
+    a->uw_start = -1;
 }
 
-static void drawdown(const int64_t *ts, const int64_t *eq, size_t n, struct qts_perf *o)
+/* The return from the previous grid time to one whose equity is e. */
+static void grid_return(struct qts_perf_acc *a, double e)
 {
-    int64_t peak = eq[0], peak_ns = ts[0];
-    int64_t uw_start = -1; /* start of the current underwater period */
-    for (size_t i = 0; i < n; i++) {
-        if (eq[i] >= peak) {
-            if (uw_start >= 0 && ts[i] - uw_start > o->max_dd_duration_ns)
-                o->max_dd_duration_ns = ts[i] - uw_start;
-            uw_start = -1;
-            peak = eq[i];
-            peak_ns = ts[i];
-            continue;
-        }
-        if (uw_start < 0)
-            uw_start = peak_ns;
-        if (peak > 0) {
-            double dd = 1.0 - (double)eq[i] / (double)peak;
-            if (dd > o->max_drawdown) {
-                o->max_drawdown = dd;
-                o->max_dd_peak_ns = peak_ns;
-                o->max_dd_trough_ns = ts[i];
-            }
-        }
-    }
-    if (uw_start >= 0 && ts[n - 1] - uw_start > o->max_dd_duration_ns)
-        o->max_dd_duration_ns = ts[n - 1] - uw_start;
-}
-
-static void ratios(const struct qts_perf_params *pp, const int64_t *ts, const int64_t *eq, size_t n,
-                   struct qts_perf *o)
-{
-    if (pp->period_ns <= 0)
+    if (a->wiped)
         return;
-    double sum = 0, sumsq = 0, down = 0;
-    size_t k = 0, at = 0;
-    double rf = pp->risk_free_annual / pp->periods_per_year;
-    double prev = (double)eq[0];
-    double rets_sum_for_mean = 0;
-    /* two passes over the grid: mean first, then deviations */
-    for (int pass = 0; pass < 2; pass++) {
-        at = 0;
-        k = 0;
-        prev = (double)eq[0];
-        double mean = pass ? rets_sum_for_mean : 0;
-        for (int64_t b = ts[0] + pp->period_ns; b <= ts[n - 1]; b += pp->period_ns) {
-            at = sample_at(ts, n, at, b);
-            double e = (double)eq[at];
-            if (prev <= 0)
-                return; /* returns undefined after a wipe-out */
-            double r = e / prev - 1.0;
-            prev = e;
-            k++;
-            if (pass == 0) {
-                sum += r;
-            } else {
-                sumsq += (r - mean) * (r - mean);
-                double dn = r - rf < 0 ? r - rf : 0;
-                down += dn * dn;
-            }
-        }
-        if (pass == 0) {
-            if (k == 0)
-                return;
-            rets_sum_for_mean = sum / (double)k;
+    if (a->grid_prev <= 0) {
+        a->wiped = true; /* returns undefined after a wipe-out */
+        return;
+    }
+    double r = e / a->grid_prev - 1.0;
+    a->grid_prev = e;
+    a->k++;
+    if (a->pass == 1) {
+        a->sum += r;
+    } else {
+        double rf = a->pp.risk_free_annual / a->pp.periods_per_year;
+        a->sumsq += (r - a->mean) * (r - a->mean);
+        double dn = r - rf < 0 ? r - rf : 0;
+        a->down += dn * dn;
+    }
+}
+
+/* Grid times strictly before `before` take the last sample's equity (the
+ * last sample at or before them). */
+static void grid_until(struct qts_perf_acc *a, int64_t before)
+{
+    if (a->pp.period_ns <= 0)
+        return;
+    while (a->next_b < before) {
+        grid_return(a, (double)a->last_eq);
+        a->next_b += a->pp.period_ns;
+    }
+}
+
+static void drawdown_point(struct qts_perf_acc *a, int64_t ts, int64_t eq)
+{
+    struct qts_perf *o = &a->out;
+    if (eq >= a->peak) {
+        if (a->uw_start >= 0 && ts - a->uw_start > o->max_dd_duration_ns)
+            o->max_dd_duration_ns = ts - a->uw_start;
+        a->uw_start = -1;
+        a->peak = eq;
+        a->peak_ns = ts;
+        return;
+    }
+    if (a->uw_start < 0)
+        a->uw_start = a->peak_ns;
+    if (a->peak > 0) {
+        double dd = 1.0 - (double)eq / (double)a->peak;
+        if (dd > o->max_drawdown) {
+            o->max_drawdown = dd;
+            o->max_dd_peak_ns = a->peak_ns;
+            o->max_dd_trough_ns = ts;
         }
     }
+}
+
+static void exposure_point(struct qts_perf_acc *a, int64_t ts, int64_t eq, int64_t gross)
+{
+    int64_t span = a->last_ts - a->first_ts;
+    double ratio = eq > 0 ? (double)gross / (double)eq : 0;
+    if (span <= 0) {
+        double w = 1.0 / (double)a->n;
+        a->wsum += ratio * w;
+        if (gross != 0)
+            a->tin += w;
+        return;
+    }
+    if (a->has_prev) {
+        double w = (double)(ts - a->prev_ts);
+        a->wsum += a->prev_ratio * w;
+        if (a->prev_in)
+            a->tin += w;
+    }
+    a->has_prev = true;
+    a->prev_ts = ts;
+    a->prev_ratio = ratio;
+    a->prev_in = gross != 0;
+}
+
+void qts_perf_acc_point(struct qts_perf_acc *a, int64_t ts, int64_t eq, int64_t gross)
+{
+    if (a->pass == 2) {
+        if (a->n2 == 0) {
+            a->grid_prev = (double)eq;
+            a->next_b = ts + a->pp.period_ns;
+        } else {
+            grid_until(a, ts);
+        }
+        a->n2++;
+        a->last_eq = eq;
+        a->has_gross = true;
+        exposure_point(a, ts, eq, gross);
+        return;
+    }
+    if (a->n == 0) {
+        a->first_ts = ts;
+        a->first_eq = eq;
+        a->peak = eq;
+        a->peak_ns = ts;
+        a->grid_prev = (double)eq;
+        a->next_b = ts + a->pp.period_ns;
+    } else {
+        if (ts < a->last_ts)
+            a->bad = true;
+        grid_until(a, ts);
+    }
+    a->n++;
+    a->last_ts = ts;
+    a->last_eq = eq;
+    drawdown_point(a, ts, eq);
+}
+
+/* Grid times up to and including the last sample's. */
+static void grid_close(struct qts_perf_acc *a)
+{
+    if (a->pp.period_ns > 0 && a->n)
+        grid_until(a, a->last_ts + 1);
+}
+
+void qts_perf_acc_second_pass(struct qts_perf_acc *a)
+{
+    grid_close(a);
+    a->mean = a->k ? a->sum / (double)a->k : 0;
+    a->pass = 2;
+    a->k = 0;
+    a->wiped = false;
+    a->n2 = 0;
+}
+void qts_perf_acc_trade(struct qts_perf_acc *a, int64_t pnl)
+{
+    a->n_trades++;
+    if (pnl > 0) {
+        a->n_wins++;
+        a->gross_win += pnl;
+        a->run = 0;
+    } else if (pnl < 0) {
+        a->n_losses++;
+        a->gross_loss += pnl;
+        if (++a->run > a->max_consec)
+            a->max_consec = a->run;
+    } else {
+        a->run = 0;
+    }
+}
+
+static void ratios(const struct qts_perf_acc *a, struct qts_perf *o)
+{
+    if (a->pp.period_ns <= 0 || a->pass != 2 || a->wiped || a->k == 0)
+        return;
+    size_t k = a->k;
+    double rf = a->pp.risk_free_annual / a->pp.periods_per_year;
     o->n_returns = k;
-    double mean = rets_sum_for_mean;
-    double ann = sqrt(pp->periods_per_year);
+    double ann = sqrt(a->pp.periods_per_year);
     if (k >= 2) {
-        double sd = sqrt(sumsq / (double)(k - 1));
+        double sd = sqrt(a->sumsq / (double)(k - 1));
         o->vol_annual = sd * ann;
         if (sd > 0) {
             o->has_sharpe = true;
-            o->sharpe = (mean - rf) / sd * ann;
+            o->sharpe = (a->mean - rf) / sd * ann;
         }
-        double dd = sqrt(down / (double)k);
+        double dd = sqrt(a->down / (double)k);
         if (dd > 0) {
             o->has_sortino = true;
-            o->sortino = (mean - rf) / dd * ann;
+            o->sortino = (a->mean - rf) / dd * ann;
         }
     }
+}
+
+int qts_perf_acc_finish(struct qts_perf_acc *a, size_t n_fills, int64_t fees, struct qts_perf *out)
+{
+    memset(out, 0, sizeof *out);
+    if (a->n == 0 || a->bad)
+        return QTS_EINVAL;
+    grid_close(a);
+    struct qts_perf *o = out;
+    *o = a->out; /* the drawdown figures */
+    if (a->uw_start >= 0 && a->last_ts - a->uw_start > o->max_dd_duration_ns)
+        o->max_dd_duration_ns = a->last_ts - a->uw_start;
+    o->start_ns = a->first_ts;
+    o->end_ns = a->last_ts;
+    o->equity_start = cash_d(a->first_eq);
+    o->equity_end = cash_d(a->last_eq);
+    if (a->first_eq > 0)
+        o->total_return = (double)a->last_eq / (double)a->first_eq - 1.0;
+    double days = (double)(o->end_ns - o->start_ns) / (double)QTS_NS_PER_DAY;
+    if (a->first_eq > 0 && a->last_eq > 0 && days > 0 && days >= (double)a->pp.cagr_min_days) {
+        o->has_cagr = true;
+        o->cagr = pow((double)a->last_eq / (double)a->first_eq, QTS_DAYS_PER_YEAR / days) - 1.0;
+    }
+    ratios(a, o);
+    if (a->has_gross) {
+        int64_t span = o->end_ns - o->start_ns;
+        if (span > 0 && a->has_prev) { /* the last sample holds for no time */
+            a->wsum += a->prev_ratio * 0.0;
+            a->has_prev = false;
+        }
+        o->exposure = span > 0 ? a->wsum / (double)span : a->wsum;
+        o->time_in_market = span > 0 ? a->tin / (double)span : a->tin;
+    }
+    o->n_trades = a->n_trades;
+    o->n_wins = a->n_wins;
+    o->n_losses = a->n_losses;
+    o->max_consec_losses = a->max_consec;
+    if (a->n_trades) {
+        o->has_win_rate = true;
+        o->win_rate = (double)a->n_wins / (double)a->n_trades;
+    }
+    if (a->n_losses) {
+        o->has_profit_factor = true;
+        o->profit_factor = (double)a->gross_win / (double)-a->gross_loss;
+    } else if (a->n_wins) {
+        o->profit_factor_infinite = true;
+    }
+    o->avg_win = a->n_wins ? cash_d(a->gross_win) / (double)a->n_wins : 0;
+    o->avg_loss = a->n_losses ? cash_d(a->gross_loss) / (double)a->n_losses : 0;
+    o->n_fills = n_fills;
+    o->fees = cash_d(fees);
+    return 0;
 }
 
 int qts_perf_compute(const struct qts_perf_params *params, const int64_t *ts_ns,
@@ -115,80 +254,15 @@ int qts_perf_compute(const struct qts_perf_params *params, const int64_t *ts_ns,
                      const struct qts_perf_trade *trades, size_t n_trades, size_t n_fills,
                      int64_t fees, struct qts_perf *o)
 {
-    struct qts_perf_params def;
-    if (!params) {
-        qts_perf_params_default(&def);
-        params = &def;
-    }
-    memset(o, 0, sizeof *o);
-    if (n_points == 0)
-        return QTS_EINVAL;
-    for (size_t i = 1; i < n_points; i++)
-        if (ts_ns[i] < ts_ns[i - 1])
-            return QTS_EINVAL;
-
-    o->start_ns = ts_ns[0];
-    o->end_ns = ts_ns[n_points - 1];
-    o->equity_start = cash_d(equity[0]);
-    o->equity_end = cash_d(equity[n_points - 1]);
-    if (equity[0] > 0)
-        o->total_return = (double)equity[n_points - 1] / (double)equity[0] - 1.0;
-    double days = (double)(o->end_ns - o->start_ns) / (double)QTS_NS_PER_DAY;
-    if (equity[0] > 0 && equity[n_points - 1] > 0 && days > 0 &&
-        days >= (double)params->cagr_min_days) {
-        o->has_cagr = true;
-        o->cagr =
-            pow((double)equity[n_points - 1] / (double)equity[0], QTS_DAYS_PER_YEAR / days) - 1.0;
-    }
-    drawdown(ts_ns, equity, n_points, o);
-    ratios(params, ts_ns, equity, n_points, o);
-
-    /* exposure: each sample holds until the next one */
-    if (gross_exposure) {
-        int64_t span = o->end_ns - o->start_ns;
-        double wsum = 0, tin = 0;
-        for (size_t i = 0; i < n_points; i++) {
-            double ratio = equity[i] > 0 ? (double)gross_exposure[i] / (double)equity[i] : 0;
-            double w = span > 0 ? (i + 1 < n_points ? (double)(ts_ns[i + 1] - ts_ns[i]) : 0)
-                                : 1.0 / (double)n_points;
-            wsum += ratio * w;
-            if (gross_exposure[i] != 0)
-                tin += w;
-        }
-        o->exposure = span > 0 ? wsum / (double)span : wsum;
-        o->time_in_market = span > 0 ? tin / (double)span : tin;
-    }
-
-    o->n_trades = n_trades;
-    int64_t gross_win = 0, gross_loss = 0;
-    size_t run = 0;
-    for (size_t i = 0; i < n_trades; i++) {
-        if (trades[i].pnl > 0) {
-            o->n_wins++;
-            gross_win += trades[i].pnl;
-            run = 0;
-        } else if (trades[i].pnl < 0) {
-            o->n_losses++;
-            gross_loss += trades[i].pnl;
-            if (++run > o->max_consec_losses)
-                o->max_consec_losses = run;
-        } else {
-            run = 0;
-        }
-    }
-    if (n_trades) {
-        o->has_win_rate = true;
-        o->win_rate = (double)o->n_wins / (double)n_trades;
-    }
-    if (o->n_losses) {
-        o->has_profit_factor = true;
-        o->profit_factor = (double)gross_win / (double)-gross_loss;
-    } else if (o->n_wins) {
-        o->profit_factor_infinite = true;
-    }
-    o->avg_win = o->n_wins ? cash_d(gross_win) / (double)o->n_wins : 0;
-    o->avg_loss = o->n_losses ? cash_d(gross_loss) / (double)o->n_losses : 0;
-    o->n_fills = n_fills;
-    o->fees = cash_d(fees);
-    return 0;
+    struct qts_perf_acc a;
+    qts_perf_acc_init(&a, params);
+    for (size_t i = 0; i < n_points; i++)
+        qts_perf_acc_point(&a, ts_ns[i], equity[i], 0);
+    qts_perf_acc_second_pass(&a);
+    for (size_t i = 0; i < n_points; i++)
+        qts_perf_acc_point(&a, ts_ns[i], equity[i], gross_exposure ? gross_exposure[i] : 0);
+    a.has_gross = gross_exposure != NULL;
+    for (size_t i = 0; i < n_trades; i++)
+        qts_perf_acc_trade(&a, trades[i].pnl);
+    return qts_perf_acc_finish(&a, n_fills, fees, o);
 }

@@ -59,6 +59,52 @@ struct qts_perf {
     double fees; /* currency units */
 };
 
+/* The same statistics computed online, so a run's series never has to be
+ * held in memory: the equity samples are fed twice, in time order (the
+ * standard deviation is the two-pass one: mean first, then deviations, which
+ * keeps every figure bit-identical to qts_perf_compute), the closed trades
+ * once in closing order. Nothing here grows with the number of samples.
+ *
+ *   qts_perf_acc_init; qts_perf_acc_point for every sample;
+ *   qts_perf_acc_second_pass; qts_perf_acc_point for every sample again;
+ *   qts_perf_acc_trade for every trade (any time); qts_perf_acc_finish.
+ */
+struct qts_perf_acc {
+    struct qts_perf_params pp;
+    int pass;       /* 1 or 2 */
+    bool bad;       /* time went backwards in pass 1 */
+    bool has_gross; /* exposure fed (pass 2) */
+    size_t n, n2;   /* samples seen in pass 1, pass 2 */
+    int64_t first_ts, last_ts, first_eq, last_eq;
+    int64_t peak, peak_ns, uw_start; /* drawdown */
+    /* period returns on the grid first_ts + k * period_ns */
+    int64_t next_b;
+    double grid_prev; /* equity at the previous grid time */
+    size_t k;
+    bool wiped; /* equity <= 0 before a return: returns undefined */
+    double sum, mean, sumsq, down;
+    /* pass 2 exposure: each sample holds until the next one */
+    bool has_prev;
+    int64_t prev_ts;
+    double prev_ratio;
+    bool prev_in;
+    double wsum, tin;
+    /* trades */
+    size_t n_trades, n_wins, n_losses, run, max_consec;
+    int64_t gross_win, gross_loss;
+    struct qts_perf out; /* drawdown results build up here */
+};
+
+void qts_perf_acc_init(struct qts_perf_acc *a, const struct qts_perf_params *params);
+/* One equity sample (cash units); gross_exposure is used in pass 2 only. */
+void qts_perf_acc_point(struct qts_perf_acc *a, int64_t ts_ns, int64_t equity,
+                        int64_t gross_exposure);
+/* Pass 1 is complete; feed the same samples again. */
+void qts_perf_acc_second_pass(struct qts_perf_acc *a);
+void qts_perf_acc_trade(struct qts_perf_acc *a, int64_t pnl);
+/* Returns 0, or QTS_EINVAL when no sample was fed or time went backwards. */
+int qts_perf_acc_finish(struct qts_perf_acc *a, size_t n_fills, int64_t fees, struct qts_perf *out);
+
 /* Defaults described in the struct comment. */
 void qts_perf_params_default(struct qts_perf_params *p);
 

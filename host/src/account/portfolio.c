@@ -28,15 +28,17 @@ struct qts_portfolio {
     size_t n_strat, cap_strat;
     struct mark *marks; /* sorted by instrument */
     size_t n_marks, cap_marks;
-    struct qts_ledger_entry *ledger;
-    size_t n_ledger, cap_ledger;
-    struct qts_trade_rt *trades;
-    size_t n_trades, cap_trades;
-    struct qts_equity_point *curve;
-    size_t n_curve, cap_curve;
-    struct qts_price_point *prices;
-    size_t n_prices, cap_prices;
-    int64_t grid_next; /* next grid time of sample_every */
+    struct qts_portfolio_listener listener; /* where finished rows go */
+    size_t n_ledger;                        /* fills applied */
+    size_t n_trades;                        /* round trips closed */
+    size_t n_samples;                       /* equity samples taken */
+    /* the newest sample, held back while a same-timestamp one may replace it */
+    bool has_pending, pending_sent;
+    struct qts_equity_point pending;
+    struct qts_price_point *pending_px; /* one per marked instrument */
+    size_t n_pending_px, cap_pending_px;
+    int64_t first_sample_ns; /* grid origin of sample_every */
+    int64_t grid_next;       /* next grid time of sample_every */
 };
 
 /* Grow a dynamic array so one more element fits. */
@@ -67,7 +69,7 @@ void qts_portfolio_free(struct qts_portfolio *pf)
 {
     if (!pf)
         return;
-    qts_free_all(pf->inst, pf->strat, pf->marks, pf->ledger, pf->trades, pf->curve, pf->prices, pf);
+    qts_free_all(pf->inst, pf->strat, pf->marks, pf->pending_px, pf);
 }
 
 static int pos_cmp(uint32_t s1, uint32_t i1, uint32_t s2, uint32_t i2)
@@ -209,6 +211,7 @@ static int64_t bucket_apply(struct qts_portfolio *pf, struct qts_position *p, in
     int64_t realized = 0, ad = abs64(d);
     int64_t open_fee = fee;
     p->n_fills++;
+    p->turnover += n;
     p->fees += fee;
     if (d > 0)
         p->bought_qty += d;
@@ -232,8 +235,7 @@ static int64_t bucket_apply(struct qts_portfolio *pf, struct qts_position *p, in
         open_fee = fee - close_fee;
         if (p->qty == 0) {
             if (track_trips) {
-                GROW(pf->trades, pf->n_trades, pf->cap_trades);
-                struct qts_trade_rt *t = &pf->trades[pf->n_trades++];
+                struct qts_trade_rt trade = {0}, *t = &trade;
                 t->strategy_id = p->strategy_id;
                 t->instrument = p->instrument;
                 t->dir = p->trip_dir;
@@ -244,6 +246,10 @@ static int64_t bucket_apply(struct qts_portfolio *pf, struct qts_position *p, in
                 t->realized = p->trip_realized;
                 t->fees = p->trip_fees;
                 t->pnl = p->trip_realized - p->trip_fees;
+                p->n_trips++;
+                pf->n_trades++;
+                if (pf->listener.on_trade)
+                    pf->listener.on_trade(pf->listener.ctx, t);
             }
             p->trip_dir = 0;
             p->trip_realized = p->trip_fees = p->trip_max_qty = 0;
@@ -293,8 +299,7 @@ int qts_portfolio_apply_fill(struct qts_portfolio *pf, const struct qts_fill *f)
     pf->fees += f->fee;
     qts_portfolio_mark(pf, f->h.instrument, f->px, f->h.px_exp);
 
-    GROW(pf->ledger, pf->n_ledger, pf->cap_ledger);
-    struct qts_ledger_entry *e = &pf->ledger[pf->n_ledger++];
+    struct qts_ledger_entry entry, *e = &entry;
     memset(e, 0, sizeof *e);
     e->ts_ns = ts;
     e->order_id = f->order_id;
@@ -315,28 +320,52 @@ int qts_portfolio_apply_fill(struct qts_portfolio *pf, const struct qts_fill *f)
     e->strat_pos_after = sp->qty;
     memcpy(e->tag, f->tag, QTS_TAG_MAX);
     e->tag[QTS_TAG_MAX - 1] = '\0';
+    pf->n_ledger++;
+    if (pf->listener.on_ledger)
+        pf->listener.on_ledger(pf->listener.ctx, e);
     return 0;
+}
+
+void qts_portfolio_set_listener(struct qts_portfolio *pf, const struct qts_portfolio_listener *l)
+{
+    if (l)
+        pf->listener = *l;
+    else
+        memset(&pf->listener, 0, sizeof pf->listener);
+}
+
+void qts_portfolio_flush_sample(struct qts_portfolio *pf)
+{
+    if (!pf->has_pending || pf->pending_sent)
+        return;
+    pf->pending_sent = true;
+    if (pf->listener.on_sample)
+        pf->listener.on_sample(pf->listener.ctx, &pf->pending, pf->pending_px, pf->n_pending_px);
 }
 
 void qts_portfolio_sample(struct qts_portfolio *pf, int64_t ts_ns)
 {
-    if (pf->n_curve && pf->curve[pf->n_curve - 1].ts_ns == ts_ns) {
-        pf->n_curve--;
-        while (pf->n_prices && pf->prices[pf->n_prices - 1].ts_ns == ts_ns)
-            pf->n_prices--;
+    bool replaces = pf->has_pending && !pf->pending_sent && pf->pending.ts_ns == ts_ns;
+    if (!replaces) {
+        qts_portfolio_flush_sample(pf); /* the held-back one is final now */
+        pf->n_samples++;
     }
+    if (!pf->has_pending)
+        pf->first_sample_ns = ts_ns;
+    pf->has_pending = true;
+    pf->pending_sent = false;
+    pf->n_pending_px = 0;
     for (size_t i = 0; i < pf->n_marks; i++) {
         if (!pf->marks[i].px)
             continue;
-        GROW(pf->prices, pf->n_prices, pf->cap_prices);
-        struct qts_price_point *pp = &pf->prices[pf->n_prices++];
+        GROW(pf->pending_px, pf->n_pending_px, pf->cap_pending_px);
+        struct qts_price_point *pp = &pf->pending_px[pf->n_pending_px++];
         pp->ts_ns = ts_ns;
         pp->instrument = pf->marks[i].instrument;
         pp->px_exp = pf->marks[i].px_exp;
         pp->px = pf->marks[i].px;
     }
-    GROW(pf->curve, pf->n_curve, pf->cap_curve);
-    struct qts_equity_point *e = &pf->curve[pf->n_curve++];
+    struct qts_equity_point *e = &pf->pending;
     e->ts_ns = ts_ns;
     e->equity = qts_portfolio_equity(pf);
     e->cash = pf->cash;
@@ -347,7 +376,7 @@ int qts_portfolio_sample_every(struct qts_portfolio *pf, int64_t ts_ns, int64_t 
 {
     if (interval_ns <= 0)
         interval_ns = 1;
-    if (pf->n_curve == 0) {
+    if (pf->n_samples == 0) {
         qts_portfolio_sample(pf, ts_ns);
         pf->grid_next = ts_ns + interval_ns;
         return 1;
@@ -355,7 +384,7 @@ int qts_portfolio_sample_every(struct qts_portfolio *pf, int64_t ts_ns, int64_t 
     if (ts_ns < pf->grid_next)
         return 0;
     qts_portfolio_sample(pf, ts_ns);
-    int64_t first = pf->curve[0].ts_ns;
+    int64_t first = pf->first_sample_ns;
     pf->grid_next = first + ((ts_ns - first) / interval_ns + 1) * interval_ns;
     return 1;
 }
@@ -426,29 +455,16 @@ size_t qts_portfolio_strategy_positions(const struct qts_portfolio *pf,
     return pf->n_strat;
 }
 
-size_t qts_portfolio_ledger(const struct qts_portfolio *pf, const struct qts_ledger_entry **out)
-{
-    *out = pf->ledger;
-    return pf->n_ledger;
-}
+size_t qts_portfolio_n_fills(const struct qts_portfolio *pf) { return pf->n_ledger; }
+size_t qts_portfolio_n_trades(const struct qts_portfolio *pf) { return pf->n_trades; }
+size_t qts_portfolio_n_samples(const struct qts_portfolio *pf) { return pf->n_samples; }
 
-size_t qts_portfolio_trades(const struct qts_portfolio *pf, const struct qts_trade_rt **out)
+bool qts_portfolio_last_sample(const struct qts_portfolio *pf, struct qts_equity_point *out)
 {
-    *out = pf->trades;
-    return pf->n_trades;
-}
-
-size_t qts_portfolio_equity_curve(const struct qts_portfolio *pf,
-                                  const struct qts_equity_point **out)
-{
-    *out = pf->curve;
-    return pf->n_curve;
-}
-
-size_t qts_portfolio_prices(const struct qts_portfolio *pf, const struct qts_price_point **out)
-{
-    *out = pf->prices;
-    return pf->n_prices;
+    if (!pf->has_pending)
+        return false;
+    *out = pf->pending;
+    return true;
 }
 
 size_t qts_portfolio_strategy_stats(const struct qts_portfolio *pf, struct qts_strategy_stats **out)
@@ -467,17 +483,11 @@ size_t qts_portfolio_strategy_stats(const struct qts_portfolio *pf, struct qts_s
         s->unrealized += qts_portfolio_position_unrealized(pf, p);
         s->fees += p->fees;
         s->n_fills += p->n_fills;
+        s->n_trades += p->n_trips;
+        s->turnover += p->turnover;
     }
     for (size_t k = 0; k < n; k++)
         v[k].net_pnl = v[k].realized + v[k].unrealized - v[k].fees;
-    for (size_t t = 0; t < pf->n_trades; t++)
-        for (size_t k = 0; k < n; k++)
-            if (v[k].strategy_id == pf->trades[t].strategy_id)
-                v[k].n_trades++;
-    for (size_t l = 0; l < pf->n_ledger; l++)
-        for (size_t k = 0; k < n; k++)
-            if (v[k].strategy_id == pf->ledger[l].strategy_id)
-                v[k].turnover += pf->ledger[l].notional;
     *out = v;
     return n;
 }

@@ -1,6 +1,12 @@
 /* portfolio.h — positions, cash, fees, realized/unrealized PnL, the fill
  * ledger (t_ledger), closed round-trip trades and the equity curve.
  *
+ * The rows that accumulate with data time and fills (ledger entries, closed
+ * trades, equity and price samples) are not kept: each is handed once to
+ * the listener (qts_portfolio_set_listener), which streams them to the run's
+ * files. Memory stays flat however long the run; only the running totals,
+ * the positions and the newest equity sample live here.
+ *
  * Money is exact: every amount is int64 in cash units (QTS_CASH_EXP). A
  * fill's notional px * qty is rounded once, half away from zero, to cash
  * units; realized PnL is taken from the position's cost basis (average-cost
@@ -65,6 +71,8 @@ struct qts_position {
     int64_t trip_fees;
     int64_t trip_max_qty; /* largest |qty| during the trip */
     int8_t trip_dir;      /* +1 long, -1 short, 0 flat */
+    int64_t turnover;     /* sum of fill notionals, cash units */
+    int64_t n_trips;      /* closed round trips (strategy buckets only) */
 };
 
 /* A closed round trip: from flat to flat (a flip closes one and opens the
@@ -135,10 +143,34 @@ int qts_portfolio_apply_fill(struct qts_portfolio *pf, const struct qts_fill *f)
  * instruments without a position are remembered for when one opens. */
 void qts_portfolio_mark(struct qts_portfolio *pf, uint32_t instrument, int64_t px, unsigned px_exp);
 
-/* Append an equity sample at ts_ns (the caller decides the cadence).
- * A sample with the same ts_ns as the last one replaces it. Every marked
- * instrument's price is recorded with it (qts_portfolio_prices). */
+/* Where the accumulating rows go. Every pointer handed to a callback is
+ * borrowed for the call. Any callback may be NULL. */
+struct qts_portfolio_listener {
+    /* one per applied fill, in order */
+    void (*on_ledger)(void *ctx, const struct qts_ledger_entry *e);
+    /* one per closed round trip, in closing order */
+    void (*on_trade)(void *ctx, const struct qts_trade_rt *t);
+    /* one per equity sample, once it is final (a later sample has another
+     * timestamp, or qts_portfolio_flush_sample); px: the marked instruments'
+     * prices at that sample, sorted by instrument */
+    void (*on_sample)(void *ctx, const struct qts_equity_point *e, const struct qts_price_point *px,
+                      size_t n_px);
+    void *ctx; /* borrowed: outlives the portfolio or the next set_listener */
+};
+
+/* Install (copied) or remove (NULL) the listener. Rows produced while none
+ * is installed are counted but go nowhere. */
+void qts_portfolio_set_listener(struct qts_portfolio *pf, const struct qts_portfolio_listener *l);
+
+/* Take an equity sample at ts_ns (the caller decides the cadence). A sample
+ * with the same ts_ns as the newest one replaces it, so the newest sample
+ * is held back until a later timestamp (or flush_sample) makes it final.
+ * Every marked instrument's price is recorded with it. */
 void qts_portfolio_sample(struct qts_portfolio *pf, int64_t ts_ns);
+
+/* Hand the held-back sample to the listener now (end of a run). A later
+ * sample at the same ts_ns is then a new row. */
+void qts_portfolio_flush_sample(struct qts_portfolio *pf);
 
 /* Sample on a fixed grid: when ts_ns has reached the next multiple of
  * interval_ns since the first sample, append one sample stamped ts_ns.
@@ -175,12 +207,13 @@ size_t qts_portfolio_positions(const struct qts_portfolio *pf, const struct qts_
 size_t qts_portfolio_strategy_positions(const struct qts_portfolio *pf,
                                         const struct qts_position **out);
 
-/* Arrays owned by the portfolio, valid until the next mutating call. */
-size_t qts_portfolio_ledger(const struct qts_portfolio *pf, const struct qts_ledger_entry **out);
-size_t qts_portfolio_trades(const struct qts_portfolio *pf, const struct qts_trade_rt **out);
-size_t qts_portfolio_equity_curve(const struct qts_portfolio *pf,
-                                  const struct qts_equity_point **out);
-size_t qts_portfolio_prices(const struct qts_portfolio *pf, const struct qts_price_point **out);
+/* Rows produced so far: ledger entries (fills applied), closed round trips,
+ * equity samples taken (a replaced sample counts once). */
+size_t qts_portfolio_n_fills(const struct qts_portfolio *pf);
+size_t qts_portfolio_n_trades(const struct qts_portfolio *pf);
+size_t qts_portfolio_n_samples(const struct qts_portfolio *pf);
+/* The newest equity sample (held back or not); false before the first. */
+bool qts_portfolio_last_sample(const struct qts_portfolio *pf, struct qts_equity_point *out);
 
 /* Per-strategy attribution, sorted by strategy id. `out` owned by the
  * caller (free()); returns the count. */

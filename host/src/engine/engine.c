@@ -609,6 +609,7 @@ void qts_engine_free(struct qts_engine *e)
     free(e->feeds);
     if (e->has_holder)
         qts_config_holder_cleanup(&e->cfg_holder);
+    qts_run_files_discard(&e->report_pub.files); /* a run that never ended: its .tmp files */
     qts_portfolio_free(e->portfolio);
     qts_metrics_free(e->metrics);
     qts_instruments_free(e->instruments);

@@ -247,7 +247,8 @@ static int wire_bus(struct qts_engine *e, struct qts_err *err)
         (struct qts_budget_pub){.pf = e->portfolio, .market = qts__engine_market, .market_ctx = e};
     e->fb_pub = (struct qts_feedback_pub){.clock = &e->clock};
     e->lua_pub = (struct qts_lua_pub){.rt = e->rt, .instruments = e->instruments, .seq = &e->seq};
-    e->report_pub = (struct qts_report_pub){.pf = e->portfolio, .title = e->set->host_id};
+    e->report_pub = (struct qts_report_pub){
+        .pf = e->portfolio, .title = e->set->host_id, .run_dir = e->run_dir};
     qts_bus_init(&e->bus);
     const struct qts_bus_sub subs[] = {
         qts_portfolio_sub(e->portfolio),    /* marks; fills change positions and cash */

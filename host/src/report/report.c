@@ -1,5 +1,9 @@
-/* report.c — see report.h. The renderer reads back the CSV files it (or an
- * earlier run) wrote; everything it prints is derived from them. */
+/* report.c — see report.h. The renderer reads back the CSV files the run
+ * (or an earlier one) wrote, line by line: statistics are computed online
+ * (perf_stats.h), charts keep a bounded downsample (report_chart.h), so its
+ * memory does not depend on the run's length. Series are read twice: the
+ * first pass gives the ranges and the mean return, the second draws and
+ * takes the deviations. */
 #include "report.h"
 
 #include <errno.h>
@@ -9,10 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 
 #include "json.h"
+#include "report_chart.h"
 #include "report_tca.h"
 #include "util.h"
 
@@ -24,236 +27,58 @@
         }                                                        \
     } while (0)
 
+#define MAX_PRICE_CHARTS 8
+#define MAX_MARKERS 5000
+
 void qts_report_meta_default(struct qts_report_meta *m)
 {
     m->title = "qts run";
     qts_perf_params_default(&m->perf);
 }
 
-/* ------------------------------------------------------------- file output */
-
-struct wfile {
-    FILE *f;
-    char path[1024];
-    char tmp[1040];
-};
-
-static int mkdir_p(const char *dir, struct qts_err *err)
-{
-    char buf[1024];
-    if (qts_strlcpy(buf, dir, sizeof buf) >= sizeof buf)
-        return qts_err_set(err, QTS_EINVAL, "run directory path too long");
-    for (char *p = buf + 1;; p++) {
-        if (*p == '/' || *p == '\0') {
-            char c = *p;
-            *p = '\0';
-            if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-                return qts_err_set(err, QTS_EIO, "%s: %s", buf, strerror(errno));
-            *p = c;
-            if (c == '\0')
-                break;
-        }
-    }
-    return 0;
-}
-
-static int wopen(struct wfile *w, const char *dir, const char *name, struct qts_err *err)
-{
-    snprintf(w->path, sizeof w->path, "%s/%s", dir, name);
-    snprintf(w->tmp, sizeof w->tmp, "%s.tmp", w->path);
-    w->f = fopen(w->tmp, "w");
-    if (!w->f)
-        return qts_err_set(err, QTS_EIO, "%s: %s", w->tmp, strerror(errno));
-    return 0;
-}
-
-/* Close and move into place, so a reader never sees half a file. */
-static int wclose(struct wfile *w, struct qts_err *err)
-{
-    bool bad = ferror(w->f) != 0;
-    if (fclose(w->f) != 0)
-        bad = true;
-    w->f = NULL;
-    if (bad || rename(w->tmp, w->path) != 0) {
-        remove(w->tmp);
-        return qts_err_set(err, QTS_EIO, "%s: write failed", w->path);
-    }
-    return 0;
-}
-
-/* CSV fields we write never need quoting: separators become '_'. */
-static void csv_clean(char *dst, size_t cap, const char *src)
-{
-    size_t i = 0;
-    for (; src[i] && i + 1 < cap; i++) {
-        char c = src[i];
-        dst[i] = (c == ',' || c == '"' || c == '\n' || c == '\r') ? '_' : c;
-    }
-    dst[i] = '\0';
-}
-
-static const char *fx(char *buf, size_t cap, int64_t v, unsigned exp)
-{
-    qts_format_fixed(buf, cap, v, exp);
-    return buf;
-}
-
-int qts_report_write_run(const char *dir, const struct qts_portfolio *pf,
-                         const struct qts_report_meta *meta, struct qts_err *err)
-{
-    struct qts_report_meta def;
-    if (!meta) {
-        qts_report_meta_default(&def);
-        meta = &def;
-    }
-    int rc = mkdir_p(dir, err);
-    if (rc)
-        return rc;
-    struct wfile w;
-    char a[48], b[48], c[48], d[48], e[48], s1[QTS_SYMBOL_MAX], t1[QTS_TAG_MAX];
-
-    if ((rc = wopen(&w, dir, "run.csv", err)))
-        return rc;
-    char title[128];
-    csv_clean(title, sizeof title, meta->title && meta->title[0] ? meta->title : "qts run");
-    fprintf(w.f,
-            "key,value\ntitle,%s\ninitial_cash,%s\nperiod_ns,%" PRId64
-            "\nperiods_per_year,%.6f\nrisk_free_annual,%.6f\ncagr_min_days,%" PRId64 "\n",
-            title, fx(a, sizeof a, qts_portfolio_initial_cash(pf), QTS_CASH_EXP),
-            meta->perf.period_ns, meta->perf.periods_per_year, meta->perf.risk_free_annual,
-            meta->perf.cagr_min_days);
-    if ((rc = wclose(&w, err)))
-        return rc;
-
-    const struct qts_equity_point *ec;
-    size_t n = qts_portfolio_equity_curve(pf, &ec);
-    if ((rc = wopen(&w, dir, "equity.csv", err)))
-        return rc;
-    fprintf(w.f, "ts_ns,equity,cash,gross_exposure\n");
-    for (size_t i = 0; i < n; i++)
-        fprintf(w.f, "%" PRId64 ",%s,%s,%s\n", ec[i].ts_ns,
-                fx(a, sizeof a, ec[i].equity, QTS_CASH_EXP),
-                fx(b, sizeof b, ec[i].cash, QTS_CASH_EXP),
-                fx(c, sizeof c, ec[i].gross_exposure, QTS_CASH_EXP));
-    if ((rc = wclose(&w, err)))
-        return rc;
-
-    const struct qts_price_point *pp;
-    n = qts_portfolio_prices(pf, &pp);
-    if ((rc = wopen(&w, dir, "prices.csv", err)))
-        return rc;
-    fprintf(w.f, "ts_ns,instrument,symbol,px\n");
-    for (size_t i = 0; i < n; i++) {
-        csv_clean(s1, sizeof s1, qts_portfolio_symbol(pf, pp[i].instrument));
-        fprintf(w.f, "%" PRId64 ",%" PRIu32 ",%s,%s\n", pp[i].ts_ns, pp[i].instrument, s1,
-                fx(a, sizeof a, pp[i].px, pp[i].px_exp));
-    }
-    if ((rc = wclose(&w, err)))
-        return rc;
-
-    const struct qts_ledger_entry *l;
-    n = qts_portfolio_ledger(pf, &l);
-    if ((rc = wopen(&w, dir, "fills.csv", err)))
-        return rc;
-    fprintf(w.f, "ts_ns,order_id,fill_id,strategy_id,tag,instrument,symbol,side,px,qty,"
-                 "is_maker,notional,fee,realized,cash_after,pos_after,strat_pos_after\n");
-    for (size_t i = 0; i < n; i++) {
-        csv_clean(s1, sizeof s1, qts_portfolio_symbol(pf, l[i].instrument));
-        csv_clean(t1, sizeof t1, l[i].tag);
-        char f1[48], f2[48], f3[48];
-        fprintf(w.f,
-                "%" PRId64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu32 ",%s,%" PRIu32
-                ",%s,%s,%s,%s,%d,%s,%s,%s,%s,%s,%s\n",
-                l[i].ts_ns, l[i].order_id, l[i].fill_id, l[i].strategy_id, t1, l[i].instrument, s1,
-                l[i].side == QTS_SIDE_BUY ? "buy" : "sell", fx(a, sizeof a, l[i].px, l[i].px_exp),
-                fx(b, sizeof b, l[i].qty, l[i].qty_exp), l[i].is_maker,
-                fx(c, sizeof c, l[i].notional, QTS_CASH_EXP),
-                fx(d, sizeof d, l[i].fee, QTS_CASH_EXP),
-                fx(e, sizeof e, l[i].realized, QTS_CASH_EXP),
-                fx(f1, sizeof f1, l[i].cash_after, QTS_CASH_EXP),
-                fx(f2, sizeof f2, l[i].pos_after, l[i].qty_exp),
-                fx(f3, sizeof f3, l[i].strat_pos_after, l[i].qty_exp));
-    }
-    if ((rc = wclose(&w, err)))
-        return rc;
-
-    const struct qts_trade_rt *t;
-    n = qts_portfolio_trades(pf, &t);
-    if ((rc = wopen(&w, dir, "trades.csv", err)))
-        return rc;
-    fprintf(w.f, "strategy_id,instrument,symbol,dir,open_ts_ns,close_ts_ns,max_qty,realized,"
-                 "fees,pnl\n");
-    for (size_t i = 0; i < n; i++) {
-        csv_clean(s1, sizeof s1, qts_portfolio_symbol(pf, t[i].instrument));
-        fprintf(w.f, "%" PRIu32 ",%" PRIu32 ",%s,%s,%" PRId64 ",%" PRId64 ",%s,%s,%s,%s\n",
-                t[i].strategy_id, t[i].instrument, s1, t[i].dir > 0 ? "long" : "short",
-                t[i].open_ts_ns, t[i].close_ts_ns, fx(a, sizeof a, t[i].max_qty, t[i].qty_exp),
-                fx(b, sizeof b, t[i].realized, QTS_CASH_EXP),
-                fx(c, sizeof c, t[i].fees, QTS_CASH_EXP), fx(d, sizeof d, t[i].pnl, QTS_CASH_EXP));
-    }
-    if ((rc = wclose(&w, err)))
-        return rc;
-
-    struct qts_strategy_stats *ss;
-    n = qts_portfolio_strategy_stats(pf, &ss);
-    if ((rc = wopen(&w, dir, "strategies.csv", err))) {
-        free(ss);
-        return rc;
-    }
-    fprintf(w.f, "strategy_id,realized,unrealized,fees,net_pnl,n_fills,n_trades,turnover\n");
-    for (size_t i = 0; i < n; i++)
-        fprintf(w.f, "%" PRIu32 ",%s,%s,%s,%s,%" PRId64 ",%" PRId64 ",%s\n", ss[i].strategy_id,
-                fx(a, sizeof a, ss[i].realized, QTS_CASH_EXP),
-                fx(b, sizeof b, ss[i].unrealized, QTS_CASH_EXP),
-                fx(c, sizeof c, ss[i].fees, QTS_CASH_EXP),
-                fx(d, sizeof d, ss[i].net_pnl, QTS_CASH_EXP), ss[i].n_fills, ss[i].n_trades,
-                fx(e, sizeof e, ss[i].turnover, QTS_CASH_EXP));
-    free(ss);
-    if ((rc = wclose(&w, err)))
-        return rc;
-    return qts_report_render(dir, err);
-}
+#define fx qts_report_fx
+#define html_text qts_report_html_text
+#define fmt_time qts_report_fmt_time
+#define fmt_duration qts_report_fmt_duration
 
 /* ------------------------------------------------------------- file input */
 
-struct rd_equity {
-    int64_t ts, equity, cash, gross;
-};
-struct rd_price {
-    int64_t ts;
-    uint32_t inst;
-    double px;
-};
-struct rd_fill {
-    int64_t ts;
-    uint32_t inst;
-    int side;
-    double px;
-};
 struct rd_strat {
     uint32_t id;
     int64_t realized, unrealized, fees, net, n_fills, n_trades, turnover;
     int64_t wins; /* from trades.csv */
 };
+
+/* An instrument seen in prices.csv or fills.csv, with its chart. */
 struct rd_inst {
     uint32_t id;
     char symbol[QTS_SYMBOL_MAX];
+    size_t n_px, n_fills;
+    double lo, hi; /* price range over prices and fills */
+    bool charted;
+    struct qts_chart chart;
+    struct qts_polyline line;
+    FILE *marks; /* owned memory stream: fill markers */
+    char *marks_buf;
+    size_t marks_len;
+    size_t stride, seen;
 };
 
 struct run {
     char title[128];
     int64_t initial_cash;
     struct qts_perf_params pp;
-    struct rd_equity *eq;
-    size_t n_eq, cap_eq;
-    struct rd_price *px;
-    size_t n_px, cap_px;
-    struct rd_fill *fills;
-    size_t n_fills, cap_fills;
+    struct qts_perf_acc acc;
+    int pass; /* 1: counts and ranges, 2: deviations and charts */
+    /* equity.csv */
+    size_t n_eq;
+    int64_t x0, x1, last_ts;
+    double lo, hi, peak, ddmin;
+    struct qts_chart c_eq, c_dd;
+    struct qts_polyline l_eq, l_dd;
+    /* fills.csv, trades.csv */
+    size_t n_fills;
     int64_t fees;
-    struct qts_perf_trade *trades;
-    uint32_t *trade_strat; /* strategy of each trade */
-    size_t n_trades, cap_trades, cap_trade_strat;
     struct rd_strat *strat;
     size_t n_strat, cap_strat;
     struct rd_inst *inst; /* sorted by id */
@@ -262,80 +87,69 @@ struct run {
 
 static void run_free(struct run *r)
 {
-    qts_free_all(r->eq, r->px, r->fills, r->trades, r->trade_strat, r->strat, r->inst);
+    for (size_t i = 0; i < r->n_inst; i++) {
+        qts_polyline_free(&r->inst[i].line);
+        if (r->inst[i].marks)
+            fclose(r->inst[i].marks);
+        free(r->inst[i].marks_buf);
+    }
+    qts_polyline_free(&r->l_eq);
+    qts_polyline_free(&r->l_dd);
+    qts_free_all(r->strat, r->inst);
 }
 
-static void inst_note(struct run *r, uint32_t id, const char *sym)
+static struct rd_inst *inst_find(struct run *r, uint32_t id)
+{
+    for (size_t i = 0; i < r->n_inst; i++)
+        if (r->inst[i].id == id)
+            return &r->inst[i];
+    return NULL;
+}
+
+/* The instrument's entry (created sorted; the first symbol seen stays). */
+static struct rd_inst *inst_note(struct run *r, uint32_t id, const char *sym)
 {
     size_t i = 0;
     while (i < r->n_inst && r->inst[i].id < id)
         i++;
     if (i < r->n_inst && r->inst[i].id == id)
-        return;
+        return &r->inst[i];
     GROW(r->inst, r->n_inst, r->cap_inst);
     memmove(&r->inst[i + 1], &r->inst[i], (r->n_inst - i) * sizeof *r->inst);
     r->n_inst++;
-    r->inst[i].id = id;
-    qts_strlcpy(r->inst[i].symbol, sym, sizeof r->inst[i].symbol);
+    struct rd_inst *in = &r->inst[i];
+    memset(in, 0, sizeof *in);
+    in->id = id;
+    in->lo = INFINITY;
+    in->hi = -INFINITY;
+    qts_strlcpy(in->symbol, sym, sizeof in->symbol);
+    return in;
 }
 
 #define MAX_FIELDS 20
 
+/* One CSV file read a line at a time. */
 struct csv {
-    char *buf;
-    char *p;
+    FILE *fp;
+    char *buf; /* owned: the current line */
+    size_t cap;
     const char *path;
     int line;
     char *f[MAX_FIELDS];
     int nf;
 };
 
-static int csv_open(struct csv *c, const char *path, struct qts_err *err)
-{
-    memset(c, 0, sizeof *c);
-    c->path = path;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return qts_err_set(err, errno == ENOENT ? QTS_ENOENT : QTS_EIO, "%s: %s", path,
-                           strerror(errno));
-    size_t cap = 1 << 16, n = 0;
-    c->buf = qts_xmalloc(cap);
-    for (;;) {
-        if (n + 1 >= cap)
-            c->buf = qts_xrealloc(c->buf, cap *= 2);
-        size_t k = fread(c->buf + n, 1, cap - n - 1, f);
-        if (k == 0)
-            break;
-        n += k;
-    }
-    bool bad = ferror(f) != 0;
-    fclose(f);
-    c->buf[n] = '\0';
-    c->p = c->buf;
-    if (bad) {
-        free(c->buf);
-        c->buf = NULL;
-        return qts_err_set(err, QTS_EIO, "%s: read error", path);
-    }
-    return 0;
-}
-
 /* Next line split on ','; returns false at the end. */
 static bool csv_next(struct csv *c)
 {
-    if (!*c->p)
+    ssize_t n = getline(&c->buf, &c->cap, c->fp);
+    if (n <= 0)
         return false;
-    char *line = c->p;
-    char *nl = strchr(line, '\n');
-    if (nl) {
-        *nl = '\0';
-        c->p = nl + 1;
-    } else {
-        c->p = line + strlen(line);
-    }
+    if (c->buf[n - 1] == '\n')
+        c->buf[n - 1] = '\0';
     c->line++;
     c->nf = 0;
-    char *s = line;
+    char *s = c->buf;
     for (;;) {
         if (c->nf < MAX_FIELDS)
             c->f[c->nf++] = s;
@@ -384,9 +198,13 @@ static int read_csv(const char *dir, const char *name, int min_fields, struct ru
     char path[1024];
     snprintf(path, sizeof path, "%s/%s", dir, name);
     struct csv c;
-    int rc = csv_open(&c, path, err);
-    if (rc)
-        return rc;
+    memset(&c, 0, sizeof c);
+    c.path = path;
+    c.fp = fopen(path, "rb");
+    if (!c.fp)
+        return qts_err_set(err, errno == ENOENT ? QTS_ENOENT : QTS_EIO, "%s: %s", path,
+                           strerror(errno));
+    int rc = 0;
     if (!csv_next(&c))
         rc = csv_bad(&c, err, "missing header");
     while (!rc && csv_next(&c)) {
@@ -397,6 +215,9 @@ static int read_csv(const char *dir, const char *name, int min_fields, struct ru
         else
             rc = row(r, &c, err);
     }
+    if (!rc && ferror(c.fp))
+        rc = qts_err_set(err, QTS_EIO, "%s: read error", path);
+    fclose(c.fp);
     free(c.buf);
     return rc;
 }
@@ -420,59 +241,94 @@ static int row_run(struct run *r, struct csv *c, struct qts_err *err)
     return ok ? 0 : csv_bad(c, err, "bad value");
 }
 
+/* equity.csv. Pass 1: statistics' first pass, the chart ranges. Pass 2:
+ * deviations, exposure, the equity and drawdown charts. */
 static int row_equity(struct run *r, struct csv *c, struct qts_err *err)
 {
-    struct rd_equity e;
-    if (!p_i64(c->f[0], &e.ts) || !p_cash(c->f[1], &e.equity) || !p_cash(c->f[2], &e.cash) ||
-        !p_cash(c->f[3], &e.gross))
+    int64_t ts, equity, cash, gross;
+    if (!p_i64(c->f[0], &ts) || !p_cash(c->f[1], &equity) || !p_cash(c->f[2], &cash) ||
+        !p_cash(c->f[3], &gross))
         return csv_bad(c, err, "bad number");
-    if (r->n_eq && e.ts < r->eq[r->n_eq - 1].ts)
+    if (r->pass == 1 && r->n_eq && ts < r->last_ts)
         return csv_bad(c, err, "time goes backwards");
-    GROW(r->eq, r->n_eq, r->cap_eq);
-    r->eq[r->n_eq++] = e;
+    qts_perf_acc_point(&r->acc, ts, equity, gross);
+    double y = qts_fixed_to_double(equity, QTS_CASH_EXP);
+    r->peak = fmax(r->peak, y);
+    double dd = r->peak > 0 ? -(1.0 - y / r->peak) * 100.0 : 0;
+    if (r->pass == 2) {
+        qts_polyline_add(&r->l_eq, ts, y);
+        qts_polyline_add(&r->l_dd, ts, dd);
+        return 0;
+    }
+    if (!r->n_eq)
+        r->x0 = ts;
+    r->x1 = r->last_ts = ts;
+    r->n_eq++;
+    r->lo = fmin(r->lo, y);
+    r->hi = fmax(r->hi, y);
+    r->ddmin = fmin(r->ddmin, dd);
     return 0;
 }
 
+/* prices.csv. Pass 1: instruments, counts and ranges. Pass 2: the charts. */
 static int row_price(struct run *r, struct csv *c, struct qts_err *err)
 {
-    struct rd_price p;
-    int64_t inst;
-    if (!p_i64(c->f[0], &p.ts) || !p_i64(c->f[1], &inst) || !p_dbl(c->f[3], &p.px) || inst < 0 ||
-        inst > UINT32_MAX)
+    int64_t ts, id;
+    double px;
+    if (!p_i64(c->f[0], &ts) || !p_i64(c->f[1], &id) || !p_dbl(c->f[3], &px) || id < 0 ||
+        id > UINT32_MAX)
         return csv_bad(c, err, "bad number");
-    p.inst = (uint32_t)inst;
-    inst_note(r, p.inst, c->f[2]);
-    GROW(r->px, r->n_px, r->cap_px);
-    r->px[r->n_px++] = p;
+    if (r->pass == 2) {
+        struct rd_inst *in = inst_find(r, (uint32_t)id);
+        if (in && in->charted)
+            qts_polyline_add(&in->line, ts, px);
+        return 0;
+    }
+    struct rd_inst *in = inst_note(r, (uint32_t)id, c->f[2]);
+    in->n_px++;
+    in->lo = fmin(in->lo, px);
+    in->hi = fmax(in->hi, px);
     return 0;
 }
 
+/* fills.csv. Pass 1: count, fees, price ranges. Pass 2: markers (at most
+ * MAX_MARKERS per chart, evenly strided). */
 static int row_fill(struct run *r, struct csv *c, struct qts_err *err)
 {
-    struct rd_fill f;
-    int64_t inst, fee;
-    if (!p_i64(c->f[0], &f.ts) || !p_i64(c->f[5], &inst) || !p_dbl(c->f[8], &f.px) ||
-        !p_cash(c->f[12], &fee) || inst < 0 || inst > UINT32_MAX)
+    int64_t ts, id, fee;
+    double px;
+    if (!p_i64(c->f[0], &ts) || !p_i64(c->f[5], &id) || !p_dbl(c->f[8], &px) ||
+        !p_cash(c->f[12], &fee) || id < 0 || id > UINT32_MAX)
         return csv_bad(c, err, "bad number");
-    f.inst = (uint32_t)inst;
-    f.side = strcmp(c->f[7], "buy") == 0 ? QTS_SIDE_BUY : QTS_SIDE_SELL;
-    r->fees += fee;
-    inst_note(r, f.inst, c->f[6]);
-    GROW(r->fills, r->n_fills, r->cap_fills);
-    r->fills[r->n_fills++] = f;
+    if (r->pass == 1) {
+        r->fees += fee;
+        r->n_fills++;
+        struct rd_inst *in = inst_note(r, (uint32_t)id, c->f[6]);
+        in->n_fills++;
+        in->lo = fmin(in->lo, px);
+        in->hi = fmax(in->hi, px);
+        return 0;
+    }
+    struct rd_inst *in = inst_find(r, (uint32_t)id);
+    if (!in || !in->charted || in->seen++ % in->stride)
+        return 0;
+    double x = qts_chart_x(&in->chart, ts), y = qts_chart_y(&in->chart, px);
+    if (strcmp(c->f[7], "buy") == 0)
+        fprintf(in->marks, "<path class=\"buy\" d=\"M%.1f %.1fl-4 7h8z\"/>\n", x, y);
+    else
+        fprintf(in->marks, "<path class=\"sell\" d=\"M%.1f %.1fl-4 -7h8z\"/>\n", x, y);
     return 0;
 }
 
 static int row_trade(struct run *r, struct csv *c, struct qts_err *err)
 {
-    struct qts_perf_trade t;
-    int64_t sid;
-    if (!p_cash(c->f[9], &t.pnl) || !p_i64(c->f[0], &sid) || sid < 0 || sid > UINT32_MAX)
+    int64_t sid, pnl;
+    if (!p_cash(c->f[9], &pnl) || !p_i64(c->f[0], &sid) || sid < 0 || sid > UINT32_MAX)
         return csv_bad(c, err, "bad number");
-    GROW(r->trade_strat, r->n_trades, r->cap_trade_strat);
-    GROW(r->trades, r->n_trades, r->cap_trades);
-    r->trade_strat[r->n_trades] = (uint32_t)sid;
-    r->trades[r->n_trades++] = t;
+    qts_perf_acc_trade(&r->acc, pnl);
+    for (size_t k = 0; k < r->n_strat; k++)
+        if (r->strat[k].id == (uint32_t)sid && pnl > 0)
+            r->strat[k].wins++;
     return 0;
 }
 
@@ -494,38 +350,6 @@ static int row_strat(struct run *r, struct csv *c, struct qts_err *err)
 
 /* ------------------------------------------------------------ formatting */
 
-static void fmt_time(char *buf, size_t cap, int64_t ts_ns)
-{
-    time_t s = (time_t)(ts_ns >= 0 ? ts_ns / 1000000000 : (ts_ns - 999999999) / 1000000000);
-    struct tm tm;
-    if (!gmtime_r(&s, &tm)) {
-        snprintf(buf, cap, "%" PRId64, ts_ns);
-        return;
-    }
-    strftime(buf, cap, "%Y-%m-%d %H:%M:%S UTC", &tm);
-}
-
-static void fmt_duration(char *buf, size_t cap, int64_t ns)
-{
-    int64_t s = ns / 1000000000;
-    int64_t ms = (ns / 1000000) % 1000;
-    snprintf(buf, cap, "%" PRId64 "d %02" PRId64 ":%02" PRId64 ":%02" PRId64 ".%03" PRId64,
-             s / 86400, s / 3600 % 24, s / 60 % 60, s % 60, ms);
-}
-
-static void html_text(FILE *f, const char *s)
-{
-    for (; *s; s++) {
-        switch (*s) {
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '&': fputs("&amp;", f); break;
-        case '"': fputs("&quot;", f); break;
-        default: fputc(*s, f);
-        }
-    }
-}
-
 /* A double in JSON: fixed significant digits, null when absent/non-finite. */
 static void json_num(FILE *f, bool has, double v)
 {
@@ -539,194 +363,6 @@ static void json_cash(FILE *f, int64_t v)
 {
     char b[48];
     fputs(fx(b, sizeof b, v, QTS_CASH_EXP), f);
-}
-
-/* ----------------------------------------------------------------- charts */
-
-#define CW 960
-#define CH 240
-#define ML 80
-#define MR 16
-#define MT 12
-#define MB 28
-
-struct chart {
-    FILE *f;
-    int64_t x0, x1;
-    double y0, y1;
-};
-
-static double cx(const struct chart *c, int64_t x)
-{
-    double span = (double)(c->x1 - c->x0);
-    return ML + (span > 0 ? (double)(x - c->x0) / span : 0.5) * (CW - ML - MR);
-}
-
-static double cy(const struct chart *c, double y)
-{
-    double span = c->y1 - c->y0;
-    return MT + (span > 0 ? (c->y1 - y) / span : 0.5) * (CH - MT - MB);
-}
-
-static void chart_begin(struct chart *c, FILE *f, const char *label, int64_t x0, int64_t x1,
-                        double y0, double y1, const char *yfmt)
-{
-    c->f = f;
-    c->x0 = x0;
-    c->x1 = x1;
-    if (y1 <= y0) { /* flat series: open a band around it */
-        double pad = fabs(y0) > 0 ? fabs(y0) * 0.01 : 1.0;
-        y0 -= pad;
-        y1 += pad;
-    }
-    c->y0 = y0;
-    c->y1 = y1;
-    fprintf(f, "<figure><figcaption>");
-    html_text(f, label);
-    fprintf(f,
-            "</figcaption>\n<svg viewBox=\"0 0 %d %d\" "
-            "width=\"%d\" height=\"%d\">\n",
-            CW, CH, CW, CH);
-    fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" class=\"frame\"/>\n", ML, MT,
-            CW - ML - MR, CH - MT - MB);
-    for (int i = 0; i <= 4; i++) {
-        double v = y0 + (y1 - y0) * i / 4.0;
-        double y = cy(c, v);
-        char lab[64];
-        snprintf(lab, sizeof lab, yfmt, v);
-        fprintf(f,
-                "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" class=\"grid\"/>"
-                "<text x=\"%d\" y=\"%.1f\" class=\"yl\">%s</text>\n",
-                ML, y, CW - MR, y, ML - 4, y + 4, lab);
-    }
-    char t0[48], t1[48];
-    fmt_time(t0, sizeof t0, x0);
-    fmt_time(t1, sizeof t1, x1);
-    fprintf(f,
-            "<text x=\"%d\" y=\"%d\" class=\"xl\">%s</text>"
-            "<text x=\"%d\" y=\"%d\" class=\"xr\">%s</text>\n",
-            ML, CH - 8, t0, CW - MR, CH - 8, t1);
-}
-
-static void chart_end(struct chart *c) { fputs("</svg></figure>\n", c->f); }
-
-/* Polyline of (x[i], y[i]). Long series keep, per pixel column, the first,
- * lowest, highest and last point in time order, so spikes survive. */
-static void chart_line(struct chart *c, const int64_t *x, const double *y, size_t n,
-                       const char *cls, bool area)
-{
-    if (!n)
-        return;
-    FILE *f = c->f;
-    fprintf(f, "<polyline class=\"%s\" points=\"", cls);
-    if (area)
-        fprintf(f, "%.1f,%.1f ", cx(c, x[0]), cy(c, 0));
-    int cols = CW - ML - MR;
-    size_t i = 0;
-    while (i < n) {
-        int col = (int)(cx(c, x[i]) - ML);
-        size_t j = i, lo = i, hi = i;
-        while (j + 1 < n && (int)(cx(c, x[j + 1]) - ML) == col && n > (size_t)cols * 4) {
-            j++;
-            if (y[j] < y[lo])
-                lo = j;
-            if (y[j] > y[hi])
-                hi = j;
-        }
-        size_t pts[4] = {i, lo < hi ? lo : hi, lo < hi ? hi : lo, j};
-        size_t last = (size_t)-1;
-        for (int k = 0; k < 4; k++) {
-            if (pts[k] == last)
-                continue;
-            last = pts[k];
-            fprintf(f, "%.1f,%.1f ", cx(c, x[pts[k]]), cy(c, y[pts[k]]));
-        }
-        i = j + 1;
-    }
-    if (area)
-        fprintf(f, "%.1f,%.1f", cx(c, x[n - 1]), cy(c, 0));
-    fputs("\"/>\n", f);
-}
-
-static void chart_equity(FILE *f, const struct run *r, int64_t x0, int64_t x1)
-{
-    size_t n = r->n_eq;
-    int64_t *x = qts_xmalloc((n ? n : 1) * sizeof *x);
-    double *y = qts_xmalloc((n ? n : 1) * sizeof *y);
-    double *dd = qts_xmalloc((n ? n : 1) * sizeof *dd);
-    double lo = INFINITY, hi = -INFINITY, peak = -INFINITY, ddmin = 0;
-    for (size_t i = 0; i < n; i++) {
-        x[i] = r->eq[i].ts;
-        y[i] = qts_fixed_to_double(r->eq[i].equity, QTS_CASH_EXP);
-        lo = fmin(lo, y[i]);
-        hi = fmax(hi, y[i]);
-        peak = fmax(peak, y[i]);
-        dd[i] = peak > 0 ? -(1.0 - y[i] / peak) * 100.0 : 0;
-        ddmin = fmin(ddmin, dd[i]);
-    }
-    struct chart c;
-    chart_begin(&c, f, "Equity", x0, x1, n ? lo : 0, n ? hi : 1, "%.2f");
-    chart_line(&c, x, y, n, "eq", false);
-    chart_end(&c);
-    chart_begin(&c, f, "Drawdown (%)", x0, x1, ddmin, 0, "%.2f");
-    chart_line(&c, x, dd, n, "dd", true);
-    chart_end(&c);
-    free(x);
-    free(y);
-    free(dd);
-}
-
-#define MAX_PRICE_CHARTS 8
-#define MAX_MARKERS 5000
-
-static void chart_fills(FILE *f, const struct run *r, const struct rd_inst *in, int64_t x0,
-                        int64_t x1)
-{
-    size_t np = 0, nf = 0;
-    for (size_t i = 0; i < r->n_px; i++)
-        np += r->px[i].inst == in->id;
-    for (size_t i = 0; i < r->n_fills; i++)
-        nf += r->fills[i].inst == in->id;
-    int64_t *x = qts_xmalloc((np ? np : 1) * sizeof *x);
-    double *y = qts_xmalloc((np ? np : 1) * sizeof *y);
-    double lo = INFINITY, hi = -INFINITY;
-    size_t k = 0;
-    for (size_t i = 0; i < r->n_px; i++) {
-        if (r->px[i].inst != in->id)
-            continue;
-        x[k] = r->px[i].ts;
-        y[k] = r->px[i].px;
-        lo = fmin(lo, y[k]);
-        hi = fmax(hi, y[k]);
-        k++;
-    }
-    for (size_t i = 0; i < r->n_fills; i++) {
-        if (r->fills[i].inst != in->id)
-            continue;
-        lo = fmin(lo, r->fills[i].px);
-        hi = fmax(hi, r->fills[i].px);
-    }
-    char label[96];
-    snprintf(label, sizeof label, "Fills on price: %s (instrument %" PRIu32 ")",
-             in->symbol[0] ? in->symbol : "?", in->id);
-    struct chart c;
-    chart_begin(&c, f, label, x0, x1, isfinite(lo) ? lo : 0, isfinite(hi) ? hi : 1, "%.6g");
-    chart_line(&c, x, y, np, "px", false);
-    size_t stride = nf > MAX_MARKERS ? (nf + MAX_MARKERS - 1) / MAX_MARKERS : 1;
-    size_t seen = 0;
-    for (size_t i = 0; i < r->n_fills; i++) {
-        const struct rd_fill *fl = &r->fills[i];
-        if (fl->inst != in->id || seen++ % stride)
-            continue;
-        double px = cx(&c, fl->ts), py = cy(&c, fl->px);
-        if (fl->side == QTS_SIDE_BUY)
-            fprintf(f, "<path class=\"buy\" d=\"M%.1f %.1fl-4 7h8z\"/>\n", px, py);
-        else
-            fprintf(f, "<path class=\"sell\" d=\"M%.1f %.1fl-4 -7h8z\"/>\n", px, py);
-    }
-    chart_end(&c);
-    free(x);
-    free(y);
 }
 
 /* ------------------------------------------------------------------ render */
@@ -805,8 +441,8 @@ static void write_stats_table(FILE *f, const struct run *r, const struct qts_per
 static int write_html(const char *dir, const struct run *r, const struct qts_perf *p,
                       const struct qts_report_tca *tca, struct qts_err *err)
 {
-    struct wfile w;
-    int rc = wopen(&w, dir, "report.html", err);
+    struct qts_wfile w;
+    int rc = qts_wfile_open(&w, dir, "report.html", err);
     if (rc)
         return rc;
     FILE *f = w.f;
@@ -815,10 +451,24 @@ static int write_html(const char *dir, const struct run *r, const struct qts_per
     fprintf(f, "</title>\n<style>%s</style></head><body>\n<h1>", CSS);
     html_text(f, r->title);
     fputs("</h1>\n", f);
-    int64_t x0 = r->n_eq ? r->eq[0].ts : 0, x1 = r->n_eq ? r->eq[r->n_eq - 1].ts : 1;
-    chart_equity(f, r, x0, x1);
-    for (size_t i = 0; i < r->n_inst && i < MAX_PRICE_CHARTS; i++)
-        chart_fills(f, r, &r->inst[i], x0, x1);
+    qts_chart_begin(&r->c_eq, f, "Equity", "%.2f");
+    fwrite(r->l_eq.buf, 1, r->l_eq.len, f);
+    qts_chart_end(f);
+    qts_chart_begin(&r->c_dd, f, "Drawdown (%)", "%.2f");
+    fwrite(r->l_dd.buf, 1, r->l_dd.len, f);
+    qts_chart_end(f);
+    for (size_t i = 0; i < r->n_inst; i++) {
+        const struct rd_inst *in = &r->inst[i];
+        if (!in->charted)
+            continue;
+        char label[96];
+        snprintf(label, sizeof label, "Fills on price: %s (instrument %" PRIu32 ")",
+                 in->symbol[0] ? in->symbol : "?", in->id);
+        qts_chart_begin(&in->chart, f, label, "%.6g");
+        fwrite(in->line.buf, 1, in->line.len, f);
+        fwrite(in->marks_buf, 1, in->marks_len, f);
+        qts_chart_end(f);
+    }
     fputs("<h2>Statistics</h2>\n", f);
     write_stats_table(f, r, p);
     fputs("<h2>Per strategy</h2>\n<table>\n<tr><th>strategy</th><th>realized</th>"
@@ -846,14 +496,14 @@ static int write_html(const char *dir, const struct run *r, const struct qts_per
     fputs("<p>Formulas: docs/performance.md. Data: the CSV files next to this "
           "page.</p>\n</body></html>\n",
           f);
-    return wclose(&w, err);
+    return qts_wfile_close(&w, err);
 }
 
 static int write_summary(const char *dir, const struct run *r, const struct qts_perf *p,
                          const struct qts_report_tca *tca, struct qts_err *err)
 {
-    struct wfile w;
-    int rc = wopen(&w, dir, "summary.json", err);
+    struct qts_wfile w;
+    int rc = qts_wfile_open(&w, dir, "summary.json", err);
     if (rc)
         return rc;
     FILE *f = w.f;
@@ -930,7 +580,43 @@ static int write_summary(const char *dir, const struct run *r, const struct qts_
     if (tca) /* execution feedback: TCA section (report_tca.h) */
         qts_report_tca_json(f, tca);
     fputs("\n}\n", f);
-    return wclose(&w, err);
+    return qts_wfile_close(&w, err);
+}
+
+/* Charts are set up once the first passes have given their ranges. */
+static void charts_begin(struct run *r)
+{
+    int64_t x0 = r->n_eq ? r->x0 : 0, x1 = r->n_eq ? r->x1 : 1;
+    qts_chart_setup(&r->c_eq, x0, x1, r->n_eq ? r->lo : 0, r->n_eq ? r->hi : 1);
+    qts_chart_setup(&r->c_dd, x0, x1, r->ddmin, 0);
+    qts_polyline_begin(&r->l_eq, &r->c_eq, "eq", false, r->n_eq);
+    qts_polyline_begin(&r->l_dd, &r->c_dd, "dd", true, r->n_eq);
+    r->peak = -INFINITY;
+    for (size_t i = 0; i < r->n_inst && i < MAX_PRICE_CHARTS; i++) {
+        struct rd_inst *in = &r->inst[i];
+        in->charted = true;
+        qts_chart_setup(&in->chart, x0, x1, isfinite(in->lo) ? in->lo : 0,
+                        isfinite(in->hi) ? in->hi : 1);
+        qts_polyline_begin(&in->line, &in->chart, "px", false, in->n_px);
+        in->stride = in->n_fills > MAX_MARKERS ? (in->n_fills + MAX_MARKERS - 1) / MAX_MARKERS : 1;
+        in->marks = open_memstream(&in->marks_buf, &in->marks_len);
+        if (!in->marks)
+            qts__panic(__FILE__, __LINE__, "out of memory (chart buffer)");
+    }
+}
+
+static void charts_end(struct run *r)
+{
+    qts_polyline_end(&r->l_eq);
+    qts_polyline_end(&r->l_dd);
+    for (size_t i = 0; i < r->n_inst; i++) {
+        struct rd_inst *in = &r->inst[i];
+        if (!in->charted)
+            continue;
+        qts_polyline_end(&in->line);
+        fclose(in->marks);
+        in->marks = NULL;
+    }
 }
 
 int qts_report_render(const char *dir, struct qts_err *err)
@@ -939,34 +625,32 @@ int qts_report_render(const char *dir, struct qts_err *err)
     memset(&r, 0, sizeof r);
     qts_perf_params_default(&r.pp);
     qts_strlcpy(r.title, "qts run", sizeof r.title);
+    r.lo = INFINITY;
+    r.hi = r.peak = -INFINITY;
     int rc;
-    if ((rc = read_csv(dir, "run.csv", 2, &r, row_run, err)) ||
-        (rc = read_csv(dir, "equity.csv", 4, &r, row_equity, err)) ||
+    if ((rc = read_csv(dir, "run.csv", 2, &r, row_run, err)))
+        goto out;
+    qts_perf_acc_init(&r.acc, &r.pp);
+    r.pass = 1;
+    if ((rc = read_csv(dir, "equity.csv", 4, &r, row_equity, err)) ||
         (rc = read_csv(dir, "prices.csv", 4, &r, row_price, err)) ||
         (rc = read_csv(dir, "fills.csv", 17, &r, row_fill, err)) ||
-        (rc = read_csv(dir, "trades.csv", 10, &r, row_trade, err)) ||
-        (rc = read_csv(dir, "strategies.csv", 8, &r, row_strat, err)))
+        (rc = read_csv(dir, "strategies.csv", 8, &r, row_strat, err)) ||
+        (rc = read_csv(dir, "trades.csv", 10, &r, row_trade, err)))
         goto out;
+    charts_begin(&r);
+    qts_perf_acc_second_pass(&r.acc);
+    r.pass = 2;
+    if ((rc = read_csv(dir, "equity.csv", 4, &r, row_equity, err)) ||
+        (rc = read_csv(dir, "prices.csv", 4, &r, row_price, err)) ||
+        (rc = read_csv(dir, "fills.csv", 17, &r, row_fill, err)))
+        goto out;
+    charts_end(&r);
 
-    for (size_t i = 0; i < r.n_trades; i++)
-        for (size_t k = 0; k < r.n_strat; k++)
-            if (r.strat[k].id == r.trade_strat[i] && r.trades[i].pnl > 0)
-                r.strat[k].wins++;
-    size_t n = r.n_eq;
     struct qts_perf p;
     memset(&p, 0, sizeof p);
-    if (n) {
-        int64_t *ts = qts_xmalloc(n * sizeof *ts), *eq = qts_xmalloc(n * sizeof *eq),
-                *gx = qts_xmalloc(n * sizeof *gx);
-        for (size_t i = 0; i < n; i++) {
-            ts[i] = r.eq[i].ts;
-            eq[i] = r.eq[i].equity;
-            gx[i] = r.eq[i].gross;
-        }
-        rc = qts_perf_compute(&r.pp, ts, eq, gx, n, r.trades, r.n_trades, r.n_fills, r.fees, &p);
-        free(ts);
-        free(eq);
-        free(gx);
+    if (r.n_eq) {
+        rc = qts_perf_acc_finish(&r.acc, r.n_fills, r.fees, &p);
         if (rc) {
             qts_err_set(err, rc, "%s/equity.csv: cannot compute statistics", dir);
             goto out;
@@ -974,7 +658,7 @@ int qts_report_render(const char *dir, struct qts_err *err)
     } else {
         /* no equity sample: statistics of a run that never started */
         p.n_fills = r.n_fills;
-        p.n_trades = r.n_trades;
+        p.n_trades = r.acc.n_trades;
         p.fees = qts_fixed_to_double(r.fees, QTS_CASH_EXP);
         p.equity_start = p.equity_end = qts_fixed_to_double(r.initial_cash, QTS_CASH_EXP);
     }

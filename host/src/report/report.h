@@ -1,17 +1,22 @@
 /* report.h — run output: CSV files, summary.json and a self-contained
  * report.html in a run directory.
  *
- * qts_report_write_run() writes the run's data files (run.csv, equity.csv,
- * prices.csv, fills.csv, trades.csv, strategies.csv) from a portfolio, then
- * renders. qts_report_render() reads only those files and writes
+ * The rows that grow with the run (equity.csv, prices.csv, fills.csv,
+ * trades.csv) are streamed: qts_run_files_attach() makes the portfolio hand
+ * each row to the writer as it is produced, and the row goes to
+ * <name>.tmp at once (nothing is kept in memory). qts_run_files_finish()
+ * writes run.csv and strategies.csv, moves the streamed files into place
+ * and renders. qts_report_render() reads only those files and writes
  * summary.json and report.html, so `qts report RUN_DIR` and the end of a run
- * produce the same bytes. Nothing in the output depends on the current time
+ * produce the same bytes. The renderer too holds no series: statistics are
+ * computed online (perf_stats.h) and charts keep a bounded downsample. Nothing in the output depends on the current time
  * or the machine: times are the data's, floats use fixed formats.
  * File formats: docs/performance.md ("Run directory").
  */
 #ifndef QTS_REPORT_H
 #define QTS_REPORT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "perf_stats.h"
@@ -25,10 +30,32 @@ struct qts_report_meta {
 
 void qts_report_meta_default(struct qts_report_meta *m);
 
-/* Write every file of a run into `dir` (created if missing, parents too).
- * `pf` and `meta` borrowed. Returns 0 or QTS_EIO (err says which file). */
-int qts_report_write_run(const char *dir, const struct qts_portfolio *pf,
-                         const struct qts_report_meta *meta, struct qts_err *err);
+#include "report_io.h"
+
+/* A run's streamed files. Embed it (zeroed) in something that outlives the
+ * run; fields are private to run_files.c. */
+struct qts_run_files {
+    char dir[1024];
+    struct qts_portfolio *pf; /* borrowed: attached to */
+    bool opened;              /* the .tmp files exist (first row or finish) */
+    int err_code;             /* first write error, 0 = none */
+    char err_msg[256];
+    struct qts_wfile equity, prices, fills, trades;
+};
+
+/* Stream `pf`'s rows into `dir` (created, parents too, at the first row).
+ * `pf` borrowed: must outlive finish/discard; its listener is replaced. */
+void qts_run_files_attach(struct qts_run_files *rf, const char *dir, struct qts_portfolio *pf);
+
+/* The run is over: the held-back equity sample is written, run.csv and
+ * strategies.csv too, every file moved into place and the report rendered.
+ * Detaches from the portfolio. Returns 0 or QTS_EIO (err says which file;
+ * a write error during the run is reported here). */
+int qts_run_files_finish(struct qts_run_files *rf, const struct qts_report_meta *meta,
+                         struct qts_err *err);
+
+/* Detach and remove the .tmp files (a run that is not written). */
+void qts_run_files_discard(struct qts_run_files *rf);
 
 /* Re-read the data files of `dir` and write summary.json and report.html.
  * Returns 0, QTS_ENOENT (a file is missing), QTS_EPARSE (a malformed line;

@@ -1,18 +1,25 @@
 /* report_sub.c — see report_sub.h. */
 #include "report_sub.h"
 
-#include "report.h"
+#include <string.h>
 
 static int report_on_run_end(void *self, const struct qts_run_end *end, struct qts_err *err)
 {
-    const struct qts_report_pub *pub = self;
+    struct qts_report_pub *pub = self;
     struct qts_report_meta meta;
     qts_report_meta_default(&meta);
     meta.title = pub->title;
-    return qts_report_write_run(end->run_dir, pub->pf, &meta, err);
+    if (strcmp(end->run_dir, pub->files.dir) != 0) {
+        /* rows were streamed elsewhere: this is a programming error */
+        qts_run_files_discard(&pub->files);
+        return qts_err_set(err, QTS_EINVAL, "run directory changed: %s, rows in %s", end->run_dir,
+                           pub->files.dir);
+    }
+    return qts_run_files_finish(&pub->files, &meta, err);
 }
 
 struct qts_bus_sub qts_report_sub(struct qts_report_pub *pub)
 {
+    qts_run_files_attach(&pub->files, pub->run_dir, pub->pf);
     return (struct qts_bus_sub){.name = "report", .on_run_end = report_on_run_end, .self = pub};
 }
