@@ -4,11 +4,8 @@
 # stop the host and read `qts status`.
 . "$(dirname "$0")/scenario_lib.sh"
 pid=
-cleanup() {
-    [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-    rm -rf "$dir"
-}
-trap cleanup EXIT
+# a host left running by a failed check is killed, never waited for long
+trap '[ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null; rm -rf "$dir"' EXIT
 fail() {
     echo "FAIL: $*"
     for f in "$dir"/run*.err; do echo "== $f"; tail -n 15 "$f"; done
@@ -16,42 +13,25 @@ fail() {
 }
 
 # an endless feed at 200 events a second of real time, a strategy that
-# trades on every crossing of two short averages, a SQLite store
-cat >"$dir/qts.yaml" <<YAML
-mode: replay
-paths:
-  var_dir: $dir/var
-plugins:
-  dir: $plugins
-instruments:
-  - symbol: SYNTH
-    tick_size: "0.01"
-feeds:
-  - name: demo
-    plugin: feed_synthetic
-    config:
-      symbols: SYNTH
-      events: 0
-      rate: 200
-      speed: 1
-broker:
-  plugin: broker_paper
-  config:
-    allow_short: true
+# trades on every crossing of two short averages, a SQLite store (the lines
+# after the broker's go in as they are)
+write_config "allow_short: true
 store:
   plugin: store_sqlite
   config:
     path: qts.db
 account:
-  initial_cash: "100000"
+  initial_cash: \"100000\"
 strategies:
   dir: $PWD/strategies
   list:
     - name: ema
       file: ema_cross.lua
       symbols: [SYNTH]
-      params: {symbol: SYNTH, fast: 2, slow: 5, qty: 1, allow_short: true}
-YAML
+      params: {symbol: SYNTH, fast: 2, slow: 5, qty: 1, allow_short: true}" "      symbols: SYNTH
+      events: 0
+      rate: 200
+      speed: 1"
 state="$dir/var/safety.json"
 n=0
 
@@ -86,6 +66,17 @@ wait_fills() {
         sleep 0.2
     done
     fail "no fill within 30 s: $1"
+}
+
+# expect_blocked STATE SOURCE: a fresh status says STATE, kill switch on,
+# trading not allowed, and safety_source starting with SOURCE
+expect_blocked() {
+    snap
+    [ "$(get 'r["safety"]["state"]')" = "$1" ] || fail "state is not $1: $st"
+    [ "$(get 'r["safety"]["kill"]')" = True ] || fail "the kill switch is off: $st"
+    [ "$(get 'r["safety"]["trading_allowed"]')" = False ] || fail "trading allowed: $st"
+    src=$(get 'r["safety"]["safety_source"]')
+    case "$src" in "$2"*) ;; *) fail "safety_source is '$src', expected '$2...'" ;; esac
 }
 
 crash() { kill -KILL "$pid"; wait "$pid" 2>/dev/null; pid=; }

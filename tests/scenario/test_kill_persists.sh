@@ -17,11 +17,7 @@ echo "ok: killed through the socket, saved, crashed with kill -9"
 
 # 2. restart: still killed, says so and why, no fill
 start
-snap
-[ "$(get 'r["safety"]["kill"]')" = True ] || fail "restart forgot the kill switch"
-[ "$(get 'r["safety"]["trading_allowed"]')" = False ] || fail "trading allowed after restart"
-src=$(get 'r["safety"]["safety_source"]')
-case "$src" in "restored from $state at "*) ;; *) fail "safety_source is '$src'" ;; esac
+expect_blocked NORMAL "restored from $state at "
 grep -q "trading stays blocked until" "$dir/run$n.err" || fail "no restore warning in the log"
 sleep 2
 snap
@@ -37,7 +33,7 @@ echo "ok: restarted killed ($src); no fill; store row: $row"
 
 # 3. an orderly restart keeps it too; resume needs an approval, then trading resumes
 start
-[ "$(status_get 'r["safety"]["kill"]')" = True ] || fail "second restart forgot the kill switch"
+expect_blocked NORMAL "restored from $state at "
 "$qts" resume -c "$dir/qts.yaml" >/dev/null 2>&1
 [ $? -eq 2 ] || fail "qts resume without --approve was not a usage error"
 [ "$(status_get 'r["safety"]["kill"]')" = True ] || fail "an unapproved resume released the switch"

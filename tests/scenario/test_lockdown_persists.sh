@@ -12,18 +12,12 @@ mkdir -p "$dir/var"
 # lock survives kill -9 like the kill switch
 printf '{"version":"1","state":"NORM' >"$state"
 start
-snap
-[ "$(get 'r["safety"]["state"]')" = LOCKDOWN ] || fail "a corrupt safety.json did not lock"
-[ "$(get 'r["safety"]["kill"]')" = True ] || fail "a corrupt safety.json did not kill"
-src=$(get 'r["safety"]["safety_source"]')
-case "$src" in "fail-safe LOCKDOWN: $state unreadable"*) ;; *) fail "safety_source is '$src'" ;; esac
+expect_blocked LOCKDOWN "fail-safe LOCKDOWN: $state unreadable"
 ls "$state".bad-* >/dev/null 2>&1 || fail "the corrupt file was not kept aside"
 grep -q "starting in LOCKDOWN" "$dir/run$n.err" || fail "no fail-safe message in the log"
 crash
 start
-snap
-[ "$(get 'r["safety"]["state"]')" = LOCKDOWN ] || fail "restart forgot LOCKDOWN"
-[ "$(get 'r["safety"]["trading_allowed"]')" = False ] || fail "trading allowed in LOCKDOWN"
+expect_blocked LOCKDOWN "restored from $state at "
 sleep 2
 [ "$(status_get 'r["fills"]')" = 0 ] || fail "a locked host made fills"
 out=$("$qts" resume -c "$dir/qts.yaml" --by tester --approve "state file checked" 2>&1) ||

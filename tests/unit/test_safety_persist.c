@@ -66,12 +66,12 @@ static void status_has(struct qts_safety *s, const char *want)
         fail_msg("status %s lacks %s", buf, want);
 }
 
-static int saved_calls;
+/* on_saved: counts the calls (ctx) and keeps the last latches */
+static struct qts_safety_latch last_saved;
 static void count_saved(void *ctx, const struct qts_safety_latch *l)
 {
-    (void)ctx;
-    (void)l;
-    saved_calls++;
+    ++*(int *)ctx;
+    last_saved = *l;
 }
 
 /* No file: a fresh NORMAL host; a kill is on disk before set_kill returns;
@@ -82,8 +82,9 @@ static void test_kill_survives_restart(void **state)
     struct tmpdir t;
     mk_dir(&t);
     struct qts_safety *s = qts_safety_new(NULL);
-    saved_calls = 0;
-    struct qts_safety_persist *p = qts_safety_persist_open(s, t.dir, NULL, count_saved, NULL);
+    int saved_calls = 0;
+    struct qts_safety_persist *p =
+        qts_safety_persist_open(s, t.dir, NULL, count_saved, &saved_calls);
     assert_int_equal(qts_safety_state(s), QTS_SAFETY_NORMAL);
     assert_true(qts_safety_trading_allowed(s));
     status_has(s, "\"safety_source\":\"fresh start (no ");
@@ -91,6 +92,7 @@ static void test_kill_survives_restart(void **state)
 
     qts_safety_set_kill(s, true, "alice", "runaway \"orders\"");
     assert_int_equal(saved_calls, 1);
+    assert_true(last_saved.kill);
     assert_int_equal(access(t.file, F_OK), 0);
     status_has(s, "\"safety_saved\":\"");
     qts_safety_persist_close(p); /* the crash: nothing more is written */

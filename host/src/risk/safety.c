@@ -30,13 +30,9 @@ struct qts_safety {
     size_t n_events; /* total ever; ring index = n % EVENT_RING */
     bool have_approval;
     struct qts_safety_approval approval;
-    /* latch details (safety.h, struct qts_safety_latch), under mu */
-    int latch_code;
-    int64_t state_ts_ns;
-    char state_msg[160];
-    int64_t kill_ts_ns;
-    char kill_who[64];
-    char kill_reason[160];
+    /* latch details, under mu: code, state_ts_ns, state_msg, kill_ts_ns,
+     * kill_who, kill_reason (the other members live in the atomics above) */
+    struct qts_safety_latch latch;
     /* the saver and the status notes; save_mu orders the saves */
     pthread_mutex_t save_mu;
     qts_safety_saver_fn saver;
@@ -69,7 +65,7 @@ struct qts_safety *qts_safety_new(const struct qts_clock *clock)
     atomic_init(&s->trading_enabled, true);
     atomic_init(&s->consecutive, 0);
     s->clock = clock;
-    s->latch_code = -1;
+    s->latch.code = -1;
     pthread_mutex_init(&s->mu, NULL);
     pthread_mutex_init(&s->save_mu, NULL);
     qts_strlcpy(s->source, "not persisted (no var_dir state file)", sizeof s->source);
@@ -195,9 +191,9 @@ int qts_safety_raise(struct qts_safety *s, int code, const char *msg)
     }
     bool trip = ci->effect == QTS_SE_TRIP;
     if (trip) {
-        s->latch_code = code;
-        s->state_ts_ns = qts_wall_ns();
-        qts_strlcpy(s->state_msg, msg ? msg : "", sizeof s->state_msg);
+        s->latch.code = code;
+        s->latch.state_ts_ns = qts_wall_ns();
+        qts_strlcpy(s->latch.state_msg, msg ? msg : "", sizeof s->latch.state_msg);
     }
     atomic_store_explicit(&s->state, to, memory_order_release);
     struct qts_safety_event ev;
@@ -253,12 +249,12 @@ int qts_safety_recover(struct qts_safety *s, bool approved, const char *who, con
         qts_strlcpy(s->approval.who, who, sizeof s->approval.who);
         qts_strlcpy(s->approval.reason, reason, sizeof s->approval.reason);
         atomic_store_explicit(&s->kill, false, memory_order_release);
-        s->kill_ts_ns = s->approval.ts_ns;
+        s->latch.kill_ts_ns = s->approval.ts_ns;
     }
     if (from >= QTS_SAFETY_FAIL) {
-        s->latch_code = -1;
-        s->state_ts_ns = qts_wall_ns();
-        qts_strlcpy(s->state_msg, msg, sizeof s->state_msg);
+        s->latch.code = -1;
+        s->latch.state_ts_ns = qts_wall_ns();
+        qts_strlcpy(s->latch.state_msg, msg, sizeof s->latch.state_msg);
     }
     atomic_store_explicit(&s->state, to, memory_order_release);
     struct qts_safety_event ev;
@@ -285,9 +281,10 @@ void qts_safety_set_kill(struct qts_safety *s, bool on, const char *who, const c
 {
     pthread_mutex_lock(&s->mu);
     atomic_store_explicit(&s->kill, on, memory_order_release);
-    s->kill_ts_ns = qts_wall_ns();
-    qts_strlcpy(s->kill_who, who && who[0] ? who : "-", sizeof s->kill_who);
-    qts_strlcpy(s->kill_reason, reason && reason[0] ? reason : "-", sizeof s->kill_reason);
+    s->latch.kill_ts_ns = qts_wall_ns();
+    qts_strlcpy(s->latch.kill_who, who && who[0] ? who : "-", sizeof s->latch.kill_who);
+    qts_strlcpy(s->latch.kill_reason, reason && reason[0] ? reason : "-",
+                sizeof s->latch.kill_reason);
     int st = atomic_load(&s->state);
     char msg[160];
     snprintf(msg, sizeof msg, "by %s: %s", who && who[0] ? who : "-",
@@ -351,18 +348,12 @@ int qts_safety_status_json(const struct qts_safety *s, char *buf, size_t cap)
 void qts_safety_latch_get(const struct qts_safety *s, struct qts_safety_latch *out)
 {
     struct qts_safety *m = (struct qts_safety *)s; /* the mutex is not logical state */
-    memset(out, 0, sizeof *out);
     pthread_mutex_lock(&m->mu);
+    *out = m->latch;
     int st = atomic_load(&m->state);
     out->state = st == QTS_SAFETY_WARNING ? QTS_SAFETY_NORMAL : st; /* not a latch */
-    out->code = m->latch_code;
     out->consecutive = atomic_load(&m->consecutive);
-    out->state_ts_ns = m->state_ts_ns;
-    qts_strlcpy(out->state_msg, m->state_msg, sizeof out->state_msg);
     out->kill = atomic_load(&m->kill);
-    out->kill_ts_ns = m->kill_ts_ns;
-    qts_strlcpy(out->kill_who, m->kill_who, sizeof out->kill_who);
-    qts_strlcpy(out->kill_reason, m->kill_reason, sizeof out->kill_reason);
     out->have_approval = m->have_approval;
     if (m->have_approval)
         out->approval = m->approval;
@@ -375,12 +366,7 @@ void qts_safety_latch_apply(struct qts_safety *s, const struct qts_safety_latch 
     int from = atomic_load(&s->state);
     int to = l->state == QTS_SAFETY_FAIL || l->state == QTS_SAFETY_LOCKDOWN ? l->state
                                                                             : QTS_SAFETY_NORMAL;
-    s->latch_code = l->code;
-    s->state_ts_ns = l->state_ts_ns;
-    qts_strlcpy(s->state_msg, l->state_msg, sizeof s->state_msg);
-    s->kill_ts_ns = l->kill_ts_ns;
-    qts_strlcpy(s->kill_who, l->kill_who, sizeof s->kill_who);
-    qts_strlcpy(s->kill_reason, l->kill_reason, sizeof s->kill_reason);
+    s->latch = *l; /* the details; state, kill and count go to the atomics */
     s->have_approval = l->have_approval;
     if (l->have_approval)
         s->approval = l->approval;
