@@ -40,6 +40,41 @@ static int risk_status_extra(void *ctx, char *out, size_t cap)
                     e->stats.events, e->stats.fills, eq);
 }
 
+/* The safety latches as just saved to var_dir, mirrored to the store's
+ * config table (scope LOCAL, category safety): SAFETY_STATE always,
+ * SAFETY_APPROVAL once there is one. Loop thread; the push only queues
+ * (the writer thread writes), so the loop never waits for the database. */
+static void risk_safety_saved(void *ctx, const struct qts_safety_latch *l)
+{
+    struct qts_engine *e = ctx;
+    if (!e->writer)
+        return;
+    struct qts_store_config row = {
+        .h = {.struct_size = sizeof row, .kind = QTS_REC_CONFIG, .ts_ns = qts_wall_ns()}};
+    qts_strlcpy(row.scope, "LOCAL", sizeof row.scope);
+    qts_strlcpy(row.category, "safety", sizeof row.category);
+    qts_strlcpy(row.subcategory, "latch", sizeof row.subcategory);
+    qts_strlcpy(row.key, "SAFETY_STATE", sizeof row.key);
+    qts_safety_latch_summary(l, row.value, sizeof row.value);
+    /* the column holds 128 bytes: longer reasons are cut there */
+    if (l->kill)
+        snprintf(row.description, sizeof row.description, "kill: %.120s", l->kill_reason);
+    else
+        qts_strlcpy(row.description, l->state_msg, sizeof row.description);
+    qts_strlcpy(row.tag, "qts", sizeof row.tag);
+    qts_store_writer_push(e->writer, &row.h, NULL);
+    if (!l->have_approval)
+        return;
+    char at[32];
+    qts_safety_utc(l->approval.ts_ns, at, sizeof at);
+    qts_strlcpy(row.key, "SAFETY_APPROVAL", sizeof row.key);
+    qts_strlcpy(row.subcategory, "approval", sizeof row.subcategory);
+    snprintf(row.value, sizeof row.value, "by=%s at=%s from=%s", l->approval.who, at,
+             qts_safety_state_name(l->approval.from));
+    qts_strlcpy(row.description, l->approval.reason, sizeof row.description);
+    qts_store_writer_push(e->writer, &row.h, NULL);
+}
+
 /* ------------------------------------------------------- plugin reloads */
 
 /* The execution pipeline, the cache writer and the shared budget call the
@@ -224,6 +259,7 @@ int qts__engine_open_risk(struct qts_engine *e, struct qts_err *err)
                                         .reload = admin_reload,
                                         .subscribe = admin_subscribe,
                                         .status_extra = risk_status_extra,
+                                        .safety_saved = risk_safety_saved,
                                         .ctx = e,
                                         .is_replay = e->set->mode == QTS_MODE_REPLAY};
     qts_risk_portfolio_book(&e->risk_pf, &renv.book);

@@ -8,6 +8,7 @@
 
 #include "admin_socket.h"
 #include "log.h"
+#include "safety_persist.h"
 #include "util.h"
 #include "watchdog.h"
 
@@ -25,6 +26,7 @@ struct qts_risk_control {
     char mode[16];
     char kill_file[1024];
     struct qts_safety *safety;
+    struct qts_safety_persist *persist;
     struct qts_precheck_risk *pre;
     struct qts_risk_loop *rl;
     struct qts_watchdog *wd;
@@ -165,6 +167,9 @@ int qts_risk_control_new(const struct qts_risk_control_env *env, struct qts_risk
     snprintf(h->kill_file, sizeof h->kill_file, "%s/%s", s->var_dir ? s->var_dir : ".",
              QTS_KILL_FILE_NAME);
     h->safety = qts_safety_new(NULL);
+    /* latches from the last run first: nothing may trade before they hold */
+    h->persist =
+        qts_safety_persist_open(h->safety, s->var_dir, env->loop, env->safety_saved, env->ctx);
     h->pre = qts_precheck_risk_new(lim, h->safety, &env->book);
     rc = qts_precheck_risk_install(h->pre, env->exec);
     struct qts_risk_loop_env renv = {.timers = env->timers,
@@ -239,6 +244,7 @@ void qts_risk_control_free(struct qts_risk_control *h)
     }
     qts_risk_loop_free(h->rl);
     qts_precheck_risk_free(h->pre);
+    qts_safety_persist_close(h->persist);
     qts_safety_free(h->safety);
     free(h);
 }

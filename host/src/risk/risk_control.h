@@ -9,8 +9,10 @@
  *      refusal returns QTS_EPERM with the reason in err;
  *   2. limits: settings->risk, each strategy's `risk:` map on top
  *      (strategy ids from the env callback), validated;
- *   3. the safety state machine, the pre-trade hook installed into `exec`,
- *      the micro risk loop started on `timers`;
+ *   3. the safety state machine, its latches restored from
+ *      <var_dir>/safety.json (safety_persist.h) and saved there on every
+ *      change, the pre-trade hook installed into `exec`, the micro risk
+ *      loop started on `timers`;
  *   4. with a libuv loop: the admin socket <var_dir>/qts.sock (status,
  *      kill, resume, reload), a 100 ms core-loop heartbeat and a once a
  *      second poll of <var_dir>/KILL, and the watchdog thread.
@@ -66,6 +68,9 @@ struct qts_risk_control_env {
     /* extra status members (e.g. "\"positions\":[..]"), written without
      * braces; NULL = none */
     int (*status_extra)(void *ctx, char *out, size_t cap);
+    /* after each save of the safety latches (safety_persist.h), on the
+     * loop thread: e.g. the store's record; NULL = none */
+    void (*safety_saved)(void *ctx, const struct qts_safety_latch *l);
     void *ctx; /* borrowed */
     /* Replay: the watchdog thread is not started. A stall measured on the
      * wall clock must not change the decisions of a deterministic replay;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "exec_pipeline.h"
 #include "json.h"
@@ -29,6 +30,15 @@ struct qts_safety {
     size_t n_events; /* total ever; ring index = n % EVENT_RING */
     bool have_approval;
     struct qts_safety_approval approval;
+    /* latch details, under mu: code, state_ts_ns, state_msg, kill_ts_ns,
+     * kill_who, kill_reason (the other members live in the atomics above) */
+    struct qts_safety_latch latch;
+    /* the saver and the status notes; save_mu orders the saves */
+    pthread_mutex_t save_mu;
+    qts_safety_saver_fn saver;
+    void *saver_ctx; /* borrowed */
+    char source[320];
+    char saved[320];
 };
 
 const char *qts_safety_state_name(int state)
@@ -55,7 +65,11 @@ struct qts_safety *qts_safety_new(const struct qts_clock *clock)
     atomic_init(&s->trading_enabled, true);
     atomic_init(&s->consecutive, 0);
     s->clock = clock;
+    s->latch.code = -1;
     pthread_mutex_init(&s->mu, NULL);
+    pthread_mutex_init(&s->save_mu, NULL);
+    qts_strlcpy(s->source, "not persisted (no var_dir state file)", sizeof s->source);
+    qts_strlcpy(s->saved, "never", sizeof s->saved);
     return s;
 }
 
@@ -64,6 +78,7 @@ void qts_safety_free(struct qts_safety *s)
     if (!s)
         return;
     pthread_mutex_destroy(&s->mu);
+    pthread_mutex_destroy(&s->save_mu);
     free(s);
 }
 
@@ -134,6 +149,19 @@ static void notify(struct qts_safety *s, const struct qts_safety_listener *l,
         l->on_event(l->ctx, ev);
 }
 
+/* After a latch changed, outside mu: hand the newest latches to the saver.
+ * save_mu keeps two threads' saves in order (the last one is the newest). */
+static void save_latches(struct qts_safety *s)
+{
+    pthread_mutex_lock(&s->save_mu);
+    if (s->saver) {
+        struct qts_safety_latch l;
+        qts_safety_latch_get(s, &l);
+        s->saver(s->saver_ctx, &l);
+    }
+    pthread_mutex_unlock(&s->save_mu);
+}
+
 int qts_safety_raise(struct qts_safety *s, int code, const char *msg)
 {
     const struct qts_safety_code_info *ci = qts_safety_code_info(code);
@@ -161,12 +189,20 @@ int qts_safety_raise(struct qts_safety *s, int code, const char *msg)
         break;
     default: break; /* LIMIT and NOTICE never move the state */
     }
+    bool trip = ci->effect == QTS_SE_TRIP;
+    if (trip) {
+        s->latch.code = code;
+        s->latch.state_ts_ns = qts_wall_ns();
+        qts_strlcpy(s->latch.state_msg, msg ? msg : "", sizeof s->latch.state_msg);
+    }
     atomic_store_explicit(&s->state, to, memory_order_release);
     struct qts_safety_event ev;
     record(s, code, from, to, "raise", msg, &ev);
     struct qts_safety_listener l = s->listener;
     pthread_mutex_unlock(&s->mu);
     notify(s, &l, &ev);
+    if (trip)
+        save_latches(s);
     return to;
 }
 
@@ -213,6 +249,12 @@ int qts_safety_recover(struct qts_safety *s, bool approved, const char *who, con
         qts_strlcpy(s->approval.who, who, sizeof s->approval.who);
         qts_strlcpy(s->approval.reason, reason, sizeof s->approval.reason);
         atomic_store_explicit(&s->kill, false, memory_order_release);
+        s->latch.kill_ts_ns = s->approval.ts_ns;
+    }
+    if (from >= QTS_SAFETY_FAIL) {
+        s->latch.code = -1;
+        s->latch.state_ts_ns = qts_wall_ns();
+        qts_strlcpy(s->latch.state_msg, msg, sizeof s->latch.state_msg);
     }
     atomic_store_explicit(&s->state, to, memory_order_release);
     struct qts_safety_event ev;
@@ -220,6 +262,7 @@ int qts_safety_recover(struct qts_safety *s, bool approved, const char *who, con
     struct qts_safety_listener l = s->listener;
     pthread_mutex_unlock(&s->mu);
     notify(s, &l, &ev);
+    save_latches(s);
     return to;
 }
 
@@ -238,6 +281,10 @@ void qts_safety_set_kill(struct qts_safety *s, bool on, const char *who, const c
 {
     pthread_mutex_lock(&s->mu);
     atomic_store_explicit(&s->kill, on, memory_order_release);
+    s->latch.kill_ts_ns = qts_wall_ns();
+    qts_strlcpy(s->latch.kill_who, who && who[0] ? who : "-", sizeof s->latch.kill_who);
+    qts_strlcpy(s->latch.kill_reason, reason && reason[0] ? reason : "-",
+                sizeof s->latch.kill_reason);
     int st = atomic_load(&s->state);
     char msg[160];
     snprintf(msg, sizeof msg, "by %s: %s", who && who[0] ? who : "-",
@@ -247,6 +294,7 @@ void qts_safety_set_kill(struct qts_safety *s, bool on, const char *who, const c
     struct qts_safety_listener l = s->listener;
     pthread_mutex_unlock(&s->mu);
     notify(s, &l, &ev);
+    save_latches(s);
 }
 
 void qts_safety_set_trading_enabled(struct qts_safety *s, bool on)
@@ -278,13 +326,104 @@ int qts_safety_status_json(const struct qts_safety *s, char *buf, size_t cap)
                  "{\"who\":\"%s\",\"reason\":\"%s\",\"ts_ns\":%lld,\"from\":\"%s\"}", who, why,
                  (long long)a.ts_ns, qts_safety_state_name(a.from));
     }
-    return snprintf(
-        buf, cap,
-        "{\"state\":\"%s\",\"kill\":%s,\"trading_enabled\":%s,"
-        "\"trading_allowed\":%s,\"consecutive_fails\":%d,\"last_approval\":%s}",
-        qts_safety_state_name(qts_safety_state(s)), qts_safety_kill_on(s) ? "true" : "false",
-        qts_safety_trading_enabled(s) ? "true" : "false",
-        qts_safety_trading_allowed(s) ? "true" : "false", qts_safety_consecutive_fails(s), appr);
+    char src[700], saved[700];
+    struct qts_safety *m = (struct qts_safety *)s; /* the mutex is not logical state */
+    pthread_mutex_lock(&m->mu);
+    qts_json_escape(src, sizeof src, m->source);
+    qts_json_escape(saved, sizeof saved, m->saved);
+    pthread_mutex_unlock(&m->mu);
+    return snprintf(buf, cap,
+                    "{\"state\":\"%s\",\"kill\":%s,\"trading_enabled\":%s,"
+                    "\"trading_allowed\":%s,\"consecutive_fails\":%d,\"last_approval\":%s,"
+                    "\"safety_source\":\"%s\",\"safety_saved\":\"%s\"}",
+                    qts_safety_state_name(qts_safety_state(s)),
+                    qts_safety_kill_on(s) ? "true" : "false",
+                    qts_safety_trading_enabled(s) ? "true" : "false",
+                    qts_safety_trading_allowed(s) ? "true" : "false",
+                    qts_safety_consecutive_fails(s), appr, src, saved);
+}
+
+/* ------------------------------------------------------------ latches */
+
+void qts_safety_latch_get(const struct qts_safety *s, struct qts_safety_latch *out)
+{
+    struct qts_safety *m = (struct qts_safety *)s; /* the mutex is not logical state */
+    pthread_mutex_lock(&m->mu);
+    *out = m->latch;
+    int st = atomic_load(&m->state);
+    out->state = st == QTS_SAFETY_WARNING ? QTS_SAFETY_NORMAL : st; /* not a latch */
+    out->consecutive = atomic_load(&m->consecutive);
+    out->kill = atomic_load(&m->kill);
+    out->have_approval = m->have_approval;
+    if (m->have_approval)
+        out->approval = m->approval;
+    pthread_mutex_unlock(&m->mu);
+}
+
+void qts_safety_latch_apply(struct qts_safety *s, const struct qts_safety_latch *l)
+{
+    pthread_mutex_lock(&s->mu);
+    int from = atomic_load(&s->state);
+    int to = l->state == QTS_SAFETY_FAIL || l->state == QTS_SAFETY_LOCKDOWN ? l->state
+                                                                            : QTS_SAFETY_NORMAL;
+    s->latch = *l; /* the details; state, kill and count go to the atomics */
+    s->have_approval = l->have_approval;
+    if (l->have_approval)
+        s->approval = l->approval;
+    atomic_store(&s->consecutive, l->consecutive > 0 ? l->consecutive : 0);
+    atomic_store_explicit(&s->kill, l->kill, memory_order_release);
+    atomic_store_explicit(&s->state, to, memory_order_release);
+    char msg[160];
+    qts_safety_latch_summary(l, msg, sizeof msg);
+    struct qts_safety_event ev;
+    record(s, l->code, from, to, "restore", msg, &ev);
+    struct qts_safety_listener lis = s->listener;
+    pthread_mutex_unlock(&s->mu);
+    notify(s, &lis, &ev);
+}
+
+void qts_safety_utc(int64_t ns, char *buf, size_t cap)
+{
+    if (ns <= 0) {
+        snprintf(buf, cap, "-");
+        return;
+    }
+    time_t t = (time_t)(ns / 1000000000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+int qts_safety_latch_summary(const struct qts_safety_latch *l, char *buf, size_t cap)
+{
+    char since[32], kat[32];
+    qts_safety_utc(l->state_ts_ns, since, sizeof since);
+    qts_safety_utc(l->kill_ts_ns, kat, sizeof kat);
+    if (!l->kill)
+        return snprintf(buf, cap, "state=%s code=%s since=%s kill=off",
+                        qts_safety_state_name(l->state),
+                        l->code >= 0 ? qts_safety_code_str(l->code) : "-", since);
+    return snprintf(buf, cap, "state=%s code=%s since=%s kill=on kill_by=%.60s kill_at=%s",
+                    qts_safety_state_name(l->state),
+                    l->code >= 0 ? qts_safety_code_str(l->code) : "-", since, l->kill_who, kat);
+}
+
+void qts_safety_set_saver(struct qts_safety *s, qts_safety_saver_fn fn, void *ctx)
+{
+    pthread_mutex_lock(&s->save_mu);
+    s->saver = fn;
+    s->saver_ctx = ctx;
+    pthread_mutex_unlock(&s->save_mu);
+}
+
+void qts_safety_set_notes(struct qts_safety *s, const char *source, const char *saved)
+{
+    pthread_mutex_lock(&s->mu);
+    if (source)
+        qts_strlcpy(s->source, source, sizeof s->source);
+    if (saved)
+        qts_strlcpy(s->saved, saved, sizeof s->saved);
+    pthread_mutex_unlock(&s->mu);
 }
 
 size_t qts_safety_kill_exec(struct qts_safety *s, struct qts_exec *x, bool flatten, const char *who,

@@ -104,8 +104,51 @@ void qts_safety_set_trading_enabled(struct qts_safety *s, bool on);
 /* The last `cap` events, oldest first; returns how many were copied. */
 size_t qts_safety_events(const struct qts_safety *s, struct qts_safety_event *out, size_t cap);
 /* {"state":..,"kill":..,"trading_enabled":..,"consecutive_fails":..,
- *  "last_approval":{..}|null} into buf; returns what snprintf would write. */
+ *  "last_approval":{..}|null,"safety_source":..,"safety_saved":..} into buf;
+ * returns what snprintf would write. */
 int qts_safety_status_json(const struct qts_safety *s, char *buf, size_t cap);
+
+/* ------------------------------------------------------------ latches */
+
+/* What outlives the process (docs/safety.md, "Persistence"): the kill
+ * switch, FAIL and LOCKDOWN with the code and message that set them, who
+ * pulled the switch and why, and the last approval. WARNING is not a latch
+ * (its condition is measured again after a restart): it is kept as NORMAL. */
+struct qts_safety_latch {
+    int state;           /* QTS_SAFETY_NORMAL, _FAIL or _LOCKDOWN */
+    int code;            /* last TRIP code (enum qts_safety_code); -1 none */
+    int consecutive;     /* fail-safes since the last recovery */
+    int64_t state_ts_ns; /* wall time of the last TRIP or recovery; 0 unknown */
+    char state_msg[160];
+    bool kill;
+    int64_t kill_ts_ns; /* wall time the switch last changed; 0 unknown */
+    char kill_who[64];
+    char kill_reason[160];
+    bool have_approval;
+    struct qts_safety_approval approval;
+};
+
+/* Copy the latches (consistent: taken under the lock). */
+void qts_safety_latch_get(const struct qts_safety *s, struct qts_safety_latch *out);
+/* Put restored latches in place (start-up, before any order): state, kill
+ * switch, approval; logged as a "restore" event. The saver is not called. */
+void qts_safety_latch_apply(struct qts_safety *s, const struct qts_safety_latch *l);
+/* One line for logs and the store: "state=LOCKDOWN code=FS104 kill=on
+ * kill_by=ops since=<UTC>"; returns what snprintf would write. */
+int qts_safety_latch_summary(const struct qts_safety_latch *l, char *buf, size_t cap);
+/* Wall time `ns` as "2026-12-07T04:22:36Z" ("-" for 0) into buf (cap >= 24). */
+void qts_safety_utc(int64_t ns, char *buf, size_t cap);
+
+/* Called after every latch change (a TRIP, the kill switch, a recovery)
+ * with the latches as they are now, on the thread that made the change;
+ * calls are serialised, so the last call carries the newest state. `l` is
+ * borrowed for the call. fn NULL removes the saver. */
+typedef void (*qts_safety_saver_fn)(void *ctx, const struct qts_safety_latch *l);
+void qts_safety_set_saver(struct qts_safety *s, qts_safety_saver_fn fn, void *ctx);
+/* Texts shown by status as "safety_source" (where the state came from) and
+ * "safety_saved" (the last save, or why it failed); copied, NULL keeps the
+ * current text. */
+void qts_safety_set_notes(struct qts_safety *s, const char *source, const char *saved);
 
 /* ------------------------------------------------------ configuration */
 
