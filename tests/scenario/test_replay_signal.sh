@@ -15,6 +15,11 @@ run_and_signal() {
     QTS_DEMO_EVENTS=50000000 QTS_VAR_DIR="$dir/var" "$qts" run -c config/qts.yaml \
         >"$dir/out" 2>"$dir/err" &
     local pid=$!
+    # a second into the replay itself (start-up on a loaded machine varies)
+    for _ in $(seq 300); do
+        grep -q "risk host ready" "$dir/err" && break
+        sleep 0.1
+    done
     sleep 1
     local t0 rc
     t0=$(date +%s%N)
