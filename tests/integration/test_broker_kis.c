@@ -377,7 +377,7 @@ static void test_sigterm_cancels_working_orders(void **state)
 {
     (void)state;
     stop_mock();
-    start_mock("--fill-qty 0");
+    start_mock("--fill-qty 0 --rate 20"); /* the cancels go out together */
     write_config("kis-stop.yaml", resting_lua, "");
     struct qts_config *cfg = NULL;
     struct qts_err err;
