@@ -3,7 +3,7 @@
 --
 -- params (strategies: entry in the YAML):
 --   symbol       instrument to trade                  (required)
---   fast, slow   EMA periods in trades                (default 12, 26)
+--   fast, slow   EMA periods in trades or bars        (default 12, 26)
 --   qty          position size when in the market     (default 1)
 --   allow_short  go short on a cross down             (default false)
 local qts = require("qts")
@@ -34,8 +34,7 @@ local function rebalance(ctx, st, target, why)
   if id then st.pending = id else ctx:log("warn", "order refused: %s", err) end
 end
 
-function M.on_trade(ctx, st, t)
-  local px = t:price()
+local function on_price(ctx, st, px)
   local f, s = st.fast:push(px), st.slow:push(px)
   if not (st.fast:ready() and st.slow:ready()) then return end
   local side = f > s and "above" or "below"
@@ -48,6 +47,10 @@ function M.on_trade(ctx, st, t)
     rebalance(ctx, st, st.allow_short and -st.qty or 0, "cross_down")
   end
 end
+
+function M.on_trade(ctx, st, t) on_price(ctx, st, t:price()) end
+-- bar files: a bar counts as one price, its close
+function M.on_bar(ctx, st, b) on_price(ctx, st, b:close()) end
 
 function M.on_order(ctx, st, o)
   local k = o:kind()

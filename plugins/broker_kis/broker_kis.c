@@ -297,9 +297,38 @@ static int kis_start(void *self, struct qts_err *err)
     return 0;
 }
 
+/* Longest the stop waits for queued requests (the cancels of the host's
+ * orderly stop) to go out and be answered. */
+#define KIS_STOP_DRAIN_NS (3 * INT64_C(1000000000))
+
 static int kis_stop(void *self)
 {
     struct kis *k = self;
+    /* Requests still queued go out first and their answers are read (the
+     * host accepts reports until stop returns 0), within the rate limit,
+     * for KIS_STOP_DRAIN_NS at most; then whatever is left is dropped and
+     * named in the log. */
+    if (!k->stopping && k->started) {
+        int64_t now = kis_mono_ns();
+        size_t queued = 0;
+        for (const struct kreq *r = k->q_head; r; r = r->next)
+            queued++;
+        if (!k->drain_since_ns) {
+            k->drain_since_ns = now;
+            if (queued || k->inflight)
+                KLOG(k, QTS_LOG_INFO,
+                     "broker_kis: stopping: %zu requests queued, %u in flight: sending them first",
+                     queued, k->inflight);
+        }
+        if ((queued || k->inflight) && now - k->drain_since_ns < KIS_STOP_DRAIN_NS) {
+            kis_pump(k);
+            return QTS_EAGAIN;
+        }
+        if (queued || k->inflight)
+            KLOG(k, QTS_LOG_WARN,
+                 "broker_kis: stopped with %zu requests unsent and %u unanswered after %lld ms",
+                 queued, k->inflight, (long long)((now - k->drain_since_ns) / 1000000));
+    }
     k->stopping = true;
     if (k->ws) {
         kis_ws_stop(k->ws);

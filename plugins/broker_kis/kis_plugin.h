@@ -155,6 +155,7 @@ struct kis {
     uint64_t pump_timer;
     bool pump_armed;
     uint32_t inflight;
+    int64_t drain_since_ns; /* stop asked: queued requests still go out (kis_stop) */
 
     /* orders */
     struct kord **ord;

@@ -337,6 +337,84 @@ static void test_live_guard(void **state)
     unsetenv("QTS_LIVE_ACK");
 }
 
+/* The orderly stop (docs/safety.md): three limit buys rest at the mock
+ * unfilled; SIGTERM reaches the host; it cancels them and keeps running
+ * until the mock has confirmed each cancel, then stops: exit status 0 and
+ * stop.json saying all were cancelled. */
+static const char resting_lua[] = "local M = {}\n"
+                                  "function M.on_init(ctx, params) return { n = 0 } end\n"
+                                  "function M.on_trade(ctx, st, t)\n"
+                                  "  while st.n < 3 do\n"
+                                  "    assert(ctx:buy('005930', 5, 71000 - 100 * st.n))\n"
+                                  "    st.n = st.n + 1\n"
+                                  "  end\n"
+                                  "end\n"
+                                  "return M\n";
+
+struct signaller {
+    struct qts_engine *e;
+    volatile int sent; /* 1 SIGTERM sent with 3 orders working, 2 deadline */
+    pthread_t thr;
+};
+
+static void *signal_main(void *arg)
+{
+    struct signaller *g = arg;
+    for (int i = 0; i < 1200; i++) {
+        if (mock_stat("orders") >= 3 && qts_engine_working_orders(g->e) == 3) {
+            struct timespec ts = {0, 200 * 1000000L}; /* the receipt notices too */
+            nanosleep(&ts, NULL);
+            g->sent = 1;
+            kill(getpid(), SIGTERM); /* as `kill <pid>` would */
+            return NULL;
+        }
+        struct timespec ts = {0, 50 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    g->sent = 2;
+    qts_engine_request_stop(g->e);
+    return NULL;
+}
+
+static void test_sigterm_cancels_working_orders(void **state)
+{
+    (void)state;
+    stop_mock();
+    start_mock("--fill-qty 0 --rate 20"); /* the cancels go out together */
+    write_config("kis-stop.yaml", resting_lua, "");
+    struct qts_config *cfg = NULL;
+    struct qts_err err;
+    int rc;
+    struct qts_engine *e = new_engine("kis-stop.yaml", &cfg, &err, &rc);
+    assert_int_equal(rc, 0);
+    struct signaller g = {.e = e};
+    assert_int_equal(pthread_create(&g.thr, NULL, signal_main, &g), 0);
+    rc = qts_engine_run(e, &err);
+    pthread_join(g.thr, NULL);
+    if (rc != 0)
+        fprintf(stderr, "run: %s\n", err.msg);
+    assert_int_equal(rc, 0);
+    assert_int_equal(g.sent, 1);
+    assert_int_equal(qts_engine_working_orders(e), 0);
+    assert_int_equal(qts_engine_exit_status(e), 0);
+    qts_engine_free(e);
+    qts_config_unref(cfg);
+    assert_int_equal(mock_stat("orders"), 3);
+    assert_int_equal(mock_stat("cancels"), 3); /* each reached the broker */
+
+    char path[1100];
+    snprintf(path, sizeof path, "%s/run/stop.json", g_dir);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char doc[4096] = "";
+    size_t n = fread(doc, 1, sizeof doc - 1, f);
+    doc[n] = '\0';
+    fclose(f);
+    if (!strstr(doc, "\"all_cancelled\":true") || !strstr(doc, "\"working_at_stop\":3") ||
+        !strstr(doc, "\"signal\":\"SIGTERM\"") || !strstr(doc, "\"orders\":[]"))
+        fail_msg("stop.json: %s", doc);
+}
+
 int main(void)
 {
     if (!kis_mock_usable())
@@ -346,6 +424,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_live_guard),
         cmocka_unit_test(test_order_fill_cancel_end_to_end),
+        cmocka_unit_test(test_sigterm_cancels_working_orders),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     stop_mock();

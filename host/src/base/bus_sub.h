@@ -35,8 +35,9 @@ struct qts_safety_change {
 
 /* The run is over: the run directory's files are written now. */
 struct qts_run_end {
-    const char *run_dir; /* borrowed; exists */
-    int64_t ts_ns;       /* the run's end: data time in a replay, else wall time */
+    const char *run_dir;     /* borrowed; exists */
+    int64_t ts_ns;           /* the run's end: data time in a replay, else wall time */
+    const char *interrupted; /* borrowed; NULL = complete, else why it stopped early */
 };
 
 struct qts_bus_sub {

@@ -60,6 +60,18 @@ static int fake_stop(void *self, uint64_t id)
     return QTS_ENOENT;
 }
 
+static int fake_move(void *self, uint64_t id, int64_t delay_ns)
+{
+    struct fake_timers *f = self;
+    for (int i = 0; i < f->n; i++) {
+        if (f->v[i].id == id) { /* the id orders ties: kept */
+            f->v[i].due_ns = qts_clock_now(f->clock) + (delay_ns > 0 ? delay_ns : 0);
+            return 0;
+        }
+    }
+    return QTS_ENOENT;
+}
+
 static void fake_free(void *self)
 {
     struct fake_timers *f = self;
@@ -69,8 +81,11 @@ static void fake_free(void *self)
     free(f);
 }
 
-static const struct qts_timer_svc_ops fake_ops = {
-    .start = fake_start, .stop = fake_stop, .now_ns = fake_now, .free = fake_free};
+static const struct qts_timer_svc_ops fake_ops = {.start = fake_start,
+                                                  .stop = fake_stop,
+                                                  .move = fake_move,
+                                                  .now_ns = fake_now,
+                                                  .free = fake_free};
 
 int qts_fake_timers_new(struct qts_clock *clock, struct qts_timer_svc *out)
 {
@@ -215,6 +230,17 @@ static int uvt_stop(void *self, uint64_t id)
     return 0;
 }
 
+static int uvt_move(void *self, uint64_t id, int64_t delay_ns)
+{
+    struct uv_timers *u = self;
+    uint32_t slot = (uint32_t)(id & 0xffffffffu);
+    if (slot >= u->n_slots || !u->slots[slot] || u->slots[slot]->id != id)
+        return QTS_ENOENT;
+    uint64_t ms = delay_ns > 0 ? (uint64_t)((delay_ns + 999999) / 1000000) : 0;
+    uv_timer_start(&u->slots[slot]->handle, uvt_fire, ms, 0); /* restarts it */
+    return 0;
+}
+
 static void uvt_free(void *self)
 {
     struct uv_timers *u = self;
@@ -233,7 +259,7 @@ static void uvt_free(void *self)
 }
 
 static const struct qts_timer_svc_ops uv_ops = {
-    .start = uvt_start, .stop = uvt_stop, .now_ns = uvt_now, .free = uvt_free};
+    .start = uvt_start, .stop = uvt_stop, .move = uvt_move, .now_ns = uvt_now, .free = uvt_free};
 
 int qts_uv_timers_new(struct uv_loop_s *loop, const struct qts_clock *clock,
                       struct qts_timer_svc *out)

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "clock.h"
+#include "qts/qts_err.h"
 #include "qts/qts_plugin.h" /* qts_timer_fn */
 
 struct uv_loop_s;
@@ -25,6 +26,12 @@ struct qts_timer_svc_ops {
      * borrowed and must stay valid until the timer fires or is stopped. */
     int (*start)(void *self, int64_t delay_ns, qts_timer_fn cb, void *arg, uint64_t *id_out);
     int (*stop)(void *self, uint64_t id);
+    /* Move an armed timer to fire `delay_ns` from now, keeping its id and
+     * its place among timers due at the same instant (its start order):
+     * the risk loop moves an idle tick later and back without changing
+     * which of two timers due together fires first. QTS_ENOENT when `id`
+     * is not armed. */
+    int (*move)(void *self, uint64_t id, int64_t delay_ns);
     /* The time the timers are measured against. */
     int64_t (*now_ns)(void *self);
     void (*free)(void *self);
@@ -43,6 +50,10 @@ static inline int qts_timer_svc_start(const struct qts_timer_svc *t, int64_t del
 static inline int qts_timer_svc_stop(const struct qts_timer_svc *t, uint64_t id)
 {
     return id ? t->ops->stop(t->self, id) : 0;
+}
+static inline int qts_timer_svc_move(const struct qts_timer_svc *t, uint64_t id, int64_t delay_ns)
+{
+    return id ? t->ops->move(t->self, id, delay_ns) : QTS_ENOENT;
 }
 static inline int64_t qts_timer_svc_now(const struct qts_timer_svc *t)
 {

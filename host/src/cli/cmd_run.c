@@ -21,7 +21,8 @@ static const char run_usage[] =
     "paper and live mode until SIGINT or SIGTERM. The run's files (summary.json,\n"
     "report.html, fills.csv, equity.csv, ...) go to <paths.var_dir>/runs/latest.\n"
     "\n" QTS__CMD_CONFIG_USAGE_OPTIONS "\n"
-    "exit codes: 0 success, 1 runtime failure, 2 configuration errors or unusable files\n";
+    "exit codes: 0 success, 1 runtime failure (or orders left working at a stop), 2 configuration\n"
+    "errors or unusable files, 130/143 a replay stopped by SIGINT/SIGTERM\n";
 
 static int run_run(int argc, char **argv)
 {
@@ -59,6 +60,7 @@ static int run_run(int argc, char **argv)
     rc = qts_engine_run(e, &err);
     struct qts_engine_stats st;
     qts_engine_get_stats(e, &st);
+    int exit_status = rc == 0 ? qts_engine_exit_status(e) : 0; /* 130/143: interrupted */
     char run_dir[1024];
     snprintf(run_dir, sizeof run_dir, "%s", qts_engine_run_dir(e));
     qts_engine_free(e);
@@ -81,7 +83,12 @@ static int run_run(int argc, char **argv)
     printf("equity         %s (started with %s)\n", eq, init);
     printf("report         %s/report.html\n", run_dir);
     printf("summary        %s/summary.json\n", run_dir);
-    return QTS_EXIT_OK;
+    if (exit_status > 128)
+        printf("interrupted    by signal %d: the files cover the events processed\n",
+               exit_status - 128);
+    else if (exit_status)
+        printf("stop           orders still working at the broker: see %s/stop.json\n", run_dir);
+    return exit_status ? exit_status : QTS_EXIT_OK;
 }
 
 QTS_COMMAND(qts_cmd_run, "run", "load a configuration and run it", run_usage, run_run);

@@ -73,6 +73,12 @@ int qts_engine_run(struct qts_engine *e, struct qts_err *err);
 /* Ask the run to end after the current event. Async-signal-safe and
  * callable from any thread: it sets a flag and wakes the loop. */
 void qts_engine_request_stop(struct qts_engine *e);
+/* After qts_engine_run: the exit status the run deserves (docs/operations.md):
+ * 0 = a replay that reached its end, or a paper/live stop that left no
+ * order working; 128 + the signal (130 SIGINT, 143 SIGTERM) = a replay a
+ * signal stopped early (its files cover the events processed); 1 = a
+ * paper/live stop that left orders working (stop.json lists them). */
+int qts_engine_exit_status(const struct qts_engine *e);
 
 /* Kill switch: cancel every working order and refuse new ones. Returns the
  * number of orders affected. */

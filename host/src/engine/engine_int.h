@@ -60,6 +60,7 @@
 #include "util.h"
 
 #define REPLAY_POLL_BATCH 1024
+#define REPLAY_SLICE_NS 5000000LL     /* aim of one replay round: poll, flush (engine_run.c) */
 #define EQUITY_SAMPLE_NS 1000000000LL /* one equity point per second of data time */
 
 /* Latest market state per instrument, for PreCheck, AdaptiveAdjust and
@@ -150,6 +151,8 @@ struct qts_engine {
     int64_t next_sample_ns;
     bool killed;
     volatile sig_atomic_t stop_requested;
+    int stop_signal;      /* SIGINT or SIGTERM that asked the stop; 0 = none */
+    int exit_status;      /* qts_engine_exit_status: 0, or 128 + signal, or 1 */
     uv_async_t stop_wake; /* wakes the loop for a stop asked from another thread;
                                * initialised with the signal handles (signals_on) */
     uv_signal_t sig_int, sig_term;

@@ -2,6 +2,8 @@
  * the end of a run. */
 #include "engine_int.h"
 
+#include <stdarg.h>
+
 /* ------------------------------------------------------------------ running */
 
 static void progress(struct qts_engine *e, bool final)
@@ -47,7 +49,15 @@ static int run_replay(struct qts_engine *e, struct qts_err *err)
                                e->feeds[i].name);
     }
     int64_t next_service_ns = 0;
+    /* Events per poll: the loop must come round to the service step (and
+     * so notice a signal) every few ms whatever one event costs, e.g. one
+     * strategy round trip per event while orders work on a loaded machine.
+     * The slice shrinks when a round took longer than REPLAY_SLICE_NS and
+     * grows back when it was short; the results do not depend on it (the
+     * batch is the same as one event at a time, engine.c). */
+    size_t poll_batch = REPLAY_POLL_BATCH;
     while (live > 0 && !e->stop_requested) {
+        int64_t round_t0 = qts_mono_ns();
         live = 0;
         for (size_t i = 0; i < e->n_feeds; i++) {
             if (e->feeds[i].at_eof)
@@ -55,7 +65,7 @@ static int run_replay(struct qts_engine *e, struct qts_err *err)
             struct qts_plugin_inst *f = qts_plugin_manager_current(e->plugins, e->feeds[i].name);
             const struct qts_feed_ops *ops = qts_plugin_inst_desc(f)->ops;
             qts_plugin_inst_enter(f);
-            int rc = ops->poll(qts_plugin_inst_self(f), REPLAY_POLL_BATCH);
+            int rc = ops->poll(qts_plugin_inst_self(f), (uint32_t)poll_batch);
             qts_plugin_inst_leave(f);
             if (rc == QTS_EEOF) {
                 e->feeds[i].at_eof = true;
@@ -76,6 +86,10 @@ static int run_replay(struct qts_engine *e, struct qts_err *err)
         if (e->opts.max_events && e->stats.events >= e->opts.max_events)
             break;
         int64_t now_mono = qts_mono_ns();
+        if (now_mono - round_t0 > REPLAY_SLICE_NS && poll_batch > 1)
+            poll_batch /= 2;
+        else if (now_mono - round_t0 < REPLAY_SLICE_NS / 4 && poll_batch < REPLAY_POLL_BATCH)
+            poll_batch *= 2;
         if (now_mono >= next_service_ns) { /* admin socket, signals, posts: every 10 ms */
             next_service_ns = now_mono + 10000000;
             uv_run(&e->loop, UV_RUN_NOWAIT); /* signals, plugin posts */
@@ -88,6 +102,10 @@ static int run_replay(struct qts_engine *e, struct qts_err *err)
             progress(e, false);
         }
     }
+    if (e->stop_signal)
+        QTS_WARN("replay interrupted by %s after %" PRIu64
+                 " events: the run's files cover them (summary.json says \"interrupted\")",
+                 e->stop_signal == SIGINT ? "SIGINT" : "SIGTERM", e->stats.events);
     /* The market is over: no more prices will come, so the risk loop stops
      * here instead of reading the silence as a stale feed. */
     if (e->risk) {
@@ -250,6 +268,123 @@ static int startup(struct qts_engine *e, struct qts_err *err)
     return qts__engine_start_strategies(e, err);
 }
 
+/* ------------------------------------------------------- orderly stop */
+
+static void on_stop_deadline(uv_timer_t *t) { (void)t; /* wakes uv_run: the wait ends */ }
+
+struct stop_doc {
+    const struct qts_engine *e; /* borrowed */
+    size_t working_at_stop, cancels_sent;
+    int64_t waited_ms;
+    const char *why_left; /* borrowed literal */
+};
+
+/* snprintf into a buffer that may be NULL: `len` grows to what the text
+ * needs, so a first pass measures it (write_run_json). */
+struct jout {
+    char *buf;
+    size_t cap, len;
+};
+
+static void jput(struct jout *j, const char *fmt, ...) QTS_PRINTF(2, 3);
+static void jput(struct jout *j, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *at = j->buf && j->len < j->cap ? j->buf + j->len : NULL;
+    int n = vsnprintf(at, at ? j->cap - j->len : 0, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        j->len += (size_t)n;
+}
+
+static int stop_json(const void *obj, char *buf, size_t cap)
+{
+    const struct stop_doc *d = obj;
+    const struct qts_engine *e = d->e;
+    size_t left = qts_engine_working_orders(e);
+    struct jout jb = {.buf = buf, .cap = cap};
+    jput(&jb,
+         "{\"signal\":\"%s\",\"mode\":\"%s\",\"cancel_on_stop\":%s,"
+         "\"stop_timeout_ms\":%" PRId64 ",\"waited_ms\":%" PRId64
+         ",\"working_at_stop\":%zu,\"cancels_sent\":%zu,\"left_working\":%zu,"
+         "\"all_cancelled\":%s,\"orders\":[",
+         e->stop_signal == SIGINT    ? "SIGINT"
+         : e->stop_signal == SIGTERM ? "SIGTERM"
+                                     : "request",
+         qts_mode_name(e->set->mode), e->set->safety.cancel_on_stop ? "true" : "false",
+         e->set->stop_timeout_ms, d->waited_ms, d->working_at_stop, d->cancels_sent, left,
+         left == 0 ? "true" : "false");
+    const char *sep = "";
+    for (const struct qts_parent *p = qts_oms_active_first(qts_exec_oms(e->exec)); p;
+         p = qts_oms_active_next((struct qts_parent *)p)) {
+        jput(&jb,
+             "%s{\"order_id\":%" PRIu64 ",\"strategy_id\":%u,\"symbol\":\"%s\","
+             "\"side\":\"%s\",\"qty\":%" PRId64 ",\"filled_qty\":%" PRId64
+             ",\"state\":\"%s\",\"why\":\"%s\"}",
+             sep, p->order_id, p->strategy_id, p->inst.symbol,
+             p->intent.side == QTS_SIDE_BUY ? "buy" : "sell", p->intent.qty, p->filled_qty,
+             qts_exec_state_name(p->state), d->why_left);
+        sep = ",";
+    }
+    jput(&jb, "]}");
+    return (int)jb.len;
+}
+
+/* Paper and live: a stop (signal or request) cancels the working orders
+ * (safety.cancel_on_stop) and keeps the loop running, so the cancels reach
+ * the broker and its answers come back, until none is working or
+ * safety.stop_timeout_ms has passed. stop.json in the run directory says
+ * what happened to each order still working; a second signal ends the
+ * wait at once (engine_wire.c). */
+static void orderly_stop(struct qts_engine *e)
+{
+    struct stop_doc d = {.e = e, .working_at_stop = qts_engine_working_orders(e)};
+    int64_t t0 = qts_mono_ns();
+    if (e->set->safety.cancel_on_stop && d.working_at_stop > 0) {
+        if (e->risk) {
+            d.cancels_sent = qts_risk_control_stop_orders(e->risk);
+        } else {
+            for (size_t i = 0; i < e->set->n_strategies + 1; i++)
+                d.cancels_sent += qts_exec_cancel_strategy(e->exec, (uint32_t)i, "host stopping");
+        }
+        QTS_INFO("orderly stop: %zu working orders, %zu cancels sent; waiting up to %" PRId64
+                 " ms for the broker",
+                 d.working_at_stop, d.cancels_sent, e->set->stop_timeout_ms);
+        uv_timer_t deadline;
+        uv_timer_init(&e->loop, &deadline);
+        uv_timer_start(&deadline, on_stop_deadline, (uint64_t)e->set->stop_timeout_ms, 0);
+        int64_t end = t0 + e->set->stop_timeout_ms * 1000000LL;
+        while (qts_engine_working_orders(e) > 0 && qts_mono_ns() < end) {
+            uv_run(&e->loop, UV_RUN_ONCE);
+            if (e->writer)
+                qts_store_writer_poll(e->writer);
+            qts_lua_runtime_drain(e->rt);
+        }
+        uv_close((uv_handle_t *)&deadline, NULL);
+        uv_run(&e->loop, UV_RUN_NOWAIT); /* the close finishes: `deadline` leaves scope */
+        d.why_left = "no answer from the broker to the cancel within safety.stop_timeout_ms";
+    } else {
+        d.why_left =
+            e->set->safety.cancel_on_stop ? "" : "left working: safety.cancel_on_stop is false";
+    }
+    d.waited_ms = (qts_mono_ns() - t0) / 1000000;
+    size_t left = qts_engine_working_orders(e);
+    if (!e->set->safety.cancel_on_stop)
+        QTS_WARN(
+            "orderly stop: %zu orders left working at the broker (safety.cancel_on_stop: false)",
+            left);
+    else if (left)
+        QTS_ERROR("orderly stop: %zu of %zu orders still working after %" PRId64
+                  " ms; stop.json lists them",
+                  left, d.working_at_stop, d.waited_ms);
+    else if (d.working_at_stop)
+        QTS_INFO("orderly stop: all %zu working orders cancelled in %" PRId64 " ms",
+                 d.working_at_stop, d.waited_ms);
+    e->exit_status = e->set->safety.cancel_on_stop && left ? 1 : 0;
+    write_run_json(e, "stop.json", stop_json, &d);
+}
+
 static int run_live(struct qts_engine *e, struct qts_err *err)
 {
     int64_t t0 = qts_mono_ns();
@@ -263,8 +398,6 @@ static int run_live(struct qts_engine *e, struct qts_err *err)
     uv_ref((uv_handle_t *)&e->sig_term);
     while (!e->stop_requested) {
         uv_run(&e->loop, UV_RUN_ONCE);
-        if (e->stop_requested && e->risk)
-            qts_risk_control_stop_orders(e->risk); /* safety.cancel_on_stop */
         if (e->writer)
             qts_store_writer_poll(e->writer);
         if (e->cache)
@@ -272,12 +405,15 @@ static int run_live(struct qts_engine *e, struct qts_err *err)
         qts_lua_runtime_drain(e->rt);
         qts_lua_runtime_tick(e->rt);
     }
+    orderly_stop(e); /* the signal handles stay on: a second signal ends it */
     /* the signal handles must not keep the shutdown's loop runs alive */
     uv_unref((uv_handle_t *)&e->sig_int);
     uv_unref((uv_handle_t *)&e->sig_term);
     e->stats.wall_ns = qts_mono_ns() - t0;
     return 0;
 }
+
+int qts_engine_exit_status(const struct qts_engine *e) { return e->exit_status; }
 
 int qts_engine_run(struct qts_engine *e, struct qts_err *err)
 {
@@ -294,7 +430,13 @@ int qts_engine_run(struct qts_engine *e, struct qts_err *err)
      * files, in the bus's order */
     if (qts__engine_make_dirs(e->run_dir) != 0)
         return qts_err_set(err, QTS_EIO, "cannot create %s", e->run_dir);
-    struct qts_run_end end = {.run_dir = e->run_dir, .ts_ns = end_ts};
+    char why[64] = "";
+    if (e->set->mode == QTS_MODE_REPLAY && e->stop_signal) {
+        snprintf(why, sizeof why, "%s", e->stop_signal == SIGINT ? "SIGINT" : "SIGTERM");
+        e->exit_status = 128 + e->stop_signal;
+    }
+    struct qts_run_end end = {
+        .run_dir = e->run_dir, .ts_ns = end_ts, .interrupted = why[0] ? why : NULL};
     rc = qts_bus_run_end(&e->bus, &end, err);
     if (rc != 0)
         return rc;

@@ -136,10 +136,28 @@ static int64_t initial_cash_units(const struct qts_settings *s)
     return cash;
 }
 
+/* The first SIGINT/SIGTERM asks for an orderly stop (engine_run.c): a
+ * replay stops within a poll slice and writes its files for what it
+ * processed; paper/live cancel their working orders first. A second one
+ * means the operator will not wait: exit now, 128 + the signal. */
 static void on_signal(uv_signal_t *h, int signum)
 {
     struct qts_engine *e = h->data;
-    QTS_WARN("signal %d: stopping after the current event", signum);
+    const char *name = signum == SIGINT ? "SIGINT" : "SIGTERM";
+    if (e->stop_signal) {
+        QTS_ERROR("%s again: stopping at once; the run's files are not written, "
+                  "%zu orders may still be working",
+                  name, e->exec ? qts_engine_working_orders(e) : (size_t)0);
+        qts_log_stop(); /* the line above reaches the log */
+        _exit(128 + signum);
+    }
+    e->stop_signal = signum;
+    if (e->set->mode == QTS_MODE_REPLAY)
+        QTS_WARN("%s: stopping the replay; the run's files cover the events processed so far",
+                 name);
+    else
+        QTS_WARN("%s: orderly stop%s (a second signal stops at once)", name,
+                 e->set->safety.cancel_on_stop ? ": working orders are cancelled first" : "");
     e->stop_requested = 1;
     uv_stop(&e->loop);
 }

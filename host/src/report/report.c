@@ -66,6 +66,7 @@ struct rd_inst {
 
 struct run {
     char title[128];
+    char interrupted[128]; /* "" = the run reached its end */
     int64_t initial_cash;
     struct qts_perf_params pp;
     struct qts_perf_acc acc;
@@ -228,6 +229,8 @@ static int row_run(struct run *r, struct csv *c, struct qts_err *err)
     bool ok = true;
     if (strcmp(k, "title") == 0)
         qts_strlcpy(r->title, v, sizeof r->title);
+    else if (strcmp(k, "interrupted") == 0)
+        qts_strlcpy(r->interrupted, v, sizeof r->interrupted);
     else if (strcmp(k, "initial_cash") == 0)
         ok = p_cash(v, &r->initial_cash);
     else if (strcmp(k, "period_ns") == 0)
@@ -509,6 +512,10 @@ static int write_summary(const char *dir, const struct run *r, const struct qts_
     FILE *f = w.f;
     fputs("{\n  \"title\": ", f);
     qts_json_write_str(f, r->title);
+    if (r->interrupted[0]) { /* only then: a complete run's summary is unchanged */
+        fputs(",\n  \"interrupted\": ", f);
+        qts_json_write_str(f, r->interrupted);
+    }
     fprintf(f, ",\n  \"start_ns\": %" PRId64 ",\n  \"end_ns\": %" PRId64, p->start_ns, p->end_ns);
     fputs(",\n  \"initial_cash\": ", f);
     json_cash(f, r->initial_cash);

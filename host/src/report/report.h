@@ -26,6 +26,9 @@
 struct qts_report_meta {
     const char *title;           /* borrowed; "" or NULL = "qts run" */
     struct qts_perf_params perf; /* statistics parameters */
+    /* borrowed; NULL = the run reached its end. Else why it stopped early
+     * ("SIGTERM"): run.csv and summary.json say so. */
+    const char *interrupted;
 };
 
 void qts_report_meta_default(struct qts_report_meta *m);

@@ -55,6 +55,7 @@ static int h_resume(void *ctx, const char *who, const char *reason, char *out, s
     struct qts_err err;
     qts_err_clear(&err);
     int rc = qts_safety_recover(h->safety, true, who, reason, &err);
+    qts_risk_loop_touch(h->rl); /* a released lockdown ends the loop's kill latch */
     if (rc < 0) {
         snprintf(out, cap, "%s", err.msg);
         return rc;
@@ -179,7 +180,8 @@ int qts_risk_control_new(const struct qts_risk_control_env *env, struct qts_risk
                                      .positions = env->positions,
                                      .equity = env->equity,
                                      .instrument = env->instrument,
-                                     .ctx = env->ctx};
+                                     .ctx = env->ctx,
+                                     .skip_idle = env->is_replay};
     h->rl = qts_risk_loop_new(lim, &renv);
     free(lim);
     if (rc == 0)
@@ -256,8 +258,11 @@ void qts_risk_control_on_price(struct qts_risk_control *h, uint32_t instrument, 
     qts_risk_loop_on_price(h->rl, instrument, px, qts_timer_svc_now(h->env.timers));
 }
 
+void qts_risk_control_touch(struct qts_risk_control *h) { qts_risk_loop_touch(h->rl); }
+
 void qts_risk_control_on_exec_safety(struct qts_risk_control *h, int code, const char *msg)
 {
+    qts_risk_loop_touch(h->rl);
     if (qts_safety_raise(h->safety, code, msg) < 0)
         QTS_WARN("unknown safety code %d from execution: %s", code, msg);
 }

@@ -87,6 +87,9 @@ int qts_risk_control_new(const struct qts_risk_control_env *env, struct qts_risk
 void qts_risk_control_free(struct qts_risk_control *h);
 
 void qts_risk_control_on_price(struct qts_risk_control *h, uint32_t instrument, int64_t px);
+/* Something the micro risk loop reads changed (a market event, a fill, an
+ * order event): its next tick is the next period's (risk_loop.h). */
+void qts_risk_control_touch(struct qts_risk_control *h);
 /* The execution pipeline's sink on_safety: raise `code` (enum
  * qts_safety_code) on the state machine, which applies the code table's
  * rule (trip, warn, limit, notice). `msg` borrowed. */

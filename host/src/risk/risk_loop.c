@@ -55,6 +55,8 @@ struct qts_risk_loop {
     bool killed, vol_warned, equity_tripped;
     uint64_t timer;
     int64_t next_due;
+    int64_t armed_period; /* the period next_due's lattice was laid with */
+    bool deferred;        /* next_due lies past the next period: idle ticks skipped */
     bool running;
     struct qts_risk_loop_stats st;
     struct qts_hdr_hist jitter, cost;
@@ -94,6 +96,7 @@ void qts_risk_loop_free(struct qts_risk_loop *rl)
 void qts_risk_loop_set_limits(struct qts_risk_loop *rl, const struct qts_risk_limit_set *limits)
 {
     rl->limits = *limits;
+    qts_risk_loop_touch(rl);
 }
 
 static int64_t now_ns(const struct qts_risk_loop *rl) { return qts_timer_svc_now(rl->env.timers); }
@@ -131,6 +134,7 @@ void qts_risk_loop_on_price(struct qts_risk_loop *rl, uint32_t instrument, int64
 {
     if (px <= 0)
         return;
+    qts_risk_loop_touch(rl);
     struct inst_px *p = px_slot(rl, instrument, true);
     if (p->seen && p->px > 0) {
         double r = log((double)px / (double)p->px);
@@ -151,12 +155,14 @@ void qts_risk_loop_set_market_vol(struct qts_risk_loop *rl, double vix, double r
 {
     rl->vix = vix;
     rl->mrv = realized;
+    qts_risk_loop_touch(rl);
 }
 
 void qts_risk_loop_reset_session(struct qts_risk_loop *rl)
 {
     for (size_t i = 0; i < rl->n_px; i++)
         rl->px[i].rv2 = 0;
+    qts_risk_loop_touch(rl);
 }
 
 double qts_risk_loop_realized_vol(const struct qts_risk_loop *rl, uint32_t instrument)
@@ -552,24 +558,106 @@ void qts_risk_loop_tick(struct qts_risk_loop *rl)
     qts_hdr_record(&rl->cost, qts_mono_ns() - t0);
 }
 
-/* -------------------------------------------------------------- timer */
+/* -------------------------------------------------------------- timer
+ * The loop ticks every loop_period_ms. In a replay (env.skip_idle) time
+ * jumps from event to event, and a tick between two changes of its inputs
+ * repeats the one before it: prices, positions, equity and volatility are
+ * the same, high/low and the latches are already set, so it decides
+ * nothing new. Only elapsed time can make such a tick act: a price turning
+ * stale, a position without a price (FS107), a holding-time warning or
+ * limit. So after a tick the next one is placed on the first period
+ * boundary at or after the earliest of those instants (quiet_until), and
+ * any input change (a price, a fill, an order event, a reload) brings it
+ * back to the next boundary (qts_risk_loop_touch). The ticks that run are
+ * the ones that would have acted, at the same instants and in the same
+ * order among timers due together (the timer is moved, not restarted),
+ * so a replay's results do not change; its cost follows its events, not
+ * its calendar. While an exit is working or the kill switch is latched,
+ * every tick runs: those ticks poll the execution state and retry. */
+
+/* A tick with nothing new to see, every IDLE_HORIZON at most, keeps the
+ * phase and the jitter figures meaningful without costing anything. */
+#define IDLE_HORIZON_NS (INT64_C(86400) * 365 * NS_PER_S)
+
+static int64_t earliest(int64_t a, int64_t b) { return b < a ? b : a; }
+
+/* The first instant at which a tick with unchanged inputs could act;
+ * INT64_MAX when none would, 0 when every tick must run. Errs early: a
+ * tick run too soon does nothing, one run too late would change results. */
+static int64_t quiet_until(struct qts_risk_loop *rl)
+{
+    if (!rl->env.skip_idle || rl->killed)
+        return 0;
+    const struct qts_risk_limits *g = &rl->limits.global;
+    int64_t t = INT64_MAX;
+    for (size_t i = 0; i < rl->n_px; i++) {
+        const struct inst_px *p = &rl->px[i];
+        if (p->seen && !p->stale)
+            t = earliest(t, p->ts_ns + g->stale_ms * MS);
+    }
+    for (size_t i = 0; i < QTS_RISK_MAX_POSITIONS; i++) {
+        const struct shadow *s = &rl->sh[i];
+        if (!s->used)
+            continue;
+        if (s->pending_id || !s->qty)
+            return 0; /* an exit settles or a slot is released: poll */
+        const struct inst_px *p = px_slot(rl, s->instrument, false);
+        if (!p || !p->tripped)
+            t = earliest(t, (p && p->seen ? p->ts_ns : s->entry_ns) + g->stale_trip_ms * MS);
+        const struct qts_risk_limits *l = qts_risk_limits_for(&rl->limits, s->strategy);
+        int pool = l->pool >= 0 && l->pool < QTS_POOL_COUNT ? l->pool : QTS_POOL_SCALP;
+        int64_t max_ms = l->max_hold_ms[pool];
+        if (max_ms <= 0)
+            continue;
+        if (!(s->latch & L_TIME_WARN))
+            t = earliest(t, s->entry_ns +
+                                (int64_t)floor(l->hold_warn_ratio * (double)max_ms * (double)MS) -
+                                1);
+        t = earliest(t, s->entry_ns + max_ms * MS); /* the limit without its extension */
+    }
+    return t;
+}
 
 static void on_timer(void *arg);
 
 static void arm(struct qts_risk_loop *rl, int64_t now)
 {
     int64_t period = rl->limits.global.loop_period_ms * MS;
+    rl->armed_period = period;
     rl->next_due += period;
     if (rl->next_due <= now) /* overran: skip the missed ticks, keep the phase */
         rl->next_due += ((now - rl->next_due) / period + 1) * period;
+    rl->deferred = false;
+    int64_t quiet = quiet_until(rl);
+    if (quiet > rl->next_due) { /* skip the idle ticks, keep the phase */
+        int64_t until = earliest(quiet, now + IDLE_HORIZON_NS);
+        rl->next_due += (until - rl->next_due + period - 1) / period * period;
+        rl->deferred = true;
+    }
     rl->timer = 0;
     qts_timer_svc_start(rl->env.timers, rl->next_due - now, on_timer, rl, &rl->timer);
+}
+
+void qts_risk_loop_touch(struct qts_risk_loop *rl)
+{
+    if (!rl->deferred || !rl->running || !rl->timer)
+        return;
+    rl->deferred = false;
+    int64_t now = now_ns(rl);
+    if (rl->next_due <= now)
+        return; /* due now: it fires in this very advance */
+    /* the first boundary after now on the lattice the timer was armed on */
+    int64_t period = rl->armed_period;
+    int64_t due = rl->next_due - (rl->next_due - now - 1) / period * period;
+    if (due < rl->next_due && qts_timer_svc_move(rl->env.timers, rl->timer, due - now) == 0)
+        rl->next_due = due;
 }
 
 static void on_timer(void *arg)
 {
     struct qts_risk_loop *rl = arg;
     rl->timer = 0;
+    rl->deferred = false;
     int64_t now = now_ns(rl);
     qts_hdr_record(&rl->jitter, now - rl->next_due);
     qts_risk_loop_tick(rl);

@@ -65,6 +65,12 @@ struct qts_risk_loop_env {
     int64_t (*equity)(void *ctx); /* QTS_CASH_EXP units; NULL = no account rules */
     const struct qts_instrument *(*instrument)(void *ctx, uint32_t id); /* borrowed */
     void *ctx;                                                          /* borrowed */
+    /* Replay (virtual time): a tick that can find nothing new is not run
+     * (see arm() in risk_loop.c); every input must then reach the loop
+     * through qts_risk_loop_on_price or qts_risk_loop_touch. Paper and live
+     * tick every period: their time is the wall's, ticks are cheap there
+     * and the status shows the loop alive. */
+    bool skip_idle;
 };
 
 enum qts_risk_reason {
@@ -109,6 +115,9 @@ void qts_risk_loop_on_price(struct qts_risk_loop *rl, uint32_t instrument, int64
                             int64_t ts_ns);
 /* Market-wide volatility: a VIX-like index (0 = unknown) and the market's
  * realised intraday volatility (fraction; 0 = unknown). */
+/* Something the tick reads changed outside the loop's own inputs (a fill,
+ * an order event, the safety state): the next tick is the next period's. */
+void qts_risk_loop_touch(struct qts_risk_loop *rl);
 void qts_risk_loop_set_market_vol(struct qts_risk_loop *rl, double vix, double realized);
 /* New session: per-instrument realised volatility starts from zero. */
 void qts_risk_loop_reset_session(struct qts_risk_loop *rl);

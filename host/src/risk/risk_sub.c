@@ -18,6 +18,7 @@ static void risk_on_market(void *self, const struct qts_bus_market *m)
     struct qts_risk_pub *pub = self;
     if (!pub->host)
         return;
+    qts_risk_control_touch(pub->host); /* marks move the equity even without a price here */
     const struct qts_ev_hdr *h = m->ev;
     if (h->type == QTS_EV_TRADE)
         qts_risk_control_on_price(pub->host, h->instrument, ((const struct qts_trade *)h)->px);
@@ -37,10 +38,32 @@ static void risk_on_safety(void *self, const struct qts_safety_change *c)
         QTS_WARN("safety notice code=%s %s", qts_safety_code_str(c->code), c->msg);
 }
 
+/* Fills move positions and equity, order events settle the loop's exits:
+ * the micro risk loop's next tick must look (replays skip idle ticks). */
+static void risk_on_order(void *self, const struct qts_order_event *ev)
+{
+    (void)ev;
+    struct qts_risk_pub *pub = self;
+    if (pub->host)
+        qts_risk_control_touch(pub->host);
+}
+
+static void risk_on_fill(void *self, const struct qts_fill *f)
+{
+    (void)f;
+    struct qts_risk_pub *pub = self;
+    if (pub->host)
+        qts_risk_control_touch(pub->host);
+}
+
 struct qts_bus_sub qts_risk_sub(struct qts_risk_pub *pub)
 {
-    return (struct qts_bus_sub){
-        .name = "risk", .on_market = risk_on_market, .on_safety = risk_on_safety, .self = pub};
+    return (struct qts_bus_sub){.name = "risk",
+                                .on_market = risk_on_market,
+                                .on_order = risk_on_order,
+                                .on_fill = risk_on_fill,
+                                .on_safety = risk_on_safety,
+                                .self = pub};
 }
 
 /* ---------------------------------------------------- shared risk budget */

@@ -256,6 +256,10 @@ const struct qts_key qts_config_keys[] = {
     {"safety", QTS_KEY_SECTION, .doc = "kill switch, orderly stop and watchdog (docs/safety.md)"},
     {"safety.cancel_on_stop", QTS_KEY_BOOL, "true", .offset = S(safety.cancel_on_stop),
      .doc = "SIGTERM cancels every working order (false: they stay working at the broker)"},
+    {"safety.stop_timeout_ms", QTS_KEY_DURATION_MS, "5000", RANGE(0, 600000),
+     .offset = S(stop_timeout_ms),
+     .doc = "paper/live stop: longest wait for the broker to confirm the cancels; then "
+            "stop.json lists what is still working"},
     {"safety.kill_flatten", QTS_KEY_BOOL, "false", .offset = S(safety.kill_flatten),
      .doc = "the kill switch also liquidates what working orders filled (EmergencyEscape)"},
     {"safety.watchdog_interval_ms", QTS_KEY_DURATION_MS, "50", RANGE(1, 10000),

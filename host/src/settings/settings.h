@@ -107,6 +107,7 @@ struct qts_settings {
     /* new fields: append here */
     struct qts_risk_limits risk;  /* the `risk:` section (risk_limits.h) */
     struct qts_safety_cfg safety; /* the `safety:` section (safety.h) */
+    int64_t stop_timeout_ms;      /* safety.stop_timeout_ms: the orderly stop's wait */
 };
 
 enum qts_key_type {
