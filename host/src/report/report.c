@@ -33,6 +33,7 @@
 void qts_report_meta_default(struct qts_report_meta *m)
 {
     m->title = "qts run";
+    m->interrupted = NULL;
     qts_perf_params_default(&m->perf);
 }
 
