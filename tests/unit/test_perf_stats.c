@@ -1,4 +1,4 @@
-/* test_perf_stats.c — performance formulas (docs/performance.md) against
+/* test_perf_stats.c — performance formulas (docs/portfolio.md) against
  * values computed by hand for a six-day equity series and six trades. */
 #include "test_support.h"
 

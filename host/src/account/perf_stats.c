@@ -1,4 +1,4 @@
-/* perf_stats.c — see perf_stats.h and docs/performance.md. */
+/* perf_stats.c — see perf_stats.h and docs/portfolio.md. */
 #include "perf_stats.h"
 
 #include <math.h>

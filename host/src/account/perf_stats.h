@@ -1,6 +1,6 @@
 /* perf_stats.h — performance statistics of a run, from the equity curve and
  * the closed round-trip trades. Every formula is written in
- * docs/performance.md; this header only names the results.
+ * docs/portfolio.md; this header only names the results.
  *
  * Inputs are borrowed for the call. Results are plain doubles; a statistic
  * that is not meaningful for the input (too few returns, zero variance, a

@@ -13,7 +13,7 @@
  * method) in the same units, so the identity
  *     equity = cash + sum(market value)
  *            = initial_cash + realized + unrealized - fees
- * holds exactly at every fill (docs/performance.md).
+ * holds exactly at every fill (docs/portfolio.md).
  *
  * Positions are kept per (strategy, instrument) and per instrument. Shorts
  * are negative quantities; a fill that crosses zero closes the old side at

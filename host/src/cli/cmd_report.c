@@ -28,5 +28,5 @@ QTS_COMMAND(qts_cmd_report, "report", "write report.html and summary.json of a r
             "Reads run.csv, equity.csv, prices.csv, fills.csv, trades.csv and\n"
             "strategies.csv from RUN_DIR and writes RUN_DIR/summary.json and\n"
             "RUN_DIR/report.html (self-contained: no network needed to view it).\n"
-            "The same input always gives the same bytes. Formulas: docs/performance.md.\n",
+            "The same input always gives the same bytes. Formulas: docs/portfolio.md.\n",
             run_report);

@@ -497,7 +497,7 @@ static int write_html(const char *dir, const struct run *r, const struct qts_per
     fputs("</table>\n", f);
     if (tca) /* execution feedback: TCA section (report_tca.h) */
         qts_report_tca_html(f, tca);
-    fputs("<p>Formulas: docs/performance.md. Data: the CSV files next to this "
+    fputs("<p>Formulas: docs/portfolio.md. Data: the CSV files next to this "
           "page.</p>\n</body></html>\n",
           f);
     return qts_wfile_close(&w, err);

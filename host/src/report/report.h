@@ -11,7 +11,7 @@
  * produce the same bytes. The renderer too holds no series: statistics are
  * computed online (perf_stats.h) and charts keep a bounded downsample. Nothing in the output depends on the current time
  * or the machine: times are the data's, floats use fixed formats.
- * File formats: docs/performance.md ("Run directory").
+ * File formats: docs/portfolio.md ("Run directory").
  */
 #ifndef QTS_REPORT_H
 #define QTS_REPORT_H

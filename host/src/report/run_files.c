@@ -1,5 +1,5 @@
 /* run_files.c — the run's growing CSV files, written row by row as the
- * portfolio produces them (report.h). Row formats: docs/performance.md
+ * portfolio produces them (report.h). Row formats: docs/portfolio.md
  * ("Run directory"). */
 #include "report.h"
 
