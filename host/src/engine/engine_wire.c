@@ -333,10 +333,9 @@ int qts_engine_new(struct qts_config *cfg, const struct qts_engine_opts *opts,
         .n_workers = (uint32_t)(e->set->strategy_workers > 0 ? e->set->strategy_workers : 1),
         .lockstep = replay,
         .clock = &e->clock,
-        /* A replay waits for its strategies anyway: give a slow machine (or a
-         * sanitizer build) room before a callback counts as stuck. Live and
-         * paper keep the runtime's 2 s. */
-        .stuck_ns = replay ? 30LL * 1000000000LL : 0};
+        /* strategies.replay_loop_guard: false trades the endless-loop guard
+         * for JIT-compiled strategy code (docs/lua-runtime.md) */
+        .max_instructions = e->set->strategy_replay_loop_guard ? 0 : QTS_LUA_NO_INSTRUCTION_LIMIT};
     qts__engine_lua_sink(e, &ls.sink);
     rc = qts_lua_runtime_new(&ls, &e->rt, err);
     if (rc != 0)

@@ -132,7 +132,9 @@ int qts_lua_runtime_add_strategy(struct qts_lua_runtime *rt, const struct qts_lu
     s->event_time = rt->set.lockstep;
     /* inline, nothing can take the core back from a runaway callback but
      * the strategy's own instruction count (lua_budget.c) */
-    s->max_instructions = rt->inline_run ? rt->set.max_instructions : 0;
+    s->max_instructions = rt->inline_run && rt->set.max_instructions != QTS_LUA_NO_INSTRUCTION_LIMIT
+                              ? rt->set.max_instructions
+                              : 0;
     /* worker: pinned, or the least loaded */
     uint32_t wi = 0;
     if (c->worker >= 0) {

@@ -69,6 +69,8 @@ struct qts_lua_sink {
 /* Lockstep: a callback running this many Lua VM instructions (about a
  * second of the LuaJIT interpreter) fails its strategy. */
 #define QTS_LUA_MAX_INSTRUCTIONS_DEFAULT UINT64_C(1000000000)
+/* max_instructions: no limit, and the strategy's code is JIT-compiled. */
+#define QTS_LUA_NO_INSTRUCTION_LIMIT UINT64_MAX
 
 struct qts_lua_settings {
     uint32_t n_workers;        /* default 1; live/paper only (lockstep has none) */
@@ -82,7 +84,8 @@ struct qts_lua_settings {
     int64_t scan_interval_ns;  /* tick() rescans strategy files this often
                                   * (monotonic); 0 = 500 ms, < 0 = only on scan() */
     uint64_t max_instructions; /* lockstep: Lua VM instructions one callback may
-                                  * run before its strategy fails; 0 = default */
+                                  * run before its strategy fails; 0 = default,
+                                  * QTS_LUA_NO_INSTRUCTION_LIMIT = none */
     struct qts_lua_sink sink;  /* copied */
 };
 

@@ -111,10 +111,14 @@ const struct qts_key qts_config_keys[] = {
      .offset = S(strategy_memory_limit_mb), .doc = "Lua heap limit per strategy"},
     {"strategies.callback_budget_ms", QTS_KEY_DURATION_MS, "50", RANGE(1, 60000),
      .offset = S(strategy_callback_budget_ms),
-     .doc = "a callback running longer is counted as an error"},
+     .doc = "a callback running longer is counted and logged"},
     {"strategies.max_errors_per_minute", QTS_KEY_INT, "10", RANGE(1, 100000),
      .offset = S(strategy_max_errors_per_minute),
      .doc = "more errors than this in a minute halt the strategy"},
+    {"strategies.replay_loop_guard", QTS_KEY_BOOL, "true", .offset = S(strategy_replay_loop_guard),
+     .doc = "replay: strategy code runs interpreted and a callback past 10^9 Lua instructions "
+            "fails its strategy; false: JIT-compiled (faster), an endless loop stalls the "
+            "replay"},
     {"strategies.list", QTS_KEY_LIST, .offset = S(strategies), .count_offset = S(n_strategies),
      .elem_size = sizeof(struct qts_strategy_cfg), .doc = "strategy instances"},
     {"strategies.list.*.name", QTS_KEY_STRING, .required = true, .offset = T(name),

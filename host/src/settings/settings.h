@@ -78,6 +78,7 @@ struct qts_settings {
     int strategy_memory_limit_mb;
     int64_t strategy_callback_budget_ms;
     int strategy_max_errors_per_minute;
+    bool strategy_replay_loop_guard; /* replay: count instructions (no JIT) */
     struct qts_strategy_cfg *strategies;
     size_t n_strategies;
     double replay_speed;        /* 0 = as fast as possible ("max"), else multiple of real time */
