@@ -288,20 +288,23 @@ static void bench_binance(int repeats)
 
 /* A bar file through its configuration, beside its CSV decode alone. */
 static void bench_bars(const char *name, const char *config, const char *file, const char *period_s,
-                       const char *symbol, const char *aims, int repeats)
+                       const char *symbol, const char *px_exp, const char *qty_exp,
+                       const char *aims, int repeats)
 {
     char path[1024], cfg[1024];
     snprintf(path, sizeof path, "%s/data/bars/%s", shared_dir(), file);
     config_path(cfg, sizeof cfg, config);
     struct qts_bench_feed_conf c = {
         .keys = {"files", "format", "bar_period_s", "symbol", "default_px_exp", "default_qty_exp"},
-        .vals = {path, "csv-bars", period_s, symbol, "2", "4"},
+        .vals = {path, "csv-bars", period_s, symbol, px_exp, qty_exp},
         .n = 6};
     double limit = feed_limit("feed_replay", &c, repeats);
     struct qts_bench_feed_result fr;
     qts_bench_feed_run("feed_replay", &c, &fr);
     struct qts_run r;
-    run_median(cfg, NULL, repeats, &r);
+    static char env[1100]; /* putenv keeps the pointer */
+    snprintf(env, sizeof env, "QTS_BARS_DIR=%s/data/bars", shared_dir());
+    run_median(cfg, env, repeats, &r);
     report_wall(name, &r, (double)fr.events / limit * 1e3, "feed_replay.so CSV bars decode alone",
                 aims);
 }
@@ -326,8 +329,9 @@ int main(int argc, char **argv)
     }
     bench_binance(repeats);
     bench_bars("runs.bars_ftx_1m_ema", "bench/configs/ftx_1m_ema.yaml",
-               "ftx_btc-perp_20211231-20220201_1m.csv", "60", "BTC-PERP", "\"aim_ms\":50", repeats);
+               "ftx_btc-perp_20211231-20220201_1m.csv", "60", "BTC-PERP", "1", "4", "\"aim_ms\":50",
+               repeats);
     bench_bars("runs.bars_goog_daily_sma", "bench/configs/goog_daily_sma.yaml",
-               "goog_daily_2004_2013.csv", "86400", "GOOG", "\"aim_ms\":20", repeats);
+               "goog_daily_2004_2013.csv", "86400", "GOOG", "2", "0", "\"aim_ms\":20", repeats);
     return 0;
 }
