@@ -686,17 +686,21 @@ static bool csv_ready(struct qts_tca *t)
 /* Write and drop the complete rows at the head of the final-order queue. */
 static void done_flush(struct qts_tca *t)
 {
+    bool wrote = false;
     while (t->n_done && t->done[t->done_head]->complete) {
         struct rec *r = t->done[t->done_head];
         t->done_head = (t->done_head + 1) % t->cap_done;
         t->n_done--;
         if (csv_ready(t)) {
             csv_row(t->csv, &r->row);
-            if (ferror(t->csv))
-                csv_fail(t, t->csv_tmp);
+            wrote = true;
         }
         free(r);
     }
+    /* one write per batch of rows (a few per order at most): a live run's
+     * tca.csv.tmp can be followed while it grows */
+    if (wrote && (fflush(t->csv) != 0 || ferror(t->csv)))
+        csv_fail(t, t->csv_tmp);
 }
 
 /* The order is final: the row joins the summaries, teaches the model and
