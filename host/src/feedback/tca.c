@@ -7,11 +7,11 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "exec_pipeline.h"
 #include "impact_model.h"
 #include "log.h"
+#include "tca_csv.h"
 #include "order.h"
 #include "util.h"
 
@@ -39,22 +39,6 @@ void qts_tca_params_default(struct qts_tca_params *p)
     p->adjust_orders = false;
     p->board_interval_ns = 100000000LL;
     p->max_rows = 10000;
-}
-
-int qts_tca_mkdir_parents(const char *path)
-{
-    char buf[1024];
-    if (qts_strlcpy(buf, path, sizeof buf) >= sizeof buf)
-        return QTS_EINVAL;
-    for (char *p = buf + 1; *p; p++) {
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-                return QTS_EIO;
-            *p = '/';
-        }
-    }
-    return 0;
 }
 
 /* ------------------------------------------------------------------ state */
@@ -145,12 +129,8 @@ struct qts_tca {
     uint64_t n_final;    /* rows ever made final */
     int64_t last_end_ns; /* end of the newest final row */
     struct pend *pend_head;
-    struct pend *pend_free; /* spare measurements: no allocation per fill */
-    FILE *csv;              /* owned; tca.csv.tmp while the run goes on */
-    char csv_path[1024], csv_tmp[1040];
-    bool csv_on;
-    int csv_err; /* first write error, reported by qts_tca_csv_finish */
-    char csv_msg[1200];
+    struct pend *pend_free;  /* spare measurements: no allocation per fill */
+    struct qts_tca_csv csv;  /* tca.csv.tmp while the run goes on */
     struct board_ent *board; /* n_board entries, index = instrument */
     size_t n_board;
 };
@@ -219,10 +199,7 @@ void qts_tca_free(struct qts_tca *t)
         free(t->done[(t->done_head + i) % t->cap_done]);
     free(t->done);
     free(t->sums);
-    if (t->csv) { /* a run that never finished: no half tca.csv */
-        fclose(t->csv);
-        remove(t->csv_tmp);
-    }
+    qts_tca_csv_discard(&t->csv); /* a run that never finished: no half tca.csv */
     for (size_t i = 0; i < t->n_inst; i++)
         free(t->inst[i].tr);
     free(t->inst);
@@ -648,41 +625,6 @@ static void done_push(struct qts_tca *t, struct rec *r)
     t->done[(t->done_head + t->n_done++) % t->cap_done] = r;
 }
 
-static void csv_row(FILE *f, const struct qts_tca_row *r);
-
-/* The first write error is kept; later rows are dropped (not retried). */
-static void csv_fail(struct qts_tca *t, const char *what)
-{
-    if (t->csv_err)
-        return;
-    t->csv_err = QTS_EIO;
-    snprintf(t->csv_msg, sizeof t->csv_msg, "cannot write %s: %s", what, strerror(errno));
-    QTS_ERROR("tca: %s", t->csv_msg);
-}
-
-/* tca.csv.tmp opened (and its header written) on the first row, so a run
- * that never makes a row creates no directory before its end. */
-static bool csv_ready(struct qts_tca *t)
-{
-    if (!t->csv_on || t->csv_err)
-        return false;
-    if (t->csv)
-        return true;
-    if (qts_tca_mkdir_parents(t->csv_tmp) != 0 || !(t->csv = fopen(t->csv_tmp, "w"))) {
-        csv_fail(t, t->csv_tmp);
-        return false;
-    }
-    fputs("order_id,strategy_id,symbol,tag,side,type,algo,final,aggressive,qty_asked,qty_filled,"
-          "decision_px,arrival_px,avg_fill_px,ts_decision_ns,ts_sent_ns,ts_first_fill_ns,"
-          "ts_end_ns,slip_decision_bps,slip_arrival_bps,lat_first_ms,lat_complete_ms,"
-          "avg_fill_latency_ms,fill_ratio,children,reprices,fills,markout_1s_bps,"
-          "markout_10s_bps,markout_60s_bps,spread_bps,volatility,depth,recent_volume,"
-          "participation,dist_ticks,pred_slip_bps,pred_impact_bps,pred_default,"
-          "realized_impact_bps,quality,score_version,tick\n",
-          t->csv);
-    return true;
-}
-
 /* Write and drop the complete rows at the head of the final-order queue. */
 static void done_flush(struct qts_tca *t)
 {
@@ -691,16 +633,13 @@ static void done_flush(struct qts_tca *t)
         struct rec *r = t->done[t->done_head];
         t->done_head = (t->done_head + 1) % t->cap_done;
         t->n_done--;
-        if (csv_ready(t)) {
-            csv_row(t->csv, &r->row);
-            wrote = true;
-        }
+        wrote |= qts_tca_csv_put(&t->csv, &r->row);
         free(r);
     }
     /* one write per batch of rows (a few per order at most): a live run's
      * tca.csv.tmp can be followed while it grows */
-    if (wrote && (fflush(t->csv) != 0 || ferror(t->csv)))
-        csv_fail(t, t->csv_tmp);
+    if (wrote)
+        qts_tca_csv_sync(&t->csv);
 }
 
 /* The order is final: the row joins the summaries, teaches the model and
@@ -1040,96 +979,17 @@ int qts_tca_precheck(void *ctx, struct qts_precheck_order *o, struct qts_prechec
     return 0;
 }
 
-/* ------------------------------------------------------------------- csv */
-
-static void cnum(FILE *f, double v, int prec)
-{
-    if (isfinite(v))
-        fprintf(f, ",%.*f", prec, v);
-    else
-        fputs(",", f);
-}
-
-static const char *kind_name(int k)
-{
-    static const char *const n[] = {"",        "accepted", "rejected", "cancelled", "complete",
-                                    "escaped", "failed",   "expired",  "replaced"};
-    return k >= 0 && k < 9 ? n[k] : "?";
-}
-
-static void csv_row(FILE *f, const struct qts_tca_row *r)
-{
-    char tag[QTS_TAG_MAX];
-    size_t k = 0;
-    for (const char *c = r->tag; *c && k + 1 < sizeof tag; c++)
-        tag[k++] = (*c == ',' || *c == '\n' || *c == '"') ? '_' : *c;
-    tag[k] = '\0';
-    fprintf(f, "%" PRIu64 ",%" PRIu32 ",%s,%s,%s,%s,%d,%s,%d", r->order_id, r->strategy_id,
-            r->symbol, tag, r->side == QTS_SIDE_SELL ? "sell" : "buy",
-            r->type == QTS_ORD_MARKET ? "market" : "limit", (int)r->algo, kind_name(r->final_kind),
-            r->aggressive ? 1 : 0);
-    cnum(f, r->qty_asked, 8);
-    cnum(f, r->qty_filled, 8);
-    cnum(f, r->decision_px, 8);
-    cnum(f, r->arrival_px, 8);
-    cnum(f, r->avg_fill_px, 8);
-    fprintf(f, ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64, r->ts_decision_ns, r->ts_sent_ns,
-            r->ts_first_fill_ns, r->ts_end_ns);
-    cnum(f, r->slip_decision_bps, 6);
-    cnum(f, r->slip_arrival_bps, 6);
-    cnum(f, r->lat_first_ms, 3);
-    cnum(f, r->lat_complete_ms, 3);
-    cnum(f, r->avg_fill_latency_ms, 3);
-    cnum(f, r->fill_ratio, 6);
-    fprintf(f, ",%" PRIu32 ",%" PRIu32 ",%" PRIu32, r->n_children, r->n_reprices, r->n_fills);
-    for (int m = 0; m < QTS_TCA_MARKOUTS; m++)
-        cnum(f, r->markout_bps[m], 6);
-    cnum(f, r->spread_bps, 6);
-    cnum(f, r->volatility, 8);
-    cnum(f, r->depth, 8);
-    cnum(f, r->recent_volume, 8);
-    cnum(f, r->participation, 8);
-    cnum(f, r->dist_ticks, 3);
-    cnum(f, r->pred_slip_bps, 6);
-    cnum(f, r->pred_impact_bps, 6);
-    fprintf(f, ",%d", r->pred_default ? 1 : 0);
-    cnum(f, r->realized_impact_bps, 6);
-    cnum(f, r->quality, 6);
-    fprintf(f, ",%d", r->score_version);
-    cnum(f, r->tick, 10);
-    fputc('\n', f);
-}
-
 int qts_tca_csv_start(struct qts_tca *t, const char *path, struct qts_err *err)
 {
-    if (t->csv_on)
-        return qts_err_set(err, QTS_ESTATE, "tca: rows already go to %s", t->csv_path);
-    if (strlen(path) + 5 > sizeof t->csv_path)
-        return qts_err_set(err, QTS_EINVAL, "tca: path too long: %s", path);
-    qts_strlcpy(t->csv_path, path, sizeof t->csv_path);
-    snprintf(t->csv_tmp, sizeof t->csv_tmp, "%s.tmp", path);
-    t->csv_on = true;
-    return 0;
+    return qts_tca_csv_open(&t->csv, path, err);
 }
 
 int qts_tca_csv_finish(struct qts_tca *t, struct qts_err *err)
 {
-    if (!t->csv_on)
+    if (!t->csv.on)
         return 0;
     done_flush(t);
     if (t->n_done) /* rows still waiting: qts_tca_finish was not called */
-        QTS_WARN("tca: %zu final rows still wait for markouts; not in %s", t->n_done, t->csv_path);
-    csv_ready(t); /* a run without a row still gets the header */
-    if (t->csv) {
-        bool bad = ferror(t->csv) != 0;
-        if (fclose(t->csv) != 0 || bad)
-            csv_fail(t, t->csv_tmp);
-        t->csv = NULL;
-        if (!t->csv_err && rename(t->csv_tmp, t->csv_path) != 0)
-            csv_fail(t, t->csv_path);
-        if (t->csv_err)
-            remove(t->csv_tmp);
-    }
-    t->csv_on = false;
-    return t->csv_err ? qts_err_set(err, t->csv_err, "%s", t->csv_msg) : 0;
+        QTS_WARN("tca: %zu final rows still wait for markouts; not in %s", t->n_done, t->csv.path);
+    return qts_tca_csv_close(&t->csv, err);
 }
