@@ -3,7 +3,8 @@
  * batch. Runs on the store writer thread; every call may block.
  *
  * Config (plugin subtree): path (default var/qts.db), host_id (default
- * "qts"), busy_timeout_ms (5000), synchronous ("normal"|"full"),
+ * "qts"), busy_timeout_ms (5000), synchronous ("normal"|"full"), cache_mib
+ * (8: the page cache's bound),
  * retention.tick_days 7, retention.bar_1m_days 30, retention.exec_log_days
  * 90, retention.feedback_days 180, retention.decision_days 365.
  */
@@ -31,6 +32,7 @@ struct ss {
     char path[512];
     char host_id[64];
     int64_t busy_timeout_ms;
+    int64_t cache_mib; /* SQLite page cache bound: the store's memory stays flat */
     int sync_full;
     int64_t keep_tick_days, keep_bar_days, keep_exec_days, keep_fb_days, keep_dec_days;
     sqlite3 *db;
@@ -88,6 +90,14 @@ static int ss_init(const struct qts_host_api *host, void *owner, void **self, st
     s->busy_timeout_ms = 5000;
     if (host->cfg_int)
         host->cfg_int(owner, "busy_timeout_ms", &s->busy_timeout_ms, NULL);
+    s->cache_mib = 8;
+    if (host->cfg_int && host->cfg_int(owner, "cache_mib", &s->cache_mib, NULL) == 0 &&
+        (s->cache_mib < 1 || s->cache_mib > 65536)) {
+        int64_t bad = s->cache_mib;
+        free(s);
+        return qts_err_set(err, QTS_ECONFIG,
+                           "store_sqlite: cache_mib %" PRId64 " outside [1, 65536]", bad);
+    }
     s->keep_tick_days = 7;
     s->keep_bar_days = 30;
     s->keep_exec_days = 90;
@@ -152,9 +162,14 @@ static int ss_start(void *self, struct qts_err *err)
         return rc;
     }
     sqlite3_busy_timeout(s->db, (int)s->busy_timeout_ms);
-    /* a larger page cache keeps the index pages a batch touches in memory */
-    int rc = exec_sql(
-        s, "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536;", err);
+    /* the page cache keeps the index pages a batch touches in memory; it
+     * fills as the database grows, so it is bounded (cache_mib): appends
+     * touch the right edge of each index, which fits in a few MiB */
+    char pragmas[160];
+    snprintf(pragmas, sizeof pragmas,
+             "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-%" PRId64 ";",
+             s->cache_mib * 1024);
+    int rc = exec_sql(s, pragmas, err);
     if (rc == 0)
         rc = exec_sql(s, s->sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL",
                       err);
@@ -705,7 +720,9 @@ static const struct qts_cfg_key ss_keys[] = {
     QTS_CFG_STR("path", "var/qts.db", "the database file"),
     QTS_CFG_DURATION("busy_timeout_ms", "5000", "how long a write waits for a lock"),
     QTS_CFG_STR("synchronous", "normal", "normal or full (fsync every commit)"),
-    STORE_KEYS_HOST_AND_RETENTION, QTS_CFG_END};
+    QTS_CFG_INT("cache_mib", "8", "page cache bound in MiB (1..65536)"),
+    STORE_KEYS_HOST_AND_RETENTION,
+    QTS_CFG_END};
 
 QTS_PLUGIN_DEFINE("store_sqlite", QTS_KIND_STORE, "1.0.0", &ss_ops, ss_keys, 0, .init = ss_init,
                   .start = ss_start, .stop = ss_stop, .destroy = ss_destroy);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "exec_pipeline.h"
@@ -316,19 +317,21 @@ static void test_unfilled_and_finish(void **state)
     assert_true(isnan(f.last.markout_bps[1]) && isnan(f.last.markout_bps[2]));
     /* slippage of a sell at the bid against mid 75 000: 10/75 000 */
     assert_true(near(f.last.slip_decision_bps, 10.0 / 75000 * 1e4, 1e-9));
-    /* tca.csv has a header and two rows, NaN as empty fields */
+    /* rows not streamed are dropped once complete: tca.csv gets the header */
     char *dir = qts_test_tmpdir();
     char path[1024];
-    snprintf(path, sizeof path, "%s/tca.csv", dir);
+    snprintf(path, sizeof path, "%s/sub/tca.csv", dir);
     struct qts_err err;
-    assert_int_equal(qts_tca_write_csv(f.tca, path, &err), 0);
+    assert_int_equal(qts_tca_held_rows(f.tca), 0);
+    assert_int_equal(qts_tca_csv_start(f.tca, path, &err), 0);
+    assert_int_equal(qts_tca_csv_finish(f.tca, &err), 0);
     FILE *fp = fopen(path, "r");
     char line[4096];
     int n = 0;
     while (fgets(line, sizeof line, fp))
         n++;
     fclose(fp);
-    assert_int_equal(n, 3);
+    assert_int_equal(n, 1);
     qts_test_rmtree(dir);
     free(dir);
     fx_free(&f);
@@ -381,5 +384,107 @@ static void test_pretrade_adjustments(void **state)
     fx_free(&f);
 }
 
+/* Column `col` (0-based) of every data line of a CSV file, as numbers. */
+static size_t csv_col(const char *path, int col, uint64_t *out, size_t cap)
+{
+    FILE *fp = fopen(path, "r");
+    assert_non_null(fp);
+    char line[4096];
+    size_t n = 0;
+    for (int ln = 0; fgets(line, sizeof line, fp); ln++) {
+        if (ln == 0)
+            continue;
+        char *p = line;
+        for (int c = 0; c < col; c++)
+            p = strchr(p, ',') + 1;
+        if (n < cap)
+            out[n] = strtoull(p, NULL, 10);
+        n++;
+    }
+    fclose(fp);
+    return n;
+}
+
+/* Rows reach tca.csv while the run goes on, in the order their orders
+ * became final even when a younger row's markouts come in first, and only
+ * the rows still waiting are held. */
+static void test_rows_streamed_in_final_order(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_init(&f, NULL);
+    char *dir = qts_test_tmpdir();
+    char path[1024], tmp[1100];
+    snprintf(path, sizeof path, "%s/run/tca.csv", dir);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    struct qts_err err;
+    assert_int_equal(qts_tca_csv_start(f.tca, path, &err), 0);
+    quote(&f, T0, 7499000, 7501000);
+    /* order 31 filled (markouts until +60 s), then 32 cancelled unfilled
+     * (complete after the 5 s impact horizon): 32 completes first */
+    submit(&f, 31, QTS_SIDE_BUY, QTS_ORD_MARKET, 0, 1000, T0 + MS);
+    fill(&f, 31, T0 + 2 * MS, 7501000, 1000, QTS_SIDE_BUY);
+    final(&f, 31, T0 + 2 * MS, QTS_OE_COMPLETE);
+    submit(&f, 32, QTS_SIDE_BUY, QTS_ORD_LIMIT, 7490000, 1000, T0 + 3 * MS);
+    final(&f, 32, T0 + 4 * MS, QTS_OE_CANCELLED);
+    advance_to(&f, T0 + 10 * SEC);
+    assert_int_equal(f.rows_seen, 1);
+    assert_int_equal(f.last.order_id, 32);
+    assert_int_equal(qts_tca_held_rows(f.tca), 2); /* 32 waits behind 31 */
+    assert_true(access(tmp, F_OK) != 0); /* nothing due yet: no file */
+    uint64_t ids[8];
+    advance_to(&f, T0 + 61 * SEC);
+    assert_int_equal(f.rows_seen, 2);
+    assert_int_equal(qts_tca_held_rows(f.tca), 0);
+    assert_int_equal(csv_col(tmp, 0, ids, 8), 2); /* written during the run */
+    assert_true(ids[0] == 31 && ids[1] == 32);
+    /* many more orders: memory stays at the rows in flight */
+    for (uint64_t id = 100; id < 400; id++) {
+        int64_t t = T0 + 62 * SEC + (int64_t)(id - 100) * SEC;
+        submit(&f, id, QTS_SIDE_SELL, QTS_ORD_LIMIT, 7510000, 1000, t);
+        final(&f, id, t + MS, QTS_OE_CANCELLED);
+    }
+    assert_true(qts_tca_held_rows(f.tca) <= 6); /* the last 5 s of rows */
+    assert_int_equal(qts_tca_final_rows(f.tca), 302);
+    qts_tca_finish(f.tca);
+    assert_int_equal(qts_tca_csv_finish(f.tca, &err), 0);
+    uint64_t all[400];
+    assert_int_equal(csv_col(path, 0, all, 400), 302);
+    for (size_t i = 2; i < 302; i++)
+        assert_true(all[i] == 98 + i);
+    assert_true(access(tmp, F_OK) != 0);
+    qts_test_rmtree(dir);
+    free(dir);
+    fx_free(&f);
+}
+
+/* The summaries look at the newest max_rows rows only (a ring). */
+static void test_summary_ring(void **state)
+{
+    (void)state;
+    struct qts_tca_params p;
+    qts_tca_params_default(&p);
+    p.max_rows = 4;
+    p.markout_ns[0] = p.markout_ns[1] = p.markout_ns[2] = 0;
+    p.impact_horizon_ns = 0;
+    struct fx f;
+    fx_init(&f, &p);
+    quote(&f, T0, 7499000, 7501000);
+    for (uint64_t id = 1; id <= 10; id++) {
+        int64_t t = T0 + (int64_t)id * SEC;
+        submit(&f, id, QTS_SIDE_BUY, QTS_ORD_MARKET, 0, 1000, t);
+        /* the last four fill 1 tick worse than the rest */
+        fill(&f, id, t + MS, id > 6 ? 7501100 : 7501000, 1000, QTS_SIDE_BUY);
+        final(&f, id, t + MS, QTS_OE_COMPLETE);
+    }
+    struct qts_feedback_summary s;
+    struct qts_tca_filter flt = {.instrument = UINT32_MAX, .strategy_id = 0, .algo = -1};
+    qts_tca_summary(f.tca, &flt, T0 + 11 * SEC, &s);
+    assert_int_equal(s.sample_count, 4);
+    assert_true(near(s.avg_slippage_bps, 11.0 / 75000 * 1e4, 1e-9));
+    assert_int_equal(qts_tca_held_rows(f.tca), 0);
+    fx_free(&f);
+}
+
 QTS_TEST_MAIN(test_formulas, test_one_order_end_to_end, test_unfilled_and_finish,
-              test_pretrade_adjustments)
+              test_pretrade_adjustments, test_rows_streamed_in_final_order, test_summary_ring)

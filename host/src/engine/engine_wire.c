@@ -229,6 +229,9 @@ static int feedback_setup(struct qts_engine *e, struct qts_err *err)
                               &env, &e->fb, err);
     if (rc != 0 || !e->fb)
         return rc;
+    /* rows reach tca.csv as they complete: the run keeps none */
+    if ((rc = qts_feedback_stream_to(e->fb, e->run_dir, err)) != 0)
+        return rc;
     struct qts_tca *t = qts_feedback_tca(e->fb);
     for (uint32_t id = 0;; id++) {
         const struct qts_instrument *in = qts_instruments_get(e->instruments, id);

@@ -17,6 +17,7 @@ struct qts_feedback {
     struct qts_impact_model *model;
     char model_file[1024];
     bool save;
+    bool streaming; /* tca.csv rows written as they complete */
 };
 
 static const char *const keys[] = {
@@ -43,21 +44,6 @@ static int get_bool(const struct qts_cfg_node *c, const char *k, bool *v, struct
 {
     const struct qts_cfg_node *n = c ? qts_cfg_get(c, k) : NULL;
     return n ? qts_cfg_bool(n, v, err) : 0;
-}
-
-static int make_parent_dirs(const char *path)
-{
-    char buf[1024];
-    qts_strlcpy(buf, path, sizeof buf);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-                return QTS_EIO;
-            *p = '/';
-        }
-    }
-    return 0;
 }
 
 int qts_feedback_new(const struct qts_cfg_node *cfg, const char *var_dir, bool replay,
@@ -138,16 +124,31 @@ int qts_feedback_new(const struct qts_cfg_node *cfg, const char *var_dir, bool r
 struct qts_tca *qts_feedback_tca(struct qts_feedback *f) { return f ? f->tca : NULL; }
 struct qts_impact_model *qts_feedback_model(struct qts_feedback *f) { return f ? f->model : NULL; }
 
-int qts_feedback_end(struct qts_feedback *f, const char *run_dir, struct qts_err *err)
+int qts_feedback_stream_to(struct qts_feedback *f, const char *run_dir, struct qts_err *err)
 {
-    qts_tca_finish(f->tca);
     char path[1100];
     snprintf(path, sizeof path, "%s/tca.csv", run_dir);
-    int rc = qts_tca_write_csv(f->tca, path, err);
+    int rc = qts_tca_csv_start(f->tca, path, err);
+    f->streaming = rc == 0;
+    return rc;
+}
+
+int qts_feedback_end(struct qts_feedback *f, const char *run_dir, struct qts_err *err)
+{
+    qts_tca_finish(f->tca); /* the last rows complete and reach tca.csv */
+    int rc = 0;
+    if (!f->streaming) { /* rows not streamed during the run: they are all gone */
+        char path[1100];
+        snprintf(path, sizeof path, "%s/tca.csv", run_dir);
+        rc = qts_tca_csv_start(f->tca, path, err);
+    }
+    if (rc == 0)
+        rc = qts_tca_csv_finish(f->tca, err);
+    f->streaming = false;
     if (rc != 0)
         return rc;
     if (f->save) {
-        if (make_parent_dirs(f->model_file) != 0)
+        if (qts_tca_mkdir_parents(f->model_file) != 0)
             return qts_err_set(err, QTS_EIO, "cannot create the directory of %s", f->model_file);
         rc = qts_impact_save(f->model, f->model_file, err);
     }

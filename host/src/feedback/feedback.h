@@ -33,8 +33,13 @@ int qts_feedback_new(const struct qts_cfg_node *cfg, const char *var_dir, bool r
                      const struct qts_tca_env *env, struct qts_feedback **out, struct qts_err *err);
 struct qts_tca *qts_feedback_tca(struct qts_feedback *f);
 struct qts_impact_model *qts_feedback_model(struct qts_feedback *f);
-/* End of a run: close the rows, write <run_dir>/tca.csv, save the model
- * (when save is on). Returns 0 or QTS_EIO. */
+/* Rows go to <run_dir>/tca.csv (borrowed for the call) as they complete,
+ * in the order their orders became final (qts_tca_csv_start): call before
+ * the run's first order. 0, QTS_EINVAL (path too long) or QTS_ESTATE. */
+int qts_feedback_stream_to(struct qts_feedback *f, const char *run_dir, struct qts_err *err);
+/* End of a run: close the rows, finish <run_dir>/tca.csv (only a header
+ * when qts_feedback_stream_to was not called: rows are not kept), save the
+ * model (when save is on). Returns 0 or QTS_EIO. */
 int qts_feedback_end(struct qts_feedback *f, const char *run_dir, struct qts_err *err);
 void qts_feedback_free(struct qts_feedback *f);
 

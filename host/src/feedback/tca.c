@@ -11,6 +11,7 @@
 #include "exec_pipeline.h"
 #include "impact_model.h"
 #include "log.h"
+#include "tca_csv.h"
 #include "order.h"
 #include "util.h"
 
@@ -86,8 +87,17 @@ struct rec {
     double vmin, vmax, vsum;
     double vn;
     uint32_t pending;
-    bool final;
-    size_t row_idx; /* in t->rows once final */
+    bool final;    /* in t->done (final order) as well as in t->open */
+    bool complete; /* markouts in: left t->open, waits in t->done for its turn */
+};
+
+/* What a rolling summary reads of a final row: one entry per row, the
+ * newest max_rows in a ring (so the summaries' memory stays flat). */
+struct sum_ent {
+    int64_t ts_end_ns;
+    uint32_t instrument, strategy_id;
+    int algo;
+    double slip, impact, quality, lat, fill_ratio, volatility, spread, depth;
 };
 
 /* Board entry read by strategies (under board_mu). */
@@ -108,9 +118,19 @@ struct qts_tca {
     size_t n_inst;
     struct rec **open; /* owned records: working, or final waiting for markouts */
     size_t n_open, cap_open;
-    struct qts_tca_row *rows; /* finished */
-    size_t n_rows, cap_rows;
+    /* final records in the order they became final (a ring; the working
+     * ones are owned by open, the complete ones by this queue): the head
+     * is written to tca.csv once its markouts are in, so the file keeps
+     * that order while only the last ~minute of rows is held */
+    struct rec **done;
+    size_t done_head, n_done, cap_done;
+    struct sum_ent *sums; /* ring of the newest max_rows final rows */
+    size_t sum_head, n_sums, cap_sums;
+    uint64_t n_final;    /* rows ever made final */
+    int64_t last_end_ns; /* end of the newest final row */
     struct pend *pend_head;
+    struct pend *pend_free;  /* spare measurements: no allocation per fill */
+    struct qts_tca_csv csv;  /* tca.csv.tmp while the run goes on */
     struct board_ent *board; /* n_board entries, index = instrument */
     size_t n_board;
 };
@@ -166,13 +186,23 @@ void qts_tca_free(struct qts_tca *t)
         pend_unlink(t, q);
         free(q);
     }
+    while (t->pend_free) {
+        struct pend *q = t->pend_free;
+        t->pend_free = q->next;
+        free(q);
+    }
     for (size_t i = 0; i < t->n_open; i++)
-        free(t->open[i]);
+        if (!t->open[i]->final) /* final ones are freed from t->done */
+            free(t->open[i]);
     free(t->open);
+    for (size_t i = 0; i < t->n_done; i++)
+        free(t->done[(t->done_head + i) % t->cap_done]);
+    free(t->done);
+    free(t->sums);
+    qts_tca_csv_discard(&t->csv); /* a run that never finished: no half tca.csv */
     for (size_t i = 0; i < t->n_inst; i++)
         free(t->inst[i].tr);
     free(t->inst);
-    free(t->rows);
     free(t->board);
     free(t);
 }
@@ -453,19 +483,33 @@ void qts_tca_on_submit(struct qts_tca *t, uint64_t order_id, const struct qts_or
 
 static void pend_fire(void *arg);
 
+/* A spare measurement back to the free list (one per timer in flight at
+ * most: the list is as long as the busiest minute's markouts). */
+static void pend_recycle(struct qts_tca *t, struct pend *q)
+{
+    q->next = t->pend_free;
+    t->pend_free = q;
+}
+
 static void pend_start(struct qts_tca *t, struct rec *r, int what, int64_t delay, double px,
                        double qty)
 {
     if (!t->env.timers || !t->env.timers->ops)
         return;
-    struct pend *q = qts_xcalloc(1, sizeof *q);
+    struct pend *q = t->pend_free;
+    if (q) {
+        t->pend_free = q->next;
+        memset(q, 0, sizeof *q);
+    } else {
+        q = qts_xcalloc(1, sizeof *q);
+    }
     q->t = t;
     q->r = r;
     q->what = what;
     q->px = px;
     q->qty = qty;
     if (qts_timer_svc_start(t->env.timers, delay, pend_fire, q, &q->timer) != 0) {
-        free(q);
+        pend_recycle(t, q);
         return;
     }
     q->next = t->pend_head;
@@ -533,17 +577,80 @@ static void fill_from_parent(struct qts_tca *t, struct rec *r, const struct qts_
         w->arrival_px = w->decision_px;
 }
 
+/* The summary fields of a final row into the ring (the oldest entry is
+ * overwritten once max_rows are held: a summary never looks further). */
+static void sums_push(struct qts_tca *t, const struct qts_tca_row *row)
+{
+    if (t->p.max_rows == 0)
+        return;
+    if (t->n_sums == t->cap_sums && t->cap_sums < t->p.max_rows) {
+        /* still growing: the ring has not wrapped, head is 0 */
+        size_t cap = t->cap_sums ? t->cap_sums * 2 : 64;
+        t->cap_sums = cap < t->p.max_rows ? cap : t->p.max_rows;
+        t->sums = qts_xrealloc(t->sums, t->cap_sums * sizeof *t->sums);
+    }
+    struct sum_ent *e;
+    if (t->n_sums == t->cap_sums) { /* full: the oldest goes */
+        e = &t->sums[t->sum_head];
+        t->sum_head = (t->sum_head + 1) % t->cap_sums;
+    } else {
+        e = &t->sums[(t->sum_head + t->n_sums++) % t->cap_sums];
+    }
+    *e = (struct sum_ent){.ts_end_ns = row->ts_end_ns,
+                          .instrument = row->instrument,
+                          .strategy_id = row->strategy_id,
+                          .algo = row->algo,
+                          .slip = row->slip_decision_bps,
+                          .impact = row->qty_filled > 0 ? row->pred_impact_bps : NAN,
+                          .quality = row->quality,
+                          .lat = row->avg_fill_latency_ms,
+                          .fill_ratio = row->fill_ratio,
+                          .volatility = row->volatility,
+                          .spread = row->spread_bps,
+                          .depth = row->depth};
+}
+
+static void done_push(struct qts_tca *t, struct rec *r)
+{
+    if (t->n_done == t->cap_done) {
+        size_t cap = t->cap_done ? t->cap_done * 2 : 64;
+        struct rec **v = qts_xmalloc(cap * sizeof *v);
+        for (size_t i = 0; i < t->n_done; i++) /* unwrapped, oldest first */
+            v[i] = t->done[(t->done_head + i) % t->cap_done];
+        free(t->done);
+        t->done = v;
+        t->cap_done = cap;
+        t->done_head = 0;
+    }
+    t->done[(t->done_head + t->n_done++) % t->cap_done] = r;
+}
+
+/* Write and drop the complete rows at the head of the final-order queue. */
+static void done_flush(struct qts_tca *t)
+{
+    bool wrote = false;
+    while (t->n_done && t->done[t->done_head]->complete) {
+        struct rec *r = t->done[t->done_head];
+        t->done_head = (t->done_head + 1) % t->cap_done;
+        t->n_done--;
+        wrote |= qts_tca_csv_put(&t->csv, &r->row);
+        free(r);
+    }
+    /* one write per batch of rows (a few per order at most): a live run's
+     * tca.csv.tmp can be followed while it grows */
+    if (wrote)
+        qts_tca_csv_sync(&t->csv);
+}
+
 /* The order is final: the row joins the summaries, teaches the model and
  * reaches the strategies now; markouts are filled in later (rec_close). */
 static void rec_publish(struct qts_tca *t, struct rec *r)
 {
-    if (t->n_rows == t->cap_rows) {
-        t->cap_rows = t->cap_rows ? t->cap_rows * 2 : 64;
-        t->rows = qts_xrealloc(t->rows, t->cap_rows * sizeof *t->rows);
-    }
-    r->row_idx = t->n_rows;
-    t->rows[t->n_rows++] = r->row;
-    const struct qts_tca_row *row = &t->rows[r->row_idx];
+    const struct qts_tca_row *row = &r->row;
+    sums_push(t, row);
+    done_push(t, r);
+    t->n_final++;
+    t->last_end_ns = row->ts_end_ns;
     /* an impact sample: one child that took liquidity and filled completely
      * (a partial market order ran out of book: its cost is not the law's) */
     if (t->env.model && row->qty_filled > 0 && row->aggressive && row->all_taker &&
@@ -563,21 +670,22 @@ static void rec_publish(struct qts_tca *t, struct rec *r)
     }
     board_refresh(t, row->instrument, true);
     if (t->env.on_final)
-        t->env.on_final(t->env.ctx, &t->rows[r->row_idx]);
+        t->env.on_final(t->env.ctx, row);
 }
 
-/* Every markout is in: complete the stored row, hand it to on_row. */
+/* Every markout is in: complete the row, hand it to on_row, and write the
+ * rows now due (this one may wait behind an older one). */
 static void rec_close(struct qts_tca *t, struct rec *r, size_t idx)
 {
-    struct qts_tca_row *w = &t->rows[r->row_idx];
+    struct qts_tca_row *w = &r->row;
     for (int k = 0; k < QTS_TCA_MARKOUTS; k++)
         w->markout_bps[k] = r->mk_w[k] > 0 ? r->mk_sum[k] / r->mk_w[k] : NAN;
-    w->realized_impact_bps = r->row.realized_impact_bps;
     memmove(t->open + idx, t->open + idx + 1, (t->n_open - idx - 1) * sizeof *t->open);
     t->n_open--;
-    free(r);
+    r->complete = true;
     if (t->env.on_row)
         t->env.on_row(t->env.ctx, w);
+    done_flush(t);
 }
 
 static void rec_release(struct qts_tca *t, struct rec *r)
@@ -607,7 +715,7 @@ static void pend_fire(void *arg)
         }
     }
     pend_unlink(t, q);
-    free(q);
+    pend_recycle(t, q);
     rec_release(t, r);
 }
 
@@ -671,17 +779,21 @@ void qts_tca_finish(struct qts_tca *t)
             qts_timer_svc_stop(t->env.timers, q->timer);
         pend_unlink(t, q);
         struct rec *r = q->r;
-        free(q);
+        pend_recycle(t, q);
         rec_release(t, r);
     }
     if (t->n_open)
         QTS_INFO("tca: %zu orders still working at the end, no feedback row", t->n_open);
 }
 
-const struct qts_tca_row *qts_tca_rows(const struct qts_tca *t, size_t *n)
+uint64_t qts_tca_final_rows(const struct qts_tca *t) { return t->n_final; }
+
+size_t qts_tca_held_rows(const struct qts_tca *t)
 {
-    *n = t->n_rows;
-    return t->rows;
+    size_t working = 0;
+    for (size_t i = 0; i < t->n_open; i++)
+        working += !t->open[i]->final;
+    return working + t->n_done;
 }
 
 size_t qts_tca_open_orders(const struct qts_tca *t) { return t->n_open; }
@@ -705,9 +817,9 @@ void qts_tca_summary(const struct qts_tca *t, const struct qts_tca_filter *f, in
 {
     struct avg slip = {0}, imp = {0}, q = {0}, lat = {0}, fr = {0}, vol = {0}, sp = {0}, dp = {0};
     int32_t n = 0;
-    size_t stop = t->n_rows > t->p.max_rows ? t->n_rows - t->p.max_rows : 0;
-    for (size_t i = t->n_rows; i-- > stop;) {
-        const struct qts_tca_row *r = &t->rows[i];
+    /* newest first; the ring holds the newest max_rows rows */
+    for (size_t k = t->n_sums; k-- > 0;) {
+        const struct sum_ent *r = &t->sums[(t->sum_head + k) % t->cap_sums];
         if (r->ts_end_ns < now - t->p.lookback_ns)
             break; /* rows finish in time order */
         if (f && ((f->instrument != UINT32_MAX && r->instrument != f->instrument) ||
@@ -715,13 +827,13 @@ void qts_tca_summary(const struct qts_tca *t, const struct qts_tca_filter *f, in
                   (f->algo >= 0 && r->algo != f->algo)))
             continue;
         n++;
-        avg_add(&slip, r->slip_decision_bps);
-        avg_add(&imp, r->qty_filled > 0 ? r->pred_impact_bps : NAN);
+        avg_add(&slip, r->slip);
+        avg_add(&imp, r->impact);
         avg_add(&q, r->quality);
-        avg_add(&lat, r->avg_fill_latency_ms);
+        avg_add(&lat, r->lat);
         avg_add(&fr, r->fill_ratio);
         avg_add(&vol, r->volatility);
-        avg_add(&sp, r->spread_bps);
+        avg_add(&sp, r->spread);
         avg_add(&dp, r->depth);
     }
     const struct qts_feedback_summary *d = &summary_defaults;
@@ -755,7 +867,7 @@ static void board_refresh(struct qts_tca *t, uint32_t id, bool summary)
     struct board_ent e;
     memset(&e, 0, sizeof e);
     if (full) {
-        int64_t now = t->n_rows ? t->rows[t->n_rows - 1].ts_end_ns : 0;
+        int64_t now = t->last_end_ns;
         struct qts_tca_filter f = {.instrument = id, .strategy_id = 0, .algo = -1};
         qts_tca_summary(t, &f, now, &e.sum);
         const struct qts_impact_fit *fit =
@@ -867,80 +979,17 @@ int qts_tca_precheck(void *ctx, struct qts_precheck_order *o, struct qts_prechec
     return 0;
 }
 
-/* ------------------------------------------------------------------- csv */
-
-static void cnum(FILE *f, double v, int prec)
+int qts_tca_csv_start(struct qts_tca *t, const char *path, struct qts_err *err)
 {
-    if (isfinite(v))
-        fprintf(f, ",%.*f", prec, v);
-    else
-        fputs(",", f);
+    return qts_tca_csv_open(&t->csv, path, err);
 }
 
-static const char *kind_name(int k)
+int qts_tca_csv_finish(struct qts_tca *t, struct qts_err *err)
 {
-    static const char *const n[] = {"",        "accepted", "rejected", "cancelled", "complete",
-                                    "escaped", "failed",   "expired",  "replaced"};
-    return k >= 0 && k < 9 ? n[k] : "?";
-}
-
-int qts_tca_write_csv(const struct qts_tca *t, const char *path, struct qts_err *err)
-{
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return qts_err_set(err, QTS_EIO, "cannot write %s: %s", path, strerror(errno));
-    fputs("order_id,strategy_id,symbol,tag,side,type,algo,final,aggressive,qty_asked,qty_filled,"
-          "decision_px,arrival_px,avg_fill_px,ts_decision_ns,ts_sent_ns,ts_first_fill_ns,"
-          "ts_end_ns,slip_decision_bps,slip_arrival_bps,lat_first_ms,lat_complete_ms,"
-          "avg_fill_latency_ms,fill_ratio,children,reprices,fills,markout_1s_bps,"
-          "markout_10s_bps,markout_60s_bps,spread_bps,volatility,depth,recent_volume,"
-          "participation,dist_ticks,pred_slip_bps,pred_impact_bps,pred_default,"
-          "realized_impact_bps,quality,score_version,tick\n",
-          f);
-    for (size_t i = 0; i < t->n_rows; i++) {
-        const struct qts_tca_row *r = &t->rows[i];
-        char tag[QTS_TAG_MAX];
-        size_t k = 0;
-        for (const char *c = r->tag; *c && k + 1 < sizeof tag; c++)
-            tag[k++] = (*c == ',' || *c == '\n' || *c == '"') ? '_' : *c;
-        tag[k] = '\0';
-        fprintf(f, "%" PRIu64 ",%" PRIu32 ",%s,%s,%s,%s,%d,%s,%d", r->order_id, r->strategy_id,
-                r->symbol, tag, r->side == QTS_SIDE_SELL ? "sell" : "buy",
-                r->type == QTS_ORD_MARKET ? "market" : "limit", (int)r->algo,
-                kind_name(r->final_kind), r->aggressive ? 1 : 0);
-        cnum(f, r->qty_asked, 8);
-        cnum(f, r->qty_filled, 8);
-        cnum(f, r->decision_px, 8);
-        cnum(f, r->arrival_px, 8);
-        cnum(f, r->avg_fill_px, 8);
-        fprintf(f, ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64, r->ts_decision_ns,
-                r->ts_sent_ns, r->ts_first_fill_ns, r->ts_end_ns);
-        cnum(f, r->slip_decision_bps, 6);
-        cnum(f, r->slip_arrival_bps, 6);
-        cnum(f, r->lat_first_ms, 3);
-        cnum(f, r->lat_complete_ms, 3);
-        cnum(f, r->avg_fill_latency_ms, 3);
-        cnum(f, r->fill_ratio, 6);
-        fprintf(f, ",%" PRIu32 ",%" PRIu32 ",%" PRIu32, r->n_children, r->n_reprices, r->n_fills);
-        for (int m = 0; m < QTS_TCA_MARKOUTS; m++)
-            cnum(f, r->markout_bps[m], 6);
-        cnum(f, r->spread_bps, 6);
-        cnum(f, r->volatility, 8);
-        cnum(f, r->depth, 8);
-        cnum(f, r->recent_volume, 8);
-        cnum(f, r->participation, 8);
-        cnum(f, r->dist_ticks, 3);
-        cnum(f, r->pred_slip_bps, 6);
-        cnum(f, r->pred_impact_bps, 6);
-        fprintf(f, ",%d", r->pred_default ? 1 : 0);
-        cnum(f, r->realized_impact_bps, 6);
-        cnum(f, r->quality, 6);
-        fprintf(f, ",%d", r->score_version);
-        cnum(f, r->tick, 10);
-        fputc('\n', f);
-    }
-    bool bad = ferror(f) != 0;
-    if (fclose(f) != 0 || bad)
-        return qts_err_set(err, QTS_EIO, "cannot write %s", path);
-    return 0;
+    if (!t->csv.on)
+        return 0;
+    done_flush(t);
+    if (t->n_done) /* rows still waiting: qts_tca_finish was not called */
+        QTS_WARN("tca: %zu final rows still wait for markouts; not in %s", t->n_done, t->csv.path);
+    return qts_tca_csv_close(&t->csv, err);
 }

@@ -9,6 +9,7 @@
  *   qts_tca_on_fill    each fill (markouts are scheduled on the timer service)
  *   qts_tca_on_order   order events; a final one closes the row
  *   qts_tca_finish     end of a run: rows still waiting for markouts are closed
+ *                      (then qts_tca_csv_finish completes tca.csv)
  * When an order is final its row joins the rolling summaries, the impact
  * model learns from it and env.on_final is called (the engine sends the
  * strategies on_feedback). The row is complete when every markout (1 s,
@@ -129,9 +130,12 @@ void qts_tca_on_order(struct qts_tca *t, const struct qts_order_event *ev, int64
  * timers. Orders still working are left out (counted). */
 void qts_tca_finish(struct qts_tca *t);
 
-/* Rows of final orders, in the order they became final (borrowed; the
- * markouts of the newest may still be NaN). */
-const struct qts_tca_row *qts_tca_rows(const struct qts_tca *t, size_t *n);
+/* Rows are not kept: a row lives while its order works and until its
+ * markouts are in and every older final row was written (about a minute
+ * of rows), then it is written to tca.csv (qts_tca_csv_start) and freed.
+ * The summaries read the newest max_rows final rows from a ring. */
+uint64_t qts_tca_final_rows(const struct qts_tca *t); /* rows ever made final */
+size_t qts_tca_held_rows(const struct qts_tca *t);    /* rows in memory now */
 size_t qts_tca_open_orders(const struct qts_tca *t);
 
 /* Averages over rows that finished within lookback_ns before `now_ns`;
@@ -152,8 +156,17 @@ double qts_tca_quality_v1(double slip_bps, double fill_ratio, double lat_ms, dou
 double qts_tca_quality_v2(double slip_bps, double fill_ratio, double lat_ms, double impact_bps,
                           const struct qts_tca_params *p);
 
-/* tca.csv: a header and one line per row, fixed formats, NaN as empty. */
-int qts_tca_write_csv(const struct qts_tca *t, const char *path, struct qts_err *err);
+/* tca.csv: a header and one line per row, fixed formats, NaN as empty;
+ * rows in the order their orders became final. After csv_start (path
+ * borrowed for the call) each row is written once complete and every
+ * older row is written, to <path>.tmp; csv_finish (after qts_tca_finish)
+ * moves it into place and returns the first write error (QTS_EIO: the
+ * .tmp is removed). Without csv_start rows are dropped once complete.
+ * qts_tca_free removes an unfinished <path>.tmp. */
+int qts_tca_csv_start(struct qts_tca *t, const char *path, struct qts_err *err);
+int qts_tca_csv_finish(struct qts_tca *t, struct qts_err *err);
+/* mkdir -p of the directories above `path`. 0, QTS_EINVAL or QTS_EIO. */
+int qts_tca_mkdir_parents(const char *path);
 
 /* Pre-trade hook (qts_precheck_fn, ctx = the tca): slippage-adjusted limit
  * price and volume-aware size (spec §7.8) once an instrument has
