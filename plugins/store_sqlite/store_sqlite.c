@@ -90,7 +90,7 @@ static int ss_init(const struct qts_host_api *host, void *owner, void **self, st
     s->busy_timeout_ms = 5000;
     if (host->cfg_int)
         host->cfg_int(owner, "busy_timeout_ms", &s->busy_timeout_ms, NULL);
-    s->cache_mib = 8;
+    s->cache_mib = 2;
     if (host->cfg_int && host->cfg_int(owner, "cache_mib", &s->cache_mib, NULL) == 0 &&
         (s->cache_mib < 1 || s->cache_mib > 65536)) {
         int64_t bad = s->cache_mib;
@@ -720,7 +720,7 @@ static const struct qts_cfg_key ss_keys[] = {
     QTS_CFG_STR("path", "var/qts.db", "the database file"),
     QTS_CFG_DURATION("busy_timeout_ms", "5000", "how long a write waits for a lock"),
     QTS_CFG_STR("synchronous", "normal", "normal or full (fsync every commit)"),
-    QTS_CFG_INT("cache_mib", "8", "page cache bound in MiB (1..65536)"),
+    QTS_CFG_INT("cache_mib", "2", "page cache bound in MiB (1..65536)"),
     STORE_KEYS_HOST_AND_RETENTION,
     QTS_CFG_END};
 

@@ -78,7 +78,7 @@ void qts_exec_params_default(struct qts_exec_params *p)
                                   .price_band_pct = 0.05,
                                   .max_ref_age_ms = 100,
                                   .shrink_to_cash = true,
-                                  .retain_orders = 10000,
+                                  .retain_orders = 2000,
                                   .retain_ms = 60000,
                                   .evict_tombstones = 65536};
 }

@@ -74,7 +74,7 @@ struct qts_exec_params {
      * finished less than `retain_ms` ago (pipeline clock: virtual in
      * replays); evicted ids are remembered in a window of
      * `evict_tombstones` children (0 = keep every order for the run). */
-    uint32_t retain_orders;    /* 10000 */
+    uint32_t retain_orders;    /* 2000 */
     int64_t retain_ms;         /* 60000 */
     uint32_t evict_tombstones; /* 65536 */
     /* first n of "<host_id>-<n>"; 0 = 1. Paper and live runs start from a

@@ -304,7 +304,7 @@ const struct qts_key qts_config_keys[] = {
     {"execution.monitor_timeout_ms", QTS_KEY_DURATION_MS, "60000", RANGE(1, 86400000),
      .offset = S(exec_monitor_timeout_ms),
      .doc = "PartialFillMonitor: time after the last slice before adjusting"},
-    {"execution.retain_orders", QTS_KEY_INT, "10000", RANGE(0, 100000000),
+    {"execution.retain_orders", QTS_KEY_INT, "2000", RANGE(0, 100000000),
      .offset = S(exec_retain_orders),
      .doc = "retention: finished orders always kept in memory (the most recent ones)"},
     {"execution.retain_ms", QTS_KEY_DURATION_MS, "60000", RANGE(0, 604800000),
