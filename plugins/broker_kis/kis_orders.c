@@ -19,6 +19,7 @@ void kis_order_ok(struct kis *k, struct kreq *r, json_t *body)
             o->done = true;
             return;
         }
+        kis_ord_release_odno(k, o, odno);
         snprintf(o->odno, sizeof o->odno, "%s", odno);
         snprintf(o->orig_odno, sizeof o->orig_odno, "%s", odno);
         snprintf(o->orgno, sizeof o->orgno, "%s", org ? org : "");
@@ -31,8 +32,10 @@ void kis_order_ok(struct kis *k, struct kreq *r, json_t *body)
         return;
     }
     if (r->kind == KR_MODIFY) {
-        if (odno) /* the modify is a new order number; fills follow it */
+        if (odno) { /* the modify is a new order number; fills follow it */
+            kis_ord_release_odno(k, o, odno);
             snprintf(o->odno, sizeof o->odno, "%s", odno);
+        }
         if (org)
             snprintf(o->orgno, sizeof o->orgno, "%s", org);
         kis_persist(k, o);
@@ -40,8 +43,10 @@ void kis_order_ok(struct kis *k, struct kreq *r, json_t *body)
             kis_report(k, o, QTS_EXEC_REPLACED, 0, "modify accepted");
         return;
     }
-    /* cancel accepted: the confirmation notice finishes the order; without
-     * a notice stream the reply is all we get */
+    /* cancel accepted: the confirmation notice finishes the order (it
+     * carries the cancel's own number, which must not lead to a stale
+     * record); without a notice stream the reply is all we get */
+    kis_ord_release_odno(k, o, odno);
     if (!k->notices_on && !o->done) {
         o->done = true;
         kis_report(k, o, QTS_EXEC_CANCELLED, 0, "cancel accepted");
@@ -97,6 +102,7 @@ void kis_verify_ok(struct kis *k, struct kreq *r, json_t *body)
         return;
     }
     const char *odno = kis_jstr(row, "odno");
+    kis_ord_release_odno(k, o, odno);
     snprintf(o->odno, sizeof o->odno, "%s", odno);
     snprintf(o->orig_odno, sizeof o->orig_odno, "%s", odno);
     const char *org = kis_jstr(row, "ord_gno_brno");

@@ -193,6 +193,10 @@ int64_t kis_pow10i(unsigned e);
 /* borrowed from k's order map; NULL when unknown */
 struct kord *kis_ord_by_clordid(struct kis *k, const char *id);
 struct kord *kis_ord_by_odno(struct kis *k, const char *odno);
+/* The broker just gave odno to `keep` (an order, modify or cancel number):
+ * any other record holding it is stale (a number of an earlier run handed
+ * out again) and loses it. keep and odno borrowed; keep may be NULL. */
+void kis_ord_release_odno(struct kis *k, const struct kord *keep, const char *odno);
 /* a zeroed entry appended to k's order map (k owns it); NULL when out of memory */
 struct kord *kis_ord_new(struct kis *k);
 void kis_ord_gc(struct kis *k);

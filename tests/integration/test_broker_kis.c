@@ -340,7 +340,13 @@ static void test_live_guard(void **state)
 /* The orderly stop (docs/safety.md): three limit buys rest at the mock
  * unfilled; SIGTERM reaches the host; it cancels them and keeps running
  * until the mock has confirmed each cancel, then stops: exit status 0 and
- * stop.json saying all were cancelled. */
+ * stop.json saying all were cancelled.
+ *
+ * It runs after test_order_fill_cancel_end_to_end on the same state file,
+ * and the mock it restarts numbers its orders from 1001 again (as a reset
+ * paper server does): the restored records of the earlier run hold the
+ * numbers the new orders and their cancels get. The cancel confirmations
+ * must reach the new orders, not the stale records (issue #20). */
 static const char resting_lua[] = "local M = {}\n"
                                   "function M.on_init(ctx, params) return { n = 0 } end\n"
                                   "function M.on_trade(ctx, st, t)\n"
