@@ -26,12 +26,10 @@ static void on_cancel_check(void *arg)
     bool pending = false;
     for (size_t i = 0; i < k->n_ord; i++) {
         struct kord *o = k->ord[i];
+        if (o->cancel_ok_ns && (o->done || o->cancel_checks >= KIS_CANCEL_CHECKS))
+            o->cancel_ok_ns = 0; /* confirmed, or left to the OMS's cancel timeout */
         if (!o->cancel_ok_ns)
             continue;
-        if (o->done || o->cancel_checks >= KIS_CANCEL_CHECKS) {
-            o->cancel_ok_ns = 0;
-            continue;
-        }
         pending = true;
         if (now - o->cancel_ok_ns < KIS_CANCEL_CHECK_MS * NS_PER_MS)
             continue;
