@@ -337,6 +337,7 @@ static int kis_stop(void *self)
     if (k->pump_armed)
         k->host->timer_stop(k->owner, k->pump_timer);
     k->pump_armed = false;
+    kis_cancel_check_stop(k);
     if (k->token_timer)
         k->host->timer_stop(k->owner, k->token_timer);
     k->token_timer = 0;

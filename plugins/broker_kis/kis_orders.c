@@ -5,6 +5,65 @@
 
 static int rvsecncl(struct kis *k, struct kord *o, bool cancel, int64_t px, int64_t qty);
 
+/* A cancel that its reply accepted is finished by the confirmation notice.
+ * Should the notice not come (lost on the WebSocket, or the session down),
+ * the order's row in today's orders tells: looked up KIS_CANCEL_CHECK_MS
+ * after the reply and again at that interval, KIS_CANCEL_CHECKS times at
+ * most (then the OMS's own cancel timeout takes over). An orderly stop thus
+ * ends with every cancel confirmed or reconciled. */
+#define KIS_CANCEL_CHECK_MS 1000
+#define KIS_CANCEL_CHECKS 3
+
+static void arm_cancel_check(struct kis *k);
+
+static void on_cancel_check(void *arg)
+{
+    struct kis *k = arg;
+    k->cancel_armed = false;
+    if (k->stopping)
+        return;
+    int64_t now = kis_mono_ns();
+    bool pending = false;
+    for (size_t i = 0; i < k->n_ord; i++) {
+        struct kord *o = k->ord[i];
+        if (o->cancel_ok_ns && (o->done || o->cancel_checks >= KIS_CANCEL_CHECKS))
+            o->cancel_ok_ns = 0; /* confirmed, or left to the OMS's cancel timeout */
+        if (!o->cancel_ok_ns)
+            continue;
+        pending = true;
+        if (now - o->cancel_ok_ns < KIS_CANCEL_CHECK_MS * NS_PER_MS)
+            continue;
+        struct kreq *r = kis_daily_req(k, KR_CATCHUP, o);
+        if (!r)
+            continue;
+        KLOG(k, QTS_LOG_WARN,
+             "broker_kis: no confirmation notice for the cancel of odno=%s: checking today's "
+             "orders (%u of %d)",
+             o->odno, o->cancel_checks + 1u, KIS_CANCEL_CHECKS);
+        o->cancel_checks++;
+        o->cancel_ok_ns = now;
+        kis_enqueue(k, r);
+    }
+    if (pending)
+        arm_cancel_check(k);
+}
+
+static void arm_cancel_check(struct kis *k)
+{
+    if (k->cancel_armed || k->stopping)
+        return;
+    if (k->host->timer_start(k->owner, KIS_CANCEL_CHECK_MS, 0, on_cancel_check, k,
+                             &k->cancel_timer) == 0)
+        k->cancel_armed = true;
+}
+
+void kis_cancel_check_stop(struct kis *k)
+{
+    if (k->cancel_armed)
+        k->host->timer_stop(k->owner, k->cancel_timer);
+    k->cancel_armed = false;
+}
+
 void kis_order_ok(struct kis *k, struct kreq *r, json_t *body)
 {
     struct kord *o = kis_ord_by_clordid(k, r->clordid);
@@ -19,6 +78,7 @@ void kis_order_ok(struct kis *k, struct kreq *r, json_t *body)
             o->done = true;
             return;
         }
+        kis_ord_release_odno(k, o, odno);
         snprintf(o->odno, sizeof o->odno, "%s", odno);
         snprintf(o->orig_odno, sizeof o->orig_odno, "%s", odno);
         snprintf(o->orgno, sizeof o->orgno, "%s", org ? org : "");
@@ -31,8 +91,10 @@ void kis_order_ok(struct kis *k, struct kreq *r, json_t *body)
         return;
     }
     if (r->kind == KR_MODIFY) {
-        if (odno) /* the modify is a new order number; fills follow it */
+        if (odno) { /* the modify is a new order number; fills follow it */
+            kis_ord_release_odno(k, o, odno);
             snprintf(o->odno, sizeof o->odno, "%s", odno);
+        }
         if (org)
             snprintf(o->orgno, sizeof o->orgno, "%s", org);
         kis_persist(k, o);
@@ -40,11 +102,17 @@ void kis_order_ok(struct kis *k, struct kreq *r, json_t *body)
             kis_report(k, o, QTS_EXEC_REPLACED, 0, "modify accepted");
         return;
     }
-    /* cancel accepted: the confirmation notice finishes the order; without
-     * a notice stream the reply is all we get */
+    /* cancel accepted: the confirmation notice finishes the order (it
+     * carries the cancel's own number, which must not lead to a stale
+     * record); without a notice stream the reply is all we get */
+    kis_ord_release_odno(k, o, odno);
     if (!k->notices_on && !o->done) {
         o->done = true;
         kis_report(k, o, QTS_EXEC_CANCELLED, 0, "cancel accepted");
+    } else if (!o->done) {
+        o->cancel_ok_ns = kis_mono_ns();
+        o->cancel_checks = 0;
+        arm_cancel_check(k);
     }
 }
 
@@ -97,6 +165,7 @@ void kis_verify_ok(struct kis *k, struct kreq *r, json_t *body)
         return;
     }
     const char *odno = kis_jstr(row, "odno");
+    kis_ord_release_odno(k, o, odno);
     snprintf(o->odno, sizeof o->odno, "%s", odno);
     snprintf(o->orig_odno, sizeof o->orig_odno, "%s", odno);
     const char *org = kis_jstr(row, "ord_gno_brno");
@@ -105,8 +174,9 @@ void kis_verify_ok(struct kis *k, struct kreq *r, json_t *body)
     kis_report(k, o, QTS_EXEC_ACK, 0, "order found by inquiry after a lost reply");
 }
 
-/* Today's row of one order after a reconnect: book the fills and the
- * cancel that the notice stream lost while it was down. */
+/* Today's row of one order after a reconnect, or after a cancel whose
+ * confirmation notice did not come: book the fills and the cancel that the
+ * notice stream lost. */
 void kis_catchup_ok(struct kis *k, struct kreq *r, json_t *body)
 {
     struct kord *o = kis_ord_by_clordid(k, r->clordid);
@@ -133,7 +203,8 @@ void kis_catchup_ok(struct kis *k, struct kreq *r, json_t *body)
     if (!o->done && kis_jnum(row, "rmn_qty") == 0 &&
         ((cncl && strcmp(cncl, "Y") == 0) || kis_jnum(row, "cncl_cfrm_qty") > 0)) {
         o->done = true;
-        kis_report(k, o, QTS_EXEC_CANCELLED, 0, "cancel found after a reconnect");
+        kis_report(k, o, QTS_EXEC_CANCELLED, 0,
+                   "cancel found in today's orders (no confirmation notice)");
     }
 }
 

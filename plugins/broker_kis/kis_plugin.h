@@ -96,8 +96,10 @@ struct kord {
     uint32_t instrument;
     uint8_t side, px_exp, qty_exp;
     bool acked, done, cancel_sent;
-    bool cancel_wanted; /* cancel asked before the order number came back */
-    bool prev_run;      /* read from the state file at start */
+    bool cancel_wanted;    /* cancel asked before the order number came back */
+    bool prev_run;         /* read from the state file at start */
+    uint8_t cancel_checks; /* inquiries made for an unconfirmed cancel */
+    int64_t cancel_ok_ns;  /* monotonic: the cancel's reply accepted it (0: none pending) */
     int64_t px_krw, qty, cum;
     int64_t cum_amt; /* KRW filled so far, for catch-up fill prices */
     int64_t submit_ns;
@@ -154,6 +156,8 @@ struct kis {
     struct kreq *q_head, **q_tail;
     uint64_t pump_timer;
     bool pump_armed;
+    uint64_t cancel_timer; /* checks cancels whose confirmation notice is late */
+    bool cancel_armed;
     uint32_t inflight;
     int64_t drain_since_ns; /* stop asked: queued requests still go out (kis_stop) */
 
@@ -193,6 +197,10 @@ int64_t kis_pow10i(unsigned e);
 /* borrowed from k's order map; NULL when unknown */
 struct kord *kis_ord_by_clordid(struct kis *k, const char *id);
 struct kord *kis_ord_by_odno(struct kis *k, const char *odno);
+/* The broker just gave odno to `keep` (an order, modify or cancel number):
+ * any other record holding it is stale (a number of an earlier run handed
+ * out again) and loses it. keep and odno borrowed; keep may be NULL. */
+void kis_ord_release_odno(struct kis *k, const struct kord *keep, const char *odno);
 /* a zeroed entry appended to k's order map (k owns it); NULL when out of memory */
 struct kord *kis_ord_new(struct kis *k);
 void kis_ord_gc(struct kis *k);
@@ -237,6 +245,8 @@ int kis_query_buying_power(void *self, const char *symbol, int64_t px, uint64_t 
 void kis_order_ok(struct kis *k, struct kreq *r, json_t *body);
 void kis_verify_ok(struct kis *k, struct kreq *r, json_t *body);
 void kis_catchup_ok(struct kis *k, struct kreq *r, json_t *body);
+/* Stops the check of unconfirmed cancels (plugin stop). */
+void kis_cancel_check_stop(struct kis *k);
 /* owned query text (free) of inquire-daily-ccld for today */
 char *kis_daily_query(struct kis *k, const char *ccld_dvsn, const char *pdno);
 /* inquire-daily-ccld of today for o's symbol, tagged with o's client id;

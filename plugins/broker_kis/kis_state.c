@@ -112,23 +112,56 @@ struct kord *kis_ord_by_clordid(struct kis *k, const char *id)
     return NULL;
 }
 
+/* Whether o holds the order number odno (current or first); the notice
+ * pads order numbers differently from the REST reply. */
+static bool holds_odno(const struct kord *o, const char *odno)
+{
+    if (strcmp(o->odno, odno) == 0 || strcmp(o->orig_odno, odno) == 0)
+        return true;
+    int64_t want = 0, a = -1, b = -1;
+    if (kis_atoi64(odno, &want) != 0)
+        return false;
+    return (kis_atoi64(o->odno, &a) == 0 && a == want) ||
+           (kis_atoi64(o->orig_odno, &b) == 0 && b == want);
+}
+
+/* The order holding odno. Should two hold it (a record of an earlier run
+ * whose number the broker handed out again, as a reset paper server
+ * does), the newest one still working wins, then the newest: the broker
+ * speaks of the order it numbered last. */
 struct kord *kis_ord_by_odno(struct kis *k, const char *odno)
 {
     if (!odno || !odno[0])
         return NULL;
-    int64_t want = 0;
-    bool numeric = kis_atoi64(odno, &want) == 0;
+    struct kord *newest = NULL;
+    for (size_t i = k->n_ord; i-- > 0;) {
+        struct kord *o = k->ord[i];
+        if (!holds_odno(o, odno))
+            continue;
+        if (!o->done)
+            return o;
+        if (!newest)
+            newest = o;
+    }
+    return newest;
+}
+
+void kis_ord_release_odno(struct kis *k, const struct kord *keep, const char *odno)
+{
+    if (!odno || !odno[0])
+        return;
     for (size_t i = 0; i < k->n_ord; i++) {
         struct kord *o = k->ord[i];
-        if (strcmp(o->odno, odno) == 0 || strcmp(o->orig_odno, odno) == 0)
-            return o;
-        /* the notice pads order numbers differently from the REST reply */
-        int64_t a = -1, b = -1;
-        if (numeric && ((kis_atoi64(o->odno, &a) == 0 && a == want) ||
-                        (kis_atoi64(o->orig_odno, &b) == 0 && b == want)))
-            return o;
+        if (o == keep || !holds_odno(o, odno))
+            continue;
+        KLOG(k, QTS_LOG_WARN,
+             "broker_kis: order number %s handed out again by the broker: the earlier record "
+             "clordid=%s (%s) is stale and dropped",
+             odno, o->clordid[0] ? o->clordid : "-", o->prev_run ? "earlier run" : "this run");
+        o->odno[0] = '\0';
+        o->orig_odno[0] = '\0';
+        o->done = true; /* no longer reachable by number: nothing to cancel or match */
     }
-    return NULL;
 }
 
 struct kord *kis_ord_new(struct kis *k)

@@ -149,8 +149,14 @@ static void on_notice(struct kis *k, char *plain)
     }
     k->n_notices++;
     struct kord *o = kis_ord_by_odno(k, n.odno);
-    if (!o && n.oodno[0])
-        o = kis_ord_by_odno(k, n.oodno);
+    if ((!o || o->done) && n.oodno[0]) {
+        /* a modify/cancel notice carries its own number first: the order
+         * it acts on is the original one (when the number also names a
+         * finished record, the cancel's reply has not released it yet) */
+        struct kord *orig = kis_ord_by_odno(k, n.oodno);
+        if (orig && (!o || !orig->done))
+            o = orig;
+    }
     if (!o) {
         KLOG(k, QTS_LOG_INFO, "broker_kis: notice for an order not placed by this run odno=%s",
              n.odno);
@@ -201,6 +207,7 @@ static void on_notice(struct kis *k, char *plain)
         o->done = true; /* IOC/FOK remainder cancelled by the exchange */
         kis_report(k, o, QTS_EXEC_CANCELLED, 0, "IOC/FOK remainder cancelled");
     } else if (n.rctf_cls == '1' && n.acpt_yn == '2' && !o->done) {
+        kis_ord_release_odno(k, o, n.odno);
         snprintf(o->odno, sizeof o->odno, "%s", n.odno);
         kis_report(k, o, QTS_EXEC_REPLACED, 0, "modify confirmed");
     }

@@ -136,8 +136,14 @@ static void cancel_child(struct qts_exec *x, struct qts_child *c)
     }
     if (!qts_order_state_working(c->state) || c->state == QTS_OS_CANCEL_PENDING)
         return;
-    if (x->env.port.ops)
-        x->env.port.ops->cancel(x->env.port.self, c->client_order_id, c->venue_order_id);
+    int rc = x->env.port.ops
+                 ? x->env.port.ops->cancel(x->env.port.self, c->client_order_id, c->venue_order_id)
+                 : 0;
+    /* still CANCEL_PENDING: the parent's cancel timeout (an escape) or a
+     * reconciliation settles it; the log says the broker refused to send */
+    if (rc != 0)
+        QTS_WARN("cancel clordid=%s venue_id=%s not sent: the broker said %s", c->client_order_id,
+                 c->venue_order_id[0] ? c->venue_order_id : "-", qts_err_name(rc));
     qts_child_set_state(c, QTS_OS_CANCEL_PENDING);
 }
 
