@@ -1,3 +1,4 @@
+#!/usr/bin/env bash
 # sanitized.sh <scenario script> — runs one scenario test in the sanitizer
 # build (scenario.cmake). A scenario starts `qts` in the background, sends
 # stderr to files it reads only on failure, and ignores the exit status of
