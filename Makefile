@@ -44,8 +44,8 @@ fuzz: build-fuzz
 run: build
 	./$(BUILD)/qts run -c $(CONFIG)
 
-# Every test in the normal build, then the unit, lua and abi tests again
-# under AddressSanitizer + UndefinedBehaviorSanitizer (ASAN_LABELS in
+# Every test in the normal build, then every test again under
+# AddressSanitizer + UndefinedBehaviorSanitizer (ASAN_LABELS in
 # scripts/run-tests), then each fuzz harness for FUZZ_TEST_SECONDS.
 test: build build-asan build-fuzz
 	FUZZ_TEST_SECONDS=$(FUZZ_TEST_SECONDS) bash scripts/with-services \

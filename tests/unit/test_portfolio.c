@@ -47,7 +47,8 @@ static void rec_sample(void *ctx, const struct qts_equity_point *e,
     struct rec *r = ctx;
     assert_true(r->ne < REC_MAX && r->npx + n_px <= REC_MAX);
     r->e[r->ne++] = *e;
-    memcpy(&r->px[r->npx], px, n_px * sizeof *px);
+    if (n_px) /* px is NULL when no instrument has a mark yet */
+        memcpy(&r->px[r->npx], px, n_px * sizeof *px);
     r->npx += n_px;
 }
 

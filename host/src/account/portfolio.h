@@ -152,7 +152,8 @@ struct qts_portfolio_listener {
     void (*on_trade)(void *ctx, const struct qts_trade_rt *t);
     /* one per equity sample, once it is final (a later sample has another
      * timestamp, or qts_portfolio_flush_sample); px: the marked instruments'
-     * prices at that sample, sorted by instrument */
+     * prices at that sample, sorted by instrument (borrowed for the call;
+     * NULL when n_px is 0) */
     void (*on_sample)(void *ctx, const struct qts_equity_point *e, const struct qts_price_point *px,
                       size_t n_px);
     void *ctx; /* borrowed: outlives the portfolio or the next set_listener */

@@ -51,6 +51,9 @@ void qts_md_symtab_cleanup(struct qts_md_symtab *t)
 
 static struct qts_md_inst *find(struct qts_md_symtab *t, const char *sym, size_t n)
 {
+    /* no stored symbol is that long, and symbol[n] below must stay inside */
+    if (n >= QTS_SYMBOL_MAX)
+        return NULL;
     if (t->last && strncmp(t->last->symbol, sym, n) == 0 && t->last->symbol[n] == '\0')
         return t->last;
     for (size_t i = 0; i < t->n; i++)
