@@ -3,21 +3,23 @@
 # its loop at the feed's rate in real time (200 events/s here), the
 # strategy trades on it through broker_paper, `qts status` shows the events
 # growing while it runs, and SIGTERM stops it in order with exit 0 and the
-# fills in the run's files. A paper run with no market data source, or a
-# feed the host cannot pull, is refused at start.
+# fills in the run's files. A paper run with no market data source is
+# refused at start. In a replay, replay.speed (or the feed's own speed)
+# paces the same data at a multiple of real time without changing a fill.
 set -u
 . "$(dirname "$0")/scenario_lib.sh"
 trap 'rm -rf "$dir"' EXIT
 
-# write_paper <feeds section>: a paper configuration in $dir/qts.yaml
-write_paper() {
+# write_ema <mode> <feeds section> [more YAML]: an ema_cross configuration
+# in $dir/qts.yaml
+write_ema() {
     cat >"$dir/qts.yaml" <<YAML
-mode: paper
+mode: $1
 paths: {var_dir: $dir/var}
 plugins: {dir: $plugins}
 instruments:
   - {symbol: SYNTH, tick_size: "0.01"}
-$1
+$2
 broker: {plugin: broker_paper, config: {allow_short: true}}
 account: {initial_cash: "1000000"}
 strategies:
@@ -25,6 +27,7 @@ strategies:
   list:
     - {name: ema, file: ema_cross.lua, symbols: [SYNTH],
        params: {symbol: SYNTH, fast: 3, slow: 8, qty: 1, allow_short: true}}
+${3:-}
 YAML
 }
 
@@ -32,7 +35,7 @@ events_now() {
     "$qts" status -c "$dir/qts.yaml" 2>/dev/null | sed -n 's/^  "events": \([0-9]*\),$/\1/p' | head -1
 }
 
-write_paper "feeds:
+write_ema paper "feeds:
   - {name: md, plugin: feed_synthetic, config: {symbols: SYNTH, rate: 200, seed: 7}}"
 start_host
 sleep 1
@@ -63,12 +66,40 @@ fi
 
 # no feed at all with the simulated broker: refused at start
 rm -rf "$dir/var"
-write_paper "feeds: []"
+write_ema paper "feeds: []"
 "$qts" run -c "$dir/qts.yaml" >"$dir/out" 2>"$dir/err"
 rc=$?
 if [ "$rc" -eq 0 ] || ! grep -q "no market data would arrive: no feed is configured" "$dir/err"; then
     echo "FAIL: a paper run without a feed: exit $rc"; tail -3 "$dir/err"; failed=1
 else
     echo "ok: a paper run without a feed is refused at start (exit $rc)"
+fi
+
+# replay_ms <replay.speed> <feed config>: replays 200 events spread over 2 s
+# of data time (rate 100); prints the wall time in ms
+replay_ms() {
+    write_ema replay "feeds:
+  - {name: md, plugin: feed_synthetic, config: {symbols: SYNTH, rate: 100, events: 200, seed: 7$2}}" \
+        "replay: {speed: $1}"
+    rm -rf "$dir/var"
+    local t0 rc
+    t0=$(date +%s%N)
+    "$qts" run -c "$dir/qts.yaml" >"$dir/out" 2>"$dir/err"
+    rc=$?
+    [ "$rc" -eq 0 ] || { echo "FAIL: replay at speed $1 exited $rc" >&2; tail -3 "$dir/err" >&2; }
+    echo $((($(date +%s%N) - t0) / 1000000))
+}
+paced=$(replay_ms 2 "")
+cp "$dir/var/runs/latest/fills.csv" "$dir/fills.paced"
+own=$(replay_ms max ", speed: 4")
+echo "replay of 2 s of data: replay.speed 2 $paced ms; the feed's speed 4 $own ms"
+if [ "$paced" -lt 900 ]; then
+    echo "FAIL: 2 s of data at replay.speed 2 took $paced ms (at least 1 s expected)"; failed=1
+elif [ "$own" -lt 400 ]; then
+    echo "FAIL: 2 s of data at the feed's speed 4 took $own ms (at least 0.5 s expected)"; failed=1
+elif ! cmp -s "$dir/fills.paced" "$dir/var/runs/latest/fills.csv"; then
+    echo "FAIL: pacing changed the fills"; failed=1
+else
+    echo "ok: replay.speed and the feed's own speed pace a replay; the fills do not change"
 fi
 exit $failed
