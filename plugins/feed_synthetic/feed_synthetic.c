@@ -264,7 +264,9 @@ static const struct qts_cfg_key synth_keys[] = {
     QTS_CFG_LIST("symbols", "SYNTH", "instruments; each gets its own generator (seed + index)"),
     QTS_CFG_INT("seed", "1", "random seed"),
     QTS_CFG_INT("events", "0", "total events to emit, then end of data; 0 = endless"),
-    QTS_CFG_DEC("rate", "1000", "mean events per second of data time, per instrument"),
+    QTS_CFG_DEC("rate", "1000",
+                "mean book changes per second of data time, per instrument (a trade adds "
+                "the book diff it causes)"),
     QTS_CFG_INT("px_exp", "2", "price decimals"),
     QTS_CFG_INT("qty_exp", "0", "quantity decimals"),
     QTS_CFG_STR("start_price", "100", "first mid price (a decimal)"),
