@@ -6,7 +6,7 @@
 #   bash bench/soak.sh [build dir]      (`make soak`)
 #
 # SOAK_SECONDS (default 3600) is the whole run; the first SOAK_WARMUP
-# seconds (default 60, at most a third of the run) fill the caches, the
+# seconds (default 300, at most a third of the run) fill the caches, the
 # books and the order history up to their retention, so the start figures
 # are taken after them. Every SOAK_SAMPLE seconds (default 5) it reads the
 # resident set (VmRSS in /proc/<pid>/status) and the open descriptors
@@ -20,7 +20,7 @@ build=${1:-build}
 qts=$build/qts
 [ -x "$qts" ] || { echo "soak: no $qts (build first)" >&2; exit 2; }
 seconds=${SOAK_SECONDS:-3600}
-warmup=${SOAK_WARMUP:-60}
+warmup=${SOAK_WARMUP:-300}
 [ "$warmup" -gt $((seconds / 3)) ] && warmup=$((seconds / 3))
 sample=${SOAK_SAMPLE:-5}
 config=bench/configs/soak.yaml
