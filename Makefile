@@ -9,7 +9,7 @@ FUZZ_TEST_SECONDS ?= 30
 CONFIG ?= config/qts.yaml
 CMAKE_FLAGS ?=
 
-.PHONY: all setup build build-asan build-fuzz run test test-fast fuzz bench clean
+.PHONY: all setup build build-asan build-fuzz run test test-fast fuzz bench soak clean
 
 all: build
 
@@ -58,6 +58,13 @@ test-fast: build
 # same private servers as the tests.
 bench: build
 	bash scripts/with-services bash scripts/run-bench $(BUILD)
+
+# A paper run at 50 000 events/s with order flow for SOAK_SECONDS (default
+# 3600), watching RSS and open files; one JSON line at the end (bench/soak.sh).
+# Not part of `make test` or `make bench`.
+SOAK_SECONDS ?= 3600
+soak: build
+	SOAK_SECONDS=$(SOAK_SECONDS) bash bench/soak.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)

@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 int feed_define(void *arg, struct qts_md_inst *inst, struct qts_err *err)
 {
@@ -42,29 +41,6 @@ int feed_emit(const struct feed_host *fh, const union qts_md_event *ev)
     case QTS_EV_BAR: return h->emit_bar(fh->owner, &ev->bar);
     default: return QTS_EINVAL;
     }
-}
-
-static int64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-bool feed_pace_due(struct feed_pace *p, int64_t ts_ns)
-{
-    if (p->speed <= 0)
-        return true;
-    int64_t now = mono_ns();
-    if (!p->started) {
-        p->started = true;
-        p->t0_data_ns = ts_ns;
-        p->t0_wall_ns = now;
-        return true;
-    }
-    double data_elapsed = (double)(ts_ns - p->t0_data_ns);
-    double wall_elapsed = (double)(now - p->t0_wall_ns);
-    return data_elapsed <= wall_elapsed * p->speed;
 }
 
 char *feed_cfg_list(const struct feed_host *fh, const char *key, struct qts_err *err)

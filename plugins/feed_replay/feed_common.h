@@ -1,6 +1,5 @@
 /* feed_common.h — helpers shared by the two feed plugins (compiled into
- * each): forwarding decoded events to the host, defining instruments, and
- * pacing at a multiple of real time. */
+ * each): forwarding decoded events to the host and defining instruments. */
 #ifndef QTS_FEED_COMMON_H
 #define QTS_FEED_COMMON_H
 
@@ -50,17 +49,13 @@ int feed_define(void *arg, struct qts_md_inst *inst, struct qts_err *err);
 /* Forward one event through host->emit_*. */
 int feed_emit(const struct feed_host *fh, const union qts_md_event *ev);
 
-/* Pacing: speed 0 = as fast as possible; else data time runs `speed` times
- * faster than the monotonic clock. Its row in each feed's key table: */
-#define FEED_KEY_SPEED \
-    QTS_CFG_DEC("speed", "0", "0 = as fast as the host pulls; k = k times real time")
-struct feed_pace {
-    double speed;
-    bool started;
-    int64_t t0_data_ns, t0_wall_ns;
-};
-/* true if an event stamped ts_ns is due now. */
-bool feed_pace_due(struct feed_pace *p, int64_t ts_ns);
+/* Pacing is the host's: it reads `speed` from the feed's config and refuses
+ * an event that is not due with QTS_EAGAIN (the feed keeps it for its next
+ * poll). The row in each feed's key table: */
+#define FEED_KEY_SPEED                                                                         \
+    QTS_CFG_DEC("speed", "0",                                                                  \
+                "0 = the host's pace (replay.speed in a replay, real time in paper and live);" \
+                " k = k times real time")
 
 /* Read "key" as a string, or "key.0", "key.1", ... joined with ','.
  * Returns an owned string (free) or NULL if absent. */

@@ -27,7 +27,6 @@ struct synth {
     uint64_t max_events, n_emitted;
     uint64_t *skip; /* owned: per generator, from import_state */
     size_t n_skip;
-    struct feed_pace pace;
 };
 
 static void destroy(void *self)
@@ -108,11 +107,12 @@ static int init(const struct qts_host_api *host, void *owner, void **self, struc
     y->max_events = (uint64_t)events;
     y->o.rate_per_s = 1000;
     y->o.vol_ticks = 0.05;
+    double speed = 0; /* the host's to apply (it paces what it polls); checked here */
     if ((rc = get_double(y, "rate", &y->o.rate_per_s, err)) < 0 ||
         (rc = get_double(y, "vol_ticks", &y->o.vol_ticks, err)) < 0 ||
-        (rc = get_double(y, "speed", &y->pace.speed, err)) < 0)
+        (rc = get_double(y, "speed", &speed, err)) < 0)
         goto fail;
-    if (y->o.rate_per_s <= 0 || y->pace.speed < 0 || y->o.vol_ticks <= 0) {
+    if (y->o.rate_per_s <= 0 || speed < 0 || y->o.vol_ticks <= 0) {
         rc = qts_err_set(err, QTS_ECONFIG, "rate and vol_ticks must be > 0, speed >= 0");
         goto fail;
     }
@@ -201,9 +201,9 @@ static int poll_events(void *self, uint32_t max_events)
                 best = y->g[i];
         if (!best)
             return n ? (int)n : QTS_EEOF;
-        if (!feed_pace_due(&y->pace, best->ev.h.ts_recv_ns))
-            break;
         int rc = feed_emit(&y->fh, &best->ev);
+        if (rc == QTS_EAGAIN)
+            break; /* the host's pace: not due yet, offered again next poll */
         if (rc < 0)
             return rc;
         y->n_emitted++;
@@ -264,7 +264,9 @@ static const struct qts_cfg_key synth_keys[] = {
     QTS_CFG_LIST("symbols", "SYNTH", "instruments; each gets its own generator (seed + index)"),
     QTS_CFG_INT("seed", "1", "random seed"),
     QTS_CFG_INT("events", "0", "total events to emit, then end of data; 0 = endless"),
-    QTS_CFG_DEC("rate", "1000", "mean events per second of data time, per instrument"),
+    QTS_CFG_DEC("rate", "1000",
+                "mean book changes per second of data time, per instrument (a trade adds "
+                "the book diff it causes)"),
     QTS_CFG_INT("px_exp", "2", "price decimals"),
     QTS_CFG_INT("qty_exp", "0", "quantity decimals"),
     QTS_CFG_STR("start_price", "100", "first mid price (a decimal)"),

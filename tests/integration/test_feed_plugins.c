@@ -29,6 +29,7 @@ struct thost {
     uint64_t book_gaps;
     int64_t last_ts;
     bool out_of_order;
+    int refuse; /* events still to refuse with QTS_EAGAIN (the host's pace) */
 };
 
 static const char *find_kv(struct thost *h, const char *k)
@@ -107,9 +108,20 @@ static void seen(struct thost *h, const struct qts_ev_hdr *e)
     mix(h, &e->ts_exch_ns, 8);
 }
 
+/* true if the host refuses this event: not due yet at its pace */
+static bool held(struct thost *h)
+{
+    if (h->refuse <= 0)
+        return false;
+    h->refuse--;
+    return true;
+}
+
 static int h_trade(void *o, const struct qts_trade *t)
 {
     struct thost *h = o;
+    if (held(h))
+        return QTS_EAGAIN;
     seen(h, &t->h);
     mix(h, &t->px, 8);
     h->trades++;
@@ -127,6 +139,8 @@ static int h_quote(void *o, const struct qts_quote *q)
 static int h_book(void *o, const struct qts_book_update *b)
 {
     struct thost *h = o;
+    if (held(h))
+        return QTS_EAGAIN;
     seen(h, &b->h);
     h->books++;
     if (b->h.instrument == 0 && qts_book_apply(&h->book, b) == QTS_BOOK_GAP)
@@ -403,23 +417,44 @@ static void test_synthetic_quotes_option(void **state)
     unload(&l);
 }
 
-static void test_synthetic_paced(void **state)
+/* Pacing is the host's: an event it refuses with QTS_EAGAIN stays with the
+ * feed and comes again at the next poll, so the stream is the same. */
+static void synthetic_stream(struct thost *h, int refuse_at_0, int refuse_at_50)
 {
-    (void)state;
-    struct thost h;
-    host_init(&h);
-    set(&h, "events", "100");
-    set(&h, "speed", "0.000000001"); /* a billionth of real time */
+    host_init(h);
+    set(h, "events", "100");
+    set(h, "speed", "3"); /* read by the host; the feed only checks it */
     struct loaded l;
     load(&l, "feed_synthetic");
     struct qts_err err;
-    assert_int_equal(l.d->init(&api, &h, &l.self, &err), 0);
+    assert_int_equal(l.d->init(&api, h, &l.self, &err), 0);
     assert_int_equal(l.d->start(l.self, &err), 0);
-    /* the snapshot is due at once; the next event only much later */
-    assert_int_equal(l.ops->poll(l.self, 10), 1);
-    assert_int_equal(l.ops->poll(l.self, 10), 0);
+    h->refuse = refuse_at_0;
+    if (refuse_at_0)
+        assert_int_equal(l.ops->poll(l.self, 10), 0); /* the first one held */
+    assert_int_equal(l.ops->poll(l.self, 50), 50);
+    h->refuse = refuse_at_50;
+    int rc, n = 50;
+    while ((rc = l.ops->poll(l.self, 7)) != QTS_EEOF) {
+        assert_true(rc >= 0);
+        n += rc;
+    }
+    assert_int_equal(n, 100);
     unload(&l);
-    qts_book_cleanup(&h.book);
+    qts_book_cleanup(&h->book);
+}
+
+static void test_synthetic_held_by_host(void **state)
+{
+    (void)state;
+    struct thost a, b;
+    synthetic_stream(&a, 0, 0);
+    synthetic_stream(&b, 1, 3);
+    assert_int_equal(b.refuse, 0);
+    assert_int_equal(a.trades + a.books, 100);
+    assert_int_equal(b.trades, a.trades);
+    assert_int_equal(b.books, a.books);
+    assert_true(a.hash == b.hash);
 }
 
 static void test_convert_then_replay_binary(void **state)
@@ -592,5 +627,5 @@ static void test_state_handover(void **state)
 }
 
 QTS_TEST_MAIN(test_replay_binance_capture, test_replay_corrupt_file_is_reported,
-              test_synthetic_plugin, test_synthetic_quotes_option, test_synthetic_paced,
+              test_synthetic_plugin, test_synthetic_quotes_option, test_synthetic_held_by_host,
               test_convert_then_replay_binary, test_replay_reports_depth_gap, test_state_handover)

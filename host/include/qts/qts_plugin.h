@@ -195,7 +195,9 @@ struct qts_host_api {
     const struct qts_instrument *(*instrument_find)(void *owner, const char *symbol);
     /* result borrowed, valid for the run */
 
-    /* events into the core (core loop thread only; copied by the host) */
+    /* events into the core (core loop thread only; copied by the host).
+     * Inside poll(), an event not yet due at the host's pace is refused
+     * with QTS_EAGAIN: keep it and offer it again at the next poll. */
     int (*emit_trade)(void *owner, const struct qts_trade *ev);
     int (*emit_quote)(void *owner, const struct qts_quote *ev);
     int (*emit_book)(void *owner, const struct qts_book_update *ev);

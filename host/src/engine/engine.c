@@ -310,10 +310,15 @@ static void post_book_snapshot(struct qts_engine *e, const struct qts_book_updat
 /* Entry of every market event from a feed plugin (copied). */
 static int on_market_event(struct qts_engine *e, const struct qts_ev_hdr *h, size_t size)
 {
+    /* a paced feed keeps an event that is not due for its next poll */
+    if (e->polling_feed && !qts__engine_feed_due(&e->feeds[e->polling_feed - 1], h->ts_recv_ns))
+        return QTS_EAGAIN;
     if (e->set->mode != QTS_MODE_REPLAY) {
         union ev_store copy;
         memcpy(&copy, h, size);
         copy.h.seq = ++e->seq;
+        if (e->polling_feed)
+            qts__engine_feed_restamp(&e->feeds[e->polling_feed - 1], &copy.h);
         commit_event(e, &copy.h);
         if (h->type == QTS_EV_BOOK)
             post_book_snapshot(e, &copy.book);

@@ -60,6 +60,8 @@
 #include "util.h"
 
 #define REPLAY_POLL_BATCH 1024
+#define LIVE_POLL_MS 1                /* paper and live: period of the feed poll timer */
+#define LIVE_POLL_BATCH 1024          /* events per poll call in paper and live */
 #define REPLAY_SLICE_NS 5000000LL     /* aim of one replay round: poll, flush (engine_run.c) */
 #define EQUITY_SAMPLE_NS 1000000000LL /* one equity point per second of data time */
 
@@ -93,7 +95,16 @@ struct batch_ev {
 struct feed_slot {
     char *name; /* owned: the slot name */
     bool at_eof;
-    int failed; /* the error its poll returned (0 = none): fails the run at its end */
+    int failed;  /* the error its poll returned (0 = none): fails the run at its end */
+    bool polled; /* the host pulls it (its plugin has `poll`) */
+    /* Pacing of a polled feed (engine_run.c): data time runs `pace` times
+     * faster than the monotonic clock from its first event on; 0 = as fast
+     * as the host pulls. An event not yet due is refused with QTS_EAGAIN
+     * (the feed keeps it for its next poll). */
+    double pace;
+    bool pace_started;
+    int64_t pace_t0_data_ns, pace_t0_mono_ns, pace_t0_wall_ns;
+    int64_t held_until_mono_ns; /* when the refused event is due; 0 = none held */
 };
 
 struct qts_engine {
@@ -156,6 +167,9 @@ struct qts_engine {
     uv_async_t stop_wake; /* wakes the loop for a stop asked from another thread;
                                * initialised with the signal handles (signals_on) */
     uv_signal_t sig_int, sig_term;
+    uv_timer_t feed_timer; /* paper and live: pulls the polled feeds */
+    bool feed_timer_on;
+    size_t polling_feed; /* 1 + index of the feed inside its poll; 0 = none */
     bool signals_on;
     struct qts_engine_stats stats;
     int64_t last_progress_ns;
@@ -179,6 +193,14 @@ int qts__engine_market(void *ctx, uint32_t instrument, struct qts_mkt_ref *out);
 const struct qts_instrument *qts__engine_instrument(void *ctx, uint32_t id);
 int qts__engine_define_instrument(void *ctx, const struct qts_instrument *inst, uint32_t *id_out);
 void qts__engine_flush_batch(struct qts_engine *e);
+/* false (and the feed's held_until_mono_ns set) if the polled feed's event
+ * stamped ts_recv_ns is not due yet at its pace (engine_run.c). */
+bool qts__engine_feed_due(struct feed_slot *f, int64_t ts_recv_ns);
+/* Paper and live: a polled feed's event (recorded or generated data) is
+ * restamped onto the wall clock, as if the market made it now: its data
+ * time from the feed's first event on, divided by the pace, from the wall
+ * time of that first event. */
+void qts__engine_feed_restamp(const struct feed_slot *f, struct qts_ev_hdr *h);
 void qts__engine_open_exec(struct qts_engine *e, bool replay);
 void qts__engine_lua_sink(struct qts_engine *e, struct qts_lua_sink *out);
 void qts__engine_event_sink(struct qts_engine *e);

@@ -3,6 +3,7 @@
 #include "engine_int.h"
 
 #include <stdarg.h>
+#include <time.h>
 
 /* ------------------------------------------------------------------ running */
 
@@ -36,6 +37,91 @@ static void progress(struct qts_engine *e, bool final)
     fflush(e->opts.progress);
 }
 
+/* ------------------------------------------------------------ feed pacing */
+
+bool qts__engine_feed_due(struct feed_slot *f, int64_t ts_recv_ns)
+{
+    if (f->pace <= 0)
+        return true;
+    int64_t now = qts_mono_ns();
+    if (!f->pace_started) {
+        f->pace_started = true;
+        f->pace_t0_data_ns = ts_recv_ns;
+        f->pace_t0_mono_ns = now;
+        f->pace_t0_wall_ns = qts_wall_ns();
+    }
+    double data_elapsed = (double)(ts_recv_ns - f->pace_t0_data_ns);
+    int64_t due = f->pace_t0_mono_ns + (int64_t)(data_elapsed / f->pace);
+    if (due <= now) {
+        f->held_until_mono_ns = 0;
+        return true;
+    }
+    f->held_until_mono_ns = due;
+    return false;
+}
+
+void qts__engine_feed_restamp(const struct feed_slot *f, struct qts_ev_hdr *h)
+{
+    if (f->pace <= 0 || !f->pace_started)
+        return;
+    int64_t shift = h->ts_recv_ns - h->ts_exch_ns; /* the feed's own latency, kept */
+    h->ts_recv_ns =
+        f->pace_t0_wall_ns + (int64_t)((double)(h->ts_recv_ns - f->pace_t0_data_ns) / f->pace);
+    h->ts_exch_ns = h->ts_exch_ns ? h->ts_recv_ns - shift : 0;
+}
+
+/* Each polled feed's pace: its own `speed` key when it is > 0, else
+ * replay.speed in a replay (0 = max) and real time in paper and live,
+ * where data must not arrive faster than the market makes it. */
+static void set_feed_paces(struct qts_engine *e)
+{
+    for (size_t i = 0; i < e->n_feeds; i++) {
+        const struct qts_plugin_slot *s = &e->set->feeds[i];
+        double own = 0;
+        const struct qts_cfg_node *n = s->config ? qts_cfg_get(s->config, "speed") : NULL;
+        if (!n || qts_cfg_double(n, &own, NULL) != 0 || own < 0)
+            own = 0; /* the plugin refused a bad value at its init */
+        e->feeds[i].pace = own > 0                           ? own
+                           : e->set->mode == QTS_MODE_REPLAY ? e->set->replay_speed
+                                                             : 1.0;
+    }
+}
+
+/* One poll of feed `i` for up to `max` events: >= 0 events taken, or < 0
+ * when the feed ended (QTS_EEOF) or failed (logged, marked). */
+static int poll_feed(struct qts_engine *e, size_t i, uint32_t max)
+{
+    struct feed_slot *slot = &e->feeds[i];
+    struct qts_plugin_inst *f = qts_plugin_manager_current(e->plugins, slot->name);
+    const struct qts_feed_ops *ops = qts_plugin_inst_desc(f)->ops;
+    e->polling_feed = i + 1;
+    qts_plugin_inst_enter(f);
+    int rc = ops->poll(qts_plugin_inst_self(f), max);
+    qts_plugin_inst_leave(f);
+    e->polling_feed = 0;
+    if (rc == QTS_EEOF) {
+        slot->at_eof = true;
+        QTS_INFO("feed %s: end of data", slot->name);
+    } else if (rc < 0) {
+        QTS_ERROR("feed %s failed: %s", slot->name, qts_strerror(rc));
+        slot->at_eof = true;
+        slot->failed = rc;
+    }
+    return rc;
+}
+
+/* The earliest time a held event of a live feed is due; 0 = none held. */
+static int64_t next_held_due(const struct qts_engine *e)
+{
+    int64_t due = 0;
+    for (size_t i = 0; i < e->n_feeds; i++) {
+        int64_t h = e->feeds[i].at_eof ? 0 : e->feeds[i].held_until_mono_ns;
+        if (h && (!due || h < due))
+            due = h;
+    }
+    return due;
+}
+
 static int run_replay(struct qts_engine *e, struct qts_err *err)
 {
     int64_t t0 = qts_mono_ns();
@@ -48,6 +134,7 @@ static int run_replay(struct qts_engine *e, struct qts_err *err)
                                "feed %s cannot be replayed: its plugin has no poll operation",
                                e->feeds[i].name);
     }
+    set_feed_paces(e);
     int64_t next_service_ns = 0;
     /* Events per poll: the loop must come round to the service step (and
      * so notice a signal) every few ms whatever one event costs, e.g. one
@@ -59,26 +146,21 @@ static int run_replay(struct qts_engine *e, struct qts_err *err)
     while (live > 0 && !e->stop_requested) {
         int64_t round_t0 = qts_mono_ns();
         live = 0;
+        int taken = 0;
         for (size_t i = 0; i < e->n_feeds; i++) {
             if (e->feeds[i].at_eof)
                 continue;
-            struct qts_plugin_inst *f = qts_plugin_manager_current(e->plugins, e->feeds[i].name);
-            const struct qts_feed_ops *ops = qts_plugin_inst_desc(f)->ops;
-            qts_plugin_inst_enter(f);
-            int rc = ops->poll(qts_plugin_inst_self(f), (uint32_t)poll_batch);
-            qts_plugin_inst_leave(f);
-            if (rc == QTS_EEOF) {
-                e->feeds[i].at_eof = true;
-                QTS_INFO("feed %s: end of data", e->feeds[i].name);
+            int rc = poll_feed(e, i, (uint32_t)poll_batch);
+            if (rc < 0)
                 continue;
-            }
-            if (rc < 0) {
-                QTS_ERROR("feed %s failed: %s", e->feeds[i].name, qts_strerror(rc));
-                e->feeds[i].at_eof = true;
-                e->feeds[i].failed = rc;
-                continue;
-            }
+            taken += rc;
             live++;
+        }
+        int64_t held_due = taken == 0 ? next_held_due(e) : 0;
+        if (held_due) { /* replay.speed: wait for the next event, a slice at most */
+            int64_t wait_ns = QTS_MIN(held_due - qts_mono_ns(), REPLAY_SLICE_NS);
+            if (wait_ns > 0)
+                nanosleep(&(struct timespec){.tv_sec = 0, .tv_nsec = (long)wait_ns}, NULL);
         }
         qts__engine_flush_batch(e);
         if (e->risk)
@@ -385,17 +467,96 @@ static void orderly_stop(struct qts_engine *e)
     write_run_json(e, "stop.json", stop_json, &d);
 }
 
+/* Paper and live need market data: a feed the host polls, a feed that
+ * delivers on its own (its threads or uv handles), or a broker on a venue,
+ * which streams its venue's prices. A run that would see none stops here
+ * instead of running blind. */
+static int check_market_sources(struct qts_engine *e, struct qts_err *err)
+{
+    size_t sources = 0;
+    for (size_t i = 0; i < e->n_feeds; i++) {
+        struct qts_plugin_inst *f = qts_plugin_manager_current(e->plugins, e->feeds[i].name);
+        const struct qts_plugin_desc *d = f ? qts_plugin_inst_desc(f) : NULL;
+        const struct qts_feed_ops *ops = d ? d->ops : NULL;
+        e->feeds[i].polled = ops && ops->poll;
+        if (!e->feeds[i].polled && !(d && (d->caps & (QTS_CAP_THREADS | QTS_CAP_RAW_LOOP))))
+            return qts_err_set(err, QTS_ECONFIG,
+                               "mode %s: feed %s (%s) would deliver nothing: its plugin has no "
+                               "poll operation and no delivery of its own (QTS_CAP_THREADS or "
+                               "QTS_CAP_RAW_LOOP)",
+                               qts_mode_name(e->set->mode), e->feeds[i].name,
+                               e->set->feeds[i].plugin);
+        sources++;
+    }
+    int env = qts__engine_broker_env(e);
+    if (env == QTS_BROKER_ENV_PAPER || env == QTS_BROKER_ENV_REAL)
+        sources++;
+    if (sources == 0)
+        return qts_err_set(err, QTS_ECONFIG,
+                           "mode %s: no market data would arrive: no feed is configured "
+                           "(feeds:) and the broker (%s) is a simulation with no venue prices; "
+                           "add a feed, e.g. {name: md, plugin: feed_synthetic}",
+                           qts_mode_name(e->set->mode),
+                           e->set->broker.plugin ? e->set->broker.plugin : "none");
+    return 0;
+}
+
+/* Paper and live: the timer pulls each polled feed; a feed is polled again
+ * at once while it fills whole batches (more is due), up to a few batches
+ * so the loop still serves orders, signals and the admin socket. A paced
+ * feed returns early: the rest waits for the next tick. */
+static void on_feed_poll(uv_timer_t *t)
+{
+    struct qts_engine *e = t->data;
+    for (size_t i = 0; i < e->n_feeds && !e->stop_requested; i++) {
+        if (!e->feeds[i].polled || e->feeds[i].at_eof)
+            continue;
+        for (int round = 0; round < 8; round++)
+            if (poll_feed(e, i, LIVE_POLL_BATCH) < LIVE_POLL_BATCH)
+                break;
+    }
+}
+
+static void start_feed_timer(struct qts_engine *e)
+{
+    set_feed_paces(e);
+    size_t polled = 0;
+    for (size_t i = 0; i < e->n_feeds; i++)
+        polled += e->feeds[i].polled;
+    if (!polled)
+        return;
+    uv_timer_init(&e->loop, &e->feed_timer);
+    e->feed_timer.data = e;
+    uv_timer_start(&e->feed_timer, on_feed_poll, 0, LIVE_POLL_MS);
+    e->feed_timer_on = true;
+    QTS_INFO("polling %zu feed(s) every %d ms", polled, LIVE_POLL_MS);
+}
+
+static void stop_feed_timer(struct qts_engine *e)
+{
+    if (!e->feed_timer_on)
+        return;
+    e->feed_timer_on = false;
+    uv_timer_stop(&e->feed_timer);
+    uv_close((uv_handle_t *)&e->feed_timer, NULL);
+    uv_run(&e->loop, UV_RUN_NOWAIT); /* the close finishes */
+}
+
 static int run_live(struct qts_engine *e, struct qts_err *err)
 {
     int64_t t0 = qts_mono_ns();
+    int rc = check_market_sources(e, err);
+    if (rc != 0)
+        return rc;
     if (!e->strategies_added) {
-        int rc = startup(e, err);
+        rc = startup(e, err);
         if (rc != 0)
             return rc;
     }
 
     uv_ref((uv_handle_t *)&e->sig_int);
     uv_ref((uv_handle_t *)&e->sig_term);
+    start_feed_timer(e);
     while (!e->stop_requested) {
         uv_run(&e->loop, UV_RUN_ONCE);
         if (e->writer)
@@ -405,7 +566,8 @@ static int run_live(struct qts_engine *e, struct qts_err *err)
         qts_lua_runtime_drain(e->rt);
         qts_lua_runtime_tick(e->rt);
     }
-    orderly_stop(e); /* the signal handles stay on: a second signal ends it */
+    stop_feed_timer(e); /* no new prices while the orders are cancelled */
+    orderly_stop(e);    /* the signal handles stay on: a second signal ends it */
     /* the signal handles must not keep the shutdown's loop runs alive */
     uv_unref((uv_handle_t *)&e->sig_int);
     uv_unref((uv_handle_t *)&e->sig_term);
