@@ -14,6 +14,9 @@
 #   strategy starts from scratch and places its three orders again, and the
 #   old three end cancelled: the mock counts 6 orders, 3 cancels and 3
 #   working (the 3 new ones);
+# - SIGTERM with orders working: the host cancels them, waits for the
+#   mock's acknowledgements, writes stop.json and exits 0 (docs/safety.md,
+#   orderly stop);
 # - the safety state is kept: `qts kill`, then kill -9, then a restart: the
 #   kill switch is still on, no new order reaches the mock;
 # - the time from process start to the first order acknowledged after the
@@ -182,7 +185,21 @@ print(round((t-float(sys.argv[1]))*1000))' "$t_launch" "$first_ack")
 echo "ok: restarted: old orders $old_odnos cancelled as strays, new $new_odnos working; mock orders 6, cancels 3, working 3"
 echo "drill: time to trading after kill -9: ${ttt} ms from process start to the first order acknowledged (start-up sync ${sync_ms} ms)"
 
-# 3. the kill switch survives kill -9: pull it, crash, restart
+# 3. SIGTERM with orders working: every cancel reaches the mock and is
+#    acknowledged before the host exits 0, and stop.json says so
+t_term=$(date +%s%N)
+stop || fail "SIGTERM with three orders working: exit $?"
+term_ms=$((($(date +%s%N) - t_term) / 1000000))
+[ "$(mock working)" = 0 ] || fail "orders still working at the mock after SIGTERM: $(mock working_odnos)"
+[ "$(mock cancels)" = 6 ] || fail "mock cancels after SIGTERM: $(mock cancels), expected 6"
+grep -q '"all_cancelled":true' "$dir/var/runs/latest/stop.json" ||
+    fail "stop.json: $(cat "$dir/var/runs/latest/stop.json" 2>&1)"
+echo "ok: SIGTERM cancelled the three working orders at the mock and exited 0 in ${term_ms} ms"
+
+# 4. the kill switch survives kill -9: trade again, pull it, crash, restart
+start
+wait_for 30 "three orders working again" \
+    bash -c "[ \"\$(python3 -c 'import json;print(json.load(open(\"$dir/mock/stats.json\"))[\"working\"])' 2>/dev/null)\" = 3 ]"
 out=$("$qts" kill -c "$dir/qts.yaml" --by drill --reason "drill" 2>&1) || fail "qts kill: $out"
 wait_for 10 "the kill's cancels confirmed" bash -c "[ \"\$(python3 -c 'import json;print(json.load(open(\"$dir/mock/stats.json\"))[\"working\"])')\" = 0 ]"
 crash
