@@ -114,6 +114,15 @@ static uint64_t next_rng(uint64_t *rng)
     return *rng;
 }
 
+/* The next trade of the random walk: price, sequence, time. */
+static void next_trade(struct qts_trade *ev, uint64_t *rng, size_t i)
+{
+    g_px += (int64_t)(next_rng(rng) % 3) - 1;
+    ev->px = g_px;
+    ev->h.seq = i + 1;
+    ev->h.ts_exch_ns = qts_clock_now(&g_clock);
+}
+
 /* The runtime's sink on the paper path: the intent goes into the pipeline
  * (PreCheck, OrderSplit, AsyncSend -> fake_submit). */
 static int paper_submit(void *ctx, const struct qts_order_intent *in)
@@ -167,10 +176,7 @@ static void bench_paper(struct qts_exec *x, size_t n)
     qts_bench_samples_init(&smp, n);
     uint64_t rng = 2463534242ULL, lost = 0;
     for (size_t i = 0; i < n; i++) {
-        g_px += (int64_t)(next_rng(&rng) % 3) - 1;
-        ev.px = g_px;
-        ev.h.seq = i + 1;
-        ev.h.ts_exch_ns = qts_clock_now(&g_clock);
+        next_trade(&ev, &rng, i);
         uint64_t before = g_submits;
         int64_t t0 = qts_mono_ns();
         qts_lua_runtime_post(rt, &ev.h);
@@ -243,10 +249,7 @@ int main(int argc, char **argv)
     qts_bench_samples_init(&pre, n);
     uint64_t rng = 88172645463325252ULL;
     for (size_t i = 0; i < n; i++) {
-        g_px += (int64_t)(next_rng(&rng) % 3) - 1;
-        ev.px = g_px;
-        ev.h.seq = i + 1;
-        ev.h.ts_exch_ns = qts_clock_now(&g_clock);
+        next_trade(&ev, &rng, i);
         uint64_t before = g_submits;
         int64_t t0 = qts_mono_ns();
         qts_lua_strategy_dispatch(s, &ptr, NULL, 1);
