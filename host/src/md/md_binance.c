@@ -247,7 +247,9 @@ static bool member(struct scan *s, struct fields *f, bool top)
         case 's':
             if (!str(s, &f->s))
                 return false;
-            if (s->d->cur && strncmp(s->d->cur->symbol, f->s.p, f->s.n) == 0 &&
+            /* a name as long as the stored one's buffer cannot be it */
+            if (s->d->cur && f->s.n < sizeof s->d->cur->symbol &&
+                strncmp(s->d->cur->symbol, f->s.p, f->s.n) == 0 &&
                 s->d->cur->symbol[f->s.n] == '\0')
                 s->in = s->d->cur;
             return true;

@@ -319,6 +319,12 @@ struct qts_safety_persist *qts_safety_persist_open(struct qts_safety *s, const c
     if (save_now) {
         qts_safety_latch_get(s, &l);
         save(p, &l);
+    } else if (rc == 0 && p->on_saved) {
+        /* the store's copy can be older than the file (a crash after the
+         * file was written, before the writer thread wrote the row): the
+         * restored latches are mirrored to it again */
+        qts_safety_latch_get(s, &l);
+        p->on_saved(p->ctx, &l);
     }
     return p;
 }
