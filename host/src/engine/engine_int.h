@@ -60,9 +60,10 @@
 #include "util.h"
 
 #define REPLAY_POLL_BATCH 1024
-#define LIVE_POLL_MS 1                /* paper and live: period of the feed poll timer */
-#define LIVE_POLL_BATCH 1024          /* events per poll call in paper and live */
-#define REPLAY_SLICE_NS 5000000LL     /* aim of one replay round: poll, flush (engine_run.c) */
+#define LIVE_POLL_MS 1       /* paper and live: period of the feed poll timer */
+#define LIVE_POLL_BATCH 1024 /* events per poll call in paper and live */
+#define REPLAY_SLICE_NS \
+    5000000LL /* longest wait of a paced replay for its next event (engine_run.c) */
 #define EQUITY_SAMPLE_NS 1000000000LL /* one equity point per second of data time */
 
 /* Latest market state per instrument, for PreCheck, AdaptiveAdjust and

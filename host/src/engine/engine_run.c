@@ -136,15 +136,14 @@ static int run_replay(struct qts_engine *e, struct qts_err *err)
     }
     set_feed_paces(e);
     int64_t next_service_ns = 0;
-    /* Events per poll: the loop must come round to the service step (and
-     * so notice a signal) every few ms whatever one event costs, e.g. one
-     * strategy round trip per event while orders work on a loaded machine.
-     * The slice shrinks when a round took longer than REPLAY_SLICE_NS and
-     * grows back when it was short; the results do not depend on it (the
-     * batch is the same as one event at a time, engine.c). */
-    size_t poll_batch = REPLAY_POLL_BATCH;
+    /* Events per poll: a fixed count, never one that follows the wall
+     * clock. Where a poll ends is where a batch is flushed, and a replay's
+     * fills must not depend on how fast the machine ran it (a poll sized by
+     * elapsed time gave two different results of one replay under the
+     * sanitizers). The loop comes round to the service step (signals,
+     * admin socket) after each poll: 1024 events take a few ms. */
+    const size_t poll_batch = REPLAY_POLL_BATCH;
     while (live > 0 && !e->stop_requested) {
-        int64_t round_t0 = qts_mono_ns();
         live = 0;
         int taken = 0;
         for (size_t i = 0; i < e->n_feeds; i++) {
@@ -168,10 +167,6 @@ static int run_replay(struct qts_engine *e, struct qts_err *err)
         if (e->opts.max_events && e->stats.events >= e->opts.max_events)
             break;
         int64_t now_mono = qts_mono_ns();
-        if (now_mono - round_t0 > REPLAY_SLICE_NS && poll_batch > 1)
-            poll_batch /= 2;
-        else if (now_mono - round_t0 < REPLAY_SLICE_NS / 4 && poll_batch < REPLAY_POLL_BATCH)
-            poll_batch *= 2;
         if (now_mono >= next_service_ns) { /* admin socket, signals, posts: every 10 ms */
             next_service_ns = now_mono + 10000000;
             uv_run(&e->loop, UV_RUN_NOWAIT); /* signals, plugin posts */
