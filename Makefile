@@ -39,7 +39,7 @@ build-fuzz: setup $(BUILD_FUZZ)/CMakeCache.txt
 
 # Each harness for FUZZ_SECONDS (default 300); `make fuzz FUZZ=config` for one.
 fuzz: build-fuzz
-	bash scripts/run-fuzz $(BUILD_FUZZ) $(FUZZ_SECONDS) $(FUZZ)
+	QTS_BIN=$(CURDIR)/$(BUILD)/qts bash scripts/run-fuzz $(BUILD_FUZZ) $(FUZZ_SECONDS) $(FUZZ)
 
 run: build
 	./$(BUILD)/qts run -c $(CONFIG)
