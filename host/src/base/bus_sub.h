@@ -33,6 +33,27 @@ struct qts_safety_change {
     const char *msg; /* borrowed */
 };
 
+/* What became of an order a strategy asked for, at one stage between the
+ * strategy and the venue (docs/architecture.md, "Decision records"): the
+ * pipeline's PreCheck accepts or rejects it; later stages (Decide, the
+ * feedback adjustments) net, shrink, defer, drop or adjust it. Subscribers
+ * write it to the run's decisions.csv and to the store. */
+struct qts_decision {
+    int64_t ts_ns;                         /* the run's clock when it was decided */
+    const struct qts_order_intent *intent; /* borrowed: what was asked */
+    const char *symbol;                    /* borrowed; "" when unknown */
+    uint8_t px_exp, qty_exp;               /* the instrument's exponents for px/qty */
+    int64_t qty_decided;                   /* what goes on (fixed, qty_exp); 0 = nothing */
+    int64_t px_decided;                    /* limit after the stage (fixed, px_exp); 0 = market */
+    const char *stage;                     /* borrowed literal: "precheck", "decide", "feedback" */
+    const char *outcome;                   /* borrowed literal: "accepted", "rejected", "netted",
+                                     * "shrunk", "deferred", "dropped", "adjusted" */
+    const char *codes;                     /* borrowed: safety codes, comma-separated; "" = none */
+    const char *reason;                    /* borrowed: human text; "" = none */
+    const char *inputs;                    /* borrowed: JSON object of what the stage used; "{}" */
+    uint64_t order_id;                     /* the parent order it became; 0 = none */
+};
+
 /* The run is over: the run directory's files are written now. */
 struct qts_run_end {
     const char *run_dir;     /* borrowed; exists */
@@ -46,6 +67,7 @@ struct qts_bus_sub {
     void (*on_order)(void *self, const struct qts_order_event *ev);
     void (*on_fill)(void *self, const struct qts_fill *f);
     void (*on_safety)(void *self, const struct qts_safety_change *c);
+    void (*on_decision)(void *self, const struct qts_decision *d);
     /* 0 or an error (err set); the first error ends the delivery */
     int (*on_run_end)(void *self, const struct qts_run_end *end, struct qts_err *err);
     void *self; /* borrowed: outlives the bus */

@@ -19,7 +19,8 @@ static const char run_usage[] =
     "Loads the configuration FILE (default " QTS_DEFAULT_CONFIG "), checks every file it\n"
     "names like `qts check`, then runs it: in replay mode until the data ends, in\n"
     "paper and live mode until SIGINT or SIGTERM. The run's files (summary.json,\n"
-    "report.html, fills.csv, equity.csv, ...) go to <paths.var_dir>/runs/latest.\n"
+    "report.html, fills.csv, equity.csv, ...) go to <paths.var_dir>/runs/<run id>/\n"
+    "(run id: start time in UTC and a random suffix); runs/latest links to the newest.\n"
     "\n" QTS__CMD_CONFIG_USAGE_OPTIONS "\n"
     "exit codes: 0 success, 1 runtime failure (or orders left working at a stop), 2 configuration\n"
     "errors or unusable files, 130/143 a replay stopped by SIGINT/SIGTERM\n";

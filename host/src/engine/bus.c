@@ -22,6 +22,7 @@ int qts_bus_add(struct qts_bus *b, const struct qts_bus_sub *sub)
     ADD_CALL(QTS_BUS_ORDER, order, on_order)
     ADD_CALL(QTS_BUS_FILL, fill, on_fill)
     ADD_CALL(QTS_BUS_SAFETY, safety, on_safety)
+    ADD_CALL(QTS_BUS_DECISION, decision, on_decision)
     ADD_CALL(QTS_BUS_RUN_END, run_end, on_run_end)
 #undef ADD_CALL
     return 0;
@@ -53,6 +54,11 @@ void qts_bus_fill(const struct qts_bus *b, const struct qts_fill *f)
 void qts_bus_safety(const struct qts_bus *b, const struct qts_safety_change *sc)
 {
     DELIVER(b, QTS_BUS_SAFETY, safety, sc);
+}
+
+void qts_bus_decision(const struct qts_bus *b, const struct qts_decision *d)
+{
+    DELIVER(b, QTS_BUS_DECISION, decision, d);
 }
 
 int qts_bus_run_end(const struct qts_bus *b, const struct qts_run_end *end, struct qts_err *err)

@@ -1,5 +1,5 @@
 /* bus.h — the engine's only fan-out (STYLE §11): market events, order
- * events, fills, safety changes and the end of a run reach the subsystems
+ * events, fills, safety changes, decision records and the end of a run reach the subsystems
  * through a fixed list of subscribers (bus_sub.h), called in the order
  * they were added. The engine adds them once at wiring time; the order is
  * part of the output (docs/architecture.md, "The engine as a bus").
@@ -23,6 +23,7 @@ struct qts_bus_call {
         void (*order)(void *, const struct qts_order_event *);
         void (*fill)(void *, const struct qts_fill *);
         void (*safety)(void *, const struct qts_safety_change *);
+        void (*decision)(void *, const struct qts_decision *);
         int (*run_end)(void *, const struct qts_run_end *, struct qts_err *);
     } fn;
     void *self; /* borrowed */
@@ -33,6 +34,7 @@ enum qts_bus_kind {
     QTS_BUS_ORDER,
     QTS_BUS_FILL,
     QTS_BUS_SAFETY,
+    QTS_BUS_DECISION,
     QTS_BUS_RUN_END,
     QTS_BUS_NKINDS
 };
@@ -53,6 +55,7 @@ void qts_bus_market(const struct qts_bus *b, const struct qts_bus_market *m);
 void qts_bus_order(const struct qts_bus *b, const struct qts_order_event *ev);
 void qts_bus_fill(const struct qts_bus *b, const struct qts_fill *f);
 void qts_bus_safety(const struct qts_bus *b, const struct qts_safety_change *c);
+void qts_bus_decision(const struct qts_bus *b, const struct qts_decision *d);
 /* Stops at the first subscriber that fails and returns its error. */
 int qts_bus_run_end(const struct qts_bus *b, const struct qts_run_end *end, struct qts_err *err);
 

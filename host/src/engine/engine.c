@@ -91,6 +91,42 @@ static void exec_on_recon(void *ctx, const struct qts_recon_diff *d)
 
 /* ------------------------------------------------------------ runtime sink */
 
+/* The PreCheck outcome of an intent as a decision record (bus_sub.h).
+ * A rejection's text starts with its code ("GR117: ..."). */
+static void publish_precheck_decision(struct qts_engine *e, const struct qts_order_intent *in,
+                                      uint64_t order_id, int rc, const char *why)
+{
+    const struct qts_instrument *inst = qts_instruments_get(e->instruments, in->instrument);
+    char codes[16] = "";
+    const char *reason = "";
+    if (rc != 0) {
+        size_t n = strcspn(why, ":");
+        if (why[n] == ':' && n < sizeof codes) {
+            memcpy(codes, why, n);
+            codes[n] = '\0';
+            reason = why + n + (why[n + 1] == ' ' ? 2 : 1);
+        } else {
+            reason = why;
+        }
+    }
+    struct qts_decision d = {
+        .ts_ns = qts_clock_now(&e->clock),
+        .intent = in,
+        .symbol = inst ? inst->symbol : "",
+        .px_exp = inst ? inst->px_exp : 0,
+        .qty_exp = inst ? inst->qty_exp : 0,
+        .qty_decided = rc == 0 ? in->qty : 0,
+        .px_decided = in->px,
+        .stage = "precheck",
+        .outcome = rc == 0 ? "accepted" : "rejected",
+        .codes = codes,
+        .reason = reason,
+        .inputs = "{}",
+        .order_id = order_id,
+    };
+    qts_bus_decision(&e->bus, &d);
+}
+
 static int rt_submit(void *ctx, const struct qts_order_intent *in)
 {
     struct qts_engine *e = ctx;
@@ -103,6 +139,8 @@ static int rt_submit(void *ctx, const struct qts_order_intent *in)
     int rc = qts_exec_submit(e->exec, in, &id, &err);
     if (rc == 0) /* feedback: decision mid, market context */
         qts_feedback_pub_submit(&e->fb_pub, id, in);
+    if (rc == 0 || rc == QTS_ERISK)
+        publish_precheck_decision(e, in, id, rc, err.msg);
     /* A PreCheck rejection has already reached the strategy as an order
      * event: do not make the runtime send a second one. */
     return rc == QTS_ERISK ? 0 : rc;
@@ -531,6 +569,7 @@ void qts_engine_get_stats(const struct qts_engine *e, struct qts_engine_stats *o
 }
 
 const char *qts_engine_run_dir(const struct qts_engine *e) { return e->run_dir; }
+const char *qts_engine_run_id(const struct qts_engine *e) { return e->run_id; }
 
 const struct qts_portfolio *qts_engine_portfolio(const struct qts_engine *e)
 {

@@ -36,8 +36,8 @@ struct qts_engine;
 struct qts_portfolio;
 
 struct qts_engine_opts {
-    const char *run_dir;  /* where the run's files go; NULL = <var_dir>/runs/<run_name> */
-    const char *run_name; /* NULL = "latest" */
+    const char *run_dir;  /* where the run's files go; NULL = <var_dir>/runs/<run id> */
+    const char *run_name; /* the run id; NULL = made up at start (run_id.h) */
     FILE *progress;       /* progress output; NULL = none */
     bool progress_is_tty; /* redraw one line instead of logging lines */
     uint64_t max_events;  /* stop a replay after this many events; 0 = all */
@@ -86,6 +86,9 @@ size_t qts_engine_kill(struct qts_engine *e, const char *reason);
 
 void qts_engine_get_stats(const struct qts_engine *e, struct qts_engine_stats *out);
 const char *qts_engine_run_dir(const struct qts_engine *e);
+/* The run's id (run_id.h): its directory's name under <var_dir>/runs.
+ * Borrowed: lives as long as `e`. */
+const char *qts_engine_run_id(const struct qts_engine *e);
 /* Working (non-final) orders right now. */
 size_t qts_engine_working_orders(const struct qts_engine *e);
 

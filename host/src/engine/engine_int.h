@@ -40,6 +40,7 @@
 #include "lua_runtime.h"
 #include "lua_sub.h"
 #include "metrics.h"
+#include "run_id.h"
 #include "plugin_instance.h"
 #include "plugin_loader.h"
 #include "plugin_manager.h"
@@ -113,6 +114,7 @@ struct qts_engine {
     const struct qts_settings *set;
     struct qts_engine_opts opts;
     char *run_dir; /* owned */
+    char run_id[QTS_RUN_ID_MAX];
 
     uv_loop_t loop;
     bool loop_ready;

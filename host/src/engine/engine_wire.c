@@ -2,6 +2,10 @@
  * feedback, the bus and its subscriber order, qts_engine_new. */
 #include "engine_int.h"
 
+#include <time.h>
+
+#include "run_id.h"
+
 /* ------------------------------------------------------------ store plugin */
 
 static int open_store(struct qts_engine *e, struct qts_err *err)
@@ -304,11 +308,39 @@ int qts_engine_new(struct qts_config *cfg, const struct qts_engine_opts *opts,
     int rc = 0;
 
     char dir[1024];
-    if (e->opts.run_dir)
+    if (e->opts.run_name) {
+        if (!qts_run_id_valid(e->opts.run_name)) {
+            rc = qts_err_set(err, QTS_EINVAL,
+                             "run name \"%s\": use 1-63 characters of A-Z a-z 0-9 . _ - "
+                             "(and not \"latest\")",
+                             e->opts.run_name);
+            goto fail;
+        }
+        qts_strlcpy(e->run_id, e->opts.run_name, sizeof e->run_id);
+    } else {
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        qts_run_id_make(e->run_id, (int64_t)now.tv_sec * 1000000000 + now.tv_nsec);
+    }
+    if (e->opts.run_dir) {
         qts_strlcpy(dir, e->opts.run_dir, sizeof dir);
-    else
-        snprintf(dir, sizeof dir, "%s/runs/%s", e->set->var_dir,
-                 e->opts.run_name ? e->opts.run_name : "latest");
+    } else {
+        /* each run keeps its own directory; runs/latest follows the newest */
+        char runs[1024];
+        int n = snprintf(runs, sizeof runs, "%s/runs", e->set->var_dir);
+        if (n < 0 || (size_t)n >= sizeof runs ||
+            (size_t)snprintf(dir, sizeof dir, "%s/%s", runs, e->run_id) >= sizeof dir) {
+            rc = qts_err_set(err, QTS_EINVAL, "var_dir is too long: %s", e->set->var_dir);
+            goto fail;
+        }
+        if (qts__engine_make_dirs(dir) != 0) {
+            rc = qts_err_set(err, QTS_EIO, "cannot create the run directory %s: %s", dir,
+                             strerror(errno));
+            goto fail;
+        }
+        if ((rc = qts_run_id_link_latest(runs, e->run_id, err)) != 0)
+            goto fail;
+    }
     e->run_dir = qts_xstrdup(dir);
 
     if (uv_loop_init(&e->loop) != 0) {

@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "bus_sub.h"
 #include "perf_stats.h"
 #include "portfolio.h"
 #include "qts/qts_err.h"
@@ -43,7 +44,7 @@ struct qts_run_files {
     bool opened;              /* the .tmp files exist (first row or finish) */
     int err_code;             /* first write error, 0 = none */
     char err_msg[256];
-    struct qts_wfile equity, prices, fills, trades;
+    struct qts_wfile equity, prices, fills, trades, decisions;
 };
 
 /* Stream `pf`'s rows into `dir` (created, parents too, at the first row).
@@ -56,6 +57,10 @@ void qts_run_files_attach(struct qts_run_files *rf, const char *dir, struct qts_
  * a write error during the run is reported here). */
 int qts_run_files_finish(struct qts_run_files *rf, const struct qts_report_meta *meta,
                          struct qts_err *err);
+
+/* One row of decisions.csv (the decision records, bus_sub.h). `d` borrowed
+ * for the call. */
+void qts_run_files_decision(struct qts_run_files *rf, const struct qts_decision *d);
 
 /* Detach and remove the .tmp files (a run that is not written). */
 void qts_run_files_discard(struct qts_run_files *rf);

@@ -69,6 +69,17 @@ void qts_csv_clean(char *dst, size_t cap, const char *src)
     dst[i] = '\0';
 }
 
+void qts_csv_write_quoted(FILE *f, const char *src)
+{
+    fputc('"', f);
+    for (const char *p = src; *p; p++) {
+        if (*p == '"')
+            fputc('"', f);
+        fputc(*p == '\n' || *p == '\r' ? ' ' : *p, f);
+    }
+    fputc('"', f);
+}
+
 const char *qts_report_fx(char *buf, size_t cap, int64_t v, unsigned exp)
 {
     qts_format_fixed(buf, cap, v, exp);

@@ -29,6 +29,9 @@ void qts_wfile_discard(struct qts_wfile *w);
 
 /* CSV fields we write never need quoting: separators become '_'. */
 void qts_csv_clean(char *dst, size_t cap, const char *src);
+/* `src` as one RFC 4180 field: in double quotes, inner quotes doubled
+ * (text that may hold commas, such as JSON). */
+void qts_csv_write_quoted(FILE *f, const char *src);
 /* A fixed-point value as text in buf (returned). */
 const char *qts_report_fx(char *buf, size_t cap, int64_t v, unsigned exp);
 

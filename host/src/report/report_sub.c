@@ -19,8 +19,17 @@ static int report_on_run_end(void *self, const struct qts_run_end *end, struct q
     return qts_run_files_finish(&pub->files, &meta, err);
 }
 
+static void report_on_decision(void *self, const struct qts_decision *d)
+{
+    struct qts_report_pub *pub = self;
+    qts_run_files_decision(&pub->files, d);
+}
+
 struct qts_bus_sub qts_report_sub(struct qts_report_pub *pub)
 {
     qts_run_files_attach(&pub->files, pub->run_dir, pub->pf);
-    return (struct qts_bus_sub){.name = "report", .on_run_end = report_on_run_end, .self = pub};
+    return (struct qts_bus_sub){.name = "report",
+                                .on_decision = report_on_decision,
+                                .on_run_end = report_on_run_end,
+                                .self = pub};
 }

@@ -32,6 +32,10 @@ static bool rf_ready(struct qts_run_files *rf)
         fputs("strategy_id,instrument,symbol,dir,open_ts_ns,close_ts_ns,max_qty,realized,"
               "fees,pnl\n",
               rf->trades.f);
+    if (!rc && !(rc = qts_wfile_open(&rf->decisions, rf->dir, "decisions.csv", &err)))
+        fputs("ts_ns,strategy_id,tag,instrument,symbol,side,type,qty_asked,px_asked,stage,"
+              "outcome,qty_decided,px_decided,codes,reason,order_id,inputs\n",
+              rf->decisions.f);
     rf->opened = true;
     if (rc) {
         rf->err_code = rc;
@@ -97,6 +101,28 @@ static void on_trade(void *ctx, const struct qts_trade_rt *t)
             qts_report_fx(d, sizeof d, t->pnl, QTS_CASH_EXP));
 }
 
+void qts_run_files_decision(struct qts_run_files *rf, const struct qts_decision *d)
+{
+    if (!rf_ready(rf))
+        return;
+    const struct qts_order_intent *in = d->intent;
+    char a[48], b[48], c[48], e[48], s1[QTS_SYMBOL_MAX], t1[QTS_TAG_MAX];
+    qts_csv_clean(s1, sizeof s1, d->symbol);
+    qts_csv_clean(t1, sizeof t1, in->tag);
+    FILE *f = rf->decisions.f;
+    fprintf(f, "%" PRId64 ",%" PRIu32 ",%s,%" PRIu32 ",%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,", d->ts_ns,
+            in->strategy_id, t1, in->instrument, s1, in->side == QTS_SIDE_BUY ? "buy" : "sell",
+            in->type == QTS_ORD_LIMIT ? "limit" : "market",
+            qts_report_fx(a, sizeof a, in->qty, d->qty_exp),
+            in->px ? qts_report_fx(b, sizeof b, in->px, d->px_exp) : "", d->stage, d->outcome,
+            qts_report_fx(c, sizeof c, d->qty_decided, d->qty_exp),
+            d->px_decided ? qts_report_fx(e, sizeof e, d->px_decided, d->px_exp) : "", d->codes);
+    qts_csv_write_quoted(f, d->reason);
+    fprintf(f, ",%" PRIu64 ",", d->order_id);
+    qts_csv_write_quoted(f, d->inputs);
+    fputc('\n', f);
+}
+
 void qts_run_files_attach(struct qts_run_files *rf, const char *dir, struct qts_portfolio *pf)
 {
     memset(rf, 0, sizeof *rf);
@@ -116,6 +142,7 @@ void qts_run_files_discard(struct qts_run_files *rf)
     qts_wfile_discard(&rf->prices);
     qts_wfile_discard(&rf->fills);
     qts_wfile_discard(&rf->trades);
+    qts_wfile_discard(&rf->decisions);
 }
 
 static int write_run_csv(const char *dir, const struct qts_portfolio *pf,
@@ -182,7 +209,8 @@ int qts_run_files_finish(struct qts_run_files *rf, const struct qts_report_meta 
     }
     qts_portfolio_set_listener(pf, NULL);
     rf->pf = NULL;
-    struct qts_wfile *streams[] = {&rf->equity, &rf->prices, &rf->fills, &rf->trades};
+    struct qts_wfile *streams[] = {&rf->equity, &rf->prices, &rf->fills, &rf->trades,
+                                   &rf->decisions};
     for (size_t i = 0; i < QTS_ARRAY_LEN(streams); i++)
         if (!rc)
             rc = qts_wfile_close(streams[i], err);
