@@ -8,6 +8,9 @@ FUZZ_SECONDS ?= 300
 FUZZ_TEST_SECONDS ?= 30
 CONFIG ?= config/qts.yaml
 CMAKE_FLAGS ?=
+# `make V=1 ...` shows the configure and build output; without it the output
+# goes to $(BUILD)/build.log and is shown only when a step fails.
+QUIETLY = V=$(V) bash scripts/quietly
 
 .PHONY: all setup build build-asan build-fuzz run test test-fast fuzz bench soak clean
 
@@ -17,10 +20,11 @@ setup:
 	@bash scripts/setup
 
 $(BUILD)/CMakeCache.txt:
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS)
+	@$(QUIETLY) $(BUILD)/configure.log configure \
+	  cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS)
 
 build: setup $(BUILD)/CMakeCache.txt
-	cmake --build $(BUILD) -j $(JOBS)
+	@$(QUIETLY) $(BUILD)/build.log build cmake --build $(BUILD) -j $(JOBS)
 
 $(BUILD_ASAN)/CMakeCache.txt:
 	cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug -DQTS_SANITIZE=ON $(CMAKE_FLAGS)
@@ -42,7 +46,7 @@ fuzz: build-fuzz
 	QTS_BIN=$(CURDIR)/$(BUILD)/qts bash scripts/run-fuzz $(BUILD_FUZZ) $(FUZZ_SECONDS) $(FUZZ)
 
 run: build
-	./$(BUILD)/qts run -c $(CONFIG)
+	@./$(BUILD)/qts run -c $(CONFIG)
 
 # Every test in the normal build, then every test again under
 # AddressSanitizer + UndefinedBehaviorSanitizer (ASAN_LABELS in

@@ -30,10 +30,17 @@ static void progress(struct qts_engine *e, bool final)
     double elapsed = (double)e->stats.wall_ns / 1e9;
     double rate = elapsed > 0 ? (double)e->stats.events / elapsed : 0;
     double eta = frac > 0.001 && frac < 1 ? elapsed * (1 - frac) / frac : 0;
-    fprintf(e->opts.progress,
-            "%sreplay %5.1f%%  %" PRIu64 " events  %.2f M events/s  fills %" PRIu64 "  eta %.0fs%s",
-            e->opts.progress_is_tty ? "\r" : "", frac * 100, e->stats.events, rate / 1e6,
-            e->stats.fills, eta, e->opts.progress_is_tty ? (final ? "\n" : "") : "\n");
+    char line[200];
+    snprintf(line, sizeof line,
+             "replay %5.1f%%  %" PRIu64 " events  %.2f M events/s  fills %" PRIu64 "  eta %.0fs",
+             frac * 100, e->stats.events, rate / 1e6, e->stats.fills, eta);
+    if (e->opts.progress_is_tty && !final) {
+        qts_log_status_line(line); /* log lines print above it (log.h) */
+        return;
+    }
+    if (e->opts.progress_is_tty)
+        qts_log_status_line(NULL);
+    fprintf(e->opts.progress, "%s\n", line);
     fflush(e->opts.progress);
 }
 
