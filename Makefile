@@ -12,7 +12,10 @@ CMAKE_FLAGS ?=
 # goes to $(BUILD)/build.log and is shown only when a step fails.
 QUIETLY = V=$(V) bash scripts/quietly
 
-.PHONY: all setup build build-asan build-fuzz run test test-fast fuzz bench soak clean
+.PHONY: all setup build build-asan build-fuzz run test test-fast fuzz bench soak clean install
+# `make install PREFIX=...`: bin/qts, lib/qts/plugins, share/qts, include/qts
+# and lib/pkgconfig/qts-plugin.pc (relocatable: it finds its own prefix)
+PREFIX ?= /usr/local
 
 all: build
 
@@ -44,6 +47,9 @@ build-fuzz: setup $(BUILD_FUZZ)/CMakeCache.txt
 # Each harness for FUZZ_SECONDS (default 300); `make fuzz FUZZ=config` for one.
 fuzz: build-fuzz
 	QTS_BIN=$(CURDIR)/$(BUILD)/qts bash scripts/run-fuzz $(BUILD_FUZZ) $(FUZZ_SECONDS) $(FUZZ)
+
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX)
 
 run: build
 	@./$(BUILD)/qts run -c $(CONFIG)

@@ -46,18 +46,18 @@ static void progress(struct qts_engine *e, bool final)
 
 /* ------------------------------------------------------------ feed pacing */
 
-bool qts__engine_feed_due(struct feed_slot *f, int64_t ts_recv_ns)
+bool qts__engine_feed_due(struct feed_slot *f, int64_t data_ns)
 {
     if (f->pace <= 0)
         return true;
     int64_t now = qts_mono_ns();
     if (!f->pace_started) {
         f->pace_started = true;
-        f->pace_t0_data_ns = ts_recv_ns;
+        f->pace_t0_data_ns = data_ns;
         f->pace_t0_mono_ns = now;
         f->pace_t0_wall_ns = qts_wall_ns();
     }
-    double data_elapsed = (double)(ts_recv_ns - f->pace_t0_data_ns);
+    double data_elapsed = (double)(data_ns - f->pace_t0_data_ns);
     int64_t due = f->pace_t0_mono_ns + (int64_t)(data_elapsed / f->pace);
     if (due <= now) {
         f->held_until_mono_ns = 0;
@@ -71,9 +71,10 @@ void qts__engine_feed_restamp(const struct feed_slot *f, struct qts_ev_hdr *h)
 {
     if (f->pace <= 0 || !f->pace_started)
         return;
-    int64_t shift = h->ts_recv_ns - h->ts_exch_ns; /* the feed's own latency, kept */
+    /* the feed's own latency, kept; none when it stamped no receipt time */
+    int64_t shift = h->ts_recv_ns && h->ts_exch_ns ? h->ts_recv_ns - h->ts_exch_ns : 0;
     h->ts_recv_ns =
-        f->pace_t0_wall_ns + (int64_t)((double)(h->ts_recv_ns - f->pace_t0_data_ns) / f->pace);
+        f->pace_t0_wall_ns + (int64_t)((double)(qts__ev_data_ns(h) - f->pace_t0_data_ns) / f->pace);
     h->ts_exch_ns = h->ts_exch_ns ? h->ts_recv_ns - shift : 0;
 }
 
