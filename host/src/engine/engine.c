@@ -108,6 +108,8 @@ static void publish_precheck_decision(struct qts_engine *e, const struct qts_ord
         } else {
             reason = why;
         }
+        qts__engine_count_code(e->reject_counts, QTS_ARRAY_LEN(e->reject_counts),
+                               codes[0] ? codes : "other");
     }
     struct qts_decision d = {
         .ts_ns = qts_clock_now(&e->clock),
@@ -597,6 +599,7 @@ void qts_engine_free(struct qts_engine *e)
 {
     if (!e)
         return;
+    qts__engine_metrics_stop(e); /* first: its timer reads everything below */
     e->fb_pub.fb = NULL;
     qts_feedback_free(e->fb); /* first: it posts to the runtime, reads orders and timers */
     e->fb = NULL;

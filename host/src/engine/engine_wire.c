@@ -505,6 +505,8 @@ int qts_engine_new(struct qts_config *cfg, const struct qts_engine_opts *opts,
     uv_unref((uv_handle_t *)&e->sig_int);
     uv_unref((uv_handle_t *)&e->sig_term);
     e->signals_on = true;
+    if ((rc = qts__engine_metrics_start(e, err)) != 0)
+        goto fail;
     *out = e;
     return 0;
 fail:

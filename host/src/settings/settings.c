@@ -44,6 +44,11 @@ const struct qts_key qts_config_keys[] = {
     {"log.file", QTS_KEY_PATH, "", .offset = S(log_file),
      .doc = "also append log lines to this file; empty = standard error only"},
 
+    {"http", QTS_KEY_SECTION, .doc = "the operators' HTTP server (docs/operations.md, Metrics)"},
+    {"http.listen", QTS_KEY_STRING, "", .offset = S(http_listen),
+     .doc = "address:port to serve /metrics on, e.g. 127.0.0.1:9464 (port 0: any free port); "
+            "empty = no server"},
+
     {"paths", QTS_KEY_SECTION, .doc = "where the host keeps its files"},
     {"paths.var_dir", QTS_KEY_PATH, "var", .offset = S(var_dir),
      .doc = "run-time data: databases, journals, kill-switch file"},

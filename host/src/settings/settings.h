@@ -61,6 +61,7 @@ struct qts_settings {
     char *host_id;
     int log_level; /* enum qts_log_level */
     char *log_file;
+    char *http_listen; /* "host:port"; "" = no HTTP server */
     char *var_dir;     /* resolved */
     char *plugins_dir; /* resolved */
     bool plugins_watch;
