@@ -85,13 +85,19 @@ else
 fi
 
 # bar_fill: close: the market order takes the signal bar's close (+1 tick)
-run_plan close "1:H:buy:market:0:7" "bar_fill: close"
+run_plan close "1:H:buy:market:0:7" "bar_fill: close
+    initial_cash: 5000"
 echo "H,buy,100.01,7" >"$dir/close/want"
 if diff "$dir/close/want" "$dir/close/got" >/dev/null; then
     echo "ok: bar_fill close fills at the signal bar's close"
 else
     fail "bar_fill close: got $(cat "$dir/close/got")"
 fi
+# the venue's cash: account.initial_cash (default 100000) unless its config says
+grep -q "broker_paper started .*initial_cash=100000.000000 bar_fill=next_open" "$dir/gaps/log" ||
+    fail "the venue did not start with account.initial_cash"
+grep -q "broker_paper started .*initial_cash=5000.000000 bar_fill=close" "$dir/close/log" ||
+    fail "the venue's own initial_cash was not used"
 
 # a stop on trade data: the venue's reason and code reach the strategy
 printf 'time,price,qty\n1709287200,100.00,5\n1709287201,100.50,5\n1709287202,101.00,5\n' >"$dir/trades.csv"
