@@ -63,6 +63,9 @@ enum qts_side {
 enum qts_ord_type {
     QTS_ORD_MARKET = 1,
     QTS_ORD_LIMIT = 2,
+    /* stop (market): px is the trigger; once the market trades at or
+     * through it the order executes as a market order (ABI 1.4) */
+    QTS_ORD_STOP = 3,
 };
 
 enum qts_tif {

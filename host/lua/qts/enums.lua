@@ -16,7 +16,7 @@ E.SIDE = {          -- enum qts_side, QTS_SIDE_*  (NONE omitted)
 }
 
 E.ORD = {           -- enum qts_ord_type, QTS_ORD_*
-  market = 1, limit = 2,
+  market = 1, limit = 2, stop = 3,
 }
 
 E.TIF = {           -- enum qts_tif, QTS_TIF_*

@@ -397,7 +397,8 @@ int qts_engine_new(struct qts_config *cfg, const struct qts_engine_opts *opts,
                                       .metrics = e->metrics,
                                       .sink = &e->sink,
                                       .clock = &e->clock,
-                                      .timers = &e->timers};
+                                      .timers = &e->timers,
+                                      .account_cash = e->set->account_initial_cash};
     char gen_dir[1100];
     snprintf(gen_dir, sizeof gen_dir, "%s/plugins.gen", e->set->var_dir);
     if (qts__engine_make_dirs(gen_dir) != 0) {
