@@ -297,8 +297,7 @@ int qts_impact_save(const struct qts_impact_model *m, const char *path, struct q
                 "%s n=%.17g k=%.17g beta=%.17g sd=%.6g conf=%.6g sx=%.17g sy=%.17g sxx=%.17g "
                 "sxy=%.17g syy=%.17g fp=",
                 x->symbol, x->n, x->fitted ? x->k : 0.0, x->fitted ? x->beta : 0.0,
-                x->fitted ? x->resid_sd : 0.0, x->confidence, x->sx, x->sy, x->sxx, x->sxy,
-                x->syy);
+                x->fitted ? x->resid_sd : 0.0, x->confidence, x->sx, x->sy, x->sxx, x->sxy, x->syy);
         for (int b = 0; b < QTS_FP_BUCKETS; b++)
             for (int h = 0; h < QTS_FP_HORIZONS; h++)
                 fprintf(f, "%s%.17g/%.17g", b || h ? "," : "", x->fp_k[b][h], x->fp_n[b][h]);

@@ -71,12 +71,12 @@ enum qts_impact_src {
 /* Fitted state of one symbol (read-only view). */
 struct qts_impact_fit {
     char symbol[QTS_IMPACT_KEY_MAX]; /* the key: a symbol, or symbol/side/algo */
-    double n;                     /* (weighted) sample count */
-    double sx, sy, sxx, sxy, syy; /* sums of x = ln(q/V), y = ln(impact) */
-    double k, beta;               /* current parameters (valid when fitted) */
-    bool fitted;                  /* n >= min_samples */
-    double resid_sd;              /* residual standard deviation of y */
-    double confidence;            /* n/(n+min_samples) / (1+resid_sd), in [0, 1); 0 unfitted */
+    double n;                        /* (weighted) sample count */
+    double sx, sy, sxx, sxy, syy;    /* sums of x = ln(q/V), y = ln(impact) */
+    double k, beta;                  /* current parameters (valid when fitted) */
+    bool fitted;                     /* n >= min_samples */
+    double resid_sd;                 /* residual standard deviation of y */
+    double confidence;               /* n/(n+min_samples) / (1+resid_sd), in [0, 1); 0 unfitted */
     /* fill probability: orders observed per bucket/horizon, and filled */
     double fp_n[QTS_FP_BUCKETS][QTS_FP_HORIZONS];
     double fp_k[QTS_FP_BUCKETS][QTS_FP_HORIZONS];

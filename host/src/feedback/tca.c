@@ -81,9 +81,9 @@ struct pend {
 
 struct rec {
     struct qts_tca_row row;
-    double notional; /* sum px * qty over fills, price units */
+    double notional;                  /* sum px * qty over fills, price units */
     double taker_notional, taker_qty; /* the same over taker fills only */
-    double lat_sum;  /* sum of fill latencies, ns */
+    double lat_sum;                   /* sum of fill latencies, ns */
     double mk_sum[QTS_TCA_MARKOUTS], mk_w[QTS_TCA_MARKOUTS];
     double vmin, vmax, vsum;
     double vn;
@@ -235,6 +235,11 @@ void qts_tca_add_instrument(struct qts_tca *t, const struct qts_instrument *inst
     s->inst = *inst;
     s->px_scale = 1.0 / (double)qts_pow10_i64[inst->px_exp <= QTS_MAX_EXP ? inst->px_exp : 0];
     s->qty_scale = 1.0 / (double)qts_pow10_i64[inst->qty_exp <= QTS_MAX_EXP ? inst->qty_exp : 0];
+}
+
+const struct qts_instrument *qts_tca_instrument(const struct qts_tca *t, uint32_t id)
+{
+    return id < t->n_inst && t->inst[id].known ? &t->inst[id].inst : NULL;
 }
 
 /* -------------------------------------------------------------- formulas */
@@ -684,7 +689,8 @@ static void learn_impact(struct qts_tca *t, const struct rec *r)
         !(row->recent_volume > 0) || !isfinite(row->spread_bps) || !isfinite(row->arrival_px))
         return;
     double px = r->taker_notional / r->taker_qty;
-    struct qts_impact_sample smp = {.slip_bps = qts_tca_slippage_bps(row->side, row->arrival_px, px),
+    struct qts_impact_sample smp = {.slip_bps =
+                                        qts_tca_slippage_bps(row->side, row->arrival_px, px),
                                     .spread_bps = row->spread_bps,
                                     .qty = r->taker_qty,
                                     .volume = row->recent_volume,

@@ -118,6 +118,8 @@ const struct qts_tca_params *qts_tca_params(const struct qts_tca *t);
 
 /* Instrument definitions (copied); needed for exponents and tick size. */
 void qts_tca_add_instrument(struct qts_tca *t, const struct qts_instrument *inst);
+/* The definition of instrument `id` (borrowed; NULL if unknown). */
+const struct qts_instrument *qts_tca_instrument(const struct qts_tca *t, uint32_t id);
 
 /* Hooks (see the header comment). Events borrowed. */
 void qts_tca_on_market(struct qts_tca *t, const struct qts_ev_hdr *h, int64_t bid, int64_t ask,
