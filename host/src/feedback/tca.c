@@ -477,6 +477,11 @@ void qts_tca_on_submit(struct qts_tca *t, uint64_t order_id, const struct qts_or
     }
     struct qts_tca_pred pr;
     qts_tca_predict(t, in->instrument, in->side, in->algo, w->qty_asked, &pr);
+    if (in->algo != QTS_ALGO_DIRECT && pr.src != QTS_IMPACT_SRC_KEY && in->algo_slices > 1)
+        /* no fit of its own for this algorithm yet: each slice as one
+         * direct order (as fb_decide.c plans it) */
+        qts_tca_predict(t, in->instrument, in->side, QTS_ALGO_DIRECT,
+                        w->qty_asked / in->algo_slices, &pr);
     w->pred_slip_bps = pr.slip_bps;
     w->pred_impact_bps = pr.impact_bps;
     w->pred_default = pr.src == QTS_IMPACT_SRC_DEFAULT;
