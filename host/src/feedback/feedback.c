@@ -231,6 +231,13 @@ int qts_feedback_end(struct qts_feedback *f, const char *run_dir, struct qts_err
             return qts_err_set(err, QTS_EIO, "cannot create the directory of %s", f->model_file);
         rc = qts_impact_save(f->model, f->model_file, err);
     }
+    /* the model's state and confidence, one line per fitted key */
+    for (size_t i = 0; i < qts_impact_count(f->model); i++) {
+        const struct qts_impact_fit *x = qts_impact_at(f->model, i);
+        if (x->fitted)
+            QTS_INFO("feedback: impact model %s n=%.1f k=%.4g beta=%.3f sd=%.3f confidence=%.3f",
+                     x->symbol, x->n, x->k, x->beta, x->resid_sd, x->confidence);
+    }
     return rc;
 }
 
