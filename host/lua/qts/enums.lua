@@ -24,7 +24,7 @@ E.TIF = {           -- enum qts_tif, QTS_TIF_*
 }
 
 E.ALGO = {          -- enum qts_algo, QTS_ALGO_*
-  direct = 0, twap = 1, vwap = 2, iceberg = 3,
+  direct = 0, twap = 1, vwap = 2, iceberg = 3, auto = 4,
 }
 
 E.OE = {            -- enum qts_order_event_kind, QTS_OE_*

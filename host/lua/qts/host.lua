@@ -226,6 +226,11 @@ local function place(symbol, side_name, q, lim, o)
     end
   end
   if o and o.tag then ffi.copy(intent.tag, tostring(o.tag):sub(1, 23)) end
+  if o and o.edge_bps then
+    local edge = tonumber(o.edge_bps)
+    if not edge or edge < 0 then return nil, "edge_bps must be a number >= 0" end
+    intent.edge_bps = edge
+  end
   local rc = C.qts_ffi_order(S, intent, idp, errp)
   if rc ~= 0 then return nil, ffi.string(errp[0]) end
   return tonumber(idp[0])

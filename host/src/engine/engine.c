@@ -138,7 +138,12 @@ static int rt_submit(void *ctx, const struct qts_order_intent *in)
     uint64_t id = 0;
     struct qts_err err;
     qts_err_clear(&err);
-    int rc = qts_exec_submit(e->exec, in, &id, &err);
+    struct qts_order_intent fb_in = *in; /* feedback may resize, reprice or defer it */
+    int rc = qts_feedback_pub_decide(&e->fb_pub, &fb_in);
+    if (rc != 0)
+        return rc;
+    in = &fb_in;
+    rc = qts_exec_submit(e->exec, in, &id, &err);
     if (rc == 0) /* feedback: decision mid, market context */
         qts_feedback_pub_submit(&e->fb_pub, id, in);
     if (rc == 0 || rc == QTS_ERISK)

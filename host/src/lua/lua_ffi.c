@@ -110,7 +110,7 @@ QTS_FFI int qts_ffi_order(struct qts_lua_strategy *s, struct qts_order_intent *i
         *err = "quantity and limit or stop price must be positive";
         return QTS_EINVAL;
     }
-    if (in->tif > QTS_TIF_POST || in->algo > QTS_ALGO_ICEBERG) {
+    if (in->tif > QTS_TIF_POST || in->algo > QTS_ALGO_AUTO) {
         *err = "bad tif or algo";
         return QTS_EINVAL;
     }
