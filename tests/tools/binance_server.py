@@ -13,7 +13,8 @@ update ids), or stall. Python standard library only; the WebSocket framing
 Usage: binance_server.py --port-file F [--market spot|usdm] [--speed X]
        [--drop-after N] [--skip-at N] [--stall-at N --stall-ms M]
        [--max-messages N] [--ping-ms M] FILE.gz [FILE.gz ...]
-Counts are of messages sent (all streams); the port is written to F.
+--max-messages counts messages of the capture (from its start, all
+streams); the other counts are of messages sent. The port is written to F.
 """
 import argparse
 import base64
@@ -21,6 +22,7 @@ import gzip
 import hashlib
 import heapq
 import json
+import re
 import os
 import signal
 import socket
@@ -32,6 +34,9 @@ import time
 from decimal import Decimal
 
 GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+# event and trade times ("E", "T") are restamped to the moment of sending:
+# the captures are old, and the host compares exchange time with its clock
+TIMES = re.compile(r'"([ET])":\d+')
 # exchangeInfo of the captured symbols, as Binance gives them
 SPOT_INFO = {
     "BTCUSDT": ("0.01000000", "0.00001000"),
@@ -245,7 +250,7 @@ class Handler(socketserver.BaseRequestHandler):
         threading.Thread(target=self.reader, args=(sock, wlock, closed), daemon=True).start()
         t0 = d0 = None
         last_ping = time.monotonic()
-        limit = len(m.msgs) if not o.max_messages else min(len(m.msgs), m.pos + o.max_messages)
+        limit = len(m.msgs) if not o.max_messages else min(len(m.msgs), o.max_messages)
         try:
             while not closed.is_set():
                 if o.ping_ms and time.monotonic() - last_ping > o.ping_ms / 1000:
@@ -286,8 +291,9 @@ class Handler(socketserver.BaseRequestHandler):
                     log("stall: %d ms at message %d" % (o.stall_ms, m.sent))
                     time.sleep(o.stall_ms / 1000)
                     t0 = None
+                now = '"\\1":%d' % (time.time_ns() // 1000000)
                 with wlock:
-                    sock.sendall(self.frame(0x1, text.encode()))
+                    sock.sendall(self.frame(0x1, TIMES.sub(now, text).encode()))
                 if o.drop_after and m.sent == o.drop_after:
                     o.drop_after = 0
                     log("drop: closing the connection after message %d" % m.sent)
