@@ -37,6 +37,10 @@ write_binance spot BTCUSDT "$btc"
 run_until_end
 stop_server
 check "spot BTCUSDT, 60000 messages" 500 1 0
+# the server pings every second; libwebsockets answers with a pong
+if ! grep -q "pongs received: [1-9]" "$dir/srv.log"; then
+    echo "FAIL: the feed answered none of the server's pings"; tail -3 "$dir/srv.log"; failed=1
+fi
 
 # 2. one depth diff left out: a gap, logged, and a resync
 start_server --speed 0 --max-messages 60000 --skip-at 20000 $spot
