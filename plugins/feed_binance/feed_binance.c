@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -66,7 +67,14 @@ struct bfeed {
     char *line; /* owned scratch for "<recv ns> <json>" */
     size_t line_cap;
     uint64_t reconnects, ups;
+    /* frame received (service thread) -> emitted into the host (core loop),
+     * ns; the newest LAT_MAX kept, summed up at stop */
+    int64_t *lat;
+    size_t lat_n;
+    uint64_t lat_total;
 };
+
+#define LAT_MAX (1u << 20)
 
 struct http_arg {
     struct bfeed *f;
@@ -134,6 +142,7 @@ static void destroy(void *self)
     qts_md_binance_cleanup(&f->dec);
     qts_md_symtab_cleanup(&f->syms);
     free(f->line);
+    free(f->lat);
     free(f);
 }
 
@@ -351,6 +360,28 @@ static void on_depth(struct bfeed *f, size_t i, const union qts_md_event *ev, co
     apply_diff(f, i, ev);
 }
 
+static int64_t wall_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static void note_latency(struct bfeed *f, int64_t recv_ns)
+{
+    if (!f->lat)
+        f->lat = feed_calloc(LAT_MAX, sizeof *f->lat);
+    f->lat[f->lat_total++ % LAT_MAX] = wall_now() - recv_ns;
+    if (f->lat_n < LAT_MAX)
+        f->lat_n++;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
 static void on_frame(struct bfeed *f, const char *json, size_t n, int64_t recv_ns)
 {
     size_t len;
@@ -373,7 +404,11 @@ static void on_frame(struct bfeed *f, const char *json, size_t n, int64_t recv_n
     s->frames++;
     f->fh.host->metric_add(f->fh.owner, "frames", 1);
     switch (ev.h.type) {
-    case QTS_EV_BOOK: on_depth(f, i, &ev, line, len); break;
+    case QTS_EV_BOOK:
+        on_depth(f, i, &ev, line, len);
+        if (s->state == SYNC_SNAP)
+            return; /* buffered, not handed over yet */
+        break;
     case QTS_EV_QUOTE:
         if (s->state == SYNC_LIVE || s->state == SYNC_FIRST)
             if (bn_book_ticker(&s->book, &ev.quote, s->last_u))
@@ -382,6 +417,7 @@ static void on_frame(struct bfeed *f, const char *json, size_t n, int64_t recv_n
         break;
     default: emit_ev(f, &ev); break;
     }
+    note_latency(f, recv_ns);
 }
 
 /* The snapshot of symbol i arrived: to the host, then the buffered diffs. */
@@ -680,6 +716,13 @@ static int stop(void *self)
             "%s: %" PRIu64 " frames; book checked against %" PRIu64 " bookTicker(s), %" PRIu64
             " differ; %" PRIu64 " gap(s), %" PRIu64 " snapshot(s)",
             s->name, s->frames, s->book.checks, s->book.mismatches, s->gaps, s->resyncs);
+    }
+    if (f->lat_n) {
+        qsort(f->lat, f->lat_n, sizeof *f->lat, cmp_i64);
+        LOG(f, QTS_LOG_INFO,
+            "latency frame received -> handed to the host: n=%zu p50=%" PRId64 " ns p99=%" PRId64
+            " ns max=%" PRId64 " ns",
+            f->lat_n, f->lat[f->lat_n / 2], f->lat[f->lat_n * 99 / 100], f->lat[f->lat_n - 1]);
     }
     return 0;
 }
