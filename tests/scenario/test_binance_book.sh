@@ -3,7 +3,8 @@
 # messages): the book the feed rebuilds from the snapshot and the diff
 # stream equals every bookTicker that carries the same update id; a
 # skipped update id and a dropped connection each lead to a logged gap or
-# reconnect, a new snapshot, and a matching book again.
+# reconnect, a new snapshot, and a matching book again; a stall loses
+# nothing.
 set -u
 . "$(dirname "$0")/scenario_lib.sh"
 . "$(dirname "$0")/binance_lib.sh"
@@ -62,7 +63,17 @@ if ! grep -q "connection lost" "$dir/run.err" || ! grep -q "client connected (2)
     echo "FAIL: the drop was not logged, or the feed did not reconnect"; failed=1
 fi
 
-# 4. USD-M futures: pu continuity
+# 4. the server stalls for 2 s: nothing is lost, no resync is needed
+start_server --speed 0 --max-messages 40000 --stall-at 20000 --stall-ms 2000 $spot
+write_binance spot BTCUSDT "$btc"
+run_until_end
+stop_server
+check "a 2 s stall" 400 1 0
+if ! grep -q "stall: 2000 ms" "$dir/srv.log"; then
+    echo "FAIL: the server did not stall"; failed=1
+fi
+
+# 5. USD-M futures: pu continuity
 start_server --market usdm --speed 0 --max-messages 40000 "$bdata/usdm_btcusdt_20240808.gz"
 write_binance usdm BTCUSDT '  - {symbol: BTCUSDT, px_exp: 1, qty_exp: 3, tick_size: "0.1", lot_size: "0.001"}'
 run_until_end
