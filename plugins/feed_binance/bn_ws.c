@@ -37,6 +37,8 @@ struct bn_ws {
     char *rx; /* owned: the frame being assembled */
     size_t rx_n, rx_cap;
     lws_sorted_usec_list_t sul; /* wakes the service every 50 ms */
+    lws_usec_t up_since_us;     /* when the open session connected */
+    bool renewing;
 };
 
 struct posted {
@@ -94,6 +96,8 @@ static int cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, voi
     case LWS_CALLBACK_CLIENT_ESTABLISHED:
         ws->connecting = false;
         ws->backoff_ms = ws->o.reconnect_min_ms;
+        ws->up_since_us = lws_now_usecs();
+        ws->renewing = false;
         post_up(ws, BN_WS_UP, "", 0, wall_ns());
         break;
     case LWS_CALLBACK_CLIENT_RECEIVE:
@@ -157,6 +161,12 @@ static void try_connect(struct bn_ws *ws)
 static void on_sul(lws_sorted_usec_list_t *sul)
 {
     struct bn_ws *ws = lws_container_of(sul, struct bn_ws, sul);
+    if (ws->wsi && !ws->connecting && !ws->renewing && ws->o.session_max_s &&
+        lws_now_usecs() - ws->up_since_us > (lws_usec_t)ws->o.session_max_s * LWS_US_PER_SEC) {
+        ws->renewing = true; /* closed here; the close callback reconnects */
+        ws->backoff_ms = ws->o.reconnect_min_ms;
+        lws_set_timeout(ws->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_SYNC);
+    }
     lws_sul_schedule(ws->ctx, 0, &ws->sul, on_sul, 50 * LWS_US_PER_MS);
 }
 

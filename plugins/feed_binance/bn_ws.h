@@ -30,6 +30,9 @@ struct bn_ws_opts {
     bn_ws_post_fn post;
     void *post_ctx;
     uint32_t reconnect_min_ms, reconnect_max_ms;
+    /* a session older than this is closed and opened again before the
+     * venue cuts it (Binance: 24 hours); 0 = never */
+    uint32_t session_max_s;
 };
 
 struct bn_ws;

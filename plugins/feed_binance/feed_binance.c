@@ -57,7 +57,7 @@ struct bfeed {
     struct feed_host fh;
     bool usdm, stopped;
     char ws_url[256], rest_url[256], depth_speed[16];
-    int64_t depth_limit, rc_min, rc_max;
+    int64_t depth_limit, rc_min, rc_max, session_max_s;
     struct bsym *s; /* owned, n_s */
     size_t n_s;
     struct qts_md_symtab syms;
@@ -185,6 +185,7 @@ static int init(const struct qts_host_api *host, void *owner, void **self, struc
     f->depth_limit = 1000;
     f->rc_min = 500;
     f->rc_max = 30000;
+    f->session_max_s = 85800; /* 23 h 50 min: before Binance's 24-hour cut */
     feed_copy(f->depth_speed, "100ms", sizeof f->depth_speed);
     int rc;
     if ((rc = cfg_str(f, "market", market, sizeof market, err)) < 0 ||
@@ -193,7 +194,8 @@ static int init(const struct qts_host_api *host, void *owner, void **self, struc
         (rc = cfg_str(f, "depth_speed", f->depth_speed, sizeof f->depth_speed, err)) < 0 ||
         (rc = cfg_int(f, "depth_limit", &f->depth_limit, 5, 5000, err)) < 0 ||
         (rc = cfg_int(f, "reconnect_min_ms", &f->rc_min, 10, 600000, err)) < 0 ||
-        (rc = cfg_int(f, "reconnect_max_ms", &f->rc_max, 10, 3600000, err)) < 0)
+        (rc = cfg_int(f, "reconnect_max_ms", &f->rc_max, 10, 3600000, err)) < 0 ||
+        (rc = cfg_int(f, "session_max_s", &f->session_max_s, 0, 86400, err)) < 0)
         goto fail;
     if (strcmp(market, "spot") != 0 && strcmp(market, "usdm") != 0) {
         rc = qts_err_set(err, QTS_ECONFIG, "market '%s': expected spot or usdm", market);
@@ -686,7 +688,8 @@ static void start_ws(struct bfeed *f)
                            .post = post_shim,
                            .post_ctx = f,
                            .reconnect_min_ms = (uint32_t)f->rc_min,
-                           .reconnect_max_ms = (uint32_t)f->rc_max};
+                           .reconnect_max_ms = (uint32_t)f->rc_max,
+                           .session_max_s = (uint32_t)f->session_max_s};
     int rc = bn_ws_start(&o, &f->ws);
     if (rc != 0)
         LOG(f, QTS_LOG_ERROR, "WebSocket to %s not started: %s", url, qts_strerror(rc));
@@ -745,6 +748,8 @@ static const struct qts_cfg_key keys[] = {
     QTS_CFG_INT("depth_limit", "1000", "levels per side of the REST depth snapshot"),
     QTS_CFG_INT("reconnect_min_ms", "500", "first reconnect delay; doubled per failure"),
     QTS_CFG_INT("reconnect_max_ms", "30000", "longest reconnect delay"),
+    QTS_CFG_INT("session_max_s", "85800",
+                "a connection older than this is renewed (Binance cuts them at 24 h); 0 = never"),
     QTS_CFG_END};
 
 QTS_PLUGIN_DEFINE("feed_binance", QTS_KIND_FEED, "1.0.0", &ops, keys, QTS_CAP_THREADS, .init = init,

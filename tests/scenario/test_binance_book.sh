@@ -4,7 +4,7 @@
 # stream equals every bookTicker that carries the same update id; a
 # skipped update id and a dropped connection each lead to a logged gap or
 # reconnect, a new snapshot, and a matching book again; a stall loses
-# nothing.
+# nothing; a session renewed before the venue's time limit resyncs too.
 set -u
 . "$(dirname "$0")/scenario_lib.sh"
 . "$(dirname "$0")/binance_lib.sh"
@@ -73,7 +73,18 @@ if ! grep -q "stall: 2000 ms" "$dir/srv.log"; then
     echo "FAIL: the server did not stall"; failed=1
 fi
 
-# 5. USD-M futures: pu continuity
+# 5. sessions renewed before the venue's limit (24 h at Binance; 1 s here)
+start_server --speed 40 --max-messages 30000 $spot
+write_binance spot BTCUSDT "$btc"
+sed -i 's/reconnect_min_ms: 100}/reconnect_min_ms: 100, session_max_s: 1}/' "$dir/qts.yaml"
+run_until_end
+stop_server
+check "sessions renewed every second" 300 2 0
+if ! grep -q "client connected (2)" "$dir/srv.log"; then
+    echo "FAIL: the session was not renewed"; failed=1
+fi
+
+# 6. USD-M futures: pu continuity
 start_server --market usdm --speed 0 --max-messages 40000 "$bdata/usdm_btcusdt_20240808.gz"
 write_binance usdm BTCUSDT '  - {symbol: BTCUSDT, px_exp: 1, qty_exp: 3, tick_size: "0.1", lot_size: "0.001"}'
 run_until_end
