@@ -47,6 +47,7 @@ static int risk_status_extra(void *ctx, char *out, size_t cap)
 static void risk_safety_saved(void *ctx, const struct qts_safety_latch *l)
 {
     struct qts_engine *e = ctx;
+    qts__engine_alert_latches(e, l);
     if (!e->writer)
         return;
     struct qts_store_config row = {

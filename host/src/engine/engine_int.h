@@ -39,6 +39,7 @@
 #include "log.h"
 #include "lua_runtime.h"
 #include "lua_sub.h"
+#include "alerts.h"
 #include "http_server.h"
 #include "metrics.h"
 #include "run_id.h"
@@ -173,10 +174,17 @@ struct qts_engine {
     uv_signal_t sig_int, sig_term;
     uv_timer_t feed_timer; /* paper and live: pulls the polled feeds */
     bool feed_timer_on;
-    /* http.listen: the operators' server and what it serves (engine_metrics.c) */
-    struct qts_http_server *ops_http;
-    uv_timer_t metrics_timer;
-    bool metrics_timer_on;
+    /* http.listen and alerts: what operators see (engine_metrics.c) */
+    struct qts_http_server *ops_http; /* NULL: no http.listen */
+    struct qts_alerts *alerts;        /* NULL: no alert channel configured */
+    uv_timer_t ops_timer;             /* once a second: /metrics page, alert checks */
+    bool ops_timer_on;
+    struct qts_safety_latch last_latch; /* the latches as last saved: what changed */
+    bool have_last_latch;
+    uint64_t rejects_at_window; /* stats.rejected when the 60 s window began */
+    int64_t reject_window_mono_ns;
+    int last_store_up; /* -1 unknown */
+    int last_utc_day;  /* days since 1970 of the last daily summary; 0 none */
     struct engine_code_count {
         char code[8]; /* "GR117" */
         uint64_t n;
@@ -207,9 +215,12 @@ static inline int64_t qts__ev_data_ns(const struct qts_ev_hdr *h)
     return h->ts_recv_ns ? h->ts_recv_ns : h->ts_exch_ns;
 }
 
-/* engine_metrics.c: /metrics on http.listen (docs/operations.md) */
+/* engine_metrics.c: /metrics on http.listen and the alerts
+ * (docs/operations.md); stop sends the last alerts (waits up to 3 s) */
 int qts__engine_metrics_start(struct qts_engine *e, struct qts_err *err);
 void qts__engine_metrics_stop(struct qts_engine *e);
+/* the safety latches were saved: alert on what changed */
+void qts__engine_alert_latches(struct qts_engine *e, const struct qts_safety_latch *l);
 /* count a rejected intent's code for /metrics */
 void qts__engine_count_code(struct engine_code_count *t, size_t cap, const char *code);
 

@@ -1,6 +1,8 @@
-/* engine_metrics.c — what /metrics shows: the host's counters, safety
- * state, pipeline latency histograms, the metric registry of the plugins,
- * store and process health, in the Prometheus text format.
+/* engine_metrics.c — what operators see: /metrics (the host's counters,
+ * safety state, pipeline latency histograms, the metric registry of the
+ * plugins, store and process health, in the Prometheus text format) and
+ * the alerts (safety, kill and resume, store down and back, reject bursts,
+ * a daily summary, the stop).
  *
  * The loop thread renders the page once a second (and at start) and hands
  * it to the HTTP server's thread, which answers scrapes from that copy: a
@@ -16,6 +18,7 @@
 #include <unistd.h>
 
 #include "prom_text.h"
+#include "secrets.h"
 
 #define METRICS_PERIOD_MS 1000
 
@@ -193,7 +196,94 @@ static void publish(struct qts_engine *e)
     free(text);
 }
 
-static void on_metrics_timer(uv_timer_t *t) { publish(t->data); }
+/* ------------------------------------------------------------- alerts */
+
+void qts__engine_alert_latches(struct qts_engine *e, const struct qts_safety_latch *l)
+{
+    struct qts_safety_latch old = e->last_latch;
+    bool had = e->have_last_latch;
+    e->last_latch = *l;
+    e->have_last_latch = true;
+    if (!e->alerts)
+        return;
+    if (l->kill && (!had || !old.kill))
+        qts_alerts_post(e->alerts, "kill", "kill switch ON by %s: %s", l->kill_who, l->kill_reason);
+    else if (!l->kill && had && old.kill && l->have_approval)
+        qts_alerts_post(e->alerts, "resume", "kill switch released, approved by %s: %s",
+                        l->approval.who, l->approval.reason);
+    else if (!l->kill && had && old.kill)
+        qts_alerts_post(e->alerts, "resume", "kill switch released");
+    if (had && l->state != old.state) {
+        if (l->state == QTS_SAFETY_NORMAL && l->have_approval)
+            qts_alerts_post(e->alerts, "resume", "resumed: %s -> NORMAL, approved by %s: %s",
+                            qts_safety_state_name(old.state), l->approval.who, l->approval.reason);
+        else
+            qts_alerts_post(e->alerts, "safety", "safety %s -> %s: %s %s",
+                            qts_safety_state_name(old.state), qts_safety_state_name(l->state),
+                            l->code >= 0 ? qts_safety_code_str(l->code) : "", l->state_msg);
+    } else if (!had && l->state >= QTS_SAFETY_FAIL) {
+        qts_alerts_post(e->alerts, "safety", "started in %s: %s %s",
+                        qts_safety_state_name(l->state),
+                        l->code >= 0 ? qts_safety_code_str(l->code) : "", l->state_msg);
+    }
+}
+
+static void summary_text(struct qts_engine *e, char *buf, size_t cap)
+{
+    char eq[48] = "?";
+    if (e->portfolio)
+        qts_format_fixed(eq, sizeof eq, qts_portfolio_equity(e->portfolio), QTS_CASH_EXP);
+    snprintf(buf, cap,
+             "equity %s, orders %llu (%llu rejected), fills %llu, working %zu, events %llu", eq,
+             (unsigned long long)e->stats.intents, (unsigned long long)e->stats.rejected,
+             (unsigned long long)e->stats.fills, e->exec ? qts_engine_working_orders(e) : 0,
+             (unsigned long long)e->stats.events);
+}
+
+/* Once a second: the store writer up or down, a burst of rejects, a new
+ * UTC day (paper and live). */
+static void check_alerts(struct qts_engine *e)
+{
+    if (!e->alerts)
+        return;
+    if (e->writer) {
+        struct qts_store_writer_stats ws;
+        qts_store_writer_get_stats(e->writer, &ws);
+        if (e->last_store_up >= 0 && ws.db_up != e->last_store_up)
+            qts_alerts_post(e->alerts, "store",
+                            ws.db_up ? "store back: writing to the database again (%llu in the "
+                                       "journal)"
+                                     : "store down: records spill to the journal (%llu so far)",
+                            (unsigned long long)ws.journal_pending);
+        e->last_store_up = ws.db_up;
+    }
+    int64_t now = qts_mono_ns();
+    if (now - e->reject_window_mono_ns >= 60 * 1000000000LL) {
+        e->reject_window_mono_ns = now;
+        e->rejects_at_window = e->stats.rejected;
+    } else if (e->stats.rejected - e->rejects_at_window >= (uint64_t)e->set->alerts_reject_burst) {
+        qts_alerts_post(e->alerts, "rejects", "%llu orders rejected within 60 s",
+                        (unsigned long long)(e->stats.rejected - e->rejects_at_window));
+        e->rejects_at_window = e->stats.rejected; /* one alert per burst */
+    }
+    if (e->set->mode != QTS_MODE_REPLAY) {
+        int day = (int)(qts_wall_ns() / (86400LL * 1000000000LL));
+        if (e->last_utc_day && day != e->last_utc_day) {
+            char text[256];
+            summary_text(e, text, sizeof text);
+            qts_alerts_post(e->alerts, "daily", "daily summary: %s", text);
+        }
+        e->last_utc_day = day;
+    }
+}
+
+static void on_ops_timer(uv_timer_t *t)
+{
+    struct qts_engine *e = t->data;
+    if (e->ops_http)
+        publish(e);
+    check_alerts(e);
+}
 
 /* "host:port" (the last colon splits) */
 static int parse_listen(const char *s, char *host, size_t cap, int *port)
@@ -211,36 +301,93 @@ static int parse_listen(const char *s, char *host, size_t cap, int *port)
     return 0;
 }
 
-int qts__engine_metrics_start(struct qts_engine *e, struct qts_err *err)
+static int start_alerts(struct qts_engine *e, struct qts_err *err)
 {
-    const char *listen = e->set->http_listen;
-    if (!listen || !*listen)
+    const struct qts_settings *set = e->set;
+    bool tg = set->alerts_telegram_chat && *set->alerts_telegram_chat;
+    bool wh = set->alerts_webhook_url && *set->alerts_webhook_url;
+    if (!tg && !wh)
         return 0;
-    char host[128];
-    int port;
-    if (parse_listen(listen, host, sizeof host, &port) != 0)
-        return qts_err_set(err, QTS_ECONFIG,
-                           "http.listen: \"%s\" is not address:port (e.g. 127.0.0.1:9464)", listen);
-    struct qts_http_opts o = {.host = host, .port = port};
-    int rc = qts_http_server_start(&o, &e->ops_http, err);
+    char token[256] = "";
+    if (tg) {
+        int rc = qts_secret_get(NULL, "telegram_token", token, sizeof token, err);
+        if (rc != 0)
+            return qts_err_set(err, QTS_ECONFIG,
+                               "alerts.telegram_chat is set but the bot token is not: %s",
+                               err->msg);
+    }
+    if (!e->http) {
+        int rc = qts_http_client_new(&e->loop, &e->http, err);
+        if (rc != 0)
+            return rc;
+    }
+    struct qts_alerts_opts o = {.host_id = set->host_id,
+                                .telegram_api = set->alerts_telegram_api,
+                                .telegram_token = token,
+                                .telegram_chat = set->alerts_telegram_chat,
+                                .webhook_url = set->alerts_webhook_url,
+                                .min_interval_ms = set->alerts_min_interval_ms};
+    int rc = qts_alerts_new(&e->loop, e->http, &o, &e->alerts, err);
+    memset(token, 0, sizeof token);
     if (rc != 0)
         return rc;
-    QTS_INFO("http serving /metrics on %s:%d", host, qts_http_server_port(e->ops_http));
-    publish(e);
-    uv_timer_init(&e->loop, &e->metrics_timer);
-    e->metrics_timer.data = e;
-    uv_timer_start(&e->metrics_timer, on_metrics_timer, METRICS_PERIOD_MS, METRICS_PERIOD_MS);
-    e->metrics_timer_on = true;
+    QTS_INFO("alerts on:%s%s", tg ? " telegram" : "", wh ? " webhook" : "");
+    e->last_store_up = -1;
+    e->reject_window_mono_ns = qts_mono_ns();
+    if (e->have_last_latch) /* saved before the alerts existed: a start in FAIL */
+        qts__engine_alert_latches(e, &e->last_latch);
+    return 0;
+}
+
+int qts__engine_metrics_start(struct qts_engine *e, struct qts_err *err)
+{
+    int rc = start_alerts(e, err);
+    if (rc != 0)
+        return rc;
+    const char *listen = e->set->http_listen;
+    if (listen && *listen) {
+        char host[128];
+        int port;
+        if (parse_listen(listen, host, sizeof host, &port) != 0)
+            return qts_err_set(err, QTS_ECONFIG,
+                               "http.listen: \"%s\" is not address:port (e.g. 127.0.0.1:9464)",
+                               listen);
+        struct qts_http_opts o = {.host = host, .port = port};
+        if ((rc = qts_http_server_start(&o, &e->ops_http, err)) != 0)
+            return rc;
+        QTS_INFO("http serving /metrics on %s:%d", host, qts_http_server_port(e->ops_http));
+        publish(e);
+    }
+    if (!e->ops_http && !e->alerts)
+        return 0;
+    uv_timer_init(&e->loop, &e->ops_timer);
+    e->ops_timer.data = e;
+    uv_timer_start(&e->ops_timer, on_ops_timer, METRICS_PERIOD_MS, METRICS_PERIOD_MS);
+    uv_unref((uv_handle_t *)&e->ops_timer); /* never keeps a run alive */
+    e->ops_timer_on = true;
     return 0;
 }
 
 void qts__engine_metrics_stop(struct qts_engine *e)
 {
-    if (e->metrics_timer_on) {
-        uv_timer_stop(&e->metrics_timer);
-        uv_close((uv_handle_t *)&e->metrics_timer, NULL);
-        e->metrics_timer_on = false;
+    if (e->ops_timer_on) {
+        uv_timer_stop(&e->ops_timer);
+        uv_close((uv_handle_t *)&e->ops_timer, NULL);
+        e->ops_timer_on = false;
     }
     qts_http_server_stop(e->ops_http);
     e->ops_http = NULL;
+    if (e->alerts) {
+        if (e->set->mode != QTS_MODE_REPLAY) {
+            char text[256];
+            summary_text(e, text, sizeof text);
+            qts_alerts_post(e->alerts, "stop", "host stopped: %s", text);
+        }
+        qts_alerts_flush(e->alerts);
+        int64_t until = qts_mono_ns() + 3000000000LL; /* the last alerts get 3 s */
+        while (qts_alerts_in_flight(e->alerts) && qts_mono_ns() < until)
+            uv_run(&e->loop, UV_RUN_ONCE);
+        qts_alerts_free(e->alerts);
+        e->alerts = NULL;
+    }
 }

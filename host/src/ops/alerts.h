@@ -37,8 +37,7 @@ int qts_alerts_new(uv_loop_t *loop, struct qts_http_client *http, const struct q
 
 /* Queue one alert (formatted; kind a short literal: "safety", "kill",
  * "store", "rejects", "daily"). Loop thread. */
-void qts_alerts_post(struct qts_alerts *a, const char *kind, const char *fmt, ...)
-    QTS_PRINTF(3, 4);
+void qts_alerts_post(struct qts_alerts *a, const char *kind, const char *fmt, ...) QTS_PRINTF(3, 4);
 
 /* Send what is queued now, whatever the window. */
 void qts_alerts_flush(struct qts_alerts *a);

@@ -53,6 +53,20 @@ const struct qts_key qts_config_keys[] = {
      .doc = "address:port to serve /metrics on, e.g. 127.0.0.1:9464 (port 0: any free port); "
             "empty = no server"},
 
+    {"alerts", QTS_KEY_SECTION, .doc = "messages to operators (docs/operations.md, Alerts)"},
+    {"alerts.telegram_chat", QTS_KEY_STRING, "", .offset = S(alerts_telegram_chat),
+     .doc = "Telegram chat id to send alerts to (the bot token: secret telegram_token); empty = "
+            "no Telegram"},
+    {"alerts.telegram_api", QTS_KEY_STRING, "https://api.telegram.org",
+     .offset = S(alerts_telegram_api), .doc = "base URL of the Telegram Bot API"},
+    {"alerts.webhook_url", QTS_KEY_STRING, "", .offset = S(alerts_webhook_url),
+     .doc = "URL each batch of alerts is POSTed to as JSON; empty = no webhook"},
+    {"alerts.min_interval_ms", QTS_KEY_DURATION_MS, "10000", .offset = S(alerts_min_interval_ms),
+     RANGE(0, 3600000),
+     .doc = "alerts within this time of the last message wait and leave together"},
+    {"alerts.reject_burst", QTS_KEY_INT, "20", .offset = S(alerts_reject_burst), RANGE(1, 1000000),
+     .doc = "this many rejected orders within 60 s is an alert"},
+
     {"paths", QTS_KEY_SECTION, .doc = "where the host keeps its files"},
     {"paths.var_dir", QTS_KEY_PATH, "var", .offset = S(var_dir),
      .doc = "run-time data: databases, journals, kill-switch file"},

@@ -72,6 +72,9 @@ struct qts_settings {
     int log_level; /* enum qts_log_level */
     char *log_file;
     char *http_listen; /* "host:port"; "" = no HTTP server */
+    char *alerts_telegram_chat, *alerts_telegram_api, *alerts_webhook_url;
+    int64_t alerts_min_interval_ms;
+    int alerts_reject_burst;
     char *var_dir;     /* resolved */
     char *plugins_dir; /* resolved */
     bool plugins_watch;
