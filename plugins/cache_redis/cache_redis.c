@@ -234,7 +234,8 @@ static int read_config(struct redis_cache *c, struct qts_err *err)
         (rc = cfg_int(c, "reconnect_min_ms", &c->reconnect_min_ms, 1, 60000, err)) < 0 ||
         (rc = cfg_int(c, "reconnect_max_ms", &c->reconnect_max_ms, 1, 600000, err)) < 0 ||
         (rc = cfg_int(c, "breaker_failures", &c->breaker_failures, 1, 1000, err)) < 0 ||
-        (rc = cfg_int(c, "breaker_open_ms", &c->breaker_open_ms, 1, 3600000, err)) < 0)
+        (rc = cfg_int(c, "breaker_open_ms", &c->breaker_open_ms, 1, 3600000, err)) < 0 ||
+        (rc = cfg_int(c, "budget_lease_ttl_ms", &c->lease_ms, 0, 86400000, err)) < 0)
         return rc;
     v = c->max_pending;
     if ((rc = cfg_int(c, "max_pending", &v, 16, 1 << 22, err)) < 0)
@@ -270,6 +271,7 @@ static int redis_init(const struct qts_host_api *host, void *owner, void **self,
     c->breaker_failures = 5;
     c->breaker_open_ms = 30000;
     c->max_pending = 16384;
+    c->lease_ms = 10000;
     c->st.struct_size = sizeof c->st;
     int rc = read_config(c, err);
     if (rc < 0) {
@@ -374,6 +376,8 @@ static const struct qts_cfg_key redis_keys[] = {
     QTS_CFG_INT("breaker_failures", "5", "consecutive failures that open the breaker"),
     QTS_CFG_DURATION("breaker_open_ms", "30000", "time before the half-open probe"),
     QTS_CFG_INT("max_pending", "16384", "commands in flight before operations return QTS_EFULL"),
+    QTS_CFG_DURATION("budget_lease_ttl_ms", "10000",
+                     "a host silent this long gives back what it holds in shared budgets; 0 = never"),
     QTS_CFG_END};
 
 QTS_PLUGIN_DEFINE("cache_redis", QTS_KIND_CACHE, "1.0.0", &redis_ops, redis_keys, QTS_CAP_RAW_LOOP,

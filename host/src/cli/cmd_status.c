@@ -93,6 +93,18 @@ static const char *field(const struct hash *h, const char *name)
     return "-";
 }
 
+/* An order still working at the venue (ord:{id} of a finished order stays
+ * until its TTL runs out, with its final status). */
+static bool is_working(const struct hash *h)
+{
+    static const char *const live[] = {"ACCEPTED", "PARTIALLY_FILLED", "REPLACED", "NEW"};
+    const char *st = field(h, "status");
+    for (size_t i = 0; i < sizeof live / sizeof live[0]; i++)
+        if (strcmp(st, live[i]) == 0)
+            return true;
+    return false;
+}
+
 static int cmp_hash(const void *a, const void *b)
 {
     return strcmp(((const struct hash *)a)->key, ((const struct hash *)b)->key);
@@ -265,8 +277,8 @@ static int run_from_redis(int argc, char **argv)
     }
     redisSetTimeout(c, tv);
     int rc = QTS_EXIT_FAILURE;
-    struct hash *pos = NULL, *ord = NULL, *risk = NULL;
-    int npos = -1, nord = -1, nrisk = -1;
+    struct hash *pos = NULL, *ord = NULL, *risk = NULL, *strat = NULL;
+    int npos = -1, nord = -1, nrisk = -1, nstrat = -1;
     if (co.password[0]) {
         const char *a[3] = {"AUTH", co.user[0] ? co.user : co.password, co.password};
         redisReply *r = command(c, co.user[0] ? 3 : 2, a);
@@ -292,10 +304,11 @@ static int run_from_redis(int argc, char **argv)
     npos = load_hashes(c, pfx, "pos:*", &pos);
     nord = load_hashes(c, pfx, "ord:*", &ord);
     nrisk = load_hashes(c, pfx, "risk:account", &risk);
-    if (npos < 0 || nord < 0 || nrisk < 0)
+    nstrat = load_hashes(c, pfx, "strat:*", &strat);
+    if (npos < 0 || nord < 0 || nrisk < 0 || nstrat < 0)
         goto done;
     printf("host prefix %s at %s:%d\n", pfx, co.host, co.port);
-    if (npos + nord + nrisk == 0) {
+    if (npos + nord + nrisk + nstrat == 0) {
         printf("no live keys under %s: the host is not running, not writing to this Redis, "
                "or uses another prefix (--prefix / --host-id)\n",
                pfx);
@@ -310,21 +323,38 @@ static int run_from_redis(int argc, char **argv)
         printf("  %-14s %16s %16s %16s %16s %8s\n", pos[i].key + 4, field(&pos[i], "qty"),
                field(&pos[i], "avg_price"), field(&pos[i], "unrealized_pnl"),
                field(&pos[i], "exposure_value"), field(&pos[i], "exposure_pct"));
-    printf("\norders (%d)\n", nord);
-    if (nord)
+    /* ord:{id} keys of finished orders stay until their TTL: only working
+     * orders are shown */
+    int nwork = 0;
+    for (int i = 0; i < nord; i++)
+        nwork += is_working(&ord[i]);
+    printf("\nworking orders (%d)\n", nwork);
+    if (nwork)
         printf("  %-12s %-14s %-5s %-17s %12s %12s %12s %14s %14s\n", "id", "symbol", "side",
                "status", "qty", "filled", "pending", "avg_fill", "limit");
     for (int i = 0; i < nord; i++)
-        printf("  %-12s %-14s %-5s %-17s %12s %12s %12s %14s %14s\n", ord[i].key + 4,
-               field(&ord[i], "symbol"), field(&ord[i], "side"), field(&ord[i], "status"),
-               field(&ord[i], "qty"), field(&ord[i], "filled_qty"), field(&ord[i], "pending_qty"),
-               field(&ord[i], "avg_fill_price"), field(&ord[i], "limit_price"));
+        if (is_working(&ord[i]))
+            printf("  %-12s %-14s %-5s %-17s %12s %12s %12s %14s %14s\n", ord[i].key + 4,
+                   field(&ord[i], "symbol"), field(&ord[i], "side"), field(&ord[i], "status"),
+                   field(&ord[i], "qty"), field(&ord[i], "filled_qty"),
+                   field(&ord[i], "pending_qty"), field(&ord[i], "avg_fill_price"),
+                   field(&ord[i], "limit_price"));
     printf("\nrisk\n");
     if (nrisk == 0) {
-        printf("  (no risk:account key: it is refreshed every 2.5 s while the host runs)\n");
+        printf("  (no risk:account key: a running host re-publishes it every second)\n");
     } else {
         for (size_t i = 0; i + 1 < risk[0].r->elements; i += 2)
             printf("  %-18s %s\n", risk[0].r->element[i]->str, risk[0].r->element[i + 1]->str);
+    }
+    printf("\nstrategies (%d)\n", nstrat);
+    for (int i = 0; i < nstrat; i++) {
+        printf("  %-20s active=%s", strat[i].key + 6, field(&strat[i], "active"));
+        for (size_t k = 0; k + 1 < strat[i].r->elements; k += 2) {
+            const char *f = strat[i].r->element[k]->str;
+            if (strcmp(f, "active") != 0 && strcmp(f, "updated_at") != 0)
+                printf(" %s=%s", f, strat[i].r->element[k + 1]->str);
+        }
+        printf("\n");
     }
     print_budgets(c, shared);
     rc = QTS_EXIT_OK;
@@ -335,6 +365,8 @@ done:
         free_hashes(ord, nord);
     if (risk)
         free_hashes(risk, nrisk);
+    if (strat)
+        free_hashes(strat, nstrat);
     redisFree(c);
     return rc;
 }
