@@ -359,8 +359,8 @@ static int op_claim(void *self, struct qts_str key, struct qts_str owner, int64_
         return QTS_ERANGE;
     struct qts_str k = {buf, (size_t)kn};
     struct entry *e = lookup(c, k);
-    bool is_mine = e && e->type == ENTRY_STR && e->str.n == owner.n &&
-                   memcmp(e->str.p, owner.p, owner.n) == 0;
+    bool is_mine =
+        e && e->type == ENTRY_STR && e->str.n == owner.n && memcmp(e->str.p, owner.p, owner.n) == 0;
     if (release) {
         if (is_mine)
             remove_key(c, k);

@@ -127,11 +127,12 @@ struct redis_cache {
         int64_t ttl_ms; /* the counter's TTL as last asked (kept by renewals) */
     } budget_keys[BUDGET_KEYS_MAX];
     int n_budget_keys;
-    int64_t lease_ms;       /* budget_lease_ttl_ms: a silent host's holdings go back */
-    int64_t next_renew_ns;  /* next lease renewal */
+    int64_t lease_ms;      /* budget_lease_ttl_ms: a silent host's holdings go back */
+    int64_t next_renew_ns; /* next lease renewal */
 
     uint64_t watchdog;
     bool is_running, is_stopping;
+    int64_t drain_until_ns; /* stop: commands in flight answered, or this passed */
     struct qts_cache_health st;
 };
 

@@ -238,9 +238,9 @@ static int send_budget(struct redis_cache *c, int slot, int64_t delta, int64_t l
     int lmn = snprintf(lm, sizeof lm, "%" PRId64, c->lease_ms);
     int hdn = snprintf(h, sizeof h, "%" PRId64, c->budget_keys[slot].held);
     /* the host prefix names this host in the counter's companions */
-    const char *argv[12] = {"EVALSHA", c->sha[SCRIPT_BUDGET], "3", k, hosts, alive, d, l, t,
-                            c->prefix, lm, h};
-    size_t len[12] = {7,         40,         1,         strlen(k), (size_t)hn, (size_t)an,
+    const char *argv[12] = {
+        "EVALSHA", c->sha[SCRIPT_BUDGET], "3", k, hosts, alive, d, l, t, c->prefix, lm, h};
+    size_t len[12] = {7,          40,         1,          strlen(k),   (size_t)hn,  (size_t)an,
                       (size_t)dn, (size_t)ln, (size_t)tn, c->prefix_n, (size_t)lmn, (size_t)hdn};
     struct pending *p = redis_send_argv(c, 12, argv, len, CMD_BUDGET);
     if (!p)
@@ -293,7 +293,8 @@ static int op_claim(void *self, struct qts_str key, struct qts_str owner, int64_
         return unavailable(c);
     char t[24];
     int tn = snprintf(t, sizeof t, "%" PRId64, ttl_ms);
-    const char *argv[7] = {"EVALSHA", c->sha[SCRIPT_CLAIM], "1", k, owner.p, t, release ? "1" : "0"};
+    const char *argv[7] = {"EVALSHA", c->sha[SCRIPT_CLAIM], "1", k, owner.p,
+                           t,         release ? "1" : "0"};
     size_t len[7] = {7, 40, 1, kn, owner.n, (size_t)tn, 1};
     return send_with_reply(c, 7, argv, len, CMD_CLAIM, (void *)cb, arg);
 }

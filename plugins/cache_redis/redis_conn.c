@@ -63,15 +63,14 @@ static const char BUDGET_SCRIPT[] =
     "if ttl > 0 then redis.call('PEXPIRE', KEYS[2], ttl); redis.call('PEXPIRE', KEYS[3], ttl) end\n"
     "return {granted, used, mine}\n";
 /* KEYS[1]=claimed key ARGV: owner ttl_ms release(0|1) -> {0|1, owner} */
-static const char CLAIM_SCRIPT[] =
-    "local cur = redis.call('GET', KEYS[1])\n"
-    "if ARGV[3] == '1' then\n"
-    "  if cur == ARGV[1] then redis.call('DEL', KEYS[1]) end\n"
-    "  return {1, ARGV[1]}\n"
-    "end\n"
-    "if cur and cur ~= ARGV[1] then return {0, cur} end\n"
-    "redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])\n"
-    "return {1, ARGV[1]}\n";
+static const char CLAIM_SCRIPT[] = "local cur = redis.call('GET', KEYS[1])\n"
+                                   "if ARGV[3] == '1' then\n"
+                                   "  if cur == ARGV[1] then redis.call('DEL', KEYS[1]) end\n"
+                                   "  return {1, ARGV[1]}\n"
+                                   "end\n"
+                                   "if cur and cur ~= ARGV[1] then return {0, cur} end\n"
+                                   "redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])\n"
+                                   "return {1, ARGV[1]}\n";
 
 /* ---------------------------------------------------------------- breaker */
 
@@ -224,9 +223,9 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *priv)
             if (cb)
                 cb(p.arg, c->is_stopping ? QTS_ECANCELED : QTS_EUNKNOWN, 0);
         } else if (r->type == REDIS_REPLY_ARRAY && r->elements == 3 &&
-                 r->element[0]->type == REDIS_REPLY_INTEGER &&
-                 r->element[1]->type == REDIS_REPLY_INTEGER &&
-                 r->element[2]->type == REDIS_REPLY_INTEGER) {
+                   r->element[0]->type == REDIS_REPLY_INTEGER &&
+                   r->element[1]->type == REDIS_REPLY_INTEGER &&
+                   r->element[2]->type == REDIS_REPLY_INTEGER) {
             redis_budget_held(c, p.bkey, r->element[2]->integer);
             if (cb)
                 cb(p.arg, r->element[0]->integer ? 0 : QTS_EREJECT, r->element[1]->integer);

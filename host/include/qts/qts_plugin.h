@@ -357,8 +357,8 @@ struct qts_cache_ops {
      * loop with 0 (held by owner, or released), QTS_EREJECT (value = the
      * current owner) or a transport error. Never called when the function
      * returns an error. */
-    int (*claim)(void *self, struct qts_str key, struct qts_str owner, int64_t ttl_ms,
-                 bool release, qts_cache_get_fn cb, void *arg);
+    int (*claim)(void *self, struct qts_str key, struct qts_str owner, int64_t ttl_ms, bool release,
+                 qts_cache_get_fn cb, void *arg);
 };
 
 /* store: durable records. Called on the store writer thread (not the core

@@ -74,8 +74,8 @@ static void write_heartbeat(struct qts_cache_cluster *c)
     snprintf(ttl, sizeof ttl, "%" PRId64, c->ttl_ms);
     const char *f[] = {"host_id",    "pid",        "mode",       "instruments",
                        "strategies", "started_at", "updated_at", "ttl_ms"};
-    const char *v[] = {c->host_id, pid, c->mode, c->instruments, c->strategies, started, updated,
-                       ttl};
+    const char *v[] = {c->host_id,    pid,     c->mode, c->instruments,
+                       c->strategies, started, updated, ttl};
     struct qts_str fs[QTS_ARRAY_LEN(f)], vs[QTS_ARRAY_LEN(f)];
     for (size_t i = 0; i < QTS_ARRAY_LEN(f); i++) {
         fs[i] = (struct qts_str){f[i], strlen(f[i])};

@@ -28,14 +28,14 @@
 #include "qts/qts_plugin.h"
 
 struct qts_cache_cluster_cfg {
-    const char *host_id;                 /* borrowed for the call (copied) */
-    const char *mode;                    /* "replay" | "paper" | "live" (copied) */
-    const char *const *instruments;      /* symbols this host trades (copied) */
+    const char *host_id;            /* borrowed for the call (copied) */
+    const char *mode;               /* "replay" | "paper" | "live" (copied) */
+    const char *const *instruments; /* symbols this host trades (copied) */
     size_t n_instruments;
-    const char *const *strategies;       /* enabled strategies' names (copied) */
+    const char *const *strategies; /* enabled strategies' names (copied) */
     size_t n_strategies;
-    int64_t ttl_ms;                      /* heartbeat and claims; > 0 */
-    bool claim;                          /* claim instruments and strategies */
+    int64_t ttl_ms; /* heartbeat and claims; > 0 */
+    bool claim;     /* claim instruments and strategies */
 };
 
 struct qts_cache_cluster;

@@ -83,16 +83,15 @@ void qts_cache_pub_position(struct qts_cache_pub *pub, uint32_t instrument, int6
     int64_t qty_abs = pos->qty < 0 ? -pos->qty : pos->qty;
     int64_t exposure = last ? qts_cash_notional(last, pos->px_exp, qty_abs, pos->qty_exp) : 0;
     int64_t equity = qts_portfolio_equity(pub->pf);
-    struct qts_cache_position c = {.qty = pos->qty,
-                                   .avg_px = qts_position_avg_px(pos),
-                                   .unrealized_pnl =
-                                       qts_portfolio_position_unrealized(pub->pf, pos),
-                                   .exposure_value = exposure,
-                                   .exposure_pct =
-                                       equity > 0 ? 100.0 * (double)exposure / (double)equity : 0,
-                                   .ts_ms = ts_ms_of(ts_ns),
-                                   .px_exp = pos->px_exp,
-                                   .qty_exp = pos->qty_exp};
+    struct qts_cache_position c = {
+        .qty = pos->qty,
+        .avg_px = qts_position_avg_px(pos),
+        .unrealized_pnl = qts_portfolio_position_unrealized(pub->pf, pos),
+        .exposure_value = exposure,
+        .exposure_pct = equity > 0 ? 100.0 * (double)exposure / (double)equity : 0,
+        .ts_ms = ts_ms_of(ts_ns),
+        .px_exp = pos->px_exp,
+        .qty_exp = pos->qty_exp};
     qts_cache_writer_position(pub->writer, qts_instruments_symbol(pub->instruments, instrument),
                               &c);
 }
@@ -159,7 +158,7 @@ static void put_order(struct qts_cache_pub *pub, uint64_t order_id, uint32_t ins
     if (pub->prov.order)
         pub->prov.order(pub->prov.ctx, order_id, &info);
     int64_t qty = filled + (leaves > 0 ? leaves : 0);
-    if (!is_terminal && info.qty > qty)
+    if (info.qty > 0) /* the quantity asked, also once finished */
         qty = info.qty;
     struct qts_cache_order o = {.symbol = qts_instruments_symbol(pub->instruments, instrument),
                                 .status = status,
@@ -201,8 +200,8 @@ static void cache_on_order(void *self, const struct qts_order_event *ev)
     const char *status = ev->kind < QTS_ARRAY_LEN(names) ? names[ev->kind] : "UNKNOWN";
     if (!is_terminal && ev->filled_qty > 0)
         status = "PARTIALLY_FILLED";
-    put_order(pub, ev->order_id, ev->h.instrument, status, ev->side, ev->filled_qty,
-              ev->leaves_qty, ev->avg_px, ev->h.px_exp, ev->h.qty_exp, is_terminal);
+    put_order(pub, ev->order_id, ev->h.instrument, status, ev->side, ev->filled_qty, ev->leaves_qty,
+              ev->avg_px, ev->h.px_exp, ev->h.qty_exp, is_terminal);
 }
 
 struct qts_bus_sub qts_cache_sub(struct qts_cache_pub *pub)

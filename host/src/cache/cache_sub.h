@@ -40,8 +40,7 @@ struct qts_cache_order_info {
 };
 
 /* One strategy as strat:{name} shows it; called once per strategy. */
-typedef void (*qts_cache_strat_fn)(void *arg, const char *name,
-                                   const struct qts_cache_strategy *s);
+typedef void (*qts_cache_strat_fn)(void *arg, const char *name, const struct qts_cache_strategy *s);
 
 struct qts_cache_providers {
     /* risk:account's fields, except updated_at; 0 or an error (not written) */

@@ -119,8 +119,8 @@ int qts__engine_cluster_join(struct qts_engine *e, struct qts_err *err)
                                        .ttl_ms = s->cluster_ttl_ms,
                                        .claim = s->cluster_claim};
     struct qts_plugin_inst *c = qts_plugin_manager_current(e->plugins, "cache");
-    int rc = qts_cache_cluster_new(&e->loop, qts_plugin_inst_desc(c)->ops,
-                                   qts_plugin_inst_self(c), &cc, &e->cluster, err);
+    int rc = qts_cache_cluster_new(&e->loop, qts_plugin_inst_desc(c)->ops, qts_plugin_inst_self(c),
+                                   &cc, &e->cluster, err);
     free(inst);
     free(strat);
     if (rc != 0)

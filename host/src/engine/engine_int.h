@@ -136,10 +136,10 @@ struct qts_engine {
     struct qts_book_set books; /* the host's L2 books, by instrument id */
 
     struct qts_portfolio *portfolio;
-    struct qts_store_plugin *store; /* NULL: no `store:` configured */
-    struct qts_cache_writer *cache; /* NULL: no `cache:` configured */
+    struct qts_store_plugin *store;    /* NULL: no `store:` configured */
+    struct qts_cache_writer *cache;    /* NULL: no `cache:` configured */
     struct qts_cache_cluster *cluster; /* heartbeat and claims; NULL: no cache */
-    struct qts_risk_budget *budget; /* NULL: no shared_budget.key */
+    struct qts_risk_budget *budget;    /* NULL: no shared_budget.key */
     struct qts_store_writer *writer;
     struct qts_exec *exec;
     struct qts_risk_portfolio risk_pf;   /* risk's view of the portfolio: reads it, no copy */
