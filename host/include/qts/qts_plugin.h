@@ -40,7 +40,7 @@ extern "C" {
 #endif
 
 #define QTS_ABI_MAJOR 1
-#define QTS_ABI_MINOR 4
+#define QTS_ABI_MINOR 5
 
 /* Build signature: things that must agree between host and plugin for the
  * structs to have the same layout and the same allocator behaviour. */
@@ -356,7 +356,7 @@ struct qts_cache_ops {
      * pointers are borrowed for the callback. */
     int (*scan_hashes)(void *self, struct qts_str pattern, qts_cache_entry_fn cb, void *arg);
 
-    /* ---- appended in ABI 1.4 (docs/cache.md, "Several hosts") ---- */
+    /* ---- appended in ABI 1.5 (docs/cache.md, "Several hosts") ---- */
     /* optional: claim a key under the shared prefix for `owner`, atomically:
      * absent -> set to owner with a TTL of ttl_ms; already owner's -> TTL
      * renewed; another owner's -> refused, unchanged. With `release` the key

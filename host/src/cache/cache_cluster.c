@@ -214,7 +214,7 @@ int qts_cache_cluster_join(struct qts_cache_cluster *c, int64_t timeout_ms, stru
     }
     if (!c->ops || !QTS_HAS(c->ops, claim))
         return qts_err_set(err, QTS_EUNSUPPORTED,
-                           "cluster.claim: the cache plugin cannot claim keys (ABI 1.4 claim)");
+                           "cluster.claim: the cache plugin cannot claim keys (ABI 1.5 claim)");
     /* the cache connects asynchronously: ask until it answers or time runs out */
     uv_timer_t wake;
     uv_timer_init(c->loop, &wake);
