@@ -346,6 +346,38 @@ static int op_budget(void *self, struct qts_str key, int64_t delta, int64_t limi
     return 0;
 }
 
+/* One process is one host: a claim is held by whoever asked first. */
+static int op_claim(void *self, struct qts_str key, struct qts_str owner, int64_t ttl_ms,
+                    bool release, qts_cache_get_fn cb, void *arg)
+{
+    struct mem_cache *c = self;
+    if (!key.n || !owner.n || !cb || ttl_ms <= 0)
+        return QTS_EINVAL;
+    char buf[512];
+    int kn = snprintf(buf, sizeof buf, "\x01shared:%.*s", (int)key.n, key.p);
+    if (kn < 0 || (size_t)kn >= sizeof buf)
+        return QTS_ERANGE;
+    struct qts_str k = {buf, (size_t)kn};
+    struct entry *e = lookup(c, k);
+    bool is_mine =
+        e && e->type == ENTRY_STR && e->str.n == owner.n && memcmp(e->str.p, owner.p, owner.n) == 0;
+    if (release) {
+        if (is_mine)
+            remove_key(c, k);
+        cb(arg, 0, owner);
+        return 0;
+    }
+    if (e && !is_mine) {
+        cb(arg, QTS_EREJECT, e->type == ENTRY_STR ? e->str : (struct qts_str){"", 0});
+        return 0;
+    }
+    int rc = op_set(c, k, owner, ttl_ms);
+    if (rc < 0)
+        return rc;
+    cb(arg, 0, owner);
+    return 0;
+}
+
 static int op_scan_hashes(void *self, struct qts_str pattern, qts_cache_entry_fn cb, void *arg)
 {
     struct mem_cache *c = self;
@@ -462,6 +494,7 @@ static const struct qts_cache_ops mem_ops = {.struct_size = sizeof(struct qts_ca
                                              .zset_replace = op_zset_replace,
                                              .health = op_health,
                                              .budget = op_budget,
+                                             .claim = op_claim,
                                              .scan_hashes = op_scan_hashes};
 
 static const struct qts_cfg_key mem_keys[] = {

@@ -234,7 +234,8 @@ static int read_config(struct redis_cache *c, struct qts_err *err)
         (rc = cfg_int(c, "reconnect_min_ms", &c->reconnect_min_ms, 1, 60000, err)) < 0 ||
         (rc = cfg_int(c, "reconnect_max_ms", &c->reconnect_max_ms, 1, 600000, err)) < 0 ||
         (rc = cfg_int(c, "breaker_failures", &c->breaker_failures, 1, 1000, err)) < 0 ||
-        (rc = cfg_int(c, "breaker_open_ms", &c->breaker_open_ms, 1, 3600000, err)) < 0)
+        (rc = cfg_int(c, "breaker_open_ms", &c->breaker_open_ms, 1, 3600000, err)) < 0 ||
+        (rc = cfg_int(c, "budget_lease_ttl_ms", &c->lease_ms, 0, 86400000, err)) < 0)
         return rc;
     v = c->max_pending;
     if ((rc = cfg_int(c, "max_pending", &v, 16, 1 << 22, err)) < 0)
@@ -270,6 +271,7 @@ static int redis_init(const struct qts_host_api *host, void *owner, void **self,
     c->breaker_failures = 5;
     c->breaker_open_ms = 30000;
     c->max_pending = 16384;
+    c->lease_ms = 10000;
     c->st.struct_size = sizeof c->st;
     int rc = read_config(c, err);
     if (rc < 0) {
@@ -319,6 +321,16 @@ static int redis_start(void *self, struct qts_err *err)
 static int redis_stop(void *self)
 {
     struct redis_cache *c = self;
+    /* the last writes (budget given back, claims released, heartbeat
+     * deleted) are sent from the loop: wait for their answers, at most twice
+     * the command timeout, before the connection goes */
+    if (!c->is_stopping && c->state == ST_UP && c->count > 0) {
+        int64_t now = mono_ns();
+        if (!c->drain_until_ns)
+            c->drain_until_ns = now + 2 * c->command_timeout_ms * 1000000;
+        if (now < c->drain_until_ns)
+            return QTS_EAGAIN;
+    }
     if (!c->is_stopping) {
         c->is_stopping = true;
         if (c->is_running)
@@ -366,7 +378,8 @@ static const struct qts_cfg_key redis_keys[] = {
                 "part of the default prefix (default $QTS_HOST_ID, else the "
                 "machine's host name)"),
     QTS_CFG_STR("prefix", NULL, "this host's keys (default qts:<host_id>:)"),
-    QTS_CFG_STR("shared_prefix", "qts:shared:", "budget counters shared by all hosts"),
+    QTS_CFG_STR("shared_prefix",
+                "qts:shared:", "budget counters and ownership claims shared by all hosts"),
     QTS_CFG_DURATION("connect_timeout_ms", "500", "connection timeout"),
     QTS_CFG_DURATION("command_timeout_ms", "50", "oldest unanswered command"),
     QTS_CFG_DURATION("reconnect_min_ms", "100", "first reconnect back-off"),
@@ -374,6 +387,9 @@ static const struct qts_cfg_key redis_keys[] = {
     QTS_CFG_INT("breaker_failures", "5", "consecutive failures that open the breaker"),
     QTS_CFG_DURATION("breaker_open_ms", "30000", "time before the half-open probe"),
     QTS_CFG_INT("max_pending", "16384", "commands in flight before operations return QTS_EFULL"),
+    QTS_CFG_DURATION(
+        "budget_lease_ttl_ms", "10000",
+        "a host silent this long gives back what it holds in shared budgets; 0 = never"),
     QTS_CFG_END};
 
 QTS_PLUGIN_DEFINE("cache_redis", QTS_KIND_CACHE, "1.0.0", &redis_ops, redis_keys, QTS_CAP_RAW_LOOP,

@@ -32,11 +32,21 @@
 
 #define PREFIX_MAX 128
 #define KEY_MAX 512
+#define BUDGET_KEYS_MAX 8
 #define ARGS_MAX 600 /* 4 + 2 * 298 fields/members */
 
-enum { SCRIPT_HSET = 0, SCRIPT_ZSET = 1, SCRIPT_BUDGET = 2, N_SCRIPTS = 3 };
+enum { SCRIPT_HSET = 0, SCRIPT_ZSET = 1, SCRIPT_BUDGET = 2, SCRIPT_CLAIM = 3, N_SCRIPTS = 4 };
 
-enum cmd_kind { CMD_WRITE = 1, CMD_GET, CMD_BUDGET, CMD_SETUP, CMD_SCRIPT, CMD_SCAN, CMD_HGETALL };
+enum cmd_kind {
+    CMD_WRITE = 1,
+    CMD_GET,
+    CMD_BUDGET,
+    CMD_SETUP,
+    CMD_SCRIPT,
+    CMD_SCAN,
+    CMD_HGETALL,
+    CMD_CLAIM
+};
 
 enum conn_state { ST_IDLE = 0, ST_CONNECTING, ST_SETUP, ST_UP };
 
@@ -46,6 +56,7 @@ struct pending {
     int64_t sent_ns;
     uint8_t kind;
     uint8_t script; /* CMD_SCRIPT: which sha */
+    uint8_t bkey;   /* CMD_BUDGET: index in budget_keys */
     void *cb;
     void *arg;
     struct scan_op *scan;
@@ -108,8 +119,20 @@ struct redis_cache {
     struct pending *ring;
     uint32_t ring_mask, head, count;
 
+    /* budget counters this host reserved in: what it holds in each (the
+     * script's answer), re-sent as a lease renewal every lease_ms / 3 */
+    struct {
+        char key[KEY_MAX];
+        int64_t held;
+        int64_t ttl_ms; /* the counter's TTL as last asked (kept by renewals) */
+    } budget_keys[BUDGET_KEYS_MAX];
+    int n_budget_keys;
+    int64_t lease_ms;      /* budget_lease_ttl_ms: a silent host's holdings go back */
+    int64_t next_renew_ns; /* next lease renewal */
+
     uint64_t watchdog;
     bool is_running, is_stopping;
+    int64_t drain_until_ns; /* stop: commands in flight answered, or this passed */
     struct qts_cache_health st;
 };
 
@@ -146,6 +169,10 @@ struct pending *redis_send_argv(struct redis_cache *c, int argc, const char **ar
 extern const struct qts_cache_ops redis_ops;
 /* Drops one reference; the last one reports the end and frees `s`. */
 void redis_scan_unref(struct scan_op *s);
+/* redis_cmds.c: what this host holds in budget counter `slot` (the
+ * script's answer); renew the leases of every counter when due. */
+void redis_budget_held(struct redis_cache *c, uint8_t slot, int64_t held);
+void redis_budget_renew(struct redis_cache *c);
 /* Replies of a warm-start scan; `r` borrowed (NULL: not answered). */
 void redis_scan_reply(struct redis_cache *c, struct scan_op *s, redisReply *r);
 /* `key` owned: the copy made when the HGETALL was queued, freed here. */

@@ -202,6 +202,55 @@ static int op_health(void *self, struct qts_cache_health *out)
     return 0;
 }
 
+/* The slot of budget counter `k` (full key), made on first use; -1 when
+ * BUDGET_KEYS_MAX counters are in use already. */
+static int budget_slot(struct redis_cache *c, const char *k)
+{
+    for (int i = 0; i < c->n_budget_keys; i++)
+        if (strcmp(c->budget_keys[i].key, k) == 0)
+            return i;
+    if (c->n_budget_keys == BUDGET_KEYS_MAX)
+        return -1;
+    int i = c->n_budget_keys++;
+    snprintf(c->budget_keys[i].key, sizeof c->budget_keys[i].key, "%s", k);
+    c->budget_keys[i].held = 0;
+    return i;
+}
+
+void redis_budget_held(struct redis_cache *c, uint8_t slot, int64_t held)
+{
+    if (slot < c->n_budget_keys)
+        c->budget_keys[slot].held = held;
+}
+
+/* EVALSHA of the budget script on the full key `k` (slot `slot`). */
+static int send_budget(struct redis_cache *c, int slot, int64_t delta, int64_t limit,
+                       int64_t ttl_ms, qts_cache_budget_fn cb, void *arg)
+{
+    const char *k = c->budget_keys[slot].key;
+    char hosts[KEY_MAX + 8], alive[KEY_MAX + 8];
+    int hn = snprintf(hosts, sizeof hosts, "%s:hosts", k);
+    int an = snprintf(alive, sizeof alive, "%s:alive", k);
+    char d[24], l[24], t[24], lm[24], h[24];
+    int dn = snprintf(d, sizeof d, "%" PRId64, delta);
+    int ln = snprintf(l, sizeof l, "%" PRId64, limit);
+    int tn = snprintf(t, sizeof t, "%" PRId64, ttl_ms);
+    int lmn = snprintf(lm, sizeof lm, "%" PRId64, c->lease_ms);
+    int hdn = snprintf(h, sizeof h, "%" PRId64, c->budget_keys[slot].held);
+    /* the host prefix names this host in the counter's companions */
+    const char *argv[12] = {
+        "EVALSHA", c->sha[SCRIPT_BUDGET], "3", k, hosts, alive, d, l, t, c->prefix, lm, h};
+    size_t len[12] = {7,          40,         1,          strlen(k),   (size_t)hn,  (size_t)an,
+                      (size_t)dn, (size_t)ln, (size_t)tn, c->prefix_n, (size_t)lmn, (size_t)hdn};
+    struct pending *p = redis_send_argv(c, 12, argv, len, CMD_BUDGET);
+    if (!p)
+        return QTS_ENET;
+    p->cb = (void *)cb;
+    p->arg = arg;
+    p->bkey = (uint8_t)slot;
+    return 0;
+}
+
 static int op_budget(void *self, struct qts_str key, int64_t delta, int64_t limit, int64_t ttl_ms,
                      qts_cache_budget_fn cb, void *arg)
 {
@@ -212,13 +261,42 @@ static int op_budget(void *self, struct qts_str key, int64_t delta, int64_t limi
         return QTS_EINVAL;
     if (c->state != ST_UP || c->count >= c->max_pending)
         return unavailable(c);
-    char d[24], l[24], t[24];
-    int dn = snprintf(d, sizeof d, "%" PRId64, delta);
-    int ln = snprintf(l, sizeof l, "%" PRId64, limit);
+    int slot = budget_slot(c, k);
+    if (slot < 0)
+        return QTS_EFULL;
+    c->budget_keys[slot].ttl_ms = ttl_ms;
+    return send_budget(c, slot, delta, limit, ttl_ms, cb, arg);
+}
+
+void redis_budget_renew(struct redis_cache *c)
+{
+    if (c->lease_ms <= 0 || c->state != ST_UP)
+        return;
+    int64_t now = mono_ns();
+    if (now < c->next_renew_ns)
+        return;
+    c->next_renew_ns = now + c->lease_ms * 1000000 / 3;
+    for (int i = 0; i < c->n_budget_keys; i++)
+        if (c->count < c->max_pending) /* delta 0: renews the lease, changes nothing */
+            send_budget(c, i, 0, 0, c->budget_keys[i].ttl_ms, NULL, NULL);
+}
+
+static int op_claim(void *self, struct qts_str key, struct qts_str owner, int64_t ttl_ms,
+                    bool release, qts_cache_get_fn cb, void *arg)
+{
+    struct redis_cache *c = self;
+    char k[KEY_MAX];
+    size_t kn;
+    if (!cb || ttl_ms <= 0 || !owner.n || make_key(c->shared_prefix, c->shared_n, key, k, &kn) < 0)
+        return QTS_EINVAL;
+    if (c->state != ST_UP || c->count >= c->max_pending)
+        return unavailable(c);
+    char t[24];
     int tn = snprintf(t, sizeof t, "%" PRId64, ttl_ms);
-    const char *argv[7] = {"EVALSHA", c->sha[SCRIPT_BUDGET], "1", k, d, l, t};
-    size_t len[7] = {7, 40, 1, kn, (size_t)dn, (size_t)ln, (size_t)tn};
-    return send_with_reply(c, 7, argv, len, CMD_BUDGET, (void *)cb, arg);
+    const char *argv[7] = {"EVALSHA", c->sha[SCRIPT_CLAIM], "1", k, owner.p,
+                           t,         release ? "1" : "0"};
+    size_t len[7] = {7, 40, 1, kn, owner.n, (size_t)tn, 1};
+    return send_with_reply(c, 7, argv, len, CMD_CLAIM, (void *)cb, arg);
 }
 
 /* ----------------------------------------------------------- warm start */
@@ -361,4 +439,5 @@ const struct qts_cache_ops redis_ops = {.struct_size = sizeof(struct qts_cache_o
                                         .zset_replace = op_zset_replace,
                                         .health = op_health,
                                         .budget = op_budget,
+                                        .claim = op_claim,
                                         .scan_hashes = op_scan_hashes};

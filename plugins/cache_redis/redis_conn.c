@@ -22,18 +22,55 @@ static const char ZSET_SCRIPT[] =
     "redis.call('ZADD', KEYS[1], unpack(ARGV, 2))\n"
     "if tonumber(ARGV[1]) > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end\n"
     "return 1\n";
-/* KEYS[1]=counter ARGV: delta limit ttl_ms -> {granted 0|1, used} */
+/* KEYS[1]=counter, KEYS[2]=what each host holds (hash), KEYS[3]=when each
+ * host's lease runs out (hash, Unix ms). ARGV: delta limit ttl_ms host
+ * lease_ms held. A host whose lease ran out (it stopped renewing: dead or
+ * cut off) gives back what it held before anything else is decided; a host
+ * that finds itself given back re-adds what it still holds (`held`), so the
+ * counter never undercounts a live host. -> {granted 0|1, used, held} */
 static const char BUDGET_SCRIPT[] =
     "local used = tonumber(redis.call('GET', KEYS[1]) or '0')\n"
     "local delta = tonumber(ARGV[1])\n"
     "local limit = tonumber(ARGV[2])\n"
-    "if delta > 0 and used + delta > limit then return {0, used} end\n"
-    "used = used + delta\n"
+    "local host = ARGV[4]\n"
+    "local lease = tonumber(ARGV[5])\n"
+    "local t = redis.call('TIME')\n"
+    "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
+    "local alive = redis.call('HGETALL', KEYS[3])\n"
+    "for i = 1, #alive, 2 do\n"
+    "  if alive[i] ~= host and tonumber(alive[i + 1]) < now then\n"
+    "    used = used - tonumber(redis.call('HGET', KEYS[2], alive[i]) or '0')\n"
+    "    redis.call('HDEL', KEYS[2], alive[i])\n"
+    "    redis.call('HDEL', KEYS[3], alive[i])\n"
+    "  end\n"
+    "end\n"
     "if used < 0 then used = 0 end\n"
+    "local mine = tonumber(redis.call('HGET', KEYS[2], host) or '-1')\n"
+    "if mine < 0 then mine = tonumber(ARGV[6]); used = used + mine end\n"
+    "local granted = 1\n"
+    "if delta > 0 and used + delta > limit then granted = 0; delta = 0 end\n"
+    "if delta < -mine then delta = -mine end\n"
+    "used = used + delta\n"
+    "mine = mine + delta\n"
+    "if used < 0 then used = 0 end\n"
+    "local ttl = tonumber(ARGV[3])\n"
     "local v = string.format('%d', used)\n"
-    "if tonumber(ARGV[3]) > 0 then redis.call('SET', KEYS[1], v, 'PX', ARGV[3])\n"
+    "if ttl > 0 then redis.call('SET', KEYS[1], v, 'PX', ttl)\n"
     "else redis.call('SET', KEYS[1], v) end\n"
-    "return {1, used}\n";
+    "redis.call('HSET', KEYS[2], host, string.format('%d', mine))\n"
+    "if lease > 0 then redis.call('HSET', KEYS[3], host, string.format('%d', now + lease))\n"
+    "else redis.call('HDEL', KEYS[3], host) end\n"
+    "if ttl > 0 then redis.call('PEXPIRE', KEYS[2], ttl); redis.call('PEXPIRE', KEYS[3], ttl) end\n"
+    "return {granted, used, mine}\n";
+/* KEYS[1]=claimed key ARGV: owner ttl_ms release(0|1) -> {0|1, owner} */
+static const char CLAIM_SCRIPT[] = "local cur = redis.call('GET', KEYS[1])\n"
+                                   "if ARGV[3] == '1' then\n"
+                                   "  if cur == ARGV[1] then redis.call('DEL', KEYS[1]) end\n"
+                                   "  return {1, ARGV[1]}\n"
+                                   "end\n"
+                                   "if cur and cur ~= ARGV[1] then return {0, cur} end\n"
+                                   "redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])\n"
+                                   "return {1, ARGV[1]}\n";
 
 /* ---------------------------------------------------------------- breaker */
 
@@ -182,14 +219,31 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *priv)
     }
     case CMD_BUDGET: {
         qts_cache_budget_fn cb = (qts_cache_budget_fn)p.cb;
-        if (!r) /* sent but unanswered: Redis may or may not have applied it */
-            cb(p.arg, c->is_stopping ? QTS_ECANCELED : QTS_EUNKNOWN, 0);
+        if (!r) { /* sent but unanswered: Redis may or may not have applied it */
+            if (cb)
+                cb(p.arg, c->is_stopping ? QTS_ECANCELED : QTS_EUNKNOWN, 0);
+        } else if (r->type == REDIS_REPLY_ARRAY && r->elements == 3 &&
+                   r->element[0]->type == REDIS_REPLY_INTEGER &&
+                   r->element[1]->type == REDIS_REPLY_INTEGER &&
+                   r->element[2]->type == REDIS_REPLY_INTEGER) {
+            redis_budget_held(c, p.bkey, r->element[2]->integer);
+            if (cb)
+                cb(p.arg, r->element[0]->integer ? 0 : QTS_EREJECT, r->element[1]->integer);
+        } else if (cb)
+            cb(p.arg, QTS_EIO, 0);
+        break;
+    }
+    case CMD_CLAIM: {
+        qts_cache_get_fn cb = (qts_cache_get_fn)p.cb;
+        if (!r)
+            cb(p.arg, c->is_stopping ? QTS_ECANCELED : QTS_EUNKNOWN, (struct qts_str){"", 0});
         else if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
                  r->element[0]->type == REDIS_REPLY_INTEGER &&
-                 r->element[1]->type == REDIS_REPLY_INTEGER)
-            cb(p.arg, r->element[0]->integer ? 0 : QTS_EREJECT, r->element[1]->integer);
+                 r->element[1]->type == REDIS_REPLY_STRING)
+            cb(p.arg, r->element[0]->integer ? 0 : QTS_EREJECT,
+               (struct qts_str){r->element[1]->str, r->element[1]->len});
         else
-            cb(p.arg, QTS_EIO, 0);
+            cb(p.arg, QTS_EIO, (struct qts_str){"", 0});
         break;
     }
     case CMD_SETUP:
@@ -319,7 +373,7 @@ static void on_connect(const redisAsyncContext *ac, int status)
         if (redis_send_argv(c, 2, argv, len, CMD_SETUP))
             c->setup_left++;
     }
-    const char *scripts[N_SCRIPTS] = {HSET_SCRIPT, ZSET_SCRIPT, BUDGET_SCRIPT};
+    const char *scripts[N_SCRIPTS] = {HSET_SCRIPT, ZSET_SCRIPT, BUDGET_SCRIPT, CLAIM_SCRIPT};
     for (int i = 0; i < N_SCRIPTS; i++) {
         const char *argv[3] = {"SCRIPT", "LOAD", scripts[i]};
         size_t len[3] = {6, 4, strlen(scripts[i])};
@@ -431,5 +485,6 @@ void redis_watchdog(void *arg)
     }
     if (!c->ac && !c->tls_conn && c->next_attempt_ns && now >= c->next_attempt_ns)
         redis_connect_now(c);
+    redis_budget_renew(c);
     c->host->metric_set(c->owner, "pending", (int64_t)c->count);
 }

@@ -183,6 +183,48 @@ static void test_budget_reserve_release(void **state)
     assert_int_equal(get(f, S("acct")).status, QTS_ENOENT);
 }
 
+struct claimed {
+    int calls, status;
+    char owner[32];
+};
+
+static void on_claim(void *arg, int status, struct qts_str v)
+{
+    struct claimed *c = arg;
+    c->calls++;
+    c->status = status;
+    snprintf(c->owner, sizeof c->owner, "%.*s", (int)v.n, v.p);
+}
+
+/* claim: free -> ours; ours -> renewed; another owner's -> refused with
+ * the owner; released only by its owner; expired -> free again */
+static void test_claim_owner_ttl_release(void **state)
+{
+    struct fx *f = *state;
+    const struct qts_cache_ops *ops = f->cache.in.ops;
+    void *self = f->cache.in.self;
+    struct claimed c = {0};
+    assert_int_equal(ops->claim(self, S("own:inst:X"), S("h1"), 100, false, on_claim, &c), 0);
+    assert_int_equal(c.status, 0);
+    assert_int_equal(ops->claim(self, S("own:inst:X"), S("h1"), 100, false, on_claim, &c), 0);
+    assert_int_equal(c.status, 0);
+    assert_int_equal(ops->claim(self, S("own:inst:X"), S("h2"), 100, false, on_claim, &c), 0);
+    assert_int_equal(c.status, QTS_EREJECT);
+    assert_string_equal(c.owner, "h1");
+    assert_int_equal(ops->claim(self, S("own:inst:X"), S("h2"), 100, true, on_claim, &c), 0);
+    assert_int_equal(ops->claim(self, S("own:inst:X"), S("h2"), 100, false, on_claim, &c), 0);
+    assert_int_equal(c.status, QTS_EREJECT); /* h2's release did not free h1's claim */
+    f->cache.th.fake_now_ns += 101 * 1000000LL;
+    assert_int_equal(ops->claim(self, S("own:inst:X"), S("h2"), 100, false, on_claim, &c), 0);
+    assert_int_equal(c.status, 0); /* h1's claim expired */
+    assert_int_equal(ops->claim(self, S("own:inst:X"), S("h2"), 100, true, on_claim, &c), 0);
+    assert_int_equal(ops->claim(self, S("own:inst:X"), S("h1"), 100, false, on_claim, &c), 0);
+    assert_int_equal(c.status, 0);
+    assert_int_equal(c.calls, 8);
+    /* claims live under the shared prefix, apart from the host's keys */
+    assert_int_equal(get(f, S("own:inst:X")).status, QTS_ENOENT);
+}
+
 static void test_sweep_timer_runs(void **state)
 {
     struct fx *f = *state;
@@ -202,4 +244,4 @@ static void test_sweep_timer_runs(void **state)
 QTS_TEST_MAIN_FIXTURE(setup, qts_th_pair_teardown, test_set_get_expire_ms,
                       test_overwrite_resets_value_and_ttl, test_hash_replaced_whole_and_scanned,
                       test_zset_and_empty_deletes, test_budget_reserve_release,
-                      test_sweep_timer_runs)
+                      test_claim_owner_ttl_release, test_sweep_timer_runs)

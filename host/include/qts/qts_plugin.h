@@ -40,7 +40,7 @@ extern "C" {
 #endif
 
 #define QTS_ABI_MAJOR 1
-#define QTS_ABI_MINOR 4
+#define QTS_ABI_MINOR 5
 
 /* Build signature: things that must agree between host and plugin for the
  * structs to have the same layout and the same allocator behaviour. */
@@ -355,6 +355,17 @@ struct qts_cache_ops {
      * and once at the end (done = true, n = 0) with the final status. All
      * pointers are borrowed for the callback. */
     int (*scan_hashes)(void *self, struct qts_str pattern, qts_cache_entry_fn cb, void *arg);
+
+    /* ---- appended in ABI 1.5 (docs/cache.md, "Several hosts") ---- */
+    /* optional: claim a key under the shared prefix for `owner`, atomically:
+     * absent -> set to owner with a TTL of ttl_ms; already owner's -> TTL
+     * renewed; another owner's -> refused, unchanged. With `release` the key
+     * is deleted if (and only if) it holds `owner`. cb runs once on the core
+     * loop with 0 (held by owner, or released), QTS_EREJECT (value = the
+     * current owner) or a transport error. Never called when the function
+     * returns an error. */
+    int (*claim)(void *self, struct qts_str key, struct qts_str owner, int64_t ttl_ms, bool release,
+                 qts_cache_get_fn cb, void *arg);
 };
 
 /* store: durable records. Called on the store writer thread (not the core

@@ -20,6 +20,7 @@
 
 #include "cli.h"
 #include "cmd_admin.h"
+#include "clock.h"
 #include "util.h"
 
 struct conn_opts {
@@ -91,6 +92,18 @@ static const char *field(const struct hash *h, const char *name)
         if (strcmp(h->r->element[i]->str, name) == 0)
             return h->r->element[i + 1]->str;
     return "-";
+}
+
+/* An order still working at the venue (ord:{id} of a finished order stays
+ * until its TTL runs out, with its final status). */
+static bool is_working(const struct hash *h)
+{
+    static const char *const live[] = {"ACCEPTED", "PARTIALLY_FILLED", "REPLACED", "NEW"};
+    const char *st = field(h, "status");
+    for (size_t i = 0; i < sizeof live / sizeof live[0]; i++)
+        if (strcmp(st, live[i]) == 0)
+            return true;
+    return false;
 }
 
 static int cmp_hash(const void *a, const void *b)
@@ -186,6 +199,8 @@ static void print_budgets(redisContext *c, const char *shared)
             return;
         for (size_t i = 0; i < r->element[1]->elements; i++) {
             const char *key = r->element[1]->element[i]->str;
+            if (strncmp(key + strlen(shared), "own:", 4) == 0)
+                continue; /* ownership claims (--cluster lists them) */
             const char *gargv[2] = {"GET", key};
             redisReply *v = command(c, 2, gargv);
             if (v && v->type == REDIS_REPLY_STRING) {
@@ -201,18 +216,99 @@ static void print_budgets(redisContext *c, const char *shared)
         printf("  (none)\n");
 }
 
+/* Every string under `shared` + "own:*": which host owns which instrument
+ * and strategy. */
+static void print_claims(redisContext *c, const char *shared)
+{
+    char match[512];
+    scan_match(match, sizeof match, 8, shared, "own:*");
+    printf("\nownership (%sown:*)\n", shared);
+    char cursor[32] = "0";
+    int n = 0;
+    do {
+        redisReply *r = scan_page(c, cursor, sizeof cursor, match);
+        if (!r)
+            return;
+        for (size_t i = 0; i < r->element[1]->elements; i++) {
+            const char *key = r->element[1]->element[i]->str;
+            const char *gargv[2] = {"GET", key};
+            redisReply *v = command(c, 2, gargv);
+            if (v && v->type == REDIS_REPLY_STRING) {
+                printf("  %-30s %s\n", key + strlen(shared) + 4, v->str);
+                n++;
+            }
+            if (v)
+                freeReplyObject(v);
+        }
+        freeReplyObject(r);
+    } while (strcmp(cursor, "0") != 0);
+    if (n == 0)
+        printf("  (none)\n");
+}
+
+/* qts status --cluster: every live host under `root` (its heartbeat key
+ * <root>...:hb), its positions, and the exposure of all of them. */
+static int print_cluster(redisContext *c, const char *root, const char *shared)
+{
+    struct hash *hb = NULL;
+    int n = load_hashes(c, root, "*hb", &hb);
+    if (n < 0)
+        return QTS_EXIT_FAILURE;
+    int64_t now_ms = qts_wall_ns() / 1000000;
+    int live = 0;
+    double total = 0;
+    for (int i = 0; i < n; i++) {
+        size_t kl = strlen(hb[i].key);
+        if (kl < 2 || strcmp(hb[i].key + kl - 2, "hb") != 0 ||
+            strcmp(field(&hb[i], "host_id"), "-") == 0)
+            continue;
+        live++;
+    }
+    printf("cluster under %s: %d live host%s\n", root, live, live == 1 ? "" : "s");
+    for (int i = 0; i < n; i++) {
+        size_t kl = strlen(hb[i].key);
+        if (kl < 2 || strcmp(hb[i].key + kl - 2, "hb") != 0 ||
+            strcmp(field(&hb[i], "host_id"), "-") == 0)
+            continue;
+        char pfx[512];
+        snprintf(pfx, sizeof pfx, "%s%.*s", root, (int)(kl - 2), hb[i].key);
+        long long upd = atoll(field(&hb[i], "updated_at"));
+        printf("\nhost %s  prefix %s  pid %s  mode %s  heartbeat %lld ms ago (ttl %s ms)\n",
+               field(&hb[i], "host_id"), pfx, field(&hb[i], "pid"), field(&hb[i], "mode"),
+               (long long)now_ms - upd, field(&hb[i], "ttl_ms"));
+        printf("  instruments %s\n  strategies  %s\n", field(&hb[i], "instruments"),
+               field(&hb[i], "strategies"));
+        struct hash *pos = NULL;
+        int np = load_hashes(c, pfx, "pos:*", &pos);
+        double host_exp = 0;
+        for (int k = 0; k < np; k++) {
+            printf("  position %-14s qty %s avg %s exposure %s\n", pos[k].key + 4,
+                   field(&pos[k], "qty"), field(&pos[k], "avg_price"),
+                   field(&pos[k], "exposure_value"));
+            host_exp += atof(field(&pos[k], "exposure_value"));
+        }
+        if (np > 0)
+            free_hashes(pos, np);
+        printf("  exposure %.2f\n", host_exp);
+        total += host_exp;
+    }
+    printf("\nglobal exposure %.2f\n", total);
+    print_claims(c, shared);
+    print_budgets(c, shared);
+    if (hb)
+        free_hashes(hb, n);
+    return live > 0 ? QTS_EXIT_OK : QTS_EXIT_FAILURE;
+}
+
 static int run_from_redis(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"from-redis", no_argument, NULL, 'f'},
-        {"redis", required_argument, NULL, 'r'},
-        {"prefix", required_argument, NULL, 'p'},
-        {"host-id", required_argument, NULL, 'i'},
-        {"shared-prefix", required_argument, NULL, 's'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"from-redis", no_argument, NULL, 'f'},    {"cluster", no_argument, NULL, 'C'},
+        {"redis", required_argument, NULL, 'r'},   {"prefix", required_argument, NULL, 'p'},
+        {"host-id", required_argument, NULL, 'i'}, {"shared-prefix", required_argument, NULL, 's'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
-    bool from_redis = false;
+    bool from_redis = false, is_cluster = false;
     const char *url = getenv("QTS_REDIS_URL");
     const char *prefix = NULL;
     const char *host_id = getenv("QTS_HOST_ID");
@@ -222,6 +318,7 @@ static int run_from_redis(int argc, char **argv)
     while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (ch) {
         case 'f': from_redis = true; break;
+        case 'C': is_cluster = true; break;
         case 'r': url = optarg; break;
         case 'p': prefix = optarg; break;
         case 'i': host_id = optarg; break;
@@ -230,7 +327,7 @@ static int run_from_redis(int argc, char **argv)
         default: fprintf(stderr, "%s", qts_cmd_status.usage); return QTS_EXIT_USAGE;
         }
     }
-    if (!from_redis || optind < argc) {
+    if ((!from_redis && !is_cluster) || optind < argc) {
         fprintf(stderr, "%s", qts_cmd_status.usage);
         return QTS_EXIT_USAGE;
     }
@@ -265,8 +362,8 @@ static int run_from_redis(int argc, char **argv)
     }
     redisSetTimeout(c, tv);
     int rc = QTS_EXIT_FAILURE;
-    struct hash *pos = NULL, *ord = NULL, *risk = NULL;
-    int npos = -1, nord = -1, nrisk = -1;
+    struct hash *pos = NULL, *ord = NULL, *risk = NULL, *strat = NULL;
+    int npos = -1, nord = -1, nrisk = -1, nstrat = -1;
     if (co.password[0]) {
         const char *a[3] = {"AUTH", co.user[0] ? co.user : co.password, co.password};
         redisReply *r = command(c, co.user[0] ? 3 : 2, a);
@@ -289,13 +386,18 @@ static int run_from_redis(int argc, char **argv)
         if (!ok)
             goto done;
     }
+    if (is_cluster) {
+        rc = print_cluster(c, prefix ? prefix : "qts:", shared);
+        goto done;
+    }
     npos = load_hashes(c, pfx, "pos:*", &pos);
     nord = load_hashes(c, pfx, "ord:*", &ord);
     nrisk = load_hashes(c, pfx, "risk:account", &risk);
-    if (npos < 0 || nord < 0 || nrisk < 0)
+    nstrat = load_hashes(c, pfx, "strat:*", &strat);
+    if (npos < 0 || nord < 0 || nrisk < 0 || nstrat < 0)
         goto done;
     printf("host prefix %s at %s:%d\n", pfx, co.host, co.port);
-    if (npos + nord + nrisk == 0) {
+    if (npos + nord + nrisk + nstrat == 0) {
         printf("no live keys under %s: the host is not running, not writing to this Redis, "
                "or uses another prefix (--prefix / --host-id)\n",
                pfx);
@@ -310,21 +412,38 @@ static int run_from_redis(int argc, char **argv)
         printf("  %-14s %16s %16s %16s %16s %8s\n", pos[i].key + 4, field(&pos[i], "qty"),
                field(&pos[i], "avg_price"), field(&pos[i], "unrealized_pnl"),
                field(&pos[i], "exposure_value"), field(&pos[i], "exposure_pct"));
-    printf("\norders (%d)\n", nord);
-    if (nord)
+    /* ord:{id} keys of finished orders stay until their TTL: only working
+     * orders are shown */
+    int nwork = 0;
+    for (int i = 0; i < nord; i++)
+        nwork += is_working(&ord[i]);
+    printf("\nworking orders (%d)\n", nwork);
+    if (nwork)
         printf("  %-12s %-14s %-5s %-17s %12s %12s %12s %14s %14s\n", "id", "symbol", "side",
                "status", "qty", "filled", "pending", "avg_fill", "limit");
     for (int i = 0; i < nord; i++)
-        printf("  %-12s %-14s %-5s %-17s %12s %12s %12s %14s %14s\n", ord[i].key + 4,
-               field(&ord[i], "symbol"), field(&ord[i], "side"), field(&ord[i], "status"),
-               field(&ord[i], "qty"), field(&ord[i], "filled_qty"), field(&ord[i], "pending_qty"),
-               field(&ord[i], "avg_fill_price"), field(&ord[i], "limit_price"));
+        if (is_working(&ord[i]))
+            printf("  %-12s %-14s %-5s %-17s %12s %12s %12s %14s %14s\n", ord[i].key + 4,
+                   field(&ord[i], "symbol"), field(&ord[i], "side"), field(&ord[i], "status"),
+                   field(&ord[i], "qty"), field(&ord[i], "filled_qty"),
+                   field(&ord[i], "pending_qty"), field(&ord[i], "avg_fill_price"),
+                   field(&ord[i], "limit_price"));
     printf("\nrisk\n");
     if (nrisk == 0) {
-        printf("  (no risk:account key: it is refreshed every 2.5 s while the host runs)\n");
+        printf("  (no risk:account key: a running host re-publishes it every second)\n");
     } else {
         for (size_t i = 0; i + 1 < risk[0].r->elements; i += 2)
             printf("  %-18s %s\n", risk[0].r->element[i]->str, risk[0].r->element[i + 1]->str);
+    }
+    printf("\nstrategies (%d)\n", nstrat);
+    for (int i = 0; i < nstrat; i++) {
+        printf("  %-20s active=%s", strat[i].key + 6, field(&strat[i], "active"));
+        for (size_t k = 0; k + 1 < strat[i].r->elements; k += 2) {
+            const char *f = strat[i].r->element[k]->str;
+            if (strcmp(f, "active") != 0 && strcmp(f, "updated_at") != 0)
+                printf(" %s=%s", f, strat[i].r->element[k + 1]->str);
+        }
+        printf("\n");
     }
     print_budgets(c, shared);
     rc = QTS_EXIT_OK;
@@ -335,6 +454,8 @@ done:
         free_hashes(ord, nord);
     if (risk)
         free_hashes(risk, nrisk);
+    if (strat)
+        free_hashes(strat, nstrat);
     redisFree(c);
     return rc;
 }
@@ -343,6 +464,7 @@ static const char status_usage[] =
     "usage: qts status [-c FILE | -s SOCKET] [--json]\n"
     "       qts status --from-redis [--redis URL] [--prefix P | --host-id ID]\n"
     "                  [--shared-prefix S]\n"
+    "       qts status --cluster [--redis URL] [--prefix ROOT] [--shared-prefix S]\n"
     "\n"
     "Without --from-redis: asks the running host over its admin socket for mode,\n"
     "safety state, kill switch, positions, working orders, risk usage and latencies.\n"
@@ -361,13 +483,17 @@ static const char status_usage[] =
     "                  the machine's host name)\n"
     "Password: in the URL or $QTS_REDIS_PASSWORD (user: $QTS_REDIS_USER).\n"
     "\n"
+    "With --cluster: every live host (a heartbeat key <ROOT>...hb, default ROOT\n"
+    "qts:), its instruments, strategies and positions, the exposure of all hosts,\n"
+    "who owns which instrument and strategy, and the shared budget counters.\n"
+    "\n"
     "exit codes: 0 shown, 1 no host answers / Redis unreachable or no live keys,\n"
     "2 usage or configuration error\n";
 
 static int run_status(int argc, char **argv)
 {
     for (int i = 1; i < argc; i++)
-        if (strcmp(argv[i], "--from-redis") == 0)
+        if (strcmp(argv[i], "--from-redis") == 0 || strcmp(argv[i], "--cluster") == 0)
             return run_from_redis(argc, argv);
     /* admin-socket options beyond -c/-s/--json go here (one row each) */
     const struct qts__opt opts[] = {

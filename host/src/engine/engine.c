@@ -616,6 +616,9 @@ void qts_engine_free(struct qts_engine *e)
     e->budget_pub.budget = NULL;
     qts_risk_budget_free(e->budget); /* gives its lease back; before the cache stops */
     e->cache_pub.writer = NULL;
+    qts_cache_pub_stop(&e->cache_pub);
+    qts_cache_cluster_free(e->cluster); /* releases its claims; before its plugin stops */
+    e->cluster = NULL;
     qts_cache_writer_free(e->cache); /* before its plugin stops */
     if (e->risk) {                   /* closes the admin socket and its timers */
         e->risk_pub.host = NULL;

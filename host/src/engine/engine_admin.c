@@ -99,6 +99,8 @@ void qts__engine_refresh_ports(struct qts_engine *e)
         void *self = c ? qts_plugin_inst_self(c) : NULL;
         if (e->cache)
             qts_cache_writer_set_target(e->cache, ops, self);
+        if (e->cluster)
+            qts_cache_cluster_set_target(e->cluster, ops, self);
         if (e->budget)
             qts_risk_budget_set_target(e->budget, ops, self);
     }

@@ -26,6 +26,7 @@
 #include "bus.h"
 #include "cache_sub.h"
 #include "cache_writer.h"
+#include "cache_cluster.h"
 #include "clock.h"
 #include "config.h"
 #include "config_reload.h"
@@ -137,9 +138,10 @@ struct qts_engine {
     struct qts_book_set books; /* the host's L2 books, by instrument id */
 
     struct qts_portfolio *portfolio;
-    struct qts_store_plugin *store; /* NULL: no `store:` configured */
-    struct qts_cache_writer *cache; /* NULL: no `cache:` configured */
-    struct qts_risk_budget *budget; /* NULL: no shared_budget.key */
+    struct qts_store_plugin *store;    /* NULL: no `store:` configured */
+    struct qts_cache_writer *cache;    /* NULL: no `cache:` configured */
+    struct qts_cache_cluster *cluster; /* heartbeat and claims; NULL: no cache */
+    struct qts_risk_budget *budget;    /* NULL: no shared_budget.key */
     struct qts_store_writer *writer;
     struct qts_exec *exec;
     struct qts_risk_portfolio risk_pf;   /* risk's view of the portfolio: reads it, no copy */
@@ -257,5 +259,9 @@ void qts__engine_check_plugin_configs(void *ud, const struct qts_config *next, s
 /* engine_wire.c: construction */
 int qts__engine_make_dirs(const char *path);
 int qts__engine_start_strategies(struct qts_engine *e, struct qts_err *err);
+/* engine_cache.c: the cache subscriber's books and providers */
+void qts__engine_cache_providers(struct qts_engine *e);
+/* heartbeat, and the claims of cluster.claim (refused start: an error) */
+int qts__engine_cluster_join(struct qts_engine *e, struct qts_err *err);
 
 #endif /* QTS_ENGINE_INT_H */

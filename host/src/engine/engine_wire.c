@@ -276,6 +276,7 @@ static int wire_bus(struct qts_engine *e, struct qts_err *err)
                                           .broker = e->set->broker.plugin};
     e->cache_pub = (struct qts_cache_pub){
         .instruments = e->instruments, .pf = e->portfolio, .clock = &e->clock};
+    qts__engine_cache_providers(e);
     e->budget_pub =
         (struct qts_budget_pub){.pf = e->portfolio, .market = qts__engine_market, .market_ctx = e};
     e->fb_pub = (struct qts_feedback_pub){
@@ -487,6 +488,10 @@ int qts_engine_new(struct qts_config *cfg, const struct qts_engine_opts *opts,
         if (rc != 0)
             goto fail;
         e->cache_pub.writer = e->cache; /* the "cache" subscriber starts publishing */
+        qts_cache_pub_start(&e->cache_pub, &e->loop, 1000); /* risk:account, strat:{id} */
+        rc = qts__engine_cluster_join(e, err); /* may refuse: another host owns a symbol */
+        if (rc != 0)
+            goto fail;
     }
     rc = qts__engine_open_budget(e, err);
     if (rc != 0)

@@ -119,6 +119,9 @@ struct qts_settings {
     bool startup_warm_from_cache;
     bool startup_seed_market;
     bool startup_adopt_positions;
+    bool cluster_claim;               /* cluster.claim: own instruments/strategies */
+    int64_t cluster_ttl_ms;           /* cluster.ttl_ms: heartbeat and claims */
+    int64_t cluster_claim_timeout_ms; /* cluster.claim_timeout_ms */
     /* new fields: append here */
     struct qts_risk_limits risk;  /* the `risk:` section (risk_limits.h) */
     struct qts_safety_cfg safety; /* the `safety:` section (safety.h) */
