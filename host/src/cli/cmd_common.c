@@ -37,12 +37,15 @@ static void print_rejected(const char *path, const struct qts_diags *d)
             d->n == 1 ? "" : "s");
 }
 
-struct qts_config *qts__cmd_load(const char *path)
+struct qts_config *qts__cmd_load(const char *path) { return qts__cmd_load_with(path, NULL, 0); }
+
+struct qts_config *qts__cmd_load_with(const char *path, const struct qts_config_set *sets,
+                                      size_t n_sets)
 {
     struct qts_diags d;
     qts_diags_init(&d);
     struct qts_config *c = NULL;
-    if (qts_config_load(path, &c, &d) != 0) {
+    if (qts_config_load_with(path, sets, n_sets, &c, &d) != 0) {
         print_rejected(path, &d);
         c = NULL;
     }
@@ -66,7 +69,13 @@ static void check_slot_keys(const struct qts_plugin_slot *s, uint32_t kind, stru
 
 struct qts_config *qts__cmd_load_checked(const char *path)
 {
-    struct qts_config *c = qts__cmd_load(path);
+    return qts__cmd_load_checked_with(path, NULL, 0);
+}
+
+struct qts_config *qts__cmd_load_checked_with(const char *path, const struct qts_config_set *sets,
+                                              size_t n_sets)
+{
+    struct qts_config *c = qts__cmd_load_with(path, sets, n_sets);
     if (!c)
         return NULL;
     const struct qts_settings *s = qts_config_settings(c);
