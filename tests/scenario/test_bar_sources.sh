@@ -119,10 +119,20 @@ rc=$?
 [ "$rc" != 0 ] && grep -q "start '02/01/2024'" "$dir/err" || fail "a bad start: exit $rc, $(tail -2 "$dir/err")"
 printf 'when,what\n1,2\n' >"$dir/odd.csv"
 conf odd.yaml "  - {name: fa, plugin: feed_replay, config: {files: $dir/odd.csv, symbol: AAA}}"
-"$qts" run -c "$dir/odd.yaml" >/dev/null 2>"$dir/err"
+"$qts" run -c "$dir/odd.yaml" >"$dir/out" 2>"$dir/err"
 rc=$?
-[ "$rc" != 0 ] && grep -q "cannot tell the format" "$dir/err" || fail "an unknown CSV: exit $rc, $(tail -2 "$dir/err")"
-echo "ok: a bad start and a CSV of unknown columns are refused"
+[ "$rc" = 2 ] && grep -q "cannot tell the format" "$dir/out" || fail "an unknown CSV: exit $rc, $(tail -2 "$dir/err")"
+# qts check agrees: it opens the slot's files as the plugin will
+"$qts" check -c "$dir/odd.yaml" >"$dir/out" 2>&1
+rc=$?
+[ "$rc" = 2 ] && grep -q "data $dir/odd.csv: BAD: .*cannot tell the format" "$dir/out" ||
+    fail "qts check of an unknown CSV: exit $rc, $(grep -i data "$dir/out")"
+conf gone.yaml "  - {name: fa, plugin: feed_replay, config: {files: \"$dir/a.csv,$dir/gone.csv\", symbol: AAA}}"
+"$qts" check -c "$dir/gone.yaml" >"$dir/out" 2>&1
+rc=$?
+[ "$rc" = 2 ] && grep -q "data $dir/gone.csv: MISSING" "$dir/out" && grep -q "data $dir/a.csv: ok" "$dir/out" ||
+    fail "qts check of a missing data file: exit $rc, $(grep -i data "$dir/out")"
+echo "ok: a bad start and a CSV of unknown columns are refused; qts check names a bad or missing data file"
 
 # --- real data: GOOG daily bars and FTX 1-minute bars in two slots
 data=../shared/data/bars
