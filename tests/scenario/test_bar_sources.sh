@@ -134,19 +134,20 @@ rc=$?
     fail "qts check of a missing data file: exit $rc, $(grep -i data "$dir/out")"
 echo "ok: a bad start and a CSV of unknown columns are refused; qts check names a bad or missing data file"
 
-# --- real data: GOOG daily bars and FTX 1-minute bars in two slots
+# --- real data: FXCM GBP/USD bid and ask minute bars (same times) in two slots
 data=../shared/data/bars
-if [ -f "$data/goog_daily_2004_2013.csv" ] && [ -f "$data/ftx_btc-perp_20211231-20220201_1m.csv" ]; then
-    conf real.yaml "  - {name: goog, plugin: feed_replay, config: {files: $PWD/$data/goog_daily_2004_2013.csv, symbol: AAA, symbols: \"AAA:2:0\", start: 2012-01-01}}
-  - {name: ftx, plugin: feed_replay, config: {files: $PWD/$data/ftx_btc-perp_20211231-20220201_1m.csv, symbol: CCC, symbols: \"CCC:1:8\", max_bad_share: 0.01, limit: 1000}}"
+if [ -f "$data/fxcm_gbpusd-m1-bid-2012.csv" ] && [ -f "$data/fxcm_gbpusd-m1-ask-2012.csv" ]; then
+    conf real.yaml "  - {name: bid, plugin: feed_replay, config: {files: $PWD/$data/fxcm_gbpusd-m1-bid-2012.csv, symbol: AAA, symbols: \"AAA:5:0\", start: 2012-02-01, end: 2012-02-01}}
+  - {name: ask, plugin: feed_replay, config: {files: $PWD/$data/fxcm_gbpusd-m1-ask-2012.csv, symbol: BBB, symbols: \"BBB:5:0\", limit: 1000}}"
+    sed -i 's/px_exp: 2, qty_exp: 0, tick_size: "0.01"/px_exp: 5, qty_exp: 0, tick_size: "0.00001"/' "$dir/real.yaml"
     run_conf real.yaml
-    want=$(awk -F, 'NR > 1 && $1 >= "2012-01-01"' "$data/goog_daily_2004_2013.csv" | wc -l)
+    want=$(awk -F, 'NR > 1 && substr($1, 1, 10) == "2012-02-01"' "$data/fxcm_gbpusd-m1-bid-2012.csv" | wc -l)
     got=$(awk '$3 == "AAA"' "$dir/ev" | wc -l)
-    ftx=$(awk '$3 == "CCC"' "$dir/ev" | wc -l)
-    [ "$got" = "$want" ] || fail "real: $got GOOG bars, want $want"
-    [ "$ftx" = 1000 ] || fail "real: $ftx FTX bars, want 1000 (limit)"
+    ask=$(awk '$3 == "BBB"' "$dir/ev" | wc -l)
+    [ "$got" = "$want" ] || fail "real: $got bid bars on 2012-02-01, want $want"
+    [ "$ask" = 1000 ] || fail "real: $ask ask bars, want 1000 (limit)"
     in_order || fail "real: times go back"
-    echo "ok: real data: $got GOOG daily bars since 2012 and $ftx FTX minutes, in time order"
+    echo "ok: real data: $got FXCM bid bars of 2012-02-01 and $ask ask bars in two slots, in time order"
 else
     echo "note: ../shared/data/bars absent: the real-data part is skipped"
 fi
