@@ -46,6 +46,11 @@ struct replay {
     int64_t next_summary_ns; /* monotonic time of the next rate-limited line */
     int failed;              /* QTS_EPARSE once a file was mostly unreadable */
     bool summary_done;
+    /* The part of the data replayed: an event's time (a bar's open time, as
+     * in its file) in [start_ns, end_ns), at most `limit` events (0 = all). */
+    int64_t start_ns, end_ns;
+    uint64_t limit;
+    uint64_t n_outside; /* events passed over by start/end */
 };
 
 static int64_t mono_ns(void)
@@ -106,7 +111,14 @@ static void file_verdict(struct replay *r, struct cursor *c)
                     (unsigned long long)c->src.n_events, (unsigned long long)bad, share * 100);
 }
 
-/* Load c->ev with the next good event of its file. */
+/* The time `start` and `end` are compared with: the exchange time when
+ * the event has one (a bar's open time), else the receive time. */
+static int64_t event_time(const union qts_md_event *ev)
+{
+    return ev->h.ts_exch_ns ? ev->h.ts_exch_ns : ev->h.ts_recv_ns;
+}
+
+/* Load c->ev with the next good event of its file within start/end. */
 static void advance(struct replay *r, struct cursor *c)
 {
     c->has = false;
@@ -114,6 +126,11 @@ static void advance(struct replay *r, struct cursor *c)
         struct qts_err bad;
         int rc = qts_md_source_next(&c->src, &c->ev, &bad);
         if (rc == 1) {
+            int64_t t = event_time(&c->ev);
+            if (t < r->start_ns || t >= r->end_ns) {
+                r->n_outside++;
+                continue;
+            }
             c->has = true;
             return;
         }
@@ -195,6 +212,38 @@ static int cfg_int_or(struct replay *r, const char *k, int64_t def, int64_t *out
     return rc == QTS_ENOENT ? 0 : rc;
 }
 
+static bool cfg_has(struct replay *r, const char *k)
+{
+    int64_t v;
+    return r->fh.host->cfg_int(r->fh.owner, k, &v, NULL) == 0;
+}
+
+/* A time key: "2024-01-02", "2024-01-02 09:30:00" (UTC unless it carries an
+ * offset). `end` given as a date alone takes in that
+ * whole day: it ends at the next midnight. */
+static int cfg_time(struct replay *r, const char *k, bool is_end, int64_t def, int64_t *out,
+                    struct qts_err *err)
+{
+    *out = def;
+    const char *s;
+    int rc = r->fh.host->cfg_str(r->fh.owner, k, &s, err);
+    if (rc == QTS_ENOENT)
+        return 0;
+    if (rc < 0)
+        return rc;
+    size_t n = strlen(s);
+    int64_t t;
+    if (qts_md_parse_time(s, n, &t) < 0)
+        return qts_err_set(err, QTS_ECONFIG,
+                           "%s '%s': expected a date (2024-01-02), a date and time "
+                           "(2024-01-02 09:30:00, UTC unless an offset follows)",
+                           k, s);
+    if (is_end && n == 10 && s[4] == '-')
+        t += 86400000000000LL;
+    *out = t;
+    return 0;
+}
+
 static int init(const struct qts_host_api *host, void *owner, void **self, struct qts_err *err)
 {
     struct replay *r = feed_calloc(1, sizeof *r);
@@ -257,13 +306,27 @@ static int init(const struct qts_host_api *host, void *owner, void **self, struc
     else if (rc != QTS_ENOENT)
         goto fail;
     r->opts.symbol = r->symbol[0] ? r->symbol : NULL;
-    if ((rc = cfg_int_or(r, "bar_period_s", 60, &v, err)) < 0)
+    if ((rc = cfg_int_or(r, "bar_period_s", 0, &v, err)) < 0) /* 0: by the file's times */
         goto fail;
-    if (v <= 0) {
+    if (v < 0 || (v == 0 && rc == 0 && cfg_has(r, "bar_period_s"))) {
         rc = qts_err_set(err, QTS_ECONFIG, "bar_period_s must be positive");
         goto fail;
     }
     r->opts.bar_period_ns = v * 1000000000LL;
+    if ((rc = cfg_time(r, "start", false, INT64_MIN, &r->start_ns, err)) < 0 ||
+        (rc = cfg_time(r, "end", true, INT64_MAX, &r->end_ns, err)) < 0)
+        goto fail;
+    if (r->start_ns >= r->end_ns) {
+        rc = qts_err_set(err, QTS_ECONFIG, "start must be before end");
+        goto fail;
+    }
+    if ((rc = cfg_int_or(r, "limit", 0, &v, err)) < 0)
+        goto fail;
+    if (v < 0) {
+        rc = qts_err_set(err, QTS_ECONFIG, "limit must be >= 0 (0 = every event)");
+        goto fail;
+    }
+    r->limit = (uint64_t)v;
     if ((rc = cfg_int_or(r, "max_log", 20, &r->max_log, err)) < 0)
         goto fail;
     r->max_bad_share = 0.001;
@@ -334,6 +397,7 @@ static int start(void *self, struct qts_err *err)
                 advance(r, c);
             r->quiet = false;
             c->n_out = c->skip;
+            r->n_emitted += c->skip; /* `limit` counts what the old instance delivered */
             r->fh.host->log(r->fh.owner, QTS_LOG_INFO, "replay resumed path=%s after=%llu", c->path,
                             (unsigned long long)c->skip);
         }
@@ -406,7 +470,8 @@ static int poll_events(void *self, uint32_t max_events)
         if (r->failed) /* file_verdict said why */
             return n ? (int)n : r->failed;
         struct cursor *best = NULL;
-        for (size_t i = 0; i < r->n_cur; i++) {
+        bool at_limit = r->limit && r->n_emitted >= r->limit;
+        for (size_t i = 0; i < r->n_cur && !at_limit; i++) {
             struct cursor *c = &r->cur[i];
             if (c->has && (!best || c->ev.h.ts_recv_ns < best->ev.h.ts_recv_ns))
                 best = c;
@@ -415,9 +480,12 @@ static int poll_events(void *self, uint32_t max_events)
             if (!r->summary_done) {
                 r->summary_done = true;
                 r->fh.host->log(r->fh.owner, QTS_LOG_INFO,
-                                "replay done events=%llu malformed=%llu depth_gaps=%llu",
+                                "replay done events=%llu malformed=%llu depth_gaps=%llu "
+                                "outside_start_end=%llu%s",
                                 (unsigned long long)r->n_emitted,
-                                (unsigned long long)r->n_malformed, (unsigned long long)r->n_gaps);
+                                (unsigned long long)r->n_malformed, (unsigned long long)r->n_gaps,
+                                (unsigned long long)r->n_outside,
+                                at_limit ? " (limit reached)" : "");
             }
             return n ? (int)n : QTS_EEOF;
         }
@@ -457,8 +525,8 @@ static const struct qts_cfg_key replay_keys[] = {
                  "files to replay (required); several files are merged by "
                  "receive time"),
     QTS_CFG_STR("format", "auto",
-                "auto (binary and Binance recognised), binance, csv-trades, "
-                "csv-quotes, csv-bars or binary"),
+                "auto (each file by its content: binary, Binance, or CSV by its header's "
+                "columns), binance, csv-trades, csv-quotes, csv-bars or binary"),
     QTS_CFG_LIST("symbols", NULL, "per-symbol exponents, SYMBOL:px_exp:qty_exp entries"),
     QTS_CFG_INT("default_px_exp", "8", "price decimals of symbols not in symbols"),
     QTS_CFG_INT("default_qty_exp", "8", "quantity decimals of symbols not in symbols"),
@@ -466,7 +534,15 @@ static const struct qts_cfg_key replay_keys[] = {
     QTS_CFG_STR("venue", NULL,
                 "venue of the instruments defined (default binance for Binance "
                 "captures, else replay; binary files carry their own)"),
-    QTS_CFG_INT("bar_period_s", "60", "bar length for csv-bars, seconds"),
+    QTS_CFG_INT("bar_period_s", NULL,
+                "bar length for CSV bars, seconds (default: 86400 when a file's times are "
+                "dates alone, else 60)"),
+    QTS_CFG_STR("start", NULL,
+                "first time replayed: 2024-01-02, 2024-01-02 09:30:00 (UTC unless an offset "
+                "follows); an event's time is its exchange time (a bar's "
+                "open time)"),
+    QTS_CFG_STR("end", NULL, "end of the replay, excluded; a date alone includes that whole day"),
+    QTS_CFG_INT("limit", "0", "at most this many events from this slot (0 = all)"),
     FEED_KEY_SPEED,
     QTS_CFG_INT("max_log", "20",
                 "malformed records logged one by one at WARN; later ones are "

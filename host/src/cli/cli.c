@@ -11,6 +11,7 @@
 const struct qts_command *const qts_commands[] = {
     &qts_cmd_help,        &qts_cmd_version,
     &qts_cmd_run,         &qts_cmd_check,
+    &qts_cmd_sweep, /* cmd_sweep.c */
     &qts_cmd_convert,     &qts_cmd_report,
     &qts_cmd_migrate,                    /* storage */
     &qts_cmd_import,                     /* storage */

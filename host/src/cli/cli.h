@@ -35,6 +35,7 @@ extern const struct qts_command qts_cmd_version;
 extern const struct qts_command qts_cmd_help;
 extern const struct qts_command qts_cmd_run;   /* cmd_run.c */
 extern const struct qts_command qts_cmd_check; /* cmd_check.c */
+extern const struct qts_command qts_cmd_sweep; /* cmd_sweep.c */
 extern const struct qts_command qts_cmd_convert;
 extern const struct qts_command qts_cmd_report;
 /* storage (cmd_migrate.c, cmd_import.c) */

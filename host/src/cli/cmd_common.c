@@ -37,12 +37,15 @@ static void print_rejected(const char *path, const struct qts_diags *d)
             d->n == 1 ? "" : "s");
 }
 
-struct qts_config *qts__cmd_load(const char *path)
+struct qts_config *qts__cmd_load(const char *path) { return qts__cmd_load_with(path, NULL, 0); }
+
+struct qts_config *qts__cmd_load_with(const char *path, const struct qts_config_set *sets,
+                                      size_t n_sets)
 {
     struct qts_diags d;
     qts_diags_init(&d);
     struct qts_config *c = NULL;
-    if (qts_config_load(path, &c, &d) != 0) {
+    if (qts_config_load_with(path, sets, n_sets, &c, &d) != 0) {
         print_rejected(path, &d);
         c = NULL;
     }
@@ -66,7 +69,13 @@ static void check_slot_keys(const struct qts_plugin_slot *s, uint32_t kind, stru
 
 struct qts_config *qts__cmd_load_checked(const char *path)
 {
-    struct qts_config *c = qts__cmd_load(path);
+    return qts__cmd_load_checked_with(path, NULL, 0);
+}
+
+struct qts_config *qts__cmd_load_checked_with(const char *path, const struct qts_config_set *sets,
+                                              size_t n_sets)
+{
+    struct qts_config *c = qts__cmd_load_with(path, sets, n_sets);
     if (!c)
         return NULL;
     const struct qts_settings *s = qts_config_settings(c);
@@ -137,6 +146,39 @@ static void slot_line(FILE *out, const char *label, const struct qts_plugin_slot
                         buf, sizeof buf));
 }
 
+/* The files of a feed_replay slot, opened as the plugin opens them (the
+ * plugin reads them only at its start: without this `qts check` would pass
+ * a file `qts run` refuses). `files` is a comma-separated string or a list. */
+static void replay_files(FILE *out, const struct qts_plugin_slot *s, struct qts__cmd_findings *f)
+{
+    if (!s->plugin || strcmp(s->plugin, "feed_replay") != 0 || !s->config)
+        return;
+    const char *format = qts_cfg_str(qts_cfg_get(s->config, "format"));
+    const struct qts_cfg_node *files = qts_cfg_get(s->config, "files");
+    size_t n = qts_cfg_type(files) == QTS_CFG_SEQ ? qts_cfg_len(files) : 1;
+    for (size_t i = 0; i < n; i++) {
+        const char *list =
+            qts_cfg_str(qts_cfg_type(files) == QTS_CFG_SEQ ? qts_cfg_at(files, i) : files);
+        for (const char *p = list; p && *p;) {
+            size_t k = strcspn(p, ",");
+            char path[1024];
+            snprintf(path, sizeof path, "%.*s", (int)k, p);
+            char *b = path;
+            while (*b == ' ')
+                b++;
+            if (*b) {
+                struct qts_err e = {0};
+                enum qts_preflight_status st = qts_preflight_data_file(b, format, &e);
+                count(f, st);
+                char buf[1400];
+                fprintf(out, "  %-16s data %s: %s\n", "", b,
+                        status_text(st, &e, "ok", buf, sizeof buf));
+            }
+            p += k + (p[k] == ',');
+        }
+    }
+}
+
 void qts__cmd_summary(FILE *out, const struct qts_config *c, struct qts__cmd_findings *f)
 {
     const struct qts_settings *s = qts_config_settings(c);
@@ -159,6 +201,7 @@ void qts__cmd_summary(FILE *out, const struct qts_config *c, struct qts__cmd_fin
         char label[64];
         snprintf(label, sizeof label, "feed %s", s->feeds[i].name);
         slot_line(out, label, &s->feeds[i], QTS_KIND_FEED, f);
+        replay_files(out, &s->feeds[i], f);
     }
     if (s->n_feeds == 0)
         fprintf(out, "  %-16s (none)\n", "feeds");

@@ -33,6 +33,12 @@ struct qts_config *qts__cmd_load(const char *path);
  * plugin's key table; problems are printed and rejected the same way. */
 struct qts_config *qts__cmd_load_checked(const char *path);
 
+/* The same with values set over the file's (config.h, qts_config_set). */
+struct qts_config *qts__cmd_load_with(const char *path, const struct qts_config_set *sets,
+                                      size_t n_sets);
+struct qts_config *qts__cmd_load_checked_with(const char *path, const struct qts_config_set *sets,
+                                              size_t n_sets);
+
 /* Problems found by the summary. */
 struct qts__cmd_findings {
     int missing; /* plugin or strategy files that do not exist */

@@ -15,7 +15,8 @@ static const char USAGE[] =
     "\n"
     "Converts a market-data file (plain or gzip) to the qts binary event format\n"
     "(docs/market-data.md) for fast repeated replays. --format defaults to auto\n"
-    "(binary and Binance captures are recognised; CSV needs its format).\n"
+    "(binary and Binance captures are recognised, CSV by its header's columns).\n"
+    "--bar-period defaults to 86400 when the times are dates alone, else 60.\n"
     "--symbol names the instrument of a CSV file without a symbol column.\n"
     "--symbols sets per-symbol price/quantity decimals (default 8:8).\n"
     "Malformed records are reported with file and line and skipped.\n";

@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "md_source.h"
+
 /* Defined by plugin_loader.c when the loader is part of the build (weak
  * reference: NULL otherwise). Same declaration as in plugin_loader.h. */
 int qts_plugin_check_file(const char *path, uint32_t expected_kind, struct qts_err *err)
@@ -52,6 +54,29 @@ enum qts_preflight_status qts_preflight_plugin_file(const char *path, enum qts_p
         if (rc != 0)
             return QTS_PREFLIGHT_BAD;
     }
+    qts_err_clear(err);
+    return QTS_PREFLIGHT_OK;
+}
+
+enum qts_preflight_status qts_preflight_data_file(const char *path, const char *format,
+                                                  struct qts_err *err)
+{
+    struct stat st;
+    enum qts_preflight_status s = check_regular(path, err, &st);
+    if (s != QTS_PREFLIGHT_OK)
+        return s;
+    struct qts_md_source_opts o = {.format = format ? qts_md_format_parse(format) : 0};
+    if (o.format < 0)
+        return QTS_PREFLIGHT_OK; /* the plugin's own check says why */
+    struct qts_md_symtab syms;
+    qts_md_symtab_init(&syms);
+    struct qts_md_source src;
+    int rc = qts_md_source_open(&src, path, &o, &syms, err);
+    if (rc == 0)
+        qts_md_source_close(&src);
+    qts_md_symtab_cleanup(&syms);
+    if (rc != 0)
+        return QTS_PREFLIGHT_BAD;
     qts_err_clear(err);
     return QTS_PREFLIGHT_OK;
 }

@@ -37,6 +37,14 @@ enum qts_preflight_status qts_preflight_plugin_file(const char *path, enum qts_p
  * reported as "file:line: message" in `err`. */
 enum qts_preflight_status qts_preflight_strategy_file(const char *path, struct qts_err *err);
 
+/* A market-data file as feed_replay opens it with format `format`
+ * ("auto", "csv-bars", ...; NULL = auto): it exists, can be read, and its
+ * format is known (with auto: a binary file, a Binance capture or a CSV
+ * whose header names bar, quote or trade columns). So `qts check` refuses
+ * what `qts run` would refuse at the feed's start. */
+enum qts_preflight_status qts_preflight_data_file(const char *path, const char *format,
+                                                  struct qts_err *err);
+
 /* True when the plugin loader's ABI check is linked in (see above). */
 bool qts_preflight_has_abi_check(void);
 

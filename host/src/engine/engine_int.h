@@ -110,6 +110,11 @@ struct feed_slot {
     bool pace_started;
     int64_t pace_t0_data_ns, pace_t0_mono_ns, pace_t0_wall_ns;
     int64_t held_until_mono_ns; /* when the refused event is due; 0 = none held */
+    /* Replay over several feeds, merged by time (engine_run.c): an event
+     * later than merge_limit_ns is refused like one not yet due; head_ns is
+     * the time of the feed's next event, or a lower bound of it. */
+    bool merging;
+    int64_t merge_limit_ns, head_ns;
 };
 
 struct qts_engine {

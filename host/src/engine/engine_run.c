@@ -49,6 +49,9 @@ static void progress(struct qts_engine *e, bool final)
 
 bool qts__engine_feed_due(struct feed_slot *f, int64_t data_ns)
 {
+    f->head_ns = data_ns; /* offered now: delivered or kept as the next */
+    if (f->merging && data_ns > f->merge_limit_ns)
+        return false; /* another feed has an earlier event */
     if (f->pace <= 0)
         return true;
     int64_t now = qts_mono_ns();
@@ -133,6 +136,38 @@ static int64_t next_held_due(const struct qts_engine *e)
     return due;
 }
 
+/* Several feeds in a replay are merged by time (the ts_recv_ns order, as
+ * feed_replay merges its files): the feed whose next event is earliest is
+ * polled, and it may deliver only what comes before every other feed's next
+ * event (a tie goes to the feed listed first). A feed's next event is known
+ * once the host has refused it (the feed keeps it for its next poll); until
+ * then the time of its last event is a lower bound of it, and polling the
+ * feed with the lowest bound either delivers events or learns its real
+ * next one, so the loop always advances. Returns the feed to poll, or
+ * n_feeds when every feed has ended. */
+static size_t merge_pick(struct qts_engine *e)
+{
+    size_t best = e->n_feeds;
+    for (size_t i = 0; i < e->n_feeds; i++)
+        if (!e->feeds[i].at_eof &&
+            (best == e->n_feeds || e->feeds[i].head_ns < e->feeds[best].head_ns))
+            best = i;
+    if (best == e->n_feeds)
+        return best;
+    int64_t limit = INT64_MAX;
+    for (size_t j = 0; j < e->n_feeds; j++) {
+        const struct feed_slot *o = &e->feeds[j];
+        if (j == best || o->at_eof)
+            continue;
+        /* strictly before a feed listed earlier, up to the time of a later one */
+        int64_t l = j < best ? (o->head_ns == INT64_MIN ? INT64_MIN : o->head_ns - 1) : o->head_ns;
+        if (l < limit)
+            limit = l;
+    }
+    e->feeds[best].merge_limit_ns = limit;
+    return best;
+}
+
 /* A simulated venue hears that no market event will follow (ABI 1.4). */
 static void broker_data_end(struct qts_engine *e)
 {
@@ -170,19 +205,36 @@ static int run_replay(struct qts_engine *e, struct qts_err *err)
      * sanitizers). The loop comes round to the service step (signals,
      * admin socket) after each poll: 1024 events take a few ms. */
     const size_t poll_batch = REPLAY_POLL_BATCH;
+    bool merge = e->n_feeds > 1;
+    for (size_t i = 0; i < e->n_feeds; i++) {
+        e->feeds[i].merging = merge;
+        e->feeds[i].head_ns = INT64_MIN; /* nothing known yet */
+    }
     while (live > 0 && !e->stop_requested) {
         live = 0;
         int taken = 0;
-        for (size_t i = 0; i < e->n_feeds; i++) {
-            if (e->feeds[i].at_eof)
-                continue;
-            int rc = poll_feed(e, i, (uint32_t)poll_batch);
-            if (rc < 0)
-                continue;
-            taken += rc;
-            live++;
+        int64_t held_due = 0;
+        if (merge) {
+            size_t i = merge_pick(e);
+            if (i < e->n_feeds) {
+                int rc = poll_feed(e, i, (uint32_t)poll_batch);
+                taken = rc > 0 ? rc : 0;
+                held_due = taken == 0 ? e->feeds[i].held_until_mono_ns : 0;
+            }
+            for (size_t k = 0; k < e->n_feeds; k++)
+                live += !e->feeds[k].at_eof;
+        } else {
+            for (size_t i = 0; i < e->n_feeds; i++) {
+                if (e->feeds[i].at_eof)
+                    continue;
+                int rc = poll_feed(e, i, (uint32_t)poll_batch);
+                if (rc < 0)
+                    continue;
+                taken += rc;
+                live++;
+            }
+            held_due = taken == 0 ? next_held_due(e) : 0;
         }
-        int64_t held_due = taken == 0 ? next_held_due(e) : 0;
         if (held_due) { /* replay.speed: wait for the next event, a slice at most */
             int64_t wait_ns = QTS_MIN(held_due - qts_mono_ns(), REPLAY_SLICE_NS);
             if (wait_ns > 0)

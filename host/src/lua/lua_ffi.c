@@ -68,6 +68,9 @@ QTS_FFI const struct qts_ev_hdr *qts_ffi_next_event(struct qts_lua_strategy *s)
     const struct qts_ev_hdr *ev = s->batch[s->batch_pos++];
     s->intents_this_event = 0;
     s->cur_ts_ns = ev->ts_exch_ns;
+    /* a bar is known at its close (docs/market-data.md): that is its time */
+    if (ev->type == QTS_EV_BAR && ((const struct qts_bar *)ev)->period_ns > 0)
+        s->cur_ts_ns += ((const struct qts_bar *)ev)->period_ns;
     qts_lua_strategy_mirror(s, ev);
     atomic_fetch_add_explicit(&s->n_events, 1, memory_order_relaxed);
     return ev;

@@ -20,7 +20,7 @@ int qts_md_csv_init(struct qts_md_csv *c, int kind, struct qts_md_symtab *syms, 
     c->syms = syms;
     if (symbol)
         qts_strlcpy(c->symbol, symbol, sizeof c->symbol);
-    c->bar_period_ns = bar_period_ns > 0 ? bar_period_ns : 60000000000LL;
+    c->bar_period_ns = bar_period_ns > 0 ? bar_period_ns : 0; /* 0: set by the first row */
     return 0;
 }
 
@@ -49,6 +49,37 @@ static const char *const N_L[] = {"low", "l", NULL};
 static const char *const N_C[] = {"close", "c", NULL};
 static const char *const N_V[] = {"volume", "vol", "v", NULL};
 static const char *const N_N[] = {"trades", "n_trades", "count", NULL};
+
+static int split(const char *line, size_t n, const char **f, size_t *fl);
+
+int qts_md_csv_guess(const char *line, size_t n)
+{
+    const char *f[QTS_MD_CSV_MAXCOL];
+    size_t fl[QTS_MD_CSV_MAXCOL];
+    int k = split(line, n, f, fl);
+    bool o = false, h = false, l = false, c = false, bid = false, ask = false, px = false,
+         qty = false;
+    for (int i = 0; i < k; i++) {
+        size_t len = fl[i];
+        while (len && (f[i][len - 1] == '\r' || f[i][len - 1] == ' '))
+            len--;
+        o |= is(f[i], len, N_O);
+        h |= is(f[i], len, N_H);
+        l |= is(f[i], len, N_L);
+        c |= is(f[i], len, N_C);
+        bid |= is(f[i], len, N_BPX);
+        ask |= is(f[i], len, N_APX);
+        px |= is(f[i], len, N_PX);
+        qty |= is(f[i], len, N_QTY);
+    }
+    if (o && h && l && c)
+        return QTS_MD_CSV_BARS;
+    if (bid && ask)
+        return QTS_MD_CSV_QUOTES;
+    if (px && qty)
+        return QTS_MD_CSV_TRADES;
+    return 0;
+}
 
 /* Split into at most QTS_MD_CSV_MAXCOL fields (no quoting: the formats have
  * no text fields that need it). */
@@ -174,6 +205,9 @@ int qts_md_csv_decode(struct qts_md_csv *c, const char *line, size_t n, union qt
     if (qts_md_parse_time(f[c->c_ts], fl[c->c_ts], &ts) < 0)
         return qts_err_set(err, QTS_EPARSE, "bad time '%.*s'",
                            (int)(fl[c->c_ts] > 40 ? 40 : fl[c->c_ts]), f[c->c_ts]);
+    if (c->bar_period_ns == 0) /* not configured: "2024-01-02" is a daily bar */
+        c->bar_period_ns =
+            fl[c->c_ts] == 10 && f[c->c_ts][4] == '-' ? 86400000000000LL : 60000000000LL;
     struct qts_md_inst *in = c->c_sym >= 0
                                  ? qts_md_symtab_get(c->syms, f[c->c_sym], fl[c->c_sym], err)
                                  : qts_md_symtab_get(c->syms, c->symbol, strlen(c->symbol), err);

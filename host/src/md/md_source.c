@@ -21,10 +21,12 @@ const char *qts_md_format_name(int fmt)
     return fmt >= 0 && (size_t)fmt < QTS_ARRAY_LEN(FORMATS) ? FORMATS[fmt] : "?";
 }
 
+/* Format auto: the binary magic, a Binance capture line ("<ns> {"), or a
+ * CSV header naming bar, quote or trade columns (md_csv.h). */
 static int detect(struct qts_md_source *s, struct qts_err *err)
 {
     const uint8_t *p;
-    long n = qts_md_file_peek(&s->file, 64, &p, err);
+    long n = qts_md_file_peek(&s->file, 1024, &p, err);
     if (n < 0)
         return (int)n;
     if (n >= 8 && memcmp(p, QTS_MD_BIN_MAGIC, 8) == 0)
@@ -34,7 +36,14 @@ static int detect(struct qts_md_source *s, struct qts_err *err)
         i++;
     if (i > 0 && i + 1 < n && p[i] == ' ' && p[i + 1] == '{')
         return QTS_MD_FMT_BINANCE;
-    return qts_err_set(err, QTS_EINVAL, "%s: cannot tell the format (CSV needs an explicit format)",
+    const char *nl = memchr(p, '\n', (size_t)n);
+    int kind = qts_md_csv_guess((const char *)p, nl ? (size_t)(nl - (const char *)p) : (size_t)n);
+    if (kind)
+        return kind - QTS_MD_CSV_TRADES + QTS_MD_FMT_CSV_TRADES;
+    return qts_err_set(err, QTS_EINVAL,
+                       "%s: cannot tell the format (not a qts binary file, not a Binance "
+                       "capture, and the first line names no open/high/low/close, bid/ask or "
+                       "price/qty columns): set `format`",
                        s->file.path);
 }
 

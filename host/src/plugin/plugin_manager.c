@@ -335,12 +335,19 @@ static int start_triggers(struct qts_plugin_manager *m, struct qts_err *err)
 
 /* ---------------------------------------------------------------- loading */
 
+/* One plugin name, one file: two files claiming the same name (two builds
+ * of one plugin) are refused. The same feed file may sit in several feed
+ * slots (feed_replay over two data sets): each slot opens its own copy of
+ * the file (gen_dir), so the instances share nothing. */
 static int check_name_unique(struct qts_plugin_manager *m, struct slot *self,
                              const struct qts_plugin_lib *lib, struct qts_err *err)
 {
     for (size_t i = 0; i < m->n_slots; i++) {
         struct slot *s = m->slots[i];
         if (s == self || !s->cur)
+            continue;
+        if (s->kind == QTS_KIND_FEED && self->kind == QTS_KIND_FEED &&
+            strcmp(s->path, self->path) == 0)
             continue;
         if (strcmp(qts_plugin_inst_lib(s->cur)->name, lib->name) == 0)
             return qts_err_set(err, QTS_EEXIST,

@@ -404,14 +404,70 @@ static char *config_dir_of(const char *path)
     return d;
 }
 
+/* Where a value set from the command line says it came from. */
+static const struct qts_cfg_node set_origin = {
+    .type = QTS_CFG_SCALAR, .file = "command line", .line = 1, .col = 1};
+
+/* One qts_config_set into the tree (see config.h). */
+static int apply_set(struct qts_cfg_node *root, const struct qts_config_set *set,
+                     struct qts_diags *d)
+{
+    struct qts_cfg_node *n = root;
+    const char *p = set->path;
+    for (;;) {
+        size_t k = strcspn(p, ".");
+        if (k == 0) {
+            qts_diags_add(d, "command line", 1, 1, set->path, "an empty step in the path");
+            return -1;
+        }
+        if (n->type == QTS_CFG_SEQ) { /* the item of that name */
+            struct qts_cfg_node *hit = NULL;
+            for (size_t i = 0; i < n->n && !hit; i++) {
+                const char *nm = qts_cfg_str(qts_cfg_get(n->items[i], "name"));
+                if (nm && strlen(nm) == k && memcmp(nm, p, k) == 0)
+                    hit = n->items[i];
+            }
+            if (!hit || !p[k]) {
+                qts_diags_add(d, "command line", 1, 1, set->path, "no item named '%.*s' here",
+                              (int)k, p);
+                return -1;
+            }
+            n = hit;
+            p += k + 1;
+            continue;
+        }
+        if (n->type != QTS_CFG_MAP) {
+            qts_diags_add(d, "command line", 1, 1, set->path, "'%.*s' is not under a map", (int)k,
+                          p);
+            return -1;
+        }
+        struct qts_cfg_node *child = NULL;
+        for (size_t i = 0; i < n->n && !child; i++)
+            if (strlen(n->keys[i]) == k && memcmp(n->keys[i], p, k) == 0)
+                child = n->items[i];
+        if (!p[k] || !child || child->type == QTS_CFG_MAP) {
+            if (child && child->type == QTS_CFG_MAP && p[k]) {
+                n = child;
+                p += k + 1;
+                continue;
+            }
+            /* the rest is maps and a leaf: made as needed, the leaf replaced */
+            qts__cfg_map_put(n, p, set->value, &set_origin);
+            return 0;
+        }
+        n = child;
+        p += k + 1;
+    }
+}
+
 static int load_common(const char *name, const char *text, struct qts_config **out,
-                       struct qts_diags *diags)
+                       struct qts_diags *diags, const struct qts_config_set *sets, size_t n_sets)
 {
     *out = NULL;
     struct qts_diags local;
     if (!diags) { /* the caller only wants the verdict */
         qts_diags_init(&local);
-        int rc = load_common(name, text, out, &local);
+        int rc = load_common(name, text, out, &local, sets, n_sets);
         qts_diags_cleanup(&local);
         return rc;
     }
@@ -420,6 +476,9 @@ static int load_common(const char *name, const char *text, struct qts_config **o
     c->path = qts_xstrdup(name);
     struct loader L = {.c = c, .diags = diags};
     c->root = load_file(&L, name, NULL, "", text);
+    for (size_t i = 0; c->root && i < n_sets; i++)
+        if (apply_set(c->root, &sets[i], diags) != 0)
+            L.errors++;
     if (c->root) {
         char *dir = text ? qts_xstrdup(".") : config_dir_of(name);
         if (qts__settings_build(c->root, dir, &c->settings, diags) != 0)
@@ -436,13 +495,19 @@ static int load_common(const char *name, const char *text, struct qts_config **o
 
 int qts_config_load(const char *path, struct qts_config **out, struct qts_diags *diags)
 {
-    return load_common(path, NULL, out, diags);
+    return load_common(path, NULL, out, diags, NULL, 0);
+}
+
+int qts_config_load_with(const char *path, const struct qts_config_set *sets, size_t n_sets,
+                         struct qts_config **out, struct qts_diags *diags)
+{
+    return load_common(path, NULL, out, diags, sets, n_sets);
 }
 
 int qts_config_load_string(const char *name, const char *yaml, struct qts_config **out,
                            struct qts_diags *diags)
 {
-    return load_common(name, yaml, out, diags);
+    return load_common(name, yaml, out, diags, NULL, 0);
 }
 
 struct qts_config *qts_config_ref(struct qts_config *c)

@@ -36,6 +36,20 @@ int qts_config_load(const char *path, struct qts_config **out, struct qts_diags 
 int qts_config_load_string(const char *name, const char *yaml, struct qts_config **out,
                            struct qts_diags *diags);
 
+/* A value set from the command line over the file's (`qts sweep`): `path`
+ * is dotted; a step into a list picks the item whose `name` is that step
+ * ("strategies.list.ema.params.fast", "feeds.bars.config.end"). Maps and
+ * keys missing on the way are made; `value` is read as an unquoted YAML
+ * scalar and validated like the file's. */
+struct qts_config_set {
+    const char *path;
+    const char *value;
+};
+/* qts_config_load with `sets` applied (in order) before validation. A step
+ * that names no list item, or a path through a scalar, is a diagnostic. */
+int qts_config_load_with(const char *path, const struct qts_config_set *sets, size_t n_sets,
+                         struct qts_config **out, struct qts_diags *diags);
+
 struct qts_config *qts_config_ref(struct qts_config *c);
 void qts_config_unref(struct qts_config *c);
 
