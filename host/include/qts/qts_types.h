@@ -212,9 +212,9 @@ struct qts_order_intent {
     int64_t algo_duration_ns; /* TWAP/VWAP horizon */
     int64_t algo_display_qty; /* iceberg display quantity */
     uint32_t algo_slices;     /* TWAP/VWAP slice count (0 = default) */
-    uint32_t reserved0;
-    uint64_t order_id;      /* assigned by the host on acceptance */
-    int64_t ts_decision_ns; /* when the strategy decided (event time) */
+    uint32_t confidence_bp;   /* the strategy's confidence x 10000 (1..10000); 0 = not given */
+    uint64_t order_id;        /* assigned by the host on acceptance */
+    int64_t ts_decision_ns;   /* when the strategy decided (event time) */
     char tag[QTS_TAG_MAX];
 };
 

@@ -223,6 +223,11 @@ local function place(symbol, side_name, q, lim, o)
     end
   end
   if o and o.tag then ffi.copy(intent.tag, tostring(o.tag):sub(1, 23)) end
+  if o and o.confidence ~= nil then
+    local c = tonumber(o.confidence)
+    if not c or c < 0 or c > 1 then return nil, "confidence must be a number from 0 to 1" end
+    intent.confidence_bp = math.max(1, math.floor(c * 10000 + 0.5))
+  end
   local rc = C.qts_ffi_order(S, intent, idp, errp)
   if rc ~= 0 then return nil, ffi.string(errp[0]) end
   return tonumber(idp[0])
@@ -242,6 +247,11 @@ function Ctx:cancel(id)
   if rc ~= 0 then return nil, ffi.string(errp[0]) end
   return true
 end
+
+-- The host's operating state (docs/decide.md): "AGGRESSIVE", "BALANCED"
+-- or "DEFENSIVE"; BALANCED when no operating state is configured.
+local OP_STATES = {[0] = "AGGRESSIVE", "BALANCED", "DEFENSIVE"}
+function Ctx:operating_state() return OP_STATES[C.qts_ffi_operating_state(S)] or "BALANCED" end
 
 function Ctx:position(symbol)
   local ins = inst_by_sym(symbol)

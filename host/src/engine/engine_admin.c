@@ -244,6 +244,7 @@ int qts__engine_broker_env(struct qts_engine *e)
 int qts__engine_open_risk(struct qts_engine *e, struct qts_err *err)
 {
     qts_risk_portfolio_init(&e->risk_pf, e->portfolio);
+    qts__engine_pools_provider(e); /* GR061: the pools' available capital */
     struct qts_risk_settings rset;
     qts_settings_risk_view(e->set, &rset);
     struct qts_risk_control_env renv = {.loop = &e->loop,
