@@ -7,7 +7,8 @@
 #  2. a LOCKED pool refuses its strategies' orders, and only theirs;
 #  3. a drawdown moves BALANCED -> DEFENSIVE (log, ctx:operating_state(),
 #     decide.json) and the DEFENSIVE threshold (0.9) blocks an entry of
-#     confidence 0.8 with GR031, while a confident entry and an exit pass.
+#     confidence 0.8 with GR031, while a confident entry and an exit pass;
+#  4. `qts status` of a running host shows the operating state and pools.
 set -u
 . "$(dirname "$0")/scenario_lib.sh"
 trap 'rm -rf "$dir"' EXIT
@@ -138,6 +139,37 @@ check "the confident entry and the exit went out" \
 check "flat at the end" "$(last_pos 1)" 0
 grep -q '"operating_state":"DEFENSIVE","threshold":0.9,"transitions":1' "$run/decide.json" ||
     { echo "FAIL: decide.json:"; cat "$run/decide.json"; failed=1; }
+
+# --- `qts status` of a running (paper) host shows the state and the pools ---
+cat >"$dir/qts.yaml" <<YAML
+mode: paper
+paths: {var_dir: $dir/var}
+plugins: {dir: $plugins}
+instruments:
+  - {symbol: SYNTH, tick_size: "0.01"}
+feeds:
+  - {name: md, plugin: feed_synthetic, config: {symbols: SYNTH, rate: 200, seed: 7}}
+broker: {plugin: broker_paper}
+strategies:
+  dir: $dir/strategies
+  list:
+    - {name: locked, file: hungry.lua, symbols: [SYNTH], params: {qty: 1, times: 1},
+       risk: {pool: portfolio}}
+decide:
+  pools:
+    portfolio: {state: LOCKED}
+  operating_state: {initial: AGGRESSIVE}
+YAML
+rm -rf "$dir/var"
+start_host
+sleep 1
+"$qts" status -c "$dir/qts.yaml" --json >"$dir/status" 2>&1 || { echo "FAIL: qts status"; cat "$dir/status"; failed=1; }
+has "status: the operating state" "$dir/status" '"operating_state":"AGGRESSIVE","threshold":0.6'
+has "status: the locked pool" "$dir/status" '"portfolio":{"state":"LOCKED"'
+has "status: the scalp pool's share" "$dir/status" '"scalp":{"state":"ACTIVE","lock_code":"","allocation":0.7'
+has "status: the refused intent" "$dir/status" '"refused":1'
+kill -TERM "$host_pid"; wait "$host_pid"; host_pid=
+trap 'rm -rf "$dir"' EXIT
 
 # --- bad configuration: a clear error, nothing run ---
 write_config "taker_fee_bps: 5"
