@@ -349,7 +349,8 @@ static void post_book_snapshot(struct qts_engine *e, const struct qts_book_updat
 static int on_market_event(struct qts_engine *e, const struct qts_ev_hdr *h, size_t size)
 {
     /* a paced feed keeps an event that is not due for its next poll */
-    if (e->polling_feed && !qts__engine_feed_due(&e->feeds[e->polling_feed - 1], h->ts_recv_ns))
+    if (e->polling_feed &&
+        !qts__engine_feed_due(&e->feeds[e->polling_feed - 1], qts__ev_data_ns(h)))
         return QTS_EAGAIN;
     if (e->set->mode != QTS_MODE_REPLAY) {
         union ev_store copy;

@@ -196,14 +196,22 @@ struct qts_engine {
 
 /* ------------------------------------------- shared by the engine's files */
 
+/* An event's data time for pacing: when it was received, or for a feed that
+ * stamps no receipt time (ts_recv_ns 0), when the exchange made it. */
+static inline int64_t qts__ev_data_ns(const struct qts_ev_hdr *h)
+{
+    return h->ts_recv_ns ? h->ts_recv_ns : h->ts_exch_ns;
+}
+
 /* engine.c: market state, the sinks, the execution pipeline */
 int qts__engine_market(void *ctx, uint32_t instrument, struct qts_mkt_ref *out);
 const struct qts_instrument *qts__engine_instrument(void *ctx, uint32_t id);
 int qts__engine_define_instrument(void *ctx, const struct qts_instrument *inst, uint32_t *id_out);
 void qts__engine_flush_batch(struct qts_engine *e);
 /* false (and the feed's held_until_mono_ns set) if the polled feed's event
- * stamped ts_recv_ns is not due yet at its pace (engine_run.c). */
-bool qts__engine_feed_due(struct feed_slot *f, int64_t ts_recv_ns);
+ * with data time data_ns (qts__ev_data_ns) is not due yet at its pace
+ * (engine_run.c). */
+bool qts__engine_feed_due(struct feed_slot *f, int64_t data_ns);
 /* Paper and live: a polled feed's event (recorded or generated data) is
  * restamped onto the wall clock, as if the market made it now: its data
  * time from the feed's first event on, divided by the pace, from the wall

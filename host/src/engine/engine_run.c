@@ -30,27 +30,34 @@ static void progress(struct qts_engine *e, bool final)
     double elapsed = (double)e->stats.wall_ns / 1e9;
     double rate = elapsed > 0 ? (double)e->stats.events / elapsed : 0;
     double eta = frac > 0.001 && frac < 1 ? elapsed * (1 - frac) / frac : 0;
-    fprintf(e->opts.progress,
-            "%sreplay %5.1f%%  %" PRIu64 " events  %.2f M events/s  fills %" PRIu64 "  eta %.0fs%s",
-            e->opts.progress_is_tty ? "\r" : "", frac * 100, e->stats.events, rate / 1e6,
-            e->stats.fills, eta, e->opts.progress_is_tty ? (final ? "\n" : "") : "\n");
+    char line[200];
+    snprintf(line, sizeof line,
+             "replay %5.1f%%  %" PRIu64 " events  %.2f M events/s  fills %" PRIu64 "  eta %.0fs",
+             frac * 100, e->stats.events, rate / 1e6, e->stats.fills, eta);
+    if (e->opts.progress_is_tty && !final) {
+        qts_log_status_line(line); /* log lines print above it (log.h) */
+        return;
+    }
+    if (e->opts.progress_is_tty)
+        qts_log_status_line(NULL);
+    fprintf(e->opts.progress, "%s\n", line);
     fflush(e->opts.progress);
 }
 
 /* ------------------------------------------------------------ feed pacing */
 
-bool qts__engine_feed_due(struct feed_slot *f, int64_t ts_recv_ns)
+bool qts__engine_feed_due(struct feed_slot *f, int64_t data_ns)
 {
     if (f->pace <= 0)
         return true;
     int64_t now = qts_mono_ns();
     if (!f->pace_started) {
         f->pace_started = true;
-        f->pace_t0_data_ns = ts_recv_ns;
+        f->pace_t0_data_ns = data_ns;
         f->pace_t0_mono_ns = now;
         f->pace_t0_wall_ns = qts_wall_ns();
     }
-    double data_elapsed = (double)(ts_recv_ns - f->pace_t0_data_ns);
+    double data_elapsed = (double)(data_ns - f->pace_t0_data_ns);
     int64_t due = f->pace_t0_mono_ns + (int64_t)(data_elapsed / f->pace);
     if (due <= now) {
         f->held_until_mono_ns = 0;
@@ -64,9 +71,10 @@ void qts__engine_feed_restamp(const struct feed_slot *f, struct qts_ev_hdr *h)
 {
     if (f->pace <= 0 || !f->pace_started)
         return;
-    int64_t shift = h->ts_recv_ns - h->ts_exch_ns; /* the feed's own latency, kept */
+    /* the feed's own latency, kept; none when it stamped no receipt time */
+    int64_t shift = h->ts_recv_ns && h->ts_exch_ns ? h->ts_recv_ns - h->ts_exch_ns : 0;
     h->ts_recv_ns =
-        f->pace_t0_wall_ns + (int64_t)((double)(h->ts_recv_ns - f->pace_t0_data_ns) / f->pace);
+        f->pace_t0_wall_ns + (int64_t)((double)(qts__ev_data_ns(h) - f->pace_t0_data_ns) / f->pace);
     h->ts_exch_ns = h->ts_exch_ns ? h->ts_recv_ns - shift : 0;
 }
 

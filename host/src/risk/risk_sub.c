@@ -29,8 +29,10 @@ static void risk_on_market(void *self, const struct qts_bus_market *m)
 static void risk_on_safety(void *self, const struct qts_safety_change *c)
 {
     struct qts_risk_pub *pub = self;
-    if (pub->host)
+    if (pub->host) { /* the safety state machine logs it (safety.c) */
         qts_risk_control_on_exec_safety(pub->host, c->code, c->msg);
+        return;
+    }
     const struct qts_safety_code_info *ci = qts_safety_code_info(c->code);
     if (ci && ci->effect == QTS_SE_TRIP)
         QTS_ERROR("safety code=%s %s", ci->str, c->msg);

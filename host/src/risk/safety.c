@@ -138,12 +138,17 @@ static void notify(struct qts_safety *s, const struct qts_safety_listener *l,
                    const struct qts_safety_event *ev)
 {
     const char *cs = ev->code >= 0 ? qts_safety_code_str(ev->code) : "-";
-    if (ev->to >= QTS_SAFETY_FAIL || ev->from != ev->to)
-        QTS_WARN("safety %s code=%s state=%s->%s msg=%s", ev->what, cs,
-                 qts_safety_state_name(ev->from), qts_safety_state_name(ev->to), ev->msg);
+    /* the one log line of a safety code: the exec pipeline and the bus
+     * subscriber that hand it here do not log it again */
+    int level = ev->to >= QTS_SAFETY_FAIL || ev->from != ev->to || strcmp(ev->what, "raise") == 0
+                    ? QTS_LOG_WARN
+                    : QTS_LOG_INFO;
+    if (ev->from != ev->to)
+        qts_log(level, "safety %s code=%s state=%s->%s msg=%s", ev->what, cs,
+                qts_safety_state_name(ev->from), qts_safety_state_name(ev->to), ev->msg);
     else
-        QTS_INFO("safety %s code=%s state=%s msg=%s", ev->what, cs, qts_safety_state_name(ev->to),
-                 ev->msg);
+        qts_log(level, "safety %s code=%s state=%s msg=%s", ev->what, cs,
+                qts_safety_state_name(ev->to), ev->msg);
     (void)s;
     if (l->on_event)
         l->on_event(l->ctx, ev);
