@@ -3,7 +3,8 @@
 #  1. a pool running out: an entry larger than what is left is shrunk
 #     (decisions.csv: decide,shrunk,GR061), then one that cannot fit a
 #     single unit is rejected by PreCheck with GR061 (the strategy's
-#     on_order gets code 61); the position never exceeds the pool;
+#     on_order gets code 61); the position never exceeds the pool; resting
+#     orders reserve their pool the same way;
 #  2. a LOCKED pool refuses its strategies' orders, and only theirs;
 #  3. a drawdown moves BALANCED -> DEFENSIVE (log, ctx:operating_state(),
 #     decide.json) and the DEFENSIVE threshold (0.9) blocks an entry of
@@ -67,6 +68,41 @@ pos=$(last_pos 1)
 [ "$pos" -ge 6 ] && [ "$pos" -le 10 ] && echo "ok: position $pos within the 1000 pool at ~100" ||
     { echo "FAIL: position $pos (want 6..10)"; failed=1; }
 grep -q '"scalp":{"state":"ACTIVE"' "$run/decide.json" || { echo "FAIL: decide.json:"; cat "$run/decide.json"; failed=1; }
+
+# --- 1b. resting orders reserve their pool: limits far below the market ---
+cat >"$dir/strategies/resting.lua" <<'LUA'
+local M = {}
+function M.on_init(ctx) return { n = 0, k = 0 } end
+function M.on_trade(ctx, st, t)
+  st.k = st.k + 1
+  if st.k % 3 ~= 0 or st.n >= 3 then return end
+  st.n = st.n + 1
+  ctx:buy("SYNTH", 6, 97, {tag = "rest" .. st.n})   -- 3 % down: rests here
+end
+function M.on_order(ctx, st, o)
+  if o:kind() == "rejected" then ctx:log("warn", "%s rejected: %s (%d)", o:tag(), o:reason(), o:code()) end
+end
+return M
+LUA
+write_config "taker_fee_bps: 5" "      events: 400"
+cat >>"$dir/qts.yaml" <<YAML
+strategies:
+  dir: $dir/strategies
+  list:
+    - {name: resting, file: resting.lua, symbols: [SYNTH]}
+decide:
+  pools: {}
+  operating_state:
+    allocation:
+      balanced: {scalp: 0.01, swing: 0.5, portfolio: 0.2}   # scalp: 1000 of 100000
+YAML
+run_host resting
+check "resting: the second order shrunk to what the first left" \
+    "$(grep ',decide,shrunk,' "$run/decisions.csv" | cut -d, -f3,12)" "rest2,4"
+check "resting: the third rejected by PreCheck" \
+    "$(grep ',precheck,rejected,' "$run/decisions.csv" | cut -d, -f3,14)" "rest3,GR061"
+grep -q '"scalp":{"state":"ACTIVE","lock_code":"","allocation":0.01,"capital":1000.00,"invested":0.00,"reserved":970.00' "$run/decide.json" ||
+    { echo "FAIL: decide.json:"; cat "$run/decide.json"; failed=1; }
 
 # --- 2. a LOCKED pool blocks its strategies only ---
 write_config "taker_fee_bps: 5" "      events: 200"

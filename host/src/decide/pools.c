@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <strings.h>
@@ -20,7 +21,7 @@
 struct pool {
     int state;           /* enum qts_pool_state */
     double max_drawdown; /* FS082 level, 0..1 */
-    int64_t capital, exposure, available, peak, pnl;
+    int64_t capital, exposure, reserved, available, peak, pnl;
     const char *lock_code; /* why LOCKED by the host ("FS081", "FS082"); NULL = config */
 };
 
@@ -348,7 +349,9 @@ void qts_pools_update(struct qts_pools *p, int64_t now_ns)
     move_op(p, now_ns);
     if (!p->pools_on)
         return;
-    int64_t pnl[QTS_POOL_COUNT] = {0}, expo[QTS_POOL_COUNT] = {0};
+    int64_t pnl[QTS_POOL_COUNT] = {0}, expo[QTS_POOL_COUNT] = {0}, resv[QTS_POOL_COUNT] = {0};
+    if (p->env.reserved)
+        p->env.reserved(p->env.ctx, resv);
     const struct qts_position *v = NULL;
     size_t n = qts_portfolio_strategy_positions(p->pf, &v);
     int last_sid = -1, scope = 0;
@@ -369,7 +372,8 @@ void qts_pools_update(struct qts_pools *p, int64_t now_ns)
         q->pnl = pnl[k];
         q->capital = (int64_t)((double)p->base * p->alloc[p->op][k]) + pnl[k];
         q->exposure = expo[k];
-        q->available = q->capital - expo[k];
+        q->reserved = resv[k];
+        q->available = q->capital - expo[k] - resv[k];
         if (q->available < 0)
             q->available = 0;
         if (q->capital > q->peak)
@@ -410,27 +414,45 @@ bool qts_pools_is_entry(const struct qts_pools *p, uint32_t strategy_id, uint32_
     return q == 0 || (q > 0) == (side == QTS_SIDE_BUY);
 }
 
+/* snprintf at buf + *used, never past cap; *used stops at cap. */
+static void put(char *buf, size_t cap, size_t *used, int *total, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+static void put(char *buf, size_t cap, size_t *used, int *total, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf + *used, cap - *used, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    *total += n;
+    *used = *used + (size_t)n < cap ? *used + (size_t)n : cap;
+}
+
 int qts_pools_json(const struct qts_pools *p, char *buf, size_t cap)
 {
     double unit = (double)qts_pow10_i64[QTS_CASH_EXP];
-    int n = snprintf(buf, cap,
-                     "{\"operating_state\":\"%s\",\"threshold\":%.4g,\"transitions\":%u,"
-                     "\"drawdown\":%.6f,\"pools\":",
-                     qts_op_state_name(p->op), p->threshold[p->op], p->transitions, p->drawdown);
+    size_t used = 0;
+    int n = 0;
+    put(buf, cap, &used, &n,
+        "{\"operating_state\":\"%s\",\"threshold\":%.4g,\"transitions\":%u,"
+        "\"drawdown\":%.6f,\"pools\":",
+        qts_op_state_name(p->op), p->threshold[p->op], p->transitions, p->drawdown);
     if (!p->pools_on) {
-        n += snprintf(buf + n, (size_t)n < cap ? cap - (size_t)n : 0, "null}");
+        put(buf, cap, &used, &n, "null}");
         return n;
     }
     for (int k = 0; k < QTS_POOL_COUNT; k++) {
         const struct pool *q = &p->pool[k];
-        n += snprintf(buf + n, (size_t)n < cap ? cap - (size_t)n : 0,
-                      "%s\"%s\":{\"state\":\"%s\",\"lock_code\":\"%s\",\"allocation\":%.4g,"
-                      "\"capital\":%.2f,\"invested\":%.2f,\"available\":%.2f,\"pnl\":%.2f}",
-                      k ? "," : "{", qts_pool_name(k), qts_pool_state_name(q->state),
-                      q->lock_code ? q->lock_code : "", p->alloc[p->op][k],
-                      (double)q->capital / unit, (double)q->exposure / unit,
-                      (double)q->available / unit, (double)q->pnl / unit);
+        put(buf, cap, &used, &n,
+            "%s\"%s\":{\"state\":\"%s\",\"lock_code\":\"%s\",\"allocation\":%.4g,"
+            "\"capital\":%.2f,\"invested\":%.2f,\"reserved\":%.2f,\"available\":%.2f,"
+            "\"pnl\":%.2f}",
+            k ? "," : "{", qts_pool_name(k), qts_pool_state_name(q->state),
+            q->lock_code ? q->lock_code : "", p->alloc[p->op][k], (double)q->capital / unit,
+            (double)q->exposure / unit, (double)q->reserved / unit, (double)q->available / unit,
+            (double)q->pnl / unit);
     }
-    n += snprintf(buf + n, (size_t)n < cap ? cap - (size_t)n : 0, "}}");
+    put(buf, cap, &used, &n, "}}");
     return n;
 }

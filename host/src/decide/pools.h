@@ -5,7 +5,8 @@
  * the strategy's `risk: {pool: ...}`). A pool's capital is its share of
  * the account's starting equity, by the operating state's allocation, plus
  * the PnL of its strategies (realised - fees + unrealised); its available
- * capital is that minus the market value of their positions. A pool whose
+ * capital is that minus the market value of their positions (invested) and
+ * the open notional of their working entry orders (reserved). A pool whose
  * capital goes negative (FS081) or falls more than `max_drawdown` below its
  * peak (FS082) is LOCKED: its strategies can no longer trade; the others
  * go on. Total equity <= 0 raises FS080 (LOCKDOWN).
@@ -30,6 +31,7 @@
 #include "config_tree.h"
 #include "qts/qts_err.h"
 #include "qts/qts_types.h"
+#include "risk_limits.h"
 
 struct qts_portfolio;
 struct qts_pools;
@@ -48,7 +50,10 @@ struct qts_pools_env {
     int (*scope)(void *ctx, uint32_t strategy_id);        /* enum qts_pool */
     void (*safety)(void *ctx, int code, const char *msg); /* FS080 */
     void (*state_changed)(void *ctx, int op_state);       /* may be NULL */
-    void *ctx;                                            /* borrowed */
+    /* May be NULL: add to out[pool] the open notional (cash units) of the
+     * working entry orders of each pool's strategies. */
+    void (*reserved)(void *ctx, int64_t out[QTS_POOL_COUNT]);
+    void *ctx; /* borrowed */
 };
 
 /* From the `decide:` section (may be NULL). *out stays NULL when it names

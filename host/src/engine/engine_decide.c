@@ -67,6 +67,24 @@ static void d_state_changed(void *ctx, int op_state)
         qts_lua_runtime_set_operating_state(e->rt, op_state);
 }
 
+/* Each pool's working entry orders, at their limit (a market order at the
+ * decision price): what they may still cost. O(working orders). */
+static void d_reserved(void *ctx, int64_t out[QTS_POOL_COUNT])
+{
+    struct qts_engine *e = ctx;
+    for (struct qts_parent *p = qts_oms_active_first(qts_exec_oms(e->exec)); p;
+         p = qts_oms_active_next(p)) {
+        int64_t open = p->intent.qty - p->filled_qty;
+        int pool = d_scope(e, p->intent.strategy_id);
+        if (open <= 0 || pool < 0 || pool >= QTS_POOL_COUNT ||
+            !qts_pools_is_entry(e->pools, p->intent.strategy_id, p->intent.instrument,
+                                p->intent.side))
+            continue;
+        int64_t px = p->intent.px > 0 ? p->intent.px : d_decision_px(e, p->intent.instrument);
+        out[pool] += qts_cash_notional(px, p->inst.px_exp, open, p->inst.qty_exp);
+    }
+}
+
 /* The runtime's submit_batch: one drain's intents. */
 void qts__engine_decide_batch(void *ctx, const struct qts_order_intent *const *in, size_t n,
                               int *rc)
@@ -125,8 +143,11 @@ int qts__engine_open_decide(struct qts_engine *e, struct qts_err *err)
         if (v && (qts_cfg_double(v, &o.taker_fee_bps, err) != 0 || o.taker_fee_bps < 0))
             return qts_err_set(err, QTS_ECONFIG, "decide.taker_fee_bps: a number >= 0");
     }
-    struct qts_pools_env penv = {
-        .scope = d_scope, .safety = d_safety, .state_changed = d_state_changed, .ctx = e};
+    struct qts_pools_env penv = {.scope = d_scope,
+                                 .safety = d_safety,
+                                 .state_changed = d_state_changed,
+                                 .reserved = d_reserved,
+                                 .ctx = e};
     int rc = qts_pools_new(cfg, e->portfolio, &penv, &e->pools, err);
     if (rc != 0)
         return rc;
