@@ -67,13 +67,13 @@ check "one pool: the venue order is the buyer's remainder" \
     "$(grep ',precheck,accepted,' "$run/decisions.csv" | cut -d, -f2,6,12)" "1,buy,2"
 check "one pool: netted decision records" "$(grep -c ',decide,netted,' "$run/decisions.csv")" 2
 check "one pool: internal fills (fee 0)" \
-    "$(awk -F, 'NR > 1 && $13 + 0 == 0 && $3 > 9e18' "$run/fills.csv" | wc -l)" 2
+    "$(awk -F, 'NR > 1 && $13 + 0 == 0 && $3 > 4e18' "$run/fills.csv" | wc -l)" 2
 # the two internal legs: same price, 0.3 each, opposite sides
 check "one pool: cross legs" \
-    "$(awk -F, 'NR > 1 && $3 > 9e18 { print $4 ":" $8 ":" $10 }' "$run/fills.csv" | sort | tr '\n' ' ')" \
+    "$(awk -F, 'NR > 1 && $3 > 4e18 { print $4 ":" $8 ":" $10 }' "$run/fills.csv" | sort | tr '\n' ' ')" \
     "1:buy:3 2:sell:3 "
 check "one pool: cross legs at one price" \
-    "$(awk -F, 'NR > 1 && $3 > 9e18 { print $9 }' "$run/fills.csv" | sort -u | wc -l)" 1
+    "$(awk -F, 'NR > 1 && $3 > 4e18 { print $9 }' "$run/fills.csv" | sort -u | wc -l)" 1
 check "one pool: buyer position" "$(last_pos 1)" 5
 check "one pool: seller position" "$(last_pos 2)" -3
 grep -qF "buyer position 5.0000" "$dir/out.same" || { echo "FAIL: the buyer's ctx:position is not 5"; failed=1; }
@@ -88,7 +88,7 @@ grep -q '"fees_saved":0.00' "$run/decide.json" && { echo "FAIL: no fees saved in
 run_case swing apart
 check "two pools: orders at the venue" "$(venue_orders)" 2
 check "two pools: netted records" "$(grep -c ',decide,netted,' "$run/decisions.csv")" 0
-check "two pools: internal fills" "$(awk -F, 'NR > 1 && $3 > 9e18' "$run/fills.csv" | wc -l)" 0
+check "two pools: internal fills" "$(awk -F, 'NR > 1 && $3 > 4e18' "$run/fills.csv" | wc -l)" 0
 check "two pools: buyer position" "$(last_pos 1)" 5
 check "two pools: seller position" "$(last_pos 2)" -3
 near "two pools: account PnL = sum of strategies" "$(account_pnl)" "$(sum_pnl)"

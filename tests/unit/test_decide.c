@@ -138,7 +138,7 @@ static void test_net_fifo(void **state)
     for (size_t i = 0; i < 3; i++) {
         assert_int_equal(r.fills[i].px, 10000);
         assert_int_equal(r.fills[i].fee, 0);
-        assert_true(r.fills[i].fill_id > (UINT64_C(1) << 63));
+        assert_true(r.fills[i].fill_id > (UINT64_C(1) << 62));
     }
     assert_int_equal(r.n_sent, 1); /* the net: buy 3, the second buyer's id */
     assert_int_equal(r.sent[0].order_id, 21);

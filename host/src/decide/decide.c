@@ -16,8 +16,9 @@
 #include "safety_codes.h"
 #include "util.h"
 
-/* An internal cross's fill ids: apart from any venue's (top bit set). */
-#define CROSS_FILL_ID_BASE (UINT64_C(1) << 63)
+/* An internal cross's fill ids: apart from any venue's, and still
+ * positive in a store's signed 64-bit column. */
+#define CROSS_FILL_ID_BASE (UINT64_C(1) << 62)
 
 struct qts_decide {
     struct qts_decide_opts opts;
