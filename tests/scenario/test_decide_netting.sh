@@ -37,7 +37,7 @@ run_case() { # <seller's pool> <label>
 strategies:
   dir: $dir/strategies
   list:
-    - {name: buyer, file: buyer.lua, symbols: [SYNTH]}
+    - {name: buyer, file: buyer.lua, symbols: [SYNTH], risk: {pool: scalp}}
     - {name: seller, file: seller.lua, symbols: [SYNTH], risk: {pool: $1}}
 YAML
     "$qts" run -c "$dir/qts.yaml" >"$dir/out.$2" 2>&1 || { echo "FAIL: qts run ($2) exited $?"; tail -20 "$dir/out.$2"; exit 1; }

@@ -48,6 +48,7 @@ LUA
 # --- 1. a pool runs out: shrunk, then GR061 ---
 write_config "taker_fee_bps: 5" "      events: 400"
 cat >>"$dir/qts.yaml" <<YAML
+risk: {pool: scalp}     # a replay's preset default is portfolio
 strategies:
   dir: $dir/strategies
   list:
@@ -86,6 +87,7 @@ return M
 LUA
 write_config "taker_fee_bps: 5" "      events: 400"
 cat >>"$dir/qts.yaml" <<YAML
+risk: {pool: scalp}     # a replay's preset default is portfolio
 strategies:
   dir: $dir/strategies
   list:
@@ -107,6 +109,7 @@ grep -q '"scalp":{"state":"ACTIVE","lock_code":"","allocation":0.01,"capital":10
 # --- 2. a LOCKED pool blocks its strategies only ---
 write_config "taker_fee_bps: 5" "      events: 200"
 cat >>"$dir/qts.yaml" <<YAML
+risk: {pool: scalp}     # a replay's preset default is portfolio
 strategies:
   dir: $dir/strategies
   list:
@@ -154,6 +157,7 @@ return M
 LUA
 write_config "taker_fee_bps: 5" "      events: 400"
 cat >>"$dir/qts.yaml" <<YAML
+risk: {pool: scalp}     # a replay's preset default is portfolio
 strategies:
   dir: $dir/strategies
   list:

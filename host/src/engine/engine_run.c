@@ -3,6 +3,7 @@
 #include "engine_int.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <time.h>
 
 /* ------------------------------------------------------------------ running */
@@ -130,6 +131,22 @@ static int64_t next_held_due(const struct qts_engine *e)
     return due;
 }
 
+/* A simulated venue hears that no market event will follow (ABI 1.4). */
+static void broker_data_end(struct qts_engine *e)
+{
+    if (!e->has_broker)
+        return;
+    struct qts_plugin_inst *b = qts_plugin_manager_current(e->plugins, "broker");
+    const struct qts_plugin_desc *d = b ? qts_plugin_inst_desc(b) : NULL;
+    const struct qts_broker_ops *ops = d ? d->ops : NULL;
+    if (!ops || ops->struct_size < offsetof(struct qts_broker_ops, on_data_end) + sizeof(void *) ||
+        !ops->on_data_end)
+        return;
+    qts_plugin_inst_enter(b);
+    ops->on_data_end(qts_plugin_inst_self(b));
+    qts_plugin_inst_leave(b);
+}
+
 static int run_replay(struct qts_engine *e, struct qts_err *err)
 {
     int64_t t0 = qts_mono_ns();
@@ -191,6 +208,17 @@ static int run_replay(struct qts_engine *e, struct qts_err *err)
         QTS_WARN("replay interrupted by %s after %" PRIu64
                  " events: the run's files cover them (summary.json says \"interrupted\")",
                  e->stop_signal == SIGINT ? "SIGINT" : "SIGTERM", e->stats.events);
+    /* End of the data, with the risk checks still on: a venue filling from
+     * bars takes the requests in flight and fills what waits for a next bar
+     * at the last close; then the strategies' on_end, on that final state,
+     * and the same for the orders it placed. */
+    broker_data_end(e);
+    qts_lua_runtime_drain(e->rt);
+    if (qts_lua_runtime_end(e->rt, e->stop_signal ? "stop" : "end of data") > 0) {
+        qts_lua_runtime_drain(e->rt);
+        broker_data_end(e);
+        qts_lua_runtime_drain(e->rt);
+    }
     /* The market is over: no more prices will come, so the risk loop stops
      * here instead of reading the silence as a stale feed. */
     if (e->risk) {
@@ -198,9 +226,9 @@ static int run_replay(struct qts_engine *e, struct qts_err *err)
         qts_risk_control_free(e->risk);
         e->risk = NULL;
     }
-    /* End of the data: let the venue answer the requests in flight, then
-     * cancel what still works (a replay leaves no order behind) and let the
-     * cancels be answered. */
+    /* Then the venue answers the requests in flight (on_end's among them),
+     * what still works is cancelled (a replay leaves no order behind) and
+     * the cancels are answered. */
     qts_fake_timers_advance(&e->timers, 1000000000LL);
     qts_lua_runtime_drain(e->rt);
     size_t left = 0;

@@ -444,6 +444,18 @@ void qts_lua_runtime_set_operating_state(struct qts_lua_runtime *rt, int op_stat
         atomic_store(&rt->strats[i]->op_state, op_state);
 }
 
+int qts_lua_runtime_end(struct qts_lua_runtime *rt, const char *reason)
+{
+    if (!rt->inline_run)
+        return QTS_ESTATE; /* workers own their lua_States */
+    int n = 0;
+    for (size_t i = 0; i < rt->n_strats; i++)
+        if (atomic_load(&rt->strats[i]->state) == QTS_LUA_ST_RUNNING &&
+            qts_lua_strategy_end(rt->strats[i], reason) == 0)
+            n++;
+    return n;
+}
+
 int qts_lua_runtime_drain(struct qts_lua_runtime *rt)
 {
     int count = 0;

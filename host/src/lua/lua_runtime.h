@@ -172,6 +172,11 @@ int qts_lua_runtime_drain(struct qts_lua_runtime *rt);
 /* The operating state strategies read with ctx:operating_state() (enum
  * qts_op_state of decide/pools.h: 0 AGGRESSIVE, 1 BALANCED, 2 DEFENSIVE). */
 void qts_lua_runtime_set_operating_state(struct qts_lua_runtime *rt, int op_state);
+/* The run ends (`reason` borrowed: "end of data", "stop"): each running
+ * strategy's on_end, on the core thread in a replay (inline). Their orders
+ * wait in the intent rings for the next drain. Returns how many ran;
+ * QTS_ESTATE when the strategies run on worker threads. */
+int qts_lua_runtime_end(struct qts_lua_runtime *rt, const char *reason);
 /* Watchdog (stuck callbacks), backlog flush, file scan every
  * scan_interval_ns, then drain(). Cheap; call it every loop turn. */
 int qts_lua_runtime_tick(struct qts_lua_runtime *rt);

@@ -22,6 +22,9 @@ static void risk_on_market(void *self, const struct qts_bus_market *m)
     const struct qts_ev_hdr *h = m->ev;
     if (h->type == QTS_EV_TRADE)
         qts_risk_control_on_price(pub->host, h->instrument, ((const struct qts_trade *)h)->px);
+    else if (h->type == QTS_EV_BAR) /* the close, known at the bar's end */
+        qts_risk_control_on_bar(pub->host, h->instrument, ((const struct qts_bar *)h)->close,
+                                ((const struct qts_bar *)h)->period_ns);
     else if (m->bid > 0 && m->ask > 0)
         qts_risk_control_on_price(pub->host, h->instrument, (m->bid + m->ask) / 2); /* fresh mid */
 }

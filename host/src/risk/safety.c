@@ -27,7 +27,8 @@ struct qts_safety {
     pthread_mutex_t mu;
     struct qts_safety_listener listener;
     struct qts_safety_event ring[EVENT_RING];
-    size_t n_events; /* total ever; ring index = n % EVENT_RING */
+    size_t n_events;               /* total ever; ring index = n % EVENT_RING */
+    uint64_t raised[QTS_SC_COUNT]; /* raises per code, under mu */
     bool have_approval;
     struct qts_safety_approval approval;
     /* latch details, under mu: code, state_ts_ns, state_msg, kill_ts_ns,
@@ -105,6 +106,16 @@ bool qts_safety_kill_on(const struct qts_safety *s)
 bool qts_safety_trading_enabled(const struct qts_safety *s)
 {
     return atomic_load_explicit(&s->trading_enabled, memory_order_acquire);
+}
+
+uint64_t qts_safety_raised(struct qts_safety *s, int code)
+{
+    if (code < 0 || code >= QTS_SC_COUNT)
+        return 0;
+    pthread_mutex_lock(&s->mu);
+    uint64_t n = s->raised[code];
+    pthread_mutex_unlock(&s->mu);
+    return n;
 }
 
 bool qts_safety_trading_allowed(const struct qts_safety *s)
@@ -201,6 +212,7 @@ int qts_safety_raise(struct qts_safety *s, int code, const char *msg)
         qts_strlcpy(s->latch.state_msg, msg ? msg : "", sizeof s->latch.state_msg);
     }
     atomic_store_explicit(&s->state, to, memory_order_release);
+    s->raised[code]++;
     struct qts_safety_event ev;
     record(s, code, from, to, "raise", msg, &ev);
     struct qts_safety_listener l = s->listener;
