@@ -126,14 +126,16 @@ static bool same_order(const struct qts_order_intent *a, const struct qts_order_
            a->px == b->px && a->qty == b->qty && strncmp(a->tag, b->tag, QTS_TAG_MAX) == 0;
 }
 
-/* May intent `in` trade at `px` internally? Direct orders only, and a
- * limit must accept the price. */
+/* May intent `in` trade at `px` internally? Direct market orders, and
+ * limits that accept the price; never stops. */
 static bool crossable(const struct qts_order_intent *in, int64_t px)
 {
     if (in->algo != QTS_ALGO_DIRECT)
         return false;
     if (in->type == QTS_ORD_MARKET)
         return true;
+    if (in->type != QTS_ORD_LIMIT)
+        return false; /* a stop waits for its trigger: it never crosses now */
     return in->side == QTS_SIDE_BUY ? in->px >= px : in->px <= px;
 }
 
