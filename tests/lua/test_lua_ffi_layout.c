@@ -109,6 +109,7 @@ static const struct field fields[] = {
     F(qts_order_intent, order_id),
     F(qts_order_intent, ts_decision_ns),
     F(qts_order_intent, tag),
+    F(qts_order_intent, confidence_bp),
     F(qts_order_event, h),
     R(qts_order_event, order_id),
     F(qts_order_event, strategy_id),

@@ -225,6 +225,8 @@ struct qts_order_intent {
     uint64_t order_id;      /* assigned by the host on acceptance */
     int64_t ts_decision_ns; /* when the strategy decided (event time) */
     char tag[QTS_TAG_MAX];
+    uint32_t confidence_bp; /* the strategy's confidence x 10000 (1..10000); 0 = not given */
+    uint32_t reserved1;
 };
 
 /* Order update delivered to a strategy's on_order. */

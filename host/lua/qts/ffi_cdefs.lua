@@ -98,6 +98,8 @@ struct qts_order_intent {
     uint64_t order_id;
     int64_t ts_decision_ns;
     char tag[24];
+    uint32_t confidence_bp;
+    uint32_t reserved1;
 };
 
 struct qts_order_event {
@@ -143,6 +145,7 @@ int qts_ffi_order(struct qts_lua_strategy *s, struct qts_order_intent *in,
                   uint64_t *id_out, const char **err);
 int qts_ffi_cancel(struct qts_lua_strategy *s, uint64_t order_id, const char **err);
 int qts_ffi_position(struct qts_lua_strategy *s, uint32_t instrument, int64_t *qty_out);
+int qts_ffi_operating_state(struct qts_lua_strategy *s);
 int qts_ffi_account(struct qts_lua_strategy *s, int64_t *cash_out, int64_t *equity_out);
 int qts_ffi_book(struct qts_lua_strategy *s, uint32_t instrument,
                  const struct qts_book_update **out);

@@ -231,6 +231,11 @@ local function place(symbol, side_name, q, lim, o)
     if not edge or edge < 0 then return nil, "edge_bps must be a number >= 0" end
     intent.edge_bps = edge
   end
+  if o and o.confidence ~= nil then
+    local c = tonumber(o.confidence)
+    if not c or c < 0 or c > 1 then return nil, "confidence must be a number from 0 to 1" end
+    intent.confidence_bp = math.max(1, math.floor(c * 10000 + 0.5))
+  end
   local rc = C.qts_ffi_order(S, intent, idp, errp)
   if rc ~= 0 then return nil, ffi.string(errp[0]) end
   return tonumber(idp[0])
@@ -250,6 +255,11 @@ function Ctx:cancel(id)
   if rc ~= 0 then return nil, ffi.string(errp[0]) end
   return true
 end
+
+-- The host's operating state (docs/decide.md): "AGGRESSIVE", "BALANCED"
+-- or "DEFENSIVE"; BALANCED when no operating state is configured.
+local OP_STATES = {[0] = "AGGRESSIVE", "BALANCED", "DEFENSIVE"}
+function Ctx:operating_state() return OP_STATES[C.qts_ffi_operating_state(S)] or "BALANCED" end
 
 function Ctx:position(symbol)
   local ins = inst_by_sym(symbol)

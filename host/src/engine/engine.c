@@ -129,7 +129,7 @@ static void publish_precheck_decision(struct qts_engine *e, const struct qts_ord
     qts_bus_decision(&e->bus, &d);
 }
 
-static int rt_submit(void *ctx, const struct qts_order_intent *in)
+int qts__engine_rt_submit(void *ctx, const struct qts_order_intent *in)
 {
     struct qts_engine *e = ctx;
     e->stats.intents++;
@@ -531,7 +531,8 @@ void qts__engine_lua_sink(struct qts_engine *e, struct qts_lua_sink *out)
 {
     *out = (struct qts_lua_sink){.struct_size = sizeof(struct qts_lua_sink),
                                  .ctx = e,
-                                 .submit_intent = rt_submit,
+                                 .submit_intent = qts__engine_rt_submit,
+                                 .submit_batch = qts__engine_decide_batch,
                                  .cancel = rt_cancel,
                                  .cancel_all = rt_cancel_all,
                                  .strategy_state = rt_state};
@@ -609,6 +610,7 @@ void qts_engine_free(struct qts_engine *e)
     qts_feedback_free(e->fb); /* first: it posts to the runtime, reads orders and timers */
     e->fb = NULL;
     e->lua_pub.rt = NULL; /* events of the shutdown below reach no strategy */
+    qts__engine_close_decide(e);
     if (e->rt)
         qts_lua_runtime_free(e->rt); /* on_stop for every strategy */
     if (e->has_holder)

@@ -36,8 +36,15 @@ static int risk_status_extra(void *ctx, char *out, size_t cap)
     struct qts_engine *e = ctx;
     char eq[64];
     qts_format_fixed(eq, sizeof eq, qts_portfolio_equity(e->portfolio), QTS_CASH_EXP);
-    return snprintf(out, cap, "\"events\":%" PRIu64 ",\"fills\":%" PRIu64 ",\"equity\":%s",
-                    e->stats.events, e->stats.fills, eq);
+    int n = snprintf(out, cap, "\"events\":%" PRIu64 ",\"fills\":%" PRIu64 ",\"equity\":%s",
+                     e->stats.events, e->stats.fills, eq);
+    if (n < 0 || (size_t)n >= cap || !e->decide)
+        return n;
+    /* the Decide stage: counters, netting savings, operating state, pools */
+    int m = snprintf(out + n, cap - (size_t)n, ",\"decide\":");
+    if (m < 0 || (size_t)(n + m) >= cap)
+        return n + m;
+    return n + m + qts_decide_json(&e->decide_pub, out + n + m, cap - (size_t)(n + m));
 }
 
 /* The safety latches as just saved to var_dir, mirrored to the store's
@@ -247,6 +254,7 @@ int qts__engine_broker_env(struct qts_engine *e)
 int qts__engine_open_risk(struct qts_engine *e, struct qts_err *err)
 {
     qts_risk_portfolio_init(&e->risk_pf, e->portfolio);
+    qts__engine_pools_provider(e); /* GR061: the pools' available capital */
     struct qts_risk_settings rset;
     qts_settings_risk_view(e->set, &rset);
     struct qts_risk_control_env renv = {.loop = &e->loop,

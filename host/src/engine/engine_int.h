@@ -27,6 +27,8 @@
 #include "cache_sub.h"
 #include "cache_writer.h"
 #include "cache_cluster.h"
+#include "decide.h"
+#include "decide_sub.h"
 #include "clock.h"
 #include "config.h"
 #include "config_reload.h"
@@ -209,6 +211,9 @@ struct qts_engine {
     struct qts_cache_pub cache_pub;
     struct qts_budget_pub budget_pub;
     struct qts_feedback_pub fb_pub;
+    struct qts_decide *decide; /* owned: the Decide stage (engine_decide.c) */
+    struct qts_pools *pools;   /* owned; NULL = no pools or operating state configured */
+    struct qts_decide_pub decide_pub;
     struct qts_lua_pub lua_pub;
     struct qts_report_pub report_pub;
 };
@@ -253,6 +258,13 @@ void qts__engine_event_sink(struct qts_engine *e);
 /* What the broker reports (enum qts_broker_env), -1 without a broker. */
 int qts__engine_broker_env(struct qts_engine *e);
 int qts__engine_open_risk(struct qts_engine *e, struct qts_err *err);
+/* engine_decide.c: the Decide stage between the runtime and the pipeline */
+int qts__engine_open_decide(struct qts_engine *e, struct qts_err *err);
+void qts__engine_close_decide(struct qts_engine *e);
+void qts__engine_pools_provider(struct qts_engine *e);
+void qts__engine_decide_batch(void *ctx, const struct qts_order_intent *const *in, size_t n,
+                              int *rc);
+int qts__engine_rt_submit(void *ctx, const struct qts_order_intent *in);
 int qts__engine_open_budget(struct qts_engine *e, struct qts_err *err);
 void qts__engine_refresh_ports(struct qts_engine *e);
 void qts__engine_on_plugin_reload(void *ctx, const char *slot, int status, const char *why);

@@ -281,12 +281,14 @@ static int wire_bus(struct qts_engine *e, struct qts_err *err)
         (struct qts_budget_pub){.pf = e->portfolio, .market = qts__engine_market, .market_ctx = e};
     e->fb_pub = (struct qts_feedback_pub){
         .clock = &e->clock, .decision = fb_decision, .decision_ctx = &e->bus};
+    e->decide_pub = (struct qts_decide_pub){.clock = &e->clock};
     e->lua_pub = (struct qts_lua_pub){.rt = e->rt, .instruments = e->instruments, .seq = &e->seq};
     e->report_pub = (struct qts_report_pub){
         .pf = e->portfolio, .title = e->set->host_id, .run_dir = e->run_dir};
     qts_bus_init(&e->bus);
     const struct qts_bus_sub subs[] = {
         qts_portfolio_sub(e->portfolio),    /* marks; fills change positions and cash */
+        qts_decide_sub(&e->decide_pub),     /* pool figures and operating state; decide.json */
         qts_risk_sub(&e->risk_pub),         /* risk loop prices; safety codes */
         qts_store_sub(&e->store_pub),       /* fills, ledger, order events */
         qts_cache_sub(&e->cache_pub),       /* prices, positions, order status */
@@ -479,6 +481,8 @@ int qts_engine_new(struct qts_config *cfg, const struct qts_engine_opts *opts,
         goto fail;
     qts__engine_refresh_ports(e);       /* start may have replaced self pointers */
     rc = qts__engine_open_risk(e, err); /* also the live-trading guard: may refuse to start */
+    if (rc == 0)
+        rc = qts__engine_open_decide(e, err); /* after risk: a strategy's scope is its pool */
     if (rc != 0)
         goto fail;
     if (e->set->cache.plugin) {

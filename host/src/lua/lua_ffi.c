@@ -21,6 +21,7 @@ QTS_FFI int qts_ffi_order(struct qts_lua_strategy *s, struct qts_order_intent *i
                           const char **err);
 QTS_FFI int qts_ffi_cancel(struct qts_lua_strategy *s, uint64_t order_id, const char **err);
 QTS_FFI int qts_ffi_position(struct qts_lua_strategy *s, uint32_t instrument, int64_t *qty_out);
+QTS_FFI int qts_ffi_operating_state(struct qts_lua_strategy *s);
 QTS_FFI int qts_ffi_account(struct qts_lua_strategy *s, int64_t *cash_out, int64_t *equity_out);
 QTS_FFI int qts_ffi_book(struct qts_lua_strategy *s, uint32_t instrument,
                          const struct qts_book_update **out);
@@ -160,6 +161,11 @@ QTS_FFI int qts_ffi_cancel(struct qts_lua_strategy *s, uint64_t order_id, const 
     m.order_id = order_id;
     m.evno = s->cur_evno;
     return push_msg(s, &m, err);
+}
+
+QTS_FFI int qts_ffi_operating_state(struct qts_lua_strategy *s)
+{
+    return atomic_load_explicit(&s->op_state, memory_order_relaxed);
 }
 
 QTS_FFI int qts_ffi_position(struct qts_lua_strategy *s, uint32_t instrument, int64_t *qty_out)

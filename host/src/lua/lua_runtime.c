@@ -51,6 +51,7 @@ int qts_lua_runtime_new(const struct qts_lua_settings *set, struct qts_lua_runti
         return qts_err_set(err, QTS_EINVAL,
                            "lua runtime: sink needs submit_intent, cancel, cancel_all");
     struct qts_lua_runtime *rt = qts_xcalloc(1, sizeof *rt);
+    rt->op_state = 1; /* BALANCED until the Decide stage says otherwise */
     rt->set = *set;
     if (!rt->set.n_workers)
         rt->set.n_workers = 1;
@@ -171,6 +172,7 @@ int qts_lua_runtime_add_strategy(struct qts_lua_runtime *rt, const struct qts_lu
         rt->strats = qts_xrealloc(rt->strats, rt->cap_strats * sizeof *rt->strats);
         rt->files = qts_xrealloc(rt->files, rt->cap_strats * sizeof *rt->files);
     }
+    atomic_store(&s->op_state, rt->op_state);
     rt->strats[rt->n_strats] = s;
     memset(&rt->files[rt->n_strats], 0, sizeof rt->files[0]);
     qts__lua_file_stat(s->path, &rt->files[rt->n_strats].mtime_ns, &rt->files[rt->n_strats].size,
@@ -413,6 +415,35 @@ static void deliver_reject(struct qts_lua_runtime *rt, struct qts_lua_strategy *
     qts_lua_runtime_post(rt, &oe.h);
 }
 
+/* The intents of one drain, held for the sink's submit_batch. */
+struct drain_batch {
+    struct qts_order_intent in[QTS_LUA_DRAIN_BATCH];
+    const struct qts_order_intent *ptr[QTS_LUA_DRAIN_BATCH];
+    struct qts_lua_strategy *from[QTS_LUA_DRAIN_BATCH];
+    int rc[QTS_LUA_DRAIN_BATCH];
+    size_t n;
+};
+
+static void flush_drain_batch(struct qts_lua_runtime *rt, struct drain_batch *b)
+{
+    if (!b->n)
+        return;
+    rt->set.sink.submit_batch(rt->set.sink.ctx, b->ptr, b->n, b->rc);
+    for (size_t i = 0; i < b->n; i++)
+        if (b->rc[i] < 0) {
+            rt->m.rejected_by_sink++;
+            deliver_reject(rt, b->from[i], &b->in[i], b->rc[i]);
+        }
+    b->n = 0;
+}
+
+void qts_lua_runtime_set_operating_state(struct qts_lua_runtime *rt, int op_state)
+{
+    rt->op_state = op_state;
+    for (size_t i = 0; i < rt->n_strats; i++)
+        atomic_store(&rt->strats[i]->op_state, op_state);
+}
+
 int qts_lua_runtime_end(struct qts_lua_runtime *rt, const char *reason)
 {
     if (!rt->inline_run)
@@ -428,6 +459,11 @@ int qts_lua_runtime_end(struct qts_lua_runtime *rt, const char *reason)
 int qts_lua_runtime_drain(struct qts_lua_runtime *rt)
 {
     int count = 0;
+    /* on the stack (about 10 KB): a broker answering inside a submit
+     * drains again, and that drain has its own batch */
+    struct drain_batch batch;
+    batch.n = 0;
+    struct drain_batch *b = rt->set.sink.submit_batch ? &batch : NULL;
     for (size_t i = 0; i < rt->n_strats; i++) {
         struct qts_lua_strategy *s = rt->strats[i];
         if (atomic_load(&s->state) != QTS_LUA_ST_RUNNING) {
@@ -449,7 +485,14 @@ int qts_lua_runtime_drain(struct qts_lua_runtime *rt)
             struct qts_lua_msg msg = *m;
             qts_ring_drop(&s->intents);
             count++;
-            if (msg.kind == QTS_LUA_MSG_ORDER) {
+            if (msg.kind == QTS_LUA_MSG_ORDER && b) {
+                rt->m.intents++;
+                if (b->n == QTS_LUA_DRAIN_BATCH)
+                    flush_drain_batch(rt, b);
+                b->in[b->n] = msg.intent;
+                b->ptr[b->n] = &b->in[b->n];
+                b->from[b->n++] = s;
+            } else if (msg.kind == QTS_LUA_MSG_ORDER) {
                 rt->m.intents++;
                 int rc = rt->set.sink.submit_intent(rt->set.sink.ctx, &msg.intent);
                 if (rc < 0) {
@@ -457,11 +500,15 @@ int qts_lua_runtime_drain(struct qts_lua_runtime *rt)
                     deliver_reject(rt, s, &msg.intent, rc);
                 }
             } else {
+                if (b) /* the orders asked before the cancel go first */
+                    flush_drain_batch(rt, b);
                 rt->m.cancels++;
                 rt->set.sink.cancel(rt->set.sink.ctx, msg.strategy_id, msg.order_id);
             }
         }
     }
+    if (b)
+        flush_drain_batch(rt, b);
     return count;
 }
 

@@ -64,6 +64,10 @@ struct qts_lua_sink {
     int (*cancel_all)(void *ctx, uint32_t strategy_id);
     /* Optional: a strategy changed state (enum qts_lua_state); reason borrowed. */
     void (*strategy_state)(void *ctx, uint32_t strategy_id, int state, const char *reason);
+    /* Optional: every order intent of one drain (one event) in one call,
+     * instead of submit_intent one by one (the Decide stage looks at them
+     * together). rc[i] as submit_intent's return for in[i]; both borrowed. */
+    void (*submit_batch)(void *ctx, const struct qts_order_intent *const *in, size_t n, int *rc);
 };
 
 /* Lockstep: a callback running this many Lua VM instructions (about a
@@ -165,6 +169,9 @@ int qts_lua_runtime_step(struct qts_lua_runtime *rt, const struct qts_ev_hdr *co
 /* Hand pending intents/cancels to the sink; cancel_all for strategies that
  * were halted, failed or stopped. Returns the number of messages handed over. */
 int qts_lua_runtime_drain(struct qts_lua_runtime *rt);
+/* The operating state strategies read with ctx:operating_state() (enum
+ * qts_op_state of decide/pools.h: 0 AGGRESSIVE, 1 BALANCED, 2 DEFENSIVE). */
+void qts_lua_runtime_set_operating_state(struct qts_lua_runtime *rt, int op_state);
 /* The run ends (`reason` borrowed: "end of data", "stop"): each running
  * strategy's on_end, on the core thread in a replay (inline). Their orders
  * wait in the intent rings for the next drain. Returns how many ran;

@@ -85,6 +85,9 @@ struct qts_lua_worker {
 
 struct qts_lua_watch;
 
+/* Intents one drain hands the sink's submit_batch per call. */
+#define QTS_LUA_DRAIN_BATCH 64
+
 struct qts_lua_runtime {
     struct qts_lua_settings set;
     char lua_dir[PATH_MAX];
@@ -103,6 +106,7 @@ struct qts_lua_runtime {
         bool present;
     } * files;
     uint64_t next_evno;
+    int op_state; /* the Decide stage's operating state, handed to new strategies */
     int64_t next_scan_ns;
     struct qts_lua_watch *watch;
     struct qts_lua_metrics m;

@@ -185,7 +185,8 @@ struct qts_lua_strategy {
     size_t err_head, err_n;
 
     /* status visible to the core */
-    atomic_int state;          /* enum qts_lua_state */
+    atomic_int state;    /* enum qts_lua_state */
+    atomic_int op_state; /* the host's operating state (0 aggressive, 1 balanced, 2 defensive) */
     atomic_int cancel_pending; /* core must call sink->cancel_all */
     atomic_int reload_pending; /* 1 reload, 2 stop (file deleted) */
     atomic_uint_fast64_t n_callbacks, n_errors, n_budget_over, n_events;

@@ -6,6 +6,8 @@
 void qts_risk_portfolio_init(struct qts_risk_portfolio *rp, struct qts_portfolio *pf)
 {
     rp->pf = pf;
+    rp->pool_available = NULL;
+    rp->pool_ctx = NULL;
     rp->day_start_equity = qts_portfolio_equity(pf);
 }
 
@@ -59,6 +61,12 @@ static int64_t daily_pnl(void *ctx)
     return qts_portfolio_equity(rp->pf) - rp->day_start_equity;
 }
 
+static int64_t pool_available(void *ctx, int pool)
+{
+    const struct qts_risk_portfolio *rp = ctx;
+    return rp->pool_available(rp->pool_ctx, pool);
+}
+
 void qts_risk_portfolio_book(struct qts_risk_portfolio *rp, struct qts_risk_book *out)
 {
     *out = (struct qts_risk_book){.position = position,
@@ -67,6 +75,7 @@ void qts_risk_portfolio_book(struct qts_risk_portfolio *rp, struct qts_risk_book
                                   .gross_exposure = gross,
                                   .net_exposure = net,
                                   .daily_pnl = daily_pnl,
+                                  .pool_available = rp->pool_available ? pool_available : NULL,
                                   .ctx = rp};
 }
 

@@ -21,6 +21,10 @@ struct qts_portfolio;
 struct qts_risk_portfolio {
     struct qts_portfolio *pf; /* borrowed */
     int64_t day_start_equity; /* cash units */
+    /* Optional: a pool's available capital (the Decide stage's pools);
+     * NULL = no pools, GR061 never fires. */
+    int64_t (*pool_available)(void *pool_ctx, int pool);
+    void *pool_ctx; /* borrowed */
 };
 
 /* `pf` borrowed; the day starts now (its current equity). */

@@ -378,6 +378,9 @@ const struct qts_key qts_config_keys[] = {
      .doc = "max = as fast as possible, or a positive multiple of real time"},
     {"feedback", QTS_KEY_MAP, .offset = S(feedback),
      .doc = "execution feedback loop (docs/feedback.md); free-form, validated by the engine"},
+    {"decide", QTS_KEY_MAP, .offset = S(decide),
+     .doc = "Decide stage: netting, capital pools, operating state (docs/decide.md); validated by "
+            "the engine"},
 };
 const size_t qts_config_n_keys = QTS_ARRAY_LEN(qts_config_keys);
 

@@ -107,6 +107,7 @@ struct qts_settings {
     double exec_max_slippage_pct;
     int64_t exec_monitor_timeout_ms;
     const struct qts_cfg_node *feedback; /* free-form; validated by the feedback module */
+    const struct qts_cfg_node *decide;   /* free-form; validated by the decide module */
     char *budget_key;                    /* shared exposure budget (risk_budget.h); "" = none */
     char *budget_limit;                  /* decimal text, currency */
     int budget_policy;                   /* 0 refuse, 1 local_share */
