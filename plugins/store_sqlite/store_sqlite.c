@@ -610,7 +610,7 @@ static int ss_refresh_rollups(void *self, int64_t now_ns, struct qts_err *err)
     if ((rc = take_dirty(s, "ohlcv", &tlo, &thi, err)) ||
         (rc = take_dirty(s, "ledger", &llo, &lhi, err)))
         goto fail;
-    char sql[2048];
+    char sql[4096];
     if (tlo != QTS_STORE_NULL) {
         int64_t mlo = tlo - tlo % STORE_NS_PER_MIN,
                 mhi = thi - thi % STORE_NS_PER_MIN + STORE_NS_PER_MIN;
@@ -664,14 +664,14 @@ static int ss_refresh_rollups(void *self, int64_t now_ns, struct qts_err *err)
             "DELETE FROM hourly_pnl WHERE host_id = '%s' AND hour >= %" PRId64
             " AND hour < %" PRId64 ";"
             "INSERT INTO hourly_pnl SELECT host_id, timestamp - timestamp %% 3600000000000, "
-            "coalesce(strategy_tag, ''), " SUMS " FROM t_ledger WHERE host_id = '%s' AND "
-            "timestamp >= %" PRId64 " AND timestamp < %" PRId64 " GROUP BY 1, 2, 3;"
+            "coalesce(strategy_tag, ''), " SUMS ", run_id FROM t_ledger WHERE host_id = '%s' AND "
+            "timestamp >= %" PRId64 " AND timestamp < %" PRId64 " GROUP BY 1, 2, 3, run_id;"
             "DELETE FROM daily_metrics WHERE host_id = '%s' AND day >= date(%" PRId64
             " / 1000000000 + 32400, 'unixepoch') AND day < date(%" PRId64
             " / 1000000000 + 32400, 'unixepoch');"
             "INSERT INTO daily_metrics SELECT host_id, " DAY_EXPR ", " SUMS
-            ", count(DISTINCT symbol) FROM t_ledger WHERE host_id = '%s' AND timestamp >= %" PRId64
-            " AND timestamp < %" PRId64 " GROUP BY 1, 2;",
+            ", count(DISTINCT symbol), run_id FROM t_ledger WHERE host_id = '%s' AND timestamp >= "
+            "%" PRId64 " AND timestamp < %" PRId64 " GROUP BY 1, 2, run_id;",
             s->host_id, hlo, hhi, s->host_id, hlo, hhi, s->host_id, dlo, dhi, s->host_id, dlo, dhi);
         if ((rc = exec_sql(s, sql, err)))
             goto fail;
@@ -681,12 +681,13 @@ static int ss_refresh_rollups(void *self, int64_t now_ns, struct qts_err *err)
             " / 1000000000 + 32400, 'unixepoch') AND as_of < date(%" PRId64
             " / 1000000000 + 32400, 'unixepoch');"
             "INSERT INTO strategy_performance (host_id, as_of, strategy, trades, wins, win_rate, "
-            "total_pnl, avg_pnl) SELECT host_id, " DAY_EXPR
+            "total_pnl, avg_pnl, run_id) SELECT host_id, " DAY_EXPR
             ", coalesce(strategy_tag, ''), count(*), "
             "sum(realized_pnl > 0), CASE WHEN count(realized_pnl) > 0 THEN "
             "CAST(sum(realized_pnl > 0) AS REAL) / count(realized_pnl) END, "
-            "coalesce(sum(realized_pnl), 0), avg(realized_pnl) FROM t_ledger WHERE host_id = '%s' "
-            "AND timestamp >= %" PRId64 " AND timestamp < %" PRId64 " GROUP BY 1, 2, 3;",
+            "coalesce(sum(realized_pnl), 0), avg(realized_pnl), run_id FROM t_ledger WHERE "
+            "host_id = '%s' AND timestamp >= %" PRId64 " AND timestamp < %" PRId64
+            " GROUP BY 1, 2, 3, run_id;",
             s->host_id, dlo, dhi, s->host_id, dlo, dhi);
         if ((rc = exec_sql(s, sql, err)))
             goto fail;
