@@ -301,6 +301,7 @@ struct qts_store_run {
     int64_t ended_ns; /* QTS_STORE_NULL while running */
     int64_t data_from_ns, data_to_ns;
     int64_t events, orders, rejected, fills; /* QTS_STORE_NULL while running */
+    char host_id[64]; /* read side (QTS_Q_RUNS): the host that ran it; not written */
 };
 
 /* Read side: rolling feedback summary (load_state; QTS_Q_FEEDBACK_SUMMARY). */
