@@ -591,8 +591,12 @@ static inline void store_dirty_clear(struct store_dirty *d)
 
 static inline void store_dirty_add(struct store_dirty *d, const struct qts_store_record *r)
 {
-    if (r->kind == QTS_REC_TICK &&
-        ((const struct qts_store_tick *)(const void *)r)->tick_kind != QTS_TICK_QUOTE)
+    const struct qts_store_tick *t = (const struct qts_store_tick *)(const void *)r;
+    /* a run's own trade prints do not dirty the bars: the host writes the
+     * bars it built from them (two runs over the same prints would count
+     * each print twice) */
+    if (r->kind == QTS_REC_TICK && t->tick_kind != QTS_TICK_QUOTE &&
+        !(r->struct_size > offsetof(struct qts_store_tick, run_id) && t->run_id[0]))
         store_range_add(&d->tick_lo, &d->tick_hi, r->ts_ns);
     else if (r->kind == QTS_REC_LEDGER)
         store_range_add(&d->led_lo, &d->led_hi, r->ts_ns);
