@@ -390,8 +390,9 @@ static const struct store_tab store_tabs[STORE_T_COUNT] = {
     [STORE_T_POSITION] =
         STORE_TAB("positions", "host_id, run_id, symbol, strategy_type", 1, store_cols_position),
     [STORE_T_PARAM] =
-        STORE_TAB("strategies", "host_id, strategy_id, param_name", 1, store_cols_param),
-    [STORE_T_RISK] = STORE_TAB("risk_configs", "host_id, config_key", 1, store_cols_risk_config),
+        STORE_TAB("strategies", "host_id, run_id, strategy_id, param_name", 1, store_cols_param),
+    [STORE_T_RISK] =
+        STORE_TAB("risk_configs", "host_id, run_id, config_key", 1, store_cols_risk_config),
     [STORE_T_LEDGER] = STORE_TAB("t_ledger", NULL, 0, store_cols_ledger),
     [STORE_T_ACCOUNT] = STORE_TAB("account_history", "host_id, date", 1, store_cols_account),
     [STORE_T_CONFIG] = STORE_TAB("config", "host_id, scope, key", 1, store_cols_config),

@@ -39,6 +39,11 @@ ALTER TABLE positions DROP CONSTRAINT positions_pkey;
 ALTER TABLE positions ADD PRIMARY KEY (host_id, run_id, symbol, strategy_type);
 ALTER TABLE feedback_data DROP CONSTRAINT feedback_data_host_id_order_id_time_key;
 ALTER TABLE feedback_data ADD UNIQUE (host_id, run_id, order_id, time);
+-- the running configuration, written at start and at each reload: per run
+ALTER TABLE strategies DROP CONSTRAINT strategies_pkey;
+ALTER TABLE strategies ADD PRIMARY KEY (host_id, run_id, strategy_id, param_name);
+ALTER TABLE risk_configs DROP CONSTRAINT risk_configs_pkey;
+ALTER TABLE risk_configs ADD PRIMARY KEY (host_id, run_id, config_key);
 
 -- decision_log: the order an intent became, its codes and the inputs the stage named
 ALTER TABLE decision_log ADD COLUMN order_id bigint NOT NULL DEFAULT 0;

@@ -4,7 +4,9 @@
 -- feedback and positions include run_id: a second run into the same
 -- database keeps all of its rows. Rows from before this migration (and
 -- sheet imports) have run_id ''.
--- SQLite cannot change a table's constraints: the four keyed tables are
+-- strategies and risk_configs (the running configuration, written at start
+-- and at each reload) are versioned by run: their keys include run_id too.
+-- SQLite cannot change a table's constraints: the six keyed tables are
 -- rebuilt (new table, copy, drop, rename) inside this migration's transaction.
 
 CREATE TABLE runs (
@@ -19,8 +21,6 @@ ALTER TABLE order_events ADD COLUMN run_id TEXT NOT NULL DEFAULT '';
 ALTER TABLE execution_logs ADD COLUMN run_id TEXT NOT NULL DEFAULT '';
 ALTER TABLE decision_log ADD COLUMN run_id TEXT NOT NULL DEFAULT '';
 ALTER TABLE t_ledger ADD COLUMN run_id TEXT NOT NULL DEFAULT '';
-ALTER TABLE strategies ADD COLUMN run_id TEXT NOT NULL DEFAULT '';
-ALTER TABLE risk_configs ADD COLUMN run_id TEXT NOT NULL DEFAULT '';
 -- decision_log: the order an intent became, its codes and the inputs the stage named
 ALTER TABLE decision_log ADD COLUMN order_id INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE decision_log ADD COLUMN codes TEXT;
@@ -147,3 +147,26 @@ CREATE TABLE strategy_performance (
 UPDATE qts_rollup_state SET dirty_lo = (SELECT min(timestamp) FROM t_ledger),
                             dirty_hi = (SELECT max(timestamp) FROM t_ledger)
   WHERE name = 'ledger';
+
+CREATE TABLE strategies_new (
+  host_id TEXT NOT NULL, run_id TEXT NOT NULL DEFAULT '', strategy_id TEXT NOT NULL,
+  param_name TEXT NOT NULL, rec_id INTEGER NOT NULL, value TEXT NOT NULL,
+  value_type TEXT NOT NULL DEFAULT 'string'
+    CHECK (value_type IN ('string', 'int', 'float', 'bool', 'json')),
+  description TEXT, updated_at INTEGER NOT NULL,
+  PRIMARY KEY (host_id, run_id, strategy_id, param_name));
+INSERT INTO strategies_new (host_id, strategy_id, param_name, rec_id, value, value_type,
+                            description, updated_at)
+  SELECT host_id, strategy_id, param_name, rec_id, value, value_type, description, updated_at
+  FROM strategies;
+DROP TABLE strategies;
+ALTER TABLE strategies_new RENAME TO strategies;
+
+CREATE TABLE risk_configs_new (
+  host_id TEXT NOT NULL, run_id TEXT NOT NULL DEFAULT '', config_key TEXT NOT NULL,
+  rec_id INTEGER NOT NULL, value NUMERIC NOT NULL, description TEXT, updated_at INTEGER NOT NULL,
+  PRIMARY KEY (host_id, run_id, config_key));
+INSERT INTO risk_configs_new (host_id, config_key, rec_id, value, description, updated_at)
+  SELECT host_id, config_key, rec_id, value, description, updated_at FROM risk_configs;
+DROP TABLE risk_configs;
+ALTER TABLE risk_configs_new RENAME TO risk_configs;

@@ -39,7 +39,7 @@ strategies:
     - {name: rsi, file: rsi_scalp.lua, symbols: [BTCUSDT], params: {symbol: BTCUSDT, n: 14, qty: 0.005}}
     - {name: mm, file: market_maker.lua, symbols: [BTCUSDT],
        params: {symbol: BTCUSDT, qty: 0.002, half_spread: 3, max_position: 0.01}}
-risk: {pool: swing}
+risk: {pool: swing, max_order_qty: 1}
 YAML
 }
 
@@ -84,13 +84,21 @@ check_run() {
     [ "$hourly" = "$ledger" ] || fail "run $id: hourly_pnl sums to $hourly, t_ledger to $ledger"
     [ "$(q "SELECT count(*) FROM t_ledger WHERE run_id = '$id' AND realized_pnl IS NULL")" = 0 ] ||
         fail "run $id: t_ledger rows without realized_pnl"
-    # every intent's decision, every order's final state, the position
+    # every intent's decision, every order's final state, the position,
+    # the configuration it ran with
     local decisions orders
     decisions=$(q "SELECT count(*) FROM decision_log WHERE run_id = '$id'")
     orders=$(q "SELECT count(*) FROM orders WHERE run_id = '$id'")
     [ "$decisions" -gt 0 ] || fail "run $id: no decision_log rows"
     [ "$orders" -gt 0 ] || fail "run $id: no orders rows"
     [ "$(q "SELECT count(*) FROM positions WHERE run_id = '$id'")" -ge 1 ] || fail "run $id: no positions row"
+    # the running configuration: 11 strategy parameters, the risk limit set
+    [ "$(q "SELECT count(*) FROM strategies WHERE run_id = '$id'")" = 11 ] ||
+        fail "run $id: strategies holds $(q "SELECT count(*) FROM strategies WHERE run_id = '$id'") parameters, the configuration 11"
+    [ "$(q "SELECT value || ' ' || value_type FROM strategies WHERE run_id = '$id' AND strategy_id = 'ema' AND param_name = 'fast'")" = "20 int" ] ||
+        fail "run $id: strategies row ema.fast is not '20 int'"
+    [ "$(printf '%g' "$(q "SELECT value FROM risk_configs WHERE run_id = '$id' AND config_key = 'risk.max_order_qty'")")" = 1 ] ||
+        fail "run $id: risk_configs has no risk.max_order_qty = 1"
     [ "$failed" = 0 ] &&
         echo "ok: run $id: $db_fills fills, $decisions decisions, $orders orders; PnL by strategy and hour agree with summary.json"
     [ "$failed_before" = 0 ] || failed=1

@@ -456,6 +456,7 @@ int qts_engine_new(struct qts_config *cfg, const struct qts_engine_opts *opts,
         cfg_path = cfg_abs;
     qts_store_pub_run_start(&e->store_pub, qts_mode_name(e->set->mode), cfg_path,
                             run_start_wall_ns(e));
+    qts_store_pub_config(&e->store_pub, qts_config_root(e->cfg));
     e->feeds = qts_xcalloc(e->set->n_feeds ? e->set->n_feeds : 1, sizeof *e->feeds);
     for (size_t i = 0; i < e->set->n_feeds; i++) {
         const struct qts_plugin_slot *s = &e->set->feeds[i];

@@ -10,6 +10,7 @@
 
 #include "bars.h"
 #include "clock.h"
+#include "config_tree.h"
 #include "instruments.h"
 #include "log.h"
 #include "portfolio.h"
@@ -383,6 +384,93 @@ void qts_store_pub_run_start(struct qts_store_pub *pub, const char *mode, const 
     pub->started_ns = wall_ns;
     pub->started = true;
     push_run(pub, "running", false);
+}
+
+/* A scalar's type as the strategies table names it. */
+static const char *value_type(const char *v)
+{
+    if (strcmp(v, "true") == 0 || strcmp(v, "false") == 0)
+        return "bool";
+    char *end = NULL;
+    (void)strtoll(v, &end, 10);
+    if (*v && end && !*end)
+        return "int";
+    (void)strtod(v, &end);
+    if (*v && end && !*end)
+        return "float";
+    return "string";
+}
+
+/* Every scalar under `n` as a strategies row (key: dotted path). */
+static void push_params(struct qts_store_pub *pub, const char *strategy, const char *prefix,
+                        const struct qts_cfg_node *n, int64_t ts)
+{
+    for (size_t i = 0; i < qts_cfg_len(n); i++) {
+        const struct qts_cfg_node *c = qts_cfg_at(n, i);
+        char name[100];
+        snprintf(name, sizeof name, "%s%s%s", prefix, *prefix ? "." : "", qts_cfg_key_at(n, i));
+        if (qts_cfg_type(c) == QTS_CFG_MAP) {
+            push_params(pub, strategy, name, c, ts);
+            continue;
+        }
+        const char *v = qts_cfg_str(c);
+        if (!v)
+            continue; /* a list: not a parameter value */
+        struct qts_store_param r;
+        memset(&r, 0, sizeof r);
+        qts_strlcpy(r.strategy_id, strategy, sizeof r.strategy_id);
+        qts_strlcpy(r.param_name, name, sizeof r.param_name);
+        qts_strlcpy(r.value, v, sizeof r.value);
+        qts_strlcpy(r.value_type, value_type(v), sizeof r.value_type);
+        set_run(pub, r.run_id);
+        store_push(pub, &r.h, QTS_REC_PARAM, sizeof r, ts);
+    }
+}
+
+/* Every numeric scalar under `n` as a risk_configs row (key: dotted path). */
+static void push_risk(struct qts_store_pub *pub, const char *prefix, const struct qts_cfg_node *n,
+                      int64_t ts)
+{
+    for (size_t i = 0; i < qts_cfg_len(n); i++) {
+        const struct qts_cfg_node *c = qts_cfg_at(n, i);
+        char key[100];
+        snprintf(key, sizeof key, "%s.%s", prefix, qts_cfg_key_at(n, i));
+        if (qts_cfg_type(c) == QTS_CFG_MAP) {
+            push_risk(pub, key, c, ts);
+            continue;
+        }
+        const char *v = qts_cfg_str(c);
+        char *end = NULL;
+        double d = v ? strtod(v, &end) : NAN;
+        if (!v || !*v || *end || !isfinite(d) || fabs(d) >= 1e10)
+            continue; /* not a number the column holds (numeric(18,8)) */
+        struct qts_store_risk_config r;
+        memset(&r, 0, sizeof r);
+        qts_strlcpy(r.config_key, key, sizeof r.config_key);
+        r.exp = 8;
+        r.value = llround(d * 1e8);
+        set_run(pub, r.run_id);
+        store_push(pub, &r.h, QTS_REC_RISK_CONFIG, sizeof r, ts);
+    }
+}
+
+void qts_store_pub_config(struct qts_store_pub *pub, const struct qts_cfg_node *root)
+{
+    if (!pub->writer || !root)
+        return;
+    int64_t ts = wall_now_ns();
+    const struct qts_cfg_node *list = qts_cfg_get(root, "strategies.list");
+    for (size_t i = 0; i < qts_cfg_len(list); i++) {
+        const struct qts_cfg_node *st = qts_cfg_at(list, i);
+        const char *name = qts_cfg_str(qts_cfg_get(st, "name"));
+        if (!name)
+            continue;
+        push_params(pub, name, "", qts_cfg_get(st, "params"), ts);
+        char prefix[100];
+        snprintf(prefix, sizeof prefix, "strategies.%s.risk", name);
+        push_risk(pub, prefix, qts_cfg_get(st, "risk"), ts);
+    }
+    push_risk(pub, "risk", qts_cfg_get(root, "risk"), ts);
 }
 
 void qts_store_pub_free(struct qts_store_pub *pub)

@@ -78,6 +78,13 @@ struct qts_bus_sub qts_store_close_sub(struct qts_store_pub *pub);
  * `mode` replay/paper/live, `config_path` may be NULL, `wall_ns` the start. */
 void qts_store_pub_run_start(struct qts_store_pub *pub, const char *mode, const char *config_path,
                              int64_t wall_ns);
+/* The running configuration: every scalar of each strategy's `params` as
+ * `strategies` rows (strategy_id = its name), every number of `risk` and of
+ * each strategy's `risk` as `risk_configs` rows (config_key = the dotted
+ * path). At start and after each reload; rows are per run (a reload
+ * overwrites the run's rows). `root` is borrowed for the call. */
+struct qts_cfg_node;
+void qts_store_pub_config(struct qts_store_pub *pub, const struct qts_cfg_node *root);
 /* Frees what the subscriber allocated (after the run). */
 void qts_store_pub_free(struct qts_store_pub *pub);
 /* A complete feedback row (markouts in) becomes a feedback_data record. */
