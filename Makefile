@@ -8,8 +8,14 @@ FUZZ_SECONDS ?= 300
 FUZZ_TEST_SECONDS ?= 30
 CONFIG ?= config/qts.yaml
 CMAKE_FLAGS ?=
+# `make V=1 ...` shows the configure and build output; without it the output
+# goes to $(BUILD)/build.log and is shown only when a step fails.
+QUIETLY = V=$(V) bash scripts/quietly
 
-.PHONY: all setup build build-asan build-fuzz run test test-fast fuzz bench soak clean
+.PHONY: all setup build build-asan build-fuzz run test test-fast fuzz bench soak clean install
+# `make install PREFIX=...`: bin/qts, lib/qts/plugins, share/qts, include/qts
+# and lib/pkgconfig/qts-plugin.pc (relocatable: it finds its own prefix)
+PREFIX ?= /usr/local
 
 all: build
 
@@ -17,10 +23,11 @@ setup:
 	@bash scripts/setup
 
 $(BUILD)/CMakeCache.txt:
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS)
+	@$(QUIETLY) $(BUILD)/configure.log configure \
+	  cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS)
 
 build: setup $(BUILD)/CMakeCache.txt
-	cmake --build $(BUILD) -j $(JOBS)
+	@$(QUIETLY) $(BUILD)/build.log build cmake --build $(BUILD) -j $(JOBS)
 
 $(BUILD_ASAN)/CMakeCache.txt:
 	cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug -DQTS_SANITIZE=ON $(CMAKE_FLAGS)
@@ -41,8 +48,11 @@ build-fuzz: setup $(BUILD_FUZZ)/CMakeCache.txt
 fuzz: build-fuzz
 	QTS_BIN=$(CURDIR)/$(BUILD)/qts bash scripts/run-fuzz $(BUILD_FUZZ) $(FUZZ_SECONDS) $(FUZZ)
 
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX)
+
 run: build
-	./$(BUILD)/qts run -c $(CONFIG)
+	@./$(BUILD)/qts run -c $(CONFIG)
 
 # Every test in the normal build, then every test again under
 # AddressSanitizer + UndefinedBehaviorSanitizer (ASAN_LABELS in

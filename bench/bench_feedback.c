@@ -7,7 +7,16 @@
  *     whole host with the paper broker: median absolute error of predicted
  *     against realized slippage (aggressive orders, against the arrival
  *     mid), in bps and in ticks. Skipped with a JSON note when the data is
- *     absent. */
+ *     absent;
+ *  3. the loop's pay-off on the same capture: an aggressive strategy whose
+ *     market orders (0.2 to 3 BTC) walk the book, priced by the paper
+ *     venue with an impact law of 50 * (q/V)^0.5 bps on top of the walk
+ *     (the capture's own book is too deep for such orders to cost more than
+ *     a tenth of a bps), run twice in the same
+ *     benchmark, with the feedback decisions off (algo direct) and on
+ *     (algo "auto": the host splits what it predicts to be costly):
+ *     implementation shortfall in bps and USDT, fill ratio, share of orders
+ *     adjusted, median absolute prediction error in ticks after warm-up. */
 #include "bench.h"
 
 #include <math.h>
@@ -228,6 +237,180 @@ static void bench_binance(const char *shared, const char *plugins)
         fprintf(stderr, "could not remove %s\n", dir);
 }
 
+static const char walker_lua[] =
+    "local M = {}\n"
+    "local SIZES = { 0.2, 3.0, 0.5, 2.0, 1.0 }\n"
+    "function M.on_init(ctx, params) return { n = 0, k = 0, algo = params.algo } end\n"
+    "function M.on_trade(ctx, st, t)\n"
+    "  st.n = st.n + 1\n"
+    "  if st.n % 400 ~= 0 then return end\n"
+    "  st.k = st.k + 1\n"
+    "  local q = SIZES[(st.k - 1) % #SIZES + 1]\n"
+    "  local pos = ctx:position('BTCUSDT')\n"
+    "  ctx:order{ symbol = 'BTCUSDT', side = pos > 0 and 'sell' or 'buy', qty = q,\n"
+    "             type = 'market', algo = st.algo }\n"
+    "end\n"
+    "return M\n";
+
+/* One replay of the capture with the walker; its run directory in run. */
+static int run_walker(const char *dir, const char *a, const char *b, const char *plugins,
+                      const char *algo, char *run, size_t run_cap)
+{
+    char path[1300], yaml[4096];
+    snprintf(path, sizeof path, "%s/walker.lua", dir);
+    qts_bench_write_file(path, walker_lua);
+    snprintf(yaml, sizeof yaml,
+             "mode: replay\nhost_id: bench-fbloop\nlog: {level: error}\n"
+             "paths: {var_dir: %s/var-%s}\nplugins: {dir: %s}\n"
+             "instruments:\n  - {symbol: BTCUSDT, venue: binance, px_exp: 2, qty_exp: 8,"
+             " tick_size: \"0.01\", lot_size: \"0.00001\", min_qty: \"0.00001\"}\n"
+             "feeds:\n  - {name: md, plugin: feed_replay, config: {files: \"%s,%s\","
+             " symbols: \"BTCUSDT:2:8\"}}\n"
+             "broker: {plugin: broker_paper, config: {seed: 1, allow_short: true,"
+             " impact_model: power, impact_coef_bps: 50, impact_exponent: 0.5}}\n"
+             "account: {initial_cash: \"100000000\"}\n"
+             "feedback: {save: false}\n"
+             "strategies: {dir: %s, list: [{name: walker, file: walker.lua, symbols: [BTCUSDT],"
+             " params: {algo: %s}}]}\n",
+             dir, algo, plugins, a, b, dir, algo);
+    snprintf(path, sizeof path, "%s/qts-%s.yaml", dir, algo);
+    qts_bench_write_file(path, yaml);
+    struct qts_config *cfg = NULL;
+    struct qts_diags d;
+    qts_diags_init(&d);
+    int rc = qts_config_load(path, &cfg, &d);
+    qts_diags_cleanup(&d);
+    snprintf(run, run_cap, "%s/run-%s", dir, algo);
+    struct qts_engine_opts opts = {.run_dir = run};
+    struct qts_engine *e = NULL;
+    struct qts_err err;
+    qts_err_clear(&err);
+    if (rc == 0)
+        rc = qts_engine_new(cfg, &opts, &e, &err);
+    if (rc == 0)
+        rc = qts_engine_run(e, &err);
+    if (rc != 0)
+        printf("{\"bench\":\"feedback_loop_binance\",\"error\":\"%s\"}\n", err.msg);
+    qts_engine_free(e);
+    qts_config_unref(cfg);
+    return rc;
+}
+
+struct loop_stats {
+    size_t orders, adjusted;
+    double asked, filled, is_money, is_notional; /* USDT; shortfall, filled notional at decision */
+    double *err_ticks;
+    size_t n_err, cap_err;
+};
+
+/* The figures of one run from its tca.csv and decisions.csv. */
+static void loop_stats(const char *run, struct loop_stats *st)
+{
+    memset(st, 0, sizeof *st);
+    char path[1300], line[8192];
+    snprintf(path, sizeof path, "%s/tca.csv", run);
+    FILE *f = fopen(path, "r");
+    while (f && fgets(line, sizeof line, f)) {
+        if (line[0] == 'o')
+            continue;
+        char *fld[64];
+        int k = 0;
+        for (char *p = line; p && k < 64;) {
+            fld[k++] = p;
+            p = strchr(p, ',');
+            if (p)
+                *p++ = '\0';
+        }
+        if (k < 43)
+            continue;
+        /* 4 side, 9 qty_asked, 10 qty_filled, 11 decision_px, 12 arrival_px,
+         * 13 avg_fill_px, 19 slip_arrival_bps, 36 pred_slip_bps, 38 pred_default, 42 tick */
+        double asked = atof(fld[9]), filled = atof(fld[10]), dec = atof(fld[11]);
+        st->orders++;
+        st->asked += asked;
+        st->filled += filled;
+        if (filled > 0 && dec > 0 && *fld[13]) {
+            double sgn = strcmp(fld[4], "sell") == 0 ? -1 : 1;
+            st->is_money += sgn * (atof(fld[13]) - dec) * filled;
+            st->is_notional += dec * filled;
+        }
+        if (filled > 0 && atoi(fld[38]) == 0 && *fld[19] && *fld[36] && atof(fld[42]) > 0) {
+            if (st->n_err == st->cap_err) {
+                st->cap_err = st->cap_err ? st->cap_err * 2 : 256;
+                st->err_ticks = realloc(st->err_ticks, st->cap_err * sizeof *st->err_ticks);
+            }
+            st->err_ticks[st->n_err++] =
+                fabs(atof(fld[36]) - atof(fld[19])) * atof(fld[12]) / 1e4 / atof(fld[42]);
+        }
+    }
+    if (f)
+        fclose(f);
+    /* an order adjusted = the feedback stage changed it (split, shrunk,
+     * deferred, repriced); "algo auto: direct" leaves it as asked */
+    snprintf(path, sizeof path, "%s/decisions.csv", run);
+    f = fopen(path, "r");
+    while (f && fgets(line, sizeof line, f))
+        if (strstr(line, ",feedback,") && !strstr(line, "\"algo auto: direct\""))
+            st->adjusted++;
+    if (f)
+        fclose(f);
+}
+
+static void bench_loop(const char *shared, const char *plugins)
+{
+    char a[1024], b[1024];
+    snprintf(a, sizeof a, "%s/data/binance/spot_btcusdt_20240808.gz", shared);
+    snprintf(b, sizeof b, "%s/data/binance/spot_btcusdt_20240809.gz", shared);
+    if (access(a, R_OK) != 0 || access(b, R_OK) != 0) {
+        printf("{\"bench\":\"feedback_loop_binance\",\"skipped\":\"../shared/data/binance "
+               "absent\"}\n");
+        return;
+    }
+    char dir[] = "/tmp/qts-bench-fbloop-XXXXXX";
+    if (!mkdtemp(dir))
+        return;
+    char run_off[1100], run_on[1100];
+    struct loop_stats off, on;
+    if (run_walker(dir, a, b, plugins, "direct", run_off, sizeof run_off) == 0 &&
+        run_walker(dir, a, b, plugins, "auto", run_on, sizeof run_on) == 0) {
+        loop_stats(run_off, &off);
+        loop_stats(run_on, &on);
+        double is_off = off.is_notional > 0 ? off.is_money / off.is_notional * 1e4 : NAN;
+        double is_on = on.is_notional > 0 ? on.is_money / on.is_notional * 1e4 : NAN;
+        double fr_off = off.asked > 0 ? off.filled / off.asked : NAN;
+        double fr_on = on.asked > 0 ? on.filled / on.asked : NAN;
+        char extra[1024];
+        snprintf(
+            extra, sizeof extra,
+            "\"off_bps\":%.4f,\"on_bps\":%.4f,\"reduction_pct\":%.2f,"
+            "\"off_usdt\":%.2f,\"on_usdt\":%.2f,\"orders_off\":%zu,\"orders_on\":%zu,"
+            "\"aim_reduction_pct\":20,"
+            "\"data\":\"binance spot BTCUSDT 2024-08-08/09, paper broker, market orders "
+            "0.2-3 BTC every 400 trades, venue impact 50 (q/V)^0.5 bps on top of the book walk\"",
+            is_off, is_on, (1 - is_on / is_off) * 100, off.is_money, on.is_money, off.orders,
+            on.orders);
+        qts_bench_report_value("feedback_loop_shortfall", "bps", is_on, on.orders, extra);
+        snprintf(extra, sizeof extra,
+                 "\"off\":%.4f,\"on\":%.4f,\"loss_pct\":%.2f,\"aim_loss_pct\":5", fr_off, fr_on,
+                 (1 - fr_on / fr_off) * 100);
+        qts_bench_report_value("feedback_loop_fill_ratio", "ratio", fr_on, on.orders, extra);
+        snprintf(extra, sizeof extra, "\"adjusted\":%zu,\"orders\":%zu", on.adjusted, on.orders);
+        qts_bench_report_value("feedback_loop_adjusted_share", "ratio",
+                               on.orders ? (double)on.adjusted / (double)on.orders : NAN, on.orders,
+                               extra);
+        snprintf(extra, sizeof extra, "\"off_run\":%.4f,\"aim\":0.5",
+                 median(off.err_ticks, off.n_err));
+        qts_bench_report_value("feedback_loop_pred_median_abs_err", "ticks",
+                               median(on.err_ticks, on.n_err), on.n_err, extra);
+        free(off.err_ticks);
+        free(on.err_ticks);
+    }
+    char cmd[1300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", dir);
+}
+
 int main(void)
 {
     qts_log_set_level(QTS_LOG_ERROR);
@@ -239,5 +422,6 @@ int main(void)
     if (!plugins)
         plugins = QTS_BENCH_PLUGIN_DIR;
     bench_binance(shared, plugins);
+    bench_loop(shared, plugins);
     return 0;
 }

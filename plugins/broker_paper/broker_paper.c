@@ -47,7 +47,7 @@ static int pb_submit(void *self, const struct qts_broker_order *bo)
     o->side = bo->side;
     o->type = bo->type;
     o->tif = bo->tif;
-    o->px = bo->type == QTS_ORD_MARKET ? 0 : bo->px;
+    o->px = bo->type == QTS_ORD_MARKET ? 0 : bo->px; /* a limit, or a stop's trigger */
     o->qty = bo->qty;
     o->state = PB_PENDING;
     o->instrument = bo->instrument;
@@ -140,9 +140,17 @@ static void pb_on_market(void *self, const struct qts_ev_hdr *ev)
         return;
     pb->depth++;
     pb_advance(pb, ev_time(ev));
+    if (ev->type == QTS_EV_BAR && ev->ts_recv_ns > ev_time(ev))
+        pb_advance(pb, ev->ts_recv_ns); /* a bar is known at its close */
     struct pb_inst *in = pb_inst_get(pb, ev->instrument, ev->px_exp, ev->qty_exp);
     int64_t ts = max64(ev_time(ev), pb->vnow);
+    if (ev->type == QTS_EV_TRADE || ev->type == QTS_EV_QUOTE || ev->type == QTS_EV_BOOK)
+        in->d.has_tick = 1; /* finer than bars: these fill from now on */
     switch (ev->type) {
+    case QTS_EV_BAR:
+        if (ev->struct_size >= sizeof(struct qts_bar))
+            pb_on_bar(pb, in, (const struct qts_bar *)ev, ts);
+        break;
     case QTS_EV_TRADE: {
         if (ev->struct_size < sizeof(struct qts_trade))
             break;
@@ -191,6 +199,8 @@ static void pb_on_market(void *self, const struct qts_ev_hdr *ev)
     pb_arm_timer(pb);
 }
 
+static void pb_on_data_end(void *self) { pb_bars_data_end(self); }
+
 static const struct qts_broker_ops pb_ops = {.struct_size = sizeof(struct qts_broker_ops),
                                              .env = pb_env,
                                              .submit = pb_submit,
@@ -198,7 +208,8 @@ static const struct qts_broker_ops pb_ops = {.struct_size = sizeof(struct qts_br
                                              .modify = pb_modify,
                                              .query_open_orders = pb_query_open_orders,
                                              .query_positions = pb_query_positions,
-                                             .on_market = pb_on_market};
+                                             .on_market = pb_on_market,
+                                             .on_data_end = pb_on_data_end};
 
 /* ----------------------------------------------------------------- lifecycle */
 
@@ -320,6 +331,7 @@ static int pb_init(const struct qts_host_api *host, void *owner, void **self, st
     c->seed = 1;
     c->check_cash = true;
     double maker_bps = 10.0, taker_bps = 10.0, band_bps = 1000.0, cash = 1000000.0;
+    const char *bar_fill = NULL;
     int64_t seed = 1;
     int rc;
     if ((rc = cfg_i64(pb, "order_latency_ns", &c->order_latency_ns, 0, err)) ||
@@ -331,7 +343,10 @@ static int pb_init(const struct qts_host_api *host, void *owner, void **self, st
         (rc = cfg_dbl(pb, "price_band_bps", &band_bps, err)) ||
         (rc = cfg_dbl(pb, "initial_cash", &cash, err)) ||
         (rc = cfg_flag(pb, "allow_short", &c->allow_short, err)) ||
-        (rc = cfg_flag(pb, "check_cash", &c->check_cash, err))) {
+        (rc = cfg_flag(pb, "check_cash", &c->check_cash, err)) ||
+        (rc = cfg_dbl(pb, "bar_volume_cap", &c->bar_volume_cap, err)) ||
+        (rc = cfg_i64(pb, "slippage_ticks", &c->slippage_ticks, 0, err)) ||
+        (rc = cfg_dbl(pb, "slippage_bps", &c->slippage_bps, err))) {
         pb_destroy(pb);
         return rc;
     }
@@ -352,6 +367,27 @@ static int pb_init(const struct qts_host_api *host, void *owner, void **self, st
         return qts_err_set(err, QTS_ECONFIG,
                            "broker_paper: queue_cancel_rule '%s': use pro_rata, front or back",
                            rule);
+    }
+    rc = host->cfg_str ? host->cfg_str(owner, "bar_fill", &bar_fill, err) : QTS_ENOENT;
+    if (rc && rc != QTS_ENOENT) {
+        pb_destroy(pb);
+        return rc;
+    }
+    if (!bar_fill || strcmp(bar_fill, "next_open") == 0)
+        c->bar_fill = PB_BAR_NEXT_OPEN;
+    else if (strcmp(bar_fill, "close") == 0)
+        c->bar_fill = PB_BAR_CLOSE;
+    else {
+        pb_destroy(pb);
+        return qts_err_set(err, QTS_ECONFIG, "broker_paper: bar_fill '%s': use next_open or close",
+                           bar_fill);
+    }
+    if (!(c->bar_volume_cap >= 0 && c->bar_volume_cap <= 1) ||
+        !(c->slippage_bps >= 0 && c->slippage_bps <= 1000)) {
+        pb_destroy(pb);
+        return qts_err_set(err, QTS_ECONFIG,
+                           "broker_paper: bar_volume_cap within [0, 1], slippage_bps within "
+                           "[0, 1000]");
     }
     if (band_bps < 0 || cash < 0 || cash > 9e12 || maker_bps < -1000 || maker_bps > 1000 ||
         taker_bps < -1000 || taker_bps > 1000) {
@@ -385,12 +421,15 @@ static int pb_start(void *self, struct qts_err *err)
         pb->host->log(pb->owner, QTS_LOG_INFO,
                       "broker_paper started order_latency_ns=%lld feed_latency_ns=%lld "
                       "jitter_ns=%lld seed=%llu maker_fee_e8=%lld taker_fee_e8=%lld "
-                      "band_bps=%lld allow_short=%d check_cash=%d cancel_rule=%d",
+                      "band_bps=%lld allow_short=%d check_cash=%d cancel_rule=%d "
+                      "initial_cash=%lld.%06lld bar_fill=%s",
                       (long long)pb->cfg.order_latency_ns, (long long)pb->cfg.feed_latency_ns,
                       (long long)pb->cfg.jitter_ns, (unsigned long long)pb->cfg.seed,
                       (long long)pb->cfg.maker_fee_e8, (long long)pb->cfg.taker_fee_e8,
                       (long long)pb->cfg.band_bps, pb->cfg.allow_short, pb->cfg.check_cash,
-                      pb->cfg.cancel_rule);
+                      pb->cfg.cancel_rule, (long long)(pb->cfg.initial_cash / 1000000),
+                      (long long)(pb->cfg.initial_cash % 1000000),
+                      pb->cfg.bar_fill == PB_BAR_CLOSE ? "close" : "next_open");
     return 0;
 }
 
@@ -451,7 +490,8 @@ static const struct qts_cfg_key pb_keys[] = {
     QTS_CFG_DEC("taker_fee_bps", "10", "fee on aggressive fills, basis points"),
     QTS_CFG_DEC("price_band_bps", "1000",
                 "reject limit prices further than this from the reference; 0 = off"),
-    QTS_CFG_DEC("initial_cash", "1000000", "cash of the simulated account"),
+    QTS_CFG_DEC("initial_cash", NULL,
+                "cash of the simulated account; unset: the host's account.initial_cash"),
     QTS_CFG_BOOL("allow_short", "false", "allow sells beyond the held position"),
     QTS_CFG_BOOL("check_cash", "true", "reject buys the free cash cannot pay for"),
     QTS_CFG_STR("queue_cancel_rule", "pro_rata",
@@ -462,6 +502,14 @@ static const struct qts_cfg_key pb_keys[] = {
     QTS_CFG_INT("impact_window_ns", "60000000000",
                 "V = quantity traded at the venue within this window"),
     QTS_CFG_STR("impact_file", NULL, "learned model: the model file the host wrote"),
+    QTS_CFG_STR("bar_fill", "next_open",
+                "bar data: market orders fill at the next bar's open (next_open) or at the "
+                "last bar's close (close)"),
+    QTS_CFG_DEC("bar_volume_cap", "0",
+                "bar data: at most this fraction of a bar's volume fills our orders; 0 = no cap"),
+    QTS_CFG_INT("slippage_ticks", "0", "bar data: market fills this many ticks against us"),
+    QTS_CFG_DEC("slippage_bps", "0",
+                "bar data: market fills this many basis points against us (to the tick)"),
     QTS_CFG_END};
 
 QTS_PLUGIN_DEFINE("broker_paper", QTS_KIND_BROKER, "1.0.0", &pb_ops, pb_keys, QTS_CAP_STATE_XFER,

@@ -160,7 +160,7 @@ int64_t pb_ref_price(const struct pb_inst *in)
         return pb_side_level(&in->bid, 0)->px;
     if (in->ask.n)
         return pb_side_level(&in->ask, 0)->px;
-    return 0;
+    return in->d.bar_close; /* bars only: the last close (0 before any bar) */
 }
 
 /* --------------------------------------------------------- resting index */
@@ -262,7 +262,9 @@ void pb_reserve_update(struct pb *pb, struct pb_order *o, const struct pb_inst *
 {
     int64_t want = 0;
     if (o->side == QTS_SIDE_BUY && o->state == PB_RESTING) {
-        int64_t n = pb_notional(o->px, in->d.px_exp, o->qty - o->cum, in->d.qty_exp);
+        /* a market order waiting for a bar holds cash at the last close */
+        int64_t px = o->type == QTS_ORD_MARKET ? in->d.bar_close : o->px;
+        int64_t n = pb_notional(px, in->d.px_exp, o->qty - o->cum, in->d.qty_exp);
         want = n + pb_fee_of(n, pb_max_fee_rate(pb));
     }
     pb->reserved_cash += want - o->reserved_cash;

@@ -13,6 +13,7 @@
  *   paper_orders.c  requests in flight (latency, jitter), their execution
  *                   at the venue clock (checks, new, cancel, modify), the
  *                   order list and the request timer
+ *   paper_bars.c    fills from OHLCV bars for instruments without finer data
  *   paper_state.c   state transfer (export_state / import_state)
  *
  * Everything runs on the host's loop thread. Pointers to struct pb,
@@ -33,7 +34,7 @@
 #include "qts/qts_plugin.h"
 
 #define PB_MAGIC "QTSPB\0\0\1"
-#define PB_STATE_VERSION 1u
+#define PB_STATE_VERSION 2u
 
 enum pb_state { PB_PENDING = 0, PB_RESTING = 1, PB_DONE = 2 };
 enum pb_kind { PB_ACT_NEW = 1, PB_ACT_CANCEL = 2, PB_ACT_MODIFY = 3 };
@@ -72,6 +73,12 @@ struct pb_inst_data {
     int64_t position;      /* signed, quantity units */
     int64_t cost;          /* cost basis of the position, cash units, signed */
     int64_t reserved_sell; /* open sell quantity (no-short check) */
+    /* Bars (paper_bars.c): the last bar seen, and how much of its volume
+     * our fills used (the volume cap). has_tick: a trade, quote or book
+     * update was seen, and those (finer) fill the orders instead. */
+    uint8_t has_bar, has_tick, reserved1[6];
+    int64_t bar_open, bar_high, bar_low, bar_close, bar_volume;
+    int64_t bar_used;
 };
 
 /* Trades of the recent window (impact model's volume V); not exported:
@@ -140,7 +147,14 @@ struct pb_cfg {
     int impact;      /* enum pb_impact_kind */
     double impact_coef_bps, impact_exponent;
     int64_t impact_window_ns;
+    int bar_fill;           /* enum pb_bar_fill */
+    double bar_volume_cap;  /* fraction of a bar's volume we may fill; 0 = no cap */
+    int64_t slippage_ticks; /* bar fills of market orders: ticks against us */
+    double slippage_bps;    /* and/or basis points against us, rounded to the tick */
 };
+
+/* Price of a market order on bar data (docs/paper-broker.md "Bars"). */
+enum pb_bar_fill { PB_BAR_NEXT_OPEN = 0, PB_BAR_CLOSE = 1 };
 
 /* Where cancels at our price sit in the queue (docs/paper-broker.md). */
 enum pb_cancel_rule { PB_CANCEL_PRO_RATA = 0, PB_CANCEL_FRONT = 1, PB_CANCEL_BACK = 2 };
@@ -213,6 +227,10 @@ int64_t pb_avg_px(const struct pb_inst *in);
 
 /* ---- paper_match.c */
 
+/* Executes qty at px for o: the venue's cash and position, the report. */
+void pb_fill(struct pb *pb, struct pb_order *o, struct pb_inst *in, int64_t px, int64_t qty,
+             bool is_maker, int64_t ts);
+
 bool pb_crosses(const struct pb_order *o, int64_t level_px);
 int64_t pb_takeable(const struct pb_inst *in, const struct pb_order *o, int64_t want,
                     int64_t *cost);
@@ -236,6 +254,20 @@ void pb_advance(struct pb *pb, int64_t t);
 void pb_arm_timer(struct pb *pb);
 /* `clordid` copied into the request. */
 void pb_enqueue(struct pb *pb, uint32_t kind, const char *clordid, int64_t new_px, int64_t new_qty);
+
+/* ---- paper_bars.c */
+
+/* The instrument fills from bars: it has had a bar and no finer data. */
+bool pb_bar_mode(const struct pb_inst *in);
+/* A new order accepted on a bar-mode instrument: filled at the last close
+ * (bar_fill: close) or left waiting for the next bar. */
+void pb_bar_arrive(struct pb *pb, struct pb_order *o, struct pb_inst *in, int64_t ts);
+/* A bar (borrowed, valid for the call) reached the venue at ts. */
+void pb_on_bar(struct pb *pb, struct pb_inst *in, const struct qts_bar *b, int64_t ts);
+
+/* The replay's data ended: market orders waiting for a bar fill at the
+ * last close. */
+void pb_bars_data_end(struct pb *pb);
 
 /* ---- paper_state.c */
 

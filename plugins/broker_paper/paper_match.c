@@ -10,8 +10,8 @@
 #include "paper_broker.h"
 
 /* Execute qty at px for order o; updates cash, position, reports. */
-static void do_fill(struct pb *pb, struct pb_order *o, struct pb_inst *in, int64_t px, int64_t qty,
-                    bool is_maker, int64_t ts)
+void pb_fill(struct pb *pb, struct pb_order *o, struct pb_inst *in, int64_t px, int64_t qty,
+             bool is_maker, int64_t ts)
 {
     int64_t n = pb_notional(px, in->d.px_exp, qty, in->d.qty_exp);
     int64_t fee = pb_fee_of(n, is_maker ? pb->cfg.maker_fee_e8 : pb->cfg.taker_fee_e8);
@@ -157,7 +157,7 @@ void pb_take(struct pb *pb, struct pb_order *o, struct pb_inst *in, int64_t ts)
         int64_t lpx = best.px;
         int64_t t = min64(o->qty - o->cum, best.qty);
         pb_side_set(pb, s, !buy, lpx, best.qty - t);
-        do_fill(pb, o, in, impact_px(in, o, lpx, bps), t, false, ts);
+        pb_fill(pb, o, in, impact_px(in, o, lpx, bps), t, false, ts);
     }
 }
 
@@ -233,7 +233,7 @@ void pb_levels_after(struct pb *pb, struct pb_inst *in, int64_t ts, bool top_onl
             int64_t t = min64(o->qty - o->cum, lv.qty);
             pb_side_set(pb, s, !buy, lv.px, lv.qty - t);
             o->ahead = 0;
-            do_fill(pb, o, in, o->px, t, true, ts);
+            pb_fill(pb, o, in, o->px, t, true, ts);
         }
         if (i < in->n_resting && in->resting[i] == o)
             i++;
@@ -289,6 +289,6 @@ void pb_on_trade_side(struct pb *pb, struct pb_inst *in, const struct qts_trade 
         if (f <= 0)
             continue;
         avail -= f;
-        do_fill(pb, o, in, o->px, f, true, ts);
+        pb_fill(pb, o, in, o->px, f, true, ts);
     }
 }

@@ -37,9 +37,11 @@ static const char *check_new(struct pb *pb, struct pb_order *o, struct pb_inst *
     }
     if (o->side != QTS_SIDE_BUY && o->side != QTS_SIDE_SELL)
         return "invalid side";
-    if (o->type != QTS_ORD_MARKET && o->type != QTS_ORD_LIMIT)
+    if (o->type != QTS_ORD_MARKET && o->type != QTS_ORD_LIMIT && o->type != QTS_ORD_STOP)
         return "invalid order type";
-    if (o->tif > QTS_TIF_POST || (o->type == QTS_ORD_MARKET && o->tif == QTS_TIF_POST))
+    if (o->type == QTS_ORD_STOP && !pb_bar_mode(in))
+        return "stop orders are simulated on bar data only";
+    if (o->tif > QTS_TIF_POST || (o->type != QTS_ORD_LIMIT && o->tif == QTS_TIF_POST))
         return "invalid time in force";
     if (o->qty <= 0)
         return "quantity must be positive";
@@ -47,6 +49,8 @@ static const char *check_new(struct pb *pb, struct pb_order *o, struct pb_inst *
         return "quantity not a multiple of the lot size";
     if (in->d.min_qty > 0 && o->qty < in->d.min_qty)
         return "quantity below the minimum";
+    if (o->type == QTS_ORD_STOP && (o->px <= 0 || (in->d.tick_size > 0 && o->px % in->d.tick_size)))
+        return "stop price must be positive and a multiple of the tick size";
     if (o->type == QTS_ORD_LIMIT) {
         if (o->px <= 0)
             return "limit price must be positive";
@@ -60,7 +64,11 @@ static const char *check_new(struct pb *pb, struct pb_order *o, struct pb_inst *
         }
     }
     int64_t cost = 0;
-    if (o->type == QTS_ORD_MARKET || o->tif != QTS_TIF_POST) {
+    if (pb_bar_mode(in)) {
+        /* bars: nothing to walk; a market order is costed at the last close */
+        if (o->type == QTS_ORD_MARKET)
+            cost = pb_notional(in->d.bar_close, in->d.px_exp, o->qty, in->d.qty_exp);
+    } else if (o->type == QTS_ORD_MARKET || o->tif != QTS_TIF_POST) {
         int64_t got = pb_takeable(in, o, o->qty, &cost);
         if (o->type == QTS_ORD_MARKET && got == 0)
             return "no liquidity";
@@ -119,6 +127,10 @@ static void act_new(struct pb *pb, struct pb_order *o, int64_t ts)
         }
     }
     pb_report(pb, o, QTS_EXEC_ACK, ts, 0, NULL);
+    if (pb_bar_mode(in)) {
+        pb_bar_arrive(pb, o, in, ts);
+        return;
+    }
     if (o->tif == QTS_TIF_FOK && pb_takeable(in, o, o->qty, NULL) < o->qty) {
         rest_or_finish(pb, o, in, ts);
         return;

@@ -39,6 +39,7 @@ static const struct entry entries[] = {
     V("SIDE", "sell", QTS_SIDE_SELL),
     V("ORD", "market", QTS_ORD_MARKET),
     V("ORD", "limit", QTS_ORD_LIMIT),
+    V("ORD", "stop", QTS_ORD_STOP),
     V("TIF", "gtc", QTS_TIF_GTC),
     V("TIF", "ioc", QTS_TIF_IOC),
     V("TIF", "fok", QTS_TIF_FOK),

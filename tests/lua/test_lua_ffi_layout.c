@@ -105,7 +105,7 @@ static const struct field fields[] = {
     F(qts_order_intent, algo_duration_ns),
     F(qts_order_intent, algo_display_qty),
     F(qts_order_intent, algo_slices),
-    F(qts_order_intent, reserved0),
+    F(qts_order_intent, edge_bps),
     F(qts_order_intent, order_id),
     F(qts_order_intent, ts_decision_ns),
     F(qts_order_intent, tag),

@@ -97,6 +97,24 @@ static void test_version_and_help(void **state)
     run_qts(&r, "help", "run", NULL);
     assert_int_equal(r.code, 0);
     assert_non_null(strstr(r.out, "usage: qts run"));
+    /* every command `qts help` lists answers --help and -h with its usage */
+    run_qts(&r, "help", NULL);
+    char names[32][16];
+    int n = 0;
+    for (const char *line = strstr(r.out, "commands:\n"); line && n < 32;
+         line = strchr(line + 1, '\n'))
+        if (strncmp(line, "\n  ", 3) == 0 && sscanf(line + 3, "%15s", names[n]) == 1)
+            n++;
+    assert_true(n >= 10);
+    for (int i = 0; i < n; i++) {
+        run_qts(&r, names[i], "--help", NULL);
+        assert_int_equal(r.code, 0);
+        assert_non_null(strstr(r.out, "usage: qts"));
+        run_qts(&r, names[i], "-c", "x.yaml", "-h", NULL);
+        assert_int_equal(r.code, 0);
+        assert_non_null(strstr(r.out, "usage: qts"));
+    }
+
     run_qts(&r, "help", "nosuch", NULL);
     assert_int_equal(r.code, 2);
     run_qts(&r, NULL);

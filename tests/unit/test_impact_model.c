@@ -190,5 +190,69 @@ static void test_save_load_roundtrip(void **state)
     free(dir);
 }
 
+/* Weighted samples: a sample of weight w counts as w samples (n = sum of
+ * weights); a half-weight outlier pulls the fit half as hard. */
+static void test_weighted_samples(void **state)
+{
+    (void)state;
+    struct qts_impact_model *m = qts_impact_new(NULL);
+    for (int i = 0; i < 8; i++) {
+        double part = 0.01 * (i + 1);
+        struct qts_impact_sample s = {.slip_bps = 1 + 20 * pow(part, 0.5),
+                                      .spread_bps = 2,
+                                      .qty = part * 100,
+                                      .volume = 100,
+                                      .weight = 0.5};
+        assert_int_equal(qts_impact_add(m, "W", &s), 0);
+    }
+    const struct qts_impact_fit *f = qts_impact_get(m, "W");
+    assert_true(fabs(f->n - 4.0) < 1e-12); /* 8 samples of weight 0.5 */
+    assert_false(f->fitted);               /* min_samples (5) counts weight: 4 < 5 */
+    qts_impact_free(m);
+}
+
+/* A prediction takes the symbol/side/algo fit, else the symbol's, else the
+ * defaults; the confidence grows with the samples. */
+static void test_key_fallback_and_confidence(void **state)
+{
+    (void)state;
+    struct qts_impact_model *m = qts_impact_new(NULL);
+    char key[QTS_IMPACT_KEY_MAX];
+    qts_impact_key(key, sizeof key, "BTC", QTS_SIDE_BUY, QTS_ALGO_TWAP);
+    assert_string_equal(key, "BTC/buy/twap");
+    enum qts_impact_src src;
+    double conf;
+    double imp =
+        qts_impact_predict_for(m, "BTC", QTS_SIDE_BUY, QTS_ALGO_TWAP, 2, 10, 1000, &src, &conf);
+    assert_int_equal(src, QTS_IMPACT_SRC_DEFAULT);
+    assert_true(fabs(imp - 10 * 2 * sqrt(0.01)) < 1e-9);
+    assert_true(conf == 0);
+    for (int i = 0; i < 10; i++) { /* symbol law k = 30, beta = 0.5 */
+        double part = 0.01 * (i + 1);
+        struct qts_impact_sample s = {
+            .slip_bps = 1 + 30 * sqrt(part), .spread_bps = 2, .qty = part * 1000, .volume = 1000};
+        qts_impact_add(m, "BTC", &s);
+    }
+    imp = qts_impact_predict_for(m, "BTC", QTS_SIDE_BUY, QTS_ALGO_TWAP, 2, 10, 1000, &src, &conf);
+    assert_int_equal(src, QTS_IMPACT_SRC_SYMBOL);
+    assert_true(fabs(imp - 3.0) < 1e-6);
+    double conf10 = conf;
+    assert_true(conf10 > 0.6 && conf10 < 1); /* 10/15, residual ~0 */
+    for (int i = 0; i < 10; i++) {           /* the twap key: k = 10 */
+        double part = 0.01 * (i + 1);
+        struct qts_impact_sample s = {
+            .slip_bps = 1 + 10 * sqrt(part), .spread_bps = 2, .qty = part * 1000, .volume = 1000};
+        qts_impact_add(m, key, &s);
+    }
+    imp = qts_impact_predict_for(m, "BTC", QTS_SIDE_BUY, QTS_ALGO_TWAP, 2, 10, 1000, &src, &conf);
+    assert_int_equal(src, QTS_IMPACT_SRC_KEY);
+    assert_true(fabs(imp - 1.0) < 1e-6);
+    /* the sell side has no key of its own: the symbol's law */
+    imp = qts_impact_predict_for(m, "BTC", QTS_SIDE_SELL, QTS_ALGO_TWAP, 2, 10, 1000, &src, NULL);
+    assert_int_equal(src, QTS_IMPACT_SRC_SYMBOL);
+    qts_impact_free(m);
+}
+
 QTS_TEST_MAIN(test_defaults_until_five_samples, test_fit_recovers_known_law,
-              test_forgetting_tracks_a_change, test_fill_probability, test_save_load_roundtrip)
+              test_forgetting_tracks_a_change, test_fill_probability, test_save_load_roundtrip,
+              test_weighted_samples, test_key_fallback_and_confidence)

@@ -22,7 +22,8 @@ static struct qts_config *load(const char *yaml)
 static void test_defaults_in_one_place(void **state)
 {
     (void)state;
-    struct qts_config *c = load("mode: replay\n");
+    /* live_scalping: the key table's own defaults (no preset overrides) */
+    struct qts_config *c = load("mode: replay\npreset: live_scalping\n");
     assert_non_null(c);
     struct qts_risk_limits def;
     qts_risk_limits_default(&def);
@@ -98,6 +99,35 @@ static void test_values_and_overrides(void **state)
     assert_int_equal(a->stale_ms, 2000);
     assert_int_equal(a->max_orders_per_sec, 5); /* inherited */
     assert_true(b->max_order_qty == 500);
+    qts_config_unref(c);
+}
+
+/* docs/config.md "Presets": a replay defaults to backtest, paper and live
+ * to live_scalping; a key set in the file wins over its preset. */
+static void test_presets(void **state)
+{
+    (void)state;
+    struct qts_risk_limits def;
+    qts_risk_limits_default(&def);
+    struct qts_config *c = load("mode: replay\n");
+    assert_non_null(c);
+    const struct qts_settings *s = qts_config_settings(c);
+    assert_int_equal(s->risk.pool, QTS_POOL_PORTFOLIO);
+    assert_true(s->risk.mae_full_pct == 0.999 && s->risk.vol_kill == 10);
+    assert_int_equal(s->exec_monitor_timeout_ms, 0);
+    assert_int_equal(s->risk.stale_ms, def.stale_ms); /* not part of the preset */
+    qts_config_unref(c);
+    c = load("mode: paper\n");
+    assert_non_null(c);
+    assert_int_equal(qts_config_settings(c)->risk.pool, def.pool);
+    assert_int_equal(qts_config_settings(c)->exec_monitor_timeout_ms, 60000);
+    qts_config_unref(c);
+    c = load("mode: replay\npreset: paper\nrisk:\n  mae_full_pct: 0.1\n");
+    assert_non_null(c);
+    s = qts_config_settings(c);
+    assert_int_equal(s->risk.pool, QTS_POOL_SWING);
+    assert_true(s->risk.mae_full_pct == 0.1);     /* the file's */
+    assert_true(s->risk.mae_partial_pct == 0.04); /* the preset's */
     qts_config_unref(c);
 }
 
@@ -194,5 +224,5 @@ static void test_risk_configs_rows(void **state)
     assert_int_equal(qts_risk_limit_set_apply_record(&set, &r, sid, NULL, &err), QTS_ECONFIG);
 }
 
-QTS_TEST_MAIN(test_defaults_in_one_place, test_values_and_overrides, test_override_errors,
-              test_schema_and_override_keys_match, test_risk_configs_rows)
+QTS_TEST_MAIN(test_defaults_in_one_place, test_values_and_overrides, test_presets,
+              test_override_errors, test_schema_and_override_keys_match, test_risk_configs_rows)

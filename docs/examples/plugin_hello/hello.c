@@ -2,8 +2,9 @@
  *
  *   cc $(pkg-config --cflags qts-plugin) -std=c11 -shared -o hello.so hello.c
  *
- * It emits one trade per poll (the host pulls replay feeds with poll),
- * counts them in a metric and hands its sequence number over on reload.
+ * It emits one trade per poll (the host pulls feeds that have poll, in
+ * every mode, and refuses an event that is not due yet at its pace), counts
+ * them in a metric and hands its sequence number over on reload.
  */
 #include <string.h>
 
@@ -81,10 +82,13 @@ static int hello_poll(void *self, uint32_t max_events)
     t.h.ts_exch_ns = h->host->now_ns(h->owner);
     t.px = h->px;
     t.qty = 1;
-    t.trade_id = h->next_id++;
+    t.trade_id = h->next_id;
     int rc = h->host->emit_trade(h->owner, &t);
+    if (rc == QTS_EAGAIN)
+        return 0; /* not due yet at the host's pace: offered again next poll */
     if (rc != 0)
         return rc;
+    h->next_id++;
     h->host->metric_add(h->owner, "trades", 1);
     return 1;
 }

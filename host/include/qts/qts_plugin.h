@@ -40,7 +40,7 @@ extern "C" {
 #endif
 
 #define QTS_ABI_MAJOR 1
-#define QTS_ABI_MINOR 3
+#define QTS_ABI_MINOR 4
 
 /* Build signature: things that must agree between host and plugin for the
  * structs to have the same layout and the same allocator behaviour. */
@@ -279,6 +279,13 @@ struct qts_broker_ops {
      * venue's per-session limit is reached). */
     int (*subscribe)(void *self, const char *symbol);
     int (*unsubscribe)(void *self, const char *symbol);
+
+    /* ---- appended in ABI 1.4 (check struct_size before use) ---- */
+    /* optional, simulated venues: the replay's data has ended and no event
+     * will follow. Orders waiting for a next bar fill at the last prices
+     * (docs/paper-broker.md "Bars"). Called once, after the strategies'
+     * on_end orders have reached the venue. */
+    void (*on_data_end)(void *self);
 };
 
 /* cache: the hot-data tier. Writes are fire-and-forget and must never block;

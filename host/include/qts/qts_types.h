@@ -63,6 +63,9 @@ enum qts_side {
 enum qts_ord_type {
     QTS_ORD_MARKET = 1,
     QTS_ORD_LIMIT = 2,
+    /* stop (market): px is the trigger; once the market trades at or
+     * through it the order executes as a market order (ABI 1.4) */
+    QTS_ORD_STOP = 3,
 };
 
 enum qts_tif {
@@ -78,6 +81,10 @@ enum qts_algo {
     QTS_ALGO_TWAP = 1,
     QTS_ALGO_VWAP = 2,
     QTS_ALGO_ICEBERG = 3,
+    /* the host chooses direct, TWAP or iceberg and the slice count from the
+     * predicted impact and recent volume before the pipeline sees the order
+     * (docs/feedback.md); never reaches the pipeline */
+    QTS_ALGO_AUTO = 4,
 };
 
 /* Order states of the OMS state machine (docs/execution.md). */
@@ -212,7 +219,9 @@ struct qts_order_intent {
     int64_t algo_duration_ns; /* TWAP/VWAP horizon */
     int64_t algo_display_qty; /* iceberg display quantity */
     uint32_t algo_slices;     /* TWAP/VWAP slice count (0 = default) */
-    uint32_t reserved0;
+    float edge_bps;           /* expected edge the strategy states (bps); 0 = none.
+                               * Feedback defers the order while its predicted cost
+                               * is above it (docs/feedback.md) */
     uint64_t order_id;      /* assigned by the host on acceptance */
     int64_t ts_decision_ns; /* when the strategy decided (event time) */
     char tag[QTS_TAG_MAX];

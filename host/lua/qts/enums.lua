@@ -16,7 +16,7 @@ E.SIDE = {          -- enum qts_side, QTS_SIDE_*  (NONE omitted)
 }
 
 E.ORD = {           -- enum qts_ord_type, QTS_ORD_*
-  market = 1, limit = 2,
+  market = 1, limit = 2, stop = 3,
 }
 
 E.TIF = {           -- enum qts_tif, QTS_TIF_*
@@ -24,7 +24,7 @@ E.TIF = {           -- enum qts_tif, QTS_TIF_*
 }
 
 E.ALGO = {          -- enum qts_algo, QTS_ALGO_*
-  direct = 0, twap = 1, vwap = 2, iceberg = 3,
+  direct = 0, twap = 1, vwap = 2, iceberg = 3, auto = 4,
 }
 
 E.OE = {            -- enum qts_order_event_kind, QTS_OE_*

@@ -94,7 +94,7 @@ struct qts_order_intent {
     int64_t algo_duration_ns;
     int64_t algo_display_qty;
     uint32_t algo_slices;
-    uint32_t reserved0;
+    float edge_bps;
     uint64_t order_id;
     int64_t ts_decision_ns;
     char tag[24];

@@ -181,7 +181,7 @@ local acct = ffi.new("int64_t[2]") -- cash, equity in cash units
 local bookp = ffi.new("const struct qts_book_update *[1]")
 local intent = ffi.new("struct qts_order_intent")
 local ORD_TYPE, TIF, ALGO, LEVEL = E.ORD, E.TIF, E.ALGO, E.LOG
-local LIMIT, DIRECT, ICEBERG = E.ORD.limit, E.ALGO.direct, E.ALGO.iceberg
+local LIMIT, STOP, DIRECT, ICEBERG = E.ORD.limit, E.ORD.stop, E.ALGO.direct, E.ALGO.iceberg
 
 local Ctx = {}
 Ctx.__index = Ctx
@@ -201,9 +201,11 @@ local function place(symbol, side_name, q, lim, o)
   q = tonumber(q)
   if not q or q <= 0 then return nil, "qty must be a positive number" end
   local typ = ORD_TYPE[(o and o.type) or (lim and "limit" or "market")]
-  if not typ then return nil, "type must be \"market\" or \"limit\"" end
+  if not typ then return nil, "type must be \"market\", \"limit\" or \"stop\"" end
   lim = lim and tonumber(lim)
   if typ == LIMIT and (not lim or lim <= 0) then return nil, "limit order needs a positive limit" end
+  local stop = typ == STOP and tonumber(o.stop)
+  if typ == STOP and (not stop or stop <= 0) then return nil, "stop order needs a positive stop" end
   local tif = TIF[(o and o.tif) or "gtc"]
   if not tif then return nil, "unknown tif " .. tostring(o.tif) end
   local algo = ALGO[(o and o.algo) or "direct"]
@@ -214,6 +216,7 @@ local function place(symbol, side_name, q, lim, o)
   intent.qty = to_fixed(q, ins.qty_exp)
   if intent.qty <= 0 then return nil, "qty rounds to zero" end
   if typ == LIMIT then intent.px = to_fixed(lim, ins.px_exp) end
+  if typ == STOP then intent.px = to_fixed(stop, ins.px_exp) end
   if algo ~= DIRECT then
     if o.duration then intent.algo_duration_ns = math.floor(o.duration * 1e9) end
     if o.slices then intent.algo_slices = o.slices end
@@ -223,6 +226,11 @@ local function place(symbol, side_name, q, lim, o)
     end
   end
   if o and o.tag then ffi.copy(intent.tag, tostring(o.tag):sub(1, 23)) end
+  if o and o.edge_bps then
+    local edge = tonumber(o.edge_bps)
+    if not edge or edge < 0 then return nil, "edge_bps must be a number >= 0" end
+    intent.edge_bps = edge
+  end
   local rc = C.qts_ffi_order(S, intent, idp, errp)
   if rc ~= 0 then return nil, ffi.string(errp[0]) end
   return tonumber(idp[0])
@@ -258,6 +266,26 @@ function Ctx:cash_units() C.qts_ffi_account(S, acct, acct + 1); return acct[0] e
 function Ctx:equity_units() C.qts_ffi_account(S, acct, acct + 1); return acct[1] end
 function Ctx:cash() C.qts_ffi_account(S, acct, acct + 1); return tonumber(acct[0]) / CASH_SCALE end
 function Ctx:equity() C.qts_ffi_account(S, acct, acct + 1); return tonumber(acct[1]) / CASH_SCALE end
+
+-- Quantity that `fraction` (default 1) of the equity (of = "equity", the
+-- default) or of the free cash (of = "cash") buys at `price`, rounded down
+-- to whole lots of the symbol; 0 when not even one lot fits.
+function Ctx:size(symbol, price, fraction, of)
+  local ins = inst_by_sym(symbol)
+  if not ins then return nil, "unknown symbol " .. tostring(symbol) end
+  price, fraction = tonumber(price), tonumber(fraction or 1)
+  if not price or price <= 0 then return nil, "size needs a positive price" end
+  if not fraction or fraction < 0 then return nil, "fraction must be >= 0" end
+  of = of or "equity"
+  if of ~= "equity" and of ~= "cash" then return nil, "of must be \"equity\" or \"cash\"" end
+  C.qts_ffi_account(S, acct, acct + 1)
+  local base = tonumber(of == "cash" and acct[0] or acct[1]) / CASH_SCALE
+  if base <= 0 then return 0 end
+  local lot = (ins.lot and ins.lot > 0) and ins.lot or 1 / P10[ins.qty_exp]
+  -- the small term absorbs binary rounding (100000 / 100 must give 1000 lots)
+  local lots = floor(base * fraction / price / lot + 1e-9)
+  return lots * lot
+end
 
 function Ctx:book(symbol, depth)
   local ins = inst_by_sym(symbol)
@@ -481,6 +509,14 @@ function H.start(path)
   local st = m.on_init(slot.ctx, PARAMS)
   if type(st) ~= "table" then error(path .. ": on_init must return the state table", 0) end
   slot.M, slot.st = m, st
+  -- once per run, before the first event (not on a reload)
+  if m.on_start then m.on_start(slot.ctx, st) end
+end
+
+-- The run is ending ("end of data" in a replay, "stop" on a stop): the
+-- strategy's last word; its orders still reach the venue.
+function H.finish(reason)
+  if slot.M and slot.M.on_end then slot.M.on_end(slot.ctx, slot.st, reason) end
 end
 
 -- Swap in a new version. Returns true or false, message; the old module and

@@ -38,7 +38,16 @@ static struct {
     atomic_uint_fast64_t dropped;
     uint64_t dropped_reported;
     FILE *file; /* optional copy, owned */
-} g_log = {.level = QTS_LOG_INFO, .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+    /* the status line under the log on a terminal; status_mu orders its
+     * redraws with the writer's lines (mu is not held during I/O) */
+    pthread_mutex_t status_mu;
+    char status[256];
+} g_log = {.level = QTS_LOG_INFO,
+           .mu = PTHREAD_MUTEX_INITIALIZER,
+           .cv = PTHREAD_COND_INITIALIZER,
+           .status_mu = PTHREAD_MUTEX_INITIALIZER};
+
+#define CLEAR_LINE "\r\033[K"
 
 static const char *const level_names[] = {"TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"};
 
@@ -73,10 +82,28 @@ uint64_t qts_log_dropped(void) { return atomic_load(&g_log.dropped); }
 
 static void write_out(const char *text, size_t len)
 {
+    pthread_mutex_lock(&g_log.status_mu);
+    if (g_log.status[0])
+        fputs(CLEAR_LINE, stderr);
     fwrite(text, 1, len, stderr);
+    if (g_log.status[0]) {
+        fputs(g_log.status, stderr);
+        fflush(stderr);
+    }
+    pthread_mutex_unlock(&g_log.status_mu);
     if (g_log.file) {
         fwrite(text, 1, len, g_log.file);
     }
+}
+
+void qts_log_status_line(const char *text)
+{
+    pthread_mutex_lock(&g_log.status_mu);
+    qts_strlcpy(g_log.status, text ? text : "", sizeof g_log.status);
+    fputs(CLEAR_LINE, stderr);
+    fputs(g_log.status, stderr);
+    fflush(stderr);
+    pthread_mutex_unlock(&g_log.status_mu);
 }
 
 int qts_log_set_file(const char *path)

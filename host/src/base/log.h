@@ -33,6 +33,12 @@ void qts_log_stop(void);
 
 uint64_t qts_log_dropped(void);
 
+/* The status line a terminal shows under the log (the replay's progress):
+ * `text` (copied; NULL or "" = none) is drawn on stderr at once, and every
+ * log line written to stderr while it is shown clears it first and draws it
+ * again after, so the two never share a line. Only for a terminal stderr. */
+void qts_log_status_line(const char *text);
+
 void qts_log(int level, const char *fmt, ...) QTS_PRINTF(2, 3);
 void qts_logv(int level, const char *fmt, va_list ap);
 

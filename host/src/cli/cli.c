@@ -89,5 +89,12 @@ int qts_cli_main(int argc, char **argv)
         fprintf(stderr, "qts: unknown command '%s' (try `qts help`)\n", argv[1]);
         return QTS_EXIT_USAGE;
     }
+    /* `qts <command> --help` (or -h) anywhere before a `--` is `qts help
+     * <command>`: no command takes either as a value */
+    for (int i = 2; i < argc && strcmp(argv[i], "--") != 0; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            printf("%s", c->usage);
+            return QTS_EXIT_OK;
+        }
     return c->run(argc - 1, argv + 1);
 }

@@ -108,6 +108,8 @@ static void publish_precheck_decision(struct qts_engine *e, const struct qts_ord
         } else {
             reason = why;
         }
+        qts__engine_count_code(e->reject_counts, QTS_ARRAY_LEN(e->reject_counts),
+                               codes[0] ? codes : "other");
     }
     struct qts_decision d = {
         .ts_ns = qts_clock_now(&e->clock),
@@ -136,7 +138,12 @@ static int rt_submit(void *ctx, const struct qts_order_intent *in)
     uint64_t id = 0;
     struct qts_err err;
     qts_err_clear(&err);
-    int rc = qts_exec_submit(e->exec, in, &id, &err);
+    struct qts_order_intent fb_in = *in; /* feedback may resize, reprice or defer it */
+    int rc = qts_feedback_pub_decide(&e->fb_pub, &fb_in);
+    if (rc != 0)
+        return rc;
+    in = &fb_in;
+    rc = qts_exec_submit(e->exec, in, &id, &err);
     if (rc == 0) /* feedback: decision mid, market context */
         qts_feedback_pub_submit(&e->fb_pub, id, in);
     if (rc == 0 || rc == QTS_ERISK)
@@ -349,7 +356,8 @@ static void post_book_snapshot(struct qts_engine *e, const struct qts_book_updat
 static int on_market_event(struct qts_engine *e, const struct qts_ev_hdr *h, size_t size)
 {
     /* a paced feed keeps an event that is not due for its next poll */
-    if (e->polling_feed && !qts__engine_feed_due(&e->feeds[e->polling_feed - 1], h->ts_recv_ns))
+    if (e->polling_feed &&
+        !qts__engine_feed_due(&e->feeds[e->polling_feed - 1], qts__ev_data_ns(h)))
         return QTS_EAGAIN;
     if (e->set->mode != QTS_MODE_REPLAY) {
         union ev_store copy;
@@ -596,6 +604,7 @@ void qts_engine_free(struct qts_engine *e)
 {
     if (!e)
         return;
+    qts__engine_metrics_stop(e); /* first: its timer reads everything below */
     e->fb_pub.fb = NULL;
     qts_feedback_free(e->fb); /* first: it posts to the runtime, reads orders and timers */
     e->fb = NULL;

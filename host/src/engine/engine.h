@@ -39,7 +39,7 @@ struct qts_engine_opts {
     const char *run_dir;  /* where the run's files go; NULL = <var_dir>/runs/<run id> */
     const char *run_name; /* the run id; NULL = made up at start (run_id.h) */
     FILE *progress;       /* progress output; NULL = none */
-    bool progress_is_tty; /* redraw one line instead of logging lines */
+    bool progress_is_tty; /* progress is stderr, a terminal: a status line under the log */
     uint64_t max_events;  /* stop a replay after this many events; 0 = all */
 };
 

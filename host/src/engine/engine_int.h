@@ -39,6 +39,7 @@
 #include "log.h"
 #include "lua_runtime.h"
 #include "lua_sub.h"
+#include "http_server.h"
 #include "metrics.h"
 #include "run_id.h"
 #include "plugin_instance.h"
@@ -172,6 +173,14 @@ struct qts_engine {
     uv_signal_t sig_int, sig_term;
     uv_timer_t feed_timer; /* paper and live: pulls the polled feeds */
     bool feed_timer_on;
+    /* http.listen: the operators' server and what it serves (engine_metrics.c) */
+    struct qts_http_server *ops_http;
+    uv_timer_t metrics_timer;
+    bool metrics_timer_on;
+    struct engine_code_count {
+        char code[8]; /* "GR117" */
+        uint64_t n;
+    } reject_counts[48]; /* PreCheck rejections by code */
     size_t polling_feed; /* 1 + index of the feed inside its poll; 0 = none */
     bool signals_on;
     struct qts_engine_stats stats;
@@ -191,14 +200,28 @@ struct qts_engine {
 
 /* ------------------------------------------- shared by the engine's files */
 
+/* An event's data time for pacing: when it was received, or for a feed that
+ * stamps no receipt time (ts_recv_ns 0), when the exchange made it. */
+static inline int64_t qts__ev_data_ns(const struct qts_ev_hdr *h)
+{
+    return h->ts_recv_ns ? h->ts_recv_ns : h->ts_exch_ns;
+}
+
+/* engine_metrics.c: /metrics on http.listen (docs/operations.md) */
+int qts__engine_metrics_start(struct qts_engine *e, struct qts_err *err);
+void qts__engine_metrics_stop(struct qts_engine *e);
+/* count a rejected intent's code for /metrics */
+void qts__engine_count_code(struct engine_code_count *t, size_t cap, const char *code);
+
 /* engine.c: market state, the sinks, the execution pipeline */
 int qts__engine_market(void *ctx, uint32_t instrument, struct qts_mkt_ref *out);
 const struct qts_instrument *qts__engine_instrument(void *ctx, uint32_t id);
 int qts__engine_define_instrument(void *ctx, const struct qts_instrument *inst, uint32_t *id_out);
 void qts__engine_flush_batch(struct qts_engine *e);
 /* false (and the feed's held_until_mono_ns set) if the polled feed's event
- * stamped ts_recv_ns is not due yet at its pace (engine_run.c). */
-bool qts__engine_feed_due(struct feed_slot *f, int64_t ts_recv_ns);
+ * with data time data_ns (qts__ev_data_ns) is not due yet at its pace
+ * (engine_run.c). */
+bool qts__engine_feed_due(struct feed_slot *f, int64_t data_ns);
 /* Paper and live: a polled feed's event (recorded or generated data) is
  * restamped onto the wall clock, as if the market made it now: its data
  * time from the feed's first event on, divided by the pace, from the wall

@@ -3,6 +3,7 @@
 #include "engine_int.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <time.h>
 
 /* ------------------------------------------------------------------ running */
@@ -30,27 +31,34 @@ static void progress(struct qts_engine *e, bool final)
     double elapsed = (double)e->stats.wall_ns / 1e9;
     double rate = elapsed > 0 ? (double)e->stats.events / elapsed : 0;
     double eta = frac > 0.001 && frac < 1 ? elapsed * (1 - frac) / frac : 0;
-    fprintf(e->opts.progress,
-            "%sreplay %5.1f%%  %" PRIu64 " events  %.2f M events/s  fills %" PRIu64 "  eta %.0fs%s",
-            e->opts.progress_is_tty ? "\r" : "", frac * 100, e->stats.events, rate / 1e6,
-            e->stats.fills, eta, e->opts.progress_is_tty ? (final ? "\n" : "") : "\n");
+    char line[200];
+    snprintf(line, sizeof line,
+             "replay %5.1f%%  %" PRIu64 " events  %.2f M events/s  fills %" PRIu64 "  eta %.0fs",
+             frac * 100, e->stats.events, rate / 1e6, e->stats.fills, eta);
+    if (e->opts.progress_is_tty && !final) {
+        qts_log_status_line(line); /* log lines print above it (log.h) */
+        return;
+    }
+    if (e->opts.progress_is_tty)
+        qts_log_status_line(NULL);
+    fprintf(e->opts.progress, "%s\n", line);
     fflush(e->opts.progress);
 }
 
 /* ------------------------------------------------------------ feed pacing */
 
-bool qts__engine_feed_due(struct feed_slot *f, int64_t ts_recv_ns)
+bool qts__engine_feed_due(struct feed_slot *f, int64_t data_ns)
 {
     if (f->pace <= 0)
         return true;
     int64_t now = qts_mono_ns();
     if (!f->pace_started) {
         f->pace_started = true;
-        f->pace_t0_data_ns = ts_recv_ns;
+        f->pace_t0_data_ns = data_ns;
         f->pace_t0_mono_ns = now;
         f->pace_t0_wall_ns = qts_wall_ns();
     }
-    double data_elapsed = (double)(ts_recv_ns - f->pace_t0_data_ns);
+    double data_elapsed = (double)(data_ns - f->pace_t0_data_ns);
     int64_t due = f->pace_t0_mono_ns + (int64_t)(data_elapsed / f->pace);
     if (due <= now) {
         f->held_until_mono_ns = 0;
@@ -64,9 +72,10 @@ void qts__engine_feed_restamp(const struct feed_slot *f, struct qts_ev_hdr *h)
 {
     if (f->pace <= 0 || !f->pace_started)
         return;
-    int64_t shift = h->ts_recv_ns - h->ts_exch_ns; /* the feed's own latency, kept */
+    /* the feed's own latency, kept; none when it stamped no receipt time */
+    int64_t shift = h->ts_recv_ns && h->ts_exch_ns ? h->ts_recv_ns - h->ts_exch_ns : 0;
     h->ts_recv_ns =
-        f->pace_t0_wall_ns + (int64_t)((double)(h->ts_recv_ns - f->pace_t0_data_ns) / f->pace);
+        f->pace_t0_wall_ns + (int64_t)((double)(qts__ev_data_ns(h) - f->pace_t0_data_ns) / f->pace);
     h->ts_exch_ns = h->ts_exch_ns ? h->ts_recv_ns - shift : 0;
 }
 
@@ -120,6 +129,22 @@ static int64_t next_held_due(const struct qts_engine *e)
             due = h;
     }
     return due;
+}
+
+/* A simulated venue hears that no market event will follow (ABI 1.4). */
+static void broker_data_end(struct qts_engine *e)
+{
+    if (!e->has_broker)
+        return;
+    struct qts_plugin_inst *b = qts_plugin_manager_current(e->plugins, "broker");
+    const struct qts_plugin_desc *d = b ? qts_plugin_inst_desc(b) : NULL;
+    const struct qts_broker_ops *ops = d ? d->ops : NULL;
+    if (!ops || ops->struct_size < offsetof(struct qts_broker_ops, on_data_end) + sizeof(void *) ||
+        !ops->on_data_end)
+        return;
+    qts_plugin_inst_enter(b);
+    ops->on_data_end(qts_plugin_inst_self(b));
+    qts_plugin_inst_leave(b);
 }
 
 static int run_replay(struct qts_engine *e, struct qts_err *err)
@@ -183,6 +208,17 @@ static int run_replay(struct qts_engine *e, struct qts_err *err)
         QTS_WARN("replay interrupted by %s after %" PRIu64
                  " events: the run's files cover them (summary.json says \"interrupted\")",
                  e->stop_signal == SIGINT ? "SIGINT" : "SIGTERM", e->stats.events);
+    /* End of the data, with the risk checks still on: a venue filling from
+     * bars takes the requests in flight and fills what waits for a next bar
+     * at the last close; then the strategies' on_end, on that final state,
+     * and the same for the orders it placed. */
+    broker_data_end(e);
+    qts_lua_runtime_drain(e->rt);
+    if (qts_lua_runtime_end(e->rt, e->stop_signal ? "stop" : "end of data") > 0) {
+        qts_lua_runtime_drain(e->rt);
+        broker_data_end(e);
+        qts_lua_runtime_drain(e->rt);
+    }
     /* The market is over: no more prices will come, so the risk loop stops
      * here instead of reading the silence as a stale feed. */
     if (e->risk) {
@@ -190,9 +226,9 @@ static int run_replay(struct qts_engine *e, struct qts_err *err)
         qts_risk_control_free(e->risk);
         e->risk = NULL;
     }
-    /* End of the data: let the venue answer the requests in flight, then
-     * cancel what still works (a replay leaves no order behind) and let the
-     * cancels be answered. */
+    /* Then the venue answers the requests in flight (on_end's among them),
+     * what still works is cancelled (a replay leaves no order behind) and
+     * the cancels are answered. */
     qts_fake_timers_advance(&e->timers, 1000000000LL);
     qts_lua_runtime_drain(e->rt);
     size_t left = 0;

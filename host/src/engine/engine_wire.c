@@ -242,6 +242,9 @@ static void fb_store_row(void *ctx, const struct qts_tca_row *row)
     qts_store_pub_tca_row(&e->store_pub, row);
 }
 
+/* A decision of the feedback stage (fb_decide.h) onto the bus. */
+static void fb_decision(void *ctx, const struct qts_decision *d) { qts_bus_decision(ctx, d); }
+
 static int feedback_setup(struct qts_engine *e, struct qts_err *err)
 {
     struct qts_tca_env env = {.timers = &e->timers,
@@ -264,6 +267,11 @@ static int feedback_setup(struct qts_engine *e, struct qts_err *err)
             break;
         qts_tca_add_instrument(t, in);
     }
+    for (size_t i = 0, id = 0; i < e->set->n_strategies; i++) /* ids from 1, enabled ones */
+        if (e->set->strategies[i].enabled)
+            qts_feedback_name_strategy(e->fb, (uint32_t)++id, e->set->strategies[i].name);
+    if ((rc = qts_feedback_check_names(e->fb, err)) != 0)
+        return rc;
     if (qts_tca_params(t)->adjust_orders) {
         struct qts_precheck_hook hook = {.name = "feedback", .fn = qts_tca_precheck, .ctx = t};
         rc = qts_exec_add_precheck(e->exec, &hook);
@@ -301,7 +309,8 @@ static int wire_bus(struct qts_engine *e, struct qts_err *err)
         .instruments = e->instruments, .pf = e->portfolio, .clock = &e->clock};
     e->budget_pub =
         (struct qts_budget_pub){.pf = e->portfolio, .market = qts__engine_market, .market_ctx = e};
-    e->fb_pub = (struct qts_feedback_pub){.clock = &e->clock};
+    e->fb_pub = (struct qts_feedback_pub){
+        .clock = &e->clock, .decision = fb_decision, .decision_ctx = &e->bus};
     e->lua_pub = (struct qts_lua_pub){.rt = e->rt, .instruments = e->instruments, .seq = &e->seq};
     e->report_pub = (struct qts_report_pub){
         .pf = e->portfolio, .title = e->set->host_id, .run_dir = e->run_dir};
@@ -428,7 +437,8 @@ int qts_engine_new(struct qts_config *cfg, const struct qts_engine_opts *opts,
                                       .metrics = e->metrics,
                                       .sink = &e->sink,
                                       .clock = &e->clock,
-                                      .timers = &e->timers};
+                                      .timers = &e->timers,
+                                      .account_cash = e->set->account_initial_cash};
     char gen_dir[1100];
     snprintf(gen_dir, sizeof gen_dir, "%s/plugins.gen", e->set->var_dir);
     if (qts__engine_make_dirs(gen_dir) != 0) {
@@ -543,6 +553,8 @@ int qts_engine_new(struct qts_config *cfg, const struct qts_engine_opts *opts,
     uv_unref((uv_handle_t *)&e->sig_int);
     uv_unref((uv_handle_t *)&e->sig_term);
     e->signals_on = true;
+    if ((rc = qts__engine_metrics_start(e, err)) != 0)
+        goto fail;
     *out = e;
     return 0;
 fail:

@@ -17,11 +17,13 @@ void qts__exec_safety(struct qts_exec *x, int code, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    if (x->env.sink.on_safety) { /* the sink's owner logs it, once */
+        x->env.sink.on_safety(x->env.sink.ctx, code, msg);
+        return;
+    }
     const struct qts_safety_code_info *ci = qts_safety_code_info(code);
     QTS_WARN("exec safety code=%s effect=%s %s", ci ? ci->str : "?",
              ci ? qts_safety_effect_name(ci->effect) : "?", msg);
-    if (x->env.sink.on_safety)
-        x->env.sink.on_safety(x->env.sink.ctx, code, msg);
 }
 
 bool qts__exec_market_ref(struct qts_exec *x, uint32_t inst, struct qts_mkt_ref *ref)

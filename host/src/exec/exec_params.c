@@ -20,7 +20,7 @@ int qts_exec_params_validate(const struct qts_exec_params *p, struct qts_err *er
     NEED(p->ack_timeout_ms > 0, "exec.ack_timeout_ms: must be > 0");
     NEED(p->send_max_attempts >= 1 && p->send_max_attempts <= 10, "exec.send_max_attempts: 1..10");
     NEED(p->send_backoff_ms >= 0, "exec.send_backoff_ms: must be >= 0");
-    NEED(p->monitor_timeout_ms > 0, "exec.monitor_timeout_ms: must be > 0");
+    NEED(p->monitor_timeout_ms >= 0, "exec.monitor_timeout_ms: must be >= 0 (0 = off)");
     NEED(p->poll_interval_ms > 0, "exec.poll_interval_ms: must be > 0");
     NEED(p->adjust_step_pct > 0 && p->adjust_step_pct < 0.1,
          "exec.adjust_step_pct: a fraction in (0, 0.1)");

@@ -139,7 +139,7 @@ static int submit_run(struct qts_exec *x, const struct qts_order_intent *intent,
     }
     /* reference price for slippage: the limit, else the touch at arrival */
     bool buy = p->intent.side == QTS_SIDE_BUY;
-    if (p->intent.type == QTS_ORD_LIMIT)
+    if (p->intent.type != QTS_ORD_MARKET) /* a limit, or a stop's trigger */
         p->ref_px = p->intent.px;
     else if (have_ref)
         p->ref_px = buy ? (ref.ask ? ref.ask : ref.last) : (ref.bid ? ref.bid : ref.last);

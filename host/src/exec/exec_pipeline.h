@@ -41,7 +41,7 @@ struct qts_exec_params {
     uint32_t send_max_attempts; /* 3 attempts in total per child */
     int64_t send_backoff_ms;    /* 100 between attempts */
     /* PartialFillMonitor */
-    int64_t monitor_timeout_ms; /* 60000 after the last slice was sent */
+    int64_t monitor_timeout_ms; /* 60000 after the last slice was sent; 0 = orders wait */
     int64_t poll_interval_ms;   /* 100, only for brokers that cannot push */
     /* AdaptiveAdjust */
     double adjust_step_pct;     /* 0.001 = 0.1 % per round */

@@ -66,8 +66,10 @@ int qts__exec_basic_checks(void *ctx, struct qts_precheck_order *o, struct qts_p
     const struct qts_instrument *inst = o->inst;
     if (in->side != QTS_SIDE_BUY && in->side != QTS_SIDE_SELL)
         return reject_exe(rej, QTS_EINVAL, "invalid side %u", in->side);
-    if (in->type != QTS_ORD_MARKET && in->type != QTS_ORD_LIMIT)
+    if (in->type != QTS_ORD_MARKET && in->type != QTS_ORD_LIMIT && in->type != QTS_ORD_STOP)
         return reject_exe(rej, QTS_EINVAL, "invalid order type %u", in->type);
+    if (in->type == QTS_ORD_STOP && (in->px <= 0 || in->algo != QTS_ALGO_DIRECT))
+        return reject_exe(rej, QTS_EINVAL, "stop order needs a stop price and the direct algo");
     if (in->algo > QTS_ALGO_ICEBERG)
         return reject_exe(rej, QTS_EINVAL, "invalid algo %u", in->algo);
     if (in->qty <= 0)

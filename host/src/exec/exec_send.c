@@ -41,7 +41,7 @@ void qts__exec_send_child(struct qts_exec *x, struct qts_child *c)
     o.tif = c->tif;
     o.px_exp = p->inst.px_exp;
     o.qty_exp = p->inst.qty_exp;
-    o.px = c->type == QTS_ORD_LIMIT ? c->px : 0;
+    o.px = c->type == QTS_ORD_MARKET ? 0 : c->px; /* a limit, or a stop's trigger */
     o.qty = c->qty;
     o.ts_sent_ns = qts__exec_event_ns(x);
     c->send_attempts++;
@@ -166,7 +166,12 @@ void qts__exec_arm_poll(struct qts_exec *x, struct qts_parent *p)
 
 void qts__exec_arm_monitor(struct qts_exec *x, struct qts_parent *p)
 {
-    qts__exec_arm_stage(x, p, x->params.monitor_timeout_ms);
+    /* 0: a working order waits at the venue until it fills or is cancelled
+     * (a bar backtest's orders wait for the next bar, a day later) */
+    if (x->params.monitor_timeout_ms > 0)
+        qts__exec_arm_stage(x, p, x->params.monitor_timeout_ms);
+    else
+        qts__exec_stop_timer(x, &p->timer_stage); /* the send stage's is done */
     qts__exec_arm_poll(x, p);
 }
 

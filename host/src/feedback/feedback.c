@@ -8,12 +8,23 @@
 #include <sys/stat.h>
 
 #include "config_tree.h"
+#include "fb_decide.h"
 #include "impact_model.h"
 #include "log.h"
 #include "util.h"
 
+/* feedback.cost_budget_bps as a map: strategy name -> bps */
+struct named_budget {
+    char name[64];
+    double bps;
+    bool matched; /* a strategy of this name exists */
+};
+
 struct qts_feedback {
     struct qts_tca *tca;
+    struct qts_fb_decide *decide;
+    struct named_budget *budgets; /* owned */
+    size_t n_budgets;
     struct qts_impact_model *model;
     char model_file[1024];
     bool save;
@@ -21,9 +32,25 @@ struct qts_feedback {
 };
 
 static const char *const keys[] = {
-    "enabled",    "score_version", "weight_slippage", "weight_fill",    "weight_latency",
-    "lookback_s", "window_s",      "min_samples",     "max_impact_bps", "adjust_orders",
-    "load",       "save",          "model_file",      "forget",
+    "enabled",
+    "score_version",
+    "weight_slippage",
+    "weight_fill",
+    "weight_latency",
+    "lookback_s",
+    "window_s",
+    "min_samples",
+    "max_impact_bps",
+    "adjust_orders",
+    "load",
+    "save",
+    "model_file",
+    "forget",
+    "adjust_price",
+    "cost_budget_bps",
+    "auto_max_slices",
+    "auto_direct_bps",
+    "auto_participation",
 };
 
 static int get_dbl(const struct qts_cfg_node *c, const char *k, double *v, double lo, double hi,
@@ -58,9 +85,9 @@ int qts_feedback_new(const struct qts_cfg_node *cfg, const char *var_dir, bool r
         if (!ok)
             return qts_err_set(err, QTS_ECONFIG, "feedback: unknown key '%s'", k ? k : "?");
     }
-    bool enabled = true, load = !replay, save = true, adjust = false;
+    bool enabled = true, load = !replay, save = true, adjust = false, adjust_price = true;
     double score = 1, ws = 0.5, wf = 0.3, wl = 0.2, lookback = 86400, window = 60, mins = 5,
-           maximp = 20, forget = 1.0;
+           maximp = 20, forget = 1.0, budget = 0, max_slices = 10, direct_bps = 2, part = 0.1;
     int rc;
     if ((rc = get_bool(cfg, "enabled", &enabled, err)) ||
         (rc = get_bool(cfg, "load", &load, err)) || (rc = get_bool(cfg, "save", &save, err)) ||
@@ -73,8 +100,26 @@ int qts_feedback_new(const struct qts_cfg_node *cfg, const char *var_dir, bool r
         (rc = get_dbl(cfg, "window_s", &window, 0.001, 86400, err)) ||
         (rc = get_dbl(cfg, "min_samples", &mins, 1, 1e6, err)) ||
         (rc = get_dbl(cfg, "max_impact_bps", &maximp, 0.001, 1e5, err)) ||
-        (rc = get_dbl(cfg, "forget", &forget, 0.5, 1, err)))
+        (rc = get_dbl(cfg, "forget", &forget, 0.5, 1, err)) ||
+        (rc = get_bool(cfg, "adjust_price", &adjust_price, err)) ||
+        (rc = get_dbl(cfg, "auto_max_slices", &max_slices, 2, 100, err)) ||
+        (rc = get_dbl(cfg, "auto_direct_bps", &direct_bps, 0.001, 1e4, err)) ||
+        (rc = get_dbl(cfg, "auto_participation", &part, 0.001, 1, err)))
         return rc;
+    /* a number for every strategy, or a map strategy name -> bps */
+    const struct qts_cfg_node *cb = cfg ? qts_cfg_get(cfg, "cost_budget_bps") : NULL;
+    bool budget_map = cb && qts_cfg_type(cb) == QTS_CFG_MAP;
+    if (cb && !budget_map && (rc = get_dbl(cfg, "cost_budget_bps", &budget, 0, 1e5, err)))
+        return rc;
+    for (size_t i = 0; budget_map && i < qts_cfg_len(cb); i++) {
+        double v;
+        if ((rc = qts_cfg_double(qts_cfg_at(cb, i), &v, err)) != 0)
+            return rc;
+        if (!(v >= 0 && v <= 1e5))
+            return qts_err_set(err, QTS_ECONFIG,
+                               "feedback.cost_budget_bps.%s: must lie in [0, 100000]",
+                               qts_cfg_key_at(cb, i));
+    }
     if (!enabled)
         return 0;
     if (score != 1 && score != 2)
@@ -117,11 +162,45 @@ int qts_feedback_new(const struct qts_cfg_node *cfg, const char *var_dir, bool r
     struct qts_tca_env te = *env;
     te.model = f->model;
     f->tca = qts_tca_new(&tp, &te);
+    struct qts_fb_decide_params dp = {.adjust_price = adjust_price,
+                                      .budget_bps = budget,
+                                      .auto_max_slices = (uint32_t)max_slices,
+                                      .auto_direct_bps = direct_bps,
+                                      .auto_participation = part,
+                                      .window_s = window};
+    f->decide = qts_fb_decide_new(&dp, f->tca);
+    for (size_t i = 0; budget_map && i < qts_cfg_len(cb); i++) {
+        f->budgets = qts_xrealloc(f->budgets, (f->n_budgets + 1) * sizeof *f->budgets);
+        struct named_budget *b = &f->budgets[f->n_budgets++];
+        memset(b, 0, sizeof *b);
+        qts_strlcpy(b->name, qts_cfg_key_at(cb, i), sizeof b->name);
+        qts_cfg_double(qts_cfg_at(cb, i), &b->bps, err);
+    }
     *out = f;
     return 0;
 }
 
 struct qts_tca *qts_feedback_tca(struct qts_feedback *f) { return f ? f->tca : NULL; }
+struct qts_fb_decide *qts_feedback_decide(struct qts_feedback *f) { return f ? f->decide : NULL; }
+
+void qts_feedback_name_strategy(struct qts_feedback *f, uint32_t id, const char *name)
+{
+    for (size_t i = 0; i < f->n_budgets; i++)
+        if (strcmp(f->budgets[i].name, name) == 0) {
+            f->budgets[i].matched = true;
+            qts_fb_decide_set_budget(f->decide, id, f->budgets[i].bps);
+        }
+}
+
+int qts_feedback_check_names(const struct qts_feedback *f, struct qts_err *err)
+{
+    for (size_t i = 0; i < f->n_budgets; i++)
+        if (!f->budgets[i].matched)
+            return qts_err_set(err, QTS_ECONFIG,
+                               "feedback.cost_budget_bps.%s: no enabled strategy of that name",
+                               f->budgets[i].name);
+    return 0;
+}
 struct qts_impact_model *qts_feedback_model(struct qts_feedback *f) { return f ? f->model : NULL; }
 
 int qts_feedback_stream_to(struct qts_feedback *f, const char *run_dir, struct qts_err *err)
@@ -152,6 +231,13 @@ int qts_feedback_end(struct qts_feedback *f, const char *run_dir, struct qts_err
             return qts_err_set(err, QTS_EIO, "cannot create the directory of %s", f->model_file);
         rc = qts_impact_save(f->model, f->model_file, err);
     }
+    /* the model's state and confidence, one line per fitted key */
+    for (size_t i = 0; i < qts_impact_count(f->model); i++) {
+        const struct qts_impact_fit *x = qts_impact_at(f->model, i);
+        if (x->fitted)
+            QTS_INFO("feedback: impact model %s n=%.1f k=%.4g beta=%.3f sd=%.3f confidence=%.3f",
+                     x->symbol, x->n, x->k, x->beta, x->resid_sd, x->confidence);
+    }
     return rc;
 }
 
@@ -159,7 +245,9 @@ void qts_feedback_free(struct qts_feedback *f)
 {
     if (!f)
         return;
+    qts_fb_decide_free(f->decide);
     qts_tca_free(f->tca);
     qts_impact_free(f->model);
+    free(f->budgets);
     free(f);
 }

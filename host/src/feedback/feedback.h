@@ -8,7 +8,10 @@
  *   weight_latency (v1 weights), lookback_s (86400), window_s (60),
  *   min_samples (5), max_impact_bps (20), adjust_orders (false),
  *   load (false in replay, true otherwise), save (true),
- *   model_file (<var_dir>/feedback/impact_model.txt), forget (1.0).
+ *   model_file (<var_dir>/feedback/impact_model.txt), forget (1.0),
+ *   adjust_price (true), cost_budget_bps (none; a number or a map strategy
+ *   name -> bps), auto_max_slices (10), auto_direct_bps (2),
+ *   auto_participation (0.1): fb_decide.h.
  *
  * Ownership: everything created here is owned by struct qts_feedback;
  * env pointers are borrowed and must outlive it. Core thread only.
@@ -33,6 +36,14 @@ int qts_feedback_new(const struct qts_cfg_node *cfg, const char *var_dir, bool r
                      const struct qts_tca_env *env, struct qts_feedback **out, struct qts_err *err);
 struct qts_tca *qts_feedback_tca(struct qts_feedback *f);
 struct qts_impact_model *qts_feedback_model(struct qts_feedback *f);
+/* The decisions the model changes (fb_decide.h); owned by f. */
+struct qts_fb_decide *qts_feedback_decide(struct qts_feedback *f);
+/* Strategy `id` is called `name` (borrowed): its entry of a
+ * feedback.cost_budget_bps map applies to its orders. */
+void qts_feedback_name_strategy(struct qts_feedback *f, uint32_t id, const char *name);
+/* After naming every strategy: QTS_ECONFIG if a cost_budget_bps map names
+ * no enabled strategy. */
+int qts_feedback_check_names(const struct qts_feedback *f, struct qts_err *err);
 /* Rows go to <run_dir>/tca.csv (borrowed for the call) as they complete,
  * in the order their orders became final (qts_tca_csv_start): call before
  * the run's first order. 0, QTS_EINVAL (path too long) or QTS_ESTATE. */

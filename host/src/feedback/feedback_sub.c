@@ -2,6 +2,7 @@
 #include "feedback_sub.h"
 
 #include "clock.h"
+#include "fb_decide.h"
 #include "feedback.h"
 
 static void fb_on_market(void *self, const struct qts_bus_market *m)
@@ -38,6 +39,18 @@ void qts_feedback_pub_submit(struct qts_feedback_pub *pub, uint64_t order_id,
 {
     if (pub->fb)
         qts_tca_on_submit(qts_feedback_tca(pub->fb), order_id, in, qts_clock_now(pub->clock));
+}
+
+int qts_feedback_pub_decide(struct qts_feedback_pub *pub, struct qts_order_intent *in)
+{
+    if (!pub->fb) {
+        if (in->algo == QTS_ALGO_AUTO)
+            in->algo = QTS_ALGO_DIRECT;
+        return 0;
+    }
+    struct qts_fb_decide *d = qts_feedback_decide(pub->fb);
+    qts_fb_decide_set_publish(d, pub->decision, pub->decision_ctx);
+    return qts_fb_decide(d, in, qts_clock_now(pub->clock));
 }
 
 struct qts_bus_sub qts_feedback_sub(struct qts_feedback_pub *pub)

@@ -19,11 +19,19 @@ struct qts_clock;
 struct qts_feedback_pub {
     struct qts_feedback *fb;       /* borrowed; NULL = feedback off */
     const struct qts_clock *clock; /* borrowed: the time of fills and order events */
+    /* where the decisions' records go (the engine's bus); may be NULL */
+    void (*decision)(void *ctx, const struct qts_decision *d);
+    void *decision_ctx; /* borrowed */
 };
 
 struct qts_bus_sub qts_feedback_sub(struct qts_feedback_pub *pub);
 /* A parent order was accepted by the pipeline: decision mid, market context. */
 void qts_feedback_pub_submit(struct qts_feedback_pub *pub, uint64_t order_id,
                              const struct qts_order_intent *in);
+
+/* Before the pipeline: the decisions the cost model changes on `in` (in
+ * place; fb_decide.h). 0 = send it on, QTS_EAGAIN = deferred. With
+ * feedback off an algo "auto" order goes direct. */
+int qts_feedback_pub_decide(struct qts_feedback_pub *pub, struct qts_order_intent *in);
 
 #endif /* QTS_FEEDBACK_SUB_H */

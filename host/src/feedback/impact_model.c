@@ -72,6 +72,7 @@ static struct qts_impact_fit *get(struct qts_impact_model *m, const char *symbol
 static void refit(const struct qts_impact_params *p, struct qts_impact_fit *f)
 {
     f->fitted = f->n >= (double)p->min_samples && f->n > 0;
+    f->confidence = 0;
     if (!f->fitted)
         return;
     double n = f->n;
@@ -85,6 +86,15 @@ static void refit(const struct qts_impact_params *p, struct qts_impact_fit *f)
     f->beta = beta;
     f->k = exp(lnk);
     f->resid_sd = rss > 0 ? sqrt(rss / n) : 0;
+    /* more samples and a tighter fit = more confidence (ours, docs/feedback.md) */
+    f->confidence = n / (n + (double)p->min_samples) / (1.0 + f->resid_sd);
+}
+
+void qts_impact_key(char *buf, size_t n, const char *symbol, int side, int algo)
+{
+    static const char *const algos[] = {"direct", "twap", "vwap", "iceberg"};
+    snprintf(buf, n, "%s/%s/%s", symbol, side == QTS_SIDE_SELL ? "sell" : "buy",
+             algo >= 0 && algo < 4 ? algos[algo] : "other");
 }
 
 int qts_impact_add(struct qts_impact_model *m, const char *symbol,
@@ -96,6 +106,7 @@ int qts_impact_add(struct qts_impact_model *m, const char *symbol,
     if (!(imp > m->p.floor_bps))
         imp = m->p.floor_bps;
     double x = log(s->qty / s->volume), y = log(imp);
+    double w = s->weight > 0 ? fmin(s->weight, 1.0) : 1.0;
     struct qts_impact_fit *f = get(m, symbol);
     double a = m->p.forget;
     if (a < 1.0) {
@@ -106,12 +117,13 @@ int qts_impact_add(struct qts_impact_model *m, const char *symbol,
         f->sxy *= a;
         f->syy *= a;
     }
-    f->n += 1;
-    f->sx += x;
-    f->sy += y;
-    f->sxx += x * x;
-    f->sxy += x * y;
-    f->syy += y * y;
+    /* weighted least squares: each sum gains w times the sample's term */
+    f->n += w;
+    f->sx += w * x;
+    f->sy += w * y;
+    f->sxx += w * x * x;
+    f->sxy += w * x * y;
+    f->syy += w * y * y;
     refit(&m->p, f);
     return 0;
 }
@@ -127,6 +139,38 @@ double qts_impact_predict_impact(const struct qts_impact_model *m, const char *s
         return 0;
     double part = qty / volume;
     if (def)
+        return spread_bps > 0 ? m->p.default_mult * spread_bps * pow(part, m->p.default_beta) : 0;
+    return f->k * pow(part, f->beta);
+}
+
+double qts_impact_predict_for(const struct qts_impact_model *m, const char *symbol, int side,
+                              int algo, double spread_bps, double qty, double volume,
+                              enum qts_impact_src *src, double *conf)
+{
+    char key[QTS_IMPACT_KEY_MAX];
+    const struct qts_impact_fit *f = NULL;
+    enum qts_impact_src s = QTS_IMPACT_SRC_DEFAULT;
+    if (symbol) {
+        qts_impact_key(key, sizeof key, symbol, side, algo);
+        f = find(m, key);
+        s = QTS_IMPACT_SRC_KEY;
+        if (!f || !f->fitted) {
+            f = find(m, symbol);
+            s = QTS_IMPACT_SRC_SYMBOL;
+        }
+    }
+    if (!f || !f->fitted) {
+        f = NULL;
+        s = QTS_IMPACT_SRC_DEFAULT;
+    }
+    if (src)
+        *src = s;
+    if (conf)
+        *conf = f ? f->confidence : 0;
+    if (!(qty > 0) || !(volume > 0))
+        return 0;
+    double part = qty / volume;
+    if (!f)
         return spread_bps > 0 ? m->p.default_mult * spread_bps * pow(part, m->p.default_beta) : 0;
     return f->k * pow(part, f->beta);
 }
@@ -250,9 +294,10 @@ int qts_impact_save(const struct qts_impact_model *m, const char *path, struct q
     for (size_t i = 0; i < m->n; i++) {
         const struct qts_impact_fit *x = &m->v[i];
         fprintf(f,
-                "%s n=%.17g k=%.17g beta=%.17g sx=%.17g sy=%.17g sxx=%.17g sxy=%.17g syy=%.17g fp=",
-                x->symbol, x->n, x->fitted ? x->k : 0.0, x->fitted ? x->beta : 0.0, x->sx, x->sy,
-                x->sxx, x->sxy, x->syy);
+                "%s n=%.17g k=%.17g beta=%.17g sd=%.6g conf=%.6g sx=%.17g sy=%.17g sxx=%.17g "
+                "sxy=%.17g syy=%.17g fp=",
+                x->symbol, x->n, x->fitted ? x->k : 0.0, x->fitted ? x->beta : 0.0,
+                x->fitted ? x->resid_sd : 0.0, x->confidence, x->sx, x->sy, x->sxx, x->sxy, x->syy);
         for (int b = 0; b < QTS_FP_BUCKETS; b++)
             for (int h = 0; h < QTS_FP_HORIZONS; h++)
                 fprintf(f, "%s%.17g/%.17g", b || h ? "," : "", x->fp_k[b][h], x->fp_n[b][h]);
@@ -316,7 +361,7 @@ int qts_impact_load(struct qts_impact_model *m, const char *path, struct qts_err
         memset(&x, 0, sizeof x);
         char *save = NULL, *tok = strtok_r(line, " ", &save);
         qts_strlcpy(x.symbol, tok, sizeof x.symbol);
-        double k = 0, beta = 0;
+        double k = 0, beta = 0, info = 0;
         unsigned seen = 0;
         while ((tok = strtok_r(NULL, " ", &save))) {
             if (kv_double(tok, "n", &x.n))
@@ -337,6 +382,8 @@ int qts_impact_load(struct qts_impact_model *m, const char *path, struct qts_err
                 seen |= 128;
             else if (strncmp(tok, "fp=", 3) == 0 && parse_fp(tok + 3, &x))
                 seen |= 256;
+            else if (kv_double(tok, "sd", &info) || kv_double(tok, "conf", &info))
+                continue; /* informative, recomputed from the sums */
             else {
                 seen = 0;
                 break;

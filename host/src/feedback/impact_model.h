@@ -51,16 +51,32 @@ struct qts_impact_sample {
     double spread_bps; /* at arrival */
     double qty;        /* filled quantity (instrument units) */
     double volume;     /* recent traded volume V (same units); > 0 */
+    double weight;     /* how much the sample counts, (0, 1]; 0 = 1 (docs/feedback.md) */
+};
+
+/* Fits are kept per key: the symbol alone ("BTCUSDT": single-child direct
+ * orders, the law the paper broker applies to one taking order) and per
+ * symbol, side and algorithm ("BTCUSDT/buy/twap": every aggressive parent
+ * of that kind). */
+#define QTS_IMPACT_KEY_MAX (QTS_SYMBOL_MAX + 16)
+void qts_impact_key(char *buf, size_t n, const char *symbol, int side, int algo);
+
+/* Which fit a prediction used. */
+enum qts_impact_src {
+    QTS_IMPACT_SRC_DEFAULT = 0, /* the spec's ex-ante law */
+    QTS_IMPACT_SRC_SYMBOL = 1,  /* the symbol's fit */
+    QTS_IMPACT_SRC_KEY = 2,     /* the symbol/side/algorithm fit */
 };
 
 /* Fitted state of one symbol (read-only view). */
 struct qts_impact_fit {
-    char symbol[QTS_SYMBOL_MAX];
-    double n;                     /* (weighted) sample count */
-    double sx, sy, sxx, sxy, syy; /* sums of x = ln(q/V), y = ln(impact) */
-    double k, beta;               /* current parameters (valid when fitted) */
-    bool fitted;                  /* n >= min_samples */
-    double resid_sd;              /* residual standard deviation of y */
+    char symbol[QTS_IMPACT_KEY_MAX]; /* the key: a symbol, or symbol/side/algo */
+    double n;                        /* (weighted) sample count */
+    double sx, sy, sxx, sxy, syy;    /* sums of x = ln(q/V), y = ln(impact) */
+    double k, beta;                  /* current parameters (valid when fitted) */
+    bool fitted;                     /* n >= min_samples */
+    double resid_sd;                 /* residual standard deviation of y */
+    double confidence;               /* n/(n+min_samples) / (1+resid_sd), in [0, 1); 0 unfitted */
     /* fill probability: orders observed per bucket/horizon, and filled */
     double fp_n[QTS_FP_BUCKETS][QTS_FP_HORIZONS];
     double fp_k[QTS_FP_BUCKETS][QTS_FP_HORIZONS];
@@ -81,6 +97,12 @@ int qts_impact_add(struct qts_impact_model *m, const char *symbol,
  * q <= 0 or V <= 0. `*is_default` (may be NULL) says whether defaults were used. */
 double qts_impact_predict_impact(const struct qts_impact_model *m, const char *symbol,
                                  double spread_bps, double qty, double volume, bool *is_default);
+/* The impact of an order of `side` and `algo` (enum qts_side, qts_algo):
+ * the key's fit when fitted, else the symbol's, else the defaults; *src
+ * (may be NULL) says which, *conf (may be NULL) that fit's confidence. */
+double qts_impact_predict_for(const struct qts_impact_model *m, const char *symbol, int side,
+                              int algo, double spread_bps, double qty, double volume,
+                              enum qts_impact_src *src, double *conf);
 /* Expected slippage against the arrival mid: spread/2 + impact. */
 double qts_impact_predict_slippage(const struct qts_impact_model *m, const char *symbol,
                                    double spread_bps, double qty, double volume, bool *is_default);

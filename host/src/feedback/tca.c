@@ -81,8 +81,9 @@ struct pend {
 
 struct rec {
     struct qts_tca_row row;
-    double notional; /* sum px * qty over fills, price units */
-    double lat_sum;  /* sum of fill latencies, ns */
+    double notional;                  /* sum px * qty over fills, price units */
+    double taker_notional, taker_qty; /* the same over taker fills only */
+    double lat_sum;                   /* sum of fill latencies, ns */
     double mk_sum[QTS_TCA_MARKOUTS], mk_w[QTS_TCA_MARKOUTS];
     double vmin, vmax, vsum;
     double vn;
@@ -234,6 +235,11 @@ void qts_tca_add_instrument(struct qts_tca *t, const struct qts_instrument *inst
     s->inst = *inst;
     s->px_scale = 1.0 / (double)qts_pow10_i64[inst->px_exp <= QTS_MAX_EXP ? inst->px_exp : 0];
     s->qty_scale = 1.0 / (double)qts_pow10_i64[inst->qty_exp <= QTS_MAX_EXP ? inst->qty_exp : 0];
+}
+
+const struct qts_instrument *qts_tca_instrument(const struct qts_tca *t, uint32_t id)
+{
+    return id < t->n_inst && t->inst[id].known ? &t->inst[id].inst : NULL;
 }
 
 /* -------------------------------------------------------------- formulas */
@@ -405,6 +411,26 @@ double qts_tca_expected_slippage(const struct qts_tca *t, uint32_t instrument, d
     return sp0 / 2 + imp;
 }
 
+void qts_tca_predict(const struct qts_tca *t, uint32_t instrument, int side, int algo, double qty,
+                     struct qts_tca_pred *out)
+{
+    memset(out, 0, sizeof *out);
+    out->slip_bps = out->impact_bps = out->spread_bps = out->mid = NAN;
+    if (instrument >= t->n_inst || !t->inst[instrument].known || !t->env.model)
+        return;
+    const struct inst_st *s = &t->inst[instrument];
+    out->spread_bps = spread_bps_of(s);
+    out->volume = s->tr_vol;
+    out->mid = s->mid > 0 ? s->mid : NAN;
+    out->tick = (double)s->inst.tick_size * s->px_scale;
+    double sp0 = isfinite(out->spread_bps) ? out->spread_bps : 0;
+    enum qts_impact_src src;
+    out->impact_bps = qts_impact_predict_for(t->env.model, s->inst.symbol, side, algo, sp0, qty,
+                                             out->volume, &src, &out->confidence);
+    out->src = (int)src;
+    out->slip_bps = sp0 / 2 + out->impact_bps;
+}
+
 void qts_tca_on_submit(struct qts_tca *t, uint64_t order_id, const struct qts_order_intent *in,
                        int64_t now)
 {
@@ -449,8 +475,16 @@ void qts_tca_on_submit(struct qts_tca *t, uint64_t order_id, const struct qts_or
                 w->dist_ticks = 0; /* inside the spread counts as at the touch */
         }
     }
-    w->pred_slip_bps = qts_tca_expected_slippage(t, in->instrument, w->qty_asked,
-                                                 &w->pred_impact_bps, &w->pred_default);
+    struct qts_tca_pred pr;
+    qts_tca_predict(t, in->instrument, in->side, in->algo, w->qty_asked, &pr);
+    if (in->algo != QTS_ALGO_DIRECT && pr.src != QTS_IMPACT_SRC_KEY && in->algo_slices > 1)
+        /* no fit of its own for this algorithm yet: each slice as one
+         * direct order (as fb_decide.c plans it) */
+        qts_tca_predict(t, in->instrument, in->side, QTS_ALGO_DIRECT,
+                        w->qty_asked / in->algo_slices, &pr);
+    w->pred_slip_bps = pr.slip_bps;
+    w->pred_impact_bps = pr.impact_bps;
+    w->pred_default = pr.src == QTS_IMPACT_SRC_DEFAULT;
     for (int k = 0; k < QTS_TCA_MARKOUTS; k++)
         w->markout_bps[k] = NAN;
     w->realized_impact_bps = NAN;
@@ -538,6 +572,10 @@ void qts_tca_on_fill(struct qts_tca *t, const struct qts_fill *f, int64_t now)
     w->n_fills++;
     w->qty_filled += q;
     r->notional += px * q;
+    if (!f->is_maker) {
+        r->taker_notional += px * q;
+        r->taker_qty += q;
+    }
     /* latency of this fill: from the latest child send at or before it */
     const struct qts_parent *p = t->env.parent ? t->env.parent(t->env.ctx, f->order_id) : NULL;
     int64_t sent = 0;
@@ -642,6 +680,35 @@ static void done_flush(struct qts_tca *t)
         qts_tca_csv_sync(&t->csv);
 }
 
+/* An aggressive order teaches the impact model from its taker fills (the
+ * part that walked the book), partial fills included; the sample weighs
+ * taker qty / asked, so an order that took all it asked for counts 1 and one
+ * that ran out of book counts its share (docs/feedback.md, "Samples").
+ * Every such parent teaches its symbol/side/algorithm key; single-child
+ * direct orders also teach the symbol's law (one taking order, as the paper
+ * broker prices it). */
+static void learn_impact(struct qts_tca *t, const struct rec *r)
+{
+    const struct qts_tca_row *row = &r->row;
+    if (!t->env.model || !row->aggressive || !(r->taker_qty > 0) || !(row->qty_asked > 0) ||
+        !(row->recent_volume > 0) || !isfinite(row->spread_bps) || !isfinite(row->arrival_px))
+        return;
+    double px = r->taker_notional / r->taker_qty;
+    struct qts_impact_sample smp = {.slip_bps =
+                                        qts_tca_slippage_bps(row->side, row->arrival_px, px),
+                                    .spread_bps = row->spread_bps,
+                                    .qty = r->taker_qty,
+                                    .volume = row->recent_volume,
+                                    .weight = clamp01(r->taker_qty / row->qty_asked)};
+    if (!isfinite(smp.slip_bps))
+        return;
+    char key[QTS_IMPACT_KEY_MAX];
+    qts_impact_key(key, sizeof key, row->symbol, row->side, row->algo);
+    qts_impact_add(t->env.model, key, &smp);
+    if (row->algo == QTS_ALGO_DIRECT && row->n_children <= 1)
+        qts_impact_add(t->env.model, row->symbol, &smp);
+}
+
 /* The order is final: the row joins the summaries, teaches the model and
  * reaches the strategies now; markouts are filled in later (rec_close). */
 static void rec_publish(struct qts_tca *t, struct rec *r)
@@ -651,17 +718,7 @@ static void rec_publish(struct qts_tca *t, struct rec *r)
     done_push(t, r);
     t->n_final++;
     t->last_end_ns = row->ts_end_ns;
-    /* an impact sample: one child that took liquidity and filled completely
-     * (a partial market order ran out of book: its cost is not the law's) */
-    if (t->env.model && row->qty_filled > 0 && row->aggressive && row->all_taker &&
-        row->fill_ratio >= 1 && row->n_children == 1 && row->recent_volume > 0 &&
-        isfinite(row->slip_arrival_bps) && isfinite(row->spread_bps)) {
-        struct qts_impact_sample smp = {.slip_bps = row->slip_arrival_bps,
-                                        .spread_bps = row->spread_bps,
-                                        .qty = row->qty_filled,
-                                        .volume = row->recent_volume};
-        qts_impact_add(t->env.model, row->symbol, &smp);
-    }
+    learn_impact(t, r);
     if (t->env.model && !row->aggressive && row->type == QTS_ORD_LIMIT &&
         isfinite(row->dist_ticks) && row->ts_sent_ns) {
         double ff = row->n_fills ? (double)(row->ts_first_fill_ns - row->ts_sent_ns) / 1e9 : -1;

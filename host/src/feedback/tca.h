@@ -118,6 +118,8 @@ const struct qts_tca_params *qts_tca_params(const struct qts_tca *t);
 
 /* Instrument definitions (copied); needed for exponents and tick size. */
 void qts_tca_add_instrument(struct qts_tca *t, const struct qts_instrument *inst);
+/* The definition of instrument `id` (borrowed; NULL if unknown). */
+const struct qts_instrument *qts_tca_instrument(const struct qts_tca *t, uint32_t id);
 
 /* Hooks (see the header comment). Events borrowed. */
 void qts_tca_on_market(struct qts_tca *t, const struct qts_ev_hdr *h, int64_t bid, int64_t ask,
@@ -148,6 +150,19 @@ void qts_tca_summary(const struct qts_tca *t, const struct qts_tca_filter *f, in
  * instrument now, from the model and the current spread and volume. */
 double qts_tca_expected_slippage(const struct qts_tca *t, uint32_t instrument, double qty,
                                  double *impact_bps, bool *is_default);
+
+/* The model's prediction for an order of `side` and `algo` (enum
+ * qts_side, qts_algo) of `qty` (instrument units) of an instrument now:
+ * the symbol/side/algo fit, else the symbol's, else the defaults. */
+struct qts_tca_pred {
+    double slip_bps, impact_bps; /* expected slippage vs arrival, and its impact part */
+    double spread_bps, volume;   /* now: spread (NaN unknown), recent volume V */
+    double mid, tick;            /* price units; NaN / 0 when unknown */
+    int src;                     /* enum qts_impact_src */
+    double confidence;           /* of the fit used; 0 for the defaults */
+};
+void qts_tca_predict(const struct qts_tca *t, uint32_t instrument, int side, int algo, double qty,
+                     struct qts_tca_pred *out);
 
 /* Metric formulas (exposed for tests; docs/feedback.md). */
 double qts_tca_slippage_bps(int side, double ref_px, double px); /* 0 if ref <= 0 */

@@ -50,8 +50,10 @@ static void row_line(FILE *f, const struct qts_tca_row *r)
     tag[k] = '\0';
     fprintf(f, "%" PRIu64 ",%" PRIu32 ",%s,%s,%s,%s,%d,%s,%d", r->order_id, r->strategy_id,
             r->symbol, tag, r->side == QTS_SIDE_SELL ? "sell" : "buy",
-            r->type == QTS_ORD_MARKET ? "market" : "limit", (int)r->algo, kind_name(r->final_kind),
-            r->aggressive ? 1 : 0);
+            r->type == QTS_ORD_MARKET ? "market"
+            : r->type == QTS_ORD_STOP ? "stop"
+                                      : "limit",
+            (int)r->algo, kind_name(r->final_kind), r->aggressive ? 1 : 0);
     cnum(f, r->qty_asked, 8);
     cnum(f, r->qty_filled, 8);
     cnum(f, r->decision_px, 8);

@@ -102,15 +102,15 @@ QTS_FFI int qts_ffi_order(struct qts_lua_strategy *s, struct qts_order_intent *i
         *err = "bad side";
         return QTS_EINVAL;
     }
-    if (in->type != QTS_ORD_MARKET && in->type != QTS_ORD_LIMIT) {
+    if (in->type != QTS_ORD_MARKET && in->type != QTS_ORD_LIMIT && in->type != QTS_ORD_STOP) {
         *err = "bad order type";
         return QTS_EINVAL;
     }
-    if (in->qty <= 0 || (in->type == QTS_ORD_LIMIT && in->px <= 0)) {
-        *err = "quantity and limit price must be positive";
+    if (in->qty <= 0 || (in->type != QTS_ORD_MARKET && in->px <= 0)) {
+        *err = "quantity and limit or stop price must be positive";
         return QTS_EINVAL;
     }
-    if (in->tif > QTS_TIF_POST || in->algo > QTS_ALGO_ICEBERG) {
+    if (in->tif > QTS_TIF_POST || in->algo > QTS_ALGO_AUTO) {
         *err = "bad tif or algo";
         return QTS_EINVAL;
     }

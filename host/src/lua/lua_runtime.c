@@ -11,15 +11,33 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "build_info.h"
 #include "config_tree.h"
 #include "log.h"
 #include "util.h"
 
-static const char *default_lua_dir(void)
+/* The prelude next to the running binary (<prefix>/bin/qts finds
+ * <prefix>/share/qts/lua, wherever the prefix was installed or moved), else
+ * the build tree's, else the configured install prefix's. */
+static const char *default_lua_dir(char *buf, size_t cap)
 {
     struct stat st;
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = '\0';
+            char probe[PATH_MAX + 40];
+            snprintf(probe, sizeof probe, "%s/../share/qts/lua/qts/host.lua", exe);
+            if (stat(probe, &st) == 0 &&
+                (size_t)snprintf(buf, cap, "%s/../share/qts/lua", exe) < cap)
+                return buf;
+        }
+    }
     if (stat(QTS_LUA_DIR_BUILD "/qts/host.lua", &st) == 0)
         return QTS_LUA_DIR_BUILD;
     return QTS_LUA_DIR_INSTALL;
@@ -46,7 +64,9 @@ int qts_lua_runtime_new(const struct qts_lua_settings *set, struct qts_lua_runti
         rt->set.stuck_ns = INT64_C(2000000000);
     if (!rt->set.scan_interval_ns)
         rt->set.scan_interval_ns = INT64_C(500000000);
-    qts_strlcpy(rt->lua_dir, set->lua_dir ? set->lua_dir : default_lua_dir(), sizeof rt->lua_dir);
+    char found[PATH_MAX];
+    qts_strlcpy(rt->lua_dir, set->lua_dir ? set->lua_dir : default_lua_dir(found, sizeof found),
+                sizeof rt->lua_dir);
     rt->set.lua_dir = rt->lua_dir;
     qts_clock_init(&rt->own_clock, QTS_CLOCK_MONOTONIC);
     rt->clock = set->clock ? set->clock : &rt->own_clock;
@@ -391,6 +411,18 @@ static void deliver_reject(struct qts_lua_runtime *rt, struct qts_lua_strategy *
             oe.h.qty_exp = rt->inst.v[i].qty_exp;
         }
     qts_lua_runtime_post(rt, &oe.h);
+}
+
+int qts_lua_runtime_end(struct qts_lua_runtime *rt, const char *reason)
+{
+    if (!rt->inline_run)
+        return QTS_ESTATE; /* workers own their lua_States */
+    int n = 0;
+    for (size_t i = 0; i < rt->n_strats; i++)
+        if (atomic_load(&rt->strats[i]->state) == QTS_LUA_ST_RUNNING &&
+            qts_lua_strategy_end(rt->strats[i], reason) == 0)
+            n++;
+    return n;
 }
 
 int qts_lua_runtime_drain(struct qts_lua_runtime *rt)

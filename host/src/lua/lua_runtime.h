@@ -165,6 +165,11 @@ int qts_lua_runtime_step(struct qts_lua_runtime *rt, const struct qts_ev_hdr *co
 /* Hand pending intents/cancels to the sink; cancel_all for strategies that
  * were halted, failed or stopped. Returns the number of messages handed over. */
 int qts_lua_runtime_drain(struct qts_lua_runtime *rt);
+/* The run ends (`reason` borrowed: "end of data", "stop"): each running
+ * strategy's on_end, on the core thread in a replay (inline). Their orders
+ * wait in the intent rings for the next drain. Returns how many ran;
+ * QTS_ESTATE when the strategies run on worker threads. */
+int qts_lua_runtime_end(struct qts_lua_runtime *rt, const char *reason);
 /* Watchdog (stuck callbacks), backlog flush, file scan every
  * scan_interval_ns, then drain(). Cheap; call it every loop turn. */
 int qts_lua_runtime_tick(struct qts_lua_runtime *rt);

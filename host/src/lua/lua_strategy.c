@@ -416,6 +416,21 @@ int qts_lua_strategy_reload(struct qts_lua_strategy *s, struct qts_err *err)
     return 0;
 }
 
+int qts_lua_strategy_end(struct qts_lua_strategy *s, const char *reason)
+{
+    if (!s->L || atomic_load(&s->state) != QTS_LUA_ST_RUNNING)
+        return 0;
+    lua_rawgeti(s->L, LUA_REGISTRYINDEX, s->ref_host);
+    lua_getfield(s->L, -1, "finish");
+    lua_remove(s->L, -2);
+    lua_pushstring(s->L, reason);
+    if (pcall_tb(s, 1, 0) != 0) {
+        QTS_WARN("strategy on_end failed name=%s: %s", s->name, s->last_error);
+        return QTS_ELUA;
+    }
+    return 0;
+}
+
 void qts_lua_strategy_close(struct qts_lua_strategy *s)
 {
     if (!s->L)
@@ -535,7 +550,14 @@ void qts_lua_strategy_mirror(struct qts_lua_strategy *s, const struct qts_ev_hdr
         break;
     }
     case QTS_EV_BOOK: mirror_book(s, (const struct qts_book_update *)ev); break;
-    case QTS_EV_BAR: mirror_bar(s, (const struct qts_bar *)ev); break;
+    case QTS_EV_BAR: {
+        const struct qts_bar *b = (const struct qts_bar *)ev;
+        mirror_bar(s, b);
+        struct qts_lua_pos *p = pos_of(s, ev->instrument);
+        /* the close marks the position, as in the host's portfolio */
+        p->last_px = b->close, p->px_exp = ev->px_exp, p->qty_exp = ev->qty_exp;
+        break;
+    }
     case QTS_EV_FILL: {
         const struct qts_fill *f = (const struct qts_fill *)ev;
         struct qts_lua_pos *p = pos_of(s, ev->instrument);

@@ -220,6 +220,9 @@ int qts_lua_strategy_timers(struct qts_lua_strategy *s, int64_t now_ns);
 /* Hot reload from s->path: compile, old on_stop -> new on_reload (or
  * on_init). On any error the old module keeps running and err says why. */
 int qts_lua_strategy_reload(struct qts_lua_strategy *s, struct qts_err *err);
+/* Call on_end(ctx, state, reason) of a running strategy; `reason`
+ * borrowed. QTS_ELUA when it raised (logged; the strategy keeps running). */
+int qts_lua_strategy_end(struct qts_lua_strategy *s, const char *reason);
 /* Call on_stop (result discarded) and close the lua_State. */
 void qts_lua_strategy_close(struct qts_lua_strategy *s);
 /* Update mirrors from an event (called before dispatch). */

@@ -477,7 +477,13 @@ static int api_cfg_int(void *owner, const char *path, int64_t *out, struct qts_e
 
 static int api_cfg_double(void *owner, const char *path, double *out, struct qts_err *err)
 {
-    const struct qts_cfg_node *n = cfg_lookup(owner, path);
+    struct qts_plugin_inst *inst = owner;
+    const struct qts_cfg_node *n = cfg_lookup(inst, path);
+    if (!n && path && inst->env->account_cash && strcmp(path, "initial_cash") == 0 &&
+        strcmp(inst->slot, "broker") == 0) {
+        *out = strtod(inst->env->account_cash, NULL); /* one starting cash: the account's */
+        return 0;
+    }
     if (!n)
         return qts_err_set(err, QTS_ENOENT, "%s: not set", path ? path : "(null)");
     return qts_cfg_double(n, out, err);

@@ -79,6 +79,10 @@ struct qts_plugin_env {
     /* Replay: plugin timers run on this service (virtual time, fired by the
      * engine as data time advances) instead of libuv timers. NULL = libuv. */
     const struct qts_timer_svc *timers;
+    /* account.initial_cash (decimal text; NULL = none): what a broker's
+     * `initial_cash` reads when its own config: does not set it, so a
+     * simulated venue starts with the account's cash (docs/config.md). */
+    const char *account_cash;
 };
 
 enum qts_plugin_inst_state {

@@ -112,7 +112,9 @@ void qts_run_files_decision(struct qts_run_files *rf, const struct qts_decision 
     FILE *f = rf->decisions.f;
     fprintf(f, "%" PRId64 ",%" PRIu32 ",%s,%" PRIu32 ",%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,", d->ts_ns,
             in->strategy_id, t1, in->instrument, s1, in->side == QTS_SIDE_BUY ? "buy" : "sell",
-            in->type == QTS_ORD_LIMIT ? "limit" : "market",
+            in->type == QTS_ORD_LIMIT  ? "limit"
+            : in->type == QTS_ORD_STOP ? "stop"
+                                       : "market",
             qts_report_fx(a, sizeof a, in->qty, d->qty_exp),
             in->px ? qts_report_fx(b, sizeof b, in->px, d->px_exp) : "", d->stage, d->outcome,
             qts_report_fx(c, sizeof c, d->qty_decided, d->qty_exp),

@@ -258,6 +258,12 @@ void qts_risk_control_on_price(struct qts_risk_control *h, uint32_t instrument, 
     qts_risk_loop_on_price(h->rl, instrument, px, qts_timer_svc_now(h->env.timers));
 }
 
+void qts_risk_control_on_bar(struct qts_risk_control *h, uint32_t instrument, int64_t close,
+                             int64_t period_ns)
+{
+    qts_risk_loop_on_bar(h->rl, instrument, close, period_ns, qts_timer_svc_now(h->env.timers));
+}
+
 void qts_risk_control_touch(struct qts_risk_control *h) { qts_risk_loop_touch(h->rl); }
 
 void qts_risk_control_on_exec_safety(struct qts_risk_control *h, int code, const char *msg)

@@ -87,6 +87,9 @@ int qts_risk_control_new(const struct qts_risk_control_env *env, struct qts_risk
 void qts_risk_control_free(struct qts_risk_control *h);
 
 void qts_risk_control_on_price(struct qts_risk_control *h, uint32_t instrument, int64_t px);
+/* A bar: its close is the price, its period the instrument's data interval. */
+void qts_risk_control_on_bar(struct qts_risk_control *h, uint32_t instrument, int64_t close,
+                             int64_t period_ns);
 /* Something the micro risk loop reads changed (a market event, a fill, an
  * order event): its next tick is the next period's (risk_loop.h). */
 void qts_risk_control_touch(struct qts_risk_control *h);

@@ -67,6 +67,8 @@ void qts_risk_limits_default(struct qts_risk_limits *l)
     l->vix_kill = 40;
     l->stale_ms = 500;
     l->stale_trip_ms = 1000;
+    l->stale_intervals = 5;
+    l->stale_trip_intervals = 10;
     l->jump_pct = 0.05;
 }
 
@@ -120,6 +122,8 @@ int qts_risk_limits_validate(const struct qts_risk_limits *l, struct qts_err *er
          "risk.vix_*: 0 < vix_warn <= vix_critical <= vix_kill");
     NEED(l->stale_ms > 0 && l->stale_ms <= l->stale_trip_ms,
          "risk.stale_ms: 0 < stale_ms <= stale_trip_ms");
+    NEED(l->stale_intervals >= 1 && l->stale_intervals <= l->stale_trip_intervals,
+         "risk.stale_intervals: 1 <= stale_intervals <= stale_trip_intervals");
     NEED(l->jump_pct > 0 && l->jump_pct < 1, "risk.jump_pct: (0, 1)");
     return 0;
 }
@@ -204,6 +208,8 @@ static const struct field {
     {"vix_kill", K_DBL, F(vix_kill)},
     {"stale_ms", K_DUR, F(stale_ms)},
     {"stale_trip_ms", K_DUR, F(stale_trip_ms)},
+    {"stale_intervals", K_DBL, F(stale_intervals)},
+    {"stale_trip_intervals", K_DBL, F(stale_trip_intervals)},
     {"jump_pct", K_DBL, F(jump_pct)},
 };
 #undef F

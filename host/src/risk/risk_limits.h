@@ -69,7 +69,11 @@ struct qts_risk_limits {
     double vix_kill;                     /* 40 */
     int64_t stale_ms;                    /* 500: entries frozen, AN010 */
     int64_t stale_trip_ms;               /* 1000 with an open position: FS107 */
-    double jump_pct;                     /* 0.05 between consecutive ticks: AN001 */
+    /* the same two measured in the instrument's own data interval (a bar's
+     * period): the larger of the two limits applies (risk.md) */
+    double stale_intervals;      /* 5 */
+    double stale_trip_intervals; /* 10 */
+    double jump_pct;             /* 0.05 between consecutive ticks: AN001 */
 };
 
 void qts_risk_limits_default(struct qts_risk_limits *l);

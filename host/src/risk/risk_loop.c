@@ -38,8 +38,9 @@ struct shadow {
 
 struct inst_px {
     int64_t px, ts_ns;
-    double rv2;      /* sum of squared log returns this session */
-    int64_t jump_ns; /* last AN001 raised */
+    int64_t interval_ns; /* the data's own interval (a bar's period); 0 = ticks */
+    double rv2;          /* sum of squared log returns this session */
+    int64_t jump_ns;     /* last AN001 raised */
     bool seen, stale, tripped;
 };
 
@@ -60,6 +61,7 @@ struct qts_risk_loop {
     bool running;
     struct qts_risk_loop_stats st;
     struct qts_hdr_hist jitter, cost;
+    int64_t data_ns; /* time of the newest price of any instrument */
 };
 
 const char *qts_risk_reason_name(int r)
@@ -149,6 +151,45 @@ void qts_risk_loop_on_price(struct qts_risk_loop *rl, uint32_t instrument, int64
     p->px = px;
     p->ts_ns = ts_ns;
     p->seen = true;
+    if (ts_ns > rl->data_ns)
+        rl->data_ns = ts_ns;
+    if (p->stale) { /* a fresh price: entries open again at once, not at the next tick */
+        p->stale = false;
+        p->tripped = false;
+        if (rl->env.pre)
+            qts_precheck_risk_freeze(rl->env.pre, instrument, false);
+    }
+}
+
+void qts_risk_loop_on_bar(struct qts_risk_loop *rl, uint32_t instrument, int64_t px,
+                          int64_t period_ns, int64_t ts_ns)
+{
+    if (px <= 0)
+        return;
+    struct inst_px *p = px_slot(rl, instrument, true);
+    if (period_ns > p->interval_ns)
+        p->interval_ns = period_ns;
+    qts_risk_loop_on_price(rl, instrument, px, ts_ns);
+}
+
+/* How old a price is. In a replay time is the data's: the silence between
+ * two events is not time anyone watched the market, so a price ages only
+ * while newer data (of any instrument) exists. */
+static int64_t px_age(const struct qts_risk_loop *rl, int64_t since, int64_t now)
+{
+    return (rl->env.skip_idle ? rl->data_ns : now) - since;
+}
+
+static int64_t stale_limit_ns(const struct qts_risk_limits *g, const struct inst_px *p)
+{
+    int64_t by_data = p ? (int64_t)((double)p->interval_ns * g->stale_intervals) : 0;
+    return by_data > g->stale_ms * MS ? by_data : g->stale_ms * MS;
+}
+
+static int64_t trip_limit_ns(const struct qts_risk_limits *g, const struct inst_px *p)
+{
+    int64_t by_data = p ? (int64_t)((double)p->interval_ns * g->stale_trip_intervals) : 0;
+    return by_data > g->stale_trip_ms * MS ? by_data : g->stale_trip_ms * MS;
 }
 
 void qts_risk_loop_set_market_vol(struct qts_risk_loop *rl, double vix, double realized)
@@ -454,8 +495,8 @@ static void check_stale(struct qts_risk_loop *rl, int64_t now)
         struct inst_px *p = &rl->px[i];
         if (!p->seen)
             continue;
-        int64_t age = now - p->ts_ns;
-        if (age > g->stale_ms * MS) {
+        int64_t age = px_age(rl, p->ts_ns, now);
+        if (age > stale_limit_ns(g, p)) {
             frozen++;
             if (!p->stale) {
                 p->stale = true;
@@ -479,10 +520,11 @@ static void check_stale(struct qts_risk_loop *rl, int64_t now)
             continue;
         struct inst_px *p = px_slot(rl, s->instrument, true);
         int64_t since = p->seen ? p->ts_ns : s->entry_ns;
-        if (now - since > g->stale_trip_ms * MS && !p->tripped) {
+        int64_t age = px_age(rl, since, now);
+        if (age > trip_limit_ns(g, p) && !p->tripped) {
             p->tripped = true;
             raise_code(rl, QTS_SC_FS107, "instrument %u: no price for %lld ms with a position",
-                       s->instrument, (long long)((now - since) / MS));
+                       s->instrument, (long long)(age / MS));
         }
     }
 }
@@ -593,7 +635,7 @@ static int64_t quiet_until(struct qts_risk_loop *rl)
     for (size_t i = 0; i < rl->n_px; i++) {
         const struct inst_px *p = &rl->px[i];
         if (p->seen && !p->stale)
-            t = earliest(t, p->ts_ns + g->stale_ms * MS);
+            t = earliest(t, p->ts_ns + stale_limit_ns(g, p));
     }
     for (size_t i = 0; i < QTS_RISK_MAX_POSITIONS; i++) {
         const struct shadow *s = &rl->sh[i];
@@ -603,7 +645,7 @@ static int64_t quiet_until(struct qts_risk_loop *rl)
             return 0; /* an exit settles or a slot is released: poll */
         const struct inst_px *p = px_slot(rl, s->instrument, false);
         if (!p || !p->tripped)
-            t = earliest(t, (p && p->seen ? p->ts_ns : s->entry_ns) + g->stale_trip_ms * MS);
+            t = earliest(t, (p && p->seen ? p->ts_ns : s->entry_ns) + trip_limit_ns(g, p));
         const struct qts_risk_limits *l = qts_risk_limits_for(&rl->limits, s->strategy);
         int pool = l->pool >= 0 && l->pool < QTS_POOL_COUNT ? l->pool : QTS_POOL_SCALP;
         int64_t max_ms = l->max_hold_ms[pool];

@@ -113,6 +113,10 @@ void qts_risk_loop_tick(struct qts_risk_loop *rl);
  * units, stamped with the timer service's time. O(1). */
 void qts_risk_loop_on_price(struct qts_risk_loop *rl, uint32_t instrument, int64_t px,
                             int64_t ts_ns);
+/* A bar's close as the price, stamped like on_price; the bar's period
+ * becomes the instrument's data interval (staleness is measured in it). */
+void qts_risk_loop_on_bar(struct qts_risk_loop *rl, uint32_t instrument, int64_t px,
+                          int64_t period_ns, int64_t ts_ns);
 /* Market-wide volatility: a VIX-like index (0 = unknown) and the market's
  * realised intraday volatility (fraction; 0 = unknown). */
 /* Something the tick reads changed outside the loop's own inputs (a fill,

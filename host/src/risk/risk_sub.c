@@ -22,6 +22,9 @@ static void risk_on_market(void *self, const struct qts_bus_market *m)
     const struct qts_ev_hdr *h = m->ev;
     if (h->type == QTS_EV_TRADE)
         qts_risk_control_on_price(pub->host, h->instrument, ((const struct qts_trade *)h)->px);
+    else if (h->type == QTS_EV_BAR) /* the close, known at the bar's end */
+        qts_risk_control_on_bar(pub->host, h->instrument, ((const struct qts_bar *)h)->close,
+                                ((const struct qts_bar *)h)->period_ns);
     else if (m->bid > 0 && m->ask > 0)
         qts_risk_control_on_price(pub->host, h->instrument, (m->bid + m->ask) / 2); /* fresh mid */
 }
@@ -29,8 +32,10 @@ static void risk_on_market(void *self, const struct qts_bus_market *m)
 static void risk_on_safety(void *self, const struct qts_safety_change *c)
 {
     struct qts_risk_pub *pub = self;
-    if (pub->host)
+    if (pub->host) { /* the safety state machine logs it (safety.c) */
         qts_risk_control_on_exec_safety(pub->host, c->code, c->msg);
+        return;
+    }
     const struct qts_safety_code_info *ci = qts_safety_code_info(c->code);
     if (ci && ci->effect == QTS_SE_TRIP)
         QTS_ERROR("safety code=%s %s", ci->str, c->msg);

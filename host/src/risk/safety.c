@@ -27,7 +27,8 @@ struct qts_safety {
     pthread_mutex_t mu;
     struct qts_safety_listener listener;
     struct qts_safety_event ring[EVENT_RING];
-    size_t n_events; /* total ever; ring index = n % EVENT_RING */
+    size_t n_events;               /* total ever; ring index = n % EVENT_RING */
+    uint64_t raised[QTS_SC_COUNT]; /* raises per code, under mu */
     bool have_approval;
     struct qts_safety_approval approval;
     /* latch details, under mu: code, state_ts_ns, state_msg, kill_ts_ns,
@@ -107,6 +108,16 @@ bool qts_safety_trading_enabled(const struct qts_safety *s)
     return atomic_load_explicit(&s->trading_enabled, memory_order_acquire);
 }
 
+uint64_t qts_safety_raised(struct qts_safety *s, int code)
+{
+    if (code < 0 || code >= QTS_SC_COUNT)
+        return 0;
+    pthread_mutex_lock(&s->mu);
+    uint64_t n = s->raised[code];
+    pthread_mutex_unlock(&s->mu);
+    return n;
+}
+
 bool qts_safety_trading_allowed(const struct qts_safety *s)
 {
     return qts_safety_state(s) <= QTS_SAFETY_WARNING && !qts_safety_kill_on(s) &&
@@ -138,12 +149,17 @@ static void notify(struct qts_safety *s, const struct qts_safety_listener *l,
                    const struct qts_safety_event *ev)
 {
     const char *cs = ev->code >= 0 ? qts_safety_code_str(ev->code) : "-";
-    if (ev->to >= QTS_SAFETY_FAIL || ev->from != ev->to)
-        QTS_WARN("safety %s code=%s state=%s->%s msg=%s", ev->what, cs,
-                 qts_safety_state_name(ev->from), qts_safety_state_name(ev->to), ev->msg);
+    /* the one log line of a safety code: the exec pipeline and the bus
+     * subscriber that hand it here do not log it again */
+    int level = ev->to >= QTS_SAFETY_FAIL || ev->from != ev->to || strcmp(ev->what, "raise") == 0
+                    ? QTS_LOG_WARN
+                    : QTS_LOG_INFO;
+    if (ev->from != ev->to)
+        qts_log(level, "safety %s code=%s state=%s->%s msg=%s", ev->what, cs,
+                qts_safety_state_name(ev->from), qts_safety_state_name(ev->to), ev->msg);
     else
-        QTS_INFO("safety %s code=%s state=%s msg=%s", ev->what, cs, qts_safety_state_name(ev->to),
-                 ev->msg);
+        qts_log(level, "safety %s code=%s state=%s msg=%s", ev->what, cs,
+                qts_safety_state_name(ev->to), ev->msg);
     (void)s;
     if (l->on_event)
         l->on_event(l->ctx, ev);
@@ -196,6 +212,7 @@ int qts_safety_raise(struct qts_safety *s, int code, const char *msg)
         qts_strlcpy(s->latch.state_msg, msg ? msg : "", sizeof s->latch.state_msg);
     }
     atomic_store_explicit(&s->state, to, memory_order_release);
+    s->raised[code]++;
     struct qts_safety_event ev;
     record(s, code, from, to, "raise", msg, &ev);
     struct qts_safety_listener l = s->listener;

@@ -77,6 +77,8 @@ int qts_safety_state(const struct qts_safety *s);
 bool qts_safety_kill_on(const struct qts_safety *s);
 bool qts_safety_trading_enabled(const struct qts_safety *s);
 bool qts_safety_trading_allowed(const struct qts_safety *s);
+/* How many times `code` was raised since the host started. */
+uint64_t qts_safety_raised(struct qts_safety *s, int code);
 /* Fail-safes counted since the last recovery. */
 int qts_safety_consecutive_fails(const struct qts_safety *s);
 

@@ -33,6 +33,10 @@
 
 /* Documentation order. Append new keys next to their section. */
 const struct qts_key qts_config_keys[] = {
+    {"preset", QTS_KEY_ENUM, "auto", .choices = "auto|backtest|paper|live_scalping",
+     .offset = S(preset),
+     .doc = "defaults of the risk and execution keys: backtest, paper or live_scalping; auto = "
+            "backtest in a replay, live_scalping in paper and live (docs/config.md)"},
     {"mode", QTS_KEY_ENUM, "replay", .choices = "replay|paper|live", .offset = S(mode),
      .doc = "replay: historical data and virtual clock; paper: simulated fills; live: real broker"},
     {"host_id", QTS_KEY_STRING, "qts-1", .offset = S(host_id),
@@ -43,6 +47,11 @@ const struct qts_key qts_config_keys[] = {
      .offset = S(log_level), .doc = "lowest level written"},
     {"log.file", QTS_KEY_PATH, "", .offset = S(log_file),
      .doc = "also append log lines to this file; empty = standard error only"},
+
+    {"http", QTS_KEY_SECTION, .doc = "the operators' HTTP server (docs/operations.md, Metrics)"},
+    {"http.listen", QTS_KEY_STRING, "", .offset = S(http_listen),
+     .doc = "address:port to serve /metrics on, e.g. 127.0.0.1:9464 (port 0: any free port); "
+            "empty = no server"},
 
     {"paths", QTS_KEY_SECTION, .doc = "where the host keeps its files"},
     {"paths.var_dir", QTS_KEY_PATH, "var", .offset = S(var_dir),
@@ -243,6 +252,14 @@ const struct qts_key qts_config_keys[] = {
      .doc = "no tick for this long: entries frozen (GR117), AN010"},
     {"risk.stale_trip_ms", QTS_KEY_DURATION_MS, "1000", RANGE(1, 3600000),
      .offset = S(risk.stale_trip_ms), .doc = "no tick for this long with an open position: FS107"},
+    {"risk.stale_intervals", QTS_KEY_DOUBLE, "5", RANGE(1, 1000000),
+     .offset = S(risk.stale_intervals),
+     .doc = "stale after this many of the instrument's data intervals (a bar's period), when "
+            "longer than stale_ms"},
+    {"risk.stale_trip_intervals", QTS_KEY_DOUBLE, "10", RANGE(1, 1000000),
+     .offset = S(risk.stale_trip_intervals),
+     .doc = "FS107 after this many data intervals without a price, when longer than "
+            "stale_trip_ms"},
     {"risk.jump_pct", QTS_KEY_DOUBLE, "0.05", RANGE(0.0001, 0.999), .offset = S(risk.jump_pct),
      .doc = "tick-to-tick move that raises AN001"},
     {"shared_budget", QTS_KEY_SECTION,
@@ -305,9 +322,10 @@ const struct qts_key qts_config_keys[] = {
     {"execution.max_slippage_pct", QTS_KEY_DOUBLE, "0.005", RANGE(0, 1),
      .offset = S(exec_max_slippage_pct),
      .doc = "AdaptiveAdjust: total slippage cap from the arrival price"},
-    {"execution.monitor_timeout_ms", QTS_KEY_DURATION_MS, "60000", RANGE(1, 86400000),
+    {"execution.monitor_timeout_ms", QTS_KEY_DURATION_MS, "60000", RANGE(0, 86400000),
      .offset = S(exec_monitor_timeout_ms),
-     .doc = "PartialFillMonitor: time after the last slice before adjusting"},
+     .doc = "PartialFillMonitor: time after the last slice before adjusting; 0 = none, orders "
+            "wait at the venue"},
     {"execution.retain_orders", QTS_KEY_INT, "2000", RANGE(0, 100000000),
      .offset = S(exec_retain_orders),
      .doc = "retention: finished orders always kept in memory (the most recent ones)"},
@@ -407,6 +425,7 @@ struct walk {
     struct qts_diags *diags;
     const char *config_dir;
     int errors;
+    const struct preset_val *preset; /* defaults replacing the table's; NULL = none */
 };
 
 static void QTS_PRINTF(4, 5)
@@ -786,6 +805,77 @@ static void unknown_key(struct walk *w, const struct qts_cfg_node *map, size_t i
     w->errors++;
 }
 
+/* ----------------------------------------------------------------- presets
+ * A preset replaces the default of the risk and execution keys it names; a
+ * key set in the file always wins. live_scalping is the key table's own defaults (a host
+ * guarding a fast strategy with real money). backtest turns off what reads
+ * a replay's calendar as danger: exits by trailing stop, MAE, holding time
+ * and volatility, the daily loss limit, the exposure caps of a scalper, the
+ * price band on limit prices (docs/config.md "Risk presets"). */
+struct preset_val {
+    const char *key, *val;
+};
+
+static const struct preset_val preset_backtest[] = {
+    {"risk.pool", "portfolio"},        /* no holding-time limit */
+    {"risk.price_band_last_pct", "0"}, /* limit and stop prices anywhere */
+    {"risk.price_band_mid_pct", "0"},
+    {"risk.max_exposure_pct", "10"}, /* the venue's cash check decides */
+    {"risk.max_net_exposure_pct", "10"},
+    {"risk.max_symbol_exposure_pct", "10"},
+    {"risk.daily_loss_warn_pct", "0"},
+    {"risk.daily_loss_limit_pct", "0.999"},
+    {"risk.trail_activation_pct", "0.999"}, /* no trailing stop */
+    {"risk.trail_distance_pct", "0.999"},
+    {"risk.mae_partial_pct", "0.999"}, /* no MAE exits */
+    {"risk.mae_full_pct", "0.999"},
+    {"risk.account_mae_pct", "0.999"},
+    {"risk.vol_warn", "10"}, /* no volatility cuts */
+    {"risk.vol_critical", "10"},
+    {"risk.vol_kill", "10"},
+    {"risk.jump_pct", "0.999"},
+    {"execution.monitor_timeout_ms", "0"}, /* orders wait for the next bar */
+    {NULL, NULL}};
+
+static const struct preset_val preset_paper[] = {
+    {"risk.pool", "swing"}, /* positions held for days */
+    {"risk.max_symbol_exposure_pct", "0.5"},
+    {"risk.trail_activation_pct", "0.03"},
+    {"risk.trail_distance_pct", "0.015"},
+    {"risk.mae_partial_pct", "0.04"},
+    {"risk.mae_full_pct", "0.06"},
+    {"risk.account_mae_pct", "0.1"},
+    {"risk.stale_ms", "5s"}, /* a feed quiet for seconds is not dead */
+    {"risk.stale_trip_ms", "60s"},
+    {NULL, NULL}};
+
+static const struct preset_val preset_live_scalping[] = {{NULL, NULL}};
+
+/* The preset the file asks for (preset:), else the mode's. */
+static const struct preset_val *choose_preset(const struct qts_cfg_node *root)
+{
+    const struct qts_cfg_node *p = qts_cfg_get(root, "preset");
+    const char *name = p ? qts_cfg_str(p) : NULL;
+    if (!name || strcmp(name, "auto") == 0) {
+        const struct qts_cfg_node *m = qts_cfg_get(root, "mode");
+        const char *mode = m ? qts_cfg_str(m) : NULL;
+        return !mode || strcmp(mode, "replay") == 0 ? preset_backtest : preset_live_scalping;
+    }
+    if (strcmp(name, "backtest") == 0)
+        return preset_backtest;
+    if (strcmp(name, "paper") == 0)
+        return preset_paper;
+    return preset_live_scalping; /* live_scalping, or a bad name the walk reports */
+}
+
+static const char *preset_default(const struct walk *w, const struct qts_key *k)
+{
+    for (const struct preset_val *v = w->preset; v && v->key; v++)
+        if (strcmp(v->key, k->path) == 0)
+            return v->val;
+    return k->def;
+}
+
 /* Walk the keys of `map` (NULL = section absent: defaults only). */
 static void walk_map(struct walk *w, const struct qts_cfg_node *map, const char *pat,
                      const char *real, char *base)
@@ -821,10 +911,11 @@ static void walk_map(struct walk *w, const struct qts_cfg_node *map, const char 
         if (k->type == QTS_KEY_SECTION) {
             walk_map(w, NULL, k->path, kreal, base);
         } else if (k->def) {
+            const char *def = preset_default(w, k);
             struct qts_cfg_node d = {.type = QTS_CFG_SCALAR,
                                      .file = "<default>",
-                                     .scalar = (char *)k->def,
-                                     .is_quoted = k->def[0] == '\0'};
+                                     .scalar = (char *)def,
+                                     .is_quoted = def[0] == '\0'};
             apply(w, k, &d, kreal, base);
         }
     }
@@ -936,7 +1027,7 @@ static void check_relations(struct walk *w, const struct qts_cfg_node *root, str
 int qts__settings_build(const struct qts_cfg_node *root, const char *config_dir,
                         struct qts_settings *s, struct qts_diags *diags)
 {
-    struct walk w = {.diags = diags, .config_dir = config_dir};
+    struct walk w = {.diags = diags, .config_dir = config_dir, .preset = choose_preset(root)};
     s->config_dir = qts_xstrdup(config_dir ? config_dir : ".");
     if (root->type != QTS_CFG_MAP) {
         type_err(&w, root, "", "a mapping of keys at the top level");

@@ -56,11 +56,22 @@ struct qts_strategy_cfg {
     const struct qts_cfg_node *risk;   /* risk limit overrides (risk_limits.h); may be NULL */
 };
 
+/* Sets of risk and execution defaults (docs/config.md "Presets"); auto =
+ * backtest in a replay, live_scalping in paper and live. */
+enum qts_preset {
+    QTS_PRESET_AUTO = 0,
+    QTS_PRESET_BACKTEST = 1,
+    QTS_PRESET_PAPER = 2,
+    QTS_PRESET_LIVE_SCALPING = 3,
+};
+
 struct qts_settings {
-    int mode; /* enum qts_mode */
+    int preset; /* enum qts_preset: where the risk and execution defaults came from */
+    int mode;   /* enum qts_mode */
     char *host_id;
     int log_level; /* enum qts_log_level */
     char *log_file;
+    char *http_listen; /* "host:port"; "" = no HTTP server */
     char *var_dir;     /* resolved */
     char *plugins_dir; /* resolved */
     bool plugins_watch;

@@ -536,7 +536,10 @@ void qts_store_pub_tca_row(struct qts_store_pub *pub, const struct qts_tca_row *
     char tag[64];
     snprintf(tag, sizeof tag, "%u:%s", row->strategy_id, row->tag);
     qts_strlcpy(r.tag, tag, sizeof r.tag);
-    qts_strlcpy(r.order_type, row->type == QTS_ORD_MARKET ? "MARKET" : "LIMIT",
+    qts_strlcpy(r.order_type,
+                row->type == QTS_ORD_MARKET ? "MARKET"
+                : row->type == QTS_ORD_STOP ? "STOP"
+                                            : "LIMIT",
                 sizeof r.order_type);
     r.side = row->side;
     r.px_exp = (uint8_t)pe;

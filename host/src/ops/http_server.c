@@ -1,0 +1,256 @@
+/* http_server.c — see http_server.h. */
+#include "http_server.h"
+
+#include <libwebsockets.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "util.h"
+
+#define MAX_DOCS 8
+#define WRITE_CHUNK 16384
+
+struct doc {
+    const char *path;  /* borrowed literal; NULL = free slot */
+    const char *ctype; /* borrowed literal */
+    char *body;        /* owned */
+    size_t len;
+};
+
+struct qts_http_server {
+    struct lws_context *ctx;
+    pthread_t thr;
+    bool thr_started;
+    int port;
+    pthread_mutex_t mu; /* guards docs, quit */
+    struct doc docs[MAX_DOCS];
+    bool quit;
+    unsigned long requests; /* server thread only, read racily for status */
+};
+
+/* One request being answered: its own copy of the document, so a publish
+ * in the middle of a slow download changes nothing for it. */
+struct conn {
+    char *body; /* owned */
+    size_t len, off;
+};
+
+/* lws logs through ours, at WARN and above only (it is chatty below). */
+static void lws_emit(int level, const char *line)
+{
+    size_t n = strlen(line);
+    while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        n--;
+    qts_log(level == LLL_ERR ? QTS_LOG_ERROR : QTS_LOG_WARN, "http: %.*s", (int)n, line);
+}
+
+static int send_headers(struct lws *wsi, unsigned status, const char *ctype, size_t len)
+{
+    uint8_t buf[LWS_PRE + 512], *start = &buf[LWS_PRE], *p = start, *end = &buf[sizeof buf - 1];
+    if (lws_add_http_common_headers(wsi, status, ctype, len, &p, end) ||
+        lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CACHE_CONTROL,
+                                     (const unsigned char *)"no-store", 8, &p, end) ||
+        lws_finalize_write_http_header(wsi, start, &p, end))
+        return 1;
+    return 0;
+}
+
+/* A short plain-text answer (errors): body sent at once. */
+static int answer_text(struct lws *wsi, struct conn *c, unsigned status, const char *text)
+{
+    c->len = strlen(text);
+    c->body = malloc(c->len ? c->len : 1);
+    if (!c->body)
+        return -1;
+    memcpy(c->body, text, c->len);
+    c->off = 0;
+    if (send_headers(wsi, status, "text/plain; charset=utf-8", c->len))
+        return -1;
+    lws_callback_on_writable(wsi);
+    return 0;
+}
+
+static int on_http(struct lws *wsi, struct conn *c, const char *uri)
+{
+    struct qts_http_server *s = lws_context_user(lws_get_context(wsi));
+    s->requests++;
+    bool head = lws_hdr_total_length(wsi, WSI_TOKEN_HEAD_URI) > 0;
+    bool get = lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0;
+    if (!get && !head)
+        return answer_text(wsi, c, HTTP_STATUS_METHOD_NOT_ALLOWED, "only GET and HEAD\n");
+    pthread_mutex_lock(&s->mu);
+    const struct doc *d = NULL;
+    for (size_t i = 0; i < MAX_DOCS && !d; i++)
+        if (s->docs[i].path && strcmp(s->docs[i].path, uri) == 0)
+            d = &s->docs[i];
+    const char *ctype = d ? d->ctype : NULL;
+    if (d) {
+        c->len = d->len;
+        c->off = 0;
+        c->body = malloc(d->len ? d->len : 1);
+        if (c->body)
+            memcpy(c->body, d->body, d->len);
+    }
+    pthread_mutex_unlock(&s->mu);
+    if (!d)
+        return answer_text(wsi, c, HTTP_STATUS_NOT_FOUND, "not found\n");
+    if (!c->body)
+        return -1;
+    if (send_headers(wsi, HTTP_STATUS_OK, ctype, c->len))
+        return -1;
+    if (head) {
+        c->len = 0; /* headers only */
+        return lws_http_transaction_completed(wsi) ? -1 : 0;
+    }
+    lws_callback_on_writable(wsi);
+    return 0;
+}
+
+static int on_writable(struct lws *wsi, struct conn *c)
+{
+    if (!c->body)
+        return 0;
+    size_t n = c->len - c->off < WRITE_CHUNK ? c->len - c->off : WRITE_CHUNK;
+    unsigned char chunk[LWS_PRE + WRITE_CHUNK];
+    memcpy(chunk + LWS_PRE, c->body + c->off, n);
+    bool last = c->off + n == c->len;
+    if (lws_write(wsi, chunk + LWS_PRE, n, last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) < (int)n)
+        return -1;
+    c->off += n;
+    if (!last) {
+        lws_callback_on_writable(wsi);
+        return 0;
+    }
+    free(c->body);
+    c->body = NULL;
+    return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                    size_t len)
+{
+    struct conn *c = user;
+    switch (reason) {
+    case LWS_CALLBACK_HTTP: return on_http(wsi, c, in);
+    case LWS_CALLBACK_HTTP_WRITEABLE: return on_writable(wsi, c);
+    case LWS_CALLBACK_CLOSED_HTTP:
+    case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+        if (c) {
+            free(c->body);
+            c->body = NULL;
+        }
+        break;
+    default: break;
+    }
+    return lws_callback_http_dummy(wsi, reason, user, in, len);
+}
+
+static const struct lws_protocols protocols[] = {
+    {"http", callback, sizeof(struct conn), 0, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+static void *serve(void *arg)
+{
+    struct qts_http_server *s = arg;
+    for (;;) {
+        pthread_mutex_lock(&s->mu);
+        bool quit = s->quit;
+        pthread_mutex_unlock(&s->mu);
+        if (quit || lws_service(s->ctx, 0) < 0)
+            break;
+    }
+    return NULL;
+}
+
+int qts_http_server_start(const struct qts_http_opts *o, struct qts_http_server **out,
+                          struct qts_err *err)
+{
+    *out = NULL;
+    if (!o->host || !*o->host || o->port < 0 || o->port > 65535)
+        return qts_err_set(err, QTS_EINVAL, "http: bad listen address %s:%d",
+                           o->host ? o->host : "", o->port);
+    lws_set_log_level(LLL_ERR | LLL_WARN, lws_emit);
+    struct qts_http_server *s = qts_xcalloc(1, sizeof *s);
+    pthread_mutex_init(&s->mu, NULL);
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof info);
+    info.port = o->port;
+    info.iface = o->host;
+    info.protocols = protocols;
+    info.user = s;
+    info.gid = -1;
+    info.uid = -1;
+    info.options = LWS_SERVER_OPTION_DISABLE_IPV6;
+    s->ctx = lws_create_context(&info);
+    struct lws_vhost *vh = s->ctx ? lws_get_vhost_by_name(s->ctx, "default") : NULL;
+    s->port = vh ? lws_get_vhost_listen_port(vh) : -1;
+    if (!s->ctx || s->port <= 0) {
+        if (s->ctx)
+            lws_context_destroy(s->ctx);
+        pthread_mutex_destroy(&s->mu);
+        free(s);
+        return qts_err_set(err, QTS_EIO,
+                           "http: cannot listen on %s:%d (in use, or not an address "
+                           "of this machine)",
+                           o->host, o->port);
+    }
+    if (pthread_create(&s->thr, NULL, serve, s) != 0) {
+        lws_context_destroy(s->ctx);
+        pthread_mutex_destroy(&s->mu);
+        free(s);
+        return qts_err_set(err, QTS_ESYS, "http: cannot start the server thread");
+    }
+    s->thr_started = true;
+    *out = s;
+    return 0;
+}
+
+int qts_http_server_port(const struct qts_http_server *s) { return s->port; }
+
+unsigned long qts_http_server_requests(const struct qts_http_server *s) { return s->requests; }
+
+void qts_http_server_publish(struct qts_http_server *s, const char *path, const char *content_type,
+                             const char *body, size_t len)
+{
+    char *copy = qts_xmalloc(len ? len : 1);
+    memcpy(copy, body, len);
+    pthread_mutex_lock(&s->mu);
+    struct doc *d = NULL;
+    for (size_t i = 0; i < MAX_DOCS && !d; i++)
+        if (s->docs[i].path && strcmp(s->docs[i].path, path) == 0)
+            d = &s->docs[i];
+    for (size_t i = 0; i < MAX_DOCS && !d; i++)
+        if (!s->docs[i].path)
+            d = &s->docs[i];
+    if (d) {
+        free(d->body);
+        d->path = path;
+        d->ctype = content_type;
+        d->body = copy;
+        d->len = len;
+        copy = NULL;
+    }
+    pthread_mutex_unlock(&s->mu);
+    free(copy); /* no slot left: a programming error, dropped */
+}
+
+void qts_http_server_stop(struct qts_http_server *s)
+{
+    if (!s)
+        return;
+    pthread_mutex_lock(&s->mu);
+    s->quit = true;
+    pthread_mutex_unlock(&s->mu);
+    lws_cancel_service(s->ctx);
+    if (s->thr_started)
+        pthread_join(s->thr, NULL);
+    lws_context_destroy(s->ctx);
+    for (size_t i = 0; i < MAX_DOCS; i++)
+        free(s->docs[i].body);
+    pthread_mutex_destroy(&s->mu);
+    free(s);
+}
