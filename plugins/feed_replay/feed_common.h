@@ -52,10 +52,10 @@ int feed_emit(const struct feed_host *fh, const union qts_md_event *ev);
 /* Pacing is the host's: it reads `speed` from the feed's config and refuses
  * an event that is not due with QTS_EAGAIN (the feed keeps it for its next
  * poll). The row in each feed's key table: */
-#define FEED_KEY_SPEED                                                                         \
-    QTS_CFG_DEC("speed", "0",                                                                  \
-                "0 = the host's pace (replay.speed in a replay, real time in paper and live);" \
-                " k = k times real time")
+#define FEED_KEY_SPEED                                                                  \
+    QTS_CFG_DEC("speed", "0",                                                           \
+                "0 = the host's pace (replay.speed; in paper and live real time while " \
+                "replay.speed is max); k = k times real time")
 
 /* Read "key" as a string, or "key.0", "key.1", ... joined with ','.
  * Returns an owned string (free) or NULL if absent. */

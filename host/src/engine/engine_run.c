@@ -80,8 +80,9 @@ void qts__engine_feed_restamp(const struct feed_slot *f, struct qts_ev_hdr *h)
 }
 
 /* Each polled feed's pace: its own `speed` key when it is > 0, else
- * replay.speed in a replay (0 = max) and real time in paper and live,
- * where data must not arrive faster than the market makes it. */
+ * replay.speed (0 = max); in paper and live "max" means real time, where
+ * data must not arrive faster than the market makes it, and a number
+ * plays a recording (feed_replay) at that multiple of real time. */
 static void set_feed_paces(struct qts_engine *e)
 {
     for (size_t i = 0; i < e->n_feeds; i++) {
@@ -92,6 +93,7 @@ static void set_feed_paces(struct qts_engine *e)
             own = 0; /* the plugin refused a bad value at its init */
         e->feeds[i].pace = own > 0                           ? own
                            : e->set->mode == QTS_MODE_REPLAY ? e->set->replay_speed
+                           : e->set->replay_speed > 0        ? e->set->replay_speed
                                                              : 1.0;
     }
 }
@@ -617,6 +619,11 @@ int qts_engine_run(struct qts_engine *e, struct qts_err *err)
     qts_lua_runtime_sync(e->rt, 5000000000LL);
     qts_lua_runtime_drain(e->rt);
     int64_t end_ts = e->set->mode == QTS_MODE_REPLAY ? qts_clock_now(&e->clock) : qts_wall_ns();
+    /* paper/live samples follow the events' exchange time, which may run
+     * ahead of this machine's clock (Binance's by about a second): the
+     * last sample must not go back before them */
+    if (e->set->mode != QTS_MODE_REPLAY && end_ts < e->next_sample_ns)
+        end_ts = e->next_sample_ns;
     qts_portfolio_sample(e->portfolio, end_ts);
     e->stats.equity = qts_portfolio_equity(e->portfolio);
     /* feedback's tca.csv, the store's positions and stop, the report's
