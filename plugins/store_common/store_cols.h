@@ -80,6 +80,8 @@ struct store_col {
     }
 #define COL_REC_ID(R) COL("rec_id", STORE_INT, R, h.rec_id)
 #define COL_TIME(nm, R) COL(nm, STORE_TS, R, h.ts_ns)
+/* the run that wrote the row (appended field; "" for records without it) */
+#define COL_RUN(R) COL("run_id", STORE_TEXT, R, run_id)
 /* the leading columns of every append (time series) table */
 #define COLS_APPEND(R) COL_HOST, COL_REC_ID(R), COL_TIME("time", R)
 
@@ -94,6 +96,7 @@ static const struct store_col store_cols_tick[] = {
     COL_FIXED("bid", T_(tick), bid, px_exp),
     COL_FIXED("ask", T_(tick), ask, px_exp),
     COL("source", STORE_TEXTN, T_(tick), source),
+    COL_RUN(T_(tick)),
 };
 
 #define BAR_PRICES(R)                                                           \
@@ -136,6 +139,7 @@ static const struct store_col store_cols_order[] = {
     COL("sent_at", STORE_TSN, T_(order), ts_sent_ns),
     COL("done_at", STORE_TSN, T_(order), ts_done_ns),
     COL_TIME("updated_at", T_(order)),
+    COL_RUN(T_(order)),
 };
 
 static const struct store_col store_cols_order_event[] = {
@@ -149,6 +153,7 @@ static const struct store_col store_cols_order_event[] = {
     COL_FIXED("leaves_qty", T_(order_event), leaves_qty, qty_exp),
     COL_FIXED("avg_price", T_(order_event), avg_px, px_exp),
     COL("reason", STORE_TEXTN, T_(order_event), reason),
+    COL_RUN(T_(order_event)),
 };
 
 static const struct store_col store_cols_fill[] = {
@@ -163,6 +168,7 @@ static const struct store_col store_cols_fill[] = {
     COL_FIXED("price", T_(fill), px, px_exp),
     COL_FIXED("qty", T_(fill), qty, qty_exp),
     COL_CASH("fee", T_(fill), fee),
+    COL_RUN(T_(fill)),
 };
 
 static const struct store_col store_cols_exec_log[] = {
@@ -173,6 +179,7 @@ static const struct store_col store_cols_exec_log[] = {
     STORE_COL_("latency_ms", STORE_FIXED, SRC_FIELD, T_(exec_log), latency_us, STORE_EXP(3), NULL),
     COL("success", STORE_BOOL, T_(exec_log), success),
     COL("error_code", STORE_TEXTN, T_(exec_log), error_code),
+    COL_RUN(T_(exec_log)),
 };
 
 static const struct store_col store_cols_feedback[] = {
@@ -202,6 +209,7 @@ static const struct store_col store_cols_feedback[] = {
     COL("realized_impact_bps", STORE_DBL, T_(feedback), realized_impact_bps),
     COL("execution_quality_score", STORE_DBL, T_(feedback), quality_score),
     COL_OR("score_version", STORE_INT, T_(feedback), score_version, "1"),
+    COL_RUN(T_(feedback)),
 };
 
 static const struct store_col store_cols_decision[] = {
@@ -222,6 +230,10 @@ static const struct store_col store_cols_decision[] = {
     COL("approved", STORE_BOOL, T_(decision), approved),
     COL("reason", STORE_TEXTN, T_(decision), reason),
     COL("act_status", STORE_TEXTN, T_(decision), act_status),
+    COL_RUN(T_(decision)),
+    COL("order_id", STORE_INT, T_(decision), order_id),
+    COL("codes", STORE_TEXTN, T_(decision), codes),
+    COL("inputs", STORE_TEXTN, T_(decision), inputs),
 };
 
 static const struct store_col store_cols_position[] = {
@@ -236,6 +248,7 @@ static const struct store_col store_cols_position[] = {
     COL("exposure_pct", STORE_DBL, T_(position), exposure_pct),
     COL_CASH("unrealized_pnl", T_(position), unrealized_pnl),
     COL_TIME("updated_at", T_(position)),
+    COL_RUN(T_(position)),
 };
 
 static const struct store_col store_cols_param[] = {
@@ -247,6 +260,7 @@ static const struct store_col store_cols_param[] = {
     COL_OR("value_type", STORE_TEXT, T_(param), value_type, "string"),
     COL("description", STORE_TEXTN, T_(param), description),
     COL_TIME("updated_at", T_(param)),
+    COL_RUN(T_(param)),
 };
 
 static const struct store_col store_cols_risk_config[] = {
@@ -256,6 +270,7 @@ static const struct store_col store_cols_risk_config[] = {
     COL_FIXED("value", T_(risk_config), value, exp),
     COL("description", STORE_TEXTN, T_(risk_config), description),
     COL_TIME("updated_at", T_(risk_config)),
+    COL_RUN(T_(risk_config)),
 };
 
 static const struct store_col store_cols_ledger[] = {
@@ -274,6 +289,7 @@ static const struct store_col store_cols_ledger[] = {
     COL_CASH("realized_pnl", T_(ledger), realized_pnl),
     STORE_COL_("src_hash", STORE_HASH, SRC_FIELD, T_(ledger), src_hash,
                offsetof(T_(ledger), has_src_hash), NULL),
+    COL_RUN(T_(ledger)),
 };
 
 static const struct store_col store_cols_account[] = {
@@ -302,6 +318,23 @@ static const struct store_col store_cols_config[] = {
     COL("description", STORE_TEXTN, T_(config), description),
     COL("tag", STORE_TEXTN, T_(config), tag),
     COL_TIME("updated_at", T_(config)),
+};
+
+static const struct store_col store_cols_run[] = {
+    COL_HOST,
+    COL("run_id", STORE_TEXT, T_(run), run_id),
+    COL_REC_ID(T_(run)),
+    COL("mode", STORE_TEXT, T_(run), mode),
+    COL("config_path", STORE_TEXTN, T_(run), config_path),
+    COL("started_at", STORE_TS, T_(run), started_ns),
+    COL("ended_at", STORE_TSN, T_(run), ended_ns),
+    COL("data_from", STORE_TSN, T_(run), data_from_ns),
+    COL("data_to", STORE_TSN, T_(run), data_to_ns),
+    COL("events", STORE_INTN, T_(run), events),
+    COL("orders", STORE_INTN, T_(run), orders),
+    COL("rejected", STORE_INTN, T_(run), rejected),
+    COL("fills", STORE_INTN, T_(run), fills),
+    COL("status", STORE_TEXT, T_(run), status),
 };
 
 #undef T_
@@ -335,6 +368,7 @@ enum {
     STORE_T_LEDGER,
     STORE_T_ACCOUNT,
     STORE_T_CONFIG,
+    STORE_T_RUN,
     STORE_T_COUNT
 };
 
@@ -347,20 +381,22 @@ static const struct store_tab store_tabs[STORE_T_COUNT] = {
     [STORE_T_TICK] = STORE_TAB("tick_data", NULL, 0, store_cols_tick),
     [STORE_T_BAR_1M] = STORE_TAB("ohlcv_1m", "symbol, bucket", 0, store_cols_bar_1m),
     [STORE_T_BAR_1D] = STORE_TAB("ohlcv_1d", "symbol, time", 0, store_cols_bar_1d),
-    [STORE_T_ORDER] = STORE_TAB("orders", "host_id, order_id", 1, store_cols_order),
+    [STORE_T_ORDER] = STORE_TAB("orders", "host_id, run_id, order_id", 1, store_cols_order),
     [STORE_T_ORDER_EVENT] = STORE_TAB("order_events", NULL, 0, store_cols_order_event),
     [STORE_T_FILL] = STORE_TAB("fills", NULL, 0, store_cols_fill),
     [STORE_T_EXEC_LOG] = STORE_TAB("execution_logs", NULL, 0, store_cols_exec_log),
     [STORE_T_FEEDBACK] = STORE_TAB("feedback_data", NULL, 0, store_cols_feedback),
     [STORE_T_DECISION] = STORE_TAB("decision_log", NULL, 0, store_cols_decision),
     [STORE_T_POSITION] =
-        STORE_TAB("positions", "host_id, symbol, strategy_type", 1, store_cols_position),
+        STORE_TAB("positions", "host_id, run_id, symbol, strategy_type", 1, store_cols_position),
     [STORE_T_PARAM] =
-        STORE_TAB("strategies", "host_id, strategy_id, param_name", 1, store_cols_param),
-    [STORE_T_RISK] = STORE_TAB("risk_configs", "host_id, config_key", 1, store_cols_risk_config),
+        STORE_TAB("strategies", "host_id, run_id, strategy_id, param_name", 1, store_cols_param),
+    [STORE_T_RISK] =
+        STORE_TAB("risk_configs", "host_id, run_id, config_key", 1, store_cols_risk_config),
     [STORE_T_LEDGER] = STORE_TAB("t_ledger", NULL, 0, store_cols_ledger),
     [STORE_T_ACCOUNT] = STORE_TAB("account_history", "host_id, date", 1, store_cols_account),
     [STORE_T_CONFIG] = STORE_TAB("config", "host_id, scope, key", 1, store_cols_config),
+    [STORE_T_RUN] = STORE_TAB("runs", "host_id, run_id", 1, store_cols_run),
 };
 
 #define STORE_COLS_MAX 32
@@ -391,6 +427,7 @@ static inline int store_tab_of(const struct qts_store_record *r, struct qts_err 
     case QTS_REC_LEDGER: return STORE_T_LEDGER;
     case QTS_REC_ACCOUNT: return STORE_T_ACCOUNT;
     case QTS_REC_CONFIG: return STORE_T_CONFIG;
+    case QTS_REC_RUN: return STORE_T_RUN;
     default: return qts_err_set(err, QTS_EINVAL, "record kind %u not writable", r->kind);
     }
 }
@@ -435,6 +472,14 @@ static inline void store_values(const struct store_tab *t, const struct qts_stor
         case SRC_SIDE: x->s = store_side_str(*(const uint8_t *)p); break;
         case SRC_TICK_KIND: x->i = *(const uint8_t *)p == QTS_TICK_QUOTE ? 2 : 1; break;
         default:
+            if (c->off >= r->struct_size) {
+                /* a field appended after this record was made (an older
+                 * journal's record): its text is "" and its number 0 */
+                x->s = c->dflt ? c->dflt : "";
+                x->is_null = c->type != STORE_TEXT && c->type != STORE_INT &&
+                             c->type != STORE_BOOL && c->type != STORE_TS;
+                break;
+            }
             switch (c->type) {
             case STORE_TEXT:
             case STORE_TEXTN:
@@ -547,8 +592,12 @@ static inline void store_dirty_clear(struct store_dirty *d)
 
 static inline void store_dirty_add(struct store_dirty *d, const struct qts_store_record *r)
 {
-    if (r->kind == QTS_REC_TICK &&
-        ((const struct qts_store_tick *)(const void *)r)->tick_kind != QTS_TICK_QUOTE)
+    const struct qts_store_tick *t = (const struct qts_store_tick *)(const void *)r;
+    /* a run's own trade prints do not dirty the bars: the host writes the
+     * bars it built from them (two runs over the same prints would count
+     * each print twice) */
+    if (r->kind == QTS_REC_TICK && t->tick_kind != QTS_TICK_QUOTE &&
+        !(r->struct_size > offsetof(struct qts_store_tick, run_id) && t->run_id[0]))
         store_range_add(&d->tick_lo, &d->tick_hi, r->ts_ns);
     else if (r->kind == QTS_REC_LEDGER)
         store_range_add(&d->led_lo, &d->led_hi, r->ts_ns);

@@ -201,7 +201,9 @@ static inline void store_row_feedback_agg(const struct store_row *r, int64_t fro
  *   ledger:  timestamp, symbol, side, qty, price, amount, fee, strategy_tag,
  *            order_id, broker, realized_pnl, rec_id
  *   daily:   day ("YYYY-MM-DD"), trades, buy_amount, sell_amount, fees,
- *            realized_pnl, symbols */
+ *            realized_pnl, symbols
+ *   runs:    run_id, mode, status, config_path, started_at, ended_at,
+ *            data_from, data_to, events, orders, rejected, fills, host_id */
 static inline void store_row_query(const struct store_row *r, unsigned kind, unsigned pe,
                                    unsigned qe, union qts_store_any *u)
 {
@@ -254,6 +256,23 @@ static inline void store_row_query(const struct store_row *r, unsigned kind, uns
         store_copy(l->broker, sizeof l->broker, ROW_STR(r, 9));
         l->realized_pnl = ROW_FIXED(r, 10, QTS_CASH_EXP);
         l->h.rec_id = (uint64_t)ROW_I64(r, 11);
+    } else if (kind == QTS_Q_RUNS) {
+        struct qts_store_run *x = &u->run;
+        x->h.struct_size = sizeof *x;
+        x->h.kind = QTS_REC_RUN;
+        store_copy(x->run_id, sizeof x->run_id, ROW_STR(r, 0));
+        store_copy(x->mode, sizeof x->mode, ROW_STR(r, 1));
+        store_copy(x->status, sizeof x->status, ROW_STR(r, 2));
+        store_copy(x->config_path, sizeof x->config_path, ROW_STR(r, 3));
+        x->started_ns = x->h.ts_ns = ROW_TS(r, 4);
+        x->ended_ns = ROW_TS(r, 5);
+        x->data_from_ns = ROW_TS(r, 6);
+        x->data_to_ns = ROW_TS(r, 7);
+        x->events = ROW_FIXED(r, 8, 0);
+        x->orders = ROW_FIXED(r, 9, 0);
+        x->rejected = ROW_FIXED(r, 10, 0);
+        x->fills = ROW_FIXED(r, 11, 0);
+        store_copy(x->host_id, sizeof x->host_id, ROW_STR(r, 12));
     } else {
         struct qts_store_daily_metric *d = &u->daily_metric;
         d->h.struct_size = sizeof *d;

@@ -106,7 +106,7 @@ int pg_refresh_rollups(void *self, int64_t now_ns, struct qts_err *err)
         }
     }
     PQclear(r);
-    const char *steps[8];
+    const char *steps[10];
     int nsteps = 0;
     if (*tlo) {
         steps[nsteps++] =
@@ -145,32 +145,35 @@ int pg_refresh_rollups(void *self, int64_t now_ns, struct qts_err *err)
 #define PG_DAY "(timestamp AT TIME ZONE 'Asia/Seoul')::date"
 #define PG_DLO "($1::timestamptz AT TIME ZONE 'Asia/Seoul')::date"
 #define PG_DHI "($2::timestamptz AT TIME ZONE 'Asia/Seoul')::date"
-        steps[nsteps++] = "WITH d AS (DELETE FROM hourly_pnl WHERE host_id = $3 AND hour >= "
+        /* each DELETE is its own statement: in one statement (a DELETE in
+         * a WITH) the INSERT does not see the deletion and a second refresh
+         * of the same bucket hits the key */
+        steps[nsteps++] = "DELETE FROM hourly_pnl WHERE host_id = $3 AND hour >= "
                           "date_trunc('hour', $1::timestamptz) "
-                          "AND hour <= date_trunc('hour', $2::timestamptz)) "
-                          "INSERT INTO hourly_pnl SELECT host_id, date_trunc('hour', timestamp), "
+                          "AND hour <= date_trunc('hour', $2::timestamptz)";
+        steps[nsteps++] = "INSERT INTO hourly_pnl SELECT host_id, date_trunc('hour', timestamp), "
                           "coalesce(strategy_tag, ''), " PG_SUMS
-                          " FROM t_ledger WHERE host_id = $3 AND timestamp >= date_trunc('hour', "
-                          "$1::timestamptz) "
+                          ", run_id FROM t_ledger WHERE host_id = $3 AND timestamp >= "
+                          "date_trunc('hour', $1::timestamptz) "
                           "AND timestamp < date_trunc('hour', $2::timestamptz) + interval '1 hour' "
-                          "GROUP BY 1, 2, 3";
+                          "GROUP BY 1, 2, 3, run_id";
         steps[nsteps++] =
-            "WITH d AS (DELETE FROM daily_metrics WHERE host_id = $3 AND day >= " PG_DLO
-            " AND day <= " PG_DHI ") "
-            "INSERT INTO daily_metrics SELECT host_id, " PG_DAY ", " PG_SUMS
-            ", count(DISTINCT symbol) "
-            "FROM t_ledger WHERE host_id = $3 AND " PG_DAY " >= " PG_DLO " AND " PG_DAY
-            " <= " PG_DHI " GROUP BY 1, 2";
+            "DELETE FROM daily_metrics WHERE host_id = $3 AND day >= " PG_DLO " AND day <= " PG_DHI;
+        steps[nsteps++] = "INSERT INTO daily_metrics SELECT host_id, " PG_DAY ", " PG_SUMS
+                          ", count(DISTINCT symbol), run_id "
+                          "FROM t_ledger WHERE host_id = $3 AND " PG_DAY " >= " PG_DLO
+                          " AND " PG_DAY " <= " PG_DHI " GROUP BY 1, 2, run_id";
+        steps[nsteps++] = "DELETE FROM strategy_performance WHERE host_id = $3 AND as_of >= " PG_DLO
+                          " AND as_of <= " PG_DHI;
         steps[nsteps++] =
-            "WITH d AS (DELETE FROM strategy_performance WHERE host_id = $3 AND as_of >= " PG_DLO
-            " AND as_of <= " PG_DHI ") "
             "INSERT INTO strategy_performance (host_id, as_of, strategy, trades, wins, win_rate, "
-            "total_pnl, "
-            "avg_pnl) SELECT host_id, " PG_DAY ", coalesce(strategy_tag, ''), count(*), "
+            "total_pnl, avg_pnl, run_id) SELECT host_id, " PG_DAY
+            ", coalesce(strategy_tag, ''), count(*), "
             "count(*) FILTER (WHERE realized_pnl > 0), CASE WHEN count(realized_pnl) > 0 THEN "
             "(count(*) FILTER (WHERE realized_pnl > 0))::float8 / count(realized_pnl) END, "
-            "coalesce(sum(realized_pnl), 0), avg(realized_pnl) FROM t_ledger WHERE host_id = $3 "
-            "AND " PG_DAY " >= " PG_DLO " AND " PG_DAY " <= " PG_DHI " GROUP BY 1, 2, 3";
+            "coalesce(sum(realized_pnl), 0), avg(realized_pnl), run_id FROM t_ledger WHERE "
+            "host_id = $3 AND " PG_DAY " >= " PG_DLO " AND " PG_DAY " <= " PG_DHI
+            " GROUP BY 1, 2, 3, run_id";
     }
     for (int i = 0; i < nsteps && rc == 0; i++) {
         int ledger = i >= first_ledger;

@@ -617,6 +617,12 @@ static int pg_query(void *self, const struct qts_store_query *q, qts_store_recor
             "'Asia/Seoul')::date AND day < ($3::timestamptz AT TIME ZONE 'Asia/Seoul')::date "
             "ORDER BY day LIMIT $4";
         break;
+    case QTS_Q_RUNS: /* every host's runs, newest first */
+        sql = "SELECT run_id, mode, status, config_path, started_at, ended_at, data_from, data_to, "
+              "events, orders, rejected, fills, host_id FROM runs "
+              "WHERE $1::text IS NOT NULL AND started_at >= $2 AND started_at < $3 "
+              "AND $5::text IS NOT NULL ORDER BY started_at DESC, run_id DESC LIMIT $4";
+        break;
     case QTS_Q_FEEDBACK_SUMMARY:
         return feedback_aggs(s, q->from_ns, q->to_ns, q->symbol, q->tag, 0, cb, arg, err);
     default: return qts_err_set(err, QTS_EUNSUPPORTED, "store_postgres: query kind %u", q->kind);

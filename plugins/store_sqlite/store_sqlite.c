@@ -532,6 +532,12 @@ static int ss_query(void *self, const struct qts_store_query *q, qts_store_recor
               "+ 32400, 'unixepoch') AND day < date(?3 / 1000000000 + 32400, 'unixepoch') "
               "ORDER BY day LIMIT ?4";
         break;
+    case QTS_Q_RUNS: /* every host's runs, newest first */
+        sql = "SELECT run_id, mode, status, config_path, started_at, ended_at, data_from, data_to, "
+              "events, orders, rejected, fills, host_id FROM runs "
+              "WHERE ?1 = ?1 AND started_at >= ?2 AND started_at < ?3 "
+              "ORDER BY started_at DESC, run_id DESC LIMIT ?4";
+        break;
     case QTS_Q_FEEDBACK_SUMMARY:
         return feedback_aggs(s, q->from_ns, q->to_ns, q->symbol, q->tag, 0, cb, arg, err);
     default: return qts_err_set(err, QTS_EUNSUPPORTED, "store_sqlite: query kind %u", q->kind);
@@ -610,7 +616,7 @@ static int ss_refresh_rollups(void *self, int64_t now_ns, struct qts_err *err)
     if ((rc = take_dirty(s, "ohlcv", &tlo, &thi, err)) ||
         (rc = take_dirty(s, "ledger", &llo, &lhi, err)))
         goto fail;
-    char sql[2048];
+    char sql[4096];
     if (tlo != QTS_STORE_NULL) {
         int64_t mlo = tlo - tlo % STORE_NS_PER_MIN,
                 mhi = thi - thi % STORE_NS_PER_MIN + STORE_NS_PER_MIN;
@@ -664,14 +670,14 @@ static int ss_refresh_rollups(void *self, int64_t now_ns, struct qts_err *err)
             "DELETE FROM hourly_pnl WHERE host_id = '%s' AND hour >= %" PRId64
             " AND hour < %" PRId64 ";"
             "INSERT INTO hourly_pnl SELECT host_id, timestamp - timestamp %% 3600000000000, "
-            "coalesce(strategy_tag, ''), " SUMS " FROM t_ledger WHERE host_id = '%s' AND "
-            "timestamp >= %" PRId64 " AND timestamp < %" PRId64 " GROUP BY 1, 2, 3;"
+            "coalesce(strategy_tag, ''), " SUMS ", run_id FROM t_ledger WHERE host_id = '%s' AND "
+            "timestamp >= %" PRId64 " AND timestamp < %" PRId64 " GROUP BY 1, 2, 3, run_id;"
             "DELETE FROM daily_metrics WHERE host_id = '%s' AND day >= date(%" PRId64
             " / 1000000000 + 32400, 'unixepoch') AND day < date(%" PRId64
             " / 1000000000 + 32400, 'unixepoch');"
             "INSERT INTO daily_metrics SELECT host_id, " DAY_EXPR ", " SUMS
-            ", count(DISTINCT symbol) FROM t_ledger WHERE host_id = '%s' AND timestamp >= %" PRId64
-            " AND timestamp < %" PRId64 " GROUP BY 1, 2;",
+            ", count(DISTINCT symbol), run_id FROM t_ledger WHERE host_id = '%s' AND timestamp >= "
+            "%" PRId64 " AND timestamp < %" PRId64 " GROUP BY 1, 2, run_id;",
             s->host_id, hlo, hhi, s->host_id, hlo, hhi, s->host_id, dlo, dhi, s->host_id, dlo, dhi);
         if ((rc = exec_sql(s, sql, err)))
             goto fail;
@@ -681,12 +687,13 @@ static int ss_refresh_rollups(void *self, int64_t now_ns, struct qts_err *err)
             " / 1000000000 + 32400, 'unixepoch') AND as_of < date(%" PRId64
             " / 1000000000 + 32400, 'unixepoch');"
             "INSERT INTO strategy_performance (host_id, as_of, strategy, trades, wins, win_rate, "
-            "total_pnl, avg_pnl) SELECT host_id, " DAY_EXPR
+            "total_pnl, avg_pnl, run_id) SELECT host_id, " DAY_EXPR
             ", coalesce(strategy_tag, ''), count(*), "
             "sum(realized_pnl > 0), CASE WHEN count(realized_pnl) > 0 THEN "
             "CAST(sum(realized_pnl > 0) AS REAL) / count(realized_pnl) END, "
-            "coalesce(sum(realized_pnl), 0), avg(realized_pnl) FROM t_ledger WHERE host_id = '%s' "
-            "AND timestamp >= %" PRId64 " AND timestamp < %" PRId64 " GROUP BY 1, 2, 3;",
+            "coalesce(sum(realized_pnl), 0), avg(realized_pnl), run_id FROM t_ledger WHERE "
+            "host_id = '%s' AND timestamp >= %" PRId64 " AND timestamp < %" PRId64
+            " GROUP BY 1, 2, 3, run_id;",
             s->host_id, dlo, dhi, s->host_id, dlo, dhi);
         if ((rc = exec_sql(s, sql, err)))
             goto fail;

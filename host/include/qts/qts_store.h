@@ -33,6 +33,9 @@ extern "C" {
 #endif
 
 #define QTS_STORE_NULL INT64_MIN /* "no value" for optional int64 fields */
+/* Size of the run id appended to the records a run writes (the host's
+ * run_id.h QTS_RUN_ID_MAX): "" = no run (imports, older journals). */
+#define QTS_STORE_RUN_ID_MAX 64
 
 enum qts_store_kind {
     /* appends (time series) */
@@ -54,7 +57,9 @@ enum qts_store_kind {
     /* read side only (load_state / query results) */
     QTS_REC_FEEDBACK_AGG = 15, /* rolling feedback summary per symbol and tag */
     QTS_REC_DAILY_METRIC = 16, /* daily_metrics rollup row */
-    QTS_REC_KIND_COUNT = 17,
+    /* appended */
+    QTS_REC_RUN = 17, /* runs: one row per run of the host, key run_id (upsert) */
+    QTS_REC_KIND_COUNT = 18,
 };
 
 /* Head of every record. */
@@ -76,10 +81,11 @@ struct qts_store_tick {
     uint8_t px_exp;
     uint8_t qty_exp;
     uint8_t reserved[5];
-    int64_t px;  /* trade price; for a quote the mid */
-    int64_t qty; /* print quantity (0 for a quote) */
-    int64_t bid; /* QTS_STORE_NULL if unknown */
-    int64_t ask; /* QTS_STORE_NULL if unknown */
+    int64_t px;                        /* trade price; for a quote the mid */
+    int64_t qty;                       /* print quantity (0 for a quote) */
+    int64_t bid;                       /* QTS_STORE_NULL if unknown */
+    int64_t ask;                       /* QTS_STORE_NULL if unknown */
+    char run_id[QTS_STORE_RUN_ID_MAX]; /* appended: the run that wrote it; "" = none */
 };
 
 struct qts_store_bar {
@@ -112,8 +118,9 @@ struct qts_store_order {
     int64_t avg_fill_px; /* QTS_STORE_NULL before the first fill */
     int64_t decision_px; /* QTS_STORE_NULL if unknown */
     int64_t ts_decided_ns;
-    int64_t ts_sent_ns; /* QTS_STORE_NULL if not sent */
-    int64_t ts_done_ns; /* QTS_STORE_NULL while working */
+    int64_t ts_sent_ns;                /* QTS_STORE_NULL if not sent */
+    int64_t ts_done_ns;                /* QTS_STORE_NULL while working */
+    char run_id[QTS_STORE_RUN_ID_MAX]; /* appended: the run that wrote it; "" = none */
 };
 
 struct qts_store_order_event {
@@ -128,6 +135,7 @@ struct qts_store_order_event {
     int64_t leaves_qty;
     int64_t avg_px; /* QTS_STORE_NULL if none */
     char reason[96];
+    char run_id[QTS_STORE_RUN_ID_MAX]; /* appended: the run that wrote it; "" = none */
 };
 
 struct qts_store_fill {
@@ -141,7 +149,8 @@ struct qts_store_fill {
     uint32_t reserved;
     int64_t px;
     int64_t qty;
-    int64_t fee; /* cash units */
+    int64_t fee;                       /* cash units */
+    char run_id[QTS_STORE_RUN_ID_MAX]; /* appended: the run that wrote it; "" = none */
 };
 
 struct qts_store_exec_log {
@@ -153,6 +162,7 @@ struct qts_store_exec_log {
     int64_t latency_us;  /* QTS_STORE_NULL if unknown */
     uint8_t success;
     uint8_t reserved[7];
+    char run_id[QTS_STORE_RUN_ID_MAX]; /* appended: the run that wrote it; "" = none */
 };
 
 struct qts_store_feedback {
@@ -181,6 +191,7 @@ struct qts_store_feedback {
     double impact_bps;
     double realized_impact_bps;
     double quality_score;
+    char run_id[QTS_STORE_RUN_ID_MAX]; /* appended: the run that wrote it; "" = none */
 };
 
 struct qts_store_decision {
@@ -197,6 +208,10 @@ struct qts_store_decision {
     int64_t px;                                                       /* QTS_STORE_NULL if none */
     int64_t qty;                                                      /* QTS_STORE_NULL if none */
     double confidence, risk_score, fb_slippage_bps, fb_quality_score; /* NaN = NULL */
+    char run_id[QTS_STORE_RUN_ID_MAX]; /* appended: the run that wrote it; "" = none */
+    uint64_t order_id;                 /* appended: the parent order it became; 0 = none */
+    char codes[64];                    /* appended: safety/risk codes, comma-separated */
+    char inputs[256];                  /* appended: JSON object of what the stage used */
 };
 
 struct qts_store_position {
@@ -208,9 +223,10 @@ struct qts_store_position {
     uint8_t reserved[6];
     int64_t qty;
     int64_t avg_px;
-    int64_t exposure_value; /* cash; QTS_STORE_NULL if unknown */
-    int64_t unrealized_pnl; /* cash; QTS_STORE_NULL if unknown */
-    double exposure_pct;    /* NaN = NULL */
+    int64_t exposure_value;            /* cash; QTS_STORE_NULL if unknown */
+    int64_t unrealized_pnl;            /* cash; QTS_STORE_NULL if unknown */
+    double exposure_pct;               /* NaN = NULL */
+    char run_id[QTS_STORE_RUN_ID_MAX]; /* appended: the run that wrote it; "" = none */
 };
 
 struct qts_store_param {
@@ -220,6 +236,7 @@ struct qts_store_param {
     char value_type[8]; /* string, int, float, bool, json */
     char value[256];
     char description[128];
+    char run_id[QTS_STORE_RUN_ID_MAX]; /* appended: the run that wrote it; "" = none */
 };
 
 struct qts_store_risk_config {
@@ -229,6 +246,7 @@ struct qts_store_risk_config {
     int64_t value; /* fixed-point, `exp` decimals */
     uint8_t exp;
     uint8_t reserved[7];
+    char run_id[QTS_STORE_RUN_ID_MAX]; /* appended: the run that wrote it; "" = none */
 };
 
 struct qts_store_ledger {
@@ -241,10 +259,11 @@ struct qts_store_ledger {
     uint32_t reserved;
     int64_t qty;
     int64_t px;
-    int64_t amount;       /* cash */
-    int64_t fee;          /* cash */
-    int64_t realized_pnl; /* cash; QTS_STORE_NULL if unknown */
-    uint8_t src_hash[32]; /* import: hash of the source row (has_src_hash) */
+    int64_t amount;                    /* cash */
+    int64_t fee;                       /* cash */
+    int64_t realized_pnl;              /* cash; QTS_STORE_NULL if unknown */
+    uint8_t src_hash[32];              /* import: hash of the source row (has_src_hash) */
+    char run_id[QTS_STORE_RUN_ID_MAX]; /* appended: the run that wrote it; "" = none */
 };
 
 struct qts_store_account {
@@ -266,6 +285,23 @@ struct qts_store_config {
     char value[256];
     char description[128];
     char tag[52];
+};
+
+/* One run of the host (upsert by run_id): written at start (status
+ * "running") and at the end ("done"/"failed", counts, end time). Times
+ * started_ns/ended_ns are wall clock; data_from/data_to the first and last
+ * event time (QTS_STORE_NULL if none). h.ts_ns = started_ns. */
+struct qts_store_run {
+    struct qts_store_record h;
+    char run_id[QTS_STORE_RUN_ID_MAX];
+    char mode[8];    /* replay, paper, live */
+    char status[12]; /* running, done, failed */
+    char config_path[256];
+    int64_t started_ns;
+    int64_t ended_ns; /* QTS_STORE_NULL while running */
+    int64_t data_from_ns, data_to_ns;
+    int64_t events, orders, rejected, fills; /* QTS_STORE_NULL while running */
+    char host_id[64]; /* read side (QTS_Q_RUNS): the host that ran it; not written */
 };
 
 /* Read side: rolling feedback summary (load_state; QTS_Q_FEEDBACK_SUMMARY). */
@@ -306,6 +342,7 @@ union qts_store_any {
     struct qts_store_config config;
     struct qts_store_feedback_agg feedback_agg;
     struct qts_store_daily_metric daily_metric;
+    struct qts_store_run run;
 };
 
 /* Record callback of load_state and query: `rec` is borrowed for the call.
@@ -319,6 +356,7 @@ enum qts_store_query_kind {
     QTS_Q_LEDGER = 4,           /* t_ledger in [from, to), symbol optional, newest first */
     QTS_Q_FEEDBACK_SUMMARY = 5, /* one FEEDBACK_AGG over [from, to); symbol/tag optional */
     QTS_Q_DAILY_METRICS = 6,    /* daily_metrics rows with day in [from, to) */
+    QTS_Q_RUNS = 7,             /* RUN rows started in [from, to), newest first */
 };
 
 struct qts_store_query {

@@ -644,6 +644,7 @@ void qts_engine_free(struct qts_engine *e)
     if (e->exec)
         qts_exec_free(e->exec);
     e->store_pub.writer = NULL;
+    qts_store_pub_free(&e->store_pub);
     qts_store_writer_free(e->writer);
     qts_store_plugin_close(e->store);
     if (e->plugins)

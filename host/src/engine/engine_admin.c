@@ -339,4 +339,5 @@ void qts__engine_on_config_reload(void *ud, struct qts_config *next)
     }
     QTS_INFO("configuration reloaded file=%s (risk and safety limits applied)",
              qts_config_path(next));
+    qts_store_pub_config(&e->store_pub, qts_config_root(next)); /* the new version, per run */
 }

@@ -2,6 +2,8 @@
  * feedback, the bus and its subscriber order, qts_engine_new. */
 #include "engine_int.h"
 
+#include <limits.h>
+#include <stdlib.h>
 #include <time.h>
 
 #include "run_id.h"
@@ -34,11 +36,22 @@ static int open_store(struct qts_engine *e, struct qts_err *err)
         return rc;
     const struct qts_store_port *port = qts_store_plugin_port(e->store);
     rc = port->ops->migrate(port->self, err); /* >= 0: migrations applied */
-    if (rc < 0)
-        return rc;
+    int migrate_pending = 0;
+    if (rc < 0) {
+        /* a database that does not answer does not stop trading: records
+         * spill to the journal and the writer migrates when it is back */
+        struct qts_err pe;
+        if (!port->ops->ping || port->ops->ping(port->self, &pe) == 0)
+            return rc;
+        QTS_WARN("store unreachable at start, records spill to the journal until it answers "
+                 "err=%s",
+                 err->msg);
+        qts_err_clear(err);
+        migrate_pending = 1;
+    }
     char journal[1100];
     snprintf(journal, sizeof journal, "%s/store.journal", e->set->var_dir);
-    struct qts_store_writer_opts wo = {.journal_path = journal};
+    struct qts_store_writer_opts wo = {.journal_path = journal, .migrate_pending = migrate_pending};
     rc = qts_store_writer_new(port, &wo, &e->writer, err);
     if (rc == 0)
         rc = qts_store_writer_start(e->writer, err);
@@ -48,6 +61,14 @@ static int open_store(struct qts_engine *e, struct qts_err *err)
 }
 
 /* ------------------------------------------------------------ construction */
+
+static int64_t run_start_wall_ns(const struct qts_engine *e)
+{
+    (void)e;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    return (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+}
 
 static int define_config_instruments(struct qts_engine *e, struct qts_err *err)
 {
@@ -270,10 +291,20 @@ static int feedback_setup(struct qts_engine *e, struct qts_err *err)
  * are set in their *_pub when they exist. */
 static int wire_bus(struct qts_engine *e, struct qts_err *err)
 {
-    e->store_pub = (struct qts_store_pub){.instruments = e->instruments,
-                                          .pf = e->portfolio,
-                                          .clock = &e->clock,
-                                          .broker = e->set->broker.plugin};
+    /* store.ticks auto: none in a replay (big files stay fast), trades and
+     * top of book from live feeds */
+    static const int ticks[] = {0, QTS_STORE_TICKS_NONE, QTS_STORE_TICKS_TRADES,
+                                QTS_STORE_TICKS_ALL};
+    int tk = e->set->store_ticks;
+    e->store_pub =
+        (struct qts_store_pub){.instruments = e->instruments,
+                               .pf = e->portfolio,
+                               .clock = &e->clock,
+                               .broker = e->set->broker.plugin,
+                               .run_id = e->run_id,
+                               .ticks = tk > 0 && tk < 4                  ? ticks[tk]
+                                        : e->set->mode == QTS_MODE_REPLAY ? QTS_STORE_TICKS_NONE
+                                                                          : QTS_STORE_TICKS_ALL};
     e->cache_pub = (struct qts_cache_pub){
         .instruments = e->instruments, .pf = e->portfolio, .clock = &e->clock};
     qts__engine_cache_providers(e);
@@ -432,6 +463,13 @@ int qts_engine_new(struct qts_config *cfg, const struct qts_engine_opts *opts,
     if (rc != 0)
         goto fail;
     e->store_pub.writer = e->writer; /* NULL without a store */
+    char cfg_abs[PATH_MAX];
+    const char *cfg_path = qts_config_path(e->cfg);
+    if (cfg_path && realpath(cfg_path, cfg_abs))
+        cfg_path = cfg_abs;
+    qts_store_pub_run_start(&e->store_pub, qts_mode_name(e->set->mode), cfg_path,
+                            run_start_wall_ns(e));
+    qts_store_pub_config(&e->store_pub, qts_config_root(e->cfg));
     e->feeds = qts_xcalloc(e->set->n_feeds ? e->set->n_feeds : 1, sizeof *e->feeds);
     for (size_t i = 0; i < e->set->n_feeds; i++) {
         const struct qts_plugin_slot *s = &e->set->feeds[i];

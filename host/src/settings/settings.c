@@ -122,6 +122,10 @@ const struct qts_key qts_config_keys[] = {
      .doc = "plugin name or path"},
     {"store.config", QTS_KEY_MAP, .offset = S(store.config),
      .doc = "the plugin's keys, checked against its key table (docs/plugins.md)"},
+    {"store.ticks", QTS_KEY_ENUM, "auto", .choices = "auto|none|trades|all",
+     .offset = S(store_ticks),
+     .doc = "tick_data: auto (none in replay, all in paper/live), none, trades, or trades "
+            "and top-of-book changes (all)"},
 
     {"strategies", QTS_KEY_SECTION, .doc = "Lua strategies"},
     {"strategies.dir", QTS_KEY_PATH, "strategies", .offset = S(strategies_dir),

@@ -86,6 +86,7 @@ struct qts_settings {
     struct qts_plugin_slot broker;
     struct qts_plugin_slot cache;
     struct qts_plugin_slot store;
+    int store_ticks;      /* store.ticks: 0 auto, 1 none, 2 trades, 3 all */
     char *strategies_dir; /* resolved */
     int strategy_workers;
     bool strategies_watch;

@@ -3,8 +3,10 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "clock.h"
@@ -46,6 +48,7 @@ struct qts_store_writer {
     atomic_uint_fast64_t st_written, st_spilled, st_replayed, st_dead, st_batches, st_pending;
     atomic_uint_fast64_t st_maint, st_maint_failed;
     int64_t next_retry_ns;
+    int need_migrate;           /* the schema is not applied yet (database down at start) */
     union qts_store_any *batch; /* batch_max records, owned */
     const struct qts_store_record **ptrs;
     pthread_t thread;
@@ -107,7 +110,8 @@ int qts_store_writer_push(struct qts_store_writer *w, const struct qts_store_rec
 {
     if (QTS_UNLIKELY(rec->struct_size < sizeof *rec ||
                      rec->struct_size > sizeof(union qts_store_any) || rec->kind == 0 ||
-                     rec->kind >= QTS_REC_FEEDBACK_AGG))
+                     (rec->kind >= QTS_REC_FEEDBACK_AGG && rec->kind != QTS_REC_RUN) ||
+                     rec->kind >= QTS_REC_KIND_COUNT))
         return QTS_EINVAL;
     uint64_t id = w->next_id++;
     if (rec_id_out)
@@ -225,8 +229,10 @@ static int write_records(struct qts_store_writer *w, const struct qts_store_reco
         atomic_fetch_add(&w->st_batches, 1);
         return 0;
     }
+    /* an I/O error (disk full, a file gone) is the database being away,
+     * not a bad record: spill and retry rather than dead-letter */
     if (rc == QTS_EBUSY || rc == QTS_ENET || rc == QTS_ECLOSED || rc == QTS_ETIMEDOUT ||
-        !db_alive(w)) {
+        rc == QTS_EIO || !db_alive(w)) {
         QTS_WARN("store unavailable, spilling to journal err=%s", e.msg);
         return rc < 0 ? rc : QTS_EDB;
     }
@@ -321,6 +327,18 @@ static void replay(struct qts_store_writer *w)
         w->next_retry_ns = now + w->retry_ns;
         return;
     }
+    if (w->need_migrate) {
+        /* the database was down when the host started: its schema first */
+        qts_err_clear(&e);
+        int rc = w->port.ops->migrate(w->port.self, &e);
+        if (rc < 0) {
+            QTS_WARN("store reachable but migrations failed, still spilling err=%s", e.msg);
+            w->next_retry_ns = qts_mono_ns() + w->retry_ns;
+            return;
+        }
+        QTS_INFO("store reachable: migrations applied=%d", rc);
+        w->need_migrate = 0;
+    }
     QTS_INFO("store reachable again, replaying journal pending=%llu",
              (unsigned long long)qts_spill_journal_pending(w->journal));
     for (;;) {
@@ -400,6 +418,27 @@ static void *writer_main(void *arg)
 
 /* --------------------------------------------------------------- lifecycle */
 
+/* Dead letters left by an earlier run are said at start: they are records
+ * the store refused, kept in <journal>.dead, never replayed on their own. */
+static void report_dead_letters(const char *journal_path)
+{
+    char p[1100];
+    snprintf(p, sizeof p, "%s.dead", journal_path);
+    struct stat st;
+    if (stat(p, &st) != 0 || st.st_size == 0)
+        return;
+    struct qts_spill_journal *j = NULL;
+    struct qts_err e;
+    if (qts_spill_journal_open(p, QTS_JOURNAL_FSYNC_NEVER, 0, &j, &e) != 0) {
+        QTS_WARN("store dead-letter journal %s unreadable err=%s", p, e.msg);
+        return;
+    }
+    unsigned long long n = (unsigned long long)qts_spill_journal_pending(j);
+    qts_spill_journal_close(j);
+    if (n)
+        QTS_WARN("store dead letters: %llu records the store refused are kept in %s", n, p);
+}
+
 int qts_store_writer_new(const struct qts_store_port *port, const struct qts_store_writer_opts *o,
                          struct qts_store_writer **out, struct qts_err *err)
 {
@@ -431,8 +470,11 @@ int qts_store_writer_new(const struct qts_store_port *port, const struct qts_sto
     uint64_t wall = (uint64_t)qts_wall_ns();
     uint64_t last = qts_spill_journal_last_seq(w->journal);
     w->next_id = (last + 1 > wall ? last + 1 : wall);
-    if (qts_spill_journal_pending(w->journal) > 0)
+    if (qts_spill_journal_pending(w->journal) > 0 || o->migrate_pending) {
         atomic_store(&w->spilling, 1);
+        w->need_migrate = o->migrate_pending;
+    }
+    report_dead_letters(w->journal_path);
     atomic_store(&w->st_pending, qts_spill_journal_pending(w->journal));
     *out = w;
     return 0;

@@ -23,6 +23,10 @@
  * wall clock in ns at creation and the journal's last seq, so ids stay
  * unique per host across restarts. Stores key appends on (host_id, rec_id).
  *
+ * An I/O error of the store (QTS_EIO: disk full, file gone) counts as the
+ * database being away: the batch is spilled and retried, not dead-lettered.
+ * Dead letters left by earlier runs are reported (logged) at creation.
+ *
  * Maintenance (partitions/retention) and rollup refresh requests travel
  * through the same ring, so they run on the writer thread between batches;
  * the core schedules them from its timers with its own clock's "now".
@@ -52,6 +56,9 @@ struct qts_store_writer_opts {
     int fsync_policy;          /* enum qts_journal_fsync; default BATCH */
     int64_t fsync_interval_ms; /* INTERVAL policy; 0 = 1000 */
     int64_t retry_ms;          /* ping interval while the database is away; 0 = 1000 */
+    int migrate_pending;       /* 1: migrate failed at start (database down): start
+                                * spilling, run the store's migrate when it answers,
+                                * then replay */
 };
 
 struct qts_store_writer_stats {
