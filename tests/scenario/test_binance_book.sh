@@ -43,12 +43,14 @@ if ! grep -q "pongs received: [1-9]" "$dir/srv.log"; then
     echo "FAIL: the feed answered none of the server's pings"; tail -3 "$dir/srv.log"; failed=1
 fi
 
+# (fewer checks than in 1: bookTickers that arrive while a book resynchronises
+# have no book to be checked against; under the sanitizers the resync is slower)
 # 2. one depth diff left out: a gap, logged, and a resync
 start_server --speed 0 --max-messages 60000 --skip-at 20000 $spot
 write_binance spot BTCUSDT "$btc"
 run_until_end
 stop_server
-check "one update id skipped" 500 2 1
+check "one update id skipped" 200 2 1
 if ! grep -q "BTCUSDT: depth gap (expected U=" "$dir/run.err"; then
     echo "FAIL: the skipped update id was not logged as a gap"; failed=1
 fi
@@ -58,7 +60,7 @@ start_server --speed 0 --max-messages 60000 --drop-after 20000 $spot
 write_binance spot BTCUSDT "$btc"
 run_until_end
 stop_server
-check "connection dropped" 500 2 0
+check "connection dropped" 200 2 0
 if ! grep -q "connection lost" "$dir/run.err" || ! grep -q "client connected (2)" "$dir/srv.log"; then
     echo "FAIL: the drop was not logged, or the feed did not reconnect"; failed=1
 fi
