@@ -152,5 +152,24 @@ else
     echo "note: ../shared/data/bars absent: the real-data part is skipped"
 fi
 
+# --- real data nearly nine years apart: GOOG daily bars (Feb 2013) in one slot, FTX
+# minute bars (2021-12-31) in another. The risk loop once ticked every period
+# across the gap (2.5e9 ticks: the run never ended); now the gap costs nothing.
+if [ -f "$data/goog_daily_2004_2013.csv" ] && [ -f "$data/ftx_btc-perp_20211231-20220201_1m.csv" ]; then
+    conf gap.yaml "  - {name: goog, plugin: feed_replay, config: {files: $PWD/$data/goog_daily_2004_2013.csv, symbol: AAA, symbols: \"AAA:2:0\", start: 2013-02-01}}
+  - {name: ftx, plugin: feed_replay, config: {files: $PWD/$data/ftx_btc-perp_20211231-20220201_1m.csv, symbol: CCC, symbols: \"CCC:1:8\", limit: 100}}"
+    start_s=$(date +%s)
+    real_qts=$qts
+    printf '#!/bin/sh\nexec timeout 60 %s "$@"\n' "$real_qts" >"$dir/qts60" && chmod +x "$dir/qts60"
+    qts=$dir/qts60 run_conf gap.yaml
+    took=$(($(date +%s) - start_s))
+    goog=$(awk '$3 == "AAA"' "$dir/ev" | wc -l)
+    ftx=$(awk '$3 == "CCC"' "$dir/ev" | wc -l)
+    want=$(grep -c '^2013-0[23]' "$data/goog_daily_2004_2013.csv")
+    [ "$goog" = "$want" ] && [ "$ftx" = 100 ] || fail "gap: $goog GOOG bars (want $want), $ftx FTX bars (want 100)"
+    in_order || fail "gap: times go back"
+    echo "ok: two feeds nearly nine years apart: $goog + $ftx bars in $took s"
+fi
+
 [ "$failed" = 0 ] && echo "all ok"
 exit "$failed"

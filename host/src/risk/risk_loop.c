@@ -630,22 +630,18 @@ static int64_t quiet_until(struct qts_risk_loop *rl)
 {
     if (!rl->env.skip_idle || rl->killed)
         return 0;
-    const struct qts_risk_limits *g = &rl->limits.global;
+    /* Prices age against the newest data (px_age), which moves only with a
+     * new price, and a new price touches the loop: a stale price (AN010) or
+     * a position without one (FS107) needs no tick of its own. Bounding the
+     * wait by them once made a replay whose feeds are years apart tick every
+     * period across the gap. */
     int64_t t = INT64_MAX;
-    for (size_t i = 0; i < rl->n_px; i++) {
-        const struct inst_px *p = &rl->px[i];
-        if (p->seen && !p->stale)
-            t = earliest(t, p->ts_ns + stale_limit_ns(g, p));
-    }
     for (size_t i = 0; i < QTS_RISK_MAX_POSITIONS; i++) {
         const struct shadow *s = &rl->sh[i];
         if (!s->used)
             continue;
         if (s->pending_id || !s->qty)
             return 0; /* an exit settles or a slot is released: poll */
-        const struct inst_px *p = px_slot(rl, s->instrument, false);
-        if (!p || !p->tripped)
-            t = earliest(t, (p && p->seen ? p->ts_ns : s->entry_ns) + trip_limit_ns(g, p));
         const struct qts_risk_limits *l = qts_risk_limits_for(&rl->limits, s->strategy);
         int pool = l->pool >= 0 && l->pool < QTS_POOL_COUNT ? l->pool : QTS_POOL_SCALP;
         int64_t max_ms = l->max_hold_ms[pool];
