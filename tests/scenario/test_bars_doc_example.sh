@@ -48,4 +48,26 @@ for f in fills.csv trades.csv decisions.csv summary.json report.html; do
     [ -s "$run/$f" ] || fail "the run has no $f"
 done
 [ "$failed" -eq 0 ] && echo "ok: docs/backtesting.md's example runs on bars with the default settings ($(($(wc -l <"$run/fills.csv") - 1)) fills)"
+
+# the page's second example: the same configuration on a month of real
+# 1-minute bars (BTC-PERP, January 2022): the file, bar_period_s and the
+# quantity decimals (the volumes have four) changed, as the page says
+ftx=$root/../shared/data/bars/ftx_btc-perp_20211231-20220201_1m.csv
+if [ -f "$ftx" ]; then
+    sed -e "s|files: goog_daily.csv|files: $ftx|" -e 's|bar_period_s: 86400 .*|bar_period_s: 60|' \
+        -e 's|GOOG:2:0|GOOG:2:4|' -e 's|qty_exp: 0,|qty_exp: 4,|' \
+        "$dir/backtest.yaml" >"$dir/minute.yaml"
+    rm -rf "$dir/var"
+    (cd "$dir" && "$qts" run -c minute.yaml >out.m 2>log.m)
+    rc=$?
+    [ "$rc" -eq 0 ] || { fail "the minute example: qts run exited $rc"; tail -5 "$dir/log.m"; }
+    grep -q " 0 rejected" "$dir/out.m" || fail "the minute example: orders refused: $(grep '^orders' "$dir/out.m")"
+    grep -Eq "GR117|AN010|FS107|GR064|LOCKDOWN" "$dir/log.m" &&
+        fail "the minute example: risk codes: $(grep -E 'GR117|AN010|FS107|GR064|LOCKDOWN' "$dir/log.m" | head -2)"
+    n=$(($(wc -l <"$dir/var/runs/latest/fills.csv") - 1))
+    [ "$n" -gt 10 ] || fail "the minute example: only $n fills"
+    [ "$failed" -eq 0 ] && echo "ok: the page's minute example runs on a month of 1-minute bars ($n fills, 0 rejected)"
+else
+    echo "note: ../shared/data/bars absent: the minute example is skipped"
+fi
 exit $failed
