@@ -28,7 +28,6 @@ struct qts_http_server {
     pthread_mutex_t mu; /* guards docs, quit */
     struct doc docs[MAX_DOCS];
     bool quit;
-    unsigned long requests; /* server thread only, read racily for status */
 };
 
 /* One request being answered: its own copy of the document, so a publish
@@ -76,7 +75,6 @@ static int answer_text(struct lws *wsi, struct conn *c, unsigned status, const c
 static int on_http(struct lws *wsi, struct conn *c, const char *uri)
 {
     struct qts_http_server *s = lws_context_user(lws_get_context(wsi));
-    s->requests++;
     bool head = lws_hdr_total_length(wsi, WSI_TOKEN_HEAD_URI) > 0;
     bool get = lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0;
     if (!get && !head)
@@ -210,8 +208,6 @@ int qts_http_server_start(const struct qts_http_opts *o, struct qts_http_server 
 }
 
 int qts_http_server_port(const struct qts_http_server *s) { return s->port; }
-
-unsigned long qts_http_server_requests(const struct qts_http_server *s) { return s->requests; }
 
 void qts_http_server_publish(struct qts_http_server *s, const char *path, const char *content_type,
                              const char *body, size_t len)

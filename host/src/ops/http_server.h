@@ -34,9 +34,6 @@ int qts_http_server_port(const struct qts_http_server *s);
 void qts_http_server_publish(struct qts_http_server *s, const char *path, const char *content_type,
                              const char *body, size_t len);
 
-/* Requests answered so far (all paths and statuses). */
-unsigned long qts_http_server_requests(const struct qts_http_server *s);
-
 /* Stop serving, join the thread, free everything. NULL is a no-op. */
 void qts_http_server_stop(struct qts_http_server *s);
 
