@@ -482,6 +482,7 @@ static int ss_load_state(void *self, const struct qts_store_load_opts *o, qts_st
         if ((rc = run_query(s, store_load_sql[k], err, &st)))
             return rc;
         sqlite3_bind_text(st, 1, s->host_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, store_load_run(o), -1, SQLITE_STATIC);
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
             union qts_store_any u;
             struct store_row row = {.rd = &ss_reader, .res = st};
@@ -519,6 +520,14 @@ static int ss_query(void *self, const struct qts_store_query *q, qts_store_recor
     case QTS_Q_BARS_1D:
         sql = "SELECT time, symbol, open, high, low, close, volume, 0 FROM ohlcv_1d "
               "WHERE symbol = ?1 AND time >= ?2 AND time < ?3 ORDER BY time LIMIT ?4";
+        break;
+    case QTS_Q_BARS_1M_LAST:
+        sql = "SELECT bucket, symbol, open, high, low, close, volume, tick_count FROM ohlcv_1m "
+              "WHERE symbol = ?1 AND bucket >= ?2 AND bucket < ?3 ORDER BY bucket DESC LIMIT ?4";
+        break;
+    case QTS_Q_BARS_1D_LAST:
+        sql = "SELECT time, symbol, open, high, low, close, volume, 0 FROM ohlcv_1d "
+              "WHERE symbol = ?1 AND time >= ?2 AND time < ?3 ORDER BY time DESC LIMIT ?4";
         break;
     case QTS_Q_LEDGER:
         sql = "SELECT timestamp, symbol, side, qty, price, amount, fee, strategy_tag, order_id, "

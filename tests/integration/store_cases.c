@@ -377,7 +377,7 @@ static int on_row(void *arg, const struct qts_store_record *r)
 static void check_state(const struct store_case_ctx *c, const struct qts_store_port *port)
 {
     struct loaded *l = qts_xcalloc(1, sizeof *l);
-    struct qts_store_load_opts o = {sizeof o, 2, 0, {0}, T0 + HOUR_NS, 0};
+    struct qts_store_load_opts o = {sizeof o, 2, 0, {0}, T0 + HOUR_NS, 0, ""};
     struct qts_err e;
     assert_int_equal(port->ops->load_state(port->self, &o, on_state, l, &e), 0);
     assert_int_equal(l->positions, 2);
@@ -611,7 +611,7 @@ void store_test_two_hosts(void **state)
     assert_int_equal(other->ops->write_batch(other->self, b, 2, &e), 0);
     assert_int_equal(sc_scalar_i64(c, "SELECT count(*) FROM positions"), 2);
     assert_int_equal(sc_scalar_i64(c, "SELECT count(*) FROM tick_data"), 2);
-    struct qts_store_load_opts o = {sizeof o, 2, 0, {0}, T0, 0};
+    struct qts_store_load_opts o = {sizeof o, 2, 0, {0}, T0, 0, ""};
     int n1[2] = {0, 0}, n2[2] = {0, 0};
     assert_int_equal(c->port->ops->load_state(c->port->self, &o, count_positions, n1, &e), 0);
     assert_int_equal(other->ops->load_state(other->self, &o, count_positions, n2, &e), 0);
