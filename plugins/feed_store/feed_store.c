@@ -320,16 +320,17 @@ static const struct qts_feed_ops ops = {.struct_size = sizeof(struct qts_feed_op
 static const struct qts_cfg_key fs_keys[] = {
     QTS_CFG_STR("path", NULL, "SQLite database file (store_sqlite's path); or conninfo"),
     QTS_CFG_STR("conninfo", NULL, "PostgreSQL connection string; or path"),
-    QTS_CFG_STR("schema", "", "PostgreSQL: the schema holding the tables"),
+    QTS_CFG_STR("schema", NULL,
+                "PostgreSQL: the schema holding the tables (default: the search_path)"),
     QTS_CFG_STR("table", "tick_data", "tick_data, ohlcv_1m or ohlcv_1d"),
-    QTS_CFG_STR("run", "", "tick_data: only the rows of this run id (\"\" = every run)"),
-    QTS_CFG_STR("host_id", "", "tick_data: only the rows of this host (\"\" = every host)"),
+    QTS_CFG_STR("run", NULL, "tick_data: only the rows of this run id (default: every run's)"),
+    QTS_CFG_STR("host_id", NULL, "tick_data: only the rows of this host (default: every host's)"),
     QTS_CFG_STR("kinds", "all", "tick_data: all (trades and quotes) or trades"),
     QTS_CFG_LIST("symbols", NULL, "only these symbols (default: every symbol)"),
     QTS_CFG_STR("from", NULL, "first time replayed (YYYY-MM-DD[ HH:MM:SS] UTC, or ns)"),
     QTS_CFG_STR("to", NULL, "end of the replay, exclusive (same forms)"),
-    QTS_CFG_INT("px_exp", "2", "price decimals of a symbol not configured in instruments:"),
-    QTS_CFG_INT("qty_exp", "0", "quantity decimals of a symbol not configured in instruments:"),
+    QTS_CFG_INT("px_exp", "2", "price decimals of a symbol not under instruments:"),
+    QTS_CFG_INT("qty_exp", "0", "quantity decimals of a symbol not under instruments:"),
     FEED_KEY_SPEED,
     QTS_CFG_END};
 
