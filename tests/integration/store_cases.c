@@ -413,6 +413,12 @@ static void check_state(const struct store_case_ctx *c, const struct qts_store_p
     assert_string_equal(l->agg.symbol, "AAA");
     assert_int_equal(l->agg.sample_count, 1);
     assert_true(fabs(l->agg.avg_quality_score - 0.5) < 1e-9);
+    /* with a run id: only that run's rows (these were written without one) */
+    memset(l, 0, sizeof *l);
+    qts_strlcpy(o.run_id, "another-run", sizeof o.run_id);
+    assert_int_equal(port->ops->load_state(port->self, &o, on_state, l, &e), 0);
+    assert_int_equal(l->positions + l->orders + l->params + l->risks, 0);
+    assert_int_equal(l->aggs, 1);
     free(l);
     (void)c;
 }
