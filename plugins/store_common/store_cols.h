@@ -337,6 +337,25 @@ static const struct store_col store_cols_run[] = {
     COL("status", STORE_TEXT, T_(run), status),
 };
 
+static const struct store_col store_cols_impact_model[] = {
+    COL_HOST,
+    COL("model_key", STORE_TEXT, T_(impact_model), model_key),
+    COL_REC_ID(T_(impact_model)),
+    COL_TIME("updated_at", T_(impact_model)),
+    COL("n", STORE_DBL, T_(impact_model), n),
+    COL("sx", STORE_DBL, T_(impact_model), sx),
+    COL("sy", STORE_DBL, T_(impact_model), sy),
+    COL("sxx", STORE_DBL, T_(impact_model), sxx),
+    COL("sxy", STORE_DBL, T_(impact_model), sxy),
+    COL("syy", STORE_DBL, T_(impact_model), syy),
+    COL("k", STORE_DBL, T_(impact_model), k),
+    COL("beta", STORE_DBL, T_(impact_model), beta),
+    COL("resid_sd", STORE_DBL, T_(impact_model), resid_sd),
+    COL("confidence", STORE_DBL, T_(impact_model), confidence),
+    COL("fill_counts", STORE_TEXT, T_(impact_model), fill_counts),
+    COL_RUN(T_(impact_model)),
+};
+
 #undef T_
 #undef BAR_PRICES
 
@@ -369,6 +388,7 @@ enum {
     STORE_T_ACCOUNT,
     STORE_T_CONFIG,
     STORE_T_RUN,
+    STORE_T_IMPACT_MODEL,
     STORE_T_COUNT
 };
 
@@ -397,6 +417,8 @@ static const struct store_tab store_tabs[STORE_T_COUNT] = {
     [STORE_T_ACCOUNT] = STORE_TAB("account_history", "host_id, date", 1, store_cols_account),
     [STORE_T_CONFIG] = STORE_TAB("config", "host_id, scope, key", 1, store_cols_config),
     [STORE_T_RUN] = STORE_TAB("runs", "host_id, run_id", 1, store_cols_run),
+    [STORE_T_IMPACT_MODEL] =
+        STORE_TAB("impact_models", "host_id, model_key", 1, store_cols_impact_model),
 };
 
 #define STORE_COLS_MAX 32
@@ -428,6 +450,7 @@ static inline int store_tab_of(const struct qts_store_record *r, struct qts_err 
     case QTS_REC_ACCOUNT: return STORE_T_ACCOUNT;
     case QTS_REC_CONFIG: return STORE_T_CONFIG;
     case QTS_REC_RUN: return STORE_T_RUN;
+    case QTS_REC_IMPACT_MODEL: return STORE_T_IMPACT_MODEL;
     default: return qts_err_set(err, QTS_EINVAL, "record kind %u not writable", r->kind);
     }
 }

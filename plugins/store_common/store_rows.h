@@ -214,7 +214,9 @@ static inline void store_row_feedback_agg(const struct store_row *r, int64_t fro
  *   daily:   day ("YYYY-MM-DD"), trades, buy_amount, sell_amount, fees,
  *            realized_pnl, symbols
  *   runs:    run_id, mode, status, config_path, started_at, ended_at,
- *            data_from, data_to, events, orders, rejected, fills, host_id */
+ *            data_from, data_to, events, orders, rejected, fills, host_id
+ *   impact models: model_key, updated_at, rec_id, n, sx, sy, sxx, sxy, syy,
+ *            fill_counts */
 static inline void store_row_query(const struct store_row *r, unsigned kind, unsigned pe,
                                    unsigned qe, union qts_store_any *u)
 {
@@ -286,6 +288,21 @@ static inline void store_row_query(const struct store_row *r, unsigned kind, uns
         x->rejected = ROW_FIXED(r, 10, 0);
         x->fills = ROW_FIXED(r, 11, 0);
         store_copy(x->host_id, sizeof x->host_id, ROW_STR(r, 12));
+    } else if (kind == QTS_Q_IMPACT_MODELS) {
+        struct qts_store_impact_model *x = &u->impact_model;
+        x->h.struct_size = sizeof *x;
+        x->h.kind = QTS_REC_IMPACT_MODEL;
+        store_copy(x->model_key, sizeof x->model_key, ROW_STR(r, 0));
+        x->h.ts_ns = ROW_TS(r, 1);
+        x->h.rec_id = (uint64_t)ROW_I64(r, 2);
+        x->n = ROW_DBL(r, 3);
+        x->sx = ROW_DBL(r, 4);
+        x->sy = ROW_DBL(r, 5);
+        x->sxx = ROW_DBL(r, 6);
+        x->sxy = ROW_DBL(r, 7);
+        x->syy = ROW_DBL(r, 8);
+        x->k = x->beta = x->resid_sd = x->confidence = NAN; /* recomputed from the sums */
+        store_copy(x->fill_counts, sizeof x->fill_counts, ROW_STR(r, 9));
     } else {
         struct qts_store_daily_metric *d = &u->daily_metric;
         d->h.struct_size = sizeof *d;

@@ -547,6 +547,11 @@ static int ss_query(void *self, const struct qts_store_query *q, qts_store_recor
               "WHERE ?1 = ?1 AND started_at >= ?2 AND started_at < ?3 "
               "ORDER BY started_at DESC, run_id DESC LIMIT ?4";
         break;
+    case QTS_Q_IMPACT_MODELS: /* this host's learned cost model, every key */
+        sql = "SELECT model_key, updated_at, rec_id, n, sx, sy, sxx, sxy, syy, fill_counts "
+              "FROM impact_models WHERE host_id = ?5 AND ?1 = ?1 AND ?2 = ?2 AND ?3 = ?3 "
+              "ORDER BY model_key LIMIT ?4";
+        break;
     case QTS_Q_FEEDBACK_SUMMARY:
         return feedback_aggs(s, q->from_ns, q->to_ns, q->symbol, q->tag, 0, cb, arg, err);
     default: return qts_err_set(err, QTS_EUNSUPPORTED, "store_sqlite: query kind %u", q->kind);

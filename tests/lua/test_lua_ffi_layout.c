@@ -155,6 +155,8 @@ static const struct field fields[] = {
     F(qts_feedback_summary, model_k),
     F(qts_feedback_summary, model_beta),
     F(qts_feedback_summary, recent_volume),
+    F(qts_feedback_summary, model_confidence),
+    F(qts_feedback_summary, model_resid_sd),
 };
 
 static lua_State *prelude_state(void)

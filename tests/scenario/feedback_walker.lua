@@ -5,7 +5,8 @@ local M = { api = 1, name = "walker", version = "1.0.0" }
 function M.on_init(ctx, params)
   return { sym = params.symbol, qty = params.qty or 1, every = params.every or 20,
            algo = params.algo, edge = params.edge_bps, n = 0, k = 0, limit = params.limit,
-           large = params.large, large_every = params.large_every or 4 }
+           large = params.large, large_every = params.large_every or 4,
+           confidence = params.confidence }
 end
 
 function M.on_trade(ctx, st, t)
@@ -16,7 +17,7 @@ function M.on_trade(ctx, st, t)
   local q = st.qty
   if st.large and st.k % st.large_every == 0 then q = st.large end
   local o = { symbol = st.sym, side = side, qty = q, type = "market",
-              algo = st.algo, edge_bps = st.edge, tag = "walk" }
+              algo = st.algo, edge_bps = st.edge, confidence = st.confidence, tag = "walk" }
   if st.limit then
     o.type = "limit"
     local px = t:price()

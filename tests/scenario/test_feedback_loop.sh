@@ -5,7 +5,9 @@
 # a restart with feedback.load restores the model (the first order is
 # predicted with it); algo "auto" sends a small order direct and splits a
 # large one; a cost budget shrinks an order and an edge below the predicted
-# cost defers one, each a "feedback" line of decisions.csv.
+# cost defers one, each a "feedback" line of decisions.csv; an entry's
+# stated confidence, net of its predicted cost, falls below Decide's
+# entry threshold and the entry is refused (GR031).
 set -u
 . "$(dirname "$0")/scenario_lib.sh"
 trap 'rm -rf "$dir"' EXIT
@@ -24,6 +26,7 @@ feeds:
 broker: {plugin: broker_paper, config: {allow_short: true}}
 account: {initial_cash: "10000000"}
 feedback: $2
+${4:-}
 strategies:
   dir: $dir
   list:
@@ -121,6 +124,27 @@ elif ! grep ',feedback,deferred,' "$dec" | head -1 | grep -q 'edge_bps.*:0.2'; t
     echo "FAIL: the deferral's record lacks the edge:"; grep deferred "$dec" | head -1; failed=1
 else
     echo "ok: an entry is deferred while its predicted cost exceeds the stated edge"
+fi
+
+# 5b. confidence net of the predicted cost: entries of confidence 0.72
+# with an edge of 1.6 bps (above the predicted cost, so not deferred) lose
+# part of their confidence once the law is fitted and fall below the
+# BALANCED entry threshold 0.7 of the Decide stage (GR031); exits pass
+write_walker "{symbol: SYNTH, qty: 40, every: 50, edge_bps: 1.6, confidence: 0.72}" "{save: false}" \
+    "$dir/var7" "decide: {operating_state: {initial: BALANCED}}"
+run
+dec=$dir/var7/runs/latest/decisions.csv
+adj=$(grep -c ',feedback,adjusted,.*confidence 0.7200 -> 0.6' "$dec")
+refused=$(grep ',decide,rejected,' "$dec" | grep -c 'confidence 0.6[0-9] below the BALANCED entry threshold 0.70')
+first=$(grep ',feedback,adjusted,.*confidence 0.7200' "$dec" | head -1)
+echo "confidence: $adj entries adjusted below 0.7, $refused refused by Decide; first: ${first:0:160}"
+if [ "$adj" -lt 3 ] || [ "$refused" -lt 3 ]; then
+    echo "FAIL: the net confidence did not reach Decide's threshold"; grep -E 'feedback|decide' "$dec" | head -5
+    failed=1
+elif ! echo "$first" | grep -q '""confidence"":0\.[0-9]'; then
+    echo "FAIL: the record lacks the model's confidence"; failed=1
+else
+    echo "ok: an entry's confidence net of its predicted cost is what Decide's threshold sees"
 fi
 
 # 5. bad input: a budget for a strategy that does not exist

@@ -22,8 +22,8 @@ static int make(const char *yaml, struct qts_feedback **fb, struct qts_err *err)
     struct qts_config *cfg = load(yaml);
     struct qts_tca_env env;
     memset(&env, 0, sizeof env);
-    int rc =
-        qts_feedback_new(qts_config_settings(cfg)->feedback, "/nonexistent", true, &env, fb, err);
+    int rc = qts_feedback_new(qts_config_settings(cfg)->feedback, "/nonexistent", true, &env, NULL,
+                              fb, err);
     qts_config_unref(cfg);
     return rc;
 }

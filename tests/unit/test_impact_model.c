@@ -159,7 +159,7 @@ static void test_save_load_roundtrip(void **state)
     qts_impact_add(m, "ETHUSDT", &s);
     struct qts_err err;
     qts_err_clear(&err);
-    assert_int_equal(qts_impact_save(m, path, &err), 0);
+    assert_int_equal(qts_impact_save(m, path, NULL, &err), 0);
     struct qts_impact_model *b = qts_impact_new(NULL);
     assert_int_equal(qts_impact_load(b, path, &err), 0);
     assert_int_equal(qts_impact_count(b), 2);
@@ -188,6 +188,56 @@ static void test_save_load_roundtrip(void **state)
     qts_impact_free(b);
     qts_test_rmtree(dir);
     free(dir);
+}
+
+/* The store's record of a key (impact_models) gives back the same fit:
+ * sums, fill counts, parameters and predictions; malformed fill counts
+ * are refused and leave the model as it was. */
+static void test_store_record_roundtrip(void **state)
+{
+    (void)state;
+    struct qts_impact_model *m = qts_impact_new(NULL);
+    for (int i = 0; i < 12; i++) {
+        double part = 0.002 * (i + 1);
+        struct qts_impact_sample s = {
+            .slip_bps = 1 + 9 * pow(part, 0.6), .spread_bps = 2, .qty = part * 40, .volume = 40};
+        qts_impact_add(m, "BTCUSDT/buy/direct", &s);
+        qts_impact_add_passive(m, "BTCUSDT/buy/direct", i % 6, i % 2 ? 0.5 : -1, 70);
+    }
+    const struct qts_impact_fit *x = qts_impact_get(m, "BTCUSDT/buy/direct");
+    struct qts_store_impact_model r;
+    qts_impact_to_record(x, &r);
+    assert_int_equal(r.h.kind, QTS_REC_IMPACT_MODEL);
+    assert_string_equal(r.model_key, "BTCUSDT/buy/direct");
+    assert_true(r.confidence == x->confidence && r.confidence > 0 && r.confidence < 1);
+    assert_true(fabs(r.k - 9) < 1e-6 && fabs(r.beta - 0.6) < 1e-6);
+    struct qts_impact_model *b = qts_impact_new(NULL);
+    assert_int_equal(qts_impact_put_record(b, &r), 0);
+    const struct qts_impact_fit *y = qts_impact_get(b, "BTCUSDT/buy/direct");
+    assert_non_null(y);
+    assert_true(y->fitted && y->k == x->k && y->beta == x->beta && y->n == x->n);
+    assert_true(y->confidence == x->confidence);
+    assert_memory_equal(x->fp_n, y->fp_n, sizeof x->fp_n);
+    assert_memory_equal(x->fp_k, y->fp_k, sizeof x->fp_k);
+    /* an unfitted key: no parameters (NULL in the table) */
+    struct qts_impact_sample one = {.slip_bps = 3, .spread_bps = 1, .qty = 1, .volume = 9};
+    qts_impact_add(m, "ETHUSDT", &one);
+    qts_impact_to_record(qts_impact_get(m, "ETHUSDT"), &r);
+    assert_true(isnan(r.k) && isnan(r.confidence) && r.n == 1);
+    /* malformed fill counts */
+    qts_strlcpy(r.fill_counts, "1/2,garbage", sizeof r.fill_counts);
+    assert_int_equal(qts_impact_put_record(b, &r), QTS_EPARSE);
+    assert_int_equal(qts_impact_count(b), 1);
+    /* merge refits with the target's min_samples */
+    struct qts_impact_params p;
+    qts_impact_params_default(&p);
+    p.min_samples = 50;
+    struct qts_impact_model *c = qts_impact_new(&p);
+    qts_impact_merge(c, b);
+    assert_false(qts_impact_get(c, "BTCUSDT/buy/direct")->fitted);
+    qts_impact_free(m);
+    qts_impact_free(b);
+    qts_impact_free(c);
 }
 
 /* Weighted samples: a sample of weight w counts as w samples (n = sum of
@@ -255,4 +305,4 @@ static void test_key_fallback_and_confidence(void **state)
 
 QTS_TEST_MAIN(test_defaults_until_five_samples, test_fit_recovers_known_law,
               test_forgetting_tracks_a_change, test_fill_probability, test_save_load_roundtrip,
-              test_weighted_samples, test_key_fallback_and_confidence)
+              test_store_record_roundtrip, test_weighted_samples, test_key_fallback_and_confidence)

@@ -59,7 +59,9 @@ enum qts_store_kind {
     QTS_REC_DAILY_METRIC = 16, /* daily_metrics rollup row */
     /* appended */
     QTS_REC_RUN = 17, /* runs: one row per run of the host, key run_id (upsert) */
-    QTS_REC_KIND_COUNT = 18,
+    /* impact_models: the learned cost model's state, key model_key (upsert) */
+    QTS_REC_IMPACT_MODEL = 18,
+    QTS_REC_KIND_COUNT = 19,
 };
 
 /* Head of every record. */
@@ -304,6 +306,22 @@ struct qts_store_run {
     char host_id[64]; /* read side (QTS_Q_RUNS): the host that ran it; not written */
 };
 
+/* The fitted state of one key of the learned execution-cost model
+ * (docs/feedback.md, "Persistence"): upsert by model_key, written at each
+ * fit and at the end of a run, read back at start (QTS_Q_IMPACT_MODELS).
+ * The sums are the state; k, beta, resid_sd and confidence follow from
+ * them (informative columns). h.ts_ns = time of the last sample. */
+struct qts_store_impact_model {
+    struct qts_store_record h;
+    char model_key[48];                   /* SYMBOL or SYMBOL/side/algo */
+    double n;                             /* weighted sample count */
+    double sx, sy, sxx, sxy, syy;         /* sums of x = ln(q/V), y = ln(impact bps) */
+    double k, beta, resid_sd, confidence; /* NaN = NULL while unfitted */
+    char fill_counts
+        [400]; /* passive fills: "k/n" per distance bucket and horizon, comma-separated */
+    char run_id[QTS_STORE_RUN_ID_MAX]; /* the run that wrote it */
+};
+
 /* Read side: rolling feedback summary (load_state; QTS_Q_FEEDBACK_SUMMARY). */
 struct qts_store_feedback_agg {
     struct qts_store_record h; /* h.ts_ns = start of the lookback window */
@@ -343,6 +361,7 @@ union qts_store_any {
     struct qts_store_feedback_agg feedback_agg;
     struct qts_store_daily_metric daily_metric;
     struct qts_store_run run;
+    struct qts_store_impact_model impact_model;
 };
 
 /* Record callback of load_state and query: `rec` is borrowed for the call.
@@ -361,6 +380,7 @@ enum qts_store_query_kind {
      * newest first (warm-up history, ctx:history) */
     QTS_Q_BARS_1M_LAST = 8,
     QTS_Q_BARS_1D_LAST = 9,
+    QTS_Q_IMPACT_MODELS = 10,   /* IMPACT_MODEL rows of this host, every key */
 };
 
 struct qts_store_query {

@@ -222,8 +222,8 @@ struct qts_order_intent {
     float edge_bps;           /* expected edge the strategy states (bps); 0 = none.
                                * Feedback defers the order while its predicted cost
                                * is above it (docs/feedback.md) */
-    uint64_t order_id;      /* assigned by the host on acceptance */
-    int64_t ts_decision_ns; /* when the strategy decided (event time) */
+    uint64_t order_id;        /* assigned by the host on acceptance */
+    int64_t ts_decision_ns;   /* when the strategy decided (event time) */
     char tag[QTS_TAG_MAX];
     uint32_t confidence_bp; /* the strategy's confidence x 10000 (1..10000); 0 = not given */
     uint32_t reserved1;
@@ -375,6 +375,9 @@ struct qts_feedback_summary {
     double fill_prob;             /* passive order at the distance/horizon asked */
     double model_k, model_beta;   /* impact = k * (qty / volume)^beta */
     double recent_volume;         /* traded in the recent window, instrument units */
+    /* appended: the symbol's fitted law, how far to trust it */
+    double model_confidence; /* n/(n+min_samples)/(1+resid_sd), 0 until fitted (docs/feedback.md) */
+    double model_resid_sd;   /* residual sd of ln(impact); NaN until fitted */
 };
 
 /* ------------------------------------------------------------ account (ABI 1.2) */

@@ -180,6 +180,8 @@ struct qts_feedback_summary {
     double fill_prob;
     double model_k, model_beta;
     double recent_volume;
+    double model_confidence;
+    double model_resid_sd;
 };
 int qts_ffi_feedback(struct qts_lua_strategy *s, uint32_t instrument, double qty,
                      double dist_ticks, double horizon_s, struct qts_feedback_summary *out);

@@ -405,6 +405,7 @@ function Ctx:feedback(what, opts)
     expected_impact_bps = num(b.expected_impact_bps),
     fill_prob = num(b.fill_prob), model_k = num(b.model_k), model_beta = num(b.model_beta),
     recent_volume = b.recent_volume,
+    model_confidence = num(b.model_confidence), model_resid_sd = num(b.model_resid_sd),
   }
 end
 

@@ -608,6 +608,7 @@ void qts_engine_free(struct qts_engine *e)
     qts__engine_metrics_stop(e); /* first: its timer reads everything below */
     e->fb_pub.fb = NULL;
     qts_feedback_free(e->fb); /* first: it posts to the runtime, reads orders and timers */
+    qts_impact_free(e->fb_stored);
     e->fb = NULL;
     e->lua_pub.rt = NULL; /* events of the shutdown below reach no strategy */
     qts__engine_close_decide(e);

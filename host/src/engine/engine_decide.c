@@ -90,6 +90,8 @@ void qts__engine_decide_batch(void *ctx, const struct qts_order_intent *const *i
                               int *rc)
 {
     struct qts_engine *e = ctx;
+    /* confidence net of the predicted cost, before Decide's thresholds */
+    in = qts_feedback_pub_confidence(&e->fb_pub, in, n);
     if (!e->decide) { /* before the stage exists: one by one, as asked */
         for (size_t i = 0; i < n; i++)
             rc[i] = qts__engine_rt_submit(e, in[i]);

@@ -160,8 +160,10 @@ struct qts_engine {
     struct qts_config_holder cfg_holder; /* SIGHUP reloads land here */
     bool has_holder;
     struct qts_lua_runtime *rt;
-    struct qts_feedback *fb;       /* execution feedback (TCA, impact model); NULL = off */
-    struct qts_startup_sync *sync; /* owned while the start-up sync runs, else NULL */
+    struct qts_feedback *fb;            /* execution feedback (TCA, impact model); NULL = off */
+    struct qts_impact_model *fb_stored; /* owned: the model the store held at start, until
+                                         * feedback takes it; NULL = none */
+    struct qts_startup_sync *sync;      /* owned while the start-up sync runs, else NULL */
     bool strategies_added;
     /* paper/live: the venue's buying power at the start-up sync minus the
      * portfolio's cash then (cash units); when negative the account holds

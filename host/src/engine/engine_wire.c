@@ -49,8 +49,10 @@ static int open_store(struct qts_engine *e, struct qts_err *err)
         qts_err_clear(err);
         migrate_pending = 1;
     }
-    if (!migrate_pending) /* the writer does not run yet: the plugin is ours */
+    if (!migrate_pending) { /* the writer does not run yet: the plugin is ours */
         qts__engine_store_read_back(e, port);
+        e->fb_stored = qts_feedback_read_store(port->ops, port->self); /* the learned cost model */
+    }
     char journal[1100];
     snprintf(journal, sizeof journal, "%s/store.journal", e->set->var_dir);
     struct qts_store_writer_opts wo = {.journal_path = journal, .migrate_pending = migrate_pending};
@@ -244,6 +246,18 @@ static void fb_store_row(void *ctx, const struct qts_tca_row *row)
     qts_store_pub_tca_row(&e->store_pub, row);
 }
 
+/* The cost model learned (key `key`): its state goes to the store. */
+static void fb_store_fit(void *ctx, const char *key, int64_t ts_ns)
+{
+    struct qts_engine *e = ctx;
+    const struct qts_impact_fit *x = qts_impact_get(qts_feedback_model(e->fb), key);
+    if (!x || !e->store_pub.writer)
+        return;
+    struct qts_store_impact_model r;
+    qts_impact_to_record(x, &r);
+    qts_store_pub_impact_model(&e->store_pub, &r, ts_ns);
+}
+
 /* A decision of the feedback stage (fb_decide.h) onto the bus. */
 static void fb_decision(void *ctx, const struct qts_decision *d) { qts_bus_decision(ctx, d); }
 
@@ -254,9 +268,12 @@ static int feedback_setup(struct qts_engine *e, struct qts_err *err)
                               .depth5 = fb_depth5,
                               .on_final = fb_row,
                               .on_row = fb_store_row,
+                              .on_fit = fb_store_fit,
                               .ctx = e};
     int rc = qts_feedback_new(e->set->feedback, e->set->var_dir, e->set->mode == QTS_MODE_REPLAY,
-                              &env, &e->fb, err);
+                              &env, e->fb_stored, &e->fb, err);
+    qts_impact_free(e->fb_stored);
+    e->fb_stored = NULL;
     if (rc != 0 || !e->fb)
         return rc;
     /* rows reach tca.csv as they complete: the run keeps none */

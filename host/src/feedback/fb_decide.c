@@ -25,6 +25,10 @@ struct qts_fb_decide {
     size_t n_budgets;
     void (*publish)(void *ctx, const struct qts_decision *rec);
     void *publish_ctx; /* borrowed */
+    /* qts_fb_decide_confidence_batch's copies (owned, reused) */
+    struct qts_order_intent *adj;
+    const struct qts_order_intent **adj_ptr;
+    size_t adj_cap;
 };
 
 struct qts_fb_decide *qts_fb_decide_new(const struct qts_fb_decide_params *p, struct qts_tca *tca)
@@ -40,6 +44,8 @@ void qts_fb_decide_free(struct qts_fb_decide *d)
     if (!d)
         return;
     free(d->budgets);
+    free(d->adj);
+    free(d->adj_ptr);
     free(d);
 }
 
@@ -303,4 +309,65 @@ int qts_fb_decide(struct qts_fb_decide *d, struct qts_order_intent *in, int64_t 
         }
     }
     return 0;
+}
+
+/* ------------------------------------------------------------- confidence */
+
+bool qts_fb_decide_confidence(struct qts_fb_decide *d, struct qts_order_intent *in, int64_t now)
+{
+    if (!in->confidence_bp || !(in->edge_bps > 0))
+        return false;
+    const struct qts_instrument *inst = qts_tca_instrument(d->tca, in->instrument);
+    if (!inst)
+        return false;
+    double qscale = 1.0 / (double)qts_pow10_i64[inst->qty_exp <= QTS_MAX_EXP ? inst->qty_exp : 0];
+    double qty = (double)in->qty * qscale, edge = (double)in->edge_bps;
+    /* the plan as asked; algo auto is judged as direct (its split is decided later) */
+    struct plan pl = {.algo = in->algo == QTS_ALGO_AUTO ? QTS_ALGO_DIRECT : in->algo,
+                      .slices = in->algo_slices};
+    plan_cost(d, in, qty, &pl);
+    /* the defaults are no ground to doubt the strategy (confidence 0) */
+    if (pl.pred.src == QTS_IMPACT_SRC_DEFAULT || !isfinite(pl.cost_bps) || !(pl.cost_bps > 0) ||
+        !(pl.pred.confidence > 0))
+        return false;
+    double share = fmin(pl.cost_bps / edge, 1.0);
+    double c0 = (double)in->confidence_bp / 1e4;
+    double c1 = c0 * (1.0 - pl.pred.confidence * share);
+    long bp = lround(c1 * 1e4);
+    if (bp < 1)
+        bp = 1;
+    if ((uint32_t)bp == in->confidence_bp)
+        return false;
+    const struct qts_order_intent asked = *in;
+    in->confidence_bp = (uint32_t)bp;
+    char reason[160], inputs[512];
+    snprintf(reason, sizeof reason,
+             "confidence %.4f -> %.4f: predicted cost %.2f bps of the edge %.2f bps, model "
+             "confidence %.3f",
+             c0, (double)bp / 1e4, pl.cost_bps, edge, pl.pred.confidence);
+    inputs_json(inputs, sizeof inputs, &pl, qty, edge, budget_of(d, in->strategy_id));
+    publish(d, &asked, in, inst, now, "adjusted", reason, inputs);
+    return true;
+}
+
+const struct qts_order_intent *const *
+qts_fb_decide_confidence_batch(struct qts_fb_decide *d, const struct qts_order_intent *const *in,
+                               size_t n, int64_t now)
+{
+    bool any = false;
+    for (size_t i = 0; i < n && !any; i++)
+        any = in[i]->confidence_bp && in[i]->edge_bps > 0;
+    if (!any)
+        return in; /* the usual case: nothing to copy */
+    if (n > d->adj_cap) {
+        d->adj = qts_xrealloc(d->adj, n * sizeof *d->adj);
+        d->adj_ptr = qts_xrealloc(d->adj_ptr, n * sizeof *d->adj_ptr);
+        d->adj_cap = n;
+    }
+    for (size_t i = 0; i < n; i++) {
+        d->adj[i] = *in[i];
+        qts_fb_decide_confidence(d, &d->adj[i], now);
+        d->adj_ptr[i] = &d->adj[i];
+    }
+    return d->adj_ptr;
 }

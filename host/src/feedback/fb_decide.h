@@ -62,4 +62,21 @@ void qts_fb_decide_set_publish(struct qts_fb_decide *d,
  * leaves as direct, TWAP or iceberg. */
 int qts_fb_decide(struct qts_fb_decide *d, struct qts_order_intent *in, int64_t now_ns);
 
+/* The strategy's confidence net of the predicted cost (docs/feedback.md,
+ * "Confidence"): an intent that states both a confidence c and an edge E
+ * (bps), with a fitted law of confidence m predicting a cost C (bps) for
+ * it, leaves with
+ *
+ *     c' = c * (1 - m * min(C / E, 1))
+ *
+ * (never below 0.0001), recorded as a decision "adjusted". Changes `in` in
+ * place; returns true when it changed. */
+bool qts_fb_decide_confidence(struct qts_fb_decide *d, struct qts_order_intent *in, int64_t now_ns);
+/* The same over one drain's intents, before the Decide stage compares
+ * confidences with its thresholds: `in` itself when none changes, else an
+ * array of adjusted copies owned by d (valid until the next call). */
+const struct qts_order_intent *const *
+qts_fb_decide_confidence_batch(struct qts_fb_decide *d, const struct qts_order_intent *const *in,
+                               size_t n, int64_t now_ns);
+
 #endif /* QTS_FB_DECIDE_H */

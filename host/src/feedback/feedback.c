@@ -6,11 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "config_tree.h"
 #include "fb_decide.h"
 #include "impact_model.h"
 #include "log.h"
+#include "qts/qts_plugin.h"
+#include "qts/qts_store.h"
 #include "util.h"
 
 /* feedback.cost_budget_bps as a map: strategy name -> bps */
@@ -27,6 +30,9 @@ struct qts_feedback {
     size_t n_budgets;
     struct qts_impact_model *model;
     char model_file[1024];
+    char restored[160];     /* where the model came from at start, for the run's copy */
+    struct qts_tca_env env; /* the engine's callbacks (copied) */
+    int64_t last_fit_ns;    /* time of the newest sample of this run; 0 = none */
     bool save;
     bool streaming; /* tca.csv rows written as they complete */
 };
@@ -73,8 +79,45 @@ static int get_bool(const struct qts_cfg_node *c, const char *k, bool *v, struct
     return n ? qts_cfg_bool(n, v, err) : 0;
 }
 
+/* The model learned: note the time, and let the engine write the key to
+ * the store. */
+static void on_fit(void *ctx, const char *key, int64_t ts_ns)
+{
+    struct qts_feedback *f = ctx;
+    if (ts_ns > f->last_fit_ns)
+        f->last_fit_ns = ts_ns;
+    if (f->env.on_fit)
+        f->env.on_fit(f->env.ctx, key, ts_ns);
+}
+
+/* Restore the model at start: the store's rows when it has any (written at
+ * every fit, so they survive a crash), else the model file (written at the
+ * end of a run). */
+static void restore(struct qts_feedback *f, const struct qts_impact_model *stored)
+{
+    size_t n = stored ? qts_impact_count(stored) : 0;
+    if (n > 0) {
+        qts_impact_merge(f->model, stored);
+        snprintf(f->restored, sizeof f->restored, "restored: store (%zu keys)", n);
+        QTS_INFO("feedback: impact model restored from the store (%zu keys)", n);
+        return;
+    }
+    struct qts_err e2;
+    qts_err_clear(&e2);
+    int lr = qts_impact_load(f->model, f->model_file, &e2);
+    if (lr == 0) {
+        snprintf(f->restored, sizeof f->restored, "restored: file (%zu keys)",
+                 qts_impact_count(f->model));
+        QTS_INFO("feedback: impact model restored from %s (%zu keys)", f->model_file,
+                 qts_impact_count(f->model));
+    } else if (lr != QTS_ENOENT) {
+        QTS_WARN("feedback: impact model not restored: %s", e2.msg);
+    }
+}
+
 int qts_feedback_new(const struct qts_cfg_node *cfg, const char *var_dir, bool replay,
-                     const struct qts_tca_env *env, struct qts_feedback **out, struct qts_err *err)
+                     const struct qts_tca_env *env, const struct qts_impact_model *stored,
+                     struct qts_feedback **out, struct qts_err *err)
 {
     *out = NULL;
     for (size_t i = 0; cfg && i < qts_cfg_len(cfg); i++) {
@@ -138,16 +181,9 @@ int qts_feedback_new(const struct qts_cfg_node *cfg, const char *var_dir, bool r
     ip.min_samples = (uint32_t)mins;
     ip.forget = forget;
     f->model = qts_impact_new(&ip);
-    if (load) {
-        struct qts_err e2;
-        qts_err_clear(&e2);
-        int lr = qts_impact_load(f->model, f->model_file, &e2);
-        if (lr == 0)
-            QTS_INFO("feedback: impact model restored from %s (%zu symbols)", f->model_file,
-                     qts_impact_count(f->model));
-        else if (lr != QTS_ENOENT)
-            QTS_WARN("feedback: impact model not restored: %s", e2.msg);
-    }
+    snprintf(f->restored, sizeof f->restored, "restored: none");
+    if (load)
+        restore(f, stored);
     struct qts_tca_params tp;
     qts_tca_params_default(&tp);
     tp.score_version = (int)score;
@@ -159,8 +195,11 @@ int qts_feedback_new(const struct qts_cfg_node *cfg, const char *var_dir, bool r
     tp.min_samples = (uint32_t)mins;
     tp.max_impact_bps = maximp;
     tp.adjust_orders = adjust;
+    f->env = *env;
     struct qts_tca_env te = *env;
     te.model = f->model;
+    te.on_fit = on_fit; /* ours first: it forwards to env->on_fit */
+    te.fit_ctx = f;
     f->tca = qts_tca_new(&tp, &te);
     struct qts_fb_decide_params dp = {.adjust_price = adjust_price,
                                       .budget_bps = budget,
@@ -178,6 +217,41 @@ int qts_feedback_new(const struct qts_cfg_node *cfg, const char *var_dir, bool r
     }
     *out = f;
     return 0;
+}
+
+static int read_row(void *arg, const struct qts_store_record *rec)
+{
+    struct qts_impact_model *m = arg;
+    if (rec->kind != QTS_REC_IMPACT_MODEL)
+        return 0;
+    const struct qts_store_impact_model *r =
+        (const struct qts_store_impact_model *)(const void *)rec;
+    if (qts_impact_put_record(m, r) != 0)
+        QTS_WARN("feedback: impact model row '%s' in the store is malformed, skipped",
+                 r->model_key);
+    return 0;
+}
+
+struct qts_impact_model *qts_feedback_read_store(const struct qts_store_ops *ops, void *self)
+{
+    if (!ops || !ops->query)
+        return NULL;
+    struct qts_store_query q;
+    memset(&q, 0, sizeof q);
+    q.struct_size = sizeof q;
+    q.kind = QTS_Q_IMPACT_MODELS;
+    q.to_ns = INT64_MAX / 2;
+    struct qts_impact_model *m = qts_impact_new(NULL);
+    struct qts_err err;
+    qts_err_clear(&err);
+    int rc = ops->query(self, &q, read_row, m, &err);
+    if (rc != 0 || qts_impact_count(m) == 0) {
+        if (rc != 0)
+            QTS_WARN("feedback: impact model not read from the store: %s", err.msg);
+        qts_impact_free(m);
+        return NULL;
+    }
+    return m;
 }
 
 struct qts_tca *qts_feedback_tca(struct qts_feedback *f) { return f ? f->tca : NULL; }
@@ -226,10 +300,26 @@ int qts_feedback_end(struct qts_feedback *f, const char *run_dir, struct qts_err
     f->streaming = false;
     if (rc != 0)
         return rc;
+    /* the run's copy: the model as the run leaves it and where it came
+     * from (summary.json reads it) */
+    char path[1100];
+    snprintf(path, sizeof path, "%s/impact_model.txt", run_dir);
+    if ((rc = qts_impact_save(f->model, path, f->restored, err)) != 0)
+        return rc;
+    /* every key to the store as well: a model restored from the file and
+     * not changed since reaches the store too */
+    int64_t ts = f->last_fit_ns;
+    if (ts <= 0) {
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        ts = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+    }
+    for (size_t i = 0; f->env.on_fit && i < qts_impact_count(f->model); i++)
+        f->env.on_fit(f->env.ctx, qts_impact_at(f->model, i)->symbol, ts);
     if (f->save) {
         if (qts_tca_mkdir_parents(f->model_file) != 0)
             return qts_err_set(err, QTS_EIO, "cannot create the directory of %s", f->model_file);
-        rc = qts_impact_save(f->model, f->model_file, err);
+        rc = qts_impact_save(f->model, f->model_file, NULL, err);
     }
     /* the model's state and confidence, one line per fitted key */
     for (size_t i = 0; i < qts_impact_count(f->model); i++) {

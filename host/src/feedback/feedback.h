@@ -29,11 +29,23 @@ struct qts_impact_model;
 struct qts_feedback;
 
 /* `cfg` (the `feedback:` map, may be NULL) and `var_dir` borrowed for the
- * call; `env` copied (its model field is ignored: the model is ours).
+ * call; `env` copied (its model field is ignored: the model is ours; its
+ * on_fit is called with a key each time the model learns, and for every
+ * key at the end of the run). `stored` (may be NULL, borrowed for the
+ * call): the model read from the store at start; with feedback.load on it
+ * is restored from there when it has keys, else from the model file.
  * *out is NULL (and 0 returned) when feedback.enabled is false. Returns 0
  * or QTS_ECONFIG with err naming the key. */
 int qts_feedback_new(const struct qts_cfg_node *cfg, const char *var_dir, bool replay,
-                     const struct qts_tca_env *env, struct qts_feedback **out, struct qts_err *err);
+                     const struct qts_tca_env *env, const struct qts_impact_model *stored,
+                     struct qts_feedback **out, struct qts_err *err);
+/* The model as the store keeps it (query QTS_Q_IMPACT_MODELS of a store
+ * plugin's `ops` and `self`, borrowed): a new model (owned by the caller)
+ * with every key read, or NULL when the store has none or cannot answer
+ * (logged). Call before the store writer starts (the store is not shared
+ * with its thread yet). */
+struct qts_store_ops;
+struct qts_impact_model *qts_feedback_read_store(const struct qts_store_ops *ops, void *self);
 struct qts_tca *qts_feedback_tca(struct qts_feedback *f);
 struct qts_impact_model *qts_feedback_model(struct qts_feedback *f);
 /* The decisions the model changes (fb_decide.h); owned by f. */
@@ -49,8 +61,10 @@ int qts_feedback_check_names(const struct qts_feedback *f, struct qts_err *err);
  * the run's first order. 0, QTS_EINVAL (path too long) or QTS_ESTATE. */
 int qts_feedback_stream_to(struct qts_feedback *f, const char *run_dir, struct qts_err *err);
 /* End of a run: close the rows, finish <run_dir>/tca.csv (only a header
- * when qts_feedback_stream_to was not called: rows are not kept), save the
- * model (when save is on). Returns 0 or QTS_EIO. */
+ * when qts_feedback_stream_to was not called: rows are not kept), write
+ * the model to <run_dir>/impact_model.txt (with where it was restored
+ * from), hand every key to env.on_fit (the store), save the model file
+ * (when save is on). Returns 0 or QTS_EIO. */
 int qts_feedback_end(struct qts_feedback *f, const char *run_dir, struct qts_err *err);
 void qts_feedback_free(struct qts_feedback *f);
 

@@ -53,6 +53,17 @@ int qts_feedback_pub_decide(struct qts_feedback_pub *pub, struct qts_order_inten
     return qts_fb_decide(d, in, qts_clock_now(pub->clock));
 }
 
+const struct qts_order_intent *const *
+qts_feedback_pub_confidence(struct qts_feedback_pub *pub, const struct qts_order_intent *const *in,
+                            size_t n)
+{
+    if (!pub->fb)
+        return in;
+    struct qts_fb_decide *d = qts_feedback_decide(pub->fb);
+    qts_fb_decide_set_publish(d, pub->decision, pub->decision_ctx);
+    return qts_fb_decide_confidence_batch(d, in, n, qts_clock_now(pub->clock));
+}
+
 struct qts_bus_sub qts_feedback_sub(struct qts_feedback_pub *pub)
 {
     return (struct qts_bus_sub){.name = "feedback",

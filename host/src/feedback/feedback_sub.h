@@ -9,6 +9,7 @@
 #ifndef QTS_FEEDBACK_SUB_H
 #define QTS_FEEDBACK_SUB_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "bus_sub.h"
@@ -33,5 +34,13 @@ void qts_feedback_pub_submit(struct qts_feedback_pub *pub, uint64_t order_id,
  * place; fb_decide.h). 0 = send it on, QTS_EAGAIN = deferred. With
  * feedback off an algo "auto" order goes direct. */
 int qts_feedback_pub_decide(struct qts_feedback_pub *pub, struct qts_order_intent *in);
+
+/* One drain's intents before the Decide stage: each confidence net of its
+ * predicted cost (qts_fb_decide_confidence_batch). Returns `in` unchanged
+ * with feedback off or when no intent states a confidence and an edge,
+ * else copies valid until the next call. */
+const struct qts_order_intent *const *
+qts_feedback_pub_confidence(struct qts_feedback_pub *pub, const struct qts_order_intent *const *in,
+                            size_t n);
 
 #endif /* QTS_FEEDBACK_SUB_H */

@@ -283,7 +283,8 @@ const struct qts_impact_fit *qts_impact_at(const struct qts_impact_model *m, siz
 
 #define FILE_MAGIC "# qts impact model v1"
 
-int qts_impact_save(const struct qts_impact_model *m, const char *path, struct qts_err *err)
+int qts_impact_save(const struct qts_impact_model *m, const char *path, const char *note,
+                    struct qts_err *err)
 {
     char tmp[1100];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
@@ -291,6 +292,8 @@ int qts_impact_save(const struct qts_impact_model *m, const char *path, struct q
     if (!f)
         return qts_err_set(err, QTS_EIO, "cannot write %s: %s", tmp, strerror(errno));
     fprintf(f, "%s\n", FILE_MAGIC);
+    if (note && note[0])
+        fprintf(f, "# %s\n", note);
     for (size_t i = 0; i < m->n; i++) {
         const struct qts_impact_fit *x = &m->v[i];
         fprintf(f,
@@ -411,4 +414,63 @@ int qts_impact_load(struct qts_impact_model *m, const char *path, struct qts_err
     if (!v)
         m->cap = 0;
     return 0;
+}
+
+/* ------------------------------------------------------------ store records */
+
+void qts_impact_to_record(const struct qts_impact_fit *x, struct qts_store_impact_model *r)
+{
+    memset(r, 0, sizeof *r);
+    r->h.struct_size = sizeof *r;
+    r->h.kind = QTS_REC_IMPACT_MODEL;
+    qts_strlcpy(r->model_key, x->symbol, sizeof r->model_key);
+    r->n = x->n;
+    r->sx = x->sx;
+    r->sy = x->sy;
+    r->sxx = x->sxx;
+    r->sxy = x->sxy;
+    r->syy = x->syy;
+    r->k = x->fitted ? x->k : NAN;
+    r->beta = x->fitted ? x->beta : NAN;
+    r->resid_sd = x->fitted ? x->resid_sd : NAN;
+    r->confidence = x->fitted ? x->confidence : NAN;
+    /* the counts are whole numbers (one per order observed) */
+    size_t l = 0;
+    for (int b = 0; b < QTS_FP_BUCKETS; b++)
+        for (int h = 0; h < QTS_FP_HORIZONS && l < sizeof r->fill_counts; h++)
+            l += (size_t)snprintf(r->fill_counts + l, sizeof r->fill_counts - l, "%s%.0f/%.0f",
+                                  b || h ? "," : "", x->fp_k[b][h], x->fp_n[b][h]);
+}
+
+static void put_fit(struct qts_impact_model *m, const struct qts_impact_fit *x)
+{
+    struct qts_impact_fit *f = get(m, x->symbol);
+    *f = *x;
+    refit(&m->p, f);
+}
+
+int qts_impact_put_record(struct qts_impact_model *m, const struct qts_store_impact_model *r)
+{
+    struct qts_impact_fit x;
+    memset(&x, 0, sizeof x);
+    char fp[sizeof r->fill_counts];
+    qts_strlcpy(x.symbol, r->model_key, sizeof x.symbol);
+    qts_strlcpy(fp, r->fill_counts, sizeof fp);
+    if (!x.symbol[0] || !(r->n >= 0) || !isfinite(r->sx) || !isfinite(r->sy) || !isfinite(r->sxx) ||
+        !isfinite(r->sxy) || !isfinite(r->syy) || !parse_fp(fp, &x))
+        return QTS_EPARSE;
+    x.n = r->n;
+    x.sx = r->sx;
+    x.sy = r->sy;
+    x.sxx = r->sxx;
+    x.sxy = r->sxy;
+    x.syy = r->syy;
+    put_fit(m, &x);
+    return 0;
+}
+
+void qts_impact_merge(struct qts_impact_model *m, const struct qts_impact_model *from)
+{
+    for (size_t i = 0; from && i < from->n; i++)
+        put_fit(m, &from->v[i]);
 }

@@ -29,6 +29,7 @@
 #include <stdint.h>
 
 #include "qts/qts_err.h"
+#include "qts/qts_store.h"
 #include "qts/qts_types.h"
 
 #define QTS_FP_BUCKETS 6
@@ -129,11 +130,24 @@ size_t qts_impact_count(const struct qts_impact_model *m);
 const struct qts_impact_fit *qts_impact_at(const struct qts_impact_model *m, size_t i);
 
 /* Persistence: a text file, one "symbol ..." line per symbol (format in
- * docs/feedback.md). save writes <path>.tmp then renames. load replaces the
+ * docs/feedback.md). save writes <path>.tmp then renames; `note` (may be
+ * NULL) becomes a "# note" line after the header. load replaces the
  * model's symbols; QTS_ENOENT if the file does not exist, QTS_EPARSE on a
  * malformed line. */
-int qts_impact_save(const struct qts_impact_model *m, const char *path, struct qts_err *err);
+int qts_impact_save(const struct qts_impact_model *m, const char *path, const char *note,
+                    struct qts_err *err);
 int qts_impact_load(struct qts_impact_model *m, const char *path, struct qts_err *err);
+
+/* Persistence in the store (table impact_models, docs/feedback.md): one
+ * record per key. to_record fills every field but the header's rec_id and
+ * ts_ns and the run id. put_record adds or replaces the record's key with
+ * its sums and fill counts (the parameters follow from them with this
+ * model's min_samples); QTS_EPARSE on malformed fill counts. */
+void qts_impact_to_record(const struct qts_impact_fit *f, struct qts_store_impact_model *r);
+int qts_impact_put_record(struct qts_impact_model *m, const struct qts_store_impact_model *r);
+/* Copy every key of `from` into `m` (replacing keys of the same name),
+ * refitted with m's parameters. */
+void qts_impact_merge(struct qts_impact_model *m, const struct qts_impact_model *from);
 
 /* Helpers exposed for tests and the docs' formulas. */
 int qts_fp_bucket(double dist_ticks);

@@ -109,7 +109,7 @@ struct board_ent {
     double spread_bps, volume, mid;
     double fp[QTS_FP_BUCKETS][QTS_FP_HORIZONS];
     bool fitted;
-    double k, beta, default_mult, default_beta;
+    double k, beta, conf, resid_sd, default_mult, default_beta;
 };
 
 struct qts_tca {
@@ -705,8 +705,14 @@ static void learn_impact(struct qts_tca *t, const struct rec *r)
     char key[QTS_IMPACT_KEY_MAX];
     qts_impact_key(key, sizeof key, row->symbol, row->side, row->algo);
     qts_impact_add(t->env.model, key, &smp);
-    if (row->algo == QTS_ALGO_DIRECT && row->n_children <= 1)
+    if (t->env.on_fit)
+        t->env.on_fit(t->env.fit_ctx ? t->env.fit_ctx : t->env.ctx, key, row->ts_end_ns);
+    if (row->algo == QTS_ALGO_DIRECT && row->n_children <= 1) {
         qts_impact_add(t->env.model, row->symbol, &smp);
+        if (t->env.on_fit)
+            t->env.on_fit(t->env.fit_ctx ? t->env.fit_ctx : t->env.ctx, row->symbol,
+                          row->ts_end_ns);
+    }
 }
 
 /* The order is final: the row joins the summaries, teaches the model and
@@ -724,6 +730,9 @@ static void rec_publish(struct qts_tca *t, struct rec *r)
         double ff = row->n_fills ? (double)(row->ts_first_fill_ns - row->ts_sent_ns) / 1e9 : -1;
         double life = (double)(row->ts_end_ns - row->ts_sent_ns) / 1e9;
         qts_impact_add_passive(t->env.model, row->symbol, row->dist_ticks, ff, life);
+        if (t->env.on_fit)
+            t->env.on_fit(t->env.fit_ctx ? t->env.fit_ctx : t->env.ctx, row->symbol,
+                          row->ts_end_ns);
     }
     board_refresh(t, row->instrument, true);
     if (t->env.on_final)
@@ -909,6 +918,8 @@ void qts_tca_summary(const struct qts_tca *t, const struct qts_tca_filter *f, in
     out->expected_slippage_bps = out->expected_impact_bps = NAN;
     out->fill_prob = NAN;
     out->model_k = out->model_beta = NAN;
+    out->model_confidence = 0;
+    out->model_resid_sd = NAN;
 }
 
 /* ---------------------------------------------------------------- board */
@@ -932,6 +943,8 @@ static void board_refresh(struct qts_tca *t, uint32_t id, bool summary)
         e.fitted = fit && fit->fitted;
         e.k = e.fitted ? fit->k : NAN;
         e.beta = e.fitted ? fit->beta : NAN;
+        e.conf = e.fitted ? fit->confidence : 0;
+        e.resid_sd = e.fitted ? fit->resid_sd : NAN;
         struct qts_impact_params ip;
         qts_impact_params_default(&ip);
         e.default_mult = ip.default_mult;
@@ -980,6 +993,8 @@ int qts_feedback_board_read(uint32_t instrument, double qty, double dist_ticks, 
         out->model_fitted = b->fitted;
         out->model_k = b->k;
         out->model_beta = b->beta;
+        out->model_confidence = b->conf;
+        out->model_resid_sd = b->resid_sd;
         double sp = isfinite(b->spread_bps) ? b->spread_bps : 0;
         double imp = 0;
         if (qty > 0 && b->volume > 0)

@@ -107,7 +107,12 @@ struct qts_tca_env {
     /* the row is complete (markouts in): the seam for a store plugin.
      * Borrowed for the call; may be NULL. */
     void (*on_row)(void *ctx, const struct qts_tca_row *row);
+    /* the model's key `key` (borrowed for the call) learned from a row that
+     * became final at ts_ns: the seam that writes the model to the store.
+     * May be NULL. */
+    void (*on_fit)(void *ctx, const char *key, int64_t ts_ns);
     void *ctx;
+    void *fit_ctx; /* on_fit's ctx; NULL = ctx */
 };
 
 struct qts_tca;

@@ -16,6 +16,7 @@
 
 #include "json.h"
 #include "report_chart.h"
+#include "report_model.h"
 #include "report_tca.h"
 #include "util.h"
 
@@ -587,6 +588,7 @@ static int write_summary(const char *dir, const struct run *r, const struct qts_
     fputs(r->n_strat ? "\n  ]" : "]", f);
     if (tca) /* execution feedback: TCA section (report_tca.h) */
         qts_report_tca_json(f, tca);
+    qts_report_model_json(f, dir); /* the learned cost model (report_model.h) */
     fputs("\n}\n", f);
     return qts_wfile_close(&w, err);
 }

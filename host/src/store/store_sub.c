@@ -533,6 +533,15 @@ static int64_t to_fixed(double v, unsigned exp)
                        : QTS_STORE_NULL;
 }
 
+void qts_store_pub_impact_model(struct qts_store_pub *pub, struct qts_store_impact_model *r,
+                                int64_t ts_ns)
+{
+    if (!pub->writer)
+        return;
+    set_run(pub, r->run_id);
+    store_push(pub, &r->h, QTS_REC_IMPACT_MODEL, sizeof *r, ts_ns);
+}
+
 void qts_store_pub_tca_row(struct qts_store_pub *pub, const struct qts_tca_row *row)
 {
     if (!pub->writer)

@@ -92,5 +92,10 @@ void qts_store_pub_positions(struct qts_store_pub *pub, int64_t ts_ns);
 void qts_store_pub_free(struct qts_store_pub *pub);
 /* A complete feedback row (markouts in) becomes a feedback_data record. */
 void qts_store_pub_tca_row(struct qts_store_pub *pub, const struct qts_tca_row *row);
+/* One key of the learned cost model (feedback), stamped with the run id
+ * and ts_ns: upserted in impact_models. `r` is changed (header, run id). */
+struct qts_store_impact_model;
+void qts_store_pub_impact_model(struct qts_store_pub *pub, struct qts_store_impact_model *r,
+                                int64_t ts_ns);
 
 #endif /* QTS_STORE_SUB_H */

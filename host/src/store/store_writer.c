@@ -110,7 +110,8 @@ int qts_store_writer_push(struct qts_store_writer *w, const struct qts_store_rec
 {
     if (QTS_UNLIKELY(rec->struct_size < sizeof *rec ||
                      rec->struct_size > sizeof(union qts_store_any) || rec->kind == 0 ||
-                     (rec->kind >= QTS_REC_FEEDBACK_AGG && rec->kind != QTS_REC_RUN) ||
+                     /* the read-side kinds are never written */
+                     rec->kind == QTS_REC_FEEDBACK_AGG || rec->kind == QTS_REC_DAILY_METRIC ||
                      rec->kind >= QTS_REC_KIND_COUNT))
         return QTS_EINVAL;
     uint64_t id = w->next_id++;
