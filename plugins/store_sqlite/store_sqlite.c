@@ -36,6 +36,10 @@ struct ss {
     int sync_full;
     int64_t keep_tick_days, keep_bar_days, keep_exec_days, keep_fb_days, keep_dec_days;
     sqlite3 *db;
+    /* the database file as opened (device, inode): a file removed or
+     * replaced under the host would take every later write silently */
+    unsigned long long file_dev, file_ino;
+    int file_known;
     sqlite3_stmt *st[STORE_T_COUNT]; /* one INSERT per table (store_cols.h) */
     struct store_dirty dirty;        /* what the current batch touched */
 };
@@ -173,6 +177,12 @@ static int ss_start(void *self, struct qts_err *err)
     if (rc == 0)
         rc = exec_sql(s, s->sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL",
                       err);
+    struct stat fst;
+    if (rc == 0 && strcmp(s->path, ":memory:") != 0 && stat(s->path, &fst) == 0) {
+        s->file_dev = (unsigned long long)fst.st_dev;
+        s->file_ino = (unsigned long long)fst.st_ino;
+        s->file_known = 1;
+    }
     if (rc == 0)
         LOG(s, QTS_LOG_INFO, "store_sqlite opened path=%s host_id=%s", s->path, s->host_id);
     return rc;
@@ -344,12 +354,31 @@ static int mark_dirty(struct ss *s, const char *name, int64_t lo, int64_t hi, st
     return exec_sql(s, sql, err);
 }
 
+/* QTS_EIO when the database file is no longer the one opened (removed,
+ * or replaced): the writer then spills to its journal and retries, so the
+ * records wait for a restart instead of going into an unlinked file. */
+static int file_check(struct ss *s, struct qts_err *err)
+{
+    struct stat st;
+    if (!s->file_known)
+        return 0;
+    if (stat(s->path, &st) == 0 && (unsigned long long)st.st_dev == s->file_dev &&
+        (unsigned long long)st.st_ino == s->file_ino)
+        return 0;
+    return qts_err_set(err, QTS_EIO,
+                       "sqlite database file %s was removed or replaced under the host "
+                       "(restart the host: the journal keeps the records)",
+                       s->path);
+}
+
 static int ss_write_batch(void *self, const struct qts_store_record *const *recs, size_t n,
                           struct qts_err *err)
 {
     struct ss *s = self;
     if (!s->db)
         return qts_err_set(err, QTS_ECLOSED, "store_sqlite: not open");
+    if (file_check(s, err))
+        return QTS_EIO;
     int rc = prepare_stmts(s, err);
     if (rc)
         return rc;
@@ -374,6 +403,8 @@ static int ss_ping(void *self, struct qts_err *err)
     struct ss *s = self;
     if (!s->db)
         return qts_err_set(err, QTS_ECLOSED, "store_sqlite: not open");
+    if (file_check(s, err))
+        return QTS_EIO;
     return exec_sql(s, "SELECT 1", err);
 }
 

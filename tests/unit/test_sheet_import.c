@@ -212,7 +212,7 @@ static void test_migrate_command(void **state)
     snprintf(path, sizeof path, "%s/m/qts.db", g_dir);
     sqlite3 *h;
     assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
-    assert_int_equal(q_i64(h, "SELECT count(*) FROM schema_migrations"), 2);
+    assert_int_equal(q_i64(h, "SELECT count(*) FROM schema_migrations"), 3);
     sqlite3_close(h);
 }
 
