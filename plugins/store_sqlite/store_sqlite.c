@@ -152,6 +152,14 @@ static void make_parent_dir(const char *path)
     mkdir(tmp, 0755);
 }
 
+/* WAL pages before an automatic checkpoint (SQLite's default is 1000, ~4
+ * MiB): each checkpoint copies the WAL into the database file, and a
+ * writer committing a batch every few thousand rows paid one every few
+ * batches, rewriting the same index pages again and again. 16000 pages
+ * (~64 MiB of WAL at most) lets a bulk ingest commit in batches at about
+ * the speed of one transaction (bench_store, docs/performance.md). */
+#define WAL_CHECKPOINT_PAGES 16000
+
 static int ss_start(void *self, struct qts_err *err)
 {
     struct ss *s = self;
@@ -169,10 +177,11 @@ static int ss_start(void *self, struct qts_err *err)
     /* the page cache keeps the index pages a batch touches in memory; it
      * fills as the database grows, so it is bounded (cache_mib): appends
      * touch the right edge of each index, which fits in a few MiB */
-    char pragmas[160];
+    char pragmas[200];
     snprintf(pragmas, sizeof pragmas,
-             "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-%" PRId64 ";",
-             s->cache_mib * 1024);
+             "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-%" PRId64
+             "; PRAGMA wal_autocheckpoint=%d;",
+             s->cache_mib * 1024, WAL_CHECKPOINT_PAGES);
     int rc = exec_sql(s, pragmas, err);
     if (rc == 0)
         rc = exec_sql(s, s->sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL",
