@@ -28,7 +28,7 @@
 #include "util.h"
 
 /* Each throughput is the best of REPS runs: the machine is shared. */
-#define REPS 3
+#define REPS 5
 #define T0_NS (INT64_C(1795395600) * 1000000000)
 
 static void mk_tick(struct qts_store_tick *t, int i)
@@ -165,25 +165,16 @@ static void bench_sqlite(const char *dir, int n)
     port->ops->migrate(port->self, &e);
     qts_store_plugin_port(pr)->ops->migrate(qts_store_plugin_port(pr)->self, &e);
     qts_store_plugin_close(pr); /* the reference only needs the schema */
-    double rate = 0;
-    for (int rep = 0; rep < REPS; rep++) {
-        double r = ingest(port, dir, n);
-        rate = r > rate ? r : rate;
-        sqlite3 *c;
-        sqlite3_open(path, &c);
-        sqlite3_exec(c, "DELETE FROM tick_data; PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
-        sqlite3_close(c);
-    }
-    qts_store_plugin_close(p);
 
     /* reference: one transaction, one prepared INSERT, same rows, same schema */
     sqlite3 *db;
     sqlite3_open(refpath, &db);
     /* the same connection settings as store_sqlite */
     int cache_mib = cache && atoi(cache) > 0 ? atoi(cache) : 8;
-    char pragmas[128];
+    char pragmas[160];
     snprintf(pragmas, sizeof pragmas,
-             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-%d",
+             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-%d; "
+             "PRAGMA wal_autocheckpoint=16000",
              cache_mib * 1024);
     sqlite3_exec(db, pragmas, NULL, NULL, NULL);
     sqlite3_stmt *st;
@@ -193,8 +184,16 @@ static void bench_sqlite(const char *dir, int n)
         "bid, ask, source) VALUES ('qts', ?1, ?2, ?3, 1, ?4, ?5, NULL, NULL, 'bench')",
         -1, &st, NULL);
     struct qts_store_tick t;
-    double ref = 0;
+    /* the two alternate, so both see the same load of a shared machine */
+    double rate = 0, ref = 0;
     for (int rep = 0; rep < REPS; rep++) {
+        double r = ingest(port, dir, n);
+        rate = r > rate ? r : rate;
+        sqlite3 *c;
+        sqlite3_open(path, &c);
+        sqlite3_exec(c, "DELETE FROM tick_data; PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+        sqlite3_close(c);
+
         int64_t a = qts_mono_ns();
         sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
         for (int i = 0; i < n; i++) {
@@ -210,15 +209,16 @@ static void bench_sqlite(const char *dir, int n)
             sqlite3_reset(st);
         }
         sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-        double r = (double)n / ((double)(qts_mono_ns() - a) / 1e9);
+        r = (double)n / ((double)(qts_mono_ns() - a) / 1e9);
         ref = r > ref ? r : ref;
         sqlite3_exec(db, "DELETE FROM tick_data; PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL,
                      NULL);
     }
+    qts_store_plugin_close(p);
     sqlite3_finalize(st);
     sqlite3_close(db);
     char extra[128];
-    snprintf(extra, sizeof extra, "\"ratio_vs_reference\":%.3f,\"aim_ratio\":0.8,\"cache_mib\":%d",
+    snprintf(extra, sizeof extra, "\"ratio_vs_reference\":%.3f,\"aim_ratio\":0.9,\"cache_mib\":%d",
              rate / ref, cache_mib);
     qts_bench_report_value("store.sqlite_ingest", "rows/s", rate, (uint64_t)n, extra);
     qts_bench_report_value("store.sqlite_reference_bulk_txn", "rows/s", ref, (uint64_t)n, NULL);
@@ -312,7 +312,7 @@ static void bench_pg(const char *dir, int n)
         exit(1);
     }
     char extra[96];
-    snprintf(extra, sizeof extra, "\"ratio_vs_reference\":%.3f,\"aim_ratio\":0.8", rate / ref);
+    snprintf(extra, sizeof extra, "\"ratio_vs_reference\":%.3f,\"aim_ratio\":0.9", rate / ref);
     qts_bench_report_value("store.pg_ingest", "rows/s", rate, (uint64_t)n, extra);
     qts_bench_report_value("store.pg_reference_psql_copy", "rows/s", ref, (uint64_t)n, NULL);
 }

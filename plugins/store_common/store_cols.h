@@ -140,6 +140,8 @@ static const struct store_col store_cols_order[] = {
     COL("done_at", STORE_TSN, T_(order), ts_done_ns),
     COL_TIME("updated_at", T_(order)),
     COL_RUN(T_(order)),
+    COL("child_no", STORE_INT, T_(order), child_no),
+    COL("child_role", STORE_TEXTN, T_(order), child_role),
 };
 
 static const struct store_col store_cols_order_event[] = {
@@ -401,7 +403,8 @@ static const struct store_tab store_tabs[STORE_T_COUNT] = {
     [STORE_T_TICK] = STORE_TAB("tick_data", NULL, 0, store_cols_tick),
     [STORE_T_BAR_1M] = STORE_TAB("ohlcv_1m", "symbol, bucket", 0, store_cols_bar_1m),
     [STORE_T_BAR_1D] = STORE_TAB("ohlcv_1d", "symbol, time", 0, store_cols_bar_1d),
-    [STORE_T_ORDER] = STORE_TAB("orders", "host_id, run_id, order_id", 1, store_cols_order),
+    [STORE_T_ORDER] =
+        STORE_TAB("orders", "host_id, run_id, order_id, child_no", 1, store_cols_order),
     [STORE_T_ORDER_EVENT] = STORE_TAB("order_events", NULL, 0, store_cols_order_event),
     [STORE_T_FILL] = STORE_TAB("fills", NULL, 0, store_cols_fill),
     [STORE_T_EXEC_LOG] = STORE_TAB("execution_logs", NULL, 0, store_cols_exec_log),

@@ -148,7 +148,7 @@ static const char *const store_load_sql[STORE_LOAD_COUNT] = {
         "strategy_id, side, order_type, tif, state, price, qty, filled_qty, "
         "avg_fill_price, decision_price, decided_at, sent_at, done_at, updated_at, "
         "rec_id FROM orders WHERE host_id = $1 AND ($2 = '' OR run_id = $2) "
-        "AND state NOT IN (4, 6, 7, 8) "
+        "AND state NOT IN (4, 6, 7, 8) AND child_no = 0 " /* parents; children: ADR 0020 */
         "ORDER BY order_id",
     [STORE_LOAD_PARAMS] = "SELECT strategy_id, param_name, value, value_type, description, "
                           "updated_at, rec_id FROM strategies WHERE host_id = $1 "

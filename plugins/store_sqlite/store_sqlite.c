@@ -36,6 +36,10 @@ struct ss {
     int sync_full;
     int64_t keep_tick_days, keep_bar_days, keep_exec_days, keep_fb_days, keep_dec_days;
     sqlite3 *db;
+    /* the database file as opened (device, inode): a file removed or
+     * replaced under the host would take every later write silently */
+    unsigned long long file_dev, file_ino;
+    int file_known;
     sqlite3_stmt *st[STORE_T_COUNT]; /* one INSERT per table (store_cols.h) */
     struct store_dirty dirty;        /* what the current batch touched */
 };
@@ -148,6 +152,14 @@ static void make_parent_dir(const char *path)
     mkdir(tmp, 0755);
 }
 
+/* WAL pages before an automatic checkpoint (SQLite's default is 1000, ~4
+ * MiB): each checkpoint copies the WAL into the database file, and a
+ * writer committing a batch every few thousand rows paid one every few
+ * batches, rewriting the same index pages again and again. 16000 pages
+ * (~64 MiB of WAL at most) lets a bulk ingest commit in batches at about
+ * the speed of one transaction (bench_store, docs/performance.md). */
+#define WAL_CHECKPOINT_PAGES 16000
+
 static int ss_start(void *self, struct qts_err *err)
 {
     struct ss *s = self;
@@ -165,14 +177,21 @@ static int ss_start(void *self, struct qts_err *err)
     /* the page cache keeps the index pages a batch touches in memory; it
      * fills as the database grows, so it is bounded (cache_mib): appends
      * touch the right edge of each index, which fits in a few MiB */
-    char pragmas[160];
+    char pragmas[200];
     snprintf(pragmas, sizeof pragmas,
-             "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-%" PRId64 ";",
-             s->cache_mib * 1024);
+             "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-%" PRId64
+             "; PRAGMA wal_autocheckpoint=%d;",
+             s->cache_mib * 1024, WAL_CHECKPOINT_PAGES);
     int rc = exec_sql(s, pragmas, err);
     if (rc == 0)
         rc = exec_sql(s, s->sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL",
                       err);
+    struct stat fst;
+    if (rc == 0 && strcmp(s->path, ":memory:") != 0 && stat(s->path, &fst) == 0) {
+        s->file_dev = (unsigned long long)fst.st_dev;
+        s->file_ino = (unsigned long long)fst.st_ino;
+        s->file_known = 1;
+    }
     if (rc == 0)
         LOG(s, QTS_LOG_INFO, "store_sqlite opened path=%s host_id=%s", s->path, s->host_id);
     return rc;
@@ -344,12 +363,31 @@ static int mark_dirty(struct ss *s, const char *name, int64_t lo, int64_t hi, st
     return exec_sql(s, sql, err);
 }
 
+/* QTS_EIO when the database file is no longer the one opened (removed,
+ * or replaced): the writer then spills to its journal and retries, so the
+ * records wait for a restart instead of going into an unlinked file. */
+static int file_check(struct ss *s, struct qts_err *err)
+{
+    struct stat st;
+    if (!s->file_known)
+        return 0;
+    if (stat(s->path, &st) == 0 && (unsigned long long)st.st_dev == s->file_dev &&
+        (unsigned long long)st.st_ino == s->file_ino)
+        return 0;
+    return qts_err_set(err, QTS_EIO,
+                       "sqlite database file %s was removed or replaced under the host "
+                       "(restart the host: the journal keeps the records)",
+                       s->path);
+}
+
 static int ss_write_batch(void *self, const struct qts_store_record *const *recs, size_t n,
                           struct qts_err *err)
 {
     struct ss *s = self;
     if (!s->db)
         return qts_err_set(err, QTS_ECLOSED, "store_sqlite: not open");
+    if (file_check(s, err))
+        return QTS_EIO;
     int rc = prepare_stmts(s, err);
     if (rc)
         return rc;
@@ -374,6 +412,8 @@ static int ss_ping(void *self, struct qts_err *err)
     struct ss *s = self;
     if (!s->db)
         return qts_err_set(err, QTS_ECLOSED, "store_sqlite: not open");
+    if (file_check(s, err))
+        return QTS_EIO;
     return exec_sql(s, "SELECT 1", err);
 }
 

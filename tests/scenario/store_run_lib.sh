@@ -55,9 +55,10 @@ summary_get() {
     python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1/summary.json"
 }
 
-# check_run <run id> <run dir>: what SQL says about one run equals its summary
+# check_run <run id> <run dir> [status, default done]: what SQL says
+# about one run equals its summary
 check_run() {
-    local id=$1 rd=$2 failed_before=$failed
+    local id=$1 rd=$2 want_status=${3:-done} failed_before=$failed
     failed=0
     local fills db_fills status
     fills=$(summary_get "$rd" "d['counts']['fills']")
@@ -67,7 +68,7 @@ check_run() {
     [ "$(q "SELECT count(*) FROM t_ledger WHERE run_id = '$id'")" = "$fills" ] ||
         fail "run $id: t_ledger rows differ from the fill count"
     status=$(q "SELECT status || ' ' || fills FROM runs WHERE run_id = '$id'")
-    [ "$status" = "done $fills" ] || fail "run $id: runs row says '$status', expected 'done $fills'"
+    [ "$status" = "$want_status $fills" ] || fail "run $id: runs row says '$status', expected '$want_status $fills'"
     # per-strategy realized PnL: strategy_performance (rollup of t_ledger) = summary
     local sid want got
     for sid in $(summary_get "$rd" "' '.join(str(s['strategy_id']) for s in d['strategies'])"); do

@@ -123,6 +123,11 @@ struct qts_store_order {
     int64_t ts_sent_ns;                /* QTS_STORE_NULL if not sent */
     int64_t ts_done_ns;                /* QTS_STORE_NULL while working */
     char run_id[QTS_STORE_RUN_ID_MAX]; /* appended: the run that wrote it; "" = none */
+    /* appended: 0 = the parent order; k = the k-th child order the
+     * execution pipeline sent for parent `order_id` (client_order_id is
+     * then the child's, as the venue knows it) */
+    uint32_t child_no;
+    char child_role[12]; /* "" for a parent; SLICE or FLATTEN */
 };
 
 struct qts_store_order_event {

@@ -44,6 +44,7 @@ enum qts_safety_effect {
     X(FS061, FS, 61, TRIP, "memory or resource exhaustion", "FAIL: halt trading")            \
     X(FS062, FS, 62, TRIP, "daily loss limit exceeded", "FAIL: halt trading")                \
     X(FS063, FS, 63, TRIP, "exposure above 1.2 x its limit", "FAIL: halt trading")           \
+    X(FS064, FS, 64, TRIP, "records directory removed under the host", "FAIL: halt trading") \
     X(FS070, FS, 70, TRIP, "position / ledger mismatch", "FAIL: halt trading")               \
     /* capital */                                                                            \
     X(FS080, FS, 80, TRIP, "total capital <= 0", "FAIL: halt trading, lock pools")           \

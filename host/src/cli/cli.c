@@ -16,6 +16,7 @@ const struct qts_command *const qts_commands[] = {
     &qts_cmd_migrate,                    /* storage */
     &qts_cmd_import,                     /* storage */
     &qts_cmd_runs,                       /* storage: cmd_runs.c */
+    &qts_cmd_store,                      /* storage: cmd_store_dead.c */
     &qts_cmd_status,      &qts_cmd_kill, /* admin: cmd_kill.c, cmd_resume.c, cmd_reload.c */
     &qts_cmd_resume,      &qts_cmd_reload,
     &qts_cmd_subscribe, /* admin: cmd_subscribe.c */

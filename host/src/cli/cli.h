@@ -41,6 +41,7 @@ extern const struct qts_command qts_cmd_report;
 /* storage (cmd_migrate.c, cmd_import.c) */
 extern const struct qts_command qts_cmd_migrate;
 extern const struct qts_command qts_cmd_runs;
+extern const struct qts_command qts_cmd_store;
 extern const struct qts_command qts_cmd_import;
 extern const struct qts_command qts_cmd_status; /* cmd_status.c */
 /* Admin commands talking to a running host over its socket (admin_socket.h). */

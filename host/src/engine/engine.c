@@ -524,6 +524,7 @@ void qts__engine_open_exec(struct qts_engine *e, bool replay)
     }
     e->exec = qts_exec_new(&xp, &xe);
     e->budget_pub.exec = e->exec;
+    e->store_pub.exec = e->exec; /* execution_logs and child orders at each order's end */
 }
 
 /* The runtime's way back: intents, cancels, state changes. */

@@ -38,6 +38,14 @@ static int risk_status_extra(void *ctx, char *out, size_t cap)
     qts_format_fixed(eq, sizeof eq, qts_portfolio_equity(e->portfolio), QTS_CASH_EXP);
     int n = snprintf(out, cap, "\"events\":%" PRIu64 ",\"fills\":%" PRIu64 ",\"equity\":%s",
                      e->stats.events, e->stats.fills, eq);
+    if (n >= 0 && (size_t)n < cap && e->writer) { /* the store writer (docs/storage.md) */
+        struct qts_store_writer_stats ws;
+        qts_store_writer_get_stats(e->writer, &ws);
+        n += snprintf(out + n, cap - (size_t)n,
+                      ",\"store\":{\"db_up\":%s,\"journal_pending\":%" PRIu64
+                      ",\"dead_letters\":%" PRIu64 "}",
+                      ws.db_up ? "true" : "false", ws.journal_pending, ws.dead_kept);
+    }
     if (n < 0 || (size_t)n >= cap || !e->decide)
         return n;
     /* the Decide stage: counters, netting savings, operating state, pools */

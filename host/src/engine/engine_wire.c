@@ -55,7 +55,9 @@ static int open_store(struct qts_engine *e, struct qts_err *err)
     }
     char journal[1100];
     snprintf(journal, sizeof journal, "%s/store.journal", e->set->var_dir);
-    struct qts_store_writer_opts wo = {.journal_path = journal, .migrate_pending = migrate_pending};
+    const char *watch[] = {e->set->var_dir, e->run_dir, NULL}; /* removed under us: FS064 */
+    struct qts_store_writer_opts wo = {
+        .journal_path = journal, .migrate_pending = migrate_pending, .watch_dirs = watch};
     rc = qts_store_writer_new(port, &wo, &e->writer, err);
     if (rc == 0)
         rc = qts_store_writer_start(e->writer, err);
@@ -65,6 +67,15 @@ static int open_store(struct qts_engine *e, struct qts_err *err)
 }
 
 /* ------------------------------------------------------------ construction */
+
+/* The store subscriber's safety codes (a records directory removed) go on
+ * the bus like the pipeline's. */
+static void store_safety(void *ctx, int code, const char *msg)
+{
+    struct qts_engine *e = ctx;
+    struct qts_safety_change c = {.code = code, .msg = msg};
+    qts_bus_safety(&e->bus, &c);
+}
 
 static int64_t run_start_wall_ns(const struct qts_engine *e)
 {
@@ -321,6 +332,8 @@ static int wire_bus(struct qts_engine *e, struct qts_err *err)
                                .clock = &e->clock,
                                .broker = e->set->broker.plugin,
                                .run_id = e->run_id,
+                               .safety = store_safety,
+                               .safety_ctx = e,
                                .ticks = tk > 0 && tk < 4                  ? ticks[tk]
                                         : e->set->mode == QTS_MODE_REPLAY ? QTS_STORE_TICKS_NONE
                                                                           : QTS_STORE_TICKS_ALL};

@@ -113,7 +113,7 @@ static int adjust_round(struct qts_exec *x, struct qts_parent *p)
             moved = true;
         }
     }
-    qts_hdr_record(&x->hist[QTS_STAGE_ADJUST], qts_mono_ns() - t0);
+    qts__exec_stage_time(x, p, QTS_STAGE_ADJUST, qts_mono_ns() - t0);
     if (capped)
         qts__exec_safety(x, QTS_SC_GR063, "order=%llu reprice at slippage cap %lld",
                          (unsigned long long)p->order_id, (long long)p->limit_cap_px);

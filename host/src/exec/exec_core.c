@@ -197,7 +197,7 @@ void qts__exec_finish(struct qts_exec *x, struct qts_parent *p, int state, uint8
         else
             x->n_complete++;
         if (!p->partial)
-            qts_hdr_record(&x->hist[QTS_STAGE_FILL], p->ts_final_ns - p->ts_submit_ns);
+            qts__exec_stage_time(x, p, QTS_STAGE_FILL, p->ts_final_ns - p->ts_submit_ns);
         break;
     case QTS_XS_ESCAPED: x->n_escaped++; break;
     default: x->n_failed++; break;

@@ -63,7 +63,7 @@ void qts__exec_enter_escape(struct qts_exec *x, struct qts_parent *p, const char
     qts_strlcpy(p->reason, reason, sizeof p->reason);
     p->next_slice = p->n_slices; /* nothing more goes out */
     qts__exec_cancel_children(x, p, QTS_CHILD_SLICE);
-    qts_hdr_record(&x->hist[QTS_STAGE_ESCAPE], qts_mono_ns() - t0);
+    qts__exec_stage_time(x, p, QTS_STAGE_ESCAPE, qts_mono_ns() - t0);
     qts__exec_safety(x, QTS_SC_FS092, "escape order=%llu reason=%s filled=%lld",
                      (unsigned long long)p->order_id, reason, (long long)p->filled_qty);
     qts__exec_arm_stage(x, p, x->params.escape_timeout_ms);

@@ -42,6 +42,18 @@ struct qts_exec {
 
 /* ------------------------------------------------------ time, entry points */
 
+/* One run of a stage: into the stage's histogram and, when the order is
+ * known, into the order's own total (execution_logs). */
+static inline void qts__exec_stage_time(struct qts_exec *x, struct qts_parent *p, int stage,
+                                        int64_t ns)
+{
+    qts_hdr_record(&x->hist[stage], ns);
+    if (p) {
+        p->stage_ns[stage] += ns;
+        p->stage_n[stage]++;
+    }
+}
+
 static inline int64_t qts__exec_now_ns(const struct qts_exec *x)
 {
     return qts_timer_svc_now(x->env.timers);

@@ -199,7 +199,7 @@ void qts__exec_on_child(void *ctx, struct qts_child *c, const struct qts_apply_r
     if ((r->flags & QTS_APPLY_STATE) && c->send_attempts > 0 && !c->ts_ack_ns &&
         r->to != QTS_OS_REJECTED) {
         c->ts_ack_ns = qts__exec_now_ns(x);
-        qts_hdr_record(&x->hist[QTS_STAGE_ACK], c->ts_ack_ns - c->ts_first_send_ns);
+        qts__exec_stage_time(x, c->parent, QTS_STAGE_ACK, c->ts_ack_ns - c->ts_first_send_ns);
     }
     if (qts_order_state_final(c->state)) {
         qts__exec_stop_timer(x, &c->timer_ack);

@@ -122,7 +122,7 @@ static int submit_run(struct qts_exec *x, const struct qts_order_intent *intent,
     struct qts_precheck_reject rej;
     const char *hook = "";
     int rc = qts__exec_run_hooks(x, &p->intent, inst, have_ref ? &ref : NULL, &rej, &hook);
-    qts_hdr_record(&x->hist[QTS_STAGE_PRECHECK], qts_mono_ns() - t0);
+    qts__exec_stage_time(x, p, QTS_STAGE_PRECHECK, qts_mono_ns() - t0);
     p->intent.order_id = p->order_id;
     if (qts_exec_state_final(p->state))
         return 0; /* a hook escaped it (e.g. an emergency during PreCheck) */
@@ -186,7 +186,7 @@ static int submit_run(struct qts_exec *x, const struct qts_order_intent *intent,
         p->slices = qts_xmalloc((size_t)n * sizeof *p->slices);
         memcpy(p->slices, plan, (size_t)n * sizeof *p->slices);
     }
-    qts_hdr_record(&x->hist[QTS_STAGE_SPLIT], qts_mono_ns() - t0);
+    qts__exec_stage_time(x, p, QTS_STAGE_SPLIT, qts_mono_ns() - t0);
     if (n <= 0) {
         x->n_rejected++;
         qts__exec_finish(x, p, QTS_XS_FAILED, QTS_OE_REJECTED, QTS_EINVAL, "split failed");
@@ -305,8 +305,9 @@ int qts_exec_on_report(struct qts_exec *x, const struct qts_exec_report *rep)
     evict_some(x);
     int64_t t0 = qts_mono_ns();
     struct qts_apply_result r;
+    struct qts_child *ch = NULL;
     x->depth++;
-    int rc = qts_oms_apply_report(x->oms, rep, NULL, &r);
+    int rc = qts_oms_apply_report(x->oms, rep, &ch, &r);
     if (rc == 0 && (r.flags & QTS_APPLY_EVICTED) && (r.flags & QTS_APPLY_FILL))
         qts__exec_emit_evicted_fill(x, rep, &r);
     x->depth--;
@@ -318,7 +319,10 @@ int qts_exec_on_report(struct qts_exec *x, const struct qts_exec_report *rep)
     } else if (rc == 0 && (r.flags & (QTS_APPLY_DUP | QTS_APPLY_COVERED))) {
         x->n_dup_reports++;
     }
-    qts_hdr_record(&x->hist[QTS_STAGE_REPORT], qts_mono_ns() - t0);
+    /* the order's own total: a report that finished the order arrives after
+     * its final event, so its row lacks that last report's time */
+    struct qts_parent *owner = rc == 0 && ch && !(r.flags & QTS_APPLY_EVICTED) ? ch->parent : NULL;
+    qts__exec_stage_time(x, owner, QTS_STAGE_REPORT, qts_mono_ns() - t0);
     return rc;
 }
 

@@ -181,6 +181,7 @@ enum qts_exec_stage {
     QTS_STAGE_COUNT = 8,
 };
 const char *qts_exec_stage_name(int stage);
+_Static_assert(QTS_STAGE_COUNT == QTS_PARENT_STAGES, "order.h times every stage per order");
 
 /* `params` and `env` are copied. The basic pre-trade checks are installed
  * first; more hooks can be appended with qts_exec_add_precheck. */

@@ -50,7 +50,9 @@ void qts__exec_send_child(struct qts_exec *x, struct qts_child *c)
     if (!c->ts_first_send_ns)
         c->ts_first_send_ns = qts__exec_now_ns(x);
     int rc = x->env.port.ops ? x->env.port.ops->submit(x->env.port.self, &o) : QTS_ECLOSED;
-    qts_hdr_record(&x->hist[QTS_STAGE_SEND], qts_mono_ns() - t0);
+    int64_t spent = qts_mono_ns() - t0;
+    c->send_cpu_ns += spent;
+    qts__exec_stage_time(x, p, QTS_STAGE_SEND, spent);
     if (rc == 0) {
         if (c->state == QTS_OS_PENDING_SEND)
             qts__exec_start_timer(x, &c->timer_ack, x->params.ack_timeout_ms * MS,

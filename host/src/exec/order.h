@@ -61,6 +61,9 @@ enum qts_child_role {
 
 struct qts_parent;
 
+/* Stages timed per parent order (QTS_STAGE_COUNT of exec_pipeline.h). */
+#define QTS_PARENT_STAGES 8
+
 struct qts_child {
     struct qts_parent *parent; /* borrowed back-pointer */
     char client_order_id[QTS_CLORDID_MAX];
@@ -82,8 +85,9 @@ struct qts_child {
     size_t n_fill_ids, cap_fill_ids;
     uint32_t send_attempts;
     int64_t ts_first_send_ns, ts_ack_ns;
-    uint64_t timer_ack, timer_retry;       /* timer ids (0 = none) */
-    int64_t replace_px;                    /* cancel-replace: resend the rest here */
+    int64_t send_cpu_ns;             /* CPU time spent handing it to the broker (all attempts) */
+    uint64_t timer_ack, timer_retry; /* timer ids (0 = none) */
+    int64_t replace_px;              /* cancel-replace: resend the rest here */
     struct qts_child *all_prev, *all_next; /* OMS list of every child held */
     uint64_t seq;                          /* n of "<host_id>-<n>" */
     /* borrowed: the OMS's count of working children, kept by every state
@@ -158,6 +162,11 @@ struct qts_parent {
     uint32_t adjust_rounds;
     uint32_t send_failures;
     int64_t ts_submit_ns, ts_stage_ns, ts_final_ns;
+    /* this order's share of each stage's time (enum qts_exec_stage,
+     * exec_pipeline.h; its histograms hold every order's): CPU ns for the
+     * local stages, what execution_logs records when the order ends */
+    int64_t stage_ns[QTS_PARENT_STAGES];
+    uint32_t stage_n[QTS_PARENT_STAGES]; /* how many times each stage ran */
     uint64_t timer_stage, timer_slice, timer_adjust, timer_poll;
     int32_t code; /* final/reject code (QTS_E* or GR/FS number) */
     char reason[96];

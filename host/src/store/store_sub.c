@@ -11,8 +11,10 @@
 #include "bars.h"
 #include "clock.h"
 #include "config_tree.h"
+#include "exec_pipeline.h"
 #include "instruments.h"
 #include "log.h"
+#include "safety_codes.h"
 #include "portfolio.h"
 #include "qts/qts_store.h"
 #include "store_writer.h"
@@ -131,6 +133,16 @@ static void store_on_market(void *self, const struct qts_bus_market *m)
         pub->next_maint_ns = pub->next_refresh_ns = m->ts_ns;
     }
     pub->data_to_ns = m->ts_ns;
+    /* a records directory removed under the host (the writer's watch):
+     * the loss is a safety matter, not a log line alone */
+    uint32_t lost = qts_store_writer_dirs_lost(pub->writer);
+    if (lost != pub->dirs_lost_seen) {
+        pub->dirs_lost_seen = lost;
+        if (pub->safety)
+            pub->safety(pub->safety_ctx, QTS_SC_FS064,
+                        "records directory removed under the running host (var_dir or the "
+                        "run's directory): see the log");
+    }
     /* maintenance on the run's clock: the requests travel through the
      * writer's ring and run on its thread, between batches */
     if (m->ts_ns >= pub->next_maint_ns) {
@@ -250,6 +262,86 @@ static void store_on_fill(void *self, const struct qts_fill *f)
         push_position(pub, v, f->h.ts_exch_ns);
 }
 
+/* One execution_logs row: a stage of order `order_id` (a parent's id, or
+ * a child's client order id) that took `ns`. */
+static void push_exec_log(struct qts_store_pub *pub, const char *order_id, const char *symbol,
+                          int stage, int64_t ns, bool ok, int32_t code, int64_t ts)
+{
+    struct qts_store_exec_log r;
+    memset(&r, 0, sizeof r);
+    qts_strlcpy(r.order_id, order_id, sizeof r.order_id);
+    qts_strlcpy(r.symbol, symbol, sizeof r.symbol);
+    const char *name = qts_exec_stage_name(stage);
+    for (size_t i = 0; name[i] && i + 1 < sizeof r.stage; i++)
+        r.stage[i] = (char)(name[i] >= 'a' && name[i] <= 'z' ? name[i] - 'a' + 'A' : name[i]);
+    r.latency_us = ns >= 0 ? (ns + 500) / 1000 : QTS_STORE_NULL;
+    r.success = ok;
+    if (!ok && code)
+        snprintf(r.error_code, sizeof r.error_code, "%d", (int)code);
+    set_run(pub, r.run_id);
+    store_push(pub, &r.h, QTS_REC_EXEC_LOG, sizeof r, ts);
+}
+
+/* An order has ended: the time of each pipeline stage it went through
+ * (execution_logs: the parent's stages under its order id, each child's
+ * send and venue acknowledgement under the child's client order id), and
+ * each child order's state at that moment as an `orders` row beside the
+ * parent's. Read from the pipeline, which keeps a finished order until
+ * later events evict it; nothing here calls a database (the writer does). */
+static void store_order_end(struct qts_store_pub *pub, const struct qts_order_event *ev,
+                            const struct qts_store_order *parent_row, int64_t ts)
+{
+    const struct qts_parent *p = pub->exec ? qts_exec_order(pub->exec, ev->order_id) : NULL;
+    if (!p)
+        return;
+    char id[32];
+    snprintf(id, sizeof id, "%llu", (unsigned long long)p->order_id);
+    bool rejected = ev->kind == QTS_OE_REJECTED;
+    /* a rejected order failed in the last local stage it reached */
+    int failed_at = !rejected                     ? -1
+                    : p->stage_n[QTS_STAGE_SPLIT] ? QTS_STAGE_SPLIT
+                    : p->n_children               ? QTS_STAGE_SEND
+                                                  : QTS_STAGE_PRECHECK;
+    static const int parent_stages[] = {QTS_STAGE_PRECHECK, QTS_STAGE_SPLIT,  QTS_STAGE_REPORT,
+                                        QTS_STAGE_ADJUST,   QTS_STAGE_ESCAPE, QTS_STAGE_FILL};
+    for (size_t i = 0; i < QTS_ARRAY_LEN(parent_stages); i++) {
+        int s = parent_stages[i];
+        if (!p->stage_n[s])
+            continue;
+        bool ok = s != failed_at && !(s == QTS_STAGE_ESCAPE && !p->success);
+        push_exec_log(pub, id, parent_row->symbol, s, p->stage_ns[s], ok, p->code, ts);
+    }
+    for (size_t i = 0; i < p->n_children; i++) {
+        const struct qts_child *c = p->children[i];
+        if (!c)
+            continue;
+        bool refused = c->state == QTS_OS_REJECTED;
+        if (c->send_attempts)
+            push_exec_log(pub, c->client_order_id, parent_row->symbol, QTS_STAGE_SEND,
+                          c->send_cpu_ns, !refused, p->code, ts);
+        if (c->ts_ack_ns)
+            push_exec_log(pub, c->client_order_id, parent_row->symbol, QTS_STAGE_ACK,
+                          c->ts_ack_ns - c->ts_first_send_ns, true, 0, ts);
+        struct qts_store_order o = *parent_row;
+        o.child_no = (uint32_t)i + 1;
+        qts_strlcpy(o.child_role, c->role == QTS_CHILD_FLATTEN ? "FLATTEN" : "SLICE",
+                    sizeof o.child_role);
+        qts_strlcpy(o.client_order_id, c->client_order_id, sizeof o.client_order_id);
+        qts_strlcpy(o.venue_order_id, c->venue_order_id, sizeof o.venue_order_id);
+        o.side = c->side;
+        o.type = c->type;
+        o.tif = c->tif;
+        o.state = c->state;
+        o.px = c->px;
+        o.qty = c->qty;
+        o.filled_qty = c->cum_qty;
+        o.avg_fill_px = c->cum_qty ? qts_child_avg_px(c) : QTS_STORE_NULL;
+        o.ts_sent_ns = c->ts_first_send_ns ? c->ts_first_send_ns : QTS_STORE_NULL;
+        o.ts_done_ns = qts_order_state_final(c->state) ? ts : QTS_STORE_NULL;
+        store_push(pub, &o.h, QTS_REC_ORDER, sizeof o, ts);
+    }
+}
+
 static void store_on_order(void *self, const struct qts_order_event *ev)
 {
     struct qts_store_pub *pub = self;
@@ -301,6 +393,8 @@ static void store_on_order(void *self, const struct qts_order_event *ev)
     o.ts_done_ns = done ? ts : QTS_STORE_NULL;
     set_run(pub, o.run_id);
     store_push(pub, &o.h, QTS_REC_ORDER, sizeof o, ts);
+    if (done)
+        store_order_end(pub, ev, &o, ts);
 }
 
 static void copy_trunc(char *dst, size_t cap, const char *src)

@@ -3,7 +3,9 @@
  * writer thread (store_writer.h).
  *
  * "store": fills (a fill and a ledger row with the fill's realized PnL),
- * order events (order_events, and the order's latest state in `orders`),
+ * order events (order_events, and the order's latest state in `orders`;
+ * when the order ends, its children's final states in `orders` and the
+ * time of each pipeline stage in `execution_logs`, read from the pipeline),
  * decisions (decision_log), positions on change, market events (tick_data
  * by `ticks`, and 1-minute and 1-day bars built from trades, written as
  * each bar closes).
@@ -35,6 +37,7 @@ struct qts_instruments;
 struct qts_portfolio;
 struct qts_clock;
 struct qts_tca_row;
+struct qts_exec;
 
 /* What tick_data gets (store.ticks): nothing, trade prints, or trade
  * prints and every change of the top of book. */
@@ -55,6 +58,13 @@ struct qts_store_pub {
     const struct qts_portfolio *pf;            /* borrowed: positions at the end */
     const struct qts_clock *clock;             /* borrowed: time of undated order events */
     const char *broker;                        /* borrowed: the broker plugin's name, or "" */
+    /* borrowed (NULL = none): the pipeline whose finished orders give their
+     * stage timings (execution_logs) and their children (`orders`) */
+    const struct qts_exec *exec;
+    /* raises a safety code (safety_codes.h) on the loop thread: FS064 when
+     * the writer finds a records directory removed; NULL = only logged */
+    void (*safety)(void *ctx, int code, const char *msg);
+    void *safety_ctx; /* borrowed */
     /* the subscriber's own state (zeroed by the engine, freed by
      * qts_store_pub_free) */
     struct qts_store_inst_state *inst; /* owned: indexed by instrument id */
@@ -70,6 +80,7 @@ struct qts_store_pub {
     char config_path[256];
     int64_t started_ns;
     bool started;
+    uint32_t dirs_lost_seen; /* directories lost already raised as FS064 */
 };
 
 struct qts_bus_sub qts_store_sub(struct qts_store_pub *pub);

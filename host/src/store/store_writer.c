@@ -10,6 +10,8 @@
 #include <time.h>
 
 #include "clock.h"
+#include "dead_letters.h"
+#include "var_watch.h"
 #include "log.h"
 #include "util.h"
 
@@ -31,7 +33,11 @@ struct qts_store_writer {
     char *journal_path; /* owned */
     struct qts_spill_journal *journal;
     struct qts_spill_journal *dead; /* opened on first use */
-    unsigned char *slots;           /* cap * SLOT_SIZE, owned */
+    uint64_t dead_at_start;         /* records in <journal>.dead at creation */
+    struct qts_var_watch watch;     /* writer thread only */
+    int64_t next_watch_ns;
+    atomic_uint dirs_lost;
+    unsigned char *slots; /* cap * SLOT_SIZE, owned */
 
     /* producer side */
     _Alignas(64) atomic_size_t head;
@@ -382,10 +388,28 @@ static void replay(struct qts_store_writer *w)
     }
 }
 
+/* About once a second: the directories the records live in still there? */
+static void watch_dirs(struct qts_store_writer *w)
+{
+    int64_t now = qts_mono_ns();
+    if (now < w->next_watch_ns)
+        return;
+    w->next_watch_ns = now + 1000000000;
+    const char *lost;
+    while ((lost = qts_var_watch_check(&w->watch)) != NULL) {
+        atomic_fetch_add(&w->dirs_lost, 1);
+        QTS_ERROR("records directory %s was removed or replaced under the running host: files "
+                  "still open there (run files, journal, an SQLite database) are lost at exit; "
+                  "stop the host and restore it",
+                  lost);
+    }
+}
+
 static void *writer_main(void *arg)
 {
     struct qts_store_writer *w = arg;
     for (;;) {
+        watch_dirs(w);
         if (atomic_load(&w->spilling))
             replay(w);
         int ctl;
@@ -420,24 +444,24 @@ static void *writer_main(void *arg)
 /* --------------------------------------------------------------- lifecycle */
 
 /* Dead letters left by an earlier run are said at start: they are records
- * the store refused, kept in <journal>.dead, never replayed on their own. */
-static void report_dead_letters(const char *journal_path)
+ * the store refused, kept in <journal>.dead; the host does not replay them
+ * on its own (`qts store replay-dead` does, dead_letters.h). */
+static uint64_t report_dead_letters(const char *journal_path)
 {
     char p[1100];
     snprintf(p, sizeof p, "%s.dead", journal_path);
-    struct stat st;
-    if (stat(p, &st) != 0 || st.st_size == 0)
-        return;
-    struct qts_spill_journal *j = NULL;
     struct qts_err e;
-    if (qts_spill_journal_open(p, QTS_JOURNAL_FSYNC_NEVER, 0, &j, &e) != 0) {
+    qts_err_clear(&e);
+    int64_t n = qts_dead_letters_count(p, &e);
+    if (n < 0) {
         QTS_WARN("store dead-letter journal %s unreadable err=%s", p, e.msg);
-        return;
+        return 0;
     }
-    unsigned long long n = (unsigned long long)qts_spill_journal_pending(j);
-    qts_spill_journal_close(j);
     if (n)
-        QTS_WARN("store dead letters: %llu records the store refused are kept in %s", n, p);
+        QTS_WARN("store dead letters: %lld records the store refused are kept in %s "
+                 "(qts store replay-dead writes them again)",
+                 (long long)n, p);
+    return (uint64_t)n;
 }
 
 int qts_store_writer_new(const struct qts_store_port *port, const struct qts_store_writer_opts *o,
@@ -475,7 +499,8 @@ int qts_store_writer_new(const struct qts_store_port *port, const struct qts_sto
         atomic_store(&w->spilling, 1);
         w->need_migrate = o->migrate_pending;
     }
-    report_dead_letters(w->journal_path);
+    w->dead_at_start = report_dead_letters(w->journal_path);
+    qts_var_watch_init(&w->watch, o->watch_dirs);
     atomic_store(&w->st_pending, qts_spill_journal_pending(w->journal));
     *out = w;
     return 0;
@@ -522,6 +547,11 @@ void qts_store_writer_free(struct qts_store_writer *w)
     qts_free_all(w->journal_path, w->slots, w->batch, w->ptrs, w);
 }
 
+uint32_t qts_store_writer_dirs_lost(const struct qts_store_writer *w)
+{
+    return atomic_load_explicit(&((struct qts_store_writer *)w)->dirs_lost, memory_order_relaxed);
+}
+
 void qts_store_writer_get_stats(struct qts_store_writer *w, struct qts_store_writer_stats *o)
 {
     memset(o, 0, sizeof *o);
@@ -531,9 +561,11 @@ void qts_store_writer_get_stats(struct qts_store_writer *w, struct qts_store_wri
     o->spilled = atomic_load(&w->st_spilled);
     o->replayed = atomic_load(&w->st_replayed);
     o->dead = atomic_load(&w->st_dead);
+    o->dead_kept = w->dead_at_start + o->dead;
     o->batches = atomic_load(&w->st_batches);
     o->journal_pending = atomic_load(&w->st_pending);
     o->maint_runs = atomic_load(&w->st_maint);
     o->maint_failed = atomic_load(&w->st_maint_failed);
     o->db_up = !atomic_load(&w->spilling);
+    o->dirs_lost = atomic_load(&w->dirs_lost);
 }

@@ -59,6 +59,11 @@ struct qts_store_writer_opts {
     int migrate_pending;       /* 1: migrate failed at start (database down): start
                                 * spilling, run the store's migrate when it answers,
                                 * then replay */
+    /* directories the run's records live in (var_dir, the run's directory;
+     * NULL-terminated, copied, may be NULL): checked about once a second
+     * on the writer thread, a removed one is logged (ERROR) and counted in
+     * `dirs_lost` (var_watch.h) */
+    const char *const *watch_dirs;
 };
 
 struct qts_store_writer_stats {
@@ -67,11 +72,13 @@ struct qts_store_writer_stats {
     uint64_t spilled;    /* appended to the spill journal */
     uint64_t replayed;   /* committed from the journal */
     uint64_t dead;       /* refused by the store, kept in the dead-letter journal */
+    uint64_t dead_kept;  /* in the dead-letter journal: left by earlier runs + `dead` */
     uint64_t overflowed; /* pushes that found the ring full */
     uint64_t batches;    /* write_batch calls that succeeded */
     uint64_t journal_pending;
     uint64_t maint_runs, maint_failed;
-    int db_up; /* 1 = writing directly, 0 = spilling */
+    int db_up;          /* 1 = writing directly, 0 = spilling */
+    uint32_t dirs_lost; /* watched directories found removed or replaced */
 };
 
 struct qts_store_writer;
@@ -105,6 +112,10 @@ int qts_store_writer_flush(struct qts_store_writer *w, int64_t timeout_ms);
 /* Same, and additionally until the journal is empty (the database has all
  * of it). */
 int qts_store_writer_drain(struct qts_store_writer *w, int64_t timeout_ms);
+
+/* Any thread: watched directories found removed so far (stats.dirs_lost),
+ * one atomic load. */
+uint32_t qts_store_writer_dirs_lost(const struct qts_store_writer *w);
 
 void qts_store_writer_get_stats(struct qts_store_writer *w, struct qts_store_writer_stats *out);
 
