@@ -289,6 +289,17 @@ static int feedback_setup(struct qts_engine *e, struct qts_err *err)
  * before store_close stops the writer; the report comes last. Objects
  * created later (store writer, cache writer, risk host, budget, feedback)
  * are set in their *_pub when they exist. */
+/* The run files' strategy names: enabled strategies numbered from 1 in
+ * configuration order, as the Lua runtime numbers them. */
+static const char *report_strategy_name(void *ctx, uint32_t id)
+{
+    const struct qts_engine *e = ctx;
+    for (size_t i = 0, n = 0; i < e->set->n_strategies; i++)
+        if (e->set->strategies[i].enabled && ++n == id)
+            return e->set->strategies[i].name;
+    return NULL;
+}
+
 static int wire_bus(struct qts_engine *e, struct qts_err *err)
 {
     /* store.ticks auto: none in a replay (big files stay fast), trades and
@@ -314,8 +325,11 @@ static int wire_bus(struct qts_engine *e, struct qts_err *err)
         .clock = &e->clock, .decision = fb_decision, .decision_ctx = &e->bus};
     e->decide_pub = (struct qts_decide_pub){.clock = &e->clock};
     e->lua_pub = (struct qts_lua_pub){.rt = e->rt, .instruments = e->instruments, .seq = &e->seq};
-    e->report_pub = (struct qts_report_pub){
-        .pf = e->portfolio, .title = e->set->host_id, .run_dir = e->run_dir};
+    e->report_pub = (struct qts_report_pub){.pf = e->portfolio,
+                                            .title = e->set->host_id,
+                                            .run_dir = e->run_dir,
+                                            .strategy_name = report_strategy_name,
+                                            .name_ctx = e};
     qts_bus_init(&e->bus);
     const struct qts_bus_sub subs[] = {
         qts_portfolio_sub(e->portfolio),    /* marks; fills change positions and cash */
