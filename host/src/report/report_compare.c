@@ -219,6 +219,15 @@ static int load(struct cmp_run *r, const char *dir, struct qts_err *err)
     return read_equity(r, NULL, 0, err);
 }
 
+/* One line of the table; no trailing blanks when there is no difference. */
+static void table_row(FILE *t, const char *label, const char *a, const char *b, const char *d)
+{
+    if (d[0])
+        fprintf(t, "%-26s %-26s %-26s %s\n", label, a, b, d);
+    else
+        fprintf(t, "%-26s %-26s %s\n", label, a, b);
+}
+
 static void write_table(FILE *t, const struct cmp_run *a, const struct cmp_run *b)
 {
     char va[64], vb[64], d[64];
@@ -228,7 +237,7 @@ static void write_table(FILE *t, const struct cmp_run *a, const struct cmp_run *
         fig_text(va, sizeof va, FIGS[i].kind, x);
         fig_text(vb, sizeof vb, FIGS[i].kind, y);
         diff_text(d, sizeof d, FIGS[i].kind, x, y);
-        fprintf(t, "%-26s %-26s %-26s %s\n", FIGS[i].label, va, vb, d);
+        table_row(t, FIGS[i].label, va, vb, d);
     }
     /* strategies: those of A, then those only B has */
     for (int pass = 0; pass < 2; pass++) {
@@ -249,7 +258,7 @@ static void write_table(FILE *t, const struct cmp_run *a, const struct cmp_run *
             fig_text(va, sizeof va, 0, x);
             fig_text(vb, sizeof vb, 0, y);
             diff_text(d, sizeof d, 0, x, y);
-            fprintf(t, "%-26s %-26s %-26s %s\n", label, va, vb, d);
+            table_row(t, label, va, vb, d);
         }
     }
 }

@@ -14,7 +14,9 @@ static const char CSS[] =
     ".tip{position:absolute;pointer-events:none;background:rgba(255,255,255,.95);"
     "border:1px solid #999;padding:4px 6px;font-size:12px;z-index:100;display:none;"
     "white-space:nowrap}"
-    "nav a{margin-right:12px}";
+    "nav a{margin-right:12px}"
+    /* uPlot's legend is a table too: none of the tables' borders */
+    ".u-legend td,.u-legend th{border:none;background:none;padding:0 4px;text-align:left}";
 
 void qts_report_js_str(FILE *f, const char *s)
 {
