@@ -282,13 +282,6 @@ static int feedback_setup(struct qts_engine *e, struct qts_err *err)
     return 0;
 }
 
-/* The bus's subscribers, in the order they are called for every event
- * kind (docs/architecture.md, "The engine as a bus"). The order is part of
- * the output: a fill reaches the portfolio before the store records it and
- * the cache publishes the position; feedback's last rows reach the store
- * before store_close stops the writer; the report comes last. Objects
- * created later (store writer, cache writer, risk host, budget, feedback)
- * are set in their *_pub when they exist. */
 /* The run files' strategy names: enabled strategies numbered from 1 in
  * configuration order, as the Lua runtime numbers them. */
 static const char *report_strategy_name(void *ctx, uint32_t id)
@@ -300,6 +293,13 @@ static const char *report_strategy_name(void *ctx, uint32_t id)
     return NULL;
 }
 
+/* The bus's subscribers, in the order they are called for every event
+ * kind (docs/architecture.md, "The engine as a bus"). The order is part of
+ * the output: a fill reaches the portfolio before the store records it and
+ * the cache publishes the position; feedback's last rows reach the store
+ * before store_close stops the writer; the report comes last. Objects
+ * created later (store writer, cache writer, risk host, budget, feedback)
+ * are set in their *_pub when they exist. */
 static int wire_bus(struct qts_engine *e, struct qts_err *err)
 {
     /* store.ticks auto: none in a replay (big files stay fast), trades and
