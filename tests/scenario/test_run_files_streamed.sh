@@ -2,8 +2,8 @@
 # The run directory, as a user reads it after `qts run`: the series the run
 # streamed while it went (equity.csv, prices.csv, fills.csv, trades.csv)
 # are in place with one row per sample / fill / closed trade, no .tmp file
-# is left, report.html draws bounded charts (at most 4 points per pixel
-# column) and `qts report` on the finished directory renders the same
+# is left, report.html embeds bounded chart data (at most 4 points per
+# time bucket, 1000 buckets) and `qts report` on the finished directory renders the same
 # summary.json and report.html.
 set -u
 . "$(dirname "$0")/scenario_lib.sh"
@@ -39,13 +39,14 @@ if [ "$px" -gt "$eq" ] || [ "$px" -lt $((eq - 5)) ]; then fail "prices.csv has $
 [ "$(rows fills.csv)" -gt 0 ] || fail "no fill in the run"
 echo "ok: rows equity=$eq prices=$px fills=$(rows fills.csv) trades=$(rows trades.csv)"
 
-# charts: equity, drawdown and a price chart with markers, downsampled
-for want in 'class="eq"' 'class="dd"' 'class="px"' 'Fills on price: BTCUSDT' 'class="buy"'; do
+# charts: equity, drawdown and a price chart with its fills; series are
+# kept whole up to 4000 points, beyond that at most 4 per time bucket
+for want in '{"eq":{"x":[' '"dd":{"x":[' '{"sym":"BTCUSDT"' '"fills":{"mode":"points"' 'Fills on price: '; do
     grep -qF "$want" "$run/report.html" || fail "report.html lacks $want"
 done
-pts=$(grep -o '<polyline class="eq" points="[^"]*"' "$run/report.html" | tr ' ' '\n' | grep -c ,)
-if [ "$pts" -lt 864 ] || [ "$pts" -gt $((4 * 864)) ]; then
-    fail "equity polyline has $pts points for $eq samples (want 864..3456)"
+pts=$(grep -o '{"eq":{"x":\[[^]]*\]' "$run/report.html" | tr ',' '\n' | wc -l)
+if { [ "$eq" -le 4000 ] && [ "$pts" -ne "$eq" ]; } || [ "$pts" -gt 4000 ] || [ "$pts" -lt 1000 ]; then
+    fail "equity series has $pts points for $eq samples (want all up to 4000, else 1000..4000)"
 fi
 echo "ok: equity chart $pts points for $eq samples"
 

@@ -3,6 +3,7 @@
  * gives byte-identical files (also through `qts report`). */
 #include "test_support.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,12 +47,20 @@ static void fill(struct qts_portfolio *pf, int64_t ts, uint32_t strat, int side,
 
 static struct qts_run_files g_files; /* the streamed files of the run under test */
 
+/* Strategy 1 is named, 2 is not (a name the host does not know). */
+static const char *strategy_name(void *ctx, uint32_t id)
+{
+    (void)ctx;
+    return id == 1 ? "ema" : NULL;
+}
+
 /* 40 days, one mark a day, a long and a short round trip; rows stream into
  * dir as they happen. */
 static struct qts_portfolio *scripted(const char *dir)
 {
     struct qts_portfolio *pf = qts_portfolio_new(10000000000LL); /* 10 000 */
     qts_run_files_attach(&g_files, dir, pf);
+    g_files.strategy_name = strategy_name;
     qts_portfolio_set_symbol(pf, 7, "BTCUSDT");
     for (int d = 0; d < 40; d++) {
         int64_t ts = (int64_t)d * DAY + 1700000000000000000LL;
@@ -94,7 +103,8 @@ static void test_run_directory(void **state)
     QTS_ASSERT_HAS(sum, "\"title\": \"scripted <run>\"", "\"fills\": 4, \"trades\": 2",
                    "\"cagr\": ");
     assert_null(strstr(sum, "\"cagr\": null")); /* 39 days >= 30 */
-    assert_non_null(strstr(sum, "\"strategy_id\": 2"));
+    assert_non_null(strstr(sum, "\"strategy_id\": 2, \"realized\""));
+    assert_non_null(strstr(sum, "\"strategy_id\": 1, \"name\": \"ema\", \"realized\""));
     /* strategy 1 sold higher than it bought; strategy 2 covered higher */
     QTS_ASSERT_HAS(sum, "\"trades\": 1, \"wins\": 1, \"win_rate\": 1,",
                    "\"trades\": 1, \"wins\": 0, \"win_rate\": 0,", "\"win_rate\": 0.5,",
@@ -103,13 +113,23 @@ static void test_run_directory(void **state)
 
     char *html = slurp(d1, "report.html", NULL);
     assert_non_null(html);
-    QTS_ASSERT_LACKS(html, "http", "<script src", "<link"); /* no external resource of any kind */
-    QTS_ASSERT_HAS(html, "scripted &lt;run&gt;", "<svg", "Drawdown", "Fills on price: BTCUSDT",
-                   "class=\"buy\"", "class=\"sell\"", "win rate");
+    /* no external resource of any kind: uPlot is inlined */
+    QTS_ASSERT_LACKS(html, "src=\"http", "href=\"http", "url(http", "<script src", "<link");
+    QTS_ASSERT_HAS(html, "scripted &lt;run&gt;", "uPlot", "id=\"qts-data\"", "Drawdown",
+                   "Fills on price: ", "{\"sym\":\"BTCUSDT\"", "\"mode\":\"points\"",
+                   "\"side\":[1,-1,-1,1]", "\"names\":[\"ema\",\"strategy 2\"]", "win rate",
+                   "data-trades=\"2\"", "<td>ema</td><td>BTCUSDT</td><td>long</td>",
+                   "<td>strategy 2</td><td>BTCUSDT</td><td>short</td>", "Monthly returns",
+                   "<td>2023-11</td>", "<td>2023-12</td>");
     free(html);
     char *fills = slurp(d1, "fills.csv", NULL);
     assert_non_null(strstr(fills, ",ema_x,")); /* separators in tags are cleaned */
+    assert_non_null(strstr(fills, ",strat_pos_after,strategy\n"));
+    assert_non_null(strstr(fills, ",ema\n"));
     free(fills);
+    char *strats = slurp(d1, "strategies.csv", NULL);
+    assert_non_null(strstr(strats, ",turnover,strategy\n1,"));
+    free(strats);
 
     /* same input, same bytes */
     pf = scripted(d2);
@@ -192,20 +212,34 @@ static void test_long_series_bounded_chart(void **state)
     assert_non_null(strstr(sum, "\"equity_samples\": 20000"));
     free(sum);
     char *html = slurp(tmp, "report.html", NULL);
-    const char *eq = strstr(html, "<polyline class=\"eq\" points=\"");
-    assert_non_null(eq);
-    const char *end = strchr(eq + 30, '"');
-    size_t pts = 0;
-    bool top = false;
-    for (const char *p = eq + 30; p < end; p++) {
-        if (*p != ',')
-            continue;
-        pts++;
-        if (strncmp(p, ",12.0 ", 6) == 0) /* the frame's top edge: y = MT */
-            top = true;
+    /* the equity series: bounded, and the spike kept */
+    const char *x = strstr(html, "{\"eq\":{\"x\":[");
+    assert_non_null(x);
+    x += 13;
+    const char *y = strstr(x, "],\"y\":[");
+    assert_non_null(y);
+    size_t pts = 1;
+    for (const char *p = x; p < y; p++)
+        pts += *p == ',';
+    double top = 0;
+    for (const char *p = y + 7; *p && *p != ']';) {
+        char *end;
+        double v = strtod(p, &end);
+        assert_true(end != p);
+        top = v > top ? v : top;
+        p = *end == ',' ? end + 1 : end;
     }
-    assert_true(pts >= 864 && pts <= 4 * 864);
-    assert_true(top);
+    assert_true(pts >= 1000 && pts <= 4000);
+    /* the highest equity of equity.csv (the price spike) */
+    char *eqcsv = slurp(tmp, "equity.csv", NULL);
+    double want = 0;
+    for (const char *p = strchr(eqcsv, '\n'); p && p[1]; p = strchr(p + 1, '\n')) {
+        double v = strtod(strchr(p, ',') + 1, NULL);
+        want = v > want ? v : want;
+    }
+    free(eqcsv);
+    assert_true(want > 10100);
+    assert_true(fabs(top - want) < 1e-3);
     free(html);
     qts_test_rmtree(tmp);
     free(tmp);

@@ -312,6 +312,17 @@ static int feedback_setup(struct qts_engine *e, struct qts_err *err)
     return 0;
 }
 
+/* The run files' strategy names: enabled strategies numbered from 1 in
+ * configuration order, as the Lua runtime numbers them. */
+static const char *report_strategy_name(void *ctx, uint32_t id)
+{
+    const struct qts_engine *e = ctx;
+    for (size_t i = 0, n = 0; i < e->set->n_strategies; i++)
+        if (e->set->strategies[i].enabled && ++n == id)
+            return e->set->strategies[i].name;
+    return NULL;
+}
+
 /* The bus's subscribers, in the order they are called for every event
  * kind (docs/architecture.md, "The engine as a bus"). The order is part of
  * the output: a fill reaches the portfolio before the store records it and
@@ -346,8 +357,11 @@ static int wire_bus(struct qts_engine *e, struct qts_err *err)
         .clock = &e->clock, .decision = fb_decision, .decision_ctx = &e->bus};
     e->decide_pub = (struct qts_decide_pub){.clock = &e->clock};
     e->lua_pub = (struct qts_lua_pub){.rt = e->rt, .instruments = e->instruments, .seq = &e->seq};
-    e->report_pub = (struct qts_report_pub){
-        .pf = e->portfolio, .title = e->set->host_id, .run_dir = e->run_dir};
+    e->report_pub = (struct qts_report_pub){.pf = e->portfolio,
+                                            .title = e->set->host_id,
+                                            .run_dir = e->run_dir,
+                                            .strategy_name = report_strategy_name,
+                                            .name_ctx = e};
     qts_bus_init(&e->bus);
     const struct qts_bus_sub subs[] = {
         qts_portfolio_sub(e->portfolio),    /* marks; fills change positions and cash */

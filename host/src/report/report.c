@@ -15,10 +15,13 @@
 #include <string.h>
 
 #include "json.h"
+#include "report_calendar.h"
 #include "report_chart.h"
 #include "report_model.h"
+#include "report_page.h"
 #include "report_tca.h"
 #include "util.h"
+#include "web_assets.h"
 
 #define GROW(arr, n, cap)                                        \
     do {                                                         \
@@ -29,7 +32,11 @@
     } while (0)
 
 #define MAX_PRICE_CHARTS 8
-#define MAX_MARKERS 5000
+/* Up to this many fills, a price chart shows each; above, per time bucket
+ * counts and mean prices of buys and sells (docs/adr/0025). */
+#define MAX_FILL_POINTS 2000
+/* The trade list's rows (the first ones; trades.csv has them all). */
+#define MAX_TRADE_ROWS 5000
 
 void qts_report_meta_default(struct qts_report_meta *m)
 {
@@ -47,8 +54,25 @@ void qts_report_meta_default(struct qts_report_meta *m)
 
 struct rd_strat {
     uint32_t id;
+    char name[64]; /* "" = unknown (a run directory older than names) */
     int64_t realized, unrealized, fees, net, n_fills, n_trades, turnover;
     int64_t wins; /* from trades.csv */
+    double cash;  /* pass 2: its cash flows so far (PnL per strategy) */
+};
+
+/* A fill kept for the price chart (few fills) */
+struct rd_fill {
+    int64_t ts;
+    double px, qty;
+    int side; /* +1 buy, -1 sell */
+    uint32_t strat;
+};
+
+/* Buys and sells of one time bucket (many fills) */
+struct rd_fbucket {
+    int64_t x; /* last fill's time */
+    int64_t n_buy, n_sell;
+    double buy_px, sell_px; /* sums, for the means */
 };
 
 /* An instrument seen in prices.csv or fills.csv, with its chart. */
@@ -56,14 +80,21 @@ struct rd_inst {
     uint32_t id;
     char symbol[QTS_SYMBOL_MAX];
     size_t n_px, n_fills;
-    double lo, hi; /* price range over prices and fills */
     bool charted;
-    struct qts_chart chart;
-    struct qts_polyline line;
-    FILE *marks; /* owned memory stream: fill markers */
-    char *marks_buf;
-    size_t marks_len;
-    size_t stride, seen;
+    struct qts_series px;
+    struct rd_fill *fills; /* owned: n_fills <= MAX_FILL_POINTS */
+    size_t nf;
+    struct rd_fbucket *buckets; /* owned: QTS_CHART_BUCKETS, else */
+    double last_px, mult;       /* pass 2: mark and contract multiplier */
+};
+
+/* One row of the trade list */
+struct rd_trade {
+    uint32_t strat;
+    char symbol[QTS_SYMBOL_MAX];
+    char qty[32];
+    int dir;
+    int64_t open, close, pnl, fees;
 };
 
 struct run {
@@ -76,29 +107,37 @@ struct run {
     /* equity.csv */
     size_t n_eq;
     int64_t x0, x1, last_ts;
-    double lo, hi, peak, ddmin;
-    struct qts_chart c_eq, c_dd;
-    struct qts_polyline l_eq, l_dd;
+    double peak;
+    struct qts_series s_eq, s_dd;
+    struct qts_calendar cal;
     /* fills.csv, trades.csv */
-    size_t n_fills;
+    size_t n_fills, n_trades;
     int64_t fees;
     struct rd_strat *strat;
     size_t n_strat, cap_strat;
     struct rd_inst *inst; /* sorted by id */
     size_t n_inst, cap_inst;
+    struct rd_trade *trades; /* owned: the first MAX_TRADE_ROWS */
+    size_t n_trows, cap_trows;
+    /* pass 2: PnL per strategy, fills.csv read alongside prices.csv */
+    struct qts_grid g_strat;
+    double *pos; /* owned: n_strat x n_inst positions */
+    struct csv *fcur;
+    bool fcur_has; /* fcur holds a fill not applied yet */
+    int64_t fcur_ts;
 };
 
 static void run_free(struct run *r)
 {
     for (size_t i = 0; i < r->n_inst; i++) {
-        qts_polyline_free(&r->inst[i].line);
-        if (r->inst[i].marks)
-            fclose(r->inst[i].marks);
-        free(r->inst[i].marks_buf);
+        qts_series_free(&r->inst[i].px);
+        qts_free_all(r->inst[i].fills, r->inst[i].buckets);
     }
-    qts_polyline_free(&r->l_eq);
-    qts_polyline_free(&r->l_dd);
-    qts_free_all(r->strat, r->inst);
+    qts_series_free(&r->s_eq);
+    qts_series_free(&r->s_dd);
+    qts_grid_free(&r->g_strat);
+    qts_calendar_free(&r->cal);
+    qts_free_all(r->strat, r->inst, r->trades, r->pos);
 }
 
 static struct rd_inst *inst_find(struct run *r, uint32_t id)
@@ -123,8 +162,7 @@ static struct rd_inst *inst_note(struct run *r, uint32_t id, const char *sym)
     struct rd_inst *in = &r->inst[i];
     memset(in, 0, sizeof *in);
     in->id = id;
-    in->lo = INFINITY;
-    in->hi = -INFINITY;
+    in->mult = 1;
     qts_strlcpy(in->symbol, sym, sizeof in->symbol);
     return in;
 }
@@ -246,8 +284,8 @@ static int row_run(struct run *r, struct csv *c, struct qts_err *err)
     return ok ? 0 : csv_bad(c, err, "bad value");
 }
 
-/* equity.csv. Pass 1: statistics' first pass, the chart ranges. Pass 2:
- * deviations, exposure, the equity and drawdown charts. */
+/* equity.csv. Pass 1: statistics' first pass, the time range, the
+ * calendar. Pass 2: deviations, exposure, the equity and drawdown series. */
 static int row_equity(struct run *r, struct csv *c, struct qts_err *err)
 {
     int64_t ts, equity, cash, gross;
@@ -258,24 +296,93 @@ static int row_equity(struct run *r, struct csv *c, struct qts_err *err)
         return csv_bad(c, err, "time goes backwards");
     qts_perf_acc_point(&r->acc, ts, equity, gross);
     double y = qts_fixed_to_double(equity, QTS_CASH_EXP);
-    r->peak = fmax(r->peak, y);
-    double dd = r->peak > 0 ? -(1.0 - y / r->peak) * 100.0 : 0;
     if (r->pass == 2) {
-        qts_polyline_add(&r->l_eq, ts, y);
-        qts_polyline_add(&r->l_dd, ts, dd);
+        r->peak = fmax(r->peak, y);
+        qts_series_add(&r->s_eq, ts, y);
+        qts_series_add(&r->s_dd, ts, r->peak > 0 ? -(1.0 - y / r->peak) * 100.0 : 0);
         return 0;
     }
     if (!r->n_eq)
         r->x0 = ts;
     r->x1 = r->last_ts = ts;
     r->n_eq++;
-    r->lo = fmin(r->lo, y);
-    r->hi = fmax(r->hi, y);
-    r->ddmin = fmin(r->ddmin, dd);
+    qts_calendar_point(&r->cal, ts, y);
     return 0;
 }
 
-/* prices.csv. Pass 1: instruments, counts and ranges. Pass 2: the charts. */
+static size_t strat_index(const struct run *r, uint32_t id)
+{
+    for (size_t k = 0; k < r->n_strat; k++)
+        if (r->strat[k].id == id)
+            return k;
+    return SIZE_MAX;
+}
+
+/* A fill's effect on its strategy's cash and position (PnL per strategy). */
+static int apply_fill(struct run *r, struct csv *c, struct qts_err *err)
+{
+    int64_t id, sid;
+    double px, qty, notional, fee, spos;
+    if (!p_i64(c->f[5], &id) || !p_i64(c->f[3], &sid) || !p_dbl(c->f[8], &px) ||
+        !p_dbl(c->f[9], &qty) || !p_dbl(c->f[11], &notional) || !p_dbl(c->f[12], &fee) ||
+        !p_dbl(c->f[16], &spos))
+        return csv_bad(c, err, "bad number");
+    size_t k = strat_index(r, (uint32_t)sid);
+    size_t i = 0;
+    while (i < r->n_inst && r->inst[i].id != (uint32_t)id)
+        i++;
+    if (k == SIZE_MAX || i == r->n_inst)
+        return 0;
+    struct rd_inst *in = &r->inst[i];
+    if (px > 0 && qty > 0 && notional > 0)
+        in->mult = notional / (px * qty);
+    if (!(in->last_px > 0))
+        in->last_px = px;
+    bool buy = strcmp(c->f[7], "buy") == 0;
+    r->strat[k].cash += (buy ? -notional : notional) - fee;
+    r->pos[k * r->n_inst + i] = spos;
+    return 0;
+}
+
+/* Apply every fill up to time `ts` (fills.csv is in time order). */
+static int fills_until(struct run *r, int64_t ts, struct qts_err *err)
+{
+    struct csv *c = r->fcur;
+    for (;;) {
+        if (!r->fcur_has) {
+            if (!csv_next(c))
+                return 0;
+            if (c->nf == 1 && c->f[0][0] == '\0')
+                continue;
+            if (c->nf < 17 || !p_i64(c->f[0], &r->fcur_ts))
+                return csv_bad(c, err, "bad fill");
+            r->fcur_has = true;
+        }
+        if (r->fcur_ts > ts)
+            return 0;
+        r->fcur_has = false;
+        int rc = apply_fill(r, c, err);
+        if (rc)
+            return rc;
+    }
+}
+
+/* Every strategy's PnL at time ts: cash flows plus positions at the marks. */
+static void strat_sample(struct run *r, int64_t ts)
+{
+    for (size_t k = 0; k < r->n_strat; k++) {
+        double v = r->strat[k].cash;
+        for (size_t i = 0; i < r->n_inst; i++) {
+            double q = r->pos[k * r->n_inst + i];
+            if (q != 0)
+                v += q * r->inst[i].last_px * r->inst[i].mult;
+        }
+        qts_grid_set(&r->g_strat, k, ts, v);
+    }
+}
+
+/* prices.csv. Pass 1: instruments, counts. Pass 2: the price series, the
+ * marks of the PnL per strategy. */
 static int row_price(struct run *r, struct csv *c, struct qts_err *err)
 {
     int64_t ts, id;
@@ -284,62 +391,93 @@ static int row_price(struct run *r, struct csv *c, struct qts_err *err)
         id > UINT32_MAX)
         return csv_bad(c, err, "bad number");
     if (r->pass == 2) {
+        int rc = fills_until(r, ts, err);
+        if (rc)
+            return rc;
         struct rd_inst *in = inst_find(r, (uint32_t)id);
-        if (in && in->charted)
-            qts_polyline_add(&in->line, ts, px);
+        if (in) {
+            in->last_px = px;
+            if (in->charted)
+                qts_series_add(&in->px, ts, px);
+        }
+        strat_sample(r, ts);
         return 0;
     }
     struct rd_inst *in = inst_note(r, (uint32_t)id, c->f[2]);
     in->n_px++;
-    in->lo = fmin(in->lo, px);
-    in->hi = fmax(in->hi, px);
     return 0;
 }
 
-/* fills.csv. Pass 1: count, fees, price ranges. Pass 2: markers (at most
- * MAX_MARKERS per chart, evenly strided). */
+/* fills.csv. Pass 1: count, fees. Pass 2: the fills of the price charts
+ * (each one, or per time bucket when there are many). */
 static int row_fill(struct run *r, struct csv *c, struct qts_err *err)
 {
-    int64_t ts, id, fee;
-    double px;
+    int64_t ts, id, fee, sid;
+    double px, qty;
     if (!p_i64(c->f[0], &ts) || !p_i64(c->f[5], &id) || !p_dbl(c->f[8], &px) ||
-        !p_cash(c->f[12], &fee) || id < 0 || id > UINT32_MAX)
+        !p_dbl(c->f[9], &qty) || !p_cash(c->f[12], &fee) || !p_i64(c->f[3], &sid) || id < 0 ||
+        id > UINT32_MAX || sid < 0 || sid > UINT32_MAX)
         return csv_bad(c, err, "bad number");
     if (r->pass == 1) {
         r->fees += fee;
         r->n_fills++;
         struct rd_inst *in = inst_note(r, (uint32_t)id, c->f[6]);
         in->n_fills++;
-        in->lo = fmin(in->lo, px);
-        in->hi = fmax(in->hi, px);
         return 0;
     }
     struct rd_inst *in = inst_find(r, (uint32_t)id);
-    if (!in || !in->charted || in->seen++ % in->stride)
+    if (!in || !in->charted)
         return 0;
-    double x = qts_chart_x(&in->chart, ts), y = qts_chart_y(&in->chart, px);
-    if (strcmp(c->f[7], "buy") == 0)
-        fprintf(in->marks, "<path class=\"buy\" d=\"M%.1f %.1fl-4 7h8z\"/>\n", x, y);
-    else
-        fprintf(in->marks, "<path class=\"sell\" d=\"M%.1f %.1fl-4 -7h8z\"/>\n", x, y);
+    int side = strcmp(c->f[7], "buy") == 0 ? 1 : -1;
+    if (in->fills) {
+        if (in->nf < in->n_fills)
+            in->fills[in->nf++] = (struct rd_fill){
+                .ts = ts, .px = px, .qty = qty, .side = side, .strat = (uint32_t)sid};
+        return 0;
+    }
+    struct rd_fbucket *b = &in->buckets[qts_chart_bucket(r->x0, r->x1, ts)];
+    b->x = ts > b->x ? ts : b->x;
+    if (side > 0) {
+        b->n_buy++;
+        b->buy_px += px;
+    } else {
+        b->n_sell++;
+        b->sell_px += px;
+    }
     return 0;
 }
 
 static int row_trade(struct run *r, struct csv *c, struct qts_err *err)
 {
-    int64_t sid, pnl;
-    if (!p_cash(c->f[9], &pnl) || !p_i64(c->f[0], &sid) || sid < 0 || sid > UINT32_MAX)
+    int64_t sid, pnl, fees, t_open, t_close;
+    if (!p_cash(c->f[9], &pnl) || !p_cash(c->f[8], &fees) || !p_i64(c->f[0], &sid) ||
+        !p_i64(c->f[4], &t_open) || !p_i64(c->f[5], &t_close) || sid < 0 || sid > UINT32_MAX)
         return csv_bad(c, err, "bad number");
     qts_perf_acc_trade(&r->acc, pnl);
+    r->n_trades++;
+    qts_calendar_trade(&r->cal, t_close);
     for (size_t k = 0; k < r->n_strat; k++)
         if (r->strat[k].id == (uint32_t)sid && pnl > 0)
             r->strat[k].wins++;
+    if (r->n_trows < MAX_TRADE_ROWS) {
+        GROW(r->trades, r->n_trows, r->cap_trows);
+        struct rd_trade *t = &r->trades[r->n_trows++];
+        t->strat = (uint32_t)sid;
+        qts_strlcpy(t->symbol, c->f[2], sizeof t->symbol);
+        qts_strlcpy(t->qty, c->f[6], sizeof t->qty);
+        t->dir = strcmp(c->f[3], "short") == 0 ? -1 : 1;
+        t->open = t_open;
+        t->close = t_close;
+        t->pnl = pnl;
+        t->fees = fees;
+    }
     return 0;
 }
 
 static int row_strat(struct run *r, struct csv *c, struct qts_err *err)
 {
     struct rd_strat s;
+    memset(&s, 0, sizeof s);
     int64_t id;
     if (!p_i64(c->f[0], &id) || id < 0 || id > UINT32_MAX || !p_cash(c->f[1], &s.realized) ||
         !p_cash(c->f[2], &s.unrealized) || !p_cash(c->f[3], &s.fees) || !p_cash(c->f[4], &s.net) ||
@@ -347,10 +485,21 @@ static int row_strat(struct run *r, struct csv *c, struct qts_err *err)
         !p_cash(c->f[7], &s.turnover))
         return csv_bad(c, err, "bad number");
     s.id = (uint32_t)id;
-    s.wins = 0;
+    if (c->nf > 8) /* the name column (older run directories have none) */
+        qts_strlcpy(s.name, c->f[8], sizeof s.name);
     GROW(r->strat, r->n_strat, r->cap_strat);
     r->strat[r->n_strat++] = s;
     return 0;
+}
+
+/* A strategy's label: its name, else "strategy <id>". */
+static const char *strat_label(const struct run *r, uint32_t id, char *buf, size_t cap)
+{
+    size_t k = strat_index(r, id);
+    if (k != SIZE_MAX && r->strat[k].name[0])
+        return r->strat[k].name;
+    snprintf(buf, cap, "strategy %" PRIu32, id);
+    return buf;
 }
 
 /* ------------------------------------------------------------ formatting */
@@ -371,18 +520,6 @@ static void json_cash(FILE *f, int64_t v)
 }
 
 /* ------------------------------------------------------------------ render */
-
-static const char CSS[] =
-    "body{font:14px/1.4 sans-serif;margin:24px;color:#222;max-width:1000px}"
-    "h1{font-size:20px}h2{font-size:16px;margin-top:28px}"
-    "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px;"
-    "text-align:right}th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}"
-    "figure{margin:16px 0}figcaption{font-weight:bold;margin-bottom:4px}"
-    ".frame{fill:none;stroke:#999}.grid{stroke:#eee}"
-    ".yl{font-size:11px;text-anchor:end;fill:#555}.xl{font-size:11px;fill:#555}"
-    ".xr{font-size:11px;text-anchor:end;fill:#555}"
-    ".eq{fill:none;stroke:#1f5fa8;stroke-width:1.2}.dd{fill:#e8a0a0;stroke:#b03030}"
-    ".px{fill:none;stroke:#666;stroke-width:1}.buy{fill:#1a9641}.sell{fill:#d7191c}";
 
 static void row(FILE *f, const char *k, const char *v)
 {
@@ -443,6 +580,123 @@ static void write_stats_table(FILE *f, const struct run *r, const struct qts_per
     fputs("</table>\n", f);
 }
 
+/* The charts' data, as one JSON object (report_page.h). */
+static void write_chart_data(FILE *f, const struct run *r)
+{
+    fputs("<script id=\"qts-data\" type=\"application/json\">{\"eq\":", f);
+    qts_series_json(f, &r->s_eq);
+    fputs(",\n\"dd\":", f);
+    qts_series_json(f, &r->s_dd);
+    fputs(",\n\"strat\":{\"names\":[", f);
+    for (size_t k = 0; k < r->n_strat; k++) {
+        char b[32];
+        if (k)
+            fputc(',', f);
+        qts_report_js_str(f, strat_label(r, r->strat[k].id, b, sizeof b));
+    }
+    fputs("],", f);
+    if (r->n_strat && r->g_strat.x) {
+        qts_grid_json_fields(f, &r->g_strat);
+    } else {
+        fputs("\"x\":[],\"y\":[]", f);
+    }
+    fputs("},\n\"inst\":[", f);
+    bool first = true;
+    for (size_t i = 0; i < r->n_inst; i++) {
+        const struct rd_inst *in = &r->inst[i];
+        if (!in->charted)
+            continue;
+        fputs(first ? "{\"sym\":" : ",\n{\"sym\":", f);
+        first = false;
+        qts_report_js_str(f, in->symbol[0] ? in->symbol : "?");
+        fprintf(f, ",\"id\":%" PRIu32 ",\"px\":", in->id);
+        qts_series_json(f, &in->px);
+        if (in->fills) {
+            fputs(",\"fills\":{\"mode\":\"points\",\"x\":[", f);
+            for (size_t j = 0; j < in->nf; j++) {
+                fputs(j ? "," : "", f);
+                qts_chart_json_time(f, in->fills[j].ts);
+            }
+            fputs("],\"y\":[", f);
+            for (size_t j = 0; j < in->nf; j++) {
+                fputs(j ? "," : "", f);
+                qts_chart_json_num(f, in->fills[j].px);
+            }
+            fputs("],\"side\":[", f);
+            for (size_t j = 0; j < in->nf; j++)
+                fprintf(f, "%s%d", j ? "," : "", in->fills[j].side);
+            fputs("],\"q\":[", f);
+            for (size_t j = 0; j < in->nf; j++) {
+                fputs(j ? "," : "", f);
+                qts_chart_json_num(f, in->fills[j].qty);
+            }
+            fputs("],\"s\":[", f);
+            for (size_t j = 0; j < in->nf; j++) {
+                size_t k = strat_index(r, in->fills[j].strat);
+                fprintf(f, "%s%ld", j ? "," : "", k == SIZE_MAX ? -1L : (long)k);
+            }
+            fputs("]}}", f);
+            continue;
+        }
+        /* buckets: x, counts and mean prices of the buckets with fills */
+        fprintf(f, ",\"fills\":{\"mode\":\"buckets\",\"n\":%zu", in->n_fills);
+        static const char *const keys[] = {"x", "buy", "sell", "bpx", "spx"};
+        for (int key = 0; key < 5; key++) {
+            fprintf(f, ",\"%s\":[", keys[key]);
+            bool f1 = true;
+            for (size_t b = 0; b < QTS_CHART_BUCKETS; b++) {
+                const struct rd_fbucket *k = &in->buckets[b];
+                if (!k->n_buy && !k->n_sell)
+                    continue;
+                fputs(f1 ? "" : ",", f);
+                f1 = false;
+                switch (key) {
+                case 0: qts_chart_json_time(f, k->x); break;
+                case 1: fprintf(f, "%" PRId64, k->n_buy); break;
+                case 2: fprintf(f, "%" PRId64, k->n_sell); break;
+                case 3: qts_chart_json_num(f, k->n_buy ? k->buy_px / (double)k->n_buy : NAN); break;
+                default: qts_chart_json_num(f, k->n_sell ? k->sell_px / (double)k->n_sell : NAN);
+                }
+            }
+            fputc(']', f);
+        }
+        fputs("}}", f);
+    }
+    fputs("]}</script>\n", f);
+}
+
+static void write_trade_list(FILE *f, const struct run *r)
+{
+    fprintf(f, "<h2 id=\"trades\">Trades</h2>\n<p class=\"note\">%zu closed trades", r->n_trades);
+    if (r->n_trows < r->n_trades)
+        fprintf(f, "; the first %zu are listed, trades.csv has them all", r->n_trows);
+    fputs(". Click a heading to sort.</p>\n<table class=\"trades\" data-trades=\"", f);
+    fprintf(f,
+            "%zu\"><thead><tr><th>#</th><th>strategy</th><th>symbol</th><th>side</th>"
+            "<th>entry</th><th>exit</th><th>duration</th><th>max quantity</th>"
+            "<th>fees</th><th>PnL</th></tr></thead>\n<tbody>\n",
+            r->n_trades);
+    for (size_t i = 0; i < r->n_trows; i++) {
+        const struct rd_trade *t = &r->trades[i];
+        char lb[32], t0[48], t1[48], du[48], a[48], b[48];
+        qts_report_fmt_time(t0, sizeof t0, t->open);
+        qts_report_fmt_time(t1, sizeof t1, t->close);
+        qts_report_fmt_duration(du, sizeof du, t->close - t->open);
+        fprintf(f, "<tr><td>%zu</td><td>", i + 1);
+        html_text(f, strat_label(r, t->strat, lb, sizeof lb));
+        fputs("</td><td>", f);
+        html_text(f, t->symbol);
+        fprintf(f,
+                "</td><td>%s</td><td data-v=\"%" PRId64 "\">%s</td><td data-v=\"%" PRId64
+                "\">%s</td><td data-v=\"%" PRId64 "\">%s</td><td>",
+                t->dir > 0 ? "long" : "short", t->open, t0, t->close, t1, t->close - t->open, du);
+        html_text(f, t->qty);
+        fprintf(f, "</td><td>%s</td><td>%s</td></tr>\n", fx(a, sizeof a, t->fees, QTS_CASH_EXP),
+                fx(b, sizeof b, t->pnl, QTS_CASH_EXP));
+    }
+    fputs("</tbody></table>\n", f);
+}
+
 static int write_html(const char *dir, const struct run *r, const struct qts_perf *p,
                       const struct qts_report_tca *tca, struct qts_err *err)
 {
@@ -451,44 +705,43 @@ static int write_html(const char *dir, const struct run *r, const struct qts_per
     if (rc)
         return rc;
     FILE *f = w.f;
-    fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>", f);
+    qts_report_page_head(f, r->title);
+    fputs("<h1>", f);
     html_text(f, r->title);
-    fprintf(f, "</title>\n<style>%s</style></head><body>\n<h1>", CSS);
-    html_text(f, r->title);
-    fputs("</h1>\n", f);
-    qts_chart_begin(&r->c_eq, f, "Equity", "%.2f");
-    fwrite(r->l_eq.buf, 1, r->l_eq.len, f);
-    qts_chart_end(f);
-    qts_chart_begin(&r->c_dd, f, "Drawdown (%)", "%.2f");
-    fwrite(r->l_dd.buf, 1, r->l_dd.len, f);
-    qts_chart_end(f);
-    for (size_t i = 0; i < r->n_inst; i++) {
-        const struct rd_inst *in = &r->inst[i];
-        if (!in->charted)
-            continue;
-        char label[96];
-        snprintf(label, sizeof label, "Fills on price: %s (instrument %" PRIu32 ")",
-                 in->symbol[0] ? in->symbol : "?", in->id);
-        qts_chart_begin(&in->chart, f, label, "%.6g");
-        fwrite(in->line.buf, 1, in->line.len, f);
-        fwrite(in->marks_buf, 1, in->marks_len, f);
-        qts_chart_end(f);
-    }
-    fputs("<h2>Statistics</h2>\n", f);
+    fputs("</h1>\n<nav><a href=\"#stats\">statistics</a><a href=\"#strategies\">strategies</a>"
+          "<a href=\"#trades\">trades</a><a href=\"#monthly\">monthly</a>"
+          "<a href=\"#daily\">daily</a></nav>\n"
+          "<p class=\"note\">Charts: drag to zoom, wheel to zoom, shift+drag to pan, double "
+          "click to reset; click a legend entry to hide or show its line.</p>\n"
+          "<div class=\"chart\" id=\"c-eq\"></div>\n<div class=\"chart\" id=\"c-dd\"></div>\n"
+          "<div class=\"chart\" id=\"c-strat\"></div>\n",
+          f);
+    size_t k = 0;
+    for (size_t i = 0; i < r->n_inst; i++)
+        if (r->inst[i].charted) {
+            fprintf(f, "<div class=\"chart\" id=\"c-px-%zu\"></div>\n", k);
+            if (!r->inst[i].fills)
+                fprintf(f, "<div class=\"chart\" id=\"c-px-%zu-n\"></div>\n", k);
+            k++;
+        }
+    fputs("<h2 id=\"stats\">Statistics</h2>\n", f);
     write_stats_table(f, r, p);
-    fputs("<h2>Per strategy</h2>\n<table>\n<tr><th>strategy</th><th>realized</th>"
+    fputs("<h2 id=\"strategies\">Per strategy</h2>\n<table class=\"strategies\">\n"
+          "<tr><th>strategy</th><th>id</th><th>realized</th>"
           "<th>unrealized</th><th>fees</th><th>net PnL</th><th>fills</th><th>trades</th>"
           "<th>turnover</th><th>win rate</th></tr>\n",
           f);
     for (size_t i = 0; i < r->n_strat; i++) {
         const struct rd_strat *s = &r->strat[i];
-        char a[48], b[48], c[48], d[48], e[48], wr[32];
+        char a[48], b[48], c[48], d[48], e[48], wr[32], lb[32];
         if (s->n_trades > 0)
             snprintf(wr, sizeof wr, "%.2f %%", 100.0 * (double)s->wins / (double)s->n_trades);
         else
             snprintf(wr, sizeof wr, "n/a");
+        fputs("<tr><td>", f);
+        html_text(f, strat_label(r, s->id, lb, sizeof lb));
         fprintf(f,
-                "<tr><td>%" PRIu32 "</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td>"
+                "</td><td>%" PRIu32 "</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td>"
                 "<td>%" PRId64 "</td><td>%" PRId64 "</td><td>%s</td><td>%s</td></tr>\n",
                 s->id, fx(a, sizeof a, s->realized, QTS_CASH_EXP),
                 fx(b, sizeof b, s->unrealized, QTS_CASH_EXP),
@@ -496,11 +749,17 @@ static int write_html(const char *dir, const struct run *r, const struct qts_per
                 s->n_fills, s->n_trades, fx(e, sizeof e, s->turnover, QTS_CASH_EXP), wr);
     }
     fputs("</table>\n", f);
+    write_trade_list(f, r);
+    qts_calendar_html(f, &r->cal);
     if (tca) /* execution feedback: TCA section (report_tca.h) */
         qts_report_tca_html(f, tca);
-    fputs("<p>Formulas: docs/portfolio.md. Data: the CSV files next to this "
-          "page.</p>\n</body></html>\n",
-          f);
+    fprintf(f,
+            "<p class=\"note\">Formulas: docs/portfolio.md. Data: the CSV files next to this "
+            "page. Charts: uPlot %s (MIT), inlined.</p>\n",
+            QTS_WEB_UPLOT_VERSION);
+    write_chart_data(f, r);
+    qts_report_page_script(f);
+    fputs("</body></html>\n", f);
     return qts_wfile_close(&w, err);
 }
 
@@ -568,7 +827,12 @@ static int write_summary(const char *dir, const struct run *r, const struct qts_
     fputs("  \"strategies\": [", f);
     for (size_t i = 0; i < r->n_strat; i++) {
         const struct rd_strat *s = &r->strat[i];
-        fprintf(f, "%s\n    {\"strategy_id\": %" PRIu32 ", \"realized\": ", i ? "," : "", s->id);
+        fprintf(f, "%s\n    {\"strategy_id\": %" PRIu32, i ? "," : "", s->id);
+        if (s->name[0]) {
+            fputs(", \"name\": ", f);
+            qts_json_write_str(f, s->name);
+        }
+        fputs(", \"realized\": ", f);
         json_cash(f, s->realized);
         fputs(", \"unrealized\": ", f);
         json_cash(f, s->unrealized);
@@ -593,40 +857,64 @@ static int write_summary(const char *dir, const struct run *r, const struct qts_
     return qts_wfile_close(&w, err);
 }
 
-/* Charts are set up once the first passes have given their ranges. */
+/* Charts are set up once the first passes have given the time range and
+ * the counts. */
 static void charts_begin(struct run *r)
 {
     int64_t x0 = r->n_eq ? r->x0 : 0, x1 = r->n_eq ? r->x1 : 1;
-    qts_chart_setup(&r->c_eq, x0, x1, r->n_eq ? r->lo : 0, r->n_eq ? r->hi : 1);
-    qts_chart_setup(&r->c_dd, x0, x1, r->ddmin, 0);
-    qts_polyline_begin(&r->l_eq, &r->c_eq, "eq", false, r->n_eq);
-    qts_polyline_begin(&r->l_dd, &r->c_dd, "dd", true, r->n_eq);
+    qts_series_begin(&r->s_eq, x0, x1, r->n_eq);
+    qts_series_begin(&r->s_dd, x0, x1, r->n_eq);
+    qts_grid_init(&r->g_strat, x0, x1, r->n_strat);
+    r->pos = qts_xmalloc((r->n_strat * r->n_inst + 1) * sizeof *r->pos);
+    for (size_t i = 0; i < r->n_strat * r->n_inst; i++)
+        r->pos[i] = 0;
     r->peak = -INFINITY;
-    for (size_t i = 0; i < r->n_inst && i < MAX_PRICE_CHARTS; i++) {
+    for (size_t i = 0; i < r->n_inst; i++) {
         struct rd_inst *in = &r->inst[i];
-        in->charted = true;
-        qts_chart_setup(&in->chart, x0, x1, isfinite(in->lo) ? in->lo : 0,
-                        isfinite(in->hi) ? in->hi : 1);
-        qts_polyline_begin(&in->line, &in->chart, "px", false, in->n_px);
-        in->stride = in->n_fills > MAX_MARKERS ? (in->n_fills + MAX_MARKERS - 1) / MAX_MARKERS : 1;
-        in->marks = open_memstream(&in->marks_buf, &in->marks_len);
-        if (!in->marks)
-            qts__panic(__FILE__, __LINE__, "out of memory (chart buffer)");
+        in->charted = i < MAX_PRICE_CHARTS;
+        if (!in->charted)
+            continue;
+        qts_series_begin(&in->px, x0, x1, in->n_px);
+        if (in->n_fills <= MAX_FILL_POINTS)
+            in->fills = qts_xmalloc((in->n_fills + 1) * sizeof *in->fills);
+        else
+            in->buckets = qts_xcalloc(QTS_CHART_BUCKETS, sizeof *in->buckets);
     }
 }
 
 static void charts_end(struct run *r)
 {
-    qts_polyline_end(&r->l_eq);
-    qts_polyline_end(&r->l_dd);
-    for (size_t i = 0; i < r->n_inst; i++) {
-        struct rd_inst *in = &r->inst[i];
-        if (!in->charted)
-            continue;
-        qts_polyline_end(&in->line);
-        fclose(in->marks);
-        in->marks = NULL;
+    qts_series_end(&r->s_eq);
+    qts_series_end(&r->s_dd);
+    for (size_t i = 0; i < r->n_inst; i++)
+        if (r->inst[i].charted)
+            qts_series_end(&r->inst[i].px);
+}
+
+/* Pass 2 of prices.csv with fills.csv read alongside (PnL per strategy). */
+static int read_prices_and_fills(const char *dir, struct run *r, struct qts_err *err)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/fills.csv", dir);
+    struct csv c;
+    memset(&c, 0, sizeof c);
+    c.path = path;
+    c.fp = fopen(path, "rb");
+    if (!c.fp)
+        return qts_err_set(err, QTS_EIO, "%s: %s", path, strerror(errno));
+    csv_next(&c); /* the header (checked by the first pass) */
+    r->fcur = &c;
+    r->fcur_has = false;
+    int rc = read_csv(dir, "prices.csv", 4, r, row_price, err);
+    if (!rc) { /* fills after the last mark */
+        int64_t last = r->x1;
+        if ((rc = fills_until(r, INT64_MAX, err)) == 0 && r->n_eq)
+            strat_sample(r, last);
     }
+    r->fcur = NULL;
+    fclose(c.fp);
+    free(c.buf);
+    return rc;
 }
 
 int qts_report_render(const char *dir, struct qts_err *err)
@@ -635,8 +923,8 @@ int qts_report_render(const char *dir, struct qts_err *err)
     memset(&r, 0, sizeof r);
     qts_perf_params_default(&r.pp);
     qts_strlcpy(r.title, "qts run", sizeof r.title);
-    r.lo = INFINITY;
-    r.hi = r.peak = -INFINITY;
+    r.peak = -INFINITY;
+    qts_calendar_init(&r.cal);
     int rc;
     if ((rc = read_csv(dir, "run.csv", 2, &r, row_run, err)))
         goto out;
@@ -652,7 +940,7 @@ int qts_report_render(const char *dir, struct qts_err *err)
     qts_perf_acc_second_pass(&r.acc);
     r.pass = 2;
     if ((rc = read_csv(dir, "equity.csv", 4, &r, row_equity, err)) ||
-        (rc = read_csv(dir, "prices.csv", 4, &r, row_price, err)) ||
+        (rc = read_prices_and_fills(dir, &r, err)) ||
         (rc = read_csv(dir, "fills.csv", 17, &r, row_fill, err)))
         goto out;
     charts_end(&r);
@@ -674,6 +962,9 @@ int qts_report_render(const char *dir, struct qts_err *err)
     }
     struct qts_report_tca *tca = NULL;
     rc = qts_report_tca_load(dir, &tca, err);
+    for (size_t k = 0; rc == 0 && k < r.n_strat; k++)
+        if (r.strat[k].name[0])
+            qts_report_tca_name(tca, r.strat[k].id, r.strat[k].name);
     if (rc == 0 && (rc = write_summary(dir, &r, &p, tca, err)) == 0)
         rc = write_html(dir, &r, &p, tca, err);
     qts_report_tca_free(tca);

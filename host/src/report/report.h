@@ -45,6 +45,10 @@ struct qts_run_files {
     int err_code;             /* first write error, 0 = none */
     char err_msg[256];
     struct qts_wfile equity, prices, fills, trades, decisions;
+    /* The name of strategy `id` (borrowed, valid for the run), NULL when
+     * unknown; NULL function = ids only. Set after attach. */
+    const char *(*strategy_name)(void *ctx, uint32_t id);
+    void *name_ctx; /* borrowed */
 };
 
 /* Stream `pf`'s rows into `dir` (created, parents too, at the first row).

@@ -41,149 +41,189 @@ void qts_report_html_text(FILE *f, const char *s)
     }
 }
 
-#define CW 960
-#define CH 240
-#define ML 80
-#define MR 16
-#define MT 12
-#define MB 28
-
-double qts_chart_x(const struct qts_chart *c, int64_t x)
+int qts_chart_bucket(int64_t x0, int64_t x1, int64_t x)
 {
-    double span = (double)(c->x1 - c->x0);
-    return ML + (span > 0 ? (double)(x - c->x0) / span : 0.5) * (CW - ML - MR);
+    if (x1 <= x0 || x <= x0)
+        return 0;
+    if (x >= x1)
+        return QTS_CHART_BUCKETS - 1;
+    /* in double: (x - x0) * BUCKETS could overflow int64 over long spans */
+    int b = (int)((double)(x - x0) / (double)(x1 - x0) * QTS_CHART_BUCKETS);
+    return b < 0 ? 0 : b >= QTS_CHART_BUCKETS ? QTS_CHART_BUCKETS - 1 : b;
 }
 
-double qts_chart_y(const struct qts_chart *c, double y)
+void qts_chart_json_time(FILE *f, int64_t ts_ns)
 {
-    double span = c->y1 - c->y0;
-    return MT + (span > 0 ? (c->y1 - y) / span : 0.5) * (CH - MT - MB);
+    /* seconds with milliseconds, in integers (no rounding surprises) */
+    int64_t ms = ts_ns >= 0 ? ts_ns / 1000000 : -((-ts_ns + 999999) / 1000000);
+    int64_t s = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
+    int64_t r = ms - s * 1000;
+    if (r)
+        fprintf(f, "%" PRId64 ".%03" PRId64, s, r);
+    else
+        fprintf(f, "%" PRId64, s);
 }
 
-void qts_chart_setup(struct qts_chart *c, int64_t x0, int64_t x1, double y0, double y1)
+void qts_chart_json_num(FILE *f, double v)
 {
-    c->x0 = x0;
-    c->x1 = x1;
-    if (y1 <= y0) { /* flat series: open a band around it */
-        double pad = fabs(y0) > 0 ? fabs(y0) * 0.01 : 1.0;
-        y0 -= pad;
-        y1 += pad;
+    if (!isfinite(v))
+        fputs("null", f);
+    else
+        fprintf(f, "%.9g", v);
+}
+
+static void series_push(struct qts_series *s, int64_t x, double y)
+{
+    if (s->n == s->cap) {
+        s->cap = s->cap ? s->cap * 2 : 256;
+        s->x = qts_xrealloc(s->x, s->cap * sizeof *s->x);
+        s->y = qts_xrealloc(s->y, s->cap * sizeof *s->y);
     }
-    c->y0 = y0;
-    c->y1 = y1;
+    s->x[s->n] = x;
+    s->y[s->n++] = y;
 }
 
-void qts_chart_begin(const struct qts_chart *c, FILE *f, const char *label, const char *yfmt)
+void qts_series_begin(struct qts_series *s, int64_t x0, int64_t x1, size_t n_total)
 {
-    double y0 = c->y0, y1 = c->y1;
-    fprintf(f, "<figure><figcaption>");
-    qts_report_html_text(f, label);
-    fprintf(f,
-            "</figcaption>\n<svg viewBox=\"0 0 %d %d\" "
-            "width=\"%d\" height=\"%d\">\n",
-            CW, CH, CW, CH);
-    fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" class=\"frame\"/>\n", ML, MT,
-            CW - ML - MR, CH - MT - MB);
-    for (int i = 0; i <= 4; i++) {
-        double v = y0 + (y1 - y0) * i / 4.0;
-        double y = qts_chart_y(c, v);
-        char lab[64];
-        snprintf(lab, sizeof lab, yfmt, v);
-        fprintf(f,
-                "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" class=\"grid\"/>"
-                "<text x=\"%d\" y=\"%.1f\" class=\"yl\">%s</text>\n",
-                ML, y, CW - MR, y, ML - 4, y + 4, lab);
-    }
-    char t0[48], t1[48];
-    qts_report_fmt_time(t0, sizeof t0, c->x0);
-    qts_report_fmt_time(t1, sizeof t1, c->x1);
-    fprintf(f,
-            "<text x=\"%d\" y=\"%d\" class=\"xl\">%s</text>"
-            "<text x=\"%d\" y=\"%d\" class=\"xr\">%s</text>\n",
-            ML, CH - 8, t0, CW - MR, CH - 8, t1);
+    memset(s, 0, sizeof *s);
+    s->x0 = x0;
+    s->x1 = x1;
+    s->group = n_total > (size_t)QTS_CHART_BUCKETS * 4;
 }
 
-void qts_chart_end(FILE *f) { fputs("</svg></figure>\n", f); }
-
-void qts_polyline_begin(struct qts_polyline *l, const struct qts_chart *c, const char *cls,
-                        bool area, size_t n_total)
-{
-    memset(l, 0, sizeof *l);
-    l->c = *c;
-    l->cls = cls;
-    l->area = area;
-    l->group = n_total > (size_t)(CW - ML - MR) * 4;
-    l->out = open_memstream(&l->buf, &l->len);
-    if (!l->out)
-        qts__panic(__FILE__, __LINE__, "out of memory (chart buffer)");
-}
-
-/* The open column's first, lowest, highest and last points, in time order,
+/* The open bucket's first, lowest, highest and last points, in time order,
  * each once. */
-static void column_emit(struct qts_polyline *l)
+static void bucket_emit(struct qts_series *s)
 {
-    size_t lo = l->i_idx[1], hi = l->i_idx[2];
+    size_t lo = s->i_idx[1], hi = s->i_idx[2];
     int order[4] = {0, lo < hi ? 1 : 2, lo < hi ? 2 : 1, 3};
     size_t last = (size_t)-1;
     for (int k = 0; k < 4; k++) {
         int p = order[k];
-        if (l->i_idx[p] == last)
+        if (s->i_idx[p] == last)
             continue;
-        last = l->i_idx[p];
-        fprintf(l->out, "%.1f,%.1f ", qts_chart_x(&l->c, l->i_x[p]), qts_chart_y(&l->c, l->i_y[p]));
+        last = s->i_idx[p];
+        series_push(s, s->i_x[p], s->i_y[p]);
     }
-    l->open = false;
+    s->open = false;
 }
 
-void qts_polyline_add(struct qts_polyline *l, int64_t x, double y)
+void qts_series_add(struct qts_series *s, int64_t x, double y)
 {
-    if (l->idx == 0) {
-        fprintf(l->out, "<polyline class=\"%s\" points=\"", l->cls);
-        if (l->area)
-            fprintf(l->out, "%.1f,%.1f ", qts_chart_x(&l->c, x), qts_chart_y(&l->c, 0));
+    if (!s->group) {
+        series_push(s, x, y);
+        s->idx++;
+        return;
     }
-    int col = (int)(qts_chart_x(&l->c, x) - ML);
-    if (l->open && l->group && col == l->col) {
-        size_t k = l->idx;
-        if (y < l->i_y[1]) {
-            l->i_idx[1] = k, l->i_x[1] = x, l->i_y[1] = y;
+    int b = qts_chart_bucket(s->x0, s->x1, x);
+    if (s->open && b == s->bucket) {
+        size_t k = s->idx;
+        if (y < s->i_y[1]) {
+            s->i_idx[1] = k, s->i_x[1] = x, s->i_y[1] = y;
         }
-        if (y > l->i_y[2]) {
-            l->i_idx[2] = k, l->i_x[2] = x, l->i_y[2] = y;
+        if (y > s->i_y[2]) {
+            s->i_idx[2] = k, s->i_x[2] = x, s->i_y[2] = y;
         }
-        l->i_idx[3] = k, l->i_x[3] = x, l->i_y[3] = y;
+        s->i_idx[3] = k, s->i_x[3] = x, s->i_y[3] = y;
     } else {
-        if (l->open)
-            column_emit(l);
-        l->open = true;
-        l->col = col;
+        if (s->open)
+            bucket_emit(s);
+        s->open = true;
+        s->bucket = b;
         for (int p = 0; p < 4; p++) {
-            l->i_idx[p] = l->idx;
-            l->i_x[p] = x;
-            l->i_y[p] = y;
+            s->i_idx[p] = s->idx;
+            s->i_x[p] = x;
+            s->i_y[p] = y;
         }
     }
-    l->idx++;
-    l->last_x = x;
+    s->idx++;
 }
 
-void qts_polyline_end(struct qts_polyline *l)
+void qts_series_end(struct qts_series *s)
 {
-    if (l->idx) {
-        if (l->open)
-            column_emit(l);
-        if (l->area)
-            fprintf(l->out, "%.1f,%.1f", qts_chart_x(&l->c, l->last_x), qts_chart_y(&l->c, 0));
-        fputs("\"/>\n", l->out);
+    if (s->open)
+        bucket_emit(s);
+}
+
+void qts_series_json(FILE *f, const struct qts_series *s)
+{
+    fputs("{\"x\":[", f);
+    for (size_t i = 0; i < s->n; i++) {
+        if (i)
+            fputc(',', f);
+        qts_chart_json_time(f, s->x[i]);
     }
-    fclose(l->out);
-    l->out = NULL;
+    fputs("],\"y\":[", f);
+    for (size_t i = 0; i < s->n; i++) {
+        if (i)
+            fputc(',', f);
+        qts_chart_json_num(f, s->y[i]);
+    }
+    fputs("]}", f);
 }
 
-void qts_polyline_free(struct qts_polyline *l)
+void qts_series_free(struct qts_series *s)
 {
-    if (l->out)
-        fclose(l->out);
-    free(l->buf);
-    memset(l, 0, sizeof *l);
+    qts_free_all(s->x, s->y);
+    memset(s, 0, sizeof *s);
+}
+
+void qts_grid_init(struct qts_grid *g, int64_t x0, int64_t x1, size_t n_series)
+{
+    memset(g, 0, sizeof *g);
+    g->x0 = x0;
+    g->x1 = x1;
+    g->n_series = n_series;
+    g->x = qts_xmalloc(QTS_CHART_BUCKETS * sizeof *g->x);
+    for (size_t b = 0; b < QTS_CHART_BUCKETS; b++)
+        g->x[b] = INT64_MIN;
+    size_t n = (n_series ? n_series : 1) * QTS_CHART_BUCKETS;
+    g->val = qts_xmalloc(n * sizeof *g->val);
+    for (size_t i = 0; i < n; i++)
+        g->val[i] = NAN;
+}
+
+void qts_grid_set(struct qts_grid *g, size_t series, int64_t x, double v)
+{
+    if (series >= g->n_series)
+        return;
+    int b = qts_chart_bucket(g->x0, g->x1, x);
+    if (x > g->x[b])
+        g->x[b] = x;
+    g->val[series * QTS_CHART_BUCKETS + (size_t)b] = v;
+}
+
+void qts_grid_json_fields(FILE *f, const struct qts_grid *g)
+{
+    fputs("\"x\":[", f);
+    bool first = true;
+    for (size_t b = 0; b < QTS_CHART_BUCKETS; b++) {
+        if (g->x[b] == INT64_MIN)
+            continue;
+        if (!first)
+            fputc(',', f);
+        first = false;
+        qts_chart_json_time(f, g->x[b]);
+    }
+    fputs("],\"y\":[", f);
+    for (size_t s = 0; s < g->n_series; s++) {
+        fputs(s ? ",[" : "[", f);
+        first = true;
+        for (size_t b = 0; b < QTS_CHART_BUCKETS; b++) {
+            if (g->x[b] == INT64_MIN)
+                continue;
+            if (!first)
+                fputc(',', f);
+            first = false;
+            qts_chart_json_num(f, g->val[s * QTS_CHART_BUCKETS + b]);
+        }
+        fputc(']', f);
+    }
+    fputc(']', f);
+}
+
+void qts_grid_free(struct qts_grid *g)
+{
+    qts_free_all(g->x, g->val);
+    memset(g, 0, sizeof *g);
 }

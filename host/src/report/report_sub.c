@@ -28,6 +28,8 @@ static void report_on_decision(void *self, const struct qts_decision *d)
 struct qts_bus_sub qts_report_sub(struct qts_report_pub *pub)
 {
     qts_run_files_attach(&pub->files, pub->run_dir, pub->pf);
+    pub->files.strategy_name = pub->strategy_name;
+    pub->files.name_ctx = pub->name_ctx;
     return (struct qts_bus_sub){.name = "report",
                                 .on_decision = report_on_decision,
                                 .on_run_end = report_on_run_end,

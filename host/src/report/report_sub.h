@@ -15,9 +15,13 @@
 struct qts_portfolio;
 
 struct qts_report_pub {
-    struct qts_portfolio *pf;   /* borrowed: the writer is its listener */
-    const char *title;          /* borrowed: the report's title (the host id) */
-    const char *run_dir;        /* borrowed: where the run's files go */
+    struct qts_portfolio *pf; /* borrowed: the writer is its listener */
+    const char *title;        /* borrowed: the report's title (the host id) */
+    const char *run_dir;      /* borrowed: where the run's files go */
+    /* the name of strategy `id` (borrowed, valid for the run) or NULL: the
+     * CSV files, summary.json and report.html name strategies with it */
+    const char *(*strategy_name)(void *ctx, uint32_t id);
+    void *name_ctx;             /* borrowed */
     struct qts_run_files files; /* the streamed files (report.h) */
 };
 

@@ -65,6 +65,7 @@ struct sym_agg {
 
 struct strat_agg {
     unsigned id;
+    char name[64]; /* "" = shown by id */
     struct agg g;
 };
 
@@ -381,6 +382,19 @@ int qts_report_tca_load(const char *dir, struct qts_report_tca **out, struct qts
     return 0;
 }
 
+void qts_report_tca_name(struct qts_report_tca *t, unsigned id, const char *name)
+{
+    for (size_t k = 0; t && k < t->n_strats; k++)
+        if (t->strats[k].id == id) {
+            /* the HTML cell takes it as it is: leave out markup characters */
+            size_t j = 0;
+            for (const char *c = name; *c && j + 1 < sizeof t->strats[k].name; c++)
+                if (*c != '<' && *c != '>' && *c != '&' && *c != '"')
+                    t->strats[k].name[j++] = *c;
+            t->strats[k].name[j] = '\0';
+        }
+}
+
 void qts_report_tca_free(struct qts_report_tca *t)
 {
     if (!t)
@@ -571,8 +585,11 @@ void qts_report_tca_html(FILE *f, const struct qts_report_tca *t)
     fputs("</table>\n<h3>Quality by strategy</h3>\n<table>\n", f);
     fprintf(f, AGG_HEAD, "strategy");
     for (size_t k = 0; k < t->n_strats; k++) {
-        char key[16];
-        snprintf(key, sizeof key, "%u", t->strats[k].id);
+        char key[96];
+        if (t->strats[k].name[0])
+            snprintf(key, sizeof key, "%s (%u)", t->strats[k].name, t->strats[k].id);
+        else
+            snprintf(key, sizeof key, "%u", t->strats[k].id);
         html_agg_row(f, key, &t->strats[k].g);
     }
     const struct pred_stats ps = t->ps;

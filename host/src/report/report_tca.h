@@ -16,6 +16,8 @@ struct qts_report_tca;
  * QTS_EPARSE (err has file:line) or QTS_EIO. */
 int qts_report_tca_load(const char *dir, struct qts_report_tca **out, struct qts_err *err);
 void qts_report_tca_free(struct qts_report_tca *t);
+/* Name strategy `id` in the HTML tables (`name` copied; NULL t: no-op). */
+void qts_report_tca_name(struct qts_report_tca *t, unsigned id, const char *name);
 /* `,\n  "tca": {...}` — written after the last member of summary.json. */
 void qts_report_tca_json(FILE *f, const struct qts_report_tca *t);
 /* <h2>Transaction costs</h2> and its tables and charts. */

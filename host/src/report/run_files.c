@@ -9,6 +9,14 @@
 
 #include "util.h"
 
+/* The strategy's name as a CSV field ("" when unknown). */
+static const char *strat_name(const struct qts_run_files *rf, uint32_t id, char *buf, size_t cap)
+{
+    const char *n = rf->strategy_name ? rf->strategy_name(rf->name_ctx, id) : NULL;
+    qts_csv_clean(buf, cap, n ? n : "");
+    return buf;
+}
+
 /* The first write error is kept and reported by finish; later rows are
  * dropped so one error does not flood. */
 static bool rf_ready(struct qts_run_files *rf)
@@ -26,11 +34,11 @@ static bool rf_ready(struct qts_run_files *rf)
         fputs("ts_ns,instrument,symbol,px\n", rf->prices.f);
     if (!rc && !(rc = qts_wfile_open(&rf->fills, rf->dir, "fills.csv", &err)))
         fputs("ts_ns,order_id,fill_id,strategy_id,tag,instrument,symbol,side,px,qty,"
-              "is_maker,notional,fee,realized,cash_after,pos_after,strat_pos_after\n",
+              "is_maker,notional,fee,realized,cash_after,pos_after,strat_pos_after,strategy\n",
               rf->fills.f);
     if (!rc && !(rc = qts_wfile_open(&rf->trades, rf->dir, "trades.csv", &err)))
         fputs("strategy_id,instrument,symbol,dir,open_ts_ns,close_ts_ns,max_qty,realized,"
-              "fees,pnl\n",
+              "fees,pnl,strategy\n",
               rf->trades.f);
     if (!rc && !(rc = qts_wfile_open(&rf->decisions, rf->dir, "decisions.csv", &err)))
         fputs("ts_ns,strategy_id,tag,instrument,symbol,side,type,qty_asked,px_asked,stage,"
@@ -69,12 +77,12 @@ static void on_ledger(void *ctx, const struct qts_ledger_entry *l)
     if (!rf_ready(rf))
         return;
     char a[48], b[48], c[48], d[48], e[48], f1[48], f2[48], f3[48];
-    char s1[QTS_SYMBOL_MAX], t1[QTS_TAG_MAX];
+    char s1[QTS_SYMBOL_MAX], t1[QTS_TAG_MAX], n1[64];
     qts_csv_clean(s1, sizeof s1, qts_portfolio_symbol(rf->pf, l->instrument));
     qts_csv_clean(t1, sizeof t1, l->tag);
     fprintf(rf->fills.f,
             "%" PRId64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu32 ",%s,%" PRIu32
-            ",%s,%s,%s,%s,%d,%s,%s,%s,%s,%s,%s\n",
+            ",%s,%s,%s,%s,%d,%s,%s,%s,%s,%s,%s,%s\n",
             l->ts_ns, l->order_id, l->fill_id, l->strategy_id, t1, l->instrument, s1,
             l->side == QTS_SIDE_BUY ? "buy" : "sell", qts_report_fx(a, sizeof a, l->px, l->px_exp),
             qts_report_fx(b, sizeof b, l->qty, l->qty_exp), l->is_maker,
@@ -83,7 +91,8 @@ static void on_ledger(void *ctx, const struct qts_ledger_entry *l)
             qts_report_fx(e, sizeof e, l->realized, QTS_CASH_EXP),
             qts_report_fx(f1, sizeof f1, l->cash_after, QTS_CASH_EXP),
             qts_report_fx(f2, sizeof f2, l->pos_after, l->qty_exp),
-            qts_report_fx(f3, sizeof f3, l->strat_pos_after, l->qty_exp));
+            qts_report_fx(f3, sizeof f3, l->strat_pos_after, l->qty_exp),
+            strat_name(rf, l->strategy_id, n1, sizeof n1));
 }
 
 static void on_trade(void *ctx, const struct qts_trade_rt *t)
@@ -91,14 +100,15 @@ static void on_trade(void *ctx, const struct qts_trade_rt *t)
     struct qts_run_files *rf = ctx;
     if (!rf_ready(rf))
         return;
-    char a[48], b[48], c[48], d[48], s1[QTS_SYMBOL_MAX];
+    char a[48], b[48], c[48], d[48], s1[QTS_SYMBOL_MAX], n1[64];
     qts_csv_clean(s1, sizeof s1, qts_portfolio_symbol(rf->pf, t->instrument));
-    fprintf(rf->trades.f, "%" PRIu32 ",%" PRIu32 ",%s,%s,%" PRId64 ",%" PRId64 ",%s,%s,%s,%s\n",
+    fprintf(rf->trades.f, "%" PRIu32 ",%" PRIu32 ",%s,%s,%" PRId64 ",%" PRId64 ",%s,%s,%s,%s,%s\n",
             t->strategy_id, t->instrument, s1, t->dir > 0 ? "long" : "short", t->open_ts_ns,
             t->close_ts_ns, qts_report_fx(a, sizeof a, t->max_qty, t->qty_exp),
             qts_report_fx(b, sizeof b, t->realized, QTS_CASH_EXP),
             qts_report_fx(c, sizeof c, t->fees, QTS_CASH_EXP),
-            qts_report_fx(d, sizeof d, t->pnl, QTS_CASH_EXP));
+            qts_report_fx(d, sizeof d, t->pnl, QTS_CASH_EXP),
+            strat_name(rf, t->strategy_id, n1, sizeof n1));
 }
 
 void qts_run_files_decision(struct qts_run_files *rf, const struct qts_decision *d)
@@ -170,8 +180,23 @@ static int write_run_csv(const char *dir, const struct qts_portfolio *pf,
     return qts_wfile_close(&w, err);
 }
 
-static int write_strategies_csv(const char *dir, const struct qts_portfolio *pf,
-                                struct qts_err *err)
+static void strategy_row(FILE *f, const struct qts_run_files *rf,
+                         const struct qts_strategy_stats *s)
+{
+    char a[48], b[48], c[48], d[48], e[48], n1[64];
+    fprintf(f, "%" PRIu32 ",%s,%s,%s,%s,%" PRId64 ",%" PRId64 ",%s,%s\n", s->strategy_id,
+            qts_report_fx(a, sizeof a, s->realized, QTS_CASH_EXP),
+            qts_report_fx(b, sizeof b, s->unrealized, QTS_CASH_EXP),
+            qts_report_fx(c, sizeof c, s->fees, QTS_CASH_EXP),
+            qts_report_fx(d, sizeof d, s->net_pnl, QTS_CASH_EXP), s->n_fills, s->n_trades,
+            qts_report_fx(e, sizeof e, s->turnover, QTS_CASH_EXP),
+            strat_name(rf, s->strategy_id, n1, sizeof n1));
+}
+
+/* One row per strategy with activity, and one of zeros per named strategy
+ * that never traded (every configured strategy is listed), by id. */
+static int write_strategies_csv(const char *dir, const struct qts_run_files *rf,
+                                const struct qts_portfolio *pf, struct qts_err *err)
 {
     struct qts_wfile w;
     int rc = qts_wfile_open(&w, dir, "strategies.csv", err);
@@ -179,15 +204,22 @@ static int write_strategies_csv(const char *dir, const struct qts_portfolio *pf,
         return rc;
     struct qts_strategy_stats *ss;
     size_t n = qts_portfolio_strategy_stats(pf, &ss);
-    char a[48], b[48], c[48], d[48], e[48];
-    fprintf(w.f, "strategy_id,realized,unrealized,fees,net_pnl,n_fills,n_trades,turnover\n");
-    for (size_t i = 0; i < n; i++)
-        fprintf(w.f, "%" PRIu32 ",%s,%s,%s,%s,%" PRId64 ",%" PRId64 ",%s\n", ss[i].strategy_id,
-                qts_report_fx(a, sizeof a, ss[i].realized, QTS_CASH_EXP),
-                qts_report_fx(b, sizeof b, ss[i].unrealized, QTS_CASH_EXP),
-                qts_report_fx(c, sizeof c, ss[i].fees, QTS_CASH_EXP),
-                qts_report_fx(d, sizeof d, ss[i].net_pnl, QTS_CASH_EXP), ss[i].n_fills,
-                ss[i].n_trades, qts_report_fx(e, sizeof e, ss[i].turnover, QTS_CASH_EXP));
+    fprintf(w.f, "strategy_id,realized,unrealized,fees,net_pnl,n_fills,n_trades,turnover,"
+                 "strategy\n");
+    size_t i = 0;
+    /* named ids run from 1 without holes; stats rows are merged in by id */
+    for (uint32_t id = 1; rf->strategy_name && rf->strategy_name(rf->name_ctx, id); id++) {
+        for (; i < n && ss[i].strategy_id < id; i++)
+            strategy_row(w.f, rf, &ss[i]);
+        if (i < n && ss[i].strategy_id == id) {
+            strategy_row(w.f, rf, &ss[i++]);
+        } else {
+            struct qts_strategy_stats zero = {.strategy_id = id};
+            strategy_row(w.f, rf, &zero);
+        }
+    }
+    for (; i < n; i++)
+        strategy_row(w.f, rf, &ss[i]);
     free(ss);
     return qts_wfile_close(&w, err);
 }
@@ -219,7 +251,7 @@ int qts_run_files_finish(struct qts_run_files *rf, const struct qts_report_meta 
         else
             qts_wfile_discard(streams[i]);
     if (rc || (rc = write_run_csv(rf->dir, pf, meta, err)) ||
-        (rc = write_strategies_csv(rf->dir, pf, err)))
+        (rc = write_strategies_csv(rf->dir, rf, pf, err)))
         return rc;
     return qts_report_render(rf->dir, err);
 }
