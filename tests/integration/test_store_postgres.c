@@ -175,7 +175,7 @@ static void test_migrate(void **state)
 {
     struct fx *f = *state;
     struct qts_err e;
-    assert_int_equal(f->c.port->ops->migrate(f->c.port->self, &e), 3); /* from empty */
+    assert_int_equal(f->c.port->ops->migrate(f->c.port->self, &e), 4); /* from empty */
     store_case_migrate(&f->c);
     /* the TimescaleDB check ran and fell back to native partitions */
     assert_string_equal(
@@ -212,7 +212,7 @@ static void test_timescaledb_required_but_absent(void **state)
     assert_int_equal(sc_scalar_i64(&f->c, "SELECT count(*) FROM schema_migrations"), 0);
     /* auto: falls back and migrates */
     sc_reopen(&f->c, "timescaledb", "auto");
-    assert_int_equal(f->c.port->ops->migrate(f->c.port->self, &e), 3);
+    assert_int_equal(f->c.port->ops->migrate(f->c.port->self, &e), 4);
 }
 
 static void test_partitions_and_retention(void **state)
