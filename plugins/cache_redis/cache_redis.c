@@ -356,6 +356,11 @@ static int redis_stop(void *self)
             return QTS_EAGAIN;
     }
     if (!c->is_stopping) {
+        /* what is still in hiredis's output buffer (the drain timed out on
+         * a loaded machine) goes to the socket before it closes: Redis
+         * applies it even though the answers are not awaited */
+        if (c->ac && c->state == ST_UP)
+            redisAsyncHandleWrite(c->ac);
         c->is_stopping = true;
         if (c->is_running)
             c->host->timer_stop(c->owner, c->watchdog);

@@ -151,7 +151,6 @@ struct redis_cache {
     int n_budget_keys;
     int64_t lease_ms;      /* budget_lease_ttl_ms: a silent host's holdings go back */
     int64_t next_renew_ns; /* next lease renewal */
-    bool reassert;         /* after a (re)connect: the next renewal restates what this host holds */
 
     uint64_t watchdog;
     bool is_running, is_stopping;
@@ -215,6 +214,9 @@ void redis_scan_unref(struct scan_op *s);
  * script's answer); renew the leases of every counter when due. */
 void redis_budget_held(struct redis_cache *c, uint8_t slot, int64_t held);
 void redis_budget_renew(struct redis_cache *c);
+/* As the connection comes up (nothing else in flight): restate what this
+ * host holds in every budget counter (the script's `restate`). */
+void redis_budget_restate(struct redis_cache *c);
 /* Replies of a warm-start scan; `r` borrowed (NULL: not answered). */
 void redis_scan_reply(struct redis_cache *c, struct scan_op *s, redisReply *r);
 /* `key` owned: the copy made when the HGETALL was queued, freed here. */

@@ -273,19 +273,23 @@ static int op_budget(void *self, struct qts_str key, int64_t delta, int64_t limi
 
 void redis_budget_renew(struct redis_cache *c)
 {
-    if ((c->lease_ms <= 0 && !c->reassert) || c->state != ST_UP)
+    if (c->lease_ms <= 0 || c->state != ST_UP)
         return;
     int64_t now = mono_ns();
     if (now < c->next_renew_ns)
         return;
     c->next_renew_ns = now + c->lease_ms * 1000000 / 3;
-    /* delta 0: renews the lease; the first one after a connect restates
-     * what this host holds (a new primary may lack the latest) */
-    bool restate = c->reassert;
-    c->reassert = false;
     for (int i = 0; i < c->n_budget_keys; i++)
-        if (c->count < c->max_pending)
-            send_budget(c, i, 0, 0, c->budget_keys[i].ttl_ms, restate, NULL, NULL);
+        if (c->count < c->max_pending) /* delta 0: renews the lease, changes nothing */
+            send_budget(c, i, 0, 0, c->budget_keys[i].ttl_ms, false, NULL, NULL);
+}
+
+void redis_budget_restate(struct redis_cache *c)
+{
+    /* called as the connection comes up, before any operation could send
+     * a budget command: `held` is then exactly what this host holds */
+    for (int i = 0; i < c->n_budget_keys; i++)
+        send_budget(c, i, 0, 0, c->budget_keys[i].ttl_ms, true, NULL, NULL);
 }
 
 static int op_claim(void *self, struct qts_str key, struct qts_str owner, int64_t ttl_ms,

@@ -148,10 +148,9 @@ static void connected_ok(struct redis_cache *c)
     if (c->breaker != QTS_CACHE_UP)
         c->host->metric_set(c->owner, "breaker_open", 0);
     c->breaker = QTS_CACHE_UP;
-    /* restate what this host holds in every budget counter at once (the
+    /* restate what this host holds in every budget counter first (the
      * server may be a new primary that lacks the last reservations) */
-    c->reassert = true;
-    c->next_renew_ns = 0;
+    redis_budget_restate(c);
     if (c->in_outage) {
         c->in_outage = false;
         LOG(c, QTS_LOG_INFO, "redis back at %s:%d failures=%" PRIu64 " dropped=%" PRIu64,
