@@ -28,7 +28,7 @@ static const char ZSET_SCRIPT[] =
  * renewing: dead or cut off) gives back what it held before anything else
  * is decided; a host that finds itself given back re-adds what it still
  * holds (`held`), so the counter never undercounts a live host. `restate`
- * (the first renewal after a connect) replaces what the server has for
+ * (sent as each connection comes up) replaces what the server has for
  * this host with `held`: after a failover the new primary may lack the
  * last reservations the old one acknowledged but had not replicated.
  * -> {granted 0|1, used, held} */

@@ -184,6 +184,11 @@ done
 [ -n "$held_after" ] && echo "ok: the budget counter on the new primary holds this host's lease ($held_before before, $held_after after)" ||
     { echo "FAIL: no holding of this host in the budget on the new primary"; failed=1; }
 
+# one host: the counter is exactly what it holds (read in one atomic step)
+pair=$(redis-cli -p "$p2" EVAL "return {redis.call('GET', KEYS[1]), redis.call('HGET', KEYS[2], ARGV[1])}" 2 qts:sh:acct qts:sh:acct:hosts "$p" | tr '\n' ' ')
+set -- $pair
+[ -n "${1:-}" ] && [ "${1:-}" = "${2:-}" ] && echo "ok: on the new primary the budget counter equals this host's holding ($1)" ||
+    { echo "FAIL: budget counter / holding on the new primary: $pair"; failed=1; }
 kill -0 "$host_pid" 2>/dev/null && echo "ok: the host trades on" || { echo "FAIL: the host died"; failed=1; }
 for want in "redis unavailable what=" "the primary of qtsm is now 127.0.0.1:$p2" "redis back at 127.0.0.1:$p2"; do
     grep -qF "$want" "$dir/run.err" && echo "ok: log: $(grep -F "$want" "$dir/run.err" | head -1 | cut -c1-160)" ||
