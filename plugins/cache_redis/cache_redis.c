@@ -170,6 +170,28 @@ static int read_tls_config(struct redis_cache *c, struct qts_err *err)
     return 0;
 }
 
+/* `sentinels` and `master_name`: the primary is whatever Sentinel names
+ * (redis_sentinel.c); host/port/url then only give the database,
+ * credentials and prefix. */
+static int read_sentinel_config(struct redis_cache *c, struct qts_err *err)
+{
+    int rc;
+    char list[2048] = "";
+    if ((rc = cfg_str(c, "sentinels", list, sizeof list, err)) < 0 ||
+        (rc = cfg_str(c, "master_name", c->master_name, sizeof c->master_name, err)) < 0)
+        return rc;
+    if (!list[0] && !c->master_name[0])
+        return 0;
+    if (!list[0] || !c->master_name[0])
+        return qts_err_set(err, QTS_ECONFIG,
+                           "cache_redis: sentinels and master_name go together (got only %s)",
+                           list[0] ? "sentinels" : "master_name");
+    if (c->tls || c->unix_path[0])
+        return qts_err_set(err, QTS_ECONFIG, "cache_redis: sentinels cannot be combined with %s",
+                           c->tls ? "TLS" : "unix_socket");
+    return redis_sentinel_config(c, list, err);
+}
+
 static int read_config(struct redis_cache *c, struct qts_err *err)
 {
     int rc;
@@ -242,6 +264,8 @@ static int read_config(struct redis_cache *c, struct qts_err *err)
         return rc;
     c->max_pending = (uint32_t)v;
     if ((rc = read_tls_config(c, err)) < 0)
+        return rc;
+    if ((rc = read_sentinel_config(c, err)) < 0)
         return rc;
     qts_err_clear(err);
     return 0;
@@ -332,11 +356,17 @@ static int redis_stop(void *self)
             return QTS_EAGAIN;
     }
     if (!c->is_stopping) {
+        /* what is still in hiredis's output buffer (the drain timed out on
+         * a loaded machine) goes to the socket before it closes: Redis
+         * applies it even though the answers are not awaited */
+        if (c->ac && c->state == ST_UP)
+            redisAsyncHandleWrite(c->ac);
         c->is_stopping = true;
         if (c->is_running)
             c->host->timer_stop(c->owner, c->watchdog);
         c->is_running = false;
         redis_drop_connection(c);
+        redis_sentinel_drop(c);
     }
     return c->open_handles > 0 ? QTS_EAGAIN : 0;
 }
@@ -348,6 +378,7 @@ static void redis_destroy(void *self)
         return;
     if (c->ac) /* destroy after a failed start */
         redis_drop_connection(c);
+    redis_sentinel_drop(c);
     qts_redis_tls_ctx_free(c->tls_ctx);
     c->host->free(c->owner, c->ring);
     c->host->free(c->owner, c);
@@ -390,6 +421,10 @@ static const struct qts_cfg_key redis_keys[] = {
     QTS_CFG_DURATION(
         "budget_lease_ttl_ms", "10000",
         "a host silent this long gives back what it holds in shared budgets; 0 = never"),
+    QTS_CFG_LIST("sentinels", NULL,
+                 "Redis Sentinel addresses, host:port items (IP addresses); with master_name "
+                 "the primary is the one Sentinel names"),
+    QTS_CFG_STR("master_name", NULL, "the name the sentinels monitor the primary under"),
     QTS_CFG_END};
 
 QTS_PLUGIN_DEFINE("cache_redis", QTS_KIND_CACHE, "1.0.0", &redis_ops, redis_keys, QTS_CAP_RAW_LOOP,

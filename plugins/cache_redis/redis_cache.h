@@ -10,6 +10,7 @@
  *                   health) and the warm-start scan; the operations table
  *   redis_tls.c     the TLS bridge (redis_tls.h)
  *   redis_uv.c      hiredis on the libuv loop (redis_uv.h)
+ *   redis_sentinel.c  finding the primary through Redis Sentinel
  *
  * Everything runs on the host's loop thread. Pointers to struct redis_cache
  * passed between these files are borrowed: the host owns the instance
@@ -34,6 +35,7 @@
 #define KEY_MAX 512
 #define BUDGET_KEYS_MAX 8
 #define ARGS_MAX 600 /* 4 + 2 * 298 fields/members */
+#define SENTINELS_MAX 8
 
 enum { SCRIPT_HSET = 0, SCRIPT_ZSET = 1, SCRIPT_BUDGET = 2, SCRIPT_CLAIM = 3, N_SCRIPTS = 4 };
 
@@ -45,10 +47,12 @@ enum cmd_kind {
     CMD_SCRIPT,
     CMD_SCAN,
     CMD_HGETALL,
-    CMD_CLAIM
+    CMD_CLAIM,
+    CMD_ROLE /* setup through Sentinel: is this server the primary? */
 };
 
-enum conn_state { ST_IDLE = 0, ST_CONNECTING, ST_SETUP, ST_UP };
+/* ST_RESOLVING: asking Sentinel for the primary (sentinels configured) */
+enum conn_state { ST_IDLE = 0, ST_RESOLVING, ST_CONNECTING, ST_SETUP, ST_UP };
 
 struct scan_op;
 
@@ -57,6 +61,7 @@ struct pending {
     uint8_t kind;
     uint8_t script; /* CMD_SCRIPT: which sha */
     uint8_t bkey;   /* CMD_BUDGET: index in budget_keys */
+    int64_t delta;  /* CMD_BUDGET: what was asked (a lost release still counts) */
     void *cb;
     void *arg;
     struct scan_op *scan;
@@ -95,6 +100,23 @@ struct redis_cache {
     bool tls, tls_verify;
     char tls_ca_file[256], tls_ca_dir[256], tls_cert_file[256], tls_key_file[256];
     char tls_server_name[256];
+
+    /* Sentinel (empty: host/port name the server). host_name/port then
+     * hold the primary Sentinel named last. */
+    struct {
+        char host[256];
+        int port;
+    } sentinels[SENTINELS_MAX];
+    int n_sentinels;
+    char master_name[128];
+    redisAsyncContext *sac; /* owned: the query in progress, NULL between */
+    int sentinel_at;    /* the sentinel being asked (next round starts at the one that answered) */
+    int sentinel_tried; /* sentinels asked in this round */
+    int64_t sentinel_started_ns;
+    bool sentinel_peek; /* asked while the breaker is open: connect only to a new primary */
+    int64_t next_peek_ns;
+    int64_t peek_ms;        /* the interval of those questions (0: breaker not open) */
+    char sentinel_err[160]; /* the last sentinel's failure, for the log */
 
     /* connection */
     redisAsyncContext *ac;
@@ -163,6 +185,25 @@ size_t redis_u64_str(char *dst, uint64_t v);
 struct pending *redis_send_argv(struct redis_cache *c, int argc, const char **argv,
                                 const size_t *argvlen, uint8_t kind);
 
+/* Connects hiredis to host_name:port (through the TLS bridge with TLS, or
+ * to the unix socket): the step after Sentinel named the primary. */
+void redis_connect_primary(struct redis_cache *c);
+
+/* ---- redis_sentinel.c */
+
+/* Parses `sentinels` ("host:port,host:port") into c; 0 or QTS_ECONFIG. */
+int redis_sentinel_config(struct redis_cache *c, const char *list, struct qts_err *err);
+/* Asks the sentinels in turn for the primary of master_name; on an answer
+ * connects to it (redis_connect_primary), when none answers redis_fail().
+ * `peek`: only connect when the primary moved (the breaker is open). */
+void redis_sentinel_resolve(struct redis_cache *c, bool peek);
+/* Watchdog: a sentinel that does not answer within connect_timeout_ms is
+ * skipped; while the breaker is open Sentinel is asked whether the primary
+ * moved, every reconnect_min_ms doubling to reconnect_max_ms. */
+void redis_sentinel_tick(struct redis_cache *c, int64_t now);
+/* Drops the query in progress (stop, destroy). */
+void redis_sentinel_drop(struct redis_cache *c);
+
 /* ---- redis_cmds.c */
 
 /* The operations table of the descriptor. */
@@ -173,6 +214,9 @@ void redis_scan_unref(struct scan_op *s);
  * script's answer); renew the leases of every counter when due. */
 void redis_budget_held(struct redis_cache *c, uint8_t slot, int64_t held);
 void redis_budget_renew(struct redis_cache *c);
+/* As the connection comes up (nothing else in flight): restate what this
+ * host holds in every budget counter (the script's `restate`). */
+void redis_budget_restate(struct redis_cache *c);
 /* Replies of a warm-start scan; `r` borrowed (NULL: not answered). */
 void redis_scan_reply(struct redis_cache *c, struct scan_op *s, redisReply *r);
 /* `key` owned: the copy made when the HGETALL was queued, freed here. */

@@ -225,7 +225,7 @@ void redis_budget_held(struct redis_cache *c, uint8_t slot, int64_t held)
 
 /* EVALSHA of the budget script on the full key `k` (slot `slot`). */
 static int send_budget(struct redis_cache *c, int slot, int64_t delta, int64_t limit,
-                       int64_t ttl_ms, qts_cache_budget_fn cb, void *arg)
+                       int64_t ttl_ms, bool restate, qts_cache_budget_fn cb, void *arg)
 {
     const char *k = c->budget_keys[slot].key;
     char hosts[KEY_MAX + 8], alive[KEY_MAX + 8];
@@ -238,13 +238,16 @@ static int send_budget(struct redis_cache *c, int slot, int64_t delta, int64_t l
     int lmn = snprintf(lm, sizeof lm, "%" PRId64, c->lease_ms);
     int hdn = snprintf(h, sizeof h, "%" PRId64, c->budget_keys[slot].held);
     /* the host prefix names this host in the counter's companions */
-    const char *argv[12] = {
-        "EVALSHA", c->sha[SCRIPT_BUDGET], "3", k, hosts, alive, d, l, t, c->prefix, lm, h};
-    size_t len[12] = {7,          40,         1,          strlen(k),   (size_t)hn,  (size_t)an,
-                      (size_t)dn, (size_t)ln, (size_t)tn, c->prefix_n, (size_t)lmn, (size_t)hdn};
-    struct pending *p = redis_send_argv(c, 12, argv, len, CMD_BUDGET);
+    const char *argv[13] = {
+        "EVALSHA", c->sha[SCRIPT_BUDGET], "3", k, hosts, alive, d, l, t, c->prefix, lm,
+        h,         restate ? "1" : "0"};
+    size_t len[13] = {7,           40,          1,          strlen(k),  (size_t)hn,
+                      (size_t)an,  (size_t)dn,  (size_t)ln, (size_t)tn, c->prefix_n,
+                      (size_t)lmn, (size_t)hdn, 1};
+    struct pending *p = redis_send_argv(c, 13, argv, len, CMD_BUDGET);
     if (!p)
         return QTS_ENET;
+    p->delta = delta;
     p->cb = (void *)cb;
     p->arg = arg;
     p->bkey = (uint8_t)slot;
@@ -265,7 +268,7 @@ static int op_budget(void *self, struct qts_str key, int64_t delta, int64_t limi
     if (slot < 0)
         return QTS_EFULL;
     c->budget_keys[slot].ttl_ms = ttl_ms;
-    return send_budget(c, slot, delta, limit, ttl_ms, cb, arg);
+    return send_budget(c, slot, delta, limit, ttl_ms, false, cb, arg);
 }
 
 void redis_budget_renew(struct redis_cache *c)
@@ -278,7 +281,15 @@ void redis_budget_renew(struct redis_cache *c)
     c->next_renew_ns = now + c->lease_ms * 1000000 / 3;
     for (int i = 0; i < c->n_budget_keys; i++)
         if (c->count < c->max_pending) /* delta 0: renews the lease, changes nothing */
-            send_budget(c, i, 0, 0, c->budget_keys[i].ttl_ms, NULL, NULL);
+            send_budget(c, i, 0, 0, c->budget_keys[i].ttl_ms, false, NULL, NULL);
+}
+
+void redis_budget_restate(struct redis_cache *c)
+{
+    /* called as the connection comes up, before any operation could send
+     * a budget command: `held` is then exactly what this host holds */
+    for (int i = 0; i < c->n_budget_keys; i++)
+        send_budget(c, i, 0, 0, c->budget_keys[i].ttl_ms, true, NULL, NULL);
 }
 
 static int op_claim(void *self, struct qts_str key, struct qts_str owner, int64_t ttl_ms,

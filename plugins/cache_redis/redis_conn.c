@@ -24,10 +24,14 @@ static const char ZSET_SCRIPT[] =
     "return 1\n";
 /* KEYS[1]=counter, KEYS[2]=what each host holds (hash), KEYS[3]=when each
  * host's lease runs out (hash, Unix ms). ARGV: delta limit ttl_ms host
- * lease_ms held. A host whose lease ran out (it stopped renewing: dead or
- * cut off) gives back what it held before anything else is decided; a host
- * that finds itself given back re-adds what it still holds (`held`), so the
- * counter never undercounts a live host. -> {granted 0|1, used, held} */
+ * lease_ms held restate(0|1). A host whose lease ran out (it stopped
+ * renewing: dead or cut off) gives back what it held before anything else
+ * is decided; a host that finds itself given back re-adds what it still
+ * holds (`held`), so the counter never undercounts a live host. `restate`
+ * (sent as each connection comes up) replaces what the server has for
+ * this host with `held`: after a failover the new primary may lack the
+ * last reservations the old one acknowledged but had not replicated.
+ * -> {granted 0|1, used, held} */
 static const char BUDGET_SCRIPT[] =
     "local used = tonumber(redis.call('GET', KEYS[1]) or '0')\n"
     "local delta = tonumber(ARGV[1])\n"
@@ -46,7 +50,9 @@ static const char BUDGET_SCRIPT[] =
     "end\n"
     "if used < 0 then used = 0 end\n"
     "local mine = tonumber(redis.call('HGET', KEYS[2], host) or '-1')\n"
-    "if mine < 0 then mine = tonumber(ARGV[6]); used = used + mine end\n"
+    "if mine < 0 then mine = tonumber(ARGV[6]); used = used + mine\n"
+    "elseif ARGV[7] == '1' then used = used - mine + tonumber(ARGV[6]); mine = tonumber(ARGV[6]) "
+    "end\n"
     "local granted = 1\n"
     "if delta > 0 and used + delta > limit then granted = 0; delta = 0 end\n"
     "if delta < -mine then delta = -mine end\n"
@@ -142,10 +148,13 @@ static void connected_ok(struct redis_cache *c)
     if (c->breaker != QTS_CACHE_UP)
         c->host->metric_set(c->owner, "breaker_open", 0);
     c->breaker = QTS_CACHE_UP;
+    /* restate what this host holds in every budget counter first (the
+     * server may be a new primary that lacks the last reservations) */
+    redis_budget_restate(c);
     if (c->in_outage) {
         c->in_outage = false;
-        LOG(c, QTS_LOG_INFO, "redis back failures=%" PRIu64 " dropped=%" PRIu64, c->st.failures,
-            c->st.writes_dropped);
+        LOG(c, QTS_LOG_INFO, "redis back at %s:%d failures=%" PRIu64 " dropped=%" PRIu64,
+            c->host_name, c->port, c->st.failures, c->st.writes_dropped);
     } else {
         LOG(c, QTS_LOG_INFO, "redis connected prefix=%s", c->prefix);
     }
@@ -171,6 +180,36 @@ static int reply_status(const redisReply *r)
     return 0;
 }
 
+/* A READONLY error: the server was demoted to a replica (a failover).
+ * Counted as a connection failure; the next attempt asks Sentinel (or the
+ * configured address) again. Returns true when `r` was one. */
+static bool demoted(struct redis_cache *c, const redisReply *r)
+{
+    if (!r || r->type != REDIS_REPLY_ERROR || strncmp(r->str, "READONLY", 8) != 0 || !c->ac ||
+        c->state != ST_UP)
+        return false;
+    char detail[320];
+    snprintf(detail, sizeof detail, "%s:%d answers READONLY: it is a replica now (failover)",
+             c->host_name, c->port);
+    redis_fail(c, "failover", detail); /* inside a callback: hiredis frees it after */
+    return true;
+}
+
+/* One setup command (AUTH, SELECT, SCRIPT LOAD, ROLE) answered; the last
+ * one decides the connection. */
+static void setup_step(struct redis_cache *c, const redisReply *r)
+{
+    if (--c->setup_left == 0 && r) {
+        if (c->setup_failed) {
+            c->setup_failed = false;
+            /* inside a hiredis callback: the free is deferred by hiredis */
+            redis_fail(c, "setup", "AUTH/SELECT/SCRIPT LOAD/ROLE refused");
+        } else {
+            connected_ok(c);
+        }
+    }
+}
+
 static void on_reply(redisAsyncContext *ac, void *reply, void *priv)
 {
     struct redis_cache *c = priv;
@@ -190,6 +229,8 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *priv)
             c->st.writes_ok++;
         else {
             c->st.writes_failed++;
+            if (demoted(c, r))
+                break;
             if (r && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0 && c->ac &&
                 c->state == ST_UP) {
                 /* SCRIPT FLUSH on the server: a new connection loads them
@@ -220,6 +261,12 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *priv)
     case CMD_BUDGET: {
         qts_cache_budget_fn cb = (qts_cache_budget_fn)p.cb;
         if (!r) { /* sent but unanswered: Redis may or may not have applied it */
+            /* the host took a release off its lease already: what this
+             * host holds (restated after the reconnect) follows it */
+            if (p.delta < 0 && p.bkey < c->n_budget_keys) {
+                int64_t *held = &c->budget_keys[p.bkey].held;
+                *held = *held + p.delta > 0 ? *held + p.delta : 0;
+            }
             if (cb)
                 cb(p.arg, c->is_stopping ? QTS_ECANCELED : QTS_EUNKNOWN, 0);
         } else if (r->type == REDIS_REPLY_ARRAY && r->elements == 3 &&
@@ -229,8 +276,11 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *priv)
             redis_budget_held(c, p.bkey, r->element[2]->integer);
             if (cb)
                 cb(p.arg, r->element[0]->integer ? 0 : QTS_EREJECT, r->element[1]->integer);
-        } else if (cb)
-            cb(p.arg, QTS_EIO, 0);
+        } else {
+            int e = demoted(c, r) ? QTS_ENET : QTS_EIO; /* READONLY: not applied */
+            if (cb)
+                cb(p.arg, e, 0);
+        }
         break;
     }
     case CMD_CLAIM: {
@@ -243,7 +293,22 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *priv)
             cb(p.arg, r->element[0]->integer ? 0 : QTS_EREJECT,
                (struct qts_str){r->element[1]->str, r->element[1]->len});
         else
-            cb(p.arg, QTS_EIO, (struct qts_str){"", 0});
+            cb(p.arg, demoted(c, r) ? QTS_ENET : QTS_EIO, (struct qts_str){"", 0});
+        break;
+    }
+    case CMD_ROLE: {
+        /* a sentinel named this server; it must still be the primary */
+        bool primary = r && r->type == REDIS_REPLY_ARRAY && r->elements >= 1 &&
+                       r->element[0]->type == REDIS_REPLY_STRING &&
+                       strcmp(r->element[0]->str, "master") == 0;
+        if (r && !primary) {
+            c->setup_failed = true;
+            LOG(c, QTS_LOG_WARN,
+                "redis %s:%d is not the primary of %s (a sentinel's stale answer); asking "
+                "Sentinel again",
+                c->host_name, c->port, c->master_name);
+        }
+        setup_step(c, r);
         break;
     }
     case CMD_SETUP:
@@ -258,15 +323,7 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *priv)
         } else if (p.kind == CMD_SCRIPT) {
             snprintf(c->sha[p.script], sizeof c->sha[p.script], "%.*s", (int)r->len, r->str);
         }
-        if (--c->setup_left == 0 && r) {
-            if (c->setup_failed) {
-                c->setup_failed = false;
-                /* inside a hiredis callback: the free is deferred by hiredis */
-                redis_fail(c, "setup", "AUTH/SELECT/SCRIPT LOAD refused");
-            } else {
-                connected_ok(c);
-            }
-        }
+        setup_step(c, r);
         break;
     case CMD_SCAN:
         redis_scan_reply(c, p.scan, r);
@@ -383,6 +440,12 @@ static void on_connect(const redisAsyncContext *ac, int status)
             c->setup_left++;
         }
     }
+    if (c->n_sentinels) {
+        const char *argv[1] = {"ROLE"};
+        size_t len[1] = {4};
+        if (redis_send_argv(c, 1, argv, len, CMD_ROLE))
+            c->setup_left++;
+    }
 }
 
 static void on_disconnect(const redisAsyncContext *ac, int status)
@@ -416,6 +479,15 @@ void redis_connect_now(struct redis_cache *c)
         c->breaker = QTS_CACHE_HALF_OPEN;
         LOG(c, QTS_LOG_INFO, "redis circuit breaker half-open: probing");
     }
+    if (c->n_sentinels) { /* Sentinel names the primary first */
+        redis_sentinel_resolve(c, false);
+        return;
+    }
+    redis_connect_primary(c);
+}
+
+void redis_connect_primary(struct redis_cache *c)
+{
     if (c->tls) {
         char msg[256];
         c->state = ST_CONNECTING;
@@ -483,7 +555,8 @@ void redis_watchdog(void *arg)
         redis_fail(c, "command timeout", "reply overdue");
         return;
     }
-    if (!c->ac && !c->tls_conn && c->next_attempt_ns && now >= c->next_attempt_ns)
+    redis_sentinel_tick(c, now);
+    if (!c->ac && !c->tls_conn && !c->sac && c->next_attempt_ns && now >= c->next_attempt_ns)
         redis_connect_now(c);
     redis_budget_renew(c);
     c->host->metric_set(c->owner, "pending", (int64_t)c->count);

@@ -116,7 +116,10 @@ int pg_ensure_conn(struct pg *s, struct qts_err *err)
     char ct[24];
     snprintf(ct, sizeof ct, "%" PRId64, s->connect_timeout_s);
     const char *keys[] = {"dbname", "connect_timeout", "application_name", NULL};
-    const char *vals[] = {s->conninfo, ct, "qts", NULL};
+    /* application_name names the host: the log of a skipped maintenance
+     * turn says which host holds the lock (pg_upkeep.c) */
+    snprintf(s->app_name, sizeof s->app_name, "qts:%s", s->host_id);
+    const char *vals[] = {s->conninfo, ct, s->app_name, NULL};
     s->conn = PQconnectdbParams(keys, vals, 1);
     if (!s->conn || PQstatus(s->conn) != CONNECTION_OK) {
         char msg[200];

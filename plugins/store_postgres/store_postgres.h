@@ -10,6 +10,7 @@
 #include <inttypes.h>
 #include <libpq-fe.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +62,11 @@ struct pg {
     char *copy;
     size_t copy_len, copy_cap;
     struct store_dirty dirty; /* what the current batch touched */
+    /* upkeep shared by hosts (pg_upkeep.c): turns skipped because another
+     * host held the lock, and whether this host has run each task yet */
+    uint64_t maint_skipped, rollup_skipped;
+    bool maint_ran, rollup_ran;
+    char app_name[80]; /* "qts:<host_id>": names this host in pg_stat_activity */
     /* parameter scratch */
     char pool[NPARAM][72];
     const char *val[NPARAM];

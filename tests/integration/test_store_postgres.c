@@ -172,7 +172,7 @@ static int teardown(void **state)
 }
 
 /* sql/postgres/NNNN_*.sql (the .tsdb.sql variants aside) */
-#define PG_MIGRATIONS 5
+#define PG_MIGRATIONS 6
 
 static void test_migrate(void **state)
 {

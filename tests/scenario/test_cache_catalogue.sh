@@ -82,6 +82,13 @@ else
 fi
 stop h1
 [ "$stopped_rc" = 0 ] || { echo "FAIL: h1 exit $stopped_rc"; tail -5 "$dir/h1/run.err"; failed=1; }
-[ "$(rcli EXISTS "${p}hb")" = 0 ] && echo "ok: hb deleted at a clean stop" ||
-    { echo "FAIL: hb left: $(rcli HGETALL "${p}hb" | tr '\n' ' ') PTTL $(rcli PTTL "${p}hb")"; failed=1; }
+# deleted at the stop; when the connection was down at that moment (a
+# command timeout on a loaded machine) it goes after its TTL (1500 ms)
+if [ "$(rcli EXISTS "${p}hb")" = 0 ]; then
+    echo "ok: hb deleted at a clean stop"
+elif grep -q "redis unavailable" "$dir/h1/run.err" && sleep 1.6 && [ "$(rcli EXISTS "${p}hb")" = 0 ]; then
+    echo "ok: hb gone within its TTL after the stop (the connection was down at the stop: $(grep -o 'redis unavailable what=[a-z ]*' "$dir/h1/run.err" | tail -1))"
+else
+    echo "FAIL: hb left: $(rcli HGETALL "${p}hb" | tr '\n' ' ') PTTL $(rcli PTTL "${p}hb")"; grep -E "WARN|ERROR" "$dir/h1/run.err" | tail -3; failed=1
+fi
 exit $failed

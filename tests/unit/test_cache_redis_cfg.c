@@ -196,6 +196,32 @@ static void test_bad_config(void **state)
     assert_non_null(strstr(err.msg, "without a password"));
     assert_int_equal(load_with("prefix", "x:", "shared_prefix", "x:", &err), QTS_ECONFIG);
     assert_int_equal(load_with("breaker_failures", "0", NULL, NULL, &err), QTS_ECONFIG);
+    /* Sentinel: both keys or neither, items host:port */
+    assert_int_equal(load_with("sentinels", "127.0.0.1:26379", NULL, NULL, &err), QTS_ECONFIG);
+    assert_non_null(strstr(err.msg, "go together"));
+    assert_int_equal(load_with("master_name", "m", NULL, NULL, &err), QTS_ECONFIG);
+    assert_int_equal(load_with("sentinels", "127.0.0.1:1,10.0.0.1", "master_name", "m", &err),
+                     QTS_ECONFIG);
+    assert_non_null(strstr(err.msg, "\"10.0.0.1\" is not host:port"));
+    assert_int_equal(load_with("sentinels", "127.0.0.1:0", "master_name", "m", &err), QTS_ECONFIG);
+}
+
+/* No sentinel answers: a failed attempt like a refused connection (logged
+ * once, with the reason), nothing blocks, the breaker opens. */
+static void test_sentinel_nothing_listening(void **state)
+{
+    (void)state;
+    struct qts_th th;
+    struct qts_th_inst in;
+    qts_th_init(&th);
+    th.quiet = true;
+    const char *cfg[] = {"sentinels", "127.0.0.1:1,127.0.0.1:2", "master_name", "qts", NULL};
+    struct qts_cache_health h = {.struct_size = sizeof h};
+    start_until_breaker_open(&th, &in, cfg, &h);
+    assert_true(h.failures >= 2);
+    assert_int_equal(th.log_count[QTS_LOG_WARN], 1);
+    qts_th_unload(&in);
+    qts_th_cleanup(&th);
 }
 
 static void test_nothing_listening_never_blocks(void **state)
@@ -224,6 +250,7 @@ int main(void)
         cmocka_unit_test(test_tls_handshake_timeout),
         cmocka_unit_test(test_bad_config),
         cmocka_unit_test(test_nothing_listening_never_blocks),
+        cmocka_unit_test(test_sentinel_nothing_listening),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
