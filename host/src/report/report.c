@@ -16,6 +16,7 @@
 
 #include "json.h"
 #include "report_chart.h"
+#include "report_decide.h"
 #include "report_tca.h"
 #include "util.h"
 
@@ -674,6 +675,8 @@ int qts_report_render(const char *dir, struct qts_err *err)
     rc = qts_report_tca_load(dir, &tca, err);
     if (rc == 0 && (rc = write_summary(dir, &r, &p, tca, err)) == 0)
         rc = write_html(dir, &r, &p, tca, err);
+    if (rc == 0) /* the Decide stage's part, from decide.json (report_decide.c) */
+        rc = qts_report_decide(dir, err);
     qts_report_tca_free(tca);
 out:
     run_free(&r);
