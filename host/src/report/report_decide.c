@@ -132,16 +132,26 @@ static void write_per_strategy_json(FILE *f, const struct decide_doc *d)
     fputs("]", f);
 }
 
-/* summary.json ends "\n}\n": the decide object goes in as its last member. */
+/* The decide object goes in as the last member of summary.json's object. */
 static int add_to_summary(const char *dir, const struct decide_doc *d, struct qts_err *err)
 {
     size_t len = 0;
     char *sum = slurp(dir, "summary.json", &len);
     if (!sum)
         return qts_err_set(err, QTS_EIO, "%s/summary.json: cannot read it", dir);
-    char *end = len >= 3 ? strstr(sum + len - 3, "\n}\n") : NULL;
+    /* the object's closing brace, and the whitespace before it */
+    char *end = sum + len;
+    while (end > sum && (end[-1] == '\n' || end[-1] == ' ' || end[-1] == '\r'))
+        end--;
+    if (end > sum && end[-1] == '}') {
+        end--;
+        while (end > sum && (end[-1] == '\n' || end[-1] == ' ' || end[-1] == '\r'))
+            end--;
+    } else {
+        end = NULL;
+    }
     size_t jl = strlen(d->json);
-    if (!end || jl < 2 || d->json[jl - 1] != '}') {
+    if (!end || end == sum || jl < 2 || d->json[jl - 1] != '}') {
         free(sum);
         return qts_err_set(err, QTS_EPARSE, "%s: summary.json or decide.json is not as written",
                            dir);
@@ -256,7 +266,7 @@ static void html_section(FILE *f, const struct decide_doc *d)
     fputs("</table>\n", f);
 }
 
-/* report.html: the section goes before the last "</body>". */
+/* report.html: the section goes before the last "</body>" (else at the end). */
 static int add_to_html(const char *dir, const struct decide_doc *d, struct qts_err *err)
 {
     size_t len = 0;
@@ -266,10 +276,8 @@ static int add_to_html(const char *dir, const struct decide_doc *d, struct qts_e
     char *at = NULL;
     for (char *p = strstr(html, "</body>"); p; p = strstr(p + 1, "</body>"))
         at = p;
-    if (!at) {
-        free(html);
-        return qts_err_set(err, QTS_EPARSE, "%s/report.html has no </body>", dir);
-    }
+    if (!at) /* a page without </body>: the section goes at its end */
+        at = html + len;
     struct qts_wfile w;
     int rc = qts_wfile_open(&w, dir, "report.html", err);
     if (rc) {

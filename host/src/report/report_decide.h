@@ -11,8 +11,8 @@
 
 /* After summary.json and report.html are written in `dir`: adds
  * `"decide": {...}` as the last member of summary.json and a "Decide"
- * section before the end of report.html (both rewritten in place through
- * a .tmp). 0, or QTS_EIO/QTS_EPARSE with err set. */
+ * section before the end of report.html's body (both rewritten in place
+ * through a .tmp). 0, or QTS_EIO/QTS_EPARSE with err set. */
 int qts_report_decide(const char *dir, struct qts_err *err);
 
 #endif /* QTS_REPORT_DECIDE_H */
