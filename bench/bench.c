@@ -194,7 +194,7 @@ struct qts_lua_runtime *qts_bench_lua_lockstep(struct qts_clock *clock, uint32_t
     set.clock = clock;
     set.max_instruments = max_instruments;
     set.sink = (struct qts_lua_sink){sizeof set.sink, NULL, sink_submit, sink_cancel,
-                                     sink_cancel_all, NULL, NULL};
+                                     sink_cancel_all, NULL, NULL,        NULL};
     struct qts_lua_runtime *rt;
     if (qts_lua_runtime_new(&set, &rt, NULL) != 0)
         abort();

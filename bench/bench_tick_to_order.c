@@ -150,7 +150,7 @@ static void bench_paper(struct qts_exec *x, size_t n)
     set.clock = &g_clock;
     set.scan_interval_ns = -1;
     set.sink = (struct qts_lua_sink){sizeof set.sink,  x,    paper_submit, paper_cancel,
-                                     paper_cancel_all, NULL, NULL};
+                                     paper_cancel_all, NULL, NULL,         NULL};
     struct qts_lua_runtime *rt;
     struct qts_err err;
     if (qts_lua_runtime_new(&set, &rt, &err) != 0) {

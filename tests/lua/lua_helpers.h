@@ -108,7 +108,7 @@ static QTS_HELPER struct qts_lua_runtime *mk_rt_limit(struct rec_sink *r, bool l
     set.scan_interval_ns = -1; /* tests scan explicitly */
     set.max_instruments = 16;
     set.sink = (struct qts_lua_sink){sizeof set.sink, r,         rec_submit, rec_cancel,
-                                     rec_cancel_all,  rec_state, NULL};
+                                     rec_cancel_all,  rec_state, NULL,       NULL};
     struct qts_lua_runtime *rt = NULL;
     struct qts_err err;
     int rc = qts_lua_runtime_new(&set, &rt, &err);

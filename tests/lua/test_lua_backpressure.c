@@ -16,7 +16,7 @@ static void test_fills_kept_quotes_conflated(void **state)
     set.max_instruments = 16;
     set.p0_ring_cap = 8; /* tiny: the backlog must take over */
     set.sink = (struct qts_lua_sink){sizeof set.sink, r,         rec_submit, rec_cancel,
-                                     rec_cancel_all,  rec_state, NULL};
+                                     rec_cancel_all,  rec_state, NULL,       NULL};
     struct qts_lua_runtime *rt = NULL;
     assert_int_equal(qts_lua_runtime_new(&set, &rt, NULL), 0);
     struct qts_instrument in;

@@ -62,7 +62,7 @@ static char *replay(size_t batch)
     set.scan_interval_ns = -1;
     set.max_instruments = 4;
     set.sink = (struct qts_lua_sink){sizeof set.sink, r,         rec_submit, rec_cancel,
-                                     rec_cancel_all,  rec_state, NULL};
+                                     rec_cancel_all,  rec_state, NULL,       NULL};
     struct qts_lua_runtime *rt;
     assert_int_equal(qts_lua_runtime_new(&set, &rt, NULL), 0);
     struct qts_instrument in;

@@ -52,7 +52,11 @@ function M.make(slot)
       elseif t == FILL then
         if on_fill then on_fill(ctx, st, cast(fill_p, ev)[0]) end
       elseif t == TIMER then
-        if on_timer then local te = cast(timer_p, ev); on_timer(ctx, st, tonumber(te.timer_id)) end
+        local te = cast(timer_p, ev)
+        local id = tonumber(te.timer_id)
+        if id == slot.cycle_id then
+          slot.cycle() -- the cycle (qts.host): snapshot, then on_cycle
+        elseif on_timer then on_timer(ctx, st, id) end
       elseif t == FEEDBACK then
         if on_feedback then on_feedback(ctx, st, ev[0]) end
       end

@@ -161,6 +161,12 @@ int qts_ffi_instrument_count(struct qts_lua_strategy *s);
 int qts_ffi_instrument_at(struct qts_lua_strategy *s, uint32_t i,
                           const struct qts_instrument **out);
 double qts_ffi_now(struct qts_lua_strategy *s);
+int qts_ffi_set_cycle(struct qts_lua_strategy *s, int64_t cycle_ns, int64_t budget_ns,
+                      uint64_t *id_out);
+int qts_ffi_cycle_mark(struct qts_lua_strategy *s, int stage);
+int qts_ffi_pools(struct qts_lua_strategy *s, int *state, int64_t *capital, int64_t *available);
+int qts_ffi_mark(struct qts_lua_strategy *s, uint32_t instrument, int64_t *px_out,
+                 int64_t *qty_out);
 
 struct qts_feedback_summary {
     uint32_t struct_size;

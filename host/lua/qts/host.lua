@@ -536,12 +536,83 @@ function H.setup(sp, path, params, name, id)
   return dispatch.make(slot)
 end
 
+------------------------------------------------------------------ the cycle
+-- A strategy whose module sets `cycle_ms` and `on_cycle` runs on a timer
+-- (docs/decide.md, "The cycle"): every cycle_ms of the run's clock (data
+-- time in a replay) on_cycle(ctx, st, snap) gets a snapshot of what the
+-- strategy knows; the C side times the snapshot and on_cycle.
+local POOL_NAMES = {"scalp", "swing", "portfolio"}
+local POOL_STATES = {[0] = "ACTIVE", "PAUSED", "LOCKED"}
+local pool_st = ffi.new("int[3]")
+local pool_cap, pool_av = ffi.new("int64_t[3]"), ffi.new("int64_t[3]")
+local mark_px, mark_qty = ffi.new("int64_t[1]"), ffi.new("int64_t[1]")
+
+local function snapshot(cycle)
+  refresh_instruments()
+  local prices, positions = {}, {}
+  for id, ins in pairs(SYM_BY_ID) do
+    local e = C.qts_ffi_mark(S, id, mark_px, mark_qty)
+    if e >= 0 then prices[ins.name] = tonumber(mark_px[0]) / P10[e] end
+    if mark_qty[0] ~= 0 then positions[ins.name] = tonumber(mark_qty[0]) / P10[ins.qty_exp] end
+  end
+  local pools
+  if C.qts_ffi_pools(S, pool_st, pool_cap, pool_av) == 1 then
+    pools = {}
+    for k = 0, 2 do
+      pools[POOL_NAMES[k + 1]] = { state = POOL_STATES[pool_st[k]],
+                                   capital = tonumber(pool_cap[k]) / CASH_SCALE,
+                                   available = tonumber(pool_av[k]) / CASH_SCALE }
+    end
+  end
+  -- the strategy's own indicator objects (st.indicators), by name: the
+  -- value, nil while warming up
+  local inds = {}
+  local own = slot.st and slot.st.indicators
+  if type(own) == "table" then
+    for name, ind in pairs(own) do
+      if type(ind) == "table" and type(ind.ready) == "function" and ind:ready() then
+        inds[name] = ind:value()
+      end
+    end
+  end
+  return { cycle = cycle, time = tonumber(C.qts_ffi_now(S)), prices = prices,
+           positions = positions, pools = pools, indicators = inds,
+           operating_state = slot.ctx:operating_state(), cash = slot.ctx:cash(),
+           equity = slot.ctx:equity() }
+end
+
+local cycle_no = 0
+function slot.cycle()
+  local m = slot.M
+  if not (m and m.on_cycle) then return end
+  cycle_no = cycle_no + 1
+  C.qts_ffi_cycle_mark(S, 0)
+  local snap = snapshot(cycle_no)
+  C.qts_ffi_cycle_mark(S, 1)
+  m.on_cycle(slot.ctx, slot.st, snap)
+  C.qts_ffi_cycle_mark(S, 2)
+end
+
+local function start_cycle(path, m)
+  if m.cycle_ms == nil and m.on_cycle == nil then return end
+  local ms, budget = tonumber(m.cycle_ms), tonumber(m.cycle_budget_ms or m.cycle_ms)
+  if type(m.on_cycle) ~= "function" then error(path .. ": cycle_ms needs an on_cycle function", 0) end
+  if not ms or ms < 1 then error(path .. ": cycle_ms must be a number of milliseconds >= 1", 0) end
+  if not budget or budget <= 0 then error(path .. ": cycle_budget_ms must be > 0", 0) end
+  local id = ffi.new("uint64_t[1]")
+  if C.qts_ffi_set_cycle(S, ms * 1e6, budget * 1e6, id) ~= 0 then
+    error(path .. ": no timer left for the cycle", 0)
+  end
+  slot.cycle_id = tonumber(id[0])
+end
+
 function H.start(path)
   local m, e = compile(path)
   if not m then error(e, 0) end
   local st = m.on_init(slot.ctx, PARAMS)
   if type(st) ~= "table" then error(path .. ": on_init must return the state table", 0) end
   slot.M, slot.st = m, st
+  start_cycle(path, m)
   -- once per run, before the first event (not on a reload)
   if m.on_start then m.on_start(slot.ctx, st) end
 end

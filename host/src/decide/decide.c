@@ -249,6 +249,11 @@ static void net_group(struct qts_decide *d, struct slot *v, size_t n, size_t fir
     d->st.cross_notional += notional;
     /* both legs would have paid the taker fee at the venue */
     d->st.fees_saved += (int64_t)((double)notional * 2.0 * d->opts.taker_fee_bps / 10000.0);
+    /* and each market order would have crossed half the spread: the
+     * simplest estimate of the impact the cross avoided */
+    int64_t spread = d->env.spread ? d->env.spread(d->env.ctx, inst_id) : 0;
+    if (spread > 0)
+        d->st.impact_saved += qts_fixed_notional(spread, inst->px_exp, cross, inst->qty_exp);
     /* each crossed intent: its record, and a fully crossed one is complete */
     for (size_t i = first; i < n; i++) {
         struct slot *s = &v[i];

@@ -48,6 +48,9 @@ struct qts_decide_env {
     /* The decision price of an instrument (its px_exp): the mid of the
      * host's best bid and ask, else the last trade; 0 = none known. */
     int64_t (*decision_px)(void *ctx, uint32_t instrument);
+    /* May be NULL: the instrument's quoted spread, ask - bid (its px_exp);
+     * 0 = no two-sided quote. */
+    int64_t (*spread)(void *ctx, uint32_t instrument);
     const struct qts_instrument *(*instrument)(void *ctx, uint32_t id);
     int64_t (*now)(void *ctx);
     void *ctx; /* borrowed */
@@ -65,6 +68,7 @@ struct qts_decide_stats {
     uint64_t refused;       /* pool state or entry threshold */
     int64_t cross_notional; /* cash units (QTS_CASH_EXP): sum of both legs' notional / 2 */
     int64_t fees_saved;     /* cash units: taker fee the crossed quantity did not pay */
+    int64_t impact_saved;   /* cash units: half the quoted spread both legs did not cross */
 };
 
 struct qts_decide_opts {

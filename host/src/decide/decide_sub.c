@@ -9,16 +9,22 @@
 static void on_market(void *self, const struct qts_bus_market *m)
 {
     struct qts_decide_pub *pub = self;
-    if (pub->pools)
+    if (pub->pools) {
         qts_pools_update(pub->pools, m->ts_ns);
+        if (pub->pools_updated)
+            pub->pools_updated(pub->ctx, pub->pools);
+    }
 }
 
 static void on_fill(void *self, const struct qts_fill *f)
 {
     (void)f;
     struct qts_decide_pub *pub = self;
-    if (pub->pools)
+    if (pub->pools) {
         qts_pools_update(pub->pools, qts_clock_now(pub->clock));
+        if (pub->pools_updated)
+            pub->pools_updated(pub->ctx, pub->pools);
+    }
 }
 
 int qts_decide_json(const struct qts_decide_pub *pub, char *buf, size_t cap)
@@ -31,14 +37,20 @@ int qts_decide_json(const struct qts_decide_pub *pub, char *buf, size_t cap)
                      "{\"intents\":%" PRIu64 ",\"passed\":%" PRIu64 ",\"netted\":%" PRIu64
                      ",\"internal_fills\":%" PRIu64 ",\"dropped\":%" PRIu64
                      ",\"conflicts\":%" PRIu64 ",\"shrunk\":%" PRIu64 ",\"refused\":%" PRIu64
-                     ",\"crossed_notional\":%.2f,\"fees_saved\":%.2f,\"state\":",
+                     ",\"crossed_notional\":%.2f,\"fees_saved\":%.2f,\"impact_saved\":%.2f,"
+                     "\"state\":",
                      s.intents, s.passed, s.netted, s.crosses, s.dropped, s.conflicts, s.shrunk,
-                     s.refused, (double)s.cross_notional / unit, (double)s.fees_saved / unit);
+                     s.refused, (double)s.cross_notional / unit, (double)s.fees_saved / unit,
+                     (double)s.impact_saved / unit);
     size_t used = (size_t)n < cap ? (size_t)n : cap;
     if (pub->pools)
         n += qts_pools_json(pub->pools, buf + used, cap - used);
     else
         n += snprintf(buf + used, cap - used, "null");
+    used = (size_t)n < cap ? (size_t)n : cap;
+    n += snprintf(buf + used, cap - used, ",\"cycles\":");
+    used = (size_t)n < cap ? (size_t)n : cap;
+    n += qts_cycles_json(pub->cycles, buf + used, cap - used);
     used = (size_t)n < cap ? (size_t)n : cap;
     n += snprintf(buf + used, cap - used, "}");
     return n;
@@ -49,6 +61,7 @@ static int on_run_end(void *self, const struct qts_run_end *end, struct qts_err 
     struct qts_decide_pub *pub = self;
     if (!pub->decide)
         return 0;
+    qts_cycles_flush(pub->cycles);
     char buf[4096], path[1100];
     int n = qts_decide_json(pub, buf, sizeof buf);
     snprintf(path, sizeof path, "%s/decide.json", end->run_dir);

@@ -7,6 +7,7 @@
 
 #include "bus_sub.h"
 #include "clock.h"
+#include "cycles.h"
 #include "decide.h"
 #include "pools.h"
 
@@ -14,6 +15,10 @@ struct qts_decide_pub {
     struct qts_decide *decide;     /* borrowed; NULL until the stage exists */
     struct qts_pools *pools;       /* borrowed; NULL = none configured */
     const struct qts_clock *clock; /* borrowed */
+    struct qts_cycles *cycles;     /* borrowed; NULL = no cycle records */
+    /* Optional: the pools' figures changed (after each update). */
+    void (*pools_updated)(void *ctx, const struct qts_pools *p);
+    void *ctx; /* borrowed, for pools_updated */
 };
 
 struct qts_bus_sub qts_decide_sub(struct qts_decide_pub *pub);

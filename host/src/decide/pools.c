@@ -22,6 +22,11 @@ struct pool {
     int state;           /* enum qts_pool_state */
     double max_drawdown; /* FS082 level, 0..1 */
     int64_t capital, exposure, reserved, available, peak, pnl;
+    int64_t moved;         /* capital moved in (out: < 0) by promotions and demotions */
+    int64_t acc_offset;    /* PnL already promoted out: accumulated profit = pnl - this */
+    int64_t period_peak;   /* the highest capital since the last check */
+    double period_dd;      /* the largest drawdown from period_peak since the last check */
+    int64_t trades_base;   /* closed trades counted at the last promotion out */
     const char *lock_code; /* why LOCKED by the host ("FS081", "FS082"); NULL = config */
 };
 
@@ -42,6 +47,20 @@ struct qts_pools {
     int64_t peak_equity, day_start_equity, day;
     double drawdown, daily_loss;
     bool fs080;
+    /* the capital flow (decide.capital_flow): checked on the run's clock */
+    bool flow_on;
+    int64_t check_ns, next_check_ns;
+    struct promo {
+        double min_profit; /* of the starting equity */
+        double share;      /* of the profit above min_profit */
+        double max_dd;     /* the pool's drawdown in the period at most */
+        int64_t min_trades;
+    } promo[2]; /* scalp -> swing, swing -> portfolio */
+    struct demo {
+        double drawdown; /* the pool's drawdown in the period above it */
+        double share;    /* of the pool's capital */
+    } demo[2];           /* swing -> scalp, portfolio -> swing */
+    uint32_t promotions, demotions;
 };
 
 const char *qts_pool_state_name(int s)
@@ -84,9 +103,10 @@ static int get_frac(const struct qts_cfg_node *n, const char *path, const char *
 }
 
 /* "3d", "12h", "30m", "45s" or milliseconds. */
-static int get_dwell(const struct qts_cfg_node *n, int64_t *out, struct qts_err *err)
+static int get_duration(const struct qts_cfg_node *n, const char *path, const char *key,
+                        int64_t *out, struct qts_err *err)
 {
-    const struct qts_cfg_node *v = qts_cfg_get(n, "min_dwell");
+    const struct qts_cfg_node *v = qts_cfg_get(n, key);
     if (!v)
         return 0;
     const char *s = qts_cfg_str(v);
@@ -106,8 +126,8 @@ static int get_dwell(const struct qts_cfg_node *n, int64_t *out, struct qts_err 
     }
     if (!s || end == s || !(x >= 0))
         return qts_err_set(err, QTS_ECONFIG,
-                           "decide.operating_state.min_dwell: a duration such as 3d, 12h, 30m, "
-                           "45s or milliseconds");
+                           "%s.%s: a duration such as 3d, 12h, 30m, 45s or milliseconds", path,
+                           key);
     *out = (int64_t)(x * (double)unit);
     return 0;
 }
@@ -178,7 +198,7 @@ static int parse_op(struct qts_pools *p, const struct qts_cfg_node *n, struct qt
     const struct qts_cfg_node *v = qts_cfg_get(n, "initial");
     if (v && (p->op = name_index(qts_cfg_str(v), qts_op_state_name, QTS_OP_COUNT)) < 0)
         return qts_err_set(err, QTS_ECONFIG, "%s.initial: AGGRESSIVE, BALANCED or DEFENSIVE", path);
-    if (get_dwell(n, &p->min_dwell_ns, err) != 0 ||
+    if (get_duration(n, path, "min_dwell", &p->min_dwell_ns, err) != 0 ||
         get_frac(n, path, "drawdown_balanced", &p->dd_balanced, err) != 0 ||
         get_frac(n, path, "daily_loss_balanced", &p->loss_balanced, err) != 0 ||
         get_frac(n, path, "drawdown_defensive", &p->dd_defensive, err) != 0)
@@ -223,6 +243,55 @@ static int parse_op(struct qts_pools *p, const struct qts_cfg_node *n, struct qt
     return 0;
 }
 
+/* A duration ("7d", "12h", "30m", "45s" or milliseconds) at key `key` of
+ * map n, for the message `path.key`. */
+static int get_duration(const struct qts_cfg_node *n, const char *path, const char *key,
+                        int64_t *out, struct qts_err *err);
+
+/* decide.capital_flow: the design's promotion and demotion rules
+ * (spec-execution-risk.md §6.4-6.5), each number overridable. */
+static int parse_flow(struct qts_pools *p, const struct qts_cfg_node *n, struct qts_err *err)
+{
+    static const char *const keys[] = {"check_every",    "scalp_to_swing",     "swing_to_portfolio",
+                                       "swing_to_scalp", "portfolio_to_swing", NULL};
+    static const char *const pkeys[] = {"min_profit", "share", "max_drawdown", "min_trades", NULL};
+    static const char *const dkeys[] = {"drawdown", "share", NULL};
+    const char *path = "decide.capital_flow";
+    if (only_keys(n, path, keys, err) != 0)
+        return QTS_ECONFIG;
+    if (get_duration(n, path, "check_every", &p->check_ns, err) != 0)
+        return QTS_ECONFIG;
+    if (p->check_ns <= 0)
+        return qts_err_set(err, QTS_ECONFIG, "%s.check_every: a duration above 0", path);
+    static const char *const up[] = {"scalp_to_swing", "swing_to_portfolio"};
+    static const char *const down[] = {"swing_to_scalp", "portfolio_to_swing"};
+    for (int i = 0; i < 2; i++) {
+        char sp[96];
+        const struct qts_cfg_node *c = qts_cfg_get(n, up[i]);
+        snprintf(sp, sizeof sp, "%s.%s", path, up[i]);
+        if (c && qts_cfg_type(c) != QTS_CFG_NULL) {
+            if (only_keys(c, sp, pkeys, err) != 0 ||
+                get_frac(c, sp, "min_profit", &p->promo[i].min_profit, err) != 0 ||
+                get_frac(c, sp, "share", &p->promo[i].share, err) != 0 ||
+                get_frac(c, sp, "max_drawdown", &p->promo[i].max_dd, err) != 0)
+                return QTS_ECONFIG;
+            const struct qts_cfg_node *t = qts_cfg_get(c, "min_trades");
+            if (t &&
+                (qts_cfg_int(t, &p->promo[i].min_trades, err) != 0 || p->promo[i].min_trades < 0))
+                return qts_err_set(err, QTS_ECONFIG, "%s.min_trades: a whole number >= 0", sp);
+        }
+        c = qts_cfg_get(n, down[i]);
+        snprintf(sp, sizeof sp, "%s.%s", path, down[i]);
+        if (c && qts_cfg_type(c) != QTS_CFG_NULL &&
+            (only_keys(c, sp, dkeys, err) != 0 ||
+             get_frac(c, sp, "drawdown", &p->demo[i].drawdown, err) != 0 ||
+             get_frac(c, sp, "share", &p->demo[i].share, err) != 0))
+            return QTS_ECONFIG;
+    }
+    p->flow_on = true;
+    return 0;
+}
+
 int qts_pools_new(const struct qts_cfg_node *decide, struct qts_portfolio *pf,
                   const struct qts_pools_env *env, struct qts_pools **out, struct qts_err *err)
 {
@@ -249,11 +318,28 @@ int qts_pools_new(const struct qts_cfg_node *decide, struct qts_portfolio *pf,
     p->op_since_ns = -1;
     for (int k = 0; k < QTS_POOL_COUNT; k++)
         p->pool[k].max_drawdown = 0.20;
+    /* the design's capital flow (spec-execution-risk.md §6.4-6.5); the
+     * profit levels are its 1 000 000 and 5 000 000 KRW of a 100 000 000
+     * KRW account */
+    p->check_ns = 7 * DAY_NS;
+    p->promo[0] =
+        (struct promo){.min_profit = 0.01, .share = 0.5, .max_dd = 0.10, .min_trades = 50};
+    p->promo[1] = (struct promo){.min_profit = 0.05, .share = 0.3, .max_dd = 0.15, .min_trades = 0};
+    p->demo[0] = (struct demo){.drawdown = 0.15, .share = 0.30};
+    p->demo[1] = (struct demo){.drawdown = 0.10, .share = 0.20};
+    const struct qts_cfg_node *fn = decide ? qts_cfg_get(decide, "capital_flow") : NULL;
     int rc = 0;
     if (pn && qts_cfg_type(pn) != QTS_CFG_NULL)
         rc = parse_pools(p, pn, err);
     if (rc == 0 && on && qts_cfg_type(on) != QTS_CFG_NULL)
         rc = parse_op(p, on, err);
+    if (rc == 0 && fn && qts_cfg_type(fn) != QTS_CFG_NULL) {
+        rc = parse_flow(p, fn, err);
+        if (rc == 0 && !p->pools_on)
+            rc = qts_err_set(err, QTS_ECONFIG,
+                             "decide.capital_flow: needs decide.pools (capital moves between "
+                             "pools)");
+    }
     if (rc != 0) {
         free(p);
         return rc;
@@ -318,6 +404,111 @@ static void lock(struct qts_pools *p, int k, const char *code, const char *fmt, 
     QTS_WARN("%s: %s pool LOCKED: %s", code, qts_pool_name(k), msg);
 }
 
+/* Closed trades of each pool's strategies since the run started. */
+static void pool_trades(struct qts_pools *p, int64_t out[QTS_POOL_COUNT])
+{
+    struct qts_strategy_stats *ss = NULL;
+    size_t n = qts_portfolio_strategy_stats(p->pf, &ss);
+    for (size_t i = 0; i < n; i++) {
+        int k = p->env.scope(p->env.ctx, ss[i].strategy_id);
+        out[k >= 0 && k < QTS_POOL_COUNT ? k : 0] += ss[i].n_trades;
+    }
+    free(ss);
+}
+
+static void move_capital(struct qts_pools *p, int64_t now_ns, int from, int to, int64_t amount,
+                         bool promotion, const char *why, const char *json)
+{
+    struct pool *a = &p->pool[from], *b = &p->pool[to];
+    /* a move is neither a drawdown of the source nor a new peak of the
+     * destination: the peaks move with the capital */
+    int64_t before = a->capital;
+    a->moved -= amount, b->moved += amount;
+    a->capital -= amount, b->capital += amount;
+    if (before > 0) /* the source keeps its drawdown ratio (FS082) */
+        a->peak = (int64_t)((double)a->peak * (double)a->capital / (double)before);
+    b->peak += amount;
+    a->period_peak -= amount, b->period_peak += amount;
+    a->available = a->available > amount ? a->available - amount : 0;
+    b->available += amount;
+    if (promotion)
+        p->promotions++;
+    else
+        p->demotions++;
+    double unit = (double)qts_pow10_i64[QTS_CASH_EXP];
+    QTS_INFO("capital %s %s -> %s: %.2f moved: %s", promotion ? "promotion" : "demotion",
+             qts_pool_name(from), qts_pool_name(to), (double)amount / unit, why);
+    if (p->env.capital_move) {
+        struct qts_capital_move m = {.ts_ns = now_ns,
+                                     .from = from,
+                                     .to = to,
+                                     .promotion = promotion,
+                                     .amount = amount,
+                                     .why = why,
+                                     .json = json};
+        p->env.capital_move(p->env.ctx, &m);
+    }
+}
+
+/* One check of the capital flow: promotions first, then demotions
+ * (spec-execution-risk.md §6.8). A LOCKED pool neither gives nor takes. */
+static void run_flow(struct qts_pools *p, int64_t now_ns)
+{
+    double unit = (double)qts_pow10_i64[QTS_CASH_EXP];
+    int64_t trades[QTS_POOL_COUNT] = {0};
+    pool_trades(p, trades);
+    char why[200], json[320];
+    for (int i = 0; i < 2; i++) { /* scalp -> swing, swing -> portfolio */
+        struct pool *a = &p->pool[i];
+        const struct promo *r = &p->promo[i];
+        if (a->state == QTS_POOL_LOCKED || p->pool[i + 1].state == QTS_POOL_LOCKED)
+            continue;
+        int64_t acc = a->pnl - a->acc_offset;
+        int64_t level = (int64_t)((double)p->base * r->min_profit);
+        int64_t n = trades[i] - a->trades_base;
+        if (acc <= 0 || acc < level || n < r->min_trades || a->period_dd > r->max_dd)
+            continue;
+        int64_t amount = (int64_t)((double)(acc - level) * r->share);
+        if (amount <= 0)
+            continue;
+        snprintf(why, sizeof why,
+                 "accumulated profit %.2f above %.2f, %" PRId64 " trades, drawdown %.2f %%: "
+                 "%.0f %% of the excess",
+                 (double)acc / unit, (double)level / unit, n, 100 * a->period_dd, 100 * r->share);
+        snprintf(json, sizeof json,
+                 "{\"from\":\"%s\",\"to\":\"%s\",\"amount\":%.2f,\"accumulated_profit\":%.2f,"
+                 "\"min_profit\":%.2f,\"trades\":%" PRId64 ",\"drawdown\":%.6f,\"share\":%.4g}",
+                 qts_pool_name(i), qts_pool_name(i + 1), (double)amount / unit, (double)acc / unit,
+                 (double)level / unit, n, a->period_dd, r->share);
+        a->acc_offset += amount; /* the accumulated profit is what was moved less */
+        a->trades_base = trades[i];
+        move_capital(p, now_ns, i, i + 1, amount, true, why, json);
+    }
+    for (int i = 0; i < 2; i++) { /* swing -> scalp, portfolio -> swing */
+        int from = i + 1, to = i;
+        struct pool *a = &p->pool[from];
+        const struct demo *r = &p->demo[i];
+        if (a->state == QTS_POOL_LOCKED || p->pool[to].state == QTS_POOL_LOCKED ||
+            a->period_dd <= r->drawdown || a->capital <= 0)
+            continue;
+        int64_t amount = (int64_t)((double)a->capital * r->share);
+        if (amount <= 0)
+            continue;
+        snprintf(why, sizeof why, "drawdown %.2f %% above %.2f %%: %.0f %% of the pool",
+                 100 * a->period_dd, 100 * r->drawdown, 100 * r->share);
+        snprintf(json, sizeof json,
+                 "{\"from\":\"%s\",\"to\":\"%s\",\"amount\":%.2f,\"capital\":%.2f,"
+                 "\"drawdown\":%.6f,\"level\":%.4g,\"share\":%.4g}",
+                 qts_pool_name(from), qts_pool_name(to), (double)amount / unit,
+                 (double)a->capital / unit, a->period_dd, r->drawdown, r->share);
+        move_capital(p, now_ns, from, to, amount, false, why, json);
+    }
+    for (int k = 0; k < QTS_POOL_COUNT; k++) { /* the next period starts */
+        p->pool[k].period_peak = p->pool[k].capital;
+        p->pool[k].period_dd = 0;
+    }
+}
+
 void qts_pools_update(struct qts_pools *p, int64_t now_ns)
 {
     int64_t eq = qts_portfolio_equity(p->pf);
@@ -328,7 +519,8 @@ void qts_pools_update(struct qts_pools *p, int64_t now_ns)
         p->day = now_ns / DAY_NS;
         p->op_since_ns = now_ns;
         for (int k = 0; k < QTS_POOL_COUNT; k++)
-            p->pool[k].peak = (int64_t)((double)eq * p->alloc[p->op][k]);
+            p->pool[k].peak = p->pool[k].period_peak = (int64_t)((double)eq * p->alloc[p->op][k]);
+        p->next_check_ns = (now_ns / p->check_ns + 1) * p->check_ns;
     }
     if (now_ns / DAY_NS != p->day) {
         p->day = now_ns / DAY_NS;
@@ -370,7 +562,7 @@ void qts_pools_update(struct qts_pools *p, int64_t now_ns)
     for (int k = 0; k < QTS_POOL_COUNT; k++) {
         struct pool *q = &p->pool[k];
         q->pnl = pnl[k];
-        q->capital = (int64_t)((double)p->base * p->alloc[p->op][k]) + pnl[k];
+        q->capital = (int64_t)((double)p->base * p->alloc[p->op][k]) + q->moved + pnl[k];
         q->exposure = expo[k];
         q->reserved = resv[k];
         q->available = q->capital - expo[k] - resv[k];
@@ -378,6 +570,10 @@ void qts_pools_update(struct qts_pools *p, int64_t now_ns)
             q->available = 0;
         if (q->capital > q->peak)
             q->peak = q->capital;
+        if (q->capital > q->period_peak)
+            q->period_peak = q->capital;
+        if (q->period_peak > 0 && 1.0 - (double)q->capital / (double)q->period_peak > q->period_dd)
+            q->period_dd = 1.0 - (double)q->capital / (double)q->period_peak;
         double unit = (double)qts_pow10_i64[QTS_CASH_EXP];
         if (q->capital < 0)
             lock(p, k, "FS081", "capital %.2f below zero (%.0f)", (double)q->capital / unit, 0);
@@ -385,6 +581,10 @@ void qts_pools_update(struct qts_pools *p, int64_t now_ns)
                  1.0 - (double)q->capital / (double)q->peak > q->max_drawdown)
             lock(p, k, "FS082", "drawdown %.2f %% above %.2f %%",
                  100.0 * (1.0 - (double)q->capital / (double)q->peak), 100.0 * q->max_drawdown);
+    }
+    if (p->flow_on && now_ns >= p->next_check_ns) { /* on the run's clock */
+        run_flow(p, now_ns);
+        p->next_check_ns = (now_ns / p->check_ns + 1) * p->check_ns;
     }
 }
 
@@ -400,6 +600,11 @@ int64_t qts_pools_available(const struct qts_pools *p, int pool)
     if (!p->pools_on || p->op_since_ns < 0)
         return INT64_MAX; /* not configured, or nothing priced yet */
     return pool >= 0 && pool < QTS_POOL_COUNT ? p->pool[pool].available : 0;
+}
+
+int64_t qts_pools_capital(const struct qts_pools *p, int pool)
+{
+    return pool >= 0 && pool < QTS_POOL_COUNT ? p->pool[pool].capital : 0;
 }
 
 int qts_pools_op_state(const struct qts_pools *p) { return p->op; }
@@ -436,8 +641,9 @@ int qts_pools_json(const struct qts_pools *p, char *buf, size_t cap)
     int n = 0;
     put(buf, cap, &used, &n,
         "{\"operating_state\":\"%s\",\"threshold\":%.4g,\"transitions\":%u,"
-        "\"drawdown\":%.6f,\"pools\":",
-        qts_op_state_name(p->op), p->threshold[p->op], p->transitions, p->drawdown);
+        "\"drawdown\":%.6f,\"promotions\":%u,\"demotions\":%u,\"pools\":",
+        qts_op_state_name(p->op), p->threshold[p->op], p->transitions, p->drawdown, p->promotions,
+        p->demotions);
     if (!p->pools_on) {
         put(buf, cap, &used, &n, "null}");
         return n;
@@ -447,11 +653,11 @@ int qts_pools_json(const struct qts_pools *p, char *buf, size_t cap)
         put(buf, cap, &used, &n,
             "%s\"%s\":{\"state\":\"%s\",\"lock_code\":\"%s\",\"allocation\":%.4g,"
             "\"capital\":%.2f,\"invested\":%.2f,\"reserved\":%.2f,\"available\":%.2f,"
-            "\"pnl\":%.2f}",
+            "\"pnl\":%.2f,\"moved_in\":%.2f}",
             k ? "," : "{", qts_pool_name(k), qts_pool_state_name(q->state),
             q->lock_code ? q->lock_code : "", p->alloc[p->op][k], (double)q->capital / unit,
             (double)q->exposure / unit, (double)q->reserved / unit, (double)q->available / unit,
-            (double)q->pnl / unit);
+            (double)q->pnl / unit, (double)q->moved / unit);
     }
     put(buf, cap, &used, &n, "}}");
     return n;

@@ -46,6 +46,19 @@ const char *qts_op_state_name(int state);   /* "BALANCED" */
 /* An intent's confidence (0..1), or -1 when the strategy gave none. */
 double qts_intent_confidence(const struct qts_order_intent *in);
 
+/* A move of capital between two pools (spec-execution-risk.md §6.4-6.5):
+ * a promotion moves part of a pool's accumulated profit up (scalp to
+ * swing, swing to portfolio), a demotion part of a pool's capital down
+ * after a drawdown. Borrowed for the callback. */
+struct qts_capital_move {
+    int64_t ts_ns;
+    int from, to;     /* enum qts_pool */
+    bool promotion;   /* else a demotion */
+    int64_t amount;   /* cash units */
+    const char *why;  /* human text */
+    const char *json; /* the inputs: a JSON object */
+};
+
 struct qts_pools_env {
     int (*scope)(void *ctx, uint32_t strategy_id);        /* enum qts_pool */
     void (*safety)(void *ctx, int code, const char *msg); /* FS080 */
@@ -53,6 +66,8 @@ struct qts_pools_env {
     /* May be NULL: add to out[pool] the open notional (cash units) of the
      * working entry orders of each pool's strategies. */
     void (*reserved)(void *ctx, int64_t out[QTS_POOL_COUNT]);
+    /* May be NULL: a capital move happened (a decision record). */
+    void (*capital_move)(void *ctx, const struct qts_capital_move *m);
     void *ctx; /* borrowed */
 };
 
@@ -69,6 +84,7 @@ void qts_pools_update(struct qts_pools *p, int64_t now_ns);
 bool qts_pools_enabled(const struct qts_pools *p); /* a `pools` section */
 int qts_pools_state(const struct qts_pools *p, int pool);
 int64_t qts_pools_available(const struct qts_pools *p, int pool); /* cash units */
+int64_t qts_pools_capital(const struct qts_pools *p, int pool);   /* cash units */
 int qts_pools_op_state(const struct qts_pools *p);
 double qts_pools_threshold(const struct qts_pools *p);
 /* Would this order make the strategy's position larger? */

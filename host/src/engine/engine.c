@@ -534,6 +534,7 @@ void qts__engine_lua_sink(struct qts_engine *e, struct qts_lua_sink *out)
                                  .ctx = e,
                                  .submit_intent = qts__engine_rt_submit,
                                  .submit_batch = qts__engine_decide_batch,
+                                 .cycle = qts__engine_cycle, /* cycles.csv (engine_decide.c) */
                                  .cancel = rt_cancel,
                                  .cancel_all = rt_cancel_all,
                                  .strategy_state = rt_state};

@@ -24,6 +24,14 @@ static int64_t d_decision_px(void *ctx, uint32_t instrument)
     return m.last;
 }
 
+static int64_t d_spread(void *ctx, uint32_t instrument)
+{
+    struct qts_mkt_ref m;
+    if (qts__engine_market(ctx, instrument, &m) != 0 || m.bid <= 0 || m.ask < m.bid)
+        return 0;
+    return m.ask - m.bid;
+}
+
 static void d_fill(void *ctx, const struct qts_fill *f)
 {
     struct qts_engine *e = ctx;
@@ -100,6 +108,63 @@ void qts__engine_decide_batch(void *ctx, const struct qts_order_intent *const *i
     qts_decide_run(e->decide, in, n, rc);
 }
 
+/* The runtime's cycle records (M.cycle_ms) to cycles.csv. */
+void qts__engine_cycle(void *ctx, const struct qts_lua_cycle *c, int64_t decide_ns)
+{
+    struct qts_engine *e = ctx;
+    if (!e->cycles)
+        return;
+    struct qts_cycle_rec r = {.strategy_id = c->strategy_id,
+                              .strategy = c->strategy,
+                              .cycle = c->cycle,
+                              .due_ns = c->due_ns,
+                              .ts_ns = c->ts_ns,
+                              .cycle_ns = c->cycle_ns,
+                              .budget_ns = c->budget_ns,
+                              .snapshot_ns = c->snapshot_ns,
+                              .strategy_ns = c->strategy_ns,
+                              .decide_ns = decide_ns,
+                              .intents = c->intents};
+    qts_cycles_record(e->cycles, &r);
+}
+
+/* The pools' figures to the runtime, for on_cycle's snapshot. */
+static void d_pools_updated(void *ctx, const struct qts_pools *p)
+{
+    struct qts_engine *e = ctx;
+    if (!e->rt || !qts_pools_enabled(p))
+        return;
+    int st[QTS_POOL_COUNT];
+    int64_t cap[QTS_POOL_COUNT], av[QTS_POOL_COUNT];
+    for (int k = 0; k < QTS_POOL_COUNT; k++) {
+        st[k] = qts_pools_state(p, k);
+        cap[k] = qts_pools_capital(p, k);
+        av[k] = qts_pools_available(p, k);
+    }
+    qts_lua_runtime_set_pools(e->rt, true, st, cap, av);
+}
+
+/* A capital move between pools as a decision record (stage "capital"):
+ * no strategy asked it, so its intent names none (strategy 0) and carries
+ * the route in its tag ("scalp->swing"). */
+static void d_capital_move(void *ctx, const struct qts_capital_move *m)
+{
+    struct qts_engine *e = ctx;
+    struct qts_order_intent in;
+    memset(&in, 0, sizeof in);
+    in.struct_size = sizeof in;
+    snprintf(in.tag, sizeof in.tag, "%s->%s", qts_pool_name(m->from), qts_pool_name(m->to));
+    struct qts_decision d = {.ts_ns = m->ts_ns,
+                             .intent = &in,
+                             .symbol = "",
+                             .stage = "capital",
+                             .outcome = m->promotion ? "promoted" : "demoted",
+                             .codes = "",
+                             .reason = m->why,
+                             .inputs = m->json};
+    qts_bus_decision(&e->bus, &d);
+}
+
 /* PreCheck's GR061: the pool's available capital (the risk book). */
 static int64_t pool_available(void *ctx, int pool)
 {
@@ -126,7 +191,8 @@ int qts__engine_open_decide(struct qts_engine *e, struct qts_err *err)
     if (fee && qts_cfg_double(fee, &o.taker_fee_bps, &ignored) != 0)
         o.taker_fee_bps = 0;
     if (cfg) {
-        static const char *const known[] = {"netting", "taker_fee_bps", "pools", "operating_state"};
+        static const char *const known[] = {"netting", "taker_fee_bps", "pools", "operating_state",
+                                            "capital_flow"};
         for (size_t i = 0; i < qts_cfg_len(cfg); i++) {
             const char *k = qts_cfg_key_at(cfg, i);
             bool ok = false;
@@ -135,7 +201,7 @@ int qts__engine_open_decide(struct qts_engine *e, struct qts_err *err)
             if (!ok)
                 return qts_err_set(err, QTS_ECONFIG,
                                    "decide: unknown key '%s' (netting, taker_fee_bps, pools, "
-                                   "operating_state)",
+                                   "operating_state, capital_flow)",
                                    k);
         }
         const struct qts_cfg_node *v = qts_cfg_get(cfg, "netting");
@@ -149,6 +215,7 @@ int qts__engine_open_decide(struct qts_engine *e, struct qts_err *err)
                                  .safety = d_safety,
                                  .state_changed = d_state_changed,
                                  .reserved = d_reserved,
+                                 .capital_move = d_capital_move,
                                  .ctx = e};
     int rc = qts_pools_new(cfg, e->portfolio, &penv, &e->pools, err);
     if (rc != 0)
@@ -160,12 +227,18 @@ int qts__engine_open_decide(struct qts_engine *e, struct qts_err *err)
                                  .safety = d_safety,
                                  .scope = d_scope,
                                  .decision_px = d_decision_px,
+                                 .spread = d_spread,
                                  .instrument = qts__engine_instrument,
                                  .now = d_now,
                                  .ctx = e};
     e->decide = qts_decide_new(&o, &env, e->pools);
     e->decide_pub.decide = e->decide; /* the "decide" subscriber starts */
     e->decide_pub.pools = e->pools;
+    e->decide_pub.pools_updated = d_pools_updated;
+    e->decide_pub.ctx = e;
+    struct qts_cycles_env cenv = {.safety = d_safety, .ctx = e};
+    e->cycles = qts_cycles_new(e->run_dir, &cenv, QTS_CYCLES_FS060_AFTER);
+    e->decide_pub.cycles = e->cycles;
     if (e->pools && e->rt)
         qts_lua_runtime_set_operating_state(e->rt, qts_pools_op_state(e->pools));
     return 0;
@@ -175,6 +248,9 @@ void qts__engine_close_decide(struct qts_engine *e)
 {
     e->decide_pub.decide = NULL;
     e->decide_pub.pools = NULL;
+    e->decide_pub.cycles = NULL;
+    qts_cycles_free(e->cycles);
+    e->cycles = NULL;
     qts_decide_free(e->decide);
     e->decide = NULL;
     qts_pools_free(e->pools);

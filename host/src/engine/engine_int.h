@@ -218,6 +218,7 @@ struct qts_engine {
     struct qts_budget_pub budget_pub;
     struct qts_feedback_pub fb_pub;
     struct qts_decide *decide; /* owned: the Decide stage (engine_decide.c) */
+    struct qts_cycles *cycles; /* owned: cycles.csv, AN040/FS060 (engine_decide.c) */
     struct qts_pools *pools;   /* owned; NULL = no pools or operating state configured */
     struct qts_decide_pub decide_pub;
     struct qts_lua_pub lua_pub;
@@ -268,6 +269,7 @@ int qts__engine_open_risk(struct qts_engine *e, struct qts_err *err);
 int qts__engine_open_decide(struct qts_engine *e, struct qts_err *err);
 void qts__engine_close_decide(struct qts_engine *e);
 void qts__engine_pools_provider(struct qts_engine *e);
+void qts__engine_cycle(void *ctx, const struct qts_lua_cycle *c, int64_t decide_ns);
 void qts__engine_decide_batch(void *ctx, const struct qts_order_intent *const *in, size_t n,
                               int *rc);
 int qts__engine_rt_submit(void *ctx, const struct qts_order_intent *in);

@@ -38,6 +38,13 @@ QTS_FFI int qts_ffi_instrument_count(struct qts_lua_strategy *s);
 QTS_FFI int qts_ffi_instrument_at(struct qts_lua_strategy *s, uint32_t i,
                                   const struct qts_instrument **out);
 QTS_FFI double qts_ffi_now(struct qts_lua_strategy *s);
+QTS_FFI int qts_ffi_set_cycle(struct qts_lua_strategy *s, int64_t cycle_ns, int64_t budget_ns,
+                              uint64_t *id_out);
+QTS_FFI int qts_ffi_cycle_mark(struct qts_lua_strategy *s, int stage);
+QTS_FFI int qts_ffi_mark(struct qts_lua_strategy *s, uint32_t instrument, int64_t *px_out,
+                         int64_t *qty_out);
+QTS_FFI int qts_ffi_pools(struct qts_lua_strategy *s, int *state, int64_t *capital,
+                          int64_t *available);
 
 /* Replay: the strategy's time is the time of the event it handles (the
  * runtime clock is only advanced per step). */
@@ -89,6 +96,7 @@ static int push_msg(struct qts_lua_strategy *s, const struct qts_lua_msg *m, con
         return QTS_EFULL;
     }
     s->intents_this_event++;
+    s->n_pushed++;
     return 0;
 }
 
@@ -142,6 +150,7 @@ QTS_FFI int qts_ffi_order(struct qts_lua_strategy *s, struct qts_order_intent *i
     *id_out = m->order_id;
     qts_ring_commit(&s->intents);
     s->intents_this_event++;
+    s->n_pushed++;
     return 0;
 }
 
@@ -285,3 +294,91 @@ QTS_FFI int qts_ffi_instrument_at(struct qts_lua_strategy *s, uint32_t i,
 }
 
 QTS_FFI double qts_ffi_now(struct qts_lua_strategy *s) { return (double)now_ns(s) / 1e9; }
+
+/* The cycle's timer: repeating, every cycle_ns, not due until the first
+ * market event arms it (qts_lua_strategy_mirror) at the next multiple of
+ * cycle_ns, so every strategy with one period fires at the same instants. */
+QTS_FFI int qts_ffi_set_cycle(struct qts_lua_strategy *s, int64_t cycle_ns, int64_t budget_ns,
+                              uint64_t *id_out)
+{
+    if (cycle_ns <= 0 || budget_ns <= 0)
+        return QTS_EINVAL;
+    if (s->cycle_timer) { /* a reload keeps the running cycle */
+        *id_out = s->cycle_timer;
+        return 0;
+    }
+    for (int i = 0; i < QTS_LUA_MAX_TIMERS; i++) {
+        if (s->timers[i].used)
+            continue;
+        s->timers[i].used = true;
+        s->timers[i].id = ++s->timer_seq;
+        s->timers[i].due_ns = INT64_MAX; /* armed by the first market event */
+        s->timers[i].every_ns = cycle_ns;
+        s->cycle_timer = *id_out = s->timers[i].id;
+        s->cycle_ns = cycle_ns;
+        s->cycle_budget_ns = budget_ns;
+        return 0;
+    }
+    return QTS_EFULL;
+}
+
+/* Stage marks of one cycle, from the prelude: 0 before the snapshot, 1
+ * after it (on_cycle starts), 2 after on_cycle returned. */
+QTS_FFI int qts_ffi_cycle_mark(struct qts_lua_strategy *s, int stage)
+{
+    int64_t t = qts_mono_ns();
+    if (stage == 0) {
+        s->cyc_t0 = s->cyc_t1 = t;
+        s->cyc_pushed0 = s->n_pushed;
+        return 0;
+    }
+    if (stage == 1) {
+        s->cyc_t1 = t;
+        return 0;
+    }
+    if (stage != 2)
+        return QTS_EINVAL;
+    s->cyc_seq++;
+    if (atomic_load_explicit(&s->cyc_pending, memory_order_acquire)) {
+        atomic_fetch_add(&s->cyc_lost, 1); /* the core has not taken the last one */
+        return 0;
+    }
+    s->cyc_rec = (struct qts_lua_cycle){.strategy_id = s->id,
+                                        .strategy = s->name,
+                                        .cycle = s->cyc_seq,
+                                        .due_ns = s->cyc_due_ns,
+                                        .ts_ns = now_ns(s),
+                                        .cycle_ns = s->cycle_ns,
+                                        .budget_ns = s->cycle_budget_ns,
+                                        .snapshot_ns = s->cyc_t1 - s->cyc_t0,
+                                        .strategy_ns = t - s->cyc_t1,
+                                        .intents = (uint32_t)(s->n_pushed - s->cyc_pushed0)};
+    atomic_store_explicit(&s->cyc_pending, 1, memory_order_release);
+    return 0;
+}
+
+/* The pools' figures for the snapshot: 1 and three of each when pools
+ * are configured, else 0. */
+QTS_FFI int qts_ffi_pools(struct qts_lua_strategy *s, int *state, int64_t *capital,
+                          int64_t *available)
+{
+    if (!s->pools || !atomic_load_explicit(&s->pools->on, memory_order_relaxed))
+        return 0;
+    for (int k = 0; k < 3; k++) {
+        state[k] = atomic_load_explicit(&s->pools->state[k], memory_order_relaxed);
+        capital[k] = atomic_load_explicit(&s->pools->capital[k], memory_order_relaxed);
+        available[k] = atomic_load_explicit(&s->pools->available[k], memory_order_relaxed);
+    }
+    return 1;
+}
+
+/* The latest price the strategy saw of an instrument and its position:
+ * the price's px_exp, or -1 when it has seen no price yet. */
+QTS_FFI int qts_ffi_mark(struct qts_lua_strategy *s, uint32_t instrument, int64_t *px_out,
+                         int64_t *qty_out)
+{
+    const struct qts_lua_pos *p = instrument < s->pos_cap ? &s->pos[instrument] : NULL;
+    *qty_out = p ? p->qty : 0;
+    *px_out = p ? p->last_px : 0;
+    return p && p->last_px > 0 ? p->px_exp : -1;
+}

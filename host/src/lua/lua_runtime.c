@@ -174,6 +174,7 @@ int qts_lua_runtime_add_strategy(struct qts_lua_runtime *rt, const struct qts_lu
         rt->files = qts_xrealloc(rt->files, rt->cap_strats * sizeof *rt->files);
     }
     atomic_store(&s->op_state, rt->op_state);
+    s->pools = &rt->pools;
     rt->strats[rt->n_strats] = s;
     memset(&rt->files[rt->n_strats], 0, sizeof rt->files[0]);
     qts__lua_file_stat(s->path, &rt->files[rt->n_strats].mtime_ns, &rt->files[rt->n_strats].size,
@@ -445,6 +446,30 @@ void qts_lua_runtime_set_operating_state(struct qts_lua_runtime *rt, int op_stat
         atomic_store(&rt->strats[i]->op_state, op_state);
 }
 
+void qts_lua_runtime_set_pools(struct qts_lua_runtime *rt, bool on, const int *state,
+                               const int64_t *capital, const int64_t *available)
+{
+    for (int k = 0; on && k < 3; k++) {
+        atomic_store_explicit(&rt->pools.state[k], state[k], memory_order_relaxed);
+        atomic_store_explicit(&rt->pools.capital[k], capital[k], memory_order_relaxed);
+        atomic_store_explicit(&rt->pools.available[k], available[k], memory_order_relaxed);
+    }
+    atomic_store_explicit(&rt->pools.on, on, memory_order_relaxed);
+}
+
+/* After a drain: each strategy's finished cycle to the sink's cycle. */
+static void hand_cycles(struct qts_lua_runtime *rt, int64_t decide_ns)
+{
+    for (size_t i = 0; i < rt->n_strats; i++) {
+        struct qts_lua_strategy *s = rt->strats[i];
+        if (!atomic_load_explicit(&s->cyc_pending, memory_order_acquire))
+            continue;
+        struct qts_lua_cycle c = s->cyc_rec;
+        atomic_store_explicit(&s->cyc_pending, 0, memory_order_release);
+        rt->set.sink.cycle(rt->set.sink.ctx, &c, decide_ns);
+    }
+}
+
 int qts_lua_runtime_end(struct qts_lua_runtime *rt, const char *reason)
 {
     if (!rt->inline_run)
@@ -457,7 +482,19 @@ int qts_lua_runtime_end(struct qts_lua_runtime *rt, const char *reason)
     return n;
 }
 
+static int drain(struct qts_lua_runtime *rt);
+
 int qts_lua_runtime_drain(struct qts_lua_runtime *rt)
+{
+    if (!rt->set.sink.cycle)
+        return drain(rt);
+    int64_t t0 = qts_mono_ns();
+    int n = drain(rt);
+    hand_cycles(rt, qts_mono_ns() - t0);
+    return n;
+}
+
+static int drain(struct qts_lua_runtime *rt)
 {
     int count = 0;
     /* on the stack (about 10 KB): a broker answering inside a submit

@@ -68,6 +68,10 @@ struct qts_lua_sink {
      * instead of submit_intent one by one (the Decide stage looks at them
      * together). rc[i] as submit_intent's return for in[i]; both borrowed. */
     void (*submit_batch)(void *ctx, const struct qts_order_intent *const *in, size_t n, int *rc);
+    /* Optional: a strategy's cycle ended (M.cycle_ms; c borrowed); handed
+     * over by the drain that took the cycle's intents, decide_ns the wall
+     * time that drain spent handing intents to the sink. */
+    void (*cycle)(void *ctx, const struct qts_lua_cycle *c, int64_t decide_ns);
 };
 
 /* Lockstep: a callback running this many Lua VM instructions (about a
@@ -176,6 +180,10 @@ int qts_lua_runtime_drain(struct qts_lua_runtime *rt);
 /* The operating state strategies read with ctx:operating_state() (enum
  * qts_op_state of decide/pools.h: 0 AGGRESSIVE, 1 BALANCED, 2 DEFENSIVE). */
 void qts_lua_runtime_set_operating_state(struct qts_lua_runtime *rt, int op_state);
+/* The capital pools' figures on_cycle's snapshot shows (decide/pools.h;
+ * cash units). on = false: no pools. Three of each, scalp, swing, portfolio. */
+void qts_lua_runtime_set_pools(struct qts_lua_runtime *rt, bool on, const int *state,
+                               const int64_t *capital, const int64_t *available);
 /* The run ends (`reason` borrowed: "end of data", "stop"): each running
  * strategy's on_end, on the core thread in a replay (inline). Their orders
  * wait in the intent rings for the next drain. Returns how many ran;

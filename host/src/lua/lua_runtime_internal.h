@@ -107,6 +107,7 @@ struct qts_lua_runtime {
     } * files;
     uint64_t next_evno;
     int op_state; /* the Decide stage's operating state, handed to new strategies */
+    struct qts_lua_pools_view pools; /* the pools' figures, every strategy borrows it */
     int64_t next_scan_ns;
     struct qts_lua_watch *watch;
     struct qts_lua_metrics m;

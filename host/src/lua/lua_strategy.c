@@ -371,6 +371,8 @@ int qts_lua_strategy_timers(struct qts_lua_strategy *s, int64_t now_ns)
         te->h.type = QTS_EV_TIMER;
         te->h.ts_exch_ns = te->h.ts_recv_ns = now_ns;
         te->timer_id = s->timers[i].id;
+        if (te->timer_id == s->cycle_timer)
+            s->cyc_due_ns = s->timers[i].due_ns;
         if (s->timers[i].every_ns > 0)
             s->timers[i].due_ns += s->timers[i].every_ns *
                                    (1 + (now_ns - s->timers[i].due_ns) / s->timers[i].every_ns);
@@ -532,8 +534,23 @@ static void mirror_bar(struct qts_lua_strategy *s, const struct qts_bar *b)
         r->n++;
 }
 
+/* The first market event starts the cycle: due at the next multiple of
+ * cycle_ns after it. In a replay the step ends after this event, so the
+ * runtime sees the new due time before the events that pass it. */
+static void arm_cycle(struct qts_lua_strategy *s, int64_t ts_ns)
+{
+    for (int i = 0; i < QTS_LUA_MAX_TIMERS; i++)
+        if (s->timers[i].used && s->timers[i].id == s->cycle_timer)
+            s->timers[i].due_ns = (ts_ns / s->cycle_ns + 1) * s->cycle_ns;
+    s->cycle_armed = true;
+    if (s->event_time)
+        s->intents_this_event++;
+}
+
 void qts_lua_strategy_mirror(struct qts_lua_strategy *s, const struct qts_ev_hdr *ev)
 {
+    if (s->cycle_timer && !s->cycle_armed && ev->type >= QTS_EV_TRADE && ev->type <= QTS_EV_BAR)
+        arm_cycle(s, ev->ts_exch_ns);
     switch (ev->type) {
     case QTS_EV_TRADE: {
         const struct qts_trade *t = (const struct qts_trade *)ev;

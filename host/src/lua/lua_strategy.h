@@ -104,6 +104,30 @@ struct qts_lua_pos {
     int64_t last_px;
     uint8_t px_exp, qty_exp;
 };
+/* The capital pools as the host last computed them (docs/decide.md): the
+ * runtime owns one, every strategy borrows it for on_cycle's snapshot. The
+ * core writes, strategies read (relaxed: three figures a snapshot shows). */
+struct qts_lua_pools_view {
+    atomic_int on; /* a `decide.pools` section exists */
+    atomic_int state[3];
+    _Atomic int64_t capital[3], available[3]; /* cash units (QTS_CASH_EXP) */
+};
+
+/* One cycle of a strategy that set `cycle_ms` (docs/decide.md, "The
+ * cycle"): its wall-clock stage timings, handed to the sink after the drain
+ * that took its intents. */
+struct qts_lua_cycle {
+    uint32_t strategy_id;
+    const char *strategy; /* borrowed: the strategy's name */
+    uint64_t cycle;       /* 1, 2, ... per strategy */
+    int64_t due_ns;       /* when it was due: a multiple of cycle_ns */
+    int64_t ts_ns;        /* the run's clock when it fired (data time in a replay) */
+    int64_t cycle_ns, budget_ns;
+    int64_t snapshot_ns; /* building the snapshot */
+    int64_t strategy_ns; /* on_cycle */
+    uint32_t intents;    /* orders and cancels it asked */
+};
+
 struct qts_lua_bars {
     uint32_t instrument;
     int64_t period_ns;
@@ -175,6 +199,22 @@ struct qts_lua_strategy {
     } timers[QTS_LUA_MAX_TIMERS];
     uint64_t timer_seq;
     struct qts_lua_event timer_ev;
+
+    /* the cycle (M.cycle_ms): a repeating timer of its own, armed on the
+     * first market event at the next multiple of cycle_ns of the run's
+     * clock, so strategies with one period fire on the same step */
+    struct qts_lua_pools_view *pools; /* borrowed from the runtime */
+    uint64_t cycle_timer;             /* timer id; 0 = no cycle */
+    int64_t cycle_ns, cycle_budget_ns;
+    bool cycle_armed;
+    int64_t cyc_due_ns;           /* when the cycle firing now was due */
+    int64_t cyc_t0, cyc_t1;       /* qts_mono_ns() at the start and after the snapshot */
+    uint64_t cyc_pushed0;         /* n_pushed at the start */
+    uint64_t n_pushed;            /* intents and cancels queued, ever */
+    struct qts_lua_cycle cyc_rec; /* written while cyc_pending == 0 */
+    atomic_int cyc_pending;       /* 1: cyc_rec waits for the core's drain */
+    uint64_t cyc_seq;
+    atomic_uint_fast64_t cyc_lost; /* records the core had not taken yet */
 
     /* instruction limit (lua_budget.c; the thread running the strategy) */
     uint64_t instr_used; /* counted for the current callback, in hook periods */

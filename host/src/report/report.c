@@ -19,6 +19,7 @@
 #include "report_chart.h"
 #include "report_model.h"
 #include "report_page.h"
+#include "report_decide.h"
 #include "report_tca.h"
 #include "util.h"
 #include "web_assets.h"
@@ -967,6 +968,8 @@ int qts_report_render(const char *dir, struct qts_err *err)
             qts_report_tca_name(tca, r.strat[k].id, r.strat[k].name);
     if (rc == 0 && (rc = write_summary(dir, &r, &p, tca, err)) == 0)
         rc = write_html(dir, &r, &p, tca, err);
+    if (rc == 0) /* the Decide stage's part, from decide.json (report_decide.c) */
+        rc = qts_report_decide(dir, err);
     qts_report_tca_free(tca);
 out:
     run_free(&r);
