@@ -110,10 +110,18 @@ static int init(const struct qts_host_api *host, void *owner, void **self, struc
     double speed = 0; /* the host's to apply (it paces what it polls); checked here */
     if ((rc = get_double(y, "rate", &y->o.rate_per_s, err)) < 0 ||
         (rc = get_double(y, "vol_ticks", &y->o.vol_ticks, err)) < 0 ||
-        (rc = get_double(y, "speed", &speed, err)) < 0)
+        (rc = get_double(y, "speed", &speed, err)) < 0 ||
+        (rc = get_double(y, "vol_bps_min", &y->o.vol_bps_min, err)) < 0 ||
+        (rc = get_double(y, "trade_size_sigma", &y->o.trade_sigma, err)) < 0)
         goto fail;
     if (y->o.rate_per_s <= 0 || speed < 0 || y->o.vol_ticks <= 0) {
         rc = qts_err_set(err, QTS_ECONFIG, "rate and vol_ticks must be > 0, speed >= 0");
+        goto fail;
+    }
+    if (y->o.vol_bps_min < 0 || y->o.vol_bps_min > 10000 || y->o.trade_sigma < 0 ||
+        y->o.trade_sigma > 10) {
+        rc = qts_err_set(err, QTS_ECONFIG,
+                         "vol_bps_min must be in 0..10000 and trade_size_sigma in 0..10");
         goto fail;
     }
     y->o.start_px = 100 * qts_pow10_i64[px_exp];
@@ -121,7 +129,8 @@ static int init(const struct qts_host_api *host, void *owner, void **self, struc
     y->o.lot = 1;
     if ((rc = get_fixed(y, "start_price", (unsigned)px_exp, &y->o.start_px, err)) < 0 ||
         (rc = get_fixed(y, "tick", (unsigned)px_exp, &y->o.tick, err)) < 0 ||
-        (rc = get_fixed(y, "lot", (unsigned)qty_exp, &y->o.lot, err)) < 0)
+        (rc = get_fixed(y, "lot", (unsigned)qty_exp, &y->o.lot, err)) < 0 ||
+        (rc = get_fixed(y, "trade_size_median", (unsigned)qty_exp, &y->o.trade_median, err)) < 0)
         goto fail;
     bool quotes = false;
     rc = host->cfg_bool(owner, "quotes", &quotes, err);
@@ -276,6 +285,14 @@ static const struct qts_cfg_key synth_keys[] = {
                 "qty_exp)"),
     QTS_CFG_INT("depth", "20", "price levels kept per side (4..256)"),
     QTS_CFG_DEC("vol_ticks", "0.05", "fair-value volatility, ticks per event"),
+    QTS_CFG_DEC("vol_bps_min", "0",
+                "> 0: calibrated mode, fair value a geometric random walk with this stdev of "
+                "1-minute returns in basis points (replaces vol_ticks), the book requoted "
+                "around it"),
+    QTS_CFG_STR("trade_size_median", NULL,
+                "log-normal trade sizes with this median (a decimal quantity; default: "
+                "geometric, 14 lots on average)"),
+    QTS_CFG_DEC("trade_size_sigma", "0", "shape of the log-normal trade sizes (stdev of log size)"),
     QTS_CFG_INT("start_time_ns", "1700000000000000000", "time stamp of the first event"),
     FEED_KEY_SPEED,
     QTS_CFG_BOOL("quotes", "false",

@@ -11,9 +11,16 @@ trap 'rm -rf "$dir"' EXIT
 failed=0
 fail() { echo "FAIL: $*"; failed=1; }
 
-# 200 000 events at 50 per second: 4000 s of data, one equity sample a second
+# 200 000 events over ~4000 s of data, one equity sample a second: the
+# default configuration with the demo market's rate raised from 0.15 to 25
+# steps a second (a step is a book change, after a repricing diff when the
+# price has moved: about 50 events a second)
+root=$(cd "$(dirname "$0")/../.." && pwd)
+sed -e 's/^      rate: 0\.15 .*/      rate: 25/' -e "s#\.\./strategies#$root/strategies#" \
+    config/qts.yaml >"$dir/qts.yaml"
+grep -q '^      rate: 25$' "$dir/qts.yaml" || fail "no rate: 0.15 line in config/qts.yaml to change"
 QTS_DEMO_EVENTS=200000 QTS_VAR_DIR="$dir/var" QTS_PLUGIN_DIR="$plugins" \
-    "$qts" run -c config/qts.yaml >"$dir/out" 2>&1 || { fail "qts run exited $?"; cat "$dir/out"; }
+    "$qts" run -c "$dir/qts.yaml" >"$dir/out" 2>&1 || { fail "qts run exited $?"; cat "$dir/out"; }
 run="$dir/var/runs/latest"
 for f in run.csv equity.csv prices.csv fills.csv trades.csv strategies.csv tca.csv \
     execution.json summary.json report.html; do

@@ -23,6 +23,7 @@
 
 struct log_slot {
     uint32_t len;
+    int level;
     char text[LOG_LINE_MAX];
 };
 
@@ -42,6 +43,11 @@ static struct {
      * redraws with the writer's lines (mu is not held during I/O) */
     pthread_mutex_t status_mu;
     char status[256];
+    /* quiet terminal (qts_log_quiet_terminal): below term_level a line
+     * goes to the file only; after term_warn_max WARN lines, WARN too */
+    int term_level;
+    unsigned term_warn_max, term_warns;
+    char term_where[512];
 } g_log = {.level = QTS_LOG_INFO,
            .mu = PTHREAD_MUTEX_INITIALIZER,
            .cv = PTHREAD_COND_INITIALIZER,
@@ -80,9 +86,43 @@ const char *qts_log_level_name(int level)
 
 uint64_t qts_log_dropped(void) { return atomic_load(&g_log.dropped); }
 
-static void write_out(const char *text, size_t len)
+void qts_log_quiet_terminal(int min_level, unsigned max_warn, const char *where)
 {
     pthread_mutex_lock(&g_log.status_mu);
+    g_log.term_level = min_level;
+    g_log.term_warn_max = max_warn;
+    g_log.term_warns = 0;
+    qts_strlcpy(g_log.term_where, where ? where : "", sizeof g_log.term_where);
+    pthread_mutex_unlock(&g_log.status_mu);
+}
+
+/* Whether a line of `level` is drawn on the terminal; status_mu held. */
+static bool to_terminal(int level)
+{
+    if (level < g_log.term_level)
+        return false;
+    if (level != QTS_LOG_WARN || !g_log.term_warn_max)
+        return true;
+    if (g_log.term_warns > g_log.term_warn_max)
+        return false;
+    if (++g_log.term_warns > g_log.term_warn_max) {
+        if (g_log.status[0])
+            fputs(CLEAR_LINE, stderr);
+        fprintf(stderr, "(more warnings: %s)\n", g_log.term_where[0] ? g_log.term_where : "-v");
+        return false;
+    }
+    return true;
+}
+
+static void write_out(const char *text, size_t len, int level)
+{
+    pthread_mutex_lock(&g_log.status_mu);
+    if (!to_terminal(level)) {
+        pthread_mutex_unlock(&g_log.status_mu);
+        if (g_log.file)
+            fwrite(text, 1, len, g_log.file);
+        return;
+    }
     if (g_log.status[0])
         fputs(CLEAR_LINE, stderr);
     fwrite(text, 1, len, stderr);
@@ -142,13 +182,13 @@ static void *writer_main(void *arg)
         }
         pthread_mutex_unlock(&g_log.mu);
         for (uint32_t i = 0; i < n; i++)
-            write_out(batch[i].text, batch[i].len);
+            write_out(batch[i].text, batch[i].len, batch[i].level);
         uint64_t dropped = atomic_load(&g_log.dropped);
         if (dropped != g_log.dropped_reported) {
             char msg[128];
             int k = snprintf(msg, sizeof msg, "log: %llu lines dropped (ring full)\n",
                              (unsigned long long)(dropped - g_log.dropped_reported));
-            write_out(msg, (size_t)k);
+            write_out(msg, (size_t)k, QTS_LOG_WARN);
             g_log.dropped_reported = dropped;
         }
         fflush(stderr);
@@ -228,7 +268,7 @@ void qts_logv(int level, const char *fmt, va_list ap)
     size_t len = format_line(line, sizeof line, level, fmt, ap);
     pthread_mutex_lock(&g_log.mu);
     if (!g_log.running) {
-        write_out(line, len);
+        write_out(line, len, level);
         pthread_mutex_unlock(&g_log.mu);
         return;
     }
@@ -240,6 +280,7 @@ void qts_logv(int level, const char *fmt, va_list ap)
     struct log_slot *s = &g_log.ring[g_log.tail % LOG_RING_SLOTS];
     memcpy(s->text, line, len + 1);
     s->len = (uint32_t)len;
+    s->level = level;
     g_log.tail++;
     pthread_cond_signal(&g_log.cv);
     pthread_mutex_unlock(&g_log.mu);

@@ -39,6 +39,13 @@ uint64_t qts_log_dropped(void);
  * again after, so the two never share a line. Only for a terminal stderr. */
 void qts_log_status_line(const char *text);
 
+/* A quiet terminal (`qts run` under a progress bar): lines below
+ * `min_level` go to the log file only; of WARN lines, the first `max_warn`
+ * (0 = all) reach stderr, then one "(more warnings: <where>)" line, and the
+ * rest go to the file only. ERROR and FATAL always reach stderr.
+ * QTS_LOG_TRACE, 0, NULL: everything to stderr again (the default). */
+void qts_log_quiet_terminal(int min_level, unsigned max_warn, const char *where);
+
 void qts_log(int level, const char *fmt, ...) QTS_PRINTF(2, 3);
 void qts_logv(int level, const char *fmt, va_list ap);
 

@@ -30,6 +30,14 @@ static inline int64_t geom(struct qts_md_synth *s, double mean)
     return 1 + (int64_t)(log(unif(s)) / log(1.0 - p));
 }
 
+/* standard normal (Box-Muller; one of the pair is dropped to keep the
+ * state small) */
+static inline double normal(struct qts_md_synth *s)
+{
+    double u = unif(s), v = unif(s);
+    return sqrt(-2.0 * log(u)) * cos(6.283185307179586 * v);
+}
+
 void qts_md_synth_init(struct qts_md_synth *s, const struct qts_md_synth_opts *o,
                        const struct qts_md_inst *inst)
 {
@@ -167,6 +175,118 @@ static void improve(struct qts_md_synth *s, bool bid, int64_t qty)
     note(s, bid, bid ? s->bb : s->ba, qty);
 }
 
+/* One change of the book at the current instant: a trade, a cancel or an
+ * arrival, leaning towards the fair value. */
+static int step(struct qts_md_synth *s, union qts_md_event *ev)
+{
+    uint32_t d = s->o.depth;
+    double mid = 0.5 * (double)(s->bb + s->ba);
+    double lean = s->fair - mid;                                    /* > 0: buyers are keener */
+    double pb = 0.5 + (lean > 2 ? 2 : lean < -2 ? -2 : lean) * 0.2; /* prob. of bid side */
+    s->nb = s->na = 0;
+    double r = unif(s);
+    if (r < s->o.trade_prob) {
+        bool buy = unif(s) < pb; /* buyer lifts the ask */
+        int64_t *q = buy ? s->ask_q : s->bid_q;
+        int64_t size = geom(s, 14) * s->o.lot;
+        if (s->o.trade_median > 0) {
+            size = (int64_t)llround((double)s->o.trade_median * exp(s->o.trade_sigma * normal(s)));
+            if (size < 1)
+                size = 1;
+        }
+        int64_t take = size < q[0] ? size : q[0];
+        if (live(q, d) <= 2 && take == q[0])
+            take = q[0] > s->o.lot ? q[0] - s->o.lot : 0;
+        if (take > 0) {
+            int64_t px = buy ? s->ba : s->bb;
+            q[0] -= take;
+            head(s, ev, QTS_EV_TRADE, sizeof ev->trade);
+            ev->trade.px = px * s->o.tick;
+            ev->trade.qty = take;
+            ev->trade.trade_id = ++s->trade_id;
+            ev->trade.aggressor = buy ? QTS_SIDE_BUY : QTS_SIDE_SELL;
+            memset(ev->trade.reserved, 0, sizeof ev->trade.reserved);
+            note(s, !buy, px, q[0]);
+            settle(s, !buy);
+            s->diff_pending = true;
+            return 1;
+        }
+        r = 1.0; /* nothing to take: make it an arrival */
+    }
+    bool bid = unif(s) < pb;
+    int64_t *q = bid ? s->bid_q : s->ask_q;
+    if (r < s->o.trade_prob + s->o.cancel_prob && live(q, d) > 3) {
+        /* cancel: levels near the touch see most of the activity */
+        uint32_t k = (uint32_t)(geom(s, 4) - 1);
+        if (k >= d)
+            k = d - 1;
+        while (q[k] == 0)
+            k = (k + 1) % d;
+        /* some cancels pull the whole level (a quoter leaving) */
+        int64_t cut = unif(s) < 0.15 ? q[k] : geom(s, 10) * s->o.lot;
+        q[k] = cut >= q[k] ? 0 : q[k] - cut;
+        note(s, bid, bid ? s->bb - (int64_t)k : s->ba + (int64_t)k, q[k]);
+        if (k == 0)
+            settle(s, bid);
+    } else {
+        int64_t qty = geom(s, 12) * s->o.lot;
+        int64_t spread = s->ba - s->bb;
+        /* a wider spread draws orders inside it more often */
+        double p_in = spread >= 5 ? 0.9 : 0.2 * (double)(spread - 1);
+        if (s->o.vol_bps_min > 0) /* calibrated: a gap is filled at once, as on Binance */
+            p_in = 0.9;
+        if (spread > 1 && unif(s) < p_in) {
+            improve(s, bid, qty);
+        } else {
+            uint32_t k = (uint32_t)(geom(s, 3) - 1);
+            if (k >= d)
+                k = d - 1;
+            q[k] += qty;
+            note(s, bid, bid ? s->bb - (int64_t)k : s->ba + (int64_t)k, q[k]);
+        }
+    }
+    diff_event(s, ev);
+    return 1;
+}
+
+/* Calibrated mode: once the fair value has left the spread, the whole book
+ * is requoted around it (every level moves by the same number of ticks),
+ * as a market maker's quotes follow the price. One diff: the prices the
+ * book leaves are deleted, the new ones set. Returns 1 when it wrote one. */
+static int reprice(struct qts_md_synth *s, union qts_md_event *ev)
+{
+    double mid = 0.5 * (double)(s->bb + s->ba);
+    double half = 0.5 * (double)(s->ba - s->bb);
+    if (fabs(s->fair - mid) <= half)
+        return 0;
+    int64_t k = (int64_t)llround(s->fair - mid);
+    if (k == 0)
+        return 0;
+    int64_t d = s->o.depth;
+    s->nb = s->na = 0;
+    /* bids: index i at bb - i; asks: index i at ba + i */
+    for (int side = 0; side < 2; side++) {
+        bool bid = side == 0;
+        const int64_t *q = bid ? s->bid_q : s->ask_q;
+        int64_t best = bid ? s->bb : s->ba, dir = bid ? -1 : 1;
+        for (int64_t i = 0; i < d; i++) { /* old prices the book leaves */
+            int64_t px = best + dir * i, j = dir * (px - (best + k));
+            if (q[i] > 0 && (j < 0 || j >= d))
+                note(s, bid, px, 0);
+        }
+        for (int64_t i = 0; i < d; i++) { /* new prices whose size changes */
+            int64_t px = best + k + dir * i, j = dir * (px - best);
+            int64_t before = j >= 0 && j < d ? q[j] : 0;
+            if (q[i] != before)
+                note(s, bid, px, q[i]);
+        }
+    }
+    s->bb += k;
+    s->ba += k;
+    diff_event(s, ev);
+    return 1;
+}
+
 int qts_md_synth_next(struct qts_md_synth *s, union qts_md_event *ev)
 {
     if (s->o.max_events && s->n_events >= s->o.max_events)
@@ -207,65 +327,23 @@ int qts_md_synth_next(struct qts_md_synth *s, union qts_md_event *ev)
         diff_event(s, ev);
         return 1;
     }
-    s->now_ns += 1 + (int64_t)(-log(unif(s)) * 1e9 / s->o.rate_per_s);
-    s->fair += (unif(s) - 0.5) * 2.0 * s->o.vol_ticks * 1.7320508;
-    double mid = 0.5 * (double)(s->bb + s->ba);
-    double lean = s->fair - mid;                                    /* > 0: buyers are keener */
-    double pb = 0.5 + (lean > 2 ? 2 : lean < -2 ? -2 : lean) * 0.2; /* prob. of bid side */
-    s->nb = s->na = 0;
-    double r = unif(s);
-    if (r < s->o.trade_prob) {
-        bool buy = unif(s) < pb; /* buyer lifts the ask */
-        int64_t *q = buy ? s->ask_q : s->bid_q;
-        int64_t size = geom(s, 14) * s->o.lot;
-        int64_t take = size < q[0] ? size : q[0];
-        if (live(q, d) <= 2 && take == q[0])
-            take = q[0] > s->o.lot ? q[0] - s->o.lot : 0;
-        if (take > 0) {
-            int64_t px = buy ? s->ba : s->bb;
-            q[0] -= take;
-            head(s, ev, QTS_EV_TRADE, sizeof ev->trade);
-            ev->trade.px = px * s->o.tick;
-            ev->trade.qty = take;
-            ev->trade.trade_id = ++s->trade_id;
-            ev->trade.aggressor = buy ? QTS_SIDE_BUY : QTS_SIDE_SELL;
-            memset(ev->trade.reserved, 0, sizeof ev->trade.reserved);
-            note(s, !buy, px, q[0]);
-            settle(s, !buy);
-            s->diff_pending = true;
+    if (s->step_pending) { /* the change that follows a repricing */
+        s->step_pending = false;
+        return step(s, ev);
+    }
+    int64_t dt = 1 + (int64_t)(-log(unif(s)) * 1e9 / s->o.rate_per_s);
+    s->now_ns += dt;
+    if (s->o.vol_bps_min > 0) {
+        /* geometric walk: the stdev over a minute is vol_bps_min whatever
+         * the rate, since each step scales with the root of its interval */
+        double sd = s->o.vol_bps_min * 1e-4 * sqrt((double)dt / 60e9);
+        s->fair *= exp(sd * normal(s) - 0.5 * sd * sd);
+        if (reprice(s, ev)) {
+            s->step_pending = true;
             return 1;
         }
-        r = 1.0; /* nothing to take: make it an arrival */
-    }
-    bool bid = unif(s) < pb;
-    int64_t *q = bid ? s->bid_q : s->ask_q;
-    if (r < s->o.trade_prob + s->o.cancel_prob && live(q, d) > 3) {
-        /* cancel: levels near the touch see most of the activity */
-        uint32_t k = (uint32_t)(geom(s, 4) - 1);
-        if (k >= d)
-            k = d - 1;
-        while (q[k] == 0)
-            k = (k + 1) % d;
-        /* some cancels pull the whole level (a quoter leaving) */
-        int64_t cut = unif(s) < 0.15 ? q[k] : geom(s, 10) * s->o.lot;
-        q[k] = cut >= q[k] ? 0 : q[k] - cut;
-        note(s, bid, bid ? s->bb - (int64_t)k : s->ba + (int64_t)k, q[k]);
-        if (k == 0)
-            settle(s, bid);
     } else {
-        int64_t qty = geom(s, 12) * s->o.lot;
-        int64_t spread = s->ba - s->bb;
-        /* a wider spread draws orders inside it more often */
-        if (spread > 1 && unif(s) < (spread >= 5 ? 0.9 : 0.2 * (double)(spread - 1))) {
-            improve(s, bid, qty);
-        } else {
-            uint32_t k = (uint32_t)(geom(s, 3) - 1);
-            if (k >= d)
-                k = d - 1;
-            q[k] += qty;
-            note(s, bid, bid ? s->bb - (int64_t)k : s->ba + (int64_t)k, q[k]);
-        }
+        s->fair += (unif(s) - 0.5) * 2.0 * s->o.vol_ticks * 1.7320508;
     }
-    diff_event(s, ev);
-    return 1;
+    return step(s, ev);
 }

@@ -30,6 +30,15 @@ struct qts_md_synth_opts {
     double vol_ticks;    /* fair-value step, ticks per event (default 0.05) */
     uint64_t max_events; /* 0 = endless */
     bool quotes;         /* also emit a qts_quote whenever the top changes */
+    /* Calibrated mode (docs/market-data.md, "The demo market"); off at 0,
+     * and then the events are those of earlier releases. */
+    double vol_bps_min;   /* > 0: the fair value is a geometric random walk with
+                          * this stdev of 1-minute log returns (basis points),
+                          * whatever the event rate, and the whole book moves
+                          * with it (a repricing diff) once it leaves the spread */
+    int64_t trade_median; /* > 0: trade sizes are log-normal with this median
+                           * (fixed-point quantity) ... */
+    double trade_sigma;   /* ... and this shape (stdev of the log size) */
 };
 
 struct qts_md_synth {
@@ -43,10 +52,13 @@ struct qts_md_synth {
     uint64_t uid, trade_id, n_events;
     int64_t now_ns;
     bool started;
-    bool diff_pending;                 /* a trade's book diff is next */
-    bool quote_pending;                /* a top-of-book quote is next */
-    int64_t q_bb, q_bq, q_ba, q_aq;    /* top last quoted */
-    struct qts_level lv_b[2], lv_a[2]; /* diff scratch */
+    bool diff_pending;              /* a trade's book diff is next */
+    bool quote_pending;             /* a top-of-book quote is next */
+    bool step_pending;              /* after a repricing diff: the step of the same instant */
+    int64_t q_bb, q_bq, q_ba, q_aq; /* top last quoted */
+    /* diff scratch: two levels for an ordinary change, up to the whole
+     * side twice (old prices deleted, new ones set) for a repricing */
+    struct qts_level lv_b[2 * QTS_MD_SYNTH_MAX_DEPTH], lv_a[2 * QTS_MD_SYNTH_MAX_DEPTH];
     uint32_t nb, na;
     struct qts_level *snap_b, *snap_a; /* owned, depth each */
 };
