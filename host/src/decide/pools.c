@@ -354,6 +354,22 @@ static void set_op(struct qts_pools *p, int to, int64_t now_ns, const char *why)
 {
     QTS_WARN("operating state %s -> %s: %s (threshold %.2f -> %.2f)", qts_op_state_name(p->op),
              qts_op_state_name(to), why, p->threshold[p->op], p->threshold[to]);
+    /* A new allocation is neither a drawdown nor a new peak of a pool: each
+     * pool's peaks move with its capital, keeping its drawdown ratio (FS082),
+     * as a capital move does. */
+    for (int k = 0; k < QTS_POOL_COUNT; k++) {
+        struct pool *q = &p->pool[k];
+        int64_t delta = (int64_t)((double)p->base * (p->alloc[to][k] - p->alloc[p->op][k]));
+        int64_t before = q->capital, after = q->capital + delta;
+        if (before > 0 && after > 0) {
+            double r = (double)after / (double)before;
+            q->peak = (int64_t)((double)q->peak * r);
+            q->period_peak = (int64_t)((double)q->period_peak * r);
+        } else {
+            q->peak += delta;
+            q->period_peak += delta;
+        }
+    }
     p->op = to;
     p->op_since_ns = now_ns;
     p->transitions++;
