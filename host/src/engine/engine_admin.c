@@ -38,6 +38,11 @@ static int risk_status_extra(void *ctx, char *out, size_t cap)
     qts_format_fixed(eq, sizeof eq, qts_portfolio_equity(e->portfolio), QTS_CASH_EXP);
     int n = snprintf(out, cap, "\"events\":%" PRIu64 ",\"fills\":%" PRIu64 ",\"equity\":%s",
                      e->stats.events, e->stats.fills, eq);
+    if (n > 0 && (size_t)n + 2 < cap) { /* positions, orders, PnL, strategies, feeds */
+        int l = qts__engine_status_lists(e, out + n + 1, cap - (size_t)n - 1);
+        if (l > 0)
+            out[n] = ',', n += 1 + l;
+    }
     if (n < 0 || (size_t)n >= cap || !e->decide)
         return n;
     /* the Decide stage: counters, netting savings, operating state, pools */
