@@ -5,7 +5,8 @@
  * Written as extra members of the status object (risk_status_extra in
  * engine_admin.c), on the loop thread, so the admin socket and the
  * dashboard answer from one function and always agree. Lists are cut at
- * STATUS_LIST_MAX rows; the counts beside them stay whole. */
+ * STATUS_LIST_MAX rows; the counts beside them stay whole. Amounts are
+ * decimal strings ("97.00"), exact as the host holds them. */
 #include "engine_int.h"
 
 #include "lua_strategy.h"
@@ -59,7 +60,9 @@ static void put_positions(struct qts_engine *e, struct jbuf *b)
                          p->px_exp);
         qts_format_fixed(upnl, sizeof upnl, qts_portfolio_position_unrealized(e->portfolio, p),
                          QTS_CASH_EXP);
-        jput(b, "%s{\"symbol\":\"%s\",\"qty\":%s,\"avg_price\":%s,\"last\":%s,\"unrealized\":%s}",
+        jput(b,
+             "%s{\"symbol\":\"%s\",\"qty\":\"%s\",\"avg_price\":\"%s\",\"last\":\"%s\","
+             "\"unrealized\":\"%s\"}",
              shown ? "," : "", sym, qty, avg, last, upnl);
         shown++;
     }
@@ -73,17 +76,19 @@ static void put_orders(struct qts_engine *e, struct jbuf *b)
     for (struct qts_parent *p = e->exec ? qts_oms_active_first(qts_exec_oms(e->exec)) : NULL;
          p && shown < STATUS_LIST_MAX; p = qts_oms_active_next(p)) {
         const struct qts_order_intent *in = &p->intent;
-        char sym[64], qty[48], filled[48], px[48];
+        char sym[64], qty[48], filled[48], px[56];
         qts_json_escape(sym, sizeof sym, p->inst.symbol);
         qts_format_fixed(qty, sizeof qty, in->qty, p->inst.qty_exp);
         qts_format_fixed(filled, sizeof filled, p->filled_qty, p->inst.qty_exp);
-        if (in->px)
-            qts_format_fixed(px, sizeof px, in->px, p->inst.px_exp);
-        else
+        char lim[48];
+        if (in->px) {
+            qts_format_fixed(lim, sizeof lim, in->px, p->inst.px_exp);
+            snprintf(px, sizeof px, "\"%s\"", lim);
+        } else
             snprintf(px, sizeof px, "null"); /* market */
         jput(b,
-             "%s{\"id\":%llu,\"strategy\":%u,\"symbol\":\"%s\",\"side\":\"%s\",\"qty\":%s,"
-             "\"filled\":%s,\"limit\":%s,\"state\":\"%s\"}",
+             "%s{\"id\":%llu,\"strategy\":%u,\"symbol\":\"%s\",\"side\":\"%s\",\"qty\":\"%s\","
+             "\"filled\":\"%s\",\"limit\":%s,\"state\":\"%s\"}",
              shown ? "," : "", (unsigned long long)p->order_id, p->strategy_id, sym,
              side_name(in->side), qty, filled, px, qts_exec_state_name(p->state));
         shown++;
@@ -103,8 +108,8 @@ static void put_pnl(struct qts_engine *e, struct jbuf *b)
     qts_format_fixed(total, sizeof total, qts_portfolio_equity(pf) - qts_portfolio_initial_cash(pf),
                      QTS_CASH_EXP);
     jput(b,
-         "\"pnl\":{\"initial_cash\":%s,\"equity\":%s,\"total\":%s,\"realized\":%s,"
-         "\"unrealized\":%s,\"fees\":%s}",
+         "\"pnl\":{\"initial_cash\":\"%s\",\"equity\":\"%s\",\"total\":\"%s\","
+         "\"realized\":\"%s\",\"unrealized\":\"%s\",\"fees\":\"%s\"}",
          init, eq, total, real, unreal, fees);
 }
 
