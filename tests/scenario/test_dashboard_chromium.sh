@@ -33,7 +33,7 @@ cat >"$dir/qts.yaml" <<YAML
 mode: paper
 paths: {var_dir: $dir/var}
 plugins: {dir: $plugins}
-http: {listen: "127.0.0.1:0"}
+http: {listen: "0"}   # a bare port: 127.0.0.1, any free port
 instruments:
   - {symbol: SYNTH, tick_size: "0.01"}
 feeds:
