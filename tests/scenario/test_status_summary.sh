@@ -8,7 +8,9 @@
 # - after `qts kill` its safety line says the switch is on, by whom, why;
 # - /metrics has qts_lua_callback_seconds for the strategy with a count,
 #   qts_strategy_events_total, qts_store_queue_depth, qts_cache_queue_depth
-#   and qts_cache_up 1, and promtool accepts the page when installed.
+#   and qts_cache_up 1, and promtool accepts the page when installed;
+# - without the secret http_token the dashboard refuses commands (403), and
+#   its WebSocket refuses pages of other sites (Origin).
 set -u
 . "$(dirname "$0")/scenario_lib.sh"
 trap 'rm -rf "$dir"' EXIT
@@ -82,4 +84,19 @@ if command -v promtool >/dev/null; then
     promtool check metrics <"$dir/page" >"$dir/promtool" 2>&1 || { fail "promtool check metrics"; cat "$dir/promtool"; }
 fi
 echo "ok: /metrics has the per-strategy, store and cache series"
+
+# the dashboard without the secret http_token: read-only; its WebSocket
+# only for pages of this server
+grep -q 'kill and resume off (no secret http_token)' "$dir/run.err" || fail "the log does not say the dashboard is read-only"
+code=$(curl -s -o "$dir/post" -w '%{http_code}' -X POST -H 'Authorization: Bearer x' -d '{"reason":"r"}' "http://127.0.0.1:$port/api/resume")
+[ "$code" = 403 ] && grep -q 'http_token' "$dir/post" || fail "a POST without the secret answered $code: $(cat "$dir/post")"
+[ "$("$qts" status -c "$dir/qts.yaml" --json | grep -o '"kill":[a-z]*' | head -1)" = '"kill":true' ] || fail "the refused resume released the switch"
+ws() {
+    curl -s -o /dev/null --max-time 2 -w '%{http_code}' -H 'Connection: Upgrade' -H 'Upgrade: websocket' \
+        -H 'Sec-WebSocket-Version: 13' -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' \
+        -H 'Sec-WebSocket-Protocol: qts-push' "$@" "http://127.0.0.1:$port/ws"
+}
+[ "$(ws -H "Origin: http://127.0.0.1:$port")" = 101 ] || fail "the page's own WebSocket is refused"
+[ "$(ws -H 'Origin: http://elsewhere.example')" = 101 ] && fail "a WebSocket from another site's page is accepted"
+echo "ok: the dashboard is read-only without its token and its WebSocket same-origin"
 exit $failed

@@ -283,11 +283,27 @@ static int ws_writable(struct lws *wsi, struct ws_sess *w)
     return wrote < (int)n ? -1 : 0;
 }
 
+/* A browser sends the page's Origin with a WebSocket: only pages of this
+ * server may read the pushes (a web page of any other site could open the
+ * socket otherwise: WebSockets are not bound by the same-origin rule).
+ * Clients that are not browsers send no Origin. */
+static bool same_origin(struct lws *wsi)
+{
+    char origin[300], host[256], want[300];
+    if (lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN) <= 0)
+        return true;
+    if (lws_hdr_copy(wsi, host, sizeof host, WSI_TOKEN_HOST) <= 0)
+        return false;
+    snprintf(want, sizeof want, "http://%s", host);
+    return strcmp(origin, want) == 0;
+}
+
 static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                        size_t len)
 {
     struct ws_sess *w = user;
     switch (reason) {
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: return same_origin(wsi) ? 0 : 1;
     case LWS_CALLBACK_ESTABLISHED:
         w->seq = 0;
         lws_callback_on_writable(wsi); /* the latest message at once */
