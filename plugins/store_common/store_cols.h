@@ -48,8 +48,8 @@ struct store_col {
     const char *name;
     uint8_t type;      /* enum store_col_type */
     uint8_t src;       /* enum store_col_src */
-    uint8_t size;      /* bytes of an integer field */
     uint8_t is_signed; /* integer field of a signed type narrower than 64 bits */
+    uint16_t size;     /* bytes of the field (an integer's width, a string's capacity) */
     uint16_t off;      /* offset of the field in the record */
     /* FIXED: offset of the uint8_t exponent field, or STORE_EXP(n) for a
      * constant; HASH: offset of the uint8_t "present" flag */
@@ -60,10 +60,10 @@ struct store_col {
 #define STORE_EXP(n) ((int16_t)(-1 - (n)))
 
 #define STORE_FIELD_(R, f) (((const R *)0)->f)
-#define STORE_COL_S_(nm, ty, src, R, f, is_signed, aux, dflt)                                  \
-    {                                                                                          \
-        nm, ty, src, (uint8_t)sizeof(STORE_FIELD_(R, f)), is_signed, (uint16_t)offsetof(R, f), \
-            (int16_t)(aux), dflt                                                               \
+#define STORE_COL_S_(nm, ty, src, R, f, is_signed, aux, dflt)                                   \
+    {                                                                                           \
+        nm, ty, src, is_signed, (uint16_t)sizeof(STORE_FIELD_(R, f)), (uint16_t)offsetof(R, f), \
+            (int16_t)(aux), dflt                                                                \
     }
 #define STORE_COL_(nm, ty, src, R, f, aux, dflt) STORE_COL_S_(nm, ty, src, R, f, 0, aux, dflt)
 /* a field of record type R */
@@ -520,6 +520,85 @@ static inline int store_record_values(const struct qts_store_record *r, const ch
     if (t >= 0)
         store_values(&store_tabs[t], r, host_id, v);
     return t;
+}
+
+/* The way back for export_table: values in column order (FIXED with the
+ * exponent they carry) into a record of table `t` in *u, exponent fields
+ * set to the values' exponent, constant-exponent columns rescaled. The
+ * host column is not kept (the writing store stamps its own). Returns the
+ * record inside u. */
+static inline const struct qts_store_record *
+store_record_from_values(int t, const struct store_val *v, union qts_store_any *u)
+{
+    static const struct {
+        uint16_t kind;
+        uint32_t size;
+    } rec[STORE_T_COUNT] = {
+        [STORE_T_TICK] = {QTS_REC_TICK, sizeof(struct qts_store_tick)},
+        [STORE_T_BAR_1M] = {QTS_REC_BAR, sizeof(struct qts_store_bar)},
+        [STORE_T_BAR_1D] = {QTS_REC_BAR, sizeof(struct qts_store_bar)},
+        [STORE_T_ORDER] = {QTS_REC_ORDER, sizeof(struct qts_store_order)},
+        [STORE_T_ORDER_EVENT] = {QTS_REC_ORDER_EVENT, sizeof(struct qts_store_order_event)},
+        [STORE_T_FILL] = {QTS_REC_FILL, sizeof(struct qts_store_fill)},
+        [STORE_T_EXEC_LOG] = {QTS_REC_EXEC_LOG, sizeof(struct qts_store_exec_log)},
+        [STORE_T_FEEDBACK] = {QTS_REC_FEEDBACK, sizeof(struct qts_store_feedback)},
+        [STORE_T_DECISION] = {QTS_REC_DECISION, sizeof(struct qts_store_decision)},
+        [STORE_T_POSITION] = {QTS_REC_POSITION, sizeof(struct qts_store_position)},
+        [STORE_T_PARAM] = {QTS_REC_PARAM, sizeof(struct qts_store_param)},
+        [STORE_T_RISK] = {QTS_REC_RISK_CONFIG, sizeof(struct qts_store_risk_config)},
+        [STORE_T_LEDGER] = {QTS_REC_LEDGER, sizeof(struct qts_store_ledger)},
+        [STORE_T_ACCOUNT] = {QTS_REC_ACCOUNT, sizeof(struct qts_store_account)},
+        [STORE_T_CONFIG] = {QTS_REC_CONFIG, sizeof(struct qts_store_config)},
+        [STORE_T_RUN] = {QTS_REC_RUN, sizeof(struct qts_store_run)},
+    };
+    memset(u, 0, sizeof *u);
+    char *base = (char *)u;
+    u->h.kind = rec[t].kind;
+    u->h.struct_size = rec[t].size;
+    if (t == STORE_T_BAR_1M || t == STORE_T_BAR_1D)
+        u->bar.period_ns = t == STORE_T_BAR_1M ? STORE_NS_PER_MIN : STORE_NS_PER_DAY;
+    const struct store_tab *tab = &store_tabs[t];
+    for (int k = 0; k < tab->n; k++) {
+        const struct store_col *c = &tab->cols[k];
+        const struct store_val *x = &v[k];
+        char *p = base + c->off;
+        int64_t i = x->i;
+        switch (c->src) {
+        case SRC_HOST: continue;
+        case SRC_SIDE: *(uint8_t *)p = (uint8_t)store_side_parse(x->s ? x->s : ""); continue;
+        case SRC_TICK_KIND: *(uint8_t *)p = x->i == 2 ? QTS_TICK_QUOTE : QTS_TICK_TRADE; continue;
+        default: break;
+        }
+        switch (c->type) {
+        case STORE_TEXT:
+        case STORE_TEXTN: store_copy(p, c->size, x->is_null || !x->s ? "" : x->s); continue;
+        case STORE_DBL: *(double *)(void *)p = x->is_null ? NAN : x->d; continue;
+        case STORE_HASH:
+            if (!x->is_null && x->hash) {
+                memcpy(p, x->hash, 32);
+                base[c->aux] = 1;
+            }
+            continue;
+        case STORE_FIXED:
+            if (x->is_null)
+                i = QTS_STORE_NULL;
+            else if (c->aux < 0)
+                i = store_rescale(i, x->exp, (unsigned)(-1 - c->aux));
+            else
+                *(uint8_t *)(base + c->aux) = x->exp;
+            break;
+        default:
+            if (x->is_null)
+                i = c->type == STORE_INTN || c->type == STORE_TSN ? QTS_STORE_NULL : 0;
+        }
+        switch (c->size) {
+        case 1: *(uint8_t *)p = (uint8_t)i; break;
+        case 2: *(uint16_t *)(void *)p = (uint16_t)i; break;
+        case 4: *(uint32_t *)(void *)p = (uint32_t)i; break;
+        default: *(int64_t *)(void *)p = i;
+        }
+    }
+    return &u->h;
 }
 
 static inline int store_key_has(const char *key, const char *name)

@@ -134,30 +134,41 @@ enum {
 static const char *const store_load_what[STORE_LOAD_COUNT] = {"positions", "orders", "parameters",
                                                               "risk configs"};
 
-/* The SELECT of each load step, host_id as $1: PostgreSQL's first
- * parameter, and for SQLite a named parameter, whose index is 1 as the
- * statement's first. */
+/* The SELECT of each load step, host_id as $1 and the run id as $2 (''
+ * = every run's rows): PostgreSQL's parameters, and for SQLite named
+ * parameters, numbered 1 and 2 in the order they first appear. */
 static const char *const store_load_sql[STORE_LOAD_COUNT] = {
     [STORE_LOAD_POSITIONS] =
         "SELECT symbol, strategy_type, qty, avg_price, market, exposure_value, "
         "exposure_pct, unrealized_pnl, updated_at, rec_id FROM positions "
-        "WHERE host_id = $1 ORDER BY symbol, strategy_type",
+        "WHERE host_id = $1 AND ($2 = '' OR run_id = $2) ORDER BY symbol, strategy_type",
     /* working orders */
     [STORE_LOAD_ORDERS] =
         "SELECT order_id, client_order_id, venue_order_id, symbol, strategy_tag, "
         "strategy_id, side, order_type, tif, state, price, qty, filled_qty, "
         "avg_fill_price, decision_price, decided_at, sent_at, done_at, updated_at, "
-        "rec_id FROM orders WHERE host_id = $1 AND state NOT IN (4, 6, 7, 8) "
+        "rec_id FROM orders WHERE host_id = $1 AND ($2 = '' OR run_id = $2) "
+        "AND state NOT IN (4, 6, 7, 8) "
         "ORDER BY order_id",
     [STORE_LOAD_PARAMS] = "SELECT strategy_id, param_name, value, value_type, description, "
                           "updated_at, rec_id FROM strategies WHERE host_id = $1 "
+                          "AND ($2 = '' OR run_id = $2) "
                           "ORDER BY strategy_id, param_name",
     /* values with 8 decimals */
     /* parenthesized: clang's -Wstring-concatenation takes two literals in
      * an array initializer for a missing comma */
     [STORE_LOAD_RISK] = ("SELECT config_key, value, description, updated_at, rec_id "
-                         "FROM risk_configs WHERE host_id = $1 ORDER BY config_key"),
+                         "FROM risk_configs WHERE host_id = $1 AND ($2 = '' OR run_id = $2) "
+                         "ORDER BY config_key"),
 };
+
+/* The run whose rows load_state delivers ("" = every run's): a caller
+ * built before the field was appended passes a shorter struct. */
+static inline const char *store_load_run(const struct qts_store_load_opts *o)
+{
+    size_t end = offsetof(struct qts_store_load_opts, run_id) + sizeof o->run_id;
+    return o->struct_size >= end && o->run_id[0] ? o->run_id : "";
+}
 
 /* One row of load step `which` into *u; the record (inside u) is returned. */
 static inline const struct qts_store_record *store_row_load(const struct store_row *r, int which,
@@ -223,7 +234,8 @@ static inline void store_row_query(const struct store_row *r, unsigned kind, uns
         t->ask = ROW_FIXED(r, 6, pe);
         store_copy(t->source, sizeof t->source, ROW_STR(r, 7));
         t->h.rec_id = (uint64_t)ROW_I64(r, 8);
-    } else if (kind == QTS_Q_BARS_1M || kind == QTS_Q_BARS_1D) {
+    } else if (kind == QTS_Q_BARS_1M || kind == QTS_Q_BARS_1D || kind == QTS_Q_BARS_1M_LAST ||
+               kind == QTS_Q_BARS_1D_LAST) {
         struct qts_store_bar *b = &u->bar;
         b->h.struct_size = sizeof *b;
         b->h.kind = QTS_REC_BAR;
@@ -231,7 +243,8 @@ static inline void store_row_query(const struct store_row *r, unsigned kind, uns
         store_copy(b->symbol, sizeof b->symbol, ROW_STR(r, 1));
         b->px_exp = (uint8_t)pe;
         b->qty_exp = (uint8_t)qe;
-        b->period_ns = kind == QTS_Q_BARS_1M ? STORE_NS_PER_MIN : STORE_NS_PER_DAY;
+        b->period_ns = kind == QTS_Q_BARS_1M || kind == QTS_Q_BARS_1M_LAST ? STORE_NS_PER_MIN
+                                                                           : STORE_NS_PER_DAY;
         b->open = ROW_FIXED(r, 2, pe);
         b->high = ROW_FIXED(r, 3, pe);
         b->low = ROW_FIXED(r, 4, pe);

@@ -565,7 +565,8 @@ static int pg_load_state(void *self, const struct qts_store_load_opts *o, qts_st
     int rc = 0;
     for (int k = 0; k < STORE_LOAD_COUNT && rc == 0; k++) {
         p_str(s, 0, s->host_id);
-        PGresult *r = pg_select(s, store_load_sql[k], 1, err);
+        p_str(s, 1, store_load_run(o));
+        PGresult *r = pg_select(s, store_load_sql[k], 2, err);
         if (!r)
             return err ? err->code : QTS_EDB;
         for (int i = 0; i < PQntuples(r) && rc == 0; i++) {
@@ -602,6 +603,16 @@ static int pg_query(void *self, const struct qts_store_query *q, qts_store_recor
         sql = "SELECT time, symbol, open, high, low, close, volume, 0 FROM ohlcv_1d "
               "WHERE symbol = $1 AND time >= $2 AND time < $3 AND $5::text IS NOT NULL "
               "ORDER BY time LIMIT $4";
+        break;
+    case QTS_Q_BARS_1M_LAST:
+        sql = "SELECT bucket, symbol, open, high, low, close, volume, tick_count FROM ohlcv_1m "
+              "WHERE symbol = $1 AND bucket >= $2 AND bucket < $3 AND $5::text IS NOT NULL "
+              "ORDER BY bucket DESC LIMIT $4";
+        break;
+    case QTS_Q_BARS_1D_LAST:
+        sql = "SELECT time, symbol, open, high, low, close, volume, 0 FROM ohlcv_1d "
+              "WHERE symbol = $1 AND time >= $2 AND time < $3 AND $5::text IS NOT NULL "
+              "ORDER BY time DESC LIMIT $4";
         break;
     case QTS_Q_LEDGER:
         sql = "SELECT timestamp, symbol, side, qty, price, amount, fee, strategy_tag, order_id, "

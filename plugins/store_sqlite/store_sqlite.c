@@ -482,6 +482,7 @@ static int ss_load_state(void *self, const struct qts_store_load_opts *o, qts_st
         if ((rc = run_query(s, store_load_sql[k], err, &st)))
             return rc;
         sqlite3_bind_text(st, 1, s->host_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, store_load_run(o), -1, SQLITE_STATIC);
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
             union qts_store_any u;
             struct store_row row = {.rd = &ss_reader, .res = st};
@@ -519,6 +520,14 @@ static int ss_query(void *self, const struct qts_store_query *q, qts_store_recor
     case QTS_Q_BARS_1D:
         sql = "SELECT time, symbol, open, high, low, close, volume, 0 FROM ohlcv_1d "
               "WHERE symbol = ?1 AND time >= ?2 AND time < ?3 ORDER BY time LIMIT ?4";
+        break;
+    case QTS_Q_BARS_1M_LAST:
+        sql = "SELECT bucket, symbol, open, high, low, close, volume, tick_count FROM ohlcv_1m "
+              "WHERE symbol = ?1 AND bucket >= ?2 AND bucket < ?3 ORDER BY bucket DESC LIMIT ?4";
+        break;
+    case QTS_Q_BARS_1D_LAST:
+        sql = "SELECT time, symbol, open, high, low, close, volume, 0 FROM ohlcv_1d "
+              "WHERE symbol = ?1 AND time >= ?2 AND time < ?3 ORDER BY time DESC LIMIT ?4";
         break;
     case QTS_Q_LEDGER:
         sql = "SELECT timestamp, symbol, side, qty, price, amount, fee, strategy_tag, order_id, "
@@ -710,6 +719,68 @@ fail:
     return rc;
 }
 
+/* ------------------------------------------------------------- export */
+
+/* export_table: every row of one record table as records (qts migrate
+ * --from), decoded by the same column table the writes use. */
+static int ss_export_table(void *self, const char *table, qts_store_record_fn cb, void *arg,
+                           struct qts_err *err)
+{
+    struct ss *s = self;
+    int t = 0;
+    while (t < STORE_T_COUNT && strcmp(store_tabs[t].name, table) != 0)
+        t++;
+    if (t == STORE_T_COUNT)
+        return qts_err_set(err, QTS_ENOENT, "store_sqlite: no record table %s", table);
+    const struct store_tab *tab = &store_tabs[t];
+    char sql[2048];
+    size_t n = (size_t)snprintf(sql, sizeof sql, "SELECT ");
+    bool has_host = false;
+    for (int k = 0; k < tab->n; k++) {
+        has_host |= tab->cols[k].src == SRC_HOST;
+        n += (size_t)snprintf(sql + n, sizeof sql - n, "%s%s", k ? ", " : "", tab->cols[k].name);
+    }
+    snprintf(sql + n, sizeof sql - n, " FROM %s%s ORDER BY rowid", tab->name,
+             has_host ? " WHERE host_id = ?1" : "");
+    sqlite3_stmt *st;
+    int rc = run_query(s, sql, err, &st);
+    if (rc)
+        return rc;
+    if (has_host)
+        sqlite3_bind_text(st, 1, s->host_id, -1, SQLITE_STATIC);
+    while (rc == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_val v[STORE_COLS_MAX];
+        for (int k = 0; k < tab->n; k++) {
+            const struct store_col *c = &tab->cols[k];
+            struct store_val *x = &v[k];
+            memset(x, 0, sizeof *x);
+            x->type = c->type;
+            x->is_null = sqlite3_column_type(st, k) == SQLITE_NULL;
+            switch (c->type) {
+            case STORE_TEXT:
+            case STORE_TEXTN: x->s = (const char *)sqlite3_column_text(st, k); break;
+            case STORE_DBL: x->d = sqlite3_column_double(st, k); break;
+            case STORE_HASH:
+                x->hash = sqlite3_column_bytes(st, k) == 32 ? sqlite3_column_blob(st, k) : NULL;
+                break;
+            case STORE_FIXED: {
+                /* constant-exponent columns (cash) at their own exponent,
+                 * the rest at the columns' 8 decimals */
+                x->exp = c->aux < 0 ? (uint8_t)(-1 - c->aux) : 8;
+                struct store_row row = {.rd = &ss_reader, .res = st};
+                x->i = col_fixed(&row, k, x->exp);
+                x->is_null = x->is_null || x->i == QTS_STORE_NULL;
+                break;
+            }
+            default: x->i = sqlite3_column_int64(st, k);
+            }
+        }
+        union qts_store_any u;
+        rc = cb(arg, store_record_from_values(t, v, &u));
+    }
+    return rows_done(s, st, rc, err);
+}
+
 /* ------------------------------------------------------------- descriptor */
 
 static const struct qts_store_ops ss_ops = {.struct_size = sizeof(struct qts_store_ops),
@@ -719,7 +790,8 @@ static const struct qts_store_ops ss_ops = {.struct_size = sizeof(struct qts_sto
                                             .load_state = ss_load_state,
                                             .query = ss_query,
                                             .maintain = ss_maintain,
-                                            .refresh_rollups = ss_refresh_rollups};
+                                            .refresh_rollups = ss_refresh_rollups,
+                                            .export_table = ss_export_table};
 
 /* Every key of the plugin's config:; the defaults are the ones ss_init
  * starts from. */

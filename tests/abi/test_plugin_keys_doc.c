@@ -100,9 +100,9 @@ static void check_plugin(const char *name)
 static void test_readmes_list_the_declared_keys(void **state)
 {
     (void)state;
-    static const char *const plugins[] = {"broker_paper", "broker_kis",   "cache_memory",
-                                          "cache_redis",  "feed_replay",  "feed_synthetic",
-                                          "feed_binance", "store_sqlite", "store_postgres"};
+    static const char *const plugins[] = {
+        "broker_paper",   "broker_kis",   "cache_memory", "cache_redis",    "feed_replay",
+        "feed_synthetic", "feed_binance", "store_sqlite", "store_postgres", "feed_store"};
     for (size_t i = 0; i < QTS_ARRAY_LEN(plugins); i++)
         check_plugin(plugins[i]);
 }

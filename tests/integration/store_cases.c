@@ -377,7 +377,7 @@ static int on_row(void *arg, const struct qts_store_record *r)
 static void check_state(const struct store_case_ctx *c, const struct qts_store_port *port)
 {
     struct loaded *l = qts_xcalloc(1, sizeof *l);
-    struct qts_store_load_opts o = {sizeof o, 2, 0, {0}, T0 + HOUR_NS, 0};
+    struct qts_store_load_opts o = {sizeof o, 2, 0, {0}, T0 + HOUR_NS, 0, ""};
     struct qts_err e;
     assert_int_equal(port->ops->load_state(port->self, &o, on_state, l, &e), 0);
     assert_int_equal(l->positions, 2);
@@ -413,6 +413,12 @@ static void check_state(const struct store_case_ctx *c, const struct qts_store_p
     assert_string_equal(l->agg.symbol, "AAA");
     assert_int_equal(l->agg.sample_count, 1);
     assert_true(fabs(l->agg.avg_quality_score - 0.5) < 1e-9);
+    /* with a run id: only that run's rows (these were written without one) */
+    memset(l, 0, sizeof *l);
+    qts_strlcpy(o.run_id, "another-run", sizeof o.run_id);
+    assert_int_equal(port->ops->load_state(port->self, &o, on_state, l, &e), 0);
+    assert_int_equal(l->positions + l->orders + l->params + l->risks, 0);
+    assert_int_equal(l->aggs, 1);
     free(l);
     (void)c;
 }
@@ -611,7 +617,7 @@ void store_test_two_hosts(void **state)
     assert_int_equal(other->ops->write_batch(other->self, b, 2, &e), 0);
     assert_int_equal(sc_scalar_i64(c, "SELECT count(*) FROM positions"), 2);
     assert_int_equal(sc_scalar_i64(c, "SELECT count(*) FROM tick_data"), 2);
-    struct qts_store_load_opts o = {sizeof o, 2, 0, {0}, T0, 0};
+    struct qts_store_load_opts o = {sizeof o, 2, 0, {0}, T0, 0, ""};
     int n1[2] = {0, 0}, n2[2] = {0, 0};
     assert_int_equal(c->port->ops->load_state(c->port->self, &o, count_positions, n1, &e), 0);
     assert_int_equal(other->ops->load_state(other->self, &o, count_positions, n2, &e), 0);

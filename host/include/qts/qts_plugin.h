@@ -395,6 +395,14 @@ struct qts_store_ops {
     /* Recompute the rollup buckets touched since the last refresh, up to
      * `now_ns`. */
     int (*refresh_rollups)(void *self, int64_t now_ns, struct qts_err *err);
+    /* appended, optional: every row of `table` (a table records are written
+     * to: "tick_data", "fills", "runs", ...) that this store's host_id wrote
+     * (ohlcv_1m/ohlcv_1d: every row), as records with their rec_id and
+     * values with 8 decimals, in key order. `qts migrate --from` copies a
+     * store into another with it. QTS_ENOENT for an unknown table. */
+    int (*export_table)(void *self, const char *table,
+                        int (*cb)(void *arg, const struct qts_store_record *rec), void *arg,
+                        struct qts_err *err);
 };
 
 /* ------------------------------------------------------- configuration keys */

@@ -357,6 +357,10 @@ enum qts_store_query_kind {
     QTS_Q_FEEDBACK_SUMMARY = 5, /* one FEEDBACK_AGG over [from, to); symbol/tag optional */
     QTS_Q_DAILY_METRICS = 6,    /* daily_metrics rows with day in [from, to) */
     QTS_Q_RUNS = 7,             /* RUN rows started in [from, to), newest first */
+    /* appended: the newest `limit` bars of `symbol` opening in [from, to),
+     * newest first (warm-up history, ctx:history) */
+    QTS_Q_BARS_1M_LAST = 8,
+    QTS_Q_BARS_1D_LAST = 9,
 };
 
 struct qts_store_query {
@@ -383,6 +387,9 @@ struct qts_store_load_opts {
     uint8_t reserved[2];
     int64_t now_ns;
     int64_t feedback_lookback_ns; /* 0 = 24 h */
+    /* appended: only the rows this run wrote (positions, orders, parameters,
+     * risk configs); "" or a struct_size without it = every run's rows */
+    char run_id[QTS_STORE_RUN_ID_MAX];
 };
 
 #ifdef __cplusplus

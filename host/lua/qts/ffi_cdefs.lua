@@ -151,6 +151,8 @@ int qts_ffi_book(struct qts_lua_strategy *s, uint32_t instrument,
                  const struct qts_book_update **out);
 int qts_ffi_bars(struct qts_lua_strategy *s, uint32_t instrument, int64_t period_ns,
                  struct qts_bar *out, uint32_t cap);
+int qts_ffi_history(struct qts_lua_strategy *s, uint32_t instrument, int64_t period_ns,
+                    struct qts_bar *out, uint32_t cap);
 int qts_ffi_set_timer(struct qts_lua_strategy *s, int64_t after_ns, int64_t every_ns,
                       uint64_t *id_out);
 int qts_ffi_cancel_timer(struct qts_lua_strategy *s, uint64_t id);

@@ -326,6 +326,28 @@ function Ctx:bars(symbol, timeframe, n)
   return r
 end
 
+-- Warm-up bars from the store (read at start, docs/strategy-api.md):
+-- interval "1m" or "1d", the newest n that closed by ctx:now(), oldest first.
+local HISTORY_MAX = 100000
+function Ctx:history(symbol, interval, n)
+  local ins = inst_by_sym(symbol)
+  if not ins then return nil, "unknown symbol " .. tostring(symbol) end
+  local secs = (interval == "1m" and 60) or (interval == "1d" and 86400) or nil
+  if not secs then return nil, "interval must be \"1m\" or \"1d\"" end
+  n = math.floor(tonumber(n) or 1)
+  if n < 1 then return {} end
+  n = math.min(n, HISTORY_MAX)
+  local buf = ffi.new("struct qts_bar[?]", n)
+  local got = C.qts_ffi_history(S, ins.id, secs * 1e9, buf, n)
+  local r = {}
+  for i = 0, got - 1 do
+    local b = buf[i]
+    r[i + 1] = { time = b:time(), open = b:open(), high = b:high(), low = b:low(),
+                 close = b:close(), volume = b:volume() }
+  end
+  return r
+end
+
 function Ctx:set_timer(seconds, every)
   if type(seconds) ~= "number" or seconds < 0 then return nil, "seconds must be >= 0" end
   local rc = C.qts_ffi_set_timer(S, seconds * 1e9, every and seconds * 1e9 or 0, idp)

@@ -670,6 +670,8 @@ void qts_engine_free(struct qts_engine *e)
         qts_config_holder_cleanup(&e->cfg_holder);
     qts_run_files_discard(&e->report_pub.files); /* a run that never ended: its .tmp files */
     qts_portfolio_free(e->portfolio);
+    qts_store_restore_free(&e->restore);
+    qts_bar_history_free(e->history); /* after the strategies: they read it */
     qts_metrics_free(e->metrics);
     qts_instruments_free(e->instruments);
     free(e->run_dir);

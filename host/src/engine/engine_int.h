@@ -60,6 +60,8 @@
 #include "safety.h"
 #include "store_plugin.h"
 #include "store_sub.h"
+#include "bar_history.h"
+#include "store_restore.h"
 #include "store_writer.h"
 #include "qts/qts_store.h"
 #include "startup_sync.h"
@@ -151,6 +153,8 @@ struct qts_engine {
     struct qts_cache_cluster *cluster; /* heartbeat and claims; NULL: no cache */
     struct qts_risk_budget *budget;    /* NULL: no shared_budget.key */
     struct qts_store_writer *writer;
+    struct qts_bar_history *history;  /* owned: ctx:history's bars (engine_restore.c) */
+    struct qts_store_restore restore; /* what was read back at start (engine_restore.c) */
     struct qts_exec *exec;
     struct qts_risk_portfolio risk_pf;   /* risk's view of the portfolio: reads it, no copy */
     struct qts_risk_control *risk;       /* pre-trade checks, risk loop, safety, admin */
@@ -280,6 +284,10 @@ void qts__engine_check_plugin_configs(void *ud, const struct qts_config *next, s
 
 /* engine_wire.c: construction */
 int qts__engine_make_dirs(const char *path);
+/* engine_restore.c: read back from the store before its writer starts,
+ * then (writer running) book what was read into the portfolio */
+void qts__engine_store_read_back(struct qts_engine *e, const struct qts_store_port *port);
+void qts__engine_store_apply_restore(struct qts_engine *e);
 int qts__engine_start_strategies(struct qts_engine *e, struct qts_err *err);
 /* engine_cache.c: the cache subscriber's books and providers */
 void qts__engine_cache_providers(struct qts_engine *e);

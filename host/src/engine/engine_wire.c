@@ -49,6 +49,8 @@ static int open_store(struct qts_engine *e, struct qts_err *err)
         qts_err_clear(err);
         migrate_pending = 1;
     }
+    if (!migrate_pending) /* the writer does not run yet: the plugin is ours */
+        qts__engine_store_read_back(e, port);
     char journal[1100];
     snprintf(journal, sizeof journal, "%s/store.journal", e->set->var_dir);
     struct qts_store_writer_opts wo = {.journal_path = journal, .migrate_pending = migrate_pending};
@@ -411,6 +413,7 @@ int qts_engine_new(struct qts_config *cfg, const struct qts_engine_opts *opts,
         .n_workers = (uint32_t)(e->set->strategy_workers > 0 ? e->set->strategy_workers : 1),
         .lockstep = replay,
         .clock = &e->clock,
+        .history = e->history = qts_bar_history_new(),
         /* strategies.replay_loop_guard: false trades the endless-loop guard
          * for JIT-compiled strategy code (docs/lua-runtime.md) */
         .max_instructions = e->set->strategy_replay_loop_guard ? 0 : QTS_LUA_NO_INSTRUCTION_LIMIT};
@@ -470,6 +473,7 @@ int qts_engine_new(struct qts_config *cfg, const struct qts_engine_opts *opts,
     qts_store_pub_run_start(&e->store_pub, qts_mode_name(e->set->mode), cfg_path,
                             run_start_wall_ns(e));
     qts_store_pub_config(&e->store_pub, qts_config_root(e->cfg));
+    qts__engine_store_apply_restore(e); /* positions read back from the store */
     e->feeds = qts_xcalloc(e->set->n_feeds ? e->set->n_feeds : 1, sizeof *e->feeds);
     for (size_t i = 0; i < e->set->n_feeds; i++) {
         const struct qts_plugin_slot *s = &e->set->feeds[i];

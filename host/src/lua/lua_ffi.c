@@ -7,6 +7,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "bar_history.h"
 #include "clock.h"
 #include "log.h"
 #include "lua_strategy.h"
@@ -27,6 +28,8 @@ QTS_FFI int qts_ffi_book(struct qts_lua_strategy *s, uint32_t instrument,
                          const struct qts_book_update **out);
 QTS_FFI int qts_ffi_bars(struct qts_lua_strategy *s, uint32_t instrument, int64_t period_ns,
                          struct qts_bar *out, uint32_t cap);
+QTS_FFI int qts_ffi_history(struct qts_lua_strategy *s, uint32_t instrument, int64_t period_ns,
+                            struct qts_bar *out, uint32_t cap);
 QTS_FFI int qts_ffi_set_timer(struct qts_lua_strategy *s, int64_t after_ns, int64_t every_ns,
                               uint64_t *id_out);
 QTS_FFI int qts_ffi_cancel_timer(struct qts_lua_strategy *s, uint64_t id);
@@ -216,6 +219,17 @@ QTS_FFI int qts_ffi_bars(struct qts_lua_strategy *s, uint32_t instrument, int64_
         return (int)n;
     }
     return 0;
+}
+
+/* ctx:history: the store's bars that closed by the strategy's time (the
+ * history is read-only once strategies run: no lock). */
+QTS_FFI int qts_ffi_history(struct qts_lua_strategy *s, uint32_t instrument, int64_t period_ns,
+                            struct qts_bar *out, uint32_t cap)
+{
+    const struct qts_instrument *ins = inst_get(s, instrument);
+    if (!ins || !s->history)
+        return 0;
+    return (int)qts_bar_history_get(s->history, ins->symbol, period_ns, now_ns(s), out, cap);
 }
 
 QTS_FFI int qts_ffi_set_timer(struct qts_lua_strategy *s, int64_t after_ns, int64_t every_ns,

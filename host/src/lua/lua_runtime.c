@@ -136,6 +136,7 @@ int qts_lua_runtime_add_strategy(struct qts_lua_runtime *rt, const struct qts_lu
     struct qts_lua_strategy *s = qts_lua_strategy_new(id, c->name, c->file, &rt->inst, rt->clock);
     s->symbols = ids;
     s->n_symbols = c->n_symbols;
+    s->history = rt->set.history;
     for (size_t i = 0; i < c->n_params; i++)
         s->params[i] = c->params[i];
     s->n_params = c->n_params;

@@ -76,6 +76,7 @@ struct qts_lua_sink {
 /* max_instructions: no limit, and the strategy's code is JIT-compiled. */
 #define QTS_LUA_NO_INSTRUCTION_LIMIT UINT64_MAX
 
+struct qts_bar_history;
 struct qts_lua_settings {
     uint32_t n_workers;        /* default 1; live/paper only (lockstep has none) */
     bool lockstep;             /* replay: Lua runs inside step() and post() */
@@ -91,6 +92,9 @@ struct qts_lua_settings {
                                   * run before its strategy fails; 0 = default,
                                   * QTS_LUA_NO_INSTRUCTION_LIMIT = none */
     struct qts_lua_sink sink;  /* copied */
+    /* bars read back from the store for ctx:history (bar_history.h);
+     * borrowed, filled before strategies start; NULL = none */
+    const struct qts_bar_history *history;
 };
 
 /* One strategy entry (what the YAML `strategies:` list maps onto). */

@@ -134,6 +134,7 @@ struct qts_lua_strategy {
     size_t n_symbols;
 
     /* shared, borrowed from the runtime */
+    const struct qts_bar_history *history; /* ctx:history; read-only; NULL = none */
     struct qts_lua_instruments *instruments;
     struct qts_clock *clock;
 

@@ -126,6 +126,12 @@ const struct qts_key qts_config_keys[] = {
      .offset = S(store_ticks),
      .doc = "tick_data: auto (none in replay, all in paper/live), none, trades, or trades "
             "and top-of-book changes (all)"},
+    {"store.restore", QTS_KEY_ENUM, "auto", .choices = "auto|off", .offset = S(store_restore),
+     .doc = "at start, auto: a paper or live run takes the positions of the previous run of the "
+            "same mode and host from the store (a replay never does); off: nothing"},
+    {"store.history_bars", QTS_KEY_INT, "500", RANGE(0, 100000), .offset = S(store_history_bars),
+     .doc = "1-minute and 1-day bars per instrument read from the store at start for "
+            "ctx:history; 0 = none"},
 
     {"strategies", QTS_KEY_SECTION, .doc = "Lua strategies"},
     {"strategies.dir", QTS_KEY_PATH, "strategies", .offset = S(strategies_dir),

@@ -86,8 +86,10 @@ struct qts_settings {
     struct qts_plugin_slot broker;
     struct qts_plugin_slot cache;
     struct qts_plugin_slot store;
-    int store_ticks;      /* store.ticks: 0 auto, 1 none, 2 trades, 3 all */
-    char *strategies_dir; /* resolved */
+    int store_ticks;        /* store.ticks: 0 auto, 1 none, 2 trades, 3 all */
+    int store_restore;      /* store.restore: 0 auto, 1 off */
+    int store_history_bars; /* store.history_bars: bars per instrument and interval */
+    char *strategies_dir;   /* resolved */
     int strategy_workers;
     bool strategies_watch;
     int strategy_memory_limit_mb;

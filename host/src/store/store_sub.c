@@ -473,6 +473,16 @@ void qts_store_pub_config(struct qts_store_pub *pub, const struct qts_cfg_node *
     push_risk(pub, "risk", qts_cfg_get(root, "risk"), ts);
 }
 
+void qts_store_pub_positions(struct qts_store_pub *pub, int64_t ts_ns)
+{
+    if (!pub->writer)
+        return;
+    const struct qts_position *v = NULL;
+    size_t n = qts_portfolio_positions(pub->pf, &v);
+    for (size_t i = 0; i < n; i++)
+        push_position(pub, &v[i], ts_ns);
+}
+
 void qts_store_pub_free(struct qts_store_pub *pub)
 {
     free(pub->inst);

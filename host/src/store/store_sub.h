@@ -85,6 +85,9 @@ void qts_store_pub_run_start(struct qts_store_pub *pub, const char *mode, const 
  * overwrites the run's rows). `root` is borrowed for the call. */
 struct qts_cfg_node;
 void qts_store_pub_config(struct qts_store_pub *pub, const struct qts_cfg_node *root);
+/* Every position of the portfolio as this run's positions rows now (after
+ * positions were restored at start: a kill before the next fill keeps them). */
+void qts_store_pub_positions(struct qts_store_pub *pub, int64_t ts_ns);
 /* Frees what the subscriber allocated (after the run). */
 void qts_store_pub_free(struct qts_store_pub *pub);
 /* A complete feedback row (markouts in) becomes a feedback_data record. */
