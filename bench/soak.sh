@@ -41,11 +41,11 @@ fi
 
 rss_kb() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$pid/status"; }
 fds() { find "/proc/$pid/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
-# status_num <key> [<section>]: a number from `qts status`
+# status_num <key> [<section>]: a number from `qts status --json`
 status_num() {
-    "$qts" status -c "$config" 2>/dev/null | python3 -c '
+    "$qts" status -c "$config" --json 2>/dev/null | python3 -c '
 import json, sys
-d = json.load(sys.stdin)
+d = json.load(sys.stdin)["result"]
 for k in sys.argv[1:]:
     d = d[k]
 print(d)' "$@"

@@ -55,7 +55,7 @@ YAML
 "$q" check -c "$dir/qts.yaml" >"$dir/check.out" 2>&1 || { fail "installed qts check exited $?"; cat "$dir/check.out"; }
 qts=$q start_host
 sleep 1
-events=$("$q" status -c "$dir/qts.yaml" 2>/dev/null | sed -n 's/^  "events": \([0-9]*\),$/\1/p' | head -1)
+events=$("$q" status -c "$dir/qts.yaml" --json 2>/dev/null | grep -o '"events":[0-9]*' | head -1 | grep -o '[0-9]*$')
 kill -TERM "$host_pid"
 wait "$host_pid"
 rc=$?

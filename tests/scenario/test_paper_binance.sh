@@ -19,7 +19,7 @@ for _ in $(seq 100); do
     sleep 0.1
 done
 sleep 12
-"$qts" status -c "$cfg" >"$dir/status" 2>&1
+"$qts" status -c "$cfg" --json >"$dir/status" 2>&1
 kill -TERM "$host_pid"
 wait "$host_pid"
 rc=$?
@@ -27,11 +27,11 @@ host_pid=
 run=$dir/var/runs/latest
 fills=$(($(wc -l <"$run/fills.csv" 2>/dev/null || echo 1) - 1))
 orders=$(grep -c . "$run/decisions.csv" 2>/dev/null || echo 0)
-events=$(sed -n 's/^  "events": \([0-9]*\),$/\1/p' "$dir/status" | head -1)
+events=$(grep -o '"events":[0-9]*' "$dir/status" | head -1 | grep -o '[0-9]*$')
 echo "exit $rc; events at 12 s ${events:-none}; decisions $orders; fills $fills"
 if [ "$rc" -ne 0 ]; then
     echo "FAIL: SIGTERM: exit $rc, expected 0"; tail -5 "$dir/run.err"; failed=1
-elif ! grep -q '"mode": "paper"' "$dir/status" || [ -z "$events" ] || [ "$events" -le 1000 ]; then
+elif ! grep -q '"mode":"paper"' "$dir/status" || [ -z "$events" ] || [ "$events" -le 1000 ]; then
     echo "FAIL: qts status does not show a paper run with live events:"; head -20 "$dir/status"; failed=1
 elif ! grep -q "live: connected to ws://127.0.0.1:$port" "$dir/run.err" ||
     ! grep -q "BTCUSDT: book synchronised from a snapshot" "$dir/run.err"; then

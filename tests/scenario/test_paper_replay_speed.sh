@@ -33,8 +33,8 @@ $1
 YAML
     start_host
     sleep 1.5
-    "$qts" status -c "$dir/qts.yaml" 2>/dev/null |
-        sed -n 's/^  "events": \([0-9]*\),$/\1/p' | head -1 >"$dir/events"
+    "$qts" status -c "$dir/qts.yaml" --json 2>/dev/null |
+        grep -o '"events":[0-9]*' | head -1 | grep -o '[0-9]*$' >"$dir/events"
     kill -TERM "$host_pid"
     wait "$host_pid"
     local rc=$?

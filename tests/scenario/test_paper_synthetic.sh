@@ -32,7 +32,7 @@ YAML
 }
 
 events_now() {
-    "$qts" status -c "$dir/qts.yaml" 2>/dev/null | sed -n 's/^  "events": \([0-9]*\),$/\1/p' | head -1
+    "$qts" status -c "$dir/qts.yaml" --json 2>/dev/null | grep -o '"events":[0-9]*' | head -1 | grep -o '[0-9]*$'
 }
 
 write_ema paper "feeds:

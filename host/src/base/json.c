@@ -167,3 +167,43 @@ void qts_json_write_str(FILE *f, const char *s)
         fwrite(esc, 1, escape_byte((unsigned char)*s, esc), f);
     fputc('"', f);
 }
+
+/* ------------------------------------------ reading nested answers */
+
+const char *qts_json_value(const char *json, const char *key)
+{
+    return json ? value_of(json, key) : NULL;
+}
+
+bool qts_json_get_text(const char *json, const char *key, char *out, size_t cap)
+{
+    const char *v = qts_json_value(json, key);
+    if (!v || cap == 0)
+        return false;
+    if (*v == '"')
+        return str(v, out, cap) != NULL;
+    const char *end = skip(v);
+    if (!end || *v == '{' || *v == '[')
+        return false;
+    size_t n = (size_t)(end - v) < cap - 1 ? (size_t)(end - v) : cap - 1;
+    memcpy(out, v, n);
+    out[n] = '\0';
+    return true;
+}
+
+const char *qts_json_array_first(const char *arr)
+{
+    if (!arr || *arr != '[')
+        return NULL;
+    const char *p = ws(arr + 1);
+    return *p == ']' || !*p ? NULL : p;
+}
+
+const char *qts_json_array_next(const char *elem)
+{
+    const char *p = elem ? skip(elem) : NULL;
+    if (!p)
+        return NULL;
+    p = ws(p);
+    return *p == ',' ? ws(p + 1) : NULL;
+}

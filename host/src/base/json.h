@@ -24,4 +24,16 @@ void qts_json_escape(char *out, size_t cap, const char *s);
  * the same escapes, never truncated. */
 void qts_json_write_str(FILE *f, const char *s);
 
+/* Reading a nested answer (`qts status`): where the value of top-level
+ * "key" of the object at `json` starts (borrowed, inside json), or NULL.
+ * Call it again on an object value to go one level down. */
+const char *qts_json_value(const char *json, const char *key);
+/* A scalar member as text: a string unescaped, a number, true, false or
+ * null as written; false when absent or an object/array. */
+bool qts_json_get_text(const char *json, const char *key, char *out, size_t cap);
+/* The elements of the array starting at `arr` ('['): the first element, then
+ * the one after `elem`; NULL at the end. */
+const char *qts_json_array_first(const char *arr);
+const char *qts_json_array_next(const char *elem);
+
 #endif /* QTS_JSON_H */

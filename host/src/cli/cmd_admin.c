@@ -120,8 +120,9 @@ static void pretty(FILE *f, const char *j)
     fputc('\n', f);
 }
 
-int qts__admin_run(const struct qts__admin_opts *o, const char *request)
+int qts__admin_call(const struct qts__admin_opts *o, const char *request, char **reply)
 {
+    *reply = NULL;
     char path[512];
     int rc = socket_path(o, path, sizeof path);
     if (rc != 0)
@@ -135,6 +136,16 @@ int qts__admin_run(const struct qts__admin_opts *o, const char *request)
         free(out);
         return QTS_EXIT_FAILURE;
     }
+    *reply = out;
+    return 0;
+}
+
+int qts__admin_run(const struct qts__admin_opts *o, const char *request)
+{
+    char *out;
+    int rc = qts__admin_call(o, request, &out);
+    if (rc != 0)
+        return rc;
     bool ok = false;
     qts_json_get_bool(out, "ok", &ok);
     if (o->json) {

@@ -36,6 +36,9 @@ struct qts__admin_opts {
  * positional argument is accepted when `positional_ok`. */
 int qts__admin_parse(int argc, char **argv, const struct qts__opt *extra, bool positional_ok,
                      const char *usage, struct qts__admin_opts *o);
+/* Send `request`; *reply (owned by the caller: free) is the answer line.
+ * Returns 0, or the exit code after printing why (no host, bad config). */
+int qts__admin_call(const struct qts__admin_opts *o, const char *request, char **reply);
 /* Send `request` and print the answer; returns the exit code (0 ok, 1 the
  * host refused or is not reachable). */
 int qts__admin_run(const struct qts__admin_opts *o, const char *request);

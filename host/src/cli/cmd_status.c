@@ -21,6 +21,8 @@
 #include "cli.h"
 #include "cmd_admin.h"
 #include "clock.h"
+#include "json.h"
+#include "status_text.h"
 #include "util.h"
 
 struct conn_opts {
@@ -466,12 +468,14 @@ static const char status_usage[] =
     "                  [--shared-prefix S]\n"
     "       qts status --cluster [--redis URL] [--prefix ROOT] [--shared-prefix S]\n"
     "\n"
-    "Without --from-redis: asks the running host over its admin socket for mode,\n"
-    "safety state, kill switch, positions, working orders, risk usage and latencies.\n"
+    "Without --from-redis: asks the running host over its admin socket and prints a\n"
+    "short summary: mode, safety state and codes, PnL, positions, working orders,\n"
+    "strategies and feeds.\n"
     "  -c, --config FILE   configuration whose paths.var_dir holds qts.sock\n"
     "  -s, --socket PATH   the admin socket (default $QTS_ADMIN_SOCKET, else\n"
     "                      <var_dir>/qts.sock)\n"
-    "      --json          print the answer as one JSON line\n"
+    "      --json          print the whole answer as one JSON line (adds risk usage,\n"
+    "                      latencies, the risk loop; for scripts)\n"
     "\n"
     "With --from-redis: reads the positions (pos:*), open orders (ord:*) and risk\n"
     "(risk:account) that a running host writes to Redis, from another process or\n"
@@ -503,7 +507,21 @@ static int run_status(int argc, char **argv)
     int rc = qts__admin_parse(argc, argv, opts, false, status_usage, &o);
     if (rc != 0)
         return rc;
-    return qts__admin_run(&o, "{\"cmd\":\"status\"}");
+    if (o.json)
+        return qts__admin_run(&o, "{\"cmd\":\"status\"}");
+    char *reply;
+    if ((rc = qts__admin_call(&o, "{\"cmd\":\"status\"}", &reply)) != 0)
+        return rc;
+    const char *result = qts_json_value(reply, "result");
+    char msg[512] = "no answer";
+    if (result) {
+        qts__status_print(stdout, result);
+    } else {
+        qts_json_get_str(reply, "error", msg, sizeof msg);
+        fprintf(stderr, "qts: host refused: %s\n", msg);
+    }
+    free(reply);
+    return result ? QTS_EXIT_OK : QTS_EXIT_FAILURE;
 }
 
 QTS_COMMAND(qts_cmd_status, "status", "state of the running host (admin socket, or --from-redis)",

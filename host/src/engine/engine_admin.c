@@ -46,6 +46,13 @@ static int risk_status_extra(void *ctx, char *out, size_t cap)
                       ",\"dead_letters\":%" PRIu64 "}",
                       ws.db_up ? "true" : "false", ws.journal_pending, ws.dead_kept);
     }
+    if (n > 0 && (size_t)n + 2 < cap) { /* positions, orders, PnL, strategies, feeds */
+        int l = qts__engine_status_lists(e, out + n + 1, cap - (size_t)n - 1);
+        if (l > 0) { /* written after the comma's place: put the comma */
+            out[n] = ',';
+            n += 1 + l;
+        }
+    }
     if (n < 0 || (size_t)n >= cap || !e->decide)
         return n;
     /* the Decide stage: counters, netting savings, operating state, pools */

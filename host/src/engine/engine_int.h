@@ -44,6 +44,7 @@
 #include "lua_sub.h"
 #include "alerts.h"
 #include "http_server.h"
+#include "dashboard.h"
 #include "metrics.h"
 #include "run_id.h"
 #include "plugin_instance.h"
@@ -191,6 +192,7 @@ struct qts_engine {
     bool feed_timer_on;
     /* http.listen and alerts: what operators see (engine_metrics.c) */
     struct qts_http_server *ops_http; /* NULL: no http.listen */
+    struct qts_dashboard *dashboard;  /* on ops_http; NULL without it */
     struct qts_alerts *alerts;        /* NULL: no alert channel configured */
     uv_timer_t ops_timer;             /* once a second: /metrics page, alert checks */
     bool ops_timer_on;
@@ -236,6 +238,9 @@ static inline int64_t qts__ev_data_ns(const struct qts_ev_hdr *h)
 
 /* engine_metrics.c: /metrics on http.listen and the alerts
  * (docs/operations.md); stop sends the last alerts (waits up to 3 s) */
+/* engine_status.c: the positions, working orders, PnL, strategies and
+ * feeds as JSON members for the status object; length written, 0 if cut */
+int qts__engine_status_lists(struct qts_engine *e, char *out, size_t cap);
 int qts__engine_metrics_start(struct qts_engine *e, struct qts_err *err);
 void qts__engine_metrics_stop(struct qts_engine *e);
 /* the safety latches were saved: alert on what changed */

@@ -90,6 +90,75 @@ static void process_health(FILE *f)
     qts_prom_sample(f, "qts_process_open_fds", NULL, (double)fds);
 }
 
+/* The cache writer's backlog and the cache plugin's own health. */
+static void cache_health(struct qts_engine *e, FILE *f)
+{
+    if (!e->cache)
+        return;
+    struct qts_cache_writer_stats cs;
+    qts_cache_writer_stats(e->cache, &cs);
+    qts_prom_family(f, "qts_cache_queue_depth", "gauge",
+                    "cache keys changed and waiting to be sent (values are coalesced)");
+    qts_prom_sample(f, "qts_cache_queue_depth", NULL, cs.dirty);
+    qts_prom_family(f, "qts_cache_updates_total", "counter", "cache updates, by outcome");
+    qts_prom_sample(f, "qts_cache_updates_total", "outcome=\"accepted\"", (double)cs.updates);
+    qts_prom_sample(f, "qts_cache_updates_total", "outcome=\"coalesced\"", (double)cs.coalesced);
+    qts_prom_sample(f, "qts_cache_updates_total", "outcome=\"full\"", (double)cs.full);
+    qts_prom_sample(f, "qts_cache_updates_total", "outcome=\"error\"", (double)cs.errors);
+    struct qts_plugin_inst *c = qts_plugin_manager_current(e->plugins, "cache");
+    const struct qts_cache_ops *ops = c ? qts_plugin_inst_desc(c)->ops : NULL;
+    if (!QTS_HAS(ops, health))
+        return;
+    struct qts_cache_health h = {.struct_size = sizeof h};
+    qts_plugin_inst_enter(c);
+    int rc = ops->health(qts_plugin_inst_self(c), &h);
+    qts_plugin_inst_leave(c);
+    if (rc != 0)
+        return;
+    qts_prom_family(f, "qts_cache_up", "gauge",
+                    "1 while the cache plugin is connected and commands flow");
+    qts_prom_sample(f, "qts_cache_up", NULL, h.state == QTS_CACHE_UP);
+    qts_prom_family(f, "qts_cache_pending", "gauge", "cache commands sent and not answered yet");
+    qts_prom_sample(f, "qts_cache_pending", NULL, h.pending);
+    qts_prom_family(f, "qts_cache_writes_total", "counter", "cache plugin writes, by outcome");
+    qts_prom_sample(f, "qts_cache_writes_total", "outcome=\"ok\"", (double)h.writes_ok);
+    qts_prom_sample(f, "qts_cache_writes_total", "outcome=\"failed\"", (double)h.writes_failed);
+    qts_prom_sample(f, "qts_cache_writes_total", "outcome=\"dropped\"", (double)h.writes_dropped);
+}
+
+/* Per strategy: time in Lua per dispatch, events and errors. Enabled
+ * strategies carry the runtime's ids 1, 2, ... in configuration order. */
+static void strategy_metrics(struct qts_engine *e, FILE *f)
+{
+    if (!e->rt || !e->strategies_added)
+        return;
+    for (int pass = 0; pass < 3; pass++) {
+        static const char *const names[] = {"qts_lua_callback_seconds", "qts_strategy_events_total",
+                                            "qts_strategy_errors_total"};
+        static const char *const helps[] = {
+            "time one dispatch spends in the strategy's Lua (a callback; in a replay batch, "
+            "the events delivered together)",
+            "market events delivered to the strategy", "errors raised by the strategy's Lua"};
+        qts_prom_family(f, names[pass], pass ? "counter" : "histogram", helps[pass]);
+        uint32_t id = 0;
+        for (size_t i = 0; i < e->set->n_strategies; i++) {
+            if (!e->set->strategies[i].enabled)
+                continue;
+            struct qts_lua_strategy_info in;
+            if (qts_lua_runtime_info(e->rt, ++id, &in) != 0)
+                continue;
+            char v[96], lab[128];
+            qts_prom_label_value(v, sizeof v, e->set->strategies[i].name);
+            snprintf(lab, sizeof lab, "strategy=\"%s\"", v);
+            if (pass == 0)
+                qts_prom_histogram_counts(f, names[0], lab, qts_lua_cb_bounds_ns, in.cb_buckets,
+                                          QTS_LUA_CB_BUCKETS, (double)in.cb_ns_sum);
+            else
+                qts_prom_sample(f, names[pass], lab, (double)(pass == 1 ? in.events : in.errors));
+        }
+    }
+}
+
 static void render(struct qts_engine *e, FILE *f)
 {
     static const char *const modes[] = {"replay", "paper", "live"};
@@ -178,6 +247,17 @@ static void render(struct qts_engine *e, FILE *f)
         qts_prom_sample(f, "qts_store_journal_pending", NULL, (double)ws.journal_pending);
     }
 
+    if (e->writer) {
+        struct qts_store_writer_stats ws;
+        qts_store_writer_get_stats(e->writer, &ws);
+        uint64_t done = ws.written + ws.spilled + ws.dead;
+        qts_prom_family(f, "qts_store_queue_depth", "gauge",
+                        "records handed to the store writer and not yet written or spilled");
+        qts_prom_sample(f, "qts_store_queue_depth", NULL,
+                        ws.pushed > done ? (double)(ws.pushed - done) : 0);
+    }
+    cache_health(e, f);
+    strategy_metrics(e, f);
     qts_metrics_foreach(e->metrics, registry_sample, f);
     process_health(f);
 }
@@ -282,12 +362,71 @@ static void on_ops_timer(uv_timer_t *t)
     struct qts_engine *e = t->data;
     if (e->ops_http)
         publish(e);
+    if (e->dashboard)
+        qts_dashboard_tick(e->dashboard);
     check_alerts(e);
+}
+
+/* ---------------------------------------------------------- dashboard */
+
+static int dash_status(void *ctx, char *out, size_t cap)
+{
+    struct qts_engine *e = ctx;
+    return e->risk ? qts_risk_control_status_json(e->risk, out, cap) : -1;
+}
+
+static void dash_command(void *ctx, const char *peer, const char *line, char *out, size_t cap)
+{
+    struct qts_engine *e = ctx;
+    if (e->risk)
+        qts_risk_control_admin(e->risk, peer, line, out, cap);
+    else
+        snprintf(out, cap, "{\"ok\":false,\"error\":\"no risk host\"}");
+}
+
+static double dash_equity(void *ctx)
+{
+    struct qts_engine *e = ctx;
+    return e->portfolio ? (double)qts_portfolio_equity(e->portfolio) / 1e6 : 0;
+}
+
+/* The dashboard's token: the secret http_token; none = a read-only page. */
+static int start_dashboard(struct qts_engine *e, const char *host, int port, struct qts_err *err)
+{
+    char token[256] = "";
+    struct qts_err terr;
+    qts_err_clear(&terr);
+    int rc = qts_secret_get(NULL, "http_token", token, sizeof token, &terr);
+    if (rc != 0 && rc != QTS_ENOENT)
+        return qts_err_set(err, QTS_ECONFIG, "http: the secret http_token: %s", terr.msg);
+    struct qts_http_opts o = {.host = host, .port = port, .token = token};
+    rc = qts_http_server_start(&o, &e->ops_http, err);
+    bool has_token = token[0] != '\0';
+    memset(token, 0, sizeof token);
+    if (rc != 0)
+        return rc;
+    struct qts_dashboard_env env = {.loop = &e->loop,
+                                    .http = e->ops_http,
+                                    .status = dash_status,
+                                    .command = dash_command,
+                                    .equity = dash_equity,
+                                    .ctx = e};
+    if ((rc = qts_dashboard_new(&env, &e->dashboard, err)) != 0)
+        return rc;
+    QTS_INFO("http dashboard on http://%s:%d/ kill and resume %s", host,
+             qts_http_server_port(e->ops_http),
+             has_token ? "need the token" : "off (no secret http_token)");
+    return 0;
 }
 
 /* "host:port" (the last colon splits) */
 static int parse_listen(const char *s, char *host, size_t cap, int *port)
 {
+    if (s[0] && strspn(s, "0123456789") == strlen(s) && strlen(s) <= 5 && atoi(s) <= 65535) {
+        qts_strlcpy(host, "127.0.0.1", cap); /* a bare port: this machine only */
+        *port = atoi(s);
+        return 0;
+    }
     const char *colon = strrchr(s, ':');
     if (!colon || colon == s || (size_t)(colon - s) >= cap)
         return -1;
@@ -352,8 +491,7 @@ int qts__engine_metrics_start(struct qts_engine *e, struct qts_err *err)
             return qts_err_set(err, QTS_ECONFIG,
                                "http.listen: \"%s\" is not address:port (e.g. 127.0.0.1:9464)",
                                listen);
-        struct qts_http_opts o = {.host = host, .port = port};
-        if ((rc = qts_http_server_start(&o, &e->ops_http, err)) != 0)
+        if ((rc = start_dashboard(e, host, port, err)) != 0)
             return rc;
         QTS_INFO("http serving /metrics on %s:%d", host, qts_http_server_port(e->ops_http));
         publish(e);
@@ -375,8 +513,11 @@ void qts__engine_metrics_stop(struct qts_engine *e)
         uv_close((uv_handle_t *)&e->ops_timer, NULL);
         e->ops_timer_on = false;
     }
+    qts_dashboard_stop(e->dashboard); /* a POST waiting for the loop gives up */
     qts_http_server_stop(e->ops_http);
     e->ops_http = NULL;
+    qts_dashboard_free(e->dashboard);
+    e->dashboard = NULL;
     if (e->alerts) {
         if (e->set->mode != QTS_MODE_REPLAY) {
             char text[256];

@@ -627,6 +627,9 @@ int qts_lua_runtime_info(struct qts_lua_runtime *rt, uint32_t id, struct qts_lua
     out->reloads = atomic_load(&s->n_reloads);
     out->reload_failures = atomic_load(&s->n_reload_fail);
     out->intents_full = atomic_load(&s->n_intents_full);
+    for (size_t i = 0; i <= QTS_LUA_CB_BUCKETS; i++)
+        out->cb_buckets[i] = atomic_load_explicit(&s->cb_buckets[i], memory_order_relaxed);
+    out->cb_ns_sum = atomic_load_explicit(&s->cb_ns_sum, memory_order_relaxed);
     out->mem_used = s->mem_used;
     out->mem_peak = s->mem_peak;
     /* written by the worker before the state/counter it follows; callers

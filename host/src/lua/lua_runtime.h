@@ -126,6 +126,10 @@ struct qts_lua_strategy_info {
     size_t mem_used, mem_peak;
     char last_error[QTS_LUA_ERR_MAX];
     char reason[QTS_LUA_ERR_MAX];
+    /* dispatches per bucket (non-cumulative; [QTS_LUA_CB_BUCKETS] = above
+     * the last bound) and their total time */
+    uint64_t cb_buckets[QTS_LUA_CB_BUCKETS + 1];
+    uint64_t cb_ns_sum;
 };
 
 struct qts_lua_metrics {

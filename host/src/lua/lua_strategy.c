@@ -15,6 +15,9 @@
 
 #define INTENT_RING_CAP 1024
 
+const int64_t qts_lua_cb_bounds_ns[QTS_LUA_CB_BUCKETS] = {
+    1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000, 10000000, 100000000};
+
 const char *qts_lua_state_name(int state)
 {
     switch (state) {
@@ -333,6 +336,11 @@ int qts_lua_strategy_dispatch(struct qts_lua_strategy *s, const struct qts_ev_hd
         int rc = pcall_tb(s, 0, 0);
         int64_t dt = qts_mono_ns() - t0;
         atomic_fetch_add_explicit(&s->n_callbacks, 1, memory_order_relaxed);
+        size_t bk = 0;
+        while (bk < QTS_LUA_CB_BUCKETS && dt > qts_lua_cb_bounds_ns[bk])
+            bk++;
+        atomic_fetch_add_explicit(&s->cb_buckets[bk], 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&s->cb_ns_sum, (uint64_t)(dt > 0 ? dt : 0), memory_order_relaxed);
         /* One clock pair per dispatch, not per event: a dispatch over the
          * budget contains every callback over it (and reports, rarely, a
          * batch of individually fast ones). Exact for one-event batches. */

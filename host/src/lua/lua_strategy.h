@@ -26,6 +26,11 @@
 #include "qts/qts_types.h"
 #include "ring.h"
 
+/* Buckets of the time one dispatch spends in Lua (a callback; in a replay
+ * batch, the events delivered together): upper bounds in ns. */
+#define QTS_LUA_CB_BUCKETS 12
+extern const int64_t qts_lua_cb_bounds_ns[QTS_LUA_CB_BUCKETS];
+
 struct lua_State;
 struct qts_clock;
 
@@ -233,6 +238,9 @@ struct qts_lua_strategy {
     atomic_uint_fast64_t n_callbacks, n_errors, n_budget_over, n_events;
     atomic_uint_fast64_t n_reloads, n_reload_fail;
     atomic_uint_fast64_t n_intents_full;
+    /* time in Lua per dispatch: a count per bucket of qts_lua_cb_bounds_ns
+     * (the last: above them all) and the sum, for /metrics */
+    atomic_uint_fast64_t cb_buckets[QTS_LUA_CB_BUCKETS + 1], cb_ns_sum;
     char last_error[QTS_LUA_ERR_MAX]; /* written by the worker, read after sync */
     char status_reason[QTS_LUA_ERR_MAX];
 };

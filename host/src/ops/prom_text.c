@@ -77,3 +77,23 @@ void qts_prom_label_value(char *out, size_t cap, const char *s)
     if (cap)
         out[n < cap ? n : cap - 1] = '\0';
 }
+
+void qts_prom_histogram_counts(FILE *f, const char *name, const char *labels,
+                               const int64_t *upper_ns, const uint64_t *counts, size_t n,
+                               double sum_ns)
+{
+    const char *lab = labels ? labels : "", *sep = lab[0] ? "," : "";
+    unsigned long long cum = 0;
+    for (size_t k = 0; k < n; k++) {
+        cum += counts[k];
+        fprintf(f, "%s_bucket{%s%sle=\"%g\"} %llu\n", name, lab, sep, (double)upper_ns[k] / 1e9,
+                cum);
+    }
+    cum += counts[n];
+    fprintf(f, "%s_bucket{%s%sle=\"+Inf\"} %llu\n", name, lab, sep, cum);
+    char full[160];
+    snprintf(full, sizeof full, "%s_sum", name);
+    qts_prom_sample(f, full, labels, sum_ns / 1e9);
+    snprintf(full, sizeof full, "%s_count", name);
+    qts_prom_sample(f, full, labels, (double)cum);
+}

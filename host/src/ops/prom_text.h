@@ -27,6 +27,12 @@ void qts_prom_sample(FILE *f, const char *name, const char *labels, double value
 void qts_prom_histogram_ns(FILE *f, const char *name, const char *labels,
                            const struct qts_hdr_hist *h);
 
+/* The same from counts already in buckets: counts[i] (non-cumulative) of
+ * values up to upper_ns[i], counts[n] above them all; sum in ns. */
+void qts_prom_histogram_counts(FILE *f, const char *name, const char *labels,
+                               const int64_t *upper_ns, const uint64_t *counts, size_t n,
+                               double sum_ns);
+
 /* `s` escaped for a label value (backslash, double quote, newline) into out
  * (always NUL-terminated, cut to fit). */
 void qts_prom_label_value(char *out, size_t cap, const char *s);

@@ -32,6 +32,7 @@ struct qts_risk_control {
     struct qts_watchdog *wd;
     struct qts_watch *core;
     struct qts_admin *admin;
+    struct qts_admin_handlers ah; /* the socket's commands, also for qts_risk_control_admin */
     struct uvpart *uv;
 };
 
@@ -197,13 +198,13 @@ int qts_risk_control_new(const struct qts_risk_control_env *env, struct qts_risk
     if (env->loop) {
         char path[1024];
         snprintf(path, sizeof path, "%s/%s", s->var_dir ? s->var_dir : ".", QTS_ADMIN_SOCKET_NAME);
-        struct qts_admin_handlers ah = {.status = h_status,
-                                        .kill = h_kill,
-                                        .resume = h_resume,
-                                        .reload = h_reload,
-                                        .subscribe = h_subscribe,
-                                        .ctx = h};
-        rc = qts_admin_open(env->loop, path, &ah, &h->admin, err);
+        h->ah = (struct qts_admin_handlers){.status = h_status,
+                                            .kill = h_kill,
+                                            .resume = h_resume,
+                                            .reload = h_reload,
+                                            .subscribe = h_subscribe,
+                                            .ctx = h};
+        rc = qts_admin_open(env->loop, path, &h->ah, &h->admin, err);
         if (rc != 0) {
             qts_risk_control_free(h);
             return rc;
@@ -311,11 +312,21 @@ struct qts_precheck_risk *qts_risk_control_precheck(struct qts_risk_control *h) 
 struct qts_risk_loop *qts_risk_control_loop(struct qts_risk_control *h) { return h->rl; }
 struct qts_watchdog *qts_risk_control_watchdog(struct qts_risk_control *h) { return h->wd; }
 
+void qts_risk_control_admin(struct qts_risk_control *h, const char *peer, const char *line,
+                            char *out, size_t cap)
+{
+    if (!h->admin) {
+        snprintf(out, cap, "{\"ok\":false,\"error\":\"no admin commands in this host\"}");
+        return;
+    }
+    qts_admin_handle_line(&h->ah, peer, line, out, cap);
+}
+
 int qts_risk_control_status_json(struct qts_risk_control *h, char *buf, size_t cap)
 {
-    enum { PART = 16384 };
+    enum { PART = 16384, EXTRA = 3 * PART }; /* the extra: positions and orders lists */
     char *sj = qts_xmalloc(PART), *rj = qts_xmalloc(PART), *lj = qts_xmalloc(PART),
-         *xj = qts_xmalloc(PART), *ej = qts_xmalloc(PART);
+         *xj = qts_xmalloc(PART), *ej = qts_xmalloc(EXTRA);
     qts_safety_status_json(h->safety, sj, PART);
     qts_precheck_risk_usage_json(h->pre, rj, PART);
     qts_risk_loop_status_json(h->rl, lj, PART);
@@ -323,7 +334,7 @@ int qts_risk_control_status_json(struct qts_risk_control *h, char *buf, size_t c
     if (xn < 0 || xn >= PART)
         snprintf(xj, PART, "null"); /* truncated JSON would be invalid */
     ej[0] = '\0';
-    if (h->env.status_extra && h->env.status_extra(h->env.ctx, ej + 1, PART - 1) > 0)
+    if (h->env.status_extra && h->env.status_extra(h->env.ctx, ej + 1, EXTRA - 1) > 0)
         ej[0] = ',';
     int n =
         snprintf(buf, cap,

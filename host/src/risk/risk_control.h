@@ -121,6 +121,11 @@ struct qts_risk_loop *qts_risk_control_loop(struct qts_risk_control *h);
 struct qts_watchdog *qts_risk_control_watchdog(struct qts_risk_control *h);
 /* {"mode":..,"safety":{..},"risk":{..},"risk_loop":{..},"working_orders":n,
  *  "exec":{..}, extra members} */
+/* One admin request line ({"cmd":"kill",...}) answered as the admin socket
+ * answers it (same rules: resume needs "approve":true and a reason); `peer`
+ * says who asked (e.g. "dashboard 127.0.0.1"). Loop thread. */
+void qts_risk_control_admin(struct qts_risk_control *h, const char *peer, const char *line,
+                            char *out, size_t cap);
 int qts_risk_control_status_json(struct qts_risk_control *h, char *buf, size_t cap);
 
 #endif /* QTS_RISK_CONTROL_H */

@@ -50,8 +50,8 @@ const struct qts_key qts_config_keys[] = {
 
     {"http", QTS_KEY_SECTION, .doc = "the operators' HTTP server (docs/operations.md, Metrics)"},
     {"http.listen", QTS_KEY_STRING, "", .offset = S(http_listen),
-     .doc = "address:port to serve /metrics on, e.g. 127.0.0.1:9464 (port 0: any free port); "
-            "empty = no server"},
+     .doc = "address:port to serve /metrics and the dashboard on, e.g. 127.0.0.1:9464 (port 0: "
+            "any free port; a bare port binds 127.0.0.1); empty = no server"},
 
     {"alerts", QTS_KEY_SECTION, .doc = "messages to operators (docs/operations.md, Alerts)"},
     {"alerts.telegram_chat", QTS_KEY_STRING, "", .offset = S(alerts_telegram_chat),
