@@ -69,8 +69,10 @@ static void ask(struct redis_cache *c);
 static void next_sentinel(struct redis_cache *c, const char *why)
 {
     const int i = c->sentinel_at;
-    snprintf(c->sentinel_err, sizeof c->sentinel_err, "sentinel %s:%d: %s", c->sentinels[i].host,
-             c->sentinels[i].port, why);
+    /* a long reason is cut: the message is for the log */
+    if (snprintf(c->sentinel_err, sizeof c->sentinel_err, "sentinel %s:%d: %s",
+                 c->sentinels[i].host, c->sentinels[i].port, why) >= (int)sizeof c->sentinel_err)
+        c->sentinel_err[sizeof c->sentinel_err - 1] = '\0';
     redis_sentinel_drop(c);
     c->sentinel_at = (c->sentinel_at + 1) % c->n_sentinels;
     if (++c->sentinel_tried < c->n_sentinels) {

@@ -359,6 +359,7 @@ static int wire_bus(struct qts_engine *e, struct qts_err *err)
     e->lua_pub = (struct qts_lua_pub){.rt = e->rt, .instruments = e->instruments, .seq = &e->seq};
     e->report_pub = (struct qts_report_pub){.pf = e->portfolio,
                                             .title = e->set->host_id,
+                                            .mode = qts_mode_name(e->set->mode),
                                             .run_dir = e->run_dir,
                                             .strategy_name = report_strategy_name,
                                             .name_ctx = e};

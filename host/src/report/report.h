@@ -26,6 +26,7 @@
 
 struct qts_report_meta {
     const char *title;           /* borrowed; "" or NULL = "qts run" */
+    const char *mode;            /* borrowed; NULL = not written (qts runs shows "-") */
     struct qts_perf_params perf; /* statistics parameters */
     /* borrowed; NULL = the run reached its end. Else why it stopped early
      * ("SIGTERM"): run.csv and summary.json say so. */

@@ -346,3 +346,54 @@ int qts_report_compare(const char *dir_a, const char *dir_b, char *out_html, siz
     free(b);
     return rc;
 }
+
+int qts_report_headline(const char *dir, struct qts_run_headline *h, struct qts_err *err)
+{
+    memset(h, 0, sizeof *h);
+    snprintf(h->mode, sizeof h->mode, "-");
+    double *nan_fields[] = {&h->start_ns,     &h->end_ns,       &h->equity_end,
+                            &h->total_return, &h->max_drawdown, &h->sharpe,
+                            &h->win_rate,     &h->trades,       &h->fills};
+    for (size_t i = 0; i < sizeof nan_fields / sizeof nan_fields[0]; i++)
+        *nan_fields[i] = NAN;
+    char path[1100];
+    snprintf(path, sizeof path, "%s/run.csv", dir);
+    FILE *f = fopen(path, "r");
+    if (f) { /* key,value lines: the mode, and whether the run was cut short */
+        char line[256];
+        while (fgets(line, sizeof line, f)) {
+            line[strcspn(line, "\r\n")] = '\0';
+            if (strncmp(line, "mode,", 5) == 0)
+                qts_strlcpy(h->mode, line + 5, sizeof h->mode);
+            else if (strncmp(line, "interrupted,", 12) == 0)
+                h->interrupted = true;
+        }
+        fclose(f);
+    }
+    snprintf(path, sizeof path, "%s/summary.json", dir);
+    char *json = NULL;
+    int rc = read_file(path, &json, err);
+    if (rc == QTS_ENOENT) {
+        qts_err_clear(err);
+        return 0;
+    }
+    if (rc)
+        return rc;
+    const char *stats = strstr(json, "\"stats\": {"), *counts = strstr(json, "\"counts\": {");
+    if (!stats) {
+        free(json);
+        return qts_err_set(err, QTS_EPARSE, "%s: no stats object", path);
+    }
+    h->finished = true;
+    h->start_ns = json_num_after(json, "start_ns");
+    h->end_ns = json_num_after(json, "end_ns");
+    h->equity_end = json_num_after(stats, "equity_end");
+    h->total_return = json_num_after(stats, "total_return");
+    h->max_drawdown = json_num_after(stats, "max_drawdown");
+    h->sharpe = json_num_after(stats, "sharpe");
+    h->win_rate = json_num_after(stats, "win_rate");
+    h->trades = json_num_after(counts, "trades");
+    h->fills = json_num_after(counts, "fills");
+    free(json);
+    return 0;
+}

@@ -9,6 +9,7 @@ static int report_on_run_end(void *self, const struct qts_run_end *end, struct q
     struct qts_report_meta meta;
     qts_report_meta_default(&meta);
     meta.title = pub->title;
+    meta.mode = pub->mode;
     meta.interrupted = end->interrupted;
     if (strcmp(end->run_dir, pub->files.dir) != 0) {
         /* rows were streamed elsewhere: this is a programming error */

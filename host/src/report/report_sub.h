@@ -17,6 +17,7 @@ struct qts_portfolio;
 struct qts_report_pub {
     struct qts_portfolio *pf; /* borrowed: the writer is its listener */
     const char *title;        /* borrowed: the report's title (the host id) */
+    const char *mode;         /* borrowed: "replay", "paper" or "live" (run.csv) */
     const char *run_dir;      /* borrowed: where the run's files go */
     /* the name of strategy `id` (borrowed, valid for the run) or NULL: the
      * CSV files, summary.json and report.html name strategies with it */

@@ -172,6 +172,8 @@ static int write_run_csv(const char *dir, const struct qts_portfolio *pf,
             title, qts_report_fx(a, sizeof a, qts_portfolio_initial_cash(pf), QTS_CASH_EXP),
             meta->perf.period_ns, meta->perf.periods_per_year, meta->perf.risk_free_annual,
             meta->perf.cagr_min_days);
+    if (meta->mode && meta->mode[0]) /* for `qts runs` */
+        fprintf(w.f, "mode,%s\n", meta->mode);
     if (meta->interrupted && meta->interrupted[0]) { /* a run stopped before its end */
         char why[128];
         qts_csv_clean(why, sizeof why, meta->interrupted);
