@@ -368,6 +368,14 @@ static void test_price_jump_anomaly(void **state)
     assert_true(qts_risk_loop_realized_vol(t->rl, 3) > 0.05);
     qts_risk_loop_reset_session(t->rl);
     assert_true(qts_risk_loop_realized_vol(t->rl, 3) == 0.0);
+    /* a new UTC day of the data's clock starts a new session by itself: the
+     * moves of the day before do not count (they did, for a month-long
+     * replay, until every volatility level was passed) */
+    qts_risk_loop_on_price(t->rl, 3, 12000, now(t)); /* +8.7 % */
+    assert_true(qts_risk_loop_realized_vol(t->rl, 3) > 0.08);
+    int64_t next_day = (now(t) / 86400000000000LL + 1) * 86400000000000LL;
+    qts_risk_loop_on_price(t->rl, 3, 12010, next_day);
+    assert_true(qts_risk_loop_realized_vol(t->rl, 3) < 0.01);
     rt_free(t);
 }
 

@@ -40,6 +40,7 @@ struct inst_px {
     int64_t px, ts_ns;
     int64_t interval_ns; /* the data's own interval (a bar's period); 0 = ticks */
     double rv2;          /* sum of squared log returns this session */
+    int64_t session_day; /* UTC day (data time) rv2 sums over */
     int64_t jump_ns;     /* last AN001 raised */
     bool seen, stale, tripped;
 };
@@ -138,6 +139,13 @@ void qts_risk_loop_on_price(struct qts_risk_loop *rl, uint32_t instrument, int64
         return;
     qts_risk_loop_touch(rl);
     struct inst_px *p = px_slot(rl, instrument, true);
+    /* Realised volatility is intraday: a session is a UTC day of the data's
+     * clock (markets here trade around the clock), so a month-long replay
+     * does not add every day's moves into one figure. */
+    int64_t day = ts_ns / (86400 * NS_PER_S);
+    if (p->seen && day != p->session_day)
+        p->rv2 = 0;
+    p->session_day = day;
     if (p->seen && p->px > 0) {
         double r = log((double)px / (double)p->px);
         p->rv2 += r * r;

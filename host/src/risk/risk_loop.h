@@ -123,7 +123,8 @@ void qts_risk_loop_on_bar(struct qts_risk_loop *rl, uint32_t instrument, int64_t
  * an order event, the safety state): the next tick is the next period's. */
 void qts_risk_loop_touch(struct qts_risk_loop *rl);
 void qts_risk_loop_set_market_vol(struct qts_risk_loop *rl, double vix, double realized);
-/* New session: per-instrument realised volatility starts from zero. */
+/* New session: per-instrument realised volatility starts from zero. A new
+ * UTC day of the prices' timestamps starts one by itself. */
 void qts_risk_loop_reset_session(struct qts_risk_loop *rl);
 /* Realised intraday volatility of an instrument: sqrt of the sum of squared
  * log returns between ticks since the session started. */
