@@ -135,10 +135,12 @@ static void strategy_metrics(struct qts_engine *e, FILE *f)
     for (int pass = 0; pass < 3; pass++) {
         static const char *const names[] = {"qts_lua_callback_seconds", "qts_strategy_events_total",
                                             "qts_strategy_errors_total"};
-        static const char *const helps[] = {
-            "time one dispatch spends in the strategy's Lua (a callback; in a replay batch, "
-            "the events delivered together)",
-            "market events delivered to the strategy", "errors raised by the strategy's Lua"};
+        /* one literal per element: clang warns on concatenation in arrays */
+        static const char help_lua[] = "time one dispatch spends in the strategy's Lua (a "
+                                       "callback; in a replay batch, the events delivered "
+                                       "together)";
+        static const char *const helps[] = {help_lua, "market events delivered to the strategy",
+                                            "errors raised by the strategy's Lua"};
         qts_prom_family(f, names[pass], pass ? "counter" : "histogram", helps[pass]);
         uint32_t id = 0;
         for (size_t i = 0; i < e->set->n_strategies; i++) {
