@@ -72,7 +72,8 @@ size_t qts_bar_history_get(const struct qts_bar_history *h, const char *symbol, 
     while (end > 0 && s->v[end - 1].h.ts_exch_ns + period_ns > now_ns)
         end--;
     size_t n = end < cap ? end : cap;
-    memcpy(out, s->v + (end - n), n * sizeof *out);
+    if (n) /* a series with no bar has no array */
+        memcpy(out, s->v + (end - n), n * sizeof *out);
     return n;
 }
 
